@@ -1,0 +1,202 @@
+using System;
+
+namespace Strider;
+
+/// <summary>Convolution. Weight layout [out, in, kh, kw] as in PyTorch.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ConvAttribute : WindowLayerAttribute
+{
+    /// <summary>Square (or 1-D) kernel.</summary>
+    public ConvAttribute(int filters, int kernel) { Filters = filters; Kernel = new[] { kernel }; }
+
+    /// <summary>Rectangular kernel.</summary>
+    public ConvAttribute(int filters, int kernelH, int kernelW) { Filters = filters; Kernel = new[] { kernelH, kernelW }; }
+
+    public int Filters { get; }
+    public int[] Kernel { get; }
+
+    /// <summary>Adds a per-filter bias (default true).</summary>
+    public bool Bias { get; set; } = true;
+}
+
+/// <summary>Transposed convolution. Weight layout [in, out, kh, kw] as in PyTorch.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class DeconvAttribute : WindowLayerAttribute
+{
+    public DeconvAttribute(int filters, int kernel) { Filters = filters; Kernel = new[] { kernel }; }
+    public DeconvAttribute(int filters, int kernelH, int kernelW) { Filters = filters; Kernel = new[] { kernelH, kernelW }; }
+
+    public int Filters { get; }
+    public int[] Kernel { get; }
+    public bool Bias { get; set; } = true;
+
+    /// <summary>Extra size added to one side of the output (PyTorch output_padding); must be below the stride.</summary>
+    public int OutputPadding { get; set; }
+
+    /// <summary>Shares (transposes) the weights of the named Conv: its [out, in, kh, kw] read as this layer's [in, out, kh, kw].</summary>
+    public string? TiedTo { get; set; }
+}
+
+/// <summary>Max pooling. Stride defaults to the kernel.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class MaxPoolAttribute : WindowLayerAttribute
+{
+    public MaxPoolAttribute(int kernel) => Kernel = new[] { kernel };
+    public MaxPoolAttribute(int kernelH, int kernelW) => Kernel = new[] { kernelH, kernelW };
+
+    public int[] Kernel { get; }
+
+    /// <summary>Output size rounds up: a last partial window is kept.</summary>
+    public bool CeilMode { get; set; }
+
+    /// <summary>Keeps the argmax positions for a later <see cref="MaxUnpoolAttribute"/>.</summary>
+    public bool KeepSwitches { get; set; }
+}
+
+/// <summary>Average pooling (padding not counted in the average). Stride defaults to the kernel.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AvgPoolAttribute : WindowLayerAttribute
+{
+    public AvgPoolAttribute(int kernel) => Kernel = new[] { kernel };
+    public AvgPoolAttribute(int kernelH, int kernelW) => Kernel = new[] { kernelH, kernelW };
+
+    public int[] Kernel { get; }
+    public bool CeilMode { get; set; }
+}
+
+/// <summary>Places each value at the position recorded by the named MaxPool (which must keep switches), zeros elsewhere.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class MaxUnpoolAttribute : LayerAttribute
+{
+    /// <summary>The MaxPool whose switches (and input size) this layer inverts.</summary>
+    public string? Switches { get; set; }
+}
+
+/// <summary>Fully connected on the last axis (a 1x1 convolution per position). Weight layout [out, in].</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class DenseAttribute : LayerAttribute
+{
+    public DenseAttribute(int units) => Units = units;
+    public int Units { get; }
+    public bool Bias { get; set; } = true;
+}
+
+/// <summary>Flattens C x H x W into one axis (row-major, as PyTorch).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class FlattenAttribute : LayerAttribute
+{
+}
+
+/// <summary>Reinterprets the data with new dimensions (no data movement). Use Permute to reorder axes.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ReshapeAttribute : LayerAttribute
+{
+    public ReshapeAttribute(params int[] dims) => Dims = dims;
+    public int[] Dims { get; }
+}
+
+/// <summary>Reorders the non-batch axes, 0-based: <c>[Permute(1, 0)]</c> swaps C and L.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class PermuteAttribute : LayerAttribute
+{
+    public PermuteAttribute(params int[] axes) => Axes = axes;
+    public int[] Axes { get; }
+}
+
+/// <summary>
+/// Zero padding of the spatial axes: one value pads every side; per axis symmetric (<c>Pad(h, w)</c>);
+/// or begins then ends (<c>Pad(top, left, bottom, right)</c>, 1-D <c>Pad(begin, end)</c> when one spatial axis).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class PadAttribute : LayerAttribute
+{
+    public PadAttribute(params int[] amounts) => Amounts = amounts;
+    public int[] Amounts { get; }
+}
+
+/// <summary>Removes border pixels of the spatial axes; the same argument forms as <see cref="PadAttribute"/>.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class CropAttribute : LayerAttribute
+{
+    public CropAttribute(params int[] amounts) => Amounts = amounts;
+    public int[] Amounts { get; }
+}
+
+/// <summary>Batch normalisation over channels (axis 1): batch statistics in training, running statistics in inference.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class BatchNormAttribute : LayerAttribute
+{
+    public double Epsilon { get; set; } = 1e-5;
+
+    /// <summary>Weight of the new batch statistic in the running average (PyTorch's momentum).</summary>
+    public double Momentum { get; set; } = 0.1;
+}
+
+/// <summary>Zeroes each value with probability <see cref="Rate"/> in training and scales the rest by 1/(1-rate).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class DropoutAttribute : LayerAttribute
+{
+    public DropoutAttribute(double rate) => Rate = rate;
+    public double Rate { get; }
+}
+
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ReluAttribute : LayerAttribute { }
+
+/// <summary>x for x &gt; 0, alpha(e^x - 1) otherwise.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class EluAttribute : LayerAttribute
+{
+    public double Alpha { get; set; } = 1.0;
+}
+
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SigmoidAttribute : LayerAttribute { }
+
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class TanhAttribute : LayerAttribute { }
+
+/// <summary>x / (1 + |x|).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SoftSignAttribute : LayerAttribute { }
+
+/// <summary>Softmax over channels (axis 1), at every position.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SoftmaxAttribute : LayerAttribute { }
+
+/// <summary>Log-softmax over channels (axis 1), at every position.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class LogSoftmaxAttribute : LayerAttribute { }
+
+/// <summary>Clamps every value to [Min, Max].</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ClipAttribute : LayerAttribute
+{
+    public ClipAttribute(double min, double max) { Min = min; Max = max; }
+    public double Min { get; }
+    public double Max { get; }
+}
+
+/// <summary>Natural logarithm, elementwise.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class LogAttribute : LayerAttribute { }
+
+/// <summary>e^x, elementwise.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ExpAttribute : LayerAttribute { }
+
+/// <summary>Sums the named outputs, which must have equal shapes.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AddAttribute : LayerAttribute
+{
+    public AddAttribute(params string[] inputs) => Inputs = inputs;
+    public string[] Inputs { get; }
+}
+
+/// <summary>Concatenates the named outputs along channels; their other dimensions must agree.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ConcatAttribute : LayerAttribute
+{
+    public ConcatAttribute(params string[] inputs) => Inputs = inputs;
+    public string[] Inputs { get; }
+}

