@@ -1,0 +1,384 @@
+using System.Collections.Generic;
+using System.Linq;
+using Strider.Generator.Model;
+
+namespace Strider.Generator.Emit;
+
+/// <summary>Forward and Backward: one device op per layer, in declaration order and its reverse.</summary>
+internal static partial class NetworkEmitter
+{
+    private sealed partial class NetworkWriter
+    {
+        /// <summary>(C, H, W) of a node as code: 1-D data is C x 1 x L, features alone C x 1 x 1.</summary>
+        private static (string C, string H, string W) Chw(NodePlan n)
+        {
+            var s = n.Shape;
+            return s.Count switch
+            {
+                1 => (s[0].ToCode(), "1", "1"),
+                2 => (s[0].ToCode(), "1", s[1].ToCode()),
+                _ => (s[0].ToCode(), s[1].ToCode(), s[2].ToCode()),
+            };
+        }
+
+        /// <summary>Values per item after the channel axis (softmax and batch norm work per channel over these).</summary>
+        private static string Inner(NodePlan n) => n.Shape.Count == 1 ? "1" : string.Join(" * ", n.Shape.Skip(1).Select(d => d.ToCode()));
+
+        private static string Count(NodePlan n) => "(long)n * " + n.SizeCode();
+
+        private string ConvGeometry(NodePlan n)
+        {
+            var input = Node(n.Inputs[0]);
+            var (ci, hi, wi) = Chw(input);
+            var (co, ho, wo) = Chw(n);
+            return n.Kind == LayerKind.Deconv
+                // A transposed convolution is the backward-data pass of the convolution from its output back to its input.
+                ? $"new {Dev}.ConvGeometry({co}, {ho}, {wo}, {ci}, {hi}, {wi}, {n.KernelH}, {n.KernelW}, {n.StrideH}, {n.StrideW}, {n.PadTop}, {n.PadLeft}, {n.DilationH}, {n.DilationW})"
+                : $"new {Dev}.ConvGeometry({ci}, {hi}, {wi}, {co}, {ho}, {wo}, {n.KernelH}, {n.KernelW}, {n.StrideH}, {n.StrideW}, {n.PadTop}, {n.PadLeft}, {n.DilationH}, {n.DilationW})";
+        }
+
+        private string PoolGeometry(NodePlan pool)
+        {
+            var input = Node(pool.Inputs[0]);
+            var (c, hi, wi) = Chw(input);
+            var (_, ho, wo) = Chw(pool);
+            return $"new {Dev}.PoolGeometry({c}, {hi}, {wi}, {ho}, {wo}, {pool.KernelH}, {pool.KernelW}, {pool.StrideH}, {pool.StrideW}, {pool.PadTop}, {pool.PadLeft}, {pool.DilationH}, {pool.DilationW})";
+        }
+
+        private static string PermuteGeometry(IReadOnlyList<string> dims, IReadOnlyList<int> axes)
+        {
+            var d = Enumerable.Range(0, 4).Select(i => i < dims.Count ? dims[i] : "1");
+            var p = Enumerable.Range(0, 4).Select(i => i < axes.Count ? axes[i].ToString(System.Globalization.CultureInfo.InvariantCulture) : i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return $"new {Dev}.PermuteGeometry({axes.Count}, {string.Join(", ", d)}, {string.Join(", ", p)})";
+        }
+
+        private string Param(int index) => $"_parameters[{index}]";
+
+        private string BiasValue(NodePlan n) => n.Bias >= 0 ? Param(n.Bias) + ".Value" : "null";
+
+        private string BiasGradient(NodePlan n) => n.Bias >= 0 ? Param(n.Bias) + ".Gradient" : "null";
+
+        private static string ActivationName(LayerKind kind) => $"{Dev}.Activation." + kind;
+
+        private void WriteFreeAxisChecks(string tensor)
+        {
+            foreach (var f in _plan.FreeAxes)
+            {
+                _w.Line($"int n{f.Axis} = global::Strider.ShapeCheck.FreeAxisIndex({Literals.String(_plan.ClassName)}, {Literals.String(f.LayerText)}, {tensor}.Dim({f.Axis}), {f.Start}, {f.Step});");
+            }
+        }
+
+        private void WriteLocals()
+        {
+            foreach (var node in _plan.Nodes.Skip(1))
+                _w.Line(IsAlias(node) ? $"var {A(node)} = {A(Node(node.Inputs[0]))};" : $"var {A(node)} = _a{node.Index}!;");
+        }
+
+        private string DimsArray(NodePlan n) => "stackalloc int[] { " + string.Join(", ", n.Shape.Select(d => d.ToCode())) + " }";
+
+        private void WriteForward()
+        {
+            _w.Line("/// <summary>Runs the network. The result is a view of a network-owned buffer, valid until the next Forward.</summary>");
+            using (_w.Block($"public global::Strider.Tensor<{_outType}> Forward(global::Strider.Tensor<{_inType}> input)"))
+            {
+                const string input = "input";
+                _w.Line("ThrowIfDisposed();");
+                _w.Line($"if ({input} is null) throw new global::System.ArgumentNullException(nameof({input}));");
+                _w.Line($"if (!ReferenceEquals({input}.Device, _device)) throw new global::System.ArgumentException(\"The input tensor is on device '\" + {input}.Device.Name + \"' but {_plan.ClassName} runs on '\" + _device.Name + \"'; create it with Tensor.From(net.Device, data).\", nameof({input}));");
+                _w.Line($"int n = {input}.Batch;");
+                WriteFreeAxisChecks(input);
+                _w.Line($"EnsureBuffers(n{FreeArgs});");
+                _w.Line("var d = _device;");
+                _w.Line($"var x0 = {input}.Buffer;");
+                WriteLocals();
+                if (Uses(LayerKind.Dropout)) _w.Line("if (Training) _step++;");
+                foreach (var node in _plan.Nodes.Skip(1))
+                {
+                    _w.Line($"// {node.Name}: {node.Label} -> {string.Join("x", node.Shape.Select(s => s.ToText()))}");
+                    WriteForwardOp(node);
+                }
+                _w.Line($"_input = {input};");
+                _w.Line($"if (_output is null) _output = global::Strider.Tensor<{_outType}>.View({A(_last)}, n, new int[] {{ {string.Join(", ", _last.Shape.Select(s => s.ToCode()))} }});");
+                _w.Line($"else _output.Rebind({A(_last)}, n, {DimsArray(_last)});");
+                _w.Line("return _output;");
+            }
+            _w.Line();
+        }
+
+        private void WriteForwardOp(NodePlan n)
+        {
+            var input = Node(n.Inputs[0]);
+            string x = A(input), y = A(n);
+            switch (n.Kind)
+            {
+                case LayerKind.Conv:
+                    _w.Line($"d.ConvForward({ConvGeometry(n)}, n, {x}, {Param(n.Weight)}.Value, {BiasValue(n)}, {y});");
+                    break;
+                case LayerKind.Deconv:
+                    _w.Line($"d.ConvBackwardData({ConvGeometry(n)}, n, {x}, {Param(n.Weight)}.Value, {y}, false);");
+                    if (n.Bias >= 0) _w.Line($"d.AddBias(n, {n.Shape[0].ToCode()}, {Inner(n)}, {BiasValue(n)}, {y});");
+                    break;
+                case LayerKind.MaxPool:
+                    _w.Line($"d.MaxPoolForward({PoolGeometry(n)}, n, {x}, {y}, _s{n.Index});");
+                    break;
+                case LayerKind.AvgPool:
+                    _w.Line($"d.AvgPoolForward({PoolGeometry(n)}, n, {x}, {y});");
+                    break;
+                case LayerKind.MaxUnpool:
+                    _w.Line($"d.MaxUnpoolForward({PoolGeometry(Node(n.SwitchesOf))}, n, {x}, _s{n.SwitchesOf}!, {y});");
+                    break;
+                case LayerKind.Dense:
+                    _w.Line($"d.DenseForward({DenseArgs(n)}, {x}, {Param(n.Weight)}.Value, {BiasValue(n)}, {y});");
+                    break;
+                case LayerKind.Flatten:
+                case LayerKind.Reshape:
+                    _w.Line("// same values, new shape: no copy");
+                    break;
+                case LayerKind.Permute:
+                    _w.Line($"d.Permute({PermuteGeometry(input.Shape.Select(s => s.ToCode()).ToList(), n.Axes)}, n, {x}, {y}, false);");
+                    break;
+                case LayerKind.Pad:
+                {
+                    var (ci, hi, wi) = Chw(input);
+                    var (co, ho, wo) = Chw(n);
+                    _w.Line($"d.Fill({y}, 0, {Count(n)}, 0f);");
+                    _w.Line($"d.CopyBox(new {Dev}.BoxCopy({ci}, {hi}, {wi}, 0, 0, 0, {co}, {ho}, {wo}, 0, {n.PadTop}, {n.PadLeft}, {ci}, {hi}, {wi}), n, {x}, {y}, false);");
+                    break;
+                }
+                case LayerKind.Crop:
+                {
+                    var (ci, hi, wi) = Chw(input);
+                    var (co, ho, wo) = Chw(n);
+                    _w.Line($"d.CopyBox(new {Dev}.BoxCopy({ci}, {hi}, {wi}, 0, {-n.PadTop}, {-n.PadLeft}, {co}, {ho}, {wo}, 0, 0, 0, {co}, {ho}, {wo}), n, {x}, {y}, false);");
+                    break;
+                }
+                case LayerKind.BatchNorm:
+                {
+                    string c = n.Shape[0].ToCode();
+                    string rm = $"_buffers[{n.RunningMean}].Value", rv = $"_buffers[{n.RunningVar}].Value";
+                    _w.Line($"if (Training) d.BatchNormForwardTraining(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P1)}, {Literals.Float(n.P0)}, {y}, _bm{n.Index}!, _bs{n.Index}!);");
+                    _w.Line($"else d.BatchNormForwardInference(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P0)}, {y});");
+                    break;
+                }
+                case LayerKind.Dropout:
+                    _w.Line($"if (Training) d.DropoutForward({Count(n)}, {Literals.Float(n.P0)}, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + {n.Index}UL), {x}, _m{n.Index}!, {y});");
+                    _w.Line($"else d.Copy({x}, 0, {y}, 0, {Count(n)}, false);");
+                    break;
+                case LayerKind.Softmax:
+                case LayerKind.LogSoftmax:
+                    _w.Line($"d.SoftmaxForward({(n.Kind == LayerKind.LogSoftmax ? "true" : "false")}, n, {n.Shape[0].ToCode()}, {Inner(n)}, {x}, {y});");
+                    break;
+                case LayerKind.Add:
+                    _w.Line($"d.Add({Count(n)}, {x}, {A(Node(n.Inputs[1]))}, {y});");
+                    foreach (int k in n.Inputs.Skip(2)) _w.Line($"d.Add({Count(n)}, {y}, {A(Node(k))}, {y});");
+                    break;
+                case LayerKind.Concat:
+                {
+                    var (co, ho, wo) = Chw(n);
+                    string offset = "0";
+                    foreach (int k in n.Inputs)
+                    {
+                        var part = Node(k);
+                        string ck = part.Shape[0].ToCode();
+                        _w.Line($"d.CopyBox(new {Dev}.BoxCopy({ck}, {ho}, {wo}, 0, 0, 0, {co}, {ho}, {wo}, {offset}, 0, 0, {ck}, {ho}, {wo}), n, {A(part)}, {y}, false);");
+                        offset = offset == "0" ? ck : offset + " + " + ck;
+                    }
+                    break;
+                }
+                default:
+                    _w.Line($"d.ActivationForward({ActivationName(n.Kind)}, {Count(n)}, {x}, {y}, {Literals.Float(n.P0)}, {Literals.Float(n.P1)});");
+                    break;
+            }
+        }
+
+        /// <summary>Dense works on the last axis: rows = batch x every other axis.</summary>
+        private string DenseArgs(NodePlan n)
+        {
+            var input = Node(n.Inputs[0]);
+            var others = input.Shape.Take(input.Shape.Count - 1).Select(s => s.ToCode()).ToList();
+            string rows = others.Count == 0 ? "n" : "n * " + string.Join(" * ", others);
+            return $"{rows}, {input.Shape[input.Shape.Count - 1].ToCode()}, {n.Shape[n.Shape.Count - 1].ToCode()}";
+        }
+
+        /// <summary>Nodes whose gradient reaches the output: the output, and any node read by such a node.</summary>
+        private bool[] Live()
+        {
+            var live = new bool[_plan.Nodes.Count];
+            live[_last.Index] = true;
+            for (int i = _plan.Nodes.Count - 1; i >= 0; i--)
+                if (live[i]) foreach (int k in Node(i).Inputs) live[k] = true;
+            return live;
+        }
+
+        private void WriteBackward()
+        {
+            _w.Line("/// <summary>");
+            _w.Line("/// Back-propagates <paramref name=\"outputGradient\"/> through the last Forward: returns the input gradient (a view,");
+            _w.Line("/// valid until the next Backward) and adds every parameter's gradient into <see cref=\"global::Strider.Parameter.Gradient\"/>.");
+            _w.Line("/// </summary>");
+            using (_w.Block($"public global::Strider.Tensor<{_inType}> Backward(global::Strider.Tensor<{_outType}> outputGradient)"))
+            {
+                _w.Line("ThrowIfDisposed();");
+                _w.Line("if (outputGradient is null) throw new global::System.ArgumentNullException(nameof(outputGradient));");
+                _w.Line($"var input = _input ?? throw new global::System.InvalidOperationException(\"{_plan.ClassName}.Backward needs a Forward first: it uses that call's activations.\");");
+                _w.Line("if (!ReferenceEquals(outputGradient.Device, _device)) throw new global::System.ArgumentException(\"The gradient is on device '\" + outputGradient.Device.Name + \"' but the network runs on '\" + _device.Name + \"'.\", nameof(outputGradient));");
+                _w.Line("int n = _batch;");
+                _w.Line($"if (outputGradient.Batch != n) throw new global::System.ArgumentException(\"The output gradient has a batch of \" + outputGradient.Batch + \" but the last Forward had \" + n + \".\", nameof(outputGradient));");
+                var bn = _plan.Nodes.FirstOrDefault(x => x.Kind == LayerKind.BatchNorm);
+                if (bn is not null)
+                    _w.Line($"if (!Training) throw new global::System.InvalidOperationException(\"{_plan.ClassName}.Backward needs training mode: BatchNorm '{bn.Name}' normalised the last Forward with running statistics. Set Training = true before Forward.\");");
+                foreach (var f in _plan.FreeAxes) _w.Line($"int n{f.Axis} = _n{f.Axis};");
+                foreach (var f in _plan.FreeAxes)
+                {
+                    int axis = f.Axis;
+                    string expected = _last.Shape[axis].ToCode();
+                    _w.Line($"if (outputGradient.Dim({axis}) != {expected}) throw new global::System.ArgumentException(\"The output gradient's axis {axis} is \" + outputGradient.Dim({axis}) + \" but the last Forward produced \" + ({expected}) + \".\", nameof(outputGradient));");
+                }
+                _w.Line("var d = _device;");
+                _w.Line("var x0 = input.Buffer;");
+                _w.Line("var gy = outputGradient.Buffer;");
+                WriteLocals();
+                var live = Live();
+                var written = new bool[_plan.Nodes.Count];
+                for (int i = _plan.Nodes.Count - 1; i >= 1; i--)
+                {
+                    var node = Node(i);
+                    if (!live[i]) continue;
+                    _w.Line($"// {node.Name}: {node.Label}");
+                    WriteBackwardOp(node, written);
+                }
+                if (!written[0]) _w.Line($"d.Fill(_g0!, 0, {Count(Node(0))}, 0f); // the output does not depend on the input");
+                _w.Line($"if (_inputGradient is null) _inputGradient = global::Strider.Tensor<{_inType}>.View(_g0!, n, new int[] {{ {string.Join(", ", Node(0).Shape.Select(s => s.ToCode()))} }});");
+                _w.Line($"else _inputGradient.Rebind(_g0!, n, {DimsArray(Node(0))});");
+                _w.Line("return _inputGradient;");
+            }
+            _w.Line();
+        }
+
+        /// <summary>The first writer of an input's gradient overwrites it; later ones (in backward order) add.</summary>
+        private string Acc(bool[] written, int input)
+        {
+            bool acc = written[input];
+            written[input] = true;
+            return acc ? "true" : "false";
+        }
+
+        private void WriteBackwardOp(NodePlan n, bool[] written)
+        {
+            var input = Node(n.Inputs[0]);
+            string x = A(input), y = A(n), gy = G(n), gx = G(input);
+            switch (n.Kind)
+            {
+                case LayerKind.Conv:
+                    _w.Line($"d.ConvBackwardWeights({ConvGeometry(n)}, n, {x}, {gy}, {Param(n.Weight)}.Gradient, {BiasGradient(n)});");
+                    _w.Line($"d.ConvBackwardData({ConvGeometry(n)}, n, {gy}, {Param(n.Weight)}.Value, {gx}, {Acc(written, input.Index)});");
+                    break;
+                case LayerKind.Deconv:
+                    _w.Line($"d.ConvBackwardWeights({ConvGeometry(n)}, n, {gy}, {x}, {Param(n.Weight)}.Gradient, null);");
+                    if (n.Bias >= 0) _w.Line($"d.BiasBackward(n, {n.Shape[0].ToCode()}, {Inner(n)}, {gy}, {BiasGradient(n)});");
+                    if (Acc(written, input.Index) == "false")
+                        _w.Line($"d.ConvForward({ConvGeometry(n)}, n, {gy}, {Param(n.Weight)}.Value, null, {gx});");
+                    else
+                    {
+                        _w.Line($"d.ConvForward({ConvGeometry(n)}, n, {gy}, {Param(n.Weight)}.Value, null, _t!);");
+                        _w.Line($"d.Copy(_t!, 0, {gx}, 0, {Count(input)}, true);");
+                    }
+                    break;
+                case LayerKind.MaxPool:
+                    _w.Line($"d.MaxPoolBackward({PoolGeometry(n)}, n, {gy}, _s{n.Index}!, {gx}, {Acc(written, input.Index)});");
+                    break;
+                case LayerKind.AvgPool:
+                    _w.Line($"d.AvgPoolBackward({PoolGeometry(n)}, n, {gy}, {gx}, {Acc(written, input.Index)});");
+                    break;
+                case LayerKind.MaxUnpool:
+                    _w.Line($"d.MaxUnpoolBackward({PoolGeometry(Node(n.SwitchesOf))}, n, {gy}, _s{n.SwitchesOf}!, {gx}, {Acc(written, input.Index)});");
+                    break;
+                case LayerKind.Dense:
+                    _w.Line($"d.DenseBackwardWeights({DenseArgs(n)}, {x}, {gy}, {Param(n.Weight)}.Gradient, {BiasGradient(n)});");
+                    _w.Line($"d.DenseBackwardData({DenseArgs(n)}, {gy}, {Param(n.Weight)}.Value, {gx}, {Acc(written, input.Index)});");
+                    break;
+                case LayerKind.Flatten:
+                case LayerKind.Reshape:
+                    _w.Line($"d.Copy({gy}, 0, {gx}, 0, {Count(n)}, {Acc(written, input.Index)});");
+                    break;
+                case LayerKind.Permute:
+                {
+                    var inverse = new int[n.Axes.Count];
+                    for (int k = 0; k < inverse.Length; k++) inverse[n.Axes[k]] = k;
+                    _w.Line($"d.Permute({PermuteGeometry(n.Shape.Select(s => s.ToCode()).ToList(), inverse)}, n, {gy}, {gx}, {Acc(written, input.Index)});");
+                    break;
+                }
+                case LayerKind.Pad:
+                {
+                    var (ci, hi, wi) = Chw(input);
+                    var (co, ho, wo) = Chw(n);
+                    _w.Line($"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, 0, {n.PadTop}, {n.PadLeft}, {ci}, {hi}, {wi}, 0, 0, 0, {ci}, {hi}, {wi}), n, {gy}, {gx}, {Acc(written, input.Index)});");
+                    break;
+                }
+                case LayerKind.Crop:
+                {
+                    var (ci, hi, wi) = Chw(input);
+                    var (co, ho, wo) = Chw(n);
+                    // Values the crop dropped get no gradient: clear them when this is the first write.
+                    if (Acc(written, input.Index) == "false") _w.Line($"d.Fill({gx}, 0, {Count(input)}, 0f);");
+                    _w.Line($"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, 0, 0, 0, {ci}, {hi}, {wi}, 0, {-n.PadTop}, {-n.PadLeft}, {co}, {ho}, {wo}), n, {gy}, {gx}, true);");
+                    break;
+                }
+                case LayerKind.BatchNorm:
+                    _w.Line($"d.BatchNormBackward(n, {n.Shape[0].ToCode()}, {Inner(n)}, {x}, {gy}, {Param(n.Weight)}.Value, _bm{n.Index}!, _bs{n.Index}!, {gx}, {Param(n.Weight)}.Gradient, {Param(n.Bias)}.Gradient, {Acc(written, input.Index)});");
+                    break;
+                case LayerKind.Dropout:
+                {
+                    string acc = Acc(written, input.Index);
+                    _w.Line($"if (Training) d.Multiply({Count(n)}, {gy}, _m{n.Index}!, {gx}, {acc});");
+                    _w.Line($"else d.Copy({gy}, 0, {gx}, 0, {Count(n)}, {acc});");
+                    break;
+                }
+                case LayerKind.Softmax:
+                case LayerKind.LogSoftmax:
+                    _w.Line($"d.SoftmaxBackward({(n.Kind == LayerKind.LogSoftmax ? "true" : "false")}, n, {n.Shape[0].ToCode()}, {Inner(n)}, {y}, {gy}, {gx}, {Acc(written, input.Index)});");
+                    break;
+                case LayerKind.Add:
+                    foreach (int k in n.Inputs)
+                        _w.Line($"d.Copy({gy}, 0, {G(Node(k))}, 0, {Count(n)}, {Acc(written, k)});");
+                    break;
+                case LayerKind.Concat:
+                {
+                    var (co, ho, wo) = Chw(n);
+                    string offset = "0";
+                    foreach (int k in n.Inputs)
+                    {
+                        var part = Node(k);
+                        string ck = part.Shape[0].ToCode();
+                        _w.Line($"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, {offset}, 0, 0, {ck}, {ho}, {wo}, 0, 0, 0, {ck}, {ho}, {wo}), n, {gy}, {G(part)}, {Acc(written, k)});");
+                        offset = offset == "0" ? ck : offset + " + " + ck;
+                    }
+                    break;
+                }
+                default:
+                    _w.Line($"d.ActivationBackward({ActivationName(n.Kind)}, {Count(n)}, {x}, {y}, {gy}, {gx}, {Acc(written, input.Index)}, {Literals.Float(n.P0)}, {Literals.Float(n.P1)});");
+                    break;
+            }
+        }
+
+        private void WriteDispose()
+        {
+            using (_w.Block("public void Dispose()"))
+            {
+                _w.Line("if (_disposed) return;");
+                _w.Line("_disposed = true;");
+                _w.Line("foreach (var p in _parameters) p.Dispose();");
+                _w.Line("foreach (var b in _buffers) b.Dispose();");
+                foreach (var n in _plan.Nodes)
+                {
+                    if (n.Index > 0 && !IsAlias(n)) _w.Line($"_a{n.Index}?.Dispose();");
+                    if (n.Index != _last.Index) _w.Line($"_g{n.Index}?.Dispose();");
+                    if (n.Kind == LayerKind.MaxPool) _w.Line($"_s{n.Index}?.Dispose();");
+                    if (n.Kind == LayerKind.Dropout) _w.Line($"_m{n.Index}?.Dispose();");
+                    if (n.Kind == LayerKind.BatchNorm) { _w.Line($"_bm{n.Index}?.Dispose();"); _w.Line($"_bs{n.Index}?.Dispose();"); }
+                }
+                if (NeedsScratch) _w.Line("_t?.Dispose();");
+            }
+        }
+    }
+}

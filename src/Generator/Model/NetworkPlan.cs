@@ -1,0 +1,104 @@
+using System.Globalization;
+
+namespace Strider.Generator.Model;
+
+/// <summary>
+/// A dimension's size as generated code computes it: <c>U + V * n{Axis}</c>, where n{Axis} indexes the valid sizes of
+/// a free input axis (input = Start + Step * n). Fixed sizes have V = 0.
+/// </summary>
+internal readonly record struct SizeExpr(long U, long V, int Axis)
+{
+    public static SizeExpr Fixed(long size) => new(size, 0, -1);
+
+    public bool IsFixed => V == 0;
+
+    public string ToCode() => IsFixed
+        ? U.ToString(CultureInfo.InvariantCulture)
+        : V == 1 && U == 0 ? "n" + Axis.ToString(CultureInfo.InvariantCulture)
+        : "(" + U.ToString(CultureInfo.InvariantCulture) + " + " + V.ToString(CultureInfo.InvariantCulture) + " * n" + Axis.ToString(CultureInfo.InvariantCulture) + ")";
+
+    public string ToText() => IsFixed ? U.ToString(CultureInfo.InvariantCulture) : "Any";
+}
+
+/// <summary>A trainable parameter or a state buffer, with PyTorch's name and layout and its initialisation.</summary>
+internal sealed record ParameterPlan(string Name, EquatableArray<int> Shape, ParameterInit Init, int FanIn, int FanOut)
+{
+    public long Length
+    {
+        get
+        {
+            long n = 1;
+            foreach (int d in Shape) n *= d;
+            return n;
+        }
+    }
+}
+
+internal enum ParameterInit { He, Glorot, Zeros, Ones }
+
+/// <summary>One node of the planned network (node 0 is the input), with everything emission needs as constants.</summary>
+internal sealed record NodePlan(
+    int Index,
+    LayerKind Kind,
+    string Name,
+    string Label,
+    EquatableArray<int> Inputs,
+    EquatableArray<SizeExpr> Shape,
+    int KernelH, int KernelW,
+    int StrideH, int StrideW,
+    int DilationH, int DilationW,
+    int PadTop, int PadLeft,
+    int Weight, int Bias,
+    int RunningMean, int RunningVar,
+    int SwitchesOf,
+    double P0, double P1,
+    EquatableArray<int> Axes,
+    string Field,
+    string Jump)
+{
+    /// <summary>Values per batch item as code.</summary>
+    public string SizeCode()
+    {
+        if (AllFixed) return FixedSize.ToString(CultureInfo.InvariantCulture) + "L";
+        var parts = new System.Collections.Generic.List<string>();
+        foreach (var d in Shape) parts.Add("(long)" + d.ToCode());
+        return string.Join(" * ", parts);
+    }
+
+    public bool AllFixed
+    {
+        get
+        {
+            foreach (var d in Shape) if (!d.IsFixed) return false;
+            return true;
+        }
+    }
+
+    public long FixedSize
+    {
+        get
+        {
+            long n = 1;
+            foreach (var d in Shape) n *= d.U;
+            return n;
+        }
+    }
+}
+
+/// <summary>A free (Dim.Any) input axis: its valid sizes Start + Step * n and the message for a size outside them.</summary>
+internal sealed record FreeAxisPlan(int Axis, int Start, int Step, string ValidText, string LayerText);
+
+/// <summary>A network ready to emit: identity, nodes in order, parameters, buffers, free axes, summary.</summary>
+internal sealed record NetworkPlan(
+    string Namespace,
+    string ClassName,
+    string Accessibility,
+    string HintName,
+    EquatableArray<ContainingType> Containers,
+    string InputName,
+    EquatableArray<NodePlan> Nodes,
+    EquatableArray<ParameterPlan> Parameters,
+    EquatableArray<ParameterPlan> Buffers,
+    EquatableArray<FreeAxisPlan> FreeAxes,
+    long ParameterCount,
+    EquatableArray<string> SummaryLines);

@@ -1,0 +1,76 @@
+namespace Strider.Generator.Model;
+
+/// <summary>A source span (in the declaring syntax tree) of an attribute or one of its arguments, for diagnostics.</summary>
+internal readonly record struct SourceSpan(string Path, int Start, int Length)
+{
+    public static readonly SourceSpan None = new("", 0, 0);
+    public bool IsNone => Length == 0;
+}
+
+/// <summary>Where an attribute argument is, by key: "" the whole attribute, "0".."n" positional (params expanded), or a property name.</summary>
+internal readonly record struct ArgSpan(string Key, SourceSpan Span);
+
+/// <summary>One layer attribute as declared, arguments as plain values (no Roslyn types), unset values as defaults.</summary>
+internal sealed record LayerSpec(
+    LayerKind Kind,
+    int Index,
+    string? Name,
+    string? From,
+    int Filters,
+    EquatableArray<int> Kernel,
+    int Stride,
+    EquatableArray<int> Strides,
+    int Dilation,
+    EquatableArray<int> Dilations,
+    int Padding,
+    int Pad,
+    EquatableArray<int> Pads,
+    bool Bias,
+    int OutputPadding,
+    string? TiedTo,
+    bool CeilMode,
+    bool KeepSwitches,
+    string? Switches,
+    int Units,
+    EquatableArray<int> Ints,
+    EquatableArray<string> Inputs,
+    double Rate,
+    double Alpha,
+    double Epsilon,
+    double Momentum,
+    double Min,
+    double Max,
+    EquatableArray<ArgSpan> Spans)
+{
+    public SourceSpan SpanOf(string key)
+    {
+        foreach (var s in Spans) if (s.Key == key) return s.Span;
+        foreach (var s in Spans) if (s.Key == "") return s.Span;
+        return SourceSpan.None;
+    }
+}
+
+/// <summary>The [Input] attribute: dims without batch (-1 = Dim.Any) and the input's name.</summary>
+internal sealed record InputSpec(EquatableArray<int> Dims, string Name, EquatableArray<ArgSpan> Spans)
+{
+    public SourceSpan SpanOf(string key)
+    {
+        foreach (var s in Spans) if (s.Key == key) return s.Span;
+        foreach (var s in Spans) if (s.Key == "") return s.Span;
+        return SourceSpan.None;
+    }
+}
+
+/// <summary>A containing type of a nested network class, outermost first.</summary>
+internal sealed record ContainingType(string Keyword, string Name);
+
+/// <summary>A [Network] class as parsed: where it lives and its layers in source order.</summary>
+internal sealed record NetworkSpec(
+    string Namespace,
+    string ClassName,
+    string Accessibility,
+    string MetadataName,
+    EquatableArray<ContainingType> Containers,
+    InputSpec? Input,
+    EquatableArray<LayerSpec> Layers,
+    SourceSpan ClassNameSpan);

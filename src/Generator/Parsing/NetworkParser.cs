@@ -1,0 +1,237 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Strider.Generator.Diagnostics;
+using Strider.Generator.Model;
+
+namespace Strider.Generator.Parsing;
+
+/// <summary>Reads a [Network] class's attributes into a <see cref="NetworkSpec"/> of plain values (no symbols or syntax kept).</summary>
+internal static class NetworkParser
+{
+    public const string NetworkAttributeName = "Strider.NetworkAttribute";
+    public const string InputAttributeName = "Strider.InputAttribute";
+
+    private static readonly Dictionary<string, LayerKind> s_kinds = BuildKinds();
+
+    private static Dictionary<string, LayerKind> BuildKinds()
+    {
+        var map = new Dictionary<string, LayerKind>();
+        foreach (LayerKind kind in System.Enum.GetValues(typeof(LayerKind)))
+            if (kind != LayerKind.Input) map[LayerKinds.AttributeName(kind)] = kind;
+        return map;
+    }
+
+    /// <summary>Parses the class; problems with the class itself (not partial, generic, ...) go to <paramref name="diagnostics"/>.</summary>
+    public static NetworkSpec Parse(INamedTypeSymbol type, SyntaxTree declaringTree, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    {
+        var classSyntax = type.DeclaringSyntaxReferences
+            .Select(r => r.GetSyntax(cancellationToken))
+            .OfType<TypeDeclarationSyntax>()
+            .FirstOrDefault(s => s.SyntaxTree == declaringTree);
+        var nameSpan = classSyntax is null ? SourceSpan.None : ToSpan(classSyntax.Identifier);
+
+        CheckClass(type, nameSpan, diagnostics, cancellationToken);
+
+        // Source order within the declaring file; attributes on other partial declarations follow in file order.
+        var attributes = type.GetAttributes()
+            .Where(a => a.ApplicationSyntaxReference is not null)
+            .OrderBy(a => a.ApplicationSyntaxReference!.SyntaxTree == declaringTree ? 0 : 1)
+            .ThenBy(a => a.ApplicationSyntaxReference!.SyntaxTree.FilePath, System.StringComparer.Ordinal)
+            .ThenBy(a => a.ApplicationSyntaxReference!.Span.Start)
+            .ToList();
+
+        InputSpec? input = null;
+        var layers = new List<LayerSpec>();
+        foreach (var attribute in attributes)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string? name = attribute.AttributeClass?.ToDisplayString();
+            if (name is null || attribute.AttributeConstructor is null) continue; // the compiler reports broken attributes
+            var syntax = attribute.ApplicationSyntaxReference!.GetSyntax(cancellationToken) as AttributeSyntax;
+            var spans = ArgumentSpans(syntax, attribute);
+            if (name == InputAttributeName)
+                input = ParseInput(attribute, spans);
+            else if (s_kinds.TryGetValue(name, out var kind))
+                layers.Add(ParseLayer(kind, layers.Count, attribute, spans));
+        }
+
+        return new NetworkSpec(
+            Namespace: type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : "",
+            ClassName: type.Name,
+            Accessibility: AccessibilityText(type.DeclaredAccessibility),
+            MetadataName: FullMetadataName(type),
+            Containers: new EquatableArray<ContainingType>(Containers(type)),
+            Input: input,
+            Layers: new EquatableArray<LayerSpec>(layers),
+            ClassNameSpan: nameSpan);
+    }
+
+    private static void CheckClass(INamedTypeSymbol type, SourceSpan nameSpan, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    {
+        if (!IsPartial(type, cancellationToken))
+            diagnostics.Add(DiagnosticInfo.Create("STR0013", nameSpan, type.Name, "must be declared 'partial' so the generator can add its members: write 'public partial class " + type.Name + "'"));
+        if (type.IsGenericType)
+            diagnostics.Add(DiagnosticInfo.Create("STR0013", nameSpan, type.Name, "cannot be generic: shapes are compile-time constants, so declare one non-generic class per network"));
+        if (type.IsStatic)
+            diagnostics.Add(DiagnosticInfo.Create("STR0013", nameSpan, type.Name, "cannot be static: a network holds its parameters and buffers"));
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            if (!IsPartial(outer, cancellationToken))
+                diagnostics.Add(DiagnosticInfo.Create("STR0013", nameSpan, type.Name, "is nested in '" + outer.Name + "', which must be 'partial' too"));
+            if (outer.IsGenericType)
+                diagnostics.Add(DiagnosticInfo.Create("STR0013", nameSpan, type.Name, "is nested in the generic type '" + outer.Name + "'; declare the network outside generic types"));
+        }
+    }
+
+    private static bool IsPartial(INamedTypeSymbol type, CancellationToken cancellationToken) =>
+        type.DeclaringSyntaxReferences.All(r => r.GetSyntax(cancellationToken) is TypeDeclarationSyntax t && t.Modifiers.Any(SyntaxKind.PartialKeyword));
+
+    private static InputSpec ParseInput(AttributeData attribute, EquatableArray<ArgSpan> spans)
+    {
+        var dims = new List<int>();
+        foreach (var arg in attribute.ConstructorArguments) AddInts(arg, dims);
+        string name = "input";
+        foreach (var named in attribute.NamedArguments)
+            if (named.Key == "Name" && named.Value.Value is string s) name = s;
+        return new InputSpec(new EquatableArray<int>(dims), name, spans);
+    }
+
+    private static LayerSpec ParseLayer(LayerKind kind, int index, AttributeData attribute, EquatableArray<ArgSpan> spans)
+    {
+        int filters = 0, units = 0;
+        var kernel = new List<int>();
+        var ints = new List<int>();
+        var inputs = new List<string>();
+        double rate = 0, min = 0, max = 0;
+        var parameters = attribute.AttributeConstructor!.Parameters;
+        for (int i = 0; i < attribute.ConstructorArguments.Length && i < parameters.Length; i++)
+        {
+            var arg = attribute.ConstructorArguments[i];
+            switch (parameters[i].Name)
+            {
+                case "filters": filters = Int(arg); break;
+                case "units": units = Int(arg); break;
+                case "kernel": case "kernelH": case "kernelW": kernel.Add(Int(arg)); break;
+                case "dims": case "axes": case "amounts": AddInts(arg, ints); break;
+                case "inputs": AddStrings(arg, inputs); break;
+                case "rate": rate = Double(arg); break;
+                case "min": min = Double(arg); break;
+                case "max": max = Double(arg); break;
+            }
+        }
+
+        string? name = null, from = null, tiedTo = null, switches = null;
+        int stride = 0, dilation = 1, padding = 0, pad = 0, outputPadding = 0;
+        var strides = new List<int>();
+        var dilations = new List<int>();
+        var pads = new List<int>();
+        bool bias = true, ceilMode = false, keepSwitches = false;
+        double alpha = 1.0, epsilon = 1e-5, momentum = 0.1;
+        foreach (var named in attribute.NamedArguments)
+        {
+            var v = named.Value;
+            switch (named.Key)
+            {
+                case "Name": name = v.Value as string; break;
+                case "From": from = v.Value as string; break;
+                case "TiedTo": tiedTo = v.Value as string; break;
+                case "Switches": switches = v.Value as string; break;
+                case "Stride": stride = Int(v); break;
+                case "Strides": AddInts(v, strides); break;
+                case "Dilation": dilation = Int(v); break;
+                case "Dilations": AddInts(v, dilations); break;
+                case "Padding": padding = Int(v); break;
+                case "Pad": pad = Int(v); break;
+                case "Pads": AddInts(v, pads); break;
+                case "OutputPadding": outputPadding = Int(v); break;
+                case "Bias": bias = v.Value is bool b && b; break;
+                case "CeilMode": ceilMode = v.Value is bool c && c; break;
+                case "KeepSwitches": keepSwitches = v.Value is bool k && k; break;
+                case "Alpha": alpha = Double(v); break;
+                case "Epsilon": epsilon = Double(v); break;
+                case "Momentum": momentum = Double(v); break;
+            }
+        }
+
+        return new LayerSpec(kind, index, name, from, filters, new EquatableArray<int>(kernel), stride, new EquatableArray<int>(strides),
+            dilation, new EquatableArray<int>(dilations), padding, pad, new EquatableArray<int>(pads), bias, outputPadding, tiedTo,
+            ceilMode, keepSwitches, switches, units, new EquatableArray<int>(ints), new EquatableArray<string>(inputs),
+            rate, alpha, epsilon, momentum, min, max, spans);
+    }
+
+    /// <summary>Spans of the whole attribute ("") and of each argument: positional by index (params expanded), named by name.</summary>
+    private static EquatableArray<ArgSpan> ArgumentSpans(AttributeSyntax? syntax, AttributeData attribute)
+    {
+        var result = new List<ArgSpan>();
+        if (syntax is null) return EquatableArray<ArgSpan>.Empty;
+        result.Add(new ArgSpan("", ToSpan(syntax)));
+        if (syntax.ArgumentList is null) return new EquatableArray<ArgSpan>(result);
+        int position = 0;
+        foreach (var arg in syntax.ArgumentList.Arguments)
+        {
+            if (arg.NameEquals is not null)
+                result.Add(new ArgSpan(arg.NameEquals.Name.Identifier.ValueText, ToSpan(arg)));
+            else if (arg.NameColon is not null)
+                result.Add(new ArgSpan(arg.NameColon.Name.Identifier.ValueText, ToSpan(arg)));
+            else
+                result.Add(new ArgSpan((position++).ToString(System.Globalization.CultureInfo.InvariantCulture), ToSpan(arg)));
+        }
+        return new EquatableArray<ArgSpan>(result);
+    }
+
+    private static SourceSpan ToSpan(SyntaxNodeOrToken node) => new(node.SyntaxTree?.FilePath ?? "", node.Span.Start, node.Span.Length);
+
+    private static int Int(TypedConstant c) => c.Kind == TypedConstantKind.Primitive || c.Kind == TypedConstantKind.Enum
+        ? c.Value switch { int i => i, long l => (int)System.Math.Max(int.MinValue, System.Math.Min(int.MaxValue, l)), short s => s, byte b => b, _ => 0 }
+        : 0;
+
+    private static double Double(TypedConstant c) => c.Value switch { double d => d, float f => f, int i => i, long l => l, _ => 0 };
+
+    private static void AddInts(TypedConstant c, List<int> into)
+    {
+        if (c.Kind == TypedConstantKind.Array) { foreach (var v in c.Values) into.Add(Int(v)); }
+        else into.Add(Int(c));
+    }
+
+    private static void AddStrings(TypedConstant c, List<string> into)
+    {
+        if (c.Kind == TypedConstantKind.Array) { foreach (var v in c.Values) into.Add(v.Value as string ?? ""); }
+        else if (c.Value is string s) into.Add(s);
+    }
+
+    private static string AccessibilityText(Accessibility a) => a switch
+    {
+        Accessibility.Public => "public",
+        Accessibility.Internal => "internal",
+        Accessibility.Private => "private",
+        Accessibility.Protected => "protected",
+        Accessibility.ProtectedOrInternal => "protected internal",
+        Accessibility.ProtectedAndInternal => "private protected",
+        _ => "internal",
+    };
+
+    private static IEnumerable<ContainingType> Containers(INamedTypeSymbol type)
+    {
+        var list = new List<ContainingType>();
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            string keyword = outer.IsRecord ? (outer.TypeKind == TypeKind.Struct ? "record struct" : "record")
+                : outer.TypeKind == TypeKind.Struct ? "struct" : outer.TypeKind == TypeKind.Interface ? "interface" : "class";
+            list.Insert(0, new ContainingType(keyword, outer.Name));
+        }
+        return list;
+    }
+
+    private static string FullMetadataName(INamedTypeSymbol type)
+    {
+        var parts = new List<string> { type.MetadataName };
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType) parts.Insert(0, outer.MetadataName);
+        string name = string.Join("+", parts);
+        return type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() + "." + name : name;
+    }
+}

@@ -1,0 +1,236 @@
+using System.Collections.Generic;
+using System.Linq;
+using Strider.Generator.Model;
+using Strider.Shapes;
+
+namespace Strider.Generator.Planning;
+
+/// <summary>Whole-network checks per spatial axis (valid input sizes, merges) and the final plan.</summary>
+internal sealed partial class NetworkPlanner
+{
+    private AxisAnalysis[]? AnalyzeAxes(InputSpec input)
+    {
+        var analyses = new AxisAnalysis[_spatialRank];
+        for (int a = 0; a < _spatialRank; a++)
+        {
+            analyses[a] = AxisAnalysis.Analyze(_graphs[a]);
+            int declared = _inputDims[a + 1];
+            var span = input.SpanOf((a + 1).ToString(Inv));
+            string axis = AxisName(_spatialRank, a);
+            var valid = analyses[a].ValidInputs;
+            if (declared == -1)
+            {
+                if (valid.IsEmpty)
+                    Report("STR0011", span, axis, "every size breaks some layer or merge; " + ExplainAt(analyses[a], a, 256));
+                else if (!valid.IsProgression)
+                    Report("STR0011", span, axis, $"the valid sizes are {valid.Describe()}, which is not one progression a + b·n, so generated code cannot index them; declare a fixed size");
+                else
+                    Report("STR0017", span, axis, valid.Describe(), FieldText(analyses[a], a));
+                continue;
+            }
+            ReportFixedAxis(analyses[a], a, declared, span, axis, valid);
+        }
+        return analyses;
+    }
+
+    private string FieldText(AxisAnalysis analysis, int axis)
+    {
+        var last = _nodes.LastOrDefault(n => !n.Failed && n.Spatial);
+        if (last is null) return "";
+        var field = analysis.Field(last.AxisNodes[axis]);
+        return $"; the output '{last.Name}' sees {field.Size} input pixels per value with an effective stride of {field.Jump}";
+    }
+
+    private string ExplainAt(AxisAnalysis analysis, int axis, int size)
+    {
+        var eval = analysis.Evaluate(size);
+        if (eval.IsValid) return "";
+        return "at size " + size.ToString(Inv) + ": " + ProblemText(eval.Problems[0], axis);
+    }
+
+    private string OwnerName(int axis, int axisNode) =>
+        _axisOwner.TryGetValue((axis, axisNode), out int owner) ? _nodes[owner].Name : "input";
+
+    private string ProblemText(AxisProblem problem, int axis)
+    {
+        string layer = OwnerName(axis, problem.Node);
+        return problem.Kind switch
+        {
+            AxisProblemKind.Uncovered => $"'{layer}' leaves {problem.Lost} of {problem.InputSize} values unread",
+            AxisProblemKind.TooSmall => $"'{layer}' gets {problem.InputSize}, too small for its window",
+            _ => $"the merge '{layer}' gets sizes " + string.Join(" and ", problem.MergeSizes.Select(m => m.Size.ToString(Inv))),
+        };
+    }
+
+    private static string NearestText(SizeSet valid, int size)
+    {
+        int? below = valid.NearestBelow(size);
+        int? above = valid.NearestAbove(size);
+        if (below is null && above is null) return "none";
+        if (below is null) return above!.Value.ToString(Inv);
+        if (above is null) return below.Value.ToString(Inv);
+        return below.Value.ToString(Inv) + " and " + above.Value.ToString(Inv);
+    }
+
+    private string FixText(SizeSet valid, int size, string axis)
+    {
+        int? above = valid.NearestAbove(size);
+        int? below = valid.NearestBelow(size);
+        var parts = new List<string>();
+        if (above is not null)
+            parts.Add($"Pad {axis} by {above.Value - size} to reach {above.Value}");
+        if (below is not null)
+            parts.Add($"declare {below.Value}");
+        return parts.Count == 0 ? "No input size fits this network; see the merge and layer sizes above." : string.Join(", or ", parts) + ".";
+    }
+
+    private void ReportFixedAxis(AxisAnalysis analysis, int axis, int declared, SourceSpan span, string axisName, SizeSet valid)
+    {
+        var eval = analysis.Evaluate(declared);
+        bool reportedLoss = false, reportedMismatch = false;
+        string validText = valid.Describe();
+        foreach (var problem in eval.Problems)
+        {
+            if (!_axisOwner.TryGetValue((axis, problem.Node), out int owner)) continue;
+            var node = _nodes[owner];
+            switch (problem.Kind)
+            {
+                case AxisProblemKind.Uncovered when !reportedLoss:
+                    reportedLoss = true;
+                    Report("STR0001", span, declared, axisName, node.Name, problem.Lost, problem.InputSize,
+                        WindowRules.Formula(node.Windows[axis]), validText, NearestText(valid, declared), FixText(valid, declared, axisName));
+                    break;
+                case AxisProblemKind.TooSmall:
+                    Report("STR0007", node.Layer!.SpanOf(""), node.Name, axisName, problem.InputSize,
+                        node.Windows.Length > axis ? WindowRules.Formula(node.Windows[axis]) : node.Label,
+                        valid.IsEmpty ? "No input size fits this network." : $"Valid input sizes are {validText}; the nearest to {declared} are {NearestText(valid, declared)}.");
+                    break;
+                case AxisProblemKind.Mismatch when !reportedMismatch:
+                    reportedMismatch = true;
+                    ReportMismatch(problem, node, axis, declared, span, axisName, valid);
+                    break;
+            }
+        }
+    }
+
+    private void ReportMismatch(AxisProblem problem, PlanNode node, int axis, int declared, SourceSpan span, string axisName, SizeSet valid)
+    {
+        var sizes = problem.MergeSizes;
+        if (node.Kind == LayerKind.MaxUnpool)
+        {
+            var pool = _nodes[node.SwitchesOf];
+            Report("STR0016", node.Layer!.SpanOf(""), node.Name, pool.Name,
+                $"on axis {axisName} its input has size {sizes[0].Size} but '{pool.Name}' produced {sizes[sizes.Count - 1].Size}. Valid input sizes are {valid.Describe()}");
+            return;
+        }
+        int other = 1;
+        while (other < sizes.Count - 1 && sizes[other].Size == sizes[0].Size) other++;
+        string Name(int k) => k < node.Inputs.Count ? _nodes[node.Inputs[k]].Name : "?";
+        var args = new object[] { declared, axisName, node.Name, Name(0), sizes[0].Size, Name(other), sizes[other].Size, valid.Describe(), NearestText(valid, declared), FixText(valid, declared, axisName) };
+        // A mismatch no input size can fix is the merge's own fault: put it there.
+        Report("STR0002", valid.IsEmpty ? node.Layer!.SpanOf("") : span, args);
+    }
+
+    // ------------------------------------------------------------------ the plan
+
+    private NetworkPlan BuildPlan(InputSpec input, AxisAnalysis[] analyses)
+    {
+        var freeAxes = new List<FreeAxisPlan>();
+        for (int a = 0; a < _spatialRank; a++)
+        {
+            if (_inputDims[a + 1] != -1) continue;
+            var valid = analyses[a].ValidInputs;
+            freeAxes.Add(new FreeAxisPlan(a + 1, valid.Start, valid.Step, valid.Describe(), AxisName(_spatialRank, a)));
+        }
+
+        SizeExpr AxisSize(PlanNode n, int a)
+        {
+            if (_inputDims[a + 1] != -1) return SizeExpr.Fixed(n.AxisSizes[a]);
+            var (u, v) = analyses[a].Affine(n.AxisNodes[a]);
+            return v == 0 ? SizeExpr.Fixed(u) : new SizeExpr(u, v, a + 1);
+        }
+
+        // Representative input size for resolving Same padding: constant over the valid progression.
+        long RepresentativeSize(PlanNode n, int a) => _inputDims[a + 1] != -1 ? n.AxisSizes[a] : analyses[a].Affine(n.AxisNodes[a]).U;
+
+        var nodes = new List<NodePlan>();
+        foreach (var n in _nodes)
+        {
+            var shape = new List<SizeExpr>();
+            if (n.Spatial)
+            {
+                shape.Add(SizeExpr.Fixed(n.Channels));
+                for (int a = 0; a < n.AxisNodes.Length; a++) shape.Add(AxisSize(n, a));
+            }
+            else
+            {
+                foreach (int d in n.Dims) shape.Add(SizeExpr.Fixed(d));
+            }
+
+            int kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0;
+            if (n.Windows.Length > 0)
+            {
+                var input = _nodes[n.Inputs[0]];
+                var pads = new (int Begin, int End)[n.Windows.Length];
+                for (int a = 0; a < n.Windows.Length; a++)
+                {
+                    long inSize = input.Spatial ? RepresentativeSize(input, a) : input.Dims[a + 1];
+                    pads[a] = WindowRules.ResolvePadding(n.Windows[a], (int)inSize);
+                }
+                var wH = n.Windows.Length == 2 ? n.Windows[0] : new WindowAxis(1, 1, 1, PadMode.Explicit, 0, 0);
+                var wW = n.Windows[n.Windows.Length - 1];
+                kh = wH.Kernel; kw = wW.Kernel; sh = wH.Stride; sw = wW.Stride; dh = wH.Dilation; dw = wW.Dilation;
+                pt = n.Windows.Length == 2 ? pads[0].Begin : 0;
+                pl = pads[pads.Length - 1].Begin;
+            }
+            else if (n.PadBegin.Length > 0)
+            {
+                pt = n.PadBegin.Length == 2 ? n.PadBegin[0] : 0;
+                pl = n.PadBegin[n.PadBegin.Length - 1];
+            }
+
+            string field = "-", jump = "-";
+            if (n.Spatial && _spatialRank > 0)
+            {
+                var fields = Enumerable.Range(0, n.AxisNodes.Length).Select(a => analyses[a].Field(n.AxisNodes[a])).ToList();
+                field = string.Join("x", fields.Select(f => f.Size.ToString()).Distinct().Count() == 1 && fields.Count > 1 ? new[] { fields[0].Size.ToString(), fields[0].Size.ToString() } : fields.Select(f => f.Size.ToString()));
+                jump = string.Join("x", fields.Select(f => f.Jump.ToString()).Distinct().Count() == 1 && fields.Count > 1 ? new[] { fields[0].Jump.ToString(), fields[0].Jump.ToString() } : fields.Select(f => f.Jump.ToString()));
+            }
+
+            nodes.Add(new NodePlan(n.Index, n.Kind, n.Name, n.Label, new EquatableArray<int>(n.Inputs), new EquatableArray<SizeExpr>(shape),
+                kh, kw, sh, sw, dh, dw, pt, pl, n.Weight, n.Bias, n.RunningMean, n.RunningVar, n.SwitchesOf, n.P0, n.P1,
+                new EquatableArray<int>(n.Axes), field, jump));
+        }
+
+        long parameterCount = _parameters.Sum(p => p.Length);
+        var summary = Summary(nodes, parameterCount, freeAxes);
+        string hint = _spec.MetadataName.Replace('+', '.').Replace('`', '_') + ".g.cs";
+        return new NetworkPlan(_spec.Namespace, _spec.ClassName, _spec.Accessibility, hint, _spec.Containers, input.Name,
+            new EquatableArray<NodePlan>(nodes), new EquatableArray<ParameterPlan>(_parameters), new EquatableArray<ParameterPlan>(_buffers),
+            new EquatableArray<FreeAxisPlan>(freeAxes), parameterCount, new EquatableArray<string>(summary));
+    }
+
+    /// <summary>A Keras-like table: layer, kind, output shape, parameters, receptive field, effective stride.</summary>
+    private List<string> Summary(List<NodePlan> nodes, long parameterCount, List<FreeAxisPlan> freeAxes)
+    {
+        var rows = new List<string[]> { new[] { "Layer", "Kind", "Output", "Params", "Field", "Stride" } };
+        foreach (var n in nodes)
+        {
+            long count = 0;
+            if (n.Kind != LayerKind.Deconv || !IsTied(n)) count += n.Weight >= 0 ? _parameters[n.Weight].Length : 0;
+            count += n.Bias >= 0 ? _parameters[n.Bias].Length : 0;
+            rows.Add(new[] { n.Name, n.Label, string.Join("x", n.Shape.Select(d => d.ToText())), count.ToString("N0", Inv), n.Field, n.Jump });
+        }
+        var widths = Enumerable.Range(0, 6).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        var lines = new List<string>();
+        foreach (var r in rows)
+            lines.Add(string.Join("  ", Enumerable.Range(0, 6).Select(c => c == 3 ? r[c].PadLeft(widths[c]) : r[c].PadRight(widths[c]))).TrimEnd());
+        lines.Insert(1, new string('-', lines[0].Length));
+        lines.Add("Total parameters: " + parameterCount.ToString("N0", Inv));
+        foreach (var f in freeAxes)
+            lines.Add($"Valid input sizes on axis {f.LayerText}: {f.ValidText}");
+        return lines;
+    }
+
+    private bool IsTied(NodePlan n) => n.Kind == LayerKind.Deconv && _nodes[n.Index].Layer?.TiedTo is not null;
+}

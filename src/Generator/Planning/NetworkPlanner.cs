@@ -1,0 +1,275 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Strider.Generator.Diagnostics;
+using Strider.Generator.Model;
+using Strider.Shapes;
+
+namespace Strider.Generator.Planning;
+
+/// <summary>
+/// Turns a parsed network into a plan (every shape, geometry and parameter as constants) and its diagnostics.
+/// Spatial sizes go through the shape algebra (one <see cref="AxisGraph"/> per spatial input axis), so the valid
+/// input sets, the nearest sizes and the run-time checks all come from the same functions.
+/// </summary>
+internal sealed partial class NetworkPlanner
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private readonly NetworkSpec _spec;
+    private readonly List<DiagnosticInfo> _diagnostics = new();
+    private readonly List<PlanNode> _nodes = new();
+    private readonly Dictionary<string, int> _byName = new(System.StringComparer.Ordinal);
+    private readonly List<ParameterPlan> _parameters = new();
+    private readonly List<ParameterPlan> _buffers = new();
+    private readonly Dictionary<LayerKind, int> _autoCounts = new();
+    private AxisGraph[] _graphs = System.Array.Empty<AxisGraph>();
+    private int _spatialRank;
+    private int[] _inputDims = System.Array.Empty<int>();
+
+    private NetworkPlanner(NetworkSpec spec) => _spec = spec;
+
+    /// <summary>The plan (null when any error was found) and every diagnostic, in declaration order.</summary>
+    public static (NetworkPlan? Plan, IReadOnlyList<DiagnosticInfo> Diagnostics) Plan(NetworkSpec spec)
+    {
+        var planner = new NetworkPlanner(spec);
+        var plan = planner.Run();
+        return (plan, planner._diagnostics);
+    }
+
+    private bool HasErrors => _diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
+
+    private void Report(string id, SourceSpan span, params object[] args) => _diagnostics.Add(DiagnosticInfo.Create(id, span, args));
+
+    private static string AxisName(int spatialRank, int axis) => spatialRank == 1 ? "L" : axis == 0 ? "H" : "W";
+
+    private NetworkPlan? Run()
+    {
+        var input = _spec.Input;
+        if (input is null)
+        {
+            Report("STR0014", _spec.ClassNameSpan, _spec.ClassName, "add [Input(channels, height, width)] (or [Input(channels, length)] for 1-D) to declare the input shape without the batch");
+            return null;
+        }
+        if (!CheckInput(input)) return null;
+
+        _inputDims = input.Dims.ToArray();
+        _spatialRank = _inputDims.Length - 1;
+        _graphs = new AxisGraph[_spatialRank];
+        for (int a = 0; a < _spatialRank; a++) _graphs[a] = new AxisGraph();
+
+        var inputNode = new PlanNode(0, LayerKind.Input, input.Name, null)
+        {
+            Channels = _inputDims[0],
+            Spatial = _spatialRank > 0,
+            AxisNodes = new int[_spatialRank],
+            AxisSizes = _inputDims.Skip(1).Select(d => (long)d).ToArray(),
+            Dims = _spatialRank == 0 ? _inputDims : System.Array.Empty<int>(),
+            Label = "Input",
+        };
+        _nodes.Add(inputNode);
+        _byName[input.Name] = 0;
+
+        foreach (var layer in _spec.Layers) AddLayer(layer);
+
+        var analyses = AnalyzeAxes(input);
+        if (HasErrors || analyses is null) return null;
+        return BuildPlan(input, analyses);
+    }
+
+    private bool CheckInput(InputSpec input)
+    {
+        var dims = input.Dims;
+        if (dims.Count < 1 || dims.Count > 3)
+        {
+            Report("STR0014", input.SpanOf(""), _spec.ClassName,
+                $"[Input] has {dims.Count} dimension(s); give C (features), C x L (1-D) or C x H x W (2-D), without the batch");
+            return false;
+        }
+        bool ok = true;
+        for (int i = 0; i < dims.Count; i++)
+        {
+            int d = dims[i];
+            var span = input.SpanOf(i.ToString(Inv));
+            if (i == 0 && d == -1)
+            {
+                Report("STR0014", span, _spec.ClassName, "the channel count cannot be Dim.Any: layers' weights depend on it");
+                ok = false;
+            }
+            else if (d == 0 || d < -1)
+            {
+                Report("STR0014", span, _spec.ClassName, $"input dimension {i} is {d}; sizes must be at least 1 (or Dim.Any for a free spatial size)");
+                ok = false;
+            }
+        }
+        if (string.IsNullOrWhiteSpace(input.Name) || !IsIdentifierLike(input.Name))
+        {
+            Report("STR0014", input.SpanOf("Name"), _spec.ClassName, $"the input name '{input.Name}' must be a plain identifier (letters, digits, '_')");
+            ok = false;
+        }
+        return ok;
+    }
+
+    private static bool IsIdentifierLike(string s)
+    {
+        if (s.Length == 0 || char.IsDigit(s[0])) return false;
+        foreach (char c in s) if (!(char.IsLetterOrDigit(c) || c == '_')) return false;
+        return true;
+    }
+
+    // ------------------------------------------------------------------ layers
+
+    private string AutoName(LayerKind kind)
+    {
+        _autoCounts.TryGetValue(kind, out int n);
+        _autoCounts[kind] = ++n;
+        return LayerKinds.AutoNamePrefix(kind) + n.ToString(Inv);
+    }
+
+    private void AddLayer(LayerSpec layer)
+    {
+        string auto = AutoName(layer.Kind);
+        string name = layer.Name ?? auto;
+        var node = new PlanNode(_nodes.Count, layer.Kind, name, layer);
+        if (layer.Name is not null && !IsIdentifierLike(layer.Name))
+        {
+            Report("STR0008", layer.SpanOf("Name"), name, $"the name '{layer.Name}' must be a plain identifier (letters, digits, '_'); it becomes a parameter name such as '{layer.Name}.weight'");
+            node.Failed = true;
+        }
+        else if (_byName.TryGetValue(name, out int other))
+        {
+            Report("STR0015", layer.SpanOf(layer.Name is null ? "" : "Name"), name, other == 0 ? "the input" : $"layer {other} ({_nodes[other].Kind})");
+            node.Failed = true;
+        }
+        _nodes.Add(node);
+        if (!node.Failed) _byName[name] = node.Index;
+
+        ResolveInputs(node, layer);
+        if (node.Failed || node.Inputs.Any(i => _nodes[i].Failed))
+        {
+            node.Failed = true;
+            return;
+        }
+        foreach (int i in node.Inputs) _nodes[i].Consumers++;
+
+        switch (layer.Kind)
+        {
+            case LayerKind.Conv: case LayerKind.Deconv: case LayerKind.MaxPool: case LayerKind.AvgPool:
+                PlanWindow(node, layer); break;
+            case LayerKind.MaxUnpool: PlanUnpool(node, layer); break;
+            case LayerKind.Dense: PlanDense(node, layer); break;
+            case LayerKind.Flatten: PlanFlatten(node); break;
+            case LayerKind.Reshape: PlanReshape(node, layer); break;
+            case LayerKind.Permute: PlanPermute(node, layer); break;
+            case LayerKind.Pad: case LayerKind.Crop: PlanPadCrop(node, layer); break;
+            case LayerKind.Add: case LayerKind.Concat: PlanMerge(node, layer); break;
+            default: PlanElementwise(node, layer); break;
+        }
+    }
+
+    private void ResolveInputs(PlanNode node, LayerSpec layer)
+    {
+        if (LayerKinds.IsMerge(layer.Kind))
+        {
+            if (layer.Inputs.Count < 2)
+            {
+                Report("STR0008", layer.SpanOf(""), node.Name, $"[{layer.Kind}] needs at least two names to merge, e.g. [{layer.Kind}(\"a\", \"b\")]; it has {layer.Inputs.Count}");
+                node.Failed = true;
+                return;
+            }
+            for (int k = 0; k < layer.Inputs.Count; k++)
+            {
+                int? found = Lookup(node, layer, layer.Inputs[k], "its input " + (k + 1).ToString(Inv), layer.SpanOf(k.ToString(Inv)));
+                if (found is null) node.Failed = true; else node.Inputs.Add(found.Value);
+            }
+            return;
+        }
+        if (layer.From is not null)
+        {
+            int? found = Lookup(node, layer, layer.From, "From", layer.SpanOf("From"));
+            if (found is null) node.Failed = true; else node.Inputs.Add(found.Value);
+            return;
+        }
+        node.Inputs.Add(node.Index - 1);
+    }
+
+    private int? Lookup(PlanNode node, LayerSpec layer, string name, string what, SourceSpan span)
+    {
+        if (_byName.TryGetValue(name, out int index))
+        {
+            if (index == node.Index)
+            {
+                Report("STR0006", span, node.Name, name, "which is its own output");
+                return null;
+            }
+            return index;
+        }
+        // A later layer's name: a forward reference would make a cycle.
+        foreach (var later in _spec.Layers)
+            if (later.Index > layer.Index && later.Name == name)
+            {
+                Report("STR0006", span, node.Name, name, "which is declared later (layer " + (later.Index + 1).ToString(Inv) + ")");
+                return null;
+            }
+        Report("STR0005", span, node.Name, what, name, string.Join(", ", _byName.Keys.Select(k => "'" + k + "'")));
+        return null;
+    }
+
+    private PlanNode InputOf(PlanNode node, int k = 0) => _nodes[node.Inputs[k]];
+
+    private void CopyLayout(PlanNode node, PlanNode from)
+    {
+        node.Spatial = from.Spatial;
+        node.AxisNodes = (int[])from.AxisNodes.Clone();
+        node.AxisSizes = (long[])from.AxisSizes.Clone();
+        node.Dims = (int[])from.Dims.Clone();
+        node.Channels = from.Channels;
+    }
+
+    /// <summary>The dims of a generic-layout node, or of a spatial node whose axes are all fixed; null if some axis is free.</summary>
+    private static int[]? ConcreteDims(PlanNode node)
+    {
+        if (!node.Spatial) return node.Dims;
+        var dims = new int[node.AxisSizes.Length + 1];
+        dims[0] = node.Channels;
+        for (int a = 0; a < node.AxisSizes.Length; a++)
+        {
+            if (node.AxisSizes[a] < 0) return null;
+            dims[a + 1] = (int)node.AxisSizes[a];
+        }
+        return dims;
+    }
+
+    private static string ShapeText(IEnumerable<int> dims) => string.Join("x", dims.Select(d => d.ToString(Inv)));
+
+    private static long Product(IEnumerable<int> dims)
+    {
+        long p = 1;
+        foreach (int d in dims) p *= d;
+        return p;
+    }
+
+    /// <summary>Sets a generic layout from concrete dims, or fails with STR0012 when an axis is still free.</summary>
+    private int[]? RequireFixed(PlanNode node, PlanNode input)
+    {
+        var dims = ConcreteDims(input);
+        if (dims is null)
+        {
+            Report("STR0012", node.Layer!.SpanOf(""), node.Name, node.Kind.ToString());
+            node.Failed = true;
+        }
+        return dims;
+    }
+
+    private int AddParameter(string name, int[] shape, ParameterInit init, int fanIn, int fanOut)
+    {
+        _parameters.Add(new ParameterPlan(name, new EquatableArray<int>(shape), init, fanIn, fanOut));
+        return _parameters.Count - 1;
+    }
+
+    private int AddBuffer(string name, int[] shape, ParameterInit init)
+    {
+        _buffers.Add(new ParameterPlan(name, new EquatableArray<int>(shape), init, 0, 0));
+        return _buffers.Count - 1;
+    }
+}

@@ -1,0 +1,61 @@
+using System.Collections.Generic;
+using Strider.Generator.Model;
+using Strider.Shapes;
+
+namespace Strider.Generator.Planning;
+
+/// <summary>A node while planning: mutable, never leaves the planner.</summary>
+internal sealed class PlanNode
+{
+    public PlanNode(int index, LayerKind kind, string name, LayerSpec? layer)
+    {
+        Index = index;
+        Kind = kind;
+        Name = name;
+        Layer = layer;
+    }
+
+    public int Index { get; }
+    public LayerKind Kind { get; }
+    public string Name { get; }
+    public LayerSpec? Layer { get; }
+    public List<int> Inputs { get; } = new();
+
+    /// <summary>A structural error upstream or here: no shapes are computed from this node on.</summary>
+    public bool Failed { get; set; }
+
+    public int Channels { get; set; }
+
+    /// <summary>Layout [C, spatial axes...] tracked per axis in the axis graphs; otherwise generic concrete dims.</summary>
+    public bool Spatial { get; set; }
+
+    /// <summary>Per spatial axis: this node's id in that axis's graph.</summary>
+    public int[] AxisNodes { get; set; } = System.Array.Empty<int>();
+
+    /// <summary>Per spatial axis: the concrete size when the axis is fixed (or -1 when free).</summary>
+    public long[] AxisSizes { get; set; } = System.Array.Empty<long>();
+
+    /// <summary>Generic layout: the concrete dims (no batch).</summary>
+    public int[] Dims { get; set; } = System.Array.Empty<int>();
+
+    /// <summary>Window layers: one entry per spatial axis (H then W; 1-D has one).</summary>
+    public WindowAxis[] Windows { get; set; } = System.Array.Empty<WindowAxis>();
+
+    /// <summary>Pad (positive) or crop (negative) per spatial axis: begins then ends.</summary>
+    public int[] PadBegin { get; set; } = System.Array.Empty<int>();
+    public int[] PadEnd { get; set; } = System.Array.Empty<int>();
+
+    public int Weight { get; set; } = -1;
+    public int Bias { get; set; } = -1;
+    public int RunningMean { get; set; } = -1;
+    public int RunningVar { get; set; } = -1;
+    public int SwitchesOf { get; set; } = -1;
+    public bool KeepsSwitches { get; set; }
+    public int[] Axes { get; set; } = System.Array.Empty<int>();
+    public double P0 { get; set; }
+    public double P1 { get; set; }
+    public string Label { get; set; } = "";
+
+    /// <summary>How many later nodes read this one (gradients from them sum).</summary>
+    public int Consumers { get; set; }
+}

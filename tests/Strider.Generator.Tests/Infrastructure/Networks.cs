@@ -1,0 +1,79 @@
+namespace Strider.Generator.Tests.Infrastructure;
+
+/// <summary>The declarations tests share: the seed's networks.</summary>
+internal static class Networks
+{
+    public const string LeNet = """
+        using Strider;
+
+        namespace Samples;
+
+        [Network]
+        [Input(1, 28, 28)]
+        [Conv(20, 5), MaxPool(2)]
+        [Conv(50, 5), MaxPool(2)]
+        [Conv(500, 4), Relu]
+        [Conv(10, 1), Softmax]
+        public partial class LeNet;
+        """;
+
+    /// <summary>The denoising U-net autoencoder at a given input size (1570 fails, 1565 fits).</summary>
+    public static string Ddae(string size) => $$"""
+        using Strider;
+
+        namespace Samples;
+
+        [Network]
+        [Input(1, {{size}}, {{size}}, Name = "noisy")]
+        [Conv(32, 5, Stride = 2), BatchNorm, Relu, Dropout(0.1), Conv(32, 5, Stride = 2), BatchNorm, Relu(Name = "c12")]
+        [Conv(64, 5, Stride = 2), BatchNorm, Relu, Dropout(0.1), Conv(64, 5, Stride = 2), BatchNorm, Relu]
+        [Deconv(64, 5, Stride = 2), BatchNorm, Relu, Dropout(0.1), Deconv(32, 5, Stride = 2), BatchNorm, Relu(Name = "d12")]
+        [Add("c12", "d12")]
+        [Deconv(32, 5, Stride = 2), BatchNorm, Relu, Dropout(0.1), Deconv(1, 5, Stride = 2), BatchNorm, SoftSign(Name = "d34")]
+        [Add("noisy", "d34")]
+        public partial class Ddae;
+        """;
+
+    public const string WaveNet = """
+        using Strider;
+
+        namespace Samples;
+
+        [Network]
+        [Input(16, 256)]
+        [Conv(32, 2, Padding = Padding.Causal), Tanh]
+        [Conv(32, 2, Dilation = 2, Padding = Padding.Causal), Tanh]
+        [Conv(32, 2, Dilation = 4, Padding = Padding.Causal), Tanh]
+        [Conv(32, 2, Dilation = 8, Padding = Padding.Causal), Tanh]
+        [Conv(32, 2, Dilation = 16, Padding = Padding.Causal), Tanh]
+        [Conv(8, 1), LogSoftmax]
+        public partial class WaveNet;
+        """;
+
+    public const string ResNetBlock = """
+        using Strider;
+
+        namespace Samples;
+
+        [Network]
+        [Input(64, 56, 56)]
+        [Conv(64, 3, Pad = 1, Bias = false), BatchNorm, Relu]
+        [Conv(64, 3, Pad = 1, Bias = false), BatchNorm(Name = "bn2")]
+        [Add("input", "bn2"), Relu]
+        public partial class ResNetBlock;
+        """;
+
+    public const string Pyramid = """
+        using Strider;
+
+        namespace Samples;
+
+        [Network]
+        [Input(3, Dim.Any, Dim.Any, Name = "image")]
+        [Conv(16, 3, Padding = Padding.Same, Name = "p1"), Relu]
+        [MaxPool(2), Conv(32, 3, Padding = Padding.Same), Relu(Name = "p2")]
+        [Deconv(16, 2, Stride = 2, Name = "up")]
+        [Concat("p1", "up"), Conv(4, 1)]
+        public partial class Pyramid;
+        """;
+}
