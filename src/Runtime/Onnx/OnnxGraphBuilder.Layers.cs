@@ -63,7 +63,11 @@ public sealed partial class OnnxGraphBuilder
         var node = AddNode("MaxUnpool", name, new[] { input, idx, shape }, new[] { y });
         node.Attribute.Add(Ints("kernel_shape", kernel));
         node.Attribute.Add(Ints("strides", w.Strides));
-        node.Attribute.Add(Ints("pads", w.Pads));
+        // With output_shape given, pads only feed ONNX Runtime's lower bound (in-1)s + k - pads on the output size; a
+        // ceil-mode pool's last window can overhang its input by up to k-1, so widening the end pads keeps that bound at
+        // or below the pool input's size. Placement comes from the indices alone.
+        int n = kernel.Length;
+        node.Attribute.Add(Ints("pads", w.Pads.Select((p, i) => i < n ? p : p + kernel[i - n] - 1)));
         return y;
     }
 
