@@ -37,6 +37,9 @@ public readonly struct OnnxDim : IEquatable<OnnxDim>
         return new OnnxDim(null, name);
     }
 
+    /// <summary>A declared Strider dimension: <see cref="Dim.Any"/> becomes the symbol <paramref name="freeName"/>, a size stays fixed.</summary>
+    public static OnnxDim Of(int size, string freeName) => size == Dim.Any ? Symbolic(freeName) : Fixed(size);
+
     public static implicit operator OnnxDim(int size) => Fixed(size);
 
     public bool Equals(OnnxDim other) => Size == other.Size && Symbol == other.Symbol;

@@ -41,7 +41,7 @@ public sealed partial class OnnxGraphBuilder
     public int Opset { get; }
 
     /// <summary>The IR version that goes with the opset (ONNX's versioning table).</summary>
-    public long IrVersion => Opset switch { <= 17 => 8, 18 => 8, <= 20 => 9, _ => 10 };
+    public long IrVersion => Opset switch { <= 18 => 8, <= 20 => 9, _ => 10 };
 
     // ---- graph inputs, outputs, initializers ----
 

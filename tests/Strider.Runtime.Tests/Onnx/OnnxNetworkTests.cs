@@ -185,6 +185,9 @@ public sealed class OnnxNetworkTests
         Assert.Contains("[4, 3, 3, 3] and again with [4, 3, 5, 5]", reshaped.Message);
 
         Assert.Throws<ArgumentOutOfRangeException>(() => new OnnxGraphBuilder("Old", opset: 9));
+        Assert.Equal(OnnxDim.Symbolic("height"), OnnxDim.Of(Dim.Any, "height"));
+        Assert.Equal(OnnxDim.Fixed(28), OnnxDim.Of(28, "height"));
+        Assert.Contains("OnnxDim.Symbolic", Assert.Throws<ArgumentOutOfRangeException>(() => (OnnxDim)Dim.Any).Message);
         var noOutput = Assert.Throws<InvalidOperationException>(() => b.ToBytes());
         Assert.Contains("no output", noOutput.Message);
         var dilatedAverage = Assert.Throws<NotSupportedException>(() => b.AveragePool(x, "avg", new[] { 2, 2 }, dilations: new[] { 2, 2 }));
