@@ -170,11 +170,11 @@ internal sealed partial class NetworkPlanner
             int kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0;
             if (n.Windows.Length > 0)
             {
-                var input = _nodes[n.Inputs[0]];
+                var source = _nodes[n.Inputs[0]];
                 var pads = new (int Begin, int End)[n.Windows.Length];
                 for (int a = 0; a < n.Windows.Length; a++)
                 {
-                    long inSize = input.Spatial ? RepresentativeSize(input, a) : input.Dims[a + 1];
+                    long inSize = source.Spatial ? RepresentativeSize(source, a) : source.Dims[a + 1];
                     pads[a] = WindowRules.ResolvePadding(n.Windows[a], (int)inSize);
                 }
                 var wH = n.Windows.Length == 2 ? n.Windows[0] : new WindowAxis(1, 1, 1, PadMode.Explicit, 0, 0);

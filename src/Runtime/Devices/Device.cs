@@ -114,7 +114,7 @@ public abstract partial class Device : IDisposable
 
     // ---- dropout ----
 
-    /// <summary>mask[i] = 0 with probability rate else 1/(1-rate), from a counter-based hash of (seed, i); y = x * mask.</summary>
+    /// <summary>mask[i] = <see cref="DropoutHash.Keep"/>(seed, i, rate) ? 1/(1-rate) : 0, the same on every device; y = x * mask.</summary>
     public abstract void DropoutForward(long count, float rate, ulong seed, DeviceBuffer<float> x, DeviceBuffer<float> mask, DeviceBuffer<float> y);
 
     /// <summary>dx = dy * mask (multiplies any two buffers elementwise).</summary>

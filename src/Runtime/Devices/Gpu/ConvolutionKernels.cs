@@ -1,0 +1,120 @@
+using ILGPU;
+
+namespace Strider.Devices.Gpu;
+
+/// <summary>
+/// Direct convolution. Input position of output (oy, ox) and tap (ky, kx): iy = oy*StrideH - PadTop + ky*DilationH
+/// (likewise x). Every kernel gathers into the element it owns, so results are deterministic and need no atomics.
+/// </summary>
+internal static class ConvolutionKernels
+{
+    /// <summary>Thread i is output element (b, oc, oy, ox): y = bias[oc] + sum over ic, ky, kx of x * w.</summary>
+    public static void Forward(Index1D i, ConvGeometry g, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, int hasBias, ArrayView<float> y)
+    {
+        int ox = i % g.OutW;
+        int t = i / g.OutW;
+        int oy = t % g.OutH;
+        t /= g.OutH;
+        int oc = t % g.OutChannels;
+        int b = t / g.OutChannels;
+        float sum = hasBias != 0 ? bias[oc] : 0f;
+        for (int ic = 0; ic < g.InChannels; ic++)
+        {
+            long xPlane = ((long)b * g.InChannels + ic) * g.InH * g.InW;
+            long wPlane = ((long)oc * g.InChannels + ic) * g.KernelH * g.KernelW;
+            for (int ky = 0; ky < g.KernelH; ky++)
+            {
+                int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
+                if (iy < 0 || iy >= g.InH) continue;
+                for (int kx = 0; kx < g.KernelW; kx++)
+                {
+                    int ix = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
+                    if (ix < 0 || ix >= g.InW) continue;
+                    sum += x[xPlane + (long)iy * g.InW + ix] * w[wPlane + ky * g.KernelW + kx];
+                }
+            }
+        }
+        y[i] = sum;
+    }
+
+    /// <summary>
+    /// Thread i is input element (b, ic, iy, ix): dx = sum over oc, ky, kx of dy[oy, ox] * w where
+    /// oy = (iy + PadTop - ky*DilationH) / StrideH is whole and in range (likewise ox).
+    /// </summary>
+    public static void BackwardData(Index1D i, ConvGeometry g, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx, int accumulate)
+    {
+        int ix = i % g.InW;
+        int t = i / g.InW;
+        int iy = t % g.InH;
+        t /= g.InH;
+        int ic = t % g.InChannels;
+        int b = t / g.InChannels;
+        float sum = 0f;
+        for (int oc = 0; oc < g.OutChannels; oc++)
+        {
+            long dyPlane = ((long)b * g.OutChannels + oc) * g.OutH * g.OutW;
+            long wPlane = ((long)oc * g.InChannels + ic) * g.KernelH * g.KernelW;
+            for (int ky = 0; ky < g.KernelH; ky++)
+            {
+                int ny = iy + g.PadTop - ky * g.DilationH;
+                if (ny < 0 || ny % g.StrideH != 0) continue;
+                int oy = ny / g.StrideH;
+                if (oy >= g.OutH) continue;
+                for (int kx = 0; kx < g.KernelW; kx++)
+                {
+                    int nx = ix + g.PadLeft - kx * g.DilationW;
+                    if (nx < 0 || nx % g.StrideW != 0) continue;
+                    int ox = nx / g.StrideW;
+                    if (ox >= g.OutW) continue;
+                    sum += dy[dyPlane + (long)oy * g.OutW + ox] * w[wPlane + ky * g.KernelW + kx];
+                }
+            }
+        }
+        if (accumulate != 0) dx[i] += sum;
+        else dx[i] = sum;
+    }
+
+    /// <summary>Thread i is weight (oc, ic, ky, kx): dw += sum over b, oy, ox of x[b, ic, iy, ix] * dy[b, oc, oy, ox].</summary>
+    public static void BackwardWeights(Index1D i, ConvGeometry g, int n, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw)
+    {
+        int kx = i % g.KernelW;
+        int t = i / g.KernelW;
+        int ky = t % g.KernelH;
+        t /= g.KernelH;
+        int ic = t % g.InChannels;
+        int oc = t / g.InChannels;
+        float sum = 0f;
+        for (int b = 0; b < n; b++)
+        {
+            long xPlane = ((long)b * g.InChannels + ic) * g.InH * g.InW;
+            long dyPlane = ((long)b * g.OutChannels + oc) * g.OutH * g.OutW;
+            for (int oy = 0; oy < g.OutH; oy++)
+            {
+                int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
+                if (iy < 0 || iy >= g.InH) continue;
+                for (int ox = 0; ox < g.OutW; ox++)
+                {
+                    int ix = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
+                    if (ix < 0 || ix >= g.InW) continue;
+                    sum += x[xPlane + (long)iy * g.InW + ix] * dy[dyPlane + (long)oy * g.OutW + ox];
+                }
+            }
+        }
+        dw[i] += sum;
+    }
+
+    /// <summary>Thread i is element (b, c, j) of [n, channels, inner]: y += bias[c].</summary>
+    public static void AddBias(Index1D i, int channels, int inner, ArrayView<float> bias, ArrayView<float> y) => y[i] += bias[i / inner % channels];
+
+    /// <summary>Thread c owns channel c and sums dy over b, j in a fixed order: dbias[c] += sum.</summary>
+    public static void BiasBackward(Index1D c, int n, int channels, int inner, ArrayView<float> dy, ArrayView<float> dbias)
+    {
+        float sum = 0f;
+        for (int b = 0; b < n; b++)
+        {
+            long plane = ((long)b * channels + c) * inner;
+            for (int j = 0; j < inner; j++) sum += dy[plane + j];
+        }
+        dbias[c] += sum;
+    }
+}

@@ -1,0 +1,151 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace Strider.Devices.Gpu;
+
+/// <summary>
+/// Max/average pooling and max unpooling. Window tap (ky, kx) of output (oy, ox) reads iy = oy*StrideH - PadTop + ky*DilationH;
+/// taps outside the input are skipped. Backward passes gather per input element, so no atomics are needed.
+/// </summary>
+internal static class PoolingKernels
+{
+    /// <summary>Thread i is output (b, c, oy, ox): the first maximum of its window, and its position iy*InW + ix.</summary>
+    public static void MaxForward(Index1D i, PoolGeometry g, ArrayView<float> x, ArrayView<float> y, ArrayView<int> switches, int hasSwitches)
+    {
+        int ox = i % g.OutW;
+        int t = i / g.OutW;
+        int oy = t % g.OutH;
+        int plane = t / g.OutH;
+        long xPlane = (long)plane * g.InH * g.InW;
+        float best = float.NegativeInfinity;
+        int arg = -1;
+        for (int ky = 0; ky < g.KernelH; ky++)
+        {
+            int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
+            if (iy < 0 || iy >= g.InH) continue;
+            for (int kx = 0; kx < g.KernelW; kx++)
+            {
+                int ix = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
+                if (ix < 0 || ix >= g.InW) continue;
+                float v = x[xPlane + (long)iy * g.InW + ix];
+                // NaN wins so it propagates, as in PyTorch.
+                if (arg < 0 || v > best || (XMath.IsNaN(v) && !XMath.IsNaN(best)))
+                {
+                    best = v;
+                    arg = iy * g.InW + ix;
+                }
+            }
+        }
+        y[i] = arg < 0 ? 0f : best;
+        if (hasSwitches != 0) switches[i] = arg < 0 ? 0 : arg;
+    }
+
+    /// <summary>
+    /// Thread i is element p = (b, c, iy, ix) of the pool's input: the sum of src over the windows whose switch is p.
+    /// This is max-pool backward (src = dy) and max-unpool forward (src = the pooled values).
+    /// </summary>
+    public static void ScatterToSwitches(Index1D i, PoolGeometry g, ArrayView<float> src, ArrayView<int> switches, ArrayView<float> dst, int accumulate)
+    {
+        int ix = i % g.InW;
+        int t = i / g.InW;
+        int iy = t % g.InH;
+        int plane = t / g.InH;
+        int p = iy * g.InW + ix;
+        long oPlane = (long)plane * g.OutH * g.OutW;
+        float sum = 0f;
+        for (int ky = 0; ky < g.KernelH; ky++)
+        {
+            int ny = iy + g.PadTop - ky * g.DilationH;
+            if (ny < 0 || ny % g.StrideH != 0) continue;
+            int oy = ny / g.StrideH;
+            if (oy >= g.OutH) continue;
+            for (int kx = 0; kx < g.KernelW; kx++)
+            {
+                int nx = ix + g.PadLeft - kx * g.DilationW;
+                if (nx < 0 || nx % g.StrideW != 0) continue;
+                int ox = nx / g.StrideW;
+                if (ox >= g.OutW) continue;
+                long o = oPlane + (long)oy * g.OutW + ox;
+                if (switches[o] == p) sum += src[o];
+            }
+        }
+        if (accumulate != 0) dst[i] += sum;
+        else dst[i] = sum;
+    }
+
+    /// <summary>Thread i is pooled element (b, c, oy, ox): dst = src[b, c, switch] (max-unpool backward).</summary>
+    public static void GatherAtSwitches(Index1D i, PoolGeometry g, ArrayView<float> src, ArrayView<int> switches, ArrayView<float> dst, int accumulate)
+    {
+        int plane = i / (g.OutH * g.OutW);
+        float v = src[(long)plane * g.InH * g.InW + switches[i]];
+        if (accumulate != 0) dst[i] += v;
+        else dst[i] = v;
+    }
+
+    /// <summary>Thread i is output (b, c, oy, ox): the mean of the window's in-bounds taps.</summary>
+    public static void AvgForward(Index1D i, PoolGeometry g, ArrayView<float> x, ArrayView<float> y)
+    {
+        int ox = i % g.OutW;
+        int t = i / g.OutW;
+        int oy = t % g.OutH;
+        int plane = t / g.OutH;
+        long xPlane = (long)plane * g.InH * g.InW;
+        float sum = 0f;
+        int count = 0;
+        for (int ky = 0; ky < g.KernelH; ky++)
+        {
+            int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
+            if (iy < 0 || iy >= g.InH) continue;
+            for (int kx = 0; kx < g.KernelW; kx++)
+            {
+                int ix = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
+                if (ix < 0 || ix >= g.InW) continue;
+                sum += x[xPlane + (long)iy * g.InW + ix];
+                count++;
+            }
+        }
+        y[i] = count > 0 ? sum / count : 0f;
+    }
+
+    /// <summary>Thread i is input (b, c, iy, ix): the sum of dy / count over the windows that contain it.</summary>
+    public static void AvgBackward(Index1D i, PoolGeometry g, ArrayView<float> dy, ArrayView<float> dx, int accumulate)
+    {
+        int ix = i % g.InW;
+        int t = i / g.InW;
+        int iy = t % g.InH;
+        int plane = t / g.InH;
+        long oPlane = (long)plane * g.OutH * g.OutW;
+        float sum = 0f;
+        for (int ky = 0; ky < g.KernelH; ky++)
+        {
+            int ny = iy + g.PadTop - ky * g.DilationH;
+            if (ny < 0 || ny % g.StrideH != 0) continue;
+            int oy = ny / g.StrideH;
+            if (oy >= g.OutH) continue;
+            int countH = InBounds(oy * g.StrideH - g.PadTop, g.KernelH, g.DilationH, g.InH);
+            for (int kx = 0; kx < g.KernelW; kx++)
+            {
+                int nx = ix + g.PadLeft - kx * g.DilationW;
+                if (nx < 0 || nx % g.StrideW != 0) continue;
+                int ox = nx / g.StrideW;
+                if (ox >= g.OutW) continue;
+                int countW = InBounds(ox * g.StrideW - g.PadLeft, g.KernelW, g.DilationW, g.InW);
+                sum += dy[oPlane + (long)oy * g.OutW + ox] / (countH * countW);
+            }
+        }
+        if (accumulate != 0) dx[i] += sum;
+        else dx[i] = sum;
+    }
+
+    /// <summary>How many of the taps start + k*dilation (k &lt; kernel) fall in [0, size).</summary>
+    private static int InBounds(int start, int kernel, int dilation, int size)
+    {
+        int count = 0;
+        for (int k = 0; k < kernel; k++)
+        {
+            int p = start + k * dilation;
+            if (p >= 0 && p < size) count++;
+        }
+        return count;
+    }
+}

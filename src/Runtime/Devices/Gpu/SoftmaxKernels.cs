@@ -1,0 +1,49 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace Strider.Devices.Gpu;
+
+/// <summary>Softmax over the channels of [n, channels, inner]: thread i owns position (b, j) and loops its channels.</summary>
+internal static class SoftmaxKernels
+{
+    /// <summary>y = exp(x - max) / sum, or for log-softmax y = x - max - log(sum).</summary>
+    public static void Forward(Index1D i, int log, int channels, int inner, ArrayView<float> x, ArrayView<float> y)
+    {
+        int j = i % inner;
+        long start = (long)((int)i / inner) * channels * inner + j;
+        float max = float.NegativeInfinity;
+        for (int c = 0; c < channels; c++) max = XMath.Max(max, x[start + (long)c * inner]);
+        float sum = 0f;
+        for (int c = 0; c < channels; c++) sum += XMath.Exp(x[start + (long)c * inner] - max);
+        if (log != 0)
+        {
+            float shift = max + XMath.Log(sum);
+            for (int c = 0; c < channels; c++) y[start + (long)c * inner] = x[start + (long)c * inner] - shift;
+        }
+        else
+        {
+            float inv = 1f / sum;
+            for (int c = 0; c < channels; c++) y[start + (long)c * inner] = XMath.Exp(x[start + (long)c * inner] - max) * inv;
+        }
+    }
+
+    /// <summary>Softmax: dx = y (dy - sum_c dy y). Log-softmax: dx = dy - exp(y) sum_c dy.</summary>
+    public static void Backward(Index1D i, int log, int channels, int inner, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int accumulate)
+    {
+        int j = i % inner;
+        long start = (long)((int)i / inner) * channels * inner + j;
+        float dot = 0f;
+        for (int c = 0; c < channels; c++)
+        {
+            long k = start + (long)c * inner;
+            dot += log != 0 ? dy[k] : dy[k] * y[k];
+        }
+        for (int c = 0; c < channels; c++)
+        {
+            long k = start + (long)c * inner;
+            float d = log != 0 ? dy[k] - XMath.Exp(y[k]) * dot : y[k] * (dy[k] - dot);
+            if (accumulate != 0) dx[k] += d;
+            else dx[k] = d;
+        }
+    }
+}
