@@ -1,4 +1,5 @@
 using System;
+using Strider.Devices.Cpu;
 
 namespace Strider.Devices;
 
@@ -12,6 +13,10 @@ public static class DeviceFactory
     public static Device Create(string? name)
     {
         string key = string.IsNullOrWhiteSpace(name) ? "cpu" : name!.Trim().ToLowerInvariant();
-        throw new ArgumentException($"Unknown device '{name}'. Known devices: {KnownNames}.", nameof(name));
+        return key switch
+        {
+            "cpu" => new CpuDevice(),
+            _ => throw new ArgumentException($"Unknown device '{name}'. Known devices: {KnownNames}.", nameof(name)),
+        };
     }
 }
