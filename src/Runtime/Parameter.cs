@@ -47,3 +47,13 @@ public interface INetwork : IDisposable
     /// <summary>Sets every parameter gradient to zero.</summary>
     void ZeroGrad();
 }
+
+/// <summary>A network with typed input and output: what generated networks implement, for trainers and losses.</summary>
+public interface INetwork<TIn, TOut> : INetwork where TIn : IShape where TOut : IShape
+{
+    /// <summary>Runs the network; returns a view of a network-owned buffer (valid until the next call).</summary>
+    Tensor<TOut> Forward(Tensor<TIn> input);
+
+    /// <summary>Returns the input gradient; accumulates parameter gradients.</summary>
+    Tensor<TIn> Backward(Tensor<TOut> outputGradient);
+}

@@ -109,6 +109,47 @@ public sealed class Tensor<TShape> : IDisposable where TShape : IShape
         dims.CopyTo(_dims);
     }
 
+    /// <summary>
+    /// Uploads <paramref name="batch"/> items from host data (NCHW) into this tensor, reusing its buffer when it is large
+    /// enough (an owned buffer grows otherwise), so a training loop uploads every batch without allocating.
+    /// </summary>
+    public void CopyFrom(ReadOnlySpan<float> data, int batch)
+    {
+        if (batch <= 0) throw new ArgumentOutOfRangeException(nameof(batch), batch, "A batch needs at least one item.");
+        long needed = batch * ItemSize;
+        if (data.Length != needed)
+            throw new ArgumentException($"{batch} items of {ShapeText()} need {needed} values; got {data.Length}.", nameof(data));
+        EnsureCapacity(needed);
+        _buffer.Upload(data);
+        Batch = batch;
+    }
+
+    /// <summary>Sets the batch (and free dimensions) for a tensor about to be overwritten, growing an owned buffer if needed.</summary>
+    internal void Reuse(int batch, ReadOnlySpan<int> dims)
+    {
+        if (dims.Length != _dims.Length) throw new ArgumentException($"Rank {dims.Length} given for a rank-{_dims.Length} tensor.", nameof(dims));
+        long needed = batch * SpanProduct(dims);
+        EnsureCapacity(needed);
+        dims.CopyTo(_dims);
+        Batch = batch;
+    }
+
+    /// <summary>A tensor of <paramref name="batch"/> items with already-resolved dimensions.</summary>
+    internal static Tensor<TShape> Allocate(Device device, int batch, ReadOnlySpan<int> dims)
+    {
+        var resolved = dims.ToArray();
+        return new Tensor<TShape>(device, device.Allocate<float>(batch * Product(resolved)), batch, resolved, ownsBuffer: true);
+    }
+
+    private void EnsureCapacity(long needed)
+    {
+        if (Buffer.Length >= needed) return;
+        if (!_ownsBuffer)
+            throw new InvalidOperationException($"This {ShapeText()} view's buffer holds {_buffer.Length} values; {needed} are needed and a view cannot grow.");
+        _buffer.Dispose();
+        _buffer = Device.Allocate<float>(needed);
+    }
+
     /// <summary>Copies the values to a new host array (NCHW).</summary>
     public float[] ToArray()
     {
@@ -146,6 +187,13 @@ public sealed class Tensor<TShape> : IDisposable where TShape : IShape
             dims[i] = freeDims[k++];
         }
         return dims;
+    }
+
+    private static long SpanProduct(ReadOnlySpan<int> dims)
+    {
+        long p = 1;
+        foreach (int d in dims) p *= d;
+        return p;
     }
 
     private static long Product(IReadOnlyList<int> dims)

@@ -1,0 +1,252 @@
+using System.Buffers.Binary;
+using System.Text;
+using Strider.IO;
+
+namespace Strider.Runtime.Tests.IO;
+
+public class SafeTensorsTests
+{
+    private static readonly string GoldenPath = Path.Combine(AppContext.BaseDirectory, "Data", "golden.safetensors");
+
+    private static FakeNetwork NewNet(int seed = 1)
+    {
+        var net = FakeNetwork.Small(new MemoryOnlyDevice());
+        net.FillDistinct(seed);
+        return net;
+    }
+
+    private static byte[] SaveToBytes(INetwork net)
+    {
+        var ms = new MemoryStream();
+        SafeTensors.Save(net, ms);
+        return ms.ToArray();
+    }
+
+    /// <summary>Builds a file from a raw header text and data bytes, with the 8-byte length prefix.</summary>
+    private static byte[] RawFile(string header, byte[] data, ulong? declaredLength = null)
+    {
+        var text = Encoding.UTF8.GetBytes(header);
+        var bytes = new byte[8 + text.Length + data.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, declaredLength ?? (ulong)text.Length);
+        text.CopyTo(bytes, 8);
+        data.CopyTo(bytes, 8 + text.Length);
+        return bytes;
+    }
+
+    private static InvalidDataException LoadFails(INetwork net, byte[] file)
+    {
+        var before = ((FakeNetwork)net).Snapshot();
+        var e = Assert.Throws<InvalidDataException>(() => SafeTensors.Load(net, new MemoryStream(file)));
+        var after = ((FakeNetwork)net).Snapshot();
+        foreach (var (name, values) in before) Assert.Equal(values, after[name]);
+        return e;
+    }
+
+    [Fact]
+    public void Round_trip_restores_every_parameter_and_buffer()
+    {
+        using var source = NewNet(seed: 1);
+        using var target = NewNet(seed: 7);
+        var bytes = SaveToBytes(source);
+        SafeTensors.Load(target, new MemoryStream(bytes));
+        var expected = source.Snapshot();
+        var actual = target.Snapshot();
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (name, values) in expected) Assert.Equal(values, actual[name]);
+    }
+
+    [Fact]
+    public void Round_trip_through_a_file_path()
+    {
+        using var source = NewNet(seed: 2);
+        using var target = NewNet(seed: 9);
+        string path = Path.Combine(Path.GetTempPath(), $"strider-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            SafeTensors.Save(source, path);
+            Assert.False(File.Exists(path + ".tmp"));
+            SafeTensors.Load(target, path);
+            Assert.Equal(source.Snapshot()["fc.weight"], target.Snapshot()["fc.weight"]);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Header_holds_pytorch_names_shapes_and_metadata_padded_to_8_bytes()
+    {
+        using var net = NewNet();
+        var bytes = SaveToBytes(net);
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        Assert.Equal(0UL, n % 8);
+        var file = SafeTensorsFile.Read(new MemoryStream(bytes));
+        Assert.Equal("pt", file.Metadata["format"]);
+        Assert.Equal([2, 1, 3, 3], file.Entries["conv1.weight"].Shape);
+        Assert.Equal([2], file.Entries["bn1.running_var"].Shape);
+        Assert.Equal(8, file.Entries.Count);
+        Assert.All(file.Entries.Values, e => Assert.Equal("F32", e.DType));
+        // Data follows the names in ordinal order, as the reference implementation lays it out.
+        var ordered = file.Entries.Values.OrderBy(e => e.Begin).Select(e => e.Name).ToArray();
+        Assert.Equal(ordered.Order(StringComparer.Ordinal).ToArray(), ordered);
+    }
+
+    [Fact]
+    public void Golden_file_written_from_the_spec_loads_and_is_written_back_byte_for_byte()
+    {
+        // Values as make_golden_safetensors.py writes them: (k - 20) / 8 over the tensors in PyTorch declaration order.
+        string[] order = ["conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var", "fc.weight", "fc.bias"];
+        using var net = NewNet(seed: 5);
+        SafeTensors.Load(net, GoldenPath);
+        var loaded = net.Snapshot();
+        int k = 0;
+        foreach (var name in order)
+        {
+            var values = loaded[name];
+            for (int i = 0; i < values.Length; i++, k++) Assert.Equal((k - 20) * 0.125f, values[i]);
+        }
+        Assert.Equal(File.ReadAllBytes(GoldenPath), SaveToBytes(net));
+    }
+
+    [Fact]
+    public void Pytorch_batchnorm_step_counter_is_accepted_and_ignored()
+    {
+        using var net = new FakeNetwork(new MemoryOnlyDevice(), [("w", [2])]);
+        var data = new byte[16];
+        BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(0), 1.5f);
+        BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(4), -2f);
+        BinaryPrimitives.WriteInt64LittleEndian(data.AsSpan(8), 42);
+        var file = RawFile("""{"bn1.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[8,16]},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", data);
+        SafeTensors.Load(net, new MemoryStream(file));
+        Assert.Equal([1.5f, -2f], net.Snapshot()["w"]);
+    }
+
+    [Fact]
+    public void Every_mismatch_is_listed_in_one_message_and_nothing_is_loaded()
+    {
+        using var other = new FakeNetwork(new MemoryOnlyDevice(),
+            [("conv1.weight", [2, 1, 5, 5]), ("conv1.bias", [2]), ("bn1.weight", [2]), ("fc.weight", [3, 8]), ("fc.bias", [3]), ("extra.weight", [4])],
+            [("bn1.running_mean", [2]), ("bn1.running_var", [2])]);
+        other.FillDistinct(3);
+        using var net = NewNet();
+        var e = LoadFails(net, SaveToBytes(other));
+        Assert.Contains("3 problems", e.Message);
+        Assert.Contains("'conv1.weight' has shape [2, 1, 5, 5] in the file; the network expects [2, 1, 3, 3]", e.Message);
+        Assert.Contains("missing 'bn1.bias'", e.Message);
+        Assert.Contains("unexpected 'extra.weight'", e.Message);
+    }
+
+    [Fact]
+    public void Wrong_dtype_is_reported()
+    {
+        using var net = new FakeNetwork(new MemoryOnlyDevice(), [("w", [2])]);
+        var e = LoadFails(net, RawFile("""{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}""", new byte[4]));
+        Assert.Contains("'w' is F16 in the file; expected F32", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0, "fewer than the 8-byte header length")]
+    [InlineData(5, "fewer than the 8-byte header length")]
+    [InlineData(8, "header declares")]
+    [InlineData(40, "header declares")]
+    public void Truncated_files_are_rejected(int keep, string expected)
+    {
+        using var net = NewNet();
+        var bytes = SaveToBytes(net);
+        var e = LoadFails(net, bytes[..keep]);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Data_shorter_than_declared_is_rejected()
+    {
+        using var net = NewNet();
+        var bytes = SaveToBytes(net);
+        var e = LoadFails(net, bytes[..^4]);
+        Assert.Contains("Truncated", e.Message);
+        Assert.Contains("bytes of tensor data", e.Message);
+    }
+
+    [Fact]
+    public void Data_shorter_than_declared_is_rejected_on_a_stream_that_cannot_seek()
+    {
+        using var net = NewNet();
+        var bytes = SaveToBytes(net);
+        var e = Assert.Throws<InvalidDataException>(() => SafeTensors.Load(net, new ForwardOnlyStream(bytes[..^4])));
+        Assert.Contains("bytes of tensor data but only", e.Message);
+    }
+
+    [Theory]
+    [InlineData(ulong.MaxValue)]
+    [InlineData(1UL)]
+    [InlineData(200_000_000UL)]
+    public void Absurd_header_length_is_rejected(ulong length)
+    {
+        using var net = NewNet();
+        var e = LoadFails(net, RawFile("{}", [], declaredLength: length));
+        Assert.Contains("header length", e.Message);
+    }
+
+    [Theory]
+    [InlineData("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]""", "not valid JSON")]
+    [InlineData("""[1, 2]""", "must be a JSON object")]
+    [InlineData("""{"w":{"shape":[2],"data_offsets":[0,8]}}""", "no string 'dtype'")]
+    [InlineData("""{"w":{"dtype":"Q7","shape":[2],"data_offsets":[0,8]}}""", "unknown dtype 'Q7'")]
+    [InlineData("""{"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}""", "not a non-negative integer")]
+    [InlineData("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[0]}}""", "no 'data_offsets' pair")]
+    [InlineData("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}""", "end before they begin")]
+    [InlineData("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,12]}}""", "needs 8 bytes but data_offsets [0, 12] span 12")]
+    [InlineData("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"v":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}""", "overlap")]
+    [InlineData("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"w":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}""", "appears twice")]
+    [InlineData("""{"__metadata__":{"format":3},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", "must be a string")]
+    [InlineData("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[1000,1008]}}""", "bytes of tensor data but only")]
+    public void Corrupt_headers_are_rejected_with_the_reason(string header, string expected)
+    {
+        using var net = new FakeNetwork(new MemoryOnlyDevice(), [("w", [2])]);
+        net.FillDistinct(4);
+        var e = LoadFails(net, RawFile(header, new byte[16]));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Load_from_a_path_names_the_file()
+    {
+        using var net = NewNet();
+        string path = Path.Combine(Path.GetTempPath(), $"strider-{Guid.NewGuid():N}.safetensors");
+        File.WriteAllBytes(path, [1, 2, 3]);
+        try
+        {
+            var e = Assert.Throws<InvalidDataException>(() => SafeTensors.Load(net, path));
+            Assert.Contains(path, e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Duplicate_names_in_a_network_cannot_be_saved()
+    {
+        using var net = new FakeNetwork(new MemoryOnlyDevice(), [("w", [2]), ("w", [3])]);
+        var e = Assert.Throws<InvalidOperationException>(() => SafeTensors.Save(net, new MemoryStream()));
+        Assert.Contains("two tensors named 'w'", e.Message);
+    }
+
+    /// <summary>A stream without length or seeking, like a network download.</summary>
+    private sealed class ForwardOnlyStream(byte[] data) : Stream
+    {
+        private readonly MemoryStream _inner = new(data);
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, Math.Min(count, 7));
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
