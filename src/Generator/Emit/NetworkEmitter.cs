@@ -102,8 +102,11 @@ internal static partial class NetworkEmitter
             _w.Line($"private readonly {Dev}.Device _device;");
             _w.Line("private readonly global::Strider.Parameter[] _parameters;");
             _w.Line("private readonly global::Strider.Parameter[] _buffers;");
-            _w.Line("private readonly int _seed;");
-            _w.Line("private long _step;");
+            if (Uses(LayerKind.Dropout))
+            {
+                _w.Line("private readonly int _seed;");
+                _w.Line("private long _step;");
+            }
             _w.Line("private int _batch = -1;");
             foreach (var f in _plan.FreeAxes) _w.Line($"private int _n{f.Axis} = -1;");
             _w.Line($"private global::Strider.Tensor<{_inType}>? _input;");
@@ -136,7 +139,7 @@ internal static partial class NetworkEmitter
             using (_w.Block($"public {_plan.ClassName}({Dev}.Device device, int seed = 0)"))
             {
                 _w.Line("_device = device ?? throw new global::System.ArgumentNullException(nameof(device));");
-                _w.Line("_seed = seed;");
+                if (Uses(LayerKind.Dropout)) _w.Line("_seed = seed;");
                 _w.Line("_parameters = new global::Strider.Parameter[]");
                 _w.Line("{");
                 foreach (var p in _plan.Parameters)

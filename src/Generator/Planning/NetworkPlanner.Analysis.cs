@@ -8,6 +8,9 @@ namespace Strider.Generator.Planning;
 /// <summary>Whole-network checks per spatial axis (valid input sizes, merges) and the final plan.</summary>
 internal sealed partial class NetworkPlanner
 {
+    /// <summary>Layers already reported as too small (once per layer, not per axis).</summary>
+    private readonly HashSet<int> _tooSmallReported = new();
+
     private AxisAnalysis[]? AnalyzeAxes(InputSpec input)
     {
         var analyses = new AxisAnalysis[_spatialRank];
@@ -100,7 +103,7 @@ internal sealed partial class NetworkPlanner
                     Report("STR0001", span, declared, axisName, node.Name, problem.Lost, problem.InputSize,
                         WindowRules.Formula(node.Windows[axis]), validText, NearestText(valid, declared), FixText(valid, declared, axisName));
                     break;
-                case AxisProblemKind.TooSmall:
+                case AxisProblemKind.TooSmall when _tooSmallReported.Add(owner):
                     Report("STR0007", node.Layer!.SpanOf(""), node.Name, axisName, problem.InputSize,
                         node.Windows.Length > axis ? WindowRules.Formula(node.Windows[axis]) : node.Label,
                         valid.IsEmpty ? "No input size fits this network." : $"Valid input sizes are {validText}; the nearest to {declared} are {NearestText(valid, declared)}.");

@@ -60,7 +60,7 @@ public class DiagnosticTests
     [Fact]
     public Task STR0008_nonsense_arguments() => AnalyzerVerifier.VerifyAsync(Usings + """
         [Network, Input(1, 12, 12)]
-        [Conv({|STR0008:0|}, 3), Conv(4, 3, {|STR0008:Stride = -1|})]
+        [Conv({|STR0008:0|}, 3, {|STR0008:Stride = -1|})]
         public partial class Net;
         """);
 

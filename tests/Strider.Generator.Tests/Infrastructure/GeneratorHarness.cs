@@ -39,4 +39,11 @@ internal static class GeneratorHarness
     /// <summary>Compiler errors and warnings of the generated compilation (user code included).</summary>
     public static IEnumerable<Diagnostic> Problems(Compilation output) =>
         output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning);
+
+    /// <summary>Fails with every compiler error and warning listed (generated code must compile with zero warnings).</summary>
+    public static void AssertClean(Compilation output)
+    {
+        var problems = Problems(output).Take(15).Select(d => d.ToString()).ToList();
+        Assert.True(problems.Count == 0, "Generated compilation has problems:\n" + string.Join("\n", problems));
+    }
 }
