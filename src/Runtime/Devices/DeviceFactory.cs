@@ -1,4 +1,5 @@
 using System;
+using Strider.Devices.Cpu;
 
 namespace Strider.Devices;
 
@@ -12,9 +13,13 @@ public static class DeviceFactory
     public static Device Create(string? name)
     {
         string key = string.IsNullOrWhiteSpace(name) ? "cpu" : name!.Trim().ToLowerInvariant();
-        if (key == "ilgpu-cpu") return Gpu.IlgpuDevice.CreateCpuSimulator();
-        if (key == "cuda") return Gpu.IlgpuDevice.CreateCuda();
-        if (key == "opencl") return Gpu.IlgpuDevice.CreateOpenCL();
-        throw new ArgumentException($"Unknown device '{name}'. Known devices: {KnownNames}.", nameof(name));
+        return key switch
+        {
+            "cpu" => new CpuDevice(),
+            "ilgpu-cpu" => Gpu.IlgpuDevice.CreateCpuSimulator(),
+            "cuda" => Gpu.IlgpuDevice.CreateCuda(),
+            "opencl" => Gpu.IlgpuDevice.CreateOpenCL(),
+            _ => throw new ArgumentException($"Unknown device '{name}'. Known devices: {KnownNames}.", nameof(name)),
+        };
     }
 }

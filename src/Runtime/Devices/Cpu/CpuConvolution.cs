@@ -1,0 +1,323 @@
+using System;
+using System.Runtime.CompilerServices;
+
+namespace Strider.Devices.Cpu;
+
+/// <summary>
+/// Convolution as GEMM. Forward: Y[K, P] = W[K, CRS] x col[CRS, P] per image, where col (im2col) is packed straight
+/// into B panels. Backward data: col = W^T dY, scattered back (col2im). Backward weights: dW += dY col^T.
+/// </summary>
+public sealed unsafe partial class CpuDevice
+{
+    /// <summary>Output columns one forward work item covers (a multiple of Gemm.NR).</summary>
+    private const int ColumnChunk = 256;
+
+    private struct ConvArgs
+    {
+        public ConvGeometry G;
+        public int N, Chunks, ChannelBlock, ChannelBlocks, RowBlock, RowBlocks, ColBlock, ColBlocks;
+        public float* X, W, Y, Bias, PackedW;
+        public bool Accumulate;
+    }
+
+    private ConvArgs _conv;
+
+    private static void CheckConv(in ConvGeometry g, int n)
+    {
+        if (n < 0) throw new ArgumentOutOfRangeException(nameof(n), n, "The batch cannot be negative.");
+        if (g.InChannels <= 0 || g.OutChannels <= 0 || g.KernelH <= 0 || g.KernelW <= 0 || g.StrideH <= 0 || g.StrideW <= 0 ||
+            g.DilationH <= 0 || g.DilationW <= 0 || g.InH <= 0 || g.InW <= 0 || g.OutH <= 0 || g.OutW <= 0)
+            throw new ArgumentException($"Convolution geometry {g} needs positive channels, sizes, kernel, stride and dilation.", nameof(g));
+    }
+
+    public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
+    {
+        CheckConv(g, n);
+        int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
+        _conv = new ConvArgs
+        {
+            G = g, N = n,
+            X = P(x, n * g.InputSize, nameof(x)), W = P(w, g.WeightSize, nameof(w)), Y = P(y, n * g.OutputSize, nameof(y)),
+            Bias = bias is null ? null : P(bias, g.OutChannels, nameof(bias)),
+            Chunks = (p + ColumnChunk - 1) / ColumnChunk,
+        };
+        // The weights are the A operand of every item: pack them once, KC-deep blocks one after another.
+        int mPad = Gemm.RoundUp(g.OutChannels, Gemm.MR);
+        float* packed = SharedWorkspace((long)mPad * crs);
+        for (int k0 = 0; k0 < crs; k0 += Gemm.KC)
+            Gemm.PackA(_conv.W + k0, crs, 1, g.OutChannels, Math.Min(Gemm.KC, crs - k0), packed + (long)mPad * k0);
+        _conv.PackedW = packed;
+        _pool.Run(this, n * _conv.Chunks, &ForwardItem);
+    }
+
+    private static void ForwardItem(object state, int item, int worker)
+    {
+        var d = Unsafe.As<CpuDevice>(state);
+        ref readonly ConvArgs a = ref d._conv;
+        ref readonly ConvGeometry g = ref a.G;
+        int b = item / a.Chunks, n0 = item % a.Chunks * ColumnChunk;
+        int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW, nb = Math.Min(ColumnChunk, p - n0);
+        int mPad = Gemm.RoundUp(g.OutChannels, Gemm.MR);
+        float* packB = Grow(d._workspaceB, worker, (long)Gemm.KC * ColumnChunk);
+        float* xb = a.X + b * g.InputSize, yb = a.Y + b * g.OutputSize + n0;
+        for (int k0 = 0; k0 < crs; k0 += Gemm.KC)
+        {
+            int kc = Math.Min(Gemm.KC, crs - k0);
+            Im2ColPanels(g, xb, k0, kc, n0, nb, packB);
+            Gemm.RunPacked(g.OutChannels, nb, kc, a.PackedW + (long)mPad * k0, packB, yb, p, k0 > 0);
+        }
+        if (a.Bias != null)
+            for (int k = 0; k < g.OutChannels; k++)
+            {
+                float v = a.Bias[k];
+                float* row = yb + (long)k * p;
+                for (int j = 0; j < nb; j++) row[j] += v;
+            }
+    }
+
+    /// <summary>
+    /// Packs col[k0 .. k0+kc, n0 .. n0+nb] into NR-column panels: col[(c, r, s), (oh, ow)] = x[c, oh sh - pt + r dh, ow sw - pl + s dw],
+    /// zero outside the input. Runs along ow are copied, not gathered, when the stride is 1.
+    /// </summary>
+    private static void Im2ColPanels(in ConvGeometry g, float* x, int k0, int kc, int n0, int nb, float* dst)
+    {
+        int rs = g.KernelH * g.KernelW, plane = g.InH * g.InW;
+        int padded = Gemm.RoundUp(nb, Gemm.NR);
+        for (int kk = 0; kk < kc; kk++)
+        {
+            int row = k0 + kk, c = row / rs, r = row % rs / g.KernelW, s = row % g.KernelW;
+            float* src = x + (long)c * plane;
+            int dyo = r * g.DilationH - g.PadTop, dxo = s * g.DilationW - g.PadLeft;
+            int oh = n0 / g.OutW, ow = n0 % g.OutW, col = 0;
+            while (col < nb)
+            {
+                int inPanel = col % Gemm.NR;
+                int run = Math.Min(Math.Min(g.OutW - ow, nb - col), Gemm.NR - inPanel);
+                float* d = dst + (long)(col - inPanel) * kc + kk * Gemm.NR + inPanel;
+                int ih = oh * g.StrideH + dyo;
+                if ((uint)ih >= (uint)g.InH) new Span<float>(d, run).Clear();
+                else
+                {
+                    float* line = src + (long)ih * g.InW;
+                    int iw0 = ow * g.StrideW + dxo;
+                    if (g.StrideW == 1)
+                    {
+                        int lo = Math.Clamp(-iw0, 0, run), hi = Math.Clamp(g.InW - iw0, lo, run);
+                        for (int t = 0; t < lo; t++) d[t] = 0;
+                        Buffer.MemoryCopy(line + iw0 + lo, d + lo, (hi - lo) * sizeof(float), (hi - lo) * sizeof(float));
+                        for (int t = hi; t < run; t++) d[t] = 0;
+                    }
+                    else
+                        for (int t = 0, iw = iw0; t < run; t++, iw += g.StrideW) d[t] = (uint)iw < (uint)g.InW ? line[iw] : 0;
+                }
+                col += run;
+                ow += run;
+                if (ow == g.OutW) { ow = 0; oh++; }
+            }
+            for (int t = nb; t < padded; t++) dst[(long)(t - t % Gemm.NR) * kc + kk * Gemm.NR + t % Gemm.NR] = 0;
+        }
+    }
+
+    public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
+    {
+        CheckConv(g, n);
+        int rs = g.KernelH * g.KernelW;
+        // Channels per item: about 64 rows of W^T, a whole number of MR panels when that is cheap.
+        int block = Math.Max(1, Math.Min(g.InChannels, (64 + rs - 1) / rs));
+        _conv = new ConvArgs
+        {
+            G = g, N = n,
+            Y = P(dy, n * g.OutputSize, nameof(dy)), W = P(w, g.WeightSize, nameof(w)), X = P(dx, n * g.InputSize, nameof(dx)),
+            Accumulate = accumulate, ChannelBlock = block, ChannelBlocks = (g.InChannels + block - 1) / block,
+        };
+        _pool.Run(this, n * _conv.ChannelBlocks, &BackwardDataItem);
+    }
+
+    private static void BackwardDataItem(object state, int item, int worker)
+    {
+        var d = Unsafe.As<CpuDevice>(state);
+        ref readonly ConvArgs a = ref d._conv;
+        ref readonly ConvGeometry g = ref a.G;
+        int b = item / a.ChannelBlocks, c0 = item % a.ChannelBlocks * a.ChannelBlock, c1 = Math.Min(g.InChannels, c0 + a.ChannelBlock);
+        int rs = g.KernelH * g.KernelW, crs = g.InChannels * rs, p = g.OutH * g.OutW, K = g.OutChannels;
+        int rows = (c1 - c0) * rs, mPad = Gemm.RoundUp(rows, Gemm.MR);
+        float* packA = Grow(d._workspaceA, worker, (long)mPad * K);
+        float* packB = Grow(d._workspaceB, worker, (long)Gemm.KC * ColumnChunk);
+        float* cols = Grow(d._workspaceC, worker, (long)mPad * ColumnChunk);
+        // A = W^T restricted to this item's rows: A[m, k] = w[k, c0 rs + m].
+        for (int k0 = 0; k0 < K; k0 += Gemm.KC)
+            Gemm.PackA(a.W + (long)c0 * rs + (long)k0 * crs, 1, crs, rows, Math.Min(Gemm.KC, K - k0), packA + (long)mPad * k0);
+        float* dyb = a.Y + b * g.OutputSize, dxb = a.X + b * g.InputSize + (long)c0 * g.InH * g.InW;
+        if (!a.Accumulate) new Span<float>(dxb, (c1 - c0) * g.InH * g.InW).Clear();
+        for (int n0 = 0; n0 < p; n0 += ColumnChunk)
+        {
+            int nb = Math.Min(ColumnChunk, p - n0);
+            for (int k0 = 0; k0 < K; k0 += Gemm.KC)
+            {
+                int kc = Math.Min(Gemm.KC, K - k0);
+                Gemm.PackB(dyb + (long)k0 * p + n0, p, 1, kc, nb, packB);
+                Gemm.RunPacked(rows, nb, kc, packA + (long)mPad * k0, packB, cols, ColumnChunk, k0 > 0);
+            }
+            Col2Im(g, cols, ColumnChunk, c0 * rs, rows, n0, nb, a.X + b * g.InputSize);
+        }
+    }
+
+    /// <summary>Adds col[m, j] (rows row0.., columns n0..) back into x at the input position each came from.</summary>
+    private static void Col2Im(in ConvGeometry g, float* cols, int ldc, int row0, int rows, int n0, int nb, float* x)
+    {
+        int rs = g.KernelH * g.KernelW, plane = g.InH * g.InW;
+        for (int m = 0; m < rows; m++)
+        {
+            int row = row0 + m, c = row / rs, r = row % rs / g.KernelW, s = row % g.KernelW;
+            float* dst = x + (long)c * plane, src = cols + (long)m * ldc;
+            int dyo = r * g.DilationH - g.PadTop, dxo = s * g.DilationW - g.PadLeft;
+            int oh = n0 / g.OutW, ow = n0 % g.OutW, col = 0;
+            while (col < nb)
+            {
+                int run = Math.Min(g.OutW - ow, nb - col);
+                int ih = oh * g.StrideH + dyo;
+                if ((uint)ih < (uint)g.InH)
+                {
+                    float* line = dst + (long)ih * g.InW;
+                    int iw0 = ow * g.StrideW + dxo;
+                    if (g.StrideW == 1)
+                    {
+                        int lo = Math.Clamp(-iw0, 0, run), hi = Math.Clamp(g.InW - iw0, lo, run);
+                        CopyOrAdd(src + col + lo, line + iw0 + lo, hi - lo, accumulate: true);
+                    }
+                    else
+                        for (int t = 0, iw = iw0; t < run; t++, iw += g.StrideW)
+                            if ((uint)iw < (uint)g.InW) line[iw] += src[col + t];
+                }
+                col += run;
+                ow += run;
+                if (ow == g.OutW) { ow = 0; oh++; }
+            }
+        }
+    }
+
+    public override void ConvBackwardWeights(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias)
+    {
+        CheckConv(g, n);
+        int crs = g.InChannels * g.KernelH * g.KernelW;
+        const int rowBlock = 64, colBlock = 2 * Gemm.NR;
+        _conv = new ConvArgs
+        {
+            G = g, N = n,
+            X = P(x, n * g.InputSize, nameof(x)), Y = P(dy, n * g.OutputSize, nameof(dy)), W = P(dw, g.WeightSize, nameof(dw)),
+            RowBlock = rowBlock, RowBlocks = (g.OutChannels + rowBlock - 1) / rowBlock,
+            ColBlock = colBlock, ColBlocks = (crs + colBlock - 1) / colBlock,
+        };
+        _pool.Run(this, _conv.RowBlocks * _conv.ColBlocks, &BackwardWeightsItem);
+        if (dbias is not null) BiasBackward(n, g.OutChannels, g.OutH * g.OutW, dy, dbias);
+    }
+
+    private static void BackwardWeightsItem(object state, int item, int worker)
+    {
+        var d = Unsafe.As<CpuDevice>(state);
+        ref readonly ConvArgs a = ref d._conv;
+        ref readonly ConvGeometry g = ref a.G;
+        int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
+        int m0 = item / a.ColBlocks * a.RowBlock, rows = Math.Min(a.RowBlock, g.OutChannels - m0);
+        int j0 = item % a.ColBlocks * a.ColBlock, cols = Math.Min(a.ColBlock, crs - j0);
+        float* packA = Grow(d._workspaceA, worker, (long)Gemm.RoundUp(a.RowBlock, Gemm.MR) * Gemm.KC);
+        float* packB = Grow(d._workspaceB, worker, (long)Gemm.RoundUp(a.ColBlock, Gemm.NR) * Gemm.KC);
+        float* colT = Grow(d._workspaceC, worker, (long)Gemm.RoundUp(a.ColBlock, Gemm.NR) * Gemm.KC);
+        for (int b = 0; b < a.N; b++)
+        {
+            float* xb = a.X + b * g.InputSize, dyb = a.Y + b * g.OutputSize + (long)m0 * p;
+            for (int p0 = 0; p0 < p; p0 += Gemm.KC)
+            {
+                int kc = Math.Min(Gemm.KC, p - p0);
+                // A[m, k] = dy[m0 + m, p0 + k]; B[k, j] = col[j0 + j, p0 + k], built as col rows then transposed into panels.
+                Gemm.PackA(dyb + p0, p, 1, rows, kc, packA);
+                Im2ColRows(g, xb, j0, cols, p0, kc, colT);
+                TransposeToPanels(colT, cols, kc, packB);
+                Gemm.RunPacked(rows, cols, kc, packA, packB, a.W + (long)m0 * crs + j0, crs, accumulate: true);
+            }
+        }
+    }
+
+    /// <summary>col rows j0.. (cols of them) over columns p0 .. p0+kc, row-major with row stride kc.</summary>
+    private static void Im2ColRows(in ConvGeometry g, float* x, int j0, int rowsCount, int p0, int kc, float* dst)
+    {
+        int rs = g.KernelH * g.KernelW, plane = g.InH * g.InW;
+        for (int m = 0; m < rowsCount; m++)
+        {
+            int row = j0 + m, c = row / rs, r = row % rs / g.KernelW, s = row % g.KernelW;
+            float* src = x + (long)c * plane, d = dst + (long)m * kc;
+            int dyo = r * g.DilationH - g.PadTop, dxo = s * g.DilationW - g.PadLeft;
+            int oh = p0 / g.OutW, ow = p0 % g.OutW, col = 0;
+            while (col < kc)
+            {
+                int run = Math.Min(g.OutW - ow, kc - col);
+                int ih = oh * g.StrideH + dyo;
+                float* o = d + col;
+                if ((uint)ih >= (uint)g.InH) new Span<float>(o, run).Clear();
+                else
+                {
+                    float* line = src + (long)ih * g.InW;
+                    int iw0 = ow * g.StrideW + dxo;
+                    if (g.StrideW == 1)
+                    {
+                        int lo = Math.Clamp(-iw0, 0, run), hi = Math.Clamp(g.InW - iw0, lo, run);
+                        for (int t = 0; t < lo; t++) o[t] = 0;
+                        Buffer.MemoryCopy(line + iw0 + lo, o + lo, (hi - lo) * sizeof(float), (hi - lo) * sizeof(float));
+                        for (int t = hi; t < run; t++) o[t] = 0;
+                    }
+                    else
+                        for (int t = 0, iw = iw0; t < run; t++, iw += g.StrideW) o[t] = (uint)iw < (uint)g.InW ? line[iw] : 0;
+                }
+                col += run;
+                ow += run;
+                if (ow == g.OutW) { ow = 0; oh++; }
+            }
+        }
+    }
+
+    /// <summary>B panels from a row-major [cols x kc] block: panel[k, j] = src[j, k], zero past the last column.</summary>
+    private static void TransposeToPanels(float* src, int cols, int kc, float* dst)
+    {
+        for (int n0 = 0; n0 < cols; n0 += Gemm.NR)
+        {
+            int nr = Math.Min(Gemm.NR, cols - n0);
+            float* panel = dst + (long)n0 * kc;
+            for (int j = 0; j < nr; j++)
+            {
+                float* s = src + (long)(n0 + j) * kc;
+                for (int k = 0; k < kc; k++) panel[k * Gemm.NR + j] = s[k];
+            }
+            for (int j = nr; j < Gemm.NR; j++)
+                for (int k = 0; k < kc; k++) panel[k * Gemm.NR + j] = 0;
+        }
+    }
+
+    public override void AddBias(int n, int channels, int inner, DeviceBuffer<float> bias, DeviceBuffer<float> y)
+    {
+        float* pb = P(bias, channels, nameof(bias)), py = P(y, (long)n * channels * inner, nameof(y));
+        for (int b = 0; b < n; b++)
+            for (int c = 0; c < channels; c++)
+            {
+                float v = pb[c];
+                float* row = py + ((long)b * channels + c) * inner;
+                for (int i = 0; i < inner; i++) row[i] += v;
+            }
+    }
+
+    public override void BiasBackward(int n, int channels, int inner, DeviceBuffer<float> dy, DeviceBuffer<float> dbias)
+    {
+        float* pdy = P(dy, (long)n * channels * inner, nameof(dy)), pb = P(dbias, channels, nameof(dbias));
+        for (int c = 0; c < channels; c++)
+        {
+            double sum = 0;
+            for (int b = 0; b < n; b++)
+            {
+                float* row = pdy + ((long)b * channels + c) * inner;
+                float part = 0;
+                for (int i = 0; i < inner; i++) part += row[i];
+                sum += part;
+            }
+            pb[c] += (float)sum;
+        }
+    }
+}

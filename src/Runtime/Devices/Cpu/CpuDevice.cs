@@ -1,0 +1,482 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Strider.Devices.Cpu;
+
+/// <summary>
+/// The fast CPU device: convolutions and dense layers on a register-tiled SIMD GEMM (AVX-512 where present, AVX2
+/// otherwise), spread over a fixed pool of worker threads; workspaces are kept and grown on demand, so steady-state
+/// calls allocate nothing. Results are deterministic: each output is computed by one work item in a fixed order.
+/// Ops run synchronously on the calling thread; a device runs one op at a time (do not call it from several threads).
+/// </summary>
+public sealed unsafe partial class CpuDevice : Device
+{
+    private readonly WorkerPool _pool;
+    private readonly float[][] _workspaceA;
+    private readonly float[][] _workspaceB;
+    private readonly float[][] _workspaceC;
+    private float[] _shared = [];
+
+    /// <summary>A CPU device using all logical processors.</summary>
+    public CpuDevice() : this(Environment.ProcessorCount) { }
+
+    /// <summary>A CPU device with <paramref name="threads"/> worker threads (the calling thread counts as one).</summary>
+    public CpuDevice(int threads)
+    {
+        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "A CPU device needs at least one thread.");
+        _pool = new WorkerPool(threads);
+        _workspaceA = new float[threads][];
+        _workspaceB = new float[threads][];
+        _workspaceC = new float[threads][];
+        for (int i = 0; i < threads; i++) _workspaceA[i] = _workspaceB[i] = _workspaceC[i] = [];
+    }
+
+    public override string Name => "cpu";
+
+    /// <summary>Worker threads, the caller included.</summary>
+    public int ThreadCount => _pool.WorkerCount;
+
+    public override DeviceBuffer<T> Allocate<T>(long length) => new HostBuffer<T>(this, length);
+
+    public override void Dispose() => _pool.Dispose();
+
+    private static float* P(DeviceBuffer<float> buffer, long needed, string name)
+    {
+        if (buffer is not HostBuffer<float> host)
+            throw new ArgumentException($"Buffer '{name}' belongs to device '{buffer.Device.Name}'; the CPU device needs a host buffer (allocate it with this device).", name);
+        if (host.IsDisposed) throw new ObjectDisposedException(name, $"Buffer '{name}' was disposed.");
+        if (needed > host.Length) throw new ArgumentException($"Buffer '{name}' holds {host.Length} values; the op needs {needed}.", name);
+        return host.Pointer;
+    }
+
+    private static int* P(DeviceBuffer<int> buffer, long needed, string name)
+    {
+        if (buffer is not HostBuffer<int> host)
+            throw new ArgumentException($"Buffer '{name}' belongs to device '{buffer.Device.Name}'; the CPU device needs a host buffer (allocate it with this device).", name);
+        if (host.IsDisposed) throw new ObjectDisposedException(name, $"Buffer '{name}' was disposed.");
+        if (needed > host.Length) throw new ArgumentException($"Buffer '{name}' holds {host.Length} values; the op needs {needed}.", name);
+        return host.Pointer;
+    }
+
+    private static float* Grow(float[][] slots, int worker, long size)
+    {
+        if (slots[worker].Length < size) slots[worker] = GC.AllocateArray<float>((int)Math.Max(size, slots[worker].Length * 2L), pinned: true);
+        return (float*)Unsafe.AsPointer(ref slots[worker][0]);
+    }
+
+    private float* SharedWorkspace(long size)
+    {
+        if (_shared.Length < size) _shared = GC.AllocateArray<float>((int)Math.Max(size, _shared.Length * 2L), pinned: true);
+        return (float*)Unsafe.AsPointer(ref _shared[0]);
+    }
+
+    private static void Put(float* dst, float value, bool accumulate)
+    {
+        if (accumulate) *dst += value;
+        else *dst = value;
+    }
+
+    /// <summary>dst = or += src over count values, vectorised.</summary>
+    private static void CopyOrAdd(float* src, float* dst, long count, bool accumulate)
+    {
+        if (!accumulate)
+        {
+            Buffer.MemoryCopy(src, dst, count * sizeof(float), count * sizeof(float));
+            return;
+        }
+        long i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= count; i += 8) (Vector256.Load(dst + i) + Vector256.Load(src + i)).Store(dst + i);
+        for (; i < count; i++) dst[i] += src[i];
+    }
+
+    // ---- memory ----
+
+    public override void Fill(DeviceBuffer<float> buffer, long offset, long count, float value)
+    {
+        float* p = P(buffer, offset + count, nameof(buffer));
+        new Span<float>(p + offset, checked((int)count)).Fill(value);
+    }
+
+    public override void Copy(DeviceBuffer<float> src, long srcOffset, DeviceBuffer<float> dst, long dstOffset, long count, bool accumulate)
+    {
+        float* s = P(src, srcOffset + count, nameof(src)) + srcOffset;
+        float* d = P(dst, dstOffset + count, nameof(dst)) + dstOffset;
+        if (!accumulate) Buffer.MemoryCopy(s, d, count * sizeof(float), count * sizeof(float)); // handles overlap
+        else if (s + count <= d || d + count <= s || s == d) CopyOrAdd(s, d, count, true);
+        else
+        {
+            // Overlapping accumulate: read everything before writing, as the definition implies.
+            float* t = SharedWorkspace(count);
+            Buffer.MemoryCopy(s, t, count * sizeof(float), count * sizeof(float));
+            CopyOrAdd(t, d, count, true);
+        }
+    }
+
+    public override void Add(long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y)
+    {
+        float* pa = P(a, count, nameof(a)), pb = P(b, count, nameof(b)), py = P(y, count, nameof(y));
+        long i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= count; i += 8) (Vector256.Load(pa + i) + Vector256.Load(pb + i)).Store(py + i);
+        for (; i < count; i++) py[i] = pa[i] + pb[i];
+    }
+
+    public override void CopyBox(in BoxCopy g, int n, DeviceBuffer<float> src, DeviceBuffer<float> dst, bool accumulate)
+    {
+        float* s = P(src, (long)n * g.SrcChannels * g.SrcH * g.SrcW, nameof(src));
+        float* d = P(dst, (long)n * g.DstChannels * g.DstH * g.DstW, nameof(dst));
+        for (int b = 0; b < n; b++)
+            for (int c = 0; c < g.BoxChannels; c++)
+                for (int y = 0; y < g.BoxH; y++)
+                {
+                    long si = (((long)b * g.SrcChannels + g.SrcC0 + c) * g.SrcH + g.SrcY0 + y) * g.SrcW + g.SrcX0;
+                    long di = (((long)b * g.DstChannels + g.DstC0 + c) * g.DstH + g.DstY0 + y) * g.DstW + g.DstX0;
+                    CopyOrAdd(s + si, d + di, g.BoxW, accumulate);
+                }
+    }
+
+    public override void Permute(in PermuteGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y, bool accumulate)
+    {
+        float* s = P(x, n * g.Size, nameof(x)), d = P(y, n * g.Size, nameof(y));
+        Span<int> dims = [g.D0, g.D1, g.D2, g.D3];
+        Span<int> perm = [g.P0, g.P1, g.P2, g.P3];
+        // Output strides mapped back to input axes: input axis perm[j] moves with output axis j.
+        Span<long> outStride = stackalloc long[4];
+        long stride = 1;
+        for (int j = 3; j >= 0; j--)
+        {
+            outStride[perm[j]] = stride;
+            stride *= dims[perm[j]];
+        }
+        for (int b = 0; b < n; b++)
+        {
+            float* sb = s + b * g.Size, db = d + b * g.Size;
+            long si = 0;
+            for (int i0 = 0; i0 < dims[0]; i0++)
+                for (int i1 = 0; i1 < dims[1]; i1++)
+                    for (int i2 = 0; i2 < dims[2]; i2++)
+                    {
+                        long o = i0 * outStride[0] + i1 * outStride[1] + i2 * outStride[2];
+                        for (int i3 = 0; i3 < dims[3]; i3++, si++) Put(db + o + i3 * outStride[3], sb[si], accumulate);
+                    }
+        }
+    }
+
+    // ---- elementwise ----
+
+    public override void ActivationForward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, float p0 = 0, float p1 = 0)
+    {
+        float* px = P(x, count, nameof(x)), py = P(y, count, nameof(y));
+        switch (f)
+        {
+            case Activation.Relu:
+                {
+                    long i = 0;
+                    if (Vector256.IsHardwareAccelerated)
+                        for (; i + 8 <= count; i += 8) Vector256.Max(Vector256.Load(px + i), Vector256<float>.Zero).Store(py + i);
+                    for (; i < count; i++) py[i] = px[i] > 0 ? px[i] : 0;
+                    break;
+                }
+            case Activation.Elu: for (long i = 0; i < count; i++) py[i] = px[i] > 0 ? px[i] : p0 * (MathF.Exp(px[i]) - 1); break;
+            case Activation.Sigmoid: for (long i = 0; i < count; i++) py[i] = 1 / (1 + MathF.Exp(-px[i])); break;
+            case Activation.Tanh: for (long i = 0; i < count; i++) py[i] = MathF.Tanh(px[i]); break;
+            case Activation.SoftSign: for (long i = 0; i < count; i++) py[i] = px[i] / (1 + MathF.Abs(px[i])); break;
+            case Activation.Clip: for (long i = 0; i < count; i++) py[i] = MathF.Min(MathF.Max(px[i], p0), p1); break;
+            case Activation.Log: for (long i = 0; i < count; i++) py[i] = MathF.Log(px[i]); break;
+            case Activation.Exp: for (long i = 0; i < count; i++) py[i] = MathF.Exp(px[i]); break;
+            default: throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation.");
+        }
+    }
+
+    public override void ActivationBackward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate, float p0 = 0, float p1 = 0)
+    {
+        float* px = P(x, count, nameof(x)), py = P(y, count, nameof(y)), pdy = P(dy, count, nameof(dy)), pdx = P(dx, count, nameof(dx));
+        for (long i = 0; i < count; i++)
+        {
+            float xv = px[i], yv = py[i], g = pdy[i];
+            float d = f switch
+            {
+                Activation.Relu => xv > 0 ? g : 0,
+                Activation.Elu => xv > 0 ? g : g * (yv + p0),
+                Activation.Sigmoid => g * yv * (1 - yv),
+                Activation.Tanh => g * (1 - yv * yv),
+                Activation.SoftSign => g / ((1 + MathF.Abs(xv)) * (1 + MathF.Abs(xv))),
+                Activation.Clip => xv > p0 && xv < p1 ? g : 0,
+                Activation.Log => g / xv,
+                Activation.Exp => g * yv,
+                _ => throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation."),
+            };
+            Put(pdx + i, d, accumulate);
+        }
+    }
+
+    // ---- softmax ----
+
+    public override void SoftmaxForward(bool log, int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> y)
+    {
+        long size = (long)n * channels * inner;
+        float* px = P(x, size, nameof(x)), py = P(y, size, nameof(y));
+        for (int b = 0; b < n; b++)
+            for (int i = 0; i < inner; i++)
+            {
+                float* xs = px + (long)b * channels * inner + i, ys = py + (long)b * channels * inner + i;
+                float max = float.NegativeInfinity;
+                for (int c = 0; c < channels; c++) max = MathF.Max(max, xs[(long)c * inner]);
+                double sum = 0;
+                for (int c = 0; c < channels; c++) sum += MathF.Exp(xs[(long)c * inner] - max);
+                if (log)
+                {
+                    float lse = max + (float)Math.Log(sum);
+                    for (int c = 0; c < channels; c++) ys[(long)c * inner] = xs[(long)c * inner] - lse;
+                }
+                else
+                {
+                    float inv = (float)(1 / sum);
+                    for (int c = 0; c < channels; c++) ys[(long)c * inner] = MathF.Exp(xs[(long)c * inner] - max) * inv;
+                }
+            }
+    }
+
+    public override void SoftmaxBackward(bool log, int n, int channels, int inner, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate)
+    {
+        long size = (long)n * channels * inner;
+        float* py = P(y, size, nameof(y)), pdy = P(dy, size, nameof(dy)), pdx = P(dx, size, nameof(dx));
+        for (int b = 0; b < n; b++)
+            for (int i = 0; i < inner; i++)
+            {
+                long o = (long)b * channels * inner + i;
+                double dot = 0;
+                for (int c = 0; c < channels; c++) dot += log ? pdy[o + (long)c * inner] : (double)pdy[o + (long)c * inner] * py[o + (long)c * inner];
+                float s = (float)dot;
+                for (int c = 0; c < channels; c++)
+                {
+                    long j = o + (long)c * inner;
+                    Put(pdx + j, log ? pdy[j] - MathF.Exp(py[j]) * s : py[j] * (pdy[j] - s), accumulate);
+                }
+            }
+    }
+
+    // ---- batch normalisation ----
+
+    public override void BatchNormForwardTraining(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
+        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float momentum, float epsilon,
+        DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd)
+    {
+        long size = (long)n * channels * inner;
+        float* px = P(x, size, nameof(x)), pg = P(gamma, channels, nameof(gamma)), pb = P(beta, channels, nameof(beta));
+        float* rm = P(runningMean, channels, nameof(runningMean)), rv = P(runningVar, channels, nameof(runningVar));
+        float* py = P(y, size, nameof(y)), sm = P(savedMean, channels, nameof(savedMean)), si = P(savedInvStd, channels, nameof(savedInvStd));
+        long m = (long)n * inner;
+        for (int c = 0; c < channels; c++)
+        {
+            double sum = 0;
+            for (int b = 0; b < n; b++)
+            {
+                float* row = px + ((long)b * channels + c) * inner;
+                for (int i = 0; i < inner; i++) sum += row[i];
+            }
+            double mean = sum / m, sq = 0;
+            for (int b = 0; b < n; b++)
+            {
+                float* row = px + ((long)b * channels + c) * inner;
+                for (int i = 0; i < inner; i++) { double d = row[i] - mean; sq += d * d; }
+            }
+            double variance = sq / m;
+            float invStd = (float)(1 / Math.Sqrt(variance + epsilon));
+            float scale = pg[c] * invStd, shift = pb[c] - (float)mean * scale;
+            for (int b = 0; b < n; b++)
+            {
+                long o = ((long)b * channels + c) * inner;
+                for (int i = 0; i < inner; i++) py[o + i] = px[o + i] * scale + shift;
+            }
+            sm[c] = (float)mean;
+            si[c] = invStd;
+            double unbiased = m > 1 ? sq / (m - 1) : variance;
+            rm[c] = (float)((1 - momentum) * rm[c] + momentum * mean);
+            rv[c] = (float)((1 - momentum) * rv[c] + momentum * unbiased);
+        }
+    }
+
+    public override void BatchNormForwardInference(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
+        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float epsilon, DeviceBuffer<float> y)
+    {
+        long size = (long)n * channels * inner;
+        float* px = P(x, size, nameof(x)), pg = P(gamma, channels, nameof(gamma)), pb = P(beta, channels, nameof(beta));
+        float* rm = P(runningMean, channels, nameof(runningMean)), rv = P(runningVar, channels, nameof(runningVar)), py = P(y, size, nameof(y));
+        for (int c = 0; c < channels; c++)
+        {
+            float scale = pg[c] / MathF.Sqrt(rv[c] + epsilon), shift = pb[c] - rm[c] * scale;
+            for (int b = 0; b < n; b++)
+            {
+                long o = ((long)b * channels + c) * inner;
+                for (int i = 0; i < inner; i++) py[o + i] = px[o + i] * scale + shift;
+            }
+        }
+    }
+
+    public override void BatchNormBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> gamma,
+        DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx, DeviceBuffer<float> dgamma, DeviceBuffer<float> dbeta, bool accumulate)
+    {
+        long size = (long)n * channels * inner;
+        float* px = P(x, size, nameof(x)), pdy = P(dy, size, nameof(dy)), pg = P(gamma, channels, nameof(gamma));
+        float* sm = P(savedMean, channels, nameof(savedMean)), si = P(savedInvStd, channels, nameof(savedInvStd));
+        float* pdx = P(dx, size, nameof(dx)), dg = P(dgamma, channels, nameof(dgamma)), db = P(dbeta, channels, nameof(dbeta));
+        long m = (long)n * inner;
+        for (int c = 0; c < channels; c++)
+        {
+            double sumDy = 0, sumDyXhat = 0;
+            float mean = sm[c], invStd = si[c];
+            for (int b = 0; b < n; b++)
+            {
+                long o = ((long)b * channels + c) * inner;
+                for (int i = 0; i < inner; i++)
+                {
+                    sumDy += pdy[o + i];
+                    sumDyXhat += pdy[o + i] * ((px[o + i] - mean) * invStd);
+                }
+            }
+            float k = pg[c] * invStd, meanDy = (float)(sumDy / m), meanDyXhat = (float)(sumDyXhat / m);
+            for (int b = 0; b < n; b++)
+            {
+                long o = ((long)b * channels + c) * inner;
+                for (int i = 0; i < inner; i++)
+                {
+                    float xhat = (px[o + i] - mean) * invStd;
+                    Put(pdx + o + i, k * (pdy[o + i] - meanDy - xhat * meanDyXhat), accumulate);
+                }
+            }
+            dg[c] += (float)sumDyXhat;
+            db[c] += (float)sumDy;
+        }
+    }
+
+    // ---- dropout ----
+
+    public override void DropoutForward(long count, float rate, ulong seed, DeviceBuffer<float> x, DeviceBuffer<float> mask, DeviceBuffer<float> y)
+    {
+        float* px = P(x, count, nameof(x)), pm = P(mask, count, nameof(mask)), py = P(y, count, nameof(y));
+        for (long i = 0; i < count; i++)
+        {
+            float k = DropoutMask.Value(seed, i, rate);
+            pm[i] = k;
+            py[i] = px[i] * k;
+        }
+    }
+
+    public override void Multiply(long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y, bool accumulate)
+    {
+        float* pa = P(a, count, nameof(a)), pb = P(b, count, nameof(b)), py = P(y, count, nameof(y));
+        for (long i = 0; i < count; i++) Put(py + i, pa[i] * pb[i], accumulate);
+    }
+
+    // ---- losses ----
+
+    private static int CountLabels(long positions, int classes, int* labels)
+    {
+        int count = 0;
+        for (long i = 0; i < positions; i++)
+        {
+            int label = labels[i];
+            if (label == -1) continue;
+            if (label < 0 || label >= classes)
+                throw new ArgumentOutOfRangeException(nameof(labels), label, $"Label at {i} must be in [0, {classes}) or -1 (ignored).");
+            count++;
+        }
+        return count;
+    }
+
+    public override float SoftmaxCrossEntropy(int n, int classes, int inner, DeviceBuffer<float> logits, DeviceBuffer<int> labels, DeviceBuffer<float> dlogits)
+    {
+        long size = (long)n * classes * inner;
+        float* px = P(logits, size, nameof(logits)), pd = P(dlogits, size, nameof(dlogits));
+        int* pl = P(labels, (long)n * inner, nameof(labels));
+        int count = CountLabels((long)n * inner, classes, pl);
+        double loss = 0;
+        float invCount = count == 0 ? 0 : 1f / count;
+        for (int b = 0; b < n; b++)
+            for (int i = 0; i < inner; i++)
+            {
+                int label = pl[(long)b * inner + i];
+                float* xs = px + (long)b * classes * inner + i, ds = pd + (long)b * classes * inner + i;
+                float max = float.NegativeInfinity;
+                for (int c = 0; c < classes; c++) max = MathF.Max(max, xs[(long)c * inner]);
+                double sum = 0;
+                for (int c = 0; c < classes; c++) sum += MathF.Exp(xs[(long)c * inner] - max);
+                if (label < 0)
+                {
+                    for (int c = 0; c < classes; c++) ds[(long)c * inner] = 0;
+                    continue;
+                }
+                loss += max + Math.Log(sum) - xs[(long)label * inner];
+                float inv = (float)(1 / sum);
+                for (int c = 0; c < classes; c++)
+                    ds[(long)c * inner] = (MathF.Exp(xs[(long)c * inner] - max) * inv - (c == label ? 1 : 0)) * invCount;
+            }
+        return count == 0 ? 0f : (float)(loss / count);
+    }
+
+    public override float CrossEntropyFromProbabilities(int n, int classes, int inner, DeviceBuffer<float> probabilities, DeviceBuffer<int> labels, DeviceBuffer<float> dprobabilities)
+    {
+        long size = (long)n * classes * inner;
+        float* pp = P(probabilities, size, nameof(probabilities)), pd = P(dprobabilities, size, nameof(dprobabilities));
+        int* pl = P(labels, (long)n * inner, nameof(labels));
+        int count = CountLabels((long)n * inner, classes, pl);
+        double loss = 0;
+        new Span<float>(pd, checked((int)size)).Clear();
+        for (int b = 0; b < n; b++)
+            for (int i = 0; i < inner; i++)
+            {
+                int label = pl[(long)b * inner + i];
+                if (label < 0) continue;
+                long j = ((long)b * classes + label) * inner + i;
+                loss -= Math.Log(pp[j]);
+                pd[j] = (float)(-1.0 / (count * (double)pp[j]));
+            }
+        return count == 0 ? 0f : (float)(loss / count);
+    }
+
+    public override float MeanSquaredError(long count, DeviceBuffer<float> prediction, DeviceBuffer<float> target, DeviceBuffer<float> dprediction)
+    {
+        float* pp = P(prediction, count, nameof(prediction)), pt = P(target, count, nameof(target)), pd = P(dprediction, count, nameof(dprediction));
+        double sum = 0;
+        float scale = count == 0 ? 0 : 2f / count;
+        for (long i = 0; i < count; i++)
+        {
+            float d = pp[i] - pt[i];
+            sum += (double)d * d;
+            pd[i] = d * scale;
+        }
+        return count == 0 ? 0f : (float)(sum / count);
+    }
+
+    // ---- optimizers ----
+
+    public override void SgdStep(long count, DeviceBuffer<float> parameter, DeviceBuffer<float> gradient, DeviceBuffer<float> velocity, float learningRate, float momentum, float weightDecay)
+    {
+        float* p = P(parameter, count, nameof(parameter)), g = P(gradient, count, nameof(gradient)), v = P(velocity, count, nameof(velocity));
+        for (long i = 0; i < count; i++)
+        {
+            float vi = momentum * v[i] + (g[i] + weightDecay * p[i]);
+            v[i] = vi;
+            p[i] -= learningRate * vi;
+        }
+    }
+
+    public override void AdamStep(long count, DeviceBuffer<float> parameter, DeviceBuffer<float> gradient, DeviceBuffer<float> m, DeviceBuffer<float> v,
+        float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
+    {
+        float* p = P(parameter, count, nameof(parameter)), g = P(gradient, count, nameof(gradient)), pm = P(m, count, nameof(m)), pv = P(v, count, nameof(v));
+        float c1 = (float)(1 / (1 - Math.Pow(beta1, step))), c2 = (float)(1 / (1 - Math.Pow(beta2, step)));
+        for (long i = 0; i < count; i++)
+        {
+            float gi = g[i] + weightDecay * p[i];
+            float mi = beta1 * pm[i] + (1 - beta1) * gi;
+            float vi = beta2 * pv[i] + (1 - beta2) * gi * gi;
+            pm[i] = mi;
+            pv[i] = vi;
+            p[i] -= learningRate * (mi * c1) / (MathF.Sqrt(vi * c2) + epsilon);
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using System;
+using System.Runtime.CompilerServices;
+
+namespace Strider.Devices.Cpu;
+
+/// <summary>Pooling and unpooling, one (batch, channel) plane at a time, planes spread over the workers.</summary>
+public sealed unsafe partial class CpuDevice
+{
+    private enum PoolOp { Max, MaxBackward, Avg, AvgBackward, Unpool, UnpoolBackward }
+
+    private struct PoolArgs
+    {
+        public PoolGeometry G;
+        public PoolOp Op;
+        public int Planes, PlanesPerItem;
+        public float* Src, Dst;
+        public int* Switches;
+        public bool Accumulate;
+    }
+
+    private PoolArgs _poolArgs;
+
+    private void RunPool(in PoolGeometry g, int n, PoolOp op, float* src, float* dst, int* switches, bool accumulate)
+    {
+        if (g.Channels <= 0 || g.InH <= 0 || g.InW <= 0 || g.OutH <= 0 || g.OutW <= 0 || g.KernelH <= 0 || g.KernelW <= 0 ||
+            g.StrideH <= 0 || g.StrideW <= 0 || g.DilationH <= 0 || g.DilationW <= 0)
+            throw new ArgumentException($"Pooling geometry {g} needs positive channels, sizes, kernel, stride and dilation.", nameof(g));
+        int planes = n * g.Channels;
+        int perItem = Math.Max(1, planes / (_pool.WorkerCount * 8));
+        _poolArgs = new PoolArgs { G = g, Op = op, Planes = planes, PlanesPerItem = perItem, Src = src, Dst = dst, Switches = switches, Accumulate = accumulate };
+        _pool.Run(this, (planes + perItem - 1) / perItem, &PoolItem);
+    }
+
+    private static void PoolItem(object state, int item, int worker)
+    {
+        ref readonly PoolArgs a = ref Unsafe.As<CpuDevice>(state)._poolArgs;
+        int first = item * a.PlanesPerItem, last = Math.Min(a.Planes, first + a.PlanesPerItem);
+        long inPlane = (long)a.G.InH * a.G.InW, outPlane = (long)a.G.OutH * a.G.OutW;
+        for (int plane = first; plane < last; plane++)
+        {
+            switch (a.Op)
+            {
+                case PoolOp.Max:
+                    MaxPlane(a.G, a.Src + plane * inPlane, a.Dst + plane * outPlane, a.Switches == null ? null : a.Switches + plane * outPlane);
+                    break;
+                case PoolOp.Avg:
+                    AvgPlane(a.G, a.Src + plane * inPlane, a.Dst + plane * outPlane, backward: false);
+                    break;
+                case PoolOp.AvgBackward:
+                    if (!a.Accumulate) new Span<float>(a.Dst + plane * inPlane, (int)inPlane).Clear();
+                    AvgPlane(a.G, a.Dst + plane * inPlane, a.Src + plane * outPlane, backward: true);
+                    break;
+                case PoolOp.MaxBackward:
+                case PoolOp.Unpool:
+                    {
+                        // Both scatter pool-output-shaped values to the switches of the pool-input-shaped plane.
+                        float* src = a.Src + plane * outPlane, dst = a.Dst + plane * inPlane;
+                        int* sw = a.Switches + plane * outPlane;
+                        if (!a.Accumulate) new Span<float>(dst, (int)inPlane).Clear();
+                        for (long o = 0; o < outPlane; o++)
+                            if (sw[o] >= 0) dst[sw[o]] += src[o];
+                        break;
+                    }
+                case PoolOp.UnpoolBackward:
+                    {
+                        float* src = a.Src + plane * inPlane, dst = a.Dst + plane * outPlane;
+                        int* sw = a.Switches + plane * outPlane;
+                        for (long o = 0; o < outPlane; o++) Put(dst + o, sw[o] >= 0 ? src[sw[o]] : 0, a.Accumulate);
+                        break;
+                    }
+            }
+        }
+    }
+
+    private static void MaxPlane(in PoolGeometry g, float* x, float* y, int* switches)
+    {
+        for (int oh = 0; oh < g.OutH; oh++)
+            for (int ow = 0; ow < g.OutW; ow++)
+            {
+                // An empty window (all padding) gives 0 and switch -1; ties keep the first in row-major order.
+                int best = -1;
+                float max = 0;
+                for (int r = 0; r < g.KernelH; r++)
+                {
+                    int ih = oh * g.StrideH - g.PadTop + r * g.DilationH;
+                    if ((uint)ih >= (uint)g.InH) continue;
+                    float* line = x + (long)ih * g.InW;
+                    for (int s = 0; s < g.KernelW; s++)
+                    {
+                        int iw = ow * g.StrideW - g.PadLeft + s * g.DilationW;
+                        if ((uint)iw >= (uint)g.InW) continue;
+                        float v = line[iw];
+                        if (best < 0 || v > max) { best = ih * g.InW + iw; max = v; }
+                    }
+                }
+                int o = oh * g.OutW + ow;
+                y[o] = max;
+                if (switches != null) switches[o] = best;
+            }
+    }
+
+    /// <summary>Forward: y = mean of each window. Backward (x is dx, y is dy): each window's dy spread evenly over its in-bounds inputs.</summary>
+    private static void AvgPlane(in PoolGeometry g, float* x, float* y, bool backward)
+    {
+        for (int oh = 0; oh < g.OutH; oh++)
+        {
+            int r0 = 0, r1 = g.KernelH;
+            while (r0 < r1 && (uint)(oh * g.StrideH - g.PadTop + r0 * g.DilationH) >= (uint)g.InH) r0++;
+            while (r1 > r0 && (uint)(oh * g.StrideH - g.PadTop + (r1 - 1) * g.DilationH) >= (uint)g.InH) r1--;
+            for (int ow = 0; ow < g.OutW; ow++)
+            {
+                int s0 = 0, s1 = g.KernelW;
+                while (s0 < s1 && (uint)(ow * g.StrideW - g.PadLeft + s0 * g.DilationW) >= (uint)g.InW) s0++;
+                while (s1 > s0 && (uint)(ow * g.StrideW - g.PadLeft + (s1 - 1) * g.DilationW) >= (uint)g.InW) s1--;
+                int count = (r1 - r0) * (s1 - s0);
+                int o = oh * g.OutW + ow;
+                if (count == 0)
+                {
+                    if (!backward) y[o] = 0;
+                    continue;
+                }
+                float share = backward ? y[o] / count : 0, sum = 0;
+                for (int r = r0; r < r1; r++)
+                {
+                    float* line = x + (long)(oh * g.StrideH - g.PadTop + r * g.DilationH) * g.InW + ow * g.StrideW - g.PadLeft;
+                    for (int s = s0; s < s1; s++)
+                    {
+                        if (backward) line[s * g.DilationW] += share;
+                        else sum += line[s * g.DilationW];
+                    }
+                }
+                if (!backward) y[o] = sum / count;
+            }
+        }
+    }
+
+    public override void MaxPoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<int>? switches) =>
+        RunPool(g, n, PoolOp.Max, P(x, n * g.InputSize, nameof(x)), P(y, n * g.OutputSize, nameof(y)),
+            switches is null ? null : P(switches, n * g.OutputSize, nameof(switches)), false);
+
+    public override void MaxPoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx, bool accumulate) =>
+        RunPool(g, n, PoolOp.MaxBackward, P(dy, n * g.OutputSize, nameof(dy)), P(dx, n * g.InputSize, nameof(dx)),
+            P(switches, n * g.OutputSize, nameof(switches)), accumulate);
+
+    public override void AvgPoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y) =>
+        RunPool(g, n, PoolOp.Avg, P(x, n * g.InputSize, nameof(x)), P(y, n * g.OutputSize, nameof(y)), null, false);
+
+    public override void AvgPoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate) =>
+        RunPool(g, n, PoolOp.AvgBackward, P(dy, n * g.OutputSize, nameof(dy)), P(dx, n * g.InputSize, nameof(dx)), null, accumulate);
+
+    public override void MaxUnpoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<int> switches, DeviceBuffer<float> y) =>
+        RunPool(g, n, PoolOp.Unpool, P(x, n * g.OutputSize, nameof(x)), P(y, n * g.InputSize, nameof(y)),
+            P(switches, n * g.OutputSize, nameof(switches)), false);
+
+    public override void MaxUnpoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx, bool accumulate) =>
+        RunPool(g, n, PoolOp.UnpoolBackward, P(dy, n * g.InputSize, nameof(dy)), P(dx, n * g.OutputSize, nameof(dx)),
+            P(switches, n * g.OutputSize, nameof(switches)), accumulate);
+}

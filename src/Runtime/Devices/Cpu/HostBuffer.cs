@@ -1,0 +1,52 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Strider.Devices.Cpu;
+
+/// <summary>
+/// A buffer in host memory: a pinned managed array, so kernels can take its address without pinning per call.
+/// Used by <see cref="CpuDevice"/> and by reference devices in tests.
+/// </summary>
+public sealed unsafe class HostBuffer<T> : DeviceBuffer<T> where T : unmanaged
+{
+    private readonly T[] _array;
+
+    public HostBuffer(Device device, long length) : base(device, length)
+    {
+        if (length > System.Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"A host buffer holds at most {System.Array.MaxLength} elements.");
+        // Pinned (on the pinned object heap) so Pointer stays valid for the buffer's lifetime.
+        _array = GC.AllocateArray<T>((int)length, pinned: true);
+        Pointer = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
+    }
+
+    /// <summary>The values; valid until the buffer is disposed.</summary>
+    public T[] Array
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _array;
+        }
+    }
+
+    /// <summary>The address of the first value (the array is pinned).</summary>
+    internal T* Pointer { get; }
+
+    public Span<T> Span => Array.AsSpan();
+
+    public override void Upload(ReadOnlySpan<T> source, long offset = 0)
+    {
+        CheckRange(offset, source.Length);
+        source.CopyTo(_array.AsSpan((int)offset));
+    }
+
+    public override void Download(Span<T> destination, long offset = 0)
+    {
+        CheckRange(offset, destination.Length);
+        _array.AsSpan((int)offset, destination.Length).CopyTo(destination);
+    }
+
+    protected override void Release() { }
+}

@@ -1,0 +1,510 @@
+using Strider.Devices;
+using Strider.Runtime.Tests.Reference;
+using static Strider.Runtime.Tests.TestData;
+
+namespace Strider.Runtime.Tests;
+
+/// <summary>
+/// Every op of a device against <see cref="ReferenceDevice"/> on random inputs, within 1e-4 relative. Derive and
+/// implement <see cref="CreateDevice"/> to test a device.
+/// </summary>
+public abstract class DeviceOpTests : IDisposable
+{
+    protected DeviceOpTests()
+    {
+        Device = CreateDevice();
+    }
+
+    protected abstract Device CreateDevice();
+
+    /// <summary>The device under test.</summary>
+    protected Device Device { get; }
+
+    protected ReferenceDevice Reference { get; } = new();
+
+    public virtual void Dispose()
+    {
+        Device.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>The same values on both devices.</summary>
+    protected (DeviceBuffer<float> Dut, DeviceBuffer<float> Ref) Pair(float[] data)
+    {
+        var d = Device.Allocate<float>(data.Length);
+        var r = Reference.Allocate<float>(data.Length);
+        d.Upload(data);
+        r.Upload(data);
+        return (d, r);
+    }
+
+    protected (DeviceBuffer<int> Dut, DeviceBuffer<int> Ref) Pair(int[] data)
+    {
+        var d = Device.Allocate<int>(data.Length);
+        var r = Reference.Allocate<int>(data.Length);
+        d.Upload(data);
+        r.Upload(data);
+        return (d, r);
+    }
+
+    protected static void Same((DeviceBuffer<float> Dut, DeviceBuffer<float> Ref) pair, string what, double tolerance = 1e-4) =>
+        AssertClose(pair.Ref.ToArray(), pair.Dut.ToArray(), what, tolerance);
+
+    // ---- convolution ----
+
+    public static readonly Dictionary<string, (ConvGeometry G, int N)> ConvCases = new()
+    {
+        ["3x3 pad 1"] = (Conv(3, 7, 9, 5, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 2),
+        ["stride 2, asymmetric padding"] = (Conv(4, 9, 8, 6, 3, 3, sh: 2, sw: 2, pt: 1, pb: 0, pl: 0, pr: 2), 2),
+        ["stride > kernel"] = (Conv(3, 10, 11, 4, 2, 2, sh: 3, sw: 3), 2),
+        ["dilation 2"] = (Conv(2, 11, 12, 3, 3, 3, pt: 2, pb: 2, pl: 2, pr: 2, dh: 2, dw: 2), 2),
+        ["dilation and stride mixed"] = (Conv(3, 12, 13, 5, 3, 2, sh: 2, sw: 1, pt: 1, pb: 2, pl: 0, pr: 1, dh: 2, dw: 3), 2),
+        ["1-D as H = 1"] = (Conv(5, 1, 31, 7, 1, 5, sw: 2, pl: 2, pr: 1), 3),
+        ["1x1"] = (Conv(17, 5, 6, 40, 1, 1), 2),
+        ["padding wider than kernel"] = (Conv(3, 5, 5, 2, 3, 3, pt: 3, pb: 3, pl: 3, pr: 3), 1),
+        ["deep: CRS > GEMM block, odd K"] = (Conv(37, 13, 12, 19, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3),
+        ["wide: many columns, K > 64"] = (Conv(8, 20, 20, 70, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1),
+    };
+
+    public static TheoryData<string> ConvCaseNames => new(ConvCases.Keys);
+
+    [Theory]
+    [MemberData(nameof(ConvCaseNames))]
+    public void ConvForward_matches_reference(string name)
+    {
+        var (g, n) = ConvCases[name];
+        var rng = new Random(1);
+        var x = Pair(Uniform(rng, n * g.InputSize));
+        var w = Pair(Uniform(rng, g.WeightSize));
+        var bias = Pair(Uniform(rng, g.OutChannels));
+        var y = Pair(Uniform(rng, n * g.OutputSize));
+        Device.ConvForward(g, n, x.Dut, w.Dut, null, y.Dut);
+        Reference.ConvForward(g, n, x.Ref, w.Ref, null, y.Ref);
+        Same(y, $"{name}: forward without bias");
+        Device.ConvForward(g, n, x.Dut, w.Dut, bias.Dut, y.Dut);
+        Reference.ConvForward(g, n, x.Ref, w.Ref, bias.Ref, y.Ref);
+        Same(y, $"{name}: forward with bias");
+    }
+
+    [Theory]
+    [MemberData(nameof(ConvCaseNames))]
+    public void ConvBackwardData_matches_reference(string name)
+    {
+        var (g, n) = ConvCases[name];
+        var rng = new Random(2);
+        var dy = Pair(Uniform(rng, n * g.OutputSize));
+        var w = Pair(Uniform(rng, g.WeightSize));
+        var dx = Pair(Uniform(rng, n * g.InputSize));
+        Device.ConvBackwardData(g, n, dy.Dut, w.Dut, dx.Dut, accumulate: true);
+        Reference.ConvBackwardData(g, n, dy.Ref, w.Ref, dx.Ref, accumulate: true);
+        Same(dx, $"{name}: backward data, accumulating");
+        Device.ConvBackwardData(g, n, dy.Dut, w.Dut, dx.Dut, accumulate: false);
+        Reference.ConvBackwardData(g, n, dy.Ref, w.Ref, dx.Ref, accumulate: false);
+        Same(dx, $"{name}: backward data, overwriting");
+    }
+
+    [Theory]
+    [MemberData(nameof(ConvCaseNames))]
+    public void ConvBackwardWeights_matches_reference(string name)
+    {
+        var (g, n) = ConvCases[name];
+        var rng = new Random(3);
+        var x = Pair(Uniform(rng, n * g.InputSize));
+        var dy = Pair(Uniform(rng, n * g.OutputSize));
+        var dw = Pair(Uniform(rng, g.WeightSize));
+        var dbias = Pair(Uniform(rng, g.OutChannels));
+        Device.ConvBackwardWeights(g, n, x.Dut, dy.Dut, dw.Dut, dbias.Dut);
+        Reference.ConvBackwardWeights(g, n, x.Ref, dy.Ref, dw.Ref, dbias.Ref);
+        Same(dw, $"{name}: weight gradient (accumulated onto existing values)");
+        Same(dbias, $"{name}: bias gradient");
+        Device.ConvBackwardWeights(g, n, x.Dut, dy.Dut, dw.Dut, null);
+        Reference.ConvBackwardWeights(g, n, x.Ref, dy.Ref, dw.Ref, null);
+        Same(dw, $"{name}: weight gradient without bias");
+    }
+
+    [Fact]
+    public void AddBias_and_BiasBackward_match_reference()
+    {
+        var rng = new Random(4);
+        var bias = Pair(Uniform(rng, 5));
+        var y = Pair(Uniform(rng, 3 * 5 * 7));
+        Device.AddBias(3, 5, 7, bias.Dut, y.Dut);
+        Reference.AddBias(3, 5, 7, bias.Ref, y.Ref);
+        Same(y, "AddBias");
+        Device.BiasBackward(3, 5, 7, y.Dut, bias.Dut);
+        Reference.BiasBackward(3, 5, 7, y.Ref, bias.Ref);
+        Same(bias, "BiasBackward");
+    }
+
+    // ---- pooling ----
+
+    public static readonly Dictionary<string, (PoolGeometry G, int N)> PoolCases = new()
+    {
+        ["2x2 stride 2"] = (Pool(3, 8, 8, 2, 2, 2, 2), 2),
+        ["3x3 stride 2 ceil mode"] = (Pool(2, 8, 10, 3, 3, 2, 2, ceil: true), 2),
+        ["3x3 stride 1 pad 1"] = (Pool(2, 6, 7, 3, 3, 1, 1, pt: 1, pl: 1), 2),
+        ["stride > kernel"] = (Pool(2, 11, 10, 2, 2, 3, 3), 2),
+        ["dilation 2"] = (Pool(3, 7, 6, 2, 2, 1, 1, dh: 2, dw: 2), 1),
+        ["overlapping 3x3 stride 1"] = (Pool(2, 6, 6, 3, 3, 1, 1), 2),
+        ["1-D as H = 1, ceil mode, pad"] = (Pool(4, 1, 20, 1, 3, 1, 2, pl: 1, ceil: true), 3),
+    };
+
+    public static TheoryData<string> PoolCaseNames => new(PoolCases.Keys);
+
+    [Theory]
+    [MemberData(nameof(PoolCaseNames))]
+    public void MaxPool_forward_and_backward_match_reference(string name)
+    {
+        var (g, n) = PoolCases[name];
+        var rng = new Random(5);
+        var x = Pair(Uniform(rng, n * g.InputSize));
+        var y = Pair(new float[n * g.OutputSize]);
+        var sw = Pair(new int[n * g.OutputSize]);
+        Device.MaxPoolForward(g, n, x.Dut, y.Dut, sw.Dut);
+        Reference.MaxPoolForward(g, n, x.Ref, y.Ref, sw.Ref);
+        Same(y, $"{name}: max pool");
+        Assert.Equal(sw.Ref.ToArray(), sw.Dut.ToArray());
+        Device.MaxPoolForward(g, n, x.Dut, y.Dut, null);
+        Same(y, $"{name}: max pool without switches");
+
+        var dy = Pair(Uniform(rng, n * g.OutputSize));
+        var dx = Pair(Uniform(rng, n * g.InputSize));
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.MaxPoolBackward(g, n, dy.Dut, sw.Dut, dx.Dut, accumulate);
+            Reference.MaxPoolBackward(g, n, dy.Ref, sw.Ref, dx.Ref, accumulate);
+            Same(dx, $"{name}: max pool backward (accumulate {accumulate})");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(PoolCaseNames))]
+    public void AvgPool_forward_and_backward_match_reference(string name)
+    {
+        var (g, n) = PoolCases[name];
+        var rng = new Random(6);
+        var x = Pair(Uniform(rng, n * g.InputSize));
+        var y = Pair(new float[n * g.OutputSize]);
+        Device.AvgPoolForward(g, n, x.Dut, y.Dut);
+        Reference.AvgPoolForward(g, n, x.Ref, y.Ref);
+        Same(y, $"{name}: average pool");
+        var dy = Pair(Uniform(rng, n * g.OutputSize));
+        var dx = Pair(Uniform(rng, n * g.InputSize));
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.AvgPoolBackward(g, n, dy.Dut, dx.Dut, accumulate);
+            Reference.AvgPoolBackward(g, n, dy.Ref, dx.Ref, accumulate);
+            Same(dx, $"{name}: average pool backward (accumulate {accumulate})");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(PoolCaseNames))]
+    public void MaxUnpool_forward_and_backward_match_reference(string name)
+    {
+        var (g, n) = PoolCases[name];
+        var rng = new Random(7);
+        var source = Reference.Allocate<float>(n * g.InputSize);
+        source.Upload(Uniform(rng, n * g.InputSize));
+        var switches = Reference.Allocate<int>(n * g.OutputSize);
+        Reference.MaxPoolForward(g, n, source, Reference.Allocate<float>(n * g.OutputSize), switches);
+        var sw = Pair(switches.ToArray());
+        var x = Pair(Uniform(rng, n * g.OutputSize));
+        var y = Pair(Uniform(rng, n * g.InputSize));
+        Device.MaxUnpoolForward(g, n, x.Dut, sw.Dut, y.Dut);
+        Reference.MaxUnpoolForward(g, n, x.Ref, sw.Ref, y.Ref);
+        Same(y, $"{name}: unpool");
+        var dy = Pair(Uniform(rng, n * g.InputSize));
+        var dx = Pair(Uniform(rng, n * g.OutputSize));
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.MaxUnpoolBackward(g, n, dy.Dut, sw.Dut, dx.Dut, accumulate);
+            Reference.MaxUnpoolBackward(g, n, dy.Ref, sw.Ref, dx.Ref, accumulate);
+            Same(dx, $"{name}: unpool backward (accumulate {accumulate})");
+        }
+    }
+
+    // ---- dense ----
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(7, 13, 5)]
+    [InlineData(33, 300, 70)]
+    [InlineData(130, 20, 260)]
+    public void Dense_matches_reference(int rows, int inFeatures, int outFeatures)
+    {
+        var rng = new Random(8);
+        var x = Pair(Uniform(rng, rows * inFeatures));
+        var w = Pair(Uniform(rng, outFeatures * inFeatures));
+        var bias = Pair(Uniform(rng, outFeatures));
+        var y = Pair(Uniform(rng, rows * outFeatures));
+        Device.DenseForward(rows, inFeatures, outFeatures, x.Dut, w.Dut, bias.Dut, y.Dut);
+        Reference.DenseForward(rows, inFeatures, outFeatures, x.Ref, w.Ref, bias.Ref, y.Ref);
+        Same(y, "dense forward");
+        Device.DenseForward(rows, inFeatures, outFeatures, x.Dut, w.Dut, null, y.Dut);
+        Reference.DenseForward(rows, inFeatures, outFeatures, x.Ref, w.Ref, null, y.Ref);
+        Same(y, "dense forward without bias");
+        var dx = Pair(Uniform(rng, rows * inFeatures));
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.DenseBackwardData(rows, inFeatures, outFeatures, y.Dut, w.Dut, dx.Dut, accumulate);
+            Reference.DenseBackwardData(rows, inFeatures, outFeatures, y.Ref, w.Ref, dx.Ref, accumulate);
+            Same(dx, $"dense backward data (accumulate {accumulate})");
+        }
+        var dw = Pair(Uniform(rng, outFeatures * inFeatures));
+        Device.DenseBackwardWeights(rows, inFeatures, outFeatures, x.Dut, y.Dut, dw.Dut, bias.Dut);
+        Reference.DenseBackwardWeights(rows, inFeatures, outFeatures, x.Ref, y.Ref, dw.Ref, bias.Ref);
+        Same(dw, "dense weight gradient");
+        Same(bias, "dense bias gradient");
+    }
+
+    // ---- elementwise ----
+
+    [Theory]
+    [InlineData(Activation.Relu)]
+    [InlineData(Activation.Elu)]
+    [InlineData(Activation.Sigmoid)]
+    [InlineData(Activation.Tanh)]
+    [InlineData(Activation.SoftSign)]
+    [InlineData(Activation.Clip)]
+    [InlineData(Activation.Log)]
+    [InlineData(Activation.Exp)]
+    public void Activation_matches_reference(Activation f)
+    {
+        var rng = new Random(9);
+        const int count = 1001;
+        float p0 = f == Activation.Clip ? -0.5f : 0.7f, p1 = 0.8f;
+        var x = Pair(f == Activation.Log ? Uniform(rng, count, 0.1f, 3f) : Uniform(rng, count, -3f, 3f));
+        var y = Pair(new float[count]);
+        Device.ActivationForward(f, count, x.Dut, y.Dut, p0, p1);
+        Reference.ActivationForward(f, count, x.Ref, y.Ref, p0, p1);
+        Same(y, $"{f} forward");
+        var yRef = Pair(y.Ref.ToArray());
+        var dy = Pair(Uniform(rng, count));
+        var dx = Pair(Uniform(rng, count));
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.ActivationBackward(f, count, x.Dut, yRef.Dut, dy.Dut, dx.Dut, accumulate, p0, p1);
+            Reference.ActivationBackward(f, count, x.Ref, yRef.Ref, dy.Ref, dx.Ref, accumulate, p0, p1);
+            Same(dx, $"{f} backward (accumulate {accumulate})");
+        }
+    }
+
+    [Theory]
+    [InlineData(false, 3, 7, 5)]
+    [InlineData(true, 3, 7, 5)]
+    [InlineData(false, 2, 10, 1)]
+    [InlineData(true, 4, 1, 3)]
+    public void Softmax_matches_reference(bool log, int n, int channels, int inner)
+    {
+        var rng = new Random(10);
+        int size = n * channels * inner;
+        var x = Pair(Uniform(rng, size, -4, 4));
+        var y = Pair(new float[size]);
+        Device.SoftmaxForward(log, n, channels, inner, x.Dut, y.Dut);
+        Reference.SoftmaxForward(log, n, channels, inner, x.Ref, y.Ref);
+        Same(y, "softmax forward");
+        var yRef = Pair(y.Ref.ToArray());
+        var dy = Pair(Uniform(rng, size));
+        var dx = Pair(Uniform(rng, size));
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.SoftmaxBackward(log, n, channels, inner, yRef.Dut, dy.Dut, dx.Dut, accumulate);
+            Reference.SoftmaxBackward(log, n, channels, inner, yRef.Ref, dy.Ref, dx.Ref, accumulate);
+            Same(dx, $"softmax backward (accumulate {accumulate})");
+        }
+    }
+
+    [Fact]
+    public void BatchNorm_matches_reference()
+    {
+        var rng = new Random(11);
+        const int n = 3, channels = 4, inner = 10, size = n * channels * inner;
+        var x = Pair(Uniform(rng, size, -2, 3));
+        var gamma = Pair(Uniform(rng, channels, 0.5f, 1.5f));
+        var beta = Pair(Uniform(rng, channels));
+        var runningMean = Pair(Uniform(rng, channels));
+        var runningVar = Pair(Uniform(rng, channels, 0.5f, 2f));
+        var y = Pair(new float[size]);
+        var mean = Pair(new float[channels]);
+        var invStd = Pair(new float[channels]);
+        Device.BatchNormForwardTraining(n, channels, inner, x.Dut, gamma.Dut, beta.Dut, runningMean.Dut, runningVar.Dut, 0.1f, 1e-5f, y.Dut, mean.Dut, invStd.Dut);
+        Reference.BatchNormForwardTraining(n, channels, inner, x.Ref, gamma.Ref, beta.Ref, runningMean.Ref, runningVar.Ref, 0.1f, 1e-5f, y.Ref, mean.Ref, invStd.Ref);
+        Same(y, "batch norm training forward");
+        Same(mean, "saved mean");
+        Same(invStd, "saved inverse std");
+        Same(runningMean, "running mean");
+        Same(runningVar, "running variance");
+
+        var dy = Pair(Uniform(rng, size));
+        var dx = Pair(Uniform(rng, size));
+        var dgamma = Pair(Uniform(rng, channels));
+        var dbeta = Pair(Uniform(rng, channels));
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.BatchNormBackward(n, channels, inner, x.Dut, dy.Dut, gamma.Dut, mean.Dut, invStd.Dut, dx.Dut, dgamma.Dut, dbeta.Dut, accumulate);
+            Reference.BatchNormBackward(n, channels, inner, x.Ref, dy.Ref, gamma.Ref, mean.Ref, invStd.Ref, dx.Ref, dgamma.Ref, dbeta.Ref, accumulate);
+            Same(dx, $"batch norm dx (accumulate {accumulate})", 1e-3);
+            Same(dgamma, "dgamma");
+            Same(dbeta, "dbeta");
+        }
+
+        Device.BatchNormForwardInference(n, channels, inner, x.Dut, gamma.Dut, beta.Dut, runningMean.Dut, runningVar.Dut, 1e-5f, y.Dut);
+        Reference.BatchNormForwardInference(n, channels, inner, x.Ref, gamma.Ref, beta.Ref, runningMean.Ref, runningVar.Ref, 1e-5f, y.Ref);
+        Same(y, "batch norm inference");
+    }
+
+    [Fact]
+    public void Dropout_draws_the_shared_mask()
+    {
+        var rng = new Random(12);
+        const int count = 20000;
+        const float rate = 0.3f;
+        var x = Pair(Uniform(rng, count));
+        var mask = Pair(new float[count]);
+        var y = Pair(new float[count]);
+        Device.DropoutForward(count, rate, 12345UL, x.Dut, mask.Dut, y.Dut);
+        Reference.DropoutForward(count, rate, 12345UL, x.Ref, mask.Ref, y.Ref);
+        Assert.Equal(mask.Ref.ToArray(), mask.Dut.ToArray());
+        Same(y, "dropout output");
+        var m = mask.Dut.ToArray();
+        int dropped = m.Count(v => v == 0);
+        Assert.All(m, v => Assert.True(v == 0 || Math.Abs(v - 1 / (1 - rate)) < 1e-6, $"mask value {v} is neither 0 nor 1/(1-rate)"));
+        Assert.InRange(dropped / (double)count, rate - 0.02, rate + 0.02);
+        var other = Pair(new float[count]);
+        Device.DropoutForward(count, rate, 54321UL, x.Dut, other.Dut, y.Dut);
+        Assert.NotEqual(m, other.Dut.ToArray());
+    }
+
+    [Fact]
+    public void Multiply_Add_Fill_and_Copy_match_reference()
+    {
+        var rng = new Random(13);
+        const int count = 517;
+        var a = Pair(Uniform(rng, count));
+        var b = Pair(Uniform(rng, count));
+        var y = Pair(Uniform(rng, count));
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.Multiply(count, a.Dut, b.Dut, y.Dut, accumulate);
+            Reference.Multiply(count, a.Ref, b.Ref, y.Ref, accumulate);
+            Same(y, $"multiply (accumulate {accumulate})");
+        }
+        Device.Add(count, a.Dut, b.Dut, y.Dut);
+        Reference.Add(count, a.Ref, b.Ref, y.Ref);
+        Same(y, "add");
+        Device.Fill(y.Dut, 10, 100, 2.5f);
+        Reference.Fill(y.Ref, 10, 100, 2.5f);
+        Same(y, "fill");
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.Copy(a.Dut, 3, y.Dut, 40, 300, accumulate);
+            Reference.Copy(a.Ref, 3, y.Ref, 40, 300, accumulate);
+            Same(y, $"copy (accumulate {accumulate})");
+            Device.Copy(y.Dut, 0, y.Dut, 7, 400, accumulate);
+            Reference.Copy(y.Ref, 0, y.Ref, 7, 400, accumulate);
+            Same(y, $"overlapping copy (accumulate {accumulate})");
+        }
+    }
+
+    [Fact]
+    public void CopyBox_matches_reference()
+    {
+        var rng = new Random(14);
+        // Crop a 3x4x5 box out of [2, 5, 9, 11] into a [2, 6, 7, 8] tensor at an offset.
+        var box = new BoxCopy(5, 9, 11, 1, 2, 3, 6, 7, 8, 2, 1, 0, 3, 4, 5);
+        var src = Pair(Uniform(rng, 2 * 5 * 9 * 11));
+        var dst = Pair(Uniform(rng, 2 * 6 * 7 * 8));
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.CopyBox(box, 2, src.Dut, dst.Dut, accumulate);
+            Reference.CopyBox(box, 2, src.Ref, dst.Ref, accumulate);
+            Same(dst, $"copy box (accumulate {accumulate})");
+        }
+    }
+
+    [Theory]
+    [InlineData(2, 3, 4, 1, 1, 0, 1, 2, 3)]
+    [InlineData(3, 3, 4, 5, 1, 1, 2, 0, 3)]
+    [InlineData(3, 3, 4, 5, 1, 2, 0, 1, 3)]
+    [InlineData(4, 2, 3, 4, 5, 3, 1, 0, 2)]
+    public void Permute_matches_reference(int rank, int d0, int d1, int d2, int d3, int p0, int p1, int p2, int p3)
+    {
+        var rng = new Random(15);
+        var g = new PermuteGeometry(rank, d0, d1, d2, d3, p0, p1, p2, p3);
+        var x = Pair(Uniform(rng, 2 * g.Size));
+        var y = Pair(Uniform(rng, 2 * g.Size));
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.Permute(g, 2, x.Dut, y.Dut, accumulate);
+            Reference.Permute(g, 2, x.Ref, y.Ref, accumulate);
+            Same(y, $"permute (accumulate {accumulate})");
+        }
+    }
+
+    // ---- losses ----
+
+    [Fact]
+    public void Losses_match_reference()
+    {
+        var rng = new Random(16);
+        const int n = 3, classes = 6, inner = 4, size = n * classes * inner;
+        var labels = new int[n * inner];
+        for (int i = 0; i < labels.Length; i++) labels[i] = i % 5 == 0 ? -1 : rng.Next(classes);
+        var l = Pair(labels);
+        var logits = Pair(Uniform(rng, size, -3, 3));
+        var d = Pair(Uniform(rng, size));
+        float lossDut = Device.SoftmaxCrossEntropy(n, classes, inner, logits.Dut, l.Dut, d.Dut);
+        float lossRef = Reference.SoftmaxCrossEntropy(n, classes, inner, logits.Ref, l.Ref, d.Ref);
+        AssertClose([lossRef], [lossDut], "softmax cross-entropy loss");
+        Same(d, "softmax cross-entropy gradient");
+
+        var probabilities = Pair(Uniform(rng, size, 0.05f, 1f));
+        lossDut = Device.CrossEntropyFromProbabilities(n, classes, inner, probabilities.Dut, l.Dut, d.Dut);
+        lossRef = Reference.CrossEntropyFromProbabilities(n, classes, inner, probabilities.Ref, l.Ref, d.Ref);
+        AssertClose([lossRef], [lossDut], "cross-entropy from probabilities loss");
+        Same(d, "cross-entropy from probabilities gradient");
+
+        var target = Pair(Uniform(rng, size));
+        lossDut = Device.MeanSquaredError(size, logits.Dut, target.Dut, d.Dut);
+        lossRef = Reference.MeanSquaredError(size, logits.Ref, target.Ref, d.Ref);
+        AssertClose([lossRef], [lossDut], "mean squared error");
+        Same(d, "mean squared error gradient");
+    }
+
+    [Fact]
+    public void Out_of_range_label_is_reported()
+    {
+        var logits = Device.Allocate<float>(6);
+        var labels = Device.Allocate<int>(2);
+        labels.Upload([1, 3]);
+        var ex = Assert.ThrowsAny<ArgumentException>(() => Device.SoftmaxCrossEntropy(2, 3, 1, logits, labels, Device.Allocate<float>(6)));
+        Assert.Contains("[0, 3)", ex.Message);
+    }
+
+    // ---- optimizers ----
+
+    [Fact]
+    public void Optimizers_match_reference()
+    {
+        var rng = new Random(17);
+        const int count = 300;
+        var p = Pair(Uniform(rng, count));
+        var g = Pair(Uniform(rng, count));
+        var v = Pair(Uniform(rng, count));
+        var m = Pair(new float[count]);
+        var s = Pair(new float[count]);
+        for (int step = 1; step <= 3; step++)
+        {
+            Device.SgdStep(count, p.Dut, g.Dut, v.Dut, 0.1f, 0.9f, 1e-3f);
+            Reference.SgdStep(count, p.Ref, g.Ref, v.Ref, 0.1f, 0.9f, 1e-3f);
+            Same(p, $"SGD parameters after step {step}");
+            Same(v, $"SGD velocity after step {step}");
+            Device.AdamStep(count, p.Dut, g.Dut, m.Dut, s.Dut, 1e-2f, 0.9f, 0.999f, 1e-8f, 1e-4f, step);
+            Reference.AdamStep(count, p.Ref, g.Ref, m.Ref, s.Ref, 1e-2f, 0.9f, 0.999f, 1e-8f, 1e-4f, step);
+            Same(p, $"Adam parameters after step {step}");
+            Same(m, $"Adam first moment after step {step}");
+            Same(s, $"Adam second moment after step {step}");
+        }
+    }
+}
