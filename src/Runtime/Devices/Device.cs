@@ -114,7 +114,7 @@ public abstract partial class Device : IDisposable
 
     // ---- dropout ----
 
-    /// <summary>mask[i] = <see cref="DropoutHash.Keep"/>(seed, i, rate) ? 1/(1-rate) : 0, the same on every device; y = x * mask.</summary>
+    /// <summary>mask[i] = <see cref="DropoutMask.Value"/>(seed, i, rate): 0 or 1/(1-rate), the same on every device; y = x * mask.</summary>
     public abstract void DropoutForward(long count, float rate, ulong seed, DeviceBuffer<float> x, DeviceBuffer<float> mask, DeviceBuffer<float> y);
 
     /// <summary>dx = dy * mask (multiplies any two buffers elementwise).</summary>

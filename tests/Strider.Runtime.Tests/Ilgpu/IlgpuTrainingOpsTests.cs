@@ -229,7 +229,7 @@ public sealed class IlgpuTrainingOpsTests(IlgpuFixture fixture)
         float[] mask = bm.ToArray(), y = by.ToArray();
         for (int i = 0; i < count; i++)
         {
-            float expected = DropoutHash.Keep(seed, i, rate) ? 1f / (1f - rate) : 0f;
+            float expected = DropoutMask.Value(seed, i, rate);
             Assert.Equal(expected, mask[i]);
             Assert.Equal(x[i] * expected, y[i]);
         }

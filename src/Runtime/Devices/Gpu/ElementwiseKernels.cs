@@ -45,10 +45,10 @@ internal static class ElementwiseKernels
         else dx[i] = d;
     }
 
-    /// <summary>mask = Keep(seed, i) ? 1/(1 - rate) : 0 (see <see cref="DropoutHash"/>); y = x * mask.</summary>
-    public static void Dropout(Index1D i, float rate, float scale, ulong seed, ArrayView<float> x, ArrayView<float> mask, ArrayView<float> y)
+    /// <summary>mask = <see cref="DropoutMask.Value"/>(seed, i, rate), the hash every device shares; y = x * mask.</summary>
+    public static void Dropout(Index1D i, float rate, ulong seed, ArrayView<float> x, ArrayView<float> mask, ArrayView<float> y)
     {
-        float m = DropoutHash.Keep(seed, (int)i, rate) ? scale : 0f;
+        float m = DropoutMask.Value(seed, (int)i, rate);
         mask[i] = m;
         y[i] = x[i] * m;
     }

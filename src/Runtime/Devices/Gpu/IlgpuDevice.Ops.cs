@@ -31,7 +31,15 @@ public sealed partial class IlgpuDevice
         var d = V(dst, dstOffset + count, nameof(dst)).SubView(dstOffset, count);
         int threads = Threads(count, nameof(count));
         if (threads == 0) return;
-        (_copy ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(MemoryKernels.Copy))(threads, s, d, Flag(accumulate));
+        var copy = _copy ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(MemoryKernels.Copy);
+        if (ReferenceEquals(src, dst) && srcOffset < dstOffset + count && dstOffset < srcOffset + count)
+        {
+            // Overlapping ranges of one buffer: threads would read values others already wrote, so stage the source.
+            var staged = Scratch(count).SubView(0, count);
+            copy(threads, s, staged, 0);
+            s = staged;
+        }
+        copy(threads, s, d, Flag(accumulate));
     }
 
     public override void Add(long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y)
@@ -274,7 +282,7 @@ public sealed partial class IlgpuDevice
 
     private Action<Index1D, int, ArrayView<float>, ArrayView<float>, float, float>? _activationForward;
     private Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, float>? _activationBackward;
-    private Action<Index1D, float, float, ulong, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _dropout;
+    private Action<Index1D, float, ulong, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _dropout;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _multiply;
 
     private static void Check(Activation f)
@@ -308,14 +316,14 @@ public sealed partial class IlgpuDevice
 
     public override void DropoutForward(long count, float rate, ulong seed, DeviceBuffer<float> x, DeviceBuffer<float> mask, DeviceBuffer<float> y)
     {
-        if (!(rate >= 0f && rate < 1f)) throw new ArgumentOutOfRangeException(nameof(rate), rate, "The dropout rate must be in [0, 1).");
+        if (!(rate >= 0f && rate <= 1f)) throw new ArgumentOutOfRangeException(nameof(rate), rate, "The dropout rate must be in [0, 1].");
         var vx = V(x, count, nameof(x));
         var vm = V(mask, count, nameof(mask));
         var vy = V(y, count, nameof(y));
         int threads = Threads(count, nameof(count));
         if (threads == 0) return;
-        (_dropout ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, float, float, ulong, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.Dropout))
-            (threads, rate, 1f / (1f - rate), seed, vx, vm, vy);
+        (_dropout ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, float, ulong, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.Dropout))
+            (threads, rate, seed, vx, vm, vy);
     }
 
     public override void Multiply(long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y, bool accumulate)

@@ -24,12 +24,14 @@ internal static class LossKernels
 
     /// <summary>
     /// Thread i is position (b, j) of [n, classes, inner]: loss[i] = logsumexp(logits) - logits[label] and valid[i] = 1,
-    /// or both 0 for the ignored label -1.
+    /// or both 0 for the ignored label -1; bad[i] = 1 for any other label outside [0, classes).
     /// </summary>
-    public static void SoftmaxCrossEntropyTerms(Index1D i, int classes, int inner, ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> loss, ArrayView<float> valid)
+    public static void SoftmaxCrossEntropyTerms(Index1D i, int classes, int inner, ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> loss, ArrayView<float> valid, ArrayView<float> bad)
     {
         int label = labels[i];
-        if (label < 0)
+        // A label outside [0, classes) other than -1 is flagged for the host to report, and contributes nothing.
+        bad[i] = label < -1 || label >= classes ? 1f : 0f;
+        if (label < 0 || label >= classes)
         {
             loss[i] = 0f;
             valid[i] = 0f;
@@ -49,7 +51,7 @@ internal static class LossKernels
     {
         int label = labels[i];
         long start = (long)((int)i / inner) * classes * inner + i % inner;
-        if (label < 0)
+        if (label < 0 || label >= classes)
         {
             for (int c = 0; c < classes; c++) dlogits[start + (long)c * inner] = 0f;
             return;
@@ -67,11 +69,13 @@ internal static class LossKernels
         }
     }
 
-    /// <summary>Thread i is position (b, j): loss[i] = -log(p[label]), valid[i] = 1; both 0 for label -1.</summary>
-    public static void NllTerms(Index1D i, int classes, int inner, ArrayView<float> probabilities, ArrayView<int> labels, ArrayView<float> loss, ArrayView<float> valid)
+    /// <summary>Thread i is position (b, j): loss[i] = -log(p[label]), valid[i] = 1; both 0 for label -1; bad[i] flags labels out of range.</summary>
+    public static void NllTerms(Index1D i, int classes, int inner, ArrayView<float> probabilities, ArrayView<int> labels, ArrayView<float> loss, ArrayView<float> valid, ArrayView<float> bad)
     {
         int label = labels[i];
-        if (label < 0)
+        // A label outside [0, classes) other than -1 is flagged for the host to report, and contributes nothing.
+        bad[i] = label < -1 || label >= classes ? 1f : 0f;
+        if (label < 0 || label >= classes)
         {
             loss[i] = 0f;
             valid[i] = 0f;
