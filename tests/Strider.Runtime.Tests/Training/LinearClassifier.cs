@@ -17,14 +17,28 @@ public readonly struct Scores3 : IShape
 /// A hand-written stand-in for a generated network: y = W x + b (optionally followed by Softmax), with PyTorch names,
 /// network-owned output buffers that grow with the batch, and seeded initialisation.
 /// </summary>
-internal sealed class LinearClassifier : INetwork<Features4, Scores3>
+internal sealed class LinearClassifier(Device device, int seed, bool softmax = false) : LinearClassifier<Features4, Scores3>(device, seed, softmax);
+
+public readonly struct Image1x28x28 : IShape
 {
-    private const int In = 4, Out = 3;
+    public static ReadOnlySpan<int> Dims => [1, 28, 28];
+}
+
+public readonly struct Scores10 : IShape
+{
+    public static ReadOnlySpan<int> Dims => [10];
+}
+
+/// <inheritdoc cref="LinearClassifier"/>
+internal class LinearClassifier<TIn, TOut> : INetwork<TIn, TOut> where TIn : IShape where TOut : IShape
+{
+    private static readonly int In = Size(TIn.Dims), Out = Size(TOut.Dims);
+    private static readonly int[] InDims = TIn.Dims.ToArray(), OutDims = TOut.Dims.ToArray();
     private readonly bool _softmax;
     private DeviceBuffer<float> _scores, _probabilities, _dscores, _dx;
-    private readonly Tensor<Scores3> _output;
-    private readonly Tensor<Features4> _inputGradient;
-    private Tensor<Features4>? _lastInput;
+    private readonly Tensor<TOut> _output;
+    private readonly Tensor<TIn> _inputGradient;
+    private Tensor<TIn>? _lastInput;
 
     public LinearClassifier(Device device, int seed, bool softmax = false)
     {
@@ -35,14 +49,16 @@ internal sealed class LinearClassifier : INetwork<Features4, Scores3>
         Parameters = new[] { Weight, Bias };
         var random = new SeededRandom(seed);
         var w = new float[Out * In];
-        for (int i = 0; i < w.Length; i++) w[i] = (random.NextSingle() - 0.5f);
+        // Uniform in +-1/sqrt(in), as PyTorch's Linear.
+        float bound = 1f / MathF.Sqrt(In);
+        for (int i = 0; i < w.Length; i++) w[i] = bound * (2 * random.NextSingle() - 1);
         Weight.Value.Upload(w);
         _scores = device.Allocate<float>(Out);
         _probabilities = device.Allocate<float>(Out);
         _dscores = device.Allocate<float>(Out);
         _dx = device.Allocate<float>(In);
-        _output = Tensor<Scores3>.View(_scores, 1, Out);
-        _inputGradient = Tensor<Features4>.View(_dx, 1, In);
+        _output = Tensor<TOut>.View(_scores, 1, OutDims);
+        _inputGradient = Tensor<TIn>.View(_dx, 1, InDims);
     }
 
     public Parameter Weight { get; }
@@ -53,7 +69,7 @@ internal sealed class LinearClassifier : INetwork<Features4, Scores3>
     public bool Training { get; set; }
     public int ForwardCalls { get; private set; }
 
-    public Tensor<Scores3> Forward(Tensor<Features4> input)
+    public Tensor<TOut> Forward(Tensor<TIn> input)
     {
         ForwardCalls++;
         int n = input.Batch;
@@ -62,11 +78,11 @@ internal sealed class LinearClassifier : INetwork<Features4, Scores3>
         Device.DenseForward(n, In, Out, input.Buffer, Weight.Value, Bias.Value, _scores);
         if (_softmax) Device.SoftmaxForward(false, n, Out, 1, _scores, _probabilities);
         _lastInput = input;
-        _output.Rebind(_softmax ? _probabilities : _scores, n, [Out]);
+        _output.Rebind(_softmax ? _probabilities : _scores, n, OutDims);
         return _output;
     }
 
-    public Tensor<Features4> Backward(Tensor<Scores3> outputGradient)
+    public Tensor<TIn> Backward(Tensor<TOut> outputGradient)
     {
         var x = _lastInput ?? throw new InvalidOperationException("Backward before Forward.");
         int n = x.Batch;
@@ -80,7 +96,7 @@ internal sealed class LinearClassifier : INetwork<Features4, Scores3>
         }
         Device.DenseBackwardWeights(n, In, Out, x.Buffer, dscores, Weight.Gradient, Bias.Gradient);
         Device.DenseBackwardData(n, In, Out, dscores, Weight.Value, _dx, accumulate: false);
-        _inputGradient.Rebind(_dx, n, [In]);
+        _inputGradient.Rebind(_dx, n, InDims);
         return _inputGradient;
     }
 
@@ -88,6 +104,13 @@ internal sealed class LinearClassifier : INetwork<Features4, Scores3>
     {
         Device.Fill(Weight.Gradient, 0, Weight.Length, 0);
         Device.Fill(Bias.Gradient, 0, Bias.Length, 0);
+    }
+
+    private static int Size(ReadOnlySpan<int> dims)
+    {
+        int p = 1;
+        foreach (int d in dims) p *= d;
+        return p;
     }
 
     private void Grow(ref DeviceBuffer<float> buffer, long length)
