@@ -198,8 +198,9 @@ public sealed class Tensor<TShape> : IDisposable where TShape : IShape
 
     private static long Product(IReadOnlyList<int> dims)
     {
+        // Indexed, not foreach: enumerating an array through IReadOnlyList allocates, and ItemSize runs per batch.
         long p = 1;
-        foreach (int d in dims) p *= d;
+        for (int i = 0; i < dims.Count; i++) p *= dims[i];
         return p;
     }
 

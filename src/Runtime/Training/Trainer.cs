@@ -120,11 +120,12 @@ public sealed class Trainer<TIn, TOut> : IDisposable where TIn : IShape where TO
                     _network.ZeroGrad();
                     var output = _network.Forward(_input!);
                     float loss = ComputeLoss(output, batches);
-                    _network.Backward(_gradient!);
-                    _optimizer.Step();
+                    // Checked before stepping, so a diverged batch does not write NaN into the weights.
                     if (!float.IsFinite(loss))
                         throw new InvalidOperationException(
                             $"The loss became {loss} at epoch {epoch}, batch {batch}: the learning rate ({_optimizer.LearningRate}) may be too high, or the inputs hold NaN.");
+                    _network.Backward(_gradient!);
+                    _optimizer.Step();
                     lossSum += (double)loss * batches.Size;
                     if (IsClassifier) CountCorrect(output, batches.Labels, ref correct, ref counted);
                     seen += batches.Size;

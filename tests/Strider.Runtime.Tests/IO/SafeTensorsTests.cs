@@ -1,16 +1,21 @@
 using System.Buffers.Binary;
 using System.Text;
+using Strider.Devices.Cpu;
 using Strider.IO;
 
 namespace Strider.Runtime.Tests.IO;
 
-public class SafeTensorsTests
+public sealed class SafeTensorsTests : IDisposable
 {
+    private readonly CpuDevice _device = new(threads: 1);
+
+    public void Dispose() => _device.Dispose();
+
     private static readonly string GoldenPath = Path.Combine(AppContext.BaseDirectory, "Data", "golden.safetensors");
 
-    private static FakeNetwork NewNet(int seed = 1)
+    private FakeNetwork NewNet(int seed = 1)
     {
-        var net = FakeNetwork.Small(new MemoryOnlyDevice());
+        var net = FakeNetwork.Small(_device);
         net.FillDistinct(seed);
         return net;
     }
@@ -112,7 +117,7 @@ public class SafeTensorsTests
     [Fact]
     public void Pytorch_batchnorm_step_counter_is_accepted_and_ignored()
     {
-        using var net = new FakeNetwork(new MemoryOnlyDevice(), [("w", [2])]);
+        using var net = new FakeNetwork(_device, [("w", [2])]);
         var data = new byte[16];
         BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(0), 1.5f);
         BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(4), -2f);
@@ -125,7 +130,7 @@ public class SafeTensorsTests
     [Fact]
     public void Every_mismatch_is_listed_in_one_message_and_nothing_is_loaded()
     {
-        using var other = new FakeNetwork(new MemoryOnlyDevice(),
+        using var other = new FakeNetwork(_device,
             [("conv1.weight", [2, 1, 5, 5]), ("conv1.bias", [2]), ("bn1.weight", [2]), ("fc.weight", [3, 8]), ("fc.bias", [3]), ("extra.weight", [4])],
             [("bn1.running_mean", [2]), ("bn1.running_var", [2])]);
         other.FillDistinct(3);
@@ -140,7 +145,7 @@ public class SafeTensorsTests
     [Fact]
     public void Wrong_dtype_is_reported()
     {
-        using var net = new FakeNetwork(new MemoryOnlyDevice(), [("w", [2])]);
+        using var net = new FakeNetwork(_device, [("w", [2])]);
         var e = LoadFails(net, RawFile("""{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}""", new byte[4]));
         Assert.Contains("'w' is F16 in the file; expected F32", e.Message);
     }
@@ -203,7 +208,7 @@ public class SafeTensorsTests
     [InlineData("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[1000,1008]}}""", "bytes of tensor data but only")]
     public void Corrupt_headers_are_rejected_with_the_reason(string header, string expected)
     {
-        using var net = new FakeNetwork(new MemoryOnlyDevice(), [("w", [2])]);
+        using var net = new FakeNetwork(_device, [("w", [2])]);
         net.FillDistinct(4);
         var e = LoadFails(net, RawFile(header, new byte[16]));
         Assert.Contains(expected, e.Message);
@@ -229,7 +234,7 @@ public class SafeTensorsTests
     [Fact]
     public void Duplicate_names_in_a_network_cannot_be_saved()
     {
-        using var net = new FakeNetwork(new MemoryOnlyDevice(), [("w", [2]), ("w", [3])]);
+        using var net = new FakeNetwork(_device, [("w", [2]), ("w", [3])]);
         var e = Assert.Throws<InvalidOperationException>(() => SafeTensors.Save(net, new MemoryStream()));
         Assert.Contains("two tensors named 'w'", e.Message);
     }
