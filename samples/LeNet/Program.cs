@@ -1,0 +1,39 @@
+using System;
+using System.IO;
+using Strider;
+using Strider.Data;
+using Strider.Training;
+
+// LeNet with its fully connected layers written as convolutions (the seed's network), trained on real MNIST digits.
+Console.WriteLine("LeNet, as the generator planned it:");
+Console.WriteLine(LeNet.Summary);
+Console.WriteLine();
+
+string dataDir = Path.Combine(AppContext.BaseDirectory, "data");
+var all = Mnist.Load(Path.Combine(dataDir, "mnist-10k-images-idx3-ubyte.gz"), Path.Combine(dataDir, "mnist-10k-labels-idx1-ubyte.gz"));
+var train = all.Slice(0, 8000);
+var heldOut = all.Slice(8000, 2000);
+Console.WriteLine($"MNIST: {train.Count} digits to train on, {heldOut.Count} held out (samples/data/README.md says where they come from).");
+
+using var net = new LeNet(Strider.Devices.Device.Default, seed: 1);
+var sgd = new Sgd(net, learningRate: 0.01f, momentum: 0.9f, weightDecay: 5e-4f);
+using var trainer = new Trainer<S1x28x28, S10x1x1>(net, sgd, Loss.CrossEntropy, batchSize: 64, seed: 1);
+var watch = System.Diagnostics.Stopwatch.StartNew();
+trainer.Fit(train, epochs: 3, validation: heldOut);
+net.Training = false;
+var result = trainer.Evaluate(heldOut);
+Console.WriteLine($"Held-out accuracy: {result.Accuracy:P2} on {result.Count} digits (training took {watch.Elapsed.TotalSeconds:F1} s on {net.Device.Name}).");
+
+string outDir = Path.Combine(AppContext.BaseDirectory, "out");
+Directory.CreateDirectory(outDir);
+string weights = Path.Combine(outDir, "lenet.safetensors");
+net.Save(weights);
+Console.WriteLine($"Weights (PyTorch names and layouts): {weights}");
+
+[Network]
+[Input(1, 28, 28)]
+[Conv(20, 5), MaxPool(2)]
+[Conv(50, 5), MaxPool(2)]
+[Conv(500, 4), Relu]
+[Conv(10, 1), Softmax]
+public partial class LeNet;
