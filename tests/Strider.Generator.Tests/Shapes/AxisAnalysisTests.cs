@@ -237,3 +237,84 @@ public class AxisAnalysisTests
         Assert.True(affineChecked > 100 && singles > 0 && unions > 0, $"too few interesting graphs: {affineChecked} affine nodes, {singles} single sizes, {unions} unions");
     }
 }
+
+public class FieldOfViewTests
+{
+    // Input coordinates output `position` of the last node depends on, by walking each window's taps backwards.
+    private static SortedSet<long> Dependencies(AxisGraph g, IReadOnlyList<int> sizes, long position)
+    {
+        var current = new SortedSet<long> { position };
+        for (int id = g.Count - 1; id > 0; id--)
+        {
+            var node = g[id];
+            var previous = new SortedSet<long>();
+            foreach (long o in current)
+            {
+                if (node.Kind == AxisNodeKind.Pad) previous.Add(o - node.PadBegin);
+                else
+                {
+                    var w = node.Window;
+                    var (pb, _) = WindowRules.ResolvePadding(w, sizes[node.From[0]]);
+                    for (int j = 0; j < w.Kernel; j++) previous.Add(o * w.Stride - pb + j * w.Dilation);
+                }
+            }
+
+            current = previous;
+        }
+
+        return current;
+    }
+
+    [Fact]
+    public void Fields_of_window_chains_match_the_taps_they_read()
+    {
+        var rng = new Random(77);
+        int checkedChains = 0;
+        for (int c = 0; c < 400; c++)
+        {
+            var g = new AxisGraph();
+            int layers = rng.Next(1, 6);
+            for (int i = 0; i < layers; i++)
+            {
+                if (rng.Next(5) == 0) g.AddPad(g.Count - 1, rng.Next(0, 3), rng.Next(0, 3));
+                else g.AddWindow(g.Count - 1, WindowRulesTests.RandomWindow(rng, allowTransposed: false));
+            }
+
+            var a = AxisAnalysis.Analyze(g);
+            int input = rng.Next(200, 600);
+            var sizes = a.Evaluate(input).Sizes;
+            if (sizes[g.Count - 1] < 2) continue;
+            checkedChains++;
+            var field = a.Field(g.Count - 1, input);
+            var first = Dependencies(g, sizes, 0);
+            var second = Dependencies(g, sizes, 1);
+            Assert.Equal(new Rational(first.Max - first.Min + 1, 1), field.Size);
+            Assert.Equal(new Rational(first.Min, 1), field.Start);
+            Assert.Equal(new Rational(second.Min - first.Min, 1), field.Jump);
+        }
+
+        Assert.True(checkedChains > 200, $"only {checkedChains} chains had two outputs");
+    }
+
+    [Fact]
+    public void Resnet_axis_accepts_every_size_and_halves_224_five_times()
+    {
+        var g = new AxisGraph();
+        int n = g.AddWindow(0, new WindowAxis(7, 2, 1, PadMode.Explicit, 3, 3));
+        n = g.AddWindow(n, new WindowAxis(3, 2, 1, PadMode.Explicit, 1, 1));
+        var stages = new List<int>();
+        for (int stage = 0; stage < 3; stage++)
+        {
+            int main = g.AddWindow(n, new WindowAxis(3, 2, 1, PadMode.Explicit, 1, 1));
+            main = g.AddWindow(main, new WindowAxis(3, 1, 1, PadMode.Explicit, 1, 1));
+            int shortcut = g.AddWindow(n, WindowAxis.Valid(1, 2));
+            n = g.AddMerge(new[] { main, shortcut });
+            stages.Add(n);
+        }
+
+        var a = AxisAnalysis.Analyze(g);
+        Assert.Equal(SizeSet.All, a.ValidInputs);
+        Assert.Equal(new[] { 28, 14, 7 }, stages.Select(s => a.Evaluate(224).Sizes[s]));
+        Assert.Equal(new Rational(32, 1), a.Field(n).Jump);
+    }
+}
