@@ -15,9 +15,9 @@ namespace Samples;
 /// maxpool1  MaxPool 2x2 /2    16xAnyxAny       0  4x4    2x2
 /// conv2     Conv 32 3x3 same  32xAnyxAny   4,640  8x8    2x2
 /// p2        Relu              32xAnyxAny       0  8x8    2x2
-/// up        Deconv 16 2x2 /2  16xAnyxAny   2,064  8x8    1x1
-/// concat1   Concat p1, up     32xAnyxAny       0  8x8    1x1
-/// conv3     Conv 4 1x1        4xAnyxAny      132  8x8    1x1
+/// up        Deconv 16 2x2 /2  16xAnyxAny   2,064  9x9    1x1
+/// concat1   Concat p1, up     32xAnyxAny       0  9x9    1x1
+/// conv3     Conv 4 1x1        4xAnyxAny      132  9x9    1x1
 /// Total parameters: 7,284
 /// Valid input sizes on axis H: 2 + 2n (n &gt;= 0)
 /// Valid input sizes on axis W: 2 + 2n (n &gt;= 0)
@@ -30,7 +30,7 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
     public const long ParameterCount = 7284;
 
     /// <summary>The layer table: output shapes, parameters, receptive field and effective stride.</summary>
-    public const string Summary = "Layer     Kind              Output      Params  Field  Stride\n-------------------------------------------------------------\nimage     Input             3xAnyxAny        0  1x1    1x1\np1        Conv 16 3x3 same  16xAnyxAny     448  3x3    1x1\nrelu1     Relu              16xAnyxAny       0  3x3    1x1\nmaxpool1  MaxPool 2x2 /2    16xAnyxAny       0  4x4    2x2\nconv2     Conv 32 3x3 same  32xAnyxAny   4,640  8x8    2x2\np2        Relu              32xAnyxAny       0  8x8    2x2\nup        Deconv 16 2x2 /2  16xAnyxAny   2,064  8x8    1x1\nconcat1   Concat p1, up     32xAnyxAny       0  8x8    1x1\nconv3     Conv 4 1x1        4xAnyxAny      132  8x8    1x1\nTotal parameters: 7,284\nValid input sizes on axis H: 2 + 2n (n >= 0)\nValid input sizes on axis W: 2 + 2n (n >= 0)";
+    public const string Summary = "Layer     Kind              Output      Params  Field  Stride\n-------------------------------------------------------------\nimage     Input             3xAnyxAny        0  1x1    1x1\np1        Conv 16 3x3 same  16xAnyxAny     448  3x3    1x1\nrelu1     Relu              16xAnyxAny       0  3x3    1x1\nmaxpool1  MaxPool 2x2 /2    16xAnyxAny       0  4x4    2x2\nconv2     Conv 32 3x3 same  32xAnyxAny   4,640  8x8    2x2\np2        Relu              32xAnyxAny       0  8x8    2x2\nup        Deconv 16 2x2 /2  16xAnyxAny   2,064  9x9    1x1\nconcat1   Concat p1, up     32xAnyxAny       0  9x9    1x1\nconv3     Conv 4 1x1        4xAnyxAny      132  9x9    1x1\nTotal parameters: 7,284\nValid input sizes on axis H: 2 + 2n (n >= 0)\nValid input sizes on axis W: 2 + 2n (n >= 0)";
 
     /// <summary>The input's name (for From, merges and ONNX).</summary>
     public const string InputName = "image";
