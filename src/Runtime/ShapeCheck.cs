@@ -21,15 +21,10 @@ public static class ShapeCheck
     {
         var inv = CultureInfo.InvariantCulture;
         string valid = step == 0 ? "only " + start.ToString(inv) : $"{start.ToString(inv)} + {step.ToString(inv)}n (n >= 0)";
-        int? below = null, above;
-        if (size < start) above = start;
-        else if (step == 0) { below = start; above = null; }
-        else
-        {
-            int k = (size - start) / step;
-            below = start + k * step;
-            above = below + step;
-        }
+        // The same nearest-size rule the analyzer uses, so both name the same neighbours.
+        var set = step == 0 ? Strider.Shapes.SizeSet.Single(start) : Strider.Shapes.SizeSet.Progression(start, step);
+        int? below = set.NearestBelow(size);
+        int? above = set.NearestAbove(size);
         string nearest = below is null ? above!.Value.ToString(inv) : above is null ? below.Value.ToString(inv) : $"{below.Value.ToString(inv)} and {above.Value.ToString(inv)}";
         string fix = above is null ? $"use {below!.Value.ToString(inv)}" : $"pad {axis} by {(above.Value - size).ToString(inv)} to reach {above.Value.ToString(inv)}" + (below is null ? "" : $", or crop to {below.Value.ToString(inv)}");
         return $"{network}: the input size {size.ToString(inv)} on axis {axis} does not fit the network. Valid sizes are {valid}; the nearest are {nearest}: {fix}.";

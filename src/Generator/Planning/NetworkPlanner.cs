@@ -150,7 +150,6 @@ internal sealed partial class NetworkPlanner
             node.Failed = true;
             return;
         }
-        foreach (int i in node.Inputs) _nodes[i].Consumers++;
 
         switch (layer.Kind)
         {

@@ -55,7 +55,4 @@ internal sealed class PlanNode
     public double P0 { get; set; }
     public double P1 { get; set; }
     public string Label { get; set; } = "";
-
-    /// <summary>How many later nodes read this one (gradients from them sum).</summary>
-    public int Consumers { get; set; }
 }
