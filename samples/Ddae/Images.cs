@@ -1,0 +1,86 @@
+using System;
+using Strider.Data;
+using Strider.IO;
+
+namespace Strider.Samples.Ddae;
+
+/// <summary>Noisy and clean images made of MNIST digits, their PSNR, and the picture the sample writes.</summary>
+internal static class Images
+{
+    private const int Digit = 28;
+
+    /// <summary>
+    /// <paramref name="count"/> clean size x size images tiled with digits (as many whole 28x28 digits as fit, centred),
+    /// taken in order from digit <paramref name="first"/> on (wrapping within the 2000 after it), and the same plus
+    /// Gaussian noise of deviation <paramref name="sigma"/>.
+    /// </summary>
+    public static (float[] Clean, float[] Noisy) Make(Dataset digits, int first, int count, int size, float sigma, long seed)
+    {
+        int perSide = size / Digit;
+        int border = (size - perSide * Digit) / 2;
+        int pool = Math.Min(2000, digits.Count - first);
+        var clean = new float[(long)count * size * size];
+        var pixels = new float[Digit * Digit];
+        int next = 0;
+        for (int n = 0; n < count; n++)
+        {
+            for (int ty = 0; ty < perSide; ty++)
+            for (int tx = 0; tx < perSide; tx++)
+            {
+                digits.CopyInput(first + next++ % pool, pixels);
+                for (int y = 0; y < Digit; y++)
+                    pixels.AsSpan(y * Digit, Digit).CopyTo(clean.AsSpan(n * size * size + (border + ty * Digit + y) * size + border + tx * Digit));
+            }
+        }
+        var random = new SeededRandom(seed);
+        var noisy = new float[clean.Length];
+        for (long i = 0; i < clean.Length; i++) noisy[i] = clean[i] + sigma * Gaussian(random);
+        return (clean, noisy);
+    }
+
+    /// <summary>A standard normal draw (Box-Muller).</summary>
+    private static float Gaussian(SeededRandom random)
+    {
+        double u = 1.0 - random.NextSingle();
+        double v = random.NextSingle();
+        return (float)(Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * v));
+    }
+
+    /// <summary>Peak signal-to-noise ratio for a peak of 1: 10 log10(1 / mean((a - b)^2)).</summary>
+    public static double Psnr(float[] clean, float[] other)
+    {
+        if (clean.Length != other.Length) throw new ArgumentException($"PSNR of {clean.Length} values against {other.Length}.");
+        double sum = 0;
+        for (long i = 0; i < clean.Length; i++)
+        {
+            double d = clean[i] - other[i];
+            sum += d * d;
+        }
+        return 10 * Math.Log10(clean.Length / sum);
+    }
+
+    public static float[] Clip01(float[] values)
+    {
+        var clipped = new float[values.Length];
+        for (long i = 0; i < values.Length; i++) clipped[i] = Math.Clamp(values[i], 0f, 1f);
+        return clipped;
+    }
+
+    /// <summary>A grayscale PNG with one row per image: clean, noisy, denoised side by side, 2-pixel gray gaps.</summary>
+    public static void WriteStrip(string path, int size, float[] clean, float[] noisy, float[] denoised, int rows)
+    {
+        const int Gap = 2;
+        int width = 3 * size + 2 * Gap, height = rows * size + (rows - 1) * Gap;
+        var gray = new byte[width * height];
+        gray.AsSpan().Fill(128);
+        for (int r = 0; r < rows; r++)
+        {
+            var columns = new[] { clean, noisy, denoised };
+            for (int c = 0; c < 3; c++)
+            for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++)
+                gray[(r * (size + Gap) + y) * width + c * (size + Gap) + x] = Png.ToByte(columns[c][(long)r * size * size + y * size + x]);
+        }
+        Png.WriteGray(path, width, height, gray);
+    }
+}
