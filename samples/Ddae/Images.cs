@@ -11,14 +11,15 @@ internal static class Images
 
     /// <summary>
     /// <paramref name="count"/> clean size x size images tiled with digits (as many whole 28x28 digits as fit, centred),
-    /// taken in order from digit <paramref name="first"/> on (wrapping within the 2000 after it), and the same plus
-    /// Gaussian noise of deviation <paramref name="sigma"/>.
+    /// taken in order from digit <paramref name="first"/> on (wrapping within the <paramref name="available"/> after it),
+    /// and the same plus Gaussian noise of deviation <paramref name="sigma"/>.
     /// </summary>
-    public static (float[] Clean, float[] Noisy) Make(Dataset digits, int first, int count, int size, float sigma, long seed)
+    public static (float[] Clean, float[] Noisy) Make(Dataset digits, int first, int available, int count, int size, float sigma, long seed)
     {
+        if (first < 0 || available <= 0 || first + available > digits.Count)
+            throw new ArgumentOutOfRangeException(nameof(available), $"Digits [{first}, {first + available}) are not all among the {digits.Count} loaded.");
         int perSide = size / Digit;
         int border = (size - perSide * Digit) / 2;
-        int pool = Math.Min(2000, digits.Count - first);
         var clean = new float[(long)count * size * size];
         var pixels = new float[Digit * Digit];
         int next = 0;
@@ -27,7 +28,7 @@ internal static class Images
             for (int ty = 0; ty < perSide; ty++)
             for (int tx = 0; tx < perSide; tx++)
             {
-                digits.CopyInput(first + next++ % pool, pixels);
+                digits.CopyInput(first + next++ % available, pixels);
                 for (int y = 0; y < Digit; y++)
                     pixels.AsSpan(y * Digit, Digit).CopyTo(clean.AsSpan(n * size * size + (border + ty * Digit + y) * size + border + tx * Digit));
             }

@@ -16,14 +16,14 @@ Console.WriteLine();
 
 const int Size = 61;            // the smallest valid size (61 + 16n); 2x2 digits of 28x28 fit with a 2-pixel border
 const float NoiseSigma = 0.3f;
-const int TrainImages = 1200;   // 4 digits each: 4800 digits, about a minute on two busy cores
+const int TrainImages = 2000;   // 4 digits each: 8000 digits (the first 8000 of the 10k), under a minute on two busy cores
 const int HeldOutImages = 100;
 
 string dataDir = Path.Combine(AppContext.BaseDirectory, "data");
 var digits = Mnist.Load(Path.Combine(dataDir, "mnist-10k-images-idx3-ubyte.gz"), Path.Combine(dataDir, "mnist-10k-labels-idx1-ubyte.gz"));
 // Training images take digits from the first 8000, held-out images from the last 2000: no digit is seen in both.
-var (trainClean, trainNoisy) = Images.Make(digits, first: 0, TrainImages, Size, NoiseSigma, seed: 1);
-var (testClean, testNoisy) = Images.Make(digits, first: 8000, HeldOutImages, Size, NoiseSigma, seed: 2);
+var (trainClean, trainNoisy) = Images.Make(digits, first: 0, available: 8000, TrainImages, Size, NoiseSigma, seed: 1);
+var (testClean, testNoisy) = Images.Make(digits, first: 8000, available: 2000, HeldOutImages, Size, NoiseSigma, seed: 2);
 Console.WriteLine($"Images: {TrainImages} to train on and {HeldOutImages} held out, each {Size}x{Size} holding 2x2 MNIST digits, Gaussian noise sigma {NoiseSigma}.");
 
 var device = Device.Default;
@@ -33,7 +33,7 @@ net.Parameters.Single(p => p.Name == "power.weight").Value.Upload(new[] { 1f });
 var optimizer = new Adam(net, learningRate: 2e-3f);
 using var trainer = new Trainer<S1xAnyxAny, S1xAnyxAny>(net, optimizer, Loss.MeanSquaredError, batchSize: 16, seed: 1, Size, Size);
 var watch = Stopwatch.StartNew();
-trainer.Fit(new Dataset(trainNoisy, Size * Size, trainClean, Size * Size), epochs: 2);
+trainer.Fit(new Dataset(trainNoisy, Size * Size, trainClean, Size * Size), epochs: 4);
 double trainSeconds = watch.Elapsed.TotalSeconds;
 net.Training = false;
 
@@ -42,7 +42,8 @@ var denoised = net.Forward(heldOut).ToArray();
 double noisyPsnr = Images.Psnr(testClean, testNoisy);
 double clippedPsnr = Images.Psnr(testClean, Images.Clip01(testNoisy));
 double denoisedPsnr = Images.Psnr(testClean, denoised);
-Console.WriteLine($"Training took {trainSeconds:F1} s on {device.Name}.");
+float power = net.Parameters.Single(p => p.Name == "power.weight").Value.ToArray()[0];
+Console.WriteLine($"Training took {trainSeconds:F1} s on {device.Name}; the constant-power stage learned y = x^{power:F3}.");
 Console.WriteLine($"Held-out PSNR: noisy {noisyPsnr:F2} dB (clipped to [0, 1]: {clippedPsnr:F2} dB), denoised {denoisedPsnr:F2} dB, a gain of {denoisedPsnr - noisyPsnr:F2} dB.");
 
 string outDir = Path.Combine(AppContext.BaseDirectory, "out");
@@ -53,7 +54,7 @@ Console.WriteLine($"Clean | noisy | denoised, four held-out images: {strip}");
 
 // Fully convolutional: the same weights run on any valid size; 1565 = 61 + 16 x 63 (1570 does not compile, see below).
 const int Large = 1565;
-var (largeClean, largeNoisy) = Images.Make(digits, first: 8000, count: 1, Large, NoiseSigma, seed: 3);
+var (largeClean, largeNoisy) = Images.Make(digits, first: 8000, available: 2000, count: 1, Large, NoiseSigma, seed: 3);
 using var large = Tensor<S1xAnyxAny>.From(device, largeNoisy, Large, Large);
 watch.Restart();
 var largeOut = net.Forward(large);
