@@ -123,7 +123,8 @@ internal sealed partial class NetworkPlanner
         {
             var pool = _nodes[node.SwitchesOf];
             Report("STR0016", node.Layer!.SpanOf(""), node.Name, pool.Name,
-                $"on axis {axisName} its input has size {sizes[0].Size} but '{pool.Name}' produced {sizes[sizes.Count - 1].Size}. Valid input sizes are {valid.Describe()}");
+                $"on axis {axisName} its input has size {sizes[0].Size} but '{pool.Name}' produced {sizes[sizes.Count - 1].Size}. " +
+                (valid.IsEmpty ? "No input size makes them agree: the layers between must keep the pool's size" : $"Valid input sizes are {valid.Describe()}"));
             return;
         }
         int other = 1;

@@ -7,10 +7,11 @@ public class UnpoolTieLayoutDiagnosticTests
 {
     private const string Usings = "using Strider;\n";
 
+    /// <summary>Once per axis: H and W both shrink from 4 to 2.</summary>
     [Fact]
     public Task STR0016_unpool_whose_input_is_smaller_than_its_pools_output() => AnalyzerVerifier.VerifyAsync(Usings + """
         [Network, Input(1, 8, 8)]
-        [MaxPool(2, KeepSwitches = true, Name = "pool1"), Conv(1, 3), {|STR0016:MaxUnpool(Switches = "pool1")|}]
+        [MaxPool(2, KeepSwitches = true, Name = "pool1"), Conv(1, 3), {|STR0016:{|STR0016:MaxUnpool(Switches = "pool1")|}|}]
         public partial class Net;
         """);
 
@@ -61,7 +62,7 @@ public class UnpoolTieLayoutDiagnosticTests
 
     [Fact]
     public Task A_tie_that_undoes_its_conv_is_clean() => AnalyzerVerifier.VerifyAsync(Usings + """
-        [Network, Input(1, 12, 12)]
+        [Network, Input(1, 13, 13)]
         [Conv(8, 3, Stride = 2, Name = "c1"), Relu]
         [Deconv(1, 3, Stride = 2, TiedTo = "c1")]
         public partial class Net;
