@@ -28,10 +28,13 @@ public class CpuConvolutionBenchmarks
     private DeviceBuffer<float> _x = null!, _w = null!, _bias = null!, _y = null!, _dy = null!, _dx = null!, _dw = null!, _pooled = null!;
     private DeviceBuffer<int> _switches = null!;
 
+    /// <summary>Worker threads of the device (all logical processors unless set).</summary>
+    public int Threads { get; set; } = Environment.ProcessorCount;
+
     [GlobalSetup]
     public void Setup()
     {
-        _device = new CpuDevice();
+        _device = new CpuDevice(Threads);
         var rng = new Random(1);
         DeviceBuffer<float> Random(long length)
         {
