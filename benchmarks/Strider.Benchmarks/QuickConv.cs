@@ -33,6 +33,23 @@ public static partial class QuickConv
         b.Cleanup();
     }
 
+    /// <summary>`quick-w`: W1-W4 with Stopwatch, fewer repetitions for the large inference runs.</summary>
+    public static void RunWorkloads()
+    {
+        var w = new Workloads();
+        w.Setup();
+        Console.WriteLine($"threads {Workloads.Threads}, load {File.ReadAllText("/proc/loadavg").Trim()}");
+        var (w2, w4) = w.Agreement();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Strider vs ONNX Runtime, max relative difference: W2 {w2:E2}, W4 {w4:E2}"));
+        Measure("W1 LeNet train b64", () => w.W1Strider(), Workloads.W1Flops, 30);
+        Measure("W2 ORT", w.W2Ort, 0, 30);
+        Measure("W2 Strider", w.W2Strider, 0, 30);
+        Measure("W3 U-net train b8", () => w.W3Strider(), Workloads.W3Flops, 15);
+        Measure("W4 ORT", w.W4Ort, 0, 7);
+        Measure("W4 Strider", w.W4Strider, 0, 7);
+        w.Cleanup();
+    }
+
     public static void Measure(string name, Action action, double flops, int reps = 15)
     {
         for (int i = 0; i < 3; i++) action();
