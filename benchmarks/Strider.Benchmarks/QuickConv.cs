@@ -50,6 +50,28 @@ public static partial class QuickConv
         w.Cleanup();
     }
 
+    /// <summary>`profile`: per-op (per-layer) time of each Strider workload on the profiling device.</summary>
+    public static void RunProfile()
+    {
+        Console.WriteLine($"threads {Workloads.Threads}, load {File.ReadAllText("/proc/loadavg").Trim()}");
+        foreach (var (name, steps) in new[] { ("W1", 20), ("W2", 20), ("W3", 10), ("W4", 3) })
+        {
+            var w = new Workloads { Profile = true };
+            w.Setup();
+            Action step = name switch { "W1" => () => w.W1Strider(), "W2" => w.W2Strider, "W3" => () => w.W3Strider(), _ => w.W4Strider };
+            step();
+            w.Profiler!.Reset();
+            for (int i = 0; i < steps; i++)
+            {
+                w.Profiler!.BeginStep();
+                step();
+            }
+            Console.WriteLine($"{name}:");
+            Console.WriteLine(w.Profiler!.Report(steps));
+            w.Cleanup();
+        }
+    }
+
     public static void Measure(string name, Action action, double flops, int reps = 15)
     {
         for (int i = 0; i < 3; i++) action();

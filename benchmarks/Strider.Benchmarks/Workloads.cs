@@ -24,7 +24,13 @@ public class Workloads
     public static readonly double W1Flops = 3 * 64 * Flops.LeNet(28);
     public static readonly double W3Flops = 3 * 8 * Flops.Ddae(157);
 
-    private CpuDevice _device = null!;
+    private Device _device = null!;
+
+    /// <summary>Runs the Strider side on a <see cref="ProfilingDevice"/> (per-op timings) instead of the plain CPU device.</summary>
+    public bool Profile { get; set; }
+
+    /// <summary>The profiling device when <see cref="Profile"/> is set.</summary>
+    public ProfilingDevice? Profiler => _device as ProfilingDevice;
     private LeNet _lenet = null!;
     private SlidingLeNet _sliding = null!;
     private Ddae _ddae = null!, _ddaeInference = null!;
@@ -38,7 +44,7 @@ public class Workloads
     [GlobalSetup]
     public void Setup()
     {
-        _device = new CpuDevice(Threads);
+        _device = Profile ? new ProfilingDevice(Threads) : new CpuDevice(Threads);
         var rng = new Random(7);
         float[] Uniform(long count, float lo = 0, float hi = 1)
         {

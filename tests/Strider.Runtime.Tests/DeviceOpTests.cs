@@ -143,6 +143,7 @@ public abstract class DeviceOpTests : IDisposable
     public static readonly Dictionary<string, (PoolGeometry G, int N)> PoolCases = new()
     {
         ["2x2 stride 2"] = (Pool(3, 8, 8, 2, 2, 2, 2), 2),
+        ["2x2 stride 2, odd sizes (last row and column dropped)"] = (Pool(3, 9, 7, 2, 2, 2, 2), 2),
         ["3x3 stride 2 ceil mode"] = (Pool(2, 8, 10, 3, 3, 2, 2, ceil: true), 2),
         ["3x3 stride 1 pad 1"] = (Pool(2, 6, 7, 3, 3, 1, 1, pt: 1, pl: 1), 2),
         ["stride > kernel"] = (Pool(2, 11, 10, 2, 2, 3, 3), 2),
