@@ -28,10 +28,13 @@ public class CpuConvolutionBenchmarks
     private DeviceBuffer<float> _x = null!, _w = null!, _bias = null!, _y = null!, _dy = null!, _dx = null!, _dw = null!, _pooled = null!;
     private DeviceBuffer<int> _switches = null!;
 
+    /// <summary>Worker threads of the device (all logical processors unless set).</summary>
+    public int Threads { get; set; } = Environment.ProcessorCount;
+
     [GlobalSetup]
     public void Setup()
     {
-        _device = new CpuDevice();
+        _device = new CpuDevice(Threads);
         var rng = new Random(1);
         DeviceBuffer<float> Random(long length)
         {
@@ -75,29 +78,33 @@ public class CpuConvolutionBenchmarks
 /// <summary>Adds a GFLOP/s column for the convolution benchmarks.</summary>
 public sealed class GflopsConfig : ManualConfig
 {
-    public GflopsConfig() => AddColumn(new GflopsColumn());
+    public GflopsConfig() => AddColumn(new GflopsColumn(
+        method => method == nameof(CpuConvolutionBenchmarks.MaxPool) ? 0 : CpuConvolutionBenchmarks.ConvFlops,
+        "2 N K C R S OH OW / mean time (convolutions only)"));
+}
 
-    private sealed class GflopsColumn : IColumn
+/// <summary>A GFLOP/s column: the benchmark method's FLOPs (0: not applicable) over its mean time.</summary>
+public sealed class GflopsColumn(Func<string, double> flopsOf, string legend) : IColumn
+{
+    public string Id => "GFLOPS";
+    public string ColumnName => "GFLOP/s";
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => 0;
+    public bool IsNumeric => true;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => legend;
+    public bool IsAvailable(Summary summary) => true;
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
     {
-        public string Id => "GFLOPS";
-        public string ColumnName => "GFLOP/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "2 N K C R S OH OW / mean time (convolutions only)";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            if (benchmarkCase.Descriptor.WorkloadMethod.Name == nameof(CpuConvolutionBenchmarks.MaxPool)) return "-";
-            var report = summary[benchmarkCase];
-            if (report?.ResultStatistics is null) return "NA";
-            double seconds = report.ResultStatistics.Mean * 1e-9;
-            return (CpuConvolutionBenchmarks.ConvFlops / seconds / 1e9).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
-        }
+        double flops = flopsOf(benchmarkCase.Descriptor.WorkloadMethod.Name);
+        if (flops <= 0) return "-";
+        var report = summary[benchmarkCase];
+        if (report?.ResultStatistics is null) return "NA";
+        double seconds = report.ResultStatistics.Mean * 1e-9;
+        return (flops / seconds / 1e9).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -64,6 +64,8 @@ public abstract class DeviceOpTests : IDisposable
         ["padding wider than kernel"] = (Conv(3, 5, 5, 2, 3, 3, pt: 3, pb: 3, pl: 3, pr: 3), 1),
         ["deep: CRS > GEMM block, odd K"] = (Conv(37, 13, 12, 19, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3),
         ["wide: many columns, K > 64"] = (Conv(8, 20, 20, 70, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1),
+        ["wide stride 2, 5x5, asymmetric padding (two-run panels)"] = (Conv(3, 41, 39, 6, 5, 5, sh: 2, sw: 2, pt: 2, pb: 1, pl: 1, pr: 2), 2),
+        ["wide dilation 2, stride 3 across, rows not a panel multiple"] = (Conv(2, 17, 70, 5, 3, 3, sh: 1, sw: 3, pt: 2, pb: 2, pl: 2, pr: 0, dh: 2, dw: 2), 2),
     };
 
     public static TheoryData<string> ConvCaseNames => new(ConvCases.Keys);
@@ -141,6 +143,7 @@ public abstract class DeviceOpTests : IDisposable
     public static readonly Dictionary<string, (PoolGeometry G, int N)> PoolCases = new()
     {
         ["2x2 stride 2"] = (Pool(3, 8, 8, 2, 2, 2, 2), 2),
+        ["2x2 stride 2, odd sizes (last row and column dropped)"] = (Pool(3, 9, 7, 2, 2, 2, 2), 2),
         ["3x3 stride 2 ceil mode"] = (Pool(2, 8, 10, 3, 3, 2, 2, ceil: true), 2),
         ["3x3 stride 1 pad 1"] = (Pool(2, 6, 7, 3, 3, 1, 1, pt: 1, pl: 1), 2),
         ["stride > kernel"] = (Pool(2, 11, 10, 2, 2, 3, 3), 2),

@@ -18,9 +18,17 @@ public sealed unsafe partial class CpuDevice
         public int N, Chunks, ChannelBlock, ChannelBlocks, RowBlock, RowBlocks, ColBlock, ColBlocks;
         public float* X, W, Y, Bias, PackedW;
         public bool Accumulate;
+        /// <summary>The padded, phase-split input copy (see CpuConvolution.Padded.cs) and its layout.</summary>
+        public float* Q;
+        public int* Shifts;
+        public int Hq, Wq;
+        public long QPlane, QImage;
     }
 
     private ConvArgs _conv;
+
+    /// <summary>Partial weight gradients a conv's backward-weights pass is split into (fixed, so results do not depend on the thread count).</summary>
+    private const int WeightGradientPartials = 8;
 
     private static void CheckConv(in ConvGeometry g, int n)
     {
@@ -47,6 +55,8 @@ public sealed unsafe partial class CpuDevice
         for (int k0 = 0; k0 < crs; k0 += Gemm.KC)
             Gemm.PackA(_conv.W + k0, crs, 1, g.OutChannels, Math.Min(Gemm.KC, crs - k0), packed + (long)mPad * k0);
         _conv.PackedW = packed;
+        PreparePadded(ref _conv);
+        _pool.Run(this, n * g.InChannels, &PadItem);
         _pool.Run(this, n * _conv.Chunks, &ForwardItem);
     }
 
@@ -59,11 +69,11 @@ public sealed unsafe partial class CpuDevice
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW, nb = Math.Min(ColumnChunk, p - n0);
         int mPad = Gemm.RoundUp(g.OutChannels, Gemm.MR);
         float* packB = Grow(d._workspaceB, worker, (long)Gemm.KC * ColumnChunk);
-        float* xb = a.X + b * g.InputSize, yb = a.Y + b * g.OutputSize + n0;
+        float* qb = a.Q + b * a.QImage, yb = a.Y + b * g.OutputSize + n0;
         for (int k0 = 0; k0 < crs; k0 += Gemm.KC)
         {
             int kc = Math.Min(Gemm.KC, crs - k0);
-            Im2ColPanels(g, xb, k0, kc, n0, nb, packB);
+            PackColumnsPadded(a, qb, k0, kc, n0, nb, packB);
             Gemm.RunPacked(g.OutChannels, nb, kc, a.PackedW + (long)mPad * k0, packB, yb, p, k0 > 0);
         }
         if (a.Bias != null)
@@ -73,49 +83,6 @@ public sealed unsafe partial class CpuDevice
                 float* row = yb + (long)k * p;
                 for (int j = 0; j < nb; j++) row[j] += v;
             }
-    }
-
-    /// <summary>
-    /// Packs col[k0 .. k0+kc, n0 .. n0+nb] into NR-column panels: col[(c, r, s), (oh, ow)] = x[c, oh sh - pt + r dh, ow sw - pl + s dw],
-    /// zero outside the input. Runs along ow are copied, not gathered, when the stride is 1.
-    /// </summary>
-    private static void Im2ColPanels(in ConvGeometry g, float* x, int k0, int kc, int n0, int nb, float* dst)
-    {
-        int rs = g.KernelH * g.KernelW, plane = g.InH * g.InW;
-        int padded = Gemm.RoundUp(nb, Gemm.NR);
-        for (int kk = 0; kk < kc; kk++)
-        {
-            int row = k0 + kk, c = row / rs, r = row % rs / g.KernelW, s = row % g.KernelW;
-            float* src = x + (long)c * plane;
-            int dyo = r * g.DilationH - g.PadTop, dxo = s * g.DilationW - g.PadLeft;
-            int oh = n0 / g.OutW, ow = n0 % g.OutW, col = 0;
-            while (col < nb)
-            {
-                int inPanel = col % Gemm.NR;
-                int run = Math.Min(Math.Min(g.OutW - ow, nb - col), Gemm.NR - inPanel);
-                float* d = dst + (long)(col - inPanel) * kc + kk * Gemm.NR + inPanel;
-                int ih = oh * g.StrideH + dyo;
-                if ((uint)ih >= (uint)g.InH) new Span<float>(d, run).Clear();
-                else
-                {
-                    float* line = src + (long)ih * g.InW;
-                    int iw0 = ow * g.StrideW + dxo;
-                    if (g.StrideW == 1)
-                    {
-                        int lo = Math.Clamp(-iw0, 0, run), hi = Math.Clamp(g.InW - iw0, lo, run);
-                        for (int t = 0; t < lo; t++) d[t] = 0;
-                        Buffer.MemoryCopy(line + iw0 + lo, d + lo, (hi - lo) * sizeof(float), (hi - lo) * sizeof(float));
-                        for (int t = hi; t < run; t++) d[t] = 0;
-                    }
-                    else
-                        for (int t = 0, iw = iw0; t < run; t++, iw += g.StrideW) d[t] = (uint)iw < (uint)g.InW ? line[iw] : 0;
-                }
-                col += run;
-                ow += run;
-                if (ow == g.OutW) { ow = 0; oh++; }
-            }
-            for (int t = nb; t < padded; t++) dst[(long)(t - t % Gemm.NR) * kc + kk * Gemm.NR + t % Gemm.NR] = 0;
-        }
     }
 
     public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
@@ -199,96 +166,52 @@ public sealed unsafe partial class CpuDevice
     public override void ConvBackwardWeights(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias)
     {
         CheckConv(g, n);
-        int crs = g.InChannels * g.KernelH * g.KernelW;
-        const int rowBlock = 64, colBlock = 2 * Gemm.NR;
+        int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
+        // Units are (image, KC-deep run of output positions); each item sums a fixed range of units into its own
+        // partial dW, and the partials are added in item order, so the result depends neither on thread timing nor
+        // on the thread count.
+        int units = n * ((p + Gemm.KC - 1) / Gemm.KC);
+        int items = Math.Max(1, Math.Min(units, WeightGradientPartials));
         _conv = new ConvArgs
         {
             G = g, N = n,
             X = P(x, n * g.InputSize, nameof(x)), Y = P(dy, n * g.OutputSize, nameof(dy)), W = P(dw, g.WeightSize, nameof(dw)),
-            RowBlock = rowBlock, RowBlocks = (g.OutChannels + rowBlock - 1) / rowBlock,
-            ColBlock = colBlock, ColBlocks = (crs + colBlock - 1) / colBlock,
+            Chunks = units, RowBlocks = items,
         };
-        _pool.Run(this, _conv.RowBlocks * _conv.ColBlocks, &BackwardWeightsItem);
-        if (dbias is not null) BiasBackward(n, g.OutChannels, g.OutH * g.OutW, dy, dbias);
+        if (n > 0)
+        {
+            PreparePadded(ref _conv);
+            _pool.Run(this, n * g.InChannels, &PadItem);
+            long partial = (long)g.OutChannels * crs;
+            _conv.PackedW = items == 1 ? _conv.W : SharedWorkspace(partial * items);
+            _pool.Run(this, items, &BackwardWeightsItem);
+            if (items > 1)
+                for (int i = 0; i < items; i++) CopyOrAdd(_conv.PackedW + i * partial, _conv.W, partial, accumulate: true);
+        }
+        if (dbias is not null) BiasBackward(n, g.OutChannels, p, dy, dbias);
     }
 
+    /// <summary>dW (or this item's partial) += dY[K, P] col[CRS, P]^T over the item's units.</summary>
     private static void BackwardWeightsItem(object state, int item, int worker)
     {
         var d = Unsafe.As<CpuDevice>(state);
         ref readonly ConvArgs a = ref d._conv;
         ref readonly ConvGeometry g = ref a.G;
-        int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
-        int m0 = item / a.ColBlocks * a.RowBlock, rows = Math.Min(a.RowBlock, g.OutChannels - m0);
-        int j0 = item % a.ColBlocks * a.ColBlock, cols = Math.Min(a.ColBlock, crs - j0);
-        float* packA = Grow(d._workspaceA, worker, (long)Gemm.RoundUp(a.RowBlock, Gemm.MR) * Gemm.KC);
-        float* packB = Grow(d._workspaceB, worker, (long)Gemm.RoundUp(a.ColBlock, Gemm.NR) * Gemm.KC);
-        float* colT = Grow(d._workspaceC, worker, (long)Gemm.RoundUp(a.ColBlock, Gemm.NR) * Gemm.KC);
-        for (int b = 0; b < a.N; b++)
+        int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW, K = g.OutChannels;
+        int blocks = (p + Gemm.KC - 1) / Gemm.KC;
+        int u0 = (int)((long)item * a.Chunks / a.RowBlocks), u1 = (int)((long)(item + 1) * a.Chunks / a.RowBlocks);
+        float* target = a.RowBlocks == 1 ? a.W : a.PackedW + (long)item * K * crs;
+        if (a.RowBlocks > 1) new Span<float>(target, K * crs).Clear();
+        float* packA = Grow(d._workspaceA, worker, (long)Gemm.RoundUp(K, Gemm.MR) * Gemm.KC);
+        float* packB = Grow(d._workspaceB, worker, (long)Gemm.RoundUp(crs, Gemm.NR) * Gemm.KC);
+        int* lanes = (int*)Grow(d._workspaceC, worker, Gemm.KC);
+        for (int u = u0; u < u1; u++)
         {
-            float* xb = a.X + b * g.InputSize, dyb = a.Y + b * g.OutputSize + (long)m0 * p;
-            for (int p0 = 0; p0 < p; p0 += Gemm.KC)
-            {
-                int kc = Math.Min(Gemm.KC, p - p0);
-                // A[m, k] = dy[m0 + m, p0 + k]; B[k, j] = col[j0 + j, p0 + k], built as col rows then transposed into panels.
-                Gemm.PackA(dyb + p0, p, 1, rows, kc, packA);
-                Im2ColRows(g, xb, j0, cols, p0, kc, colT);
-                TransposeToPanels(colT, cols, kc, packB);
-                Gemm.RunPacked(rows, cols, kc, packA, packB, a.W + (long)m0 * crs + j0, crs, accumulate: true);
-            }
-        }
-    }
-
-    /// <summary>col rows j0.. (cols of them) over columns p0 .. p0+kc, row-major with row stride kc.</summary>
-    private static void Im2ColRows(in ConvGeometry g, float* x, int j0, int rowsCount, int p0, int kc, float* dst)
-    {
-        int rs = g.KernelH * g.KernelW, plane = g.InH * g.InW;
-        for (int m = 0; m < rowsCount; m++)
-        {
-            int row = j0 + m, c = row / rs, r = row % rs / g.KernelW, s = row % g.KernelW;
-            float* src = x + (long)c * plane, d = dst + (long)m * kc;
-            int dyo = r * g.DilationH - g.PadTop, dxo = s * g.DilationW - g.PadLeft;
-            int oh = p0 / g.OutW, ow = p0 % g.OutW, col = 0;
-            while (col < kc)
-            {
-                int run = Math.Min(g.OutW - ow, kc - col);
-                int ih = oh * g.StrideH + dyo;
-                float* o = d + col;
-                if ((uint)ih >= (uint)g.InH) new Span<float>(o, run).Clear();
-                else
-                {
-                    float* line = src + (long)ih * g.InW;
-                    int iw0 = ow * g.StrideW + dxo;
-                    if (g.StrideW == 1)
-                    {
-                        int lo = Math.Clamp(-iw0, 0, run), hi = Math.Clamp(g.InW - iw0, lo, run);
-                        for (int t = 0; t < lo; t++) o[t] = 0;
-                        Buffer.MemoryCopy(line + iw0 + lo, o + lo, (hi - lo) * sizeof(float), (hi - lo) * sizeof(float));
-                        for (int t = hi; t < run; t++) o[t] = 0;
-                    }
-                    else
-                        for (int t = 0, iw = iw0; t < run; t++, iw += g.StrideW) o[t] = (uint)iw < (uint)g.InW ? line[iw] : 0;
-                }
-                col += run;
-                ow += run;
-                if (ow == g.OutW) { ow = 0; oh++; }
-            }
-        }
-    }
-
-    /// <summary>B panels from a row-major [cols x kc] block: panel[k, j] = src[j, k], zero past the last column.</summary>
-    private static void TransposeToPanels(float* src, int cols, int kc, float* dst)
-    {
-        for (int n0 = 0; n0 < cols; n0 += Gemm.NR)
-        {
-            int nr = Math.Min(Gemm.NR, cols - n0);
-            float* panel = dst + (long)n0 * kc;
-            for (int j = 0; j < nr; j++)
-            {
-                float* s = src + (long)(n0 + j) * kc;
-                for (int k = 0; k < kc; k++) panel[k * Gemm.NR + j] = s[k];
-            }
-            for (int j = nr; j < Gemm.NR; j++)
-                for (int k = 0; k < kc; k++) panel[k * Gemm.NR + j] = 0;
+            int b = u / blocks, p0 = u % blocks * Gemm.KC, kc = Math.Min(Gemm.KC, p - p0);
+            // A[m, k] = dy[m, p0 + k]; B[k, j] = col[j, p0 + k], gathered from the padded copy.
+            Gemm.PackA(a.Y + b * g.OutputSize + p0, p, 1, K, kc, packA);
+            PackRowsPadded(a, a.Q + b * a.QImage, crs, p0, kc, lanes, packB);
+            Gemm.RunPacked(K, crs, kc, packA, packB, target, crs, accumulate: true);
         }
     }
 

@@ -74,6 +74,12 @@ public sealed unsafe partial class CpuDevice
 
     private static void MaxPlane(in PoolGeometry g, float* x, float* y, int* switches)
     {
+        if (g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadTop == 0 && g.PadLeft == 0 &&
+            g.DilationH == 1 && g.DilationW == 1 && 2 * g.OutH <= g.InH && 2 * g.OutW <= g.InW)
+        {
+            MaxPlane2x2(g, x, y, switches);
+            return;
+        }
         for (int oh = 0; oh < g.OutH; oh++)
             for (int ow = 0; ow < g.OutW; ow++)
             {
@@ -97,6 +103,29 @@ public sealed unsafe partial class CpuDevice
                 y[o] = max;
                 if (switches != null) switches[o] = best;
             }
+    }
+
+    /// <summary>The common 2x2 stride-2 pool with every window inside the input: no bounds checks, same ties and NaN handling as the general loop.</summary>
+    private static void MaxPlane2x2(in PoolGeometry g, float* x, float* y, int* switches)
+    {
+        int w = g.InW;
+        for (int oh = 0; oh < g.OutH; oh++)
+        {
+            float* r0 = x + (long)2 * oh * w, r1 = r0 + w;
+            float* yo = y + (long)oh * g.OutW;
+            int* so = switches == null ? null : switches + (long)oh * g.OutW;
+            int rowStart = 2 * oh * w;
+            for (int ow = 0; ow < g.OutW; ow++)
+            {
+                int iw = 2 * ow, best = iw;
+                float max = r0[iw], v;
+                if ((v = r0[iw + 1]) > max) { max = v; best = iw + 1; }
+                if ((v = r1[iw]) > max) { max = v; best = w + iw; }
+                if ((v = r1[iw + 1]) > max) { max = v; best = w + iw + 1; }
+                yo[ow] = max;
+                if (so != null) so[ow] = rowStart + best;
+            }
+        }
     }
 
     /// <summary>Forward: y = mean of each window. Backward (x is dx, y is dy): each window's dy spread evenly over its in-bounds inputs.</summary>

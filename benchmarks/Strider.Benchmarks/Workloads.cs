@@ -1,0 +1,211 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using Microsoft.ML.OnnxRuntime;
+using Strider.Devices;
+using Strider.Devices.Cpu;
+using Strider.Training;
+
+namespace Strider.Benchmarks;
+
+/// <summary>
+/// Issue 7's workloads, Strider's CPU device and ONNX Runtime side by side on the same network and weights, 2 threads
+/// each: W1 LeNet training step (batch 64 of 1x28x28), W2 LeNet slid over 1x280x280 (output 10x64x64), W3 U-net
+/// training step (batch 8 of 1x157x157), W4 U-net inference on 1x1565x1565. ONNX Runtime does not train, so W1 and
+/// W3 are Strider alone (reported with effective GFLOP/s = 3 x forward FLOPs / time).
+/// </summary>
+[MemoryDiagnoser]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
+[Config(typeof(WorkloadConfig))]
+public class Workloads
+{
+    public const int Threads = 2;
+
+    public static readonly double W1Flops = 3 * 64 * Flops.LeNet(28);
+    public static readonly double W3Flops = 3 * 8 * Flops.Ddae(157);
+
+    private Device _device = null!;
+
+    /// <summary>Runs the Strider side on a <see cref="ProfilingDevice"/> (per-op timings) instead of the plain CPU device.</summary>
+    public bool Profile { get; set; }
+
+    /// <summary>The profiling device when <see cref="Profile"/> is set.</summary>
+    public ProfilingDevice? Profiler => _device as ProfilingDevice;
+    private LeNet _lenet = null!;
+    private SlidingLeNet _sliding = null!;
+    private Ddae _ddae = null!, _ddaeInference = null!;
+    private Sgd _lenetSgd = null!, _ddaeSgd = null!;
+    private Tensor<S1x28x28> _digits = null!;
+    private Tensor<S10x1x1> _lenetGrad = null!;
+    private DeviceBuffer<int> _labels = null!;
+    private Tensor<S1xAnyxAny> _image = null!, _noisy = null!, _clean = null!, _ddaeGrad = null!, _large = null!;
+    private OrtRunner _ortLeNet = null!, _ortDdae = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _device = Profile ? new ProfilingDevice(Threads) : new CpuDevice(Threads);
+        var rng = new Random(7);
+        float[] Uniform(long count, float lo = 0, float hi = 1)
+        {
+            var data = new float[count];
+            for (int i = 0; i < data.Length; i++) data[i] = lo + (hi - lo) * (float)rng.NextDouble();
+            return data;
+        }
+
+        _lenet = new LeNet(_device, seed: 1);
+        _lenetSgd = new Sgd(_lenet, learningRate: 0.01f, momentum: 0.9f);
+        _digits = Tensor<S1x28x28>.From(_device, Uniform(64 * 28 * 28));
+        _lenetGrad = Tensor<S10x1x1>.Zeros(_device, 64);
+        _labels = _device.Allocate<int>(64);
+        _labels.Upload(Enumerable.Range(0, 64).Select(i => i % 10).ToArray());
+
+        _sliding = new SlidingLeNet(_device, seed: 1) { Training = false };
+        _image = Tensor<S1xAnyxAny>.From(_device, Uniform(280 * 280), 280, 280);
+        _ortLeNet = new OrtRunner(OnnxGraphs.LeNet(_sliding), "input", _image.ToArray(), [1, 1, 280, 280], [1, 10, 64, 64]);
+
+        _ddae = new Ddae(_device, seed: 1);
+        _ddaeSgd = new Sgd(_ddae, learningRate: 0.01f, momentum: 0.9f);
+        _clean = Tensor<S1xAnyxAny>.From(_device, Uniform(8 * 157 * 157), 157, 157);
+        var clean = _clean.ToArray();
+        _noisy = Tensor<S1xAnyxAny>.From(_device, clean.Select(v => v + 0.2f * ((float)rng.NextDouble() - 0.5f)).ToArray(), 157, 157);
+        _ddaeGrad = Tensor<S1xAnyxAny>.Zeros(_device, 8, 157, 157);
+
+        _ddaeInference = new Ddae(_device, seed: 2) { Training = false };
+        _large = Tensor<S1xAnyxAny>.From(_device, Uniform(1565L * 1565), 1565, 1565);
+        _ortDdae = new OrtRunner(OnnxGraphs.Ddae(_ddaeInference), "noisy", _large.ToArray(), [1, 1, 1565, 1565], [1, 1, 1565, 1565]);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _ortLeNet.Dispose();
+        _ortDdae.Dispose();
+        _lenetSgd.Dispose();
+        _ddaeSgd.Dispose();
+        _lenet.Dispose();
+        _sliding.Dispose();
+        _ddae.Dispose();
+        _ddaeInference.Dispose();
+        _device.Dispose();
+    }
+
+    [Benchmark(Description = "W1 LeNet train step b64, Strider"), BenchmarkCategory("W1")]
+    public float W1Strider()
+    {
+        var y = _lenet.Forward(_digits);
+        float loss = Losses.CrossEntropy(y, _labels, _lenetGrad);
+        _lenet.ZeroGrad();
+        _lenet.Backward(_lenetGrad);
+        _lenetSgd.Step();
+        return loss;
+    }
+
+    [Benchmark(Description = "W2 LeNet sliding 280x280, ORT", Baseline = true), BenchmarkCategory("W2")]
+    public void W2Ort() => _ortLeNet.Run();
+
+    [Benchmark(Description = "W2 LeNet sliding 280x280, Strider"), BenchmarkCategory("W2")]
+    public void W2Strider() => _sliding.Forward(_image);
+
+    [Benchmark(Description = "W3 U-net train step b8 157x157, Strider"), BenchmarkCategory("W3")]
+    public float W3Strider()
+    {
+        var y = _ddae.Forward(_noisy);
+        float loss = Losses.MeanSquaredError(y, _clean, _ddaeGrad);
+        _ddae.ZeroGrad();
+        _ddae.Backward(_ddaeGrad);
+        _ddaeSgd.Step();
+        return loss;
+    }
+
+    [Benchmark(Description = "W4 U-net inference 1565x1565, ORT", Baseline = true), BenchmarkCategory("W4")]
+    public void W4Ort() => _ortDdae.Run();
+
+    [Benchmark(Description = "W4 U-net inference 1565x1565, Strider"), BenchmarkCategory("W4")]
+    public void W4Strider() => _ddaeInference.Forward(_large);
+
+    /// <summary>Largest relative difference between Strider's and ONNX Runtime's outputs for W2 and W4 (a sanity check that both run the same net).</summary>
+    public (double W2, double W4) Agreement()
+    {
+        static double MaxRel(float[] a, float[] b)
+        {
+            double scale = Math.Max(1e-6, b.Max(Math.Abs)), worst = 0;
+            for (int i = 0; i < a.Length; i++) worst = Math.Max(worst, Math.Abs(a[i] - b[i]) / scale);
+            return worst;
+        }
+        W2Ort();
+        W4Ort();
+        return (MaxRel(_sliding.Forward(_image).ToArray(), _ortLeNet.Output), MaxRel(_ddaeInference.Forward(_large).ToArray(), _ortDdae.Output));
+    }
+}
+
+/// <summary>One ONNX Runtime session with preallocated input and output tensors (2 intra-op threads, 1 inter-op).</summary>
+public sealed class OrtRunner : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _run = new();
+    private readonly OrtValue _input, _output;
+    private readonly string[] _inputNames, _outputNames;
+
+    public OrtRunner(byte[] model, string inputName, float[] input, long[] inputShape, long[] outputShape)
+    {
+        using var options = new SessionOptions
+        {
+            IntraOpNumThreads = Workloads.Threads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        };
+        _session = new InferenceSession(model, options);
+        Output = new float[outputShape.Aggregate(1L, (a, b) => a * b)];
+        _input = OrtValue.CreateTensorValueFromMemory(input, inputShape);
+        _output = OrtValue.CreateTensorValueFromMemory(Output, outputShape);
+        _inputNames = [inputName];
+        _outputNames = [_session.OutputNames[0]];
+    }
+
+    /// <summary>The last run's output.</summary>
+    public float[] Output { get; }
+
+    public void Run() => _session.Run(_run, _inputNames, [_input], _outputNames, [_output]);
+
+    public void Dispose()
+    {
+        _input.Dispose();
+        _output.Dispose();
+        _run.Dispose();
+        _session.Dispose();
+    }
+}
+
+/// <summary>Forward FLOPs (2 x multiply-adds of the convolutions) of the W1-W4 networks, from their layer geometry.</summary>
+public static class Flops
+{
+    /// <summary>2 Cin Cout k^2 per output position of a conv; per input position of a transposed conv.</summary>
+    private static double Conv(int cin, int cout, int k, int positions) => 2.0 * cin * cout * k * k * positions;
+
+    public static double LeNet(int size)
+    {
+        int c1 = size - 4, p1 = c1 / 2, c2 = p1 - 4, p2 = c2 / 2, c3 = p2 - 3;
+        return Conv(1, 20, 5, c1 * c1) + Conv(20, 50, 5, c2 * c2) + Conv(50, 500, 4, c3 * c3) + Conv(500, 10, 1, c3 * c3);
+    }
+
+    public static double Ddae(int size)
+    {
+        int s1 = (size - 5) / 2 + 1, s2 = (s1 - 5) / 2 + 1, s3 = (s2 - 5) / 2 + 1, s4 = (s3 - 5) / 2 + 1;
+        double down = Conv(1, 32, 5, s1 * s1) + Conv(32, 32, 5, s2 * s2) + Conv(32, 64, 5, s3 * s3) + Conv(64, 64, 5, s4 * s4);
+        double up = Conv(64, 64, 5, s4 * s4) + Conv(64, 32, 5, s3 * s3) + Conv(32, 32, 5, s2 * s2) + Conv(32, 1, 5, s1 * s1);
+        return down + up;
+    }
+}
+
+/// <summary>Adds the effective GFLOP/s column (3 x forward FLOPs / mean time) for the training steps W1 and W3.</summary>
+public sealed class WorkloadConfig : ManualConfig
+{
+    public WorkloadConfig() => AddColumn(new GflopsColumn(method => method switch
+    {
+        nameof(Workloads.W1Strider) => Workloads.W1Flops,
+        nameof(Workloads.W3Strider) => Workloads.W3Flops,
+        _ => 0,
+    }, "3 x forward FLOPs / mean time (training steps W1, W3)"));
+}

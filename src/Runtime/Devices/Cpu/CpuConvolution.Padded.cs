@@ -1,0 +1,208 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Strider.Devices.Cpu;
+
+/// <summary>
+/// The padded, phase-split copy of a conv input that makes every im2col row a run of contiguous loads:
+/// q[b, c, phase, hp, wq] = x[b, c, hp - pt, wq sw + phase - pl] (zero outside x), so the value an output position
+/// (oh, ow) reads through kernel tap (r, s) is q[b, c, (s dw) % sw, oh sh + r dh, ow + (s dw) / sw]. The offset
+/// splits into a part that depends only on the tap (<see cref="ConvArgs.Shifts"/>) and one that depends only on the
+/// output position (oh sh Wq + ow), for any stride, dilation and padding.
+/// </summary>
+public sealed unsafe partial class CpuDevice
+{
+    /// <summary>Floats of slack before and after the padded copy, so 16-wide loads that straddle a run stay inside it.</summary>
+    private const int Slack = 32;
+
+    private float[] _padded = [];
+    private int[] _shifts = [];
+
+    /// <summary>Sets the padded-copy layout in <paramref name="a"/> and fills the tap shift table; returns the floats the copy needs.</summary>
+    private long PreparePadded(ref ConvArgs a)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        int sw = g.StrideW;
+        int hp = (g.OutH - 1) * g.StrideH + (g.KernelH - 1) * g.DilationH + 1;
+        int wp = (g.OutW - 1) * sw + (g.KernelW - 1) * g.DilationW + 1;
+        int wq = (wp + sw - 1) / sw;
+        a.Hq = hp;
+        a.Wq = wq;
+        a.QPlane = (long)sw * hp * wq;
+        a.QImage = g.InChannels * a.QPlane;
+        int crs = g.InChannels * g.KernelH * g.KernelW;
+        // Gemm.NR entries of slack: a partial last panel gathers whole index vectors.
+        if (_shifts.Length < crs + Gemm.NR) _shifts = GC.AllocateArray<int>(Math.Max(crs + Gemm.NR, _shifts.Length * 2), pinned: true);
+        int* shifts = (int*)Unsafe.AsPointer(ref _shifts[0]);
+        for (int c = 0, row = 0; c < g.InChannels; c++)
+            for (int r = 0; r < g.KernelH; r++)
+                for (int s = 0; s < g.KernelW; s++, row++)
+                {
+                    int sd = s * g.DilationW;
+                    shifts[row] = checked((int)(c * a.QPlane + (long)(sd % sw) * hp * wq + (long)r * g.DilationH * wq + sd / sw));
+                }
+        a.Shifts = shifts;
+        long size = a.N * a.QImage + 2 * Slack;
+        if (_padded.Length < size) _padded = GC.AllocateArray<float>((int)Math.Max(size, Math.Min(int.MaxValue - 64, _padded.Length * 2L)), pinned: true);
+        a.Q = (float*)Unsafe.AsPointer(ref _padded[0]) + Slack;
+        return size;
+    }
+
+    /// <summary>Fills the padded copy for one (image, channel) item.</summary>
+    private static void PadItem(object state, int item, int worker)
+    {
+        var d = Unsafe.As<CpuDevice>(state);
+        ref readonly ConvArgs a = ref d._conv;
+        ref readonly ConvGeometry g = ref a.G;
+        int b = item / g.InChannels, c = item % g.InChannels, sw = g.StrideW;
+        float* src = a.X + b * g.InputSize + (long)c * g.InH * g.InW;
+        float* dst = a.Q + b * a.QImage + c * a.QPlane;
+        for (int phase = 0; phase < sw; phase++)
+        {
+            // Columns wq whose input column iw = wq sw + phase - pl lies inside x: [lo, hi).
+            int first = phase - g.PadLeft;
+            int lo = first >= 0 ? 0 : (-first + sw - 1) / sw;
+            int hi = Math.Clamp((g.InW - 1 - first) / sw + 1, lo, a.Wq);
+            if (g.InW - 1 - first < 0) hi = lo;
+            lo = Math.Min(lo, a.Wq);
+            for (int h = 0; h < a.Hq; h++, dst += a.Wq)
+            {
+                int ih = h - g.PadTop;
+                if ((uint)ih >= (uint)g.InH)
+                {
+                    new Span<float>(dst, a.Wq).Clear();
+                    continue;
+                }
+                float* line = src + (long)ih * g.InW + first;
+                for (int t = 0; t < lo; t++) dst[t] = 0;
+                if (sw == 1) new ReadOnlySpan<float>(line + lo, hi - lo).CopyTo(new Span<float>(dst + lo, hi - lo));
+                else for (int t = lo; t < hi; t++) dst[t] = line[(long)t * sw];
+                for (int t = hi; t < a.Wq; t++) dst[t] = 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs col[k0 .. k0+kc, n0 .. n0+nb] into NR-column B panels from the padded copy q of one image: each 16-lane
+    /// half of a panel covers at most two output rows when OW >= 16, so it is one load, or two loads and a blend.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackColumnsPadded(in ConvArgs a, float* q, int k0, int kc, int n0, int nb, float* dst)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        int* shifts = a.Shifts + k0;
+        long rowStep = (long)g.StrideH * a.Wq;
+        int* lanes = stackalloc int[Gemm.NR];
+        for (int p0 = 0; p0 < nb; p0 += Gemm.NR, dst += (long)Gemm.NR * kc)
+        {
+            int count = Math.Min(Gemm.NR, nb - p0);
+            int oh = (n0 + p0) / g.OutW, ow = (n0 + p0) % g.OutW;
+            for (int j = 0; j < count; j++)
+            {
+                lanes[j] = checked((int)(oh * rowStep + ow));
+                if (++ow == g.OutW) { ow = 0; oh++; }
+            }
+            if (count == Gemm.NR && Vector512.IsHardwareAccelerated && TwoRuns(lanes, out int l0, out int l1, out int split0) && TwoRuns(lanes + 16, out int l2, out int l3, out int split1))
+            {
+                var mask0 = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(split0)).AsSingle();
+                var mask1 = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(split1)).AsSingle();
+                float* q0 = q + l0, q1 = q + l1, q2 = q + l2, q3 = q + l3;
+                float* o = dst;
+                for (int kk = 0; kk < kc; kk++, o += Gemm.NR)
+                {
+                    int sh = shifts[kk];
+                    Vector512.ConditionalSelect(mask0, Vector512.Load(q1 + sh), Vector512.Load(q0 + sh)).Store(o);
+                    Vector512.ConditionalSelect(mask1, Vector512.Load(q3 + sh), Vector512.Load(q2 + sh)).Store(o + 16);
+                }
+            }
+            else
+            {
+                float* o = dst;
+                for (int kk = 0; kk < kc; kk++, o += Gemm.NR)
+                {
+                    float* qs = q + shifts[kk];
+                    int j = 0;
+                    for (; j < count; j++) o[j] = qs[lanes[j]];
+                    for (; j < Gemm.NR; j++) o[j] = 0;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether 16 lane offsets form at most two runs of consecutive values; if so, lane j reads start0 + j before
+    /// <paramref name="split"/> and start1 + j from it on (start1 is the second run's offset less its first lane).
+    /// </summary>
+    private static bool TwoRuns(int* lanes, out int start0, out int start1, out int split)
+    {
+        start0 = lanes[0];
+        split = 16;
+        for (int j = 1; j < 16; j++)
+            if (lanes[j] != start0 + j)
+            {
+                split = j;
+                break;
+            }
+        start1 = split < 16 ? lanes[split] - split : start0;
+        for (int j = split + 1; j < 16; j++)
+            if (lanes[j] != start1 + j) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// Packs B[k, j] = col[j, p0 + k] for all <paramref name="crs"/> rows j and k &lt; kc into NR-column panels: for
+    /// each output position the 32 taps of a panel are gathered from the padded copy with the shift table as indices.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackRowsPadded(in ConvArgs a, float* q, int crs, int p0, int kc, int* lanes, float* dst)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        long rowStep = (long)g.StrideH * a.Wq;
+        int oh = p0 / g.OutW, ow = p0 % g.OutW;
+        for (int k = 0; k < kc; k++)
+        {
+            lanes[k] = checked((int)(oh * rowStep + ow));
+            if (++ow == g.OutW) { ow = 0; oh++; }
+        }
+        for (int j0 = 0; j0 < crs; j0 += Gemm.NR, dst += (long)Gemm.NR * kc)
+        {
+            int* sh = a.Shifts + j0;
+            int count = Math.Min(Gemm.NR, crs - j0);
+            if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+            {
+                // Indices past the last row read q[0], a valid address; those columns are never stored to dW.
+                var i0 = Vector256.Load(sh); var i1 = Vector256.Load(sh + 8); var i2 = Vector256.Load(sh + 16); var i3 = Vector256.Load(sh + 24);
+                if (count < Gemm.NR)
+                {
+                    var limit = Vector256.Create(count);
+                    var idx = Vector256<int>.Indices;
+                    i0 = Vector256.ConditionalSelect(Vector256.LessThan(idx, limit), i0, default);
+                    i1 = Vector256.ConditionalSelect(Vector256.LessThan(idx + Vector256.Create(8), limit), i1, default);
+                    i2 = Vector256.ConditionalSelect(Vector256.LessThan(idx + Vector256.Create(16), limit), i2, default);
+                    i3 = Vector256.ConditionalSelect(Vector256.LessThan(idx + Vector256.Create(24), limit), i3, default);
+                }
+                float* o = dst;
+                for (int k = 0; k < kc; k++, o += Gemm.NR)
+                {
+                    float* qk = q + lanes[k];
+                    System.Runtime.Intrinsics.X86.Avx2.GatherVector256(qk, i0, 4).Store(o);
+                    System.Runtime.Intrinsics.X86.Avx2.GatherVector256(qk, i1, 4).Store(o + 8);
+                    System.Runtime.Intrinsics.X86.Avx2.GatherVector256(qk, i2, 4).Store(o + 16);
+                    System.Runtime.Intrinsics.X86.Avx2.GatherVector256(qk, i3, 4).Store(o + 24);
+                }
+            }
+            else
+            {
+                float* o = dst;
+                for (int k = 0; k < kc; k++, o += Gemm.NR)
+                {
+                    float* qk = q + lanes[k];
+                    int j = 0;
+                    for (; j < count; j++) o[j] = qk[sh[j]];
+                    for (; j < Gemm.NR; j++) o[j] = 0;
+                }
+            }
+        }
+    }
+}
