@@ -19,17 +19,6 @@ public partial class LeNet;
 [Add("noisy", "d34")]
 public partial class Ddae;
 
-/// <summary>The same U-net with few filters, for finite differences.</summary>
-[Network]
-[Input(1, Dim.Any, Dim.Any, Name = "noisy")]
-[Conv(3, 5, Stride = 2), BatchNorm, Relu, Dropout(0.2), Conv(3, 5, Stride = 2), BatchNorm, Relu(Name = "c12")]
-[Conv(4, 5, Stride = 2), BatchNorm, Relu, Dropout(0.2), Conv(4, 5, Stride = 2), BatchNorm, Relu]
-[Deconv(4, 5, Stride = 2), BatchNorm, Relu, Dropout(0.2), Deconv(3, 5, Stride = 2), BatchNorm, Relu(Name = "d12")]
-[Add("c12", "d12")]
-[Deconv(3, 5, Stride = 2), BatchNorm, Relu, Dropout(0.2), Deconv(1, 5, Stride = 2), BatchNorm, SoftSign(Name = "d34")]
-[Add("noisy", "d34")]
-public partial class SmallDdae;
-
 /// <summary>WaveNet-style causal dilated 1-D stack.</summary>
 [Network, Input(16, 256)]
 [Conv(32, 2, Padding = Padding.Causal), Tanh]
