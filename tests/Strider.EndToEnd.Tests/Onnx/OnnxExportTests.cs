@@ -193,4 +193,14 @@ public sealed class OnnxExportTests
         AssertSame(net, session, Borders.InputName, 1, 101);
         AssertSame(net, session, Borders.InputName, 3, 102);
     }
+
+    [Fact]
+    public void Clip_log_exp_three_way_sum_reshape_and_dense_match()
+    {
+        using var net = new Elementwise(Device.Default, 11);
+        Prepare(net, 110);
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, Elementwise.InputName, 1, 111);
+        AssertSame(net, session, Elementwise.InputName, 3, 112);
+    }
 }

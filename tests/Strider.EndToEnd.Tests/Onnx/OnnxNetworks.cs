@@ -57,3 +57,11 @@ public partial class Pyramid;
 [MaxPool(3, Stride = 1, Dilation = 2, Padding = Padding.Same), AvgPool(2, Dilation = 2)]
 public partial class Borders;
 #pragma warning restore STR0001
+
+/// <summary>The elementwise rest of the vocabulary and a three-way sum (ONNX Sum), then Reshape to features and Dense.</summary>
+[Network, Input(2, 6, 6)]
+[Conv(4, 3, Pad = 1, Name = "a"), Clip(-0.5, 0.5, Name = "b")]
+[Sigmoid, Log, Exp(Name = "e")]
+[Add("a", "b", "e")]
+[Reshape(144), Dense(5), Tanh]
+public partial class Elementwise;
