@@ -29,3 +29,17 @@ public partial class Unpooling;
 [Network, Input(1, Dim.Any, Dim.Any)]
 [Conv(2, 5, Stride = 2), Relu, Conv(3, 5, Stride = 2)]
 public partial class Sliding;
+
+/// <summary>
+/// The U-net's structure with few filters, for finite differences. Elu replaces Relu: BatchNorm in training mode couples
+/// every input to every pre-activation, so a Relu net has a kink within any finite step and differences are noise.
+/// </summary>
+[Network]
+[Input(1, Dim.Any, Dim.Any, Name = "noisy")]
+[Conv(3, 5, Stride = 2), BatchNorm, Elu, Dropout(0.2), Conv(3, 5, Stride = 2), BatchNorm, Elu(Name = "c12")]
+[Conv(4, 5, Stride = 2), BatchNorm, Elu, Dropout(0.2), Conv(4, 5, Stride = 2), BatchNorm, Elu]
+[Deconv(4, 5, Stride = 2), BatchNorm, Elu, Dropout(0.2), Deconv(3, 5, Stride = 2), BatchNorm, Elu(Name = "d12")]
+[Add("c12", "d12")]
+[Deconv(3, 5, Stride = 2), BatchNorm, Elu, Dropout(0.2), Deconv(1, 5, Stride = 2), BatchNorm, SoftSign(Name = "d34")]
+[Add("noisy", "d34")]
+public partial class SmallDdae;

@@ -1,2 +1,2 @@
-// The networks run on Device.Default, and a CPU device runs one op at a time (CpuDevice's contract): no parallel test classes.
+// Every test runs on Device.Default, and a device runs one op at a time (CpuDevice's contract): no parallel test classes.
 [assembly: CollectionBehavior(DisableTestParallelization = true)]

@@ -81,6 +81,7 @@ internal static partial class NetworkEmitter
                 WriteForward();
                 WriteBackward();
                 WriteDispose();
+                WriteOnnxExport();
             }
         }
 
@@ -180,6 +181,12 @@ internal static partial class NetworkEmitter
             _w.Line("/// <summary>Training mode (the default): BatchNorm uses batch statistics, Dropout drops. Set false for inference.</summary>");
             _w.Line("public bool Training { get; set; } = true;");
             _w.Line();
+            if (Uses(LayerKind.Dropout))
+            {
+                _w.Line("/// <summary>Training-mode Forward calls so far: each call's dropout masks follow from (seed, this count, layer), so setting it back replays them.</summary>");
+                _w.Line("public long DropoutStep { get => _step; set => _step = value; }");
+                _w.Line();
+            }
             using (_w.Block("public void ZeroGrad()"))
             {
                 _w.Line("ThrowIfDisposed();");

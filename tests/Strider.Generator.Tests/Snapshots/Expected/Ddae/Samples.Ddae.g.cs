@@ -249,6 +249,9 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     /// <summary>Training mode (the default): BatchNorm uses batch statistics, Dropout drops. Set false for inference.</summary>
     public bool Training { get; set; } = true;
 
+    /// <summary>Training-mode Forward calls so far: each call's dropout masks follow from (seed, this count, layer), so setting it back replays them.</summary>
+    public long DropoutStep { get => _step; set => _step = value; }
+
     public void ZeroGrad()
     {
         ThrowIfDisposed();
@@ -700,5 +703,83 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         _g29?.Dispose();
         _a30?.Dispose();
         _t?.Dispose();
+    }
+
+    /// <summary>
+    /// Writes the network with its current weights to <paramref name="path"/> as an ONNX model (opset 17), in inference
+    /// mode: BatchNorm uses its running statistics and Dropout is the identity. The batch (and any Dim.Any size) is symbolic.
+    /// </summary>
+    public void ExportOnnx(string path) => BuildOnnxGraph().Save(path);
+
+    /// <summary>The ONNX model of <see cref="ExportOnnx(string)"/> as bytes (a serialized ModelProto).</summary>
+    public byte[] ExportOnnx() => BuildOnnxGraph().ToBytes();
+
+    private global::Strider.Onnx.OnnxGraphBuilder BuildOnnxGraph()
+    {
+        ThrowIfDisposed();
+        var b = new global::Strider.Onnx.OnnxGraphBuilder("Ddae", 17);
+        var o0 = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 1, global::Strider.Onnx.OnnxDim.Symbolic("height"), global::Strider.Onnx.OnnxDim.Symbolic("width"));
+        // conv1: Conv 32 5x5 /2
+        var o1 = b.Conv(o0, "conv1", _parameters[0], _parameters[1], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        // bn1: BatchNorm
+        var o2 = b.BatchNormalization(o1, "bn1", _parameters[2], _parameters[3], _buffers[0], _buffers[1], 1E-05f);
+        // relu1: Relu
+        var o3 = b.Relu(o2, "relu1");
+        // dropout1: Dropout 0.1
+        var o4 = b.Dropout(o3, "dropout1");
+        // conv2: Conv 32 5x5 /2
+        var o5 = b.Conv(o4, "conv2", _parameters[4], _parameters[5], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        // bn2: BatchNorm
+        var o6 = b.BatchNormalization(o5, "bn2", _parameters[6], _parameters[7], _buffers[2], _buffers[3], 1E-05f);
+        // c12: Relu
+        var o7 = b.Relu(o6, "c12");
+        // conv3: Conv 64 5x5 /2
+        var o8 = b.Conv(o7, "conv3", _parameters[8], _parameters[9], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        // bn3: BatchNorm
+        var o9 = b.BatchNormalization(o8, "bn3", _parameters[10], _parameters[11], _buffers[4], _buffers[5], 1E-05f);
+        // relu3: Relu
+        var o10 = b.Relu(o9, "relu3");
+        // dropout2: Dropout 0.1
+        var o11 = b.Dropout(o10, "dropout2");
+        // conv4: Conv 64 5x5 /2
+        var o12 = b.Conv(o11, "conv4", _parameters[12], _parameters[13], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        // bn4: BatchNorm
+        var o13 = b.BatchNormalization(o12, "bn4", _parameters[14], _parameters[15], _buffers[6], _buffers[7], 1E-05f);
+        // relu4: Relu
+        var o14 = b.Relu(o13, "relu4");
+        // deconv1: Deconv 64 5x5 /2
+        var o15 = b.ConvTranspose(o14, "deconv1", _parameters[16], _parameters[17], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 }, outputPadding: new int[] { 0, 0 });
+        // bn5: BatchNorm
+        var o16 = b.BatchNormalization(o15, "bn5", _parameters[18], _parameters[19], _buffers[8], _buffers[9], 1E-05f);
+        // relu5: Relu
+        var o17 = b.Relu(o16, "relu5");
+        // dropout3: Dropout 0.1
+        var o18 = b.Dropout(o17, "dropout3");
+        // deconv2: Deconv 32 5x5 /2
+        var o19 = b.ConvTranspose(o18, "deconv2", _parameters[20], _parameters[21], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 }, outputPadding: new int[] { 0, 0 });
+        // bn6: BatchNorm
+        var o20 = b.BatchNormalization(o19, "bn6", _parameters[22], _parameters[23], _buffers[10], _buffers[11], 1E-05f);
+        // d12: Relu
+        var o21 = b.Relu(o20, "d12");
+        // add1: Add c12, d12
+        var o22 = b.Add(new string[] { o7, o21 }, "add1");
+        // deconv3: Deconv 32 5x5 /2
+        var o23 = b.ConvTranspose(o22, "deconv3", _parameters[24], _parameters[25], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 }, outputPadding: new int[] { 0, 0 });
+        // bn7: BatchNorm
+        var o24 = b.BatchNormalization(o23, "bn7", _parameters[26], _parameters[27], _buffers[12], _buffers[13], 1E-05f);
+        // relu7: Relu
+        var o25 = b.Relu(o24, "relu7");
+        // dropout4: Dropout 0.1
+        var o26 = b.Dropout(o25, "dropout4");
+        // deconv4: Deconv 1 5x5 /2
+        var o27 = b.ConvTranspose(o26, "deconv4", _parameters[28], _parameters[29], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 }, outputPadding: new int[] { 0, 0 });
+        // bn8: BatchNorm
+        var o28 = b.BatchNormalization(o27, "bn8", _parameters[30], _parameters[31], _buffers[14], _buffers[15], 1E-05f);
+        // d34: SoftSign
+        var o29 = b.Softsign(o28, "d34");
+        // add2: Add noisy, d34
+        var o30 = b.Add(new string[] { o0, o29 }, "add2");
+        b.AddOutput(o30, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 1, global::Strider.Onnx.OnnxDim.Symbolic("height"), global::Strider.Onnx.OnnxDim.Symbolic("width"));
+        return b;
     }
 }

@@ -251,4 +251,38 @@ public partial class LeNet : global::Strider.INetwork<global::Strider.S1x28x28, 
         _g7?.Dispose();
         _a8?.Dispose();
     }
+
+    /// <summary>
+    /// Writes the network with its current weights to <paramref name="path"/> as an ONNX model (opset 17), in inference
+    /// mode: BatchNorm uses its running statistics and Dropout is the identity. The batch (and any Dim.Any size) is symbolic.
+    /// </summary>
+    public void ExportOnnx(string path) => BuildOnnxGraph().Save(path);
+
+    /// <summary>The ONNX model of <see cref="ExportOnnx(string)"/> as bytes (a serialized ModelProto).</summary>
+    public byte[] ExportOnnx() => BuildOnnxGraph().ToBytes();
+
+    private global::Strider.Onnx.OnnxGraphBuilder BuildOnnxGraph()
+    {
+        ThrowIfDisposed();
+        var b = new global::Strider.Onnx.OnnxGraphBuilder("LeNet", 17);
+        var o0 = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 1, 28, 28);
+        // conv1: Conv 20 5x5
+        var o1 = b.Conv(o0, "conv1", _parameters[0], _parameters[1], strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        // maxpool1: MaxPool 2x2 /2
+        var o2 = b.MaxPool(o1, "maxpool1", new int[] { 2, 2 }, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        // conv2: Conv 50 5x5
+        var o3 = b.Conv(o2, "conv2", _parameters[2], _parameters[3], strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        // maxpool2: MaxPool 2x2 /2
+        var o4 = b.MaxPool(o3, "maxpool2", new int[] { 2, 2 }, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        // conv3: Conv 500 4x4
+        var o5 = b.Conv(o4, "conv3", _parameters[4], _parameters[5], strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        // relu1: Relu
+        var o6 = b.Relu(o5, "relu1");
+        // conv4: Conv 10 1x1
+        var o7 = b.Conv(o6, "conv4", _parameters[6], _parameters[7], strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        // softmax1: Softmax
+        var o8 = b.Softmax(o7, "softmax1");
+        b.AddOutput(o8, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 10, 1, 1);
+        return b;
+    }
 }

@@ -267,4 +267,38 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
         _a8?.Dispose();
         _t?.Dispose();
     }
+
+    /// <summary>
+    /// Writes the network with its current weights to <paramref name="path"/> as an ONNX model (opset 17), in inference
+    /// mode: BatchNorm uses its running statistics and Dropout is the identity. The batch (and any Dim.Any size) is symbolic.
+    /// </summary>
+    public void ExportOnnx(string path) => BuildOnnxGraph().Save(path);
+
+    /// <summary>The ONNX model of <see cref="ExportOnnx(string)"/> as bytes (a serialized ModelProto).</summary>
+    public byte[] ExportOnnx() => BuildOnnxGraph().ToBytes();
+
+    private global::Strider.Onnx.OnnxGraphBuilder BuildOnnxGraph()
+    {
+        ThrowIfDisposed();
+        var b = new global::Strider.Onnx.OnnxGraphBuilder("Pyramid", 17);
+        var o0 = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 3, global::Strider.Onnx.OnnxDim.Symbolic("height"), global::Strider.Onnx.OnnxDim.Symbolic("width"));
+        // p1: Conv 16 3x3 same
+        var o1 = b.Conv(o0, "p1", _parameters[0], _parameters[1], strides: new int[] { 1, 1 }, padsBegin: new int[] { 1, 1 }, padsEnd: new int[] { 1, 1 }, dilations: new int[] { 1, 1 });
+        // relu1: Relu
+        var o2 = b.Relu(o1, "relu1");
+        // maxpool1: MaxPool 2x2 /2
+        var o3 = b.MaxPool(o2, "maxpool1", new int[] { 2, 2 }, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        // conv2: Conv 32 3x3 same
+        var o4 = b.Conv(o3, "conv2", _parameters[2], _parameters[3], strides: new int[] { 1, 1 }, padsBegin: new int[] { 1, 1 }, padsEnd: new int[] { 1, 1 }, dilations: new int[] { 1, 1 });
+        // p2: Relu
+        var o5 = b.Relu(o4, "p2");
+        // up: Deconv 16 2x2 /2
+        var o6 = b.ConvTranspose(o5, "up", _parameters[4], _parameters[5], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 }, outputPadding: new int[] { 0, 0 });
+        // concat1: Concat p1, up
+        var o7 = b.Concat(new string[] { o1, o6 }, "concat1");
+        // conv3: Conv 4 1x1
+        var o8 = b.Conv(o7, "conv3", _parameters[6], _parameters[7], strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        b.AddOutput(o8, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 4, global::Strider.Onnx.OnnxDim.Symbolic("height"), global::Strider.Onnx.OnnxDim.Symbolic("width"));
+        return b;
+    }
 }

@@ -250,4 +250,36 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
         _g6?.Dispose();
         _a7?.Dispose();
     }
+
+    /// <summary>
+    /// Writes the network with its current weights to <paramref name="path"/> as an ONNX model (opset 17), in inference
+    /// mode: BatchNorm uses its running statistics and Dropout is the identity. The batch (and any Dim.Any size) is symbolic.
+    /// </summary>
+    public void ExportOnnx(string path) => BuildOnnxGraph().Save(path);
+
+    /// <summary>The ONNX model of <see cref="ExportOnnx(string)"/> as bytes (a serialized ModelProto).</summary>
+    public byte[] ExportOnnx() => BuildOnnxGraph().ToBytes();
+
+    private global::Strider.Onnx.OnnxGraphBuilder BuildOnnxGraph()
+    {
+        ThrowIfDisposed();
+        var b = new global::Strider.Onnx.OnnxGraphBuilder("ResNetBlock", 17);
+        var o0 = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 64, 56, 56);
+        // conv1: Conv 64 3x3 pad 1
+        var o1 = b.Conv(o0, "conv1", _parameters[0], null, strides: new int[] { 1, 1 }, padsBegin: new int[] { 1, 1 }, padsEnd: new int[] { 1, 1 }, dilations: new int[] { 1, 1 });
+        // bn1: BatchNorm
+        var o2 = b.BatchNormalization(o1, "bn1", _parameters[1], _parameters[2], _buffers[0], _buffers[1], 1E-05f);
+        // relu1: Relu
+        var o3 = b.Relu(o2, "relu1");
+        // conv2: Conv 64 3x3 pad 1
+        var o4 = b.Conv(o3, "conv2", _parameters[3], null, strides: new int[] { 1, 1 }, padsBegin: new int[] { 1, 1 }, padsEnd: new int[] { 1, 1 }, dilations: new int[] { 1, 1 });
+        // bn2: BatchNorm
+        var o5 = b.BatchNormalization(o4, "bn2", _parameters[4], _parameters[5], _buffers[2], _buffers[3], 1E-05f);
+        // add1: Add input, bn2
+        var o6 = b.Add(new string[] { o0, o5 }, "add1");
+        // relu2: Relu
+        var o7 = b.Relu(o6, "relu2");
+        b.AddOutput(o7, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 64, 56, 56);
+        return b;
+    }
 }

@@ -305,4 +305,46 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
         _g11?.Dispose();
         _a12?.Dispose();
     }
+
+    /// <summary>
+    /// Writes the network with its current weights to <paramref name="path"/> as an ONNX model (opset 17), in inference
+    /// mode: BatchNorm uses its running statistics and Dropout is the identity. The batch (and any Dim.Any size) is symbolic.
+    /// </summary>
+    public void ExportOnnx(string path) => BuildOnnxGraph().Save(path);
+
+    /// <summary>The ONNX model of <see cref="ExportOnnx(string)"/> as bytes (a serialized ModelProto).</summary>
+    public byte[] ExportOnnx() => BuildOnnxGraph().ToBytes();
+
+    private global::Strider.Onnx.OnnxGraphBuilder BuildOnnxGraph()
+    {
+        ThrowIfDisposed();
+        var b = new global::Strider.Onnx.OnnxGraphBuilder("WaveNet", 17);
+        var o0 = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 16, 256);
+        // conv1: Conv 32 2 causal
+        var o1 = b.Conv(o0, "conv1", _parameters[0], _parameters[1], strides: new int[] { 1 }, padsBegin: new int[] { 1 }, padsEnd: new int[] { 0 }, dilations: new int[] { 1 });
+        // tanh1: Tanh
+        var o2 = b.Tanh(o1, "tanh1");
+        // conv2: Conv 32 2 d2 causal
+        var o3 = b.Conv(o2, "conv2", _parameters[2], _parameters[3], strides: new int[] { 1 }, padsBegin: new int[] { 2 }, padsEnd: new int[] { 0 }, dilations: new int[] { 2 });
+        // tanh2: Tanh
+        var o4 = b.Tanh(o3, "tanh2");
+        // conv3: Conv 32 2 d4 causal
+        var o5 = b.Conv(o4, "conv3", _parameters[4], _parameters[5], strides: new int[] { 1 }, padsBegin: new int[] { 4 }, padsEnd: new int[] { 0 }, dilations: new int[] { 4 });
+        // tanh3: Tanh
+        var o6 = b.Tanh(o5, "tanh3");
+        // conv4: Conv 32 2 d8 causal
+        var o7 = b.Conv(o6, "conv4", _parameters[6], _parameters[7], strides: new int[] { 1 }, padsBegin: new int[] { 8 }, padsEnd: new int[] { 0 }, dilations: new int[] { 8 });
+        // tanh4: Tanh
+        var o8 = b.Tanh(o7, "tanh4");
+        // conv5: Conv 32 2 d16 causal
+        var o9 = b.Conv(o8, "conv5", _parameters[8], _parameters[9], strides: new int[] { 1 }, padsBegin: new int[] { 16 }, padsEnd: new int[] { 0 }, dilations: new int[] { 16 });
+        // tanh5: Tanh
+        var o10 = b.Tanh(o9, "tanh5");
+        // conv6: Conv 8 1
+        var o11 = b.Conv(o10, "conv6", _parameters[10], _parameters[11], strides: new int[] { 1 }, padsBegin: new int[] { 0 }, padsEnd: new int[] { 0 }, dilations: new int[] { 1 });
+        // logsoftmax1: LogSoftmax
+        var o12 = b.LogSoftmax(o11, "logsoftmax1");
+        b.AddOutput(o12, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 8, 256);
+        return b;
+    }
 }

@@ -1,0 +1,206 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Strider.Devices;
+
+namespace Strider.EndToEnd.Tests.Onnx;
+
+/// <summary>
+/// Generated ExportOnnx run by ONNX Runtime against the generated Forward in inference mode, on the same weights:
+/// within 1e-4 of max(1, |Strider's value|), at several batch sizes and, for free sizes, several spatial sizes
+/// through one exported model.
+/// </summary>
+public sealed class OnnxExportTests
+{
+    private static float[] Random(int count, int seed, float low = -1f, float high = 1f)
+    {
+        var random = new System.Random(seed);
+        var values = new float[count];
+        for (int i = 0; i < count; i++) values[i] = low + (float)random.NextDouble() * (high - low);
+        return values;
+    }
+
+    /// <summary>
+    /// Moves BatchNorm's running statistics off (0, 1) with a few training-mode passes and shifts every bias and
+    /// per-channel scale, so the exported graph's BatchNormalization, biases and scales all matter; then inference mode.
+    /// </summary>
+    private static void Prepare<TIn, TOut>(INetwork<TIn, TOut> net, int seed, params int[] freeDims) where TIn : IShape where TOut : IShape
+    {
+        for (int p = 0; p < net.Parameters.Count; p++)
+        {
+            var parameter = net.Parameters[p];
+            if (parameter.Shape.Length != 1) continue;
+            var values = parameter.Value.ToArray();
+            var shift = Random(values.Length, seed + p, -0.2f, 0.2f);
+            for (int i = 0; i < values.Length; i++) values[i] += shift[i];
+            parameter.Value.Upload(values);
+        }
+        if (net.Buffers.Count > 0)
+        {
+            net.Training = true;
+            for (int step = 0; step < 3; step++)
+            {
+                using var x = Tensor<TIn>.From(net.Device, Random(3 * ItemSize<TIn>(freeDims), seed + 100 + step, -1f, 2f), freeDims);
+                net.Forward(x);
+            }
+        }
+        net.Training = false;
+    }
+
+    private static int ItemSize<TShape>(int[] freeDims) where TShape : IShape
+    {
+        int size = 1, free = 0;
+        foreach (int d in TShape.Dims) size *= d == Dim.Any ? freeDims[free++] : d;
+        return size;
+    }
+
+    /// <summary>Runs Strider's Forward and the session on the same random batch; asserts equal dims and values.</summary>
+    private static void AssertSame<TIn, TOut>(INetwork<TIn, TOut> net, InferenceSession session, string inputName, int batch, int seed, params int[] freeDims)
+        where TIn : IShape where TOut : IShape
+    {
+        var data = Random(batch * ItemSize<TIn>(freeDims), seed);
+        using var x = Tensor<TIn>.From(net.Device, data, freeDims);
+        var y = net.Forward(x);
+        var expected = y.ToArray();
+        var expectedDims = new[] { batch }.Concat(y.Dims.ToArray()).ToArray();
+
+        var inputDims = new[] { batch }.Concat(x.Dims.ToArray()).ToArray();
+        var feeds = new[] { NamedOnnxValue.CreateFromTensor(inputName, new DenseTensor<float>(data, inputDims)) };
+        using var results = session.Run(feeds);
+        var output = results.Single();
+        Assert.Equal("output", output.Name);
+        var tensor = output.AsTensor<float>();
+        Assert.Equal(expectedDims, tensor.Dimensions.ToArray());
+        var actual = tensor.ToArray();
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double tolerance = 1e-4 * System.Math.Max(1.0, System.Math.Abs(expected[i]));
+            if (!(System.Math.Abs(actual[i] - expected[i]) <= tolerance))
+                Assert.Fail($"{typeof(TIn).Name} batch {batch} [{string.Join("x", inputDims)}]: value {i} of {expected.Length}: Strider {expected[i]:R}, ONNX Runtime {actual[i]:R}.");
+        }
+    }
+
+    private static InferenceSession Session(byte[] model) =>
+        new(model, new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, IntraOpNumThreads = 1 });
+
+    [Fact]
+    public void LeNet_matches_at_batches_1_and_5()
+    {
+        using var net = new LeNet(Device.Default, 1);
+        Prepare(net, 10);
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, LeNet.InputName, 1, 11);
+        AssertSame(net, session, LeNet.InputName, 5, 12);
+    }
+
+    [Fact]
+    public void Ddae_matches_at_two_sizes_through_one_file_with_symbolic_dims()
+    {
+        using var net = new Ddae(Device.Default, 2);
+        Prepare(net, 20, 77, 77);
+        string path = Path.Combine(Path.GetTempPath(), $"strider-ddae-{Environment.ProcessId}.onnx");
+        try
+        {
+            net.ExportOnnx(path);
+            using var session = new InferenceSession(path, new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR });
+            var input = session.InputMetadata[Ddae.InputName];
+            Assert.Equal(new[] { "batch", "", "height", "width" }, input.SymbolicDimensions);
+            AssertSame(net, session, Ddae.InputName, 2, 21, 77, 77);
+            AssertSame(net, session, Ddae.InputName, 1, 22, 93, 77);
+            AssertSame(net, session, Ddae.InputName, 3, 23, 61, 93);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void WaveNet_causal_dilated_1d_matches()
+    {
+        using var net = new WaveNet(Device.Default, 3);
+        Prepare(net, 30);
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, WaveNet.InputName, 1, 31);
+        AssertSame(net, session, WaveNet.InputName, 4, 32);
+    }
+
+    [Fact]
+    public void ResNet_block_matches()
+    {
+        using var net = new ResNetBlock(Device.Default, 4);
+        Prepare(net, 40);
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, ResNetBlock.InputName, 1, 41);
+        AssertSame(net, session, ResNetBlock.InputName, 2, 42);
+    }
+
+    [Fact]
+    public void Concat_pyramid_matches_at_two_sizes()
+    {
+        using var net = new Pyramid(Device.Default, 5);
+        Prepare(net, 50, 16, 20);
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, Pyramid.InputName, 2, 51, 16, 20);
+        AssertSame(net, session, Pyramid.InputName, 3, 52, 30, 12);
+    }
+
+    [Fact]
+    public void Branches_merges_flatten_dense_match()
+    {
+        using var net = new Branchy(Device.Default, 6);
+        Prepare(net, 60);
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, Branchy.InputName, 1, 61);
+        AssertSame(net, session, Branchy.InputName, 4, 62);
+    }
+
+    [Fact]
+    public void Sequence_causal_batchnorm_pad_crop_permute_matches()
+    {
+        using var net = new Sequence(Device.Default, 7);
+        Prepare(net, 70);
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, Sequence.InputName, 1, 71);
+        AssertSame(net, session, Sequence.InputName, 3, 72);
+    }
+
+    [Fact]
+    public void Unpooling_with_switches_and_tied_deconv_matches()
+    {
+        using var net = new Unpooling(Device.Default, 8);
+        Prepare(net, 80);
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, Unpooling.InputName, 1, 81);
+        AssertSame(net, session, Unpooling.InputName, 3, 82);
+    }
+
+    [Fact]
+    public void Sliding_free_sizes_match()
+    {
+        using var net = new Sliding(Device.Default, 9);
+        Prepare(net, 90);
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, Sliding.InputName, 2, 91, 17, 21);
+        AssertSame(net, session, Sliding.InputName, 1, 92, 29, 13);
+    }
+
+    [Fact]
+    public void Ceil_same_asymmetric_output_padding_dilated_pools_and_unread_rows_match()
+    {
+        using var net = new Borders(Device.Default, 10);
+        Prepare(net, 100);
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, Borders.InputName, 1, 101);
+        AssertSame(net, session, Borders.InputName, 3, 102);
+    }
+
+    [Fact]
+    public void Clip_log_exp_three_way_sum_reshape_and_dense_match()
+    {
+        using var net = new Elementwise(Device.Default, 11);
+        Prepare(net, 110);
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, Elementwise.InputName, 1, 111);
+        AssertSame(net, session, Elementwise.InputName, 3, 112);
+    }
+}
