@@ -79,6 +79,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     {
         yield return ShapeSpec.From(plan.Nodes[0].Shape, plan.Accessibility == "public");
         yield return ShapeSpec.From(plan.Nodes[plan.Nodes.Count - 1].Shape, plan.Accessibility == "public");
+        if (plan.Dense is not null) yield return ShapeSpec.From(plan.Dense.Nodes[plan.Dense.Nodes.Count - 1].Shape, plan.Accessibility == "public");
     }
 
     private static EquatableArray<string> ReferencedShapeNames(Compilation compilation)
