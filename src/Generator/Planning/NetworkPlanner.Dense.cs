@@ -64,7 +64,7 @@ internal sealed partial class NetworkPlanner
                     long dilation = w.Dilation * from.Stride[a];
                     if (dilation > int.MaxValue) return null;
                     long span = dilation * (w.Kernel - 1);
-                    state.Dilation[a] = (int)dilation;
+                    state.Dilation[a] = w.Kernel == 1 ? 1 : (int)dilation; // a 1x1 window reads one value whatever its dilation
                     state.Shrink[a] += w.Transposed ? -span : span;
                     state.Stride[a] *= w.Stride;
                 }

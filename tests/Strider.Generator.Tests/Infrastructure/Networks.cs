@@ -17,6 +17,21 @@ internal static class Networks
         public partial class LeNet;
         """;
 
+    /// <summary>LeNet over free sizes with its dense (stride-1) variant.</summary>
+    public const string DenseLeNet = """
+        using Strider;
+
+        namespace Samples;
+
+        [Network(Dense = true)]
+        [Input(1, Dim.Any, Dim.Any)]
+        [Conv(20, 5), MaxPool(2)]
+        [Conv(50, 5), MaxPool(2)]
+        [Conv(500, 4), Relu]
+        [Conv(10, 1), Softmax]
+        public partial class DenseLeNet;
+        """;
+
     /// <summary>The denoising U-net autoencoder at a given input size (1570 fails, 1565 fits).</summary>
     public static string Ddae(string size) => $$"""
         using Strider;

@@ -12,6 +12,7 @@ public class SnapshotTests
         { "WaveNet", Networks.WaveNet },
         { "ResNetBlock", Networks.ResNetBlock },
         { "Pyramid", Networks.Pyramid },
+        { "DenseLeNet", Networks.DenseLeNet },
     };
 
     [Theory]
