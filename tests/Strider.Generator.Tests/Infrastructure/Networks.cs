@@ -17,14 +17,17 @@ internal static class Networks
         public partial class LeNet;
         """;
 
-    /// <summary>LeNet over free sizes with its dense (stride-1) variant.</summary>
+    /// <summary>
+    /// LeNet over free sizes of two-channel images with its dense (stride-1) variant (2 channels: the snapshot files compile
+    /// into the test assembly, and other snapshots define S1xAnyxAny and S3xAnyxAny).
+    /// </summary>
     public const string DenseLeNet = """
         using Strider;
 
         namespace Samples;
 
         [Network(Dense = true)]
-        [Input(1, Dim.Any, Dim.Any)]
+        [Input(2, Dim.Any, Dim.Any)]
         [Conv(20, 5), MaxPool(2)]
         [Conv(50, 5), MaxPool(2)]
         [Conv(500, 4), Relu]

@@ -9,8 +9,8 @@ namespace Samples;
 /// <code>
 /// Layer     Kind            Output        Params  Field  Stride
 /// -------------------------------------------------------------
-/// input     Input           1xAnyxAny          0  1x1    1x1
-/// conv1     Conv 20 5x5     20xAnyxAny       520  5x5    1x1
+/// input     Input           2xAnyxAny          0  1x1    1x1
+/// conv1     Conv 20 5x5     20xAnyxAny     1,020  5x5    1x1
 /// maxpool1  MaxPool 2x2 /2  20xAnyxAny         0  6x6    2x2
 /// conv2     Conv 50 5x5     50xAnyxAny    25,050  14x14  2x2
 /// maxpool2  MaxPool 2x2 /2  50xAnyxAny         0  16x16  4x4
@@ -18,20 +18,20 @@ namespace Samples;
 /// relu1     Relu            500xAnyxAny        0  28x28  4x4
 /// conv4     Conv 10 1x1     10xAnyxAny     5,010  28x28  4x4
 /// softmax1  Softmax         10xAnyxAny         0  28x28  4x4
-/// Total parameters: 431,080
+/// Total parameters: 431,580
 /// Valid input sizes on axis H: 28 + 4n (n &gt;= 0)
 /// Valid input sizes on axis W: 28 + 4n (n &gt;= 0)
 /// Dense variant (ForwardDense): 10x(H-27)x(W-27), stride 1; the strided output is every 4x4 of it.
 /// </code>
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Strider.Generator", "0.1.0")]
-public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S1xAnyxAny, global::Strider.S10xAnyxAny>
+public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAnyxAny, global::Strider.S10xAnyxAny>
 {
     /// <summary>Trainable values in this network.</summary>
-    public const long ParameterCount = 431080;
+    public const long ParameterCount = 431580;
 
     /// <summary>The layer table: output shapes, parameters, receptive field and effective stride.</summary>
-    public const string Summary = "Layer     Kind            Output        Params  Field  Stride\n-------------------------------------------------------------\ninput     Input           1xAnyxAny          0  1x1    1x1\nconv1     Conv 20 5x5     20xAnyxAny       520  5x5    1x1\nmaxpool1  MaxPool 2x2 /2  20xAnyxAny         0  6x6    2x2\nconv2     Conv 50 5x5     50xAnyxAny    25,050  14x14  2x2\nmaxpool2  MaxPool 2x2 /2  50xAnyxAny         0  16x16  4x4\nconv3     Conv 500 4x4    500xAnyxAny  400,500  28x28  4x4\nrelu1     Relu            500xAnyxAny        0  28x28  4x4\nconv4     Conv 10 1x1     10xAnyxAny     5,010  28x28  4x4\nsoftmax1  Softmax         10xAnyxAny         0  28x28  4x4\nTotal parameters: 431,080\nValid input sizes on axis H: 28 + 4n (n >= 0)\nValid input sizes on axis W: 28 + 4n (n >= 0)\nDense variant (ForwardDense): 10x(H-27)x(W-27), stride 1; the strided output is every 4x4 of it.";
+    public const string Summary = "Layer     Kind            Output        Params  Field  Stride\n-------------------------------------------------------------\ninput     Input           2xAnyxAny          0  1x1    1x1\nconv1     Conv 20 5x5     20xAnyxAny     1,020  5x5    1x1\nmaxpool1  MaxPool 2x2 /2  20xAnyxAny         0  6x6    2x2\nconv2     Conv 50 5x5     50xAnyxAny    25,050  14x14  2x2\nmaxpool2  MaxPool 2x2 /2  50xAnyxAny         0  16x16  4x4\nconv3     Conv 500 4x4    500xAnyxAny  400,500  28x28  4x4\nrelu1     Relu            500xAnyxAny        0  28x28  4x4\nconv4     Conv 10 1x1     10xAnyxAny     5,010  28x28  4x4\nsoftmax1  Softmax         10xAnyxAny         0  28x28  4x4\nTotal parameters: 431,580\nValid input sizes on axis H: 28 + 4n (n >= 0)\nValid input sizes on axis W: 28 + 4n (n >= 0)\nDense variant (ForwardDense): 10x(H-27)x(W-27), stride 1; the strided output is every 4x4 of it.";
 
     /// <summary>The input's name (for From, merges and ONNX).</summary>
     public const string InputName = "input";
@@ -42,9 +42,9 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S1xAn
     private int _batch = -1;
     private int _n1 = -1;
     private int _n2 = -1;
-    private global::Strider.Tensor<global::Strider.S1xAnyxAny>? _input;
+    private global::Strider.Tensor<global::Strider.S2xAnyxAny>? _input;
     private global::Strider.Tensor<global::Strider.S10xAnyxAny>? _output;
-    private global::Strider.Tensor<global::Strider.S1xAnyxAny>? _inputGradient;
+    private global::Strider.Tensor<global::Strider.S2xAnyxAny>? _inputGradient;
     private bool _disposed;
     private global::Strider.Devices.DeviceBuffer<float>? _g0;
     private global::Strider.Devices.DeviceBuffer<float>? _a1;
@@ -74,7 +74,7 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S1xAn
         _device = device ?? throw new global::System.ArgumentNullException(nameof(device));
         _parameters = new global::Strider.Parameter[]
         {
-            new global::Strider.Parameter(device, "conv1.weight", new int[] { 20, 1, 5, 5 }),
+            new global::Strider.Parameter(device, "conv1.weight", new int[] { 20, 2, 5, 5 }),
             new global::Strider.Parameter(device, "conv1.bias", new int[] { 20 }),
             new global::Strider.Parameter(device, "conv2.weight", new int[] { 50, 20, 5, 5 }),
             new global::Strider.Parameter(device, "conv2.bias", new int[] { 50 }),
@@ -87,7 +87,7 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S1xAn
         {
         };
         var random = new global::System.Random(seed);
-        global::Strider.ParameterInitializer.He(_parameters[0], 25, random);
+        global::Strider.ParameterInitializer.He(_parameters[0], 50, random);
         global::Strider.ParameterInitializer.He(_parameters[2], 500, random);
         global::Strider.ParameterInitializer.He(_parameters[4], 800, random);
         global::Strider.ParameterInitializer.He(_parameters[6], 500, random);
@@ -122,7 +122,7 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S1xAn
     private void EnsureBuffers(int n, int n1, int n2)
     {
         if (n == _batch && n1 == _n1 && n2 == _n2) return;
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g0, n * (long)1 * (long)(28 + 4 * n1) * (long)(28 + 4 * n2));
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g0, n * (long)2 * (long)(28 + 4 * n1) * (long)(28 + 4 * n2));
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a1, n * (long)20 * (long)(24 + 4 * n1) * (long)(24 + 4 * n2));
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g1, n * (long)20 * (long)(24 + 4 * n1) * (long)(24 + 4 * n2));
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a2, n * (long)20 * (long)(12 + 2 * n1) * (long)(12 + 2 * n2));
@@ -146,7 +146,7 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S1xAn
     }
 
     /// <summary>Runs the network. The result is a view of a network-owned buffer, valid until the next Forward.</summary>
-    public global::Strider.Tensor<global::Strider.S10xAnyxAny> Forward(global::Strider.Tensor<global::Strider.S1xAnyxAny> input)
+    public global::Strider.Tensor<global::Strider.S10xAnyxAny> Forward(global::Strider.Tensor<global::Strider.S2xAnyxAny> input)
     {
         ThrowIfDisposed();
         if (input is null) throw new global::System.ArgumentNullException(nameof(input));
@@ -166,7 +166,7 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S1xAn
         var x7 = _a7!;
         var x8 = _a8!;
         // conv1: Conv 20 5x5 -> 20xAnyxAny
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(1, (28 + 4 * n1), (28 + 4 * n2), 20, (24 + 4 * n1), (24 + 4 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, x0, _parameters[0].Value, _parameters[1].Value, x1);
+        d.ConvForward(new global::Strider.Devices.ConvGeometry(2, (28 + 4 * n1), (28 + 4 * n2), 20, (24 + 4 * n1), (24 + 4 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, x0, _parameters[0].Value, _parameters[1].Value, x1);
         // maxpool1: MaxPool 2x2 /2 -> 20xAnyxAny
         d.MaxPoolForward(new global::Strider.Devices.PoolGeometry(20, (24 + 4 * n1), (24 + 4 * n2), (12 + 2 * n1), (12 + 2 * n2), 2, 2, 2, 2, 0, 0, 1, 1), n, x1, x2, _s2);
         // conv2: Conv 50 5x5 -> 50xAnyxAny
@@ -191,7 +191,7 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S1xAn
     /// Back-propagates <paramref name="outputGradient"/> through the last Forward: returns the input gradient (a view,
     /// valid until the next Backward) and adds every parameter's gradient into <see cref="global::Strider.Parameter.Gradient"/>.
     /// </summary>
-    public global::Strider.Tensor<global::Strider.S1xAnyxAny> Backward(global::Strider.Tensor<global::Strider.S10xAnyxAny> outputGradient)
+    public global::Strider.Tensor<global::Strider.S2xAnyxAny> Backward(global::Strider.Tensor<global::Strider.S10xAnyxAny> outputGradient)
     {
         ThrowIfDisposed();
         if (outputGradient is null) throw new global::System.ArgumentNullException(nameof(outputGradient));
@@ -232,10 +232,10 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S1xAn
         // maxpool1: MaxPool 2x2 /2
         d.MaxPoolBackward(new global::Strider.Devices.PoolGeometry(20, (24 + 4 * n1), (24 + 4 * n2), (12 + 2 * n1), (12 + 2 * n2), 2, 2, 2, 2, 0, 0, 1, 1), n, _g2!, _s2!, _g1!, false);
         // conv1: Conv 20 5x5
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(1, (28 + 4 * n1), (28 + 4 * n2), 20, (24 + 4 * n1), (24 + 4 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, x0, _g1!, _parameters[0].Gradient, _parameters[1].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(1, (28 + 4 * n1), (28 + 4 * n2), 20, (24 + 4 * n1), (24 + 4 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, _g1!, _parameters[0].Value, _g0!, false);
-        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S1xAnyxAny>.View(_g0!, n, new int[] { 1, (28 + 4 * n1), (28 + 4 * n2) });
-        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 1, (28 + 4 * n1), (28 + 4 * n2) });
+        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(2, (28 + 4 * n1), (28 + 4 * n2), 20, (24 + 4 * n1), (24 + 4 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, x0, _g1!, _parameters[0].Gradient, _parameters[1].Gradient);
+        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(2, (28 + 4 * n1), (28 + 4 * n2), 20, (24 + 4 * n1), (24 + 4 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, _g1!, _parameters[0].Value, _g0!, false);
+        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S2xAnyxAny>.View(_g0!, n, new int[] { 2, (28 + 4 * n1), (28 + 4 * n2) });
+        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 2, (28 + 4 * n1), (28 + 4 * n2) });
         return _inputGradient;
     }
 
@@ -275,7 +275,7 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S1xAn
     /// position s·i + k is Forward's output i on the input shifted by k. Inference only: BatchNorm uses its running
     /// statistics and Dropout is off. The result is a view of a network-owned buffer, valid until the next ForwardDense.
     /// </summary>
-    public global::Strider.Tensor<global::Strider.S10xAnyxAny> ForwardDense(global::Strider.Tensor<global::Strider.S1xAnyxAny> input)
+    public global::Strider.Tensor<global::Strider.S10xAnyxAny> ForwardDense(global::Strider.Tensor<global::Strider.S2xAnyxAny> input)
     {
         ThrowIfDisposed();
         if (input is null) throw new global::System.ArgumentNullException(nameof(input));
@@ -297,7 +297,7 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S1xAn
         var x7 = _da7!;
         var x8 = _da8!;
         // conv1: Conv 20 5x5 -> 20xAnyxAny, stride 1, dilation 1x1
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(1, n1, n2, 20, (-4 + 1 * n1), (-4 + 1 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, x0, _parameters[0].Value, _parameters[1].Value, x1);
+        d.ConvForward(new global::Strider.Devices.ConvGeometry(2, n1, n2, 20, (-4 + 1 * n1), (-4 + 1 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, x0, _parameters[0].Value, _parameters[1].Value, x1);
         // maxpool1: MaxPool 2x2 /2 -> 20xAnyxAny, stride 1, dilation 1x1
         d.MaxPoolForward(new global::Strider.Devices.PoolGeometry(20, (-4 + 1 * n1), (-4 + 1 * n2), (-5 + 1 * n1), (-5 + 1 * n2), 2, 2, 1, 1, 0, 0, 1, 1), n, x1, x2, null);
         // conv2: Conv 50 5x5 -> 50xAnyxAny, stride 1, dilation 2x2
@@ -308,8 +308,8 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S1xAn
         d.ConvForward(new global::Strider.Devices.ConvGeometry(50, (-15 + 1 * n1), (-15 + 1 * n2), 500, (-27 + 1 * n1), (-27 + 1 * n2), 4, 4, 1, 1, 0, 0, 4, 4), n, x4, _parameters[4].Value, _parameters[5].Value, x5);
         // relu1: Relu -> 500xAnyxAny
         d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)500 * (long)(-27 + 1 * n1) * (long)(-27 + 1 * n2), x5, x6, 0f, 0f);
-        // conv4: Conv 10 1x1 -> 10xAnyxAny, stride 1, dilation 4x4
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(500, (-27 + 1 * n1), (-27 + 1 * n2), 10, (-27 + 1 * n1), (-27 + 1 * n2), 1, 1, 1, 1, 0, 0, 4, 4), n, x6, _parameters[6].Value, _parameters[7].Value, x7);
+        // conv4: Conv 10 1x1 -> 10xAnyxAny, stride 1, dilation 1x1
+        d.ConvForward(new global::Strider.Devices.ConvGeometry(500, (-27 + 1 * n1), (-27 + 1 * n2), 10, (-27 + 1 * n1), (-27 + 1 * n2), 1, 1, 1, 1, 0, 0, 1, 1), n, x6, _parameters[6].Value, _parameters[7].Value, x7);
         // softmax1: Softmax -> 10xAnyxAny
         d.SoftmaxForward(false, n, 10, (-27 + 1 * n1) * (-27 + 1 * n2), x7, x8);
         if (_denseOutput is null) _denseOutput = global::Strider.Tensor<global::Strider.S10xAnyxAny>.View(x8, n, new int[] { 10, (-27 + 1 * n1), (-27 + 1 * n2) });

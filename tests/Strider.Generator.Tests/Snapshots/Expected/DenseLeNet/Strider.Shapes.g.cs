@@ -12,11 +12,11 @@ public abstract class S10xAnyxAny : global::Strider.IShape
     public static global::System.ReadOnlySpan<int> Dims => new int[] { 10, -1, -1 };
 }
 
-/// <summary>The shape 1 x Any x Any (channels first, without the batch).</summary>
+/// <summary>The shape 2 x Any x Any (channels first, without the batch).</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Strider.Generator", "0.1.0")]
-public abstract class S1xAnyxAny : global::Strider.IShape
+public abstract class S2xAnyxAny : global::Strider.IShape
 {
-    private S1xAnyxAny() { }
+    private S2xAnyxAny() { }
 
-    public static global::System.ReadOnlySpan<int> Dims => new int[] { 1, -1, -1 };
+    public static global::System.ReadOnlySpan<int> Dims => new int[] { 2, -1, -1 };
 }
