@@ -11,8 +11,11 @@ namespace Strider.Benchmarks;
 [Conv(10, 1), Softmax]
 public partial class LeNet;
 
-/// <summary>The same LeNet (same parameter names) over any input size: slid over a larger image (W2).</summary>
-[Network]
+/// <summary>
+/// The same LeNet (same parameter names) over any input size: slid over a larger image (W2), strided or dense
+/// (effective stride 4, field 28).
+/// </summary>
+[Network(Dense = true)]
 [Input(1, Dim.Any, Dim.Any)]
 [Conv(20, 5), MaxPool(2)]
 [Conv(50, 5), MaxPool(2)]

@@ -2,9 +2,11 @@ using System;
 using System.IO;
 using Strider;
 using Strider.Data;
+using Strider.Samples.LeNet;
 using Strider.Training;
 
 // LeNet with its fully connected layers written as convolutions (the seed's network), trained on real MNIST digits.
+// Its spatial sizes are free, so the same trained network classifies a 28x28 digit and slides over larger images.
 Console.WriteLine("LeNet, as the generator planned it:");
 Console.WriteLine(LeNet.Summary);
 Console.WriteLine();
@@ -17,7 +19,8 @@ Console.WriteLine($"MNIST: {train.Count} digits to train on, {heldOut.Count} hel
 
 using var net = new LeNet(Strider.Devices.Device.Default, seed: 1);
 var optimizer = new Adam(net, learningRate: 1e-3f);
-using var trainer = new Trainer<S1x28x28, S10x1x1>(net, optimizer, Loss.CrossEntropy, batchSize: 64, seed: 1);
+// Trained on 28x28 digits: the free H and W are given once, as the trainer's input size.
+using var trainer = new Trainer<S1xAnyxAny, S10xAnyxAny>(net, optimizer, Loss.CrossEntropy, batchSize: 64, seed: 1, 28, 28);
 var watch = System.Diagnostics.Stopwatch.StartNew();
 trainer.Fit(train, epochs: 5, validation: heldOut);
 net.Training = false;
@@ -29,9 +32,19 @@ Directory.CreateDirectory(outDir);
 string weights = Path.Combine(outDir, "lenet.safetensors");
 net.Save(weights);
 Console.WriteLine($"Weights (PyTorch names and layouts): {weights}");
+Console.WriteLine();
 
-[Network]
-[Input(1, 28, 28)]
+// The trained classifier over larger images of held-out digits: strided (Forward) and dense (ForwardDense).
+Sliding.Strip(net, heldOut, outDir);
+Console.WriteLine();
+Sliding.Grid(net, heldOut, outDir);
+
+/// <summary>
+/// The seed's LeNet over free sizes (valid inputs 28 + 4n on each axis); Dense = true also generates ForwardDense,
+/// the stride-1 output at every input offset in one pass.
+/// </summary>
+[Network(Dense = true)]
+[Input(1, Dim.Any, Dim.Any)]
 [Conv(20, 5), MaxPool(2)]
 [Conv(50, 5), MaxPool(2)]
 [Conv(500, 4), Relu]

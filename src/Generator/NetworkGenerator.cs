@@ -57,9 +57,23 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     private static NetworkSpec? ParseOrNull(GeneratorAttributeSyntaxContext context, System.Threading.CancellationToken ct)
     {
         if (context.TargetSymbol is not INamedTypeSymbol type) return null;
+        // [Network] on two parts of one partial class is CS0579; emit the class once (from its first marked part), not twice.
+        if (type.DeclaringSyntaxReferences.Length > 1 && !IsFirstMarkedPart(type, context.TargetNode, ct)) return null;
         var problems = new List<DiagnosticInfo>();
         var spec = NetworkParser.Parse(type, context.TargetNode.SyntaxTree, problems, ct);
         return problems.Count > 0 ? null : spec;
+    }
+
+    private static bool IsFirstMarkedPart(INamedTypeSymbol type, SyntaxNode node, System.Threading.CancellationToken ct)
+    {
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(ct) is not ClassDeclarationSyntax part || part.AttributeLists.Count == 0) continue;
+            bool marked = type.GetAttributes().Any(a => a.ApplicationSyntaxReference?.GetSyntax(ct).Ancestors().Contains(part) == true
+                && a.AttributeClass?.ToDisplayString() == NetworkParser.NetworkAttributeName);
+            if (marked) return part == node;
+        }
+        return false;
     }
 
     private static NetworkPlan? PlanOrNull(NetworkSpec spec)
@@ -79,6 +93,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     {
         yield return ShapeSpec.From(plan.Nodes[0].Shape, plan.Accessibility == "public");
         yield return ShapeSpec.From(plan.Nodes[plan.Nodes.Count - 1].Shape, plan.Accessibility == "public");
+        if (plan.Dense is not null) yield return ShapeSpec.From(plan.Dense.Nodes[plan.Dense.Nodes.Count - 1].Shape, plan.Accessibility == "public");
     }
 
     private static EquatableArray<string> ReferencedShapeNames(Compilation compilation)

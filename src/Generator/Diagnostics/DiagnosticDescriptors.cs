@@ -90,10 +90,14 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnsupportedLayout = Make("STR0018", "Layer does not fit the data's layout",
         "Layer '{0}': {1}", DiagnosticSeverity.Error);
 
+    /// <summary>{0} class, {1} layer, {2} its kind, {3} why it breaks the stride-1 rewrite and what to do.</summary>
+    public static readonly DiagnosticDescriptor NoDenseVariant = Make("STR0019", "No dense (stride-1) variant",
+        "Network '{0}' asks for a dense variant (Dense = true), but layer '{1}' ({2}) {3}", DiagnosticSeverity.Error);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         InputLosesPixels, MergeMismatch, ChannelMismatch, TiedWeightsMismatch, UnknownName, Cycle, DimensionTooSmall,
         InvalidArgument, DenseAfterSpatial, ReshapeReorders, NoValidInputSize, FreeDimensionNotSupported,
-        InvalidNetworkClass, InvalidInput, DuplicateName, UnpoolMismatch, ValidSizesInfo, UnsupportedLayout);
+        InvalidNetworkClass, InvalidInput, DuplicateName, UnpoolMismatch, ValidSizesInfo, UnsupportedLayout, NoDenseVariant);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = Index();
 

@@ -378,6 +378,7 @@ internal static partial class NetworkEmitter
                     if (n.Kind == LayerKind.BatchNorm) { _w.Line($"_bm{n.Index}?.Dispose();"); _w.Line($"_bs{n.Index}?.Dispose();"); }
                 }
                 if (NeedsScratch) _w.Line("_t?.Dispose();");
+                if (_plan.Dense is not null) _w.Line("DisposeDense();");
             }
         }
     }

@@ -80,6 +80,7 @@ internal static partial class NetworkEmitter
                 WriteEnsure();
                 WriteForward();
                 WriteBackward();
+                WriteDense();
                 WriteDispose();
                 WriteOnnxExport();
             }

@@ -101,4 +101,8 @@ internal sealed record NetworkPlan(
     EquatableArray<ParameterPlan> Buffers,
     EquatableArray<FreeAxisPlan> FreeAxes,
     long ParameterCount,
-    EquatableArray<string> SummaryLines);
+    EquatableArray<string> SummaryLines)
+{
+    /// <summary>The dense (stride-1) variant, when [Network(Dense = true)] asks for it.</summary>
+    public DensePlan? Dense { get; init; }
+}

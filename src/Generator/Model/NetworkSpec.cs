@@ -73,4 +73,11 @@ internal sealed record NetworkSpec(
     EquatableArray<ContainingType> Containers,
     InputSpec? Input,
     EquatableArray<LayerSpec> Layers,
-    SourceSpan ClassNameSpan);
+    SourceSpan ClassNameSpan)
+{
+    /// <summary>[Network(Dense = true)]: generate the dense (stride-1) variant too.</summary>
+    public bool Dense { get; init; }
+
+    /// <summary>Where Dense = true is written (or the [Network] attribute), for diagnostics about the whole network.</summary>
+    public SourceSpan DenseSpan { get; init; } = SourceSpan.None;
+}

@@ -46,6 +46,8 @@ internal static class NetworkParser
             .ToList();
 
         InputSpec? input = null;
+        bool dense = false;
+        var denseSpan = SourceSpan.None;
         var layers = new List<LayerSpec>();
         foreach (var attribute in attributes)
         {
@@ -54,7 +56,9 @@ internal static class NetworkParser
             if (name is null || attribute.AttributeConstructor is null) continue; // the compiler reports broken attributes
             var syntax = attribute.ApplicationSyntaxReference!.GetSyntax(cancellationToken) as AttributeSyntax;
             var spans = ArgumentSpans(syntax, attribute);
-            if (name == InputAttributeName)
+            if (name == NetworkAttributeName)
+                (dense, denseSpan) = ParseNetwork(attribute, spans);
+            else if (name == InputAttributeName)
                 input = ParseInput(attribute, spans);
             else if (s_kinds.TryGetValue(name, out var kind))
                 layers.Add(ParseLayer(kind, layers.Count, attribute, spans));
@@ -68,7 +72,17 @@ internal static class NetworkParser
             Containers: new EquatableArray<ContainingType>(Containers(type)),
             Input: input,
             Layers: new EquatableArray<LayerSpec>(layers),
-            ClassNameSpan: nameSpan);
+            ClassNameSpan: nameSpan) { Dense = dense, DenseSpan = denseSpan };
+    }
+
+    private static (bool Dense, SourceSpan Span) ParseNetwork(AttributeData attribute, EquatableArray<ArgSpan> spans)
+    {
+        bool dense = false;
+        foreach (var named in attribute.NamedArguments)
+            if (named.Key == "Dense" && named.Value.Value is bool b) dense = b;
+        var span = SourceSpan.None;
+        foreach (var s in spans) if (s.Key == "Dense" || (s.Key == "" && span.IsNone)) span = s.Span;
+        return (dense, span);
     }
 
     private static void CheckClass(INamedTypeSymbol type, SourceSpan nameSpan, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)

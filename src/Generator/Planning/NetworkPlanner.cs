@@ -73,8 +73,10 @@ internal sealed partial class NetworkPlanner
         foreach (var layer in _spec.Layers) AddLayer(layer);
 
         var analyses = AnalyzeAxes(input);
+        var dense = _spec.Dense ? PlanDenseVariant() : null;
         if (HasErrors || analyses is null) return null;
-        return BuildPlan(input, analyses);
+        var plan = BuildPlan(input, analyses);
+        return dense is null ? plan : WithDense(plan, dense);
     }
 
     private bool CheckInput(InputSpec input)

@@ -6,6 +6,12 @@ namespace Strider;
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class NetworkAttribute : Attribute
 {
+    /// <summary>
+    /// Also generate <c>ForwardDense</c>: the network evaluated at every input offset (stride 1) in one pass, by the
+    /// à trous rewrite (pools and strided convolutions get stride 1, later windows are dilated by the strides removed).
+    /// Fully convolutional networks with valid (unpadded) windows only; STR0019 names a layer that prevents it.
+    /// </summary>
+    public bool Dense { get; set; }
 }
 
 /// <summary>Size constants for <see cref="InputAttribute"/>.</summary>

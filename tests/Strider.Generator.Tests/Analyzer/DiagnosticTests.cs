@@ -131,4 +131,33 @@ public class DiagnosticTests
         [{|STR0018:Conv(4, 3)|}]
         public partial class Net;
         """);
+
+    [Fact]
+    public Task STR0019_flatten_and_dense_have_no_dense_variant() => AnalyzerVerifier.VerifyAsync(Usings + """
+        [Network(Dense = true), Input(1, 28, 28)]
+        [Conv(20, 5), MaxPool(2)]
+        [{|STR0019:Flatten|}, {|STR0019:Dense(10)|}]
+        public partial class Net;
+        """);
+
+    [Fact]
+    public Task STR0019_padding_and_an_upsampling_deconv_are_located_on_their_arguments() => AnalyzerVerifier.VerifyAsync(Usings + """
+        [Network(Dense = true), Input(1, 16, 16)]
+        [Conv(4, 3, {|STR0019:Padding = Padding.Same|}), MaxPool(2)]
+        [Deconv(2, 2, {|STR0019:Stride = 2|})]
+        public partial class Net;
+        """);
+
+    [Fact]
+    public Task STR0019_an_input_without_spatial_axes_has_nothing_to_slide_over() => AnalyzerVerifier.VerifyAsync(Usings + """
+        [Network({|STR0019:Dense = true|}), Input(10), Dense(4)]
+        public partial class Net;
+        """);
+
+    [Fact]
+    public Task A_fully_convolutional_net_with_valid_windows_has_a_dense_variant() => AnalyzerVerifier.VerifyAsync(Usings + """
+        [Network(Dense = true), Input(1, {|STR0017:Dim.Any|}, {|STR0017:Dim.Any|})]
+        [Conv(20, 5), MaxPool(2), Conv(50, 5), MaxPool(2), Conv(500, 4), Relu, Conv(10, 1), Softmax]
+        public partial class Net;
+        """);
 }

@@ -17,6 +17,24 @@ internal static class Networks
         public partial class LeNet;
         """;
 
+    /// <summary>
+    /// LeNet over free sizes of two-channel images with its dense (stride-1) variant (2 channels: the snapshot files compile
+    /// into the test assembly, and other snapshots define S1xAnyxAny and S3xAnyxAny).
+    /// </summary>
+    public const string DenseLeNet = """
+        using Strider;
+
+        namespace Samples;
+
+        [Network(Dense = true)]
+        [Input(2, Dim.Any, Dim.Any)]
+        [Conv(20, 5), MaxPool(2)]
+        [Conv(50, 5), MaxPool(2)]
+        [Conv(500, 4), Relu]
+        [Conv(10, 1), Softmax]
+        public partial class DenseLeNet;
+        """;
+
     /// <summary>The denoising U-net autoencoder at a given input size (1570 fails, 1565 fits).</summary>
     public static string Ddae(string size) => $$"""
         using Strider;

@@ -12,6 +12,7 @@ public class SnapshotTests
         { "WaveNet", Networks.WaveNet },
         { "ResNetBlock", Networks.ResNetBlock },
         { "Pyramid", Networks.Pyramid },
+        { "DenseLeNet", Networks.DenseLeNet },
     };
 
     [Theory]
@@ -60,6 +61,22 @@ public class SnapshotTests
         var error = Assert.Single(errors);
         Assert.Equal("CS1503", error.Id);
         Assert.Contains("S10x1x1", error.GetMessage());
+    }
+
+    [Fact]
+    public void Network_marked_on_two_parts_of_a_partial_class_is_one_compile_error_not_a_generator_crash()
+    {
+        const string parts = """
+            using Strider;
+            namespace Samples;
+            [Network, Input(1, 8, 8), Conv(2, 3)] public partial class Twice;
+            [Network, Input(1, 8, 8), Conv(2, 3)] public partial class Twice;
+            """;
+        var (output, run) = GeneratorHarness.Generate(GeneratorHarness.Compile(parts));
+        Assert.Empty(run.Diagnostics);
+        Assert.Single(run.Results.Single().GeneratedSources, s => s.HintName.Contains("Twice"));
+        var errors = output.GetDiagnostics().Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error).Select(d => d.Id).Distinct();
+        Assert.Equal(new[] { "CS0579" }, errors);
     }
 
     [Fact]

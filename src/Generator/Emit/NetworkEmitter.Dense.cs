@@ -1,0 +1,174 @@
+using System.Collections.Generic;
+using System.Linq;
+using Strider.Generator.Model;
+
+namespace Strider.Generator.Emit;
+
+/// <summary>
+/// ForwardDense: the à trous (stride-1, dilated) variant of Forward, with its own buffers, inference only.
+/// </summary>
+internal static partial class NetworkEmitter
+{
+    private sealed partial class NetworkWriter
+    {
+        /// <summary>The plan's nodes with their dense shapes, stride 1, dilations multiplied, crop offsets scaled.</summary>
+        private List<NodePlan> DenseNodes()
+        {
+            var dense = _plan.Dense!;
+            return _plan.Nodes.Select(n =>
+            {
+                var d = dense.Nodes[n.Index];
+                return n with
+                {
+                    Shape = d.Shape, StrideH = 1, StrideW = 1, DilationH = d.DilationH, DilationW = d.DilationW,
+                    PadTop = n.Kind == LayerKind.Crop ? -d.OffsetTop : 0, PadLeft = n.Kind == LayerKind.Crop ? -d.OffsetLeft : 0,
+                };
+            }).ToList();
+        }
+
+        private string DenseType => ShapeType(_plan.Dense!.Nodes[_plan.Nodes.Count - 1].Shape);
+
+        /// <summary>Dense axes are indexed by the raw input size: every size from the field up works.</summary>
+        private IEnumerable<int> DenseFreeAxes => _plan.FreeAxes.Select(f => f.Axis);
+
+        private void WriteDense()
+        {
+            if (_plan.Dense is null) return;
+            var nodes = DenseNodes();
+            WriteDenseFields(nodes);
+            WriteDenseEnsure(nodes);
+            WriteForwardDense(nodes);
+            WriteDisposeDense(nodes);
+        }
+
+        private void WriteDenseFields(List<NodePlan> nodes)
+        {
+            _w.Line("private int _denseBatch = -1;");
+            foreach (int axis in DenseFreeAxes) _w.Line($"private int _dn{axis} = -1;");
+            foreach (var n in nodes.Skip(1)) _w.Line($"private {Dev}.DeviceBuffer<float>? _da{n.Index};");
+            _w.Line($"private global::Strider.Tensor<{DenseType}>? _denseOutput;");
+            _w.Line();
+        }
+
+        private string DenseFreeParams => string.Concat(DenseFreeAxes.Select(a => $", int n{a}"));
+
+        private void WriteDenseEnsure(List<NodePlan> nodes)
+        {
+            using (_w.Block($"private void EnsureDenseBuffers(int n{DenseFreeParams})"))
+            {
+                var same = new List<string> { "n == _denseBatch" };
+                same.AddRange(DenseFreeAxes.Select(a => $"n{a} == _dn{a}"));
+                _w.Line($"if ({string.Join(" && ", same)}) return;");
+                foreach (var n in nodes.Skip(1)) Ensure("_da" + n.Index, "n * " + n.SizeCode());
+                _w.Line("_denseBatch = n;");
+                foreach (int axis in DenseFreeAxes) _w.Line($"_dn{axis} = n{axis};");
+            }
+            _w.Line();
+        }
+
+        private void WriteForwardDense(List<NodePlan> nodes)
+        {
+            var dense = _plan.Dense!;
+            var last = nodes[nodes.Count - 1];
+            string strides = string.Join("x", dense.Strides.Select(s => Literals.Int(s)));
+            string fields = string.Join("x", dense.Fields.Select(s => Literals.Int(s)));
+            _w.Line("/// <summary>");
+            _w.Line("/// The dense (stride-1) output in one pass, by the à trous rewrite: pools and strided convolutions get stride 1 and");
+            _w.Line("/// every later window is dilated by the strides removed before it. Output position p is the network applied to the");
+            _w.Line($"/// {fields} input window starting at p; Forward's output is every {strides} of it. Equivalently, with stride s, dense");
+            _w.Line("/// position s·i + k is Forward's output i on the input shifted by k. Inference only: BatchNorm uses its running");
+            _w.Line("/// statistics and Dropout is off. The result is a view of a network-owned buffer, valid until the next ForwardDense.");
+            _w.Line("/// </summary>");
+            using (_w.Block($"public global::Strider.Tensor<{DenseType}> ForwardDense(global::Strider.Tensor<{_inType}> input)"))
+            {
+                _w.Line("ThrowIfDisposed();");
+                _w.Line("if (input is null) throw new global::System.ArgumentNullException(nameof(input));");
+                _w.Line($"if (!ReferenceEquals(input.Device, _device)) throw new global::System.ArgumentException(\"The input tensor is on device '\" + input.Device.Name + \"' but {_plan.ClassName} runs on '\" + _device.Name + \"'; create it with Tensor.From(net.Device, data).\", nameof(input));");
+                _w.Line("int n = input.Batch;");
+                foreach (var f in _plan.FreeAxes)
+                {
+                    int field = dense.Fields[f.Axis - 1];
+                    _w.Line($"int n{f.Axis} = input.Dim({f.Axis});");
+                    _w.Line($"if (n{f.Axis} < {field}) throw new global::System.ArgumentException(\"{_plan.ClassName}.ForwardDense: the input size \" + n{f.Axis} + \" on axis {f.LayerText} is smaller than the {field} values one output sees; give at least {field}.\", nameof(input));");
+                }
+                _w.Line($"EnsureDenseBuffers(n{string.Concat(DenseFreeAxes.Select(a => $", n{a}"))});");
+                _w.Line("var d = _device;");
+                _w.Line("var x0 = input.Buffer;");
+                foreach (var n in nodes.Skip(1)) _w.Line($"var {A(n)} = _da{n.Index}!;");
+                foreach (var n in nodes.Skip(1))
+                {
+                    _w.Line($"// {n.Name}: {n.Label} -> {string.Join("x", n.Shape.Select(s => s.ToText()))}" + (LayerKinds.IsWindow(n.Kind) ? $", stride 1, dilation {n.DilationH}x{n.DilationW}" : ""));
+                    WriteDenseOp(nodes, n);
+                }
+                _w.Line($"if (_denseOutput is null) _denseOutput = global::Strider.Tensor<{DenseType}>.View({A(last)}, n, new int[] {{ {string.Join(", ", last.Shape.Select(s => s.ToCode()))} }});");
+                _w.Line($"else _denseOutput.Rebind({A(last)}, n, {DimsArray(last)});");
+                _w.Line("return _denseOutput;");
+            }
+            _w.Line();
+        }
+
+        private void WriteDenseOp(List<NodePlan> nodes, NodePlan n)
+        {
+            var input = nodes[n.Inputs[0]];
+            string x = A(input), y = A(n);
+            var (ci, hi, wi) = Chw(input);
+            var (co, ho, wo) = Chw(n);
+            switch (n.Kind)
+            {
+                case LayerKind.Conv:
+                    _w.Line($"d.ConvForward(new {Dev}.ConvGeometry({ci}, {hi}, {wi}, {co}, {ho}, {wo}, {n.KernelH}, {n.KernelW}, 1, 1, 0, 0, {n.DilationH}, {n.DilationW}), n, {x}, {Param(n.Weight)}.Value, {BiasValue(n)}, {y});");
+                    break;
+                case LayerKind.Deconv:
+                    // Stride 1 only (STR0019 otherwise): the backward-data pass of the dilated convolution from output to input.
+                    _w.Line($"d.ConvBackwardData(new {Dev}.ConvGeometry({co}, {ho}, {wo}, {ci}, {hi}, {wi}, {n.KernelH}, {n.KernelW}, 1, 1, 0, 0, {n.DilationH}, {n.DilationW}), n, {x}, {Param(n.Weight)}.Value, {y}, false);");
+                    if (n.Bias >= 0) _w.Line($"d.AddBias(n, {co}, {Inner(n)}, {BiasValue(n)}, {y});");
+                    break;
+                case LayerKind.MaxPool:
+                case LayerKind.AvgPool:
+                    _w.Line($"d.{n.Kind}Forward(new {Dev}.PoolGeometry({ci}, {hi}, {wi}, {ho}, {wo}, {n.KernelH}, {n.KernelW}, 1, 1, 0, 0, {n.DilationH}, {n.DilationW}), n, {x}, {y}{(n.Kind == LayerKind.MaxPool ? ", null" : "")});");
+                    break;
+                case LayerKind.Crop:
+                    _w.Line($"d.CopyBox(new {Dev}.BoxCopy({ci}, {hi}, {wi}, 0, {-n.PadTop}, {-n.PadLeft}, {co}, {ho}, {wo}, 0, 0, 0, {co}, {ho}, {wo}), n, {x}, {y}, false);");
+                    break;
+                case LayerKind.BatchNorm:
+                    _w.Line($"d.BatchNormForwardInference(n, {co}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, _buffers[{n.RunningMean}].Value, _buffers[{n.RunningVar}].Value, {Literals.Float(n.P0)}, {y});");
+                    break;
+                case LayerKind.Dropout:
+                    _w.Line($"d.Copy({x}, 0, {y}, 0, {Count(n)}, false);");
+                    break;
+                case LayerKind.Softmax:
+                case LayerKind.LogSoftmax:
+                    _w.Line($"d.SoftmaxForward({(n.Kind == LayerKind.LogSoftmax ? "true" : "false")}, n, {co}, {Inner(n)}, {x}, {y});");
+                    break;
+                case LayerKind.Add:
+                    _w.Line($"d.Add({Count(n)}, {x}, {A(nodes[n.Inputs[1]])}, {y});");
+                    foreach (int k in n.Inputs.Skip(2)) _w.Line($"d.Add({Count(n)}, {y}, {A(nodes[k])}, {y});");
+                    break;
+                case LayerKind.Concat:
+                {
+                    string offset = "0";
+                    foreach (int k in n.Inputs)
+                    {
+                        string ck = nodes[k].Shape[0].ToCode();
+                        _w.Line($"d.CopyBox(new {Dev}.BoxCopy({ck}, {ho}, {wo}, 0, 0, 0, {co}, {ho}, {wo}, {offset}, 0, 0, {ck}, {ho}, {wo}), n, {A(nodes[k])}, {y}, false);");
+                        offset = offset == "0" ? ck : offset + " + " + ck;
+                    }
+                    break;
+                }
+                default:
+                    // The planner admits only the kinds above and elementwise ones (STR0019 names the rest).
+                    _w.Line($"d.ActivationForward({ActivationName(n.Kind)}, {Count(n)}, {x}, {y}, {Literals.Float(n.P0)}, {Literals.Float(n.P1)});");
+                    break;
+            }
+        }
+
+        private void WriteDisposeDense(List<NodePlan> nodes)
+        {
+            using (_w.Block("private void DisposeDense()"))
+            {
+                foreach (var n in nodes.Skip(1)) _w.Line($"_da{n.Index}?.Dispose();");
+            }
+            _w.Line();
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using System.Collections.Generic;
+using System.Linq;
+using Strider.Generator.Model;
+using Strider.Shapes;
+
+namespace Strider.Generator.Planning;
+
+/// <summary>
+/// The dense (stride-1) variant by the à trous rewrite: every window gets stride 1 and its dilation multiplied by the
+/// product D of the strides removed before it. A node at cumulative stride D then holds, at position D·i + p, the
+/// strided network's value i on the input shifted by p, for every phase p &lt; D at once.
+/// </summary>
+internal sealed partial class NetworkPlanner
+{
+    private const string DenseId = "STR0019";
+
+    /// <summary>Per-axis state of a node in the rewrite: the cumulative stride removed and how much the axis shrank.</summary>
+    private sealed class DenseState
+    {
+        public long[] Stride = System.Array.Empty<long>();
+        public long[] Shrink = System.Array.Empty<long>();
+        public int[] Dilation = System.Array.Empty<int>();
+        public int[] Offset = System.Array.Empty<int>();
+    }
+
+    /// <summary>The dense variant's per-node geometry, or null after reporting every layer that prevents one (STR0019).</summary>
+    private DensePlan? PlanDenseVariant()
+    {
+        if (_nodes.Any(n => n.Failed)) return null; // structural errors are reported already; nothing to rewrite
+        int rank = _spatialRank;
+        if (rank == 0)
+        {
+            Report(DenseId, _spec.DenseSpan, _spec.ClassName, "input", "Input",
+                "has no spatial axis (it is C only), so there are no positions to slide over; Dense = true needs [Input(C, L)] or [Input(C, H, W)]");
+            return null;
+        }
+        var states = new DenseState[_nodes.Count];
+        states[0] = new DenseState
+        {
+            Stride = Enumerable.Repeat(1L, rank).ToArray(),
+            Shrink = new long[rank],
+            Dilation = Enumerable.Repeat(1, rank).ToArray(),
+            Offset = new int[rank],
+        };
+        bool ok = true;
+        foreach (var node in _nodes.Skip(1))
+        {
+            var from = states[node.Inputs[0]];
+            var state = new DenseState { Stride = (long[])from.Stride.Clone(), Shrink = (long[])from.Shrink.Clone(), Dilation = Enumerable.Repeat(1, rank).ToArray(), Offset = new int[rank] };
+            states[node.Index] = state;
+            string? reason = DenseObstacle(node, out string key);
+            if (reason is null && LayerKinds.IsMerge(node.Kind)) reason = MergeObstacle(node, states);
+            if (reason is not null)
+            {
+                Report(DenseId, node.Layer!.SpanOf(key), _spec.ClassName, node.Name, node.Label, reason);
+                ok = false;
+                continue;
+            }
+            if (LayerKinds.IsWindow(node.Kind))
+            {
+                for (int a = 0; a < rank; a++)
+                {
+                    var w = node.Windows[a];
+                    long dilation = w.Dilation * from.Stride[a];
+                    if (dilation > int.MaxValue) return null;
+                    long span = dilation * (w.Kernel - 1);
+                    state.Dilation[a] = w.Kernel == 1 ? 1 : (int)dilation; // a 1x1 window reads one value whatever its dilation
+                    state.Shrink[a] += w.Transposed ? -span : span;
+                    state.Stride[a] *= w.Stride;
+                }
+            }
+            else if (node.Kind == LayerKind.Crop)
+            {
+                // Cropping c strided values drops c·D dense ones: the D phases of each.
+                for (int a = 0; a < rank; a++)
+                {
+                    state.Offset[a] = (int)(-node.PadBegin[a] * from.Stride[a]);
+                    state.Shrink[a] += -(node.PadBegin[a] + node.PadEnd[a]) * from.Stride[a];
+                }
+            }
+        }
+        if (!ok) return null;
+
+        var nodes = new List<DenseNodePlan>();
+        var fields = new long[rank];
+        foreach (var node in _nodes)
+        {
+            var state = states[node.Index];
+            var shape = new List<SizeExpr> { SizeExpr.Fixed(node.Channels) };
+            for (int a = 0; a < rank; a++)
+            {
+                fields[a] = System.Math.Max(fields[a], state.Shrink[a] + 1);
+                int declared = _inputDims[a + 1];
+                shape.Add(declared == -1 ? new SizeExpr(-state.Shrink[a], 1, a + 1) : SizeExpr.Fixed(declared - state.Shrink[a]));
+            }
+            int dh = rank == 2 ? state.Dilation[0] : 1, dw = state.Dilation[rank - 1];
+            int top = rank == 2 ? state.Offset[0] : 0, left = state.Offset[rank - 1];
+            nodes.Add(new DenseNodePlan(node.Index, new EquatableArray<SizeExpr>(shape), dh, dw, top, left));
+        }
+        var last = states[_nodes.Count - 1];
+        return new DensePlan(new EquatableArray<DenseNodePlan>(nodes),
+            new EquatableArray<int>(fields.Select(f => (int)f).ToArray()),
+            new EquatableArray<int>(last.Stride.Select(s => (int)System.Math.Min(s, int.MaxValue)).ToArray()));
+    }
+
+    /// <summary>Why <paramref name="node"/> has no stride-1 rewrite (and which argument to point at), or null when it has one.</summary>
+    private static string? DenseObstacle(PlanNode node, out string key)
+    {
+        key = "";
+        var layer = node.Layer!;
+        switch (node.Kind)
+        {
+            case LayerKind.Flatten:
+            case LayerKind.Reshape:
+                return "mixes the spatial positions into one vector, so an output no longer belongs to one input window and shifting the input does not shift the output (the network is not translation equivariant); write the classifier head as convolutions (e.g. Conv(500, 4) and Conv(10, 1) in place of Flatten and Dense)";
+            case LayerKind.Dense:
+                return "is a fully connected layer over the last axis, which is a spatial axis here: it mixes positions, so shifting the input does not shift the output; use a 1x1 Conv for a per-position layer";
+            case LayerKind.Permute:
+                return "moves axes, so a spatial axis stops being a spatial axis and the stride-1 rewrite has no axis to dilate along; keep the channels-first layout";
+            case LayerKind.MaxUnpool:
+                return "puts values back at the switches of a strided pool; at stride 1 the pool's windows overlap and the switches no longer describe an upsampling, so unpooling has no dense counterpart";
+            case LayerKind.Pad:
+                return "adds zeros at the borders of each strided run's input, and the shifted runs see those zeros at different places, so one stride-1 pass cannot reproduce them all; pad the image itself before ForwardDense";
+        }
+        if (!LayerKinds.IsWindow(node.Kind)) return null;
+        foreach (var w in node.Windows)
+        {
+            if (w.Mode != PadMode.Explicit || w.PadBegin != 0 || w.PadEnd != 0)
+            {
+                key = layer.Pads.Count > 0 ? "Pads" : layer.Pad != 0 ? "Pad" : "Padding";
+                return "pads its input with zeros; each shifted run of the strided network would put those zeros at a different place, so one stride-1 pass cannot reproduce them all. Use valid windows (no padding) and pad the image itself before ForwardDense";
+            }
+            if (w.CeilMode && w.Stride > 1)
+            {
+                key = "CeilMode";
+                return "uses ceil mode, whose last window hangs over the border by an amount that depends on the input's shift; drop CeilMode (valid windows only)";
+            }
+            if (w.Transposed && w.Stride > 1)
+            {
+                key = layer.Strides.Count > 0 ? "Strides" : "Stride";
+                return "upsamples by its stride: its output interleaves values computed from different input phases, so it is not a shift of one stride-1 computation; only stride-1 Deconv layers have a dense form";
+            }
+        }
+        return null;
+    }
+
+    private string? MergeObstacle(PlanNode node, DenseState[] states)
+    {
+        var first = states[node.Inputs[0]];
+        foreach (int k in node.Inputs.Skip(1))
+        {
+            var other = states[k];
+            for (int a = 0; a < _spatialRank; a++)
+            {
+                if (other.Stride[a] != first.Stride[a])
+                    return $"merges '{_nodes[node.Inputs[0]].Name}' (effective stride {first.Stride[a]}) with '{_nodes[k].Name}' (effective stride {other.Stride[a]}) on axis {AxisName(_spatialRank, a)}: their positions step differently through the input, so their stride-1 versions do not line up";
+                if (other.Shrink[a] != first.Shrink[a])
+                    return $"merges '{_nodes[node.Inputs[0]].Name}' and '{_nodes[k].Name}', whose windows sit at different offsets of the input on axis {AxisName(_spatialRank, a)} (their stride-1 versions lose {first.Shrink[a]} and {other.Shrink[a]} values), so their dense outputs do not line up";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Adds the dense variant and its line in the summary to <paramref name="plan"/>.</summary>
+    private NetworkPlan WithDense(NetworkPlan plan, DensePlan dense)
+    {
+        var output = dense.Nodes[dense.Nodes.Count - 1].Shape;
+        var dims = new List<string> { output[0].ToText() };
+        for (int a = 0; a < _spatialRank; a++)
+        {
+            var d = output[a + 1];
+            dims.Add(d.IsFixed ? d.U.ToString(Inv) : d.U == 0 ? AxisName(_spatialRank, a) : $"({AxisName(_spatialRank, a)}-{(-d.U).ToString(Inv)})");
+        }
+        string stride = string.Join("x", dense.Strides.Select(s => s.ToString(Inv)));
+        string line = $"Dense variant (ForwardDense): {string.Join("x", dims)}, stride 1; the strided output is every {stride} of it.";
+        return plan with { Dense = dense, SummaryLines = new EquatableArray<string>(plan.SummaryLines.Concat(new[] { line }).ToArray()) };
+    }
+}
