@@ -62,7 +62,7 @@ public class Workloads
 
         _sliding = new SlidingLeNet(_device, seed: 1) { Training = false };
         _image = Tensor<S1xAnyxAny>.From(_device, Uniform(280 * 280), 280, 280);
-        _ortLeNet = new OrtRunner(OnnxGraphs.LeNet(_sliding), "input", _image.ToArray(), [1, 1, 280, 280], [1, 10, 64, 64]);
+        _ortLeNet = new OrtRunner(_sliding.ExportOnnx(), "input", _image.ToArray(), [1, 1, 280, 280], [1, 10, 64, 64]);
 
         _ddae = new Ddae(_device, seed: 1);
         _ddaeSgd = new Sgd(_ddae, learningRate: 0.01f, momentum: 0.9f);
@@ -73,7 +73,7 @@ public class Workloads
 
         _ddaeInference = new Ddae(_device, seed: 2) { Training = false };
         _large = Tensor<S1xAnyxAny>.From(_device, Uniform(1565L * 1565), 1565, 1565);
-        _ortDdae = new OrtRunner(OnnxGraphs.Ddae(_ddaeInference), "noisy", _large.ToArray(), [1, 1, 1565, 1565], [1, 1, 1565, 1565]);
+        _ortDdae = new OrtRunner(_ddaeInference.ExportOnnx(), "noisy", _large.ToArray(), [1, 1, 1565, 1565], [1, 1, 1565, 1565]);
     }
 
     [GlobalCleanup]
