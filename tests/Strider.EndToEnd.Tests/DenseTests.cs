@@ -67,6 +67,24 @@ public class DenseTests
     }
 
     [Fact]
+    public void Dense_pass_on_the_ilgpu_device_agrees_with_the_cpu_device()
+    {
+        // The ILGPU kernels run on ILGPU's CPU accelerator here (a slow simulator: a small image), on CUDA/OpenCL elsewhere.
+        using var gpu = Strider.Devices.Gpu.IlgpuDevice.CreateCpuSimulator();
+        using var onCpu = new DenseLeNet(Device.Default, 4) { Training = false };
+        using var onGpu = new DenseLeNet(gpu, 4) { Training = false };
+        foreach (var (a, b) in onCpu.Parameters.Zip(onGpu.Parameters)) Assert.Equal(a.Value.ToArray(), b.Value.ToArray());
+        const int height = 19, width = 22;
+        var x = Random(2 * height * width, 11);
+        using var xCpu = Tensor<S1xAnyxAny>.From(Device.Default, x, height, width);
+        using var xGpu = Tensor<S1xAnyxAny>.From(gpu, x, height, width);
+        var expected = onCpu.ForwardDense(xCpu).ToArray();
+        var actual = onGpu.ForwardDense(xGpu).ToArray();
+        Assert.Equal(2 * 3 * (height - 15) * (width - 15), actual.Length);
+        for (int i = 0; i < expected.Length; i++) Close(expected[i], actual[i], $"dense value {i}");
+    }
+
+    [Fact]
     public void LeNet_like_dense_output_is_the_16_shifted_strided_runs_interleaved()
     {
         using var net = new DenseLeNet(Device.Default, 3) { Training = false };
