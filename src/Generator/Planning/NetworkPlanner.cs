@@ -41,6 +41,9 @@ internal sealed partial class NetworkPlanner
 
     private void Report(string id, SourceSpan span, params object[] args) => _diagnostics.Add(DiagnosticInfo.Create(id, span, args));
 
+    private void ReportWith(EquatableArray<DiagnosticProperty> properties, string id, SourceSpan span, params object[] args) =>
+        _diagnostics.Add(DiagnosticInfo.Create(id, span, args) with { Properties = properties });
+
     private static string AxisName(int spatialRank, int axis) => spatialRank == 1 ? "L" : axis == 0 ? "H" : "W";
 
     private NetworkPlan? Run()
