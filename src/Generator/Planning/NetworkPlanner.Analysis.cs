@@ -15,7 +15,19 @@ internal sealed partial class NetworkPlanner
     private AxisAnalysis[]? AnalyzeAxes(InputSpec input)
     {
         var analyses = new AxisAnalysis[_spatialRank];
-        for (int a = 0; a < _spatialRank; a++) analyses[a] = AxisAnalysis.Analyze(_graphs[a]);
+        for (int a = 0; a < _spatialRank; a++)
+        {
+            try
+            {
+                analyses[a] = AxisAnalysis.Analyze(_graphs[a]);
+            }
+            catch (System.InvalidOperationException e)
+            {
+                // The analysis gives up on pathologically irregular axes (many large strides): an error, not a crash.
+                Report("STR0014", input.SpanOf((a + 1).ToString(Inv)), _spec.ClassName, $"axis {AxisName(_spatialRank, a)} cannot be analysed: {e.Message} Use smaller strides or fewer strided layers");
+                return null;
+            }
+        }
         var inputFixes = InputFixProperties(analyses);
         for (int a = 0; a < _spatialRank; a++)
         {
@@ -29,6 +41,8 @@ internal sealed partial class NetworkPlanner
                     Report("STR0011", span, axis, "every size breaks some layer or merge; " + ExplainAt(analyses[a], a, 256));
                 else if (!valid.IsProgression)
                     Report("STR0011", span, axis, $"the valid sizes are {valid.Describe()}, which is not one progression a + b·n, so generated code cannot index them; declare a fixed size");
+                else if (FirstNonAffine(analyses[a]) is int node)
+                    Report("STR0011", span, axis, $"the valid sizes are {valid.Describe()}, but the size after '{OwnerName(a, node)}' depends on the input size modulo a stride (ceil mode or padding), not on n alone, so generated code cannot index it; declare a fixed size");
                 else
                     Report("STR0017", span, axis, valid.Describe(), FieldText(analyses[a], a));
                 continue;
@@ -77,6 +91,13 @@ internal sealed partial class NetworkPlanner
         if (valid.NearestAbove(declared) is int above) result.Add(new(InputSizeProperties.Above, above.ToString(Inv)));
         result.AddRange(inputFixes);
         return new EquatableArray<DiagnosticProperty>(result);
+    }
+
+    private static int? FirstNonAffine(AxisAnalysis analysis)
+    {
+        for (int node = 0; node < analysis.Count; node++)
+            if (!analysis.TryAffine(node, out _)) return node;
+        return null;
     }
 
     private string FieldText(AxisAnalysis analysis, int axis)
