@@ -383,6 +383,12 @@ internal sealed partial class NetworkPlanner
             node.Failed = true;
             return;
         }
+        if (begin.Concat(end).Any(v => v > MaxWindowArgument))
+        {
+            Report("STR0008", layer.SpanOf(""), node.Name, $"{layer.Kind} amounts up to {MaxWindowArgument} are supported; got {begin.Concat(end).Max()}");
+            node.Failed = true;
+            return;
+        }
         int sign = layer.Kind == LayerKind.Crop ? -1 : 1;
         node.PadBegin = begin.Select(v => sign * v).ToArray();
         node.PadEnd = end.Select(v => sign * v).ToArray();
