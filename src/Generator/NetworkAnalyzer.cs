@@ -52,7 +52,15 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
             return;
         }
         foreach (var info in diagnostics)
-            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ById(info.Id), Locate(info.Span, trees, tree), info.Arguments.Cast<object>().ToArray()));
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ById(info.Id), Locate(info.Span, trees, tree), Properties(info), info.Arguments.Cast<object>().ToArray()));
+    }
+
+    private static ImmutableDictionary<string, string?>? Properties(DiagnosticInfo info)
+    {
+        if (info.Properties.Count == 0) return null;
+        var builder = ImmutableDictionary.CreateBuilder<string, string?>();
+        foreach (var p in info.Properties) builder[p.Key] = p.Value;
+        return builder.ToImmutable();
     }
 
     private static Location Locate(SourceSpan span, List<SyntaxTree> trees, SyntaxTree fallback)

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using Strider.Generator.Diagnostics;
 using Strider.Generator.Model;
 using Strider.Shapes;
 
@@ -16,7 +17,20 @@ internal sealed partial class NetworkPlanner
         var analyses = new AxisAnalysis[_spatialRank];
         for (int a = 0; a < _spatialRank; a++)
         {
-            analyses[a] = AxisAnalysis.Analyze(_graphs[a]);
+            try
+            {
+                analyses[a] = AxisAnalysis.Analyze(_graphs[a]);
+            }
+            catch (System.InvalidOperationException e)
+            {
+                // The analysis gives up on pathologically irregular axes (many large strides): an error, not a crash.
+                Report("STR0014", input.SpanOf((a + 1).ToString(Inv)), _spec.ClassName, $"axis {AxisName(_spatialRank, a)} cannot be analysed: {e.Message} Use smaller strides or fewer strided layers");
+                return null;
+            }
+        }
+        var inputFixes = InputFixProperties(analyses);
+        for (int a = 0; a < _spatialRank; a++)
+        {
             int declared = _inputDims[a + 1];
             var span = input.SpanOf((a + 1).ToString(Inv));
             string axis = AxisName(_spatialRank, a);
@@ -27,13 +41,63 @@ internal sealed partial class NetworkPlanner
                     Report("STR0011", span, axis, "every size breaks some layer or merge; " + ExplainAt(analyses[a], a, 256));
                 else if (!valid.IsProgression)
                     Report("STR0011", span, axis, $"the valid sizes are {valid.Describe()}, which is not one progression a + b·n, so generated code cannot index them; declare a fixed size");
+                else if (FirstNonAffine(analyses[a]) is int node)
+                    Report("STR0011", span, axis, $"the valid sizes are {valid.Describe()}, but the size after '{OwnerName(a, node)}' depends on the input size modulo a stride (ceil mode or padding), not on n alone, so generated code cannot index it; declare a fixed size");
                 else
                     Report("STR0017", span, axis, valid.Describe(), FieldText(analyses[a], a));
                 continue;
             }
-            ReportFixedAxis(analyses[a], a, declared, span, axis, valid);
+            ReportFixedAxis(analyses[a], a, declared, span, axis, valid, AxisFixProperties(inputFixes, a, declared, valid));
         }
         return analyses;
+    }
+
+    /// <summary>The whole-input fixes: every offending size to its lower or upper neighbour, and the [Pad] reaching the upper ones.</summary>
+    private List<DiagnosticProperty> InputFixProperties(AxisAnalysis[] analyses)
+    {
+        var below = (int[])_inputDims.Clone();
+        var above = (int[])_inputDims.Clone();
+        var padEnd = new int[_spatialRank];
+        bool anyBelow = true, anyAbove = true;
+        for (int a = 0; a < _spatialRank; a++)
+        {
+            int declared = _inputDims[a + 1];
+            var valid = analyses[a].ValidInputs;
+            if (declared == -1 || valid.Contains(declared)) continue;
+            int? lower = valid.NearestBelow(declared), upper = valid.NearestAbove(declared);
+            if (lower is null) anyBelow = false; else below[a + 1] = lower.Value;
+            if (upper is null) anyAbove = false; else { above[a + 1] = upper.Value; padEnd[a] = upper.Value - declared; }
+        }
+        var result = new List<DiagnosticProperty>();
+        string Join(IEnumerable<int> values) => string.Join(",", values.Select(v => v.ToString(Inv)));
+        if (anyBelow) result.Add(new DiagnosticProperty(InputSizeProperties.AllBelow, Join(below)));
+        if (anyAbove)
+        {
+            result.Add(new DiagnosticProperty(InputSizeProperties.AllAbove, Join(above)));
+            // Pad's begins-then-ends form: zeros after the data keep every output aligned with the unpadded input.
+            result.Add(new DiagnosticProperty(InputSizeProperties.Pad, Join(new int[_spatialRank].Concat(padEnd))));
+        }
+        return result;
+    }
+
+    private static EquatableArray<DiagnosticProperty> AxisFixProperties(List<DiagnosticProperty> inputFixes, int axis, int declared, SizeSet valid)
+    {
+        var result = new List<DiagnosticProperty>
+        {
+            new(InputSizeProperties.Dim, (axis + 1).ToString(Inv)),
+            new(InputSizeProperties.Size, declared.ToString(Inv)),
+        };
+        if (valid.NearestBelow(declared) is int below) result.Add(new(InputSizeProperties.Below, below.ToString(Inv)));
+        if (valid.NearestAbove(declared) is int above) result.Add(new(InputSizeProperties.Above, above.ToString(Inv)));
+        result.AddRange(inputFixes);
+        return new EquatableArray<DiagnosticProperty>(result);
+    }
+
+    private static int? FirstNonAffine(AxisAnalysis analysis)
+    {
+        for (int node = 0; node < analysis.Count; node++)
+            if (!analysis.TryAffine(node, out _)) return node;
+        return null;
     }
 
     private string FieldText(AxisAnalysis analysis, int axis)
@@ -87,7 +151,7 @@ internal sealed partial class NetworkPlanner
         return parts.Count == 0 ? "No input size fits this network; see the merge and layer sizes above." : string.Join(", or ", parts) + ".";
     }
 
-    private void ReportFixedAxis(AxisAnalysis analysis, int axis, int declared, SourceSpan span, string axisName, SizeSet valid)
+    private void ReportFixedAxis(AxisAnalysis analysis, int axis, int declared, SourceSpan span, string axisName, SizeSet valid, EquatableArray<DiagnosticProperty> fixes)
     {
         var eval = analysis.Evaluate(declared);
         bool reportedLoss = false, reportedMismatch = false;
@@ -100,7 +164,7 @@ internal sealed partial class NetworkPlanner
             {
                 case AxisProblemKind.Uncovered when !reportedLoss:
                     reportedLoss = true;
-                    Report("STR0001", span, declared, axisName, node.Name, problem.Lost, problem.InputSize,
+                    ReportWith(fixes, "STR0001", span, declared, axisName, node.Name, problem.Lost, problem.InputSize,
                         WindowRules.Formula(node.Windows[axis]), validText, NearestText(valid, declared), FixText(valid, declared, axisName));
                     break;
                 case AxisProblemKind.TooSmall when _tooSmallReported.Add(owner):
@@ -110,13 +174,13 @@ internal sealed partial class NetworkPlanner
                     break;
                 case AxisProblemKind.Mismatch when !reportedMismatch:
                     reportedMismatch = true;
-                    ReportMismatch(problem, node, axis, declared, span, axisName, valid);
+                    ReportMismatch(problem, node, declared, span, axisName, valid, fixes);
                     break;
             }
         }
     }
 
-    private void ReportMismatch(AxisProblem problem, PlanNode node, int axis, int declared, SourceSpan span, string axisName, SizeSet valid)
+    private void ReportMismatch(AxisProblem problem, PlanNode node, int declared, SourceSpan span, string axisName, SizeSet valid, EquatableArray<DiagnosticProperty> fixes)
     {
         var sizes = problem.MergeSizes;
         if (node.Kind == LayerKind.MaxUnpool)
@@ -132,7 +196,8 @@ internal sealed partial class NetworkPlanner
         string Name(int k) => k < node.Inputs.Count ? _nodes[node.Inputs[k]].Name : "?";
         var args = new object[] { declared, axisName, node.Name, Name(0), sizes[0].Size, Name(other), sizes[other].Size, valid.Describe(), NearestText(valid, declared), FixText(valid, declared, axisName) };
         // A mismatch no input size can fix is the merge's own fault: put it there.
-        Report("STR0002", valid.IsEmpty ? node.Layer!.SpanOf("") : span, args);
+        if (valid.IsEmpty) Report("STR0002", node.Layer!.SpanOf(""), args);
+        else ReportWith(fixes, "STR0002", span, args);
     }
 
     // ------------------------------------------------------------------ the plan

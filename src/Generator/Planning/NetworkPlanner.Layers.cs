@@ -87,6 +87,14 @@ internal sealed partial class NetworkPlanner
         if (transposed && layer.OutputPadding < 0) { Report("STR0008", layer.SpanOf("OutputPadding"), node.Name, "OutputPadding cannot be negative"); ok = false; }
         if (transposed && layer.OutputPadding > 0 && layer.OutputPadding >= strides.Max())
         { Report("STR0008", layer.SpanOf("OutputPadding"), node.Name, $"OutputPadding {layer.OutputPadding} must be smaller than the stride {strides.Max()} (it only picks among outputs the stride makes ambiguous)"); ok = false; }
+        // Bounds keep every size computation far from int overflow and the axis analysis small.
+        int largest = new[] { kernel.Max(), strides.Max(), dilations.Max(), begin.Max(), end.Max() }.Max();
+        long span = kernel.Zip(dilations, (k, d) => (long)d * (k - 1) + 1).Max();
+        if (ok && (largest > MaxWindowArgument || span > MaxWindowArgument))
+        {
+            Report("STR0008", layer.SpanOf(""), node.Name, $"its window spans {span} values with arguments up to {largest}; kernels, strides, dilations and paddings up to {MaxWindowArgument} are supported");
+            ok = false;
+        }
         if (!ok) { node.Failed = true; return; }
 
         node.Windows = new WindowAxis[rank];
@@ -372,6 +380,12 @@ internal sealed partial class NetworkPlanner
         if (begin.Concat(end).Any(v => v < 0))
         {
             Report("STR0008", layer.SpanOf(""), node.Name, $"{layer.Kind} amounts cannot be negative");
+            node.Failed = true;
+            return;
+        }
+        if (begin.Concat(end).Any(v => v > MaxWindowArgument))
+        {
+            Report("STR0008", layer.SpanOf(""), node.Name, $"{layer.Kind} amounts up to {MaxWindowArgument} are supported; got {begin.Concat(end).Max()}");
             node.Failed = true;
             return;
         }

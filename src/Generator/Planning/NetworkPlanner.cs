@@ -16,6 +16,9 @@ internal sealed partial class NetworkPlanner
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+    /// <summary>The largest kernel, stride, dilation, padding or window span a sliding layer may have.</summary>
+    private const int MaxWindowArgument = 4096;
+
     private readonly NetworkSpec _spec;
     private readonly List<DiagnosticInfo> _diagnostics = new();
     private readonly List<PlanNode> _nodes = new();
@@ -33,13 +36,27 @@ internal sealed partial class NetworkPlanner
     public static (NetworkPlan? Plan, IReadOnlyList<DiagnosticInfo> Diagnostics) Plan(NetworkSpec spec)
     {
         var planner = new NetworkPlanner(spec);
-        var plan = planner.Run();
+        NetworkPlan? plan;
+        try
+        {
+            plan = planner.Run();
+        }
+        catch (System.OverflowException)
+        {
+            // Checked arithmetic on absurd sizes (channels near 2^31 concatenated, say): a user error, not a crash.
+            planner.Report("STR0014", spec.Input?.SpanOf("") ?? spec.ClassNameSpan, spec.ClassName,
+                "its sizes or parameter counts overflow 32-bit indexing (2^31 values); use smaller channel counts, units or sizes");
+            plan = null;
+        }
         return (plan, planner._diagnostics);
     }
 
     private bool HasErrors => _diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
 
     private void Report(string id, SourceSpan span, params object[] args) => _diagnostics.Add(DiagnosticInfo.Create(id, span, args));
+
+    private void ReportWith(EquatableArray<DiagnosticProperty> properties, string id, SourceSpan span, params object[] args) =>
+        _diagnostics.Add(DiagnosticInfo.Create(id, span, args) with { Properties = properties });
 
     private static string AxisName(int spatialRank, int axis) => spatialRank == 1 ? "L" : axis == 0 ? "H" : "W";
 

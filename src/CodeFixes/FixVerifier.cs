@@ -1,0 +1,66 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Strider.Generator.Diagnostics;
+using Strider.Generator.Parsing;
+using Strider.Generator.Planning;
+
+namespace Strider.CodeFixes;
+
+/// <summary>Runs the analyzer's parser and planner on a fixed document, so a fix is only offered when its result is clean.</summary>
+internal static class FixVerifier
+{
+    /// <summary>
+    /// True when, after the fix, no input-size diagnostic remains on the dims it touched and no error appears that was
+    /// not there before (a Reshape with fixed sizes, say, or a name the Pad would duplicate).
+    /// </summary>
+    public static async Task<bool> IsCleanAsync(Document before, Document after, INamedTypeSymbol network, ICollection<int> touchedDims, CancellationToken cancellationToken)
+    {
+        string metadataName = MetadataName(network);
+        var old = await PlanAsync(before, metadataName, cancellationToken).ConfigureAwait(false);
+        var now = await PlanAsync(after, metadataName, cancellationToken).ConfigureAwait(false);
+        if (old is null || now is null) return false;
+        foreach (var d in now)
+        {
+            var dim = d.Properties.FirstOrDefault(p => p.Key == InputSizeProperties.Dim);
+            if (dim.Key is not null)
+            {
+                if (int.TryParse(dim.Value, out int touched) && touchedDims.Contains(touched)) return false;
+                continue; // another axis, which this fix leaves to its own diagnostic
+            }
+            if (DiagnosticDescriptors.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error
+                && !old.Any(o => o.Id == d.Id && o.Arguments.Equals(d.Arguments)))
+                return false;
+        }
+        return true;
+    }
+
+    private static async Task<IReadOnlyList<DiagnosticInfo>?> PlanAsync(Document document, string metadataName, CancellationToken cancellationToken)
+    {
+        var compilation = await document.Project.GetCompilationAsync(cancellationToken).ConfigureAwait(false);
+        var type = compilation?.GetTypeByMetadataName(metadataName);
+        var network = type?.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == NetworkParser.NetworkAttributeName);
+        if (type is null || network?.ApplicationSyntaxReference is null) return null;
+        try
+        {
+            var diagnostics = new List<DiagnosticInfo>();
+            var spec = NetworkParser.Parse(type, network.ApplicationSyntaxReference.SyntaxTree, diagnostics, cancellationToken);
+            if (diagnostics.Count == 0) diagnostics.AddRange(NetworkPlanner.Plan(spec).Diagnostics);
+            return diagnostics;
+        }
+        catch (System.Exception e) when (e is not System.OperationCanceledException)
+        {
+            return null; // the analyzer reports this as STR0099; no fix is better than a fix into the unknown
+        }
+    }
+
+    private static string MetadataName(INamedTypeSymbol type)
+    {
+        string name = type.MetadataName;
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType) name = outer.MetadataName + "+" + name;
+        var ns = type.ContainingNamespace;
+        return ns is null || ns.IsGlobalNamespace ? name : ns.ToDisplayString() + "." + name;
+    }
+}

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+
+namespace Strider.Package.Tests;
+
+/// <summary>
+/// The runtime packed once (with its generator and code fixes under analyzers/dotnet/cs) into a temporary folder feed,
+/// under a unique prerelease version so the global packages cache can never serve an older copy.
+/// </summary>
+public sealed class PackedRuntime : IDisposable
+{
+    public PackedRuntime()
+    {
+        Root = Directory.CreateTempSubdirectory("strider-package-").FullName;
+        Feed = Path.Combine(Root, "feed");
+        Version = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "." + Guid.NewGuid().ToString("N")[..8];
+        string project = Path.Combine(Metadata("RepositoryRoot"), "src", "Runtime", "Strider.csproj");
+        // The test project builds the runtime first (a project reference), so packing reuses those outputs.
+        var pack = Run(Root, "dotnet", "pack", project, "--no-build", "-c", Metadata("Configuration"), "-o", Feed,
+            "-p:PackageVersion=" + Version, "-nologo");
+        if (pack.ExitCode != 0 || !File.Exists(Package))
+            throw new InvalidOperationException($"dotnet pack failed ({pack.ExitCode}):\n{pack.Output}");
+    }
+
+    /// <summary>A temporary folder holding the feed and the consumer projects; deleted on dispose.</summary>
+    public string Root { get; }
+
+    public string Feed { get; }
+
+    public string Version { get; }
+
+    public string Package => Path.Combine(Feed, "Strider." + Version + ".nupkg");
+
+    /// <summary>Writes a console project referencing the packed runtime, with <paramref name="program"/> as Program.cs.</summary>
+    public string WriteConsumer(string name, string program)
+    {
+        string dir = Path.Combine(Root, name);
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, name + ".csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Strider" Version="{Version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        // Adds the local feed; the machine's own sources (user-level NuGet.Config, the CI mirror) still apply.
+        File.WriteAllText(Path.Combine(dir, "NuGet.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="strider-local" value="{Feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(dir, "Program.cs"), program);
+        return dir;
+    }
+
+    public static (int ExitCode, string Output) Run(string directory, string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        // No lingering build servers or node reuse: the test leaves no processes behind.
+        info.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        info.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+        info.Environment["UseSharedCompilation"] = "false";
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        using var process = Process.Start(info)!;
+        var output = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"'{file} {string.Join(" ", args)}' took over 3 minutes:\n{output}");
+        }
+        process.WaitForExit();
+        lock (output) return (process.ExitCode, output.ToString());
+    }
+
+    private static string Metadata(string key) =>
+        typeof(PackedRuntime).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+
+    public void Dispose()
+    {
+        TryDelete(Root);
+        // The unique version would otherwise pile up in the global packages folder, one per run.
+        string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        TryDelete(Path.Combine(packages, "strider", Version.ToLowerInvariant()));
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open (a virus scanner, an indexer) must not fail the tests; the OS cleans its temp folder.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
