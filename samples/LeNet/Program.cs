@@ -32,6 +32,9 @@ Directory.CreateDirectory(outDir);
 string weights = Path.Combine(outDir, "lenet.safetensors");
 net.Save(weights);
 Console.WriteLine($"Weights (PyTorch names and layouts): {weights}");
+string onnx = Path.Combine(outDir, "lenet.onnx");
+net.ExportOnnx(onnx);
+Console.WriteLine($"ONNX model (opset 17, free H and W symbolic): {onnx}");
 Console.WriteLine();
 
 // The trained classifier over larger images of held-out digits: strided (Forward) and dense (ForwardDense).
