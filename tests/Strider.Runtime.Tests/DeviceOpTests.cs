@@ -66,6 +66,13 @@ public abstract class DeviceOpTests : IDisposable
         ["wide: many columns, K > 64"] = (Conv(8, 20, 20, 70, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1),
         ["wide stride 2, 5x5, asymmetric padding (two-run panels)"] = (Conv(3, 41, 39, 6, 5, 5, sh: 2, sw: 2, pt: 2, pb: 1, pl: 1, pr: 2), 2),
         ["wide dilation 2, stride 3 across, rows not a panel multiple"] = (Conv(2, 17, 70, 5, 3, 3, sh: 1, sw: 3, pt: 2, pb: 2, pl: 2, pr: 0, dh: 2, dw: 2), 2),
+        // Outputs smaller than a column chunk: the CPU device puts the batch's (image, position) pairs on the GEMM's columns.
+        ["small output: 4x4 -> 1x1, batch 64"] = (Conv(6, 4, 4, 37, 4, 4), 64),
+        ["small output: 1x1 conv of a 1x1 map, batch 3"] = (Conv(19, 1, 1, 10, 1, 1), 3),
+        ["small output: batch 1, stride 2, odd sizes, asymmetric padding"] = (Conv(5, 9, 7, 11, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 0, pr: 1), 1),
+        ["small output: batch 64 of 3x3, chunks split images"] = (Conv(3, 7, 7, 9, 3, 3, sh: 2, sw: 2), 64),
+        ["small output: batch 3, K > 128 (row blocks)"] = (Conv(4, 5, 5, 150, 3, 3), 3),
+        ["small output: batch 3, CRS > GEMM block"] = (Conv(30, 4, 4, 20, 3, 3, pt: 1, pb: 0, pl: 0, pr: 1), 3),
     };
 
     public static TheoryData<string> ConvCaseNames => new(ConvCases.Keys);

@@ -92,17 +92,11 @@ public sealed unsafe partial class CpuDevice
     {
         ref readonly ConvGeometry g = ref a.G;
         int* shifts = a.Shifts + k0;
-        long rowStep = (long)g.StrideH * a.Wq;
         int* lanes = stackalloc int[Gemm.NR];
         for (int p0 = 0; p0 < nb; p0 += Gemm.NR, dst += (long)Gemm.NR * kc)
         {
             int count = Math.Min(Gemm.NR, nb - p0);
-            int oh = (n0 + p0) / g.OutW, ow = (n0 + p0) % g.OutW;
-            for (int j = 0; j < count; j++)
-            {
-                lanes[j] = checked((int)(oh * rowStep + ow));
-                if (++ow == g.OutW) { ow = 0; oh++; }
-            }
+            ColumnLanes(a, n0 + p0, count, lanes);
             if (count == Gemm.NR && Vector512.IsHardwareAccelerated && TwoRuns(lanes, out int l0, out int l1, out int split0) && TwoRuns(lanes + 16, out int l2, out int l3, out int split1))
             {
                 var mask0 = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(split0)).AsSingle();
@@ -126,6 +120,26 @@ public sealed unsafe partial class CpuDevice
                     for (; j < count; j++) o[j] = qs[lanes[j]];
                     for (; j < Gemm.NR; j++) o[j] = 0;
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// lanes[j] = the offset in the padded copy of output column <paramref name="first"/> + j, where column index
+    /// b OH OW + oh OW + ow counts across images (so a batch of small outputs can share one GEMM's columns).
+    /// </summary>
+    private static void ColumnLanes(in ConvArgs a, int first, int count, int* lanes)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        long rowStep = (long)g.StrideH * a.Wq;
+        int p = g.OutH * g.OutW, b = first / p, pos = first % p, oh = pos / g.OutW, ow = pos % g.OutW;
+        for (int j = 0; j < count; j++)
+        {
+            lanes[j] = checked((int)(b * a.QImage + oh * rowStep + ow));
+            if (++ow == g.OutW)
+            {
+                ow = 0;
+                if (++oh == g.OutH) { oh = 0; b++; }
             }
         }
     }
@@ -158,13 +172,7 @@ public sealed unsafe partial class CpuDevice
     private static void PackRowsPadded(in ConvArgs a, float* q, int crs, int p0, int kc, int* lanes, float* dst)
     {
         ref readonly ConvGeometry g = ref a.G;
-        long rowStep = (long)g.StrideH * a.Wq;
-        int oh = p0 / g.OutW, ow = p0 % g.OutW;
-        for (int k = 0; k < kc; k++)
-        {
-            lanes[k] = checked((int)(oh * rowStep + ow));
-            if (++ow == g.OutW) { ow = 0; oh++; }
-        }
+        ColumnLanes(a, p0, kc, lanes);
         for (int j0 = 0; j0 < crs; j0 += Gemm.NR, dst += (long)Gemm.NR * kc)
         {
             int* sh = a.Shifts + j0;

@@ -15,7 +15,7 @@ public sealed unsafe partial class CpuDevice
     private struct ConvArgs
     {
         public ConvGeometry G;
-        public int N, Chunks, ChannelBlock, ChannelBlocks, RowBlock, RowBlocks, ColBlock, ColBlocks;
+        public int N, Chunks, ChannelBlock, ChannelBlocks, RowBlock, RowBlocks, Partials, ImagesPerGroup;
         public float* X, W, Y, Bias, PackedW;
         public bool Accumulate;
         /// <summary>The padded, phase-split input copy (see CpuConvolution.Padded.cs) and its layout.</summary>
@@ -40,6 +40,7 @@ public sealed unsafe partial class CpuDevice
 
     public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
     {
+        using var op = _gate.EnterScope();
         CheckConv(g, n);
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
         _conv = new ConvArgs
@@ -57,7 +58,13 @@ public sealed unsafe partial class CpuDevice
         _conv.PackedW = packed;
         PreparePadded(ref _conv);
         _pool.Run(this, n * g.InChannels, &PadItem);
-        _pool.Run(this, n * _conv.Chunks, &ForwardItem);
+        if (BatchedPadded(_conv))
+        {
+            _conv.RowBlocks = (g.OutChannels + BatchedRowBlock - 1) / BatchedRowBlock;
+            _conv.Chunks = (n * p + ColumnChunk - 1) / ColumnChunk;
+            _pool.Run(this, _conv.Chunks * _conv.RowBlocks, &ForwardBatchedItem);
+        }
+        else _pool.Run(this, n * _conv.Chunks, &ForwardItem);
     }
 
     private static void ForwardItem(object state, int item, int worker)
@@ -87,8 +94,9 @@ public sealed unsafe partial class CpuDevice
 
     public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
     {
+        using var op = _gate.EnterScope();
         CheckConv(g, n);
-        int rs = g.KernelH * g.KernelW;
+        int rs = g.KernelH * g.KernelW, p = g.OutH * g.OutW;
         // Channels per item: about 64 rows of W^T, a whole number of MR panels when that is cheap.
         int block = Math.Max(1, Math.Min(g.InChannels, (64 + rs - 1) / rs));
         _conv = new ConvArgs
@@ -97,7 +105,14 @@ public sealed unsafe partial class CpuDevice
             Y = P(dy, n * g.OutputSize, nameof(dy)), W = P(w, g.WeightSize, nameof(w)), X = P(dx, n * g.InputSize, nameof(dx)),
             Accumulate = accumulate, ChannelBlock = block, ChannelBlocks = (g.InChannels + block - 1) / block,
         };
-        _pool.Run(this, n * _conv.ChannelBlocks, &BackwardDataItem);
+        if (SmallOutput(g))
+        {
+            // Whole images per item, so two items never scatter into the same image's channels.
+            _conv.ImagesPerGroup = ColumnChunk / p;
+            int groups = (n + _conv.ImagesPerGroup - 1) / _conv.ImagesPerGroup;
+            _pool.Run(this, groups * _conv.ChannelBlocks, &BackwardDataBatchedItem);
+        }
+        else _pool.Run(this, n * _conv.ChannelBlocks, &BackwardDataItem);
     }
 
     private static void BackwardDataItem(object state, int item, int worker)
@@ -165,26 +180,35 @@ public sealed unsafe partial class CpuDevice
 
     public override void ConvBackwardWeights(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias)
     {
+        using var op = _gate.EnterScope();
         CheckConv(g, n);
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
-        // Units are (image, KC-deep run of output positions); each item sums a fixed range of units into its own
-        // partial dW, and the partials are added in item order, so the result depends neither on thread timing nor
-        // on the thread count.
-        int units = n * ((p + Gemm.KC - 1) / Gemm.KC);
-        int items = Math.Max(1, Math.Min(units, WeightGradientPartials));
         _conv = new ConvArgs
         {
             G = g, N = n,
             X = P(x, n * g.InputSize, nameof(x)), Y = P(dy, n * g.OutputSize, nameof(dy)), W = P(dw, g.WeightSize, nameof(dw)),
-            Chunks = units, RowBlocks = items,
         };
         if (n > 0)
         {
             PreparePadded(ref _conv);
             _pool.Run(this, n * g.InChannels, &PadItem);
+            // Units are KC-deep runs of output positions (per image, or of the whole batch's columns when outputs are
+            // small); each item sums a fixed range of units into its own partial dW, and the partials are added in
+            // item order, so the result depends neither on thread timing nor on the thread count.
+            bool batched = BatchedPadded(_conv);
+            int units = batched ? (n * p + Gemm.KC - 1) / Gemm.KC : n * ((p + Gemm.KC - 1) / Gemm.KC);
+            int items = Math.Max(1, Math.Min(units, WeightGradientPartials));
+            _conv.Chunks = units;
+            _conv.RowBlocks = items;
             long partial = (long)g.OutChannels * crs;
             _conv.PackedW = items == 1 ? _conv.W : SharedWorkspace(partial * items);
-            _pool.Run(this, items, &BackwardWeightsItem);
+            if (batched)
+            {
+                _conv.Partials = items;
+                _conv.RowBlocks = (g.OutChannels + BatchedRowBlock - 1) / BatchedRowBlock;
+                _pool.Run(this, items * _conv.RowBlocks, &BackwardWeightsBatchedItem);
+            }
+            else _pool.Run(this, items, &BackwardWeightsItem);
             if (items > 1)
                 for (int i = 0; i < items; i++) CopyOrAdd(_conv.PackedW + i * partial, _conv.W, partial, accumulate: true);
         }
@@ -217,6 +241,7 @@ public sealed unsafe partial class CpuDevice
 
     public override void AddBias(int n, int channels, int inner, DeviceBuffer<float> bias, DeviceBuffer<float> y)
     {
+        using var op = _gate.EnterScope();
         float* pb = P(bias, channels, nameof(bias)), py = P(y, (long)n * channels * inner, nameof(y));
         for (int b = 0; b < n; b++)
             for (int c = 0; c < channels; c++)
@@ -229,6 +254,7 @@ public sealed unsafe partial class CpuDevice
 
     public override void BiasBackward(int n, int channels, int inner, DeviceBuffer<float> dy, DeviceBuffer<float> dbias)
     {
+        using var op = _gate.EnterScope();
         float* pdy = P(dy, (long)n * channels * inner, nameof(dy)), pb = P(dbias, channels, nameof(dbias));
         for (int c = 0; c < channels; c++)
         {

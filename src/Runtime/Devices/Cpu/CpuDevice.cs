@@ -8,11 +8,14 @@ namespace Strider.Devices.Cpu;
 /// The fast CPU device: convolutions and dense layers on a register-tiled SIMD GEMM (AVX-512 where present, AVX2
 /// otherwise), spread over a fixed pool of worker threads; workspaces are kept and grown on demand, so steady-state
 /// calls allocate nothing. Results are deterministic: each output is computed by one work item in a fixed order.
-/// Ops run synchronously on the calling thread; a device runs one op at a time (do not call it from several threads).
+/// Ops run synchronously on the calling thread. A device runs one op at a time: ops called from several threads
+/// are serialised by a lock (cheap when uncontended), because each op keeps its arguments and workspaces on the device.
 /// </summary>
 public sealed unsafe partial class CpuDevice : Device
 {
     private readonly WorkerPool _pool;
+    /// <summary>Held for the whole of every op: the op's arguments, the worker pool and the workspaces are per device.</summary>
+    private readonly System.Threading.Lock _gate = new();
     private readonly float[][] _workspaceA;
     private readonly float[][] _workspaceB;
     private readonly float[][] _workspaceC;
@@ -39,7 +42,11 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override DeviceBuffer<T> Allocate<T>(long length) => new HostBuffer<T>(this, length);
 
-    public override void Dispose() => _pool.Dispose();
+    public override void Dispose()
+    {
+        using var op = _gate.EnterScope();
+        _pool.Dispose();
+    }
 
     private static float* P(DeviceBuffer<float> buffer, long needed, string name)
     {
@@ -95,12 +102,14 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override void Fill(DeviceBuffer<float> buffer, long offset, long count, float value)
     {
+        using var op = _gate.EnterScope();
         float* p = P(buffer, offset + count, nameof(buffer));
         new Span<float>(p + offset, checked((int)count)).Fill(value);
     }
 
     public override void Copy(DeviceBuffer<float> src, long srcOffset, DeviceBuffer<float> dst, long dstOffset, long count, bool accumulate)
     {
+        using var op = _gate.EnterScope();
         float* s = P(src, srcOffset + count, nameof(src)) + srcOffset;
         float* d = P(dst, dstOffset + count, nameof(dst)) + dstOffset;
         if (!accumulate) Buffer.MemoryCopy(s, d, count * sizeof(float), count * sizeof(float)); // handles overlap
@@ -116,6 +125,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override void Add(long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y)
     {
+        using var op = _gate.EnterScope();
         float* pa = P(a, count, nameof(a)), pb = P(b, count, nameof(b)), py = P(y, count, nameof(y));
         long i = 0;
         if (Vector256.IsHardwareAccelerated)
@@ -125,6 +135,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override void CopyBox(in BoxCopy g, int n, DeviceBuffer<float> src, DeviceBuffer<float> dst, bool accumulate)
     {
+        using var op = _gate.EnterScope();
         float* s = P(src, (long)n * g.SrcChannels * g.SrcH * g.SrcW, nameof(src));
         float* d = P(dst, (long)n * g.DstChannels * g.DstH * g.DstW, nameof(dst));
         for (int b = 0; b < n; b++)
@@ -139,6 +150,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override void Permute(in PermuteGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y, bool accumulate)
     {
+        using var op = _gate.EnterScope();
         float* s = P(x, n * g.Size, nameof(x)), d = P(y, n * g.Size, nameof(y));
         Span<int> dims = [g.D0, g.D1, g.D2, g.D3];
         Span<int> perm = [g.P0, g.P1, g.P2, g.P3];
@@ -168,6 +180,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override void ActivationForward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, float p0 = 0, float p1 = 0)
     {
+        using var op = _gate.EnterScope();
         float* px = P(x, count, nameof(x)), py = P(y, count, nameof(y));
         switch (f)
         {
@@ -192,6 +205,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override void ActivationBackward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate, float p0 = 0, float p1 = 0)
     {
+        using var op = _gate.EnterScope();
         float* px = P(x, count, nameof(x)), py = P(y, count, nameof(y)), pdy = P(dy, count, nameof(dy)), pdx = P(dx, count, nameof(dx));
         for (long i = 0; i < count; i++)
         {
@@ -216,6 +230,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override void SoftmaxForward(bool log, int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> y)
     {
+        using var op = _gate.EnterScope();
         long size = (long)n * channels * inner;
         float* px = P(x, size, nameof(x)), py = P(y, size, nameof(y));
         for (int b = 0; b < n; b++)
@@ -241,6 +256,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override void SoftmaxBackward(bool log, int n, int channels, int inner, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate)
     {
+        using var op = _gate.EnterScope();
         long size = (long)n * channels * inner;
         float* py = P(y, size, nameof(y)), pdy = P(dy, size, nameof(dy)), pdx = P(dx, size, nameof(dx));
         for (int b = 0; b < n; b++)
@@ -264,6 +280,7 @@ public sealed unsafe partial class CpuDevice : Device
         DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float momentum, float epsilon,
         DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd)
     {
+        using var op = _gate.EnterScope();
         long size = (long)n * channels * inner;
         float* px = P(x, size, nameof(x)), pg = P(gamma, channels, nameof(gamma)), pb = P(beta, channels, nameof(beta));
         float* rm = P(runningMean, channels, nameof(runningMean)), rv = P(runningVar, channels, nameof(runningVar));
@@ -302,6 +319,7 @@ public sealed unsafe partial class CpuDevice : Device
     public override void BatchNormForwardInference(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
         DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float epsilon, DeviceBuffer<float> y)
     {
+        using var op = _gate.EnterScope();
         long size = (long)n * channels * inner;
         float* px = P(x, size, nameof(x)), pg = P(gamma, channels, nameof(gamma)), pb = P(beta, channels, nameof(beta));
         float* rm = P(runningMean, channels, nameof(runningMean)), rv = P(runningVar, channels, nameof(runningVar)), py = P(y, size, nameof(y));
@@ -319,6 +337,7 @@ public sealed unsafe partial class CpuDevice : Device
     public override void BatchNormBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> gamma,
         DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx, DeviceBuffer<float> dgamma, DeviceBuffer<float> dbeta, bool accumulate)
     {
+        using var op = _gate.EnterScope();
         long size = (long)n * channels * inner;
         float* px = P(x, size, nameof(x)), pdy = P(dy, size, nameof(dy)), pg = P(gamma, channels, nameof(gamma));
         float* sm = P(savedMean, channels, nameof(savedMean)), si = P(savedInvStd, channels, nameof(savedInvStd));
@@ -356,6 +375,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override void DropoutForward(long count, float rate, ulong seed, DeviceBuffer<float> x, DeviceBuffer<float> mask, DeviceBuffer<float> y)
     {
+        using var op = _gate.EnterScope();
         float* px = P(x, count, nameof(x)), pm = P(mask, count, nameof(mask)), py = P(y, count, nameof(y));
         for (long i = 0; i < count; i++)
         {
@@ -367,6 +387,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override void Multiply(long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y, bool accumulate)
     {
+        using var op = _gate.EnterScope();
         float* pa = P(a, count, nameof(a)), pb = P(b, count, nameof(b)), py = P(y, count, nameof(y));
         for (long i = 0; i < count; i++) Put(py + i, pa[i] * pb[i], accumulate);
     }
@@ -389,6 +410,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override float SoftmaxCrossEntropy(int n, int classes, int inner, DeviceBuffer<float> logits, DeviceBuffer<int> labels, DeviceBuffer<float> dlogits)
     {
+        using var op = _gate.EnterScope();
         long size = (long)n * classes * inner;
         float* px = P(logits, size, nameof(logits)), pd = P(dlogits, size, nameof(dlogits));
         int* pl = P(labels, (long)n * inner, nameof(labels));
@@ -419,6 +441,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override float CrossEntropyFromProbabilities(int n, int classes, int inner, DeviceBuffer<float> probabilities, DeviceBuffer<int> labels, DeviceBuffer<float> dprobabilities)
     {
+        using var op = _gate.EnterScope();
         long size = (long)n * classes * inner;
         float* pp = P(probabilities, size, nameof(probabilities)), pd = P(dprobabilities, size, nameof(dprobabilities));
         int* pl = P(labels, (long)n * inner, nameof(labels));
@@ -439,6 +462,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override float MeanSquaredError(long count, DeviceBuffer<float> prediction, DeviceBuffer<float> target, DeviceBuffer<float> dprediction)
     {
+        using var op = _gate.EnterScope();
         float* pp = P(prediction, count, nameof(prediction)), pt = P(target, count, nameof(target)), pd = P(dprediction, count, nameof(dprediction));
         double sum = 0;
         float scale = count == 0 ? 0 : 2f / count;
@@ -455,6 +479,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override void SgdStep(long count, DeviceBuffer<float> parameter, DeviceBuffer<float> gradient, DeviceBuffer<float> velocity, float learningRate, float momentum, float weightDecay)
     {
+        using var op = _gate.EnterScope();
         float* p = P(parameter, count, nameof(parameter)), g = P(gradient, count, nameof(gradient)), v = P(velocity, count, nameof(velocity));
         for (long i = 0; i < count; i++)
         {
@@ -467,6 +492,7 @@ public sealed unsafe partial class CpuDevice : Device
     public override void AdamStep(long count, DeviceBuffer<float> parameter, DeviceBuffer<float> gradient, DeviceBuffer<float> m, DeviceBuffer<float> v,
         float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
     {
+        using var op = _gate.EnterScope();
         float* p = P(parameter, count, nameof(parameter)), g = P(gradient, count, nameof(gradient)), pm = P(m, count, nameof(m)), pv = P(v, count, nameof(v));
         float c1 = (float)(1 / (1 - Math.Pow(beta1, step))), c2 = (float)(1 / (1 - Math.Pow(beta2, step)));
         for (long i = 0; i < count; i++)
