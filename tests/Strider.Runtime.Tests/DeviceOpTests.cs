@@ -66,6 +66,12 @@ public abstract class DeviceOpTests : IDisposable
         ["wide: many columns, K > 64"] = (Conv(8, 20, 20, 70, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1),
         ["wide stride 2, 5x5, asymmetric padding (two-run panels)"] = (Conv(3, 41, 39, 6, 5, 5, sh: 2, sw: 2, pt: 2, pb: 1, pl: 1, pr: 2), 2),
         ["wide dilation 2, stride 3 across, rows not a panel multiple"] = (Conv(2, 17, 70, 5, 3, 3, sh: 1, sw: 3, pt: 2, pb: 2, pl: 2, pr: 0, dh: 2, dw: 2), 2),
+        // Strided backward data (a transposed conv) accumulates in a phase-split layout; the last input rows and columns
+        // that no output reaches are a deconv's output padding.
+        ["deconv stride 2, output padding 1, odd sizes"] = (Conv(3, 36, 40, 4, 3, 3, sh: 2, sw: 2), 2),
+        ["deconv stride 3, output padding 2, padding"] = (Conv(2, 53, 57, 5, 4, 4, sh: 3, sw: 3, pt: 1, pb: 0, pl: 2, pr: 0), 1),
+        ["deconv stride 2 across only, 5x5, padding 2"] = (Conv(3, 19, 61, 6, 5, 5, sh: 1, sw: 2, pt: 2, pb: 2, pl: 2, pr: 1), 1),
+        ["small deconv stride 3, output padding 1"] = (Conv(2, 10, 11, 3, 4, 4, sh: 3, sw: 3, pt: 1, pl: 1), 3),
         // Outputs smaller than a column chunk: the CPU device puts the batch's (image, position) pairs on the GEMM's columns.
         ["small output: 4x4 -> 1x1, batch 64"] = (Conv(6, 4, 4, 37, 4, 4), 64),
         ["small output: 1x1 conv of a 1x1 map, batch 3"] = (Conv(19, 1, 1, 10, 1, 1), 3),

@@ -19,8 +19,18 @@ public sealed unsafe partial class CpuDevice
     private float[] _padded = [];
     private int[] _shifts = [];
 
-    /// <summary>Sets the padded-copy layout in <paramref name="a"/> and fills the tap shift table; returns the floats the copy needs.</summary>
+    /// <summary>Sets the padded-copy layout in <paramref name="a"/>, fills the tap shift table and allocates the copy; returns the floats it needs.</summary>
     private long PreparePadded(ref ConvArgs a)
+    {
+        PaddedLayout(ref a);
+        long size = a.N * a.QImage + 2 * Slack;
+        if (_padded.Length < size) _padded = GC.AllocateArray<float>((int)Math.Max(size, Math.Min(int.MaxValue - 64, _padded.Length * 2L)), pinned: true);
+        a.Q = (float*)Unsafe.AsPointer(ref _padded[0]) + Slack;
+        return size;
+    }
+
+    /// <summary>Sets the padded-copy layout (Hq, Wq, QPlane, QImage) in <paramref name="a"/> and fills the tap shift table.</summary>
+    private void PaddedLayout(ref ConvArgs a)
     {
         ref readonly ConvGeometry g = ref a.G;
         int sw = g.StrideW;
@@ -43,10 +53,6 @@ public sealed unsafe partial class CpuDevice
                     shifts[row] = checked((int)(c * a.QPlane + (long)(sd % sw) * hp * wq + (long)r * g.DilationH * wq + sd / sw));
                 }
         a.Shifts = shifts;
-        long size = a.N * a.QImage + 2 * Slack;
-        if (_padded.Length < size) _padded = GC.AllocateArray<float>((int)Math.Max(size, Math.Min(int.MaxValue - 64, _padded.Length * 2L)), pinned: true);
-        a.Q = (float*)Unsafe.AsPointer(ref _padded[0]) + Slack;
-        return size;
     }
 
     /// <summary>Fills the padded copy for one (image, channel) item.</summary>

@@ -112,7 +112,12 @@ public sealed unsafe partial class CpuDevice
             int groups = (n + _conv.ImagesPerGroup - 1) / _conv.ImagesPerGroup;
             _pool.Run(this, groups * _conv.ChannelBlocks, &BackwardDataBatchedItem);
         }
-        else _pool.Run(this, n * _conv.ChannelBlocks, &BackwardDataItem);
+        else
+        {
+            // Strided columns scatter into a phase-split accumulator (contiguous runs) that is unpadded once at the end.
+            if (g.StrideW > 1) PaddedLayout(ref _conv);
+            _pool.Run(this, n * _conv.ChannelBlocks, &BackwardDataItem);
+        }
     }
 
     private static void BackwardDataItem(object state, int item, int worker)
@@ -131,6 +136,13 @@ public sealed unsafe partial class CpuDevice
             Gemm.PackA(a.W + (long)c0 * rs + (long)k0 * crs, 1, crs, rows, Math.Min(Gemm.KC, K - k0), packA + (long)mPad * k0);
         float* dyb = a.Y + b * g.OutputSize, dxb = a.X + b * g.InputSize + (long)c0 * g.InH * g.InW;
         if (!a.Accumulate) new Span<float>(dxb, (c1 - c0) * g.InH * g.InW).Clear();
+        bool phased = g.StrideW > 1;
+        float* acc = null;
+        if (phased)
+        {
+            acc = Grow(d._workspaceD, worker, (c1 - c0) * a.QPlane);
+            new Span<float>(acc, checked((int)((c1 - c0) * a.QPlane))).Clear();
+        }
         for (int n0 = 0; n0 < p; n0 += ColumnChunk)
         {
             int nb = Math.Min(ColumnChunk, p - n0);
@@ -140,7 +152,55 @@ public sealed unsafe partial class CpuDevice
                 Gemm.PackB(dyb + (long)k0 * p + n0, p, 1, kc, nb, packB);
                 Gemm.RunPacked(rows, nb, kc, packA + (long)mPad * k0, packB, cols, ColumnChunk, k0 > 0);
             }
-            Col2Im(g, cols, ColumnChunk, c0 * rs, rows, n0, nb, a.X + b * g.InputSize);
+            if (phased) Col2ImPhased(a, cols, ColumnChunk, c0 * rs, rows, n0, nb, acc - c0 * a.QPlane);
+            else Col2Im(g, cols, ColumnChunk, c0 * rs, rows, n0, nb, a.X + b * g.InputSize);
+        }
+        if (phased)
+            for (int c = c0; c < c1; c++) UnpadAdd(a, acc + (c - c0) * a.QPlane, dxb + (long)(c - c0) * g.InH * g.InW);
+    }
+
+    /// <summary>
+    /// Col2im into the phase-split layout of the padded input (see CpuConvolution.Padded.cs): tap (c, r, s) of output
+    /// (oh, ow) lands at q + shift(c, r, s) + oh sh Wq + ow, so each output row is one contiguous vector add.
+    /// </summary>
+    private static void Col2ImPhased(in ConvArgs a, float* cols, int ldc, int row0, int rows, int n0, int nb, float* q)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        long rowStep = (long)g.StrideH * a.Wq;
+        for (int m = 0; m < rows; m++)
+        {
+            float* dst = q + a.Shifts[row0 + m], src = cols + (long)m * ldc;
+            int oh = n0 / g.OutW, ow = n0 % g.OutW, col = 0;
+            while (col < nb)
+            {
+                int run = Math.Min(g.OutW - ow, nb - col);
+                CopyOrAdd(src + col, dst + oh * rowStep + ow, run, accumulate: true);
+                col += run;
+                ow += run;
+                if (ow == g.OutW) { ow = 0; oh++; }
+            }
+        }
+    }
+
+    /// <summary>x[ih, iw] += q[(iw + pl) % sw, ih + pt, (iw + pl) / sw] for one channel: the inverse of PadItem's copy.</summary>
+    private static void UnpadAdd(in ConvArgs a, float* q, float* x)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        int sw = g.StrideW;
+        for (int phase = 0; phase < sw; phase++)
+        {
+            // Columns wq whose input column iw = wq sw + phase - pl lies inside x: [lo, hi).
+            int first = phase - g.PadLeft;
+            int lo = first >= 0 ? 0 : (-first + sw - 1) / sw;
+            int hi = g.InW - 1 - first < 0 ? 0 : Math.Min((g.InW - 1 - first) / sw + 1, a.Wq);
+            float* plane = q + (long)phase * a.Hq * a.Wq;
+            for (int ih = 0; ih < g.InH; ih++)
+            {
+                int h = ih + g.PadTop;
+                if ((uint)h >= (uint)a.Hq) continue;
+                float* src = plane + (long)h * a.Wq, line = x + (long)ih * g.InW + first;
+                for (int t = lo; t < hi; t++) line[(long)t * sw] += src[t];
+            }
         }
     }
 

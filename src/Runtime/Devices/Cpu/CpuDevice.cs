@@ -19,6 +19,7 @@ public sealed unsafe partial class CpuDevice : Device
     private readonly float[][] _workspaceA;
     private readonly float[][] _workspaceB;
     private readonly float[][] _workspaceC;
+    private readonly float[][] _workspaceD;
     private float[] _shared = [];
 
     /// <summary>A CPU device using all logical processors.</summary>
@@ -32,7 +33,8 @@ public sealed unsafe partial class CpuDevice : Device
         _workspaceA = new float[threads][];
         _workspaceB = new float[threads][];
         _workspaceC = new float[threads][];
-        for (int i = 0; i < threads; i++) _workspaceA[i] = _workspaceB[i] = _workspaceC[i] = [];
+        _workspaceD = new float[threads][];
+        for (int i = 0; i < threads; i++) _workspaceA[i] = _workspaceB[i] = _workspaceC[i] = _workspaceD[i] = [];
     }
 
     public override string Name => "cpu";
