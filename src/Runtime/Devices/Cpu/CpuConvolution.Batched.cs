@@ -14,8 +14,15 @@ public sealed unsafe partial class CpuDevice
     /// <summary>Output channels one batched forward or backward-weights item covers (a multiple of Gemm.MR).</summary>
     private const int BatchedRowBlock = 128;
 
-    /// <summary>Whether an image's output is smaller than a column chunk, so the batch shares one GEMM.</summary>
-    private static bool SmallOutput(in ConvGeometry g) => g.OutH * g.OutW < ColumnChunk;
+    /// <summary>
+    /// Whether an image's output is smaller than a column chunk and would waste more than an eighth of its 32-wide
+    /// panels (64 positions fill two panels exactly, so such a conv keeps its per-image GEMMs).
+    /// </summary>
+    private static bool SmallOutput(in ConvGeometry g)
+    {
+        int p = g.OutH * g.OutW, padded = Gemm.RoundUp(p, Gemm.NR);
+        return p < ColumnChunk && (padded - p) * 8 > padded;
+    }
 
     /// <summary>Small output, and every lane offset into the whole batch's padded copy fits an int.</summary>
     private static bool BatchedPadded(in ConvArgs a) => SmallOutput(a.G) && a.N * a.QImage + Slack < int.MaxValue;

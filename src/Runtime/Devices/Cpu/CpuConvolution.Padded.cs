@@ -55,11 +55,26 @@ public sealed unsafe partial class CpuDevice
         a.Shifts = shifts;
     }
 
-    /// <summary>Fills the padded copy for one (image, channel) item.</summary>
+    /// <summary>Fills the padded copy of the whole batch over the workers, several small planes per item.</summary>
+    private void FillPadded()
+    {
+        int planes = _conv.N * _conv.G.InChannels;
+        // About 4096 floats per item: a 1x1 plane per item would cost more in hand-off than in copying.
+        _conv.PadPlanes = (int)Math.Clamp(4096 / Math.Max(1, _conv.QPlane), 1, Math.Max(1, planes / (4 * _pool.WorkerCount)));
+        _pool.Run(this, (planes + _conv.PadPlanes - 1) / _conv.PadPlanes, &PadItem);
+    }
+
+    /// <summary>Fills the padded copy for a run of (image, channel) planes.</summary>
     private static void PadItem(object state, int item, int worker)
     {
-        var d = Unsafe.As<CpuDevice>(state);
-        ref readonly ConvArgs a = ref d._conv;
+        ref readonly ConvArgs a = ref Unsafe.As<CpuDevice>(state)._conv;
+        int first = item * a.PadPlanes, last = Math.Min(a.N * a.G.InChannels, first + a.PadPlanes);
+        for (int plane = first; plane < last; plane++) PadPlane(a, plane);
+    }
+
+    /// <summary>Fills the padded copy of one (image, channel) plane.</summary>
+    private static void PadPlane(in ConvArgs a, int item)
+    {
         ref readonly ConvGeometry g = ref a.G;
         int b = item / g.InChannels, c = item % g.InChannels, sw = g.StrideW;
         float* src = a.X + b * g.InputSize + (long)c * g.InH * g.InW;

@@ -15,7 +15,7 @@ public sealed unsafe partial class CpuDevice
     private struct ConvArgs
     {
         public ConvGeometry G;
-        public int N, Chunks, ChannelBlock, ChannelBlocks, RowBlock, RowBlocks, Partials, ImagesPerGroup;
+        public int N, Chunks, ChannelBlock, ChannelBlocks, RowBlock, RowBlocks, Partials, ImagesPerGroup, PadPlanes;
         public float* X, W, Y, Bias, PackedW;
         public bool Accumulate;
         /// <summary>The padded, phase-split input copy (see CpuConvolution.Padded.cs) and its layout.</summary>
@@ -57,7 +57,7 @@ public sealed unsafe partial class CpuDevice
             Gemm.PackA(_conv.W + k0, crs, 1, g.OutChannels, Math.Min(Gemm.KC, crs - k0), packed + (long)mPad * k0);
         _conv.PackedW = packed;
         PreparePadded(ref _conv);
-        _pool.Run(this, n * g.InChannels, &PadItem);
+        FillPadded();
         if (BatchedPadded(_conv))
         {
             _conv.RowBlocks = (g.OutChannels + BatchedRowBlock - 1) / BatchedRowBlock;
@@ -251,7 +251,7 @@ public sealed unsafe partial class CpuDevice
         if (n > 0)
         {
             PreparePadded(ref _conv);
-            _pool.Run(this, n * g.InChannels, &PadItem);
+            FillPadded();
             // Units are KC-deep runs of output positions (per image, or of the whole batch's columns when outputs are
             // small); each item sums a fixed range of units into its own partial dW, and the partials are added in
             // item order, so the result depends neither on thread timing nor on the thread count.
