@@ -288,7 +288,8 @@ public abstract class DeviceOpTests : IDisposable
     public void Activation_matches_reference(Activation f)
     {
         var rng = new Random(9);
-        const int count = 1001;
+        // More than two of the CPU device's 16384-value work items, and not a multiple of a vector.
+        const int count = 40_011;
         float p0 = f == Activation.Clip ? -0.5f : 0.7f, p1 = 0.8f;
         var x = Pair(f == Activation.Log ? Uniform(rng, count, 0.1f, 3f) : Uniform(rng, count, -3f, 3f));
         var y = Pair(new float[count]);
@@ -331,11 +332,14 @@ public abstract class DeviceOpTests : IDisposable
         }
     }
 
-    [Fact]
-    public void BatchNorm_matches_reference()
+    [Theory]
+    [InlineData(3, 4, 10)]
+    [InlineData(2, 5, 1037)]
+    [InlineData(1, 3, 1)]
+    public void BatchNorm_matches_reference(int n, int channels, int inner)
     {
         var rng = new Random(11);
-        const int n = 3, channels = 4, inner = 10, size = n * channels * inner;
+        int size = n * channels * inner;
         var x = Pair(Uniform(rng, size, -2, 3));
         var gamma = Pair(Uniform(rng, channels, 0.5f, 1.5f));
         var beta = Pair(Uniform(rng, channels));
@@ -396,7 +400,7 @@ public abstract class DeviceOpTests : IDisposable
     public void Multiply_Add_Fill_and_Copy_match_reference()
     {
         var rng = new Random(13);
-        const int count = 517;
+        const int count = 40_011;
         var a = Pair(Uniform(rng, count));
         var b = Pair(Uniform(rng, count));
         var y = Pair(Uniform(rng, count));
@@ -504,7 +508,7 @@ public abstract class DeviceOpTests : IDisposable
     public void Optimizers_match_reference()
     {
         var rng = new Random(17);
-        const int count = 300;
+        const int count = 40_011; // several of the CPU device's work items
         var p = Pair(Uniform(rng, count));
         var g = Pair(Uniform(rng, count));
         var v = Pair(Uniform(rng, count));

@@ -125,16 +125,6 @@ public sealed unsafe partial class CpuDevice : Device
         }
     }
 
-    public override void Add(long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y)
-    {
-        using var op = _gate.EnterScope();
-        float* pa = P(a, count, nameof(a)), pb = P(b, count, nameof(b)), py = P(y, count, nameof(y));
-        long i = 0;
-        if (Vector256.IsHardwareAccelerated)
-            for (; i + 8 <= count; i += 8) (Vector256.Load(pa + i) + Vector256.Load(pb + i)).Store(py + i);
-        for (; i < count; i++) py[i] = pa[i] + pb[i];
-    }
-
     public override void CopyBox(in BoxCopy g, int n, DeviceBuffer<float> src, DeviceBuffer<float> dst, bool accumulate)
     {
         using var op = _gate.EnterScope();
@@ -175,56 +165,6 @@ public sealed unsafe partial class CpuDevice : Device
                         long o = i0 * outStride[0] + i1 * outStride[1] + i2 * outStride[2];
                         for (int i3 = 0; i3 < dims[3]; i3++, si++) Put(db + o + i3 * outStride[3], sb[si], accumulate);
                     }
-        }
-    }
-
-    // ---- elementwise ----
-
-    public override void ActivationForward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, float p0 = 0, float p1 = 0)
-    {
-        using var op = _gate.EnterScope();
-        float* px = P(x, count, nameof(x)), py = P(y, count, nameof(y));
-        switch (f)
-        {
-            case Activation.Relu:
-                {
-                    long i = 0;
-                    if (Vector256.IsHardwareAccelerated)
-                        for (; i + 8 <= count; i += 8) Vector256.Max(Vector256.Load(px + i), Vector256<float>.Zero).Store(py + i);
-                    for (; i < count; i++) py[i] = px[i] > 0 ? px[i] : 0;
-                    break;
-                }
-            case Activation.Elu: for (long i = 0; i < count; i++) py[i] = px[i] > 0 ? px[i] : p0 * (MathF.Exp(px[i]) - 1); break;
-            case Activation.Sigmoid: for (long i = 0; i < count; i++) py[i] = 1 / (1 + MathF.Exp(-px[i])); break;
-            case Activation.Tanh: for (long i = 0; i < count; i++) py[i] = MathF.Tanh(px[i]); break;
-            case Activation.SoftSign: for (long i = 0; i < count; i++) py[i] = px[i] / (1 + MathF.Abs(px[i])); break;
-            case Activation.Clip: for (long i = 0; i < count; i++) py[i] = MathF.Min(MathF.Max(px[i], p0), p1); break;
-            case Activation.Log: for (long i = 0; i < count; i++) py[i] = MathF.Log(px[i]); break;
-            case Activation.Exp: for (long i = 0; i < count; i++) py[i] = MathF.Exp(px[i]); break;
-            default: throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation.");
-        }
-    }
-
-    public override void ActivationBackward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate, float p0 = 0, float p1 = 0)
-    {
-        using var op = _gate.EnterScope();
-        float* px = P(x, count, nameof(x)), py = P(y, count, nameof(y)), pdy = P(dy, count, nameof(dy)), pdx = P(dx, count, nameof(dx));
-        for (long i = 0; i < count; i++)
-        {
-            float xv = px[i], yv = py[i], g = pdy[i];
-            float d = f switch
-            {
-                Activation.Relu => xv > 0 ? g : 0,
-                Activation.Elu => xv > 0 ? g : g * (yv + p0),
-                Activation.Sigmoid => g * yv * (1 - yv),
-                Activation.Tanh => g * (1 - yv * yv),
-                Activation.SoftSign => g / ((1 + MathF.Abs(xv)) * (1 + MathF.Abs(xv))),
-                Activation.Clip => xv > p0 && xv < p1 ? g : 0,
-                Activation.Log => g / xv,
-                Activation.Exp => g * yv,
-                _ => throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation."),
-            };
-            Put(pdx + i, d, accumulate);
         }
     }
 
@@ -274,124 +214,6 @@ public sealed unsafe partial class CpuDevice : Device
                     Put(pdx + j, log ? pdy[j] - MathF.Exp(py[j]) * s : py[j] * (pdy[j] - s), accumulate);
                 }
             }
-    }
-
-    // ---- batch normalisation ----
-
-    public override void BatchNormForwardTraining(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
-        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float momentum, float epsilon,
-        DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd)
-    {
-        using var op = _gate.EnterScope();
-        long size = (long)n * channels * inner;
-        float* px = P(x, size, nameof(x)), pg = P(gamma, channels, nameof(gamma)), pb = P(beta, channels, nameof(beta));
-        float* rm = P(runningMean, channels, nameof(runningMean)), rv = P(runningVar, channels, nameof(runningVar));
-        float* py = P(y, size, nameof(y)), sm = P(savedMean, channels, nameof(savedMean)), si = P(savedInvStd, channels, nameof(savedInvStd));
-        long m = (long)n * inner;
-        for (int c = 0; c < channels; c++)
-        {
-            double sum = 0;
-            for (int b = 0; b < n; b++)
-            {
-                float* row = px + ((long)b * channels + c) * inner;
-                for (int i = 0; i < inner; i++) sum += row[i];
-            }
-            double mean = sum / m, sq = 0;
-            for (int b = 0; b < n; b++)
-            {
-                float* row = px + ((long)b * channels + c) * inner;
-                for (int i = 0; i < inner; i++) { double d = row[i] - mean; sq += d * d; }
-            }
-            double variance = sq / m;
-            float invStd = (float)(1 / Math.Sqrt(variance + epsilon));
-            float scale = pg[c] * invStd, shift = pb[c] - (float)mean * scale;
-            for (int b = 0; b < n; b++)
-            {
-                long o = ((long)b * channels + c) * inner;
-                for (int i = 0; i < inner; i++) py[o + i] = px[o + i] * scale + shift;
-            }
-            sm[c] = (float)mean;
-            si[c] = invStd;
-            double unbiased = m > 1 ? sq / (m - 1) : variance;
-            rm[c] = (float)((1 - momentum) * rm[c] + momentum * mean);
-            rv[c] = (float)((1 - momentum) * rv[c] + momentum * unbiased);
-        }
-    }
-
-    public override void BatchNormForwardInference(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
-        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float epsilon, DeviceBuffer<float> y)
-    {
-        using var op = _gate.EnterScope();
-        long size = (long)n * channels * inner;
-        float* px = P(x, size, nameof(x)), pg = P(gamma, channels, nameof(gamma)), pb = P(beta, channels, nameof(beta));
-        float* rm = P(runningMean, channels, nameof(runningMean)), rv = P(runningVar, channels, nameof(runningVar)), py = P(y, size, nameof(y));
-        for (int c = 0; c < channels; c++)
-        {
-            float scale = pg[c] / MathF.Sqrt(rv[c] + epsilon), shift = pb[c] - rm[c] * scale;
-            for (int b = 0; b < n; b++)
-            {
-                long o = ((long)b * channels + c) * inner;
-                for (int i = 0; i < inner; i++) py[o + i] = px[o + i] * scale + shift;
-            }
-        }
-    }
-
-    public override void BatchNormBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> gamma,
-        DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx, DeviceBuffer<float> dgamma, DeviceBuffer<float> dbeta, bool accumulate)
-    {
-        using var op = _gate.EnterScope();
-        long size = (long)n * channels * inner;
-        float* px = P(x, size, nameof(x)), pdy = P(dy, size, nameof(dy)), pg = P(gamma, channels, nameof(gamma));
-        float* sm = P(savedMean, channels, nameof(savedMean)), si = P(savedInvStd, channels, nameof(savedInvStd));
-        float* pdx = P(dx, size, nameof(dx)), dg = P(dgamma, channels, nameof(dgamma)), db = P(dbeta, channels, nameof(dbeta));
-        long m = (long)n * inner;
-        for (int c = 0; c < channels; c++)
-        {
-            double sumDy = 0, sumDyXhat = 0;
-            float mean = sm[c], invStd = si[c];
-            for (int b = 0; b < n; b++)
-            {
-                long o = ((long)b * channels + c) * inner;
-                for (int i = 0; i < inner; i++)
-                {
-                    sumDy += pdy[o + i];
-                    sumDyXhat += pdy[o + i] * ((px[o + i] - mean) * invStd);
-                }
-            }
-            float k = pg[c] * invStd, meanDy = (float)(sumDy / m), meanDyXhat = (float)(sumDyXhat / m);
-            for (int b = 0; b < n; b++)
-            {
-                long o = ((long)b * channels + c) * inner;
-                for (int i = 0; i < inner; i++)
-                {
-                    float xhat = (px[o + i] - mean) * invStd;
-                    Put(pdx + o + i, k * (pdy[o + i] - meanDy - xhat * meanDyXhat), accumulate);
-                }
-            }
-            dg[c] += (float)sumDyXhat;
-            db[c] += (float)sumDy;
-        }
-    }
-
-    // ---- dropout ----
-
-    public override void DropoutForward(long count, float rate, ulong seed, DeviceBuffer<float> x, DeviceBuffer<float> mask, DeviceBuffer<float> y)
-    {
-        using var op = _gate.EnterScope();
-        float* px = P(x, count, nameof(x)), pm = P(mask, count, nameof(mask)), py = P(y, count, nameof(y));
-        for (long i = 0; i < count; i++)
-        {
-            float k = DropoutMask.Value(seed, i, rate);
-            pm[i] = k;
-            py[i] = px[i] * k;
-        }
-    }
-
-    public override void Multiply(long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y, bool accumulate)
-    {
-        using var op = _gate.EnterScope();
-        float* pa = P(a, count, nameof(a)), pb = P(b, count, nameof(b)), py = P(y, count, nameof(y));
-        for (long i = 0; i < count; i++) Put(py + i, pa[i] * pb[i], accumulate);
     }
 
     // ---- losses ----
@@ -475,36 +297,5 @@ public sealed unsafe partial class CpuDevice : Device
             pd[i] = d * scale;
         }
         return count == 0 ? 0f : (float)(sum / count);
-    }
-
-    // ---- optimizers ----
-
-    public override void SgdStep(long count, DeviceBuffer<float> parameter, DeviceBuffer<float> gradient, DeviceBuffer<float> velocity, float learningRate, float momentum, float weightDecay)
-    {
-        using var op = _gate.EnterScope();
-        float* p = P(parameter, count, nameof(parameter)), g = P(gradient, count, nameof(gradient)), v = P(velocity, count, nameof(velocity));
-        for (long i = 0; i < count; i++)
-        {
-            float vi = momentum * v[i] + (g[i] + weightDecay * p[i]);
-            v[i] = vi;
-            p[i] -= learningRate * vi;
-        }
-    }
-
-    public override void AdamStep(long count, DeviceBuffer<float> parameter, DeviceBuffer<float> gradient, DeviceBuffer<float> m, DeviceBuffer<float> v,
-        float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
-    {
-        using var op = _gate.EnterScope();
-        float* p = P(parameter, count, nameof(parameter)), g = P(gradient, count, nameof(gradient)), pm = P(m, count, nameof(m)), pv = P(v, count, nameof(v));
-        float c1 = (float)(1 / (1 - Math.Pow(beta1, step))), c2 = (float)(1 / (1 - Math.Pow(beta2, step)));
-        for (long i = 0; i < count; i++)
-        {
-            float gi = g[i] + weightDecay * p[i];
-            float mi = beta1 * pm[i] + (1 - beta1) * gi;
-            float vi = beta2 * pv[i] + (1 - beta2) * gi * gi;
-            pm[i] = mi;
-            pv[i] = vi;
-            p[i] -= learningRate * (mi * c1) / (MathF.Sqrt(vi * c2) + epsilon);
-        }
     }
 }
