@@ -8,6 +8,7 @@ namespace Strider.Benchmarks;
 /// <summary>
 /// A CPU device that times every op call: calls are numbered from <see cref="BeginStep"/>, so a network's straight-line
 /// Forward/Backward gives one row per layer op, summed over the steps run. For the per-layer breakdown, not for speed.
+/// With one thread it records the calling thread's CPU time (comparable between builds on a loaded machine).
 /// </summary>
 public sealed class ProfilingDevice(int threads) : Device
 {
@@ -39,9 +40,12 @@ public sealed class ProfilingDevice(int threads) : Device
 
     private void Time(Action op, Func<string> label)
     {
+        // Single-threaded, the calling thread's CPU time is the op's cost even on a busy machine; otherwise wall time.
+        bool cpu = _cpu.ThreadCount == 1;
+        double c0 = cpu ? QuickConv.ThreadCpuMs() : 0;
         long t0 = Stopwatch.GetTimestamp();
         op();
-        double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        double ms = cpu ? QuickConv.ThreadCpuMs() - c0 : Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         int i = _call++;
         if (i == _rows.Count) _rows.Add((label(), 0));
         _rows[i] = (_rows[i].Label, _rows[i].Ms + ms);

@@ -34,28 +34,31 @@ public static partial class QuickConv
     }
 
     /// <summary>`quick-w`: W1-W4 with Stopwatch, fewer repetitions for the large inference runs.</summary>
-    public static void RunWorkloads()
+    public static void RunWorkloads(string[] args)
     {
+        // Optional names after the mode pick workloads: `quick-w W1 W3`.
+        bool Wanted(string name) => args.Length < 2 || args.Skip(1).Contains(name);
         var w = new Workloads();
         w.Setup();
         Console.WriteLine($"threads {Workloads.Threads}, load {File.ReadAllText("/proc/loadavg").Trim()}");
         var (w2, w4) = w.Agreement();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Strider vs ONNX Runtime, max relative difference: W2 {w2:E2}, W4 {w4:E2}"));
-        Measure("W1 LeNet train b64", () => w.W1Strider(), Workloads.W1Flops, 30);
-        Measure("W2 ORT", w.W2Ort, 0, 30);
-        Measure("W2 Strider", w.W2Strider, 0, 30);
-        Measure("W3 U-net train b8", () => w.W3Strider(), Workloads.W3Flops, 15);
-        Measure("W4 ORT", w.W4Ort, 0, 7);
-        Measure("W4 Strider", w.W4Strider, 0, 7);
+        if (Wanted("W1")) Measure("W1 LeNet train b64", () => w.W1Strider(), Workloads.W1Flops, 30);
+        if (Wanted("W2")) Measure("W2 ORT", w.W2Ort, 0, 30);
+        if (Wanted("W2")) Measure("W2 Strider", w.W2Strider, 0, 30);
+        if (Wanted("W3")) Measure("W3 U-net train b8", () => w.W3Strider(), Workloads.W3Flops, 15);
+        if (Wanted("W4")) Measure("W4 ORT", w.W4Ort, 0, 7);
+        if (Wanted("W4")) Measure("W4 Strider", w.W4Strider, 0, 7);
         w.Cleanup();
     }
 
     /// <summary>`profile`: per-op (per-layer) time of each Strider workload on the profiling device.</summary>
-    public static void RunProfile()
+    public static void RunProfile(string[] args)
     {
         Console.WriteLine($"threads {Workloads.Threads}, load {File.ReadAllText("/proc/loadavg").Trim()}");
         foreach (var (name, steps) in new[] { ("W1", 20), ("W2", 20), ("W3", 10), ("W4", 3) })
         {
+            if (args.Length > 1 && !args.Skip(1).Contains(name)) continue;
             var w = new Workloads { Profile = true };
             w.Setup();
             Action step = name switch { "W1" => () => w.W1Strider(), "W2" => w.W2Strider, "W3" => () => w.W3Strider(), _ => w.W4Strider };

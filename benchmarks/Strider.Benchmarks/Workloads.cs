@@ -19,7 +19,8 @@ namespace Strider.Benchmarks;
 [Config(typeof(WorkloadConfig))]
 public class Workloads
 {
-    public const int Threads = 2;
+    /// <summary>Threads on each side: 2, or STRIDER_THREADS (1 compares builds by thread CPU time on a busy machine).</summary>
+    public static readonly int Threads = int.TryParse(Environment.GetEnvironmentVariable("STRIDER_THREADS"), out int t) && t > 0 ? t : 2;
 
     public static readonly double W1Flops = 3 * 64 * Flops.LeNet(28);
     public static readonly double W3Flops = 3 * 8 * Flops.Ddae(157);

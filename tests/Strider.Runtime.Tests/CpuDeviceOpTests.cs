@@ -8,11 +8,13 @@ public sealed class CpuDeviceOpTests : DeviceOpTests
 {
     protected override Device CreateDevice() => new CpuDevice();
 
-    [Fact]
-    public void Convolution_is_deterministic_across_calls_and_thread_counts()
+    [Theory]
+    [InlineData(3)]
+    [InlineData(40)]
+    public void Convolution_is_deterministic_across_calls_and_thread_counts(int n)
     {
-        var g = Conv(16, 23, 21, 24, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1);
-        const int n = 3;
+        // 3 images of 23x21 outputs: one GEMM per image; 40 images of 3x2 outputs: the batch shares the GEMM's columns.
+        var g = n == 3 ? Conv(16, 23, 21, 24, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1) : Conv(16, 7, 5, 24, 3, 3, sh: 2, sw: 2);
         var rng = new Random(20);
         float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), dy = Uniform(rng, n * g.OutputSize);
         float[][] Run(Device device)
@@ -82,5 +84,75 @@ public sealed class DeviceFactoryTests
         var ex = Assert.Throws<ArgumentException>(() => DeviceFactory.Create("tpu"));
         Assert.Contains("'tpu'", ex.Message);
         Assert.Contains(DeviceFactory.KnownNames, ex.Message);
+    }
+}
+
+public sealed class CpuDeviceConcurrencyTests
+{
+    /// <summary>Conv forward, backward data and weights, max pool and a dense layer on the caller's own buffers.</summary>
+    private static float[][] Work(Device device, int seed)
+    {
+        var g = Conv(6, 17, 15, 9, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1);
+        const int n = 3;
+        var rng = new Random(seed);
+        DeviceBuffer<float> Buffer(long count)
+        {
+            var b = device.Allocate<float>(count);
+            b.Upload(Uniform(rng, count));
+            return b;
+        }
+        var x = Buffer(n * g.InputSize);
+        var w = Buffer(g.WeightSize);
+        var y = Buffer(n * g.OutputSize);
+        var dx = Buffer(n * g.InputSize);
+        var dw = Buffer(g.WeightSize);
+        var pool = Pool(g.OutChannels, g.OutH, g.OutW, 2, 2, 2, 2);
+        var pooled = Buffer(n * pool.OutputSize);
+        var switches = device.Allocate<int>(n * pool.OutputSize);
+        var dense = Buffer(40 * 33);
+        var dw2 = Buffer(33 * 21);
+        var dy2 = Buffer(40 * 21);
+        device.ConvForward(g, n, x, w, null, y);
+        device.ConvBackwardData(g, n, y, w, dx, accumulate: false);
+        device.ConvBackwardWeights(g, n, x, y, dw, null);
+        device.MaxPoolForward(pool, n, y, pooled, switches);
+        device.DenseForward(40, 33, 21, dense, dw2, null, dy2);
+        device.ActivationBackward(Activation.Relu, n * g.InputSize, dx, dx, dx, dx, accumulate: true);
+        return [y.ToArray(), dx.ToArray(), dw.ToArray(), pooled.ToArray(), dy2.ToArray()];
+    }
+
+    [Fact]
+    public void Two_threads_sharing_a_device_both_get_the_sequential_results()
+    {
+        using var device = new CpuDevice(2);
+        var expected = new[] { Work(device, 1), Work(device, 2) };
+        const int rounds = 25;
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var start = new Barrier(2);
+        var threads = Enumerable.Range(0, 2).Select(t => new Thread(() =>
+        {
+            start.SignalAndWait();
+            for (int r = 0; r < rounds; r++)
+            {
+                var got = Work(device, t + 1);
+                for (int i = 0; i < got.Length; i++)
+                    if (!got[i].AsSpan().SequenceEqual(expected[t][i])) failures.Enqueue($"thread {t}, round {r}, output {i} differs from the sequential run");
+            }
+        })).ToArray();
+        foreach (var thread in threads) thread.Start();
+        foreach (var thread in threads) thread.Join();
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void Op_on_a_disposed_device_is_reported()
+    {
+        var device = new CpuDevice(2);
+        var x = device.Allocate<float>(4 * 8 * 8);
+        var y = device.Allocate<float>(4 * 4 * 4);
+        device.Dispose();
+        device.Dispose();
+        var ex = Assert.Throws<ObjectDisposedException>(() => device.MaxPoolForward(Pool(4, 8, 8, 2, 2, 2, 2), 1, x, y, null));
+        Assert.Contains("disposed", ex.Message);
     }
 }

@@ -66,6 +66,19 @@ public abstract class DeviceOpTests : IDisposable
         ["wide: many columns, K > 64"] = (Conv(8, 20, 20, 70, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1),
         ["wide stride 2, 5x5, asymmetric padding (two-run panels)"] = (Conv(3, 41, 39, 6, 5, 5, sh: 2, sw: 2, pt: 2, pb: 1, pl: 1, pr: 2), 2),
         ["wide dilation 2, stride 3 across, rows not a panel multiple"] = (Conv(2, 17, 70, 5, 3, 3, sh: 1, sw: 3, pt: 2, pb: 2, pl: 2, pr: 0, dh: 2, dw: 2), 2),
+        // Strided backward data (a transposed conv) accumulates in a phase-split layout; the last input rows and columns
+        // that no output reaches are a deconv's output padding.
+        ["deconv stride 2, output padding 1, odd sizes"] = (Conv(3, 36, 40, 4, 3, 3, sh: 2, sw: 2), 2),
+        ["deconv stride 3, output padding 2, padding"] = (Conv(2, 53, 57, 5, 4, 4, sh: 3, sw: 3, pt: 1, pb: 0, pl: 2, pr: 0), 1),
+        ["deconv stride 2 across only, 5x5, padding 2"] = (Conv(3, 19, 61, 6, 5, 5, sh: 1, sw: 2, pt: 2, pb: 2, pl: 2, pr: 1), 1),
+        ["small deconv stride 3, output padding 1"] = (Conv(2, 10, 11, 3, 4, 4, sh: 3, sw: 3, pt: 1, pl: 1), 3),
+        // Outputs smaller than a column chunk: the CPU device puts the batch's (image, position) pairs on the GEMM's columns.
+        ["small output: 4x4 -> 1x1, batch 64"] = (Conv(6, 4, 4, 37, 4, 4), 64),
+        ["small output: 1x1 conv of a 1x1 map, batch 3"] = (Conv(19, 1, 1, 10, 1, 1), 3),
+        ["small output: batch 1, stride 2, odd sizes, asymmetric padding"] = (Conv(5, 9, 7, 11, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 0, pr: 1), 1),
+        ["small output: batch 64 of 3x3, chunks split images"] = (Conv(3, 7, 7, 9, 3, 3, sh: 2, sw: 2), 64),
+        ["small output: batch 3, K > 128 (row blocks)"] = (Conv(4, 5, 5, 150, 3, 3), 3),
+        ["small output: batch 3, CRS > GEMM block"] = (Conv(30, 4, 4, 20, 3, 3, pt: 1, pb: 0, pl: 0, pr: 1), 3),
     };
 
     public static TheoryData<string> ConvCaseNames => new(ConvCases.Keys);
@@ -275,7 +288,8 @@ public abstract class DeviceOpTests : IDisposable
     public void Activation_matches_reference(Activation f)
     {
         var rng = new Random(9);
-        const int count = 1001;
+        // More than two of the CPU device's 16384-value work items, and not a multiple of a vector.
+        const int count = 40_011;
         float p0 = f == Activation.Clip ? -0.5f : 0.7f, p1 = 0.8f;
         var x = Pair(f == Activation.Log ? Uniform(rng, count, 0.1f, 3f) : Uniform(rng, count, -3f, 3f));
         var y = Pair(new float[count]);
@@ -318,11 +332,14 @@ public abstract class DeviceOpTests : IDisposable
         }
     }
 
-    [Fact]
-    public void BatchNorm_matches_reference()
+    [Theory]
+    [InlineData(3, 4, 10)]
+    [InlineData(2, 5, 1037)]
+    [InlineData(1, 3, 1)]
+    public void BatchNorm_matches_reference(int n, int channels, int inner)
     {
         var rng = new Random(11);
-        const int n = 3, channels = 4, inner = 10, size = n * channels * inner;
+        int size = n * channels * inner;
         var x = Pair(Uniform(rng, size, -2, 3));
         var gamma = Pair(Uniform(rng, channels, 0.5f, 1.5f));
         var beta = Pair(Uniform(rng, channels));
@@ -383,7 +400,7 @@ public abstract class DeviceOpTests : IDisposable
     public void Multiply_Add_Fill_and_Copy_match_reference()
     {
         var rng = new Random(13);
-        const int count = 517;
+        const int count = 40_011;
         var a = Pair(Uniform(rng, count));
         var b = Pair(Uniform(rng, count));
         var y = Pair(Uniform(rng, count));
@@ -491,7 +508,7 @@ public abstract class DeviceOpTests : IDisposable
     public void Optimizers_match_reference()
     {
         var rng = new Random(17);
-        const int count = 300;
+        const int count = 40_011; // several of the CPU device's work items
         var p = Pair(Uniform(rng, count));
         var g = Pair(Uniform(rng, count));
         var v = Pair(Uniform(rng, count));

@@ -19,8 +19,18 @@ public sealed unsafe partial class CpuDevice
     private float[] _padded = [];
     private int[] _shifts = [];
 
-    /// <summary>Sets the padded-copy layout in <paramref name="a"/> and fills the tap shift table; returns the floats the copy needs.</summary>
+    /// <summary>Sets the padded-copy layout in <paramref name="a"/>, fills the tap shift table and allocates the copy; returns the floats it needs.</summary>
     private long PreparePadded(ref ConvArgs a)
+    {
+        PaddedLayout(ref a);
+        long size = a.N * a.QImage + 2 * Slack;
+        if (_padded.Length < size) _padded = GC.AllocateArray<float>((int)Math.Max(size, Math.Min(int.MaxValue - 64, _padded.Length * 2L)), pinned: true);
+        a.Q = (float*)Unsafe.AsPointer(ref _padded[0]) + Slack;
+        return size;
+    }
+
+    /// <summary>Sets the padded-copy layout (Hq, Wq, QPlane, QImage) in <paramref name="a"/> and fills the tap shift table.</summary>
+    private void PaddedLayout(ref ConvArgs a)
     {
         ref readonly ConvGeometry g = ref a.G;
         int sw = g.StrideW;
@@ -43,17 +53,28 @@ public sealed unsafe partial class CpuDevice
                     shifts[row] = checked((int)(c * a.QPlane + (long)(sd % sw) * hp * wq + (long)r * g.DilationH * wq + sd / sw));
                 }
         a.Shifts = shifts;
-        long size = a.N * a.QImage + 2 * Slack;
-        if (_padded.Length < size) _padded = GC.AllocateArray<float>((int)Math.Max(size, Math.Min(int.MaxValue - 64, _padded.Length * 2L)), pinned: true);
-        a.Q = (float*)Unsafe.AsPointer(ref _padded[0]) + Slack;
-        return size;
     }
 
-    /// <summary>Fills the padded copy for one (image, channel) item.</summary>
+    /// <summary>Fills the padded copy of the whole batch over the workers, several small planes per item.</summary>
+    private void FillPadded()
+    {
+        int planes = _conv.N * _conv.G.InChannels;
+        // About 4096 floats per item: a 1x1 plane per item would cost more in hand-off than in copying.
+        _conv.PadPlanes = (int)Math.Clamp(4096 / Math.Max(1, _conv.QPlane), 1, Math.Max(1, planes / (4 * _pool.WorkerCount)));
+        _pool.Run(this, (planes + _conv.PadPlanes - 1) / _conv.PadPlanes, &PadItem);
+    }
+
+    /// <summary>Fills the padded copy for a run of (image, channel) planes.</summary>
     private static void PadItem(object state, int item, int worker)
     {
-        var d = Unsafe.As<CpuDevice>(state);
-        ref readonly ConvArgs a = ref d._conv;
+        ref readonly ConvArgs a = ref Unsafe.As<CpuDevice>(state)._conv;
+        int first = item * a.PadPlanes, last = Math.Min(a.N * a.G.InChannels, first + a.PadPlanes);
+        for (int plane = first; plane < last; plane++) PadPlane(a, plane);
+    }
+
+    /// <summary>Fills the padded copy of one (image, channel) plane.</summary>
+    private static void PadPlane(in ConvArgs a, int item)
+    {
         ref readonly ConvGeometry g = ref a.G;
         int b = item / g.InChannels, c = item % g.InChannels, sw = g.StrideW;
         float* src = a.X + b * g.InputSize + (long)c * g.InH * g.InW;
@@ -92,17 +113,11 @@ public sealed unsafe partial class CpuDevice
     {
         ref readonly ConvGeometry g = ref a.G;
         int* shifts = a.Shifts + k0;
-        long rowStep = (long)g.StrideH * a.Wq;
         int* lanes = stackalloc int[Gemm.NR];
         for (int p0 = 0; p0 < nb; p0 += Gemm.NR, dst += (long)Gemm.NR * kc)
         {
             int count = Math.Min(Gemm.NR, nb - p0);
-            int oh = (n0 + p0) / g.OutW, ow = (n0 + p0) % g.OutW;
-            for (int j = 0; j < count; j++)
-            {
-                lanes[j] = checked((int)(oh * rowStep + ow));
-                if (++ow == g.OutW) { ow = 0; oh++; }
-            }
+            ColumnLanes(a, n0 + p0, count, lanes);
             if (count == Gemm.NR && Vector512.IsHardwareAccelerated && TwoRuns(lanes, out int l0, out int l1, out int split0) && TwoRuns(lanes + 16, out int l2, out int l3, out int split1))
             {
                 var mask0 = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(split0)).AsSingle();
@@ -126,6 +141,26 @@ public sealed unsafe partial class CpuDevice
                     for (; j < count; j++) o[j] = qs[lanes[j]];
                     for (; j < Gemm.NR; j++) o[j] = 0;
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// lanes[j] = the offset in the padded copy of output column <paramref name="first"/> + j, where column index
+    /// b OH OW + oh OW + ow counts across images (so a batch of small outputs can share one GEMM's columns).
+    /// </summary>
+    private static void ColumnLanes(in ConvArgs a, int first, int count, int* lanes)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        long rowStep = (long)g.StrideH * a.Wq;
+        int p = g.OutH * g.OutW, b = first / p, pos = first % p, oh = pos / g.OutW, ow = pos % g.OutW;
+        for (int j = 0; j < count; j++)
+        {
+            lanes[j] = checked((int)(b * a.QImage + oh * rowStep + ow));
+            if (++ow == g.OutW)
+            {
+                ow = 0;
+                if (++oh == g.OutH) { oh = 0; b++; }
             }
         }
     }
@@ -158,13 +193,7 @@ public sealed unsafe partial class CpuDevice
     private static void PackRowsPadded(in ConvArgs a, float* q, int crs, int p0, int kc, int* lanes, float* dst)
     {
         ref readonly ConvGeometry g = ref a.G;
-        long rowStep = (long)g.StrideH * a.Wq;
-        int oh = p0 / g.OutW, ow = p0 % g.OutW;
-        for (int k = 0; k < kc; k++)
-        {
-            lanes[k] = checked((int)(oh * rowStep + ow));
-            if (++ow == g.OutW) { ow = 0; oh++; }
-        }
+        ColumnLanes(a, p0, kc, lanes);
         for (int j0 = 0; j0 < crs; j0 += Gemm.NR, dst += (long)Gemm.NR * kc)
         {
             int* sh = a.Shifts + j0;

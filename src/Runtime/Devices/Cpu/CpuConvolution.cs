@@ -15,7 +15,7 @@ public sealed unsafe partial class CpuDevice
     private struct ConvArgs
     {
         public ConvGeometry G;
-        public int N, Chunks, ChannelBlock, ChannelBlocks, RowBlock, RowBlocks, ColBlock, ColBlocks;
+        public int N, Chunks, ChannelBlock, ChannelBlocks, RowBlock, RowBlocks, Partials, ImagesPerGroup, PadPlanes;
         public float* X, W, Y, Bias, PackedW;
         public bool Accumulate;
         /// <summary>The padded, phase-split input copy (see CpuConvolution.Padded.cs) and its layout.</summary>
@@ -40,6 +40,7 @@ public sealed unsafe partial class CpuDevice
 
     public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
     {
+        using var op = _gate.EnterScope();
         CheckConv(g, n);
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
         _conv = new ConvArgs
@@ -56,8 +57,14 @@ public sealed unsafe partial class CpuDevice
             Gemm.PackA(_conv.W + k0, crs, 1, g.OutChannels, Math.Min(Gemm.KC, crs - k0), packed + (long)mPad * k0);
         _conv.PackedW = packed;
         PreparePadded(ref _conv);
-        _pool.Run(this, n * g.InChannels, &PadItem);
-        _pool.Run(this, n * _conv.Chunks, &ForwardItem);
+        FillPadded();
+        if (BatchedPadded(_conv))
+        {
+            _conv.RowBlocks = (g.OutChannels + BatchedRowBlock - 1) / BatchedRowBlock;
+            _conv.Chunks = (n * p + ColumnChunk - 1) / ColumnChunk;
+            _pool.Run(this, _conv.Chunks * _conv.RowBlocks, &ForwardBatchedItem);
+        }
+        else _pool.Run(this, n * _conv.Chunks, &ForwardItem);
     }
 
     private static void ForwardItem(object state, int item, int worker)
@@ -87,8 +94,9 @@ public sealed unsafe partial class CpuDevice
 
     public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
     {
+        using var op = _gate.EnterScope();
         CheckConv(g, n);
-        int rs = g.KernelH * g.KernelW;
+        int rs = g.KernelH * g.KernelW, p = g.OutH * g.OutW;
         // Channels per item: about 64 rows of W^T, a whole number of MR panels when that is cheap.
         int block = Math.Max(1, Math.Min(g.InChannels, (64 + rs - 1) / rs));
         _conv = new ConvArgs
@@ -97,7 +105,19 @@ public sealed unsafe partial class CpuDevice
             Y = P(dy, n * g.OutputSize, nameof(dy)), W = P(w, g.WeightSize, nameof(w)), X = P(dx, n * g.InputSize, nameof(dx)),
             Accumulate = accumulate, ChannelBlock = block, ChannelBlocks = (g.InChannels + block - 1) / block,
         };
-        _pool.Run(this, n * _conv.ChannelBlocks, &BackwardDataItem);
+        if (SmallOutput(g))
+        {
+            // Whole images per item, so two items never scatter into the same image's channels.
+            _conv.ImagesPerGroup = ColumnChunk / p;
+            int groups = (n + _conv.ImagesPerGroup - 1) / _conv.ImagesPerGroup;
+            _pool.Run(this, groups * _conv.ChannelBlocks, &BackwardDataBatchedItem);
+        }
+        else
+        {
+            // Strided columns scatter into a phase-split accumulator (contiguous runs) that is unpadded once at the end.
+            if (g.StrideW > 1) PaddedLayout(ref _conv);
+            _pool.Run(this, n * _conv.ChannelBlocks, &BackwardDataItem);
+        }
     }
 
     private static void BackwardDataItem(object state, int item, int worker)
@@ -116,6 +136,13 @@ public sealed unsafe partial class CpuDevice
             Gemm.PackA(a.W + (long)c0 * rs + (long)k0 * crs, 1, crs, rows, Math.Min(Gemm.KC, K - k0), packA + (long)mPad * k0);
         float* dyb = a.Y + b * g.OutputSize, dxb = a.X + b * g.InputSize + (long)c0 * g.InH * g.InW;
         if (!a.Accumulate) new Span<float>(dxb, (c1 - c0) * g.InH * g.InW).Clear();
+        bool phased = g.StrideW > 1;
+        float* acc = null;
+        if (phased)
+        {
+            acc = Grow(d._workspaceD, worker, (c1 - c0) * a.QPlane);
+            new Span<float>(acc, checked((int)((c1 - c0) * a.QPlane))).Clear();
+        }
         for (int n0 = 0; n0 < p; n0 += ColumnChunk)
         {
             int nb = Math.Min(ColumnChunk, p - n0);
@@ -125,7 +152,55 @@ public sealed unsafe partial class CpuDevice
                 Gemm.PackB(dyb + (long)k0 * p + n0, p, 1, kc, nb, packB);
                 Gemm.RunPacked(rows, nb, kc, packA + (long)mPad * k0, packB, cols, ColumnChunk, k0 > 0);
             }
-            Col2Im(g, cols, ColumnChunk, c0 * rs, rows, n0, nb, a.X + b * g.InputSize);
+            if (phased) Col2ImPhased(a, cols, ColumnChunk, c0 * rs, rows, n0, nb, acc - c0 * a.QPlane);
+            else Col2Im(g, cols, ColumnChunk, c0 * rs, rows, n0, nb, a.X + b * g.InputSize);
+        }
+        if (phased)
+            for (int c = c0; c < c1; c++) UnpadAdd(a, acc + (c - c0) * a.QPlane, dxb + (long)(c - c0) * g.InH * g.InW);
+    }
+
+    /// <summary>
+    /// Col2im into the phase-split layout of the padded input (see CpuConvolution.Padded.cs): tap (c, r, s) of output
+    /// (oh, ow) lands at q + shift(c, r, s) + oh sh Wq + ow, so each output row is one contiguous vector add.
+    /// </summary>
+    private static void Col2ImPhased(in ConvArgs a, float* cols, int ldc, int row0, int rows, int n0, int nb, float* q)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        long rowStep = (long)g.StrideH * a.Wq;
+        for (int m = 0; m < rows; m++)
+        {
+            float* dst = q + a.Shifts[row0 + m], src = cols + (long)m * ldc;
+            int oh = n0 / g.OutW, ow = n0 % g.OutW, col = 0;
+            while (col < nb)
+            {
+                int run = Math.Min(g.OutW - ow, nb - col);
+                CopyOrAdd(src + col, dst + oh * rowStep + ow, run, accumulate: true);
+                col += run;
+                ow += run;
+                if (ow == g.OutW) { ow = 0; oh++; }
+            }
+        }
+    }
+
+    /// <summary>x[ih, iw] += q[(iw + pl) % sw, ih + pt, (iw + pl) / sw] for one channel: the inverse of PadItem's copy.</summary>
+    private static void UnpadAdd(in ConvArgs a, float* q, float* x)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        int sw = g.StrideW;
+        for (int phase = 0; phase < sw; phase++)
+        {
+            // Columns wq whose input column iw = wq sw + phase - pl lies inside x: [lo, hi).
+            int first = phase - g.PadLeft;
+            int lo = first >= 0 ? 0 : (-first + sw - 1) / sw;
+            int hi = g.InW - 1 - first < 0 ? 0 : Math.Min((g.InW - 1 - first) / sw + 1, a.Wq);
+            float* plane = q + (long)phase * a.Hq * a.Wq;
+            for (int ih = 0; ih < g.InH; ih++)
+            {
+                int h = ih + g.PadTop;
+                if ((uint)h >= (uint)a.Hq) continue;
+                float* src = plane + (long)h * a.Wq, line = x + (long)ih * g.InW + first;
+                for (int t = lo; t < hi; t++) line[(long)t * sw] += src[t];
+            }
         }
     }
 
@@ -165,26 +240,35 @@ public sealed unsafe partial class CpuDevice
 
     public override void ConvBackwardWeights(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias)
     {
+        using var op = _gate.EnterScope();
         CheckConv(g, n);
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
-        // Units are (image, KC-deep run of output positions); each item sums a fixed range of units into its own
-        // partial dW, and the partials are added in item order, so the result depends neither on thread timing nor
-        // on the thread count.
-        int units = n * ((p + Gemm.KC - 1) / Gemm.KC);
-        int items = Math.Max(1, Math.Min(units, WeightGradientPartials));
         _conv = new ConvArgs
         {
             G = g, N = n,
             X = P(x, n * g.InputSize, nameof(x)), Y = P(dy, n * g.OutputSize, nameof(dy)), W = P(dw, g.WeightSize, nameof(dw)),
-            Chunks = units, RowBlocks = items,
         };
         if (n > 0)
         {
             PreparePadded(ref _conv);
-            _pool.Run(this, n * g.InChannels, &PadItem);
+            FillPadded();
+            // Units are KC-deep runs of output positions (per image, or of the whole batch's columns when outputs are
+            // small); each item sums a fixed range of units into its own partial dW, and the partials are added in
+            // item order, so the result depends neither on thread timing nor on the thread count.
+            bool batched = BatchedPadded(_conv);
+            int units = batched ? (n * p + Gemm.KC - 1) / Gemm.KC : n * ((p + Gemm.KC - 1) / Gemm.KC);
+            int items = Math.Max(1, Math.Min(units, WeightGradientPartials));
+            _conv.Chunks = units;
+            _conv.RowBlocks = items;
             long partial = (long)g.OutChannels * crs;
             _conv.PackedW = items == 1 ? _conv.W : SharedWorkspace(partial * items);
-            _pool.Run(this, items, &BackwardWeightsItem);
+            if (batched)
+            {
+                _conv.Partials = items;
+                _conv.RowBlocks = (g.OutChannels + BatchedRowBlock - 1) / BatchedRowBlock;
+                _pool.Run(this, items * _conv.RowBlocks, &BackwardWeightsBatchedItem);
+            }
+            else _pool.Run(this, items, &BackwardWeightsItem);
             if (items > 1)
                 for (int i = 0; i < items; i++) CopyOrAdd(_conv.PackedW + i * partial, _conv.W, partial, accumulate: true);
         }
@@ -217,6 +301,7 @@ public sealed unsafe partial class CpuDevice
 
     public override void AddBias(int n, int channels, int inner, DeviceBuffer<float> bias, DeviceBuffer<float> y)
     {
+        using var op = _gate.EnterScope();
         float* pb = P(bias, channels, nameof(bias)), py = P(y, (long)n * channels * inner, nameof(y));
         for (int b = 0; b < n; b++)
             for (int c = 0; c < channels; c++)
@@ -229,6 +314,7 @@ public sealed unsafe partial class CpuDevice
 
     public override void BiasBackward(int n, int channels, int inner, DeviceBuffer<float> dy, DeviceBuffer<float> dbias)
     {
+        using var op = _gate.EnterScope();
         float* pdy = P(dy, (long)n * channels * inner, nameof(dy)), pb = P(dbias, channels, nameof(dbias));
         for (int c = 0; c < channels; c++)
         {

@@ -44,6 +44,7 @@ public sealed unsafe partial class CpuDevice
 
     public override void DenseForward(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
     {
+        using var op = _gate.EnterScope();
         float* px = P(x, (long)rows * inFeatures, nameof(x)), pw = P(w, (long)outFeatures * inFeatures, nameof(w)), py = P(y, (long)rows * outFeatures, nameof(y));
         // y[r, o] = sum_i x[r, i] w[o, i]: B[i, o] = w[o inFeatures + i].
         ParallelGemm(rows, outFeatures, inFeatures, px, inFeatures, 1, pw, 1, inFeatures, py, accumulate: false);
@@ -60,6 +61,7 @@ public sealed unsafe partial class CpuDevice
 
     public override void DenseBackwardData(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
     {
+        using var op = _gate.EnterScope();
         float* pdy = P(dy, (long)rows * outFeatures, nameof(dy)), pw = P(w, (long)outFeatures * inFeatures, nameof(w)), pdx = P(dx, (long)rows * inFeatures, nameof(dx));
         // dx[r, i] = sum_o dy[r, o] w[o, i].
         ParallelGemm(rows, inFeatures, outFeatures, pdy, outFeatures, 1, pw, inFeatures, 1, pdx, accumulate);
@@ -67,6 +69,7 @@ public sealed unsafe partial class CpuDevice
 
     public override void DenseBackwardWeights(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias)
     {
+        using var op = _gate.EnterScope();
         float* px = P(x, (long)rows * inFeatures, nameof(x)), pdy = P(dy, (long)rows * outFeatures, nameof(dy)), pdw = P(dw, (long)outFeatures * inFeatures, nameof(dw));
         // dw[o, i] += sum_r dy[r, o] x[r, i]: A[o, r] = dy[r outFeatures + o].
         ParallelGemm(outFeatures, inFeatures, rows, pdy, 1, outFeatures, px, inFeatures, 1, pdw, accumulate: true);

@@ -8,14 +8,18 @@ namespace Strider.Devices.Cpu;
 /// The fast CPU device: convolutions and dense layers on a register-tiled SIMD GEMM (AVX-512 where present, AVX2
 /// otherwise), spread over a fixed pool of worker threads; workspaces are kept and grown on demand, so steady-state
 /// calls allocate nothing. Results are deterministic: each output is computed by one work item in a fixed order.
-/// Ops run synchronously on the calling thread; a device runs one op at a time (do not call it from several threads).
+/// Ops run synchronously on the calling thread. A device runs one op at a time: ops called from several threads
+/// are serialised by a lock (cheap when uncontended), because each op keeps its arguments and workspaces on the device.
 /// </summary>
 public sealed unsafe partial class CpuDevice : Device
 {
     private readonly WorkerPool _pool;
+    /// <summary>Held for the whole of every op: the op's arguments, the worker pool and the workspaces are per device.</summary>
+    private readonly System.Threading.Lock _gate = new();
     private readonly float[][] _workspaceA;
     private readonly float[][] _workspaceB;
     private readonly float[][] _workspaceC;
+    private readonly float[][] _workspaceD;
     private float[] _shared = [];
 
     /// <summary>A CPU device using all logical processors.</summary>
@@ -29,7 +33,8 @@ public sealed unsafe partial class CpuDevice : Device
         _workspaceA = new float[threads][];
         _workspaceB = new float[threads][];
         _workspaceC = new float[threads][];
-        for (int i = 0; i < threads; i++) _workspaceA[i] = _workspaceB[i] = _workspaceC[i] = [];
+        _workspaceD = new float[threads][];
+        for (int i = 0; i < threads; i++) _workspaceA[i] = _workspaceB[i] = _workspaceC[i] = _workspaceD[i] = [];
     }
 
     public override string Name => "cpu";
@@ -39,7 +44,11 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override DeviceBuffer<T> Allocate<T>(long length) => new HostBuffer<T>(this, length);
 
-    public override void Dispose() => _pool.Dispose();
+    public override void Dispose()
+    {
+        using var op = _gate.EnterScope();
+        _pool.Dispose();
+    }
 
     private static float* P(DeviceBuffer<float> buffer, long needed, string name)
     {
@@ -95,12 +104,14 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override void Fill(DeviceBuffer<float> buffer, long offset, long count, float value)
     {
+        using var op = _gate.EnterScope();
         float* p = P(buffer, offset + count, nameof(buffer));
         new Span<float>(p + offset, checked((int)count)).Fill(value);
     }
 
     public override void Copy(DeviceBuffer<float> src, long srcOffset, DeviceBuffer<float> dst, long dstOffset, long count, bool accumulate)
     {
+        using var op = _gate.EnterScope();
         float* s = P(src, srcOffset + count, nameof(src)) + srcOffset;
         float* d = P(dst, dstOffset + count, nameof(dst)) + dstOffset;
         if (!accumulate) Buffer.MemoryCopy(s, d, count * sizeof(float), count * sizeof(float)); // handles overlap
@@ -114,17 +125,9 @@ public sealed unsafe partial class CpuDevice : Device
         }
     }
 
-    public override void Add(long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y)
-    {
-        float* pa = P(a, count, nameof(a)), pb = P(b, count, nameof(b)), py = P(y, count, nameof(y));
-        long i = 0;
-        if (Vector256.IsHardwareAccelerated)
-            for (; i + 8 <= count; i += 8) (Vector256.Load(pa + i) + Vector256.Load(pb + i)).Store(py + i);
-        for (; i < count; i++) py[i] = pa[i] + pb[i];
-    }
-
     public override void CopyBox(in BoxCopy g, int n, DeviceBuffer<float> src, DeviceBuffer<float> dst, bool accumulate)
     {
+        using var op = _gate.EnterScope();
         float* s = P(src, (long)n * g.SrcChannels * g.SrcH * g.SrcW, nameof(src));
         float* d = P(dst, (long)n * g.DstChannels * g.DstH * g.DstW, nameof(dst));
         for (int b = 0; b < n; b++)
@@ -139,6 +142,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override void Permute(in PermuteGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y, bool accumulate)
     {
+        using var op = _gate.EnterScope();
         float* s = P(x, n * g.Size, nameof(x)), d = P(y, n * g.Size, nameof(y));
         Span<int> dims = [g.D0, g.D1, g.D2, g.D3];
         Span<int> perm = [g.P0, g.P1, g.P2, g.P3];
@@ -164,58 +168,11 @@ public sealed unsafe partial class CpuDevice : Device
         }
     }
 
-    // ---- elementwise ----
-
-    public override void ActivationForward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, float p0 = 0, float p1 = 0)
-    {
-        float* px = P(x, count, nameof(x)), py = P(y, count, nameof(y));
-        switch (f)
-        {
-            case Activation.Relu:
-                {
-                    long i = 0;
-                    if (Vector256.IsHardwareAccelerated)
-                        for (; i + 8 <= count; i += 8) Vector256.Max(Vector256.Load(px + i), Vector256<float>.Zero).Store(py + i);
-                    for (; i < count; i++) py[i] = px[i] > 0 ? px[i] : 0;
-                    break;
-                }
-            case Activation.Elu: for (long i = 0; i < count; i++) py[i] = px[i] > 0 ? px[i] : p0 * (MathF.Exp(px[i]) - 1); break;
-            case Activation.Sigmoid: for (long i = 0; i < count; i++) py[i] = 1 / (1 + MathF.Exp(-px[i])); break;
-            case Activation.Tanh: for (long i = 0; i < count; i++) py[i] = MathF.Tanh(px[i]); break;
-            case Activation.SoftSign: for (long i = 0; i < count; i++) py[i] = px[i] / (1 + MathF.Abs(px[i])); break;
-            case Activation.Clip: for (long i = 0; i < count; i++) py[i] = MathF.Min(MathF.Max(px[i], p0), p1); break;
-            case Activation.Log: for (long i = 0; i < count; i++) py[i] = MathF.Log(px[i]); break;
-            case Activation.Exp: for (long i = 0; i < count; i++) py[i] = MathF.Exp(px[i]); break;
-            default: throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation.");
-        }
-    }
-
-    public override void ActivationBackward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate, float p0 = 0, float p1 = 0)
-    {
-        float* px = P(x, count, nameof(x)), py = P(y, count, nameof(y)), pdy = P(dy, count, nameof(dy)), pdx = P(dx, count, nameof(dx));
-        for (long i = 0; i < count; i++)
-        {
-            float xv = px[i], yv = py[i], g = pdy[i];
-            float d = f switch
-            {
-                Activation.Relu => xv > 0 ? g : 0,
-                Activation.Elu => xv > 0 ? g : g * (yv + p0),
-                Activation.Sigmoid => g * yv * (1 - yv),
-                Activation.Tanh => g * (1 - yv * yv),
-                Activation.SoftSign => g / ((1 + MathF.Abs(xv)) * (1 + MathF.Abs(xv))),
-                Activation.Clip => xv > p0 && xv < p1 ? g : 0,
-                Activation.Log => g / xv,
-                Activation.Exp => g * yv,
-                _ => throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation."),
-            };
-            Put(pdx + i, d, accumulate);
-        }
-    }
-
     // ---- softmax ----
 
     public override void SoftmaxForward(bool log, int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> y)
     {
+        using var op = _gate.EnterScope();
         long size = (long)n * channels * inner;
         float* px = P(x, size, nameof(x)), py = P(y, size, nameof(y));
         for (int b = 0; b < n; b++)
@@ -241,6 +198,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override void SoftmaxBackward(bool log, int n, int channels, int inner, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate)
     {
+        using var op = _gate.EnterScope();
         long size = (long)n * channels * inner;
         float* py = P(y, size, nameof(y)), pdy = P(dy, size, nameof(dy)), pdx = P(dx, size, nameof(dx));
         for (int b = 0; b < n; b++)
@@ -256,119 +214,6 @@ public sealed unsafe partial class CpuDevice : Device
                     Put(pdx + j, log ? pdy[j] - MathF.Exp(py[j]) * s : py[j] * (pdy[j] - s), accumulate);
                 }
             }
-    }
-
-    // ---- batch normalisation ----
-
-    public override void BatchNormForwardTraining(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
-        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float momentum, float epsilon,
-        DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd)
-    {
-        long size = (long)n * channels * inner;
-        float* px = P(x, size, nameof(x)), pg = P(gamma, channels, nameof(gamma)), pb = P(beta, channels, nameof(beta));
-        float* rm = P(runningMean, channels, nameof(runningMean)), rv = P(runningVar, channels, nameof(runningVar));
-        float* py = P(y, size, nameof(y)), sm = P(savedMean, channels, nameof(savedMean)), si = P(savedInvStd, channels, nameof(savedInvStd));
-        long m = (long)n * inner;
-        for (int c = 0; c < channels; c++)
-        {
-            double sum = 0;
-            for (int b = 0; b < n; b++)
-            {
-                float* row = px + ((long)b * channels + c) * inner;
-                for (int i = 0; i < inner; i++) sum += row[i];
-            }
-            double mean = sum / m, sq = 0;
-            for (int b = 0; b < n; b++)
-            {
-                float* row = px + ((long)b * channels + c) * inner;
-                for (int i = 0; i < inner; i++) { double d = row[i] - mean; sq += d * d; }
-            }
-            double variance = sq / m;
-            float invStd = (float)(1 / Math.Sqrt(variance + epsilon));
-            float scale = pg[c] * invStd, shift = pb[c] - (float)mean * scale;
-            for (int b = 0; b < n; b++)
-            {
-                long o = ((long)b * channels + c) * inner;
-                for (int i = 0; i < inner; i++) py[o + i] = px[o + i] * scale + shift;
-            }
-            sm[c] = (float)mean;
-            si[c] = invStd;
-            double unbiased = m > 1 ? sq / (m - 1) : variance;
-            rm[c] = (float)((1 - momentum) * rm[c] + momentum * mean);
-            rv[c] = (float)((1 - momentum) * rv[c] + momentum * unbiased);
-        }
-    }
-
-    public override void BatchNormForwardInference(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
-        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float epsilon, DeviceBuffer<float> y)
-    {
-        long size = (long)n * channels * inner;
-        float* px = P(x, size, nameof(x)), pg = P(gamma, channels, nameof(gamma)), pb = P(beta, channels, nameof(beta));
-        float* rm = P(runningMean, channels, nameof(runningMean)), rv = P(runningVar, channels, nameof(runningVar)), py = P(y, size, nameof(y));
-        for (int c = 0; c < channels; c++)
-        {
-            float scale = pg[c] / MathF.Sqrt(rv[c] + epsilon), shift = pb[c] - rm[c] * scale;
-            for (int b = 0; b < n; b++)
-            {
-                long o = ((long)b * channels + c) * inner;
-                for (int i = 0; i < inner; i++) py[o + i] = px[o + i] * scale + shift;
-            }
-        }
-    }
-
-    public override void BatchNormBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> gamma,
-        DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx, DeviceBuffer<float> dgamma, DeviceBuffer<float> dbeta, bool accumulate)
-    {
-        long size = (long)n * channels * inner;
-        float* px = P(x, size, nameof(x)), pdy = P(dy, size, nameof(dy)), pg = P(gamma, channels, nameof(gamma));
-        float* sm = P(savedMean, channels, nameof(savedMean)), si = P(savedInvStd, channels, nameof(savedInvStd));
-        float* pdx = P(dx, size, nameof(dx)), dg = P(dgamma, channels, nameof(dgamma)), db = P(dbeta, channels, nameof(dbeta));
-        long m = (long)n * inner;
-        for (int c = 0; c < channels; c++)
-        {
-            double sumDy = 0, sumDyXhat = 0;
-            float mean = sm[c], invStd = si[c];
-            for (int b = 0; b < n; b++)
-            {
-                long o = ((long)b * channels + c) * inner;
-                for (int i = 0; i < inner; i++)
-                {
-                    sumDy += pdy[o + i];
-                    sumDyXhat += pdy[o + i] * ((px[o + i] - mean) * invStd);
-                }
-            }
-            float k = pg[c] * invStd, meanDy = (float)(sumDy / m), meanDyXhat = (float)(sumDyXhat / m);
-            for (int b = 0; b < n; b++)
-            {
-                long o = ((long)b * channels + c) * inner;
-                for (int i = 0; i < inner; i++)
-                {
-                    float xhat = (px[o + i] - mean) * invStd;
-                    Put(pdx + o + i, k * (pdy[o + i] - meanDy - xhat * meanDyXhat), accumulate);
-                }
-            }
-            dg[c] += (float)sumDyXhat;
-            db[c] += (float)sumDy;
-        }
-    }
-
-    // ---- dropout ----
-
-    public override void DropoutForward(long count, float rate, ulong seed, DeviceBuffer<float> x, DeviceBuffer<float> mask, DeviceBuffer<float> y)
-    {
-        float* px = P(x, count, nameof(x)), pm = P(mask, count, nameof(mask)), py = P(y, count, nameof(y));
-        for (long i = 0; i < count; i++)
-        {
-            float k = DropoutMask.Value(seed, i, rate);
-            pm[i] = k;
-            py[i] = px[i] * k;
-        }
-    }
-
-    public override void Multiply(long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y, bool accumulate)
-    {
-        float* pa = P(a, count, nameof(a)), pb = P(b, count, nameof(b)), py = P(y, count, nameof(y));
-        for (long i = 0; i < count; i++) Put(py + i, pa[i] * pb[i], accumulate);
     }
 
     // ---- losses ----
@@ -389,6 +234,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override float SoftmaxCrossEntropy(int n, int classes, int inner, DeviceBuffer<float> logits, DeviceBuffer<int> labels, DeviceBuffer<float> dlogits)
     {
+        using var op = _gate.EnterScope();
         long size = (long)n * classes * inner;
         float* px = P(logits, size, nameof(logits)), pd = P(dlogits, size, nameof(dlogits));
         int* pl = P(labels, (long)n * inner, nameof(labels));
@@ -419,6 +265,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override float CrossEntropyFromProbabilities(int n, int classes, int inner, DeviceBuffer<float> probabilities, DeviceBuffer<int> labels, DeviceBuffer<float> dprobabilities)
     {
+        using var op = _gate.EnterScope();
         long size = (long)n * classes * inner;
         float* pp = P(probabilities, size, nameof(probabilities)), pd = P(dprobabilities, size, nameof(dprobabilities));
         int* pl = P(labels, (long)n * inner, nameof(labels));
@@ -439,6 +286,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override float MeanSquaredError(long count, DeviceBuffer<float> prediction, DeviceBuffer<float> target, DeviceBuffer<float> dprediction)
     {
+        using var op = _gate.EnterScope();
         float* pp = P(prediction, count, nameof(prediction)), pt = P(target, count, nameof(target)), pd = P(dprediction, count, nameof(dprediction));
         double sum = 0;
         float scale = count == 0 ? 0 : 2f / count;
@@ -449,34 +297,5 @@ public sealed unsafe partial class CpuDevice : Device
             pd[i] = d * scale;
         }
         return count == 0 ? 0f : (float)(sum / count);
-    }
-
-    // ---- optimizers ----
-
-    public override void SgdStep(long count, DeviceBuffer<float> parameter, DeviceBuffer<float> gradient, DeviceBuffer<float> velocity, float learningRate, float momentum, float weightDecay)
-    {
-        float* p = P(parameter, count, nameof(parameter)), g = P(gradient, count, nameof(gradient)), v = P(velocity, count, nameof(velocity));
-        for (long i = 0; i < count; i++)
-        {
-            float vi = momentum * v[i] + (g[i] + weightDecay * p[i]);
-            v[i] = vi;
-            p[i] -= learningRate * vi;
-        }
-    }
-
-    public override void AdamStep(long count, DeviceBuffer<float> parameter, DeviceBuffer<float> gradient, DeviceBuffer<float> m, DeviceBuffer<float> v,
-        float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
-    {
-        float* p = P(parameter, count, nameof(parameter)), g = P(gradient, count, nameof(gradient)), pm = P(m, count, nameof(m)), pv = P(v, count, nameof(v));
-        float c1 = (float)(1 / (1 - Math.Pow(beta1, step))), c2 = (float)(1 / (1 - Math.Pow(beta2, step)));
-        for (long i = 0; i < count; i++)
-        {
-            float gi = g[i] + weightDecay * p[i];
-            float mi = beta1 * pm[i] + (1 - beta1) * gi;
-            float vi = beta2 * pv[i] + (1 - beta2) * gi * gi;
-            pm[i] = mi;
-            pv[i] = vi;
-            p[i] -= learningRate * (mi * c1) / (MathF.Sqrt(vi * c2) + epsilon);
-        }
     }
 }

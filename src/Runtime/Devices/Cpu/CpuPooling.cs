@@ -22,6 +22,7 @@ public sealed unsafe partial class CpuDevice
 
     private void RunPool(in PoolGeometry g, int n, PoolOp op, float* src, float* dst, int* switches, bool accumulate)
     {
+        using var scope = _gate.EnterScope();
         if (g.Channels <= 0 || g.InH <= 0 || g.InW <= 0 || g.OutH <= 0 || g.OutW <= 0 || g.KernelH <= 0 || g.KernelW <= 0 ||
             g.StrideH <= 0 || g.StrideW <= 0 || g.DilationH <= 0 || g.DilationW <= 0)
             throw new ArgumentException($"Pooling geometry {g} needs positive channels, sizes, kernel, stride and dilation.", nameof(g));

@@ -42,6 +42,7 @@ internal sealed unsafe class WorkerPool : IDisposable
     /// <summary>Runs work(state, item, worker) for item in [0, items) and returns when all are done.</summary>
     public void Run(object state, int items, delegate*<object, int, int, void> work)
     {
+        if (_stopping) throw new ObjectDisposedException(nameof(CpuDevice), "The CPU device was disposed; create a new one to run ops.");
         if (items <= 0) return;
         if (items == 1 || WorkerCount == 1)
         {
@@ -90,6 +91,7 @@ internal sealed unsafe class WorkerPool : IDisposable
 
     public void Dispose()
     {
+        if (_stopping) return;
         _stopping = true;
         foreach (var s in _start) s.Release();
         foreach (var t in _threads) t.Join();

@@ -1,0 +1,434 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Strider.Devices.Cpu;
+
+/// <summary>
+/// Elementwise ops, dropout, batch normalisation and the optimizer steps, spread over the workers: elementwise ops in
+/// fixed ranges of <see cref="ElementChunk"/> values, batch normalisation one channel per item (each channel's sums
+/// in a fixed order, so results do not depend on the thread count).
+/// </summary>
+public sealed unsafe partial class CpuDevice
+{
+    /// <summary>Values per elementwise work item: large enough that the hand-off is a small part of it.</summary>
+    private const int ElementChunk = 16384;
+
+    private struct ElementArgs
+    {
+        public long Count;
+        public float* A, B, C, D;
+        public float* Gamma, Beta, RunningMean, RunningVar, Mean, InvStd, DGamma, DBeta;
+        public float P0, P1, P2, P3, P4, P5, P6;
+        public int N, Channels, Inner;
+        public ulong Seed;
+        public Activation F;
+        public bool Accumulate;
+        public delegate*<in ElementArgs, long, long, void> Range;
+        public delegate*<in ElementArgs, int, void> Channel;
+    }
+
+    private ElementArgs _elem;
+
+    /// <summary>Runs <c>_elem.Range</c> over [0, count) in chunks on the workers.</summary>
+    private void RunRanges(long count, delegate*<in ElementArgs, long, long, void> range)
+    {
+        _elem.Count = count;
+        _elem.Range = range;
+        long items = (count + ElementChunk - 1) / ElementChunk;
+        if (items <= 1) range(in _elem, 0, count);
+        else _pool.Run(this, checked((int)items), &RangeItem);
+    }
+
+    private static void RangeItem(object state, int item, int worker)
+    {
+        ref readonly ElementArgs a = ref Unsafe.As<CpuDevice>(state)._elem;
+        long i0 = (long)item * ElementChunk;
+        a.Range(in a, i0, Math.Min(a.Count, i0 + ElementChunk));
+    }
+
+    /// <summary>Runs <c>_elem.Channel</c> once per channel on the workers.</summary>
+    private void RunChannels(delegate*<in ElementArgs, int, void> channel)
+    {
+        _elem.Channel = channel;
+        _pool.Run(this, _elem.Channels, &ChannelItem);
+    }
+
+    private static void ChannelItem(object state, int item, int worker)
+    {
+        ref readonly ElementArgs a = ref Unsafe.As<CpuDevice>(state)._elem;
+        a.Channel(in a, item);
+    }
+
+    public override void Add(long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y)
+    {
+        using var op = _gate.EnterScope();
+        _elem = new ElementArgs { A = P(a, count, nameof(a)), B = P(b, count, nameof(b)), C = P(y, count, nameof(y)) };
+        RunRanges(count, &AddRange);
+    }
+
+    private static void AddRange(in ElementArgs e, long i0, long i1)
+    {
+        float* pa = e.A, pb = e.B, py = e.C;
+        long i = i0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= i1; i += 8) (Vector256.Load(pa + i) + Vector256.Load(pb + i)).Store(py + i);
+        for (; i < i1; i++) py[i] = pa[i] + pb[i];
+    }
+
+    public override void ActivationForward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, float p0 = 0, float p1 = 0)
+    {
+        using var op = _gate.EnterScope();
+        if (!Enum.IsDefined(f)) throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation.");
+        _elem = new ElementArgs { F = f, A = P(x, count, nameof(x)), B = P(y, count, nameof(y)), P0 = p0, P1 = p1 };
+        RunRanges(count, &ActivationForwardRange);
+    }
+
+    private static void ActivationForwardRange(in ElementArgs e, long i0, long i1)
+    {
+        float* px = e.A, py = e.B;
+        float p0 = e.P0, p1 = e.P1;
+        switch (e.F)
+        {
+            case Activation.Relu:
+                {
+                    long i = i0;
+                    if (Vector256.IsHardwareAccelerated)
+                        for (; i + 8 <= i1; i += 8) Vector256.Max(Vector256.Load(px + i), Vector256<float>.Zero).Store(py + i);
+                    for (; i < i1; i++) py[i] = px[i] > 0 ? px[i] : 0;
+                    break;
+                }
+            case Activation.Elu: for (long i = i0; i < i1; i++) py[i] = px[i] > 0 ? px[i] : p0 * (MathF.Exp(px[i]) - 1); break;
+            case Activation.Sigmoid: for (long i = i0; i < i1; i++) py[i] = 1 / (1 + MathF.Exp(-px[i])); break;
+            case Activation.Tanh: for (long i = i0; i < i1; i++) py[i] = MathF.Tanh(px[i]); break;
+            case Activation.SoftSign: for (long i = i0; i < i1; i++) py[i] = px[i] / (1 + MathF.Abs(px[i])); break;
+            case Activation.Clip: for (long i = i0; i < i1; i++) py[i] = MathF.Min(MathF.Max(px[i], p0), p1); break;
+            case Activation.Log: for (long i = i0; i < i1; i++) py[i] = MathF.Log(px[i]); break;
+            default: for (long i = i0; i < i1; i++) py[i] = MathF.Exp(px[i]); break;
+        }
+    }
+
+    public override void ActivationBackward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate, float p0 = 0, float p1 = 0)
+    {
+        using var op = _gate.EnterScope();
+        if (!Enum.IsDefined(f)) throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation.");
+        _elem = new ElementArgs
+        {
+            F = f, A = P(x, count, nameof(x)), B = P(y, count, nameof(y)), C = P(dy, count, nameof(dy)), D = P(dx, count, nameof(dx)),
+            Accumulate = accumulate, P0 = p0, P1 = p1,
+        };
+        RunRanges(count, &ActivationBackwardRange);
+    }
+
+    private static void ActivationBackwardRange(in ElementArgs e, long i0, long i1)
+    {
+        float* px = e.A, py = e.B, pdy = e.C, pdx = e.D;
+        float p0 = e.P0, p1 = e.P1;
+        bool accumulate = e.Accumulate;
+        long i = i0;
+        if (e.F == Activation.Relu && Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= i1; i += 8)
+            {
+                var d = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Load(px + i), Vector256<float>.Zero), Vector256.Load(pdy + i), Vector256<float>.Zero);
+                if (accumulate) d += Vector256.Load(pdx + i);
+                d.Store(pdx + i);
+            }
+        for (; i < i1; i++)
+        {
+            float xv = px[i], yv = py[i], g = pdy[i];
+            float d = e.F switch
+            {
+                Activation.Relu => xv > 0 ? g : 0,
+                Activation.Elu => xv > 0 ? g : g * (yv + p0),
+                Activation.Sigmoid => g * yv * (1 - yv),
+                Activation.Tanh => g * (1 - yv * yv),
+                Activation.SoftSign => g / ((1 + MathF.Abs(xv)) * (1 + MathF.Abs(xv))),
+                Activation.Clip => xv > p0 && xv < p1 ? g : 0,
+                Activation.Log => g / xv,
+                _ => g * yv,
+            };
+            Put(pdx + i, d, accumulate);
+        }
+    }
+
+    // ---- dropout ----
+
+    public override void DropoutForward(long count, float rate, ulong seed, DeviceBuffer<float> x, DeviceBuffer<float> mask, DeviceBuffer<float> y)
+    {
+        using var op = _gate.EnterScope();
+        _elem = new ElementArgs { A = P(x, count, nameof(x)), B = P(mask, count, nameof(mask)), C = P(y, count, nameof(y)), P0 = rate, Seed = seed };
+        RunRanges(count, &DropoutRange);
+    }
+
+    private static void DropoutRange(in ElementArgs e, long i0, long i1)
+    {
+        float* px = e.A, pm = e.B, py = e.C;
+        for (long i = i0; i < i1; i++)
+        {
+            float k = DropoutMask.Value(e.Seed, i, e.P0);
+            pm[i] = k;
+            py[i] = px[i] * k;
+        }
+    }
+
+    public override void Multiply(long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y, bool accumulate)
+    {
+        using var op = _gate.EnterScope();
+        _elem = new ElementArgs { A = P(a, count, nameof(a)), B = P(b, count, nameof(b)), C = P(y, count, nameof(y)), Accumulate = accumulate };
+        RunRanges(count, &MultiplyRange);
+    }
+
+    private static void MultiplyRange(in ElementArgs e, long i0, long i1)
+    {
+        float* pa = e.A, pb = e.B, py = e.C;
+        long i = i0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= i1; i += 8)
+            {
+                var v = Vector256.Load(pa + i) * Vector256.Load(pb + i);
+                if (e.Accumulate) v += Vector256.Load(py + i);
+                v.Store(py + i);
+            }
+        for (; i < i1; i++) Put(py + i, pa[i] * pb[i], e.Accumulate);
+    }
+
+    // ---- batch normalisation ----
+
+    /// <summary>Sum of row[0 .. count), in double (float vectors widened to double lanes).</summary>
+    private static double SumRow(float* row, int count)
+    {
+        int i = 0;
+        double sum = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<double> acc0 = default, acc1 = default;
+            for (; i + 8 <= count; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Load(row + i));
+                acc0 += lo;
+                acc1 += hi;
+            }
+            sum = Vector256.Sum(acc0 + acc1);
+        }
+        for (; i < count; i++) sum += row[i];
+        return sum;
+    }
+
+    /// <summary>Sum of (row[i] - mean)^2 in double.</summary>
+    private static double SumSquaredDeviations(float* row, int count, double mean)
+    {
+        int i = 0;
+        double sum = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<double> acc0 = default, acc1 = default, m = Vector256.Create(mean);
+            for (; i + 8 <= count; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Load(row + i));
+                lo -= m;
+                hi -= m;
+                acc0 += lo * lo;
+                acc1 += hi * hi;
+            }
+            sum = Vector256.Sum(acc0 + acc1);
+        }
+        for (; i < count; i++) { double d = row[i] - mean; sum += d * d; }
+        return sum;
+    }
+
+    /// <summary>Sum of dy[i] (x[i] - mean) in double.</summary>
+    private static double SumProductCentered(float* dy, float* x, int count, double mean)
+    {
+        int i = 0;
+        double sum = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<double> acc0 = default, acc1 = default, m = Vector256.Create(mean);
+            for (; i + 8 <= count; i += 8)
+            {
+                var (x0, x1) = Vector256.Widen(Vector256.Load(x + i));
+                var (d0, d1) = Vector256.Widen(Vector256.Load(dy + i));
+                acc0 += d0 * (x0 - m);
+                acc1 += d1 * (x1 - m);
+            }
+            sum = Vector256.Sum(acc0 + acc1);
+        }
+        for (; i < count; i++) sum += dy[i] * (x[i] - mean);
+        return sum;
+    }
+
+    /// <summary>y = x scale + shift over one row.</summary>
+    private static void AffineRow(float* x, float* y, int count, float scale, float shift)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> s = Vector256.Create(scale), t = Vector256.Create(shift);
+            for (; i + 8 <= count; i += 8) Vector256.FusedMultiplyAdd(Vector256.Load(x + i), s, t).Store(y + i);
+        }
+        for (; i < count; i++) y[i] = MathF.FusedMultiplyAdd(x[i], scale, shift);
+    }
+
+    public override void BatchNormForwardTraining(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
+        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float momentum, float epsilon,
+        DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd)
+    {
+        using var op = _gate.EnterScope();
+        long size = (long)n * channels * inner;
+        _elem = new ElementArgs
+        {
+            N = n, Channels = channels, Inner = inner, P0 = momentum, P1 = epsilon,
+            A = P(x, size, nameof(x)), B = P(y, size, nameof(y)),
+            Gamma = P(gamma, channels, nameof(gamma)), Beta = P(beta, channels, nameof(beta)),
+            RunningMean = P(runningMean, channels, nameof(runningMean)), RunningVar = P(runningVar, channels, nameof(runningVar)),
+            Mean = P(savedMean, channels, nameof(savedMean)), InvStd = P(savedInvStd, channels, nameof(savedInvStd)),
+        };
+        RunChannels(&BatchNormTrainingChannel);
+    }
+
+    private static void BatchNormTrainingChannel(in ElementArgs e, int c)
+    {
+        long m = (long)e.N * e.Inner, stride = (long)e.Channels * e.Inner;
+        float* x = e.A + (long)c * e.Inner, y = e.B + (long)c * e.Inner;
+        double sum = 0;
+        for (int b = 0; b < e.N; b++) sum += SumRow(x + b * stride, e.Inner);
+        double mean = sum / m, sq = 0;
+        for (int b = 0; b < e.N; b++) sq += SumSquaredDeviations(x + b * stride, e.Inner, mean);
+        double variance = sq / m;
+        float invStd = (float)(1 / Math.Sqrt(variance + e.P1));
+        float scale = e.Gamma[c] * invStd, shift = e.Beta[c] - (float)mean * scale;
+        for (int b = 0; b < e.N; b++) AffineRow(x + b * stride, y + b * stride, e.Inner, scale, shift);
+        e.Mean[c] = (float)mean;
+        e.InvStd[c] = invStd;
+        double unbiased = m > 1 ? sq / (m - 1) : variance;
+        float momentum = e.P0;
+        e.RunningMean[c] = (float)((1 - momentum) * e.RunningMean[c] + momentum * mean);
+        e.RunningVar[c] = (float)((1 - momentum) * e.RunningVar[c] + momentum * unbiased);
+    }
+
+    public override void BatchNormForwardInference(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
+        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float epsilon, DeviceBuffer<float> y)
+    {
+        using var op = _gate.EnterScope();
+        long size = (long)n * channels * inner;
+        _elem = new ElementArgs
+        {
+            N = n, Channels = channels, Inner = inner, P1 = epsilon,
+            A = P(x, size, nameof(x)), B = P(y, size, nameof(y)),
+            Gamma = P(gamma, channels, nameof(gamma)), Beta = P(beta, channels, nameof(beta)),
+            RunningMean = P(runningMean, channels, nameof(runningMean)), RunningVar = P(runningVar, channels, nameof(runningVar)),
+        };
+        RunChannels(&BatchNormInferenceChannel);
+    }
+
+    private static void BatchNormInferenceChannel(in ElementArgs e, int c)
+    {
+        long stride = (long)e.Channels * e.Inner;
+        float scale = e.Gamma[c] / MathF.Sqrt(e.RunningVar[c] + e.P1), shift = e.Beta[c] - e.RunningMean[c] * scale;
+        float* x = e.A + (long)c * e.Inner, y = e.B + (long)c * e.Inner;
+        for (int b = 0; b < e.N; b++) AffineRow(x + b * stride, y + b * stride, e.Inner, scale, shift);
+    }
+
+    public override void BatchNormBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> gamma,
+        DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx, DeviceBuffer<float> dgamma, DeviceBuffer<float> dbeta, bool accumulate)
+    {
+        using var op = _gate.EnterScope();
+        long size = (long)n * channels * inner;
+        _elem = new ElementArgs
+        {
+            N = n, Channels = channels, Inner = inner, Accumulate = accumulate,
+            A = P(x, size, nameof(x)), C = P(dy, size, nameof(dy)), D = P(dx, size, nameof(dx)),
+            Gamma = P(gamma, channels, nameof(gamma)), Mean = P(savedMean, channels, nameof(savedMean)), InvStd = P(savedInvStd, channels, nameof(savedInvStd)),
+            DGamma = P(dgamma, channels, nameof(dgamma)), DBeta = P(dbeta, channels, nameof(dbeta)),
+        };
+        RunChannels(&BatchNormBackwardChannel);
+    }
+
+    private static void BatchNormBackwardChannel(in ElementArgs e, int c)
+    {
+        long m = (long)e.N * e.Inner, stride = (long)e.Channels * e.Inner;
+        float* x = e.A + (long)c * e.Inner, dy = e.C + (long)c * e.Inner, dx = e.D + (long)c * e.Inner;
+        float mean = e.Mean[c], invStd = e.InvStd[c];
+        double sumDy = 0, sumDyCentered = 0;
+        for (int b = 0; b < e.N; b++)
+        {
+            sumDy += SumRow(dy + b * stride, e.Inner);
+            sumDyCentered += SumProductCentered(dy + b * stride, x + b * stride, e.Inner, mean);
+        }
+        double sumDyXhat = sumDyCentered * invStd;
+        float k = e.Gamma[c] * invStd, meanDy = (float)(sumDy / m), meanDyXhat = (float)(sumDyXhat / m);
+        // dx = k (dy - meanDy - (x - mean) invStd meanDyXhat) = k dy + (x a + b0) with a = -k invStd meanDyXhat.
+        float a = -k * invStd * meanDyXhat, b0 = -k * meanDy - a * mean;
+        for (int b = 0; b < e.N; b++)
+        {
+            float* xr = x + b * stride, dyr = dy + b * stride, dxr = dx + b * stride;
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<float> vk = Vector256.Create(k), va = Vector256.Create(a), vb = Vector256.Create(b0);
+                for (; i + 8 <= e.Inner; i += 8)
+                {
+                    var v = Vector256.FusedMultiplyAdd(Vector256.Load(dyr + i), vk, Vector256.FusedMultiplyAdd(Vector256.Load(xr + i), va, vb));
+                    if (e.Accumulate) v += Vector256.Load(dxr + i);
+                    v.Store(dxr + i);
+                }
+            }
+            for (; i < e.Inner; i++) Put(dxr + i, dyr[i] * k + (xr[i] * a + b0), e.Accumulate);
+        }
+        e.DGamma[c] += (float)sumDyXhat;
+        e.DBeta[c] += (float)sumDy;
+    }
+
+    // ---- optimizers ----
+
+    public override void SgdStep(long count, DeviceBuffer<float> parameter, DeviceBuffer<float> gradient, DeviceBuffer<float> velocity, float learningRate, float momentum, float weightDecay)
+    {
+        using var op = _gate.EnterScope();
+        _elem = new ElementArgs
+        {
+            A = P(parameter, count, nameof(parameter)), B = P(gradient, count, nameof(gradient)), C = P(velocity, count, nameof(velocity)),
+            P0 = learningRate, P1 = momentum, P2 = weightDecay,
+        };
+        RunRanges(count, &SgdRange);
+    }
+
+    private static void SgdRange(in ElementArgs e, long i0, long i1)
+    {
+        float* p = e.A, g = e.B, v = e.C;
+        float learningRate = e.P0, momentum = e.P1, weightDecay = e.P2;
+        for (long i = i0; i < i1; i++)
+        {
+            float vi = momentum * v[i] + (g[i] + weightDecay * p[i]);
+            v[i] = vi;
+            p[i] -= learningRate * vi;
+        }
+    }
+
+    public override void AdamStep(long count, DeviceBuffer<float> parameter, DeviceBuffer<float> gradient, DeviceBuffer<float> m, DeviceBuffer<float> v,
+        float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
+    {
+        using var op = _gate.EnterScope();
+        _elem = new ElementArgs
+        {
+            A = P(parameter, count, nameof(parameter)), B = P(gradient, count, nameof(gradient)), C = P(m, count, nameof(m)), D = P(v, count, nameof(v)),
+            P0 = learningRate, P1 = beta1, P2 = beta2, P3 = epsilon, P4 = weightDecay,
+            P5 = (float)(1 / (1 - Math.Pow(beta1, step))), P6 = (float)(1 / (1 - Math.Pow(beta2, step))),
+        };
+        RunRanges(count, &AdamRange);
+    }
+
+    private static void AdamRange(in ElementArgs e, long i0, long i1)
+    {
+        float* p = e.A, g = e.B, pm = e.C, pv = e.D;
+        float learningRate = e.P0, beta1 = e.P1, beta2 = e.P2, epsilon = e.P3, weightDecay = e.P4, c1 = e.P5, c2 = e.P6;
+        for (long i = i0; i < i1; i++)
+        {
+            float gi = g[i] + weightDecay * p[i];
+            float mi = beta1 * pm[i] + (1 - beta1) * gi;
+            float vi = beta2 * pv[i] + (1 - beta2) * gi * gi;
+            pm[i] = mi;
+            pv[i] = vi;
+            p[i] -= learningRate * (mi * c1) / (MathF.Sqrt(vi * c2) + epsilon);
+        }
+    }
+}
