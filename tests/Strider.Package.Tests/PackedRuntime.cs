@@ -76,6 +76,8 @@ public sealed class PackedRuntime : IDisposable
 
     public static (int ExitCode, string Output) Run(string directory, string file, params string[] args)
     {
+        // The dotnet CLI running these tests names its own host; use it rather than whatever 'dotnet' PATH finds first.
+        if (file == "dotnet" && Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) file = host;
         var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
         // No lingering build servers or node reuse: the test leaves no processes behind.
