@@ -1,16 +1,24 @@
+using Xunit.Abstractions;
+
 namespace Strider.Package.Tests;
 
 /// <summary>How users meet Strider: a project that references the packed package from a folder feed and builds with `dotnet build`.</summary>
-public class ConsumerTests(PackedRuntime package) : IClassFixture<PackedRuntime>
+public class ConsumerTests(PackedRuntime package, ITestOutputHelper log) : IClassFixture<PackedRuntime>
 {
-    /// <summary>The U-net of the issue at a given size; Forward runs one image through the generated code and prints its shape.</summary>
+    /// <summary>
+    /// The U-net of the issue declared at <paramref name="size"/>; the program runs one image through the generated Forward and checks the last merge, noisy + SoftSign(...), keeps every output within 1 of its input.
+    /// </summary>
     private static string Program(int size) => $$"""
         using Strider;
 
         using var net = new Ddae();
-        using var x = Tensor<S1x{{size}}x{{size}}>.From(new float[{{size}} * {{size}}]);
+        var pixels = new float[{{size}} * {{size}}];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = i % 7 / 7f;
+        using var x = Tensor<S1x{{size}}x{{size}}>.From(pixels);
         var y = net.Forward(x);
-        Console.WriteLine("output " + y.Batch + "x" + string.Join("x", y.Dims.ToArray()));
+        var values = y.ToArray();
+        bool near = values.Length == pixels.Length && values.Select((v, i) => Math.Abs(v - pixels[i]) < 1).All(b => b);
+        Console.WriteLine("output " + y.Batch + "x" + string.Join("x", y.Dims.ToArray()) + ", within 1 of the input: " + near);
 
         [Network]
         [Input(1, {{size}}, {{size}}, Name = "noisy")]
@@ -39,16 +47,30 @@ public class ConsumerTests(PackedRuntime package) : IClassFixture<PackedRuntime>
         string program = Program(1570);
         string dir = package.WriteConsumer("Unet1570", program);
         var (exit, output) = PackedRuntime.Run(dir, "dotnet", "build", "-nologo", "--disable-build-servers");
+        log.WriteLine(output);
 
         Assert.True(exit != 0, "The 1570 U-net built:\n" + output);
-        // MSBuild's file(line,col) is 1-based; the error sits on the first size argument (axis H).
-        int offset = program.IndexOf("Input(1, 1570", StringComparison.Ordinal) + "Input(1, ".Length;
-        int line = program[..offset].Count(c => c == '\n') + 1;
-        int column = offset - program.LastIndexOf('\n', offset - 1);
-        Assert.Contains($"Program.cs({line},{column}): error STR0002: The input size 1570 on axis H does not fit: " +
-            "the merge 'add1' gets 390 from 'c12' and 389 from 'd12'. Valid sizes are 61 + 16n (n >= 0); the nearest are 1565 and 1581. " +
-            "Pad H by 11 to reach 1581, or declare 1565.", output);
-        Assert.Contains($"Program.cs({line},{column + "1570, ".Length}): error STR0002: The input size 1570 on axis W", output);
+        // MSBuild's (line,col) is 1-based: (13,11) and (13,17) are the two 1570 arguments of [Input(1, 1570, 1570, ...)].
+        string[] lines = program.Split('\n');
+        Assert.StartsWith("1570, 1570,", lines[12][10..]);
+        const string Fit = "Valid sizes are 61 + 16n (n >= 0); the nearest are 1565 and 1581.";
+        const string Docs = "https://github.com/strider-nn/strider/blob/main/docs/diagnostics/";
+        string[] expected =
+        [
+            "Program.cs(13,11): error STR0002: The input size 1570 on axis H does not fit: the merge 'add1' gets 390 from 'c12' and 389 from 'd12'. " +
+                Fit + " Pad H by 11 to reach 1581, or declare 1565. (" + Docs + "STR0002.md)",
+            "Program.cs(13,17): error STR0002: The input size 1570 on axis W does not fit: the merge 'add1' gets 390 from 'c12' and 389 from 'd12'. " +
+                Fit + " Pad W by 11 to reach 1581, or declare 1565. (" + Docs + "STR0002.md)",
+            "Program.cs(13,11): warning STR0001: The input size 1570 on axis H loses input at layer 'conv1': its windows leave the last 1 of 1570 values unread " +
+                "(out = floor((in - 5) / 2) + 1). " + Fit + " Pad H by 11 to reach 1581, or declare 1565. (" + Docs + "STR0001.md)",
+            "Program.cs(13,17): warning STR0001: The input size 1570 on axis W loses input at layer 'conv1': its windows leave the last 1 of 1570 values unread " +
+                "(out = floor((in - 5) / 2) + 1). " + Fit + " Pad W by 11 to reach 1581, or declare 1565. (" + Docs + "STR0001.md)",
+        ];
+        foreach (string line in expected)
+            Assert.True(output.Contains(line, StringComparison.Ordinal), $"Missing from the build output:\n{line}\n\nBuild output:\n{output}");
+        // No other Strider diagnostic: MSBuild repeats each one in its summary, so count distinct lines.
+        var strider = output.Split('\n').Where(l => l.Contains(": error STR") || l.Contains(": warning STR")).Select(l => l.Trim()).Distinct().ToList();
+        Assert.True(strider.Count == expected.Length, $"Expected {expected.Length} Strider diagnostics, got {strider.Count}:\n{string.Join("\n", strider)}");
     }
 
     [Fact]
@@ -56,11 +78,13 @@ public class ConsumerTests(PackedRuntime package) : IClassFixture<PackedRuntime>
     {
         string dir = package.WriteConsumer("Unet1565", Program(1565));
         var (buildExit, build) = PackedRuntime.Run(dir, "dotnet", "build", "-nologo", "--disable-build-servers", "-warnaserror");
+        log.WriteLine(build);
         Assert.True(buildExit == 0, "The 1565 U-net did not build clean:\n" + build);
         Assert.DoesNotContain("STR0", build);
 
         var (runExit, run) = PackedRuntime.Run(dir, "dotnet", "run", "--no-build");
+        log.WriteLine(run);
         Assert.True(runExit == 0, "dotnet run failed:\n" + run);
-        Assert.Contains("output 1x1x1565x1565", run);
+        Assert.Contains("output 1x1x1565x1565, within 1 of the input: True", run);
     }
 }

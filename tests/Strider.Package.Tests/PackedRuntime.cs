@@ -15,12 +15,21 @@ public sealed class PackedRuntime : IDisposable
         Root = Directory.CreateTempSubdirectory("strider-package-").FullName;
         Feed = Path.Combine(Root, "feed");
         Version = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "." + Guid.NewGuid().ToString("N")[..8];
-        string project = Path.Combine(Metadata("RepositoryRoot"), "src", "Runtime", "Strider.csproj");
-        // The test project builds the runtime first (a project reference), so packing reuses those outputs.
+        string repository = Metadata("RepositoryRoot");
+        string project = Path.Combine(repository, "src", "Runtime", "Strider.csproj");
+        // The test project builds the runtime first (a project reference), so packing only reads those outputs:
+        // --no-build (which implies --no-restore) and the nuspec written under Root leave the repository's bin/obj
+        // untouched while other test projects of the solution build in parallel.
         var pack = Run(Root, "dotnet", "pack", project, "--no-build", "-c", Metadata("Configuration"), "-o", Feed,
-            "-p:PackageVersion=" + Version, "-nologo");
+            "-p:PackageVersion=" + Version, "-p:NuspecOutputPath=" + Path.Combine(Root, "nuspec") + Path.DirectorySeparatorChar,
+            "-nologo");
         if (pack.ExitCode != 0 || !File.Exists(Package))
             throw new InvalidOperationException($"dotnet pack failed ({pack.ExitCode}):\n{pack.Output}");
+        // Consumers live outside the repository: stop MSBuild's upward search for Directory.Build.* files at Root,
+        // and pin the repository's SDK choice.
+        File.WriteAllText(Path.Combine(Root, "Directory.Build.props"), "<Project />");
+        File.WriteAllText(Path.Combine(Root, "Directory.Build.targets"), "<Project />");
+        File.Copy(Path.Combine(repository, "global.json"), Path.Combine(Root, "global.json"));
     }
 
     /// <summary>A temporary folder holding the feed and the consumer projects; deleted on dispose.</summary>
@@ -44,6 +53,8 @@ public sealed class PackedRuntime : IDisposable
                 <TargetFramework>net10.0</TargetFramework>
                 <Nullable>enable</Nullable>
                 <ImplicitUsings>enable</ImplicitUsings>
+                <!-- The package mirror lacks some exact dependency versions and serves the next one up. -->
+                <NoWarn>$(NoWarn);NU1603</NoWarn>
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="Strider" Version="{Version}" />
@@ -65,6 +76,8 @@ public sealed class PackedRuntime : IDisposable
 
     public static (int ExitCode, string Output) Run(string directory, string file, params string[] args)
     {
+        // The dotnet CLI running these tests names its own host; use it rather than whatever 'dotnet' PATH finds first.
+        if (file == "dotnet" && Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) file = host;
         var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
         // No lingering build servers or node reuse: the test leaves no processes behind.
