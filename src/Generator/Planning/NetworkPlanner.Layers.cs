@@ -290,6 +290,13 @@ internal sealed partial class NetworkPlanner
         var dims = RequireFixed(node, InputOf(node));
         if (dims is null) return;
         long size = Product(dims);
+        // CheckVolume bounds every earlier output; this guards the cast should an input ever escape it.
+        if (size > MaxValues)
+        {
+            Report("STR0008", node.Layer!.SpanOf(""), node.Name, $"it flattens {VolumeText(dims)} values into one axis; a tensor holds at most {MaxValues} (32-bit indexing)");
+            node.Failed = true;
+            return;
+        }
         node.Dims = new[] { (int)size };
         node.Label = "Flatten";
     }
@@ -439,7 +446,14 @@ internal sealed partial class NetworkPlanner
             return;
         }
         CopyLayout(node, first);
-        int channels = layer.Kind == LayerKind.Add ? Channels(first) : inputs.Sum(Channels);
+        long total = layer.Kind == LayerKind.Add ? Channels(first) : inputs.Sum(i => (long)Channels(i));
+        if (total > MaxValues)
+        {
+            Report("STR0008", layer.SpanOf(""), node.Name, $"it concatenates {total} channels ({string.Join(" + ", inputs.Select(Channels))}); a tensor holds at most {MaxValues} values (32-bit indexing)");
+            node.Failed = true;
+            return;
+        }
+        int channels = (int)total;
         node.Label = layer.Kind + " " + string.Join(", ", inputs.Select(i => i.Name));
         if (!first.Spatial)
         {

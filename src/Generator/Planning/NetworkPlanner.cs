@@ -93,7 +93,18 @@ internal sealed partial class NetworkPlanner
         var dense = _spec.Dense ? PlanDenseVariant() : null;
         if (HasErrors || analyses is null) return null;
         var plan = BuildPlan(input, analyses);
-        return dense is null ? plan : WithDense(plan, dense);
+        plan = dense is null ? plan : WithDense(plan, dense);
+        CheckShapes(plan);
+        return plan;
+    }
+
+    /// <summary>A size below 1 would become a shape type name such as S-5016 and break the build; it is a planner bug (STR0099), never emitted.</summary>
+    private static void CheckShapes(NetworkPlan plan)
+    {
+        var shapes = plan.Nodes.Select(n => (n.Name, n.Shape)).Concat((plan.Dense?.Nodes ?? EquatableArray<DenseNodePlan>.Empty).Select(n => (plan.Nodes[n.Index].Name, n.Shape)));
+        foreach (var (name, shape) in shapes)
+            if (shape.Any(d => d.IsFixed && (d.U < 1 || d.U > int.MaxValue)))
+                throw new System.InvalidOperationException($"The planner gave '{name}' the shape {string.Join("x", shape.Select(d => d.ToText()))}: every fixed size must be in 1..{int.MaxValue}");
     }
 
     private bool CheckInput(InputSpec input)
@@ -120,6 +131,12 @@ internal sealed partial class NetworkPlanner
                 Report("STR0014", span, _spec.ClassName, $"input dimension {i} is {d}; sizes must be at least 1 (or Dim.Any for a free spatial size)");
                 ok = false;
             }
+        }
+        if (ok && Volume(dims.Where(d => d > 0)) > MaxValues)
+        {
+            Report("STR0014", input.SpanOf(""), _spec.ClassName,
+                $"[Input] holds {VolumeText(dims.Where(d => d > 0))} values per sample; a tensor holds at most {MaxValues} (32-bit indexing), so use smaller sizes");
+            ok = false;
         }
         if (string.IsNullOrWhiteSpace(input.Name) || !IsIdentifierLike(input.Name))
         {
@@ -183,6 +200,16 @@ internal sealed partial class NetworkPlanner
             case LayerKind.Add: case LayerKind.Concat: PlanMerge(node, layer); break;
             default: PlanElementwise(node, layer); break;
         }
+        if (!node.Failed) CheckVolume(node, layer);
+    }
+
+    /// <summary>Fails a layer whose output holds more values per sample than a 32-bit-indexed tensor can (free axes count as 1).</summary>
+    private void CheckVolume(PlanNode node, LayerSpec layer)
+    {
+        var fixedDims = node.Spatial ? new[] { (long)node.Channels }.Concat(node.AxisSizes.Where(s => s > 0)) : node.Dims.Select(d => (long)d);
+        if (Volume(fixedDims) <= MaxValues) return;
+        Report("STR0008", layer.SpanOf(""), node.Name, $"its output holds {VolumeText(fixedDims)} values per sample; a tensor holds at most {MaxValues} (32-bit indexing), so use fewer channels, units or a smaller input");
+        node.Failed = true;
     }
 
     private void ResolveInputs(PlanNode node, LayerSpec layer)
@@ -260,11 +287,29 @@ internal sealed partial class NetworkPlanner
 
     private static string ShapeText(IEnumerable<int> dims) => string.Join("x", dims.Select(d => d.ToString(Inv)));
 
-    private static long Product(IEnumerable<int> dims)
+    /// <summary>The most values one tensor (one sample) may hold: its elements are indexed with int.</summary>
+    private const long MaxValues = int.MaxValue;
+
+    private static long Product(IEnumerable<int> dims) => Volume(dims.Select(d => (long)d));
+
+    private static long Volume(IEnumerable<int> dims) => Volume(dims.Select(d => (long)d));
+
+    /// <summary>The product of positive sizes, saturating at long.MaxValue so that absurd sizes compare as too large instead of wrapping.</summary>
+    private static long Volume(IEnumerable<long> dims)
     {
         long p = 1;
-        foreach (int d in dims) p *= d;
+        foreach (long d in dims) p = d != 0 && p > long.MaxValue / System.Math.Abs(d) ? long.MaxValue : p * d;
         return p;
+    }
+
+    private static string VolumeText(IEnumerable<int> dims) => VolumeText(dims.Select(d => (long)d));
+
+    /// <summary>The exact product as text (it may exceed long), e.g. "10,760,258,219,552 (2147483647x76x66)".</summary>
+    private static string VolumeText(IEnumerable<long> dims)
+    {
+        var list = dims.ToList();
+        var product = list.Aggregate(System.Numerics.BigInteger.One, (p, d) => p * d);
+        return product.ToString("N0", Inv) + " (" + string.Join("x", list.Select(d => d.ToString(Inv))) + ")";
     }
 
     /// <summary>Sets a generic layout from concrete dims, or fails with STR0012 when an axis is still free.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Strider.Generator.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -14,11 +15,10 @@ namespace Strider.Generator.Tests.Fuzz;
 public class FuzzTests(ITestOutputHelper output)
 {
     private static readonly int Declarations = int.TryParse(Environment.GetEnvironmentVariable("STRIDER_FUZZ_COUNT"), out int n) ? n : 10_000;
-    private static readonly int PerCompilation = int.TryParse(Environment.GetEnvironmentVariable("STRIDER_FUZZ_BATCH"), out int b) ? b : 500;
+    private static readonly int PerCompilation = int.TryParse(Environment.GetEnvironmentVariable("STRIDER_FUZZ_BATCH"), out int b) ? b : 1000;
 
-    // Finds two open emitter bugs at this seed (a shape type name that breaks Strider.Shapes.g.cs in batch 2, making 274
-    // accepted classes fail to compile); run it with the Skip removed after fixing them. Its acceptance floor (10%) may need 4%.
-    [Fact(Skip = "Open generator bug found by this fuzz: Strider.Shapes.g.cs(8,24) CS1514 for a random shape in batch 2 of seed 20260401")]
+    // Most of the time is the C# compiler binding the ~2,800 accepted classes' generated code (about 300 lines each).
+    [Fact]
     public void Random_declarations_never_crash_and_every_rejection_is_explained()
     {
         int seed = int.TryParse(Environment.GetEnvironmentVariable("STRIDER_FUZZ_SEED"), out int s) ? s : 20260401;
@@ -26,30 +26,30 @@ public class FuzzTests(ITestOutputHelper output)
         var random = new RandomNetworks(seed);
         var failures = new List<string>();
         int accepted = 0;
+        var rejections = new Dictionary<string, int>();
+        var timing = new List<(string Step, double Seconds)>();
         var clock = Stopwatch.StartNew();
         for (int batch = 0; batch * PerCompilation < Declarations && failures.Count < 10; batch++)
         {
             var sources = Enumerable.Range(0, PerCompilation).Select(i => random.Next("Fuzz" + batch, "N" + i)).ToArray();
-            if (Environment.GetEnvironmentVariable("STRIDER_FUZZ_LOG") is { } before) File.AppendAllText(before, string.Join("\n", sources) + "\n");
-            var t0 = Stopwatch.StartNew();
-            accepted += CheckBatch(batch, sources, failures);
-            if (Environment.GetEnvironmentVariable("STRIDER_FUZZ_LOG") is { } log)
-                File.AppendAllText(log, $"{batch} {t0.Elapsed.TotalSeconds:F2} {string.Join(" | ", Timing.TakeLast(3))}\n" + (t0.Elapsed.TotalSeconds > 1 ? string.Join("\n", sources) + "\n" : ""));
+            accepted += CheckBatch(batch, sources, failures, rejections, timing);
         }
-        foreach (var g in Timing.GroupBy(t => t.Item1)) output.WriteLine($"{g.Key}: {g.Sum(t => t.Item2):F1} s");
+        foreach (var g in timing.GroupBy(t => t.Step)) output.WriteLine($"{g.Key}: {g.Sum(t => t.Seconds):F1} s");
         output.WriteLine($"{Declarations} declarations, {accepted} accepted, in {clock.Elapsed.TotalSeconds:F1} s");
+        output.WriteLine("Rejected by (first STR error): " + string.Join(", ", rejections.OrderByDescending(r => r.Value).Select(r => $"{r.Key} {r.Value}")));
         Assert.True(failures.Count == 0, $"Fuzz seed {seed}:\n" + string.Join("\n\n", failures));
-        // The generator must accept a fair share, or the fuzz only exercises the error paths.
-        Assert.InRange(accepted, Declarations / 10, Declarations);
+        // The generator must accept a fair share (about 28% at the default seed), or the fuzz only exercises the error paths.
+        Assert.InRange(accepted, Declarations / 5, Declarations);
     }
 
     /// <summary>Returns how many declarations the generator accepted; appends a message per broken promise.</summary>
-    private static int CheckBatch(int batch, string[] sources, List<string> failures)
+    private static int CheckBatch(int batch, string[] sources, List<string> failures, Dictionary<string, int> rejections, List<(string, double)> timing)
     {
         var clock = Stopwatch.StartNew();
-        var compilation = GeneratorHarness.Compile(sources);
-        var (generated, run) = GeneratorHarness.Generate(compilation);
-        Timing.Add(("generate", clock.Elapsed.TotalSeconds)); clock.Restart();
+        var compilation = Empty.AddSyntaxTrees(sources.Select((text, i) => CSharpSyntaxTree.ParseText(text, ErrorsOnly, path: $"Network{i}.cs")));
+        var run = CSharpGeneratorDriver.Create(new[] { new NetworkGenerator().AsSourceGenerator() }, parseOptions: ErrorsOnly)
+            .RunGeneratorsAndUpdateCompilation(compilation, out var generated, out _).GetRunResult();
+        timing.Add(("generate", clock.Elapsed.TotalSeconds)); clock.Restart();
         foreach (var result in run.Results)
             if (result.Exception is not null) failures.Add($"Batch {batch}: the generator threw {result.Exception}");
         foreach (var d in run.Diagnostics.Where(d => d.Id == "CS8785"))
@@ -57,16 +57,15 @@ public class FuzzTests(ITestOutputHelper output)
 
         var analyzerExceptions = new List<string>();
         var options = new CompilationWithAnalyzersOptions(new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty),
-            (e, _, d) => analyzerExceptions.Add(e + "\n" + d), concurrentAnalysis: false, logAnalyzerExecutionTime: false);
-        var analyzerDiagnostics = generated.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new NetworkAnalyzer()), options)
-            .GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
+            (e, _, d) => analyzerExceptions.Add(e + "\n" + d), concurrentAnalysis: true, logAnalyzerExecutionTime: false);
+        // One pass binds everything once and yields both the compiler's and the analyzer's diagnostics.
+        var all = generated.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new NetworkAnalyzer()), options)
+            .GetAllDiagnosticsAsync().GetAwaiter().GetResult();
         failures.AddRange(analyzerExceptions.Select(e => $"Batch {batch}: the analyzer threw {e}"));
-        Timing.Add(("analyze", clock.Elapsed.TotalSeconds)); clock.Restart();
-        var compilerDiagnostics = generated.GetDiagnostics();
-        Timing.Add(("compile", clock.Elapsed.TotalSeconds)); clock.Restart();
+        timing.Add(("analyze and compile", clock.Elapsed.TotalSeconds));
 
         // One user file per class (Network{i}.cs), one generated file per accepted class (Fuzz{batch}.N{i}.g.cs).
-        var byClass = analyzerDiagnostics.Concat(compilerDiagnostics)
+        var byClass = all
             .Where(d => d.Location.SourceTree is not null && (d.Severity == DiagnosticSeverity.Error || d.Id.StartsWith("STR", StringComparison.Ordinal) || d.Id == "AD0001"))
             .ToLookup(d => ClassOf(d.Location.SourceTree!.FilePath));
         var generatedClasses = generated.SyntaxTrees.Except(compilation.SyntaxTrees).Select(t => ClassOf(t.FilePath)).Where(i => i >= 0).ToHashSet();
@@ -80,6 +79,8 @@ public class FuzzTests(ITestOutputHelper output)
                 : !accepted && !diagnostics.Any(IsStrError) ? "rejected without an STR error"
                 : accepted && diagnostics.FirstOrDefault(d => d.Severity == DiagnosticSeverity.Error) is { } error ? "accepted but " + error
                 : null;
+            if (!accepted && diagnostics.FirstOrDefault(IsStrError) is { } reason)
+                rejections[reason.Id] = rejections.GetValueOrDefault(reason.Id) + 1;
             if (problem is not null)
                 failures.Add($"Batch {batch}, class N{i}: {problem}\n{sources[i]}" + string.Join("\n", diagnostics.Take(5)));
         }
@@ -88,7 +89,11 @@ public class FuzzTests(ITestOutputHelper output)
         return generatedClasses.Count;
     }
 
-    private static readonly List<(string, double)> Timing = new();
+    // Compilations derived from one share its bound references, which otherwise cost seconds per batch.
+    private static readonly CSharpCompilation Empty = GeneratorHarness.Compile();
+
+    // Only errors count here (the snapshot and end-to-end tests hold generated code to zero warnings), so nullable analysis is skipped.
+    private static readonly CSharpParseOptions ErrorsOnly = GeneratorHarness.ParseOptions.WithFeatures(new[] { new KeyValuePair<string, string>("run-nullable-analysis", "never") });
 
     private static bool IsStrError(Diagnostic d) => d.Id.StartsWith("STR", StringComparison.Ordinal) && d.Severity == DiagnosticSeverity.Error;
 

@@ -135,7 +135,8 @@ internal sealed class RandomNetworks
         if (Chance(0.1) && _names.Count > 0) options.Add("From = \"" + NameToRead() + "\"");
         string? name = null;
         if (Chance(0.35)) name = Chance(0.03) && _names.Count > 0 ? Pick(_names) : Chance(0.01) ? "no good" : "n" + Text(index);
-        if (Chance(0.03)) options.Add("From = \"n" + Text(index + 1) + "\""); // a forward reference (a cycle)
+        if (Chance(0.03) && !options.Any(o => o.StartsWith("From", StringComparison.Ordinal)))
+            options.Add("From = \"n" + Text(index + 1) + "\""); // a forward reference (a cycle)
         if (name is not null)
         {
             options.Add("Name = \"" + name + "\"");
