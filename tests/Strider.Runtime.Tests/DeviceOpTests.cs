@@ -157,6 +157,8 @@ public abstract class DeviceOpTests : IDisposable
     {
         ["2x2 stride 2"] = (Pool(3, 8, 8, 2, 2, 2, 2), 2),
         ["2x2 stride 2, odd sizes (last row and column dropped)"] = (Pool(3, 9, 7, 2, 2, 2, 2), 2),
+        ["2x2 stride 2, 24 wide (8-window steps, the last overlapping)"] = (Pool(3, 6, 24, 2, 2, 2, 2), 2),
+        ["2x2 stride 2, 37 wide, odd height"] = (Pool(2, 5, 37, 2, 2, 2, 2), 2),
         ["3x3 stride 2 ceil mode"] = (Pool(2, 8, 10, 3, 3, 2, 2, ceil: true), 2),
         ["3x3 stride 1 pad 1"] = (Pool(2, 6, 7, 3, 3, 1, 1, pt: 1, pl: 1), 2),
         ["stride > kernel"] = (Pool(2, 11, 10, 2, 2, 3, 3), 2),
@@ -191,6 +193,24 @@ public abstract class DeviceOpTests : IDisposable
             Reference.MaxPoolBackward(g, n, dy.Ref, sw.Ref, dx.Ref, accumulate);
             Same(dx, $"{name}: max pool backward (accumulate {accumulate})");
         }
+    }
+
+    [Fact]
+    public void MaxPool_2x2_ties_and_NaN_pick_the_same_switches_as_reference()
+    {
+        // Values from {0, 1, 2} and some NaNs: ties keep the first window element, a leading NaN stays.
+        var g = Pool(2, 6, 40, 2, 2, 2, 2);
+        const int n = 2;
+        var rng = new Random(8);
+        var values = new float[n * g.InputSize];
+        for (int i = 0; i < values.Length; i++) values[i] = rng.Next(10) == 0 ? float.NaN : rng.Next(3);
+        var x = Pair(values);
+        var y = Pair(new float[n * g.OutputSize]);
+        var sw = Pair(new int[n * g.OutputSize]);
+        Device.MaxPoolForward(g, n, x.Dut, y.Dut, sw.Dut);
+        Reference.MaxPoolForward(g, n, x.Ref, y.Ref, sw.Ref);
+        Assert.Equal(sw.Ref.ToArray(), sw.Dut.ToArray());
+        Assert.Equal(y.Ref.ToArray().Select(BitConverter.SingleToInt32Bits), y.Dut.ToArray().Select(BitConverter.SingleToInt32Bits));
     }
 
     [Theory]
@@ -394,6 +414,26 @@ public abstract class DeviceOpTests : IDisposable
         var other = Pair(new float[count]);
         Device.DropoutForward(count, rate, 54321UL, x.Dut, other.Dut, y.Dut);
         Assert.NotEqual(m, other.Dut.ToArray());
+    }
+
+    [Theory]
+    [InlineData(16384 + 16 * 3 + 7, 0.3f, 0xFFFF_FFFF_FFFF_FFF0UL)]
+    [InlineData(37, 0.5f, 1UL)]
+    [InlineData(1000, 0f, 42UL)]
+    [InlineData(1000, 1f, 42UL)]
+    public void Dropout_mask_is_DropoutMask_Value_for_every_index(int count, float rate, ulong seed)
+    {
+        var x = Pair(Uniform(new Random(3), count));
+        var mask = Pair(new float[count]);
+        var y = Pair(new float[count]);
+        Device.DropoutForward(count, rate, seed, x.Dut, mask.Dut, y.Dut);
+        float[] m = mask.Dut.ToArray(), xs = x.Dut.ToArray(), ys = y.Dut.ToArray();
+        for (int i = 0; i < count; i++)
+        {
+            float expected = DropoutMask.Value(seed, i, rate);
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(m[i]), $"mask[{i}]: expected {expected}, got {m[i]}");
+            Assert.Equal(xs[i] * expected, ys[i]);
+        }
     }
 
     [Fact]
