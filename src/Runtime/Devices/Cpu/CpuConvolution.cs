@@ -227,7 +227,12 @@ public sealed unsafe partial class CpuDevice
                     if (g.StrideW == 1)
                     {
                         int lo = Math.Clamp(-iw0, 0, run), hi = Math.Clamp(g.InW - iw0, lo, run);
-                        CopyOrAdd(src + col + lo, line + iw0 + lo, hi - lo, accumulate: true);
+                        // Inline: LeNet-sized rows are one or two vectors, where a call per run is most of the cost.
+                        float* sp = src + col + lo, dp = line + iw0 + lo;
+                        int len = hi - lo, t = 0;
+                        if (Vector256.IsHardwareAccelerated)
+                            for (; t + 8 <= len; t += 8) (Vector256.Load(dp + t) + Vector256.Load(sp + t)).Store(dp + t);
+                        for (; t < len; t++) dp[t] += sp[t];
                     }
                     else
                         for (int t = 0, iw = iw0; t < run; t++, iw += g.StrideW)
