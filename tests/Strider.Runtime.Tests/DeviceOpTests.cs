@@ -137,17 +137,20 @@ public abstract class DeviceOpTests : IDisposable
         Same(dw, $"{name}: weight gradient without bias");
     }
 
-    [Fact]
-    public void AddBias_and_BiasBackward_match_reference()
+    [Theory]
+    [InlineData(3, 5, 7)]
+    [InlineData(2, 3, 20_011)] // ranges that split rows, vector sums
+    [InlineData(64, 500, 1)] // many one-value rows
+    public void AddBias_and_BiasBackward_match_reference(int n, int channels, int inner)
     {
         var rng = new Random(4);
-        var bias = Pair(Uniform(rng, 5));
-        var y = Pair(Uniform(rng, 3 * 5 * 7));
-        Device.AddBias(3, 5, 7, bias.Dut, y.Dut);
-        Reference.AddBias(3, 5, 7, bias.Ref, y.Ref);
+        var bias = Pair(Uniform(rng, channels));
+        var y = Pair(Uniform(rng, n * channels * inner));
+        Device.AddBias(n, channels, inner, bias.Dut, y.Dut);
+        Reference.AddBias(n, channels, inner, bias.Ref, y.Ref);
         Same(y, "AddBias");
-        Device.BiasBackward(3, 5, 7, y.Dut, bias.Dut);
-        Reference.BiasBackward(3, 5, 7, y.Ref, bias.Ref);
+        Device.BiasBackward(n, channels, inner, y.Dut, bias.Dut);
+        Reference.BiasBackward(n, channels, inner, y.Ref, bias.Ref);
         Same(bias, "BiasBackward");
     }
 
@@ -443,6 +446,9 @@ public abstract class DeviceOpTests : IDisposable
             Device.Copy(a.Dut, 3, y.Dut, 40, 300, accumulate);
             Reference.Copy(a.Ref, 3, y.Ref, 40, 300, accumulate);
             Same(y, $"copy (accumulate {accumulate})");
+            Device.Copy(a.Dut, 11, y.Dut, 5, 40_000, accumulate); // several ranges on the workers
+            Reference.Copy(a.Ref, 11, y.Ref, 5, 40_000, accumulate);
+            Same(y, $"long copy (accumulate {accumulate})");
             Device.Copy(y.Dut, 0, y.Dut, 7, 400, accumulate);
             Reference.Copy(y.Ref, 0, y.Ref, 7, 400, accumulate);
             Same(y, $"overlapping copy (accumulate {accumulate})");

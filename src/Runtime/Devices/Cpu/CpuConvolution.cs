@@ -407,31 +407,62 @@ public sealed unsafe partial class CpuDevice
     public override void AddBias(int n, int channels, int inner, DeviceBuffer<float> bias, DeviceBuffer<float> y)
     {
         using var op = _gate.EnterScope();
-        float* pb = P(bias, channels, nameof(bias)), py = P(y, (long)n * channels * inner, nameof(y));
-        for (int b = 0; b < n; b++)
-            for (int c = 0; c < channels; c++)
+        long count = (long)n * channels * inner;
+        _elem = new ElementArgs { A = P(bias, channels, nameof(bias)), B = P(y, count, nameof(y)), Channels = channels, Inner = inner };
+        if (count > 0) RunRanges(count, &AddBiasRange);
+    }
+
+    /// <summary>y[i] += bias[channel of i] over [i0, i1) of the flattened [n, channels, inner] tensor.</summary>
+    private static void AddBiasRange(in ElementArgs e, long i0, long i1)
+    {
+        float* py = e.B;
+        for (long i = i0; i < i1;)
+        {
+            long row = i / e.Inner, end = Math.Min(i1, (row + 1) * e.Inner);
+            float v = e.A[row % e.Channels];
+            long t = i;
+            if (Vector256.IsHardwareAccelerated)
             {
-                float v = pb[c];
-                float* row = py + ((long)b * channels + c) * inner;
-                for (int i = 0; i < inner; i++) row[i] += v;
+                var vv = Vector256.Create(v);
+                for (; t + 8 <= end; t += 8) (Vector256.Load(py + t) + vv).Store(py + t);
             }
+            for (; t < end; t++) py[t] += v;
+            i = end;
+        }
     }
 
     public override void BiasBackward(int n, int channels, int inner, DeviceBuffer<float> dy, DeviceBuffer<float> dbias)
     {
         using var op = _gate.EnterScope();
-        float* pdy = P(dy, (long)n * channels * inner, nameof(dy)), pb = P(dbias, channels, nameof(dbias));
-        for (int c = 0; c < channels; c++)
+        _elem = new ElementArgs
         {
-            double sum = 0;
-            for (int b = 0; b < n; b++)
+            A = P(dy, (long)n * channels * inner, nameof(dy)), B = P(dbias, channels, nameof(dbias)), N = n, Channels = channels, Inner = inner,
+        };
+        if (channels > 0) RunChannels(&BiasBackwardChannel);
+    }
+
+    /// <summary>dbias[c] += the sum of channel c over the batch: each image's row in float vectors, the rows added in double.</summary>
+    private static void BiasBackwardChannel(in ElementArgs e, int c)
+    {
+        double sum = 0;
+        for (int b = 0; b < e.N; b++)
+        {
+            float* row = e.A + ((long)b * e.Channels + c) * e.Inner;
+            float part = 0;
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated && e.Inner >= 16)
             {
-                float* row = pdy + ((long)b * channels + c) * inner;
-                float part = 0;
-                for (int i = 0; i < inner; i++) part += row[i];
-                sum += part;
+                Vector256<float> acc0 = default, acc1 = default;
+                for (; i + 16 <= e.Inner; i += 16)
+                {
+                    acc0 += Vector256.Load(row + i);
+                    acc1 += Vector256.Load(row + i + 8);
+                }
+                part = Vector256.Sum(acc0 + acc1);
             }
-            pb[c] += (float)sum;
+            for (; i < e.Inner; i++) part += row[i];
+            sum += part;
         }
+        e.B[c] += (float)sum;
     }
 }
