@@ -189,6 +189,11 @@ public sealed unsafe partial class CpuDevice
     {
         ref readonly ConvGeometry g = ref a.G;
         int sw = g.StrideW;
+        if (sw == 2 && Avx.IsSupported)
+        {
+            UnpadAdd2(a, q, x);
+            return;
+        }
         for (int phase = 0; phase < sw; phase++)
         {
             // Columns wq whose input column iw = wq sw + phase - pl lies inside x: [lo, hi).
@@ -203,6 +208,40 @@ public sealed unsafe partial class CpuDevice
                 float* src = plane + (long)h * a.Wq, line = x + (long)ih * g.InW + first;
                 for (int t = lo; t < hi; t++) line[(long)t * sw] += src[t];
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="UnpadAdd"/> for stride 2 across: padded column j = iw + pl is q[j % 2, h, j / 2], so 16 columns of
+    /// an input row are the two phase rows' 8 values interleaved (unpack and a 128-bit lane swap).
+    /// </summary>
+    private static void UnpadAdd2(in ConvArgs a, float* q, float* x)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        int pl = g.PadLeft, end = pl + g.InW, wq = a.Wq;
+        long phasePlane = (long)a.Hq * wq;
+        for (int ih = 0; ih < g.InH; ih++)
+        {
+            int h = ih + g.PadTop;
+            if ((uint)h >= (uint)a.Hq) continue;
+            float* s0 = q + (long)h * wq, s1 = s0 + phasePlane, line = x + (long)ih * g.InW - pl;
+            int j = pl;
+            if ((j & 1) != 0)
+            {
+                if (j / 2 < wq) line[j] += s1[j / 2];
+                j++;
+            }
+            for (; j + 16 <= end && j / 2 + 8 <= wq; j += 16)
+            {
+                var e = Vector256.Load(s0 + j / 2);
+                var o = Vector256.Load(s1 + j / 2);
+                var lo = Avx.UnpackLow(e, o);
+                var hi = Avx.UnpackHigh(e, o);
+                (Vector256.Load(line + j) + Avx.Permute2x128(lo, hi, 0x20)).Store(line + j);
+                (Vector256.Load(line + j + 8) + Avx.Permute2x128(lo, hi, 0x31)).Store(line + j + 8);
+            }
+            for (; j < end; j++)
+                if (j / 2 < wq) line[j] += ((j & 1) == 0 ? s0 : s1)[j / 2];
         }
     }
 
