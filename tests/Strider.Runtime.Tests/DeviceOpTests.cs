@@ -137,17 +137,20 @@ public abstract class DeviceOpTests : IDisposable
         Same(dw, $"{name}: weight gradient without bias");
     }
 
-    [Fact]
-    public void AddBias_and_BiasBackward_match_reference()
+    [Theory]
+    [InlineData(3, 5, 7)]
+    [InlineData(2, 3, 20_011)] // ranges that split rows, vector sums
+    [InlineData(64, 500, 1)] // many one-value rows
+    public void AddBias_and_BiasBackward_match_reference(int n, int channels, int inner)
     {
         var rng = new Random(4);
-        var bias = Pair(Uniform(rng, 5));
-        var y = Pair(Uniform(rng, 3 * 5 * 7));
-        Device.AddBias(3, 5, 7, bias.Dut, y.Dut);
-        Reference.AddBias(3, 5, 7, bias.Ref, y.Ref);
+        var bias = Pair(Uniform(rng, channels));
+        var y = Pair(Uniform(rng, n * channels * inner));
+        Device.AddBias(n, channels, inner, bias.Dut, y.Dut);
+        Reference.AddBias(n, channels, inner, bias.Ref, y.Ref);
         Same(y, "AddBias");
-        Device.BiasBackward(3, 5, 7, y.Dut, bias.Dut);
-        Reference.BiasBackward(3, 5, 7, y.Ref, bias.Ref);
+        Device.BiasBackward(n, channels, inner, y.Dut, bias.Dut);
+        Reference.BiasBackward(n, channels, inner, y.Ref, bias.Ref);
         Same(bias, "BiasBackward");
     }
 
@@ -157,6 +160,8 @@ public abstract class DeviceOpTests : IDisposable
     {
         ["2x2 stride 2"] = (Pool(3, 8, 8, 2, 2, 2, 2), 2),
         ["2x2 stride 2, odd sizes (last row and column dropped)"] = (Pool(3, 9, 7, 2, 2, 2, 2), 2),
+        ["2x2 stride 2, 24 wide (8-window steps, the last overlapping)"] = (Pool(3, 6, 24, 2, 2, 2, 2), 2),
+        ["2x2 stride 2, 37 wide, odd height"] = (Pool(2, 5, 37, 2, 2, 2, 2), 2),
         ["3x3 stride 2 ceil mode"] = (Pool(2, 8, 10, 3, 3, 2, 2, ceil: true), 2),
         ["3x3 stride 1 pad 1"] = (Pool(2, 6, 7, 3, 3, 1, 1, pt: 1, pl: 1), 2),
         ["stride > kernel"] = (Pool(2, 11, 10, 2, 2, 3, 3), 2),
@@ -396,6 +401,26 @@ public abstract class DeviceOpTests : IDisposable
         Assert.NotEqual(m, other.Dut.ToArray());
     }
 
+    [Theory]
+    [InlineData(16384 + 16 * 3 + 7, 0.3f, 0xFFFF_FFFF_FFFF_FFF0UL)]
+    [InlineData(37, 0.5f, 1UL)]
+    [InlineData(1000, 0f, 42UL)]
+    [InlineData(1000, 1f, 42UL)]
+    public void Dropout_mask_is_DropoutMask_Value_for_every_index(int count, float rate, ulong seed)
+    {
+        var x = Pair(Uniform(new Random(3), count));
+        var mask = Pair(new float[count]);
+        var y = Pair(new float[count]);
+        Device.DropoutForward(count, rate, seed, x.Dut, mask.Dut, y.Dut);
+        float[] m = mask.Dut.ToArray(), xs = x.Dut.ToArray(), ys = y.Dut.ToArray();
+        for (int i = 0; i < count; i++)
+        {
+            float expected = DropoutMask.Value(seed, i, rate);
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(m[i]), $"mask[{i}]: expected {expected}, got {m[i]}");
+            Assert.Equal(xs[i] * expected, ys[i]);
+        }
+    }
+
     [Fact]
     public void Multiply_Add_Fill_and_Copy_match_reference()
     {
@@ -421,6 +446,9 @@ public abstract class DeviceOpTests : IDisposable
             Device.Copy(a.Dut, 3, y.Dut, 40, 300, accumulate);
             Reference.Copy(a.Ref, 3, y.Ref, 40, 300, accumulate);
             Same(y, $"copy (accumulate {accumulate})");
+            Device.Copy(a.Dut, 11, y.Dut, 5, 40_000, accumulate); // several ranges on the workers
+            Reference.Copy(a.Ref, 11, y.Ref, 5, 40_000, accumulate);
+            Same(y, $"long copy (accumulate {accumulate})");
             Device.Copy(y.Dut, 0, y.Dut, 7, 400, accumulate);
             Reference.Copy(y.Ref, 0, y.Ref, 7, 400, accumulate);
             Same(y, $"overlapping copy (accumulate {accumulate})");

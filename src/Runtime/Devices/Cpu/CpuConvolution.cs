@@ -1,5 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Strider.Devices.Cpu;
 
@@ -187,6 +189,11 @@ public sealed unsafe partial class CpuDevice
     {
         ref readonly ConvGeometry g = ref a.G;
         int sw = g.StrideW;
+        if (sw == 2 && Avx.IsSupported)
+        {
+            UnpadAdd2(a, q, x);
+            return;
+        }
         for (int phase = 0; phase < sw; phase++)
         {
             // Columns wq whose input column iw = wq sw + phase - pl lies inside x: [lo, hi).
@@ -201,6 +208,40 @@ public sealed unsafe partial class CpuDevice
                 float* src = plane + (long)h * a.Wq, line = x + (long)ih * g.InW + first;
                 for (int t = lo; t < hi; t++) line[(long)t * sw] += src[t];
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="UnpadAdd"/> for stride 2 across: padded column j = iw + pl is q[j % 2, h, j / 2], so 16 columns of
+    /// an input row are the two phase rows' 8 values interleaved (unpack and a 128-bit lane swap).
+    /// </summary>
+    private static void UnpadAdd2(in ConvArgs a, float* q, float* x)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        int pl = g.PadLeft, end = pl + g.InW, wq = a.Wq;
+        long phasePlane = (long)a.Hq * wq;
+        for (int ih = 0; ih < g.InH; ih++)
+        {
+            int h = ih + g.PadTop;
+            if ((uint)h >= (uint)a.Hq) continue;
+            float* s0 = q + (long)h * wq, s1 = s0 + phasePlane, line = x + (long)ih * g.InW - pl;
+            int j = pl;
+            if ((j & 1) != 0)
+            {
+                if (j / 2 < wq) line[j] += s1[j / 2];
+                j++;
+            }
+            for (; j + 16 <= end && j / 2 + 8 <= wq; j += 16)
+            {
+                var e = Vector256.Load(s0 + j / 2);
+                var o = Vector256.Load(s1 + j / 2);
+                var lo = Avx.UnpackLow(e, o);
+                var hi = Avx.UnpackHigh(e, o);
+                (Vector256.Load(line + j) + Avx.Permute2x128(lo, hi, 0x20)).Store(line + j);
+                (Vector256.Load(line + j + 8) + Avx.Permute2x128(lo, hi, 0x31)).Store(line + j + 8);
+            }
+            for (; j < end; j++)
+                if (j / 2 < wq) line[j] += ((j & 1) == 0 ? s0 : s1)[j / 2];
         }
     }
 
@@ -225,7 +266,12 @@ public sealed unsafe partial class CpuDevice
                     if (g.StrideW == 1)
                     {
                         int lo = Math.Clamp(-iw0, 0, run), hi = Math.Clamp(g.InW - iw0, lo, run);
-                        CopyOrAdd(src + col + lo, line + iw0 + lo, hi - lo, accumulate: true);
+                        // Inline: LeNet-sized rows are one or two vectors, where a call per run is most of the cost.
+                        float* sp = src + col + lo, dp = line + iw0 + lo;
+                        int len = hi - lo, t = 0;
+                        if (Vector256.IsHardwareAccelerated)
+                            for (; t + 8 <= len; t += 8) (Vector256.Load(dp + t) + Vector256.Load(sp + t)).Store(dp + t);
+                        for (; t < len; t++) dp[t] += sp[t];
                     }
                     else
                         for (int t = 0, iw = iw0; t < run; t++, iw += g.StrideW)
@@ -286,6 +332,11 @@ public sealed unsafe partial class CpuDevice
         int u0 = (int)((long)item * a.Chunks / a.RowBlocks), u1 = (int)((long)(item + 1) * a.Chunks / a.RowBlocks);
         float* target = a.RowBlocks == 1 ? a.W : a.PackedW + (long)item * K * crs;
         if (a.RowBlocks > 1) new Span<float>(target, K * crs).Clear();
+        if (TransposedWeightGradient(g))
+        {
+            BackwardWeightsTransposed(d, a, worker, u0, u1, target);
+            return;
+        }
         float* packA = Grow(d._workspaceA, worker, (long)Gemm.RoundUp(K, Gemm.MR) * Gemm.KC);
         float* packB = Grow(d._workspaceB, worker, (long)Gemm.RoundUp(crs, Gemm.NR) * Gemm.KC);
         int* lanes = (int*)Grow(d._workspaceC, worker, Gemm.KC);
@@ -299,34 +350,158 @@ public sealed unsafe partial class CpuDevice
         }
     }
 
+    /// <summary>
+    /// Whether backward weights computes dW^T = col dY^T: taps on the GEMM's rows (packed by 8x8 register transposes
+    /// of contiguous runs) and output channels on its columns, instead of gathering every tap of B one value at a time.
+    /// Needs rows of at least 8 outputs, so 8 consecutive positions are at most two runs of the padded copy.
+    /// </summary>
+    private static bool TransposedWeightGradient(in ConvGeometry g) => Avx.IsSupported && g.OutW >= 8;
+
+    /// <summary>target[K, CRS] += (sum over this item's units of col[CRS, kc] dY[K, kc]^T), accumulated transposed in a workspace.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardWeightsTransposed(CpuDevice d, in ConvArgs a, int worker, int u0, int u1, float* target)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW, K = g.OutChannels;
+        int blocks = (p + Gemm.KC - 1) / Gemm.KC, mPad = Gemm.RoundUp(crs, Gemm.MR), kPad = Gemm.RoundUp(K, Gemm.NR);
+        float* packB = Grow(d._workspaceB, worker, (long)kPad * Gemm.KC);
+        float* packA = Grow(d._workspaceA, worker, (long)Gemm.MR * Gemm.KC);
+        int* lanes = (int*)Grow(d._workspaceC, worker, Gemm.KC);
+        float* dwT = Grow(d._workspaceD, worker, (long)mPad * kPad);
+        new Span<float>(dwT, mPad * kPad).Clear();
+        int* taps = stackalloc int[Gemm.MR];
+        for (int u = u0; u < u1; u++)
+        {
+            int b = u / blocks, p0 = u % blocks * Gemm.KC, kc = Math.Min(Gemm.KC, p - p0);
+            // B[k, j] = dy[j, p0 + k] in NR-channel panels, channels past K zero.
+            float* dyb = a.Y + b * g.OutputSize + p0;
+            for (int j0 = 0; j0 < kPad; j0 += Gemm.NR)
+            {
+                float* panel = packB + (long)j0 * kc;
+                for (int j = 0; j < Gemm.NR; j++)
+                {
+                    float* row = dyb + (long)(j0 + j) * p;
+                    if (j0 + j < K) for (int k = 0; k < kc; k++) panel[k * Gemm.NR + j] = row[k];
+                    else for (int k = 0; k < kc; k++) panel[k * Gemm.NR + j] = 0;
+                }
+            }
+            ColumnLanes(a, b * p + p0, kc, lanes);
+            float* q = a.Q;
+            for (int m0 = 0; m0 < mPad; m0 += Gemm.MR)
+            {
+                // Taps past CRS read tap 0 (a valid address); their dW^T rows are padding, never copied out.
+                for (int i = 0; i < Gemm.MR; i++) taps[i] = m0 + i < crs ? a.Shifts[m0 + i] : a.Shifts[0];
+                PackTapPanel(q, taps, lanes, kc, packA);
+                for (int j0 = 0; j0 < kPad; j0 += Gemm.NR)
+                    Gemm.Kernel(kc, packA, packB + (long)j0 * kc, dwT + (long)m0 * kPad + j0, kPad, Gemm.MR, Gemm.NR, accumulate: true);
+            }
+        }
+        for (int k = 0; k < K; k++)
+        {
+            float* row = target + (long)k * crs;
+            for (int j = 0; j < crs; j++) row[j] += dwT[(long)j * kPad + k];
+        }
+    }
+
+    /// <summary>A[k, i] = q[taps[i] + lanes[k]] for k &lt; kc as one MR-row panel: 8 positions of 8 taps per 8x8 transpose.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackTapPanel(float* q, int* taps, int* lanes, int kc, float* dst)
+    {
+        int k = 0;
+        for (; k + 8 <= kc; k += 8, dst += 64)
+        {
+            // The 8 positions are at most two runs (rows of >= 8 outputs): lane j reads l0 + j before split, l1 + j after.
+            int l0 = lanes[k], split = 1;
+            while (split < 8 && lanes[k + split] == l0 + split) split++;
+            int l1 = split < 8 ? lanes[k + split] - split : l0;
+            var mask = Vector256.GreaterThanOrEqual(Vector256<int>.Indices, Vector256.Create(split)).AsSingle();
+            var r0 = Row(q + taps[0], l0, l1, mask); var r1 = Row(q + taps[1], l0, l1, mask);
+            var r2 = Row(q + taps[2], l0, l1, mask); var r3 = Row(q + taps[3], l0, l1, mask);
+            var r4 = Row(q + taps[4], l0, l1, mask); var r5 = Row(q + taps[5], l0, l1, mask);
+            var r6 = Row(q + taps[6], l0, l1, mask); var r7 = Row(q + taps[7], l0, l1, mask);
+            var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+            var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+            var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+            var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+            var v0 = Avx.Shuffle(t0, t2, 0x44); var v1 = Avx.Shuffle(t0, t2, 0xEE);
+            var v2 = Avx.Shuffle(t1, t3, 0x44); var v3 = Avx.Shuffle(t1, t3, 0xEE);
+            var v4 = Avx.Shuffle(t4, t6, 0x44); var v5 = Avx.Shuffle(t4, t6, 0xEE);
+            var v6 = Avx.Shuffle(t5, t7, 0x44); var v7 = Avx.Shuffle(t5, t7, 0xEE);
+            Avx.Permute2x128(v0, v4, 0x20).Store(dst);
+            Avx.Permute2x128(v1, v5, 0x20).Store(dst + 8);
+            Avx.Permute2x128(v2, v6, 0x20).Store(dst + 16);
+            Avx.Permute2x128(v3, v7, 0x20).Store(dst + 24);
+            Avx.Permute2x128(v0, v4, 0x31).Store(dst + 32);
+            Avx.Permute2x128(v1, v5, 0x31).Store(dst + 40);
+            Avx.Permute2x128(v2, v6, 0x31).Store(dst + 48);
+            Avx.Permute2x128(v3, v7, 0x31).Store(dst + 56);
+        }
+        for (; k < kc; k++, dst += Gemm.MR)
+            for (int i = 0; i < Gemm.MR; i++) dst[i] = q[taps[i] + lanes[k]];
+
+        static Vector256<float> Row(float* tap, int l0, int l1, Vector256<float> mask) =>
+            Vector256.ConditionalSelect(mask, Vector256.Load(tap + l1), Vector256.Load(tap + l0));
+    }
+
     public override void AddBias(int n, int channels, int inner, DeviceBuffer<float> bias, DeviceBuffer<float> y)
     {
         using var op = _gate.EnterScope();
-        float* pb = P(bias, channels, nameof(bias)), py = P(y, (long)n * channels * inner, nameof(y));
-        for (int b = 0; b < n; b++)
-            for (int c = 0; c < channels; c++)
+        long count = (long)n * channels * inner;
+        _elem = new ElementArgs { A = P(bias, channels, nameof(bias)), B = P(y, count, nameof(y)), Channels = channels, Inner = inner };
+        if (count > 0) RunRanges(count, &AddBiasRange);
+    }
+
+    /// <summary>y[i] += bias[channel of i] over [i0, i1) of the flattened [n, channels, inner] tensor.</summary>
+    private static void AddBiasRange(in ElementArgs e, long i0, long i1)
+    {
+        float* py = e.B;
+        for (long i = i0; i < i1;)
+        {
+            long row = i / e.Inner, end = Math.Min(i1, (row + 1) * e.Inner);
+            float v = e.A[row % e.Channels];
+            long t = i;
+            if (Vector256.IsHardwareAccelerated)
             {
-                float v = pb[c];
-                float* row = py + ((long)b * channels + c) * inner;
-                for (int i = 0; i < inner; i++) row[i] += v;
+                var vv = Vector256.Create(v);
+                for (; t + 8 <= end; t += 8) (Vector256.Load(py + t) + vv).Store(py + t);
             }
+            for (; t < end; t++) py[t] += v;
+            i = end;
+        }
     }
 
     public override void BiasBackward(int n, int channels, int inner, DeviceBuffer<float> dy, DeviceBuffer<float> dbias)
     {
         using var op = _gate.EnterScope();
-        float* pdy = P(dy, (long)n * channels * inner, nameof(dy)), pb = P(dbias, channels, nameof(dbias));
-        for (int c = 0; c < channels; c++)
+        _elem = new ElementArgs
         {
-            double sum = 0;
-            for (int b = 0; b < n; b++)
+            A = P(dy, (long)n * channels * inner, nameof(dy)), B = P(dbias, channels, nameof(dbias)), N = n, Channels = channels, Inner = inner,
+        };
+        if (channels > 0) RunChannels(&BiasBackwardChannel);
+    }
+
+    /// <summary>dbias[c] += the sum of channel c over the batch: each image's row in float vectors, the rows added in double.</summary>
+    private static void BiasBackwardChannel(in ElementArgs e, int c)
+    {
+        double sum = 0;
+        for (int b = 0; b < e.N; b++)
+        {
+            float* row = e.A + ((long)b * e.Channels + c) * e.Inner;
+            float part = 0;
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated && e.Inner >= 16)
             {
-                float* row = pdy + ((long)b * channels + c) * inner;
-                float part = 0;
-                for (int i = 0; i < inner; i++) part += row[i];
-                sum += part;
+                Vector256<float> acc0 = default, acc1 = default;
+                for (; i + 16 <= e.Inner; i += 16)
+                {
+                    acc0 += Vector256.Load(row + i);
+                    acc1 += Vector256.Load(row + i + 8);
+                }
+                part = Vector256.Sum(acc0 + acc1);
             }
-            pb[c] += (float)sum;
+            for (; i < e.Inner; i++) part += row[i];
+            sum += part;
         }
+        e.B[c] += (float)sum;
     }
 }

@@ -114,8 +114,14 @@ public sealed unsafe partial class CpuDevice : Device
         using var op = _gate.EnterScope();
         float* s = P(src, srcOffset + count, nameof(src)) + srcOffset;
         float* d = P(dst, dstOffset + count, nameof(dst)) + dstOffset;
-        if (!accumulate) Buffer.MemoryCopy(s, d, count * sizeof(float), count * sizeof(float)); // handles overlap
-        else if (s + count <= d || d + count <= s || s == d) CopyOrAdd(s, d, count, true);
+        if (s + count <= d || d + count <= s)
+        {
+            // Disjoint: in ranges over the workers.
+            _elem = new ElementArgs { A = s, B = d, Accumulate = accumulate };
+            RunRanges(count, &CopyRange);
+        }
+        else if (!accumulate) Buffer.MemoryCopy(s, d, count * sizeof(float), count * sizeof(float)); // handles overlap
+        else if (s == d) CopyOrAdd(s, d, count, true);
         else
         {
             // Overlapping accumulate: read everything before writing, as the definition implies.
@@ -124,6 +130,8 @@ public sealed unsafe partial class CpuDevice : Device
             CopyOrAdd(t, d, count, true);
         }
     }
+
+    private static void CopyRange(in ElementArgs e, long i0, long i1) => CopyOrAdd(e.A + i0, e.B + i0, i1 - i0, e.Accumulate);
 
     public override void CopyBox(in BoxCopy g, int n, DeviceBuffer<float> src, DeviceBuffer<float> dst, bool accumulate)
     {

@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Strider.Devices.Cpu;
 
@@ -116,7 +117,20 @@ public sealed unsafe partial class CpuDevice
             float* yo = y + (long)oh * g.OutW;
             int* so = switches == null ? null : switches + (long)oh * g.OutW;
             int rowStart = 2 * oh * w;
-            for (int ow = 0; ow < g.OutW; ow++)
+            int ow = 0;
+            if (Vector256.IsHardwareAccelerated && g.OutW >= 8)
+            {
+                // 8 windows per step; the last step overlaps the previous one (same values rewritten) instead of a scalar tail.
+                var lanes = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+                for (int o = 0; ; o += 8)
+                {
+                    if (o > g.OutW - 8) o = g.OutW - 8;
+                    MaxWindows2x2(r0 + 2 * o, r1 + 2 * o, yo + o, so == null ? null : so + o, Vector256.Create(rowStart + 2 * o) + lanes, w);
+                    if (o == g.OutW - 8) break;
+                }
+                ow = g.OutW;
+            }
+            for (; ow < g.OutW; ow++)
             {
                 int iw = 2 * ow, best = iw;
                 float max = r0[iw], v;
@@ -127,6 +141,40 @@ public sealed unsafe partial class CpuDevice
                 if (so != null) so[ow] = rowStart + best;
             }
         }
+    }
+
+    /// <summary>
+    /// Eight 2x2 windows whose rows start at r0 and r1: the same comparisons in the same order as the scalar loop
+    /// (a later value wins only when strictly greater, so ties keep the first and a NaN first value stays).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaxWindows2x2(float* r0, float* r1, float* y, int* switches, Vector256<int> index, int w)
+    {
+        var (a, b) = Deinterleave(Vector256.Load(r0), Vector256.Load(r0 + 8));
+        var (c, d) = Deinterleave(Vector256.Load(r1), Vector256.Load(r1 + 8));
+        var max = a;
+        var best = index;
+        var m = Vector256.GreaterThan(b, max);
+        max = Vector256.ConditionalSelect(m, b, max);
+        best = Vector256.ConditionalSelect(m.AsInt32(), index + Vector256.Create(1), best);
+        m = Vector256.GreaterThan(c, max);
+        max = Vector256.ConditionalSelect(m, c, max);
+        best = Vector256.ConditionalSelect(m.AsInt32(), index + Vector256.Create(w), best);
+        m = Vector256.GreaterThan(d, max);
+        max = Vector256.ConditionalSelect(m, d, max);
+        best = Vector256.ConditionalSelect(m.AsInt32(), index + Vector256.Create(w + 1), best);
+        max.Store(y);
+        if (switches != null) best.Store(switches);
+    }
+
+    /// <summary>Even and odd elements of the 16 values lo, hi.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(Vector256<float> lo, Vector256<float> hi)
+    {
+        var split = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        var l = Vector256.Shuffle(lo, split);
+        var h = Vector256.Shuffle(hi, split);
+        return (Vector256.Create(l.GetLower(), h.GetLower()), Vector256.Create(l.GetUpper(), h.GetUpper()));
     }
 
     /// <summary>Forward: y = mean of each window. Backward (x is dx, y is dy): each window's dy spread evenly over its in-bounds inputs.</summary>
