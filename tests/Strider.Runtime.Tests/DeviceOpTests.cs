@@ -555,4 +555,22 @@ public abstract class DeviceOpTests : IDisposable
             Same(s, $"Adam second moment after step {step}");
         }
     }
+
+    [Fact]
+    public void MaxPool_2x2_ties_and_NaN_pick_the_same_switches_as_reference()
+    {
+        // Values from {0, 1, 2} and some NaNs: ties keep the first window element, a leading NaN stays.
+        var g = Pool(2, 6, 40, 2, 2, 2, 2);
+        const int n = 2;
+        var rng = new Random(8);
+        var values = new float[n * g.InputSize];
+        for (int i = 0; i < values.Length; i++) values[i] = rng.Next(10) == 0 ? float.NaN : rng.Next(3);
+        var x = Pair(values);
+        var y = Pair(new float[n * g.OutputSize]);
+        var sw = Pair(new int[n * g.OutputSize]);
+        Device.MaxPoolForward(g, n, x.Dut, y.Dut, sw.Dut);
+        Reference.MaxPoolForward(g, n, x.Ref, y.Ref, sw.Ref);
+        Assert.Equal(sw.Ref.ToArray(), sw.Dut.ToArray());
+        Assert.Equal(y.Ref.ToArray().Select(BitConverter.SingleToInt32Bits), y.Dut.ToArray().Select(BitConverter.SingleToInt32Bits));
+    }
 }

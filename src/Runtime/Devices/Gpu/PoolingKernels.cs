@@ -28,8 +28,10 @@ internal static class PoolingKernels
                 int ix = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
                 if (ix < 0 || ix >= g.InW) continue;
                 float v = x[xPlane + (long)iy * g.InW + ix];
-                // NaN wins so it propagates, as in PyTorch.
-                if (arg < 0 || v > best || (XMath.IsNaN(v) && !XMath.IsNaN(best)))
+                // The first maximum by '>' on every device (the CPU's vector paths too): ties keep the earlier element, a
+                // leading NaN stays (nothing compares greater), a later NaN is not taken. NaN is tested on the bits, as
+                // ILGPU's compares against a NaN best may be unordered.
+                if (arg < 0 || (!IsNaN(best) && v > best))
                 {
                     best = v;
                     arg = iy * g.InW + ix;
@@ -148,4 +150,7 @@ internal static class PoolingKernels
         }
         return count;
     }
+
+    /// <summary>NaN from the bits (exponent all ones, mantissa not zero), independent of how compares treat NaN.</summary>
+    private static bool IsNaN(float v) => (Interop.FloatAsInt(v) & 0x7FFFFFFFu) > 0x7F800000u;
 }
