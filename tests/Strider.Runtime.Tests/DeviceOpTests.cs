@@ -164,6 +164,8 @@ public abstract class DeviceOpTests : IDisposable
         ["2x2 stride 2"] = (Pool(3, 8, 8, 2, 2, 2, 2), 2),
         ["2x2 stride 2, odd sizes (last row and column dropped)"] = (Pool(3, 9, 7, 2, 2, 2, 2), 2),
         ["2x2 stride 2, 24 wide (8-window steps, the last overlapping)"] = (Pool(3, 6, 24, 2, 2, 2, 2), 2),
+        ["2x2 stride 2, 8 wide (4-window steps)"] = (Pool(5, 8, 8, 2, 2, 2, 2), 3),
+        ["2x2 stride 2, 13 wide (4-window steps, the last overlapping)"] = (Pool(2, 6, 13, 2, 2, 2, 2), 2),
         ["2x2 stride 2, 37 wide, odd height"] = (Pool(2, 5, 37, 2, 2, 2, 2), 2),
         ["3x3 stride 2 ceil mode"] = (Pool(2, 8, 10, 3, 3, 2, 2, ceil: true), 2),
         ["3x3 stride 1 pad 1"] = (Pool(2, 6, 7, 3, 3, 1, 1, pt: 1, pl: 1), 2),
