@@ -78,6 +78,9 @@ public abstract class DeviceOpTests : IDisposable
         ["small output: batch 1, stride 2, odd sizes, asymmetric padding"] = (Conv(5, 9, 7, 11, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 0, pr: 1), 1),
         ["small output: batch 64 of 3x3, chunks split images"] = (Conv(3, 7, 7, 9, 3, 3, sh: 2, sw: 2), 64),
         ["small output: batch 3, K > 128 (row blocks)"] = (Conv(4, 5, 5, 150, 3, 3), 3),
+        // Small images that are not "small outputs": backward data packs W^T once for a group of images (last group partial).
+        ["image groups: batch 22 of 12x12 -> 8x8, 5x5"] = (Conv(7, 12, 12, 5, 5, 5), 22),
+        ["image groups: batch 37, stride 2, padding 1"] = (Conv(10, 16, 24, 5, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1), 37),
         ["small output: batch 3, CRS > GEMM block"] = (Conv(30, 4, 4, 20, 3, 3, pt: 1, pb: 0, pl: 0, pr: 1), 3),
     };
 
@@ -161,6 +164,8 @@ public abstract class DeviceOpTests : IDisposable
         ["2x2 stride 2"] = (Pool(3, 8, 8, 2, 2, 2, 2), 2),
         ["2x2 stride 2, odd sizes (last row and column dropped)"] = (Pool(3, 9, 7, 2, 2, 2, 2), 2),
         ["2x2 stride 2, 24 wide (8-window steps, the last overlapping)"] = (Pool(3, 6, 24, 2, 2, 2, 2), 2),
+        ["2x2 stride 2, 8 wide (4-window steps)"] = (Pool(5, 8, 8, 2, 2, 2, 2), 3),
+        ["2x2 stride 2, 13 wide (4-window steps, the last overlapping)"] = (Pool(2, 6, 13, 2, 2, 2, 2), 2),
         ["2x2 stride 2, 37 wide, odd height"] = (Pool(2, 5, 37, 2, 2, 2, 2), 2),
         ["3x3 stride 2 ceil mode"] = (Pool(2, 8, 10, 3, 3, 2, 2, ceil: true), 2),
         ["3x3 stride 1 pad 1"] = (Pool(2, 6, 7, 3, 3, 1, 1, pt: 1, pl: 1), 2),

@@ -82,7 +82,34 @@ public sealed unsafe partial class CpuDevice
             PackOutputColumns(g, a.Y, k0, kc, b0 * p, nb, packB);
             Gemm.RunPacked(rows, nb, kc, packA + (long)mPad * k0, packB, cols, ColumnChunk, k0 > 0);
         }
-        for (int b = b0; b < b1; b++) Col2Im(g, cols + (b - b0) * p, ColumnChunk, c0 * rs, rows, 0, p, a.X + b * g.InputSize);
+        Col2ImImages(g, cols, ColumnChunk, c0 * rs, rows, b1 - b0, a.X + b0 * g.InputSize);
+    }
+
+    /// <summary>
+    /// <see cref="Col2Im"/> for whole small images side by side in cols (image i at columns i P ..): each row's tap is
+    /// decoded once for all the images, as a 1x1 output otherwise pays the decoding per value.
+    /// </summary>
+    private static void Col2ImImages(in ConvGeometry g, float* cols, int ldc, int row0, int rows, int images, float* x)
+    {
+        int rs = g.KernelH * g.KernelW, plane = g.InH * g.InW, p = g.OutH * g.OutW;
+        for (int m = 0; m < rows; m++)
+        {
+            int row = row0 + m, c = row / rs, r = row % rs / g.KernelW, s = row % g.KernelW;
+            int dyo = r * g.DilationH - g.PadTop, dxo = s * g.DilationW - g.PadLeft;
+            float* src = cols + (long)m * ldc, dst = x + (long)c * plane;
+            for (int oh = 0; oh < g.OutH; oh++)
+            {
+                int ih = oh * g.StrideH + dyo;
+                if ((uint)ih >= (uint)g.InH) continue;
+                for (int ow = 0; ow < g.OutW; ow++)
+                {
+                    int iw = ow * g.StrideW + dxo;
+                    if ((uint)iw >= (uint)g.InW) continue;
+                    float* s0 = src + oh * g.OutW + ow, d0 = dst + (long)ih * g.InW + iw;
+                    for (int i = 0; i < images; i++) d0[(long)i * g.InputSize] += s0[(long)i * p];
+                }
+            }
+        }
     }
 
     /// <summary>This item's rows of its partial dW += dY[rows, (b, p)] col[CRS, (b, p)]^T over its runs of batch columns.</summary>

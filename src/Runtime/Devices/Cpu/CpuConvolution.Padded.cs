@@ -58,10 +58,31 @@ public sealed unsafe partial class CpuDevice
     /// <summary>Fills the padded copy of the whole batch over the workers, several small planes per item.</summary>
     private void FillPadded()
     {
+        if (IdentityLayout(_conv))
+        {
+            // The copy is x itself (no padding, stride 1 across, nothing cropped): one contiguous copy, not a call per plane.
+            _pool.Run(this, (int)((_conv.N * _conv.QImage + IdentityCopyChunk - 1) / IdentityCopyChunk), &CopyIdentityItem);
+            return;
+        }
         int planes = _conv.N * _conv.G.InChannels;
         // About 4096 floats per item: a 1x1 plane per item would cost more in hand-off than in copying.
         _conv.PadPlanes = (int)Math.Clamp(4096 / Math.Max(1, _conv.QPlane), 1, Math.Max(1, planes / (4 * _pool.WorkerCount)));
         _pool.Run(this, (planes + _conv.PadPlanes - 1) / _conv.PadPlanes, &PadItem);
+    }
+
+    /// <summary>Floats one item of the identity copy moves.</summary>
+    private const int IdentityCopyChunk = 1 << 16;
+
+    /// <summary>Whether the padded copy's layout is x's own: stride 1 across, no padding, and every input row and column read.</summary>
+    private static bool IdentityLayout(in ConvArgs a) =>
+        a.G.StrideW == 1 && a.G.PadTop == 0 && a.G.PadLeft == 0 && a.Hq == a.G.InH && a.Wq == a.G.InW;
+
+    /// <summary>Copies one chunk of the whole batch's x into the padded copy (identity layout).</summary>
+    private static void CopyIdentityItem(object state, int item, int worker)
+    {
+        ref readonly ConvArgs a = ref Unsafe.As<CpuDevice>(state)._conv;
+        long first = (long)item * IdentityCopyChunk, count = Math.Min(IdentityCopyChunk, a.N * a.QImage - first);
+        CopyOrAdd(a.X + first, a.Q + first, count, accumulate: false);
     }
 
     /// <summary>Fills the padded copy for a run of (image, channel) planes.</summary>

@@ -118,7 +118,11 @@ public sealed unsafe partial class CpuDevice
         {
             // Strided columns scatter into a phase-split accumulator (contiguous runs) that is unpadded once at the end.
             if (g.StrideW > 1) PaddedLayout(ref _conv);
-            _pool.Run(this, n * _conv.ChannelBlocks, &BackwardDataItem);
+            // Several small images per item share one packing of W^T (LeNet: 64 images of 8x8 would repack it 64 times);
+            // large images keep an item each, for load balance.
+            _conv.ImagesPerGroup = Math.Clamp(Math.Min(4 * ColumnChunk / p, n * _conv.ChannelBlocks / (8 * _pool.WorkerCount)), 1, 8);
+            int groups = (n + _conv.ImagesPerGroup - 1) / _conv.ImagesPerGroup;
+            _pool.Run(this, groups * _conv.ChannelBlocks, &BackwardDataItem);
         }
     }
 
@@ -127,7 +131,8 @@ public sealed unsafe partial class CpuDevice
         var d = Unsafe.As<CpuDevice>(state);
         ref readonly ConvArgs a = ref d._conv;
         ref readonly ConvGeometry g = ref a.G;
-        int b = item / a.ChannelBlocks, c0 = item % a.ChannelBlocks * a.ChannelBlock, c1 = Math.Min(g.InChannels, c0 + a.ChannelBlock);
+        int group = item / a.ChannelBlocks, c0 = item % a.ChannelBlocks * a.ChannelBlock, c1 = Math.Min(g.InChannels, c0 + a.ChannelBlock);
+        int b0 = group * a.ImagesPerGroup, b1 = Math.Min(a.N, b0 + a.ImagesPerGroup);
         int rs = g.KernelH * g.KernelW, crs = g.InChannels * rs, p = g.OutH * g.OutW, K = g.OutChannels;
         int rows = (c1 - c0) * rs, mPad = Gemm.RoundUp(rows, Gemm.MR);
         float* packA = Grow(d._workspaceA, worker, (long)mPad * K);
@@ -136,15 +141,20 @@ public sealed unsafe partial class CpuDevice
         // A = W^T restricted to this item's rows: A[m, k] = w[k, c0 rs + m].
         for (int k0 = 0; k0 < K; k0 += Gemm.KC)
             Gemm.PackA(a.W + (long)c0 * rs + (long)k0 * crs, 1, crs, rows, Math.Min(Gemm.KC, K - k0), packA + (long)mPad * k0);
+        bool phased = g.StrideW > 1;
+        float* acc = phased ? Grow(d._workspaceD, worker, (c1 - c0) * a.QPlane) : null;
+        for (int b = b0; b < b1; b++) BackwardDataImage(a, b, c0, c1, rows, mPad, packA, packB, cols, acc);
+    }
+
+    /// <summary>dx[b, c0 .. c1] (+)= col2im(W^T dY[b]) with this item's packed W^T rows.</summary>
+    private static void BackwardDataImage(in ConvArgs a, int b, int c0, int c1, int rows, int mPad, float* packA, float* packB, float* cols, float* acc)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        int rs = g.KernelH * g.KernelW, p = g.OutH * g.OutW, K = g.OutChannels;
         float* dyb = a.Y + b * g.OutputSize, dxb = a.X + b * g.InputSize + (long)c0 * g.InH * g.InW;
         if (!a.Accumulate) new Span<float>(dxb, (c1 - c0) * g.InH * g.InW).Clear();
-        bool phased = g.StrideW > 1;
-        float* acc = null;
-        if (phased)
-        {
-            acc = Grow(d._workspaceD, worker, (c1 - c0) * a.QPlane);
-            new Span<float>(acc, checked((int)((c1 - c0) * a.QPlane))).Clear();
-        }
+        bool phased = acc != null;
+        if (phased) new Span<float>(acc, checked((int)((c1 - c0) * a.QPlane))).Clear();
         for (int n0 = 0; n0 < p; n0 += ColumnChunk)
         {
             int nb = Math.Min(ColumnChunk, p - n0);

@@ -130,6 +130,18 @@ public sealed unsafe partial class CpuDevice
                 }
                 ow = g.OutW;
             }
+            else if (System.Runtime.Intrinsics.X86.Sse.IsSupported && g.OutW >= 4)
+            {
+                // LeNet's 8x8 -> 4x4: 4 windows per step with 128-bit vectors, the last step overlapping likewise.
+                var lanes = Vector128.Create(0, 2, 4, 6);
+                for (int o = 0; ; o += 4)
+                {
+                    if (o > g.OutW - 4) o = g.OutW - 4;
+                    MaxWindows2x2x4(r0 + 2 * o, r1 + 2 * o, yo + o, so == null ? null : so + o, Vector128.Create(rowStart + 2 * o) + lanes, w);
+                    if (o == g.OutW - 4) break;
+                }
+                ow = g.OutW;
+            }
             for (; ow < g.OutW; ow++)
             {
                 int iw = 2 * ow, best = iw;
@@ -163,6 +175,30 @@ public sealed unsafe partial class CpuDevice
         m = Vector256.GreaterThan(d, max);
         max = Vector256.ConditionalSelect(m, d, max);
         best = Vector256.ConditionalSelect(m.AsInt32(), index + Vector256.Create(w + 1), best);
+        max.Store(y);
+        if (switches != null) best.Store(switches);
+    }
+
+    /// <summary><see cref="MaxWindows2x2"/> for four windows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaxWindows2x2x4(float* r0, float* r1, float* y, int* switches, Vector128<int> index, int w)
+    {
+        Vector128<float> l0 = Vector128.Load(r0), h0 = Vector128.Load(r0 + 4), l1 = Vector128.Load(r1), h1 = Vector128.Load(r1 + 4);
+        var a = System.Runtime.Intrinsics.X86.Sse.Shuffle(l0, h0, 0b10_00_10_00);
+        var b = System.Runtime.Intrinsics.X86.Sse.Shuffle(l0, h0, 0b11_01_11_01);
+        var c = System.Runtime.Intrinsics.X86.Sse.Shuffle(l1, h1, 0b10_00_10_00);
+        var d = System.Runtime.Intrinsics.X86.Sse.Shuffle(l1, h1, 0b11_01_11_01);
+        var max = a;
+        var best = index;
+        var m = Vector128.GreaterThan(b, max);
+        max = Vector128.ConditionalSelect(m, b, max);
+        best = Vector128.ConditionalSelect(m.AsInt32(), index + Vector128.Create(1), best);
+        m = Vector128.GreaterThan(c, max);
+        max = Vector128.ConditionalSelect(m, c, max);
+        best = Vector128.ConditionalSelect(m.AsInt32(), index + Vector128.Create(w), best);
+        m = Vector128.GreaterThan(d, max);
+        max = Vector128.ConditionalSelect(m, d, max);
+        best = Vector128.ConditionalSelect(m.AsInt32(), index + Vector128.Create(w + 1), best);
         max.Store(y);
         if (switches != null) best.Store(switches);
     }
