@@ -71,6 +71,13 @@ public abstract class DeviceOpTests : IDisposable
         ["deconv stride 2, output padding 1, odd sizes"] = (Conv(3, 36, 40, 4, 3, 3, sh: 2, sw: 2), 2),
         ["deconv stride 3, output padding 2, padding"] = (Conv(2, 53, 57, 5, 4, 4, sh: 3, sw: 3, pt: 1, pb: 0, pl: 2, pr: 0), 1),
         ["deconv stride 2 across only, 5x5, padding 2"] = (Conv(3, 19, 61, 6, 5, 5, sh: 1, sw: 2, pt: 2, pb: 2, pl: 2, pr: 1), 1),
+        // The CPU device runs these as stride-phase sub-convolutions (each output phase a stride-1 conv with a sub-kernel)
+        // when dx has at least 8 channels (the stride-2 cases above with fewer keep the phase-split col2im).
+        ["phase split: U-net deconv 5x5 stride 2, odd sizes"] = (Conv(9, 45, 47, 6, 5, 5, sh: 2, sw: 2), 2),
+        ["phase split: 5x5 stride 2, padding 2, wide odd rows"] = (Conv(8, 23, 71, 7, 5, 5, sh: 2, sw: 2, pt: 2, pb: 1, pl: 2, pr: 2), 2),
+        ["phase split: 4x4 stride 3, padding 1, output padding"] = (Conv(10, 53, 58, 5, 4, 4, sh: 3, sw: 3, pt: 1, pb: 0, pl: 1, pr: 0), 2),
+        // Padding 2 with a 3x3 kernel crops one phase's start, so the CPU device keeps the phase-split col2im.
+        ["deconv stride 2, padding above the phase split's reach"] = (Conv(8, 30, 34, 4, 3, 3, sh: 2, sw: 2, pt: 2, pb: 2, pl: 2, pr: 2), 2),
         ["small deconv stride 3, output padding 1"] = (Conv(2, 10, 11, 3, 4, 4, sh: 3, sw: 3, pt: 1, pl: 1), 3),
         // Outputs smaller than a column chunk: the CPU device puts the batch's (image, position) pairs on the GEMM's columns.
         ["small output: 4x4 -> 1x1, batch 64"] = (Conv(6, 4, 4, 37, 4, 4), 64),

@@ -44,12 +44,17 @@ public sealed unsafe partial class CpuDevice
     {
         using var op = _gate.EnterScope();
         CheckConv(g, n);
+        ConvForwardCore(g, n, P(x, n * g.InputSize, nameof(x)), P(w, g.WeightSize, nameof(w)),
+            bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)));
+    }
+
+    /// <summary>The forward pass on checked pointers (also each stride phase of a strided backward data).</summary>
+    private void ConvForwardCore(in ConvGeometry g, int n, float* x, float* w, float* bias, float* y)
+    {
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
         _conv = new ConvArgs
         {
-            G = g, N = n,
-            X = P(x, n * g.InputSize, nameof(x)), W = P(w, g.WeightSize, nameof(w)), Y = P(y, n * g.OutputSize, nameof(y)),
-            Bias = bias is null ? null : P(bias, g.OutChannels, nameof(bias)),
+            G = g, N = n, X = x, W = w, Y = y, Bias = bias,
             Chunks = (p + ColumnChunk - 1) / ColumnChunk,
         };
         // The weights are the A operand of every item: pack them once, KC-deep blocks one after another.
@@ -107,6 +112,7 @@ public sealed unsafe partial class CpuDevice
             Y = P(dy, n * g.OutputSize, nameof(dy)), W = P(w, g.WeightSize, nameof(w)), X = P(dx, n * g.InputSize, nameof(dx)),
             Accumulate = accumulate, ChannelBlock = block, ChannelBlocks = (g.InChannels + block - 1) / block,
         };
+        if (!SmallOutput(g) && TryBackwardDataByPhases(g, n, _conv.Y, _conv.W, _conv.X, accumulate)) return;
         if (SmallOutput(g))
         {
             // Whole images per item, so two items never scatter into the same image's channels.

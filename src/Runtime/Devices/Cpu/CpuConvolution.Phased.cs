@@ -1,0 +1,167 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Strider.Devices.Cpu;
+
+/// <summary>
+/// Strided backward data (a transposed conv's forward) as stride-phase sub-convolutions. The dx values whose
+/// coordinates have residues (rh, rw) modulo the stride are reached only by the taps r with (r - rh - pt) % sh == 0
+/// (likewise s), and for those taps dx[c, rh + sh i, rw + sw j] is a plain stride-1 correlation of dY with the
+/// flipped sub-kernel. Each phase is run by the forward pass (a gather into a GEMM that is K x taps deep, not K),
+/// and the phases are interleaved into dx once, so every dx value is written exactly once.
+/// </summary>
+public sealed unsafe partial class CpuDevice
+{
+    private float[] _phaseWeights = [];
+    private float[] _phaseOut = [];
+
+    private struct PhaseArgs
+    {
+        public ConvGeometry G;
+        public int N;
+        public float* Dx, Out;
+        public bool Accumulate;
+        /// <summary>Start of each residue pair's [n, C, nh, nw] result in Out, rh-major.</summary>
+        public long* Offsets;
+    }
+
+    private PhaseArgs _phase;
+    private readonly long[] _phaseOffsets = GC.AllocateArray<long>(MaxPhaseStride * MaxPhaseStride, pinned: true);
+
+    /// <summary>Largest stride per axis the phase split takes (a bound on the offset table).</summary>
+    private const int MaxPhaseStride = 8;
+
+    /// <summary>Most dY channels (the col2im GEMM's depth) the phase split is used for.</summary>
+    private const int MaxPhaseSplitDepth = 32;
+
+    /// <summary>Phase (residue r of the dx coordinate) layout along one axis: taps, first tap, outputs, sub-conv padding.</summary>
+    private static (int Taps, int First, int Count, int Pad) PhaseAxis(int residue, int stride, int kernel, int pad, int inSize)
+    {
+        // Taps k with (residue + pad - k) % stride == 0, i.e. k = phase + stride t.
+        int phase = (residue + pad) % stride;
+        int taps = phase < kernel ? (kernel - phase + stride - 1) / stride : 0;
+        int count = residue < inSize ? (inSize - residue + stride - 1) / stride : 0;
+        // Output i of the phase reads dY at (residue + pad - phase) / stride + i - t; flipped taps make it a correlation.
+        int j0 = (residue + pad - phase) / stride;
+        return (taps, phase, count, taps - 1 - j0);
+    }
+
+    /// <summary>
+    /// Whether the phase split applies: dilation 1, a stride above 1, every phase with outputs has taps and no cropping
+    /// at its start, at least a GEMM panel of dx channels (a sub-conv's rows; the U-net's 1-channel input would fill 1 of 8),
+    /// and a shallow col2im GEMM: with 64 dY channels or more the col2im path measured as fast or faster (2 threads).
+    /// </summary>
+    private static bool PhaseSplitApplies(in ConvGeometry g)
+    {
+        if (g.DilationH != 1 || g.DilationW != 1 || (g.StrideH == 1 && g.StrideW == 1)) return false;
+        if (g.InChannels < Gemm.MR || g.OutChannels > MaxPhaseSplitDepth) return false;
+        if (g.StrideH > MaxPhaseStride || g.StrideW > MaxPhaseStride || g.PadTop < 0 || g.PadLeft < 0) return false;
+        for (int rh = 0; rh < g.StrideH; rh++)
+        {
+            var h = PhaseAxis(rh, g.StrideH, g.KernelH, g.PadTop, g.InH);
+            if (h.Count > 0 && (h.Taps == 0 || h.Pad < 0)) return false;
+        }
+        for (int rw = 0; rw < g.StrideW; rw++)
+        {
+            var w = PhaseAxis(rw, g.StrideW, g.KernelW, g.PadLeft, g.InW);
+            if (w.Count > 0 && (w.Taps == 0 || w.Pad < 0)) return false;
+        }
+        return true;
+    }
+
+    private bool TryBackwardDataByPhases(in ConvGeometry g, int n, float* dy, float* w, float* dx, bool accumulate)
+    {
+        if (n == 0 || !PhaseSplitApplies(g)) return false;
+        long total = n * g.InputSize;
+        if (total + Slack > int.MaxValue) return false;
+        if (_phaseOut.Length < total) _phaseOut = GC.AllocateArray<float>((int)Math.Max(total, Math.Min(int.MaxValue - 64, _phaseOut.Length * 2L)), pinned: true);
+        float* outBase = (float*)Unsafe.AsPointer(ref _phaseOut[0]);
+        var args = new PhaseArgs { G = g, N = n, Dx = dx, Out = outBase, Accumulate = accumulate, Offsets = (long*)Unsafe.AsPointer(ref _phaseOffsets[0]) };
+        int C = g.InChannels, K = g.OutChannels, R = g.KernelH, S = g.KernelW;
+        long offset = 0;
+        for (int rh = 0; rh < g.StrideH; rh++)
+        {
+            var ph = PhaseAxis(rh, g.StrideH, R, g.PadTop, g.InH);
+            for (int rw = 0; rw < g.StrideW; rw++)
+            {
+                var pw = PhaseAxis(rw, g.StrideW, S, g.PadLeft, g.InW);
+                args.Offsets[rh * g.StrideW + rw] = offset;
+                if (ph.Count == 0 || pw.Count == 0) continue;
+                // Sub-kernel [C, K, th, tw]: w'[c, k, i, j] = w[k, c, first + sh (th - 1 - i), first + sw (tw - 1 - j)].
+                long subSize = (long)C * K * ph.Taps * pw.Taps;
+                if (_phaseWeights.Length < subSize) _phaseWeights = GC.AllocateArray<float>((int)Math.Max(subSize, _phaseWeights.Length * 2L), pinned: true);
+                float* sub = (float*)Unsafe.AsPointer(ref _phaseWeights[0]);
+                for (int c = 0; c < C; c++)
+                    for (int k = 0; k < K; k++)
+                    {
+                        float* src = w + ((long)k * C + c) * R * S;
+                        float* dst = sub + ((long)c * K + k) * ph.Taps * pw.Taps;
+                        for (int i = 0; i < ph.Taps; i++)
+                            for (int j = 0; j < pw.Taps; j++)
+                                dst[i * pw.Taps + j] = src[(ph.First + g.StrideH * (ph.Taps - 1 - i)) * S + pw.First + g.StrideW * (pw.Taps - 1 - j)];
+                    }
+                var sg = new ConvGeometry(K, g.OutH, g.OutW, C, ph.Count, pw.Count, ph.Taps, pw.Taps, 1, 1, ph.Pad, pw.Pad, 1, 1);
+                ConvForwardCore(sg, n, dy, sub, null, outBase + offset);
+                offset += n * sg.OutputSize;
+            }
+        }
+        _phase = args;
+        _pool.Run(this, n * C, &InterleavePlane);
+        return true;
+    }
+
+    /// <summary>dx[b, c] (+)= the plane's stride phases interleaved: dx[ih, iw] = phase(ih % sh, iw % sw)[ih / sh, iw / sw].</summary>
+    private static void InterleavePlane(object state, int item, int worker)
+    {
+        var d = Unsafe.As<CpuDevice>(state);
+        ref readonly PhaseArgs a = ref d._phase;
+        ref readonly ConvGeometry g = ref a.G;
+        int sh = g.StrideH, sw = g.StrideW;
+        float* dx = a.Dx + (long)item * g.InH * g.InW;
+        bool acc = a.Accumulate;
+        for (int ih = 0; ih < g.InH; ih++)
+        {
+            int rh = ih % sh, i = ih / sh, nh = (g.InH - rh + sh - 1) / sh;
+            float* line = dx + (long)ih * g.InW;
+            if (sw == 2 && Avx.IsSupported)
+            {
+                int n0 = (g.InW + 1) / 2, n1 = g.InW / 2;
+                float* s0 = a.Out + a.Offsets[rh * 2] + ((long)item * nh + i) * n0;
+                float* s1 = a.Out + a.Offsets[rh * 2 + 1] + ((long)item * nh + i) * n1;
+                int j = 0;
+                for (; 2 * j + 16 <= g.InW; j += 8)
+                {
+                    var e = Vector256.Load(s0 + j);
+                    var o = Vector256.Load(s1 + j);
+                    var lo = Avx.UnpackLow(e, o);
+                    var hi = Avx.UnpackHigh(e, o);
+                    var v0 = Avx.Permute2x128(lo, hi, 0x20);
+                    var v1 = Avx.Permute2x128(lo, hi, 0x31);
+                    float* dst = line + 2 * j;
+                    if (acc)
+                    {
+                        v0 += Vector256.Load(dst);
+                        v1 += Vector256.Load(dst + 8);
+                    }
+                    v0.Store(dst);
+                    v1.Store(dst + 8);
+                }
+                for (int iw = 2 * j; iw < g.InW; iw++)
+                {
+                    float v = (iw & 1) == 0 ? s0[iw / 2] : s1[iw / 2];
+                    line[iw] = acc ? line[iw] + v : v;
+                }
+                continue;
+            }
+            for (int rw = 0; rw < sw; rw++)
+            {
+                int nw = (g.InW - rw + sw - 1) / sw;
+                float* src = a.Out + a.Offsets[rh * sw + rw] + ((long)item * nh + i) * nw;
+                if (acc) for (int j = 0, iw = rw; j < nw; j++, iw += sw) line[iw] += src[j];
+                else for (int j = 0, iw = rw; j < nw; j++, iw += sw) line[iw] = src[j];
+            }
+        }
+    }
+}
