@@ -55,6 +55,22 @@ public sealed unsafe partial class CpuDevice
         a.Shifts = shifts;
     }
 
+    /// <summary>Takes <paramref name="shared"/>'s padded copy and layout for a stride-1, dilation-1 conv, with the tap shifts on its rows.</summary>
+    private void SharedLayout(ref ConvArgs a, in ConvArgs shared)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        a.Q = shared.Q;
+        (a.Hq, a.Wq, a.QPlane, a.QImage) = (shared.Hq, shared.Wq, shared.QPlane, shared.QImage);
+        int crs = g.InChannels * g.KernelH * g.KernelW;
+        if (_shifts.Length < crs + Gemm.NR) _shifts = GC.AllocateArray<int>(Math.Max(crs + Gemm.NR, _shifts.Length * 2), pinned: true);
+        int* shifts = (int*)Unsafe.AsPointer(ref _shifts[0]);
+        for (int c = 0, row = 0; c < g.InChannels; c++)
+            for (int r = 0; r < g.KernelH; r++)
+                for (int s = 0; s < g.KernelW; s++, row++)
+                    shifts[row] = checked((int)(c * a.QPlane + (long)r * a.Wq + s));
+        a.Shifts = shifts;
+    }
+
     /// <summary>Fills the padded copy of the whole batch over the workers, several small planes per item.</summary>
     private void FillPadded()
     {

@@ -80,6 +80,28 @@ public sealed unsafe partial class CpuDevice
         float* outBase = (float*)Unsafe.AsPointer(ref _phaseOut[0]);
         var args = new PhaseArgs { G = g, N = n, Dx = dx, Out = outBase, Accumulate = accumulate, Offsets = (long*)Unsafe.AsPointer(ref _phaseOffsets[0]) };
         int C = g.InChannels, K = g.OutChannels, R = g.KernelH, S = g.KernelW;
+        // One padded copy of dY serves every phase: padded by the largest phase padding and tall and wide enough for
+        // every phase's reads, each phase reading it from an offset (Pmax - its padding) rows and columns on.
+        int padH = 0, padW = 0, hq = 0, wq = 0;
+        for (int rh = 0; rh < g.StrideH; rh++) padH = Math.Max(padH, PhaseAxis(rh, g.StrideH, R, g.PadTop, g.InH).Pad);
+        for (int rw = 0; rw < g.StrideW; rw++) padW = Math.Max(padW, PhaseAxis(rw, g.StrideW, S, g.PadLeft, g.InW).Pad);
+        for (int rh = 0; rh < g.StrideH; rh++)
+        {
+            var h = PhaseAxis(rh, g.StrideH, R, g.PadTop, g.InH);
+            if (h.Count > 0) hq = Math.Max(hq, padH - h.Pad + h.Count + h.Taps - 1);
+        }
+        for (int rw = 0; rw < g.StrideW; rw++)
+        {
+            var w0 = PhaseAxis(rw, g.StrideW, S, g.PadLeft, g.InW);
+            if (w0.Count > 0) wq = Math.Max(wq, padW - w0.Pad + w0.Count + w0.Taps - 1);
+        }
+        // A 1x1 stride-1 conv whose output is the padded extent has exactly that padded-copy layout.
+        _conv = new ConvArgs { G = new ConvGeometry(K, g.OutH, g.OutW, 1, hq, wq, 1, 1, 1, 1, padH, padW, 1, 1), N = n, X = dy };
+        if (n * (long)K * hq * wq + 2 * Slack > int.MaxValue) return false;
+        PreparePadded(ref _conv);
+        FillPadded();
+        ConvArgs shared = _conv;
+        float* q0 = shared.Q;
         long offset = 0;
         for (int rh = 0; rh < g.StrideH; rh++)
         {
@@ -103,7 +125,8 @@ public sealed unsafe partial class CpuDevice
                                 dst[i * pw.Taps + j] = src[(ph.First + g.StrideH * (ph.Taps - 1 - i)) * S + pw.First + g.StrideW * (pw.Taps - 1 - j)];
                     }
                 var sg = new ConvGeometry(K, g.OutH, g.OutW, C, ph.Count, pw.Count, ph.Taps, pw.Taps, 1, 1, ph.Pad, pw.Pad, 1, 1);
-                ConvForwardCore(sg, n, dy, sub, null, outBase + offset);
+                shared.Q = q0 + (long)(padH - ph.Pad) * wq + (padW - pw.Pad);
+                ConvForwardCore(sg, n, dy, sub, null, outBase + offset, &shared);
                 offset += n * sg.OutputSize;
             }
         }

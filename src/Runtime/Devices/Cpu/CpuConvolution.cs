@@ -48,8 +48,11 @@ public sealed unsafe partial class CpuDevice
             bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)));
     }
 
-    /// <summary>The forward pass on checked pointers (also each stride phase of a strided backward data).</summary>
-    private void ConvForwardCore(in ConvGeometry g, int n, float* x, float* w, float* bias, float* y)
+    /// <summary>
+    /// The forward pass on checked pointers (also each stride phase of a strided backward data). A non-null
+    /// <paramref name="shared"/> is the padded copy's layout already filled (stride 1, dilation 1), read from its Q on.
+    /// </summary>
+    private void ConvForwardCore(in ConvGeometry g, int n, float* x, float* w, float* bias, float* y, ConvArgs* shared = null)
     {
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
         _conv = new ConvArgs
@@ -63,8 +66,12 @@ public sealed unsafe partial class CpuDevice
         for (int k0 = 0; k0 < crs; k0 += Gemm.KC)
             Gemm.PackA(_conv.W + k0, crs, 1, g.OutChannels, Math.Min(Gemm.KC, crs - k0), packed + (long)mPad * k0);
         _conv.PackedW = packed;
-        PreparePadded(ref _conv);
-        FillPadded();
+        if (shared == null)
+        {
+            PreparePadded(ref _conv);
+            FillPadded();
+        }
+        else SharedLayout(ref _conv, *shared);
         if (BatchedPadded(_conv))
         {
             _conv.RowBlocks = (g.OutChannels + BatchedRowBlock - 1) / BatchedRowBlock;
