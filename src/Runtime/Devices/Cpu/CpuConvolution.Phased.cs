@@ -33,8 +33,11 @@ public sealed unsafe partial class CpuDevice
     /// <summary>Largest stride per axis the phase split takes (a bound on the offset table).</summary>
     private const int MaxPhaseStride = 8;
 
-    /// <summary>Most dY channels (the col2im GEMM's depth) the phase split is used for.</summary>
-    private const int MaxPhaseSplitDepth = 32;
+    /// <summary>Most dY channels (the col2im GEMM's depth) for which the phase split is used at any size.</summary>
+    private const int MaxShallowDepth = 32;
+
+    /// <summary>dx plane size from which the phase split is also used with up to twice <see cref="MaxShallowDepth"/> dY channels.</summary>
+    private const int LargePlane = 4096;
 
     /// <summary>Phase (residue r of the dx coordinate) layout along one axis: taps, first tap, outputs, sub-conv padding.</summary>
     private static (int Taps, int First, int Count, int Pad) PhaseAxis(int residue, int stride, int kernel, int pad, int inSize)
@@ -51,12 +54,14 @@ public sealed unsafe partial class CpuDevice
     /// <summary>
     /// Whether the phase split applies: dilation 1, a stride above 1, every phase with outputs has taps and no cropping
     /// at its start, at least a GEMM panel of dx channels (a sub-conv's rows; the U-net's 1-channel input would fill 1 of 8),
-    /// and a shallow col2im GEMM: with 64 dY channels or more the col2im path measured as fast or faster (2 threads).
+    /// and either a shallow col2im GEMM (at most 32 dY channels) or large dx planes with at most 64 dY channels (the
+    /// U-net's 17x17 -> 37x37 with 64 channels measured 10% faster with col2im, its 95x95 -> 193x193 20% slower).
     /// </summary>
     private static bool PhaseSplitApplies(in ConvGeometry g)
     {
         if (g.DilationH != 1 || g.DilationW != 1 || (g.StrideH == 1 && g.StrideW == 1)) return false;
-        if (g.InChannels < Gemm.MR || g.OutChannels > MaxPhaseSplitDepth) return false;
+        if (g.InChannels < Gemm.MR || g.OutChannels > 2 * MaxShallowDepth) return false;
+        if (g.OutChannels > MaxShallowDepth && (long)g.InH * g.InW < LargePlane) return false;
         if (g.StrideH > MaxPhaseStride || g.StrideW > MaxPhaseStride || g.PadTop < 0 || g.PadLeft < 0) return false;
         for (int rh = 0; rh < g.StrideH; rh++)
         {
