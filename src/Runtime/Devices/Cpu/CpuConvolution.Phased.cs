@@ -76,6 +76,7 @@ public sealed unsafe partial class CpuDevice
         return true;
     }
 
+    /// <summary>dx (+)= backward data by stride phases when <see cref="PhaseSplitApplies"/>; false (nothing done) otherwise.</summary>
     private bool TryBackwardDataByPhases(in ConvGeometry g, int n, float* dy, float* w, float* dx, bool accumulate)
     {
         if (n == 0 || !PhaseSplitApplies(g)) return false;
@@ -101,8 +102,9 @@ public sealed unsafe partial class CpuDevice
             if (w0.Count > 0) wq = Math.Max(wq, padW - w0.Pad + w0.Count + w0.Taps - 1);
         }
         // A 1x1 stride-1 conv whose output is the padded extent has exactly that padded-copy layout.
-        _conv = new ConvArgs { G = new ConvGeometry(K, g.OutH, g.OutW, 1, hq, wq, 1, 1, 1, 1, padH, padW, 1, 1), N = n, X = dy };
+        // Checked before _conv is overwritten: a false return falls back to the col2im path, which reads _conv.
         if (n * (long)K * hq * wq + 2 * Slack > int.MaxValue) return false;
+        _conv = new ConvArgs { G = new ConvGeometry(K, g.OutH, g.OutW, 1, hq, wq, 1, 1, 1, 1, padH, padW, 1, 1), N = n, X = dy };
         PreparePadded(ref _conv);
         FillPadded();
         ConvArgs shared = _conv;
