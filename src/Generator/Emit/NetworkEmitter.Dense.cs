@@ -98,68 +98,13 @@ internal static partial class NetworkEmitter
                 foreach (var n in nodes.Skip(1))
                 {
                     _w.Line($"// {n.Name}: {n.Label} -> {string.Join("x", n.Shape.Select(s => s.ToText()))}" + (LayerKinds.IsWindow(n.Kind) ? $", stride 1, dilation {n.DilationH}x{n.DilationW}" : ""));
-                    WriteDenseOp(nodes, n);
+                    WriteForwardOp(n, nodes);
                 }
                 _w.Line($"if (_denseOutput is null) _denseOutput = global::Strider.Tensor<{DenseType}>.View({A(last)}, n, new int[] {{ {string.Join(", ", last.Shape.Select(s => s.ToCode()))} }});");
                 _w.Line($"else _denseOutput.Rebind({A(last)}, n, {DimsArray(last)});");
                 _w.Line("return _denseOutput;");
             }
             _w.Line();
-        }
-
-        private void WriteDenseOp(List<NodePlan> nodes, NodePlan n)
-        {
-            var input = nodes[n.Inputs[0]];
-            string x = A(input), y = A(n);
-            var (ci, hi, wi) = Chw(input);
-            var (co, ho, wo) = Chw(n);
-            switch (n.Kind)
-            {
-                case LayerKind.Conv:
-                    _w.Line($"d.ConvForward(new {Dev}.ConvGeometry({ci}, {hi}, {wi}, {co}, {ho}, {wo}, {n.KernelH}, {n.KernelW}, 1, 1, 0, 0, {n.DilationH}, {n.DilationW}), n, {x}, {Param(n.Weight)}.Value, {BiasValue(n)}, {y});");
-                    break;
-                case LayerKind.Deconv:
-                    // Stride 1 only (STR0019 otherwise): the backward-data pass of the dilated convolution from output to input.
-                    _w.Line($"d.ConvBackwardData(new {Dev}.ConvGeometry({co}, {ho}, {wo}, {ci}, {hi}, {wi}, {n.KernelH}, {n.KernelW}, 1, 1, 0, 0, {n.DilationH}, {n.DilationW}), n, {x}, {Param(n.Weight)}.Value, {y}, false);");
-                    if (n.Bias >= 0) _w.Line($"d.AddBias(n, {co}, {Inner(n)}, {BiasValue(n)}, {y});");
-                    break;
-                case LayerKind.MaxPool:
-                case LayerKind.AvgPool:
-                    _w.Line($"d.{n.Kind}Forward(new {Dev}.PoolGeometry({ci}, {hi}, {wi}, {ho}, {wo}, {n.KernelH}, {n.KernelW}, 1, 1, 0, 0, {n.DilationH}, {n.DilationW}), n, {x}, {y}{(n.Kind == LayerKind.MaxPool ? ", null" : "")});");
-                    break;
-                case LayerKind.Crop:
-                    _w.Line($"d.CopyBox(new {Dev}.BoxCopy({ci}, {hi}, {wi}, 0, {-n.PadTop}, {-n.PadLeft}, {co}, {ho}, {wo}, 0, 0, 0, {co}, {ho}, {wo}), n, {x}, {y}, false);");
-                    break;
-                case LayerKind.BatchNorm:
-                    _w.Line($"d.BatchNormForwardInference(n, {co}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, _buffers[{n.RunningMean}].Value, _buffers[{n.RunningVar}].Value, {Literals.Float(n.P0)}, {y});");
-                    break;
-                case LayerKind.Dropout:
-                    _w.Line($"d.Copy({x}, 0, {y}, 0, {Count(n)}, false);");
-                    break;
-                case LayerKind.Softmax:
-                case LayerKind.LogSoftmax:
-                    _w.Line($"d.SoftmaxForward({(n.Kind == LayerKind.LogSoftmax ? "true" : "false")}, n, {co}, {Inner(n)}, {x}, {y});");
-                    break;
-                case LayerKind.Add:
-                    _w.Line($"d.Add({Count(n)}, {x}, {A(nodes[n.Inputs[1]])}, {y});");
-                    foreach (int k in n.Inputs.Skip(2)) _w.Line($"d.Add({Count(n)}, {y}, {A(nodes[k])}, {y});");
-                    break;
-                case LayerKind.Concat:
-                {
-                    string offset = "0";
-                    foreach (int k in n.Inputs)
-                    {
-                        string ck = nodes[k].Shape[0].ToCode();
-                        _w.Line($"d.CopyBox(new {Dev}.BoxCopy({ck}, {ho}, {wo}, 0, 0, 0, {co}, {ho}, {wo}, {offset}, 0, 0, {ck}, {ho}, {wo}), n, {A(nodes[k])}, {y}, false);");
-                        offset = offset == "0" ? ck : offset + " + " + ck;
-                    }
-                    break;
-                }
-                default:
-                    // The planner admits only the kinds above and elementwise ones (STR0019 names the rest).
-                    _w.Line($"d.ActivationForward({ActivationName(n.Kind)}, {Count(n)}, {x}, {y}, {Literals.Float(n.P0)}, {Literals.Float(n.P1)});");
-                    break;
-            }
         }
 
         private void WriteDisposeDense(List<NodePlan> nodes)

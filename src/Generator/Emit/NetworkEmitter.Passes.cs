@@ -26,9 +26,10 @@ internal static partial class NetworkEmitter
 
         private static string Count(NodePlan n) => "(long)n * " + n.SizeCode();
 
-        private string ConvGeometry(NodePlan n)
+        /// <param name="input">The node feeding <paramref name="n"/> (the plan's unless given: ForwardDense passes its own).</param>
+        private string ConvGeometry(NodePlan n, NodePlan? input = null)
         {
-            var input = Node(n.Inputs[0]);
+            input ??= Node(n.Inputs[0]);
             var (ci, hi, wi) = Chw(input);
             var (co, ho, wo) = Chw(n);
             return n.Kind == LayerKind.Deconv
@@ -37,9 +38,9 @@ internal static partial class NetworkEmitter
                 : $"new {Dev}.ConvGeometry({ci}, {hi}, {wi}, {co}, {ho}, {wo}, {n.KernelH}, {n.KernelW}, {n.StrideH}, {n.StrideW}, {n.PadTop}, {n.PadLeft}, {n.DilationH}, {n.DilationW})";
         }
 
-        private string PoolGeometry(NodePlan pool)
+        private string PoolGeometry(NodePlan pool, NodePlan? input = null)
         {
-            var input = Node(pool.Inputs[0]);
+            input ??= Node(pool.Inputs[0]);
             var (c, hi, wi) = Chw(input);
             var (_, ho, wo) = Chw(pool);
             return $"new {Dev}.PoolGeometry({c}, {hi}, {wi}, {ho}, {wo}, {pool.KernelH}, {pool.KernelW}, {pool.StrideH}, {pool.StrideW}, {pool.PadTop}, {pool.PadLeft}, {pool.DilationH}, {pool.DilationW})";
@@ -105,24 +106,28 @@ internal static partial class NetworkEmitter
             _w.Line();
         }
 
-        private void WriteForwardOp(NodePlan n)
+        /// <param name="dense">
+        /// ForwardDense's nodes (stride 1, dilated; same indices as the plan's): inference only, no switches kept.
+        /// </param>
+        private void WriteForwardOp(NodePlan n, IReadOnlyList<NodePlan>? dense = null)
         {
-            var input = Node(n.Inputs[0]);
+            NodePlan At(int i) => dense is null ? Node(i) : dense[i];
+            var input = At(n.Inputs[0]);
             string x = A(input), y = A(n);
             switch (n.Kind)
             {
                 case LayerKind.Conv:
-                    _w.Line($"d.ConvForward({ConvGeometry(n)}, n, {x}, {Param(n.Weight)}.Value, {BiasValue(n)}, {y});");
+                    _w.Line($"d.ConvForward({ConvGeometry(n, input)}, n, {x}, {Param(n.Weight)}.Value, {BiasValue(n)}, {y});");
                     break;
                 case LayerKind.Deconv:
-                    _w.Line($"d.ConvBackwardData({ConvGeometry(n)}, n, {x}, {Param(n.Weight)}.Value, {y}, false);");
+                    _w.Line($"d.ConvBackwardData({ConvGeometry(n, input)}, n, {x}, {Param(n.Weight)}.Value, {y}, false);");
                     if (n.Bias >= 0) _w.Line($"d.AddBias(n, {n.Shape[0].ToCode()}, {Inner(n)}, {BiasValue(n)}, {y});");
                     break;
                 case LayerKind.MaxPool:
-                    _w.Line($"d.MaxPoolForward({PoolGeometry(n)}, n, {x}, {y}, _s{n.Index});");
+                    _w.Line($"d.MaxPoolForward({PoolGeometry(n, input)}, n, {x}, {y}, {(dense is null ? "_s" + n.Index : "null")});");
                     break;
                 case LayerKind.AvgPool:
-                    _w.Line($"d.AvgPoolForward({PoolGeometry(n)}, n, {x}, {y});");
+                    _w.Line($"d.AvgPoolForward({PoolGeometry(n, input)}, n, {x}, {y});");
                     break;
                 case LayerKind.MaxUnpool:
                     _w.Line($"d.MaxUnpoolForward({PoolGeometry(Node(n.SwitchesOf))}, n, {x}, _s{n.SwitchesOf}!, {y});");
@@ -156,21 +161,21 @@ internal static partial class NetworkEmitter
                 {
                     string c = n.Shape[0].ToCode();
                     string rm = $"_buffers[{n.RunningMean}].Value", rv = $"_buffers[{n.RunningVar}].Value";
-                    _w.Line($"if (Training) d.BatchNormForwardTraining(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P1)}, {Literals.Float(n.P0)}, {y}, _bm{n.Index}!, _bs{n.Index}!);");
-                    _w.Line($"else d.BatchNormForwardInference(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P0)}, {y});");
+                    if (dense is null) _w.Line($"if (Training) d.BatchNormForwardTraining(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P1)}, {Literals.Float(n.P0)}, {y}, _bm{n.Index}!, _bs{n.Index}!);");
+                    _w.Line($"{(dense is null ? "else " : "")}d.BatchNormForwardInference(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P0)}, {y});");
                     break;
                 }
                 case LayerKind.Dropout:
-                    _w.Line($"if (Training) d.DropoutForward({Count(n)}, {Literals.Float(n.P0)}, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + {n.Index}UL), {x}, _m{n.Index}!, {y});");
-                    _w.Line($"else d.Copy({x}, 0, {y}, 0, {Count(n)}, false);");
+                    if (dense is null) _w.Line($"if (Training) d.DropoutForward({Count(n)}, {Literals.Float(n.P0)}, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + {n.Index}UL), {x}, _m{n.Index}!, {y});");
+                    _w.Line($"{(dense is null ? "else " : "")}d.Copy({x}, 0, {y}, 0, {Count(n)}, false);");
                     break;
                 case LayerKind.Softmax:
                 case LayerKind.LogSoftmax:
                     _w.Line($"d.SoftmaxForward({(n.Kind == LayerKind.LogSoftmax ? "true" : "false")}, n, {n.Shape[0].ToCode()}, {Inner(n)}, {x}, {y});");
                     break;
                 case LayerKind.Add:
-                    _w.Line($"d.Add({Count(n)}, {x}, {A(Node(n.Inputs[1]))}, {y});");
-                    foreach (int k in n.Inputs.Skip(2)) _w.Line($"d.Add({Count(n)}, {y}, {A(Node(k))}, {y});");
+                    _w.Line($"d.Add({Count(n)}, {x}, {A(At(n.Inputs[1]))}, {y});");
+                    foreach (int k in n.Inputs.Skip(2)) _w.Line($"d.Add({Count(n)}, {y}, {A(At(k))}, {y});");
                     break;
                 case LayerKind.Concat:
                 {
@@ -178,7 +183,7 @@ internal static partial class NetworkEmitter
                     string offset = "0";
                     foreach (int k in n.Inputs)
                     {
-                        var part = Node(k);
+                        var part = At(k);
                         string ck = part.Shape[0].ToCode();
                         _w.Line($"d.CopyBox(new {Dev}.BoxCopy({ck}, {ho}, {wo}, 0, 0, 0, {co}, {ho}, {wo}, {offset}, 0, 0, {ck}, {ho}, {wo}), n, {A(part)}, {y}, false);");
                         offset = offset == "0" ? ck : offset + " + " + ck;
