@@ -180,19 +180,26 @@ internal static partial class NetworkEmitter
                 case LayerKind.Concat:
                 {
                     var (co, ho, wo) = Chw(n);
-                    string offset = "0";
-                    foreach (int k in n.Inputs)
-                    {
-                        var part = At(k);
-                        string ck = part.Shape[0].ToCode();
+                    foreach (var (part, ck, offset) in ConcatParts(n, At))
                         _w.Line($"d.CopyBox(new {Dev}.BoxCopy({ck}, {ho}, {wo}, 0, 0, 0, {co}, {ho}, {wo}, {offset}, 0, 0, {ck}, {ho}, {wo}), n, {A(part)}, {y}, false);");
-                        offset = offset == "0" ? ck : offset + " + " + ck;
-                    }
                     break;
                 }
                 default:
                     _w.Line($"d.ActivationForward({ActivationName(n.Kind)}, {Count(n)}, {x}, {y}, {Literals.Float(n.P0)}, {Literals.Float(n.P1)});");
                     break;
+            }
+        }
+
+        /// <summary>A Concat's inputs with their channel counts and channel offsets in its output, as code.</summary>
+        private static IEnumerable<(NodePlan Part, string Channels, string Offset)> ConcatParts(NodePlan concat, System.Func<int, NodePlan> node)
+        {
+            string offset = "0";
+            foreach (int k in concat.Inputs)
+            {
+                var part = node(k);
+                string channels = part.Shape[0].ToCode();
+                yield return (part, channels, offset);
+                offset = offset == "0" ? channels : offset + " + " + channels;
             }
         }
 
@@ -350,14 +357,8 @@ internal static partial class NetworkEmitter
                 case LayerKind.Concat:
                 {
                     var (co, ho, wo) = Chw(n);
-                    string offset = "0";
-                    foreach (int k in n.Inputs)
-                    {
-                        var part = Node(k);
-                        string ck = part.Shape[0].ToCode();
-                        _w.Line($"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, {offset}, 0, 0, {ck}, {ho}, {wo}, 0, 0, 0, {ck}, {ho}, {wo}), n, {gy}, {G(part)}, {Acc(written, k)});");
-                        offset = offset == "0" ? ck : offset + " + " + ck;
-                    }
+                    foreach (var (part, ck, offset) in ConcatParts(n, Node))
+                        _w.Line($"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, {offset}, 0, 0, {ck}, {ho}, {wo}, 0, 0, 0, {ck}, {ho}, {wo}), n, {gy}, {G(part)}, {Acc(written, part.Index)});");
                     break;
                 }
                 default:
