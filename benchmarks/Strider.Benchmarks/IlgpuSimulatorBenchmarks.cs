@@ -29,14 +29,7 @@ public class IlgpuSimulatorBenchmarks
     {
         _device = DeviceFactory.Create(Device);
         var rng = new Random(1);
-        DeviceBuffer<float> Random(long length)
-        {
-            var data = new float[length];
-            for (int i = 0; i < data.Length; i++) data[i] = (float)rng.NextDouble() - 0.5f;
-            var b = _device.Allocate<float>(length);
-            b.Upload(data);
-            return b;
-        }
+        DeviceBuffer<float> Random(long length) => BenchmarkData.Uniform(_device, rng, length);
         _x = Random(Geometry.InputSize);
         _w = Random(Geometry.WeightSize);
         _bias = Random(Geometry.OutChannels);

@@ -1,0 +1,17 @@
+using Strider.Devices;
+
+namespace Strider.Benchmarks;
+
+/// <summary>Inputs for the op benchmarks.</summary>
+internal static class BenchmarkData
+{
+    /// <summary>A buffer on <paramref name="device"/> holding <paramref name="length"/> values uniform in [-0.5, 0.5).</summary>
+    public static DeviceBuffer<float> Uniform(Device device, Random rng, long length)
+    {
+        var data = new float[length];
+        for (int i = 0; i < data.Length; i++) data[i] = (float)rng.NextDouble() - 0.5f;
+        var buffer = device.Allocate<float>(length);
+        buffer.Upload(data);
+        return buffer;
+    }
+}
