@@ -1,2 +1,3 @@
-// Every test runs on Device.Default, and a device runs one op at a time (CpuDevice's contract): no parallel test classes.
+// Every test runs on Device.Default, which serialises its ops (CpuDevice takes a lock per op): test classes running in
+// parallel would only queue on it, so they run one at a time.
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
