@@ -62,6 +62,11 @@ public static partial class QuickConv
             var w = new Workloads { Profile = true };
             w.Setup();
             Action step = name switch { "W1" => () => w.W1Strider(), "W2" => w.W2Strider, "W3" => () => w.W3Strider(), _ => w.W4Strider };
+            // Warm up until tiered compilation has promoted the hot methods (a few calls run unoptimised code,
+            // several times slower for the vector loops), so the rows are what a long training run sees.
+            var warm = Stopwatch.StartNew();
+            for (int i = 0; i < 5 || warm.ElapsedMilliseconds < 1500; i++) step();
+            Thread.Sleep(200);
             step();
             w.Profiler!.Reset();
             for (int i = 0; i < steps; i++)

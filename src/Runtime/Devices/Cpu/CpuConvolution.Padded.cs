@@ -116,6 +116,11 @@ public sealed unsafe partial class CpuDevice
         int b = item / g.InChannels, c = item % g.InChannels, sw = g.StrideW;
         float* src = a.X + b * g.InputSize + (long)c * g.InH * g.InW;
         float* dst = a.Q + b * a.QImage + c * a.QPlane;
+        if (sw == 2 && Vector256.IsHardwareAccelerated)
+        {
+            PadPlane2(a, src, dst);
+            return;
+        }
         for (int phase = 0; phase < sw; phase++)
         {
             // Columns wq whose input column iw = wq sw + phase - pl lies inside x: [lo, hi).
@@ -139,6 +144,49 @@ public sealed unsafe partial class CpuDevice
                 for (int t = hi; t < a.Wq; t++) dst[t] = 0;
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="PadPlane"/> for stride 2 across: padded columns j .. j + 15 (j even) are 16 consecutive input values,
+    /// whose even and odd ones are the two phase rows' next 8 values, so both rows fill from one pass over the input.
+    /// </summary>
+    private static void PadPlane2(in ConvArgs a, float* src, float* dst)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        int wq = a.Wq, pl = g.PadLeft, inW = g.InW;
+        long phasePlane = (long)a.Hq * wq;
+        for (int h = 0; h < a.Hq; h++)
+        {
+            float* d0 = dst + (long)h * wq, d1 = d0 + phasePlane;
+            int ih = h - g.PadTop;
+            if ((uint)ih >= (uint)g.InH)
+            {
+                new Span<float>(d0, wq).Clear();
+                new Span<float>(d1, wq).Clear();
+                continue;
+            }
+            float* line = src + (long)ih * inW;
+            int t = 0;
+            for (; t < wq && 2 * t - pl < 0; t++)
+            {
+                d0[t] = At(line, 2 * t - pl, inW);
+                d1[t] = At(line, 2 * t + 1 - pl, inW);
+            }
+            for (; t + 8 <= wq && 2 * t - pl + 16 <= inW; t += 8)
+            {
+                float* s = line + 2 * t - pl;
+                var (even, odd) = Deinterleave(Vector256.Load(s), Vector256.Load(s + 8));
+                even.Store(d0 + t);
+                odd.Store(d1 + t);
+            }
+            for (; t < wq; t++)
+            {
+                d0[t] = At(line, 2 * t - pl, inW);
+                d1[t] = At(line, 2 * t + 1 - pl, inW);
+            }
+        }
+
+        static float At(float* line, int iw, int inW) => (uint)iw < (uint)inW ? line[iw] : 0f;
     }
 
     /// <summary>
