@@ -56,4 +56,7 @@ public interface INetwork<TIn, TOut> : INetwork where TIn : IShape where TOut : 
 
     /// <summary>Returns the input gradient; accumulates parameter gradients.</summary>
     Tensor<TIn> Backward(Tensor<TOut> outputGradient);
+
+    /// <summary>Accumulates parameter gradients only; skips the input gradient.</summary>
+    void BackwardParameters(Tensor<TOut> outputGradient);
 }

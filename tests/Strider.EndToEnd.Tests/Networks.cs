@@ -43,3 +43,15 @@ public partial class Sliding;
 [Deconv(3, 5, Stride = 2), BatchNorm, Elu, Dropout(0.2), Deconv(1, 5, Stride = 2), BatchNorm, SoftSign(Name = "d34")]
 [Add("noisy", "d34")]
 public partial class SmallDdae;
+
+/// <summary>Parameterless layers before the first convolution: their gradients only serve the input gradient.</summary>
+[Network, Input(1, 8, 8)]
+[Pad(1), Relu, Conv(3, 3, Name = "c1"), Tanh, MaxPool(2), Flatten, Dense(4)]
+public partial class PadReluFirst;
+
+/// <summary>BatchNorm reads the input, and so does a Relu whose gradient adds into the same input gradient.</summary>
+[Network, Input(2, 6, 6)]
+[BatchNorm(Name = "bn")]
+[Relu(From = "input"), Conv(2, 3, Pad = 1, Name = "c")]
+[Add("bn", "c"), Flatten, Dense(3)]
+public partial class BatchNormFirst;

@@ -222,6 +222,21 @@ internal static partial class NetworkEmitter
             return live;
         }
 
+        /// <summary>
+        /// Nodes whose gradient BackwardParameters computes too: those that depend on a parameter, and every consumer of
+        /// one. The others' gradients only serve the input gradient, so their writers run under <c>if (inputGradient)</c>.
+        /// Every writer of one gradient runs in the same mode, so the first-overwrites, later-accumulate order holds in both.
+        /// </summary>
+        private bool[] ParameterGradientPath()
+        {
+            var needed = new bool[_plan.Nodes.Count];
+            // BatchNormBackward writes its input's gradient in the op that writes its parameters' gradients: never skipped.
+            foreach (var n in _plan.Nodes) if (n.Kind == LayerKind.BatchNorm) needed[n.Inputs[0]] = true;
+            foreach (var n in _plan.Nodes)
+                if (n.Weight >= 0 || n.Inputs.Any(k => needed[k])) needed[n.Index] = true;
+            return needed;
+        }
+
         private void WriteBackward()
         {
             _w.Line("/// <summary>");
@@ -230,15 +245,32 @@ internal static partial class NetworkEmitter
             _w.Line("/// </summary>");
             using (_w.Block($"public global::Strider.Tensor<{_inType}> Backward(global::Strider.Tensor<{_outType}> outputGradient)"))
             {
+                _w.Line("BackwardCore(outputGradient, inputGradient: true);");
+                _w.Line("int n = _batch;");
+                foreach (var f in _plan.FreeAxes) _w.Line($"int n{f.Axis} = _n{f.Axis};");
+                _w.Line($"if (_inputGradient is null) _inputGradient = global::Strider.Tensor<{_inType}>.View(_g0!, n, new int[] {{ {string.Join(", ", Node(0).Shape.Select(s => s.ToCode()))} }});");
+                _w.Line($"else _inputGradient.Rebind(_g0!, n, {DimsArray(Node(0))});");
+                _w.Line("return _inputGradient;");
+            }
+            _w.Line();
+            _w.Line("/// <summary>");
+            _w.Line("/// Adds every parameter's gradient into <see cref=\"global::Strider.Parameter.Gradient\"/> exactly as Backward does, but");
+            _w.Line("/// skips the gradients that only serve the input gradient (what a training step needs).");
+            _w.Line("/// </summary>");
+            _w.Line($"public void BackwardParameters(global::Strider.Tensor<{_outType}> outputGradient) => BackwardCore(outputGradient, inputGradient: false);");
+            _w.Line();
+            using (_w.Block($"private void BackwardCore(global::Strider.Tensor<{_outType}> outputGradient, bool inputGradient)"))
+            {
+                string method = $"{_plan.ClassName}.\" + (inputGradient ? \"Backward\" : \"BackwardParameters\") + \"";
                 _w.Line("ThrowIfDisposed();");
                 _w.Line("if (outputGradient is null) throw new global::System.ArgumentNullException(nameof(outputGradient));");
-                _w.Line($"var input = _input ?? throw new global::System.InvalidOperationException(\"{_plan.ClassName}.Backward needs a Forward first: it uses that call's activations.\");");
+                _w.Line($"var input = _input ?? throw new global::System.InvalidOperationException(\"{method} needs a Forward first: it uses that call's activations.\");");
                 _w.Line("if (!ReferenceEquals(outputGradient.Device, _device)) throw new global::System.ArgumentException(\"The gradient is on device '\" + outputGradient.Device.Name + \"' but the network runs on '\" + _device.Name + \"'.\", nameof(outputGradient));");
                 _w.Line("int n = _batch;");
                 _w.Line($"if (outputGradient.Batch != n) throw new global::System.ArgumentException(\"The output gradient has a batch of \" + outputGradient.Batch + \" but the last Forward had \" + n + \".\", nameof(outputGradient));");
                 var bn = _plan.Nodes.FirstOrDefault(x => x.Kind == LayerKind.BatchNorm);
                 if (bn is not null)
-                    _w.Line($"if (!Training) throw new global::System.InvalidOperationException(\"{_plan.ClassName}.Backward needs training mode: BatchNorm '{bn.Name}' normalised the last Forward with running statistics. Set Training = true before Forward.\");");
+                    _w.Line($"if (!Training) throw new global::System.InvalidOperationException(\"{method} needs training mode: BatchNorm '{bn.Name}' normalised the last Forward with running statistics. Set Training = true before Forward.\");");
                 foreach (var f in _plan.FreeAxes) _w.Line($"int n{f.Axis} = _n{f.Axis};");
                 foreach (var f in _plan.FreeAxes)
                 {
@@ -251,80 +283,118 @@ internal static partial class NetworkEmitter
                 _w.Line("var gy = outputGradient.Buffer;");
                 WriteLocals();
                 var live = Live();
-                var written = new bool[_plan.Nodes.Count];
+                var ops = new BackwardOps(_w, ParameterGradientPath());
                 for (int i = _plan.Nodes.Count - 1; i >= 1; i--)
                 {
                     var node = Node(i);
                     if (!live[i]) continue;
-                    _w.Line($"// {node.Name}: {node.Label}");
-                    WriteBackwardOp(node, written);
+                    ops.Gradient(i, $"// {node.Name}: {node.Label}");
+                    WriteBackwardOp(node, ops);
                 }
-                if (!written[0]) _w.Line($"d.Fill(_g0!, 0, {Count(Node(0))}, 0f); // the output does not depend on the input");
-                _w.Line($"if (_inputGradient is null) _inputGradient = global::Strider.Tensor<{_inType}>.View(_g0!, n, new int[] {{ {string.Join(", ", Node(0).Shape.Select(s => s.ToCode()))} }});");
-                _w.Line($"else _inputGradient.Rebind(_g0!, n, {DimsArray(Node(0))});");
-                _w.Line("return _inputGradient;");
+                if (!ops.Written(0)) ops.Gradient(0, $"d.Fill(_g0!, 0, {Count(Node(0))}, 0f); // the output does not depend on the input");
+                ops.Flush();
             }
             _w.Line();
         }
 
-        /// <summary>The first writer of an input's gradient overwrites it; later ones (in backward order) add.</summary>
-        private string Acc(bool[] written, int input)
+        /// <summary>
+        /// Backward's op lines in order. A line that only writes a gradient off the parameter path waits, with its
+        /// neighbours of the same kind, to be written under one <c>if (inputGradient)</c>.
+        /// </summary>
+        private sealed class BackwardOps(IndentedWriter writer, bool[] parameterPath)
         {
-            bool acc = written[input];
-            written[input] = true;
-            return acc ? "true" : "false";
+            private readonly bool[] _written = new bool[parameterPath.Length];
+            private readonly List<string> _skippable = new();
+
+            /// <summary>A line that runs in Backward and BackwardParameters alike (a parameter gradient).</summary>
+            public void Always(string line)
+            {
+                Flush();
+                writer.Line(line);
+            }
+
+            /// <summary>A line whose effect is writing node <paramref name="target"/>'s gradient.</summary>
+            public void Gradient(int target, string line)
+            {
+                if (parameterPath[target]) Always(line);
+                else _skippable.Add(line);
+            }
+
+            public bool Written(int node) => _written[node];
+
+            /// <summary>The first writer of an input's gradient overwrites it; later ones (in backward order) add.</summary>
+            public string Acc(int input)
+            {
+                bool acc = _written[input];
+                _written[input] = true;
+                return acc ? "true" : "false";
+            }
+
+            /// <summary>Writes the waiting lines under one <c>if (inputGradient)</c>.</summary>
+            public void Flush()
+            {
+                if (_skippable.Count == 1 && !_skippable[0].StartsWith("if ", System.StringComparison.Ordinal))
+                    writer.Line("if (inputGradient) " + _skippable[0]);
+                else if (_skippable.Count > 0)
+                {
+                    using (writer.Block("if (inputGradient)"))
+                        foreach (var line in _skippable) writer.Line(line);
+                }
+                _skippable.Clear();
+            }
         }
 
-        private void WriteBackwardOp(NodePlan n, bool[] written)
+        private void WriteBackwardOp(NodePlan n, BackwardOps ops)
         {
             var input = Node(n.Inputs[0]);
+            int i = input.Index;
             string x = A(input), y = A(n), gy = G(n), gx = G(input);
             switch (n.Kind)
             {
                 case LayerKind.Conv:
-                    _w.Line($"d.ConvBackwardWeights({ConvGeometry(n)}, n, {x}, {gy}, {Param(n.Weight)}.Gradient, {BiasGradient(n)});");
-                    _w.Line($"d.ConvBackwardData({ConvGeometry(n)}, n, {gy}, {Param(n.Weight)}.Value, {gx}, {Acc(written, input.Index)});");
+                    ops.Always($"d.ConvBackwardWeights({ConvGeometry(n)}, n, {x}, {gy}, {Param(n.Weight)}.Gradient, {BiasGradient(n)});");
+                    ops.Gradient(i, $"d.ConvBackwardData({ConvGeometry(n)}, n, {gy}, {Param(n.Weight)}.Value, {gx}, {ops.Acc(i)});");
                     break;
                 case LayerKind.Deconv:
-                    _w.Line($"d.ConvBackwardWeights({ConvGeometry(n)}, n, {gy}, {x}, {Param(n.Weight)}.Gradient, null);");
-                    if (n.Bias >= 0) _w.Line($"d.BiasBackward(n, {n.Shape[0].ToCode()}, {Inner(n)}, {gy}, {BiasGradient(n)});");
-                    if (Acc(written, input.Index) == "false")
-                        _w.Line($"d.ConvForward({ConvGeometry(n)}, n, {gy}, {Param(n.Weight)}.Value, null, {gx});");
+                    ops.Always($"d.ConvBackwardWeights({ConvGeometry(n)}, n, {gy}, {x}, {Param(n.Weight)}.Gradient, null);");
+                    if (n.Bias >= 0) ops.Always($"d.BiasBackward(n, {n.Shape[0].ToCode()}, {Inner(n)}, {gy}, {BiasGradient(n)});");
+                    if (ops.Acc(i) == "false")
+                        ops.Gradient(i, $"d.ConvForward({ConvGeometry(n)}, n, {gy}, {Param(n.Weight)}.Value, null, {gx});");
                     else
                     {
-                        _w.Line($"d.ConvForward({ConvGeometry(n)}, n, {gy}, {Param(n.Weight)}.Value, null, _t!);");
-                        _w.Line($"d.Copy(_t!, 0, {gx}, 0, {Count(input)}, true);");
+                        ops.Gradient(i, $"d.ConvForward({ConvGeometry(n)}, n, {gy}, {Param(n.Weight)}.Value, null, _t!);");
+                        ops.Gradient(i, $"d.Copy(_t!, 0, {gx}, 0, {Count(input)}, true);");
                     }
                     break;
                 case LayerKind.MaxPool:
-                    _w.Line($"d.MaxPoolBackward({PoolGeometry(n)}, n, {gy}, _s{n.Index}!, {gx}, {Acc(written, input.Index)});");
+                    ops.Gradient(i, $"d.MaxPoolBackward({PoolGeometry(n)}, n, {gy}, _s{n.Index}!, {gx}, {ops.Acc(i)});");
                     break;
                 case LayerKind.AvgPool:
-                    _w.Line($"d.AvgPoolBackward({PoolGeometry(n)}, n, {gy}, {gx}, {Acc(written, input.Index)});");
+                    ops.Gradient(i, $"d.AvgPoolBackward({PoolGeometry(n)}, n, {gy}, {gx}, {ops.Acc(i)});");
                     break;
                 case LayerKind.MaxUnpool:
-                    _w.Line($"d.MaxUnpoolBackward({PoolGeometry(Node(n.SwitchesOf))}, n, {gy}, _s{n.SwitchesOf}!, {gx}, {Acc(written, input.Index)});");
+                    ops.Gradient(i, $"d.MaxUnpoolBackward({PoolGeometry(Node(n.SwitchesOf))}, n, {gy}, _s{n.SwitchesOf}!, {gx}, {ops.Acc(i)});");
                     break;
                 case LayerKind.Dense:
-                    _w.Line($"d.DenseBackwardWeights({DenseArgs(n)}, {x}, {gy}, {Param(n.Weight)}.Gradient, {BiasGradient(n)});");
-                    _w.Line($"d.DenseBackwardData({DenseArgs(n)}, {gy}, {Param(n.Weight)}.Value, {gx}, {Acc(written, input.Index)});");
+                    ops.Always($"d.DenseBackwardWeights({DenseArgs(n)}, {x}, {gy}, {Param(n.Weight)}.Gradient, {BiasGradient(n)});");
+                    ops.Gradient(i, $"d.DenseBackwardData({DenseArgs(n)}, {gy}, {Param(n.Weight)}.Value, {gx}, {ops.Acc(i)});");
                     break;
                 case LayerKind.Flatten:
                 case LayerKind.Reshape:
-                    _w.Line($"d.Copy({gy}, 0, {gx}, 0, {Count(n)}, {Acc(written, input.Index)});");
+                    ops.Gradient(i, $"d.Copy({gy}, 0, {gx}, 0, {Count(n)}, {ops.Acc(i)});");
                     break;
                 case LayerKind.Permute:
                 {
                     var inverse = new int[n.Axes.Count];
                     for (int k = 0; k < inverse.Length; k++) inverse[n.Axes[k]] = k;
-                    _w.Line($"d.Permute({PermuteGeometry(n.Shape.Select(s => s.ToCode()).ToList(), inverse)}, n, {gy}, {gx}, {Acc(written, input.Index)});");
+                    ops.Gradient(i, $"d.Permute({PermuteGeometry(n.Shape.Select(s => s.ToCode()).ToList(), inverse)}, n, {gy}, {gx}, {ops.Acc(i)});");
                     break;
                 }
                 case LayerKind.Pad:
                 {
                     var (ci, hi, wi) = Chw(input);
                     var (co, ho, wo) = Chw(n);
-                    _w.Line($"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, 0, {n.PadTop}, {n.PadLeft}, {ci}, {hi}, {wi}, 0, 0, 0, {ci}, {hi}, {wi}), n, {gy}, {gx}, {Acc(written, input.Index)});");
+                    ops.Gradient(i, $"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, 0, {n.PadTop}, {n.PadLeft}, {ci}, {hi}, {wi}, 0, 0, 0, {ci}, {hi}, {wi}), n, {gy}, {gx}, {ops.Acc(i)});");
                     break;
                 }
                 case LayerKind.Crop:
@@ -332,37 +402,38 @@ internal static partial class NetworkEmitter
                     var (ci, hi, wi) = Chw(input);
                     var (co, ho, wo) = Chw(n);
                     // Values the crop dropped get no gradient: clear them when this is the first write.
-                    if (Acc(written, input.Index) == "false") _w.Line($"d.Fill({gx}, 0, {Count(input)}, 0f);");
-                    _w.Line($"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, 0, 0, 0, {ci}, {hi}, {wi}, 0, {-n.PadTop}, {-n.PadLeft}, {co}, {ho}, {wo}), n, {gy}, {gx}, true);");
+                    if (ops.Acc(i) == "false") ops.Gradient(i, $"d.Fill({gx}, 0, {Count(input)}, 0f);");
+                    ops.Gradient(i, $"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, 0, 0, 0, {ci}, {hi}, {wi}, 0, {-n.PadTop}, {-n.PadLeft}, {co}, {ho}, {wo}), n, {gy}, {gx}, true);");
                     break;
                 }
                 case LayerKind.BatchNorm:
-                    _w.Line($"d.BatchNormBackward(n, {n.Shape[0].ToCode()}, {Inner(n)}, {x}, {gy}, {Param(n.Weight)}.Value, _bm{n.Index}!, _bs{n.Index}!, {gx}, {Param(n.Weight)}.Gradient, {Param(n.Bias)}.Gradient, {Acc(written, input.Index)});");
+                    // Its input is on the parameter path (ParameterGradientPath), so this runs in both modes.
+                    ops.Gradient(i, $"d.BatchNormBackward(n, {n.Shape[0].ToCode()}, {Inner(n)}, {x}, {gy}, {Param(n.Weight)}.Value, _bm{n.Index}!, _bs{n.Index}!, {gx}, {Param(n.Weight)}.Gradient, {Param(n.Bias)}.Gradient, {ops.Acc(i)});");
                     break;
                 case LayerKind.Dropout:
                 {
-                    string acc = Acc(written, input.Index);
-                    _w.Line($"if (Training) d.Multiply({Count(n)}, {gy}, _m{n.Index}!, {gx}, {acc});");
-                    _w.Line($"else d.Copy({gy}, 0, {gx}, 0, {Count(n)}, {acc});");
+                    string acc = ops.Acc(i);
+                    ops.Gradient(i, $"if (Training) d.Multiply({Count(n)}, {gy}, _m{n.Index}!, {gx}, {acc});");
+                    ops.Gradient(i, $"else d.Copy({gy}, 0, {gx}, 0, {Count(n)}, {acc});");
                     break;
                 }
                 case LayerKind.Softmax:
                 case LayerKind.LogSoftmax:
-                    _w.Line($"d.SoftmaxBackward({(n.Kind == LayerKind.LogSoftmax ? "true" : "false")}, n, {n.Shape[0].ToCode()}, {Inner(n)}, {y}, {gy}, {gx}, {Acc(written, input.Index)});");
+                    ops.Gradient(i, $"d.SoftmaxBackward({(n.Kind == LayerKind.LogSoftmax ? "true" : "false")}, n, {n.Shape[0].ToCode()}, {Inner(n)}, {y}, {gy}, {gx}, {ops.Acc(i)});");
                     break;
                 case LayerKind.Add:
                     foreach (int k in n.Inputs)
-                        _w.Line($"d.Copy({gy}, 0, {G(Node(k))}, 0, {Count(n)}, {Acc(written, k)});");
+                        ops.Gradient(k, $"d.Copy({gy}, 0, {G(Node(k))}, 0, {Count(n)}, {ops.Acc(k)});");
                     break;
                 case LayerKind.Concat:
                 {
                     var (co, ho, wo) = Chw(n);
                     foreach (var (part, ck, offset) in ConcatParts(n, Node))
-                        _w.Line($"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, {offset}, 0, 0, {ck}, {ho}, {wo}, 0, 0, 0, {ck}, {ho}, {wo}), n, {gy}, {G(part)}, {Acc(written, part.Index)});");
+                        ops.Gradient(part.Index, $"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, {offset}, 0, 0, {ck}, {ho}, {wo}, 0, 0, 0, {ck}, {ho}, {wo}), n, {gy}, {G(part)}, {ops.Acc(part.Index)});");
                     break;
                 }
                 default:
-                    _w.Line($"d.ActivationBackward({ActivationName(n.Kind)}, {Count(n)}, {x}, {y}, {gy}, {gx}, {Acc(written, input.Index)}, {Literals.Float(n.P0)}, {Literals.Float(n.P1)});");
+                    ops.Gradient(i, $"d.ActivationBackward({ActivationName(n.Kind)}, {Count(n)}, {x}, {y}, {gy}, {gx}, {ops.Acc(i)}, {Literals.Float(n.P0)}, {Literals.Float(n.P1)});");
                     break;
             }
         }

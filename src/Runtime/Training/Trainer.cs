@@ -124,7 +124,7 @@ public sealed class Trainer<TIn, TOut> : IDisposable where TIn : IShape where TO
                     if (!float.IsFinite(loss))
                         throw new InvalidOperationException(
                             $"The loss became {loss} at epoch {epoch}, batch {batch}: the learning rate ({_optimizer.LearningRate}) may be too high, or the inputs hold NaN.");
-                    _network.Backward(_gradient!);
+                    _network.BackwardParameters(_gradient!);
                     _optimizer.Step();
                     lossSum += (double)loss * batches.Size;
                     if (IsClassifier) CountCorrect(output, batches.Labels, ref correct, ref counted);

@@ -82,12 +82,29 @@ internal class LinearClassifier<TIn, TOut> : INetwork<TIn, TOut> where TIn : ISh
         return _output;
     }
 
+    public int BackwardCalls { get; private set; }
+    public int BackwardParametersCalls { get; private set; }
+
     public Tensor<TIn> Backward(Tensor<TOut> outputGradient)
+    {
+        BackwardCalls++;
+        int n = BackwardCore(outputGradient, inputGradient: true);
+        _inputGradient.Rebind(_dx, n, InDims);
+        return _inputGradient;
+    }
+
+    public void BackwardParameters(Tensor<TOut> outputGradient)
+    {
+        BackwardParametersCalls++;
+        BackwardCore(outputGradient, inputGradient: false);
+    }
+
+    /// <returns>The batch.</returns>
+    private int BackwardCore(Tensor<TOut> outputGradient, bool inputGradient)
     {
         var x = _lastInput ?? throw new InvalidOperationException("Backward before Forward.");
         int n = x.Batch;
         Grow(ref _dscores, n * Out);
-        Grow(ref _dx, n * In);
         var dscores = outputGradient.Buffer;
         if (_softmax)
         {
@@ -95,9 +112,12 @@ internal class LinearClassifier<TIn, TOut> : INetwork<TIn, TOut> where TIn : ISh
             dscores = _dscores;
         }
         Device.DenseBackwardWeights(n, In, Out, x.Buffer, dscores, Weight.Gradient, Bias.Gradient);
-        Device.DenseBackwardData(n, In, Out, dscores, Weight.Value, _dx, accumulate: false);
-        _inputGradient.Rebind(_dx, n, InDims);
-        return _inputGradient;
+        if (inputGradient)
+        {
+            Grow(ref _dx, n * In);
+            Device.DenseBackwardData(n, In, Out, dscores, Weight.Value, _dx, accumulate: false);
+        }
+        return n;
     }
 
     public void ZeroGrad()

@@ -107,6 +107,18 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_training_step_back_propagates_into_the_parameters_only()
+    {
+        var (train, _) = Data();
+        using var net = new LinearClassifier(_device, seed: 3);
+        using var sgd = new Sgd(net, learningRate: 0.05f);
+        using var trainer = new Trainer<Features4, Scores3>(net, sgd, Loss.SoftmaxCrossEntropy, batchSize: 256, seed: 5) { Log = null };
+        trainer.Fit(train, epochs: 2);
+        Assert.Equal(6, net.BackwardParametersCalls);
+        Assert.Equal(0, net.BackwardCalls);
+    }
+
+    [Fact]
     public void Batch_callback_reports_progress()
     {
         var (train, _) = Data();

@@ -489,13 +489,30 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     /// </summary>
     public global::Strider.Tensor<global::Strider.S1xAnyxAny> Backward(global::Strider.Tensor<global::Strider.S1xAnyxAny> outputGradient)
     {
+        BackwardCore(outputGradient, inputGradient: true);
+        int n = _batch;
+        int n1 = _n1;
+        int n2 = _n2;
+        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S1xAnyxAny>.View(_g0!, n, new int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
+        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
+        return _inputGradient;
+    }
+
+    /// <summary>
+    /// Adds every parameter's gradient into <see cref="global::Strider.Parameter.Gradient"/> exactly as Backward does, but
+    /// skips the gradients that only serve the input gradient (what a training step needs).
+    /// </summary>
+    public void BackwardParameters(global::Strider.Tensor<global::Strider.S1xAnyxAny> outputGradient) => BackwardCore(outputGradient, inputGradient: false);
+
+    private void BackwardCore(global::Strider.Tensor<global::Strider.S1xAnyxAny> outputGradient, bool inputGradient)
+    {
         ThrowIfDisposed();
         if (outputGradient is null) throw new global::System.ArgumentNullException(nameof(outputGradient));
-        var input = _input ?? throw new global::System.InvalidOperationException("Ddae.Backward needs a Forward first: it uses that call's activations.");
+        var input = _input ?? throw new global::System.InvalidOperationException("Ddae." + (inputGradient ? "Backward" : "BackwardParameters") + " needs a Forward first: it uses that call's activations.");
         if (!ReferenceEquals(outputGradient.Device, _device)) throw new global::System.ArgumentException("The gradient is on device '" + outputGradient.Device.Name + "' but the network runs on '" + _device.Name + "'.", nameof(outputGradient));
         int n = _batch;
         if (outputGradient.Batch != n) throw new global::System.ArgumentException("The output gradient has a batch of " + outputGradient.Batch + " but the last Forward had " + n + ".", nameof(outputGradient));
-        if (!Training) throw new global::System.InvalidOperationException("Ddae.Backward needs training mode: BatchNorm 'bn1' normalised the last Forward with running statistics. Set Training = true before Forward.");
+        if (!Training) throw new global::System.InvalidOperationException("Ddae." + (inputGradient ? "Backward" : "BackwardParameters") + " needs training mode: BatchNorm 'bn1' normalised the last Forward with running statistics. Set Training = true before Forward.");
         int n1 = _n1;
         int n2 = _n2;
         if (outputGradient.Dim(1) != (61 + 16 * n1)) throw new global::System.ArgumentException("The output gradient's axis 1 is " + outputGradient.Dim(1) + " but the last Forward produced " + ((61 + 16 * n1)) + ".", nameof(outputGradient));
@@ -534,7 +551,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         var x29 = _a29!;
         var x30 = _a30!;
         // add2: Add noisy, d34
-        d.Copy(gy, 0, _g0!, 0, (long)n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2), false);
+        if (inputGradient) d.Copy(gy, 0, _g0!, 0, (long)n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2), false);
         d.Copy(gy, 0, _g29!, 0, (long)n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2), false);
         // d34: SoftSign
         d.ActivationBackward(global::Strider.Devices.Activation.SoftSign, (long)n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2), x28, x29, _g29!, _g28!, false, 0f, 0f);
@@ -610,10 +627,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         d.BatchNormBackward(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x1, _g2!, _parameters[2].Value, _bm2!, _bs2!, _g1!, _parameters[2].Gradient, _parameters[3].Gradient, false);
         // conv1: Conv 32 5x5 /2
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x0, _g1!, _parameters[0].Gradient, _parameters[1].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g1!, _parameters[0].Value, _g0!, true);
-        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S1xAnyxAny>.View(_g0!, n, new int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
-        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
-        return _inputGradient;
+        if (inputGradient) d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g1!, _parameters[0].Value, _g0!, true);
     }
 
     public void Dispose()

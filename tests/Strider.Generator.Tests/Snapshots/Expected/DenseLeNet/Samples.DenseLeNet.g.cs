@@ -193,9 +193,26 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
     /// </summary>
     public global::Strider.Tensor<global::Strider.S2xAnyxAny> Backward(global::Strider.Tensor<global::Strider.S10xAnyxAny> outputGradient)
     {
+        BackwardCore(outputGradient, inputGradient: true);
+        int n = _batch;
+        int n1 = _n1;
+        int n2 = _n2;
+        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S2xAnyxAny>.View(_g0!, n, new int[] { 2, (28 + 4 * n1), (28 + 4 * n2) });
+        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 2, (28 + 4 * n1), (28 + 4 * n2) });
+        return _inputGradient;
+    }
+
+    /// <summary>
+    /// Adds every parameter's gradient into <see cref="global::Strider.Parameter.Gradient"/> exactly as Backward does, but
+    /// skips the gradients that only serve the input gradient (what a training step needs).
+    /// </summary>
+    public void BackwardParameters(global::Strider.Tensor<global::Strider.S10xAnyxAny> outputGradient) => BackwardCore(outputGradient, inputGradient: false);
+
+    private void BackwardCore(global::Strider.Tensor<global::Strider.S10xAnyxAny> outputGradient, bool inputGradient)
+    {
         ThrowIfDisposed();
         if (outputGradient is null) throw new global::System.ArgumentNullException(nameof(outputGradient));
-        var input = _input ?? throw new global::System.InvalidOperationException("DenseLeNet.Backward needs a Forward first: it uses that call's activations.");
+        var input = _input ?? throw new global::System.InvalidOperationException("DenseLeNet." + (inputGradient ? "Backward" : "BackwardParameters") + " needs a Forward first: it uses that call's activations.");
         if (!ReferenceEquals(outputGradient.Device, _device)) throw new global::System.ArgumentException("The gradient is on device '" + outputGradient.Device.Name + "' but the network runs on '" + _device.Name + "'.", nameof(outputGradient));
         int n = _batch;
         if (outputGradient.Batch != n) throw new global::System.ArgumentException("The output gradient has a batch of " + outputGradient.Batch + " but the last Forward had " + n + ".", nameof(outputGradient));
@@ -233,10 +250,7 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
         d.MaxPoolBackward(new global::Strider.Devices.PoolGeometry(20, (24 + 4 * n1), (24 + 4 * n2), (12 + 2 * n1), (12 + 2 * n2), 2, 2, 2, 2, 0, 0, 1, 1), n, _g2!, _s2!, _g1!, false);
         // conv1: Conv 20 5x5
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(2, (28 + 4 * n1), (28 + 4 * n2), 20, (24 + 4 * n1), (24 + 4 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, x0, _g1!, _parameters[0].Gradient, _parameters[1].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(2, (28 + 4 * n1), (28 + 4 * n2), 20, (24 + 4 * n1), (24 + 4 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, _g1!, _parameters[0].Value, _g0!, false);
-        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S2xAnyxAny>.View(_g0!, n, new int[] { 2, (28 + 4 * n1), (28 + 4 * n2) });
-        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 2, (28 + 4 * n1), (28 + 4 * n2) });
-        return _inputGradient;
+        if (inputGradient) d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(2, (28 + 4 * n1), (28 + 4 * n2), 20, (24 + 4 * n1), (24 + 4 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, _g1!, _parameters[0].Value, _g0!, false);
     }
 
     private int _denseBatch = -1;

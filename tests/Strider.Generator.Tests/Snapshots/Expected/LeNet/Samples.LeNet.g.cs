@@ -184,9 +184,24 @@ public partial class LeNet : global::Strider.INetwork<global::Strider.S1x28x28, 
     /// </summary>
     public global::Strider.Tensor<global::Strider.S1x28x28> Backward(global::Strider.Tensor<global::Strider.S10x1x1> outputGradient)
     {
+        BackwardCore(outputGradient, inputGradient: true);
+        int n = _batch;
+        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S1x28x28>.View(_g0!, n, new int[] { 1, 28, 28 });
+        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 1, 28, 28 });
+        return _inputGradient;
+    }
+
+    /// <summary>
+    /// Adds every parameter's gradient into <see cref="global::Strider.Parameter.Gradient"/> exactly as Backward does, but
+    /// skips the gradients that only serve the input gradient (what a training step needs).
+    /// </summary>
+    public void BackwardParameters(global::Strider.Tensor<global::Strider.S10x1x1> outputGradient) => BackwardCore(outputGradient, inputGradient: false);
+
+    private void BackwardCore(global::Strider.Tensor<global::Strider.S10x1x1> outputGradient, bool inputGradient)
+    {
         ThrowIfDisposed();
         if (outputGradient is null) throw new global::System.ArgumentNullException(nameof(outputGradient));
-        var input = _input ?? throw new global::System.InvalidOperationException("LeNet.Backward needs a Forward first: it uses that call's activations.");
+        var input = _input ?? throw new global::System.InvalidOperationException("LeNet." + (inputGradient ? "Backward" : "BackwardParameters") + " needs a Forward first: it uses that call's activations.");
         if (!ReferenceEquals(outputGradient.Device, _device)) throw new global::System.ArgumentException("The gradient is on device '" + outputGradient.Device.Name + "' but the network runs on '" + _device.Name + "'.", nameof(outputGradient));
         int n = _batch;
         if (outputGradient.Batch != n) throw new global::System.ArgumentException("The output gradient has a batch of " + outputGradient.Batch + " but the last Forward had " + n + ".", nameof(outputGradient));
@@ -220,10 +235,7 @@ public partial class LeNet : global::Strider.INetwork<global::Strider.S1x28x28, 
         d.MaxPoolBackward(new global::Strider.Devices.PoolGeometry(20, 24, 24, 12, 12, 2, 2, 2, 2, 0, 0, 1, 1), n, _g2!, _s2!, _g1!, false);
         // conv1: Conv 20 5x5
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(1, 28, 28, 20, 24, 24, 5, 5, 1, 1, 0, 0, 1, 1), n, x0, _g1!, _parameters[0].Gradient, _parameters[1].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(1, 28, 28, 20, 24, 24, 5, 5, 1, 1, 0, 0, 1, 1), n, _g1!, _parameters[0].Value, _g0!, false);
-        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S1x28x28>.View(_g0!, n, new int[] { 1, 28, 28 });
-        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 1, 28, 28 });
-        return _inputGradient;
+        if (inputGradient) d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(1, 28, 28, 20, 24, 24, 5, 5, 1, 1, 0, 0, 1, 1), n, _g1!, _parameters[0].Value, _g0!, false);
     }
 
     public void Dispose()

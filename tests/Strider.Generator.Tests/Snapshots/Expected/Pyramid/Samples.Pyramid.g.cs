@@ -194,9 +194,26 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
     /// </summary>
     public global::Strider.Tensor<global::Strider.S3xAnyxAny> Backward(global::Strider.Tensor<global::Strider.S4xAnyxAny> outputGradient)
     {
+        BackwardCore(outputGradient, inputGradient: true);
+        int n = _batch;
+        int n1 = _n1;
+        int n2 = _n2;
+        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S3xAnyxAny>.View(_g0!, n, new int[] { 3, (2 + 2 * n1), (2 + 2 * n2) });
+        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 3, (2 + 2 * n1), (2 + 2 * n2) });
+        return _inputGradient;
+    }
+
+    /// <summary>
+    /// Adds every parameter's gradient into <see cref="global::Strider.Parameter.Gradient"/> exactly as Backward does, but
+    /// skips the gradients that only serve the input gradient (what a training step needs).
+    /// </summary>
+    public void BackwardParameters(global::Strider.Tensor<global::Strider.S4xAnyxAny> outputGradient) => BackwardCore(outputGradient, inputGradient: false);
+
+    private void BackwardCore(global::Strider.Tensor<global::Strider.S4xAnyxAny> outputGradient, bool inputGradient)
+    {
         ThrowIfDisposed();
         if (outputGradient is null) throw new global::System.ArgumentNullException(nameof(outputGradient));
-        var input = _input ?? throw new global::System.InvalidOperationException("Pyramid.Backward needs a Forward first: it uses that call's activations.");
+        var input = _input ?? throw new global::System.InvalidOperationException("Pyramid." + (inputGradient ? "Backward" : "BackwardParameters") + " needs a Forward first: it uses that call's activations.");
         if (!ReferenceEquals(outputGradient.Device, _device)) throw new global::System.ArgumentException("The gradient is on device '" + outputGradient.Device.Name + "' but the network runs on '" + _device.Name + "'.", nameof(outputGradient));
         int n = _batch;
         if (outputGradient.Batch != n) throw new global::System.ArgumentException("The output gradient has a batch of " + outputGradient.Batch + " but the last Forward had " + n + ".", nameof(outputGradient));
@@ -236,10 +253,7 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
         d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * (long)16 * (long)(2 + 2 * n1) * (long)(2 + 2 * n2), x1, x2, _g2!, _g1!, true, 0f, 0f);
         // p1: Conv 16 3x3 same
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(3, (2 + 2 * n1), (2 + 2 * n2), 16, (2 + 2 * n1), (2 + 2 * n2), 3, 3, 1, 1, 1, 1, 1, 1), n, x0, _g1!, _parameters[0].Gradient, _parameters[1].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(3, (2 + 2 * n1), (2 + 2 * n2), 16, (2 + 2 * n1), (2 + 2 * n2), 3, 3, 1, 1, 1, 1, 1, 1), n, _g1!, _parameters[0].Value, _g0!, false);
-        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S3xAnyxAny>.View(_g0!, n, new int[] { 3, (2 + 2 * n1), (2 + 2 * n2) });
-        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 3, (2 + 2 * n1), (2 + 2 * n2) });
-        return _inputGradient;
+        if (inputGradient) d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(3, (2 + 2 * n1), (2 + 2 * n2), 16, (2 + 2 * n1), (2 + 2 * n2), 3, 3, 1, 1, 1, 1, 1, 1), n, _g1!, _parameters[0].Value, _g0!, false);
     }
 
     public void Dispose()

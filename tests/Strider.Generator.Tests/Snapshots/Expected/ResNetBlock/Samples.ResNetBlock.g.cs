@@ -186,13 +186,28 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
     /// </summary>
     public global::Strider.Tensor<global::Strider.S64x56x56> Backward(global::Strider.Tensor<global::Strider.S64x56x56> outputGradient)
     {
+        BackwardCore(outputGradient, inputGradient: true);
+        int n = _batch;
+        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S64x56x56>.View(_g0!, n, new int[] { 64, 56, 56 });
+        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 64, 56, 56 });
+        return _inputGradient;
+    }
+
+    /// <summary>
+    /// Adds every parameter's gradient into <see cref="global::Strider.Parameter.Gradient"/> exactly as Backward does, but
+    /// skips the gradients that only serve the input gradient (what a training step needs).
+    /// </summary>
+    public void BackwardParameters(global::Strider.Tensor<global::Strider.S64x56x56> outputGradient) => BackwardCore(outputGradient, inputGradient: false);
+
+    private void BackwardCore(global::Strider.Tensor<global::Strider.S64x56x56> outputGradient, bool inputGradient)
+    {
         ThrowIfDisposed();
         if (outputGradient is null) throw new global::System.ArgumentNullException(nameof(outputGradient));
-        var input = _input ?? throw new global::System.InvalidOperationException("ResNetBlock.Backward needs a Forward first: it uses that call's activations.");
+        var input = _input ?? throw new global::System.InvalidOperationException("ResNetBlock." + (inputGradient ? "Backward" : "BackwardParameters") + " needs a Forward first: it uses that call's activations.");
         if (!ReferenceEquals(outputGradient.Device, _device)) throw new global::System.ArgumentException("The gradient is on device '" + outputGradient.Device.Name + "' but the network runs on '" + _device.Name + "'.", nameof(outputGradient));
         int n = _batch;
         if (outputGradient.Batch != n) throw new global::System.ArgumentException("The output gradient has a batch of " + outputGradient.Batch + " but the last Forward had " + n + ".", nameof(outputGradient));
-        if (!Training) throw new global::System.InvalidOperationException("ResNetBlock.Backward needs training mode: BatchNorm 'bn1' normalised the last Forward with running statistics. Set Training = true before Forward.");
+        if (!Training) throw new global::System.InvalidOperationException("ResNetBlock." + (inputGradient ? "Backward" : "BackwardParameters") + " needs training mode: BatchNorm 'bn1' normalised the last Forward with running statistics. Set Training = true before Forward.");
         var d = _device;
         var x0 = input.Buffer;
         var gy = outputGradient.Buffer;
@@ -206,7 +221,7 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
         // relu2: Relu
         d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * 200704L, x6, x7, gy, _g6!, false, 0f, 0f);
         // add1: Add input, bn2
-        d.Copy(_g6!, 0, _g0!, 0, (long)n * 200704L, false);
+        if (inputGradient) d.Copy(_g6!, 0, _g0!, 0, (long)n * 200704L, false);
         d.Copy(_g6!, 0, _g5!, 0, (long)n * 200704L, false);
         // bn2: BatchNorm
         d.BatchNormBackward(n, 64, 56 * 56, x4, _g5!, _parameters[4].Value, _bm5!, _bs5!, _g4!, _parameters[4].Gradient, _parameters[5].Gradient, false);
@@ -219,10 +234,7 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
         d.BatchNormBackward(n, 64, 56 * 56, x1, _g2!, _parameters[1].Value, _bm2!, _bs2!, _g1!, _parameters[1].Gradient, _parameters[2].Gradient, false);
         // conv1: Conv 64 3x3 pad 1
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x0, _g1!, _parameters[0].Gradient, null);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, _g1!, _parameters[0].Value, _g0!, true);
-        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S64x56x56>.View(_g0!, n, new int[] { 64, 56, 56 });
-        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 64, 56, 56 });
-        return _inputGradient;
+        if (inputGradient) d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, _g1!, _parameters[0].Value, _g0!, true);
     }
 
     public void Dispose()

@@ -218,9 +218,24 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
     /// </summary>
     public global::Strider.Tensor<global::Strider.S16x256> Backward(global::Strider.Tensor<global::Strider.S8x256> outputGradient)
     {
+        BackwardCore(outputGradient, inputGradient: true);
+        int n = _batch;
+        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S16x256>.View(_g0!, n, new int[] { 16, 256 });
+        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 16, 256 });
+        return _inputGradient;
+    }
+
+    /// <summary>
+    /// Adds every parameter's gradient into <see cref="global::Strider.Parameter.Gradient"/> exactly as Backward does, but
+    /// skips the gradients that only serve the input gradient (what a training step needs).
+    /// </summary>
+    public void BackwardParameters(global::Strider.Tensor<global::Strider.S8x256> outputGradient) => BackwardCore(outputGradient, inputGradient: false);
+
+    private void BackwardCore(global::Strider.Tensor<global::Strider.S8x256> outputGradient, bool inputGradient)
+    {
         ThrowIfDisposed();
         if (outputGradient is null) throw new global::System.ArgumentNullException(nameof(outputGradient));
-        var input = _input ?? throw new global::System.InvalidOperationException("WaveNet.Backward needs a Forward first: it uses that call's activations.");
+        var input = _input ?? throw new global::System.InvalidOperationException("WaveNet." + (inputGradient ? "Backward" : "BackwardParameters") + " needs a Forward first: it uses that call's activations.");
         if (!ReferenceEquals(outputGradient.Device, _device)) throw new global::System.ArgumentException("The gradient is on device '" + outputGradient.Device.Name + "' but the network runs on '" + _device.Name + "'.", nameof(outputGradient));
         int n = _batch;
         if (outputGradient.Batch != n) throw new global::System.ArgumentException("The output gradient has a batch of " + outputGradient.Batch + " but the last Forward had " + n + ".", nameof(outputGradient));
@@ -268,10 +283,7 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
         d.ActivationBackward(global::Strider.Devices.Activation.Tanh, (long)n * 8192L, x1, x2, _g2!, _g1!, false, 0f, 0f);
         // conv1: Conv 32 2 causal
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(16, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 1, 1, 1), n, x0, _g1!, _parameters[0].Gradient, _parameters[1].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(16, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 1, 1, 1), n, _g1!, _parameters[0].Value, _g0!, false);
-        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S16x256>.View(_g0!, n, new int[] { 16, 256 });
-        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 16, 256 });
-        return _inputGradient;
+        if (inputGradient) d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(16, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 1, 1, 1), n, _g1!, _parameters[0].Value, _g0!, false);
     }
 
     public void Dispose()
