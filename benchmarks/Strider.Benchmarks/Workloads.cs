@@ -97,7 +97,8 @@ public class Workloads
         var y = _lenet.Forward(_digits);
         float loss = Losses.CrossEntropy(y, _labels, _lenetGrad);
         _lenet.ZeroGrad();
-        _lenet.Backward(_lenetGrad);
+        // A training step needs the parameter gradients only (PyTorch skips an input that does not require grad).
+        _lenet.BackwardParameters(_lenetGrad);
         _lenetSgd.Step();
         return loss;
     }
@@ -114,7 +115,7 @@ public class Workloads
         var y = _ddae.Forward(_noisy);
         float loss = Losses.MeanSquaredError(y, _clean, _ddaeGrad);
         _ddae.ZeroGrad();
-        _ddae.Backward(_ddaeGrad);
+        _ddae.BackwardParameters(_ddaeGrad);
         _ddaeSgd.Step();
         return loss;
     }
