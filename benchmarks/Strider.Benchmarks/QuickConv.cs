@@ -62,12 +62,7 @@ public static partial class QuickConv
             var w = new Workloads { Profile = true };
             w.Setup();
             Action step = name switch { "W1" => () => w.W1Strider(), "W2" => w.W2Strider, "W3" => () => w.W3Strider(), _ => w.W4Strider };
-            // Warm up until tiered compilation has promoted the hot methods (a few calls run unoptimised code,
-            // several times slower for the vector loops), so the rows are what a long training run sees.
-            var warm = Stopwatch.StartNew();
-            for (int i = 0; i < 5 || warm.ElapsedMilliseconds < 1500; i++) step();
-            Thread.Sleep(200);
-            step();
+            WarmUp(step);
             w.Profiler!.Reset();
             for (int i = 0; i < steps; i++)
             {
@@ -80,9 +75,21 @@ public static partial class QuickConv
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> until tiered compilation has promoted its hot methods: the first calls run
+    /// unoptimised code, several times slower for the vector loops, which a long training run never sees.
+    /// </summary>
+    public static void WarmUp(Action action)
+    {
+        var warm = Stopwatch.StartNew();
+        for (int i = 0; i < 5 || warm.ElapsedMilliseconds < 1500; i++) action();
+        Thread.Sleep(200);
+        action();
+    }
+
     public static void Measure(string name, Action action, double flops, int reps = 15)
     {
-        for (int i = 0; i < 3; i++) action();
+        WarmUp(action);
         var wall = new double[reps];
         var cpu = new double[reps];
         long alloc0 = GC.GetAllocatedBytesForCurrentThread();

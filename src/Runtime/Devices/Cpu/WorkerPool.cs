@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 
@@ -9,16 +10,28 @@ namespace Strider.Devices.Cpu;
 /// nothing per call. Items are handed out dynamically, so each item must write only its own outputs (results then do
 /// not depend on which worker ran it).
 /// </summary>
+/// <remarks>
+/// A network step is dozens of short ops (LeNet's are 0.05-2 ms), so waking a blocked thread per op (tens of
+/// microseconds in a VM) would eat much of the second core. Idle workers therefore spin for a while after a job
+/// before they block, as ONNX Runtime's and OpenMP's pools do, and a job never waits for a worker that has not woken
+/// yet: the calling thread closes the job once every item is taken, and a late worker finds it closed.
+/// </remarks>
 internal sealed unsafe class WorkerPool : IDisposable
 {
+    /// <summary>How long an idle worker spins for the next job before it blocks.</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency / 2000; // 0.5 ms
+
     private readonly Thread[] _threads;
-    private readonly SemaphoreSlim[] _start;
-    private readonly ManualResetEventSlim _done = new(false);
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly ManualResetEventSlim _idle = new(true);
     private delegate*<object, int, int, void> _work;
     private object? _state;
     private int _items;
     private int _next;
-    private int _running;
+    private int _generation;
+    private int _open;
+    private int _active;
+    private int _sleepers;
     private volatile bool _stopping;
     private ExceptionDispatchInfo? _error;
 
@@ -26,10 +39,8 @@ internal sealed unsafe class WorkerPool : IDisposable
     {
         WorkerCount = Math.Max(1, workers);
         _threads = new Thread[WorkerCount - 1];
-        _start = new SemaphoreSlim[WorkerCount - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
-            _start[i] = new SemaphoreSlim(0);
             int worker = i + 1;
             _threads[i] = new Thread(() => Loop(worker)) { IsBackground = true, Name = $"Strider CPU worker {worker}" };
             _threads[i].Start();
@@ -49,17 +60,25 @@ internal sealed unsafe class WorkerPool : IDisposable
             for (int i = 0; i < items; i++) work(state, i, 0);
             return;
         }
-        int helpers = Math.Min(_threads.Length, items - 1);
         _work = work;
         _state = state;
         _items = items;
         _next = 0;
         _error = null;
-        _running = helpers + 1;
-        _done.Reset();
-        for (int i = 0; i < helpers; i++) _start[i].Release();
+        // Publish the job, then the new generation (full fences), then wake any worker that went to sleep.
+        Interlocked.Exchange(ref _open, 1);
+        Interlocked.Increment(ref _generation);
+        int sleepers = Volatile.Read(ref _sleepers);
+        if (sleepers > 0) _wake.Release(sleepers);
         Execute(0);
-        _done.Wait();
+        // Every item is taken: close the job so a worker that wakes from now on skips it, then wait for those inside.
+        Interlocked.Exchange(ref _open, 0);
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _active) != 0)
+        {
+            if (spin.Count < 100) spin.SpinOnce(sleep1Threshold: -1);
+            else _idle.Wait(1);
+        }
         _state = null;
         _error?.Throw();
     }
@@ -73,19 +92,39 @@ internal sealed unsafe class WorkerPool : IDisposable
         }
         catch (Exception e)
         {
-            _error ??= ExceptionDispatchInfo.Capture(e);
+            Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
             Volatile.Write(ref _next, int.MaxValue / 2);
         }
-        if (Interlocked.Decrement(ref _running) == 0) _done.Set();
     }
 
     private void Loop(int worker)
     {
+        int seen = Volatile.Read(ref _generation);
         while (true)
         {
-            _start[worker - 1].Wait();
+            long idleSince = Stopwatch.GetTimestamp();
+            int generation;
+            while ((generation = Volatile.Read(ref _generation)) == seen)
+            {
+                if (_stopping) return;
+                if (Stopwatch.GetTimestamp() - idleSince < SpinTicks)
+                {
+                    Thread.SpinWait(20);
+                    continue;
+                }
+                // Register as asleep before the last check, so Run either sees the registration or we see its job.
+                Interlocked.Increment(ref _sleepers);
+                if (Volatile.Read(ref _generation) == seen && !_stopping) _wake.Wait();
+                Interlocked.Decrement(ref _sleepers);
+                idleSince = Stopwatch.GetTimestamp();
+            }
+            seen = generation;
             if (_stopping) return;
-            Execute(worker);
+            // Join only a job that is still open; the caller waits for every joined worker before it returns.
+            _idle.Reset();
+            Interlocked.Increment(ref _active);
+            if (Volatile.Read(ref _open) == 1) Execute(worker);
+            if (Interlocked.Decrement(ref _active) == 0) _idle.Set();
         }
     }
 
@@ -93,9 +132,9 @@ internal sealed unsafe class WorkerPool : IDisposable
     {
         if (_stopping) return;
         _stopping = true;
-        foreach (var s in _start) s.Release();
+        if (_threads.Length > 0) _wake.Release(_threads.Length);
         foreach (var t in _threads) t.Join();
-        foreach (var s in _start) s.Dispose();
-        _done.Dispose();
+        _wake.Dispose();
+        _idle.Dispose();
     }
 }
