@@ -52,6 +52,26 @@ public static partial class QuickConv
         w.Cleanup();
     }
 
+    /// <summary>
+    /// `loop Wn seconds`: sets up, warms up, prints "running" and runs one workload for that long, for a sampling
+    /// profiler attached to the process (`perf record -p PID`, with DOTNET_PerfMapEnabled=1).
+    /// </summary>
+    public static void RunLoop(string[] args)
+    {
+        string name = args.Length > 1 ? args[1] : "W1";
+        double seconds = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 10;
+        var w = new Workloads();
+        w.Setup();
+        Action step = name switch { "W1" => () => w.W1Strider(), "W2" => w.W2Strider, "W3" => () => w.W3Strider(), _ => w.W4Strider };
+        WarmUp(step);
+        Console.WriteLine($"running {name} for {seconds} s, pid {Environment.ProcessId}");
+        var clock = Stopwatch.StartNew();
+        int steps = 0;
+        for (; clock.Elapsed.TotalSeconds < seconds; steps++) step();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{steps} steps, {clock.Elapsed.TotalMilliseconds / steps:F2} ms each"));
+        w.Cleanup();
+    }
+
     /// <summary>`profile`: per-op (per-layer) time of each Strider workload on the profiling device.</summary>
     public static void RunProfile(string[] args)
     {

@@ -52,8 +52,7 @@ public sealed unsafe partial class CpuDevice
             for (int m = 0; m < rows; m++)
             {
                 float* src = tile + (long)m * ColumnChunk + j, dst = yb + (long)(m0 + m) * p;
-                float v = a.Bias == null ? 0 : a.Bias[m0 + m];
-                for (int t = 0; t < run; t++) dst[t] = src[t] + v;
+                AddScalar(src, dst, run, a.Bias == null ? 0 : a.Bias[m0 + m]);
             }
             j += run;
         }

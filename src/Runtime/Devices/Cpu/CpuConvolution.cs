@@ -98,12 +98,25 @@ public sealed unsafe partial class CpuDevice
             Gemm.RunPacked(g.OutChannels, nb, kc, a.PackedW + (long)mPad * k0, packB, yb, p, k0 > 0);
         }
         if (a.Bias != null)
-            for (int k = 0; k < g.OutChannels; k++)
-            {
-                float v = a.Bias[k];
-                float* row = yb + (long)k * p;
-                for (int j = 0; j < nb; j++) row[j] += v;
-            }
+            for (int k = 0; k < g.OutChannels; k++) AddScalar(yb + (long)k * p, yb + (long)k * p, nb, a.Bias[k]);
+    }
+
+    /// <summary>dst[j] = src[j] + v for j &lt; count (a bias over a run of one output channel; src may be dst).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddScalar(float* src, float* dst, int count, float v)
+    {
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vv = Vector512.Create(v);
+            for (; j + 16 <= count; j += 16) (Vector512.Load(src + j) + vv).Store(dst + j);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var vv = Vector256.Create(v);
+            for (; j + 8 <= count; j += 8) (Vector256.Load(src + j) + vv).Store(dst + j);
+        }
+        for (; j < count; j++) dst[j] = src[j] + v;
     }
 
     public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
