@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Strider.Devices.Cpu;
 
@@ -179,12 +180,30 @@ public sealed unsafe partial class CpuDevice
                 even.Store(d0 + t);
                 odd.Store(d1 + t);
             }
+            if (Avx.IsSupported)
+            {
+                // The row's end (short U-net rows are a third tail): masked loads read only values inside the row and
+                // masked stores write only this row's columns, so neither touches a neighbour or leaves the buffers.
+                for (; t < wq; t += 8)
+                {
+                    int first = 2 * t - pl, valid = inW - first, outputs = wq - t;
+                    var (even, odd) = Deinterleave(
+                        Avx.MaskLoad(line + first, Below(valid)),
+                        Avx.MaskLoad(line + first + 8, Below(valid - 8)));
+                    Avx.MaskStore(d0 + t, Below(outputs), even);
+                    Avx.MaskStore(d1 + t, Below(outputs), odd);
+                }
+                continue;
+            }
             for (; t < wq; t++)
             {
                 d0[t] = At(line, 2 * t - pl, inW);
                 d1[t] = At(line, 2 * t + 1 - pl, inW);
             }
         }
+
+        static Vector256<float> Below(int count) =>
+            Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
 
         static float At(float* line, int iw, int inW) => (uint)iw < (uint)inW ? line[iw] : 0f;
     }
