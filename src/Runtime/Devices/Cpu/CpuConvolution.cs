@@ -17,7 +17,7 @@ public sealed unsafe partial class CpuDevice
     private struct ConvArgs
     {
         public ConvGeometry G;
-        public int N, Chunks, ChannelBlock, ChannelBlocks, RowBlock, RowBlocks, Partials, ImagesPerGroup, PadPlanes;
+        public int N, Chunks, ChunksPerItem, ItemsPerImage, ChannelBlock, ChannelBlocks, RowBlocks, Partials, ImagesPerGroup, PadPlanes;
         public float* X, W, Y, Bias, PackedW;
         public bool Accumulate;
         /// <summary>The padded, phase-split input copy (see CpuConvolution.Padded.cs) and its layout.</summary>
@@ -78,7 +78,15 @@ public sealed unsafe partial class CpuDevice
             _conv.Chunks = (n * p + ColumnChunk - 1) / ColumnChunk;
             _pool.Run(this, _conv.Chunks * _conv.RowBlocks, &ForwardBatchedItem);
         }
-        else _pool.Run(this, n * _conv.Chunks, &ForwardItem);
+        else
+        {
+            // Runs of neighbouring chunks per item: a worker's next chunk then reads the padded rows its last one left
+            // in its own L2 (handing out single chunks alternated them between the workers), with about 8 items per
+            // worker left for balance.
+            _conv.ChunksPerItem = Math.Clamp(n * _conv.Chunks / (8 * _pool.WorkerCount), 1, _conv.Chunks);
+            _conv.ItemsPerImage = (_conv.Chunks + _conv.ChunksPerItem - 1) / _conv.ChunksPerItem;
+            _pool.Run(this, n * _conv.ItemsPerImage, &ForwardItem);
+        }
     }
 
     private static void ForwardItem(object state, int item, int worker)
@@ -86,19 +94,24 @@ public sealed unsafe partial class CpuDevice
         var d = Unsafe.As<CpuDevice>(state);
         ref readonly ConvArgs a = ref d._conv;
         ref readonly ConvGeometry g = ref a.G;
-        int b = item / a.Chunks, n0 = item % a.Chunks * ColumnChunk;
-        int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW, nb = Math.Min(ColumnChunk, p - n0);
+        int b = item / a.ItemsPerImage, first = item % a.ItemsPerImage * a.ChunksPerItem, last = Math.Min(a.Chunks, first + a.ChunksPerItem);
+        int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
         int mPad = Gemm.RoundUp(g.OutChannels, Gemm.MR);
         float* packB = Grow(d._workspaceB, worker, (long)Gemm.KC * ColumnChunk);
-        float* qb = a.Q + b * a.QImage, yb = a.Y + b * g.OutputSize + n0;
-        for (int k0 = 0; k0 < crs; k0 += Gemm.KC)
+        float* qb = a.Q + b * a.QImage;
+        for (int chunk = first; chunk < last; chunk++)
         {
-            int kc = Math.Min(Gemm.KC, crs - k0);
-            PackColumnsPadded(a, qb, k0, kc, n0, nb, packB);
-            Gemm.RunPacked(g.OutChannels, nb, kc, a.PackedW + (long)mPad * k0, packB, yb, p, k0 > 0);
+            int n0 = chunk * ColumnChunk, nb = Math.Min(ColumnChunk, p - n0);
+            float* yb = a.Y + b * g.OutputSize + n0;
+            for (int k0 = 0; k0 < crs; k0 += Gemm.KC)
+            {
+                int kc = Math.Min(Gemm.KC, crs - k0);
+                PackColumnsPadded(a, qb, k0, kc, n0, nb, packB);
+                Gemm.RunPacked(g.OutChannels, nb, kc, a.PackedW + (long)mPad * k0, packB, yb, p, k0 > 0);
+            }
+            if (a.Bias != null)
+                for (int k = 0; k < g.OutChannels; k++) AddScalar(yb + (long)k * p, yb + (long)k * p, nb, a.Bias[k]);
         }
-        if (a.Bias != null)
-            for (int k = 0; k < g.OutChannels; k++) AddScalar(yb + (long)k * p, yb + (long)k * p, nb, a.Bias[k]);
     }
 
     /// <summary>dst[j] = src[j] + v for j &lt; count (a bias over a run of one output channel; src may be dst).</summary>
