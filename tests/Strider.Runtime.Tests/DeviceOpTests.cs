@@ -61,6 +61,8 @@ public abstract class DeviceOpTests : IDisposable
         ["dilation and stride mixed"] = (Conv(3, 12, 13, 5, 3, 2, sh: 2, sw: 1, pt: 1, pb: 2, pl: 0, pr: 1, dh: 2, dw: 3), 2),
         ["1-D as H = 1"] = (Conv(5, 1, 31, 7, 1, 5, sw: 2, pl: 2, pr: 1), 3),
         ["1x1"] = (Conv(17, 5, 6, 40, 1, 1), 2),
+        // A 1x1 stride-1 conv without padding reads x in place on the CPU device (no padded copy), here per image.
+        ["1x1 over more positions than a column chunk"] = (Conv(12, 9, 41, 10, 1, 1), 2),
         ["padding wider than kernel"] = (Conv(3, 5, 5, 2, 3, 3, pt: 3, pb: 3, pl: 3, pr: 3), 1),
         ["deep: CRS > GEMM block, odd K"] = (Conv(37, 13, 12, 19, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3),
         ["wide: many columns, K > 64"] = (Conv(8, 20, 20, 70, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1),

@@ -20,10 +20,19 @@ public sealed unsafe partial class CpuDevice
     private float[] _padded = [];
     private int[] _shifts = [];
 
-    /// <summary>Sets the padded-copy layout in <paramref name="a"/>, fills the tap shift table and allocates the copy; returns the floats it needs.</summary>
-    private long PreparePadded(ref ConvArgs a)
+    /// <summary>
+    /// Sets the padded-copy layout in <paramref name="a"/>, fills the tap shift table and allocates the copy; returns
+    /// the floats it needs. With <paramref name="mayAlias"/>, a 1x1 stride-1 conv without padding (a plain GEMM over
+    /// x, whose copy would be x itself) reads x directly: Q = X, nothing allocated, and <see cref="FillPadded"/> copies nothing.
+    /// </summary>
+    private long PreparePadded(ref ConvArgs a, bool mayAlias = false)
     {
         PaddedLayout(ref a);
+        if (mayAlias && a.G.KernelH == 1 && a.G.KernelW == 1 && a.G.StrideH == 1 && IdentityLayout(a))
+        {
+            a.Q = a.X;
+            return 0;
+        }
         long size = a.N * a.QImage + 2 * Slack;
         if (_padded.Length < size) _padded = GC.AllocateArray<float>((int)Math.Max(size, Math.Min(int.MaxValue - 64, _padded.Length * 2L)), pinned: true);
         a.Q = (float*)Unsafe.AsPointer(ref _padded[0]) + Slack;
@@ -75,6 +84,7 @@ public sealed unsafe partial class CpuDevice
     /// <summary>Fills the padded copy of the whole batch over the workers, several small planes per item.</summary>
     private void FillPadded()
     {
+        if (_conv.Q == _conv.X) return;
         if (IdentityLayout(_conv))
         {
             // The copy is x itself (no padding, stride 1 across, nothing cropped): one contiguous copy, not a call per plane.

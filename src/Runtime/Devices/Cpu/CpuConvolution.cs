@@ -68,7 +68,7 @@ public sealed unsafe partial class CpuDevice
         _conv.PackedW = packed;
         if (shared == null)
         {
-            PreparePadded(ref _conv);
+            PreparePadded(ref _conv, mayAlias: true);
             FillPadded();
         }
         else SharedLayout(ref _conv, *shared);
@@ -380,7 +380,7 @@ public sealed unsafe partial class CpuDevice
         };
         if (n > 0)
         {
-            PreparePadded(ref _conv);
+            PreparePadded(ref _conv, mayAlias: true);
             FillPadded();
             // Units are KC-deep runs of output positions (per image, or of the whole batch's columns when outputs are
             // small); each item sums a fixed range of units into its own partial dW, and the partials are added in
