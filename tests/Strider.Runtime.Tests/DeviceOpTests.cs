@@ -394,6 +394,111 @@ public abstract class DeviceOpTests : IDisposable
         Same(y, "batch norm inference");
     }
 
+    /// <summary>
+    /// FoldBatchNorm against the base (host) implementation, which the reference device inherits, bit for bit (the same
+    /// float arithmetic), and against a hand computation in double within 1e-6: Conv [K, C, taps] scales axis 0 (outer 1),
+    /// Deconv [Cin, Cout, taps] axis 1.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 5, 3 * 3 * 3, true)]   // Conv 3 -> 5, 3x3
+    [InlineData(1, 5, 3 * 3 * 3, false)]
+    [InlineData(4, 6, 5 * 5, true)]       // Deconv 4 -> 6, 5x5
+    [InlineData(4, 6, 5 * 5, false)]
+    [InlineData(3, 2, 7, true)]           // inner not a vector multiple
+    public void FoldBatchNorm_matches_base_and_hand_computation(int outer, int channels, int inner, bool withBias)
+    {
+        var rng = new Random(21);
+        int size = outer * channels * inner;
+        float[] w = Uniform(rng, size), b = Uniform(rng, channels), gamma = Uniform(rng, channels, 0.5f, 1.5f), beta = Uniform(rng, channels),
+            mean = Uniform(rng, channels), variance = Uniform(rng, channels, 0.1f, 2f);
+        const float eps = 1e-3f;
+        var pw = Pair(w);
+        var pb = Pair(b);
+        var pgamma = Pair(gamma);
+        var pbeta = Pair(beta);
+        var pmean = Pair(mean);
+        var pvar = Pair(variance);
+        var fw = Pair(new float[size]);
+        var fb = Pair(new float[channels]);
+        Device.FoldBatchNorm(outer, channels, inner, pw.Dut, withBias ? pb.Dut : null, pgamma.Dut, pbeta.Dut, pmean.Dut, pvar.Dut, eps, fw.Dut, fb.Dut);
+        Reference.FoldBatchNorm(outer, channels, inner, pw.Ref, withBias ? pb.Ref : null, pgamma.Ref, pbeta.Ref, pmean.Ref, pvar.Ref, eps, fw.Ref, fb.Ref);
+        Assert.Equal(fw.Ref.ToArray(), fw.Dut.ToArray());
+        Assert.Equal(fb.Ref.ToArray(), fb.Dut.ToArray());
+
+        var expectedW = new float[size];
+        var expectedB = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            double scale = gamma[c] / Math.Sqrt(variance[c] + (double)eps);
+            expectedB[c] = (float)(((withBias ? b[c] : 0) - mean[c]) * scale + beta[c]);
+            for (int o = 0; o < outer; o++)
+            for (int i = 0; i < inner; i++)
+                expectedW[(o * channels + c) * inner + i] = (float)(w[(o * channels + c) * inner + i] * scale);
+        }
+        AssertClose(expectedW, fw.Dut.ToArray(), "folded weights", 1e-6);
+        AssertClose(expectedB, fb.Dut.ToArray(), "folded bias", 1e-6);
+        Assert.Equal(w, pw.Dut.ToArray()); // the originals stay for training
+    }
+
+    /// <summary>
+    /// The fold's purpose on the device's own ops: conv with folded weights and bias equals conv then inference batch norm,
+    /// for a Conv (ConvForward with bias) and a Deconv (ConvBackwardData, then AddBias), within 1e-4.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Folded_conv_equals_conv_then_batch_norm(bool deconv)
+    {
+        var rng = new Random(22);
+        const int n = 2;
+        var g = Conv(3, 9, 8, 4, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1);
+        // A Deconv from 4 to 3 channels is this conv's backward data: its output has the conv's input channels.
+        int channels = deconv ? g.InChannels : g.OutChannels;
+        long inSize = deconv ? g.OutputSize : g.InputSize, outSize = deconv ? g.InputSize : g.OutputSize;
+        int inner = (int)(outSize / channels);
+        var x = Device.Allocate<float>(n * inSize); x.Upload(Uniform(rng, n * inSize));
+        var w = Device.Allocate<float>(g.WeightSize); w.Upload(Uniform(rng, g.WeightSize));
+        var b = Device.Allocate<float>(channels); b.Upload(Uniform(rng, channels));
+        var gamma = Device.Allocate<float>(channels); gamma.Upload(Uniform(rng, channels, 0.5f, 1.5f));
+        var beta = Device.Allocate<float>(channels); beta.Upload(Uniform(rng, channels));
+        var mean = Device.Allocate<float>(channels); mean.Upload(Uniform(rng, channels));
+        var variance = Device.Allocate<float>(channels); variance.Upload(Uniform(rng, channels, 0.1f, 2f));
+        var conv = Device.Allocate<float>(n * outSize);
+        var normed = Device.Allocate<float>(n * outSize);
+        var folded = Device.Allocate<float>(n * outSize);
+        var fw = Device.Allocate<float>(g.WeightSize);
+        var fb = Device.Allocate<float>(channels);
+        if (deconv)
+        {
+            Device.ConvBackwardData(g, n, x, w, conv, false);
+            Device.AddBias(n, channels, inner, b, conv);
+            Device.FoldBatchNorm(g.OutChannels, channels, g.KernelH * g.KernelW, w, b, gamma, beta, mean, variance, 1e-5f, fw, fb);
+            Device.ConvBackwardData(g, n, x, fw, folded, false);
+            Device.AddBias(n, channels, inner, fb, folded);
+        }
+        else
+        {
+            Device.ConvForward(g, n, x, w, b, conv);
+            Device.FoldBatchNorm(1, channels, g.InChannels * g.KernelH * g.KernelW, w, b, gamma, beta, mean, variance, 1e-5f, fw, fb);
+            Device.ConvForward(g, n, x, fw, fb, folded);
+        }
+        Device.BatchNormForwardInference(n, channels, inner, conv, gamma, beta, mean, variance, 1e-5f, normed);
+        AssertClose(normed.ToArray(), folded.ToArray(), deconv ? "folded deconv" : "folded conv");
+    }
+
+    [Fact]
+    public void FoldBatchNorm_names_a_short_buffer()
+    {
+        var w = Device.Allocate<float>(2 * 3 * 4);
+        DeviceBuffer<float> Vector(int length) => Device.Allocate<float>(length);
+        var e = Assert.Throws<ArgumentException>(() => Device.FoldBatchNorm(2, 3, 4, w, null, Vector(3), Vector(2), Vector(3), Vector(3), 1e-5f, Vector(24), Vector(3)));
+        Assert.Equal("beta", e.ParamName);
+        Assert.Contains("holds 2 values", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Device.FoldBatchNorm(2, 3, 4, w, null, Vector(3), Vector(3), Vector(3), Vector(3), 1e-5f, Vector(23), Vector(3)));
+        Assert.Equal("foldedWeights", e.ParamName);
+        Assert.Throws<ArgumentException>(() => Device.FoldBatchNorm(2, 3, 4, w, null, Vector(3), Vector(3), Vector(3), Vector(3), 1e-5f, w, Vector(3)));
+    }
+
     [Fact]
     public void Dropout_draws_the_shared_mask()
     {

@@ -26,6 +26,9 @@ internal static partial class NetworkEmitter
             }).ToList();
         }
 
+        /// <summary>Every dense node but an aliasing Dropout and a conv whose BatchNorm is folded in (it writes the norm's buffer).</summary>
+        private bool DenseOwnsBuffer(NodePlan n) => !AliasesAtInference(n) && FoldedInto(n) is null;
+
         private string DenseType => ShapeType(_plan.Dense!.Nodes[_plan.Nodes.Count - 1].Shape);
 
         /// <summary>Dense axes are indexed by the raw input size: every size from the field up works.</summary>
@@ -45,7 +48,7 @@ internal static partial class NetworkEmitter
         {
             _w.Line("private int _denseBatch = -1;");
             foreach (int axis in DenseFreeAxes) _w.Line($"private int _dn{axis} = -1;");
-            foreach (var n in nodes.Skip(1)) _w.Line($"private {Dev}.DeviceBuffer<float>? _da{n.Index};");
+            foreach (var n in nodes.Skip(1).Where(DenseOwnsBuffer)) _w.Line($"private {Dev}.DeviceBuffer<float>? _da{n.Index};");
             _w.Line($"private global::Strider.Tensor<{DenseType}>? _denseOutput;");
             _w.Line();
         }
@@ -59,7 +62,7 @@ internal static partial class NetworkEmitter
                 var same = new List<string> { "n == _denseBatch" };
                 same.AddRange(DenseFreeAxes.Select(a => $"n{a} == _dn{a}"));
                 _w.Line($"if ({string.Join(" && ", same)}) return;");
-                foreach (var n in nodes.Skip(1)) Ensure("_da" + n.Index, "n * " + n.SizeCode());
+                foreach (var n in nodes.Skip(1).Where(DenseOwnsBuffer)) Ensure("_da" + n.Index, "n * " + n.SizeCode());
                 _w.Line("_denseBatch = n;");
                 foreach (int axis in DenseFreeAxes) _w.Line($"_dn{axis} = n{axis};");
             }
@@ -94,7 +97,11 @@ internal static partial class NetworkEmitter
                 _w.Line($"EnsureDenseBuffers(n{string.Concat(DenseFreeAxes.Select(a => $", n{a}"))});");
                 _w.Line("var d = _device;");
                 _w.Line("var x0 = input.Buffer;");
-                foreach (var n in nodes.Skip(1)) _w.Line($"var {A(n)} = _da{n.Index}!;");
+                foreach (var n in nodes.Skip(1))
+                {
+                    if (AliasesAtInference(n)) _w.Line($"var {A(n)} = {A(nodes[n.Inputs[0]])};");
+                    else if (DenseOwnsBuffer(n)) _w.Line($"var {A(n)} = _da{n.Index}!;");
+                }
                 foreach (var n in nodes.Skip(1))
                 {
                     _w.Line($"// {n.Name}: {n.Label} -> {string.Join("x", n.Shape.Select(s => s.ToText()))}" + (LayerKinds.IsWindow(n.Kind) ? $", stride 1, dilation {n.DilationH}x{n.DilationW}" : ""));
@@ -111,7 +118,7 @@ internal static partial class NetworkEmitter
         {
             using (_w.Block("private void DisposeDense()"))
             {
-                foreach (var n in nodes.Skip(1)) _w.Line($"_da{n.Index}?.Dispose();");
+                foreach (var n in nodes.Skip(1).Where(DenseOwnsBuffer)) _w.Line($"_da{n.Index}?.Dispose();");
             }
             _w.Line();
         }

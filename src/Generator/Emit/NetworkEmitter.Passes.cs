@@ -69,10 +69,15 @@ internal static partial class NetworkEmitter
             }
         }
 
-        private void WriteLocals()
+        /// <param name="training">Code for "the pass runs in training mode": an inference Dropout's output is its input's buffer.</param>
+        private void WriteLocals(string training)
         {
             foreach (var node in _plan.Nodes.Skip(1))
-                _w.Line(IsAlias(node) ? $"var {A(node)} = {A(Node(node.Inputs[0]))};" : $"var {A(node)} = _a{node.Index}!;");
+            {
+                if (IsAlias(node)) _w.Line($"var {A(node)} = {A(Node(node.Inputs[0]))};");
+                else if (AliasesAtInference(node)) _w.Line($"var {A(node)} = {training} ? _a{node.Index}! : {A(Node(node.Inputs[0]))};");
+                else _w.Line($"var {A(node)} = _a{node.Index}!;");
+            }
         }
 
         private string DimsArray(NodePlan n) => "stackalloc int[] { " + string.Join(", ", n.Shape.Select(d => d.ToCode())) + " }";
@@ -91,7 +96,7 @@ internal static partial class NetworkEmitter
                 _w.Line($"EnsureBuffers(n{FreeArgs});");
                 _w.Line("var d = _device;");
                 _w.Line($"var x0 = {input}.Buffer;");
-                WriteLocals();
+                WriteLocals("Training");
                 if (Uses(LayerKind.Dropout)) _w.Line("if (Training) _step++;");
                 foreach (var node in _plan.Nodes.Skip(1))
                 {
@@ -99,6 +104,7 @@ internal static partial class NetworkEmitter
                     WriteForwardOp(node);
                 }
                 _w.Line($"_input = {input};");
+                if (RecordsMode) _w.Line("_forwardTraining = Training;");
                 _w.Line($"if (_output is null) _output = global::Strider.Tensor<{_outType}>.View({A(_last)}, n, new int[] {{ {string.Join(", ", _last.Shape.Select(s => s.ToCode()))} }});");
                 _w.Line($"else _output.Rebind({A(_last)}, n, {DimsArray(_last)});");
                 _w.Line("return _output;");
@@ -116,6 +122,26 @@ internal static partial class NetworkEmitter
             string x = A(input), y = A(n);
             switch (n.Kind)
             {
+                case LayerKind.Conv or LayerKind.Deconv when FoldedInto(n) is { } folded:
+                {
+                    var bn = At(folded.Index);
+                    if (dense is not null)
+                    {
+                        WriteFoldedConv(n, bn, input, ConvGeometry(n, input));
+                        break;
+                    }
+                    if (n.Kind == LayerKind.Conv) _w.Line($"if (Training) d.ConvForward({ConvGeometry(n, input)}, n, {x}, {Param(n.Weight)}.Value, {BiasValue(n)}, {y});");
+                    else
+                    {
+                        using (_w.Block("if (Training)"))
+                        {
+                            _w.Line($"d.ConvBackwardData({ConvGeometry(n, input)}, n, {x}, {Param(n.Weight)}.Value, {y}, false);");
+                            if (n.Bias >= 0) _w.Line($"d.AddBias(n, {n.Shape[0].ToCode()}, {Inner(n)}, {BiasValue(n)}, {y});");
+                        }
+                    }
+                    using (_w.Block("else")) WriteFoldedConv(n, bn, input, ConvGeometry(n, input));
+                    break;
+                }
                 case LayerKind.Conv:
                     _w.Line($"d.ConvForward({ConvGeometry(n, input)}, n, {x}, {Param(n.Weight)}.Value, {BiasValue(n)}, {y});");
                     break;
@@ -162,12 +188,14 @@ internal static partial class NetworkEmitter
                     string c = n.Shape[0].ToCode();
                     string rm = $"_buffers[{n.RunningMean}].Value", rv = $"_buffers[{n.RunningVar}].Value";
                     if (dense is null) _w.Line($"if (Training) d.BatchNormForwardTraining(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P1)}, {Literals.Float(n.P0)}, {y}, _bm{n.Index}!, _bs{n.Index}!);");
-                    _w.Line($"{(dense is null ? "else " : "")}d.BatchNormForwardInference(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P0)}, {y});");
+                    if (FoldSource(n) is { } conv) _w.Line($"// {(dense is null ? "inference: " : "")}folded into {conv.Name} above");
+                    else _w.Line($"{(dense is null ? "else " : "")}d.BatchNormForwardInference(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P0)}, {y});");
                     break;
                 }
                 case LayerKind.Dropout:
                     if (dense is null) _w.Line($"if (Training) d.DropoutForward({Count(n)}, {Literals.Float(n.P0)}, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + {n.Index}UL), {x}, _m{n.Index}!, {y});");
-                    _w.Line($"{(dense is null ? "else " : "")}d.Copy({x}, 0, {y}, 0, {Count(n)}, false);");
+                    if (AliasesAtInference(n)) _w.Line($"// {(dense is null ? "inference: " : "")}the identity, so {y} is {x}'s buffer (no copy)");
+                    else _w.Line($"{(dense is null ? "else " : "")}d.Copy({x}, 0, {y}, 0, {Count(n)}, false);");
                     break;
                 case LayerKind.Softmax:
                 case LayerKind.LogSoftmax:
@@ -270,7 +298,7 @@ internal static partial class NetworkEmitter
                 _w.Line($"if (outputGradient.Batch != n) throw new global::System.ArgumentException(\"The output gradient has a batch of \" + outputGradient.Batch + \" but the last Forward had \" + n + \".\", nameof(outputGradient));");
                 var bn = _plan.Nodes.FirstOrDefault(x => x.Kind == LayerKind.BatchNorm);
                 if (bn is not null)
-                    _w.Line($"if (!Training) throw new global::System.InvalidOperationException(\"{method} needs training mode: BatchNorm '{bn.Name}' normalised the last Forward with running statistics. Set Training = true before Forward.\");");
+                    _w.Line($"if (!_forwardTraining) throw new global::System.InvalidOperationException(\"{method} needs training mode: BatchNorm '{bn.Name}' normalised the last Forward with running statistics. Set Training = true before Forward.\");");
                 foreach (var f in _plan.FreeAxes) _w.Line($"int n{f.Axis} = _n{f.Axis};");
                 foreach (var f in _plan.FreeAxes)
                 {
@@ -281,7 +309,7 @@ internal static partial class NetworkEmitter
                 _w.Line("var d = _device;");
                 _w.Line("var x0 = input.Buffer;");
                 _w.Line("var gy = outputGradient.Buffer;");
-                WriteLocals();
+                WriteLocals("_forwardTraining");
                 var live = Live();
                 var ops = new BackwardOps(_w, ParameterGradientPath());
                 for (int i = _plan.Nodes.Count - 1; i >= 1; i--)
@@ -413,7 +441,7 @@ internal static partial class NetworkEmitter
                 case LayerKind.Dropout:
                 {
                     string acc = ops.Acc(i);
-                    ops.Gradient(i, $"if (Training) d.Multiply({Count(n)}, {gy}, _m{n.Index}!, {gx}, {acc});");
+                    ops.Gradient(i, $"if (_forwardTraining) d.Multiply({Count(n)}, {gy}, _m{n.Index}!, {gx}, {acc});");
                     ops.Gradient(i, $"else d.Copy({gy}, 0, {gx}, 0, {Count(n)}, {acc});");
                     break;
                 }
@@ -453,6 +481,7 @@ internal static partial class NetworkEmitter
                     if (n.Kind == LayerKind.MaxPool) _w.Line($"_s{n.Index}?.Dispose();");
                     if (n.Kind == LayerKind.Dropout) _w.Line($"_m{n.Index}?.Dispose();");
                     if (n.Kind == LayerKind.BatchNorm) { _w.Line($"_bm{n.Index}?.Dispose();"); _w.Line($"_bs{n.Index}?.Dispose();"); }
+                    if (FoldSource(n) is not null) { _w.Line($"_fw{n.Index}?.Dispose();"); _w.Line($"_fb{n.Index}?.Dispose();"); }
                 }
                 if (NeedsScratch) _w.Line("_t?.Dispose();");
                 if (_plan.Dense is not null) _w.Line("DisposeDense();");

@@ -115,6 +115,7 @@ internal static partial class NetworkEmitter
             _w.Line($"private global::Strider.Tensor<{_outType}>? _output;");
             _w.Line($"private global::Strider.Tensor<{_inType}>? _inputGradient;");
             _w.Line("private bool _disposed;");
+            if (RecordsMode) _w.Line("private bool _forwardTraining;");
             var names = new List<string>();
             foreach (var n in _plan.Nodes)
             {
@@ -122,6 +123,7 @@ internal static partial class NetworkEmitter
                 if (n.Index != _last.Index) names.Add("_g" + n.Index);
                 if (n.Kind == LayerKind.BatchNorm) { names.Add("_bm" + n.Index); names.Add("_bs" + n.Index); }
                 if (n.Kind == LayerKind.Dropout) names.Add("_m" + n.Index);
+                if (FoldSource(n) is not null) { names.Add("_fw" + n.Index); names.Add("_fb" + n.Index); }
             }
             if (NeedsScratch) names.Add("_t");
             foreach (var name in names) _w.Line($"private {Dev}.DeviceBuffer<float>? {name};");

@@ -112,6 +112,73 @@ public abstract partial class Device : IDisposable
     public abstract void BatchNormBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> gamma,
         DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx, DeviceBuffer<float> dgamma, DeviceBuffer<float> dbeta, bool accumulate);
 
+    /// <summary>
+    /// Folds an inference-mode batch norm into the convolution before it. The weights are laid out
+    /// [<paramref name="outer"/>, <paramref name="channels"/>, <paramref name="inner"/>] with the normalised channel in
+    /// the middle (a Conv's [K, C, R, S] is [1, K, C·R·S]; a Deconv's [Cin, Cout, R, S] is [Cin, Cout, R·S]). With
+    /// s[c] = gamma[c] / sqrt(var[c] + eps): foldedWeights[o, c, i] = weights[o, c, i]·s[c] and
+    /// foldedBias[c] = (bias[c] - mean[c])·s[c] + beta[c] (bias 0 when null). Runs on the host through Download and
+    /// Upload (the arrays are the size of the weights); devices may override it.
+    /// </summary>
+    public virtual void FoldBatchNorm(int outer, int channels, int inner, DeviceBuffer<float> weights, DeviceBuffer<float>? bias,
+        DeviceBuffer<float> gamma, DeviceBuffer<float> beta, DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float epsilon,
+        DeviceBuffer<float> foldedWeights, DeviceBuffer<float> foldedBias)
+    {
+        long size = CheckFold(outer, channels, inner, weights, bias, gamma, beta, runningMean, runningVar, foldedWeights, foldedBias);
+        var w = new float[size];
+        weights.Download(w);
+        var b = new float[channels];
+        bias?.Download(b);
+        var g = new float[channels];
+        gamma.Download(g);
+        var shift = new float[channels];
+        beta.Download(shift);
+        var mean = new float[channels];
+        runningMean.Download(mean);
+        var variance = new float[channels];
+        runningVar.Download(variance);
+        for (int c = 0; c < channels; c++)
+        {
+            float scale = g[c] / MathF.Sqrt(variance[c] + epsilon);
+            b[c] = (b[c] - mean[c]) * scale + shift[c];
+            for (long o = 0; o < outer; o++)
+            {
+                long start = (o * channels + c) * inner;
+                for (long i = start; i < start + inner; i++) w[i] *= scale;
+            }
+        }
+        foldedWeights.Upload(w);
+        foldedBias.Upload(b);
+    }
+
+    /// <summary>Checks <see cref="FoldBatchNorm"/>'s arguments (for overrides too); returns the weight count.</summary>
+    protected static long CheckFold(int outer, int channels, int inner, DeviceBuffer<float> weights, DeviceBuffer<float>? bias,
+        DeviceBuffer<float> gamma, DeviceBuffer<float> beta, DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar,
+        DeviceBuffer<float> foldedWeights, DeviceBuffer<float> foldedBias)
+    {
+        if (outer < 1 || channels < 1 || inner < 1)
+            throw new ArgumentOutOfRangeException(nameof(channels), $"FoldBatchNorm needs weights of at least 1 x 1 x 1; got {outer} x {channels} x {inner} (outer x channels x inner).");
+        long size = (long)outer * channels * inner;
+        Need(weights, size, nameof(weights));
+        Need(foldedWeights, size, nameof(foldedWeights));
+        if (bias is not null) Need(bias, channels, nameof(bias));
+        Need(gamma, channels, nameof(gamma));
+        Need(beta, channels, nameof(beta));
+        Need(runningMean, channels, nameof(runningMean));
+        Need(runningVar, channels, nameof(runningVar));
+        Need(foldedBias, channels, nameof(foldedBias));
+        if (ReferenceEquals(weights, foldedWeights))
+            throw new ArgumentException("FoldBatchNorm writes the folded weights beside the originals: 'foldedWeights' must not be 'weights' (training still needs them).", nameof(foldedWeights));
+        return size;
+
+        static void Need(DeviceBuffer<float> buffer, long needed, string name)
+        {
+            if (buffer is null) throw new ArgumentNullException(name);
+            if (buffer.IsDisposed) throw new ObjectDisposedException(name, $"Buffer '{name}' was disposed.");
+            if (buffer.Length < needed) throw new ArgumentException($"Buffer '{name}' holds {buffer.Length} values; FoldBatchNorm needs {needed}.", name);
+        }
+    }
+
     // ---- dropout ----
 
     /// <summary>mask[i] = <see cref="DropoutMask.Value"/>(seed, i, rate): 0 or 1/(1-rate), the same on every device; y = x * mask.</summary>

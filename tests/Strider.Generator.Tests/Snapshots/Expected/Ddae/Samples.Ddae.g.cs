@@ -69,6 +69,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     private global::Strider.Tensor<global::Strider.S1xAnyxAny>? _output;
     private global::Strider.Tensor<global::Strider.S1xAnyxAny>? _inputGradient;
     private bool _disposed;
+    private bool _forwardTraining;
     private global::Strider.Devices.DeviceBuffer<float>? _g0;
     private global::Strider.Devices.DeviceBuffer<float>? _a1;
     private global::Strider.Devices.DeviceBuffer<float>? _g1;
@@ -76,6 +77,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     private global::Strider.Devices.DeviceBuffer<float>? _g2;
     private global::Strider.Devices.DeviceBuffer<float>? _bm2;
     private global::Strider.Devices.DeviceBuffer<float>? _bs2;
+    private global::Strider.Devices.DeviceBuffer<float>? _fw2;
+    private global::Strider.Devices.DeviceBuffer<float>? _fb2;
     private global::Strider.Devices.DeviceBuffer<float>? _a3;
     private global::Strider.Devices.DeviceBuffer<float>? _g3;
     private global::Strider.Devices.DeviceBuffer<float>? _a4;
@@ -87,6 +90,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     private global::Strider.Devices.DeviceBuffer<float>? _g6;
     private global::Strider.Devices.DeviceBuffer<float>? _bm6;
     private global::Strider.Devices.DeviceBuffer<float>? _bs6;
+    private global::Strider.Devices.DeviceBuffer<float>? _fw6;
+    private global::Strider.Devices.DeviceBuffer<float>? _fb6;
     private global::Strider.Devices.DeviceBuffer<float>? _a7;
     private global::Strider.Devices.DeviceBuffer<float>? _g7;
     private global::Strider.Devices.DeviceBuffer<float>? _a8;
@@ -95,6 +100,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     private global::Strider.Devices.DeviceBuffer<float>? _g9;
     private global::Strider.Devices.DeviceBuffer<float>? _bm9;
     private global::Strider.Devices.DeviceBuffer<float>? _bs9;
+    private global::Strider.Devices.DeviceBuffer<float>? _fw9;
+    private global::Strider.Devices.DeviceBuffer<float>? _fb9;
     private global::Strider.Devices.DeviceBuffer<float>? _a10;
     private global::Strider.Devices.DeviceBuffer<float>? _g10;
     private global::Strider.Devices.DeviceBuffer<float>? _a11;
@@ -106,6 +113,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     private global::Strider.Devices.DeviceBuffer<float>? _g13;
     private global::Strider.Devices.DeviceBuffer<float>? _bm13;
     private global::Strider.Devices.DeviceBuffer<float>? _bs13;
+    private global::Strider.Devices.DeviceBuffer<float>? _fw13;
+    private global::Strider.Devices.DeviceBuffer<float>? _fb13;
     private global::Strider.Devices.DeviceBuffer<float>? _a14;
     private global::Strider.Devices.DeviceBuffer<float>? _g14;
     private global::Strider.Devices.DeviceBuffer<float>? _a15;
@@ -114,6 +123,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     private global::Strider.Devices.DeviceBuffer<float>? _g16;
     private global::Strider.Devices.DeviceBuffer<float>? _bm16;
     private global::Strider.Devices.DeviceBuffer<float>? _bs16;
+    private global::Strider.Devices.DeviceBuffer<float>? _fw16;
+    private global::Strider.Devices.DeviceBuffer<float>? _fb16;
     private global::Strider.Devices.DeviceBuffer<float>? _a17;
     private global::Strider.Devices.DeviceBuffer<float>? _g17;
     private global::Strider.Devices.DeviceBuffer<float>? _a18;
@@ -125,6 +136,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     private global::Strider.Devices.DeviceBuffer<float>? _g20;
     private global::Strider.Devices.DeviceBuffer<float>? _bm20;
     private global::Strider.Devices.DeviceBuffer<float>? _bs20;
+    private global::Strider.Devices.DeviceBuffer<float>? _fw20;
+    private global::Strider.Devices.DeviceBuffer<float>? _fb20;
     private global::Strider.Devices.DeviceBuffer<float>? _a21;
     private global::Strider.Devices.DeviceBuffer<float>? _g21;
     private global::Strider.Devices.DeviceBuffer<float>? _a22;
@@ -135,6 +148,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     private global::Strider.Devices.DeviceBuffer<float>? _g24;
     private global::Strider.Devices.DeviceBuffer<float>? _bm24;
     private global::Strider.Devices.DeviceBuffer<float>? _bs24;
+    private global::Strider.Devices.DeviceBuffer<float>? _fw24;
+    private global::Strider.Devices.DeviceBuffer<float>? _fb24;
     private global::Strider.Devices.DeviceBuffer<float>? _a25;
     private global::Strider.Devices.DeviceBuffer<float>? _g25;
     private global::Strider.Devices.DeviceBuffer<float>? _a26;
@@ -146,6 +161,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     private global::Strider.Devices.DeviceBuffer<float>? _g28;
     private global::Strider.Devices.DeviceBuffer<float>? _bm28;
     private global::Strider.Devices.DeviceBuffer<float>? _bs28;
+    private global::Strider.Devices.DeviceBuffer<float>? _fw28;
+    private global::Strider.Devices.DeviceBuffer<float>? _fb28;
     private global::Strider.Devices.DeviceBuffer<float>? _a29;
     private global::Strider.Devices.DeviceBuffer<float>? _g29;
     private global::Strider.Devices.DeviceBuffer<float>? _a30;
@@ -373,21 +390,21 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         var x1 = _a1!;
         var x2 = _a2!;
         var x3 = _a3!;
-        var x4 = _a4!;
+        var x4 = Training ? _a4! : x3;
         var x5 = _a5!;
         var x6 = _a6!;
         var x7 = _a7!;
         var x8 = _a8!;
         var x9 = _a9!;
         var x10 = _a10!;
-        var x11 = _a11!;
+        var x11 = Training ? _a11! : x10;
         var x12 = _a12!;
         var x13 = _a13!;
         var x14 = _a14!;
         var x15 = _a15!;
         var x16 = _a16!;
         var x17 = _a17!;
-        var x18 = _a18!;
+        var x18 = Training ? _a18! : x17;
         var x19 = _a19!;
         var x20 = _a20!;
         var x21 = _a21!;
@@ -395,89 +412,170 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         var x23 = _a23!;
         var x24 = _a24!;
         var x25 = _a25!;
-        var x26 = _a26!;
+        var x26 = Training ? _a26! : x25;
         var x27 = _a27!;
         var x28 = _a28!;
         var x29 = _a29!;
         var x30 = _a30!;
         if (Training) _step++;
         // conv1: Conv 32 5x5 /2 -> 32xAnyxAny
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x0, _parameters[0].Value, _parameters[1].Value, x1);
+        if (Training) d.ConvForward(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x0, _parameters[0].Value, _parameters[1].Value, x1);
+        else
+        {
+            // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw2, 800);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb2, 32);
+            d.FoldBatchNorm(1, 32, 25, _parameters[0].Value, _parameters[1].Value, _parameters[2].Value, _parameters[3].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f, _fw2!, _fb2!);
+            d.ConvForward(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x0, _fw2!, _fb2!, x2);
+        }
         // bn1: BatchNorm -> 32xAnyxAny
         if (Training) d.BatchNormForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x1, _parameters[2].Value, _parameters[3].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f, x2, _bm2!, _bs2!);
-        else d.BatchNormForwardInference(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x1, _parameters[2].Value, _parameters[3].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f, x2);
+        // inference: folded into conv1 above
         // relu1: Relu -> 32xAnyxAny
         d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), x2, x3, 0f, 0f);
         // dropout1: Dropout 0.1 -> 32xAnyxAny
         if (Training) d.DropoutForward((long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 4UL), x3, _m4!, x4);
-        else d.Copy(x3, 0, x4, 0, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), false);
+        // inference: the identity, so x4 is x3's buffer (no copy)
         // conv2: Conv 32 5x5 /2 -> 32xAnyxAny
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x4, _parameters[4].Value, _parameters[5].Value, x5);
+        if (Training) d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x4, _parameters[4].Value, _parameters[5].Value, x5);
+        else
+        {
+            // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw6, 25600);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb6, 32);
+            d.FoldBatchNorm(1, 32, 800, _parameters[4].Value, _parameters[5].Value, _parameters[6].Value, _parameters[7].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f, _fw6!, _fb6!);
+            d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x4, _fw6!, _fb6!, x6);
+        }
         // bn2: BatchNorm -> 32xAnyxAny
         if (Training) d.BatchNormForwardTraining(n, 32, (13 + 4 * n1) * (13 + 4 * n2), x5, _parameters[6].Value, _parameters[7].Value, _buffers[2].Value, _buffers[3].Value, 0.1f, 1E-05f, x6, _bm6!, _bs6!);
-        else d.BatchNormForwardInference(n, 32, (13 + 4 * n1) * (13 + 4 * n2), x5, _parameters[6].Value, _parameters[7].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f, x6);
+        // inference: folded into conv2 above
         // c12: Relu -> 32xAnyxAny
         d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), x6, x7, 0f, 0f);
         // conv3: Conv 64 5x5 /2 -> 64xAnyxAny
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x7, _parameters[8].Value, _parameters[9].Value, x8);
+        if (Training) d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x7, _parameters[8].Value, _parameters[9].Value, x8);
+        else
+        {
+            // inference: bn3 folded into conv3's weights and bias (conv3's output feeds only bn3), written straight into bn3's output
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw9, 51200);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb9, 64);
+            d.FoldBatchNorm(1, 64, 800, _parameters[8].Value, _parameters[9].Value, _parameters[10].Value, _parameters[11].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f, _fw9!, _fb9!);
+            d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x7, _fw9!, _fb9!, x9);
+        }
         // bn3: BatchNorm -> 64xAnyxAny
         if (Training) d.BatchNormForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x8, _parameters[10].Value, _parameters[11].Value, _buffers[4].Value, _buffers[5].Value, 0.1f, 1E-05f, x9, _bm9!, _bs9!);
-        else d.BatchNormForwardInference(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x8, _parameters[10].Value, _parameters[11].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f, x9);
+        // inference: folded into conv3 above
         // relu3: Relu -> 64xAnyxAny
         d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), x9, x10, 0f, 0f);
         // dropout2: Dropout 0.1 -> 64xAnyxAny
         if (Training) d.DropoutForward((long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 11UL), x10, _m11!, x11);
-        else d.Copy(x10, 0, x11, 0, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), false);
+        // inference: the identity, so x11 is x10's buffer (no copy)
         // conv4: Conv 64 5x5 /2 -> 64xAnyxAny
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x11, _parameters[12].Value, _parameters[13].Value, x12);
+        if (Training) d.ConvForward(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x11, _parameters[12].Value, _parameters[13].Value, x12);
+        else
+        {
+            // inference: bn4 folded into conv4's weights and bias (conv4's output feeds only bn4), written straight into bn4's output
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw13, 102400);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb13, 64);
+            d.FoldBatchNorm(1, 64, 1600, _parameters[12].Value, _parameters[13].Value, _parameters[14].Value, _parameters[15].Value, _buffers[6].Value, _buffers[7].Value, 1E-05f, _fw13!, _fb13!);
+            d.ConvForward(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x11, _fw13!, _fb13!, x13);
+        }
         // bn4: BatchNorm -> 64xAnyxAny
         if (Training) d.BatchNormForwardTraining(n, 64, (1 + 1 * n1) * (1 + 1 * n2), x12, _parameters[14].Value, _parameters[15].Value, _buffers[6].Value, _buffers[7].Value, 0.1f, 1E-05f, x13, _bm13!, _bs13!);
-        else d.BatchNormForwardInference(n, 64, (1 + 1 * n1) * (1 + 1 * n2), x12, _parameters[14].Value, _parameters[15].Value, _buffers[6].Value, _buffers[7].Value, 1E-05f, x13);
+        // inference: folded into conv4 above
         // relu4: Relu -> 64xAnyxAny
         d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2), x13, x14, 0f, 0f);
         // deconv1: Deconv 64 5x5 /2 -> 64xAnyxAny
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x14, _parameters[16].Value, x15, false);
-        d.AddBias(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _parameters[17].Value, x15);
+        if (Training)
+        {
+            d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x14, _parameters[16].Value, x15, false);
+            d.AddBias(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _parameters[17].Value, x15);
+        }
+        else
+        {
+            // inference: bn5 folded into deconv1's weights and bias (deconv1's output feeds only bn5), written straight into bn5's output
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw16, 102400);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb16, 64);
+            d.FoldBatchNorm(64, 64, 25, _parameters[16].Value, _parameters[17].Value, _parameters[18].Value, _parameters[19].Value, _buffers[8].Value, _buffers[9].Value, 1E-05f, _fw16!, _fb16!);
+            d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x14, _fw16!, x16, false);
+            d.AddBias(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _fb16!, x16);
+        }
         // bn5: BatchNorm -> 64xAnyxAny
         if (Training) d.BatchNormForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x15, _parameters[18].Value, _parameters[19].Value, _buffers[8].Value, _buffers[9].Value, 0.1f, 1E-05f, x16, _bm16!, _bs16!);
-        else d.BatchNormForwardInference(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x15, _parameters[18].Value, _parameters[19].Value, _buffers[8].Value, _buffers[9].Value, 1E-05f, x16);
+        // inference: folded into deconv1 above
         // relu5: Relu -> 64xAnyxAny
         d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), x16, x17, 0f, 0f);
         // dropout3: Dropout 0.1 -> 64xAnyxAny
         if (Training) d.DropoutForward((long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 18UL), x17, _m18!, x18);
-        else d.Copy(x17, 0, x18, 0, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), false);
+        // inference: the identity, so x18 is x17's buffer (no copy)
         // deconv2: Deconv 32 5x5 /2 -> 32xAnyxAny
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x18, _parameters[20].Value, x19, false);
-        d.AddBias(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _parameters[21].Value, x19);
+        if (Training)
+        {
+            d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x18, _parameters[20].Value, x19, false);
+            d.AddBias(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _parameters[21].Value, x19);
+        }
+        else
+        {
+            // inference: bn6 folded into deconv2's weights and bias (deconv2's output feeds only bn6), written straight into bn6's output
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw20, 51200);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb20, 32);
+            d.FoldBatchNorm(64, 32, 25, _parameters[20].Value, _parameters[21].Value, _parameters[22].Value, _parameters[23].Value, _buffers[10].Value, _buffers[11].Value, 1E-05f, _fw20!, _fb20!);
+            d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x18, _fw20!, x20, false);
+            d.AddBias(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _fb20!, x20);
+        }
         // bn6: BatchNorm -> 32xAnyxAny
         if (Training) d.BatchNormForwardTraining(n, 32, (13 + 4 * n1) * (13 + 4 * n2), x19, _parameters[22].Value, _parameters[23].Value, _buffers[10].Value, _buffers[11].Value, 0.1f, 1E-05f, x20, _bm20!, _bs20!);
-        else d.BatchNormForwardInference(n, 32, (13 + 4 * n1) * (13 + 4 * n2), x19, _parameters[22].Value, _parameters[23].Value, _buffers[10].Value, _buffers[11].Value, 1E-05f, x20);
+        // inference: folded into deconv2 above
         // d12: Relu -> 32xAnyxAny
         d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), x20, x21, 0f, 0f);
         // add1: Add c12, d12 -> 32xAnyxAny
         d.Add((long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), x7, x21, x22);
         // deconv3: Deconv 32 5x5 /2 -> 32xAnyxAny
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x22, _parameters[24].Value, x23, false);
-        d.AddBias(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _parameters[25].Value, x23);
+        if (Training)
+        {
+            d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x22, _parameters[24].Value, x23, false);
+            d.AddBias(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _parameters[25].Value, x23);
+        }
+        else
+        {
+            // inference: bn7 folded into deconv3's weights and bias (deconv3's output feeds only bn7), written straight into bn7's output
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw24, 25600);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb24, 32);
+            d.FoldBatchNorm(32, 32, 25, _parameters[24].Value, _parameters[25].Value, _parameters[26].Value, _parameters[27].Value, _buffers[12].Value, _buffers[13].Value, 1E-05f, _fw24!, _fb24!);
+            d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x22, _fw24!, x24, false);
+            d.AddBias(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _fb24!, x24);
+        }
         // bn7: BatchNorm -> 32xAnyxAny
         if (Training) d.BatchNormForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x23, _parameters[26].Value, _parameters[27].Value, _buffers[12].Value, _buffers[13].Value, 0.1f, 1E-05f, x24, _bm24!, _bs24!);
-        else d.BatchNormForwardInference(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x23, _parameters[26].Value, _parameters[27].Value, _buffers[12].Value, _buffers[13].Value, 1E-05f, x24);
+        // inference: folded into deconv3 above
         // relu7: Relu -> 32xAnyxAny
         d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), x24, x25, 0f, 0f);
         // dropout4: Dropout 0.1 -> 32xAnyxAny
         if (Training) d.DropoutForward((long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 26UL), x25, _m26!, x26);
-        else d.Copy(x25, 0, x26, 0, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), false);
+        // inference: the identity, so x26 is x25's buffer (no copy)
         // deconv4: Deconv 1 5x5 /2 -> 1xAnyxAny
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x26, _parameters[28].Value, x27, false);
-        d.AddBias(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _parameters[29].Value, x27);
+        if (Training)
+        {
+            d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x26, _parameters[28].Value, x27, false);
+            d.AddBias(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _parameters[29].Value, x27);
+        }
+        else
+        {
+            // inference: bn8 folded into deconv4's weights and bias (deconv4's output feeds only bn8), written straight into bn8's output
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw28, 800);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb28, 1);
+            d.FoldBatchNorm(32, 1, 25, _parameters[28].Value, _parameters[29].Value, _parameters[30].Value, _parameters[31].Value, _buffers[14].Value, _buffers[15].Value, 1E-05f, _fw28!, _fb28!);
+            d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x26, _fw28!, x28, false);
+            d.AddBias(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _fb28!, x28);
+        }
         // bn8: BatchNorm -> 1xAnyxAny
         if (Training) d.BatchNormForwardTraining(n, 1, (61 + 16 * n1) * (61 + 16 * n2), x27, _parameters[30].Value, _parameters[31].Value, _buffers[14].Value, _buffers[15].Value, 0.1f, 1E-05f, x28, _bm28!, _bs28!);
-        else d.BatchNormForwardInference(n, 1, (61 + 16 * n1) * (61 + 16 * n2), x27, _parameters[30].Value, _parameters[31].Value, _buffers[14].Value, _buffers[15].Value, 1E-05f, x28);
+        // inference: folded into deconv4 above
         // d34: SoftSign -> 1xAnyxAny
         d.ActivationForward(global::Strider.Devices.Activation.SoftSign, (long)n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2), x28, x29, 0f, 0f);
         // add2: Add noisy, d34 -> 1xAnyxAny
         d.Add((long)n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2), x0, x29, x30);
         _input = input;
+        _forwardTraining = Training;
         if (_output is null) _output = global::Strider.Tensor<global::Strider.S1xAnyxAny>.View(x30, n, new int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
         else _output.Rebind(x30, n, stackalloc int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
         return _output;
@@ -512,7 +610,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         if (!ReferenceEquals(outputGradient.Device, _device)) throw new global::System.ArgumentException("The gradient is on device '" + outputGradient.Device.Name + "' but the network runs on '" + _device.Name + "'.", nameof(outputGradient));
         int n = _batch;
         if (outputGradient.Batch != n) throw new global::System.ArgumentException("The output gradient has a batch of " + outputGradient.Batch + " but the last Forward had " + n + ".", nameof(outputGradient));
-        if (!Training) throw new global::System.InvalidOperationException("Ddae." + (inputGradient ? "Backward" : "BackwardParameters") + " needs training mode: BatchNorm 'bn1' normalised the last Forward with running statistics. Set Training = true before Forward.");
+        if (!_forwardTraining) throw new global::System.InvalidOperationException("Ddae." + (inputGradient ? "Backward" : "BackwardParameters") + " needs training mode: BatchNorm 'bn1' normalised the last Forward with running statistics. Set Training = true before Forward.");
         int n1 = _n1;
         int n2 = _n2;
         if (outputGradient.Dim(1) != (61 + 16 * n1)) throw new global::System.ArgumentException("The output gradient's axis 1 is " + outputGradient.Dim(1) + " but the last Forward produced " + ((61 + 16 * n1)) + ".", nameof(outputGradient));
@@ -523,21 +621,21 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         var x1 = _a1!;
         var x2 = _a2!;
         var x3 = _a3!;
-        var x4 = _a4!;
+        var x4 = _forwardTraining ? _a4! : x3;
         var x5 = _a5!;
         var x6 = _a6!;
         var x7 = _a7!;
         var x8 = _a8!;
         var x9 = _a9!;
         var x10 = _a10!;
-        var x11 = _a11!;
+        var x11 = _forwardTraining ? _a11! : x10;
         var x12 = _a12!;
         var x13 = _a13!;
         var x14 = _a14!;
         var x15 = _a15!;
         var x16 = _a16!;
         var x17 = _a17!;
-        var x18 = _a18!;
+        var x18 = _forwardTraining ? _a18! : x17;
         var x19 = _a19!;
         var x20 = _a20!;
         var x21 = _a21!;
@@ -545,7 +643,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         var x23 = _a23!;
         var x24 = _a24!;
         var x25 = _a25!;
-        var x26 = _a26!;
+        var x26 = _forwardTraining ? _a26! : x25;
         var x27 = _a27!;
         var x28 = _a28!;
         var x29 = _a29!;
@@ -562,7 +660,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         d.BiasBackward(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _g27!, _parameters[29].Gradient);
         d.ConvForward(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g27!, _parameters[28].Value, null, _g26!);
         // dropout4: Dropout 0.1
-        if (Training) d.Multiply((long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), _g26!, _m26!, _g25!, false);
+        if (_forwardTraining) d.Multiply((long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), _g26!, _m26!, _g25!, false);
         else d.Copy(_g26!, 0, _g25!, 0, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), false);
         // relu7: Relu
         d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), x24, x25, _g25!, _g24!, false, 0f, 0f);
@@ -584,7 +682,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         d.BiasBackward(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _g19!, _parameters[21].Gradient);
         d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g19!, _parameters[20].Value, null, _g18!);
         // dropout3: Dropout 0.1
-        if (Training) d.Multiply((long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), _g18!, _m18!, _g17!, false);
+        if (_forwardTraining) d.Multiply((long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), _g18!, _m18!, _g17!, false);
         else d.Copy(_g18!, 0, _g17!, 0, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), false);
         // relu5: Relu
         d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), x16, x17, _g17!, _g16!, false, 0f, 0f);
@@ -602,7 +700,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x11, _g12!, _parameters[12].Gradient, _parameters[13].Gradient);
         d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g12!, _parameters[12].Value, _g11!, false);
         // dropout2: Dropout 0.1
-        if (Training) d.Multiply((long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), _g11!, _m11!, _g10!, false);
+        if (_forwardTraining) d.Multiply((long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), _g11!, _m11!, _g10!, false);
         else d.Copy(_g11!, 0, _g10!, 0, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), false);
         // relu3: Relu
         d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), x9, x10, _g10!, _g9!, false, 0f, 0f);
@@ -619,7 +717,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x4, _g5!, _parameters[4].Gradient, _parameters[5].Gradient);
         d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g5!, _parameters[4].Value, _g4!, false);
         // dropout1: Dropout 0.1
-        if (Training) d.Multiply((long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), _g4!, _m4!, _g3!, false);
+        if (_forwardTraining) d.Multiply((long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), _g4!, _m4!, _g3!, false);
         else d.Copy(_g4!, 0, _g3!, 0, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), false);
         // relu1: Relu
         d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), x2, x3, _g3!, _g2!, false, 0f, 0f);
@@ -643,6 +741,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         _g2?.Dispose();
         _bm2?.Dispose();
         _bs2?.Dispose();
+        _fw2?.Dispose();
+        _fb2?.Dispose();
         _a3?.Dispose();
         _g3?.Dispose();
         _a4?.Dispose();
@@ -654,6 +754,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         _g6?.Dispose();
         _bm6?.Dispose();
         _bs6?.Dispose();
+        _fw6?.Dispose();
+        _fb6?.Dispose();
         _a7?.Dispose();
         _g7?.Dispose();
         _a8?.Dispose();
@@ -662,6 +764,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         _g9?.Dispose();
         _bm9?.Dispose();
         _bs9?.Dispose();
+        _fw9?.Dispose();
+        _fb9?.Dispose();
         _a10?.Dispose();
         _g10?.Dispose();
         _a11?.Dispose();
@@ -673,6 +777,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         _g13?.Dispose();
         _bm13?.Dispose();
         _bs13?.Dispose();
+        _fw13?.Dispose();
+        _fb13?.Dispose();
         _a14?.Dispose();
         _g14?.Dispose();
         _a15?.Dispose();
@@ -681,6 +787,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         _g16?.Dispose();
         _bm16?.Dispose();
         _bs16?.Dispose();
+        _fw16?.Dispose();
+        _fb16?.Dispose();
         _a17?.Dispose();
         _g17?.Dispose();
         _a18?.Dispose();
@@ -692,6 +800,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         _g20?.Dispose();
         _bm20?.Dispose();
         _bs20?.Dispose();
+        _fw20?.Dispose();
+        _fb20?.Dispose();
         _a21?.Dispose();
         _g21?.Dispose();
         _a22?.Dispose();
@@ -702,6 +812,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         _g24?.Dispose();
         _bm24?.Dispose();
         _bs24?.Dispose();
+        _fw24?.Dispose();
+        _fb24?.Dispose();
         _a25?.Dispose();
         _g25?.Dispose();
         _a26?.Dispose();
@@ -713,6 +825,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         _g28?.Dispose();
         _bm28?.Dispose();
         _bs28?.Dispose();
+        _fw28?.Dispose();
+        _fb28?.Dispose();
         _a29?.Dispose();
         _g29?.Dispose();
         _a30?.Dispose();

@@ -40,6 +40,7 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
     private global::Strider.Tensor<global::Strider.S64x56x56>? _output;
     private global::Strider.Tensor<global::Strider.S64x56x56>? _inputGradient;
     private bool _disposed;
+    private bool _forwardTraining;
     private global::Strider.Devices.DeviceBuffer<float>? _g0;
     private global::Strider.Devices.DeviceBuffer<float>? _a1;
     private global::Strider.Devices.DeviceBuffer<float>? _g1;
@@ -47,6 +48,8 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
     private global::Strider.Devices.DeviceBuffer<float>? _g2;
     private global::Strider.Devices.DeviceBuffer<float>? _bm2;
     private global::Strider.Devices.DeviceBuffer<float>? _bs2;
+    private global::Strider.Devices.DeviceBuffer<float>? _fw2;
+    private global::Strider.Devices.DeviceBuffer<float>? _fb2;
     private global::Strider.Devices.DeviceBuffer<float>? _a3;
     private global::Strider.Devices.DeviceBuffer<float>? _g3;
     private global::Strider.Devices.DeviceBuffer<float>? _a4;
@@ -55,6 +58,8 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
     private global::Strider.Devices.DeviceBuffer<float>? _g5;
     private global::Strider.Devices.DeviceBuffer<float>? _bm5;
     private global::Strider.Devices.DeviceBuffer<float>? _bs5;
+    private global::Strider.Devices.DeviceBuffer<float>? _fw5;
+    private global::Strider.Devices.DeviceBuffer<float>? _fb5;
     private global::Strider.Devices.DeviceBuffer<float>? _a6;
     private global::Strider.Devices.DeviceBuffer<float>? _g6;
     private global::Strider.Devices.DeviceBuffer<float>? _a7;
@@ -159,22 +164,39 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
         var x6 = _a6!;
         var x7 = _a7!;
         // conv1: Conv 64 3x3 pad 1 -> 64x56x56
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x0, _parameters[0].Value, null, x1);
+        if (Training) d.ConvForward(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x0, _parameters[0].Value, null, x1);
+        else
+        {
+            // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw2, 36864);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb2, 64);
+            d.FoldBatchNorm(1, 64, 576, _parameters[0].Value, null, _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f, _fw2!, _fb2!);
+            d.ConvForward(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x0, _fw2!, _fb2!, x2);
+        }
         // bn1: BatchNorm -> 64x56x56
         if (Training) d.BatchNormForwardTraining(n, 64, 56 * 56, x1, _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f, x2, _bm2!, _bs2!);
-        else d.BatchNormForwardInference(n, 64, 56 * 56, x1, _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f, x2);
+        // inference: folded into conv1 above
         // relu1: Relu -> 64x56x56
         d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * 200704L, x2, x3, 0f, 0f);
         // conv2: Conv 64 3x3 pad 1 -> 64x56x56
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x3, _parameters[3].Value, null, x4);
+        if (Training) d.ConvForward(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x3, _parameters[3].Value, null, x4);
+        else
+        {
+            // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw5, 36864);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb5, 64);
+            d.FoldBatchNorm(1, 64, 576, _parameters[3].Value, null, _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f, _fw5!, _fb5!);
+            d.ConvForward(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x3, _fw5!, _fb5!, x5);
+        }
         // bn2: BatchNorm -> 64x56x56
         if (Training) d.BatchNormForwardTraining(n, 64, 56 * 56, x4, _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 0.1f, 1E-05f, x5, _bm5!, _bs5!);
-        else d.BatchNormForwardInference(n, 64, 56 * 56, x4, _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f, x5);
+        // inference: folded into conv2 above
         // add1: Add input, bn2 -> 64x56x56
         d.Add((long)n * 200704L, x0, x5, x6);
         // relu2: Relu -> 64x56x56
         d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * 200704L, x6, x7, 0f, 0f);
         _input = input;
+        _forwardTraining = Training;
         if (_output is null) _output = global::Strider.Tensor<global::Strider.S64x56x56>.View(x7, n, new int[] { 64, 56, 56 });
         else _output.Rebind(x7, n, stackalloc int[] { 64, 56, 56 });
         return _output;
@@ -207,7 +229,7 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
         if (!ReferenceEquals(outputGradient.Device, _device)) throw new global::System.ArgumentException("The gradient is on device '" + outputGradient.Device.Name + "' but the network runs on '" + _device.Name + "'.", nameof(outputGradient));
         int n = _batch;
         if (outputGradient.Batch != n) throw new global::System.ArgumentException("The output gradient has a batch of " + outputGradient.Batch + " but the last Forward had " + n + ".", nameof(outputGradient));
-        if (!Training) throw new global::System.InvalidOperationException("ResNetBlock." + (inputGradient ? "Backward" : "BackwardParameters") + " needs training mode: BatchNorm 'bn1' normalised the last Forward with running statistics. Set Training = true before Forward.");
+        if (!_forwardTraining) throw new global::System.InvalidOperationException("ResNetBlock." + (inputGradient ? "Backward" : "BackwardParameters") + " needs training mode: BatchNorm 'bn1' normalised the last Forward with running statistics. Set Training = true before Forward.");
         var d = _device;
         var x0 = input.Buffer;
         var gy = outputGradient.Buffer;
@@ -250,6 +272,8 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
         _g2?.Dispose();
         _bm2?.Dispose();
         _bs2?.Dispose();
+        _fw2?.Dispose();
+        _fb2?.Dispose();
         _a3?.Dispose();
         _g3?.Dispose();
         _a4?.Dispose();
@@ -258,6 +282,8 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
         _g5?.Dispose();
         _bm5?.Dispose();
         _bs5?.Dispose();
+        _fw5?.Dispose();
+        _fb5?.Dispose();
         _a6?.Dispose();
         _g6?.Dispose();
         _a7?.Dispose();

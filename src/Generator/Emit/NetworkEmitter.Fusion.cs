@@ -1,0 +1,84 @@
+using System.Linq;
+using Strider.Generator.Model;
+
+namespace Strider.Generator.Emit;
+
+/// <summary>
+/// Inference rewrites (what ONNX Runtime's graph optimiser does): a BatchNorm folds into the Conv or Deconv before it,
+/// and Dropout, the identity, reuses its input's buffer. Training-mode code is untouched.
+/// </summary>
+internal static partial class NetworkEmitter
+{
+    private sealed partial class NetworkWriter
+    {
+        private int[]? _foldTarget;
+
+        /// <summary>
+        /// For each Conv or Deconv read only by a BatchNorm, that BatchNorm's index; -1 elsewhere. The fold is exact
+        /// algebra (the norm is affine per output channel), and nothing else needs the conv's own output.
+        /// </summary>
+        private int[] FoldTargets()
+        {
+            if (_foldTarget is not null) return _foldTarget;
+            var target = Enumerable.Repeat(-1, _plan.Nodes.Count).ToArray();
+            var readers = new int[_plan.Nodes.Count];
+            foreach (var n in _plan.Nodes) foreach (int k in n.Inputs) readers[k]++;
+            foreach (var bn in _plan.Nodes.Where(n => n.Kind == LayerKind.BatchNorm))
+            {
+                var conv = Node(bn.Inputs[0]);
+                if (conv.Kind is LayerKind.Conv or LayerKind.Deconv && conv.Weight >= 0 && readers[conv.Index] == 1) target[conv.Index] = bn.Index;
+            }
+            return _foldTarget = target;
+        }
+
+        /// <summary>The BatchNorm folded into <paramref name="conv"/> at inference, or null.</summary>
+        private NodePlan? FoldedInto(NodePlan conv) => FoldTargets()[conv.Index] is var b and >= 0 ? Node(b) : null;
+
+        /// <summary>The Conv or Deconv this BatchNorm is folded into at inference, or null.</summary>
+        private NodePlan? FoldSource(NodePlan bn) =>
+            bn.Kind == LayerKind.BatchNorm && FoldTargets()[bn.Inputs[0]] == bn.Index ? Node(bn.Inputs[0]) : null;
+
+        private bool Folds => FoldTargets().Any(t => t >= 0);
+
+        /// <summary>
+        /// A Dropout whose inference output is its input's buffer. Not when that is the caller's input tensor: Forward's
+        /// result stays a network-owned buffer.
+        /// </summary>
+        private bool AliasesAtInference(NodePlan n)
+        {
+            if (n.Kind != LayerKind.Dropout) return false;
+            var root = Node(n.Inputs[0]);
+            while (IsAlias(root)) root = Node(root.Inputs[0]);
+            return root.Index != 0;
+        }
+
+        /// <summary>Whether Backward must know the last Forward's mode (its dropout masks, its batch statistics).</summary>
+        private bool RecordsMode => Uses(LayerKind.Dropout) || Uses(LayerKind.BatchNorm);
+
+        /// <summary>
+        /// The inference path of a conv with a BatchNorm folded in: fold the weights and bias into scratch buffers (they
+        /// may have changed since the last call: training, Load), then one conv straight into the BatchNorm's output.
+        /// </summary>
+        private void WriteFoldedConv(NodePlan conv, NodePlan bn, NodePlan input, string geometry)
+        {
+            var w = _plan.Parameters[conv.Weight];
+            long taps = 1;
+            for (int i = 2; i < w.Shape.Count; i++) taps *= w.Shape[i];
+            // Conv weights [K, C, taps] scale along K; Deconv weights [Cin, Cout, taps] along Cout.
+            var (outer, channels, inner) = conv.Kind == LayerKind.Conv ? (1L, (long)w.Shape[0], w.Shape[1] * taps) : (w.Shape[0], (long)w.Shape[1], taps);
+            string fw = "_fw" + bn.Index, fb = "_fb" + bn.Index, y = A(bn);
+            string rm = $"_buffers[{bn.RunningMean}].Value", rv = $"_buffers[{bn.RunningVar}].Value";
+            _w.Line($"// inference: {bn.Name} folded into {conv.Name}'s weights and bias ({conv.Name}'s output feeds only {bn.Name}), written straight into {bn.Name}'s output");
+            Ensure(fw, Literals.Int(w.Length));
+            Ensure(fb, Literals.Int(channels));
+            _w.Line($"d.FoldBatchNorm({Literals.Int(outer)}, {Literals.Int(channels)}, {Literals.Int(inner)}, {Param(conv.Weight)}.Value, {BiasValue(conv)}, {Param(bn.Weight)}.Value, {Param(bn.Bias)}.Value, {rm}, {rv}, {Literals.Float(bn.P0)}, {fw}!, {fb}!);");
+            if (conv.Kind == LayerKind.Conv)
+                _w.Line($"d.ConvForward({geometry}, n, {A(input)}, {fw}!, {fb}!, {y});");
+            else
+            {
+                _w.Line($"d.ConvBackwardData({geometry}, n, {A(input)}, {fw}!, {y}, false);");
+                _w.Line($"d.AddBias(n, {bn.Shape[0].ToCode()}, {Inner(bn)}, {fb}!, {y});");
+            }
+        }
+    }
+}
