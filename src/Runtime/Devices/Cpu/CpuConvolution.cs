@@ -400,9 +400,19 @@ public sealed unsafe partial class CpuDevice
             }
             else _pool.Run(this, items, &BackwardWeightsItem);
             if (items > 1)
-                for (int i = 0; i < items; i++) CopyOrAdd(_conv.PackedW + i * partial, _conv.W, partial, accumulate: true);
+            {
+                // The partials are added in item order for each weight, over the workers (serially this was ~2% of a U-net step).
+                _elem = new ElementArgs { A = _conv.PackedW, B = _conv.W, N = items };
+                RunRanges(partial, &SumPartialsRange);
+            }
         }
         if (dbias is not null) BiasBackward(n, g.OutChannels, p, dy, dbias);
+    }
+
+    /// <summary>dW[i] += partial 0 [i], then partial 1 [i], ... over [i0, i1) (partial j at A + j Count).</summary>
+    private static void SumPartialsRange(in ElementArgs e, long i0, long i1)
+    {
+        for (int j = 0; j < e.N; j++) CopyOrAdd(e.A + j * e.Count + i0, e.B + i0, i1 - i0, accumulate: true);
     }
 
     /// <summary>dW (or this item's partial) += dY[K, P] col[CRS, P]^T over the item's units.</summary>
