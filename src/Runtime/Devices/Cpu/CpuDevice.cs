@@ -296,14 +296,46 @@ public sealed unsafe partial class CpuDevice : Device
     {
         using var op = _gate.EnterScope();
         float* pp = P(prediction, count, nameof(prediction)), pt = P(target, count, nameof(target)), pd = P(dprediction, count, nameof(dprediction));
+        if (count == 0) return 0f;
+        // One partial sum per fixed-size range, added in range order: the loss does not depend on the thread count.
+        long ranges = (count + ElementChunk - 1) / ElementChunk;
+        if (_partialSums.Length < ranges) _partialSums = GC.AllocateArray<double>((int)ranges, pinned: true);
+        _elem = new ElementArgs { A = pp, B = pt, C = pd, P0 = 2f / count };
+        _elem.Partials = (double*)Unsafe.AsPointer(ref _partialSums[0]);
+        RunRanges(count, &SquaredErrorRange);
         double sum = 0;
-        float scale = count == 0 ? 0 : 2f / count;
-        for (long i = 0; i < count; i++)
+        for (long r = 0; r < ranges; r++) sum += _partialSums[r];
+        return (float)(sum / count);
+    }
+
+    private double[] _partialSums = [];
+
+    /// <summary>dprediction = 2 (prediction - target) / count over [i0, i1), and that range's sum of squared differences.</summary>
+    private static void SquaredErrorRange(in ElementArgs e, long i0, long i1)
+    {
+        double sum = 0;
+        float scale = e.P0;
+        long i = i0;
+        if (Vector256.IsHardwareAccelerated)
         {
-            float d = pp[i] - pt[i];
-            sum += (double)d * d;
-            pd[i] = d * scale;
+            Vector256<double> acc0 = default, acc1 = default;
+            var vs = Vector256.Create(scale);
+            for (; i + 8 <= i1; i += 8)
+            {
+                var d = Vector256.Load(e.A + i) - Vector256.Load(e.B + i);
+                (d * vs).Store(e.C + i);
+                var (lo, hi) = Vector256.Widen(d);
+                acc0 += lo * lo;
+                acc1 += hi * hi;
+            }
+            sum = Vector256.Sum(acc0 + acc1);
         }
-        return count == 0 ? 0f : (float)(sum / count);
+        for (; i < i1; i++)
+        {
+            float d = e.A[i] - e.B[i];
+            sum += (double)d * d;
+            e.C[i] = d * scale;
+        }
+        e.Partials[i0 / ElementChunk] = sum;
     }
 }

@@ -22,6 +22,8 @@ public sealed unsafe partial class CpuDevice
         public float P0, P1, P2, P3, P4, P5, P6;
         public int N, Channels, Inner;
         public ulong Seed;
+        /// <summary>One partial sum per range of a reduction (<see cref="ElementChunk"/> values each).</summary>
+        public double* Partials;
         public Activation F;
         public bool Accumulate;
         public delegate*<in ElementArgs, long, long, void> Range;
