@@ -96,18 +96,18 @@ public sealed unsafe partial class CpuDevice
             int row = row0 + m, c = row / rs, r = row % rs / g.KernelW, s = row % g.KernelW;
             int dyo = r * g.DilationH - g.PadTop, dxo = s * g.DilationW - g.PadLeft;
             float* src = cols + (long)m * ldc, dst = x + (long)c * plane;
-            for (int oh = 0; oh < g.OutH; oh++)
-            {
-                int ih = oh * g.StrideH + dyo;
-                if ((uint)ih >= (uint)g.InH) continue;
-                for (int ow = 0; ow < g.OutW; ow++)
+            // The output columns whose input column is inside x, [lo, hi): the same for every row and image.
+            int lo = 0, hi = g.OutW;
+            while (lo < hi && (uint)(lo * g.StrideW + dxo) >= (uint)g.InW) lo++;
+            while (hi > lo && (uint)((hi - 1) * g.StrideW + dxo) >= (uint)g.InW) hi--;
+            for (int i = 0; i < images; i++)
+                for (int oh = 0; oh < g.OutH; oh++)
                 {
-                    int iw = ow * g.StrideW + dxo;
-                    if ((uint)iw >= (uint)g.InW) continue;
-                    float* s0 = src + oh * g.OutW + ow, d0 = dst + (long)ih * g.InW + iw;
-                    for (int i = 0; i < images; i++) d0[(long)i * g.InputSize] += s0[(long)i * p];
+                    int ih = oh * g.StrideH + dyo;
+                    if ((uint)ih >= (uint)g.InH) continue;
+                    float* s0 = src + (long)i * p + oh * g.OutW, d0 = dst + (long)i * g.InputSize + (long)ih * g.InW + dxo;
+                    for (int ow = lo; ow < hi; ow++) d0[ow * g.StrideW] += s0[ow];
                 }
-            }
         }
     }
 
