@@ -145,7 +145,7 @@ public sealed unsafe partial class CpuDevice
             Y = P(dy, n * g.OutputSize, nameof(dy)), W = P(w, g.WeightSize, nameof(w)), X = P(dx, n * g.InputSize, nameof(dx)),
             Accumulate = accumulate, ChannelBlock = block, ChannelBlocks = (g.InChannels + block - 1) / block,
         };
-        if (!SmallOutput(g) && TryBackwardDataByPhases(g, n, _conv.Y, _conv.W, _conv.X, accumulate)) return;
+        if (TryBackwardDataByPhases(g, n, _conv.Y, _conv.W, _conv.X, accumulate)) return;
         if (SmallOutput(g))
         {
             // Whole images per item, so two items never scatter into the same image's channels.
