@@ -433,7 +433,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         if (Training) d.BatchNormReluForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x1, _parameters[2].Value, _parameters[3].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f, _m4!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 4UL), x4, _bm2!, _bs2!);
         // inference: folded into conv1 above
         // relu1: Relu -> 32xAnyxAny
-        // training: skipped by the fused op at bn1
+        // training: inside the fused op at bn1 (its output is not written)
         if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), x2, x3, 0f, 0f);
         // dropout1: Dropout 0.1 -> 32xAnyxAny
         // training: written by the fused op at bn1
@@ -470,7 +470,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         if (Training) d.BatchNormReluForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x8, _parameters[10].Value, _parameters[11].Value, _buffers[4].Value, _buffers[5].Value, 0.1f, 1E-05f, _m11!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 11UL), x11, _bm9!, _bs9!);
         // inference: folded into conv3 above
         // relu3: Relu -> 64xAnyxAny
-        // training: skipped by the fused op at bn3
+        // training: inside the fused op at bn3 (its output is not written)
         if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), x9, x10, 0f, 0f);
         // dropout2: Dropout 0.1 -> 64xAnyxAny
         // training: written by the fused op at bn3
@@ -512,7 +512,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         if (Training) d.BatchNormReluForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x15, _parameters[18].Value, _parameters[19].Value, _buffers[8].Value, _buffers[9].Value, 0.1f, 1E-05f, _m18!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 18UL), x18, _bm16!, _bs16!);
         // inference: folded into deconv1 above
         // relu5: Relu -> 64xAnyxAny
-        // training: skipped by the fused op at bn5
+        // training: inside the fused op at bn5 (its output is not written)
         if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), x16, x17, 0f, 0f);
         // dropout3: Dropout 0.1 -> 64xAnyxAny
         // training: written by the fused op at bn5
@@ -561,7 +561,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         if (Training) d.BatchNormReluForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x23, _parameters[26].Value, _parameters[27].Value, _buffers[12].Value, _buffers[13].Value, 0.1f, 1E-05f, _m26!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 26UL), x26, _bm24!, _bs24!);
         // inference: folded into deconv3 above
         // relu7: Relu -> 32xAnyxAny
-        // training: skipped by the fused op at bn7
+        // training: inside the fused op at bn7 (its output is not written)
         if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), x24, x25, 0f, 0f);
         // dropout4: Dropout 0.1 -> 32xAnyxAny
         // training: written by the fused op at bn7
