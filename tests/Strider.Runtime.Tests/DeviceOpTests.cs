@@ -502,6 +502,98 @@ public abstract class DeviceOpTests : IDisposable
         Assert.Throws<ArgumentException>(() => Device.FoldBatchNorm(2, 3, 4, w, null, Vector(3), Vector(3), Vector(3), Vector(3), 1e-5f, w, Vector(3)));
     }
 
+    /// <summary>
+    /// The fused training ops against the same device's unfused ops (BatchNormForwardTraining, Relu, DropoutForward;
+    /// Multiply, Relu backward, BatchNormBackward): equal value for value (the same float operations and double sums;
+    /// == so a zero gradient's sign may differ), and against the reference device within the BatchNorm test's tolerances.
+    /// Inner sizes not a multiple of 8 or 16 exercise the row tails; the mask index is the flat index of [n, c, inner].
+    /// </summary>
+    [Theory]
+    [InlineData(3, 4, 37, 0.3f)]
+    [InlineData(2, 5, 1037, -1f)]
+    [InlineData(2, 3, 77 * 77, 0.1f)]
+    [InlineData(1, 3, 1, 0.5f)]
+    [InlineData(4, 2, 16, 1f)]
+    [InlineData(2, 2, 24, -1f)]
+    public void BatchNormRelu_fused_equals_the_unfused_ops(int n, int channels, int inner, float rate)
+    {
+        bool dropout = rate >= 0;
+        const ulong seed = 0x1234_5678_9ABCUL;
+        var rng = new Random(21);
+        int size = n * channels * inner;
+        float[] xs = Uniform(rng, size, -2, 3), gammas = Uniform(rng, channels, 0.5f, 1.5f), betas = Uniform(rng, channels);
+        float[] means = Uniform(rng, channels), vars = Uniform(rng, channels, 0.5f, 2f), dys = Uniform(rng, size);
+        var x = Pair(xs);
+        var gamma = Pair(gammas);
+        var beta = Pair(betas);
+        var fusedMean = Pair(means);
+        var fusedVar = Pair(vars);
+        var y = Pair(new float[size]);
+        var mask = Pair(new float[size]);
+        var savedMean = Pair(new float[channels]);
+        var savedInvStd = Pair(new float[channels]);
+        Device.BatchNormReluForwardTraining(n, channels, inner, x.Dut, gamma.Dut, beta.Dut, fusedMean.Dut, fusedVar.Dut, 0.1f, 1e-5f,
+            dropout ? mask.Dut : null, rate, seed, y.Dut, savedMean.Dut, savedInvStd.Dut);
+        Reference.BatchNormReluForwardTraining(n, channels, inner, x.Ref, gamma.Ref, beta.Ref, fusedMean.Ref, fusedVar.Ref, 0.1f, 1e-5f,
+            dropout ? mask.Ref : null, rate, seed, y.Ref, savedMean.Ref, savedInvStd.Ref);
+        Same(y, "fused forward against the reference");
+
+        // The unfused chain on the device under test.
+        var runningMean = Device.Allocate<float>(channels); runningMean.Upload(means);
+        var runningVar = Device.Allocate<float>(channels); runningVar.Upload(vars);
+        var normed = Device.Allocate<float>(size);
+        var relu = Device.Allocate<float>(size);
+        var mask2 = Device.Allocate<float>(size);
+        var out2 = Device.Allocate<float>(size);
+        var mean2 = Device.Allocate<float>(channels);
+        var invStd2 = Device.Allocate<float>(channels);
+        Device.BatchNormForwardTraining(n, channels, inner, x.Dut, gamma.Dut, beta.Dut, runningMean, runningVar, 0.1f, 1e-5f, normed, mean2, invStd2);
+        Device.ActivationForward(Activation.Relu, size, normed, relu);
+        if (dropout) Device.DropoutForward(size, rate, seed, relu, mask2, out2);
+        var unfusedOut = dropout ? out2 : relu;
+        Equal(unfusedOut.ToArray(), y.Dut.ToArray(), "forward output");
+        if (dropout) Equal(mask2.ToArray(), mask.Dut.ToArray(), "mask");
+        Equal(mean2.ToArray(), savedMean.Dut.ToArray(), "saved mean");
+        Equal(invStd2.ToArray(), savedInvStd.Dut.ToArray(), "saved inverse std");
+        Equal(runningMean.ToArray(), fusedMean.Dut.ToArray(), "running mean");
+        Equal(runningVar.ToArray(), fusedVar.Dut.ToArray(), "running variance");
+
+        var dy = Pair(dys);
+        float[] dx0 = Uniform(rng, size), dgamma0 = Uniform(rng, channels), dbeta0 = Uniform(rng, channels);
+        var dx = Pair(dx0);
+        var dgamma = Pair(dgamma0);
+        var dbeta = Pair(dbeta0);
+        var scratch = Pair(new float[size]);
+        var dx2 = Device.Allocate<float>(size); dx2.Upload(dx0);
+        var dgamma2 = Device.Allocate<float>(channels); dgamma2.Upload(dgamma0);
+        var dbeta2 = Device.Allocate<float>(channels); dbeta2.Upload(dbeta0);
+        var g1 = Device.Allocate<float>(size);
+        var g2 = Device.Allocate<float>(size);
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.BatchNormReluBackward(n, channels, inner, x.Dut, y.Dut, dy.Dut, dropout ? mask.Dut : null, gamma.Dut, savedMean.Dut, savedInvStd.Dut,
+                dx.Dut, dgamma.Dut, dbeta.Dut, accumulate, scratch.Dut);
+            Reference.BatchNormReluBackward(n, channels, inner, x.Ref, y.Ref, dy.Ref, dropout ? mask.Ref : null, gamma.Ref, savedMean.Ref, savedInvStd.Ref,
+                dx.Ref, dgamma.Ref, dbeta.Ref, accumulate, scratch.Ref);
+            Same(dx, $"fused dx against the reference (accumulate {accumulate})", 1e-3);
+            Same(dgamma, "fused dgamma against the reference");
+            Same(dbeta, "fused dbeta against the reference");
+
+            if (dropout) Device.Multiply(size, dy.Dut, mask2, g1, false);
+            Device.ActivationBackward(Activation.Relu, size, normed, relu, dropout ? g1 : dy.Dut, g2, false);
+            Device.BatchNormBackward(n, channels, inner, x.Dut, g2, gamma.Dut, mean2, invStd2, dx2, dgamma2, dbeta2, accumulate);
+            Equal(dx2.ToArray(), dx.Dut.ToArray(), $"dx (accumulate {accumulate})");
+            Equal(dgamma2.ToArray(), dgamma.Dut.ToArray(), $"dgamma (accumulate {accumulate})");
+            Equal(dbeta2.ToArray(), dbeta.Dut.ToArray(), $"dbeta (accumulate {accumulate})");
+        }
+
+        static void Equal(float[] expected, float[] actual, string what)
+        {
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(expected[i] == actual[i], $"{what}[{i}]: unfused {expected[i]:G9}, fused {actual[i]:G9}");
+        }
+    }
+
     [Fact]
     public void Dropout_draws_the_shared_mask()
     {

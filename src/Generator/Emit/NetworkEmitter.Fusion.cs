@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using Strider.Generator.Model;
 
@@ -5,7 +6,8 @@ namespace Strider.Generator.Emit;
 
 /// <summary>
 /// Inference rewrites (what ONNX Runtime's graph optimiser does): a BatchNorm folds into the Conv or Deconv before it,
-/// and Dropout, the identity, reuses its input's buffer. Training-mode code is untouched.
+/// and Dropout, the identity, reuses its input's buffer. Training rewrite: BatchNorm -> Relu [-> Dropout] runs as one
+/// device op forward and one backward (<see cref="ReluChain"/>).
 /// </summary>
 internal static partial class NetworkEmitter
 {
@@ -39,6 +41,44 @@ internal static partial class NetworkEmitter
             bn.Kind == LayerKind.BatchNorm && FoldTargets()[bn.Inputs[0]] == bn.Index ? Node(bn.Inputs[0]) : null;
 
         private bool Folds => FoldTargets().Any(t => t >= 0);
+
+        /// <summary>
+        /// A BatchNorm read only by a Relu, and that Relu's Dropout when the Relu is read only by it: in training the
+        /// device writes only <see cref="Last"/>'s output (and the mask), and Backward reads that output, so the norm's
+        /// and the Relu's own outputs and gradients are skipped. Relu alone fuses: its gradient follows from its output.
+        /// </summary>
+        private sealed record ReluChain(NodePlan Norm, NodePlan Relu, NodePlan? Dropout)
+        {
+            public NodePlan Last => Dropout ?? Relu;
+        }
+
+        private ReluChain?[]? _chains;
+
+        /// <summary>Each node's training chain (for the norm, the Relu and the Dropout alike), or null.</summary>
+        private ReluChain?[] Chains()
+        {
+            if (_chains is not null) return _chains;
+            var chains = new ReluChain?[_plan.Nodes.Count];
+            var readers = new List<NodePlan>[_plan.Nodes.Count];
+            for (int i = 0; i < readers.Length; i++) readers[i] = new List<NodePlan>();
+            foreach (var n in _plan.Nodes) foreach (int k in n.Inputs) readers[k].Add(n);
+            NodePlan? OnlyReader(NodePlan n, LayerKind kind) =>
+                n.Index != _last.Index && readers[n.Index].Count == 1 && readers[n.Index][0].Kind == kind ? readers[n.Index][0] : null;
+            foreach (var bn in _plan.Nodes.Where(n => n.Kind == LayerKind.BatchNorm))
+            {
+                if (OnlyReader(bn, LayerKind.Relu) is not { } relu) continue;
+                var chain = new ReluChain(bn, relu, OnlyReader(relu, LayerKind.Dropout));
+                chains[bn.Index] = chains[relu.Index] = chain;
+                if (chain.Dropout is { } drop) chains[drop.Index] = chain;
+            }
+            return _chains = chains;
+        }
+
+        private ReluChain? ChainOf(NodePlan n) => Chains()[n.Index];
+
+        /// <summary>The dropout seed expression of the Forward in progress (the same for the fused op and DropoutForward).</summary>
+        private static string DropoutSeed(NodePlan drop) =>
+            $"unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + {drop.Index}UL)";
 
         /// <summary>
         /// A Dropout whose inference output is its input's buffer. Not when that is the caller's input tensor: Forward's

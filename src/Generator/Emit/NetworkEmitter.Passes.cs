@@ -187,15 +187,30 @@ internal static partial class NetworkEmitter
                 {
                     string c = n.Shape[0].ToCode();
                     string rm = $"_buffers[{n.RunningMean}].Value", rv = $"_buffers[{n.RunningVar}].Value";
-                    if (dense is null) _w.Line($"if (Training) d.BatchNormForwardTraining(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P1)}, {Literals.Float(n.P0)}, {y}, _bm{n.Index}!, _bs{n.Index}!);");
+                    if (dense is null && ChainOf(n) is { } chain)
+                    {
+                        var last = chain.Last;
+                        string mask = chain.Dropout is { } drop ? $"_m{drop.Index}!, {Literals.Float(drop.P0)}, {DropoutSeed(drop)}" : "null, 0f, 0UL";
+                        _w.Line($"// training: {n.Name} -> {chain.Relu.Name}{(chain.Dropout is { } dr ? " -> " + dr.Name : "")} fused, one pass writing {last.Name}'s output{(chain.Dropout is null ? "" : " and mask")} only");
+                        _w.Line($"if (Training) d.BatchNormReluForwardTraining(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P1)}, {Literals.Float(n.P0)}, {mask}, {A(last)}, _bm{n.Index}!, _bs{n.Index}!);");
+                    }
+                    else if (dense is null) _w.Line($"if (Training) d.BatchNormForwardTraining(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P1)}, {Literals.Float(n.P0)}, {y}, _bm{n.Index}!, _bs{n.Index}!);");
                     if (FoldSource(n) is { } conv) _w.Line($"// {(dense is null ? "inference: " : "")}folded into {conv.Name} above");
                     else _w.Line($"{(dense is null ? "else " : "")}d.BatchNormForwardInference(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P0)}, {y});");
                     break;
                 }
                 case LayerKind.Dropout:
-                    if (dense is null) _w.Line($"if (Training) d.DropoutForward({Count(n)}, {Literals.Float(n.P0)}, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + {n.Index}UL), {x}, _m{n.Index}!, {y});");
+                {
+                    bool fused = dense is null && ChainOf(n) is not null;
+                    if (fused) _w.Line($"// training: written by the fused op at {ChainOf(n)!.Norm.Name}");
+                    else if (dense is null) _w.Line($"if (Training) d.DropoutForward({Count(n)}, {Literals.Float(n.P0)}, {DropoutSeed(n)}, {x}, _m{n.Index}!, {y});");
                     if (AliasesAtInference(n)) _w.Line($"// {(dense is null ? "inference: " : "")}the identity, so {y} is {x}'s buffer (no copy)");
-                    else _w.Line($"{(dense is null ? "else " : "")}d.Copy({x}, 0, {y}, 0, {Count(n)}, false);");
+                    else _w.Line($"{(fused ? "if (!Training) " : dense is null ? "else " : "")}d.Copy({x}, 0, {y}, 0, {Count(n)}, false);");
+                    break;
+                }
+                case LayerKind.Relu when dense is null && ChainOf(n) is { } chain:
+                    _w.Line(chain.Last == n ? $"// training: written by the fused op at {chain.Norm.Name}" : $"// training: inside the fused op at {chain.Norm.Name} (its output is not written)");
+                    _w.Line($"if (!Training) d.ActivationForward({ActivationName(n.Kind)}, {Count(n)}, {x}, {y}, {Literals.Float(n.P0)}, {Literals.Float(n.P1)});");
                     break;
                 case LayerKind.Softmax:
                 case LayerKind.LogSoftmax:
@@ -434,6 +449,17 @@ internal static partial class NetworkEmitter
                     ops.Gradient(i, $"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, 0, 0, 0, {ci}, {hi}, {wi}, 0, {-n.PadTop}, {-n.PadLeft}, {co}, {ho}, {wo}), n, {gy}, {gx}, true);");
                     break;
                 }
+                case LayerKind.BatchNorm when ChainOf(n) is { } chain:
+                {
+                    var last = chain.Last;
+                    string mask = chain.Dropout is { } drop ? $"_m{drop.Index}!" : "null";
+                    // Its input is on the parameter path (ParameterGradientPath), so this runs in both modes.
+                    ops.Gradient(i, $"d.BatchNormReluBackward(n, {n.Shape[0].ToCode()}, {Inner(n)}, {x}, {A(last)}, {G(last)}, {mask}, {Param(n.Weight)}.Value, _bm{n.Index}!, _bs{n.Index}!, {gx}, {Param(n.Weight)}.Gradient, {Param(n.Bias)}.Gradient, {ops.Acc(i)}, {gy});");
+                    break;
+                }
+                case LayerKind.Relu or LayerKind.Dropout when ChainOf(n) is { } chain:
+                    ops.Gradient(i, $"// fused into {chain.Norm.Name}'s BatchNormReluBackward below");
+                    break;
                 case LayerKind.BatchNorm:
                     // Its input is on the parameter path (ParameterGradientPath), so this runs in both modes.
                     ops.Gradient(i, $"d.BatchNormBackward(n, {n.Shape[0].ToCode()}, {Inner(n)}, {x}, {gy}, {Param(n.Weight)}.Value, _bm{n.Index}!, _bs{n.Index}!, {gx}, {Param(n.Weight)}.Gradient, {Param(n.Bias)}.Gradient, {ops.Acc(i)});");

@@ -113,6 +113,40 @@ public abstract partial class Device : IDisposable
         DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx, DeviceBuffer<float> dgamma, DeviceBuffer<float> dbeta, bool accumulate);
 
     /// <summary>
+    /// Training-mode batch norm, then Relu, then (when <paramref name="mask"/> is given) dropout, into <paramref name="y"/>
+    /// alone: y = max(gamma (x - mean) invStd + beta, 0), times mask[i] = <see cref="DropoutMask.Value"/>(seed, i, rate)
+    /// with the mask written too. Statistics, saved and running, as <see cref="BatchNormForwardTraining"/>. The base runs
+    /// those three ops in place in <paramref name="y"/>; a device may override it to write y once.
+    /// </summary>
+    public virtual void BatchNormReluForwardTraining(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
+        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float momentum, float epsilon,
+        DeviceBuffer<float>? mask, float dropoutRate, ulong dropoutSeed,
+        DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd)
+    {
+        long count = (long)n * channels * inner;
+        BatchNormForwardTraining(n, channels, inner, x, gamma, beta, runningMean, runningVar, momentum, epsilon, y, savedMean, savedInvStd);
+        ActivationForward(Activation.Relu, count, y, y);
+        if (mask is not null) DropoutForward(count, dropoutRate, dropoutSeed, y, mask, y);
+    }
+
+    /// <summary>
+    /// Backward of <see cref="BatchNormReluForwardTraining"/> from what it wrote: the gradient at the norm's output is
+    /// g = dy [* mask] where y &gt; 0, else 0 (y &gt; 0 exactly where the Relu passed and the mask kept), then
+    /// <see cref="BatchNormBackward"/> with g. The base writes g into <paramref name="scratch"/> (n·channels·inner
+    /// values); a device may override it to fold g into the norm's own passes and leave scratch alone.
+    /// </summary>
+    public virtual void BatchNormReluBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> dy,
+        DeviceBuffer<float>? mask, DeviceBuffer<float> gamma, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd,
+        DeviceBuffer<float> dx, DeviceBuffer<float> dgamma, DeviceBuffer<float> dbeta, bool accumulate, DeviceBuffer<float> scratch)
+    {
+        long count = (long)n * channels * inner;
+        if (mask is not null) Multiply(count, dy, mask, scratch, false);
+        // Relu's gradient tests its input > 0, the same as its output (or the masked output) > 0.
+        ActivationBackward(Activation.Relu, count, y, y, mask is not null ? scratch : dy, scratch, false);
+        BatchNormBackward(n, channels, inner, x, scratch, gamma, savedMean, savedInvStd, dx, dgamma, dbeta, accumulate);
+    }
+
+    /// <summary>
     /// Folds an inference-mode batch norm into the convolution before it. The weights are laid out
     /// [<paramref name="outer"/>, <paramref name="channels"/>, <paramref name="inner"/>] with the normalised channel in
     /// the middle (a Conv's [K, C, R, S] is [1, K, C·R·S]; a Deconv's [Cin, Cout, R, S] is [Cin, Cout, R·S]). With

@@ -17,7 +17,7 @@ public sealed unsafe partial class CpuDevice
     private struct ElementArgs
     {
         public long Count;
-        public float* A, B, C, D;
+        public float* A, B, C, D, E;
         public float* Gamma, Beta, RunningMean, RunningVar, Mean, InvStd, DGamma, DBeta;
         public float P0, P1, P2, P3, P4, P5, P6;
         public int N, Channels, Inner;
@@ -348,8 +348,20 @@ public sealed unsafe partial class CpuDevice
 
     private static void BatchNormTrainingChannel(in ElementArgs e, int c)
     {
-        long m = (long)e.N * e.Inner, stride = (long)e.Channels * e.Inner;
+        long stride = (long)e.Channels * e.Inner;
         float* x = e.A + (long)c * e.Inner, y = e.B + (long)c * e.Inner;
+        var (scale, shift) = BatchNormStatistics(in e, c);
+        for (int b = 0; b < e.N; b++) AffineRow(x + b * stride, y + b * stride, e.Inner, scale, shift);
+    }
+
+    /// <summary>
+    /// Channel <paramref name="c"/>'s batch mean and variance (two passes over x = e.A, in double): saves mean and invStd,
+    /// updates the running statistics (momentum e.P0, epsilon e.P1); returns the affine map y = x scale + shift.
+    /// </summary>
+    private static (float Scale, float Shift) BatchNormStatistics(in ElementArgs e, int c)
+    {
+        long m = (long)e.N * e.Inner, stride = (long)e.Channels * e.Inner;
+        float* x = e.A + (long)c * e.Inner;
         double sum = 0;
         for (int b = 0; b < e.N; b++) sum += SumRow(x + b * stride, e.Inner);
         double mean = sum / m, sq = 0;
@@ -357,13 +369,13 @@ public sealed unsafe partial class CpuDevice
         double variance = sq / m;
         float invStd = (float)(1 / Math.Sqrt(variance + e.P1));
         float scale = e.Gamma[c] * invStd, shift = e.Beta[c] - (float)mean * scale;
-        for (int b = 0; b < e.N; b++) AffineRow(x + b * stride, y + b * stride, e.Inner, scale, shift);
         e.Mean[c] = (float)mean;
         e.InvStd[c] = invStd;
         double unbiased = m > 1 ? sq / (m - 1) : variance;
         float momentum = e.P0;
         e.RunningMean[c] = (float)((1 - momentum) * e.RunningMean[c] + momentum * mean);
         e.RunningVar[c] = (float)((1 - momentum) * e.RunningVar[c] + momentum * unbiased);
+        return (scale, shift);
     }
 
     public override void BatchNormForwardInference(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,

@@ -429,12 +429,14 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
             d.ConvForward(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x0, _fw2!, _fb2!, x2);
         }
         // bn1: BatchNorm -> 32xAnyxAny
-        if (Training) d.BatchNormForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x1, _parameters[2].Value, _parameters[3].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f, x2, _bm2!, _bs2!);
+        // training: bn1 -> relu1 -> dropout1 fused, one pass writing dropout1's output and mask only
+        if (Training) d.BatchNormReluForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x1, _parameters[2].Value, _parameters[3].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f, _m4!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 4UL), x4, _bm2!, _bs2!);
         // inference: folded into conv1 above
         // relu1: Relu -> 32xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), x2, x3, 0f, 0f);
+        // training: inside the fused op at bn1 (its output is not written)
+        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), x2, x3, 0f, 0f);
         // dropout1: Dropout 0.1 -> 32xAnyxAny
-        if (Training) d.DropoutForward((long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 4UL), x3, _m4!, x4);
+        // training: written by the fused op at bn1
         // inference: the identity, so x4 is x3's buffer (no copy)
         // conv2: Conv 32 5x5 /2 -> 32xAnyxAny
         if (Training) d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x4, _parameters[4].Value, _parameters[5].Value, x5);
@@ -447,10 +449,12 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
             d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x4, _fw6!, _fb6!, x6);
         }
         // bn2: BatchNorm -> 32xAnyxAny
-        if (Training) d.BatchNormForwardTraining(n, 32, (13 + 4 * n1) * (13 + 4 * n2), x5, _parameters[6].Value, _parameters[7].Value, _buffers[2].Value, _buffers[3].Value, 0.1f, 1E-05f, x6, _bm6!, _bs6!);
+        // training: bn2 -> c12 fused, one pass writing c12's output only
+        if (Training) d.BatchNormReluForwardTraining(n, 32, (13 + 4 * n1) * (13 + 4 * n2), x5, _parameters[6].Value, _parameters[7].Value, _buffers[2].Value, _buffers[3].Value, 0.1f, 1E-05f, null, 0f, 0UL, x7, _bm6!, _bs6!);
         // inference: folded into conv2 above
         // c12: Relu -> 32xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), x6, x7, 0f, 0f);
+        // training: written by the fused op at bn2
+        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), x6, x7, 0f, 0f);
         // conv3: Conv 64 5x5 /2 -> 64xAnyxAny
         if (Training) d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x7, _parameters[8].Value, _parameters[9].Value, x8);
         else
@@ -462,12 +466,14 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
             d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x7, _fw9!, _fb9!, x9);
         }
         // bn3: BatchNorm -> 64xAnyxAny
-        if (Training) d.BatchNormForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x8, _parameters[10].Value, _parameters[11].Value, _buffers[4].Value, _buffers[5].Value, 0.1f, 1E-05f, x9, _bm9!, _bs9!);
+        // training: bn3 -> relu3 -> dropout2 fused, one pass writing dropout2's output and mask only
+        if (Training) d.BatchNormReluForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x8, _parameters[10].Value, _parameters[11].Value, _buffers[4].Value, _buffers[5].Value, 0.1f, 1E-05f, _m11!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 11UL), x11, _bm9!, _bs9!);
         // inference: folded into conv3 above
         // relu3: Relu -> 64xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), x9, x10, 0f, 0f);
+        // training: inside the fused op at bn3 (its output is not written)
+        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), x9, x10, 0f, 0f);
         // dropout2: Dropout 0.1 -> 64xAnyxAny
-        if (Training) d.DropoutForward((long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 11UL), x10, _m11!, x11);
+        // training: written by the fused op at bn3
         // inference: the identity, so x11 is x10's buffer (no copy)
         // conv4: Conv 64 5x5 /2 -> 64xAnyxAny
         if (Training) d.ConvForward(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x11, _parameters[12].Value, _parameters[13].Value, x12);
@@ -480,10 +486,12 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
             d.ConvForward(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x11, _fw13!, _fb13!, x13);
         }
         // bn4: BatchNorm -> 64xAnyxAny
-        if (Training) d.BatchNormForwardTraining(n, 64, (1 + 1 * n1) * (1 + 1 * n2), x12, _parameters[14].Value, _parameters[15].Value, _buffers[6].Value, _buffers[7].Value, 0.1f, 1E-05f, x13, _bm13!, _bs13!);
+        // training: bn4 -> relu4 fused, one pass writing relu4's output only
+        if (Training) d.BatchNormReluForwardTraining(n, 64, (1 + 1 * n1) * (1 + 1 * n2), x12, _parameters[14].Value, _parameters[15].Value, _buffers[6].Value, _buffers[7].Value, 0.1f, 1E-05f, null, 0f, 0UL, x14, _bm13!, _bs13!);
         // inference: folded into conv4 above
         // relu4: Relu -> 64xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2), x13, x14, 0f, 0f);
+        // training: written by the fused op at bn4
+        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2), x13, x14, 0f, 0f);
         // deconv1: Deconv 64 5x5 /2 -> 64xAnyxAny
         if (Training)
         {
@@ -500,12 +508,14 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
             d.AddBias(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _fb16!, x16);
         }
         // bn5: BatchNorm -> 64xAnyxAny
-        if (Training) d.BatchNormForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x15, _parameters[18].Value, _parameters[19].Value, _buffers[8].Value, _buffers[9].Value, 0.1f, 1E-05f, x16, _bm16!, _bs16!);
+        // training: bn5 -> relu5 -> dropout3 fused, one pass writing dropout3's output and mask only
+        if (Training) d.BatchNormReluForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x15, _parameters[18].Value, _parameters[19].Value, _buffers[8].Value, _buffers[9].Value, 0.1f, 1E-05f, _m18!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 18UL), x18, _bm16!, _bs16!);
         // inference: folded into deconv1 above
         // relu5: Relu -> 64xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), x16, x17, 0f, 0f);
+        // training: inside the fused op at bn5 (its output is not written)
+        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), x16, x17, 0f, 0f);
         // dropout3: Dropout 0.1 -> 64xAnyxAny
-        if (Training) d.DropoutForward((long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 18UL), x17, _m18!, x18);
+        // training: written by the fused op at bn5
         // inference: the identity, so x18 is x17's buffer (no copy)
         // deconv2: Deconv 32 5x5 /2 -> 32xAnyxAny
         if (Training)
@@ -523,10 +533,12 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
             d.AddBias(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _fb20!, x20);
         }
         // bn6: BatchNorm -> 32xAnyxAny
-        if (Training) d.BatchNormForwardTraining(n, 32, (13 + 4 * n1) * (13 + 4 * n2), x19, _parameters[22].Value, _parameters[23].Value, _buffers[10].Value, _buffers[11].Value, 0.1f, 1E-05f, x20, _bm20!, _bs20!);
+        // training: bn6 -> d12 fused, one pass writing d12's output only
+        if (Training) d.BatchNormReluForwardTraining(n, 32, (13 + 4 * n1) * (13 + 4 * n2), x19, _parameters[22].Value, _parameters[23].Value, _buffers[10].Value, _buffers[11].Value, 0.1f, 1E-05f, null, 0f, 0UL, x21, _bm20!, _bs20!);
         // inference: folded into deconv2 above
         // d12: Relu -> 32xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), x20, x21, 0f, 0f);
+        // training: written by the fused op at bn6
+        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), x20, x21, 0f, 0f);
         // add1: Add c12, d12 -> 32xAnyxAny
         d.Add((long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), x7, x21, x22);
         // deconv3: Deconv 32 5x5 /2 -> 32xAnyxAny
@@ -545,12 +557,14 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
             d.AddBias(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _fb24!, x24);
         }
         // bn7: BatchNorm -> 32xAnyxAny
-        if (Training) d.BatchNormForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x23, _parameters[26].Value, _parameters[27].Value, _buffers[12].Value, _buffers[13].Value, 0.1f, 1E-05f, x24, _bm24!, _bs24!);
+        // training: bn7 -> relu7 -> dropout4 fused, one pass writing dropout4's output and mask only
+        if (Training) d.BatchNormReluForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x23, _parameters[26].Value, _parameters[27].Value, _buffers[12].Value, _buffers[13].Value, 0.1f, 1E-05f, _m26!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 26UL), x26, _bm24!, _bs24!);
         // inference: folded into deconv3 above
         // relu7: Relu -> 32xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), x24, x25, 0f, 0f);
+        // training: inside the fused op at bn7 (its output is not written)
+        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), x24, x25, 0f, 0f);
         // dropout4: Dropout 0.1 -> 32xAnyxAny
-        if (Training) d.DropoutForward((long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 26UL), x25, _m26!, x26);
+        // training: written by the fused op at bn7
         // inference: the identity, so x26 is x25's buffer (no copy)
         // deconv4: Deconv 1 5x5 /2 -> 1xAnyxAny
         if (Training)
@@ -660,12 +674,11 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         d.BiasBackward(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _g27!, _parameters[29].Gradient);
         d.ConvForward(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g27!, _parameters[28].Value, null, _g26!);
         // dropout4: Dropout 0.1
-        if (_forwardTraining) d.Multiply((long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), _g26!, _m26!, _g25!, false);
-        else d.Copy(_g26!, 0, _g25!, 0, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), false);
+        // fused into bn7's BatchNormReluBackward below
         // relu7: Relu
-        d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), x24, x25, _g25!, _g24!, false, 0f, 0f);
+        // fused into bn7's BatchNormReluBackward below
         // bn7: BatchNorm
-        d.BatchNormBackward(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x23, _g24!, _parameters[26].Value, _bm24!, _bs24!, _g23!, _parameters[26].Gradient, _parameters[27].Gradient, false);
+        d.BatchNormReluBackward(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x23, x26, _g26!, _m26!, _parameters[26].Value, _bm24!, _bs24!, _g23!, _parameters[26].Gradient, _parameters[27].Gradient, false, _g24!);
         // deconv3: Deconv 32 5x5 /2
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g23!, x22, _parameters[24].Gradient, null);
         d.BiasBackward(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _g23!, _parameters[25].Gradient);
@@ -674,55 +687,52 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         d.Copy(_g22!, 0, _g7!, 0, (long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), false);
         d.Copy(_g22!, 0, _g21!, 0, (long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), false);
         // d12: Relu
-        d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), x20, x21, _g21!, _g20!, false, 0f, 0f);
+        // fused into bn6's BatchNormReluBackward below
         // bn6: BatchNorm
-        d.BatchNormBackward(n, 32, (13 + 4 * n1) * (13 + 4 * n2), x19, _g20!, _parameters[22].Value, _bm20!, _bs20!, _g19!, _parameters[22].Gradient, _parameters[23].Gradient, false);
+        d.BatchNormReluBackward(n, 32, (13 + 4 * n1) * (13 + 4 * n2), x19, x21, _g21!, null, _parameters[22].Value, _bm20!, _bs20!, _g19!, _parameters[22].Gradient, _parameters[23].Gradient, false, _g20!);
         // deconv2: Deconv 32 5x5 /2
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g19!, x18, _parameters[20].Gradient, null);
         d.BiasBackward(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _g19!, _parameters[21].Gradient);
         d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g19!, _parameters[20].Value, null, _g18!);
         // dropout3: Dropout 0.1
-        if (_forwardTraining) d.Multiply((long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), _g18!, _m18!, _g17!, false);
-        else d.Copy(_g18!, 0, _g17!, 0, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), false);
+        // fused into bn5's BatchNormReluBackward below
         // relu5: Relu
-        d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), x16, x17, _g17!, _g16!, false, 0f, 0f);
+        // fused into bn5's BatchNormReluBackward below
         // bn5: BatchNorm
-        d.BatchNormBackward(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x15, _g16!, _parameters[18].Value, _bm16!, _bs16!, _g15!, _parameters[18].Gradient, _parameters[19].Gradient, false);
+        d.BatchNormReluBackward(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x15, x18, _g18!, _m18!, _parameters[18].Value, _bm16!, _bs16!, _g15!, _parameters[18].Gradient, _parameters[19].Gradient, false, _g16!);
         // deconv1: Deconv 64 5x5 /2
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g15!, x14, _parameters[16].Gradient, null);
         d.BiasBackward(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _g15!, _parameters[17].Gradient);
         d.ConvForward(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g15!, _parameters[16].Value, null, _g14!);
         // relu4: Relu
-        d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2), x13, x14, _g14!, _g13!, false, 0f, 0f);
+        // fused into bn4's BatchNormReluBackward below
         // bn4: BatchNorm
-        d.BatchNormBackward(n, 64, (1 + 1 * n1) * (1 + 1 * n2), x12, _g13!, _parameters[14].Value, _bm13!, _bs13!, _g12!, _parameters[14].Gradient, _parameters[15].Gradient, false);
+        d.BatchNormReluBackward(n, 64, (1 + 1 * n1) * (1 + 1 * n2), x12, x14, _g14!, null, _parameters[14].Value, _bm13!, _bs13!, _g12!, _parameters[14].Gradient, _parameters[15].Gradient, false, _g13!);
         // conv4: Conv 64 5x5 /2
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x11, _g12!, _parameters[12].Gradient, _parameters[13].Gradient);
         d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g12!, _parameters[12].Value, _g11!, false);
         // dropout2: Dropout 0.1
-        if (_forwardTraining) d.Multiply((long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), _g11!, _m11!, _g10!, false);
-        else d.Copy(_g11!, 0, _g10!, 0, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), false);
+        // fused into bn3's BatchNormReluBackward below
         // relu3: Relu
-        d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), x9, x10, _g10!, _g9!, false, 0f, 0f);
+        // fused into bn3's BatchNormReluBackward below
         // bn3: BatchNorm
-        d.BatchNormBackward(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x8, _g9!, _parameters[10].Value, _bm9!, _bs9!, _g8!, _parameters[10].Gradient, _parameters[11].Gradient, false);
+        d.BatchNormReluBackward(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x8, x11, _g11!, _m11!, _parameters[10].Value, _bm9!, _bs9!, _g8!, _parameters[10].Gradient, _parameters[11].Gradient, false, _g9!);
         // conv3: Conv 64 5x5 /2
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x7, _g8!, _parameters[8].Gradient, _parameters[9].Gradient);
         d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g8!, _parameters[8].Value, _g7!, true);
         // c12: Relu
-        d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), x6, x7, _g7!, _g6!, false, 0f, 0f);
+        // fused into bn2's BatchNormReluBackward below
         // bn2: BatchNorm
-        d.BatchNormBackward(n, 32, (13 + 4 * n1) * (13 + 4 * n2), x5, _g6!, _parameters[6].Value, _bm6!, _bs6!, _g5!, _parameters[6].Gradient, _parameters[7].Gradient, false);
+        d.BatchNormReluBackward(n, 32, (13 + 4 * n1) * (13 + 4 * n2), x5, x7, _g7!, null, _parameters[6].Value, _bm6!, _bs6!, _g5!, _parameters[6].Gradient, _parameters[7].Gradient, false, _g6!);
         // conv2: Conv 32 5x5 /2
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x4, _g5!, _parameters[4].Gradient, _parameters[5].Gradient);
         d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g5!, _parameters[4].Value, _g4!, false);
         // dropout1: Dropout 0.1
-        if (_forwardTraining) d.Multiply((long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), _g4!, _m4!, _g3!, false);
-        else d.Copy(_g4!, 0, _g3!, 0, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), false);
+        // fused into bn1's BatchNormReluBackward below
         // relu1: Relu
-        d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), x2, x3, _g3!, _g2!, false, 0f, 0f);
+        // fused into bn1's BatchNormReluBackward below
         // bn1: BatchNorm
-        d.BatchNormBackward(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x1, _g2!, _parameters[2].Value, _bm2!, _bs2!, _g1!, _parameters[2].Gradient, _parameters[3].Gradient, false);
+        d.BatchNormReluBackward(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x1, x4, _g4!, _m4!, _parameters[2].Value, _bm2!, _bs2!, _g1!, _parameters[2].Gradient, _parameters[3].Gradient, false, _g2!);
         // conv1: Conv 32 5x5 /2
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x0, _g1!, _parameters[0].Gradient, _parameters[1].Gradient);
         if (inputGradient) d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g1!, _parameters[0].Value, _g0!, true);

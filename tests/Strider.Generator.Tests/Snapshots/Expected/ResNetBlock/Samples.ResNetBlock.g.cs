@@ -174,10 +174,12 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
             d.ConvForward(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x0, _fw2!, _fb2!, x2);
         }
         // bn1: BatchNorm -> 64x56x56
-        if (Training) d.BatchNormForwardTraining(n, 64, 56 * 56, x1, _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f, x2, _bm2!, _bs2!);
+        // training: bn1 -> relu1 fused, one pass writing relu1's output only
+        if (Training) d.BatchNormReluForwardTraining(n, 64, 56 * 56, x1, _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f, null, 0f, 0UL, x3, _bm2!, _bs2!);
         // inference: folded into conv1 above
         // relu1: Relu -> 64x56x56
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * 200704L, x2, x3, 0f, 0f);
+        // training: written by the fused op at bn1
+        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * 200704L, x2, x3, 0f, 0f);
         // conv2: Conv 64 3x3 pad 1 -> 64x56x56
         if (Training) d.ConvForward(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x3, _parameters[3].Value, null, x4);
         else
@@ -251,9 +253,9 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x3, _g4!, _parameters[3].Gradient, null);
         d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, _g4!, _parameters[3].Value, _g3!, false);
         // relu1: Relu
-        d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * 200704L, x2, x3, _g3!, _g2!, false, 0f, 0f);
+        // fused into bn1's BatchNormReluBackward below
         // bn1: BatchNorm
-        d.BatchNormBackward(n, 64, 56 * 56, x1, _g2!, _parameters[1].Value, _bm2!, _bs2!, _g1!, _parameters[1].Gradient, _parameters[2].Gradient, false);
+        d.BatchNormReluBackward(n, 64, 56 * 56, x1, x3, _g3!, null, _parameters[1].Value, _bm2!, _bs2!, _g1!, _parameters[1].Gradient, _parameters[2].Gradient, false, _g2!);
         // conv1: Conv 64 3x3 pad 1
         d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x0, _g1!, _parameters[0].Gradient, null);
         if (inputGradient) d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, _g1!, _parameters[0].Value, _g0!, true);
