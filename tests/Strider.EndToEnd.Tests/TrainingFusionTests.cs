@@ -67,7 +67,10 @@ public sealed class TrainingFusionTests
             for (int p = 0; p < fused.Parameters.Count; p++)
             {
                 var expected = unfused.Parameters[p].Gradient.ToArray();
-                Assert.True(expected.Any(v => v != 0), $"{fused.Parameters[p].Name}: an all-zero gradient would prove nothing.");
+                // Every conv here feeds a BatchNorm, which removes its bias's effect: those bias gradients are zero up
+                // to rounding (exactly zero in some builds), so only the other parameters must show a non-zero gradient.
+                if (!fused.Parameters[p].Name.EndsWith(".bias", StringComparison.Ordinal) || fused.Parameters[p].Name.StartsWith("bn", StringComparison.Ordinal))
+                    Assert.True(expected.Any(v => v != 0), $"{fused.Parameters[p].Name}: an all-zero gradient would prove nothing.");
                 AssertEqual(expected, fused.Parameters[p].Gradient.ToArray(), $"step {step} {fused.Parameters[p].Name} gradient");
             }
             for (int b = 0; b < fused.Buffers.Count; b++)
