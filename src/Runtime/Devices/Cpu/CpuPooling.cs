@@ -1,7 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Strider.Devices.Cpu;
 
@@ -52,9 +51,6 @@ public sealed unsafe partial class CpuDevice
                 case PoolOp.AvgBackward:
                     if (!a.Accumulate) new Span<float>(a.Dst + plane * inPlane, (int)inPlane).Clear();
                     AvgPlane(a.G, a.Dst + plane * inPlane, a.Src + plane * outPlane, backward: true);
-                    break;
-                case PoolOp.MaxBackward when Tiles2x2(a.G) && Avx2.IsSupported:
-                    MaxBackward2x2(a.G, a.Src + plane * outPlane, a.Switches + plane * outPlane, a.Dst + plane * inPlane, a.Accumulate);
                     break;
                 case PoolOp.MaxBackward:
                 case PoolOp.Unpool:
@@ -109,63 +105,6 @@ public sealed unsafe partial class CpuDevice
                 y[o] = max;
                 if (switches != null) switches[o] = best;
             }
-    }
-
-    /// <summary>A 2x2 stride-2 pool whose windows tile the input exactly (no padding, even sizes): every input is in one window.</summary>
-    private static bool Tiles2x2(in PoolGeometry g) =>
-        g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadTop == 0 && g.PadLeft == 0 &&
-        g.DilationH == 1 && g.DilationW == 1 && 2 * g.OutH == g.InH && 2 * g.OutW == g.InW;
-
-    /// <summary>
-    /// Max-pool backward over exactly tiled 2x2 windows: each input gets its window's gradient where the switch points
-    /// at it and 0 elsewhere, 8 windows (two 16-wide input rows) per step, so no clearing pass and no scatter.
-    /// </summary>
-    private static void MaxBackward2x2(in PoolGeometry g, float* dy, int* switches, float* dx, bool accumulate)
-    {
-        int w = g.InW;
-        var lanes = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
-        for (int oh = 0; oh < g.OutH; oh++)
-        {
-            float* r0 = dx + (long)2 * oh * w, r1 = r0 + w, d = dy + (long)oh * g.OutW;
-            int* s = switches + (long)oh * g.OutW;
-            int rowStart = 2 * oh * w, ow = 0;
-            for (; ow + 8 <= g.OutW; ow += 8)
-            {
-                var grad = Vector256.Load(d + ow);
-                var sw = Vector256.Load(s + ow);
-                var at = Vector256.Create(rowStart + 2 * ow) + lanes;
-                var v00 = Vector256.ConditionalSelect(Vector256.Equals(sw, at).AsSingle(), grad, default);
-                var v01 = Vector256.ConditionalSelect(Vector256.Equals(sw, at + Vector256.Create(1)).AsSingle(), grad, default);
-                var v10 = Vector256.ConditionalSelect(Vector256.Equals(sw, at + Vector256.Create(w)).AsSingle(), grad, default);
-                var v11 = Vector256.ConditionalSelect(Vector256.Equals(sw, at + Vector256.Create(w + 1)).AsSingle(), grad, default);
-                Interleave(v00, v01, r0 + 2 * ow, accumulate);
-                Interleave(v10, v11, r1 + 2 * ow, accumulate);
-            }
-            for (; ow < g.OutW; ow++)
-            {
-                int iw = 2 * ow, at = rowStart + iw, sw = s[ow];
-                float grad = d[ow];
-                Put(r0 + iw, sw == at ? grad : 0, accumulate);
-                Put(r0 + iw + 1, sw == at + 1 ? grad : 0, accumulate);
-                Put(r1 + iw, sw == at + w ? grad : 0, accumulate);
-                Put(r1 + iw + 1, sw == at + w + 1 ? grad : 0, accumulate);
-            }
-        }
-
-        static void Interleave(Vector256<float> even, Vector256<float> odd, float* dst, bool accumulate)
-        {
-            var lo = Avx.UnpackLow(even, odd);
-            var hi = Avx.UnpackHigh(even, odd);
-            var v0 = Avx.Permute2x128(lo, hi, 0x20);
-            var v1 = Avx.Permute2x128(lo, hi, 0x31);
-            if (accumulate)
-            {
-                v0 += Vector256.Load(dst);
-                v1 += Vector256.Load(dst + 8);
-            }
-            v0.Store(dst);
-            v1.Store(dst + 8);
-        }
     }
 
     /// <summary>The common 2x2 stride-2 pool with every window inside the input: no bounds checks, same ties and NaN handling as the general loop.</summary>
