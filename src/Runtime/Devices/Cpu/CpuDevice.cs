@@ -182,46 +182,74 @@ public sealed unsafe partial class CpuDevice : Device
     {
         using var op = _gate.EnterScope();
         long size = (long)n * channels * inner;
-        float* px = P(x, size, nameof(x)), py = P(y, size, nameof(y));
-        for (int b = 0; b < n; b++)
-            for (int i = 0; i < inner; i++)
+        _elem = new ElementArgs { A = P(x, size, nameof(x)), B = P(y, size, nameof(y)), Channels = channels, Inner = inner, Log = log };
+        // Positions (image, i) in ranges over the workers; each position's softmax is the same arithmetic as serially.
+        RunRanges((long)n * inner, &SoftmaxForwardRange, SoftmaxChunk(channels));
+    }
+
+    /// <summary>Positions per softmax work item: about an element chunk's values (the sliding LeNet's 4096 positions of 10 are 4 items).</summary>
+    private static long SoftmaxChunk(int channels) => Math.Max(64, ElementChunk / Math.Max(1, channels));
+
+    private static void SoftmaxForwardRange(in ElementArgs e, long p0, long p1)
+    {
+        int channels = e.Channels, inner = e.Inner;
+        for (long p = p0; p < p1; p++)
+        {
+            long b = p / inner, i = p % inner;
+            float* xs = e.A + b * channels * inner + i, ys = e.B + b * channels * inner + i;
+            float max = float.NegativeInfinity;
+            for (int c = 0; c < channels; c++) max = MathF.Max(max, xs[(long)c * inner]);
+            double sum = 0;
+            if (e.Log)
             {
-                float* xs = px + (long)b * channels * inner + i, ys = py + (long)b * channels * inner + i;
-                float max = float.NegativeInfinity;
-                for (int c = 0; c < channels; c++) max = MathF.Max(max, xs[(long)c * inner]);
-                double sum = 0;
                 for (int c = 0; c < channels; c++) sum += MathF.Exp(xs[(long)c * inner] - max);
-                if (log)
-                {
-                    float lse = max + (float)Math.Log(sum);
-                    for (int c = 0; c < channels; c++) ys[(long)c * inner] = xs[(long)c * inner] - lse;
-                }
-                else
-                {
-                    float inv = (float)(1 / sum);
-                    for (int c = 0; c < channels; c++) ys[(long)c * inner] = MathF.Exp(xs[(long)c * inner] - max) * inv;
-                }
+                float lse = max + (float)Math.Log(sum);
+                for (int c = 0; c < channels; c++) ys[(long)c * inner] = xs[(long)c * inner] - lse;
             }
+            else
+            {
+                // Each exponential once: kept in y, then scaled (the same values the two-exp form gave).
+                for (int c = 0; c < channels; c++)
+                {
+                    float v = MathF.Exp(xs[(long)c * inner] - max);
+                    ys[(long)c * inner] = v;
+                    sum += v;
+                }
+                float inv = (float)(1 / sum);
+                for (int c = 0; c < channels; c++) ys[(long)c * inner] *= inv;
+            }
+        }
     }
 
     public override void SoftmaxBackward(bool log, int n, int channels, int inner, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate)
     {
         using var op = _gate.EnterScope();
         long size = (long)n * channels * inner;
-        float* py = P(y, size, nameof(y)), pdy = P(dy, size, nameof(dy)), pdx = P(dx, size, nameof(dx));
-        for (int b = 0; b < n; b++)
-            for (int i = 0; i < inner; i++)
+        _elem = new ElementArgs
+        {
+            A = P(y, size, nameof(y)), B = P(dy, size, nameof(dy)), C = P(dx, size, nameof(dx)),
+            Channels = channels, Inner = inner, Log = log, Accumulate = accumulate,
+        };
+        RunRanges((long)n * inner, &SoftmaxBackwardRange, SoftmaxChunk(channels));
+    }
+
+    private static void SoftmaxBackwardRange(in ElementArgs e, long p0, long p1)
+    {
+        int channels = e.Channels, inner = e.Inner;
+        float* py = e.A, pdy = e.B, pdx = e.C;
+        bool log = e.Log;
+        for (long p = p0; p < p1; p++)
+        {
+            long o = p / inner * channels * inner + p % inner;
+            double dot = 0;
+            for (int c = 0; c < channels; c++) dot += log ? pdy[o + (long)c * inner] : (double)pdy[o + (long)c * inner] * py[o + (long)c * inner];
+            float s = (float)dot;
+            for (int c = 0; c < channels; c++)
             {
-                long o = (long)b * channels * inner + i;
-                double dot = 0;
-                for (int c = 0; c < channels; c++) dot += log ? pdy[o + (long)c * inner] : (double)pdy[o + (long)c * inner] * py[o + (long)c * inner];
-                float s = (float)dot;
-                for (int c = 0; c < channels; c++)
-                {
-                    long j = o + (long)c * inner;
-                    Put(pdx + j, log ? pdy[j] - MathF.Exp(py[j]) * s : py[j] * (pdy[j] - s), accumulate);
-                }
+                long j = o + (long)c * inner;
+                Put(pdx + j, log ? pdy[j] - MathF.Exp(py[j]) * s : py[j] * (pdy[j] - s), e.Accumulate);
             }
+        }
     }
 
     // ---- losses ----

@@ -16,7 +16,7 @@ public sealed unsafe partial class CpuDevice
 
     private struct ElementArgs
     {
-        public long Count;
+        public long Count, Chunk;
         public float* A, B, C, D, E;
         public float* Gamma, Beta, RunningMean, RunningVar, Mean, InvStd, DGamma, DBeta;
         public float P0, P1, P2, P3, P4, P5, P6;
@@ -25,19 +25,20 @@ public sealed unsafe partial class CpuDevice
         /// <summary>One partial sum per range of a reduction (<see cref="ElementChunk"/> values each).</summary>
         public double* Partials;
         public Activation F;
-        public bool Accumulate;
+        public bool Accumulate, Log;
         public delegate*<in ElementArgs, long, long, void> Range;
         public delegate*<in ElementArgs, int, void> Channel;
     }
 
     private ElementArgs _elem;
 
-    /// <summary>Runs <c>_elem.Range</c> over [0, count) in chunks on the workers.</summary>
-    private void RunRanges(long count, delegate*<in ElementArgs, long, long, void> range)
+    /// <summary>Runs <c>_elem.Range</c> over [0, count) in chunks of <paramref name="chunk"/> on the workers.</summary>
+    private void RunRanges(long count, delegate*<in ElementArgs, long, long, void> range, long chunk = ElementChunk)
     {
         _elem.Count = count;
         _elem.Range = range;
-        long items = (count + ElementChunk - 1) / ElementChunk;
+        _elem.Chunk = chunk;
+        long items = (count + chunk - 1) / chunk;
         if (items <= 1) range(in _elem, 0, count);
         else _pool.Run(this, checked((int)items), &RangeItem);
     }
@@ -45,8 +46,8 @@ public sealed unsafe partial class CpuDevice
     private static void RangeItem(object state, int item, int worker)
     {
         ref readonly ElementArgs a = ref Unsafe.As<CpuDevice>(state)._elem;
-        long i0 = (long)item * ElementChunk;
-        a.Range(in a, i0, Math.Min(a.Count, i0 + ElementChunk));
+        long i0 = item * a.Chunk;
+        a.Range(in a, i0, Math.Min(a.Count, i0 + a.Chunk));
     }
 
     /// <summary>Runs <c>_elem.Channel</c> once per channel on the workers.</summary>
