@@ -73,10 +73,11 @@ internal sealed unsafe class WorkerPool : IDisposable
         Execute(0);
         // Every item is taken: close the job so a worker that wakes from now on skips it, then wait for those inside.
         Interlocked.Exchange(ref _open, 0);
-        var spin = new SpinWait();
+        // Pure spinning first (SpinWait.SpinOnce yields to the scheduler after a few rounds: a system call per round).
+        long waitSince = Stopwatch.GetTimestamp();
         while (Volatile.Read(ref _active) != 0)
         {
-            if (spin.Count < 100) spin.SpinOnce(sleep1Threshold: -1);
+            if (Stopwatch.GetTimestamp() - waitSince < SpinTicks) Thread.SpinWait(20);
             else _idle.Wait(1);
         }
         _state = null;
