@@ -458,6 +458,9 @@ public sealed unsafe partial class CpuDevice
     /// </summary>
     private static bool TransposedWeightGradient(in ConvGeometry g) => Avx.IsSupported && g.OutW >= 8;
 
+    /// <summary>Whether backward weights reads its A operand (taps x positions) in place (<see cref="Gemm.TapsFull512"/>) instead of packing it.</summary>
+    private static bool TapsInPlace => Vector512.IsHardwareAccelerated;
+
     /// <summary>target[K, CRS] += (sum over this item's units of col[CRS, kc] dY[K, kc]^T), accumulated transposed in a workspace.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardWeightsTransposed(CpuDevice d, in ConvArgs a, int worker, int u0, int u1, float* target)
@@ -492,6 +495,12 @@ public sealed unsafe partial class CpuDevice
             {
                 // Taps past CRS read tap 0 (a valid address); their dW^T rows are padding, never copied out.
                 for (int i = 0; i < Gemm.MR; i++) taps[i] = m0 + i < crs ? a.Shifts[m0 + i] : a.Shifts[0];
+                if (TapsInPlace)
+                {
+                    for (int j0 = 0; j0 < kPad; j0 += Gemm.NR)
+                        Gemm.TapsFull512(kc, q, taps, lanes, packB + (long)j0 * kc, dwT + (long)m0 * kPad + j0, kPad, accumulate: true);
+                    continue;
+                }
                 PackTapPanel(q, taps, lanes, kc, packA);
                 for (int j0 = 0; j0 < kPad; j0 += Gemm.NR)
                     Gemm.Kernel(kc, packA, packB + (long)j0 * kc, dwT + (long)m0 * kPad + j0, kPad, Gemm.MR, Gemm.NR, accumulate: true);
