@@ -116,26 +116,10 @@ public sealed unsafe partial class CpuDevice
         FillPadded();
         ConvArgs shared = _conv;
         float* q0 = shared.Q;
-        // Every phase's sub-kernel at once, one dx channel per item (built serially, this was ~2% of a U-net step on
-        // the calling thread alone): together they hold each of w's values once.
+        // Each phase's place: its [n, C, nh, nw] result in the output (Offsets) and its sub-kernel (SubOffsets).
         args.W = w;
         args.SubOffsets = (long*)Unsafe.AsPointer(ref _phaseKernelOffsets[0]);
-        long subTotal = 0;
-        for (int rh = 0; rh < g.StrideH; rh++)
-        {
-            var ph = PhaseAxis(rh, g.StrideH, R, g.PadTop, g.InH);
-            for (int rw = 0; rw < g.StrideW; rw++)
-            {
-                var pw = PhaseAxis(rw, g.StrideW, S, g.PadLeft, g.InW);
-                args.SubOffsets[rh * g.StrideW + rw] = subTotal;
-                if (ph.Count > 0 && pw.Count > 0) subTotal += (long)C * K * ph.Taps * pw.Taps;
-            }
-        }
-        if (_phaseWeights.Length < subTotal) _phaseWeights = GC.AllocateArray<float>((int)Math.Max(subTotal, _phaseWeights.Length * 2L), pinned: true);
-        args.Subs = (float*)Unsafe.AsPointer(ref _phaseWeights[0]);
-        _phase = args;
-        _pool.Run(this, C, &BuildSubKernels);
-        long offset = 0;
+        long offset = 0, subTotal = 0;
         for (int rh = 0; rh < g.StrideH; rh++)
         {
             var ph = PhaseAxis(rh, g.StrideH, R, g.PadTop, g.InH);
@@ -143,15 +127,30 @@ public sealed unsafe partial class CpuDevice
             {
                 var pw = PhaseAxis(rw, g.StrideW, S, g.PadLeft, g.InW);
                 args.Offsets[rh * g.StrideW + rw] = offset;
+                args.SubOffsets[rh * g.StrideW + rw] = subTotal;
                 if (ph.Count == 0 || pw.Count == 0) continue;
-                float* sub = args.Subs + args.SubOffsets[rh * g.StrideW + rw];
-                var sg = new ConvGeometry(K, g.OutH, g.OutW, C, ph.Count, pw.Count, ph.Taps, pw.Taps, 1, 1, ph.Pad, pw.Pad, 1, 1);
-                shared.Q = q0 + (long)(padH - ph.Pad) * wq + (padW - pw.Pad);
-                ConvForwardCore(sg, n, dy, sub, null, outBase + offset, &shared);
-                offset += n * sg.OutputSize;
+                offset += (long)n * C * ph.Count * pw.Count;
+                subTotal += (long)C * K * ph.Taps * pw.Taps;
             }
         }
+        // Every phase's sub-kernel at once, one dx channel per item (built serially, this was ~2% of a U-net step on
+        // the calling thread alone): together they hold each of w's values once.
+        if (_phaseWeights.Length < subTotal) _phaseWeights = GC.AllocateArray<float>((int)Math.Max(subTotal, _phaseWeights.Length * 2L), pinned: true);
+        args.Subs = (float*)Unsafe.AsPointer(ref _phaseWeights[0]);
         _phase = args;
+        _pool.Run(this, C, &BuildSubKernels);
+        for (int rh = 0; rh < g.StrideH; rh++)
+        {
+            var ph = PhaseAxis(rh, g.StrideH, R, g.PadTop, g.InH);
+            for (int rw = 0; rw < g.StrideW; rw++)
+            {
+                var pw = PhaseAxis(rw, g.StrideW, S, g.PadLeft, g.InW);
+                if (ph.Count == 0 || pw.Count == 0) continue;
+                var sg = new ConvGeometry(K, g.OutH, g.OutW, C, ph.Count, pw.Count, ph.Taps, pw.Taps, 1, 1, ph.Pad, pw.Pad, 1, 1);
+                shared.Q = q0 + (long)(padH - ph.Pad) * wq + (padW - pw.Pad);
+                ConvForwardCore(sg, n, dy, args.Subs + args.SubOffsets[rh * g.StrideW + rw], null, outBase + args.Offsets[rh * g.StrideW + rw], &shared);
+            }
+        }
         _pool.Run(this, n * C, &InterleavePlane);
         return true;
     }
