@@ -297,27 +297,6 @@ public sealed unsafe partial class CpuDevice
         return sum;
     }
 
-    /// <summary>Sum of dy[i] (x[i] - mean) in double.</summary>
-    private static double SumProductCentered(float* dy, float* x, int count, double mean)
-    {
-        int i = 0;
-        double sum = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<double> acc0 = default, acc1 = default, m = Vector256.Create(mean);
-            for (; i + 8 <= count; i += 8)
-            {
-                var (x0, x1) = Vector256.Widen(Vector256.Load(x + i));
-                var (d0, d1) = Vector256.Widen(Vector256.Load(dy + i));
-                acc0 += d0 * (x0 - m);
-                acc1 += d1 * (x1 - m);
-            }
-            sum = Vector256.Sum(acc0 + acc1);
-        }
-        for (; i < count; i++) sum += dy[i] * (x[i] - mean);
-        return sum;
-    }
-
     /// <summary>y = x scale + shift over one row.</summary>
     private static void AffineRow(float* x, float* y, int count, float scale, float shift)
     {
@@ -417,16 +396,43 @@ public sealed unsafe partial class CpuDevice
         RunChannels(&BatchNormBackwardChannel);
     }
 
+    /// <summary>
+    /// One channel's BatchNorm backward. The norm's output gradient is dy, or, for the fused BatchNorm -> Relu
+    /// [-> Dropout] (B = the chain's output y, E = the dropout mask or null), dy [* mask] where y &gt; 0 and 0
+    /// elsewhere, formed on the fly so it is never written.
+    /// </summary>
     private static void BatchNormBackwardChannel(in ElementArgs e, int c)
     {
-        long m = (long)e.N * e.Inner, stride = (long)e.Channels * e.Inner;
-        float* x = e.A + (long)c * e.Inner, dy = e.C + (long)c * e.Inner, dx = e.D + (long)c * e.Inner;
+        long m = (long)e.N * e.Inner, stride = (long)e.Channels * e.Inner, offset = (long)c * e.Inner;
+        float* y = e.B == null ? null : e.B + offset, mask = e.E == null ? null : e.E + offset;
         float mean = e.Mean[c], invStd = e.InvStd[c];
         double sumDy = 0, sumDyCentered = 0;
         for (int b = 0; b < e.N; b++)
         {
-            sumDy += SumRow(dy + b * stride, e.Inner);
-            sumDyCentered += SumProductCentered(dy + b * stride, x + b * stride, e.Inner, mean);
+            float* xr = e.A + offset + b * stride, dyr = e.C + offset + b * stride;
+            float* yr = y == null ? null : y + b * stride, mr = mask == null ? null : mask + b * stride;
+            // Per row, a vector sum of the gradient and of gradient (x - mean), both in double, then the tail.
+            int i = 0;
+            double rowSum = 0, rowCentered = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<double> s0 = default, s1 = default, p0 = default, p1 = default, vm = Vector256.Create((double)mean);
+                for (; i + 8 <= e.Inner; i += 8)
+                {
+                    var (g0, g1) = Vector256.Widen(NormGradient(yr, dyr, mr, i));
+                    var (x0, x1) = Vector256.Widen(Vector256.Load(xr + i));
+                    s0 += g0;
+                    s1 += g1;
+                    p0 += g0 * (x0 - vm);
+                    p1 += g1 * (x1 - vm);
+                }
+                rowSum = Vector256.Sum(s0 + s1);
+                rowCentered = Vector256.Sum(p0 + p1);
+            }
+            for (int j = i; j < e.Inner; j++) rowSum += NormGradientAt(yr, dyr, mr, j);
+            for (; i < e.Inner; i++) rowCentered += NormGradientAt(yr, dyr, mr, i) * (xr[i] - (double)mean);
+            sumDy += rowSum;
+            sumDyCentered += rowCentered;
         }
         double sumDyXhat = sumDyCentered * invStd;
         float k = e.Gamma[c] * invStd, meanDy = (float)(sumDy / m), meanDyXhat = (float)(sumDyXhat / m);
@@ -434,22 +440,39 @@ public sealed unsafe partial class CpuDevice
         float a = -k * invStd * meanDyXhat, b0 = -k * meanDy - a * mean;
         for (int b = 0; b < e.N; b++)
         {
-            float* xr = x + b * stride, dyr = dy + b * stride, dxr = dx + b * stride;
+            float* xr = e.A + offset + b * stride, dyr = e.C + offset + b * stride, dxr = e.D + offset + b * stride;
+            float* yr = y == null ? null : y + b * stride, mr = mask == null ? null : mask + b * stride;
             int i = 0;
             if (Vector256.IsHardwareAccelerated)
             {
                 Vector256<float> vk = Vector256.Create(k), va = Vector256.Create(a), vb = Vector256.Create(b0);
                 for (; i + 8 <= e.Inner; i += 8)
                 {
-                    var v = Vector256.FusedMultiplyAdd(Vector256.Load(dyr + i), vk, Vector256.FusedMultiplyAdd(Vector256.Load(xr + i), va, vb));
+                    var v = Vector256.FusedMultiplyAdd(NormGradient(yr, dyr, mr, i), vk, Vector256.FusedMultiplyAdd(Vector256.Load(xr + i), va, vb));
                     if (e.Accumulate) v += Vector256.Load(dxr + i);
                     v.Store(dxr + i);
                 }
             }
-            for (; i < e.Inner; i++) Put(dxr + i, dyr[i] * k + (xr[i] * a + b0), e.Accumulate);
+            for (; i < e.Inner; i++) Put(dxr + i, NormGradientAt(yr, dyr, mr, i) * k + (xr[i] * a + b0), e.Accumulate);
         }
         e.DGamma[c] += (float)sumDyXhat;
         e.DBeta[c] += (float)sumDy;
+    }
+
+    /// <summary>The norm's output gradient at 8 values: dy, or with a fused Relu (y non-null) dy [* mask] where y &gt; 0, else 0.</summary>
+    private static Vector256<float> NormGradient(float* y, float* dy, float* mask, int i)
+    {
+        var g = Vector256.Load(dy + i);
+        if (y == null) return g;
+        if (mask != null) g *= Vector256.Load(mask + i);
+        return Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Load(y + i), Vector256<float>.Zero), g, Vector256<float>.Zero);
+    }
+
+    private static float NormGradientAt(float* y, float* dy, float* mask, long i)
+    {
+        if (y == null) return dy[i];
+        float g = mask == null ? dy[i] : dy[i] * mask[i];
+        return y[i] > 0 ? g : 0;
     }
 
     // ---- optimizers ----

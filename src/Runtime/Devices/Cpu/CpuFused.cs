@@ -6,8 +6,9 @@ namespace Strider.Devices.Cpu;
 /// <summary>
 /// Training-mode BatchNorm -> Relu [-> Dropout] in one op each way, one channel per work item: forward computes the
 /// statistics as <see cref="BatchNormForwardTraining"/> does, then writes only the chain's output (and the mask);
-/// backward forms the norm's output gradient on the fly inside BatchNormBackward's two passes. The values equal the
-/// unfused ops' (the same float operations per element, the same double sums), up to the sign of a zero gradient.
+/// backward is BatchNormBackward's own channel pass, which forms the norm's output gradient on the fly from y and the
+/// mask. The values equal the unfused ops' (the same float operations per element, the same double sums), up to the
+/// sign of a zero gradient.
 /// </summary>
 public sealed unsafe partial class CpuDevice
 {
@@ -124,77 +125,6 @@ public sealed unsafe partial class CpuDevice
             Gamma = P(gamma, channels, nameof(gamma)), Mean = P(savedMean, channels, nameof(savedMean)), InvStd = P(savedInvStd, channels, nameof(savedInvStd)),
             DGamma = P(dgamma, channels, nameof(dgamma)), DBeta = P(dbeta, channels, nameof(dbeta)),
         };
-        RunChannels(&BatchNormReluBackwardChannel);
-    }
-
-    /// <summary>The norm's output gradient at 8 values: dy [* mask] where y &gt; 0, else 0.</summary>
-    private static Vector256<float> ReluGradient(float* y, float* dy, float* mask, int i)
-    {
-        var g = Vector256.Load(dy + i);
-        if (mask != null) g *= Vector256.Load(mask + i);
-        return Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Load(y + i), Vector256<float>.Zero), g, Vector256<float>.Zero);
-    }
-
-    private static float ReluGradientAt(float* y, float* dy, float* mask, long i)
-    {
-        float g = mask == null ? dy[i] : dy[i] * mask[i];
-        return y[i] > 0 ? g : 0;
-    }
-
-    /// <summary>BatchNormBackwardChannel with dy replaced by the Relu [and dropout] gradient, accumulated in the same order.</summary>
-    private static void BatchNormReluBackwardChannel(in ElementArgs e, int c)
-    {
-        long m = (long)e.N * e.Inner, stride = (long)e.Channels * e.Inner, offset = (long)c * e.Inner;
-        float* mask = e.E == null ? null : e.E + offset;
-        float mean = e.Mean[c], invStd = e.InvStd[c];
-        double sumDy = 0, sumDyCentered = 0;
-        for (int b = 0; b < e.N; b++)
-        {
-            float* xr = e.A + offset + b * stride, yr = e.B + offset + b * stride, dyr = e.C + offset + b * stride, mr = mask == null ? null : mask + b * stride;
-            // The same accumulators as SumRow and SumProductCentered, so the sums match the unfused op's bit for bit.
-            int i = 0;
-            double rowSum = 0, rowCentered = 0;
-            if (Vector256.IsHardwareAccelerated)
-            {
-                Vector256<double> s0 = default, s1 = default, p0 = default, p1 = default, vm = Vector256.Create((double)mean);
-                for (; i + 8 <= e.Inner; i += 8)
-                {
-                    var (g0, g1) = Vector256.Widen(ReluGradient(yr, dyr, mr, i));
-                    var (x0, x1) = Vector256.Widen(Vector256.Load(xr + i));
-                    s0 += g0;
-                    s1 += g1;
-                    p0 += g0 * (x0 - vm);
-                    p1 += g1 * (x1 - vm);
-                }
-                rowSum = Vector256.Sum(s0 + s1);
-                rowCentered = Vector256.Sum(p0 + p1);
-            }
-            for (int j = i; j < e.Inner; j++) rowSum += ReluGradientAt(yr, dyr, mr, j);
-            for (; i < e.Inner; i++) rowCentered += ReluGradientAt(yr, dyr, mr, i) * (xr[i] - (double)mean);
-            sumDy += rowSum;
-            sumDyCentered += rowCentered;
-        }
-        double sumDyXhat = sumDyCentered * invStd;
-        float k = e.Gamma[c] * invStd, meanDy = (float)(sumDy / m), meanDyXhat = (float)(sumDyXhat / m);
-        float a = -k * invStd * meanDyXhat, b0 = -k * meanDy - a * mean;
-        for (int b = 0; b < e.N; b++)
-        {
-            float* xr = e.A + offset + b * stride, yr = e.B + offset + b * stride, dyr = e.C + offset + b * stride, dxr = e.D + offset + b * stride;
-            float* mr = mask == null ? null : mask + b * stride;
-            int i = 0;
-            if (Vector256.IsHardwareAccelerated)
-            {
-                Vector256<float> vk = Vector256.Create(k), va = Vector256.Create(a), vb = Vector256.Create(b0);
-                for (; i + 8 <= e.Inner; i += 8)
-                {
-                    var v = Vector256.FusedMultiplyAdd(ReluGradient(yr, dyr, mr, i), vk, Vector256.FusedMultiplyAdd(Vector256.Load(xr + i), va, vb));
-                    if (e.Accumulate) v += Vector256.Load(dxr + i);
-                    v.Store(dxr + i);
-                }
-            }
-            for (; i < e.Inner; i++) Put(dxr + i, ReluGradientAt(yr, dyr, mr, i) * k + (xr[i] * a + b0), e.Accumulate);
-        }
-        e.DGamma[c] += (float)sumDyXhat;
-        e.DBeta[c] += (float)sumDy;
+        RunChannels(&BatchNormBackwardChannel);
     }
 }
