@@ -568,14 +568,7 @@ public sealed unsafe partial class CpuDevice
         for (long i = i0; i < i1;)
         {
             long row = i / e.Inner, end = Math.Min(i1, (row + 1) * e.Inner);
-            float v = e.A[row % e.Channels];
-            long t = i;
-            if (Vector256.IsHardwareAccelerated)
-            {
-                var vv = Vector256.Create(v);
-                for (; t + 8 <= end; t += 8) (Vector256.Load(py + t) + vv).Store(py + t);
-            }
-            for (; t < end; t++) py[t] += v;
+            AddScalar(py + i, py + i, (int)(end - i), e.A[row % e.Channels]);
             i = end;
         }
     }
