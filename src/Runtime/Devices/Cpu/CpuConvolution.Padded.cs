@@ -127,7 +127,7 @@ public sealed unsafe partial class CpuDevice
         int b = item / g.InChannels, c = item % g.InChannels, sw = g.StrideW;
         float* src = a.X + b * g.InputSize + (long)c * g.InH * g.InW;
         float* dst = a.Q + b * a.QImage + c * a.QPlane;
-        if (sw == 2 && Vector256.IsHardwareAccelerated)
+        if (sw == 2 && Avx.IsSupported)
         {
             PadPlane2(a, src, dst);
             return;
@@ -158,8 +158,8 @@ public sealed unsafe partial class CpuDevice
     }
 
     /// <summary>
-    /// <see cref="PadPlane"/> for stride 2 across: padded columns j .. j + 15 (j even) are 16 consecutive input values,
-    /// whose even and odd ones are the two phase rows' next 8 values, so both rows fill from one pass over the input.
+    /// <see cref="PadPlane"/> for stride 2 across (AVX): padded columns j .. j + 15 (j even) are 16 consecutive input
+    /// values, whose even and odd ones are the two phase rows' next 8 values, so both rows fill from one pass over the input.
     /// </summary>
     private static void PadPlane2(in ConvArgs a, float* src, float* dst)
     {
@@ -190,25 +190,16 @@ public sealed unsafe partial class CpuDevice
                 even.Store(d0 + t);
                 odd.Store(d1 + t);
             }
-            if (Avx.IsSupported)
+            // The row's end (short U-net rows are a third tail): masked loads read only values inside the row and
+            // masked stores write only this row's columns, so neither touches a neighbour or leaves the buffers.
+            for (; t < wq; t += 8)
             {
-                // The row's end (short U-net rows are a third tail): masked loads read only values inside the row and
-                // masked stores write only this row's columns, so neither touches a neighbour or leaves the buffers.
-                for (; t < wq; t += 8)
-                {
-                    int first = 2 * t - pl, valid = inW - first, outputs = wq - t;
-                    var (even, odd) = Deinterleave(
-                        Avx.MaskLoad(line + first, Below(valid)),
-                        Avx.MaskLoad(line + first + 8, Below(valid - 8)));
-                    Avx.MaskStore(d0 + t, Below(outputs), even);
-                    Avx.MaskStore(d1 + t, Below(outputs), odd);
-                }
-                continue;
-            }
-            for (; t < wq; t++)
-            {
-                d0[t] = At(line, 2 * t - pl, inW);
-                d1[t] = At(line, 2 * t + 1 - pl, inW);
+                int first = 2 * t - pl, valid = inW - first, outputs = wq - t;
+                var (even, odd) = Deinterleave(
+                    Avx.MaskLoad(line + first, Below(valid)),
+                    Avx.MaskLoad(line + first + 8, Below(valid - 8)));
+                Avx.MaskStore(d0 + t, Below(outputs), even);
+                Avx.MaskStore(d1 + t, Below(outputs), odd);
             }
         }
 
