@@ -23,12 +23,11 @@ internal static partial class NetworkEmitter
         {
             if (_foldTarget is not null) return _foldTarget;
             var target = Enumerable.Repeat(-1, _plan.Nodes.Count).ToArray();
-            var readers = new int[_plan.Nodes.Count];
-            foreach (var n in _plan.Nodes) foreach (int k in n.Inputs) readers[k]++;
+            var readers = Readers();
             foreach (var bn in _plan.Nodes.Where(n => n.Kind == LayerKind.BatchNorm))
             {
                 var conv = Node(bn.Inputs[0]);
-                if (conv.Kind is LayerKind.Conv or LayerKind.Deconv && conv.Weight >= 0 && readers[conv.Index] == 1) target[conv.Index] = bn.Index;
+                if (conv.Kind is LayerKind.Conv or LayerKind.Deconv && conv.Weight >= 0 && readers[conv.Index].Count == 1) target[conv.Index] = bn.Index;
             }
             return _foldTarget = target;
         }
@@ -59,9 +58,7 @@ internal static partial class NetworkEmitter
         {
             if (_chains is not null) return _chains;
             var chains = new ReluChain?[_plan.Nodes.Count];
-            var readers = new List<NodePlan>[_plan.Nodes.Count];
-            for (int i = 0; i < readers.Length; i++) readers[i] = new List<NodePlan>();
-            foreach (var n in _plan.Nodes) foreach (int k in n.Inputs) readers[k].Add(n);
+            var readers = Readers();
             NodePlan? OnlyReader(NodePlan n, LayerKind kind) =>
                 n.Index != _last.Index && readers[n.Index].Count == 1 && readers[n.Index][0].Kind == kind ? readers[n.Index][0] : null;
             foreach (var bn in _plan.Nodes.Where(n => n.Kind == LayerKind.BatchNorm))
@@ -75,6 +72,18 @@ internal static partial class NetworkEmitter
         }
 
         private ReluChain? ChainOf(NodePlan n) => Chains()[n.Index];
+
+        private List<NodePlan>[]? _readers;
+
+        /// <summary>Each node's readers, once per input edge (a node read twice by one layer is listed twice).</summary>
+        private List<NodePlan>[] Readers()
+        {
+            if (_readers is not null) return _readers;
+            var readers = new List<NodePlan>[_plan.Nodes.Count];
+            for (int i = 0; i < readers.Length; i++) readers[i] = new List<NodePlan>();
+            foreach (var n in _plan.Nodes) foreach (int k in n.Inputs) readers[k].Add(n);
+            return _readers = readers;
+        }
 
         /// <summary>The dropout seed expression of the Forward in progress (the same for the fused op and DropoutForward).</summary>
         private static string DropoutSeed(NodePlan drop) =>

@@ -130,24 +130,19 @@ internal static partial class NetworkEmitter
                         WriteFoldedConv(n, bn, input, ConvGeometry(n, input));
                         break;
                     }
-                    if (n.Kind == LayerKind.Conv) _w.Line($"if (Training) d.ConvForward({ConvGeometry(n, input)}, n, {x}, {Param(n.Weight)}.Value, {BiasValue(n)}, {y});");
+                    var lines = ConvForwardLines(n, input, x, y);
+                    if (lines.Count == 1) _w.Line("if (Training) " + lines[0]);
                     else
                     {
                         using (_w.Block("if (Training)"))
-                        {
-                            _w.Line($"d.ConvBackwardData({ConvGeometry(n, input)}, n, {x}, {Param(n.Weight)}.Value, {y}, false);");
-                            if (n.Bias >= 0) _w.Line($"d.AddBias(n, {n.Shape[0].ToCode()}, {Inner(n)}, {BiasValue(n)}, {y});");
-                        }
+                            foreach (var line in lines) _w.Line(line);
                     }
                     using (_w.Block("else")) WriteFoldedConv(n, bn, input, ConvGeometry(n, input));
                     break;
                 }
                 case LayerKind.Conv:
-                    _w.Line($"d.ConvForward({ConvGeometry(n, input)}, n, {x}, {Param(n.Weight)}.Value, {BiasValue(n)}, {y});");
-                    break;
                 case LayerKind.Deconv:
-                    _w.Line($"d.ConvBackwardData({ConvGeometry(n, input)}, n, {x}, {Param(n.Weight)}.Value, {y}, false);");
-                    if (n.Bias >= 0) _w.Line($"d.AddBias(n, {n.Shape[0].ToCode()}, {Inner(n)}, {BiasValue(n)}, {y});");
+                    foreach (var line in ConvForwardLines(n, input, x, y)) _w.Line(line);
                     break;
                 case LayerKind.MaxPool:
                     _w.Line($"d.MaxPoolForward({PoolGeometry(n, input)}, n, {x}, {y}, {(dense is null ? "_s" + n.Index : "null")});");
@@ -263,6 +258,16 @@ internal static partial class NetworkEmitter
             for (int i = _plan.Nodes.Count - 1; i >= 0; i--)
                 if (live[i]) foreach (int k in Node(i).Inputs) live[k] = true;
             return live;
+        }
+
+        /// <summary>A Conv's forward op, or a Deconv's (the transposed conv, then its bias), from x into y.</summary>
+        private List<string> ConvForwardLines(NodePlan n, NodePlan input, string x, string y)
+        {
+            if (n.Kind == LayerKind.Conv)
+                return [$"d.ConvForward({ConvGeometry(n, input)}, n, {x}, {Param(n.Weight)}.Value, {BiasValue(n)}, {y});"];
+            var lines = new List<string> { $"d.ConvBackwardData({ConvGeometry(n, input)}, n, {x}, {Param(n.Weight)}.Value, {y}, false);" };
+            if (n.Bias >= 0) lines.Add($"d.AddBias(n, {n.Shape[0].ToCode()}, {Inner(n)}, {BiasValue(n)}, {y});");
+            return lines;
         }
 
         /// <summary>
