@@ -93,8 +93,13 @@ public class PackageContentsTests(PackedRuntime package)
             Assert.Contains(entry, entries);
             var map = SourceLinkDocuments(package.Extract(package.SymbolsPackage, entry));
             // One root, the repository's files at the commit the package was built from.
-            var target = Assert.Single(map).Value;
+            var (root, target) = Assert.Single(map);
             Assert.Equal($"https://raw.githubusercontent.com/strider-nn/strider/{commit}/*", target);
+            // A CI build (CI=true sets ContinuousIntegrationBuild) records /_/ rather than the folder it was built in.
+            string expectedRoot = Environment.GetEnvironmentVariable("CI") == "true"
+                ? "/_/*"
+                : Path.TrimEndingDirectorySeparator(PackedRuntime.RepositoryRoot) + Path.DirectorySeparatorChar + "*";
+            Assert.Equal(expectedRoot, root);
         }
     }
 
