@@ -2,8 +2,9 @@
 namespace System.Threading;
 
 /// <summary>
-/// net8.0 stand-in for .NET 9's System.Threading.Lock, the part the devices use (<see cref="EnterScope"/>): a Monitor on
-/// this object. On net9.0 and later this file compiles to nothing and the BCL's faster lock is used.
+/// net8.0 stand-in for .NET 9's System.Threading.Lock, the part the devices use (<see cref="EnterScope"/>, and so the
+/// lock statement): a Monitor on a private object. On net9.0 and later this file compiles to nothing and the BCL's
+/// faster lock is used.
 /// </summary>
 internal sealed class Lock
 {

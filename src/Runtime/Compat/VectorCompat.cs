@@ -55,7 +55,6 @@ internal static class VectorCompat
         /// <summary>0, 1, ..., 7, as .NET 9's Vector256&lt;int&gt;.Indices.</summary>
         public static Vector256<int> Indices => Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
     }
-
 }
 
 /// <summary>Vector512&lt;int&gt;.Indices for net8.0 (its own class: both Indices getters would lower to get_Indices()).</summary>
