@@ -27,24 +27,19 @@ public static class SafeTensors
 
     private const string MetadataKey = "__metadata__";
 
-    /// <summary>Writes the network's parameters and buffers to <paramref name="path"/> (replacing it only once fully written).</summary>
+    /// <summary>
+    /// Writes the network's parameters and buffers to <paramref name="path"/>, replacing it only once fully written and
+    /// flushed to disk (through a uniquely named temporary file in the same folder): on any failure the existing file
+    /// stays as it was.
+    /// </summary>
     public static void Save(INetwork net, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        if (net is null) throw new ArgumentNullException(nameof(net));
         if (path is null) throw new ArgumentNullException(nameof(path));
-        string full = Path.GetFullPath(path);
-        string temp = full + ".tmp";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-                Save(net, stream, metadata);
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            // A failed save must not leave a partial file that a later load would reject with a confusing message.
-            try { File.Delete(temp); } catch (IOException) { }
-            throw;
-        }
+        // Read from the device before any file exists, so a disposed network or device leaves nothing behind.
+        var tensors = Download(net);
+        var pairs = metadata ?? new Dictionary<string, string> { ["format"] = "pt" };
+        AtomicFile.Write(path, stream => Write(stream, tensors, pairs));
     }
 
     /// <summary>
@@ -55,6 +50,11 @@ public static class SafeTensors
     {
         if (net is null) throw new ArgumentNullException(nameof(net));
         if (stream is null) throw new ArgumentNullException(nameof(stream));
+        Write(stream, Download(net), metadata ?? new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
+    private static List<(string Name, int[] Shape, float[] Data)> Download(INetwork net)
+    {
         var tensors = new List<(string Name, int[] Shape, float[] Data)>();
         foreach (var p in NamedState(net))
         {
@@ -62,7 +62,7 @@ public static class SafeTensors
             p.Value.Download(data);
             tensors.Add((p.Name, p.Shape, data));
         }
-        Write(stream, tensors, metadata ?? new Dictionary<string, string> { ["format"] = "pt" });
+        return tensors;
     }
 
     /// <summary>Loads the network's parameters and buffers from <paramref name="path"/>; see <see cref="Load(INetwork, Stream)"/>.</summary>
