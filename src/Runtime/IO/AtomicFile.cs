@@ -43,8 +43,10 @@ internal static class AtomicFile
             using (stream)
             {
                 write(stream);
-                stream.Flush(flushToDisk: true);
+                if (stream.CanWrite) stream.Flush(flushToDisk: true);
             }
+            // A writer that wrapped the stream may have closed it (a GZipStream without leaveOpen): flush through a new handle.
+            if (!stream.CanWrite) FlushToDisk(temp);
             File.Move(temp, full, overwrite: true);
         }
         catch
@@ -55,6 +57,12 @@ internal static class AtomicFile
             catch (UnauthorizedAccessException) { }
             throw;
         }
+    }
+
+    private static void FlushToDisk(string file)
+    {
+        using var again = new FileStream(file, FileMode.Open, FileAccess.Write, FileShare.None);
+        again.Flush(flushToDisk: true);
     }
 
     /// <summary>The replaced file's read/write/execute bits, so a replacement keeps who may read it; null when there is none.</summary>

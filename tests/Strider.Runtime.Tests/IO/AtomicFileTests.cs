@@ -123,6 +123,22 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
+    public void A_writer_may_close_the_stream_it_was_given()
+    {
+        string path = Path.Combine(_dir, "packed.gz");
+        AtomicFile.Write(path, stream =>
+        {
+            using var gz = new System.IO.Compression.GZipStream(stream, System.IO.Compression.CompressionLevel.Fastest);
+            gz.Write([1, 2, 3]);
+        });
+        using var back = new System.IO.Compression.GZipStream(File.OpenRead(path), System.IO.Compression.CompressionMode.Decompress);
+        var plain = new MemoryStream();
+        back.CopyTo(plain);
+        Assert.Equal([1, 2, 3], plain.ToArray());
+        Assert.Equal(["packed.gz"], Entries());
+    }
+
+    [Fact]
     public void A_failure_mid_write_keeps_the_old_file_and_leaves_no_temporary_file()
     {
         string path = Path.Combine(_dir, "keep.bin");
