@@ -69,7 +69,6 @@ internal static class ImageDecoder
         int cw = Math.Min(w, shape.Width), ch = Math.Min(h, shape.Height);
         ReadOnlySpan<byte> pixels = bitmap.GetPixelSpan();
         int stride = bitmap.RowBytes, plane = shape.Plane;
-        const float inv = 1f / 255f;
         for (int y = 0; y < ch; y++)
         {
             var row = pixels.Slice((sy + y) * stride);
@@ -77,7 +76,7 @@ internal static class ImageDecoder
             for (int x = 0; x < cw; x++)
             {
                 int p = (sx + x) * 4;
-                float r = row[p] * inv, g = row[p + 1] * inv, b = row[p + 2] * inv;
+                float r = row[p] / 255f, g = row[p + 1] / 255f, b = row[p + 2] / 255f;
                 if (shape.Channels == 1)
                 {
                     destination[o + x] = Augmentation.LumaR * r + Augmentation.LumaG * g + Augmentation.LumaB * b;

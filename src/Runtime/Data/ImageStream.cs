@@ -34,6 +34,7 @@ public sealed class ImageStream : IBatchSource, IDisposable
     private Task? _worker;
     private Batch? _current;
     private int _epoch;
+    private int _batchesMade;
     private bool _disposed;
 
     /// <param name="files">The images and their labels, e.g. from <see cref="ImageFolder.List"/>.</param>
@@ -87,6 +88,12 @@ public sealed class ImageStream : IBatchSource, IDisposable
     /// <summary>Epochs started so far.</summary>
     public int Epoch => _epoch;
 
+    /// <summary>Batches the worker has finished this epoch (for tests of the window).</summary>
+    internal int BatchesMade => Volatile.Read(ref _batchesMade);
+
+    /// <summary>The current epoch's worker, if one runs (for tests of disposal).</summary>
+    internal Task? Worker => _worker;
+
     public ReadOnlySpan<float> Inputs => _current is null ? default : _current.Inputs.AsSpan(0, _current.Size * _shape.Size);
     public ReadOnlySpan<int> Labels => _current is null ? default : _current.Labels.AsSpan(0, _current.Size);
     public ReadOnlySpan<float> Targets => default;
@@ -100,6 +107,7 @@ public sealed class ImageStream : IBatchSource, IDisposable
         _free = new BlockingCollection<Batch>(new ConcurrentQueue<Batch>(_buffers));
         _ready = new BlockingCollection<Message>(new ConcurrentQueue<Message>(), _prefetch);
         _cancel = new CancellationTokenSource();
+        _batchesMade = 0;
         var (free, ready, token) = (_free, _ready, _cancel.Token);
         _worker = Task.Factory.StartNew(() => Produce(epoch, order, free, ready, token), token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
@@ -152,6 +160,7 @@ public sealed class ImageStream : IBatchSource, IDisposable
                 var batch = free.Take(token);
                 batch.Size = Math.Min(BatchSize, order.Length - first);
                 Fill(batch, epoch, order, first, token);
+                Interlocked.Increment(ref _batchesMade);
                 ready.Add(new Message(batch, null), token);
             }
             ready.Add(new Message(null, null), token);

@@ -111,14 +111,16 @@ public static partial class Plots
         var heatmap = plot.Add.Heatmap(values);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         // Row t is drawn at y = n - 1 - t, so the first class is at the top, as a matrix is read.
-        heatmap.Extent = new CoordinateRect(-0.5, n - 0.5, -0.5, n - 0.5);
+        heatmap.Rectangle = new CoordinateRect(-0.5, n - 0.5, -0.5, n - 0.5);
         var bar = plot.Add.ColorBar(heatmap);
         bar.Label = "examples";
         double[] positions = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
         plot.Axes.Bottom.SetTicks(positions, classNames.ToArray());
         plot.Axes.Left.SetTicks(positions.Select(p => n - 1 - p).ToArray(), classNames.ToArray());
+        // Class names slant down to the left of their column, with room kept for the longest under the axis.
         plot.Axes.Bottom.TickLabelStyle.Rotation = -45;
         plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+        plot.Axes.Bottom.MinimumSize = 30 + 7 * classNames.Max(name => name.Length);
         float fontSize = Math.Clamp(side / (n * 4.5f), 8f, 18f);
         for (int t = 0; t < n; t++)
             for (int p = 0; p < n; p++)
