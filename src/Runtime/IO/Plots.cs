@@ -33,9 +33,10 @@ public static partial class Plots
         CheckSize(panelWidth, height);
         // Epoch numbers restart at 1 with each Fit; the position in the history is the epoch count so far.
         double[] epochs = Enumerable.Range(1, history.Count).Select(e => (double)e).ToArray();
-        var panels = new List<Plot> { Curves($"{title}: loss", "loss", epochs, history, e => e.Loss) };
+        // Loss falls and accuracy rises: their legends go in the corner the curves leave free.
+        var panels = new List<Plot> { Curves($"{title}: loss", "loss", epochs, history, e => e.Loss, Alignment.UpperRight) };
         if (history.Any(r => r.Training.Accuracy is not null))
-            panels.Add(Curves($"{title}: accuracy", "accuracy (%)", epochs, history, e => e.Accuracy is { } a ? 100 * a : double.NaN));
+            panels.Add(Curves($"{title}: accuracy", "accuracy (%)", epochs, history, e => e.Accuracy is { } a ? 100 * a : double.NaN, Alignment.LowerRight));
         using var picture = new SKBitmap(panelWidth * panels.Count, height);
         using (var canvas = new SKCanvas(picture))
         {
@@ -49,7 +50,7 @@ public static partial class Plots
         Save(path, picture);
     }
 
-    private static Plot Curves(string title, string yLabel, double[] epochs, IReadOnlyList<EpochResult> history, Func<Evaluation, double> value)
+    private static Plot Curves(string title, string yLabel, double[] epochs, IReadOnlyList<EpochResult> history, Func<Evaluation, double> value, Alignment legend)
     {
         var plot = NewPlot(title, "epoch", yLabel);
         var train = plot.Add.Scatter(epochs, history.Select(r => value(r.Training)).ToArray());
@@ -67,7 +68,7 @@ public static partial class Plots
         // Whole epochs only on the x axis.
         var ticks = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.Axes.Bottom.TickGenerator = ticks;
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(legend);
         return plot;
     }
 
