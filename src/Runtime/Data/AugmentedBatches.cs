@@ -8,7 +8,8 @@ namespace Strider.Data;
 /// Mini-batches of an in-memory <see cref="Dataset"/> of images with an <see cref="Augmentation"/> applied to each example
 /// as it is gathered (the dataset itself is never changed). Epoch e's order is a permutation fixed by (seed, e) and the
 /// example at position i of epoch e is augmented with the generator fixed by (seed, e, i), so the batches are the same
-/// for a seed whatever the threading, and <see cref="CaptureState"/> need only hold the epoch count.
+/// for a seed whatever the threading, and <see cref="CaptureState"/> need only hold the epoch count. Labels and targets
+/// are copied unchanged: an augmentation that moves pixels suits labels, not per-pixel targets.
 /// </summary>
 public sealed class AugmentedBatches : IBatchSource
 {

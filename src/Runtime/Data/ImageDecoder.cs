@@ -5,8 +5,8 @@ using SkiaSharp;
 namespace Strider.Data;
 
 /// <summary>
-/// Turns one PNG or JPEG file into a CHW float image in [0, 1] through SkiaSharp's codecs: decoded to RGBA, alpha
-/// dropped, converted to the wanted channels, the shorter side resized to a target (bilinear with mipmaps), then the
+/// Turns one PNG or JPEG file into a CHW float image in [0, 1] through SkiaSharp's codecs: decoded to RGBA, turned
+/// upright by its EXIF orientation, alpha dropped, converted to the wanted channels, the shorter side resized to a target (bilinear with mipmaps), then the
 /// centre cropped or padded to the output size.
 /// </summary>
 internal static class ImageDecoder
@@ -43,7 +43,39 @@ internal static class ImageDecoder
             bitmap.Dispose();
             throw new InvalidDataException($"The image '{path}' ({codec.EncodedFormat}, {info.Width} x {info.Height}) failed to decode: {result}.");
         }
-        return bitmap;
+        if (codec.EncodedOrigin == SKEncodedOrigin.TopLeft) return bitmap;
+        using (bitmap) return Orient(bitmap, codec.EncodedOrigin);
+    }
+
+    /// <summary>
+    /// Turns the stored pixels upright as the file's EXIF orientation says (cameras store rotated photos): out(x', y') =
+    /// in(x, y) with the mapping of each of the eight orientations; 5 to 8 swap width and height.
+    /// </summary>
+    internal static SKBitmap Orient(SKBitmap stored, SKEncodedOrigin origin)
+    {
+        int w = stored.Width, h = stored.Height;
+        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        int outW = swap ? h : w, outH = swap ? w : h;
+        var upright = new SKBitmap(new SKImageInfo(outW, outH, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        var source = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(stored.GetPixelSpan());
+        var target = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(upright.GetPixelSpan());
+        for (int y2 = 0; y2 < outH; y2++)
+            for (int x2 = 0; x2 < outW; x2++)
+            {
+                var (x, y) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (w - 1 - x2, y2),
+                    SKEncodedOrigin.BottomRight => (w - 1 - x2, h - 1 - y2),
+                    SKEncodedOrigin.BottomLeft => (x2, h - 1 - y2),
+                    SKEncodedOrigin.LeftTop => (y2, x2),
+                    SKEncodedOrigin.RightTop => (y2, h - 1 - x2),
+                    SKEncodedOrigin.RightBottom => (w - 1 - y2, h - 1 - x2),
+                    SKEncodedOrigin.LeftBottom => (w - 1 - y2, x2),
+                    _ => (x2, y2),
+                };
+                target[y2 * outW + x2] = source[y * w + x];
+            }
+        return upright;
     }
 
     /// <summary>Scales so the shorter side is <paramref name="shorterSide"/> (0: as it is), keeping the aspect ratio.</summary>

@@ -124,6 +124,65 @@ public class ImageFolderTests
         Assert.All(set.Train.Inputs.AsSpan(256, 256).ToArray(), v => Assert.Equal(30 / 255f, v, 1));
     }
 
+    /// <summary>Inserts an EXIF block holding only the orientation tag (0x0112) after the JPEG's start marker.</summary>
+    private static void SetExifOrientation(string jpeg, byte orientation)
+    {
+        byte[] exif =
+        [
+            0xFF, 0xE1, 0, 34, (byte)'E', (byte)'x', (byte)'i', (byte)'f', 0, 0,
+            (byte)'M', (byte)'M', 0, 42, 0, 0, 0, 8, // big-endian TIFF header, first IFD at 8
+            0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, // one entry: orientation, SHORT, 1 value
+            0, 0, 0, 0, // no next IFD
+        ];
+        var bytes = File.ReadAllBytes(jpeg);
+        File.WriteAllBytes(jpeg, [.. bytes[..2], .. exif, .. bytes[2..]]);
+    }
+
+    [Theory]
+    [InlineData(1, false, false)] // stored upright
+    [InlineData(3, false, true)]  // rotated 180 degrees
+    [InlineData(6, true, false)]  // rotated 90 degrees clockwise to view: the stored left side is the top
+    [InlineData(8, true, true)]   // rotated 90 degrees counter-clockwise to view: the stored left side is the bottom
+    public void Jpeg_exif_orientation_is_applied(byte orientation, bool swapped, bool darkAtEnd)
+    {
+        using var folder = new TestImages.Folder();
+        // Stored 16 wide, 8 tall: left half black, right half white.
+        string path = TestImages.Write(folder["a/photo.jpg"], 16, 8, (x, _) => x < 8 ? new SKColor(0, 0, 0) : new SKColor(255, 255, 255), SKEncodedImageFormat.Jpeg);
+        SetExifOrientation(path, orientation);
+        int height = swapped ? 16 : 8, width = swapped ? 8 : 16;
+        var set = ImageFolder.Load(folder.Root, new ImageFolderOptions { Channels = 1, Height = height, Width = width, ShorterSide = 0 });
+        var image = set.Train.Inputs;
+        // The dark half is the first or last along the axis the stored x became: x stays x, or becomes y when swapped.
+        float first = swapped ? image[1 * width + 3] : image[3 * width + 1];
+        float last = swapped ? image[(height - 2) * width + 3] : image[3 * width + width - 2];
+        float dark = darkAtEnd ? last : first, bright = darkAtEnd ? first : last;
+        Assert.InRange(dark, 0f, 0.1f);
+        Assert.InRange(bright, 0.9f, 1f);
+    }
+
+    [Fact]
+    public void Orientation_maps_each_pixel_where_exif_says()
+    {
+        // A 3 x 2 bitmap with distinct pixels: value 10 y + x in the red byte.
+        using var stored = TestImages.Bitmap(3, 2, (x, y) => new SKColor((byte)(10 * y + x), 0, 0));
+        byte[,] Upright(SKEncodedOrigin origin)
+        {
+            using var b = ImageDecoder.Orient(stored, origin);
+            var r = new byte[b.Height, b.Width];
+            for (int y = 0; y < b.Height; y++)
+                for (int x = 0; x < b.Width; x++)
+                    r[y, x] = b.GetPixel(x, y).Red;
+            return r;
+        }
+        Assert.Equal(new byte[,] { { 2, 1, 0 }, { 12, 11, 10 } }, Upright(SKEncodedOrigin.TopRight));
+        Assert.Equal(new byte[,] { { 12, 11, 10 }, { 2, 1, 0 } }, Upright(SKEncodedOrigin.BottomRight));
+        Assert.Equal(new byte[,] { { 10, 11, 12 }, { 0, 1, 2 } }, Upright(SKEncodedOrigin.BottomLeft));
+        Assert.Equal(new byte[,] { { 0, 10 }, { 1, 11 }, { 2, 12 } }, Upright(SKEncodedOrigin.LeftTop));
+        Assert.Equal(new byte[,] { { 10, 0 }, { 11, 1 }, { 12, 2 } }, Upright(SKEncodedOrigin.RightTop));
+        Assert.Equal(new byte[,] { { 12, 2 }, { 11, 1 }, { 10, 0 } }, Upright(SKEncodedOrigin.RightBottom));
+        Assert.Equal(new byte[,] { { 2, 12 }, { 1, 11 }, { 0, 10 } }, Upright(SKEncodedOrigin.LeftBottom));
+    }
+
     private static (string Garbage, string Truncated) Corrupt(TestImages.Folder folder)
     {
         string garbage = folder["Dog/garbage.png"];
