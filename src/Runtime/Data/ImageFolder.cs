@@ -124,6 +124,9 @@ public sealed class ImageFolder
         options.Check();
         var (classNames, files) = List(root);
         var shape = options.Shape;
+        if ((long)files.Count * shape.Size > Array.MaxLength)
+            throw new InvalidOperationException(
+                $"{files.Count} images of {shape} are {(long)files.Count * shape.Size} values, more than one array holds; stream them with ImageStream instead.");
         var inputs = new float[(long)files.Count * shape.Size];
         var errors = new InvalidDataException?[files.Count];
         Parallel.For(0, files.Count, i =>
