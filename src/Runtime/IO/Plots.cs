@@ -161,11 +161,11 @@ public static partial class Plots
         WritePng(path, data.ToArray());
     }
 
-    /// <summary>The one place a picture reaches the disk (to become an atomic write once Strider.IO.AtomicFile exists).</summary>
+    /// <summary>The one place a picture reaches the disk: atomically, so a reader never sees half a PNG.</summary>
     private static void WritePng(string path, byte[] png)
     {
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null) Directory.CreateDirectory(folder);
-        File.WriteAllBytes(path, png);
+        AtomicFile.Write(path, stream => stream.Write(png, 0, png.Length));
     }
 }
