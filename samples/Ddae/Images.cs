@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using Strider.Data;
 using Strider.IO;
 
@@ -67,21 +68,22 @@ internal static class Images
         return clipped;
     }
 
-    /// <summary>A grayscale PNG with one row per image: clean, noisy, denoised side by side, 2-pixel gray gaps.</summary>
+    /// <summary>A grey picture with one row per image: clean, noisy, denoised side by side, 2-pixel blank gaps, a colour bar.</summary>
     public static void WriteStrip(string path, int size, float[] clean, float[] noisy, float[] denoised, int rows)
     {
         const int Gap = 2;
         int width = 3 * size + 2 * Gap, height = rows * size + (rows - 1) * Gap;
-        var gray = new byte[width * height];
-        gray.AsSpan().Fill(128);
+        var values = new float[width * height];
+        values.AsSpan().Fill(float.NaN);
+        var columns = new[] { clean, noisy, denoised };
         for (int r = 0; r < rows; r++)
-        {
-            var columns = new[] { clean, noisy, denoised };
             for (int c = 0; c < 3; c++)
-            for (int y = 0; y < size; y++)
-            for (int x = 0; x < size; x++)
-                gray[(r * (size + Gap) + y) * width + c * (size + Gap) + x] = Png.ToByte(columns[c][(long)r * size * size + y * size + x]);
-        }
-        Png.WriteGray(path, width, height, gray);
+                for (int y = 0; y < size; y++)
+                    for (int x = 0; x < size; x++)
+                        values[(r * (size + Gap) + y) * width + c * (size + Gap) + x] = columns[c][(long)r * size * size + y * size + x];
+        var xMarks = new[] { "clean", "noisy", "denoised" }.Select((name, c) => new AxisMark(c * (size + Gap) + size / 2.0, name)).ToArray();
+        var yMarks = Enumerable.Range(0, rows).Select(r => new AxisMark(r * (size + Gap) + size / 2.0, $"image {r + 1}")).ToArray();
+        Plots.GrayMap(path, values, width, height, "Held-out images: clean | noisy | denoised", "", "", "pixel value (clipped to [0, 1])",
+            xMarks: xMarks, yMarks: yMarks);
     }
 }

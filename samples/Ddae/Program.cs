@@ -33,7 +33,7 @@ net.Parameters.Single(p => p.Name == "power.weight").Value.Upload(new[] { 1f });
 var optimizer = new Adam(net, learningRate: 2e-3f);
 using var trainer = new Trainer<S1xAnyxAny, S1xAnyxAny>(net, optimizer, Loss.MeanSquaredError, batchSize: 16, seed: 1, Size, Size);
 var watch = Stopwatch.StartNew();
-trainer.Fit(new Dataset(trainNoisy, Size * Size, trainClean, Size * Size), epochs: 3);
+var history = trainer.Fit(new Dataset(trainNoisy, Size * Size, trainClean, Size * Size), epochs: 3);
 double trainSeconds = watch.Elapsed.TotalSeconds;
 net.Training = false;
 
@@ -46,8 +46,12 @@ float power = net.Parameters.Single(p => p.Name == "power.weight").Value.ToArray
 Console.WriteLine($"Training took {trainSeconds:F1} s on {device.Name}; the constant-power stage learned y = x^{power:F3}.");
 Console.WriteLine($"Held-out PSNR: noisy {noisyPsnr:F2} dB (clipped to [0, 1]: {clippedPsnr:F2} dB), denoised {denoisedPsnr:F2} dB, a gain of {denoisedPsnr - noisyPsnr:F2} dB.");
 
-string outDir = Path.Combine(AppContext.BaseDirectory, "out");
+// Outputs go to ./out under the directory the sample is run from (the repository root with the command in the README).
+string outDir = Path.Combine(Environment.CurrentDirectory, "out");
 Directory.CreateDirectory(outDir);
+string curves = Path.Combine(outDir, "ddae-curves.png");
+Plots.TrainingCurves(curves, history, "Denoising U-net (MSE)");
+Console.WriteLine($"Training curve (loss per epoch): {curves}");
 string strip = Path.Combine(outDir, "ddae-strip.png");
 Images.WriteStrip(strip, Size, testClean, testNoisy, denoised, rows: 4);
 Console.WriteLine($"Clean | noisy | denoised, four held-out images: {strip}");

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using Strider;
 using Strider.Data;
+using Strider.IO;
 using Strider.Samples.LeNet;
 using Strider.Training;
 
@@ -22,13 +23,17 @@ var optimizer = new Adam(net, learningRate: 1e-3f);
 // Trained on 28x28 digits: the free H and W are given once, as the trainer's input size.
 using var trainer = new Trainer<S1xAnyxAny, S10xAnyxAny>(net, optimizer, Loss.CrossEntropy, batchSize: 64, seed: 1, 28, 28);
 var watch = System.Diagnostics.Stopwatch.StartNew();
-trainer.Fit(train, epochs: 5, validation: heldOut);
+var history = trainer.Fit(train, epochs: 5, validation: heldOut);
 net.Training = false;
 var result = trainer.Evaluate(heldOut);
 Console.WriteLine($"Held-out accuracy: {result.Accuracy:P2} on {result.Count} digits (training took {watch.Elapsed.TotalSeconds:F1} s on {net.Device.Name}).");
 
-string outDir = Path.Combine(AppContext.BaseDirectory, "out");
+// Outputs go to ./out under the directory the sample is run from (the repository root with the command in the README).
+string outDir = Path.Combine(Environment.CurrentDirectory, "out");
 Directory.CreateDirectory(outDir);
+string curves = Path.Combine(outDir, "lenet-curves.png");
+Plots.TrainingCurves(curves, history, "LeNet on MNIST");
+Console.WriteLine($"Training curves (loss and accuracy per epoch, training and held out): {curves}");
 string weights = Path.Combine(outDir, "lenet.safetensors");
 net.Save(weights);
 Console.WriteLine($"Weights (PyTorch names and layouts): {weights}");

@@ -207,50 +207,62 @@ internal static class Sliding
         rgb[o] = rgb[o + 1] = rgb[o + 2] = Png.ToByte(value);
     }
 
-    /// <summary>Scale 3: the digits, then a band with the dense class map (a window's class at its centre column), then the strided one.</summary>
+    /// <summary>The key of a class map: each digit's colour.</summary>
+    private static ColorKey[] DigitKey()
+    {
+        var key = new ColorKey[Classes];
+        for (int c = 0; c < Classes; c++) key[c] = new ColorKey($"digit {c}", Palette[c, 0], Palette[c, 1], Palette[c, 2]);
+        return key;
+    }
+
+    /// <summary>The digits, then a band with the dense class map (a window's class at its centre column), then the strided one.</summary>
     private static void WriteStripPng(string path, float[] image, int w, ClassMap strided, ClassMap dense)
     {
-        const int scale = 3, band = 12, gap = 2;
-        int width = w * scale, height = (Digit + gap + band + gap + band) * scale;
+        const int band = 12, gap = 2;
+        int width = w, height = Digit + gap + band + gap + band;
         var rgb = new byte[width * height * 3];
         for (int y = 0; y < height; y++)
             for (int x = 0; x < width; x++)
             {
-                int sy = y / scale, sx = x / scale;
-                if (sy < Digit) { PutGray(rgb, width, y, x, image[sy * w + sx]); continue; }
-                int centre = sx - Digit / 2; // the window whose centre is this column starts 14 columns left of it
-                if (sy >= Digit + gap && sy < Digit + gap + band && centre >= 0 && centre < dense.W)
+                if (y < Digit) { PutGray(rgb, width, y, x, image[y * w + x]); continue; }
+                int centre = x - Digit / 2; // the window whose centre is this column starts 14 columns left of it
+                if (y >= Digit + gap && y < Digit + gap + band && centre >= 0 && centre < dense.W)
                 {
                     var (c, p) = dense.At(0, centre);
                     Put(rgb, width, y, x, c, p);
                 }
-                else if (sy >= Digit + 2 * gap + band && centre >= 0 && centre / Stride < strided.W)
+                else if (y >= Digit + 2 * gap + band && centre >= 0 && centre / Stride < strided.W)
                 {
                     var (c, p) = strided.At(0, centre / Stride);
                     Put(rgb, width, y, x, c, p);
                 }
             }
-        Png.WriteRgb(path, width, height, rgb);
+        Plots.Raster(path, rgb, width, height, "Held-out digits and the class of the window centred on each column (brightness = confidence)",
+            "column (input pixels)", "", DigitKey(),
+            yMarks: [new AxisMark(Digit / 2.0, "digits"), new AxisMark(Digit + gap + band / 2.0, "dense"), new AxisMark(Digit + 2 * gap + 1.5 * band, "strided")],
+            scale: 3);
     }
 
-    /// <summary>Scale 3: the digits on the left, the dense class map on the right (each window's class at its centre pixel).</summary>
+    /// <summary>The digits on the left, the dense class map on the right (each window's class at its centre pixel).</summary>
     private static void WriteGridPng(string path, float[] image, int h, int w, ClassMap dense)
     {
-        const int scale = 3, gap = 4;
-        int width = (2 * w + gap) * scale, height = h * scale;
+        const int gap = 4;
+        int width = 2 * w + gap, height = h;
         var rgb = new byte[width * height * 3];
         for (int y = 0; y < height; y++)
             for (int x = 0; x < width; x++)
             {
-                int sy = y / scale, sx = x / scale;
-                if (sx < w) { PutGray(rgb, width, y, x, image[sy * w + sx]); continue; }
-                int cy = sy - Digit / 2, cx = sx - w - gap - Digit / 2;
-                if (sx >= w + gap && cy >= 0 && cy < dense.H && cx >= 0 && cx < dense.W)
+                if (x < w) { PutGray(rgb, width, y, x, image[y * w + x]); continue; }
+                int cy = y - Digit / 2, cx = x - w - gap - Digit / 2;
+                if (x >= w + gap && cy >= 0 && cy < dense.H && cx >= 0 && cx < dense.W)
                 {
                     var (c, p) = dense.At(cy, cx);
                     Put(rgb, width, y, x, c, p);
                 }
             }
-        Png.WriteRgb(path, width, height, rgb);
+        Plots.Raster(path, rgb, width, height, "Held-out digits | dense class map at each window's centre (brightness = confidence)",
+            "column (input pixels)", "row (input pixels)", DigitKey(),
+            xMarks: [new AxisMark(w / 2.0, "digits"), new AxisMark(w + gap + w / 2.0, "dense class map")],
+            scale: 3);
     }
 }

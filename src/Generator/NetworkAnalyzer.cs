@@ -18,7 +18,7 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
     private static readonly DiagnosticDescriptor InternalError = new(
         "STR0099", "Strider could not analyse this network",
         "Strider could not analyse network '{0}': {1}. Please report this with the declaration.",
-        "Strider.Shapes", DiagnosticSeverity.Error, isEnabledByDefault: true);
+        "Strider.Shapes", DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: DiagnosticDescriptors.HelpRoot + "STR0099.md");
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = DiagnosticDescriptors.All.Add(InternalError);
 

@@ -52,7 +52,10 @@ public sealed class Tensor<TShape> : IDisposable where TShape : IShape
     {
         get
         {
-            if (_buffer.IsDisposed) throw new ObjectDisposedException(nameof(Tensor<TShape>), $"This {ShapeText()} tensor was disposed.");
+            if (_buffer.IsDisposed)
+                throw new ObjectDisposedException(nameof(Tensor<TShape>), _buffer.Device.IsDisposed
+                    ? $"This {ShapeText()} tensor's device '{_buffer.Device.Name}' was disposed, and its memory with it."
+                    : $"This {ShapeText()} tensor was disposed.");
             return _buffer;
         }
     }

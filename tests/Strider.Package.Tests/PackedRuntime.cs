@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.Compression;
 using System.Reflection;
 using System.Text;
 
@@ -15,7 +16,7 @@ public sealed class PackedRuntime : IDisposable
         Root = Directory.CreateTempSubdirectory("strider-package-").FullName;
         Feed = Path.Combine(Root, "feed");
         Version = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "." + Guid.NewGuid().ToString("N")[..8];
-        string repository = Metadata("RepositoryRoot");
+        string repository = RepositoryRoot;
         string project = Path.Combine(repository, "src", "Runtime", "Strider.csproj");
         // The test project builds the runtime first (a project reference), so packing only reads those outputs:
         // --no-build (which implies --no-restore) and the nuspec written under Root leave the repository's bin/obj
@@ -41,8 +42,28 @@ public sealed class PackedRuntime : IDisposable
 
     public string Package => Path.Combine(Feed, "Strider." + Version + ".nupkg");
 
-    /// <summary>Writes a console project referencing the packed runtime, with <paramref name="program"/> as Program.cs.</summary>
-    public string WriteConsumer(string name, string program)
+    /// <summary>The symbols package dotnet pack writes beside <see cref="Package"/> (portable PDBs for the symbol server).</summary>
+    public string SymbolsPackage => Path.Combine(Feed, "Strider." + Version + ".snupkg");
+
+    /// <summary>The repository the package was packed from (its README, docs and sources).</summary>
+    public static string RepositoryRoot => Metadata("RepositoryRoot");
+
+    /// <summary>Extracts one entry of <paramref name="zipPath"/> (a .nupkg or .snupkg) under Root and returns its path.</summary>
+    public string Extract(string zipPath, string entry)
+    {
+        using var zip = ZipFile.OpenRead(zipPath);
+        var found = zip.GetEntry(entry) ?? throw new FileNotFoundException($"{Path.GetFileName(zipPath)} has no entry '{entry}'.");
+        string path = Path.Combine(Root, "extracted", Path.GetFileName(zipPath), entry);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        found.ExtractToFile(path, overwrite: true);
+        return path;
+    }
+
+    /// <summary>
+    /// Writes a console project referencing the packed runtime, with <paramref name="program"/> as Program.cs, for
+    /// <paramref name="targetFramework"/> with that framework's default C# version, as `dotnet new console` would.
+    /// </summary>
+    public string WriteConsumer(string name, string program, string targetFramework = "net10.0")
     {
         string dir = Path.Combine(Root, name);
         Directory.CreateDirectory(dir);
@@ -50,7 +71,7 @@ public sealed class PackedRuntime : IDisposable
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
                 <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
+                <TargetFramework>{targetFramework}</TargetFramework>
                 <Nullable>enable</Nullable>
                 <ImplicitUsings>enable</ImplicitUsings>
                 <!-- The package mirror lacks some exact dependency versions and serves the next one up. -->
@@ -74,7 +95,11 @@ public sealed class PackedRuntime : IDisposable
         return dir;
     }
 
-    public static (int ExitCode, string Output) Run(string directory, string file, params string[] args)
+    public static (int ExitCode, string Output) Run(string directory, string file, params string[] args) =>
+        Run(directory, new Dictionary<string, string>(), file, args);
+
+    /// <summary>Runs <paramref name="file"/> with <paramref name="environment"/> added to this process's environment.</summary>
+    public static (int ExitCode, string Output) Run(string directory, IReadOnlyDictionary<string, string> environment, string file, params string[] args)
     {
         // The dotnet CLI running these tests names its own host; use it rather than whatever 'dotnet' PATH finds first.
         if (file == "dotnet" && Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) file = host;
@@ -86,6 +111,7 @@ public sealed class PackedRuntime : IDisposable
         info.Environment["UseSharedCompilation"] = "false";
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (key, value) in environment) info.Environment[key] = value;
         using var process = Process.Start(info)!;
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };

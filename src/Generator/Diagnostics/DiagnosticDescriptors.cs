@@ -8,7 +8,7 @@ namespace Strider.Generator.Diagnostics;
 internal static class DiagnosticDescriptors
 {
     private const string Category = "Strider.Shapes";
-    private const string HelpRoot = "https://github.com/strider-nn/strider/blob/main/docs/diagnostics/";
+    internal const string HelpRoot = "https://github.com/strider-nn/strider/blob/main/docs/diagnostics/";
 
     private static DiagnosticDescriptor Make(string id, string title, string format, DiagnosticSeverity severity) =>
         new(id, title, format, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpRoot + id + ".md");

@@ -2,6 +2,7 @@ using System;
 using System.Buffers.Binary;
 using System.IO;
 using System.IO.Compression;
+using Strider.IO;
 
 namespace Strider.Data;
 
@@ -38,35 +39,57 @@ public static class Mnist
         return new Dataset(images, imageDims[1] * imageDims[2], labels);
     }
 
-    /// <summary>Reads an unsigned-byte IDX file with the given magic; returns its dimensions and data.</summary>
+    /// <summary>
+    /// Reads an unsigned-byte IDX file with the given magic; returns its dimensions and data. The header's size is
+    /// checked without overflow against the data, which must match it exactly; a gzipped file is decompressed only
+    /// up to the size its header declares (so a decompression bomb fails fast), and memory grows with the bytes
+    /// that arrive, never with a size a header merely declares.
+    /// </summary>
     internal static (int[] Dims, byte[] Data) ReadIdx(string path, int expectedMagic, string what)
     {
-        byte[] bytes;
+        FileStream file;
         try
         {
-            bytes = File.ReadAllBytes(path);
-            // gzip streams start with 1F 8B; IDX files start with two zero bytes, so the two cannot be confused.
-            if (bytes.Length >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B)
-            {
-                using var gzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
-                using var plain = new MemoryStream();
-                gzip.CopyTo(plain);
-                bytes = plain.ToArray();
-            }
-        }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"'{path}' starts like a gzip file but cannot be decompressed: {e.Message}", e);
+            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         }
         catch (FileNotFoundException e)
         {
             throw new FileNotFoundException($"The MNIST {what} file '{path}' does not exist.", path, e);
         }
+        using (file)
+        {
+            // gzip streams start with 1F 8B; IDX files start with two zero bytes, so the two cannot be confused.
+            bool gzip = file.ReadByte() == 0x1F && file.ReadByte() == 0x8B;
+            file.Position = 0;
+            if (!gzip) return ReadIdx(path, file, file.Length, expectedMagic, what);
+            using var inflated = new GZipStream(file, CompressionMode.Decompress, leaveOpen: true);
+            return ReadIdx(path, inflated, null, expectedMagic, what);
+        }
+    }
 
+    /// <summary>Up to <paramref name="count"/> bytes; a gzip stream's own complaint is reported with the file's name.</summary>
+    private static (byte[] Bytes, long Length) Read(string path, Stream stream, long count)
+    {
+        try
+        {
+            return BoundedRead.UpTo(stream, count);
+        }
+        catch (InvalidDataException e) when (stream is GZipStream)
+        {
+            throw new InvalidDataException($"'{path}' starts like a gzip file but cannot be decompressed: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads the header and data from <paramref name="stream"/>, of <paramref name="length"/> bytes when known (plain files).</summary>
+    private static (int[] Dims, byte[] Data) ReadIdx(string path, Stream stream, long? length, int expectedMagic, string what)
+    {
         int rank = expectedMagic & 0xFF;
-        if (bytes.Length < 4 + 4 * rank)
-            throw new InvalidDataException($"'{path}' has {bytes.Length} bytes, too few for an IDX {what} header ({4 + 4 * rank} bytes).");
-        int magic = BinaryPrimitives.ReadInt32BigEndian(bytes);
+        int headerBytes = 4 + 4 * rank;
+        string holds = length is null ? "decompresses to" : "has";
+        var (header, got) = Read(path, stream, headerBytes);
+        if (got < headerBytes)
+            throw new InvalidDataException($"'{path}' {holds} {got} bytes, too few for an IDX {what} header ({headerBytes} bytes).");
+        int magic = BinaryPrimitives.ReadInt32BigEndian(header);
         if (magic != expectedMagic)
         {
             string hint = magic == ImageMagic ? " (an images file: are the two paths swapped?)"
@@ -77,18 +100,35 @@ public static class Mnist
             throw new InvalidDataException($"'{path}' has magic number 0x{magic:X8}; MNIST {what} have 0x{expectedMagic:X8}{hint}.");
         }
         var dims = new int[rank];
-        long count = 1;
+        // In 128 bits: three 31-bit dimensions cannot overflow it, and a product past one array's size is refused.
+        UInt128 product = 1;
         for (int i = 0; i < rank; i++)
         {
-            dims[i] = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i));
+            dims[i] = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4 + 4 * i));
             if (dims[i] <= 0) throw new InvalidDataException($"'{path}': dimension {i} is {dims[i]}; it must be positive.");
-            count *= dims[i];
+            product *= (uint)dims[i];
         }
-        long available = bytes.Length - (4 + 4 * rank);
-        if (available != count)
+        string declared = $"{string.Join(" x ", dims)} = {product} bytes of {what}";
+        if (product > (UInt128)Array.MaxLength)
+            throw new InvalidDataException($"'{path}': the header declares {declared}, more than one array holds ({Array.MaxLength} bytes); the header is corrupt.");
+        long count = (long)product;
+
+        if (length is long total)
+        {
+            long available = total - headerBytes;
+            if (available != count)
+                throw new InvalidDataException(
+                    $"'{path}': the header declares {declared} but the file holds {available}" +
+                    (available < count ? " (truncated?)." : "; the data must end the file."));
+        }
+        var (data, read) = Read(path, stream, count);
+        if (read < count)
+            throw new InvalidDataException($"'{path}': the header declares {declared} but the file {holds} {read} (truncated?).");
+        // One byte past the declared size tells a bomb (or trailing data) from a whole file, without inflating more.
+        if (length is null && Read(path, stream, 1).Length > 0)
             throw new InvalidDataException(
-                $"'{path}': the header declares {string.Join(" x ", dims)} = {count} bytes of {what} but the file holds {available}" +
-                (available < count ? " (truncated?)." : "."));
-        return (dims, bytes.AsSpan(4 + 4 * rank).ToArray());
+                $"'{path}': the header declares {declared} but the file decompresses to more; reading stopped there " +
+                "(a corrupt file or a decompression bomb).");
+        return (dims, data);
     }
 }

@@ -18,7 +18,21 @@ public abstract partial class Device : IDisposable
 
     public virtual void Synchronize() { }
 
+    /// <summary>
+    /// True once the device was disposed: its buffers then refuse every copy and op with an
+    /// <see cref="ObjectDisposedException"/> (their memory may be gone, as on a GPU). Set by <see cref="Dispose"/>.
+    /// </summary>
+    public bool IsDisposed { get; protected set; }
+
     public abstract void Dispose();
+
+    /// <summary>Checks that [offset, offset + count) lies within the buffer, without overflow, before any pointer or view is formed.</summary>
+    protected static void CheckSpan<T>(DeviceBuffer<T> buffer, long offset, long count, string name) where T : unmanaged
+    {
+        if (buffer is null) throw new ArgumentNullException(name);
+        if (offset < 0 || count < 0 || offset > buffer.Length || count > buffer.Length - offset)
+            throw new ArgumentOutOfRangeException(name, $"Range [{offset}, {offset} + {count}) is outside buffer '{name}' of {buffer.Length} elements.");
+    }
 
     // ---- memory ----
 

@@ -3,18 +3,28 @@ using System;
 namespace Strider.Devices;
 
 /// <summary>A device-resident array. Owned by one <see cref="Device"/>; copies to and from the host are explicit.</summary>
+/// <remarks>
+/// A buffer is unusable once it or its device is disposed (a device frees all its memory): every copy and op then
+/// throws <see cref="ObjectDisposedException"/>, never touches freed memory.
+/// </remarks>
 public abstract class DeviceBuffer<T> : IDisposable where T : unmanaged
 {
+    private bool _released;
+
     protected DeviceBuffer(Device device, long length)
     {
+        if (device is null) throw new ArgumentNullException(nameof(device));
         if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, "A buffer's length cannot be negative.");
+        if (device.IsDisposed) throw DeviceDisposed(device);
         Device = device;
         Length = length;
     }
 
     public Device Device { get; }
     public long Length { get; }
-    public bool IsDisposed { get; private set; }
+
+    /// <summary>True once this buffer or its device was disposed.</summary>
+    public bool IsDisposed => _released || Device.IsDisposed;
 
     /// <summary>Copies <paramref name="source"/> into this buffer starting at element <paramref name="offset"/>.</summary>
     public abstract void Upload(ReadOnlySpan<T> source, long offset = 0);
@@ -24,6 +34,7 @@ public abstract class DeviceBuffer<T> : IDisposable where T : unmanaged
 
     public T[] ToArray()
     {
+        ThrowIfDisposed();
         var result = new T[Length];
         Download(result);
         return result;
@@ -31,23 +42,29 @@ public abstract class DeviceBuffer<T> : IDisposable where T : unmanaged
 
     protected void ThrowIfDisposed()
     {
-        if (IsDisposed) throw new ObjectDisposedException(GetType().Name, "This buffer was disposed; its tensor or network can no longer be used.");
+        if (_released) throw new ObjectDisposedException(GetType().Name, "This buffer was disposed; its tensor or network can no longer be used.");
+        if (Device.IsDisposed) throw DeviceDisposed(Device);
     }
+
+    private static ObjectDisposedException DeviceDisposed(Device device) =>
+        new(device.GetType().Name, $"The device '{device.Name}' was disposed, and its memory with it; create the device, network and tensors again.");
 
     protected void CheckRange(long offset, long count)
     {
         ThrowIfDisposed();
-        if (offset < 0 || count < 0 || offset + count > Length)
+        // Written so that no sum can overflow: a huge offset must not wrap past the check into a bad view or pointer.
+        if (offset < 0 || count < 0 || offset > Length || count > Length - offset)
             throw new ArgumentOutOfRangeException(nameof(offset), $"Range [{offset}, {offset + count}) is outside the buffer of {Length} elements.");
     }
 
     public void Dispose()
     {
-        if (IsDisposed) return;
-        IsDisposed = true;
+        if (_released) return;
+        _released = true;
         Release();
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>Frees the memory; also called after the device was disposed (which may have freed it already).</summary>
     protected abstract void Release();
 }

@@ -7,7 +7,7 @@ using System.Text;
 namespace Strider.IO;
 
 /// <summary>
-/// Writes 8-bit grayscale or RGB images as PNG files, with no native dependency (for class maps, denoising strips and
+/// Writes 8-bit grayscale or RGB images as PNG files (each replaced atomically), with no native dependency (for class maps, denoising strips and
 /// other pictures the samples save).
 /// </summary>
 public static class Png
@@ -31,7 +31,13 @@ public static class Png
             throw new ArgumentException(
                 $"A {width} x {height} image with {channels} channel(s) needs {expected} bytes; got {pixels.Length}.", nameof(pixels));
 
-        using var file = File.Create(path);
+        var copy = pixels.ToArray();
+        // Replaced all at once: a crash or a failure mid-write never leaves a broken picture in place of the old one.
+        AtomicFile.Write(path, file => WritePng(file, width, height, copy, channels));
+    }
+
+    private static void WritePng(Stream file, int width, int height, ReadOnlySpan<byte> pixels, int channels)
+    {
         file.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
 
         Span<byte> header = stackalloc byte[13];

@@ -119,12 +119,13 @@ public sealed partial class OnnxGraphBuilder
     /// <summary>The serialized model (ONNX protobuf).</summary>
     public byte[] ToBytes() => BuildModel().ToByteArray();
 
-    /// <summary>Writes the model to <paramref name="path"/>, replacing any file there.</summary>
+    /// <summary>Writes the model to <paramref name="path"/>, replacing any file there only once fully written.</summary>
     public void Save(string path)
     {
         if (string.IsNullOrEmpty(path)) throw new ArgumentException("A file path is needed to save the ONNX model.", nameof(path));
         if (_graph.Output.Count == 0) throw new InvalidOperationException($"Graph '{GraphName}' has no output; call AddOutput before saving.");
-        File.WriteAllBytes(path, ToBytes());
+        var bytes = ToBytes();
+        Strider.IO.AtomicFile.Write(path, stream => stream.Write(bytes));
     }
 
     internal OnnxProto.ModelProto BuildModel()

@@ -136,6 +136,91 @@ public class MnistTests : IDisposable
         Assert.Contains("not an IDX file", Assert.Throws<InvalidDataException>(() => Mnist.Load(text, Labels)).Message);
     }
 
+    private static byte[] Gzip(byte[] plain)
+    {
+        var ms = new MemoryStream();
+        using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(plain);
+        return ms.ToArray();
+    }
+
+    [Theory]
+    [InlineData(new[] { 5, 1718039348, 2147418113 }, 4, "18446744073709551620")] // 2^64 + 4 bytes: wrapped to the 4 present
+    [InlineData(new[] { 2147483647, 2147483647, 2147483647 }, 16, "9903520300447984150353281023")]
+    [InlineData(new[] { 65536, 65536, 4 }, 0, "17179869184")]
+    [InlineData(new[] { 1, 46341, 46341 }, 0, "2147488281")] // rows x cols past int: the image size wrapped
+    public void Header_dimensions_are_multiplied_without_overflow(int[] dims, int dataBytes, string product)
+    {
+        var idx = Idx(Mnist.ImageMagic, dims, new byte[dataBytes]);
+        var labels = Write("l", Idx(Mnist.LabelMagic, [1], [0]));
+        foreach (var (name, bytes) in new[] { ("plain", idx), ("gzipped.gz", Gzip(idx)) })
+        {
+            var images = Write(name, bytes);
+            var e = Assert.Throws<InvalidDataException>(() => Mnist.Load(images, labels));
+            Assert.Contains(images, e.Message);
+            Assert.Contains($"{string.Join(" x ", dims)} = {product} bytes of images, more than one array holds", e.Message);
+        }
+    }
+
+    [Theory]
+    [InlineData(-1, "but the file decompresses to 5 (truncated?)")]
+    [InlineData(1, "but the file decompresses to more")]
+    [InlineData(1000, "but the file decompresses to more")]
+    public void Gzipped_data_must_match_the_header_exactly(int extra, string expected)
+    {
+        var data = new byte[6 + Math.Max(extra, 0)];
+        var idx = Idx(Mnist.ImageMagic, [2, 1, 3], data)[..^(extra < 0 ? 1 : 0)];
+        var images = Write("i.gz", Gzip(idx));
+        var labels = Write("l", Idx(Mnist.LabelMagic, [2], [1, 2]));
+        var e = Assert.Throws<InvalidDataException>(() => Mnist.Load(images, labels));
+        Assert.Contains(images, e.Message);
+        Assert.Contains("2 x 1 x 3 = 6 bytes of images", e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Trailing_bytes_after_the_data_are_reported_with_sizes()
+    {
+        var images = Write("i", Idx(Mnist.ImageMagic, [2, 1, 3], new byte[7]));
+        var labels = Write("l", Idx(Mnist.LabelMagic, [2], [1, 2]));
+        var e = Assert.Throws<InvalidDataException>(() => Mnist.Load(images, labels));
+        Assert.Contains($"'{images}': the header declares 2 x 1 x 3 = 6 bytes of images but the file holds 7; the data must end the file", e.Message);
+    }
+
+    [Fact]
+    public void A_gzip_bomb_fails_fast_naming_the_file_without_inflating_it()
+    {
+        // Ten images declared, then 64 MiB of zeros that deflate to a few dozen KiB.
+        string path = Path.Combine(_dir, "bomb-idx3-ubyte.gz");
+        using (var gz = new GZipStream(File.Create(path), CompressionLevel.Fastest))
+        {
+            gz.Write(Idx(Mnist.ImageMagic, [10, 28, 28], new byte[7840]));
+            var zeros = new byte[1 << 20];
+            for (int i = 0; i < 64; i++) gz.Write(zeros);
+        }
+        Assert.InRange(new FileInfo(path).Length, 1, 1 << 20);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataException>(() => Mnist.Load(path, Labels));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 8 << 20, $"Rejecting the bomb allocated {allocated} bytes.");
+        Assert.Contains($"'{path}': the header declares 10 x 28 x 28 = 7840 bytes of images but the file decompresses to more", e.Message);
+        Assert.Contains("decompression bomb", e.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_header_declaring_far_more_than_the_file_holds_fails_without_allocating_it(bool gzipped)
+    {
+        var idx = Idx(Mnist.ImageMagic, [60000, 28, 28], new byte[100]);
+        var images = Write(gzipped ? "big.gz" : "big", gzipped ? Gzip(idx) : idx);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataException>(() => Mnist.Load(images, Labels));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains("60000 x 28 x 28 = 47040000 bytes of images but the file", e.Message);
+        Assert.Contains("100 (truncated?)", e.Message);
+        Assert.True(allocated < 8 << 20, $"Rejecting the file allocated {allocated} bytes.");
+    }
+
     [Fact]
     public void Corrupt_gzip_and_missing_files_are_reported()
     {

@@ -205,7 +205,7 @@ public sealed class SafeTensorsTests : IDisposable
     [InlineData("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"v":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}""", "overlap")]
     [InlineData("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"w":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}""", "appears twice")]
     [InlineData("""{"__metadata__":{"format":3},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", "must be a string")]
-    [InlineData("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[1000,1008]}}""", "bytes of tensor data but only")]
+    [InlineData("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[1000,1008]}}""", "bytes [0, 1000) between the start of the data and 'w' [1000, 1008] belong to no tensor")]
     public void Corrupt_headers_are_rejected_with_the_reason(string header, string expected)
     {
         using var net = new FakeNetwork(_device, [("w", [2])]);
@@ -237,6 +237,171 @@ public sealed class SafeTensorsTests : IDisposable
         using var net = new FakeNetwork(_device, [("w", [2]), ("w", [3])]);
         var e = Assert.Throws<InvalidOperationException>(() => SafeTensors.Save(net, new MemoryStream()));
         Assert.Contains("two tensors named 'w'", e.Message);
+    }
+
+    /// <summary>A file from header text padded with spaces to 8 bytes, whose declared length is off by <paramref name="delta"/>.</summary>
+    private static byte[] PaddedFile(string json, byte[] data, int delta)
+    {
+        int padded = (Encoding.UTF8.GetByteCount(json) + 7) / 8 * 8;
+        return RawFile(json.PadRight(padded), data, (ulong)(padded + delta));
+    }
+
+    private static byte[] Floats(params float[] values)
+    {
+        var bytes = new byte[4 * values.Length];
+        for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), values[i]);
+        return bytes;
+    }
+
+    /// <summary>Rejected through every entry point: a seekable stream, one that cannot seek, and a path (named in the message).</summary>
+    private static void RejectedEverywhere(byte[] file, string expected)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => SafeTensorsFile.Read(new MemoryStream(file)));
+        Assert.Contains(expected, e.Message);
+        e = Assert.Throws<InvalidDataException>(() => SafeTensorsFile.Read(new ForwardOnlyStream(file)));
+        Assert.Contains(expected, e.Message);
+        string path = Path.Combine(Path.GetTempPath(), $"strider-{Guid.NewGuid():N}.safetensors");
+        File.WriteAllBytes(path, file);
+        try
+        {
+            e = Assert.Throws<InvalidDataException>(() => SafeTensorsFile.Read(path));
+            Assert.Contains(path, e.Message);
+            Assert.Contains(expected, e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData(-9)]
+    [InlineData(-2)] // the padding: a writer that pads but declares the unpadded length
+    [InlineData(-4)]
+    [InlineData(-1)]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(8)]
+    [InlineData(9)]
+    public void A_header_length_off_by_any_amount_is_rejected_and_never_shifts_the_weights(int delta)
+    {
+        // 54 bytes of JSON, padded with 2 spaces to 56.
+        const string json = """{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""";
+        Assert.Equal(2, 56 - Encoding.UTF8.GetByteCount(json));
+        using var net = new FakeNetwork(_device, [("w", [2])]);
+        SafeTensors.Load(net, new MemoryStream(PaddedFile(json, Floats(1.5f, -2f), 0)));
+        Assert.Equal([1.5f, -2f], net.Snapshot()["w"]);
+
+        var file = PaddedFile(json, Floats(3f, 4f), delta);
+        LoadFails(net, file);
+        Assert.Throws<InvalidDataException>(() => SafeTensors.Load(net, new ForwardOnlyStream(file)));
+        Assert.Equal([1.5f, -2f], net.Snapshot()["w"]);
+    }
+
+    [Theory]
+    [InlineData("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}""", 12, "bytes [0, 4) between the start of the data and 'w' [4, 12] belong to no tensor")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}}""", 20, "bytes [8, 12) between 'a' [0, 8] and 'b' [12, 20] belong to no tensor")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", 8, "overlap")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[0],"data_offsets":[4,4]}}""", 8, "overlap")]
+    [InlineData("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", 9, "bytes follow the 8 bytes of tensor data that the offsets cover")]
+    [InlineData("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", 4096, "bytes follow the 8 bytes of tensor data that the offsets cover")]
+    [InlineData("""{"w":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}""", 1, "bytes follow the 0 bytes of tensor data that the offsets cover")]
+    [InlineData("""{}""", 8, "bytes follow the 0 bytes of tensor data that the offsets cover")]
+    public void Offsets_must_cover_the_data_exactly_without_gaps_overlaps_or_trailing_bytes(string json, int dataBytes, string expected)
+    {
+        RejectedEverywhere(PaddedFile(json, new byte[dataBytes], 0), expected);
+    }
+
+    [Fact]
+    public void Tensors_listed_in_any_order_and_empty_tensors_are_accepted_as_the_reference_does()
+    {
+        const string json = """{"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]},"e":{"dtype":"F32","shape":[0,3],"data_offsets":[8,8]},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"__metadata__":null}""";
+        var file = SafeTensorsFile.Read(new ForwardOnlyStream(PaddedFile(json, Floats(1, 2, 3), 0)));
+        Assert.Equal([1f, 2f], file.GetFloats("a"));
+        Assert.Equal([3f], file.GetFloats("b"));
+        Assert.Empty(file.GetFloats("e"));
+        Assert.Empty(file.Metadata);
+    }
+
+    [Theory]
+    [InlineData("F32", "[1073741824,1073741824,4]")] // 2^62 values of 4 bytes: 2^64 bytes, which wrapped to 0
+    [InlineData("U8", "[2147483647,2147483647,2147483647]")]
+    [InlineData("I64", "[2147483647,2147483647,8]")]
+    [InlineData("U8", "[2147483647,2147483647,2147483647,0]")] // overflows before the 0, as the reference finds it
+    public void Byte_counts_that_overflow_64_bits_are_rejected_not_wrapped(string dtype, string shape)
+    {
+        string json = $$$"""{"w":{"dtype":"{{{dtype}}}","shape":{{{shape}}},"data_offsets":[0,0]}}""";
+        RejectedEverywhere(PaddedFile(json, [], 0), "overflows 64 bits");
+    }
+
+    public static TheoryData<byte[], string> MalformedHeaders()
+    {
+        static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
+        static byte[] With(string before, byte[] middle, string after) => [.. Utf8(before), .. middle, .. Utf8(after)];
+        const string tail = "\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}";
+        return new()
+        {
+            { With("""{"w""", [0xFF], tail), "not valid UTF-8" },
+            { With("""{"w""", [0xC3], tail), "not valid UTF-8" },
+            { With("""{"w""", [0xED, 0xA0, 0x80], tail), "not valid UTF-8" }, // an encoded surrogate
+            { With("""{"__metadata__":{"k":"v""", [0xE2, 0x82], "\"}}"), "not valid UTF-8" },
+            { Utf8("""{"w\ud800""" + tail), "not valid text" },
+            { Utf8("""{"__metadata__":{"k":"\udc00"}}"""), "not valid text" },
+            { [0xEF, 0xBB, 0xBF, .. Utf8("{}")], "byte-order mark" },
+            { Utf8("""{"w":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},}"""), "not valid JSON" },
+            { Utf8("""{"w":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}} x"""), "not valid JSON" },
+            { Utf8("""{"w":{"dtype":32,"shape":[0],"data_offsets":[0,0]}}"""), "no string 'dtype'" },
+            { Utf8("""{"w":{"dtype":"f32","shape":[0],"data_offsets":[0,0]}}"""), "unknown dtype 'f32'" },
+            { Utf8("""{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}}"""), "not a non-negative integer" },
+            { Utf8("""{"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,0]}}"""), "not a non-negative integer" },
+            { Utf8("""{"w":{"dtype":"F32","shape":["2"],"data_offsets":[0,0]}}"""), "not a non-negative integer" },
+            { Utf8("""{"w":{"dtype":"F32","shape":[18446744073709551616],"data_offsets":[0,0]}}"""), "not a non-negative integer" },
+            { Utf8("""{"w":{"dtype":"F32","shape":[2147483648,0],"data_offsets":[0,0]}}"""), "Strider supports at most 2147483647" },
+            { Utf8("""{"w":{"dtype":"F4","shape":[3],"data_offsets":[0,1]}}"""), "not a whole number of bytes" },
+            { Utf8("""{"w":{"dtype":"F32","shape":[0],"data_offsets":[-1,0]}}"""), "data offset that is not an integer" },
+            { Utf8("""{"w":{"dtype":"F32","shape":[0],"data_offsets":[0,1e3]}}"""), "data offset that is not an integer" },
+            { Utf8("""{"w":{"dtype":"F32","shape":[0],"data_offsets":[0,18446744073709551616]}}"""), "data offset that is not an integer" },
+            { Utf8("""{"w":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"__metadata__":{},"__metadata__":{}}"""), "__metadata__ appears twice" },
+            { Utf8("""{"__metadata__":{"k":"a","k":"b"}}"""), "key 'k' appears twice" },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(MalformedHeaders))]
+    public void Malformed_headers_give_InvalidDataException_naming_the_file(byte[] header, string expected)
+    {
+        int padded = (header.Length + 7) / 8 * 8;
+        var file = RawFile("", [], (ulong)padded);
+        file = [.. file, .. header, .. Enumerable.Repeat((byte)' ', padded - header.Length)];
+        RejectedEverywhere(file, expected);
+        using var net = new FakeNetwork(_device, [("w", [0])]);
+        string path = Path.Combine(Path.GetTempPath(), $"strider-{Guid.NewGuid():N}.safetensors");
+        File.WriteAllBytes(path, file);
+        try
+        {
+            var e = Assert.Throws<InvalidDataException>(() => SafeTensors.Load(net, path));
+            Assert.Contains(path, e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_stream_that_declares_a_huge_tensor_fails_before_allocating_it(bool seekable)
+    {
+        const long huge = 2_000_000_000;
+        string json = $$$"""{"w":{"dtype":"U8","shape":[{{{huge}}}],"data_offsets":[0,{{{huge}}}]}}""";
+        var file = PaddedFile(json, new byte[100], 0);
+        Stream stream = seekable ? new MemoryStream(file) : new ForwardOnlyStream(file);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataException>(() => SafeTensorsFile.Read(stream));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains($"declares {huge} bytes of tensor data but only 100 follow", e.Message);
+        Assert.True(allocated < 16 << 20, $"Reading allocated {allocated} bytes for 100 bytes of data.");
     }
 
     /// <summary>A stream without length or seeking, like a network download.</summary>

@@ -47,6 +47,7 @@ public sealed unsafe partial class CpuDevice : Device
     public override void Dispose()
     {
         using var op = _gate.EnterScope();
+        IsDisposed = true;
         _pool.Dispose();
     }
 
@@ -105,6 +106,7 @@ public sealed unsafe partial class CpuDevice : Device
     public override void Fill(DeviceBuffer<float> buffer, long offset, long count, float value)
     {
         using var op = _gate.EnterScope();
+        CheckSpan(buffer, offset, count, nameof(buffer));
         float* p = P(buffer, offset + count, nameof(buffer));
         new Span<float>(p + offset, checked((int)count)).Fill(value);
     }
@@ -112,6 +114,8 @@ public sealed unsafe partial class CpuDevice : Device
     public override void Copy(DeviceBuffer<float> src, long srcOffset, DeviceBuffer<float> dst, long dstOffset, long count, bool accumulate)
     {
         using var op = _gate.EnterScope();
+        CheckSpan(src, srcOffset, count, nameof(src));
+        CheckSpan(dst, dstOffset, count, nameof(dst));
         float* s = P(src, srcOffset + count, nameof(src)) + srcOffset;
         float* d = P(dst, dstOffset + count, nameof(dst)) + dstOffset;
         if (s + count <= d || d + count <= s)

@@ -19,18 +19,25 @@ public sealed partial class IlgpuDevice
 
     public override void Fill(DeviceBuffer<float> buffer, long offset, long count, float value)
     {
-        var view = V(buffer, offset + count, nameof(buffer)).SubView(offset, count);
+        var whole = V(buffer, 0, nameof(buffer));
+        // Checked before SubView: ILGPU asserts on a bad sub-view, which ends the process instead of throwing.
+        CheckSpan(buffer, offset, count, nameof(buffer));
         int threads = Threads(count, nameof(count));
         if (threads == 0) return;
+        var view = whole.SubView(offset, count);
         (_fill ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float>(MemoryKernels.Fill))(threads, view, value);
     }
 
     public override void Copy(DeviceBuffer<float> src, long srcOffset, DeviceBuffer<float> dst, long dstOffset, long count, bool accumulate)
     {
-        var s = V(src, srcOffset + count, nameof(src)).SubView(srcOffset, count);
-        var d = V(dst, dstOffset + count, nameof(dst)).SubView(dstOffset, count);
+        var wholeSrc = V(src, 0, nameof(src));
+        var wholeDst = V(dst, 0, nameof(dst));
+        CheckSpan(src, srcOffset, count, nameof(src));
+        CheckSpan(dst, dstOffset, count, nameof(dst));
         int threads = Threads(count, nameof(count));
         if (threads == 0) return;
+        var s = wholeSrc.SubView(srcOffset, count);
+        var d = wholeDst.SubView(dstOffset, count);
         var copy = _copy ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(MemoryKernels.Copy);
         if (ReferenceEquals(src, dst) && srcOffset < dstOffset + count && dstOffset < srcOffset + count)
         {

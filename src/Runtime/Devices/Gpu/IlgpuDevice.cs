@@ -20,7 +20,6 @@ public sealed partial class IlgpuDevice : Device
     private readonly Accelerator _accelerator;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _unused;
     private MemoryBuffer1D<float, Stride1D.Dense>? _scratch;
-    private bool _disposed;
 
     private IlgpuDevice(Context context, Accelerator accelerator, string name)
     {
@@ -110,8 +109,9 @@ public sealed partial class IlgpuDevice : Device
 
     public override void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
+        if (IsDisposed) return;
+        // Set first: the accelerator frees every buffer's memory, and buffers check this before each copy.
+        IsDisposed = true;
         _scratch?.Dispose();
         _unused.Dispose();
         _unusedSwitches?.Dispose();
@@ -121,7 +121,7 @@ public sealed partial class IlgpuDevice : Device
 
     private void ThrowIfDisposed()
     {
-        if (_disposed) throw new ObjectDisposedException(Name, "This ILGPU device was disposed.");
+        if (IsDisposed) throw new ObjectDisposedException(Name, $"The ILGPU device '{Name}' was disposed; create the device, network and tensors again.");
     }
 
     /// <summary>The buffer's whole view, after checking it is this device's and holds at least <paramref name="needed"/> elements.</summary>

@@ -1,0 +1,181 @@
+using SkiaSharp;
+using Strider.Data;
+
+namespace Strider.Runtime.Tests.DataTests;
+
+public class ImageStreamTests
+{
+    private static readonly ImageFolderOptions Options = new() { Channels = 3, Height = 6, Width = 6 };
+
+    /// <summary>Two classes of 6x6 PNGs, each image a different gradient so every example and every flip is distinct.</summary>
+    private static void Gradients(TestImages.Folder folder, int perClass)
+    {
+        for (int c = 0; c < 2; c++)
+            for (int f = 0; f < perClass; f++)
+            {
+                int k = c * perClass + f;
+                TestImages.Write(folder[$"class{c}/{f:D2}.png"], 6, 6, (x, y) => new SKColor((byte)(10 * k + x), (byte)(30 * y), (byte)(7 * x + 3 * y)));
+            }
+    }
+
+    private static List<(float[] Inputs, int[] Labels)> Epoch(IBatchSource source)
+    {
+        var batches = new List<(float[], int[])>();
+        source.StartEpoch();
+        while (source.MoveNext())
+        {
+            Assert.Equal(source.Size * source.InputSize, source.Inputs.Length);
+            batches.Add((source.Inputs.ToArray(), source.Labels.ToArray()));
+        }
+        return batches;
+    }
+
+    private static void AssertSame(List<(float[] Inputs, int[] Labels)> a, List<(float[] Inputs, int[] Labels)> b)
+    {
+        Assert.Equal(a.Count, b.Count);
+        for (int i = 0; i < a.Count; i++)
+        {
+            Assert.Equal(a[i].Labels, b[i].Labels);
+            Assert.Equal(a[i].Inputs, b[i].Inputs);
+        }
+    }
+
+    [Fact]
+    public void Unshuffled_and_unaugmented_it_streams_exactly_what_image_folder_loads()
+    {
+        using var folder = new TestImages.Folder();
+        Gradients(folder, perClass: 5);
+        var options = Options with { Mean = [0.5f], Std = [0.25f] };
+        var loaded = ImageFolder.Load(folder.Root, options);
+        var (stream, classes) = ImageStream.FromFolder(folder.Root, options, batchSize: 3, seed: 1, shuffle: false);
+        using (stream)
+        {
+            Assert.Equal(loaded.ClassNames, classes);
+            Assert.Equal(4, stream.BatchesPerEpoch);
+            var batches = Epoch(stream);
+            Assert.Equal(new[] { 3, 3, 3, 1 }, batches.Select(b => b.Labels.Length));
+            Assert.Equal(loaded.Train.Inputs, batches.SelectMany(b => b.Inputs));
+            Assert.Equal(loaded.Train.Labels, batches.SelectMany(b => b.Labels));
+        }
+    }
+
+    private static readonly Augmentation Pipeline = Augmentation.Compose(
+        Augmentation.RandomCrop(1), Augmentation.HorizontalFlip(), Augmentation.ColorJitter(0.2f, 0.2f, 0.2f));
+
+    [Fact]
+    public void Batches_depend_on_the_seed_only_not_on_threads_or_prefetch()
+    {
+        using var folder = new TestImages.Folder();
+        Gradients(folder, perClass: 6);
+        var (_, files) = ImageFolder.List(folder.Root);
+        using var serial = new ImageStream(files, Options, batchSize: 4, seed: 3, Pipeline, prefetch: 1, decodeThreads: 1);
+        using var parallel = new ImageStream(files, Options, batchSize: 4, seed: 3, Pipeline, prefetch: 3, decodeThreads: 4);
+        using var other = new ImageStream(files, Options, batchSize: 4, seed: 4, Pipeline, prefetch: 2);
+        var first = Epoch(serial);
+        AssertSame(first, Epoch(parallel));
+        var second = Epoch(serial);
+        AssertSame(second, Epoch(parallel));
+        Assert.NotEqual(first.SelectMany(b => b.Inputs), second.SelectMany(b => b.Inputs)); // a new order and new draws each epoch
+        Assert.NotEqual(first.SelectMany(b => b.Inputs), Epoch(other).SelectMany(b => b.Inputs));
+        // Every file once per epoch: six of each class.
+        Assert.Equal(6, second.SelectMany(b => b.Labels).Count(l => l == 1));
+    }
+
+    [Fact]
+    public void It_matches_augmented_batches_over_the_same_images_in_memory()
+    {
+        using var folder = new TestImages.Folder();
+        Gradients(folder, perClass: 4);
+        var loaded = ImageFolder.Load(folder.Root, Options);
+        var (stream, _) = ImageStream.FromFolder(folder.Root, Options, batchSize: 3, seed: 8, Pipeline);
+        using (stream)
+        {
+            var memory = new AugmentedBatches(loaded.Train, loaded.Shape, batchSize: 3, seed: 8, Pipeline);
+            for (int epoch = 0; epoch < 2; epoch++) AssertSame(Epoch(memory), Epoch(stream));
+        }
+    }
+
+    [Fact]
+    public void The_worker_decodes_no_more_than_its_window_ahead()
+    {
+        using var folder = new TestImages.Folder();
+        Gradients(folder, perClass: 10);
+        var (stream, _) = ImageStream.FromFolder(folder.Root, Options, batchSize: 2, seed: 1, prefetch: 2);
+        using (stream)
+        {
+            Assert.Equal(3, stream.Window);
+            stream.StartEpoch();
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (stream.BatchesMade < stream.Window && DateTime.UtcNow < deadline) Thread.Sleep(10);
+            Thread.Sleep(200);
+            Assert.Equal(3, stream.BatchesMade); // of 10 batches: two ready, one waiting for a place in the queue
+            Assert.True(stream.MoveNext());
+            Thread.Sleep(200);
+            Assert.Equal(3, stream.BatchesMade); // the consumer holds the first, the queue the next two: no buffer is free
+            Assert.True(stream.MoveNext());
+            deadline = DateTime.UtcNow.AddSeconds(10);
+            while (stream.BatchesMade < 4 && DateTime.UtcNow < deadline) Thread.Sleep(10);
+            Thread.Sleep(200);
+            Assert.Equal(4, stream.BatchesMade); // the first buffer came back, so one more was made
+        }
+    }
+
+    [Fact]
+    public void A_corrupt_file_reaches_the_consumer_naming_it_and_the_batches_before_it_arrive()
+    {
+        using var folder = new TestImages.Folder();
+        Gradients(folder, perClass: 4);
+        string bad = folder["class1/02.png"];
+        File.WriteAllBytes(bad, [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3]);
+        var (stream, _) = ImageStream.FromFolder(folder.Root, Options, batchSize: 2, seed: 1, shuffle: false);
+        using (stream)
+        {
+            for (int attempt = 0; attempt < 2; attempt++)
+            {
+                stream.StartEpoch();
+                int batches = 0;
+                var e = Assert.Throws<InvalidDataException>(() =>
+                {
+                    while (stream.MoveNext()) batches++;
+                });
+                Assert.Contains(bad, e.Message);
+                Assert.Equal(3, batches); // files 0-5 arrive; file 6 (class1/02.png) is in batch 4
+                Assert.False(stream.MoveNext());
+            }
+        }
+    }
+
+    [Fact]
+    public void Disposing_mid_epoch_stops_the_worker()
+    {
+        using var folder = new TestImages.Folder();
+        Gradients(folder, perClass: 10);
+        var (stream, _) = ImageStream.FromFolder(folder.Root, Options, batchSize: 2, seed: 1, prefetch: 1);
+        stream.StartEpoch();
+        Assert.True(stream.MoveNext());
+        var worker = stream.Worker!;
+        stream.Dispose();
+        Assert.True(worker.IsCompleted);
+        Assert.Throws<ObjectDisposedException>(() => stream.MoveNext());
+        stream.Dispose(); // twice is harmless
+    }
+
+    [Fact]
+    public void A_restored_state_continues_with_the_next_epochs_batches()
+    {
+        using var folder = new TestImages.Folder();
+        Gradients(folder, perClass: 3);
+        var (_, files) = ImageFolder.List(folder.Root);
+        using var original = new ImageStream(files, Options, batchSize: 4, seed: 2, Pipeline);
+        Epoch(original);
+        var state = original.CaptureState();
+        var next = Epoch(original);
+
+        using var resumed = new ImageStream(files, Options, batchSize: 4, seed: 2, Pipeline);
+        resumed.RestoreState(state);
+        AssertSame(next, Epoch(resumed));
+
+        using var otherSeed = new ImageStream(files, Options, batchSize: 4, seed: 3, Pipeline);
+        Assert.Contains("seed 2", Assert.Throws<ArgumentException>(() => otherSeed.RestoreState(state)).Message);
+    }
+}
