@@ -58,8 +58,11 @@ public sealed partial class Trainer<TIn, TOut>
         var file = SafeTensorsFile.Read(path);
         string Meta(string key) => file.Metadata.TryGetValue(key, out var v) ? v
             : throw new InvalidDataException($"'{path}' is not a Strider checkpoint: its metadata has no '{key}' (a weights-only file loads with SafeTensors.Load).");
-        if (Meta("format") != CheckpointFormat)
-            throw new InvalidDataException($"'{path}' is a checkpoint of format '{Meta("format")}'; this version reads '{CheckpointFormat}'.");
+        file.Metadata.TryGetValue("format", out var format);
+        if (format != CheckpointFormat)
+            throw new InvalidDataException(format is not null && format.StartsWith("strider-checkpoint", StringComparison.Ordinal)
+                ? $"'{path}' is a checkpoint of format '{format}'; this version reads '{CheckpointFormat}'."
+                : $"'{path}' is not a Strider checkpoint (its format is '{format}'; a weights-only file loads with SafeTensors.Load).");
         if (Meta("optimizer") != _optimizer.GetType().Name)
             throw new InvalidOperationException($"'{path}' holds {Meta("optimizer")} state; this trainer's optimizer is {_optimizer.GetType().Name}. Create the same optimizer as the run that saved it.");
         var c = CultureInfo.InvariantCulture;
