@@ -112,6 +112,23 @@ public sealed class OptimizerExtrasTests : IDisposable
         }
     }
 
+    [Theory, MemberData(nameof(Devices))]
+    public void Sum_of_squares_and_scale_agree_with_double_arithmetic_on_long_buffers(string device)
+    {
+        var d = On(device);
+        var random = new Strider.Data.SeededRandom(5);
+        var values = Enumerable.Range(0, 10_007).Select(_ => 2 * random.NextSingle() - 1).ToArray();
+        using var x = d.Allocate<float>(values.Length + 3);
+        x.Upload(values);
+        double expected = values.Sum(v => (double)v * v);
+        Assert.Equal(expected, d.SumOfSquares(values.Length, x), expected * 1e-6);
+        d.Scale(values.Length, 0.5f, x);
+        var scaled = x.ToArray();
+        Assert.Equal(values.Select(v => v * 0.5f), scaled.Take(values.Length));
+        Assert.Equal([0f, 0f, 0f], scaled[values.Length..]);
+        Assert.ThrowsAny<ArgumentException>(() => d.SumOfSquares(values.Length + 4, x));
+    }
+
     [Fact]
     public void Frozen_gradients_are_left_out_of_the_clipping_norm_and_unknown_names_are_reported()
     {
