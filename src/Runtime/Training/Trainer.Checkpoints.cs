@@ -20,6 +20,9 @@ public sealed partial class Trainer<TIn, TOut>
     public void SaveCheckpoint(string path)
     {
         if (string.IsNullOrEmpty(path)) throw new ArgumentException("Give the checkpoint's path.", nameof(path));
+        // Mid-epoch the batch source is part-way through its order, which a resumed Fit (starting a new epoch) would not replay.
+        if (_inEpoch)
+            throw new InvalidOperationException($"SaveCheckpoint was called during epoch {Epoch + 1}; a checkpoint resumes at an epoch boundary: save after Fit, or from a TrainingCallback (run after each epoch).");
         var tensors = new List<(string Name, int[] Shape, float[] Data)>();
         foreach (var p in _network.Parameters) tensors.Add((p.Name, p.Shape, p.Value.ToArray()));
         foreach (var b in _network.Buffers) tensors.Add((b.Name, b.Shape, b.Value.ToArray()));

@@ -98,6 +98,7 @@ public sealed partial class Trainer<TIn, TOut> : ITrainer, IDisposable where TIn
     private IBatchSource? _source;
     private byte[]? _pendingSourceState;
     private bool _stopRequested;
+    private bool _inEpoch;
     private readonly DropoutStepAccess? _dropoutStep;
     private long _dropoutStepBefore;
 
@@ -232,6 +233,7 @@ public sealed partial class Trainer<TIn, TOut> : ITrainer, IDisposable where TIn
         finally
         {
             _network.Training = wasTraining;
+            _inEpoch = false;
         }
         return results;
     }
@@ -242,6 +244,7 @@ public sealed partial class Trainer<TIn, TOut> : ITrainer, IDisposable where TIn
         _network.Training = true;
         if (Schedule is { Interval: ScheduleInterval.Epoch } perEpoch) SetRate(perEpoch.Rate(_baseRate, Epoch));
         batches.StartEpoch();
+        _inEpoch = true;
         progress.StartEpoch(epoch, epochs, batches.BatchesPerEpoch);
         double lossSum = 0;
         long correct = 0, counted = 0;
@@ -277,6 +280,7 @@ public sealed partial class Trainer<TIn, TOut> : ITrainer, IDisposable where TIn
             throw new TrainingDivergedException(
                 $"The weights hold NaN or infinity after epoch {epoch} (sum of squares {weights}): the learning rate ({_optimizer.LearningRate}) may be too high.", epoch, 0, weights);
         Epoch = epoch;
+        _inEpoch = false;
         var elapsedTraining = Stopwatch.GetElapsedTime(start);
         var training = new Evaluation(lossSum / seen, IsClassifier ? (double)correct / Math.Max(1, counted) : null, seen);
         Evaluation? validated = validation is null ? null : Evaluate(validation);

@@ -210,6 +210,20 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_checkpoint_during_an_epoch_is_refused()
+    {
+        var (train, _) = Data();
+        var a = Fresh("sgd");
+        using (a.Device) using (a.Net) using (a.Optimizer) using (a.Trainer)
+        {
+            string path = Path.Combine(_folder, "mid.safetensors");
+            a.Trainer.OnBatch = _ => a.Trainer.SaveCheckpoint(path);
+            Assert.Contains("during epoch 1", Assert.Throws<InvalidOperationException>(() => a.Trainer.Fit(train, 1)).Message);
+            Assert.False(File.Exists(path));
+        }
+    }
+
+    [Fact]
     public void Fit_counts_epochs_from_the_start_of_training()
     {
         var (train, _) = Data();
