@@ -1,6 +1,7 @@
 using Strider.Devices;
 using Strider.Devices.Cpu;
 using Strider.Devices.Gpu;
+using Strider.Runtime.Tests.Ilgpu;
 using Strider.Runtime.Tests.Reference;
 using Strider.Training;
 
@@ -127,6 +128,36 @@ public sealed class OptimizerExtrasTests : IDisposable
         Assert.Equal(values.Select(v => v * 0.5f), scaled.Take(values.Length));
         Assert.Equal([0f, 0f, 0f], scaled[values.Length..]);
         Assert.ThrowsAny<ArgumentException>(() => d.SumOfSquares(values.Length + 4, x));
+    }
+
+    [CudaFact]
+    public void Cuda_clips_and_steps_adamw_like_the_cpu()
+    {
+        using var cuda = IlgpuDevice.CreateCuda();
+        float[] p0 = [1f, -2f, 0.5f], p1 = [3f];
+        float[] g0 = [4f, -1f, 2f], g1 = [-6f];
+        float[][] Train(Device d)
+        {
+            using var net = Net(d, p0, p1);
+            using var adamw = new AdamW(net, 0.01f, weightDecay: 0.1f);
+            for (int s = 0; s < 3; s++)
+            {
+                net.Parameters[0].Gradient.Upload(g0);
+                net.Parameters[1].Gradient.Upload(g1);
+                adamw.ClipGradientNorm(2f);
+                adamw.Step();
+            }
+            return [net.Parameters[0].Value.ToArray(), net.Parameters[1].Value.ToArray()];
+        }
+        var expected = Train(_cpu);
+        var actual = Train(cuda);
+        for (int i = 0; i < 2; i++) Near(expected[i].Select(v => (double)v).ToArray(), actual[i], 1e-6);
+    }
+
+    private static void Near(double[] expected, float[] actual, double tolerance)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance, $"[{i}]: expected {expected[i]}, got {actual[i]}");
     }
 
     [Fact]
