@@ -82,7 +82,8 @@ public abstract class Optimizer : IDisposable
     /// <summary>
     /// Scales the gradients of the parameters that are not frozen so that their global L2 norm is at most
     /// <paramref name="maxNorm"/>, as <c>torch.nn.utils.clip_grad_norm_</c>: with total = ||(g_1, ..., g_k)||_2,
-    /// every gradient is multiplied by min(1, maxNorm / (total + 1e-6)). Returns the norm before clipping (NaN or
+    /// every gradient is multiplied by min(1, maxNorm / (total + 1e-6)) (the squares are summed in double where PyTorch
+    /// sums per-tensor float norms, so the norm can differ in the last bits). Returns the norm before clipping (NaN or
     /// infinity when a gradient holds one; then nothing is scaled). Call it between backward and <see cref="Step"/>.
     /// </summary>
     public double ClipGradientNorm(float maxNorm)

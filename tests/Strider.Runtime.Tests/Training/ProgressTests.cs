@@ -62,4 +62,15 @@ public sealed class ProgressTests : IDisposable
         Assert.Empty(log.ToString());
         Assert.Equal(10, seen.Count);
     }
+
+    [Fact]
+    public void A_divergence_under_the_live_bar_surfaces_as_itself()
+    {
+        using var net = new LinearClassifier(_device, seed: 3);
+        using var sgd = new Sgd(net, learningRate: 0.05f);
+        using var trainer = Make(net, sgd);
+        trainer.Terminal = new TestConsole().Interactive();
+        var nan = new Strider.Data.Dataset([1f, float.NaN, 0f, 0f], 4, [0]);
+        Assert.Contains("The loss became NaN at epoch 1, batch 1", Assert.Throws<TrainingDivergedException>(() => trainer.Fit(nan, 1)).Message);
+    }
 }
