@@ -1,4 +1,5 @@
 using System;
+using System.Buffers.Binary;
 
 namespace Strider.Data;
 
@@ -7,8 +8,10 @@ namespace Strider.Data;
 /// <see cref="StartEpoch"/>, then <see cref="MoveNext"/> until it returns false. With shuffling on, each epoch's
 /// order comes from one seeded generator, so the sequence of batches is fixed by the seed.
 /// </summary>
-public sealed class MiniBatches
+public sealed class MiniBatches : IBatchSource
 {
+    // "MBS1": format tag of CaptureState's bytes, so a snapshot of another source is refused rather than misread.
+    private const uint StateTag = 0x3153424D;
     private readonly Dataset _data;
     private readonly SeededRandom _random;
     private readonly bool _shuffle;
@@ -34,6 +37,22 @@ public sealed class MiniBatches
         _next = data.Count;
     }
 
+    /// <summary>The dataset walked.</summary>
+    public Dataset Data => _data;
+
+    /// <inheritdoc/>
+    public int Count => _data.Count;
+
+    /// <inheritdoc/>
+    public int InputSize => _data.InputSize;
+
+    /// <inheritdoc/>
+    public int LabelsPerItem => _data.Labels is null ? 0 : _data.LabelsPerItem;
+
+    /// <inheritdoc/>
+    public int TargetSize => _data.Targets is null ? 0 : _data.TargetSize;
+
+    /// <inheritdoc/>
     public int BatchSize { get; }
 
     /// <summary>Batches per epoch; the last one holds the remainder when the count is not a multiple of the batch size.</summary>
@@ -77,5 +96,50 @@ public sealed class MiniBatches
         }
         _next += Size;
         return true;
+    }
+
+    /// <summary>
+    /// The shuffling generator's state, the current order (the next shuffle permutes it in place, so it is part of the
+    /// state) and the position in the epoch: restoring it replays the same batches.
+    /// </summary>
+    public byte[] CaptureState()
+    {
+        // tag, count, next, generator state, then the order.
+        var state = new byte[4 + 4 + 4 + 8 + 4 * _order.Length];
+        var s = state.AsSpan();
+        BinaryPrimitives.WriteUInt32LittleEndian(s, StateTag);
+        BinaryPrimitives.WriteInt32LittleEndian(s[4..], _order.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(s[8..], _next);
+        BinaryPrimitives.WriteUInt64LittleEndian(s[12..], _random.State);
+        for (int i = 0; i < _order.Length; i++) BinaryPrimitives.WriteInt32LittleEndian(s[(20 + 4 * i)..], _order[i]);
+        return state;
+    }
+
+    /// <inheritdoc/>
+    public void RestoreState(byte[] state)
+    {
+        if (state is null) throw new ArgumentNullException(nameof(state));
+        var s = state.AsSpan();
+        if (s.Length < 20 || BinaryPrimitives.ReadUInt32LittleEndian(s) != StateTag)
+            throw new ArgumentException("The state was not captured from a MiniBatches source.", nameof(state));
+        int count = BinaryPrimitives.ReadInt32LittleEndian(s[4..]);
+        if (count != _order.Length || s.Length != 20 + 4L * count)
+            throw new ArgumentException($"The state was captured over {count} examples; this source has {_order.Length}.", nameof(state));
+        int next = BinaryPrimitives.ReadInt32LittleEndian(s[8..]);
+        if (next < 0 || next > count) throw new ArgumentException($"The state's position {next} is outside 0..{count}.", nameof(state));
+        var order = new int[count];
+        var seen = new bool[count];
+        for (int i = 0; i < count; i++)
+        {
+            int index = BinaryPrimitives.ReadInt32LittleEndian(s[(20 + 4 * i)..]);
+            if ((uint)index >= (uint)count || seen[index])
+                throw new ArgumentException($"The state's order is not a permutation of 0..{count - 1} (entry {i} is {index}).", nameof(state));
+            seen[index] = true;
+            order[i] = index;
+        }
+        order.CopyTo(_order, 0);
+        _next = next;
+        _random.State = BinaryPrimitives.ReadUInt64LittleEndian(s[12..]);
+        Size = 0;
     }
 }

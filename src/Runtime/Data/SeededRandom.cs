@@ -12,6 +12,13 @@ public sealed class SeededRandom
 
     public SeededRandom(long seed) => _state = (ulong)seed;
 
+    /// <summary>The generator's whole state, for checkpoints: setting it back replays the same sequence.</summary>
+    internal ulong State
+    {
+        get => _state;
+        set => _state = value;
+    }
+
     public ulong NextUInt64()
     {
         ulong z = _state += 0x9E3779B97F4A7C15UL;

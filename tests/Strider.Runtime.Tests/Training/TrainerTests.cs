@@ -151,7 +151,7 @@ public sealed class TrainerTests : IDisposable
         Assert.Contains("needs 1 label(s) per example; the dataset has 2", Assert.Throws<InvalidOperationException>(() => trainer.Fit(perPosition, 1)).Message);
         var nan = new Dataset([1f, float.NaN, 0f, 0f], 4, [0]);
         var weights = net.Weight.Value.ToArray();
-        Assert.Contains("inputs hold NaN", Assert.Throws<InvalidOperationException>(() => trainer.Fit(nan, 1)).Message);
+        Assert.Contains("inputs hold NaN", Assert.Throws<TrainingDivergedException>(() => trainer.Fit(nan, 1)).Message);
         Assert.Equal(weights, net.Weight.Value.ToArray());
     }
 

@@ -31,4 +31,10 @@ internal static class OptimizerKernels
         v[i] = vi;
         parameter[i] -= s.LearningRate * (mi / s.Correction1) / (XMath.Sqrt(vi / s.Correction2) + s.Epsilon);
     }
+
+    /// <summary>x *= factor (gradient clipping, AdamW's decoupled decay).</summary>
+    public static void Scale(Index1D i, ArrayView<float> x, float factor) => x[i] *= factor;
+
+    /// <summary>squares[i] = x[i]^2, summed by <see cref="LossKernels.Partials"/> for a gradient norm.</summary>
+    public static void Square(Index1D i, ArrayView<float> x, ArrayView<float> squares) => squares[i] = x[i] * x[i];
 }
