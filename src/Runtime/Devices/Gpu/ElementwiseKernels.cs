@@ -11,7 +11,7 @@ internal static class ElementwiseKernels
         float v = x[i];
         y[i] = (Activation)f switch
         {
-            Activation.Relu => v > 0f ? v : 0f,
+            Activation.Relu => v < 0f ? 0f : v, // NaN kept, as PyTorch's relu
             Activation.Elu => v > 0f ? v : p0 * (XMath.Exp(v) - 1f),
             Activation.Sigmoid => 1f / (1f + XMath.Exp(-v)),
             Activation.Tanh => XMath.Tanh(v),
@@ -29,8 +29,9 @@ internal static class ElementwiseKernels
         float d;
         switch ((Activation)f)
         {
-            case Activation.Relu: d = v > 0f ? g : 0f; break;
-            case Activation.Elu: d = v > 0f ? g : g * (o + p0); break;
+            // PyTorch's rule: the gradient stops only where the input is <= 0, so a NaN position passes it on.
+            case Activation.Relu: d = v <= 0f ? 0f : g; break;
+            case Activation.Elu: d = v <= 0f ? g * (o + p0) : g; break;
             case Activation.Sigmoid: d = g * o * (1f - o); break;
             case Activation.Tanh: d = g * (1f - o * o); break;
             case Activation.SoftSign:
