@@ -10,7 +10,7 @@ namespace Strider.Devices;
 /// </summary>
 public abstract partial class Device : IDisposable
 {
-    /// <summary>A short name, e.g. "cpu", "ilgpu-cuda".</summary>
+    /// <summary>A short name that tells this device from the others in messages, e.g. "cpu" (the default device), "cpu#2", "ilgpu-cuda".</summary>
     public abstract string Name { get; }
 
     /// <summary>A zero-filled buffer.</summary>
