@@ -158,6 +158,67 @@ public abstract partial class DeviceOpTests
         }
     }
 
+    /// <summary>
+    /// A NaN input reaches exactly the outputs whose window holds it (forward), and a NaN output gradient exactly the
+    /// inputs its window reads (backward data), as PyTorch's im2col convolutions: the padded copies, shifted panels,
+    /// batched columns and phase-split deconvolutions neither lose a NaN nor spread it into a neighbour.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ConvCaseNames))]
+    public void Conv_NaN_reaches_exactly_the_outputs_of_its_windows(string name)
+    {
+        var (g, n) = ConvCases[name];
+        var rng = new Random(35);
+        float[] xs = Uniform(rng, n * g.InputSize), dys = Uniform(rng, n * g.OutputSize);
+        long inPlane = (long)g.InH * g.InW, outPlane = (long)g.OutH * g.OutW;
+        for (int b = 0; b < n; b++)
+        {
+            // Per image a corner, the opposite corner and an inner point, in one channel.
+            long x0 = ((long)b * g.InChannels + b % g.InChannels) * inPlane, y0 = ((long)b * g.OutChannels + b % g.OutChannels) * outPlane;
+            foreach (long p in new[] { 0, inPlane - 1, inPlane / 2 + g.InW / 3 }) xs[x0 + p] = float.NaN;
+            foreach (long p in new[] { 0, outPlane - 1, outPlane / 2 + g.OutW / 3 }) dys[y0 + p] = float.NaN;
+        }
+        var x = Pair(xs);
+        var w = Pair(Uniform(rng, g.WeightSize));
+        var y = Pair(new float[n * g.OutputSize]);
+        Device.ConvForward(g, n, x.Dut, w.Dut, null, y.Dut);
+        Reference.ConvForward(g, n, x.Ref, w.Ref, null, y.Ref);
+        SameWithNaN(y.Ref.ToArray(), y.Dut.ToArray(), $"{name}: forward with NaN inputs");
+        var dy = Pair(dys);
+        var dx = Pair(new float[n * g.InputSize]);
+        Device.ConvBackwardData(g, n, dy.Dut, w.Dut, dx.Dut, accumulate: false);
+        Reference.ConvBackwardData(g, n, dy.Ref, w.Ref, dx.Ref, accumulate: false);
+        SameWithNaN(dx.Ref.ToArray(), dx.Dut.ToArray(), $"{name}: backward data with NaN output gradients");
+    }
+
+    /// <summary>A NaN feature makes its own row's outputs NaN and no other row's, through the GEMM's packed panels and tails.</summary>
+    [Theory]
+    [InlineData(7, 13, 5)]
+    [InlineData(33, 300, 70)]
+    [InlineData(130, 20, 260)]
+    public void Dense_NaN_stays_in_its_row(int rows, int inFeatures, int outFeatures)
+    {
+        var rng = new Random(36);
+        float[] xs = Uniform(rng, rows * inFeatures), dys = Uniform(rng, rows * outFeatures);
+        for (int r = 0; r < rows; r += 3)
+        {
+            xs[r * inFeatures + r % inFeatures] = float.NaN;
+            dys[r * outFeatures + r % outFeatures] = float.NaN;
+        }
+        var x = Pair(xs);
+        var w = Pair(Uniform(rng, outFeatures * inFeatures));
+        var bias = Pair(Uniform(rng, outFeatures));
+        var y = Pair(new float[rows * outFeatures]);
+        Device.DenseForward(rows, inFeatures, outFeatures, x.Dut, w.Dut, bias.Dut, y.Dut);
+        Reference.DenseForward(rows, inFeatures, outFeatures, x.Ref, w.Ref, bias.Ref, y.Ref);
+        SameWithNaN(y.Ref.ToArray(), y.Dut.ToArray(), "dense forward with NaN features");
+        var dy = Pair(dys);
+        var dx = Pair(new float[rows * inFeatures]);
+        Device.DenseBackwardData(rows, inFeatures, outFeatures, dy.Dut, w.Dut, dx.Dut, false);
+        Reference.DenseBackwardData(rows, inFeatures, outFeatures, dy.Ref, w.Ref, dx.Ref, false);
+        SameWithNaN(dx.Ref.ToArray(), dx.Dut.ToArray(), "dense backward data with NaN output gradients");
+    }
+
     /// <summary>Whether window (oh, ow) of <paramref name="g"/> reads input position <paramref name="position"/> (ih * InW + iw).</summary>
     private static bool WindowHolds(in PoolGeometry g, int oh, int ow, int position)
     {
