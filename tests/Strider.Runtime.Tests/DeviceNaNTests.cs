@@ -49,7 +49,7 @@ public abstract partial class DeviceOpTests
                 Assert.True(float.IsNaN(got[i]), $"{f}(NaN) at {i} of {count} gave {got[i]:G9}; PyTorch gives NaN.");
             SameWithNaN(y.Ref.ToArray(), got, $"{f} forward, NaN phase {phase}");
 
-            // Relu's and Elu's gradients pass at NaN (PyTorch stops them only where x <= 0), Clip's stops; the rest are NaN.
+            // Relu's and Elu's gradients pass at NaN (PyTorch's threshold and elu backward), Clip's is 0 (clamp's); the rest are NaN.
             var dy = Pair(Uniform(rng, count));
             var dx = Pair(new float[count]);
             Device.ActivationBackward(f, count, x.Dut, y.Dut, dy.Dut, dx.Dut, false, p0, p1);

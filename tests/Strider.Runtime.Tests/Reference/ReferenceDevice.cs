@@ -331,7 +331,7 @@ public sealed class ReferenceDevice : Device
         _ => throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation."),
     };
 
-    /// <summary>f'(x) in double; at NaN, Relu's and Elu's pass the gradient (PyTorch tests x &lt;= 0), Clip's stops it.</summary>
+    /// <summary>f'(x) in double; at NaN, Relu's and Elu's pass the gradient (PyTorch's threshold and elu backward stop it only where x &lt;= 0), Clip's is 0 (clamp's backward).</summary>
     public static double Derivative(Activation f, double x, double p0, double p1) => f switch
     {
         Activation.Relu => x <= 0 ? 0 : 1,

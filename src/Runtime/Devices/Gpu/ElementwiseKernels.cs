@@ -29,7 +29,8 @@ internal static class ElementwiseKernels
         float d;
         switch ((Activation)f)
         {
-            // PyTorch's rule: the gradient stops only where the input is <= 0, so a NaN position passes it on.
+            // PyTorch's rule (threshold_backward, elu_backward): the gradient stops only where x <= 0 holds, so a NaN
+            // position passes it on.
             case Activation.Relu: d = v <= 0f ? 0f : g; break;
             case Activation.Elu: d = v <= 0f ? g * (o + p0) : g; break;
             case Activation.Sigmoid: d = g * o * (1f - o); break;
@@ -38,7 +39,7 @@ internal static class ElementwiseKernels
                 float s = 1f + XMath.Abs(v);
                 d = g / (s * s);
                 break;
-            case Activation.Clip: d = v > p0 && v < p1 ? g : 0f; break;
+            case Activation.Clip: d = v > p0 && v < p1 ? g : 0f; break; // 0 at NaN, as PyTorch's clamp backward
             case Activation.Log: d = g / v; break;
             default: d = g * o; break;
         }
