@@ -155,7 +155,37 @@ public abstract partial class DeviceOpTests
             Device.MaxPoolBackward(g, n, dy.Dut, sw.Dut, dx.Dut, false);
             Reference.MaxPoolBackward(g, n, dy.Ref, sw.Ref, dx.Ref, false);
             Same(dx, $"{name}: max pool backward with a NaN among {against}");
+
+            // An average pool sums its window: NaN exactly where the max pool has it.
+            var mean = Pair(new float[n * g.OutputSize]);
+            Device.AvgPoolForward(g, n, x.Dut, mean.Dut);
+            Reference.AvgPoolForward(g, n, x.Ref, mean.Ref);
+            SameWithNaN(mean.Ref.ToArray(), mean.Dut.ToArray(), $"{name}: average pool with a NaN among {against}");
         }
+    }
+
+    /// <summary>A NaN logit makes its position's whole softmax NaN (PyTorch's), and no other position's.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Softmax_of_a_position_with_a_NaN_is_NaN_there_only(bool log)
+    {
+        const int n = 2, channels = 7, inner = 13;
+        var rng = new Random(37);
+        float[] xs = Uniform(rng, n * channels * inner, -3, 3);
+        for (int b = 0; b < n; b++)
+            for (int i = b; i < inner; i += 4) xs[(b * channels + (i % channels)) * inner + i] = float.NaN;
+        var x = Pair(xs);
+        var y = Pair(new float[xs.Length]);
+        Device.SoftmaxForward(log, n, channels, inner, x.Dut, y.Dut);
+        Reference.SoftmaxForward(log, n, channels, inner, x.Ref, y.Ref);
+        float[] got = y.Dut.ToArray();
+        for (int b = 0; b < n; b++)
+            for (int i = 0; i < inner; i++)
+                for (int c = 0; c < channels; c++)
+                    Assert.True(float.IsNaN(got[(b * channels + c) * inner + i]) == (i >= b && (i - b) % 4 == 0),
+                        $"softmax (log {log}) [{b}, {c}, {i}] is {got[(b * channels + c) * inner + i]:G9}; NaN only where the position holds a NaN logit.");
+        SameWithNaN(y.Ref.ToArray(), got, $"softmax (log {log}) with NaN logits");
     }
 
     /// <summary>
