@@ -31,7 +31,7 @@ internal static class PoolingKernels
                 // PyTorch's rule on every device (the CPU's vector paths too): a value wins when greater (ties keep the
                 // earlier element) or NaN (the last NaN wins; nothing else beats a NaN best). NaN is tested on the bits,
                 // as ILGPU's compares against a NaN may be unordered.
-                if (arg < 0 || IsNaN(v) || (!IsNaN(best) && v > best))
+                if (arg < 0 || FloatBits.IsNaN(v) || (!FloatBits.IsNaN(best) && v > best))
                 {
                     best = v;
                     arg = iy * g.InW + ix;
@@ -150,7 +150,4 @@ internal static class PoolingKernels
         }
         return count;
     }
-
-    /// <summary>NaN from the bits (exponent all ones, mantissa not zero), independent of how compares treat NaN.</summary>
-    private static bool IsNaN(float v) => (Interop.FloatAsInt(v) & 0x7FFFFFFFu) > 0x7F800000u;
 }
