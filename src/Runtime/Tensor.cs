@@ -93,23 +93,57 @@ public sealed class Tensor<TShape> : IDisposable where TShape : IShape
         return new Tensor<TShape>(device, buffer, batch, dims, ownsBuffer: true);
     }
 
-    /// <summary>Wraps a network-owned buffer without copying (the network reuses it on its next call).</summary>
+    /// <summary>
+    /// Wraps a network-owned buffer without copying (the network reuses it on its next call). <paramref name="dims"/>
+    /// are all of the shape's dimensions, free ones resolved: their rank and fixed sizes must match <typeparamref name="TShape"/>.
+    /// </summary>
     public static Tensor<TShape> View(DeviceBuffer<float> buffer, int batch, params int[] dims)
     {
         if (buffer is null) throw new ArgumentNullException(nameof(buffer));
-        var resolved = (int[])dims.Clone();
-        if (batch * Product(resolved) > buffer.Length)
-            throw new ArgumentException($"A view of {batch} x {Describe(resolved)} needs {batch * Product(resolved)} values; the buffer holds {buffer.Length}.");
-        return new Tensor<TShape>(buffer.Device, buffer, batch, resolved, ownsBuffer: false);
+        if (dims is null) throw new ArgumentNullException(nameof(dims));
+        CheckView(buffer, batch, dims, "View");
+        return new Tensor<TShape>(buffer.Device, buffer, batch, (int[])dims.Clone(), ownsBuffer: false);
     }
 
-    /// <summary>Re-points a view at a (possibly regrown) buffer and batch; used by generated code to avoid allocating per call.</summary>
+    /// <summary>
+    /// Re-points a view at a (possibly regrown) buffer of its device and a new batch and dimensions, checked as
+    /// <see cref="View"/>; used by generated code to avoid allocating per call.
+    /// </summary>
     public void Rebind(DeviceBuffer<float> buffer, int batch, ReadOnlySpan<int> dims)
     {
-        if (_ownsBuffer) throw new InvalidOperationException("Only views can be re-bound.");
+        if (_ownsBuffer) throw new InvalidOperationException($"Only views can be re-bound; this {ShapeName} tensor owns its buffer.");
+        if (buffer is null) throw new ArgumentNullException(nameof(buffer));
+        if (!ReferenceEquals(buffer.Device, Device))
+            throw new ArgumentException($"A {ShapeName} view on device '{Device.Name}' cannot be re-bound to a buffer of device '{buffer.Device.Name}'.", nameof(buffer));
+        CheckView(buffer, batch, dims, "Rebind");
         _buffer = buffer;
         Batch = batch;
         dims.CopyTo(_dims);
+    }
+
+    /// <summary>Checks a view's batch and dims against <typeparamref name="TShape"/> and its buffer's length (allocates only to throw).</summary>
+    private static void CheckView(DeviceBuffer<float> buffer, int batch, ReadOnlySpan<int> dims, string method)
+    {
+        ReadOnlySpan<int> declared = TShape.Dims;
+        if (dims.Length != declared.Length)
+            throw new ArgumentException(
+                $"{method}: {ShapeName} has rank {declared.Length} ({Describe(declared.ToArray())}, without the batch); {dims.Length} dims were given: {Given(dims)}.", nameof(dims));
+        for (int i = 0; i < dims.Length; i++)
+        {
+            if (dims[i] < 1)
+                throw new ArgumentException($"{method}: dimension {i} of {ShapeName} must be at least 1; dims given: {Given(dims)}.", nameof(dims));
+            if (declared[i] != Strider.Dim.Any && dims[i] != declared[i])
+                throw new ArgumentException(
+                    $"{method}: dimension {i} of {ShapeName} ({Describe(declared.ToArray())}) is {declared[i]}; dims given: {Given(dims)}.", nameof(dims));
+        }
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"{method}: a {ShapeName} batch needs at least one item.");
+        long needed;
+        try { needed = checked(batch * SpanProduct(dims)); }
+        catch (OverflowException) { throw new ArgumentException($"{method}: {batch} x {Given(dims)} values of {ShapeName} overflow a 64-bit count.", nameof(dims)); }
+        if (needed > buffer.Length)
+            throw new ArgumentException($"{method}: a {ShapeName} view of {batch} x {Describe(dims.ToArray())} needs {needed} values; the buffer holds {buffer.Length}.", nameof(buffer));
+
+        static string Given(ReadOnlySpan<int> dims) => "[" + string.Join(", ", dims.ToArray()) + "]";
     }
 
     /// <summary>
@@ -161,8 +195,10 @@ public sealed class Tensor<TShape> : IDisposable where TShape : IShape
         return result;
     }
 
-    /// <summary>The size of non-batch dimension <paramref name="axis"/>.</summary>
-    public int Dim(int axis) => _dims[axis];
+    /// <summary>The size of non-batch dimension <paramref name="axis"/> (0 is the channels).</summary>
+    public int Dim(int axis) => (uint)axis < (uint)_dims.Length
+        ? _dims[axis]
+        : throw new ArgumentOutOfRangeException(nameof(axis), axis, $"A {ShapeName} tensor has non-batch axes 0 to {_dims.Length - 1} ({Describe(_dims)}).");
 
     public override string ToString() => $"Tensor<{typeof(TShape).Name}>[{Batch} x {Describe(_dims)}] on {Device.Name}";
 
@@ -173,6 +209,9 @@ public sealed class Tensor<TShape> : IDisposable where TShape : IShape
 
     private string ShapeText() => Describe(_dims);
 
+    /// <summary>The shape type's name, e.g. S1x28x28, for messages.</summary>
+    private static string ShapeName => typeof(TShape).Name;
+
     private static int[] Resolve(int[]? freeDims)
     {
         ReadOnlySpan<int> declared = TShape.Dims;
@@ -182,11 +221,12 @@ public sealed class Tensor<TShape> : IDisposable where TShape : IShape
         freeDims ??= Array.Empty<int>();
         if (freeDims.Length != free)
             throw new ArgumentException(
-                $"Shape {Describe(dims)} has {free} free dimension(s); {freeDims.Length} size(s) were given.", nameof(freeDims));
+                $"Shape {ShapeName} ({Describe(dims)}) has {free} free dimension(s); {freeDims.Length} size(s) were given: [{string.Join(", ", freeDims)}].", nameof(freeDims));
         for (int i = 0, k = 0; i < dims.Length; i++)
         {
             if (dims[i] != Strider.Dim.Any) continue;
-            if (freeDims[k] <= 0) throw new ArgumentOutOfRangeException(nameof(freeDims), freeDims[k], "A dimension must be at least 1.");
+            if (freeDims[k] <= 0)
+                throw new ArgumentOutOfRangeException(nameof(freeDims), freeDims[k], $"Free dimension {k} of {ShapeName} ({Describe(dims)}) must be at least 1; sizes given: [{string.Join(", ", freeDims)}].");
             dims[i] = freeDims[k++];
         }
         return dims;
@@ -195,7 +235,7 @@ public sealed class Tensor<TShape> : IDisposable where TShape : IShape
     private static long SpanProduct(ReadOnlySpan<int> dims)
     {
         long p = 1;
-        foreach (int d in dims) p *= d;
+        foreach (int d in dims) p = checked(p * d);
         return p;
     }
 

@@ -75,7 +75,20 @@ public sealed class DeviceFactoryTests
     {
         using var device = DeviceFactory.Create(name);
         Assert.IsType<CpuDevice>(device);
-        Assert.Equal("cpu", device.Name);
+        Assert.Matches("^cpu#[0-9]+$", device.Name);
+    }
+
+    [Fact]
+    public void Each_CPU_device_has_its_own_name_and_the_default_is_plainly_cpu()
+    {
+        using var a = new CpuDevice(1);
+        using var b = new CpuDevice();
+        using var c = DeviceFactory.Create("cpu");
+        string[] names = [a.Name, b.Name, c.Name];
+        Assert.All(names, n => Assert.Matches("^cpu#[0-9]+$", n));
+        Assert.Equal(3, names.Distinct().Count());
+        using var fallback = DeviceFactory.CreateDefault(null);
+        Assert.Equal("cpu", fallback.Name);
     }
 
     [Fact]

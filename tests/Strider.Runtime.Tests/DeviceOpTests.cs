@@ -8,7 +8,7 @@ namespace Strider.Runtime.Tests;
 /// Every op of a device against <see cref="ReferenceDevice"/> on random inputs, within 1e-4 relative. Derive and
 /// implement <see cref="CreateDevice"/> to test a device.
 /// </summary>
-public abstract class DeviceOpTests : IDisposable
+public abstract partial class DeviceOpTests : IDisposable
 {
     protected DeviceOpTests()
     {
@@ -774,7 +774,7 @@ public abstract class DeviceOpTests : IDisposable
     [Fact]
     public void MaxPool_2x2_ties_and_NaN_pick_the_same_switches_as_reference()
     {
-        // Values from {0, 1, 2} and some NaNs: ties keep the first window element, a leading NaN stays.
+        // Values from {0, 1, 2} and some NaNs: ties keep the first window element, the last NaN wins (PyTorch).
         var g = Pool(2, 6, 40, 2, 2, 2, 2);
         const int n = 2;
         var rng = new Random(8);

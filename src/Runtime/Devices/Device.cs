@@ -10,7 +10,7 @@ namespace Strider.Devices;
 /// </summary>
 public abstract partial class Device : IDisposable
 {
-    /// <summary>A short name, e.g. "cpu", "ilgpu-cuda".</summary>
+    /// <summary>A short name that tells this device from the others in messages, e.g. "cpu" (the default device), "cpu#2", "ilgpu-cuda".</summary>
     public abstract string Name { get; }
 
     /// <summary>A zero-filled buffer.</summary>
@@ -128,7 +128,7 @@ public abstract partial class Device : IDisposable
 
     /// <summary>
     /// Training-mode batch norm, then Relu, then (when <paramref name="mask"/> is given) dropout, into <paramref name="y"/>
-    /// alone: y = max(gamma (x - mean) invStd + beta, 0), times mask[i] = <see cref="DropoutMask.Value"/>(seed, i, rate)
+    /// alone: y = max(gamma (x - mean) invStd + beta, 0) (NaN kept, as PyTorch's relu), times mask[i] = <see cref="DropoutMask.Value"/>(seed, i, rate)
     /// with the mask written too. Statistics, saved and running, as <see cref="BatchNormForwardTraining"/>. The base runs
     /// those three ops in place in <paramref name="y"/>; a device may override it to write y once.
     /// </summary>
@@ -145,7 +145,7 @@ public abstract partial class Device : IDisposable
 
     /// <summary>
     /// Backward of <see cref="BatchNormReluForwardTraining"/> from what it wrote: the gradient at the norm's output is
-    /// g = dy [* mask] where y &gt; 0, else 0 (y &gt; 0 exactly where the Relu passed and the mask kept), then
+    /// g = 0 where y &lt;= 0, else dy [* mask] (y &lt;= 0 exactly where the Relu stopped its gradient; a NaN passes it), then
     /// <see cref="BatchNormBackward"/> with g. The base writes g into <paramref name="scratch"/> (n·channels·inner
     /// values); a device may override it to fold g into the norm's own passes and leave scratch alone.
     /// </summary>
@@ -155,7 +155,7 @@ public abstract partial class Device : IDisposable
     {
         long count = (long)n * channels * inner;
         if (mask is not null) Multiply(count, dy, mask, scratch, false);
-        // Relu's gradient tests its input > 0, the same as its output (or the masked output) > 0.
+        // Relu's gradient tests its input <= 0, the same as its output <= 0 (a masked-out value's g is 0 either way).
         ActivationBackward(Activation.Relu, count, y, y, mask is not null ? scratch : dy, scratch, false);
         BatchNormBackward(n, channels, inner, x, scratch, gamma, savedMean, savedInvStd, dx, dgamma, dbeta, accumulate);
     }

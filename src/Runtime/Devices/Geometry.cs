@@ -54,13 +54,14 @@ public readonly record struct PermuteGeometry(int Rank, int D0, int D1, int D2, 
 /// <summary>Elementwise functions with their backward passes.</summary>
 public enum Activation
 {
+    /// <summary>max(x, 0), NaN kept; the gradient stops where x &lt;= 0 and passes at NaN, as PyTorch's relu.</summary>
     Relu,
     /// <summary>alpha(e^x - 1) below zero; alpha is the op's first parameter.</summary>
     Elu,
     Sigmoid,
     Tanh,
     SoftSign,
-    /// <summary>Clamps to [p0, p1]; gradient passes where p0 &lt; x &lt; p1.</summary>
+    /// <summary>Clamps to [p0, p1] (NaN stays NaN); the gradient passes where p0 &lt; x &lt; p1 (not at NaN, as PyTorch's clamp).</summary>
     Clip,
     Log,
     Exp,

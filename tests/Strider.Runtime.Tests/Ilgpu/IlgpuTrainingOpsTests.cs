@@ -321,7 +321,15 @@ public sealed class IlgpuFactoryTests
     public void Factory_creates_the_simulator_by_name()
     {
         using var device = DeviceFactory.Create(" ILGPU-CPU ");
-        Assert.Equal("ilgpu-cpu", device.Name);
+        Assert.Matches("^ilgpu-cpu#[0-9]+$", device.Name);
+    }
+
+    [Fact]
+    public void Two_simulator_devices_have_different_names()
+    {
+        using var first = DeviceFactory.Create("ilgpu-cpu");
+        using var second = DeviceFactory.Create("ilgpu-cpu");
+        Assert.NotEqual(first.Name, second.Name);
     }
 
     [CudaFact]

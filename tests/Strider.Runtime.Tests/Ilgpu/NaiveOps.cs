@@ -54,7 +54,7 @@ internal static class NaiveOps
         return (dw, db);
     }
 
-    /// <summary>Max pool with PyTorch's first-maximum switches; returns y and switches.</summary>
+    /// <summary>Max pool with PyTorch's switches (the first maximum, or the last NaN); returns y and switches.</summary>
     public static (float[] Y, int[] Switches) MaxPool(PoolGeometry g, int n, float[] x)
     {
         var y = new float[n * g.OutputSize];
@@ -71,7 +71,7 @@ internal static class NaiveOps
                 int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH, ix = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
                 if (iy < 0 || iy >= g.InH || ix < 0 || ix >= g.InW) continue;
                 float v = x[(p * g.InH + iy) * g.InW + ix];
-                if (arg < 0 || v > best) { best = v; arg = iy * g.InW + ix; }
+                if (arg < 0 || v > best || float.IsNaN(v)) { best = v; arg = iy * g.InW + ix; }
             }
             int o = (p * g.OutH + oy) * g.OutW + ox;
             y[o] = best;

@@ -190,13 +190,14 @@ public sealed class ReferenceDevice : Device
             for (int oh = 0; oh < g.OutH; oh++)
                 for (int ow = 0; ow < g.OutW; ow++)
                 {
-                    // An empty window (all padding) gives 0 and switch -1.
+                    // An empty window (all padding) gives 0 and switch -1. PyTorch's rule: a value wins when greater (ties
+                    // keep the first) or NaN (the last NaN wins).
                     int best = -1;
                     float max = 0;
                     foreach (int i in Window(g, oh, ow))
                     {
                         float v = X[(long)p * inPlane + i];
-                        if (best < 0 || v > max) { best = i; max = v; }
+                        if (best < 0 || v > max || float.IsNaN(v)) { best = i; max = v; }
                     }
                     long o = (long)p * outPlane + oh * g.OutW + ow;
                     Y[o] = max;
@@ -316,11 +317,11 @@ public sealed class ReferenceDevice : Device
 
     // ---- elementwise ----
 
-    /// <summary>f(x) in double.</summary>
+    /// <summary>f(x) in double; NaN propagates as in PyTorch (Relu(NaN) = NaN, Clip(NaN) = NaN).</summary>
     public static double Apply(Activation f, double x, double p0, double p1) => f switch
     {
-        Activation.Relu => x > 0 ? x : 0,
-        Activation.Elu => x > 0 ? x : p0 * (Math.Exp(x) - 1),
+        Activation.Relu => x < 0 ? 0 : x,
+        Activation.Elu => x <= 0 ? p0 * (Math.Exp(x) - 1) : x,
         Activation.Sigmoid => 1 / (1 + Math.Exp(-x)),
         Activation.Tanh => Math.Tanh(x),
         Activation.SoftSign => x / (1 + Math.Abs(x)),
@@ -330,11 +331,11 @@ public sealed class ReferenceDevice : Device
         _ => throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation."),
     };
 
-    /// <summary>f'(x) in double.</summary>
+    /// <summary>f'(x) in double; at NaN, Relu's and Elu's pass the gradient (PyTorch's threshold and elu backward stop it only where x &lt;= 0), Clip's is 0 (clamp's backward).</summary>
     public static double Derivative(Activation f, double x, double p0, double p1) => f switch
     {
-        Activation.Relu => x > 0 ? 1 : 0,
-        Activation.Elu => x > 0 ? 1 : p0 * Math.Exp(x),
+        Activation.Relu => x <= 0 ? 0 : 1,
+        Activation.Elu => x <= 0 ? p0 * Math.Exp(x) : 1,
         Activation.Sigmoid => Apply(f, x, p0, p1) * (1 - Apply(f, x, p0, p1)),
         Activation.Tanh => 1 - Math.Tanh(x) * Math.Tanh(x),
         Activation.SoftSign => 1 / ((1 + Math.Abs(x)) * (1 + Math.Abs(x))),

@@ -26,7 +26,10 @@ public sealed unsafe partial class CpuDevice : Device
     public CpuDevice() : this(Environment.ProcessorCount) { }
 
     /// <summary>A CPU device with <paramref name="threads"/> worker threads (the calling thread counts as one).</summary>
-    public CpuDevice(int threads)
+    public CpuDevice(int threads) : this(threads, null) { }
+
+    /// <summary>A CPU device named <paramref name="name"/>, or by its instance number ("cpu#2") when null.</summary>
+    private CpuDevice(int threads, string? name)
     {
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "A CPU device needs at least one thread.");
         _pool = new WorkerPool(threads);
@@ -35,9 +38,14 @@ public sealed unsafe partial class CpuDevice : Device
         _workspaceC = new float[threads][];
         _workspaceD = new float[threads][];
         for (int i = 0; i < threads; i++) _workspaceA[i] = _workspaceB[i] = _workspaceC[i] = _workspaceD[i] = [];
+        Name = name ?? InstanceName("cpu");
     }
 
-    public override string Name => "cpu";
+    /// <summary>The CPU device for <see cref="Device.Default"/>, all logical processors, the one named plainly "cpu".</summary>
+    internal static CpuDevice CreateDefault() => new(Environment.ProcessorCount, "cpu");
+
+    /// <summary>"cpu" for the default device; "cpu#1", "cpu#2" ... for each other instance, so messages tell them apart.</summary>
+    public override string Name { get; }
 
     /// <summary>Worker threads, the caller included.</summary>
     public int ThreadCount => _pool.WorkerCount;

@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Strider.Devices.Cpu;
 
@@ -97,8 +98,8 @@ public sealed unsafe partial class CpuDevice
                 {
                     long i = i0;
                     if (Vector256.IsHardwareAccelerated)
-                        for (; i + 8 <= i1; i += 8) Vector256.Max(Vector256.Load(px + i), Vector256<float>.Zero).Store(py + i);
-                    for (; i < i1; i++) py[i] = px[i] > 0 ? px[i] : 0;
+                        for (; i + 8 <= i1; i += 8) Relu(Vector256.Load(px + i)).Store(py + i);
+                    for (; i < i1; i++) py[i] = Relu(px[i]);
                     break;
                 }
             case Activation.Elu: for (long i = i0; i < i1; i++) py[i] = px[i] > 0 ? px[i] : p0 * (MathF.Exp(px[i]) - 1); break;
@@ -132,7 +133,7 @@ public sealed unsafe partial class CpuDevice
         if (e.F == Activation.Relu && Vector256.IsHardwareAccelerated)
             for (; i + 8 <= i1; i += 8)
             {
-                var d = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Load(px + i), Vector256<float>.Zero), Vector256.Load(pdy + i), Vector256<float>.Zero);
+                var d = ReluGradient(Vector256.Load(px + i), Vector256.Load(pdy + i));
                 if (accumulate) d += Vector256.Load(pdx + i);
                 d.Store(pdx + i);
             }
@@ -141,8 +142,8 @@ public sealed unsafe partial class CpuDevice
             float xv = px[i], yv = py[i], g = pdy[i];
             float d = e.F switch
             {
-                Activation.Relu => xv > 0 ? g : 0,
-                Activation.Elu => xv > 0 ? g : g * (yv + p0),
+                Activation.Relu => xv <= 0 ? 0 : g,
+                Activation.Elu => xv <= 0 ? g * (yv + p0) : g,
                 Activation.Sigmoid => g * yv * (1 - yv),
                 Activation.Tanh => g * (1 - yv * yv),
                 Activation.SoftSign => g / ((1 + MathF.Abs(xv)) * (1 + MathF.Abs(xv))),
@@ -153,6 +154,32 @@ public sealed unsafe partial class CpuDevice
             Put(pdx + i, d, accumulate);
         }
     }
+
+    /// <summary>PyTorch's relu: max(x, 0) with NaN kept (NaN &lt; 0 is false). The vector forms below agree with it lane for lane.</summary>
+    private static float Relu(float x) => x < 0 ? 0 : x;
+
+    /// <summary>
+    /// <see cref="Relu(float)"/> on 8 lanes. MAXPS returns its second operand when either is NaN, so with x second it is
+    /// one instruction that keeps NaN (Vector256.Max's NaN handling differs across .NET versions; MaxNative's by platform).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Relu(Vector256<float> x) => Avx.IsSupported
+        ? Avx.Max(Vector256<float>.Zero, x)
+        : Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), Vector256<float>.Zero, x);
+
+    /// <summary><see cref="Relu(Vector256{float})"/> on 16 lanes (VMAXPS has the same operand rule).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Relu(Vector512<float> x) => Avx512F.IsSupported
+        ? Avx512F.Max(Vector512<float>.Zero, x)
+        : Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), Vector512<float>.Zero, x);
+
+    /// <summary>
+    /// Relu's gradient as PyTorch's threshold_backward: 0 where the input (or output) is &lt;= 0, dy elsewhere, so a NaN
+    /// position passes its gradient on instead of dropping it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ReluGradient(Vector256<float> x, Vector256<float> dy) =>
+        Vector256.ConditionalSelect(Vector256.LessThanOrEqual(x, Vector256<float>.Zero), Vector256<float>.Zero, dy);
 
     // ---- dropout ----
 
@@ -398,7 +425,7 @@ public sealed unsafe partial class CpuDevice
 
     /// <summary>
     /// One channel's BatchNorm backward. The norm's output gradient is dy, or, for the fused BatchNorm -> Relu
-    /// [-> Dropout] (B = the chain's output y, E = the dropout mask or null), dy [* mask] where y &gt; 0 and 0
+    /// [-> Dropout] (B = the chain's output y, E = the dropout mask or null), 0 where y &lt;= 0 and dy [* mask]
     /// elsewhere, formed on the fly so it is never written.
     /// </summary>
     private static void BatchNormBackwardChannel(in ElementArgs e, int c)
@@ -459,20 +486,20 @@ public sealed unsafe partial class CpuDevice
         e.DBeta[c] += (float)sumDy;
     }
 
-    /// <summary>The norm's output gradient at 8 values: dy, or with a fused Relu (y non-null) dy [* mask] where y &gt; 0, else 0.</summary>
+    /// <summary>The norm's output gradient at 8 values: dy, or with a fused Relu (y non-null) 0 where y &lt;= 0, else dy [* mask] (a NaN y passes it, as Relu's own backward).</summary>
     private static Vector256<float> NormGradient(float* y, float* dy, float* mask, int i)
     {
         var g = Vector256.Load(dy + i);
         if (y == null) return g;
         if (mask != null) g *= Vector256.Load(mask + i);
-        return Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Load(y + i), Vector256<float>.Zero), g, Vector256<float>.Zero);
+        return ReluGradient(Vector256.Load(y + i), g);
     }
 
     private static float NormGradientAt(float* y, float* dy, float* mask, long i)
     {
         if (y == null) return dy[i];
         float g = mask == null ? dy[i] : dy[i] * mask[i];
-        return y[i] > 0 ? g : 0;
+        return y[i] <= 0 ? 0 : g;
     }
 
     // ---- optimizers ----

@@ -42,19 +42,18 @@ public sealed unsafe partial class CpuDevice
         }
     }
 
-    /// <summary>y = max(x scale + shift, 0) over one row (the affine step fused-multiply-added, as AffineRow).</summary>
+    /// <summary>y = max(x scale + shift, 0) over one row, NaN kept (the affine step fused-multiply-added, as AffineRow).</summary>
     private static void AffineReluRow(float* x, float* y, int count, float scale, float shift)
     {
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
             Vector256<float> s = Vector256.Create(scale), t = Vector256.Create(shift);
-            for (; i + 8 <= count; i += 8) Vector256.Max(Vector256.FusedMultiplyAdd(Vector256.Load(x + i), s, t), Vector256<float>.Zero).Store(y + i);
+            for (; i + 8 <= count; i += 8) Relu(Vector256.FusedMultiplyAdd(Vector256.Load(x + i), s, t)).Store(y + i);
         }
         for (; i < count; i++)
         {
-            float v = MathF.FusedMultiplyAdd(x[i], scale, shift);
-            y[i] = v > 0 ? v : 0;
+            y[i] = Relu(MathF.FusedMultiplyAdd(x[i], scale, shift));
         }
     }
 
@@ -80,7 +79,7 @@ public sealed unsafe partial class CpuDevice
                     var u = Vector512.ConvertToSingle(bits.AsInt32()) * (1f / 16777216f);
                     var k = Vector512.ConditionalSelect(Vector512.LessThan(u, r), Vector512<float>.Zero, k1);
                     k.Store(mask + i);
-                    var v = Vector512.Max(Vector512.FusedMultiplyAdd(Vector512.Load(x + i), s, t), Vector512<float>.Zero);
+                    var v = Relu(Vector512.FusedMultiplyAdd(Vector512.Load(x + i), s, t));
                     (v * k).Store(y + i);
                 }
             }
@@ -96,7 +95,7 @@ public sealed unsafe partial class CpuDevice
                     var u = Vector256.ConvertToSingle(bits.AsInt32()) * (1f / 16777216f);
                     var k = Vector256.ConditionalSelect(Vector256.LessThan(u, r), Vector256<float>.Zero, k1);
                     k.Store(mask + i);
-                    var v = Vector256.Max(Vector256.FusedMultiplyAdd(Vector256.Load(x + i), s, t), Vector256<float>.Zero);
+                    var v = Relu(Vector256.FusedMultiplyAdd(Vector256.Load(x + i), s, t));
                     (v * k).Store(y + i);
                 }
             }
@@ -106,7 +105,7 @@ public sealed unsafe partial class CpuDevice
             float v = MathF.FusedMultiplyAdd(x[i], scale, shift);
             float k = DropoutMask.Value(seed, index0 + i, rate);
             mask[i] = k;
-            y[i] = (v > 0 ? v : 0) * k;
+            y[i] = Relu(v) * k;
         }
     }
 

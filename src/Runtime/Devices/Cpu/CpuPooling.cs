@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Strider.Devices.Cpu;
 
@@ -85,7 +86,8 @@ public sealed unsafe partial class CpuDevice
         for (int oh = 0; oh < g.OutH; oh++)
             for (int ow = 0; ow < g.OutW; ow++)
             {
-                // An empty window (all padding) gives 0 and switch -1; ties keep the first in row-major order.
+                // An empty window (all padding) gives 0 and switch -1; ties keep the first in row-major order; any NaN wins
+                // (the last one), as PyTorch's max_pool: the output is NaN and its gradient goes to the NaN.
                 int best = -1;
                 float max = 0;
                 for (int r = 0; r < g.KernelH; r++)
@@ -98,7 +100,7 @@ public sealed unsafe partial class CpuDevice
                         int iw = ow * g.StrideW - g.PadLeft + s * g.DilationW;
                         if ((uint)iw >= (uint)g.InW) continue;
                         float v = line[iw];
-                        if (best < 0 || v > max) { best = ih * g.InW + iw; max = v; }
+                        if (best < 0 || Wins(v, max)) { best = ih * g.InW + iw; max = v; }
                     }
                 }
                 int o = oh * g.OutW + ow;
@@ -107,7 +109,7 @@ public sealed unsafe partial class CpuDevice
             }
     }
 
-    /// <summary>The common 2x2 stride-2 pool with every window inside the input: no bounds checks, same ties and NaN handling as the general loop.</summary>
+    /// <summary>The common 2x2 stride-2 pool with every window inside the input: no bounds checks, same ties and NaN rule as the general loop.</summary>
     private static void MaxPlane2x2(in PoolGeometry g, float* x, float* y, int* switches)
     {
         int w = g.InW;
@@ -146,9 +148,9 @@ public sealed unsafe partial class CpuDevice
             {
                 int iw = 2 * ow, best = iw;
                 float max = r0[iw], v;
-                if ((v = r0[iw + 1]) > max) { max = v; best = iw + 1; }
-                if ((v = r1[iw]) > max) { max = v; best = w + iw; }
-                if ((v = r1[iw + 1]) > max) { max = v; best = w + iw + 1; }
+                if (Wins(v = r0[iw + 1], max)) { max = v; best = iw + 1; }
+                if (Wins(v = r1[iw], max)) { max = v; best = w + iw; }
+                if (Wins(v = r1[iw + 1], max)) { max = v; best = w + iw + 1; }
                 yo[ow] = max;
                 if (so != null) so[ow] = rowStart + best;
             }
@@ -156,8 +158,28 @@ public sealed unsafe partial class CpuDevice
     }
 
     /// <summary>
+    /// Whether window value <paramref name="v"/> replaces the running <paramref name="max"/>: when greater (ties keep
+    /// the first) or NaN (the last NaN wins, and a NaN max stays against every number), PyTorch's max_pool rule.
+    /// </summary>
+    private static bool Wins(float v, float max) => v > max || float.IsNaN(v);
+
+    /// <summary>
+    /// <see cref="Wins(float, float)"/> on 8 lanes in two instructions: with max's NaN turned into +inf (MINPS returns
+    /// its second operand when either is NaN), "not v &lt;= max" is v &gt; max or v NaN, and nothing beats a NaN max.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Wins(Vector256<float> v, Vector256<float> max) => Avx.IsSupported
+        ? Avx.CompareNotLessThanOrEqual(v, Avx.Min(max, Vector256.Create(float.PositiveInfinity)))
+        : Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
+
+    /// <summary><see cref="Wins(Vector256{float}, Vector256{float})"/> on 4 lanes (the caller checked SSE).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Wins(Vector128<float> v, Vector128<float> max) =>
+        Sse.CompareNotLessThanOrEqual(v, Sse.Min(max, Vector128.Create(float.PositiveInfinity)));
+
+    /// <summary>
     /// Eight 2x2 windows whose rows start at r0 and r1: the same comparisons in the same order as the scalar loop
-    /// (a later value wins only when strictly greater, so ties keep the first and a NaN first value stays).
+    /// (<see cref="Wins(float, float)"/>: ties keep the first, the last NaN wins).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MaxWindows2x2(float* r0, float* r1, float* y, int* switches, Vector256<int> index, int w)
@@ -166,13 +188,13 @@ public sealed unsafe partial class CpuDevice
         var (c, d) = Deinterleave(Vector256.Load(r1), Vector256.Load(r1 + 8));
         var max = a;
         var best = index;
-        var m = Vector256.GreaterThan(b, max);
+        var m = Wins(b, max);
         max = Vector256.ConditionalSelect(m, b, max);
         best = Vector256.ConditionalSelect(m.AsInt32(), index + Vector256.Create(1), best);
-        m = Vector256.GreaterThan(c, max);
+        m = Wins(c, max);
         max = Vector256.ConditionalSelect(m, c, max);
         best = Vector256.ConditionalSelect(m.AsInt32(), index + Vector256.Create(w), best);
-        m = Vector256.GreaterThan(d, max);
+        m = Wins(d, max);
         max = Vector256.ConditionalSelect(m, d, max);
         best = Vector256.ConditionalSelect(m.AsInt32(), index + Vector256.Create(w + 1), best);
         max.Store(y);
@@ -190,13 +212,13 @@ public sealed unsafe partial class CpuDevice
         var d = System.Runtime.Intrinsics.X86.Sse.Shuffle(l1, h1, 0b11_01_11_01);
         var max = a;
         var best = index;
-        var m = Vector128.GreaterThan(b, max);
+        var m = Wins(b, max);
         max = Vector128.ConditionalSelect(m, b, max);
         best = Vector128.ConditionalSelect(m.AsInt32(), index + Vector128.Create(1), best);
-        m = Vector128.GreaterThan(c, max);
+        m = Wins(c, max);
         max = Vector128.ConditionalSelect(m, c, max);
         best = Vector128.ConditionalSelect(m.AsInt32(), index + Vector128.Create(w), best);
-        m = Vector128.GreaterThan(d, max);
+        m = Wins(d, max);
         max = Vector128.ConditionalSelect(m, d, max);
         best = Vector128.ConditionalSelect(m.AsInt32(), index + Vector128.Create(w + 1), best);
         max.Store(y);

@@ -11,12 +11,12 @@ internal static class ElementwiseKernels
         float v = x[i];
         y[i] = (Activation)f switch
         {
-            Activation.Relu => v > 0f ? v : 0f,
+            Activation.Relu => v > 0f || FloatBits.IsNaN(v) ? v : 0f, // NaN kept, as PyTorch's relu
             Activation.Elu => v > 0f ? v : p0 * (XMath.Exp(v) - 1f),
             Activation.Sigmoid => 1f / (1f + XMath.Exp(-v)),
             Activation.Tanh => XMath.Tanh(v),
             Activation.SoftSign => v / (1f + XMath.Abs(v)),
-            Activation.Clip => v < p0 ? p0 : v > p1 ? p1 : v,
+            Activation.Clip => FloatBits.IsNaN(v) ? v : v < p0 ? p0 : v > p1 ? p1 : v,
             Activation.Log => XMath.Log(v),
             _ => XMath.Exp(v),
         };
@@ -29,15 +29,17 @@ internal static class ElementwiseKernels
         float d;
         switch ((Activation)f)
         {
-            case Activation.Relu: d = v > 0f ? g : 0f; break;
-            case Activation.Elu: d = v > 0f ? g : g * (o + p0); break;
+            // PyTorch's rule (threshold_backward, elu_backward): the gradient stops only where x <= 0 holds, so a NaN
+            // position passes it on. NaN is tested on the bits wherever it decides, as a backend may lower compares unordered.
+            case Activation.Relu: d = v > 0f || FloatBits.IsNaN(v) ? g : 0f; break;
+            case Activation.Elu: d = v > 0f || FloatBits.IsNaN(v) ? g : g * (o + p0); break;
             case Activation.Sigmoid: d = g * o * (1f - o); break;
             case Activation.Tanh: d = g * (1f - o * o); break;
             case Activation.SoftSign:
                 float s = 1f + XMath.Abs(v);
                 d = g / (s * s);
                 break;
-            case Activation.Clip: d = v > p0 && v < p1 ? g : 0f; break;
+            case Activation.Clip: d = v > p0 && v < p1 && !FloatBits.IsNaN(v) ? g : 0f; break; // 0 at NaN, as PyTorch's clamp backward
             case Activation.Log: d = g / v; break;
             default: d = g * o; break;
         }

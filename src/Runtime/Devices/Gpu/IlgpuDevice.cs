@@ -44,7 +44,7 @@ public sealed partial class IlgpuDevice : Device
         var context = Context.Create(b => b.CPU(CPUDeviceKind.Default).EnableAlgorithms().Optimize(OptimizationLevel.O1));
         try
         {
-            return new IlgpuDevice(context, context.CreateCPUAccelerator(0), "ilgpu-cpu");
+            return new IlgpuDevice(context, context.CreateCPUAccelerator(0), InstanceName("ilgpu-cpu"));
         }
         catch
         {
@@ -83,7 +83,7 @@ public sealed partial class IlgpuDevice : Device
             if (index < 0 || index >= matching.Length)
                 throw new ArgumentOutOfRangeException(nameof(index), index, $"There are {matching.Length} {label} device(s); index must be in [0, {matching.Length}).");
             var device = matching[index];
-            return new IlgpuDevice(context, device.CreateAccelerator(context), $"{name}:{device.Name}");
+            return new IlgpuDevice(context, device.CreateAccelerator(context), InstanceName($"{name}:{device.Name}"));
         }
         catch
         {

@@ -9,7 +9,7 @@ namespace Strider.Devices.Gpu;
 /// </summary>
 internal static class PoolingKernels
 {
-    /// <summary>Thread i is output (b, c, oy, ox): the first maximum of its window, and its position iy*InW + ix.</summary>
+    /// <summary>Thread i is output (b, c, oy, ox): the first maximum of its window (or its last NaN), and its position iy*InW + ix.</summary>
     public static void MaxForward(Index1D i, PoolGeometry g, ArrayView<float> x, ArrayView<float> y, ArrayView<int> switches, int hasSwitches)
     {
         int ox = i % g.OutW;
@@ -28,10 +28,10 @@ internal static class PoolingKernels
                 int ix = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
                 if (ix < 0 || ix >= g.InW) continue;
                 float v = x[xPlane + (long)iy * g.InW + ix];
-                // The first maximum by '>' on every device (the CPU's vector paths too): ties keep the earlier element, a
-                // leading NaN stays (nothing compares greater), a later NaN is not taken. NaN is tested on the bits, as
-                // ILGPU's compares against a NaN best may be unordered.
-                if (arg < 0 || (!IsNaN(best) && v > best))
+                // PyTorch's rule on every device (the CPU's vector paths too): a value wins when greater (ties keep the
+                // earlier element) or NaN (the last NaN wins; nothing else beats a NaN best). NaN is tested on the bits,
+                // as ILGPU's compares against a NaN may be unordered.
+                if (arg < 0 || FloatBits.IsNaN(v) || (!FloatBits.IsNaN(best) && v > best))
                 {
                     best = v;
                     arg = iy * g.InW + ix;
@@ -150,7 +150,4 @@ internal static class PoolingKernels
         }
         return count;
     }
-
-    /// <summary>NaN from the bits (exponent all ones, mantissa not zero), independent of how compares treat NaN.</summary>
-    private static bool IsNaN(float v) => (Interop.FloatAsInt(v) & 0x7FFFFFFFu) > 0x7F800000u;
 }
