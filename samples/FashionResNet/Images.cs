@@ -1,3 +1,4 @@
+using System;
 using Strider.Data;
 
 namespace Strider.Samples.FashionResNet;
