@@ -16,6 +16,9 @@ public abstract class DeviceBuffer<T> : IDisposable where T : unmanaged
     public long Length { get; }
     public bool IsDisposed { get; private set; }
 
+    /// <summary>The network whose preplanned buffers this is (set by <see cref="NetworkBuffers"/>), so it can tell its own buffers from a caller's.</summary>
+    internal NetworkBuffers? Owner { get; set; }
+
     /// <summary>Copies <paramref name="source"/> into this buffer starting at element <paramref name="offset"/>.</summary>
     public abstract void Upload(ReadOnlySpan<T> source, long offset = 0);
 
