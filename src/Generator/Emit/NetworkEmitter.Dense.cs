@@ -62,7 +62,7 @@ internal static partial class NetworkEmitter
                 var same = new List<string> { "n == _denseBatch" };
                 same.AddRange(DenseFreeAxes.Select(a => $"n{a} == _dn{a}"));
                 _w.Line($"if ({string.Join(" && ", same)}) return;");
-                _w.Line("_memory.Grow(_device, \"ForwardDense\", input, m =>");
+                _w.Line("_memory.Grow(_device, \"ForwardDense\", input, n, m =>");
                 _w.Line("{");
                 foreach (var n in nodes.Skip(1).Where(DenseOwnsBuffer)) Grow("_da" + n.Index, "n * " + n.SizeCode());
                 _w.Line("});");

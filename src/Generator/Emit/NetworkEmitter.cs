@@ -247,7 +247,7 @@ internal static partial class NetworkEmitter
                 same.AddRange(_plan.FreeAxes.Select(f => $"n{f.Axis} == _n{f.Axis}"));
                 _w.Line($"if ({string.Join(" && ", same)}) return;");
                 _w.Line("// all or nothing: on a failure the last Forward's buffers and values stay");
-                _w.Line("_memory.Grow(_device, \"Forward\", input, m =>");
+                _w.Line("_memory.Grow(_device, \"Forward\", input, n, m =>");
                 _w.Line("{");
                 foreach (var node in _plan.Nodes)
                 {

@@ -41,8 +41,9 @@ public sealed class NetworkBuffers : IDisposable
     /// <param name="device">The device the buffers live on.</param>
     /// <param name="member">The call that needs the buffers ("Forward"), for the message.</param>
     /// <param name="input">That call's input, for the message.</param>
+    /// <param name="batch">That input's batch, for the message.</param>
     /// <param name="visit">Calls <see cref="Ensure{T}"/> once per buffer, in the same order every time.</param>
-    public void Grow(Device device, string member, object input, Action<NetworkBuffers> visit)
+    public void Grow(Device device, string member, object input, int batch, Action<NetworkBuffers> visit)
     {
         if (device is null) throw new ArgumentNullException(nameof(device));
         if (visit is null) throw new ArgumentNullException(nameof(visit));
@@ -54,7 +55,7 @@ public sealed class NetworkBuffers : IDisposable
         visit(this);
         if (_bytes == 0) return;
         long available = device.AvailableMemoryBytes;
-        if (_bytes > available) throw TooLarge(member, input, available, null);
+        if (_bytes > available) throw TooLarge(member, input, batch, available, null);
         _pass = Pass.Allocate;
         try
         {
@@ -64,7 +65,7 @@ public sealed class NetworkBuffers : IDisposable
         {
             foreach (var fresh in _fresh) ((IDisposable)fresh).Dispose();
             _fresh.Clear();
-            if (e is OutOfMemoryException) throw TooLarge(member, input, available, e);
+            if (e is OutOfMemoryException) throw TooLarge(member, input, batch, available, e);
             throw;
         }
         _pass = Pass.Commit;
@@ -136,15 +137,15 @@ public sealed class NetworkBuffers : IDisposable
         }
     }
 
-    private OutOfMemoryException TooLarge(string member, object input, long available, Exception? inner)
+    private OutOfMemoryException TooLarge(string member, object input, int batch, long available, Exception? inner)
     {
         string device = _device!.Name;
         string what = inner is null
             ? $"device '{device}' has about {Bytes(available)} available"
-            : $"device '{device}' failed to allocate them ({inner.Message}; about {Bytes(available)} was reported available)";
+            : $"device '{device}' failed to allocate them ({inner.Message.TrimEnd('.')}; about {Bytes(available)} was reported available)";
         return new OutOfMemoryException(
-            $"{_network}.{member} cannot grow its buffers for the input {input}: they need {Bytes(_bytes)} more, and {what}. " +
-            $"Nothing was changed: {_network} still holds its last Forward's values, so a Backward for that batch still works. " +
+            $"{_network}.{member} cannot grow its buffers for a batch of {batch} (the input {input}): they need {Bytes(_bytes)} more, and {what}. " +
+            $"Nothing was changed: {_network} keeps its buffers and the values of its last Forward, so a Backward for that batch still works. " +
             "Use a smaller batch (split it into several calls) or a smaller input, or a device with more memory.", inner);
     }
 

@@ -1,0 +1,93 @@
+using Strider.Devices;
+using static Strider.EndToEnd.Tests.NetworkThreadingTests;
+
+namespace Strider.EndToEnd.Tests;
+
+/// <summary>A batch that does not fit fails with the sizes and leaves the network exactly as it was.</summary>
+public class NetworkMemoryTests
+{
+    private static void AssertSameGradients(INetwork expected, INetwork actual)
+    {
+        for (int i = 0; i < expected.Parameters.Count; i++)
+            Assert.Equal(expected.Parameters[i].Gradient.ToArray(), actual.Parameters[i].Gradient.ToArray());
+    }
+
+    [Fact]
+    public void An_allocation_that_fails_part_way_frees_what_it_took_and_the_earlier_batch_still_backpropagates()
+    {
+        using var device = new TestDevice();
+        using var net = new Branchy(device, 2);
+        using var twin = new Branchy(device, 2);
+        using var small = Tensor<S2x10x10>.From(device, Values(400, 1));
+        using var big = Tensor<S2x10x10>.From(device, Values(50 * 200, 2));
+        using var dy = Tensor<S3>.From(device, Values(6, 3));
+        net.Forward(small);
+        int before = device.Allocated.Count;
+        // A batch of 50: every buffer up to the concat's 22,400 values fits, the concat's does not.
+        device.AllocationLimit = 20_000;
+        var error = Assert.Throws<OutOfMemoryException>(() => net.Forward(big));
+        Assert.Contains("Branchy.Forward cannot grow its buffers for a batch of 50 (the input", error.Message);
+        Assert.Contains("[50 x 2x10x10]", error.Message);
+        Assert.Contains("device 'test-cpu' failed to allocate them", error.Message);
+        Assert.Contains("Nothing was changed", error.Message);
+        Assert.IsType<OutOfMemoryException>(error.InnerException);
+        var taken = device.Allocated.Skip(before).ToList();
+        Assert.NotEmpty(taken);
+        Assert.All(taken, b => Assert.True(b.IsDisposed));
+
+        net.ZeroGrad();
+        var dx = net.Backward(dy).ToArray();
+        twin.Forward(small);
+        twin.ZeroGrad();
+        Assert.Equal(twin.Backward(dy).ToArray(), dx);
+        AssertSameGradients(twin, net);
+
+        device.AllocationLimit = long.MaxValue;
+        Assert.Equal(150, net.Forward(big).ToArray().Length);
+    }
+
+    [Fact]
+    public void A_batch_too_large_for_memory_fails_before_allocating_anything_and_says_how_much()
+    {
+        using var device = new TestDevice();
+        using var net = new Widening(device, 1);
+        using var twin = new Widening(device, 1);
+        using var small = Tensor<S4>.From(device, Values(8, 1));
+        using var huge = Tensor<S4>.From(device, new float[4 << 20]);
+        using var dy = Tensor<S1048576>.From(device, Values(2 << 20, 2));
+        net.Forward(small);
+        int allocations = device.Allocations;
+        var error = Assert.Throws<OutOfMemoryException>(() => net.Forward(huge));
+        Assert.Equal(allocations, device.Allocations);
+        Assert.Contains("Widening.Forward cannot grow its buffers for a batch of 1048576 (the input", error.Message);
+        Assert.Contains("[1048576 x 4]", error.Message);
+        Assert.Contains("TiB", error.Message);
+        Assert.Contains("available", error.Message);
+
+        net.ZeroGrad();
+        var dx = net.Backward(dy).ToArray();
+        twin.Forward(small);
+        twin.ZeroGrad();
+        Assert.Equal(twin.Backward(dy).ToArray(), dx);
+        AssertSameGradients(twin, net);
+    }
+
+    [Fact]
+    public void A_forward_that_fails_part_way_leaves_no_forward_for_backward()
+    {
+        using var device = new TestDevice();
+        using var net = new Branchy(device, 2);
+        using var x = Tensor<S2x10x10>.From(device, Values(400, 1));
+        using var other = Tensor<S2x10x10>.From(device, Values(400, 2));
+        using var dy = Tensor<S3>.From(device, Values(6, 3));
+        net.Forward(x);
+        device.BeforeOp = op => { if (op == "MaxPoolForward") throw new InvalidOperationException("injected device failure"); };
+        Assert.Equal("injected device failure", Assert.Throws<InvalidOperationException>(() => net.Forward(other)).Message);
+        device.BeforeOp = null;
+        // Part of the activations are the failed call's now: a Backward would mix two inputs.
+        var error = Assert.Throws<InvalidOperationException>(() => net.Backward(dy));
+        Assert.Contains("Branchy.Backward needs a Forward first (one that completed)", error.Message);
+        net.Forward(x);
+        net.Backward(dy);
+    }
+}
