@@ -90,4 +90,36 @@ public class NetworkMemoryTests
         net.Forward(x);
         net.Backward(dy);
     }
+
+    [Fact]
+    public void Calls_at_a_steady_batch_allocate_nothing()
+    {
+        var device = Device.Default;
+        using var net = new Branchy(device, 4);
+        using var sliding = new Sliding(device, 4);
+        using var x = Tensor<S2x10x10>.From(device, Values(400, 1));
+        using var dy = Tensor<S3>.From(device, Values(6, 2));
+        using var image = Tensor<S1xAnyxAny>.From(device, Values(17 * 21, 3), 17, 21);
+        using var dense = new DenseFixed(device, 4);
+        using var page = Tensor<S1x28x36>.From(device, Values(28 * 36, 4));
+        void Step()
+        {
+            net.Forward(x);
+            net.ZeroGrad();
+            net.Backward(dy);
+            net.BackwardParameters(dy);
+            sliding.Forward(image);
+            dense.ForwardDense(page);
+        }
+        for (int i = 0; i < 20; i++) Step();
+        // The runtime itself allocates now and then (tiered JIT): most steps must allocate nothing, an allocation per call shows in all.
+        var deltas = new long[50];
+        for (int i = 0; i < deltas.Length; i++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Step();
+            deltas[i] = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Assert.True(deltas.Count(d => d == 0) >= deltas.Length * 8 / 10, $"bytes allocated per step: {string.Join(", ", deltas)}");
+    }
 }

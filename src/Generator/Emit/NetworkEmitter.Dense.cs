@@ -62,12 +62,17 @@ internal static partial class NetworkEmitter
                 var same = new List<string> { "n == _denseBatch" };
                 same.AddRange(DenseFreeAxes.Select(a => $"n{a} == _dn{a}"));
                 _w.Line($"if ({string.Join(" && ", same)}) return;");
+                _w.Line($"GrowDenseBuffers(input, n{string.Concat(DenseFreeAxes.Select(a => $", n{a}"))});");
+                _w.Line("_denseBatch = n;");
+                foreach (int axis in DenseFreeAxes) _w.Line($"_dn{axis} = n{axis};");
+            }
+            _w.Line();
+            using (_w.Block($"private void GrowDenseBuffers(object input, int n{DenseFreeParams})"))
+            {
                 _w.Line("_memory.Grow(_device, \"ForwardDense\", input, n, m =>");
                 _w.Line("{");
                 foreach (var n in nodes.Skip(1).Where(DenseOwnsBuffer)) Grow("_da" + n.Index, "n * " + n.SizeCode());
                 _w.Line("});");
-                _w.Line("_denseBatch = n;");
-                foreach (int axis in DenseFreeAxes) _w.Line($"_dn{axis} = n{axis};");
             }
             _w.Line();
         }
@@ -91,7 +96,7 @@ internal static partial class NetworkEmitter
                 _w.Line("ThrowIfDisposed();");
                 _w.Line("if (input is null) throw new global::System.ArgumentNullException(nameof(input));");
                 _w.Line($"if (!ReferenceEquals(input.Device, _device)) throw new global::System.ArgumentException(\"The input tensor is on device '\" + input.Device.Name + \"' but {_plan.ClassName} runs on '\" + _device.Name + \"'; create it with Tensor.From(net.Device, data).\", nameof(input));");
-                _w.Line("input = _memory.Unaliased(input, 2);");
+                _w.Line("input = _memory.Unaliased(input, 2); // a view of this network's own buffer is copied first");
                 _w.Line("int n = input.Batch;");
                 foreach (var f in _plan.FreeAxes)
                 {

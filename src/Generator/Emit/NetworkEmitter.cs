@@ -246,7 +246,15 @@ internal static partial class NetworkEmitter
                 var same = new List<string> { "n == _batch" };
                 same.AddRange(_plan.FreeAxes.Select(f => $"n{f.Axis} == _n{f.Axis}"));
                 _w.Line($"if ({string.Join(" && ", same)}) return;");
-                _w.Line("// all or nothing: on a failure the last Forward's buffers and values stay");
+                _w.Line($"GrowBuffers(input, n{FreeArgs});");
+                _w.Line("_batch = n;");
+                foreach (var f in _plan.FreeAxes) _w.Line($"_n{f.Axis} = n{f.Axis};");
+            }
+            _w.Line();
+            // Its own method: the lambda's closure is allocated on entry to the method that declares what it captures.
+            _w.Line("/// <summary>All or nothing: on a failure the last Forward's buffers and values stay.</summary>");
+            using (_w.Block($"private void GrowBuffers(object input, int n{FreeParams})"))
+            {
                 _w.Line("_memory.Grow(_device, \"Forward\", input, n, m =>");
                 _w.Line("{");
                 foreach (var node in _plan.Nodes)
@@ -265,8 +273,6 @@ internal static partial class NetworkEmitter
                     Grow("_t", max);
                 }
                 _w.Line("});");
-                _w.Line("_batch = n;");
-                foreach (var f in _plan.FreeAxes) _w.Line($"_n{f.Axis} = n{f.Axis};");
             }
             _w.Line();
         }
