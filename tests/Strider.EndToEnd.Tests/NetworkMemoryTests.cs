@@ -122,4 +122,39 @@ public class NetworkMemoryTests
         }
         Assert.True(deltas.Count(d => d == 0) >= deltas.Length * 8 / 10, $"bytes allocated per step: {string.Join(", ", deltas)}");
     }
+
+    [Fact]
+    public void A_single_buffer_that_cannot_grow_is_left_as_it_was()
+    {
+        // The folded conv weights grow through DeviceBuffers.Ensure: the old buffer is freed only once the new one exists.
+        using var device = new TestDevice();
+        DeviceBuffer<float>? buffer = device.Allocate<float>(10);
+        buffer.Upload(Values(10, 1));
+        device.AllocationLimit = 15;
+        Assert.Throws<OutOfMemoryException>(() => DeviceBuffers.Ensure(device, ref buffer, 20));
+        Assert.False(buffer!.IsDisposed);
+        Assert.Equal(Values(10, 1), buffer.ToArray());
+        device.AllocationLimit = long.MaxValue;
+        var old = buffer;
+        DeviceBuffers.Ensure(device, ref buffer, 20);
+        Assert.True(old.IsDisposed);
+        Assert.Equal(20, buffer!.Length);
+    }
+
+    [Fact]
+    public void ForwardDense_grows_its_buffers_all_or_nothing_too()
+    {
+        using var device = new TestDevice();
+        using var net = new DenseFixed(device, 2);
+        using var one = Tensor<S1x28x36>.From(device, Values(28 * 36, 1));
+        using var eight = Tensor<S1x28x36>.From(device, Values(8 * 28 * 36, 2));
+        var expected = net.ForwardDense(one).ToArray();
+        // A batch of 8: the first two dense buffers (24,576 and 22,816 values) fit, the third (24,624) does not.
+        device.AllocationLimit = 24_600;
+        var error = Assert.Throws<OutOfMemoryException>(() => net.ForwardDense(eight));
+        Assert.Contains("DenseFixed.ForwardDense cannot grow its buffers for a batch of 8", error.Message);
+        Assert.Equal(expected, net.ForwardDense(one).ToArray());
+        device.AllocationLimit = long.MaxValue;
+        Assert.Equal(8 * expected.Length, net.ForwardDense(eight).ToArray().Length);
+    }
 }
