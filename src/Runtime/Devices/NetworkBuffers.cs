@@ -22,6 +22,7 @@ public sealed class NetworkBuffers : IDisposable
     private Device? _device;
     private Pass _pass;
     private long _bytes;
+    private int _growing;
     private int _next;
     // Two private copies per slot, used in turn: a copy never overwrites the one the last call kept (Backward reads it).
     private readonly object?[] _copies = new object?[8];
@@ -51,9 +52,10 @@ public sealed class NetworkBuffers : IDisposable
         _fresh.Clear();
         _retired.Clear();
         _bytes = 0;
+        _growing = 0;
         _pass = Pass.Measure;
         visit(this);
-        if (_bytes == 0) return;
+        if (_growing == 0) return;
         long available = device.AvailableMemoryBytes;
         if (_bytes > available) throw TooLarge(member, input, batch, available, null);
         _pass = Pass.Allocate;
@@ -71,7 +73,7 @@ public sealed class NetworkBuffers : IDisposable
         _pass = Pass.Commit;
         _next = 0;
         visit(this);
-        // Freed after every field points at its new buffer, so nothing below can leave a field on a freed one.
+        // Freed once every field points at its new buffer: a free that throws cannot leave a field on a freed buffer.
         foreach (var old in _retired) old.Dispose();
         _retired.Clear();
         _fresh.Clear();
@@ -84,6 +86,7 @@ public sealed class NetworkBuffers : IDisposable
         switch (_pass)
         {
             case Pass.Measure:
+                _growing++;
                 long bytes = length > long.MaxValue / Unsafe.SizeOf<T>() ? long.MaxValue : length * Unsafe.SizeOf<T>();
                 _bytes = bytes > long.MaxValue - _bytes ? long.MaxValue : _bytes + bytes;
                 break;
@@ -108,7 +111,7 @@ public sealed class NetworkBuffers : IDisposable
     /// again. <paramref name="slot"/> (0 to 3) keeps the copies of different arguments apart.
     /// </summary>
     public Tensor<TShape> Unaliased<TShape>(Tensor<TShape> tensor, int slot) where TShape : IShape =>
-        ReferenceEquals(tensor.Buffer.Owner, this) ? Copy(tensor, slot) : tensor;
+        Owns(tensor.Buffer) ? Copy(tensor, slot) : tensor;
 
     private Tensor<TShape> Copy<TShape>(Tensor<TShape> tensor, int slot) where TShape : IShape
     {
