@@ -70,6 +70,7 @@ internal static partial class NetworkEmitter
             foreach (var line in _plan.SummaryLines) _w.Line("/// " + Literals.XmlEscape(line));
             _w.Line("/// </code>");
             _w.Line("/// </summary>");
+            WriteThreadingRemarks();
             _w.Line(GeneratedCode);
             using (_w.Block($"{_plan.Accessibility} partial class {_plan.ClassName} : global::Strider.INetwork<{_inType}, {_outType}>"))
             {
@@ -84,6 +85,18 @@ internal static partial class NetworkEmitter
                 WriteDispose();
                 WriteOnnxExport();
             }
+        }
+
+        /// <summary>The rule every network keeps: one call at a time (checked), results valid until the next call.</summary>
+        private void WriteThreadingRemarks()
+        {
+            _w.Line("/// <remarks>");
+            _w.Line("/// One call at a time: the network reuses its activation and gradient buffers from call to call, so a call (Forward,");
+            _w.Line("/// Backward, ZeroGrad, Save, Load, setting Training...) made while another is running on a second thread throws");
+            _w.Line("/// <see cref=\"global::System.InvalidOperationException\"/>, and a result (a view of those buffers) is valid until the");
+            _w.Line("/// next call. Give each thread its own network, or hold one lock across each call and the use of its result. An");
+            _w.Line("/// input that is a view of the network's own buffers (its output fed back in) is copied first.");
+            _w.Line("/// </remarks>");
         }
 
         private void WriteConstants()
@@ -115,6 +128,10 @@ internal static partial class NetworkEmitter
             _w.Line($"private global::Strider.Tensor<{_outType}>? _output;");
             _w.Line($"private global::Strider.Tensor<{_inType}>? _inputGradient;");
             _w.Line("private bool _disposed;");
+            string className = Literals.String(_plan.ClassName);
+            _w.Line($"private readonly global::Strider.NetworkCallGuard _calls = new global::Strider.NetworkCallGuard({className});");
+            _w.Line($"private readonly {Dev}.NetworkBuffers _memory = new {Dev}.NetworkBuffers({className});");
+            _w.Line("private bool _training = true;");
             if (RecordsMode) _w.Line("private bool _forwardTraining;");
             var names = new List<string>();
             foreach (var n in _plan.Nodes)
@@ -182,25 +199,34 @@ internal static partial class NetworkEmitter
             _w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Strider.Parameter> Buffers => _buffers;");
             _w.Line();
             _w.Line("/// <summary>Training mode (the default): BatchNorm uses batch statistics, Dropout drops. Set false for inference.</summary>");
-            _w.Line("public bool Training { get; set; } = true;");
+            _w.Line("public bool Training { get => _training; set { using var call = _calls.Enter(\"Training\"); _training = value; } }");
             _w.Line();
             if (Uses(LayerKind.Dropout))
             {
                 _w.Line("/// <summary>Training-mode Forward calls so far: each call's dropout masks follow from (seed, this count, layer), so setting it back replays them.</summary>");
-                _w.Line("public long DropoutStep { get => _step; set => _step = value; }");
+                _w.Line("public long DropoutStep { get => _step; set { using var call = _calls.Enter(\"DropoutStep\"); _step = value; } }");
                 _w.Line();
             }
             using (_w.Block("public void ZeroGrad()"))
             {
+                _w.Line("using var call = _calls.Enter(\"ZeroGrad\");");
                 _w.Line("ThrowIfDisposed();");
                 _w.Line("foreach (var p in _parameters) _device.Fill(p.Gradient, 0, p.Length, 0f);");
             }
             _w.Line();
             _w.Line("/// <summary>Saves parameters and buffers in safetensors format with PyTorch's names and layouts.</summary>");
-            _w.Line("public void Save(string path) => global::Strider.IO.SafeTensors.Save(this, path);");
+            using (_w.Block("public void Save(string path)"))
+            {
+                _w.Line("using var call = _calls.Enter(\"Save\");");
+                _w.Line("global::Strider.IO.SafeTensors.Save(this, path);");
+            }
             _w.Line();
             _w.Line("/// <summary>Loads a safetensors file; on any mismatch the network is left untouched and the exception lists the differences.</summary>");
-            _w.Line("public void Load(string path) => global::Strider.IO.SafeTensors.Load(this, path);");
+            using (_w.Block("public void Load(string path)"))
+            {
+                _w.Line("using var call = _calls.Enter(\"Load\");");
+                _w.Line("global::Strider.IO.SafeTensors.Load(this, path);");
+            }
             _w.Line();
             _w.Line("private void ThrowIfDisposed()");
             _w.Line("{");
@@ -215,31 +241,44 @@ internal static partial class NetworkEmitter
 
         private void WriteEnsure()
         {
-            using (_w.Block($"private void EnsureBuffers(int n{FreeParams})"))
+            using (_w.Block($"private void EnsureBuffers(object input, int n{FreeParams})"))
             {
                 var same = new List<string> { "n == _batch" };
                 same.AddRange(_plan.FreeAxes.Select(f => $"n{f.Axis} == _n{f.Axis}"));
                 _w.Line($"if ({string.Join(" && ", same)}) return;");
+                _w.Line($"GrowBuffers(input, n{FreeArgs});");
+                _w.Line("_batch = n;");
+                foreach (var f in _plan.FreeAxes) _w.Line($"_n{f.Axis} = n{f.Axis};");
+            }
+            _w.Line();
+            // Its own method: the lambda's closure is allocated on entry to the method that declares what it captures.
+            _w.Line("/// <summary>All or nothing: on a failure the last Forward's buffers and values stay.</summary>");
+            using (_w.Block($"private void GrowBuffers(object input, int n{FreeParams})"))
+            {
+                _w.Line("_memory.Grow(_device, \"Forward\", input, n, m =>");
+                _w.Line("{");
                 foreach (var node in _plan.Nodes)
                 {
                     string size = "n * " + node.SizeCode();
-                    if (node.Index > 0 && !IsAlias(node)) Ensure("_a" + node.Index, size);
-                    if (node.Index != _last.Index) Ensure("_g" + node.Index, size);
-                    if (node.Kind == LayerKind.MaxPool) _w.Line($"{Dev}.DeviceBuffers.Ensure(_device, ref _s{node.Index}, {size});");
-                    if (node.Kind == LayerKind.Dropout) Ensure("_m" + node.Index, size);
-                    if (node.Kind == LayerKind.BatchNorm) { Ensure("_bm" + node.Index, node.Shape[0].ToCode()); Ensure("_bs" + node.Index, node.Shape[0].ToCode()); }
+                    if (node.Index > 0 && !IsAlias(node)) Grow("_a" + node.Index, size);
+                    if (node.Index != _last.Index) Grow("_g" + node.Index, size);
+                    if (node.Kind == LayerKind.MaxPool) Grow("_s" + node.Index, size);
+                    if (node.Kind == LayerKind.Dropout) Grow("_m" + node.Index, size);
+                    if (node.Kind == LayerKind.BatchNorm) { Grow("_bm" + node.Index, node.Shape[0].ToCode()); Grow("_bs" + node.Index, node.Shape[0].ToCode()); }
                 }
                 if (NeedsScratch)
                 {
                     var sizes = _plan.Nodes.Where(n => n.Kind == LayerKind.Deconv).Select(n => "n * " + Node(n.Inputs[0]).SizeCode()).Distinct().ToList();
                     string max = sizes.Aggregate((a, b) => $"global::System.Math.Max({a}, {b})");
-                    Ensure("_t", max);
+                    Grow("_t", max);
                 }
-                _w.Line("_batch = n;");
-                foreach (var f in _plan.FreeAxes) _w.Line($"_n{f.Axis} = n{f.Axis};");
+                _w.Line("});");
             }
             _w.Line();
         }
+
+        /// <summary>One buffer of a growth: <c>m</c> is the <c>NetworkBuffers</c> growing them all or none.</summary>
+        private void Grow(string field, string size) => _w.Line($"    m.Ensure(ref {field}, {size});");
 
         private void Ensure(string field, string size) => _w.Line($"{Dev}.DeviceBuffers.Ensure(_device, ref {field}, {size});");
     }

@@ -45,6 +45,13 @@ namespace Samples;
 /// Valid input sizes on axis W: 61 + 16n (n &gt;= 0)
 /// </code>
 /// </summary>
+/// <remarks>
+/// One call at a time: the network reuses its activation and gradient buffers from call to call, so a call (Forward,
+/// Backward, ZeroGrad, Save, Load, setting Training...) made while another is running on a second thread throws
+/// <see cref="global::System.InvalidOperationException"/>, and a result (a view of those buffers) is valid until the
+/// next call. Give each thread its own network, or hold one lock across each call and the use of its result. An
+/// input that is a view of the network's own buffers (its output fed back in) is copied first.
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Strider.Generator", "0.1.0")]
 public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny, global::Strider.S1xAnyxAny>
 {
@@ -69,6 +76,9 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     private global::Strider.Tensor<global::Strider.S1xAnyxAny>? _output;
     private global::Strider.Tensor<global::Strider.S1xAnyxAny>? _inputGradient;
     private bool _disposed;
+    private readonly global::Strider.NetworkCallGuard _calls = new global::Strider.NetworkCallGuard("Ddae");
+    private readonly global::Strider.Devices.NetworkBuffers _memory = new global::Strider.Devices.NetworkBuffers("Ddae");
+    private bool _training = true;
     private bool _forwardTraining;
     private global::Strider.Devices.DeviceBuffer<float>? _g0;
     private global::Strider.Devices.DeviceBuffer<float>? _a1;
@@ -264,127 +274,148 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     public global::System.Collections.Generic.IReadOnlyList<global::Strider.Parameter> Buffers => _buffers;
 
     /// <summary>Training mode (the default): BatchNorm uses batch statistics, Dropout drops. Set false for inference.</summary>
-    public bool Training { get; set; } = true;
+    public bool Training { get => _training; set { using var call = _calls.Enter("Training"); _training = value; } }
 
     /// <summary>Training-mode Forward calls so far: each call's dropout masks follow from (seed, this count, layer), so setting it back replays them.</summary>
-    public long DropoutStep { get => _step; set => _step = value; }
+    public long DropoutStep { get => _step; set { using var call = _calls.Enter("DropoutStep"); _step = value; } }
 
     public void ZeroGrad()
     {
+        using var call = _calls.Enter("ZeroGrad");
         ThrowIfDisposed();
         foreach (var p in _parameters) _device.Fill(p.Gradient, 0, p.Length, 0f);
     }
 
     /// <summary>Saves parameters and buffers in safetensors format with PyTorch's names and layouts.</summary>
-    public void Save(string path) => global::Strider.IO.SafeTensors.Save(this, path);
+    public void Save(string path)
+    {
+        using var call = _calls.Enter("Save");
+        global::Strider.IO.SafeTensors.Save(this, path);
+    }
 
     /// <summary>Loads a safetensors file; on any mismatch the network is left untouched and the exception lists the differences.</summary>
-    public void Load(string path) => global::Strider.IO.SafeTensors.Load(this, path);
+    public void Load(string path)
+    {
+        using var call = _calls.Enter("Load");
+        global::Strider.IO.SafeTensors.Load(this, path);
+    }
 
     private void ThrowIfDisposed()
     {
         if (_disposed) throw new global::System.ObjectDisposedException("Ddae");
     }
 
-    private void EnsureBuffers(int n, int n1, int n2)
+    private void EnsureBuffers(object input, int n, int n1, int n2)
     {
         if (n == _batch && n1 == _n1 && n2 == _n2) return;
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g0, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a1, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g1, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a2, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g2, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bm2, 32);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bs2, 32);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a3, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g3, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a4, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g4, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _m4, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a5, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g5, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a6, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g6, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bm6, 32);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bs6, 32);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a7, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g7, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a8, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g8, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a9, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g9, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bm9, 64);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bs9, 64);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a10, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g10, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a11, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g11, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _m11, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a12, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g12, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a13, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g13, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bm13, 64);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bs13, 64);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a14, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g14, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a15, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g15, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a16, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g16, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bm16, 64);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bs16, 64);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a17, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g17, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a18, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g18, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _m18, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a19, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g19, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a20, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g20, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bm20, 32);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bs20, 32);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a21, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g21, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a22, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g22, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a23, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g23, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a24, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g24, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bm24, 32);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bs24, 32);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a25, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g25, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a26, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g26, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _m26, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a27, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g27, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a28, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g28, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bm28, 1);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bs28, 1);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a29, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g29, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a30, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _t, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2), n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2)), n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2)), n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2)));
+        GrowBuffers(input, n, n1, n2);
         _batch = n;
         _n1 = n1;
         _n2 = n2;
     }
 
+    /// <summary>All or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowBuffers(object input, int n, int n1, int n2)
+    {
+        _memory.Grow(_device, "Forward", input, n, m =>
+        {
+            m.Ensure(ref _g0, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
+            m.Ensure(ref _a1, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _g1, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _a2, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _g2, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _bm2, 32);
+            m.Ensure(ref _bs2, 32);
+            m.Ensure(ref _a3, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _g3, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _a4, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _g4, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _m4, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _a5, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
+            m.Ensure(ref _g5, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
+            m.Ensure(ref _a6, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
+            m.Ensure(ref _g6, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
+            m.Ensure(ref _bm6, 32);
+            m.Ensure(ref _bs6, 32);
+            m.Ensure(ref _a7, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
+            m.Ensure(ref _g7, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
+            m.Ensure(ref _a8, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _g8, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _a9, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _g9, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _bm9, 64);
+            m.Ensure(ref _bs9, 64);
+            m.Ensure(ref _a10, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _g10, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _a11, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _g11, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _m11, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _a12, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
+            m.Ensure(ref _g12, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
+            m.Ensure(ref _a13, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
+            m.Ensure(ref _g13, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
+            m.Ensure(ref _bm13, 64);
+            m.Ensure(ref _bs13, 64);
+            m.Ensure(ref _a14, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
+            m.Ensure(ref _g14, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
+            m.Ensure(ref _a15, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _g15, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _a16, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _g16, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _bm16, 64);
+            m.Ensure(ref _bs16, 64);
+            m.Ensure(ref _a17, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _g17, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _a18, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _g18, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _m18, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
+            m.Ensure(ref _a19, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
+            m.Ensure(ref _g19, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
+            m.Ensure(ref _a20, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
+            m.Ensure(ref _g20, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
+            m.Ensure(ref _bm20, 32);
+            m.Ensure(ref _bs20, 32);
+            m.Ensure(ref _a21, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
+            m.Ensure(ref _g21, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
+            m.Ensure(ref _a22, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
+            m.Ensure(ref _g22, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
+            m.Ensure(ref _a23, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _g23, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _a24, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _g24, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _bm24, 32);
+            m.Ensure(ref _bs24, 32);
+            m.Ensure(ref _a25, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _g25, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _a26, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _g26, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _m26, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
+            m.Ensure(ref _a27, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
+            m.Ensure(ref _g27, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
+            m.Ensure(ref _a28, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
+            m.Ensure(ref _g28, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
+            m.Ensure(ref _bm28, 1);
+            m.Ensure(ref _bs28, 1);
+            m.Ensure(ref _a29, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
+            m.Ensure(ref _g29, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
+            m.Ensure(ref _a30, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
+            m.Ensure(ref _t, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2), n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2)), n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2)), n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2)));
+        });
+    }
+
     /// <summary>Runs the network. The result is a view of a network-owned buffer, valid until the next Forward.</summary>
     public global::Strider.Tensor<global::Strider.S1xAnyxAny> Forward(global::Strider.Tensor<global::Strider.S1xAnyxAny> input)
     {
+        using var call = _calls.Enter("Forward");
         ThrowIfDisposed();
         if (input is null) throw new global::System.ArgumentNullException(nameof(input));
         if (!ReferenceEquals(input.Device, _device)) throw new global::System.ArgumentException("The input tensor is on device '" + input.Device.Name + "' but Ddae runs on '" + _device.Name + "'; create it with Tensor.From(net.Device, data).", nameof(input));
+        input = _memory.Unaliased(input, 0); // a view of this network's own buffer (its output fed back) is copied first
         int n = input.Batch;
         int n1 = global::Strider.ShapeCheck.FreeAxisIndex("Ddae", "H", input.Dim(1), 61, 16);
         int n2 = global::Strider.ShapeCheck.FreeAxisIndex("Ddae", "W", input.Dim(2), 61, 16);
-        EnsureBuffers(n, n1, n2);
+        EnsureBuffers(input, n, n1, n2);
+        _input = null; // until this call completes, Backward has no Forward to use
         var d = _device;
         var x0 = input.Buffer;
         var x1 = _a1!;
@@ -601,6 +632,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     /// </summary>
     public global::Strider.Tensor<global::Strider.S1xAnyxAny> Backward(global::Strider.Tensor<global::Strider.S1xAnyxAny> outputGradient)
     {
+        using var call = _calls.Enter("Backward");
         BackwardCore(outputGradient, inputGradient: true);
         int n = _batch;
         int n1 = _n1;
@@ -614,13 +646,17 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     /// Adds every parameter's gradient into <see cref="global::Strider.Parameter.Gradient"/> exactly as Backward does, but
     /// skips the gradients that only serve the input gradient (what a training step needs).
     /// </summary>
-    public void BackwardParameters(global::Strider.Tensor<global::Strider.S1xAnyxAny> outputGradient) => BackwardCore(outputGradient, inputGradient: false);
+    public void BackwardParameters(global::Strider.Tensor<global::Strider.S1xAnyxAny> outputGradient)
+    {
+        using var call = _calls.Enter("BackwardParameters");
+        BackwardCore(outputGradient, inputGradient: false);
+    }
 
     private void BackwardCore(global::Strider.Tensor<global::Strider.S1xAnyxAny> outputGradient, bool inputGradient)
     {
         ThrowIfDisposed();
         if (outputGradient is null) throw new global::System.ArgumentNullException(nameof(outputGradient));
-        var input = _input ?? throw new global::System.InvalidOperationException("Ddae." + (inputGradient ? "Backward" : "BackwardParameters") + " needs a Forward first: it uses that call's activations.");
+        var input = _input ?? throw new global::System.InvalidOperationException("Ddae." + (inputGradient ? "Backward" : "BackwardParameters") + " needs a Forward first (one that completed): it uses that call's activations.");
         if (!ReferenceEquals(outputGradient.Device, _device)) throw new global::System.ArgumentException("The gradient is on device '" + outputGradient.Device.Name + "' but the network runs on '" + _device.Name + "'.", nameof(outputGradient));
         int n = _batch;
         if (outputGradient.Batch != n) throw new global::System.ArgumentException("The output gradient has a batch of " + outputGradient.Batch + " but the last Forward had " + n + ".", nameof(outputGradient));
@@ -629,6 +665,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         int n2 = _n2;
         if (outputGradient.Dim(1) != (61 + 16 * n1)) throw new global::System.ArgumentException("The output gradient's axis 1 is " + outputGradient.Dim(1) + " but the last Forward produced " + ((61 + 16 * n1)) + ".", nameof(outputGradient));
         if (outputGradient.Dim(2) != (61 + 16 * n2)) throw new global::System.ArgumentException("The output gradient's axis 2 is " + outputGradient.Dim(2) + " but the last Forward produced " + ((61 + 16 * n2)) + ".", nameof(outputGradient));
+        outputGradient = _memory.Unaliased(outputGradient, 1); // a view of this network's own buffer is copied first
         var d = _device;
         var x0 = input.Buffer;
         var gy = outputGradient.Buffer;
@@ -741,7 +778,9 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     public void Dispose()
     {
         if (_disposed) return;
+        using var call = _calls.Enter("Dispose");
         _disposed = true;
+        _memory.Dispose();
         foreach (var p in _parameters) p.Dispose();
         foreach (var b in _buffers) b.Dispose();
         _g0?.Dispose();
@@ -854,6 +893,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
 
     private global::Strider.Onnx.OnnxGraphBuilder BuildOnnxGraph()
     {
+        using var call = _calls.Enter("ExportOnnx"); // it reads the weights: not while a Load or a step writes them
         ThrowIfDisposed();
         var b = new global::Strider.Onnx.OnnxGraphBuilder("Ddae", 17);
         var o0 = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 1, global::Strider.Onnx.OnnxDim.Symbolic("height"), global::Strider.Onnx.OnnxDim.Symbolic("width"));

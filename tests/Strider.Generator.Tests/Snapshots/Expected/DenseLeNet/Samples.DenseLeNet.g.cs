@@ -24,6 +24,13 @@ namespace Samples;
 /// Dense variant (ForwardDense): 10x(H-27)x(W-27), stride 1; the strided output is every 4x4 of it.
 /// </code>
 /// </summary>
+/// <remarks>
+/// One call at a time: the network reuses its activation and gradient buffers from call to call, so a call (Forward,
+/// Backward, ZeroGrad, Save, Load, setting Training...) made while another is running on a second thread throws
+/// <see cref="global::System.InvalidOperationException"/>, and a result (a view of those buffers) is valid until the
+/// next call. Give each thread its own network, or hold one lock across each call and the use of its result. An
+/// input that is a view of the network's own buffers (its output fed back in) is copied first.
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Strider.Generator", "0.1.0")]
 public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAnyxAny, global::Strider.S10xAnyxAny>
 {
@@ -46,6 +53,9 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
     private global::Strider.Tensor<global::Strider.S10xAnyxAny>? _output;
     private global::Strider.Tensor<global::Strider.S2xAnyxAny>? _inputGradient;
     private bool _disposed;
+    private readonly global::Strider.NetworkCallGuard _calls = new global::Strider.NetworkCallGuard("DenseLeNet");
+    private readonly global::Strider.Devices.NetworkBuffers _memory = new global::Strider.Devices.NetworkBuffers("DenseLeNet");
+    private bool _training = true;
     private global::Strider.Devices.DeviceBuffer<float>? _g0;
     private global::Strider.Devices.DeviceBuffer<float>? _a1;
     private global::Strider.Devices.DeviceBuffer<float>? _g1;
@@ -100,61 +110,82 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
     public global::System.Collections.Generic.IReadOnlyList<global::Strider.Parameter> Buffers => _buffers;
 
     /// <summary>Training mode (the default): BatchNorm uses batch statistics, Dropout drops. Set false for inference.</summary>
-    public bool Training { get; set; } = true;
+    public bool Training { get => _training; set { using var call = _calls.Enter("Training"); _training = value; } }
 
     public void ZeroGrad()
     {
+        using var call = _calls.Enter("ZeroGrad");
         ThrowIfDisposed();
         foreach (var p in _parameters) _device.Fill(p.Gradient, 0, p.Length, 0f);
     }
 
     /// <summary>Saves parameters and buffers in safetensors format with PyTorch's names and layouts.</summary>
-    public void Save(string path) => global::Strider.IO.SafeTensors.Save(this, path);
+    public void Save(string path)
+    {
+        using var call = _calls.Enter("Save");
+        global::Strider.IO.SafeTensors.Save(this, path);
+    }
 
     /// <summary>Loads a safetensors file; on any mismatch the network is left untouched and the exception lists the differences.</summary>
-    public void Load(string path) => global::Strider.IO.SafeTensors.Load(this, path);
+    public void Load(string path)
+    {
+        using var call = _calls.Enter("Load");
+        global::Strider.IO.SafeTensors.Load(this, path);
+    }
 
     private void ThrowIfDisposed()
     {
         if (_disposed) throw new global::System.ObjectDisposedException("DenseLeNet");
     }
 
-    private void EnsureBuffers(int n, int n1, int n2)
+    private void EnsureBuffers(object input, int n, int n1, int n2)
     {
         if (n == _batch && n1 == _n1 && n2 == _n2) return;
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g0, n * (long)2 * (long)(28 + 4 * n1) * (long)(28 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a1, n * (long)20 * (long)(24 + 4 * n1) * (long)(24 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g1, n * (long)20 * (long)(24 + 4 * n1) * (long)(24 + 4 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a2, n * (long)20 * (long)(12 + 2 * n1) * (long)(12 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g2, n * (long)20 * (long)(12 + 2 * n1) * (long)(12 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _s2, n * (long)20 * (long)(12 + 2 * n1) * (long)(12 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a3, n * (long)50 * (long)(8 + 2 * n1) * (long)(8 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g3, n * (long)50 * (long)(8 + 2 * n1) * (long)(8 + 2 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a4, n * (long)50 * (long)(4 + 1 * n1) * (long)(4 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g4, n * (long)50 * (long)(4 + 1 * n1) * (long)(4 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _s4, n * (long)50 * (long)(4 + 1 * n1) * (long)(4 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a5, n * (long)500 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g5, n * (long)500 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a6, n * (long)500 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g6, n * (long)500 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a7, n * (long)10 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g7, n * (long)10 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a8, n * (long)10 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
+        GrowBuffers(input, n, n1, n2);
         _batch = n;
         _n1 = n1;
         _n2 = n2;
     }
 
+    /// <summary>All or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowBuffers(object input, int n, int n1, int n2)
+    {
+        _memory.Grow(_device, "Forward", input, n, m =>
+        {
+            m.Ensure(ref _g0, n * (long)2 * (long)(28 + 4 * n1) * (long)(28 + 4 * n2));
+            m.Ensure(ref _a1, n * (long)20 * (long)(24 + 4 * n1) * (long)(24 + 4 * n2));
+            m.Ensure(ref _g1, n * (long)20 * (long)(24 + 4 * n1) * (long)(24 + 4 * n2));
+            m.Ensure(ref _a2, n * (long)20 * (long)(12 + 2 * n1) * (long)(12 + 2 * n2));
+            m.Ensure(ref _g2, n * (long)20 * (long)(12 + 2 * n1) * (long)(12 + 2 * n2));
+            m.Ensure(ref _s2, n * (long)20 * (long)(12 + 2 * n1) * (long)(12 + 2 * n2));
+            m.Ensure(ref _a3, n * (long)50 * (long)(8 + 2 * n1) * (long)(8 + 2 * n2));
+            m.Ensure(ref _g3, n * (long)50 * (long)(8 + 2 * n1) * (long)(8 + 2 * n2));
+            m.Ensure(ref _a4, n * (long)50 * (long)(4 + 1 * n1) * (long)(4 + 1 * n2));
+            m.Ensure(ref _g4, n * (long)50 * (long)(4 + 1 * n1) * (long)(4 + 1 * n2));
+            m.Ensure(ref _s4, n * (long)50 * (long)(4 + 1 * n1) * (long)(4 + 1 * n2));
+            m.Ensure(ref _a5, n * (long)500 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
+            m.Ensure(ref _g5, n * (long)500 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
+            m.Ensure(ref _a6, n * (long)500 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
+            m.Ensure(ref _g6, n * (long)500 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
+            m.Ensure(ref _a7, n * (long)10 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
+            m.Ensure(ref _g7, n * (long)10 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
+            m.Ensure(ref _a8, n * (long)10 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
+        });
+    }
+
     /// <summary>Runs the network. The result is a view of a network-owned buffer, valid until the next Forward.</summary>
     public global::Strider.Tensor<global::Strider.S10xAnyxAny> Forward(global::Strider.Tensor<global::Strider.S2xAnyxAny> input)
     {
+        using var call = _calls.Enter("Forward");
         ThrowIfDisposed();
         if (input is null) throw new global::System.ArgumentNullException(nameof(input));
         if (!ReferenceEquals(input.Device, _device)) throw new global::System.ArgumentException("The input tensor is on device '" + input.Device.Name + "' but DenseLeNet runs on '" + _device.Name + "'; create it with Tensor.From(net.Device, data).", nameof(input));
+        input = _memory.Unaliased(input, 0); // a view of this network's own buffer (its output fed back) is copied first
         int n = input.Batch;
         int n1 = global::Strider.ShapeCheck.FreeAxisIndex("DenseLeNet", "H", input.Dim(1), 28, 4);
         int n2 = global::Strider.ShapeCheck.FreeAxisIndex("DenseLeNet", "W", input.Dim(2), 28, 4);
-        EnsureBuffers(n, n1, n2);
+        EnsureBuffers(input, n, n1, n2);
+        _input = null; // until this call completes, Backward has no Forward to use
         var d = _device;
         var x0 = input.Buffer;
         var x1 = _a1!;
@@ -193,6 +224,7 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
     /// </summary>
     public global::Strider.Tensor<global::Strider.S2xAnyxAny> Backward(global::Strider.Tensor<global::Strider.S10xAnyxAny> outputGradient)
     {
+        using var call = _calls.Enter("Backward");
         BackwardCore(outputGradient, inputGradient: true);
         int n = _batch;
         int n1 = _n1;
@@ -206,13 +238,17 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
     /// Adds every parameter's gradient into <see cref="global::Strider.Parameter.Gradient"/> exactly as Backward does, but
     /// skips the gradients that only serve the input gradient (what a training step needs).
     /// </summary>
-    public void BackwardParameters(global::Strider.Tensor<global::Strider.S10xAnyxAny> outputGradient) => BackwardCore(outputGradient, inputGradient: false);
+    public void BackwardParameters(global::Strider.Tensor<global::Strider.S10xAnyxAny> outputGradient)
+    {
+        using var call = _calls.Enter("BackwardParameters");
+        BackwardCore(outputGradient, inputGradient: false);
+    }
 
     private void BackwardCore(global::Strider.Tensor<global::Strider.S10xAnyxAny> outputGradient, bool inputGradient)
     {
         ThrowIfDisposed();
         if (outputGradient is null) throw new global::System.ArgumentNullException(nameof(outputGradient));
-        var input = _input ?? throw new global::System.InvalidOperationException("DenseLeNet." + (inputGradient ? "Backward" : "BackwardParameters") + " needs a Forward first: it uses that call's activations.");
+        var input = _input ?? throw new global::System.InvalidOperationException("DenseLeNet." + (inputGradient ? "Backward" : "BackwardParameters") + " needs a Forward first (one that completed): it uses that call's activations.");
         if (!ReferenceEquals(outputGradient.Device, _device)) throw new global::System.ArgumentException("The gradient is on device '" + outputGradient.Device.Name + "' but the network runs on '" + _device.Name + "'.", nameof(outputGradient));
         int n = _batch;
         if (outputGradient.Batch != n) throw new global::System.ArgumentException("The output gradient has a batch of " + outputGradient.Batch + " but the last Forward had " + n + ".", nameof(outputGradient));
@@ -220,6 +256,7 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
         int n2 = _n2;
         if (outputGradient.Dim(1) != (1 + 1 * n1)) throw new global::System.ArgumentException("The output gradient's axis 1 is " + outputGradient.Dim(1) + " but the last Forward produced " + ((1 + 1 * n1)) + ".", nameof(outputGradient));
         if (outputGradient.Dim(2) != (1 + 1 * n2)) throw new global::System.ArgumentException("The output gradient's axis 2 is " + outputGradient.Dim(2) + " but the last Forward produced " + ((1 + 1 * n2)) + ".", nameof(outputGradient));
+        outputGradient = _memory.Unaliased(outputGradient, 1); // a view of this network's own buffer is copied first
         var d = _device;
         var x0 = input.Buffer;
         var gy = outputGradient.Buffer;
@@ -266,20 +303,28 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
     private global::Strider.Devices.DeviceBuffer<float>? _da8;
     private global::Strider.Tensor<global::Strider.S10xAnyxAny>? _denseOutput;
 
-    private void EnsureDenseBuffers(int n, int n1, int n2)
+    private void EnsureDenseBuffers(object input, int n, int n1, int n2)
     {
         if (n == _denseBatch && n1 == _dn1 && n2 == _dn2) return;
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _da1, n * (long)20 * (long)(-4 + 1 * n1) * (long)(-4 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _da2, n * (long)20 * (long)(-5 + 1 * n1) * (long)(-5 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _da3, n * (long)50 * (long)(-13 + 1 * n1) * (long)(-13 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _da4, n * (long)50 * (long)(-15 + 1 * n1) * (long)(-15 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _da5, n * (long)500 * (long)(-27 + 1 * n1) * (long)(-27 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _da6, n * (long)500 * (long)(-27 + 1 * n1) * (long)(-27 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _da7, n * (long)10 * (long)(-27 + 1 * n1) * (long)(-27 + 1 * n2));
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _da8, n * (long)10 * (long)(-27 + 1 * n1) * (long)(-27 + 1 * n2));
+        GrowDenseBuffers(input, n, n1, n2);
         _denseBatch = n;
         _dn1 = n1;
         _dn2 = n2;
+    }
+
+    private void GrowDenseBuffers(object input, int n, int n1, int n2)
+    {
+        _memory.Grow(_device, "ForwardDense", input, n, m =>
+        {
+            m.Ensure(ref _da1, n * (long)20 * (long)(-4 + 1 * n1) * (long)(-4 + 1 * n2));
+            m.Ensure(ref _da2, n * (long)20 * (long)(-5 + 1 * n1) * (long)(-5 + 1 * n2));
+            m.Ensure(ref _da3, n * (long)50 * (long)(-13 + 1 * n1) * (long)(-13 + 1 * n2));
+            m.Ensure(ref _da4, n * (long)50 * (long)(-15 + 1 * n1) * (long)(-15 + 1 * n2));
+            m.Ensure(ref _da5, n * (long)500 * (long)(-27 + 1 * n1) * (long)(-27 + 1 * n2));
+            m.Ensure(ref _da6, n * (long)500 * (long)(-27 + 1 * n1) * (long)(-27 + 1 * n2));
+            m.Ensure(ref _da7, n * (long)10 * (long)(-27 + 1 * n1) * (long)(-27 + 1 * n2));
+            m.Ensure(ref _da8, n * (long)10 * (long)(-27 + 1 * n1) * (long)(-27 + 1 * n2));
+        });
     }
 
     /// <summary>
@@ -291,15 +336,17 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
     /// </summary>
     public global::Strider.Tensor<global::Strider.S10xAnyxAny> ForwardDense(global::Strider.Tensor<global::Strider.S2xAnyxAny> input)
     {
+        using var call = _calls.Enter("ForwardDense");
         ThrowIfDisposed();
         if (input is null) throw new global::System.ArgumentNullException(nameof(input));
         if (!ReferenceEquals(input.Device, _device)) throw new global::System.ArgumentException("The input tensor is on device '" + input.Device.Name + "' but DenseLeNet runs on '" + _device.Name + "'; create it with Tensor.From(net.Device, data).", nameof(input));
+        input = _memory.Unaliased(input, 2); // a view of this network's own buffer is copied first
         int n = input.Batch;
         int n1 = input.Dim(1);
         if (n1 < 28) throw new global::System.ArgumentException("DenseLeNet.ForwardDense: the input size " + n1 + " on axis H is smaller than the 28 values one output sees; give at least 28.", nameof(input));
         int n2 = input.Dim(2);
         if (n2 < 28) throw new global::System.ArgumentException("DenseLeNet.ForwardDense: the input size " + n2 + " on axis W is smaller than the 28 values one output sees; give at least 28.", nameof(input));
-        EnsureDenseBuffers(n, n1, n2);
+        EnsureDenseBuffers(input, n, n1, n2);
         var d = _device;
         var x0 = input.Buffer;
         var x1 = _da1!;
@@ -346,7 +393,9 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
     public void Dispose()
     {
         if (_disposed) return;
+        using var call = _calls.Enter("Dispose");
         _disposed = true;
+        _memory.Dispose();
         foreach (var p in _parameters) p.Dispose();
         foreach (var b in _buffers) b.Dispose();
         _g0?.Dispose();
@@ -381,6 +430,7 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
 
     private global::Strider.Onnx.OnnxGraphBuilder BuildOnnxGraph()
     {
+        using var call = _calls.Enter("ExportOnnx"); // it reads the weights: not while a Load or a step writes them
         ThrowIfDisposed();
         var b = new global::Strider.Onnx.OnnxGraphBuilder("DenseLeNet", 17);
         var o0 = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 2, global::Strider.Onnx.OnnxDim.Symbolic("height"), global::Strider.Onnx.OnnxDim.Symbolic("width"));

@@ -25,6 +25,13 @@ namespace Samples;
 /// Total parameters: 9,640
 /// </code>
 /// </summary>
+/// <remarks>
+/// One call at a time: the network reuses its activation and gradient buffers from call to call, so a call (Forward,
+/// Backward, ZeroGrad, Save, Load, setting Training...) made while another is running on a second thread throws
+/// <see cref="global::System.InvalidOperationException"/>, and a result (a view of those buffers) is valid until the
+/// next call. Give each thread its own network, or hold one lock across each call and the use of its result. An
+/// input that is a view of the network's own buffers (its output fed back in) is copied first.
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Strider.Generator", "0.1.0")]
 public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256, global::Strider.S8x256>
 {
@@ -45,6 +52,9 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
     private global::Strider.Tensor<global::Strider.S8x256>? _output;
     private global::Strider.Tensor<global::Strider.S16x256>? _inputGradient;
     private bool _disposed;
+    private readonly global::Strider.NetworkCallGuard _calls = new global::Strider.NetworkCallGuard("WaveNet");
+    private readonly global::Strider.Devices.NetworkBuffers _memory = new global::Strider.Devices.NetworkBuffers("WaveNet");
+    private bool _training = true;
     private global::Strider.Devices.DeviceBuffer<float>? _g0;
     private global::Strider.Devices.DeviceBuffer<float>? _a1;
     private global::Strider.Devices.DeviceBuffer<float>? _g1;
@@ -111,63 +121,84 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
     public global::System.Collections.Generic.IReadOnlyList<global::Strider.Parameter> Buffers => _buffers;
 
     /// <summary>Training mode (the default): BatchNorm uses batch statistics, Dropout drops. Set false for inference.</summary>
-    public bool Training { get; set; } = true;
+    public bool Training { get => _training; set { using var call = _calls.Enter("Training"); _training = value; } }
 
     public void ZeroGrad()
     {
+        using var call = _calls.Enter("ZeroGrad");
         ThrowIfDisposed();
         foreach (var p in _parameters) _device.Fill(p.Gradient, 0, p.Length, 0f);
     }
 
     /// <summary>Saves parameters and buffers in safetensors format with PyTorch's names and layouts.</summary>
-    public void Save(string path) => global::Strider.IO.SafeTensors.Save(this, path);
+    public void Save(string path)
+    {
+        using var call = _calls.Enter("Save");
+        global::Strider.IO.SafeTensors.Save(this, path);
+    }
 
     /// <summary>Loads a safetensors file; on any mismatch the network is left untouched and the exception lists the differences.</summary>
-    public void Load(string path) => global::Strider.IO.SafeTensors.Load(this, path);
+    public void Load(string path)
+    {
+        using var call = _calls.Enter("Load");
+        global::Strider.IO.SafeTensors.Load(this, path);
+    }
 
     private void ThrowIfDisposed()
     {
         if (_disposed) throw new global::System.ObjectDisposedException("WaveNet");
     }
 
-    private void EnsureBuffers(int n)
+    private void EnsureBuffers(object input, int n)
     {
         if (n == _batch) return;
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g0, n * 4096L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a1, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g1, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a2, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g2, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a3, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g3, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a4, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g4, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a5, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g5, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a6, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g6, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a7, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g7, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a8, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g8, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a9, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g9, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a10, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g10, n * 8192L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a11, n * 2048L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _g11, n * 2048L);
-        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _a12, n * 2048L);
+        GrowBuffers(input, n);
         _batch = n;
+    }
+
+    /// <summary>All or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowBuffers(object input, int n)
+    {
+        _memory.Grow(_device, "Forward", input, n, m =>
+        {
+            m.Ensure(ref _g0, n * 4096L);
+            m.Ensure(ref _a1, n * 8192L);
+            m.Ensure(ref _g1, n * 8192L);
+            m.Ensure(ref _a2, n * 8192L);
+            m.Ensure(ref _g2, n * 8192L);
+            m.Ensure(ref _a3, n * 8192L);
+            m.Ensure(ref _g3, n * 8192L);
+            m.Ensure(ref _a4, n * 8192L);
+            m.Ensure(ref _g4, n * 8192L);
+            m.Ensure(ref _a5, n * 8192L);
+            m.Ensure(ref _g5, n * 8192L);
+            m.Ensure(ref _a6, n * 8192L);
+            m.Ensure(ref _g6, n * 8192L);
+            m.Ensure(ref _a7, n * 8192L);
+            m.Ensure(ref _g7, n * 8192L);
+            m.Ensure(ref _a8, n * 8192L);
+            m.Ensure(ref _g8, n * 8192L);
+            m.Ensure(ref _a9, n * 8192L);
+            m.Ensure(ref _g9, n * 8192L);
+            m.Ensure(ref _a10, n * 8192L);
+            m.Ensure(ref _g10, n * 8192L);
+            m.Ensure(ref _a11, n * 2048L);
+            m.Ensure(ref _g11, n * 2048L);
+            m.Ensure(ref _a12, n * 2048L);
+        });
     }
 
     /// <summary>Runs the network. The result is a view of a network-owned buffer, valid until the next Forward.</summary>
     public global::Strider.Tensor<global::Strider.S8x256> Forward(global::Strider.Tensor<global::Strider.S16x256> input)
     {
+        using var call = _calls.Enter("Forward");
         ThrowIfDisposed();
         if (input is null) throw new global::System.ArgumentNullException(nameof(input));
         if (!ReferenceEquals(input.Device, _device)) throw new global::System.ArgumentException("The input tensor is on device '" + input.Device.Name + "' but WaveNet runs on '" + _device.Name + "'; create it with Tensor.From(net.Device, data).", nameof(input));
+        input = _memory.Unaliased(input, 0); // a view of this network's own buffer (its output fed back) is copied first
         int n = input.Batch;
-        EnsureBuffers(n);
+        EnsureBuffers(input, n);
+        _input = null; // until this call completes, Backward has no Forward to use
         var d = _device;
         var x0 = input.Buffer;
         var x1 = _a1!;
@@ -218,6 +249,7 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
     /// </summary>
     public global::Strider.Tensor<global::Strider.S16x256> Backward(global::Strider.Tensor<global::Strider.S8x256> outputGradient)
     {
+        using var call = _calls.Enter("Backward");
         BackwardCore(outputGradient, inputGradient: true);
         int n = _batch;
         if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S16x256>.View(_g0!, n, new int[] { 16, 256 });
@@ -229,16 +261,21 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
     /// Adds every parameter's gradient into <see cref="global::Strider.Parameter.Gradient"/> exactly as Backward does, but
     /// skips the gradients that only serve the input gradient (what a training step needs).
     /// </summary>
-    public void BackwardParameters(global::Strider.Tensor<global::Strider.S8x256> outputGradient) => BackwardCore(outputGradient, inputGradient: false);
+    public void BackwardParameters(global::Strider.Tensor<global::Strider.S8x256> outputGradient)
+    {
+        using var call = _calls.Enter("BackwardParameters");
+        BackwardCore(outputGradient, inputGradient: false);
+    }
 
     private void BackwardCore(global::Strider.Tensor<global::Strider.S8x256> outputGradient, bool inputGradient)
     {
         ThrowIfDisposed();
         if (outputGradient is null) throw new global::System.ArgumentNullException(nameof(outputGradient));
-        var input = _input ?? throw new global::System.InvalidOperationException("WaveNet." + (inputGradient ? "Backward" : "BackwardParameters") + " needs a Forward first: it uses that call's activations.");
+        var input = _input ?? throw new global::System.InvalidOperationException("WaveNet." + (inputGradient ? "Backward" : "BackwardParameters") + " needs a Forward first (one that completed): it uses that call's activations.");
         if (!ReferenceEquals(outputGradient.Device, _device)) throw new global::System.ArgumentException("The gradient is on device '" + outputGradient.Device.Name + "' but the network runs on '" + _device.Name + "'.", nameof(outputGradient));
         int n = _batch;
         if (outputGradient.Batch != n) throw new global::System.ArgumentException("The output gradient has a batch of " + outputGradient.Batch + " but the last Forward had " + n + ".", nameof(outputGradient));
+        outputGradient = _memory.Unaliased(outputGradient, 1); // a view of this network's own buffer is copied first
         var d = _device;
         var x0 = input.Buffer;
         var gy = outputGradient.Buffer;
@@ -289,7 +326,9 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
     public void Dispose()
     {
         if (_disposed) return;
+        using var call = _calls.Enter("Dispose");
         _disposed = true;
+        _memory.Dispose();
         foreach (var p in _parameters) p.Dispose();
         foreach (var b in _buffers) b.Dispose();
         _g0?.Dispose();
@@ -329,6 +368,7 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
 
     private global::Strider.Onnx.OnnxGraphBuilder BuildOnnxGraph()
     {
+        using var call = _calls.Enter("ExportOnnx"); // it reads the weights: not while a Load or a step writes them
         ThrowIfDisposed();
         var b = new global::Strider.Onnx.OnnxGraphBuilder("WaveNet", 17);
         var o0 = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 16, 256);
