@@ -32,6 +32,92 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
     /// <summary>The input's name (for From, merges and ONNX).</summary>
     public const string InputName = "input";
 
+    /// <summary>The network diagram as SVG: one box per layer (name, kind, output shape), arrows for the sequence, From, merges and skips.</summary>
+    public const string Diagram = @"<svg xmlns='http://www.w3.org/2000/svg' width='292' height='560' viewBox='0 0 292 560' font-family='DejaVu Sans Mono, Menlo, Consolas, monospace' font-size='12'>
+  <title>ResNetBlock: 73,984 parameters</title>
+  <rect width='292' height='560' fill='#ffffff'/>
+  <text x='20' y='38' font-size='14' font-weight='bold'>ResNetBlock: 73,984 parameters</text>
+  <rect x='20' y='50' width='197' height='38' rx='4' fill='#ffffff' stroke='#444444'/>
+  <text x='118' y='66' text-anchor='middle'><tspan font-weight='bold'>input</tspan>: Input</text>
+  <text x='118' y='81' text-anchor='middle' fill='#555555'>64x56x56</text>
+  <rect x='20' y='112' width='197' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='118' y='128' text-anchor='middle'><tspan font-weight='bold'>conv1</tspan>: Conv 64 3x3 pad 1</text>
+  <text x='118' y='143' text-anchor='middle' fill='#555555'>64x56x56</text>
+  <rect x='20' y='174' width='197' height='38' rx='4' fill='#e8e8e8' stroke='#444444'/>
+  <text x='118' y='190' text-anchor='middle'><tspan font-weight='bold'>bn1</tspan>: BatchNorm</text>
+  <text x='118' y='205' text-anchor='middle' fill='#555555'>64x56x56</text>
+  <rect x='20' y='236' width='197' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='118' y='252' text-anchor='middle'><tspan font-weight='bold'>relu1</tspan>: Relu</text>
+  <text x='118' y='267' text-anchor='middle' fill='#555555'>64x56x56</text>
+  <rect x='20' y='298' width='197' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='118' y='314' text-anchor='middle'><tspan font-weight='bold'>conv2</tspan>: Conv 64 3x3 pad 1</text>
+  <text x='118' y='329' text-anchor='middle' fill='#555555'>64x56x56</text>
+  <rect x='20' y='360' width='197' height='38' rx='4' fill='#e8e8e8' stroke='#444444'/>
+  <text x='118' y='376' text-anchor='middle'><tspan font-weight='bold'>bn2</tspan>: BatchNorm</text>
+  <text x='118' y='391' text-anchor='middle' fill='#555555'>64x56x56</text>
+  <rect x='20' y='422' width='197' height='38' rx='4' fill='#fce5cd' stroke='#444444'/>
+  <text x='118' y='438' text-anchor='middle'><tspan font-weight='bold'>add1</tspan>: Add input, bn2</text>
+  <text x='118' y='453' text-anchor='middle' fill='#555555'>64x56x56</text>
+  <rect x='20' y='484' width='197' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='118' y='500' text-anchor='middle'><tspan font-weight='bold'>relu2</tspan>: Relu</text>
+  <text x='118' y='515' text-anchor='middle' fill='#555555'>64x56x56</text>
+  <path d='M118,88 L118,105' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M118,112 L114,105 L122,105 Z' fill='#555555'/>
+  <path d='M118,150 L118,167' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M118,174 L114,167 L122,167 Z' fill='#555555'/>
+  <path d='M118,212 L118,229' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M118,236 L114,229 L122,229 Z' fill='#555555'/>
+  <path d='M118,274 L118,291' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M118,298 L114,291 L122,291 Z' fill='#555555'/>
+  <path d='M118,336 L118,353' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M118,360 L114,353 L122,353 Z' fill='#555555'/>
+  <path d='M118,398 L118,415' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M118,422 L114,415 L122,415 Z' fill='#555555'/>
+  <path d='M118,460 L118,477' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M118,484 L114,477 L122,477 Z' fill='#555555'/>
+  <path d='M217,69 L231,69 L231,441 L224,441' fill='none' stroke='#c05621' stroke-width='1.5'/>
+  <path d='M217,441 L224,437 L224,445 Z' fill='#c05621'/>
+  <path d='M20,536 L39,536' fill='none' stroke='#c05621' stroke-width='1.5'/>
+  <path d='M46,536 L39,540 L39,532 Z' fill='#c05621'/>
+  <text x='54' y='540'>merge input (skip connection)</text>
+</svg>";
+
+    private static global::Strider.IO.DiagramLayout? _diagramLayout;
+
+    /// <summary>The diagram's boxes and arrows as data, to draw at run time (<c>DiagramLayout.SavePng(path)</c> draws it with SkiaSharp).</summary>
+    public static global::Strider.IO.DiagramLayout DiagramLayout => _diagramLayout ??= new global::Strider.IO.DiagramLayout(
+        "ResNetBlock: 73,984 parameters", 292, 560,
+        new global::Strider.IO.DiagramBox[]
+        {
+            new global::Strider.IO.DiagramBox("input", "Input", "64x56x56", "#ffffff", 20, 50, 197, 38),
+            new global::Strider.IO.DiagramBox("conv1", "Conv 64 3x3 pad 1", "64x56x56", "#cfe2f3", 20, 112, 197, 38),
+            new global::Strider.IO.DiagramBox("bn1", "BatchNorm", "64x56x56", "#e8e8e8", 20, 174, 197, 38),
+            new global::Strider.IO.DiagramBox("relu1", "Relu", "64x56x56", "#fff2cc", 20, 236, 197, 38),
+            new global::Strider.IO.DiagramBox("conv2", "Conv 64 3x3 pad 1", "64x56x56", "#cfe2f3", 20, 298, 197, 38),
+            new global::Strider.IO.DiagramBox("bn2", "BatchNorm", "64x56x56", "#e8e8e8", 20, 360, 197, 38),
+            new global::Strider.IO.DiagramBox("add1", "Add input, bn2", "64x56x56", "#fce5cd", 20, 422, 197, 38),
+            new global::Strider.IO.DiagramBox("relu2", "Relu", "64x56x56", "#fff2cc", 20, 484, 197, 38),
+        },
+        new global::Strider.IO.DiagramEdge[]
+        {
+            new global::Strider.IO.DiagramEdge(0, 1, global::Strider.IO.DiagramEdgeKind.Sequence, 118, 88, 118, 112),
+            new global::Strider.IO.DiagramEdge(1, 2, global::Strider.IO.DiagramEdgeKind.Sequence, 118, 150, 118, 174),
+            new global::Strider.IO.DiagramEdge(2, 3, global::Strider.IO.DiagramEdgeKind.Sequence, 118, 212, 118, 236),
+            new global::Strider.IO.DiagramEdge(3, 4, global::Strider.IO.DiagramEdgeKind.Sequence, 118, 274, 118, 298),
+            new global::Strider.IO.DiagramEdge(4, 5, global::Strider.IO.DiagramEdgeKind.Sequence, 118, 336, 118, 360),
+            new global::Strider.IO.DiagramEdge(5, 6, global::Strider.IO.DiagramEdgeKind.Sequence, 118, 398, 118, 422),
+            new global::Strider.IO.DiagramEdge(6, 7, global::Strider.IO.DiagramEdgeKind.Sequence, 118, 460, 118, 484),
+            new global::Strider.IO.DiagramEdge(0, 6, global::Strider.IO.DiagramEdgeKind.Merge, 217, 69, 231, 69, 231, 441, 217, 441),
+        },
+        new global::Strider.IO.DiagramKeyItem[]
+        {
+            new global::Strider.IO.DiagramKeyItem(global::Strider.IO.DiagramEdgeKind.Merge, "merge input (skip connection)", 20, 540),
+        },
+        Diagram);
+
+    /// <summary>Writes the diagram as .svg (<see cref="Diagram"/>) or .png (drawn with SkiaSharp), by the extension of <paramref name="path"/>.</summary>
+    public static void SaveDiagram(string path) => DiagramLayout.Save(path);
+
     private readonly global::Strider.Devices.Device _device;
     private readonly global::Strider.Parameter[] _parameters;
     private readonly global::Strider.Parameter[] _buffers;
