@@ -62,6 +62,28 @@ public class DiagramTests
     }
 
     [Fact]
+    public void Layout_data_and_svg_constant_place_every_box_and_arrow_alike()
+    {
+        var layout = DenoisingUnet.DiagramLayout;
+        Assert.Same(DenoisingUnet.Diagram, layout.Svg);
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        var root = XDocument.Parse(DenoisingUnet.Diagram).Root!;
+        Assert.Equal(layout.Width.ToString(), (string?)root.Attribute("width"));
+        Assert.Equal(layout.Height.ToString(), (string?)root.Attribute("height"));
+        var rects = root.Elements(ns + "rect").Skip(1).Select(r => string.Join(",", new[] { "x", "y", "width", "height", "fill" }.Select(a => (string?)r.Attribute(a))));
+        Assert.Equal(layout.Boxes.Select(b => $"{b.X},{b.Y},{b.Width},{b.Height},{b.Fill}"), rects);
+        // Each arrow's line starts at its first point and passes its corners (it stops at the head's base).
+        var lines = root.Elements(ns + "path").Where(p => (string?)p.Attribute("fill") == "none").Select(p => ((string)p.Attribute("d")!).Split(' ')).ToList();
+        Assert.Equal(layout.Edges.Count + layout.Key.Count, lines.Count);
+        for (int e = 0; e < layout.Edges.Count; e++)
+        {
+            var points = layout.Edges[e].Points;
+            var expected = points.Take(points.Count - 1).Select((p, i) => (i == 0 ? "M" : "L") + p.X + "," + p.Y);
+            Assert.Equal(expected, lines[e].Take(points.Count - 1));
+        }
+    }
+
+    [Fact]
     public void Switches_ties_and_from_are_arrows_of_their_own_kind()
     {
         var kinds = Unpooling.DiagramLayout.Edges.Select(e => e.Kind).ToHashSet();
