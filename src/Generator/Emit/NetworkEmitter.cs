@@ -75,6 +75,7 @@ internal static partial class NetworkEmitter
             using (_w.Block($"{_plan.Accessibility} partial class {_plan.ClassName} : global::Strider.INetwork<{_inType}, {_outType}>"))
             {
                 WriteConstants();
+                WriteDiagram();
                 WriteFields();
                 WriteConstructor();
                 WriteMembers();

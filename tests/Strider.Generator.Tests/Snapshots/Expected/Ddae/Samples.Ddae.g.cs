@@ -64,6 +64,256 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     /// <summary>The input's name (for From, merges and ONNX).</summary>
     public const string InputName = "noisy";
 
+    /// <summary>The network diagram as SVG: one box per layer (name, kind, output shape), arrows for the sequence, From, merges and skips.</summary>
+    public const string Diagram = @"<svg xmlns='http://www.w3.org/2000/svg' width='283' height='1986' viewBox='0 0 283 1986' font-family='DejaVu Sans Mono, Menlo, Consolas, monospace' font-size='12'>
+  <title>Ddae: 360,963 parameters</title>
+  <rect width='283' height='1986' fill='#ffffff'/>
+  <text x='20' y='38' font-size='14' font-weight='bold'>Ddae: 360,963 parameters</text>
+  <rect x='20' y='50' width='204' height='38' rx='4' fill='#ffffff' stroke='#444444'/>
+  <text x='122' y='66' text-anchor='middle'><tspan font-weight='bold'>noisy</tspan>: Input</text>
+  <text x='122' y='81' text-anchor='middle' fill='#555555'>1xAnyxAny</text>
+  <rect x='20' y='112' width='204' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='122' y='128' text-anchor='middle'><tspan font-weight='bold'>conv1</tspan>: Conv 32 5x5 /2</text>
+  <text x='122' y='143' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='174' width='204' height='38' rx='4' fill='#e8e8e8' stroke='#444444'/>
+  <text x='122' y='190' text-anchor='middle'><tspan font-weight='bold'>bn1</tspan>: BatchNorm</text>
+  <text x='122' y='205' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='236' width='204' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='122' y='252' text-anchor='middle'><tspan font-weight='bold'>relu1</tspan>: Relu</text>
+  <text x='122' y='267' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='298' width='204' height='38' rx='4' fill='#e8e8e8' stroke='#444444'/>
+  <text x='122' y='314' text-anchor='middle'><tspan font-weight='bold'>dropout1</tspan>: Dropout 0.1</text>
+  <text x='122' y='329' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='360' width='204' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='122' y='376' text-anchor='middle'><tspan font-weight='bold'>conv2</tspan>: Conv 32 5x5 /2</text>
+  <text x='122' y='391' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='422' width='204' height='38' rx='4' fill='#e8e8e8' stroke='#444444'/>
+  <text x='122' y='438' text-anchor='middle'><tspan font-weight='bold'>bn2</tspan>: BatchNorm</text>
+  <text x='122' y='453' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='484' width='204' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='122' y='500' text-anchor='middle'><tspan font-weight='bold'>c12</tspan>: Relu</text>
+  <text x='122' y='515' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='546' width='204' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='122' y='562' text-anchor='middle'><tspan font-weight='bold'>conv3</tspan>: Conv 64 5x5 /2</text>
+  <text x='122' y='577' text-anchor='middle' fill='#555555'>64xAnyxAny</text>
+  <rect x='20' y='608' width='204' height='38' rx='4' fill='#e8e8e8' stroke='#444444'/>
+  <text x='122' y='624' text-anchor='middle'><tspan font-weight='bold'>bn3</tspan>: BatchNorm</text>
+  <text x='122' y='639' text-anchor='middle' fill='#555555'>64xAnyxAny</text>
+  <rect x='20' y='670' width='204' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='122' y='686' text-anchor='middle'><tspan font-weight='bold'>relu3</tspan>: Relu</text>
+  <text x='122' y='701' text-anchor='middle' fill='#555555'>64xAnyxAny</text>
+  <rect x='20' y='732' width='204' height='38' rx='4' fill='#e8e8e8' stroke='#444444'/>
+  <text x='122' y='748' text-anchor='middle'><tspan font-weight='bold'>dropout2</tspan>: Dropout 0.1</text>
+  <text x='122' y='763' text-anchor='middle' fill='#555555'>64xAnyxAny</text>
+  <rect x='20' y='794' width='204' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='122' y='810' text-anchor='middle'><tspan font-weight='bold'>conv4</tspan>: Conv 64 5x5 /2</text>
+  <text x='122' y='825' text-anchor='middle' fill='#555555'>64xAnyxAny</text>
+  <rect x='20' y='856' width='204' height='38' rx='4' fill='#e8e8e8' stroke='#444444'/>
+  <text x='122' y='872' text-anchor='middle'><tspan font-weight='bold'>bn4</tspan>: BatchNorm</text>
+  <text x='122' y='887' text-anchor='middle' fill='#555555'>64xAnyxAny</text>
+  <rect x='20' y='918' width='204' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='122' y='934' text-anchor='middle'><tspan font-weight='bold'>relu4</tspan>: Relu</text>
+  <text x='122' y='949' text-anchor='middle' fill='#555555'>64xAnyxAny</text>
+  <rect x='20' y='980' width='204' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='122' y='996' text-anchor='middle'><tspan font-weight='bold'>deconv1</tspan>: Deconv 64 5x5 /2</text>
+  <text x='122' y='1011' text-anchor='middle' fill='#555555'>64xAnyxAny</text>
+  <rect x='20' y='1042' width='204' height='38' rx='4' fill='#e8e8e8' stroke='#444444'/>
+  <text x='122' y='1058' text-anchor='middle'><tspan font-weight='bold'>bn5</tspan>: BatchNorm</text>
+  <text x='122' y='1073' text-anchor='middle' fill='#555555'>64xAnyxAny</text>
+  <rect x='20' y='1104' width='204' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='122' y='1120' text-anchor='middle'><tspan font-weight='bold'>relu5</tspan>: Relu</text>
+  <text x='122' y='1135' text-anchor='middle' fill='#555555'>64xAnyxAny</text>
+  <rect x='20' y='1166' width='204' height='38' rx='4' fill='#e8e8e8' stroke='#444444'/>
+  <text x='122' y='1182' text-anchor='middle'><tspan font-weight='bold'>dropout3</tspan>: Dropout 0.1</text>
+  <text x='122' y='1197' text-anchor='middle' fill='#555555'>64xAnyxAny</text>
+  <rect x='20' y='1228' width='204' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='122' y='1244' text-anchor='middle'><tspan font-weight='bold'>deconv2</tspan>: Deconv 32 5x5 /2</text>
+  <text x='122' y='1259' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='1290' width='204' height='38' rx='4' fill='#e8e8e8' stroke='#444444'/>
+  <text x='122' y='1306' text-anchor='middle'><tspan font-weight='bold'>bn6</tspan>: BatchNorm</text>
+  <text x='122' y='1321' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='1352' width='204' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='122' y='1368' text-anchor='middle'><tspan font-weight='bold'>d12</tspan>: Relu</text>
+  <text x='122' y='1383' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='1414' width='204' height='38' rx='4' fill='#fce5cd' stroke='#444444'/>
+  <text x='122' y='1430' text-anchor='middle'><tspan font-weight='bold'>add1</tspan>: Add c12, d12</text>
+  <text x='122' y='1445' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='1476' width='204' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='122' y='1492' text-anchor='middle'><tspan font-weight='bold'>deconv3</tspan>: Deconv 32 5x5 /2</text>
+  <text x='122' y='1507' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='1538' width='204' height='38' rx='4' fill='#e8e8e8' stroke='#444444'/>
+  <text x='122' y='1554' text-anchor='middle'><tspan font-weight='bold'>bn7</tspan>: BatchNorm</text>
+  <text x='122' y='1569' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='1600' width='204' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='122' y='1616' text-anchor='middle'><tspan font-weight='bold'>relu7</tspan>: Relu</text>
+  <text x='122' y='1631' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='1662' width='204' height='38' rx='4' fill='#e8e8e8' stroke='#444444'/>
+  <text x='122' y='1678' text-anchor='middle'><tspan font-weight='bold'>dropout4</tspan>: Dropout 0.1</text>
+  <text x='122' y='1693' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='1724' width='204' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='122' y='1740' text-anchor='middle'><tspan font-weight='bold'>deconv4</tspan>: Deconv 1 5x5 /2</text>
+  <text x='122' y='1755' text-anchor='middle' fill='#555555'>1xAnyxAny</text>
+  <rect x='20' y='1786' width='204' height='38' rx='4' fill='#e8e8e8' stroke='#444444'/>
+  <text x='122' y='1802' text-anchor='middle'><tspan font-weight='bold'>bn8</tspan>: BatchNorm</text>
+  <text x='122' y='1817' text-anchor='middle' fill='#555555'>1xAnyxAny</text>
+  <rect x='20' y='1848' width='204' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='122' y='1864' text-anchor='middle'><tspan font-weight='bold'>d34</tspan>: SoftSign</text>
+  <text x='122' y='1879' text-anchor='middle' fill='#555555'>1xAnyxAny</text>
+  <rect x='20' y='1910' width='204' height='38' rx='4' fill='#fce5cd' stroke='#444444'/>
+  <text x='122' y='1926' text-anchor='middle'><tspan font-weight='bold'>add2</tspan>: Add noisy, d34</text>
+  <text x='122' y='1941' text-anchor='middle' fill='#555555'>1xAnyxAny</text>
+  <path d='M122,88 L122,105' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,112 L118,105 L126,105 Z' fill='#555555'/>
+  <path d='M122,150 L122,167' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,174 L118,167 L126,167 Z' fill='#555555'/>
+  <path d='M122,212 L122,229' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,236 L118,229 L126,229 Z' fill='#555555'/>
+  <path d='M122,274 L122,291' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,298 L118,291 L126,291 Z' fill='#555555'/>
+  <path d='M122,336 L122,353' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,360 L118,353 L126,353 Z' fill='#555555'/>
+  <path d='M122,398 L122,415' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,422 L118,415 L126,415 Z' fill='#555555'/>
+  <path d='M122,460 L122,477' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,484 L118,477 L126,477 Z' fill='#555555'/>
+  <path d='M122,522 L122,539' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,546 L118,539 L126,539 Z' fill='#555555'/>
+  <path d='M122,584 L122,601' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,608 L118,601 L126,601 Z' fill='#555555'/>
+  <path d='M122,646 L122,663' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,670 L118,663 L126,663 Z' fill='#555555'/>
+  <path d='M122,708 L122,725' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,732 L118,725 L126,725 Z' fill='#555555'/>
+  <path d='M122,770 L122,787' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,794 L118,787 L126,787 Z' fill='#555555'/>
+  <path d='M122,832 L122,849' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,856 L118,849 L126,849 Z' fill='#555555'/>
+  <path d='M122,894 L122,911' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,918 L118,911 L126,911 Z' fill='#555555'/>
+  <path d='M122,956 L122,973' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,980 L118,973 L126,973 Z' fill='#555555'/>
+  <path d='M122,1018 L122,1035' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,1042 L118,1035 L126,1035 Z' fill='#555555'/>
+  <path d='M122,1080 L122,1097' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,1104 L118,1097 L126,1097 Z' fill='#555555'/>
+  <path d='M122,1142 L122,1159' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,1166 L118,1159 L126,1159 Z' fill='#555555'/>
+  <path d='M122,1204 L122,1221' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,1228 L118,1221 L126,1221 Z' fill='#555555'/>
+  <path d='M122,1266 L122,1283' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,1290 L118,1283 L126,1283 Z' fill='#555555'/>
+  <path d='M122,1328 L122,1345' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,1352 L118,1345 L126,1345 Z' fill='#555555'/>
+  <path d='M122,1390 L122,1407' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,1414 L118,1407 L126,1407 Z' fill='#555555'/>
+  <path d='M122,1452 L122,1469' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,1476 L118,1469 L126,1469 Z' fill='#555555'/>
+  <path d='M122,1514 L122,1531' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,1538 L118,1531 L126,1531 Z' fill='#555555'/>
+  <path d='M122,1576 L122,1593' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,1600 L118,1593 L126,1593 Z' fill='#555555'/>
+  <path d='M122,1638 L122,1655' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,1662 L118,1655 L126,1655 Z' fill='#555555'/>
+  <path d='M122,1700 L122,1717' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,1724 L118,1717 L126,1717 Z' fill='#555555'/>
+  <path d='M122,1762 L122,1779' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,1786 L118,1779 L126,1779 Z' fill='#555555'/>
+  <path d='M122,1824 L122,1841' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,1848 L118,1841 L126,1841 Z' fill='#555555'/>
+  <path d='M122,1886 L122,1903' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M122,1910 L118,1903 L126,1903 Z' fill='#555555'/>
+  <path d='M224,503 L238,503 L238,1433 L231,1433' fill='none' stroke='#c05621' stroke-width='1.5'/>
+  <path d='M224,1433 L231,1429 L231,1437 Z' fill='#c05621'/>
+  <path d='M224,69 L252,69 L252,1929 L231,1929' fill='none' stroke='#c05621' stroke-width='1.5'/>
+  <path d='M224,1929 L231,1925 L231,1933 Z' fill='#c05621'/>
+  <path d='M20,1962 L39,1962' fill='none' stroke='#c05621' stroke-width='1.5'/>
+  <path d='M46,1962 L39,1966 L39,1958 Z' fill='#c05621'/>
+  <text x='54' y='1966'>merge input (skip connection)</text>
+</svg>";
+
+    private static global::Strider.IO.DiagramLayout? _diagramLayout;
+
+    /// <summary>The diagram's boxes and arrows as data, to draw at run time (<c>DiagramLayout.SavePng(path)</c> draws it with SkiaSharp).</summary>
+    public static global::Strider.IO.DiagramLayout DiagramLayout => _diagramLayout ??= new global::Strider.IO.DiagramLayout(
+        "Ddae: 360,963 parameters", 283, 1986,
+        new global::Strider.IO.DiagramBox[]
+        {
+            new global::Strider.IO.DiagramBox("noisy", "Input", "1xAnyxAny", "#ffffff", 20, 50, 204, 38),
+            new global::Strider.IO.DiagramBox("conv1", "Conv 32 5x5 /2", "32xAnyxAny", "#cfe2f3", 20, 112, 204, 38),
+            new global::Strider.IO.DiagramBox("bn1", "BatchNorm", "32xAnyxAny", "#e8e8e8", 20, 174, 204, 38),
+            new global::Strider.IO.DiagramBox("relu1", "Relu", "32xAnyxAny", "#fff2cc", 20, 236, 204, 38),
+            new global::Strider.IO.DiagramBox("dropout1", "Dropout 0.1", "32xAnyxAny", "#e8e8e8", 20, 298, 204, 38),
+            new global::Strider.IO.DiagramBox("conv2", "Conv 32 5x5 /2", "32xAnyxAny", "#cfe2f3", 20, 360, 204, 38),
+            new global::Strider.IO.DiagramBox("bn2", "BatchNorm", "32xAnyxAny", "#e8e8e8", 20, 422, 204, 38),
+            new global::Strider.IO.DiagramBox("c12", "Relu", "32xAnyxAny", "#fff2cc", 20, 484, 204, 38),
+            new global::Strider.IO.DiagramBox("conv3", "Conv 64 5x5 /2", "64xAnyxAny", "#cfe2f3", 20, 546, 204, 38),
+            new global::Strider.IO.DiagramBox("bn3", "BatchNorm", "64xAnyxAny", "#e8e8e8", 20, 608, 204, 38),
+            new global::Strider.IO.DiagramBox("relu3", "Relu", "64xAnyxAny", "#fff2cc", 20, 670, 204, 38),
+            new global::Strider.IO.DiagramBox("dropout2", "Dropout 0.1", "64xAnyxAny", "#e8e8e8", 20, 732, 204, 38),
+            new global::Strider.IO.DiagramBox("conv4", "Conv 64 5x5 /2", "64xAnyxAny", "#cfe2f3", 20, 794, 204, 38),
+            new global::Strider.IO.DiagramBox("bn4", "BatchNorm", "64xAnyxAny", "#e8e8e8", 20, 856, 204, 38),
+            new global::Strider.IO.DiagramBox("relu4", "Relu", "64xAnyxAny", "#fff2cc", 20, 918, 204, 38),
+            new global::Strider.IO.DiagramBox("deconv1", "Deconv 64 5x5 /2", "64xAnyxAny", "#cfe2f3", 20, 980, 204, 38),
+            new global::Strider.IO.DiagramBox("bn5", "BatchNorm", "64xAnyxAny", "#e8e8e8", 20, 1042, 204, 38),
+            new global::Strider.IO.DiagramBox("relu5", "Relu", "64xAnyxAny", "#fff2cc", 20, 1104, 204, 38),
+            new global::Strider.IO.DiagramBox("dropout3", "Dropout 0.1", "64xAnyxAny", "#e8e8e8", 20, 1166, 204, 38),
+            new global::Strider.IO.DiagramBox("deconv2", "Deconv 32 5x5 /2", "32xAnyxAny", "#cfe2f3", 20, 1228, 204, 38),
+            new global::Strider.IO.DiagramBox("bn6", "BatchNorm", "32xAnyxAny", "#e8e8e8", 20, 1290, 204, 38),
+            new global::Strider.IO.DiagramBox("d12", "Relu", "32xAnyxAny", "#fff2cc", 20, 1352, 204, 38),
+            new global::Strider.IO.DiagramBox("add1", "Add c12, d12", "32xAnyxAny", "#fce5cd", 20, 1414, 204, 38),
+            new global::Strider.IO.DiagramBox("deconv3", "Deconv 32 5x5 /2", "32xAnyxAny", "#cfe2f3", 20, 1476, 204, 38),
+            new global::Strider.IO.DiagramBox("bn7", "BatchNorm", "32xAnyxAny", "#e8e8e8", 20, 1538, 204, 38),
+            new global::Strider.IO.DiagramBox("relu7", "Relu", "32xAnyxAny", "#fff2cc", 20, 1600, 204, 38),
+            new global::Strider.IO.DiagramBox("dropout4", "Dropout 0.1", "32xAnyxAny", "#e8e8e8", 20, 1662, 204, 38),
+            new global::Strider.IO.DiagramBox("deconv4", "Deconv 1 5x5 /2", "1xAnyxAny", "#cfe2f3", 20, 1724, 204, 38),
+            new global::Strider.IO.DiagramBox("bn8", "BatchNorm", "1xAnyxAny", "#e8e8e8", 20, 1786, 204, 38),
+            new global::Strider.IO.DiagramBox("d34", "SoftSign", "1xAnyxAny", "#fff2cc", 20, 1848, 204, 38),
+            new global::Strider.IO.DiagramBox("add2", "Add noisy, d34", "1xAnyxAny", "#fce5cd", 20, 1910, 204, 38),
+        },
+        new global::Strider.IO.DiagramEdge[]
+        {
+            new global::Strider.IO.DiagramEdge(0, 1, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 88, 122, 112),
+            new global::Strider.IO.DiagramEdge(1, 2, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 150, 122, 174),
+            new global::Strider.IO.DiagramEdge(2, 3, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 212, 122, 236),
+            new global::Strider.IO.DiagramEdge(3, 4, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 274, 122, 298),
+            new global::Strider.IO.DiagramEdge(4, 5, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 336, 122, 360),
+            new global::Strider.IO.DiagramEdge(5, 6, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 398, 122, 422),
+            new global::Strider.IO.DiagramEdge(6, 7, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 460, 122, 484),
+            new global::Strider.IO.DiagramEdge(7, 8, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 522, 122, 546),
+            new global::Strider.IO.DiagramEdge(8, 9, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 584, 122, 608),
+            new global::Strider.IO.DiagramEdge(9, 10, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 646, 122, 670),
+            new global::Strider.IO.DiagramEdge(10, 11, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 708, 122, 732),
+            new global::Strider.IO.DiagramEdge(11, 12, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 770, 122, 794),
+            new global::Strider.IO.DiagramEdge(12, 13, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 832, 122, 856),
+            new global::Strider.IO.DiagramEdge(13, 14, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 894, 122, 918),
+            new global::Strider.IO.DiagramEdge(14, 15, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 956, 122, 980),
+            new global::Strider.IO.DiagramEdge(15, 16, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 1018, 122, 1042),
+            new global::Strider.IO.DiagramEdge(16, 17, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 1080, 122, 1104),
+            new global::Strider.IO.DiagramEdge(17, 18, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 1142, 122, 1166),
+            new global::Strider.IO.DiagramEdge(18, 19, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 1204, 122, 1228),
+            new global::Strider.IO.DiagramEdge(19, 20, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 1266, 122, 1290),
+            new global::Strider.IO.DiagramEdge(20, 21, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 1328, 122, 1352),
+            new global::Strider.IO.DiagramEdge(21, 22, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 1390, 122, 1414),
+            new global::Strider.IO.DiagramEdge(22, 23, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 1452, 122, 1476),
+            new global::Strider.IO.DiagramEdge(23, 24, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 1514, 122, 1538),
+            new global::Strider.IO.DiagramEdge(24, 25, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 1576, 122, 1600),
+            new global::Strider.IO.DiagramEdge(25, 26, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 1638, 122, 1662),
+            new global::Strider.IO.DiagramEdge(26, 27, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 1700, 122, 1724),
+            new global::Strider.IO.DiagramEdge(27, 28, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 1762, 122, 1786),
+            new global::Strider.IO.DiagramEdge(28, 29, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 1824, 122, 1848),
+            new global::Strider.IO.DiagramEdge(29, 30, global::Strider.IO.DiagramEdgeKind.Sequence, 122, 1886, 122, 1910),
+            new global::Strider.IO.DiagramEdge(7, 22, global::Strider.IO.DiagramEdgeKind.Merge, 224, 503, 238, 503, 238, 1433, 224, 1433),
+            new global::Strider.IO.DiagramEdge(0, 30, global::Strider.IO.DiagramEdgeKind.Merge, 224, 69, 252, 69, 252, 1929, 224, 1929),
+        },
+        new global::Strider.IO.DiagramKeyItem[]
+        {
+            new global::Strider.IO.DiagramKeyItem(global::Strider.IO.DiagramEdgeKind.Merge, "merge input (skip connection)", 20, 1966),
+        },
+        Diagram);
+
+    /// <summary>Writes the diagram as .svg (<see cref="Diagram"/>) or .png (drawn with SkiaSharp), by the extension of <paramref name="path"/>.</summary>
+    public static void SaveDiagram(string path) => DiagramLayout.Save(path);
+
     private readonly global::Strider.Devices.Device _device;
     private readonly global::Strider.Parameter[] _parameters;
     private readonly global::Strider.Parameter[] _buffers;

@@ -43,6 +43,90 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
     /// <summary>The input's name (for From, merges and ONNX).</summary>
     public const string InputName = "input";
 
+    /// <summary>The network diagram as SVG: one box per layer (name, kind, output shape), arrows for the sequence, From, merges and skips.</summary>
+    public const string Diagram = @"<svg xmlns='http://www.w3.org/2000/svg' width='292' height='604' viewBox='0 0 292 604' font-family='DejaVu Sans Mono, Menlo, Consolas, monospace' font-size='12'>
+  <title>DenseLeNet: 431,580 parameters</title>
+  <rect width='292' height='604' fill='#ffffff'/>
+  <text x='20' y='38' font-size='14' font-weight='bold'>DenseLeNet: 431,580 parameters</text>
+  <rect x='20' y='50' width='198' height='38' rx='4' fill='#ffffff' stroke='#444444'/>
+  <text x='119' y='66' text-anchor='middle'><tspan font-weight='bold'>input</tspan>: Input</text>
+  <text x='119' y='81' text-anchor='middle' fill='#555555'>2xAnyxAny</text>
+  <rect x='20' y='112' width='198' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='119' y='128' text-anchor='middle'><tspan font-weight='bold'>conv1</tspan>: Conv 20 5x5</text>
+  <text x='119' y='143' text-anchor='middle' fill='#555555'>20xAnyxAny</text>
+  <rect x='20' y='174' width='198' height='38' rx='4' fill='#d9ead3' stroke='#444444'/>
+  <text x='119' y='190' text-anchor='middle'><tspan font-weight='bold'>maxpool1</tspan>: MaxPool 2x2 /2</text>
+  <text x='119' y='205' text-anchor='middle' fill='#555555'>20xAnyxAny</text>
+  <rect x='20' y='236' width='198' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='119' y='252' text-anchor='middle'><tspan font-weight='bold'>conv2</tspan>: Conv 50 5x5</text>
+  <text x='119' y='267' text-anchor='middle' fill='#555555'>50xAnyxAny</text>
+  <rect x='20' y='298' width='198' height='38' rx='4' fill='#d9ead3' stroke='#444444'/>
+  <text x='119' y='314' text-anchor='middle'><tspan font-weight='bold'>maxpool2</tspan>: MaxPool 2x2 /2</text>
+  <text x='119' y='329' text-anchor='middle' fill='#555555'>50xAnyxAny</text>
+  <rect x='20' y='360' width='198' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='119' y='376' text-anchor='middle'><tspan font-weight='bold'>conv3</tspan>: Conv 500 4x4</text>
+  <text x='119' y='391' text-anchor='middle' fill='#555555'>500xAnyxAny</text>
+  <rect x='20' y='422' width='198' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='119' y='438' text-anchor='middle'><tspan font-weight='bold'>relu1</tspan>: Relu</text>
+  <text x='119' y='453' text-anchor='middle' fill='#555555'>500xAnyxAny</text>
+  <rect x='20' y='484' width='198' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='119' y='500' text-anchor='middle'><tspan font-weight='bold'>conv4</tspan>: Conv 10 1x1</text>
+  <text x='119' y='515' text-anchor='middle' fill='#555555'>10xAnyxAny</text>
+  <rect x='20' y='546' width='198' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='119' y='562' text-anchor='middle'><tspan font-weight='bold'>softmax1</tspan>: Softmax</text>
+  <text x='119' y='577' text-anchor='middle' fill='#555555'>10xAnyxAny</text>
+  <path d='M119,88 L119,105' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,112 L115,105 L123,105 Z' fill='#555555'/>
+  <path d='M119,150 L119,167' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,174 L115,167 L123,167 Z' fill='#555555'/>
+  <path d='M119,212 L119,229' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,236 L115,229 L123,229 Z' fill='#555555'/>
+  <path d='M119,274 L119,291' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,298 L115,291 L123,291 Z' fill='#555555'/>
+  <path d='M119,336 L119,353' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,360 L115,353 L123,353 Z' fill='#555555'/>
+  <path d='M119,398 L119,415' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,422 L115,415 L123,415 Z' fill='#555555'/>
+  <path d='M119,460 L119,477' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,484 L115,477 L123,477 Z' fill='#555555'/>
+  <path d='M119,522 L119,539' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,546 L115,539 L123,539 Z' fill='#555555'/>
+</svg>";
+
+    private static global::Strider.IO.DiagramLayout? _diagramLayout;
+
+    /// <summary>The diagram's boxes and arrows as data, to draw at run time (<c>DiagramLayout.SavePng(path)</c> draws it with SkiaSharp).</summary>
+    public static global::Strider.IO.DiagramLayout DiagramLayout => _diagramLayout ??= new global::Strider.IO.DiagramLayout(
+        "DenseLeNet: 431,580 parameters", 292, 604,
+        new global::Strider.IO.DiagramBox[]
+        {
+            new global::Strider.IO.DiagramBox("input", "Input", "2xAnyxAny", "#ffffff", 20, 50, 198, 38),
+            new global::Strider.IO.DiagramBox("conv1", "Conv 20 5x5", "20xAnyxAny", "#cfe2f3", 20, 112, 198, 38),
+            new global::Strider.IO.DiagramBox("maxpool1", "MaxPool 2x2 /2", "20xAnyxAny", "#d9ead3", 20, 174, 198, 38),
+            new global::Strider.IO.DiagramBox("conv2", "Conv 50 5x5", "50xAnyxAny", "#cfe2f3", 20, 236, 198, 38),
+            new global::Strider.IO.DiagramBox("maxpool2", "MaxPool 2x2 /2", "50xAnyxAny", "#d9ead3", 20, 298, 198, 38),
+            new global::Strider.IO.DiagramBox("conv3", "Conv 500 4x4", "500xAnyxAny", "#cfe2f3", 20, 360, 198, 38),
+            new global::Strider.IO.DiagramBox("relu1", "Relu", "500xAnyxAny", "#fff2cc", 20, 422, 198, 38),
+            new global::Strider.IO.DiagramBox("conv4", "Conv 10 1x1", "10xAnyxAny", "#cfe2f3", 20, 484, 198, 38),
+            new global::Strider.IO.DiagramBox("softmax1", "Softmax", "10xAnyxAny", "#fff2cc", 20, 546, 198, 38),
+        },
+        new global::Strider.IO.DiagramEdge[]
+        {
+            new global::Strider.IO.DiagramEdge(0, 1, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 88, 119, 112),
+            new global::Strider.IO.DiagramEdge(1, 2, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 150, 119, 174),
+            new global::Strider.IO.DiagramEdge(2, 3, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 212, 119, 236),
+            new global::Strider.IO.DiagramEdge(3, 4, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 274, 119, 298),
+            new global::Strider.IO.DiagramEdge(4, 5, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 336, 119, 360),
+            new global::Strider.IO.DiagramEdge(5, 6, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 398, 119, 422),
+            new global::Strider.IO.DiagramEdge(6, 7, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 460, 119, 484),
+            new global::Strider.IO.DiagramEdge(7, 8, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 522, 119, 546),
+        },
+        global::System.Array.Empty<global::Strider.IO.DiagramKeyItem>(),
+        Diagram);
+
+    /// <summary>Writes the diagram as .svg (<see cref="Diagram"/>) or .png (drawn with SkiaSharp), by the extension of <paramref name="path"/>.</summary>
+    public static void SaveDiagram(string path) => DiagramLayout.Save(path);
+
     private readonly global::Strider.Devices.Device _device;
     private readonly global::Strider.Parameter[] _parameters;
     private readonly global::Strider.Parameter[] _buffers;

@@ -42,6 +42,99 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
     /// <summary>The input's name (for From, merges and ONNX).</summary>
     public const string InputName = "image";
 
+    /// <summary>The network diagram as SVG: one box per layer (name, kind, output shape), arrows for the sequence, From, merges and skips.</summary>
+    public const string Diagram = @"<svg xmlns='http://www.w3.org/2000/svg' width='283' height='622' viewBox='0 0 283 622' font-family='DejaVu Sans Mono, Menlo, Consolas, monospace' font-size='12'>
+  <title>Pyramid: 7,284 parameters</title>
+  <rect width='283' height='622' fill='#ffffff'/>
+  <text x='20' y='38' font-size='14' font-weight='bold'>Pyramid: 7,284 parameters</text>
+  <rect x='20' y='50' width='198' height='38' rx='4' fill='#ffffff' stroke='#444444'/>
+  <text x='119' y='66' text-anchor='middle'><tspan font-weight='bold'>image</tspan>: Input</text>
+  <text x='119' y='81' text-anchor='middle' fill='#555555'>3xAnyxAny</text>
+  <rect x='20' y='112' width='198' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='119' y='128' text-anchor='middle'><tspan font-weight='bold'>p1</tspan>: Conv 16 3x3 same</text>
+  <text x='119' y='143' text-anchor='middle' fill='#555555'>16xAnyxAny</text>
+  <rect x='20' y='174' width='198' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='119' y='190' text-anchor='middle'><tspan font-weight='bold'>relu1</tspan>: Relu</text>
+  <text x='119' y='205' text-anchor='middle' fill='#555555'>16xAnyxAny</text>
+  <rect x='20' y='236' width='198' height='38' rx='4' fill='#d9ead3' stroke='#444444'/>
+  <text x='119' y='252' text-anchor='middle'><tspan font-weight='bold'>maxpool1</tspan>: MaxPool 2x2 /2</text>
+  <text x='119' y='267' text-anchor='middle' fill='#555555'>16xAnyxAny</text>
+  <rect x='20' y='298' width='198' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='119' y='314' text-anchor='middle'><tspan font-weight='bold'>conv2</tspan>: Conv 32 3x3 same</text>
+  <text x='119' y='329' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='360' width='198' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='119' y='376' text-anchor='middle'><tspan font-weight='bold'>p2</tspan>: Relu</text>
+  <text x='119' y='391' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='422' width='198' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='119' y='438' text-anchor='middle'><tspan font-weight='bold'>up</tspan>: Deconv 16 2x2 /2</text>
+  <text x='119' y='453' text-anchor='middle' fill='#555555'>16xAnyxAny</text>
+  <rect x='20' y='484' width='198' height='38' rx='4' fill='#fce5cd' stroke='#444444'/>
+  <text x='119' y='500' text-anchor='middle'><tspan font-weight='bold'>concat1</tspan>: Concat p1, up</text>
+  <text x='119' y='515' text-anchor='middle' fill='#555555'>32xAnyxAny</text>
+  <rect x='20' y='546' width='198' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='119' y='562' text-anchor='middle'><tspan font-weight='bold'>conv3</tspan>: Conv 4 1x1</text>
+  <text x='119' y='577' text-anchor='middle' fill='#555555'>4xAnyxAny</text>
+  <path d='M119,88 L119,105' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,112 L115,105 L123,105 Z' fill='#555555'/>
+  <path d='M119,150 L119,167' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,174 L115,167 L123,167 Z' fill='#555555'/>
+  <path d='M119,212 L119,229' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,236 L115,229 L123,229 Z' fill='#555555'/>
+  <path d='M119,274 L119,291' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,298 L115,291 L123,291 Z' fill='#555555'/>
+  <path d='M119,336 L119,353' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,360 L115,353 L123,353 Z' fill='#555555'/>
+  <path d='M119,398 L119,415' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,422 L115,415 L123,415 Z' fill='#555555'/>
+  <path d='M119,460 L119,477' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,484 L115,477 L123,477 Z' fill='#555555'/>
+  <path d='M119,522 L119,539' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,546 L115,539 L123,539 Z' fill='#555555'/>
+  <path d='M218,131 L232,131 L232,503 L225,503' fill='none' stroke='#c05621' stroke-width='1.5'/>
+  <path d='M218,503 L225,499 L225,507 Z' fill='#c05621'/>
+  <path d='M20,598 L39,598' fill='none' stroke='#c05621' stroke-width='1.5'/>
+  <path d='M46,598 L39,602 L39,594 Z' fill='#c05621'/>
+  <text x='54' y='602'>merge input (skip connection)</text>
+</svg>";
+
+    private static global::Strider.IO.DiagramLayout? _diagramLayout;
+
+    /// <summary>The diagram's boxes and arrows as data, to draw at run time (<c>DiagramLayout.SavePng(path)</c> draws it with SkiaSharp).</summary>
+    public static global::Strider.IO.DiagramLayout DiagramLayout => _diagramLayout ??= new global::Strider.IO.DiagramLayout(
+        "Pyramid: 7,284 parameters", 283, 622,
+        new global::Strider.IO.DiagramBox[]
+        {
+            new global::Strider.IO.DiagramBox("image", "Input", "3xAnyxAny", "#ffffff", 20, 50, 198, 38),
+            new global::Strider.IO.DiagramBox("p1", "Conv 16 3x3 same", "16xAnyxAny", "#cfe2f3", 20, 112, 198, 38),
+            new global::Strider.IO.DiagramBox("relu1", "Relu", "16xAnyxAny", "#fff2cc", 20, 174, 198, 38),
+            new global::Strider.IO.DiagramBox("maxpool1", "MaxPool 2x2 /2", "16xAnyxAny", "#d9ead3", 20, 236, 198, 38),
+            new global::Strider.IO.DiagramBox("conv2", "Conv 32 3x3 same", "32xAnyxAny", "#cfe2f3", 20, 298, 198, 38),
+            new global::Strider.IO.DiagramBox("p2", "Relu", "32xAnyxAny", "#fff2cc", 20, 360, 198, 38),
+            new global::Strider.IO.DiagramBox("up", "Deconv 16 2x2 /2", "16xAnyxAny", "#cfe2f3", 20, 422, 198, 38),
+            new global::Strider.IO.DiagramBox("concat1", "Concat p1, up", "32xAnyxAny", "#fce5cd", 20, 484, 198, 38),
+            new global::Strider.IO.DiagramBox("conv3", "Conv 4 1x1", "4xAnyxAny", "#cfe2f3", 20, 546, 198, 38),
+        },
+        new global::Strider.IO.DiagramEdge[]
+        {
+            new global::Strider.IO.DiagramEdge(0, 1, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 88, 119, 112),
+            new global::Strider.IO.DiagramEdge(1, 2, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 150, 119, 174),
+            new global::Strider.IO.DiagramEdge(2, 3, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 212, 119, 236),
+            new global::Strider.IO.DiagramEdge(3, 4, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 274, 119, 298),
+            new global::Strider.IO.DiagramEdge(4, 5, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 336, 119, 360),
+            new global::Strider.IO.DiagramEdge(5, 6, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 398, 119, 422),
+            new global::Strider.IO.DiagramEdge(6, 7, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 460, 119, 484),
+            new global::Strider.IO.DiagramEdge(7, 8, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 522, 119, 546),
+            new global::Strider.IO.DiagramEdge(1, 7, global::Strider.IO.DiagramEdgeKind.Merge, 218, 131, 232, 131, 232, 503, 218, 503),
+        },
+        new global::Strider.IO.DiagramKeyItem[]
+        {
+            new global::Strider.IO.DiagramKeyItem(global::Strider.IO.DiagramEdgeKind.Merge, "merge input (skip connection)", 20, 602),
+        },
+        Diagram);
+
+    /// <summary>Writes the diagram as .svg (<see cref="Diagram"/>) or .png (drawn with SkiaSharp), by the extension of <paramref name="path"/>.</summary>
+    public static void SaveDiagram(string path) => DiagramLayout.Save(path);
+
     private readonly global::Strider.Devices.Device _device;
     private readonly global::Strider.Parameter[] _parameters;
     private readonly global::Strider.Parameter[] _buffers;

@@ -39,6 +39,92 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
     /// <summary>The input's name (for From, merges and ONNX).</summary>
     public const string InputName = "input";
 
+    /// <summary>The network diagram as SVG: one box per layer (name, kind, output shape), arrows for the sequence, From, merges and skips.</summary>
+    public const string Diagram = @"<svg xmlns='http://www.w3.org/2000/svg' width='292' height='560' viewBox='0 0 292 560' font-family='DejaVu Sans Mono, Menlo, Consolas, monospace' font-size='12'>
+  <title>ResNetBlock: 73,984 parameters</title>
+  <rect width='292' height='560' fill='#ffffff'/>
+  <text x='20' y='38' font-size='14' font-weight='bold'>ResNetBlock: 73,984 parameters</text>
+  <rect x='20' y='50' width='198' height='38' rx='4' fill='#ffffff' stroke='#444444'/>
+  <text x='119' y='66' text-anchor='middle'><tspan font-weight='bold'>input</tspan>: Input</text>
+  <text x='119' y='81' text-anchor='middle' fill='#555555'>64x56x56</text>
+  <rect x='20' y='112' width='198' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='119' y='128' text-anchor='middle'><tspan font-weight='bold'>conv1</tspan>: Conv 64 3x3 pad 1</text>
+  <text x='119' y='143' text-anchor='middle' fill='#555555'>64x56x56</text>
+  <rect x='20' y='174' width='198' height='38' rx='4' fill='#e8e8e8' stroke='#444444'/>
+  <text x='119' y='190' text-anchor='middle'><tspan font-weight='bold'>bn1</tspan>: BatchNorm</text>
+  <text x='119' y='205' text-anchor='middle' fill='#555555'>64x56x56</text>
+  <rect x='20' y='236' width='198' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='119' y='252' text-anchor='middle'><tspan font-weight='bold'>relu1</tspan>: Relu</text>
+  <text x='119' y='267' text-anchor='middle' fill='#555555'>64x56x56</text>
+  <rect x='20' y='298' width='198' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='119' y='314' text-anchor='middle'><tspan font-weight='bold'>conv2</tspan>: Conv 64 3x3 pad 1</text>
+  <text x='119' y='329' text-anchor='middle' fill='#555555'>64x56x56</text>
+  <rect x='20' y='360' width='198' height='38' rx='4' fill='#e8e8e8' stroke='#444444'/>
+  <text x='119' y='376' text-anchor='middle'><tspan font-weight='bold'>bn2</tspan>: BatchNorm</text>
+  <text x='119' y='391' text-anchor='middle' fill='#555555'>64x56x56</text>
+  <rect x='20' y='422' width='198' height='38' rx='4' fill='#fce5cd' stroke='#444444'/>
+  <text x='119' y='438' text-anchor='middle'><tspan font-weight='bold'>add1</tspan>: Add input, bn2</text>
+  <text x='119' y='453' text-anchor='middle' fill='#555555'>64x56x56</text>
+  <rect x='20' y='484' width='198' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='119' y='500' text-anchor='middle'><tspan font-weight='bold'>relu2</tspan>: Relu</text>
+  <text x='119' y='515' text-anchor='middle' fill='#555555'>64x56x56</text>
+  <path d='M119,88 L119,105' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,112 L115,105 L123,105 Z' fill='#555555'/>
+  <path d='M119,150 L119,167' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,174 L115,167 L123,167 Z' fill='#555555'/>
+  <path d='M119,212 L119,229' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,236 L115,229 L123,229 Z' fill='#555555'/>
+  <path d='M119,274 L119,291' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,298 L115,291 L123,291 Z' fill='#555555'/>
+  <path d='M119,336 L119,353' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,360 L115,353 L123,353 Z' fill='#555555'/>
+  <path d='M119,398 L119,415' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,422 L115,415 L123,415 Z' fill='#555555'/>
+  <path d='M119,460 L119,477' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M119,484 L115,477 L123,477 Z' fill='#555555'/>
+  <path d='M218,69 L232,69 L232,441 L225,441' fill='none' stroke='#c05621' stroke-width='1.5'/>
+  <path d='M218,441 L225,437 L225,445 Z' fill='#c05621'/>
+  <path d='M20,536 L39,536' fill='none' stroke='#c05621' stroke-width='1.5'/>
+  <path d='M46,536 L39,540 L39,532 Z' fill='#c05621'/>
+  <text x='54' y='540'>merge input (skip connection)</text>
+</svg>";
+
+    private static global::Strider.IO.DiagramLayout? _diagramLayout;
+
+    /// <summary>The diagram's boxes and arrows as data, to draw at run time (<c>DiagramLayout.SavePng(path)</c> draws it with SkiaSharp).</summary>
+    public static global::Strider.IO.DiagramLayout DiagramLayout => _diagramLayout ??= new global::Strider.IO.DiagramLayout(
+        "ResNetBlock: 73,984 parameters", 292, 560,
+        new global::Strider.IO.DiagramBox[]
+        {
+            new global::Strider.IO.DiagramBox("input", "Input", "64x56x56", "#ffffff", 20, 50, 198, 38),
+            new global::Strider.IO.DiagramBox("conv1", "Conv 64 3x3 pad 1", "64x56x56", "#cfe2f3", 20, 112, 198, 38),
+            new global::Strider.IO.DiagramBox("bn1", "BatchNorm", "64x56x56", "#e8e8e8", 20, 174, 198, 38),
+            new global::Strider.IO.DiagramBox("relu1", "Relu", "64x56x56", "#fff2cc", 20, 236, 198, 38),
+            new global::Strider.IO.DiagramBox("conv2", "Conv 64 3x3 pad 1", "64x56x56", "#cfe2f3", 20, 298, 198, 38),
+            new global::Strider.IO.DiagramBox("bn2", "BatchNorm", "64x56x56", "#e8e8e8", 20, 360, 198, 38),
+            new global::Strider.IO.DiagramBox("add1", "Add input, bn2", "64x56x56", "#fce5cd", 20, 422, 198, 38),
+            new global::Strider.IO.DiagramBox("relu2", "Relu", "64x56x56", "#fff2cc", 20, 484, 198, 38),
+        },
+        new global::Strider.IO.DiagramEdge[]
+        {
+            new global::Strider.IO.DiagramEdge(0, 1, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 88, 119, 112),
+            new global::Strider.IO.DiagramEdge(1, 2, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 150, 119, 174),
+            new global::Strider.IO.DiagramEdge(2, 3, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 212, 119, 236),
+            new global::Strider.IO.DiagramEdge(3, 4, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 274, 119, 298),
+            new global::Strider.IO.DiagramEdge(4, 5, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 336, 119, 360),
+            new global::Strider.IO.DiagramEdge(5, 6, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 398, 119, 422),
+            new global::Strider.IO.DiagramEdge(6, 7, global::Strider.IO.DiagramEdgeKind.Sequence, 119, 460, 119, 484),
+            new global::Strider.IO.DiagramEdge(0, 6, global::Strider.IO.DiagramEdgeKind.Merge, 218, 69, 232, 69, 232, 441, 218, 441),
+        },
+        new global::Strider.IO.DiagramKeyItem[]
+        {
+            new global::Strider.IO.DiagramKeyItem(global::Strider.IO.DiagramEdgeKind.Merge, "merge input (skip connection)", 20, 540),
+        },
+        Diagram);
+
+    /// <summary>Writes the diagram as .svg (<see cref="Diagram"/>) or .png (drawn with SkiaSharp), by the extension of <paramref name="path"/>.</summary>
+    public static void SaveDiagram(string path) => DiagramLayout.Save(path);
+
     private readonly global::Strider.Devices.Device _device;
     private readonly global::Strider.Parameter[] _parameters;
     private readonly global::Strider.Parameter[] _buffers;

@@ -44,6 +44,118 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
     /// <summary>The input's name (for From, merges and ONNX).</summary>
     public const string InputName = "input";
 
+    /// <summary>The network diagram as SVG: one box per layer (name, kind, output shape), arrows for the sequence, From, merges and skips.</summary>
+    public const string Diagram = @"<svg xmlns='http://www.w3.org/2000/svg' width='260' height='852' viewBox='0 0 260 852' font-family='DejaVu Sans Mono, Menlo, Consolas, monospace' font-size='12'>
+  <title>WaveNet: 9,640 parameters</title>
+  <rect width='260' height='852' fill='#ffffff'/>
+  <text x='20' y='38' font-size='14' font-weight='bold'>WaveNet: 9,640 parameters</text>
+  <rect x='20' y='50' width='220' height='38' rx='4' fill='#ffffff' stroke='#444444'/>
+  <text x='130' y='66' text-anchor='middle'><tspan font-weight='bold'>input</tspan>: Input</text>
+  <text x='130' y='81' text-anchor='middle' fill='#555555'>16x256</text>
+  <rect x='20' y='112' width='220' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='130' y='128' text-anchor='middle'><tspan font-weight='bold'>conv1</tspan>: Conv 32 2 causal</text>
+  <text x='130' y='143' text-anchor='middle' fill='#555555'>32x256</text>
+  <rect x='20' y='174' width='220' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='130' y='190' text-anchor='middle'><tspan font-weight='bold'>tanh1</tspan>: Tanh</text>
+  <text x='130' y='205' text-anchor='middle' fill='#555555'>32x256</text>
+  <rect x='20' y='236' width='220' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='130' y='252' text-anchor='middle'><tspan font-weight='bold'>conv2</tspan>: Conv 32 2 d2 causal</text>
+  <text x='130' y='267' text-anchor='middle' fill='#555555'>32x256</text>
+  <rect x='20' y='298' width='220' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='130' y='314' text-anchor='middle'><tspan font-weight='bold'>tanh2</tspan>: Tanh</text>
+  <text x='130' y='329' text-anchor='middle' fill='#555555'>32x256</text>
+  <rect x='20' y='360' width='220' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='130' y='376' text-anchor='middle'><tspan font-weight='bold'>conv3</tspan>: Conv 32 2 d4 causal</text>
+  <text x='130' y='391' text-anchor='middle' fill='#555555'>32x256</text>
+  <rect x='20' y='422' width='220' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='130' y='438' text-anchor='middle'><tspan font-weight='bold'>tanh3</tspan>: Tanh</text>
+  <text x='130' y='453' text-anchor='middle' fill='#555555'>32x256</text>
+  <rect x='20' y='484' width='220' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='130' y='500' text-anchor='middle'><tspan font-weight='bold'>conv4</tspan>: Conv 32 2 d8 causal</text>
+  <text x='130' y='515' text-anchor='middle' fill='#555555'>32x256</text>
+  <rect x='20' y='546' width='220' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='130' y='562' text-anchor='middle'><tspan font-weight='bold'>tanh4</tspan>: Tanh</text>
+  <text x='130' y='577' text-anchor='middle' fill='#555555'>32x256</text>
+  <rect x='20' y='608' width='220' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='130' y='624' text-anchor='middle'><tspan font-weight='bold'>conv5</tspan>: Conv 32 2 d16 causal</text>
+  <text x='130' y='639' text-anchor='middle' fill='#555555'>32x256</text>
+  <rect x='20' y='670' width='220' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='130' y='686' text-anchor='middle'><tspan font-weight='bold'>tanh5</tspan>: Tanh</text>
+  <text x='130' y='701' text-anchor='middle' fill='#555555'>32x256</text>
+  <rect x='20' y='732' width='220' height='38' rx='4' fill='#cfe2f3' stroke='#444444'/>
+  <text x='130' y='748' text-anchor='middle'><tspan font-weight='bold'>conv6</tspan>: Conv 8 1</text>
+  <text x='130' y='763' text-anchor='middle' fill='#555555'>8x256</text>
+  <rect x='20' y='794' width='220' height='38' rx='4' fill='#fff2cc' stroke='#444444'/>
+  <text x='130' y='810' text-anchor='middle'><tspan font-weight='bold'>logsoftmax1</tspan>: LogSoftmax</text>
+  <text x='130' y='825' text-anchor='middle' fill='#555555'>8x256</text>
+  <path d='M130,88 L130,105' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M130,112 L126,105 L134,105 Z' fill='#555555'/>
+  <path d='M130,150 L130,167' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M130,174 L126,167 L134,167 Z' fill='#555555'/>
+  <path d='M130,212 L130,229' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M130,236 L126,229 L134,229 Z' fill='#555555'/>
+  <path d='M130,274 L130,291' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M130,298 L126,291 L134,291 Z' fill='#555555'/>
+  <path d='M130,336 L130,353' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M130,360 L126,353 L134,353 Z' fill='#555555'/>
+  <path d='M130,398 L130,415' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M130,422 L126,415 L134,415 Z' fill='#555555'/>
+  <path d='M130,460 L130,477' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M130,484 L126,477 L134,477 Z' fill='#555555'/>
+  <path d='M130,522 L130,539' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M130,546 L126,539 L134,539 Z' fill='#555555'/>
+  <path d='M130,584 L130,601' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M130,608 L126,601 L134,601 Z' fill='#555555'/>
+  <path d='M130,646 L130,663' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M130,670 L126,663 L134,663 Z' fill='#555555'/>
+  <path d='M130,708 L130,725' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M130,732 L126,725 L134,725 Z' fill='#555555'/>
+  <path d='M130,770 L130,787' fill='none' stroke='#555555' stroke-width='1.5'/>
+  <path d='M130,794 L126,787 L134,787 Z' fill='#555555'/>
+</svg>";
+
+    private static global::Strider.IO.DiagramLayout? _diagramLayout;
+
+    /// <summary>The diagram's boxes and arrows as data, to draw at run time (<c>DiagramLayout.SavePng(path)</c> draws it with SkiaSharp).</summary>
+    public static global::Strider.IO.DiagramLayout DiagramLayout => _diagramLayout ??= new global::Strider.IO.DiagramLayout(
+        "WaveNet: 9,640 parameters", 260, 852,
+        new global::Strider.IO.DiagramBox[]
+        {
+            new global::Strider.IO.DiagramBox("input", "Input", "16x256", "#ffffff", 20, 50, 220, 38),
+            new global::Strider.IO.DiagramBox("conv1", "Conv 32 2 causal", "32x256", "#cfe2f3", 20, 112, 220, 38),
+            new global::Strider.IO.DiagramBox("tanh1", "Tanh", "32x256", "#fff2cc", 20, 174, 220, 38),
+            new global::Strider.IO.DiagramBox("conv2", "Conv 32 2 d2 causal", "32x256", "#cfe2f3", 20, 236, 220, 38),
+            new global::Strider.IO.DiagramBox("tanh2", "Tanh", "32x256", "#fff2cc", 20, 298, 220, 38),
+            new global::Strider.IO.DiagramBox("conv3", "Conv 32 2 d4 causal", "32x256", "#cfe2f3", 20, 360, 220, 38),
+            new global::Strider.IO.DiagramBox("tanh3", "Tanh", "32x256", "#fff2cc", 20, 422, 220, 38),
+            new global::Strider.IO.DiagramBox("conv4", "Conv 32 2 d8 causal", "32x256", "#cfe2f3", 20, 484, 220, 38),
+            new global::Strider.IO.DiagramBox("tanh4", "Tanh", "32x256", "#fff2cc", 20, 546, 220, 38),
+            new global::Strider.IO.DiagramBox("conv5", "Conv 32 2 d16 causal", "32x256", "#cfe2f3", 20, 608, 220, 38),
+            new global::Strider.IO.DiagramBox("tanh5", "Tanh", "32x256", "#fff2cc", 20, 670, 220, 38),
+            new global::Strider.IO.DiagramBox("conv6", "Conv 8 1", "8x256", "#cfe2f3", 20, 732, 220, 38),
+            new global::Strider.IO.DiagramBox("logsoftmax1", "LogSoftmax", "8x256", "#fff2cc", 20, 794, 220, 38),
+        },
+        new global::Strider.IO.DiagramEdge[]
+        {
+            new global::Strider.IO.DiagramEdge(0, 1, global::Strider.IO.DiagramEdgeKind.Sequence, 130, 88, 130, 112),
+            new global::Strider.IO.DiagramEdge(1, 2, global::Strider.IO.DiagramEdgeKind.Sequence, 130, 150, 130, 174),
+            new global::Strider.IO.DiagramEdge(2, 3, global::Strider.IO.DiagramEdgeKind.Sequence, 130, 212, 130, 236),
+            new global::Strider.IO.DiagramEdge(3, 4, global::Strider.IO.DiagramEdgeKind.Sequence, 130, 274, 130, 298),
+            new global::Strider.IO.DiagramEdge(4, 5, global::Strider.IO.DiagramEdgeKind.Sequence, 130, 336, 130, 360),
+            new global::Strider.IO.DiagramEdge(5, 6, global::Strider.IO.DiagramEdgeKind.Sequence, 130, 398, 130, 422),
+            new global::Strider.IO.DiagramEdge(6, 7, global::Strider.IO.DiagramEdgeKind.Sequence, 130, 460, 130, 484),
+            new global::Strider.IO.DiagramEdge(7, 8, global::Strider.IO.DiagramEdgeKind.Sequence, 130, 522, 130, 546),
+            new global::Strider.IO.DiagramEdge(8, 9, global::Strider.IO.DiagramEdgeKind.Sequence, 130, 584, 130, 608),
+            new global::Strider.IO.DiagramEdge(9, 10, global::Strider.IO.DiagramEdgeKind.Sequence, 130, 646, 130, 670),
+            new global::Strider.IO.DiagramEdge(10, 11, global::Strider.IO.DiagramEdgeKind.Sequence, 130, 708, 130, 732),
+            new global::Strider.IO.DiagramEdge(11, 12, global::Strider.IO.DiagramEdgeKind.Sequence, 130, 770, 130, 794),
+        },
+        global::System.Array.Empty<global::Strider.IO.DiagramKeyItem>(),
+        Diagram);
+
+    /// <summary>Writes the diagram as .svg (<see cref="Diagram"/>) or .png (drawn with SkiaSharp), by the extension of <paramref name="path"/>.</summary>
+    public static void SaveDiagram(string path) => DiagramLayout.Save(path);
+
     private readonly global::Strider.Devices.Device _device;
     private readonly global::Strider.Parameter[] _parameters;
     private readonly global::Strider.Parameter[] _buffers;
