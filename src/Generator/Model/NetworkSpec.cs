@@ -78,6 +78,9 @@ internal sealed record NetworkSpec(
     /// <summary>[Network(Dense = true)]: generate the dense (stride-1) variant too.</summary>
     public bool Dense { get; init; }
 
+    /// <summary>The generated file's name (see <see cref="HintNames"/>).</summary>
+    public string HintName { get; init; } = HintNames.For(MetadataName);
+
     /// <summary>Where Dense = true is written (or the [Network] attribute), for diagnostics about the whole network.</summary>
     public SourceSpan DenseSpan { get; init; } = SourceSpan.None;
 }
