@@ -195,7 +195,8 @@ internal sealed partial class NetworkPlanner
         while (other < sizes.Count - 1 && sizes[other].Size == sizes[0].Size) other++;
         string Name(int k) => k < node.Inputs.Count ? _nodes[node.Inputs[k]].Name : "?";
         int otherInput = System.Math.Min(other, node.Inputs.Count - 1);
-        string advice = StrideAdvice(node, otherInput, axis: AxisIndex(axisName), axisName, valid)
+        // An input size can be the fix only where some size fits; a stride mismatch that still fits (only at size 1, say) is not.
+        string advice = (valid.IsEmpty ? null : StrideAdvice(node, otherInput, AxisIndex(axisName), axisName, valid))
             ?? (valid.IsEmpty
                 ? $"No input size makes them agree: '{Name(0)}' is {ShapeAt(_nodes[node.Inputs[0]], axisName, sizes[0].Size)} and '{Name(other)}' is {ShapeAt(_nodes[node.Inputs[otherInput]], axisName, sizes[other].Size)}, and [{node.Kind}] does not broadcast; make both paths give the same size on axis {axisName}."
                 : $"Valid sizes are {valid.Describe()}; the nearest are {NearestText(valid, declared)}. {FixText(valid, declared, axisName)}");
@@ -234,12 +235,13 @@ internal sealed partial class NetworkPlanner
         if (left == right) return null;
         var (coarse, fine, ratio) = left > right ? (a, b, left / right) : (b, a, right / left);
         if (System.Math.Max(left, right) % System.Math.Min(left, right) != 0) return null;
-        string agree = valid.IsEmpty ? "so no input size makes them agree" : $"so they agree only for input sizes {valid.Describe()}";
-        var window = NearestWindow(fine, axis);
+        var strided = NearestWindow(coarse, axis, strided: true);
+        string via = strided is null ? "" : $"'{strided.Name}' has Stride = {strided.Windows[axis].Stride}; ";
+        var window = NearestWindow(fine, axis, strided: false);
         string fix = window is null
             ? $"add a layer with Stride = {ratio} (a 1x1 Conv projection, or a pool) on the path to '{fine.Name}'"
             : $"give '{window.Name}' Stride = {ratio * window.Windows[axis].Stride}";
-        return $"'{coarse.Name}' comes through {ratio} times the total stride of '{fine.Name}' on axis {axisName}, {agree}; {fix}.";
+        return $"The path to '{coarse.Name}' has {ratio} times the stride of the path to '{fine.Name}' on axis {axisName} ({via}valid input sizes: {valid.Describe()}): {fix}.";
     }
 
     /// <summary>The total stride on one axis from the input to <paramref name="n"/> along first inputs, as downsampling and upsampling factors.</summary>
@@ -255,11 +257,11 @@ internal sealed partial class NetworkPlanner
         return (down, up);
     }
 
-    /// <summary>The sliding-window layer closest to <paramref name="n"/> (itself included) along first inputs, if any.</summary>
-    private PlanNode? NearestWindow(PlanNode n, int axis)
+    /// <summary>The downsampling window layer closest to <paramref name="n"/> (itself included) along first inputs, if any; with a stride above 1 when <paramref name="strided"/>.</summary>
+    private PlanNode? NearestWindow(PlanNode n, int axis, bool strided)
     {
         for (var cur = n; cur.Index > 0 && cur.Inputs.Count > 0; cur = _nodes[cur.Inputs[0]])
-            if (LayerKinds.IsWindow(cur.Kind) && cur.Windows.Length > axis && !cur.Windows[axis].Transposed) return cur;
+            if (LayerKinds.IsWindow(cur.Kind) && cur.Windows.Length > axis && !cur.Windows[axis].Transposed && (!strided || cur.Windows[axis].Stride > 1)) return cur;
         return null;
     }
 
