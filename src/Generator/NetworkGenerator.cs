@@ -72,6 +72,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         {
             var (all, existing) = pair;
             var missing = all.Where(s => !existing.Contains(s.Name)).ToList();
+            using var culture = InvariantCultureScope.Enter();
             if (missing.Count > 0) spc.AddSource("Strider.Shapes.g.cs", ShapeEmitter.Emit(missing));
         });
     }
@@ -88,6 +89,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     private static void Emit(SourceProductionContext context, NetworkOutput output)
     {
         string text;
+        using var culture = InvariantCultureScope.Enter();
         try
         {
             text = output.Plan is { } plan ? NetworkEmitter.Emit(plan) : InvalidNetworkEmitter.Emit(output.Invalid!);

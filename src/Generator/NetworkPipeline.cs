@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Strider.Generator.Diagnostics;
+using Strider.Generator.Emit;
 using Strider.Generator.Model;
 using Strider.Generator.Parsing;
 using Strider.Generator.Planning;
@@ -18,6 +19,7 @@ internal static class NetworkPipeline
 {
     public static ParsedNetwork Parse(INamedTypeSymbol type, SyntaxTree declaringTree, CancellationToken cancellationToken)
     {
+        using var culture = InvariantCultureScope.Enter();
         var diagnostics = new List<DiagnosticInfo>();
         try
         {
@@ -33,6 +35,7 @@ internal static class NetworkPipeline
 
     public static NetworkResult Plan(ParsedNetwork parsed)
     {
+        using var culture = InvariantCultureScope.Enter();
         var diagnostics = parsed.Diagnostics.ToList();
         var spec = parsed.Spec;
         if (spec is null) return new NetworkResult(null, parsed.Diagnostics);

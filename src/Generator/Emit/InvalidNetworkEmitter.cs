@@ -48,7 +48,7 @@ internal static class InvalidNetworkEmitter
         w.Line("/// <para>Strider network " + Literals.XmlEscape(plan.ClassName) + " is invalid, so every member throws until the error is fixed:</para>");
         w.Line("/// <para>" + Literals.XmlEscape(error) + "</para>");
         w.Line("/// </summary>");
-        w.Line(NetworkEmitter.GeneratedCode);
+        w.Line(GeneratorVersion.Attribute);
         using (w.Block($"{plan.Accessibility} partial class {plan.ClassName} : {interfaces}"))
         {
             w.Line("/// <summary>0: the network is invalid.</summary>");

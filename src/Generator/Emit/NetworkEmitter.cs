@@ -11,7 +11,7 @@ namespace Strider.Generator.Emit;
 internal static partial class NetworkEmitter
 {
     private const string Dev = "global::Strider.Devices";
-    internal const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"Strider.Generator\", \"0.1.0\")]";
+    private static readonly string GeneratedCode = GeneratorVersion.Attribute;
 
     public static string ShapeName(IEnumerable<SizeExpr> shape) => "S" + string.Join("x", shape.Select(d => d.ToText()));
 

@@ -13,6 +13,8 @@ public class SnapshotTests
         { "ResNetBlock", Networks.ResNetBlock },
         { "Pyramid", Networks.Pyramid },
         { "DenseLeNet", Networks.DenseLeNet },
+        // An invalid network: its class with the members of a valid one, each throwing the STR error.
+        { "ForgottenStride", Networks.ForgottenStride },
     };
 
     [Theory]
