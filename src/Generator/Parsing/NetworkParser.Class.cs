@@ -30,7 +30,7 @@ internal static partial class NetworkParser
         void Class(string problem) => diagnostics.Add(DiagnosticInfo.Create("STR0013", nameSpan, type.Name, problem));
 
         string kind = type.IsRecord ? (type.TypeKind == TypeKind.Struct ? "a record struct" : "a record")
-            : type.TypeKind switch { TypeKind.Struct => "a struct", TypeKind.Interface => "an interface", TypeKind.Class => "", _ => "a " + type.TypeKind.ToString().ToLowerInvariant() };
+            : type.TypeKind switch { TypeKind.Struct => "a struct", TypeKind.Interface => "an interface", TypeKind.Class => "", TypeKind.Enum => "an enum", _ => "a " + type.TypeKind.ToString().ToLowerInvariant() };
         if (kind.Length > 0)
         {
             Class($"is {kind}; a network must be a class: write 'public partial class {type.Name}'");

@@ -31,10 +31,6 @@ internal static partial class NetworkParser
     /// too, ...) go to <paramref name="diagnostics"/> and make <paramref name="emittable"/> false: its generated half
     /// would only add C# errors. An unexpected exception while reading the attributes becomes STR0099 on the class.
     /// </summary>
-    public static NetworkSpec Parse(INamedTypeSymbol type, SyntaxTree declaringTree, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken) =>
-        Parse(type, declaringTree, diagnostics, out _, cancellationToken);
-
-    /// <inheritdoc cref="Parse(INamedTypeSymbol, SyntaxTree, List{DiagnosticInfo}, CancellationToken)"/>
     public static NetworkSpec Parse(INamedTypeSymbol type, SyntaxTree declaringTree, List<DiagnosticInfo> diagnostics, out bool emittable, CancellationToken cancellationToken)
     {
         var classSyntax = type.DeclaringSyntaxReferences
