@@ -55,11 +55,33 @@ internal static class NetworkPipeline
                 diagnostics.Add(InternalError(spec.ClassName, spec.ClassNameSpan, e));
             }
         }
-        var all = new EquatableArray<DiagnosticInfo>(diagnostics);
-        if (!parsed.Emittable) return new NetworkResult(null, all);
-        if (plan is not null) return new NetworkResult(new NetworkOutput(plan, null), all);
-        var first = diagnostics.First(d => DiagnosticDescriptors.IsError(d.Id));
-        return new NetworkResult(new NetworkOutput(null, Invalid(spec, first)), all);
+        if (!parsed.Emittable) return new NetworkResult(null, new EquatableArray<DiagnosticInfo>(diagnostics));
+        var output = plan is not null
+            ? new NetworkOutput(plan, null)
+            : new NetworkOutput(null, Invalid(spec, diagnostics.First(d => DiagnosticDescriptors.IsError(d.Id))));
+        // A user Forward or Backward for the network's own shape would be CS0111 in the generated class: report it and write nothing.
+        int before = diagnostics.Count;
+        CheckOverloads(spec, output, diagnostics);
+        return new NetworkResult(diagnostics.Count == before ? output : null, new EquatableArray<DiagnosticInfo>(diagnostics));
+    }
+
+    private static void CheckOverloads(NetworkSpec spec, NetworkOutput output, List<DiagnosticInfo> diagnostics)
+    {
+        if (spec.TensorOverloads.Count == 0) return;
+        string? input, result;
+        if (output.Plan is { } plan)
+            (input, result) = (NetworkEmitter.ShapeName(plan.Nodes[0].Shape), NetworkEmitter.ShapeName(plan.Nodes[plan.Nodes.Count - 1].Shape));
+        else if (output.Invalid!.InputDims.Count > 0)
+            input = result = NetworkEmitter.ShapeName(InvalidNetworkEmitter.InputShape(output.Invalid));
+        else
+            return; // the invalid network's Forward and Backward are generic: an overload for a concrete shape is fine
+        foreach (var overload in spec.TensorOverloads)
+        {
+            string generated = overload.Method == "Forward" ? input : result;
+            if (overload.Shape != generated) continue;
+            diagnostics.Add(DiagnosticInfo.Create("STR0020", overload.Span, spec.ClassName, $"'{overload.Method}'(Tensor<{overload.Shape}>)",
+                $"the generated '{overload.Method}' takes Tensor<{generated}>; remove yours, or give it another name"));
+        }
     }
 
     /// <summary>STR0099: the exception's type and message, so that a report of the declaration can be reproduced.</summary>

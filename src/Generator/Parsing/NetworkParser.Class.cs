@@ -25,6 +25,26 @@ internal static partial class NetworkParser
         "^(_device|_parameters|_buffers|_seed|_step|_batch|_input|_output|_inputGradient|_disposed|_forwardTraining|_t|_[agmsn][0-9]+|_b[ms][0-9]+|_f[wb][0-9]+|ThrowIfDisposed|EnsureBuffers|BackwardCore|BuildOnnxGraph)$",
         RegexOptions.CultureInvariant);
 
+    /// <summary>
+    /// The user's one-tensor Forward, Backward and BackwardParameters methods: an overload for another shape is fine, one
+    /// for the network's own shape collides (the pipeline decides once the shapes are planned).
+    /// </summary>
+    private static EquatableArray<TensorOverload> TensorOverloads(INamedTypeSymbol type, string hintName)
+    {
+        var found = new List<TensorOverload>();
+        foreach (var member in type.GetMembers())
+        {
+            if (member is not IMethodSymbol { MethodKind: MethodKind.Ordinary, Parameters.Length: 1 } method) continue;
+            if (method.Name is not ("Forward" or "Backward" or "BackwardParameters")) continue;
+            if (method.Parameters[0].Type is not INamedTypeSymbol { Name: "Tensor", TypeArguments.Length: 1 } tensor) continue;
+            if (method.TypeParameters.Length > 0 || tensor.TypeArguments[0] is not INamedTypeSymbol shape) continue;
+            var location = method.Locations.FirstOrDefault(l => l.IsInSource && !IsGenerated(l.SourceTree!, hintName));
+            if (location is null) continue;
+            found.Add(new TensorOverload(method.Name, shape.Name, new SourceSpan(location.SourceTree!.FilePath, location.SourceSpan.Start, location.SourceSpan.Length)));
+        }
+        return new EquatableArray<TensorOverload>(found);
+    }
+
     private static void CheckClass(INamedTypeSymbol type, SourceSpan nameSpan, string hintName, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {
         void Class(string problem) => diagnostics.Add(DiagnosticInfo.Create("STR0013", nameSpan, type.Name, problem));

@@ -55,7 +55,7 @@ internal static partial class NetworkParser
             Containers: new EquatableArray<ContainingType>(Containers(type)),
             Input: null,
             Layers: EquatableArray<LayerSpec>.Empty,
-            ClassNameSpan: nameSpan) { HintName = hintName };
+            ClassNameSpan: nameSpan) { HintName = hintName, TensorOverloads = emittable ? TensorOverloads(type, hintName) : EquatableArray<TensorOverload>.Empty };
         try
         {
             return ParseAttributes(type, declaringTree, spec, cancellationToken);

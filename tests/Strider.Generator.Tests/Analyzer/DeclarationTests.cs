@@ -217,6 +217,8 @@ public class DeclarationTests
     [InlineData("public partial class Net { public void Save(string file) { } }", "STR0020", "Save")]
     [InlineData("public partial class Net { public int Summary => 1; }", "STR0020", "Summary")]
     [InlineData("public partial class Net { private int _device; }", "STR0020", "_device")]
+    [InlineData("public partial class Net { public void Forward(Tensor<S1x8x8> x) { } }", "STR0020", "Forward")]
+    [InlineData("public partial class Net { public void BackwardParameters(Tensor<S1x8x8> g) { } }", "STR0020", "BackwardParameters")]
     [InlineData("public class Base { public virtual void Dispose() { } }\n[Network, Input(1, 8, 8), Relu]\npublic partial class Net : Base;", "STR0021", "Net")]
     [InlineData("public class Base { public Base(int size) { } }\n[Network, Input(1, 8, 8), Relu]\npublic partial class Net : Base;", "STR0021", "Net")]
     [InlineData("public partial record Net;", "STR0013", "Net")]
@@ -233,6 +235,22 @@ public class DeclarationTests
         Assert.Equal(id, error.Id);
         Assert.Equal("Network0.cs", error.Location.SourceTree?.FilePath);
         Assert.Equal(at, error.Location.SourceTree!.GetText().ToString(error.Location.SourceSpan));
+    }
+
+    [Fact]
+    public void A_user_Forward_for_another_shape_is_an_overload_that_works()
+    {
+        var (str, compiler) = Check(Usings + "namespace App;\n[Network, Input(1, 8, 8), Relu]\npublic partial class Net { public void Forward(Tensor<S3> other) { } }");
+        Assert.Empty(str);
+        Assert.Empty(compiler);
+    }
+
+    [Fact]
+    public void A_user_Forward_for_an_invalid_networks_input_shape_collides_with_its_throwing_Forward()
+    {
+        var (str, compiler) = Check(Usings + "namespace App;\n[Network, Input(1, 8, 8), Conv(2, 9)]\npublic partial class Net { public void Forward(Tensor<S1x8x8> x) { } }");
+        Assert.Equal(new[] { "STR0007", "STR0020" }, str.Select(d => d.Id).Order().ToArray());
+        Assert.Empty(compiler);
     }
 
     [Theory]
