@@ -90,7 +90,11 @@ internal static class NetworkPipeline
 
     private static InvalidNetworkPlan Invalid(NetworkSpec spec, DiagnosticInfo error) =>
         new(spec.Namespace, spec.ClassName, spec.Accessibility, spec.HintName, spec.Containers,
-            UsableInput(spec.Input), spec.Input?.Name ?? "input", error.Id, DiagnosticDescriptors.Message(error));
+            UsableInput(spec.Input), spec.Input?.Name ?? "input", error.Id, DiagnosticDescriptors.Message(error))
+        {
+            HasDropout = spec.Layers.Any(l => l.Kind == LayerKind.Dropout),
+            Dense = spec.Dense,
+        };
 
     /// <summary>The declared input dims when they make a shape type (1 to 3 dims, channels fixed, sizes at least 1 or Dim.Any); else empty.</summary>
     private static EquatableArray<int> UsableInput(InputSpec? input)

@@ -71,6 +71,11 @@ internal static class InvalidNetworkEmitter
             w.Line();
             w.Line("public bool Training { get => throw Invalid(); set => throw Invalid(); }");
             w.Line();
+            if (plan.HasDropout)
+            {
+                w.Line("public long DropoutStep { get => throw Invalid(); set => throw Invalid(); }");
+                w.Line();
+            }
             w.Line("public void ZeroGrad() => throw Invalid();");
             w.Line();
             w.Line("public void Save(string path) => throw Invalid();");
@@ -83,6 +88,11 @@ internal static class InvalidNetworkEmitter
             w.Line();
             w.Line($"public void BackwardParameters{generic}({Tensor}<{shape}> outputGradient){where} => throw Invalid();");
             w.Line();
+            if (plan.Dense)
+            {
+                w.Line($"public {Tensor}<{shape}> ForwardDense{generic}({Tensor}<{shape}> input){where} => throw Invalid();");
+                w.Line();
+            }
             w.Line("public void ExportOnnx(string path) => throw Invalid();");
             w.Line();
             w.Line("public byte[] ExportOnnx() => throw Invalid();");

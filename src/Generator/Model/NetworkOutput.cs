@@ -34,7 +34,14 @@ internal sealed record InvalidNetworkPlan(
     EquatableArray<int> InputDims,
     string InputName,
     string DiagnosticId,
-    string Message);
+    string Message)
+{
+    /// <summary>A Dropout layer is declared: a valid network would have DropoutStep.</summary>
+    public bool HasDropout { get; init; }
+
+    /// <summary>[Network(Dense = true)]: a valid network would have ForwardDense.</summary>
+    public bool Dense { get; init; }
+}
 
 /// <summary>A network's generated output (none for an unusable class) and every diagnostic, in declaration order.</summary>
 internal sealed record NetworkResult(NetworkOutput? Output, EquatableArray<DiagnosticInfo> Diagnostics);

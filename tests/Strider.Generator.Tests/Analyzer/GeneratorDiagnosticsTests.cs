@@ -126,6 +126,30 @@ public class GeneratorDiagnosticsTests
     }
 
     [Fact]
+    public void An_invalid_dense_network_with_dropout_keeps_DropoutStep_and_ForwardDense()
+    {
+        const string dense = Usings + """
+            namespace App;
+
+            [Network(Dense = true), Input(3, 8, 8), Conv(4, 3), Dropout(0.5), Conv(2, 9)]
+            public partial class BadDense;
+
+            public static class Use
+            {
+                public static long Run(Tensor<S3x8x8> x)
+                {
+                    using var net = new BadDense();
+                    net.DropoutStep = 0;
+                    return net.ForwardDense(x).Length;
+                }
+            }
+            """;
+        var (_, generator, compiler, _) = GeneratorHarness.Build(dense);
+        Assert.Contains(generator, d => d.Id == "STR0007");
+        Assert.True(compiler.IsEmpty, "Compiler diagnostics:\n" + string.Join("\n", compiler));
+    }
+
+    [Fact]
     public void Every_member_of_an_invalid_network_throws_naming_the_diagnostic()
     {
         var (output, _, _, _) = GeneratorHarness.Build(BadChannels);
