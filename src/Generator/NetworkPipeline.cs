@@ -90,7 +90,8 @@ internal static class NetworkPipeline
 
     private static InvalidNetworkPlan Invalid(NetworkSpec spec, DiagnosticInfo error) =>
         new(spec.Namespace, spec.ClassName, spec.Accessibility, spec.HintName, spec.Containers,
-            UsableInput(spec.Input), spec.Input?.Name ?? "input", error.Id, DiagnosticDescriptors.Message(error))
+            UsableInput(spec.Input), spec.Input?.Name ?? "input", error.Id, DiagnosticDescriptors.Message(error),
+            DiagnosticDescriptors.ById(error.Id).HelpLinkUri)
         {
             HasDropout = spec.Layers.Any(l => l.Kind == LayerKind.Dropout),
             Dense = spec.Dense,

@@ -8,7 +8,9 @@ namespace Strider.Generator.Emit;
 /// Writes the class of a network whose declaration has an STR error: the public members of a valid network, each
 /// throwing an InvalidOperationException that names the error, so the error is the only one the user sees (no CS0246 or
 /// CS1061 at the use sites). The declared input shape stands in for the unknown output shape; without a usable [Input],
-/// Forward and Backward are generic over the shape.
+/// Forward and Backward are generic over the shape. The class is [Obsolete] as an error with the STR diagnostic's ID, so
+/// every place that names it reports that STR error too: the only way the error reaches a host that shows just the
+/// compiler's diagnostics of a document (csharp-ls with default settings shows no generator or analyzer diagnostics).
 /// </summary>
 internal static class InvalidNetworkEmitter
 {
@@ -49,6 +51,9 @@ internal static class InvalidNetworkEmitter
         w.Line("/// <para>" + Literals.XmlEscape(error) + "</para>");
         w.Line("/// </summary>");
         w.Line(GeneratorVersion.Attribute);
+        // Hosts that show neither generator nor analyzer diagnostics (csharp-ls by default shows only the compiler's for a
+        // document) still get the error with its ID, wherever the class is named: an obsolete-as-error with the STR ID.
+        w.Line($"[global::System.Obsolete({Literals.String(plan.Message + " (fix the [Network] declaration of " + plan.ClassName + ")")}, true, DiagnosticId = {Literals.String(plan.DiagnosticId)}, UrlFormat = {Literals.String(plan.HelpLink)})]");
         using (w.Block($"{plan.Accessibility} partial class {plan.ClassName} : {interfaces}"))
         {
             w.Line("/// <summary>0: the network is invalid.</summary>");

@@ -34,7 +34,8 @@ internal sealed record InvalidNetworkPlan(
     EquatableArray<int> InputDims,
     string InputName,
     string DiagnosticId,
-    string Message)
+    string Message,
+    string HelpLink)
 {
     /// <summary>A Dropout layer is declared: a valid network would have DropoutStep.</summary>
     public bool HasDropout { get; init; }

@@ -91,8 +91,26 @@ public class GeneratorDiagnosticsTests
     {
         var (_, generator, compiler, analyzer) = GeneratorHarness.Build(BadChannels, Program);
         Assert.Equal("STR0003", Assert.Single(generator).Id);
-        Assert.True(compiler.IsEmpty, "Compiler diagnostics:\n" + string.Join("\n", compiler));
+        // Where the program names the class (new Bad(), Bad.Summary, Bad.ParameterCount) the compiler repeats the same
+        // STR0003 (the class is obsolete-as-error with that ID); nothing else: no CS0246, CS1061 or CS1674 cascade.
+        Assert.True(compiler.All(d => d.Id == "STR0003" && d.Location.SourceTree?.FilePath == "Network1.cs"), "Compiler diagnostics:\n" + string.Join("\n", compiler));
+        Assert.Equal(3, compiler.Length);
         Assert.Empty(analyzer);
+    }
+
+    [Fact]
+    public void A_host_showing_only_a_documents_compiler_diagnostics_sees_the_STR_error_where_the_network_is_used()
+    {
+        // csharp-ls with default settings lists semanticModel.GetDiagnostics() per document: no generator or analyzer diagnostics.
+        var (output, _, _, _) = GeneratorHarness.Build(BadChannels, Program);
+        var program = output.SyntaxTrees.Single(t => t.FilePath == "Network1.cs");
+        var shown = output.GetSemanticModel(program).GetDiagnostics();
+        var error = Assert.Single(shown, d => d.Location.GetLineSpan().StartLinePosition.Line == 7);
+        Assert.Equal("STR0003", error.Id);
+        Assert.Equal(DiagnosticSeverity.Error, error.Severity);
+        Assert.Contains("Add needs equal channel counts, but 'a' has 4, 'b' has 5", error.GetMessage(), StringComparison.Ordinal);
+        Assert.Equal("https://github.com/strider-nn/strider/blob/main/docs/diagnostics/STR0003.md", error.Descriptor.HelpLinkUri);
+        Assert.All(shown, d => Assert.Equal("STR0003", d.Id));
     }
 
     [Fact]
@@ -121,8 +139,8 @@ public class GeneratorDiagnosticsTests
             """;
         var (_, generator, compiler, _) = GeneratorHarness.Build(noInput);
         Assert.Equal("STR0014", Assert.Single(generator).Id);
-        // Only the compiler's nullable warning on the user's own null literal.
-        Assert.True(compiler.All(d => d.Id == "CS8625"), "Compiler diagnostics:\n" + string.Join("\n", compiler));
+        // The compiler's nullable warning on the user's own null literal, and STR0014 where the class is named.
+        Assert.True(compiler.All(d => d.Id is "CS8625" or "STR0014"), "Compiler diagnostics:\n" + string.Join("\n", compiler));
     }
 
     [Fact]
@@ -146,7 +164,7 @@ public class GeneratorDiagnosticsTests
             """;
         var (_, generator, compiler, _) = GeneratorHarness.Build(dense);
         Assert.Contains(generator, d => d.Id == "STR0007");
-        Assert.True(compiler.IsEmpty, "Compiler diagnostics:\n" + string.Join("\n", compiler));
+        Assert.True(compiler.All(d => d.Id == "STR0007"), "Compiler diagnostics:\n" + string.Join("\n", compiler));
     }
 
     [Fact]

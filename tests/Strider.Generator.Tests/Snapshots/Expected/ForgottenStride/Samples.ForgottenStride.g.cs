@@ -10,6 +10,7 @@ namespace Samples;
 /// <para>STR0002: The input size 56 on axis H does not fit: the merge 'add1' gets 28 from 'relu1' and 56 from 'proj'. The path to 'relu1' has 2 times the stride of the path to 'proj' on axis H ('conv1' has Stride = 2; valid input sizes: only 1): give 'proj' Stride = 2.</para>
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Strider.Generator", "0.1.0")]
+[global::System.Obsolete("The input size 56 on axis H does not fit: the merge 'add1' gets 28 from 'relu1' and 56 from 'proj'. The path to 'relu1' has 2 times the stride of the path to 'proj' on axis H ('conv1' has Stride = 2; valid input sizes: only 1): give 'proj' Stride = 2. (fix the [Network] declaration of ForgottenStride)", true, DiagnosticId = "STR0002", UrlFormat = "https://github.com/strider-nn/strider/blob/main/docs/diagnostics/STR0002.md")]
 public partial class ForgottenStride : global::Strider.INetwork<global::Strider.S32x56x56, global::Strider.S32x56x56>
 {
     /// <summary>0: the network is invalid.</summary>
