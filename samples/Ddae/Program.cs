@@ -12,6 +12,12 @@ using Strider.Training;
 // The seed's denoising U-net autoencoder, trained on noisy MNIST digits, then run on a 1565x1565 image.
 Console.WriteLine("The denoising U-net, as the generator planned it:");
 Console.WriteLine(Ddae.Summary);
+// The same network as a picture, both skips drawn beside the column: the generator's SVG and SkiaSharp's PNG, in ./out.
+string diagramDir = Path.Combine(Environment.CurrentDirectory, "out");
+Directory.CreateDirectory(diagramDir);
+Ddae.SaveDiagram(Path.Combine(diagramDir, "ddae-diagram.svg"));
+Ddae.SaveDiagram(Path.Combine(diagramDir, "ddae-diagram.png"));
+Console.WriteLine($"Network diagram: {Path.Combine(diagramDir, "ddae-diagram.png")} (and .svg)");
 Console.WriteLine();
 
 const int Size = 61;            // the smallest valid size (61 + 16n); 2x2 digits of 28x28 fit with a 2-pixel border

@@ -10,6 +10,12 @@ using Strider.Training;
 // Its spatial sizes are free, so the same trained network classifies a 28x28 digit and slides over larger images.
 Console.WriteLine("LeNet, as the generator planned it:");
 Console.WriteLine(LeNet.Summary);
+// The same network as a picture: the generator's SVG and the PNG SkiaSharp draws from it, in ./out.
+string diagramDir = Path.Combine(Environment.CurrentDirectory, "out");
+Directory.CreateDirectory(diagramDir);
+LeNet.SaveDiagram(Path.Combine(diagramDir, "lenet-diagram.svg"));
+LeNet.SaveDiagram(Path.Combine(diagramDir, "lenet-diagram.png"));
+Console.WriteLine($"Network diagram: {Path.Combine(diagramDir, "lenet-diagram.png")} (and .svg)");
 Console.WriteLine();
 
 string dataDir = Path.Combine(AppContext.BaseDirectory, "data");

@@ -5,7 +5,7 @@ using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
 using Strider.Generator.Diagnostics;
 using Strider.Generator.Parsing;
-using Strider.Generator.Planning;
+using Strider.Generator;
 
 namespace Strider.CodeFixes;
 
@@ -43,17 +43,10 @@ internal static class FixVerifier
         var type = compilation?.GetTypeByMetadataName(metadataName);
         var network = type?.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == NetworkParser.NetworkAttributeName);
         if (type is null || network?.ApplicationSyntaxReference is null) return null;
-        try
-        {
-            var diagnostics = new List<DiagnosticInfo>();
-            var spec = NetworkParser.Parse(type, network.ApplicationSyntaxReference.SyntaxTree, diagnostics, cancellationToken);
-            if (diagnostics.Count == 0) diagnostics.AddRange(NetworkPlanner.Plan(spec).Diagnostics);
-            return diagnostics;
-        }
-        catch (System.Exception e) when (e is not System.OperationCanceledException)
-        {
-            return null; // the analyzer reports this as STR0099; no fix is better than a fix into the unknown
-        }
+        // The generator's and analyzer's pipeline, with their exception policy: an internal error is STR0099, never thrown.
+        var result = NetworkPipeline.Plan(NetworkPipeline.Parse(type, network.ApplicationSyntaxReference.SyntaxTree, cancellationToken));
+        // No fix is better than a fix into the unknown.
+        return result.Diagnostics.Any(d => d.Id == "STR0099") ? null : result.Diagnostics.ToList();
     }
 
     private static string MetadataName(INamedTypeSymbol type)

@@ -7,65 +7,57 @@ using Microsoft.CodeAnalysis.Text;
 using Strider.Generator.Diagnostics;
 using Strider.Generator.Model;
 using Strider.Generator.Parsing;
-using Strider.Generator.Planning;
 
 namespace Strider.Generator;
 
-/// <summary>Reports every shape problem of a [Network] class, located on the attribute argument that causes it.</summary>
+/// <summary>
+/// Reports every shape problem of a [Network] class, located on the attribute argument that causes it. Where
+/// <see cref="NetworkGenerator"/> ran on the compilation (its marker file is there) it has reported the errors already,
+/// so only the warnings and infos come from here: each diagnostic appears once, whether a host runs generators,
+/// analyzers or both.
+/// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class NetworkAnalyzer : DiagnosticAnalyzer
 {
-    private static readonly DiagnosticDescriptor InternalError = new(
-        "STR0099", "Strider could not analyse this network",
-        "Strider could not analyse network '{0}': {1}. Please report this with the declaration.",
-        "Strider.Shapes", DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: DiagnosticDescriptors.HelpRoot + "STR0099.md");
-
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = DiagnosticDescriptors.All.Add(InternalError);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = DiagnosticDescriptors.All;
 
     public override void Initialize(AnalysisContext context)
     {
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.EnableConcurrentExecution();
-        context.RegisterSymbolAction(Analyze, SymbolKind.NamedType);
+        context.RegisterCompilationStartAction(start =>
+        {
+            bool generatorRan = start.Compilation.SyntaxTrees.Any(IsGeneratorMarker);
+            start.RegisterSymbolAction(symbol => Analyze(symbol, generatorRan), SymbolKind.NamedType);
+        });
     }
 
-    private static void Analyze(SymbolAnalysisContext context)
+    private static bool IsGeneratorMarker(SyntaxTree tree)
+    {
+        string path = tree.FilePath;
+        string marker = NetworkGenerator.MarkerHintName;
+        return path.EndsWith(marker, System.StringComparison.Ordinal)
+            && (path.Length == marker.Length || path[path.Length - marker.Length - 1] is '/' or '\\');
+    }
+
+    private static void Analyze(SymbolAnalysisContext context, bool generatorRan)
     {
         var type = (INamedTypeSymbol)context.Symbol;
         var network = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == NetworkParser.NetworkAttributeName);
         if (network?.ApplicationSyntaxReference is null) return;
         var tree = network.ApplicationSyntaxReference.SyntaxTree;
         var trees = type.DeclaringSyntaxReferences.Select(r => r.SyntaxTree).Distinct().ToList();
-        var diagnostics = new List<DiagnosticInfo>();
-        try
+        var result = NetworkPipeline.Plan(NetworkPipeline.Parse(type, tree, context.CancellationToken));
+        foreach (var info in result.Diagnostics)
         {
-            var spec = NetworkParser.Parse(type, tree, diagnostics, context.CancellationToken);
-            if (diagnostics.Count == 0) diagnostics.AddRange(NetworkPlanner.Plan(spec).Diagnostics);
+            if (generatorRan && DiagnosticDescriptors.IsError(info.Id)) continue;
+            var location = info.Span.IsNone ? type.Locations.FirstOrDefault() ?? Location.None : Locate(info.Span, trees, tree);
+            context.ReportDiagnostic(DiagnosticDescriptors.ToDiagnostic(info, location));
         }
-        catch (System.OperationCanceledException)
-        {
-            throw;
-        }
-        catch (System.Exception e)
-        {
-            context.ReportDiagnostic(Diagnostic.Create(InternalError, type.Locations.FirstOrDefault(), type.Name, e.GetType().Name + ": " + e.Message));
-            return;
-        }
-        foreach (var info in diagnostics)
-            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ById(info.Id), Locate(info.Span, trees, tree), Properties(info), info.Arguments.Cast<object>().ToArray()));
-    }
-
-    private static ImmutableDictionary<string, string?>? Properties(DiagnosticInfo info)
-    {
-        if (info.Properties.Count == 0) return null;
-        var builder = ImmutableDictionary.CreateBuilder<string, string?>();
-        foreach (var p in info.Properties) builder[p.Key] = p.Value;
-        return builder.ToImmutable();
     }
 
     private static Location Locate(SourceSpan span, List<SyntaxTree> trees, SyntaxTree fallback)
     {
-        if (span.IsNone) return Location.None;
         var tree = trees.FirstOrDefault(t => t.FilePath == span.Path) ?? fallback;
         return Location.Create(tree, new TextSpan(span.Start, span.Length));
     }

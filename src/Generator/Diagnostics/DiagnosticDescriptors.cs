@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace Strider.Generator.Diagnostics;
@@ -18,9 +19,9 @@ internal static class DiagnosticDescriptors
         "The input size {0} on axis {1} loses input at layer '{2}': its windows leave the last {3} of {4} values unread ({5}). Valid sizes are {6}; the nearest are {7}. {8}",
         DiagnosticSeverity.Warning);
 
-    /// <summary>{0} input size, {1} axis, {2} merge, {3} first input, {4} its size, {5} second input, {6} its size, {7} valid set, {8} nearest, {9} fix.</summary>
+    /// <summary>{0} input size, {1} axis, {2} merge, {3} first input, {4} its size, {5} second input, {6} its size, {7} the valid and nearest sizes and the fix, or why no size fits.</summary>
     public static readonly DiagnosticDescriptor MergeMismatch = Make("STR0002", "Merge of unequal sizes",
-        "The input size {0} on axis {1} does not fit: the merge '{2}' gets {4} from '{3}' and {6} from '{5}'. Valid sizes are {7}; the nearest are {8}. {9}",
+        "The input size {0} on axis {1} does not fit: the merge '{2}' gets {4} from '{3}' and {6} from '{5}'. {7}",
         DiagnosticSeverity.Error);
 
     /// <summary>{0} merge or layer, {1} details.</summary>
@@ -94,10 +95,44 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NoDenseVariant = Make("STR0019", "No dense (stride-1) variant",
         "Network '{0}' asks for a dense variant (Dense = true), but layer '{1}' ({2}) {3}", DiagnosticSeverity.Error);
 
+    /// <summary>{0} class, {1} the user's member, {2} the generated member it collides with and the fix.</summary>
+    public static readonly DiagnosticDescriptor MemberConflict = Make("STR0020", "Member collides with a generated member",
+        "Network '{0}' declares {1}, which the generator writes itself ({2})", DiagnosticSeverity.Error);
+
+    /// <summary>{0} class, {1} base class, {2} problem and fix.</summary>
+    public static readonly DiagnosticDescriptor BaseClassConflict = Make("STR0021", "Base class does not fit a network",
+        "Network '{0}' derives from '{1}', which {2}", DiagnosticSeverity.Error);
+
+    /// <summary>{0} class, {1} exception type and message.</summary>
+    public static readonly DiagnosticDescriptor InternalError = Make("STR0099", "Strider could not analyse this network",
+        "Strider could not analyse network '{0}': {1}. Please report this with the declaration.", DiagnosticSeverity.Error);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         InputLosesPixels, MergeMismatch, ChannelMismatch, TiedWeightsMismatch, UnknownName, Cycle, DimensionTooSmall,
         InvalidArgument, DenseAfterSpatial, ReshapeReorders, NoValidInputSize, FreeDimensionNotSupported,
-        InvalidNetworkClass, InvalidInput, DuplicateName, UnpoolMismatch, ValidSizesInfo, UnsupportedLayout, NoDenseVariant);
+        InvalidNetworkClass, InvalidInput, DuplicateName, UnpoolMismatch, ValidSizesInfo, UnsupportedLayout, NoDenseVariant,
+        MemberConflict, BaseClassConflict, InternalError);
+
+    /// <summary>Errors are reported by the generator (every host that runs it shows them); the analyzer adds the rest.</summary>
+    public static bool IsError(string id) => ById(id).DefaultSeverity == DiagnosticSeverity.Error;
+
+    /// <summary>The message of <paramref name="info"/> as a host would show it.</summary>
+    public static string Message(DiagnosticInfo info) =>
+        string.Format(System.Globalization.CultureInfo.InvariantCulture, ById(info.Id).MessageFormat.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            info.Arguments.Cast<object>().ToArray());
+
+    /// <summary>The Roslyn diagnostic of <paramref name="info"/> at <paramref name="location"/>, with its code-fix properties.</summary>
+    public static Diagnostic ToDiagnostic(DiagnosticInfo info, Location location)
+    {
+        ImmutableDictionary<string, string?>? properties = null;
+        if (info.Properties.Count > 0)
+        {
+            var builder = ImmutableDictionary.CreateBuilder<string, string?>();
+            foreach (var p in info.Properties) builder[p.Key] = p.Value;
+            properties = builder.ToImmutable();
+        }
+        return Diagnostic.Create(ById(info.Id), location, properties, info.Arguments.Cast<object>().ToArray());
+    }
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = Index();
 

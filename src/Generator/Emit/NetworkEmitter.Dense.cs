@@ -57,14 +57,22 @@ internal static partial class NetworkEmitter
 
         private void WriteDenseEnsure(List<NodePlan> nodes)
         {
-            using (_w.Block($"private void EnsureDenseBuffers(int n{DenseFreeParams})"))
+            using (_w.Block($"private void EnsureDenseBuffers(object input, int n{DenseFreeParams})"))
             {
                 var same = new List<string> { "n == _denseBatch" };
                 same.AddRange(DenseFreeAxes.Select(a => $"n{a} == _dn{a}"));
                 _w.Line($"if ({string.Join(" && ", same)}) return;");
-                foreach (var n in nodes.Skip(1).Where(DenseOwnsBuffer)) Ensure("_da" + n.Index, "n * " + n.SizeCode());
+                _w.Line($"GrowDenseBuffers(input, n{string.Concat(DenseFreeAxes.Select(a => $", n{a}"))});");
                 _w.Line("_denseBatch = n;");
                 foreach (int axis in DenseFreeAxes) _w.Line($"_dn{axis} = n{axis};");
+            }
+            _w.Line();
+            using (_w.Block($"private void GrowDenseBuffers(object input, int n{DenseFreeParams})"))
+            {
+                _w.Line("_memory.Grow(_device, \"ForwardDense\", input, n, m =>");
+                _w.Line("{");
+                foreach (var n in nodes.Skip(1).Where(DenseOwnsBuffer)) Grow("_da" + n.Index, "n * " + n.SizeCode());
+                _w.Line("});");
             }
             _w.Line();
         }
@@ -84,9 +92,11 @@ internal static partial class NetworkEmitter
             _w.Line("/// </summary>");
             using (_w.Block($"public global::Strider.Tensor<{DenseType}> ForwardDense(global::Strider.Tensor<{_inType}> input)"))
             {
+                _w.Line("using var call = _calls.Enter(\"ForwardDense\");");
                 _w.Line("ThrowIfDisposed();");
                 _w.Line("if (input is null) throw new global::System.ArgumentNullException(nameof(input));");
                 _w.Line($"if (!ReferenceEquals(input.Device, _device)) throw new global::System.ArgumentException(\"The input tensor is on device '\" + input.Device.Name + \"' but {_plan.ClassName} runs on '\" + _device.Name + \"'; create it with Tensor.From(net.Device, data).\", nameof(input));");
+                _w.Line("input = _memory.Unaliased(input, 2); // a view of this network's own buffer is copied first");
                 _w.Line("int n = input.Batch;");
                 foreach (var f in _plan.FreeAxes)
                 {
@@ -94,7 +104,7 @@ internal static partial class NetworkEmitter
                     _w.Line($"int n{f.Axis} = input.Dim({f.Axis});");
                     _w.Line($"if (n{f.Axis} < {field}) throw new global::System.ArgumentException(\"{_plan.ClassName}.ForwardDense: the input size \" + n{f.Axis} + \" on axis {f.LayerText} is smaller than the {field} values one output sees; give at least {field}.\", nameof(input));");
                 }
-                _w.Line($"EnsureDenseBuffers(n{string.Concat(DenseFreeAxes.Select(a => $", n{a}"))});");
+                _w.Line($"EnsureDenseBuffers(input, n{string.Concat(DenseFreeAxes.Select(a => $", n{a}"))});");
                 _w.Line("var d = _device;");
                 _w.Line("var x0 = input.Buffer;");
                 foreach (var n in nodes.Skip(1))

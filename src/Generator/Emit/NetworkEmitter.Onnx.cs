@@ -32,6 +32,7 @@ internal static partial class NetworkEmitter
             _w.Line();
             using (_w.Block($"private {OnnxNs}.OnnxGraphBuilder BuildOnnxGraph()"))
             {
+                _w.Line("using var call = _calls.Enter(\"ExportOnnx\"); // it reads the weights: not while a Load or a step writes them");
                 _w.Line("ThrowIfDisposed();");
                 foreach (var node in _plan.Nodes.Skip(1))
                 {

@@ -88,12 +88,15 @@ internal static partial class NetworkEmitter
             using (_w.Block($"public global::Strider.Tensor<{_outType}> Forward(global::Strider.Tensor<{_inType}> input)"))
             {
                 const string input = "input";
+                _w.Line("using var call = _calls.Enter(\"Forward\");");
                 _w.Line("ThrowIfDisposed();");
                 _w.Line($"if ({input} is null) throw new global::System.ArgumentNullException(nameof({input}));");
                 _w.Line($"if (!ReferenceEquals({input}.Device, _device)) throw new global::System.ArgumentException(\"The input tensor is on device '\" + {input}.Device.Name + \"' but {_plan.ClassName} runs on '\" + _device.Name + \"'; create it with Tensor.From(net.Device, data).\", nameof({input}));");
+                _w.Line($"{input} = _memory.Unaliased({input}, 0); // a view of this network's own buffer (its output fed back) is copied first");
                 _w.Line($"int n = {input}.Batch;");
                 WriteFreeAxisChecks(input);
-                _w.Line($"EnsureBuffers(n{FreeArgs});");
+                _w.Line($"EnsureBuffers({input}, n{FreeArgs});");
+                _w.Line("_input = null; // until this call completes, Backward has no Forward to use");
                 _w.Line("var d = _device;");
                 _w.Line($"var x0 = {input}.Buffer;");
                 WriteLocals("Training");
@@ -293,6 +296,7 @@ internal static partial class NetworkEmitter
             _w.Line("/// </summary>");
             using (_w.Block($"public global::Strider.Tensor<{_inType}> Backward(global::Strider.Tensor<{_outType}> outputGradient)"))
             {
+                _w.Line("using var call = _calls.Enter(\"Backward\");");
                 _w.Line("BackwardCore(outputGradient, inputGradient: true);");
                 _w.Line("int n = _batch;");
                 foreach (var f in _plan.FreeAxes) _w.Line($"int n{f.Axis} = _n{f.Axis};");
@@ -305,14 +309,18 @@ internal static partial class NetworkEmitter
             _w.Line("/// Adds every parameter's gradient into <see cref=\"global::Strider.Parameter.Gradient\"/> exactly as Backward does, but");
             _w.Line("/// skips the gradients that only serve the input gradient (what a training step needs).");
             _w.Line("/// </summary>");
-            _w.Line($"public void BackwardParameters(global::Strider.Tensor<{_outType}> outputGradient) => BackwardCore(outputGradient, inputGradient: false);");
+            using (_w.Block($"public void BackwardParameters(global::Strider.Tensor<{_outType}> outputGradient)"))
+            {
+                _w.Line("using var call = _calls.Enter(\"BackwardParameters\");");
+                _w.Line("BackwardCore(outputGradient, inputGradient: false);");
+            }
             _w.Line();
             using (_w.Block($"private void BackwardCore(global::Strider.Tensor<{_outType}> outputGradient, bool inputGradient)"))
             {
                 string method = $"{_plan.ClassName}.\" + (inputGradient ? \"Backward\" : \"BackwardParameters\") + \"";
                 _w.Line("ThrowIfDisposed();");
                 _w.Line("if (outputGradient is null) throw new global::System.ArgumentNullException(nameof(outputGradient));");
-                _w.Line($"var input = _input ?? throw new global::System.InvalidOperationException(\"{method} needs a Forward first: it uses that call's activations.\");");
+                _w.Line($"var input = _input ?? throw new global::System.InvalidOperationException(\"{method} needs a Forward first (one that completed): it uses that call's activations.\");");
                 _w.Line("if (!ReferenceEquals(outputGradient.Device, _device)) throw new global::System.ArgumentException(\"The gradient is on device '\" + outputGradient.Device.Name + \"' but the network runs on '\" + _device.Name + \"'.\", nameof(outputGradient));");
                 _w.Line("int n = _batch;");
                 _w.Line($"if (outputGradient.Batch != n) throw new global::System.ArgumentException(\"The output gradient has a batch of \" + outputGradient.Batch + \" but the last Forward had \" + n + \".\", nameof(outputGradient));");
@@ -326,6 +334,7 @@ internal static partial class NetworkEmitter
                     string expected = _last.Shape[axis].ToCode();
                     _w.Line($"if (outputGradient.Dim({axis}) != {expected}) throw new global::System.ArgumentException(\"The output gradient's axis {axis} is \" + outputGradient.Dim({axis}) + \" but the last Forward produced \" + ({expected}) + \".\", nameof(outputGradient));");
                 }
+                _w.Line("outputGradient = _memory.Unaliased(outputGradient, 1); // a view of this network's own buffer is copied first");
                 _w.Line("var d = _device;");
                 _w.Line("var x0 = input.Buffer;");
                 _w.Line("var gy = outputGradient.Buffer;");
@@ -502,7 +511,9 @@ internal static partial class NetworkEmitter
             using (_w.Block("public void Dispose()"))
             {
                 _w.Line("if (_disposed) return;");
+                _w.Line("using var call = _calls.Enter(\"Dispose\");");
                 _w.Line("_disposed = true;");
+                _w.Line("_memory.Dispose();");
                 _w.Line("foreach (var p in _parameters) p.Dispose();");
                 _w.Line("foreach (var b in _buffers) b.Dispose();");
                 foreach (var n in _plan.Nodes)

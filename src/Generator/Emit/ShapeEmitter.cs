@@ -32,7 +32,7 @@ internal static class ShapeEmitter
             string text = string.Join(" x ", shape.Dims.Select(d => d < 0 ? "Any" : Literals.Int(d)));
             w.Line();
             w.Line($"/// <summary>The shape {text} (channels first, without the batch).</summary>");
-            w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Strider.Generator\", \"0.1.0\")]");
+            w.Line(GeneratorVersion.Attribute);
             using (w.Block($"{(isPublic ? "public" : "internal")} abstract class {shape.Name} : global::Strider.IShape"))
             {
                 w.Line($"private {shape.Name}() {{ }}");

@@ -78,6 +78,15 @@ internal sealed record NetworkSpec(
     /// <summary>[Network(Dense = true)]: generate the dense (stride-1) variant too.</summary>
     public bool Dense { get; init; }
 
+    /// <summary>The generated file's name (see <see cref="HintNames"/>).</summary>
+    public string HintName { get; init; } = HintNames.For(MetadataName);
+
+    /// <summary>The user's own Forward, Backward and BackwardParameters taking one tensor: they collide with the generated ones when the shape is the same.</summary>
+    public EquatableArray<TensorOverload> TensorOverloads { get; init; } = EquatableArray<TensorOverload>.Empty;
+
     /// <summary>Where Dense = true is written (or the [Network] attribute), for diagnostics about the whole network.</summary>
     public SourceSpan DenseSpan { get; init; } = SourceSpan.None;
 }
+
+/// <summary>A user-written method such as <c>Forward(Tensor&lt;S1x28x28&gt;)</c>: its name, the shape type's name and where it is.</summary>
+internal sealed record TensorOverload(string Method, string Shape, SourceSpan Span);

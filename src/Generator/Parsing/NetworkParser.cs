@@ -11,7 +11,7 @@ using Strider.Generator.Model;
 namespace Strider.Generator.Parsing;
 
 /// <summary>Reads a [Network] class's attributes into a <see cref="NetworkSpec"/> of plain values (no symbols or syntax kept).</summary>
-internal static class NetworkParser
+internal static partial class NetworkParser
 {
     public const string NetworkAttributeName = "Strider.NetworkAttribute";
     public const string InputAttributeName = "Strider.InputAttribute";
@@ -26,17 +26,49 @@ internal static class NetworkParser
         return map;
     }
 
-    /// <summary>Parses the class; problems with the class itself (not partial, generic, ...) go to <paramref name="diagnostics"/>.</summary>
-    public static NetworkSpec Parse(INamedTypeSymbol type, SyntaxTree declaringTree, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    /// <summary>
+    /// Parses the class. Problems with the class itself (not partial, generic, a struct, a member the generator writes
+    /// too, ...) go to <paramref name="diagnostics"/> and make <paramref name="emittable"/> false: its generated half
+    /// would only add C# errors. An unexpected exception while reading the attributes becomes STR0099 on the class.
+    /// </summary>
+    public static NetworkSpec Parse(INamedTypeSymbol type, SyntaxTree declaringTree, List<DiagnosticInfo> diagnostics, out bool emittable, CancellationToken cancellationToken)
     {
         var classSyntax = type.DeclaringSyntaxReferences
             .Select(r => r.GetSyntax(cancellationToken))
             .OfType<TypeDeclarationSyntax>()
             .FirstOrDefault(s => s.SyntaxTree == declaringTree);
         var nameSpan = classSyntax is null ? SourceSpan.None : ToSpan(classSyntax.Identifier);
+        string metadataName = FullMetadataName(type);
+        bool caseTwin = (type.ContainingType?.GetTypeMembers() ?? type.ContainingNamespace.GetTypeMembers())
+            .Any(t => t.Name != type.Name && string.Equals(t.Name, type.Name, System.StringComparison.OrdinalIgnoreCase));
+        string hintName = HintNames.For(metadataName, caseTwin);
 
-        CheckClass(type, nameSpan, diagnostics, cancellationToken);
+        int before = diagnostics.Count;
+        CheckClass(type, nameSpan, hintName, diagnostics, cancellationToken);
+        emittable = diagnostics.Count == before;
 
+        var spec = new NetworkSpec(
+            Namespace: type.ContainingNamespace is { IsGlobalNamespace: false } ns ? NamespaceText(ns) : "",
+            ClassName: Identifier(type.Name),
+            Accessibility: AccessibilityText(type.DeclaredAccessibility),
+            MetadataName: metadataName,
+            Containers: new EquatableArray<ContainingType>(Containers(type)),
+            Input: null,
+            Layers: EquatableArray<LayerSpec>.Empty,
+            ClassNameSpan: nameSpan) { HintName = hintName, TensorOverloads = emittable ? TensorOverloads(type, hintName) : EquatableArray<TensorOverload>.Empty };
+        try
+        {
+            return ParseAttributes(type, declaringTree, spec, cancellationToken);
+        }
+        catch (System.Exception e) when (e is not System.OperationCanceledException)
+        {
+            diagnostics.Add(DiagnosticInfo.Create("STR0099", nameSpan, type.Name, e.GetType().Name + ": " + e.Message));
+            return spec;
+        }
+    }
+
+    private static NetworkSpec ParseAttributes(INamedTypeSymbol type, SyntaxTree declaringTree, NetworkSpec spec, CancellationToken cancellationToken)
+    {
         // Source order within the declaring file; attributes on other partial declarations follow in file order.
         var attributes = type.GetAttributes()
             .Where(a => a.ApplicationSyntaxReference is not null)
@@ -64,15 +96,7 @@ internal static class NetworkParser
                 layers.Add(ParseLayer(kind, layers.Count, attribute, spans));
         }
 
-        return new NetworkSpec(
-            Namespace: type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : "",
-            ClassName: type.Name,
-            Accessibility: AccessibilityText(type.DeclaredAccessibility),
-            MetadataName: FullMetadataName(type),
-            Containers: new EquatableArray<ContainingType>(Containers(type)),
-            Input: input,
-            Layers: new EquatableArray<LayerSpec>(layers),
-            ClassNameSpan: nameSpan) { Dense = dense, DenseSpan = denseSpan };
+        return spec with { Input = input, Layers = new EquatableArray<LayerSpec>(layers), Dense = dense, DenseSpan = denseSpan };
     }
 
     private static (bool Dense, SourceSpan Span) ParseNetwork(AttributeData attribute, EquatableArray<ArgSpan> spans)
@@ -84,26 +108,6 @@ internal static class NetworkParser
         foreach (var s in spans) if (s.Key == "Dense" || (s.Key == "" && span.IsNone)) span = s.Span;
         return (dense, span);
     }
-
-    private static void CheckClass(INamedTypeSymbol type, SourceSpan nameSpan, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
-    {
-        if (!IsPartial(type, cancellationToken))
-            diagnostics.Add(DiagnosticInfo.Create("STR0013", nameSpan, type.Name, "must be declared 'partial' so the generator can add its members: write 'public partial class " + type.Name + "'"));
-        if (type.IsGenericType)
-            diagnostics.Add(DiagnosticInfo.Create("STR0013", nameSpan, type.Name, "cannot be generic: shapes are compile-time constants, so declare one non-generic class per network"));
-        if (type.IsStatic)
-            diagnostics.Add(DiagnosticInfo.Create("STR0013", nameSpan, type.Name, "cannot be static: a network holds its parameters and buffers"));
-        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
-        {
-            if (!IsPartial(outer, cancellationToken))
-                diagnostics.Add(DiagnosticInfo.Create("STR0013", nameSpan, type.Name, "is nested in '" + outer.Name + "', which must be 'partial' too"));
-            if (outer.IsGenericType)
-                diagnostics.Add(DiagnosticInfo.Create("STR0013", nameSpan, type.Name, "is nested in the generic type '" + outer.Name + "'; declare the network outside generic types"));
-        }
-    }
-
-    private static bool IsPartial(INamedTypeSymbol type, CancellationToken cancellationToken) =>
-        type.DeclaringSyntaxReferences.All(r => r.GetSyntax(cancellationToken) is TypeDeclarationSyntax t && t.Modifiers.Any(SyntaxKind.PartialKeyword));
 
     private static InputSpec ParseInput(AttributeData attribute, EquatableArray<ArgSpan> spans)
     {
@@ -206,16 +210,18 @@ internal static class NetworkParser
 
     private static double Double(TypedConstant c) => c.Value switch { double d => d, float f => f, int i => i, long l => l, _ => 0 };
 
+    /// <summary>Adds the ints of a scalar or array constant; a null array (<c>[Input(null)]</c>) adds none, which the planner reports.</summary>
     private static void AddInts(TypedConstant c, List<int> into)
     {
-        if (c.Kind == TypedConstantKind.Array) { foreach (var v in c.Values) into.Add(Int(v)); }
-        else into.Add(Int(c));
+        if (c.Kind != TypedConstantKind.Array) into.Add(Int(c));
+        else if (!c.IsNull) foreach (var v in c.Values) into.Add(Int(v));
     }
 
+    /// <summary>Adds the strings of a scalar or array constant; a null element becomes "", which the planner reports as a missing name.</summary>
     private static void AddStrings(TypedConstant c, List<string> into)
     {
-        if (c.Kind == TypedConstantKind.Array) { foreach (var v in c.Values) into.Add(v.Value as string ?? ""); }
-        else if (c.Value is string s) into.Add(s);
+        if (c.Kind != TypedConstantKind.Array) { if (c.Value is string s) into.Add(s); }
+        else if (!c.IsNull) foreach (var v in c.Values) into.Add(v.Value as string ?? "");
     }
 
     private static string AccessibilityText(Accessibility a) => a switch
@@ -236,9 +242,19 @@ internal static class NetworkParser
         {
             string keyword = outer.IsRecord ? (outer.TypeKind == TypeKind.Struct ? "record struct" : "record")
                 : outer.TypeKind == TypeKind.Struct ? "struct" : outer.TypeKind == TypeKind.Interface ? "interface" : "class";
-            list.Insert(0, new ContainingType(keyword, outer.Name));
+            list.Insert(0, new ContainingType(keyword, Identifier(outer.Name)));
         }
         return list;
+    }
+
+    /// <summary>A name as a C# identifier: a keyword used as a name (<c>class @event</c>) keeps its '@'.</summary>
+    private static string Identifier(string name) => SyntaxFacts.GetKeywordKind(name) == SyntaxKind.None ? name : "@" + name;
+
+    private static string NamespaceText(INamespaceSymbol ns)
+    {
+        var parts = new List<string>();
+        for (var n = ns; n is { IsGlobalNamespace: false }; n = n.ContainingNamespace) parts.Insert(0, Identifier(n.Name));
+        return string.Join(".", parts);
     }
 
     private static string FullMetadataName(INamedTypeSymbol type)

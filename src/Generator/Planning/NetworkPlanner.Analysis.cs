@@ -194,10 +194,75 @@ internal sealed partial class NetworkPlanner
         int other = 1;
         while (other < sizes.Count - 1 && sizes[other].Size == sizes[0].Size) other++;
         string Name(int k) => k < node.Inputs.Count ? _nodes[node.Inputs[k]].Name : "?";
-        var args = new object[] { declared, axisName, node.Name, Name(0), sizes[0].Size, Name(other), sizes[other].Size, valid.Describe(), NearestText(valid, declared), FixText(valid, declared, axisName) };
+        int otherInput = System.Math.Min(other, node.Inputs.Count - 1);
+        // An input size can be the fix only where some size fits; a stride mismatch that still fits (only at size 1, say) is not.
+        string advice = (valid.IsEmpty ? null : StrideAdvice(node, otherInput, AxisIndex(axisName), axisName, valid))
+            ?? (valid.IsEmpty
+                ? $"No input size makes them agree: '{Name(0)}' is {ShapeAt(_nodes[node.Inputs[0]], axisName, sizes[0].Size)} and '{Name(other)}' is {ShapeAt(_nodes[node.Inputs[otherInput]], axisName, sizes[other].Size)}, and [{node.Kind}] does not broadcast; make both paths give the same size on axis {axisName}."
+                : $"Valid sizes are {valid.Describe()}; the nearest are {NearestText(valid, declared)}. {FixText(valid, declared, axisName)}");
+        var args = new object[] { declared, axisName, node.Name, Name(0), sizes[0].Size, Name(other), sizes[other].Size, advice };
         // A mismatch no input size can fix is the merge's own fault: put it there.
         if (valid.IsEmpty) Report("STR0002", node.Layer!.SpanOf(""), args);
         else ReportWith(fixes, "STR0002", span, args);
+    }
+
+    private int AxisIndex(string axisName) => _spatialRank == 1 || axisName == "H" ? 0 : 1;
+
+    /// <summary>A node's shape with <paramref name="size"/> on the failing axis, e.g. 8x1x1 (other free axes as Any).</summary>
+    private string ShapeAt(PlanNode n, string axisName, int size)
+    {
+        if (!n.Spatial) return ShapeText(n.Dims);
+        int axis = AxisIndex(axisName);
+        var parts = new List<string> { n.Channels.ToString(Inv) };
+        for (int a = 0; a < n.AxisSizes.Length; a++)
+            parts.Add(a == axis ? size.ToString(Inv) : n.AxisSizes[a] > 0 ? n.AxisSizes[a].ToString(Inv) : "Any");
+        return string.Join("x", parts);
+    }
+
+    /// <summary>
+    /// When the merge's inputs downsample the axis by different total strides (a ResNet shortcut whose 1x1 projection
+    /// lacks the Stride of the main path), no input size is the fix: names the two paths and the layer to give the stride.
+    /// </summary>
+    private string? StrideAdvice(PlanNode merge, int otherInput, int axis, string axisName, SizeSet valid)
+    {
+        if (merge.Inputs.Count < 2) return null;
+        var a = _nodes[merge.Inputs[0]];
+        var b = _nodes[merge.Inputs[otherInput]];
+        var (downA, upA) = PathStride(a, axis);
+        var (downB, upB) = PathStride(b, axis);
+        // Compare the net strides downA/upA and downB/upB without division.
+        long left = downA * upB, right = downB * upA;
+        if (left == right) return null;
+        var (coarse, fine, ratio) = left > right ? (a, b, left / right) : (b, a, right / left);
+        if (System.Math.Max(left, right) % System.Math.Min(left, right) != 0) return null;
+        var strided = NearestWindow(coarse, axis, strided: true);
+        string via = strided is null ? "" : $"'{strided.Name}' has Stride = {strided.Windows[axis].Stride}; ";
+        var window = NearestWindow(fine, axis, strided: false);
+        string fix = window is null
+            ? $"add a layer with Stride = {ratio} (a 1x1 Conv projection, or a pool) on the path to '{fine.Name}'"
+            : $"give '{window.Name}' Stride = {ratio * window.Windows[axis].Stride}";
+        return $"The path to '{coarse.Name}' has {ratio} times the stride of the path to '{fine.Name}' on axis {axisName} ({via}valid input sizes: {valid.Describe()}): {fix}.";
+    }
+
+    /// <summary>The total stride on one axis from the input to <paramref name="n"/> along first inputs, as downsampling and upsampling factors.</summary>
+    private (long Down, long Up) PathStride(PlanNode n, int axis)
+    {
+        long down = 1, up = 1;
+        for (var cur = n; cur.Index > 0 && cur.Inputs.Count > 0 && down < int.MaxValue && up < int.MaxValue; cur = _nodes[cur.Inputs[0]])
+        {
+            if (!LayerKinds.IsWindow(cur.Kind) || cur.Windows.Length <= axis) continue;
+            if (cur.Windows[axis].Transposed) up *= cur.Windows[axis].Stride;
+            else down *= cur.Windows[axis].Stride;
+        }
+        return (down, up);
+    }
+
+    /// <summary>The downsampling window layer closest to <paramref name="n"/> (itself included) along first inputs, if any; with a stride above 1 when <paramref name="strided"/>.</summary>
+    private PlanNode? NearestWindow(PlanNode n, int axis, bool strided)
+    {
+        for (var cur = n; cur.Index > 0 && cur.Inputs.Count > 0; cur = _nodes[cur.Inputs[0]])
+            if (LayerKinds.IsWindow(cur.Kind) && cur.Windows.Length > axis && !cur.Windows[axis].Transposed && (!strided || cur.Windows[axis].Stride > 1)) return cur;
+        return null;
     }
 
     // ------------------------------------------------------------------ the plan
@@ -273,8 +338,7 @@ internal sealed partial class NetworkPlanner
 
         long parameterCount = _parameters.Sum(p => p.Length);
         var summary = Summary(nodes, parameterCount, freeAxes);
-        string hint = _spec.MetadataName.Replace('+', '.').Replace('`', '_') + ".g.cs";
-        return new NetworkPlan(_spec.Namespace, _spec.ClassName, _spec.Accessibility, hint, _spec.Containers, input.Name,
+        return new NetworkPlan(_spec.Namespace, _spec.ClassName, _spec.Accessibility, _spec.HintName, _spec.Containers, input.Name,
             new EquatableArray<NodePlan>(nodes), new EquatableArray<ParameterPlan>(_parameters), new EquatableArray<ParameterPlan>(_buffers),
             new EquatableArray<FreeAxisPlan>(freeAxes), parameterCount, new EquatableArray<string>(summary));
     }

@@ -240,6 +240,11 @@ internal sealed partial class NetworkPlanner
 
     private int? Lookup(PlanNode node, LayerSpec layer, string name, string what, SourceSpan span)
     {
+        if (name.Length == 0)
+        {
+            Report("STR0008", span, node.Name, $"{what} is null or empty; name an earlier layer or the input ('{_nodes[0].Name}')");
+            return null;
+        }
         if (_byName.TryGetValue(name, out int index))
         {
             if (index == node.Index)
@@ -256,7 +261,8 @@ internal sealed partial class NetworkPlanner
                 Report("STR0006", span, node.Name, name, "which is declared later (layer " + (later.Index + 1).ToString(Inv) + ")");
                 return null;
             }
-        Report("STR0005", span, node.Name, what, name, string.Join(", ", _byName.Keys.Select(k => "'" + k + "'")));
+        // The layer's own name is registered already, but it is no candidate: reading it is a cycle.
+        Report("STR0005", span, node.Name, what, name, string.Join(", ", _byName.Where(k => k.Value != node.Index).Select(k => "'" + k.Key + "'")));
         return null;
     }
 

@@ -24,6 +24,20 @@ public abstract partial class Device : IDisposable
     /// </summary>
     public bool IsDisposed { get; protected set; }
 
+    /// <summary>
+    /// An upper bound of the bytes <see cref="Allocate{T}"/> can still give. A network checks a new batch's buffers
+    /// against it before allocating any, so a batch too large fails at once, with the sizes, and changes nothing. The
+    /// base answers for host memory: what the GC may use (physical memory or the container's limit) less its heap now.
+    /// </summary>
+    public virtual long AvailableMemoryBytes
+    {
+        get
+        {
+            long total = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+            return total <= 0 ? long.MaxValue : Math.Max(0, total - GC.GetTotalMemory(forceFullCollection: false));
+        }
+    }
+
     public abstract void Dispose();
 
     /// <summary>Checks that [offset, offset + count) lies within the buffer, without overflow, before any pointer or view is formed.</summary>

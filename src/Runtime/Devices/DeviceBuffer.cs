@@ -26,6 +26,9 @@ public abstract class DeviceBuffer<T> : IDisposable where T : unmanaged
     /// <summary>True once this buffer or its device was disposed.</summary>
     public bool IsDisposed => _released || Device.IsDisposed;
 
+    /// <summary>The network whose preplanned buffers this is (set by <see cref="NetworkBuffers"/>), so it can tell its own buffers from a caller's.</summary>
+    internal NetworkBuffers? Owner { get; set; }
+
     /// <summary>Copies <paramref name="source"/> into this buffer starting at element <paramref name="offset"/>.</summary>
     public abstract void Upload(ReadOnlySpan<T> source, long offset = 0);
 

@@ -5,7 +5,8 @@ namespace Strider.Generator.Tests.Fuzz;
 
 /// <summary>
 /// Writes random [Network] declarations that bind as C# (so the generator and analyzer see them), with every layer kind,
-/// option and merge, mostly plausible and now and then deliberately broken (zero, negative, huge, unknown names).
+/// option and merge, mostly plausible and now and then deliberately broken (zero, negative, huge, unknown names, null
+/// arguments, classes the generator cannot extend, the global namespace, nesting in generic types).
 /// </summary>
 internal sealed class RandomNetworks
 {
@@ -29,14 +30,22 @@ internal sealed class RandomNetworks
         int layers = _random.Next(1, 8);
         for (int i = 0; i < layers; i++) attributes.Add(Layer(i));
 
-        var sb = new StringBuilder("using Strider;\n\nnamespace ").Append(ns).Append(";\n\n");
+        // Now and then a class the generator cannot extend or one in an unusual place (global namespace, nested, generic container).
+        var sb = new StringBuilder("using Strider;\n\n");
+        if (!Chance(0.02)) sb.Append("namespace ").Append(ns).Append(";\n\n");
+        string? outer = Chance(0.03) ? "public partial class Outer" + className + (Chance(0.2) ? "<T>" : "") : null;
+        if (outer is not null) sb.Append(outer).Append("\n{\n");
         for (int i = 0; i < attributes.Count;)
         {
             int take = Math.Min(attributes.Count - i, _random.Next(1, 4));
             sb.Append('[').Append(string.Join(", ", attributes.Skip(i).Take(take))).Append("]\n");
             i += take;
         }
-        sb.Append(Chance(0.01) ? "public class " : "public partial class ").Append(className).Append(";\n");
+        double shape = _random.NextDouble();
+        string declaration = shape < 0.01 ? "public class " : shape < 0.015 ? (outer is null ? "file partial class " : "private partial class ")
+            : shape < 0.02 ? "public partial record " : shape < 0.025 ? "public abstract partial class " : "public partial class ";
+        sb.Append(declaration).Append(className).Append(shape >= 0.025 && shape < 0.03 ? "<T>" : "").Append(";\n");
+        if (outer is not null) sb.Append("}\n");
         return sb.ToString();
     }
 
@@ -62,7 +71,8 @@ internal sealed class RandomNetworks
         string name = "input";
         if (Chance(0.3)) name = Chance(0.03) ? "bad name" : "x";
         _names.Add(name);
-        return "Input(" + string.Join(", ", dims) + (name == "input" ? "" : ", Name = \"" + name + "\"") + ")";
+        if (Chance(0.005)) return "Input(null)";
+        return "Input(" + string.Join(", ", dims) + (name == "input" ? (Chance(0.01) ? ", Name = null" : "") : ", Name = \"" + name + "\"") + ")";
     }
 
     private string Layer(int index)
@@ -108,7 +118,8 @@ internal sealed class RandomNetworks
             case "Add":
             case "Concat":
                 int count = Chance(0.05) ? _random.Next(0, 2) : _random.Next(2, 4);
-                for (int i = 0; i < count; i++) args.Add("\"" + NameToRead() + "\"");
+                for (int i = 0; i < count; i++) args.Add(Chance(0.02) ? "null" : "\"" + NameToRead() + "\"");
+                if (Chance(0.01)) { args.Clear(); args.Add("null"); }
                 break;
             case "Dense": args.Add(Text(Arg(1, 10))); if (Chance(0.1)) options.Add("Bias = false"); break;
             case "Reshape":
@@ -133,10 +144,12 @@ internal sealed class RandomNetworks
         }
 
         if (Chance(0.1) && _names.Count > 0) options.Add("From = \"" + NameToRead() + "\"");
+        else if (Chance(0.01)) options.Add("From = null");
         string? name = null;
         if (Chance(0.35)) name = Chance(0.03) && _names.Count > 0 ? Pick(_names) : Chance(0.01) ? "no good" : "n" + Text(index);
         if (Chance(0.03) && !options.Any(o => o.StartsWith("From", StringComparison.Ordinal)))
             options.Add("From = \"n" + Text(index + 1) + "\""); // a forward reference (a cycle)
+        if (name is null && Chance(0.01)) options.Add("Name = null");
         if (name is not null)
         {
             options.Add("Name = \"" + name + "\"");
@@ -154,6 +167,7 @@ internal sealed class RandomNetworks
     {
         if (Chance(0.3)) options.Add("Stride = " + Text(Arg(1, 3)));
         if (Chance(0.05)) options.Add("Strides = new[] { " + Text(Arg(1, 3)) + ", " + Text(Arg(1, 3)) + " }");
+        else if (Chance(0.01)) options.Add("Strides = null");
         if (Chance(0.15)) options.Add("Dilation = " + Text(Arg(1, 3)));
         if (Chance(0.03)) options.Add("Dilations = new[] { " + Text(Arg(1, 3)) + " }");
         double p = _random.NextDouble();

@@ -136,6 +136,29 @@ public class IncrementalityTests
         AssertAll(result, TrackingNames.Shapes, IncrementalStepRunReason.Modified);
     }
 
+    [Fact]
+    public void A_comment_above_an_invalid_network_keeps_its_class_cached_and_moves_its_error()
+    {
+        const string invalid = """
+            using Strider;
+            namespace Samples;
+            [Network, Input(3, 8, 8), Conv(4, 1, Name = "a"), Conv(5, 1, Name = "b", From = "input"), Add("a", "b")]
+            public partial class Bad;
+            """;
+        var (driver, compilation) = FirstRun(invalid);
+        var first = driver.GetRunResult().Diagnostics.Single();
+        var old = compilation.SyntaxTrees.Single();
+        var edited = compilation.ReplaceSyntaxTree(old, old.WithChangedText(old.GetText().Replace(0, 0, "// moved down a line\n")));
+        driver = driver.RunGenerators(edited);
+        var result = driver.GetRunResult().Results.Single();
+        // The throwing class has no positions: it is not written again. Its error is reported where it now is.
+        AssertAll(result, TrackingNames.Plan, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+        AssertAll(result, TrackingNames.Shapes, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+        var moved = Assert.Single(result.Diagnostics);
+        Assert.Equal("STR0003", moved.Id);
+        Assert.Equal(first.Location.GetLineSpan().StartLinePosition.Line + 1, moved.Location.GetLineSpan().StartLinePosition.Line);
+    }
+
     // ---------------------------------------------------------------- no Roslyn objects in the models
 
     private static readonly Type[] Forbidden =

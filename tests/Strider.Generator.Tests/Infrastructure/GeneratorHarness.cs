@@ -36,6 +36,15 @@ internal static class GeneratorHarness
         compilation.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new NetworkAnalyzer()))
             .GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
 
+    /// <summary>What a build that runs both reports: the generator's diagnostics, then the compiler's and the analyzer's on the generated compilation.</summary>
+    public static (Compilation Output, ImmutableArray<Diagnostic> Generator, ImmutableArray<Diagnostic> Compiler, ImmutableArray<Diagnostic> Analyzer) Build(params string[] sources)
+    {
+        var (output, run) = Generate(Compile(sources));
+        Assert.All(run.Results, r => Assert.Null(r.Exception));
+        var compiler = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray();
+        return (output, run.Diagnostics, compiler, Analyze(output));
+    }
+
     /// <summary>Compiler errors and warnings of the generated compilation (user code included).</summary>
     public static IEnumerable<Diagnostic> Problems(Compilation output) =>
         output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning);

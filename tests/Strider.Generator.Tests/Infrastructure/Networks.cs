@@ -94,4 +94,18 @@ internal static class Networks
         [Concat("p1", "up"), Conv(4, 1)]
         public partial class Pyramid;
         """;
+
+    /// <summary>A ResNet downsampling block whose 1x1 projection lacks Stride = 2: STR0002, so its class is the throwing one (its input shape is in no other case: the snapshots compile into one assembly).</summary>
+    public const string ForgottenStride = """
+        using Strider;
+
+        namespace Samples;
+
+        [Network]
+        [Input(32, 56, 56)]
+        [Conv(128, 3, Stride = 2, Pad = 1, Bias = false), BatchNorm(Name = "bn1"), Relu]
+        [Conv(128, 1, Bias = false, Name = "proj", From = "input")]
+        [Add("relu1", "proj"), Relu]
+        public partial class ForgottenStride;
+        """;
 }

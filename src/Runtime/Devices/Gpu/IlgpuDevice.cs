@@ -101,6 +101,9 @@ public sealed partial class IlgpuDevice : Device
         return new IlgpuBuffer<T>(this, memory);
     }
 
+    /// <summary>The accelerator's memory (ILGPU reports no free amount): the most a batch can ever take; host memory for the simulator.</summary>
+    public override long AvailableMemoryBytes => _accelerator.AcceleratorType == AcceleratorType.CPU ? base.AvailableMemoryBytes : _accelerator.MemorySize;
+
     public override void Synchronize()
     {
         ThrowIfDisposed();

@@ -1,0 +1,106 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Strider.Generator.Diagnostics;
+using Strider.Generator.Emit;
+using Strider.Generator.Model;
+using Strider.Generator.Parsing;
+using Strider.Generator.Planning;
+
+namespace Strider.Generator;
+
+/// <summary>
+/// Parse and plan of one [Network] class with one exception policy, shared by the generator and the analyzer: every
+/// problem is an STR diagnostic, an unexpected exception is STR0099 for that network only, and an invalid network whose
+/// class is usable still gets a generated class whose members throw (see <see cref="InvalidNetworkPlan"/>).
+/// </summary>
+internal static class NetworkPipeline
+{
+    public static ParsedNetwork Parse(INamedTypeSymbol type, SyntaxTree declaringTree, CancellationToken cancellationToken)
+    {
+        using var culture = InvariantCultureScope.Enter();
+        var diagnostics = new List<DiagnosticInfo>();
+        try
+        {
+            var spec = NetworkParser.Parse(type, declaringTree, diagnostics, out bool emittable, cancellationToken);
+            return new ParsedNetwork(spec, new EquatableArray<DiagnosticInfo>(diagnostics), emittable);
+        }
+        catch (System.Exception e) when (e is not System.OperationCanceledException)
+        {
+            diagnostics.Add(InternalError(type.Name, SourceSpan.None, e));
+            return new ParsedNetwork(null, new EquatableArray<DiagnosticInfo>(diagnostics), false);
+        }
+    }
+
+    public static NetworkResult Plan(ParsedNetwork parsed)
+    {
+        using var culture = InvariantCultureScope.Enter();
+        var diagnostics = parsed.Diagnostics.ToList();
+        var spec = parsed.Spec;
+        if (spec is null) return new NetworkResult(null, parsed.Diagnostics);
+        NetworkPlan? plan = null;
+        if (!diagnostics.Any(d => DiagnosticDescriptors.IsError(d.Id)))
+        {
+            try
+            {
+                var (planned, found) = NetworkPlanner.Plan(spec);
+                diagnostics.AddRange(found);
+                plan = planned;
+                if (plan is null && !diagnostics.Any(d => DiagnosticDescriptors.IsError(d.Id)))
+                    diagnostics.Add(InternalError(spec.ClassName, spec.ClassNameSpan, new System.InvalidOperationException("the planner gave no plan and no error")));
+            }
+            catch (System.Exception e) when (e is not System.OperationCanceledException)
+            {
+                diagnostics.Add(InternalError(spec.ClassName, spec.ClassNameSpan, e));
+            }
+        }
+        if (!parsed.Emittable) return new NetworkResult(null, new EquatableArray<DiagnosticInfo>(diagnostics));
+        var output = plan is not null
+            ? new NetworkOutput(plan, null)
+            : new NetworkOutput(null, Invalid(spec, diagnostics.First(d => DiagnosticDescriptors.IsError(d.Id))));
+        // A user Forward or Backward for the network's own shape would be CS0111 in the generated class: report it and write nothing.
+        int before = diagnostics.Count;
+        CheckOverloads(spec, output, diagnostics);
+        return new NetworkResult(diagnostics.Count == before ? output : null, new EquatableArray<DiagnosticInfo>(diagnostics));
+    }
+
+    private static void CheckOverloads(NetworkSpec spec, NetworkOutput output, List<DiagnosticInfo> diagnostics)
+    {
+        if (spec.TensorOverloads.Count == 0) return;
+        string? input, result;
+        if (output.Plan is { } plan)
+            (input, result) = (NetworkEmitter.ShapeName(plan.Nodes[0].Shape), NetworkEmitter.ShapeName(plan.Nodes[plan.Nodes.Count - 1].Shape));
+        else if (output.Invalid!.InputDims.Count > 0)
+            input = result = NetworkEmitter.ShapeName(InvalidNetworkEmitter.InputShape(output.Invalid));
+        else
+            return; // the invalid network's Forward and Backward are generic: an overload for a concrete shape is fine
+        foreach (var overload in spec.TensorOverloads)
+        {
+            string generated = overload.Method == "Forward" ? input : result;
+            if (overload.Shape != generated) continue;
+            diagnostics.Add(DiagnosticInfo.Create("STR0020", overload.Span, spec.ClassName, $"'{overload.Method}'(Tensor<{overload.Shape}>)",
+                $"the generated '{overload.Method}' takes Tensor<{generated}>; remove yours, or give it another name"));
+        }
+    }
+
+    /// <summary>STR0099: the exception's type and message, so that a report of the declaration can be reproduced.</summary>
+    public static DiagnosticInfo InternalError(string className, SourceSpan span, System.Exception e) =>
+        DiagnosticInfo.Create("STR0099", span, className, e.GetType().Name + ": " + e.Message);
+
+    private static InvalidNetworkPlan Invalid(NetworkSpec spec, DiagnosticInfo error) =>
+        new(spec.Namespace, spec.ClassName, spec.Accessibility, spec.HintName, spec.Containers,
+            UsableInput(spec.Input), spec.Input?.Name ?? "input", error.Id, DiagnosticDescriptors.Message(error),
+            DiagnosticDescriptors.ById(error.Id).HelpLinkUri)
+        {
+            HasDropout = spec.Layers.Any(l => l.Kind == LayerKind.Dropout),
+            Dense = spec.Dense,
+        };
+
+    /// <summary>The declared input dims when they make a shape type (1 to 3 dims, channels fixed, sizes at least 1 or Dim.Any); else empty.</summary>
+    private static EquatableArray<int> UsableInput(InputSpec? input)
+    {
+        if (input is null || input.Dims.Count is < 1 or > 3 || input.Dims[0] < 1) return EquatableArray<int>.Empty;
+        return input.Dims.All(d => d >= 1 || d == -1) ? input.Dims : EquatableArray<int>.Empty;
+    }
+}
