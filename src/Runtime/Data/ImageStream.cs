@@ -182,30 +182,73 @@ public sealed class ImageStream : IBatchSource, IDisposable
         }
     }
 
+    /// <summary>
+    /// Decodes one batch: this (the worker) thread and up to decodeThreads - 1 thread-pool helpers claim its files by
+    /// index. The worker never waits for a helper that has not started (as Parallel.For from a non-pool thread does), so
+    /// a thread pool busy with other work slows a batch down but cannot stall it.
+    /// </summary>
     private void Fill(Batch batch, int epoch, int[] order, int first, CancellationToken token)
     {
-        int size = _shape.Size;
-        var errors = new Exception?[batch.Size];
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _decodeThreads, CancellationToken = token };
-        Parallel.For(0, batch.Size, parallel, k =>
+        var decoding = new BatchDecoding(this, batch, epoch, order, first, token);
+        int helpers = Math.Min(_decodeThreads, batch.Size) - 1;
+        for (int h = 0; h < helpers; h++)
+            ThreadPool.UnsafeQueueUserWorkItem(static d => d.DecodeClaimed(), decoding, preferLocal: false);
+        decoding.DecodeClaimed();
+        decoding.WaitForClaimed();
+        token.ThrowIfCancellationRequested();
+        // The first failing file in batch order, whichever thread met it first.
+        foreach (var error in decoding.Errors)
+            if (error is not null) ExceptionDispatchInfo.Throw(error);
+    }
+
+    /// <summary>One batch's files, claimed one at a time by whichever threads decode them.</summary>
+    private sealed class BatchDecoding(ImageStream stream, Batch batch, int epoch, int[] order, int first, CancellationToken token)
+    {
+        public readonly Exception?[] Errors = new Exception?[batch.Size];
+        private readonly object _gate = new();
+        // Fixed at the start: the buffer's Size changes when it is reused, and a late helper must still find nothing to claim.
+        private readonly int _count = batch.Size;
+        private int _lastClaimed = -1;
+        private int _unfinished = batch.Size;
+
+        /// <summary>Claims and decodes files until none is left; a helper that starts after the batch is done claims none and touches nothing.</summary>
+        public void DecodeClaimed()
         {
-            var file = _files[order[first + k]];
-            var image = batch.Inputs.AsSpan(k * size, size);
+            int k;
+            while ((k = Interlocked.Increment(ref _lastClaimed)) < _count)
+            {
+                Decode(k);
+                lock (_gate)
+                    if (--_unfinished == 0) Monitor.PulseAll(_gate);
+            }
+        }
+
+        /// <summary>Waits for the files other threads claimed: each is being decoded on a running thread, so this is short.</summary>
+        public void WaitForClaimed()
+        {
+            lock (_gate)
+                while (_unfinished > 0) Monitor.Wait(_gate);
+        }
+
+        /// <summary>Decodes file k into its place; never throws, since a helper runs on a pool thread (a cancelled batch skips its files).</summary>
+        private void Decode(int k)
+        {
             try
             {
-                ImageDecoder.Decode(file.Path, _shape, _options.ResizeTarget, _options.PadValue, image);
-                _augmentation?.Apply(image, _shape, _seed, epoch, first + k);
-                _options.Normalise(image);
+                if (token.IsCancellationRequested) return;
+                int size = stream._shape.Size;
+                var file = stream._files[order[first + k]];
+                var image = batch.Inputs.AsSpan(k * size, size);
+                ImageDecoder.Decode(file.Path, stream._shape, stream._options.ResizeTarget, stream._options.PadValue, image);
+                stream._augmentation?.Apply(image, stream._shape, stream._seed, epoch, first + k);
+                stream._options.Normalise(image);
+                batch.Labels[k] = file.Label;
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e)
             {
-                errors[k] = e;
+                Errors[k] = e;
             }
-            batch.Labels[k] = file.Label;
-        });
-        // The first failing file in batch order, whichever thread met it first.
-        foreach (var error in errors)
-            if (error is not null) ExceptionDispatchInfo.Throw(error);
+        }
     }
 
     private void StopWorker()

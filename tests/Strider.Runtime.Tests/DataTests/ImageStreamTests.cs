@@ -5,10 +5,10 @@ namespace Strider.Runtime.Tests.DataTests;
 
 public class ImageStreamTests
 {
-    private static readonly ImageFolderOptions Options = new() { Channels = 3, Height = 6, Width = 6 };
+    internal static readonly ImageFolderOptions Options = new() { Channels = 3, Height = 6, Width = 6 };
 
     /// <summary>Two classes of 6x6 PNGs, each image a different gradient so every example and every flip is distinct.</summary>
-    private static void Gradients(TestImages.Folder folder, int perClass)
+    internal static void Gradients(TestImages.Folder folder, int perClass)
     {
         for (int c = 0; c < 2; c++)
             for (int f = 0; f < perClass; f++)
@@ -18,7 +18,7 @@ public class ImageStreamTests
             }
     }
 
-    private static List<(float[] Inputs, int[] Labels)> Epoch(IBatchSource source)
+    internal static List<(float[] Inputs, int[] Labels)> Epoch(IBatchSource source)
     {
         var batches = new List<(float[], int[])>();
         source.StartEpoch();
@@ -30,7 +30,7 @@ public class ImageStreamTests
         return batches;
     }
 
-    private static void AssertSame(List<(float[] Inputs, int[] Labels)> a, List<(float[] Inputs, int[] Labels)> b)
+    internal static void AssertSame(List<(float[] Inputs, int[] Labels)> a, List<(float[] Inputs, int[] Labels)> b)
     {
         Assert.Equal(a.Count, b.Count);
         for (int i = 0; i < a.Count; i++)
@@ -59,7 +59,7 @@ public class ImageStreamTests
         }
     }
 
-    private static readonly Augmentation Pipeline = Augmentation.Compose(
+    internal static readonly Augmentation Pipeline = Augmentation.Compose(
         Augmentation.RandomCrop(1), Augmentation.HorizontalFlip(), Augmentation.ColorJitter(0.2f, 0.2f, 0.2f));
 
     [Fact]
@@ -105,18 +105,39 @@ public class ImageStreamTests
         {
             Assert.Equal(3, stream.Window);
             stream.StartEpoch();
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (stream.BatchesMade < stream.Window && DateTime.UtcNow < deadline) Thread.Sleep(10);
+            WaitUntilMade(stream, 3);
+            // A worker that overran its window would do so within this pause; one that keeps to it never makes more.
             Thread.Sleep(200);
             Assert.Equal(3, stream.BatchesMade); // of 10 batches: two ready, one waiting for a place in the queue
             Assert.True(stream.MoveNext());
             Thread.Sleep(200);
             Assert.Equal(3, stream.BatchesMade); // the consumer holds the first, the queue the next two: no buffer is free
             Assert.True(stream.MoveNext());
-            deadline = DateTime.UtcNow.AddSeconds(10);
-            while (stream.BatchesMade < 4 && DateTime.UtcNow < deadline) Thread.Sleep(10);
+            WaitUntilMade(stream, 4); // the first buffer came back, so one more is made
             Thread.Sleep(200);
-            Assert.Equal(4, stream.BatchesMade); // the first buffer came back, so one more was made
+            Assert.Equal(4, stream.BatchesMade); // and only one: the consumer holds the second, the queue the third and fourth
+        }
+    }
+
+    /// <summary>
+    /// Waits until the worker has made <paramref name="count"/> batches this epoch: up to a minute, since a loaded machine
+    /// can be slow, but a worker that has ended (with an error) fails at once with that error.
+    /// </summary>
+    private static void WaitUntilMade(ImageStream stream, int count)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (stream.BatchesMade < count)
+        {
+            var worker = stream.Worker ?? throw new InvalidOperationException("No epoch is running.");
+            if (worker.IsCompleted && stream.BatchesMade < count)
+            {
+                // The worker's error, if any, waits behind the batches it made.
+                var error = Record.Exception(() => { while (stream.MoveNext()) { } });
+                Assert.Fail($"The worker ended ({worker.Status}) after {stream.BatchesMade} batches, before the {count} expected: {error?.ToString() ?? "without an error"}");
+            }
+            if (clock.Elapsed > TimeSpan.FromMinutes(1))
+                Assert.Fail($"After {clock.Elapsed.TotalSeconds:F0} s the worker ({worker.Status}) had made {stream.BatchesMade} of the {count} batches expected.");
+            Thread.Sleep(10);
         }
     }
 
@@ -177,5 +198,53 @@ public class ImageStreamTests
 
         using var otherSeed = new ImageStream(files, Options, batchSize: 4, seed: 3, Pipeline);
         Assert.Contains("seed 2", Assert.Throws<ArgumentException>(() => otherSeed.RestoreState(state)).Message);
+    }
+}
+
+/// <summary>The stream under a thread pool that runs nothing: its worker must not wait on the pool to make progress.</summary>
+[Collection(SaturatedThreadPoolCollection.Name)]
+public class ImageStreamThreadPoolTests
+{
+    [Fact]
+    public void An_epoch_streams_to_the_end_while_the_thread_pool_is_held_by_other_work()
+    {
+        using var folder = new TestImages.Folder();
+        ImageStreamTests.Gradients(folder, perClass: 5);
+        var (_, files) = ImageFolder.List(folder.Root);
+        // Batches of 4, 4 and 2 files: each queues pool helpers that cannot start while the pool is held.
+        using var serial = new ImageStream(files, ImageStreamTests.Options, batchSize: 4, seed: 1, ImageStreamTests.Pipeline, prefetch: 1, decodeThreads: 1);
+        var expected = new[] { ImageStreamTests.Epoch(serial), ImageStreamTests.Epoch(serial) };
+        using var stream = new ImageStream(files, ImageStreamTests.Options, batchSize: 4, seed: 1, ImageStreamTests.Pipeline, prefetch: 1, decodeThreads: 4);
+        List<(float[] Inputs, int[] Labels)> first = [];
+        Exception? error = null;
+        // The consumer gets its own thread: with the pool held, a task would never start.
+        var consumer = new Thread(() =>
+        {
+            try
+            {
+                stream.StartEpoch();
+                while (stream.MoveNext())
+                    lock (first) first.Add((stream.Inputs.ToArray(), stream.Labels.ToArray()));
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        });
+        bool finished;
+        int consumed, made;
+        using (new SaturatedThreadPool())
+        {
+            consumer.Start();
+            finished = consumer.Join(TimeSpan.FromSeconds(30));
+            lock (first) (consumed, made) = (first.Count, stream.BatchesMade);
+        }
+        // The pool is free again, so a stalled worker can finish and the stream be disposed.
+        Assert.True(consumer.Join(TimeSpan.FromSeconds(60)), "the epoch did not end even once the thread pool was free");
+        Assert.Null(error);
+        Assert.True(finished, $"with every pool thread held the epoch stalled for 30 s: {consumed} of {stream.BatchesPerEpoch} batches consumed, {made} made");
+        ImageStreamTests.AssertSame(expected[0], first);
+        // The first epoch's helpers start now, late, while the second epoch reuses their buffers: they must find nothing to do.
+        ImageStreamTests.AssertSame(expected[1], ImageStreamTests.Epoch(stream));
     }
 }

@@ -1,3 +1,4 @@
+using Spectre.Console;
 using Spectre.Console.Testing;
 using Strider.Devices.Cpu;
 using Strider.Training;
@@ -40,20 +41,22 @@ public sealed class ProgressTests : IDisposable
         using var net = new LinearClassifier(_device, seed: 3);
         using var sgd = new Sgd(net, learningRate: 0.05f);
         using var trainer = Make(net, sgd);
-        var console = new TestConsole().Interactive().EmitAnsiSequences();
-        console.Profile.Width = 160;
+        var terminal = new TestConsole().Interactive().EmitAnsiSequences();
+        terminal.Profile.Width = 160;
+        var console = new WatchedConsole(terminal);
         var log = new StringWriter();
         trainer.Log = log;
         trainer.Terminal = console;
         var seen = new List<BatchProgress>();
-        // Slower than the bar's refresh (100 ms), so each batch's state gets drawn.
+        // Each batch waits for the bar (redrawn every 100 ms) to draw it, so every state gets drawn however loaded the
+        // machine; not the last, whose finished bar is hidden (HideCompleted).
         trainer.OnBatch = p =>
         {
             seen.Add(p);
-            Thread.Sleep(120);
+            if (p.Batch < p.Batches) console.WaitFor($"epoch {p.Epoch}/{p.Epochs}  batch {p.Batch}/{p.Batches}  loss ");
         };
         trainer.Fit(train, epochs: 2);
-        string output = console.Output;
+        string output = terminal.Output;
         Assert.Contains("epoch 1/2  loss ", output);
         Assert.Contains("epoch 2/2  loss ", output);
         // The bar's description: epoch, batch, loss, examples/s (the ETA is its own column).
@@ -72,5 +75,53 @@ public sealed class ProgressTests : IDisposable
         trainer.Terminal = new TestConsole().Interactive();
         var nan = new Strider.Data.Dataset([1f, float.NaN, 0f, 0f], 4, [0]);
         Assert.Contains("The loss became NaN at epoch 1, batch 1", Assert.Throws<TrainingDivergedException>(() => trainer.Fit(nan, 1)).Message);
+    }
+
+    /// <summary>A test console whose output another thread can wait on: the bar is drawn from Spectre's refresh thread.</summary>
+    private sealed class WatchedConsole(TestConsole inner) : IAnsiConsole
+    {
+        private readonly object _gate = new();
+
+        public Profile Profile => inner.Profile;
+        public IAnsiConsoleCursor Cursor => inner.Cursor;
+        public IAnsiConsoleInput Input => inner.Input;
+        public IExclusivityMode ExclusivityMode => inner.ExclusivityMode;
+        public Spectre.Console.Rendering.RenderPipeline Pipeline => inner.Pipeline;
+
+        public void Clear(bool home)
+        {
+            lock (_gate) inner.Clear(home);
+        }
+
+        public void Write(Spectre.Console.Rendering.IRenderable renderable)
+        {
+            lock (_gate)
+            {
+                inner.Write(renderable);
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        public void WriteAnsi(Action<AnsiWriter> action)
+        {
+            lock (_gate)
+            {
+                inner.WriteAnsi(action);
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        /// <summary>Waits until the output contains <paramref name="text"/>: up to a minute, since a loaded machine can be slow.</summary>
+        public void WaitFor(string text)
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(1);
+            lock (_gate)
+                while (!inner.Output.Contains(text, StringComparison.Ordinal))
+                {
+                    var left = deadline - DateTime.UtcNow;
+                    if (left <= TimeSpan.Zero) Assert.Fail($"After a minute the bar had not drawn '{text}'.");
+                    Monitor.Wait(_gate, left);
+                }
+        }
     }
 }
