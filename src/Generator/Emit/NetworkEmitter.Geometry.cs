@@ -64,52 +64,129 @@ internal static partial class NetworkEmitter
             return string.Join(" * ", parts);
         }
 
-        private static bool HasGeometry(NodePlan n) => n.Kind is LayerKind.Conv or LayerKind.Deconv or LayerKind.MaxPool or LayerKind.AvgPool;
-
         private List<NodePlan>? _denseNodes;
 
         /// <summary>The nodes a pass runs: the plan's, or ForwardDense's (stride 1, dilated; same indices).</summary>
         private IReadOnlyList<NodePlan> PassNodes(bool dense) => dense ? _denseNodes ??= DenseNodes() : _plan.Nodes;
 
-        /// <summary>The free axes a layer's geometry depends on (its input's and its output's sizes).</summary>
-        private List<int> GeometryAxes(NodePlan n, bool dense)
+        /// <summary>
+        /// A geometry value the passes share, declared once: its runtime type, its name, its named constructor
+        /// arguments (a group a line) and the free axes it depends on (none: a static readonly field).
+        /// </summary>
+        private sealed record GeometryMember(string Type, string Name, IReadOnlyList<string> Lines, IReadOnlyList<int> Axes)
         {
+            /// <summary>A use: <c>Conv1Geometry</c>, or <c>Conv1Geometry(n1, n2)</c> over free sizes.</summary>
+            public string Use => Axes.Count == 0 ? Name : Name + "(" + string.Join(", ", Axes.Select(a => "n" + Literals.Int(a))) + ")";
+        }
+
+        private readonly Dictionary<(int Node, string Role, bool Dense), GeometryMember> _geometry = new();
+        private readonly List<GeometryMember>[] _geometryOrder = new List<GeometryMember>[2];
+
+        /// <summary>A layer's geometry member (role Geometry, Copy, GradientCopy...) in a pass.</summary>
+        private string Geometry(NodePlan n, bool dense = false, string role = "Geometry")
+        {
+            GeometryMembers(dense);
+            return _geometry[(n.Index, role, dense)].Use;
+        }
+
+        /// <summary>A pass's geometry members in declaration order: every one its ops use, no other.</summary>
+        private List<GeometryMember> GeometryMembers(bool dense)
+        {
+            int slot = dense ? 1 : 0;
+            if (_geometryOrder[slot] is { } built) return built;
+            var list = _geometryOrder[slot] = new List<GeometryMember>();
             var nodes = PassNodes(dense);
-            return nodes[n.Inputs[0]].Shape.Concat(nodes[n.Index].Shape).Where(d => !d.IsFixed).Select(d => d.Axis).Distinct().OrderBy(a => a).ToList();
+            // Backward writes ops only for the nodes whose gradient reaches the output; ForwardDense has no Backward.
+            var backward = dense ? new bool[nodes.Count] : Live();
+            foreach (var n in nodes.Skip(1))
+            {
+                var input = nodes[n.Inputs[0]];
+                var axes = n.Inputs.SelectMany(k => nodes[k].Shape).Concat(n.Shape).Where(d => !d.IsFixed).Select(d => d.Axis).Distinct().OrderBy(a => a).ToList();
+                void Add(string role, string type, params string[] lines)
+                {
+                    var member = new GeometryMember(type, Static(n, (dense ? "Dense" : "") + role), lines, axes);
+                    _geometry[(n.Index, role, dense)] = member;
+                    list.Add(member);
+                }
+                var (ci, hi, wi) = Chw(input);
+                var (co, ho, wo) = Chw(n);
+                string top = Literals.Int(n.PadTop), left = Literals.Int(n.PadLeft), up = Literals.Int(-n.PadTop), back = Literals.Int(-n.PadLeft);
+                switch (n.Kind)
+                {
+                    case LayerKind.Conv or LayerKind.Deconv:
+                    {
+                        var (type, sizes, window) = ConvGeometryArgs(n, input);
+                        Add("Geometry", type, sizes, window);
+                        break;
+                    }
+                    case LayerKind.MaxPool or LayerKind.AvgPool:
+                    {
+                        var (type, sizes, window) = PoolGeometryArgs(n, input);
+                        Add("Geometry", type, sizes, window);
+                        break;
+                    }
+                    case LayerKind.Permute:
+                    {
+                        Add("Geometry", "PermuteGeometry", PermuteArgs(input.Shape.Select(d => d.ToCode()).ToList(), n.Axes));
+                        var inverse = new int[n.Axes.Count];
+                        for (int k = 0; k < inverse.Length; k++) inverse[n.Axes[k]] = k;
+                        if (backward[n.Index]) Add("InverseGeometry", "PermuteGeometry", PermuteArgs(n.Shape.Select(d => d.ToCode()).ToList(), inverse));
+                        break;
+                    }
+                    case LayerKind.Pad:
+                        Add("Copy", "BoxCopy", BoxArgs("Src", ci, hi, wi, "0", "0", "0"), BoxArgs("Dst", co, ho, wo, "0", top, left), BoxArgs("Box", ci, hi, wi));
+                        if (backward[n.Index]) Add("GradientCopy", "BoxCopy", BoxArgs("Src", co, ho, wo, "0", top, left), BoxArgs("Dst", ci, hi, wi, "0", "0", "0"), BoxArgs("Box", ci, hi, wi));
+                        break;
+                    case LayerKind.Crop:
+                        Add("Copy", "BoxCopy", BoxArgs("Src", ci, hi, wi, "0", up, back), BoxArgs("Dst", co, ho, wo, "0", "0", "0"), BoxArgs("Box", co, ho, wo));
+                        if (backward[n.Index]) Add("GradientCopy", "BoxCopy", BoxArgs("Src", co, ho, wo, "0", "0", "0"), BoxArgs("Dst", ci, hi, wi, "0", up, back), BoxArgs("Box", co, ho, wo));
+                        break;
+                    case LayerKind.Concat:
+                    {
+                        int position = 0;
+                        foreach (var (_, ck, offset) in ConcatParts(n, k => nodes[k]))
+                        {
+                            string part = "Part" + Literals.Int(++position);
+                            Add(part + "Copy", "BoxCopy", BoxArgs("Src", ck, ho, wo, "0", "0", "0"), BoxArgs("Dst", co, ho, wo, offset, "0", "0"), BoxArgs("Box", ck, ho, wo));
+                            if (backward[n.Index]) Add(part + "GradientCopy", "BoxCopy", BoxArgs("Src", co, ho, wo, offset, "0", "0"), BoxArgs("Dst", ck, ho, wo, "0", "0", "0"), BoxArgs("Box", ck, ho, wo));
+                        }
+                        break;
+                    }
+                }
+            }
+            return list;
         }
 
-        private string GeometryName(NodePlan n, bool dense) => Static(n, dense ? "DenseGeometry" : "Geometry");
-
-        /// <summary>A use of a layer's geometry member: <c>Conv1Geometry</c>, or <c>Conv1Geometry(n1, n2)</c> over free sizes.</summary>
-        private string Geometry(NodePlan n, bool dense = false)
-        {
-            var axes = GeometryAxes(n, dense);
-            string name = GeometryName(n, dense);
-            return axes.Count == 0 ? name : name + "(" + string.Join(", ", axes.Select(a => "n" + Literals.Int(a))) + ")";
-        }
-
-        /// <summary>The geometry members of a pass: one per windowed layer.</summary>
+        /// <summary>The geometry members of a pass, each a static readonly field, or a static method of its free sizes.</summary>
         private void WriteGeometry(bool dense = false)
         {
-            var nodes = PassNodes(dense);
-            var windowed = nodes.Where(HasGeometry).ToList();
-            if (windowed.Count == 0) return;
+            var members = GeometryMembers(dense);
+            if (members.Count == 0) return;
             _w.Line(dense
                 ? "// ForwardDense's layer geometry: stride 1, windows dilated by the strides removed before them."
                 : "// Layer geometry, shared by Forward and Backward.");
-            foreach (var n in windowed)
+            foreach (var m in members)
             {
-                var input = nodes[n.Inputs[0]];
-                var (type, sizes, window) = n.Kind is LayerKind.Conv or LayerKind.Deconv ? ConvGeometryArgs(n, input) : PoolGeometryArgs(n, input);
-                var axes = GeometryAxes(n, dense);
-                string name = GeometryName(n, dense);
-                string head = axes.Count == 0
-                    ? $"private static readonly {Dev}.{type} {name} = new("
-                    : $"private static {Dev}.{type} {name}({string.Join(", ", axes.Select(a => "int n" + Literals.Int(a)))}) => new(";
-                _w.Line(head + sizes + ",");
-                _w.Line("    " + window + ");");
+                string head = m.Axes.Count == 0
+                    ? $"private static readonly {Dev}.{m.Type} {m.Name} = new("
+                    : $"private static {Dev}.{m.Type} {m.Name}({string.Join(", ", m.Axes.Select(a => "int n" + Literals.Int(a)))}) => new(";
+                for (int i = 0; i < m.Lines.Count; i++)
+                    _w.Line((i == 0 ? head : "    ") + m.Lines[i] + (i == m.Lines.Count - 1 ? ");" : ","));
             }
             _w.Line();
+        }
+
+        /// <summary>One corner of a BoxCopy: a tensor's (channels, height, width) and the box's origin in it, or the box's size.</summary>
+        private static string BoxArgs(string prefix, string channels, string h, string w, params string[] origin) =>
+            $"{prefix}Channels: {channels}, {prefix}H: {h}, {prefix}W: {w}" +
+            (origin.Length == 0 ? "" : $", {prefix}C0: {origin[0]}, {prefix}Y0: {origin[1]}, {prefix}X0: {origin[2]}");
+
+        /// <summary>A permutation of up to four axes: dims padded with 1, the permutation with the identity.</summary>
+        private static string[] PermuteArgs(IReadOnlyList<string> dims, IReadOnlyList<int> axes)
+        {
+            var d = Enumerable.Range(0, 4).Select(i => $"D{Literals.Int(i)}: " + (i < dims.Count ? dims[i] : "1"));
+            var p = Enumerable.Range(0, 4).Select(i => $"P{Literals.Int(i)}: " + Literals.Int(i < axes.Count ? axes[i] : i));
+            return [$"Rank: {Literals.Int(axes.Count)}, " + string.Join(", ", d), string.Join(", ", p)];
         }
 
         private static (string Type, string Sizes, string Window) ConvGeometryArgs(NodePlan n, NodePlan input)

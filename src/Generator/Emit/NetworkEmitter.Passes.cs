@@ -9,13 +9,6 @@ internal static partial class NetworkEmitter
 {
     private sealed partial class NetworkWriter
     {
-        private static string PermuteGeometry(IReadOnlyList<string> dims, IReadOnlyList<int> axes)
-        {
-            var d = Enumerable.Range(0, 4).Select(i => i < dims.Count ? dims[i] : "1");
-            var p = Enumerable.Range(0, 4).Select(i => i < axes.Count ? axes[i].ToString(System.Globalization.CultureInfo.InvariantCulture) : i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            return $"new {Dev}.PermuteGeometry({axes.Count}, {string.Join(", ", d)}, {string.Join(", ", p)})";
-        }
-
         private string Param(int index) => _parameterFields[index];
 
         /// <summary>A BatchNorm's running statistics (the values inference uses).</summary>
@@ -130,23 +123,15 @@ internal static partial class NetworkEmitter
                     _w.Line("// same values, new shape: no copy");
                     break;
                 case LayerKind.Permute:
-                    _w.Line($"d.Permute({PermuteGeometry(input.Shape.Select(s => s.ToCode()).ToList(), n.Axes)}, n, {x}, {y}, false);");
+                    _w.Line($"d.Permute({Geometry(n, dense is not null)}, n, {x}, {y}, false);");
                     break;
                 case LayerKind.Pad:
-                {
-                    var (ci, hi, wi) = Chw(input);
-                    var (co, ho, wo) = Chw(n);
                     _w.Line($"d.Fill({y}, 0, {Count(n)}, 0f);");
-                    _w.Line($"d.CopyBox(new {Dev}.BoxCopy({ci}, {hi}, {wi}, 0, 0, 0, {co}, {ho}, {wo}, 0, {n.PadTop}, {n.PadLeft}, {ci}, {hi}, {wi}), n, {x}, {y}, false);");
+                    _w.Line($"d.CopyBox({Geometry(n, dense is not null, "Copy")}, n, {x}, {y}, false);");
                     break;
-                }
                 case LayerKind.Crop:
-                {
-                    var (ci, hi, wi) = Chw(input);
-                    var (co, ho, wo) = Chw(n);
-                    _w.Line($"d.CopyBox(new {Dev}.BoxCopy({ci}, {hi}, {wi}, 0, {-n.PadTop}, {-n.PadLeft}, {co}, {ho}, {wo}, 0, 0, 0, {co}, {ho}, {wo}), n, {x}, {y}, false);");
+                    _w.Line($"d.CopyBox({Geometry(n, dense is not null, "Copy")}, n, {x}, {y}, false);");
                     break;
-                }
                 case LayerKind.BatchNorm:
                 {
                     string c = n.Shape[0].ToCode();
@@ -186,9 +171,9 @@ internal static partial class NetworkEmitter
                     break;
                 case LayerKind.Concat:
                 {
-                    var (co, ho, wo) = Chw(n);
-                    foreach (var (part, ck, offset) in ConcatParts(n, At))
-                        _w.Line($"d.CopyBox(new {Dev}.BoxCopy({ck}, {ho}, {wo}, 0, 0, 0, {co}, {ho}, {wo}, {offset}, 0, 0, {ck}, {ho}, {wo}), n, {A(part)}, {y}, false);");
+                    int position = 0;
+                    foreach (var (part, _, _) in ConcatParts(n, At))
+                        _w.Line($"d.CopyBox({Geometry(n, dense is not null, $"Part{++position}Copy")}, n, {A(part)}, {y}, false);");
                     break;
                 }
                 default:
@@ -410,28 +395,16 @@ internal static partial class NetworkEmitter
                     ops.Gradient(i, $"d.Copy({gy}, 0, {gx}, 0, {Count(n)}, {ops.Acc(i)});");
                     break;
                 case LayerKind.Permute:
-                {
-                    var inverse = new int[n.Axes.Count];
-                    for (int k = 0; k < inverse.Length; k++) inverse[n.Axes[k]] = k;
-                    ops.Gradient(i, $"d.Permute({PermuteGeometry(n.Shape.Select(s => s.ToCode()).ToList(), inverse)}, n, {gy}, {gx}, {ops.Acc(i)});");
+                    ops.Gradient(i, $"d.Permute({Geometry(n, role: "InverseGeometry")}, n, {gy}, {gx}, {ops.Acc(i)});");
                     break;
-                }
                 case LayerKind.Pad:
-                {
-                    var (ci, hi, wi) = Chw(input);
-                    var (co, ho, wo) = Chw(n);
-                    ops.Gradient(i, $"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, 0, {n.PadTop}, {n.PadLeft}, {ci}, {hi}, {wi}, 0, 0, 0, {ci}, {hi}, {wi}), n, {gy}, {gx}, {ops.Acc(i)});");
+                    ops.Gradient(i, $"d.CopyBox({Geometry(n, role: "GradientCopy")}, n, {gy}, {gx}, {ops.Acc(i)});");
                     break;
-                }
                 case LayerKind.Crop:
-                {
-                    var (ci, hi, wi) = Chw(input);
-                    var (co, ho, wo) = Chw(n);
                     // Values the crop dropped get no gradient: clear them when this is the first write.
                     if (ops.Acc(i) == "false") ops.Gradient(i, $"d.Fill({gx}, 0, {Count(input)}, 0f);");
-                    ops.Gradient(i, $"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, 0, 0, 0, {ci}, {hi}, {wi}, 0, {-n.PadTop}, {-n.PadLeft}, {co}, {ho}, {wo}), n, {gy}, {gx}, true);");
+                    ops.Gradient(i, $"d.CopyBox({Geometry(n, role: "GradientCopy")}, n, {gy}, {gx}, true);");
                     break;
-                }
                 case LayerKind.BatchNorm when ChainOf(n) is { } chain:
                 {
                     var last = chain.Last;
@@ -464,9 +437,9 @@ internal static partial class NetworkEmitter
                     break;
                 case LayerKind.Concat:
                 {
-                    var (co, ho, wo) = Chw(n);
-                    foreach (var (part, ck, offset) in ConcatParts(n, Node))
-                        ops.Gradient(part.Index, $"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, {offset}, 0, 0, {ck}, {ho}, {wo}, 0, 0, 0, {ck}, {ho}, {wo}), n, {gy}, {G(part)}, {ops.Acc(part.Index)});");
+                    int position = 0;
+                    foreach (var (part, _, _) in ConcatParts(n, Node))
+                        ops.Gradient(part.Index, $"d.CopyBox({Geometry(n, role: $"Part{++position}GradientCopy")}, n, {gy}, {G(part)}, {ops.Acc(part.Index)});");
                     break;
                 }
                 default:

@@ -185,6 +185,18 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
         KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, DilationH: 1, DilationW: 1);
     private static global::Strider.Devices.ConvGeometry UpGeometry(int n1, int n2) => new(InChannels: 16, InH: (2 + 2 * n1), InW: (2 + 2 * n2), OutChannels: 32, OutH: (1 + n1), OutW: (1 + n2),
         KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.BoxCopy Concat1Part1Copy(int n1, int n2) => new(SrcChannels: 16, SrcH: (2 + 2 * n1), SrcW: (2 + 2 * n2), SrcC0: 0, SrcY0: 0, SrcX0: 0,
+        DstChannels: 32, DstH: (2 + 2 * n1), DstW: (2 + 2 * n2), DstC0: 0, DstY0: 0, DstX0: 0,
+        BoxChannels: 16, BoxH: (2 + 2 * n1), BoxW: (2 + 2 * n2));
+    private static global::Strider.Devices.BoxCopy Concat1Part1GradientCopy(int n1, int n2) => new(SrcChannels: 32, SrcH: (2 + 2 * n1), SrcW: (2 + 2 * n2), SrcC0: 0, SrcY0: 0, SrcX0: 0,
+        DstChannels: 16, DstH: (2 + 2 * n1), DstW: (2 + 2 * n2), DstC0: 0, DstY0: 0, DstX0: 0,
+        BoxChannels: 16, BoxH: (2 + 2 * n1), BoxW: (2 + 2 * n2));
+    private static global::Strider.Devices.BoxCopy Concat1Part2Copy(int n1, int n2) => new(SrcChannels: 16, SrcH: (2 + 2 * n1), SrcW: (2 + 2 * n2), SrcC0: 0, SrcY0: 0, SrcX0: 0,
+        DstChannels: 32, DstH: (2 + 2 * n1), DstW: (2 + 2 * n2), DstC0: 16, DstY0: 0, DstX0: 0,
+        BoxChannels: 16, BoxH: (2 + 2 * n1), BoxW: (2 + 2 * n2));
+    private static global::Strider.Devices.BoxCopy Concat1Part2GradientCopy(int n1, int n2) => new(SrcChannels: 32, SrcH: (2 + 2 * n1), SrcW: (2 + 2 * n2), SrcC0: 16, SrcY0: 0, SrcX0: 0,
+        DstChannels: 16, DstH: (2 + 2 * n1), DstW: (2 + 2 * n2), DstC0: 0, DstY0: 0, DstX0: 0,
+        BoxChannels: 16, BoxH: (2 + 2 * n1), BoxW: (2 + 2 * n2));
     private static global::Strider.Devices.ConvGeometry Conv3Geometry(int n1, int n2) => new(InChannels: 32, InH: (2 + 2 * n1), InW: (2 + 2 * n2), OutChannels: 4, OutH: (2 + 2 * n1), OutW: (2 + 2 * n2),
         KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
 
@@ -323,8 +335,8 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
         d.ConvBackwardData(UpGeometry(n1, n2), n, p2Out, _upWeight.Value, upOut, false);
         d.AddBias(n, 16, (2 + 2 * n1) * (2 + 2 * n2), _upBias.Value, upOut);
         // concat1: Concat p1, up -> 32xAnyxAny
-        d.CopyBox(new global::Strider.Devices.BoxCopy(16, (2 + 2 * n1), (2 + 2 * n2), 0, 0, 0, 32, (2 + 2 * n1), (2 + 2 * n2), 0, 0, 0, 16, (2 + 2 * n1), (2 + 2 * n2)), n, p1Out, concat1Out, false);
-        d.CopyBox(new global::Strider.Devices.BoxCopy(16, (2 + 2 * n1), (2 + 2 * n2), 0, 0, 0, 32, (2 + 2 * n1), (2 + 2 * n2), 16, 0, 0, 16, (2 + 2 * n1), (2 + 2 * n2)), n, upOut, concat1Out, false);
+        d.CopyBox(Concat1Part1Copy(n1, n2), n, p1Out, concat1Out, false);
+        d.CopyBox(Concat1Part2Copy(n1, n2), n, upOut, concat1Out, false);
         // conv3: Conv 4 1x1 -> 4xAnyxAny
         d.ConvForward(Conv3Geometry(n1, n2), n, concat1Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
         _input = input;
@@ -387,8 +399,8 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
         d.ConvBackwardWeights(Conv3Geometry(n1, n2), n, concat1Out, conv3Grad, _conv3Weight.Gradient, _conv3Bias.Gradient);
         d.ConvBackwardData(Conv3Geometry(n1, n2), n, conv3Grad, _conv3Weight.Value, _concat1Grad!, false);
         // concat1: Concat p1, up
-        d.CopyBox(new global::Strider.Devices.BoxCopy(32, (2 + 2 * n1), (2 + 2 * n2), 0, 0, 0, 16, (2 + 2 * n1), (2 + 2 * n2), 0, 0, 0, 16, (2 + 2 * n1), (2 + 2 * n2)), n, _concat1Grad!, _p1Grad!, false);
-        d.CopyBox(new global::Strider.Devices.BoxCopy(32, (2 + 2 * n1), (2 + 2 * n2), 16, 0, 0, 16, (2 + 2 * n1), (2 + 2 * n2), 0, 0, 0, 16, (2 + 2 * n1), (2 + 2 * n2)), n, _concat1Grad!, _upGrad!, false);
+        d.CopyBox(Concat1Part1GradientCopy(n1, n2), n, _concat1Grad!, _p1Grad!, false);
+        d.CopyBox(Concat1Part2GradientCopy(n1, n2), n, _concat1Grad!, _upGrad!, false);
         // up: Deconv 16 2x2 /2
         d.ConvBackwardWeights(UpGeometry(n1, n2), n, _upGrad!, p2Out, _upWeight.Gradient, null);
         d.BiasBackward(n, 16, (2 + 2 * n1) * (2 + 2 * n2), _upGrad!, _upBias.Gradient);
