@@ -6,7 +6,7 @@ namespace Strider.Generator.Emit;
 
 /// <summary>
 /// Writes a network's partial class: parameters, preplanned buffers, straight-line Forward and Backward (one device op
-/// per layer, geometry as constants), Summary, weight I/O.
+/// per layer, geometry as named static members), Summary, weight I/O. Members are named after the layers (<see cref="MemberNames"/>).
 /// </summary>
 internal static partial class NetworkEmitter
 {
