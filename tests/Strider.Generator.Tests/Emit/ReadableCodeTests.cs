@@ -38,6 +38,17 @@ public class ReadableCodeTests
     public void A_layer_name_becomes_a_camel_case_identifier(string layer, string expected) =>
         Assert.Equal(expected, MemberNames.CamelCase(layer));
 
+    [Theory]
+    [InlineData(28, 0, "28")]
+    [InlineData(0, 1, "n1")]
+    [InlineData(0, 4, "4 * n1")]
+    [InlineData(1, 1, "(1 + n1)")]
+    [InlineData(29, 8, "(29 + 8 * n1)")]
+    [InlineData(-27, 1, "(n1 - 27)")]
+    [InlineData(-3, 2, "(2 * n1 - 3)")]
+    public void A_size_is_written_without_ones_or_zeros(long u, long v, string expected) =>
+        Assert.Equal(expected, new Strider.Generator.Model.SizeExpr(u, v, v == 0 ? -1 : 1).ToCode());
+
     [Fact]
     public void Names_equal_ignoring_case_get_numbered_in_declaration_order()
     {
