@@ -29,6 +29,9 @@ internal static partial class NetworkEmitter
         /// <summary>Every dense node but an aliasing Dropout and a conv whose BatchNorm is folded in (it writes the norm's buffer).</summary>
         private bool DenseOwnsBuffer(NodePlan n) => !AliasesAtInference(n) && FoldedInto(n) is null;
 
+        /// <summary>A layer's output buffer in ForwardDense.</summary>
+        private string DenseOut(NodePlan n) => Field(n, "DenseOut");
+
         private string DenseType => ShapeType(_plan.Dense!.Nodes[_plan.Nodes.Count - 1].Shape);
 
         /// <summary>Dense axes are indexed by the raw input size: every size from the field up works.</summary>
@@ -48,9 +51,10 @@ internal static partial class NetworkEmitter
         {
             _w.Line("private int _denseBatch = -1;");
             foreach (int axis in DenseFreeAxes) _w.Line($"private int _dn{axis} = -1;");
-            foreach (var n in nodes.Skip(1).Where(DenseOwnsBuffer)) _w.Line($"private {Dev}.DeviceBuffer<float>? _da{n.Index};");
+            foreach (var n in nodes.Skip(1).Where(DenseOwnsBuffer)) _w.Line($"private {Dev}.DeviceBuffer<float>? {DenseOut(n)};");
             _w.Line($"private global::Strider.Tensor<{DenseType}>? _denseOutput;");
             _w.Line();
+            WriteGeometry(dense: true);
         }
 
         private string DenseFreeParams => string.Concat(DenseFreeAxes.Select(a => $", int n{a}"));
@@ -71,7 +75,7 @@ internal static partial class NetworkEmitter
             {
                 _w.Line("_memory.Grow(_device, \"ForwardDense\", input, n, m =>");
                 _w.Line("{");
-                foreach (var n in nodes.Skip(1).Where(DenseOwnsBuffer)) Grow("_da" + n.Index, "n * " + n.SizeCode());
+                foreach (var n in nodes.Skip(1).Where(DenseOwnsBuffer)) Grow(DenseOut(n), Count(n));
                 _w.Line("});");
             }
             _w.Line();
@@ -106,11 +110,11 @@ internal static partial class NetworkEmitter
                 }
                 _w.Line($"EnsureDenseBuffers(input, n{string.Concat(DenseFreeAxes.Select(a => $", n{a}"))});");
                 _w.Line("var d = _device;");
-                _w.Line("var x0 = input.Buffer;");
+                _w.Line($"var {A(nodes[0])} = input.Buffer;");
                 foreach (var n in nodes.Skip(1))
                 {
                     if (AliasesAtInference(n)) _w.Line($"var {A(n)} = {A(nodes[n.Inputs[0]])};");
-                    else if (DenseOwnsBuffer(n)) _w.Line($"var {A(n)} = _da{n.Index}!;");
+                    else if (DenseOwnsBuffer(n)) _w.Line($"var {A(n)} = {DenseOut(n)}!;");
                 }
                 foreach (var n in nodes.Skip(1))
                 {
@@ -128,7 +132,7 @@ internal static partial class NetworkEmitter
         {
             using (_w.Block("private void DisposeDense()"))
             {
-                foreach (var n in nodes.Skip(1).Where(DenseOwnsBuffer)) _w.Line($"_da{n.Index}?.Dispose();");
+                foreach (var n in nodes.Skip(1).Where(DenseOwnsBuffer)) _w.Line($"{DenseOut(n)}?.Dispose();");
             }
             _w.Line();
         }

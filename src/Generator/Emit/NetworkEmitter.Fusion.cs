@@ -115,8 +115,8 @@ internal static partial class NetworkEmitter
             for (int i = 2; i < w.Shape.Count; i++) taps *= w.Shape[i];
             // Conv weights [K, C, taps] scale along K; Deconv weights [Cin, Cout, taps] along Cout.
             var (outer, channels, inner) = conv.Kind == LayerKind.Conv ? (1L, (long)w.Shape[0], w.Shape[1] * taps) : (w.Shape[0], (long)w.Shape[1], taps);
-            string fw = "_fw" + bn.Index, fb = "_fb" + bn.Index, y = A(bn);
-            string rm = $"_buffers[{bn.RunningMean}].Value", rv = $"_buffers[{bn.RunningVar}].Value";
+            string fw = FoldedWeight(bn), fb = FoldedBias(bn), y = A(bn);
+            var (rm, rv) = Running(bn);
             _w.Line($"// inference: {bn.Name} folded into {conv.Name}'s weights and bias ({conv.Name}'s output feeds only {bn.Name}), written straight into {bn.Name}'s output");
             Ensure(fw, Literals.Int(w.Length));
             Ensure(fb, Literals.Int(channels));

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using Strider.Generator.Model;
 
@@ -46,13 +45,13 @@ internal static partial class NetworkEmitter
                 _w.Line($"var b = new {OnnxNs}.OnnxGraphBuilder({Literals.String(_plan.ClassName)}, {OnnxOpset});");
                 var unpooled = new HashSet<int>(_plan.Nodes.Where(n => n.Kind == LayerKind.MaxUnpool).Select(n => n.SwitchesOf));
                 var input = Node(0);
-                _w.Line($"var o0 = b.AddInput(InputName, {OnnxDims(input)});");
+                _w.Line($"var {OnnxValue(0)} = b.AddInput(InputName, {OnnxDims(input)});");
                 foreach (var node in _plan.Nodes.Skip(1))
                 {
                     _w.Line($"// {node.Name}: {node.Label}");
                     WriteOnnxOp(node, unpooled.Contains(node.Index));
                 }
-                _w.Line($"b.AddOutput(o{_last.Index}, \"output\", {OnnxDims(_last)});");
+                _w.Line($"b.AddOutput({OnnxValue(_last.Index)}, \"output\", {OnnxDims(_last)});");
                 _w.Line("return b;");
             }
         }
@@ -76,7 +75,11 @@ internal static partial class NetworkEmitter
 
         private static string OnnxInts(IEnumerable<long> values) => "new int[] { " + string.Join(", ", values.Select(v => Literals.Int(v))) + " }";
 
-        private string OnnxValue(int node) => "o" + node.ToString(CultureInfo.InvariantCulture);
+        /// <summary>A layer's output in the graph: named as in Forward (<c>conv1Out</c>).</summary>
+        private string OnnxValue(int node) => A(Node(node));
+
+        /// <summary>A MaxPool's indices, kept for its MaxUnpool, and the pool's input, whose shape the unpool restores.</summary>
+        private (string Indices, string Input) OnnxSwitches(NodePlan pool) => (_names[pool.Index] + "Switches", _names[pool.Index] + "In");
 
         private void WriteOnnxOp(NodePlan n, bool keepsSwitches)
         {
@@ -96,8 +99,9 @@ internal static partial class NetworkEmitter
                         _w.Line($"var {y} = b.AveragePool({x}, {name}, {OnnxInts(g.Kernel)}, {window});");
                     else if (keepsSwitches)
                     {
-                        _w.Line($"var ({y}, s{n.Index}) = b.MaxPoolWithIndices({x}, {name}, {OnnxInts(g.Kernel)}, {window});");
-                        _w.Line($"var p{n.Index} = {x}; // the unpool's output takes this tensor's shape");
+                        var (indices, poolInput) = OnnxSwitches(n);
+                        _w.Line($"var ({y}, {indices}) = b.MaxPoolWithIndices({x}, {name}, {OnnxInts(g.Kernel)}, {window});");
+                        _w.Line($"var {poolInput} = {x}; // the unpool's output takes this tensor's shape");
                     }
                     else
                         _w.Line($"var {y} = b.MaxPool({x}, {name}, {OnnxInts(g.Kernel)}, {window});");
@@ -114,8 +118,9 @@ internal static partial class NetworkEmitter
                     var pool = Node(n.SwitchesOf);
                     var g = OnnxWindowPads(pool, transposed: false);
                     bool cropped = g.CropEnd.Any(c => c > 0);
-                    string target = cropped ? y + "u" : y;
-                    _w.Line($"var {target} = b.MaxUnpool({x}, {name}, s{pool.Index}, p{pool.Index}, {OnnxInts(g.Kernel)}, strides: {OnnxInts(g.Strides)}, padsBegin: {OnnxInts(g.Begin)}, padsEnd: {OnnxInts(g.End)});");
+                    string target = cropped ? _names[n.Index] + "Unpooled" : y;
+                    var (indices, poolInput) = OnnxSwitches(pool);
+                    _w.Line($"var {target} = b.MaxUnpool({x}, {name}, {indices}, {poolInput}, {OnnxInts(g.Kernel)}, strides: {OnnxInts(g.Strides)}, padsBegin: {OnnxInts(g.Begin)}, padsEnd: {OnnxInts(g.End)});");
                     // Inputs the pool never read come back as zeros, as in Strider's unpool.
                     if (cropped) _w.Line($"var {y} = b.Pad({target}, {Literals.String(n.Name + "/border")}, {OnnxInts(g.CropEnd.Select(_ => 0L))}, {OnnxInts(g.CropEnd)});");
                     break;
@@ -153,7 +158,7 @@ internal static partial class NetworkEmitter
                     break;
                 }
                 case LayerKind.BatchNorm:
-                    _w.Line($"var {y} = b.BatchNormalization({x}, {name}, {Param(n.Weight)}, {Param(n.Bias)}, _buffers[{n.RunningMean}], _buffers[{n.RunningVar}], {Literals.Float(n.P0)});");
+                    _w.Line($"var {y} = b.BatchNormalization({x}, {name}, {Param(n.Weight)}, {Param(n.Bias)}, {_bufferFields[n.RunningMean]}, {_bufferFields[n.RunningVar]}, {Literals.Float(n.P0)});");
                     break;
                 case LayerKind.Dropout:
                     _w.Line($"var {y} = b.Dropout({x}, {name});");
@@ -221,7 +226,7 @@ internal static partial class NetworkEmitter
         private string OnnxCropEnds(NodePlan n, string x, long[] cropEnd)
         {
             if (cropEnd.All(c => c == 0)) return x;
-            string cropped = "c" + n.Index.ToString(CultureInfo.InvariantCulture);
+            string cropped = _names[n.Index] + "Read";
             _w.Line($"var {cropped} = b.Crop({x}, {Literals.String(n.Name + "/unread")}, {OnnxInts(cropEnd.Select(_ => 0L))}, {OnnxInts(cropEnd)});");
             return cropped;
         }

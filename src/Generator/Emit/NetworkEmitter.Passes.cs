@@ -9,51 +9,10 @@ internal static partial class NetworkEmitter
 {
     private sealed partial class NetworkWriter
     {
-        /// <summary>(C, H, W) of a node as code: 1-D data is C x 1 x L, features alone C x 1 x 1.</summary>
-        private static (string C, string H, string W) Chw(NodePlan n)
-        {
-            var s = n.Shape;
-            return s.Count switch
-            {
-                1 => (s[0].ToCode(), "1", "1"),
-                2 => (s[0].ToCode(), "1", s[1].ToCode()),
-                _ => (s[0].ToCode(), s[1].ToCode(), s[2].ToCode()),
-            };
-        }
+        private string Param(int index) => _parameterFields[index];
 
-        /// <summary>Values per item after the channel axis (softmax and batch norm work per channel over these).</summary>
-        private static string Inner(NodePlan n) => n.Shape.Count == 1 ? "1" : string.Join(" * ", n.Shape.Skip(1).Select(d => d.ToCode()));
-
-        private static string Count(NodePlan n) => "(long)n * " + n.SizeCode();
-
-        /// <param name="input">The node feeding <paramref name="n"/> (the plan's unless given: ForwardDense passes its own).</param>
-        private string ConvGeometry(NodePlan n, NodePlan? input = null)
-        {
-            input ??= Node(n.Inputs[0]);
-            var (ci, hi, wi) = Chw(input);
-            var (co, ho, wo) = Chw(n);
-            return n.Kind == LayerKind.Deconv
-                // A transposed convolution is the backward-data pass of the convolution from its output back to its input.
-                ? $"new {Dev}.ConvGeometry({co}, {ho}, {wo}, {ci}, {hi}, {wi}, {n.KernelH}, {n.KernelW}, {n.StrideH}, {n.StrideW}, {n.PadTop}, {n.PadLeft}, {n.DilationH}, {n.DilationW})"
-                : $"new {Dev}.ConvGeometry({ci}, {hi}, {wi}, {co}, {ho}, {wo}, {n.KernelH}, {n.KernelW}, {n.StrideH}, {n.StrideW}, {n.PadTop}, {n.PadLeft}, {n.DilationH}, {n.DilationW})";
-        }
-
-        private string PoolGeometry(NodePlan pool, NodePlan? input = null)
-        {
-            input ??= Node(pool.Inputs[0]);
-            var (c, hi, wi) = Chw(input);
-            var (_, ho, wo) = Chw(pool);
-            return $"new {Dev}.PoolGeometry({c}, {hi}, {wi}, {ho}, {wo}, {pool.KernelH}, {pool.KernelW}, {pool.StrideH}, {pool.StrideW}, {pool.PadTop}, {pool.PadLeft}, {pool.DilationH}, {pool.DilationW})";
-        }
-
-        private static string PermuteGeometry(IReadOnlyList<string> dims, IReadOnlyList<int> axes)
-        {
-            var d = Enumerable.Range(0, 4).Select(i => i < dims.Count ? dims[i] : "1");
-            var p = Enumerable.Range(0, 4).Select(i => i < axes.Count ? axes[i].ToString(System.Globalization.CultureInfo.InvariantCulture) : i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            return $"new {Dev}.PermuteGeometry({axes.Count}, {string.Join(", ", d)}, {string.Join(", ", p)})";
-        }
-
-        private string Param(int index) => $"_parameters[{index}]";
+        /// <summary>A BatchNorm's running statistics (the values inference uses).</summary>
+        private (string Mean, string Var) Running(NodePlan bn) => (_bufferFields[bn.RunningMean] + ".Value", _bufferFields[bn.RunningVar] + ".Value");
 
         private string BiasValue(NodePlan n) => n.Bias >= 0 ? Param(n.Bias) + ".Value" : "null";
 
@@ -75,8 +34,8 @@ internal static partial class NetworkEmitter
             foreach (var node in _plan.Nodes.Skip(1))
             {
                 if (IsAlias(node)) _w.Line($"var {A(node)} = {A(Node(node.Inputs[0]))};");
-                else if (AliasesAtInference(node)) _w.Line($"var {A(node)} = {training} ? _a{node.Index}! : {A(Node(node.Inputs[0]))};");
-                else _w.Line($"var {A(node)} = _a{node.Index}!;");
+                else if (AliasesAtInference(node)) _w.Line($"var {A(node)} = {training} ? {OutField(node)}! : {A(Node(node.Inputs[0]))};");
+                else _w.Line($"var {A(node)} = {OutField(node)}!;");
             }
         }
 
@@ -98,7 +57,7 @@ internal static partial class NetworkEmitter
                 _w.Line($"EnsureBuffers({input}, n{FreeArgs});");
                 _w.Line("_input = null; // until this call completes, Backward has no Forward to use");
                 _w.Line("var d = _device;");
-                _w.Line($"var x0 = {input}.Buffer;");
+                _w.Line($"var {A(Node(0))} = {input}.Buffer;");
                 WriteLocals("Training");
                 if (Uses(LayerKind.Dropout)) _w.Line("if (Training) _step++;");
                 foreach (var node in _plan.Nodes.Skip(1))
@@ -130,31 +89,31 @@ internal static partial class NetworkEmitter
                     var bn = At(folded.Index);
                     if (dense is not null)
                     {
-                        WriteFoldedConv(n, bn, input, ConvGeometry(n, input));
+                        WriteFoldedConv(n, bn, input, Geometry(n, dense is not null));
                         break;
                     }
-                    var lines = ConvForwardLines(n, input, x, y);
+                    var lines = ConvForwardLines(n, dense is not null, x, y);
                     if (lines.Count == 1) _w.Line("if (Training) " + lines[0]);
                     else
                     {
                         using (_w.Block("if (Training)"))
                             foreach (var line in lines) _w.Line(line);
                     }
-                    using (_w.Block("else")) WriteFoldedConv(n, bn, input, ConvGeometry(n, input));
+                    using (_w.Block("else")) WriteFoldedConv(n, bn, input, Geometry(n, dense is not null));
                     break;
                 }
                 case LayerKind.Conv:
                 case LayerKind.Deconv:
-                    foreach (var line in ConvForwardLines(n, input, x, y)) _w.Line(line);
+                    foreach (var line in ConvForwardLines(n, dense is not null, x, y)) _w.Line(line);
                     break;
                 case LayerKind.MaxPool:
-                    _w.Line($"d.MaxPoolForward({PoolGeometry(n, input)}, n, {x}, {y}, {(dense is null ? "_s" + n.Index : "null")});");
+                    _w.Line($"d.MaxPoolForward({Geometry(n, dense is not null)}, n, {x}, {y}, {(dense is null ? Switches(n) : "null")});");
                     break;
                 case LayerKind.AvgPool:
-                    _w.Line($"d.AvgPoolForward({PoolGeometry(n, input)}, n, {x}, {y});");
+                    _w.Line($"d.AvgPoolForward({Geometry(n, dense is not null)}, n, {x}, {y});");
                     break;
                 case LayerKind.MaxUnpool:
-                    _w.Line($"d.MaxUnpoolForward({PoolGeometry(Node(n.SwitchesOf))}, n, {x}, _s{n.SwitchesOf}!, {y});");
+                    _w.Line($"d.MaxUnpoolForward({Geometry(Node(n.SwitchesOf))}, n, {x}, {Switches(Node(n.SwitchesOf))}!, {y});");
                     break;
                 case LayerKind.Dense:
                     _w.Line($"d.DenseForward({DenseArgs(n)}, {x}, {Param(n.Weight)}.Value, {BiasValue(n)}, {y});");
@@ -164,35 +123,27 @@ internal static partial class NetworkEmitter
                     _w.Line("// same values, new shape: no copy");
                     break;
                 case LayerKind.Permute:
-                    _w.Line($"d.Permute({PermuteGeometry(input.Shape.Select(s => s.ToCode()).ToList(), n.Axes)}, n, {x}, {y}, false);");
+                    _w.Line($"d.Permute({Geometry(n, dense is not null)}, n, {x}, {y}, false);");
                     break;
                 case LayerKind.Pad:
-                {
-                    var (ci, hi, wi) = Chw(input);
-                    var (co, ho, wo) = Chw(n);
                     _w.Line($"d.Fill({y}, 0, {Count(n)}, 0f);");
-                    _w.Line($"d.CopyBox(new {Dev}.BoxCopy({ci}, {hi}, {wi}, 0, 0, 0, {co}, {ho}, {wo}, 0, {n.PadTop}, {n.PadLeft}, {ci}, {hi}, {wi}), n, {x}, {y}, false);");
+                    _w.Line($"d.CopyBox({Geometry(n, dense is not null, "Copy")}, n, {x}, {y}, false);");
                     break;
-                }
                 case LayerKind.Crop:
-                {
-                    var (ci, hi, wi) = Chw(input);
-                    var (co, ho, wo) = Chw(n);
-                    _w.Line($"d.CopyBox(new {Dev}.BoxCopy({ci}, {hi}, {wi}, 0, {-n.PadTop}, {-n.PadLeft}, {co}, {ho}, {wo}, 0, 0, 0, {co}, {ho}, {wo}), n, {x}, {y}, false);");
+                    _w.Line($"d.CopyBox({Geometry(n, dense is not null, "Copy")}, n, {x}, {y}, false);");
                     break;
-                }
                 case LayerKind.BatchNorm:
                 {
                     string c = n.Shape[0].ToCode();
-                    string rm = $"_buffers[{n.RunningMean}].Value", rv = $"_buffers[{n.RunningVar}].Value";
+                    var (rm, rv) = Running(n);
                     if (dense is null && ChainOf(n) is { } chain)
                     {
                         var last = chain.Last;
-                        string mask = chain.Dropout is { } drop ? $"_m{drop.Index}!, {Literals.Float(drop.P0)}, {DropoutSeed(drop)}" : "null, 0f, 0UL";
+                        string mask = chain.Dropout is { } drop ? $"{Mask(drop)}!, {Literals.Float(drop.P0)}, {DropoutSeed(drop)}" : "null, 0f, 0UL";
                         _w.Line($"// training: {n.Name} -> {chain.Relu.Name}{(chain.Dropout is { } dr ? " -> " + dr.Name : "")} fused, one pass writing {last.Name}'s output{(chain.Dropout is null ? "" : " and mask")} only");
-                        _w.Line($"if (Training) d.BatchNormReluForwardTraining(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P1)}, {Literals.Float(n.P0)}, {mask}, {A(last)}, _bm{n.Index}!, _bs{n.Index}!);");
+                        _w.Line($"if (Training) d.BatchNormReluForwardTraining(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P1)}, {Literals.Float(n.P0)}, {mask}, {A(last)}, {SavedMean(n)}!, {SavedInvStd(n)}!);");
                     }
-                    else if (dense is null) _w.Line($"if (Training) d.BatchNormForwardTraining(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P1)}, {Literals.Float(n.P0)}, {y}, _bm{n.Index}!, _bs{n.Index}!);");
+                    else if (dense is null) _w.Line($"if (Training) d.BatchNormForwardTraining(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P1)}, {Literals.Float(n.P0)}, {y}, {SavedMean(n)}!, {SavedInvStd(n)}!);");
                     if (FoldSource(n) is { } conv) _w.Line($"// {(dense is null ? "inference: " : "")}folded into {conv.Name} above");
                     else _w.Line($"{(dense is null ? "else " : "")}d.BatchNormForwardInference(n, {c}, {Inner(n)}, {x}, {Param(n.Weight)}.Value, {Param(n.Bias)}.Value, {rm}, {rv}, {Literals.Float(n.P0)}, {y});");
                     break;
@@ -201,7 +152,7 @@ internal static partial class NetworkEmitter
                 {
                     bool fused = dense is null && ChainOf(n) is not null;
                     if (fused) _w.Line($"// training: written by the fused op at {ChainOf(n)!.Norm.Name}");
-                    else if (dense is null) _w.Line($"if (Training) d.DropoutForward({Count(n)}, {Literals.Float(n.P0)}, {DropoutSeed(n)}, {x}, _m{n.Index}!, {y});");
+                    else if (dense is null) _w.Line($"if (Training) d.DropoutForward({Count(n)}, {Literals.Float(n.P0)}, {DropoutSeed(n)}, {x}, {Mask(n)}!, {y});");
                     if (AliasesAtInference(n)) _w.Line($"// {(dense is null ? "inference: " : "")}the identity, so {y} is {x}'s buffer (no copy)");
                     else _w.Line($"{(fused ? "if (!Training) " : dense is null ? "else " : "")}d.Copy({x}, 0, {y}, 0, {Count(n)}, false);");
                     break;
@@ -220,9 +171,9 @@ internal static partial class NetworkEmitter
                     break;
                 case LayerKind.Concat:
                 {
-                    var (co, ho, wo) = Chw(n);
-                    foreach (var (part, ck, offset) in ConcatParts(n, At))
-                        _w.Line($"d.CopyBox(new {Dev}.BoxCopy({ck}, {ho}, {wo}, 0, 0, 0, {co}, {ho}, {wo}, {offset}, 0, 0, {ck}, {ho}, {wo}), n, {A(part)}, {y}, false);");
+                    int position = 0;
+                    foreach (var (part, _, _) in ConcatParts(n, At))
+                        _w.Line($"d.CopyBox({Geometry(n, dense is not null, $"Part{++position}Copy")}, n, {A(part)}, {y}, false);");
                     break;
                 }
                 default:
@@ -234,13 +185,16 @@ internal static partial class NetworkEmitter
         /// <summary>A Concat's inputs with their channel counts and channel offsets in its output, as code.</summary>
         private static IEnumerable<(NodePlan Part, string Channels, string Offset)> ConcatParts(NodePlan concat, System.Func<int, NodePlan> node)
         {
-            string offset = "0";
+            // Constant channel counts add up at generation time; a free one (a permuted Dim.Any axis) is added as code.
+            long offset = 0;
+            var free = new List<string>();
             foreach (int k in concat.Inputs)
             {
                 var part = node(k);
-                string channels = part.Shape[0].ToCode();
-                yield return (part, channels, offset);
-                offset = offset == "0" ? channels : offset + " + " + channels;
+                var sums = (offset != 0 || free.Count == 0 ? new[] { Literals.Int(offset) } : new string[0]).Concat(free);
+                yield return (part, part.Shape[0].ToCode(), string.Join(" + ", sums));
+                if (part.Shape[0].IsFixed) offset += part.Shape[0].U;
+                else free.Add(part.Shape[0].ToCode());
             }
         }
 
@@ -248,8 +202,8 @@ internal static partial class NetworkEmitter
         private string DenseArgs(NodePlan n)
         {
             var input = Node(n.Inputs[0]);
-            var others = input.Shape.Take(input.Shape.Count - 1).Select(s => s.ToCode()).ToList();
-            string rows = others.Count == 0 ? "n" : "n * " + string.Join(" * ", others);
+            string others = Product(input.Shape.Take(input.Shape.Count - 1), null);
+            string rows = others == "1" ? "n" : "n * " + others;
             return $"{rows}, {input.Shape[input.Shape.Count - 1].ToCode()}, {n.Shape[n.Shape.Count - 1].ToCode()}";
         }
 
@@ -264,11 +218,11 @@ internal static partial class NetworkEmitter
         }
 
         /// <summary>A Conv's forward op, or a Deconv's (the transposed conv, then its bias), from x into y.</summary>
-        private List<string> ConvForwardLines(NodePlan n, NodePlan input, string x, string y)
+        private List<string> ConvForwardLines(NodePlan n, bool dense, string x, string y)
         {
             if (n.Kind == LayerKind.Conv)
-                return [$"d.ConvForward({ConvGeometry(n, input)}, n, {x}, {Param(n.Weight)}.Value, {BiasValue(n)}, {y});"];
-            var lines = new List<string> { $"d.ConvBackwardData({ConvGeometry(n, input)}, n, {x}, {Param(n.Weight)}.Value, {y}, false);" };
+                return [$"d.ConvForward({Geometry(n, dense)}, n, {x}, {Param(n.Weight)}.Value, {BiasValue(n)}, {y});"];
+            var lines = new List<string> { $"d.ConvBackwardData({Geometry(n, dense)}, n, {x}, {Param(n.Weight)}.Value, {y}, false);" };
             if (n.Bias >= 0) lines.Add($"d.AddBias(n, {n.Shape[0].ToCode()}, {Inner(n)}, {BiasValue(n)}, {y});");
             return lines;
         }
@@ -300,8 +254,8 @@ internal static partial class NetworkEmitter
                 _w.Line("BackwardCore(outputGradient, inputGradient: true);");
                 _w.Line("int n = _batch;");
                 foreach (var f in _plan.FreeAxes) _w.Line($"int n{f.Axis} = _n{f.Axis};");
-                _w.Line($"if (_inputGradient is null) _inputGradient = global::Strider.Tensor<{_inType}>.View(_g0!, n, new int[] {{ {string.Join(", ", Node(0).Shape.Select(s => s.ToCode()))} }});");
-                _w.Line($"else _inputGradient.Rebind(_g0!, n, {DimsArray(Node(0))});");
+                _w.Line($"if (_inputGradient is null) _inputGradient = global::Strider.Tensor<{_inType}>.View({GradField(Node(0))}!, n, new int[] {{ {string.Join(", ", Node(0).Shape.Select(s => s.ToCode()))} }});");
+                _w.Line($"else _inputGradient.Rebind({GradField(Node(0))}!, n, {DimsArray(Node(0))});");
                 _w.Line("return _inputGradient;");
             }
             _w.Line();
@@ -336,8 +290,8 @@ internal static partial class NetworkEmitter
                 }
                 _w.Line("outputGradient = _memory.Unaliased(outputGradient, 1); // a view of this network's own buffer is copied first");
                 _w.Line("var d = _device;");
-                _w.Line("var x0 = input.Buffer;");
-                _w.Line("var gy = outputGradient.Buffer;");
+                _w.Line($"var {A(Node(0))} = input.Buffer;");
+                _w.Line($"var {G(_last)} = outputGradient.Buffer;");
                 WriteLocals("_forwardTraining");
                 var live = Live();
                 var ops = new BackwardOps(_w, ParameterGradientPath());
@@ -348,7 +302,7 @@ internal static partial class NetworkEmitter
                     ops.Gradient(i, $"// {node.Name}: {node.Label}");
                     WriteBackwardOp(node, ops);
                 }
-                if (!ops.Written(0)) ops.Gradient(0, $"d.Fill(_g0!, 0, {Count(Node(0))}, 0f); // the output does not depend on the input");
+                if (!ops.Written(0)) ops.Gradient(0, $"d.Fill({GradField(Node(0))}!, 0, {Count(Node(0))}, 0f); // the output does not depend on the input");
                 ops.Flush();
             }
             _w.Line();
@@ -409,28 +363,28 @@ internal static partial class NetworkEmitter
             switch (n.Kind)
             {
                 case LayerKind.Conv:
-                    ops.Always($"d.ConvBackwardWeights({ConvGeometry(n)}, n, {x}, {gy}, {Param(n.Weight)}.Gradient, {BiasGradient(n)});");
-                    ops.Gradient(i, $"d.ConvBackwardData({ConvGeometry(n)}, n, {gy}, {Param(n.Weight)}.Value, {gx}, {ops.Acc(i)});");
+                    ops.Always($"d.ConvBackwardWeights({Geometry(n)}, n, {x}, {gy}, {Param(n.Weight)}.Gradient, {BiasGradient(n)});");
+                    ops.Gradient(i, $"d.ConvBackwardData({Geometry(n)}, n, {gy}, {Param(n.Weight)}.Value, {gx}, {ops.Acc(i)});");
                     break;
                 case LayerKind.Deconv:
-                    ops.Always($"d.ConvBackwardWeights({ConvGeometry(n)}, n, {gy}, {x}, {Param(n.Weight)}.Gradient, null);");
+                    ops.Always($"d.ConvBackwardWeights({Geometry(n)}, n, {gy}, {x}, {Param(n.Weight)}.Gradient, null);");
                     if (n.Bias >= 0) ops.Always($"d.BiasBackward(n, {n.Shape[0].ToCode()}, {Inner(n)}, {gy}, {BiasGradient(n)});");
                     if (ops.Acc(i) == "false")
-                        ops.Gradient(i, $"d.ConvForward({ConvGeometry(n)}, n, {gy}, {Param(n.Weight)}.Value, null, {gx});");
+                        ops.Gradient(i, $"d.ConvForward({Geometry(n)}, n, {gy}, {Param(n.Weight)}.Value, null, {gx});");
                     else
                     {
-                        ops.Gradient(i, $"d.ConvForward({ConvGeometry(n)}, n, {gy}, {Param(n.Weight)}.Value, null, _t!);");
-                        ops.Gradient(i, $"d.Copy(_t!, 0, {gx}, 0, {Count(input)}, true);");
+                        ops.Gradient(i, $"d.ConvForward({Geometry(n)}, n, {gy}, {Param(n.Weight)}.Value, null, {Scratch}!);");
+                        ops.Gradient(i, $"d.Copy({Scratch}!, 0, {gx}, 0, {Count(input)}, true);");
                     }
                     break;
                 case LayerKind.MaxPool:
-                    ops.Gradient(i, $"d.MaxPoolBackward({PoolGeometry(n)}, n, {gy}, _s{n.Index}!, {gx}, {ops.Acc(i)});");
+                    ops.Gradient(i, $"d.MaxPoolBackward({Geometry(n)}, n, {gy}, {Switches(n)}!, {gx}, {ops.Acc(i)});");
                     break;
                 case LayerKind.AvgPool:
-                    ops.Gradient(i, $"d.AvgPoolBackward({PoolGeometry(n)}, n, {gy}, {gx}, {ops.Acc(i)});");
+                    ops.Gradient(i, $"d.AvgPoolBackward({Geometry(n)}, n, {gy}, {gx}, {ops.Acc(i)});");
                     break;
                 case LayerKind.MaxUnpool:
-                    ops.Gradient(i, $"d.MaxUnpoolBackward({PoolGeometry(Node(n.SwitchesOf))}, n, {gy}, _s{n.SwitchesOf}!, {gx}, {ops.Acc(i)});");
+                    ops.Gradient(i, $"d.MaxUnpoolBackward({Geometry(Node(n.SwitchesOf))}, n, {gy}, {Switches(Node(n.SwitchesOf))}!, {gx}, {ops.Acc(i)});");
                     break;
                 case LayerKind.Dense:
                     ops.Always($"d.DenseBackwardWeights({DenseArgs(n)}, {x}, {gy}, {Param(n.Weight)}.Gradient, {BiasGradient(n)});");
@@ -441,34 +395,22 @@ internal static partial class NetworkEmitter
                     ops.Gradient(i, $"d.Copy({gy}, 0, {gx}, 0, {Count(n)}, {ops.Acc(i)});");
                     break;
                 case LayerKind.Permute:
-                {
-                    var inverse = new int[n.Axes.Count];
-                    for (int k = 0; k < inverse.Length; k++) inverse[n.Axes[k]] = k;
-                    ops.Gradient(i, $"d.Permute({PermuteGeometry(n.Shape.Select(s => s.ToCode()).ToList(), inverse)}, n, {gy}, {gx}, {ops.Acc(i)});");
+                    ops.Gradient(i, $"d.Permute({Geometry(n, role: "InverseGeometry")}, n, {gy}, {gx}, {ops.Acc(i)});");
                     break;
-                }
                 case LayerKind.Pad:
-                {
-                    var (ci, hi, wi) = Chw(input);
-                    var (co, ho, wo) = Chw(n);
-                    ops.Gradient(i, $"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, 0, {n.PadTop}, {n.PadLeft}, {ci}, {hi}, {wi}, 0, 0, 0, {ci}, {hi}, {wi}), n, {gy}, {gx}, {ops.Acc(i)});");
+                    ops.Gradient(i, $"d.CopyBox({Geometry(n, role: "GradientCopy")}, n, {gy}, {gx}, {ops.Acc(i)});");
                     break;
-                }
                 case LayerKind.Crop:
-                {
-                    var (ci, hi, wi) = Chw(input);
-                    var (co, ho, wo) = Chw(n);
                     // Values the crop dropped get no gradient: clear them when this is the first write.
                     if (ops.Acc(i) == "false") ops.Gradient(i, $"d.Fill({gx}, 0, {Count(input)}, 0f);");
-                    ops.Gradient(i, $"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, 0, 0, 0, {ci}, {hi}, {wi}, 0, {-n.PadTop}, {-n.PadLeft}, {co}, {ho}, {wo}), n, {gy}, {gx}, true);");
+                    ops.Gradient(i, $"d.CopyBox({Geometry(n, role: "GradientCopy")}, n, {gy}, {gx}, true);");
                     break;
-                }
                 case LayerKind.BatchNorm when ChainOf(n) is { } chain:
                 {
                     var last = chain.Last;
-                    string mask = chain.Dropout is { } drop ? $"_m{drop.Index}!" : "null";
+                    string mask = chain.Dropout is { } drop ? $"{Mask(drop)}!" : "null";
                     // Its input is on the parameter path (ParameterGradientPath), so this runs in both modes.
-                    ops.Gradient(i, $"d.BatchNormReluBackward(n, {n.Shape[0].ToCode()}, {Inner(n)}, {x}, {A(last)}, {G(last)}, {mask}, {Param(n.Weight)}.Value, _bm{n.Index}!, _bs{n.Index}!, {gx}, {Param(n.Weight)}.Gradient, {Param(n.Bias)}.Gradient, {ops.Acc(i)}, {gy});");
+                    ops.Gradient(i, $"d.BatchNormReluBackward(n, {n.Shape[0].ToCode()}, {Inner(n)}, {x}, {A(last)}, {G(last)}, {mask}, {Param(n.Weight)}.Value, {SavedMean(n)}!, {SavedInvStd(n)}!, {gx}, {Param(n.Weight)}.Gradient, {Param(n.Bias)}.Gradient, {ops.Acc(i)}, {gy});");
                     break;
                 }
                 case LayerKind.Relu or LayerKind.Dropout when ChainOf(n) is { } chain:
@@ -476,12 +418,12 @@ internal static partial class NetworkEmitter
                     break;
                 case LayerKind.BatchNorm:
                     // Its input is on the parameter path (ParameterGradientPath), so this runs in both modes.
-                    ops.Gradient(i, $"d.BatchNormBackward(n, {n.Shape[0].ToCode()}, {Inner(n)}, {x}, {gy}, {Param(n.Weight)}.Value, _bm{n.Index}!, _bs{n.Index}!, {gx}, {Param(n.Weight)}.Gradient, {Param(n.Bias)}.Gradient, {ops.Acc(i)});");
+                    ops.Gradient(i, $"d.BatchNormBackward(n, {n.Shape[0].ToCode()}, {Inner(n)}, {x}, {gy}, {Param(n.Weight)}.Value, {SavedMean(n)}!, {SavedInvStd(n)}!, {gx}, {Param(n.Weight)}.Gradient, {Param(n.Bias)}.Gradient, {ops.Acc(i)});");
                     break;
                 case LayerKind.Dropout:
                 {
                     string acc = ops.Acc(i);
-                    ops.Gradient(i, $"if (_forwardTraining) d.Multiply({Count(n)}, {gy}, _m{n.Index}!, {gx}, {acc});");
+                    ops.Gradient(i, $"if (_forwardTraining) d.Multiply({Count(n)}, {gy}, {Mask(n)}!, {gx}, {acc});");
                     ops.Gradient(i, $"else d.Copy({gy}, 0, {gx}, 0, {Count(n)}, {acc});");
                     break;
                 }
@@ -495,9 +437,9 @@ internal static partial class NetworkEmitter
                     break;
                 case LayerKind.Concat:
                 {
-                    var (co, ho, wo) = Chw(n);
-                    foreach (var (part, ck, offset) in ConcatParts(n, Node))
-                        ops.Gradient(part.Index, $"d.CopyBox(new {Dev}.BoxCopy({co}, {ho}, {wo}, {offset}, 0, 0, {ck}, {ho}, {wo}, 0, 0, 0, {ck}, {ho}, {wo}), n, {gy}, {G(part)}, {ops.Acc(part.Index)});");
+                    int position = 0;
+                    foreach (var (part, _, _) in ConcatParts(n, Node))
+                        ops.Gradient(part.Index, $"d.CopyBox({Geometry(n, role: $"Part{++position}GradientCopy")}, n, {gy}, {G(part)}, {ops.Acc(part.Index)});");
                     break;
                 }
                 default:
@@ -518,14 +460,10 @@ internal static partial class NetworkEmitter
                 _w.Line("foreach (var b in _buffers) b.Dispose();");
                 foreach (var n in _plan.Nodes)
                 {
-                    if (n.Index > 0 && !IsAlias(n)) _w.Line($"_a{n.Index}?.Dispose();");
-                    if (n.Index != _last.Index) _w.Line($"_g{n.Index}?.Dispose();");
-                    if (n.Kind == LayerKind.MaxPool) _w.Line($"_s{n.Index}?.Dispose();");
-                    if (n.Kind == LayerKind.Dropout) _w.Line($"_m{n.Index}?.Dispose();");
-                    if (n.Kind == LayerKind.BatchNorm) { _w.Line($"_bm{n.Index}?.Dispose();"); _w.Line($"_bs{n.Index}?.Dispose();"); }
-                    if (FoldSource(n) is not null) { _w.Line($"_fw{n.Index}?.Dispose();"); _w.Line($"_fb{n.Index}?.Dispose();"); }
+                    foreach (var name in BufferFields(n)) _w.Line($"{name}?.Dispose();");
+                    if (n.Kind == LayerKind.MaxPool) _w.Line($"{Switches(n)}?.Dispose();");
                 }
-                if (NeedsScratch) _w.Line("_t?.Dispose();");
+                if (NeedsScratch) _w.Line($"{Scratch}?.Dispose();");
                 if (_plan.Dense is not null) _w.Line("DisposeDense();");
             }
         }

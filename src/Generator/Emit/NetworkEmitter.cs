@@ -6,7 +6,7 @@ namespace Strider.Generator.Emit;
 
 /// <summary>
 /// Writes a network's partial class: parameters, preplanned buffers, straight-line Forward and Backward (one device op
-/// per layer, geometry as constants), Summary, weight I/O.
+/// per layer, geometry as named static members), Summary, weight I/O. Members are named after the layers (<see cref="MemberNames"/>).
 /// </summary>
 internal static partial class NetworkEmitter
 {
@@ -41,6 +41,9 @@ internal static partial class NetworkEmitter
         private readonly NodePlan _last;
         private readonly string _inType;
         private readonly string _outType;
+        private readonly string[] _names;
+        private readonly string[] _parameterFields;
+        private readonly string[] _bufferFields;
 
         public NetworkWriter(NetworkPlan plan, IndentedWriter writer)
         {
@@ -49,15 +52,38 @@ internal static partial class NetworkEmitter
             _last = plan.Nodes[plan.Nodes.Count - 1];
             _inType = ShapeType(plan.Nodes[0].Shape);
             _outType = ShapeType(_last.Shape);
+            _names = MemberNames.Derive(plan.Nodes.Select(n => n.Name).ToList());
+            _parameterFields = new string[plan.Parameters.Count];
+            _bufferFields = new string[plan.Buffers.Count];
+            foreach (var n in plan.Nodes)
+            {
+                if (n.Weight >= 0) _parameterFields[n.Weight] = Field(n, "Weight");
+                if (n.Bias >= 0) _parameterFields[n.Bias] = Field(n, "Bias");
+                if (n.RunningMean >= 0) _bufferFields[n.RunningMean] = Field(n, "RunningMean");
+                if (n.RunningVar >= 0) _bufferFields[n.RunningVar] = Field(n, "RunningVar");
+            }
         }
 
         private NodePlan Node(int i) => _plan.Nodes[i];
 
         private static bool IsAlias(NodePlan n) => n.Kind is LayerKind.Flatten or LayerKind.Reshape;
 
-        private static string A(NodePlan n) => n.Index == 0 ? "x0" : "x" + n.Index;
+        /// <summary>A layer's member with a role: <c>_conv1Out</c>, <c>_conv1Grad</c> (<see cref="MemberNames"/>).</summary>
+        private string Field(NodePlan n, string role) => "_" + _names[n.Index] + role;
 
-        private string G(NodePlan n) => n.Index == _last.Index ? "gy" : "_g" + n.Index + "!";
+        /// <summary>A layer's static member with a role: <c>Conv1Geometry</c>.</summary>
+        private string Static(NodePlan n, string role) => MemberNames.PascalCase(_names[n.Index]) + role;
+
+        /// <summary>The local holding a layer's output in a pass: <c>conv1Out</c>.</summary>
+        private string A(NodePlan n) => _names[n.Index] + "Out";
+
+        /// <summary>A layer's output buffer field.</summary>
+        private string OutField(NodePlan n) => Field(n, "Out");
+
+        private string GradField(NodePlan n) => Field(n, "Grad");
+
+        /// <summary>A layer's output gradient in Backward: the caller's for the last layer, the network's buffer elsewhere.</summary>
+        private string G(NodePlan n) => n.Index == _last.Index ? _names[n.Index] + "Grad" : GradField(n) + "!";
 
         private bool HasFreeAxes => _plan.FreeAxes.Count > 0;
 
@@ -136,21 +162,42 @@ internal static partial class NetworkEmitter
             _w.Line($"private readonly {Dev}.NetworkBuffers _memory = new {Dev}.NetworkBuffers({className});");
             _w.Line("private bool _training = true;");
             if (RecordsMode) _w.Line("private bool _forwardTraining;");
-            var names = new List<string>();
+            foreach (var field in _parameterFields.Concat(_bufferFields)) _w.Line($"private readonly global::Strider.Parameter {field};");
             foreach (var n in _plan.Nodes)
             {
-                if (n.Index > 0 && !IsAlias(n)) names.Add("_a" + n.Index);
-                if (n.Index != _last.Index) names.Add("_g" + n.Index);
-                if (n.Kind == LayerKind.BatchNorm) { names.Add("_bm" + n.Index); names.Add("_bs" + n.Index); }
-                if (n.Kind == LayerKind.Dropout) names.Add("_m" + n.Index);
-                if (FoldSource(n) is not null) { names.Add("_fw" + n.Index); names.Add("_fb" + n.Index); }
+                foreach (var name in BufferFields(n)) _w.Line($"private {Dev}.DeviceBuffer<float>? {name};");
+                if (n.Kind == LayerKind.MaxPool) _w.Line($"private {Dev}.DeviceBuffer<int>? {Switches(n)};");
             }
-            if (NeedsScratch) names.Add("_t");
-            foreach (var name in names) _w.Line($"private {Dev}.DeviceBuffer<float>? {name};");
-            foreach (var n in _plan.Nodes.Where(n => n.Kind == LayerKind.MaxPool))
-                _w.Line($"private {Dev}.DeviceBuffer<int>? _s{n.Index};");
+            if (NeedsScratch) _w.Line($"private {Dev}.DeviceBuffer<float>? {Scratch};");
             _w.Line();
+            WriteGeometry();
         }
+
+        /// <summary>A layer's float buffers, in the order fields, growth and Dispose list them.</summary>
+        private IEnumerable<string> BufferFields(NodePlan n)
+        {
+            if (n.Index > 0 && !IsAlias(n)) yield return OutField(n);
+            if (n.Index != _last.Index) yield return GradField(n);
+            if (n.Kind == LayerKind.BatchNorm) { yield return SavedMean(n); yield return SavedInvStd(n); }
+            if (n.Kind == LayerKind.Dropout) yield return Mask(n);
+            if (FoldSource(n) is not null) { yield return FoldedWeight(n); yield return FoldedBias(n); }
+        }
+
+        /// <summary>A MaxPool's switches (the argmax per output), read by its backward pass and a MaxUnpool.</summary>
+        private string Switches(NodePlan pool) => Field(pool, "Switches");
+
+        private string Mask(NodePlan dropout) => Field(dropout, "Mask");
+
+        private string SavedMean(NodePlan bn) => Field(bn, "SavedMean");
+
+        private string SavedInvStd(NodePlan bn) => Field(bn, "SavedInvStd");
+
+        private string FoldedWeight(NodePlan bn) => Field(bn, "FoldedWeight");
+
+        private string FoldedBias(NodePlan bn) => Field(bn, "FoldedBias");
+
+        /// <summary>Deconv's scratch for an accumulated input gradient (one, sized for the largest).</summary>
+        private const string Scratch = "_deconvScratch";
 
         private bool NeedsScratch => _plan.Nodes.Any(n => n.Kind == LayerKind.Deconv);
 
@@ -166,24 +213,25 @@ internal static partial class NetworkEmitter
                 if (Uses(LayerKind.Dropout)) _w.Line("_seed = seed;");
                 _w.Line("_parameters = new global::Strider.Parameter[]");
                 _w.Line("{");
-                foreach (var p in _plan.Parameters)
-                    _w.Line($"    new global::Strider.Parameter(device, {Literals.String(p.Name)}, new int[] {{ {string.Join(", ", p.Shape.Select(d => Literals.Int(d)))} }}),");
+                for (int i = 0; i < _plan.Parameters.Count; i++) WriteParameter(_parameterFields[i], _plan.Parameters[i]);
                 _w.Line("};");
                 _w.Line("_buffers = new global::Strider.Parameter[]");
                 _w.Line("{");
-                foreach (var p in _plan.Buffers)
-                    _w.Line($"    new global::Strider.Parameter(device, {Literals.String(p.Name)}, new int[] {{ {string.Join(", ", p.Shape.Select(d => Literals.Int(d)))} }}),");
+                for (int i = 0; i < _plan.Buffers.Count; i++) WriteParameter(_bufferFields[i], _plan.Buffers[i]);
                 _w.Line("};");
                 _w.Line("var random = new global::System.Random(seed);");
-                for (int i = 0; i < _plan.Parameters.Count; i++) WriteInit("_parameters", i, _plan.Parameters[i]);
-                for (int i = 0; i < _plan.Buffers.Count; i++) WriteInit("_buffers", i, _plan.Buffers[i]);
+                for (int i = 0; i < _plan.Parameters.Count; i++) WriteInit(_parameterFields[i], _plan.Parameters[i]);
+                for (int i = 0; i < _plan.Buffers.Count; i++) WriteInit(_bufferFields[i], _plan.Buffers[i]);
             }
             _w.Line();
         }
 
-        private void WriteInit(string array, int i, ParameterPlan p)
+        /// <summary>One element of the parameter (or buffer) array, kept in its layer's named field too.</summary>
+        private void WriteParameter(string field, ParameterPlan p) =>
+            _w.Line($"    {field} = new global::Strider.Parameter(device, {Literals.String(p.Name)}, new int[] {{ {string.Join(", ", p.Shape.Select(d => Literals.Int(d)))} }}),");
+
+        private void WriteInit(string target, ParameterPlan p)
         {
-            string target = $"{array}[{i}]";
             switch (p.Init)
             {
                 case ParameterInit.He: _w.Line($"global::Strider.ParameterInitializer.He({target}, {p.FanIn}, random);"); break;
@@ -262,18 +310,18 @@ internal static partial class NetworkEmitter
                 _w.Line("{");
                 foreach (var node in _plan.Nodes)
                 {
-                    string size = "n * " + node.SizeCode();
-                    if (node.Index > 0 && !IsAlias(node)) Grow("_a" + node.Index, size);
-                    if (node.Index != _last.Index) Grow("_g" + node.Index, size);
-                    if (node.Kind == LayerKind.MaxPool) Grow("_s" + node.Index, size);
-                    if (node.Kind == LayerKind.Dropout) Grow("_m" + node.Index, size);
-                    if (node.Kind == LayerKind.BatchNorm) { Grow("_bm" + node.Index, node.Shape[0].ToCode()); Grow("_bs" + node.Index, node.Shape[0].ToCode()); }
+                    string size = Count(node);
+                    if (node.Index > 0 && !IsAlias(node)) Grow(OutField(node), size);
+                    if (node.Index != _last.Index) Grow(GradField(node), size);
+                    if (node.Kind == LayerKind.MaxPool) Grow(Switches(node), size);
+                    if (node.Kind == LayerKind.Dropout) Grow(Mask(node), size);
+                    if (node.Kind == LayerKind.BatchNorm) { Grow(SavedMean(node), node.Shape[0].ToCode()); Grow(SavedInvStd(node), node.Shape[0].ToCode()); }
                 }
                 if (NeedsScratch)
                 {
-                    var sizes = _plan.Nodes.Where(n => n.Kind == LayerKind.Deconv).Select(n => "n * " + Node(n.Inputs[0]).SizeCode()).Distinct().ToList();
+                    var sizes = _plan.Nodes.Where(n => n.Kind == LayerKind.Deconv).Select(n => Count(Node(n.Inputs[0]))).Distinct().ToList();
                     string max = sizes.Aggregate((a, b) => $"global::System.Math.Max({a}, {b})");
-                    Grow("_t", max);
+                    Grow(Scratch, max);
                 }
                 _w.Line("});");
             }

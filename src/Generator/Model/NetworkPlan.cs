@@ -12,10 +12,16 @@ internal readonly record struct SizeExpr(long U, long V, int Axis)
 
     public bool IsFixed => V == 0;
 
-    public string ToCode() => IsFixed
-        ? U.ToString(CultureInfo.InvariantCulture)
-        : V == 1 && U == 0 ? "n" + Axis.ToString(CultureInfo.InvariantCulture)
-        : "(" + U.ToString(CultureInfo.InvariantCulture) + " + " + V.ToString(CultureInfo.InvariantCulture) + " * n" + Axis.ToString(CultureInfo.InvariantCulture) + ")";
+    /// <summary>As code, simplified: <c>28</c>, <c>n1</c>, <c>4 * n1</c>, <c>(1 + n1)</c>, <c>(29 + 8 * n1)</c>.</summary>
+    public string ToCode()
+    {
+        if (IsFixed) return U.ToString(CultureInfo.InvariantCulture);
+        string free = (V == 1 ? "" : V.ToString(CultureInfo.InvariantCulture) + " * ") + "n" + Axis.ToString(CultureInfo.InvariantCulture);
+        if (U == 0) return free;
+        return U > 0
+            ? "(" + U.ToString(CultureInfo.InvariantCulture) + " + " + free + ")"
+            : "(" + free + " - " + (-U).ToString(CultureInfo.InvariantCulture) + ")";
+    }
 
     public string ToText() => IsFixed ? U.ToString(CultureInfo.InvariantCulture) : "Any";
 }
@@ -54,36 +60,7 @@ internal sealed record NodePlan(
     double P0, double P1,
     EquatableArray<int> Axes,
     string Field,
-    string Jump)
-{
-    /// <summary>Values per batch item as code.</summary>
-    public string SizeCode()
-    {
-        if (AllFixed) return FixedSize.ToString(CultureInfo.InvariantCulture) + "L";
-        var parts = new System.Collections.Generic.List<string>();
-        foreach (var d in Shape) parts.Add("(long)" + d.ToCode());
-        return string.Join(" * ", parts);
-    }
-
-    public bool AllFixed
-    {
-        get
-        {
-            foreach (var d in Shape) if (!d.IsFixed) return false;
-            return true;
-        }
-    }
-
-    public long FixedSize
-    {
-        get
-        {
-            long n = 1;
-            foreach (var d in Shape) n *= d.U;
-            return n;
-        }
-    }
-}
+    string Jump);
 
 /// <summary>A free (Dim.Any) input axis: its valid sizes Start + Step * n and the message for a size outside them.</summary>
 internal sealed record FreeAxisPlan(int Axis, int Start, int Step, string ValidText, string LayerText);

@@ -331,103 +331,169 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     private readonly global::Strider.Devices.NetworkBuffers _memory = new global::Strider.Devices.NetworkBuffers("Ddae");
     private bool _training = true;
     private bool _forwardTraining;
-    private global::Strider.Devices.DeviceBuffer<float>? _g0;
-    private global::Strider.Devices.DeviceBuffer<float>? _a1;
-    private global::Strider.Devices.DeviceBuffer<float>? _g1;
-    private global::Strider.Devices.DeviceBuffer<float>? _a2;
-    private global::Strider.Devices.DeviceBuffer<float>? _g2;
-    private global::Strider.Devices.DeviceBuffer<float>? _bm2;
-    private global::Strider.Devices.DeviceBuffer<float>? _bs2;
-    private global::Strider.Devices.DeviceBuffer<float>? _fw2;
-    private global::Strider.Devices.DeviceBuffer<float>? _fb2;
-    private global::Strider.Devices.DeviceBuffer<float>? _a3;
-    private global::Strider.Devices.DeviceBuffer<float>? _g3;
-    private global::Strider.Devices.DeviceBuffer<float>? _a4;
-    private global::Strider.Devices.DeviceBuffer<float>? _g4;
-    private global::Strider.Devices.DeviceBuffer<float>? _m4;
-    private global::Strider.Devices.DeviceBuffer<float>? _a5;
-    private global::Strider.Devices.DeviceBuffer<float>? _g5;
-    private global::Strider.Devices.DeviceBuffer<float>? _a6;
-    private global::Strider.Devices.DeviceBuffer<float>? _g6;
-    private global::Strider.Devices.DeviceBuffer<float>? _bm6;
-    private global::Strider.Devices.DeviceBuffer<float>? _bs6;
-    private global::Strider.Devices.DeviceBuffer<float>? _fw6;
-    private global::Strider.Devices.DeviceBuffer<float>? _fb6;
-    private global::Strider.Devices.DeviceBuffer<float>? _a7;
-    private global::Strider.Devices.DeviceBuffer<float>? _g7;
-    private global::Strider.Devices.DeviceBuffer<float>? _a8;
-    private global::Strider.Devices.DeviceBuffer<float>? _g8;
-    private global::Strider.Devices.DeviceBuffer<float>? _a9;
-    private global::Strider.Devices.DeviceBuffer<float>? _g9;
-    private global::Strider.Devices.DeviceBuffer<float>? _bm9;
-    private global::Strider.Devices.DeviceBuffer<float>? _bs9;
-    private global::Strider.Devices.DeviceBuffer<float>? _fw9;
-    private global::Strider.Devices.DeviceBuffer<float>? _fb9;
-    private global::Strider.Devices.DeviceBuffer<float>? _a10;
-    private global::Strider.Devices.DeviceBuffer<float>? _g10;
-    private global::Strider.Devices.DeviceBuffer<float>? _a11;
-    private global::Strider.Devices.DeviceBuffer<float>? _g11;
-    private global::Strider.Devices.DeviceBuffer<float>? _m11;
-    private global::Strider.Devices.DeviceBuffer<float>? _a12;
-    private global::Strider.Devices.DeviceBuffer<float>? _g12;
-    private global::Strider.Devices.DeviceBuffer<float>? _a13;
-    private global::Strider.Devices.DeviceBuffer<float>? _g13;
-    private global::Strider.Devices.DeviceBuffer<float>? _bm13;
-    private global::Strider.Devices.DeviceBuffer<float>? _bs13;
-    private global::Strider.Devices.DeviceBuffer<float>? _fw13;
-    private global::Strider.Devices.DeviceBuffer<float>? _fb13;
-    private global::Strider.Devices.DeviceBuffer<float>? _a14;
-    private global::Strider.Devices.DeviceBuffer<float>? _g14;
-    private global::Strider.Devices.DeviceBuffer<float>? _a15;
-    private global::Strider.Devices.DeviceBuffer<float>? _g15;
-    private global::Strider.Devices.DeviceBuffer<float>? _a16;
-    private global::Strider.Devices.DeviceBuffer<float>? _g16;
-    private global::Strider.Devices.DeviceBuffer<float>? _bm16;
-    private global::Strider.Devices.DeviceBuffer<float>? _bs16;
-    private global::Strider.Devices.DeviceBuffer<float>? _fw16;
-    private global::Strider.Devices.DeviceBuffer<float>? _fb16;
-    private global::Strider.Devices.DeviceBuffer<float>? _a17;
-    private global::Strider.Devices.DeviceBuffer<float>? _g17;
-    private global::Strider.Devices.DeviceBuffer<float>? _a18;
-    private global::Strider.Devices.DeviceBuffer<float>? _g18;
-    private global::Strider.Devices.DeviceBuffer<float>? _m18;
-    private global::Strider.Devices.DeviceBuffer<float>? _a19;
-    private global::Strider.Devices.DeviceBuffer<float>? _g19;
-    private global::Strider.Devices.DeviceBuffer<float>? _a20;
-    private global::Strider.Devices.DeviceBuffer<float>? _g20;
-    private global::Strider.Devices.DeviceBuffer<float>? _bm20;
-    private global::Strider.Devices.DeviceBuffer<float>? _bs20;
-    private global::Strider.Devices.DeviceBuffer<float>? _fw20;
-    private global::Strider.Devices.DeviceBuffer<float>? _fb20;
-    private global::Strider.Devices.DeviceBuffer<float>? _a21;
-    private global::Strider.Devices.DeviceBuffer<float>? _g21;
-    private global::Strider.Devices.DeviceBuffer<float>? _a22;
-    private global::Strider.Devices.DeviceBuffer<float>? _g22;
-    private global::Strider.Devices.DeviceBuffer<float>? _a23;
-    private global::Strider.Devices.DeviceBuffer<float>? _g23;
-    private global::Strider.Devices.DeviceBuffer<float>? _a24;
-    private global::Strider.Devices.DeviceBuffer<float>? _g24;
-    private global::Strider.Devices.DeviceBuffer<float>? _bm24;
-    private global::Strider.Devices.DeviceBuffer<float>? _bs24;
-    private global::Strider.Devices.DeviceBuffer<float>? _fw24;
-    private global::Strider.Devices.DeviceBuffer<float>? _fb24;
-    private global::Strider.Devices.DeviceBuffer<float>? _a25;
-    private global::Strider.Devices.DeviceBuffer<float>? _g25;
-    private global::Strider.Devices.DeviceBuffer<float>? _a26;
-    private global::Strider.Devices.DeviceBuffer<float>? _g26;
-    private global::Strider.Devices.DeviceBuffer<float>? _m26;
-    private global::Strider.Devices.DeviceBuffer<float>? _a27;
-    private global::Strider.Devices.DeviceBuffer<float>? _g27;
-    private global::Strider.Devices.DeviceBuffer<float>? _a28;
-    private global::Strider.Devices.DeviceBuffer<float>? _g28;
-    private global::Strider.Devices.DeviceBuffer<float>? _bm28;
-    private global::Strider.Devices.DeviceBuffer<float>? _bs28;
-    private global::Strider.Devices.DeviceBuffer<float>? _fw28;
-    private global::Strider.Devices.DeviceBuffer<float>? _fb28;
-    private global::Strider.Devices.DeviceBuffer<float>? _a29;
-    private global::Strider.Devices.DeviceBuffer<float>? _g29;
-    private global::Strider.Devices.DeviceBuffer<float>? _a30;
-    private global::Strider.Devices.DeviceBuffer<float>? _t;
+    private readonly global::Strider.Parameter _conv1Weight;
+    private readonly global::Strider.Parameter _conv1Bias;
+    private readonly global::Strider.Parameter _bn1Weight;
+    private readonly global::Strider.Parameter _bn1Bias;
+    private readonly global::Strider.Parameter _conv2Weight;
+    private readonly global::Strider.Parameter _conv2Bias;
+    private readonly global::Strider.Parameter _bn2Weight;
+    private readonly global::Strider.Parameter _bn2Bias;
+    private readonly global::Strider.Parameter _conv3Weight;
+    private readonly global::Strider.Parameter _conv3Bias;
+    private readonly global::Strider.Parameter _bn3Weight;
+    private readonly global::Strider.Parameter _bn3Bias;
+    private readonly global::Strider.Parameter _conv4Weight;
+    private readonly global::Strider.Parameter _conv4Bias;
+    private readonly global::Strider.Parameter _bn4Weight;
+    private readonly global::Strider.Parameter _bn4Bias;
+    private readonly global::Strider.Parameter _deconv1Weight;
+    private readonly global::Strider.Parameter _deconv1Bias;
+    private readonly global::Strider.Parameter _bn5Weight;
+    private readonly global::Strider.Parameter _bn5Bias;
+    private readonly global::Strider.Parameter _deconv2Weight;
+    private readonly global::Strider.Parameter _deconv2Bias;
+    private readonly global::Strider.Parameter _bn6Weight;
+    private readonly global::Strider.Parameter _bn6Bias;
+    private readonly global::Strider.Parameter _deconv3Weight;
+    private readonly global::Strider.Parameter _deconv3Bias;
+    private readonly global::Strider.Parameter _bn7Weight;
+    private readonly global::Strider.Parameter _bn7Bias;
+    private readonly global::Strider.Parameter _deconv4Weight;
+    private readonly global::Strider.Parameter _deconv4Bias;
+    private readonly global::Strider.Parameter _bn8Weight;
+    private readonly global::Strider.Parameter _bn8Bias;
+    private readonly global::Strider.Parameter _bn1RunningMean;
+    private readonly global::Strider.Parameter _bn1RunningVar;
+    private readonly global::Strider.Parameter _bn2RunningMean;
+    private readonly global::Strider.Parameter _bn2RunningVar;
+    private readonly global::Strider.Parameter _bn3RunningMean;
+    private readonly global::Strider.Parameter _bn3RunningVar;
+    private readonly global::Strider.Parameter _bn4RunningMean;
+    private readonly global::Strider.Parameter _bn4RunningVar;
+    private readonly global::Strider.Parameter _bn5RunningMean;
+    private readonly global::Strider.Parameter _bn5RunningVar;
+    private readonly global::Strider.Parameter _bn6RunningMean;
+    private readonly global::Strider.Parameter _bn6RunningVar;
+    private readonly global::Strider.Parameter _bn7RunningMean;
+    private readonly global::Strider.Parameter _bn7RunningVar;
+    private readonly global::Strider.Parameter _bn8RunningMean;
+    private readonly global::Strider.Parameter _bn8RunningVar;
+    private global::Strider.Devices.DeviceBuffer<float>? _noisyGrad;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn1SavedMean;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn1SavedInvStd;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn1FoldedWeight;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn1FoldedBias;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _dropout1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _dropout1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _dropout1Mask;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv2Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn2Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn2SavedMean;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn2SavedInvStd;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn2FoldedWeight;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn2FoldedBias;
+    private global::Strider.Devices.DeviceBuffer<float>? _c12Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _c12Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv3Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv3Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn3Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn3Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn3SavedMean;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn3SavedInvStd;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn3FoldedWeight;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn3FoldedBias;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu3Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu3Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _dropout2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _dropout2Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _dropout2Mask;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv4Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv4Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn4Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn4Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn4SavedMean;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn4SavedInvStd;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn4FoldedWeight;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn4FoldedBias;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu4Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu4Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _deconv1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _deconv1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn5Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn5Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn5SavedMean;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn5SavedInvStd;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn5FoldedWeight;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn5FoldedBias;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu5Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu5Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _dropout3Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _dropout3Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _dropout3Mask;
+    private global::Strider.Devices.DeviceBuffer<float>? _deconv2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _deconv2Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn6Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn6Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn6SavedMean;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn6SavedInvStd;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn6FoldedWeight;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn6FoldedBias;
+    private global::Strider.Devices.DeviceBuffer<float>? _d12Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _d12Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _add1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _add1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _deconv3Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _deconv3Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn7Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn7Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn7SavedMean;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn7SavedInvStd;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn7FoldedWeight;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn7FoldedBias;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu7Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu7Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _dropout4Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _dropout4Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _dropout4Mask;
+    private global::Strider.Devices.DeviceBuffer<float>? _deconv4Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _deconv4Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn8Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn8Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn8SavedMean;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn8SavedInvStd;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn8FoldedWeight;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn8FoldedBias;
+    private global::Strider.Devices.DeviceBuffer<float>? _d34Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _d34Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _add2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _deconvScratch;
+
+    // Layer geometry, shared by Forward and Backward.
+    private static global::Strider.Devices.ConvGeometry Conv1Geometry(int n1, int n2) => new(InChannels: 1, InH: (61 + 16 * n1), InW: (61 + 16 * n2), OutChannels: 32, OutH: (29 + 8 * n1), OutW: (29 + 8 * n2),
+        KernelH: 5, KernelW: 5, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.ConvGeometry Conv2Geometry(int n1, int n2) => new(InChannels: 32, InH: (29 + 8 * n1), InW: (29 + 8 * n2), OutChannels: 32, OutH: (13 + 4 * n1), OutW: (13 + 4 * n2),
+        KernelH: 5, KernelW: 5, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.ConvGeometry Conv3Geometry(int n1, int n2) => new(InChannels: 32, InH: (13 + 4 * n1), InW: (13 + 4 * n2), OutChannels: 64, OutH: (5 + 2 * n1), OutW: (5 + 2 * n2),
+        KernelH: 5, KernelW: 5, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.ConvGeometry Conv4Geometry(int n1, int n2) => new(InChannels: 64, InH: (5 + 2 * n1), InW: (5 + 2 * n2), OutChannels: 64, OutH: (1 + n1), OutW: (1 + n2),
+        KernelH: 5, KernelW: 5, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.ConvGeometry Deconv1Geometry(int n1, int n2) => new(InChannels: 64, InH: (5 + 2 * n1), InW: (5 + 2 * n2), OutChannels: 64, OutH: (1 + n1), OutW: (1 + n2),
+        KernelH: 5, KernelW: 5, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.ConvGeometry Deconv2Geometry(int n1, int n2) => new(InChannels: 32, InH: (13 + 4 * n1), InW: (13 + 4 * n2), OutChannels: 64, OutH: (5 + 2 * n1), OutW: (5 + 2 * n2),
+        KernelH: 5, KernelW: 5, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.ConvGeometry Deconv3Geometry(int n1, int n2) => new(InChannels: 32, InH: (29 + 8 * n1), InW: (29 + 8 * n2), OutChannels: 32, OutH: (13 + 4 * n1), OutW: (13 + 4 * n2),
+        KernelH: 5, KernelW: 5, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.ConvGeometry Deconv4Geometry(int n1, int n2) => new(InChannels: 1, InH: (61 + 16 * n1), InW: (61 + 16 * n2), OutChannels: 32, OutH: (29 + 8 * n1), OutW: (29 + 8 * n2),
+        KernelH: 5, KernelW: 5, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
 
     /// <summary>Creates the network on the default device (the fast CPU device unless STRIDER_DEVICE says otherwise), seed 0.</summary>
     public Ddae() : this(global::Strider.Devices.Device.Default, 0) { }
@@ -439,83 +505,83 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         _seed = seed;
         _parameters = new global::Strider.Parameter[]
         {
-            new global::Strider.Parameter(device, "conv1.weight", new int[] { 32, 1, 5, 5 }),
-            new global::Strider.Parameter(device, "conv1.bias", new int[] { 32 }),
-            new global::Strider.Parameter(device, "bn1.weight", new int[] { 32 }),
-            new global::Strider.Parameter(device, "bn1.bias", new int[] { 32 }),
-            new global::Strider.Parameter(device, "conv2.weight", new int[] { 32, 32, 5, 5 }),
-            new global::Strider.Parameter(device, "conv2.bias", new int[] { 32 }),
-            new global::Strider.Parameter(device, "bn2.weight", new int[] { 32 }),
-            new global::Strider.Parameter(device, "bn2.bias", new int[] { 32 }),
-            new global::Strider.Parameter(device, "conv3.weight", new int[] { 64, 32, 5, 5 }),
-            new global::Strider.Parameter(device, "conv3.bias", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn3.weight", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn3.bias", new int[] { 64 }),
-            new global::Strider.Parameter(device, "conv4.weight", new int[] { 64, 64, 5, 5 }),
-            new global::Strider.Parameter(device, "conv4.bias", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn4.weight", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn4.bias", new int[] { 64 }),
-            new global::Strider.Parameter(device, "deconv1.weight", new int[] { 64, 64, 5, 5 }),
-            new global::Strider.Parameter(device, "deconv1.bias", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn5.weight", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn5.bias", new int[] { 64 }),
-            new global::Strider.Parameter(device, "deconv2.weight", new int[] { 64, 32, 5, 5 }),
-            new global::Strider.Parameter(device, "deconv2.bias", new int[] { 32 }),
-            new global::Strider.Parameter(device, "bn6.weight", new int[] { 32 }),
-            new global::Strider.Parameter(device, "bn6.bias", new int[] { 32 }),
-            new global::Strider.Parameter(device, "deconv3.weight", new int[] { 32, 32, 5, 5 }),
-            new global::Strider.Parameter(device, "deconv3.bias", new int[] { 32 }),
-            new global::Strider.Parameter(device, "bn7.weight", new int[] { 32 }),
-            new global::Strider.Parameter(device, "bn7.bias", new int[] { 32 }),
-            new global::Strider.Parameter(device, "deconv4.weight", new int[] { 32, 1, 5, 5 }),
-            new global::Strider.Parameter(device, "deconv4.bias", new int[] { 1 }),
-            new global::Strider.Parameter(device, "bn8.weight", new int[] { 1 }),
-            new global::Strider.Parameter(device, "bn8.bias", new int[] { 1 }),
+            _conv1Weight = new global::Strider.Parameter(device, "conv1.weight", new int[] { 32, 1, 5, 5 }),
+            _conv1Bias = new global::Strider.Parameter(device, "conv1.bias", new int[] { 32 }),
+            _bn1Weight = new global::Strider.Parameter(device, "bn1.weight", new int[] { 32 }),
+            _bn1Bias = new global::Strider.Parameter(device, "bn1.bias", new int[] { 32 }),
+            _conv2Weight = new global::Strider.Parameter(device, "conv2.weight", new int[] { 32, 32, 5, 5 }),
+            _conv2Bias = new global::Strider.Parameter(device, "conv2.bias", new int[] { 32 }),
+            _bn2Weight = new global::Strider.Parameter(device, "bn2.weight", new int[] { 32 }),
+            _bn2Bias = new global::Strider.Parameter(device, "bn2.bias", new int[] { 32 }),
+            _conv3Weight = new global::Strider.Parameter(device, "conv3.weight", new int[] { 64, 32, 5, 5 }),
+            _conv3Bias = new global::Strider.Parameter(device, "conv3.bias", new int[] { 64 }),
+            _bn3Weight = new global::Strider.Parameter(device, "bn3.weight", new int[] { 64 }),
+            _bn3Bias = new global::Strider.Parameter(device, "bn3.bias", new int[] { 64 }),
+            _conv4Weight = new global::Strider.Parameter(device, "conv4.weight", new int[] { 64, 64, 5, 5 }),
+            _conv4Bias = new global::Strider.Parameter(device, "conv4.bias", new int[] { 64 }),
+            _bn4Weight = new global::Strider.Parameter(device, "bn4.weight", new int[] { 64 }),
+            _bn4Bias = new global::Strider.Parameter(device, "bn4.bias", new int[] { 64 }),
+            _deconv1Weight = new global::Strider.Parameter(device, "deconv1.weight", new int[] { 64, 64, 5, 5 }),
+            _deconv1Bias = new global::Strider.Parameter(device, "deconv1.bias", new int[] { 64 }),
+            _bn5Weight = new global::Strider.Parameter(device, "bn5.weight", new int[] { 64 }),
+            _bn5Bias = new global::Strider.Parameter(device, "bn5.bias", new int[] { 64 }),
+            _deconv2Weight = new global::Strider.Parameter(device, "deconv2.weight", new int[] { 64, 32, 5, 5 }),
+            _deconv2Bias = new global::Strider.Parameter(device, "deconv2.bias", new int[] { 32 }),
+            _bn6Weight = new global::Strider.Parameter(device, "bn6.weight", new int[] { 32 }),
+            _bn6Bias = new global::Strider.Parameter(device, "bn6.bias", new int[] { 32 }),
+            _deconv3Weight = new global::Strider.Parameter(device, "deconv3.weight", new int[] { 32, 32, 5, 5 }),
+            _deconv3Bias = new global::Strider.Parameter(device, "deconv3.bias", new int[] { 32 }),
+            _bn7Weight = new global::Strider.Parameter(device, "bn7.weight", new int[] { 32 }),
+            _bn7Bias = new global::Strider.Parameter(device, "bn7.bias", new int[] { 32 }),
+            _deconv4Weight = new global::Strider.Parameter(device, "deconv4.weight", new int[] { 32, 1, 5, 5 }),
+            _deconv4Bias = new global::Strider.Parameter(device, "deconv4.bias", new int[] { 1 }),
+            _bn8Weight = new global::Strider.Parameter(device, "bn8.weight", new int[] { 1 }),
+            _bn8Bias = new global::Strider.Parameter(device, "bn8.bias", new int[] { 1 }),
         };
         _buffers = new global::Strider.Parameter[]
         {
-            new global::Strider.Parameter(device, "bn1.running_mean", new int[] { 32 }),
-            new global::Strider.Parameter(device, "bn1.running_var", new int[] { 32 }),
-            new global::Strider.Parameter(device, "bn2.running_mean", new int[] { 32 }),
-            new global::Strider.Parameter(device, "bn2.running_var", new int[] { 32 }),
-            new global::Strider.Parameter(device, "bn3.running_mean", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn3.running_var", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn4.running_mean", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn4.running_var", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn5.running_mean", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn5.running_var", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn6.running_mean", new int[] { 32 }),
-            new global::Strider.Parameter(device, "bn6.running_var", new int[] { 32 }),
-            new global::Strider.Parameter(device, "bn7.running_mean", new int[] { 32 }),
-            new global::Strider.Parameter(device, "bn7.running_var", new int[] { 32 }),
-            new global::Strider.Parameter(device, "bn8.running_mean", new int[] { 1 }),
-            new global::Strider.Parameter(device, "bn8.running_var", new int[] { 1 }),
+            _bn1RunningMean = new global::Strider.Parameter(device, "bn1.running_mean", new int[] { 32 }),
+            _bn1RunningVar = new global::Strider.Parameter(device, "bn1.running_var", new int[] { 32 }),
+            _bn2RunningMean = new global::Strider.Parameter(device, "bn2.running_mean", new int[] { 32 }),
+            _bn2RunningVar = new global::Strider.Parameter(device, "bn2.running_var", new int[] { 32 }),
+            _bn3RunningMean = new global::Strider.Parameter(device, "bn3.running_mean", new int[] { 64 }),
+            _bn3RunningVar = new global::Strider.Parameter(device, "bn3.running_var", new int[] { 64 }),
+            _bn4RunningMean = new global::Strider.Parameter(device, "bn4.running_mean", new int[] { 64 }),
+            _bn4RunningVar = new global::Strider.Parameter(device, "bn4.running_var", new int[] { 64 }),
+            _bn5RunningMean = new global::Strider.Parameter(device, "bn5.running_mean", new int[] { 64 }),
+            _bn5RunningVar = new global::Strider.Parameter(device, "bn5.running_var", new int[] { 64 }),
+            _bn6RunningMean = new global::Strider.Parameter(device, "bn6.running_mean", new int[] { 32 }),
+            _bn6RunningVar = new global::Strider.Parameter(device, "bn6.running_var", new int[] { 32 }),
+            _bn7RunningMean = new global::Strider.Parameter(device, "bn7.running_mean", new int[] { 32 }),
+            _bn7RunningVar = new global::Strider.Parameter(device, "bn7.running_var", new int[] { 32 }),
+            _bn8RunningMean = new global::Strider.Parameter(device, "bn8.running_mean", new int[] { 1 }),
+            _bn8RunningVar = new global::Strider.Parameter(device, "bn8.running_var", new int[] { 1 }),
         };
         var random = new global::System.Random(seed);
-        global::Strider.ParameterInitializer.He(_parameters[0], 25, random);
-        global::Strider.ParameterInitializer.Constant(_parameters[2], 1f);
-        global::Strider.ParameterInitializer.He(_parameters[4], 800, random);
-        global::Strider.ParameterInitializer.Constant(_parameters[6], 1f);
-        global::Strider.ParameterInitializer.He(_parameters[8], 800, random);
-        global::Strider.ParameterInitializer.Constant(_parameters[10], 1f);
-        global::Strider.ParameterInitializer.He(_parameters[12], 1600, random);
-        global::Strider.ParameterInitializer.Constant(_parameters[14], 1f);
-        global::Strider.ParameterInitializer.He(_parameters[16], 1600, random);
-        global::Strider.ParameterInitializer.Constant(_parameters[18], 1f);
-        global::Strider.ParameterInitializer.He(_parameters[20], 1600, random);
-        global::Strider.ParameterInitializer.Constant(_parameters[22], 1f);
-        global::Strider.ParameterInitializer.He(_parameters[24], 800, random);
-        global::Strider.ParameterInitializer.Constant(_parameters[26], 1f);
-        global::Strider.ParameterInitializer.He(_parameters[28], 800, random);
-        global::Strider.ParameterInitializer.Constant(_parameters[30], 1f);
-        global::Strider.ParameterInitializer.Constant(_buffers[1], 1f);
-        global::Strider.ParameterInitializer.Constant(_buffers[3], 1f);
-        global::Strider.ParameterInitializer.Constant(_buffers[5], 1f);
-        global::Strider.ParameterInitializer.Constant(_buffers[7], 1f);
-        global::Strider.ParameterInitializer.Constant(_buffers[9], 1f);
-        global::Strider.ParameterInitializer.Constant(_buffers[11], 1f);
-        global::Strider.ParameterInitializer.Constant(_buffers[13], 1f);
-        global::Strider.ParameterInitializer.Constant(_buffers[15], 1f);
+        global::Strider.ParameterInitializer.He(_conv1Weight, 25, random);
+        global::Strider.ParameterInitializer.Constant(_bn1Weight, 1f);
+        global::Strider.ParameterInitializer.He(_conv2Weight, 800, random);
+        global::Strider.ParameterInitializer.Constant(_bn2Weight, 1f);
+        global::Strider.ParameterInitializer.He(_conv3Weight, 800, random);
+        global::Strider.ParameterInitializer.Constant(_bn3Weight, 1f);
+        global::Strider.ParameterInitializer.He(_conv4Weight, 1600, random);
+        global::Strider.ParameterInitializer.Constant(_bn4Weight, 1f);
+        global::Strider.ParameterInitializer.He(_deconv1Weight, 1600, random);
+        global::Strider.ParameterInitializer.Constant(_bn5Weight, 1f);
+        global::Strider.ParameterInitializer.He(_deconv2Weight, 1600, random);
+        global::Strider.ParameterInitializer.Constant(_bn6Weight, 1f);
+        global::Strider.ParameterInitializer.He(_deconv3Weight, 800, random);
+        global::Strider.ParameterInitializer.Constant(_bn7Weight, 1f);
+        global::Strider.ParameterInitializer.He(_deconv4Weight, 800, random);
+        global::Strider.ParameterInitializer.Constant(_bn8Weight, 1f);
+        global::Strider.ParameterInitializer.Constant(_bn1RunningVar, 1f);
+        global::Strider.ParameterInitializer.Constant(_bn2RunningVar, 1f);
+        global::Strider.ParameterInitializer.Constant(_bn3RunningVar, 1f);
+        global::Strider.ParameterInitializer.Constant(_bn4RunningVar, 1f);
+        global::Strider.ParameterInitializer.Constant(_bn5RunningVar, 1f);
+        global::Strider.ParameterInitializer.Constant(_bn6RunningVar, 1f);
+        global::Strider.ParameterInitializer.Constant(_bn7RunningVar, 1f);
+        global::Strider.ParameterInitializer.Constant(_bn8RunningVar, 1f);
     }
 
     public global::Strider.Devices.Device Device => _device;
@@ -570,87 +636,87 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
-            m.Ensure(ref _g0, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
-            m.Ensure(ref _a1, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _g1, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _a2, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _g2, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _bm2, 32);
-            m.Ensure(ref _bs2, 32);
-            m.Ensure(ref _a3, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _g3, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _a4, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _g4, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _m4, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _a5, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-            m.Ensure(ref _g5, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-            m.Ensure(ref _a6, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-            m.Ensure(ref _g6, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-            m.Ensure(ref _bm6, 32);
-            m.Ensure(ref _bs6, 32);
-            m.Ensure(ref _a7, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-            m.Ensure(ref _g7, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-            m.Ensure(ref _a8, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _g8, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _a9, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _g9, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _bm9, 64);
-            m.Ensure(ref _bs9, 64);
-            m.Ensure(ref _a10, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _g10, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _a11, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _g11, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _m11, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _a12, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _g12, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _a13, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _g13, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _bm13, 64);
-            m.Ensure(ref _bs13, 64);
-            m.Ensure(ref _a14, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _g14, n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _a15, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _g15, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _a16, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _g16, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _bm16, 64);
-            m.Ensure(ref _bs16, 64);
-            m.Ensure(ref _a17, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _g17, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _a18, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _g18, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _m18, n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2));
-            m.Ensure(ref _a19, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-            m.Ensure(ref _g19, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-            m.Ensure(ref _a20, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-            m.Ensure(ref _g20, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-            m.Ensure(ref _bm20, 32);
-            m.Ensure(ref _bs20, 32);
-            m.Ensure(ref _a21, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-            m.Ensure(ref _g21, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-            m.Ensure(ref _a22, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-            m.Ensure(ref _g22, n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2));
-            m.Ensure(ref _a23, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _g23, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _a24, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _g24, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _bm24, 32);
-            m.Ensure(ref _bs24, 32);
-            m.Ensure(ref _a25, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _g25, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _a26, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _g26, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _m26, n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2));
-            m.Ensure(ref _a27, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
-            m.Ensure(ref _g27, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
-            m.Ensure(ref _a28, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
-            m.Ensure(ref _g28, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
-            m.Ensure(ref _bm28, 1);
-            m.Ensure(ref _bs28, 1);
-            m.Ensure(ref _a29, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
-            m.Ensure(ref _g29, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
-            m.Ensure(ref _a30, n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2));
-            m.Ensure(ref _t, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2), n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2)), n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2)), n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2)));
+            m.Ensure(ref _noisyGrad, (long)n * (61 + 16 * n1) * (61 + 16 * n2));
+            m.Ensure(ref _conv1Out, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _conv1Grad, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _bn1Out, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _bn1Grad, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _bn1SavedMean, 32);
+            m.Ensure(ref _bn1SavedInvStd, 32);
+            m.Ensure(ref _relu1Out, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _relu1Grad, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _dropout1Out, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _dropout1Grad, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _dropout1Mask, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _conv2Out, n * 32L * (13 + 4 * n1) * (13 + 4 * n2));
+            m.Ensure(ref _conv2Grad, n * 32L * (13 + 4 * n1) * (13 + 4 * n2));
+            m.Ensure(ref _bn2Out, n * 32L * (13 + 4 * n1) * (13 + 4 * n2));
+            m.Ensure(ref _bn2Grad, n * 32L * (13 + 4 * n1) * (13 + 4 * n2));
+            m.Ensure(ref _bn2SavedMean, 32);
+            m.Ensure(ref _bn2SavedInvStd, 32);
+            m.Ensure(ref _c12Out, n * 32L * (13 + 4 * n1) * (13 + 4 * n2));
+            m.Ensure(ref _c12Grad, n * 32L * (13 + 4 * n1) * (13 + 4 * n2));
+            m.Ensure(ref _conv3Out, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _conv3Grad, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _bn3Out, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _bn3Grad, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _bn3SavedMean, 64);
+            m.Ensure(ref _bn3SavedInvStd, 64);
+            m.Ensure(ref _relu3Out, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _relu3Grad, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _dropout2Out, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _dropout2Grad, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _dropout2Mask, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _conv4Out, n * 64L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _conv4Grad, n * 64L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _bn4Out, n * 64L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _bn4Grad, n * 64L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _bn4SavedMean, 64);
+            m.Ensure(ref _bn4SavedInvStd, 64);
+            m.Ensure(ref _relu4Out, n * 64L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _relu4Grad, n * 64L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _deconv1Out, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _deconv1Grad, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _bn5Out, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _bn5Grad, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _bn5SavedMean, 64);
+            m.Ensure(ref _bn5SavedInvStd, 64);
+            m.Ensure(ref _relu5Out, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _relu5Grad, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _dropout3Out, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _dropout3Grad, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _dropout3Mask, n * 64L * (5 + 2 * n1) * (5 + 2 * n2));
+            m.Ensure(ref _deconv2Out, n * 32L * (13 + 4 * n1) * (13 + 4 * n2));
+            m.Ensure(ref _deconv2Grad, n * 32L * (13 + 4 * n1) * (13 + 4 * n2));
+            m.Ensure(ref _bn6Out, n * 32L * (13 + 4 * n1) * (13 + 4 * n2));
+            m.Ensure(ref _bn6Grad, n * 32L * (13 + 4 * n1) * (13 + 4 * n2));
+            m.Ensure(ref _bn6SavedMean, 32);
+            m.Ensure(ref _bn6SavedInvStd, 32);
+            m.Ensure(ref _d12Out, n * 32L * (13 + 4 * n1) * (13 + 4 * n2));
+            m.Ensure(ref _d12Grad, n * 32L * (13 + 4 * n1) * (13 + 4 * n2));
+            m.Ensure(ref _add1Out, n * 32L * (13 + 4 * n1) * (13 + 4 * n2));
+            m.Ensure(ref _add1Grad, n * 32L * (13 + 4 * n1) * (13 + 4 * n2));
+            m.Ensure(ref _deconv3Out, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _deconv3Grad, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _bn7Out, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _bn7Grad, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _bn7SavedMean, 32);
+            m.Ensure(ref _bn7SavedInvStd, 32);
+            m.Ensure(ref _relu7Out, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _relu7Grad, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _dropout4Out, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _dropout4Grad, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _dropout4Mask, n * 32L * (29 + 8 * n1) * (29 + 8 * n2));
+            m.Ensure(ref _deconv4Out, (long)n * (61 + 16 * n1) * (61 + 16 * n2));
+            m.Ensure(ref _deconv4Grad, (long)n * (61 + 16 * n1) * (61 + 16 * n2));
+            m.Ensure(ref _bn8Out, (long)n * (61 + 16 * n1) * (61 + 16 * n2));
+            m.Ensure(ref _bn8Grad, (long)n * (61 + 16 * n1) * (61 + 16 * n2));
+            m.Ensure(ref _bn8SavedMean, 1);
+            m.Ensure(ref _bn8SavedInvStd, 1);
+            m.Ensure(ref _d34Out, (long)n * (61 + 16 * n1) * (61 + 16 * n2));
+            m.Ensure(ref _d34Grad, (long)n * (61 + 16 * n1) * (61 + 16 * n2));
+            m.Ensure(ref _add2Out, (long)n * (61 + 16 * n1) * (61 + 16 * n2));
+            m.Ensure(ref _deconvScratch, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 64L * (1 + n1) * (1 + n2), n * 64L * (5 + 2 * n1) * (5 + 2 * n2)), n * 32L * (13 + 4 * n1) * (13 + 4 * n2)), n * 32L * (29 + 8 * n1) * (29 + 8 * n2)));
         });
     }
 
@@ -668,212 +734,212 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         EnsureBuffers(input, n, n1, n2);
         _input = null; // until this call completes, Backward has no Forward to use
         var d = _device;
-        var x0 = input.Buffer;
-        var x1 = _a1!;
-        var x2 = _a2!;
-        var x3 = _a3!;
-        var x4 = Training ? _a4! : x3;
-        var x5 = _a5!;
-        var x6 = _a6!;
-        var x7 = _a7!;
-        var x8 = _a8!;
-        var x9 = _a9!;
-        var x10 = _a10!;
-        var x11 = Training ? _a11! : x10;
-        var x12 = _a12!;
-        var x13 = _a13!;
-        var x14 = _a14!;
-        var x15 = _a15!;
-        var x16 = _a16!;
-        var x17 = _a17!;
-        var x18 = Training ? _a18! : x17;
-        var x19 = _a19!;
-        var x20 = _a20!;
-        var x21 = _a21!;
-        var x22 = _a22!;
-        var x23 = _a23!;
-        var x24 = _a24!;
-        var x25 = _a25!;
-        var x26 = Training ? _a26! : x25;
-        var x27 = _a27!;
-        var x28 = _a28!;
-        var x29 = _a29!;
-        var x30 = _a30!;
+        var noisyOut = input.Buffer;
+        var conv1Out = _conv1Out!;
+        var bn1Out = _bn1Out!;
+        var relu1Out = _relu1Out!;
+        var dropout1Out = Training ? _dropout1Out! : relu1Out;
+        var conv2Out = _conv2Out!;
+        var bn2Out = _bn2Out!;
+        var c12Out = _c12Out!;
+        var conv3Out = _conv3Out!;
+        var bn3Out = _bn3Out!;
+        var relu3Out = _relu3Out!;
+        var dropout2Out = Training ? _dropout2Out! : relu3Out;
+        var conv4Out = _conv4Out!;
+        var bn4Out = _bn4Out!;
+        var relu4Out = _relu4Out!;
+        var deconv1Out = _deconv1Out!;
+        var bn5Out = _bn5Out!;
+        var relu5Out = _relu5Out!;
+        var dropout3Out = Training ? _dropout3Out! : relu5Out;
+        var deconv2Out = _deconv2Out!;
+        var bn6Out = _bn6Out!;
+        var d12Out = _d12Out!;
+        var add1Out = _add1Out!;
+        var deconv3Out = _deconv3Out!;
+        var bn7Out = _bn7Out!;
+        var relu7Out = _relu7Out!;
+        var dropout4Out = Training ? _dropout4Out! : relu7Out;
+        var deconv4Out = _deconv4Out!;
+        var bn8Out = _bn8Out!;
+        var d34Out = _d34Out!;
+        var add2Out = _add2Out!;
         if (Training) _step++;
         // conv1: Conv 32 5x5 /2 -> 32xAnyxAny
-        if (Training) d.ConvForward(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x0, _parameters[0].Value, _parameters[1].Value, x1);
+        if (Training) d.ConvForward(Conv1Geometry(n1, n2), n, noisyOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out);
         else
         {
             // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw2, 800);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb2, 32);
-            d.FoldBatchNorm(1, 32, 25, _parameters[0].Value, _parameters[1].Value, _parameters[2].Value, _parameters[3].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f, _fw2!, _fb2!);
-            d.ConvForward(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x0, _fw2!, _fb2!, x2);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 800);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 32);
+            d.FoldBatchNorm(1, 32, 25, _conv1Weight.Value, _conv1Bias.Value, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
+            d.ConvForward(Conv1Geometry(n1, n2), n, noisyOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out);
         }
         // bn1: BatchNorm -> 32xAnyxAny
         // training: bn1 -> relu1 -> dropout1 fused, one pass writing dropout1's output and mask only
-        if (Training) d.BatchNormReluForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x1, _parameters[2].Value, _parameters[3].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f, _m4!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 4UL), x4, _bm2!, _bs2!);
+        if (Training) d.BatchNormReluForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), conv1Out, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 0.1f, 1E-05f, _dropout1Mask!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 4UL), dropout1Out, _bn1SavedMean!, _bn1SavedInvStd!);
         // inference: folded into conv1 above
         // relu1: Relu -> 32xAnyxAny
         // training: inside the fused op at bn1 (its output is not written)
-        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), x2, x3, 0f, 0f);
+        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (29 + 8 * n1) * (29 + 8 * n2), bn1Out, relu1Out, 0f, 0f);
         // dropout1: Dropout 0.1 -> 32xAnyxAny
         // training: written by the fused op at bn1
-        // inference: the identity, so x4 is x3's buffer (no copy)
+        // inference: the identity, so dropout1Out is relu1Out's buffer (no copy)
         // conv2: Conv 32 5x5 /2 -> 32xAnyxAny
-        if (Training) d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x4, _parameters[4].Value, _parameters[5].Value, x5);
+        if (Training) d.ConvForward(Conv2Geometry(n1, n2), n, dropout1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
         else
         {
             // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw6, 25600);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb6, 32);
-            d.FoldBatchNorm(1, 32, 800, _parameters[4].Value, _parameters[5].Value, _parameters[6].Value, _parameters[7].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f, _fw6!, _fb6!);
-            d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x4, _fw6!, _fb6!, x6);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedWeight, 25600);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedBias, 32);
+            d.FoldBatchNorm(1, 32, 800, _conv2Weight.Value, _conv2Bias.Value, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 1E-05f, _bn2FoldedWeight!, _bn2FoldedBias!);
+            d.ConvForward(Conv2Geometry(n1, n2), n, dropout1Out, _bn2FoldedWeight!, _bn2FoldedBias!, bn2Out);
         }
         // bn2: BatchNorm -> 32xAnyxAny
         // training: bn2 -> c12 fused, one pass writing c12's output only
-        if (Training) d.BatchNormReluForwardTraining(n, 32, (13 + 4 * n1) * (13 + 4 * n2), x5, _parameters[6].Value, _parameters[7].Value, _buffers[2].Value, _buffers[3].Value, 0.1f, 1E-05f, null, 0f, 0UL, x7, _bm6!, _bs6!);
+        if (Training) d.BatchNormReluForwardTraining(n, 32, (13 + 4 * n1) * (13 + 4 * n2), conv2Out, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, c12Out, _bn2SavedMean!, _bn2SavedInvStd!);
         // inference: folded into conv2 above
         // c12: Relu -> 32xAnyxAny
         // training: written by the fused op at bn2
-        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), x6, x7, 0f, 0f);
+        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (13 + 4 * n1) * (13 + 4 * n2), bn2Out, c12Out, 0f, 0f);
         // conv3: Conv 64 5x5 /2 -> 64xAnyxAny
-        if (Training) d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x7, _parameters[8].Value, _parameters[9].Value, x8);
+        if (Training) d.ConvForward(Conv3Geometry(n1, n2), n, c12Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
         else
         {
             // inference: bn3 folded into conv3's weights and bias (conv3's output feeds only bn3), written straight into bn3's output
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw9, 51200);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb9, 64);
-            d.FoldBatchNorm(1, 64, 800, _parameters[8].Value, _parameters[9].Value, _parameters[10].Value, _parameters[11].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f, _fw9!, _fb9!);
-            d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x7, _fw9!, _fb9!, x9);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn3FoldedWeight, 51200);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn3FoldedBias, 64);
+            d.FoldBatchNorm(1, 64, 800, _conv3Weight.Value, _conv3Bias.Value, _bn3Weight.Value, _bn3Bias.Value, _bn3RunningMean.Value, _bn3RunningVar.Value, 1E-05f, _bn3FoldedWeight!, _bn3FoldedBias!);
+            d.ConvForward(Conv3Geometry(n1, n2), n, c12Out, _bn3FoldedWeight!, _bn3FoldedBias!, bn3Out);
         }
         // bn3: BatchNorm -> 64xAnyxAny
         // training: bn3 -> relu3 -> dropout2 fused, one pass writing dropout2's output and mask only
-        if (Training) d.BatchNormReluForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x8, _parameters[10].Value, _parameters[11].Value, _buffers[4].Value, _buffers[5].Value, 0.1f, 1E-05f, _m11!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 11UL), x11, _bm9!, _bs9!);
+        if (Training) d.BatchNormReluForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), conv3Out, _bn3Weight.Value, _bn3Bias.Value, _bn3RunningMean.Value, _bn3RunningVar.Value, 0.1f, 1E-05f, _dropout2Mask!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 11UL), dropout2Out, _bn3SavedMean!, _bn3SavedInvStd!);
         // inference: folded into conv3 above
         // relu3: Relu -> 64xAnyxAny
         // training: inside the fused op at bn3 (its output is not written)
-        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), x9, x10, 0f, 0f);
+        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 64L * (5 + 2 * n1) * (5 + 2 * n2), bn3Out, relu3Out, 0f, 0f);
         // dropout2: Dropout 0.1 -> 64xAnyxAny
         // training: written by the fused op at bn3
-        // inference: the identity, so x11 is x10's buffer (no copy)
+        // inference: the identity, so dropout2Out is relu3Out's buffer (no copy)
         // conv4: Conv 64 5x5 /2 -> 64xAnyxAny
-        if (Training) d.ConvForward(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x11, _parameters[12].Value, _parameters[13].Value, x12);
+        if (Training) d.ConvForward(Conv4Geometry(n1, n2), n, dropout2Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out);
         else
         {
             // inference: bn4 folded into conv4's weights and bias (conv4's output feeds only bn4), written straight into bn4's output
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw13, 102400);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb13, 64);
-            d.FoldBatchNorm(1, 64, 1600, _parameters[12].Value, _parameters[13].Value, _parameters[14].Value, _parameters[15].Value, _buffers[6].Value, _buffers[7].Value, 1E-05f, _fw13!, _fb13!);
-            d.ConvForward(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x11, _fw13!, _fb13!, x13);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn4FoldedWeight, 102400);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn4FoldedBias, 64);
+            d.FoldBatchNorm(1, 64, 1600, _conv4Weight.Value, _conv4Bias.Value, _bn4Weight.Value, _bn4Bias.Value, _bn4RunningMean.Value, _bn4RunningVar.Value, 1E-05f, _bn4FoldedWeight!, _bn4FoldedBias!);
+            d.ConvForward(Conv4Geometry(n1, n2), n, dropout2Out, _bn4FoldedWeight!, _bn4FoldedBias!, bn4Out);
         }
         // bn4: BatchNorm -> 64xAnyxAny
         // training: bn4 -> relu4 fused, one pass writing relu4's output only
-        if (Training) d.BatchNormReluForwardTraining(n, 64, (1 + 1 * n1) * (1 + 1 * n2), x12, _parameters[14].Value, _parameters[15].Value, _buffers[6].Value, _buffers[7].Value, 0.1f, 1E-05f, null, 0f, 0UL, x14, _bm13!, _bs13!);
+        if (Training) d.BatchNormReluForwardTraining(n, 64, (1 + n1) * (1 + n2), conv4Out, _bn4Weight.Value, _bn4Bias.Value, _bn4RunningMean.Value, _bn4RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, relu4Out, _bn4SavedMean!, _bn4SavedInvStd!);
         // inference: folded into conv4 above
         // relu4: Relu -> 64xAnyxAny
         // training: written by the fused op at bn4
-        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2), x13, x14, 0f, 0f);
+        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 64L * (1 + n1) * (1 + n2), bn4Out, relu4Out, 0f, 0f);
         // deconv1: Deconv 64 5x5 /2 -> 64xAnyxAny
         if (Training)
         {
-            d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x14, _parameters[16].Value, x15, false);
-            d.AddBias(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _parameters[17].Value, x15);
+            d.ConvBackwardData(Deconv1Geometry(n1, n2), n, relu4Out, _deconv1Weight.Value, deconv1Out, false);
+            d.AddBias(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _deconv1Bias.Value, deconv1Out);
         }
         else
         {
             // inference: bn5 folded into deconv1's weights and bias (deconv1's output feeds only bn5), written straight into bn5's output
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw16, 102400);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb16, 64);
-            d.FoldBatchNorm(64, 64, 25, _parameters[16].Value, _parameters[17].Value, _parameters[18].Value, _parameters[19].Value, _buffers[8].Value, _buffers[9].Value, 1E-05f, _fw16!, _fb16!);
-            d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x14, _fw16!, x16, false);
-            d.AddBias(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _fb16!, x16);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn5FoldedWeight, 102400);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn5FoldedBias, 64);
+            d.FoldBatchNorm(64, 64, 25, _deconv1Weight.Value, _deconv1Bias.Value, _bn5Weight.Value, _bn5Bias.Value, _bn5RunningMean.Value, _bn5RunningVar.Value, 1E-05f, _bn5FoldedWeight!, _bn5FoldedBias!);
+            d.ConvBackwardData(Deconv1Geometry(n1, n2), n, relu4Out, _bn5FoldedWeight!, bn5Out, false);
+            d.AddBias(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _bn5FoldedBias!, bn5Out);
         }
         // bn5: BatchNorm -> 64xAnyxAny
         // training: bn5 -> relu5 -> dropout3 fused, one pass writing dropout3's output and mask only
-        if (Training) d.BatchNormReluForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x15, _parameters[18].Value, _parameters[19].Value, _buffers[8].Value, _buffers[9].Value, 0.1f, 1E-05f, _m18!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 18UL), x18, _bm16!, _bs16!);
+        if (Training) d.BatchNormReluForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), deconv1Out, _bn5Weight.Value, _bn5Bias.Value, _bn5RunningMean.Value, _bn5RunningVar.Value, 0.1f, 1E-05f, _dropout3Mask!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 18UL), dropout3Out, _bn5SavedMean!, _bn5SavedInvStd!);
         // inference: folded into deconv1 above
         // relu5: Relu -> 64xAnyxAny
         // training: inside the fused op at bn5 (its output is not written)
-        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)64 * (long)(5 + 2 * n1) * (long)(5 + 2 * n2), x16, x17, 0f, 0f);
+        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 64L * (5 + 2 * n1) * (5 + 2 * n2), bn5Out, relu5Out, 0f, 0f);
         // dropout3: Dropout 0.1 -> 64xAnyxAny
         // training: written by the fused op at bn5
-        // inference: the identity, so x18 is x17's buffer (no copy)
+        // inference: the identity, so dropout3Out is relu5Out's buffer (no copy)
         // deconv2: Deconv 32 5x5 /2 -> 32xAnyxAny
         if (Training)
         {
-            d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x18, _parameters[20].Value, x19, false);
-            d.AddBias(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _parameters[21].Value, x19);
+            d.ConvBackwardData(Deconv2Geometry(n1, n2), n, dropout3Out, _deconv2Weight.Value, deconv2Out, false);
+            d.AddBias(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _deconv2Bias.Value, deconv2Out);
         }
         else
         {
             // inference: bn6 folded into deconv2's weights and bias (deconv2's output feeds only bn6), written straight into bn6's output
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw20, 51200);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb20, 32);
-            d.FoldBatchNorm(64, 32, 25, _parameters[20].Value, _parameters[21].Value, _parameters[22].Value, _parameters[23].Value, _buffers[10].Value, _buffers[11].Value, 1E-05f, _fw20!, _fb20!);
-            d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x18, _fw20!, x20, false);
-            d.AddBias(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _fb20!, x20);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn6FoldedWeight, 51200);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn6FoldedBias, 32);
+            d.FoldBatchNorm(64, 32, 25, _deconv2Weight.Value, _deconv2Bias.Value, _bn6Weight.Value, _bn6Bias.Value, _bn6RunningMean.Value, _bn6RunningVar.Value, 1E-05f, _bn6FoldedWeight!, _bn6FoldedBias!);
+            d.ConvBackwardData(Deconv2Geometry(n1, n2), n, dropout3Out, _bn6FoldedWeight!, bn6Out, false);
+            d.AddBias(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _bn6FoldedBias!, bn6Out);
         }
         // bn6: BatchNorm -> 32xAnyxAny
         // training: bn6 -> d12 fused, one pass writing d12's output only
-        if (Training) d.BatchNormReluForwardTraining(n, 32, (13 + 4 * n1) * (13 + 4 * n2), x19, _parameters[22].Value, _parameters[23].Value, _buffers[10].Value, _buffers[11].Value, 0.1f, 1E-05f, null, 0f, 0UL, x21, _bm20!, _bs20!);
+        if (Training) d.BatchNormReluForwardTraining(n, 32, (13 + 4 * n1) * (13 + 4 * n2), deconv2Out, _bn6Weight.Value, _bn6Bias.Value, _bn6RunningMean.Value, _bn6RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, d12Out, _bn6SavedMean!, _bn6SavedInvStd!);
         // inference: folded into deconv2 above
         // d12: Relu -> 32xAnyxAny
         // training: written by the fused op at bn6
-        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), x20, x21, 0f, 0f);
+        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (13 + 4 * n1) * (13 + 4 * n2), bn6Out, d12Out, 0f, 0f);
         // add1: Add c12, d12 -> 32xAnyxAny
-        d.Add((long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), x7, x21, x22);
+        d.Add(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), c12Out, d12Out, add1Out);
         // deconv3: Deconv 32 5x5 /2 -> 32xAnyxAny
         if (Training)
         {
-            d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x22, _parameters[24].Value, x23, false);
-            d.AddBias(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _parameters[25].Value, x23);
+            d.ConvBackwardData(Deconv3Geometry(n1, n2), n, add1Out, _deconv3Weight.Value, deconv3Out, false);
+            d.AddBias(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _deconv3Bias.Value, deconv3Out);
         }
         else
         {
             // inference: bn7 folded into deconv3's weights and bias (deconv3's output feeds only bn7), written straight into bn7's output
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw24, 25600);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb24, 32);
-            d.FoldBatchNorm(32, 32, 25, _parameters[24].Value, _parameters[25].Value, _parameters[26].Value, _parameters[27].Value, _buffers[12].Value, _buffers[13].Value, 1E-05f, _fw24!, _fb24!);
-            d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x22, _fw24!, x24, false);
-            d.AddBias(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _fb24!, x24);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn7FoldedWeight, 25600);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn7FoldedBias, 32);
+            d.FoldBatchNorm(32, 32, 25, _deconv3Weight.Value, _deconv3Bias.Value, _bn7Weight.Value, _bn7Bias.Value, _bn7RunningMean.Value, _bn7RunningVar.Value, 1E-05f, _bn7FoldedWeight!, _bn7FoldedBias!);
+            d.ConvBackwardData(Deconv3Geometry(n1, n2), n, add1Out, _bn7FoldedWeight!, bn7Out, false);
+            d.AddBias(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _bn7FoldedBias!, bn7Out);
         }
         // bn7: BatchNorm -> 32xAnyxAny
         // training: bn7 -> relu7 -> dropout4 fused, one pass writing dropout4's output and mask only
-        if (Training) d.BatchNormReluForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x23, _parameters[26].Value, _parameters[27].Value, _buffers[12].Value, _buffers[13].Value, 0.1f, 1E-05f, _m26!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 26UL), x26, _bm24!, _bs24!);
+        if (Training) d.BatchNormReluForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), deconv3Out, _bn7Weight.Value, _bn7Bias.Value, _bn7RunningMean.Value, _bn7RunningVar.Value, 0.1f, 1E-05f, _dropout4Mask!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 26UL), dropout4Out, _bn7SavedMean!, _bn7SavedInvStd!);
         // inference: folded into deconv3 above
         // relu7: Relu -> 32xAnyxAny
         // training: inside the fused op at bn7 (its output is not written)
-        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(29 + 8 * n1) * (long)(29 + 8 * n2), x24, x25, 0f, 0f);
+        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (29 + 8 * n1) * (29 + 8 * n2), bn7Out, relu7Out, 0f, 0f);
         // dropout4: Dropout 0.1 -> 32xAnyxAny
         // training: written by the fused op at bn7
-        // inference: the identity, so x26 is x25's buffer (no copy)
+        // inference: the identity, so dropout4Out is relu7Out's buffer (no copy)
         // deconv4: Deconv 1 5x5 /2 -> 1xAnyxAny
         if (Training)
         {
-            d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x26, _parameters[28].Value, x27, false);
-            d.AddBias(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _parameters[29].Value, x27);
+            d.ConvBackwardData(Deconv4Geometry(n1, n2), n, dropout4Out, _deconv4Weight.Value, deconv4Out, false);
+            d.AddBias(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _deconv4Bias.Value, deconv4Out);
         }
         else
         {
             // inference: bn8 folded into deconv4's weights and bias (deconv4's output feeds only bn8), written straight into bn8's output
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw28, 800);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb28, 1);
-            d.FoldBatchNorm(32, 1, 25, _parameters[28].Value, _parameters[29].Value, _parameters[30].Value, _parameters[31].Value, _buffers[14].Value, _buffers[15].Value, 1E-05f, _fw28!, _fb28!);
-            d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x26, _fw28!, x28, false);
-            d.AddBias(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _fb28!, x28);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn8FoldedWeight, 800);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn8FoldedBias, 1);
+            d.FoldBatchNorm(32, 1, 25, _deconv4Weight.Value, _deconv4Bias.Value, _bn8Weight.Value, _bn8Bias.Value, _bn8RunningMean.Value, _bn8RunningVar.Value, 1E-05f, _bn8FoldedWeight!, _bn8FoldedBias!);
+            d.ConvBackwardData(Deconv4Geometry(n1, n2), n, dropout4Out, _bn8FoldedWeight!, bn8Out, false);
+            d.AddBias(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _bn8FoldedBias!, bn8Out);
         }
         // bn8: BatchNorm -> 1xAnyxAny
-        if (Training) d.BatchNormForwardTraining(n, 1, (61 + 16 * n1) * (61 + 16 * n2), x27, _parameters[30].Value, _parameters[31].Value, _buffers[14].Value, _buffers[15].Value, 0.1f, 1E-05f, x28, _bm28!, _bs28!);
+        if (Training) d.BatchNormForwardTraining(n, 1, (61 + 16 * n1) * (61 + 16 * n2), deconv4Out, _bn8Weight.Value, _bn8Bias.Value, _bn8RunningMean.Value, _bn8RunningVar.Value, 0.1f, 1E-05f, bn8Out, _bn8SavedMean!, _bn8SavedInvStd!);
         // inference: folded into deconv4 above
         // d34: SoftSign -> 1xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.SoftSign, (long)n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2), x28, x29, 0f, 0f);
+        d.ActivationForward(global::Strider.Devices.Activation.SoftSign, (long)n * (61 + 16 * n1) * (61 + 16 * n2), bn8Out, d34Out, 0f, 0f);
         // add2: Add noisy, d34 -> 1xAnyxAny
-        d.Add((long)n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2), x0, x29, x30);
+        d.Add((long)n * (61 + 16 * n1) * (61 + 16 * n2), noisyOut, d34Out, add2Out);
         _input = input;
         _forwardTraining = Training;
-        if (_output is null) _output = global::Strider.Tensor<global::Strider.S1xAnyxAny>.View(x30, n, new int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
-        else _output.Rebind(x30, n, stackalloc int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
+        if (_output is null) _output = global::Strider.Tensor<global::Strider.S1xAnyxAny>.View(add2Out, n, new int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
+        else _output.Rebind(add2Out, n, stackalloc int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
         return _output;
     }
 
@@ -888,8 +954,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         int n = _batch;
         int n1 = _n1;
         int n2 = _n2;
-        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S1xAnyxAny>.View(_g0!, n, new int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
-        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
+        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S1xAnyxAny>.View(_noisyGrad!, n, new int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
+        else _inputGradient.Rebind(_noisyGrad!, n, stackalloc int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
         return _inputGradient;
     }
 
@@ -918,112 +984,112 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         if (outputGradient.Dim(2) != (61 + 16 * n2)) throw new global::System.ArgumentException("The output gradient's axis 2 is " + outputGradient.Dim(2) + " but the last Forward produced " + ((61 + 16 * n2)) + ".", nameof(outputGradient));
         outputGradient = _memory.Unaliased(outputGradient, 1); // a view of this network's own buffer is copied first
         var d = _device;
-        var x0 = input.Buffer;
-        var gy = outputGradient.Buffer;
-        var x1 = _a1!;
-        var x2 = _a2!;
-        var x3 = _a3!;
-        var x4 = _forwardTraining ? _a4! : x3;
-        var x5 = _a5!;
-        var x6 = _a6!;
-        var x7 = _a7!;
-        var x8 = _a8!;
-        var x9 = _a9!;
-        var x10 = _a10!;
-        var x11 = _forwardTraining ? _a11! : x10;
-        var x12 = _a12!;
-        var x13 = _a13!;
-        var x14 = _a14!;
-        var x15 = _a15!;
-        var x16 = _a16!;
-        var x17 = _a17!;
-        var x18 = _forwardTraining ? _a18! : x17;
-        var x19 = _a19!;
-        var x20 = _a20!;
-        var x21 = _a21!;
-        var x22 = _a22!;
-        var x23 = _a23!;
-        var x24 = _a24!;
-        var x25 = _a25!;
-        var x26 = _forwardTraining ? _a26! : x25;
-        var x27 = _a27!;
-        var x28 = _a28!;
-        var x29 = _a29!;
-        var x30 = _a30!;
+        var noisyOut = input.Buffer;
+        var add2Grad = outputGradient.Buffer;
+        var conv1Out = _conv1Out!;
+        var bn1Out = _bn1Out!;
+        var relu1Out = _relu1Out!;
+        var dropout1Out = _forwardTraining ? _dropout1Out! : relu1Out;
+        var conv2Out = _conv2Out!;
+        var bn2Out = _bn2Out!;
+        var c12Out = _c12Out!;
+        var conv3Out = _conv3Out!;
+        var bn3Out = _bn3Out!;
+        var relu3Out = _relu3Out!;
+        var dropout2Out = _forwardTraining ? _dropout2Out! : relu3Out;
+        var conv4Out = _conv4Out!;
+        var bn4Out = _bn4Out!;
+        var relu4Out = _relu4Out!;
+        var deconv1Out = _deconv1Out!;
+        var bn5Out = _bn5Out!;
+        var relu5Out = _relu5Out!;
+        var dropout3Out = _forwardTraining ? _dropout3Out! : relu5Out;
+        var deconv2Out = _deconv2Out!;
+        var bn6Out = _bn6Out!;
+        var d12Out = _d12Out!;
+        var add1Out = _add1Out!;
+        var deconv3Out = _deconv3Out!;
+        var bn7Out = _bn7Out!;
+        var relu7Out = _relu7Out!;
+        var dropout4Out = _forwardTraining ? _dropout4Out! : relu7Out;
+        var deconv4Out = _deconv4Out!;
+        var bn8Out = _bn8Out!;
+        var d34Out = _d34Out!;
+        var add2Out = _add2Out!;
         // add2: Add noisy, d34
-        if (inputGradient) d.Copy(gy, 0, _g0!, 0, (long)n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2), false);
-        d.Copy(gy, 0, _g29!, 0, (long)n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2), false);
+        if (inputGradient) d.Copy(add2Grad, 0, _noisyGrad!, 0, (long)n * (61 + 16 * n1) * (61 + 16 * n2), false);
+        d.Copy(add2Grad, 0, _d34Grad!, 0, (long)n * (61 + 16 * n1) * (61 + 16 * n2), false);
         // d34: SoftSign
-        d.ActivationBackward(global::Strider.Devices.Activation.SoftSign, (long)n * (long)1 * (long)(61 + 16 * n1) * (long)(61 + 16 * n2), x28, x29, _g29!, _g28!, false, 0f, 0f);
+        d.ActivationBackward(global::Strider.Devices.Activation.SoftSign, (long)n * (61 + 16 * n1) * (61 + 16 * n2), bn8Out, d34Out, _d34Grad!, _bn8Grad!, false, 0f, 0f);
         // bn8: BatchNorm
-        d.BatchNormBackward(n, 1, (61 + 16 * n1) * (61 + 16 * n2), x27, _g28!, _parameters[30].Value, _bm28!, _bs28!, _g27!, _parameters[30].Gradient, _parameters[31].Gradient, false);
+        d.BatchNormBackward(n, 1, (61 + 16 * n1) * (61 + 16 * n2), deconv4Out, _bn8Grad!, _bn8Weight.Value, _bn8SavedMean!, _bn8SavedInvStd!, _deconv4Grad!, _bn8Weight.Gradient, _bn8Bias.Gradient, false);
         // deconv4: Deconv 1 5x5 /2
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g27!, x26, _parameters[28].Gradient, null);
-        d.BiasBackward(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _g27!, _parameters[29].Gradient);
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g27!, _parameters[28].Value, null, _g26!);
+        d.ConvBackwardWeights(Deconv4Geometry(n1, n2), n, _deconv4Grad!, dropout4Out, _deconv4Weight.Gradient, null);
+        d.BiasBackward(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _deconv4Grad!, _deconv4Bias.Gradient);
+        d.ConvForward(Deconv4Geometry(n1, n2), n, _deconv4Grad!, _deconv4Weight.Value, null, _dropout4Grad!);
         // dropout4: Dropout 0.1
         // fused into bn7's BatchNormReluBackward below
         // relu7: Relu
         // fused into bn7's BatchNormReluBackward below
         // bn7: BatchNorm
-        d.BatchNormReluBackward(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x23, x26, _g26!, _m26!, _parameters[26].Value, _bm24!, _bs24!, _g23!, _parameters[26].Gradient, _parameters[27].Gradient, false, _g24!);
+        d.BatchNormReluBackward(n, 32, (29 + 8 * n1) * (29 + 8 * n2), deconv3Out, dropout4Out, _dropout4Grad!, _dropout4Mask!, _bn7Weight.Value, _bn7SavedMean!, _bn7SavedInvStd!, _deconv3Grad!, _bn7Weight.Gradient, _bn7Bias.Gradient, false, _bn7Grad!);
         // deconv3: Deconv 32 5x5 /2
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g23!, x22, _parameters[24].Gradient, null);
-        d.BiasBackward(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _g23!, _parameters[25].Gradient);
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g23!, _parameters[24].Value, null, _g22!);
+        d.ConvBackwardWeights(Deconv3Geometry(n1, n2), n, _deconv3Grad!, add1Out, _deconv3Weight.Gradient, null);
+        d.BiasBackward(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _deconv3Grad!, _deconv3Bias.Gradient);
+        d.ConvForward(Deconv3Geometry(n1, n2), n, _deconv3Grad!, _deconv3Weight.Value, null, _add1Grad!);
         // add1: Add c12, d12
-        d.Copy(_g22!, 0, _g7!, 0, (long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), false);
-        d.Copy(_g22!, 0, _g21!, 0, (long)n * (long)32 * (long)(13 + 4 * n1) * (long)(13 + 4 * n2), false);
+        d.Copy(_add1Grad!, 0, _c12Grad!, 0, n * 32L * (13 + 4 * n1) * (13 + 4 * n2), false);
+        d.Copy(_add1Grad!, 0, _d12Grad!, 0, n * 32L * (13 + 4 * n1) * (13 + 4 * n2), false);
         // d12: Relu
         // fused into bn6's BatchNormReluBackward below
         // bn6: BatchNorm
-        d.BatchNormReluBackward(n, 32, (13 + 4 * n1) * (13 + 4 * n2), x19, x21, _g21!, null, _parameters[22].Value, _bm20!, _bs20!, _g19!, _parameters[22].Gradient, _parameters[23].Gradient, false, _g20!);
+        d.BatchNormReluBackward(n, 32, (13 + 4 * n1) * (13 + 4 * n2), deconv2Out, d12Out, _d12Grad!, null, _bn6Weight.Value, _bn6SavedMean!, _bn6SavedInvStd!, _deconv2Grad!, _bn6Weight.Gradient, _bn6Bias.Gradient, false, _bn6Grad!);
         // deconv2: Deconv 32 5x5 /2
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g19!, x18, _parameters[20].Gradient, null);
-        d.BiasBackward(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _g19!, _parameters[21].Gradient);
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g19!, _parameters[20].Value, null, _g18!);
+        d.ConvBackwardWeights(Deconv2Geometry(n1, n2), n, _deconv2Grad!, dropout3Out, _deconv2Weight.Gradient, null);
+        d.BiasBackward(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _deconv2Grad!, _deconv2Bias.Gradient);
+        d.ConvForward(Deconv2Geometry(n1, n2), n, _deconv2Grad!, _deconv2Weight.Value, null, _dropout3Grad!);
         // dropout3: Dropout 0.1
         // fused into bn5's BatchNormReluBackward below
         // relu5: Relu
         // fused into bn5's BatchNormReluBackward below
         // bn5: BatchNorm
-        d.BatchNormReluBackward(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x15, x18, _g18!, _m18!, _parameters[18].Value, _bm16!, _bs16!, _g15!, _parameters[18].Gradient, _parameters[19].Gradient, false, _g16!);
+        d.BatchNormReluBackward(n, 64, (5 + 2 * n1) * (5 + 2 * n2), deconv1Out, dropout3Out, _dropout3Grad!, _dropout3Mask!, _bn5Weight.Value, _bn5SavedMean!, _bn5SavedInvStd!, _deconv1Grad!, _bn5Weight.Gradient, _bn5Bias.Gradient, false, _bn5Grad!);
         // deconv1: Deconv 64 5x5 /2
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g15!, x14, _parameters[16].Gradient, null);
-        d.BiasBackward(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _g15!, _parameters[17].Gradient);
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g15!, _parameters[16].Value, null, _g14!);
+        d.ConvBackwardWeights(Deconv1Geometry(n1, n2), n, _deconv1Grad!, relu4Out, _deconv1Weight.Gradient, null);
+        d.BiasBackward(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _deconv1Grad!, _deconv1Bias.Gradient);
+        d.ConvForward(Deconv1Geometry(n1, n2), n, _deconv1Grad!, _deconv1Weight.Value, null, _relu4Grad!);
         // relu4: Relu
         // fused into bn4's BatchNormReluBackward below
         // bn4: BatchNorm
-        d.BatchNormReluBackward(n, 64, (1 + 1 * n1) * (1 + 1 * n2), x12, x14, _g14!, null, _parameters[14].Value, _bm13!, _bs13!, _g12!, _parameters[14].Gradient, _parameters[15].Gradient, false, _g13!);
+        d.BatchNormReluBackward(n, 64, (1 + n1) * (1 + n2), conv4Out, relu4Out, _relu4Grad!, null, _bn4Weight.Value, _bn4SavedMean!, _bn4SavedInvStd!, _conv4Grad!, _bn4Weight.Gradient, _bn4Bias.Gradient, false, _bn4Grad!);
         // conv4: Conv 64 5x5 /2
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x11, _g12!, _parameters[12].Gradient, _parameters[13].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(64, (5 + 2 * n1), (5 + 2 * n2), 64, (1 + 1 * n1), (1 + 1 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g12!, _parameters[12].Value, _g11!, false);
+        d.ConvBackwardWeights(Conv4Geometry(n1, n2), n, dropout2Out, _conv4Grad!, _conv4Weight.Gradient, _conv4Bias.Gradient);
+        d.ConvBackwardData(Conv4Geometry(n1, n2), n, _conv4Grad!, _conv4Weight.Value, _dropout2Grad!, false);
         // dropout2: Dropout 0.1
         // fused into bn3's BatchNormReluBackward below
         // relu3: Relu
         // fused into bn3's BatchNormReluBackward below
         // bn3: BatchNorm
-        d.BatchNormReluBackward(n, 64, (5 + 2 * n1) * (5 + 2 * n2), x8, x11, _g11!, _m11!, _parameters[10].Value, _bm9!, _bs9!, _g8!, _parameters[10].Gradient, _parameters[11].Gradient, false, _g9!);
+        d.BatchNormReluBackward(n, 64, (5 + 2 * n1) * (5 + 2 * n2), conv3Out, dropout2Out, _dropout2Grad!, _dropout2Mask!, _bn3Weight.Value, _bn3SavedMean!, _bn3SavedInvStd!, _conv3Grad!, _bn3Weight.Gradient, _bn3Bias.Gradient, false, _bn3Grad!);
         // conv3: Conv 64 5x5 /2
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x7, _g8!, _parameters[8].Gradient, _parameters[9].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, (13 + 4 * n1), (13 + 4 * n2), 64, (5 + 2 * n1), (5 + 2 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g8!, _parameters[8].Value, _g7!, true);
+        d.ConvBackwardWeights(Conv3Geometry(n1, n2), n, c12Out, _conv3Grad!, _conv3Weight.Gradient, _conv3Bias.Gradient);
+        d.ConvBackwardData(Conv3Geometry(n1, n2), n, _conv3Grad!, _conv3Weight.Value, _c12Grad!, true);
         // c12: Relu
         // fused into bn2's BatchNormReluBackward below
         // bn2: BatchNorm
-        d.BatchNormReluBackward(n, 32, (13 + 4 * n1) * (13 + 4 * n2), x5, x7, _g7!, null, _parameters[6].Value, _bm6!, _bs6!, _g5!, _parameters[6].Gradient, _parameters[7].Gradient, false, _g6!);
+        d.BatchNormReluBackward(n, 32, (13 + 4 * n1) * (13 + 4 * n2), conv2Out, c12Out, _c12Grad!, null, _bn2Weight.Value, _bn2SavedMean!, _bn2SavedInvStd!, _conv2Grad!, _bn2Weight.Gradient, _bn2Bias.Gradient, false, _bn2Grad!);
         // conv2: Conv 32 5x5 /2
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x4, _g5!, _parameters[4].Gradient, _parameters[5].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, (29 + 8 * n1), (29 + 8 * n2), 32, (13 + 4 * n1), (13 + 4 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g5!, _parameters[4].Value, _g4!, false);
+        d.ConvBackwardWeights(Conv2Geometry(n1, n2), n, dropout1Out, _conv2Grad!, _conv2Weight.Gradient, _conv2Bias.Gradient);
+        d.ConvBackwardData(Conv2Geometry(n1, n2), n, _conv2Grad!, _conv2Weight.Value, _dropout1Grad!, false);
         // dropout1: Dropout 0.1
         // fused into bn1's BatchNormReluBackward below
         // relu1: Relu
         // fused into bn1's BatchNormReluBackward below
         // bn1: BatchNorm
-        d.BatchNormReluBackward(n, 32, (29 + 8 * n1) * (29 + 8 * n2), x1, x4, _g4!, _m4!, _parameters[2].Value, _bm2!, _bs2!, _g1!, _parameters[2].Gradient, _parameters[3].Gradient, false, _g2!);
+        d.BatchNormReluBackward(n, 32, (29 + 8 * n1) * (29 + 8 * n2), conv1Out, dropout1Out, _dropout1Grad!, _dropout1Mask!, _bn1Weight.Value, _bn1SavedMean!, _bn1SavedInvStd!, _conv1Grad!, _bn1Weight.Gradient, _bn1Bias.Gradient, false, _bn1Grad!);
         // conv1: Conv 32 5x5 /2
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, x0, _g1!, _parameters[0].Gradient, _parameters[1].Gradient);
-        if (inputGradient) d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(1, (61 + 16 * n1), (61 + 16 * n2), 32, (29 + 8 * n1), (29 + 8 * n2), 5, 5, 2, 2, 0, 0, 1, 1), n, _g1!, _parameters[0].Value, _g0!, true);
+        d.ConvBackwardWeights(Conv1Geometry(n1, n2), n, noisyOut, _conv1Grad!, _conv1Weight.Gradient, _conv1Bias.Gradient);
+        if (inputGradient) d.ConvBackwardData(Conv1Geometry(n1, n2), n, _conv1Grad!, _conv1Weight.Value, _noisyGrad!, true);
     }
 
     public void Dispose()
@@ -1034,103 +1100,103 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         _memory.Dispose();
         foreach (var p in _parameters) p.Dispose();
         foreach (var b in _buffers) b.Dispose();
-        _g0?.Dispose();
-        _a1?.Dispose();
-        _g1?.Dispose();
-        _a2?.Dispose();
-        _g2?.Dispose();
-        _bm2?.Dispose();
-        _bs2?.Dispose();
-        _fw2?.Dispose();
-        _fb2?.Dispose();
-        _a3?.Dispose();
-        _g3?.Dispose();
-        _a4?.Dispose();
-        _g4?.Dispose();
-        _m4?.Dispose();
-        _a5?.Dispose();
-        _g5?.Dispose();
-        _a6?.Dispose();
-        _g6?.Dispose();
-        _bm6?.Dispose();
-        _bs6?.Dispose();
-        _fw6?.Dispose();
-        _fb6?.Dispose();
-        _a7?.Dispose();
-        _g7?.Dispose();
-        _a8?.Dispose();
-        _g8?.Dispose();
-        _a9?.Dispose();
-        _g9?.Dispose();
-        _bm9?.Dispose();
-        _bs9?.Dispose();
-        _fw9?.Dispose();
-        _fb9?.Dispose();
-        _a10?.Dispose();
-        _g10?.Dispose();
-        _a11?.Dispose();
-        _g11?.Dispose();
-        _m11?.Dispose();
-        _a12?.Dispose();
-        _g12?.Dispose();
-        _a13?.Dispose();
-        _g13?.Dispose();
-        _bm13?.Dispose();
-        _bs13?.Dispose();
-        _fw13?.Dispose();
-        _fb13?.Dispose();
-        _a14?.Dispose();
-        _g14?.Dispose();
-        _a15?.Dispose();
-        _g15?.Dispose();
-        _a16?.Dispose();
-        _g16?.Dispose();
-        _bm16?.Dispose();
-        _bs16?.Dispose();
-        _fw16?.Dispose();
-        _fb16?.Dispose();
-        _a17?.Dispose();
-        _g17?.Dispose();
-        _a18?.Dispose();
-        _g18?.Dispose();
-        _m18?.Dispose();
-        _a19?.Dispose();
-        _g19?.Dispose();
-        _a20?.Dispose();
-        _g20?.Dispose();
-        _bm20?.Dispose();
-        _bs20?.Dispose();
-        _fw20?.Dispose();
-        _fb20?.Dispose();
-        _a21?.Dispose();
-        _g21?.Dispose();
-        _a22?.Dispose();
-        _g22?.Dispose();
-        _a23?.Dispose();
-        _g23?.Dispose();
-        _a24?.Dispose();
-        _g24?.Dispose();
-        _bm24?.Dispose();
-        _bs24?.Dispose();
-        _fw24?.Dispose();
-        _fb24?.Dispose();
-        _a25?.Dispose();
-        _g25?.Dispose();
-        _a26?.Dispose();
-        _g26?.Dispose();
-        _m26?.Dispose();
-        _a27?.Dispose();
-        _g27?.Dispose();
-        _a28?.Dispose();
-        _g28?.Dispose();
-        _bm28?.Dispose();
-        _bs28?.Dispose();
-        _fw28?.Dispose();
-        _fb28?.Dispose();
-        _a29?.Dispose();
-        _g29?.Dispose();
-        _a30?.Dispose();
-        _t?.Dispose();
+        _noisyGrad?.Dispose();
+        _conv1Out?.Dispose();
+        _conv1Grad?.Dispose();
+        _bn1Out?.Dispose();
+        _bn1Grad?.Dispose();
+        _bn1SavedMean?.Dispose();
+        _bn1SavedInvStd?.Dispose();
+        _bn1FoldedWeight?.Dispose();
+        _bn1FoldedBias?.Dispose();
+        _relu1Out?.Dispose();
+        _relu1Grad?.Dispose();
+        _dropout1Out?.Dispose();
+        _dropout1Grad?.Dispose();
+        _dropout1Mask?.Dispose();
+        _conv2Out?.Dispose();
+        _conv2Grad?.Dispose();
+        _bn2Out?.Dispose();
+        _bn2Grad?.Dispose();
+        _bn2SavedMean?.Dispose();
+        _bn2SavedInvStd?.Dispose();
+        _bn2FoldedWeight?.Dispose();
+        _bn2FoldedBias?.Dispose();
+        _c12Out?.Dispose();
+        _c12Grad?.Dispose();
+        _conv3Out?.Dispose();
+        _conv3Grad?.Dispose();
+        _bn3Out?.Dispose();
+        _bn3Grad?.Dispose();
+        _bn3SavedMean?.Dispose();
+        _bn3SavedInvStd?.Dispose();
+        _bn3FoldedWeight?.Dispose();
+        _bn3FoldedBias?.Dispose();
+        _relu3Out?.Dispose();
+        _relu3Grad?.Dispose();
+        _dropout2Out?.Dispose();
+        _dropout2Grad?.Dispose();
+        _dropout2Mask?.Dispose();
+        _conv4Out?.Dispose();
+        _conv4Grad?.Dispose();
+        _bn4Out?.Dispose();
+        _bn4Grad?.Dispose();
+        _bn4SavedMean?.Dispose();
+        _bn4SavedInvStd?.Dispose();
+        _bn4FoldedWeight?.Dispose();
+        _bn4FoldedBias?.Dispose();
+        _relu4Out?.Dispose();
+        _relu4Grad?.Dispose();
+        _deconv1Out?.Dispose();
+        _deconv1Grad?.Dispose();
+        _bn5Out?.Dispose();
+        _bn5Grad?.Dispose();
+        _bn5SavedMean?.Dispose();
+        _bn5SavedInvStd?.Dispose();
+        _bn5FoldedWeight?.Dispose();
+        _bn5FoldedBias?.Dispose();
+        _relu5Out?.Dispose();
+        _relu5Grad?.Dispose();
+        _dropout3Out?.Dispose();
+        _dropout3Grad?.Dispose();
+        _dropout3Mask?.Dispose();
+        _deconv2Out?.Dispose();
+        _deconv2Grad?.Dispose();
+        _bn6Out?.Dispose();
+        _bn6Grad?.Dispose();
+        _bn6SavedMean?.Dispose();
+        _bn6SavedInvStd?.Dispose();
+        _bn6FoldedWeight?.Dispose();
+        _bn6FoldedBias?.Dispose();
+        _d12Out?.Dispose();
+        _d12Grad?.Dispose();
+        _add1Out?.Dispose();
+        _add1Grad?.Dispose();
+        _deconv3Out?.Dispose();
+        _deconv3Grad?.Dispose();
+        _bn7Out?.Dispose();
+        _bn7Grad?.Dispose();
+        _bn7SavedMean?.Dispose();
+        _bn7SavedInvStd?.Dispose();
+        _bn7FoldedWeight?.Dispose();
+        _bn7FoldedBias?.Dispose();
+        _relu7Out?.Dispose();
+        _relu7Grad?.Dispose();
+        _dropout4Out?.Dispose();
+        _dropout4Grad?.Dispose();
+        _dropout4Mask?.Dispose();
+        _deconv4Out?.Dispose();
+        _deconv4Grad?.Dispose();
+        _bn8Out?.Dispose();
+        _bn8Grad?.Dispose();
+        _bn8SavedMean?.Dispose();
+        _bn8SavedInvStd?.Dispose();
+        _bn8FoldedWeight?.Dispose();
+        _bn8FoldedBias?.Dispose();
+        _d34Out?.Dispose();
+        _d34Grad?.Dispose();
+        _add2Out?.Dispose();
+        _deconvScratch?.Dispose();
     }
 
     /// <summary>
@@ -1147,68 +1213,68 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         using var call = _calls.Enter("ExportOnnx"); // it reads the weights: not while a Load or a step writes them
         ThrowIfDisposed();
         var b = new global::Strider.Onnx.OnnxGraphBuilder("Ddae", 17);
-        var o0 = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 1, global::Strider.Onnx.OnnxDim.Symbolic("height"), global::Strider.Onnx.OnnxDim.Symbolic("width"));
+        var noisyOut = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 1, global::Strider.Onnx.OnnxDim.Symbolic("height"), global::Strider.Onnx.OnnxDim.Symbolic("width"));
         // conv1: Conv 32 5x5 /2
-        var o1 = b.Conv(o0, "conv1", _parameters[0], _parameters[1], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var conv1Out = b.Conv(noisyOut, "conv1", _conv1Weight, _conv1Bias, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // bn1: BatchNorm
-        var o2 = b.BatchNormalization(o1, "bn1", _parameters[2], _parameters[3], _buffers[0], _buffers[1], 1E-05f);
+        var bn1Out = b.BatchNormalization(conv1Out, "bn1", _bn1Weight, _bn1Bias, _bn1RunningMean, _bn1RunningVar, 1E-05f);
         // relu1: Relu
-        var o3 = b.Relu(o2, "relu1");
+        var relu1Out = b.Relu(bn1Out, "relu1");
         // dropout1: Dropout 0.1
-        var o4 = b.Dropout(o3, "dropout1");
+        var dropout1Out = b.Dropout(relu1Out, "dropout1");
         // conv2: Conv 32 5x5 /2
-        var o5 = b.Conv(o4, "conv2", _parameters[4], _parameters[5], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var conv2Out = b.Conv(dropout1Out, "conv2", _conv2Weight, _conv2Bias, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // bn2: BatchNorm
-        var o6 = b.BatchNormalization(o5, "bn2", _parameters[6], _parameters[7], _buffers[2], _buffers[3], 1E-05f);
+        var bn2Out = b.BatchNormalization(conv2Out, "bn2", _bn2Weight, _bn2Bias, _bn2RunningMean, _bn2RunningVar, 1E-05f);
         // c12: Relu
-        var o7 = b.Relu(o6, "c12");
+        var c12Out = b.Relu(bn2Out, "c12");
         // conv3: Conv 64 5x5 /2
-        var o8 = b.Conv(o7, "conv3", _parameters[8], _parameters[9], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var conv3Out = b.Conv(c12Out, "conv3", _conv3Weight, _conv3Bias, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // bn3: BatchNorm
-        var o9 = b.BatchNormalization(o8, "bn3", _parameters[10], _parameters[11], _buffers[4], _buffers[5], 1E-05f);
+        var bn3Out = b.BatchNormalization(conv3Out, "bn3", _bn3Weight, _bn3Bias, _bn3RunningMean, _bn3RunningVar, 1E-05f);
         // relu3: Relu
-        var o10 = b.Relu(o9, "relu3");
+        var relu3Out = b.Relu(bn3Out, "relu3");
         // dropout2: Dropout 0.1
-        var o11 = b.Dropout(o10, "dropout2");
+        var dropout2Out = b.Dropout(relu3Out, "dropout2");
         // conv4: Conv 64 5x5 /2
-        var o12 = b.Conv(o11, "conv4", _parameters[12], _parameters[13], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var conv4Out = b.Conv(dropout2Out, "conv4", _conv4Weight, _conv4Bias, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // bn4: BatchNorm
-        var o13 = b.BatchNormalization(o12, "bn4", _parameters[14], _parameters[15], _buffers[6], _buffers[7], 1E-05f);
+        var bn4Out = b.BatchNormalization(conv4Out, "bn4", _bn4Weight, _bn4Bias, _bn4RunningMean, _bn4RunningVar, 1E-05f);
         // relu4: Relu
-        var o14 = b.Relu(o13, "relu4");
+        var relu4Out = b.Relu(bn4Out, "relu4");
         // deconv1: Deconv 64 5x5 /2
-        var o15 = b.ConvTranspose(o14, "deconv1", _parameters[16], _parameters[17], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 }, outputPadding: new int[] { 0, 0 });
+        var deconv1Out = b.ConvTranspose(relu4Out, "deconv1", _deconv1Weight, _deconv1Bias, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 }, outputPadding: new int[] { 0, 0 });
         // bn5: BatchNorm
-        var o16 = b.BatchNormalization(o15, "bn5", _parameters[18], _parameters[19], _buffers[8], _buffers[9], 1E-05f);
+        var bn5Out = b.BatchNormalization(deconv1Out, "bn5", _bn5Weight, _bn5Bias, _bn5RunningMean, _bn5RunningVar, 1E-05f);
         // relu5: Relu
-        var o17 = b.Relu(o16, "relu5");
+        var relu5Out = b.Relu(bn5Out, "relu5");
         // dropout3: Dropout 0.1
-        var o18 = b.Dropout(o17, "dropout3");
+        var dropout3Out = b.Dropout(relu5Out, "dropout3");
         // deconv2: Deconv 32 5x5 /2
-        var o19 = b.ConvTranspose(o18, "deconv2", _parameters[20], _parameters[21], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 }, outputPadding: new int[] { 0, 0 });
+        var deconv2Out = b.ConvTranspose(dropout3Out, "deconv2", _deconv2Weight, _deconv2Bias, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 }, outputPadding: new int[] { 0, 0 });
         // bn6: BatchNorm
-        var o20 = b.BatchNormalization(o19, "bn6", _parameters[22], _parameters[23], _buffers[10], _buffers[11], 1E-05f);
+        var bn6Out = b.BatchNormalization(deconv2Out, "bn6", _bn6Weight, _bn6Bias, _bn6RunningMean, _bn6RunningVar, 1E-05f);
         // d12: Relu
-        var o21 = b.Relu(o20, "d12");
+        var d12Out = b.Relu(bn6Out, "d12");
         // add1: Add c12, d12
-        var o22 = b.Add(new string[] { o7, o21 }, "add1");
+        var add1Out = b.Add(new string[] { c12Out, d12Out }, "add1");
         // deconv3: Deconv 32 5x5 /2
-        var o23 = b.ConvTranspose(o22, "deconv3", _parameters[24], _parameters[25], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 }, outputPadding: new int[] { 0, 0 });
+        var deconv3Out = b.ConvTranspose(add1Out, "deconv3", _deconv3Weight, _deconv3Bias, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 }, outputPadding: new int[] { 0, 0 });
         // bn7: BatchNorm
-        var o24 = b.BatchNormalization(o23, "bn7", _parameters[26], _parameters[27], _buffers[12], _buffers[13], 1E-05f);
+        var bn7Out = b.BatchNormalization(deconv3Out, "bn7", _bn7Weight, _bn7Bias, _bn7RunningMean, _bn7RunningVar, 1E-05f);
         // relu7: Relu
-        var o25 = b.Relu(o24, "relu7");
+        var relu7Out = b.Relu(bn7Out, "relu7");
         // dropout4: Dropout 0.1
-        var o26 = b.Dropout(o25, "dropout4");
+        var dropout4Out = b.Dropout(relu7Out, "dropout4");
         // deconv4: Deconv 1 5x5 /2
-        var o27 = b.ConvTranspose(o26, "deconv4", _parameters[28], _parameters[29], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 }, outputPadding: new int[] { 0, 0 });
+        var deconv4Out = b.ConvTranspose(dropout4Out, "deconv4", _deconv4Weight, _deconv4Bias, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 }, outputPadding: new int[] { 0, 0 });
         // bn8: BatchNorm
-        var o28 = b.BatchNormalization(o27, "bn8", _parameters[30], _parameters[31], _buffers[14], _buffers[15], 1E-05f);
+        var bn8Out = b.BatchNormalization(deconv4Out, "bn8", _bn8Weight, _bn8Bias, _bn8RunningMean, _bn8RunningVar, 1E-05f);
         // d34: SoftSign
-        var o29 = b.Softsign(o28, "d34");
+        var d34Out = b.Softsign(bn8Out, "d34");
         // add2: Add noisy, d34
-        var o30 = b.Add(new string[] { o0, o29 }, "add2");
-        b.AddOutput(o30, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 1, global::Strider.Onnx.OnnxDim.Symbolic("height"), global::Strider.Onnx.OnnxDim.Symbolic("width"));
+        var add2Out = b.Add(new string[] { noisyOut, d34Out }, "add2");
+        b.AddOutput(add2Out, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 1, global::Strider.Onnx.OnnxDim.Symbolic("height"), global::Strider.Onnx.OnnxDim.Symbolic("width"));
         return b;
     }
 }

@@ -141,24 +141,46 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
     private readonly global::Strider.NetworkCallGuard _calls = new global::Strider.NetworkCallGuard("DenseLeNet");
     private readonly global::Strider.Devices.NetworkBuffers _memory = new global::Strider.Devices.NetworkBuffers("DenseLeNet");
     private bool _training = true;
-    private global::Strider.Devices.DeviceBuffer<float>? _g0;
-    private global::Strider.Devices.DeviceBuffer<float>? _a1;
-    private global::Strider.Devices.DeviceBuffer<float>? _g1;
-    private global::Strider.Devices.DeviceBuffer<float>? _a2;
-    private global::Strider.Devices.DeviceBuffer<float>? _g2;
-    private global::Strider.Devices.DeviceBuffer<float>? _a3;
-    private global::Strider.Devices.DeviceBuffer<float>? _g3;
-    private global::Strider.Devices.DeviceBuffer<float>? _a4;
-    private global::Strider.Devices.DeviceBuffer<float>? _g4;
-    private global::Strider.Devices.DeviceBuffer<float>? _a5;
-    private global::Strider.Devices.DeviceBuffer<float>? _g5;
-    private global::Strider.Devices.DeviceBuffer<float>? _a6;
-    private global::Strider.Devices.DeviceBuffer<float>? _g6;
-    private global::Strider.Devices.DeviceBuffer<float>? _a7;
-    private global::Strider.Devices.DeviceBuffer<float>? _g7;
-    private global::Strider.Devices.DeviceBuffer<float>? _a8;
-    private global::Strider.Devices.DeviceBuffer<int>? _s2;
-    private global::Strider.Devices.DeviceBuffer<int>? _s4;
+    private readonly global::Strider.Parameter _conv1Weight;
+    private readonly global::Strider.Parameter _conv1Bias;
+    private readonly global::Strider.Parameter _conv2Weight;
+    private readonly global::Strider.Parameter _conv2Bias;
+    private readonly global::Strider.Parameter _conv3Weight;
+    private readonly global::Strider.Parameter _conv3Bias;
+    private readonly global::Strider.Parameter _conv4Weight;
+    private readonly global::Strider.Parameter _conv4Bias;
+    private global::Strider.Devices.DeviceBuffer<float>? _inputGrad;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _maxpool1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _maxpool1Grad;
+    private global::Strider.Devices.DeviceBuffer<int>? _maxpool1Switches;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv2Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _maxpool2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _maxpool2Grad;
+    private global::Strider.Devices.DeviceBuffer<int>? _maxpool2Switches;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv3Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv3Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv4Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv4Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _softmax1Out;
+
+    // Layer geometry, shared by Forward and Backward.
+    private static global::Strider.Devices.ConvGeometry Conv1Geometry(int n1, int n2) => new(InChannels: 2, InH: (28 + 4 * n1), InW: (28 + 4 * n2), OutChannels: 20, OutH: (24 + 4 * n1), OutW: (24 + 4 * n2),
+        KernelH: 5, KernelW: 5, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.PoolGeometry Maxpool1Geometry(int n1, int n2) => new(Channels: 20, InH: (24 + 4 * n1), InW: (24 + 4 * n2), OutH: (12 + 2 * n1), OutW: (12 + 2 * n2),
+        KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.ConvGeometry Conv2Geometry(int n1, int n2) => new(InChannels: 20, InH: (12 + 2 * n1), InW: (12 + 2 * n2), OutChannels: 50, OutH: (8 + 2 * n1), OutW: (8 + 2 * n2),
+        KernelH: 5, KernelW: 5, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.PoolGeometry Maxpool2Geometry(int n1, int n2) => new(Channels: 50, InH: (8 + 2 * n1), InW: (8 + 2 * n2), OutH: (4 + n1), OutW: (4 + n2),
+        KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.ConvGeometry Conv3Geometry(int n1, int n2) => new(InChannels: 50, InH: (4 + n1), InW: (4 + n2), OutChannels: 500, OutH: (1 + n1), OutW: (1 + n2),
+        KernelH: 4, KernelW: 4, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.ConvGeometry Conv4Geometry(int n1, int n2) => new(InChannels: 500, InH: (1 + n1), InW: (1 + n2), OutChannels: 10, OutH: (1 + n1), OutW: (1 + n2),
+        KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
 
     /// <summary>Creates the network on the default device (the fast CPU device unless STRIDER_DEVICE says otherwise), seed 0.</summary>
     public DenseLeNet() : this(global::Strider.Devices.Device.Default, 0) { }
@@ -169,23 +191,23 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
         _device = device ?? throw new global::System.ArgumentNullException(nameof(device));
         _parameters = new global::Strider.Parameter[]
         {
-            new global::Strider.Parameter(device, "conv1.weight", new int[] { 20, 2, 5, 5 }),
-            new global::Strider.Parameter(device, "conv1.bias", new int[] { 20 }),
-            new global::Strider.Parameter(device, "conv2.weight", new int[] { 50, 20, 5, 5 }),
-            new global::Strider.Parameter(device, "conv2.bias", new int[] { 50 }),
-            new global::Strider.Parameter(device, "conv3.weight", new int[] { 500, 50, 4, 4 }),
-            new global::Strider.Parameter(device, "conv3.bias", new int[] { 500 }),
-            new global::Strider.Parameter(device, "conv4.weight", new int[] { 10, 500, 1, 1 }),
-            new global::Strider.Parameter(device, "conv4.bias", new int[] { 10 }),
+            _conv1Weight = new global::Strider.Parameter(device, "conv1.weight", new int[] { 20, 2, 5, 5 }),
+            _conv1Bias = new global::Strider.Parameter(device, "conv1.bias", new int[] { 20 }),
+            _conv2Weight = new global::Strider.Parameter(device, "conv2.weight", new int[] { 50, 20, 5, 5 }),
+            _conv2Bias = new global::Strider.Parameter(device, "conv2.bias", new int[] { 50 }),
+            _conv3Weight = new global::Strider.Parameter(device, "conv3.weight", new int[] { 500, 50, 4, 4 }),
+            _conv3Bias = new global::Strider.Parameter(device, "conv3.bias", new int[] { 500 }),
+            _conv4Weight = new global::Strider.Parameter(device, "conv4.weight", new int[] { 10, 500, 1, 1 }),
+            _conv4Bias = new global::Strider.Parameter(device, "conv4.bias", new int[] { 10 }),
         };
         _buffers = new global::Strider.Parameter[]
         {
         };
         var random = new global::System.Random(seed);
-        global::Strider.ParameterInitializer.He(_parameters[0], 50, random);
-        global::Strider.ParameterInitializer.He(_parameters[2], 500, random);
-        global::Strider.ParameterInitializer.He(_parameters[4], 800, random);
-        global::Strider.ParameterInitializer.He(_parameters[6], 500, random);
+        global::Strider.ParameterInitializer.He(_conv1Weight, 50, random);
+        global::Strider.ParameterInitializer.He(_conv2Weight, 500, random);
+        global::Strider.ParameterInitializer.He(_conv3Weight, 800, random);
+        global::Strider.ParameterInitializer.He(_conv4Weight, 500, random);
     }
 
     public global::Strider.Devices.Device Device => _device;
@@ -237,24 +259,24 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
-            m.Ensure(ref _g0, n * (long)2 * (long)(28 + 4 * n1) * (long)(28 + 4 * n2));
-            m.Ensure(ref _a1, n * (long)20 * (long)(24 + 4 * n1) * (long)(24 + 4 * n2));
-            m.Ensure(ref _g1, n * (long)20 * (long)(24 + 4 * n1) * (long)(24 + 4 * n2));
-            m.Ensure(ref _a2, n * (long)20 * (long)(12 + 2 * n1) * (long)(12 + 2 * n2));
-            m.Ensure(ref _g2, n * (long)20 * (long)(12 + 2 * n1) * (long)(12 + 2 * n2));
-            m.Ensure(ref _s2, n * (long)20 * (long)(12 + 2 * n1) * (long)(12 + 2 * n2));
-            m.Ensure(ref _a3, n * (long)50 * (long)(8 + 2 * n1) * (long)(8 + 2 * n2));
-            m.Ensure(ref _g3, n * (long)50 * (long)(8 + 2 * n1) * (long)(8 + 2 * n2));
-            m.Ensure(ref _a4, n * (long)50 * (long)(4 + 1 * n1) * (long)(4 + 1 * n2));
-            m.Ensure(ref _g4, n * (long)50 * (long)(4 + 1 * n1) * (long)(4 + 1 * n2));
-            m.Ensure(ref _s4, n * (long)50 * (long)(4 + 1 * n1) * (long)(4 + 1 * n2));
-            m.Ensure(ref _a5, n * (long)500 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _g5, n * (long)500 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _a6, n * (long)500 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _g6, n * (long)500 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _a7, n * (long)10 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _g7, n * (long)10 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _a8, n * (long)10 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
+            m.Ensure(ref _inputGrad, n * 2L * (28 + 4 * n1) * (28 + 4 * n2));
+            m.Ensure(ref _conv1Out, n * 20L * (24 + 4 * n1) * (24 + 4 * n2));
+            m.Ensure(ref _conv1Grad, n * 20L * (24 + 4 * n1) * (24 + 4 * n2));
+            m.Ensure(ref _maxpool1Out, n * 20L * (12 + 2 * n1) * (12 + 2 * n2));
+            m.Ensure(ref _maxpool1Grad, n * 20L * (12 + 2 * n1) * (12 + 2 * n2));
+            m.Ensure(ref _maxpool1Switches, n * 20L * (12 + 2 * n1) * (12 + 2 * n2));
+            m.Ensure(ref _conv2Out, n * 50L * (8 + 2 * n1) * (8 + 2 * n2));
+            m.Ensure(ref _conv2Grad, n * 50L * (8 + 2 * n1) * (8 + 2 * n2));
+            m.Ensure(ref _maxpool2Out, n * 50L * (4 + n1) * (4 + n2));
+            m.Ensure(ref _maxpool2Grad, n * 50L * (4 + n1) * (4 + n2));
+            m.Ensure(ref _maxpool2Switches, n * 50L * (4 + n1) * (4 + n2));
+            m.Ensure(ref _conv3Out, n * 500L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _conv3Grad, n * 500L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _relu1Out, n * 500L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _relu1Grad, n * 500L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _conv4Out, n * 10L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _conv4Grad, n * 10L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _softmax1Out, n * 10L * (1 + n1) * (1 + n2));
         });
     }
 
@@ -272,34 +294,34 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
         EnsureBuffers(input, n, n1, n2);
         _input = null; // until this call completes, Backward has no Forward to use
         var d = _device;
-        var x0 = input.Buffer;
-        var x1 = _a1!;
-        var x2 = _a2!;
-        var x3 = _a3!;
-        var x4 = _a4!;
-        var x5 = _a5!;
-        var x6 = _a6!;
-        var x7 = _a7!;
-        var x8 = _a8!;
+        var inputOut = input.Buffer;
+        var conv1Out = _conv1Out!;
+        var maxpool1Out = _maxpool1Out!;
+        var conv2Out = _conv2Out!;
+        var maxpool2Out = _maxpool2Out!;
+        var conv3Out = _conv3Out!;
+        var relu1Out = _relu1Out!;
+        var conv4Out = _conv4Out!;
+        var softmax1Out = _softmax1Out!;
         // conv1: Conv 20 5x5 -> 20xAnyxAny
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(2, (28 + 4 * n1), (28 + 4 * n2), 20, (24 + 4 * n1), (24 + 4 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, x0, _parameters[0].Value, _parameters[1].Value, x1);
+        d.ConvForward(Conv1Geometry(n1, n2), n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out);
         // maxpool1: MaxPool 2x2 /2 -> 20xAnyxAny
-        d.MaxPoolForward(new global::Strider.Devices.PoolGeometry(20, (24 + 4 * n1), (24 + 4 * n2), (12 + 2 * n1), (12 + 2 * n2), 2, 2, 2, 2, 0, 0, 1, 1), n, x1, x2, _s2);
+        d.MaxPoolForward(Maxpool1Geometry(n1, n2), n, conv1Out, maxpool1Out, _maxpool1Switches);
         // conv2: Conv 50 5x5 -> 50xAnyxAny
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(20, (12 + 2 * n1), (12 + 2 * n2), 50, (8 + 2 * n1), (8 + 2 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, x2, _parameters[2].Value, _parameters[3].Value, x3);
+        d.ConvForward(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
         // maxpool2: MaxPool 2x2 /2 -> 50xAnyxAny
-        d.MaxPoolForward(new global::Strider.Devices.PoolGeometry(50, (8 + 2 * n1), (8 + 2 * n2), (4 + 1 * n1), (4 + 1 * n2), 2, 2, 2, 2, 0, 0, 1, 1), n, x3, x4, _s4);
+        d.MaxPoolForward(Maxpool2Geometry(n1, n2), n, conv2Out, maxpool2Out, _maxpool2Switches);
         // conv3: Conv 500 4x4 -> 500xAnyxAny
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(50, (4 + 1 * n1), (4 + 1 * n2), 500, (1 + 1 * n1), (1 + 1 * n2), 4, 4, 1, 1, 0, 0, 1, 1), n, x4, _parameters[4].Value, _parameters[5].Value, x5);
+        d.ConvForward(Conv3Geometry(n1, n2), n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
         // relu1: Relu -> 500xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)500 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2), x5, x6, 0f, 0f);
+        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 500L * (1 + n1) * (1 + n2), conv3Out, relu1Out, 0f, 0f);
         // conv4: Conv 10 1x1 -> 10xAnyxAny
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(500, (1 + 1 * n1), (1 + 1 * n2), 10, (1 + 1 * n1), (1 + 1 * n2), 1, 1, 1, 1, 0, 0, 1, 1), n, x6, _parameters[6].Value, _parameters[7].Value, x7);
+        d.ConvForward(Conv4Geometry(n1, n2), n, relu1Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out);
         // softmax1: Softmax -> 10xAnyxAny
-        d.SoftmaxForward(false, n, 10, (1 + 1 * n1) * (1 + 1 * n2), x7, x8);
+        d.SoftmaxForward(false, n, 10, (1 + n1) * (1 + n2), conv4Out, softmax1Out);
         _input = input;
-        if (_output is null) _output = global::Strider.Tensor<global::Strider.S10xAnyxAny>.View(x8, n, new int[] { 10, (1 + 1 * n1), (1 + 1 * n2) });
-        else _output.Rebind(x8, n, stackalloc int[] { 10, (1 + 1 * n1), (1 + 1 * n2) });
+        if (_output is null) _output = global::Strider.Tensor<global::Strider.S10xAnyxAny>.View(softmax1Out, n, new int[] { 10, (1 + n1), (1 + n2) });
+        else _output.Rebind(softmax1Out, n, stackalloc int[] { 10, (1 + n1), (1 + n2) });
         return _output;
     }
 
@@ -314,8 +336,8 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
         int n = _batch;
         int n1 = _n1;
         int n2 = _n2;
-        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S2xAnyxAny>.View(_g0!, n, new int[] { 2, (28 + 4 * n1), (28 + 4 * n2) });
-        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 2, (28 + 4 * n1), (28 + 4 * n2) });
+        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S2xAnyxAny>.View(_inputGrad!, n, new int[] { 2, (28 + 4 * n1), (28 + 4 * n2) });
+        else _inputGradient.Rebind(_inputGrad!, n, stackalloc int[] { 2, (28 + 4 * n1), (28 + 4 * n2) });
         return _inputGradient;
     }
 
@@ -339,54 +361,68 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
         if (outputGradient.Batch != n) throw new global::System.ArgumentException("The output gradient has a batch of " + outputGradient.Batch + " but the last Forward had " + n + ".", nameof(outputGradient));
         int n1 = _n1;
         int n2 = _n2;
-        if (outputGradient.Dim(1) != (1 + 1 * n1)) throw new global::System.ArgumentException("The output gradient's axis 1 is " + outputGradient.Dim(1) + " but the last Forward produced " + ((1 + 1 * n1)) + ".", nameof(outputGradient));
-        if (outputGradient.Dim(2) != (1 + 1 * n2)) throw new global::System.ArgumentException("The output gradient's axis 2 is " + outputGradient.Dim(2) + " but the last Forward produced " + ((1 + 1 * n2)) + ".", nameof(outputGradient));
+        if (outputGradient.Dim(1) != (1 + n1)) throw new global::System.ArgumentException("The output gradient's axis 1 is " + outputGradient.Dim(1) + " but the last Forward produced " + ((1 + n1)) + ".", nameof(outputGradient));
+        if (outputGradient.Dim(2) != (1 + n2)) throw new global::System.ArgumentException("The output gradient's axis 2 is " + outputGradient.Dim(2) + " but the last Forward produced " + ((1 + n2)) + ".", nameof(outputGradient));
         outputGradient = _memory.Unaliased(outputGradient, 1); // a view of this network's own buffer is copied first
         var d = _device;
-        var x0 = input.Buffer;
-        var gy = outputGradient.Buffer;
-        var x1 = _a1!;
-        var x2 = _a2!;
-        var x3 = _a3!;
-        var x4 = _a4!;
-        var x5 = _a5!;
-        var x6 = _a6!;
-        var x7 = _a7!;
-        var x8 = _a8!;
+        var inputOut = input.Buffer;
+        var softmax1Grad = outputGradient.Buffer;
+        var conv1Out = _conv1Out!;
+        var maxpool1Out = _maxpool1Out!;
+        var conv2Out = _conv2Out!;
+        var maxpool2Out = _maxpool2Out!;
+        var conv3Out = _conv3Out!;
+        var relu1Out = _relu1Out!;
+        var conv4Out = _conv4Out!;
+        var softmax1Out = _softmax1Out!;
         // softmax1: Softmax
-        d.SoftmaxBackward(false, n, 10, (1 + 1 * n1) * (1 + 1 * n2), x8, gy, _g7!, false);
+        d.SoftmaxBackward(false, n, 10, (1 + n1) * (1 + n2), softmax1Out, softmax1Grad, _conv4Grad!, false);
         // conv4: Conv 10 1x1
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(500, (1 + 1 * n1), (1 + 1 * n2), 10, (1 + 1 * n1), (1 + 1 * n2), 1, 1, 1, 1, 0, 0, 1, 1), n, x6, _g7!, _parameters[6].Gradient, _parameters[7].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(500, (1 + 1 * n1), (1 + 1 * n2), 10, (1 + 1 * n1), (1 + 1 * n2), 1, 1, 1, 1, 0, 0, 1, 1), n, _g7!, _parameters[6].Value, _g6!, false);
+        d.ConvBackwardWeights(Conv4Geometry(n1, n2), n, relu1Out, _conv4Grad!, _conv4Weight.Gradient, _conv4Bias.Gradient);
+        d.ConvBackwardData(Conv4Geometry(n1, n2), n, _conv4Grad!, _conv4Weight.Value, _relu1Grad!, false);
         // relu1: Relu
-        d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * (long)500 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2), x5, x6, _g6!, _g5!, false, 0f, 0f);
+        d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 500L * (1 + n1) * (1 + n2), conv3Out, relu1Out, _relu1Grad!, _conv3Grad!, false, 0f, 0f);
         // conv3: Conv 500 4x4
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(50, (4 + 1 * n1), (4 + 1 * n2), 500, (1 + 1 * n1), (1 + 1 * n2), 4, 4, 1, 1, 0, 0, 1, 1), n, x4, _g5!, _parameters[4].Gradient, _parameters[5].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(50, (4 + 1 * n1), (4 + 1 * n2), 500, (1 + 1 * n1), (1 + 1 * n2), 4, 4, 1, 1, 0, 0, 1, 1), n, _g5!, _parameters[4].Value, _g4!, false);
+        d.ConvBackwardWeights(Conv3Geometry(n1, n2), n, maxpool2Out, _conv3Grad!, _conv3Weight.Gradient, _conv3Bias.Gradient);
+        d.ConvBackwardData(Conv3Geometry(n1, n2), n, _conv3Grad!, _conv3Weight.Value, _maxpool2Grad!, false);
         // maxpool2: MaxPool 2x2 /2
-        d.MaxPoolBackward(new global::Strider.Devices.PoolGeometry(50, (8 + 2 * n1), (8 + 2 * n2), (4 + 1 * n1), (4 + 1 * n2), 2, 2, 2, 2, 0, 0, 1, 1), n, _g4!, _s4!, _g3!, false);
+        d.MaxPoolBackward(Maxpool2Geometry(n1, n2), n, _maxpool2Grad!, _maxpool2Switches!, _conv2Grad!, false);
         // conv2: Conv 50 5x5
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(20, (12 + 2 * n1), (12 + 2 * n2), 50, (8 + 2 * n1), (8 + 2 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, x2, _g3!, _parameters[2].Gradient, _parameters[3].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(20, (12 + 2 * n1), (12 + 2 * n2), 50, (8 + 2 * n1), (8 + 2 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, _g3!, _parameters[2].Value, _g2!, false);
+        d.ConvBackwardWeights(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Grad!, _conv2Weight.Gradient, _conv2Bias.Gradient);
+        d.ConvBackwardData(Conv2Geometry(n1, n2), n, _conv2Grad!, _conv2Weight.Value, _maxpool1Grad!, false);
         // maxpool1: MaxPool 2x2 /2
-        d.MaxPoolBackward(new global::Strider.Devices.PoolGeometry(20, (24 + 4 * n1), (24 + 4 * n2), (12 + 2 * n1), (12 + 2 * n2), 2, 2, 2, 2, 0, 0, 1, 1), n, _g2!, _s2!, _g1!, false);
+        d.MaxPoolBackward(Maxpool1Geometry(n1, n2), n, _maxpool1Grad!, _maxpool1Switches!, _conv1Grad!, false);
         // conv1: Conv 20 5x5
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(2, (28 + 4 * n1), (28 + 4 * n2), 20, (24 + 4 * n1), (24 + 4 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, x0, _g1!, _parameters[0].Gradient, _parameters[1].Gradient);
-        if (inputGradient) d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(2, (28 + 4 * n1), (28 + 4 * n2), 20, (24 + 4 * n1), (24 + 4 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, _g1!, _parameters[0].Value, _g0!, false);
+        d.ConvBackwardWeights(Conv1Geometry(n1, n2), n, inputOut, _conv1Grad!, _conv1Weight.Gradient, _conv1Bias.Gradient);
+        if (inputGradient) d.ConvBackwardData(Conv1Geometry(n1, n2), n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, false);
     }
 
     private int _denseBatch = -1;
     private int _dn1 = -1;
     private int _dn2 = -1;
-    private global::Strider.Devices.DeviceBuffer<float>? _da1;
-    private global::Strider.Devices.DeviceBuffer<float>? _da2;
-    private global::Strider.Devices.DeviceBuffer<float>? _da3;
-    private global::Strider.Devices.DeviceBuffer<float>? _da4;
-    private global::Strider.Devices.DeviceBuffer<float>? _da5;
-    private global::Strider.Devices.DeviceBuffer<float>? _da6;
-    private global::Strider.Devices.DeviceBuffer<float>? _da7;
-    private global::Strider.Devices.DeviceBuffer<float>? _da8;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv1DenseOut;
+    private global::Strider.Devices.DeviceBuffer<float>? _maxpool1DenseOut;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv2DenseOut;
+    private global::Strider.Devices.DeviceBuffer<float>? _maxpool2DenseOut;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv3DenseOut;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu1DenseOut;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv4DenseOut;
+    private global::Strider.Devices.DeviceBuffer<float>? _softmax1DenseOut;
     private global::Strider.Tensor<global::Strider.S10xAnyxAny>? _denseOutput;
+
+    // ForwardDense's layer geometry: stride 1, windows dilated by the strides removed before them.
+    private static global::Strider.Devices.ConvGeometry Conv1DenseGeometry(int n1, int n2) => new(InChannels: 2, InH: n1, InW: n2, OutChannels: 20, OutH: (n1 - 4), OutW: (n2 - 4),
+        KernelH: 5, KernelW: 5, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.PoolGeometry Maxpool1DenseGeometry(int n1, int n2) => new(Channels: 20, InH: (n1 - 4), InW: (n2 - 4), OutH: (n1 - 5), OutW: (n2 - 5),
+        KernelH: 2, KernelW: 2, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.ConvGeometry Conv2DenseGeometry(int n1, int n2) => new(InChannels: 20, InH: (n1 - 5), InW: (n2 - 5), OutChannels: 50, OutH: (n1 - 13), OutW: (n2 - 13),
+        KernelH: 5, KernelW: 5, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 2, DilationW: 2);
+    private static global::Strider.Devices.PoolGeometry Maxpool2DenseGeometry(int n1, int n2) => new(Channels: 50, InH: (n1 - 13), InW: (n2 - 13), OutH: (n1 - 15), OutW: (n2 - 15),
+        KernelH: 2, KernelW: 2, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 2, DilationW: 2);
+    private static global::Strider.Devices.ConvGeometry Conv3DenseGeometry(int n1, int n2) => new(InChannels: 50, InH: (n1 - 15), InW: (n2 - 15), OutChannels: 500, OutH: (n1 - 27), OutW: (n2 - 27),
+        KernelH: 4, KernelW: 4, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 4, DilationW: 4);
+    private static global::Strider.Devices.ConvGeometry Conv4DenseGeometry(int n1, int n2) => new(InChannels: 500, InH: (n1 - 27), InW: (n2 - 27), OutChannels: 10, OutH: (n1 - 27), OutW: (n2 - 27),
+        KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
 
     private void EnsureDenseBuffers(object input, int n, int n1, int n2)
     {
@@ -401,14 +437,14 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
     {
         _memory.Grow(_device, "ForwardDense", input, n, m =>
         {
-            m.Ensure(ref _da1, n * (long)20 * (long)(-4 + 1 * n1) * (long)(-4 + 1 * n2));
-            m.Ensure(ref _da2, n * (long)20 * (long)(-5 + 1 * n1) * (long)(-5 + 1 * n2));
-            m.Ensure(ref _da3, n * (long)50 * (long)(-13 + 1 * n1) * (long)(-13 + 1 * n2));
-            m.Ensure(ref _da4, n * (long)50 * (long)(-15 + 1 * n1) * (long)(-15 + 1 * n2));
-            m.Ensure(ref _da5, n * (long)500 * (long)(-27 + 1 * n1) * (long)(-27 + 1 * n2));
-            m.Ensure(ref _da6, n * (long)500 * (long)(-27 + 1 * n1) * (long)(-27 + 1 * n2));
-            m.Ensure(ref _da7, n * (long)10 * (long)(-27 + 1 * n1) * (long)(-27 + 1 * n2));
-            m.Ensure(ref _da8, n * (long)10 * (long)(-27 + 1 * n1) * (long)(-27 + 1 * n2));
+            m.Ensure(ref _conv1DenseOut, n * 20L * (n1 - 4) * (n2 - 4));
+            m.Ensure(ref _maxpool1DenseOut, n * 20L * (n1 - 5) * (n2 - 5));
+            m.Ensure(ref _conv2DenseOut, n * 50L * (n1 - 13) * (n2 - 13));
+            m.Ensure(ref _maxpool2DenseOut, n * 50L * (n1 - 15) * (n2 - 15));
+            m.Ensure(ref _conv3DenseOut, n * 500L * (n1 - 27) * (n2 - 27));
+            m.Ensure(ref _relu1DenseOut, n * 500L * (n1 - 27) * (n2 - 27));
+            m.Ensure(ref _conv4DenseOut, n * 10L * (n1 - 27) * (n2 - 27));
+            m.Ensure(ref _softmax1DenseOut, n * 10L * (n1 - 27) * (n2 - 27));
         });
     }
 
@@ -433,46 +469,46 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
         if (n2 < 28) throw new global::System.ArgumentException("DenseLeNet.ForwardDense: the input size " + n2 + " on axis W is smaller than the 28 values one output sees; give at least 28.", nameof(input));
         EnsureDenseBuffers(input, n, n1, n2);
         var d = _device;
-        var x0 = input.Buffer;
-        var x1 = _da1!;
-        var x2 = _da2!;
-        var x3 = _da3!;
-        var x4 = _da4!;
-        var x5 = _da5!;
-        var x6 = _da6!;
-        var x7 = _da7!;
-        var x8 = _da8!;
+        var inputOut = input.Buffer;
+        var conv1Out = _conv1DenseOut!;
+        var maxpool1Out = _maxpool1DenseOut!;
+        var conv2Out = _conv2DenseOut!;
+        var maxpool2Out = _maxpool2DenseOut!;
+        var conv3Out = _conv3DenseOut!;
+        var relu1Out = _relu1DenseOut!;
+        var conv4Out = _conv4DenseOut!;
+        var softmax1Out = _softmax1DenseOut!;
         // conv1: Conv 20 5x5 -> 20xAnyxAny, stride 1, dilation 1x1
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(2, n1, n2, 20, (-4 + 1 * n1), (-4 + 1 * n2), 5, 5, 1, 1, 0, 0, 1, 1), n, x0, _parameters[0].Value, _parameters[1].Value, x1);
+        d.ConvForward(Conv1DenseGeometry(n1, n2), n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out);
         // maxpool1: MaxPool 2x2 /2 -> 20xAnyxAny, stride 1, dilation 1x1
-        d.MaxPoolForward(new global::Strider.Devices.PoolGeometry(20, (-4 + 1 * n1), (-4 + 1 * n2), (-5 + 1 * n1), (-5 + 1 * n2), 2, 2, 1, 1, 0, 0, 1, 1), n, x1, x2, null);
+        d.MaxPoolForward(Maxpool1DenseGeometry(n1, n2), n, conv1Out, maxpool1Out, null);
         // conv2: Conv 50 5x5 -> 50xAnyxAny, stride 1, dilation 2x2
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(20, (-5 + 1 * n1), (-5 + 1 * n2), 50, (-13 + 1 * n1), (-13 + 1 * n2), 5, 5, 1, 1, 0, 0, 2, 2), n, x2, _parameters[2].Value, _parameters[3].Value, x3);
+        d.ConvForward(Conv2DenseGeometry(n1, n2), n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
         // maxpool2: MaxPool 2x2 /2 -> 50xAnyxAny, stride 1, dilation 2x2
-        d.MaxPoolForward(new global::Strider.Devices.PoolGeometry(50, (-13 + 1 * n1), (-13 + 1 * n2), (-15 + 1 * n1), (-15 + 1 * n2), 2, 2, 1, 1, 0, 0, 2, 2), n, x3, x4, null);
+        d.MaxPoolForward(Maxpool2DenseGeometry(n1, n2), n, conv2Out, maxpool2Out, null);
         // conv3: Conv 500 4x4 -> 500xAnyxAny, stride 1, dilation 4x4
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(50, (-15 + 1 * n1), (-15 + 1 * n2), 500, (-27 + 1 * n1), (-27 + 1 * n2), 4, 4, 1, 1, 0, 0, 4, 4), n, x4, _parameters[4].Value, _parameters[5].Value, x5);
+        d.ConvForward(Conv3DenseGeometry(n1, n2), n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
         // relu1: Relu -> 500xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)500 * (long)(-27 + 1 * n1) * (long)(-27 + 1 * n2), x5, x6, 0f, 0f);
+        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 500L * (n1 - 27) * (n2 - 27), conv3Out, relu1Out, 0f, 0f);
         // conv4: Conv 10 1x1 -> 10xAnyxAny, stride 1, dilation 1x1
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(500, (-27 + 1 * n1), (-27 + 1 * n2), 10, (-27 + 1 * n1), (-27 + 1 * n2), 1, 1, 1, 1, 0, 0, 1, 1), n, x6, _parameters[6].Value, _parameters[7].Value, x7);
+        d.ConvForward(Conv4DenseGeometry(n1, n2), n, relu1Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out);
         // softmax1: Softmax -> 10xAnyxAny
-        d.SoftmaxForward(false, n, 10, (-27 + 1 * n1) * (-27 + 1 * n2), x7, x8);
-        if (_denseOutput is null) _denseOutput = global::Strider.Tensor<global::Strider.S10xAnyxAny>.View(x8, n, new int[] { 10, (-27 + 1 * n1), (-27 + 1 * n2) });
-        else _denseOutput.Rebind(x8, n, stackalloc int[] { 10, (-27 + 1 * n1), (-27 + 1 * n2) });
+        d.SoftmaxForward(false, n, 10, (n1 - 27) * (n2 - 27), conv4Out, softmax1Out);
+        if (_denseOutput is null) _denseOutput = global::Strider.Tensor<global::Strider.S10xAnyxAny>.View(softmax1Out, n, new int[] { 10, (n1 - 27), (n2 - 27) });
+        else _denseOutput.Rebind(softmax1Out, n, stackalloc int[] { 10, (n1 - 27), (n2 - 27) });
         return _denseOutput;
     }
 
     private void DisposeDense()
     {
-        _da1?.Dispose();
-        _da2?.Dispose();
-        _da3?.Dispose();
-        _da4?.Dispose();
-        _da5?.Dispose();
-        _da6?.Dispose();
-        _da7?.Dispose();
-        _da8?.Dispose();
+        _conv1DenseOut?.Dispose();
+        _maxpool1DenseOut?.Dispose();
+        _conv2DenseOut?.Dispose();
+        _maxpool2DenseOut?.Dispose();
+        _conv3DenseOut?.Dispose();
+        _relu1DenseOut?.Dispose();
+        _conv4DenseOut?.Dispose();
+        _softmax1DenseOut?.Dispose();
     }
 
     public void Dispose()
@@ -483,24 +519,24 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
         _memory.Dispose();
         foreach (var p in _parameters) p.Dispose();
         foreach (var b in _buffers) b.Dispose();
-        _g0?.Dispose();
-        _a1?.Dispose();
-        _g1?.Dispose();
-        _a2?.Dispose();
-        _g2?.Dispose();
-        _s2?.Dispose();
-        _a3?.Dispose();
-        _g3?.Dispose();
-        _a4?.Dispose();
-        _g4?.Dispose();
-        _s4?.Dispose();
-        _a5?.Dispose();
-        _g5?.Dispose();
-        _a6?.Dispose();
-        _g6?.Dispose();
-        _a7?.Dispose();
-        _g7?.Dispose();
-        _a8?.Dispose();
+        _inputGrad?.Dispose();
+        _conv1Out?.Dispose();
+        _conv1Grad?.Dispose();
+        _maxpool1Out?.Dispose();
+        _maxpool1Grad?.Dispose();
+        _maxpool1Switches?.Dispose();
+        _conv2Out?.Dispose();
+        _conv2Grad?.Dispose();
+        _maxpool2Out?.Dispose();
+        _maxpool2Grad?.Dispose();
+        _maxpool2Switches?.Dispose();
+        _conv3Out?.Dispose();
+        _conv3Grad?.Dispose();
+        _relu1Out?.Dispose();
+        _relu1Grad?.Dispose();
+        _conv4Out?.Dispose();
+        _conv4Grad?.Dispose();
+        _softmax1Out?.Dispose();
         DisposeDense();
     }
 
@@ -518,24 +554,24 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
         using var call = _calls.Enter("ExportOnnx"); // it reads the weights: not while a Load or a step writes them
         ThrowIfDisposed();
         var b = new global::Strider.Onnx.OnnxGraphBuilder("DenseLeNet", 17);
-        var o0 = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 2, global::Strider.Onnx.OnnxDim.Symbolic("height"), global::Strider.Onnx.OnnxDim.Symbolic("width"));
+        var inputOut = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 2, global::Strider.Onnx.OnnxDim.Symbolic("height"), global::Strider.Onnx.OnnxDim.Symbolic("width"));
         // conv1: Conv 20 5x5
-        var o1 = b.Conv(o0, "conv1", _parameters[0], _parameters[1], strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var conv1Out = b.Conv(inputOut, "conv1", _conv1Weight, _conv1Bias, strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // maxpool1: MaxPool 2x2 /2
-        var o2 = b.MaxPool(o1, "maxpool1", new int[] { 2, 2 }, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var maxpool1Out = b.MaxPool(conv1Out, "maxpool1", new int[] { 2, 2 }, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // conv2: Conv 50 5x5
-        var o3 = b.Conv(o2, "conv2", _parameters[2], _parameters[3], strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var conv2Out = b.Conv(maxpool1Out, "conv2", _conv2Weight, _conv2Bias, strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // maxpool2: MaxPool 2x2 /2
-        var o4 = b.MaxPool(o3, "maxpool2", new int[] { 2, 2 }, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var maxpool2Out = b.MaxPool(conv2Out, "maxpool2", new int[] { 2, 2 }, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // conv3: Conv 500 4x4
-        var o5 = b.Conv(o4, "conv3", _parameters[4], _parameters[5], strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var conv3Out = b.Conv(maxpool2Out, "conv3", _conv3Weight, _conv3Bias, strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // relu1: Relu
-        var o6 = b.Relu(o5, "relu1");
+        var relu1Out = b.Relu(conv3Out, "relu1");
         // conv4: Conv 10 1x1
-        var o7 = b.Conv(o6, "conv4", _parameters[6], _parameters[7], strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var conv4Out = b.Conv(relu1Out, "conv4", _conv4Weight, _conv4Bias, strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // softmax1: Softmax
-        var o8 = b.Softmax(o7, "softmax1");
-        b.AddOutput(o8, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 10, global::Strider.Onnx.OnnxDim.Unknown, global::Strider.Onnx.OnnxDim.Unknown);
+        var softmax1Out = b.Softmax(conv4Out, "softmax1");
+        b.AddOutput(softmax1Out, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 10, global::Strider.Onnx.OnnxDim.Unknown, global::Strider.Onnx.OnnxDim.Unknown);
         return b;
     }
 }

@@ -136,24 +136,46 @@ public partial class LeNet : global::Strider.INetwork<global::Strider.S1x28x28, 
     private readonly global::Strider.NetworkCallGuard _calls = new global::Strider.NetworkCallGuard("LeNet");
     private readonly global::Strider.Devices.NetworkBuffers _memory = new global::Strider.Devices.NetworkBuffers("LeNet");
     private bool _training = true;
-    private global::Strider.Devices.DeviceBuffer<float>? _g0;
-    private global::Strider.Devices.DeviceBuffer<float>? _a1;
-    private global::Strider.Devices.DeviceBuffer<float>? _g1;
-    private global::Strider.Devices.DeviceBuffer<float>? _a2;
-    private global::Strider.Devices.DeviceBuffer<float>? _g2;
-    private global::Strider.Devices.DeviceBuffer<float>? _a3;
-    private global::Strider.Devices.DeviceBuffer<float>? _g3;
-    private global::Strider.Devices.DeviceBuffer<float>? _a4;
-    private global::Strider.Devices.DeviceBuffer<float>? _g4;
-    private global::Strider.Devices.DeviceBuffer<float>? _a5;
-    private global::Strider.Devices.DeviceBuffer<float>? _g5;
-    private global::Strider.Devices.DeviceBuffer<float>? _a6;
-    private global::Strider.Devices.DeviceBuffer<float>? _g6;
-    private global::Strider.Devices.DeviceBuffer<float>? _a7;
-    private global::Strider.Devices.DeviceBuffer<float>? _g7;
-    private global::Strider.Devices.DeviceBuffer<float>? _a8;
-    private global::Strider.Devices.DeviceBuffer<int>? _s2;
-    private global::Strider.Devices.DeviceBuffer<int>? _s4;
+    private readonly global::Strider.Parameter _conv1Weight;
+    private readonly global::Strider.Parameter _conv1Bias;
+    private readonly global::Strider.Parameter _conv2Weight;
+    private readonly global::Strider.Parameter _conv2Bias;
+    private readonly global::Strider.Parameter _conv3Weight;
+    private readonly global::Strider.Parameter _conv3Bias;
+    private readonly global::Strider.Parameter _conv4Weight;
+    private readonly global::Strider.Parameter _conv4Bias;
+    private global::Strider.Devices.DeviceBuffer<float>? _inputGrad;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _maxpool1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _maxpool1Grad;
+    private global::Strider.Devices.DeviceBuffer<int>? _maxpool1Switches;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv2Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _maxpool2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _maxpool2Grad;
+    private global::Strider.Devices.DeviceBuffer<int>? _maxpool2Switches;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv3Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv3Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv4Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv4Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _softmax1Out;
+
+    // Layer geometry, shared by Forward and Backward.
+    private static readonly global::Strider.Devices.ConvGeometry Conv1Geometry = new(InChannels: 1, InH: 28, InW: 28, OutChannels: 20, OutH: 24, OutW: 24,
+        KernelH: 5, KernelW: 5, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static readonly global::Strider.Devices.PoolGeometry Maxpool1Geometry = new(Channels: 20, InH: 24, InW: 24, OutH: 12, OutW: 12,
+        KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static readonly global::Strider.Devices.ConvGeometry Conv2Geometry = new(InChannels: 20, InH: 12, InW: 12, OutChannels: 50, OutH: 8, OutW: 8,
+        KernelH: 5, KernelW: 5, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static readonly global::Strider.Devices.PoolGeometry Maxpool2Geometry = new(Channels: 50, InH: 8, InW: 8, OutH: 4, OutW: 4,
+        KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static readonly global::Strider.Devices.ConvGeometry Conv3Geometry = new(InChannels: 50, InH: 4, InW: 4, OutChannels: 500, OutH: 1, OutW: 1,
+        KernelH: 4, KernelW: 4, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static readonly global::Strider.Devices.ConvGeometry Conv4Geometry = new(InChannels: 500, InH: 1, InW: 1, OutChannels: 10, OutH: 1, OutW: 1,
+        KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
 
     /// <summary>Creates the network on the default device (the fast CPU device unless STRIDER_DEVICE says otherwise), seed 0.</summary>
     public LeNet() : this(global::Strider.Devices.Device.Default, 0) { }
@@ -164,23 +186,23 @@ public partial class LeNet : global::Strider.INetwork<global::Strider.S1x28x28, 
         _device = device ?? throw new global::System.ArgumentNullException(nameof(device));
         _parameters = new global::Strider.Parameter[]
         {
-            new global::Strider.Parameter(device, "conv1.weight", new int[] { 20, 1, 5, 5 }),
-            new global::Strider.Parameter(device, "conv1.bias", new int[] { 20 }),
-            new global::Strider.Parameter(device, "conv2.weight", new int[] { 50, 20, 5, 5 }),
-            new global::Strider.Parameter(device, "conv2.bias", new int[] { 50 }),
-            new global::Strider.Parameter(device, "conv3.weight", new int[] { 500, 50, 4, 4 }),
-            new global::Strider.Parameter(device, "conv3.bias", new int[] { 500 }),
-            new global::Strider.Parameter(device, "conv4.weight", new int[] { 10, 500, 1, 1 }),
-            new global::Strider.Parameter(device, "conv4.bias", new int[] { 10 }),
+            _conv1Weight = new global::Strider.Parameter(device, "conv1.weight", new int[] { 20, 1, 5, 5 }),
+            _conv1Bias = new global::Strider.Parameter(device, "conv1.bias", new int[] { 20 }),
+            _conv2Weight = new global::Strider.Parameter(device, "conv2.weight", new int[] { 50, 20, 5, 5 }),
+            _conv2Bias = new global::Strider.Parameter(device, "conv2.bias", new int[] { 50 }),
+            _conv3Weight = new global::Strider.Parameter(device, "conv3.weight", new int[] { 500, 50, 4, 4 }),
+            _conv3Bias = new global::Strider.Parameter(device, "conv3.bias", new int[] { 500 }),
+            _conv4Weight = new global::Strider.Parameter(device, "conv4.weight", new int[] { 10, 500, 1, 1 }),
+            _conv4Bias = new global::Strider.Parameter(device, "conv4.bias", new int[] { 10 }),
         };
         _buffers = new global::Strider.Parameter[]
         {
         };
         var random = new global::System.Random(seed);
-        global::Strider.ParameterInitializer.He(_parameters[0], 25, random);
-        global::Strider.ParameterInitializer.He(_parameters[2], 500, random);
-        global::Strider.ParameterInitializer.He(_parameters[4], 800, random);
-        global::Strider.ParameterInitializer.He(_parameters[6], 500, random);
+        global::Strider.ParameterInitializer.He(_conv1Weight, 25, random);
+        global::Strider.ParameterInitializer.He(_conv2Weight, 500, random);
+        global::Strider.ParameterInitializer.He(_conv3Weight, 800, random);
+        global::Strider.ParameterInitializer.He(_conv4Weight, 500, random);
     }
 
     public global::Strider.Devices.Device Device => _device;
@@ -230,24 +252,24 @@ public partial class LeNet : global::Strider.INetwork<global::Strider.S1x28x28, 
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
-            m.Ensure(ref _g0, n * 784L);
-            m.Ensure(ref _a1, n * 11520L);
-            m.Ensure(ref _g1, n * 11520L);
-            m.Ensure(ref _a2, n * 2880L);
-            m.Ensure(ref _g2, n * 2880L);
-            m.Ensure(ref _s2, n * 2880L);
-            m.Ensure(ref _a3, n * 3200L);
-            m.Ensure(ref _g3, n * 3200L);
-            m.Ensure(ref _a4, n * 800L);
-            m.Ensure(ref _g4, n * 800L);
-            m.Ensure(ref _s4, n * 800L);
-            m.Ensure(ref _a5, n * 500L);
-            m.Ensure(ref _g5, n * 500L);
-            m.Ensure(ref _a6, n * 500L);
-            m.Ensure(ref _g6, n * 500L);
-            m.Ensure(ref _a7, n * 10L);
-            m.Ensure(ref _g7, n * 10L);
-            m.Ensure(ref _a8, n * 10L);
+            m.Ensure(ref _inputGrad, n * 784L);
+            m.Ensure(ref _conv1Out, n * 11520L);
+            m.Ensure(ref _conv1Grad, n * 11520L);
+            m.Ensure(ref _maxpool1Out, n * 2880L);
+            m.Ensure(ref _maxpool1Grad, n * 2880L);
+            m.Ensure(ref _maxpool1Switches, n * 2880L);
+            m.Ensure(ref _conv2Out, n * 3200L);
+            m.Ensure(ref _conv2Grad, n * 3200L);
+            m.Ensure(ref _maxpool2Out, n * 800L);
+            m.Ensure(ref _maxpool2Grad, n * 800L);
+            m.Ensure(ref _maxpool2Switches, n * 800L);
+            m.Ensure(ref _conv3Out, n * 500L);
+            m.Ensure(ref _conv3Grad, n * 500L);
+            m.Ensure(ref _relu1Out, n * 500L);
+            m.Ensure(ref _relu1Grad, n * 500L);
+            m.Ensure(ref _conv4Out, n * 10L);
+            m.Ensure(ref _conv4Grad, n * 10L);
+            m.Ensure(ref _softmax1Out, n * 10L);
         });
     }
 
@@ -263,34 +285,34 @@ public partial class LeNet : global::Strider.INetwork<global::Strider.S1x28x28, 
         EnsureBuffers(input, n);
         _input = null; // until this call completes, Backward has no Forward to use
         var d = _device;
-        var x0 = input.Buffer;
-        var x1 = _a1!;
-        var x2 = _a2!;
-        var x3 = _a3!;
-        var x4 = _a4!;
-        var x5 = _a5!;
-        var x6 = _a6!;
-        var x7 = _a7!;
-        var x8 = _a8!;
+        var inputOut = input.Buffer;
+        var conv1Out = _conv1Out!;
+        var maxpool1Out = _maxpool1Out!;
+        var conv2Out = _conv2Out!;
+        var maxpool2Out = _maxpool2Out!;
+        var conv3Out = _conv3Out!;
+        var relu1Out = _relu1Out!;
+        var conv4Out = _conv4Out!;
+        var softmax1Out = _softmax1Out!;
         // conv1: Conv 20 5x5 -> 20x24x24
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(1, 28, 28, 20, 24, 24, 5, 5, 1, 1, 0, 0, 1, 1), n, x0, _parameters[0].Value, _parameters[1].Value, x1);
+        d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out);
         // maxpool1: MaxPool 2x2 /2 -> 20x12x12
-        d.MaxPoolForward(new global::Strider.Devices.PoolGeometry(20, 24, 24, 12, 12, 2, 2, 2, 2, 0, 0, 1, 1), n, x1, x2, _s2);
+        d.MaxPoolForward(Maxpool1Geometry, n, conv1Out, maxpool1Out, _maxpool1Switches);
         // conv2: Conv 50 5x5 -> 50x8x8
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(20, 12, 12, 50, 8, 8, 5, 5, 1, 1, 0, 0, 1, 1), n, x2, _parameters[2].Value, _parameters[3].Value, x3);
+        d.ConvForward(Conv2Geometry, n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
         // maxpool2: MaxPool 2x2 /2 -> 50x4x4
-        d.MaxPoolForward(new global::Strider.Devices.PoolGeometry(50, 8, 8, 4, 4, 2, 2, 2, 2, 0, 0, 1, 1), n, x3, x4, _s4);
+        d.MaxPoolForward(Maxpool2Geometry, n, conv2Out, maxpool2Out, _maxpool2Switches);
         // conv3: Conv 500 4x4 -> 500x1x1
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(50, 4, 4, 500, 1, 1, 4, 4, 1, 1, 0, 0, 1, 1), n, x4, _parameters[4].Value, _parameters[5].Value, x5);
+        d.ConvForward(Conv3Geometry, n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
         // relu1: Relu -> 500x1x1
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * 500L, x5, x6, 0f, 0f);
+        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 500L, conv3Out, relu1Out, 0f, 0f);
         // conv4: Conv 10 1x1 -> 10x1x1
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(500, 1, 1, 10, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1), n, x6, _parameters[6].Value, _parameters[7].Value, x7);
+        d.ConvForward(Conv4Geometry, n, relu1Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out);
         // softmax1: Softmax -> 10x1x1
-        d.SoftmaxForward(false, n, 10, 1 * 1, x7, x8);
+        d.SoftmaxForward(false, n, 10, 1, conv4Out, softmax1Out);
         _input = input;
-        if (_output is null) _output = global::Strider.Tensor<global::Strider.S10x1x1>.View(x8, n, new int[] { 10, 1, 1 });
-        else _output.Rebind(x8, n, stackalloc int[] { 10, 1, 1 });
+        if (_output is null) _output = global::Strider.Tensor<global::Strider.S10x1x1>.View(softmax1Out, n, new int[] { 10, 1, 1 });
+        else _output.Rebind(softmax1Out, n, stackalloc int[] { 10, 1, 1 });
         return _output;
     }
 
@@ -303,8 +325,8 @@ public partial class LeNet : global::Strider.INetwork<global::Strider.S1x28x28, 
         using var call = _calls.Enter("Backward");
         BackwardCore(outputGradient, inputGradient: true);
         int n = _batch;
-        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S1x28x28>.View(_g0!, n, new int[] { 1, 28, 28 });
-        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 1, 28, 28 });
+        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S1x28x28>.View(_inputGrad!, n, new int[] { 1, 28, 28 });
+        else _inputGradient.Rebind(_inputGrad!, n, stackalloc int[] { 1, 28, 28 });
         return _inputGradient;
     }
 
@@ -328,36 +350,36 @@ public partial class LeNet : global::Strider.INetwork<global::Strider.S1x28x28, 
         if (outputGradient.Batch != n) throw new global::System.ArgumentException("The output gradient has a batch of " + outputGradient.Batch + " but the last Forward had " + n + ".", nameof(outputGradient));
         outputGradient = _memory.Unaliased(outputGradient, 1); // a view of this network's own buffer is copied first
         var d = _device;
-        var x0 = input.Buffer;
-        var gy = outputGradient.Buffer;
-        var x1 = _a1!;
-        var x2 = _a2!;
-        var x3 = _a3!;
-        var x4 = _a4!;
-        var x5 = _a5!;
-        var x6 = _a6!;
-        var x7 = _a7!;
-        var x8 = _a8!;
+        var inputOut = input.Buffer;
+        var softmax1Grad = outputGradient.Buffer;
+        var conv1Out = _conv1Out!;
+        var maxpool1Out = _maxpool1Out!;
+        var conv2Out = _conv2Out!;
+        var maxpool2Out = _maxpool2Out!;
+        var conv3Out = _conv3Out!;
+        var relu1Out = _relu1Out!;
+        var conv4Out = _conv4Out!;
+        var softmax1Out = _softmax1Out!;
         // softmax1: Softmax
-        d.SoftmaxBackward(false, n, 10, 1 * 1, x8, gy, _g7!, false);
+        d.SoftmaxBackward(false, n, 10, 1, softmax1Out, softmax1Grad, _conv4Grad!, false);
         // conv4: Conv 10 1x1
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(500, 1, 1, 10, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1), n, x6, _g7!, _parameters[6].Gradient, _parameters[7].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(500, 1, 1, 10, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1), n, _g7!, _parameters[6].Value, _g6!, false);
+        d.ConvBackwardWeights(Conv4Geometry, n, relu1Out, _conv4Grad!, _conv4Weight.Gradient, _conv4Bias.Gradient);
+        d.ConvBackwardData(Conv4Geometry, n, _conv4Grad!, _conv4Weight.Value, _relu1Grad!, false);
         // relu1: Relu
-        d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * 500L, x5, x6, _g6!, _g5!, false, 0f, 0f);
+        d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 500L, conv3Out, relu1Out, _relu1Grad!, _conv3Grad!, false, 0f, 0f);
         // conv3: Conv 500 4x4
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(50, 4, 4, 500, 1, 1, 4, 4, 1, 1, 0, 0, 1, 1), n, x4, _g5!, _parameters[4].Gradient, _parameters[5].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(50, 4, 4, 500, 1, 1, 4, 4, 1, 1, 0, 0, 1, 1), n, _g5!, _parameters[4].Value, _g4!, false);
+        d.ConvBackwardWeights(Conv3Geometry, n, maxpool2Out, _conv3Grad!, _conv3Weight.Gradient, _conv3Bias.Gradient);
+        d.ConvBackwardData(Conv3Geometry, n, _conv3Grad!, _conv3Weight.Value, _maxpool2Grad!, false);
         // maxpool2: MaxPool 2x2 /2
-        d.MaxPoolBackward(new global::Strider.Devices.PoolGeometry(50, 8, 8, 4, 4, 2, 2, 2, 2, 0, 0, 1, 1), n, _g4!, _s4!, _g3!, false);
+        d.MaxPoolBackward(Maxpool2Geometry, n, _maxpool2Grad!, _maxpool2Switches!, _conv2Grad!, false);
         // conv2: Conv 50 5x5
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(20, 12, 12, 50, 8, 8, 5, 5, 1, 1, 0, 0, 1, 1), n, x2, _g3!, _parameters[2].Gradient, _parameters[3].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(20, 12, 12, 50, 8, 8, 5, 5, 1, 1, 0, 0, 1, 1), n, _g3!, _parameters[2].Value, _g2!, false);
+        d.ConvBackwardWeights(Conv2Geometry, n, maxpool1Out, _conv2Grad!, _conv2Weight.Gradient, _conv2Bias.Gradient);
+        d.ConvBackwardData(Conv2Geometry, n, _conv2Grad!, _conv2Weight.Value, _maxpool1Grad!, false);
         // maxpool1: MaxPool 2x2 /2
-        d.MaxPoolBackward(new global::Strider.Devices.PoolGeometry(20, 24, 24, 12, 12, 2, 2, 2, 2, 0, 0, 1, 1), n, _g2!, _s2!, _g1!, false);
+        d.MaxPoolBackward(Maxpool1Geometry, n, _maxpool1Grad!, _maxpool1Switches!, _conv1Grad!, false);
         // conv1: Conv 20 5x5
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(1, 28, 28, 20, 24, 24, 5, 5, 1, 1, 0, 0, 1, 1), n, x0, _g1!, _parameters[0].Gradient, _parameters[1].Gradient);
-        if (inputGradient) d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(1, 28, 28, 20, 24, 24, 5, 5, 1, 1, 0, 0, 1, 1), n, _g1!, _parameters[0].Value, _g0!, false);
+        d.ConvBackwardWeights(Conv1Geometry, n, inputOut, _conv1Grad!, _conv1Weight.Gradient, _conv1Bias.Gradient);
+        if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, false);
     }
 
     public void Dispose()
@@ -368,24 +390,24 @@ public partial class LeNet : global::Strider.INetwork<global::Strider.S1x28x28, 
         _memory.Dispose();
         foreach (var p in _parameters) p.Dispose();
         foreach (var b in _buffers) b.Dispose();
-        _g0?.Dispose();
-        _a1?.Dispose();
-        _g1?.Dispose();
-        _a2?.Dispose();
-        _g2?.Dispose();
-        _s2?.Dispose();
-        _a3?.Dispose();
-        _g3?.Dispose();
-        _a4?.Dispose();
-        _g4?.Dispose();
-        _s4?.Dispose();
-        _a5?.Dispose();
-        _g5?.Dispose();
-        _a6?.Dispose();
-        _g6?.Dispose();
-        _a7?.Dispose();
-        _g7?.Dispose();
-        _a8?.Dispose();
+        _inputGrad?.Dispose();
+        _conv1Out?.Dispose();
+        _conv1Grad?.Dispose();
+        _maxpool1Out?.Dispose();
+        _maxpool1Grad?.Dispose();
+        _maxpool1Switches?.Dispose();
+        _conv2Out?.Dispose();
+        _conv2Grad?.Dispose();
+        _maxpool2Out?.Dispose();
+        _maxpool2Grad?.Dispose();
+        _maxpool2Switches?.Dispose();
+        _conv3Out?.Dispose();
+        _conv3Grad?.Dispose();
+        _relu1Out?.Dispose();
+        _relu1Grad?.Dispose();
+        _conv4Out?.Dispose();
+        _conv4Grad?.Dispose();
+        _softmax1Out?.Dispose();
     }
 
     /// <summary>
@@ -402,24 +424,24 @@ public partial class LeNet : global::Strider.INetwork<global::Strider.S1x28x28, 
         using var call = _calls.Enter("ExportOnnx"); // it reads the weights: not while a Load or a step writes them
         ThrowIfDisposed();
         var b = new global::Strider.Onnx.OnnxGraphBuilder("LeNet", 17);
-        var o0 = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 1, 28, 28);
+        var inputOut = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 1, 28, 28);
         // conv1: Conv 20 5x5
-        var o1 = b.Conv(o0, "conv1", _parameters[0], _parameters[1], strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var conv1Out = b.Conv(inputOut, "conv1", _conv1Weight, _conv1Bias, strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // maxpool1: MaxPool 2x2 /2
-        var o2 = b.MaxPool(o1, "maxpool1", new int[] { 2, 2 }, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var maxpool1Out = b.MaxPool(conv1Out, "maxpool1", new int[] { 2, 2 }, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // conv2: Conv 50 5x5
-        var o3 = b.Conv(o2, "conv2", _parameters[2], _parameters[3], strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var conv2Out = b.Conv(maxpool1Out, "conv2", _conv2Weight, _conv2Bias, strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // maxpool2: MaxPool 2x2 /2
-        var o4 = b.MaxPool(o3, "maxpool2", new int[] { 2, 2 }, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var maxpool2Out = b.MaxPool(conv2Out, "maxpool2", new int[] { 2, 2 }, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // conv3: Conv 500 4x4
-        var o5 = b.Conv(o4, "conv3", _parameters[4], _parameters[5], strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var conv3Out = b.Conv(maxpool2Out, "conv3", _conv3Weight, _conv3Bias, strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // relu1: Relu
-        var o6 = b.Relu(o5, "relu1");
+        var relu1Out = b.Relu(conv3Out, "relu1");
         // conv4: Conv 10 1x1
-        var o7 = b.Conv(o6, "conv4", _parameters[6], _parameters[7], strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var conv4Out = b.Conv(relu1Out, "conv4", _conv4Weight, _conv4Bias, strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // softmax1: Softmax
-        var o8 = b.Softmax(o7, "softmax1");
-        b.AddOutput(o8, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 10, 1, 1);
+        var softmax1Out = b.Softmax(conv4Out, "softmax1");
+        b.AddOutput(softmax1Out, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 10, 1, 1);
         return b;
     }
 }

@@ -149,24 +149,56 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
     private readonly global::Strider.NetworkCallGuard _calls = new global::Strider.NetworkCallGuard("Pyramid");
     private readonly global::Strider.Devices.NetworkBuffers _memory = new global::Strider.Devices.NetworkBuffers("Pyramid");
     private bool _training = true;
-    private global::Strider.Devices.DeviceBuffer<float>? _g0;
-    private global::Strider.Devices.DeviceBuffer<float>? _a1;
-    private global::Strider.Devices.DeviceBuffer<float>? _g1;
-    private global::Strider.Devices.DeviceBuffer<float>? _a2;
-    private global::Strider.Devices.DeviceBuffer<float>? _g2;
-    private global::Strider.Devices.DeviceBuffer<float>? _a3;
-    private global::Strider.Devices.DeviceBuffer<float>? _g3;
-    private global::Strider.Devices.DeviceBuffer<float>? _a4;
-    private global::Strider.Devices.DeviceBuffer<float>? _g4;
-    private global::Strider.Devices.DeviceBuffer<float>? _a5;
-    private global::Strider.Devices.DeviceBuffer<float>? _g5;
-    private global::Strider.Devices.DeviceBuffer<float>? _a6;
-    private global::Strider.Devices.DeviceBuffer<float>? _g6;
-    private global::Strider.Devices.DeviceBuffer<float>? _a7;
-    private global::Strider.Devices.DeviceBuffer<float>? _g7;
-    private global::Strider.Devices.DeviceBuffer<float>? _a8;
-    private global::Strider.Devices.DeviceBuffer<float>? _t;
-    private global::Strider.Devices.DeviceBuffer<int>? _s3;
+    private readonly global::Strider.Parameter _p1Weight;
+    private readonly global::Strider.Parameter _p1Bias;
+    private readonly global::Strider.Parameter _conv2Weight;
+    private readonly global::Strider.Parameter _conv2Bias;
+    private readonly global::Strider.Parameter _upWeight;
+    private readonly global::Strider.Parameter _upBias;
+    private readonly global::Strider.Parameter _conv3Weight;
+    private readonly global::Strider.Parameter _conv3Bias;
+    private global::Strider.Devices.DeviceBuffer<float>? _imageGrad;
+    private global::Strider.Devices.DeviceBuffer<float>? _p1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _p1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _maxpool1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _maxpool1Grad;
+    private global::Strider.Devices.DeviceBuffer<int>? _maxpool1Switches;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv2Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _p2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _p2Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _upOut;
+    private global::Strider.Devices.DeviceBuffer<float>? _upGrad;
+    private global::Strider.Devices.DeviceBuffer<float>? _concat1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _concat1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv3Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _deconvScratch;
+
+    // Layer geometry, shared by Forward and Backward.
+    private static global::Strider.Devices.ConvGeometry P1Geometry(int n1, int n2) => new(InChannels: 3, InH: (2 + 2 * n1), InW: (2 + 2 * n2), OutChannels: 16, OutH: (2 + 2 * n1), OutW: (2 + 2 * n2),
+        KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.PoolGeometry Maxpool1Geometry(int n1, int n2) => new(Channels: 16, InH: (2 + 2 * n1), InW: (2 + 2 * n2), OutH: (1 + n1), OutW: (1 + n2),
+        KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.ConvGeometry Conv2Geometry(int n1, int n2) => new(InChannels: 16, InH: (1 + n1), InW: (1 + n2), OutChannels: 32, OutH: (1 + n1), OutW: (1 + n2),
+        KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.ConvGeometry UpGeometry(int n1, int n2) => new(InChannels: 16, InH: (2 + 2 * n1), InW: (2 + 2 * n2), OutChannels: 32, OutH: (1 + n1), OutW: (1 + n2),
+        KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
+    private static global::Strider.Devices.BoxCopy Concat1Part1Copy(int n1, int n2) => new(SrcChannels: 16, SrcH: (2 + 2 * n1), SrcW: (2 + 2 * n2), SrcC0: 0, SrcY0: 0, SrcX0: 0,
+        DstChannels: 32, DstH: (2 + 2 * n1), DstW: (2 + 2 * n2), DstC0: 0, DstY0: 0, DstX0: 0,
+        BoxChannels: 16, BoxH: (2 + 2 * n1), BoxW: (2 + 2 * n2));
+    private static global::Strider.Devices.BoxCopy Concat1Part1GradientCopy(int n1, int n2) => new(SrcChannels: 32, SrcH: (2 + 2 * n1), SrcW: (2 + 2 * n2), SrcC0: 0, SrcY0: 0, SrcX0: 0,
+        DstChannels: 16, DstH: (2 + 2 * n1), DstW: (2 + 2 * n2), DstC0: 0, DstY0: 0, DstX0: 0,
+        BoxChannels: 16, BoxH: (2 + 2 * n1), BoxW: (2 + 2 * n2));
+    private static global::Strider.Devices.BoxCopy Concat1Part2Copy(int n1, int n2) => new(SrcChannels: 16, SrcH: (2 + 2 * n1), SrcW: (2 + 2 * n2), SrcC0: 0, SrcY0: 0, SrcX0: 0,
+        DstChannels: 32, DstH: (2 + 2 * n1), DstW: (2 + 2 * n2), DstC0: 16, DstY0: 0, DstX0: 0,
+        BoxChannels: 16, BoxH: (2 + 2 * n1), BoxW: (2 + 2 * n2));
+    private static global::Strider.Devices.BoxCopy Concat1Part2GradientCopy(int n1, int n2) => new(SrcChannels: 32, SrcH: (2 + 2 * n1), SrcW: (2 + 2 * n2), SrcC0: 16, SrcY0: 0, SrcX0: 0,
+        DstChannels: 16, DstH: (2 + 2 * n1), DstW: (2 + 2 * n2), DstC0: 0, DstY0: 0, DstX0: 0,
+        BoxChannels: 16, BoxH: (2 + 2 * n1), BoxW: (2 + 2 * n2));
+    private static global::Strider.Devices.ConvGeometry Conv3Geometry(int n1, int n2) => new(InChannels: 32, InH: (2 + 2 * n1), InW: (2 + 2 * n2), OutChannels: 4, OutH: (2 + 2 * n1), OutW: (2 + 2 * n2),
+        KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
 
     /// <summary>Creates the network on the default device (the fast CPU device unless STRIDER_DEVICE says otherwise), seed 0.</summary>
     public Pyramid() : this(global::Strider.Devices.Device.Default, 0) { }
@@ -177,23 +209,23 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
         _device = device ?? throw new global::System.ArgumentNullException(nameof(device));
         _parameters = new global::Strider.Parameter[]
         {
-            new global::Strider.Parameter(device, "p1.weight", new int[] { 16, 3, 3, 3 }),
-            new global::Strider.Parameter(device, "p1.bias", new int[] { 16 }),
-            new global::Strider.Parameter(device, "conv2.weight", new int[] { 32, 16, 3, 3 }),
-            new global::Strider.Parameter(device, "conv2.bias", new int[] { 32 }),
-            new global::Strider.Parameter(device, "up.weight", new int[] { 32, 16, 2, 2 }),
-            new global::Strider.Parameter(device, "up.bias", new int[] { 16 }),
-            new global::Strider.Parameter(device, "conv3.weight", new int[] { 4, 32, 1, 1 }),
-            new global::Strider.Parameter(device, "conv3.bias", new int[] { 4 }),
+            _p1Weight = new global::Strider.Parameter(device, "p1.weight", new int[] { 16, 3, 3, 3 }),
+            _p1Bias = new global::Strider.Parameter(device, "p1.bias", new int[] { 16 }),
+            _conv2Weight = new global::Strider.Parameter(device, "conv2.weight", new int[] { 32, 16, 3, 3 }),
+            _conv2Bias = new global::Strider.Parameter(device, "conv2.bias", new int[] { 32 }),
+            _upWeight = new global::Strider.Parameter(device, "up.weight", new int[] { 32, 16, 2, 2 }),
+            _upBias = new global::Strider.Parameter(device, "up.bias", new int[] { 16 }),
+            _conv3Weight = new global::Strider.Parameter(device, "conv3.weight", new int[] { 4, 32, 1, 1 }),
+            _conv3Bias = new global::Strider.Parameter(device, "conv3.bias", new int[] { 4 }),
         };
         _buffers = new global::Strider.Parameter[]
         {
         };
         var random = new global::System.Random(seed);
-        global::Strider.ParameterInitializer.He(_parameters[0], 27, random);
-        global::Strider.ParameterInitializer.He(_parameters[2], 144, random);
-        global::Strider.ParameterInitializer.He(_parameters[4], 128, random);
-        global::Strider.ParameterInitializer.He(_parameters[6], 32, random);
+        global::Strider.ParameterInitializer.He(_p1Weight, 27, random);
+        global::Strider.ParameterInitializer.He(_conv2Weight, 144, random);
+        global::Strider.ParameterInitializer.He(_upWeight, 128, random);
+        global::Strider.ParameterInitializer.He(_conv3Weight, 32, random);
     }
 
     public global::Strider.Devices.Device Device => _device;
@@ -245,24 +277,24 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
-            m.Ensure(ref _g0, n * (long)3 * (long)(2 + 2 * n1) * (long)(2 + 2 * n2));
-            m.Ensure(ref _a1, n * (long)16 * (long)(2 + 2 * n1) * (long)(2 + 2 * n2));
-            m.Ensure(ref _g1, n * (long)16 * (long)(2 + 2 * n1) * (long)(2 + 2 * n2));
-            m.Ensure(ref _a2, n * (long)16 * (long)(2 + 2 * n1) * (long)(2 + 2 * n2));
-            m.Ensure(ref _g2, n * (long)16 * (long)(2 + 2 * n1) * (long)(2 + 2 * n2));
-            m.Ensure(ref _a3, n * (long)16 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _g3, n * (long)16 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _s3, n * (long)16 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _a4, n * (long)32 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _g4, n * (long)32 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _a5, n * (long)32 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _g5, n * (long)32 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
-            m.Ensure(ref _a6, n * (long)16 * (long)(2 + 2 * n1) * (long)(2 + 2 * n2));
-            m.Ensure(ref _g6, n * (long)16 * (long)(2 + 2 * n1) * (long)(2 + 2 * n2));
-            m.Ensure(ref _a7, n * (long)32 * (long)(2 + 2 * n1) * (long)(2 + 2 * n2));
-            m.Ensure(ref _g7, n * (long)32 * (long)(2 + 2 * n1) * (long)(2 + 2 * n2));
-            m.Ensure(ref _a8, n * (long)4 * (long)(2 + 2 * n1) * (long)(2 + 2 * n2));
-            m.Ensure(ref _t, n * (long)32 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2));
+            m.Ensure(ref _imageGrad, n * 3L * (2 + 2 * n1) * (2 + 2 * n2));
+            m.Ensure(ref _p1Out, n * 16L * (2 + 2 * n1) * (2 + 2 * n2));
+            m.Ensure(ref _p1Grad, n * 16L * (2 + 2 * n1) * (2 + 2 * n2));
+            m.Ensure(ref _relu1Out, n * 16L * (2 + 2 * n1) * (2 + 2 * n2));
+            m.Ensure(ref _relu1Grad, n * 16L * (2 + 2 * n1) * (2 + 2 * n2));
+            m.Ensure(ref _maxpool1Out, n * 16L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _maxpool1Grad, n * 16L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _maxpool1Switches, n * 16L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _conv2Out, n * 32L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _conv2Grad, n * 32L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _p2Out, n * 32L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _p2Grad, n * 32L * (1 + n1) * (1 + n2));
+            m.Ensure(ref _upOut, n * 16L * (2 + 2 * n1) * (2 + 2 * n2));
+            m.Ensure(ref _upGrad, n * 16L * (2 + 2 * n1) * (2 + 2 * n2));
+            m.Ensure(ref _concat1Out, n * 32L * (2 + 2 * n1) * (2 + 2 * n2));
+            m.Ensure(ref _concat1Grad, n * 32L * (2 + 2 * n1) * (2 + 2 * n2));
+            m.Ensure(ref _conv3Out, n * 4L * (2 + 2 * n1) * (2 + 2 * n2));
+            m.Ensure(ref _deconvScratch, n * 32L * (1 + n1) * (1 + n2));
         });
     }
 
@@ -280,36 +312,36 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
         EnsureBuffers(input, n, n1, n2);
         _input = null; // until this call completes, Backward has no Forward to use
         var d = _device;
-        var x0 = input.Buffer;
-        var x1 = _a1!;
-        var x2 = _a2!;
-        var x3 = _a3!;
-        var x4 = _a4!;
-        var x5 = _a5!;
-        var x6 = _a6!;
-        var x7 = _a7!;
-        var x8 = _a8!;
+        var imageOut = input.Buffer;
+        var p1Out = _p1Out!;
+        var relu1Out = _relu1Out!;
+        var maxpool1Out = _maxpool1Out!;
+        var conv2Out = _conv2Out!;
+        var p2Out = _p2Out!;
+        var upOut = _upOut!;
+        var concat1Out = _concat1Out!;
+        var conv3Out = _conv3Out!;
         // p1: Conv 16 3x3 same -> 16xAnyxAny
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(3, (2 + 2 * n1), (2 + 2 * n2), 16, (2 + 2 * n1), (2 + 2 * n2), 3, 3, 1, 1, 1, 1, 1, 1), n, x0, _parameters[0].Value, _parameters[1].Value, x1);
+        d.ConvForward(P1Geometry(n1, n2), n, imageOut, _p1Weight.Value, _p1Bias.Value, p1Out);
         // relu1: Relu -> 16xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)16 * (long)(2 + 2 * n1) * (long)(2 + 2 * n2), x1, x2, 0f, 0f);
+        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 16L * (2 + 2 * n1) * (2 + 2 * n2), p1Out, relu1Out, 0f, 0f);
         // maxpool1: MaxPool 2x2 /2 -> 16xAnyxAny
-        d.MaxPoolForward(new global::Strider.Devices.PoolGeometry(16, (2 + 2 * n1), (2 + 2 * n2), (1 + 1 * n1), (1 + 1 * n2), 2, 2, 2, 2, 0, 0, 1, 1), n, x2, x3, _s3);
+        d.MaxPoolForward(Maxpool1Geometry(n1, n2), n, relu1Out, maxpool1Out, _maxpool1Switches);
         // conv2: Conv 32 3x3 same -> 32xAnyxAny
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(16, (1 + 1 * n1), (1 + 1 * n2), 32, (1 + 1 * n1), (1 + 1 * n2), 3, 3, 1, 1, 1, 1, 1, 1), n, x3, _parameters[2].Value, _parameters[3].Value, x4);
+        d.ConvForward(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
         // p2: Relu -> 32xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2), x4, x5, 0f, 0f);
+        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (1 + n1) * (1 + n2), conv2Out, p2Out, 0f, 0f);
         // up: Deconv 16 2x2 /2 -> 16xAnyxAny
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(16, (2 + 2 * n1), (2 + 2 * n2), 32, (1 + 1 * n1), (1 + 1 * n2), 2, 2, 2, 2, 0, 0, 1, 1), n, x5, _parameters[4].Value, x6, false);
-        d.AddBias(n, 16, (2 + 2 * n1) * (2 + 2 * n2), _parameters[5].Value, x6);
+        d.ConvBackwardData(UpGeometry(n1, n2), n, p2Out, _upWeight.Value, upOut, false);
+        d.AddBias(n, 16, (2 + 2 * n1) * (2 + 2 * n2), _upBias.Value, upOut);
         // concat1: Concat p1, up -> 32xAnyxAny
-        d.CopyBox(new global::Strider.Devices.BoxCopy(16, (2 + 2 * n1), (2 + 2 * n2), 0, 0, 0, 32, (2 + 2 * n1), (2 + 2 * n2), 0, 0, 0, 16, (2 + 2 * n1), (2 + 2 * n2)), n, x1, x7, false);
-        d.CopyBox(new global::Strider.Devices.BoxCopy(16, (2 + 2 * n1), (2 + 2 * n2), 0, 0, 0, 32, (2 + 2 * n1), (2 + 2 * n2), 16, 0, 0, 16, (2 + 2 * n1), (2 + 2 * n2)), n, x6, x7, false);
+        d.CopyBox(Concat1Part1Copy(n1, n2), n, p1Out, concat1Out, false);
+        d.CopyBox(Concat1Part2Copy(n1, n2), n, upOut, concat1Out, false);
         // conv3: Conv 4 1x1 -> 4xAnyxAny
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(32, (2 + 2 * n1), (2 + 2 * n2), 4, (2 + 2 * n1), (2 + 2 * n2), 1, 1, 1, 1, 0, 0, 1, 1), n, x7, _parameters[6].Value, _parameters[7].Value, x8);
+        d.ConvForward(Conv3Geometry(n1, n2), n, concat1Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
         _input = input;
-        if (_output is null) _output = global::Strider.Tensor<global::Strider.S4xAnyxAny>.View(x8, n, new int[] { 4, (2 + 2 * n1), (2 + 2 * n2) });
-        else _output.Rebind(x8, n, stackalloc int[] { 4, (2 + 2 * n1), (2 + 2 * n2) });
+        if (_output is null) _output = global::Strider.Tensor<global::Strider.S4xAnyxAny>.View(conv3Out, n, new int[] { 4, (2 + 2 * n1), (2 + 2 * n2) });
+        else _output.Rebind(conv3Out, n, stackalloc int[] { 4, (2 + 2 * n1), (2 + 2 * n2) });
         return _output;
     }
 
@@ -324,8 +356,8 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
         int n = _batch;
         int n1 = _n1;
         int n2 = _n2;
-        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S3xAnyxAny>.View(_g0!, n, new int[] { 3, (2 + 2 * n1), (2 + 2 * n2) });
-        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 3, (2 + 2 * n1), (2 + 2 * n2) });
+        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S3xAnyxAny>.View(_imageGrad!, n, new int[] { 3, (2 + 2 * n1), (2 + 2 * n2) });
+        else _inputGradient.Rebind(_imageGrad!, n, stackalloc int[] { 3, (2 + 2 * n1), (2 + 2 * n2) });
         return _inputGradient;
     }
 
@@ -353,38 +385,38 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
         if (outputGradient.Dim(2) != (2 + 2 * n2)) throw new global::System.ArgumentException("The output gradient's axis 2 is " + outputGradient.Dim(2) + " but the last Forward produced " + ((2 + 2 * n2)) + ".", nameof(outputGradient));
         outputGradient = _memory.Unaliased(outputGradient, 1); // a view of this network's own buffer is copied first
         var d = _device;
-        var x0 = input.Buffer;
-        var gy = outputGradient.Buffer;
-        var x1 = _a1!;
-        var x2 = _a2!;
-        var x3 = _a3!;
-        var x4 = _a4!;
-        var x5 = _a5!;
-        var x6 = _a6!;
-        var x7 = _a7!;
-        var x8 = _a8!;
+        var imageOut = input.Buffer;
+        var conv3Grad = outputGradient.Buffer;
+        var p1Out = _p1Out!;
+        var relu1Out = _relu1Out!;
+        var maxpool1Out = _maxpool1Out!;
+        var conv2Out = _conv2Out!;
+        var p2Out = _p2Out!;
+        var upOut = _upOut!;
+        var concat1Out = _concat1Out!;
+        var conv3Out = _conv3Out!;
         // conv3: Conv 4 1x1
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(32, (2 + 2 * n1), (2 + 2 * n2), 4, (2 + 2 * n1), (2 + 2 * n2), 1, 1, 1, 1, 0, 0, 1, 1), n, x7, gy, _parameters[6].Gradient, _parameters[7].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, (2 + 2 * n1), (2 + 2 * n2), 4, (2 + 2 * n1), (2 + 2 * n2), 1, 1, 1, 1, 0, 0, 1, 1), n, gy, _parameters[6].Value, _g7!, false);
+        d.ConvBackwardWeights(Conv3Geometry(n1, n2), n, concat1Out, conv3Grad, _conv3Weight.Gradient, _conv3Bias.Gradient);
+        d.ConvBackwardData(Conv3Geometry(n1, n2), n, conv3Grad, _conv3Weight.Value, _concat1Grad!, false);
         // concat1: Concat p1, up
-        d.CopyBox(new global::Strider.Devices.BoxCopy(32, (2 + 2 * n1), (2 + 2 * n2), 0, 0, 0, 16, (2 + 2 * n1), (2 + 2 * n2), 0, 0, 0, 16, (2 + 2 * n1), (2 + 2 * n2)), n, _g7!, _g1!, false);
-        d.CopyBox(new global::Strider.Devices.BoxCopy(32, (2 + 2 * n1), (2 + 2 * n2), 16, 0, 0, 16, (2 + 2 * n1), (2 + 2 * n2), 0, 0, 0, 16, (2 + 2 * n1), (2 + 2 * n2)), n, _g7!, _g6!, false);
+        d.CopyBox(Concat1Part1GradientCopy(n1, n2), n, _concat1Grad!, _p1Grad!, false);
+        d.CopyBox(Concat1Part2GradientCopy(n1, n2), n, _concat1Grad!, _upGrad!, false);
         // up: Deconv 16 2x2 /2
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(16, (2 + 2 * n1), (2 + 2 * n2), 32, (1 + 1 * n1), (1 + 1 * n2), 2, 2, 2, 2, 0, 0, 1, 1), n, _g6!, x5, _parameters[4].Gradient, null);
-        d.BiasBackward(n, 16, (2 + 2 * n1) * (2 + 2 * n2), _g6!, _parameters[5].Gradient);
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(16, (2 + 2 * n1), (2 + 2 * n2), 32, (1 + 1 * n1), (1 + 1 * n2), 2, 2, 2, 2, 0, 0, 1, 1), n, _g6!, _parameters[4].Value, null, _g5!);
+        d.ConvBackwardWeights(UpGeometry(n1, n2), n, _upGrad!, p2Out, _upWeight.Gradient, null);
+        d.BiasBackward(n, 16, (2 + 2 * n1) * (2 + 2 * n2), _upGrad!, _upBias.Gradient);
+        d.ConvForward(UpGeometry(n1, n2), n, _upGrad!, _upWeight.Value, null, _p2Grad!);
         // p2: Relu
-        d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * (long)32 * (long)(1 + 1 * n1) * (long)(1 + 1 * n2), x4, x5, _g5!, _g4!, false, 0f, 0f);
+        d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 32L * (1 + n1) * (1 + n2), conv2Out, p2Out, _p2Grad!, _conv2Grad!, false, 0f, 0f);
         // conv2: Conv 32 3x3 same
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(16, (1 + 1 * n1), (1 + 1 * n2), 32, (1 + 1 * n1), (1 + 1 * n2), 3, 3, 1, 1, 1, 1, 1, 1), n, x3, _g4!, _parameters[2].Gradient, _parameters[3].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(16, (1 + 1 * n1), (1 + 1 * n2), 32, (1 + 1 * n1), (1 + 1 * n2), 3, 3, 1, 1, 1, 1, 1, 1), n, _g4!, _parameters[2].Value, _g3!, false);
+        d.ConvBackwardWeights(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Grad!, _conv2Weight.Gradient, _conv2Bias.Gradient);
+        d.ConvBackwardData(Conv2Geometry(n1, n2), n, _conv2Grad!, _conv2Weight.Value, _maxpool1Grad!, false);
         // maxpool1: MaxPool 2x2 /2
-        d.MaxPoolBackward(new global::Strider.Devices.PoolGeometry(16, (2 + 2 * n1), (2 + 2 * n2), (1 + 1 * n1), (1 + 1 * n2), 2, 2, 2, 2, 0, 0, 1, 1), n, _g3!, _s3!, _g2!, false);
+        d.MaxPoolBackward(Maxpool1Geometry(n1, n2), n, _maxpool1Grad!, _maxpool1Switches!, _relu1Grad!, false);
         // relu1: Relu
-        d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * (long)16 * (long)(2 + 2 * n1) * (long)(2 + 2 * n2), x1, x2, _g2!, _g1!, true, 0f, 0f);
+        d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 16L * (2 + 2 * n1) * (2 + 2 * n2), p1Out, relu1Out, _relu1Grad!, _p1Grad!, true, 0f, 0f);
         // p1: Conv 16 3x3 same
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(3, (2 + 2 * n1), (2 + 2 * n2), 16, (2 + 2 * n1), (2 + 2 * n2), 3, 3, 1, 1, 1, 1, 1, 1), n, x0, _g1!, _parameters[0].Gradient, _parameters[1].Gradient);
-        if (inputGradient) d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(3, (2 + 2 * n1), (2 + 2 * n2), 16, (2 + 2 * n1), (2 + 2 * n2), 3, 3, 1, 1, 1, 1, 1, 1), n, _g1!, _parameters[0].Value, _g0!, false);
+        d.ConvBackwardWeights(P1Geometry(n1, n2), n, imageOut, _p1Grad!, _p1Weight.Gradient, _p1Bias.Gradient);
+        if (inputGradient) d.ConvBackwardData(P1Geometry(n1, n2), n, _p1Grad!, _p1Weight.Value, _imageGrad!, false);
     }
 
     public void Dispose()
@@ -395,24 +427,24 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
         _memory.Dispose();
         foreach (var p in _parameters) p.Dispose();
         foreach (var b in _buffers) b.Dispose();
-        _g0?.Dispose();
-        _a1?.Dispose();
-        _g1?.Dispose();
-        _a2?.Dispose();
-        _g2?.Dispose();
-        _a3?.Dispose();
-        _g3?.Dispose();
-        _s3?.Dispose();
-        _a4?.Dispose();
-        _g4?.Dispose();
-        _a5?.Dispose();
-        _g5?.Dispose();
-        _a6?.Dispose();
-        _g6?.Dispose();
-        _a7?.Dispose();
-        _g7?.Dispose();
-        _a8?.Dispose();
-        _t?.Dispose();
+        _imageGrad?.Dispose();
+        _p1Out?.Dispose();
+        _p1Grad?.Dispose();
+        _relu1Out?.Dispose();
+        _relu1Grad?.Dispose();
+        _maxpool1Out?.Dispose();
+        _maxpool1Grad?.Dispose();
+        _maxpool1Switches?.Dispose();
+        _conv2Out?.Dispose();
+        _conv2Grad?.Dispose();
+        _p2Out?.Dispose();
+        _p2Grad?.Dispose();
+        _upOut?.Dispose();
+        _upGrad?.Dispose();
+        _concat1Out?.Dispose();
+        _concat1Grad?.Dispose();
+        _conv3Out?.Dispose();
+        _deconvScratch?.Dispose();
     }
 
     /// <summary>
@@ -429,24 +461,24 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
         using var call = _calls.Enter("ExportOnnx"); // it reads the weights: not while a Load or a step writes them
         ThrowIfDisposed();
         var b = new global::Strider.Onnx.OnnxGraphBuilder("Pyramid", 17);
-        var o0 = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 3, global::Strider.Onnx.OnnxDim.Symbolic("height"), global::Strider.Onnx.OnnxDim.Symbolic("width"));
+        var imageOut = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 3, global::Strider.Onnx.OnnxDim.Symbolic("height"), global::Strider.Onnx.OnnxDim.Symbolic("width"));
         // p1: Conv 16 3x3 same
-        var o1 = b.Conv(o0, "p1", _parameters[0], _parameters[1], strides: new int[] { 1, 1 }, padsBegin: new int[] { 1, 1 }, padsEnd: new int[] { 1, 1 }, dilations: new int[] { 1, 1 });
+        var p1Out = b.Conv(imageOut, "p1", _p1Weight, _p1Bias, strides: new int[] { 1, 1 }, padsBegin: new int[] { 1, 1 }, padsEnd: new int[] { 1, 1 }, dilations: new int[] { 1, 1 });
         // relu1: Relu
-        var o2 = b.Relu(o1, "relu1");
+        var relu1Out = b.Relu(p1Out, "relu1");
         // maxpool1: MaxPool 2x2 /2
-        var o3 = b.MaxPool(o2, "maxpool1", new int[] { 2, 2 }, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        var maxpool1Out = b.MaxPool(relu1Out, "maxpool1", new int[] { 2, 2 }, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
         // conv2: Conv 32 3x3 same
-        var o4 = b.Conv(o3, "conv2", _parameters[2], _parameters[3], strides: new int[] { 1, 1 }, padsBegin: new int[] { 1, 1 }, padsEnd: new int[] { 1, 1 }, dilations: new int[] { 1, 1 });
+        var conv2Out = b.Conv(maxpool1Out, "conv2", _conv2Weight, _conv2Bias, strides: new int[] { 1, 1 }, padsBegin: new int[] { 1, 1 }, padsEnd: new int[] { 1, 1 }, dilations: new int[] { 1, 1 });
         // p2: Relu
-        var o5 = b.Relu(o4, "p2");
+        var p2Out = b.Relu(conv2Out, "p2");
         // up: Deconv 16 2x2 /2
-        var o6 = b.ConvTranspose(o5, "up", _parameters[4], _parameters[5], strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 }, outputPadding: new int[] { 0, 0 });
+        var upOut = b.ConvTranspose(p2Out, "up", _upWeight, _upBias, strides: new int[] { 2, 2 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 }, outputPadding: new int[] { 0, 0 });
         // concat1: Concat p1, up
-        var o7 = b.Concat(new string[] { o1, o6 }, "concat1");
+        var concat1Out = b.Concat(new string[] { p1Out, upOut }, "concat1");
         // conv3: Conv 4 1x1
-        var o8 = b.Conv(o7, "conv3", _parameters[6], _parameters[7], strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
-        b.AddOutput(o8, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 4, global::Strider.Onnx.OnnxDim.Symbolic("height"), global::Strider.Onnx.OnnxDim.Symbolic("width"));
+        var conv3Out = b.Conv(concat1Out, "conv3", _conv3Weight, _conv3Bias, strides: new int[] { 1, 1 }, padsBegin: new int[] { 0, 0 }, padsEnd: new int[] { 0, 0 }, dilations: new int[] { 1, 1 });
+        b.AddOutput(conv3Out, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 4, global::Strider.Onnx.OnnxDim.Symbolic("height"), global::Strider.Onnx.OnnxDim.Symbolic("width"));
         return b;
     }
 }

@@ -138,28 +138,44 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
     private readonly global::Strider.Devices.NetworkBuffers _memory = new global::Strider.Devices.NetworkBuffers("ResNetBlock");
     private bool _training = true;
     private bool _forwardTraining;
-    private global::Strider.Devices.DeviceBuffer<float>? _g0;
-    private global::Strider.Devices.DeviceBuffer<float>? _a1;
-    private global::Strider.Devices.DeviceBuffer<float>? _g1;
-    private global::Strider.Devices.DeviceBuffer<float>? _a2;
-    private global::Strider.Devices.DeviceBuffer<float>? _g2;
-    private global::Strider.Devices.DeviceBuffer<float>? _bm2;
-    private global::Strider.Devices.DeviceBuffer<float>? _bs2;
-    private global::Strider.Devices.DeviceBuffer<float>? _fw2;
-    private global::Strider.Devices.DeviceBuffer<float>? _fb2;
-    private global::Strider.Devices.DeviceBuffer<float>? _a3;
-    private global::Strider.Devices.DeviceBuffer<float>? _g3;
-    private global::Strider.Devices.DeviceBuffer<float>? _a4;
-    private global::Strider.Devices.DeviceBuffer<float>? _g4;
-    private global::Strider.Devices.DeviceBuffer<float>? _a5;
-    private global::Strider.Devices.DeviceBuffer<float>? _g5;
-    private global::Strider.Devices.DeviceBuffer<float>? _bm5;
-    private global::Strider.Devices.DeviceBuffer<float>? _bs5;
-    private global::Strider.Devices.DeviceBuffer<float>? _fw5;
-    private global::Strider.Devices.DeviceBuffer<float>? _fb5;
-    private global::Strider.Devices.DeviceBuffer<float>? _a6;
-    private global::Strider.Devices.DeviceBuffer<float>? _g6;
-    private global::Strider.Devices.DeviceBuffer<float>? _a7;
+    private readonly global::Strider.Parameter _conv1Weight;
+    private readonly global::Strider.Parameter _bn1Weight;
+    private readonly global::Strider.Parameter _bn1Bias;
+    private readonly global::Strider.Parameter _conv2Weight;
+    private readonly global::Strider.Parameter _bn2Weight;
+    private readonly global::Strider.Parameter _bn2Bias;
+    private readonly global::Strider.Parameter _bn1RunningMean;
+    private readonly global::Strider.Parameter _bn1RunningVar;
+    private readonly global::Strider.Parameter _bn2RunningMean;
+    private readonly global::Strider.Parameter _bn2RunningVar;
+    private global::Strider.Devices.DeviceBuffer<float>? _inputGrad;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn1SavedMean;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn1SavedInvStd;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn1FoldedWeight;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn1FoldedBias;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv2Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn2Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn2SavedMean;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn2SavedInvStd;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn2FoldedWeight;
+    private global::Strider.Devices.DeviceBuffer<float>? _bn2FoldedBias;
+    private global::Strider.Devices.DeviceBuffer<float>? _add1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _add1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _relu2Out;
+
+    // Layer geometry, shared by Forward and Backward.
+    private static readonly global::Strider.Devices.ConvGeometry Conv1Geometry = new(InChannels: 64, InH: 56, InW: 56, OutChannels: 64, OutH: 56, OutW: 56,
+        KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, DilationH: 1, DilationW: 1);
+    private static readonly global::Strider.Devices.ConvGeometry Conv2Geometry = new(InChannels: 64, InH: 56, InW: 56, OutChannels: 64, OutH: 56, OutW: 56,
+        KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, DilationH: 1, DilationW: 1);
 
     /// <summary>Creates the network on the default device (the fast CPU device unless STRIDER_DEVICE says otherwise), seed 0.</summary>
     public ResNetBlock() : this(global::Strider.Devices.Device.Default, 0) { }
@@ -170,27 +186,27 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
         _device = device ?? throw new global::System.ArgumentNullException(nameof(device));
         _parameters = new global::Strider.Parameter[]
         {
-            new global::Strider.Parameter(device, "conv1.weight", new int[] { 64, 64, 3, 3 }),
-            new global::Strider.Parameter(device, "bn1.weight", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn1.bias", new int[] { 64 }),
-            new global::Strider.Parameter(device, "conv2.weight", new int[] { 64, 64, 3, 3 }),
-            new global::Strider.Parameter(device, "bn2.weight", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn2.bias", new int[] { 64 }),
+            _conv1Weight = new global::Strider.Parameter(device, "conv1.weight", new int[] { 64, 64, 3, 3 }),
+            _bn1Weight = new global::Strider.Parameter(device, "bn1.weight", new int[] { 64 }),
+            _bn1Bias = new global::Strider.Parameter(device, "bn1.bias", new int[] { 64 }),
+            _conv2Weight = new global::Strider.Parameter(device, "conv2.weight", new int[] { 64, 64, 3, 3 }),
+            _bn2Weight = new global::Strider.Parameter(device, "bn2.weight", new int[] { 64 }),
+            _bn2Bias = new global::Strider.Parameter(device, "bn2.bias", new int[] { 64 }),
         };
         _buffers = new global::Strider.Parameter[]
         {
-            new global::Strider.Parameter(device, "bn1.running_mean", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn1.running_var", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn2.running_mean", new int[] { 64 }),
-            new global::Strider.Parameter(device, "bn2.running_var", new int[] { 64 }),
+            _bn1RunningMean = new global::Strider.Parameter(device, "bn1.running_mean", new int[] { 64 }),
+            _bn1RunningVar = new global::Strider.Parameter(device, "bn1.running_var", new int[] { 64 }),
+            _bn2RunningMean = new global::Strider.Parameter(device, "bn2.running_mean", new int[] { 64 }),
+            _bn2RunningVar = new global::Strider.Parameter(device, "bn2.running_var", new int[] { 64 }),
         };
         var random = new global::System.Random(seed);
-        global::Strider.ParameterInitializer.He(_parameters[0], 576, random);
-        global::Strider.ParameterInitializer.Constant(_parameters[1], 1f);
-        global::Strider.ParameterInitializer.He(_parameters[3], 576, random);
-        global::Strider.ParameterInitializer.Constant(_parameters[4], 1f);
-        global::Strider.ParameterInitializer.Constant(_buffers[1], 1f);
-        global::Strider.ParameterInitializer.Constant(_buffers[3], 1f);
+        global::Strider.ParameterInitializer.He(_conv1Weight, 576, random);
+        global::Strider.ParameterInitializer.Constant(_bn1Weight, 1f);
+        global::Strider.ParameterInitializer.He(_conv2Weight, 576, random);
+        global::Strider.ParameterInitializer.Constant(_bn2Weight, 1f);
+        global::Strider.ParameterInitializer.Constant(_bn1RunningVar, 1f);
+        global::Strider.ParameterInitializer.Constant(_bn2RunningVar, 1f);
     }
 
     public global::Strider.Devices.Device Device => _device;
@@ -240,24 +256,24 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
-            m.Ensure(ref _g0, n * 200704L);
-            m.Ensure(ref _a1, n * 200704L);
-            m.Ensure(ref _g1, n * 200704L);
-            m.Ensure(ref _a2, n * 200704L);
-            m.Ensure(ref _g2, n * 200704L);
-            m.Ensure(ref _bm2, 64);
-            m.Ensure(ref _bs2, 64);
-            m.Ensure(ref _a3, n * 200704L);
-            m.Ensure(ref _g3, n * 200704L);
-            m.Ensure(ref _a4, n * 200704L);
-            m.Ensure(ref _g4, n * 200704L);
-            m.Ensure(ref _a5, n * 200704L);
-            m.Ensure(ref _g5, n * 200704L);
-            m.Ensure(ref _bm5, 64);
-            m.Ensure(ref _bs5, 64);
-            m.Ensure(ref _a6, n * 200704L);
-            m.Ensure(ref _g6, n * 200704L);
-            m.Ensure(ref _a7, n * 200704L);
+            m.Ensure(ref _inputGrad, n * 200704L);
+            m.Ensure(ref _conv1Out, n * 200704L);
+            m.Ensure(ref _conv1Grad, n * 200704L);
+            m.Ensure(ref _bn1Out, n * 200704L);
+            m.Ensure(ref _bn1Grad, n * 200704L);
+            m.Ensure(ref _bn1SavedMean, 64);
+            m.Ensure(ref _bn1SavedInvStd, 64);
+            m.Ensure(ref _relu1Out, n * 200704L);
+            m.Ensure(ref _relu1Grad, n * 200704L);
+            m.Ensure(ref _conv2Out, n * 200704L);
+            m.Ensure(ref _conv2Grad, n * 200704L);
+            m.Ensure(ref _bn2Out, n * 200704L);
+            m.Ensure(ref _bn2Grad, n * 200704L);
+            m.Ensure(ref _bn2SavedMean, 64);
+            m.Ensure(ref _bn2SavedInvStd, 64);
+            m.Ensure(ref _add1Out, n * 200704L);
+            m.Ensure(ref _add1Grad, n * 200704L);
+            m.Ensure(ref _relu2Out, n * 200704L);
         });
     }
 
@@ -273,52 +289,52 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
         EnsureBuffers(input, n);
         _input = null; // until this call completes, Backward has no Forward to use
         var d = _device;
-        var x0 = input.Buffer;
-        var x1 = _a1!;
-        var x2 = _a2!;
-        var x3 = _a3!;
-        var x4 = _a4!;
-        var x5 = _a5!;
-        var x6 = _a6!;
-        var x7 = _a7!;
+        var inputOut = input.Buffer;
+        var conv1Out = _conv1Out!;
+        var bn1Out = _bn1Out!;
+        var relu1Out = _relu1Out!;
+        var conv2Out = _conv2Out!;
+        var bn2Out = _bn2Out!;
+        var add1Out = _add1Out!;
+        var relu2Out = _relu2Out!;
         // conv1: Conv 64 3x3 pad 1 -> 64x56x56
-        if (Training) d.ConvForward(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x0, _parameters[0].Value, null, x1);
+        if (Training) d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, null, conv1Out);
         else
         {
             // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw2, 36864);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb2, 64);
-            d.FoldBatchNorm(1, 64, 576, _parameters[0].Value, null, _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f, _fw2!, _fb2!);
-            d.ConvForward(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x0, _fw2!, _fb2!, x2);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 36864);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 64);
+            d.FoldBatchNorm(1, 64, 576, _conv1Weight.Value, null, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
+            d.ConvForward(Conv1Geometry, n, inputOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out);
         }
         // bn1: BatchNorm -> 64x56x56
         // training: bn1 -> relu1 fused, one pass writing relu1's output only
-        if (Training) d.BatchNormReluForwardTraining(n, 64, 56 * 56, x1, _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f, null, 0f, 0UL, x3, _bm2!, _bs2!);
+        if (Training) d.BatchNormReluForwardTraining(n, 64, 3136, conv1Out, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, relu1Out, _bn1SavedMean!, _bn1SavedInvStd!);
         // inference: folded into conv1 above
         // relu1: Relu -> 64x56x56
         // training: written by the fused op at bn1
-        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * 200704L, x2, x3, 0f, 0f);
+        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 200704L, bn1Out, relu1Out, 0f, 0f);
         // conv2: Conv 64 3x3 pad 1 -> 64x56x56
-        if (Training) d.ConvForward(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x3, _parameters[3].Value, null, x4);
+        if (Training) d.ConvForward(Conv2Geometry, n, relu1Out, _conv2Weight.Value, null, conv2Out);
         else
         {
             // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fw5, 36864);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _fb5, 64);
-            d.FoldBatchNorm(1, 64, 576, _parameters[3].Value, null, _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f, _fw5!, _fb5!);
-            d.ConvForward(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x3, _fw5!, _fb5!, x5);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedWeight, 36864);
+            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedBias, 64);
+            d.FoldBatchNorm(1, 64, 576, _conv2Weight.Value, null, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 1E-05f, _bn2FoldedWeight!, _bn2FoldedBias!);
+            d.ConvForward(Conv2Geometry, n, relu1Out, _bn2FoldedWeight!, _bn2FoldedBias!, bn2Out);
         }
         // bn2: BatchNorm -> 64x56x56
-        if (Training) d.BatchNormForwardTraining(n, 64, 56 * 56, x4, _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 0.1f, 1E-05f, x5, _bm5!, _bs5!);
+        if (Training) d.BatchNormForwardTraining(n, 64, 3136, conv2Out, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 0.1f, 1E-05f, bn2Out, _bn2SavedMean!, _bn2SavedInvStd!);
         // inference: folded into conv2 above
         // add1: Add input, bn2 -> 64x56x56
-        d.Add((long)n * 200704L, x0, x5, x6);
+        d.Add(n * 200704L, inputOut, bn2Out, add1Out);
         // relu2: Relu -> 64x56x56
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, (long)n * 200704L, x6, x7, 0f, 0f);
+        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 200704L, add1Out, relu2Out, 0f, 0f);
         _input = input;
         _forwardTraining = Training;
-        if (_output is null) _output = global::Strider.Tensor<global::Strider.S64x56x56>.View(x7, n, new int[] { 64, 56, 56 });
-        else _output.Rebind(x7, n, stackalloc int[] { 64, 56, 56 });
+        if (_output is null) _output = global::Strider.Tensor<global::Strider.S64x56x56>.View(relu2Out, n, new int[] { 64, 56, 56 });
+        else _output.Rebind(relu2Out, n, stackalloc int[] { 64, 56, 56 });
         return _output;
     }
 
@@ -331,8 +347,8 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
         using var call = _calls.Enter("Backward");
         BackwardCore(outputGradient, inputGradient: true);
         int n = _batch;
-        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S64x56x56>.View(_g0!, n, new int[] { 64, 56, 56 });
-        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 64, 56, 56 });
+        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S64x56x56>.View(_inputGrad!, n, new int[] { 64, 56, 56 });
+        else _inputGradient.Rebind(_inputGrad!, n, stackalloc int[] { 64, 56, 56 });
         return _inputGradient;
     }
 
@@ -357,32 +373,32 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
         if (!_forwardTraining) throw new global::System.InvalidOperationException("ResNetBlock." + (inputGradient ? "Backward" : "BackwardParameters") + " needs training mode: BatchNorm 'bn1' normalised the last Forward with running statistics. Set Training = true before Forward.");
         outputGradient = _memory.Unaliased(outputGradient, 1); // a view of this network's own buffer is copied first
         var d = _device;
-        var x0 = input.Buffer;
-        var gy = outputGradient.Buffer;
-        var x1 = _a1!;
-        var x2 = _a2!;
-        var x3 = _a3!;
-        var x4 = _a4!;
-        var x5 = _a5!;
-        var x6 = _a6!;
-        var x7 = _a7!;
+        var inputOut = input.Buffer;
+        var relu2Grad = outputGradient.Buffer;
+        var conv1Out = _conv1Out!;
+        var bn1Out = _bn1Out!;
+        var relu1Out = _relu1Out!;
+        var conv2Out = _conv2Out!;
+        var bn2Out = _bn2Out!;
+        var add1Out = _add1Out!;
+        var relu2Out = _relu2Out!;
         // relu2: Relu
-        d.ActivationBackward(global::Strider.Devices.Activation.Relu, (long)n * 200704L, x6, x7, gy, _g6!, false, 0f, 0f);
+        d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 200704L, add1Out, relu2Out, relu2Grad, _add1Grad!, false, 0f, 0f);
         // add1: Add input, bn2
-        if (inputGradient) d.Copy(_g6!, 0, _g0!, 0, (long)n * 200704L, false);
-        d.Copy(_g6!, 0, _g5!, 0, (long)n * 200704L, false);
+        if (inputGradient) d.Copy(_add1Grad!, 0, _inputGrad!, 0, n * 200704L, false);
+        d.Copy(_add1Grad!, 0, _bn2Grad!, 0, n * 200704L, false);
         // bn2: BatchNorm
-        d.BatchNormBackward(n, 64, 56 * 56, x4, _g5!, _parameters[4].Value, _bm5!, _bs5!, _g4!, _parameters[4].Gradient, _parameters[5].Gradient, false);
+        d.BatchNormBackward(n, 64, 3136, conv2Out, _bn2Grad!, _bn2Weight.Value, _bn2SavedMean!, _bn2SavedInvStd!, _conv2Grad!, _bn2Weight.Gradient, _bn2Bias.Gradient, false);
         // conv2: Conv 64 3x3 pad 1
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x3, _g4!, _parameters[3].Gradient, null);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, _g4!, _parameters[3].Value, _g3!, false);
+        d.ConvBackwardWeights(Conv2Geometry, n, relu1Out, _conv2Grad!, _conv2Weight.Gradient, null);
+        d.ConvBackwardData(Conv2Geometry, n, _conv2Grad!, _conv2Weight.Value, _relu1Grad!, false);
         // relu1: Relu
         // fused into bn1's BatchNormReluBackward below
         // bn1: BatchNorm
-        d.BatchNormReluBackward(n, 64, 56 * 56, x1, x3, _g3!, null, _parameters[1].Value, _bm2!, _bs2!, _g1!, _parameters[1].Gradient, _parameters[2].Gradient, false, _g2!);
+        d.BatchNormReluBackward(n, 64, 3136, conv1Out, relu1Out, _relu1Grad!, null, _bn1Weight.Value, _bn1SavedMean!, _bn1SavedInvStd!, _conv1Grad!, _bn1Weight.Gradient, _bn1Bias.Gradient, false, _bn1Grad!);
         // conv1: Conv 64 3x3 pad 1
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, x0, _g1!, _parameters[0].Gradient, null);
-        if (inputGradient) d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1), n, _g1!, _parameters[0].Value, _g0!, true);
+        d.ConvBackwardWeights(Conv1Geometry, n, inputOut, _conv1Grad!, _conv1Weight.Gradient, null);
+        if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, true);
     }
 
     public void Dispose()
@@ -393,28 +409,28 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
         _memory.Dispose();
         foreach (var p in _parameters) p.Dispose();
         foreach (var b in _buffers) b.Dispose();
-        _g0?.Dispose();
-        _a1?.Dispose();
-        _g1?.Dispose();
-        _a2?.Dispose();
-        _g2?.Dispose();
-        _bm2?.Dispose();
-        _bs2?.Dispose();
-        _fw2?.Dispose();
-        _fb2?.Dispose();
-        _a3?.Dispose();
-        _g3?.Dispose();
-        _a4?.Dispose();
-        _g4?.Dispose();
-        _a5?.Dispose();
-        _g5?.Dispose();
-        _bm5?.Dispose();
-        _bs5?.Dispose();
-        _fw5?.Dispose();
-        _fb5?.Dispose();
-        _a6?.Dispose();
-        _g6?.Dispose();
-        _a7?.Dispose();
+        _inputGrad?.Dispose();
+        _conv1Out?.Dispose();
+        _conv1Grad?.Dispose();
+        _bn1Out?.Dispose();
+        _bn1Grad?.Dispose();
+        _bn1SavedMean?.Dispose();
+        _bn1SavedInvStd?.Dispose();
+        _bn1FoldedWeight?.Dispose();
+        _bn1FoldedBias?.Dispose();
+        _relu1Out?.Dispose();
+        _relu1Grad?.Dispose();
+        _conv2Out?.Dispose();
+        _conv2Grad?.Dispose();
+        _bn2Out?.Dispose();
+        _bn2Grad?.Dispose();
+        _bn2SavedMean?.Dispose();
+        _bn2SavedInvStd?.Dispose();
+        _bn2FoldedWeight?.Dispose();
+        _bn2FoldedBias?.Dispose();
+        _add1Out?.Dispose();
+        _add1Grad?.Dispose();
+        _relu2Out?.Dispose();
     }
 
     /// <summary>
@@ -431,22 +447,22 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
         using var call = _calls.Enter("ExportOnnx"); // it reads the weights: not while a Load or a step writes them
         ThrowIfDisposed();
         var b = new global::Strider.Onnx.OnnxGraphBuilder("ResNetBlock", 17);
-        var o0 = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 64, 56, 56);
+        var inputOut = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 64, 56, 56);
         // conv1: Conv 64 3x3 pad 1
-        var o1 = b.Conv(o0, "conv1", _parameters[0], null, strides: new int[] { 1, 1 }, padsBegin: new int[] { 1, 1 }, padsEnd: new int[] { 1, 1 }, dilations: new int[] { 1, 1 });
+        var conv1Out = b.Conv(inputOut, "conv1", _conv1Weight, null, strides: new int[] { 1, 1 }, padsBegin: new int[] { 1, 1 }, padsEnd: new int[] { 1, 1 }, dilations: new int[] { 1, 1 });
         // bn1: BatchNorm
-        var o2 = b.BatchNormalization(o1, "bn1", _parameters[1], _parameters[2], _buffers[0], _buffers[1], 1E-05f);
+        var bn1Out = b.BatchNormalization(conv1Out, "bn1", _bn1Weight, _bn1Bias, _bn1RunningMean, _bn1RunningVar, 1E-05f);
         // relu1: Relu
-        var o3 = b.Relu(o2, "relu1");
+        var relu1Out = b.Relu(bn1Out, "relu1");
         // conv2: Conv 64 3x3 pad 1
-        var o4 = b.Conv(o3, "conv2", _parameters[3], null, strides: new int[] { 1, 1 }, padsBegin: new int[] { 1, 1 }, padsEnd: new int[] { 1, 1 }, dilations: new int[] { 1, 1 });
+        var conv2Out = b.Conv(relu1Out, "conv2", _conv2Weight, null, strides: new int[] { 1, 1 }, padsBegin: new int[] { 1, 1 }, padsEnd: new int[] { 1, 1 }, dilations: new int[] { 1, 1 });
         // bn2: BatchNorm
-        var o5 = b.BatchNormalization(o4, "bn2", _parameters[4], _parameters[5], _buffers[2], _buffers[3], 1E-05f);
+        var bn2Out = b.BatchNormalization(conv2Out, "bn2", _bn2Weight, _bn2Bias, _bn2RunningMean, _bn2RunningVar, 1E-05f);
         // add1: Add input, bn2
-        var o6 = b.Add(new string[] { o0, o5 }, "add1");
+        var add1Out = b.Add(new string[] { inputOut, bn2Out }, "add1");
         // relu2: Relu
-        var o7 = b.Relu(o6, "relu2");
-        b.AddOutput(o7, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 64, 56, 56);
+        var relu2Out = b.Relu(add1Out, "relu2");
+        b.AddOutput(relu2Out, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 64, 56, 56);
         return b;
     }
 }

@@ -168,30 +168,56 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
     private readonly global::Strider.NetworkCallGuard _calls = new global::Strider.NetworkCallGuard("WaveNet");
     private readonly global::Strider.Devices.NetworkBuffers _memory = new global::Strider.Devices.NetworkBuffers("WaveNet");
     private bool _training = true;
-    private global::Strider.Devices.DeviceBuffer<float>? _g0;
-    private global::Strider.Devices.DeviceBuffer<float>? _a1;
-    private global::Strider.Devices.DeviceBuffer<float>? _g1;
-    private global::Strider.Devices.DeviceBuffer<float>? _a2;
-    private global::Strider.Devices.DeviceBuffer<float>? _g2;
-    private global::Strider.Devices.DeviceBuffer<float>? _a3;
-    private global::Strider.Devices.DeviceBuffer<float>? _g3;
-    private global::Strider.Devices.DeviceBuffer<float>? _a4;
-    private global::Strider.Devices.DeviceBuffer<float>? _g4;
-    private global::Strider.Devices.DeviceBuffer<float>? _a5;
-    private global::Strider.Devices.DeviceBuffer<float>? _g5;
-    private global::Strider.Devices.DeviceBuffer<float>? _a6;
-    private global::Strider.Devices.DeviceBuffer<float>? _g6;
-    private global::Strider.Devices.DeviceBuffer<float>? _a7;
-    private global::Strider.Devices.DeviceBuffer<float>? _g7;
-    private global::Strider.Devices.DeviceBuffer<float>? _a8;
-    private global::Strider.Devices.DeviceBuffer<float>? _g8;
-    private global::Strider.Devices.DeviceBuffer<float>? _a9;
-    private global::Strider.Devices.DeviceBuffer<float>? _g9;
-    private global::Strider.Devices.DeviceBuffer<float>? _a10;
-    private global::Strider.Devices.DeviceBuffer<float>? _g10;
-    private global::Strider.Devices.DeviceBuffer<float>? _a11;
-    private global::Strider.Devices.DeviceBuffer<float>? _g11;
-    private global::Strider.Devices.DeviceBuffer<float>? _a12;
+    private readonly global::Strider.Parameter _conv1Weight;
+    private readonly global::Strider.Parameter _conv1Bias;
+    private readonly global::Strider.Parameter _conv2Weight;
+    private readonly global::Strider.Parameter _conv2Bias;
+    private readonly global::Strider.Parameter _conv3Weight;
+    private readonly global::Strider.Parameter _conv3Bias;
+    private readonly global::Strider.Parameter _conv4Weight;
+    private readonly global::Strider.Parameter _conv4Bias;
+    private readonly global::Strider.Parameter _conv5Weight;
+    private readonly global::Strider.Parameter _conv5Bias;
+    private readonly global::Strider.Parameter _conv6Weight;
+    private readonly global::Strider.Parameter _conv6Bias;
+    private global::Strider.Devices.DeviceBuffer<float>? _inputGrad;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _tanh1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _tanh1Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv2Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _tanh2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _tanh2Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv3Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv3Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _tanh3Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _tanh3Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv4Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv4Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _tanh4Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _tanh4Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv5Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv5Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _tanh5Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _tanh5Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv6Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _conv6Grad;
+    private global::Strider.Devices.DeviceBuffer<float>? _logsoftmax1Out;
+
+    // Layer geometry, shared by Forward and Backward.
+    private static readonly global::Strider.Devices.ConvGeometry Conv1Geometry = new(InChannels: 16, InH: 1, InW: 256, OutChannels: 32, OutH: 1, OutW: 256,
+        KernelH: 1, KernelW: 2, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 1, DilationH: 1, DilationW: 1);
+    private static readonly global::Strider.Devices.ConvGeometry Conv2Geometry = new(InChannels: 32, InH: 1, InW: 256, OutChannels: 32, OutH: 1, OutW: 256,
+        KernelH: 1, KernelW: 2, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 2, DilationH: 1, DilationW: 2);
+    private static readonly global::Strider.Devices.ConvGeometry Conv3Geometry = new(InChannels: 32, InH: 1, InW: 256, OutChannels: 32, OutH: 1, OutW: 256,
+        KernelH: 1, KernelW: 2, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 4, DilationH: 1, DilationW: 4);
+    private static readonly global::Strider.Devices.ConvGeometry Conv4Geometry = new(InChannels: 32, InH: 1, InW: 256, OutChannels: 32, OutH: 1, OutW: 256,
+        KernelH: 1, KernelW: 2, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 8, DilationH: 1, DilationW: 8);
+    private static readonly global::Strider.Devices.ConvGeometry Conv5Geometry = new(InChannels: 32, InH: 1, InW: 256, OutChannels: 32, OutH: 1, OutW: 256,
+        KernelH: 1, KernelW: 2, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 16, DilationH: 1, DilationW: 16);
+    private static readonly global::Strider.Devices.ConvGeometry Conv6Geometry = new(InChannels: 32, InH: 1, InW: 256, OutChannels: 8, OutH: 1, OutW: 256,
+        KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1);
 
     /// <summary>Creates the network on the default device (the fast CPU device unless STRIDER_DEVICE says otherwise), seed 0.</summary>
     public WaveNet() : this(global::Strider.Devices.Device.Default, 0) { }
@@ -202,29 +228,29 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
         _device = device ?? throw new global::System.ArgumentNullException(nameof(device));
         _parameters = new global::Strider.Parameter[]
         {
-            new global::Strider.Parameter(device, "conv1.weight", new int[] { 32, 16, 2 }),
-            new global::Strider.Parameter(device, "conv1.bias", new int[] { 32 }),
-            new global::Strider.Parameter(device, "conv2.weight", new int[] { 32, 32, 2 }),
-            new global::Strider.Parameter(device, "conv2.bias", new int[] { 32 }),
-            new global::Strider.Parameter(device, "conv3.weight", new int[] { 32, 32, 2 }),
-            new global::Strider.Parameter(device, "conv3.bias", new int[] { 32 }),
-            new global::Strider.Parameter(device, "conv4.weight", new int[] { 32, 32, 2 }),
-            new global::Strider.Parameter(device, "conv4.bias", new int[] { 32 }),
-            new global::Strider.Parameter(device, "conv5.weight", new int[] { 32, 32, 2 }),
-            new global::Strider.Parameter(device, "conv5.bias", new int[] { 32 }),
-            new global::Strider.Parameter(device, "conv6.weight", new int[] { 8, 32, 1 }),
-            new global::Strider.Parameter(device, "conv6.bias", new int[] { 8 }),
+            _conv1Weight = new global::Strider.Parameter(device, "conv1.weight", new int[] { 32, 16, 2 }),
+            _conv1Bias = new global::Strider.Parameter(device, "conv1.bias", new int[] { 32 }),
+            _conv2Weight = new global::Strider.Parameter(device, "conv2.weight", new int[] { 32, 32, 2 }),
+            _conv2Bias = new global::Strider.Parameter(device, "conv2.bias", new int[] { 32 }),
+            _conv3Weight = new global::Strider.Parameter(device, "conv3.weight", new int[] { 32, 32, 2 }),
+            _conv3Bias = new global::Strider.Parameter(device, "conv3.bias", new int[] { 32 }),
+            _conv4Weight = new global::Strider.Parameter(device, "conv4.weight", new int[] { 32, 32, 2 }),
+            _conv4Bias = new global::Strider.Parameter(device, "conv4.bias", new int[] { 32 }),
+            _conv5Weight = new global::Strider.Parameter(device, "conv5.weight", new int[] { 32, 32, 2 }),
+            _conv5Bias = new global::Strider.Parameter(device, "conv5.bias", new int[] { 32 }),
+            _conv6Weight = new global::Strider.Parameter(device, "conv6.weight", new int[] { 8, 32, 1 }),
+            _conv6Bias = new global::Strider.Parameter(device, "conv6.bias", new int[] { 8 }),
         };
         _buffers = new global::Strider.Parameter[]
         {
         };
         var random = new global::System.Random(seed);
-        global::Strider.ParameterInitializer.He(_parameters[0], 32, random);
-        global::Strider.ParameterInitializer.He(_parameters[2], 64, random);
-        global::Strider.ParameterInitializer.He(_parameters[4], 64, random);
-        global::Strider.ParameterInitializer.He(_parameters[6], 64, random);
-        global::Strider.ParameterInitializer.He(_parameters[8], 64, random);
-        global::Strider.ParameterInitializer.He(_parameters[10], 32, random);
+        global::Strider.ParameterInitializer.He(_conv1Weight, 32, random);
+        global::Strider.ParameterInitializer.He(_conv2Weight, 64, random);
+        global::Strider.ParameterInitializer.He(_conv3Weight, 64, random);
+        global::Strider.ParameterInitializer.He(_conv4Weight, 64, random);
+        global::Strider.ParameterInitializer.He(_conv5Weight, 64, random);
+        global::Strider.ParameterInitializer.He(_conv6Weight, 32, random);
     }
 
     public global::Strider.Devices.Device Device => _device;
@@ -274,30 +300,30 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
-            m.Ensure(ref _g0, n * 4096L);
-            m.Ensure(ref _a1, n * 8192L);
-            m.Ensure(ref _g1, n * 8192L);
-            m.Ensure(ref _a2, n * 8192L);
-            m.Ensure(ref _g2, n * 8192L);
-            m.Ensure(ref _a3, n * 8192L);
-            m.Ensure(ref _g3, n * 8192L);
-            m.Ensure(ref _a4, n * 8192L);
-            m.Ensure(ref _g4, n * 8192L);
-            m.Ensure(ref _a5, n * 8192L);
-            m.Ensure(ref _g5, n * 8192L);
-            m.Ensure(ref _a6, n * 8192L);
-            m.Ensure(ref _g6, n * 8192L);
-            m.Ensure(ref _a7, n * 8192L);
-            m.Ensure(ref _g7, n * 8192L);
-            m.Ensure(ref _a8, n * 8192L);
-            m.Ensure(ref _g8, n * 8192L);
-            m.Ensure(ref _a9, n * 8192L);
-            m.Ensure(ref _g9, n * 8192L);
-            m.Ensure(ref _a10, n * 8192L);
-            m.Ensure(ref _g10, n * 8192L);
-            m.Ensure(ref _a11, n * 2048L);
-            m.Ensure(ref _g11, n * 2048L);
-            m.Ensure(ref _a12, n * 2048L);
+            m.Ensure(ref _inputGrad, n * 4096L);
+            m.Ensure(ref _conv1Out, n * 8192L);
+            m.Ensure(ref _conv1Grad, n * 8192L);
+            m.Ensure(ref _tanh1Out, n * 8192L);
+            m.Ensure(ref _tanh1Grad, n * 8192L);
+            m.Ensure(ref _conv2Out, n * 8192L);
+            m.Ensure(ref _conv2Grad, n * 8192L);
+            m.Ensure(ref _tanh2Out, n * 8192L);
+            m.Ensure(ref _tanh2Grad, n * 8192L);
+            m.Ensure(ref _conv3Out, n * 8192L);
+            m.Ensure(ref _conv3Grad, n * 8192L);
+            m.Ensure(ref _tanh3Out, n * 8192L);
+            m.Ensure(ref _tanh3Grad, n * 8192L);
+            m.Ensure(ref _conv4Out, n * 8192L);
+            m.Ensure(ref _conv4Grad, n * 8192L);
+            m.Ensure(ref _tanh4Out, n * 8192L);
+            m.Ensure(ref _tanh4Grad, n * 8192L);
+            m.Ensure(ref _conv5Out, n * 8192L);
+            m.Ensure(ref _conv5Grad, n * 8192L);
+            m.Ensure(ref _tanh5Out, n * 8192L);
+            m.Ensure(ref _tanh5Grad, n * 8192L);
+            m.Ensure(ref _conv6Out, n * 2048L);
+            m.Ensure(ref _conv6Grad, n * 2048L);
+            m.Ensure(ref _logsoftmax1Out, n * 2048L);
         });
     }
 
@@ -313,46 +339,46 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
         EnsureBuffers(input, n);
         _input = null; // until this call completes, Backward has no Forward to use
         var d = _device;
-        var x0 = input.Buffer;
-        var x1 = _a1!;
-        var x2 = _a2!;
-        var x3 = _a3!;
-        var x4 = _a4!;
-        var x5 = _a5!;
-        var x6 = _a6!;
-        var x7 = _a7!;
-        var x8 = _a8!;
-        var x9 = _a9!;
-        var x10 = _a10!;
-        var x11 = _a11!;
-        var x12 = _a12!;
+        var inputOut = input.Buffer;
+        var conv1Out = _conv1Out!;
+        var tanh1Out = _tanh1Out!;
+        var conv2Out = _conv2Out!;
+        var tanh2Out = _tanh2Out!;
+        var conv3Out = _conv3Out!;
+        var tanh3Out = _tanh3Out!;
+        var conv4Out = _conv4Out!;
+        var tanh4Out = _tanh4Out!;
+        var conv5Out = _conv5Out!;
+        var tanh5Out = _tanh5Out!;
+        var conv6Out = _conv6Out!;
+        var logsoftmax1Out = _logsoftmax1Out!;
         // conv1: Conv 32 2 causal -> 32x256
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(16, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 1, 1, 1), n, x0, _parameters[0].Value, _parameters[1].Value, x1);
+        d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out);
         // tanh1: Tanh -> 32x256
-        d.ActivationForward(global::Strider.Devices.Activation.Tanh, (long)n * 8192L, x1, x2, 0f, 0f);
+        d.ActivationForward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv1Out, tanh1Out, 0f, 0f);
         // conv2: Conv 32 2 d2 causal -> 32x256
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(32, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 2, 1, 2), n, x2, _parameters[2].Value, _parameters[3].Value, x3);
+        d.ConvForward(Conv2Geometry, n, tanh1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
         // tanh2: Tanh -> 32x256
-        d.ActivationForward(global::Strider.Devices.Activation.Tanh, (long)n * 8192L, x3, x4, 0f, 0f);
+        d.ActivationForward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv2Out, tanh2Out, 0f, 0f);
         // conv3: Conv 32 2 d4 causal -> 32x256
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(32, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 4, 1, 4), n, x4, _parameters[4].Value, _parameters[5].Value, x5);
+        d.ConvForward(Conv3Geometry, n, tanh2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
         // tanh3: Tanh -> 32x256
-        d.ActivationForward(global::Strider.Devices.Activation.Tanh, (long)n * 8192L, x5, x6, 0f, 0f);
+        d.ActivationForward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv3Out, tanh3Out, 0f, 0f);
         // conv4: Conv 32 2 d8 causal -> 32x256
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(32, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 8, 1, 8), n, x6, _parameters[6].Value, _parameters[7].Value, x7);
+        d.ConvForward(Conv4Geometry, n, tanh3Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out);
         // tanh4: Tanh -> 32x256
-        d.ActivationForward(global::Strider.Devices.Activation.Tanh, (long)n * 8192L, x7, x8, 0f, 0f);
+        d.ActivationForward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv4Out, tanh4Out, 0f, 0f);
         // conv5: Conv 32 2 d16 causal -> 32x256
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(32, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 16, 1, 16), n, x8, _parameters[8].Value, _parameters[9].Value, x9);
+        d.ConvForward(Conv5Geometry, n, tanh4Out, _conv5Weight.Value, _conv5Bias.Value, conv5Out);
         // tanh5: Tanh -> 32x256
-        d.ActivationForward(global::Strider.Devices.Activation.Tanh, (long)n * 8192L, x9, x10, 0f, 0f);
+        d.ActivationForward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv5Out, tanh5Out, 0f, 0f);
         // conv6: Conv 8 1 -> 8x256
-        d.ConvForward(new global::Strider.Devices.ConvGeometry(32, 1, 256, 8, 1, 256, 1, 1, 1, 1, 0, 0, 1, 1), n, x10, _parameters[10].Value, _parameters[11].Value, x11);
+        d.ConvForward(Conv6Geometry, n, tanh5Out, _conv6Weight.Value, _conv6Bias.Value, conv6Out);
         // logsoftmax1: LogSoftmax -> 8x256
-        d.SoftmaxForward(true, n, 8, 256, x11, x12);
+        d.SoftmaxForward(true, n, 8, 256, conv6Out, logsoftmax1Out);
         _input = input;
-        if (_output is null) _output = global::Strider.Tensor<global::Strider.S8x256>.View(x12, n, new int[] { 8, 256 });
-        else _output.Rebind(x12, n, stackalloc int[] { 8, 256 });
+        if (_output is null) _output = global::Strider.Tensor<global::Strider.S8x256>.View(logsoftmax1Out, n, new int[] { 8, 256 });
+        else _output.Rebind(logsoftmax1Out, n, stackalloc int[] { 8, 256 });
         return _output;
     }
 
@@ -365,8 +391,8 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
         using var call = _calls.Enter("Backward");
         BackwardCore(outputGradient, inputGradient: true);
         int n = _batch;
-        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S16x256>.View(_g0!, n, new int[] { 16, 256 });
-        else _inputGradient.Rebind(_g0!, n, stackalloc int[] { 16, 256 });
+        if (_inputGradient is null) _inputGradient = global::Strider.Tensor<global::Strider.S16x256>.View(_inputGrad!, n, new int[] { 16, 256 });
+        else _inputGradient.Rebind(_inputGrad!, n, stackalloc int[] { 16, 256 });
         return _inputGradient;
     }
 
@@ -390,50 +416,50 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
         if (outputGradient.Batch != n) throw new global::System.ArgumentException("The output gradient has a batch of " + outputGradient.Batch + " but the last Forward had " + n + ".", nameof(outputGradient));
         outputGradient = _memory.Unaliased(outputGradient, 1); // a view of this network's own buffer is copied first
         var d = _device;
-        var x0 = input.Buffer;
-        var gy = outputGradient.Buffer;
-        var x1 = _a1!;
-        var x2 = _a2!;
-        var x3 = _a3!;
-        var x4 = _a4!;
-        var x5 = _a5!;
-        var x6 = _a6!;
-        var x7 = _a7!;
-        var x8 = _a8!;
-        var x9 = _a9!;
-        var x10 = _a10!;
-        var x11 = _a11!;
-        var x12 = _a12!;
+        var inputOut = input.Buffer;
+        var logsoftmax1Grad = outputGradient.Buffer;
+        var conv1Out = _conv1Out!;
+        var tanh1Out = _tanh1Out!;
+        var conv2Out = _conv2Out!;
+        var tanh2Out = _tanh2Out!;
+        var conv3Out = _conv3Out!;
+        var tanh3Out = _tanh3Out!;
+        var conv4Out = _conv4Out!;
+        var tanh4Out = _tanh4Out!;
+        var conv5Out = _conv5Out!;
+        var tanh5Out = _tanh5Out!;
+        var conv6Out = _conv6Out!;
+        var logsoftmax1Out = _logsoftmax1Out!;
         // logsoftmax1: LogSoftmax
-        d.SoftmaxBackward(true, n, 8, 256, x12, gy, _g11!, false);
+        d.SoftmaxBackward(true, n, 8, 256, logsoftmax1Out, logsoftmax1Grad, _conv6Grad!, false);
         // conv6: Conv 8 1
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(32, 1, 256, 8, 1, 256, 1, 1, 1, 1, 0, 0, 1, 1), n, x10, _g11!, _parameters[10].Gradient, _parameters[11].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, 1, 256, 8, 1, 256, 1, 1, 1, 1, 0, 0, 1, 1), n, _g11!, _parameters[10].Value, _g10!, false);
+        d.ConvBackwardWeights(Conv6Geometry, n, tanh5Out, _conv6Grad!, _conv6Weight.Gradient, _conv6Bias.Gradient);
+        d.ConvBackwardData(Conv6Geometry, n, _conv6Grad!, _conv6Weight.Value, _tanh5Grad!, false);
         // tanh5: Tanh
-        d.ActivationBackward(global::Strider.Devices.Activation.Tanh, (long)n * 8192L, x9, x10, _g10!, _g9!, false, 0f, 0f);
+        d.ActivationBackward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv5Out, tanh5Out, _tanh5Grad!, _conv5Grad!, false, 0f, 0f);
         // conv5: Conv 32 2 d16 causal
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(32, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 16, 1, 16), n, x8, _g9!, _parameters[8].Gradient, _parameters[9].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 16, 1, 16), n, _g9!, _parameters[8].Value, _g8!, false);
+        d.ConvBackwardWeights(Conv5Geometry, n, tanh4Out, _conv5Grad!, _conv5Weight.Gradient, _conv5Bias.Gradient);
+        d.ConvBackwardData(Conv5Geometry, n, _conv5Grad!, _conv5Weight.Value, _tanh4Grad!, false);
         // tanh4: Tanh
-        d.ActivationBackward(global::Strider.Devices.Activation.Tanh, (long)n * 8192L, x7, x8, _g8!, _g7!, false, 0f, 0f);
+        d.ActivationBackward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv4Out, tanh4Out, _tanh4Grad!, _conv4Grad!, false, 0f, 0f);
         // conv4: Conv 32 2 d8 causal
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(32, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 8, 1, 8), n, x6, _g7!, _parameters[6].Gradient, _parameters[7].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 8, 1, 8), n, _g7!, _parameters[6].Value, _g6!, false);
+        d.ConvBackwardWeights(Conv4Geometry, n, tanh3Out, _conv4Grad!, _conv4Weight.Gradient, _conv4Bias.Gradient);
+        d.ConvBackwardData(Conv4Geometry, n, _conv4Grad!, _conv4Weight.Value, _tanh3Grad!, false);
         // tanh3: Tanh
-        d.ActivationBackward(global::Strider.Devices.Activation.Tanh, (long)n * 8192L, x5, x6, _g6!, _g5!, false, 0f, 0f);
+        d.ActivationBackward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv3Out, tanh3Out, _tanh3Grad!, _conv3Grad!, false, 0f, 0f);
         // conv3: Conv 32 2 d4 causal
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(32, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 4, 1, 4), n, x4, _g5!, _parameters[4].Gradient, _parameters[5].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 4, 1, 4), n, _g5!, _parameters[4].Value, _g4!, false);
+        d.ConvBackwardWeights(Conv3Geometry, n, tanh2Out, _conv3Grad!, _conv3Weight.Gradient, _conv3Bias.Gradient);
+        d.ConvBackwardData(Conv3Geometry, n, _conv3Grad!, _conv3Weight.Value, _tanh2Grad!, false);
         // tanh2: Tanh
-        d.ActivationBackward(global::Strider.Devices.Activation.Tanh, (long)n * 8192L, x3, x4, _g4!, _g3!, false, 0f, 0f);
+        d.ActivationBackward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv2Out, tanh2Out, _tanh2Grad!, _conv2Grad!, false, 0f, 0f);
         // conv2: Conv 32 2 d2 causal
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(32, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 2, 1, 2), n, x2, _g3!, _parameters[2].Gradient, _parameters[3].Gradient);
-        d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(32, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 2, 1, 2), n, _g3!, _parameters[2].Value, _g2!, false);
+        d.ConvBackwardWeights(Conv2Geometry, n, tanh1Out, _conv2Grad!, _conv2Weight.Gradient, _conv2Bias.Gradient);
+        d.ConvBackwardData(Conv2Geometry, n, _conv2Grad!, _conv2Weight.Value, _tanh1Grad!, false);
         // tanh1: Tanh
-        d.ActivationBackward(global::Strider.Devices.Activation.Tanh, (long)n * 8192L, x1, x2, _g2!, _g1!, false, 0f, 0f);
+        d.ActivationBackward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv1Out, tanh1Out, _tanh1Grad!, _conv1Grad!, false, 0f, 0f);
         // conv1: Conv 32 2 causal
-        d.ConvBackwardWeights(new global::Strider.Devices.ConvGeometry(16, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 1, 1, 1), n, x0, _g1!, _parameters[0].Gradient, _parameters[1].Gradient);
-        if (inputGradient) d.ConvBackwardData(new global::Strider.Devices.ConvGeometry(16, 1, 256, 32, 1, 256, 1, 2, 1, 1, 0, 1, 1, 1), n, _g1!, _parameters[0].Value, _g0!, false);
+        d.ConvBackwardWeights(Conv1Geometry, n, inputOut, _conv1Grad!, _conv1Weight.Gradient, _conv1Bias.Gradient);
+        if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, false);
     }
 
     public void Dispose()
@@ -444,30 +470,30 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
         _memory.Dispose();
         foreach (var p in _parameters) p.Dispose();
         foreach (var b in _buffers) b.Dispose();
-        _g0?.Dispose();
-        _a1?.Dispose();
-        _g1?.Dispose();
-        _a2?.Dispose();
-        _g2?.Dispose();
-        _a3?.Dispose();
-        _g3?.Dispose();
-        _a4?.Dispose();
-        _g4?.Dispose();
-        _a5?.Dispose();
-        _g5?.Dispose();
-        _a6?.Dispose();
-        _g6?.Dispose();
-        _a7?.Dispose();
-        _g7?.Dispose();
-        _a8?.Dispose();
-        _g8?.Dispose();
-        _a9?.Dispose();
-        _g9?.Dispose();
-        _a10?.Dispose();
-        _g10?.Dispose();
-        _a11?.Dispose();
-        _g11?.Dispose();
-        _a12?.Dispose();
+        _inputGrad?.Dispose();
+        _conv1Out?.Dispose();
+        _conv1Grad?.Dispose();
+        _tanh1Out?.Dispose();
+        _tanh1Grad?.Dispose();
+        _conv2Out?.Dispose();
+        _conv2Grad?.Dispose();
+        _tanh2Out?.Dispose();
+        _tanh2Grad?.Dispose();
+        _conv3Out?.Dispose();
+        _conv3Grad?.Dispose();
+        _tanh3Out?.Dispose();
+        _tanh3Grad?.Dispose();
+        _conv4Out?.Dispose();
+        _conv4Grad?.Dispose();
+        _tanh4Out?.Dispose();
+        _tanh4Grad?.Dispose();
+        _conv5Out?.Dispose();
+        _conv5Grad?.Dispose();
+        _tanh5Out?.Dispose();
+        _tanh5Grad?.Dispose();
+        _conv6Out?.Dispose();
+        _conv6Grad?.Dispose();
+        _logsoftmax1Out?.Dispose();
     }
 
     /// <summary>
@@ -484,32 +510,32 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
         using var call = _calls.Enter("ExportOnnx"); // it reads the weights: not while a Load or a step writes them
         ThrowIfDisposed();
         var b = new global::Strider.Onnx.OnnxGraphBuilder("WaveNet", 17);
-        var o0 = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 16, 256);
+        var inputOut = b.AddInput(InputName, global::Strider.Onnx.OnnxDim.Symbolic("batch"), 16, 256);
         // conv1: Conv 32 2 causal
-        var o1 = b.Conv(o0, "conv1", _parameters[0], _parameters[1], strides: new int[] { 1 }, padsBegin: new int[] { 1 }, padsEnd: new int[] { 0 }, dilations: new int[] { 1 });
+        var conv1Out = b.Conv(inputOut, "conv1", _conv1Weight, _conv1Bias, strides: new int[] { 1 }, padsBegin: new int[] { 1 }, padsEnd: new int[] { 0 }, dilations: new int[] { 1 });
         // tanh1: Tanh
-        var o2 = b.Tanh(o1, "tanh1");
+        var tanh1Out = b.Tanh(conv1Out, "tanh1");
         // conv2: Conv 32 2 d2 causal
-        var o3 = b.Conv(o2, "conv2", _parameters[2], _parameters[3], strides: new int[] { 1 }, padsBegin: new int[] { 2 }, padsEnd: new int[] { 0 }, dilations: new int[] { 2 });
+        var conv2Out = b.Conv(tanh1Out, "conv2", _conv2Weight, _conv2Bias, strides: new int[] { 1 }, padsBegin: new int[] { 2 }, padsEnd: new int[] { 0 }, dilations: new int[] { 2 });
         // tanh2: Tanh
-        var o4 = b.Tanh(o3, "tanh2");
+        var tanh2Out = b.Tanh(conv2Out, "tanh2");
         // conv3: Conv 32 2 d4 causal
-        var o5 = b.Conv(o4, "conv3", _parameters[4], _parameters[5], strides: new int[] { 1 }, padsBegin: new int[] { 4 }, padsEnd: new int[] { 0 }, dilations: new int[] { 4 });
+        var conv3Out = b.Conv(tanh2Out, "conv3", _conv3Weight, _conv3Bias, strides: new int[] { 1 }, padsBegin: new int[] { 4 }, padsEnd: new int[] { 0 }, dilations: new int[] { 4 });
         // tanh3: Tanh
-        var o6 = b.Tanh(o5, "tanh3");
+        var tanh3Out = b.Tanh(conv3Out, "tanh3");
         // conv4: Conv 32 2 d8 causal
-        var o7 = b.Conv(o6, "conv4", _parameters[6], _parameters[7], strides: new int[] { 1 }, padsBegin: new int[] { 8 }, padsEnd: new int[] { 0 }, dilations: new int[] { 8 });
+        var conv4Out = b.Conv(tanh3Out, "conv4", _conv4Weight, _conv4Bias, strides: new int[] { 1 }, padsBegin: new int[] { 8 }, padsEnd: new int[] { 0 }, dilations: new int[] { 8 });
         // tanh4: Tanh
-        var o8 = b.Tanh(o7, "tanh4");
+        var tanh4Out = b.Tanh(conv4Out, "tanh4");
         // conv5: Conv 32 2 d16 causal
-        var o9 = b.Conv(o8, "conv5", _parameters[8], _parameters[9], strides: new int[] { 1 }, padsBegin: new int[] { 16 }, padsEnd: new int[] { 0 }, dilations: new int[] { 16 });
+        var conv5Out = b.Conv(tanh4Out, "conv5", _conv5Weight, _conv5Bias, strides: new int[] { 1 }, padsBegin: new int[] { 16 }, padsEnd: new int[] { 0 }, dilations: new int[] { 16 });
         // tanh5: Tanh
-        var o10 = b.Tanh(o9, "tanh5");
+        var tanh5Out = b.Tanh(conv5Out, "tanh5");
         // conv6: Conv 8 1
-        var o11 = b.Conv(o10, "conv6", _parameters[10], _parameters[11], strides: new int[] { 1 }, padsBegin: new int[] { 0 }, padsEnd: new int[] { 0 }, dilations: new int[] { 1 });
+        var conv6Out = b.Conv(tanh5Out, "conv6", _conv6Weight, _conv6Bias, strides: new int[] { 1 }, padsBegin: new int[] { 0 }, padsEnd: new int[] { 0 }, dilations: new int[] { 1 });
         // logsoftmax1: LogSoftmax
-        var o12 = b.LogSoftmax(o11, "logsoftmax1");
-        b.AddOutput(o12, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 8, 256);
+        var logsoftmax1Out = b.LogSoftmax(conv6Out, "logsoftmax1");
+        b.AddOutput(logsoftmax1Out, "output", global::Strider.Onnx.OnnxDim.Symbolic("batch"), 8, 256);
         return b;
     }
 }

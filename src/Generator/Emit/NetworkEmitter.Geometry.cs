@@ -1,0 +1,215 @@
+using System.Collections.Generic;
+using System.Linq;
+using Strider.Generator.Model;
+
+namespace Strider.Generator.Emit;
+
+/// <summary>
+/// Layer geometry and sizes as code. A windowed layer's geometry is one named member, built with the runtime's parameter
+/// names and shared by Forward and Backward: a static readonly field when every size is fixed, else a static method of
+/// the free sizes it uses. Sizes fold their constants at generation time (<c>n * 800L</c>, never <c>1 * 1</c>).
+/// </summary>
+internal static partial class NetworkEmitter
+{
+    private sealed partial class NetworkWriter
+    {
+        /// <summary>(C, H, W) of a node: 1-D data is C x 1 x L, features alone C x 1 x 1.</summary>
+        private static (SizeExpr C, SizeExpr H, SizeExpr W) ChwSizes(NodePlan n)
+        {
+            var s = n.Shape;
+            var one = SizeExpr.Fixed(1);
+            return s.Count switch
+            {
+                1 => (s[0], one, one),
+                2 => (s[0], one, s[1]),
+                _ => (s[0], s[1], s[2]),
+            };
+        }
+
+        /// <summary>(C, H, W) of a node as code.</summary>
+        private static (string C, string H, string W) Chw(NodePlan n)
+        {
+            var (c, h, w) = ChwSizes(n);
+            return (c.ToCode(), h.ToCode(), w.ToCode());
+        }
+
+        /// <summary>Values per item after the channel axis (softmax and batch norm work per channel over these), as int code.</summary>
+        private static string Inner(NodePlan n) => Product(n.Shape.Skip(1), null);
+
+        /// <summary>The layer's values over the batch, as long code: <c>n * 11520L</c>, <c>n * 32L * (29 + 8 * n1)</c>.</summary>
+        private static string Count(NodePlan n) => Product(n.Shape, "n");
+
+        /// <summary>
+        /// The product of <paramref name="dims"/>, constants folded into one literal in front of the free sizes. With a
+        /// <paramref name="batch"/> factor it is long (the literal carries the L, or one cast when the constant is 1);
+        /// without, int.
+        /// </summary>
+        private static string Product(IEnumerable<SizeExpr> dims, string? batch)
+        {
+            long constant = 1;
+            var free = new List<string>();
+            foreach (var d in dims)
+            {
+                if (d.IsFixed) constant *= d.U;
+                else free.Add(d.ToCode());
+            }
+            var parts = new List<string>();
+            if (batch is null)
+            {
+                if (constant != 1 || free.Count == 0) parts.Add(Literals.Int(constant));
+            }
+            else if (constant != 1) parts.AddRange(new[] { batch, Literals.Int(constant) + "L" });
+            else parts.Add("(long)" + batch);
+            parts.AddRange(free);
+            return string.Join(" * ", parts);
+        }
+
+        private List<NodePlan>? _denseNodes;
+
+        /// <summary>The nodes a pass runs: the plan's, or ForwardDense's (stride 1, dilated; same indices).</summary>
+        private IReadOnlyList<NodePlan> PassNodes(bool dense) => dense ? _denseNodes ??= DenseNodes() : _plan.Nodes;
+
+        /// <summary>
+        /// A geometry value the passes share, declared once: its runtime type, its name, its named constructor
+        /// arguments (a group a line) and the free axes it depends on (none: a static readonly field).
+        /// </summary>
+        private sealed record GeometryMember(string Type, string Name, IReadOnlyList<string> Lines, IReadOnlyList<int> Axes)
+        {
+            /// <summary>A use: <c>Conv1Geometry</c>, or <c>Conv1Geometry(n1, n2)</c> over free sizes.</summary>
+            public string Use => Axes.Count == 0 ? Name : Name + "(" + string.Join(", ", Axes.Select(a => "n" + Literals.Int(a))) + ")";
+        }
+
+        private readonly Dictionary<(int Node, string Role, bool Dense), GeometryMember> _geometry = new();
+        private readonly List<GeometryMember>[] _geometryOrder = new List<GeometryMember>[2];
+
+        /// <summary>A layer's geometry member (role Geometry, Copy, GradientCopy...) in a pass.</summary>
+        private string Geometry(NodePlan n, bool dense = false, string role = "Geometry")
+        {
+            GeometryMembers(dense);
+            return _geometry[(n.Index, role, dense)].Use;
+        }
+
+        /// <summary>A pass's geometry members in declaration order: every one its ops use, no other.</summary>
+        private List<GeometryMember> GeometryMembers(bool dense)
+        {
+            int slot = dense ? 1 : 0;
+            if (_geometryOrder[slot] is { } built) return built;
+            var list = _geometryOrder[slot] = new List<GeometryMember>();
+            var nodes = PassNodes(dense);
+            // Backward writes ops only for the nodes whose gradient reaches the output; ForwardDense has no Backward.
+            var backward = dense ? new bool[nodes.Count] : Live();
+            foreach (var n in nodes.Skip(1))
+            {
+                var input = nodes[n.Inputs[0]];
+                var axes = n.Inputs.SelectMany(k => nodes[k].Shape).Concat(n.Shape).Where(d => !d.IsFixed).Select(d => d.Axis).Distinct().OrderBy(a => a).ToList();
+                void Add(string role, string type, params string[] lines)
+                {
+                    var member = new GeometryMember(type, Static(n, (dense ? "Dense" : "") + role), lines, axes);
+                    _geometry[(n.Index, role, dense)] = member;
+                    list.Add(member);
+                }
+                var (ci, hi, wi) = Chw(input);
+                var (co, ho, wo) = Chw(n);
+                string top = Literals.Int(n.PadTop), left = Literals.Int(n.PadLeft), up = Literals.Int(-n.PadTop), back = Literals.Int(-n.PadLeft);
+                switch (n.Kind)
+                {
+                    case LayerKind.Conv or LayerKind.Deconv:
+                    {
+                        var (type, sizes, window) = ConvGeometryArgs(n, input);
+                        Add("Geometry", type, sizes, window);
+                        break;
+                    }
+                    case LayerKind.MaxPool or LayerKind.AvgPool:
+                    {
+                        var (type, sizes, window) = PoolGeometryArgs(n, input);
+                        Add("Geometry", type, sizes, window);
+                        break;
+                    }
+                    case LayerKind.Permute:
+                    {
+                        Add("Geometry", "PermuteGeometry", PermuteArgs(input.Shape.Select(d => d.ToCode()).ToList(), n.Axes));
+                        var inverse = new int[n.Axes.Count];
+                        for (int k = 0; k < inverse.Length; k++) inverse[n.Axes[k]] = k;
+                        if (backward[n.Index]) Add("InverseGeometry", "PermuteGeometry", PermuteArgs(n.Shape.Select(d => d.ToCode()).ToList(), inverse));
+                        break;
+                    }
+                    case LayerKind.Pad:
+                        Add("Copy", "BoxCopy", BoxArgs("Src", ci, hi, wi, "0", "0", "0"), BoxArgs("Dst", co, ho, wo, "0", top, left), BoxArgs("Box", ci, hi, wi));
+                        if (backward[n.Index]) Add("GradientCopy", "BoxCopy", BoxArgs("Src", co, ho, wo, "0", top, left), BoxArgs("Dst", ci, hi, wi, "0", "0", "0"), BoxArgs("Box", ci, hi, wi));
+                        break;
+                    case LayerKind.Crop:
+                        Add("Copy", "BoxCopy", BoxArgs("Src", ci, hi, wi, "0", up, back), BoxArgs("Dst", co, ho, wo, "0", "0", "0"), BoxArgs("Box", co, ho, wo));
+                        if (backward[n.Index]) Add("GradientCopy", "BoxCopy", BoxArgs("Src", co, ho, wo, "0", "0", "0"), BoxArgs("Dst", ci, hi, wi, "0", up, back), BoxArgs("Box", co, ho, wo));
+                        break;
+                    case LayerKind.Concat:
+                    {
+                        int position = 0;
+                        foreach (var (_, ck, offset) in ConcatParts(n, k => nodes[k]))
+                        {
+                            string part = "Part" + Literals.Int(++position);
+                            Add(part + "Copy", "BoxCopy", BoxArgs("Src", ck, ho, wo, "0", "0", "0"), BoxArgs("Dst", co, ho, wo, offset, "0", "0"), BoxArgs("Box", ck, ho, wo));
+                            if (backward[n.Index]) Add(part + "GradientCopy", "BoxCopy", BoxArgs("Src", co, ho, wo, offset, "0", "0"), BoxArgs("Dst", ck, ho, wo, "0", "0", "0"), BoxArgs("Box", ck, ho, wo));
+                        }
+                        break;
+                    }
+                }
+            }
+            return list;
+        }
+
+        /// <summary>The geometry members of a pass, each a static readonly field, or a static method of its free sizes.</summary>
+        private void WriteGeometry(bool dense = false)
+        {
+            var members = GeometryMembers(dense);
+            if (members.Count == 0) return;
+            _w.Line(dense
+                ? "// ForwardDense's layer geometry: stride 1, windows dilated by the strides removed before them."
+                : "// Layer geometry, shared by Forward and Backward.");
+            foreach (var m in members)
+            {
+                string head = m.Axes.Count == 0
+                    ? $"private static readonly {Dev}.{m.Type} {m.Name} = new("
+                    : $"private static {Dev}.{m.Type} {m.Name}({string.Join(", ", m.Axes.Select(a => "int n" + Literals.Int(a)))}) => new(";
+                for (int i = 0; i < m.Lines.Count; i++)
+                    _w.Line((i == 0 ? head : "    ") + m.Lines[i] + (i == m.Lines.Count - 1 ? ");" : ","));
+            }
+            _w.Line();
+        }
+
+        /// <summary>One corner of a BoxCopy: a tensor's (channels, height, width) and the box's origin in it, or the box's size.</summary>
+        private static string BoxArgs(string prefix, string channels, string h, string w, params string[] origin) =>
+            $"{prefix}Channels: {channels}, {prefix}H: {h}, {prefix}W: {w}" +
+            (origin.Length == 0 ? "" : $", {prefix}C0: {origin[0]}, {prefix}Y0: {origin[1]}, {prefix}X0: {origin[2]}");
+
+        /// <summary>A permutation of up to four axes: dims padded with 1, the permutation with the identity.</summary>
+        private static string[] PermuteArgs(IReadOnlyList<string> dims, IReadOnlyList<int> axes)
+        {
+            var d = Enumerable.Range(0, 4).Select(i => $"D{Literals.Int(i)}: " + (i < dims.Count ? dims[i] : "1"));
+            var p = Enumerable.Range(0, 4).Select(i => $"P{Literals.Int(i)}: " + Literals.Int(i < axes.Count ? axes[i] : i));
+            return [$"Rank: {Literals.Int(axes.Count)}, " + string.Join(", ", d), string.Join(", ", p)];
+        }
+
+        private static (string Type, string Sizes, string Window) ConvGeometryArgs(NodePlan n, NodePlan input)
+        {
+            var (ci, hi, wi) = Chw(input);
+            var (co, ho, wo) = Chw(n);
+            // A transposed convolution is the backward-data pass of the convolution from its output back to its input.
+            if (n.Kind == LayerKind.Deconv) (ci, hi, wi, co, ho, wo) = (co, ho, wo, ci, hi, wi);
+            return ("ConvGeometry", $"InChannels: {ci}, InH: {hi}, InW: {wi}, OutChannels: {co}, OutH: {ho}, OutW: {wo}", Window(n));
+        }
+
+        private static (string Type, string Sizes, string Window) PoolGeometryArgs(NodePlan pool, NodePlan input)
+        {
+            var (c, hi, wi) = Chw(input);
+            var (_, ho, wo) = Chw(pool);
+            return ("PoolGeometry", $"Channels: {c}, InH: {hi}, InW: {wi}, OutH: {ho}, OutW: {wo}", Window(pool));
+        }
+
+        /// <summary>The window arguments ConvGeometry and PoolGeometry share, by the runtime's parameter names.</summary>
+        private static string Window(NodePlan n) => string.Join(", ", new[]
+        {
+            ("KernelH", n.KernelH), ("KernelW", n.KernelW), ("StrideH", n.StrideH), ("StrideW", n.StrideW),
+            ("PadTop", n.PadTop), ("PadLeft", n.PadLeft), ("DilationH", n.DilationH), ("DilationW", n.DilationW),
+        }.Select(a => a.Item1 + ": " + Literals.Int(a.Item2)));
+    }
+}
