@@ -63,6 +63,7 @@ internal static class Snapshot
     /// </summary>
     public static IReadOnlyList<string> CheckInventory(string root, IEnumerable<string> produced, bool update)
     {
+        root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         var wanted = new SortedSet<string>(produced, StringComparer.Ordinal);
         var present = System.IO.Directory.Exists(root)
             ? new SortedSet<string>(System.IO.Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
@@ -76,9 +77,12 @@ internal static class Snapshot
         }
         if (update)
         {
-            // A folder left empty by the deletions would be a stale case that git does not even show.
-            foreach (string dir in System.IO.Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories).OrderByDescending(d => d.Length))
-                if (!System.IO.Directory.EnumerateFileSystemEntries(dir).Any()) System.IO.Directory.Delete(dir);
+            // A folder the deletions leave empty goes too (only those: a test may be creating a new case's folder meanwhile).
+            var emptied = present.Where(p => !wanted.Contains(p)).Select(p => Path.GetDirectoryName(Path.Combine(root, p))!)
+                .Distinct().OrderByDescending(d => d.Length);
+            foreach (string dir in emptied)
+                for (string? d = dir; d is not null && d.Length > root.Length && !System.IO.Directory.EnumerateFileSystemEntries(d).Any(); d = Path.GetDirectoryName(d))
+                    System.IO.Directory.Delete(d);
             return problems;
         }
         foreach (string missing in wanted.Where(p => !present.Contains(p)))
