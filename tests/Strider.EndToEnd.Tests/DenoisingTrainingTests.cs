@@ -45,6 +45,7 @@ public class DenoisingTrainingTests
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void Forty_steps_of_Adam_beat_the_untrained_net_and_plain_clipping_on_held_out_images()
     {
         var device = Device.Default;

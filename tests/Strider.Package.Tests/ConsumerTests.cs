@@ -3,6 +3,7 @@ using Xunit.Abstractions;
 namespace Strider.Package.Tests;
 
 /// <summary>How users meet Strider: a project that references the packed package from a folder feed and builds with `dotnet build`.</summary>
+[Trait("Speed", "Slow")]
 [Collection(PackedRuntimeCollection.Name)]
 public class ConsumerTests(PackedRuntime package, ITestOutputHelper log)
 {

@@ -14,6 +14,7 @@ namespace Strider.Package.Tests;
 /// Every diagnostic the packed analyzers can report links to a page that exists: an absolute URL into the repository's
 /// docs/diagnostics (an editor opens it from the error list; nuget.org users have no copy of the repository).
 /// </summary>
+[Trait("Speed", "Slow")]
 [Collection(PackedRuntimeCollection.Name)]
 public partial class DiagnosticPagesTests(PackedRuntime package)
 {

@@ -6,6 +6,7 @@ using System.Xml.Linq;
 namespace Strider.Package.Tests;
 
 /// <summary>What nuget.org shows and checks: the packed files, the nuspec's metadata, the readme and the symbols package.</summary>
+[Trait("Speed", "Slow")]
 [Collection(PackedRuntimeCollection.Name)]
 public class PackageContentsTests(PackedRuntime package)
 {

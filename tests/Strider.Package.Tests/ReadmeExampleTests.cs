@@ -6,6 +6,7 @@ namespace Strider.Package.Tests;
 /// The README's first example as a reader uses it: pasted whole into Program.cs of a new console app that references
 /// the package (top-level statements, implicit usings), for the newest target and for net8.0.
 /// </summary>
+[Trait("Speed", "Slow")]
 [Collection(PackedRuntimeCollection.Name)]
 public class ReadmeExampleTests(PackedRuntime package, ITestOutputHelper log)
 {

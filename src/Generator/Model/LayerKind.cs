@@ -26,9 +26,4 @@ internal static class LayerKinds
     public static bool IsWindow(LayerKind kind) => kind is LayerKind.Conv or LayerKind.Deconv or LayerKind.MaxPool or LayerKind.AvgPool;
 
     public static bool IsMerge(LayerKind kind) => kind is LayerKind.Add or LayerKind.Concat;
-
-    /// <summary>Elementwise layers: same shape out as in.</summary>
-    public static bool IsElementwise(LayerKind kind) => kind is LayerKind.Relu or LayerKind.Elu or LayerKind.Sigmoid or LayerKind.Tanh
-        or LayerKind.SoftSign or LayerKind.Clip or LayerKind.Log or LayerKind.Exp or LayerKind.Dropout or LayerKind.BatchNorm
-        or LayerKind.Softmax or LayerKind.LogSoftmax;
 }

@@ -13,13 +13,6 @@ namespace Strider.Generator.Parsing;
 /// <summary>Checks of the [Network] class itself: its kind and modifiers, its members and its base class against what the generator writes.</summary>
 internal static partial class NetworkParser
 {
-    /// <summary>Public members of every generated network (a user member or an inherited one with the name collides or hides it).</summary>
-    private static readonly string[] s_generatedMembers =
-    {
-        "Forward", "Backward", "BackwardParameters", "ZeroGrad", "Save", "Load", "Dispose", "ExportOnnx",
-        "Device", "Parameters", "Buffers", "Training", "DropoutStep", "ParameterCount", "Summary", "InputName",
-    };
-
     /// <summary>Names of the generated private members: fields per node (_a3, _g3, _bm3, ...), per free axis (_n1) and per network.</summary>
     private static readonly Regex s_generatedPrivate = new(
         "^(_device|_parameters|_buffers|_seed|_step|_batch|_input|_output|_inputGradient|_disposed|_forwardTraining|_t|_[agmsn][0-9]+|_b[ms][0-9]+|_f[wb][0-9]+|ThrowIfDisposed|EnsureBuffers|BackwardCore|BuildOnnxGraph)$",
@@ -91,7 +84,7 @@ internal static partial class NetworkParser
             if (member.IsImplicitlyDeclared || member.DeclaringSyntaxReferences.Length == 0) continue;
             // The analyzer sees the generated half in the compilation: its members are the generator's own.
             if (member.DeclaringSyntaxReferences.All(r => IsGenerated(r.SyntaxTree, hintName))) continue;
-            string? collision = Collision(member, type);
+            string? collision = Collision(member);
             if (collision is null) continue;
             var syntax = member.DeclaringSyntaxReferences.FirstOrDefault(r => !IsGenerated(r.SyntaxTree, hintName))?.GetSyntax(cancellationToken);
             var span = member.Locations.FirstOrDefault(l => l.IsInSource && !IsGenerated(l.SourceTree!, hintName)) is { } location
@@ -109,7 +102,7 @@ internal static partial class NetworkParser
     }
 
     /// <summary>What the generated member with the same signature is and how to resolve it; null when there is none.</summary>
-    private static string? Collision(ISymbol member, INamedTypeSymbol type)
+    private static string? Collision(ISymbol member)
     {
         if (member is IMethodSymbol method)
         {

@@ -87,7 +87,7 @@ internal static partial class NetworkParser
             string? name = attribute.AttributeClass?.ToDisplayString();
             if (name is null || attribute.AttributeConstructor is null) continue; // the compiler reports broken attributes
             var syntax = attribute.ApplicationSyntaxReference!.GetSyntax(cancellationToken) as AttributeSyntax;
-            var spans = ArgumentSpans(syntax, attribute);
+            var spans = ArgumentSpans(syntax);
             if (name == NetworkAttributeName)
                 (dense, denseSpan) = ParseNetwork(attribute, spans);
             else if (name == InputAttributeName)
@@ -183,7 +183,7 @@ internal static partial class NetworkParser
     }
 
     /// <summary>Spans of the whole attribute ("") and of each argument: positional by index (params expanded), named by name.</summary>
-    private static EquatableArray<ArgSpan> ArgumentSpans(AttributeSyntax? syntax, AttributeData attribute)
+    private static EquatableArray<ArgSpan> ArgumentSpans(AttributeSyntax? syntax)
     {
         var result = new List<ArgSpan>();
         if (syntax is null) return EquatableArray<ArgSpan>.Empty;

@@ -13,6 +13,9 @@ public class DiagramSnapshotTests
         { "Ddae", Networks.Ddae("Dim.Any") },
     };
 
+    /// <summary>Where a case's diagram is kept under Snapshots/Expected.</summary>
+    public static string SnapshotPath(string name) => "Diagrams/" + name + ".svg";
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void Diagram_svg_matches_the_snapshot_and_is_valid_xml(string name, string source)
@@ -21,7 +24,7 @@ public class DiagramSnapshotTests
         GeneratorHarness.AssertClean(output);
         var type = output.GetTypeByMetadataName("Samples." + name)!;
         string svg = (string)type.GetMembers("Diagram").OfType<IFieldSymbol>().Single().ConstantValue!;
-        Snapshot.Match("Diagrams", name + ".svg", svg);
+        Snapshot.Match(SnapshotPath(name), svg);
 
         var root = XDocument.Parse(svg).Root!;
         XNamespace ns = "http://www.w3.org/2000/svg";

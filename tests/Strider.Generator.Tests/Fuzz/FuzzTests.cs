@@ -15,6 +15,7 @@ namespace Strider.Generator.Tests.Fuzz;
 /// always carries an STR error and no other error (its throwing class compiles), and an accepted one's generated code
 /// compiles. STRIDER_FUZZ_SEED reruns another seed.
 /// </summary>
+[Trait("Speed", "Slow")]
 public class FuzzTests(ITestOutputHelper output)
 {
     private static readonly int Declarations = int.TryParse(Environment.GetEnvironmentVariable("STRIDER_FUZZ_COUNT"), out int n) ? n : 10_000;

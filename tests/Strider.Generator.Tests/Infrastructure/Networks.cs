@@ -17,10 +17,7 @@ internal static class Networks
         public partial class LeNet;
         """;
 
-    /// <summary>
-    /// LeNet over free sizes of two-channel images with its dense (stride-1) variant (2 channels: the snapshot files compile
-    /// into the test assembly, and other snapshots define S1xAnyxAny and S3xAnyxAny).
-    /// </summary>
+    /// <summary>LeNet over free sizes of two-channel images with its dense (stride-1) variant.</summary>
     public const string DenseLeNet = """
         using Strider;
 
@@ -95,7 +92,7 @@ internal static class Networks
         public partial class Pyramid;
         """;
 
-    /// <summary>A ResNet downsampling block whose 1x1 projection lacks Stride = 2: STR0002, so its class is the throwing one (its input shape is in no other case: the snapshots compile into one assembly).</summary>
+    /// <summary>A ResNet downsampling block whose 1x1 projection lacks Stride = 2: STR0002, so its class is the throwing one.</summary>
     public const string ForgottenStride = """
         using Strider;
 

@@ -1,3 +1,5 @@
+using Microsoft.CodeAnalysis;
+using Strider.Generator.Tests.Diagrams;
 using Strider.Generator.Tests.Infrastructure;
 
 namespace Strider.Generator.Tests.Snapshots;
@@ -17,6 +19,11 @@ public class SnapshotTests
         { "ForgottenStride", Networks.ForgottenStride },
     };
 
+    /// <summary>The files a case's snapshot holds: every generated source but the generator's marker file, which is the same comment for every compilation (GeneratorDiagnosticsTests covers it).</summary>
+    private static IEnumerable<GeneratedSourceResult> SnapshotFiles(GeneratorDriverRunResult run) =>
+        run.Results.Single().GeneratedSources.Where(f => f.HintName != NetworkGenerator.MarkerHintName);
+
+    // The expected files are not compiled into this assembly: the generated code compiles here, in memory, against the runtime.
     [Theory]
     [MemberData(nameof(Cases))]
     public void Generated_code_matches_the_snapshot_and_compiles_clean(string name, string source)
@@ -24,11 +31,32 @@ public class SnapshotTests
         var (output, run) = GeneratorHarness.Generate(GeneratorHarness.Compile(source));
         Assert.All(run.Results, r => Assert.Null(r.Exception));
         GeneratorHarness.AssertClean(output);
-        var generated = run.Results.Single().GeneratedSources;
+        using (var image = new MemoryStream())
+        {
+            var emitted = output.Emit(image);
+            Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics));
+        }
+        var generated = SnapshotFiles(run).ToList();
         Assert.NotEmpty(generated);
-        // The generator's marker file is the same comment for every compilation (GeneratorDiagnosticsTests covers it).
-        foreach (var file in generated.Where(f => f.HintName != NetworkGenerator.MarkerHintName))
+        foreach (var file in generated)
             Snapshot.Match(name, file.HintName, file.SourceText.ToString());
+    }
+
+    [Fact]
+    public void Every_snapshot_file_is_produced_by_a_case_and_every_produced_file_is_checked_in()
+    {
+        var produced = Cases.Select(c => ((string)c[0], (string)c[1]))
+            .SelectMany(c => SnapshotFiles(GeneratorHarness.Generate(GeneratorHarness.Compile(c.Item2)).Run).Select(f => c.Item1 + "/" + f.HintName))
+            .Concat(DiagramSnapshotTests.Cases.Select(c => DiagramSnapshotTests.SnapshotPath((string)c[0])));
+        var problems = Snapshot.CheckInventory(Snapshot.Directory(), produced, Snapshot.Updating);
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [Fact]
+    public void The_expected_files_are_not_compiled_into_the_test_assembly()
+    {
+        Assert.Null(typeof(SnapshotTests).Assembly.GetType("Samples.LeNet"));
+        Assert.Null(typeof(SnapshotTests).Assembly.GetType("Strider.S1x28x28"));
     }
 
     [Fact]
@@ -36,7 +64,7 @@ public class SnapshotTests
     {
         var (output, run) = GeneratorHarness.Generate(GeneratorHarness.Compile(Networks.LeNet));
         var type = output.GetTypeByMetadataName("Samples.LeNet")!;
-        var count = type.GetMembers("ParameterCount").OfType<Microsoft.CodeAnalysis.IFieldSymbol>().Single();
+        var count = type.GetMembers("ParameterCount").OfType<IFieldSymbol>().Single();
         Assert.Equal(431080L, count.ConstantValue);
         string doc = type.GetDocumentationCommentXml() ?? "";
         string source = run.Results.Single().GeneratedSources.Single(s => s.HintName.StartsWith("Samples.LeNet")).SourceText.ToString();
@@ -60,7 +88,7 @@ public class SnapshotTests
             }
             """;
         var (output, _) = GeneratorHarness.Generate(GeneratorHarness.Compile(Networks.LeNet, misuse));
-        var errors = output.GetDiagnostics().Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error).ToList();
+        var errors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         var error = Assert.Single(errors);
         Assert.Equal("CS1503", error.Id);
         Assert.Contains("S10x1x1", error.GetMessage());
@@ -78,7 +106,7 @@ public class SnapshotTests
         var (output, run) = GeneratorHarness.Generate(GeneratorHarness.Compile(parts));
         Assert.Empty(run.Diagnostics);
         Assert.Single(run.Results.Single().GeneratedSources, s => s.HintName.Contains("Twice"));
-        var errors = output.GetDiagnostics().Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error).Select(d => d.Id).Distinct();
+        var errors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.Id).Distinct();
         Assert.Equal(new[] { "CS0579" }, errors);
     }
 

@@ -7,6 +7,7 @@ public class FashionMnistTests
     private static string Folder => Path.Combine(AppContext.BaseDirectory, "Data", "mnist");
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void The_subset_in_the_repository_loads_with_its_documented_counts()
     {
         var (train, test) = FashionMnist.LoadSubset(Folder);

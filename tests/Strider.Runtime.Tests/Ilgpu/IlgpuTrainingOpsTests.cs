@@ -216,6 +216,7 @@ public sealed class IlgpuTrainingOpsTests(IlgpuFixture fixture)
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void Dropout_mask_is_the_shared_counter_hash()
     {
         const int count = 2000;

@@ -22,8 +22,9 @@ internal sealed record Nchw(float[] Data, int N, int C, int H, int W)
 }
 
 /// <summary>
-/// Plain loops that state each op's meaning directly, independent of the export. They stand in for Strider's devices
-/// until the CPU device lands; the window semantics are Strider's (see ConvGeometry and PoolGeometry).
+/// Plain loops on host arrays that state each op's meaning directly, independent of the export and of the devices: what
+/// ONNX Runtime must compute from an exported graph. The window semantics are Strider's (ConvGeometry and PoolGeometry in
+/// Devices/Geometry.cs).
 /// </summary>
 internal static class Reference
 {

@@ -114,6 +114,7 @@ public sealed class OptimizerExtrasTests : IDisposable
     }
 
     [Theory, MemberData(nameof(Devices))]
+    [Trait("Speed", "Slow")] // a minute on ILGPU's CPU simulator
     public void Sum_of_squares_and_scale_agree_with_double_arithmetic_on_long_buffers(string device)
     {
         var d = On(device);
