@@ -35,6 +35,9 @@ public sealed partial class IlgpuDevice
         ActivationOps.Accept(f, ref launch);
     }
 
+    /// <summary>The activation kernels this device has loaded, forward and backward (one each per operation struct used).</summary>
+    internal int LoadedActivationKernels => _activationForward.Count + _activationBackward.Count;
+
     /// <summary>The forward kernel of <typeparamref name="TActivation"/>, compiled once per device.</summary>
     private Action<Index1D, ArrayView<float>, ArrayView<float>, float, float> ActivationForwardKernel<TActivation>() where TActivation : struct, IActivation
     {
