@@ -22,14 +22,7 @@ public abstract partial class DeviceOpTests
     }
 
     [Theory]
-    [InlineData(Activation.Relu)]
-    [InlineData(Activation.Elu)]
-    [InlineData(Activation.Sigmoid)]
-    [InlineData(Activation.Tanh)]
-    [InlineData(Activation.SoftSign)]
-    [InlineData(Activation.Clip)]
-    [InlineData(Activation.Log)]
-    [InlineData(Activation.Exp)]
+    [MemberData(nameof(AllActivations), MemberType = typeof(TestData))]
     public void Activation_of_NaN_is_NaN_at_every_lane_and_in_the_tail(Activation f)
     {
         // 16 vectors of 8 and a 7-value tail; a NaN every third value, in three phases, so every lane and tail slot holds one.

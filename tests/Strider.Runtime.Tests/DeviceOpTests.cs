@@ -300,14 +300,7 @@ public abstract partial class DeviceOpTests : IDisposable
     // ---- elementwise ----
 
     [Theory]
-    [InlineData(Activation.Relu)]
-    [InlineData(Activation.Elu)]
-    [InlineData(Activation.Sigmoid)]
-    [InlineData(Activation.Tanh)]
-    [InlineData(Activation.SoftSign)]
-    [InlineData(Activation.Clip)]
-    [InlineData(Activation.Log)]
-    [InlineData(Activation.Exp)]
+    [MemberData(nameof(AllActivations), MemberType = typeof(TestData))]
     public void Activation_matches_reference(Activation f)
     {
         var rng = new Random(9);

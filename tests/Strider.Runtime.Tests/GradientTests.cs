@@ -133,14 +133,7 @@ public sealed class GradientTests
     }
 
     [Theory]
-    [InlineData(Activation.Relu)]
-    [InlineData(Activation.Elu)]
-    [InlineData(Activation.Sigmoid)]
-    [InlineData(Activation.Tanh)]
-    [InlineData(Activation.SoftSign)]
-    [InlineData(Activation.Clip)]
-    [InlineData(Activation.Log)]
-    [InlineData(Activation.Exp)]
+    [MemberData(nameof(AllActivations), MemberType = typeof(TestData))]
     public void Activation_(Activation f)
     {
         var rng = new Random(4);

@@ -5,6 +5,9 @@ namespace Strider.Runtime.Tests;
 /// <summary>Random inputs, geometry builders and a closeness check that names the worst element.</summary>
 public static class TestData
 {
+    /// <summary>Every <see cref="Activation"/> value, so a new one runs in every activation test without a hand list to extend.</summary>
+    public static TheoryData<Activation> AllActivations => new(Enum.GetValues<Activation>());
+
     public static float[] Uniform(Random rng, long count, float lo = -1f, float hi = 1f)
     {
         var a = new float[count];

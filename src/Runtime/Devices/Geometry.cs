@@ -51,7 +51,10 @@ public readonly record struct PermuteGeometry(int Rank, int D0, int D1, int D2, 
     public long Size => (long)D0 * D1 * D2 * D3;
 }
 
-/// <summary>Elementwise functions with their backward passes.</summary>
+/// <summary>
+/// Elementwise functions with their backward passes. Each value runs through its operation struct in
+/// Devices/Activations, mapped by ActivationOps on every device; a value without one is rejected, never computed as another.
+/// </summary>
 public enum Activation
 {
     /// <summary>max(x, 0), NaN kept; the gradient stops where x &lt;= 0 and passes at NaN, as PyTorch's relu.</summary>

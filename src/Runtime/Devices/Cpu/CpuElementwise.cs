@@ -25,7 +25,6 @@ public sealed unsafe partial class CpuDevice
         public ulong Seed;
         /// <summary>One partial sum per range of a reduction (<see cref="ElementChunk"/> values each).</summary>
         public double* Partials;
-        public Activation F;
         public bool Accumulate, Log;
         public delegate*<in ElementArgs, long, long, void> Range;
         public delegate*<in ElementArgs, int, void> Channel;
@@ -79,107 +78,6 @@ public sealed unsafe partial class CpuDevice
             for (; i + 8 <= i1; i += 8) (Vector256.Load(pa + i) + Vector256.Load(pb + i)).Store(py + i);
         for (; i < i1; i++) py[i] = pa[i] + pb[i];
     }
-
-    public override void ActivationForward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, float p0 = 0, float p1 = 0)
-    {
-        using var op = _gate.EnterScope();
-        if (!Enum.IsDefined(f)) throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation.");
-        _elem = new ElementArgs { F = f, A = P(x, count, nameof(x)), B = P(y, count, nameof(y)), P0 = p0, P1 = p1 };
-        RunRanges(count, &ActivationForwardRange);
-    }
-
-    private static void ActivationForwardRange(in ElementArgs e, long i0, long i1)
-    {
-        float* px = e.A, py = e.B;
-        float p0 = e.P0, p1 = e.P1;
-        switch (e.F)
-        {
-            case Activation.Relu:
-                {
-                    long i = i0;
-                    if (Vector256.IsHardwareAccelerated)
-                        for (; i + 8 <= i1; i += 8) Relu(Vector256.Load(px + i)).Store(py + i);
-                    for (; i < i1; i++) py[i] = Relu(px[i]);
-                    break;
-                }
-            case Activation.Elu: for (long i = i0; i < i1; i++) py[i] = px[i] > 0 ? px[i] : p0 * (MathF.Exp(px[i]) - 1); break;
-            case Activation.Sigmoid: for (long i = i0; i < i1; i++) py[i] = 1 / (1 + MathF.Exp(-px[i])); break;
-            case Activation.Tanh: for (long i = i0; i < i1; i++) py[i] = MathF.Tanh(px[i]); break;
-            case Activation.SoftSign: for (long i = i0; i < i1; i++) py[i] = px[i] / (1 + MathF.Abs(px[i])); break;
-            case Activation.Clip: for (long i = i0; i < i1; i++) py[i] = MathF.Min(MathF.Max(px[i], p0), p1); break;
-            case Activation.Log: for (long i = i0; i < i1; i++) py[i] = MathF.Log(px[i]); break;
-            default: for (long i = i0; i < i1; i++) py[i] = MathF.Exp(px[i]); break;
-        }
-    }
-
-    public override void ActivationBackward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate, float p0 = 0, float p1 = 0)
-    {
-        using var op = _gate.EnterScope();
-        if (!Enum.IsDefined(f)) throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation.");
-        _elem = new ElementArgs
-        {
-            F = f, A = P(x, count, nameof(x)), B = P(y, count, nameof(y)), C = P(dy, count, nameof(dy)), D = P(dx, count, nameof(dx)),
-            Accumulate = accumulate, P0 = p0, P1 = p1,
-        };
-        RunRanges(count, &ActivationBackwardRange);
-    }
-
-    private static void ActivationBackwardRange(in ElementArgs e, long i0, long i1)
-    {
-        float* px = e.A, py = e.B, pdy = e.C, pdx = e.D;
-        float p0 = e.P0, p1 = e.P1;
-        bool accumulate = e.Accumulate;
-        long i = i0;
-        if (e.F == Activation.Relu && Vector256.IsHardwareAccelerated)
-            for (; i + 8 <= i1; i += 8)
-            {
-                var d = ReluGradient(Vector256.Load(px + i), Vector256.Load(pdy + i));
-                if (accumulate) d += Vector256.Load(pdx + i);
-                d.Store(pdx + i);
-            }
-        for (; i < i1; i++)
-        {
-            float xv = px[i], yv = py[i], g = pdy[i];
-            float d = e.F switch
-            {
-                Activation.Relu => xv <= 0 ? 0 : g,
-                Activation.Elu => xv <= 0 ? g * (yv + p0) : g,
-                Activation.Sigmoid => g * yv * (1 - yv),
-                Activation.Tanh => g * (1 - yv * yv),
-                Activation.SoftSign => g / ((1 + MathF.Abs(xv)) * (1 + MathF.Abs(xv))),
-                Activation.Clip => xv > p0 && xv < p1 ? g : 0,
-                Activation.Log => g / xv,
-                _ => g * yv,
-            };
-            Put(pdx + i, d, accumulate);
-        }
-    }
-
-    /// <summary>PyTorch's relu: max(x, 0) with NaN kept (NaN &lt; 0 is false). The vector forms below agree with it lane for lane.</summary>
-    private static float Relu(float x) => x < 0 ? 0 : x;
-
-    /// <summary>
-    /// <see cref="Relu(float)"/> on 8 lanes. MAXPS returns its second operand when either is NaN, so with x second it is
-    /// one instruction that keeps NaN (Vector256.Max's NaN handling differs across .NET versions; MaxNative's by platform).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Relu(Vector256<float> x) => Avx.IsSupported
-        ? Avx.Max(Vector256<float>.Zero, x)
-        : Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), Vector256<float>.Zero, x);
-
-    /// <summary><see cref="Relu(Vector256{float})"/> on 16 lanes (VMAXPS has the same operand rule).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Relu(Vector512<float> x) => Avx512F.IsSupported
-        ? Avx512F.Max(Vector512<float>.Zero, x)
-        : Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), Vector512<float>.Zero, x);
-
-    /// <summary>
-    /// Relu's gradient as PyTorch's threshold_backward: 0 where the input (or output) is &lt;= 0, dy elsewhere, so a NaN
-    /// position passes its gradient on instead of dropping it.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> ReluGradient(Vector256<float> x, Vector256<float> dy) =>
-        Vector256.ConditionalSelect(Vector256.LessThanOrEqual(x, Vector256<float>.Zero), Vector256<float>.Zero, dy);
 
     // ---- dropout ----
 
@@ -499,7 +397,7 @@ public sealed unsafe partial class CpuDevice
     {
         if (y == null) return dy[i];
         float g = mask == null ? dy[i] : dy[i] * mask[i];
-        return y[i] <= 0 ? 0 : g;
+        return ReluGradient(y[i], g);
     }
 
     // ---- optimizers ----

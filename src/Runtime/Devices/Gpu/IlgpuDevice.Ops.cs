@@ -287,39 +287,8 @@ public sealed partial class IlgpuDevice
 
     // ---- elementwise ----
 
-    private Action<Index1D, int, ArrayView<float>, ArrayView<float>, float, float>? _activationForward;
-    private Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, float>? _activationBackward;
     private Action<Index1D, float, ulong, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _dropout;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _multiply;
-
-    private static void Check(Activation f)
-    {
-        if (f < Activation.Relu || f > Activation.Exp) throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation.");
-    }
-
-    public override void ActivationForward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, float p0 = 0, float p1 = 0)
-    {
-        Check(f);
-        var vx = V(x, count, nameof(x));
-        var vy = V(y, count, nameof(y));
-        int threads = Threads(count, nameof(count));
-        if (threads == 0) return;
-        (_activationForward ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, float, float>(ElementwiseKernels.ActivationForward))
-            (threads, (int)f, vx, vy, p0, p1);
-    }
-
-    public override void ActivationBackward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate, float p0 = 0, float p1 = 0)
-    {
-        Check(f);
-        var vx = V(x, count, nameof(x));
-        var vy = V(y, count, nameof(y));
-        var vdy = V(dy, count, nameof(dy));
-        var vdx = V(dx, count, nameof(dx));
-        int threads = Threads(count, nameof(count));
-        if (threads == 0) return;
-        (_activationBackward ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, float>(ElementwiseKernels.ActivationBackward))
-            (threads, (int)f, vx, vy, vdy, vdx, Flag(accumulate), p0, p1);
-    }
 
     public override void DropoutForward(long count, float rate, ulong seed, DeviceBuffer<float> x, DeviceBuffer<float> mask, DeviceBuffer<float> y)
     {
