@@ -131,9 +131,11 @@ internal static partial class NetworkParser
         return null;
     }
 
-    private static bool IsNonMethodName(string name) => name is "Device" or "Parameters" or "Buffers" or "Training" or "DropoutStep" or "ParameterCount" or "Summary" or "InputName";
+    private static bool IsNonMethodName(string name) => name is "Device" or "Parameters" or "Buffers" or "Training" or "DropoutStep" or "ParameterCount" or "Summary" or "InputName"
+        or "Diagram" or "DiagramLayout";
 
-    private static bool IsMethodName(string name) => name is "Forward" or "Backward" or "BackwardParameters" or "ZeroGrad" or "Save" or "Load" or "Dispose" or "ExportOnnx";
+    private static bool IsMethodName(string name) => name is "Forward" or "Backward" or "BackwardParameters" or "ZeroGrad" or "Save" or "Load" or "Dispose" or "ExportOnnx"
+        or "SaveDiagram";
 
     private static string Describe(ISymbol member) => member is IMethodSymbol m
         ? (m.MethodKind == MethodKind.Constructor ? "the constructor" : "'" + m.Name + "'") + "(" + string.Join(", ", m.Parameters.Select(p => p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat))) + ")"
