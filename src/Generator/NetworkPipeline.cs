@@ -62,6 +62,7 @@ internal static class NetworkPipeline
         // A user Forward or Backward for the network's own shape would be CS0111 in the generated class: report it and write nothing.
         int before = diagnostics.Count;
         CheckOverloads(spec, output, diagnostics);
+        CheckMembers(spec, output, diagnostics);
         return new NetworkResult(diagnostics.Count == before ? output : null, new EquatableArray<DiagnosticInfo>(diagnostics));
     }
 
@@ -81,6 +82,34 @@ internal static class NetworkPipeline
             if (overload.Shape != generated) continue;
             diagnostics.Add(DiagnosticInfo.Create("STR0020", overload.Span, spec.ClassName, $"'{overload.Method}'(Tensor<{overload.Shape}>)",
                 $"the generated '{overload.Method}' takes Tensor<{generated}>; remove yours, or give it another name"));
+        }
+    }
+
+    /// <summary>
+    /// STR0020 on each user member whose name a generated member has (CS0102 there otherwise): any member for a field,
+    /// property, event, nested type or private helper; for a user method and a generated public one, the same signature (CS0111).
+    /// </summary>
+    private static void CheckMembers(NetworkSpec spec, NetworkOutput output, List<DiagnosticInfo> diagnostics)
+    {
+        if (spec.UserMembers.Count == 0) return; // the usual network: nothing to emit twice
+        Dictionary<string, List<string>> generated;
+        try
+        {
+            generated = GeneratedMembers.Of(output);
+        }
+        catch (System.Exception e) when (e is not System.OperationCanceledException)
+        {
+            return; // the emitter's own failure is STR0099 where the generator emits (NetworkGenerator.Emit)
+        }
+        foreach (var member in spec.UserMembers)
+        {
+            if (!generated.TryGetValue(member.Name, out var signatures)) continue;
+            bool methods = signatures.Count > 0;
+            if (member.Signature is not null && methods && !signatures.Contains(member.Signature)) continue; // an overload
+            string problem = member.Signature is not null && methods
+                ? $"the generated '{member.Name}' has this signature; remove or rename yours"
+                : $"the generated class declares a member named '{member.Name}'; rename yours";
+            diagnostics.Add(DiagnosticInfo.Create("STR0020", member.Span, spec.ClassName, member.Description, problem));
         }
     }
 

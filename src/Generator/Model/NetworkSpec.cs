@@ -84,9 +84,18 @@ internal sealed record NetworkSpec(
     /// <summary>The user's own Forward, Backward and BackwardParameters taking one tensor: they collide with the generated ones when the shape is the same.</summary>
     public EquatableArray<TensorOverload> TensorOverloads { get; init; } = EquatableArray<TensorOverload>.Empty;
 
+    /// <summary>The user's other members by name: each collides when the generated class declares a member of that name (the pipeline decides once it is planned).</summary>
+    public EquatableArray<UserMember> UserMembers { get; init; } = EquatableArray<UserMember>.Empty;
+
     /// <summary>Where Dense = true is written (or the [Network] attribute), for diagnostics about the whole network.</summary>
     public SourceSpan DenseSpan { get; init; } = SourceSpan.None;
 }
 
 /// <summary>A user-written method such as <c>Forward(Tensor&lt;S1x28x28&gt;)</c>: its name, the shape type's name and where it is.</summary>
 internal sealed record TensorOverload(string Method, string Shape, SourceSpan Span);
+
+/// <summary>
+/// A member the user wrote in the network class: its name, for a method its signature as <see cref="Emit.GeneratedMembers"/>
+/// writes one (null for a field, property, event or nested type), how diagnostics name it and where it is.
+/// </summary>
+internal sealed record UserMember(string Name, string? Signature, string Description, SourceSpan Span);

@@ -1,11 +1,11 @@
 using System.Collections.Generic;
 using System.Linq;
-using System.Text.RegularExpressions;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Strider.Generator.Diagnostics;
+using Strider.Generator.Emit;
 using Strider.Generator.Model;
 
 namespace Strider.Generator.Parsing;
@@ -13,11 +13,6 @@ namespace Strider.Generator.Parsing;
 /// <summary>Checks of the [Network] class itself: its kind and modifiers, its members and its base class against what the generator writes.</summary>
 internal static partial class NetworkParser
 {
-    /// <summary>Names of the generated private members: fields per node (_a3, _g3, _bm3, ...), per free axis (_n1) and per network.</summary>
-    private static readonly Regex s_generatedPrivate = new(
-        "^(_device|_parameters|_buffers|_seed|_step|_batch|_input|_output|_inputGradient|_disposed|_forwardTraining|_t|_[agmsn][0-9]+|_b[ms][0-9]+|_f[wb][0-9]+|ThrowIfDisposed|EnsureBuffers|BackwardCore|BuildOnnxGraph)$",
-        RegexOptions.CultureInvariant);
-
     /// <summary>
     /// The user's one-tensor Forward, Backward and BackwardParameters methods: an overload for another shape is fine, one
     /// for the network's own shape collides (the pipeline decides once the shapes are planned).
@@ -36,6 +31,30 @@ internal static partial class NetworkParser
             found.Add(new TensorOverload(method.Name, shape.Name, new SourceSpan(location.SourceTree!.FilePath, location.SourceSpan.Start, location.SourceSpan.Length)));
         }
         return new EquatableArray<TensorOverload>(found);
+    }
+
+    /// <summary>
+    /// The user's members that <see cref="Collision"/> leaves to the pipeline: whether a generated member has the same name
+    /// depends on the layers (<c>_conv1Out</c>, <c>Conv1Geometry</c>, ...), so it is known once the network is planned.
+    /// </summary>
+    private static EquatableArray<UserMember> UserMembers(INamedTypeSymbol type, string hintName)
+    {
+        var found = new List<UserMember>();
+        foreach (var member in type.GetMembers())
+        {
+            if (member.IsImplicitlyDeclared) continue;
+            // Constructors, accessors, operators and explicit implementations have no name a generated member could take;
+            // the public API methods overload by signature, which Collision and TensorOverloads check.
+            if (member is IMethodSymbol method && (method.MethodKind != MethodKind.Ordinary || (IsMethodName(method.Name) && method.Name != "SaveDiagram"))) continue;
+            if (member is IPropertySymbol { IsIndexer: true } || member.Name.Contains('.')) continue;
+            var location = member.Locations.FirstOrDefault(l => l.IsInSource && !IsGenerated(l.SourceTree!, hintName));
+            if (location is null) continue;
+            string? signature = member is IMethodSymbol m ? GeneratedMembers.Signature(m.Arity,
+                m.Parameters.Select(p => (p.RefKind != RefKind.None, p.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)))) : null;
+            found.Add(new UserMember(member.Name, signature, Describe(member),
+                new SourceSpan(location.SourceTree!.FilePath, location.SourceSpan.Start, location.SourceSpan.Length)));
+        }
+        return new EquatableArray<UserMember>(found);
     }
 
     private static void CheckClass(INamedTypeSymbol type, SourceSpan nameSpan, string hintName, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
@@ -122,13 +141,11 @@ internal static partial class NetworkParser
                 "Dispose" or "ZeroGrad" => p.Length == 0,
                 "Save" or "Load" => p.Length == 1 && p[0].Type.SpecialType == SpecialType.System_String,
                 "ExportOnnx" => p.Length == 0 || (p.Length == 1 && p[0].Type.SpecialType == SpecialType.System_String),
-                _ => s_generatedPrivate.IsMatch(method.Name) || IsNonMethodName(method.Name),
+                _ => false, // by name only: the pipeline compares it with the planned class's members
             };
             return collides ? $"the generated '{method.Name}' has this signature; remove or rename yours" + (method.Name == "Dispose" ? " (the generated Dispose frees the device buffers)" : "") : null;
         }
-        if (s_generatedPrivate.IsMatch(member.Name) || IsNonMethodName(member.Name) || IsMethodName(member.Name))
-            return $"the generated class declares a member named '{member.Name}'; rename yours";
-        return null;
+        return null; // a field, property, event or nested type: the pipeline compares its name with the planned class's members
     }
 
     private static bool IsNonMethodName(string name) => name is "Device" or "Parameters" or "Buffers" or "Training" or "DropoutStep" or "ParameterCount" or "Summary" or "InputName"

@@ -55,7 +55,8 @@ internal static partial class NetworkParser
             Containers: new EquatableArray<ContainingType>(Containers(type)),
             Input: null,
             Layers: EquatableArray<LayerSpec>.Empty,
-            ClassNameSpan: nameSpan) { HintName = hintName, TensorOverloads = emittable ? TensorOverloads(type, hintName) : EquatableArray<TensorOverload>.Empty };
+            ClassNameSpan: nameSpan) { HintName = hintName, TensorOverloads = emittable ? TensorOverloads(type, hintName) : EquatableArray<TensorOverload>.Empty,
+                UserMembers = emittable ? UserMembers(type, hintName) : EquatableArray<UserMember>.Empty };
         try
         {
             return ParseAttributes(type, declaringTree, spec, cancellationToken);
