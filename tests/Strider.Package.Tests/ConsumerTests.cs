@@ -81,4 +81,39 @@ public class ConsumerTests(PackedRuntime package, ITestOutputHelper log)
         Assert.True(runExit == 0, "dotnet run failed:\n" + run);
         Assert.Contains("output 1x1x1565x1565, within 1 of the input: True", run);
     }
+
+    [Fact]
+    public void Pictures_and_image_folders_work_from_the_package_with_its_native_assets()
+    {
+        // SkiaSharp's native library and ScottPlot reach a consumer only through the package's dependencies: draw the
+        // generated diagram as PNG, decode it back through ImageFolder, and plot curves, all in a new console app.
+        const string Program = """
+            using Strider;
+            using Strider.Data;
+            using Strider.IO;
+            using Strider.Training;
+
+            Directory.CreateDirectory("images/diagram");
+            Tiny.SaveDiagram("images/diagram/tiny.png");
+            Tiny.SaveDiagram("tiny.svg");
+            var images = ImageFolder.Load("images", new ImageFolderOptions { Channels = 1, Height = 8, Width = 8 });
+            var history = new[] { new EpochResult(1, new Evaluation(1.0, 0.5, 10), new Evaluation(1.2, 0.4, 5), TimeSpan.FromSeconds(1), 10) };
+            Plots.TrainingCurves("curves.png", history);
+            bool drawn = images.Train.Inputs.Min() < images.Train.Inputs.Max(); // boxes and text on white, not a blank image
+            Console.WriteLine("images " + images.Train.Count + " class " + images.ClassNames[0] + " drawn " + drawn
+                + " svg " + (new FileInfo("tiny.svg").Length > 0) + " curves " + (new FileInfo("curves.png").Length > 1000));
+
+            [Network, Input(1, 8, 8), Conv(2, 3), Relu]
+            public partial class Tiny;
+            """;
+        string dir = package.WriteConsumer("Pictures", Program);
+        var (buildExit, build) = PackedRuntime.Run(dir, "dotnet", "build", "-nologo", "--disable-build-servers", "-warnaserror");
+        log.WriteLine(build);
+        Assert.True(buildExit == 0, "The pictures consumer did not build clean:\n" + build);
+
+        var (runExit, run) = PackedRuntime.Run(dir, "dotnet", "run", "--no-build");
+        log.WriteLine(run);
+        Assert.True(runExit == 0, "dotnet run failed:\n" + run);
+        Assert.Contains("images 1 class diagram drawn True svg True curves True", run);
+    }
 }
