@@ -1,4 +1,5 @@
 using Strider.Devices;
+using Strider.Runtime.Tests.Reference;
 using static Strider.Runtime.Tests.TestData;
 
 namespace Strider.Runtime.Tests;
@@ -132,7 +133,7 @@ public abstract partial class DeviceOpTests
                         for (int ow = 0; ow < g.OutW; ow++)
                         {
                             long o = (((long)b * g.Channels + c) * g.OutH + oh) * g.OutW + ow;
-                            if (WindowHolds(g, oh, ow, b))
+                            if (ReferenceOps.Window(g, oh, ow).Contains(b))
                             {
                                 Assert.True(float.IsNaN(got[o]), $"{name}: window ({oh}, {ow}) holds a NaN at ({b / g.InW}, {b % g.InW}) among {against} but pooled to {got[o]:G9}.");
                                 Assert.True(switches[o] == b, $"{name}: window ({oh}, {ow})'s switch is {switches[o]}, not the NaN at {b}.");
@@ -240,17 +241,5 @@ public abstract partial class DeviceOpTests
         Device.DenseBackwardData(rows, inFeatures, outFeatures, dy.Dut, w.Dut, dx.Dut, false);
         Reference.DenseBackwardData(rows, inFeatures, outFeatures, dy.Ref, w.Ref, dx.Ref, false);
         SameWithNaN(dx.Ref.ToArray(), dx.Dut.ToArray(), "dense backward data with NaN output gradients");
-    }
-
-    /// <summary>Whether window (oh, ow) of <paramref name="g"/> reads input position <paramref name="position"/> (ih * InW + iw).</summary>
-    private static bool WindowHolds(in PoolGeometry g, int oh, int ow, int position)
-    {
-        for (int r = 0; r < g.KernelH; r++)
-            for (int s = 0; s < g.KernelW; s++)
-            {
-                int ih = oh * g.StrideH - g.PadTop + r * g.DilationH, iw = ow * g.StrideW - g.PadLeft + s * g.DilationW;
-                if (ih >= 0 && ih < g.InH && iw >= 0 && iw < g.InW && ih * g.InW + iw == position) return true;
-            }
-        return false;
     }
 }

@@ -1,4 +1,5 @@
 using Strider.Devices;
+using Strider.Runtime.Tests.Reference;
 using static Strider.Runtime.Tests.Ilgpu.DeviceTestExtensions;
 
 namespace Strider.Runtime.Tests.Ilgpu;
@@ -30,15 +31,15 @@ public sealed class IlgpuConvolutionTests(IlgpuFixture fixture)
         using var bb = _d.Upload(bias);
         using var by = _d.Allocate<float>(dy.Length);
         _d.ConvForward(g, n, bx, bw, bb, by);
-        AssertClose(NaiveOps.ConvForward(g, n, x, w, bias), by.ToArray());
+        AssertClose(ReferenceOps.ConvForward(g, n, x, w, bias), by.ToArray());
         _d.ConvForward(g, n, bx, bw, null, by);
-        AssertClose(NaiveOps.ConvForward(g, n, x, w, null), by.ToArray());
+        AssertClose(ReferenceOps.ConvForward(g, n, x, w, null), by.ToArray());
 
         using var bdy = _d.Upload(dy);
         float[] previous = Random(x.Length, 5);
         using var bdx = _d.Upload(previous);
         _d.ConvBackwardData(g, n, bdy, bw, bdx, accumulate: true);
-        float[] expectedDx = NaiveOps.ConvBackwardData(g, n, dy, w);
+        float[] expectedDx = ReferenceOps.ToSingle(ReferenceOps.ConvBackwardData(g, n, dy, w));
         AssertClose(expectedDx.Select((v, i) => v + previous[i]).ToArray(), bdx.ToArray());
         _d.ConvBackwardData(g, n, bdy, bw, bdx, accumulate: false);
         AssertClose(expectedDx, bdx.ToArray());
@@ -48,7 +49,8 @@ public sealed class IlgpuConvolutionTests(IlgpuFixture fixture)
         using var bdb = _d.Allocate<float>(bias.Length);
         _d.ConvBackwardWeights(g, n, bx, bdy, bdw, bdb);
         _d.ConvBackwardWeights(g, n, bx, bdy, bdw, bdb);
-        var (dw, db) = NaiveOps.ConvBackwardWeights(g, n, x, dy);
+        float[] dw = ReferenceOps.ToSingle(ReferenceOps.ConvBackwardWeights(g, n, x, dy));
+        float[] db = ReferenceOps.ToSingle(ReferenceOps.BiasBackward(n, g.OutChannels, g.OutH * g.OutW, dy));
         AssertClose(dw.Select(v => 2 * v).ToArray(), bdw.ToArray());
         AssertClose(db.Select(v => 2 * v).ToArray(), bdb.ToArray());
     }
@@ -106,7 +108,7 @@ public sealed class IlgpuConvolutionTests(IlgpuFixture fixture)
         using var by = _d.Allocate<float>(dy.Length);
         using var bs = _d.Allocate<int>(dy.Length);
         _d.MaxPoolForward(g, n, bx, by, bs);
-        var (y, switches) = NaiveOps.MaxPool(g, n, x);
+        var (y, switches) = ReferenceOps.MaxPool(g, n, x);
         AssertClose(y, by.ToArray());
         Assert.Equal(switches, bs.ToArray());
 
@@ -117,7 +119,7 @@ public sealed class IlgpuConvolutionTests(IlgpuFixture fixture)
         using var bdy = _d.Upload(dy);
         using var bdx = _d.Allocate<float>(x.Length);
         _d.MaxPoolBackward(g, n, bdy, bs, bdx, accumulate: false);
-        float[] scattered = NaiveOps.Scatter(g, n, dy, switches);
+        float[] scattered = ReferenceOps.ToSingle(ReferenceOps.Scatter(g, n, dy, switches));
         AssertClose(scattered, bdx.ToArray());
 
         using var bu = _d.Upload(Random(x.Length, 13));
@@ -139,7 +141,7 @@ public sealed class IlgpuConvolutionTests(IlgpuFixture fixture)
     {
         const int n = 2;
         float[] x = Random(n * (int)g.InputSize, 15), dy = Random(n * (int)g.OutputSize, 16);
-        var (y, dx) = NaiveOps.AvgPool(g, n, x, dy);
+        float[] y = ReferenceOps.AvgPool(g, n, x), dx = ReferenceOps.ToSingle(ReferenceOps.AvgPoolBackward(g, n, dy));
         using var bx = _d.Upload(x);
         using var by = _d.Allocate<float>(y.Length);
         _d.AvgPoolForward(g, n, bx, by);
@@ -155,22 +157,10 @@ public sealed class IlgpuConvolutionTests(IlgpuFixture fixture)
     {
         const int rows = 3, inF = 5, outF = 4;
         float[] x = Random(rows * inF, 17), w = Random(outF * inF, 18), bias = Random(outF, 19), dy = Random(rows * outF, 20);
-        var y = new float[rows * outF];
-        var dx = new float[rows * inF];
-        var dw = new float[outF * inF];
-        var db = new float[outF];
-        for (int r = 0; r < rows; r++)
-        for (int o = 0; o < outF; o++)
-        {
-            y[r * outF + o] = bias[o];
-            db[o] += dy[r * outF + o];
-            for (int k = 0; k < inF; k++)
-            {
-                y[r * outF + o] += x[r * inF + k] * w[o * inF + k];
-                dx[r * inF + k] += dy[r * outF + o] * w[o * inF + k];
-                dw[o * inF + k] += dy[r * outF + o] * x[r * inF + k];
-            }
-        }
+        float[] y = ReferenceOps.DenseForward(rows, inF, outF, x, w, bias);
+        float[] dx = ReferenceOps.ToSingle(ReferenceOps.DenseBackwardData(rows, inF, outF, dy, w));
+        float[] dw = ReferenceOps.ToSingle(ReferenceOps.DenseBackwardWeights(rows, inF, outF, x, dy));
+        float[] db = ReferenceOps.ToSingle(ReferenceOps.BiasBackward(rows, outF, 1, dy));
         using var bx = _d.Upload(x);
         using var bw = _d.Upload(w);
         using var bb = _d.Upload(bias);

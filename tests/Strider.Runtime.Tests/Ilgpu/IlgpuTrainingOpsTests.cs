@@ -1,5 +1,6 @@
 using Strider.Devices;
 using Strider.Devices.Gpu;
+using Strider.Runtime.Tests.Reference;
 using static Strider.Runtime.Tests.Ilgpu.DeviceTestExtensions;
 
 namespace Strider.Runtime.Tests.Ilgpu;
@@ -342,6 +343,6 @@ public sealed class IlgpuFactoryTests
         using var cw = cuda.Upload(w);
         using var cy = cuda.Allocate<float>(2 * g.OutputSize);
         cuda.ConvForward(g, 2, cx, cw, null, cy);
-        AssertClose(NaiveOps.ConvForward(g, 2, x, w, null), cy.ToArray());
+        AssertClose(ReferenceOps.ConvForward(g, 2, x, w, null), cy.ToArray());
     }
 }

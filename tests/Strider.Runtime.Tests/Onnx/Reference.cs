@@ -1,3 +1,6 @@
+using Strider.Devices;
+using Strider.Runtime.Tests.Reference;
+
 namespace Strider.Runtime.Tests.Onnx;
 
 /// <summary>A host NCHW tensor for the plain reference loops (1-D layers use H = 1).</summary>
@@ -22,9 +25,9 @@ internal sealed record Nchw(float[] Data, int N, int C, int H, int W)
 }
 
 /// <summary>
-/// Plain loops on host arrays that state each op's meaning directly, independent of the export and of the devices: what
-/// ONNX Runtime must compute from an exported graph. The window semantics are Strider's (ConvGeometry and PoolGeometry in
-/// Devices/Geometry.cs).
+/// What ONNX Runtime must compute from an exported graph, on host NCHW tensors: ONNX's arguments turned into Strider's
+/// geometry (Devices/Geometry.cs) and run through the shared plain loops of <see cref="ReferenceOps"/>, independent of
+/// the export and of the devices.
 /// </summary>
 internal static class Reference
 {
@@ -40,45 +43,20 @@ internal static class Reference
     public static Nchw Conv(Nchw x, float[] w, int o, int kh, int kw, float[]? bias, int sh = 1, int sw = 1,
         int pt = 0, int pl = 0, int pb = 0, int pr = 0, int dh = 1, int dw = 1)
     {
-        int oh = OutSize(x.H, kh, sh, pt, pb, dh), ow = OutSize(x.W, kw, sw, pl, pr, dw);
-        var y = new float[x.N * o * oh * ow];
-        for (int n = 0; n < x.N; n++)
-        for (int co = 0; co < o; co++)
-        for (int oy = 0; oy < oh; oy++)
-        for (int ox = 0; ox < ow; ox++)
-        {
-            double sum = bias?[co] ?? 0;
-            for (int ci = 0; ci < x.C; ci++)
-            for (int ky = 0; ky < kh; ky++)
-            for (int kx = 0; kx < kw; kx++)
-            {
-                int iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw;
-                if (iy < 0 || iy >= x.H || ix < 0 || ix >= x.W) continue;
-                sum += x[n, ci, iy, ix] * w[((co * x.C + ci) * kh + ky) * kw + kx];
-            }
-            y[((n * o + co) * oh + oy) * ow + ox] = (float)sum;
-        }
-        return new Nchw(y, x.N, o, oh, ow);
+        var g = new ConvGeometry(x.C, x.H, x.W, o, OutSize(x.H, kh, sh, pt, pb, dh), OutSize(x.W, kw, sw, pl, pr, dw), kh, kw, sh, sw, pt, pl, dh, dw);
+        return new Nchw(ReferenceOps.ConvForward(g, x.N, x.Data, w, bias), x.N, o, g.OutH, g.OutW);
     }
 
-    /// <summary>Each input value scatters through the kernel: weight [in, out, kh, kw]; out = s(in-1) + op + d(k-1) + 1 - pb - pe.</summary>
+    /// <summary>
+    /// Each input value scatters through the kernel: weight [in, out, kh, kw]; out = s(in-1) + op + d(k-1) + 1 - pb - pe.
+    /// That is the backward-data pass of the convolution from the output back to x (Geometry.cs).
+    /// </summary>
     public static Nchw ConvTranspose(Nchw x, float[] w, int o, int kh, int kw, float[]? bias, int sh, int sw,
         int pt, int pl, int pb, int pr, int oph, int opw, int dh = 1, int dw = 1)
     {
         int oh = sh * (x.H - 1) + oph + dh * (kh - 1) + 1 - pt - pb, ow = sw * (x.W - 1) + opw + dw * (kw - 1) + 1 - pl - pr;
-        var y = new double[x.N * o * oh * ow];
-        for (int n = 0; n < x.N; n++)
-        for (int ci = 0; ci < x.C; ci++)
-        for (int iy = 0; iy < x.H; iy++)
-        for (int ix = 0; ix < x.W; ix++)
-        for (int co = 0; co < o; co++)
-        for (int ky = 0; ky < kh; ky++)
-        for (int kx = 0; kx < kw; kx++)
-        {
-            int oy = iy * sh - pt + ky * dh, ox = ix * sw - pl + kx * dw;
-            if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
-            y[((n * o + co) * oh + oy) * ow + ox] += x[n, ci, iy, ix] * w[((ci * o + co) * kh + ky) * kw + kx];
-        }
+        var g = new ConvGeometry(o, oh, ow, x.C, x.H, x.W, kh, kw, sh, sw, pt, pl, dh, dw);
+        double[] y = ReferenceOps.ConvBackwardData(g, x.N, x.Data, w);
         var result = new float[y.Length];
         for (int i = 0; i < y.Length; i++) result[i] = (float)(y[i] + (bias?[(i / (oh * ow)) % o] ?? 0));
         return new Nchw(result, x.N, o, oh, ow);
@@ -89,80 +67,24 @@ internal static class Reference
         int dh, int dw, bool ceil, out long[] argmax)
     {
         int oh = OutSize(x.H, kh, sh, pt, pb, dh, ceil), ow = OutSize(x.W, kw, sw, pl, pr, dw, ceil);
-        var y = new float[x.N * x.C * oh * ow];
-        argmax = new long[y.Length];
-        for (int n = 0; n < x.N; n++)
-        for (int c = 0; c < x.C; c++)
-        for (int oy = 0; oy < oh; oy++)
-        for (int ox = 0; ox < ow; ox++)
-        {
-            double sum = 0;
-            float best = float.NegativeInfinity;
-            int count = 0, bestIndex = -1;
-            for (int ky = 0; ky < kh; ky++)
-            for (int kx = 0; kx < kw; kx++)
-            {
-                int iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw;
-                if (iy < 0 || iy >= x.H || ix < 0 || ix >= x.W) continue;
-                float v = x[n, c, iy, ix];
-                sum += v;
-                count++;
-                if (v > best) { best = v; bestIndex = x.Index(n, c, iy, ix); }
-            }
-            int o = ((n * x.C + c) * oh + oy) * ow + ox;
-            y[o] = max ? best : (float)(sum / count);
-            argmax[o] = bestIndex;
-        }
-        return new Nchw(y, x.N, x.C, oh, ow);
+        var g = new PoolGeometry(x.C, x.H, x.W, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw);
+        var (y, switches) = ReferenceOps.MaxPool(g, x.N, x.Data);
+        int outPlane = oh * ow, inPlane = x.H * x.W;
+        argmax = switches.Select((s, i) => s < 0 ? -1L : (long)i / outPlane * inPlane + s).ToArray();
+        return new Nchw(max ? y : ReferenceOps.AvgPool(g, x.N, x.Data), x.N, x.C, oh, ow);
     }
 
     public static float[] Map(float[] x, System.Func<float, float> f) => x.Select(f).ToArray();
 
     /// <summary>Softmax (or log-softmax) over channels at every (n, y, x).</summary>
-    public static Nchw Softmax(Nchw x, bool log)
-    {
-        var y = new float[x.Data.Length];
-        int inner = x.H * x.W;
-        for (int n = 0; n < x.N; n++)
-        for (int i = 0; i < inner; i++)
-        {
-            double m = double.NegativeInfinity, sum = 0;
-            for (int c = 0; c < x.C; c++) m = System.Math.Max(m, x.Data[(n * x.C + c) * inner + i]);
-            for (int c = 0; c < x.C; c++) sum += System.Math.Exp(x.Data[(n * x.C + c) * inner + i] - m);
-            for (int c = 0; c < x.C; c++)
-            {
-                double z = x.Data[(n * x.C + c) * inner + i] - m;
-                y[(n * x.C + c) * inner + i] = (float)(log ? z - System.Math.Log(sum) : System.Math.Exp(z) / sum);
-            }
-        }
-        return x with { Data = y };
-    }
+    public static Nchw Softmax(Nchw x, bool log) => x with { Data = ReferenceOps.Softmax(log, x.N, x.C, x.H * x.W, x.Data) };
 
-    public static Nchw BatchNorm(Nchw x, float[] gamma, float[] beta, float[] mean, float[] variance, double eps)
-    {
-        var y = new float[x.Data.Length];
-        int inner = x.H * x.W;
-        for (int i = 0; i < y.Length; i++)
-        {
-            int c = i / inner % x.C;
-            y[i] = (float)((x.Data[i] - mean[c]) / System.Math.Sqrt(variance[c] + eps) * gamma[c] + beta[c]);
-        }
-        return x with { Data = y };
-    }
+    public static Nchw BatchNorm(Nchw x, float[] gamma, float[] beta, float[] mean, float[] variance, double eps) =>
+        x with { Data = ReferenceOps.BatchNormInference(x.N, x.C, x.H * x.W, x.Data, gamma, beta, mean, variance, eps) };
 
     /// <summary>y[r, o] = sum_i x[r, i] w[o, i] + b[o].</summary>
-    public static float[] Dense(float[] x, int rows, int inFeatures, float[] w, int outFeatures, float[]? bias)
-    {
-        var y = new float[rows * outFeatures];
-        for (int r = 0; r < rows; r++)
-        for (int o = 0; o < outFeatures; o++)
-        {
-            double sum = bias?[o] ?? 0;
-            for (int i = 0; i < inFeatures; i++) sum += x[r * inFeatures + i] * w[o * inFeatures + i];
-            y[r * outFeatures + o] = (float)sum;
-        }
-        return y;
-    }
+    public static float[] Dense(float[] x, int rows, int inFeatures, float[] w, int outFeatures, float[]? bias) =>
+        ReferenceOps.DenseForward(rows, inFeatures, outFeatures, x, w, bias);
 
     /// <summary>Copies x into a zero tensor of the given size at (y0, x0): Pad, and Crop with negative offsets.</summary>
     public static Nchw Place(Nchw x, int h, int w, int y0, int x0)

@@ -4,7 +4,8 @@ using Strider.Devices.Cpu;
 namespace Strider.Runtime.Tests.Reference;
 
 /// <summary>
-/// The op set written as plainly as possible: scalar loops over the definitions in Device.cs, double accumulation.
+/// The op set written as plainly as possible: scalar loops over the definitions in Device.cs, double accumulation (the
+/// convolution, pooling, dense, softmax and inference batch-norm loops are <see cref="ReferenceOps"/>, shared with the ILGPU and ONNX tests).
 /// Every other device is tested against this one, and this one is tested against finite differences.
 /// </summary>
 public sealed class ReferenceDevice : Device
@@ -20,6 +21,14 @@ public sealed class ReferenceDevice : Device
 
     private static void Store(float[] dst, long i, double value, bool accumulate) =>
         dst[i] = accumulate ? (float)(dst[i] + value) : (float)value;
+
+    /// <summary>Writes (or adds) exact sums from <see cref="ReferenceOps"/>, rounding once.</summary>
+    private static void Store(float[] dst, double[] values, bool accumulate)
+    {
+        for (long i = 0; i < values.Length; i++) Store(dst, i, values[i], accumulate);
+    }
+
+    private static void Set(float[] dst, float[] values) => Array.Copy(values, dst, values.Length);
 
     // ---- memory ----
 
@@ -78,71 +87,15 @@ public sealed class ReferenceDevice : Device
 
     // ---- convolution ----
 
-    public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
-    {
-        var X = A(x); var W = A(w); var Y = A(y); var B = bias is null ? null : A(bias);
-        for (int b = 0; b < n; b++)
-            for (int k = 0; k < g.OutChannels; k++)
-                for (int oh = 0; oh < g.OutH; oh++)
-                    for (int ow = 0; ow < g.OutW; ow++)
-                    {
-                        double sum = B is null ? 0 : B[k];
-                        for (int c = 0; c < g.InChannels; c++)
-                            for (int r = 0; r < g.KernelH; r++)
-                                for (int s = 0; s < g.KernelW; s++)
-                                {
-                                    int ih = oh * g.StrideH - g.PadTop + r * g.DilationH;
-                                    int iw = ow * g.StrideW - g.PadLeft + s * g.DilationW;
-                                    if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
-                                    sum += (double)X[((b * g.InChannels + c) * g.InH + ih) * g.InW + iw] * W[((k * g.InChannels + c) * g.KernelH + r) * g.KernelW + s];
-                                }
-                        Y[((b * g.OutChannels + k) * g.OutH + oh) * g.OutW + ow] = (float)sum;
-                    }
-    }
+    public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y) =>
+        Set(A(y), ReferenceOps.ConvForward(g, n, A(x), A(w), bias is null ? null : A(bias)));
 
-    public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
-    {
-        var DY = A(dy); var W = A(w); var DX = A(dx);
-        var sum = new double[n * g.InputSize];
-        for (int b = 0; b < n; b++)
-            for (int k = 0; k < g.OutChannels; k++)
-                for (int oh = 0; oh < g.OutH; oh++)
-                    for (int ow = 0; ow < g.OutW; ow++)
-                    {
-                        double d = DY[((b * g.OutChannels + k) * g.OutH + oh) * g.OutW + ow];
-                        for (int c = 0; c < g.InChannels; c++)
-                            for (int r = 0; r < g.KernelH; r++)
-                                for (int s = 0; s < g.KernelW; s++)
-                                {
-                                    int ih = oh * g.StrideH - g.PadTop + r * g.DilationH;
-                                    int iw = ow * g.StrideW - g.PadLeft + s * g.DilationW;
-                                    if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
-                                    sum[((b * g.InChannels + c) * g.InH + ih) * g.InW + iw] += d * W[((k * g.InChannels + c) * g.KernelH + r) * g.KernelW + s];
-                                }
-                    }
-        for (long i = 0; i < sum.Length; i++) Store(DX, i, sum[i], accumulate);
-    }
+    public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate) =>
+        Store(A(dx), ReferenceOps.ConvBackwardData(g, n, A(dy), A(w)), accumulate);
 
     public override void ConvBackwardWeights(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias)
     {
-        var X = A(x); var DY = A(dy); var DW = A(dw);
-        for (int k = 0; k < g.OutChannels; k++)
-            for (int c = 0; c < g.InChannels; c++)
-                for (int r = 0; r < g.KernelH; r++)
-                    for (int s = 0; s < g.KernelW; s++)
-                    {
-                        double sum = 0;
-                        for (int b = 0; b < n; b++)
-                            for (int oh = 0; oh < g.OutH; oh++)
-                                for (int ow = 0; ow < g.OutW; ow++)
-                                {
-                                    int ih = oh * g.StrideH - g.PadTop + r * g.DilationH;
-                                    int iw = ow * g.StrideW - g.PadLeft + s * g.DilationW;
-                                    if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
-                                    sum += (double)X[((b * g.InChannels + c) * g.InH + ih) * g.InW + iw] * DY[((b * g.OutChannels + k) * g.OutH + oh) * g.OutW + ow];
-                                }
-                        Store(DW, ((k * g.InChannels + c) * g.KernelH + r) * g.KernelW + s, sum, accumulate: true);
-                    }
+        Store(A(dw), ReferenceOps.ConvBackwardWeights(g, n, A(x), A(dy)), accumulate: true);
         if (dbias is not null) BiasBackward(n, g.OutChannels, g.OutH * g.OutW, dy, dbias);
     }
 
@@ -154,114 +107,29 @@ public sealed class ReferenceDevice : Device
                 for (int i = 0; i < inner; i++) Y[((long)b * channels + c) * inner + i] += B[c];
     }
 
-    public override void BiasBackward(int n, int channels, int inner, DeviceBuffer<float> dy, DeviceBuffer<float> dbias)
-    {
-        var DY = A(dy); var DB = A(dbias);
-        for (int c = 0; c < channels; c++)
-        {
-            double sum = 0;
-            for (int b = 0; b < n; b++)
-                for (int i = 0; i < inner; i++) sum += DY[((long)b * channels + c) * inner + i];
-            Store(DB, c, sum, accumulate: true);
-        }
-    }
+    public override void BiasBackward(int n, int channels, int inner, DeviceBuffer<float> dy, DeviceBuffer<float> dbias) =>
+        Store(A(dbias), ReferenceOps.BiasBackward(n, channels, inner, A(dy)), accumulate: true);
 
     // ---- pooling ----
 
-    /// <summary>The in-bounds input positions (iy * InW + ix) of output window (oh, ow), in row-major window order.</summary>
-    private static List<int> Window(in PoolGeometry g, int oh, int ow)
-    {
-        var list = new List<int>();
-        for (int r = 0; r < g.KernelH; r++)
-            for (int s = 0; s < g.KernelW; s++)
-            {
-                int ih = oh * g.StrideH - g.PadTop + r * g.DilationH;
-                int iw = ow * g.StrideW - g.PadLeft + s * g.DilationW;
-                if (ih >= 0 && ih < g.InH && iw >= 0 && iw < g.InW) list.Add(ih * g.InW + iw);
-            }
-        return list;
-    }
-
     public override void MaxPoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<int>? switches)
     {
-        var X = A(x); var Y = A(y); var S = switches is null ? null : A(switches);
-        int inPlane = g.InH * g.InW, outPlane = g.OutH * g.OutW;
-        for (int p = 0; p < n * g.Channels; p++)
-            for (int oh = 0; oh < g.OutH; oh++)
-                for (int ow = 0; ow < g.OutW; ow++)
-                {
-                    // An empty window (all padding) gives 0 and switch -1. PyTorch's rule: a value wins when greater (ties
-                    // keep the first) or NaN (the last NaN wins).
-                    int best = -1;
-                    float max = 0;
-                    foreach (int i in Window(g, oh, ow))
-                    {
-                        float v = X[(long)p * inPlane + i];
-                        if (best < 0 || v > max || float.IsNaN(v)) { best = i; max = v; }
-                    }
-                    long o = (long)p * outPlane + oh * g.OutW + ow;
-                    Y[o] = max;
-                    if (S is not null) S[o] = best;
-                }
+        var (values, positions) = ReferenceOps.MaxPool(g, n, A(x));
+        Set(A(y), values);
+        if (switches is not null) Array.Copy(positions, A(switches), positions.Length);
     }
 
-    public override void MaxPoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx, bool accumulate)
-    {
-        var DY = A(dy); var S = A(switches); var DX = A(dx);
-        int inPlane = g.InH * g.InW, outPlane = g.OutH * g.OutW;
-        var sum = new double[n * g.InputSize];
-        for (int p = 0; p < n * g.Channels; p++)
-            for (int o = 0; o < outPlane; o++)
-            {
-                int s = S[(long)p * outPlane + o];
-                if (s >= 0) sum[(long)p * inPlane + s] += DY[(long)p * outPlane + o];
-            }
-        for (long i = 0; i < sum.Length; i++) Store(DX, i, sum[i], accumulate);
-    }
+    public override void MaxPoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx, bool accumulate) =>
+        Store(A(dx), ReferenceOps.Scatter(g, n, A(dy), A(switches)), accumulate);
 
-    public override void AvgPoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y)
-    {
-        var X = A(x); var Y = A(y);
-        int inPlane = g.InH * g.InW, outPlane = g.OutH * g.OutW;
-        for (int p = 0; p < n * g.Channels; p++)
-            for (int oh = 0; oh < g.OutH; oh++)
-                for (int ow = 0; ow < g.OutW; ow++)
-                {
-                    var window = Window(g, oh, ow);
-                    double sum = 0;
-                    foreach (int i in window) sum += X[(long)p * inPlane + i];
-                    Y[(long)p * outPlane + oh * g.OutW + ow] = window.Count == 0 ? 0f : (float)(sum / window.Count);
-                }
-    }
+    public override void AvgPoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y) =>
+        Set(A(y), ReferenceOps.AvgPool(g, n, A(x)));
 
-    public override void AvgPoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate)
-    {
-        var DY = A(dy); var DX = A(dx);
-        int inPlane = g.InH * g.InW, outPlane = g.OutH * g.OutW;
-        var sum = new double[n * g.InputSize];
-        for (int p = 0; p < n * g.Channels; p++)
-            for (int oh = 0; oh < g.OutH; oh++)
-                for (int ow = 0; ow < g.OutW; ow++)
-                {
-                    var window = Window(g, oh, ow);
-                    foreach (int i in window) sum[(long)p * inPlane + i] += DY[(long)p * outPlane + oh * g.OutW + ow] / (double)window.Count;
-                }
-        for (long i = 0; i < sum.Length; i++) Store(DX, i, sum[i], accumulate);
-    }
+    public override void AvgPoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate) =>
+        Store(A(dx), ReferenceOps.AvgPoolBackward(g, n, A(dy)), accumulate);
 
-    public override void MaxUnpoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<int> switches, DeviceBuffer<float> y)
-    {
-        var X = A(x); var S = A(switches); var Y = A(y);
-        int inPlane = g.InH * g.InW, outPlane = g.OutH * g.OutW;
-        var sum = new double[n * g.InputSize];
-        for (int p = 0; p < n * g.Channels; p++)
-            for (int o = 0; o < outPlane; o++)
-            {
-                int s = S[(long)p * outPlane + o];
-                if (s >= 0) sum[(long)p * inPlane + s] += X[(long)p * outPlane + o];
-            }
-        for (long i = 0; i < sum.Length; i++) Y[i] = (float)sum[i];
-    }
+    public override void MaxUnpoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<int> switches, DeviceBuffer<float> y) =>
+        Store(A(y), ReferenceOps.Scatter(g, n, A(x), A(switches)), accumulate: false);
 
     public override void MaxUnpoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx, bool accumulate)
     {
@@ -278,40 +146,15 @@ public sealed class ReferenceDevice : Device
 
     // ---- dense ----
 
-    public override void DenseForward(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
-    {
-        var X = A(x); var W = A(w); var Y = A(y); var B = bias is null ? null : A(bias);
-        for (long r = 0; r < rows; r++)
-            for (int o = 0; o < outFeatures; o++)
-            {
-                double sum = B is null ? 0 : B[o];
-                for (int i = 0; i < inFeatures; i++) sum += (double)X[r * inFeatures + i] * W[(long)o * inFeatures + i];
-                Y[r * outFeatures + o] = (float)sum;
-            }
-    }
+    public override void DenseForward(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y) =>
+        Set(A(y), ReferenceOps.DenseForward(rows, inFeatures, outFeatures, A(x), A(w), bias is null ? null : A(bias)));
 
-    public override void DenseBackwardData(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
-    {
-        var DY = A(dy); var W = A(w); var DX = A(dx);
-        for (long r = 0; r < rows; r++)
-            for (int i = 0; i < inFeatures; i++)
-            {
-                double sum = 0;
-                for (int o = 0; o < outFeatures; o++) sum += (double)DY[r * outFeatures + o] * W[(long)o * inFeatures + i];
-                Store(DX, r * inFeatures + i, sum, accumulate);
-            }
-    }
+    public override void DenseBackwardData(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate) =>
+        Store(A(dx), ReferenceOps.DenseBackwardData(rows, inFeatures, outFeatures, A(dy), A(w)), accumulate);
 
     public override void DenseBackwardWeights(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias)
     {
-        var X = A(x); var DY = A(dy); var DW = A(dw);
-        for (int o = 0; o < outFeatures; o++)
-            for (int i = 0; i < inFeatures; i++)
-            {
-                double sum = 0;
-                for (long r = 0; r < rows; r++) sum += (double)DY[r * outFeatures + o] * X[r * inFeatures + i];
-                Store(DW, (long)o * inFeatures + i, sum, accumulate: true);
-            }
+        Store(A(dw), ReferenceOps.DenseBackwardWeights(rows, inFeatures, outFeatures, A(x), A(dy)), accumulate: true);
         if (dbias is not null) BiasBackward(rows, outFeatures, 1, dy, dbias);
     }
 
@@ -359,23 +202,8 @@ public sealed class ReferenceDevice : Device
 
     // ---- softmax ----
 
-    public override void SoftmaxForward(bool log, int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> y)
-    {
-        var X = A(x); var Y = A(y);
-        for (int b = 0; b < n; b++)
-            for (int i = 0; i < inner; i++)
-            {
-                double max = double.NegativeInfinity;
-                for (int c = 0; c < channels; c++) max = Math.Max(max, X[((long)b * channels + c) * inner + i]);
-                double sum = 0;
-                for (int c = 0; c < channels; c++) sum += Math.Exp(X[((long)b * channels + c) * inner + i] - max);
-                for (int c = 0; c < channels; c++)
-                {
-                    long j = ((long)b * channels + c) * inner + i;
-                    Y[j] = log ? (float)(X[j] - max - Math.Log(sum)) : (float)(Math.Exp(X[j] - max) / sum);
-                }
-            }
-    }
+    public override void SoftmaxForward(bool log, int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> y) =>
+        Set(A(y), ReferenceOps.Softmax(log, n, channels, inner, A(x)));
 
     public override void SoftmaxBackward(bool log, int n, int channels, int inner, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate)
     {
@@ -438,17 +266,8 @@ public sealed class ReferenceDevice : Device
     }
 
     public override void BatchNormForwardInference(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
-        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float epsilon, DeviceBuffer<float> y)
-    {
-        var X = A(x); var G = A(gamma); var B = A(beta); var RM = A(runningMean); var RV = A(runningVar); var Y = A(y);
-        for (int b = 0; b < n; b++)
-            for (int c = 0; c < channels; c++)
-                for (int i = 0; i < inner; i++)
-                {
-                    long j = ((long)b * channels + c) * inner + i;
-                    Y[j] = (float)(G[c] * (X[j] - RM[c]) / Math.Sqrt(RV[c] + (double)epsilon) + B[c]);
-                }
-    }
+        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float epsilon, DeviceBuffer<float> y) =>
+        Set(A(y), ReferenceOps.BatchNormInference(n, channels, inner, A(x), A(gamma), A(beta), A(runningMean), A(runningVar), epsilon));
 
     public override void BatchNormBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> gamma,
         DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx, DeviceBuffer<float> dgamma, DeviceBuffer<float> dbeta, bool accumulate)
