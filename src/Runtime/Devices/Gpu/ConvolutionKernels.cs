@@ -4,7 +4,8 @@ namespace Strider.Devices.Gpu;
 
 /// <summary>
 /// Direct convolution. Input position of output (oy, ox) and tap (ky, kx): iy = oy*StrideH - PadTop + ky*DilationH
-/// (likewise x). Every kernel gathers into the element it owns, so results are deterministic and need no atomics.
+/// (likewise x), and its inverse, from <see cref="WindowTap"/>. Every kernel gathers into the element it owns, so
+/// results are deterministic and need no atomics.
 /// </summary>
 internal static class ConvolutionKernels
 {
@@ -24,12 +25,12 @@ internal static class ConvolutionKernels
             long wPlane = ((long)oc * g.InChannels + ic) * g.KernelH * g.KernelW;
             for (int ky = 0; ky < g.KernelH; ky++)
             {
-                int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
-                if (iy < 0 || iy >= g.InH) continue;
+                int iy = WindowTap.Input(oy, ky, g.StrideH, g.PadTop, g.DilationH, g.InH);
+                if (iy < 0) continue;
                 for (int kx = 0; kx < g.KernelW; kx++)
                 {
-                    int ix = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
-                    if (ix < 0 || ix >= g.InW) continue;
+                    int ix = WindowTap.Input(ox, kx, g.StrideW, g.PadLeft, g.DilationW, g.InW);
+                    if (ix < 0) continue;
                     sum += x[xPlane + (long)iy * g.InW + ix] * w[wPlane + ky * g.KernelW + kx];
                 }
             }
@@ -38,8 +39,8 @@ internal static class ConvolutionKernels
     }
 
     /// <summary>
-    /// Thread i is input element (b, ic, iy, ix): dx = sum over oc, ky, kx of dy[oy, ox] * w where
-    /// oy = (iy + PadTop - ky*DilationH) / StrideH is whole and in range (likewise ox).
+    /// Thread i is input element (b, ic, iy, ix): dx = sum over oc, ky, kx of dy[oy, ox] * w where output (oy, ox)'s
+    /// tap (ky, kx) reads (iy, ix) (<see cref="WindowTap.Output"/>).
     /// </summary>
     public static void BackwardData(Index1D i, ConvGeometry g, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx, int accumulate)
     {
@@ -56,16 +57,12 @@ internal static class ConvolutionKernels
             long wPlane = ((long)oc * g.InChannels + ic) * g.KernelH * g.KernelW;
             for (int ky = 0; ky < g.KernelH; ky++)
             {
-                int ny = iy + g.PadTop - ky * g.DilationH;
-                if (ny < 0 || ny % g.StrideH != 0) continue;
-                int oy = ny / g.StrideH;
-                if (oy >= g.OutH) continue;
+                int oy = WindowTap.Output(iy, ky, g.StrideH, g.PadTop, g.DilationH, g.OutH);
+                if (oy < 0) continue;
                 for (int kx = 0; kx < g.KernelW; kx++)
                 {
-                    int nx = ix + g.PadLeft - kx * g.DilationW;
-                    if (nx < 0 || nx % g.StrideW != 0) continue;
-                    int ox = nx / g.StrideW;
-                    if (ox >= g.OutW) continue;
+                    int ox = WindowTap.Output(ix, kx, g.StrideW, g.PadLeft, g.DilationW, g.OutW);
+                    if (ox < 0) continue;
                     sum += dy[dyPlane + (long)oy * g.OutW + ox] * w[wPlane + ky * g.KernelW + kx];
                 }
             }
@@ -90,12 +87,12 @@ internal static class ConvolutionKernels
             long dyPlane = ((long)b * g.OutChannels + oc) * g.OutH * g.OutW;
             for (int oy = 0; oy < g.OutH; oy++)
             {
-                int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
-                if (iy < 0 || iy >= g.InH) continue;
+                int iy = WindowTap.Input(oy, ky, g.StrideH, g.PadTop, g.DilationH, g.InH);
+                if (iy < 0) continue;
                 for (int ox = 0; ox < g.OutW; ox++)
                 {
-                    int ix = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
-                    if (ix < 0 || ix >= g.InW) continue;
+                    int ix = WindowTap.Input(ox, kx, g.StrideW, g.PadLeft, g.DilationW, g.InW);
+                    if (ix < 0) continue;
                     sum += x[xPlane + (long)iy * g.InW + ix] * dy[dyPlane + (long)oy * g.OutW + ox];
                 }
             }

@@ -4,8 +4,9 @@ using ILGPU.Algorithms;
 namespace Strider.Devices.Gpu;
 
 /// <summary>
-/// Max/average pooling and max unpooling. Window tap (ky, kx) of output (oy, ox) reads iy = oy*StrideH - PadTop + ky*DilationH;
-/// taps outside the input are skipped. Backward passes gather per input element, so no atomics are needed.
+/// Max/average pooling and max unpooling. Window tap (ky, kx) of output (oy, ox) reads iy = oy*StrideH - PadTop + ky*DilationH
+/// (<see cref="WindowTap"/>); taps outside the input are skipped. Backward passes gather per input element, so no
+/// atomics are needed.
 /// </summary>
 internal static class PoolingKernels
 {
@@ -21,12 +22,12 @@ internal static class PoolingKernels
         int arg = -1;
         for (int ky = 0; ky < g.KernelH; ky++)
         {
-            int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
-            if (iy < 0 || iy >= g.InH) continue;
+            int iy = WindowTap.Input(oy, ky, g.StrideH, g.PadTop, g.DilationH, g.InH);
+            if (iy < 0) continue;
             for (int kx = 0; kx < g.KernelW; kx++)
             {
-                int ix = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
-                if (ix < 0 || ix >= g.InW) continue;
+                int ix = WindowTap.Input(ox, kx, g.StrideW, g.PadLeft, g.DilationW, g.InW);
+                if (ix < 0) continue;
                 float v = x[xPlane + (long)iy * g.InW + ix];
                 // PyTorch's rule on every device (the CPU's vector paths too): a value wins when greater (ties keep the
                 // earlier element) or NaN (the last NaN wins; nothing else beats a NaN best). NaN is tested on the bits,
@@ -57,16 +58,12 @@ internal static class PoolingKernels
         float sum = 0f;
         for (int ky = 0; ky < g.KernelH; ky++)
         {
-            int ny = iy + g.PadTop - ky * g.DilationH;
-            if (ny < 0 || ny % g.StrideH != 0) continue;
-            int oy = ny / g.StrideH;
-            if (oy >= g.OutH) continue;
+            int oy = WindowTap.Output(iy, ky, g.StrideH, g.PadTop, g.DilationH, g.OutH);
+            if (oy < 0) continue;
             for (int kx = 0; kx < g.KernelW; kx++)
             {
-                int nx = ix + g.PadLeft - kx * g.DilationW;
-                if (nx < 0 || nx % g.StrideW != 0) continue;
-                int ox = nx / g.StrideW;
-                if (ox >= g.OutW) continue;
+                int ox = WindowTap.Output(ix, kx, g.StrideW, g.PadLeft, g.DilationW, g.OutW);
+                if (ox < 0) continue;
                 long o = oPlane + (long)oy * g.OutW + ox;
                 if (switches[o] == p) sum += src[o];
             }
@@ -96,12 +93,12 @@ internal static class PoolingKernels
         int count = 0;
         for (int ky = 0; ky < g.KernelH; ky++)
         {
-            int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
-            if (iy < 0 || iy >= g.InH) continue;
+            int iy = WindowTap.Input(oy, ky, g.StrideH, g.PadTop, g.DilationH, g.InH);
+            if (iy < 0) continue;
             for (int kx = 0; kx < g.KernelW; kx++)
             {
-                int ix = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
-                if (ix < 0 || ix >= g.InW) continue;
+                int ix = WindowTap.Input(ox, kx, g.StrideW, g.PadLeft, g.DilationW, g.InW);
+                if (ix < 0) continue;
                 sum += x[xPlane + (long)iy * g.InW + ix];
                 count++;
             }
@@ -120,34 +117,18 @@ internal static class PoolingKernels
         float sum = 0f;
         for (int ky = 0; ky < g.KernelH; ky++)
         {
-            int ny = iy + g.PadTop - ky * g.DilationH;
-            if (ny < 0 || ny % g.StrideH != 0) continue;
-            int oy = ny / g.StrideH;
-            if (oy >= g.OutH) continue;
-            int countH = InBounds(oy * g.StrideH - g.PadTop, g.KernelH, g.DilationH, g.InH);
+            int oy = WindowTap.Output(iy, ky, g.StrideH, g.PadTop, g.DilationH, g.OutH);
+            if (oy < 0) continue;
+            int countH = WindowTap.InBounds(oy, g.KernelH, g.StrideH, g.PadTop, g.DilationH, g.InH);
             for (int kx = 0; kx < g.KernelW; kx++)
             {
-                int nx = ix + g.PadLeft - kx * g.DilationW;
-                if (nx < 0 || nx % g.StrideW != 0) continue;
-                int ox = nx / g.StrideW;
-                if (ox >= g.OutW) continue;
-                int countW = InBounds(ox * g.StrideW - g.PadLeft, g.KernelW, g.DilationW, g.InW);
+                int ox = WindowTap.Output(ix, kx, g.StrideW, g.PadLeft, g.DilationW, g.OutW);
+                if (ox < 0) continue;
+                int countW = WindowTap.InBounds(ox, g.KernelW, g.StrideW, g.PadLeft, g.DilationW, g.InW);
                 sum += dy[oPlane + (long)oy * g.OutW + ox] / (countH * countW);
             }
         }
         if (accumulate != 0) dx[i] += sum;
         else dx[i] = sum;
-    }
-
-    /// <summary>How many of the taps start + k*dilation (k &lt; kernel) fall in [0, size).</summary>
-    private static int InBounds(int start, int kernel, int dilation, int size)
-    {
-        int count = 0;
-        for (int k = 0; k < kernel; k++)
-        {
-            int p = start + k * dilation;
-            if (p >= 0 && p < size) count++;
-        }
-        return count;
     }
 }
