@@ -12,6 +12,22 @@ public class GeneratedApiTests
     }
 
     [Fact]
+    public void A_disposed_network_frees_its_parameters_and_buffers_and_refuses_calls_by_name()
+    {
+        // Dispose, ZeroGrad and ThrowIfDisposed live in NetworkBase; the layers' own buffers in the generated DisposeBuffers.
+        var net = new Sequence(Device.Default, 1);
+        using var x = Tensor<S3x16>.From(Device.Default, new float[48]);
+        net.Forward(x);
+        var values = net.Parameters.Concat(net.Buffers).Select(p => p.Value).ToList();
+        Assert.NotEmpty(net.Buffers); // BatchNorm running statistics
+        net.Dispose();
+        net.Dispose(); // a second Dispose does nothing
+        Assert.All(values, v => Assert.True(v.IsDisposed));
+        Assert.Equal("Sequence", Assert.Throws<System.ObjectDisposedException>(() => net.Forward(x)).ObjectName);
+        Assert.Equal("Sequence", Assert.Throws<System.ObjectDisposedException>(() => net.ZeroGrad()).ObjectName);
+    }
+
+    [Fact]
     public void Free_sizes_are_checked_before_anything_runs()
     {
         using var net = new Sliding(Device.Default, 1);

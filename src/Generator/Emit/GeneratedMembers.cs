@@ -25,6 +25,9 @@ internal static class GeneratedMembers
         var root = CSharpSyntaxTree.ParseText(text).GetRoot();
         int depth = output.Plan?.Containers.Count ?? output.Invalid!.Containers.Count;
         var members = new Dictionary<string, List<string>>(System.StringComparer.Ordinal);
+        // What the class inherits from NetworkBase collides as much as what it declares: a user member of the same name hides it.
+        if (output.Plan is { HasUserBase: false })
+            foreach (var name in NetworkBaseMembers) members[name] = new List<string>();
         foreach (var type in root.DescendantNodes().OfType<ClassDeclarationSyntax>())
         {
             // The network class itself, not a nested helper type or a containing type of the same name.
@@ -38,6 +41,16 @@ internal static class GeneratedMembers
         }
         return members;
     }
+
+    /// <summary>
+    /// The members of the runtime's Strider.NetworkBase a derived class can see (by name: none of them may be redeclared).
+    /// The generator cannot load the runtime, so a test compares this list with the class itself.
+    /// </summary>
+    public static readonly IReadOnlyList<string> NetworkBaseMembers = new[]
+    {
+        "_device", "_calls", "_memory", "SetParameters", "Device", "Parameters", "Buffers", "Training", "ZeroGrad", "Save", "Load",
+        "ThrowIfDisposed", "Dispose", "DisposeBuffers",
+    };
 
     /// <summary>
     /// A method's identity for overloading (CS0111): its type parameter count and its parameter types, fully qualified,

@@ -450,14 +450,18 @@ internal static partial class NetworkEmitter
 
         private void WriteDispose()
         {
-            using (_w.Block("public void Dispose()"))
+            // NetworkBase.Dispose frees the parameters and calls this once for the layers' own buffers.
+            using (_w.Block(Shared ? "protected override void DisposeBuffers()" : "public void Dispose()"))
             {
-                _w.Line("if (_disposed) return;");
-                _w.Line("using var call = _calls.Enter(\"Dispose\");");
-                _w.Line("_disposed = true;");
-                _w.Line("_memory.Dispose();");
-                _w.Line("foreach (var p in _parameters) p.Dispose();");
-                _w.Line("foreach (var b in _buffers) b.Dispose();");
+                if (!Shared)
+                {
+                    _w.Line("if (_disposed) return;");
+                    _w.Line("using var call = _calls.Enter(\"Dispose\");");
+                    _w.Line("_disposed = true;");
+                    _w.Line("_memory.Dispose();");
+                    _w.Line("foreach (var p in _parameters) p.Dispose();");
+                    _w.Line("foreach (var b in _buffers) b.Dispose();");
+                }
                 foreach (var n in _plan.Nodes)
                 {
                     foreach (var name in BufferFields(n)) _w.Line($"{name}?.Dispose();");

@@ -89,6 +89,12 @@ internal static partial class NetworkEmitter
 
         private bool Uses(LayerKind kind) => _plan.Nodes.Any(n => n.Kind == kind);
 
+        /// <summary>
+        /// The class derives from Strider.NetworkBase, which holds the device, parameter lists, call guard, Training,
+        /// ZeroGrad, Save/Load and Dispose; a class with a base of its own gets them written out (<see cref="NetworkPlan.HasUserBase"/>).
+        /// </summary>
+        private bool Shared => !_plan.HasUserBase;
+
         public void Write()
         {
             _w.Line("/// <summary>");
@@ -100,7 +106,8 @@ internal static partial class NetworkEmitter
             _w.Line("/// </summary>");
             WriteThreadingRemarks();
             _w.Line(GeneratedCode);
-            using (_w.Block($"{_plan.Accessibility} partial class {_plan.ClassName} : global::Strider.INetwork<{_inType}, {_outType}>"))
+            string baseClass = Shared ? "global::Strider.NetworkBase, " : "";
+            using (_w.Block($"{_plan.Accessibility} partial class {_plan.ClassName} : {baseClass}global::Strider.INetwork<{_inType}, {_outType}>"))
             {
                 WriteConstants();
                 WriteDiagram();
@@ -143,9 +150,12 @@ internal static partial class NetworkEmitter
 
         private void WriteFields()
         {
-            _w.Line($"private readonly {Dev}.Device _device;");
-            _w.Line("private readonly global::Strider.Parameter[] _parameters;");
-            _w.Line("private readonly global::Strider.Parameter[] _buffers;");
+            if (!Shared)
+            {
+                _w.Line($"private readonly {Dev}.Device _device;");
+                _w.Line("private readonly global::Strider.Parameter[] _parameters;");
+                _w.Line("private readonly global::Strider.Parameter[] _buffers;");
+            }
             if (Uses(LayerKind.Dropout))
             {
                 _w.Line("private readonly int _seed;");
@@ -156,11 +166,14 @@ internal static partial class NetworkEmitter
             _w.Line($"private global::Strider.Tensor<{_inType}>? _input;");
             _w.Line($"private global::Strider.Tensor<{_outType}>? _output;");
             _w.Line($"private global::Strider.Tensor<{_inType}>? _inputGradient;");
-            _w.Line("private bool _disposed;");
-            string className = Literals.String(_plan.ClassName);
-            _w.Line($"private readonly global::Strider.NetworkCallGuard _calls = new global::Strider.NetworkCallGuard({className});");
-            _w.Line($"private readonly {Dev}.NetworkBuffers _memory = new {Dev}.NetworkBuffers({className});");
-            _w.Line("private bool _training = true;");
+            if (!Shared)
+            {
+                _w.Line("private bool _disposed;");
+                string className = Literals.String(_plan.ClassName);
+                _w.Line($"private readonly global::Strider.NetworkCallGuard _calls = new global::Strider.NetworkCallGuard({className});");
+                _w.Line($"private readonly {Dev}.NetworkBuffers _memory = new {Dev}.NetworkBuffers({className});");
+                _w.Line("private bool _training = true;");
+            }
             if (RecordsMode) _w.Line("private bool _forwardTraining;");
             foreach (var field in _parameterFields.Concat(_bufferFields)) _w.Line($"private readonly global::Strider.Parameter {field};");
             foreach (var n in _plan.Nodes)
@@ -207,18 +220,21 @@ internal static partial class NetworkEmitter
             _w.Line($"public {_plan.ClassName}() : this({Dev}.Device.Default, 0) {{ }}");
             _w.Line();
             _w.Line("/// <summary>Creates the network on <paramref name=\"device\"/> with parameters initialised from <paramref name=\"seed\"/>.</summary>");
-            using (_w.Block($"public {_plan.ClassName}({Dev}.Device device, int seed = 0)"))
+            string chain = Shared ? $" : base(device, {Literals.String(_plan.ClassName)})" : "";
+            using (_w.Block($"public {_plan.ClassName}({Dev}.Device device, int seed = 0){chain}"))
             {
-                _w.Line("_device = device ?? throw new global::System.ArgumentNullException(nameof(device));");
+                // The base constructor checks the device for null; a standalone class checks it here.
+                if (!Shared) _w.Line("_device = device ?? throw new global::System.ArgumentNullException(nameof(device));");
                 if (Uses(LayerKind.Dropout)) _w.Line("_seed = seed;");
-                _w.Line("_parameters = new global::Strider.Parameter[]");
+                _w.Line((Shared ? "var parameters" : "_parameters") + " = new global::Strider.Parameter[]");
                 _w.Line("{");
                 for (int i = 0; i < _plan.Parameters.Count; i++) WriteParameter(_parameterFields[i], _plan.Parameters[i]);
                 _w.Line("};");
-                _w.Line("_buffers = new global::Strider.Parameter[]");
+                _w.Line((Shared ? "var buffers" : "_buffers") + " = new global::Strider.Parameter[]");
                 _w.Line("{");
                 for (int i = 0; i < _plan.Buffers.Count; i++) WriteParameter(_bufferFields[i], _plan.Buffers[i]);
                 _w.Line("};");
+                if (Shared) _w.Line("SetParameters(parameters, buffers);");
                 _w.Line("var random = new global::System.Random(seed);");
                 for (int i = 0; i < _plan.Parameters.Count; i++) WriteInit(_parameterFields[i], _plan.Parameters[i]);
                 for (int i = 0; i < _plan.Buffers.Count; i++) WriteInit(_bufferFields[i], _plan.Buffers[i]);
@@ -243,6 +259,11 @@ internal static partial class NetworkEmitter
 
         private void WriteMembers()
         {
+            if (Shared)
+            {
+                WriteDropoutStep();
+                return;
+            }
             _w.Line($"public {Dev}.Device Device => _device;");
             _w.Line();
             _w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Strider.Parameter> Parameters => _parameters;");
@@ -252,12 +273,7 @@ internal static partial class NetworkEmitter
             _w.Line("/// <summary>Training mode (the default): BatchNorm uses batch statistics, Dropout drops. Set false for inference.</summary>");
             _w.Line("public bool Training { get => _training; set { using var call = _calls.Enter(\"Training\"); _training = value; } }");
             _w.Line();
-            if (Uses(LayerKind.Dropout))
-            {
-                _w.Line("/// <summary>Training-mode Forward calls so far: each call's dropout masks follow from (seed, this count, layer), so setting it back replays them.</summary>");
-                _w.Line("public long DropoutStep { get => _step; set { using var call = _calls.Enter(\"DropoutStep\"); _step = value; } }");
-                _w.Line();
-            }
+            WriteDropoutStep();
             using (_w.Block("public void ZeroGrad()"))
             {
                 _w.Line("using var call = _calls.Enter(\"ZeroGrad\");");
@@ -283,6 +299,14 @@ internal static partial class NetworkEmitter
             _w.Line("{");
             _w.Line($"    if (_disposed) throw new global::System.ObjectDisposedException({Literals.String(_plan.ClassName)});");
             _w.Line("}");
+            _w.Line();
+        }
+
+        private void WriteDropoutStep()
+        {
+            if (!Uses(LayerKind.Dropout)) return;
+            _w.Line("/// <summary>Training-mode Forward calls so far: each call's dropout masks follow from (seed, this count, layer), so setting it back replays them.</summary>");
+            _w.Line("public long DropoutStep { get => _step; set { using var call = _calls.Enter(\"DropoutStep\"); _step = value; } }");
             _w.Line();
         }
 

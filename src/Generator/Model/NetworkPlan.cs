@@ -82,4 +82,10 @@ internal sealed record NetworkPlan(
 {
     /// <summary>The dense (stride-1) variant, when [Network(Dense = true)] asks for it.</summary>
     public DensePlan? Dense { get; init; }
+
+    /// <summary>
+    /// The user's class has a base class of its own: the generated half declares the shared members itself instead of
+    /// deriving from Strider.NetworkBase (C# allows one base class).
+    /// </summary>
+    public bool HasUserBase { get; init; }
 }

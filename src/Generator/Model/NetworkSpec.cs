@@ -78,6 +78,9 @@ internal sealed record NetworkSpec(
     /// <summary>[Network(Dense = true)]: generate the dense (stride-1) variant too.</summary>
     public bool Dense { get; init; }
 
+    /// <summary>The user's class has a base class of its own, so the generated half cannot derive from NetworkBase.</summary>
+    public bool HasUserBase { get; init; }
+
     /// <summary>The generated file's name (see <see cref="HintNames"/>).</summary>
     public string HintName { get; init; } = HintNames.For(MetadataName);
 

@@ -159,10 +159,19 @@ internal static partial class NetworkParser
         : "'" + member.Name + "'";
 
     /// <summary>STR0021 when the base class breaks the generated constructors (CS7036) or has members they would hide (CS0108, CS0114).</summary>
+    /// <summary>
+    /// The class has a base class of the user's: then the generated half writes NetworkBase's members out itself. NetworkBase
+    /// is the generated half's own base (the analyzer sees the class with it), not the user's.
+    /// </summary>
+    private static bool HasUserBase(INamedTypeSymbol type) =>
+        type.BaseType is { SpecialType: not SpecialType.System_Object } baseType && baseType.ToDisplayString() != NetworkBaseName;
+
+    private const string NetworkBaseName = "Strider.NetworkBase";
+
     private static void CheckBase(INamedTypeSymbol type, SourceSpan nameSpan, List<DiagnosticInfo> diagnostics)
     {
-        var baseType = type.BaseType;
-        if (baseType is null || baseType.SpecialType == SpecialType.System_Object) return;
+        if (!HasUserBase(type)) return;
+        var baseType = type.BaseType!;
         string baseName = baseType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
         bool callable = baseType.InstanceConstructors.Any(c => c.DeclaredAccessibility != Accessibility.Private && c.Parameters.All(p => p.IsOptional || p.IsParams));
         if (!callable)

@@ -56,7 +56,8 @@ internal static partial class NetworkParser
             Input: null,
             Layers: EquatableArray<LayerSpec>.Empty,
             ClassNameSpan: nameSpan) { HintName = hintName, TensorOverloads = emittable ? TensorOverloads(type, hintName) : EquatableArray<TensorOverload>.Empty,
-                UserMembers = emittable ? UserMembers(type, hintName) : EquatableArray<UserMember>.Empty };
+                UserMembers = emittable ? UserMembers(type, hintName) : EquatableArray<UserMember>.Empty,
+                HasUserBase = HasUserBase(type) };
         try
         {
             return ParseAttributes(type, declaringTree, spec, cancellationToken);

@@ -54,7 +54,7 @@ namespace Samples;
 /// input that is a view of the network's own buffers (its output fed back in) is copied first.
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Strider.Generator", "0.1.0")]
-public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny, global::Strider.S1xAnyxAny>
+public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwork<global::Strider.S1xAnyxAny, global::Strider.S1xAnyxAny>
 {
     /// <summary>Trainable values in this network.</summary>
     public const long ParameterCount = 360963;
@@ -315,9 +315,6 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     /// <summary>Writes the diagram as .svg (<see cref="Diagram"/>) or .png (drawn with SkiaSharp), by the extension of <paramref name="path"/>.</summary>
     public static void SaveDiagram(string path) => DiagramLayout.Save(path);
 
-    private readonly global::Strider.Devices.Device _device;
-    private readonly global::Strider.Parameter[] _parameters;
-    private readonly global::Strider.Parameter[] _buffers;
     private readonly int _seed;
     private long _step;
     private int _batch = -1;
@@ -326,10 +323,6 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     private global::Strider.Tensor<global::Strider.S1xAnyxAny>? _input;
     private global::Strider.Tensor<global::Strider.S1xAnyxAny>? _output;
     private global::Strider.Tensor<global::Strider.S1xAnyxAny>? _inputGradient;
-    private bool _disposed;
-    private readonly global::Strider.NetworkCallGuard _calls = new global::Strider.NetworkCallGuard("Ddae");
-    private readonly global::Strider.Devices.NetworkBuffers _memory = new global::Strider.Devices.NetworkBuffers("Ddae");
-    private bool _training = true;
     private bool _forwardTraining;
     private readonly global::Strider.Parameter _conv1Weight;
     private readonly global::Strider.Parameter _conv1Bias;
@@ -499,11 +492,10 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
     public Ddae() : this(global::Strider.Devices.Device.Default, 0) { }
 
     /// <summary>Creates the network on <paramref name="device"/> with parameters initialised from <paramref name="seed"/>.</summary>
-    public Ddae(global::Strider.Devices.Device device, int seed = 0)
+    public Ddae(global::Strider.Devices.Device device, int seed = 0) : base(device, "Ddae")
     {
-        _device = device ?? throw new global::System.ArgumentNullException(nameof(device));
         _seed = seed;
-        _parameters = new global::Strider.Parameter[]
+        var parameters = new global::Strider.Parameter[]
         {
             _conv1Weight = new global::Strider.Parameter(device, "conv1.weight", new int[] { 32, 1, 5, 5 }),
             _conv1Bias = new global::Strider.Parameter(device, "conv1.bias", new int[] { 32 }),
@@ -538,7 +530,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
             _bn8Weight = new global::Strider.Parameter(device, "bn8.weight", new int[] { 1 }),
             _bn8Bias = new global::Strider.Parameter(device, "bn8.bias", new int[] { 1 }),
         };
-        _buffers = new global::Strider.Parameter[]
+        var buffers = new global::Strider.Parameter[]
         {
             _bn1RunningMean = new global::Strider.Parameter(device, "bn1.running_mean", new int[] { 32 }),
             _bn1RunningVar = new global::Strider.Parameter(device, "bn1.running_var", new int[] { 32 }),
@@ -557,6 +549,7 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
             _bn8RunningMean = new global::Strider.Parameter(device, "bn8.running_mean", new int[] { 1 }),
             _bn8RunningVar = new global::Strider.Parameter(device, "bn8.running_var", new int[] { 1 }),
         };
+        SetParameters(parameters, buffers);
         var random = new global::System.Random(seed);
         global::Strider.ParameterInitializer.He(_conv1Weight, 25, random);
         global::Strider.ParameterInitializer.Constant(_bn1Weight, 1f);
@@ -584,43 +577,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         global::Strider.ParameterInitializer.Constant(_bn8RunningVar, 1f);
     }
 
-    public global::Strider.Devices.Device Device => _device;
-
-    public global::System.Collections.Generic.IReadOnlyList<global::Strider.Parameter> Parameters => _parameters;
-
-    public global::System.Collections.Generic.IReadOnlyList<global::Strider.Parameter> Buffers => _buffers;
-
-    /// <summary>Training mode (the default): BatchNorm uses batch statistics, Dropout drops. Set false for inference.</summary>
-    public bool Training { get => _training; set { using var call = _calls.Enter("Training"); _training = value; } }
-
     /// <summary>Training-mode Forward calls so far: each call's dropout masks follow from (seed, this count, layer), so setting it back replays them.</summary>
     public long DropoutStep { get => _step; set { using var call = _calls.Enter("DropoutStep"); _step = value; } }
-
-    public void ZeroGrad()
-    {
-        using var call = _calls.Enter("ZeroGrad");
-        ThrowIfDisposed();
-        foreach (var p in _parameters) _device.Fill(p.Gradient, 0, p.Length, 0f);
-    }
-
-    /// <summary>Saves parameters and buffers in safetensors format with PyTorch's names and layouts.</summary>
-    public void Save(string path)
-    {
-        using var call = _calls.Enter("Save");
-        global::Strider.IO.SafeTensors.Save(this, path);
-    }
-
-    /// <summary>Loads a safetensors file; on any mismatch the network is left untouched and the exception lists the differences.</summary>
-    public void Load(string path)
-    {
-        using var call = _calls.Enter("Load");
-        global::Strider.IO.SafeTensors.Load(this, path);
-    }
-
-    private void ThrowIfDisposed()
-    {
-        if (_disposed) throw new global::System.ObjectDisposedException("Ddae");
-    }
 
     private void EnsureBuffers(object input, int n, int n1, int n2)
     {
@@ -1092,14 +1050,8 @@ public partial class Ddae : global::Strider.INetwork<global::Strider.S1xAnyxAny,
         if (inputGradient) d.ConvBackwardData(Conv1Geometry(n1, n2), n, _conv1Grad!, _conv1Weight.Value, _noisyGrad!, true);
     }
 
-    public void Dispose()
+    protected override void DisposeBuffers()
     {
-        if (_disposed) return;
-        using var call = _calls.Enter("Dispose");
-        _disposed = true;
-        _memory.Dispose();
-        foreach (var p in _parameters) p.Dispose();
-        foreach (var b in _buffers) b.Dispose();
         _noisyGrad?.Dispose();
         _conv1Out?.Dispose();
         _conv1Grad?.Dispose();

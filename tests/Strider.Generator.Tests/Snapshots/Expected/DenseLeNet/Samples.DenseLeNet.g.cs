@@ -33,7 +33,7 @@ namespace Samples;
 /// input that is a view of the network's own buffers (its output fed back in) is copied first.
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Strider.Generator", "0.1.0")]
-public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAnyxAny, global::Strider.S10xAnyxAny>
+public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.INetwork<global::Strider.S2xAnyxAny, global::Strider.S10xAnyxAny>
 {
     /// <summary>Trainable values in this network.</summary>
     public const long ParameterCount = 431580;
@@ -128,19 +128,12 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
     /// <summary>Writes the diagram as .svg (<see cref="Diagram"/>) or .png (drawn with SkiaSharp), by the extension of <paramref name="path"/>.</summary>
     public static void SaveDiagram(string path) => DiagramLayout.Save(path);
 
-    private readonly global::Strider.Devices.Device _device;
-    private readonly global::Strider.Parameter[] _parameters;
-    private readonly global::Strider.Parameter[] _buffers;
     private int _batch = -1;
     private int _n1 = -1;
     private int _n2 = -1;
     private global::Strider.Tensor<global::Strider.S2xAnyxAny>? _input;
     private global::Strider.Tensor<global::Strider.S10xAnyxAny>? _output;
     private global::Strider.Tensor<global::Strider.S2xAnyxAny>? _inputGradient;
-    private bool _disposed;
-    private readonly global::Strider.NetworkCallGuard _calls = new global::Strider.NetworkCallGuard("DenseLeNet");
-    private readonly global::Strider.Devices.NetworkBuffers _memory = new global::Strider.Devices.NetworkBuffers("DenseLeNet");
-    private bool _training = true;
     private readonly global::Strider.Parameter _conv1Weight;
     private readonly global::Strider.Parameter _conv1Bias;
     private readonly global::Strider.Parameter _conv2Weight;
@@ -186,10 +179,9 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
     public DenseLeNet() : this(global::Strider.Devices.Device.Default, 0) { }
 
     /// <summary>Creates the network on <paramref name="device"/> with parameters initialised from <paramref name="seed"/>.</summary>
-    public DenseLeNet(global::Strider.Devices.Device device, int seed = 0)
+    public DenseLeNet(global::Strider.Devices.Device device, int seed = 0) : base(device, "DenseLeNet")
     {
-        _device = device ?? throw new global::System.ArgumentNullException(nameof(device));
-        _parameters = new global::Strider.Parameter[]
+        var parameters = new global::Strider.Parameter[]
         {
             _conv1Weight = new global::Strider.Parameter(device, "conv1.weight", new int[] { 20, 2, 5, 5 }),
             _conv1Bias = new global::Strider.Parameter(device, "conv1.bias", new int[] { 20 }),
@@ -200,49 +192,15 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
             _conv4Weight = new global::Strider.Parameter(device, "conv4.weight", new int[] { 10, 500, 1, 1 }),
             _conv4Bias = new global::Strider.Parameter(device, "conv4.bias", new int[] { 10 }),
         };
-        _buffers = new global::Strider.Parameter[]
+        var buffers = new global::Strider.Parameter[]
         {
         };
+        SetParameters(parameters, buffers);
         var random = new global::System.Random(seed);
         global::Strider.ParameterInitializer.He(_conv1Weight, 50, random);
         global::Strider.ParameterInitializer.He(_conv2Weight, 500, random);
         global::Strider.ParameterInitializer.He(_conv3Weight, 800, random);
         global::Strider.ParameterInitializer.He(_conv4Weight, 500, random);
-    }
-
-    public global::Strider.Devices.Device Device => _device;
-
-    public global::System.Collections.Generic.IReadOnlyList<global::Strider.Parameter> Parameters => _parameters;
-
-    public global::System.Collections.Generic.IReadOnlyList<global::Strider.Parameter> Buffers => _buffers;
-
-    /// <summary>Training mode (the default): BatchNorm uses batch statistics, Dropout drops. Set false for inference.</summary>
-    public bool Training { get => _training; set { using var call = _calls.Enter("Training"); _training = value; } }
-
-    public void ZeroGrad()
-    {
-        using var call = _calls.Enter("ZeroGrad");
-        ThrowIfDisposed();
-        foreach (var p in _parameters) _device.Fill(p.Gradient, 0, p.Length, 0f);
-    }
-
-    /// <summary>Saves parameters and buffers in safetensors format with PyTorch's names and layouts.</summary>
-    public void Save(string path)
-    {
-        using var call = _calls.Enter("Save");
-        global::Strider.IO.SafeTensors.Save(this, path);
-    }
-
-    /// <summary>Loads a safetensors file; on any mismatch the network is left untouched and the exception lists the differences.</summary>
-    public void Load(string path)
-    {
-        using var call = _calls.Enter("Load");
-        global::Strider.IO.SafeTensors.Load(this, path);
-    }
-
-    private void ThrowIfDisposed()
-    {
-        if (_disposed) throw new global::System.ObjectDisposedException("DenseLeNet");
     }
 
     private void EnsureBuffers(object input, int n, int n1, int n2)
@@ -511,14 +469,8 @@ public partial class DenseLeNet : global::Strider.INetwork<global::Strider.S2xAn
         _softmax1DenseOut?.Dispose();
     }
 
-    public void Dispose()
+    protected override void DisposeBuffers()
     {
-        if (_disposed) return;
-        using var call = _calls.Enter("Dispose");
-        _disposed = true;
-        _memory.Dispose();
-        foreach (var p in _parameters) p.Dispose();
-        foreach (var b in _buffers) b.Dispose();
         _inputGrad?.Dispose();
         _conv1Out?.Dispose();
         _conv1Grad?.Dispose();

@@ -32,7 +32,7 @@ namespace Samples;
 /// input that is a view of the network's own buffers (its output fed back in) is copied first.
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Strider.Generator", "0.1.0")]
-public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxAny, global::Strider.S4xAnyxAny>
+public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INetwork<global::Strider.S3xAnyxAny, global::Strider.S4xAnyxAny>
 {
     /// <summary>Trainable values in this network.</summary>
     public const long ParameterCount = 7284;
@@ -136,19 +136,12 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
     /// <summary>Writes the diagram as .svg (<see cref="Diagram"/>) or .png (drawn with SkiaSharp), by the extension of <paramref name="path"/>.</summary>
     public static void SaveDiagram(string path) => DiagramLayout.Save(path);
 
-    private readonly global::Strider.Devices.Device _device;
-    private readonly global::Strider.Parameter[] _parameters;
-    private readonly global::Strider.Parameter[] _buffers;
     private int _batch = -1;
     private int _n1 = -1;
     private int _n2 = -1;
     private global::Strider.Tensor<global::Strider.S3xAnyxAny>? _input;
     private global::Strider.Tensor<global::Strider.S4xAnyxAny>? _output;
     private global::Strider.Tensor<global::Strider.S3xAnyxAny>? _inputGradient;
-    private bool _disposed;
-    private readonly global::Strider.NetworkCallGuard _calls = new global::Strider.NetworkCallGuard("Pyramid");
-    private readonly global::Strider.Devices.NetworkBuffers _memory = new global::Strider.Devices.NetworkBuffers("Pyramid");
-    private bool _training = true;
     private readonly global::Strider.Parameter _p1Weight;
     private readonly global::Strider.Parameter _p1Bias;
     private readonly global::Strider.Parameter _conv2Weight;
@@ -204,10 +197,9 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
     public Pyramid() : this(global::Strider.Devices.Device.Default, 0) { }
 
     /// <summary>Creates the network on <paramref name="device"/> with parameters initialised from <paramref name="seed"/>.</summary>
-    public Pyramid(global::Strider.Devices.Device device, int seed = 0)
+    public Pyramid(global::Strider.Devices.Device device, int seed = 0) : base(device, "Pyramid")
     {
-        _device = device ?? throw new global::System.ArgumentNullException(nameof(device));
-        _parameters = new global::Strider.Parameter[]
+        var parameters = new global::Strider.Parameter[]
         {
             _p1Weight = new global::Strider.Parameter(device, "p1.weight", new int[] { 16, 3, 3, 3 }),
             _p1Bias = new global::Strider.Parameter(device, "p1.bias", new int[] { 16 }),
@@ -218,49 +210,15 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
             _conv3Weight = new global::Strider.Parameter(device, "conv3.weight", new int[] { 4, 32, 1, 1 }),
             _conv3Bias = new global::Strider.Parameter(device, "conv3.bias", new int[] { 4 }),
         };
-        _buffers = new global::Strider.Parameter[]
+        var buffers = new global::Strider.Parameter[]
         {
         };
+        SetParameters(parameters, buffers);
         var random = new global::System.Random(seed);
         global::Strider.ParameterInitializer.He(_p1Weight, 27, random);
         global::Strider.ParameterInitializer.He(_conv2Weight, 144, random);
         global::Strider.ParameterInitializer.He(_upWeight, 128, random);
         global::Strider.ParameterInitializer.He(_conv3Weight, 32, random);
-    }
-
-    public global::Strider.Devices.Device Device => _device;
-
-    public global::System.Collections.Generic.IReadOnlyList<global::Strider.Parameter> Parameters => _parameters;
-
-    public global::System.Collections.Generic.IReadOnlyList<global::Strider.Parameter> Buffers => _buffers;
-
-    /// <summary>Training mode (the default): BatchNorm uses batch statistics, Dropout drops. Set false for inference.</summary>
-    public bool Training { get => _training; set { using var call = _calls.Enter("Training"); _training = value; } }
-
-    public void ZeroGrad()
-    {
-        using var call = _calls.Enter("ZeroGrad");
-        ThrowIfDisposed();
-        foreach (var p in _parameters) _device.Fill(p.Gradient, 0, p.Length, 0f);
-    }
-
-    /// <summary>Saves parameters and buffers in safetensors format with PyTorch's names and layouts.</summary>
-    public void Save(string path)
-    {
-        using var call = _calls.Enter("Save");
-        global::Strider.IO.SafeTensors.Save(this, path);
-    }
-
-    /// <summary>Loads a safetensors file; on any mismatch the network is left untouched and the exception lists the differences.</summary>
-    public void Load(string path)
-    {
-        using var call = _calls.Enter("Load");
-        global::Strider.IO.SafeTensors.Load(this, path);
-    }
-
-    private void ThrowIfDisposed()
-    {
-        if (_disposed) throw new global::System.ObjectDisposedException("Pyramid");
     }
 
     private void EnsureBuffers(object input, int n, int n1, int n2)
@@ -419,14 +377,8 @@ public partial class Pyramid : global::Strider.INetwork<global::Strider.S3xAnyxA
         if (inputGradient) d.ConvBackwardData(P1Geometry(n1, n2), n, _p1Grad!, _p1Weight.Value, _imageGrad!, false);
     }
 
-    public void Dispose()
+    protected override void DisposeBuffers()
     {
-        if (_disposed) return;
-        using var call = _calls.Enter("Dispose");
-        _disposed = true;
-        _memory.Dispose();
-        foreach (var p in _parameters) p.Dispose();
-        foreach (var b in _buffers) b.Dispose();
         _imageGrad?.Dispose();
         _p1Out?.Dispose();
         _p1Grad?.Dispose();

@@ -29,7 +29,7 @@ namespace Samples;
 /// input that is a view of the network's own buffers (its output fed back in) is copied first.
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Strider.Generator", "0.1.0")]
-public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x56x56, global::Strider.S64x56x56>
+public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.INetwork<global::Strider.S64x56x56, global::Strider.S64x56x56>
 {
     /// <summary>Trainable values in this network.</summary>
     public const long ParameterCount = 73984;
@@ -126,17 +126,10 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
     /// <summary>Writes the diagram as .svg (<see cref="Diagram"/>) or .png (drawn with SkiaSharp), by the extension of <paramref name="path"/>.</summary>
     public static void SaveDiagram(string path) => DiagramLayout.Save(path);
 
-    private readonly global::Strider.Devices.Device _device;
-    private readonly global::Strider.Parameter[] _parameters;
-    private readonly global::Strider.Parameter[] _buffers;
     private int _batch = -1;
     private global::Strider.Tensor<global::Strider.S64x56x56>? _input;
     private global::Strider.Tensor<global::Strider.S64x56x56>? _output;
     private global::Strider.Tensor<global::Strider.S64x56x56>? _inputGradient;
-    private bool _disposed;
-    private readonly global::Strider.NetworkCallGuard _calls = new global::Strider.NetworkCallGuard("ResNetBlock");
-    private readonly global::Strider.Devices.NetworkBuffers _memory = new global::Strider.Devices.NetworkBuffers("ResNetBlock");
-    private bool _training = true;
     private bool _forwardTraining;
     private readonly global::Strider.Parameter _conv1Weight;
     private readonly global::Strider.Parameter _bn1Weight;
@@ -181,10 +174,9 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
     public ResNetBlock() : this(global::Strider.Devices.Device.Default, 0) { }
 
     /// <summary>Creates the network on <paramref name="device"/> with parameters initialised from <paramref name="seed"/>.</summary>
-    public ResNetBlock(global::Strider.Devices.Device device, int seed = 0)
+    public ResNetBlock(global::Strider.Devices.Device device, int seed = 0) : base(device, "ResNetBlock")
     {
-        _device = device ?? throw new global::System.ArgumentNullException(nameof(device));
-        _parameters = new global::Strider.Parameter[]
+        var parameters = new global::Strider.Parameter[]
         {
             _conv1Weight = new global::Strider.Parameter(device, "conv1.weight", new int[] { 64, 64, 3, 3 }),
             _bn1Weight = new global::Strider.Parameter(device, "bn1.weight", new int[] { 64 }),
@@ -193,13 +185,14 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
             _bn2Weight = new global::Strider.Parameter(device, "bn2.weight", new int[] { 64 }),
             _bn2Bias = new global::Strider.Parameter(device, "bn2.bias", new int[] { 64 }),
         };
-        _buffers = new global::Strider.Parameter[]
+        var buffers = new global::Strider.Parameter[]
         {
             _bn1RunningMean = new global::Strider.Parameter(device, "bn1.running_mean", new int[] { 64 }),
             _bn1RunningVar = new global::Strider.Parameter(device, "bn1.running_var", new int[] { 64 }),
             _bn2RunningMean = new global::Strider.Parameter(device, "bn2.running_mean", new int[] { 64 }),
             _bn2RunningVar = new global::Strider.Parameter(device, "bn2.running_var", new int[] { 64 }),
         };
+        SetParameters(parameters, buffers);
         var random = new global::System.Random(seed);
         global::Strider.ParameterInitializer.He(_conv1Weight, 576, random);
         global::Strider.ParameterInitializer.Constant(_bn1Weight, 1f);
@@ -207,41 +200,6 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
         global::Strider.ParameterInitializer.Constant(_bn2Weight, 1f);
         global::Strider.ParameterInitializer.Constant(_bn1RunningVar, 1f);
         global::Strider.ParameterInitializer.Constant(_bn2RunningVar, 1f);
-    }
-
-    public global::Strider.Devices.Device Device => _device;
-
-    public global::System.Collections.Generic.IReadOnlyList<global::Strider.Parameter> Parameters => _parameters;
-
-    public global::System.Collections.Generic.IReadOnlyList<global::Strider.Parameter> Buffers => _buffers;
-
-    /// <summary>Training mode (the default): BatchNorm uses batch statistics, Dropout drops. Set false for inference.</summary>
-    public bool Training { get => _training; set { using var call = _calls.Enter("Training"); _training = value; } }
-
-    public void ZeroGrad()
-    {
-        using var call = _calls.Enter("ZeroGrad");
-        ThrowIfDisposed();
-        foreach (var p in _parameters) _device.Fill(p.Gradient, 0, p.Length, 0f);
-    }
-
-    /// <summary>Saves parameters and buffers in safetensors format with PyTorch's names and layouts.</summary>
-    public void Save(string path)
-    {
-        using var call = _calls.Enter("Save");
-        global::Strider.IO.SafeTensors.Save(this, path);
-    }
-
-    /// <summary>Loads a safetensors file; on any mismatch the network is left untouched and the exception lists the differences.</summary>
-    public void Load(string path)
-    {
-        using var call = _calls.Enter("Load");
-        global::Strider.IO.SafeTensors.Load(this, path);
-    }
-
-    private void ThrowIfDisposed()
-    {
-        if (_disposed) throw new global::System.ObjectDisposedException("ResNetBlock");
     }
 
     private void EnsureBuffers(object input, int n)
@@ -401,14 +359,8 @@ public partial class ResNetBlock : global::Strider.INetwork<global::Strider.S64x
         if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, true);
     }
 
-    public void Dispose()
+    protected override void DisposeBuffers()
     {
-        if (_disposed) return;
-        using var call = _calls.Enter("Dispose");
-        _disposed = true;
-        _memory.Dispose();
-        foreach (var p in _parameters) p.Dispose();
-        foreach (var b in _buffers) b.Dispose();
         _inputGrad?.Dispose();
         _conv1Out?.Dispose();
         _conv1Grad?.Dispose();

@@ -34,7 +34,7 @@ namespace Samples;
 /// input that is a view of the network's own buffers (its output fed back in) is copied first.
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Strider.Generator", "0.1.0")]
-public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256, global::Strider.S8x256>
+public partial class WaveNet : global::Strider.NetworkBase, global::Strider.INetwork<global::Strider.S16x256, global::Strider.S8x256>
 {
     /// <summary>Trainable values in this network.</summary>
     public const long ParameterCount = 9640;
@@ -157,17 +157,10 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
     /// <summary>Writes the diagram as .svg (<see cref="Diagram"/>) or .png (drawn with SkiaSharp), by the extension of <paramref name="path"/>.</summary>
     public static void SaveDiagram(string path) => DiagramLayout.Save(path);
 
-    private readonly global::Strider.Devices.Device _device;
-    private readonly global::Strider.Parameter[] _parameters;
-    private readonly global::Strider.Parameter[] _buffers;
     private int _batch = -1;
     private global::Strider.Tensor<global::Strider.S16x256>? _input;
     private global::Strider.Tensor<global::Strider.S8x256>? _output;
     private global::Strider.Tensor<global::Strider.S16x256>? _inputGradient;
-    private bool _disposed;
-    private readonly global::Strider.NetworkCallGuard _calls = new global::Strider.NetworkCallGuard("WaveNet");
-    private readonly global::Strider.Devices.NetworkBuffers _memory = new global::Strider.Devices.NetworkBuffers("WaveNet");
-    private bool _training = true;
     private readonly global::Strider.Parameter _conv1Weight;
     private readonly global::Strider.Parameter _conv1Bias;
     private readonly global::Strider.Parameter _conv2Weight;
@@ -223,10 +216,9 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
     public WaveNet() : this(global::Strider.Devices.Device.Default, 0) { }
 
     /// <summary>Creates the network on <paramref name="device"/> with parameters initialised from <paramref name="seed"/>.</summary>
-    public WaveNet(global::Strider.Devices.Device device, int seed = 0)
+    public WaveNet(global::Strider.Devices.Device device, int seed = 0) : base(device, "WaveNet")
     {
-        _device = device ?? throw new global::System.ArgumentNullException(nameof(device));
-        _parameters = new global::Strider.Parameter[]
+        var parameters = new global::Strider.Parameter[]
         {
             _conv1Weight = new global::Strider.Parameter(device, "conv1.weight", new int[] { 32, 16, 2 }),
             _conv1Bias = new global::Strider.Parameter(device, "conv1.bias", new int[] { 32 }),
@@ -241,9 +233,10 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
             _conv6Weight = new global::Strider.Parameter(device, "conv6.weight", new int[] { 8, 32, 1 }),
             _conv6Bias = new global::Strider.Parameter(device, "conv6.bias", new int[] { 8 }),
         };
-        _buffers = new global::Strider.Parameter[]
+        var buffers = new global::Strider.Parameter[]
         {
         };
+        SetParameters(parameters, buffers);
         var random = new global::System.Random(seed);
         global::Strider.ParameterInitializer.He(_conv1Weight, 32, random);
         global::Strider.ParameterInitializer.He(_conv2Weight, 64, random);
@@ -251,41 +244,6 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
         global::Strider.ParameterInitializer.He(_conv4Weight, 64, random);
         global::Strider.ParameterInitializer.He(_conv5Weight, 64, random);
         global::Strider.ParameterInitializer.He(_conv6Weight, 32, random);
-    }
-
-    public global::Strider.Devices.Device Device => _device;
-
-    public global::System.Collections.Generic.IReadOnlyList<global::Strider.Parameter> Parameters => _parameters;
-
-    public global::System.Collections.Generic.IReadOnlyList<global::Strider.Parameter> Buffers => _buffers;
-
-    /// <summary>Training mode (the default): BatchNorm uses batch statistics, Dropout drops. Set false for inference.</summary>
-    public bool Training { get => _training; set { using var call = _calls.Enter("Training"); _training = value; } }
-
-    public void ZeroGrad()
-    {
-        using var call = _calls.Enter("ZeroGrad");
-        ThrowIfDisposed();
-        foreach (var p in _parameters) _device.Fill(p.Gradient, 0, p.Length, 0f);
-    }
-
-    /// <summary>Saves parameters and buffers in safetensors format with PyTorch's names and layouts.</summary>
-    public void Save(string path)
-    {
-        using var call = _calls.Enter("Save");
-        global::Strider.IO.SafeTensors.Save(this, path);
-    }
-
-    /// <summary>Loads a safetensors file; on any mismatch the network is left untouched and the exception lists the differences.</summary>
-    public void Load(string path)
-    {
-        using var call = _calls.Enter("Load");
-        global::Strider.IO.SafeTensors.Load(this, path);
-    }
-
-    private void ThrowIfDisposed()
-    {
-        if (_disposed) throw new global::System.ObjectDisposedException("WaveNet");
     }
 
     private void EnsureBuffers(object input, int n)
@@ -462,14 +420,8 @@ public partial class WaveNet : global::Strider.INetwork<global::Strider.S16x256,
         if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, false);
     }
 
-    public void Dispose()
+    protected override void DisposeBuffers()
     {
-        if (_disposed) return;
-        using var call = _calls.Enter("Dispose");
-        _disposed = true;
-        _memory.Dispose();
-        foreach (var p in _parameters) p.Dispose();
-        foreach (var b in _buffers) b.Dispose();
         _inputGrad?.Dispose();
         _conv1Out?.Dispose();
         _conv1Grad?.Dispose();
