@@ -167,16 +167,13 @@ public sealed class Sgd : Optimizer
         Network.Device.SgdStep(p.Length, p.Value, p.Gradient, _velocity[index], LearningRate, Momentum, WeightDecay);
 }
 
-/// <summary>
-/// Adam (Kingma and Ba) with bias correction and L2 weight decay added to the gradient, as PyTorch's Adam:
-/// m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
-/// </summary>
-public sealed class Adam : Optimizer
+/// <summary>The moment buffers and hyper-parameters that <see cref="Adam"/> and <see cref="AdamW"/> share.</summary>
+public abstract class AdamFamily : Optimizer
 {
     private readonly DeviceBuffer<float>[] _m;
     private readonly DeviceBuffer<float>[] _v;
 
-    public Adam(INetwork network, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
+    private protected AdamFamily(INetwork network, float learningRate, float beta1, float beta2, float epsilon, float weightDecay)
         : base(network, learningRate)
     {
         CheckRange(nameof(beta1), beta1, 0f, 1f);
@@ -196,42 +193,31 @@ public sealed class Adam : Optimizer
     public float Epsilon { get; }
     public float WeightDecay { get; }
 
-    protected override void Update(int index, Parameter p) =>
-        Network.Device.AdamStep(p.Length, p.Value, p.Gradient, _m[index], _v[index], LearningRate, Beta1, Beta2, Epsilon, WeightDecay, Steps);
+    /// <summary>Adam's bias-corrected step on parameter <paramref name="index"/>, with <paramref name="l2"/> added to the gradient as p x l2.</summary>
+    private protected void AdamStep(int index, Parameter p, float l2) =>
+        Network.Device.AdamStep(p.Length, p.Value, p.Gradient, _m[index], _v[index], LearningRate, Beta1, Beta2, Epsilon, l2, Steps);
+}
+
+/// <summary>
+/// Adam (Kingma and Ba) with bias correction and L2 weight decay added to the gradient, as PyTorch's Adam:
+/// m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
+/// </summary>
+public sealed class Adam(INetwork network, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
+    : AdamFamily(network, learningRate, beta1, beta2, epsilon, weightDecay)
+{
+    protected override void Update(int index, Parameter p) => AdamStep(index, p, WeightDecay);
 }
 
 /// <summary>
 /// AdamW (Loshchilov and Hutter), as PyTorch's <c>AdamW</c>: the weight decay is decoupled from the gradient,
 /// p = p (1 - lr wd), then Adam's update with the plain gradient (bias-corrected, as <see cref="Adam"/>).
 /// </summary>
-public sealed class AdamW : Optimizer
+public sealed class AdamW(INetwork network, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 1e-2f)
+    : AdamFamily(network, learningRate, beta1, beta2, epsilon, weightDecay)
 {
-    private readonly DeviceBuffer<float>[] _m;
-    private readonly DeviceBuffer<float>[] _v;
-
-    public AdamW(INetwork network, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 1e-2f)
-        : base(network, learningRate)
-    {
-        CheckRange(nameof(beta1), beta1, 0f, 1f);
-        CheckRange(nameof(beta2), beta2, 0f, 1f);
-        CheckRange(nameof(weightDecay), weightDecay, 0f, 1f);
-        if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be positive.");
-        Beta1 = beta1;
-        Beta2 = beta2;
-        Epsilon = epsilon;
-        WeightDecay = weightDecay;
-        _m = AllocateState("exp_avg");
-        _v = AllocateState("exp_avg_sq");
-    }
-
-    public float Beta1 { get; }
-    public float Beta2 { get; }
-    public float Epsilon { get; }
-    public float WeightDecay { get; }
-
     protected override void Update(int index, Parameter p)
     {
         if (WeightDecay != 0) Network.Device.Scale(p.Length, (float)(1 - (double)LearningRate * WeightDecay), p.Value);
-        Network.Device.AdamStep(p.Length, p.Value, p.Gradient, _m[index], _v[index], LearningRate, Beta1, Beta2, Epsilon, 0f, Steps);
+        AdamStep(index, p, 0f);
     }
 }
