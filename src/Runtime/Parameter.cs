@@ -46,6 +46,12 @@ public interface INetwork : IDisposable
 
     /// <summary>Sets every parameter gradient to zero.</summary>
     void ZeroGrad();
+
+    /// <summary>
+    /// The step that numbers the Dropout masks: each training-mode Forward advances it, so a checkpoint saves it and a
+    /// diverged batch puts it back. Networks with Dropout implement it; for the others it stays 0.
+    /// </summary>
+    long DropoutStep { get => 0; set { } }
 }
 
 /// <summary>A network with typed input and output: what generated networks implement, for trainers and losses.</summary>

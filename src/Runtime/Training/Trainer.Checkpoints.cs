@@ -42,7 +42,7 @@ public sealed partial class Trainer<TIn, TOut>
             ["base_learning_rate"] = _baseRate.ToString("R", c),
             ["schedule"] = Schedule?.GetType().Name ?? "",
             ["schedule.position"] = (Schedule?.Interval == ScheduleInterval.Epoch ? Epoch : _steps).ToString(c),
-            ["dropout_step"] = (_dropoutStep?.Get() ?? 0).ToString(c),
+            ["dropout_step"] = _network.DropoutStep.ToString(c),
             ["source_state"] = sourceState is null ? "" : Convert.ToBase64String(sourceState),
         };
         AtomicFile.Write(path, stream => SafeTensors.Write(stream, tensors, metadata));
@@ -99,7 +99,7 @@ public sealed partial class Trainer<TIn, TOut>
         _optimizer.Steps = optimizerSteps;
         _optimizer.LearningRate = rate;
         _baseRate = baseRate;
-        _dropoutStep?.Set(dropoutStep);
+        _network.DropoutStep = dropoutStep;
         _pendingSourceState = source.Length == 0 ? null : Convert.FromBase64String(source);
         _source = null;
     }

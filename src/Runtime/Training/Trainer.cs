@@ -99,7 +99,6 @@ public sealed partial class Trainer<TIn, TOut> : ITrainer, IDisposable where TIn
     private byte[]? _pendingSourceState;
     private bool _stopRequested;
     private bool _inEpoch;
-    private readonly DropoutStepAccess? _dropoutStep;
     private long _dropoutStepBefore;
 
     /// <param name="network">The network to train.</param>
@@ -123,7 +122,6 @@ public sealed partial class Trainer<TIn, TOut> : ITrainer, IDisposable where TIn
         long size = 1;
         foreach (int d in _inputDims) size *= d;
         InputSize = size;
-        _dropoutStep = DropoutStepAccess.For(network);
     }
 
     /// <summary>Values per input example, which datasets must match.</summary>
@@ -308,7 +306,7 @@ public sealed partial class Trainer<TIn, TOut> : ITrainer, IDisposable where TIn
             _bufferSnapshots[i] ??= device.Allocate<float>(buffers[i].Length);
             device.Copy(buffers[i].Value, 0, _bufferSnapshots[i], 0, buffers[i].Length, accumulate: false);
         }
-        _dropoutStepBefore = _dropoutStep?.Get() ?? 0;
+        _dropoutStepBefore = _network.DropoutStep;
     }
 
     private void RestoreForwardState()
@@ -317,7 +315,7 @@ public sealed partial class Trainer<TIn, TOut> : ITrainer, IDisposable where TIn
         if (_bufferSnapshots is not null)
             for (int i = 0; i < buffers.Count; i++)
                 _network.Device.Copy(_bufferSnapshots[i], 0, buffers[i].Value, 0, buffers[i].Length, accumulate: false);
-        _dropoutStep?.Set(_dropoutStepBefore);
+        _network.DropoutStep = _dropoutStepBefore;
     }
 
     private double WeightsSumOfSquares()
