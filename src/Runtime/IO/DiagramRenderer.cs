@@ -19,19 +19,11 @@ internal static class DiagramRenderer
     /// <summary>Monospace families tried in order, as the SVG's font-family lists them.</summary>
     private static readonly string[] Families = ["DejaVu Sans Mono", "Menlo", "Consolas", "Liberation Mono", "Noto Sans Mono", "monospace"];
 
-    /// <summary>Where Linux keeps font files.</summary>
-    private static readonly string[] FontFolders =
-    [
-        "/usr/share/fonts", "/usr/local/share/fonts",
-        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "fonts"),
-        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".fonts"),
-    ];
-
     /// <summary>The regular and bold faces, found once per process (a bold face missing is the regular one, drawn emboldened).</summary>
     private static readonly Lazy<(SKTypeface Regular, SKTypeface? Bold)> Typefaces = new(() =>
     {
         var regular = Typeface(SKFontStyle.Normal) ?? throw new InvalidOperationException(
-            "No font with glyphs was found to draw the network diagram's text (looked for " + string.Join(", ", Families) + " and in " + string.Join(", ", FontFolders)
+            "No font with glyphs was found to draw the network diagram's text (looked for " + string.Join(", ", Families) + " and in " + string.Join(", ", FontFiles.Folders)
             + "). Install a TrueType font (on Debian or Ubuntu: apt-get install fonts-dejavu-core), or save the diagram as .svg.");
         return (regular, Typeface(SKFontStyle.Bold));
     });
@@ -159,28 +151,11 @@ internal static class DiagramRenderer
             if (typeface is not null && typeface.GlyphCount > 0) return typeface;
         }
         bool bold = style.Weight >= (int)SKFontStyleWeight.Bold;
-        foreach (string file in FontFiles(bold))
-        {
-            var typeface = SKTypeface.FromFile(file);
-            if (typeface is not null && typeface.GlyphCount > 0) return typeface;
-        }
-        return null;
-    }
-
-    /// <summary>TrueType files in the font folders, preferred monospace faces of the wanted weight first, any .ttf last.</summary>
-    private static IEnumerable<string> FontFiles(bool bold)
-    {
-        var files = new List<string>();
-        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, MatchCasing = MatchCasing.CaseInsensitive };
-        foreach (string folder in FontFolders)
-            if (Directory.Exists(folder)) files.AddRange(Directory.EnumerateFiles(folder, "*.ttf", options));
-        files.Sort(StringComparer.Ordinal);
-        string[] preferred = bold
-            ? ["DejaVuSansMono-Bold.ttf", "LiberationMono-Bold.ttf", "NotoSansMono-Bold.ttf"]
-            : ["DejaVuSansMono.ttf", "LiberationMono-Regular.ttf", "NotoSansMono-Regular.ttf"];
-        static bool Has(string file, string part) => Path.GetFileName(file).Contains(part, StringComparison.OrdinalIgnoreCase);
-        var ordered = preferred.SelectMany(name => files.Where(f => Path.GetFileName(f).Equals(name, StringComparison.OrdinalIgnoreCase)))
-            .Concat(files.Where(f => Has(f, "Mono") && Has(f, "Bold") == bold));
-        return bold ? ordered : ordered.Concat(files.Where(f => !Has(f, "Bold")));
+        static bool Has(string file, string part) => file.Contains(part, StringComparison.OrdinalIgnoreCase);
+        // Preferred monospace faces of the wanted weight first, then any monospace of that weight, then (regular) any .ttf.
+        string? path = bold
+            ? FontFiles.Find(["DejaVuSansMono-Bold.ttf", "LiberationMono-Bold.ttf", "NotoSansMono-Bold.ttf"], f => Has(f, "Mono") && Has(f, "Bold"))
+            : FontFiles.Find(["DejaVuSansMono.ttf", "LiberationMono-Regular.ttf", "NotoSansMono-Regular.ttf"], f => Has(f, "Mono") && !Has(f, "Bold"), f => !Has(f, "Bold"));
+        return path is null ? null : SKTypeface.FromFile(path);
     }
 }
