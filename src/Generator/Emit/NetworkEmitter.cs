@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using Strider.Generator.Model;
+using Strider.Generator.Planning;
 
 namespace Strider.Generator.Emit;
 
@@ -37,6 +38,7 @@ internal static partial class NetworkEmitter
     private sealed partial class NetworkWriter
     {
         private readonly NetworkPlan _plan;
+        private readonly ExecutionPlan _exec;
         private readonly IndentedWriter _w;
         private readonly NodePlan _last;
         private readonly string _inType;
@@ -48,11 +50,12 @@ internal static partial class NetworkEmitter
         public NetworkWriter(NetworkPlan plan, IndentedWriter writer)
         {
             _plan = plan;
+            _exec = ExecutionPlanner.Plan(plan);
             _w = writer;
             _last = plan.Nodes[plan.Nodes.Count - 1];
             _inType = ShapeType(plan.Nodes[0].Shape);
             _outType = ShapeType(_last.Shape);
-            _names = MemberNames.Derive(plan.Nodes.Select(n => n.Name).ToList());
+            _names = _exec.Names.ToArray();
             _parameterFields = new string[plan.Parameters.Count];
             _bufferFields = new string[plan.Buffers.Count];
             foreach (var n in plan.Nodes)
@@ -66,7 +69,7 @@ internal static partial class NetworkEmitter
 
         private NodePlan Node(int i) => _plan.Nodes[i];
 
-        private static bool IsAlias(NodePlan n) => n.Kind is LayerKind.Flatten or LayerKind.Reshape;
+        private static bool IsAlias(NodePlan n) => ExecutionPlanner.IsAlias(n);
 
         /// <summary>A layer's member with a role: <c>_conv1Out</c>, <c>_conv1Grad</c> (<see cref="MemberNames"/>).</summary>
         private string Field(NodePlan n, string role) => "_" + _names[n.Index] + role;
@@ -176,43 +179,47 @@ internal static partial class NetworkEmitter
             }
             if (RecordsMode) _w.Line("private bool _forwardTraining;");
             foreach (var field in _parameterFields.Concat(_bufferFields)) _w.Line($"private readonly global::Strider.Parameter {field};");
-            foreach (var n in _plan.Nodes)
+            foreach (var b in _exec.Buffers.Where(b => b.Pass != BufferPass.Dense))
             {
-                foreach (var name in BufferFields(n)) _w.Line($"private {Dev}.DeviceBuffer<float>? {name};");
-                if (n.Kind == LayerKind.MaxPool) _w.Line($"private {Dev}.DeviceBuffer<int>? {Switches(n)};");
+                _w.Line($"private {Dev}.DeviceBuffer<{(b.IsInt ? "int" : "float")}>? {b.Field};");
+                if (b.Role == BufferRole.FoldedBias) _w.Line($"private readonly {Dev}.BatchNormFold {FoldState(Node(b.Node))} = new {Dev}.BatchNormFold();");
             }
-            if (NeedsScratch) _w.Line($"private {Dev}.DeviceBuffer<float>? {Scratch};");
             _w.Line();
             WriteGeometry();
         }
 
-        /// <summary>A layer's float buffers, in the order fields, growth and Dispose list them.</summary>
-        private IEnumerable<string> BufferFields(NodePlan n)
+        /// <summary>A layer's float buffers (not ForwardDense's), in the order fields, growth and Dispose list them.</summary>
+        private IEnumerable<string> BufferFields(NodePlan n) =>
+            _exec.Buffers.Where(b => b.Node == n.Index && !b.IsInt && b.Pass != BufferPass.Dense).Select(b => b.Field);
+
+        /// <summary>The layer's buffer in that role, as the execution plan lists it.</summary>
+        private BufferPlan BufferOf(NodePlan n, BufferRole role) => _exec.Buffers.First(b => b.Node == n.Index && b.Role == role);
+
+        /// <summary>A buffer's length as code: the largest of its sizes, each over the batch <c>n</c> when batched.</summary>
+        private static string BufferSize(BufferPlan b)
         {
-            if (n.Index > 0 && !IsAlias(n)) yield return OutField(n);
-            if (n.Index != _last.Index) yield return GradField(n);
-            if (n.Kind == LayerKind.BatchNorm) { yield return SavedMean(n); yield return SavedInvStd(n); }
-            if (n.Kind == LayerKind.Dropout) yield return Mask(n);
-            if (FoldSource(n) is not null) { yield return FoldedWeight(n); yield return FoldedBias(n); }
+            var sizes = b.Sizes.Select(s => Product(s.Dims, s.Batched ? "n" : null)).Distinct().ToList();
+            return sizes.Aggregate((x, y) => $"global::System.Math.Max({x}, {y})");
         }
 
         /// <summary>A MaxPool's switches (the argmax per output), read by its backward pass and a MaxUnpool.</summary>
-        private string Switches(NodePlan pool) => Field(pool, "Switches");
+        private string Switches(NodePlan pool) => BufferOf(pool, BufferRole.Switches).Field;
 
-        private string Mask(NodePlan dropout) => Field(dropout, "Mask");
+        private string Mask(NodePlan dropout) => BufferOf(dropout, BufferRole.Mask).Field;
 
-        private string SavedMean(NodePlan bn) => Field(bn, "SavedMean");
+        private string SavedMean(NodePlan bn) => BufferOf(bn, BufferRole.SavedMean).Field;
 
-        private string SavedInvStd(NodePlan bn) => Field(bn, "SavedInvStd");
+        private string SavedInvStd(NodePlan bn) => BufferOf(bn, BufferRole.SavedInvStd).Field;
 
-        private string FoldedWeight(NodePlan bn) => Field(bn, "FoldedWeight");
+        private string FoldedWeight(NodePlan bn) => BufferOf(bn, BufferRole.FoldedWeight).Field;
 
-        private string FoldedBias(NodePlan bn) => Field(bn, "FoldedBias");
+        private string FoldedBias(NodePlan bn) => BufferOf(bn, BufferRole.FoldedBias).Field;
+
+        /// <summary>The record of what a folded BatchNorm's weights were computed from (the runtime's BatchNormFold).</summary>
+        private string FoldState(NodePlan bn) => Field(bn, "Fold");
 
         /// <summary>Deconv's scratch for an accumulated input gradient (one, sized for the largest).</summary>
-        private const string Scratch = "_deconvScratch";
-
-        private bool NeedsScratch => _plan.Nodes.Any(n => n.Kind == LayerKind.Deconv);
+        private string Scratch => _exec.Buffers.First(b => b.Role == BufferRole.Scratch).Field;
 
         private void WriteConstructor()
         {
@@ -332,21 +339,7 @@ internal static partial class NetworkEmitter
             {
                 _w.Line("_memory.Grow(_device, \"Forward\", input, n, m =>");
                 _w.Line("{");
-                foreach (var node in _plan.Nodes)
-                {
-                    string size = Count(node);
-                    if (node.Index > 0 && !IsAlias(node)) Grow(OutField(node), size);
-                    if (node.Index != _last.Index) Grow(GradField(node), size);
-                    if (node.Kind == LayerKind.MaxPool) Grow(Switches(node), size);
-                    if (node.Kind == LayerKind.Dropout) Grow(Mask(node), size);
-                    if (node.Kind == LayerKind.BatchNorm) { Grow(SavedMean(node), node.Shape[0].ToCode()); Grow(SavedInvStd(node), node.Shape[0].ToCode()); }
-                }
-                if (NeedsScratch)
-                {
-                    var sizes = _plan.Nodes.Where(n => n.Kind == LayerKind.Deconv).Select(n => Count(Node(n.Inputs[0]))).Distinct().ToList();
-                    string max = sizes.Aggregate((a, b) => $"global::System.Math.Max({a}, {b})");
-                    Grow(Scratch, max);
-                }
+                foreach (var b in _exec.Buffers.Where(b => b.Pass is BufferPass.Forward or BufferPass.Backward)) Grow(b.Field, BufferSize(b));
                 _w.Line("});");
             }
             _w.Line();
