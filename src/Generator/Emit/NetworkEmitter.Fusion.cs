@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Linq;
 using Strider.Generator.Model;
 
@@ -62,7 +61,7 @@ internal static partial class NetworkEmitter
             var (outer, channels, inner) = conv.Kind == LayerKind.Conv ? (1L, (long)w.Shape[0], w.Shape[1] * taps) : (w.Shape[0], (long)w.Shape[1], taps);
             string fw = FoldedWeight(bn), fb = FoldedBias(bn), y = A(bn);
             var (rm, rv) = Running(bn);
-            _w.Line($"// inference: {bn.Name} folded into {conv.Name}'s weights and bias ({conv.Name}'s output feeds only {bn.Name}), written straight into {bn.Name}'s output");
+            _w.Line($"// inference: {bn.Name} folded into {conv.Name}'s weights and bias ({conv.Name}'s output feeds only {bn.Name}), written straight into {bn.Name}'s output; folded again only after one of them was written");
             Ensure(fw, BufferSize(BufferOf(bn, BufferRole.FoldedWeight)));
             Ensure(fb, BufferSize(BufferOf(bn, BufferRole.FoldedBias)));
             _w.Line($"{FoldState(bn)}.Refresh(d, {Literals.Int(outer)}, {Literals.Int(channels)}, {Literals.Int(inner)}, {Param(conv.Weight)}.Value, {BiasValue(conv)}, {Param(bn.Weight)}.Value, {Param(bn.Bias)}.Value, {rm}, {rv}, {Literals.Float(bn.P0)}, {fw}!, {fb}!);");

@@ -736,7 +736,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         if (Training) d.ConvForward(Conv1Geometry(n1, n2), n, noisyOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out);
         else
         {
-            // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output
+            // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 800);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 32);
             _bn1Fold.Refresh(d, 1, 32, 25, _conv1Weight.Value, _conv1Bias.Value, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
@@ -756,7 +756,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         if (Training) d.ConvForward(Conv2Geometry(n1, n2), n, dropout1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
         else
         {
-            // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output
+            // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedWeight, 25600);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedBias, 32);
             _bn2Fold.Refresh(d, 1, 32, 800, _conv2Weight.Value, _conv2Bias.Value, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 1E-05f, _bn2FoldedWeight!, _bn2FoldedBias!);
@@ -773,7 +773,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         if (Training) d.ConvForward(Conv3Geometry(n1, n2), n, c12Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
         else
         {
-            // inference: bn3 folded into conv3's weights and bias (conv3's output feeds only bn3), written straight into bn3's output
+            // inference: bn3 folded into conv3's weights and bias (conv3's output feeds only bn3), written straight into bn3's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn3FoldedWeight, 51200);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn3FoldedBias, 64);
             _bn3Fold.Refresh(d, 1, 64, 800, _conv3Weight.Value, _conv3Bias.Value, _bn3Weight.Value, _bn3Bias.Value, _bn3RunningMean.Value, _bn3RunningVar.Value, 1E-05f, _bn3FoldedWeight!, _bn3FoldedBias!);
@@ -793,7 +793,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         if (Training) d.ConvForward(Conv4Geometry(n1, n2), n, dropout2Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out);
         else
         {
-            // inference: bn4 folded into conv4's weights and bias (conv4's output feeds only bn4), written straight into bn4's output
+            // inference: bn4 folded into conv4's weights and bias (conv4's output feeds only bn4), written straight into bn4's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn4FoldedWeight, 102400);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn4FoldedBias, 64);
             _bn4Fold.Refresh(d, 1, 64, 1600, _conv4Weight.Value, _conv4Bias.Value, _bn4Weight.Value, _bn4Bias.Value, _bn4RunningMean.Value, _bn4RunningVar.Value, 1E-05f, _bn4FoldedWeight!, _bn4FoldedBias!);
@@ -814,7 +814,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         }
         else
         {
-            // inference: bn5 folded into deconv1's weights and bias (deconv1's output feeds only bn5), written straight into bn5's output
+            // inference: bn5 folded into deconv1's weights and bias (deconv1's output feeds only bn5), written straight into bn5's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn5FoldedWeight, 102400);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn5FoldedBias, 64);
             _bn5Fold.Refresh(d, 64, 64, 25, _deconv1Weight.Value, _deconv1Bias.Value, _bn5Weight.Value, _bn5Bias.Value, _bn5RunningMean.Value, _bn5RunningVar.Value, 1E-05f, _bn5FoldedWeight!, _bn5FoldedBias!);
@@ -839,7 +839,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         }
         else
         {
-            // inference: bn6 folded into deconv2's weights and bias (deconv2's output feeds only bn6), written straight into bn6's output
+            // inference: bn6 folded into deconv2's weights and bias (deconv2's output feeds only bn6), written straight into bn6's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn6FoldedWeight, 51200);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn6FoldedBias, 32);
             _bn6Fold.Refresh(d, 64, 32, 25, _deconv2Weight.Value, _deconv2Bias.Value, _bn6Weight.Value, _bn6Bias.Value, _bn6RunningMean.Value, _bn6RunningVar.Value, 1E-05f, _bn6FoldedWeight!, _bn6FoldedBias!);
@@ -863,7 +863,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         }
         else
         {
-            // inference: bn7 folded into deconv3's weights and bias (deconv3's output feeds only bn7), written straight into bn7's output
+            // inference: bn7 folded into deconv3's weights and bias (deconv3's output feeds only bn7), written straight into bn7's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn7FoldedWeight, 25600);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn7FoldedBias, 32);
             _bn7Fold.Refresh(d, 32, 32, 25, _deconv3Weight.Value, _deconv3Bias.Value, _bn7Weight.Value, _bn7Bias.Value, _bn7RunningMean.Value, _bn7RunningVar.Value, 1E-05f, _bn7FoldedWeight!, _bn7FoldedBias!);
@@ -888,7 +888,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         }
         else
         {
-            // inference: bn8 folded into deconv4's weights and bias (deconv4's output feeds only bn8), written straight into bn8's output
+            // inference: bn8 folded into deconv4's weights and bias (deconv4's output feeds only bn8), written straight into bn8's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn8FoldedWeight, 800);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn8FoldedBias, 1);
             _bn8Fold.Refresh(d, 32, 1, 25, _deconv4Weight.Value, _deconv4Bias.Value, _bn8Weight.Value, _bn8Bias.Value, _bn8RunningMean.Value, _bn8RunningVar.Value, 1E-05f, _bn8FoldedWeight!, _bn8FoldedBias!);

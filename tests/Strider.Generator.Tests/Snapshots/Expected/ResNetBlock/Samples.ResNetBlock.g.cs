@@ -261,7 +261,7 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         if (Training) d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, null, conv1Out);
         else
         {
-            // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output
+            // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 36864);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 64);
             _bn1Fold.Refresh(d, 1, 64, 576, _conv1Weight.Value, null, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
@@ -278,7 +278,7 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         if (Training) d.ConvForward(Conv2Geometry, n, relu1Out, _conv2Weight.Value, null, conv2Out);
         else
         {
-            // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output
+            // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedWeight, 36864);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedBias, 64);
             _bn2Fold.Refresh(d, 1, 64, 576, _conv2Weight.Value, null, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 1E-05f, _bn2FoldedWeight!, _bn2FoldedBias!);
