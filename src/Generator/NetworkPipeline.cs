@@ -73,7 +73,7 @@ internal static class NetworkPipeline
     }
 
     /// <summary>
-    /// The generated file's text (the execution plan decided, then written) under the invariant culture; an exception
+    /// The generated file's text under the invariant culture: the execution plan decided, then written. An exception
     /// is STR0099 for that network, never a generator crash that drops every network's code.
     /// </summary>
     public static Result<string> Emit(NetworkOutput output, CancellationToken cancellationToken)
@@ -81,8 +81,10 @@ internal static class NetworkPipeline
         using var culture = InvariantCultureScope.Enter();
         try
         {
-            string text = output.Plan is { } plan ? NetworkEmitter.Emit(plan, cancellationToken) : InvalidNetworkEmitter.Emit(output.Invalid!);
-            return Result.Of(text);
+            if (output.Plan is not { } plan) return Result.Of(InvalidNetworkEmitter.Emit(output.Invalid!));
+            var exec = ExecutionPlanner.Plan(plan, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            return Result.Of(NetworkEmitter.Emit(plan, exec));
         }
         catch (System.Exception e) when (e is not System.OperationCanceledException)
         {

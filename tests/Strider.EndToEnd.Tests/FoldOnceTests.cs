@@ -184,6 +184,29 @@ public sealed class FoldOnceTests
     });
 
     [Fact]
+    public void ForwardDense_and_Forward_share_the_fold_and_both_see_a_change()
+    {
+        // Forward folds, the weights change, ForwardDense (same fold state) must fold again; then Forward must not be stale either.
+        var data = Random(2 * 2 * 11 * 13, 61);
+        using var net = new DenseConvNorm(Device.Default, 6);
+        using var fresh = new DenseConvNorm(Device.Default, 8);
+        net.Training = fresh.Training = false;
+        using var x = Tensor<S2xAnyxAny>.From(net.Device, data, 11, 13);
+        var before = net.ForwardDense(x).ToArray();
+        net.Forward(x);
+        var gamma = net.Parameters.Single(p => p.Name == "bn2.weight");
+        gamma.Value.Upload(Random(gamma.Length, 62, 0.5f, 2f));
+        var dense = net.ForwardDense(x).ToArray();
+        for (int i = 0; i < net.Parameters.Count; i++) fresh.Parameters[i].Value.Upload(net.Parameters[i].Value.ToArray());
+        for (int i = 0; i < net.Buffers.Count; i++) fresh.Buffers[i].Value.Upload(net.Buffers[i].Value.ToArray());
+        Assert.NotEqual(before, dense);
+        Assert.Equal(fresh.ForwardDense(x).ToArray(), dense);
+        gamma.Value.Upload(Random(gamma.Length, 63, 0.5f, 2f));
+        fresh.Parameters.Single(p => p.Name == "bn2.weight").Value.Upload(gamma.Value.ToArray());
+        Assert.Equal(fresh.Forward(x).ToArray(), net.Forward(x).ToArray());
+    }
+
+    [Fact]
     public void Two_inference_calls_in_a_row_fold_once_and_a_change_folds_again()
     {
         using var device = new TestDevice();
