@@ -44,7 +44,7 @@ internal static class FixVerifier
         var network = type?.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == NetworkParser.NetworkAttributeName);
         if (type is null || network?.ApplicationSyntaxReference is null) return null;
         // The generator's and analyzer's pipeline, with their exception policy: an internal error is STR0099, never thrown.
-        var result = NetworkPipeline.Plan(NetworkPipeline.Parse(type, network.ApplicationSyntaxReference.SyntaxTree, cancellationToken));
+        var result = NetworkPipeline.Plan(NetworkPipeline.Parse(type, network.ApplicationSyntaxReference.SyntaxTree, cancellationToken), cancellationToken);
         // No fix is better than a fix into the unknown.
         return result.Diagnostics.Any(d => d.Id == "STR0099") ? null : result.Diagnostics.ToList();
     }

@@ -47,7 +47,7 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
         if (network?.ApplicationSyntaxReference is null) return;
         var tree = network.ApplicationSyntaxReference.SyntaxTree;
         var trees = type.DeclaringSyntaxReferences.Select(r => r.SyntaxTree).Distinct().ToList();
-        var result = NetworkPipeline.Plan(NetworkPipeline.Parse(type, tree, context.CancellationToken));
+        var result = NetworkPipeline.Plan(NetworkPipeline.Parse(type, tree, context.CancellationToken), context.CancellationToken);
         foreach (var info in result.Diagnostics)
         {
             if (generatorRan && DiagnosticDescriptors.IsError(info.Id)) continue;

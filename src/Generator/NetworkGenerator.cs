@@ -38,15 +38,15 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .Where(static parsed => parsed is not null)
             .WithTrackingName(TrackingNames.Spec);
 
-        var results = specs.Select(static (parsed, _) => NetworkPipeline.Plan(parsed!));
+        var results = specs.Select(static (parsed, ct) => NetworkPipeline.Plan(parsed!, ct));
 
         // Outputs hold no source positions, so an edit that only moves a network leaves its generated code cached.
         var outputs = results
-            .Select(static (result, _) => result.Output)
+            .Select(static (result, _) => result.Value)
             .Where(static output => output is not null)
             .WithTrackingName(TrackingNames.Plan);
 
-        context.RegisterSourceOutput(outputs, static (spc, output) => Emit(spc, output!));
+        context.RegisterSourceOutput(outputs, static (spc, output) => Emit(spc, output!, spc.CancellationToken));
 
         // Only networks with errors meet the compilation (to locate the errors in its trees); valid ones never rerun here.
         var errors = results
@@ -77,7 +77,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         });
     }
 
-    private static ParsedNetwork? ParseOrNull(GeneratorAttributeSyntaxContext context, System.Threading.CancellationToken ct)
+    private static Result<ParsedNetwork>? ParseOrNull(GeneratorAttributeSyntaxContext context, System.Threading.CancellationToken ct)
     {
         if (context.TargetSymbol is not INamedTypeSymbol type) return null;
         // [Network] on two parts of one partial class is CS0579; emit the class once (from its first marked part), not twice.
@@ -86,21 +86,11 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     }
 
     /// <summary>Writes one network's file; an exception here is STR0099 for that network, never a generator crash that drops every network's code.</summary>
-    private static void Emit(SourceProductionContext context, NetworkOutput output)
+    private static void Emit(SourceProductionContext context, NetworkOutput output, System.Threading.CancellationToken cancellationToken)
     {
-        string text;
-        using var culture = InvariantCultureScope.Enter();
-        try
-        {
-            text = output.Plan is { } plan ? NetworkEmitter.Emit(plan) : InvalidNetworkEmitter.Emit(output.Invalid!);
-        }
-        catch (System.Exception e) when (e is not System.OperationCanceledException)
-        {
-            var info = NetworkPipeline.InternalError(output.ClassName, SourceSpan.None, e);
-            context.ReportDiagnostic(DiagnosticDescriptors.ToDiagnostic(info, Location.None));
-            return;
-        }
-        context.AddSource(output.HintName, text);
+        var emitted = NetworkPipeline.Emit(output, cancellationToken);
+        foreach (var info in emitted.Diagnostics) context.ReportDiagnostic(DiagnosticDescriptors.ToDiagnostic(info, Location.None));
+        if (emitted.Value is { } text) context.AddSource(output.HintName, text);
     }
 
     /// <summary>The span in the compilation's tree of that path (the declaring file), or no location when none has it.</summary>

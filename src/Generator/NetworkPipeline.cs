@@ -11,59 +11,85 @@ using Strider.Generator.Planning;
 namespace Strider.Generator;
 
 /// <summary>
-/// Parse and plan of one [Network] class with one exception policy, shared by the generator and the analyzer: every
-/// problem is an STR diagnostic, an unexpected exception is STR0099 for that network only, and an invalid network whose
-/// class is usable still gets a generated class whose members throw (see <see cref="InvalidNetworkPlan"/>).
+/// Parse, plan and emit of one [Network] class with one exception policy, shared by the generator, the analyzer and the
+/// code fix: each step is a <see cref="Result{T}"/> (its value and every diagnostic so far), every problem is an STR
+/// diagnostic, an unexpected exception is STR0099 for that network only, cancellation is an
+/// <see cref="System.OperationCanceledException"/> (never STR0099), and an invalid network whose class is usable still
+/// gets a generated class whose members throw (see <see cref="InvalidNetworkPlan"/>).
 /// </summary>
 internal static class NetworkPipeline
 {
-    public static ParsedNetwork Parse(INamedTypeSymbol type, SyntaxTree declaringTree, CancellationToken cancellationToken)
+    public static Result<ParsedNetwork> Parse(INamedTypeSymbol type, SyntaxTree declaringTree, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         using var culture = InvariantCultureScope.Enter();
         var diagnostics = new List<DiagnosticInfo>();
         try
         {
             var spec = NetworkParser.Parse(type, declaringTree, diagnostics, out bool emittable, cancellationToken);
-            return new ParsedNetwork(spec, new EquatableArray<DiagnosticInfo>(diagnostics), emittable);
+            return Result.Of(new ParsedNetwork(spec, emittable), diagnostics);
         }
         catch (System.Exception e) when (e is not System.OperationCanceledException)
         {
             diagnostics.Add(InternalError(type.Name, SourceSpan.None, e));
-            return new ParsedNetwork(null, new EquatableArray<DiagnosticInfo>(diagnostics), false);
+            return Result.Of<ParsedNetwork>(null, diagnostics);
         }
     }
 
-    public static NetworkResult Plan(ParsedNetwork parsed)
+    /// <summary>The network's output (none for an unusable class) and every diagnostic, in declaration order.</summary>
+    public static Result<NetworkOutput> Plan(Result<ParsedNetwork> parsed, CancellationToken cancellationToken)
     {
         using var culture = InvariantCultureScope.Enter();
-        var diagnostics = parsed.Diagnostics.ToList();
-        var spec = parsed.Spec;
-        if (spec is null) return new NetworkResult(null, parsed.Diagnostics);
-        NetworkPlan? plan = null;
-        if (!diagnostics.Any(d => DiagnosticDescriptors.IsError(d.Id)))
-        {
-            try
-            {
-                var (planned, found) = NetworkPlanner.Plan(spec);
-                diagnostics.AddRange(found);
-                plan = planned;
-                if (plan is null && !diagnostics.Any(d => DiagnosticDescriptors.IsError(d.Id)))
-                    diagnostics.Add(InternalError(spec.ClassName, spec.ClassNameSpan, new System.InvalidOperationException("the planner gave no plan and no error")));
-            }
-            catch (System.Exception e) when (e is not System.OperationCanceledException)
-            {
-                diagnostics.Add(InternalError(spec.ClassName, spec.ClassNameSpan, e));
-            }
-        }
-        if (!parsed.Emittable) return new NetworkResult(null, new EquatableArray<DiagnosticInfo>(diagnostics));
-        var output = plan is not null
+        if (parsed.Value is not { } network) return parsed.With<NetworkOutput>(null);
+        var spec = network.Spec;
+        var planned = parsed.HasErrors ? parsed.With<NetworkPlan>(null) : PlanSpec(spec, parsed, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!network.Emittable) return planned.With<NetworkOutput>(null);
+        var output = planned.Value is { } plan
             ? new NetworkOutput(plan, null)
-            : new NetworkOutput(null, Invalid(spec, diagnostics.First(d => DiagnosticDescriptors.IsError(d.Id))));
+            : new NetworkOutput(null, Invalid(spec, planned.Diagnostics.First(d => DiagnosticDescriptors.IsError(d.Id))));
         // A user Forward or Backward for the network's own shape would be CS0111 in the generated class: report it and write nothing.
-        int before = diagnostics.Count;
-        CheckOverloads(spec, output, diagnostics);
-        CheckMembers(spec, output, diagnostics);
-        return new NetworkResult(diagnostics.Count == before ? output : null, new EquatableArray<DiagnosticInfo>(diagnostics));
+        var collisions = new List<DiagnosticInfo>();
+        CheckOverloads(spec, output, collisions);
+        CheckMembers(spec, output, collisions);
+        return planned.With(collisions.Count == 0 ? output : null, collisions);
+    }
+
+    /// <summary>The planner's result on a spec without errors; an exception there is STR0099, a plan-less success one too.</summary>
+    private static Result<NetworkPlan> PlanSpec(NetworkSpec spec, Result<ParsedNetwork> parsed, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var planned = NetworkPlanner.Plan(spec, cancellationToken);
+            var result = parsed.With(planned.Value, planned.Diagnostics);
+            if (result.Value is null && !result.HasErrors)
+                return result.With<NetworkPlan>(null, new[] { InternalError(spec.ClassName, spec.ClassNameSpan, new System.InvalidOperationException("the planner gave no plan and no error")) });
+            return result;
+        }
+        catch (System.Exception e) when (e is not System.OperationCanceledException)
+        {
+            return parsed.With<NetworkPlan>(null, new[] { InternalError(spec.ClassName, spec.ClassNameSpan, e) });
+        }
+    }
+
+    /// <summary>
+    /// The generated file's text under the invariant culture: the execution plan decided, then written. An exception
+    /// is STR0099 for that network, never a generator crash that drops every network's code.
+    /// </summary>
+    public static Result<string> Emit(NetworkOutput output, CancellationToken cancellationToken)
+    {
+        using var culture = InvariantCultureScope.Enter();
+        try
+        {
+            if (output.Plan is not { } plan) return Result.Of(InvalidNetworkEmitter.Emit(output.Invalid!));
+            var exec = ExecutionPlanner.Plan(plan, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            return Result.Of(NetworkEmitter.Emit(plan, exec));
+        }
+        catch (System.Exception e) when (e is not System.OperationCanceledException)
+        {
+            return Result.Of<string>(null, new[] { InternalError(output.ClassName, SourceSpan.None, e) });
+        }
     }
 
     private static void CheckOverloads(NetworkSpec spec, NetworkOutput output, List<DiagnosticInfo> diagnostics)

@@ -26,11 +26,14 @@ internal static partial class NetworkEmitter
             }).ToList();
         }
 
-        /// <summary>Every dense node but an aliasing Dropout and a conv whose BatchNorm is folded in (it writes the norm's buffer).</summary>
-        private bool DenseOwnsBuffer(NodePlan n) => !AliasesAtInference(n) && FoldedInto(n) is null;
+        /// <summary>ForwardDense's buffers (<see cref="BufferPass.Dense"/>): every node's but an aliasing Dropout's and a folded conv's.</summary>
+        private IEnumerable<BufferPlan> DenseBuffers => _exec.Buffers.Where(b => b.Pass == BufferPass.Dense);
+
+        /// <summary>Whether the node has an output buffer of its own in ForwardDense.</summary>
+        private bool DenseOwnsBuffer(NodePlan n) => DenseBuffers.Any(b => b.Node == n.Index);
 
         /// <summary>A layer's output buffer in ForwardDense.</summary>
-        private string DenseOut(NodePlan n) => Field(n, "DenseOut");
+        private string DenseOut(NodePlan n) => BufferOf(n, BufferRole.DenseOut).Field;
 
         private string DenseType => ShapeType(_plan.Dense!.Nodes[_plan.Nodes.Count - 1].Shape);
 
@@ -41,17 +44,17 @@ internal static partial class NetworkEmitter
         {
             if (_plan.Dense is null) return;
             var nodes = DenseNodes();
-            WriteDenseFields(nodes);
-            WriteDenseEnsure(nodes);
+            WriteDenseFields();
+            WriteDenseEnsure();
             WriteForwardDense(nodes);
-            WriteDisposeDense(nodes);
+            WriteDisposeDense();
         }
 
-        private void WriteDenseFields(List<NodePlan> nodes)
+        private void WriteDenseFields()
         {
             _w.Line("private int _denseBatch = -1;");
             foreach (int axis in DenseFreeAxes) _w.Line($"private int _dn{axis} = -1;");
-            foreach (var n in nodes.Skip(1).Where(DenseOwnsBuffer)) _w.Line($"private {Dev}.DeviceBuffer<float>? {DenseOut(n)};");
+            foreach (var b in DenseBuffers) _w.Line($"private {Dev}.DeviceBuffer<float>? {b.Field};");
             _w.Line($"private global::Strider.Tensor<{DenseType}>? _denseOutput;");
             _w.Line();
             WriteGeometry(dense: true);
@@ -59,7 +62,7 @@ internal static partial class NetworkEmitter
 
         private string DenseFreeParams => string.Concat(DenseFreeAxes.Select(a => $", int n{a}"));
 
-        private void WriteDenseEnsure(List<NodePlan> nodes)
+        private void WriteDenseEnsure()
         {
             using (_w.Block($"private void EnsureDenseBuffers(object input, int n{DenseFreeParams})"))
             {
@@ -75,7 +78,7 @@ internal static partial class NetworkEmitter
             {
                 _w.Line("_memory.Grow(_device, \"ForwardDense\", input, n, m =>");
                 _w.Line("{");
-                foreach (var n in nodes.Skip(1).Where(DenseOwnsBuffer)) Grow(DenseOut(n), Count(n));
+                foreach (var b in DenseBuffers) Grow(b.Field, BufferSize(b));
                 _w.Line("});");
             }
             _w.Line();
@@ -128,11 +131,11 @@ internal static partial class NetworkEmitter
             _w.Line();
         }
 
-        private void WriteDisposeDense(List<NodePlan> nodes)
+        private void WriteDisposeDense()
         {
             using (_w.Block("private void DisposeDense()"))
             {
-                foreach (var n in nodes.Skip(1).Where(DenseOwnsBuffer)) _w.Line($"{DenseOut(n)}?.Dispose();");
+                foreach (var b in DenseBuffers) _w.Line($"{b.Field}?.Dispose();");
             }
             _w.Line();
         }

@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Linq;
 using Strider.Generator.Model;
 
@@ -13,33 +12,11 @@ internal static partial class NetworkEmitter
 {
     private sealed partial class NetworkWriter
     {
-        private int[]? _foldTarget;
-
-        /// <summary>
-        /// For each Conv or Deconv read only by a BatchNorm, that BatchNorm's index; -1 elsewhere. The fold is exact
-        /// algebra (the norm is affine per output channel), and nothing else needs the conv's own output.
-        /// </summary>
-        private int[] FoldTargets()
-        {
-            if (_foldTarget is not null) return _foldTarget;
-            var target = Enumerable.Repeat(-1, _plan.Nodes.Count).ToArray();
-            var readers = Readers();
-            foreach (var bn in _plan.Nodes.Where(n => n.Kind == LayerKind.BatchNorm))
-            {
-                var conv = Node(bn.Inputs[0]);
-                if (conv.Kind is LayerKind.Conv or LayerKind.Deconv && conv.Weight >= 0 && readers[conv.Index].Count == 1) target[conv.Index] = bn.Index;
-            }
-            return _foldTarget = target;
-        }
-
-        /// <summary>The BatchNorm folded into <paramref name="conv"/> at inference, or null.</summary>
-        private NodePlan? FoldedInto(NodePlan conv) => FoldTargets()[conv.Index] is var b and >= 0 ? Node(b) : null;
+        /// <summary>The BatchNorm folded into <paramref name="conv"/> at inference, or null (<see cref="ExecutionPlan.FoldTarget"/>).</summary>
+        private NodePlan? FoldedInto(NodePlan conv) => _exec.FoldTarget[conv.Index] is var b and >= 0 ? Node(b) : null;
 
         /// <summary>The Conv or Deconv this BatchNorm is folded into at inference, or null.</summary>
-        private NodePlan? FoldSource(NodePlan bn) =>
-            bn.Kind == LayerKind.BatchNorm && FoldTargets()[bn.Inputs[0]] == bn.Index ? Node(bn.Inputs[0]) : null;
-
-        private bool Folds => FoldTargets().Any(t => t >= 0);
+        private NodePlan? FoldSource(NodePlan bn) => _exec.FoldSource[bn.Index] is var c and >= 0 ? Node(c) : null;
 
         /// <summary>
         /// A BatchNorm read only by a Relu, and that Relu's Dropout when the Relu is read only by it: in training the
@@ -53,60 +30,27 @@ internal static partial class NetworkEmitter
 
         private ReluChain?[]? _chains;
 
-        /// <summary>Each node's training chain (for the norm, the Relu and the Dropout alike), or null.</summary>
-        private ReluChain?[] Chains()
+        /// <summary>Each node's training chain (for the norm, the Relu and the Dropout alike), or null (<see cref="ExecutionPlan.Chains"/>).</summary>
+        private ReluChain? ChainOf(NodePlan n)
         {
-            if (_chains is not null) return _chains;
-            var chains = new ReluChain?[_plan.Nodes.Count];
-            var readers = Readers();
-            NodePlan? OnlyReader(NodePlan n, LayerKind kind) =>
-                n.Index != _last.Index && readers[n.Index].Count == 1 && readers[n.Index][0].Kind == kind ? readers[n.Index][0] : null;
-            foreach (var bn in _plan.Nodes.Where(n => n.Kind == LayerKind.BatchNorm))
-            {
-                if (OnlyReader(bn, LayerKind.Relu) is not { } relu) continue;
-                var chain = new ReluChain(bn, relu, OnlyReader(relu, LayerKind.Dropout));
-                chains[bn.Index] = chains[relu.Index] = chain;
-                if (chain.Dropout is { } drop) chains[drop.Index] = chain;
-            }
-            return _chains = chains;
-        }
-
-        private ReluChain? ChainOf(NodePlan n) => Chains()[n.Index];
-
-        private List<NodePlan>[]? _readers;
-
-        /// <summary>Each node's readers, once per input edge (a node read twice by one layer is listed twice).</summary>
-        private List<NodePlan>[] Readers()
-        {
-            if (_readers is not null) return _readers;
-            var readers = new List<NodePlan>[_plan.Nodes.Count];
-            for (int i = 0; i < readers.Length; i++) readers[i] = new List<NodePlan>();
-            foreach (var n in _plan.Nodes) foreach (int k in n.Inputs) readers[k].Add(n);
-            return _readers = readers;
+            _chains ??= _exec.Chains.Select(c => new ReluChain(Node(c.Norm), Node(c.Relu), c.Dropout >= 0 ? Node(c.Dropout) : null)).ToArray();
+            return _exec.ChainOf[n.Index] is var k and >= 0 ? _chains[k] : null;
         }
 
         /// <summary>The dropout seed expression of the Forward in progress (the same for the fused op and DropoutForward).</summary>
         private static string DropoutSeed(NodePlan drop) =>
             $"unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + {drop.Index}UL)";
 
-        /// <summary>
-        /// A Dropout whose inference output is its input's buffer. Not when that is the caller's input tensor: Forward's
-        /// result stays a network-owned buffer.
-        /// </summary>
-        private bool AliasesAtInference(NodePlan n)
-        {
-            if (n.Kind != LayerKind.Dropout) return false;
-            var root = Node(n.Inputs[0]);
-            while (IsAlias(root)) root = Node(root.Inputs[0]);
-            return root.Index != 0;
-        }
+        /// <summary>A Dropout whose inference output is its input's buffer (<see cref="ExecutionPlan.AliasesAtInference"/>).</summary>
+        private bool AliasesAtInference(NodePlan n) => _exec.AliasesAtInference[n.Index];
 
         /// <summary>Whether Backward must know the last Forward's mode (its dropout masks, its batch statistics).</summary>
         private bool RecordsMode => Uses(LayerKind.Dropout) || Uses(LayerKind.BatchNorm);
 
         /// <summary>
-        /// The inference path of a conv with a BatchNorm folded in: fold the weights and bias into scratch buffers (they
-        /// may have changed since the last call: training, Load), then one conv straight into the BatchNorm's output.
+        /// The inference path of a conv with a BatchNorm folded in: fold the weights and bias into their buffers when any
+        /// source was written since the last fold (training, Load, an optimizer step: <c>BatchNormFold</c> compares
+        /// the buffers' write versions), then one conv straight into the BatchNorm's output.
         /// </summary>
         private void WriteFoldedConv(NodePlan conv, NodePlan bn, NodePlan input, string geometry)
         {
@@ -117,10 +61,10 @@ internal static partial class NetworkEmitter
             var (outer, channels, inner) = conv.Kind == LayerKind.Conv ? (1L, (long)w.Shape[0], w.Shape[1] * taps) : (w.Shape[0], (long)w.Shape[1], taps);
             string fw = FoldedWeight(bn), fb = FoldedBias(bn), y = A(bn);
             var (rm, rv) = Running(bn);
-            _w.Line($"// inference: {bn.Name} folded into {conv.Name}'s weights and bias ({conv.Name}'s output feeds only {bn.Name}), written straight into {bn.Name}'s output");
-            Ensure(fw, Literals.Int(w.Length));
-            Ensure(fb, Literals.Int(channels));
-            _w.Line($"d.FoldBatchNorm({Literals.Int(outer)}, {Literals.Int(channels)}, {Literals.Int(inner)}, {Param(conv.Weight)}.Value, {BiasValue(conv)}, {Param(bn.Weight)}.Value, {Param(bn.Bias)}.Value, {rm}, {rv}, {Literals.Float(bn.P0)}, {fw}!, {fb}!);");
+            _w.Line($"// inference: {bn.Name} folded into {conv.Name}'s weights and bias ({conv.Name}'s output feeds only {bn.Name}), written straight into {bn.Name}'s output; folded again only after one of them was written");
+            Ensure(fw, BufferSize(BufferOf(bn, BufferRole.FoldedWeight)));
+            Ensure(fb, BufferSize(BufferOf(bn, BufferRole.FoldedBias)));
+            _w.Line($"{FoldState(bn)}.Refresh(d, {Literals.Int(outer)}, {Literals.Int(channels)}, {Literals.Int(inner)}, {Param(conv.Weight)}.Value, {BiasValue(conv)}, {Param(bn.Weight)}.Value, {Param(bn.Bias)}.Value, {rm}, {rv}, {Literals.Float(bn.P0)}, {fw}!, {fb}!);");
             if (conv.Kind == LayerKind.Conv)
                 _w.Line($"d.ConvForward({geometry}, n, {A(input)}, {fw}!, {fb}!, {y});");
             else

@@ -207,15 +207,8 @@ internal static partial class NetworkEmitter
             return $"{rows}, {input.Shape[input.Shape.Count - 1].ToCode()}, {n.Shape[n.Shape.Count - 1].ToCode()}";
         }
 
-        /// <summary>Nodes whose gradient reaches the output: the output, and any node read by such a node.</summary>
-        private bool[] Live()
-        {
-            var live = new bool[_plan.Nodes.Count];
-            live[_last.Index] = true;
-            for (int i = _plan.Nodes.Count - 1; i >= 0; i--)
-                if (live[i]) foreach (int k in Node(i).Inputs) live[k] = true;
-            return live;
-        }
+        /// <summary>Nodes whose gradient reaches the output (<see cref="ExecutionPlan.Live"/>).</summary>
+        private bool[] Live() => _exec.Live.ToArray();
 
         /// <summary>A Conv's forward op, or a Deconv's (the transposed conv, then its bias), from x into y.</summary>
         private List<string> ConvForwardLines(NodePlan n, bool dense, string x, string y)
@@ -227,20 +220,8 @@ internal static partial class NetworkEmitter
             return lines;
         }
 
-        /// <summary>
-        /// Nodes whose gradient BackwardParameters computes too: those that depend on a parameter, and every consumer of
-        /// one. The others' gradients only serve the input gradient, so their writers run under <c>if (inputGradient)</c>.
-        /// Every writer of one gradient runs in the same mode, so the first-overwrites, later-accumulate order holds in both.
-        /// </summary>
-        private bool[] ParameterGradientPath()
-        {
-            var needed = new bool[_plan.Nodes.Count];
-            // BatchNormBackward writes its input's gradient in the op that writes its parameters' gradients: never skipped.
-            foreach (var n in _plan.Nodes) if (n.Kind == LayerKind.BatchNorm) needed[n.Inputs[0]] = true;
-            foreach (var n in _plan.Nodes)
-                if (n.Weight >= 0 || n.Inputs.Any(k => needed[k])) needed[n.Index] = true;
-            return needed;
-        }
+        /// <summary>Nodes whose gradient BackwardParameters computes too (<see cref="ExecutionPlan.ParameterGradientPath"/>).</summary>
+        private bool[] ParameterGradientPath() => _exec.ParameterGradientPath.ToArray();
 
         private void WriteBackward()
         {
@@ -462,12 +443,7 @@ internal static partial class NetworkEmitter
                     _w.Line("foreach (var p in _parameters) p.Dispose();");
                     _w.Line("foreach (var b in _buffers) b.Dispose();");
                 }
-                foreach (var n in _plan.Nodes)
-                {
-                    foreach (var name in BufferFields(n)) _w.Line($"{name}?.Dispose();");
-                    if (n.Kind == LayerKind.MaxPool) _w.Line($"{Switches(n)}?.Dispose();");
-                }
-                if (NeedsScratch) _w.Line($"{Scratch}?.Dispose();");
+                foreach (var b in _exec.Buffers.Where(b => b.Pass != BufferPass.Dense)) _w.Line($"{b.Field}?.Dispose();");
                 if (_plan.Dense is not null) _w.Line("DisposeDense();");
             }
         }

@@ -1,13 +1,11 @@
-using Strider.Generator.Diagnostics;
-
 namespace Strider.Generator.Model;
 
 /// <summary>
-/// A [Network] class as parsed, with the problems found so far. <see cref="Spec"/> is null only when not even the class's
-/// identity could be read; <see cref="Emittable"/> is false when the class itself is unusable (not partial, a struct, a
-/// member that collides with generated code, ...), so that writing its generated half would only add C# errors.
+/// A [Network] class as parsed (the value of the parse step's <see cref="Result{T}"/>, which is null only when not even
+/// the class's identity could be read). <see cref="Emittable"/> is false when the class itself is unusable (not partial,
+/// a struct, a member that collides with generated code, ...), so that writing its generated half would only add C# errors.
 /// </summary>
-internal sealed record ParsedNetwork(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics, bool Emittable);
+internal sealed record ParsedNetwork(NetworkSpec Spec, bool Emittable);
 
 /// <summary>
 /// What the generator writes for one network: the generated class of a valid plan, or for an invalid one a class with
@@ -43,9 +41,6 @@ internal sealed record InvalidNetworkPlan(
     /// <summary>[Network(Dense = true)]: a valid network would have ForwardDense.</summary>
     public bool Dense { get; init; }
 }
-
-/// <summary>A network's generated output (none for an unusable class) and every diagnostic, in declaration order.</summary>
-internal sealed record NetworkResult(NetworkOutput? Output, EquatableArray<DiagnosticInfo> Diagnostics);
 
 /// <summary>Hint names of generated files: always valid file names, and distinct for distinct classes.</summary>
 internal static class HintNames

@@ -19,7 +19,7 @@ internal sealed partial class NetworkPlanner
         {
             try
             {
-                analyses[a] = AxisAnalysis.Analyze(_graphs[a]);
+                analyses[a] = AxisAnalysis.Analyze(_graphs[a], _cancellationToken);
             }
             catch (System.InvalidOperationException e)
             {

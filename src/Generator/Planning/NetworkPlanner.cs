@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Threading;
 using Strider.Generator.Diagnostics;
 using Strider.Generator.Model;
 using Strider.Shapes;
@@ -29,13 +30,17 @@ internal sealed partial class NetworkPlanner
     private AxisGraph[] _graphs = System.Array.Empty<AxisGraph>();
     private int _spatialRank;
     private int[] _inputDims = System.Array.Empty<int>();
+    private readonly CancellationToken _cancellationToken;
 
-    private NetworkPlanner(NetworkSpec spec) => _spec = spec;
+    private NetworkPlanner(NetworkSpec spec, CancellationToken cancellationToken) => (_spec, _cancellationToken) = (spec, cancellationToken);
 
-    /// <summary>The plan (null when any error was found) and every diagnostic, in declaration order.</summary>
-    public static (NetworkPlan? Plan, IReadOnlyList<DiagnosticInfo> Diagnostics) Plan(NetworkSpec spec)
+    /// <summary>
+    /// The plan (null when any error was found) and every diagnostic, in declaration order. A cancelled
+    /// <paramref name="cancellationToken"/> throws <see cref="System.OperationCanceledException"/> (checked per layer and phase, and inside the axis analysis).
+    /// </summary>
+    public static Result<NetworkPlan> Plan(NetworkSpec spec, CancellationToken cancellationToken)
     {
-        var planner = new NetworkPlanner(spec);
+        var planner = new NetworkPlanner(spec, cancellationToken);
         NetworkPlan? plan;
         try
         {
@@ -48,7 +53,7 @@ internal sealed partial class NetworkPlanner
                 "its sizes or parameter counts overflow 32-bit indexing (2^31 values); use smaller channel counts, units or sizes");
             plan = null;
         }
-        return (plan, planner._diagnostics);
+        return Result.Of(plan, planner._diagnostics);
     }
 
     private bool HasErrors => _diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
@@ -62,6 +67,7 @@ internal sealed partial class NetworkPlanner
 
     private NetworkPlan? Run()
     {
+        _cancellationToken.ThrowIfCancellationRequested();
         var input = _spec.Input;
         if (input is null)
         {
@@ -87,11 +93,18 @@ internal sealed partial class NetworkPlanner
         _nodes.Add(inputNode);
         _byName[input.Name] = 0;
 
-        foreach (var layer in _spec.Layers) AddLayer(layer);
+        foreach (var layer in _spec.Layers)
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
+            AddLayer(layer);
+        }
 
+        _cancellationToken.ThrowIfCancellationRequested();
         var analyses = AnalyzeAxes(input);
+        _cancellationToken.ThrowIfCancellationRequested();
         var dense = _spec.Dense ? PlanDenseVariant() : null;
         if (HasErrors || analyses is null) return null;
+        _cancellationToken.ThrowIfCancellationRequested();
         var plan = BuildPlan(input, analyses);
         plan = dense is null ? plan : WithDense(plan, dense);
         CheckShapes(plan);

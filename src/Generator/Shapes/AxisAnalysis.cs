@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 
 namespace Strider.Shapes;
 
@@ -56,7 +57,8 @@ internal sealed class AxisAnalysis
 
     public int Count => nodes.Length;
 
-    public static AxisAnalysis Analyze(AxisGraph graph)
+    /// <summary>Analyses every node in order; <paramref name="cancellationToken"/> is checked for each piece of each node.</summary>
+    public static AxisAnalysis Analyze(AxisGraph graph, CancellationToken cancellationToken = default)
     {
         var nodes = new AxisNode[graph.Count];
         for (int i = 0; i < nodes.Length; i++) nodes[i] = graph[i];
@@ -64,7 +66,11 @@ internal sealed class AxisAnalysis
         for (int id = 1; id < nodes.Length && pieces.Count > 0; id++)
         {
             var next = new List<Piece>();
-            foreach (var piece in pieces) Refine(nodes, id, piece, next);
+            foreach (var piece in pieces)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Refine(nodes, id, piece, next);
+            }
             if (next.Count > MaxPieces)
                 throw new InvalidOperationException($"Node {id} splits the input sizes into {next.Count} regimes (more than {MaxPieces}); the axis is too irregular to analyse.");
             pieces = next;

@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 
 namespace Strider.Devices;
 
@@ -6,10 +7,16 @@ namespace Strider.Devices;
 /// <remarks>
 /// A buffer is unusable once it or its device is disposed (a device frees all its memory): every copy and op then
 /// throws <see cref="ObjectDisposedException"/>, never touches freed memory.
+/// <para>
+/// A buffer counts its writes (<see cref="Version"/>): a subclass calls <see cref="MarkWritten"/> in every path that
+/// writes its memory or hands out a handle to it (an upload, a host array, a pointer, a kernel view), so whatever is
+/// derived from its values (BatchNorm folded into a conv, <see cref="BatchNormFold"/>) knows when to be computed again.
+/// </para>
 /// </remarks>
 public abstract class DeviceBuffer<T> : IDisposable where T : unmanaged
 {
     private bool _released;
+    private long _version;
 
     protected DeviceBuffer(Device device, long length)
     {
@@ -28,6 +35,15 @@ public abstract class DeviceBuffer<T> : IDisposable where T : unmanaged
 
     /// <summary>The network whose preplanned buffers this is (set by <see cref="NetworkBuffers"/>), so it can tell its own buffers from a caller's.</summary>
     internal NetworkBuffers? Owner { get; set; }
+
+    /// <summary>
+    /// Changes whenever the values may have changed: each upload and each hand-out of the memory to an op (which may
+    /// write it) counts one. Equal versions of one buffer mean equal values; a read through <see cref="Download"/> leaves it.
+    /// </summary>
+    internal long Version => Interlocked.Read(ref _version);
+
+    /// <summary>Counts a write, or a hand-out of the memory that may be used for one (see <see cref="Version"/>).</summary>
+    protected void MarkWritten() => Interlocked.Increment(ref _version);
 
     /// <summary>Copies <paramref name="source"/> into this buffer starting at element <paramref name="offset"/>.</summary>
     public abstract void Upload(ReadOnlySpan<T> source, long offset = 0);

@@ -200,12 +200,12 @@ public class DeclarationTests
             false, false, null, 0, default, new EquatableArray<string>(new[] { "input", null! }), 0, 1, 1e-5, 0.1, 0, 0, default);
         var spec = new NetworkSpec("App", "Broken", "public", "App.Broken", default, new InputSpec(new EquatableArray<int>(new[] { 1, 8, 8 }), "input", default),
             new EquatableArray<LayerSpec>(new[] { layer }), SourceSpan.None);
-        var result = NetworkPipeline.Plan(new ParsedNetwork(spec, default, Emittable: true));
+        var result = NetworkPipeline.Plan(Result.Of(new ParsedNetwork(spec, Emittable: true)), CancellationToken.None);
         var error = Assert.Single(result.Diagnostics);
         Assert.Equal("STR0099", error.Id);
         Assert.StartsWith("NullReferenceException", error.Arguments[1], StringComparison.Ordinal);
         // Its class is still written, with members that throw the error.
-        Assert.Equal("STR0099", result.Output!.Invalid!.DiagnosticId);
+        Assert.Equal("STR0099", result.Value!.Invalid!.DiagnosticId);
         Assert.Contains("Strider could not analyse network 'Broken'", DiagnosticDescriptors.Message(error), StringComparison.Ordinal);
     }
 

@@ -18,27 +18,41 @@ public sealed unsafe class HostBuffer<T> : DeviceBuffer<T> where T : unmanaged
             throw new ArgumentOutOfRangeException(nameof(length), length, $"A host buffer holds at most {System.Array.MaxLength} elements.");
         // Pinned (on the pinned object heap) so Pointer stays valid for the buffer's lifetime.
         _array = GC.AllocateArray<T>((int)length, pinned: true);
-        Pointer = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
+        _pointer = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
     }
 
-    /// <summary>The values; valid until the buffer is disposed.</summary>
+    private readonly T* _pointer;
+
+    /// <summary>
+    /// The values; valid until the buffer is disposed. Each get counts as a write (<see cref="DeviceBuffer{T}.Version"/>):
+    /// get it again for each change rather than keeping it, so that values derived from this buffer are refreshed.
+    /// </summary>
     public T[] Array
     {
         get
         {
             ThrowIfDisposed();
+            MarkWritten();
             return _array;
         }
     }
 
-    /// <summary>The address of the first value (the array is pinned).</summary>
-    internal T* Pointer { get; }
+    /// <summary>The address of the first value (the array is pinned); each get counts as a write, as <see cref="Array"/>.</summary>
+    internal T* Pointer
+    {
+        get
+        {
+            MarkWritten();
+            return _pointer;
+        }
+    }
 
     public Span<T> Span => Array.AsSpan();
 
     public override void Upload(ReadOnlySpan<T> source, long offset = 0)
     {
         CheckRange(offset, source.Length);
+        MarkWritten();
         source.CopyTo(_array.AsSpan((int)offset));
     }
 

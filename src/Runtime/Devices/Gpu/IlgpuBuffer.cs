@@ -15,12 +15,13 @@ public sealed class IlgpuBuffer<T> : DeviceBuffer<T> where T : unmanaged
         _memory = memory;
     }
 
-    /// <summary>The whole buffer as a kernel argument.</summary>
+    /// <summary>The whole buffer as a kernel argument; each get counts as a write (<see cref="DeviceBuffer{T}.Version"/>), since a kernel may write it.</summary>
     public ArrayView<T> View
     {
         get
         {
             ThrowIfDisposed();
+            MarkWritten();
             return _memory.View;
         }
     }
@@ -29,6 +30,7 @@ public sealed class IlgpuBuffer<T> : DeviceBuffer<T> where T : unmanaged
     {
         CheckRange(offset, source.Length);
         if (source.Length == 0) return;
+        MarkWritten();
         ArrayView<T> view = _memory.View;
         view.SubView(offset, source.Length).CopyFromCPU(source);
     }

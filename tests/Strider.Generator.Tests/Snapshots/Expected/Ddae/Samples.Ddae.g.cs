@@ -381,6 +381,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
     private global::Strider.Devices.DeviceBuffer<float>? _bn1SavedInvStd;
     private global::Strider.Devices.DeviceBuffer<float>? _bn1FoldedWeight;
     private global::Strider.Devices.DeviceBuffer<float>? _bn1FoldedBias;
+    private readonly global::Strider.Devices.BatchNormFold _bn1Fold = new global::Strider.Devices.BatchNormFold();
     private global::Strider.Devices.DeviceBuffer<float>? _relu1Out;
     private global::Strider.Devices.DeviceBuffer<float>? _relu1Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _dropout1Out;
@@ -394,6 +395,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
     private global::Strider.Devices.DeviceBuffer<float>? _bn2SavedInvStd;
     private global::Strider.Devices.DeviceBuffer<float>? _bn2FoldedWeight;
     private global::Strider.Devices.DeviceBuffer<float>? _bn2FoldedBias;
+    private readonly global::Strider.Devices.BatchNormFold _bn2Fold = new global::Strider.Devices.BatchNormFold();
     private global::Strider.Devices.DeviceBuffer<float>? _c12Out;
     private global::Strider.Devices.DeviceBuffer<float>? _c12Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _conv3Out;
@@ -404,6 +406,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
     private global::Strider.Devices.DeviceBuffer<float>? _bn3SavedInvStd;
     private global::Strider.Devices.DeviceBuffer<float>? _bn3FoldedWeight;
     private global::Strider.Devices.DeviceBuffer<float>? _bn3FoldedBias;
+    private readonly global::Strider.Devices.BatchNormFold _bn3Fold = new global::Strider.Devices.BatchNormFold();
     private global::Strider.Devices.DeviceBuffer<float>? _relu3Out;
     private global::Strider.Devices.DeviceBuffer<float>? _relu3Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _dropout2Out;
@@ -417,6 +420,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
     private global::Strider.Devices.DeviceBuffer<float>? _bn4SavedInvStd;
     private global::Strider.Devices.DeviceBuffer<float>? _bn4FoldedWeight;
     private global::Strider.Devices.DeviceBuffer<float>? _bn4FoldedBias;
+    private readonly global::Strider.Devices.BatchNormFold _bn4Fold = new global::Strider.Devices.BatchNormFold();
     private global::Strider.Devices.DeviceBuffer<float>? _relu4Out;
     private global::Strider.Devices.DeviceBuffer<float>? _relu4Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _deconv1Out;
@@ -427,6 +431,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
     private global::Strider.Devices.DeviceBuffer<float>? _bn5SavedInvStd;
     private global::Strider.Devices.DeviceBuffer<float>? _bn5FoldedWeight;
     private global::Strider.Devices.DeviceBuffer<float>? _bn5FoldedBias;
+    private readonly global::Strider.Devices.BatchNormFold _bn5Fold = new global::Strider.Devices.BatchNormFold();
     private global::Strider.Devices.DeviceBuffer<float>? _relu5Out;
     private global::Strider.Devices.DeviceBuffer<float>? _relu5Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _dropout3Out;
@@ -440,6 +445,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
     private global::Strider.Devices.DeviceBuffer<float>? _bn6SavedInvStd;
     private global::Strider.Devices.DeviceBuffer<float>? _bn6FoldedWeight;
     private global::Strider.Devices.DeviceBuffer<float>? _bn6FoldedBias;
+    private readonly global::Strider.Devices.BatchNormFold _bn6Fold = new global::Strider.Devices.BatchNormFold();
     private global::Strider.Devices.DeviceBuffer<float>? _d12Out;
     private global::Strider.Devices.DeviceBuffer<float>? _d12Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _add1Out;
@@ -452,6 +458,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
     private global::Strider.Devices.DeviceBuffer<float>? _bn7SavedInvStd;
     private global::Strider.Devices.DeviceBuffer<float>? _bn7FoldedWeight;
     private global::Strider.Devices.DeviceBuffer<float>? _bn7FoldedBias;
+    private readonly global::Strider.Devices.BatchNormFold _bn7Fold = new global::Strider.Devices.BatchNormFold();
     private global::Strider.Devices.DeviceBuffer<float>? _relu7Out;
     private global::Strider.Devices.DeviceBuffer<float>? _relu7Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _dropout4Out;
@@ -465,6 +472,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
     private global::Strider.Devices.DeviceBuffer<float>? _bn8SavedInvStd;
     private global::Strider.Devices.DeviceBuffer<float>? _bn8FoldedWeight;
     private global::Strider.Devices.DeviceBuffer<float>? _bn8FoldedBias;
+    private readonly global::Strider.Devices.BatchNormFold _bn8Fold = new global::Strider.Devices.BatchNormFold();
     private global::Strider.Devices.DeviceBuffer<float>? _d34Out;
     private global::Strider.Devices.DeviceBuffer<float>? _d34Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _add2Out;
@@ -728,10 +736,10 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         if (Training) d.ConvForward(Conv1Geometry(n1, n2), n, noisyOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out);
         else
         {
-            // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output
+            // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 800);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 32);
-            d.FoldBatchNorm(1, 32, 25, _conv1Weight.Value, _conv1Bias.Value, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
+            _bn1Fold.Refresh(d, 1, 32, 25, _conv1Weight.Value, _conv1Bias.Value, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
             d.ConvForward(Conv1Geometry(n1, n2), n, noisyOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out);
         }
         // bn1: BatchNorm -> 32xAnyxAny
@@ -748,10 +756,10 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         if (Training) d.ConvForward(Conv2Geometry(n1, n2), n, dropout1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
         else
         {
-            // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output
+            // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedWeight, 25600);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedBias, 32);
-            d.FoldBatchNorm(1, 32, 800, _conv2Weight.Value, _conv2Bias.Value, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 1E-05f, _bn2FoldedWeight!, _bn2FoldedBias!);
+            _bn2Fold.Refresh(d, 1, 32, 800, _conv2Weight.Value, _conv2Bias.Value, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 1E-05f, _bn2FoldedWeight!, _bn2FoldedBias!);
             d.ConvForward(Conv2Geometry(n1, n2), n, dropout1Out, _bn2FoldedWeight!, _bn2FoldedBias!, bn2Out);
         }
         // bn2: BatchNorm -> 32xAnyxAny
@@ -765,10 +773,10 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         if (Training) d.ConvForward(Conv3Geometry(n1, n2), n, c12Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
         else
         {
-            // inference: bn3 folded into conv3's weights and bias (conv3's output feeds only bn3), written straight into bn3's output
+            // inference: bn3 folded into conv3's weights and bias (conv3's output feeds only bn3), written straight into bn3's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn3FoldedWeight, 51200);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn3FoldedBias, 64);
-            d.FoldBatchNorm(1, 64, 800, _conv3Weight.Value, _conv3Bias.Value, _bn3Weight.Value, _bn3Bias.Value, _bn3RunningMean.Value, _bn3RunningVar.Value, 1E-05f, _bn3FoldedWeight!, _bn3FoldedBias!);
+            _bn3Fold.Refresh(d, 1, 64, 800, _conv3Weight.Value, _conv3Bias.Value, _bn3Weight.Value, _bn3Bias.Value, _bn3RunningMean.Value, _bn3RunningVar.Value, 1E-05f, _bn3FoldedWeight!, _bn3FoldedBias!);
             d.ConvForward(Conv3Geometry(n1, n2), n, c12Out, _bn3FoldedWeight!, _bn3FoldedBias!, bn3Out);
         }
         // bn3: BatchNorm -> 64xAnyxAny
@@ -785,10 +793,10 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         if (Training) d.ConvForward(Conv4Geometry(n1, n2), n, dropout2Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out);
         else
         {
-            // inference: bn4 folded into conv4's weights and bias (conv4's output feeds only bn4), written straight into bn4's output
+            // inference: bn4 folded into conv4's weights and bias (conv4's output feeds only bn4), written straight into bn4's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn4FoldedWeight, 102400);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn4FoldedBias, 64);
-            d.FoldBatchNorm(1, 64, 1600, _conv4Weight.Value, _conv4Bias.Value, _bn4Weight.Value, _bn4Bias.Value, _bn4RunningMean.Value, _bn4RunningVar.Value, 1E-05f, _bn4FoldedWeight!, _bn4FoldedBias!);
+            _bn4Fold.Refresh(d, 1, 64, 1600, _conv4Weight.Value, _conv4Bias.Value, _bn4Weight.Value, _bn4Bias.Value, _bn4RunningMean.Value, _bn4RunningVar.Value, 1E-05f, _bn4FoldedWeight!, _bn4FoldedBias!);
             d.ConvForward(Conv4Geometry(n1, n2), n, dropout2Out, _bn4FoldedWeight!, _bn4FoldedBias!, bn4Out);
         }
         // bn4: BatchNorm -> 64xAnyxAny
@@ -806,10 +814,10 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         }
         else
         {
-            // inference: bn5 folded into deconv1's weights and bias (deconv1's output feeds only bn5), written straight into bn5's output
+            // inference: bn5 folded into deconv1's weights and bias (deconv1's output feeds only bn5), written straight into bn5's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn5FoldedWeight, 102400);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn5FoldedBias, 64);
-            d.FoldBatchNorm(64, 64, 25, _deconv1Weight.Value, _deconv1Bias.Value, _bn5Weight.Value, _bn5Bias.Value, _bn5RunningMean.Value, _bn5RunningVar.Value, 1E-05f, _bn5FoldedWeight!, _bn5FoldedBias!);
+            _bn5Fold.Refresh(d, 64, 64, 25, _deconv1Weight.Value, _deconv1Bias.Value, _bn5Weight.Value, _bn5Bias.Value, _bn5RunningMean.Value, _bn5RunningVar.Value, 1E-05f, _bn5FoldedWeight!, _bn5FoldedBias!);
             d.ConvBackwardData(Deconv1Geometry(n1, n2), n, relu4Out, _bn5FoldedWeight!, bn5Out, false);
             d.AddBias(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _bn5FoldedBias!, bn5Out);
         }
@@ -831,10 +839,10 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         }
         else
         {
-            // inference: bn6 folded into deconv2's weights and bias (deconv2's output feeds only bn6), written straight into bn6's output
+            // inference: bn6 folded into deconv2's weights and bias (deconv2's output feeds only bn6), written straight into bn6's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn6FoldedWeight, 51200);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn6FoldedBias, 32);
-            d.FoldBatchNorm(64, 32, 25, _deconv2Weight.Value, _deconv2Bias.Value, _bn6Weight.Value, _bn6Bias.Value, _bn6RunningMean.Value, _bn6RunningVar.Value, 1E-05f, _bn6FoldedWeight!, _bn6FoldedBias!);
+            _bn6Fold.Refresh(d, 64, 32, 25, _deconv2Weight.Value, _deconv2Bias.Value, _bn6Weight.Value, _bn6Bias.Value, _bn6RunningMean.Value, _bn6RunningVar.Value, 1E-05f, _bn6FoldedWeight!, _bn6FoldedBias!);
             d.ConvBackwardData(Deconv2Geometry(n1, n2), n, dropout3Out, _bn6FoldedWeight!, bn6Out, false);
             d.AddBias(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _bn6FoldedBias!, bn6Out);
         }
@@ -855,10 +863,10 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         }
         else
         {
-            // inference: bn7 folded into deconv3's weights and bias (deconv3's output feeds only bn7), written straight into bn7's output
+            // inference: bn7 folded into deconv3's weights and bias (deconv3's output feeds only bn7), written straight into bn7's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn7FoldedWeight, 25600);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn7FoldedBias, 32);
-            d.FoldBatchNorm(32, 32, 25, _deconv3Weight.Value, _deconv3Bias.Value, _bn7Weight.Value, _bn7Bias.Value, _bn7RunningMean.Value, _bn7RunningVar.Value, 1E-05f, _bn7FoldedWeight!, _bn7FoldedBias!);
+            _bn7Fold.Refresh(d, 32, 32, 25, _deconv3Weight.Value, _deconv3Bias.Value, _bn7Weight.Value, _bn7Bias.Value, _bn7RunningMean.Value, _bn7RunningVar.Value, 1E-05f, _bn7FoldedWeight!, _bn7FoldedBias!);
             d.ConvBackwardData(Deconv3Geometry(n1, n2), n, add1Out, _bn7FoldedWeight!, bn7Out, false);
             d.AddBias(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _bn7FoldedBias!, bn7Out);
         }
@@ -880,10 +888,10 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         }
         else
         {
-            // inference: bn8 folded into deconv4's weights and bias (deconv4's output feeds only bn8), written straight into bn8's output
+            // inference: bn8 folded into deconv4's weights and bias (deconv4's output feeds only bn8), written straight into bn8's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn8FoldedWeight, 800);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn8FoldedBias, 1);
-            d.FoldBatchNorm(32, 1, 25, _deconv4Weight.Value, _deconv4Bias.Value, _bn8Weight.Value, _bn8Bias.Value, _bn8RunningMean.Value, _bn8RunningVar.Value, 1E-05f, _bn8FoldedWeight!, _bn8FoldedBias!);
+            _bn8Fold.Refresh(d, 32, 1, 25, _deconv4Weight.Value, _deconv4Bias.Value, _bn8Weight.Value, _bn8Bias.Value, _bn8RunningMean.Value, _bn8RunningVar.Value, 1E-05f, _bn8FoldedWeight!, _bn8FoldedBias!);
             d.ConvBackwardData(Deconv4Geometry(n1, n2), n, dropout4Out, _bn8FoldedWeight!, bn8Out, false);
             d.AddBias(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _bn8FoldedBias!, bn8Out);
         }

@@ -150,6 +150,7 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
     private global::Strider.Devices.DeviceBuffer<float>? _bn1SavedInvStd;
     private global::Strider.Devices.DeviceBuffer<float>? _bn1FoldedWeight;
     private global::Strider.Devices.DeviceBuffer<float>? _bn1FoldedBias;
+    private readonly global::Strider.Devices.BatchNormFold _bn1Fold = new global::Strider.Devices.BatchNormFold();
     private global::Strider.Devices.DeviceBuffer<float>? _relu1Out;
     private global::Strider.Devices.DeviceBuffer<float>? _relu1Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _conv2Out;
@@ -160,6 +161,7 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
     private global::Strider.Devices.DeviceBuffer<float>? _bn2SavedInvStd;
     private global::Strider.Devices.DeviceBuffer<float>? _bn2FoldedWeight;
     private global::Strider.Devices.DeviceBuffer<float>? _bn2FoldedBias;
+    private readonly global::Strider.Devices.BatchNormFold _bn2Fold = new global::Strider.Devices.BatchNormFold();
     private global::Strider.Devices.DeviceBuffer<float>? _add1Out;
     private global::Strider.Devices.DeviceBuffer<float>? _add1Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _relu2Out;
@@ -259,10 +261,10 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         if (Training) d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, null, conv1Out);
         else
         {
-            // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output
+            // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 36864);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 64);
-            d.FoldBatchNorm(1, 64, 576, _conv1Weight.Value, null, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
+            _bn1Fold.Refresh(d, 1, 64, 576, _conv1Weight.Value, null, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
             d.ConvForward(Conv1Geometry, n, inputOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out);
         }
         // bn1: BatchNorm -> 64x56x56
@@ -276,10 +278,10 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         if (Training) d.ConvForward(Conv2Geometry, n, relu1Out, _conv2Weight.Value, null, conv2Out);
         else
         {
-            // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output
+            // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output; folded again only after one of them was written
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedWeight, 36864);
             global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedBias, 64);
-            d.FoldBatchNorm(1, 64, 576, _conv2Weight.Value, null, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 1E-05f, _bn2FoldedWeight!, _bn2FoldedBias!);
+            _bn2Fold.Refresh(d, 1, 64, 576, _conv2Weight.Value, null, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 1E-05f, _bn2FoldedWeight!, _bn2FoldedBias!);
             d.ConvForward(Conv2Geometry, n, relu1Out, _bn2FoldedWeight!, _bn2FoldedBias!, bn2Out);
         }
         // bn2: BatchNorm -> 64x56x56

@@ -1,0 +1,61 @@
+namespace Strider.Generator.Model;
+
+/// <summary>Which pass needs a buffer, and so where the generated class grows it.</summary>
+internal enum BufferPass
+{
+    /// <summary>Written by Forward (activations, pooling switches, dropout masks, BatchNorm's saved statistics): grown with the batch.</summary>
+    Forward,
+
+    /// <summary>Written by Backward (gradients, the Deconv scratch): grown with Forward's, so a Backward never allocates.</summary>
+    Backward,
+
+    /// <summary>Inference only, a fixed size (a BatchNorm's weights folded into its conv): allocated on the first inference Forward.</summary>
+    Inference,
+
+    /// <summary>ForwardDense's activations, grown with its own batch and sizes.</summary>
+    Dense,
+}
+
+/// <summary>What a buffer holds for its layer (the role is the field name's suffix: <c>_conv1Out</c>).</summary>
+internal enum BufferRole { Out, Grad, Switches, Mask, SavedMean, SavedInvStd, FoldedWeight, FoldedBias, Scratch, DenseOut }
+
+/// <summary>A buffer's length: the product of <paramref name="Dims"/>, times the batch when <paramref name="Batched"/>.</summary>
+internal sealed record BufferSize(EquatableArray<SizeExpr> Dims, bool Batched);
+
+/// <summary>
+/// One device buffer the network owns: its field, element type (int for pooling switches, else float), role, the layer
+/// it belongs to (-1 for shared scratch), the pass that needs it, and its length (the largest of <paramref name="Sizes"/>).
+/// </summary>
+internal sealed record BufferPlan(string Field, bool IsInt, BufferRole Role, int Node, BufferPass Pass, EquatableArray<BufferSize> Sizes);
+
+/// <summary>A BatchNorm read only by a Relu, and that Relu's Dropout when the Relu is read only by it (-1 when none): fused in training.</summary>
+internal sealed record ReluChainPlan(int Norm, int Relu, int Dropout)
+{
+    public int Last => Dropout >= 0 ? Dropout : Relu;
+}
+
+/// <summary>
+/// How a planned network runs, decided once from its <see cref="NetworkPlan"/> (see <c>Planning.ExecutionPlanner</c>):
+/// the emitter writes what this says. Arrays are per node, indexed as the plan's nodes.
+/// </summary>
+/// <param name="Names">Each layer's member name (<see cref="Emit.MemberNames"/>).</param>
+/// <param name="Readers">Each node's readers, once per input edge.</param>
+/// <param name="FoldTarget">For a Conv or Deconv, the BatchNorm folded into it at inference; -1 elsewhere.</param>
+/// <param name="FoldSource">For a BatchNorm, the Conv or Deconv it is folded into at inference; -1 elsewhere.</param>
+/// <param name="Chains">The training-time BatchNorm-Relu(-Dropout) fusions.</param>
+/// <param name="ChainOf">For each node of a chain (norm, Relu, Dropout), its index in <paramref name="Chains"/>; -1 elsewhere.</param>
+/// <param name="Live">Nodes whose gradient reaches the output (Backward skips the others).</param>
+/// <param name="ParameterGradientPath">Nodes whose gradient BackwardParameters computes too.</param>
+/// <param name="AliasesAtInference">Dropouts whose inference output is their input's buffer.</param>
+/// <param name="Buffers">Every device buffer the network owns, in the order fields, growth and Dispose list them.</param>
+internal sealed record ExecutionPlan(
+    EquatableArray<string> Names,
+    EquatableArray<EquatableArray<int>> Readers,
+    EquatableArray<int> FoldTarget,
+    EquatableArray<int> FoldSource,
+    EquatableArray<ReluChainPlan> Chains,
+    EquatableArray<int> ChainOf,
+    EquatableArray<bool> Live,
+    EquatableArray<bool> ParameterGradientPath,
+    EquatableArray<bool> AliasesAtInference,
+    EquatableArray<BufferPlan> Buffers);

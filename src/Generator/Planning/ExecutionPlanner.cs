@@ -1,0 +1,166 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Strider.Generator.Emit;
+using Strider.Generator.Model;
+
+namespace Strider.Generator.Planning;
+
+/// <summary>
+/// Decides how a planned network runs, once, before anything is written (<see cref="ExecutionPlan"/>): which BatchNorm
+/// folds into its conv at inference (what ONNX Runtime's graph optimiser does), which BatchNorm -> Relu [-> Dropout]
+/// runs as one device op in training, which Dropout reuses its input's buffer at inference, which gradients Backward
+/// and BackwardParameters compute, and every buffer the network owns.
+/// </summary>
+internal static class ExecutionPlanner
+{
+    public static ExecutionPlan Plan(NetworkPlan plan, CancellationToken cancellationToken = default)
+    {
+        var nodes = plan.Nodes;
+        int count = nodes.Count, last = count - 1;
+        var names = MemberNames.Derive(nodes.Select(n => n.Name).ToList());
+        var readers = Readers(nodes);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // A conv read only by its BatchNorm folds it: the fold is exact algebra (the norm is affine per output channel).
+        var foldTarget = Enumerable.Repeat(-1, count).ToArray();
+        var foldSource = Enumerable.Repeat(-1, count).ToArray();
+        foreach (var bn in nodes.Where(n => n.Kind == LayerKind.BatchNorm))
+        {
+            var conv = nodes[bn.Inputs[0]];
+            if (conv.Kind is LayerKind.Conv or LayerKind.Deconv && conv.Weight >= 0 && readers[conv.Index].Count == 1)
+                (foldTarget[conv.Index], foldSource[bn.Index]) = (bn.Index, conv.Index);
+        }
+
+        // In training the fused op writes only the chain's last output (and mask); Backward reads that output.
+        var chains = new List<ReluChainPlan>();
+        var chainOf = Enumerable.Repeat(-1, count).ToArray();
+        int OnlyReader(int n, LayerKind kind) =>
+            n != last && readers[n].Count == 1 && nodes[readers[n][0]].Kind == kind ? readers[n][0] : -1;
+        foreach (var bn in nodes.Where(n => n.Kind == LayerKind.BatchNorm))
+        {
+            int relu = OnlyReader(bn.Index, LayerKind.Relu);
+            if (relu < 0) continue;
+            var chain = new ReluChainPlan(bn.Index, relu, OnlyReader(relu, LayerKind.Dropout));
+            chainOf[bn.Index] = chainOf[relu] = chains.Count;
+            if (chain.Dropout >= 0) chainOf[chain.Dropout] = chains.Count;
+            chains.Add(chain);
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var aliases = nodes.Select(n => AliasesAtInference(nodes, n)).ToArray();
+        var buffers = Buffers(plan, names, foldTarget, foldSource, aliases, cancellationToken);
+        return new ExecutionPlan(
+            new EquatableArray<string>(names),
+            new EquatableArray<EquatableArray<int>>(readers.Select(r => new EquatableArray<int>(r))),
+            new EquatableArray<int>(foldTarget),
+            new EquatableArray<int>(foldSource),
+            new EquatableArray<ReluChainPlan>(chains),
+            new EquatableArray<int>(chainOf),
+            new EquatableArray<bool>(Live(nodes)),
+            new EquatableArray<bool>(ParameterGradientPath(nodes)),
+            new EquatableArray<bool>(aliases),
+            new EquatableArray<BufferPlan>(buffers));
+    }
+
+    /// <summary>Flatten and Reshape: the same values under a new shape, never a buffer of their own.</summary>
+    public static bool IsAlias(NodePlan n) => n.Kind is LayerKind.Flatten or LayerKind.Reshape;
+
+    private static List<int>[] Readers(IReadOnlyList<NodePlan> nodes)
+    {
+        var readers = new List<int>[nodes.Count];
+        for (int i = 0; i < readers.Length; i++) readers[i] = new List<int>();
+        foreach (var n in nodes) foreach (int k in n.Inputs) readers[k].Add(n.Index);
+        return readers;
+    }
+
+    /// <summary>Nodes whose gradient reaches the output: the output, and any node read by such a node.</summary>
+    private static bool[] Live(IReadOnlyList<NodePlan> nodes)
+    {
+        var live = new bool[nodes.Count];
+        live[nodes.Count - 1] = true;
+        for (int i = nodes.Count - 1; i >= 0; i--)
+            if (live[i]) foreach (int k in nodes[i].Inputs) live[k] = true;
+        return live;
+    }
+
+    /// <summary>
+    /// Nodes whose gradient BackwardParameters computes too: those that depend on a parameter, and every consumer of
+    /// one. The others' gradients only serve the input gradient, so their writers run under <c>if (inputGradient)</c>.
+    /// Every writer of one gradient runs in the same mode, so the first-overwrites, later-accumulate order holds in both.
+    /// </summary>
+    private static bool[] ParameterGradientPath(IReadOnlyList<NodePlan> nodes)
+    {
+        var needed = new bool[nodes.Count];
+        // BatchNormBackward writes its input's gradient in the op that writes its parameters' gradients: never skipped.
+        foreach (var n in nodes) if (n.Kind == LayerKind.BatchNorm) needed[n.Inputs[0]] = true;
+        foreach (var n in nodes)
+            if (n.Weight >= 0 || n.Inputs.Any(k => needed[k])) needed[n.Index] = true;
+        return needed;
+    }
+
+    /// <summary>
+    /// A Dropout whose inference output is its input's buffer. Not when that is the caller's input tensor: Forward's
+    /// result stays a network-owned buffer.
+    /// </summary>
+    private static bool AliasesAtInference(IReadOnlyList<NodePlan> nodes, NodePlan n)
+    {
+        if (n.Kind != LayerKind.Dropout) return false;
+        var root = nodes[n.Inputs[0]];
+        while (IsAlias(root)) root = nodes[root.Inputs[0]];
+        return root.Index != 0;
+    }
+
+    /// <summary>Every buffer, layer by layer (output, gradient, per-kind state, folded weights), then the shared scratch, then ForwardDense's.</summary>
+    private static List<BufferPlan> Buffers(NetworkPlan plan, string[] names, int[] foldTarget, int[] foldSource, bool[] aliases, CancellationToken cancellationToken)
+    {
+        var nodes = plan.Nodes;
+        int last = nodes.Count - 1;
+        var buffers = new List<BufferPlan>();
+        void Add(NodePlan n, BufferRole role, BufferPass pass, BufferSize size, bool isInt = false) =>
+            buffers.Add(new BufferPlan("_" + names[n.Index] + role, isInt, role, n.Index, pass, new EquatableArray<BufferSize>(new[] { size })));
+        static BufferSize Values(EquatableArray<SizeExpr> shape) => new(shape, true);
+        static BufferSize Fixed(long length) => new(new EquatableArray<SizeExpr>(new[] { SizeExpr.Fixed(length) }), false);
+        foreach (var n in nodes)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (n.Index > 0 && !IsAlias(n)) Add(n, BufferRole.Out, BufferPass.Forward, Values(n.Shape));
+            if (n.Index != last) Add(n, BufferRole.Grad, BufferPass.Backward, Values(n.Shape));
+            switch (n.Kind)
+            {
+                case LayerKind.MaxPool:
+                    Add(n, BufferRole.Switches, BufferPass.Forward, Values(n.Shape), isInt: true);
+                    break;
+                case LayerKind.Dropout:
+                    Add(n, BufferRole.Mask, BufferPass.Forward, Values(n.Shape));
+                    break;
+                case LayerKind.BatchNorm:
+                {
+                    var channels = new BufferSize(new EquatableArray<SizeExpr>(new[] { n.Shape[0] }), false);
+                    Add(n, BufferRole.SavedMean, BufferPass.Forward, channels);
+                    Add(n, BufferRole.SavedInvStd, BufferPass.Forward, channels);
+                    if (foldSource[n.Index] >= 0)
+                    {
+                        var conv = nodes[foldSource[n.Index]];
+                        var weight = plan.Parameters[conv.Weight];
+                        // Conv weights [K, C, ...] fold along K, Deconv weights [Cin, Cout, ...] along Cout: the bias has the norm's channels.
+                        Add(n, BufferRole.FoldedWeight, BufferPass.Inference, Fixed(weight.Length));
+                        Add(n, BufferRole.FoldedBias, BufferPass.Inference, Fixed(weight.Shape[conv.Kind == LayerKind.Conv ? 0 : 1]));
+                    }
+                    break;
+                }
+            }
+        }
+        // Deconv's input gradient, when accumulated, goes through one scratch sized for the largest.
+        var deconvInputs = nodes.Where(n => n.Kind == LayerKind.Deconv).Select(n => Values(nodes[n.Inputs[0]].Shape)).ToList();
+        if (deconvInputs.Count > 0)
+            buffers.Add(new BufferPlan("_deconvScratch", false, BufferRole.Scratch, -1, BufferPass.Backward, new EquatableArray<BufferSize>(deconvInputs)));
+        if (plan.Dense is { } dense)
+        {
+            // A conv with its norm folded in writes the norm's buffer; an aliasing Dropout has none.
+            foreach (var n in nodes.Skip(1).Where(n => !aliases[n.Index] && foldTarget[n.Index] < 0))
+                Add(n, BufferRole.DenseOut, BufferPass.Dense, Values(dense.Nodes[n.Index].Shape));
+        }
+        return buffers;
+    }
+}
