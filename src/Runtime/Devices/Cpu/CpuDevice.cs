@@ -49,6 +49,9 @@ public sealed unsafe partial class CpuDevice : Device
     /// <summary>Worker threads, the caller included.</summary>
     public int ThreadCount => _pool.WorkerCount;
 
+    /// <summary>Parallel ops that found the workers busy with another thread's op and ran on their own thread instead.</summary>
+    internal long ContendedOps => _pool.ContendedRuns;
+
     public override DeviceBuffer<T> Allocate<T>(long length) => new HostBuffer<T>(this, length);
 
     public override void Dispose()

@@ -55,6 +55,11 @@ internal sealed unsafe class WorkerPool : IDisposable
     /// <summary>Workers, the calling thread included (worker 0).</summary>
     public int WorkerCount { get; }
 
+    /// <summary>Jobs that found the workers busy with another thread's job and ran on their own thread (for tests).</summary>
+    public long ContendedRuns => Interlocked.Read(ref _contendedRuns);
+
+    private long _contendedRuns;
+
     /// <summary>
     /// Runs work(state, args, item, worker) for item in [0, items) and returns when all are done: on the workers, or,
     /// when another thread's job holds them, on the calling thread alone (as worker 0).
@@ -63,8 +68,14 @@ internal sealed unsafe class WorkerPool : IDisposable
     {
         if (_stopping) throw new ObjectDisposedException(nameof(CpuDevice), "The CPU device was disposed; create a new one to run ops.");
         if (items <= 0) return;
-        if (items == 1 || WorkerCount == 1 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        if (items == 1 || WorkerCount == 1)
         {
+            for (int i = 0; i < items; i++) work(state, args, i, 0);
+            return;
+        }
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            Interlocked.Increment(ref _contendedRuns);
             for (int i = 0; i < items; i++) work(state, args, i, 0);
             return;
         }
