@@ -5,13 +5,15 @@ namespace Strider.Devices.Cpu;
 // Convolutions, bias and dense layers, run by CpuConvolution and CpuDense.
 public sealed unsafe partial class CpuDevice
 {
-    public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
+    public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias,
+        DeviceBuffer<float> y)
     {
         using var lease = Rent();
         CpuConvolution.ConvForward(lease.Workspace, g, n, x, w, bias, y);
     }
 
-    public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
+    public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx,
+        bool accumulate)
     {
         using var lease = Rent();
         CpuConvolution.ConvBackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);

@@ -9,8 +9,8 @@ public sealed unsafe partial class CpuDevice
         DeviceBuffer<float> dlogits) =>
         CpuLoss.SoftmaxCrossEntropy(n, classes, inner, logits, labels, dlogits);
 
-    public override float CrossEntropyFromProbabilities(int n, int classes, int inner, DeviceBuffer<float> probabilities, DeviceBuffer<int> labels,
-        DeviceBuffer<float> dprobabilities) =>
+    public override float CrossEntropyFromProbabilities(int n, int classes, int inner, DeviceBuffer<float> probabilities,
+        DeviceBuffer<int> labels, DeviceBuffer<float> dprobabilities) =>
         CpuLoss.CrossEntropyFromProbabilities(n, classes, inner, probabilities, labels, dprobabilities);
 
     public override float MeanSquaredError(long count, DeviceBuffer<float> prediction, DeviceBuffer<float> target, DeviceBuffer<float> dprediction)

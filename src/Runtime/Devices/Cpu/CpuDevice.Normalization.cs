@@ -8,10 +8,12 @@ namespace Strider.Devices.Cpu;
 public sealed unsafe partial class CpuDevice
 {
     public override void BatchNormForwardTraining(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma,
-        DeviceBuffer<float> beta, DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float momentum, float epsilon, DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd)
+        DeviceBuffer<float> beta, DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float momentum, float epsilon,
+        DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd)
     {
         using var lease = Rent();
-        CpuNormalization.BatchNormForwardTraining(lease.Workspace, n, channels, inner, x, gamma, beta, runningMean, runningVar, momentum, epsilon, y, savedMean, savedInvStd);
+        CpuNormalization.BatchNormForwardTraining(lease.Workspace, n, channels, inner, x, gamma, beta, runningMean, runningVar, momentum,
+            epsilon, y, savedMean, savedInvStd);
     }
 
     public override void BatchNormForwardInference(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma,
@@ -21,25 +23,32 @@ public sealed unsafe partial class CpuDevice
         CpuNormalization.BatchNormForwardInference(lease.Workspace, n, channels, inner, x, gamma, beta, runningMean, runningVar, epsilon, y);
     }
 
-    public override void BatchNormBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> gamma,
-        DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx, DeviceBuffer<float> dgamma, DeviceBuffer<float> dbeta, bool accumulate)
+    public override void BatchNormBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> dy,
+        DeviceBuffer<float> gamma, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx,
+        DeviceBuffer<float> dgamma, DeviceBuffer<float> dbeta, bool accumulate)
     {
         using var lease = Rent();
         CpuNormalization.BatchNormBackward(lease.Workspace, n, channels, inner, x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta, accumulate);
     }
 
     public override void BatchNormReluForwardTraining(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma,
-        DeviceBuffer<float> beta, DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float momentum, float epsilon, DeviceBuffer<float>? mask, float dropoutRate, ulong dropoutSeed, DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd)
+        DeviceBuffer<float> beta, DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float momentum, float epsilon,
+        DeviceBuffer<float>? mask, float dropoutRate, ulong dropoutSeed, DeviceBuffer<float> y, DeviceBuffer<float> savedMean,
+        DeviceBuffer<float> savedInvStd)
     {
         using var lease = Rent();
-        CpuNormalization.BatchNormReluForwardTraining(lease.Workspace, n, channels, inner, x, gamma, beta, runningMean, runningVar, momentum, epsilon, mask, dropoutRate, dropoutSeed, y, savedMean, savedInvStd);
+        CpuNormalization.BatchNormReluForwardTraining(lease.Workspace, n, channels, inner, x, gamma, beta, runningMean, runningVar, momentum,
+            epsilon, mask, dropoutRate, dropoutSeed, y, savedMean, savedInvStd);
     }
 
-    public override void BatchNormReluBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> dy,
-        DeviceBuffer<float>? mask, DeviceBuffer<float> gamma, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx, DeviceBuffer<float> dgamma, DeviceBuffer<float> dbeta, bool accumulate, DeviceBuffer<float> scratch)
+    public override void BatchNormReluBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> y,
+        DeviceBuffer<float> dy, DeviceBuffer<float>? mask, DeviceBuffer<float> gamma, DeviceBuffer<float> savedMean,
+        DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx, DeviceBuffer<float> dgamma, DeviceBuffer<float> dbeta, bool accumulate,
+        DeviceBuffer<float> scratch)
     {
         using var lease = Rent();
-        CpuNormalization.BatchNormReluBackward(lease.Workspace, n, channels, inner, x, y, dy, mask, gamma, savedMean, savedInvStd, dx, dgamma, dbeta, accumulate, scratch);
+        CpuNormalization.BatchNormReluBackward(lease.Workspace, n, channels, inner, x, y, dy, mask, gamma, savedMean, savedInvStd, dx, dgamma,
+            dbeta, accumulate, scratch);
     }
 
     /// <summary>

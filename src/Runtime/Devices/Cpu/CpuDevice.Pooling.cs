@@ -11,7 +11,8 @@ public sealed unsafe partial class CpuDevice
         CpuPooling.MaxPoolForward(lease.Workspace, g, n, x, y, switches);
     }
 
-    public override void MaxPoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx, bool accumulate)
+    public override void MaxPoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx,
+        bool accumulate)
     {
         using var lease = Rent();
         CpuPooling.MaxPoolBackward(lease.Workspace, g, n, dy, switches, dx, accumulate);

@@ -54,6 +54,7 @@ public sealed unsafe partial class CpuDevice : Device
 
     public override DeviceBuffer<T> Allocate<T>(long length) => new HostBuffer<T>(this, length);
 
+    /// <summary>Stops the workers. An op still running on another thread finishes or throws <see cref="ObjectDisposedException"/>; later ones throw it.</summary>
     public override void Dispose()
     {
         IsDisposed = true;
