@@ -32,14 +32,14 @@ internal static unsafe partial class CpuConvolution
     /// <summary>Y[K, (b, p)] = W x col over a chunk of columns and a block of output channels, scattered back to [n, K, P].</summary>
     internal static void ForwardBatchedItem(object state, void* args, int item, int worker)
     {
-        var d = Unsafe.As<CpuWorkspace>(state);
+        var ws = Unsafe.As<CpuWorkspace>(state);
         ref readonly ConvArgs a = ref *(ConvArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int K = g.OutChannels, crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
         int j0 = item / a.RowBlocks * ColumnChunk, m0 = item % a.RowBlocks * BatchedRowBlock;
         int nb = Math.Min(ColumnChunk, a.N * p - j0), rows = Math.Min(BatchedRowBlock, K - m0), mPad = Gemm.RoundUp(K, Gemm.MR);
-        float* packB = Grow(d.WorkspaceB, worker, (long)Gemm.KC * ColumnChunk);
-        float* tile = Grow(d.WorkspaceC, worker, (long)BatchedRowBlock * ColumnChunk);
+        float* packB = Grow(ws.WorkspaceB, worker, (long)Gemm.KC * ColumnChunk);
+        float* tile = Grow(ws.WorkspaceC, worker, (long)BatchedRowBlock * ColumnChunk);
         for (int k0 = 0; k0 < crs; k0 += Gemm.KC)
         {
             int kc = Math.Min(Gemm.KC, crs - k0);
@@ -63,16 +63,16 @@ internal static unsafe partial class CpuConvolution
     /// <summary>col = W^T dY for a group of whole images and a block of input channels, then col2im per image.</summary>
     internal static void BackwardDataBatchedItem(object state, void* args, int item, int worker)
     {
-        var d = Unsafe.As<CpuWorkspace>(state);
+        var ws = Unsafe.As<CpuWorkspace>(state);
         ref readonly ConvArgs a = ref *(ConvArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int group = item / a.ChannelBlocks, c0 = item % a.ChannelBlocks * a.ChannelBlock, c1 = Math.Min(g.InChannels, c0 + a.ChannelBlock);
         int b0 = group * a.ImagesPerGroup, b1 = Math.Min(a.N, b0 + a.ImagesPerGroup);
         int rs = g.KernelH * g.KernelW, crs = g.InChannels * rs, p = g.OutH * g.OutW, K = g.OutChannels, plane = g.InH * g.InW;
         int rows = (c1 - c0) * rs, mPad = Gemm.RoundUp(rows, Gemm.MR), nb = (b1 - b0) * p;
-        float* packA = Grow(d.WorkspaceA, worker, (long)mPad * K);
-        float* packB = Grow(d.WorkspaceB, worker, (long)Gemm.KC * ColumnChunk);
-        float* cols = Grow(d.WorkspaceC, worker, (long)mPad * ColumnChunk);
+        float* packA = Grow(ws.WorkspaceA, worker, (long)mPad * K);
+        float* packB = Grow(ws.WorkspaceB, worker, (long)Gemm.KC * ColumnChunk);
+        float* cols = Grow(ws.WorkspaceC, worker, (long)mPad * ColumnChunk);
         for (int k0 = 0; k0 < K; k0 += Gemm.KC)
             Gemm.PackA(a.W + (long)c0 * rs + (long)k0 * crs, 1, crs, rows, Math.Min(Gemm.KC, K - k0), packA + (long)mPad * k0);
         if (!a.Accumulate)
@@ -116,7 +116,7 @@ internal static unsafe partial class CpuConvolution
     /// <summary>This item's rows of its partial dW += dY[rows, (b, p)] col[CRS, (b, p)]^T over its runs of batch columns.</summary>
     internal static void BackwardWeightsBatchedItem(object state, void* args, int item, int worker)
     {
-        var d = Unsafe.As<CpuWorkspace>(state);
+        var ws = Unsafe.As<CpuWorkspace>(state);
         ref readonly ConvArgs a = ref *(ConvArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW, K = g.OutChannels, total = a.N * p;
@@ -124,9 +124,9 @@ internal static unsafe partial class CpuConvolution
         int u0 = (int)((long)part * a.Chunks / a.Partials), u1 = (int)((long)(part + 1) * a.Chunks / a.Partials);
         float* target = (a.Partials == 1 ? a.W : a.PackedW + (long)part * K * crs) + (long)m0 * crs;
         if (a.Partials > 1) new Span<float>(target, rows * crs).Clear();
-        float* packA = Grow(d.WorkspaceA, worker, (long)BatchedRowBlock * Gemm.KC);
-        float* packB = Grow(d.WorkspaceB, worker, (long)Gemm.RoundUp(crs, Gemm.NR) * Gemm.KC);
-        int* lanes = (int*)Grow(d.WorkspaceC, worker, Gemm.KC);
+        float* packA = Grow(ws.WorkspaceA, worker, (long)BatchedRowBlock * Gemm.KC);
+        float* packB = Grow(ws.WorkspaceB, worker, (long)Gemm.RoundUp(crs, Gemm.NR) * Gemm.KC);
+        int* lanes = (int*)Grow(ws.WorkspaceC, worker, Gemm.KC);
         for (int u = u0; u < u1; u++)
         {
             int first = u * Gemm.KC, kc = Math.Min(Gemm.KC, total - first);

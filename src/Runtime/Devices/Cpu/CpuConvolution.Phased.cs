@@ -180,7 +180,6 @@ internal static unsafe partial class CpuConvolution
     /// <summary>dx[b, c] (+)= the plane's stride phases interleaved: dx[ih, iw] = phase(ih % sh, iw % sw)[ih / sh, iw / sw].</summary>
     internal static void InterleavePlane(object state, void* args, int item, int worker)
     {
-        var d = Unsafe.As<CpuWorkspace>(state);
         ref readonly PhaseArgs a = ref *(PhaseArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int sh = g.StrideH, sw = g.StrideW;

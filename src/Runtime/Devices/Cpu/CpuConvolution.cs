@@ -97,13 +97,13 @@ internal static unsafe partial class CpuConvolution
 
     internal static void ForwardItem(object state, void* args, int item, int worker)
     {
-        var d = Unsafe.As<CpuWorkspace>(state);
+        var ws = Unsafe.As<CpuWorkspace>(state);
         ref readonly ConvArgs a = ref *(ConvArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int b = item / a.ItemsPerImage, first = item % a.ItemsPerImage * a.ChunksPerItem, last = Math.Min(a.Chunks, first + a.ChunksPerItem);
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
         int mPad = Gemm.RoundUp(g.OutChannels, Gemm.MR);
-        float* packB = Grow(d.WorkspaceB, worker, (long)Gemm.KC * ColumnChunk);
+        float* packB = Grow(ws.WorkspaceB, worker, (long)Gemm.KC * ColumnChunk);
         float* qb = a.Q + b * a.QImage;
         for (int chunk = first; chunk < last; chunk++)
         {
@@ -154,21 +154,21 @@ internal static unsafe partial class CpuConvolution
 
     internal static void BackwardDataItem(object state, void* args, int item, int worker)
     {
-        var d = Unsafe.As<CpuWorkspace>(state);
+        var ws = Unsafe.As<CpuWorkspace>(state);
         ref readonly ConvArgs a = ref *(ConvArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int group = item / a.ChannelBlocks, c0 = item % a.ChannelBlocks * a.ChannelBlock, c1 = Math.Min(g.InChannels, c0 + a.ChannelBlock);
         int b0 = group * a.ImagesPerGroup, b1 = Math.Min(a.N, b0 + a.ImagesPerGroup);
         int rs = g.KernelH * g.KernelW, crs = g.InChannels * rs, p = g.OutH * g.OutW, K = g.OutChannels;
         int rows = (c1 - c0) * rs, mPad = Gemm.RoundUp(rows, Gemm.MR);
-        float* packA = Grow(d.WorkspaceA, worker, (long)mPad * K);
-        float* packB = Grow(d.WorkspaceB, worker, (long)Gemm.KC * ColumnChunk);
-        float* cols = Grow(d.WorkspaceC, worker, (long)mPad * ColumnChunk);
+        float* packA = Grow(ws.WorkspaceA, worker, (long)mPad * K);
+        float* packB = Grow(ws.WorkspaceB, worker, (long)Gemm.KC * ColumnChunk);
+        float* cols = Grow(ws.WorkspaceC, worker, (long)mPad * ColumnChunk);
         // A = W^T restricted to this item's rows: A[m, k] = w[k, c0 rs + m].
         for (int k0 = 0; k0 < K; k0 += Gemm.KC)
             Gemm.PackA(a.W + (long)c0 * rs + (long)k0 * crs, 1, crs, rows, Math.Min(Gemm.KC, K - k0), packA + (long)mPad * k0);
         bool phased = g.StrideW > 1;
-        float* acc = phased ? Grow(d.WorkspaceD, worker, (c1 - c0) * a.QPlane) : null;
+        float* acc = phased ? Grow(ws.WorkspaceD, worker, (c1 - c0) * a.QPlane) : null;
         for (int b = b0; b < b1; b++) BackwardDataImage(a, b, c0, c1, rows, mPad, packA, packB, cols, acc);
     }
 
@@ -404,7 +404,7 @@ internal static unsafe partial class CpuConvolution
     /// <summary>dW (or this item's partial) += dY[K, P] col[CRS, P]^T over the item's units.</summary>
     internal static void BackwardWeightsItem(object state, void* args, int item, int worker)
     {
-        var d = Unsafe.As<CpuWorkspace>(state);
+        var ws = Unsafe.As<CpuWorkspace>(state);
         ref readonly ConvArgs a = ref *(ConvArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW, K = g.OutChannels;
@@ -414,12 +414,12 @@ internal static unsafe partial class CpuConvolution
         if (a.RowBlocks > 1) new Span<float>(target, K * crs).Clear();
         if (TransposedWeightGradient(g))
         {
-            BackwardWeightsTransposed(d, a, worker, u0, u1, target);
+            BackwardWeightsTransposed(ws, a, worker, u0, u1, target);
             return;
         }
-        float* packA = Grow(d.WorkspaceA, worker, (long)Gemm.RoundUp(K, Gemm.MR) * Gemm.KC);
-        float* packB = Grow(d.WorkspaceB, worker, (long)Gemm.RoundUp(crs, Gemm.NR) * Gemm.KC);
-        int* lanes = (int*)Grow(d.WorkspaceC, worker, Gemm.KC);
+        float* packA = Grow(ws.WorkspaceA, worker, (long)Gemm.RoundUp(K, Gemm.MR) * Gemm.KC);
+        float* packB = Grow(ws.WorkspaceB, worker, (long)Gemm.RoundUp(crs, Gemm.NR) * Gemm.KC);
+        int* lanes = (int*)Grow(ws.WorkspaceC, worker, Gemm.KC);
         for (int u = u0; u < u1; u++)
         {
             int b = u / blocks, p0 = u % blocks * Gemm.KC, kc = Math.Min(Gemm.KC, p - p0);
@@ -442,15 +442,15 @@ internal static unsafe partial class CpuConvolution
 
     /// <summary>target[K, CRS] += (sum over this item's units of col[CRS, kc] dY[K, kc]^T), accumulated transposed in a workspace.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void BackwardWeightsTransposed(CpuWorkspace d, in ConvArgs a, int worker, int u0, int u1, float* target)
+    internal static void BackwardWeightsTransposed(CpuWorkspace ws, in ConvArgs a, int worker, int u0, int u1, float* target)
     {
         ref readonly ConvGeometry g = ref a.G;
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW, K = g.OutChannels;
         int blocks = (p + Gemm.KC - 1) / Gemm.KC, mPad = Gemm.RoundUp(crs, Gemm.MR), kPad = Gemm.RoundUp(K, Gemm.NR);
-        float* packB = Grow(d.WorkspaceB, worker, (long)kPad * Gemm.KC);
-        float* packA = Grow(d.WorkspaceA, worker, (long)Gemm.MR * Gemm.KC);
-        int* lanes = (int*)Grow(d.WorkspaceC, worker, Gemm.KC);
-        float* dwT = Grow(d.WorkspaceD, worker, (long)mPad * kPad);
+        float* packB = Grow(ws.WorkspaceB, worker, (long)kPad * Gemm.KC);
+        float* packA = Grow(ws.WorkspaceA, worker, (long)Gemm.MR * Gemm.KC);
+        int* lanes = (int*)Grow(ws.WorkspaceC, worker, Gemm.KC);
+        float* dwT = Grow(ws.WorkspaceD, worker, (long)mPad * kPad);
         new Span<float>(dwT, mPad * kPad).Clear();
         int* taps = stackalloc int[Gemm.MR];
         for (int u = u0; u < u1; u++)

@@ -32,12 +32,12 @@ internal static unsafe class CpuDense
 
     internal static void GemmItem(object state, void* args, int item, int worker)
     {
-        var d = Unsafe.As<CpuWorkspace>(state);
+        var ws = Unsafe.As<CpuWorkspace>(state);
         ref readonly GemmArgs g = ref *(GemmArgs*)args;
         int m0 = item / g.ColTiles * DenseRowTile, n0 = item % g.ColTiles * DenseColTile;
         int rows = Math.Min(DenseRowTile, g.Rows - m0), cols = Math.Min(DenseColTile, g.Cols - n0);
-        float* packA = Grow(d.WorkspaceA, worker, (long)DenseRowTile * Gemm.KC);
-        float* packB = Grow(d.WorkspaceB, worker, (long)DenseColTile * Gemm.KC);
+        float* packA = Grow(ws.WorkspaceA, worker, (long)DenseRowTile * Gemm.KC);
+        float* packB = Grow(ws.WorkspaceB, worker, (long)DenseColTile * Gemm.KC);
         Gemm.Multiply(rows, cols, g.Depth, g.A + m0 * g.AM, g.AM, g.AK, g.B + n0 * g.BN, g.BK, g.BN,
             g.C + (long)m0 * g.Cols + n0, g.Cols, g.Accumulate, packA, packB);
     }
