@@ -125,11 +125,12 @@ public class NetworkThreadingTests
         using var branchy = new Branchy(device, 3);
         using var sequence = new Sequence(device, 4);
         using var ddae = new SmallDdae(device, 6);
+        var inputs = new List<IDisposable>();
         var steps = new[]
         {
-            TrainingStep(branchy, Values(2 * 200, 7)),
-            TrainingStep(sequence, Values(3 * 48, 8)),
-            TrainingStep(ddae, Values(2 * 77 * 77, 9), 77, 77),
+            TrainingStep(branchy, inputs, Values(2 * 200, 7)),
+            TrainingStep(sequence, inputs, Values(3 * 48, 8)),
+            TrainingStep(ddae, inputs, Values(2 * 77 * 77, 9), 77, 77),
         };
         var alone = steps.Select(step => step()).ToArray();
         const int rounds = 8;
@@ -157,6 +158,7 @@ public class NetworkThreadingTests
         })).ToList();
         threads.ForEach(th => th.Start());
         threads.ForEach(th => th.Join());
+        inputs.ForEach(x => x.Dispose());
         Assert.Empty(failures);
         Assert.Empty(wrong);
         // Some ops of one network ran while another's held the device's workers (on their own thread, same bits).
@@ -166,11 +168,13 @@ public class NetworkThreadingTests
     /// <summary>
     /// One training step of <paramref name="net"/> on a fixed input and output gradient (Dropout's step put back
     /// first): returns the output, the input gradient and every parameter gradient and BatchNorm running statistic.
+    /// The input tensor joins <paramref name="inputs"/>, for the caller to dispose.
     /// </summary>
-    private static Func<float[][]> TrainingStep<TIn, TOut>(INetwork<TIn, TOut> net, float[] input, params int[] freeDims)
+    private static Func<float[][]> TrainingStep<TIn, TOut>(INetwork<TIn, TOut> net, List<IDisposable> inputs, float[] input, params int[] freeDims)
         where TIn : IShape where TOut : IShape
     {
         var x = Tensor<TIn>.From(net.Device, input, freeDims);
+        inputs.Add(x);
         return () =>
         {
             net.DropoutStep = 0;
