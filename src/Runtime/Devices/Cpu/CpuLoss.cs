@@ -10,8 +10,6 @@ namespace Strider.Devices.Cpu;
 /// <summary>The losses: one pass each (the squared error in fixed ranges whose partial sums are added in range order).</summary>
 internal static unsafe class CpuLoss
 {
-    // ---- losses ----
-
     internal static int CountLabels(long positions, int classes, int* labels)
     {
         int count = 0;

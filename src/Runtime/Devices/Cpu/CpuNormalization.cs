@@ -16,8 +16,6 @@ namespace Strider.Devices.Cpu;
 /// </summary>
 internal static unsafe class CpuNormalization
 {
-    // ---- batch normalisation ----
-
     /// <summary>Sum of row[0 .. count), in double (float vectors widened to double lanes).</summary>
     internal static double SumRow(float* row, int count)
     {

@@ -10,8 +10,6 @@ namespace Strider.Devices.Cpu;
 /// <summary>The optimizer steps, in fixed ranges of <see cref="CpuElementwise.ElementChunk"/> values over the workers.</summary>
 internal static unsafe class CpuOptimizer
 {
-    // ---- optimizers ----
-
     internal static void SgdStep(CpuWorkspace ws, long count, DeviceBuffer<float> parameter, DeviceBuffer<float> gradient, DeviceBuffer<float> velocity, float learningRate, float momentum, float weightDecay)
     {
         var elem = new ElementArgs
