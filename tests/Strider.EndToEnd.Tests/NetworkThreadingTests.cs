@@ -117,4 +117,74 @@ public class NetworkThreadingTests
         Assert.Equal(600, right + refused);
         Assert.True(right > 0);
     }
+
+    [Fact]
+    public void Networks_on_several_threads_sharing_one_device_compute_exactly_what_each_computes_alone()
+    {
+        using var device = new Strider.Devices.Cpu.CpuDevice(2);
+        using var branchy = new Branchy(device, 3);
+        using var sequence = new Sequence(device, 4);
+        using var ddae = new SmallDdae(device, 6);
+        var inputs = new List<IDisposable>();
+        var steps = new[]
+        {
+            TrainingStep(branchy, inputs, Values(2 * 200, 7)),
+            TrainingStep(sequence, inputs, Values(3 * 48, 8)),
+            TrainingStep(ddae, inputs, Values(2 * 77 * 77, 9), 77, 77),
+        };
+        var alone = steps.Select(step => step()).ToArray();
+        const int rounds = 8;
+        var wrong = new ConcurrentQueue<string>();
+        var failures = new ConcurrentQueue<Exception>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var start = new Barrier(steps.Length);
+        var threads = Enumerable.Range(0, steps.Length).Select(t => new Thread(() =>
+        {
+            try
+            {
+                start.SignalAndWait();
+                // Past the rounds until some op met another thread's on the workers (a loaded machine may keep them apart).
+                for (int round = 0; round < rounds || (device.ContendedOps == 0 && clock.Elapsed < TimeSpan.FromSeconds(30)); round++)
+                {
+                    var got = steps[t]();
+                    for (int i = 0; i < got.Length; i++)
+                        if (!got[i].AsSpan().SequenceEqual(alone[t][i])) wrong.Enqueue($"network {t}, round {round}, output {i}");
+                }
+            }
+            catch (Exception e)
+            {
+                failures.Enqueue(e);
+            }
+        })).ToList();
+        threads.ForEach(th => th.Start());
+        threads.ForEach(th => th.Join());
+        inputs.ForEach(x => x.Dispose());
+        Assert.Empty(failures);
+        Assert.Empty(wrong);
+        // Some ops of one network ran while another's held the device's workers (on their own thread, same bits).
+        Assert.True(device.ContendedOps > 0, "The networks never overlapped on the device.");
+    }
+
+    /// <summary>
+    /// One training step of <paramref name="net"/> on a fixed input and output gradient (Dropout's step put back
+    /// first): returns the output, the input gradient and every parameter gradient and BatchNorm running statistic.
+    /// The input tensor joins <paramref name="inputs"/>, for the caller to dispose.
+    /// </summary>
+    private static Func<float[][]> TrainingStep<TIn, TOut>(INetwork<TIn, TOut> net, List<IDisposable> inputs, float[] input, params int[] freeDims)
+        where TIn : IShape where TOut : IShape
+    {
+        var x = Tensor<TIn>.From(net.Device, input, freeDims);
+        inputs.Add(x);
+        return () =>
+        {
+            net.DropoutStep = 0;
+            foreach (var buffer in net.Buffers) buffer.Value.Upload(new float[buffer.Length]);
+            net.ZeroGrad();
+            var y = net.Forward(x);
+            float[] output = y.ToArray();
+            using var dy = Tensor<TOut>.From(net.Device, Values(output.Length, 11), y.Dims.ToArray().Where((_, axis) => TOut.Dims[axis] == Dim.Any).ToArray());
+            float[] dx = net.Backward(dy).ToArray();
+            return [output, dx, .. net.Parameters.Select(p => p.Gradient.ToArray()), .. net.Buffers.Select(b => b.Value.ToArray())];
+        };
+    }
 }

@@ -2,6 +2,8 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Strider.Devices.Activations;
+using static Strider.Devices.Cpu.CpuMath;
+using static Strider.Devices.Cpu.CpuElementwise;
 
 namespace Strider.Devices.Cpu;
 
@@ -9,32 +11,30 @@ namespace Strider.Devices.Cpu;
 /// Activations: one range loop per operation struct (<see cref="ActivationOps"/> picks it), with the struct's SIMD
 /// form in the body where it has one and its scalar form in the tail, so a kind without a struct cannot run.
 /// </summary>
-public sealed unsafe partial class CpuDevice
+internal static unsafe class CpuActivation
 {
-    public override void ActivationForward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, float p0 = 0, float p1 = 0)
+    internal static void ActivationForward(CpuWorkspace ws, Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, float p0 = 0, float p1 = 0)
     {
         var range = new ForwardRange();
         ActivationOps.Accept(f, ref range);
-        using var op = _gate.EnterScope();
-        _elem = new ElementArgs { A = P(x, count, nameof(x)), B = P(y, count, nameof(y)), P0 = p0, P1 = p1 };
-        RunRanges(count, range.Range);
+        var elem = new ElementArgs { A = P(x, count, nameof(x)), B = P(y, count, nameof(y)), P0 = p0, P1 = p1 };
+        RunRanges(ws, ref elem, count, range.Range);
     }
 
-    public override void ActivationBackward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate, float p0 = 0, float p1 = 0)
+    internal static void ActivationBackward(CpuWorkspace ws, Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate, float p0 = 0, float p1 = 0)
     {
         var range = new BackwardRange();
         ActivationOps.Accept(f, ref range);
-        using var op = _gate.EnterScope();
-        _elem = new ElementArgs
+        var elem = new ElementArgs
         {
             A = P(x, count, nameof(x)), B = P(y, count, nameof(y)), C = P(dy, count, nameof(dy)), D = P(dx, count, nameof(dx)),
             Accumulate = accumulate, P0 = p0, P1 = p1,
         };
-        RunRanges(count, range.Range);
+        RunRanges(ws, ref elem, count, range.Range);
     }
 
     /// <summary>The forward range loop of the activation visited.</summary>
-    private struct ForwardRange : IActivationVisitor
+    internal struct ForwardRange : IActivationVisitor
     {
         public delegate*<in ElementArgs, long, long, void> Range;
 
@@ -44,7 +44,7 @@ public sealed unsafe partial class CpuDevice
     }
 
     /// <summary>The backward range loop of the activation visited.</summary>
-    private struct BackwardRange : IActivationVisitor
+    internal struct BackwardRange : IActivationVisitor
     {
         public delegate*<in ElementArgs, long, long, void> Range;
 
@@ -53,14 +53,14 @@ public sealed unsafe partial class CpuDevice
         public void VisitVector<TActivation>() where TActivation : struct, IVectorActivation => Range = &VectorActivationBackwardRange<TActivation>;
     }
 
-    private static void ActivationForwardRange<TActivation>(in ElementArgs e, long i0, long i1) where TActivation : struct, IActivation
+    internal static void ActivationForwardRange<TActivation>(in ElementArgs e, long i0, long i1) where TActivation : struct, IActivation
     {
         float* px = e.A, py = e.B;
         float p0 = e.P0, p1 = e.P1;
         for (long i = i0; i < i1; i++) py[i] = default(TActivation).Forward(px[i], p0, p1);
     }
 
-    private static void VectorActivationForwardRange<TActivation>(in ElementArgs e, long i0, long i1) where TActivation : struct, IVectorActivation
+    internal static void VectorActivationForwardRange<TActivation>(in ElementArgs e, long i0, long i1) where TActivation : struct, IVectorActivation
     {
         float* px = e.A, py = e.B;
         float p0 = e.P0, p1 = e.P1;
@@ -70,7 +70,7 @@ public sealed unsafe partial class CpuDevice
         for (; i < i1; i++) py[i] = default(TActivation).Forward(px[i], p0, p1);
     }
 
-    private static void ActivationBackwardRange<TActivation>(in ElementArgs e, long i0, long i1) where TActivation : struct, IActivation
+    internal static void ActivationBackwardRange<TActivation>(in ElementArgs e, long i0, long i1) where TActivation : struct, IActivation
     {
         float* px = e.A, py = e.B, pdy = e.C, pdx = e.D;
         float p0 = e.P0, p1 = e.P1;
@@ -78,7 +78,7 @@ public sealed unsafe partial class CpuDevice
         for (long i = i0; i < i1; i++) Put(pdx + i, default(TActivation).Backward(px[i], py[i], pdy[i], p0, p1), accumulate);
     }
 
-    private static void VectorActivationBackwardRange<TActivation>(in ElementArgs e, long i0, long i1) where TActivation : struct, IVectorActivation
+    internal static void VectorActivationBackwardRange<TActivation>(in ElementArgs e, long i0, long i1) where TActivation : struct, IVectorActivation
     {
         float* px = e.A, py = e.B, pdy = e.C, pdx = e.D;
         float p0 = e.P0, p1 = e.P1;
@@ -93,21 +93,4 @@ public sealed unsafe partial class CpuDevice
             }
         for (; i < i1; i++) Put(pdx + i, default(TActivation).Backward(px[i], py[i], pdy[i], p0, p1), accumulate);
     }
-
-    // Relu's operation struct under short names for the fused BatchNorm -> Relu [-> Dropout] paths.
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Relu(float x) => default(Activations.Relu).Forward(x, 0f, 0f);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Relu(Vector256<float> x) => default(Activations.Relu).Forward(x);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Relu(Vector512<float> x) => default(Activations.Relu).Forward(x);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float ReluGradient(float x, float dy) => default(Activations.Relu).Backward(x, x, dy, 0f, 0f);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> ReluGradient(Vector256<float> x, Vector256<float> dy) => default(Activations.Relu).Backward(x, dy);
 }

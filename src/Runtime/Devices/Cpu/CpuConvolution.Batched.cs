@@ -1,5 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
+using static Strider.Devices.Cpu.CpuMath;
+using static Strider.Devices.Cpu.CpuElementwise;
 
 namespace Strider.Devices.Cpu;
 
@@ -9,35 +11,35 @@ namespace Strider.Devices.Cpu;
 /// column j = b OH OW + oh OW + ow, so a 1x1 output fills a 32-wide panel with 32 images instead of padding one
 /// column to 32.
 /// </summary>
-public sealed unsafe partial class CpuDevice
+internal static unsafe partial class CpuConvolution
 {
     /// <summary>Output channels one batched forward or backward-weights item covers (a multiple of Gemm.MR).</summary>
-    private const int BatchedRowBlock = 128;
+    internal const int BatchedRowBlock = 128;
 
     /// <summary>
     /// Whether an image's output is smaller than a column chunk and would waste more than an eighth of its 32-wide
     /// panels (64 positions fill two panels exactly, so such a conv keeps its per-image GEMMs).
     /// </summary>
-    private static bool SmallOutput(in ConvGeometry g)
+    internal static bool SmallOutput(in ConvGeometry g)
     {
         int p = g.OutH * g.OutW, padded = Gemm.RoundUp(p, Gemm.NR);
         return p < ColumnChunk && (padded - p) * 8 > padded;
     }
 
     /// <summary>Small output, and every lane offset into the whole batch's padded copy fits an int.</summary>
-    private static bool BatchedPadded(in ConvArgs a) => SmallOutput(a.G) && a.N * a.QImage + Slack < int.MaxValue;
+    internal static bool BatchedPadded(in ConvArgs a) => SmallOutput(a.G) && a.N * a.QImage + Slack < int.MaxValue;
 
     /// <summary>Y[K, (b, p)] = W x col over a chunk of columns and a block of output channels, scattered back to [n, K, P].</summary>
-    private static void ForwardBatchedItem(object state, int item, int worker)
+    internal static void ForwardBatchedItem(object state, void* args, int item, int worker)
     {
-        var d = Unsafe.As<CpuDevice>(state);
-        ref readonly ConvArgs a = ref d._conv;
+        var ws = Unsafe.As<CpuWorkspace>(state);
+        ref readonly ConvArgs a = ref *(ConvArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int K = g.OutChannels, crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
         int j0 = item / a.RowBlocks * ColumnChunk, m0 = item % a.RowBlocks * BatchedRowBlock;
         int nb = Math.Min(ColumnChunk, a.N * p - j0), rows = Math.Min(BatchedRowBlock, K - m0), mPad = Gemm.RoundUp(K, Gemm.MR);
-        float* packB = Grow(d._workspaceB, worker, (long)Gemm.KC * ColumnChunk);
-        float* tile = Grow(d._workspaceC, worker, (long)BatchedRowBlock * ColumnChunk);
+        float* packB = Grow(ws.WorkspaceB, worker, (long)Gemm.KC * ColumnChunk);
+        float* tile = Grow(ws.WorkspaceC, worker, (long)BatchedRowBlock * ColumnChunk);
         for (int k0 = 0; k0 < crs; k0 += Gemm.KC)
         {
             int kc = Math.Min(Gemm.KC, crs - k0);
@@ -59,18 +61,18 @@ public sealed unsafe partial class CpuDevice
     }
 
     /// <summary>col = W^T dY for a group of whole images and a block of input channels, then col2im per image.</summary>
-    private static void BackwardDataBatchedItem(object state, int item, int worker)
+    internal static void BackwardDataBatchedItem(object state, void* args, int item, int worker)
     {
-        var d = Unsafe.As<CpuDevice>(state);
-        ref readonly ConvArgs a = ref d._conv;
+        var ws = Unsafe.As<CpuWorkspace>(state);
+        ref readonly ConvArgs a = ref *(ConvArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int group = item / a.ChannelBlocks, c0 = item % a.ChannelBlocks * a.ChannelBlock, c1 = Math.Min(g.InChannels, c0 + a.ChannelBlock);
         int b0 = group * a.ImagesPerGroup, b1 = Math.Min(a.N, b0 + a.ImagesPerGroup);
         int rs = g.KernelH * g.KernelW, crs = g.InChannels * rs, p = g.OutH * g.OutW, K = g.OutChannels, plane = g.InH * g.InW;
         int rows = (c1 - c0) * rs, mPad = Gemm.RoundUp(rows, Gemm.MR), nb = (b1 - b0) * p;
-        float* packA = Grow(d._workspaceA, worker, (long)mPad * K);
-        float* packB = Grow(d._workspaceB, worker, (long)Gemm.KC * ColumnChunk);
-        float* cols = Grow(d._workspaceC, worker, (long)mPad * ColumnChunk);
+        float* packA = Grow(ws.WorkspaceA, worker, (long)mPad * K);
+        float* packB = Grow(ws.WorkspaceB, worker, (long)Gemm.KC * ColumnChunk);
+        float* cols = Grow(ws.WorkspaceC, worker, (long)mPad * ColumnChunk);
         for (int k0 = 0; k0 < K; k0 += Gemm.KC)
             Gemm.PackA(a.W + (long)c0 * rs + (long)k0 * crs, 1, crs, rows, Math.Min(Gemm.KC, K - k0), packA + (long)mPad * k0);
         if (!a.Accumulate)
@@ -88,7 +90,7 @@ public sealed unsafe partial class CpuDevice
     /// <see cref="Col2Im"/> for whole small images side by side in cols (image i at columns i P ..): each row's tap is
     /// decoded once for all the images, as a 1x1 output otherwise pays the decoding per value.
     /// </summary>
-    private static void Col2ImImages(in ConvGeometry g, float* cols, int ldc, int row0, int rows, int images, float* x)
+    internal static void Col2ImImages(in ConvGeometry g, float* cols, int ldc, int row0, int rows, int images, float* x)
     {
         int rs = g.KernelH * g.KernelW, plane = g.InH * g.InW, p = g.OutH * g.OutW;
         for (int m = 0; m < rows; m++)
@@ -112,19 +114,19 @@ public sealed unsafe partial class CpuDevice
     }
 
     /// <summary>This item's rows of its partial dW += dY[rows, (b, p)] col[CRS, (b, p)]^T over its runs of batch columns.</summary>
-    private static void BackwardWeightsBatchedItem(object state, int item, int worker)
+    internal static void BackwardWeightsBatchedItem(object state, void* args, int item, int worker)
     {
-        var d = Unsafe.As<CpuDevice>(state);
-        ref readonly ConvArgs a = ref d._conv;
+        var ws = Unsafe.As<CpuWorkspace>(state);
+        ref readonly ConvArgs a = ref *(ConvArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW, K = g.OutChannels, total = a.N * p;
         int part = item / a.RowBlocks, m0 = item % a.RowBlocks * BatchedRowBlock, rows = Math.Min(BatchedRowBlock, K - m0);
         int u0 = (int)((long)part * a.Chunks / a.Partials), u1 = (int)((long)(part + 1) * a.Chunks / a.Partials);
         float* target = (a.Partials == 1 ? a.W : a.PackedW + (long)part * K * crs) + (long)m0 * crs;
         if (a.Partials > 1) new Span<float>(target, rows * crs).Clear();
-        float* packA = Grow(d._workspaceA, worker, (long)BatchedRowBlock * Gemm.KC);
-        float* packB = Grow(d._workspaceB, worker, (long)Gemm.RoundUp(crs, Gemm.NR) * Gemm.KC);
-        int* lanes = (int*)Grow(d._workspaceC, worker, Gemm.KC);
+        float* packA = Grow(ws.WorkspaceA, worker, (long)BatchedRowBlock * Gemm.KC);
+        float* packB = Grow(ws.WorkspaceB, worker, (long)Gemm.RoundUp(crs, Gemm.NR) * Gemm.KC);
+        int* lanes = (int*)Grow(ws.WorkspaceC, worker, Gemm.KC);
         for (int u = u0; u < u1; u++)
         {
             int first = u * Gemm.KC, kc = Math.Min(Gemm.KC, total - first);
@@ -135,10 +137,10 @@ public sealed unsafe partial class CpuDevice
     }
 
     /// <summary>The offset in [n, K, P] of batch column j (image j / P, position j % P) at channel 0.</summary>
-    private static long OutputOffset(in ConvGeometry g, int p, int j) => j / p * g.OutputSize + j % p;
+    internal static long OutputOffset(in ConvGeometry g, int p, int j) => j / p * g.OutputSize + j % p;
 
     /// <summary>Packs B[k, j] = dy[image, k0 + k, position] for batch columns first .. first + nb into NR-column panels.</summary>
-    private static void PackOutputColumns(in ConvGeometry g, float* dy, int k0, int kc, int first, int nb, float* dst)
+    internal static void PackOutputColumns(in ConvGeometry g, float* dy, int k0, int kc, int first, int nb, float* dst)
     {
         int p = g.OutH * g.OutW;
         long* offsets = stackalloc long[Gemm.NR];
@@ -157,7 +159,7 @@ public sealed unsafe partial class CpuDevice
     }
 
     /// <summary>Packs A[m, k] = dy[image, m0 + m, position] for m &lt; rows and batch columns first .. first + kc into MR-row panels.</summary>
-    private static void PackOutputRows(in ConvGeometry g, float* dy, int m0, int rows, int first, int kc, float* dst)
+    internal static void PackOutputRows(in ConvGeometry g, float* dy, int m0, int rows, int first, int kc, float* dst)
     {
         int p = g.OutH * g.OutW;
         long* offsets = stackalloc long[Gemm.KC];

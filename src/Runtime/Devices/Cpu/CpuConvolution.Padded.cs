@@ -2,6 +2,8 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using static Strider.Devices.Cpu.CpuMath;
+using static Strider.Devices.Cpu.CpuElementwise;
 
 namespace Strider.Devices.Cpu;
 
@@ -12,35 +14,31 @@ namespace Strider.Devices.Cpu;
 /// splits into a part that depends only on the tap (<see cref="ConvArgs.Shifts"/>) and one that depends only on the
 /// output position (oh sh Wq + ow), for any stride, dilation and padding.
 /// </summary>
-public sealed unsafe partial class CpuDevice
+internal static unsafe partial class CpuConvolution
 {
     /// <summary>Floats of slack before and after the padded copy, so 16-wide loads that straddle a run stay inside it.</summary>
-    private const int Slack = 32;
-
-    private float[] _padded = [];
-    private int[] _shifts = [];
+    internal const int Slack = 32;
 
     /// <summary>
     /// Sets the padded-copy layout in <paramref name="a"/>, fills the tap shift table and allocates the copy; returns
     /// the floats it needs. With <paramref name="mayAlias"/>, a 1x1 stride-1 conv without padding (a plain GEMM over
     /// x, whose copy would be x itself) reads x directly: Q = X, nothing allocated, and <see cref="FillPadded"/> copies nothing.
     /// </summary>
-    private long PreparePadded(ref ConvArgs a, bool mayAlias = false)
+    internal static long PreparePadded(CpuWorkspace ws, ref ConvArgs a, bool mayAlias = false)
     {
-        PaddedLayout(ref a);
+        PaddedLayout(ws, ref a);
         if (mayAlias && a.G.KernelH == 1 && a.G.KernelW == 1 && a.G.StrideH == 1 && IdentityLayout(a))
         {
             a.Q = a.X;
             return 0;
         }
         long size = a.N * a.QImage + 2 * Slack;
-        if (_padded.Length < size) _padded = GC.AllocateArray<float>((int)Math.Max(size, Math.Min(int.MaxValue - 64, _padded.Length * 2L)), pinned: true);
-        a.Q = (float*)Unsafe.AsPointer(ref _padded[0]) + Slack;
+        a.Q = ws.Padded(size) + Slack;
         return size;
     }
 
     /// <summary>Sets the padded-copy layout (Hq, Wq, QPlane, QImage) in <paramref name="a"/> and fills the tap shift table.</summary>
-    private void PaddedLayout(ref ConvArgs a)
+    internal static void PaddedLayout(CpuWorkspace ws, ref ConvArgs a)
     {
         ref readonly ConvGeometry g = ref a.G;
         int sw = g.StrideW;
@@ -53,8 +51,7 @@ public sealed unsafe partial class CpuDevice
         a.QImage = g.InChannels * a.QPlane;
         int crs = g.InChannels * g.KernelH * g.KernelW;
         // Gemm.NR entries of slack: a partial last panel gathers whole index vectors.
-        if (_shifts.Length < crs + Gemm.NR) _shifts = GC.AllocateArray<int>(Math.Max(crs + Gemm.NR, _shifts.Length * 2), pinned: true);
-        int* shifts = (int*)Unsafe.AsPointer(ref _shifts[0]);
+        int* shifts = ws.Shifts(crs + Gemm.NR);
         for (int c = 0, row = 0; c < g.InChannels; c++)
             for (int r = 0; r < g.KernelH; r++)
                 for (int s = 0; s < g.KernelW; s++, row++)
@@ -66,14 +63,13 @@ public sealed unsafe partial class CpuDevice
     }
 
     /// <summary>Takes <paramref name="shared"/>'s padded copy and layout for a stride-1, dilation-1 conv, with the tap shifts on its rows.</summary>
-    private void SharedLayout(ref ConvArgs a, in ConvArgs shared)
+    internal static void SharedLayout(CpuWorkspace ws, ref ConvArgs a, in ConvArgs shared)
     {
         ref readonly ConvGeometry g = ref a.G;
         a.Q = shared.Q;
         (a.Hq, a.Wq, a.QPlane, a.QImage) = (shared.Hq, shared.Wq, shared.QPlane, shared.QImage);
         int crs = g.InChannels * g.KernelH * g.KernelW;
-        if (_shifts.Length < crs + Gemm.NR) _shifts = GC.AllocateArray<int>(Math.Max(crs + Gemm.NR, _shifts.Length * 2), pinned: true);
-        int* shifts = (int*)Unsafe.AsPointer(ref _shifts[0]);
+        int* shifts = ws.Shifts(crs + Gemm.NR);
         for (int c = 0, row = 0; c < g.InChannels; c++)
             for (int r = 0; r < g.KernelH; r++)
                 for (int s = 0; s < g.KernelW; s++, row++)
@@ -81,47 +77,47 @@ public sealed unsafe partial class CpuDevice
         a.Shifts = shifts;
     }
 
-    /// <summary>Fills the padded copy of the whole batch over the workers, several small planes per item.</summary>
-    private void FillPadded()
+    /// <summary>Fills <paramref name="conv"/>'s padded copy of the whole batch over the workers, several small planes per item.</summary>
+    internal static void FillPadded(CpuWorkspace ws, ConvArgs* conv)
     {
-        if (_conv.Q == _conv.X) return;
-        if (IdentityLayout(_conv))
+        if (conv->Q == conv->X) return;
+        if (IdentityLayout(*conv))
         {
             // The copy is x itself (no padding, stride 1 across, nothing cropped): one contiguous copy, not a call per plane.
-            _pool.Run(this, (int)((_conv.N * _conv.QImage + IdentityCopyChunk - 1) / IdentityCopyChunk), &CopyIdentityItem);
+            ws.Run(conv, (int)((conv->N * conv->QImage + IdentityCopyChunk - 1) / IdentityCopyChunk), &CopyIdentityItem);
             return;
         }
-        int planes = _conv.N * _conv.G.InChannels;
+        int planes = conv->N * conv->G.InChannels;
         // About 4096 floats per item: a 1x1 plane per item would cost more in hand-off than in copying.
-        _conv.PadPlanes = (int)Math.Clamp(4096 / Math.Max(1, _conv.QPlane), 1, Math.Max(1, planes / (4 * _pool.WorkerCount)));
-        _pool.Run(this, (planes + _conv.PadPlanes - 1) / _conv.PadPlanes, &PadItem);
+        conv->PadPlanes = (int)Math.Clamp(4096 / Math.Max(1, conv->QPlane), 1, Math.Max(1, planes / (4 * ws.Workers)));
+        ws.Run(conv, (planes + conv->PadPlanes - 1) / conv->PadPlanes, &PadItem);
     }
 
     /// <summary>Floats one item of the identity copy moves.</summary>
-    private const int IdentityCopyChunk = 1 << 16;
+    internal const int IdentityCopyChunk = 1 << 16;
 
     /// <summary>Whether the padded copy's layout is x's own: stride 1 across, no padding, and every input row and column read.</summary>
-    private static bool IdentityLayout(in ConvArgs a) =>
+    internal static bool IdentityLayout(in ConvArgs a) =>
         a.G.StrideW == 1 && a.G.PadTop == 0 && a.G.PadLeft == 0 && a.Hq == a.G.InH && a.Wq == a.G.InW;
 
     /// <summary>Copies one chunk of the whole batch's x into the padded copy (identity layout).</summary>
-    private static void CopyIdentityItem(object state, int item, int worker)
+    internal static void CopyIdentityItem(object state, void* args, int item, int worker)
     {
-        ref readonly ConvArgs a = ref Unsafe.As<CpuDevice>(state)._conv;
+        ref readonly ConvArgs a = ref *(ConvArgs*)args;
         long first = (long)item * IdentityCopyChunk, count = Math.Min(IdentityCopyChunk, a.N * a.QImage - first);
         CopyOrAdd(a.X + first, a.Q + first, count, accumulate: false);
     }
 
     /// <summary>Fills the padded copy for a run of (image, channel) planes.</summary>
-    private static void PadItem(object state, int item, int worker)
+    internal static void PadItem(object state, void* args, int item, int worker)
     {
-        ref readonly ConvArgs a = ref Unsafe.As<CpuDevice>(state)._conv;
+        ref readonly ConvArgs a = ref *(ConvArgs*)args;
         int first = item * a.PadPlanes, last = Math.Min(a.N * a.G.InChannels, first + a.PadPlanes);
         for (int plane = first; plane < last; plane++) PadPlane(a, plane);
     }
 
     /// <summary>Fills the padded copy of one (image, channel) plane.</summary>
-    private static void PadPlane(in ConvArgs a, int item)
+    internal static void PadPlane(in ConvArgs a, int item)
     {
         ref readonly ConvGeometry g = ref a.G;
         int b = item / g.InChannels, c = item % g.InChannels, sw = g.StrideW;
@@ -161,7 +157,7 @@ public sealed unsafe partial class CpuDevice
     /// <see cref="PadPlane"/> for stride 2 across (AVX): padded columns j .. j + 15 (j even) are 16 consecutive input
     /// values, whose even and odd ones are the two phase rows' next 8 values, so both rows fill from one pass over the input.
     /// </summary>
-    private static void PadPlane2(in ConvArgs a, float* src, float* dst)
+    internal static void PadPlane2(in ConvArgs a, float* src, float* dst)
     {
         ref readonly ConvGeometry g = ref a.G;
         int wq = a.Wq, pl = g.PadLeft, inW = g.InW;
@@ -214,7 +210,7 @@ public sealed unsafe partial class CpuDevice
     /// half of a panel covers at most two output rows when OW >= 16, so it is one load, or two loads and a blend.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackColumnsPadded(in ConvArgs a, float* q, int k0, int kc, int n0, int nb, float* dst)
+    internal static void PackColumnsPadded(in ConvArgs a, float* q, int k0, int kc, int n0, int nb, float* dst)
     {
         ref readonly ConvGeometry g = ref a.G;
         int* shifts = a.Shifts + k0;
@@ -254,7 +250,7 @@ public sealed unsafe partial class CpuDevice
     /// lanes[j] = the offset in the padded copy of output column <paramref name="first"/> + j, where column index
     /// b OH OW + oh OW + ow counts across images (so a batch of small outputs can share one GEMM's columns).
     /// </summary>
-    private static void ColumnLanes(in ConvArgs a, int first, int count, int* lanes)
+    internal static void ColumnLanes(in ConvArgs a, int first, int count, int* lanes)
     {
         ref readonly ConvGeometry g = ref a.G;
         long rowStep = (long)g.StrideH * a.Wq;
@@ -274,7 +270,7 @@ public sealed unsafe partial class CpuDevice
     /// Whether 16 lane offsets form at most two runs of consecutive values; if so, lane j reads start0 + j before
     /// <paramref name="split"/> and start1 + j from it on (start1 is the second run's offset less its first lane).
     /// </summary>
-    private static bool TwoRuns(int* lanes, out int start0, out int start1, out int split)
+    internal static bool TwoRuns(int* lanes, out int start0, out int start1, out int split)
     {
         start0 = lanes[0];
         split = 16;
@@ -295,7 +291,7 @@ public sealed unsafe partial class CpuDevice
     /// each output position the 32 taps of a panel are gathered from the padded copy with the shift table as indices.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackRowsPadded(in ConvArgs a, float* q, int crs, int p0, int kc, int* lanes, float* dst)
+    internal static void PackRowsPadded(in ConvArgs a, float* q, int crs, int p0, int kc, int* lanes, float* dst)
     {
         ref readonly ConvGeometry g = ref a.G;
         ColumnLanes(a, p0, kc, lanes);

@@ -2,6 +2,8 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using static Strider.Devices.Cpu.CpuMath;
+using static Strider.Devices.Cpu.CpuElementwise;
 
 namespace Strider.Devices.Cpu;
 
@@ -12,12 +14,9 @@ namespace Strider.Devices.Cpu;
 /// flipped sub-kernel. Each phase is run by the forward pass (a gather into a GEMM that is K x taps deep, not K),
 /// and the phases are interleaved into dx once, so every dx value is written exactly once.
 /// </summary>
-public sealed unsafe partial class CpuDevice
+internal static unsafe partial class CpuConvolution
 {
-    private float[] _phaseWeights = [];
-    private float[] _phaseOut = [];
-
-    private struct PhaseArgs
+    internal struct PhaseArgs
     {
         public ConvGeometry G;
         public int N;
@@ -30,21 +29,17 @@ public sealed unsafe partial class CpuDevice
         public long* SubOffsets;
     }
 
-    private PhaseArgs _phase;
-    private readonly long[] _phaseOffsets = GC.AllocateArray<long>(MaxPhaseStride * MaxPhaseStride, pinned: true);
-    private readonly long[] _phaseKernelOffsets = GC.AllocateArray<long>(MaxPhaseStride * MaxPhaseStride, pinned: true);
-
     /// <summary>Largest stride per axis the phase split takes (a bound on the offset table).</summary>
-    private const int MaxPhaseStride = 8;
+    internal const int MaxPhaseStride = 8;
 
     /// <summary>Most dY channels (the col2im GEMM's depth) for which the phase split is used at any size.</summary>
-    private const int MaxShallowDepth = 32;
+    internal const int MaxShallowDepth = 32;
 
     /// <summary>dx plane size from which the phase split is also used with up to twice <see cref="MaxShallowDepth"/> dY channels.</summary>
-    private const int LargePlane = 4096;
+    internal const int LargePlane = 4096;
 
     /// <summary>Phase (residue r of the dx coordinate) layout along one axis: taps, first tap, outputs, sub-conv padding.</summary>
-    private static (int Taps, int First, int Count, int Pad) PhaseAxis(int residue, int stride, int kernel, int pad, int inSize)
+    internal static (int Taps, int First, int Count, int Pad) PhaseAxis(int residue, int stride, int kernel, int pad, int inSize)
     {
         // Taps k with (residue + pad - k) % stride == 0, i.e. k = phase + stride t.
         int phase = (residue + pad) % stride;
@@ -62,7 +57,7 @@ public sealed unsafe partial class CpuDevice
     /// 64 dY channels (the U-net's 17x17 -> 37x37 with 64 channels measured 10% faster with col2im, its 95x95 ->
     /// 193x193 20% slower and its 7x7 -> 17x17 12% slower).
     /// </summary>
-    private static bool PhaseSplitApplies(in ConvGeometry g)
+    internal static bool PhaseSplitApplies(in ConvGeometry g)
     {
         if (g.DilationH != 1 || g.DilationW != 1 || (g.StrideH == 1 && g.StrideW == 1)) return false;
         if (g.InChannels < Gemm.MR || g.OutChannels > 2 * MaxShallowDepth) return false;
@@ -84,14 +79,13 @@ public sealed unsafe partial class CpuDevice
     }
 
     /// <summary>dx (+)= backward data by stride phases when <see cref="PhaseSplitApplies"/>; false (nothing done) otherwise.</summary>
-    private bool TryBackwardDataByPhases(in ConvGeometry g, int n, float* dy, float* w, float* dx, bool accumulate)
+    internal static bool TryBackwardDataByPhases(CpuWorkspace ws, in ConvGeometry g, int n, float* dy, float* w, float* dx, bool accumulate)
     {
         if (n == 0 || !PhaseSplitApplies(g)) return false;
         long total = n * g.InputSize;
         if (total + Slack > int.MaxValue) return false;
-        if (_phaseOut.Length < total) _phaseOut = GC.AllocateArray<float>((int)Math.Max(total, Math.Min(int.MaxValue - 64, _phaseOut.Length * 2L)), pinned: true);
-        float* outBase = (float*)Unsafe.AsPointer(ref _phaseOut[0]);
-        var args = new PhaseArgs { G = g, N = n, Dx = dx, Out = outBase, Accumulate = accumulate, Offsets = (long*)Unsafe.AsPointer(ref _phaseOffsets[0]) };
+        float* outBase = ws.PhaseOut(total);
+        var args = new PhaseArgs { G = g, N = n, Dx = dx, Out = outBase, Accumulate = accumulate, Offsets = ws.PhaseOffsets };
         int C = g.InChannels, K = g.OutChannels, R = g.KernelH, S = g.KernelW;
         // One padded copy of dY serves every phase: padded by the largest phase padding and tall and wide enough for
         // every phase's reads, each phase reading it from an offset (Pmax - its padding) rows and columns on.
@@ -109,16 +103,14 @@ public sealed unsafe partial class CpuDevice
             if (w0.Count > 0) wq = Math.Max(wq, padW - w0.Pad + w0.Count + w0.Taps - 1);
         }
         // A 1x1 stride-1 conv whose output is the padded extent has exactly that padded-copy layout.
-        // Checked before _conv is overwritten: a false return falls back to the col2im path, which reads _conv.
         if (n * (long)K * hq * wq + 2 * Slack > int.MaxValue) return false;
-        _conv = new ConvArgs { G = new ConvGeometry(K, g.OutH, g.OutW, 1, hq, wq, 1, 1, 1, 1, padH, padW, 1, 1), N = n, X = dy };
-        PreparePadded(ref _conv);
-        FillPadded();
-        ConvArgs shared = _conv;
+        var shared = new ConvArgs { G = new ConvGeometry(K, g.OutH, g.OutW, 1, hq, wq, 1, 1, 1, 1, padH, padW, 1, 1), N = n, X = dy };
+        PreparePadded(ws, ref shared);
+        FillPadded(ws, &shared);
         float* q0 = shared.Q;
         // Each phase's place: its [n, C, nh, nw] result in the output (Offsets) and its sub-kernel (SubOffsets).
         args.W = w;
-        args.SubOffsets = (long*)Unsafe.AsPointer(ref _phaseKernelOffsets[0]);
+        args.SubOffsets = ws.PhaseKernelOffsets;
         long offset = 0, subTotal = 0;
         for (int rh = 0; rh < g.StrideH; rh++)
         {
@@ -135,10 +127,8 @@ public sealed unsafe partial class CpuDevice
         }
         // Every phase's sub-kernel at once, one dx channel per item (built serially, this was ~2% of a U-net step on
         // the calling thread alone): together they hold each of w's values once.
-        if (_phaseWeights.Length < subTotal) _phaseWeights = GC.AllocateArray<float>((int)Math.Max(subTotal, _phaseWeights.Length * 2L), pinned: true);
-        args.Subs = (float*)Unsafe.AsPointer(ref _phaseWeights[0]);
-        _phase = args;
-        _pool.Run(this, C, &BuildSubKernels);
+        args.Subs = ws.PhaseWeights(subTotal);
+        ws.Run(&args, C, &BuildSubKernels);
         for (int rh = 0; rh < g.StrideH; rh++)
         {
             var ph = PhaseAxis(rh, g.StrideH, R, g.PadTop, g.InH);
@@ -148,10 +138,10 @@ public sealed unsafe partial class CpuDevice
                 if (ph.Count == 0 || pw.Count == 0) continue;
                 var sg = new ConvGeometry(K, g.OutH, g.OutW, C, ph.Count, pw.Count, ph.Taps, pw.Taps, 1, 1, ph.Pad, pw.Pad, 1, 1);
                 shared.Q = q0 + (long)(padH - ph.Pad) * wq + (padW - pw.Pad);
-                ConvForwardCore(sg, n, dy, args.Subs + args.SubOffsets[rh * g.StrideW + rw], null, outBase + args.Offsets[rh * g.StrideW + rw], &shared);
+                ConvForwardCore(ws, sg, n, dy, args.Subs + args.SubOffsets[rh * g.StrideW + rw], null, outBase + args.Offsets[rh * g.StrideW + rw], &shared);
             }
         }
-        _pool.Run(this, n * C, &InterleavePlane);
+        ws.Run(&args, n * C, &InterleavePlane);
         return true;
     }
 
@@ -159,9 +149,9 @@ public sealed unsafe partial class CpuDevice
     /// Dx channel c's rows of every phase's sub-kernel [C, K, th, tw]:
     /// w'[c, k, i, j] = w[k, c, first + sh (th - 1 - i), first + sw (tw - 1 - j)].
     /// </summary>
-    private static void BuildSubKernels(object state, int c, int worker)
+    internal static void BuildSubKernels(object state, void* args, int c, int worker)
     {
-        ref readonly PhaseArgs a = ref Unsafe.As<CpuDevice>(state)._phase;
+        ref readonly PhaseArgs a = ref *(PhaseArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int C = g.InChannels, K = g.OutChannels, R = g.KernelH, S = g.KernelW;
         for (int rh = 0; rh < g.StrideH; rh++)
@@ -188,10 +178,9 @@ public sealed unsafe partial class CpuDevice
     }
 
     /// <summary>dx[b, c] (+)= the plane's stride phases interleaved: dx[ih, iw] = phase(ih % sh, iw % sw)[ih / sh, iw / sw].</summary>
-    private static void InterleavePlane(object state, int item, int worker)
+    internal static void InterleavePlane(object state, void* args, int item, int worker)
     {
-        var d = Unsafe.As<CpuDevice>(state);
-        ref readonly PhaseArgs a = ref d._phase;
+        ref readonly PhaseArgs a = ref *(PhaseArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int sh = g.StrideH, sw = g.StrideW;
         float* dx = a.Dx + (long)item * g.InH * g.InW;

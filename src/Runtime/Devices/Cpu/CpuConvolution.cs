@@ -2,6 +2,8 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using static Strider.Devices.Cpu.CpuMath;
+using static Strider.Devices.Cpu.CpuElementwise;
 
 namespace Strider.Devices.Cpu;
 
@@ -9,12 +11,12 @@ namespace Strider.Devices.Cpu;
 /// Convolution as GEMM. Forward: Y[K, P] = W[K, CRS] x col[CRS, P] per image, where col (im2col) is packed straight
 /// into B panels. Backward data: col = W^T dY, scattered back (col2im). Backward weights: dW += dY col^T.
 /// </summary>
-public sealed unsafe partial class CpuDevice
+internal static unsafe partial class CpuConvolution
 {
     /// <summary>Output columns one forward work item covers (a multiple of Gemm.NR).</summary>
-    private const int ColumnChunk = 256;
+    internal const int ColumnChunk = 256;
 
-    private struct ConvArgs
+    internal struct ConvArgs
     {
         public ConvGeometry G;
         public int N, Chunks, ChunksPerItem, ItemsPerImage, ChannelBlock, ChannelBlocks, RowBlocks, Partials, ImagesPerGroup, PadPlanes;
@@ -27,12 +29,10 @@ public sealed unsafe partial class CpuDevice
         public long QPlane, QImage;
     }
 
-    private ConvArgs _conv;
-
     /// <summary>Partial weight gradients a conv's backward-weights pass is split into (fixed, so results do not depend on the thread count).</summary>
-    private const int WeightGradientPartials = 8;
+    internal const int WeightGradientPartials = 8;
 
-    private static void CheckConv(in ConvGeometry g, int n)
+    internal static void CheckConv(in ConvGeometry g, int n)
     {
         if (n < 0) throw new ArgumentOutOfRangeException(nameof(n), n, "The batch cannot be negative.");
         if (g.InChannels <= 0 || g.OutChannels <= 0 || g.KernelH <= 0 || g.KernelW <= 0 || g.StrideH <= 0 || g.StrideW <= 0 ||
@@ -40,11 +40,10 @@ public sealed unsafe partial class CpuDevice
             throw new ArgumentException($"Convolution geometry {g} needs positive channels, sizes, kernel, stride and dilation.", nameof(g));
     }
 
-    public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
+    internal static void ConvForward(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
     {
-        using var op = _gate.EnterScope();
         CheckConv(g, n);
-        ConvForwardCore(g, n, P(x, n * g.InputSize, nameof(x)), P(w, g.WeightSize, nameof(w)),
+        ConvForwardCore(ws, g, n, P(x, n * g.InputSize, nameof(x)), P(w, g.WeightSize, nameof(w)),
             bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)));
     }
 
@@ -52,59 +51,59 @@ public sealed unsafe partial class CpuDevice
     /// The forward pass on checked pointers (also each stride phase of a strided backward data). A non-null
     /// <paramref name="shared"/> is the padded copy's layout already filled (stride 1, dilation 1), read from its Q on.
     /// </summary>
-    private void ConvForwardCore(in ConvGeometry g, int n, float* x, float* w, float* bias, float* y, ConvArgs* shared = null)
+    internal static void ConvForwardCore(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* w, float* bias, float* y, ConvArgs* shared = null)
     {
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
-        _conv = new ConvArgs
+        var conv = new ConvArgs
         {
             G = g, N = n, X = x, W = w, Y = y, Bias = bias,
             Chunks = (p + ColumnChunk - 1) / ColumnChunk,
         };
         // The weights are the A operand of every item: pack them once, KC-deep blocks one after another.
         int mPad = Gemm.RoundUp(g.OutChannels, Gemm.MR);
-        _conv.PackedW = SharedWorkspace((long)mPad * crs);
+        conv.PackedW = ws.Shared((long)mPad * crs);
         // One KC-deep block per item (serial, this packing was ~2% of a U-net step on the calling thread alone).
-        _pool.Run(this, (crs + Gemm.KC - 1) / Gemm.KC, &PackWeightsItem);
+        ws.Run(&conv, (crs + Gemm.KC - 1) / Gemm.KC, &PackWeightsItem);
         if (shared == null)
         {
-            PreparePadded(ref _conv, mayAlias: true);
-            FillPadded();
+            PreparePadded(ws, ref conv, mayAlias: true);
+            FillPadded(ws, &conv);
         }
-        else SharedLayout(ref _conv, *shared);
-        if (BatchedPadded(_conv))
+        else SharedLayout(ws, ref conv, *shared);
+        if (BatchedPadded(conv))
         {
-            _conv.RowBlocks = (g.OutChannels + BatchedRowBlock - 1) / BatchedRowBlock;
-            _conv.Chunks = (n * p + ColumnChunk - 1) / ColumnChunk;
-            _pool.Run(this, _conv.Chunks * _conv.RowBlocks, &ForwardBatchedItem);
+            conv.RowBlocks = (g.OutChannels + BatchedRowBlock - 1) / BatchedRowBlock;
+            conv.Chunks = (n * p + ColumnChunk - 1) / ColumnChunk;
+            ws.Run(&conv, conv.Chunks * conv.RowBlocks, &ForwardBatchedItem);
         }
         else
         {
             // Runs of neighbouring chunks per item: a worker's next chunk then reads the padded rows its last one left
             // in its own L2 (handing out single chunks alternated them between the workers), with about 8 items per
             // worker left for balance.
-            _conv.ChunksPerItem = Math.Clamp(n * _conv.Chunks / (8 * _pool.WorkerCount), 1, _conv.Chunks);
-            _conv.ItemsPerImage = (_conv.Chunks + _conv.ChunksPerItem - 1) / _conv.ChunksPerItem;
-            _pool.Run(this, n * _conv.ItemsPerImage, &ForwardItem);
+            conv.ChunksPerItem = Math.Clamp(n * conv.Chunks / (8 * ws.Workers), 1, conv.Chunks);
+            conv.ItemsPerImage = (conv.Chunks + conv.ChunksPerItem - 1) / conv.ChunksPerItem;
+            ws.Run(&conv, n * conv.ItemsPerImage, &ForwardItem);
         }
     }
 
     /// <summary>Packs block <paramref name="item"/> (taps item KC ..) of the weights into MR-row panels at PackedW.</summary>
-    private static void PackWeightsItem(object state, int item, int worker)
+    internal static void PackWeightsItem(object state, void* args, int item, int worker)
     {
-        ref readonly ConvArgs a = ref Unsafe.As<CpuDevice>(state)._conv;
+        ref readonly ConvArgs a = ref *(ConvArgs*)args;
         int crs = a.G.InChannels * a.G.KernelH * a.G.KernelW, k0 = item * Gemm.KC;
         Gemm.PackA(a.W + k0, crs, 1, a.G.OutChannels, Math.Min(Gemm.KC, crs - k0), a.PackedW + (long)Gemm.RoundUp(a.G.OutChannels, Gemm.MR) * k0);
     }
 
-    private static void ForwardItem(object state, int item, int worker)
+    internal static void ForwardItem(object state, void* args, int item, int worker)
     {
-        var d = Unsafe.As<CpuDevice>(state);
-        ref readonly ConvArgs a = ref d._conv;
+        var ws = Unsafe.As<CpuWorkspace>(state);
+        ref readonly ConvArgs a = ref *(ConvArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int b = item / a.ItemsPerImage, first = item % a.ItemsPerImage * a.ChunksPerItem, last = Math.Min(a.Chunks, first + a.ChunksPerItem);
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
         int mPad = Gemm.RoundUp(g.OutChannels, Gemm.MR);
-        float* packB = Grow(d._workspaceB, worker, (long)Gemm.KC * ColumnChunk);
+        float* packB = Grow(ws.WorkspaceB, worker, (long)Gemm.KC * ColumnChunk);
         float* qb = a.Q + b * a.QImage;
         for (int chunk = first; chunk < last; chunk++)
         {
@@ -121,79 +120,60 @@ public sealed unsafe partial class CpuDevice
         }
     }
 
-    /// <summary>dst[j] = src[j] + v for j &lt; count (a bias over a run of one output channel; src may be dst).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddScalar(float* src, float* dst, int count, float v)
+    internal static void ConvBackwardData(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
     {
-        int j = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var vv = Vector512.Create(v);
-            for (; j + 16 <= count; j += 16) (Vector512.Load(src + j) + vv).Store(dst + j);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            var vv = Vector256.Create(v);
-            for (; j + 8 <= count; j += 8) (Vector256.Load(src + j) + vv).Store(dst + j);
-        }
-        for (; j < count; j++) dst[j] = src[j] + v;
-    }
-
-    public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
-    {
-        using var op = _gate.EnterScope();
         CheckConv(g, n);
         int rs = g.KernelH * g.KernelW, p = g.OutH * g.OutW;
         // Channels per item: about 64 rows of W^T, a whole number of MR panels when that is cheap.
         int block = Math.Max(1, Math.Min(g.InChannels, (64 + rs - 1) / rs));
-        _conv = new ConvArgs
+        var conv = new ConvArgs
         {
             G = g, N = n,
             Y = P(dy, n * g.OutputSize, nameof(dy)), W = P(w, g.WeightSize, nameof(w)), X = P(dx, n * g.InputSize, nameof(dx)),
             Accumulate = accumulate, ChannelBlock = block, ChannelBlocks = (g.InChannels + block - 1) / block,
         };
-        if (TryBackwardDataByPhases(g, n, _conv.Y, _conv.W, _conv.X, accumulate)) return;
+        if (TryBackwardDataByPhases(ws, g, n, conv.Y, conv.W, conv.X, accumulate)) return;
         if (SmallOutput(g))
         {
             // Whole images per item, so two items never scatter into the same image's channels.
-            _conv.ImagesPerGroup = ColumnChunk / p;
-            int groups = (n + _conv.ImagesPerGroup - 1) / _conv.ImagesPerGroup;
-            _pool.Run(this, groups * _conv.ChannelBlocks, &BackwardDataBatchedItem);
+            conv.ImagesPerGroup = ColumnChunk / p;
+            int groups = (n + conv.ImagesPerGroup - 1) / conv.ImagesPerGroup;
+            ws.Run(&conv, groups * conv.ChannelBlocks, &BackwardDataBatchedItem);
         }
         else
         {
             // Strided columns scatter into a phase-split accumulator (contiguous runs) that is unpadded once at the end.
-            if (g.StrideW > 1) PaddedLayout(ref _conv);
+            if (g.StrideW > 1) PaddedLayout(ws, ref conv);
             // Several small images per item share one packing of W^T (LeNet: 64 images of 8x8 would repack it 64 times);
             // large images keep an item each, for load balance.
-            _conv.ImagesPerGroup = Math.Clamp(Math.Min(4 * ColumnChunk / p, n * _conv.ChannelBlocks / (8 * _pool.WorkerCount)), 1, 8);
-            int groups = (n + _conv.ImagesPerGroup - 1) / _conv.ImagesPerGroup;
-            _pool.Run(this, groups * _conv.ChannelBlocks, &BackwardDataItem);
+            conv.ImagesPerGroup = Math.Clamp(Math.Min(4 * ColumnChunk / p, n * conv.ChannelBlocks / (8 * ws.Workers)), 1, 8);
+            int groups = (n + conv.ImagesPerGroup - 1) / conv.ImagesPerGroup;
+            ws.Run(&conv, groups * conv.ChannelBlocks, &BackwardDataItem);
         }
     }
 
-    private static void BackwardDataItem(object state, int item, int worker)
+    internal static void BackwardDataItem(object state, void* args, int item, int worker)
     {
-        var d = Unsafe.As<CpuDevice>(state);
-        ref readonly ConvArgs a = ref d._conv;
+        var ws = Unsafe.As<CpuWorkspace>(state);
+        ref readonly ConvArgs a = ref *(ConvArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int group = item / a.ChannelBlocks, c0 = item % a.ChannelBlocks * a.ChannelBlock, c1 = Math.Min(g.InChannels, c0 + a.ChannelBlock);
         int b0 = group * a.ImagesPerGroup, b1 = Math.Min(a.N, b0 + a.ImagesPerGroup);
         int rs = g.KernelH * g.KernelW, crs = g.InChannels * rs, p = g.OutH * g.OutW, K = g.OutChannels;
         int rows = (c1 - c0) * rs, mPad = Gemm.RoundUp(rows, Gemm.MR);
-        float* packA = Grow(d._workspaceA, worker, (long)mPad * K);
-        float* packB = Grow(d._workspaceB, worker, (long)Gemm.KC * ColumnChunk);
-        float* cols = Grow(d._workspaceC, worker, (long)mPad * ColumnChunk);
+        float* packA = Grow(ws.WorkspaceA, worker, (long)mPad * K);
+        float* packB = Grow(ws.WorkspaceB, worker, (long)Gemm.KC * ColumnChunk);
+        float* cols = Grow(ws.WorkspaceC, worker, (long)mPad * ColumnChunk);
         // A = W^T restricted to this item's rows: A[m, k] = w[k, c0 rs + m].
         for (int k0 = 0; k0 < K; k0 += Gemm.KC)
             Gemm.PackA(a.W + (long)c0 * rs + (long)k0 * crs, 1, crs, rows, Math.Min(Gemm.KC, K - k0), packA + (long)mPad * k0);
         bool phased = g.StrideW > 1;
-        float* acc = phased ? Grow(d._workspaceD, worker, (c1 - c0) * a.QPlane) : null;
+        float* acc = phased ? Grow(ws.WorkspaceD, worker, (c1 - c0) * a.QPlane) : null;
         for (int b = b0; b < b1; b++) BackwardDataImage(a, b, c0, c1, rows, mPad, packA, packB, cols, acc);
     }
 
     /// <summary>dx[b, c0 .. c1] (+)= col2im(W^T dY[b]) with this item's packed W^T rows.</summary>
-    private static void BackwardDataImage(in ConvArgs a, int b, int c0, int c1, int rows, int mPad, float* packA, float* packB, float* cols, float* acc)
+    internal static void BackwardDataImage(in ConvArgs a, int b, int c0, int c1, int rows, int mPad, float* packA, float* packB, float* cols, float* acc)
     {
         ref readonly ConvGeometry g = ref a.G;
         int rs = g.KernelH * g.KernelW, p = g.OutH * g.OutW, K = g.OutChannels;
@@ -221,7 +201,7 @@ public sealed unsafe partial class CpuDevice
     /// Col2im into the phase-split layout of the padded input (see CpuConvolution.Padded.cs): tap (c, r, s) of output
     /// (oh, ow) lands at q + shift(c, r, s) + oh sh Wq + ow, so each output row is one contiguous vector add.
     /// </summary>
-    private static void Col2ImPhased(in ConvArgs a, float* cols, int ldc, int row0, int rows, int n0, int nb, float* q)
+    internal static void Col2ImPhased(in ConvArgs a, float* cols, int ldc, int row0, int rows, int n0, int nb, float* q)
     {
         ref readonly ConvGeometry g = ref a.G;
         long rowStep = (long)g.StrideH * a.Wq;
@@ -241,7 +221,7 @@ public sealed unsafe partial class CpuDevice
     }
 
     /// <summary>x[ih, iw] += q[(iw + pl) % sw, ih + pt, (iw + pl) / sw] for one channel: the inverse of PadItem's copy.</summary>
-    private static void UnpadAdd(in ConvArgs a, float* q, float* x)
+    internal static void UnpadAdd(in ConvArgs a, float* q, float* x)
     {
         ref readonly ConvGeometry g = ref a.G;
         int sw = g.StrideW;
@@ -271,7 +251,7 @@ public sealed unsafe partial class CpuDevice
     /// <see cref="UnpadAdd"/> for stride 2 across: padded column j = iw + pl is q[j % 2, h, j / 2], so 16 columns of
     /// an input row are the two phase rows' 8 values interleaved (unpack and a 128-bit lane swap).
     /// </summary>
-    private static void UnpadAdd2(in ConvArgs a, float* q, float* x)
+    internal static void UnpadAdd2(in ConvArgs a, float* q, float* x)
     {
         ref readonly ConvGeometry g = ref a.G;
         int pl = g.PadLeft, end = pl + g.InW, wq = a.Wq;
@@ -302,7 +282,7 @@ public sealed unsafe partial class CpuDevice
     }
 
     /// <summary>Adds col[m, j] (rows row0.., columns n0..) back into x at the input position each came from.</summary>
-    private static void Col2Im(in ConvGeometry g, float* cols, int ldc, int row0, int rows, int n0, int nb, float* x)
+    internal static void Col2Im(in ConvGeometry g, float* cols, int ldc, int row0, int rows, int n0, int nb, float* x)
     {
         if (g.StrideH == 1 && g.StrideW == 1 && n0 % g.OutW == 0 && nb % g.OutW == 0)
         {
@@ -349,7 +329,7 @@ public sealed unsafe partial class CpuDevice
     /// <see cref="Col2Im"/> for stride 1 and whole output rows oh0 .. oh0 + count: a row's valid columns and output rows
     /// are found once, so each output row is one vector add with no per-run bookkeeping (LeNet's 8-wide rows).
     /// </summary>
-    private static void Col2ImRows(in ConvGeometry g, float* cols, int ldc, int row0, int rows, int oh0, int count, float* x)
+    internal static void Col2ImRows(in ConvGeometry g, float* cols, int ldc, int row0, int rows, int oh0, int count, float* x)
     {
         int plane = g.InH * g.InW, ow = g.OutW;
         int c = row0 / (g.KernelH * g.KernelW), r = row0 % (g.KernelH * g.KernelW) / g.KernelW, s = row0 % g.KernelW;
@@ -375,58 +355,57 @@ public sealed unsafe partial class CpuDevice
         }
     }
 
-    public override void ConvBackwardWeights(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias)
+    internal static void ConvBackwardWeights(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias)
     {
-        using var op = _gate.EnterScope();
         CheckConv(g, n);
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
-        _conv = new ConvArgs
+        var conv = new ConvArgs
         {
             G = g, N = n,
             X = P(x, n * g.InputSize, nameof(x)), Y = P(dy, n * g.OutputSize, nameof(dy)), W = P(dw, g.WeightSize, nameof(dw)),
         };
         if (n > 0)
         {
-            PreparePadded(ref _conv, mayAlias: true);
-            FillPadded();
+            PreparePadded(ws, ref conv, mayAlias: true);
+            FillPadded(ws, &conv);
             // Units are KC-deep runs of output positions (per image, or of the whole batch's columns when outputs are
             // small); each item sums a fixed range of units into its own partial dW, and the partials are added in
             // item order, so the result depends neither on thread timing nor on the thread count.
-            bool batched = BatchedPadded(_conv);
+            bool batched = BatchedPadded(conv);
             int units = batched ? (n * p + Gemm.KC - 1) / Gemm.KC : n * ((p + Gemm.KC - 1) / Gemm.KC);
             int items = Math.Max(1, Math.Min(units, WeightGradientPartials));
-            _conv.Chunks = units;
-            _conv.RowBlocks = items;
+            conv.Chunks = units;
+            conv.RowBlocks = items;
             long partial = (long)g.OutChannels * crs;
-            _conv.PackedW = items == 1 ? _conv.W : SharedWorkspace(partial * items);
+            conv.PackedW = items == 1 ? conv.W : ws.Shared(partial * items);
             if (batched)
             {
-                _conv.Partials = items;
-                _conv.RowBlocks = (g.OutChannels + BatchedRowBlock - 1) / BatchedRowBlock;
-                _pool.Run(this, items * _conv.RowBlocks, &BackwardWeightsBatchedItem);
+                conv.Partials = items;
+                conv.RowBlocks = (g.OutChannels + BatchedRowBlock - 1) / BatchedRowBlock;
+                ws.Run(&conv, items * conv.RowBlocks, &BackwardWeightsBatchedItem);
             }
-            else _pool.Run(this, items, &BackwardWeightsItem);
+            else ws.Run(&conv, items, &BackwardWeightsItem);
             if (items > 1)
             {
                 // The partials are added in item order for each weight, over the workers (serially this was ~2% of a U-net step).
-                _elem = new ElementArgs { A = _conv.PackedW, B = _conv.W, N = items };
-                RunRanges(partial, &SumPartialsRange);
+                var elem = new ElementArgs { A = conv.PackedW, B = conv.W, N = items };
+                RunRanges(ws, ref elem, partial, &SumPartialsRange);
             }
         }
-        if (dbias is not null) BiasBackward(n, g.OutChannels, p, dy, dbias);
+        if (dbias is not null) BiasBackward(ws, n, g.OutChannels, p, dy, dbias);
     }
 
     /// <summary>dW[i] += partial 0 [i], then partial 1 [i], ... over [i0, i1) (partial j at A + j Count).</summary>
-    private static void SumPartialsRange(in ElementArgs e, long i0, long i1)
+    internal static void SumPartialsRange(in ElementArgs e, long i0, long i1)
     {
         for (int j = 0; j < e.N; j++) CopyOrAdd(e.A + j * e.Count + i0, e.B + i0, i1 - i0, accumulate: true);
     }
 
     /// <summary>dW (or this item's partial) += dY[K, P] col[CRS, P]^T over the item's units.</summary>
-    private static void BackwardWeightsItem(object state, int item, int worker)
+    internal static void BackwardWeightsItem(object state, void* args, int item, int worker)
     {
-        var d = Unsafe.As<CpuDevice>(state);
-        ref readonly ConvArgs a = ref d._conv;
+        var ws = Unsafe.As<CpuWorkspace>(state);
+        ref readonly ConvArgs a = ref *(ConvArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW, K = g.OutChannels;
         int blocks = (p + Gemm.KC - 1) / Gemm.KC;
@@ -435,12 +414,12 @@ public sealed unsafe partial class CpuDevice
         if (a.RowBlocks > 1) new Span<float>(target, K * crs).Clear();
         if (TransposedWeightGradient(g))
         {
-            BackwardWeightsTransposed(d, a, worker, u0, u1, target);
+            BackwardWeightsTransposed(ws, a, worker, u0, u1, target);
             return;
         }
-        float* packA = Grow(d._workspaceA, worker, (long)Gemm.RoundUp(K, Gemm.MR) * Gemm.KC);
-        float* packB = Grow(d._workspaceB, worker, (long)Gemm.RoundUp(crs, Gemm.NR) * Gemm.KC);
-        int* lanes = (int*)Grow(d._workspaceC, worker, Gemm.KC);
+        float* packA = Grow(ws.WorkspaceA, worker, (long)Gemm.RoundUp(K, Gemm.MR) * Gemm.KC);
+        float* packB = Grow(ws.WorkspaceB, worker, (long)Gemm.RoundUp(crs, Gemm.NR) * Gemm.KC);
+        int* lanes = (int*)Grow(ws.WorkspaceC, worker, Gemm.KC);
         for (int u = u0; u < u1; u++)
         {
             int b = u / blocks, p0 = u % blocks * Gemm.KC, kc = Math.Min(Gemm.KC, p - p0);
@@ -456,22 +435,22 @@ public sealed unsafe partial class CpuDevice
     /// of contiguous runs) and output channels on its columns, instead of gathering every tap of B one value at a time.
     /// Needs rows of at least 8 outputs, so 8 consecutive positions are at most two runs of the padded copy.
     /// </summary>
-    private static bool TransposedWeightGradient(in ConvGeometry g) => Avx.IsSupported && g.OutW >= 8;
+    internal static bool TransposedWeightGradient(in ConvGeometry g) => Avx.IsSupported && g.OutW >= 8;
 
     /// <summary>Whether backward weights reads its A operand (taps x positions) in place (<see cref="Gemm.TapsFull512"/>) instead of packing it.</summary>
-    private static bool TapsInPlace => Vector512.IsHardwareAccelerated;
+    internal static bool TapsInPlace => Vector512.IsHardwareAccelerated;
 
     /// <summary>target[K, CRS] += (sum over this item's units of col[CRS, kc] dY[K, kc]^T), accumulated transposed in a workspace.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BackwardWeightsTransposed(CpuDevice d, in ConvArgs a, int worker, int u0, int u1, float* target)
+    internal static void BackwardWeightsTransposed(CpuWorkspace ws, in ConvArgs a, int worker, int u0, int u1, float* target)
     {
         ref readonly ConvGeometry g = ref a.G;
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW, K = g.OutChannels;
         int blocks = (p + Gemm.KC - 1) / Gemm.KC, mPad = Gemm.RoundUp(crs, Gemm.MR), kPad = Gemm.RoundUp(K, Gemm.NR);
-        float* packB = Grow(d._workspaceB, worker, (long)kPad * Gemm.KC);
-        float* packA = Grow(d._workspaceA, worker, (long)Gemm.MR * Gemm.KC);
-        int* lanes = (int*)Grow(d._workspaceC, worker, Gemm.KC);
-        float* dwT = Grow(d._workspaceD, worker, (long)mPad * kPad);
+        float* packB = Grow(ws.WorkspaceB, worker, (long)kPad * Gemm.KC);
+        float* packA = Grow(ws.WorkspaceA, worker, (long)Gemm.MR * Gemm.KC);
+        int* lanes = (int*)Grow(ws.WorkspaceC, worker, Gemm.KC);
+        float* dwT = Grow(ws.WorkspaceD, worker, (long)mPad * kPad);
         new Span<float>(dwT, mPad * kPad).Clear();
         int* taps = stackalloc int[Gemm.MR];
         for (int u = u0; u < u1; u++)
@@ -515,7 +494,7 @@ public sealed unsafe partial class CpuDevice
 
     /// <summary>A[k, i] = q[taps[i] + lanes[k]] for k &lt; kc as one MR-row panel: 8 positions of 8 taps per 8x8 transpose.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PackTapPanel(float* q, int* taps, int* lanes, int kc, float* dst)
+    internal static void PackTapPanel(float* q, int* taps, int* lanes, int kc, float* dst)
     {
         int k = 0;
         for (; k + 8 <= kc; k += 8, dst += 64)
@@ -551,60 +530,5 @@ public sealed unsafe partial class CpuDevice
 
         static Vector256<float> Row(float* tap, int l0, int l1, Vector256<float> mask) =>
             Vector256.ConditionalSelect(mask, Vector256.Load(tap + l1), Vector256.Load(tap + l0));
-    }
-
-    public override void AddBias(int n, int channels, int inner, DeviceBuffer<float> bias, DeviceBuffer<float> y)
-    {
-        using var op = _gate.EnterScope();
-        long count = (long)n * channels * inner;
-        _elem = new ElementArgs { A = P(bias, channels, nameof(bias)), B = P(y, count, nameof(y)), Channels = channels, Inner = inner };
-        if (count > 0) RunRanges(count, &AddBiasRange);
-    }
-
-    /// <summary>y[i] += bias[channel of i] over [i0, i1) of the flattened [n, channels, inner] tensor.</summary>
-    private static void AddBiasRange(in ElementArgs e, long i0, long i1)
-    {
-        float* py = e.B;
-        for (long i = i0; i < i1;)
-        {
-            long row = i / e.Inner, end = Math.Min(i1, (row + 1) * e.Inner);
-            AddScalar(py + i, py + i, (int)(end - i), e.A[row % e.Channels]);
-            i = end;
-        }
-    }
-
-    public override void BiasBackward(int n, int channels, int inner, DeviceBuffer<float> dy, DeviceBuffer<float> dbias)
-    {
-        using var op = _gate.EnterScope();
-        _elem = new ElementArgs
-        {
-            A = P(dy, (long)n * channels * inner, nameof(dy)), B = P(dbias, channels, nameof(dbias)), N = n, Channels = channels, Inner = inner,
-        };
-        if (channels > 0) RunChannels(&BiasBackwardChannel);
-    }
-
-    /// <summary>dbias[c] += the sum of channel c over the batch: each image's row in float vectors, the rows added in double.</summary>
-    private static void BiasBackwardChannel(in ElementArgs e, int c)
-    {
-        double sum = 0;
-        for (int b = 0; b < e.N; b++)
-        {
-            float* row = e.A + ((long)b * e.Channels + c) * e.Inner;
-            float part = 0;
-            int i = 0;
-            if (Vector256.IsHardwareAccelerated && e.Inner >= 16)
-            {
-                Vector256<float> acc0 = default, acc1 = default;
-                for (; i + 16 <= e.Inner; i += 16)
-                {
-                    acc0 += Vector256.Load(row + i);
-                    acc1 += Vector256.Load(row + i + 8);
-                }
-                part = Vector256.Sum(acc0 + acc1);
-            }
-            for (; i < e.Inner; i++) part += row[i];
-            sum += part;
-        }
-        e.B[c] += (float)sum;
     }
 }

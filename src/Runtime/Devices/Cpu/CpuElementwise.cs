@@ -2,20 +2,22 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using static Strider.Devices.Cpu.CpuMath;
 
 namespace Strider.Devices.Cpu;
 
 /// <summary>
-/// Elementwise ops, dropout, batch normalisation and the optimizer steps, spread over the workers: elementwise ops in
-/// fixed ranges of <see cref="ElementChunk"/> values, batch normalisation one channel per item (each channel's sums
-/// in a fixed order, so results do not depend on the thread count).
+/// Elementwise ops (add, dropout, multiply, copy, bias, softmax) spread over the workers in fixed ranges of
+/// <see cref="ElementChunk"/> values (or one channel per item), so results do not depend on the thread count; and
+/// the argument struct and range runners the other elementwise families (activations, normalisation, optimizers,
+/// losses) share.
 /// </summary>
-public sealed unsafe partial class CpuDevice
+internal static unsafe class CpuElementwise
 {
     /// <summary>Values per elementwise work item: large enough that the hand-off is a small part of it.</summary>
-    private const int ElementChunk = 16384;
+    internal const int ElementChunk = 16384;
 
-    private struct ElementArgs
+    internal struct ElementArgs
     {
         public long Count, Chunk;
         public float* A, B, C, D, E;
@@ -30,47 +32,47 @@ public sealed unsafe partial class CpuDevice
         public delegate*<in ElementArgs, int, void> Channel;
     }
 
-    private ElementArgs _elem;
-
-    /// <summary>Runs <c>_elem.Range</c> over [0, count) in chunks of <paramref name="chunk"/> on the workers.</summary>
-    private void RunRanges(long count, delegate*<in ElementArgs, long, long, void> range, long chunk = ElementChunk)
+    /// <summary>
+    /// Runs <paramref name="range"/> over [0, count) in chunks of <paramref name="chunk"/> on the workers, with
+    /// <paramref name="e"/> (the caller's own struct) as its arguments.
+    /// </summary>
+    internal static void RunRanges(CpuWorkspace ws, ref ElementArgs e, long count, delegate*<in ElementArgs, long, long, void> range, long chunk = ElementChunk)
     {
-        _elem.Count = count;
-        _elem.Range = range;
-        _elem.Chunk = chunk;
+        e.Count = count;
+        e.Range = range;
+        e.Chunk = chunk;
         long items = (count + chunk - 1) / chunk;
-        if (items <= 1) range(in _elem, 0, count);
-        else _pool.Run(this, checked((int)items), &RangeItem);
+        if (items <= 1) range(in e, 0, count);
+        else ws.Run(Unsafe.AsPointer(ref e), checked((int)items), &RangeItem);
     }
 
-    private static void RangeItem(object state, int item, int worker)
+    private static void RangeItem(object state, void* args, int item, int worker)
     {
-        ref readonly ElementArgs a = ref Unsafe.As<CpuDevice>(state)._elem;
+        ref readonly ElementArgs a = ref *(ElementArgs*)args;
         long i0 = item * a.Chunk;
         a.Range(in a, i0, Math.Min(a.Count, i0 + a.Chunk));
     }
 
-    /// <summary>Runs <c>_elem.Channel</c> once per channel on the workers.</summary>
-    private void RunChannels(delegate*<in ElementArgs, int, void> channel)
+    /// <summary>Runs <paramref name="channel"/> once per channel of <paramref name="e"/> on the workers.</summary>
+    internal static void RunChannels(CpuWorkspace ws, ref ElementArgs e, delegate*<in ElementArgs, int, void> channel)
     {
-        _elem.Channel = channel;
-        _pool.Run(this, _elem.Channels, &ChannelItem);
+        e.Channel = channel;
+        ws.Run(Unsafe.AsPointer(ref e), e.Channels, &ChannelItem);
     }
 
-    private static void ChannelItem(object state, int item, int worker)
+    private static void ChannelItem(object state, void* args, int item, int worker)
     {
-        ref readonly ElementArgs a = ref Unsafe.As<CpuDevice>(state)._elem;
+        ref readonly ElementArgs a = ref *(ElementArgs*)args;
         a.Channel(in a, item);
     }
 
-    public override void Add(long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y)
+    internal static void Add(CpuWorkspace ws, long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y)
     {
-        using var op = _gate.EnterScope();
-        _elem = new ElementArgs { A = P(a, count, nameof(a)), B = P(b, count, nameof(b)), C = P(y, count, nameof(y)) };
-        RunRanges(count, &AddRange);
+        var elem = new ElementArgs { A = P(a, count, nameof(a)), B = P(b, count, nameof(b)), C = P(y, count, nameof(y)) };
+        RunRanges(ws, ref elem, count, &AddRange);
     }
 
-    private static void AddRange(in ElementArgs e, long i0, long i1)
+    internal static void AddRange(in ElementArgs e, long i0, long i1)
     {
         float* pa = e.A, pb = e.B, py = e.C;
         long i = i0;
@@ -81,14 +83,13 @@ public sealed unsafe partial class CpuDevice
 
     // ---- dropout ----
 
-    public override void DropoutForward(long count, float rate, ulong seed, DeviceBuffer<float> x, DeviceBuffer<float> mask, DeviceBuffer<float> y)
+    internal static void DropoutForward(CpuWorkspace ws, long count, float rate, ulong seed, DeviceBuffer<float> x, DeviceBuffer<float> mask, DeviceBuffer<float> y)
     {
-        using var op = _gate.EnterScope();
-        _elem = new ElementArgs { A = P(x, count, nameof(x)), B = P(mask, count, nameof(mask)), C = P(y, count, nameof(y)), P0 = rate, Seed = seed };
-        RunRanges(count, &DropoutRange);
+        var elem = new ElementArgs { A = P(x, count, nameof(x)), B = P(mask, count, nameof(mask)), C = P(y, count, nameof(y)), P0 = rate, Seed = seed };
+        RunRanges(ws, ref elem, count, &DropoutRange);
     }
 
-    private static void DropoutRange(in ElementArgs e, long i0, long i1)
+    internal static void DropoutRange(in ElementArgs e, long i0, long i1)
     {
         float* px = e.A, pm = e.B, py = e.C;
         long i = i0;
@@ -138,7 +139,7 @@ public sealed unsafe partial class CpuDevice
     }
 
     /// <summary>DropoutMask's hash of (seed, index + 1) per lane, shifted down to its top 24 bits.</summary>
-    private static Vector512<ulong> DropoutHash512(Vector512<ulong> seed, Vector512<ulong> indexPlusOne)
+    internal static Vector512<ulong> DropoutHash512(Vector512<ulong> seed, Vector512<ulong> indexPlusOne)
     {
         var z = seed + Vector512.Create(0x9E3779B97F4A7C15UL) * indexPlusOne;
         z = (z ^ Vector512.ShiftRightLogical(z, 30)) * Vector512.Create(0xBF58476D1CE4E5B9UL);
@@ -148,7 +149,7 @@ public sealed unsafe partial class CpuDevice
     }
 
     /// <summary><see cref="DropoutHash512"/> on 4 lanes.</summary>
-    private static Vector256<ulong> DropoutHash256(Vector256<ulong> seed, Vector256<ulong> indexPlusOne)
+    internal static Vector256<ulong> DropoutHash256(Vector256<ulong> seed, Vector256<ulong> indexPlusOne)
     {
         var z = seed + Vector256.Create(0x9E3779B97F4A7C15UL) * indexPlusOne;
         z = (z ^ Vector256.ShiftRightLogical(z, 30)) * Vector256.Create(0xBF58476D1CE4E5B9UL);
@@ -157,14 +158,13 @@ public sealed unsafe partial class CpuDevice
         return Vector256.ShiftRightLogical(z, 40);
     }
 
-    public override void Multiply(long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y, bool accumulate)
+    internal static void Multiply(CpuWorkspace ws, long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y, bool accumulate)
     {
-        using var op = _gate.EnterScope();
-        _elem = new ElementArgs { A = P(a, count, nameof(a)), B = P(b, count, nameof(b)), C = P(y, count, nameof(y)), Accumulate = accumulate };
-        RunRanges(count, &MultiplyRange);
+        var elem = new ElementArgs { A = P(a, count, nameof(a)), B = P(b, count, nameof(b)), C = P(y, count, nameof(y)), Accumulate = accumulate };
+        RunRanges(ws, ref elem, count, &MultiplyRange);
     }
 
-    private static void MultiplyRange(in ElementArgs e, long i0, long i1)
+    internal static void MultiplyRange(in ElementArgs e, long i0, long i1)
     {
         float* pa = e.A, pb = e.B, py = e.C;
         long i = i0;
@@ -178,309 +178,135 @@ public sealed unsafe partial class CpuDevice
         for (; i < i1; i++) Put(py + i, pa[i] * pb[i], e.Accumulate);
     }
 
-    // ---- batch normalisation ----
 
-    /// <summary>Sum of row[0 .. count), in double (float vectors widened to double lanes).</summary>
-    private static double SumRow(float* row, int count)
+    internal static void CopyRange(in ElementArgs e, long i0, long i1) => CopyOrAdd(e.A + i0, e.B + i0, i1 - i0, e.Accumulate);
+
+    // ---- softmax ----
+
+    internal static void SoftmaxForward(CpuWorkspace ws, bool log, int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> y)
     {
-        int i = 0;
-        double sum = 0;
-        if (Vector256.IsHardwareAccelerated)
+        long size = (long)n * channels * inner;
+        var elem = new ElementArgs { A = P(x, size, nameof(x)), B = P(y, size, nameof(y)), Channels = channels, Inner = inner, Log = log };
+        // Positions (image, i) in ranges over the workers; each position's softmax is the same arithmetic as serially.
+        RunRanges(ws, ref elem, (long)n * inner, &SoftmaxForwardRange, SoftmaxChunk(channels));
+    }
+
+    /// <summary>Positions per softmax work item: about an element chunk's values (the sliding LeNet's 4096 positions of 10 are 4 items).</summary>
+    internal static long SoftmaxChunk(int channels) => Math.Max(64, ElementChunk / Math.Max(1, channels));
+
+    internal static void SoftmaxForwardRange(in ElementArgs e, long p0, long p1)
+    {
+        int channels = e.Channels, inner = e.Inner;
+        for (long p = p0; p < p1; p++)
         {
-            Vector256<double> acc0 = default, acc1 = default;
-            for (; i + 8 <= count; i += 8)
+            long b = p / inner, i = p % inner;
+            float* xs = e.A + b * channels * inner + i, ys = e.B + b * channels * inner + i;
+            float max = float.NegativeInfinity;
+            for (int c = 0; c < channels; c++) max = MathF.Max(max, xs[(long)c * inner]);
+            double sum = 0;
+            if (e.Log)
             {
-                var (lo, hi) = Vector256.Widen(Vector256.Load(row + i));
-                acc0 += lo;
-                acc1 += hi;
+                for (int c = 0; c < channels; c++) sum += MathF.Exp(xs[(long)c * inner] - max);
+                float lse = max + (float)Math.Log(sum);
+                for (int c = 0; c < channels; c++) ys[(long)c * inner] = xs[(long)c * inner] - lse;
             }
-            sum = Vector256.Sum(acc0 + acc1);
-        }
-        for (; i < count; i++) sum += row[i];
-        return sum;
-    }
-
-    /// <summary>Sum of (row[i] - mean)^2 in double.</summary>
-    private static double SumSquaredDeviations(float* row, int count, double mean)
-    {
-        int i = 0;
-        double sum = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<double> acc0 = default, acc1 = default, m = Vector256.Create(mean);
-            for (; i + 8 <= count; i += 8)
+            else
             {
-                var (lo, hi) = Vector256.Widen(Vector256.Load(row + i));
-                lo -= m;
-                hi -= m;
-                acc0 += lo * lo;
-                acc1 += hi * hi;
+                // Each exponential once: kept in y, then scaled (the same values the two-exp form gave).
+                for (int c = 0; c < channels; c++)
+                {
+                    float v = MathF.Exp(xs[(long)c * inner] - max);
+                    ys[(long)c * inner] = v;
+                    sum += v;
+                }
+                float inv = (float)(1 / sum);
+                for (int c = 0; c < channels; c++) ys[(long)c * inner] *= inv;
             }
-            sum = Vector256.Sum(acc0 + acc1);
         }
-        for (; i < count; i++) { double d = row[i] - mean; sum += d * d; }
-        return sum;
     }
 
-    /// <summary>y = x scale + shift over one row.</summary>
-    private static void AffineRow(float* x, float* y, int count, float scale, float shift)
+    internal static void SoftmaxBackward(CpuWorkspace ws, bool log, int n, int channels, int inner, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate)
     {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<float> s = Vector256.Create(scale), t = Vector256.Create(shift);
-            for (; i + 8 <= count; i += 8) Vector256.FusedMultiplyAdd(Vector256.Load(x + i), s, t).Store(y + i);
-        }
-        for (; i < count; i++) y[i] = MathF.FusedMultiplyAdd(x[i], scale, shift);
-    }
-
-    public override void BatchNormForwardTraining(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
-        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float momentum, float epsilon,
-        DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd)
-    {
-        using var op = _gate.EnterScope();
         long size = (long)n * channels * inner;
-        _elem = new ElementArgs
+        var elem = new ElementArgs
         {
-            N = n, Channels = channels, Inner = inner, P0 = momentum, P1 = epsilon,
-            A = P(x, size, nameof(x)), B = P(y, size, nameof(y)),
-            Gamma = P(gamma, channels, nameof(gamma)), Beta = P(beta, channels, nameof(beta)),
-            RunningMean = P(runningMean, channels, nameof(runningMean)), RunningVar = P(runningVar, channels, nameof(runningVar)),
-            Mean = P(savedMean, channels, nameof(savedMean)), InvStd = P(savedInvStd, channels, nameof(savedInvStd)),
+            A = P(y, size, nameof(y)), B = P(dy, size, nameof(dy)), C = P(dx, size, nameof(dx)),
+            Channels = channels, Inner = inner, Log = log, Accumulate = accumulate,
         };
-        RunChannels(&BatchNormTrainingChannel);
+        RunRanges(ws, ref elem, (long)n * inner, &SoftmaxBackwardRange, SoftmaxChunk(channels));
     }
 
-    private static void BatchNormTrainingChannel(in ElementArgs e, int c)
+    internal static void SoftmaxBackwardRange(in ElementArgs e, long p0, long p1)
     {
-        long stride = (long)e.Channels * e.Inner;
-        float* x = e.A + (long)c * e.Inner, y = e.B + (long)c * e.Inner;
-        var (scale, shift) = BatchNormStatistics(in e, c);
-        for (int b = 0; b < e.N; b++) AffineRow(x + b * stride, y + b * stride, e.Inner, scale, shift);
+        int channels = e.Channels, inner = e.Inner;
+        float* py = e.A, pdy = e.B, pdx = e.C;
+        bool log = e.Log;
+        for (long p = p0; p < p1; p++)
+        {
+            long o = p / inner * channels * inner + p % inner;
+            double dot = 0;
+            for (int c = 0; c < channels; c++) dot += log ? pdy[o + (long)c * inner] : (double)pdy[o + (long)c * inner] * py[o + (long)c * inner];
+            float s = (float)dot;
+            for (int c = 0; c < channels; c++)
+            {
+                long j = o + (long)c * inner;
+                Put(pdx + j, log ? pdy[j] - MathF.Exp(py[j]) * s : py[j] * (pdy[j] - s), e.Accumulate);
+            }
+        }
     }
 
-    /// <summary>
-    /// Channel <paramref name="c"/>'s batch mean and variance (two passes over x = e.A, in double): saves mean and invStd,
-    /// updates the running statistics (momentum e.P0, epsilon e.P1); returns the affine map y = x scale + shift.
-    /// </summary>
-    private static (float Scale, float Shift) BatchNormStatistics(in ElementArgs e, int c)
+    // ---- bias ----
+
+    internal static void AddBias(CpuWorkspace ws, int n, int channels, int inner, DeviceBuffer<float> bias, DeviceBuffer<float> y)
     {
-        long m = (long)e.N * e.Inner, stride = (long)e.Channels * e.Inner;
-        float* x = e.A + (long)c * e.Inner;
+        long count = (long)n * channels * inner;
+        var elem = new ElementArgs { A = P(bias, channels, nameof(bias)), B = P(y, count, nameof(y)), Channels = channels, Inner = inner };
+        if (count > 0) RunRanges(ws, ref elem, count, &AddBiasRange);
+    }
+
+    /// <summary>y[i] += bias[channel of i] over [i0, i1) of the flattened [n, channels, inner] tensor.</summary>
+    internal static void AddBiasRange(in ElementArgs e, long i0, long i1)
+    {
+        float* py = e.B;
+        for (long i = i0; i < i1;)
+        {
+            long row = i / e.Inner, end = Math.Min(i1, (row + 1) * e.Inner);
+            AddScalar(py + i, py + i, (int)(end - i), e.A[row % e.Channels]);
+            i = end;
+        }
+    }
+
+    internal static void BiasBackward(CpuWorkspace ws, int n, int channels, int inner, DeviceBuffer<float> dy, DeviceBuffer<float> dbias)
+    {
+        var elem = new ElementArgs
+        {
+            A = P(dy, (long)n * channels * inner, nameof(dy)), B = P(dbias, channels, nameof(dbias)), N = n, Channels = channels, Inner = inner,
+        };
+        if (channels > 0) RunChannels(ws, ref elem, &BiasBackwardChannel);
+    }
+
+    /// <summary>dbias[c] += the sum of channel c over the batch: each image's row in float vectors, the rows added in double.</summary>
+    internal static void BiasBackwardChannel(in ElementArgs e, int c)
+    {
         double sum = 0;
-        for (int b = 0; b < e.N; b++) sum += SumRow(x + b * stride, e.Inner);
-        double mean = sum / m, sq = 0;
-        for (int b = 0; b < e.N; b++) sq += SumSquaredDeviations(x + b * stride, e.Inner, mean);
-        double variance = sq / m;
-        float invStd = (float)(1 / Math.Sqrt(variance + e.P1));
-        float scale = e.Gamma[c] * invStd, shift = e.Beta[c] - (float)mean * scale;
-        e.Mean[c] = (float)mean;
-        e.InvStd[c] = invStd;
-        double unbiased = m > 1 ? sq / (m - 1) : variance;
-        float momentum = e.P0;
-        e.RunningMean[c] = (float)((1 - momentum) * e.RunningMean[c] + momentum * mean);
-        e.RunningVar[c] = (float)((1 - momentum) * e.RunningVar[c] + momentum * unbiased);
-        return (scale, shift);
-    }
-
-    public override void BatchNormForwardInference(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
-        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVar, float epsilon, DeviceBuffer<float> y)
-    {
-        using var op = _gate.EnterScope();
-        long size = (long)n * channels * inner;
-        _elem = new ElementArgs
-        {
-            N = n, Channels = channels, Inner = inner, P1 = epsilon,
-            A = P(x, size, nameof(x)), B = P(y, size, nameof(y)),
-            Gamma = P(gamma, channels, nameof(gamma)), Beta = P(beta, channels, nameof(beta)),
-            RunningMean = P(runningMean, channels, nameof(runningMean)), RunningVar = P(runningVar, channels, nameof(runningVar)),
-        };
-        RunChannels(&BatchNormInferenceChannel);
-    }
-
-    private static void BatchNormInferenceChannel(in ElementArgs e, int c)
-    {
-        long stride = (long)e.Channels * e.Inner;
-        float scale = e.Gamma[c] / MathF.Sqrt(e.RunningVar[c] + e.P1), shift = e.Beta[c] - e.RunningMean[c] * scale;
-        float* x = e.A + (long)c * e.Inner, y = e.B + (long)c * e.Inner;
-        for (int b = 0; b < e.N; b++) AffineRow(x + b * stride, y + b * stride, e.Inner, scale, shift);
-    }
-
-    public override void BatchNormBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> gamma,
-        DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx, DeviceBuffer<float> dgamma, DeviceBuffer<float> dbeta, bool accumulate)
-    {
-        using var op = _gate.EnterScope();
-        long size = (long)n * channels * inner;
-        _elem = new ElementArgs
-        {
-            N = n, Channels = channels, Inner = inner, Accumulate = accumulate,
-            A = P(x, size, nameof(x)), C = P(dy, size, nameof(dy)), D = P(dx, size, nameof(dx)),
-            Gamma = P(gamma, channels, nameof(gamma)), Mean = P(savedMean, channels, nameof(savedMean)), InvStd = P(savedInvStd, channels, nameof(savedInvStd)),
-            DGamma = P(dgamma, channels, nameof(dgamma)), DBeta = P(dbeta, channels, nameof(dbeta)),
-        };
-        RunChannels(&BatchNormBackwardChannel);
-    }
-
-    /// <summary>
-    /// One channel's BatchNorm backward. The norm's output gradient is dy, or, for the fused BatchNorm -> Relu
-    /// [-> Dropout] (B = the chain's output y, E = the dropout mask or null), 0 where y &lt;= 0 and dy [* mask]
-    /// elsewhere, formed on the fly so it is never written.
-    /// </summary>
-    private static void BatchNormBackwardChannel(in ElementArgs e, int c)
-    {
-        long m = (long)e.N * e.Inner, stride = (long)e.Channels * e.Inner, offset = (long)c * e.Inner;
-        float* y = e.B == null ? null : e.B + offset, mask = e.E == null ? null : e.E + offset;
-        float mean = e.Mean[c], invStd = e.InvStd[c];
-        double sumDy = 0, sumDyCentered = 0;
         for (int b = 0; b < e.N; b++)
         {
-            float* xr = e.A + offset + b * stride, dyr = e.C + offset + b * stride;
-            float* yr = y == null ? null : y + b * stride, mr = mask == null ? null : mask + b * stride;
-            // Per row, a vector sum of the gradient and of gradient (x - mean), both in double, then the tail.
+            float* row = e.A + ((long)b * e.Channels + c) * e.Inner;
+            float part = 0;
             int i = 0;
-            double rowSum = 0, rowCentered = 0;
-            if (Vector256.IsHardwareAccelerated)
+            if (Vector256.IsHardwareAccelerated && e.Inner >= 16)
             {
-                Vector256<double> s0 = default, s1 = default, p0 = default, p1 = default, vm = Vector256.Create((double)mean);
-                for (; i + 8 <= e.Inner; i += 8)
+                Vector256<float> acc0 = default, acc1 = default;
+                for (; i + 16 <= e.Inner; i += 16)
                 {
-                    var (g0, g1) = Vector256.Widen(NormGradient(yr, dyr, mr, i));
-                    var (x0, x1) = Vector256.Widen(Vector256.Load(xr + i));
-                    s0 += g0;
-                    s1 += g1;
-                    p0 += g0 * (x0 - vm);
-                    p1 += g1 * (x1 - vm);
+                    acc0 += Vector256.Load(row + i);
+                    acc1 += Vector256.Load(row + i + 8);
                 }
-                rowSum = Vector256.Sum(s0 + s1);
-                rowCentered = Vector256.Sum(p0 + p1);
+                part = Vector256.Sum(acc0 + acc1);
             }
-            for (int j = i; j < e.Inner; j++) rowSum += NormGradientAt(yr, dyr, mr, j);
-            for (; i < e.Inner; i++) rowCentered += NormGradientAt(yr, dyr, mr, i) * (xr[i] - (double)mean);
-            sumDy += rowSum;
-            sumDyCentered += rowCentered;
+            for (; i < e.Inner; i++) part += row[i];
+            sum += part;
         }
-        double sumDyXhat = sumDyCentered * invStd;
-        float k = e.Gamma[c] * invStd, meanDy = (float)(sumDy / m), meanDyXhat = (float)(sumDyXhat / m);
-        // dx = k (dy - meanDy - (x - mean) invStd meanDyXhat) = k dy + (x a + b0) with a = -k invStd meanDyXhat.
-        float a = -k * invStd * meanDyXhat, b0 = -k * meanDy - a * mean;
-        for (int b = 0; b < e.N; b++)
-        {
-            float* xr = e.A + offset + b * stride, dyr = e.C + offset + b * stride, dxr = e.D + offset + b * stride;
-            float* yr = y == null ? null : y + b * stride, mr = mask == null ? null : mask + b * stride;
-            int i = 0;
-            if (Vector256.IsHardwareAccelerated)
-            {
-                Vector256<float> vk = Vector256.Create(k), va = Vector256.Create(a), vb = Vector256.Create(b0);
-                for (; i + 8 <= e.Inner; i += 8)
-                {
-                    var v = Vector256.FusedMultiplyAdd(NormGradient(yr, dyr, mr, i), vk, Vector256.FusedMultiplyAdd(Vector256.Load(xr + i), va, vb));
-                    if (e.Accumulate) v += Vector256.Load(dxr + i);
-                    v.Store(dxr + i);
-                }
-            }
-            for (; i < e.Inner; i++) Put(dxr + i, NormGradientAt(yr, dyr, mr, i) * k + (xr[i] * a + b0), e.Accumulate);
-        }
-        e.DGamma[c] += (float)sumDyXhat;
-        e.DBeta[c] += (float)sumDy;
-    }
-
-    /// <summary>The norm's output gradient at 8 values: dy, or with a fused Relu (y non-null) 0 where y &lt;= 0, else dy [* mask] (a NaN y passes it, as Relu's own backward).</summary>
-    private static Vector256<float> NormGradient(float* y, float* dy, float* mask, int i)
-    {
-        var g = Vector256.Load(dy + i);
-        if (y == null) return g;
-        if (mask != null) g *= Vector256.Load(mask + i);
-        return ReluGradient(Vector256.Load(y + i), g);
-    }
-
-    private static float NormGradientAt(float* y, float* dy, float* mask, long i)
-    {
-        if (y == null) return dy[i];
-        float g = mask == null ? dy[i] : dy[i] * mask[i];
-        return ReluGradient(y[i], g);
-    }
-
-    // ---- optimizers ----
-
-    public override void SgdStep(long count, DeviceBuffer<float> parameter, DeviceBuffer<float> gradient, DeviceBuffer<float> velocity, float learningRate, float momentum, float weightDecay)
-    {
-        using var op = _gate.EnterScope();
-        _elem = new ElementArgs
-        {
-            A = P(parameter, count, nameof(parameter)), B = P(gradient, count, nameof(gradient)), C = P(velocity, count, nameof(velocity)),
-            P0 = learningRate, P1 = momentum, P2 = weightDecay,
-        };
-        RunRanges(count, &SgdRange);
-    }
-
-    private static void SgdRange(in ElementArgs e, long i0, long i1)
-    {
-        float* p = e.A, g = e.B, v = e.C;
-        float learningRate = e.P0, momentum = e.P1, weightDecay = e.P2;
-        long i = i0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            // The scalar loop's operations in the same order (no fused multiply-add), so the same bits.
-            Vector256<float> lr = Vector256.Create(learningRate), mu = Vector256.Create(momentum), wd = Vector256.Create(weightDecay);
-            for (; i + 8 <= i1; i += 8)
-            {
-                var pi = Vector256.Load(p + i);
-                var vi = mu * Vector256.Load(v + i) + (Vector256.Load(g + i) + wd * pi);
-                vi.Store(v + i);
-                (pi - lr * vi).Store(p + i);
-            }
-        }
-        for (; i < i1; i++)
-        {
-            float vi = momentum * v[i] + (g[i] + weightDecay * p[i]);
-            v[i] = vi;
-            p[i] -= learningRate * vi;
-        }
-    }
-
-    public override void AdamStep(long count, DeviceBuffer<float> parameter, DeviceBuffer<float> gradient, DeviceBuffer<float> m, DeviceBuffer<float> v,
-        float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
-    {
-        using var op = _gate.EnterScope();
-        _elem = new ElementArgs
-        {
-            A = P(parameter, count, nameof(parameter)), B = P(gradient, count, nameof(gradient)), C = P(m, count, nameof(m)), D = P(v, count, nameof(v)),
-            P0 = learningRate, P1 = beta1, P2 = beta2, P3 = epsilon, P4 = weightDecay,
-            P5 = (float)(1 / (1 - Math.Pow(beta1, step))), P6 = (float)(1 / (1 - Math.Pow(beta2, step))),
-        };
-        RunRanges(count, &AdamRange);
-    }
-
-    private static void AdamRange(in ElementArgs e, long i0, long i1)
-    {
-        float* p = e.A, g = e.B, pm = e.C, pv = e.D;
-        float learningRate = e.P0, beta1 = e.P1, beta2 = e.P2, epsilon = e.P3, weightDecay = e.P4, c1 = e.P5, c2 = e.P6;
-        long i = i0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            // The scalar loop's operations in the same order (no fused multiply-add; the square root is exact), so the same bits.
-            Vector256<float> lr = Vector256.Create(learningRate), b1 = Vector256.Create(beta1), b2 = Vector256.Create(beta2), eps = Vector256.Create(epsilon);
-            Vector256<float> wd = Vector256.Create(weightDecay), vc1 = Vector256.Create(c1), vc2 = Vector256.Create(c2);
-            Vector256<float> ob1 = Vector256.Create(1 - beta1), ob2 = Vector256.Create(1 - beta2);
-            for (; i + 8 <= i1; i += 8)
-            {
-                var pi = Vector256.Load(p + i);
-                var gi = Vector256.Load(g + i) + wd * pi;
-                var mi = b1 * Vector256.Load(pm + i) + ob1 * gi;
-                var vi = b2 * Vector256.Load(pv + i) + ob2 * gi * gi;
-                mi.Store(pm + i);
-                vi.Store(pv + i);
-                (pi - lr * (mi * vc1) / (Vector256.Sqrt(vi * vc2) + eps)).Store(p + i);
-            }
-        }
-        for (; i < i1; i++)
-        {
-            float gi = g[i] + weightDecay * p[i];
-            float mi = beta1 * pm[i] + (1 - beta1) * gi;
-            float vi = beta2 * pv[i] + (1 - beta2) * gi * gi;
-            pm[i] = mi;
-            pv[i] = vi;
-            p[i] -= learningRate * (mi * c1) / (MathF.Sqrt(vi * c2) + epsilon);
-        }
+        e.B[c] += (float)sum;
     }
 }

@@ -2,15 +2,17 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using static Strider.Devices.Cpu.CpuMath;
+using static Strider.Devices.Cpu.CpuElementwise;
 
 namespace Strider.Devices.Cpu;
 
 /// <summary>Pooling and unpooling, one (batch, channel) plane at a time, planes spread over the workers.</summary>
-public sealed unsafe partial class CpuDevice
+internal static unsafe class CpuPooling
 {
-    private enum PoolOp { Max, MaxBackward, Avg, AvgBackward, Unpool, UnpoolBackward }
+    internal enum PoolOp { Max, MaxBackward, Avg, AvgBackward, Unpool, UnpoolBackward }
 
-    private struct PoolArgs
+    internal struct PoolArgs
     {
         public PoolGeometry G;
         public PoolOp Op;
@@ -20,23 +22,20 @@ public sealed unsafe partial class CpuDevice
         public bool Accumulate;
     }
 
-    private PoolArgs _poolArgs;
-
-    private void RunPool(in PoolGeometry g, int n, PoolOp op, float* src, float* dst, int* switches, bool accumulate)
+    private static void RunPool(CpuWorkspace ws, in PoolGeometry g, int n, PoolOp op, float* src, float* dst, int* switches, bool accumulate)
     {
-        using var scope = _gate.EnterScope();
         if (g.Channels <= 0 || g.InH <= 0 || g.InW <= 0 || g.OutH <= 0 || g.OutW <= 0 || g.KernelH <= 0 || g.KernelW <= 0 ||
             g.StrideH <= 0 || g.StrideW <= 0 || g.DilationH <= 0 || g.DilationW <= 0)
             throw new ArgumentException($"Pooling geometry {g} needs positive channels, sizes, kernel, stride and dilation.", nameof(g));
         int planes = n * g.Channels;
-        int perItem = Math.Max(1, planes / (_pool.WorkerCount * 8));
-        _poolArgs = new PoolArgs { G = g, Op = op, Planes = planes, PlanesPerItem = perItem, Src = src, Dst = dst, Switches = switches, Accumulate = accumulate };
-        _pool.Run(this, (planes + perItem - 1) / perItem, &PoolItem);
+        int perItem = Math.Max(1, planes / (ws.Workers * 8));
+        var args = new PoolArgs { G = g, Op = op, Planes = planes, PlanesPerItem = perItem, Src = src, Dst = dst, Switches = switches, Accumulate = accumulate };
+        ws.Run(&args, (planes + perItem - 1) / perItem, &PoolItem);
     }
 
-    private static void PoolItem(object state, int item, int worker)
+    internal static void PoolItem(object state, void* args, int item, int worker)
     {
-        ref readonly PoolArgs a = ref Unsafe.As<CpuDevice>(state)._poolArgs;
+        ref readonly PoolArgs a = ref *(PoolArgs*)args;
         int first = item * a.PlanesPerItem, last = Math.Min(a.Planes, first + a.PlanesPerItem);
         long inPlane = (long)a.G.InH * a.G.InW, outPlane = (long)a.G.OutH * a.G.OutW;
         for (int plane = first; plane < last; plane++)
@@ -75,7 +74,7 @@ public sealed unsafe partial class CpuDevice
         }
     }
 
-    private static void MaxPlane(in PoolGeometry g, float* x, float* y, int* switches)
+    internal static void MaxPlane(in PoolGeometry g, float* x, float* y, int* switches)
     {
         if (g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadTop == 0 && g.PadLeft == 0 &&
             g.DilationH == 1 && g.DilationW == 1 && 2 * g.OutH <= g.InH && 2 * g.OutW <= g.InW)
@@ -110,7 +109,7 @@ public sealed unsafe partial class CpuDevice
     }
 
     /// <summary>The common 2x2 stride-2 pool with every window inside the input: no bounds checks, same ties and NaN rule as the general loop.</summary>
-    private static void MaxPlane2x2(in PoolGeometry g, float* x, float* y, int* switches)
+    internal static void MaxPlane2x2(in PoolGeometry g, float* x, float* y, int* switches)
     {
         int w = g.InW;
         for (int oh = 0; oh < g.OutH; oh++)
@@ -161,20 +160,20 @@ public sealed unsafe partial class CpuDevice
     /// Whether window value <paramref name="v"/> replaces the running <paramref name="max"/>: when greater (ties keep
     /// the first) or NaN (the last NaN wins, and a NaN max stays against every number), PyTorch's max_pool rule.
     /// </summary>
-    private static bool Wins(float v, float max) => v > max || float.IsNaN(v);
+    internal static bool Wins(float v, float max) => v > max || float.IsNaN(v);
 
     /// <summary>
     /// <see cref="Wins(float, float)"/> on 8 lanes in two instructions: with max's NaN turned into +inf (MINPS returns
     /// its second operand when either is NaN), "not v &lt;= max" is v &gt; max or v NaN, and nothing beats a NaN max.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Wins(Vector256<float> v, Vector256<float> max) => Avx.IsSupported
+    internal static Vector256<float> Wins(Vector256<float> v, Vector256<float> max) => Avx.IsSupported
         ? Avx.CompareNotLessThanOrEqual(v, Avx.Min(max, Vector256.Create(float.PositiveInfinity)))
         : Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
 
     /// <summary><see cref="Wins(Vector256{float}, Vector256{float})"/> on 4 lanes (the caller checked SSE).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Wins(Vector128<float> v, Vector128<float> max) =>
+    internal static Vector128<float> Wins(Vector128<float> v, Vector128<float> max) =>
         Sse.CompareNotLessThanOrEqual(v, Sse.Min(max, Vector128.Create(float.PositiveInfinity)));
 
     /// <summary>
@@ -182,7 +181,7 @@ public sealed unsafe partial class CpuDevice
     /// (<see cref="Wins(float, float)"/>: ties keep the first, the last NaN wins).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MaxWindows2x2(float* r0, float* r1, float* y, int* switches, Vector256<int> index, int w)
+    internal static void MaxWindows2x2(float* r0, float* r1, float* y, int* switches, Vector256<int> index, int w)
     {
         var (a, b) = Deinterleave(Vector256.Load(r0), Vector256.Load(r0 + 8));
         var (c, d) = Deinterleave(Vector256.Load(r1), Vector256.Load(r1 + 8));
@@ -203,7 +202,7 @@ public sealed unsafe partial class CpuDevice
 
     /// <summary><see cref="MaxWindows2x2"/> for four windows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MaxWindows2x2x4(float* r0, float* r1, float* y, int* switches, Vector128<int> index, int w)
+    internal static void MaxWindows2x2x4(float* r0, float* r1, float* y, int* switches, Vector128<int> index, int w)
     {
         Vector128<float> l0 = Vector128.Load(r0), h0 = Vector128.Load(r0 + 4), l1 = Vector128.Load(r1), h1 = Vector128.Load(r1 + 4);
         var a = System.Runtime.Intrinsics.X86.Sse.Shuffle(l0, h0, 0b10_00_10_00);
@@ -224,19 +223,8 @@ public sealed unsafe partial class CpuDevice
         max.Store(y);
         if (switches != null) best.Store(switches);
     }
-
-    /// <summary>Even and odd elements of the 16 values lo, hi.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(Vector256<float> lo, Vector256<float> hi)
-    {
-        var split = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
-        var l = Vector256.Shuffle(lo, split);
-        var h = Vector256.Shuffle(hi, split);
-        return (Vector256.Create(l.GetLower(), h.GetLower()), Vector256.Create(l.GetUpper(), h.GetUpper()));
-    }
-
     /// <summary>Forward: y = mean of each window. Backward (x is dx, y is dy): each window's dy spread evenly over its in-bounds inputs.</summary>
-    private static void AvgPlane(in PoolGeometry g, float* x, float* y, bool backward)
+    internal static void AvgPlane(in PoolGeometry g, float* x, float* y, bool backward)
     {
         for (int oh = 0; oh < g.OutH; oh++)
         {
@@ -270,25 +258,25 @@ public sealed unsafe partial class CpuDevice
         }
     }
 
-    public override void MaxPoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<int>? switches) =>
-        RunPool(g, n, PoolOp.Max, P(x, n * g.InputSize, nameof(x)), P(y, n * g.OutputSize, nameof(y)),
+    internal static void MaxPoolForward(CpuWorkspace ws, in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<int>? switches) =>
+        RunPool(ws, g, n, PoolOp.Max, P(x, n * g.InputSize, nameof(x)), P(y, n * g.OutputSize, nameof(y)),
             switches is null ? null : P(switches, n * g.OutputSize, nameof(switches)), false);
 
-    public override void MaxPoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx, bool accumulate) =>
-        RunPool(g, n, PoolOp.MaxBackward, P(dy, n * g.OutputSize, nameof(dy)), P(dx, n * g.InputSize, nameof(dx)),
+    internal static void MaxPoolBackward(CpuWorkspace ws, in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx, bool accumulate) =>
+        RunPool(ws, g, n, PoolOp.MaxBackward, P(dy, n * g.OutputSize, nameof(dy)), P(dx, n * g.InputSize, nameof(dx)),
             P(switches, n * g.OutputSize, nameof(switches)), accumulate);
 
-    public override void AvgPoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y) =>
-        RunPool(g, n, PoolOp.Avg, P(x, n * g.InputSize, nameof(x)), P(y, n * g.OutputSize, nameof(y)), null, false);
+    internal static void AvgPoolForward(CpuWorkspace ws, in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y) =>
+        RunPool(ws, g, n, PoolOp.Avg, P(x, n * g.InputSize, nameof(x)), P(y, n * g.OutputSize, nameof(y)), null, false);
 
-    public override void AvgPoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate) =>
-        RunPool(g, n, PoolOp.AvgBackward, P(dy, n * g.OutputSize, nameof(dy)), P(dx, n * g.InputSize, nameof(dx)), null, accumulate);
+    internal static void AvgPoolBackward(CpuWorkspace ws, in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate) =>
+        RunPool(ws, g, n, PoolOp.AvgBackward, P(dy, n * g.OutputSize, nameof(dy)), P(dx, n * g.InputSize, nameof(dx)), null, accumulate);
 
-    public override void MaxUnpoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<int> switches, DeviceBuffer<float> y) =>
-        RunPool(g, n, PoolOp.Unpool, P(x, n * g.OutputSize, nameof(x)), P(y, n * g.InputSize, nameof(y)),
+    internal static void MaxUnpoolForward(CpuWorkspace ws, in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<int> switches, DeviceBuffer<float> y) =>
+        RunPool(ws, g, n, PoolOp.Unpool, P(x, n * g.OutputSize, nameof(x)), P(y, n * g.InputSize, nameof(y)),
             P(switches, n * g.OutputSize, nameof(switches)), false);
 
-    public override void MaxUnpoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx, bool accumulate) =>
-        RunPool(g, n, PoolOp.UnpoolBackward, P(dy, n * g.InputSize, nameof(dy)), P(dx, n * g.OutputSize, nameof(dx)),
+    internal static void MaxUnpoolBackward(CpuWorkspace ws, in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx, bool accumulate) =>
+        RunPool(ws, g, n, PoolOp.UnpoolBackward, P(dy, n * g.InputSize, nameof(dy)), P(dx, n * g.OutputSize, nameof(dx)),
             P(switches, n * g.OutputSize, nameof(switches)), accumulate);
 }

@@ -8,7 +8,9 @@ namespace Strider.Devices.Cpu;
 /// <summary>
 /// A fixed set of worker threads that run numbered work items of one job at a time. Unlike Parallel.For it allocates
 /// nothing per call. Items are handed out dynamically, so each item must write only its own outputs (results then do
-/// not depend on which worker ran it).
+/// not depend on which worker ran it). A job's arguments travel as a pointer to the caller's own struct, so callers on
+/// several threads share nothing but the workers: while one job runs, a job started on another thread runs all of its
+/// items on that thread (worker 0), in the same items, so its values are the same bits.
 /// </summary>
 /// <remarks>
 /// A network step is dozens of short ops (LeNet's are 0.05-2 ms), so waking a blocked thread per op (tens of
@@ -24,8 +26,11 @@ internal sealed unsafe class WorkerPool : IDisposable
     private readonly Thread[] _threads;
     private readonly SemaphoreSlim _wake = new(0);
     private readonly ManualResetEventSlim _idle = new(true);
-    private delegate*<object, int, int, void> _work;
+    private delegate*<object, void*, int, int, void> _work;
     private object? _state;
+    private void* _args;
+    /// <summary>1 while a job owns the workers; a caller that finds it taken runs its job alone.</summary>
+    private int _busy;
     private int _items;
     private int _next;
     private int _generation;
@@ -50,18 +55,45 @@ internal sealed unsafe class WorkerPool : IDisposable
     /// <summary>Workers, the calling thread included (worker 0).</summary>
     public int WorkerCount { get; }
 
-    /// <summary>Runs work(state, item, worker) for item in [0, items) and returns when all are done.</summary>
-    public void Run(object state, int items, delegate*<object, int, int, void> work)
+    /// <summary>Jobs that found the workers busy with another thread's job and ran on their own thread (for tests).</summary>
+    public long ContendedRuns => Interlocked.Read(ref _contendedRuns);
+
+    private long _contendedRuns;
+
+    /// <summary>
+    /// Runs work(state, args, item, worker) for item in [0, items) and returns when all are done: on the workers, or,
+    /// when another thread's job holds them, on the calling thread alone (as worker 0).
+    /// </summary>
+    public void Run(object state, void* args, int items, delegate*<object, void*, int, int, void> work)
     {
         if (_stopping) throw new ObjectDisposedException(nameof(CpuDevice), "The CPU device was disposed; create a new one to run ops.");
         if (items <= 0) return;
         if (items == 1 || WorkerCount == 1)
         {
-            for (int i = 0; i < items; i++) work(state, i, 0);
+            for (int i = 0; i < items; i++) work(state, args, i, 0);
             return;
         }
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            Interlocked.Increment(ref _contendedRuns);
+            for (int i = 0; i < items; i++) work(state, args, i, 0);
+            return;
+        }
+        try
+        {
+            RunOnWorkers(state, args, items, work);
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    private void RunOnWorkers(object state, void* args, int items, delegate*<object, void*, int, int, void> work)
+    {
         _work = work;
         _state = state;
+        _args = args;
         _items = items;
         _next = 0;
         _error = null;
@@ -81,6 +113,7 @@ internal sealed unsafe class WorkerPool : IDisposable
             else _idle.Wait(1);
         }
         _state = null;
+        _args = null;
         _error?.Throw();
     }
 
@@ -89,7 +122,7 @@ internal sealed unsafe class WorkerPool : IDisposable
         try
         {
             int i;
-            while ((i = Interlocked.Increment(ref _next) - 1) < _items) _work(_state!, i, worker);
+            while ((i = Interlocked.Increment(ref _next) - 1) < _items) _work(_state!, _args, i, worker);
         }
         catch (Exception e)
         {

@@ -142,6 +142,8 @@ public sealed partial class IlgpuDevice : Device
         buffer is null ? _unused.View : V(buffer, needed, name);
 
     /// <summary>A kernel launch size; ILGPU's 1-D index is 32-bit.</summary>
+    private static int Flag(bool value) => value ? 1 : 0;
+
     private static int Threads(long count, string what)
     {
         if (count < 0) throw new ArgumentOutOfRangeException(what, count, "Counts cannot be negative.");

@@ -6,9 +6,82 @@ using Strider.Devices.Activations;
 
 namespace Strider.Devices.Gpu;
 
-// Activations: one generic kernel per operation struct (ActivationOps picks it), loaded on first use and cached per device.
+// Elementwise ops: add, dropout, multiply, softmax, and the activations: one generic kernel per operation struct
+// (ActivationOps picks it), loaded on first use and cached per device.
 public sealed partial class IlgpuDevice
 {
+    // ---- add ----
+
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _add;
+
+    public override void Add(long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y)
+    {
+        var va = V(a, count, nameof(a));
+        var vb = V(b, count, nameof(b));
+        var vy = V(y, count, nameof(y));
+        int threads = Threads(count, nameof(count));
+        if (threads == 0) return;
+        (_add ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MemoryKernels.Add))(threads, va, vb, vy);
+    }
+
+    // ---- elementwise ----
+
+    private Action<Index1D, float, ulong, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _dropout;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _multiply;
+
+    public override void DropoutForward(long count, float rate, ulong seed, DeviceBuffer<float> x, DeviceBuffer<float> mask, DeviceBuffer<float> y)
+    {
+        if (!(rate >= 0f && rate <= 1f)) throw new ArgumentOutOfRangeException(nameof(rate), rate, "The dropout rate must be in [0, 1].");
+        var vx = V(x, count, nameof(x));
+        var vm = V(mask, count, nameof(mask));
+        var vy = V(y, count, nameof(y));
+        int threads = Threads(count, nameof(count));
+        if (threads == 0) return;
+        (_dropout ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, float, ulong, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.Dropout))
+            (threads, rate, seed, vx, vm, vy);
+    }
+
+    public override void Multiply(long count, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y, bool accumulate)
+    {
+        var va = V(a, count, nameof(a));
+        var vb = V(b, count, nameof(b));
+        var vy = V(y, count, nameof(y));
+        int threads = Threads(count, nameof(count));
+        if (threads == 0) return;
+        (_multiply ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.Multiply))
+            (threads, va, vb, vy, Flag(accumulate));
+    }
+
+    // ---- softmax ----
+
+    private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>? _softmaxForward;
+    private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _softmaxBackward;
+
+    public override void SoftmaxForward(bool log, int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> y)
+    {
+        long count = (long)n * channels * inner;
+        var vx = V(x, count, nameof(x));
+        var vy = V(y, count, nameof(y));
+        int threads = Threads((long)n * inner, nameof(n));
+        if (threads == 0 || channels == 0) return;
+        (_softmaxForward ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>(SoftmaxKernels.Forward))
+            (threads, Flag(log), channels, inner, vx, vy);
+    }
+
+    public override void SoftmaxBackward(bool log, int n, int channels, int inner, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate)
+    {
+        long count = (long)n * channels * inner;
+        var vy = V(y, count, nameof(y));
+        var vdy = V(dy, count, nameof(dy));
+        var vdx = V(dx, count, nameof(dx));
+        int threads = Threads((long)n * inner, nameof(n));
+        if (threads == 0 || channels == 0) return;
+        (_softmaxBackward ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(SoftmaxKernels.Backward))
+            (threads, Flag(log), channels, inner, vy, vdy, vdx, Flag(accumulate));
+    }
+
+    // ---- activations ----
+
     private readonly Dictionary<Type, Action<Index1D, ArrayView<float>, ArrayView<float>, float, float>> _activationForward = new();
     private readonly Dictionary<Type, Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, float>> _activationBackward = new();
 

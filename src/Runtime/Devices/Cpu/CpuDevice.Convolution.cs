@@ -1,0 +1,61 @@
+using System;
+
+namespace Strider.Devices.Cpu;
+
+// Convolutions, bias and dense layers, run by CpuConvolution and CpuDense.
+public sealed unsafe partial class CpuDevice
+{
+    public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias,
+        DeviceBuffer<float> y)
+    {
+        using var lease = Rent();
+        CpuConvolution.ConvForward(lease.Workspace, g, n, x, w, bias, y);
+    }
+
+    public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx,
+        bool accumulate)
+    {
+        using var lease = Rent();
+        CpuConvolution.ConvBackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
+    }
+
+    public override void ConvBackwardWeights(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw,
+        DeviceBuffer<float>? dbias)
+    {
+        using var lease = Rent();
+        CpuConvolution.ConvBackwardWeights(lease.Workspace, g, n, x, dy, dw, dbias);
+    }
+
+    public override void AddBias(int n, int channels, int inner, DeviceBuffer<float> bias, DeviceBuffer<float> y)
+    {
+        using var lease = Rent();
+        CpuElementwise.AddBias(lease.Workspace, n, channels, inner, bias, y);
+    }
+
+    public override void BiasBackward(int n, int channels, int inner, DeviceBuffer<float> dy, DeviceBuffer<float> dbias)
+    {
+        using var lease = Rent();
+        CpuElementwise.BiasBackward(lease.Workspace, n, channels, inner, dy, dbias);
+    }
+
+    public override void DenseForward(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> x, DeviceBuffer<float> w,
+        DeviceBuffer<float>? bias, DeviceBuffer<float> y)
+    {
+        using var lease = Rent();
+        CpuDense.DenseForward(lease.Workspace, rows, inFeatures, outFeatures, x, w, bias, y);
+    }
+
+    public override void DenseBackwardData(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> dy, DeviceBuffer<float> w,
+        DeviceBuffer<float> dx, bool accumulate)
+    {
+        using var lease = Rent();
+        CpuDense.DenseBackwardData(lease.Workspace, rows, inFeatures, outFeatures, dy, w, dx, accumulate);
+    }
+
+    public override void DenseBackwardWeights(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> x, DeviceBuffer<float> dy,
+        DeviceBuffer<float> dw, DeviceBuffer<float>? dbias)
+    {
+        using var lease = Rent();
+        CpuDense.DenseBackwardWeights(lease.Workspace, rows, inFeatures, outFeatures, x, dy, dw, dbias);
+    }
+}
