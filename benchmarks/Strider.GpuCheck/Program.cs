@@ -25,6 +25,8 @@ public static class Program
             switch (args.FirstOrDefault())
             {
                 case "info":
+                    // The runtime's folder shows the bundle's own .NET runs, not one installed on the machine.
+                    Console.WriteLine($".NET {Environment.Version} from {System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory()}");
                     if (!simulator && !AcceleratorReport.PrintCudaDevices(Console.Out))
                     {
                         Console.WriteLine("FAIL: ILGPU finds no CUDA device; run.sh --simulator checks on ILGPU's CPU simulator instead.");

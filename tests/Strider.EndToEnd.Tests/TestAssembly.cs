@@ -1,3 +1,3 @@
 // Every test runs on Device.Default, which serialises its ops (CpuDevice takes a lock per op): test classes running in
 // parallel would only queue on it, so they run one at a time.
-[assembly: CollectionBehavior(DisableTestParallelization = true)]
+[assembly: Xunit.v3.Parallelization(Mode = Xunit.Sdk.ParallelMode.None)]

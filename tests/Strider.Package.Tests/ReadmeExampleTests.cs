@@ -1,4 +1,3 @@
-
 namespace Strider.Package.Tests;
 
 /// <summary>
