@@ -54,7 +54,7 @@ copy_app "$check_dir" "$stage/gpucheck"
 
 rm -rf "$out"
 mkdir -p "$out"
-tar -C "$stage" -cf - . | xz -T2 -6 >"$out/payload.tar.xz"
+tar -C "$stage" -cf - . | xz -T2 -1 >"$out/payload.tar.xz"
 cp "$root/tools/gpu/run.sh" "$root/tools/gpu/torch_workloads.py" "$out/"
 chmod +x "$out/run.sh"
 size=$(du -sb "$out" | cut -f1)

@@ -14,10 +14,21 @@ public sealed class IlgpuDeviceOpTests : DeviceOpTests
     /// <summary>The environment variable that picks the accelerator: unset or "cpu" for the simulator, "cuda" for the first CUDA GPU.</summary>
     public const string AcceleratorVariable = "STRIDER_ILGPU_TEST_ACCELERATOR";
 
+    // One CUDA device for the whole class: a context and its kernel compiles for each of the ~250 cases would spend
+    // minutes of a GPU machine's short lease. The cases of one class run one after another.
+    private static readonly Lazy<IlgpuDevice> s_cuda = new(() => IlgpuDevice.CreateCuda());
+
     protected override Device CreateDevice() => Environment.GetEnvironmentVariable(AcceleratorVariable)?.Trim().ToLowerInvariant() switch
     {
         null or "" or "cpu" => IlgpuDevice.CreateCpuSimulator(),
-        "cuda" => IlgpuDevice.CreateCuda(),
+        "cuda" => s_cuda.Value,
         var other => throw new InvalidOperationException($"{AcceleratorVariable}='{other}' is not an accelerator this suite knows; use 'cpu' (the simulator) or 'cuda'."),
     };
+
+    public override void Dispose()
+    {
+        // The shared CUDA device lives until the process ends.
+        if (s_cuda.IsValueCreated && ReferenceEquals(Device, s_cuda.Value)) GC.SuppressFinalize(this);
+        else base.Dispose();
+    }
 }
