@@ -36,7 +36,9 @@ public static class AcceleratorReport
     public static void PrintChosen(IlgpuDevice device, TextWriter output)
     {
         var a = device.Accelerator;
-        output.WriteLine($"Device: {device.Name} ({a.AcceleratorType}, {a.MemorySize / (1024.0 * 1024 * 1024):F1} GiB, " +
+        // The simulator reports no real memory size (it allocates host memory).
+        string memory = a.AcceleratorType == AcceleratorType.CPU ? "host memory" : $"{a.MemorySize / (1024.0 * 1024 * 1024):F1} GiB";
+        output.WriteLine($"Device: {device.Name} ({a.AcceleratorType}, {memory}, " +
             $"warp {a.WarpSize}, max group {a.MaxNumThreadsPerGroup}, shared memory per group {a.MaxSharedMemoryPerGroup / 1024} KiB)");
         if (a is CudaAccelerator cuda)
             output.WriteLine($"CUDA: compute capability {cuda.Architecture}, PTX ISA chosen {cuda.InstructionSet}, driver {cuda.DriverVersion}, " +

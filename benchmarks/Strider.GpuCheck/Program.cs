@@ -45,9 +45,11 @@ public static class Program
                 case "time":
                     using (var device = CreateDevice(simulator))
                     {
-                        var rows = WorkloadTimer.Run(device, sizes, Console.Out);
+                        // Rows are written as they are measured: a step stopped at its time limit keeps the ones it has.
                         int at = Array.IndexOf(rest, "--results");
-                        if (at >= 0 && at + 1 < rest.Length) ResultsTable.Write(rest[at + 1], rows);
+                        string? results = at >= 0 && at + 1 < rest.Length ? rest[at + 1] : null;
+                        if (results is not null) File.WriteAllText(results, "");
+                        WorkloadTimer.Run(device, sizes, Console.Out, row => { if (results is not null) ResultsTable.Append(results, row); });
                         return 0;
                     }
                 case "table":
@@ -69,12 +71,13 @@ public static class Program
 }
 
 /// <summary>Batch and image sizes of the checks: the workloads on a GPU, small ones on the simulator (about 0.2 GFLOP/s).</summary>
+/// <param name="BudgetSeconds">About how long one workload's warm-ups and runs may take together; slow ones get fewer.</param>
 public sealed record CheckSizes(
-    int LeNetBatch, int UnetBatch, int UnetSize, int W3Batch, int W3Size, bool ResNet, int W5Batch, int W7Batch, int Warmups, int Runs)
+    int LeNetBatch, int UnetBatch, int UnetSize, int W3Batch, int W3Size, bool ResNet, int W5Batch, int W7Batch, int Warmups, int Runs, int BudgetSeconds)
 {
     /// <summary>W3 = U-net train step b8 157x157, W5 = ResNet-18 inference b32 224, W7 = ResNet-18 train step b8 224.</summary>
-    public static CheckSizes Gpu { get; } = new(LeNetBatch: 64, UnetBatch: 8, UnetSize: 157, W3Batch: 8, W3Size: 157, ResNet: true, W5Batch: 32, W7Batch: 8, Warmups: 3, Runs: 10);
+    public static CheckSizes Gpu { get; } = new(LeNetBatch: 64, UnetBatch: 8, UnetSize: 157, W3Batch: 8, W3Size: 157, ResNet: true, W5Batch: 32, W7Batch: 8, Warmups: 3, Runs: 10, BudgetSeconds: 40);
 
     /// <summary>Seconds of simulated work: the U-net at 77 (batch 2, so BatchNorm at 2x2 has 8 values a channel) and timed at 61, one run without warm-up; no ResNet-18 (about 10 s per image).</summary>
-    public static CheckSizes Simulator { get; } = new(LeNetBatch: 2, UnetBatch: 2, UnetSize: 77, W3Batch: 1, W3Size: 61, ResNet: false, W5Batch: 0, W7Batch: 0, Warmups: 0, Runs: 1);
+    public static CheckSizes Simulator { get; } = new(LeNetBatch: 2, UnetBatch: 2, UnetSize: 77, W3Batch: 1, W3Size: 61, ResNet: false, W5Batch: 0, W7Batch: 0, Warmups: 0, Runs: 1, BudgetSeconds: 60);
 }

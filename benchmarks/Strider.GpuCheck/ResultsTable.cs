@@ -8,9 +8,10 @@ namespace Strider.GpuCheck;
 /// </summary>
 public static class ResultsTable
 {
-    public static void Write(string path, IEnumerable<TimingRow> rows) =>
-        File.WriteAllLines(path, rows.Select(r => string.Join('\t', r.Id, r.Workload, r.Framework,
-            r.MedianMs.ToString("R", CultureInfo.InvariantCulture), r.MinMs.ToString("R", CultureInfo.InvariantCulture), r.Runs.ToString(CultureInfo.InvariantCulture))));
+    /// <summary>Adds one row to the TSV file at <paramref name="path"/>.</summary>
+    public static void Append(string path, TimingRow r) =>
+        File.AppendAllLines(path, [string.Join('\t', r.Id, r.Workload, r.Framework,
+            r.MedianMs.ToString("R", CultureInfo.InvariantCulture), r.MinMs.ToString("R", CultureInfo.InvariantCulture), r.Runs.ToString(CultureInfo.InvariantCulture))]);
 
     /// <summary>Prints the table of the rows in <paramref name="paths"/> (missing files are named and skipped); returns 0.</summary>
     public static int Print(string[] paths, TextWriter output)

@@ -46,8 +46,8 @@ public static class TrainingAgreement
         var rng = new Random(11);
         using var net = new LeNet(device, seed: 1);
         using var sgd = new Sgd(net, learningRate: 0.01f, momentum: 0.9f);
-        var x = Tensor<S1x28x28>.From(device, Uniform(rng, batch * 28L * 28, 0, 1));
-        var grad = Tensor<S10x1x1>.Zeros(device, batch);
+        using var x = Tensor<S1x28x28>.From(device, Uniform(rng, batch * 28L * 28, 0, 1));
+        using var grad = Tensor<S10x1x1>.Zeros(device, batch);
         using var labels = device.Allocate<int>(batch);
         labels.Upload(Enumerable.Range(0, batch).Select(i => (i * 7) % 10).ToArray());
         var y = net.Forward(x);
@@ -63,9 +63,9 @@ public static class TrainingAgreement
         using var net = new Ddae(device, seed: 1);
         using var sgd = new Sgd(net, learningRate: 0.01f, momentum: 0.9f);
         var cleanData = Uniform(rng, (long)batch * size * size, 0, 1);
-        var clean = Tensor<S1xAnyxAny>.From(device, cleanData, size, size);
-        var noisy = Tensor<S1xAnyxAny>.From(device, cleanData.Select(v => v + 0.2f * ((float)rng.NextDouble() - 0.5f)).ToArray(), size, size);
-        var grad = Tensor<S1xAnyxAny>.Zeros(device, batch, size, size);
+        using var clean = Tensor<S1xAnyxAny>.From(device, cleanData, size, size);
+        using var noisy = Tensor<S1xAnyxAny>.From(device, cleanData.Select(v => v + 0.2f * ((float)rng.NextDouble() - 0.5f)).ToArray(), size, size);
+        using var grad = Tensor<S1xAnyxAny>.Zeros(device, batch, size, size);
         var y = net.Forward(noisy);
         var outputs = new List<(string Name, float[] Data)> { ("output", y.ToArray()) };
         float loss = Losses.MeanSquaredError(y, clean, grad);

@@ -42,10 +42,16 @@ check=("$dotnet" "$work/gpucheck/Strider.GpuCheck.dll")
 tests=("$dotnet" "$work/tests/Strider.Runtime.Tests.dll" -noLogo -noColor)
 
 failed=()
+# The whole check ends within 8 minutes: each step gets its own limit or what is left, whichever is less.
+deadline=$((SECONDS + 470))
 # step NAME SECONDS COMMAND...: runs it with a time limit, its output to the screen and the log.
 step() {
   local name=$1 limit=$2; shift 2
-  local start=$SECONDS
+  local start=$SECONDS left=$((deadline - SECONDS))
+  [ "$left" -lt "$limit" ] && limit=$left
+  if [ "$limit" -lt 5 ]; then
+    say "== $name: FAILED (not run: the 8-minute budget is spent)"; failed+=("$name"); return
+  fi
   say "== $name"
   timeout --kill-after=10 "$limit" "$@" 2>&1 | tee -a "$log"
   local rc=${PIPESTATUS[0]}
@@ -62,7 +68,7 @@ command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi --query-gpu=name,driver_vers
 step "what ILGPU sees" 60 "${check[@]}" info "${sim[@]}"
 
 if [ "$mode" = gpu ]; then
-  step "device-op suite on CUDA against the reference device" 200 \
+  step "device-op suite on CUDA against the reference device" 180 \
     env STRIDER_ILGPU_TEST_ACCELERATOR=cuda "${tests[@]}" -class Strider.Runtime.Tests.Ilgpu.IlgpuDeviceOpTests -result-xml "$logs/device-op-tests.xml"
   # The CUDA facts skip where ILGPU finds no CUDA device: here a skip is a failure.
   step "CUDA facts" 60 "${tests[@]}" -failSkips -method "*.Cuda_*"
@@ -75,14 +81,14 @@ else
     env STRIDER_ILGPU_TEST_ACCELERATOR=cpu "${tests[@]}" "${filters[@]}"
 fi
 
-step "training step on the accelerator against the CPU device" 120 "${check[@]}" agree "${sim[@]}"
+step "training step on the accelerator against the CPU device" 90 "${check[@]}" agree "${sim[@]}"
 step "Strider timings" 150 "${check[@]}" time "${sim[@]}" --results "$logs/strider-times.tsv"
 
 torch_rows=()
 if [ "$mode" = simulator ]; then
   say "PyTorch rows skipped on the simulator (they time the GPU)."
 elif command -v python3 >/dev/null 2>&1 && python3 -c 'import torch' >/dev/null 2>&1; then
-  step "PyTorch timings" 120 env PYTHONUNBUFFERED=1 python3 "$here/torch_workloads.py" --results "$logs/torch-times.tsv"
+  step "PyTorch timings" 90 env PYTHONUNBUFFERED=1 python3 "$here/torch_workloads.py" --results "$logs/torch-times.tsv"
   torch_rows=("$logs/torch-times.tsv")
 else
   say "python3 has no torch here: no PyTorch rows."
