@@ -38,6 +38,24 @@ export DOTNET_ROOT="$work/dotnet" DOTNET_ROOT_X64="$work/dotnet"
 # A bare image may lack ICU; nothing checked here depends on culture.
 export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet="$work/dotnet/dotnet"
+
+# ILGPU opens the CUDA driver as "libcuda.so"; a driver install may provide only libcuda.so.1 (the unversioned name
+# comes with development packages), so a link to it goes first on the library path.
+if [ "$mode" = gpu ]; then
+  cuda1=$({ ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | awk '$1 == "libcuda.so.1" && /x86-64/ {print $NF; exit}')
+  if [ -z "$cuda1" ]; then
+    for d in /usr/local/nvidia/lib64 /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/local/cuda/compat; do
+      [ -e "$d/libcuda.so.1" ] && { cuda1="$d/libcuda.so.1"; break; }
+    done
+  fi
+  if [ -n "$cuda1" ]; then
+    mkdir -p "$work/driver" && ln -s "$cuda1" "$work/driver/libcuda.so"
+    export LD_LIBRARY_PATH="$work/driver${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    say "CUDA driver library: $cuda1"
+  else
+    say "No libcuda.so.1 in ldconfig's cache or the usual folders: ILGPU will likely find no CUDA device."
+  fi
+fi
 check=("$dotnet" "$work/gpucheck/Strider.GpuCheck.dll")
 tests=("$dotnet" "$work/tests/Strider.Runtime.Tests.dll" -noLogo -noColor)
 
