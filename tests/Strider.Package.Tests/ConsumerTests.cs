@@ -1,5 +1,3 @@
-using Xunit.Abstractions;
-
 namespace Strider.Package.Tests;
 
 /// <summary>How users meet Strider: a project that references the packed package from a folder feed and builds with `dotnet build`.</summary>

@@ -6,7 +6,6 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Strider.Generator.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace Strider.Generator.Tests.Fuzz;
 

@@ -45,9 +45,9 @@ public class SnapshotTests
     [Fact]
     public void Every_snapshot_file_is_produced_by_a_case_and_every_produced_file_is_checked_in()
     {
-        var produced = Cases.Select(c => ((string)c[0], (string)c[1]))
+        var produced = Cases.Select(c => c.Data)
             .SelectMany(c => SnapshotFiles(GeneratorHarness.Generate(GeneratorHarness.Compile(c.Item2)).Run).Select(f => c.Item1 + "/" + f.HintName))
-            .Concat(DiagramSnapshotTests.Cases.Select(c => DiagramSnapshotTests.SnapshotPath((string)c[0])));
+            .Concat(DiagramSnapshotTests.Cases.Select(c => DiagramSnapshotTests.SnapshotPath(c.Data.Item1)));
         var problems = Snapshot.CheckInventory(Snapshot.Directory(), produced, Snapshot.Updating);
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }

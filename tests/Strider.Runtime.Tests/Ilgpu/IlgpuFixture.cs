@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Strider.Devices;
 using Strider.Devices.Gpu;
 
@@ -20,7 +21,8 @@ public sealed class CudaFactAttribute : FactAttribute
         catch (Exception) { return false; }
     });
 
-    public CudaFactAttribute()
+    public CudaFactAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
     {
         if (!s_available.Value) Skip = "No CUDA device on this machine.";
     }
@@ -29,7 +31,8 @@ public sealed class CudaFactAttribute : FactAttribute
 /// <summary>A fact for behaviour without CUDA (the error it gives); skipped where a CUDA device exists.</summary>
 public sealed class NoCudaFactAttribute : FactAttribute
 {
-    public NoCudaFactAttribute()
+    public NoCudaFactAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
     {
         bool available;
         try { available = IlgpuDevice.IsCudaAvailable(); }

@@ -2,7 +2,6 @@ using Strider.Data;
 using Strider.Devices.Cpu;
 using Strider.IO;
 using Strider.Training;
-using Xunit.Abstractions;
 
 namespace Strider.Runtime.Tests.Training;
 
