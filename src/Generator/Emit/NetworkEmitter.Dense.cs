@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using Strider.Generator.Layers;
 using Strider.Generator.Model;
 
 namespace Strider.Generator.Emit;
@@ -119,7 +120,7 @@ internal static partial class NetworkEmitter
                 foreach (var n in nodes.Skip(1))
                 {
                     _w.Line($"// {n.Name}: {n.Label} -> {string.Join("x", n.Shape.Select(s => s.ToText()))}" + (LayerKinds.IsWindow(n.Kind) ? $", stride 1, dilation {n.DilationH}x{n.DilationW}" : ""));
-                    WriteForwardOp(n, nodes);
+                    n.Rule.Forward(Pass(dense: true), n, PassMode.Inference);
                 }
                 _w.Line($"if (_denseOutput is null) _denseOutput = global::Strider.Tensor<{DenseType}>.View({A(last)}, n, new int[] {{ {string.Join(", ", last.Shape.Select(s => s.ToCode()))} }});");
                 _w.Line($"else _denseOutput.Rebind({A(last)}, n, {DimsArray(last)});");

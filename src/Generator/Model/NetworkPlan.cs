@@ -45,7 +45,7 @@ internal enum ParameterInit { He, Glorot, Zeros, Ones }
 /// <summary>One node of the planned network (node 0 is the input), with everything emission needs as constants.</summary>
 internal sealed record NodePlan(
     int Index,
-    LayerKind Kind,
+    Layers.LayerRule Rule,
     string Name,
     string Label,
     EquatableArray<int> Inputs,
@@ -60,7 +60,10 @@ internal sealed record NodePlan(
     double P0, double P1,
     EquatableArray<int> Axes,
     string Field,
-    string Jump);
+    string Jump)
+{
+    public LayerKind Kind => Rule.Kind;
+}
 
 /// <summary>A free (Dim.Any) input axis: its valid sizes Start + Step * n and the message for a size outside them.</summary>
 internal sealed record FreeAxisPlan(int Axis, int Start, int Step, string ValidText, string LayerText);

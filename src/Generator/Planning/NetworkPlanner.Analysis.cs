@@ -198,7 +198,7 @@ internal sealed partial class NetworkPlanner
         // An input size can be the fix only where some size fits; a stride mismatch that still fits (only at size 1, say) is not.
         string advice = (valid.IsEmpty ? null : StrideAdvice(node, otherInput, AxisIndex(axisName), axisName, valid))
             ?? (valid.IsEmpty
-                ? $"No input size makes them agree: '{Name(0)}' is {ShapeAt(_nodes[node.Inputs[0]], axisName, sizes[0].Size)} and '{Name(other)}' is {ShapeAt(_nodes[node.Inputs[otherInput]], axisName, sizes[other].Size)}, and [{node.Kind}] does not broadcast; make both paths give the same size on axis {axisName}."
+                ? $"No input size makes them agree: '{Name(0)}' is {ShapeAt(_nodes[node.Inputs[0]], axisName, sizes[0].Size)} and '{Name(other)}' is {ShapeAt(_nodes[node.Inputs[otherInput]], axisName, sizes[other].Size)}, and [{node.Rule.Name}] does not broadcast; make both paths give the same size on axis {axisName}."
                 : $"Valid sizes are {valid.Describe()}; the nearest are {NearestText(valid, declared)}. {FixText(valid, declared, axisName)}");
         var args = new object[] { declared, axisName, node.Name, Name(0), sizes[0].Size, Name(other), sizes[other].Size, advice };
         // A mismatch no input size can fix is the merge's own fault: put it there.
@@ -331,7 +331,7 @@ internal sealed partial class NetworkPlanner
                 jump = string.Join("x", fields.Select(f => f.Jump.ToString()).Distinct().Count() == 1 && fields.Count > 1 ? new[] { fields[0].Jump.ToString(), fields[0].Jump.ToString() } : fields.Select(f => f.Jump.ToString()));
             }
 
-            nodes.Add(new NodePlan(n.Index, n.Kind, n.Name, n.Label, new EquatableArray<int>(n.Inputs), new EquatableArray<SizeExpr>(shape),
+            nodes.Add(new NodePlan(n.Index, n.Rule, n.Name, n.Label, new EquatableArray<int>(n.Inputs), new EquatableArray<SizeExpr>(shape),
                 kh, kw, sh, sw, dh, dw, pt, pl, n.Weight, n.Bias, n.RunningMean, n.RunningVar, n.SwitchesOf, n.P0, n.P1,
                 new EquatableArray<int>(n.Axes), field, jump));
         }

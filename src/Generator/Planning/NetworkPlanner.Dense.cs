@@ -48,7 +48,7 @@ internal sealed partial class NetworkPlanner
             var from = states[node.Inputs[0]];
             var state = new DenseState { Stride = (long[])from.Stride.Clone(), Shrink = (long[])from.Shrink.Clone(), Dilation = Enumerable.Repeat(1, rank).ToArray(), Offset = new int[rank] };
             states[node.Index] = state;
-            string? reason = DenseObstacle(node, out string key);
+            string? reason = node.Rule.DenseObstacle(node, out string key);
             if (reason is null && LayerKinds.IsMerge(node.Kind)) reason = MergeObstacle(node, states);
             if (reason is not null)
             {
@@ -101,47 +101,6 @@ internal sealed partial class NetworkPlanner
         return new DensePlan(new EquatableArray<DenseNodePlan>(nodes),
             new EquatableArray<int>(fields.Select(f => (int)f).ToArray()),
             new EquatableArray<int>(last.Stride.Select(s => (int)System.Math.Min(s, int.MaxValue)).ToArray()));
-    }
-
-    /// <summary>Why <paramref name="node"/> has no stride-1 rewrite (and which argument to point at), or null when it has one.</summary>
-    private static string? DenseObstacle(PlanNode node, out string key)
-    {
-        key = "";
-        var layer = node.Layer!;
-        switch (node.Kind)
-        {
-            case LayerKind.Flatten:
-            case LayerKind.Reshape:
-                return "mixes the spatial positions into one vector, so an output no longer belongs to one input window and shifting the input does not shift the output (the network is not translation equivariant); write the classifier head as convolutions (e.g. Conv(500, 4) and Conv(10, 1) in place of Flatten and Dense)";
-            case LayerKind.Dense:
-                return "is a fully connected layer over the last axis, which is a spatial axis here: it mixes positions, so shifting the input does not shift the output; use a 1x1 Conv for a per-position layer";
-            case LayerKind.Permute:
-                return "moves axes, so a spatial axis stops being a spatial axis and the stride-1 rewrite has no axis to dilate along; keep the channels-first layout";
-            case LayerKind.MaxUnpool:
-                return "puts values back at the switches of a strided pool; at stride 1 the pool's windows overlap and the switches no longer describe an upsampling, so unpooling has no dense counterpart";
-            case LayerKind.Pad:
-                return "adds zeros at the borders of each strided run's input, and the shifted runs see those zeros at different places, so one stride-1 pass cannot reproduce them all; pad the image itself before ForwardDense";
-        }
-        if (!LayerKinds.IsWindow(node.Kind)) return null;
-        foreach (var w in node.Windows)
-        {
-            if (w.Mode != PadMode.Explicit || w.PadBegin != 0 || w.PadEnd != 0)
-            {
-                key = layer.Pads.Count > 0 ? "Pads" : layer.Pad != 0 ? "Pad" : "Padding";
-                return "pads its input with zeros; each shifted run of the strided network would put those zeros at a different place, so one stride-1 pass cannot reproduce them all. Use valid windows (no padding) and pad the image itself before ForwardDense";
-            }
-            if (w.CeilMode && w.Stride > 1)
-            {
-                key = "CeilMode";
-                return "uses ceil mode, whose last window hangs over the border by an amount that depends on the input's shift; drop CeilMode (valid windows only)";
-            }
-            if (w.Transposed && w.Stride > 1)
-            {
-                key = layer.Strides.Count > 0 ? "Strides" : "Stride";
-                return "upsamples by its stride: its output interleaves values computed from different input phases, so it is not a shift of one stride-1 computation; only stride-1 Deconv layers have a dense form";
-            }
-        }
-        return null;
     }
 
     private string? MergeObstacle(PlanNode node, DenseState[] states)

@@ -23,13 +23,13 @@ internal sealed partial class NetworkPlanner
         return null;
     }
 
-    private void PlanWindow(PlanNode node, LayerSpec layer)
+    internal void PlanWindow(PlanNode node, LayerSpec layer)
     {
         var input = InputOf(node);
         int rank = SpatialRankOf(input);
         if (rank < 1 || rank > 2)
         {
-            Report("STR0018", layer.SpanOf(""), node.Name, $"a {layer.Kind} slides over C x L or C x H x W data, but its input is {Describe(input)}");
+            Report("STR0018", layer.SpanOf(""), node.Name, $"a {layer.Rule.Name} slides over C x L or C x H x W data, but its input is {Describe(input)}");
             node.Failed = true;
             return;
         }
@@ -158,7 +158,7 @@ internal sealed partial class NetworkPlanner
             var conv = _nodes[tied.Value];
             if (conv.Kind != LayerKind.Conv || conv.Weight < 0)
             {
-                Report("STR0004", layer.SpanOf("TiedTo"), node.Name, conv.Name, $"'{conv.Name}' is a {conv.Kind}, not a Conv with weights");
+                Report("STR0004", layer.SpanOf("TiedTo"), node.Name, conv.Name, $"'{conv.Name}' is a {conv.Rule.Name}, not a Conv with weights");
                 node.Failed = true;
                 return;
             }
@@ -187,7 +187,7 @@ internal sealed partial class NetworkPlanner
 
     private static string WindowLabel(LayerSpec layer, int[] kernel, int[] strides, int[] dilations, PadMode mode)
     {
-        var text = new System.Text.StringBuilder(layer.Kind.ToString());
+        var text = new System.Text.StringBuilder(layer.Rule.Name);
         if (layer.Kind is LayerKind.Conv or LayerKind.Deconv) text.Append(' ').Append(layer.Filters);
         text.Append(' ').Append(string.Join("x", kernel));
         if (strides.Any(s => s != 1)) text.Append(" /").Append(string.Join("x", strides.Distinct()));
@@ -206,7 +206,7 @@ internal sealed partial class NetworkPlanner
         return node.Channels.ToString(Inv) + "x" + string.Join("x", node.AxisSizes.Select(s => s < 0 ? "Any" : s.ToString(Inv)));
     }
 
-    private void PlanUnpool(PlanNode node, LayerSpec layer)
+    internal void PlanUnpool(PlanNode node, LayerSpec layer)
     {
         var input = InputOf(node);
         if (layer.Switches is null)
@@ -221,7 +221,7 @@ internal sealed partial class NetworkPlanner
         if (pool.Failed) { node.Failed = true; return; }
         if (pool.Kind != LayerKind.MaxPool)
         {
-            Report("STR0016", layer.SpanOf("Switches"), node.Name, pool.Name, $"'{pool.Name}' is a {pool.Kind}; switches come from a MaxPool");
+            Report("STR0016", layer.SpanOf("Switches"), node.Name, pool.Name, $"'{pool.Name}' is a {pool.Rule.Name}; switches come from a MaxPool");
             node.Failed = true;
             return;
         }
@@ -264,7 +264,7 @@ internal sealed partial class NetworkPlanner
         node.Label = "MaxUnpool " + pool.Name;
     }
 
-    private void PlanDense(PlanNode node, LayerSpec layer)
+    internal void PlanDense(PlanNode node, LayerSpec layer)
     {
         var input = InputOf(node);
         if (layer.Units < 1) { Report("STR0008", layer.SpanOf("0"), node.Name, $"the unit count is {layer.Units}; it must be at least 1"); node.Failed = true; return; }
@@ -285,7 +285,7 @@ internal sealed partial class NetworkPlanner
         node.Label = "Dense " + layer.Units.ToString(Inv);
     }
 
-    private void PlanFlatten(PlanNode node)
+    internal void PlanFlatten(PlanNode node)
     {
         var dims = RequireFixed(node, InputOf(node));
         if (dims is null) return;
@@ -301,7 +301,7 @@ internal sealed partial class NetworkPlanner
         node.Label = "Flatten";
     }
 
-    private void PlanReshape(PlanNode node, LayerSpec layer)
+    internal void PlanReshape(PlanNode node, LayerSpec layer)
     {
         var dims = RequireFixed(node, InputOf(node));
         if (dims is null) return;
@@ -345,7 +345,7 @@ internal sealed partial class NetworkPlanner
         node.Label = "Reshape " + ShapeText(target);
     }
 
-    private void PlanPermute(PlanNode node, LayerSpec layer)
+    internal void PlanPermute(PlanNode node, LayerSpec layer)
     {
         var dims = RequireFixed(node, InputOf(node));
         if (dims is null) return;
@@ -362,7 +362,7 @@ internal sealed partial class NetworkPlanner
         node.Label = "Permute " + string.Join(",", axes);
     }
 
-    private void PlanPadCrop(PlanNode node, LayerSpec layer)
+    internal void PlanPadCrop(PlanNode node, LayerSpec layer)
     {
         var input = InputOf(node);
         int rank = SpatialRankOf(input);
@@ -371,7 +371,7 @@ internal sealed partial class NetworkPlanner
         var end = new int[System.Math.Max(rank, 0)];
         if (rank < 1 || rank > 2)
         {
-            Report("STR0018", layer.SpanOf(""), node.Name, $"{layer.Kind} works on the spatial axes of C x L or C x H x W data; its input is {Describe(input)}");
+            Report("STR0018", layer.SpanOf(""), node.Name, $"{layer.Rule.Name} works on the spatial axes of C x L or C x H x W data; its input is {Describe(input)}");
             node.Failed = true;
             return;
         }
@@ -380,26 +380,26 @@ internal sealed partial class NetworkPlanner
         else if (amounts.Length == 2 * rank) { for (int a = 0; a < rank; a++) { begin[a] = amounts[a]; end[a] = amounts[rank + a]; } }
         else
         {
-            Report("STR0008", layer.SpanOf(""), node.Name, $"{layer.Kind} takes one amount, " + (rank == 2 ? "two (per axis) or four { top, left, bottom, right }" : "or two { begin, end }") + $"; got {amounts.Length}");
+            Report("STR0008", layer.SpanOf(""), node.Name, $"{layer.Rule.Name} takes one amount, " + (rank == 2 ? "two (per axis) or four { top, left, bottom, right }" : "or two { begin, end }") + $"; got {amounts.Length}");
             node.Failed = true;
             return;
         }
         if (begin.Concat(end).Any(v => v < 0))
         {
-            Report("STR0008", layer.SpanOf(""), node.Name, $"{layer.Kind} amounts cannot be negative");
+            Report("STR0008", layer.SpanOf(""), node.Name, $"{layer.Rule.Name} amounts cannot be negative");
             node.Failed = true;
             return;
         }
         if (begin.Concat(end).Any(v => v > MaxWindowArgument))
         {
-            Report("STR0008", layer.SpanOf(""), node.Name, $"{layer.Kind} amounts up to {MaxWindowArgument} are supported; got {begin.Concat(end).Max()}");
+            Report("STR0008", layer.SpanOf(""), node.Name, $"{layer.Rule.Name} amounts up to {MaxWindowArgument} are supported; got {begin.Concat(end).Max()}");
             node.Failed = true;
             return;
         }
         int sign = layer.Kind == LayerKind.Crop ? -1 : 1;
         node.PadBegin = begin.Select(v => sign * v).ToArray();
         node.PadEnd = end.Select(v => sign * v).ToArray();
-        node.Label = layer.Kind + " " + string.Join(",", amounts);
+        node.Label = layer.Rule.Name + " " + string.Join(",", amounts);
         CopyLayout(node, input);
         if (input.Spatial)
         {
@@ -427,7 +427,7 @@ internal sealed partial class NetworkPlanner
         }
     }
 
-    private void PlanMerge(PlanNode node, LayerSpec layer)
+    internal void PlanMerge(PlanNode node, LayerSpec layer)
     {
         var inputs = node.Inputs.Select(i => _nodes[i]).ToList();
         var first = inputs[0];
@@ -454,12 +454,12 @@ internal sealed partial class NetworkPlanner
             return;
         }
         int channels = (int)total;
-        node.Label = layer.Kind + " " + string.Join(", ", inputs.Select(i => i.Name));
+        node.Label = layer.Rule.Name + " " + string.Join(", ", inputs.Select(i => i.Name));
         if (!first.Spatial)
         {
             if (inputs.Any(i => i.Dims.Length != first.Dims.Length || !i.Dims.Skip(1).SequenceEqual(first.Dims.Skip(1))))
             {
-                Report("STR0003", layer.SpanOf(""), node.Name, $"{layer.Kind} needs equal sizes besides channels, but " + string.Join(", ", inputs.Select(i => $"'{i.Name}' is {ShapeText(i.Dims)}")));
+                Report("STR0003", layer.SpanOf(""), node.Name, $"{layer.Rule.Name} needs equal sizes besides channels, but " + string.Join(", ", inputs.Select(i => $"'{i.Name}' is {ShapeText(i.Dims)}")));
                 node.Failed = true;
                 return;
             }
@@ -474,38 +474,13 @@ internal sealed partial class NetworkPlanner
         }
     }
 
-    private void PlanElementwise(PlanNode node, LayerSpec layer)
+    /// <summary>The output has the input's layout: elementwise layers (activations, BatchNorm, Dropout).</summary>
+    internal void PlanElementwise(PlanNode node)
     {
-        var input = InputOf(node);
-        CopyLayout(node, input);
-        int channels = input.Spatial ? input.Channels : input.Dims[0];
-        node.Label = layer.Kind.ToString();
-        switch (layer.Kind)
-        {
-            case LayerKind.BatchNorm:
-                if (!(layer.Epsilon > 0)) { Report("STR0008", layer.SpanOf("Epsilon"), node.Name, $"Epsilon {layer.Epsilon} must be positive"); node.Failed = true; return; }
-                if (!(layer.Momentum >= 0 && layer.Momentum <= 1)) { Report("STR0008", layer.SpanOf("Momentum"), node.Name, $"Momentum {layer.Momentum} must be in [0, 1]"); node.Failed = true; return; }
-                node.Weight = AddParameter(node.Name + ".weight", new[] { channels }, ParameterInit.Ones, 0, 0);
-                node.Bias = AddParameter(node.Name + ".bias", new[] { channels }, ParameterInit.Zeros, 0, 0);
-                node.RunningMean = AddBuffer(node.Name + ".running_mean", new[] { channels }, ParameterInit.Zeros);
-                node.RunningVar = AddBuffer(node.Name + ".running_var", new[] { channels }, ParameterInit.Ones);
-                node.P0 = layer.Epsilon;
-                node.P1 = layer.Momentum;
-                break;
-            case LayerKind.Dropout:
-                if (!(layer.Rate >= 0 && layer.Rate < 1)) { Report("STR0008", layer.SpanOf("0"), node.Name, $"the dropout rate {layer.Rate} must be in [0, 1)"); node.Failed = true; return; }
-                node.P0 = layer.Rate;
-                node.Label = "Dropout " + layer.Rate.ToString("R", Inv);
-                break;
-            case LayerKind.Elu:
-                node.P0 = layer.Alpha;
-                break;
-            case LayerKind.Clip:
-                if (!(layer.Min < layer.Max)) { Report("STR0008", layer.SpanOf("0"), node.Name, $"Clip's min {layer.Min} must be below its max {layer.Max}"); node.Failed = true; return; }
-                node.P0 = layer.Min;
-                node.P1 = layer.Max;
-                node.Label = "Clip [" + layer.Min.ToString("R", Inv) + ", " + layer.Max.ToString("R", Inv) + "]";
-                break;
-        }
+        CopyLayout(node, InputOf(node));
+        node.Label = node.Rule.Name;
     }
+
+    /// <summary>The channel count of a node's output, spatial or generic.</summary>
+    internal int ChannelsOf(PlanNode node) => node.Spatial ? node.Channels : node.Dims[0];
 }

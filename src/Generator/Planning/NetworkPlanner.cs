@@ -25,7 +25,7 @@ internal sealed partial class NetworkPlanner
     private readonly Dictionary<string, int> _byName = new(System.StringComparer.Ordinal);
     private readonly List<ParameterPlan> _parameters = new();
     private readonly List<ParameterPlan> _buffers = new();
-    private readonly Dictionary<LayerKind, int> _autoCounts = new();
+    private readonly Dictionary<string, int> _autoCounts = new(System.StringComparer.Ordinal);
     private AxisGraph[] _graphs = System.Array.Empty<AxisGraph>();
     private int _spatialRank;
     private int[] _inputDims = System.Array.Empty<int>();
@@ -53,7 +53,7 @@ internal sealed partial class NetworkPlanner
 
     private bool HasErrors => _diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
 
-    private void Report(string id, SourceSpan span, params object[] args) => _diagnostics.Add(DiagnosticInfo.Create(id, span, args));
+    internal void Report(string id, SourceSpan span, params object[] args) => _diagnostics.Add(DiagnosticInfo.Create(id, span, args));
 
     private void ReportWith(EquatableArray<DiagnosticProperty> properties, string id, SourceSpan span, params object[] args) =>
         _diagnostics.Add(DiagnosticInfo.Create(id, span, args) with { Properties = properties });
@@ -75,7 +75,7 @@ internal sealed partial class NetworkPlanner
         _graphs = new AxisGraph[_spatialRank];
         for (int a = 0; a < _spatialRank; a++) _graphs[a] = new AxisGraph();
 
-        var inputNode = new PlanNode(0, LayerKind.Input, input.Name, null)
+        var inputNode = new PlanNode(0, Layers.LayerRegistry.Input, input.Name, null)
         {
             Channels = _inputDims[0],
             Spatial = _spatialRank > 0,
@@ -155,18 +155,18 @@ internal sealed partial class NetworkPlanner
 
     // ------------------------------------------------------------------ layers
 
-    private string AutoName(LayerKind kind)
+    private string AutoName(Layers.LayerRule rule)
     {
-        _autoCounts.TryGetValue(kind, out int n);
-        _autoCounts[kind] = ++n;
-        return LayerKinds.AutoNamePrefix(kind) + n.ToString(Inv);
+        _autoCounts.TryGetValue(rule.AutoNamePrefix, out int n);
+        _autoCounts[rule.AutoNamePrefix] = ++n;
+        return rule.AutoNamePrefix + n.ToString(Inv);
     }
 
     private void AddLayer(LayerSpec layer)
     {
-        string auto = AutoName(layer.Kind);
+        string auto = AutoName(layer.Rule);
         string name = layer.Name ?? auto;
-        var node = new PlanNode(_nodes.Count, layer.Kind, name, layer);
+        var node = new PlanNode(_nodes.Count, layer.Rule, name, layer);
         if (layer.Name is not null && !IsIdentifierLike(layer.Name))
         {
             Report("STR0008", layer.SpanOf("Name"), name, $"the name '{layer.Name}' must be a plain identifier (letters, digits, '_'); it becomes a parameter name such as '{layer.Name}.weight'");
@@ -174,7 +174,7 @@ internal sealed partial class NetworkPlanner
         }
         else if (_byName.TryGetValue(name, out int other))
         {
-            Report("STR0015", layer.SpanOf(layer.Name is null ? "" : "Name"), name, other == 0 ? "the input" : $"layer {other} ({_nodes[other].Kind})");
+            Report("STR0015", layer.SpanOf(layer.Name is null ? "" : "Name"), name, other == 0 ? "the input" : $"layer {other} ({_nodes[other].Rule.Name})");
             node.Failed = true;
         }
         _nodes.Add(node);
@@ -187,19 +187,7 @@ internal sealed partial class NetworkPlanner
             return;
         }
 
-        switch (layer.Kind)
-        {
-            case LayerKind.Conv: case LayerKind.Deconv: case LayerKind.MaxPool: case LayerKind.AvgPool:
-                PlanWindow(node, layer); break;
-            case LayerKind.MaxUnpool: PlanUnpool(node, layer); break;
-            case LayerKind.Dense: PlanDense(node, layer); break;
-            case LayerKind.Flatten: PlanFlatten(node); break;
-            case LayerKind.Reshape: PlanReshape(node, layer); break;
-            case LayerKind.Permute: PlanPermute(node, layer); break;
-            case LayerKind.Pad: case LayerKind.Crop: PlanPadCrop(node, layer); break;
-            case LayerKind.Add: case LayerKind.Concat: PlanMerge(node, layer); break;
-            default: PlanElementwise(node, layer); break;
-        }
+        layer.Rule.Plan(this, node, layer);
         if (!node.Failed) CheckVolume(node, layer);
     }
 
@@ -218,7 +206,7 @@ internal sealed partial class NetworkPlanner
         {
             if (layer.Inputs.Count < 2)
             {
-                Report("STR0008", layer.SpanOf(""), node.Name, $"[{layer.Kind}] needs at least two names to merge, e.g. [{layer.Kind}(\"a\", \"b\")]; it has {layer.Inputs.Count}");
+                Report("STR0008", layer.SpanOf(""), node.Name, $"[{layer.Rule.Name}] needs at least two names to merge, e.g. [{layer.Rule.Name}(\"a\", \"b\")]; it has {layer.Inputs.Count}");
                 node.Failed = true;
                 return;
             }
@@ -238,7 +226,7 @@ internal sealed partial class NetworkPlanner
         node.Inputs.Add(node.Index - 1);
     }
 
-    private int? Lookup(PlanNode node, LayerSpec layer, string name, string what, SourceSpan span)
+    internal int? Lookup(PlanNode node, LayerSpec layer, string name, string what, SourceSpan span)
     {
         if (name.Length == 0)
         {
@@ -266,9 +254,9 @@ internal sealed partial class NetworkPlanner
         return null;
     }
 
-    private PlanNode InputOf(PlanNode node, int k = 0) => _nodes[node.Inputs[k]];
+    internal PlanNode InputOf(PlanNode node, int k = 0) => _nodes[node.Inputs[k]];
 
-    private void CopyLayout(PlanNode node, PlanNode from)
+    internal void CopyLayout(PlanNode node, PlanNode from)
     {
         node.Spatial = from.Spatial;
         node.AxisNodes = (int[])from.AxisNodes.Clone();
@@ -324,19 +312,19 @@ internal sealed partial class NetworkPlanner
         var dims = ConcreteDims(input);
         if (dims is null)
         {
-            Report("STR0012", node.Layer!.SpanOf(""), node.Name, node.Kind.ToString());
+            Report("STR0012", node.Layer!.SpanOf(""), node.Name, node.Rule.Name);
             node.Failed = true;
         }
         return dims;
     }
 
-    private int AddParameter(string name, int[] shape, ParameterInit init, int fanIn, int fanOut)
+    internal int AddParameter(string name, int[] shape, ParameterInit init, int fanIn, int fanOut)
     {
         _parameters.Add(new ParameterPlan(name, new EquatableArray<int>(shape), init, fanIn, fanOut));
         return _parameters.Count - 1;
     }
 
-    private int AddBuffer(string name, int[] shape, ParameterInit init)
+    internal int AddBuffer(string name, int[] shape, ParameterInit init)
     {
         _buffers.Add(new ParameterPlan(name, new EquatableArray<int>(shape), init, 0, 0));
         return _buffers.Count - 1;

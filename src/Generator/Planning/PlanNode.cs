@@ -7,16 +7,17 @@ namespace Strider.Generator.Planning;
 /// <summary>A node while planning: mutable, never leaves the planner.</summary>
 internal sealed class PlanNode
 {
-    public PlanNode(int index, LayerKind kind, string name, LayerSpec? layer)
+    public PlanNode(int index, Layers.LayerRule rule, string name, LayerSpec? layer)
     {
         Index = index;
-        Kind = kind;
+        Rule = rule;
         Name = name;
         Layer = layer;
     }
 
     public int Index { get; }
-    public LayerKind Kind { get; }
+    public Layers.LayerRule Rule { get; }
+    public LayerKind Kind => Rule.Kind;
     public string Name { get; }
     public LayerSpec? Layer { get; }
     public List<int> Inputs { get; } = new();

@@ -1,0 +1,51 @@
+using System.Collections.Generic;
+using System.Linq;
+using Strider.Generator.Emit;
+using Strider.Generator.Model;
+using Strider.Generator.Planning;
+
+namespace Strider.Generator.Layers;
+
+/// <summary>[Permute]: reorders up to four non-batch axes; backward applies the inverse permutation.</summary>
+internal sealed class PermuteRule : LayerRule
+{
+    public PermuteRule() : base("Permute", LayerKind.Permute) { }
+
+    public override string Fill => Fills.Reshaping;
+
+    public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer) => planner.PlanPermute(node, layer);
+
+    public override string? DenseObstacle(PlanNode node, out string key)
+    {
+        key = "";
+        return "moves axes, so a spatial axis stops being a spatial axis and the stride-1 rewrite has no axis to dilate along; keep the channels-first layout";
+    }
+
+    public override void DeclareGeometry(LayerWriter w, NodePlan n, bool backward)
+    {
+        w.AddGeometry("Geometry", "PermuteGeometry", Args(w.InputOf(n).Shape.Select(d => d.ToCode()).ToList(), n.Axes));
+        var inverse = new int[n.Axes.Count];
+        for (int k = 0; k < inverse.Length; k++) inverse[n.Axes[k]] = k;
+        if (backward) w.AddGeometry("InverseGeometry", "PermuteGeometry", Args(n.Shape.Select(d => d.ToCode()).ToList(), inverse));
+    }
+
+    /// <summary>A permutation of up to four axes: dims padded with 1, the permutation with the identity.</summary>
+    private static string[] Args(IReadOnlyList<string> dims, IReadOnlyList<int> axes)
+    {
+        var d = Enumerable.Range(0, 4).Select(i => $"D{Literals.Int(i)}: " + (i < dims.Count ? dims[i] : "1"));
+        var p = Enumerable.Range(0, 4).Select(i => $"P{Literals.Int(i)}: " + Literals.Int(i < axes.Count ? axes[i] : i));
+        return [$"Rank: {Literals.Int(axes.Count)}, " + string.Join(", ", d), string.Join(", ", p)];
+    }
+
+    public override void Forward(LayerWriter w, NodePlan n, PassMode mode) =>
+        w.Line($"d.Permute({w.Geometry(n)}, n, {w.A(w.InputOf(n))}, {w.A(n)}, false);");
+
+    public override void Backward(LayerWriter w, NodePlan n, BackwardOps ops)
+    {
+        int i = n.Inputs[0];
+        ops.Gradient(i, $"d.Permute({w.Geometry(n, "InverseGeometry")}, n, {w.G(n)}, {w.G(w.Node(i))}, {ops.Acc(i)});");
+    }
+
+    public override void Onnx(LayerWriter w, NodePlan n) =>
+        w.Line($"var {w.A(n)} = b.Transpose({w.OnnxValue(n.Inputs[0])}, {Literals.String(n.Name)}, {w.OnnxInts(n.Axes.Select(a => (long)a))});");
+}
