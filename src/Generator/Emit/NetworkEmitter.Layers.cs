@@ -78,8 +78,6 @@ internal static partial class NetworkEmitter
 
             public override string OnnxInts(IEnumerable<long> values) => NetworkWriter.OnnxInts(values);
 
-            public override OnnxWindow OnnxWindowPads(NodePlan n, bool transposed) => o.OnnxWindowPads(n, transposed);
-
             public override string OnnxCropEnds(NodePlan n, string x, long[] cropEnd) => o.OnnxCropEnds(n, x, cropEnd);
 
             public override bool OnnxUnpooled(NodePlan pool) => o.OnnxUnpooled(pool);

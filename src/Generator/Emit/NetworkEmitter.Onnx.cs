@@ -78,7 +78,7 @@ internal static partial class NetworkEmitter
         private string OnnxValue(int node) => A(Node(node));
 
         /// <summary>Whether a MaxUnpool reads this MaxPool's indices (the graph keeps them and the pool's input).</summary>
-        private bool OnnxUnpooled(NodePlan pool) => _plan.Nodes.Any(n => n.Kind == LayerKind.MaxUnpool && n.SwitchesOf == pool.Index);
+        private bool OnnxUnpooled(NodePlan pool) => _plan.Nodes.Any(n => n.Detail is UnpoolDetail u && u.Pool == pool.Index);
 
         /// <summary>Slices off trailing inputs no window reads (a negative end pad), so ONNX sees the sizes Strider computes with.</summary>
         private string OnnxCropEnds(NodePlan n, string x, long[] cropEnd)
@@ -88,63 +88,5 @@ internal static partial class NetworkEmitter
             _w.Line($"var {cropped} = b.Crop({x}, {Literals.String(n.Name + "/unread")}, {OnnxInts(cropEnd.Select(_ => 0L))}, {OnnxInts(cropEnd)});");
             return cropped;
         }
-
-        /// <summary>
-        /// Explicit ONNX pads from the planned sizes, per spatial axis. Window: end = (out - 1)s + d(k-1) + 1 - in - begin
-        /// (ceil mode and Same become plain pads; a negative end is a crop of unread inputs). Transposed:
-        /// r = (in - 1)s + d(k-1) + 1 - begin - out, an end crop when r &gt;= 0, else output padding -r. Over a free axis these
-        /// are constants because valid sizes step in and out together (in = s·out + c, out = s·in + c); checked here.
-        /// </summary>
-        private OnnxWindow OnnxWindowPads(NodePlan n, bool transposed)
-        {
-            var input = Node(n.Inputs[0]);
-            int rank = input.Shape.Count - 1;
-            var g = new OnnxWindow
-            {
-                Kernel = rank == 2 ? new long[] { n.KernelH, n.KernelW } : new long[] { n.KernelW },
-                Strides = rank == 2 ? new long[] { n.StrideH, n.StrideW } : new long[] { n.StrideW },
-                Dilations = rank == 2 ? new long[] { n.DilationH, n.DilationW } : new long[] { n.DilationW },
-                Begin = rank == 2 ? new long[] { n.PadTop, n.PadLeft } : new long[] { n.PadLeft },
-                End = new long[rank],
-                CropEnd = new long[rank],
-                OutputPadding = new long[rank],
-            };
-            for (int a = 0; a < rank; a++)
-            {
-                SizeExpr i = input.Shape[a + 1], o = n.Shape[a + 1];
-                long s = g.Strides[a], eff = g.Dilations[a] * (g.Kernel[a] - 1) + 1;
-                if (transposed ? o.V != s * i.V : o.V * s != i.V)
-                {
-                    g.Error = "its padding would depend on the input size";
-                    return g;
-                }
-                if (transposed)
-                {
-                    long r = (i.U - 1) * s + eff - g.Begin[a] - o.U;
-                    if (r >= 0) g.End[a] = r;
-                    else g.OutputPadding[a] = -r;
-                }
-                else
-                {
-                    long end = (o.U - 1) * s + eff - i.U - g.Begin[a];
-                    if (end >= 0) g.End[a] = end;
-                    else g.CropEnd[a] = -end;
-                }
-            }
-            return g;
-        }
     }
-}
-
-/// <summary>A window's explicit ONNX attributes per spatial axis, or why there are none.</summary>
-internal sealed class OnnxWindow
-{
-    public long[] Kernel = System.Array.Empty<long>();
-    public long[] Strides = System.Array.Empty<long>();
-    public long[] Dilations = System.Array.Empty<long>();
-    public long[] Begin = System.Array.Empty<long>();
-    public long[] End = System.Array.Empty<long>();
-    public long[] CropEnd = System.Array.Empty<long>();
-    public long[] OutputPadding = System.Array.Empty<long>();
-    public string? Error;
 }

@@ -13,6 +13,8 @@ internal sealed class DenseRule : LayerRule
 
     public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer) => planner.PlanDense(node, layer);
 
+    public override LayerDetail Detail(PlanNode node, PlanSizes sizes) => new DenseDetail(node.Weight, node.Bias);
+
     public override string? DenseObstacle(PlanNode node, out string key)
     {
         key = "";

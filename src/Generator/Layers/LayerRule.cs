@@ -36,6 +36,12 @@ internal abstract class LayerRule
     /// <summary>Checks the arguments, gives the node its layout (shape rule), label and parameters, or fails it with a diagnostic.</summary>
     public abstract void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer);
 
+    /// <summary>The node's own numbers in the plan (<see cref="LayerDetail"/>), resolved from what <see cref="Plan"/> left on it.</summary>
+    public virtual LayerDetail Detail(PlanNode node, PlanSizes sizes) => LayerDetail.None;
+
+    /// <summary>The node's numbers in the dense variant: by default as in the strided network.</summary>
+    public virtual LayerDetail DenseDetail(NodePlan strided, DenseNodePlan dense) => strided.Detail;
+
     /// <summary>Why the layer has no stride-1 rewrite (and which argument to point at), or null when it has one.</summary>
     public virtual string? DenseObstacle(PlanNode node, out string key)
     {

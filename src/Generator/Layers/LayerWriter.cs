@@ -112,9 +112,6 @@ internal abstract class LayerWriter
     /// <summary>The ONNX bias argument: the bias parameter or null.</summary>
     public string OnnxBias(NodePlan n) => n.Bias >= 0 ? Param(n.Bias) : "null";
 
-    /// <summary>A window's explicit ONNX pads from its planned sizes.</summary>
-    public abstract OnnxWindow OnnxWindowPads(NodePlan n, bool transposed);
-
     /// <summary>Slices off trailing inputs no window reads; returns the value the window then reads.</summary>
     public abstract string OnnxCropEnds(NodePlan n, string x, long[] cropEnd);
 

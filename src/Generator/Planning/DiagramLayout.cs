@@ -115,7 +115,7 @@ internal sealed class DiagramLayout
             if (n.Kind == LayerKind.Deconv && n.Weight >= 0)
                 foreach (var other in plan.Nodes)
                     if (other.Index < n.Index && other.Kind == LayerKind.Conv && other.Weight == n.Weight) { tiedTo = other.Index; break; }
-            nodes.Add(new DiagramNode(n.Name, n.Label, shape, n.Kind, n.Inputs.ToArray(), n.Kind == LayerKind.MaxUnpool ? n.SwitchesOf : -1, tiedTo) { Fill = n.Rule.Fill });
+            nodes.Add(new DiagramNode(n.Name, n.Label, shape, n.Kind, n.Inputs.ToArray(), n.Detail is UnpoolDetail unpool ? unpool.Pool : -1, tiedTo) { Fill = n.Rule.Fill });
         }
         string title = plan.ClassName + ": " + plan.ParameterCount.ToString("N0", CultureInfo.InvariantCulture) + " parameters";
         return Compute(title, nodes);

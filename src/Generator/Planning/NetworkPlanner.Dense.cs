@@ -21,10 +21,14 @@ internal sealed partial class NetworkPlanner
         public long[] Shrink = System.Array.Empty<long>();
         public int[] Dilation = System.Array.Empty<int>();
         public int[] Offset = System.Array.Empty<int>();
+        public int[] CropEnd = System.Array.Empty<int>();
     }
 
+    /// <summary>The rewrite's per-node geometry and the variant's fields and strides, before the plan's nodes exist.</summary>
+    private sealed record DenseRewrite(List<DenseNodePlan> Nodes, EquatableArray<int> Fields, EquatableArray<int> Strides);
+
     /// <summary>The dense variant's per-node geometry, or null after reporting every layer that prevents one (STR0019).</summary>
-    private DensePlan? PlanDenseVariant()
+    private DenseRewrite? PlanDenseVariant()
     {
         if (_nodes.Any(n => n.Failed)) return null; // structural errors are reported already; nothing to rewrite
         int rank = _spatialRank;
@@ -41,12 +45,13 @@ internal sealed partial class NetworkPlanner
             Shrink = new long[rank],
             Dilation = Enumerable.Repeat(1, rank).ToArray(),
             Offset = new int[rank],
+            CropEnd = new int[rank],
         };
         bool ok = true;
         foreach (var node in _nodes.Skip(1))
         {
             var from = states[node.Inputs[0]];
-            var state = new DenseState { Stride = (long[])from.Stride.Clone(), Shrink = (long[])from.Shrink.Clone(), Dilation = Enumerable.Repeat(1, rank).ToArray(), Offset = new int[rank] };
+            var state = new DenseState { Stride = (long[])from.Stride.Clone(), Shrink = (long[])from.Shrink.Clone(), Dilation = Enumerable.Repeat(1, rank).ToArray(), Offset = new int[rank], CropEnd = new int[rank] };
             states[node.Index] = state;
             string? reason = node.Rule.DenseObstacle(node, out string key);
             if (reason is null && LayerKinds.IsMerge(node.Kind)) reason = MergeObstacle(node, states);
@@ -75,6 +80,7 @@ internal sealed partial class NetworkPlanner
                 for (int a = 0; a < rank; a++)
                 {
                     state.Offset[a] = (int)(-node.PadBegin[a] * from.Stride[a]);
+                    state.CropEnd[a] = (int)(-node.PadEnd[a] * from.Stride[a]);
                     state.Shrink[a] += -(node.PadBegin[a] + node.PadEnd[a]) * from.Stride[a];
                 }
             }
@@ -93,12 +99,10 @@ internal sealed partial class NetworkPlanner
                 int declared = _inputDims[a + 1];
                 shape.Add(declared == -1 ? new SizeExpr(-state.Shrink[a], 1, a + 1) : SizeExpr.Fixed(declared - state.Shrink[a]));
             }
-            int dh = rank == 2 ? state.Dilation[0] : 1, dw = state.Dilation[rank - 1];
-            int top = rank == 2 ? state.Offset[0] : 0, left = state.Offset[rank - 1];
-            nodes.Add(new DenseNodePlan(node.Index, new EquatableArray<SizeExpr>(shape), dh, dw, top, left));
+            nodes.Add(new DenseNodePlan(node.Index, new EquatableArray<SizeExpr>(shape), state.Dilation, state.Offset, state.CropEnd));
         }
         var last = states[_nodes.Count - 1];
-        return new DensePlan(new EquatableArray<DenseNodePlan>(nodes),
+        return new DenseRewrite(nodes,
             new EquatableArray<int>(fields.Select(f => (int)f).ToArray()),
             new EquatableArray<int>(last.Stride.Select(s => (int)System.Math.Min(s, int.MaxValue)).ToArray()));
     }
@@ -121,8 +125,11 @@ internal sealed partial class NetworkPlanner
     }
 
     /// <summary>Adds the dense variant and its line in the summary to <paramref name="plan"/>.</summary>
-    private NetworkPlan WithDense(NetworkPlan plan, DensePlan dense)
+    private NetworkPlan WithDense(NetworkPlan plan, DenseRewrite rewrite)
     {
+        // Each rule gives its node's dense geometry (stride 1, dilated windows, scaled crops): the emitter only writes it.
+        var denseNodes = plan.Nodes.Select(n => n with { Shape = rewrite.Nodes[n.Index].Shape, Detail = n.Rule.DenseDetail(n, rewrite.Nodes[n.Index]) });
+        var dense = new DensePlan(new EquatableArray<NodePlan>(denseNodes), rewrite.Fields, rewrite.Strides);
         var output = dense.Nodes[dense.Nodes.Count - 1].Shape;
         var dims = new List<string> { output[0].ToText() };
         for (int a = 0; a < _spatialRank; a++)

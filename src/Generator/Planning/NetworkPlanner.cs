@@ -101,7 +101,7 @@ internal sealed partial class NetworkPlanner
     /// <summary>A size below 1 would become a shape type name such as S-5016 and break the build; it is a planner bug (STR0099), never emitted.</summary>
     private static void CheckShapes(NetworkPlan plan)
     {
-        var shapes = plan.Nodes.Select(n => (n.Name, n.Shape)).Concat((plan.Dense?.Nodes ?? EquatableArray<DenseNodePlan>.Empty).Select(n => (plan.Nodes[n.Index].Name, n.Shape)));
+        var shapes = plan.Nodes.Select(n => (n.Name, n.Shape)).Concat((plan.Dense?.Nodes ?? EquatableArray<NodePlan>.Empty).Select(n => (n.Name, n.Shape)));
         foreach (var (name, shape) in shapes)
             if (shape.Any(d => d.IsFixed && (d.U < 1 || d.U > int.MaxValue)))
                 throw new System.InvalidOperationException($"The planner gave '{name}' the shape {string.Join("x", shape.Select(d => d.ToText()))}: every fixed size must be in 1..{int.MaxValue}");

@@ -53,7 +53,5 @@ internal sealed class PlanNode
     public int SwitchesOf { get; set; } = -1;
     public bool KeepsSwitches { get; set; }
     public int[] Axes { get; set; } = System.Array.Empty<int>();
-    public double P0 { get; set; }
-    public double P1 { get; set; }
     public string Label { get; set; } = "";
 }

@@ -21,18 +21,29 @@ internal class ActivationRule(string name, string onnx, params ActivationParamet
     public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer)
     {
         planner.PlanElementwise(node);
-        var values = parameters.Select(p => layer.Number(p.Argument, p.Unset)).ToArray();
-        if (values.Length > 0) node.P0 = values[0];
-        if (values.Length > 1) node.P1 = values[1];
-        Check(planner, node, layer);
+        Check(planner, node, layer, Values(layer));
     }
 
-    /// <summary>Checks the parameters (in P0 and P1) and sets the label; fails the node with a diagnostic when they are out of range.</summary>
-    protected virtual void Check(NetworkPlanner planner, PlanNode node, LayerSpec layer) { }
+    /// <summary>The parameters as written (or their unset values), in the device's order.</summary>
+    private double[] Values(LayerSpec layer) => parameters.Select(p => layer.Number(p.Argument, p.Unset)).ToArray();
+
+    /// <summary>Checks the parameters and sets the label; fails the node with a diagnostic when they are out of range.</summary>
+    protected virtual void Check(NetworkPlanner planner, PlanNode node, LayerSpec layer, double[] values) { }
+
+    public override LayerDetail Detail(PlanNode node, PlanSizes sizes)
+    {
+        var values = Values(node.Layer!);
+        return new ActivationDetail(new EquatableArray<NamedNumber>(parameters.Select((p, k) => new NamedNumber(p.Argument, values[k]))));
+    }
 
     private static string Call(string op, LayerWriter w, NodePlan n) => $"{op}(global::Strider.Devices.Activation.{n.Rule.Name}, {w.Count(n)}";
 
-    private string Parameters(NodePlan n) => $"{Literals.Float(n.P0)}, {Literals.Float(n.P1)}";
+    /// <summary>p0 and p1 of the device call (0 for a parameter the activation does not have).</summary>
+    private static string Parameters(NodePlan n)
+    {
+        var d = (ActivationDetail)n.Detail;
+        return $"{Literals.Float(d.At(0))}, {Literals.Float(d.At(1))}";
+    }
 
     public override void Forward(LayerWriter w, NodePlan n, PassMode mode)
     {
@@ -53,7 +64,7 @@ internal class ActivationRule(string name, string onnx, params ActivationParamet
 
     public override void Onnx(LayerWriter w, NodePlan n)
     {
-        string values = string.Concat(new[] { n.P0, n.P1 }.Take(parameters.Length).Select(v => ", " + Literals.Float(v)));
+        string values = string.Concat(((ActivationDetail)n.Detail).Parameters.Select(p => ", " + Literals.Float(p.Value)));
         w.Line($"var {w.A(n)} = b.{onnx}({w.OnnxValue(n.Inputs[0])}, {Literals.String(n.Name)}{values});");
     }
 }

@@ -27,28 +27,32 @@ internal sealed class BatchNormRule : LayerRule
         node.Bias = planner.AddParameter(node.Name + ".bias", new[] { channels }, ParameterInit.Zeros, 0, 0);
         node.RunningMean = planner.AddBuffer(node.Name + ".running_mean", new[] { channels }, ParameterInit.Zeros);
         node.RunningVar = planner.AddBuffer(node.Name + ".running_var", new[] { channels }, ParameterInit.Ones);
-        node.P0 = layer.Epsilon;
-        node.P1 = layer.Momentum;
     }
+
+    public override LayerDetail Detail(PlanNode node, PlanSizes sizes) =>
+        new BatchNormDetail(node.Weight, node.Bias, node.RunningMean, node.RunningVar, node.Layer!.Epsilon, node.Layer.Momentum);
+
+    private static BatchNormDetail Of(NodePlan n) => (BatchNormDetail)n.Detail;
 
     public override void Forward(LayerWriter w, NodePlan n, PassMode mode)
     {
-        string c = n.Shape[0].ToCode(), x = w.A(w.InputOf(n));
+        var bn = Of(n);
+        string c = n.Shape[0].ToCode(), x = w.A(w.InputOf(n)), momentum = Literals.Float(bn.Momentum), epsilon = Literals.Float(bn.Epsilon);
         string norm = $"{w.Inner(n)}, {x}, {w.Param(n.Weight)}.Value, {w.Param(n.Bias)}.Value, {w.Buffer(n.RunningMean)}.Value, {w.Buffer(n.RunningVar)}.Value";
         if (mode == PassMode.Training)
         {
             if (w.ChainOf(n) is { } chain)
             {
                 var last = chain.Last;
-                string mask = chain.Dropout is { } drop ? $"{w.Mask(drop)}!, {Literals.Float(drop.P0)}, {w.DropoutSeed(drop)}" : "null, 0f, 0UL";
+                string mask = chain.Dropout is { } drop ? $"{w.Mask(drop)}!, {Literals.Float(((DropoutDetail)drop.Detail).Rate)}, {w.DropoutSeed(drop)}" : "null, 0f, 0UL";
                 w.Line($"// {n.Name} -> {chain.Relu.Name}{(chain.Dropout is { } dr ? " -> " + dr.Name : "")} fused, one pass writing {last.Name}'s output{(chain.Dropout is null ? "" : " and mask")} only");
-                w.Line($"d.BatchNormReluForwardTraining(n, {c}, {norm}, {Literals.Float(n.P1)}, {Literals.Float(n.P0)}, {mask}, {w.A(last)}, {w.SavedMean(n)}!, {w.SavedInvStd(n)}!);");
+                w.Line($"d.BatchNormReluForwardTraining(n, {c}, {norm}, {momentum}, {epsilon}, {mask}, {w.A(last)}, {w.SavedMean(n)}!, {w.SavedInvStd(n)}!);");
             }
-            else w.Line($"d.BatchNormForwardTraining(n, {c}, {norm}, {Literals.Float(n.P1)}, {Literals.Float(n.P0)}, {w.A(n)}, {w.SavedMean(n)}!, {w.SavedInvStd(n)}!);");
+            else w.Line($"d.BatchNormForwardTraining(n, {c}, {norm}, {momentum}, {epsilon}, {w.A(n)}, {w.SavedMean(n)}!, {w.SavedInvStd(n)}!);");
             return;
         }
         if (w.FoldSource(n) is { } conv) w.Line($"// folded into {conv.Name} above");
-        else w.Line($"d.BatchNormForwardInference(n, {c}, {norm}, {Literals.Float(n.P0)}, {w.A(n)});");
+        else w.Line($"d.BatchNormForwardInference(n, {c}, {norm}, {epsilon}, {w.A(n)});");
     }
 
     public override void Backward(LayerWriter w, NodePlan n, BackwardOps ops)
@@ -68,5 +72,5 @@ internal sealed class BatchNormRule : LayerRule
     }
 
     public override void Onnx(LayerWriter w, NodePlan n) =>
-        w.Line($"var {w.A(n)} = b.BatchNormalization({w.OnnxValue(n.Inputs[0])}, {Literals.String(n.Name)}, {w.Param(n.Weight)}, {w.Param(n.Bias)}, {w.Buffer(n.RunningMean)}, {w.Buffer(n.RunningVar)}, {Literals.Float(n.P0)});");
+        w.Line($"var {w.A(n)} = b.BatchNormalization({w.OnnxValue(n.Inputs[0])}, {Literals.String(n.Name)}, {w.Param(n.Weight)}, {w.Param(n.Bias)}, {w.Buffer(n.RunningMean)}, {w.Buffer(n.RunningVar)}, {Literals.Float(Of(n).Epsilon)});");
 }

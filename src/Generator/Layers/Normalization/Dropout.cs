@@ -19,9 +19,10 @@ internal sealed class DropoutRule : LayerRule
     {
         planner.PlanElementwise(node);
         if (!(layer.Rate >= 0 && layer.Rate < 1)) { planner.Report("STR0008", layer.SpanOf("0"), node.Name, $"the dropout rate {layer.Rate} must be in [0, 1)"); node.Failed = true; return; }
-        node.P0 = layer.Rate;
         node.Label = "Dropout " + layer.Rate.ToString("R", CultureInfo.InvariantCulture);
     }
+
+    public override LayerDetail Detail(PlanNode node, PlanSizes sizes) => new DropoutDetail(node.Layer!.Rate);
 
     public override void Forward(LayerWriter w, NodePlan n, PassMode mode)
     {
@@ -29,7 +30,7 @@ internal sealed class DropoutRule : LayerRule
         if (mode == PassMode.Training)
         {
             if (w.ChainOf(n) is { } chain) w.Line($"// written by the fused op at {chain.Norm.Name}");
-            else w.Line($"d.DropoutForward({w.Count(n)}, {Literals.Float(n.P0)}, {w.DropoutSeed(n)}, {x}, {w.Mask(n)}!, {y});");
+            else w.Line($"d.DropoutForward({w.Count(n)}, {Literals.Float(((DropoutDetail)n.Detail).Rate)}, {w.DropoutSeed(n)}, {x}, {w.Mask(n)}!, {y});");
         }
         else if (w.AliasesAtInference(n)) w.Line($"// the identity, so {y} is {x}'s buffer (no copy)");
         else w.Line($"d.Copy({x}, 0, {y}, 0, {w.Count(n)}, false);");

@@ -1,3 +1,4 @@
+using System.Linq;
 using Strider.Generator.Emit;
 using Strider.Generator.Model;
 using Strider.Generator.Planning;
@@ -16,36 +17,20 @@ internal abstract class BorderRule : LayerRule
 
     public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer) => planner.PlanPadCrop(node, layer);
 
+    public override LayerDetail Detail(PlanNode node, PlanSizes sizes) => new BorderDetail(node.PadBegin, node.PadEnd);
+
+    protected static BorderDetail Amounts(NodePlan n) => (BorderDetail)n.Detail;
+
     /// <summary>One corner of a BoxCopy: a tensor's (channels, height, width) and the box's origin in it, or the box's size.</summary>
     protected static string Box(string prefix, (string C, string H, string W) t, params string[] origin) =>
         $"{prefix}Channels: {t.C}, {prefix}H: {t.H}, {prefix}W: {t.W}" +
         (origin.Length == 0 ? "" : $", {prefix}C0: {origin[0]}, {prefix}Y0: {origin[1]}, {prefix}X0: {origin[2]}");
 
-    /// <summary>Begin amounts per spatial axis (H then W; 1-D has only W).</summary>
-    protected static long[] Begins(NodePlan n, int rank) => rank == 2 ? new long[] { n.PadTop, n.PadLeft } : new long[] { n.PadLeft };
-
-    public override string? OnnxProblem(LayerWriter w, NodePlan n)
+    /// <summary>The ONNX begin and end amounts per spatial axis, as the planned numbers (positive for Pad, negated for Crop).</summary>
+    protected static (long[] Begin, long[] End) OnnxAmounts(NodePlan n, int sign)
     {
-        var input = w.InputOf(n);
-        for (int a = 1; a < n.Shape.Count; a++)
-            if (input.Shape[a].V != n.Shape[a].V) return "its end amount would depend on the input size";
-        return null;
-    }
-
-    /// <summary>The ONNX begin and end amounts per spatial axis, as positive numbers.</summary>
-    protected (long[] Begin, long[] End) OnnxAmounts(LayerWriter w, NodePlan n, bool crop)
-    {
-        var input = w.InputOf(n);
-        int rank = n.Shape.Count - 1;
-        var begin = Begins(n, rank);
-        var end = new long[rank];
-        for (int a = 0; a < rank; a++)
-        {
-            SizeExpr i = input.Shape[a + 1], o = n.Shape[a + 1];
-            end[a] = crop ? i.U - o.U + begin[a] : o.U - i.U - begin[a];
-            if (crop) begin[a] = -begin[a];
-        }
-        return (begin, end);
+        var d = Amounts(n);
+        return (d.Begin.Select(v => (long)(sign * v)).ToArray(), d.End.Select(v => (long)(sign * v)).ToArray());
     }
 }
 
@@ -64,7 +49,7 @@ internal sealed class PadRule : BorderRule
     {
         var i = w.Chw(w.InputOf(n));
         var o = w.Chw(n);
-        string top = Literals.Int(n.PadTop), left = Literals.Int(n.PadLeft);
+        string top = Literals.Int(Amounts(n).Top), left = Literals.Int(Amounts(n).Left);
         w.AddGeometry("Copy", "BoxCopy", Box("Src", i, "0", "0", "0"), Box("Dst", o, "0", top, left), Box("Box", i));
         if (backward) w.AddGeometry("GradientCopy", "BoxCopy", Box("Src", o, "0", top, left), Box("Dst", i, "0", "0", "0"), Box("Box", i));
     }
@@ -83,7 +68,7 @@ internal sealed class PadRule : BorderRule
 
     public override void Onnx(LayerWriter w, NodePlan n)
     {
-        var (begin, end) = OnnxAmounts(w, n, crop: false);
+        var (begin, end) = OnnxAmounts(n, 1);
         w.Line($"var {w.A(n)} = b.Pad({w.OnnxValue(n.Inputs[0])}, {Literals.String(n.Name)}, {w.OnnxInts(begin)}, {w.OnnxInts(end)});");
     }
 }

@@ -1,3 +1,4 @@
+using System.Linq;
 using Strider.Generator.Emit;
 using Strider.Generator.Model;
 using Strider.Generator.Planning;
@@ -9,11 +10,15 @@ internal sealed class CropRule : BorderRule
 {
     public CropRule() : base("Crop", LayerKind.Crop) { }
 
+    /// <summary>In the dense variant a crop of c strided values drops c·D dense ones (the D phases of each).</summary>
+    public override LayerDetail DenseDetail(NodePlan strided, DenseNodePlan dense) =>
+        new BorderDetail(new EquatableArray<int>(dense.CropBegin.Select(c => -c)), new EquatableArray<int>(dense.CropEnd.Select(c => -c)));
+
     public override void DeclareGeometry(LayerWriter w, NodePlan n, bool backward)
     {
         var i = w.Chw(w.InputOf(n));
         var o = w.Chw(n);
-        string up = Literals.Int(-n.PadTop), back = Literals.Int(-n.PadLeft);
+        string up = Literals.Int(-Amounts(n).Top), back = Literals.Int(-Amounts(n).Left);
         w.AddGeometry("Copy", "BoxCopy", Box("Src", i, "0", up, back), Box("Dst", o, "0", "0", "0"), Box("Box", o));
         if (backward) w.AddGeometry("GradientCopy", "BoxCopy", Box("Src", o, "0", "0", "0"), Box("Dst", i, "0", up, back), Box("Box", o));
     }
@@ -32,7 +37,7 @@ internal sealed class CropRule : BorderRule
 
     public override void Onnx(LayerWriter w, NodePlan n)
     {
-        var (begin, end) = OnnxAmounts(w, n, crop: true);
+        var (begin, end) = OnnxAmounts(n, -1);
         w.Line($"var {w.A(n)} = b.Crop({w.OnnxValue(n.Inputs[0])}, {Literals.String(n.Name)}, {w.OnnxInts(begin)}, {w.OnnxInts(end)});");
     }
 }

@@ -15,6 +15,10 @@ internal sealed class PermuteRule : LayerRule
 
     public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer) => planner.PlanPermute(node, layer);
 
+    public override LayerDetail Detail(PlanNode node, PlanSizes sizes) => new PermuteDetail(node.Axes);
+
+    private static EquatableArray<int> Axes(NodePlan n) => ((PermuteDetail)n.Detail).Axes;
+
     public override string? DenseObstacle(PlanNode node, out string key)
     {
         key = "";
@@ -23,9 +27,10 @@ internal sealed class PermuteRule : LayerRule
 
     public override void DeclareGeometry(LayerWriter w, NodePlan n, bool backward)
     {
-        w.AddGeometry("Geometry", "PermuteGeometry", Args(w.InputOf(n).Shape.Select(d => d.ToCode()).ToList(), n.Axes));
-        var inverse = new int[n.Axes.Count];
-        for (int k = 0; k < inverse.Length; k++) inverse[n.Axes[k]] = k;
+        var axes = Axes(n);
+        w.AddGeometry("Geometry", "PermuteGeometry", Args(w.InputOf(n).Shape.Select(d => d.ToCode()).ToList(), axes));
+        var inverse = new int[axes.Count];
+        for (int k = 0; k < inverse.Length; k++) inverse[axes[k]] = k;
         if (backward) w.AddGeometry("InverseGeometry", "PermuteGeometry", Args(n.Shape.Select(d => d.ToCode()).ToList(), inverse));
     }
 
@@ -47,5 +52,5 @@ internal sealed class PermuteRule : LayerRule
     }
 
     public override void Onnx(LayerWriter w, NodePlan n) =>
-        w.Line($"var {w.A(n)} = b.Transpose({w.OnnxValue(n.Inputs[0])}, {Literals.String(n.Name)}, {w.OnnxInts(n.Axes.Select(a => (long)a))});");
+        w.Line($"var {w.A(n)} = b.Transpose({w.OnnxValue(n.Inputs[0])}, {Literals.String(n.Name)}, {w.OnnxInts(Axes(n).Select(a => (long)a))});");
 }

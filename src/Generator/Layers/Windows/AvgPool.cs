@@ -1,3 +1,4 @@
+using System.Linq;
 using Strider.Generator.Emit;
 using Strider.Generator.Model;
 
@@ -9,7 +10,7 @@ internal sealed class AvgPoolRule : PoolRule
     public AvgPoolRule() : base("AvgPool", LayerKind.AvgPool) { }
 
     /// <summary>ONNX AveragePool takes dilations from opset 19.</summary>
-    public override int OnnxOpset(NodePlan n) => n.DilationH != 1 || n.DilationW != 1 ? 19 : base.OnnxOpset(n);
+    public override int OnnxOpset(NodePlan n) => ((WindowDetail)n.Detail).Axes.Any(a => a.Dilation != 1) ? 19 : base.OnnxOpset(n);
 
     public override void Forward(LayerWriter w, NodePlan n, PassMode mode) =>
         w.Line($"d.AvgPoolForward({w.Geometry(n)}, n, {w.A(w.InputOf(n))}, {w.A(n)});");
@@ -22,7 +23,7 @@ internal sealed class AvgPoolRule : PoolRule
 
     public override void Onnx(LayerWriter w, NodePlan n)
     {
-        var g = w.OnnxWindowPads(n, transposed: false);
+        var g = OnnxPads(n, transposed: false);
         string x = w.OnnxCropEnds(n, w.OnnxValue(n.Inputs[0]), g.CropEnd);
         w.Line($"var {w.A(n)} = b.AveragePool({x}, {Literals.String(n.Name)}, {w.OnnxInts(g.Kernel)}, {OnnxWindowArgs(w, g)});");
     }

@@ -35,7 +35,7 @@ internal sealed class ConvRule : WindowRule
 
     public override void Onnx(LayerWriter w, NodePlan n)
     {
-        var g = w.OnnxWindowPads(n, transposed: false);
+        var g = OnnxPads(n, transposed: false);
         string x = w.OnnxCropEnds(n, w.OnnxValue(n.Inputs[0]), g.CropEnd);
         w.Line($"var {w.A(n)} = b.Conv({x}, {Literals.String(n.Name)}, {w.Param(n.Weight)}, {w.OnnxBias(n)}, {OnnxWindowArgs(w, g)});");
     }

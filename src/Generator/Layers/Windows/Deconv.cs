@@ -53,7 +53,7 @@ internal sealed class DeconvRule : WindowRule
 
     public override void Onnx(LayerWriter w, NodePlan n)
     {
-        var g = w.OnnxWindowPads(n, transposed: true);
+        var g = OnnxPads(n, transposed: true);
         w.Line($"var {w.A(n)} = b.ConvTranspose({w.OnnxValue(n.Inputs[0])}, {Literals.String(n.Name)}, {w.Param(n.Weight)}, {w.OnnxBias(n)}, strides: {w.OnnxInts(g.Strides)}, padsBegin: {w.OnnxInts(g.Begin)}, padsEnd: {w.OnnxInts(g.End)}, dilations: {w.OnnxInts(g.Dilations)}, outputPadding: {w.OnnxInts(g.OutputPadding)});");
     }
 }

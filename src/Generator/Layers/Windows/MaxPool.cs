@@ -19,7 +19,7 @@ internal sealed class MaxPoolRule : PoolRule
 
     public override void Onnx(LayerWriter w, NodePlan n)
     {
-        var g = w.OnnxWindowPads(n, transposed: false);
+        var g = OnnxPads(n, transposed: false);
         string x = w.OnnxCropEnds(n, w.OnnxValue(n.Inputs[0]), g.CropEnd), y = w.A(n), name = Literals.String(n.Name);
         if (w.OnnxUnpooled(n))
         {

@@ -16,6 +16,10 @@ internal sealed class MaxUnpoolRule : LayerRule
 
     public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer) => planner.PlanUnpool(node, layer);
 
+    public override LayerDetail Detail(PlanNode node, PlanSizes sizes) => new UnpoolDetail(node.SwitchesOf);
+
+    private static int Pool(NodePlan n) => ((UnpoolDetail)n.Detail).Pool;
+
     public override string? DenseObstacle(PlanNode node, out string key)
     {
         key = "";
@@ -24,23 +28,23 @@ internal sealed class MaxUnpoolRule : LayerRule
 
     public override void Forward(LayerWriter w, NodePlan n, PassMode mode)
     {
-        var pool = w.Node(n.SwitchesOf);
+        var pool = w.Node(Pool(n));
         w.Line($"d.MaxUnpoolForward({w.Geometry(pool)}, n, {w.A(w.InputOf(n))}, {w.Switches(pool)}!, {w.A(n)});");
     }
 
     public override void Backward(LayerWriter w, NodePlan n, BackwardOps ops)
     {
-        var pool = w.Node(n.SwitchesOf);
+        var pool = w.Node(Pool(n));
         int i = n.Inputs[0];
         ops.Gradient(i, $"d.MaxUnpoolBackward({w.Geometry(pool)}, n, {w.G(n)}, {w.Switches(pool)}!, {w.G(w.Node(i))}, {ops.Acc(i)});");
     }
 
-    public override string? OnnxProblem(LayerWriter w, NodePlan n) => w.OnnxWindowPads(w.Node(n.SwitchesOf), transposed: false).Error;
+    public override string? OnnxProblem(LayerWriter w, NodePlan n) => WindowRule.OnnxPads(w.Node(Pool(n)), transposed: false).Error;
 
     public override void Onnx(LayerWriter w, NodePlan n)
     {
-        var pool = w.Node(n.SwitchesOf);
-        var g = w.OnnxWindowPads(pool, transposed: false);
+        var pool = w.Node(Pool(n));
+        var g = WindowRule.OnnxPads(pool, transposed: false);
         bool cropped = g.CropEnd.Any(c => c > 0);
         string y = w.A(n), target = cropped ? w.Local(n, "Unpooled") : y;
         w.Line($"var {target} = b.MaxUnpool({w.OnnxValue(n.Inputs[0])}, {Literals.String(n.Name)}, {w.Local(pool, "Switches")}, {w.Local(pool, "In")}, {w.OnnxInts(g.Kernel)}, strides: {w.OnnxInts(g.Strides)}, padsBegin: {w.OnnxInts(g.Begin)}, padsEnd: {w.OnnxInts(g.End)});");

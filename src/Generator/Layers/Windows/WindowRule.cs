@@ -17,6 +17,46 @@ internal abstract class WindowRule : LayerRule
 
     public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer) => planner.PlanWindow(node, layer);
 
+    /// <summary>
+    /// Each axis fully resolved: the begin pad for the admitted sizes (Same and Causal resolved), and the end pad (or a
+    /// transposed window's end crop and output padding) that gives exactly the planned output size, so that no later
+    /// stage derives them again. Over a free axis these are constants when the sizes step in and out together
+    /// (in = s·out + c, out = s·in + c for a transposed window); <see cref="WindowGeometry.FixedPads"/> says whether they do.
+    /// </summary>
+    public override LayerDetail Detail(PlanNode node, PlanSizes sizes)
+    {
+        int source = node.Inputs[0];
+        var inShape = sizes.Shape(source);
+        var outShape = sizes.Shape(node.Index);
+        var axes = new WindowGeometry[node.Windows.Length];
+        for (int a = 0; a < axes.Length; a++)
+        {
+            var w = node.Windows[a];
+            int begin = WindowRules.ResolvePadding(w, (int)sizes.Representative(source, a)).Begin;
+            SizeExpr i = inShape[a + 1], o = outShape[a + 1];
+            long s = w.Stride, span = w.EffectiveKernel;
+            bool fixedPads = w.Transposed ? o.V == s * i.V : o.V * s == i.V;
+            long end, outputPadding = 0;
+            if (w.Transposed)
+            {
+                long r = (i.U - 1) * s + span - begin - o.U;
+                end = System.Math.Max(r, 0);
+                outputPadding = System.Math.Max(-r, 0);
+            }
+            else end = (o.U - 1) * s + span - i.U - begin;
+            axes[a] = new WindowGeometry(w.Kernel, w.Stride, w.Dilation, begin, (int)end, (int)outputPadding, w.CeilMode, fixedPads);
+        }
+        return new WindowDetail(axes, node.Weight, node.Bias, node.KeepsSwitches);
+    }
+
+    /// <summary>The à trous rewrite: stride 1, the dilation multiplied by the strides removed before, no padding.</summary>
+    public override LayerDetail DenseDetail(NodePlan strided, DenseNodePlan dense)
+    {
+        var detail = (WindowDetail)strided.Detail;
+        var axes = detail.Axes.Select((g, a) => new WindowGeometry(g.Kernel, 1, dense.Dilations[a], 0, 0, 0, g.CeilMode, true));
+        return detail with { Axes = new EquatableArray<WindowGeometry>(axes) };
+    }
+
     public override string? DenseObstacle(PlanNode node, out string key)
     {
         key = "";
@@ -45,14 +85,39 @@ internal abstract class WindowRule : LayerRule
     /// <summary>Transposed windows are exported as ConvTranspose; their pads read the other way.</summary>
     protected virtual bool Transposed => false;
 
-    public override string? OnnxProblem(LayerWriter w, NodePlan n) => w.OnnxWindowPads(n, Transposed).Error;
+    public override string? OnnxProblem(LayerWriter w, NodePlan n) => OnnxPads(n, Transposed).Error;
 
     /// <summary>The window arguments ConvGeometry and PoolGeometry share, by the runtime's parameter names.</summary>
-    protected static string Window(NodePlan n) => string.Join(", ", new[]
+    protected static string Window(NodePlan n)
     {
-        ("KernelH", n.KernelH), ("KernelW", n.KernelW), ("StrideH", n.StrideH), ("StrideW", n.StrideW),
-        ("PadTop", n.PadTop), ("PadLeft", n.PadLeft), ("DilationH", n.DilationH), ("DilationW", n.DilationW),
-    }.Select(a => a.Item1 + ": " + Literals.Int(a.Item2)));
+        var d = (WindowDetail)n.Detail;
+        return string.Join(", ", new[]
+        {
+            ("KernelH", d.H.Kernel), ("KernelW", d.W.Kernel), ("StrideH", d.H.Stride), ("StrideW", d.W.Stride),
+            ("PadTop", d.H.PadBegin), ("PadLeft", d.W.PadBegin), ("DilationH", d.H.Dilation), ("DilationW", d.W.Dilation),
+        }.Select(a => a.Item1 + ": " + Literals.Int(a.Item2)));
+    }
+
+    /// <summary>
+    /// ONNX's explicit pads, read off the planned window: a negative end pad becomes a crop of the unread inputs before
+    /// the operator, a transposed window's output padding stays one.
+    /// </summary>
+    public static OnnxWindow OnnxPads(NodePlan n, bool transposed)
+    {
+        var axes = ((WindowDetail)n.Detail).Axes;
+        var g = new OnnxWindow
+        {
+            Kernel = axes.Select(a => (long)a.Kernel).ToArray(),
+            Strides = axes.Select(a => (long)a.Stride).ToArray(),
+            Dilations = axes.Select(a => (long)a.Dilation).ToArray(),
+            Begin = axes.Select(a => (long)a.PadBegin).ToArray(),
+            End = axes.Select(a => (long)System.Math.Max(a.PadEnd, 0)).ToArray(),
+            CropEnd = axes.Select(a => transposed ? 0L : System.Math.Max(-a.PadEnd, 0)).ToArray(),
+            OutputPadding = axes.Select(a => (long)a.OutputPadding).ToArray(),
+        };
+        if (axes.Any(a => !a.FixedPads)) g.Error = "its padding would depend on the input size";
+        return g;
+    }
 
     /// <summary>The ONNX window attributes shared by Conv, MaxPool and AveragePool.</summary>
     protected static string OnnxWindowArgs(LayerWriter w, OnnxWindow g) =>
@@ -72,4 +137,17 @@ internal abstract class PoolRule : WindowRule
         var (_, ho, wo) = w.Chw(n);
         w.AddGeometry("Geometry", "PoolGeometry", $"Channels: {c}, InH: {hi}, InW: {wi}, OutH: {ho}, OutW: {wo}", Window(n));
     }
+}
+
+/// <summary>A window's explicit ONNX attributes per spatial axis, or why there are none.</summary>
+internal sealed class OnnxWindow
+{
+    public long[] Kernel = System.Array.Empty<long>();
+    public long[] Strides = System.Array.Empty<long>();
+    public long[] Dilations = System.Array.Empty<long>();
+    public long[] Begin = System.Array.Empty<long>();
+    public long[] End = System.Array.Empty<long>();
+    public long[] CropEnd = System.Array.Empty<long>();
+    public long[] OutputPadding = System.Array.Empty<long>();
+    public string? Error;
 }
