@@ -36,6 +36,7 @@ internal static class LayerRegistry
         new ClipRule(),
         new ActivationRule("Log", onnx: "Log"),
         new ActivationRule("Exp", onnx: "Exp"),
+        new ActivationRule("LeakyRelu", onnx: "LeakyRelu", new ActivationParameter("slope", 0.01)),
         new SoftmaxRule(log: false),
         new SoftmaxRule(log: true),
         new AddRule(),
