@@ -1,4 +1,6 @@
 using Strider.Generator.Emit;
+using System.Globalization;
+using System.Linq;
 using Strider.Generator.Model;
 using Strider.Generator.Planning;
 
@@ -11,7 +13,27 @@ internal sealed class DenseRule : LayerRule
 
     public override string Fill => Fills.Weights;
 
-    public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer) => planner.PlanDense(node, layer);
+    /// <summary>Over the last axis of fixed-size data (STR0009 when there are others): units replace it.</summary>
+    public override void Plan(NetworkPlanner p, PlanNode node, LayerSpec layer)
+    {
+        var input = p.InputOf(node);
+        if (layer.Units < 1) { p.Report("STR0008", layer.SpanOf("0"), node.Name, $"the unit count is {layer.Units}; it must be at least 1"); node.Failed = true; return; }
+        var dims = p.RequireFixed(node, input);
+        if (dims is null) return;
+        int features = dims[dims.Length - 1];
+        if (dims.Length > 1)
+        {
+            long rows = NetworkPlanner.Product(dims.Take(dims.Length - 1));
+            p.Report("STR0009", layer.SpanOf(""), node.Name, NetworkPlanner.ShapeText(dims), $"{rows} rows of {features} features each");
+        }
+        var outDims = (int[])dims.Clone();
+        outDims[outDims.Length - 1] = layer.Units;
+        node.Dims = outDims;
+        node.Spatial = false;
+        node.Weight = p.AddParameter(node.Name + ".weight", new[] { layer.Units, features }, ParameterInit.Glorot, features, layer.Units);
+        if (layer.Bias) node.Bias = p.AddParameter(node.Name + ".bias", new[] { layer.Units }, ParameterInit.Zeros, 0, 0);
+        node.Label = "Dense " + layer.Units.ToString(CultureInfo.InvariantCulture);
+    }
 
     public override LayerDetail Detail(PlanNode node, PlanSizes sizes) => new DenseDetail(node.Weight, node.Bias);
 

@@ -17,7 +17,7 @@ internal sealed partial class NetworkPlanner
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>The largest kernel, stride, dilation, padding or window span a sliding layer may have.</summary>
-    private const int MaxWindowArgument = 4096;
+    internal const int MaxWindowArgument = 4096;
 
     private readonly NetworkSpec _spec;
     private readonly List<DiagnosticInfo> _diagnostics = new();
@@ -266,7 +266,7 @@ internal sealed partial class NetworkPlanner
     }
 
     /// <summary>The dims of a generic-layout node, or of a spatial node whose axes are all fixed; null if some axis is free.</summary>
-    private static int[]? ConcreteDims(PlanNode node)
+    internal static int[]? ConcreteDims(PlanNode node)
     {
         if (!node.Spatial) return node.Dims;
         var dims = new int[node.AxisSizes.Length + 1];
@@ -279,12 +279,12 @@ internal sealed partial class NetworkPlanner
         return dims;
     }
 
-    private static string ShapeText(IEnumerable<int> dims) => string.Join("x", dims.Select(d => d.ToString(Inv)));
+    internal static string ShapeText(IEnumerable<int> dims) => string.Join("x", dims.Select(d => d.ToString(Inv)));
 
     /// <summary>The most values one tensor (one sample) may hold: its elements are indexed with int.</summary>
-    private const long MaxValues = int.MaxValue;
+    internal const long MaxValues = int.MaxValue;
 
-    private static long Product(IEnumerable<int> dims) => Volume(dims.Select(d => (long)d));
+    internal static long Product(IEnumerable<int> dims) => Volume(dims.Select(d => (long)d));
 
     private static long Volume(IEnumerable<int> dims) => Volume(dims.Select(d => (long)d));
 
@@ -296,10 +296,10 @@ internal sealed partial class NetworkPlanner
         return p;
     }
 
-    private static string VolumeText(IEnumerable<int> dims) => VolumeText(dims.Select(d => (long)d));
+    internal static string VolumeText(IEnumerable<int> dims) => VolumeText(dims.Select(d => (long)d));
 
     /// <summary>The exact product as text (it may exceed long), e.g. "10,760,258,219,552 (2147483647x76x66)".</summary>
-    private static string VolumeText(IEnumerable<long> dims)
+    internal static string VolumeText(IEnumerable<long> dims)
     {
         var list = dims.ToList();
         var product = list.Aggregate(System.Numerics.BigInteger.One, (p, d) => p * d);
@@ -307,7 +307,7 @@ internal sealed partial class NetworkPlanner
     }
 
     /// <summary>Sets a generic layout from concrete dims, or fails with STR0012 when an axis is still free.</summary>
-    private int[]? RequireFixed(PlanNode node, PlanNode input)
+    internal int[]? RequireFixed(PlanNode node, PlanNode input)
     {
         var dims = ConcreteDims(input);
         if (dims is null)

@@ -6,13 +6,9 @@ using Strider.Generator.Planning;
 namespace Strider.Generator.Layers;
 
 /// <summary>[Add("a", "b", ...)]: the sum of equally shaped inputs; each input's gradient is the output's.</summary>
-internal sealed class AddRule : LayerRule
+internal sealed class AddRule() : MergeRule("Add", LayerKind.Add)
 {
-    public AddRule() : base("Add", LayerKind.Add) { }
-
-    public override string Fill => Fills.Merge;
-
-    public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer) => planner.PlanMerge(node, layer);
+    protected override bool SumsInputs => true;
 
     public override void Forward(LayerWriter w, NodePlan n, PassMode mode)
     {

@@ -6,13 +6,9 @@ using Strider.Generator.Planning;
 namespace Strider.Generator.Layers;
 
 /// <summary>[Concat("a", "b", ...)]: inputs stacked along the channel axis, one box copy per input each way.</summary>
-internal sealed class ConcatRule : LayerRule
+internal sealed class ConcatRule() : MergeRule("Concat", LayerKind.Concat)
 {
-    public ConcatRule() : base("Concat", LayerKind.Concat) { }
-
-    public override string Fill => Fills.Merge;
-
-    public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer) => planner.PlanMerge(node, layer);
+    protected override bool SumsInputs => false;
 
     private static string Box(string prefix, string c, string h, string w, params string[] origin) =>
         $"{prefix}Channels: {c}, {prefix}H: {h}, {prefix}W: {w}" +

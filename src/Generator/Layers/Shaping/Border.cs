@@ -15,7 +15,73 @@ internal abstract class BorderRule : LayerRule
 
     public override string Fill => Fills.Reshaping;
 
-    public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer) => planner.PlanPadCrop(node, layer);
+    /// <summary>+1 for Pad, -1 for Crop: the plan's amounts are signed.</summary>
+    protected abstract int Sign { get; }
+
+    /// <summary>One amount, one per axis or begins then ends over the spatial axes; the output grows (Pad) or shrinks (Crop) by them.</summary>
+    public override void Plan(NetworkPlanner p, PlanNode node, LayerSpec layer)
+    {
+        var input = p.InputOf(node);
+        int rank = p.SpatialRankOf(input);
+        var amounts = layer.Ints.ToArray();
+        var begin = new int[System.Math.Max(rank, 0)];
+        var end = new int[System.Math.Max(rank, 0)];
+        if (rank < 1 || rank > 2)
+        {
+            p.Report("STR0018", layer.SpanOf(""), node.Name, $"{layer.Rule.Name} works on the spatial axes of C x L or C x H x W data; its input is {NetworkPlanner.Describe(input)}");
+            node.Failed = true;
+            return;
+        }
+        if (amounts.Length == 1) { for (int a = 0; a < rank; a++) begin[a] = end[a] = amounts[0]; }
+        else if (amounts.Length == rank && rank == 2) { for (int a = 0; a < rank; a++) begin[a] = end[a] = amounts[a]; }
+        else if (amounts.Length == 2 * rank) { for (int a = 0; a < rank; a++) { begin[a] = amounts[a]; end[a] = amounts[rank + a]; } }
+        else
+        {
+            p.Report("STR0008", layer.SpanOf(""), node.Name, $"{layer.Rule.Name} takes one amount, " + (rank == 2 ? "two (per axis) or four { top, left, bottom, right }" : "or two { begin, end }") + $"; got {amounts.Length}");
+            node.Failed = true;
+            return;
+        }
+        if (begin.Concat(end).Any(v => v < 0))
+        {
+            p.Report("STR0008", layer.SpanOf(""), node.Name, $"{layer.Rule.Name} amounts cannot be negative");
+            node.Failed = true;
+            return;
+        }
+        if (begin.Concat(end).Any(v => v > NetworkPlanner.MaxWindowArgument))
+        {
+            p.Report("STR0008", layer.SpanOf(""), node.Name, $"{layer.Rule.Name} amounts up to {NetworkPlanner.MaxWindowArgument} are supported; got {begin.Concat(end).Max()}");
+            node.Failed = true;
+            return;
+        }
+        int sign = Sign;
+        node.PadBegin = begin.Select(v => sign * v).ToArray();
+        node.PadEnd = end.Select(v => sign * v).ToArray();
+        node.Label = layer.Rule.Name + " " + string.Join(",", amounts);
+        p.CopyLayout(node, input);
+        if (input.Spatial)
+        {
+            for (int a = 0; a < rank; a++)
+            {
+                node.AxisNodes[a] = p.AddAxisNode(node, a, g => g.AddPad(input.AxisNodes[a], node.PadBegin[a], node.PadEnd[a]));
+                if (input.AxisSizes[a] >= 0)
+                {
+                    node.AxisSizes[a] = input.AxisSizes[a] + node.PadBegin[a] + node.PadEnd[a];
+                    if (node.AxisSizes[a] < 1) node.Failed = true;
+                }
+            }
+            return;
+        }
+        for (int a = 0; a < rank; a++)
+        {
+            node.Dims[a + 1] = input.Dims[a + 1] + node.PadBegin[a] + node.PadEnd[a];
+            if (node.Dims[a + 1] < 1)
+            {
+                p.Report("STR0007", layer.SpanOf(""), node.Name, rank == 1 ? "L" : a == 0 ? "H" : "W", input.Dims[a + 1], $"crop {-node.PadBegin[a]} + {-node.PadEnd[a]}", "Crop less.");
+                node.Failed = true;
+                return;
+            }
+        }
+    }
 
     public override LayerDetail Detail(PlanNode node, PlanSizes sizes) => new BorderDetail(node.PadBegin, node.PadEnd);
 
@@ -38,6 +104,8 @@ internal abstract class BorderRule : LayerRule
 internal sealed class PadRule : BorderRule
 {
     public PadRule() : base("Pad", LayerKind.Pad) { }
+
+    protected override int Sign => 1;
 
     public override string? DenseObstacle(PlanNode node, out string key)
     {

@@ -10,6 +10,8 @@ internal sealed class CropRule : BorderRule
 {
     public CropRule() : base("Crop", LayerKind.Crop) { }
 
+    protected override int Sign => -1;
+
     /// <summary>In the dense variant a crop of c strided values drops c·D dense ones (the D phases of each).</summary>
     public override LayerDetail DenseDetail(NodePlan strided, DenseNodePlan dense) =>
         new BorderDetail(new EquatableArray<int>(dense.CropBegin.Select(c => -c)), new EquatableArray<int>(dense.CropEnd.Select(c => -c)));

@@ -14,7 +14,21 @@ internal sealed class FlattenRule : LayerRule
 
     public override string Fill => Fills.Reshaping;
 
-    public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer) => planner.PlanFlatten(node);
+    public override void Plan(NetworkPlanner p, PlanNode node, LayerSpec layer)
+    {
+        var dims = p.RequireFixed(node, p.InputOf(node));
+        if (dims is null) return;
+        long size = NetworkPlanner.Product(dims);
+        // CheckVolume bounds every earlier output; this guards the cast should an input ever escape it.
+        if (size > NetworkPlanner.MaxValues)
+        {
+            p.Report("STR0008", node.Layer!.SpanOf(""), node.Name, $"it flattens {NetworkPlanner.VolumeText(dims)} values into one axis; a tensor holds at most {NetworkPlanner.MaxValues} (32-bit indexing)");
+            node.Failed = true;
+            return;
+        }
+        node.Dims = new[] { (int)size };
+        node.Label = "Flatten";
+    }
 
     public override string? DenseObstacle(PlanNode node, out string key)
     {

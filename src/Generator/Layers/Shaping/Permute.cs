@@ -13,7 +13,22 @@ internal sealed class PermuteRule : LayerRule
 
     public override string Fill => Fills.Reshaping;
 
-    public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer) => planner.PlanPermute(node, layer);
+    public override void Plan(NetworkPlanner p, PlanNode node, LayerSpec layer)
+    {
+        var dims = p.RequireFixed(node, p.InputOf(node));
+        if (dims is null) return;
+        var axes = layer.Ints.ToArray();
+        if (axes.Length != dims.Length || !axes.OrderBy(a => a).SequenceEqual(Enumerable.Range(0, dims.Length)))
+        {
+            p.Report("STR0008", layer.SpanOf(""), node.Name, $"Permute({string.Join(", ", axes)}) must list each of the {dims.Length} non-batch axes 0..{dims.Length - 1} once (input {NetworkPlanner.ShapeText(dims)})");
+            node.Failed = true;
+            return;
+        }
+        if (dims.Length > 4) { p.Report("STR0018", layer.SpanOf(""), node.Name, "Permute supports up to 4 non-batch axes"); node.Failed = true; return; }
+        node.Axes = axes;
+        node.Dims = axes.Select(a => dims[a]).ToArray();
+        node.Label = "Permute " + string.Join(",", axes);
+    }
 
     public override LayerDetail Detail(PlanNode node, PlanSizes sizes) => new PermuteDetail(node.Axes);
 

@@ -1,5 +1,7 @@
+using System.Linq;
 using Strider.Generator.Emit;
 using Strider.Generator.Model;
+using Strider.Generator.Planning;
 
 namespace Strider.Generator.Layers;
 
@@ -9,6 +11,16 @@ internal sealed class ConvRule : WindowRule
     public ConvRule() : base("Conv", LayerKind.Conv) { }
 
     public override string Fill => Fills.Weights;
+
+    protected override bool IsConvolution => true;
+
+    /// <summary>Weights [filters, in, k...] (He), and a bias unless Bias = false.</summary>
+    protected override void AddParameters(NetworkPlanner p, PlanNode node, LayerSpec layer, int inChannels, int[] kernel)
+    {
+        int taps = kernel.Aggregate(1, (t, k) => t * k);
+        node.Weight = p.AddParameter(node.Name + ".weight", new[] { layer.Filters, inChannels }.Concat(kernel).ToArray(), ParameterInit.He, inChannels * taps, layer.Filters * taps);
+        if (layer.Bias) node.Bias = p.AddParameter(node.Name + ".bias", new[] { layer.Filters }, ParameterInit.Zeros, 0, 0);
+    }
 
     public override void DeclareGeometry(LayerWriter w, NodePlan n, bool backward)
     {

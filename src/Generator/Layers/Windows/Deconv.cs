@@ -1,5 +1,8 @@
 using Strider.Generator.Emit;
+using System.Collections.Generic;
+using System.Linq;
 using Strider.Generator.Model;
+using Strider.Generator.Planning;
 
 namespace Strider.Generator.Layers;
 
@@ -14,6 +17,46 @@ internal sealed class DeconvRule : WindowRule
     public override string Fill => Fills.Weights;
 
     protected override bool Transposed => true;
+
+    protected override bool IsConvolution => true;
+
+    /// <summary>Weights [in, filters, k...] (He), or a Conv's read transposed (TiedTo), and a bias unless Bias = false.</summary>
+    protected override void AddParameters(NetworkPlanner p, PlanNode node, LayerSpec layer, int inChannels, int[] kernel)
+    {
+        int taps = kernel.Aggregate(1, (t, k) => t * k);
+        if (layer.TiedTo is not null)
+        {
+            int? tied = p.Lookup(node, layer, layer.TiedTo, "TiedTo", layer.SpanOf("TiedTo"));
+            if (tied is null) { node.Failed = true; return; }
+            var conv = p.Node(tied.Value);
+            if (conv.Kind != LayerKind.Conv || conv.Weight < 0)
+            {
+                p.Report("STR0004", layer.SpanOf("TiedTo"), node.Name, conv.Name, $"'{conv.Name}' is a {conv.Rule.Name}, not a Conv with weights");
+                node.Failed = true;
+                return;
+            }
+            // The conv's [out, in, k...] read as this deconv's [in, out, k...].
+            var w = p.Parameter(conv.Weight).Shape;
+            var convKernel = w.Skip(2).ToArray();
+            var problems = new List<string>();
+            if (w[0] != inChannels) problems.Add($"its input has {inChannels} channels but '{conv.Name}' makes {w[0]}");
+            if (w[1] != layer.Filters) problems.Add($"it makes {layer.Filters} channels but '{conv.Name}' reads {w[1]}");
+            if (!convKernel.SequenceEqual(kernel)) problems.Add($"its kernel is {string.Join("x", kernel)} but '{conv.Name}' has {string.Join("x", convKernel)}");
+            if (problems.Count > 0)
+            {
+                p.Report("STR0004", layer.SpanOf("TiedTo"), node.Name, conv.Name,
+                    string.Join("; ", problems) + $". A tied Deconv must undo the Conv: Deconv({w[1]}, {string.Join(", ", convKernel)}) reading {w[0]} channels");
+                node.Failed = true;
+                return;
+            }
+            node.Weight = conv.Weight;
+        }
+        else
+        {
+            node.Weight = p.AddParameter(node.Name + ".weight", new[] { inChannels, layer.Filters }.Concat(kernel).ToArray(), ParameterInit.He, inChannels * taps, layer.Filters * taps);
+        }
+        if (layer.Bias) node.Bias = p.AddParameter(node.Name + ".bias", new[] { layer.Filters }, ParameterInit.Zeros, 0, 0);
+    }
 
     public override void DeclareGeometry(LayerWriter w, NodePlan n, bool backward)
     {

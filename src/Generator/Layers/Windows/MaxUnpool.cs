@@ -14,7 +14,62 @@ internal sealed class MaxUnpoolRule : LayerRule
 
     public override string Fill => Fills.Pooling;
 
-    public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer) => planner.PlanUnpool(node, layer);
+    /// <summary>Checks the named MaxPool (kept switches, same channels) and restores its input's shape.</summary>
+    public override void Plan(NetworkPlanner p, PlanNode node, LayerSpec layer)
+    {
+        var input = p.InputOf(node);
+        if (layer.Switches is null)
+        {
+            p.Report("STR0016", layer.SpanOf(""), node.Name, "?", "name the MaxPool whose switches it uses: [MaxUnpool(Switches = \"pool1\")]");
+            node.Failed = true;
+            return;
+        }
+        int? found = p.Lookup(node, layer, layer.Switches, "Switches", layer.SpanOf("Switches"));
+        if (found is null) { node.Failed = true; return; }
+        var pool = p.Node(found.Value);
+        if (pool.Failed) { node.Failed = true; return; }
+        if (pool.Kind != LayerKind.MaxPool)
+        {
+            p.Report("STR0016", layer.SpanOf("Switches"), node.Name, pool.Name, $"'{pool.Name}' is a {pool.Rule.Name}; switches come from a MaxPool");
+            node.Failed = true;
+            return;
+        }
+        if (!pool.KeepsSwitches)
+        {
+            p.Report("STR0016", layer.SpanOf("Switches"), node.Name, pool.Name, $"'{pool.Name}' does not keep its switches; declare it with KeepSwitches = true");
+            node.Failed = true;
+            return;
+        }
+        var poolInput = p.InputOf(pool);
+        int channels = input.Spatial ? input.Channels : input.Dims[0];
+        if (channels != pool.Channels)
+        {
+            p.Report("STR0016", layer.SpanOf(""), node.Name, pool.Name, $"its input has {channels} channels but '{pool.Name}' produced {pool.Channels}");
+            node.Failed = true;
+            return;
+        }
+        if (input.Spatial != pool.Spatial || !pool.Spatial)
+        {
+            if (!NetworkPlanner.ConcreteDims(input)!.SequenceEqual(NetworkPlanner.ConcreteDims(pool)!))
+            {
+                p.Report("STR0016", layer.SpanOf(""), node.Name, pool.Name, $"its input is {NetworkPlanner.Describe(input)} but '{pool.Name}' produced {NetworkPlanner.Describe(pool)}");
+                node.Failed = true;
+                return;
+            }
+            p.CopyLayout(node, poolInput);
+        }
+        else
+        {
+            p.CopyLayout(node, poolInput);
+            for (int a = 0; a < node.AxisNodes.Length; a++)
+            {
+                int check = p.AddAxisNode(node, a, g => g.AddMerge(new[] { input.AxisNodes[a], pool.AxisNodes[a] }));
+                node.AxisNodes[a] = p.AddAxisNode(node, a, g => g.AddSizeOf(check, poolInput.AxisNodes[a]));
+            }
+        }
+        node.SwitchesOf = pool.Index;
+        node.Label = "MaxUnpool " + pool.Name;
+    }
 
     public override LayerDetail Detail(PlanNode node, PlanSizes sizes) => new UnpoolDetail(node.SwitchesOf);
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Linq;
 using Strider.Generator.Emit;
 using Strider.Generator.Model;
@@ -15,7 +16,150 @@ internal abstract class WindowRule : LayerRule
 {
     protected WindowRule(string name, LayerKind kind) : base(name, kind) { }
 
-    public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer) => planner.PlanWindow(node, layer);
+    /// <summary>Conv and Deconv: filters, weights and bias; pools keep the channels and have none.</summary>
+    protected virtual bool IsConvolution => false;
+
+    /// <summary>Adds the layer's parameters once its window is checked (none for pools).</summary>
+    protected virtual void AddParameters(NetworkPlanner p, PlanNode node, LayerSpec layer, int inChannels, int[] kernel) { }
+
+    /// <summary>
+    /// Checks kernel, strides, dilations, padding mode and pads against the input's spatial rank, then gives the
+    /// output one window per axis (<see cref="WindowAxis"/>) in the axis graphs, or concrete sizes for fixed data.
+    /// </summary>
+    public override void Plan(NetworkPlanner p, PlanNode node, LayerSpec layer)
+    {
+        var input = p.InputOf(node);
+        int rank = p.SpatialRankOf(input);
+        if (rank < 1 || rank > 2)
+        {
+            p.Report("STR0018", layer.SpanOf(""), node.Name, $"a {layer.Rule.Name} slides over C x L or C x H x W data, but its input is {NetworkPlanner.Describe(input)}");
+            node.Failed = true;
+            return;
+        }
+        bool isConv = IsConvolution;
+        bool transposed = Transposed;
+        bool ok = true;
+        if (isConv && layer.Filters < 1) { p.Report("STR0008", layer.SpanOf("0"), node.Name, $"the filter count is {layer.Filters}; it must be at least 1"); ok = false; }
+
+        string kernelKey = isConv ? "1" : "0";
+        int[]? kernel = layer.Kernel.Count == 2 && rank == 1 ? null : layer.Kernel.Count == 1 ? Enumerable.Repeat(layer.Kernel[0], rank).ToArray() : layer.Kernel.ToArray();
+        if (kernel is null || kernel.Length != rank)
+        {
+            p.Report("STR0008", layer.SpanOf(kernelKey), node.Name, $"a {layer.Kernel.Count}-axis kernel cannot slide over {rank}-axis data {NetworkPlanner.Describe(input)}");
+            node.Failed = true;
+            return;
+        }
+        for (int a = 0; a < rank; a++)
+            if (kernel[a] < 1) { p.Report("STR0008", layer.SpanOf(kernelKey), node.Name, $"the kernel size is {kernel[a]}; it must be at least 1"); ok = false; break; }
+
+        int defaultStride = isConv ? 1 : 0;
+        int[]? strides = p.PerAxis(node, "Strides", layer.Stride, layer.Strides, rank, "stride");
+        int[]? dilations = p.PerAxis(node, "Dilations", layer.Dilation, layer.Dilations, rank, "dilation");
+        if (strides is null || dilations is null) { node.Failed = true; return; }
+        if (layer.Stride < 0) { p.Report("STR0008", layer.SpanOf("Stride"), node.Name, $"Stride is {layer.Stride}; it must be at least 1 (0 means the default: 1 for convolutions, the kernel for pooling)"); ok = false; }
+        for (int a = 0; a < rank; a++)
+        {
+            if (strides[a] == 0) strides[a] = defaultStride == 0 ? kernel[a] : defaultStride;
+            if (strides[a] < 1 && layer.Stride >= 0) { p.Report("STR0008", layer.SpanOf("Strides"), node.Name, $"stride {strides[a]} must be at least 1"); ok = false; break; }
+        }
+        for (int a = 0; a < rank; a++)
+            if (dilations[a] < 1) { p.Report("STR0008", layer.SpanOf(layer.Dilations.Count > 0 ? "Dilations" : "Dilation"), node.Name, $"dilation {dilations[a]} must be at least 1"); ok = false; break; }
+
+        if (layer.Padding < 0 || layer.Padding > 2) { p.Report("STR0008", layer.SpanOf("Padding"), node.Name, $"padding mode {layer.Padding} is not one of Valid, Same, Causal"); ok = false; }
+        var mode = layer.Padding == 1 ? PadMode.Same : layer.Padding == 2 ? PadMode.Causal : PadMode.Explicit;
+        if (mode == PadMode.Causal && rank != 1) { p.Report("STR0008", layer.SpanOf("Padding"), node.Name, "Causal padding is for 1-D (C x L) data; use Same or explicit Pads for 2-D"); ok = false; }
+        if (mode == PadMode.Causal && transposed) { p.Report("STR0008", layer.SpanOf("Padding"), node.Name, "Causal padding is not defined for a transposed convolution"); ok = false; }
+        var begin = new int[rank];
+        var end = new int[rank];
+        if (layer.Pad != 0 || layer.Pads.Count > 0)
+        {
+            mode = PadMode.Explicit;
+            if (layer.Pads.Count > 0 && layer.Pads.Count != 2 * rank)
+            {
+                p.Report("STR0008", layer.SpanOf("Pads"), node.Name, $"Pads has {layer.Pads.Count} values; give {2 * rank}: " + (rank == 2 ? "{ top, left, bottom, right }" : "{ begin, end }"));
+                node.Failed = true;
+                return;
+            }
+            for (int a = 0; a < rank; a++)
+            {
+                begin[a] = layer.Pads.Count > 0 ? layer.Pads[a] : layer.Pad;
+                end[a] = layer.Pads.Count > 0 ? layer.Pads[rank + a] : layer.Pad;
+                if (begin[a] < 0 || end[a] < 0) { p.Report("STR0008", layer.SpanOf(layer.Pads.Count > 0 ? "Pads" : "Pad"), node.Name, "padding cannot be negative; use [Crop] to remove borders"); ok = false; break; }
+            }
+        }
+        if (transposed && layer.OutputPadding < 0) { p.Report("STR0008", layer.SpanOf("OutputPadding"), node.Name, "OutputPadding cannot be negative"); ok = false; }
+        if (transposed && layer.OutputPadding > 0 && layer.OutputPadding >= strides.Max())
+        { p.Report("STR0008", layer.SpanOf("OutputPadding"), node.Name, $"OutputPadding {layer.OutputPadding} must be smaller than the stride {strides.Max()} (it only picks among outputs the stride makes ambiguous)"); ok = false; }
+        // Bounds keep every size computation far from int overflow and the axis analysis small.
+        int largest = new[] { kernel.Max(), strides.Max(), dilations.Max(), begin.Max(), end.Max() }.Max();
+        long span = kernel.Zip(dilations, (k, d) => (long)d * (k - 1) + 1).Max();
+        if (ok && (largest > NetworkPlanner.MaxWindowArgument || span > NetworkPlanner.MaxWindowArgument))
+        {
+            p.Report("STR0008", layer.SpanOf(""), node.Name, $"its window spans {span} values with arguments up to {largest}; kernels, strides, dilations and paddings up to {NetworkPlanner.MaxWindowArgument} are supported");
+            ok = false;
+        }
+        if (!ok) { node.Failed = true; return; }
+
+        node.Windows = new WindowAxis[rank];
+        for (int a = 0; a < rank; a++)
+            node.Windows[a] = new WindowAxis(kernel[a], strides[a], dilations[a], mode, begin[a], end[a], layer.CeilMode, transposed, transposed ? layer.OutputPadding : 0);
+        node.KeepsSwitches = layer.KeepSwitches;
+
+        int inChannels = input.Spatial ? input.Channels : input.Dims[0];
+        node.Channels = isConv ? layer.Filters : inChannels;
+        node.Label = Label(layer, kernel, strides, dilations, mode);
+        AddParameters(p, node, layer, inChannels, kernel);
+        if (node.Failed) return;
+
+        if (input.Spatial)
+        {
+            node.Spatial = true;
+            node.AxisNodes = new int[rank];
+            node.AxisSizes = new long[rank];
+            for (int a = 0; a < rank; a++)
+            {
+                node.AxisNodes[a] = p.AddAxisNode(node, a, g => g.AddWindow(input.AxisNodes[a], node.Windows[a]));
+                long inSize = input.AxisSizes[a];
+                if (inSize < 0) { node.AxisSizes[a] = -1; continue; }
+                int outSize = WindowRules.OutputSize(node.Windows[a], (int)inSize);
+                // The axis analysis reports the empty output with the input's valid sizes; stop shapes here.
+                if (outSize < 1) node.Failed = true;
+                node.AxisSizes[a] = outSize;
+            }
+            return;
+        }
+
+        var dims = new int[rank + 1];
+        dims[0] = node.Channels;
+        for (int a = 0; a < rank; a++)
+        {
+            int inSize = input.Dims[a + 1];
+            int outSize = WindowRules.OutputSize(node.Windows[a], inSize);
+            if (outSize < 1)
+            {
+                p.Report("STR0007", layer.SpanOf(""), node.Name, rank == 1 ? "L" : a == 0 ? "H" : "W", inSize, WindowRules.Formula(node.Windows[a]), "Use a smaller kernel, stride or dilation, or pad before it.");
+                node.Failed = true;
+                return;
+            }
+            dims[a + 1] = outSize;
+        }
+        node.Dims = dims;
+    }
+
+    private string Label(LayerSpec layer, int[] kernel, int[] strides, int[] dilations, PadMode mode)
+    {
+        var text = new System.Text.StringBuilder(layer.Rule.Name);
+        if (IsConvolution) text.Append(' ').Append(layer.Filters);
+        text.Append(' ').Append(string.Join("x", kernel));
+        if (strides.Any(s => s != 1)) text.Append(" /").Append(string.Join("x", strides.Distinct()));
+        if (dilations.Any(d => d != 1)) text.Append(" d").Append(string.Join("x", dilations.Distinct()));
+        if (mode == PadMode.Same) text.Append(" same");
+        else if (mode == PadMode.Causal) text.Append(" causal");
+        else if (layer.Pad != 0 || layer.Pads.Count > 0) text.Append(" pad ").Append(layer.Pads.Count > 0 ? string.Join(",", layer.Pads) : layer.Pad.ToString(CultureInfo.InvariantCulture));
+        if (layer.CeilMode) text.Append(" ceil");
+        if (layer.TiedTo is not null) text.Append(" tied ").Append(layer.TiedTo);
+        return text.ToString();
+    }
 
     /// <summary>
     /// Each axis fully resolved: the begin pad for the admitted sizes (Same and Causal resolved), and the end pad (or a
