@@ -84,4 +84,13 @@ public class NewLayerCostTests
         Assert.Equal(LayerRegistry.All.Count, LayerRegistry.All.Select(r => r.AutoNamePrefix).Distinct().Count());
         Assert.All(LayerRegistry.All, r => Assert.Same(r, LayerRegistry.ByAttribute(r.AttributeName)));
     }
+
+    [Fact]
+    public void Activation_rules_and_the_runtimes_activations_match_one_to_one()
+    {
+        // The generated code names Strider.Devices.Activation.{rule name}: a rule without its runtime member would not compile.
+        var rules = LayerRegistry.All.OfType<ActivationRule>().Select(r => r.Name).OrderBy(n => n, StringComparer.Ordinal);
+        var runtime = Enum.GetNames<Strider.Devices.Activation>().OrderBy(n => n, StringComparer.Ordinal);
+        Assert.Equal(runtime, rules);
+    }
 }

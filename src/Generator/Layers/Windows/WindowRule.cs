@@ -268,21 +268,6 @@ internal abstract class WindowRule : LayerRule
         $"strides: {w.OnnxInts(g.Strides)}, padsBegin: {w.OnnxInts(g.Begin)}, padsEnd: {w.OnnxInts(g.End)}, dilations: {w.OnnxInts(g.Dilations)}";
 }
 
-/// <summary>MaxPool and AvgPool: channels kept, a PoolGeometry; stride defaults to the kernel.</summary>
-internal abstract class PoolRule : WindowRule
-{
-    protected PoolRule(string name, LayerKind kind) : base(name, kind) { }
-
-    public override string Fill => Fills.Pooling;
-
-    public override void DeclareGeometry(LayerWriter w, NodePlan n, bool backward)
-    {
-        var (c, hi, wi) = w.Chw(w.InputOf(n));
-        var (_, ho, wo) = w.Chw(n);
-        w.AddGeometry("Geometry", "PoolGeometry", $"Channels: {c}, InH: {hi}, InW: {wi}, OutH: {ho}, OutW: {wo}", Window(n));
-    }
-}
-
 /// <summary>A window's explicit ONNX attributes per spatial axis, or why there are none.</summary>
 internal sealed class OnnxWindow
 {
