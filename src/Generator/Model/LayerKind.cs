@@ -7,11 +7,17 @@ namespace Strider.Generator.Model;
 /// </summary>
 internal enum LayerKind
 {
-    Conv, Deconv, MaxPool, AvgPool, MaxUnpool, Dense, Flatten, Reshape, Permute, Pad, Crop,
+    Conv, Deconv, MaxPool, MaxUnpool, Dense, Flatten, Reshape, Permute, Pad, Crop,
     BatchNorm, Dropout, Relu, Softmax, LogSoftmax, Add, Concat,
 
     /// <summary>An elementwise activation run by Device.ActivationForward (see <see cref="Layers.ActivationRule"/>).</summary>
     Activation,
+
+    /// <summary>
+    /// A sliding-window layer (a <see cref="Layers.WindowRule"/>) with no part in folding, fusion or the buffer plan: the
+    /// kind AvgPool and a new pooling layer take. Conv, Deconv and MaxPool have their own kinds because that planning names them.
+    /// </summary>
+    Window,
 
     /// <summary>Not an attribute: the network input, node 0 of a plan.</summary>
     Input,
@@ -19,7 +25,5 @@ internal enum LayerKind
 
 internal static class LayerKinds
 {
-    public static bool IsWindow(LayerKind kind) => kind is LayerKind.Conv or LayerKind.Deconv or LayerKind.MaxPool or LayerKind.AvgPool;
-
     public static bool IsMerge(LayerKind kind) => kind is LayerKind.Add or LayerKind.Concat;
 }

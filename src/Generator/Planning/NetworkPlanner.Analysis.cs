@@ -250,7 +250,7 @@ internal sealed partial class NetworkPlanner
         long down = 1, up = 1;
         for (var cur = n; cur.Index > 0 && cur.Inputs.Count > 0 && down < int.MaxValue && up < int.MaxValue; cur = _nodes[cur.Inputs[0]])
         {
-            if (!LayerKinds.IsWindow(cur.Kind) || cur.Windows.Length <= axis) continue;
+            if (cur.Rule is not Layers.WindowRule || cur.Windows.Length <= axis) continue;
             if (cur.Windows[axis].Transposed) up *= cur.Windows[axis].Stride;
             else down *= cur.Windows[axis].Stride;
         }
@@ -261,7 +261,7 @@ internal sealed partial class NetworkPlanner
     private PlanNode? NearestWindow(PlanNode n, int axis, bool strided)
     {
         for (var cur = n; cur.Index > 0 && cur.Inputs.Count > 0; cur = _nodes[cur.Inputs[0]])
-            if (LayerKinds.IsWindow(cur.Kind) && cur.Windows.Length > axis && !cur.Windows[axis].Transposed && (!strided || cur.Windows[axis].Stride > 1)) return cur;
+            if (cur.Rule is Layers.WindowRule && cur.Windows.Length > axis && !cur.Windows[axis].Transposed && (!strided || cur.Windows[axis].Stride > 1)) return cur;
         return null;
     }
 

@@ -54,14 +54,14 @@ internal sealed partial class NetworkPlanner
             var state = new DenseState { Stride = (long[])from.Stride.Clone(), Shrink = (long[])from.Shrink.Clone(), Dilation = Enumerable.Repeat(1, rank).ToArray(), Offset = new int[rank], CropEnd = new int[rank] };
             states[node.Index] = state;
             string? reason = node.Rule.DenseObstacle(node, out string key);
-            if (reason is null && LayerKinds.IsMerge(node.Kind)) reason = MergeObstacle(node, states);
+            if (reason is null && node.Rule is Layers.MergeRule) reason = MergeObstacle(node, states);
             if (reason is not null)
             {
                 Report(DenseId, node.Layer!.SpanOf(key), _spec.ClassName, node.Name, node.Label, reason);
                 ok = false;
                 continue;
             }
-            if (LayerKinds.IsWindow(node.Kind))
+            if (node.Rule is Layers.WindowRule)
             {
                 for (int a = 0; a < rank; a++)
                 {

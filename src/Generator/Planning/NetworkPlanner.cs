@@ -202,7 +202,7 @@ internal sealed partial class NetworkPlanner
 
     private void ResolveInputs(PlanNode node, LayerSpec layer)
     {
-        if (LayerKinds.IsMerge(layer.Kind))
+        if (layer.Rule is Layers.MergeRule)
         {
             if (layer.Inputs.Count < 2)
             {

@@ -7,7 +7,7 @@ namespace Strider.Generator.Layers;
 /// <summary>[AvgPool]: the window's mean.</summary>
 internal sealed class AvgPoolRule : PoolRule
 {
-    public AvgPoolRule() : base("AvgPool", LayerKind.AvgPool) { }
+    public AvgPoolRule() : base("AvgPool", LayerKind.Window) { }
 
     /// <summary>ONNX AveragePool takes dilations from opset 19.</summary>
     public override int OnnxOpset(NodePlan n) => ((WindowDetail)n.Detail).Axes.Any(a => a.Dilation != 1) ? 19 : base.OnnxOpset(n);
