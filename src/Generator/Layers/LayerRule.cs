@@ -39,6 +39,13 @@ internal abstract class LayerRule
     /// <summary>The node's own numbers in the plan (<see cref="LayerDetail"/>), resolved from what <see cref="Plan"/> left on it.</summary>
     public virtual LayerDetail Detail(PlanNode node, PlanSizes sizes) => LayerDetail.None;
 
+    /// <summary>
+    /// Moves the à trous rewrite through the layer: <paramref name="state"/> starts as a copy of its input's
+    /// (<paramref name="from"/>) strides and shrink, dilation 1 and no crop. False when the rewrite is out of range.
+    /// Layers that keep every position (activations, norms, merges) leave it as it is.
+    /// </summary>
+    public virtual bool DenseStep(PlanNode node, DenseState from, DenseState state) => true;
+
     /// <summary>The node's numbers in the dense variant: by default as in the strided network.</summary>
     public virtual LayerDetail DenseDetail(NodePlan strided, DenseNodePlan dense) => strided.Detail;
 

@@ -14,16 +14,6 @@ internal sealed partial class NetworkPlanner
 {
     private const string DenseId = "STR0019";
 
-    /// <summary>Per-axis state of a node in the rewrite: the cumulative stride removed and how much the axis shrank.</summary>
-    private sealed class DenseState
-    {
-        public long[] Stride = System.Array.Empty<long>();
-        public long[] Shrink = System.Array.Empty<long>();
-        public int[] Dilation = System.Array.Empty<int>();
-        public int[] Offset = System.Array.Empty<int>();
-        public int[] CropEnd = System.Array.Empty<int>();
-    }
-
     /// <summary>The rewrite's per-node geometry and the variant's fields and strides, before the plan's nodes exist.</summary>
     private sealed record DenseRewrite(List<DenseNodePlan> Nodes, EquatableArray<int> Fields, EquatableArray<int> Strides);
 
@@ -61,29 +51,9 @@ internal sealed partial class NetworkPlanner
                 ok = false;
                 continue;
             }
-            if (node.Rule is Layers.WindowRule)
-            {
-                for (int a = 0; a < rank; a++)
-                {
-                    var w = node.Windows[a];
-                    long dilation = w.Dilation * from.Stride[a];
-                    if (dilation > int.MaxValue) return null;
-                    long span = dilation * (w.Kernel - 1);
-                    state.Dilation[a] = w.Kernel == 1 ? 1 : (int)dilation; // a 1x1 window reads one value whatever its dilation
-                    state.Shrink[a] += w.Transposed ? -span : span;
-                    state.Stride[a] *= w.Stride;
-                }
-            }
-            else if (node.Kind == LayerKind.Crop)
-            {
-                // Cropping c strided values drops c·D dense ones: the D phases of each.
-                for (int a = 0; a < rank; a++)
-                {
-                    state.Offset[a] = (int)(-node.PadBegin[a] * from.Stride[a]);
-                    state.CropEnd[a] = (int)(-node.PadEnd[a] * from.Stride[a]);
-                    state.Shrink[a] += -(node.PadBegin[a] + node.PadEnd[a]) * from.Stride[a];
-                }
-            }
+            // Each rule moves the state through its layer (windows dilate and shrink, crops scale); false: out of range.
+            // Only while every layer so far has a dense form: then every node is spatial with the input's rank.
+            if (ok && !node.Rule.DenseStep(node, from, state)) return null;
         }
         if (!ok) return null;
 

@@ -12,6 +12,18 @@ internal sealed class CropRule : BorderRule
 
     protected override int Sign => -1;
 
+    /// <summary>Cropping c strided values drops c·D dense ones: the D phases of each.</summary>
+    public override bool DenseStep(PlanNode node, DenseState from, DenseState state)
+    {
+        for (int a = 0; a < node.PadBegin.Length; a++)
+        {
+            state.Offset[a] = (int)(-node.PadBegin[a] * from.Stride[a]);
+            state.CropEnd[a] = (int)(-node.PadEnd[a] * from.Stride[a]);
+            state.Shrink[a] += -(node.PadBegin[a] + node.PadEnd[a]) * from.Stride[a];
+        }
+        return true;
+    }
+
     /// <summary>In the dense variant a crop of c strided values drops c·D dense ones (the D phases of each).</summary>
     public override LayerDetail DenseDetail(NodePlan strided, DenseNodePlan dense) =>
         new BorderDetail(new EquatableArray<int>(dense.CropBegin.Select(c => -c)), new EquatableArray<int>(dense.CropEnd.Select(c => -c)));

@@ -193,6 +193,22 @@ internal abstract class WindowRule : LayerRule
         return new WindowDetail(axes, node.Weight, node.Bias, node.KeepsSwitches);
     }
 
+    /// <summary>Stride 1 and the dilation multiplied by the stride removed before: the window spans D(k-1) more dense values.</summary>
+    public override bool DenseStep(PlanNode node, DenseState from, DenseState state)
+    {
+        for (int a = 0; a < node.Windows.Length; a++)
+        {
+            var w = node.Windows[a];
+            long dilation = w.Dilation * from.Stride[a];
+            if (dilation > int.MaxValue) return false;
+            long span = dilation * (w.Kernel - 1);
+            state.Dilation[a] = w.Kernel == 1 ? 1 : (int)dilation; // a 1x1 window reads one value whatever its dilation
+            state.Shrink[a] += w.Transposed ? -span : span;
+            state.Stride[a] *= w.Stride;
+        }
+        return true;
+    }
+
     /// <summary>The à trous rewrite: stride 1, the dilation multiplied by the strides removed before, no padding.</summary>
     public override LayerDetail DenseDetail(NodePlan strided, DenseNodePlan dense)
     {
