@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using Strider.Generator.Layers;
 using Strider.Generator.Model;
 
 namespace Strider.Generator.Emit;
@@ -11,20 +12,8 @@ internal static partial class NetworkEmitter
 {
     private sealed partial class NetworkWriter
     {
-        /// <summary>The plan's nodes with their dense shapes, stride 1, dilations multiplied, crop offsets scaled.</summary>
-        private List<NodePlan> DenseNodes()
-        {
-            var dense = _plan.Dense!;
-            return _plan.Nodes.Select(n =>
-            {
-                var d = dense.Nodes[n.Index];
-                return n with
-                {
-                    Shape = d.Shape, StrideH = 1, StrideW = 1, DilationH = d.DilationH, DilationW = d.DilationW,
-                    PadTop = n.Kind == LayerKind.Crop ? -d.OffsetTop : 0, PadLeft = n.Kind == LayerKind.Crop ? -d.OffsetLeft : 0,
-                };
-            }).ToList();
-        }
+        /// <summary>ForwardDense's nodes as planned: dense shapes, stride 1, dilations multiplied, crop offsets scaled.</summary>
+        private List<NodePlan> DenseNodes() => _plan.Dense!.Nodes.ToList();
 
         /// <summary>ForwardDense's buffers (<see cref="BufferPass.Dense"/>): every node's but an aliasing Dropout's and a folded conv's.</summary>
         private IEnumerable<BufferPlan> DenseBuffers => _exec.Buffers.Where(b => b.Pass == BufferPass.Dense);
@@ -121,8 +110,8 @@ internal static partial class NetworkEmitter
                 }
                 foreach (var n in nodes.Skip(1))
                 {
-                    _w.Line($"// {n.Name}: {n.Label} -> {string.Join("x", n.Shape.Select(s => s.ToText()))}" + (LayerKinds.IsWindow(n.Kind) ? $", stride 1, dilation {n.DilationH}x{n.DilationW}" : ""));
-                    WriteForwardOp(n, nodes);
+                    _w.Line($"// {n.Name}: {n.Label} -> {string.Join("x", n.Shape.Select(s => s.ToText()))}" + (n.Detail is WindowDetail window ? $", stride 1, dilation {window.H.Dilation}x{window.W.Dilation}" : ""));
+                    n.Rule.Forward(Pass(dense: true), n, PassMode.Inference);
                 }
                 _w.Line($"if (_denseOutput is null) _denseOutput = global::Strider.Tensor<{DenseType}>.View({A(last)}, n, new int[] {{ {string.Join(", ", last.Shape.Select(s => s.ToCode()))} }});");
                 _w.Line($"else _denseOutput.Rebind({A(last)}, n, {DimsArray(last)});");

@@ -64,7 +64,7 @@ internal static partial class NetworkEmitter
             _w.Line($"// inference: {bn.Name} folded into {conv.Name}'s weights and bias ({conv.Name}'s output feeds only {bn.Name}), written straight into {bn.Name}'s output; folded again only after one of them was written");
             Ensure(fw, BufferSize(BufferOf(bn, BufferRole.FoldedWeight)));
             Ensure(fb, BufferSize(BufferOf(bn, BufferRole.FoldedBias)));
-            _w.Line($"{FoldState(bn)}.Refresh(d, {Literals.Int(outer)}, {Literals.Int(channels)}, {Literals.Int(inner)}, {Param(conv.Weight)}.Value, {BiasValue(conv)}, {Param(bn.Weight)}.Value, {Param(bn.Bias)}.Value, {rm}, {rv}, {Literals.Float(bn.P0)}, {fw}!, {fb}!);");
+            _w.Line($"{FoldState(bn)}.Refresh(d, {Literals.Int(outer)}, {Literals.Int(channels)}, {Literals.Int(inner)}, {Param(conv.Weight)}.Value, {BiasValue(conv)}, {Param(bn.Weight)}.Value, {Param(bn.Bias)}.Value, {rm}, {rv}, {Literals.Float(((BatchNormDetail)bn.Detail).Epsilon)}, {fw}!, {fb}!);");
             if (conv.Kind == LayerKind.Conv)
                 _w.Line($"d.ConvForward({geometry}, n, {A(input)}, {fw}!, {fb}!, {y});");
             else

@@ -82,6 +82,9 @@ internal static partial class NetworkEmitter
         private readonly Dictionary<(int Node, string Role, bool Dense), GeometryMember> _geometry = new();
         private readonly List<GeometryMember>[] _geometryOrder = new List<GeometryMember>[2];
 
+        /// <summary>While a pass's members are declared: adds one for the node being declared (<see cref="Layers.LayerWriter.AddGeometry"/>).</summary>
+        private System.Action<string, string, string[]>? _declare;
+
         /// <summary>A layer's geometry member (role Geometry, Copy, GradientCopy...) in a pass.</summary>
         private string Geometry(NodePlan n, bool dense = false, string role = "Geometry")
         {
@@ -100,60 +103,16 @@ internal static partial class NetworkEmitter
             var backward = dense ? new bool[nodes.Count] : Live();
             foreach (var n in nodes.Skip(1))
             {
-                var input = nodes[n.Inputs[0]];
                 var axes = n.Inputs.SelectMany(k => nodes[k].Shape).Concat(n.Shape).Where(d => !d.IsFixed).Select(d => d.Axis).Distinct().OrderBy(a => a).ToList();
-                void Add(string role, string type, params string[] lines)
+                _declare = (role, type, lines) =>
                 {
                     var member = new GeometryMember(type, Static(n, (dense ? "Dense" : "") + role), lines, axes);
                     _geometry[(n.Index, role, dense)] = member;
                     list.Add(member);
-                }
-                var (ci, hi, wi) = Chw(input);
-                var (co, ho, wo) = Chw(n);
-                string top = Literals.Int(n.PadTop), left = Literals.Int(n.PadLeft), up = Literals.Int(-n.PadTop), back = Literals.Int(-n.PadLeft);
-                switch (n.Kind)
-                {
-                    case LayerKind.Conv or LayerKind.Deconv:
-                    {
-                        var (type, sizes, window) = ConvGeometryArgs(n, input);
-                        Add("Geometry", type, sizes, window);
-                        break;
-                    }
-                    case LayerKind.MaxPool or LayerKind.AvgPool:
-                    {
-                        var (type, sizes, window) = PoolGeometryArgs(n, input);
-                        Add("Geometry", type, sizes, window);
-                        break;
-                    }
-                    case LayerKind.Permute:
-                    {
-                        Add("Geometry", "PermuteGeometry", PermuteArgs(input.Shape.Select(d => d.ToCode()).ToList(), n.Axes));
-                        var inverse = new int[n.Axes.Count];
-                        for (int k = 0; k < inverse.Length; k++) inverse[n.Axes[k]] = k;
-                        if (backward[n.Index]) Add("InverseGeometry", "PermuteGeometry", PermuteArgs(n.Shape.Select(d => d.ToCode()).ToList(), inverse));
-                        break;
-                    }
-                    case LayerKind.Pad:
-                        Add("Copy", "BoxCopy", BoxArgs("Src", ci, hi, wi, "0", "0", "0"), BoxArgs("Dst", co, ho, wo, "0", top, left), BoxArgs("Box", ci, hi, wi));
-                        if (backward[n.Index]) Add("GradientCopy", "BoxCopy", BoxArgs("Src", co, ho, wo, "0", top, left), BoxArgs("Dst", ci, hi, wi, "0", "0", "0"), BoxArgs("Box", ci, hi, wi));
-                        break;
-                    case LayerKind.Crop:
-                        Add("Copy", "BoxCopy", BoxArgs("Src", ci, hi, wi, "0", up, back), BoxArgs("Dst", co, ho, wo, "0", "0", "0"), BoxArgs("Box", co, ho, wo));
-                        if (backward[n.Index]) Add("GradientCopy", "BoxCopy", BoxArgs("Src", co, ho, wo, "0", "0", "0"), BoxArgs("Dst", ci, hi, wi, "0", up, back), BoxArgs("Box", co, ho, wo));
-                        break;
-                    case LayerKind.Concat:
-                    {
-                        int position = 0;
-                        foreach (var (_, ck, offset) in ConcatParts(n, k => nodes[k]))
-                        {
-                            string part = "Part" + Literals.Int(++position);
-                            Add(part + "Copy", "BoxCopy", BoxArgs("Src", ck, ho, wo, "0", "0", "0"), BoxArgs("Dst", co, ho, wo, offset, "0", "0"), BoxArgs("Box", ck, ho, wo));
-                            if (backward[n.Index]) Add(part + "GradientCopy", "BoxCopy", BoxArgs("Src", co, ho, wo, offset, "0", "0"), BoxArgs("Dst", ck, ho, wo, "0", "0", "0"), BoxArgs("Box", ck, ho, wo));
-                        }
-                        break;
-                    }
-                }
+                };
+                n.Rule.DeclareGeometry(Pass(dense), n, backward[n.Index]);
             }
+            _declare = null;
             return list;
         }
 
@@ -175,41 +134,5 @@ internal static partial class NetworkEmitter
             }
             _w.Line();
         }
-
-        /// <summary>One corner of a BoxCopy: a tensor's (channels, height, width) and the box's origin in it, or the box's size.</summary>
-        private static string BoxArgs(string prefix, string channels, string h, string w, params string[] origin) =>
-            $"{prefix}Channels: {channels}, {prefix}H: {h}, {prefix}W: {w}" +
-            (origin.Length == 0 ? "" : $", {prefix}C0: {origin[0]}, {prefix}Y0: {origin[1]}, {prefix}X0: {origin[2]}");
-
-        /// <summary>A permutation of up to four axes: dims padded with 1, the permutation with the identity.</summary>
-        private static string[] PermuteArgs(IReadOnlyList<string> dims, IReadOnlyList<int> axes)
-        {
-            var d = Enumerable.Range(0, 4).Select(i => $"D{Literals.Int(i)}: " + (i < dims.Count ? dims[i] : "1"));
-            var p = Enumerable.Range(0, 4).Select(i => $"P{Literals.Int(i)}: " + Literals.Int(i < axes.Count ? axes[i] : i));
-            return [$"Rank: {Literals.Int(axes.Count)}, " + string.Join(", ", d), string.Join(", ", p)];
-        }
-
-        private static (string Type, string Sizes, string Window) ConvGeometryArgs(NodePlan n, NodePlan input)
-        {
-            var (ci, hi, wi) = Chw(input);
-            var (co, ho, wo) = Chw(n);
-            // A transposed convolution is the backward-data pass of the convolution from its output back to its input.
-            if (n.Kind == LayerKind.Deconv) (ci, hi, wi, co, ho, wo) = (co, ho, wo, ci, hi, wi);
-            return ("ConvGeometry", $"InChannels: {ci}, InH: {hi}, InW: {wi}, OutChannels: {co}, OutH: {ho}, OutW: {wo}", Window(n));
-        }
-
-        private static (string Type, string Sizes, string Window) PoolGeometryArgs(NodePlan pool, NodePlan input)
-        {
-            var (c, hi, wi) = Chw(input);
-            var (_, ho, wo) = Chw(pool);
-            return ("PoolGeometry", $"Channels: {c}, InH: {hi}, InW: {wi}, OutH: {ho}, OutW: {wo}", Window(pool));
-        }
-
-        /// <summary>The window arguments ConvGeometry and PoolGeometry share, by the runtime's parameter names.</summary>
-        private static string Window(NodePlan n) => string.Join(", ", new[]
-        {
-            ("KernelH", n.KernelH), ("KernelW", n.KernelW), ("StrideH", n.StrideH), ("StrideW", n.StrideW),
-            ("PadTop", n.PadTop), ("PadLeft", n.PadLeft), ("DilationH", n.DilationH), ("DilationW", n.DilationW),
-        }.Select(a => a.Item1 + ": " + Literals.Int(a.Item2)));
     }
 }

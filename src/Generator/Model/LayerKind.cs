@@ -1,10 +1,23 @@
 namespace Strider.Generator.Model;
 
-/// <summary>Every layer attribute of the runtime, one each.</summary>
+/// <summary>
+/// The layer families the cross-cutting planning and emission name (fusion, folding, buffers, the dense rewrite). A
+/// kind's own rules live in its <see cref="Layers.LayerRule"/>; activations without a part in fusion share
+/// <see cref="Activation"/> (Relu keeps its own kind: the BatchNorm-Relu-Dropout fusion looks for it).
+/// </summary>
 internal enum LayerKind
 {
-    Conv, Deconv, MaxPool, AvgPool, MaxUnpool, Dense, Flatten, Reshape, Permute, Pad, Crop,
-    BatchNorm, Dropout, Relu, Elu, Sigmoid, Tanh, SoftSign, Softmax, LogSoftmax, Clip, Log, Exp, Add, Concat,
+    Conv, Deconv, MaxPool, MaxUnpool, Dense, Flatten, Reshape, Permute, Pad, Crop,
+    BatchNorm, Dropout, Relu, Softmax, LogSoftmax, Add, Concat,
+
+    /// <summary>An elementwise activation run by Device.ActivationForward (see <see cref="Layers.ActivationRule"/>).</summary>
+    Activation,
+
+    /// <summary>
+    /// A sliding-window layer (a <see cref="Layers.WindowRule"/>) with no part in folding, fusion or the buffer plan: the
+    /// kind AvgPool and a new pooling layer take. Conv, Deconv and MaxPool have their own kinds because that planning names them.
+    /// </summary>
+    Window,
 
     /// <summary>Not an attribute: the network input, node 0 of a plan.</summary>
     Input,
@@ -12,18 +25,5 @@ internal enum LayerKind
 
 internal static class LayerKinds
 {
-    /// <summary>The attribute's metadata name for each kind, e.g. Strider.ConvAttribute.</summary>
-    public static string AttributeName(LayerKind kind) => "Strider." + kind + "Attribute";
-
-    /// <summary>Prefix of automatic output names, numbered per kind: conv1, bn2 (PyTorch-like parameter names).</summary>
-    public static string AutoNamePrefix(LayerKind kind) => kind switch
-    {
-        LayerKind.BatchNorm => "bn",
-        LayerKind.MaxUnpool => "unpool",
-        _ => kind.ToString().ToLowerInvariant(),
-    };
-
-    public static bool IsWindow(LayerKind kind) => kind is LayerKind.Conv or LayerKind.Deconv or LayerKind.MaxPool or LayerKind.AvgPool;
-
     public static bool IsMerge(LayerKind kind) => kind is LayerKind.Add or LayerKind.Concat;
 }

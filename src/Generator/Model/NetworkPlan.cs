@@ -42,25 +42,32 @@ internal sealed record ParameterPlan(string Name, EquatableArray<int> Shape, Par
 
 internal enum ParameterInit { He, Glorot, Zeros, Ones }
 
-/// <summary>One node of the planned network (node 0 is the input), with everything emission needs as constants.</summary>
+/// <summary>One node of the planned network (node 0 is the input): its rule, shape and its kind's own numbers.</summary>
 internal sealed record NodePlan(
     int Index,
-    LayerKind Kind,
+    Layers.LayerRule Rule,
     string Name,
     string Label,
     EquatableArray<int> Inputs,
     EquatableArray<SizeExpr> Shape,
-    int KernelH, int KernelW,
-    int StrideH, int StrideW,
-    int DilationH, int DilationW,
-    int PadTop, int PadLeft,
-    int Weight, int Bias,
-    int RunningMean, int RunningVar,
-    int SwitchesOf,
-    double P0, double P1,
-    EquatableArray<int> Axes,
+    LayerDetail Detail,
     string Field,
-    string Jump);
+    string Jump)
+{
+    public LayerKind Kind => Rule.Kind;
+
+    /// <summary>The weight parameter's index, or -1 (the gradient and buffer plans read every kind's parameters alike).</summary>
+    public int Weight => Detail.Weight;
+
+    /// <summary>The bias parameter's index, or -1.</summary>
+    public int Bias => Detail.Bias;
+
+    /// <summary>A BatchNorm's running-mean buffer index, or -1.</summary>
+    public int RunningMean => Detail is BatchNormDetail bn ? bn.RunningMean : -1;
+
+    /// <summary>A BatchNorm's running-variance buffer index, or -1.</summary>
+    public int RunningVar => Detail is BatchNormDetail bn ? bn.RunningVar : -1;
+}
 
 /// <summary>A free (Dim.Any) input axis: its valid sizes Start + Step * n and the message for a size outside them.</summary>
 internal sealed record FreeAxisPlan(int Axis, int Start, int Step, string ValidText, string LayerText);

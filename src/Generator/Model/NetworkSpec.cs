@@ -12,7 +12,7 @@ internal readonly record struct ArgSpan(string Key, SourceSpan Span);
 
 /// <summary>One layer attribute as declared, arguments as plain values (no Roslyn types), unset values as defaults.</summary>
 internal sealed record LayerSpec(
-    LayerKind Kind,
+    Layers.LayerRule Rule,
     int Index,
     string? Name,
     string? From,
@@ -42,6 +42,21 @@ internal sealed record LayerSpec(
     double Max,
     EquatableArray<ArgSpan> Spans)
 {
+    public LayerKind Kind => Rule.Kind;
+
+    /// <summary>
+    /// Every numeric argument by name (a constructor parameter's name, or a property's), so a rule can read its own
+    /// (an activation's parameters) without a field here.
+    /// </summary>
+    public EquatableArray<NamedNumber> Numbers { get; init; } = EquatableArray<NamedNumber>.Empty;
+
+    /// <summary>The numeric argument <paramref name="key"/>, or <paramref name="unset"/> when it is not written.</summary>
+    public double Number(string key, double unset)
+    {
+        foreach (var n in Numbers) if (n.Key == key) return n.Value;
+        return unset;
+    }
+
     public SourceSpan SpanOf(string key)
     {
         foreach (var s in Spans) if (s.Key == key) return s.Span;
@@ -49,6 +64,9 @@ internal sealed record LayerSpec(
         return SourceSpan.None;
     }
 }
+
+/// <summary>A numeric attribute argument: a constructor parameter's or a property's name, and its value.</summary>
+internal readonly record struct NamedNumber(string Key, double Value);
 
 /// <summary>The [Input] attribute: dims without batch (-1 = Dim.Any) and the input's name.</summary>
 internal sealed record InputSpec(EquatableArray<int> Dims, string Name, EquatableArray<ArgSpan> Spans)

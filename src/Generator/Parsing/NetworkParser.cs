@@ -16,15 +16,6 @@ internal static partial class NetworkParser
     public const string NetworkAttributeName = "Strider.NetworkAttribute";
     public const string InputAttributeName = "Strider.InputAttribute";
 
-    private static readonly Dictionary<string, LayerKind> s_kinds = BuildKinds();
-
-    private static Dictionary<string, LayerKind> BuildKinds()
-    {
-        var map = new Dictionary<string, LayerKind>();
-        foreach (LayerKind kind in System.Enum.GetValues(typeof(LayerKind)))
-            if (kind != LayerKind.Input) map[LayerKinds.AttributeName(kind)] = kind;
-        return map;
-    }
 
     /// <summary>
     /// Parses the class. Problems with the class itself (not partial, generic, a struct, a member the generator writes
@@ -94,8 +85,8 @@ internal static partial class NetworkParser
                 (dense, denseSpan) = ParseNetwork(attribute, spans);
             else if (name == InputAttributeName)
                 input = ParseInput(attribute, spans);
-            else if (s_kinds.TryGetValue(name, out var kind))
-                layers.Add(ParseLayer(kind, layers.Count, attribute, spans));
+            else if (Layers.LayerRegistry.ByAttribute(name) is { } rule)
+                layers.Add(ParseLayer(rule, layers.Count, attribute, spans));
         }
 
         return spec with { Input = input, Layers = new EquatableArray<LayerSpec>(layers), Dense = dense, DenseSpan = denseSpan };
@@ -121,8 +112,9 @@ internal static partial class NetworkParser
         return new InputSpec(new EquatableArray<int>(dims), name, spans);
     }
 
-    private static LayerSpec ParseLayer(LayerKind kind, int index, AttributeData attribute, EquatableArray<ArgSpan> spans)
+    private static LayerSpec ParseLayer(Layers.LayerRule rule, int index, AttributeData attribute, EquatableArray<ArgSpan> spans)
     {
+        var numbers = new List<NamedNumber>();
         int filters = 0, units = 0;
         var kernel = new List<int>();
         var ints = new List<int>();
@@ -132,6 +124,7 @@ internal static partial class NetworkParser
         for (int i = 0; i < attribute.ConstructorArguments.Length && i < parameters.Length; i++)
         {
             var arg = attribute.ConstructorArguments[i];
+            if (IsNumber(arg)) numbers.Add(new NamedNumber(parameters[i].Name, Double(arg)));
             switch (parameters[i].Name)
             {
                 case "filters": filters = Int(arg); break;
@@ -155,6 +148,7 @@ internal static partial class NetworkParser
         foreach (var named in attribute.NamedArguments)
         {
             var v = named.Value;
+            if (IsNumber(v)) numbers.Add(new NamedNumber(named.Key, Double(v)));
             switch (named.Key)
             {
                 case "Name": name = v.Value as string; break;
@@ -178,11 +172,13 @@ internal static partial class NetworkParser
             }
         }
 
-        return new LayerSpec(kind, index, name, from, filters, new EquatableArray<int>(kernel), stride, new EquatableArray<int>(strides),
+        return new LayerSpec(rule, index, name, from, filters, new EquatableArray<int>(kernel), stride, new EquatableArray<int>(strides),
             dilation, new EquatableArray<int>(dilations), padding, pad, new EquatableArray<int>(pads), bias, outputPadding, tiedTo,
             ceilMode, keepSwitches, switches, units, new EquatableArray<int>(ints), new EquatableArray<string>(inputs),
-            rate, alpha, epsilon, momentum, min, max, spans);
+            rate, alpha, epsilon, momentum, min, max, spans) { Numbers = new EquatableArray<NamedNumber>(numbers) };
     }
+
+    private static bool IsNumber(TypedConstant c) => c.Kind == TypedConstantKind.Primitive && c.Value is double or float or int or long;
 
     /// <summary>Spans of the whole attribute ("") and of each argument: positional by index (params expanded), named by name.</summary>
     private static EquatableArray<ArgSpan> ArgumentSpans(AttributeSyntax? syntax)

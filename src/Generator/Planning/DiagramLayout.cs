@@ -10,7 +10,11 @@ namespace Strider.Generator.Planning;
 /// <param name="Inputs">Indices of the nodes it reads, in order (a merge lists each of its names).</param>
 /// <param name="SwitchesOf">The MaxPool whose switches a MaxUnpool reads, or -1.</param>
 /// <param name="TiedTo">The Conv whose weights a tied Deconv shares, or -1.</param>
-internal sealed record DiagramNode(string Name, string Kind, string Shape, LayerKind Category, IReadOnlyList<int> Inputs, int SwitchesOf = -1, int TiedTo = -1);
+internal sealed record DiagramNode(string Name, string Kind, string Shape, LayerKind Category, IReadOnlyList<int> Inputs, int SwitchesOf = -1, int TiedTo = -1)
+{
+    /// <summary>The box colour: the layer rule's (<see cref="Layers.LayerRule.Fill"/>).</summary>
+    public string Fill { get; init; } = "#ffffff";
+}
 
 /// <summary>Why an arrow is drawn; the runtime's <c>Strider.IO.DiagramEdgeKind</c> has the same names.</summary>
 internal enum DiagramEdgeKind
@@ -111,7 +115,7 @@ internal sealed class DiagramLayout
             if (n.Kind == LayerKind.Deconv && n.Weight >= 0)
                 foreach (var other in plan.Nodes)
                     if (other.Index < n.Index && other.Kind == LayerKind.Conv && other.Weight == n.Weight) { tiedTo = other.Index; break; }
-            nodes.Add(new DiagramNode(n.Name, n.Label, shape, n.Kind, n.Inputs.ToArray(), n.Kind == LayerKind.MaxUnpool ? n.SwitchesOf : -1, tiedTo));
+            nodes.Add(new DiagramNode(n.Name, n.Label, shape, n.Kind, n.Inputs.ToArray(), n.Detail is UnpoolDetail unpool ? unpool.Pool : -1, tiedTo) { Fill = n.Rule.Fill });
         }
         string title = plan.ClassName + ": " + plan.ParameterCount.ToString("N0", CultureInfo.InvariantCulture) + " parameters";
         return Compute(title, nodes);
@@ -131,7 +135,7 @@ internal sealed class DiagramLayout
         int top = Margin + TitleHeight;
         var boxes = new List<DiagramBox>();
         for (int i = 0; i < nodes.Count; i++)
-            boxes.Add(new DiagramBox(i, nodes[i].Name, nodes[i].Kind, nodes[i].Shape, Fill(nodes[i].Category), Margin, top + i * (BoxHeight + RowGap), boxWidth, BoxHeight));
+            boxes.Add(new DiagramBox(i, nodes[i].Name, nodes[i].Kind, nodes[i].Shape, nodes[i].Fill, Margin, top + i * (BoxHeight + RowGap), boxWidth, BoxHeight));
 
         var straight = new List<DiagramEdge>();
         var side = new List<(int From, int To, DiagramEdgeKind Kind)>();
@@ -222,18 +226,6 @@ internal sealed class DiagramLayout
 
     /// <summary>Width in px of <paramref name="characters"/> monospace characters at <paramref name="fontSize"/> px (0.6 em each, rounded up).</summary>
     public static int TextWidth(int characters, int fontSize) => (characters * fontSize * 3 + 4) / 5;
-
-    /// <summary>Box colour by layer family: weights blue, pooling green, normalisation grey, activations yellow, merges orange, reshaping pink.</summary>
-    public static string Fill(LayerKind kind) => kind switch
-    {
-        LayerKind.Input => "#ffffff",
-        LayerKind.Conv or LayerKind.Deconv or LayerKind.Dense => "#cfe2f3",
-        LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.MaxUnpool => "#d9ead3",
-        LayerKind.BatchNorm or LayerKind.Dropout => "#e8e8e8",
-        LayerKind.Add or LayerKind.Concat => "#fce5cd",
-        LayerKind.Flatten or LayerKind.Reshape or LayerKind.Permute or LayerKind.Pad or LayerKind.Crop => "#ead1dc",
-        _ => "#fff2cc",
-    };
 
     /// <summary>Stroke colour of an arrow kind (the runtime renderer uses the same table).</summary>
     public static string Stroke(DiagramEdgeKind kind) => kind switch

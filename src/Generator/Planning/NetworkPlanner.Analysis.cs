@@ -198,7 +198,7 @@ internal sealed partial class NetworkPlanner
         // An input size can be the fix only where some size fits; a stride mismatch that still fits (only at size 1, say) is not.
         string advice = (valid.IsEmpty ? null : StrideAdvice(node, otherInput, AxisIndex(axisName), axisName, valid))
             ?? (valid.IsEmpty
-                ? $"No input size makes them agree: '{Name(0)}' is {ShapeAt(_nodes[node.Inputs[0]], axisName, sizes[0].Size)} and '{Name(other)}' is {ShapeAt(_nodes[node.Inputs[otherInput]], axisName, sizes[other].Size)}, and [{node.Kind}] does not broadcast; make both paths give the same size on axis {axisName}."
+                ? $"No input size makes them agree: '{Name(0)}' is {ShapeAt(_nodes[node.Inputs[0]], axisName, sizes[0].Size)} and '{Name(other)}' is {ShapeAt(_nodes[node.Inputs[otherInput]], axisName, sizes[other].Size)}, and [{node.Rule.Name}] does not broadcast; make both paths give the same size on axis {axisName}."
                 : $"Valid sizes are {valid.Describe()}; the nearest are {NearestText(valid, declared)}. {FixText(valid, declared, axisName)}");
         var args = new object[] { declared, axisName, node.Name, Name(0), sizes[0].Size, Name(other), sizes[other].Size, advice };
         // A mismatch no input size can fix is the merge's own fault: put it there.
@@ -250,7 +250,7 @@ internal sealed partial class NetworkPlanner
         long down = 1, up = 1;
         for (var cur = n; cur.Index > 0 && cur.Inputs.Count > 0 && down < int.MaxValue && up < int.MaxValue; cur = _nodes[cur.Inputs[0]])
         {
-            if (!LayerKinds.IsWindow(cur.Kind) || cur.Windows.Length <= axis) continue;
+            if (cur.Rule is not Layers.WindowRule || cur.Windows.Length <= axis) continue;
             if (cur.Windows[axis].Transposed) up *= cur.Windows[axis].Stride;
             else down *= cur.Windows[axis].Stride;
         }
@@ -261,7 +261,7 @@ internal sealed partial class NetworkPlanner
     private PlanNode? NearestWindow(PlanNode n, int axis, bool strided)
     {
         for (var cur = n; cur.Index > 0 && cur.Inputs.Count > 0; cur = _nodes[cur.Inputs[0]])
-            if (LayerKinds.IsWindow(cur.Kind) && cur.Windows.Length > axis && !cur.Windows[axis].Transposed && (!strided || cur.Windows[axis].Stride > 1)) return cur;
+            if (cur.Rule is Layers.WindowRule && cur.Windows.Length > axis && !cur.Windows[axis].Transposed && (!strided || cur.Windows[axis].Stride > 1)) return cur;
         return null;
     }
 
@@ -287,7 +287,7 @@ internal sealed partial class NetworkPlanner
         // Representative input size for resolving Same padding: constant over the valid progression.
         long RepresentativeSize(PlanNode n, int a) => _inputDims[a + 1] != -1 ? n.AxisSizes[a] : analyses[a].Affine(n.AxisNodes[a]).U;
 
-        var nodes = new List<NodePlan>();
+        var shapes = new List<EquatableArray<SizeExpr>>();
         foreach (var n in _nodes)
         {
             var shape = new List<SizeExpr>();
@@ -300,29 +300,13 @@ internal sealed partial class NetworkPlanner
             {
                 foreach (int d in n.Dims) shape.Add(SizeExpr.Fixed(d));
             }
+            shapes.Add(new EquatableArray<SizeExpr>(shape));
+        }
+        var sizes = new PlanSizes(k => shapes[k], (k, a) => _nodes[k].Spatial ? RepresentativeSize(_nodes[k], a) : _nodes[k].Dims[a + 1]);
 
-            int kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0;
-            if (n.Windows.Length > 0)
-            {
-                var source = _nodes[n.Inputs[0]];
-                var pads = new (int Begin, int End)[n.Windows.Length];
-                for (int a = 0; a < n.Windows.Length; a++)
-                {
-                    long inSize = source.Spatial ? RepresentativeSize(source, a) : source.Dims[a + 1];
-                    pads[a] = WindowRules.ResolvePadding(n.Windows[a], (int)inSize);
-                }
-                var wH = n.Windows.Length == 2 ? n.Windows[0] : new WindowAxis(1, 1, 1, PadMode.Explicit, 0, 0);
-                var wW = n.Windows[n.Windows.Length - 1];
-                kh = wH.Kernel; kw = wW.Kernel; sh = wH.Stride; sw = wW.Stride; dh = wH.Dilation; dw = wW.Dilation;
-                pt = n.Windows.Length == 2 ? pads[0].Begin : 0;
-                pl = pads[pads.Length - 1].Begin;
-            }
-            else if (n.PadBegin.Length > 0)
-            {
-                pt = n.PadBegin.Length == 2 ? n.PadBegin[0] : 0;
-                pl = n.PadBegin[n.PadBegin.Length - 1];
-            }
-
+        var nodes = new List<NodePlan>();
+        foreach (var n in _nodes)
+        {
             string field = "-", jump = "-";
             if (n.Spatial && _spatialRank > 0)
             {
@@ -331,9 +315,8 @@ internal sealed partial class NetworkPlanner
                 jump = string.Join("x", fields.Select(f => f.Jump.ToString()).Distinct().Count() == 1 && fields.Count > 1 ? new[] { fields[0].Jump.ToString(), fields[0].Jump.ToString() } : fields.Select(f => f.Jump.ToString()));
             }
 
-            nodes.Add(new NodePlan(n.Index, n.Kind, n.Name, n.Label, new EquatableArray<int>(n.Inputs), new EquatableArray<SizeExpr>(shape),
-                kh, kw, sh, sw, dh, dw, pt, pl, n.Weight, n.Bias, n.RunningMean, n.RunningVar, n.SwitchesOf, n.P0, n.P1,
-                new EquatableArray<int>(n.Axes), field, jump));
+            nodes.Add(new NodePlan(n.Index, n.Rule, n.Name, n.Label, new EquatableArray<int>(n.Inputs), shapes[n.Index],
+                n.Index == 0 ? LayerDetail.None : n.Rule.Detail(n, sizes), field, jump));
         }
 
         long parameterCount = _parameters.Sum(p => p.Length);

@@ -14,17 +14,11 @@ internal sealed partial class NetworkPlanner
 {
     private const string DenseId = "STR0019";
 
-    /// <summary>Per-axis state of a node in the rewrite: the cumulative stride removed and how much the axis shrank.</summary>
-    private sealed class DenseState
-    {
-        public long[] Stride = System.Array.Empty<long>();
-        public long[] Shrink = System.Array.Empty<long>();
-        public int[] Dilation = System.Array.Empty<int>();
-        public int[] Offset = System.Array.Empty<int>();
-    }
+    /// <summary>The rewrite's per-node geometry and the variant's fields and strides, before the plan's nodes exist.</summary>
+    private sealed record DenseRewrite(List<DenseNodePlan> Nodes, EquatableArray<int> Fields, EquatableArray<int> Strides);
 
     /// <summary>The dense variant's per-node geometry, or null after reporting every layer that prevents one (STR0019).</summary>
-    private DensePlan? PlanDenseVariant()
+    private DenseRewrite? PlanDenseVariant()
     {
         if (_nodes.Any(n => n.Failed)) return null; // structural errors are reported already; nothing to rewrite
         int rank = _spatialRank;
@@ -41,43 +35,25 @@ internal sealed partial class NetworkPlanner
             Shrink = new long[rank],
             Dilation = Enumerable.Repeat(1, rank).ToArray(),
             Offset = new int[rank],
+            CropEnd = new int[rank],
         };
         bool ok = true;
         foreach (var node in _nodes.Skip(1))
         {
             var from = states[node.Inputs[0]];
-            var state = new DenseState { Stride = (long[])from.Stride.Clone(), Shrink = (long[])from.Shrink.Clone(), Dilation = Enumerable.Repeat(1, rank).ToArray(), Offset = new int[rank] };
+            var state = new DenseState { Stride = (long[])from.Stride.Clone(), Shrink = (long[])from.Shrink.Clone(), Dilation = Enumerable.Repeat(1, rank).ToArray(), Offset = new int[rank], CropEnd = new int[rank] };
             states[node.Index] = state;
-            string? reason = DenseObstacle(node, out string key);
-            if (reason is null && LayerKinds.IsMerge(node.Kind)) reason = MergeObstacle(node, states);
+            string? reason = node.Rule.DenseObstacle(node, out string key);
+            if (reason is null && node.Rule is Layers.MergeRule) reason = MergeObstacle(node, states);
             if (reason is not null)
             {
                 Report(DenseId, node.Layer!.SpanOf(key), _spec.ClassName, node.Name, node.Label, reason);
                 ok = false;
                 continue;
             }
-            if (LayerKinds.IsWindow(node.Kind))
-            {
-                for (int a = 0; a < rank; a++)
-                {
-                    var w = node.Windows[a];
-                    long dilation = w.Dilation * from.Stride[a];
-                    if (dilation > int.MaxValue) return null;
-                    long span = dilation * (w.Kernel - 1);
-                    state.Dilation[a] = w.Kernel == 1 ? 1 : (int)dilation; // a 1x1 window reads one value whatever its dilation
-                    state.Shrink[a] += w.Transposed ? -span : span;
-                    state.Stride[a] *= w.Stride;
-                }
-            }
-            else if (node.Kind == LayerKind.Crop)
-            {
-                // Cropping c strided values drops c·D dense ones: the D phases of each.
-                for (int a = 0; a < rank; a++)
-                {
-                    state.Offset[a] = (int)(-node.PadBegin[a] * from.Stride[a]);
-                    state.Shrink[a] += -(node.PadBegin[a] + node.PadEnd[a]) * from.Stride[a];
-                }
-            }
+            // Each rule moves the state through its layer (windows dilate and shrink, crops scale); false: out of range.
+            // Only while every layer so far has a dense form: then every node is spatial with the input's rank.
+            if (ok && !node.Rule.DenseStep(node, from, state)) return null;
         }
         if (!ok) return null;
 
@@ -93,55 +69,12 @@ internal sealed partial class NetworkPlanner
                 int declared = _inputDims[a + 1];
                 shape.Add(declared == -1 ? new SizeExpr(-state.Shrink[a], 1, a + 1) : SizeExpr.Fixed(declared - state.Shrink[a]));
             }
-            int dh = rank == 2 ? state.Dilation[0] : 1, dw = state.Dilation[rank - 1];
-            int top = rank == 2 ? state.Offset[0] : 0, left = state.Offset[rank - 1];
-            nodes.Add(new DenseNodePlan(node.Index, new EquatableArray<SizeExpr>(shape), dh, dw, top, left));
+            nodes.Add(new DenseNodePlan(node.Index, new EquatableArray<SizeExpr>(shape), state.Dilation, state.Offset, state.CropEnd));
         }
         var last = states[_nodes.Count - 1];
-        return new DensePlan(new EquatableArray<DenseNodePlan>(nodes),
+        return new DenseRewrite(nodes,
             new EquatableArray<int>(fields.Select(f => (int)f).ToArray()),
             new EquatableArray<int>(last.Stride.Select(s => (int)System.Math.Min(s, int.MaxValue)).ToArray()));
-    }
-
-    /// <summary>Why <paramref name="node"/> has no stride-1 rewrite (and which argument to point at), or null when it has one.</summary>
-    private static string? DenseObstacle(PlanNode node, out string key)
-    {
-        key = "";
-        var layer = node.Layer!;
-        switch (node.Kind)
-        {
-            case LayerKind.Flatten:
-            case LayerKind.Reshape:
-                return "mixes the spatial positions into one vector, so an output no longer belongs to one input window and shifting the input does not shift the output (the network is not translation equivariant); write the classifier head as convolutions (e.g. Conv(500, 4) and Conv(10, 1) in place of Flatten and Dense)";
-            case LayerKind.Dense:
-                return "is a fully connected layer over the last axis, which is a spatial axis here: it mixes positions, so shifting the input does not shift the output; use a 1x1 Conv for a per-position layer";
-            case LayerKind.Permute:
-                return "moves axes, so a spatial axis stops being a spatial axis and the stride-1 rewrite has no axis to dilate along; keep the channels-first layout";
-            case LayerKind.MaxUnpool:
-                return "puts values back at the switches of a strided pool; at stride 1 the pool's windows overlap and the switches no longer describe an upsampling, so unpooling has no dense counterpart";
-            case LayerKind.Pad:
-                return "adds zeros at the borders of each strided run's input, and the shifted runs see those zeros at different places, so one stride-1 pass cannot reproduce them all; pad the image itself before ForwardDense";
-        }
-        if (!LayerKinds.IsWindow(node.Kind)) return null;
-        foreach (var w in node.Windows)
-        {
-            if (w.Mode != PadMode.Explicit || w.PadBegin != 0 || w.PadEnd != 0)
-            {
-                key = layer.Pads.Count > 0 ? "Pads" : layer.Pad != 0 ? "Pad" : "Padding";
-                return "pads its input with zeros; each shifted run of the strided network would put those zeros at a different place, so one stride-1 pass cannot reproduce them all. Use valid windows (no padding) and pad the image itself before ForwardDense";
-            }
-            if (w.CeilMode && w.Stride > 1)
-            {
-                key = "CeilMode";
-                return "uses ceil mode, whose last window hangs over the border by an amount that depends on the input's shift; drop CeilMode (valid windows only)";
-            }
-            if (w.Transposed && w.Stride > 1)
-            {
-                key = layer.Strides.Count > 0 ? "Strides" : "Stride";
-                return "upsamples by its stride: its output interleaves values computed from different input phases, so it is not a shift of one stride-1 computation; only stride-1 Deconv layers have a dense form";
-            }
-        }
-        return null;
     }
 
     private string? MergeObstacle(PlanNode node, DenseState[] states)
@@ -162,8 +95,11 @@ internal sealed partial class NetworkPlanner
     }
 
     /// <summary>Adds the dense variant and its line in the summary to <paramref name="plan"/>.</summary>
-    private NetworkPlan WithDense(NetworkPlan plan, DensePlan dense)
+    private NetworkPlan WithDense(NetworkPlan plan, DenseRewrite rewrite)
     {
+        // Each rule gives its node's dense geometry (stride 1, dilated windows, scaled crops): the emitter only writes it.
+        var denseNodes = plan.Nodes.Select(n => n with { Shape = rewrite.Nodes[n.Index].Shape, Detail = n.Rule.DenseDetail(n, rewrite.Nodes[n.Index]) });
+        var dense = new DensePlan(new EquatableArray<NodePlan>(denseNodes), rewrite.Fields, rewrite.Strides);
         var output = dense.Nodes[dense.Nodes.Count - 1].Shape;
         var dims = new List<string> { output[0].ToText() };
         for (int a = 0; a < _spatialRank; a++)

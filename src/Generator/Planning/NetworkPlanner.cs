@@ -18,7 +18,7 @@ internal sealed partial class NetworkPlanner
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>The largest kernel, stride, dilation, padding or window span a sliding layer may have.</summary>
-    private const int MaxWindowArgument = 4096;
+    internal const int MaxWindowArgument = 4096;
 
     private readonly NetworkSpec _spec;
     private readonly List<DiagnosticInfo> _diagnostics = new();
@@ -26,7 +26,7 @@ internal sealed partial class NetworkPlanner
     private readonly Dictionary<string, int> _byName = new(System.StringComparer.Ordinal);
     private readonly List<ParameterPlan> _parameters = new();
     private readonly List<ParameterPlan> _buffers = new();
-    private readonly Dictionary<LayerKind, int> _autoCounts = new();
+    private readonly Dictionary<string, int> _autoCounts = new(System.StringComparer.Ordinal);
     private AxisGraph[] _graphs = System.Array.Empty<AxisGraph>();
     private int _spatialRank;
     private int[] _inputDims = System.Array.Empty<int>();
@@ -58,7 +58,7 @@ internal sealed partial class NetworkPlanner
 
     private bool HasErrors => _diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
 
-    private void Report(string id, SourceSpan span, params object[] args) => _diagnostics.Add(DiagnosticInfo.Create(id, span, args));
+    internal void Report(string id, SourceSpan span, params object[] args) => _diagnostics.Add(DiagnosticInfo.Create(id, span, args));
 
     private void ReportWith(EquatableArray<DiagnosticProperty> properties, string id, SourceSpan span, params object[] args) =>
         _diagnostics.Add(DiagnosticInfo.Create(id, span, args) with { Properties = properties });
@@ -81,7 +81,7 @@ internal sealed partial class NetworkPlanner
         _graphs = new AxisGraph[_spatialRank];
         for (int a = 0; a < _spatialRank; a++) _graphs[a] = new AxisGraph();
 
-        var inputNode = new PlanNode(0, LayerKind.Input, input.Name, null)
+        var inputNode = new PlanNode(0, Layers.LayerRegistry.Input, input.Name, null)
         {
             Channels = _inputDims[0],
             Spatial = _spatialRank > 0,
@@ -114,7 +114,7 @@ internal sealed partial class NetworkPlanner
     /// <summary>A size below 1 would become a shape type name such as S-5016 and break the build; it is a planner bug (STR0099), never emitted.</summary>
     private static void CheckShapes(NetworkPlan plan)
     {
-        var shapes = plan.Nodes.Select(n => (n.Name, n.Shape)).Concat((plan.Dense?.Nodes ?? EquatableArray<DenseNodePlan>.Empty).Select(n => (plan.Nodes[n.Index].Name, n.Shape)));
+        var shapes = plan.Nodes.Select(n => (n.Name, n.Shape)).Concat((plan.Dense?.Nodes ?? EquatableArray<NodePlan>.Empty).Select(n => (n.Name, n.Shape)));
         foreach (var (name, shape) in shapes)
             if (shape.Any(d => d.IsFixed && (d.U < 1 || d.U > int.MaxValue)))
                 throw new System.InvalidOperationException($"The planner gave '{name}' the shape {string.Join("x", shape.Select(d => d.ToText()))}: every fixed size must be in 1..{int.MaxValue}");
@@ -168,18 +168,18 @@ internal sealed partial class NetworkPlanner
 
     // ------------------------------------------------------------------ layers
 
-    private string AutoName(LayerKind kind)
+    private string AutoName(Layers.LayerRule rule)
     {
-        _autoCounts.TryGetValue(kind, out int n);
-        _autoCounts[kind] = ++n;
-        return LayerKinds.AutoNamePrefix(kind) + n.ToString(Inv);
+        _autoCounts.TryGetValue(rule.AutoNamePrefix, out int n);
+        _autoCounts[rule.AutoNamePrefix] = ++n;
+        return rule.AutoNamePrefix + n.ToString(Inv);
     }
 
     private void AddLayer(LayerSpec layer)
     {
-        string auto = AutoName(layer.Kind);
+        string auto = AutoName(layer.Rule);
         string name = layer.Name ?? auto;
-        var node = new PlanNode(_nodes.Count, layer.Kind, name, layer);
+        var node = new PlanNode(_nodes.Count, layer.Rule, name, layer);
         if (layer.Name is not null && !IsIdentifierLike(layer.Name))
         {
             Report("STR0008", layer.SpanOf("Name"), name, $"the name '{layer.Name}' must be a plain identifier (letters, digits, '_'); it becomes a parameter name such as '{layer.Name}.weight'");
@@ -187,7 +187,7 @@ internal sealed partial class NetworkPlanner
         }
         else if (_byName.TryGetValue(name, out int other))
         {
-            Report("STR0015", layer.SpanOf(layer.Name is null ? "" : "Name"), name, other == 0 ? "the input" : $"layer {other} ({_nodes[other].Kind})");
+            Report("STR0015", layer.SpanOf(layer.Name is null ? "" : "Name"), name, other == 0 ? "the input" : $"layer {other} ({_nodes[other].Rule.Name})");
             node.Failed = true;
         }
         _nodes.Add(node);
@@ -200,19 +200,7 @@ internal sealed partial class NetworkPlanner
             return;
         }
 
-        switch (layer.Kind)
-        {
-            case LayerKind.Conv: case LayerKind.Deconv: case LayerKind.MaxPool: case LayerKind.AvgPool:
-                PlanWindow(node, layer); break;
-            case LayerKind.MaxUnpool: PlanUnpool(node, layer); break;
-            case LayerKind.Dense: PlanDense(node, layer); break;
-            case LayerKind.Flatten: PlanFlatten(node); break;
-            case LayerKind.Reshape: PlanReshape(node, layer); break;
-            case LayerKind.Permute: PlanPermute(node, layer); break;
-            case LayerKind.Pad: case LayerKind.Crop: PlanPadCrop(node, layer); break;
-            case LayerKind.Add: case LayerKind.Concat: PlanMerge(node, layer); break;
-            default: PlanElementwise(node, layer); break;
-        }
+        layer.Rule.Plan(this, node, layer);
         if (!node.Failed) CheckVolume(node, layer);
     }
 
@@ -227,11 +215,11 @@ internal sealed partial class NetworkPlanner
 
     private void ResolveInputs(PlanNode node, LayerSpec layer)
     {
-        if (LayerKinds.IsMerge(layer.Kind))
+        if (layer.Rule is Layers.MergeRule)
         {
             if (layer.Inputs.Count < 2)
             {
-                Report("STR0008", layer.SpanOf(""), node.Name, $"[{layer.Kind}] needs at least two names to merge, e.g. [{layer.Kind}(\"a\", \"b\")]; it has {layer.Inputs.Count}");
+                Report("STR0008", layer.SpanOf(""), node.Name, $"[{layer.Rule.Name}] needs at least two names to merge, e.g. [{layer.Rule.Name}(\"a\", \"b\")]; it has {layer.Inputs.Count}");
                 node.Failed = true;
                 return;
             }
@@ -251,7 +239,7 @@ internal sealed partial class NetworkPlanner
         node.Inputs.Add(node.Index - 1);
     }
 
-    private int? Lookup(PlanNode node, LayerSpec layer, string name, string what, SourceSpan span)
+    internal int? Lookup(PlanNode node, LayerSpec layer, string name, string what, SourceSpan span)
     {
         if (name.Length == 0)
         {
@@ -279,9 +267,9 @@ internal sealed partial class NetworkPlanner
         return null;
     }
 
-    private PlanNode InputOf(PlanNode node, int k = 0) => _nodes[node.Inputs[k]];
+    internal PlanNode InputOf(PlanNode node, int k = 0) => _nodes[node.Inputs[k]];
 
-    private void CopyLayout(PlanNode node, PlanNode from)
+    internal void CopyLayout(PlanNode node, PlanNode from)
     {
         node.Spatial = from.Spatial;
         node.AxisNodes = (int[])from.AxisNodes.Clone();
@@ -291,7 +279,7 @@ internal sealed partial class NetworkPlanner
     }
 
     /// <summary>The dims of a generic-layout node, or of a spatial node whose axes are all fixed; null if some axis is free.</summary>
-    private static int[]? ConcreteDims(PlanNode node)
+    internal static int[]? ConcreteDims(PlanNode node)
     {
         if (!node.Spatial) return node.Dims;
         var dims = new int[node.AxisSizes.Length + 1];
@@ -304,12 +292,12 @@ internal sealed partial class NetworkPlanner
         return dims;
     }
 
-    private static string ShapeText(IEnumerable<int> dims) => string.Join("x", dims.Select(d => d.ToString(Inv)));
+    internal static string ShapeText(IEnumerable<int> dims) => string.Join("x", dims.Select(d => d.ToString(Inv)));
 
     /// <summary>The most values one tensor (one sample) may hold: its elements are indexed with int.</summary>
-    private const long MaxValues = int.MaxValue;
+    internal const long MaxValues = int.MaxValue;
 
-    private static long Product(IEnumerable<int> dims) => Volume(dims.Select(d => (long)d));
+    internal static long Product(IEnumerable<int> dims) => Volume(dims.Select(d => (long)d));
 
     private static long Volume(IEnumerable<int> dims) => Volume(dims.Select(d => (long)d));
 
@@ -321,10 +309,10 @@ internal sealed partial class NetworkPlanner
         return p;
     }
 
-    private static string VolumeText(IEnumerable<int> dims) => VolumeText(dims.Select(d => (long)d));
+    internal static string VolumeText(IEnumerable<int> dims) => VolumeText(dims.Select(d => (long)d));
 
     /// <summary>The exact product as text (it may exceed long), e.g. "10,760,258,219,552 (2147483647x76x66)".</summary>
-    private static string VolumeText(IEnumerable<long> dims)
+    internal static string VolumeText(IEnumerable<long> dims)
     {
         var list = dims.ToList();
         var product = list.Aggregate(System.Numerics.BigInteger.One, (p, d) => p * d);
@@ -332,24 +320,24 @@ internal sealed partial class NetworkPlanner
     }
 
     /// <summary>Sets a generic layout from concrete dims, or fails with STR0012 when an axis is still free.</summary>
-    private int[]? RequireFixed(PlanNode node, PlanNode input)
+    internal int[]? RequireFixed(PlanNode node, PlanNode input)
     {
         var dims = ConcreteDims(input);
         if (dims is null)
         {
-            Report("STR0012", node.Layer!.SpanOf(""), node.Name, node.Kind.ToString());
+            Report("STR0012", node.Layer!.SpanOf(""), node.Name, node.Rule.Name);
             node.Failed = true;
         }
         return dims;
     }
 
-    private int AddParameter(string name, int[] shape, ParameterInit init, int fanIn, int fanOut)
+    internal int AddParameter(string name, int[] shape, ParameterInit init, int fanIn, int fanOut)
     {
         _parameters.Add(new ParameterPlan(name, new EquatableArray<int>(shape), init, fanIn, fanOut));
         return _parameters.Count - 1;
     }
 
-    private int AddBuffer(string name, int[] shape, ParameterInit init)
+    internal int AddBuffer(string name, int[] shape, ParameterInit init)
     {
         _buffers.Add(new ParameterPlan(name, new EquatableArray<int>(shape), init, 0, 0));
         return _buffers.Count - 1;

@@ -7,16 +7,17 @@ namespace Strider.Generator.Planning;
 /// <summary>A node while planning: mutable, never leaves the planner.</summary>
 internal sealed class PlanNode
 {
-    public PlanNode(int index, LayerKind kind, string name, LayerSpec? layer)
+    public PlanNode(int index, Layers.LayerRule rule, string name, LayerSpec? layer)
     {
         Index = index;
-        Kind = kind;
+        Rule = rule;
         Name = name;
         Layer = layer;
     }
 
     public int Index { get; }
-    public LayerKind Kind { get; }
+    public Layers.LayerRule Rule { get; }
+    public LayerKind Kind => Rule.Kind;
     public string Name { get; }
     public LayerSpec? Layer { get; }
     public List<int> Inputs { get; } = new();
@@ -52,7 +53,5 @@ internal sealed class PlanNode
     public int SwitchesOf { get; set; } = -1;
     public bool KeepsSwitches { get; set; }
     public int[] Axes { get; set; } = System.Array.Empty<int>();
-    public double P0 { get; set; }
-    public double P1 { get; set; }
     public string Label { get; set; } = "";
 }

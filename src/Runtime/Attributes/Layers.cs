@@ -150,6 +150,14 @@ public sealed class EluAttribute : LayerAttribute
     public double Alpha { get; set; } = 1.0;
 }
 
+/// <summary>x for x &gt; 0, slope · x otherwise (PyTorch's LeakyReLU, negative_slope).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class LeakyReluAttribute : LayerAttribute
+{
+    public LeakyReluAttribute(float slope = 0.01f) => Slope = slope;
+    public float Slope { get; }
+}
+
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class SigmoidAttribute : LayerAttribute { }
 

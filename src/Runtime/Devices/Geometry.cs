@@ -68,4 +68,6 @@ public enum Activation
     Clip,
     Log,
     Exp,
+    /// <summary>slope · x below zero (p0 is the slope), NaN kept; the gradient is slope · dy there and at NaN, as PyTorch's leaky_relu.</summary>
+    LeakyRelu,
 }

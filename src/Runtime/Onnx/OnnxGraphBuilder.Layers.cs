@@ -120,6 +120,14 @@ public sealed partial class OnnxGraphBuilder
         return y;
     }
 
+    /// <summary>x for x &gt; 0, alpha · x otherwise.</summary>
+    public string LeakyRelu(string x, string name, double alpha = 0.01)
+    {
+        string y = Unary("LeakyRelu", x, name);
+        _graph.Node[^1].Attribute.Add(Float("alpha", (float)alpha));
+        return y;
+    }
+
     public string Sigmoid(string x, string name) => Unary("Sigmoid", x, name);
 
     public string Tanh(string x, string name) => Unary("Tanh", x, name);

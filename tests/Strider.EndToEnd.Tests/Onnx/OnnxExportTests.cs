@@ -203,4 +203,14 @@ public sealed class OnnxExportTests
         AssertSame(net, session, Elementwise.InputName, 1, 111);
         AssertSame(net, session, Elementwise.InputName, 3, 112);
     }
+
+    [Fact]
+    public void LeakyRelu_slopes_match()
+    {
+        using var net = new Leaky(Device.Default, 12);
+        Prepare(net, 120);
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, Leaky.InputName, 1, 121);
+        AssertSame(net, session, Leaky.InputName, 3, 122);
+    }
 }

@@ -65,3 +65,8 @@ public partial class Borders;
 [Add("a", "b", "e")]
 [Reshape(144), Dense(5), Tanh]
 public partial class Elementwise;
+
+/// <summary>LeakyRelu with an explicit slope and PyTorch's default (ONNX LeakyRelu's alpha), after a BatchNorm folded at inference.</summary>
+[Network, Input(2, 6, 6)]
+[Conv(3, 3, Pad = 1), LeakyRelu(0.2f), Conv(2, 3), BatchNorm, LeakyRelu]
+public partial class Leaky;

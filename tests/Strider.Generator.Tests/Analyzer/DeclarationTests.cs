@@ -1,5 +1,6 @@
 using Microsoft.CodeAnalysis;
 using Strider.Generator.Diagnostics;
+using Strider.Generator.Layers;
 using Strider.Generator.Model;
 using Strider.Generator.Tests.Infrastructure;
 
@@ -196,7 +197,7 @@ public class DeclarationTests
     public void An_exception_in_one_networks_planning_is_STR0099_for_that_network_only()
     {
         // The parser never gives a null merge name; a spec with one makes the planner throw, as a planner bug would.
-        var layer = new LayerSpec(LayerKind.Concat, 0, null, null, 0, default, 0, default, 1, default, 0, 0, default, true, 0, null,
+        var layer = new LayerSpec(LayerRegistry.ByAttribute("Strider.ConcatAttribute")!, 0, null, null, 0, default, 0, default, 1, default, 0, 0, default, true, 0, null,
             false, false, null, 0, default, new EquatableArray<string>(new[] { "input", null! }), 0, 1, 1e-5, 0.1, 0, 0, default);
         var spec = new NetworkSpec("App", "Broken", "public", "App.Broken", default, new InputSpec(new EquatableArray<int>(new[] { 1, 8, 8 }), "input", default),
             new EquatableArray<LayerSpec>(new[] { layer }), SourceSpan.None);

@@ -1,3 +1,4 @@
+using Strider.Generator.Layers;
 using Strider.Generator.Diagnostics;
 using Strider.Generator.Model;
 using Strider.Generator.Planning;
@@ -10,9 +11,9 @@ namespace Strider.Generator.Tests.Planning;
 /// </summary>
 public sealed class ExecutionPlannerTests
 {
-    private static LayerSpec Layer(LayerKind kind, int filters = 0, int kernel = 0, string? name = null, string? from = null,
+    private static LayerSpec Layer(string kind, int filters = 0, int kernel = 0, string? name = null, string? from = null,
         bool keepSwitches = false, string? switches = null, double rate = 0, int units = 0, string[]? inputs = null) =>
-        new(kind, 0, name, from, filters, new EquatableArray<int>(kernel > 0 ? new[] { kernel } : new int[0]), 0, EquatableArray<int>.Empty,
+        new(LayerRegistry.ByAttribute("Strider." + kind + "Attribute")!, 0, name, from, filters, new EquatableArray<int>(kernel > 0 ? new[] { kernel } : new int[0]), 0, EquatableArray<int>.Empty,
             1, EquatableArray<int>.Empty, 0, 0, EquatableArray<int>.Empty, true, 0, null, false, keepSwitches, switches, units,
             EquatableArray<int>.Empty, new EquatableArray<string>(inputs ?? new string[0]), rate, 1.0, 1e-5, 0.1, 0, 0, EquatableArray<ArgSpan>.Empty);
 
@@ -35,9 +36,9 @@ public sealed class ExecutionPlannerTests
     public void A_lenet_has_no_folds_or_chains_and_every_layer_on_the_gradient_path()
     {
         var (plan, exec) = Plan([1, 28, 28],
-            Layer(LayerKind.Conv, 6, 5), Layer(LayerKind.Relu), Layer(LayerKind.MaxPool, kernel: 2),
-            Layer(LayerKind.Conv, 16, 5), Layer(LayerKind.Relu), Layer(LayerKind.MaxPool, kernel: 2),
-            Layer(LayerKind.Flatten), Layer(LayerKind.Dense, units: 10), Layer(LayerKind.Softmax));
+            Layer("Conv", 6, 5), Layer("Relu"), Layer("MaxPool", kernel: 2),
+            Layer("Conv", 16, 5), Layer("Relu"), Layer("MaxPool", kernel: 2),
+            Layer("Flatten"), Layer("Dense", units: 10), Layer("Softmax"));
         Assert.All(exec.FoldTarget, t => Assert.Equal(-1, t));
         Assert.Empty(exec.Chains);
         Assert.All(exec.Live, Assert.True);
@@ -61,8 +62,8 @@ public sealed class ExecutionPlannerTests
     public void Conv_bn_relu_dropout_folds_the_norm_and_fuses_the_chain()
     {
         var (plan, exec) = Plan([2, 9, 9],
-            Layer(LayerKind.Conv, 4, 3, name: "c1"), Layer(LayerKind.BatchNorm), Layer(LayerKind.Relu), Layer(LayerKind.Dropout, rate: 0.3),
-            Layer(LayerKind.Conv, 3, 3, name: "c2"));
+            Layer("Conv", 4, 3, name: "c1"), Layer("BatchNorm"), Layer("Relu"), Layer("Dropout", rate: 0.3),
+            Layer("Conv", 3, 3, name: "c2"));
         int c1 = Index(plan, "c1"), bn = Index(plan, "bn1"), relu = Index(plan, "relu1"), drop = Index(plan, "dropout1");
         Assert.Equal(bn, exec.FoldTarget[c1]);
         Assert.Equal(c1, exec.FoldSource[bn]);
@@ -84,8 +85,8 @@ public sealed class ExecutionPlannerTests
     public void A_conv_read_twice_is_not_folded_and_a_residual_add_lists_both_readers()
     {
         var (plan, exec) = Plan([2, 6, 6],
-            Layer(LayerKind.Conv, 3, 3, name: "c"), Layer(LayerKind.BatchNorm, name: "bn"), Layer(LayerKind.Relu),
-            Layer(LayerKind.Add, inputs: ["c", "relu1"]));
+            Layer("Conv", 3, 3, name: "c"), Layer("BatchNorm", name: "bn"), Layer("Relu"),
+            Layer("Add", inputs: ["c", "relu1"]));
         int c = Index(plan, "c"), bn = Index(plan, "bn"), relu = Index(plan, "relu1"), add = Index(plan, "add1");
         Assert.Equal(new[] { bn, add }, exec.Readers[c]);
         Assert.Equal(-1, exec.FoldTarget[c]);
@@ -99,7 +100,7 @@ public sealed class ExecutionPlannerTests
     [Fact]
     public void The_output_norm_is_folded_but_never_the_head_of_a_chain()
     {
-        var (plan, exec) = Plan([2, 9, 9], Layer(LayerKind.Conv, 4, 3), Layer(LayerKind.BatchNorm));
+        var (plan, exec) = Plan([2, 9, 9], Layer("Conv", 4, 3), Layer("BatchNorm"));
         Assert.Equal(Index(plan, "bn1"), exec.FoldTarget[Index(plan, "conv1")]);
         Assert.Empty(exec.Chains);
         // The last node has no gradient buffer of its own (Backward's caller gives it).
@@ -111,12 +112,12 @@ public sealed class ExecutionPlannerTests
     public void A_unet_keeps_switches_for_its_unpool_and_a_dead_branch_is_not_live()
     {
         var (plan, exec) = Plan([2, 8, 8],
-            Layer(LayerKind.Conv, 4, 3, name: "enc"), Layer(LayerKind.MaxPool, kernel: 2, name: "pool", keepSwitches: true),
-            Layer(LayerKind.Conv, 4, 1, name: "side", from: "enc"),
-            Layer(LayerKind.Conv, 4, 1, name: "mid", from: "pool"), Layer(LayerKind.MaxUnpool, switches: "pool", name: "unpool"),
-            Layer(LayerKind.Concat, inputs: ["unpool", "enc"], name: "cat"), Layer(LayerKind.Deconv, 2, 3, name: "dec"));
+            Layer("Conv", 4, 3, name: "enc"), Layer("MaxPool", kernel: 2, name: "pool", keepSwitches: true),
+            Layer("Conv", 4, 1, name: "side", from: "enc"),
+            Layer("Conv", 4, 1, name: "mid", from: "pool"), Layer("MaxUnpool", switches: "pool", name: "unpool"),
+            Layer("Concat", inputs: ["unpool", "enc"], name: "cat"), Layer("Deconv", 2, 3, name: "dec"));
         int pool = Index(plan, "pool"), side = Index(plan, "side"), unpool = Index(plan, "unpool");
-        Assert.Equal(pool, plan.Nodes[unpool].SwitchesOf);
+        Assert.Equal(pool, ((UnpoolDetail)plan.Nodes[unpool].Detail).Pool);
         var switches = exec.Buffers.Single(b => b.Role == BufferRole.Switches);
         Assert.Equal(("_poolSwitches", pool, true), (switches.Field, switches.Node, switches.IsInt));
         Assert.False(exec.Live[side]);
@@ -131,14 +132,14 @@ public sealed class ExecutionPlannerTests
     [Fact]
     public void Dropout_on_the_input_is_copied_at_inference_and_dense_buffers_skip_folded_convs_and_aliases()
     {
-        var (plan, exec) = Plan([2, 8, 8], Layer(LayerKind.Dropout, rate: 0.5), Layer(LayerKind.Conv, 3, 3), Layer(LayerKind.Tanh));
+        var (plan, exec) = Plan([2, 8, 8], Layer("Dropout", rate: 0.5), Layer("Conv", 3, 3), Layer("Tanh"));
         Assert.False(exec.AliasesAtInference[Index(plan, "dropout1")]);
 
         var spec = new NetworkSpec("Tests", "Dense", "public", "Tests.Dense", EquatableArray<ContainingType>.Empty,
             new InputSpec(new EquatableArray<int>([2, -1, -1]), "input", EquatableArray<ArgSpan>.Empty),
             new EquatableArray<LayerSpec>(new[]
             {
-                Layer(LayerKind.Conv, 4, 3), Layer(LayerKind.BatchNorm), Layer(LayerKind.Relu), Layer(LayerKind.Dropout, rate: 0.3), Layer(LayerKind.Conv, 3, 3),
+                Layer("Conv", 4, 3), Layer("BatchNorm"), Layer("Relu"), Layer("Dropout", rate: 0.3), Layer("Conv", 3, 3),
             }.Select((l, i) => l with { Index = i })), SourceSpan.None) { Dense = true };
         var dense = NetworkPlanner.Plan(spec, CancellationToken.None).Value;
         Assert.NotNull(dense);

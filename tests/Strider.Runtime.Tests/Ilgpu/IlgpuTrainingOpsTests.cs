@@ -203,6 +203,7 @@ public sealed class IlgpuTrainingOpsTests(IlgpuFixture fixture)
             Activation.Clip => v => Math.Clamp(v, a, b),
             Activation.Log => Math.Log,
             Activation.Exp => Math.Exp,
+            Activation.LeakyRelu => v => v > 0 ? v : a * v,
             _ => throw new ArgumentOutOfRangeException(nameof(f), f, "No finite-difference formula for this activation: add it here."),
         };
         AssertClose(x.Select(v => (float)fn(v)).ToArray(), y);

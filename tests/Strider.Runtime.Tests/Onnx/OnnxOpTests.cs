@@ -106,7 +106,7 @@ public sealed class OnnxOpTests
         AssertOutput(Reference.BatchNorm(x, gamma.Data, beta.Data, mean.Data, variance.Data, 1e-3), Run(b, x));
     }
 
-    public static TheoryData<string> Elementwise => new() { "Relu", "Elu", "Sigmoid", "Tanh", "Softsign", "Log", "Exp", "Clip", "Dropout" };
+    public static TheoryData<string> Elementwise => new() { "Relu", "Elu", "LeakyRelu", "Sigmoid", "Tanh", "Softsign", "Log", "Exp", "Clip", "Dropout" };
 
     [Theory]
     [MemberData(nameof(Elementwise))]
@@ -118,6 +118,7 @@ public sealed class OnnxOpTests
         {
             "Relu" => (b.Relu(input, "act"), v => Math.Max(v, 0f)),
             "Elu" => (b.Elu(input, "act", alpha: 0.5), v => v > 0 ? v : 0.5f * (MathF.Exp(v) - 1)),
+            "LeakyRelu" => (b.LeakyRelu(input, "act", alpha: 0.2), v => v > 0 ? v : 0.2f * v),
             "Sigmoid" => (b.Sigmoid(input, "act"), v => 1 / (1 + MathF.Exp(-v))),
             "Tanh" => (b.Tanh(input, "act"), MathF.Tanh),
             "Softsign" => (b.Softsign(input, "act"), v => v / (1 + MathF.Abs(v))),

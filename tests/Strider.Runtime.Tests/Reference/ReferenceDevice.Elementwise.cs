@@ -23,10 +23,11 @@ public sealed partial class ReferenceDevice
         Activation.Clip => Math.Min(Math.Max(x, p0), p1),
         Activation.Log => Math.Log(x),
         Activation.Exp => Math.Exp(x),
+        Activation.LeakyRelu => x > 0 ? x : p0 * x,
         _ => throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation."),
     };
 
-    /// <summary>f'(x) in double; at NaN, Relu's and Elu's pass the gradient (PyTorch's threshold and elu backward stop it only where x &lt;= 0), Clip's is 0 (clamp's backward).</summary>
+    /// <summary>f'(x) in double; at NaN, Relu's and Elu's pass the gradient (PyTorch's threshold and elu backward stop it only where x &lt;= 0) and LeakyRelu's scales it by the slope, Clip's is 0 (clamp's backward).</summary>
     public static double Derivative(Activation f, double x, double p0, double p1) => f switch
     {
         Activation.Relu => x <= 0 ? 0 : 1,
@@ -37,6 +38,7 @@ public sealed partial class ReferenceDevice
         Activation.Clip => x > p0 && x < p1 ? 1 : 0,
         Activation.Log => 1 / x,
         Activation.Exp => Math.Exp(x),
+        Activation.LeakyRelu => x > 0 ? 1 : p0,
         _ => throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation."),
     };
 

@@ -60,6 +60,7 @@ internal static class ActivationOps
             case Activation.Clip: visitor.Visit<Clip>(); break;
             case Activation.Log: visitor.Visit<Log>(); break;
             case Activation.Exp: visitor.Visit<Exp>(); break;
+            case Activation.LeakyRelu: visitor.Visit<LeakyRelu>(); break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(f), f,
                     $"The activation {f} has no operation struct: add one in src/Runtime/Devices/Activations and its line in ActivationOps.Accept.");

@@ -699,26 +699,36 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         int n2 = global::Strider.ShapeCheck.FreeAxisIndex("Ddae", "W", input.Dim(2), 61, 16);
         EnsureBuffers(input, n, n1, n2);
         _input = null; // until this call completes, Backward has no Forward to use
+        var add2Out = Training ? ForwardTraining(input.Buffer, n, n1, n2) : ForwardInference(input.Buffer, n, n1, n2);
+        _input = input;
+        _forwardTraining = Training;
+        if (_output is null) _output = global::Strider.Tensor<global::Strider.S1xAnyxAny>.View(add2Out, n, new int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
+        else _output.Rebind(add2Out, n, stackalloc int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
+        return _output;
+    }
+
+    /// <summary>Forward's ops in training mode: BatchNorm normalises with the batch's statistics and updates its running ones, Dropout drops.</summary>
+    private global::Strider.Devices.DeviceBuffer<float> ForwardTraining(global::Strider.Devices.DeviceBuffer<float> noisyOut, int n, int n1, int n2)
+    {
         var d = _device;
-        var noisyOut = input.Buffer;
         var conv1Out = _conv1Out!;
         var bn1Out = _bn1Out!;
         var relu1Out = _relu1Out!;
-        var dropout1Out = Training ? _dropout1Out! : relu1Out;
+        var dropout1Out = _dropout1Out!;
         var conv2Out = _conv2Out!;
         var bn2Out = _bn2Out!;
         var c12Out = _c12Out!;
         var conv3Out = _conv3Out!;
         var bn3Out = _bn3Out!;
         var relu3Out = _relu3Out!;
-        var dropout2Out = Training ? _dropout2Out! : relu3Out;
+        var dropout2Out = _dropout2Out!;
         var conv4Out = _conv4Out!;
         var bn4Out = _bn4Out!;
         var relu4Out = _relu4Out!;
         var deconv1Out = _deconv1Out!;
         var bn5Out = _bn5Out!;
         var relu5Out = _relu5Out!;
-        var dropout3Out = Training ? _dropout3Out! : relu5Out;
+        var dropout3Out = _dropout3Out!;
         var deconv2Out = _deconv2Out!;
         var bn6Out = _bn6Out!;
         var d12Out = _d12Out!;
@@ -726,187 +736,217 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         var deconv3Out = _deconv3Out!;
         var bn7Out = _bn7Out!;
         var relu7Out = _relu7Out!;
-        var dropout4Out = Training ? _dropout4Out! : relu7Out;
+        var dropout4Out = _dropout4Out!;
         var deconv4Out = _deconv4Out!;
         var bn8Out = _bn8Out!;
         var d34Out = _d34Out!;
         var add2Out = _add2Out!;
-        if (Training) _step++;
+        _step++;
         // conv1: Conv 32 5x5 /2 -> 32xAnyxAny
-        if (Training) d.ConvForward(Conv1Geometry(n1, n2), n, noisyOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out);
-        else
-        {
-            // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output; folded again only after one of them was written
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 800);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 32);
-            _bn1Fold.Refresh(d, 1, 32, 25, _conv1Weight.Value, _conv1Bias.Value, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
-            d.ConvForward(Conv1Geometry(n1, n2), n, noisyOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out);
-        }
+        d.ConvForward(Conv1Geometry(n1, n2), n, noisyOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out);
         // bn1: BatchNorm -> 32xAnyxAny
-        // training: bn1 -> relu1 -> dropout1 fused, one pass writing dropout1's output and mask only
-        if (Training) d.BatchNormReluForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), conv1Out, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 0.1f, 1E-05f, _dropout1Mask!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 4UL), dropout1Out, _bn1SavedMean!, _bn1SavedInvStd!);
-        // inference: folded into conv1 above
+        // bn1 -> relu1 -> dropout1 fused, one pass writing dropout1's output and mask only
+        d.BatchNormReluForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), conv1Out, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 0.1f, 1E-05f, _dropout1Mask!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 4UL), dropout1Out, _bn1SavedMean!, _bn1SavedInvStd!);
         // relu1: Relu -> 32xAnyxAny
-        // training: inside the fused op at bn1 (its output is not written)
-        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (29 + 8 * n1) * (29 + 8 * n2), bn1Out, relu1Out, 0f, 0f);
+        // inside the fused op at bn1 (its output is not written)
         // dropout1: Dropout 0.1 -> 32xAnyxAny
-        // training: written by the fused op at bn1
-        // inference: the identity, so dropout1Out is relu1Out's buffer (no copy)
+        // written by the fused op at bn1
         // conv2: Conv 32 5x5 /2 -> 32xAnyxAny
-        if (Training) d.ConvForward(Conv2Geometry(n1, n2), n, dropout1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
-        else
-        {
-            // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output; folded again only after one of them was written
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedWeight, 25600);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedBias, 32);
-            _bn2Fold.Refresh(d, 1, 32, 800, _conv2Weight.Value, _conv2Bias.Value, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 1E-05f, _bn2FoldedWeight!, _bn2FoldedBias!);
-            d.ConvForward(Conv2Geometry(n1, n2), n, dropout1Out, _bn2FoldedWeight!, _bn2FoldedBias!, bn2Out);
-        }
+        d.ConvForward(Conv2Geometry(n1, n2), n, dropout1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
         // bn2: BatchNorm -> 32xAnyxAny
-        // training: bn2 -> c12 fused, one pass writing c12's output only
-        if (Training) d.BatchNormReluForwardTraining(n, 32, (13 + 4 * n1) * (13 + 4 * n2), conv2Out, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, c12Out, _bn2SavedMean!, _bn2SavedInvStd!);
-        // inference: folded into conv2 above
+        // bn2 -> c12 fused, one pass writing c12's output only
+        d.BatchNormReluForwardTraining(n, 32, (13 + 4 * n1) * (13 + 4 * n2), conv2Out, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, c12Out, _bn2SavedMean!, _bn2SavedInvStd!);
         // c12: Relu -> 32xAnyxAny
-        // training: written by the fused op at bn2
-        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (13 + 4 * n1) * (13 + 4 * n2), bn2Out, c12Out, 0f, 0f);
+        // written by the fused op at bn2
         // conv3: Conv 64 5x5 /2 -> 64xAnyxAny
-        if (Training) d.ConvForward(Conv3Geometry(n1, n2), n, c12Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
-        else
-        {
-            // inference: bn3 folded into conv3's weights and bias (conv3's output feeds only bn3), written straight into bn3's output; folded again only after one of them was written
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn3FoldedWeight, 51200);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn3FoldedBias, 64);
-            _bn3Fold.Refresh(d, 1, 64, 800, _conv3Weight.Value, _conv3Bias.Value, _bn3Weight.Value, _bn3Bias.Value, _bn3RunningMean.Value, _bn3RunningVar.Value, 1E-05f, _bn3FoldedWeight!, _bn3FoldedBias!);
-            d.ConvForward(Conv3Geometry(n1, n2), n, c12Out, _bn3FoldedWeight!, _bn3FoldedBias!, bn3Out);
-        }
+        d.ConvForward(Conv3Geometry(n1, n2), n, c12Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
         // bn3: BatchNorm -> 64xAnyxAny
-        // training: bn3 -> relu3 -> dropout2 fused, one pass writing dropout2's output and mask only
-        if (Training) d.BatchNormReluForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), conv3Out, _bn3Weight.Value, _bn3Bias.Value, _bn3RunningMean.Value, _bn3RunningVar.Value, 0.1f, 1E-05f, _dropout2Mask!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 11UL), dropout2Out, _bn3SavedMean!, _bn3SavedInvStd!);
-        // inference: folded into conv3 above
+        // bn3 -> relu3 -> dropout2 fused, one pass writing dropout2's output and mask only
+        d.BatchNormReluForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), conv3Out, _bn3Weight.Value, _bn3Bias.Value, _bn3RunningMean.Value, _bn3RunningVar.Value, 0.1f, 1E-05f, _dropout2Mask!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 11UL), dropout2Out, _bn3SavedMean!, _bn3SavedInvStd!);
         // relu3: Relu -> 64xAnyxAny
-        // training: inside the fused op at bn3 (its output is not written)
-        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 64L * (5 + 2 * n1) * (5 + 2 * n2), bn3Out, relu3Out, 0f, 0f);
+        // inside the fused op at bn3 (its output is not written)
         // dropout2: Dropout 0.1 -> 64xAnyxAny
-        // training: written by the fused op at bn3
-        // inference: the identity, so dropout2Out is relu3Out's buffer (no copy)
+        // written by the fused op at bn3
         // conv4: Conv 64 5x5 /2 -> 64xAnyxAny
-        if (Training) d.ConvForward(Conv4Geometry(n1, n2), n, dropout2Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out);
-        else
-        {
-            // inference: bn4 folded into conv4's weights and bias (conv4's output feeds only bn4), written straight into bn4's output; folded again only after one of them was written
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn4FoldedWeight, 102400);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn4FoldedBias, 64);
-            _bn4Fold.Refresh(d, 1, 64, 1600, _conv4Weight.Value, _conv4Bias.Value, _bn4Weight.Value, _bn4Bias.Value, _bn4RunningMean.Value, _bn4RunningVar.Value, 1E-05f, _bn4FoldedWeight!, _bn4FoldedBias!);
-            d.ConvForward(Conv4Geometry(n1, n2), n, dropout2Out, _bn4FoldedWeight!, _bn4FoldedBias!, bn4Out);
-        }
+        d.ConvForward(Conv4Geometry(n1, n2), n, dropout2Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out);
         // bn4: BatchNorm -> 64xAnyxAny
-        // training: bn4 -> relu4 fused, one pass writing relu4's output only
-        if (Training) d.BatchNormReluForwardTraining(n, 64, (1 + n1) * (1 + n2), conv4Out, _bn4Weight.Value, _bn4Bias.Value, _bn4RunningMean.Value, _bn4RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, relu4Out, _bn4SavedMean!, _bn4SavedInvStd!);
-        // inference: folded into conv4 above
+        // bn4 -> relu4 fused, one pass writing relu4's output only
+        d.BatchNormReluForwardTraining(n, 64, (1 + n1) * (1 + n2), conv4Out, _bn4Weight.Value, _bn4Bias.Value, _bn4RunningMean.Value, _bn4RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, relu4Out, _bn4SavedMean!, _bn4SavedInvStd!);
         // relu4: Relu -> 64xAnyxAny
-        // training: written by the fused op at bn4
-        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 64L * (1 + n1) * (1 + n2), bn4Out, relu4Out, 0f, 0f);
+        // written by the fused op at bn4
         // deconv1: Deconv 64 5x5 /2 -> 64xAnyxAny
-        if (Training)
-        {
-            d.ConvBackwardData(Deconv1Geometry(n1, n2), n, relu4Out, _deconv1Weight.Value, deconv1Out, false);
-            d.AddBias(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _deconv1Bias.Value, deconv1Out);
-        }
-        else
-        {
-            // inference: bn5 folded into deconv1's weights and bias (deconv1's output feeds only bn5), written straight into bn5's output; folded again only after one of them was written
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn5FoldedWeight, 102400);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn5FoldedBias, 64);
-            _bn5Fold.Refresh(d, 64, 64, 25, _deconv1Weight.Value, _deconv1Bias.Value, _bn5Weight.Value, _bn5Bias.Value, _bn5RunningMean.Value, _bn5RunningVar.Value, 1E-05f, _bn5FoldedWeight!, _bn5FoldedBias!);
-            d.ConvBackwardData(Deconv1Geometry(n1, n2), n, relu4Out, _bn5FoldedWeight!, bn5Out, false);
-            d.AddBias(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _bn5FoldedBias!, bn5Out);
-        }
+        d.ConvBackwardData(Deconv1Geometry(n1, n2), n, relu4Out, _deconv1Weight.Value, deconv1Out, false);
+        d.AddBias(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _deconv1Bias.Value, deconv1Out);
         // bn5: BatchNorm -> 64xAnyxAny
-        // training: bn5 -> relu5 -> dropout3 fused, one pass writing dropout3's output and mask only
-        if (Training) d.BatchNormReluForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), deconv1Out, _bn5Weight.Value, _bn5Bias.Value, _bn5RunningMean.Value, _bn5RunningVar.Value, 0.1f, 1E-05f, _dropout3Mask!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 18UL), dropout3Out, _bn5SavedMean!, _bn5SavedInvStd!);
-        // inference: folded into deconv1 above
+        // bn5 -> relu5 -> dropout3 fused, one pass writing dropout3's output and mask only
+        d.BatchNormReluForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), deconv1Out, _bn5Weight.Value, _bn5Bias.Value, _bn5RunningMean.Value, _bn5RunningVar.Value, 0.1f, 1E-05f, _dropout3Mask!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 18UL), dropout3Out, _bn5SavedMean!, _bn5SavedInvStd!);
         // relu5: Relu -> 64xAnyxAny
-        // training: inside the fused op at bn5 (its output is not written)
-        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 64L * (5 + 2 * n1) * (5 + 2 * n2), bn5Out, relu5Out, 0f, 0f);
+        // inside the fused op at bn5 (its output is not written)
         // dropout3: Dropout 0.1 -> 64xAnyxAny
-        // training: written by the fused op at bn5
-        // inference: the identity, so dropout3Out is relu5Out's buffer (no copy)
+        // written by the fused op at bn5
         // deconv2: Deconv 32 5x5 /2 -> 32xAnyxAny
-        if (Training)
-        {
-            d.ConvBackwardData(Deconv2Geometry(n1, n2), n, dropout3Out, _deconv2Weight.Value, deconv2Out, false);
-            d.AddBias(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _deconv2Bias.Value, deconv2Out);
-        }
-        else
-        {
-            // inference: bn6 folded into deconv2's weights and bias (deconv2's output feeds only bn6), written straight into bn6's output; folded again only after one of them was written
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn6FoldedWeight, 51200);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn6FoldedBias, 32);
-            _bn6Fold.Refresh(d, 64, 32, 25, _deconv2Weight.Value, _deconv2Bias.Value, _bn6Weight.Value, _bn6Bias.Value, _bn6RunningMean.Value, _bn6RunningVar.Value, 1E-05f, _bn6FoldedWeight!, _bn6FoldedBias!);
-            d.ConvBackwardData(Deconv2Geometry(n1, n2), n, dropout3Out, _bn6FoldedWeight!, bn6Out, false);
-            d.AddBias(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _bn6FoldedBias!, bn6Out);
-        }
+        d.ConvBackwardData(Deconv2Geometry(n1, n2), n, dropout3Out, _deconv2Weight.Value, deconv2Out, false);
+        d.AddBias(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _deconv2Bias.Value, deconv2Out);
         // bn6: BatchNorm -> 32xAnyxAny
-        // training: bn6 -> d12 fused, one pass writing d12's output only
-        if (Training) d.BatchNormReluForwardTraining(n, 32, (13 + 4 * n1) * (13 + 4 * n2), deconv2Out, _bn6Weight.Value, _bn6Bias.Value, _bn6RunningMean.Value, _bn6RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, d12Out, _bn6SavedMean!, _bn6SavedInvStd!);
-        // inference: folded into deconv2 above
+        // bn6 -> d12 fused, one pass writing d12's output only
+        d.BatchNormReluForwardTraining(n, 32, (13 + 4 * n1) * (13 + 4 * n2), deconv2Out, _bn6Weight.Value, _bn6Bias.Value, _bn6RunningMean.Value, _bn6RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, d12Out, _bn6SavedMean!, _bn6SavedInvStd!);
         // d12: Relu -> 32xAnyxAny
-        // training: written by the fused op at bn6
-        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (13 + 4 * n1) * (13 + 4 * n2), bn6Out, d12Out, 0f, 0f);
+        // written by the fused op at bn6
         // add1: Add c12, d12 -> 32xAnyxAny
         d.Add(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), c12Out, d12Out, add1Out);
         // deconv3: Deconv 32 5x5 /2 -> 32xAnyxAny
-        if (Training)
-        {
-            d.ConvBackwardData(Deconv3Geometry(n1, n2), n, add1Out, _deconv3Weight.Value, deconv3Out, false);
-            d.AddBias(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _deconv3Bias.Value, deconv3Out);
-        }
-        else
-        {
-            // inference: bn7 folded into deconv3's weights and bias (deconv3's output feeds only bn7), written straight into bn7's output; folded again only after one of them was written
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn7FoldedWeight, 25600);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn7FoldedBias, 32);
-            _bn7Fold.Refresh(d, 32, 32, 25, _deconv3Weight.Value, _deconv3Bias.Value, _bn7Weight.Value, _bn7Bias.Value, _bn7RunningMean.Value, _bn7RunningVar.Value, 1E-05f, _bn7FoldedWeight!, _bn7FoldedBias!);
-            d.ConvBackwardData(Deconv3Geometry(n1, n2), n, add1Out, _bn7FoldedWeight!, bn7Out, false);
-            d.AddBias(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _bn7FoldedBias!, bn7Out);
-        }
+        d.ConvBackwardData(Deconv3Geometry(n1, n2), n, add1Out, _deconv3Weight.Value, deconv3Out, false);
+        d.AddBias(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _deconv3Bias.Value, deconv3Out);
         // bn7: BatchNorm -> 32xAnyxAny
-        // training: bn7 -> relu7 -> dropout4 fused, one pass writing dropout4's output and mask only
-        if (Training) d.BatchNormReluForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), deconv3Out, _bn7Weight.Value, _bn7Bias.Value, _bn7RunningMean.Value, _bn7RunningVar.Value, 0.1f, 1E-05f, _dropout4Mask!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 26UL), dropout4Out, _bn7SavedMean!, _bn7SavedInvStd!);
-        // inference: folded into deconv3 above
+        // bn7 -> relu7 -> dropout4 fused, one pass writing dropout4's output and mask only
+        d.BatchNormReluForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), deconv3Out, _bn7Weight.Value, _bn7Bias.Value, _bn7RunningMean.Value, _bn7RunningVar.Value, 0.1f, 1E-05f, _dropout4Mask!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 26UL), dropout4Out, _bn7SavedMean!, _bn7SavedInvStd!);
         // relu7: Relu -> 32xAnyxAny
-        // training: inside the fused op at bn7 (its output is not written)
-        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (29 + 8 * n1) * (29 + 8 * n2), bn7Out, relu7Out, 0f, 0f);
+        // inside the fused op at bn7 (its output is not written)
         // dropout4: Dropout 0.1 -> 32xAnyxAny
-        // training: written by the fused op at bn7
-        // inference: the identity, so dropout4Out is relu7Out's buffer (no copy)
+        // written by the fused op at bn7
         // deconv4: Deconv 1 5x5 /2 -> 1xAnyxAny
-        if (Training)
-        {
-            d.ConvBackwardData(Deconv4Geometry(n1, n2), n, dropout4Out, _deconv4Weight.Value, deconv4Out, false);
-            d.AddBias(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _deconv4Bias.Value, deconv4Out);
-        }
-        else
-        {
-            // inference: bn8 folded into deconv4's weights and bias (deconv4's output feeds only bn8), written straight into bn8's output; folded again only after one of them was written
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn8FoldedWeight, 800);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn8FoldedBias, 1);
-            _bn8Fold.Refresh(d, 32, 1, 25, _deconv4Weight.Value, _deconv4Bias.Value, _bn8Weight.Value, _bn8Bias.Value, _bn8RunningMean.Value, _bn8RunningVar.Value, 1E-05f, _bn8FoldedWeight!, _bn8FoldedBias!);
-            d.ConvBackwardData(Deconv4Geometry(n1, n2), n, dropout4Out, _bn8FoldedWeight!, bn8Out, false);
-            d.AddBias(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _bn8FoldedBias!, bn8Out);
-        }
+        d.ConvBackwardData(Deconv4Geometry(n1, n2), n, dropout4Out, _deconv4Weight.Value, deconv4Out, false);
+        d.AddBias(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _deconv4Bias.Value, deconv4Out);
         // bn8: BatchNorm -> 1xAnyxAny
-        if (Training) d.BatchNormForwardTraining(n, 1, (61 + 16 * n1) * (61 + 16 * n2), deconv4Out, _bn8Weight.Value, _bn8Bias.Value, _bn8RunningMean.Value, _bn8RunningVar.Value, 0.1f, 1E-05f, bn8Out, _bn8SavedMean!, _bn8SavedInvStd!);
-        // inference: folded into deconv4 above
+        d.BatchNormForwardTraining(n, 1, (61 + 16 * n1) * (61 + 16 * n2), deconv4Out, _bn8Weight.Value, _bn8Bias.Value, _bn8RunningMean.Value, _bn8RunningVar.Value, 0.1f, 1E-05f, bn8Out, _bn8SavedMean!, _bn8SavedInvStd!);
         // d34: SoftSign -> 1xAnyxAny
         d.ActivationForward(global::Strider.Devices.Activation.SoftSign, (long)n * (61 + 16 * n1) * (61 + 16 * n2), bn8Out, d34Out, 0f, 0f);
         // add2: Add noisy, d34 -> 1xAnyxAny
         d.Add((long)n * (61 + 16 * n1) * (61 + 16 * n2), noisyOut, d34Out, add2Out);
-        _input = input;
-        _forwardTraining = Training;
-        if (_output is null) _output = global::Strider.Tensor<global::Strider.S1xAnyxAny>.View(add2Out, n, new int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
-        else _output.Rebind(add2Out, n, stackalloc int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
-        return _output;
+        return add2Out;
+    }
+
+    /// <summary>Forward's ops in inference mode: BatchNorm uses its running statistics (folded into the conv before it where it can), Dropout is the identity.</summary>
+    private global::Strider.Devices.DeviceBuffer<float> ForwardInference(global::Strider.Devices.DeviceBuffer<float> noisyOut, int n, int n1, int n2)
+    {
+        var d = _device;
+        var conv1Out = _conv1Out!;
+        var bn1Out = _bn1Out!;
+        var relu1Out = _relu1Out!;
+        var dropout1Out = relu1Out;
+        var conv2Out = _conv2Out!;
+        var bn2Out = _bn2Out!;
+        var c12Out = _c12Out!;
+        var conv3Out = _conv3Out!;
+        var bn3Out = _bn3Out!;
+        var relu3Out = _relu3Out!;
+        var dropout2Out = relu3Out;
+        var conv4Out = _conv4Out!;
+        var bn4Out = _bn4Out!;
+        var relu4Out = _relu4Out!;
+        var deconv1Out = _deconv1Out!;
+        var bn5Out = _bn5Out!;
+        var relu5Out = _relu5Out!;
+        var dropout3Out = relu5Out;
+        var deconv2Out = _deconv2Out!;
+        var bn6Out = _bn6Out!;
+        var d12Out = _d12Out!;
+        var add1Out = _add1Out!;
+        var deconv3Out = _deconv3Out!;
+        var bn7Out = _bn7Out!;
+        var relu7Out = _relu7Out!;
+        var dropout4Out = relu7Out;
+        var deconv4Out = _deconv4Out!;
+        var bn8Out = _bn8Out!;
+        var d34Out = _d34Out!;
+        var add2Out = _add2Out!;
+        // conv1: Conv 32 5x5 /2 -> 32xAnyxAny
+        // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output; folded again only after one of them was written
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 800);
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 32);
+        _bn1Fold.Refresh(d, 1, 32, 25, _conv1Weight.Value, _conv1Bias.Value, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
+        d.ConvForward(Conv1Geometry(n1, n2), n, noisyOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out);
+        // bn1: BatchNorm -> 32xAnyxAny
+        // folded into conv1 above
+        // relu1: Relu -> 32xAnyxAny
+        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (29 + 8 * n1) * (29 + 8 * n2), bn1Out, relu1Out, 0f, 0f);
+        // dropout1: Dropout 0.1 -> 32xAnyxAny
+        // the identity, so dropout1Out is relu1Out's buffer (no copy)
+        // conv2: Conv 32 5x5 /2 -> 32xAnyxAny
+        // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output; folded again only after one of them was written
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedWeight, 25600);
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedBias, 32);
+        _bn2Fold.Refresh(d, 1, 32, 800, _conv2Weight.Value, _conv2Bias.Value, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 1E-05f, _bn2FoldedWeight!, _bn2FoldedBias!);
+        d.ConvForward(Conv2Geometry(n1, n2), n, dropout1Out, _bn2FoldedWeight!, _bn2FoldedBias!, bn2Out);
+        // bn2: BatchNorm -> 32xAnyxAny
+        // folded into conv2 above
+        // c12: Relu -> 32xAnyxAny
+        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (13 + 4 * n1) * (13 + 4 * n2), bn2Out, c12Out, 0f, 0f);
+        // conv3: Conv 64 5x5 /2 -> 64xAnyxAny
+        // inference: bn3 folded into conv3's weights and bias (conv3's output feeds only bn3), written straight into bn3's output; folded again only after one of them was written
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn3FoldedWeight, 51200);
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn3FoldedBias, 64);
+        _bn3Fold.Refresh(d, 1, 64, 800, _conv3Weight.Value, _conv3Bias.Value, _bn3Weight.Value, _bn3Bias.Value, _bn3RunningMean.Value, _bn3RunningVar.Value, 1E-05f, _bn3FoldedWeight!, _bn3FoldedBias!);
+        d.ConvForward(Conv3Geometry(n1, n2), n, c12Out, _bn3FoldedWeight!, _bn3FoldedBias!, bn3Out);
+        // bn3: BatchNorm -> 64xAnyxAny
+        // folded into conv3 above
+        // relu3: Relu -> 64xAnyxAny
+        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 64L * (5 + 2 * n1) * (5 + 2 * n2), bn3Out, relu3Out, 0f, 0f);
+        // dropout2: Dropout 0.1 -> 64xAnyxAny
+        // the identity, so dropout2Out is relu3Out's buffer (no copy)
+        // conv4: Conv 64 5x5 /2 -> 64xAnyxAny
+        // inference: bn4 folded into conv4's weights and bias (conv4's output feeds only bn4), written straight into bn4's output; folded again only after one of them was written
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn4FoldedWeight, 102400);
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn4FoldedBias, 64);
+        _bn4Fold.Refresh(d, 1, 64, 1600, _conv4Weight.Value, _conv4Bias.Value, _bn4Weight.Value, _bn4Bias.Value, _bn4RunningMean.Value, _bn4RunningVar.Value, 1E-05f, _bn4FoldedWeight!, _bn4FoldedBias!);
+        d.ConvForward(Conv4Geometry(n1, n2), n, dropout2Out, _bn4FoldedWeight!, _bn4FoldedBias!, bn4Out);
+        // bn4: BatchNorm -> 64xAnyxAny
+        // folded into conv4 above
+        // relu4: Relu -> 64xAnyxAny
+        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 64L * (1 + n1) * (1 + n2), bn4Out, relu4Out, 0f, 0f);
+        // deconv1: Deconv 64 5x5 /2 -> 64xAnyxAny
+        // inference: bn5 folded into deconv1's weights and bias (deconv1's output feeds only bn5), written straight into bn5's output; folded again only after one of them was written
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn5FoldedWeight, 102400);
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn5FoldedBias, 64);
+        _bn5Fold.Refresh(d, 64, 64, 25, _deconv1Weight.Value, _deconv1Bias.Value, _bn5Weight.Value, _bn5Bias.Value, _bn5RunningMean.Value, _bn5RunningVar.Value, 1E-05f, _bn5FoldedWeight!, _bn5FoldedBias!);
+        d.ConvBackwardData(Deconv1Geometry(n1, n2), n, relu4Out, _bn5FoldedWeight!, bn5Out, false);
+        d.AddBias(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _bn5FoldedBias!, bn5Out);
+        // bn5: BatchNorm -> 64xAnyxAny
+        // folded into deconv1 above
+        // relu5: Relu -> 64xAnyxAny
+        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 64L * (5 + 2 * n1) * (5 + 2 * n2), bn5Out, relu5Out, 0f, 0f);
+        // dropout3: Dropout 0.1 -> 64xAnyxAny
+        // the identity, so dropout3Out is relu5Out's buffer (no copy)
+        // deconv2: Deconv 32 5x5 /2 -> 32xAnyxAny
+        // inference: bn6 folded into deconv2's weights and bias (deconv2's output feeds only bn6), written straight into bn6's output; folded again only after one of them was written
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn6FoldedWeight, 51200);
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn6FoldedBias, 32);
+        _bn6Fold.Refresh(d, 64, 32, 25, _deconv2Weight.Value, _deconv2Bias.Value, _bn6Weight.Value, _bn6Bias.Value, _bn6RunningMean.Value, _bn6RunningVar.Value, 1E-05f, _bn6FoldedWeight!, _bn6FoldedBias!);
+        d.ConvBackwardData(Deconv2Geometry(n1, n2), n, dropout3Out, _bn6FoldedWeight!, bn6Out, false);
+        d.AddBias(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _bn6FoldedBias!, bn6Out);
+        // bn6: BatchNorm -> 32xAnyxAny
+        // folded into deconv2 above
+        // d12: Relu -> 32xAnyxAny
+        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (13 + 4 * n1) * (13 + 4 * n2), bn6Out, d12Out, 0f, 0f);
+        // add1: Add c12, d12 -> 32xAnyxAny
+        d.Add(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), c12Out, d12Out, add1Out);
+        // deconv3: Deconv 32 5x5 /2 -> 32xAnyxAny
+        // inference: bn7 folded into deconv3's weights and bias (deconv3's output feeds only bn7), written straight into bn7's output; folded again only after one of them was written
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn7FoldedWeight, 25600);
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn7FoldedBias, 32);
+        _bn7Fold.Refresh(d, 32, 32, 25, _deconv3Weight.Value, _deconv3Bias.Value, _bn7Weight.Value, _bn7Bias.Value, _bn7RunningMean.Value, _bn7RunningVar.Value, 1E-05f, _bn7FoldedWeight!, _bn7FoldedBias!);
+        d.ConvBackwardData(Deconv3Geometry(n1, n2), n, add1Out, _bn7FoldedWeight!, bn7Out, false);
+        d.AddBias(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _bn7FoldedBias!, bn7Out);
+        // bn7: BatchNorm -> 32xAnyxAny
+        // folded into deconv3 above
+        // relu7: Relu -> 32xAnyxAny
+        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (29 + 8 * n1) * (29 + 8 * n2), bn7Out, relu7Out, 0f, 0f);
+        // dropout4: Dropout 0.1 -> 32xAnyxAny
+        // the identity, so dropout4Out is relu7Out's buffer (no copy)
+        // deconv4: Deconv 1 5x5 /2 -> 1xAnyxAny
+        // inference: bn8 folded into deconv4's weights and bias (deconv4's output feeds only bn8), written straight into bn8's output; folded again only after one of them was written
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn8FoldedWeight, 800);
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn8FoldedBias, 1);
+        _bn8Fold.Refresh(d, 32, 1, 25, _deconv4Weight.Value, _deconv4Bias.Value, _bn8Weight.Value, _bn8Bias.Value, _bn8RunningMean.Value, _bn8RunningVar.Value, 1E-05f, _bn8FoldedWeight!, _bn8FoldedBias!);
+        d.ConvBackwardData(Deconv4Geometry(n1, n2), n, dropout4Out, _bn8FoldedWeight!, bn8Out, false);
+        d.AddBias(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _bn8FoldedBias!, bn8Out);
+        // bn8: BatchNorm -> 1xAnyxAny
+        // folded into deconv4 above
+        // d34: SoftSign -> 1xAnyxAny
+        d.ActivationForward(global::Strider.Devices.Activation.SoftSign, (long)n * (61 + 16 * n1) * (61 + 16 * n2), bn8Out, d34Out, 0f, 0f);
+        // add2: Add noisy, d34 -> 1xAnyxAny
+        d.Add((long)n * (61 + 16 * n1) * (61 + 16 * n2), noisyOut, d34Out, add2Out);
+        return add2Out;
     }
 
     /// <summary>

@@ -248,8 +248,18 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         int n = input.Batch;
         EnsureBuffers(input, n);
         _input = null; // until this call completes, Backward has no Forward to use
+        var relu2Out = Training ? ForwardTraining(input.Buffer, n) : ForwardInference(input.Buffer, n);
+        _input = input;
+        _forwardTraining = Training;
+        if (_output is null) _output = global::Strider.Tensor<global::Strider.S64x56x56>.View(relu2Out, n, new int[] { 64, 56, 56 });
+        else _output.Rebind(relu2Out, n, stackalloc int[] { 64, 56, 56 });
+        return _output;
+    }
+
+    /// <summary>Forward's ops in training mode: BatchNorm normalises with the batch's statistics and updates its running ones, Dropout drops.</summary>
+    private global::Strider.Devices.DeviceBuffer<float> ForwardTraining(global::Strider.Devices.DeviceBuffer<float> inputOut, int n)
+    {
         var d = _device;
-        var inputOut = input.Buffer;
         var conv1Out = _conv1Out!;
         var bn1Out = _bn1Out!;
         var relu1Out = _relu1Out!;
@@ -258,44 +268,57 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         var add1Out = _add1Out!;
         var relu2Out = _relu2Out!;
         // conv1: Conv 64 3x3 pad 1 -> 64x56x56
-        if (Training) d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, null, conv1Out);
-        else
-        {
-            // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output; folded again only after one of them was written
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 36864);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 64);
-            _bn1Fold.Refresh(d, 1, 64, 576, _conv1Weight.Value, null, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
-            d.ConvForward(Conv1Geometry, n, inputOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out);
-        }
+        d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, null, conv1Out);
         // bn1: BatchNorm -> 64x56x56
-        // training: bn1 -> relu1 fused, one pass writing relu1's output only
-        if (Training) d.BatchNormReluForwardTraining(n, 64, 3136, conv1Out, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, relu1Out, _bn1SavedMean!, _bn1SavedInvStd!);
-        // inference: folded into conv1 above
+        // bn1 -> relu1 fused, one pass writing relu1's output only
+        d.BatchNormReluForwardTraining(n, 64, 3136, conv1Out, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, relu1Out, _bn1SavedMean!, _bn1SavedInvStd!);
         // relu1: Relu -> 64x56x56
-        // training: written by the fused op at bn1
-        if (!Training) d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 200704L, bn1Out, relu1Out, 0f, 0f);
+        // written by the fused op at bn1
         // conv2: Conv 64 3x3 pad 1 -> 64x56x56
-        if (Training) d.ConvForward(Conv2Geometry, n, relu1Out, _conv2Weight.Value, null, conv2Out);
-        else
-        {
-            // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output; folded again only after one of them was written
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedWeight, 36864);
-            global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedBias, 64);
-            _bn2Fold.Refresh(d, 1, 64, 576, _conv2Weight.Value, null, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 1E-05f, _bn2FoldedWeight!, _bn2FoldedBias!);
-            d.ConvForward(Conv2Geometry, n, relu1Out, _bn2FoldedWeight!, _bn2FoldedBias!, bn2Out);
-        }
+        d.ConvForward(Conv2Geometry, n, relu1Out, _conv2Weight.Value, null, conv2Out);
         // bn2: BatchNorm -> 64x56x56
-        if (Training) d.BatchNormForwardTraining(n, 64, 3136, conv2Out, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 0.1f, 1E-05f, bn2Out, _bn2SavedMean!, _bn2SavedInvStd!);
-        // inference: folded into conv2 above
+        d.BatchNormForwardTraining(n, 64, 3136, conv2Out, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 0.1f, 1E-05f, bn2Out, _bn2SavedMean!, _bn2SavedInvStd!);
         // add1: Add input, bn2 -> 64x56x56
         d.Add(n * 200704L, inputOut, bn2Out, add1Out);
         // relu2: Relu -> 64x56x56
         d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 200704L, add1Out, relu2Out, 0f, 0f);
-        _input = input;
-        _forwardTraining = Training;
-        if (_output is null) _output = global::Strider.Tensor<global::Strider.S64x56x56>.View(relu2Out, n, new int[] { 64, 56, 56 });
-        else _output.Rebind(relu2Out, n, stackalloc int[] { 64, 56, 56 });
-        return _output;
+        return relu2Out;
+    }
+
+    /// <summary>Forward's ops in inference mode: BatchNorm uses its running statistics (folded into the conv before it where it can), Dropout is the identity.</summary>
+    private global::Strider.Devices.DeviceBuffer<float> ForwardInference(global::Strider.Devices.DeviceBuffer<float> inputOut, int n)
+    {
+        var d = _device;
+        var conv1Out = _conv1Out!;
+        var bn1Out = _bn1Out!;
+        var relu1Out = _relu1Out!;
+        var conv2Out = _conv2Out!;
+        var bn2Out = _bn2Out!;
+        var add1Out = _add1Out!;
+        var relu2Out = _relu2Out!;
+        // conv1: Conv 64 3x3 pad 1 -> 64x56x56
+        // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output; folded again only after one of them was written
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 36864);
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 64);
+        _bn1Fold.Refresh(d, 1, 64, 576, _conv1Weight.Value, null, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
+        d.ConvForward(Conv1Geometry, n, inputOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out);
+        // bn1: BatchNorm -> 64x56x56
+        // folded into conv1 above
+        // relu1: Relu -> 64x56x56
+        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 200704L, bn1Out, relu1Out, 0f, 0f);
+        // conv2: Conv 64 3x3 pad 1 -> 64x56x56
+        // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output; folded again only after one of them was written
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedWeight, 36864);
+        global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedBias, 64);
+        _bn2Fold.Refresh(d, 1, 64, 576, _conv2Weight.Value, null, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 1E-05f, _bn2FoldedWeight!, _bn2FoldedBias!);
+        d.ConvForward(Conv2Geometry, n, relu1Out, _bn2FoldedWeight!, _bn2FoldedBias!, bn2Out);
+        // bn2: BatchNorm -> 64x56x56
+        // folded into conv2 above
+        // add1: Add input, bn2 -> 64x56x56
+        d.Add(n * 200704L, inputOut, bn2Out, add1Out);
+        // relu2: Relu -> 64x56x56
+        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 200704L, add1Out, relu2Out, 0f, 0f);
+        return relu2Out;
     }
 
     /// <summary>

@@ -1,0 +1,70 @@
+using System.Linq;
+using Strider.Generator.Emit;
+using Strider.Generator.Model;
+using Strider.Generator.Planning;
+
+namespace Strider.Generator.Layers;
+
+/// <summary>A parameter of an activation: the attribute argument it is read from (a constructor parameter's or a property's name) and its value when unset.</summary>
+internal sealed record ActivationParameter(string Argument, double Unset);
+
+/// <summary>
+/// Every elementwise activation the device runs through <c>Device.ActivationForward</c>: the runtime's
+/// <c>Strider.Devices.Activation</c> member of the same name, up to two parameters (p0, p1) read from the attribute by
+/// argument name, and the ONNX builder method of <paramref name="onnx"/>'s name taking them in order. A new activation
+/// is one line in <see cref="LayerRegistry"/> plus its device op.
+/// </summary>
+internal class ActivationRule(string name, string onnx, params ActivationParameter[] parameters) : LayerRule(name, name == "Relu" ? LayerKind.Relu : LayerKind.Activation)
+{
+    public override string Fill => Fills.Activation;
+
+    public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer)
+    {
+        planner.PlanElementwise(node);
+        Check(planner, node, layer, Values(layer));
+    }
+
+    /// <summary>The parameters as written (or their unset values), in the device's order.</summary>
+    private double[] Values(LayerSpec layer) => parameters.Select(p => layer.Number(p.Argument, p.Unset)).ToArray();
+
+    /// <summary>Checks the parameters and sets the label; fails the node with a diagnostic when they are out of range.</summary>
+    protected virtual void Check(NetworkPlanner planner, PlanNode node, LayerSpec layer, double[] values) { }
+
+    public override LayerDetail Detail(PlanNode node, PlanSizes sizes)
+    {
+        var values = Values(node.Layer!);
+        return new ActivationDetail(new EquatableArray<NamedNumber>(parameters.Select((p, k) => new NamedNumber(p.Argument, values[k]))));
+    }
+
+    private static string Call(string op, LayerWriter w, NodePlan n) => $"{op}(global::Strider.Devices.Activation.{n.Rule.Name}, {w.Count(n)}";
+
+    /// <summary>p0 and p1 of the device call (0 for a parameter the activation does not have).</summary>
+    private static string Parameters(NodePlan n)
+    {
+        var d = (ActivationDetail)n.Detail;
+        return $"{Literals.Float(d.At(0))}, {Literals.Float(d.At(1))}";
+    }
+
+    public override void Forward(LayerWriter w, NodePlan n, PassMode mode)
+    {
+        // In training a Relu after a BatchNorm runs inside the norm's fused op (the execution plan's chain).
+        if (mode == PassMode.Training && w.ChainOf(n) is { } chain)
+            w.Line(chain.Last == n ? $"// written by the fused op at {chain.Norm.Name}" : $"// inside the fused op at {chain.Norm.Name} (its output is not written)");
+        else
+            w.Line($"d.{Call("ActivationForward", w, n)}, {w.A(w.InputOf(n))}, {w.A(n)}, {Parameters(n)});");
+    }
+
+    public override void Backward(LayerWriter w, NodePlan n, BackwardOps ops)
+    {
+        var input = w.InputOf(n);
+        int i = input.Index;
+        if (w.ChainOf(n) is { } chain) ops.Gradient(i, $"// fused into {chain.Norm.Name}'s BatchNormReluBackward below");
+        else ops.Gradient(i, $"d.{Call("ActivationBackward", w, n)}, {w.A(input)}, {w.A(n)}, {w.G(n)}, {w.G(input)}, {ops.Acc(i)}, {Parameters(n)});");
+    }
+
+    public override void Onnx(LayerWriter w, NodePlan n)
+    {
+        string values = string.Concat(((ActivationDetail)n.Detail).Parameters.Select(p => ", " + Literals.Float(p.Value)));
+        w.Line($"var {w.A(n)} = b.{onnx}({w.OnnxValue(n.Inputs[0])}, {Literals.String(n.Name)}{values});");
+    }
+}
