@@ -43,6 +43,11 @@ internal sealed unsafe class WorkerPool : IDisposable
     public WorkerPool(int workers)
     {
         WorkerCount = Math.Max(1, workers);
+        // ManualResetEventSlim creates its lock object on its first blocking wait, on the waiting thread: make that wait
+        // here (about 1 ms), so a caller that later outwaits its spin for a late worker allocates nothing.
+        _idle.Reset();
+        _idle.Wait(1);
+        _idle.Set();
         _threads = new Thread[WorkerCount - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
