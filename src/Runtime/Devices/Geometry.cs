@@ -68,4 +68,20 @@ public enum Activation
     Clip,
     Log,
     Exp,
+    /// <summary>PyTorch's relu6: x clamped to [0, 6]; the gradient stops at and beyond both bounds (passes at NaN).</summary>
+    Relu6,
+    /// <summary>PyTorch's hardtanh: x clamped to [p0, p1]; the gradient stops at and beyond both bounds (passes at NaN, unlike <see cref="Clip"/>).</summary>
+    HardTanh,
+    /// <summary>x sigmoid(x) (swish).</summary>
+    Silu,
+    /// <summary>x Phi(x) with the exact normal CDF (erf), as PyTorch's gelu.</summary>
+    Gelu,
+    /// <summary>PyTorch's gelu with approximate = "tanh".</summary>
+    GeluTanh,
+    /// <summary>PyTorch's hardswish: x relu6(x + 3) / 6.</summary>
+    HardSwish,
+    /// <summary>PyTorch's hardsigmoid: relu6(x + 3) / 6.</summary>
+    HardSigmoid,
+    /// <summary>PyTorch's softplus with beta 1 and threshold 20: ln(1 + e^x), x itself above 20.</summary>
+    Softplus,
 }

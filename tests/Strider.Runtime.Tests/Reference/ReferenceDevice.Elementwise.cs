@@ -23,7 +23,7 @@ public sealed partial class ReferenceDevice
         Activation.Clip => Math.Min(Math.Max(x, p0), p1),
         Activation.Log => Math.Log(x),
         Activation.Exp => Math.Exp(x),
-        _ => throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation."),
+        _ => ReferenceActivations.Apply(f, x, p0, p1),
     };
 
     /// <summary>f'(x) in double; at NaN, Relu's and Elu's pass the gradient (PyTorch's threshold and elu backward stop it only where x &lt;= 0), Clip's is 0 (clamp's backward).</summary>
@@ -37,7 +37,7 @@ public sealed partial class ReferenceDevice
         Activation.Clip => x > p0 && x < p1 ? 1 : 0,
         Activation.Log => 1 / x,
         Activation.Exp => Math.Exp(x),
-        _ => throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation."),
+        _ => ReferenceActivations.Derivative(f, x, p0, p1),
     };
 
     public override void ActivationForward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, float p0 = 0, float p1 = 0)

@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Strider.Devices;
+using Strider.Devices.Cpu;
+using Strider.IO;
+using Strider.Runtime.Tests.Ilgpu;
+using Strider.Runtime.Tests.Reference;
+
+namespace Strider.Runtime.Tests.PyTorch;
+
+/// <summary>
+/// Every device against PyTorch 1.13's own outputs and autograd gradients, read from the fixtures
+/// tools/reference/layer_ops.py wrote into Data/reference (no Python needed here). Each value is within
+/// <see cref="Tolerance"/> relative: |got - torch| &lt;= 1e-5 max(|torch|, rms(torch over the tensor)), elementwise
+/// (see <see cref="TestData.AssertClose"/>); NaN exactly where PyTorch has NaN. Derive and give a device.
+/// </summary>
+public abstract partial class PyTorchFixtureTests
+{
+    public const double Tolerance = 1e-5;
+
+    private static readonly ConcurrentDictionary<string, SafeTensorsFile> s_files = new();
+
+    protected abstract Device Device { get; }
+
+    /// <summary>The fixture file Data/reference/<paramref name="name"/>.safetensors, read once.</summary>
+    protected static SafeTensorsFile Fixture(string name) => s_files.GetOrAdd(name, n =>
+        SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "Data", "reference", n + ".safetensors")));
+
+    /// <summary>The options of each case, from the file's "cases" metadata.</summary>
+    protected static Dictionary<string, JsonElement> Cases(string file) =>
+        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(Fixture(file).Metadata["cases"])!;
+
+    protected static TheoryData<string> CaseNames(string file) => new(Cases(file).Keys.Order());
+
+    protected DeviceBuffer<float> Upload(float[] data)
+    {
+        var b = Device.Allocate<float>(data.Length);
+        b.Upload(data);
+        return b;
+    }
+
+    /// <summary>Within <see cref="Tolerance"/> of PyTorch, NaN where PyTorch has NaN.</summary>
+    protected static void Matches(float[] torch, float[] got, string what)
+    {
+        Assert.True(torch.Length == got.Length, $"{what}: PyTorch has {torch.Length} values, the device {got.Length}.");
+        for (int i = 0; i < torch.Length; i++)
+            if (float.IsNaN(torch[i]) != float.IsNaN(got[i]))
+                Assert.Fail($"{what}[{i}]: PyTorch gives {torch[i]:G9}, the device {got[i]:G9}.");
+        TestData.AssertClose(torch.Select(v => float.IsNaN(v) ? 0f : v).ToArray(), got.Select(v => float.IsNaN(v) ? 0f : v).ToArray(), what, Tolerance);
+    }
+
+    /// <summary>Runs <paramref name="backward"/> into a gradient buffer twice: overwriting, then adding to ones (the accumulate path).</summary>
+    protected void BothWays(float[] torch, Action<DeviceBuffer<float>, bool> backward, string what)
+    {
+        using var grad = Upload(Enumerable.Repeat(1f, torch.Length).ToArray());
+        backward(grad, false);
+        Matches(torch, grad.ToArray(), what);
+        grad.Upload(Enumerable.Repeat(1f, torch.Length).ToArray());
+        backward(grad, true);
+        Matches(torch.Select(v => v + 1f).ToArray(), grad.ToArray(), what + " (accumulated onto ones)");
+    }
+
+    // ---- activations ----
+
+    public static TheoryData<string> ActivationCases => CaseNames("activations");
+
+    [Theory]
+    [MemberData(nameof(ActivationCases))]
+    public void Activation_matches_PyTorch(string name)
+    {
+        var file = Fixture("activations");
+        var options = Cases("activations")[name];
+        var f = Enum.Parse<Activation>(options.GetProperty("activation").GetString()!);
+        float p0 = options.GetProperty("p0").GetSingle(), p1 = options.GetProperty("p1").GetSingle();
+        float[] x = file.GetFloats(name + "/x");
+        using var bx = Upload(x);
+        using var by = Device.Allocate<float>(x.Length);
+        Device.ActivationForward(f, x.Length, bx, by, p0, p1);
+        Matches(file.GetFloats(name + "/y"), by.ToArray(), $"{name} forward");
+        // Backward from PyTorch's y, so only the backward op is under test.
+        using var ty = Upload(file.GetFloats(name + "/y"));
+        using var dy = Upload(file.GetFloats(name + "/dy"));
+        BothWays(file.GetFloats(name + "/dx"), (dx, acc) => Device.ActivationBackward(f, x.Length, bx, ty, dy, dx, acc, p0, p1), $"{name} backward");
+    }
+}
+
+public sealed class CpuPyTorchFixtureTests : PyTorchFixtureTests, IDisposable
+{
+    private readonly CpuDevice _device = new();
+
+    protected override Device Device => _device;
+
+    public void Dispose() => _device.Dispose();
+}
+
+/// <summary>The test reference itself against PyTorch, so the reference every other test trusts is checked too.</summary>
+public sealed class ReferencePyTorchFixtureTests : PyTorchFixtureTests
+{
+    protected override Device Device { get; } = new ReferenceDevice();
+}
+
+[Collection(IlgpuCollection.Name)]
+public sealed class IlgpuPyTorchFixtureTests(IlgpuFixture fixture) : PyTorchFixtureTests
+{
+    protected override Device Device => fixture.Device;
+}

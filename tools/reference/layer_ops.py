@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""Writes PyTorch's forward outputs and autograd gradients for Strider's layer ops as safetensors fixtures.
+
+Each file holds, per case, the inputs (random float32, never zero except the kink points named below), the forward
+output, an upstream gradient dy and the input and parameter gradients autograd gives for y.backward(dy). The cases'
+options are in the file's metadata (key "cases", JSON). Run from the repository root:
+
+    /usr/bin/python3 tools/reference/layer_ops.py
+
+See tools/reference/README.md.
+"""
+import json
+import os
+import struct
+import sys
+
+import torch
+import torch.nn.functional as F
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Strider.Runtime.Tests", "Data", "reference")
+
+
+def save(name, tensors, cases):
+    """Writes a safetensors file (F32/I32 little-endian, offsets in insertion order) with the cases as metadata."""
+    header = {"__metadata__": {"cases": json.dumps(cases, sort_keys=True), "torch": torch.__version__}}
+    blobs, offset = [], 0
+    for key, t in tensors.items():
+        t = t.detach().contiguous()
+        dtype = {torch.float32: "F32", torch.int32: "I32"}[t.dtype]
+        data = t.numpy().astype("<f4" if dtype == "F32" else "<i4").tobytes()
+        header[key] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * ((8 - len(text) % 8) % 8)
+    os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, name + ".safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+
+
+def nonzero(gen, *shape, scale=1.0):
+    """Normal values scaled by scale, with any exact zero moved away from zero."""
+    x = torch.randn(*shape, generator=gen) * scale
+    return torch.where(x == 0, torch.full_like(x, 0.5), x)
+
+
+def run(fn, inputs, gen):
+    """y = fn(*inputs) and the gradients of every input for a random upstream gradient."""
+    leaves = [t.clone().requires_grad_(True) for t in inputs]
+    y = fn(*leaves)
+    dy = nonzero(gen, *y.shape)
+    y.backward(dy)
+    return y, dy, [t.grad for t in leaves]
+
+
+def activations():
+    gen = torch.Generator().manual_seed(13)
+    specs = {
+        "relu6": ("Relu6", 0.0, 0.0, lambda x: F.relu6(x), [0.0, 6.0]),
+        "hardtanh": ("HardTanh", -1.0, 1.0, lambda x: F.hardtanh(x, -1.0, 1.0), [-1.0, 1.0]),
+        "hardtanh_asymmetric": ("HardTanh", -0.5, 2.5, lambda x: F.hardtanh(x, -0.5, 2.5), [-0.5, 2.5]),
+        "silu": ("Silu", 0.0, 0.0, F.silu, [0.0]),
+        "gelu": ("Gelu", 0.0, 0.0, lambda x: F.gelu(x), [0.0]),
+        "gelu_tanh": ("GeluTanh", 0.0, 0.0, lambda x: F.gelu(x, approximate="tanh"), [0.0]),
+        "hardswish": ("HardSwish", 0.0, 0.0, F.hardswish, [0.0, -3.0, 3.0]),
+        "hardsigmoid": ("HardSigmoid", 0.0, 0.0, F.hardsigmoid, [0.0, -3.0, 3.0]),
+        "softplus": ("Softplus", 0.0, 0.0, F.softplus, [0.0, 20.0, -20.0]),
+    }
+    tensors, cases = {}, {}
+    for name, (kind, p0, p1, fn, kinks) in specs.items():
+        # Random values over the interesting range, the kinks exactly, and values far out on both sides.
+        x = torch.cat([nonzero(gen, 2 * 3 * 5 * 7, scale=3.0), torch.tensor(kinks + [-8.0, 8.0, -30.0, 30.0, 1e-3, -1e-3])])
+        y, dy, (dx,) = run(fn, [x], gen)
+        tensors.update({f"{name}/x": x, f"{name}/y": y, f"{name}/dy": dy, f"{name}/dx": dx})
+        # NaN propagation forward and backward, as PyTorch's CPU kernels do it. 32 values are whole vector iterations:
+        # at NaN its vectorised bodies and its scalar tails disagree (hardtanh's gradient 0 or dy), and we follow the bodies.
+        xn = nonzero(gen, 32, scale=3.0)
+        xn[::3] = float("nan")
+        yn, dyn, (dxn,) = run(fn, [xn], gen)
+        tensors.update({f"{name}.nan/x": xn, f"{name}.nan/y": yn, f"{name}.nan/dy": dyn, f"{name}.nan/dx": dxn})
+        cases[name] = {"activation": kind, "p0": p0, "p1": p1}
+        cases[name + ".nan"] = {"activation": kind, "p0": p0, "p1": p1}
+    save("activations", tensors, cases)
+
+
+def main():
+    torch.use_deterministic_algorithms(True)
+    sections = {"activations": activations}
+    for name in sys.argv[1:] or sections:
+        sections[name]()
+        print("wrote", name)
+
+
+if __name__ == "__main__":
+    main()
