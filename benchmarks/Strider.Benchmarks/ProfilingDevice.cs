@@ -103,4 +103,8 @@ public sealed class ProfilingDevice(int threads) : Device
     // ---- optimizer ----
     public override void SgdStep(long count, DeviceBuffer<float> parameter, DeviceBuffer<float> gradient, DeviceBuffer<float> velocity, float learningRate, float momentum, float weightDecay) => Time(() => _cpu.SgdStep(count, parameter, gradient, velocity, learningRate, momentum, weightDecay), () => $"SgdStep {count}");
     public override void AdamStep(long count, DeviceBuffer<float> parameter, DeviceBuffer<float> gradient, DeviceBuffer<float> m, DeviceBuffer<float> v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step) => Time(() => _cpu.AdamStep(count, parameter, gradient, m, v, learningRate, beta1, beta2, epsilon, weightDecay, step), () => $"AdamStep {count}");
+
+    // ---- new layer ops ----
+    public override void PReluForward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> slope, DeviceBuffer<float> y) => Time(() => _cpu.PReluForward(n, channels, inner, x, slope, y), () => $"PReluForward n{n} {channels}x{inner}");
+    public override void PReluBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> slope, DeviceBuffer<float> dy, DeviceBuffer<float> dx, DeviceBuffer<float> dslope, bool accumulate) => Time(() => _cpu.PReluBackward(n, channels, inner, x, slope, dy, dx, dslope, accumulate), () => $"PReluBackward n{n} {channels}x{inner}");
 }

@@ -267,4 +267,17 @@ internal sealed class TestDevice : Device
         Op(nameof(AdamStep));
         _inner.AdamStep(count, parameter, gradient, m, v, learningRate, beta1, beta2, epsilon, weightDecay, step);
     }
+
+    public override void PReluForward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> slope, DeviceBuffer<float> y)
+    {
+        Op(nameof(PReluForward));
+        _inner.PReluForward(n, channels, inner, x, slope, y);
+    }
+
+    public override void PReluBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> slope, DeviceBuffer<float> dy,
+        DeviceBuffer<float> dx, DeviceBuffer<float> dslope, bool accumulate)
+    {
+        Op(nameof(PReluBackward));
+        _inner.PReluBackward(n, channels, inner, x, slope, dy, dx, dslope, accumulate);
+    }
 }

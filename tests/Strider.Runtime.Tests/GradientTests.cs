@@ -156,6 +156,26 @@ public sealed class GradientTests
         CheckGradient(f.ToString(), x, L, dx.ToArray());
     }
 
+    [Fact]
+    public void PRelu()
+    {
+        const int n = 2, channels = 3, inner = 7, size = n * channels * inner;
+        var rng = new Random(14);
+        // Away from the kink at 0 by more than the step.
+        float[] x = Distinct(rng, size, 0.1f).Select(v => v + 0.025f).ToArray(), slope = Uniform(rng, channels), gy = Uniform(rng, size);
+        double L(float[] xv, float[] sv)
+        {
+            var y = _d.Allocate<float>(size);
+            _d.PReluForward(n, channels, inner, Buf(xv), Buf(sv), y);
+            return Dot(y.ToArray(), gy);
+        }
+        var dx = _d.Allocate<float>(size);
+        var dslope = _d.Allocate<float>(channels);
+        _d.PReluBackward(n, channels, inner, Buf(x), Buf(slope), Buf(gy), dx, dslope, false);
+        CheckGradient("prelu data", x, v => L(v, slope), dx.ToArray());
+        CheckGradient("prelu slope", slope, v => L(x, v), dslope.ToArray());
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -86,9 +86,23 @@ def activations():
     save("activations", tensors, cases)
 
 
+def prelu():
+    gen = torch.Generator().manual_seed(14)
+    tensors, cases = {}, {}
+    for name, shape in {"image": (2, 5, 9, 7), "sequence": (3, 4, 11), "nan": (2, 3, 32)}.items():
+        x = nonzero(gen, *shape, scale=2.0)
+        if name == "nan":
+            x[0, 1, ::5] = float("nan")
+        slope = nonzero(gen, shape[1], scale=0.5)
+        y, dy, (dx, dslope) = run(F.prelu, [x, slope], gen)
+        tensors.update({f"{name}/x": x, f"{name}/slope": slope, f"{name}/y": y, f"{name}/dy": dy, f"{name}/dx": dx, f"{name}/dslope": dslope})
+        cases[name] = {"n": shape[0], "channels": shape[1], "inner": int(torch.tensor(shape[2:]).prod())}
+    save("prelu", tensors, cases)
+
+
 def main():
     torch.use_deterministic_algorithms(True)
-    sections = {"activations": activations}
+    sections = {"activations": activations, "prelu": prelu}
     for name in sys.argv[1:] or sections:
         sections[name]()
         print("wrote", name)

@@ -84,6 +84,33 @@ public abstract partial class PyTorchFixtureTests
     }
 }
 
+// ---- PRelu ----
+
+public abstract partial class PyTorchFixtureTests
+{
+    public static TheoryData<string> PReluCases => CaseNames("prelu");
+
+    [Theory]
+    [MemberData(nameof(PReluCases))]
+    public void PRelu_matches_PyTorch(string name)
+    {
+        var file = Fixture("prelu");
+        var options = Cases("prelu")[name];
+        int n = options.GetProperty("n").GetInt32(), channels = options.GetProperty("channels").GetInt32(), inner = options.GetProperty("inner").GetInt32();
+        using var x = Upload(file.GetFloats(name + "/x"));
+        using var slope = Upload(file.GetFloats(name + "/slope"));
+        using var y = Device.Allocate<float>(x.Length);
+        Device.PReluForward(n, channels, inner, x, slope, y);
+        Matches(file.GetFloats(name + "/y"), y.ToArray(), $"prelu {name} forward");
+        using var dy = Upload(file.GetFloats(name + "/dy"));
+        // The slope gradient accumulates (a parameter gradient), here onto ones; dx both ways.
+        float[] dslopeTorch = file.GetFloats(name + "/dslope");
+        using var dslope = Upload(Enumerable.Repeat(1f, channels).ToArray());
+        BothWays(file.GetFloats(name + "/dx"), (dx, acc) => Device.PReluBackward(n, channels, inner, x, slope, dy, dx, dslope, acc), $"prelu {name} backward data");
+        Matches(dslopeTorch.Select(v => 2 * v + 1f).ToArray(), dslope.ToArray(), $"prelu {name} slope gradient (two backward calls onto ones)");
+    }
+}
+
 public sealed class CpuPyTorchFixtureTests : PyTorchFixtureTests, IDisposable
 {
     private readonly CpuDevice _device = new();
