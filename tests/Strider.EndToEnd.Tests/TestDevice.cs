@@ -280,4 +280,28 @@ internal sealed class TestDevice : Device
         Op(nameof(PReluBackward));
         _inner.PReluBackward(n, channels, inner, x, slope, dy, dx, dslope, accumulate);
     }
+
+    public override void AdaptiveAvgPoolForward(in AdaptivePoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y)
+    {
+        Op(nameof(AdaptiveAvgPoolForward));
+        _inner.AdaptiveAvgPoolForward(g, n, x, y);
+    }
+
+    public override void AdaptiveAvgPoolBackward(in AdaptivePoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate)
+    {
+        Op(nameof(AdaptiveAvgPoolBackward));
+        _inner.AdaptiveAvgPoolBackward(g, n, dy, dx, accumulate);
+    }
+
+    public override void AdaptiveMaxPoolForward(in AdaptivePoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<int> switches)
+    {
+        Op(nameof(AdaptiveMaxPoolForward));
+        _inner.AdaptiveMaxPoolForward(g, n, x, y, switches);
+    }
+
+    public override void AdaptiveMaxPoolBackward(in AdaptivePoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx, bool accumulate)
+    {
+        Op(nameof(AdaptiveMaxPoolBackward));
+        _inner.AdaptiveMaxPoolBackward(g, n, dy, switches, dx, accumulate);
+    }
 }

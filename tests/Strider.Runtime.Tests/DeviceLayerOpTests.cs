@@ -43,4 +43,53 @@ public abstract partial class DeviceOpTests
         var ex = Assert.ThrowsAny<ArgumentException>(() => Device.PReluForward(2, 3, 2, x.Dut, slope.Dut, x.Dut));
         Assert.Contains("slope", ex.Message);
     }
+
+    public static TheoryData<int, int, int, int, int, int> AdaptivePoolCases => new()
+    {
+        { 3, 33, 7, 7, 1, 1 }, // global, 49 values a plane: vector body and tail
+        { 2, 5, 1, 37, 1, 1 }, // global 1-D
+        { 2, 6, 11, 9, 4, 5 }, // overlapping windows of two sizes
+        { 1, 4, 3, 5, 7, 11 }, // more outputs than inputs: windows repeat inputs
+        { 2, 3, 1, 17, 1, 6 }, // adaptive 1-D
+    };
+
+    [Theory]
+    [MemberData(nameof(AdaptivePoolCases))]
+    public void Adaptive_pooling_matches_reference(int n, int channels, int inH, int inW, int outH, int outW)
+    {
+        var g = new AdaptivePoolGeometry(channels, inH, inW, outH, outW);
+        var rng = new Random(16);
+        var x = Pair(Distinct(rng, (int)(n * g.InputSize), 0.01f));
+        var y = Pair(new float[n * g.OutputSize]);
+        var dy = Pair(Uniform(rng, n * g.OutputSize));
+        var dx = Pair(Uniform(rng, n * g.InputSize));
+        Device.AdaptiveAvgPoolForward(g, n, x.Dut, y.Dut);
+        Reference.AdaptiveAvgPoolForward(g, n, x.Ref, y.Ref);
+        Same(y, $"{g} average forward");
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.AdaptiveAvgPoolBackward(g, n, dy.Dut, dx.Dut, accumulate);
+            Reference.AdaptiveAvgPoolBackward(g, n, dy.Ref, dx.Ref, accumulate);
+            Same(dx, $"{g} average backward (accumulate {accumulate})");
+        }
+        var switches = Pair(new int[n * g.OutputSize]);
+        Device.AdaptiveMaxPoolForward(g, n, x.Dut, y.Dut, switches.Dut);
+        Reference.AdaptiveMaxPoolForward(g, n, x.Ref, y.Ref, switches.Ref);
+        Same(y, $"{g} max forward");
+        Assert.Equal(switches.Ref.ToArray(), switches.Dut.ToArray());
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.AdaptiveMaxPoolBackward(g, n, dy.Dut, switches.Dut, dx.Dut, accumulate);
+            Reference.AdaptiveMaxPoolBackward(g, n, dy.Ref, switches.Ref, dx.Ref, accumulate);
+            Same(dx, $"{g} max backward (accumulate {accumulate})");
+        }
+    }
+
+    [Fact]
+    public void Adaptive_pooling_refuses_an_empty_output_naming_the_sizes()
+    {
+        var x = Pair(new float[12]);
+        var ex = Assert.ThrowsAny<ArgumentException>(() => Device.AdaptiveAvgPoolForward(new AdaptivePoolGeometry(3, 2, 2, 0, 1), 1, x.Dut, x.Dut));
+        Assert.Contains("2x2 -> 0x1", ex.Message);
+    }
 }

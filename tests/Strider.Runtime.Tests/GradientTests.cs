@@ -156,6 +156,32 @@ public sealed class GradientTests
         CheckGradient(f.ToString(), x, L, dx.ToArray());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Adaptive_pooling(bool max)
+    {
+        const int n = 2;
+        var g = new AdaptivePoolGeometry(2, 5, 7, 3, 4);
+        var rng = new Random(16);
+        // Distinct values a step apart, so a max window's winner does not change under the finite-difference step.
+        float[] x = Distinct(rng, (int)(n * g.InputSize), 0.05f), gy = Uniform(rng, n * g.OutputSize);
+        var switches = _d.Allocate<int>(n * g.OutputSize);
+        double L(float[] xv)
+        {
+            var y = _d.Allocate<float>(n * g.OutputSize);
+            if (max) _d.AdaptiveMaxPoolForward(g, n, Buf(xv), y, switches);
+            else _d.AdaptiveAvgPoolForward(g, n, Buf(xv), y);
+            return Dot(y.ToArray(), gy);
+        }
+        L(x);
+        var dx = _d.Allocate<float>(n * g.InputSize);
+        if (max) _d.AdaptiveMaxPoolBackward(g, n, Buf(gy), switches, dx, false);
+        else _d.AdaptiveAvgPoolBackward(g, n, Buf(gy), dx, false);
+        float[] analytic = dx.ToArray();
+        CheckGradient(max ? "adaptive max" : "adaptive average", x, L, analytic, eps: 1e-2f);
+    }
+
     [Fact]
     public void PRelu()
     {

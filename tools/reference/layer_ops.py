@@ -100,9 +100,46 @@ def prelu():
     save("prelu", tensors, cases)
 
 
+def pooling():
+    gen = torch.Generator().manual_seed(15)
+    tensors, cases = {}, {}
+    specs = {
+        # name: (op, input shape [n, c, h, w] (1-D as h = 1), output size, input transform)
+        "global_avg": ("avg", (2, 3, 7, 5), (1, 1), None),
+        "global_max": ("max", (2, 3, 7, 5), (1, 1), None),
+        "global_avg_1d": ("avg", (2, 4, 1, 13), (1, 1), None),
+        "global_max_1d": ("max", (2, 4, 1, 13), (1, 1), None),
+        "adaptive_avg_overlapping": ("avg", (2, 3, 7, 5), (3, 4), None),
+        "adaptive_max_overlapping": ("max", (2, 3, 7, 5), (3, 4), None),
+        "adaptive_avg_larger_output": ("avg", (1, 2, 5, 5), (7, 3), None),
+        "adaptive_max_larger_output": ("max", (1, 2, 5, 5), (7, 3), None),
+        "adaptive_avg_1d": ("avg", (2, 3, 1, 10), (1, 4), None),
+        "adaptive_max_1d": ("max", (2, 3, 1, 10), (1, 4), None),
+        # Values on a coarse grid, so windows hold equal maxima: PyTorch keeps the first.
+        "adaptive_max_ties": ("max", (2, 2, 6, 6), (4, 3), "ties"),
+        "adaptive_max.nan": ("max", (1, 2, 6, 6), (2, 2), "nan"),
+        "adaptive_avg.nan": ("avg", (1, 2, 6, 6), (2, 2), "nan"),
+    }
+    for name, (op, shape, out, transform) in specs.items():
+        x = nonzero(gen, *shape)
+        if transform == "ties":
+            x = torch.round(x * 2) / 2 + 0.25
+        if transform == "nan":
+            x[0, 0, 1, 1] = x[0, 0, 2, 0] = x[0, 1, 4, 5] = float("nan")
+        if op == "avg":
+            y, dy, (dx,) = run(lambda v: F.adaptive_avg_pool2d(v, out), [x], gen)
+        else:
+            y, dy, (dx,) = run(lambda v: F.adaptive_max_pool2d(v, out), [x], gen)
+            _, idx = F.adaptive_max_pool2d(x, out, return_indices=True)
+            tensors[f"{name}/switches"] = idx.to(torch.float32)
+        tensors.update({f"{name}/x": x, f"{name}/y": y, f"{name}/dy": dy, f"{name}/dx": dx})
+        cases[name] = {"op": op, "n": shape[0], "channels": shape[1], "inH": shape[2], "inW": shape[3], "outH": out[0], "outW": out[1]}
+    save("pooling", tensors, cases)
+
+
 def main():
     torch.use_deterministic_algorithms(True)
-    sections = {"activations": activations, "prelu": prelu}
+    sections = {"activations": activations, "prelu": prelu, "pooling": pooling}
     for name in sys.argv[1:] or sections:
         sections[name]()
         print("wrote", name)

@@ -111,6 +111,39 @@ public abstract partial class PyTorchFixtureTests
     }
 }
 
+// ---- adaptive and global pooling ----
+
+public abstract partial class PyTorchFixtureTests
+{
+    public static TheoryData<string> PoolingCases => CaseNames("pooling");
+
+    [Theory]
+    [MemberData(nameof(PoolingCases))]
+    public void Adaptive_pooling_matches_PyTorch(string name)
+    {
+        var file = Fixture("pooling");
+        var o = Cases("pooling")[name];
+        int n = o.GetProperty("n").GetInt32();
+        var g = new AdaptivePoolGeometry(o.GetProperty("channels").GetInt32(), o.GetProperty("inH").GetInt32(), o.GetProperty("inW").GetInt32(),
+            o.GetProperty("outH").GetInt32(), o.GetProperty("outW").GetInt32());
+        using var x = Upload(file.GetFloats(name + "/x"));
+        using var y = Device.Allocate<float>(n * g.OutputSize);
+        using var dy = Upload(file.GetFloats(name + "/dy"));
+        if (o.GetProperty("op").GetString() == "avg")
+        {
+            Device.AdaptiveAvgPoolForward(g, n, x, y);
+            Matches(file.GetFloats(name + "/y"), y.ToArray(), $"{name} forward");
+            BothWays(file.GetFloats(name + "/dx"), (dx, acc) => Device.AdaptiveAvgPoolBackward(g, n, dy, dx, acc), $"{name} backward");
+            return;
+        }
+        using var switches = Device.Allocate<int>(n * g.OutputSize);
+        Device.AdaptiveMaxPoolForward(g, n, x, y, switches);
+        Matches(file.GetFloats(name + "/y"), y.ToArray(), $"{name} forward");
+        Assert.Equal(file.GetFloats(name + "/switches").Select(v => (int)v).ToArray(), switches.ToArray());
+        BothWays(file.GetFloats(name + "/dx"), (dx, acc) => Device.AdaptiveMaxPoolBackward(g, n, dy, switches, dx, acc), $"{name} backward");
+    }
+}
+
 public sealed class CpuPyTorchFixtureTests : PyTorchFixtureTests, IDisposable
 {
     private readonly CpuDevice _device = new();
