@@ -304,4 +304,28 @@ internal sealed class TestDevice : Device
         Op(nameof(AdaptiveMaxPoolBackward));
         _inner.AdaptiveMaxPoolBackward(g, n, dy, switches, dx, accumulate);
     }
+
+    public override void UpsampleForward(in UpsampleGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y)
+    {
+        Op(nameof(UpsampleForward));
+        _inner.UpsampleForward(g, n, x, y);
+    }
+
+    public override void UpsampleBackward(in UpsampleGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate)
+    {
+        Op(nameof(UpsampleBackward));
+        _inner.UpsampleBackward(g, n, dy, dx, accumulate);
+    }
+
+    public override void PixelShuffleForward(int n, int channels, int h, int w, int r, DeviceBuffer<float> x, DeviceBuffer<float> y)
+    {
+        Op(nameof(PixelShuffleForward));
+        _inner.PixelShuffleForward(n, channels, h, w, r, x, y);
+    }
+
+    public override void PixelShuffleBackward(int n, int channels, int h, int w, int r, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate)
+    {
+        Op(nameof(PixelShuffleBackward));
+        _inner.PixelShuffleBackward(n, channels, h, w, r, dy, dx, accumulate);
+    }
 }

@@ -92,4 +92,68 @@ public abstract partial class DeviceOpTests
         var ex = Assert.ThrowsAny<ArgumentException>(() => Device.AdaptiveAvgPoolForward(new AdaptivePoolGeometry(3, 2, 2, 0, 1), 1, x.Dut, x.Dut));
         Assert.Contains("2x2 -> 0x1", ex.Message);
     }
+
+    public static TheoryData<int, int, int, int, int, int, UpsampleMode, bool> UpsampleCases => new()
+    {
+        { 2, 9, 6, 7, 12, 21, UpsampleMode.Nearest, false },
+        { 2, 9, 6, 7, 12, 14, UpsampleMode.Bilinear, false },
+        { 2, 9, 6, 7, 12, 14, UpsampleMode.Bilinear, true },
+        // Ratios that are not whole: the ILGPU gather's reach must still cover every tap the scatter makes.
+        { 1, 3, 5, 7, 13, 9, UpsampleMode.Bilinear, false },
+        { 1, 3, 5, 7, 13, 9, UpsampleMode.Bilinear, true },
+        { 1, 2, 2, 3, 17, 16, UpsampleMode.Bilinear, true },
+        { 1, 2, 9, 8, 4, 5, UpsampleMode.Bilinear, false },
+        { 3, 4, 1, 10, 1, 40, UpsampleMode.Bilinear, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(UpsampleCases))]
+    public void Upsample_matches_reference(int n, int channels, int inH, int inW, int outH, int outW, UpsampleMode mode, bool alignCorners)
+    {
+        var g = new UpsampleGeometry(channels, inH, inW, outH, outW, mode, alignCorners);
+        var rng = new Random(17);
+        var x = Pair(Uniform(rng, n * g.InputSize));
+        var y = Pair(new float[n * g.OutputSize]);
+        Device.UpsampleForward(g, n, x.Dut, y.Dut);
+        Reference.UpsampleForward(g, n, x.Ref, y.Ref);
+        Same(y, $"{g} forward");
+        var dy = Pair(Uniform(rng, n * g.OutputSize));
+        var dx = Pair(Uniform(rng, n * g.InputSize));
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.UpsampleBackward(g, n, dy.Dut, dx.Dut, accumulate);
+            Reference.UpsampleBackward(g, n, dy.Ref, dx.Ref, accumulate);
+            Same(dx, $"{g} backward (accumulate {accumulate})");
+        }
+    }
+
+    [Fact]
+    public void Nearest_upsample_refuses_a_fractional_scale_naming_the_sizes()
+    {
+        var x = Pair(new float[64]);
+        var ex = Assert.ThrowsAny<ArgumentException>(() => Device.UpsampleForward(new UpsampleGeometry(1, 2, 3, 4, 4, UpsampleMode.Nearest), 1, x.Dut, x.Dut));
+        Assert.Contains("2x3 -> 4x4", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(3, 5, 4, 7, 2)]
+    [InlineData(1, 2, 3, 3, 3)]
+    [InlineData(2, 3, 1, 5, 1)]
+    public void PixelShuffle_matches_reference(int n, int channels, int h, int w, int r)
+    {
+        int size = n * channels * r * r * h * w;
+        var rng = new Random(18);
+        var x = Pair(Uniform(rng, size));
+        var y = Pair(new float[size]);
+        Device.PixelShuffleForward(n, channels, h, w, r, x.Dut, y.Dut);
+        Reference.PixelShuffleForward(n, channels, h, w, r, x.Ref, y.Ref);
+        Assert.Equal(y.Ref.ToArray(), y.Dut.ToArray());
+        var dx = Pair(Uniform(rng, size));
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.PixelShuffleBackward(n, channels, h, w, r, y.Dut, dx.Dut, accumulate);
+            Reference.PixelShuffleBackward(n, channels, h, w, r, y.Ref, dx.Ref, accumulate);
+            Same(dx, $"pixel shuffle backward (accumulate {accumulate})");
+        }
+    }
 }

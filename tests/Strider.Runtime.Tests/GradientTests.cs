@@ -182,6 +182,26 @@ public sealed class GradientTests
         CheckGradient(max ? "adaptive max" : "adaptive average", x, L, analytic, eps: 1e-2f);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Bilinear_upsample(bool alignCorners)
+    {
+        const int n = 2;
+        var g = new UpsampleGeometry(2, 3, 4, 7, 9, UpsampleMode.Bilinear, alignCorners);
+        var rng = new Random(17);
+        float[] x = Uniform(rng, n * g.InputSize), gy = Uniform(rng, n * g.OutputSize);
+        double L(float[] xv)
+        {
+            var y = _d.Allocate<float>(n * g.OutputSize);
+            _d.UpsampleForward(g, n, Buf(xv), y);
+            return Dot(y.ToArray(), gy);
+        }
+        var dx = _d.Allocate<float>(n * g.InputSize);
+        _d.UpsampleBackward(g, n, Buf(gy), dx, false);
+        CheckGradient("bilinear upsample", x, L, dx.ToArray());
+    }
+
     [Fact]
     public void PRelu()
     {

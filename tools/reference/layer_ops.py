@@ -137,9 +137,39 @@ def pooling():
     save("pooling", tensors, cases)
 
 
+def resampling():
+    gen = torch.Generator().manual_seed(16)
+    tensors, cases = {}, {}
+    specs = {
+        # name: (mode, align_corners, input shape [n, c, h, w] (1-D as h = 1), scale (h, w))
+        "nearest_2x": ("nearest", False, (2, 3, 4, 5), (2, 2)),
+        "nearest_3x2": ("nearest", False, (1, 2, 3, 4), (3, 2)),
+        "nearest_1d": ("nearest", False, (2, 3, 1, 6), (1, 4)),
+        "bilinear_2x": ("bilinear", False, (2, 3, 4, 5), (2, 2)),
+        "bilinear_3x": ("bilinear", False, (1, 2, 5, 3), (3, 3)),
+        "bilinear_2x_align_corners": ("bilinear", True, (2, 3, 4, 5), (2, 2)),
+        "bilinear_3x_align_corners": ("bilinear", True, (1, 2, 3, 6), (3, 3)),
+        "bilinear_1d": ("bilinear", False, (2, 2, 1, 7), (1, 2)),
+    }
+    for name, (mode, align, shape, scale) in specs.items():
+        x = nonzero(gen, *shape)
+        size = (shape[2] * scale[0], shape[3] * scale[1])
+        kwargs = {"align_corners": align} if mode == "bilinear" else {}
+        y, dy, (dx,) = run(lambda v: F.interpolate(v, size=size, mode=mode, **kwargs), [x], gen)
+        tensors.update({f"{name}/x": x, f"{name}/y": y, f"{name}/dy": dy, f"{name}/dx": dx})
+        cases[name] = {"op": "upsample", "mode": mode, "alignCorners": align, "n": shape[0], "channels": shape[1],
+                       "inH": shape[2], "inW": shape[3], "outH": size[0], "outW": size[1]}
+    for name, (shape, r) in {"pixel_shuffle_2": ((2, 12, 3, 4), 2), "pixel_shuffle_3": ((1, 18, 2, 3), 3)}.items():
+        x = nonzero(gen, *shape)
+        y, dy, (dx,) = run(lambda v: F.pixel_shuffle(v, r), [x], gen)
+        tensors.update({f"{name}/x": x, f"{name}/y": y, f"{name}/dy": dy, f"{name}/dx": dx})
+        cases[name] = {"op": "pixel_shuffle", "n": shape[0], "channels": shape[1] // (r * r), "h": shape[2], "w": shape[3], "r": r}
+    save("resampling", tensors, cases)
+
+
 def main():
     torch.use_deterministic_algorithms(True)
-    sections = {"activations": activations, "prelu": prelu, "pooling": pooling}
+    sections = {"activations": activations, "prelu": prelu, "pooling": pooling, "resampling": resampling}
     for name in sys.argv[1:] or sections:
         sections[name]()
         print("wrote", name)

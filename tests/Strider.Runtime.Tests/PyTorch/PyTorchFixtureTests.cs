@@ -144,6 +144,40 @@ public abstract partial class PyTorchFixtureTests
     }
 }
 
+// ---- upsampling and pixel shuffle ----
+
+public abstract partial class PyTorchFixtureTests
+{
+    public static TheoryData<string> ResamplingCases => CaseNames("resampling");
+
+    [Theory]
+    [MemberData(nameof(ResamplingCases))]
+    public void Resampling_matches_PyTorch(string name)
+    {
+        var file = Fixture("resampling");
+        var o = Cases("resampling")[name];
+        int n = o.GetProperty("n").GetInt32(), channels = o.GetProperty("channels").GetInt32();
+        float[] x = file.GetFloats(name + "/x"), torchY = file.GetFloats(name + "/y");
+        using var bx = Upload(x);
+        using var by = Device.Allocate<float>(torchY.Length);
+        using var dy = Upload(file.GetFloats(name + "/dy"));
+        if (o.GetProperty("op").GetString() == "pixel_shuffle")
+        {
+            int h = o.GetProperty("h").GetInt32(), w = o.GetProperty("w").GetInt32(), r = o.GetProperty("r").GetInt32();
+            Device.PixelShuffleForward(n, channels, h, w, r, bx, by);
+            Matches(torchY, by.ToArray(), $"{name} forward");
+            BothWays(file.GetFloats(name + "/dx"), (dx, acc) => Device.PixelShuffleBackward(n, channels, h, w, r, dy, dx, acc), $"{name} backward");
+            return;
+        }
+        var g = new UpsampleGeometry(channels, o.GetProperty("inH").GetInt32(), o.GetProperty("inW").GetInt32(), o.GetProperty("outH").GetInt32(),
+            o.GetProperty("outW").GetInt32(), o.GetProperty("mode").GetString() == "nearest" ? UpsampleMode.Nearest : UpsampleMode.Bilinear,
+            o.GetProperty("alignCorners").GetBoolean());
+        Device.UpsampleForward(g, n, bx, by);
+        Matches(torchY, by.ToArray(), $"{name} forward");
+        BothWays(file.GetFloats(name + "/dx"), (dx, acc) => Device.UpsampleBackward(g, n, dy, dx, acc), $"{name} backward");
+    }
+}
+
 public sealed class CpuPyTorchFixtureTests : PyTorchFixtureTests, IDisposable
 {
     private readonly CpuDevice _device = new();
