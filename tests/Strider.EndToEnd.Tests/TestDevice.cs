@@ -328,4 +328,17 @@ internal sealed class TestDevice : Device
         Op(nameof(PixelShuffleBackward));
         _inner.PixelShuffleBackward(n, channels, h, w, r, dy, dx, accumulate);
     }
+
+    public override void BroadcastForward(BroadcastOp op, int n, int channels, int inner, DeviceBuffer<float> full, DeviceBuffer<float> gate, DeviceBuffer<float> y)
+    {
+        Op(nameof(BroadcastForward));
+        _inner.BroadcastForward(op, n, channels, inner, full, gate, y);
+    }
+
+    public override void BroadcastBackward(BroadcastOp op, int n, int channels, int inner, DeviceBuffer<float> full, DeviceBuffer<float> gate, DeviceBuffer<float> dy,
+        DeviceBuffer<float>? dFull, bool accumulateFull, DeviceBuffer<float>? dGate, bool accumulateGate)
+    {
+        Op(nameof(BroadcastBackward));
+        _inner.BroadcastBackward(op, n, channels, inner, full, gate, dy, dFull, accumulateFull, dGate, accumulateGate);
+    }
 }

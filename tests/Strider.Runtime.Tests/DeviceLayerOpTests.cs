@@ -156,4 +156,30 @@ public abstract partial class DeviceOpTests
             Same(dx, $"pixel shuffle backward (accumulate {accumulate})");
         }
     }
+
+    [Theory]
+    [InlineData(BroadcastOp.Multiply, 3, 19, 53)]
+    [InlineData(BroadcastOp.Add, 3, 19, 53)]
+    [InlineData(BroadcastOp.Multiply, 2, 3, 1)]
+    public void Broadcast_matches_reference(BroadcastOp op, int n, int channels, int inner)
+    {
+        var rng = new Random(19);
+        int size = n * channels * inner;
+        var full = Pair(Uniform(rng, size));
+        var gate = Pair(Uniform(rng, n * channels));
+        var y = Pair(new float[size]);
+        Device.BroadcastForward(op, n, channels, inner, full.Dut, gate.Dut, y.Dut);
+        Reference.BroadcastForward(op, n, channels, inner, full.Ref, gate.Ref, y.Ref);
+        Same(y, $"broadcast {op} forward");
+        var dy = Pair(Uniform(rng, size));
+        var dFull = Pair(Uniform(rng, size));
+        var dGate = Pair(Uniform(rng, n * channels));
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.BroadcastBackward(op, n, channels, inner, full.Dut, gate.Dut, dy.Dut, dFull.Dut, accumulate, dGate.Dut, !accumulate);
+            Reference.BroadcastBackward(op, n, channels, inner, full.Ref, gate.Ref, dy.Ref, dFull.Ref, accumulate, dGate.Ref, !accumulate);
+            Same(dFull, $"broadcast {op} full gradient (accumulate {accumulate})");
+            Same(dGate, $"broadcast {op} gate gradient (accumulate {!accumulate})");
+        }
+    }
 }

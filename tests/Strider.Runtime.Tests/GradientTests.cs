@@ -202,6 +202,27 @@ public sealed class GradientTests
         CheckGradient("bilinear upsample", x, L, dx.ToArray());
     }
 
+    [Theory]
+    [InlineData(BroadcastOp.Add)]
+    [InlineData(BroadcastOp.Multiply)]
+    public void Broadcast(BroadcastOp op)
+    {
+        const int n = 2, channels = 3, inner = 5, size = n * channels * inner;
+        var rng = new Random(19);
+        float[] full = Uniform(rng, size), gate = Uniform(rng, n * channels), gy = Uniform(rng, size);
+        double L(float[] f, float[] g)
+        {
+            var y = _d.Allocate<float>(size);
+            _d.BroadcastForward(op, n, channels, inner, Buf(f), Buf(g), y);
+            return Dot(y.ToArray(), gy);
+        }
+        var dFull = _d.Allocate<float>(size);
+        var dGate = _d.Allocate<float>(n * channels);
+        _d.BroadcastBackward(op, n, channels, inner, Buf(full), Buf(gate), Buf(gy), dFull, false, dGate, false);
+        CheckGradient($"broadcast {op} full", full, v => L(v, gate), dFull.ToArray());
+        CheckGradient($"broadcast {op} gate", gate, v => L(full, v), dGate.ToArray());
+    }
+
     [Fact]
     public void PRelu()
     {

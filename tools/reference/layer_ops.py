@@ -167,9 +167,24 @@ def resampling():
     save("resampling", tensors, cases)
 
 
+def broadcast():
+    gen = torch.Generator().manual_seed(17)
+    tensors, cases = {}, {}
+    for op in ("add", "multiply"):
+        for label, shape in {"image": (2, 4, 5, 6), "sequence": (2, 3, 1, 9)}.items():
+            name = f"{op}_{label}"
+            full = nonzero(gen, *shape)
+            gate = nonzero(gen, shape[0], shape[1], 1, 1)
+            fn = (lambda a, b: a + b) if op == "add" else (lambda a, b: a * b)
+            y, dy, (dfull, dgate) = run(fn, [full, gate], gen)
+            tensors.update({f"{name}/full": full, f"{name}/gate": gate, f"{name}/y": y, f"{name}/dy": dy, f"{name}/dfull": dfull, f"{name}/dgate": dgate})
+            cases[name] = {"op": op, "n": shape[0], "channels": shape[1], "inner": shape[2] * shape[3]}
+    save("broadcast", tensors, cases)
+
+
 def main():
     torch.use_deterministic_algorithms(True)
-    sections = {"activations": activations, "prelu": prelu, "pooling": pooling, "resampling": resampling}
+    sections = {"activations": activations, "prelu": prelu, "pooling": pooling, "resampling": resampling, "broadcast": broadcast}
     for name in sys.argv[1:] or sections:
         sections[name]()
         print("wrote", name)

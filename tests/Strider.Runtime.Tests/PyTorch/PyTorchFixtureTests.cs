@@ -178,6 +178,31 @@ public abstract partial class PyTorchFixtureTests
     }
 }
 
+// ---- broadcast add and multiply ----
+
+public abstract partial class PyTorchFixtureTests
+{
+    public static TheoryData<string> BroadcastCases => CaseNames("broadcast");
+
+    [Theory]
+    [MemberData(nameof(BroadcastCases))]
+    public void Broadcast_matches_PyTorch(string name)
+    {
+        var file = Fixture("broadcast");
+        var o = Cases("broadcast")[name];
+        var op = o.GetProperty("op").GetString() == "add" ? BroadcastOp.Add : BroadcastOp.Multiply;
+        int n = o.GetProperty("n").GetInt32(), channels = o.GetProperty("channels").GetInt32(), inner = o.GetProperty("inner").GetInt32();
+        using var full = Upload(file.GetFloats(name + "/full"));
+        using var gate = Upload(file.GetFloats(name + "/gate"));
+        using var y = Device.Allocate<float>(full.Length);
+        Device.BroadcastForward(op, n, channels, inner, full, gate, y);
+        Matches(file.GetFloats(name + "/y"), y.ToArray(), $"{name} forward");
+        using var dy = Upload(file.GetFloats(name + "/dy"));
+        BothWays(file.GetFloats(name + "/dfull"), (d, acc) => Device.BroadcastBackward(op, n, channels, inner, full, gate, dy, d, acc, null, false), $"{name} full operand's gradient");
+        BothWays(file.GetFloats(name + "/dgate"), (d, acc) => Device.BroadcastBackward(op, n, channels, inner, full, gate, dy, null, false, d, acc), $"{name} broadcast operand's gradient");
+    }
+}
+
 public sealed class CpuPyTorchFixtureTests : PyTorchFixtureTests, IDisposable
 {
     private readonly CpuDevice _device = new();
