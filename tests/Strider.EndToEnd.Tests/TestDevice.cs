@@ -341,4 +341,32 @@ internal sealed class TestDevice : Device
         Op(nameof(BroadcastBackward));
         _inner.BroadcastBackward(op, n, channels, inner, full, gate, dy, dFull, accumulateFull, dGate, accumulateGate);
     }
+
+    public override void GroupNormForward(int n, int channels, int inner, int groups, float epsilon, DeviceBuffer<float> x,
+        DeviceBuffer<float>? gamma, DeviceBuffer<float>? beta, DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd)
+    {
+        Op(nameof(GroupNormForward));
+        _inner.GroupNormForward(n, channels, inner, groups, epsilon, x, gamma, beta, y, savedMean, savedInvStd);
+    }
+
+    public override void GroupNormBackward(int n, int channels, int inner, int groups, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float>? gamma,
+        DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx, DeviceBuffer<float>? dgamma, DeviceBuffer<float>? dbeta, bool accumulate)
+    {
+        Op(nameof(GroupNormBackward));
+        _inner.GroupNormBackward(n, channels, inner, groups, x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta, accumulate);
+    }
+
+    public override void LayerNormForward(int n, int channels, int inner, float epsilon, DeviceBuffer<float> x,
+        DeviceBuffer<float>? gamma, DeviceBuffer<float>? beta, DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd)
+    {
+        Op(nameof(LayerNormForward));
+        _inner.LayerNormForward(n, channels, inner, epsilon, x, gamma, beta, y, savedMean, savedInvStd);
+    }
+
+    public override void LayerNormBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float>? gamma,
+        DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx, DeviceBuffer<float>? dgamma, DeviceBuffer<float>? dbeta, bool accumulate)
+    {
+        Op(nameof(LayerNormBackward));
+        _inner.LayerNormBackward(n, channels, inner, x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta, accumulate);
+    }
 }

@@ -182,4 +182,61 @@ public abstract partial class DeviceOpTests
             Same(dGate, $"broadcast {op} gate gradient (accumulate {!accumulate})");
         }
     }
+
+    [Theory]
+    [InlineData(false, 3, 12, 45, 4, true)]
+    [InlineData(false, 2, 6, 1, 6, true)]
+    [InlineData(false, 2, 8, 17, 2, false)]
+    [InlineData(true, 3, 12, 45, 1, true)]
+    [InlineData(true, 2, 33, 5, 1, false)]
+    public void Group_and_layer_norm_match_reference(bool layer, int n, int channels, int inner, int groups, bool affine)
+    {
+        var rng = new Random(20);
+        int size = n * channels * inner, sets = layer ? n * inner : n * groups;
+        var x = Pair(Uniform(rng, size, -2, 3));
+        var gamma = affine ? Pair(Uniform(rng, channels, 0.5f, 1.5f)) : default;
+        var beta = affine ? Pair(Uniform(rng, channels)) : default;
+        var y = Pair(new float[size]);
+        var mean = Pair(new float[sets]);
+        var invStd = Pair(new float[sets]);
+        void Forward(Device d, DeviceBuffer<float> xb, DeviceBuffer<float>? g, DeviceBuffer<float>? b, DeviceBuffer<float> yb, DeviceBuffer<float> m, DeviceBuffer<float> s)
+        {
+            if (layer) d.LayerNormForward(n, channels, inner, 1e-5f, xb, g, b, yb, m, s);
+            else d.GroupNormForward(n, channels, inner, groups, 1e-5f, xb, g, b, yb, m, s);
+        }
+        Forward(Device, x.Dut, gamma.Dut, beta.Dut, y.Dut, mean.Dut, invStd.Dut);
+        Forward(Reference, x.Ref, gamma.Ref, beta.Ref, y.Ref, mean.Ref, invStd.Ref);
+        Same(y, "norm forward");
+        Same(mean, "saved mean");
+        Same(invStd, "saved 1/std");
+        var dy = Pair(Uniform(rng, size));
+        var dx = Pair(Uniform(rng, size));
+        var dgamma = affine ? Pair(Uniform(rng, channels)) : default;
+        var dbeta = affine ? Pair(Uniform(rng, channels)) : default;
+        foreach (bool accumulate in new[] { true, false })
+        {
+            if (layer)
+            {
+                Device.LayerNormBackward(n, channels, inner, x.Dut, dy.Dut, gamma.Dut, mean.Dut, invStd.Dut, dx.Dut, dgamma.Dut, dbeta.Dut, accumulate);
+                Reference.LayerNormBackward(n, channels, inner, x.Ref, dy.Ref, gamma.Ref, mean.Ref, invStd.Ref, dx.Ref, dgamma.Ref, dbeta.Ref, accumulate);
+            }
+            else
+            {
+                Device.GroupNormBackward(n, channels, inner, groups, x.Dut, dy.Dut, gamma.Dut, mean.Dut, invStd.Dut, dx.Dut, dgamma.Dut, dbeta.Dut, accumulate);
+                Reference.GroupNormBackward(n, channels, inner, groups, x.Ref, dy.Ref, gamma.Ref, mean.Ref, invStd.Ref, dx.Ref, dgamma.Ref, dbeta.Ref, accumulate);
+            }
+            Same(dx, $"norm backward (accumulate {accumulate})");
+            if (!affine) continue;
+            Same(dgamma, "norm weight gradient (accumulated)");
+            Same(dbeta, "norm bias gradient (accumulated)");
+        }
+    }
+
+    [Fact]
+    public void GroupNorm_refuses_groups_that_do_not_divide_the_channels()
+    {
+        var x = Pair(new float[24]);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Device.GroupNormForward(2, 6, 2, 4, 1e-5f, x.Dut, null, null, x.Dut, x.Dut, x.Dut));
+        Assert.Contains("4 groups must be at least 1 and divide the 6 channels", ex.Message);
+    }
 }

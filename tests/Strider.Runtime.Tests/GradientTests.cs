@@ -223,6 +223,37 @@ public sealed class GradientTests
         CheckGradient($"broadcast {op} gate", gate, v => L(full, v), dGate.ToArray());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Group_and_layer_norm(bool layer)
+    {
+        const int n = 2, channels = 4, inner = 5, groups = 2, size = n * channels * inner;
+        int sets = layer ? n * inner : n * groups;
+        var rng = new Random(21);
+        float[] x = Uniform(rng, size, -2, 2), gamma = Uniform(rng, channels, 0.5f, 1.5f), beta = Uniform(rng, channels), gy = Uniform(rng, size);
+        var mean = _d.Allocate<float>(sets);
+        var invStd = _d.Allocate<float>(sets);
+        double L(float[] xv, float[] gv, float[] bv)
+        {
+            var y = _d.Allocate<float>(size);
+            if (layer) _d.LayerNormForward(n, channels, inner, 1e-5f, Buf(xv), Buf(gv), Buf(bv), y, mean, invStd);
+            else _d.GroupNormForward(n, channels, inner, groups, 1e-5f, Buf(xv), Buf(gv), Buf(bv), y, mean, invStd);
+            return Dot(y.ToArray(), gy);
+        }
+        L(x, gamma, beta);
+        var dx = _d.Allocate<float>(size);
+        var dgamma = _d.Allocate<float>(channels);
+        var dbeta = _d.Allocate<float>(channels);
+        if (layer) _d.LayerNormBackward(n, channels, inner, Buf(x), Buf(gy), Buf(gamma), mean, invStd, dx, dgamma, dbeta, false);
+        else _d.GroupNormBackward(n, channels, inner, groups, Buf(x), Buf(gy), Buf(gamma), mean, invStd, dx, dgamma, dbeta, false);
+        float[] adx = dx.ToArray(), adg = dgamma.ToArray(), adb = dbeta.ToArray();
+        string what = layer ? "layer norm" : "group norm";
+        CheckGradient($"{what} data", x, v => L(v, gamma, beta), adx);
+        CheckGradient($"{what} weight", gamma, v => L(x, v, beta), adg);
+        CheckGradient($"{what} bias", beta, v => L(x, gamma, v), adb);
+    }
+
     [Fact]
     public void PRelu()
     {

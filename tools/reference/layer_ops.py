@@ -182,9 +182,44 @@ def broadcast():
     save("broadcast", tensors, cases)
 
 
+def layer_norm_2d(x, weight, bias, eps):
+    """ConvNeXt's LayerNorm2d: PyTorch's layer_norm over the channels of a channels-last view."""
+    y = F.layer_norm(x.movedim(1, -1), (x.shape[1],), weight, bias, eps)
+    return y.movedim(-1, 1)
+
+
+def normalization():
+    gen = torch.Generator().manual_seed(18)
+    tensors, cases = {}, {}
+    specs = {
+        # name: (kind, input shape, groups, eps, affine)
+        "group_norm_2_groups": ("group", (2, 6, 4, 5), 2, 1e-5, True),
+        "group_norm_per_channel": ("group", (2, 4, 3, 3), 4, 1e-5, True),
+        "group_norm_one_group": ("group", (3, 4, 2, 5), 1, 1e-3, True),
+        "group_norm_1d_no_affine": ("group", (2, 6, 1, 11), 3, 1e-5, False),
+        "layer_norm_2d": ("layer", (2, 5, 4, 3), 1, 1e-6, True),
+        "layer_norm_1d": ("layer", (3, 8, 1, 7), 1, 1e-5, True),
+        "layer_norm_no_affine": ("layer", (2, 3, 2, 2), 1, 1e-5, False),
+    }
+    for name, (kind, shape, groups, eps, affine) in specs.items():
+        x = nonzero(gen, *shape, scale=2.0) + 0.5
+        c = shape[1]
+        params = [nonzero(gen, c, scale=0.5) + 1.0, nonzero(gen, c, scale=0.5)] if affine else []
+        if kind == "group":
+            fn = (lambda v, w, b: F.group_norm(v, groups, w, b, eps)) if affine else (lambda v: F.group_norm(v, groups, None, None, eps))
+        else:
+            fn = (lambda v, w, b: layer_norm_2d(v, w, b, eps)) if affine else (lambda v: layer_norm_2d(v, None, None, eps))
+        y, dy, grads = run(fn, [x] + params, gen)
+        tensors.update({f"{name}/x": x, f"{name}/y": y, f"{name}/dy": dy, f"{name}/dx": grads[0]})
+        if affine:
+            tensors.update({f"{name}/gamma": params[0], f"{name}/beta": params[1], f"{name}/dgamma": grads[1], f"{name}/dbeta": grads[2]})
+        cases[name] = {"kind": kind, "n": shape[0], "channels": c, "inner": shape[2] * shape[3], "groups": groups, "epsilon": eps, "affine": affine}
+    save("normalization", tensors, cases)
+
+
 def main():
     torch.use_deterministic_algorithms(True)
-    sections = {"activations": activations, "prelu": prelu, "pooling": pooling, "resampling": resampling, "broadcast": broadcast}
+    sections = {"activations": activations, "prelu": prelu, "pooling": pooling, "resampling": resampling, "broadcast": broadcast, "normalization": normalization}
     for name in sys.argv[1:] or sections:
         sections[name]()
         print("wrote", name)

@@ -203,6 +203,47 @@ public abstract partial class PyTorchFixtureTests
     }
 }
 
+// ---- group and layer normalisation ----
+
+public abstract partial class PyTorchFixtureTests
+{
+    public static TheoryData<string> NormalizationCases => CaseNames("normalization");
+
+    [Theory]
+    [MemberData(nameof(NormalizationCases))]
+    public void Normalization_matches_PyTorch(string name)
+    {
+        var file = Fixture("normalization");
+        var o = Cases("normalization")[name];
+        bool layer = o.GetProperty("kind").GetString() == "layer", affine = o.GetProperty("affine").GetBoolean();
+        int n = o.GetProperty("n").GetInt32(), channels = o.GetProperty("channels").GetInt32(), inner = o.GetProperty("inner").GetInt32();
+        int groups = o.GetProperty("groups").GetInt32();
+        float epsilon = o.GetProperty("epsilon").GetSingle();
+        int sets = layer ? n * inner : n * groups;
+        using var x = Upload(file.GetFloats(name + "/x"));
+        using var gamma = affine ? Upload(file.GetFloats(name + "/gamma")) : null;
+        using var beta = affine ? Upload(file.GetFloats(name + "/beta")) : null;
+        using var y = Device.Allocate<float>(x.Length);
+        using var mean = Device.Allocate<float>(sets);
+        using var invStd = Device.Allocate<float>(sets);
+        if (layer) Device.LayerNormForward(n, channels, inner, epsilon, x, gamma, beta, y, mean, invStd);
+        else Device.GroupNormForward(n, channels, inner, groups, epsilon, x, gamma, beta, y, mean, invStd);
+        Matches(file.GetFloats(name + "/y"), y.ToArray(), $"{name} forward");
+        using var dy = Upload(file.GetFloats(name + "/dy"));
+        using var dgamma = affine ? Upload(Enumerable.Repeat(1f, channels).ToArray()) : null;
+        using var dbeta = affine ? Upload(Enumerable.Repeat(1f, channels).ToArray()) : null;
+        BothWays(file.GetFloats(name + "/dx"), (dx, acc) =>
+        {
+            if (layer) Device.LayerNormBackward(n, channels, inner, x, dy, gamma, mean, invStd, dx, dgamma, dbeta, acc);
+            else Device.GroupNormBackward(n, channels, inner, groups, x, dy, gamma, mean, invStd, dx, dgamma, dbeta, acc);
+        }, $"{name} backward");
+        if (!affine) return;
+        // Two backward calls added onto ones.
+        Matches(file.GetFloats(name + "/dgamma").Select(v => 2 * v + 1).ToArray(), dgamma!.ToArray(), $"{name} weight gradient");
+        Matches(file.GetFloats(name + "/dbeta").Select(v => 2 * v + 1).ToArray(), dbeta!.ToArray(), $"{name} bias gradient");
+    }
+}
+
 public sealed class CpuPyTorchFixtureTests : PyTorchFixtureTests, IDisposable
 {
     private readonly CpuDevice _device = new();
