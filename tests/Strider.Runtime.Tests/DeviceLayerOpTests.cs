@@ -239,4 +239,56 @@ public abstract partial class DeviceOpTests
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Device.GroupNormForward(2, 6, 2, 4, 1e-5f, x.Dut, null, null, x.Dut, x.Dut, x.Dut));
         Assert.Contains("4 groups must be at least 1 and divide the 6 channels", ex.Message);
     }
+
+    public static readonly Dictionary<string, (ConvGeometry G, int N)> GroupedConvCases = new()
+    {
+        ["depthwise 3x3 pad 1, rows wider than a vector"] = (Conv(5, 9, 37, 5, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1) with { Groups = 5 }, 2),
+        ["depthwise with multiplier 2, stride 2"] = (Conv(4, 11, 13, 8, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1) with { Groups = 4 }, 2),
+        ["depthwise 5x5 dilation 2, asymmetric padding"] = (Conv(3, 12, 19, 3, 5, 5, pt: 3, pb: 4, pl: 4, pr: 2, dh: 2, dw: 2) with { Groups = 3 }, 1),
+        ["grouped 4 groups of 3 -> 2"] = (Conv(12, 7, 9, 8, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1) with { Groups = 4 }, 3),
+        ["grouped stride 3 across, padding wider than the kernel"] = (Conv(6, 8, 17, 9, 2, 3, sh: 1, sw: 3, pt: 2, pb: 2, pl: 4, pr: 4) with { Groups = 3 }, 2),
+        ["depthwise 1-D"] = (Conv(6, 1, 40, 6, 1, 7, pl: 3, pr: 3) with { Groups = 6 }, 2),
+    };
+
+    public static TheoryData<string> GroupedConvCaseNames => new(GroupedConvCases.Keys);
+
+    [Theory]
+    [MemberData(nameof(GroupedConvCaseNames))]
+    public void Grouped_convolution_matches_reference(string name)
+    {
+        var (g, n) = GroupedConvCases[name];
+        var rng = new Random(22);
+        var x = Pair(Uniform(rng, n * g.InputSize));
+        var w = Pair(Uniform(rng, g.WeightSize));
+        var bias = Pair(Uniform(rng, g.OutChannels));
+        var y = Pair(Uniform(rng, n * g.OutputSize));
+        Device.ConvForward(g, n, x.Dut, w.Dut, bias.Dut, y.Dut);
+        Reference.ConvForward(g, n, x.Ref, w.Ref, bias.Ref, y.Ref);
+        Same(y, $"{name}: forward");
+        var dy = Pair(Uniform(rng, n * g.OutputSize));
+        var dx = Pair(Uniform(rng, n * g.InputSize));
+        foreach (bool accumulate in new[] { true, false })
+        {
+            Device.ConvBackwardData(g, n, dy.Dut, w.Dut, dx.Dut, accumulate);
+            Reference.ConvBackwardData(g, n, dy.Ref, w.Ref, dx.Ref, accumulate);
+            Same(dx, $"{name}: backward data (accumulate {accumulate})");
+        }
+        var dw = Pair(Uniform(rng, g.WeightSize));
+        var db = Pair(Uniform(rng, g.OutChannels));
+        Device.ConvBackwardWeights(g, n, x.Dut, dy.Dut, dw.Dut, db.Dut);
+        Reference.ConvBackwardWeights(g, n, x.Ref, dy.Ref, dw.Ref, db.Ref);
+        Same(dw, $"{name}: weight gradient (accumulated)");
+        Same(db, $"{name}: bias gradient (accumulated)");
+    }
+
+    [Fact]
+    public void Convolution_refuses_groups_that_do_not_divide_the_channels()
+    {
+        var g = Conv(6, 5, 5, 4, 3, 3) with { Groups = 4 };
+        var x = Pair(new float[g.InputSize]);
+        var w = Pair(new float[96]);
+        var y = Pair(new float[g.OutputSize]);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Device.ConvForward(g, 1, x.Dut, w.Dut, null, y.Dut));
+        Assert.Contains("4 groups must be at least 1 and divide both the 6 input and the 4 output channels", ex.Message);
+    }
 }

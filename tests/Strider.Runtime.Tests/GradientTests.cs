@@ -254,6 +254,31 @@ public sealed class GradientTests
         CheckGradient($"{what} bias", beta, v => L(x, gamma, v), adb);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void Grouped_convolution(int groups)
+    {
+        var g = Conv(4, 5, 6, 4, 3, 3, sh: 2, pt: 1, pb: 1, pl: 1, pr: 1) with { Groups = groups };
+        const int n = 2;
+        var rng = new Random(23);
+        float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels), gy = Uniform(rng, n * g.OutputSize);
+        double L(float[] xv, float[] wv, float[] bv)
+        {
+            var y = _d.Allocate<float>(n * g.OutputSize);
+            _d.ConvForward(g, n, Buf(xv), Buf(wv), Buf(bv), y);
+            return Dot(y.ToArray(), gy);
+        }
+        var dx = _d.Allocate<float>(n * g.InputSize);
+        var dw = _d.Allocate<float>(g.WeightSize);
+        var db = _d.Allocate<float>(g.OutChannels);
+        _d.ConvBackwardData(g, n, Buf(gy), Buf(w), dx, false);
+        _d.ConvBackwardWeights(g, n, Buf(x), Buf(gy), dw, db);
+        CheckGradient($"grouped ({groups}) conv data", x, v => L(v, w, bias), dx.ToArray());
+        CheckGradient($"grouped ({groups}) conv weights", w, v => L(x, v, bias), dw.ToArray());
+        CheckGradient($"grouped ({groups}) conv bias", bias, v => L(x, w, v), db.ToArray());
+    }
+
     [Fact]
     public void PRelu()
     {

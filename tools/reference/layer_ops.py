@@ -217,9 +217,47 @@ def normalization():
     save("normalization", tensors, cases)
 
 
+def convolution():
+    gen = torch.Generator().manual_seed(19)
+    tensors, cases = {}, {}
+    specs = {
+        # name: (input [n, c, h, w], out channels, kernel (h, w), stride, padding (h, w), dilation, groups)
+        "grouped_3x3": ((2, 4, 6, 5), 6, (3, 3), 1, (1, 1), 1, 2),
+        "depthwise_3x3": ((2, 4, 7, 8), 4, (3, 3), 1, (1, 1), 1, 4),
+        "depthwise_wide_rows": ((1, 2, 5, 21), 2, (3, 3), 1, (1, 1), 1, 2),
+        "depthwise_multiplier_stride_2": ((1, 3, 9, 9), 6, (3, 3), 2, (1, 1), 1, 3),
+        "depthwise_dilated": ((1, 2, 8, 10), 2, (3, 3), 1, (2, 2), 2, 2),
+        "depthwise_1d": ((2, 3, 1, 12), 3, (1, 5), 1, (0, 2), 1, 3),
+    }
+    for name, (shape, out, k, stride, pad, dil, groups) in specs.items():
+        x = nonzero(gen, *shape)
+        w = nonzero(gen, out, shape[1] // groups, *k, scale=0.5)
+        b = nonzero(gen, out, scale=0.5)
+        y, dy, (dx, dw, db) = run(lambda v, wv, bv: F.conv2d(v, wv, bv, stride, pad, dil, groups), [x, w, b], gen)
+        tensors.update({f"{name}/x": x, f"{name}/w": w, f"{name}/b": b, f"{name}/y": y, f"{name}/dy": dy, f"{name}/dx": dx, f"{name}/dw": dw, f"{name}/db": db})
+        cases[name] = {"transposed": False, "n": shape[0], "inChannels": shape[1], "inH": shape[2], "inW": shape[3], "outChannels": out,
+                       "outH": y.shape[2], "outW": y.shape[3], "kernelH": k[0], "kernelW": k[1], "stride": stride, "padH": pad[0], "padW": pad[1],
+                       "dilation": dil, "groups": groups}
+    # A grouped transposed convolution: weights [in, out / groups, kh, kw]. As Strider runs it, the backward-data pass of
+    # the convolution from its output (InChannels = out) to its input (OutChannels = in) with the same groups.
+    for name, (shape, out, k, stride, pad, outpad, groups) in {
+        "deconv_grouped_stride_2": ((2, 4, 4, 5), 6, (3, 3), 2, (1, 1), 1, 2),
+        "deconv_depthwise": ((1, 3, 5, 4), 3, (4, 4), 2, (1, 1), 0, 3),
+    }.items():
+        x = nonzero(gen, *shape)
+        w = nonzero(gen, shape[1], out // groups, *k, scale=0.5)
+        b = nonzero(gen, out, scale=0.5)
+        y, dy, (dx, dw, db) = run(lambda v, wv, bv: F.conv_transpose2d(v, wv, bv, stride, pad, outpad, groups), [x, w, b], gen)
+        tensors.update({f"{name}/x": x, f"{name}/w": w, f"{name}/b": b, f"{name}/y": y, f"{name}/dy": dy, f"{name}/dx": dx, f"{name}/dw": dw, f"{name}/db": db})
+        cases[name] = {"transposed": True, "n": shape[0], "inChannels": out, "inH": y.shape[2], "inW": y.shape[3], "outChannels": shape[1],
+                       "outH": shape[2], "outW": shape[3], "kernelH": k[0], "kernelW": k[1], "stride": stride, "padH": pad[0], "padW": pad[1],
+                       "dilation": 1, "groups": groups}
+    save("convolution", tensors, cases)
+
+
 def main():
     torch.use_deterministic_algorithms(True)
-    sections = {"activations": activations, "prelu": prelu, "pooling": pooling, "resampling": resampling, "broadcast": broadcast, "normalization": normalization}
+    sections = {"activations": activations, "prelu": prelu, "pooling": pooling, "resampling": resampling, "broadcast": broadcast, "normalization": normalization, "convolution": convolution}
     for name in sys.argv[1:] or sections:
         sections[name]()
         print("wrote", name)

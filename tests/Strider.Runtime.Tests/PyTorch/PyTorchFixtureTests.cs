@@ -244,6 +244,66 @@ public abstract partial class PyTorchFixtureTests
     }
 }
 
+// ---- grouped and depthwise convolution ----
+
+public abstract partial class PyTorchFixtureTests
+{
+    public static TheoryData<string> ConvolutionCases => CaseNames("convolution");
+
+    /// <summary>
+    /// A convolution: y = conv(x, w) + b, dx by backward data, dw and db by backward weights. A transposed one (cases
+    /// marked so) is the backward-data pass of the geometry from its output to its input: y = convT(x, w) + b, its dx a
+    /// forward pass of dy, its dw the weight gradient with the roles of input and output gradient swapped.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ConvolutionCases))]
+    public void Grouped_convolution_matches_PyTorch(string name)
+    {
+        var file = Fixture("convolution");
+        var o = Cases("convolution")[name];
+        int Get(string key) => o.GetProperty(key).GetInt32();
+        int n = Get("n");
+        var g = new ConvGeometry(Get("inChannels"), Get("inH"), Get("inW"), Get("outChannels"), Get("outH"), Get("outW"), Get("kernelH"), Get("kernelW"),
+            Get("stride"), Get("stride"), Get("padH"), Get("padW"), Get("dilation"), Get("dilation"), Get("groups"));
+        float[] torchY = file.GetFloats(name + "/y");
+        using var x = Upload(file.GetFloats(name + "/x"));
+        using var w = Upload(file.GetFloats(name + "/w"));
+        using var b = Upload(file.GetFloats(name + "/b"));
+        using var dy = Upload(file.GetFloats(name + "/dy"));
+        using var y = Device.Allocate<float>(torchY.Length);
+        using var dw = Upload(Enumerable.Repeat(1f, (int)g.WeightSize).ToArray());
+        using var db = Upload(Enumerable.Repeat(1f, file.GetFloats(name + "/b").Length).ToArray());
+        if (!o.GetProperty("transposed").GetBoolean())
+        {
+            Device.ConvForward(g, n, x, w, b, y);
+            Matches(torchY, y.ToArray(), $"{name} forward");
+            BothWays(file.GetFloats(name + "/dx"), (dx, acc) => Device.ConvBackwardData(g, n, dy, w, dx, acc), $"{name} backward data");
+            Device.ConvBackwardWeights(g, n, x, dy, dw, db);
+        }
+        else
+        {
+            Device.ConvBackwardData(g, n, x, w, y, false);
+            Device.AddBias(n, g.InChannels, g.InH * g.InW, b, y);
+            Matches(torchY, y.ToArray(), $"{name} forward");
+            BothWays(file.GetFloats(name + "/dx"), (dx, acc) =>
+            {
+                if (acc)
+                {
+                    using var t = Device.Allocate<float>(dx.Length);
+                    Device.ConvForward(g, n, dy, w, null, t);
+                    Device.Add(dx.Length, dx, t, dx);
+                }
+                else Device.ConvForward(g, n, dy, w, null, dx);
+            }, $"{name} backward data");
+            Device.ConvBackwardWeights(g, n, dy, x, dw, null);
+            Device.BiasBackward(n, g.InChannels, g.InH * g.InW, dy, db);
+        }
+        // Parameter gradients accumulate: here onto ones.
+        Matches(file.GetFloats(name + "/dw").Select(v => v + 1).ToArray(), dw.ToArray(), $"{name} weight gradient");
+        Matches(file.GetFloats(name + "/db").Select(v => v + 1).ToArray(), db.ToArray(), $"{name} bias gradient");
+    }
+}
+
 public sealed class CpuPyTorchFixtureTests : PyTorchFixtureTests, IDisposable
 {
     private readonly CpuDevice _device = new();
