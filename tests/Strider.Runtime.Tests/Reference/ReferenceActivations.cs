@@ -60,22 +60,27 @@ public static class ReferenceActivations
 
     private static double Log1P(double v) => v < 1e-5 ? v - v * v / 2 + v * v * v / 3 : Math.Log(1 + v);
 
+    /// <summary>erf(x): the series below 3 in magnitude (relative accuracy down to the smallest x), 1 - erfc above.</summary>
+    public static double Erf(double x) => double.IsNaN(x) ? x : Math.Abs(x) < 3 ? Series(x) : Math.CopySign(1 - Erfc(Math.Abs(x)), x);
+
+    /// <summary>erf(x) = 2/sqrt(pi) e^(-x^2) sum 2^n x^(2n+1) / (1 3 5 ... (2n+1)): terms of one sign, no cancellation.</summary>
+    private static double Series(double x)
+    {
+        double term = x, sum = x;
+        for (int n = 1; Math.Abs(term) > 1e-17 * Math.Abs(sum); n++)
+        {
+            term *= 2 * x * x / (2 * n + 1);
+            sum += term;
+        }
+        return 2 / Math.Sqrt(Math.PI) * Math.Exp(-x * x) * sum;
+    }
+
     /// <summary>1 - erf(x): the series below 3, the continued fraction above (both within 1e-10 relative).</summary>
     public static double Erfc(double x)
     {
         if (double.IsNaN(x)) return x;
         if (x < 0) return 2 - Erfc(-x);
-        if (x < 3)
-        {
-            // erf(x) = 2/sqrt(pi) e^(-x^2) sum 2^n x^(2n+1) / (1 3 5 ... (2n+1)): positive terms, no cancellation.
-            double term = x, sum = x;
-            for (int n = 1; Math.Abs(term) > 1e-17 * sum; n++)
-            {
-                term *= 2 * x * x / (2 * n + 1);
-                sum += term;
-            }
-            return 1 - 2 / Math.Sqrt(Math.PI) * Math.Exp(-x * x) * sum;
-        }
+        if (x < 3) return 1 - Series(x);
         if (double.IsPositiveInfinity(x)) return 0;
         // erfc(x) = e^(-x^2) / sqrt(pi) / (x + (1/2) / (x + (2/2) / (x + (3/2) / (x + ...)))), evaluated from the tail.
         double f = x;
