@@ -94,4 +94,34 @@ public sealed class CpuLayerOpDeterminismTests
             return [y, dx, dw];
         });
     }
+
+    /// <summary>
+    /// Layer norm runs 8 positions per vector and leftover positions one at a time: position 8 of a 9-position tensor
+    /// (a leftover) gets the same bits, forward and backward, as the same values at position 8 of a 16-position one (a lane).
+    /// </summary>
+    [Fact]
+    public void LayerNorm_vector_lanes_give_the_bits_of_the_scalar_rule()
+    {
+        const int channels = 11;
+        var rng = new Random(27);
+        float[] wide = Uniform(rng, channels * 16, -2, 3), wideDy = Uniform(rng, channels * 16), gamma = Uniform(rng, channels, 0.5f, 1.5f), beta = Uniform(rng, channels);
+        float[] Narrow(float[] v) => Enumerable.Range(0, channels).SelectMany(c => v.Skip(c * 16).Take(9)).ToArray();
+        float[][] Run(int inner, float[] x, float[] dy)
+        {
+            using var d = new CpuDevice();
+            var (bx, g, b, y, m, v, dx, dg, db) = (Upload(d, x), Upload(d, gamma), Upload(d, beta), d.Allocate<float>(x.Length), d.Allocate<float>(inner), d.Allocate<float>(inner),
+                d.Allocate<float>(x.Length), d.Allocate<float>(channels), d.Allocate<float>(channels));
+            d.LayerNormForward(1, channels, inner, 1e-6f, bx, g, b, y, m, v);
+            d.LayerNormBackward(1, channels, inner, bx, Upload(d, dy), g, m, v, dx, dg, db, false);
+            return [y.ToArray(), dx.ToArray(), m.ToArray(), v.ToArray()];
+        }
+        float[][] lanes = Run(16, wide, wideDy), scalar = Run(9, Narrow(wide), Narrow(wideDy));
+        for (int c = 0; c < channels; c++)
+        {
+            Assert.Equal(BitConverter.SingleToInt32Bits(lanes[0][c * 16 + 8]), BitConverter.SingleToInt32Bits(scalar[0][c * 9 + 8]));
+            Assert.Equal(BitConverter.SingleToInt32Bits(lanes[1][c * 16 + 8]), BitConverter.SingleToInt32Bits(scalar[1][c * 9 + 8]));
+        }
+        Assert.Equal(lanes[2][8], scalar[2][8]);
+        Assert.Equal(lanes[3][8], scalar[3][8]);
+    }
 }
