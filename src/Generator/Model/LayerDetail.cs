@@ -82,4 +82,7 @@ internal sealed record ActivationDetail(EquatableArray<NamedNumber> Parameters) 
 {
     /// <summary>The k-th parameter, 0 when the activation has fewer.</summary>
     public double At(int k) => k < Parameters.Count ? Parameters[k].Value : 0;
+
+    /// <summary>The rule's <see cref="Layers.ActivationVariant"/> is selected.</summary>
+    public bool Varied { get; init; }
 }

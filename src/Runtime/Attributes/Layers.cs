@@ -208,3 +208,49 @@ public sealed class ConcatAttribute : LayerAttribute
     public ConcatAttribute(params string[] inputs) => Inputs = inputs;
     public string[] Inputs { get; }
 }
+
+/// <summary>PyTorch's ReLU6: x clamped to [0, 6] (MobileNet's activation). ONNX: Clip(0, 6).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class Relu6Attribute : LayerAttribute { }
+
+/// <summary>
+/// PyTorch's Hardtanh(min_val, max_val): x clamped to [min, max], min below max. Unlike <see cref="ClipAttribute"/> the
+/// gradient passes at NaN (as PyTorch's hardtanh_backward). ONNX: Clip(min, max).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class HardTanhAttribute : LayerAttribute
+{
+    public HardTanhAttribute(double min = -1, double max = 1) { Min = min; Max = max; }
+    public double Min { get; }
+    public double Max { get; }
+}
+
+/// <summary>PyTorch's SiLU (swish): x · sigmoid(x). ONNX: x · Sigmoid(x).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SiluAttribute : LayerAttribute { }
+
+/// <summary>
+/// PyTorch's GELU: x · Φ(x) with the exact normal CDF (erf); <see cref="Approximate"/> = true is PyTorch's
+/// approximate = "tanh". ONNX (opset 17 has no Gelu): 0.5 · x · (1 + Erf(x / √2)), or the tanh formula, composed.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GeluAttribute : LayerAttribute
+{
+    /// <summary>The tanh approximation 0.5 · x · (1 + tanh(√(2/π) (x + 0.044715 x³))) instead of erf.</summary>
+    public bool Approximate { get; set; }
+}
+
+/// <summary>PyTorch's Hardswish: x · relu6(x + 3) / 6 (MobileNetV3). ONNX: HardSwish.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class HardSwishAttribute : LayerAttribute { }
+
+/// <summary>PyTorch's Hardsigmoid: relu6(x + 3) / 6. ONNX: HardSigmoid with alpha 1/6, beta 1/2.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class HardSigmoidAttribute : LayerAttribute { }
+
+/// <summary>
+/// PyTorch's Softplus with its defaults only (beta 1, threshold 20): ln(1 + e^x), and x itself above 20. ONNX:
+/// Softplus (no threshold: it differs from x above 20 by less than float precision).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SoftplusAttribute : LayerAttribute { }

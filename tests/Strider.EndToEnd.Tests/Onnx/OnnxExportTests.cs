@@ -213,4 +213,17 @@ public sealed class OnnxExportTests
         AssertSame(net, session, Leaky.InputName, 1, 121);
         AssertSame(net, session, Leaky.InputName, 3, 122);
     }
+
+    [Fact]
+    public void Issue13_activations_match_through_clip_and_composed_gelu()
+    {
+        using var net = new PointwiseOnnx(Device.Default, 13);
+        Prepare(net, 130);
+        // Weights tripled so values reach Relu6's 6, both HardTanh bounds and HardSwish's flat parts.
+        foreach (var parameter in net.Parameters.Where(p => p.Shape.Length == 4))
+            parameter.Value.Upload(parameter.Value.ToArray().Select(v => 3 * v).ToArray());
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, PointwiseOnnx.InputName, 1, 131);
+        AssertSame(net, session, PointwiseOnnx.InputName, 3, 132);
+    }
 }

@@ -70,3 +70,9 @@ public partial class Elementwise;
 [Network, Input(2, 6, 6)]
 [Conv(3, 3, Pad = 1), LeakyRelu(0.2f), Conv(2, 3), BatchNorm, LeakyRelu]
 public partial class Leaky;
+
+/// <summary>Issue 13's activations: Clip for Relu6/HardTanh, composed Silu and both GELUs, HardSwish, HardSigmoid, Softplus.</summary>
+[Network, Input(2, 6, 6)]
+[Conv(4, 3, Pad = 1), Relu6, Conv(4, 3, Pad = 1), HardTanh(-0.5, 0.75), Conv(4, 1), Silu, Gelu, Conv(4, 1)]
+[Gelu(Approximate = true), HardSwish, Conv(4, 1), HardSigmoid, Conv(2, 1), Softplus]
+public partial class PointwiseOnnx;

@@ -1,0 +1,83 @@
+using System;
+
+namespace Strider.Onnx;
+
+// The activations of issue 13 that opset 17 lacks are composed from its operators; each intermediate value and node is
+// named {name}/{step}, and the layer's output keeps the layer's name.
+public sealed partial class OnnxGraphBuilder
+{
+    /// <summary>PyTorch's ReLU6: Clip to [0, 6] (bounds as initializers <c>{name}/min</c>, <c>{name}/max</c>).</summary>
+    public string Relu6(string x, string name) => Clip(x, name, 0, 6);
+
+    /// <summary>PyTorch's Hardtanh: Clip to [min, max].</summary>
+    public string HardTanh(string x, string name, double min = -1, double max = 1) => Clip(x, name, min, max);
+
+    /// <summary>PyTorch's SiLU: x · Sigmoid(x).</summary>
+    public string Silu(string x, string name)
+    {
+        string input = Resolve(x);
+        string sigmoid = Step("Sigmoid", name, "sigmoid", input);
+        return Last("Mul", name, input, sigmoid);
+    }
+
+    /// <summary>PyTorch's exact GELU, composed: 0.5 · x · (1 + Erf(x / √2)).</summary>
+    public string Gelu(string x, string name)
+    {
+        string input = Resolve(x);
+        string scaled = Step("Div", name, "scaled", input, AddFloatScalar(name + "/sqrt2", MathF.Sqrt(2f)));
+        string erf = Step("Erf", name, "erf", scaled);
+        return Half(name, input, erf);
+    }
+
+    /// <summary>PyTorch's GELU with approximate = "tanh", composed: 0.5 · x · (1 + Tanh(√(2/π) (x + 0.044715 x³))).</summary>
+    public string GeluTanh(string x, string name)
+    {
+        string input = Resolve(x);
+        string square = Step("Mul", name, "square", input, input);
+        string cube = Step("Mul", name, "cube", square, input);
+        string term = Step("Mul", name, "term", cube, AddFloatScalar(name + "/coefficient", 0.044715f));
+        string sum = Step("Add", name, "sum", input, term);
+        string inner = Step("Mul", name, "inner", sum, AddFloatScalar(name + "/scale", MathF.Sqrt(2f / MathF.PI)));
+        string tanh = Step("Tanh", name, "tanh", inner);
+        return Half(name, input, tanh);
+    }
+
+    /// <summary>PyTorch's Hardswish: ONNX HardSwish (x · max(0, min(1, x/6 + 1/2)), the same function).</summary>
+    public string HardSwish(string x, string name) => Unary("HardSwish", x, name);
+
+    /// <summary>PyTorch's Hardsigmoid: ONNX HardSigmoid with alpha 1/6 and beta 1/2 (ONNX's defaults are 0.2 and 0.5).</summary>
+    public string HardSigmoid(string x, string name)
+    {
+        string y = Unary("HardSigmoid", x, name);
+        _graph.Node[^1].Attribute.Add(Float("alpha", 1f / 6f));
+        _graph.Node[^1].Attribute.Add(Float("beta", 0.5f));
+        return y;
+    }
+
+    /// <summary>PyTorch's Softplus (beta 1): ONNX Softplus, ln(1 + e^x); above PyTorch's threshold 20 the two differ by under 1e-8.</summary>
+    public string Softplus(string x, string name) => Unary("Softplus", x, name);
+
+    /// <summary>0.5 · x · (1 + <paramref name="cdf"/>): the GELU forms' common tail.</summary>
+    private string Half(string name, string x, string cdf)
+    {
+        string one = Step("Add", name, "one_plus", cdf, AddFloatScalar(name + "/one", 1f));
+        string product = Step("Mul", name, "product", x, one);
+        return Last("Mul", name, product, AddFloatScalar(name + "/half", 0.5f));
+    }
+
+    /// <summary>An intermediate node {name}/{step} whose output value has the same name.</summary>
+    private string Step(string opType, string name, string step, params string[] inputs)
+    {
+        string y = Fresh(name + "/" + step);
+        AddNode(opType, name + "/" + step, inputs, new[] { y });
+        return y;
+    }
+
+    /// <summary>The layer's last node, whose output carries the layer's name.</summary>
+    private string Last(string opType, string name, params string[] inputs)
+    {
+        string y = Fresh(name);
+        AddNode(opType, name, inputs, new[] { y });
+        return y;
+    }
+}

@@ -1,0 +1,14 @@
+namespace Strider.EndToEnd.Tests;
+
+/// <summary>Issue 13's activations between convolutions, as tools/reference/pointwise_nets.py builds them in PyTorch.</summary>
+[Network, Input(3, 6, 6)]
+[Conv(4, 3, Pad = 1, Name = "c1"), Relu6, Conv(4, 3, Pad = 1, Name = "c2"), HardTanh(-0.5, 0.75)]
+[Conv(4, 1, Name = "c3"), Silu, Gelu, Conv(4, 1, Name = "c4"), Gelu(Approximate = true), HardSwish]
+[Conv(4, 1, Name = "c5"), HardSigmoid, Conv(2, 1, Name = "c6"), Softplus]
+public partial class PointwiseActivations;
+
+/// <summary>The same kinds with their defaults (HardTanh's [-1, 1]) on a smaller net for finite differences.</summary>
+[Network, Input(2, 5, 5)]
+[Conv(3, 3, Pad = 1, Name = "c1"), HardTanh, Conv(3, 1), Silu, Gelu, Conv(3, 1), Gelu(Approximate = true), Relu6]
+[Conv(3, 1), HardSwish, Conv(3, 1), HardSigmoid, Conv(2, 1), Softplus]
+public partial class PointwiseDefaults;

@@ -1,0 +1,78 @@
+using Strider.Generator.Tests.Infrastructure;
+
+namespace Strider.Generator.Tests.Layers;
+
+/// <summary>Issue 13's activations in the generator: device members and ONNX calls per option, HardTanh's bound check.</summary>
+public class PointwiseActivationRuleTests
+{
+    private const string Usings = "using Strider;\n";
+
+    private static string Generated(string layers)
+    {
+        var (output, run) = GeneratorHarness.Generate(GeneratorHarness.Compile(Usings + $$"""
+            namespace Samples;
+
+            [Network, Input(2, 6, 6)]
+            {{layers}}
+            public partial class Pointwise;
+            """));
+        GeneratorHarness.AssertClean(output);
+        return run.Results.Single().GeneratedSources.Single(s => s.HintName.StartsWith("Samples.Pointwise", StringComparison.Ordinal)).SourceText.ToString();
+    }
+
+    [Fact]
+    public void Gelus_approximate_switch_selects_the_tanh_member_and_its_ONNX_composition()
+    {
+        string code = Generated("[Conv(3, 3), Gelu, Gelu(Approximate = true), Gelu(Approximate = false)]");
+        Assert.Contains("d.ActivationForward(global::Strider.Devices.Activation.Gelu, n * 48L, conv1Out, gelu1Out, 0f, 0f);", code);
+        Assert.Contains("d.ActivationForward(global::Strider.Devices.Activation.GeluTanh, n * 48L, gelu1Out, gelu2Out, 0f, 0f);", code);
+        Assert.Contains("d.ActivationForward(global::Strider.Devices.Activation.Gelu, n * 48L, gelu2Out, gelu3Out, 0f, 0f);", code);
+        Assert.Contains("d.ActivationBackward(global::Strider.Devices.Activation.GeluTanh, n * 48L, gelu1Out, gelu2Out, ", code);
+        Assert.Contains("var gelu1Out = b.Gelu(conv1Out, \"gelu1\");", code);
+        Assert.Contains("var gelu2Out = b.GeluTanh(gelu1Out, \"gelu2\");", code);
+        Assert.Contains("var gelu3Out = b.Gelu(gelu2Out, \"gelu3\");", code);
+    }
+
+    [Fact]
+    public void HardTanh_passes_PyTorchs_default_bounds_or_the_written_ones()
+    {
+        string code = Generated("[Conv(3, 3), HardTanh, HardTanh(-0.25, 2), Relu6, Silu, HardSwish, HardSigmoid, Softplus]");
+        Assert.Contains("global::Strider.Devices.Activation.HardTanh, n * 48L, conv1Out, hardtanh1Out, -1f, 1f);", code);
+        Assert.Contains("global::Strider.Devices.Activation.HardTanh, n * 48L, hardtanh1Out, hardtanh2Out, -0.25f, 2f);", code);
+        Assert.Contains("var hardtanh2Out = b.HardTanh(hardtanh1Out, \"hardtanh2\", -0.25f, 2f);", code);
+        foreach (string kind in new[] { "Relu6", "Silu", "HardSwish", "HardSigmoid", "Softplus" })
+        {
+            Assert.Contains($"global::Strider.Devices.Activation.{kind}, n * 48L,", code);
+            Assert.Contains($"Out = b.{kind}(", code);
+        }
+    }
+
+    [Fact]
+    public Task HardTanh_with_unordered_bounds_is_STR0008_on_the_first_bound_written() => AnalyzerVerifier.VerifyAsync(Usings + """
+        [Network, Input(1, 8, 8), HardTanh({|STR0008:1|}, -1)]
+        public partial class Swapped;
+
+        [Network, Input(1, 8, 8), HardTanh({|STR0008:0.5|}, 0.5)]
+        public partial class Empty;
+
+        [Network, Input(1, 8, 8), HardTanh({|STR0008:min: 2|})]
+        public partial class MinAboveDefaultMax;
+
+        [Network, Input(1, 8, 8), HardTanh({|STR0008:max: -1|})]
+        public partial class MaxAtDefaultMin;
+
+        [Network, Input(1, 8, 8), HardTanh(max: 3), HardTanh(-6, 6)]
+        public partial class Ordered;
+        """);
+
+    [Fact]
+    public void HardTanhs_bound_error_names_the_layer_both_bounds_and_the_fix()
+    {
+        var error = GeneratorHarness.Analyze(GeneratorHarness.Compile(Usings + """
+            [Network, Input(1, 8, 8)]
+            [HardTanh(1, -1, Name = "clamp")]
+            public partial class Net;
+            """)).Single(d => d.Id == "STR0008");
+        Assert.Equal("Layer 'clamp': HardTanh's min 1 must be below its max -1; swap them or widen the range", error.GetMessage());
+    }
+}
