@@ -12,3 +12,13 @@ public partial class PointwiseActivations;
 [Conv(3, 3, Pad = 1, Name = "c1"), HardTanh, Conv(3, 1), Silu, Gelu, Conv(3, 1), Gelu(Approximate = true), Relu6]
 [Conv(3, 1), HardSwish, Conv(3, 1), HardSigmoid, Conv(2, 1), Softplus]
 public partial class PointwiseDefaults;
+
+/// <summary>PRelu on the network's input, per channel after a conv, and shared, as pointwise_nets.py's prelu fixture.</summary>
+[Network, Input(3, 6, 6)]
+[PRelu(Name = "p0"), Conv(4, 3, Pad = 1, Name = "c1"), PRelu(Name = "p1"), Conv(2, 1, Name = "c2"), PRelu(Shared = true, Name = "p2")]
+public partial class PReluNet;
+
+/// <summary>PRelu on 1-D data and on features, for finite differences.</summary>
+[Network, Input(2, 9)]
+[Conv(3, 3, Name = "c1"), PRelu, Flatten, Dense(4), PRelu, Dense(2), PRelu(Shared = true)]
+public partial class PReluShapes;

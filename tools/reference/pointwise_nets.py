@@ -73,7 +73,24 @@ def activations():
     write("activations", net, layer_ops.nonzero(gen, 2, 3, 6, 6, scale=2.0), gen)
 
 
-FIXTURES = {"activations": activations}
+def prelu(channels, gen):
+    p = nn.PReLU(channels)
+    with torch.no_grad():
+        p.weight.copy_(torch.rand(p.weight.shape, generator=gen) * 0.6 - 0.1)  # not PyTorch's 0.25: the load must matter
+    return p
+
+
+def prelus():
+    """PRelu first (its input is the network's), per channel after a conv, and one shared slope."""
+    gen = torch.Generator().manual_seed(1314)
+    net = Named([
+        ("p0", prelu(3, gen)), ("c1", conv(gen, 3, 4, 3, 0.5)), ("p1", prelu(4, gen)),
+        ("c2", conv(gen, 4, 2, 1, 0.8)), ("p2", prelu(1, gen)),
+    ])
+    write("prelu", net, layer_ops.nonzero(gen, 2, 3, 6, 6), gen)
+
+
+FIXTURES = {"activations": activations, "prelu": prelus}
 
 if __name__ == "__main__":
     for key in sys.argv[1:] or FIXTURES:

@@ -48,6 +48,7 @@ internal static class LayerRegistry
         new ActivationRule("HardSwish", onnx: "HardSwish"),
         new ActivationRule("HardSigmoid", onnx: "HardSigmoid"),
         new ActivationRule("Softplus", onnx: "Softplus"),
+        new PReluRule(),
     };
 
     private static readonly Dictionary<string, LayerRule> s_byAttribute = All.ToDictionary(r => r.AttributeName, System.StringComparer.Ordinal);

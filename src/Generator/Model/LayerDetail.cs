@@ -86,3 +86,9 @@ internal sealed record ActivationDetail(EquatableArray<NamedNumber> Parameters) 
     /// <summary>The rule's <see cref="Layers.ActivationVariant"/> is selected.</summary>
     public bool Varied { get; init; }
 }
+
+/// <summary>A PRelu's slope parameter: one per channel, or one shared by all (PyTorch's num_parameters = 1).</summary>
+internal sealed record PReluDetail(int SlopeIndex, bool Shared) : LayerDetail
+{
+    public override int Weight => SlopeIndex;
+}

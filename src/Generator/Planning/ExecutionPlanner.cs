@@ -92,8 +92,8 @@ internal static class ExecutionPlanner
     private static bool[] ParameterGradientPath(IReadOnlyList<NodePlan> nodes)
     {
         var needed = new bool[nodes.Count];
-        // BatchNormBackward writes its input's gradient in the op that writes its parameters' gradients: never skipped.
-        foreach (var n in nodes) if (n.Kind == LayerKind.BatchNorm) needed[n.Inputs[0]] = true;
+        // BatchNormBackward (and PReluBackward) write the input's gradient in the op that writes the parameters': never skipped.
+        foreach (var n in nodes) if (n.Rule.InputGradientWithParameters) needed[n.Inputs[0]] = true;
         foreach (var n in nodes)
             if (n.Weight >= 0 || n.Inputs.Any(k => needed[k])) needed[n.Index] = true;
         return needed;

@@ -254,3 +254,14 @@ public sealed class HardSigmoidAttribute : LayerAttribute { }
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class SoftplusAttribute : LayerAttribute { }
+
+/// <summary>
+/// PyTorch's PReLU: x above zero, weight[c] · x elsewhere, with one learned slope per channel (PReLU(num_parameters =
+/// C); parameter <c>weight</c>, shape [C], 0.25 at the start, as PyTorch). ONNX: PRelu with the slope shaped [C, 1, 1].
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class PReluAttribute : LayerAttribute
+{
+    /// <summary>One slope for every channel (PyTorch's default num_parameters = 1: <c>weight</c> of shape [1]).</summary>
+    public bool Shared { get; set; }
+}

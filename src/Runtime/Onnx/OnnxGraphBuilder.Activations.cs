@@ -57,6 +57,23 @@ public sealed partial class OnnxGraphBuilder
     /// <summary>PyTorch's Softplus (beta 1): ONNX Softplus, ln(1 + e^x); above PyTorch's threshold 20 the two differ by under 1e-8.</summary>
     public string Softplus(string x, string name) => Unary("Softplus", x, name);
 
+    /// <summary>
+    /// PRelu with PyTorch's weight: [C] (one slope per channel), stored as [C, 1...] with <paramref name="spatialAxes"/>
+    /// ones so it broadcasts over [N, C, spatial...]; [1] (one shared slope) as it is.
+    /// </summary>
+    public string PRelu(string x, string name, OnnxTensor slope, int spatialAxes)
+    {
+        ArgumentNullException.ThrowIfNull(slope);
+        if (slope.Shape.Length != 1 || spatialAxes < 0)
+            throw new ArgumentException($"PRelu '{name}': the slope '{slope.Name}' must be PyTorch's [C] or [1] and spatialAxes at least 0; got [{string.Join(", ", slope.Shape)}] and {spatialAxes}.");
+        string input = Resolve(x);
+        var shape = new int[slope.Shape[0] == 1 ? 1 : 1 + spatialAxes];
+        Array.Fill(shape, 1);
+        shape[0] = slope.Shape[0];
+        string slopes = AddInitializer(new OnnxTensor(slope.Name, shape, slope.Data));
+        return Last("PRelu", name, input, slopes);
+    }
+
     /// <summary>0.5 · x · (1 + <paramref name="cdf"/>): the GELU forms' common tail.</summary>
     private string Half(string name, string x, string cdf)
     {

@@ -226,4 +226,14 @@ public sealed class OnnxExportTests
         AssertSame(net, session, PointwiseOnnx.InputName, 1, 131);
         AssertSame(net, session, PointwiseOnnx.InputName, 3, 132);
     }
+
+    [Fact]
+    public void PRelu_slopes_broadcast_per_channel_and_shared()
+    {
+        using var net = new PReluOnnx(Device.Default, 14);
+        Prepare(net, 140);  // shifts every rank-1 parameter, the slopes included, so channels' slopes differ
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, PReluOnnx.InputName, 1, 141);
+        AssertSame(net, session, PReluOnnx.InputName, 3, 142);
+    }
 }

@@ -76,3 +76,8 @@ public partial class Leaky;
 [Conv(4, 3, Pad = 1), Relu6, Conv(4, 3, Pad = 1), HardTanh(-0.5, 0.75), Conv(4, 1), Silu, Gelu, Conv(4, 1)]
 [Gelu(Approximate = true), HardSwish, Conv(4, 1), HardSigmoid, Conv(2, 1), Softplus]
 public partial class PointwiseOnnx;
+
+/// <summary>PRelu's slope reshaped to [C, 1, 1] (and [C] on features, [1] shared) for ONNX's broadcasting.</summary>
+[Network, Input(2, 6, 6)]
+[PRelu, Conv(4, 3, Pad = 1), PRelu(Shared = true), Conv(3, 3), Flatten, Dense(5), PRelu]
+public partial class PReluOnnx;

@@ -75,4 +75,18 @@ public class PointwiseActivationRuleTests
             """)).Single(d => d.Id == "STR0008");
         Assert.Equal("Layer 'clamp': HardTanh's min 1 must be below its max -1; swap them or widen the range", error.GetMessage());
     }
+
+    [Fact]
+    public void PRelu_plans_a_weight_per_channel_or_one_shared_and_passes_it_to_device_and_ONNX()
+    {
+        string code = Generated("[PRelu, Conv(3, 3), PRelu(Shared = true, Name = \"s\")]");
+        Assert.Contains("new global::Strider.Parameter(device, \"prelu1.weight\", new int[] { 2 })", code);
+        Assert.Contains("new global::Strider.Parameter(device, \"s.weight\", new int[] { 1 })", code);
+        Assert.Contains("global::Strider.ParameterInitializer.Constant(_prelu1Weight, 0.25f);", code);
+        Assert.Contains("d.PReluForward(n, 2, 36, inputOut, _prelu1Weight.Value, prelu1Out);", code);
+        Assert.Contains("d.PReluForward(n, 1, 3 * (16), conv1Out, _sWeight.Value, sOut);", code);
+        // The first PRelu reads the network input: its backward (which adds to the slope's gradient) runs without inputGradient too.
+        Assert.Contains("\n        d.PReluBackward(n, 2, 36, inputOut, _prelu1Weight.Value, _prelu1Grad!, _inputGrad!, _prelu1Weight.Gradient, false);", code);
+        Assert.Contains("var prelu1Out = b.PRelu(inputOut, \"prelu1\", _prelu1Weight, spatialAxes: 2);", code);
+    }
 }

@@ -17,6 +17,8 @@ internal sealed class BatchNormRule : LayerRule
 
     public override string Fill => Fills.Normalization;
 
+    public override bool InputGradientWithParameters => true;
+
     public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer)
     {
         planner.PlanElementwise(node);
