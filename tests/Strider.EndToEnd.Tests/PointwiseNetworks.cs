@@ -22,3 +22,14 @@ public partial class PReluNet;
 [Network, Input(2, 9)]
 [Conv(3, 3, Name = "c1"), PRelu, Flatten, Dense(4), PRelu, Dense(2), PRelu(Shared = true)]
 public partial class PReluShapes;
+
+/// <summary>GroupNorm and LayerNorm (ConvNeXt's epsilon) between convolutions, as pointwise_nets.py's norms fixture.</summary>
+[Network, Input(4, 5, 5)]
+[Conv(6, 3, Pad = 1, Name = "c1"), GroupNorm(3, Name = "g1"), Conv(4, 1, Name = "c2"), LayerNorm(Epsilon = 1e-6, Name = "ln1")]
+[Conv(2, 1, Name = "c3")]
+public partial class NormNet;
+
+/// <summary>Both norms on 1-D data and LayerNorm on features, for finite differences.</summary>
+[Network, Input(2, 7)]
+[Conv(4, 3, Name = "c1"), GroupNorm(2), Conv(3, 1), LayerNorm, Flatten, Dense(4), LayerNorm, Dense(2)]
+public partial class NormShapes;

@@ -90,7 +90,32 @@ def prelus():
     write("prelu", net, layer_ops.nonzero(gen, 2, 3, 6, 6), gen)
 
 
-FIXTURES = {"activations": activations, "prelu": prelus}
+class LayerNorm2d(nn.LayerNorm):
+    """ConvNeXt's LayerNorm2d: nn.LayerNorm over the channels at each position (its parameters keep LayerNorm's names)."""
+
+    def forward(self, x):
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+def affine(norm, gen):
+    with torch.no_grad():
+        norm.weight.copy_(torch.randn(norm.weight.shape, generator=gen) * 0.5 + 1)
+        norm.bias.copy_(torch.randn(norm.bias.shape, generator=gen) * 0.5)
+    return norm
+
+
+def norms():
+    """GroupNorm (3 groups of 2 channels, PyTorch's eps) and LayerNorm over channels with ConvNeXt's eps 1e-6."""
+    gen = torch.Generator().manual_seed(1315)
+    net = Named([
+        ("c1", conv(gen, 4, 6, 3, 0.5)), ("g1", affine(nn.GroupNorm(3, 6), gen)),
+        ("c2", conv(gen, 6, 4, 1, 0.5)), ("ln1", affine(LayerNorm2d(4, eps=1e-6), gen)),
+        ("c3", conv(gen, 4, 2, 1, 0.5)),
+    ])
+    write("norms", net, layer_ops.nonzero(gen, 2, 4, 5, 5) + 0.5, gen)
+
+
+FIXTURES = {"activations": activations, "prelu": prelus, "norms": norms}
 
 if __name__ == "__main__":
     for key in sys.argv[1:] or FIXTURES:

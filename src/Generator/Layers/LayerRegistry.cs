@@ -49,6 +49,8 @@ internal static class LayerRegistry
         new ActivationRule("HardSigmoid", onnx: "HardSigmoid"),
         new ActivationRule("Softplus", onnx: "Softplus"),
         new PReluRule(),
+        new GroupNormRule(),
+        new LayerNormRule(),
     };
 
     private static readonly Dictionary<string, LayerRule> s_byAttribute = All.ToDictionary(r => r.AttributeName, System.StringComparer.Ordinal);

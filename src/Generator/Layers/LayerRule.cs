@@ -42,6 +42,12 @@ internal abstract class LayerRule
     /// </summary>
     public virtual bool InputGradientWithParameters => false;
 
+    /// <summary>
+    /// The length of the statistics its training forward saves for backward (a mean and an inverse standard deviation
+    /// buffer each, <see cref="LayerWriter.SavedMean"/>), or null when it saves none.
+    /// </summary>
+    public virtual BufferSize? SavedStatistics(NodePlan n) => null;
+
     /// <summary>The node's own numbers in the plan (<see cref="LayerDetail"/>), resolved from what <see cref="Plan"/> left on it.</summary>
     public virtual LayerDetail Detail(PlanNode node, PlanSizes sizes) => LayerDetail.None;
 

@@ -92,3 +92,11 @@ internal sealed record PReluDetail(int SlopeIndex, bool Shared) : LayerDetail
 {
     public override int Weight => SlopeIndex;
 }
+
+/// <summary>A GroupNorm's (or LayerNorm's, with <paramref name="Groups"/> 0) affine parameters, groups and epsilon.</summary>
+internal sealed record ChannelNormDetail(int WeightIndex, int BiasIndex, int Groups, double Epsilon) : LayerDetail
+{
+    public override int Weight => WeightIndex;
+
+    public override int Bias => BiasIndex;
+}

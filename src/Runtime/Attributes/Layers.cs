@@ -265,3 +265,31 @@ public sealed class PReluAttribute : LayerAttribute
     /// <summary>One slope for every channel (PyTorch's default num_parameters = 1: <c>weight</c> of shape [1]).</summary>
     public bool Shared { get; set; }
 }
+
+/// <summary>
+/// PyTorch's GroupNorm(groups, C, eps, affine = True): the channels split into <c>groups</c> consecutive groups, each
+/// (image, group) normalised by its own mean and biased variance over its channels and positions, then scaled and
+/// shifted per channel (parameters <c>weight</c> and <c>bias</c>, [C]). No running statistics: training and inference
+/// compute the same. <c>groups</c> must divide the channels. ONNX: Reshape + InstanceNormalization + per-channel affine.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GroupNormAttribute : LayerAttribute
+{
+    public GroupNormAttribute(int groups) => Groups = groups;
+    public int Groups { get; }
+
+    /// <summary>Added to the variance (PyTorch's eps, 1e-5).</summary>
+    public double Epsilon { get; set; } = 1e-5;
+}
+
+/// <summary>
+/// Layer normalisation over the channel axis at each position, as ConvNeXt's LayerNorm2d (PyTorch's nn.LayerNorm(C)
+/// applied channels-last): parameters <c>weight</c> and <c>bias</c>, [C]; no running statistics. ONNX: Transpose to
+/// channels-last + LayerNormalization + Transpose back.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class LayerNormAttribute : LayerAttribute
+{
+    /// <summary>Added to the variance: PyTorch nn.LayerNorm's default 1e-5 (ConvNeXt passes 1e-6: write it).</summary>
+    public double Epsilon { get; set; } = 1e-5;
+}

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 
 namespace Strider.Onnx;
 
@@ -72,6 +73,70 @@ public sealed partial class OnnxGraphBuilder
         shape[0] = slope.Shape[0];
         string slopes = AddInitializer(new OnnxTensor(slope.Name, shape, slope.Data));
         return Last("PRelu", name, input, slopes);
+    }
+
+    /// <summary>
+    /// PyTorch's GroupNorm with per-channel weight and bias ([C]): x reshaped to [N, groups, -1], InstanceNormalization
+    /// there (one mean and variance per image and group), reshaped back, then x · weight + bias with both as [C, 1...].
+    /// Composed because GroupNormalization's scale is per group until opset 21.
+    /// </summary>
+    public string GroupNorm(string x, string name, int groups, OnnxTensor weight, OnnxTensor bias, int spatialAxes, double epsilon = 1e-5)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        ArgumentNullException.ThrowIfNull(bias);
+        int channels = weight.Shape[0];
+        if (groups < 1 || channels % groups != 0)
+            throw new ArgumentException($"GroupNorm '{name}': {groups} groups must divide the {channels} channels of '{weight.Name}'.", nameof(groups));
+        string input = Resolve(x);
+        string grouped = Step("Reshape", name, "grouped", input, AddInt64Constant(name + "/groups_shape", new long[] { 0, groups, -1 }));
+        var ones = new float[groups];
+        Array.Fill(ones, 1f);
+        string scale = AddInitializer(new OnnxTensor(name + "/group_scale", new[] { groups }, ones));
+        string zero = AddInitializer(new OnnxTensor(name + "/group_bias", new[] { groups }, new float[groups]));
+        string normalised = Step("InstanceNormalization", name, "normalised", grouped, scale, zero);
+        _graph.Node[^1].Attribute.Add(Float("epsilon", (float)epsilon));
+        string shape = Step("Shape", name, "shape", input);
+        string restored = Step("Reshape", name, "restored", normalised, shape);
+        string scaled = Step("Mul", name, "scaled", restored, PerChannel(weight, spatialAxes));
+        return Last("Add", name, scaled, PerChannel(bias, spatialAxes));
+    }
+
+    /// <summary>
+    /// LayerNorm over the channel axis (ConvNeXt's LayerNorm2d): Transpose to channels-last, LayerNormalization over the
+    /// last axis with weight and bias [C], Transpose back (no transposes for [N, C] features).
+    /// </summary>
+    public string LayerNormChannels(string x, string name, OnnxTensor weight, OnnxTensor bias, int spatialAxes, double epsilon = 1e-5)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        ArgumentNullException.ThrowIfNull(bias);
+        string input = Resolve(x);
+        if (spatialAxes == 0)
+        {
+            string y = Last("LayerNormalization", name, input, AddInitializer(weight), AddInitializer(bias));
+            _graph.Node[^1].Attribute.Add(Int("axis", -1));
+            _graph.Node[^1].Attribute.Add(Float("epsilon", (float)epsilon));
+            return y;
+        }
+        int rank = spatialAxes + 2;
+        var toLast = new[] { 0 }.Concat(Enumerable.Range(2, spatialAxes)).Append(1).ToArray();
+        var toFirst = new[] { 0, rank - 1 }.Concat(Enumerable.Range(1, spatialAxes)).ToArray();
+        string last = Step("Transpose", name, "channels_last", input);
+        _graph.Node[^1].Attribute.Add(Ints("perm", toLast));
+        string normalised = Step("LayerNormalization", name, "normalised", last, AddInitializer(weight), AddInitializer(bias));
+        _graph.Node[^1].Attribute.Add(Int("axis", -1));
+        _graph.Node[^1].Attribute.Add(Float("epsilon", (float)epsilon));
+        string result = Last("Transpose", name, normalised);
+        _graph.Node[^1].Attribute.Add(Ints("perm", toFirst));
+        return result;
+    }
+
+    /// <summary>A [C] parameter as an initializer of shape [C, 1...] (<paramref name="spatialAxes"/> ones) that broadcasts over [N, C, spatial...].</summary>
+    private string PerChannel(OnnxTensor t, int spatialAxes)
+    {
+        var shape = new int[1 + spatialAxes];
+        Array.Fill(shape, 1);
+        shape[0] = t.Shape[0];
+        return AddInitializer(new OnnxTensor(t.Name, shape, t.Data));
     }
 
     /// <summary>0.5 · x · (1 + <paramref name="cdf"/>): the GELU forms' common tail.</summary>

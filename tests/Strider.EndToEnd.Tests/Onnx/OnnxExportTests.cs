@@ -236,4 +236,22 @@ public sealed class OnnxExportTests
         AssertSame(net, session, PReluOnnx.InputName, 1, 141);
         AssertSame(net, session, PReluOnnx.InputName, 3, 142);
     }
+
+    [Fact]
+    public void GroupNorm_and_LayerNorm_match_in_2d_1d_and_on_features()
+    {
+        using (var net = new NormOnnx(Device.Default, 15))
+        {
+            Prepare(net, 150);  // weights and biases off one and zero
+            using var session = Session(net.ExportOnnx());
+            AssertSame(net, session, NormOnnx.InputName, 1, 151);
+            AssertSame(net, session, NormOnnx.InputName, 3, 152);
+        }
+        using (var net = new NormOnnx1d(Device.Default, 16))
+        {
+            Prepare(net, 160);
+            using var session = Session(net.ExportOnnx());
+            AssertSame(net, session, NormOnnx1d.InputName, 2, 161);
+        }
+    }
 }

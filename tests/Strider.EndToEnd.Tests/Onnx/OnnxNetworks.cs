@@ -81,3 +81,12 @@ public partial class PointwiseOnnx;
 [Network, Input(2, 6, 6)]
 [PRelu, Conv(4, 3, Pad = 1), PRelu(Shared = true), Conv(3, 3), Flatten, Dense(5), PRelu]
 public partial class PReluOnnx;
+
+/// <summary>GroupNorm composed (Reshape, InstanceNormalization, affine) and LayerNorm over channels (Transpose, LayerNormalization), in 2-D, 1-D and on features.</summary>
+[Network, Input(4, 6, 6)]
+[Conv(6, 3, Pad = 1), GroupNorm(3), Conv(4, 1), LayerNorm(Epsilon = 1e-6), Conv(2, 3), Flatten, Dense(6), LayerNorm, GroupNorm(2)]
+public partial class NormOnnx;
+
+[Network, Input(3, 10)]
+[Conv(4, 3), GroupNorm(4), LayerNorm, Conv(2, 1)]
+public partial class NormOnnx1d;

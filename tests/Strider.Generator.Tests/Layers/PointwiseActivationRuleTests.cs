@@ -89,4 +89,58 @@ public class PointwiseActivationRuleTests
         Assert.Contains("\n        d.PReluBackward(n, 2, 36, inputOut, _prelu1Weight.Value, _prelu1Grad!, _inputGrad!, _prelu1Weight.Gradient, false);", code);
         Assert.Contains("var prelu1Out = b.PRelu(inputOut, \"prelu1\", _prelu1Weight, spatialAxes: 2);", code);
     }
+
+    [Fact]
+    public void GroupNorm_and_LayerNorm_run_one_op_in_both_passes_with_statistics_per_item()
+    {
+        string code = Generated("[Conv(6, 3), GroupNorm(3), LayerNorm(Epsilon = 1e-6)]");
+        Assert.Contains("d.GroupNormForward(n, 6, 16, 3, 1E-05f, conv1Out, _groupnorm1Weight.Value, _groupnorm1Bias.Value, groupnorm1Out, _groupnorm1SavedMean!, _groupnorm1SavedInvStd!);", code);
+        Assert.Contains("d.LayerNormForward(n, 6, 16, 1E-06f, groupnorm1Out, _layernorm1Weight.Value, _layernorm1Bias.Value, layernorm1Out, _layernorm1SavedMean!, _layernorm1SavedInvStd!);", code);
+        Assert.Contains("var groupnorm1Out = b.GroupNorm(conv1Out, \"groupnorm1\", 3, _groupnorm1Weight, _groupnorm1Bias, spatialAxes: 2, 1E-05f);", code);
+        Assert.Contains("var layernorm1Out = b.LayerNormChannels(groupnorm1Out, \"layernorm1\", _layernorm1Weight, _layernorm1Bias, spatialAxes: 2, 1E-06f);", code);
+    }
+
+    [Fact]
+    public Task GroupNorm_groups_that_do_not_divide_the_channels_and_a_zero_epsilon_are_STR0008_on_the_argument() => AnalyzerVerifier.VerifyAsync(Usings + """
+        [Network, Input(1, 8, 8), Conv(6, 3), GroupNorm({|STR0008:4|})]
+        public partial class Uneven;
+
+        [Network, Input(1, 8, 8), Conv(6, 3), GroupNorm({|STR0008:0|})]
+        public partial class NoGroups;
+
+        [Network, Input(1, 8, 8), Conv(6, 3), GroupNorm(3, {|STR0008:Epsilon = 0|})]
+        public partial class NoEpsilon;
+
+        [Network, Input(1, 8, 8), Conv(6, 3), LayerNorm({|STR0008:Epsilon = -1e-5|})]
+        public partial class NegativeEpsilon;
+
+        [Network, Input(1, 8, 8), Conv(6, 3), GroupNorm(6), GroupNorm(1), LayerNorm]
+        public partial class Fine;
+        """);
+
+    [Fact]
+    public void GroupNorms_error_names_both_numbers_and_the_divisors()
+    {
+        var error = GeneratorHarness.Analyze(GeneratorHarness.Compile(Usings + """
+            [Network, Input(1, 8, 8), Conv(6, 3), GroupNorm(4, Name = "gn")]
+            public partial class Net;
+            """)).Single(d => d.Id == "STR0008");
+        Assert.Equal("Layer 'gn': GroupNorm's 4 groups do not divide its input's 6 channels; use a divisor of 6 (1, 2, 3, 6)", error.GetMessage());
+    }
+
+    [Fact]
+    public void Norms_and_PRelu_on_free_sizes_compile_with_statistics_grown_per_position()
+    {
+        var (output, run) = GeneratorHarness.Generate(GeneratorHarness.Compile(Usings + """
+            namespace Samples;
+
+            [Network, Input(2, Dim.Any, Dim.Any)]
+            [Conv(4, 3, Pad = 1), GroupNorm(2), PRelu, LayerNorm, Gelu(Approximate = true)]
+            public partial class Free;
+            """));
+        GeneratorHarness.AssertClean(output);
+        string code = run.Results.Single().GeneratedSources.Single(s => s.HintName.StartsWith("Samples.Free", StringComparison.Ordinal)).SourceText.ToString();
+        Assert.Contains("m.Ensure(ref _groupnorm1SavedMean, n * 2L);", code);
+        Assert.Contains("m.Ensure(ref _layernorm1SavedMean, (long)n * (1 + n1) * (1 + n2));", code);
+    }
 }

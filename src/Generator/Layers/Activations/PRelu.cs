@@ -9,7 +9,7 @@ namespace Strider.Generator.Layers;
 /// parameter <c>weight</c> of shape [C], 0.25 at the start), or one slope for every channel with <c>Shared = true</c>
 /// (num_parameters = 1, shape [1]).
 /// </summary>
-internal sealed class PReluRule() : LayerRule("PRelu", LayerKind.Activation)
+internal sealed class PReluRule() : LayerRule("PRelu", LayerKind.Plain)
 {
     public override string Fill => Fills.Activation;
 
