@@ -33,3 +33,10 @@ public partial class NormNet;
 [Network, Input(2, 7)]
 [Conv(4, 3, Name = "c1"), GroupNorm(2), Conv(3, 1), LayerNorm, Flatten, Dense(4), LayerNorm, Dense(2)]
 public partial class NormShapes;
+
+/// <summary>DenseLeNet's windows (field 16, stride 4) with issue 13's activations and PRelu slopes between them.</summary>
+[Network(Dense = true), Input(1, Dim.Any, Dim.Any)]
+[Conv(4, 5), PRelu, MaxPool(2)]
+[Conv(6, 3), Gelu(Approximate = true), HardSwish, AvgPool(2)]
+[Conv(5, 2), Silu, PRelu(Shared = true), Relu6, HardTanh, Conv(3, 1), HardSigmoid, Softplus, Gelu]
+public partial class DensePointwise;

@@ -143,4 +143,12 @@ public class PointwiseActivationRuleTests
         Assert.Contains("m.Ensure(ref _groupnorm1SavedMean, n * 2L);", code);
         Assert.Contains("m.Ensure(ref _layernorm1SavedMean, (long)n * (1 + n1) * (1 + n2));", code);
     }
+
+    [Fact]
+    public Task GroupNorm_and_LayerNorm_have_no_dense_variant_and_the_activations_do() => AnalyzerVerifier.VerifyAsync(Usings + """
+        [Network(Dense = true), Input(1, 12, 12)]
+        [Conv(6, 3), MaxPool(2), PRelu, Relu6, HardTanh, Silu, Gelu, HardSwish, HardSigmoid, Softplus]
+        [{|STR0019:GroupNorm(3)|}, {|STR0019:LayerNorm|}]
+        public partial class Net;
+        """);
 }
