@@ -254,4 +254,14 @@ public sealed class OnnxExportTests
             AssertSame(net, session, NormOnnx1d.InputName, 2, 161);
         }
     }
+
+    [Fact]
+    public void Norms_and_PRelu_on_free_sizes_match_at_several_sizes_through_one_model()
+    {
+        using var net = new NormOnnxFree(Device.Default, 17);
+        Prepare(net, 170, 5, 7);
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, NormOnnxFree.InputName, 2, 171, 5, 7);
+        AssertSame(net, session, NormOnnxFree.InputName, 1, 172, 9, 4);
+    }
 }

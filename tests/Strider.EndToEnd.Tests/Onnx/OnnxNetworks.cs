@@ -90,3 +90,8 @@ public partial class NormOnnx;
 [Network, Input(3, 10)]
 [Conv(4, 3), GroupNorm(4), LayerNorm, Conv(2, 1)]
 public partial class NormOnnx1d;
+
+/// <summary>The norms and PRelu on free sizes: one exported model (GroupNorm reshapes back to the input's run-time shape) for every size.</summary>
+[Network, Input(3, Dim.Any, Dim.Any)]
+[Conv(4, 3, Pad = 1), GroupNorm(2), PRelu, LayerNorm, Gelu, Conv(2, 1)]
+public partial class NormOnnxFree;
