@@ -264,4 +264,20 @@ public sealed class OnnxExportTests
         AssertSame(net, session, NormOnnxFree.InputName, 2, 171, 5, 7);
         AssertSame(net, session, NormOnnxFree.InputName, 1, 172, 9, 4);
     }
+
+    [Fact]
+    public void Softplus_beyond_PyTorchs_threshold_agrees_with_ONNXs_which_has_none()
+    {
+        using var net = new SoftplusOnnx(Device.Default, 18);
+        net.Training = false;
+        float[] data = { -30f, -5f, 0.5f, 19.5f, 20.5f, 40f, 80f, 88f };
+        using var x = Tensor<S1x8>.From(net.Device, data);
+        float[] expected = net.Forward(x).ToArray();
+        using var session = Session(net.ExportOnnx());
+        using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor(SoftplusOnnx.InputName, new DenseTensor<float>(data, new[] { 1, 1, 8 })) });
+        float[] actual = results.Single().AsTensor<float>().ToArray();
+        for (int i = 0; i < data.Length; i++)
+            Assert.True(System.Math.Abs(actual[i] - expected[i]) <= 1e-4 * System.Math.Max(1.0, System.Math.Abs(expected[i])),
+                $"Softplus({data[i]}): Strider {expected[i]:R}, ONNX Runtime {actual[i]:R}.");
+    }
 }

@@ -95,3 +95,8 @@ public partial class NormOnnx1d;
 [Network, Input(3, Dim.Any, Dim.Any)]
 [Conv(4, 3, Pad = 1), GroupNorm(2), PRelu, LayerNorm, Gelu, Conv(2, 1)]
 public partial class NormOnnxFree;
+
+/// <summary>Softplus alone, for inputs beyond PyTorch's threshold (20), where ONNX's Softplus has none.</summary>
+[Network, Input(1, 8)]
+[Softplus]
+public partial class SoftplusOnnx;
