@@ -3,7 +3,7 @@ using System.Linq;
 
 namespace Strider.Onnx;
 
-// The activations of issue 13 that opset 17 lacks are composed from its operators; each intermediate value and node is
+// Issue 13's activations, PRelu and channel norms; what opset 17 lacks is composed from its operators: each intermediate value and node is
 // named {name}/{step}, and the layer's output keeps the layer's name.
 public sealed partial class OnnxGraphBuilder
 {
