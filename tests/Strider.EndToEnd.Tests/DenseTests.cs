@@ -85,6 +85,24 @@ public class DenseTests
     }
 
     [Fact]
+    public void Pointwise_kinds_of_issue_13_keep_the_dense_output_the_shifted_runs_interleaved()
+    {
+        using var net = new DensePointwise(Device.Default, 3) { Training = false };
+        foreach (var p in net.Parameters.Where(p => p.Name.StartsWith("prelu", StringComparison.Ordinal)))
+            p.Value.Upload(Enumerable.Range(0, (int)p.Length).Select(i => 0.1f + 0.15f * i).ToArray());
+        const int n = 2, height = 27, width = 33;
+        var x = Random(n * height * width, 9);
+        using var input = Tensor<S1xAnyxAny>.From(Device.Default, x, height, width);
+        var dense = net.ForwardDense(input);
+        AssertInterleaved((window, h, w) =>
+        {
+            using var t = Tensor<S1xAnyxAny>.From(Device.Default, window, h, w);
+            var y = net.Forward(t);
+            return (y.ToArray(), y.Dim(1), y.Dim(2));
+        }, x, n, 1, height, width, dense.ToArray(), 3, dense.Dim(1), dense.Dim(2), 16, 16, 4, 4);
+    }
+
+    [Fact]
     public void LeNet_like_dense_output_is_the_16_shifted_strided_runs_interleaved()
     {
         using var net = new DenseLeNet(Device.Default, 3) { Training = false };

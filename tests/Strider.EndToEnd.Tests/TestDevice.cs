@@ -267,4 +267,106 @@ internal sealed class TestDevice : Device
         Op(nameof(AdamStep));
         _inner.AdamStep(count, parameter, gradient, m, v, learningRate, beta1, beta2, epsilon, weightDecay, step);
     }
+
+    public override void PReluForward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> slope, DeviceBuffer<float> y)
+    {
+        Op(nameof(PReluForward));
+        _inner.PReluForward(n, channels, inner, x, slope, y);
+    }
+
+    public override void PReluBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> slope, DeviceBuffer<float> dy,
+        DeviceBuffer<float> dx, DeviceBuffer<float> dslope, bool accumulate)
+    {
+        Op(nameof(PReluBackward));
+        _inner.PReluBackward(n, channels, inner, x, slope, dy, dx, dslope, accumulate);
+    }
+
+    public override void AdaptiveAvgPoolForward(in AdaptivePoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y)
+    {
+        Op(nameof(AdaptiveAvgPoolForward));
+        _inner.AdaptiveAvgPoolForward(g, n, x, y);
+    }
+
+    public override void AdaptiveAvgPoolBackward(in AdaptivePoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate)
+    {
+        Op(nameof(AdaptiveAvgPoolBackward));
+        _inner.AdaptiveAvgPoolBackward(g, n, dy, dx, accumulate);
+    }
+
+    public override void AdaptiveMaxPoolForward(in AdaptivePoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<int> switches)
+    {
+        Op(nameof(AdaptiveMaxPoolForward));
+        _inner.AdaptiveMaxPoolForward(g, n, x, y, switches);
+    }
+
+    public override void AdaptiveMaxPoolBackward(in AdaptivePoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx, bool accumulate)
+    {
+        Op(nameof(AdaptiveMaxPoolBackward));
+        _inner.AdaptiveMaxPoolBackward(g, n, dy, switches, dx, accumulate);
+    }
+
+    public override void UpsampleForward(in UpsampleGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y)
+    {
+        Op(nameof(UpsampleForward));
+        _inner.UpsampleForward(g, n, x, y);
+    }
+
+    public override void UpsampleBackward(in UpsampleGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate)
+    {
+        Op(nameof(UpsampleBackward));
+        _inner.UpsampleBackward(g, n, dy, dx, accumulate);
+    }
+
+    public override void PixelShuffleForward(int n, int channels, int h, int w, int r, DeviceBuffer<float> x, DeviceBuffer<float> y)
+    {
+        Op(nameof(PixelShuffleForward));
+        _inner.PixelShuffleForward(n, channels, h, w, r, x, y);
+    }
+
+    public override void PixelShuffleBackward(int n, int channels, int h, int w, int r, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate)
+    {
+        Op(nameof(PixelShuffleBackward));
+        _inner.PixelShuffleBackward(n, channels, h, w, r, dy, dx, accumulate);
+    }
+
+    public override void BroadcastForward(BroadcastOp op, int n, int channels, int inner, DeviceBuffer<float> full, DeviceBuffer<float> gate, DeviceBuffer<float> y)
+    {
+        Op(nameof(BroadcastForward));
+        _inner.BroadcastForward(op, n, channels, inner, full, gate, y);
+    }
+
+    public override void BroadcastBackward(BroadcastOp op, int n, int channels, int inner, DeviceBuffer<float> full, DeviceBuffer<float> gate, DeviceBuffer<float> dy,
+        DeviceBuffer<float>? dFull, bool accumulateFull, DeviceBuffer<float>? dGate, bool accumulateGate)
+    {
+        Op(nameof(BroadcastBackward));
+        _inner.BroadcastBackward(op, n, channels, inner, full, gate, dy, dFull, accumulateFull, dGate, accumulateGate);
+    }
+
+    public override void GroupNormForward(int n, int channels, int inner, int groups, float epsilon, DeviceBuffer<float> x,
+        DeviceBuffer<float>? gamma, DeviceBuffer<float>? beta, DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd)
+    {
+        Op(nameof(GroupNormForward));
+        _inner.GroupNormForward(n, channels, inner, groups, epsilon, x, gamma, beta, y, savedMean, savedInvStd);
+    }
+
+    public override void GroupNormBackward(int n, int channels, int inner, int groups, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float>? gamma,
+        DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx, DeviceBuffer<float>? dgamma, DeviceBuffer<float>? dbeta, bool accumulate)
+    {
+        Op(nameof(GroupNormBackward));
+        _inner.GroupNormBackward(n, channels, inner, groups, x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta, accumulate);
+    }
+
+    public override void LayerNormForward(int n, int channels, int inner, float epsilon, DeviceBuffer<float> x,
+        DeviceBuffer<float>? gamma, DeviceBuffer<float>? beta, DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd)
+    {
+        Op(nameof(LayerNormForward));
+        _inner.LayerNormForward(n, channels, inner, epsilon, x, gamma, beta, y, savedMean, savedInvStd);
+    }
+
+    public override void LayerNormBackward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float>? gamma,
+        DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float> dx, DeviceBuffer<float>? dgamma, DeviceBuffer<float>? dbeta, bool accumulate)
+    {
+        Op(nameof(LayerNormBackward));
+        _inner.LayerNormBackward(n, channels, inner, x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta, accumulate);
+    }
 }

@@ -159,6 +159,149 @@ public sealed class GradientTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public void Adaptive_pooling(bool max)
+    {
+        const int n = 2;
+        var g = new AdaptivePoolGeometry(2, 5, 7, 3, 4);
+        var rng = new Random(16);
+        // Distinct values a step apart, so a max window's winner does not change under the finite-difference step.
+        float[] x = Distinct(rng, (int)(n * g.InputSize), 0.05f), gy = Uniform(rng, n * g.OutputSize);
+        var switches = _d.Allocate<int>(n * g.OutputSize);
+        double L(float[] xv)
+        {
+            var y = _d.Allocate<float>(n * g.OutputSize);
+            if (max) _d.AdaptiveMaxPoolForward(g, n, Buf(xv), y, switches);
+            else _d.AdaptiveAvgPoolForward(g, n, Buf(xv), y);
+            return Dot(y.ToArray(), gy);
+        }
+        L(x);
+        var dx = _d.Allocate<float>(n * g.InputSize);
+        if (max) _d.AdaptiveMaxPoolBackward(g, n, Buf(gy), switches, dx, false);
+        else _d.AdaptiveAvgPoolBackward(g, n, Buf(gy), dx, false);
+        float[] analytic = dx.ToArray();
+        CheckGradient(max ? "adaptive max" : "adaptive average", x, L, analytic, eps: 1e-2f);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Bilinear_upsample(bool alignCorners)
+    {
+        const int n = 2;
+        var g = new UpsampleGeometry(2, 3, 4, 7, 9, UpsampleMode.Bilinear, alignCorners);
+        var rng = new Random(17);
+        float[] x = Uniform(rng, n * g.InputSize), gy = Uniform(rng, n * g.OutputSize);
+        double L(float[] xv)
+        {
+            var y = _d.Allocate<float>(n * g.OutputSize);
+            _d.UpsampleForward(g, n, Buf(xv), y);
+            return Dot(y.ToArray(), gy);
+        }
+        var dx = _d.Allocate<float>(n * g.InputSize);
+        _d.UpsampleBackward(g, n, Buf(gy), dx, false);
+        CheckGradient("bilinear upsample", x, L, dx.ToArray());
+    }
+
+    [Theory]
+    [InlineData(BroadcastOp.Add)]
+    [InlineData(BroadcastOp.Multiply)]
+    public void Broadcast(BroadcastOp op)
+    {
+        const int n = 2, channels = 3, inner = 5, size = n * channels * inner;
+        var rng = new Random(19);
+        float[] full = Uniform(rng, size), gate = Uniform(rng, n * channels), gy = Uniform(rng, size);
+        double L(float[] f, float[] g)
+        {
+            var y = _d.Allocate<float>(size);
+            _d.BroadcastForward(op, n, channels, inner, Buf(f), Buf(g), y);
+            return Dot(y.ToArray(), gy);
+        }
+        var dFull = _d.Allocate<float>(size);
+        var dGate = _d.Allocate<float>(n * channels);
+        _d.BroadcastBackward(op, n, channels, inner, Buf(full), Buf(gate), Buf(gy), dFull, false, dGate, false);
+        CheckGradient($"broadcast {op} full", full, v => L(v, gate), dFull.ToArray());
+        CheckGradient($"broadcast {op} gate", gate, v => L(full, v), dGate.ToArray());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Group_and_layer_norm(bool layer)
+    {
+        const int n = 2, channels = 4, inner = 5, groups = 2, size = n * channels * inner;
+        int sets = layer ? n * inner : n * groups;
+        var rng = new Random(21);
+        float[] x = Uniform(rng, size, -2, 2), gamma = Uniform(rng, channels, 0.5f, 1.5f), beta = Uniform(rng, channels), gy = Uniform(rng, size);
+        var mean = _d.Allocate<float>(sets);
+        var invStd = _d.Allocate<float>(sets);
+        double L(float[] xv, float[] gv, float[] bv)
+        {
+            var y = _d.Allocate<float>(size);
+            if (layer) _d.LayerNormForward(n, channels, inner, 1e-5f, Buf(xv), Buf(gv), Buf(bv), y, mean, invStd);
+            else _d.GroupNormForward(n, channels, inner, groups, 1e-5f, Buf(xv), Buf(gv), Buf(bv), y, mean, invStd);
+            return Dot(y.ToArray(), gy);
+        }
+        L(x, gamma, beta);
+        var dx = _d.Allocate<float>(size);
+        var dgamma = _d.Allocate<float>(channels);
+        var dbeta = _d.Allocate<float>(channels);
+        if (layer) _d.LayerNormBackward(n, channels, inner, Buf(x), Buf(gy), Buf(gamma), mean, invStd, dx, dgamma, dbeta, false);
+        else _d.GroupNormBackward(n, channels, inner, groups, Buf(x), Buf(gy), Buf(gamma), mean, invStd, dx, dgamma, dbeta, false);
+        float[] adx = dx.ToArray(), adg = dgamma.ToArray(), adb = dbeta.ToArray();
+        string what = layer ? "layer norm" : "group norm";
+        CheckGradient($"{what} data", x, v => L(v, gamma, beta), adx);
+        CheckGradient($"{what} weight", gamma, v => L(x, v, beta), adg);
+        CheckGradient($"{what} bias", beta, v => L(x, gamma, v), adb);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void Grouped_convolution(int groups)
+    {
+        var g = Conv(4, 5, 6, 4, 3, 3, sh: 2, pt: 1, pb: 1, pl: 1, pr: 1) with { Groups = groups };
+        const int n = 2;
+        var rng = new Random(23);
+        float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels), gy = Uniform(rng, n * g.OutputSize);
+        double L(float[] xv, float[] wv, float[] bv)
+        {
+            var y = _d.Allocate<float>(n * g.OutputSize);
+            _d.ConvForward(g, n, Buf(xv), Buf(wv), Buf(bv), y);
+            return Dot(y.ToArray(), gy);
+        }
+        var dx = _d.Allocate<float>(n * g.InputSize);
+        var dw = _d.Allocate<float>(g.WeightSize);
+        var db = _d.Allocate<float>(g.OutChannels);
+        _d.ConvBackwardData(g, n, Buf(gy), Buf(w), dx, false);
+        _d.ConvBackwardWeights(g, n, Buf(x), Buf(gy), dw, db);
+        CheckGradient($"grouped ({groups}) conv data", x, v => L(v, w, bias), dx.ToArray());
+        CheckGradient($"grouped ({groups}) conv weights", w, v => L(x, v, bias), dw.ToArray());
+        CheckGradient($"grouped ({groups}) conv bias", bias, v => L(x, w, v), db.ToArray());
+    }
+
+    [Fact]
+    public void PRelu()
+    {
+        const int n = 2, channels = 3, inner = 7, size = n * channels * inner;
+        var rng = new Random(14);
+        // Away from the kink at 0 by more than the step.
+        float[] x = Distinct(rng, size, 0.1f).Select(v => v + 0.025f).ToArray(), slope = Uniform(rng, channels), gy = Uniform(rng, size);
+        double L(float[] xv, float[] sv)
+        {
+            var y = _d.Allocate<float>(size);
+            _d.PReluForward(n, channels, inner, Buf(xv), Buf(sv), y);
+            return Dot(y.ToArray(), gy);
+        }
+        var dx = _d.Allocate<float>(size);
+        var dslope = _d.Allocate<float>(channels);
+        _d.PReluBackward(n, channels, inner, Buf(x), Buf(slope), Buf(gy), dx, dslope, false);
+        CheckGradient("prelu data", x, v => L(v, slope), dx.ToArray());
+        CheckGradient("prelu slope", slope, v => L(x, v), dslope.ToArray());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public void Softmax(bool log)
     {
         const int n = 2, channels = 5, inner = 3, size = n * channels * inner;

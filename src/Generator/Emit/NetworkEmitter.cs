@@ -265,6 +265,7 @@ internal static partial class NetworkEmitter
                 case ParameterInit.Glorot: _w.Line($"global::Strider.ParameterInitializer.Glorot({target}, {p.FanIn}, {p.FanOut}, random);"); break;
                 case ParameterInit.Ones: _w.Line($"global::Strider.ParameterInitializer.Constant({target}, 1f);"); break;
                 case ParameterInit.Zeros: break; // device buffers start zeroed
+                case ParameterInit.Constant: _w.Line($"global::Strider.ParameterInitializer.Constant({target}, {Literals.Float(p.Constant)});"); break;
             }
         }
 

@@ -41,6 +41,16 @@ internal static class LayerRegistry
         new SoftmaxRule(log: true),
         new AddRule(),
         new ConcatRule(),
+        new ActivationRule("Relu6", onnx: "Relu6"),
+        new HardTanhRule(),
+        new ActivationRule("Silu", onnx: "Silu"),
+        new ActivationRule("Gelu", onnx: "Gelu") { Variant = new ActivationVariant("Approximate", Member: "GeluTanh", Onnx: "GeluTanh") },
+        new ActivationRule("HardSwish", onnx: "HardSwish"),
+        new ActivationRule("HardSigmoid", onnx: "HardSigmoid"),
+        new ActivationRule("Softplus", onnx: "Softplus"),
+        new PReluRule(),
+        new GroupNormRule(),
+        new LayerNormRule(),
     };
 
     private static readonly Dictionary<string, LayerRule> s_byAttribute = All.ToDictionary(r => r.AttributeName, System.StringComparer.Ordinal);

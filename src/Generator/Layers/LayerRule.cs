@@ -36,6 +36,18 @@ internal abstract class LayerRule
     /// <summary>Checks the arguments, gives the node its layout (shape rule), label and parameters, or fails it with a diagnostic.</summary>
     public abstract void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer);
 
+    /// <summary>
+    /// Its backward op writes the input's gradient together with its parameters' gradients (BatchNorm, PRelu), so the
+    /// input's gradient is computed in BackwardParameters too (<see cref="ExecutionPlan.ParameterGradientPath"/>).
+    /// </summary>
+    public virtual bool InputGradientWithParameters => false;
+
+    /// <summary>
+    /// The length of the statistics its training forward saves for backward (a mean and an inverse standard deviation
+    /// buffer each, <see cref="LayerWriter.SavedMean"/>), or null when it saves none.
+    /// </summary>
+    public virtual BufferSize? SavedStatistics(NodePlan n) => null;
+
     /// <summary>The node's own numbers in the plan (<see cref="LayerDetail"/>), resolved from what <see cref="Plan"/> left on it.</summary>
     public virtual LayerDetail Detail(PlanNode node, PlanSizes sizes) => LayerDetail.None;
 

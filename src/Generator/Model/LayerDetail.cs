@@ -82,4 +82,21 @@ internal sealed record ActivationDetail(EquatableArray<NamedNumber> Parameters) 
 {
     /// <summary>The k-th parameter, 0 when the activation has fewer.</summary>
     public double At(int k) => k < Parameters.Count ? Parameters[k].Value : 0;
+
+    /// <summary>The rule's <see cref="Layers.ActivationVariant"/> is selected.</summary>
+    public bool Varied { get; init; }
+}
+
+/// <summary>A PRelu's slope parameter: one per channel, or one shared by all (PyTorch's num_parameters = 1).</summary>
+internal sealed record PReluDetail(int SlopeIndex, bool Shared) : LayerDetail
+{
+    public override int Weight => SlopeIndex;
+}
+
+/// <summary>A GroupNorm's (or LayerNorm's, with <paramref name="Groups"/> 0) affine parameters, groups and epsilon.</summary>
+internal sealed record ChannelNormDetail(int WeightIndex, int BiasIndex, int Groups, double Epsilon) : LayerDetail
+{
+    public override int Weight => WeightIndex;
+
+    public override int Bias => BiasIndex;
 }

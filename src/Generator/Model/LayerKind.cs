@@ -19,6 +19,9 @@ internal enum LayerKind
     /// </summary>
     Window,
 
+    /// <summary>A layer with no part in folding or fusion (PRelu, GroupNorm, LayerNorm): its rule says everything about it.</summary>
+    Plain,
+
     /// <summary>Not an attribute: the network input, node 0 of a plan.</summary>
     Input,
 }

@@ -29,6 +29,9 @@ internal readonly record struct SizeExpr(long U, long V, int Axis)
 /// <summary>A trainable parameter or a state buffer, with PyTorch's name and layout and its initialisation.</summary>
 internal sealed record ParameterPlan(string Name, EquatableArray<int> Shape, ParameterInit Init, int FanIn, int FanOut)
 {
+    /// <summary>Every value's start under <see cref="ParameterInit.Constant"/> (PRelu's 0.25).</summary>
+    public double Constant { get; init; }
+
     public long Length
     {
         get
@@ -40,7 +43,7 @@ internal sealed record ParameterPlan(string Name, EquatableArray<int> Shape, Par
     }
 }
 
-internal enum ParameterInit { He, Glorot, Zeros, Ones }
+internal enum ParameterInit { He, Glorot, Zeros, Ones, Constant }
 
 /// <summary>One node of the planned network (node 0 is the input): its rule, shape and its kind's own numbers.</summary>
 internal sealed record NodePlan(

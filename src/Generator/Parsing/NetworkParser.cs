@@ -178,7 +178,8 @@ internal static partial class NetworkParser
             rate, alpha, epsilon, momentum, min, max, spans) { Numbers = new EquatableArray<NamedNumber>(numbers) };
     }
 
-    private static bool IsNumber(TypedConstant c) => c.Kind == TypedConstantKind.Primitive && c.Value is double or float or int or long;
+    // A bool counts as 1 or 0, so a rule reads a switch (Gelu's Approximate) as it reads a number.
+    private static bool IsNumber(TypedConstant c) => c.Kind == TypedConstantKind.Primitive && c.Value is double or float or int or long or bool;
 
     /// <summary>Spans of the whole attribute ("") and of each argument: positional by index (params expanded), named by name.</summary>
     private static EquatableArray<ArgSpan> ArgumentSpans(AttributeSyntax? syntax)
@@ -206,7 +207,7 @@ internal static partial class NetworkParser
         ? c.Value switch { int i => i, long l => (int)System.Math.Max(int.MinValue, System.Math.Min(int.MaxValue, l)), short s => s, byte b => b, _ => 0 }
         : 0;
 
-    private static double Double(TypedConstant c) => c.Value switch { double d => d, float f => f, int i => i, long l => l, _ => 0 };
+    private static double Double(TypedConstant c) => c.Value switch { double d => d, float f => f, int i => i, long l => l, bool b => b ? 1 : 0, _ => 0 };
 
     /// <summary>Adds the ints of a scalar or array constant; a null array (<c>[Input(null)]</c>) adds none, which the planner reports.</summary>
     private static void AddInts(TypedConstant c, List<int> into)

@@ -92,8 +92,8 @@ internal static class ExecutionPlanner
     private static bool[] ParameterGradientPath(IReadOnlyList<NodePlan> nodes)
     {
         var needed = new bool[nodes.Count];
-        // BatchNormBackward writes its input's gradient in the op that writes its parameters' gradients: never skipped.
-        foreach (var n in nodes) if (n.Kind == LayerKind.BatchNorm) needed[n.Inputs[0]] = true;
+        // BatchNormBackward (and PReluBackward) write the input's gradient in the op that writes the parameters': never skipped.
+        foreach (var n in nodes) if (n.Rule.InputGradientWithParameters) needed[n.Inputs[0]] = true;
         foreach (var n in nodes)
             if (n.Weight >= 0 || n.Inputs.Any(k => needed[k])) needed[n.Index] = true;
         return needed;
@@ -126,6 +126,11 @@ internal static class ExecutionPlanner
             cancellationToken.ThrowIfCancellationRequested();
             if (n.Index > 0 && !IsAlias(n)) Add(n, BufferRole.Out, BufferPass.Forward, Values(n.Shape));
             if (n.Index != last) Add(n, BufferRole.Grad, BufferPass.Backward, Values(n.Shape));
+            if (n.Rule.SavedStatistics(n) is { } saved)
+            {
+                Add(n, BufferRole.SavedMean, BufferPass.Forward, saved);
+                Add(n, BufferRole.SavedInvStd, BufferPass.Forward, saved);
+            }
             switch (n.Kind)
             {
                 case LayerKind.MaxPool:
@@ -136,9 +141,6 @@ internal static class ExecutionPlanner
                     break;
                 case LayerKind.BatchNorm:
                 {
-                    var channels = new BufferSize(new EquatableArray<SizeExpr>(new[] { n.Shape[0] }), false);
-                    Add(n, BufferRole.SavedMean, BufferPass.Forward, channels);
-                    Add(n, BufferRole.SavedInvStd, BufferPass.Forward, channels);
                     if (foldSource[n.Index] >= 0)
                     {
                         var conv = nodes[foldSource[n.Index]];

@@ -331,9 +331,9 @@ internal sealed partial class NetworkPlanner
         return dims;
     }
 
-    internal int AddParameter(string name, int[] shape, ParameterInit init, int fanIn, int fanOut)
+    internal int AddParameter(string name, int[] shape, ParameterInit init, int fanIn, int fanOut, double constant = 0)
     {
-        _parameters.Add(new ParameterPlan(name, new EquatableArray<int>(shape), init, fanIn, fanOut));
+        _parameters.Add(new ParameterPlan(name, new EquatableArray<int>(shape), init, fanIn, fanOut) { Constant = constant });
         return _parameters.Count - 1;
     }
 

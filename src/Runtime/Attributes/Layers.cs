@@ -208,3 +208,88 @@ public sealed class ConcatAttribute : LayerAttribute
     public ConcatAttribute(params string[] inputs) => Inputs = inputs;
     public string[] Inputs { get; }
 }
+
+/// <summary>PyTorch's ReLU6: x clamped to [0, 6] (MobileNet's activation). ONNX: Clip(0, 6).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class Relu6Attribute : LayerAttribute { }
+
+/// <summary>
+/// PyTorch's Hardtanh(min_val, max_val): x clamped to [min, max], min below max. Unlike <see cref="ClipAttribute"/> the
+/// gradient passes at NaN (as PyTorch's hardtanh_backward). ONNX: Clip(min, max).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class HardTanhAttribute : LayerAttribute
+{
+    public HardTanhAttribute(double min = -1, double max = 1) { Min = min; Max = max; }
+    public double Min { get; }
+    public double Max { get; }
+}
+
+/// <summary>PyTorch's SiLU (swish): x · sigmoid(x). ONNX: x · Sigmoid(x).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SiluAttribute : LayerAttribute { }
+
+/// <summary>
+/// PyTorch's GELU: x · Φ(x) with the exact normal CDF (erf); <see cref="Approximate"/> = true is PyTorch's
+/// approximate = "tanh". ONNX (opset 17 has no Gelu): 0.5 · x · (1 + Erf(x / √2)), or the tanh formula, composed.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GeluAttribute : LayerAttribute
+{
+    /// <summary>The tanh approximation 0.5 · x · (1 + tanh(√(2/π) (x + 0.044715 x³))) instead of erf.</summary>
+    public bool Approximate { get; set; }
+}
+
+/// <summary>PyTorch's Hardswish: x · relu6(x + 3) / 6 (MobileNetV3). ONNX: HardSwish.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class HardSwishAttribute : LayerAttribute { }
+
+/// <summary>PyTorch's Hardsigmoid: relu6(x + 3) / 6. ONNX: HardSigmoid with alpha 1/6, beta 1/2.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class HardSigmoidAttribute : LayerAttribute { }
+
+/// <summary>
+/// PyTorch's Softplus with its defaults only (beta 1, threshold 20): ln(1 + e^x), and x itself above 20. ONNX:
+/// Softplus (no threshold: it differs from x above 20 by less than float precision).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SoftplusAttribute : LayerAttribute { }
+
+/// <summary>
+/// PyTorch's PReLU: x above zero, weight[c] · x elsewhere, with one learned slope per channel (PReLU(num_parameters =
+/// C); parameter <c>weight</c>, shape [C], 0.25 at the start, as PyTorch). ONNX: PRelu with the slope shaped [C, 1, 1].
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class PReluAttribute : LayerAttribute
+{
+    /// <summary>One slope for every channel (PyTorch's default num_parameters = 1: <c>weight</c> of shape [1]).</summary>
+    public bool Shared { get; set; }
+}
+
+/// <summary>
+/// PyTorch's GroupNorm(groups, C, eps, affine = True): the channels split into <c>groups</c> consecutive groups, each
+/// (image, group) normalised by its own mean and biased variance over its channels and positions, then scaled and
+/// shifted per channel (parameters <c>weight</c> and <c>bias</c>, [C]). No running statistics: training and inference
+/// compute the same. <c>groups</c> must divide the channels. ONNX: Reshape + InstanceNormalization + per-channel affine.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GroupNormAttribute : LayerAttribute
+{
+    public GroupNormAttribute(int groups) => Groups = groups;
+    public int Groups { get; }
+
+    /// <summary>Added to the variance (PyTorch's eps, 1e-5).</summary>
+    public double Epsilon { get; set; } = 1e-5;
+}
+
+/// <summary>
+/// Layer normalisation over the channel axis at each position, as ConvNeXt's LayerNorm2d (PyTorch's nn.LayerNorm(C)
+/// applied channels-last): parameters <c>weight</c> and <c>bias</c>, [C]; no running statistics. ONNX: Transpose to
+/// channels-last + LayerNormalization + Transpose back.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class LayerNormAttribute : LayerAttribute
+{
+    /// <summary>Added to the variance: PyTorch nn.LayerNorm's default 1e-5 (ConvNeXt passes 1e-6: write it).</summary>
+    public double Epsilon { get; set; } = 1e-5;
+}

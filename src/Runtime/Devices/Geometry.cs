@@ -1,3 +1,5 @@
+using System;
+
 namespace Strider.Devices;
 
 /// <summary>
@@ -5,6 +7,9 @@ namespace Strider.Devices;
 /// implied by <see cref="OutH"/>/<see cref="OutW"/>: out = floor((in + padBegin + padEnd - d(k-1) - 1) / s) + 1.
 /// Input x is [n, InChannels, InH, InW], weights [OutChannels, InChannels, KernelH, KernelW], output [n, OutChannels, OutH, OutW].
 /// A transposed convolution with weights [in, out, kh, kw] is the backward-data pass of the convolution that maps its output back to its input.
+/// <see cref="Groups"/> splits both channel ranges into that many consecutive groups, each output group reading only its
+/// input group, as PyTorch: weights [OutChannels, InChannels / Groups, KernelH, KernelW] (a grouped transposed
+/// convolution's [in, out / Groups, kh, kw] is the same layout seen from its backward-data pass); Groups = InChannels is depthwise.
 /// </summary>
 public readonly record struct ConvGeometry(
     int InChannels, int InH, int InW,
@@ -12,14 +17,29 @@ public readonly record struct ConvGeometry(
     int KernelH, int KernelW,
     int StrideH, int StrideW,
     int PadTop, int PadLeft,
-    int DilationH, int DilationW)
+    int DilationH, int DilationW,
+    int Groups = 1)
 {
     public long InputSize => (long)InChannels * InH * InW;
     public long OutputSize => (long)OutChannels * OutH * OutW;
-    public long WeightSize => (long)OutChannels * InChannels * KernelH * KernelW;
+    public long WeightSize => (long)OutChannels * InPerGroup * KernelH * KernelW;
+
+    /// <summary>Input channels each output channel reads (all of them without groups; a default geometry counts as one group).</summary>
+    public int InPerGroup => InChannels / Math.Max(1, Groups);
+
+    /// <summary>Output channels of each group.</summary>
+    public int OutPerGroup => OutChannels / Math.Max(1, Groups);
 
     /// <summary>Multiply-adds of the forward pass for one batch item, times two.</summary>
-    public double Flops => 2.0 * OutputSize * InChannels * KernelH * KernelW;
+    public double Flops => 2.0 * OutputSize * InPerGroup * KernelH * KernelW;
+
+    /// <summary>Throws naming the op and the sizes unless <see cref="Groups"/> is at least 1 and divides both channel counts.</summary>
+    internal void CheckGroups(string op)
+    {
+        if (Groups < 1 || InChannels % Groups != 0 || OutChannels % Groups != 0)
+            throw new ArgumentOutOfRangeException(nameof(Groups), Groups,
+                $"{op}: {Groups} groups must be at least 1 and divide both the {InChannels} input and the {OutChannels} output channels.");
+    }
 }
 
 /// <summary>
@@ -70,4 +90,20 @@ public enum Activation
     Exp,
     /// <summary>slope · x below zero (p0 is the slope), NaN kept; the gradient is slope · dy there and at NaN, as PyTorch's leaky_relu.</summary>
     LeakyRelu,
+    /// <summary>PyTorch's relu6: x clamped to [0, 6]; the gradient stops at and beyond both bounds (passes at NaN).</summary>
+    Relu6,
+    /// <summary>PyTorch's hardtanh: x clamped to [p0, p1]; the gradient stops at and beyond both bounds (passes at NaN, unlike <see cref="Clip"/>).</summary>
+    HardTanh,
+    /// <summary>x sigmoid(x) (swish).</summary>
+    Silu,
+    /// <summary>x Phi(x) with the exact normal CDF (erf), as PyTorch's gelu.</summary>
+    Gelu,
+    /// <summary>PyTorch's gelu with approximate = "tanh".</summary>
+    GeluTanh,
+    /// <summary>PyTorch's hardswish: x relu6(x + 3) / 6.</summary>
+    HardSwish,
+    /// <summary>PyTorch's hardsigmoid: relu6(x + 3) / 6.</summary>
+    HardSigmoid,
+    /// <summary>PyTorch's softplus with beta 1 and threshold 20: ln(1 + e^x), x itself above 20.</summary>
+    Softplus,
 }

@@ -213,4 +213,71 @@ public sealed class OnnxExportTests
         AssertSame(net, session, Leaky.InputName, 1, 121);
         AssertSame(net, session, Leaky.InputName, 3, 122);
     }
+
+    [Fact]
+    public void Issue13_activations_match_through_clip_and_composed_gelu()
+    {
+        using var net = new PointwiseOnnx(Device.Default, 13);
+        Prepare(net, 130);
+        // Weights tripled so values reach Relu6's 6, both HardTanh bounds and HardSwish's flat parts.
+        foreach (var parameter in net.Parameters.Where(p => p.Shape.Length == 4))
+            parameter.Value.Upload(parameter.Value.ToArray().Select(v => 3 * v).ToArray());
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, PointwiseOnnx.InputName, 1, 131);
+        AssertSame(net, session, PointwiseOnnx.InputName, 3, 132);
+    }
+
+    [Fact]
+    public void PRelu_slopes_broadcast_per_channel_and_shared()
+    {
+        using var net = new PReluOnnx(Device.Default, 14);
+        Prepare(net, 140);  // shifts every rank-1 parameter, the slopes included, so channels' slopes differ
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, PReluOnnx.InputName, 1, 141);
+        AssertSame(net, session, PReluOnnx.InputName, 3, 142);
+    }
+
+    [Fact]
+    public void GroupNorm_and_LayerNorm_match_in_2d_1d_and_on_features()
+    {
+        using (var net = new NormOnnx(Device.Default, 15))
+        {
+            Prepare(net, 150);  // weights and biases off one and zero
+            using var session = Session(net.ExportOnnx());
+            AssertSame(net, session, NormOnnx.InputName, 1, 151);
+            AssertSame(net, session, NormOnnx.InputName, 3, 152);
+        }
+        using (var net = new NormOnnx1d(Device.Default, 16))
+        {
+            Prepare(net, 160);
+            using var session = Session(net.ExportOnnx());
+            AssertSame(net, session, NormOnnx1d.InputName, 2, 161);
+        }
+    }
+
+    [Fact]
+    public void Norms_and_PRelu_on_free_sizes_match_at_several_sizes_through_one_model()
+    {
+        using var net = new NormOnnxFree(Device.Default, 17);
+        Prepare(net, 170, 5, 7);
+        using var session = Session(net.ExportOnnx());
+        AssertSame(net, session, NormOnnxFree.InputName, 2, 171, 5, 7);
+        AssertSame(net, session, NormOnnxFree.InputName, 1, 172, 9, 4);
+    }
+
+    [Fact]
+    public void Softplus_beyond_PyTorchs_threshold_agrees_with_ONNXs_which_has_none()
+    {
+        using var net = new SoftplusOnnx(Device.Default, 18);
+        net.Training = false;
+        float[] data = { -30f, -5f, 0.5f, 19.5f, 20.5f, 40f, 80f, 88f };
+        using var x = Tensor<S1x8>.From(net.Device, data);
+        float[] expected = net.Forward(x).ToArray();
+        using var session = Session(net.ExportOnnx());
+        using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor(SoftplusOnnx.InputName, new DenseTensor<float>(data, new[] { 1, 1, 8 })) });
+        float[] actual = results.Single().AsTensor<float>().ToArray();
+        for (int i = 0; i < data.Length; i++)
+            Assert.True(System.Math.Abs(actual[i] - expected[i]) <= 1e-4 * System.Math.Max(1.0, System.Math.Abs(expected[i])),
+                $"Softplus({data[i]}): Strider {expected[i]:R}, ONNX Runtime {actual[i]:R}.");
+    }
 }

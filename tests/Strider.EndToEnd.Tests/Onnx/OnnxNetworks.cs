@@ -70,3 +70,33 @@ public partial class Elementwise;
 [Network, Input(2, 6, 6)]
 [Conv(3, 3, Pad = 1), LeakyRelu(0.2f), Conv(2, 3), BatchNorm, LeakyRelu]
 public partial class Leaky;
+
+/// <summary>Issue 13's activations: Clip for Relu6/HardTanh, composed Silu and both GELUs, HardSwish, HardSigmoid, Softplus.</summary>
+[Network, Input(2, 6, 6)]
+[Conv(4, 3, Pad = 1), Relu6, Conv(4, 3, Pad = 1), HardTanh(-0.5, 0.75), Conv(4, 1), Silu, Gelu, Conv(4, 1)]
+[Gelu(Approximate = true), HardSwish, Conv(4, 1), HardSigmoid, Conv(2, 1), Softplus]
+public partial class PointwiseOnnx;
+
+/// <summary>PRelu's slope reshaped to [C, 1, 1] (and [C] on features, [1] shared) for ONNX's broadcasting.</summary>
+[Network, Input(2, 6, 6)]
+[PRelu, Conv(4, 3, Pad = 1), PRelu(Shared = true), Conv(3, 3), Flatten, Dense(5), PRelu]
+public partial class PReluOnnx;
+
+/// <summary>GroupNorm composed (Reshape, InstanceNormalization, affine) and LayerNorm over channels (Transpose, LayerNormalization), in 2-D, 1-D and on features.</summary>
+[Network, Input(4, 6, 6)]
+[Conv(6, 3, Pad = 1), GroupNorm(3), Conv(4, 1), LayerNorm(Epsilon = 1e-6), Conv(2, 3), Flatten, Dense(6), LayerNorm, GroupNorm(2)]
+public partial class NormOnnx;
+
+[Network, Input(3, 10)]
+[Conv(4, 3), GroupNorm(4), LayerNorm, Conv(2, 1)]
+public partial class NormOnnx1d;
+
+/// <summary>The norms and PRelu on free sizes: one exported model (GroupNorm reshapes back to the input's run-time shape) for every size.</summary>
+[Network, Input(3, Dim.Any, Dim.Any)]
+[Conv(4, 3, Pad = 1), GroupNorm(2), PRelu, LayerNorm, Gelu, Conv(2, 1)]
+public partial class NormOnnxFree;
+
+/// <summary>Softplus alone, for inputs beyond PyTorch's threshold (20), where ONNX's Softplus has none.</summary>
+[Network, Input(1, 8)]
+[Softplus]
+public partial class SoftplusOnnx;

@@ -10,7 +10,8 @@ namespace Strider.Generator.Tests.Fuzz;
 /// </summary>
 internal sealed class RandomNetworks
 {
-    private static readonly string[] Activations = { "Relu", "Elu", "Sigmoid", "Tanh", "SoftSign", "Softmax", "LogSoftmax", "Log", "Exp", "BatchNorm" };
+    private static readonly string[] Activations = { "Relu", "Elu", "Sigmoid", "Tanh", "SoftSign", "Softmax", "LogSoftmax", "Log", "Exp", "BatchNorm",
+        "Relu6", "HardTanh", "Silu", "Gelu", "HardSwish", "HardSigmoid", "Softplus", "PRelu", "GroupNorm", "LayerNorm" };
 
     private readonly Random _random;
     private readonly List<string> _names = new();
@@ -141,6 +142,11 @@ internal sealed class RandomNetworks
             case "Dropout": args.Add(Chance(0.05) ? "1.5" : "0.25"); break;
             case "Clip": args.Add(Chance(0.1) ? "1.0, -1.0" : "-1.0, 1.0"); break;
             case "Elu": if (Chance(0.3)) options.Add("Alpha = 0.5"); break;
+            case "HardTanh": if (Chance(0.5)) args.Add(Chance(0.1) ? "2.0, -2.0" : "-2.0, 2.0"); break;
+            case "Gelu": if (Chance(0.5)) options.Add("Approximate = true"); break;
+            case "PRelu": if (Chance(0.3)) options.Add("Shared = true"); break;
+            case "GroupNorm": args.Add(Text(Arg(0, 4))); if (Chance(0.1)) options.Add("Epsilon = 0"); break;
+            case "LayerNorm": if (Chance(0.2)) options.Add(Chance(0.3) ? "Epsilon = 0" : "Epsilon = 1e-6"); break;
         }
 
         if (Chance(0.1) && _names.Count > 0) options.Add("From = \"" + NameToRead() + "\"");

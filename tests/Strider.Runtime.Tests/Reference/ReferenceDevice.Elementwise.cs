@@ -24,7 +24,7 @@ public sealed partial class ReferenceDevice
         Activation.Log => Math.Log(x),
         Activation.Exp => Math.Exp(x),
         Activation.LeakyRelu => x > 0 ? x : p0 * x,
-        _ => throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation."),
+        _ => ReferenceActivations.Apply(f, x, p0, p1),
     };
 
     /// <summary>f'(x) in double; at NaN, Relu's and Elu's pass the gradient (PyTorch's threshold and elu backward stop it only where x &lt;= 0) and LeakyRelu's scales it by the slope, Clip's is 0 (clamp's backward).</summary>
@@ -39,7 +39,7 @@ public sealed partial class ReferenceDevice
         Activation.Log => 1 / x,
         Activation.Exp => Math.Exp(x),
         Activation.LeakyRelu => x > 0 ? 1 : p0,
-        _ => throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation."),
+        _ => ReferenceActivations.Derivative(f, x, p0, p1),
     };
 
     public override void ActivationForward(Activation f, long count, DeviceBuffer<float> x, DeviceBuffer<float> y, float p0 = 0, float p1 = 0)

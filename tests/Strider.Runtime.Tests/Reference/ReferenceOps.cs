@@ -27,13 +27,15 @@ internal static class ReferenceOps
                     for (int ow = 0; ow < g.OutW; ow++)
                     {
                         double sum = bias is null ? 0 : bias[k];
-                        for (int c = 0; c < g.InChannels; c++)
+                        // Output channel k reads the input channels of its group; its weight row has InPerGroup planes.
+                        int c0 = k / (g.OutChannels / g.Groups) * (g.InChannels / g.Groups);
+                        for (int c = c0; c < c0 + g.InChannels / g.Groups; c++)
                             for (int r = 0; r < g.KernelH; r++)
                                 for (int s = 0; s < g.KernelW; s++)
                                 {
                                     int ih = Tap(oh, g.StrideH, g.PadTop, r, g.DilationH), iw = Tap(ow, g.StrideW, g.PadLeft, s, g.DilationW);
                                     if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
-                                    sum += (double)x[((b * g.InChannels + c) * g.InH + ih) * g.InW + iw] * w[((k * g.InChannels + c) * g.KernelH + r) * g.KernelW + s];
+                                    sum += (double)x[((b * g.InChannels + c) * g.InH + ih) * g.InW + iw] * w[((k * (g.InChannels / g.Groups) + c - c0) * g.KernelH + r) * g.KernelW + s];
                                 }
                         y[((b * g.OutChannels + k) * g.OutH + oh) * g.OutW + ow] = (float)sum;
                     }
@@ -50,13 +52,14 @@ internal static class ReferenceOps
                     for (int ow = 0; ow < g.OutW; ow++)
                     {
                         double d = dy[((b * g.OutChannels + k) * g.OutH + oh) * g.OutW + ow];
-                        for (int c = 0; c < g.InChannels; c++)
+                        int c0 = k / (g.OutChannels / g.Groups) * (g.InChannels / g.Groups);
+                        for (int c = c0; c < c0 + g.InChannels / g.Groups; c++)
                             for (int r = 0; r < g.KernelH; r++)
                                 for (int s = 0; s < g.KernelW; s++)
                                 {
                                     int ih = Tap(oh, g.StrideH, g.PadTop, r, g.DilationH), iw = Tap(ow, g.StrideW, g.PadLeft, s, g.DilationW);
                                     if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
-                                    sum[((b * g.InChannels + c) * g.InH + ih) * g.InW + iw] += d * w[((k * g.InChannels + c) * g.KernelH + r) * g.KernelW + s];
+                                    sum[((b * g.InChannels + c) * g.InH + ih) * g.InW + iw] += d * w[((k * (g.InChannels / g.Groups) + c - c0) * g.KernelH + r) * g.KernelW + s];
                                 }
                     }
         return sum;
@@ -67,7 +70,7 @@ internal static class ReferenceOps
     {
         var dw = new double[g.WeightSize];
         for (int k = 0; k < g.OutChannels; k++)
-            for (int c = 0; c < g.InChannels; c++)
+            for (int c = k / (g.OutChannels / g.Groups) * (g.InChannels / g.Groups), c0 = c; c < c0 + g.InChannels / g.Groups; c++)
                 for (int r = 0; r < g.KernelH; r++)
                     for (int s = 0; s < g.KernelW; s++)
                     {
@@ -80,7 +83,7 @@ internal static class ReferenceOps
                                     if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
                                     sum += (double)x[((b * g.InChannels + c) * g.InH + ih) * g.InW + iw] * dy[((b * g.OutChannels + k) * g.OutH + oh) * g.OutW + ow];
                                 }
-                        dw[((k * g.InChannels + c) * g.KernelH + r) * g.KernelW + s] = sum;
+                        dw[((k * (g.InChannels / g.Groups) + c % (g.InChannels / g.Groups)) * g.KernelH + r) * g.KernelW + s] = sum;
                     }
         return dw;
     }

@@ -9,6 +9,12 @@ namespace Strider.Generator.Layers;
 internal sealed record ActivationParameter(string Argument, double Unset);
 
 /// <summary>
+/// A variant selected by a bool argument (Gelu's Approximate): when it is true the node runs the runtime's
+/// <paramref name="Member"/> and the ONNX builder method <paramref name="Onnx"/> instead of the rule's own.
+/// </summary>
+internal sealed record ActivationVariant(string Switch, string Member, string Onnx);
+
+/// <summary>
 /// Every elementwise activation the device runs through <c>Device.ActivationForward</c>: the runtime's
 /// <c>Strider.Devices.Activation</c> member of the same name, up to two parameters (p0, p1) read from the attribute by
 /// argument name, and the ONNX builder method of <paramref name="onnx"/>'s name taking them in order. A new activation
@@ -21,6 +27,7 @@ internal class ActivationRule(string name, string onnx, params ActivationParamet
     public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer)
     {
         planner.PlanElementwise(node);
+        if (Varied(layer)) node.Label = Variant!.Member;
         Check(planner, node, layer, Values(layer));
     }
 
@@ -33,10 +40,21 @@ internal class ActivationRule(string name, string onnx, params ActivationParamet
     public override LayerDetail Detail(PlanNode node, PlanSizes sizes)
     {
         var values = Values(node.Layer!);
-        return new ActivationDetail(new EquatableArray<NamedNumber>(parameters.Select((p, k) => new NamedNumber(p.Argument, values[k]))));
+        return new ActivationDetail(new EquatableArray<NamedNumber>(parameters.Select((p, k) => new NamedNumber(p.Argument, values[k])))) { Varied = Varied(node.Layer!) };
     }
 
-    private static string Call(string op, LayerWriter w, NodePlan n) => $"{op}(global::Strider.Devices.Activation.{n.Rule.Name}, {w.Count(n)}";
+    /// <summary>The variant its bool argument selects, if the activation has one.</summary>
+    public ActivationVariant? Variant { get; init; }
+
+    /// <summary>Every runtime Activation member this rule can emit: its name, and its variant's.</summary>
+    public string[] Members => Variant is null ? new[] { Name } : new[] { Name, Variant.Member };
+
+    private bool Varied(LayerSpec layer) => Variant is not null && layer.Number(Variant.Switch, 0) != 0;
+
+    /// <summary>The runtime Activation member a node runs.</summary>
+    private string Member(NodePlan n) => ((ActivationDetail)n.Detail).Varied ? Variant!.Member : Name;
+
+    private string Call(string op, LayerWriter w, NodePlan n) => $"{op}(global::Strider.Devices.Activation.{Member(n)}, {w.Count(n)}";
 
     /// <summary>p0 and p1 of the device call (0 for a parameter the activation does not have).</summary>
     private static string Parameters(NodePlan n)
@@ -65,6 +83,7 @@ internal class ActivationRule(string name, string onnx, params ActivationParamet
     public override void Onnx(LayerWriter w, NodePlan n)
     {
         string values = string.Concat(((ActivationDetail)n.Detail).Parameters.Select(p => ", " + Literals.Float(p.Value)));
-        w.Line($"var {w.A(n)} = b.{onnx}({w.OnnxValue(n.Inputs[0])}, {Literals.String(n.Name)}{values});");
+        string method = ((ActivationDetail)n.Detail).Varied ? Variant!.Onnx : onnx;
+        w.Line($"var {w.A(n)} = b.{method}({w.OnnxValue(n.Inputs[0])}, {Literals.String(n.Name)}{values});");
     }
 }

@@ -17,6 +17,11 @@ internal sealed class BatchNormRule : LayerRule
 
     public override string Fill => Fills.Normalization;
 
+    public override bool InputGradientWithParameters => true;
+
+    /// <summary>The batch's statistics, one per channel.</summary>
+    public override BufferSize? SavedStatistics(NodePlan n) => new(new EquatableArray<SizeExpr>(new[] { n.Shape[0] }), false);
+
     public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer)
     {
         planner.PlanElementwise(node);

@@ -61,6 +61,14 @@ internal static class ActivationOps
             case Activation.Log: visitor.Visit<Log>(); break;
             case Activation.Exp: visitor.Visit<Exp>(); break;
             case Activation.LeakyRelu: visitor.Visit<LeakyRelu>(); break;
+            case Activation.Relu6: visitor.VisitVector<Relu6>(); break;
+            case Activation.HardTanh: visitor.Visit<HardTanh>(); break;
+            case Activation.Silu: visitor.Visit<Silu>(); break;
+            case Activation.Gelu: visitor.Visit<Gelu>(); break;
+            case Activation.GeluTanh: visitor.Visit<GeluTanh>(); break;
+            case Activation.HardSwish: visitor.VisitVector<HardSwish>(); break;
+            case Activation.HardSigmoid: visitor.VisitVector<HardSigmoid>(); break;
+            case Activation.Softplus: visitor.Visit<Softplus>(); break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(f), f,
                     $"The activation {f} has no operation struct: add one in src/Runtime/Devices/Activations and its line in ActivationOps.Accept.");

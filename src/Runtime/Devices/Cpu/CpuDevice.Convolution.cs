@@ -8,22 +8,28 @@ public sealed unsafe partial class CpuDevice
     public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias,
         DeviceBuffer<float> y)
     {
+        g.CheckGroups(nameof(ConvForward));
         using var lease = Rent();
-        CpuConvolution.ConvForward(lease.Workspace, g, n, x, w, bias, y);
+        if (g.Groups != 1) CpuGroupedConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
+        else CpuConvolution.ConvForward(lease.Workspace, g, n, x, w, bias, y);
     }
 
     public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx,
         bool accumulate)
     {
+        g.CheckGroups(nameof(ConvBackwardData));
         using var lease = Rent();
-        CpuConvolution.ConvBackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
+        if (g.Groups != 1) CpuGroupedConvolution.BackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
+        else CpuConvolution.ConvBackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
     }
 
     public override void ConvBackwardWeights(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw,
         DeviceBuffer<float>? dbias)
     {
+        g.CheckGroups(nameof(ConvBackwardWeights));
         using var lease = Rent();
-        CpuConvolution.ConvBackwardWeights(lease.Workspace, g, n, x, dy, dw, dbias);
+        if (g.Groups != 1) CpuGroupedConvolution.BackwardWeights(lease.Workspace, g, n, x, dy, dw, dbias);
+        else CpuConvolution.ConvBackwardWeights(lease.Workspace, g, n, x, dy, dw, dbias);
     }
 
     public override void AddBias(int n, int channels, int inner, DeviceBuffer<float> bias, DeviceBuffer<float> y)

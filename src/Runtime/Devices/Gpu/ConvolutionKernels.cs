@@ -19,10 +19,12 @@ internal static class ConvolutionKernels
         int oc = t % g.OutChannels;
         int b = t / g.OutChannels;
         float sum = hasBias != 0 ? bias[oc] : 0f;
-        for (int ic = 0; ic < g.InChannels; ic++)
+        // The input channels of oc's group; weight row oc holds InPerGroup planes.
+        int icpg = g.InChannels / g.Groups, ic0 = oc / (g.OutChannels / g.Groups) * icpg;
+        for (int ic = ic0; ic < ic0 + icpg; ic++)
         {
             long xPlane = ((long)b * g.InChannels + ic) * g.InH * g.InW;
-            long wPlane = ((long)oc * g.InChannels + ic) * g.KernelH * g.KernelW;
+            long wPlane = ((long)oc * icpg + ic - ic0) * g.KernelH * g.KernelW;
             for (int ky = 0; ky < g.KernelH; ky++)
             {
                 int iy = WindowTap.Input(oy, ky, g.StrideH, g.PadTop, g.DilationH, g.InH);
@@ -51,10 +53,12 @@ internal static class ConvolutionKernels
         int ic = t % g.InChannels;
         int b = t / g.InChannels;
         float sum = 0f;
-        for (int oc = 0; oc < g.OutChannels; oc++)
+        // The output channels of ic's group.
+        int icpg = g.InChannels / g.Groups, ocpg = g.OutChannels / g.Groups, oc0 = ic / icpg * ocpg;
+        for (int oc = oc0; oc < oc0 + ocpg; oc++)
         {
             long dyPlane = ((long)b * g.OutChannels + oc) * g.OutH * g.OutW;
-            long wPlane = ((long)oc * g.InChannels + ic) * g.KernelH * g.KernelW;
+            long wPlane = ((long)oc * icpg + ic % icpg) * g.KernelH * g.KernelW;
             for (int ky = 0; ky < g.KernelH; ky++)
             {
                 int oy = WindowTap.Output(iy, ky, g.StrideH, g.PadTop, g.DilationH, g.OutH);
@@ -78,8 +82,10 @@ internal static class ConvolutionKernels
         int t = i / g.KernelW;
         int ky = t % g.KernelH;
         t /= g.KernelH;
-        int ic = t % g.InChannels;
-        int oc = t / g.InChannels;
+        // Weight (oc, ic within the group, ky, kx); ic counted across all input channels.
+        int icpg = g.InChannels / g.Groups;
+        int ic = t / icpg / (g.OutChannels / g.Groups) * icpg + t % icpg;
+        int oc = t / icpg;
         float sum = 0f;
         for (int b = 0; b < n; b++)
         {

@@ -20,6 +20,7 @@ public sealed partial class IlgpuDevice
         if (g.InChannels <= 0 || g.OutChannels <= 0 || g.InH <= 0 || g.InW <= 0 || g.OutH <= 0 || g.OutW <= 0 || g.KernelH <= 0 || g.KernelW <= 0
             || g.StrideH <= 0 || g.StrideW <= 0 || g.DilationH <= 0 || g.DilationW <= 0)
             throw new ArgumentException($"Convolution geometry needs positive sizes, strides and dilations; got {g}.", nameof(g));
+        g.CheckGroups("Convolution");
     }
 
     public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
