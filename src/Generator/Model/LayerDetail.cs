@@ -42,6 +42,9 @@ internal sealed record WindowDetail(EquatableArray<WindowGeometry> Axes, int Wei
 
     /// <summary>The W (or L) axis.</summary>
     public WindowGeometry W => Axes[Axes.Count - 1];
+
+    /// <summary>Conv and Deconv: the channel groups of the convolution (1 for pools and ordinary convolutions).</summary>
+    public int Groups { get; init; } = 1;
 }
 
 /// <summary>MaxUnpool: the MaxPool whose switches and geometry it uses.</summary>
