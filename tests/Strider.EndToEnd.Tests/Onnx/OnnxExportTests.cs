@@ -213,4 +213,34 @@ public sealed class OnnxExportTests
         AssertSame(net, session, Leaky.InputName, 1, 121);
         AssertSame(net, session, Leaky.InputName, 3, 122);
     }
+
+    [Fact]
+    public void Grouped_and_depthwise_convolutions_match_with_the_group_attribute()
+    {
+        // Depthwise with its BatchNorm folded, two groups, a grouped Deconv with its own BatchNorm, a tied grouped Deconv.
+        using (var net = new DepthwiseSeparable(Device.Default, 13))
+        {
+            Prepare(net, 130);
+            using var session = Session(net.ExportOnnx());
+            AssertSame(net, session, DepthwiseSeparable.InputName, 2, 131);
+        }
+        using (var net = new GroupedConvs(Device.Default, 14))
+        {
+            Prepare(net, 140);
+            using var session = Session(net.ExportOnnx());
+            AssertSame(net, session, GroupedConvs.InputName, 2, 141);
+        }
+        using (var net = new GroupedDeconv(Device.Default, 15))
+        {
+            Prepare(net, 150);
+            using var session = Session(net.ExportOnnx());
+            AssertSame(net, session, GroupedDeconv.InputName, 2, 151);
+        }
+        using (var net = new TiedGroupedConvs(Device.Default, 16))
+        {
+            Prepare(net, 160);
+            using var session = Session(net.ExportOnnx());
+            AssertSame(net, session, TiedGroupedConvs.InputName, 2, 161);
+        }
+    }
 }
