@@ -26,3 +26,20 @@ public partial class TiedGroupedConvs;
 [Network, Input(4, 6, 6)]
 [Conv(6, 3, Pad = 1, Groups = 2, Name = "c"), BatchNorm(Name = "bn")]
 public partial class GroupedConvNorm;
+
+/// <summary>Squeeze-and-excitation: a full-size AvgPool squeezes each channel, a 1x1 bottleneck makes a sigmoid gate, Multiply broadcasts it.</summary>
+[Network, Input(3, 4, 4)]
+[Conv(8, 3, Pad = 1, Name = "conv"), Relu(Name = "act")]
+[AvgPool(4, Name = "squeeze"), Conv(2, 1, Name = "fc1"), Relu, Conv(8, 1, Name = "fc2"), Sigmoid(Name = "gate")]
+[Multiply("act", "gate", Name = "scale")]
+public partial class SqueezeExcite;
+
+/// <summary>A per-channel mean added back to the features (the C x 1 x 1 operand first), then multiplied by them (equal shapes).</summary>
+[Network, Input(3, 4, 4)]
+[Conv(3, 1, Name = "c"), AvgPool(4, Name = "p"), Add("p", "c", Name = "s"), Multiply("s", "c", Name = "prod")]
+public partial class BroadcastAdd;
+
+/// <summary>One input multiplied by itself: its gradient is both operands' (2·x·dy).</summary>
+[Network, Input(2, 3, 3)]
+[Multiply("input", "input")]
+public partial class Square;

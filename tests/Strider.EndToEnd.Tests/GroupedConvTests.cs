@@ -127,3 +127,40 @@ public class GroupedConvTests
         GradientTests.Check(new TiedGroupedConvs(Device.Default, 3), 2, 42);
     }
 }
+
+/// <summary>Multiply and the broadcast of a C x 1 x 1 operand by Add and Multiply, against PyTorch and finite differences.</summary>
+public class MultiplyBroadcastTests
+{
+    [Fact]
+    public void Squeeze_and_excitation_block_matches_pytorch() => GroupedConvTests.CompareWithPyTorch(new SqueezeExcite(Device.Default, 1), "squeeze_excite");
+
+    [Fact]
+    public void Broadcast_add_then_multiply_matches_pytorch() => GroupedConvTests.CompareWithPyTorch(new BroadcastAdd(Device.Default, 1), "broadcast_add");
+
+    [Fact]
+    public void Input_times_itself_has_twice_the_product_gradient()
+    {
+        using var net = new Square(Device.Default, 1);
+        var xs = Enumerable.Range(0, 18).Select(i => i * 0.25f - 2f).ToArray();
+        using var x = Tensor<S2x3x3>.From(net.Device, xs);
+        Assert.Equal(xs.Select(v => v * v).ToArray(), net.Forward(x).ToArray());
+        var dys = Enumerable.Range(0, 18).Select(i => 1f + i * 0.1f).ToArray();
+        using var dy = Tensor<S2x3x3>.From(net.Device, dys);
+        var dx = net.Backward(dy).ToArray();
+        for (int i = 0; i < xs.Length; i++) Assert.Equal(2 * xs[i] * dys[i], dx[i], 1e-5f);
+    }
+
+    [Fact]
+    public void Backward_matches_finite_differences_through_the_gate()
+    {
+        GradientTests.Check(new SqueezeExcite(Device.Default, 3), 2, 43);
+        GradientTests.Check(new BroadcastAdd(Device.Default, 3), 2, 44);
+    }
+
+    [Fact]
+    public void Summary_names_the_broadcast_operand()
+    {
+        Assert.Contains("Multiply act, gate (broadcast gate)", SqueezeExcite.Summary);
+        Assert.Contains("Add p, c (broadcast p)", BroadcastAdd.Summary);
+    }
+}

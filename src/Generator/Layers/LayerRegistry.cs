@@ -41,6 +41,7 @@ internal static class LayerRegistry
         new SoftmaxRule(log: true),
         new AddRule(),
         new ConcatRule(),
+        new MultiplyRule(),
     };
 
     private static readonly Dictionary<string, LayerRule> s_byAttribute = All.ToDictionary(r => r.AttributeName, System.StringComparer.Ordinal);

@@ -19,11 +19,14 @@ internal enum LayerKind
     /// </summary>
     Window,
 
+    /// <summary>The elementwise product of two inputs (a merge).</summary>
+    Multiply,
+
     /// <summary>Not an attribute: the network input, node 0 of a plan.</summary>
     Input,
 }
 
 internal static class LayerKinds
 {
-    public static bool IsMerge(LayerKind kind) => kind is LayerKind.Add or LayerKind.Concat;
+    public static bool IsMerge(LayerKind kind) => kind is LayerKind.Add or LayerKind.Concat or LayerKind.Multiply;
 }

@@ -170,6 +170,15 @@ public sealed partial class OnnxGraphBuilder
         return y;
     }
 
+    /// <summary>Elementwise product a·b (ONNX Mul, which broadcasts a [n, C, 1, 1] operand over [n, C, H, W]).</summary>
+    public string Mul(string a, string b, string name)
+    {
+        string[] resolved = ResolveAll(new[] { a, b }, name, "Mul");
+        string y = Fresh(name);
+        AddNode("Mul", name, resolved, new[] { y });
+        return y;
+    }
+
     /// <summary>Concatenation along <paramref name="axis"/> (channels by default).</summary>
     public string Concat(string[] inputs, string name, int axis = 1)
     {

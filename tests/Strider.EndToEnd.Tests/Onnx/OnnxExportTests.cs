@@ -243,4 +243,22 @@ public sealed class OnnxExportTests
             AssertSame(net, session, TiedGroupedConvs.InputName, 2, 161);
         }
     }
+
+    [Fact]
+    public void Multiply_and_broadcast_gates_match_with_mul_and_add()
+    {
+        using (var net = new SqueezeExcite(Device.Default, 17))
+        {
+            Prepare(net, 170);
+            using var session = Session(net.ExportOnnx());
+            AssertSame(net, session, SqueezeExcite.InputName, 1, 171);
+            AssertSame(net, session, SqueezeExcite.InputName, 3, 172);
+        }
+        using (var net = new BroadcastAdd(Device.Default, 18))
+        {
+            Prepare(net, 180);
+            using var session = Session(net.ExportOnnx());
+            AssertSame(net, session, BroadcastAdd.InputName, 2, 181);
+        }
+    }
 }
