@@ -70,7 +70,8 @@ internal abstract class MergeRule(string name, LayerKind kind) : LayerRule(name,
 
     /// <summary>
     /// One operand whose spatial axes are all 1 against one that is not: the output takes the other's layout and the
-    /// gate is broadcast over its positions. Other concrete shapes that differ are an error naming them all.
+    /// gate is broadcast over its positions. Sizes that differ otherwise are the axis analysis's to report (STR0002,
+    /// naming both shapes and, where one exists, the stride that would make them agree).
     /// </summary>
     private static Shapes Broadcast(NetworkPlanner p, PlanNode node, LayerSpec layer, System.Collections.Generic.List<PlanNode> inputs)
     {
@@ -88,12 +89,6 @@ internal abstract class MergeRule(string name, LayerKind kind) : LayerRule(name,
         if (gates.Count > 0 && full.Count > 0)
         {
             p.Report("STR0003", layer.SpanOf(""), node.Name, $"{layer.Rule.Name} broadcasts one operand whose spatial axes are all 1 against exactly one other, but {Shapes()}. Merge the full-size operands first, then apply the gate");
-            return MergeRule.Shapes.Mismatch;
-        }
-        // Fixed sizes that differ: name every shape here rather than per axis.
-        if (inputs.All(i => i.AxisSizes.All(s => s >= 0)) && inputs.Any(i => !i.AxisSizes.SequenceEqual(inputs[0].AxisSizes)))
-        {
-            p.Report("STR0003", layer.SpanOf(""), node.Name, $"{layer.Rule.Name} needs equal shapes, or one C x 1 x 1 operand to broadcast over the other, but {Shapes()}. Make both paths give the same size, or pool one to 1 x 1");
             return MergeRule.Shapes.Mismatch;
         }
         return MergeRule.Shapes.Equal;
