@@ -36,6 +36,13 @@ public class MultiplyBroadcastDiagnosticTests
         public partial class Net;
         """);
 
+    [Fact]
+    public Task STR0019_a_broadcast_gate_has_no_dense_variant_but_a_grouped_conv_has() => AnalyzerVerifier.VerifyAsync(Usings + """
+        [Network(Dense = true), Input(8, 12, 12)]
+        [Conv(8, 3, Groups = 8, Name = "f"), AvgPool(10, Name = "g"), {|STR0019:Multiply("f", "g")|}]
+        public partial class Net;
+        """);
+
     private static string Message(string declaration, string id)
     {
         var (_, generator, _, analyzer) = GeneratorHarness.Build(Usings + declaration);
