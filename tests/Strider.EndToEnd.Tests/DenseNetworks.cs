@@ -25,3 +25,8 @@ public partial class DenseSequence;
 [Conv(6, 3), Relu, AvgPool(2)]
 [Conv(5, 2), Tanh, Conv(3, 1), Softmax]
 public partial class DenseFixed;
+
+/// <summary>Grouped convolutions in the dense rewrite: depthwise, then two groups; effective stride 2, field 8.</summary>
+[Network(Dense = true), Input(4, Dim.Any, Dim.Any)]
+[Conv(4, 3, Groups = 4), MaxPool(2), Conv(6, 3, Groups = 2), Relu, Conv(3, 1)]
+public partial class DenseGrouped;

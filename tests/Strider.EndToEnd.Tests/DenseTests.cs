@@ -188,4 +188,20 @@ public class DenseTests
             Close(1f, p[(b0 * 3 + 0) * 150 + pos] + p[(b0 * 3 + 1) * 150 + pos] + p[(b0 * 3 + 2) * 150 + pos], $"position {i}");
         }
     }
+
+    [Fact]
+    public void Grouped_dense_output_is_the_shifted_strided_runs_interleaved()
+    {
+        using var net = new DenseGrouped(Device.Default, 5) { Training = false };
+        const int n = 2, height = 15, width = 12;
+        var x = Random(n * 4 * height * width, 8);
+        using var input = Tensor<S4xAnyxAny>.From(Device.Default, x, height, width);
+        var dense = net.ForwardDense(input);
+        AssertInterleaved((window, h, w) =>
+        {
+            using var t = Tensor<S4xAnyxAny>.From(Device.Default, window, h, w);
+            var y = net.Forward(t);
+            return (y.ToArray(), y.Dim(1), y.Dim(2));
+        }, x, n, 4, height, width, dense.ToArray(), 3, dense.Dim(1), dense.Dim(2), 8, 8, 2, 2);
+    }
 }

@@ -51,6 +51,7 @@ internal static class LayerRegistry
         new PReluRule(),
         new GroupNormRule(),
         new LayerNormRule(),
+        new MultiplyRule(),
     };
 
     private static readonly Dictionary<string, LayerRule> s_byAttribute = All.ToDictionary(r => r.AttributeName, System.StringComparer.Ordinal);

@@ -42,6 +42,9 @@ internal sealed record WindowDetail(EquatableArray<WindowGeometry> Axes, int Wei
 
     /// <summary>The W (or L) axis.</summary>
     public WindowGeometry W => Axes[Axes.Count - 1];
+
+    /// <summary>Conv and Deconv: the channel groups of the convolution (1 for pools and ordinary convolutions).</summary>
+    public int Groups { get; init; } = 1;
 }
 
 /// <summary>MaxUnpool: the MaxPool whose switches and geometry it uses.</summary>
@@ -99,4 +102,24 @@ internal sealed record ChannelNormDetail(int WeightIndex, int BiasIndex, int Gro
     public override int Weight => WeightIndex;
 
     public override int Bias => BiasIndex;
+}
+
+/// <summary>Add or Multiply of a C x 1 x 1 operand (input <paramref name="Gate"/>, by position) broadcast over the other's positions.</summary>
+internal sealed record BroadcastDetail(int Gate) : LayerDetail
+{
+    /// <summary>The full-size operand's position among the inputs.</summary>
+    public int Full => 1 - Gate;
+
+    /// <summary>The device call y = full op gate.</summary>
+    public string ForwardCall(Layers.LayerWriter w, NodePlan n, string op) =>
+        $"d.BroadcastForward(global::Strider.Devices.BroadcastOp.{op}, n, {n.Shape[0].ToCode()}, {w.Inner(n)}, {w.A(w.InputOf(n, Full))}, {w.A(w.InputOf(n, Gate))}, {w.A(n)});";
+
+    /// <summary>Each operand's gradient in its own call (the other's null), so either can be skipped alone.</summary>
+    public void WriteBackward(Layers.LayerWriter w, NodePlan n, Emit.BackwardOps ops, string op)
+    {
+        NodePlan full = w.InputOf(n, Full), gate = w.InputOf(n, Gate);
+        string call = $"d.BroadcastBackward(global::Strider.Devices.BroadcastOp.{op}, n, {n.Shape[0].ToCode()}, {w.Inner(n)}, {w.A(full)}, {w.A(gate)}, {w.G(n)}, ";
+        ops.Gradient(full.Index, call + $"{w.G(full)}, {ops.Acc(full.Index)}, null, false);");
+        ops.Gradient(gate.Index, call + $"null, false, {w.G(gate)}, {ops.Acc(gate.Index)});");
+    }
 }

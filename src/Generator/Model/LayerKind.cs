@@ -21,6 +21,8 @@ internal enum LayerKind
 
     /// <summary>A layer with no part in folding or fusion (PRelu, GroupNorm, LayerNorm): its rule says everything about it.</summary>
     Plain,
+    /// <summary>The elementwise product of two inputs (a merge).</summary>
+    Multiply,
 
     /// <summary>Not an attribute: the network input, node 0 of a plan.</summary>
     Input,
@@ -28,5 +30,5 @@ internal enum LayerKind
 
 internal static class LayerKinds
 {
-    public static bool IsMerge(LayerKind kind) => kind is LayerKind.Add or LayerKind.Concat;
+    public static bool IsMerge(LayerKind kind) => kind is LayerKind.Add or LayerKind.Concat or LayerKind.Multiply;
 }

@@ -28,7 +28,9 @@ internal static class ExecutionPlanner
         foreach (var bn in nodes.Where(n => n.Kind == LayerKind.BatchNorm))
         {
             var conv = nodes[bn.Inputs[0]];
-            if (conv.Kind is LayerKind.Conv or LayerKind.Deconv && conv.Weight >= 0 && readers[conv.Index].Count == 1)
+            // A grouped Deconv's [in, out / g, ...] has no [outer, channel, inner] layout for the fold: its norm runs on its own.
+            bool groupedDeconv = conv.Kind == LayerKind.Deconv && conv.Detail is WindowDetail { Groups: not 1 };
+            if (conv.Kind is LayerKind.Conv or LayerKind.Deconv && conv.Weight >= 0 && readers[conv.Index].Count == 1 && !groupedDeconv)
                 (foldTarget[conv.Index], foldSource[bn.Index]) = (bn.Index, conv.Index);
         }
 

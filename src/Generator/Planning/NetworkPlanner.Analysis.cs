@@ -198,13 +198,18 @@ internal sealed partial class NetworkPlanner
         // An input size can be the fix only where some size fits; a stride mismatch that still fits (only at size 1, say) is not.
         string advice = (valid.IsEmpty ? null : StrideAdvice(node, otherInput, AxisIndex(axisName), axisName, valid))
             ?? (valid.IsEmpty
-                ? $"No input size makes them agree: '{Name(0)}' is {ShapeAt(_nodes[node.Inputs[0]], axisName, sizes[0].Size)} and '{Name(other)}' is {ShapeAt(_nodes[node.Inputs[otherInput]], axisName, sizes[other].Size)}, and [{node.Rule.Name}] does not broadcast; make both paths give the same size on axis {axisName}."
+                ? $"No input size makes them agree: '{Name(0)}' is {ShapeAt(_nodes[node.Inputs[0]], axisName, sizes[0].Size)} and '{Name(other)}' is {ShapeAt(_nodes[node.Inputs[otherInput]], axisName, sizes[other].Size)}, and {BroadcastRule(node)}; make both paths give the same size on axis {axisName}."
                 : $"Valid sizes are {valid.Describe()}; the nearest are {NearestText(valid, declared)}. {FixText(valid, declared, axisName)}");
         var args = new object[] { declared, axisName, node.Name, Name(0), sizes[0].Size, Name(other), sizes[other].Size, advice };
         // A mismatch no input size can fix is the merge's own fault: put it there.
         if (valid.IsEmpty) Report("STR0002", node.Layer!.SpanOf(""), args);
         else ReportWith(fixes, "STR0002", span, args);
     }
+
+    /// <summary>What the merge broadcasts: Add and Multiply an operand whose spatial axes are all 1, Concat nothing.</summary>
+    private static string BroadcastRule(PlanNode merge) => merge.Kind is LayerKind.Add or LayerKind.Multiply
+        ? $"[{merge.Rule.Name}] broadcasts only an operand whose spatial axes are all 1 (C x 1 x 1), not one axis alone"
+        : $"[{merge.Rule.Name}] does not broadcast";
 
     private int AxisIndex(string axisName) => _spatialRank == 1 || axisName == "H" ? 0 : 1;
 

@@ -52,6 +52,12 @@ internal sealed class PlanNode
     public int RunningVar { get; set; } = -1;
     public int SwitchesOf { get; set; } = -1;
     public bool KeepsSwitches { get; set; }
+
+    /// <summary>Conv and Deconv: the channel groups (PyTorch's groups), 1 for an ordinary convolution.</summary>
+    public int Groups { get; set; } = 1;
+
+    /// <summary>Add and Multiply: the input (by position) broadcast over the other, its spatial axes all 1; -1 for none.</summary>
+    public int BroadcastGate { get; set; } = -1;
     public int[] Axes { get; set; } = System.Array.Empty<int>();
     public string Label { get; set; } = "";
 }

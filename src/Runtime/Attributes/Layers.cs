@@ -2,7 +2,7 @@ using System;
 
 namespace Strider;
 
-/// <summary>Convolution. Weight layout [out, in, kh, kw] as in PyTorch.</summary>
+/// <summary>Convolution. Weight layout [out, in / Groups, kh, kw] as in PyTorch (torch.nn.Conv2d, parameters <c>weight</c> and <c>bias</c>).</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class ConvAttribute : WindowLayerAttribute
 {
@@ -17,9 +17,16 @@ public sealed class ConvAttribute : WindowLayerAttribute
 
     /// <summary>Adds a per-filter bias (default true).</summary>
     public bool Bias { get; set; } = true;
+
+    /// <summary>
+    /// Grouped convolution (PyTorch <c>groups</c>, ONNX <c>group</c>): input and output channels split into this many
+    /// consecutive groups, each output group reading only its input group; weights [out, in / Groups, kh, kw]. Equal to
+    /// the input channels it is depthwise. Must divide both channel counts (default 1).
+    /// </summary>
+    public int Groups { get; set; } = 1;
 }
 
-/// <summary>Transposed convolution. Weight layout [in, out, kh, kw] as in PyTorch.</summary>
+/// <summary>Transposed convolution. Weight layout [in, out / Groups, kh, kw] as in PyTorch (torch.nn.ConvTranspose2d, parameters <c>weight</c> and <c>bias</c>).</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class DeconvAttribute : WindowLayerAttribute
 {
@@ -35,6 +42,12 @@ public sealed class DeconvAttribute : WindowLayerAttribute
 
     /// <summary>Shares (transposes) the weights of the named Conv: its [out, in, kh, kw] read as this layer's [in, out, kh, kw].</summary>
     public string? TiedTo { get; set; }
+
+    /// <summary>
+    /// Grouped transposed convolution (PyTorch <c>groups</c>, ONNX <c>group</c>): input group g makes only output group g;
+    /// weights [in, out / Groups, kh, kw]. Must divide both channel counts (default 1); a tied Deconv declares its Conv's Groups.
+    /// </summary>
+    public int Groups { get; set; } = 1;
 }
 
 /// <summary>Max pooling. Stride defaults to the kernel.</summary>
@@ -193,7 +206,7 @@ public sealed class LogAttribute : LayerAttribute { }
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class ExpAttribute : LayerAttribute { }
 
-/// <summary>Sums the named outputs, which must have equal shapes.</summary>
+/// <summary>Sums the named outputs (ONNX Add): equal shapes, or one operand's spatial axes all 1 (C x 1 x 1 against C x H x W), broadcast over the other's.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class AddAttribute : LayerAttribute
 {
@@ -292,4 +305,15 @@ public sealed class LayerNormAttribute : LayerAttribute
 {
     /// <summary>Added to the variance: PyTorch nn.LayerNorm's default 1e-5 (ConvNeXt passes 1e-6: write it).</summary>
     public double Epsilon { get; set; } = 1e-5;
+}
+
+/// <summary>
+/// Multiplies the named outputs elementwise (PyTorch <c>a * b</c>, ONNX Mul). Shapes must be equal, or one operand's
+/// spatial axes all 1 (C x 1 x 1 against C x H x W: a squeeze-and-excitation gate), which is broadcast over the other's.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class MultiplyAttribute : LayerAttribute
+{
+    public MultiplyAttribute(params string[] inputs) => Inputs = inputs;
+    public string[] Inputs { get; }
 }

@@ -9,28 +9,34 @@ public sealed partial class OnnxGraphBuilder
     // Window arguments (strides, pads, dilations) are per spatial axis, H then W (one entry for 1-D layers); null means
     // all ones (strides, dilations) or all zeros (pads). Pads arrive resolved: Same and Causal are explicit numbers here.
 
-    /// <summary>Conv: weight [out, in, k...] (the kernel is read from its shape), optional bias [out].</summary>
+    /// <summary>
+    /// Conv: weight [out, in / group, k...] (the kernel is read from its shape), optional bias [out]; <paramref name="group"/>
+    /// is ONNX's (and PyTorch's) channel groups, 1 for an ordinary convolution.
+    /// </summary>
     public string Conv(string x, string name, OnnxTensor weight, OnnxTensor? bias,
-        int[]? strides = null, int[]? padsBegin = null, int[]? padsEnd = null, int[]? dilations = null)
+        int[]? strides = null, int[]? padsBegin = null, int[]? padsEnd = null, int[]? dilations = null, int group = 1)
     {
         ArgumentNullException.ThrowIfNull(weight);
-        int[] kernel = KernelOf(weight, name, "Conv", "[out, in, kh, kw]");
+        int[] kernel = KernelOf(weight, name, "Conv", "[out, in / group, kh, kw]");
         CheckBias(bias, weight.Shape[0], name, "Conv", "out");
-        return AddConvNode("Conv", x, name, weight, bias, kernel, strides, padsBegin, padsEnd, dilations, outputPadding: null);
+        CheckGroup(group, weight.Shape[0], name, "Conv", "output channels (weight dim 0)");
+        return AddConvNode("Conv", x, name, weight, bias, kernel, strides, padsBegin, padsEnd, dilations, outputPadding: null, group);
     }
 
     /// <summary>
-    /// ConvTranspose: weight [in, out, k...] (PyTorch's layout, also a tied Conv's weight as is), optional bias [out];
-    /// output = stride (in - 1) + outputPadding + d (k - 1) + 1 - padBegin - padEnd.
+    /// ConvTranspose: weight [in, out / group, k...] (PyTorch's layout, also a tied Conv's weight as is), optional bias
+    /// [out]; output = stride (in - 1) + outputPadding + d (k - 1) + 1 - padBegin - padEnd. <paramref name="group"/> is
+    /// ONNX's (and PyTorch's) channel groups.
     /// </summary>
     public string ConvTranspose(string x, string name, OnnxTensor weight, OnnxTensor? bias,
-        int[]? strides = null, int[]? padsBegin = null, int[]? padsEnd = null, int[]? dilations = null, int[]? outputPadding = null)
+        int[]? strides = null, int[]? padsBegin = null, int[]? padsEnd = null, int[]? dilations = null, int[]? outputPadding = null, int group = 1)
     {
         ArgumentNullException.ThrowIfNull(weight);
-        int[] kernel = KernelOf(weight, name, "ConvTranspose", "[in, out, kh, kw]");
-        CheckBias(bias, weight.Shape[1], name, "ConvTranspose", "out");
+        int[] kernel = KernelOf(weight, name, "ConvTranspose", "[in, out / group, kh, kw]");
+        CheckGroup(group, weight.Shape[0], name, "ConvTranspose", "input channels (weight dim 0)");
+        CheckBias(bias, weight.Shape[1] * group, name, "ConvTranspose", "out");
         return AddConvNode("ConvTranspose", x, name, weight, bias, kernel, strides, padsBegin, padsEnd, dilations,
-            outputPadding ?? new int[kernel.Length]);
+            outputPadding ?? new int[kernel.Length], group);
     }
 
     /// <summary>MaxPool; padded and ceil-mode positions never win (ONNX pads with -inf, as Strider skips them).</summary>
@@ -164,6 +170,15 @@ public sealed partial class OnnxGraphBuilder
         return y;
     }
 
+    /// <summary>Elementwise product a·b (ONNX Mul, which broadcasts a [n, C, 1, 1] operand over [n, C, H, W]).</summary>
+    public string Mul(string a, string b, string name)
+    {
+        string[] resolved = ResolveAll(new[] { a, b }, name, "Mul");
+        string y = Fresh(name);
+        AddNode("Mul", name, resolved, new[] { y });
+        return y;
+    }
+
     /// <summary>Concatenation along <paramref name="axis"/> (channels by default).</summary>
     public string Concat(string[] inputs, string name, int axis = 1)
     {
@@ -294,7 +309,7 @@ public sealed partial class OnnxGraphBuilder
     private readonly record struct WindowAttributes(int[] Strides, int[] Pads, int[] Dilations);
 
     private string AddConvNode(string opType, string x, string name, OnnxTensor weight, OnnxTensor? bias, int[] kernel,
-        int[]? strides, int[]? padsBegin, int[]? padsEnd, int[]? dilations, int[]? outputPadding)
+        int[]? strides, int[]? padsBegin, int[]? padsEnd, int[]? dilations, int[]? outputPadding, int group)
     {
         string input = Resolve(x);
         var w = Window(name, opType, kernel, strides, padsBegin, padsEnd, dilations);
@@ -312,6 +327,7 @@ public sealed partial class OnnxGraphBuilder
                 throw new ArgumentException($"{opType} '{name}' needs {kernel.Length} non-negative output paddings (one per spatial axis); got [{string.Join(", ", outputPadding)}].", nameof(outputPadding));
             node.Attribute.Add(Ints("output_padding", outputPadding));
         }
+        if (group != 1) node.Attribute.Add(Int("group", group));
         return y;
     }
 
@@ -354,6 +370,12 @@ public sealed partial class OnnxGraphBuilder
         if (weight.Shape.Length < 3)
             throw new ArgumentException($"{opType} '{name}': weight '{weight.Name}' must be {layout} (at least 3 dims); got [{string.Join(", ", weight.Shape)}].", nameof(weight));
         return weight.Shape[2..];
+    }
+
+    private static void CheckGroup(int group, int channels, string name, string opType, string what)
+    {
+        if (group < 1 || channels % group != 0)
+            throw new ArgumentOutOfRangeException(nameof(group), group, $"{opType} '{name}': group {group} must be at least 1 and divide the weight's {channels} {what}.");
     }
 
     private static void CheckBias(OnnxTensor? bias, int expected, string name, string opType, string what)

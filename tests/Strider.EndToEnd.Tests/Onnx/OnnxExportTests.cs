@@ -280,4 +280,52 @@ public sealed class OnnxExportTests
             Assert.True(System.Math.Abs(actual[i] - expected[i]) <= 1e-4 * System.Math.Max(1.0, System.Math.Abs(expected[i])),
                 $"Softplus({data[i]}): Strider {expected[i]:R}, ONNX Runtime {actual[i]:R}.");
     }
+
+    [Fact]
+    public void Grouped_and_depthwise_convolutions_match_with_the_group_attribute()
+    {
+        // Depthwise with its BatchNorm folded, two groups, a grouped Deconv with its own BatchNorm, a tied grouped Deconv.
+        using (var net = new DepthwiseSeparable(Device.Default, 13))
+        {
+            Prepare(net, 130);
+            using var session = Session(net.ExportOnnx());
+            AssertSame(net, session, DepthwiseSeparable.InputName, 2, 131);
+        }
+        using (var net = new GroupedConvs(Device.Default, 14))
+        {
+            Prepare(net, 140);
+            using var session = Session(net.ExportOnnx());
+            AssertSame(net, session, GroupedConvs.InputName, 2, 141);
+        }
+        using (var net = new GroupedDeconv(Device.Default, 15))
+        {
+            Prepare(net, 150);
+            using var session = Session(net.ExportOnnx());
+            AssertSame(net, session, GroupedDeconv.InputName, 2, 151);
+        }
+        using (var net = new TiedGroupedConvs(Device.Default, 16))
+        {
+            Prepare(net, 160);
+            using var session = Session(net.ExportOnnx());
+            AssertSame(net, session, TiedGroupedConvs.InputName, 2, 161);
+        }
+    }
+
+    [Fact]
+    public void Multiply_and_broadcast_gates_match_with_mul_and_add()
+    {
+        using (var net = new SqueezeExcite(Device.Default, 17))
+        {
+            Prepare(net, 170);
+            using var session = Session(net.ExportOnnx());
+            AssertSame(net, session, SqueezeExcite.InputName, 1, 171);
+            AssertSame(net, session, SqueezeExcite.InputName, 3, 172);
+        }
+        using (var net = new BroadcastAdd(Device.Default, 18))
+        {
+            Prepare(net, 180);
+            using var session = Session(net.ExportOnnx());
+            AssertSame(net, session, BroadcastAdd.InputName, 2, 181);
+        }
+    }
 }

@@ -16,15 +16,35 @@ public class MessageTests
     }
 
     [Fact]
-    public void A_broadcast_add_names_both_shapes_instead_of_no_size_and_none()
+    public void A_broadcast_add_is_accepted_and_a_partial_one_names_both_shapes()
     {
-        var error = Only("""
+        // C x 1 x 1 against C x H x W broadcasts (the squeeze-and-excitation gate); it once read "no size; the nearest are none".
+        var diagnostics = GeneratorHarness.Analyze(GeneratorHarness.Compile(Usings + """
             [Network, Input(8, 4, 4)]
             [AvgPool(4, Name = "pooled"), Add("pooled", "input")]
             public partial class Broadcast;
+            """));
+        Assert.DoesNotContain(diagnostics, d => d.Id.StartsWith("STR", StringComparison.Ordinal));
+        var error = Only("""
+            [Network, Input(8, 4, 4)]
+            [AvgPool(4, 1, Name = "pooled"), Add("pooled", "input")]
+            public partial class Broadcast;
             """, "STR0002");
         Assert.Equal("The input size 4 on axis H does not fit: the merge 'add1' gets 1 from 'pooled' and 4 from 'input'. "
-            + "No input size makes them agree: 'pooled' is 8x1x1 and 'input' is 8x4x4, and [Add] does not broadcast; make both paths give the same size on axis H.",
+            + "No input size makes them agree: 'pooled' is 8x1x4 and 'input' is 8x4x4, and [Add] broadcasts only an operand whose spatial axes are all 1 (C x 1 x 1), not one axis alone; make both paths give the same size on axis H.",
+            error.GetMessage());
+    }
+
+    [Fact]
+    public void A_partial_broadcast_over_a_free_axis_says_what_add_broadcasts()
+    {
+        var error = Only("""
+            [Network, Input(8, 4, Dim.Any)]
+            [AvgPool(4, 1, Name = "pooled"), Add("pooled", "input")]
+            public partial class Broadcast;
+            """, "STR0002");
+        Assert.Equal("The input size 4 on axis H does not fit: the merge 'add1' gets 1 from 'pooled' and 4 from 'input'. "
+            + "No input size makes them agree: 'pooled' is 8x1xAny and 'input' is 8x4xAny, and [Add] broadcasts only an operand whose spatial axes are all 1 (C x 1 x 1), not one axis alone; make both paths give the same size on axis H.",
             error.GetMessage());
     }
 

@@ -86,7 +86,7 @@ internal sealed class RandomNetworks
         else if (r < 0.33) kind = "Deconv";
         else if (r < 0.43) kind = Chance(0.6) ? "MaxPool" : "AvgPool";
         else if (r < 0.63) kind = Pick(Activations);
-        else if (r < 0.73) kind = Chance(0.6) ? "Add" : "Concat";
+        else if (r < 0.73) kind = Chance(0.6) ? "Add" : Chance(0.7) ? "Concat" : "Multiply";
         else if (r < 0.77) kind = "Dense";
         else if (r < 0.80) kind = "Flatten";
         else if (r < 0.83) kind = "Reshape";
@@ -107,6 +107,7 @@ internal sealed class RandomNetworks
                 if (Chance(0.1)) options.Add("Bias = false");
                 if (kind == "Deconv" && Chance(0.15)) options.Add("OutputPadding = " + Text(Arg(0, 2)));
                 if (kind == "Deconv" && Chance(0.1)) options.Add("TiedTo = \"" + (_convs.Count > 0 && Chance(0.8) ? Pick(_convs) : "nowhere") + "\"");
+                if (Chance(0.15)) options.Add("Groups = " + Text(Arg(0, 4)));
                 break;
             case "MaxPool":
             case "AvgPool":
@@ -118,6 +119,7 @@ internal sealed class RandomNetworks
                 break;
             case "Add":
             case "Concat":
+            case "Multiply":
                 int count = Chance(0.05) ? _random.Next(0, 2) : _random.Next(2, 4);
                 for (int i = 0; i < count; i++) args.Add(Chance(0.02) ? "null" : "\"" + NameToRead() + "\"");
                 if (Chance(0.01)) { args.Clear(); args.Add("null"); }

@@ -219,4 +219,19 @@ public sealed class OnnxOpTests
         Assert.Equal(new long[] { 3, 7, 1 }, actual.Dims);
         AssertClose(expected, actual.Values);
     }
+
+    [Fact]
+    public void Grouped_conv_and_conv_transpose_check_the_group_against_the_weights()
+    {
+        var x = Nchw.Random(6, 2, 4, 5, 5);
+        var (b, input) = Start(x);
+        var w = Weights("g.weight", 7, 6, 2, 3, 3); // [out 6, in / group 2]
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => b.Conv(input, "g", w, null, group: 4));
+        Assert.Contains("Conv 'g': group 4 must be at least 1 and divide the weight's 6 output channels", e.Message, StringComparison.Ordinal);
+        var up = Weights("u.weight", 8, 4, 3, 3, 3); // [in 4, out / group 3]: 6 outputs in 2 groups
+        var bias = Weights("u.bias", 9, 6);
+        b.ConvTranspose(input, "u", up, bias, group: 2);
+        var wrong = Assert.Throws<ArgumentException>(() => b.ConvTranspose(input, "u2", up, bias));
+        Assert.Contains("must be [3]", wrong.Message, StringComparison.Ordinal);
+    }
 }

@@ -8,7 +8,7 @@ namespace Strider.Generator.Layers;
 /// <summary>[Concat("a", "b", ...)]: inputs stacked along the channel axis, one box copy per input each way.</summary>
 internal sealed class ConcatRule() : MergeRule("Concat", LayerKind.Concat)
 {
-    protected override bool SumsInputs => false;
+    protected override bool Elementwise => false;
 
     private static string Box(string prefix, string c, string h, string w, params string[] origin) =>
         $"{prefix}Channels: {c}, {prefix}H: {h}, {prefix}W: {w}" +

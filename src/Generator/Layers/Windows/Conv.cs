@@ -5,7 +5,7 @@ using Strider.Generator.Planning;
 
 namespace Strider.Generator.Layers;
 
-/// <summary>[Conv]: a convolution with He-initialised weights [out, in, k...] and an optional bias.</summary>
+/// <summary>[Conv]: a convolution with He-initialised weights [out, in / groups, k...] and an optional bias.</summary>
 internal sealed class ConvRule : WindowRule
 {
     public ConvRule() : base("Conv", LayerKind.Conv) { }
@@ -14,11 +14,12 @@ internal sealed class ConvRule : WindowRule
 
     protected override bool IsConvolution => true;
 
-    /// <summary>Weights [filters, in, k...] (He), and a bias unless Bias = false.</summary>
+    /// <summary>Weights [filters, in / groups, k...] (He with PyTorch's fan-in: in / groups · taps), and a bias unless Bias = false.</summary>
     protected override void AddParameters(NetworkPlanner p, PlanNode node, LayerSpec layer, int inChannels, int[] kernel)
     {
         int taps = kernel.Aggregate(1, (t, k) => t * k);
-        node.Weight = p.AddParameter(node.Name + ".weight", new[] { layer.Filters, inChannels }.Concat(kernel).ToArray(), ParameterInit.He, inChannels * taps, layer.Filters * taps);
+        int perGroup = inChannels / node.Groups;
+        node.Weight = p.AddParameter(node.Name + ".weight", new[] { layer.Filters, perGroup }.Concat(kernel).ToArray(), ParameterInit.He, perGroup * taps, layer.Filters * taps);
         if (layer.Bias) node.Bias = p.AddParameter(node.Name + ".bias", new[] { layer.Filters }, ParameterInit.Zeros, 0, 0);
     }
 
@@ -49,6 +50,6 @@ internal sealed class ConvRule : WindowRule
     {
         var g = OnnxPads(n, transposed: false);
         string x = w.OnnxCropEnds(n, w.OnnxValue(n.Inputs[0]), g.CropEnd);
-        w.Line($"var {w.A(n)} = b.Conv({x}, {Literals.String(n.Name)}, {w.Param(n.Weight)}, {w.OnnxBias(n)}, {OnnxWindowArgs(w, g)});");
+        w.Line($"var {w.A(n)} = b.Conv({x}, {Literals.String(n.Name)}, {w.Param(n.Weight)}, {w.OnnxBias(n)}, {OnnxWindowArgs(w, g)}{OnnxGroup(n)});");
     }
 }

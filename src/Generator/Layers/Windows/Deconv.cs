@@ -20,7 +20,7 @@ internal sealed class DeconvRule : WindowRule
 
     protected override bool IsConvolution => true;
 
-    /// <summary>Weights [in, filters, k...] (He), or a Conv's read transposed (TiedTo), and a bias unless Bias = false.</summary>
+    /// <summary>Weights [in, filters / groups, k...] (He), or a Conv's read transposed (TiedTo), and a bias unless Bias = false.</summary>
     protected override void AddParameters(NetworkPlanner p, PlanNode node, LayerSpec layer, int inChannels, int[] kernel)
     {
         int taps = kernel.Aggregate(1, (t, k) => t * k);
@@ -35,17 +35,20 @@ internal sealed class DeconvRule : WindowRule
                 node.Failed = true;
                 return;
             }
-            // The conv's [out, in, k...] read as this deconv's [in, out, k...].
+            // The conv's [out, in / g, k...] read as this deconv's [in, out / g, k...]: the same groups undo it.
             var w = p.Parameter(conv.Weight).Shape;
             var convKernel = w.Skip(2).ToArray();
+            int convIn = w[1] * conv.Groups;
             var problems = new List<string>();
             if (w[0] != inChannels) problems.Add($"its input has {inChannels} channels but '{conv.Name}' makes {w[0]}");
-            if (w[1] != layer.Filters) problems.Add($"it makes {layer.Filters} channels but '{conv.Name}' reads {w[1]}");
+            if (convIn != layer.Filters) problems.Add($"it makes {layer.Filters} channels but '{conv.Name}' reads {convIn}");
             if (!convKernel.SequenceEqual(kernel)) problems.Add($"its kernel is {string.Join("x", kernel)} but '{conv.Name}' has {string.Join("x", convKernel)}");
+            if (conv.Groups != node.Groups) problems.Add($"it has {node.Groups} group(s) but '{conv.Name}' has {conv.Groups}");
             if (problems.Count > 0)
             {
+                string groups = conv.Groups != 1 ? $", Groups = {conv.Groups}" : "";
                 p.Report("STR0004", layer.SpanOf("TiedTo"), node.Name, conv.Name,
-                    string.Join("; ", problems) + $". A tied Deconv must undo the Conv: Deconv({w[1]}, {string.Join(", ", convKernel)}) reading {w[0]} channels");
+                    string.Join("; ", problems) + $". A tied Deconv must undo the Conv: Deconv({convIn}, {string.Join(", ", convKernel)}{groups}) reading {w[0]} channels");
                 node.Failed = true;
                 return;
             }
@@ -53,7 +56,9 @@ internal sealed class DeconvRule : WindowRule
         }
         else
         {
-            node.Weight = p.AddParameter(node.Name + ".weight", new[] { inChannels, layer.Filters }.Concat(kernel).ToArray(), ParameterInit.He, inChannels * taps, layer.Filters * taps);
+            // Each output reads in / groups channels through the kernel: that is the fan-in, as for a Conv.
+            int outPerGroup = layer.Filters / node.Groups;
+            node.Weight = p.AddParameter(node.Name + ".weight", new[] { inChannels, outPerGroup }.Concat(kernel).ToArray(), ParameterInit.He, inChannels / node.Groups * taps, layer.Filters * taps);
         }
         if (layer.Bias) node.Bias = p.AddParameter(node.Name + ".bias", new[] { layer.Filters }, ParameterInit.Zeros, 0, 0);
     }
@@ -97,6 +102,6 @@ internal sealed class DeconvRule : WindowRule
     public override void Onnx(LayerWriter w, NodePlan n)
     {
         var g = OnnxPads(n, transposed: true);
-        w.Line($"var {w.A(n)} = b.ConvTranspose({w.OnnxValue(n.Inputs[0])}, {Literals.String(n.Name)}, {w.Param(n.Weight)}, {w.OnnxBias(n)}, strides: {w.OnnxInts(g.Strides)}, padsBegin: {w.OnnxInts(g.Begin)}, padsEnd: {w.OnnxInts(g.End)}, dilations: {w.OnnxInts(g.Dilations)}, outputPadding: {w.OnnxInts(g.OutputPadding)});");
+        w.Line($"var {w.A(n)} = b.ConvTranspose({w.OnnxValue(n.Inputs[0])}, {Literals.String(n.Name)}, {w.Param(n.Weight)}, {w.OnnxBias(n)}, strides: {w.OnnxInts(g.Strides)}, padsBegin: {w.OnnxInts(g.Begin)}, padsEnd: {w.OnnxInts(g.End)}, dilations: {w.OnnxInts(g.Dilations)}, outputPadding: {w.OnnxInts(g.OutputPadding)}{OnnxGroup(n)});");
     }
 }

@@ -107,6 +107,7 @@ internal abstract class WindowRule : LayerRule
 
         int inChannels = input.Spatial ? input.Channels : input.Dims[0];
         node.Channels = isConv ? layer.Filters : inChannels;
+        if (isConv && !CheckGroups(p, node, layer, inChannels)) { node.Failed = true; return; }
         node.Label = Label(layer, kernel, strides, dilations, mode);
         AddParameters(p, node, layer, inChannels, kernel);
         if (node.Failed) return;
@@ -146,6 +147,34 @@ internal abstract class WindowRule : LayerRule
         node.Dims = dims;
     }
 
+    /// <summary>
+    /// Reads Groups (PyTorch's groups) onto the node: at least 1 and a divisor of both channel counts, or an error on
+    /// the argument naming both counts and the nearest group counts that divide them.
+    /// </summary>
+    private static bool CheckGroups(NetworkPlanner p, PlanNode node, LayerSpec layer, int inChannels)
+    {
+        double value = layer.Number("Groups", 1);
+        int groups = value >= int.MaxValue ? int.MaxValue : (int)value;
+        string what = layer.Rule.Name == "Deconv" ? "Deconv" : "Conv";
+        if (groups < 1)
+        {
+            p.Report("STR0008", layer.SpanOf("Groups"), node.Name, $"Groups is {groups}; it must be at least 1 (1 is an ordinary {what}, the input channels ({inChannels}) a depthwise one)");
+            return false;
+        }
+        if (inChannels % groups != 0 || layer.Filters % groups != 0)
+        {
+            var valid = Enumerable.Range(1, System.Math.Min(inChannels, layer.Filters)).Where(d => inChannels % d == 0 && layer.Filters % d == 0).ToList();
+            var below = valid.Where(d => d < groups).DefaultIfEmpty(0).Max();
+            var above = valid.Where(d => d > groups).DefaultIfEmpty(0).Min();
+            string nearest = string.Join(" or ", new[] { below, above }.Where(d => d > 0));
+            p.Report("STR0008", layer.SpanOf("Groups"), node.Name,
+                $"Groups = {groups} must divide both its {inChannels} input channels and its {layer.Filters} filters; the nearest group counts that do are {nearest}");
+            return false;
+        }
+        node.Groups = groups;
+        return true;
+    }
+
     private string Label(LayerSpec layer, int[] kernel, int[] strides, int[] dilations, PadMode mode)
     {
         var text = new System.Text.StringBuilder(layer.Rule.Name);
@@ -158,6 +187,7 @@ internal abstract class WindowRule : LayerRule
         else if (layer.Pad != 0 || layer.Pads.Count > 0) text.Append(" pad ").Append(layer.Pads.Count > 0 ? string.Join(",", layer.Pads) : layer.Pad.ToString(CultureInfo.InvariantCulture));
         if (layer.CeilMode) text.Append(" ceil");
         if (layer.TiedTo is not null) text.Append(" tied ").Append(layer.TiedTo);
+        if (layer.Number("Groups", 1) is var groups and not 1) text.Append(" groups ").Append(groups.ToString(CultureInfo.InvariantCulture));
         return text.ToString();
     }
 
@@ -190,7 +220,7 @@ internal abstract class WindowRule : LayerRule
             else end = (o.U - 1) * s + span - i.U - begin;
             axes[a] = new WindowGeometry(w.Kernel, w.Stride, w.Dilation, begin, (int)end, (int)outputPadding, w.CeilMode, fixedPads);
         }
-        return new WindowDetail(axes, node.Weight, node.Bias, node.KeepsSwitches);
+        return new WindowDetail(axes, node.Weight, node.Bias, node.KeepsSwitches) { Groups = node.Groups };
     }
 
     /// <summary>Stride 1 and the dilation multiplied by the stride removed before: the window spans D(k-1) more dense values.</summary>
@@ -255,7 +285,7 @@ internal abstract class WindowRule : LayerRule
         {
             ("KernelH", d.H.Kernel), ("KernelW", d.W.Kernel), ("StrideH", d.H.Stride), ("StrideW", d.W.Stride),
             ("PadTop", d.H.PadBegin), ("PadLeft", d.W.PadBegin), ("DilationH", d.H.Dilation), ("DilationW", d.W.Dilation),
-        }.Select(a => a.Item1 + ": " + Literals.Int(a.Item2)));
+        }.Concat(d.Groups != 1 ? new[] { ("Groups", d.Groups) } : System.Array.Empty<(string, int)>()).Select(a => a.Item1 + ": " + Literals.Int(a.Item2)));
     }
 
     /// <summary>
@@ -278,6 +308,9 @@ internal abstract class WindowRule : LayerRule
         if (axes.Any(a => !a.FixedPads)) g.Error = "its padding would depend on the input size";
         return g;
     }
+
+    /// <summary>The ONNX <c>group</c> argument of a grouped Conv or ConvTranspose, or nothing.</summary>
+    protected static string OnnxGroup(NodePlan n) => ((WindowDetail)n.Detail).Groups is var g and not 1 ? ", group: " + Literals.Int(g) : "";
 
     /// <summary>The ONNX window attributes shared by Conv, MaxPool and AveragePool.</summary>
     protected static string OnnxWindowArgs(LayerWriter w, OnnxWindow g) =>
