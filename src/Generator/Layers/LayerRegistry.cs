@@ -41,6 +41,10 @@ internal static class LayerRegistry
         new SoftmaxRule(log: true),
         new AddRule(),
         new ConcatRule(),
+        new AdaptivePoolRule(max: false, global: true),
+        new AdaptivePoolRule(max: true, global: true),
+        new AdaptivePoolRule(max: false, global: false),
+        new AdaptivePoolRule(max: true, global: false),
     };
 
     private static readonly Dictionary<string, LayerRule> s_byAttribute = All.ToDictionary(r => r.AttributeName, System.StringComparer.Ordinal);

@@ -19,6 +19,9 @@ internal enum LayerKind
     /// </summary>
     Window,
 
+    /// <summary>Global and adaptive max pooling: a switches buffer (the argmax per output) for the backward pass.</summary>
+    AdaptiveMaxPool,
+
     /// <summary>Not an attribute: the network input, node 0 of a plan.</summary>
     Input,
 }

@@ -208,3 +208,54 @@ public sealed class ConcatAttribute : LayerAttribute
     public ConcatAttribute(params string[] inputs) => Inputs = inputs;
     public string[] Inputs { get; }
 }
+
+/// <summary>
+/// The mean of each channel over all positions: C x H x W (or C x L) to C x 1 x 1 (C x 1), from any size, so a Dim.Any
+/// network can end in a Dense head (after [Flatten]). PyTorch: <c>nn.AdaptiveAvgPool2d(1)</c>; ONNX GlobalAveragePool.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GlobalAvgPoolAttribute : LayerAttribute { }
+
+/// <summary>
+/// The maximum of each channel over all positions: C x H x W (or C x L) to C x 1 x 1 (C x 1), from any size; the
+/// gradient goes to the (first) maximum. PyTorch: <c>nn.AdaptiveMaxPool2d(1)</c>; ONNX GlobalMaxPool.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GlobalMaxPoolAttribute : LayerAttribute { }
+
+/// <summary>
+/// Average pooling to a fixed output size from any input size, with PyTorch's windows: output i reads inputs
+/// floor(i·in/out) to ceil((i+1)·in/out) - 1 (<c>nn.AdaptiveAvgPool2d(output_size)</c>). An input smaller than the output
+/// repeats values (each window holds at least one input), as PyTorch does. ONNX: AveragePool with kernel = stride = in/out
+/// when the output size divides the input size, GlobalAveragePool for size 1; other sizes cannot be exported.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AdaptiveAvgPoolAttribute : LayerAttribute
+{
+    /// <summary>One output size for every spatial axis (1-D or square).</summary>
+    public AdaptiveAvgPoolAttribute(int size) => Size = new[] { size };
+
+    /// <summary>Output height and width.</summary>
+    public AdaptiveAvgPoolAttribute(int sizeH, int sizeW) => Size = new[] { sizeH, sizeW };
+
+    /// <summary>The output size per spatial axis (PyTorch's output_size).</summary>
+    public int[] Size { get; }
+}
+
+/// <summary>
+/// Max pooling to a fixed output size from any input size, with PyTorch's windows (see <see cref="AdaptiveAvgPoolAttribute"/>;
+/// <c>nn.AdaptiveMaxPool2d(output_size)</c>). The argmax of each window is kept for the backward pass. ONNX: MaxPool with
+/// kernel = stride = in/out when the output size divides the input size, GlobalMaxPool for size 1.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AdaptiveMaxPoolAttribute : LayerAttribute
+{
+    /// <summary>One output size for every spatial axis (1-D or square).</summary>
+    public AdaptiveMaxPoolAttribute(int size) => Size = new[] { size };
+
+    /// <summary>Output height and width.</summary>
+    public AdaptiveMaxPoolAttribute(int sizeH, int sizeW) => Size = new[] { sizeH, sizeW };
+
+    /// <summary>The output size per spatial axis (PyTorch's output_size).</summary>
+    public int[] Size { get; }
+}

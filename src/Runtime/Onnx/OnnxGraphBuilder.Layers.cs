@@ -289,6 +289,12 @@ public sealed partial class OnnxGraphBuilder
     /// <summary>Dropout at inference is the identity; an Identity node keeps the layer visible in the graph.</summary>
     public string Dropout(string x, string name) => Unary("Identity", x, name);
 
+    /// <summary>The mean of each channel over every spatial position (to N x C x 1 x 1).</summary>
+    public string GlobalAveragePool(string x, string name) => Unary("GlobalAveragePool", x, name);
+
+    /// <summary>The maximum of each channel over every spatial position (to N x C x 1 x 1).</summary>
+    public string GlobalMaxPool(string x, string name) => Unary("GlobalMaxPool", x, name);
+
     // ---- shared pieces ----
 
     private readonly record struct WindowAttributes(int[] Strides, int[] Pads, int[] Dilations);

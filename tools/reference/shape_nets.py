@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""Writes small networks with Strider's shape-changing layer kinds as PyTorch computes them, for the end-to-end tests.
+
+Per network two safetensors files in tests/Strider.EndToEnd.Tests/Data/reference: <net>.weights (the parameters under
+PyTorch's names, which are Strider's: SafeTensors.Load reads it) and <net>.io (x, y = net(x), an upstream gradient dy,
+dx from y.backward(dy) and each parameter's gradient as grad/<name>). Run from the repository root:
+
+    /usr/bin/python3 tools/reference/shape_nets.py
+
+See tools/reference/README.md.
+"""
+import os
+import sys
+
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import layer_ops  # noqa: E402  (its safetensors writer)
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Strider.EndToEnd.Tests", "Data", "reference")
+
+
+class Named(nn.Module):
+    """Layers applied in order, registered under Strider's layer names so parameter names match."""
+
+    def __init__(self, layers):
+        super().__init__()
+        self.order = [name for name, _ in layers]
+        for name, layer in layers:
+            self.add_module(name, layer)
+
+    def forward(self, x):
+        for name in self.order:
+            x = getattr(self, name)(x)
+        return x
+
+
+def write(name, net, x, seed):
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(layer_ops.nonzero(gen, *p.shape, scale=0.5))
+    x = x.clone().requires_grad_(True)
+    y = net(x)
+    dy = layer_ops.nonzero(gen, *y.shape)
+    y.backward(dy)
+    layer_ops.OUT = OUT
+    layer_ops.save(name + ".weights", {k: v for k, v in net.named_parameters()}, [name])
+    io = {"x": x, "y": y, "dy": dy, "dx": x.grad}
+    io.update({"grad/" + k: v.grad for k, v in net.named_parameters()})
+    layer_ops.save(name + ".io", io, [name])
+
+
+def main():
+    gen = torch.Generator().manual_seed(1313)
+    # A free-size (Dim.Any) network ending in a Dense head, run at 9x11.
+    write("global_avg_head", Named([
+        ("conv", nn.Conv2d(2, 4, 3, stride=2)), ("relu1", nn.ReLU()), ("gpool1", nn.AdaptiveAvgPool2d(1)),
+        ("flatten1", nn.Flatten()), ("fc", nn.Linear(4, 3))]), layer_ops.nonzero(gen, 2, 2, 9, 11), 1)
+    write("global_max_head_1d", Named([
+        ("conv", nn.Conv1d(2, 4, 3)), ("gpool1", nn.AdaptiveMaxPool1d(1)),
+        ("flatten1", nn.Flatten()), ("fc", nn.Linear(4, 3))]), layer_ops.nonzero(gen, 2, 2, 13), 2)
+    # Uneven windows (5 -> 3, 8 -> 3), then an output larger than its input (3 -> 4 repeats rows).
+    write("adaptive_pools", Named([
+        ("conv", nn.Conv2d(2, 3, 3)), ("apool1", nn.AdaptiveAvgPool2d((3, 3))), ("apool2", nn.AdaptiveMaxPool2d((4, 2))),
+        ("flatten1", nn.Flatten()), ("fc", nn.Linear(24, 2))]), layer_ops.nonzero(gen, 2, 2, 7, 10), 3)
+
+
+if __name__ == "__main__":
+    main()
