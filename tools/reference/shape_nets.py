@@ -66,6 +66,28 @@ def main():
         ("conv", nn.Conv2d(2, 3, 3)), ("apool1", nn.AdaptiveAvgPool2d((3, 3))), ("apool2", nn.AdaptiveMaxPool2d((4, 2))),
         ("flatten1", nn.Flatten()), ("fc", nn.Linear(24, 2))]), layer_ops.nonzero(gen, 2, 2, 7, 10), 3)
 
+    # An FPN step on free sizes (multiples of 4): down twice, nearest upsample, add the skip, then PixelShuffle.
+    write("fpn_upsample_shuffle", Fpn(), layer_ops.nonzero(gen, 2, 2, 8, 12), 4)
+    # Bilinear (rectangular scale, then align_corners) and 1-D nearest.
+    write("bilinear", Named([
+        ("conv", nn.Conv2d(2, 3, 3, padding=1)), ("up1", nn.Upsample(scale_factor=(2, 3), mode="bilinear", align_corners=False)),
+        ("up2", nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True))]), layer_ops.nonzero(gen, 2, 2, 5, 4), 5)
+    write("nearest_1d", Named([
+        ("conv", nn.Conv1d(2, 3, 3)), ("up1", nn.Upsample(scale_factor=3, mode="nearest"))]), layer_ops.nonzero(gen, 2, 2, 7), 6)
+
+
+class Fpn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(2, 4, 2, stride=2)
+        self.c2 = nn.Conv2d(4, 4, 2, stride=2)
+        self.c3 = nn.Conv2d(4, 8, 1)
+
+    def forward(self, x):
+        a = self.c1(x)
+        up = nn.functional.interpolate(self.c2(a), scale_factor=2, mode="nearest")
+        return nn.functional.pixel_shuffle(self.c3(a + up), 2)
+
 
 if __name__ == "__main__":
     main()

@@ -45,6 +45,8 @@ internal static class LayerRegistry
         new AdaptivePoolRule(max: true, global: true),
         new AdaptivePoolRule(max: false, global: false),
         new AdaptivePoolRule(max: true, global: false),
+        new UpsampleRule(),
+        new PixelShuffleRule(),
     };
 
     private static readonly Dictionary<string, LayerRule> s_byAttribute = All.ToDictionary(r => r.AttributeName, System.StringComparer.Ordinal);

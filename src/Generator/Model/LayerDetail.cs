@@ -83,3 +83,9 @@ internal sealed record ActivationDetail(EquatableArray<NamedNumber> Parameters) 
     /// <summary>The k-th parameter, 0 when the activation has fewer.</summary>
     public double At(int k) => k < Parameters.Count ? Parameters[k].Value : 0;
 }
+
+/// <summary>Upsample: bilinear (else nearest), and whether corners align.</summary>
+internal sealed record UpsampleDetail(bool Bilinear, bool AlignCorners) : LayerDetail;
+
+/// <summary>PixelShuffle: the upscale factor r.</summary>
+internal sealed record ShuffleDetail(int Factor) : LayerDetail;

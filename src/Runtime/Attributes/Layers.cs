@@ -259,3 +259,50 @@ public sealed class AdaptiveMaxPoolAttribute : LayerAttribute
     /// <summary>The output size per spatial axis (PyTorch's output_size).</summary>
     public int[] Size { get; }
 }
+
+/// <summary>How [Upsample] fills the new positions.</summary>
+public enum Upsampling
+{
+    /// <summary>Each output copies the input at floor(position / scale) (PyTorch mode="nearest").</summary>
+    Nearest,
+
+    /// <summary>Linear interpolation between the two nearest inputs per axis (PyTorch mode="bilinear", "linear" in 1-D).</summary>
+    Bilinear,
+}
+
+/// <summary>
+/// Upsampling by a whole scale per spatial axis: C x H x W to C x sH x sW (PyTorch <c>nn.Upsample(scale_factor=s)</c>).
+/// The shape algebra multiplies the sizes, so a merge after it (an FPN's upsample + add) accepts the input sizes that
+/// are multiples of the total stride. ONNX: Resize (nearest: asymmetric, floor; bilinear: pytorch_half_pixel or align_corners).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class UpsampleAttribute : LayerAttribute
+{
+    /// <summary>One scale for every spatial axis.</summary>
+    public UpsampleAttribute(int scale) => Scale = new[] { scale };
+
+    /// <summary>Height and width scales.</summary>
+    public UpsampleAttribute(int scaleH, int scaleW) => Scale = new[] { scaleH, scaleW };
+
+    /// <summary>The scale per spatial axis (PyTorch's scale_factor, whole numbers only).</summary>
+    public int[] Scale { get; }
+
+    /// <summary>Nearest (default) or Bilinear (PyTorch's mode).</summary>
+    public Upsampling Mode { get; set; } = Upsampling.Nearest;
+
+    /// <summary>Bilinear only: corner pixels of input and output align (PyTorch align_corners=True); default false.</summary>
+    public bool AlignCorners { get; set; }
+}
+
+/// <summary>
+/// PyTorch's <c>nn.PixelShuffle(upscale_factor)</c>: C·r² x H x W to C x rH x rW, output channel c at offset (i, j) reading
+/// input channel c·r² + i·r + j. ONNX: DepthToSpace (mode CRD).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class PixelShuffleAttribute : LayerAttribute
+{
+    public PixelShuffleAttribute(int factor) => Factor = factor;
+
+    /// <summary>The upscale factor r (PyTorch's upscale_factor); the input channels must be a multiple of r².</summary>
+    public int Factor { get; }
+}

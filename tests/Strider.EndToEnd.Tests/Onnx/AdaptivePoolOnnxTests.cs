@@ -47,3 +47,36 @@ public sealed class AdaptivePoolOnnxTests
         Assert.Contains("layer 'apool1' (AdaptiveAvgPool 3x3): ONNX has no adaptive pooling, and its input size 5 is not a multiple of its output size 3", e.Message);
     }
 }
+
+/// <summary>Upsample (Resize) and PixelShuffle (DepthToSpace CRD) run by ONNX Runtime.</summary>
+public sealed class UpsampleOnnxTests
+{
+    [Fact]
+    public void Fpn_with_nearest_resize_and_depth_to_space_matches_at_two_free_sizes()
+    {
+        using var net = new FpnShuffle(Device.Default, 1);
+        OnnxExportTests.Prepare(net, 80, 8, 12);
+        using var session = OnnxExportTests.Session(net.ExportOnnx());
+        OnnxExportTests.AssertSame(net, session, FpnShuffle.InputName, 2, 81, 8, 12);
+        OnnxExportTests.AssertSame(net, session, FpnShuffle.InputName, 1, 82, 16, 4);
+    }
+
+    [Fact]
+    public void Bilinear_half_pixel_and_align_corners_match()
+    {
+        using var net = new BilinearUps(Device.Default, 2);
+        OnnxExportTests.Prepare(net, 83);
+        using var session = OnnxExportTests.Session(net.ExportOnnx());
+        OnnxExportTests.AssertSame(net, session, BilinearUps.InputName, 2, 84);
+    }
+
+    [Fact]
+    public void Nearest_1d_matches()
+    {
+        using var net = new Nearest1d(Device.Default, 3);
+        OnnxExportTests.Prepare(net, 85, 7);
+        using var session = OnnxExportTests.Session(net.ExportOnnx());
+        OnnxExportTests.AssertSame(net, session, Nearest1d.InputName, 2, 86, 7);
+        OnnxExportTests.AssertSame(net, session, Nearest1d.InputName, 1, 87, 12);
+    }
+}

@@ -69,7 +69,7 @@ public class AdaptivePoolTests
             using Strider;
             namespace Samples;
             [Network, Input(3, Dim.Any, Dim.Any)]
-            [Conv(8, 3), GlobalAvgPool, Flatten, Dense(10)]
+            [Conv(8, 3), GlobalAvgPool(Name = "gpool1"), Flatten, Dense(10)]
             public partial class Head;
             """, "Head");
         Assert.Contains("AdaptivePoolGeometry Gpool1Geometry(int n1, int n2) => new(Channels: 8, InH: (1 + n1), InW: (1 + n2), OutH: 1, OutW: 1);", code);
@@ -85,7 +85,7 @@ public class AdaptivePoolTests
             using Strider;
             namespace Samples;
             [Network, Input(4, 6, 6)]
-            [Conv(8, 3), GlobalMaxPool, Flatten, Dense(2)]
+            [Conv(8, 3), GlobalMaxPool(Name = "gpool1"), Flatten, Dense(2)]
             public partial class MaxHead;
             """, "MaxHead");
         Assert.Contains("d.AdaptiveMaxPoolForward(Gpool1Geometry, n, conv1Out, gpool1Out, _gpool1Switches!);", code);
@@ -99,7 +99,7 @@ public class AdaptivePoolTests
         string even = Code("""
             using Strider;
             namespace Samples;
-            [Network, Input(2, 8, 6), AdaptiveAvgPool(4, 3)]
+            [Network, Input(2, 8, 6), AdaptiveAvgPool(4, 3, Name = "apool1")]
             public partial class Even;
             """, "Even");
         Assert.Contains("b.AveragePool(", even);
@@ -110,7 +110,7 @@ public class AdaptivePoolTests
             [Network, Input(2, 7, 6), AdaptiveMaxPool(3, 3)]
             public partial class Uneven;
             """, "Uneven");
-        Assert.Contains("layer 'apool1' (AdaptiveMaxPool 3x3): ONNX has no adaptive pooling, and its input size 7 is not a multiple of its output size 3", uneven);
+        Assert.Contains("layer 'adaptivemaxpool1' (AdaptiveMaxPool 3x3): ONNX has no adaptive pooling, and its input size 7 is not a multiple of its output size 3", uneven);
     }
 
     [Fact]

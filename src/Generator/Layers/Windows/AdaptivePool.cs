@@ -24,8 +24,6 @@ internal sealed class AdaptivePoolRule : LayerRule
         _global = global;
     }
 
-    public override string AutoNamePrefix => _global ? "gpool" : "apool";
-
     public override string Fill => Fills.Pooling;
 
     /// <summary>Why a pooling to a fixed size has no dense form.</summary>
