@@ -75,6 +75,24 @@ def main():
     write("nearest_1d", Named([
         ("conv", nn.Conv1d(2, 3, 3)), ("up1", nn.Upsample(scale_factor=3, mode="nearest"))]), layer_ops.nonzero(gen, 2, 2, 7), 6)
 
+    # ShuffleNet-style unit on free sizes: split, conv one half, concat, shuffle, then ResNet option-A channel padding.
+    write("channel_ops", ShuffleUnit(), layer_ops.nonzero(gen, 2, 4, 5, 6), 7)
+
+
+class ShuffleUnit(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 3, padding=1)
+        self.head = nn.Conv2d(7, 3, 1)
+
+    def forward(self, x):
+        a, b = x[:, 0:2], x[:, 2:4]
+        y = torch.cat([a, self.conv(b)], 1)
+        n, c, h, w = y.shape
+        y = y.view(n, 2, c // 2, h, w).transpose(1, 2).reshape(n, c, h, w)
+        y = nn.functional.pad(y, (0, 0, 0, 0, 1, 2))
+        return self.head(y)
+
 
 class Fpn(nn.Module):
     def __init__(self):

@@ -47,6 +47,9 @@ internal static class LayerRegistry
         new AdaptivePoolRule(max: true, global: false),
         new UpsampleRule(),
         new PixelShuffleRule(),
+        new ChannelPadRule(),
+        new ChannelSliceRule(),
+        new ChannelShuffleRule(),
     };
 
     private static readonly Dictionary<string, LayerRule> s_byAttribute = All.ToDictionary(r => r.AttributeName, System.StringComparer.Ordinal);

@@ -89,3 +89,6 @@ internal sealed record UpsampleDetail(bool Bilinear, bool AlignCorners) : LayerD
 
 /// <summary>PixelShuffle: the upscale factor r.</summary>
 internal sealed record ShuffleDetail(int Factor) : LayerDetail;
+
+/// <summary>ChannelPad (Start = channels before), ChannelSlice (Start = first channel), ChannelShuffle (Groups).</summary>
+internal sealed record ChannelDetail(int Start, int Groups) : LayerDetail;

@@ -306,3 +306,48 @@ public sealed class PixelShuffleAttribute : LayerAttribute
     /// <summary>The upscale factor r (PyTorch's upscale_factor); the input channels must be a multiple of r².</summary>
     public int Factor { get; }
 }
+
+/// <summary>
+/// Zero channels added before and after the input's (ResNet's option-A shortcut, "padded with zeros"): C x ... to
+/// (before + C + after) x .... PyTorch: <c>F.pad(x, (0, 0, 0, 0, before, after))</c>; ONNX Pad on the channel axis.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ChannelPadAttribute : LayerAttribute
+{
+    public ChannelPadAttribute(int before, int after) { Before = before; After = after; }
+
+    /// <summary>Zero channels in front of the input's.</summary>
+    public int Before { get; }
+
+    /// <summary>Zero channels after the input's.</summary>
+    public int After { get; }
+}
+
+/// <summary>
+/// Channels start..start + count - 1 of the input (ShuffleNet's channel split). PyTorch: <c>x[:, start:start + count]</c>;
+/// ONNX Slice on the channel axis.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ChannelSliceAttribute : LayerAttribute
+{
+    public ChannelSliceAttribute(int start, int count) { Start = start; Count = count; }
+
+    /// <summary>The first channel kept (0-based).</summary>
+    public int Start { get; }
+
+    /// <summary>How many channels are kept.</summary>
+    public int Count { get; }
+}
+
+/// <summary>
+/// ShuffleNet's channel shuffle: the channels as [groups, C/groups] read transposed, so output channel k is input channel
+/// (k mod groups)·C/groups + k / groups. PyTorch: <c>nn.ChannelShuffle(groups)</c>; ONNX Gather on the channel axis.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ChannelShuffleAttribute : LayerAttribute
+{
+    public ChannelShuffleAttribute(int groups) => Groups = groups;
+
+    /// <summary>The number of groups; it must divide the channel count.</summary>
+    public int Groups { get; }
+}

@@ -334,6 +334,50 @@ public sealed partial class OnnxGraphBuilder
         return y;
     }
 
+    /// <summary>Zero channels before and after (a Pad on axis 1 of a rank-<paramref name="rank"/> tensor, batch included).</summary>
+    public string PadChannels(string x, string name, int rank, int before, int after)
+    {
+        if (rank < 2 || before < 0 || after < 0)
+            throw new ArgumentException($"PadChannels '{name}' needs rank >= 2 and non-negative amounts; got rank {rank}, {before} before, {after} after.");
+        string input = Resolve(x);
+        var pads = new long[2 * rank];
+        pads[1] = before;
+        pads[rank + 1] = after;
+        string padsName = AddInt64Constant(name + "/pads", pads);
+        string y = Fresh(name);
+        AddNode("Pad", name, new[] { input, padsName }, new[] { y }).Attribute.Add(Text("mode", "constant"));
+        return y;
+    }
+
+    /// <summary>Channels start..start + count - 1 (a Slice on axis 1).</summary>
+    public string SliceChannels(string x, string name, int start, int count)
+    {
+        if (start < 0 || count < 1)
+            throw new ArgumentException($"SliceChannels '{name}' needs start >= 0 and count >= 1; got {start} and {count}.");
+        string input = Resolve(x);
+        string[] inputs =
+        {
+            input, AddInt64Constant(name + "/starts", new long[] { start }), AddInt64Constant(name + "/ends", new long[] { (long)start + count }),
+            AddInt64Constant(name + "/axes", new long[] { 1 }),
+        };
+        string y = Fresh(name);
+        AddNode("Slice", name, inputs, new[] { y });
+        return y;
+    }
+
+    /// <summary>Output channel k is input channel <paramref name="order"/>[k] (a Gather on axis 1).</summary>
+    public string GatherChannels(string x, string name, int[] order)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        if (order.Length == 0 || order.Any(c => c < 0))
+            throw new ArgumentException($"GatherChannels '{name}' needs a non-empty list of channel indices >= 0.", nameof(order));
+        string input = Resolve(x);
+        string indices = AddInt64Constant(name + "/indices", order.Select(c => (long)c).ToArray());
+        string y = Fresh(name);
+        AddNode("Gather", name, new[] { input, indices }, new[] { y }).Attribute.Add(Int("axis", 1));
+        return y;
+    }
+
     private static global::Onnx.AttributeProto Text(string name, string value) =>
         new() { Name = name, Type = global::Onnx.AttributeProto.Types.AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8(value) };
 

@@ -80,3 +80,17 @@ public sealed class UpsampleOnnxTests
         OnnxExportTests.AssertSame(net, session, Nearest1d.InputName, 1, 87, 12);
     }
 }
+
+/// <summary>ChannelSlice (Slice), ChannelShuffle (Gather) and ChannelPad (Pad on axis 1) run by ONNX Runtime.</summary>
+public sealed class ChannelOnnxTests
+{
+    [Fact]
+    public void Shuffle_unit_matches_at_two_free_sizes()
+    {
+        using var net = new ShuffleUnit(Device.Default, 1);
+        OnnxExportTests.Prepare(net, 91, 5, 6);
+        using var session = OnnxExportTests.Session(net.ExportOnnx());
+        OnnxExportTests.AssertSame(net, session, ShuffleUnit.InputName, 2, 92, 5, 6);
+        OnnxExportTests.AssertSame(net, session, ShuffleUnit.InputName, 1, 93, 9, 2);
+    }
+}

@@ -12,7 +12,7 @@ namespace Strider.Generator.Layers;
 /// </summary>
 internal abstract class ScaleRule : LayerRule
 {
-    protected ScaleRule(string name) : base(name, LayerKind.Window) { }
+    protected ScaleRule(string name) : base(name, LayerKind.Reshaping) { }
 
     public override string Fill => Fills.Reshaping;
 
