@@ -322,13 +322,17 @@ internal sealed partial class NetworkPlanner
         }
         var sizes = new PlanSizes(k => shapes[k], (k, a) => _nodes[k].Spatial ? RepresentativeSize(_nodes[k], a) : _nodes[k].Dims[a + 1]);
 
+        // A declared size is the one the fields are for (a global pool sees all of it); a free axis takes its smallest valid size.
+        var axisFields = Enumerable.Range(0, _spatialRank)
+            .Select(a => _inputDims[a + 1] != -1 ? analyses[a].FieldsAt(_inputDims[a + 1]) : Enumerable.Range(0, analyses[a].Count).Select(k => analyses[a].Field(k)).ToList())
+            .ToArray();
         var nodes = new List<NodePlan>();
         foreach (var n in _nodes)
         {
             string field = "-", jump = "-";
             if (n.Spatial && _spatialRank > 0)
             {
-                var fields = Enumerable.Range(0, n.AxisNodes.Length).Select(a => analyses[a].Field(n.AxisNodes[a])).ToList();
+                var fields = Enumerable.Range(0, n.AxisNodes.Length).Select(a => axisFields[a][n.AxisNodes[a]]).ToList();
                 field = string.Join("x", fields.Select(f => f.Size.ToString()).Distinct().Count() == 1 && fields.Count > 1 ? new[] { fields[0].Size.ToString(), fields[0].Size.ToString() } : fields.Select(f => f.Size.ToString()));
                 jump = string.Join("x", fields.Select(f => f.Jump.ToString()).Distinct().Count() == 1 && fields.Count > 1 ? new[] { fields[0].Jump.ToString(), fields[0].Jump.ToString() } : fields.Select(f => f.Jump.ToString()));
             }

@@ -145,6 +145,9 @@ internal sealed class AxisAnalysis
     /// </summary>
     public FieldOfView Field(int node, int inputSize) => Fields(inputSize)[node];
 
+    /// <summary>Every node's field for one input size (<see cref="Field(int, int)"/> of each node, computed once).</summary>
+    public IReadOnlyList<FieldOfView> FieldsAt(int inputSize) => Fields(inputSize);
+
     private FieldOfView[] Fields(int inputSize)
     {
         var sizes = Evaluate(inputSize).Sizes;

@@ -91,6 +91,8 @@ public class AdaptivePoolTests
         Assert.Contains("d.AdaptiveMaxPoolForward(Gpool1Geometry, n, conv1Out, gpool1Out, _gpool1Switches!);", code);
         Assert.Contains("d.AdaptiveMaxPoolBackward(Gpool1Geometry, n, _gpool1Grad!, _gpool1Switches!, _conv1Grad!, false);", code);
         Assert.Contains("b.GlobalMaxPool(conv1Out, \"gpool1\")", code);
+        // Its field is the whole declared 6x6 input, not the smallest size the network would accept.
+        Assert.Contains("/// gpool1    GlobalMaxPool  8x1x1        0  6x6    4x4", code);
     }
 
     [Fact]
