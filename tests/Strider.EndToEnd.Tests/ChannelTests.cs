@@ -24,3 +24,24 @@ public class ChannelTests
     public void Backward_matches_finite_differences() =>
         GradientTests.Check(new ShuffleUnit(Device.Default, 3), 2, 90, freeDims: new[] { 4, 3 });
 }
+
+/// <summary>Channel layers keep positions, so the dense (à trous) variant passes through them; stride 1 makes it Forward itself.</summary>
+[Network(Dense = true), Input(4, Dim.Any, Dim.Any)]
+[Conv(4, 3), ChannelShuffle(2), ChannelSlice(1, 2), ChannelPad(1, 1), Conv(3, 1)]
+public partial class DenseChannels;
+
+/// <summary>ForwardDense through the channel layers.</summary>
+public class DenseChannelTests
+{
+    [Fact]
+    public void ForwardDense_at_stride_1_equals_Forward()
+    {
+        using var net = new DenseChannels(Device.Default, 5);
+        var data = Enumerable.Range(0, 2 * 4 * 7 * 6).Select(i => (float)System.Math.Sin(i * 0.37)).ToArray();
+        using var x = Tensor<S4xAnyxAny>.From(net.Device, data, 7, 6);
+        var expected = net.Forward(x).ToArray();
+        var dense = net.ForwardDense(x).ToArray();
+        Assert.Equal(expected.Length, dense.Length);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], dense[i], 1e-5f);
+    }
+}

@@ -83,3 +83,15 @@ public class UpsampleTests
         Assert.Contains("Upsample 2x3 bilinear aligned", code);
     }
 }
+
+/// <summary>Layers whose windows grow with the input or that multiply sizes have no dense (à trous) variant.</summary>
+public class DenseObstacleTests
+{
+    [Fact]
+    public Task Global_pooling_upsampling_and_pixel_shuffle_are_STR0019() => AnalyzerVerifier.VerifyAsync("""
+        using Strider;
+        [Network(Dense = true), Input(4, 16, 16)]
+        [Conv(4, 3), {|STR0019:Upsample(2)|}, {|STR0019:PixelShuffle(2)|}, {|STR0019:GlobalAvgPool|}]
+        public partial class Net;
+        """);
+}
