@@ -116,6 +116,18 @@ public class AdaptivePoolTests
     }
 
     [Fact]
+    public void AdaptiveAvgPool_on_a_free_axis_refuses_export_and_points_to_the_global_pool()
+    {
+        string code = Code("""
+            using Strider;
+            namespace Samples;
+            [Network, Input(2, Dim.Any), AdaptiveAvgPool(4), Flatten, Dense(3)]
+            public partial class FreeAdaptive;
+            """, "FreeAdaptive");
+        Assert.Contains("layer 'adaptiveavgpool1' (AdaptiveAvgPool 4): its input size on a free (Dim.Any) axis varies, and ONNX has no adaptive pooling for an output of 4; use [GlobalAvgPool]", code);
+    }
+
+    [Fact]
     public void A_fixed_node_accepts_every_size_and_ends_the_free_axis()
     {
         var g = new AxisGraph();
