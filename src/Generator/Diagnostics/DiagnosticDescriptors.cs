@@ -64,7 +64,7 @@ internal static class DiagnosticDescriptors
 
     /// <summary>{0} layer, {1} kind.</summary>
     public static readonly DiagnosticDescriptor FreeDimensionNotSupported = Make("STR0012", "Free dimension reaches a layer that needs fixed sizes",
-        "Layer '{0}' ({1}) needs fixed sizes, but its input still has a free (Dim.Any) dimension. Declare the input size, or end the free part with pooling to a fixed size.",
+        "Layer '{0}' ({1}) needs fixed sizes, but its input still has a free (Dim.Any) dimension. Declare the input size, or end the free part with [GlobalAvgPool] or [GlobalMaxPool] (or [AdaptiveAvgPool(h, w)]), which give a fixed size from any input size.",
         DiagnosticSeverity.Error);
 
     /// <summary>{0} class, {1} problem.</summary>

@@ -185,9 +185,9 @@ internal static partial class NetworkEmitter
                 if (bn is not null)
                     _w.Line($"if (!_forwardTraining) throw new global::System.InvalidOperationException(\"{method} needs training mode: BatchNorm '{bn.Name}' normalised the last Forward with running statistics. Set Training = true before Forward.\");");
                 foreach (var f in _plan.FreeAxes) _w.Line($"int n{f.Axis} = _n{f.Axis};");
-                foreach (var f in _plan.FreeAxes)
+                // Only the output's own free sizes: a global pool ends a free input axis in a fixed size.
+                foreach (int axis in Enumerable.Range(0, _last.Shape.Count).Where(k => !_last.Shape[k].IsFixed))
                 {
-                    int axis = f.Axis;
                     string expected = _last.Shape[axis].ToCode();
                     _w.Line($"if (outputGradient.Dim({axis}) != {expected}) throw new global::System.ArgumentException(\"The output gradient's axis {axis} is \" + outputGradient.Dim({axis}) + \" but the last Forward produced \" + ({expected}) + \".\", nameof(outputGradient));");
                 }

@@ -52,6 +52,15 @@ internal static class LayerRegistry
         new GroupNormRule(),
         new LayerNormRule(),
         new MultiplyRule(),
+        new AdaptivePoolRule(max: false, global: true),
+        new AdaptivePoolRule(max: true, global: true),
+        new AdaptivePoolRule(max: false, global: false),
+        new AdaptivePoolRule(max: true, global: false),
+        new UpsampleRule(),
+        new PixelShuffleRule(),
+        new ChannelPadRule(),
+        new ChannelSliceRule(),
+        new ChannelShuffleRule(),
     };
 
     private static readonly Dictionary<string, LayerRule> s_byAttribute = All.ToDictionary(r => r.AttributeName, System.StringComparer.Ordinal);

@@ -123,3 +123,12 @@ internal sealed record BroadcastDetail(int Gate) : LayerDetail
         ops.Gradient(gate.Index, call + $"null, false, {w.G(gate)}, {ops.Acc(gate.Index)});");
     }
 }
+
+/// <summary>Upsample: bilinear (else nearest), and whether corners align.</summary>
+internal sealed record UpsampleDetail(bool Bilinear, bool AlignCorners) : LayerDetail;
+
+/// <summary>PixelShuffle: the upscale factor r.</summary>
+internal sealed record ShuffleDetail(int Factor) : LayerDetail;
+
+/// <summary>ChannelPad (Start = channels before), ChannelSlice (Start = first channel), ChannelShuffle (Groups).</summary>
+internal sealed record ChannelDetail(int Start, int Groups) : LayerDetail;

@@ -23,6 +23,11 @@ internal enum LayerKind
     Plain,
     /// <summary>The elementwise product of two inputs (a merge).</summary>
     Multiply,
+    /// <summary>Global and adaptive max pooling: a switches buffer (the argmax per output) for the backward pass.</summary>
+    AdaptiveMaxPool,
+
+    /// <summary>Moves or resamples values with no part in folding, fusion or the buffer plan: Upsample, PixelShuffle and the channel layers.</summary>
+    Reshaping,
 
     /// <summary>Not an attribute: the network input, node 0 of a plan.</summary>
     Input,

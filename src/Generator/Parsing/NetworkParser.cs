@@ -149,6 +149,9 @@ internal static partial class NetworkParser
         {
             var v = named.Value;
             if (IsNumber(v)) numbers.Add(new NamedNumber(named.Key, Double(v)));
+            // Enum options (Upsample's Mode) by their value and flags (AlignCorners) as 0 or 1, for rules that read Numbers.
+            else if (v.Kind == TypedConstantKind.Enum && v.Value is int option) numbers.Add(new NamedNumber(named.Key, option));
+            else if (v.Kind == TypedConstantKind.Primitive && v.Value is bool flag) numbers.Add(new NamedNumber(named.Key, flag ? 1 : 0));
             switch (named.Key)
             {
                 case "Name": name = v.Value as string; break;

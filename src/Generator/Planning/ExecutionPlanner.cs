@@ -153,6 +153,9 @@ internal static class ExecutionPlanner
                     }
                     break;
                 }
+                case LayerKind.AdaptiveMaxPool:
+                    Add(n, BufferRole.Switches, BufferPass.Forward, Values(n.Shape), isInt: true);
+                    break;
             }
         }
         // Deconv's input gradient, when accumulated, goes through one scratch sized for the largest.

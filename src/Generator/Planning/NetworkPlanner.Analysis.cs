@@ -196,7 +196,7 @@ internal sealed partial class NetworkPlanner
         string Name(int k) => k < node.Inputs.Count ? _nodes[node.Inputs[k]].Name : "?";
         int otherInput = System.Math.Min(other, node.Inputs.Count - 1);
         // An input size can be the fix only where some size fits; a stride mismatch that still fits (only at size 1, say) is not.
-        string advice = (valid.IsEmpty ? null : StrideAdvice(node, otherInput, AxisIndex(axisName), axisName, valid))
+        string advice = (valid.IsEmpty ? null : StrideAdvice(node, otherInput, AxisIndex(axisName), axisName, valid) ?? UpsampleAdvice(node, otherInput, AxisIndex(axisName), axisName, valid, declared))
             ?? (valid.IsEmpty
                 ? $"No input size makes them agree: '{Name(0)}' is {ShapeAt(_nodes[node.Inputs[0]], axisName, sizes[0].Size)} and '{Name(other)}' is {ShapeAt(_nodes[node.Inputs[otherInput]], axisName, sizes[other].Size)}, and {BroadcastRule(node)}; make both paths give the same size on axis {axisName}."
                 : $"Valid sizes are {valid.Describe()}; the nearest are {NearestText(valid, declared)}. {FixText(valid, declared, axisName)}");
@@ -249,12 +249,30 @@ internal sealed partial class NetworkPlanner
         return $"The path to '{coarse.Name}' has {ratio} times the stride of the path to '{fine.Name}' on axis {axisName} ({via}valid input sizes: {valid.Describe()}): {fix}.";
     }
 
+    /// <summary>
+    /// When paths of equal net stride meet but one went down further and came back up (an FPN's upsample + add), the
+    /// merge agrees only where the deepest stride divides the size: says so, with that stride and the input sizes that fit.
+    /// </summary>
+    private string? UpsampleAdvice(PlanNode merge, int otherInput, int axis, string axisName, SizeSet valid, int declared)
+    {
+        if (merge.Inputs.Count < 2) return null;
+        var paths = new[] { _nodes[merge.Inputs[0]], _nodes[merge.Inputs[otherInput]] };
+        var strides = paths.Select(p => PathStride(p, axis)).ToArray();
+        int upsampled = System.Array.FindIndex(strides, s => s.Up > 1);
+        if (upsampled < 0) return null;
+        long total = strides.Max(s => s.Down);
+        return $"The path to '{paths[upsampled].Name}' downsamples axis {axisName} by {strides[upsampled].Down} and upsamples by {strides[upsampled].Up}, " +
+            $"so it meets '{paths[1 - upsampled].Name}' only at input sizes its total stride {total} divides (as its windows allow): valid sizes are {valid.Describe()}; the nearest are {NearestText(valid, declared)}. {FixText(valid, declared, axisName)}";
+    }
+
     /// <summary>The total stride on one axis from the input to <paramref name="n"/> along first inputs, as downsampling and upsampling factors.</summary>
     private (long Down, long Up) PathStride(PlanNode n, int axis)
     {
         long down = 1, up = 1;
         for (var cur = n; cur.Index > 0 && cur.Inputs.Count > 0 && down < int.MaxValue && up < int.MaxValue; cur = _nodes[cur.Inputs[0]])
         {
+            // Upsample and PixelShuffle are Scale nodes of the axis graph: they multiply the size as a transposed stride does.
+            if (cur.Spatial && cur.AxisNodes.Length > axis && _graphs[axis][cur.AxisNodes[axis]] is { Kind: AxisNodeKind.Scale } scale) up *= scale.Multiplier;
             if (cur.Rule is not Layers.WindowRule || cur.Windows.Length <= axis) continue;
             if (cur.Windows[axis].Transposed) up *= cur.Windows[axis].Stride;
             else down *= cur.Windows[axis].Stride;
@@ -309,13 +327,17 @@ internal sealed partial class NetworkPlanner
         }
         var sizes = new PlanSizes(k => shapes[k], (k, a) => _nodes[k].Spatial ? RepresentativeSize(_nodes[k], a) : _nodes[k].Dims[a + 1]);
 
+        // A declared size is the one the fields are for (a global pool sees all of it); a free axis takes its smallest valid size.
+        var axisFields = Enumerable.Range(0, _spatialRank)
+            .Select(a => _inputDims[a + 1] != -1 ? analyses[a].FieldsAt(_inputDims[a + 1]) : Enumerable.Range(0, analyses[a].Count).Select(k => analyses[a].Field(k)).ToList())
+            .ToArray();
         var nodes = new List<NodePlan>();
         foreach (var n in _nodes)
         {
             string field = "-", jump = "-";
             if (n.Spatial && _spatialRank > 0)
             {
-                var fields = Enumerable.Range(0, n.AxisNodes.Length).Select(a => analyses[a].Field(n.AxisNodes[a])).ToList();
+                var fields = Enumerable.Range(0, n.AxisNodes.Length).Select(a => axisFields[a][n.AxisNodes[a]]).ToList();
                 field = string.Join("x", fields.Select(f => f.Size.ToString()).Distinct().Count() == 1 && fields.Count > 1 ? new[] { fields[0].Size.ToString(), fields[0].Size.ToString() } : fields.Select(f => f.Size.ToString()));
                 jump = string.Join("x", fields.Select(f => f.Jump.ToString()).Distinct().Count() == 1 && fields.Count > 1 ? new[] { fields[0].Jump.ToString(), fields[0].Jump.ToString() } : fields.Select(f => f.Jump.ToString()));
             }

@@ -145,6 +145,9 @@ internal sealed class AxisAnalysis
     /// </summary>
     public FieldOfView Field(int node, int inputSize) => Fields(inputSize)[node];
 
+    /// <summary>Every node's field for one input size (<see cref="Field(int, int)"/> of each node, computed once).</summary>
+    public IReadOnlyList<FieldOfView> FieldsAt(int inputSize) => Fields(inputSize);
+
     private FieldOfView[] Fields(int inputSize)
     {
         var sizes = Evaluate(inputSize).Sizes;
@@ -173,6 +176,13 @@ internal sealed class AxisAnalysis
                 case AxisNodeKind.Scale:
                     fields[id] = f with { Jump = f.Jump / node.Multiplier };
                     break;
+                case AxisNodeKind.Fixed:
+                {
+                    // Every output reads (up to) the whole input: the field spans it; outputs step in/out inputs apart.
+                    int input = Math.Max(1, sizes[node.From[0]]);
+                    fields[id] = new FieldOfView(f.Size + f.Jump * (input - 1), f.Jump * new Rational(input, node.Size), f.Start);
+                    break;
+                }
                 case AxisNodeKind.SizeOf:
                     // An unpooled position holds one pooled value: that value's field, on the pool input's grid.
                     fields[id] = f with { Jump = fields[node.From[1]].Jump };
@@ -239,6 +249,8 @@ internal sealed class AxisAnalysis
                 return sizes[node.From[1]];
             case AxisNodeKind.Scale:
                 return y * node.Multiplier;
+            case AxisNodeKind.Fixed:
+                return node.Size;
             default:
                 throw new InvalidOperationException($"Node {id} has kind {node.Kind}, which only node 0 may have.");
         }
@@ -250,7 +262,7 @@ internal sealed class AxisAnalysis
         var node = nodes[id];
         int from = node.From[0];
         long u = piece.U[from], v = piece.V[from];
-        bool constant = piece.B == 0 || (v == 0 && node.Kind is AxisNodeKind.Window or AxisNodeKind.Pad or AxisNodeKind.Scale);
+        bool constant = piece.B == 0 || (v == 0 && node.Kind is AxisNodeKind.Window or AxisNodeKind.Pad or AxisNodeKind.Scale or AxisNodeKind.Fixed);
         if (constant)
         {
             // One size: evaluate it like Evaluate does, so the two cannot disagree.
@@ -327,6 +339,11 @@ internal sealed class AxisAnalysis
             case AxisNodeKind.Scale:
                 piece.U[id] = u * node.Multiplier;
                 piece.V[id] = v * node.Multiplier;
+                next.Add(piece);
+                return;
+            case AxisNodeKind.Fixed:
+                piece.U[id] = node.Size;
+                piece.V[id] = 0;
                 next.Add(piece);
                 return;
             default:

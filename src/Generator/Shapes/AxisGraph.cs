@@ -22,11 +22,14 @@ internal enum AxisNodeKind
 
     /// <summary>Multiplies the size (nearest-neighbour upsampling).</summary>
     Scale,
+
+    /// <summary>A size fixed by the layer whatever its input's (global and adaptive pooling): every input size &gt;= 1 works.</summary>
+    Fixed,
 }
 
 /// <summary>One node of an <see cref="AxisGraph"/>. From: its inputs (SizeOf: [from, like]).</summary>
 internal sealed record AxisNode(AxisNodeKind Kind, IReadOnlyList<int> From, WindowAxis Window = default,
-    int PadBegin = 0, int PadEnd = 0, int Multiplier = 1);
+    int PadBegin = 0, int PadEnd = 0, int Multiplier = 1, int Size = 0);
 
 /// <summary>
 /// One spatial axis of a whole network: a DAG whose node sizes are functions of their inputs' sizes. Node ids are the
@@ -80,6 +83,14 @@ internal sealed class AxisGraph
         Check(from, nameof(from));
         if (multiplier < 1) throw new ArgumentOutOfRangeException(nameof(multiplier), $"A scale's multiplier must be at least 1, got {multiplier}.");
         return Add(new AxisNode(AxisNodeKind.Scale, new[] { from }, Multiplier: multiplier));
+    }
+
+    /// <summary>out = <paramref name="size"/> for every input size (global and adaptive pooling).</summary>
+    public int AddFixed(int from, int size)
+    {
+        Check(from, nameof(from));
+        if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), $"A fixed output size must be at least 1, got {size}.");
+        return Add(new AxisNode(AxisNodeKind.Fixed, new[] { from }, Size: size));
     }
 
     private int Add(AxisNode node)

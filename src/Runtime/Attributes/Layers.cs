@@ -317,3 +317,146 @@ public sealed class MultiplyAttribute : LayerAttribute
     public MultiplyAttribute(params string[] inputs) => Inputs = inputs;
     public string[] Inputs { get; }
 }
+
+/// <summary>
+/// The mean of each channel over all positions: C x H x W (or C x L) to C x 1 x 1 (C x 1), from any size, so a Dim.Any
+/// network can end in a Dense head (after [Flatten]). PyTorch: <c>nn.AdaptiveAvgPool2d(1)</c>; ONNX GlobalAveragePool.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GlobalAvgPoolAttribute : LayerAttribute { }
+
+/// <summary>
+/// The maximum of each channel over all positions: C x H x W (or C x L) to C x 1 x 1 (C x 1), from any size; the
+/// gradient goes to the (first) maximum. PyTorch: <c>nn.AdaptiveMaxPool2d(1)</c>; ONNX GlobalMaxPool.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GlobalMaxPoolAttribute : LayerAttribute { }
+
+/// <summary>
+/// Average pooling to a fixed output size from any input size, with PyTorch's windows: output i reads inputs
+/// floor(i·in/out) to ceil((i+1)·in/out) - 1 (<c>nn.AdaptiveAvgPool2d(output_size)</c>). An input smaller than the output
+/// repeats values (each window holds at least one input), as PyTorch does. ONNX: AveragePool with kernel = stride = in/out
+/// when the output size divides the input size, GlobalAveragePool for size 1; other sizes cannot be exported.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AdaptiveAvgPoolAttribute : LayerAttribute
+{
+    /// <summary>One output size for every spatial axis (1-D or square).</summary>
+    public AdaptiveAvgPoolAttribute(int size) => Size = new[] { size };
+
+    /// <summary>Output height and width.</summary>
+    public AdaptiveAvgPoolAttribute(int sizeH, int sizeW) => Size = new[] { sizeH, sizeW };
+
+    /// <summary>The output size per spatial axis (PyTorch's output_size).</summary>
+    public int[] Size { get; }
+}
+
+/// <summary>
+/// Max pooling to a fixed output size from any input size, with PyTorch's windows (see <see cref="AdaptiveAvgPoolAttribute"/>;
+/// <c>nn.AdaptiveMaxPool2d(output_size)</c>). The argmax of each window is kept for the backward pass. ONNX: MaxPool with
+/// kernel = stride = in/out when the output size divides the input size, GlobalMaxPool for size 1.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AdaptiveMaxPoolAttribute : LayerAttribute
+{
+    /// <summary>One output size for every spatial axis (1-D or square).</summary>
+    public AdaptiveMaxPoolAttribute(int size) => Size = new[] { size };
+
+    /// <summary>Output height and width.</summary>
+    public AdaptiveMaxPoolAttribute(int sizeH, int sizeW) => Size = new[] { sizeH, sizeW };
+
+    /// <summary>The output size per spatial axis (PyTorch's output_size).</summary>
+    public int[] Size { get; }
+}
+
+/// <summary>How [Upsample] fills the new positions.</summary>
+public enum Upsampling
+{
+    /// <summary>Each output copies the input at floor(position / scale) (PyTorch mode="nearest").</summary>
+    Nearest,
+
+    /// <summary>Linear interpolation between the two nearest inputs per axis (PyTorch mode="bilinear", "linear" in 1-D).</summary>
+    Bilinear,
+}
+
+/// <summary>
+/// Upsampling by a whole scale per spatial axis: C x H x W to C x sH x sW (PyTorch <c>nn.Upsample(scale_factor=s)</c>).
+/// The shape algebra multiplies the sizes, so a merge after it (an FPN's upsample + add) accepts the input sizes that
+/// are multiples of the total stride. ONNX: Resize (nearest: asymmetric, floor; bilinear: pytorch_half_pixel or align_corners).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class UpsampleAttribute : LayerAttribute
+{
+    /// <summary>One scale for every spatial axis.</summary>
+    public UpsampleAttribute(int scale) => Scale = new[] { scale };
+
+    /// <summary>Height and width scales.</summary>
+    public UpsampleAttribute(int scaleH, int scaleW) => Scale = new[] { scaleH, scaleW };
+
+    /// <summary>The scale per spatial axis (PyTorch's scale_factor, whole numbers only).</summary>
+    public int[] Scale { get; }
+
+    /// <summary>Nearest (default) or Bilinear (PyTorch's mode).</summary>
+    public Upsampling Mode { get; set; } = Upsampling.Nearest;
+
+    /// <summary>Bilinear only: corner pixels of input and output align (PyTorch align_corners=True); default false.</summary>
+    public bool AlignCorners { get; set; }
+}
+
+/// <summary>
+/// PyTorch's <c>nn.PixelShuffle(upscale_factor)</c>: C·r² x H x W to C x rH x rW, output channel c at offset (i, j) reading
+/// input channel c·r² + i·r + j. ONNX: DepthToSpace (mode CRD).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class PixelShuffleAttribute : LayerAttribute
+{
+    public PixelShuffleAttribute(int factor) => Factor = factor;
+
+    /// <summary>The upscale factor r (PyTorch's upscale_factor); the input channels must be a multiple of r².</summary>
+    public int Factor { get; }
+}
+
+/// <summary>
+/// Zero channels added before and after the input's (ResNet's option-A shortcut, "padded with zeros"): C x ... to
+/// (before + C + after) x .... PyTorch: <c>F.pad(x, (0, 0, 0, 0, before, after))</c>; ONNX Pad on the channel axis.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ChannelPadAttribute : LayerAttribute
+{
+    public ChannelPadAttribute(int before, int after) { Before = before; After = after; }
+
+    /// <summary>Zero channels in front of the input's.</summary>
+    public int Before { get; }
+
+    /// <summary>Zero channels after the input's.</summary>
+    public int After { get; }
+}
+
+/// <summary>
+/// Channels start..start + count - 1 of the input (ShuffleNet's channel split). PyTorch: <c>x[:, start:start + count]</c>;
+/// ONNX Slice on the channel axis.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ChannelSliceAttribute : LayerAttribute
+{
+    public ChannelSliceAttribute(int start, int count) { Start = start; Count = count; }
+
+    /// <summary>The first channel kept (0-based).</summary>
+    public int Start { get; }
+
+    /// <summary>How many channels are kept.</summary>
+    public int Count { get; }
+}
+
+/// <summary>
+/// ShuffleNet's channel shuffle: the channels as [groups, C/groups] read transposed, so output channel k is input channel
+/// (k mod groups)·C/groups + k / groups. PyTorch: <c>nn.ChannelShuffle(groups)</c>; ONNX Gather on the channel axis.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ChannelShuffleAttribute : LayerAttribute
+{
+    public ChannelShuffleAttribute(int groups) => Groups = groups;
+
+    /// <summary>The number of groups; it must divide the channel count.</summary>
+    public int Groups { get; }
+}

@@ -304,6 +304,98 @@ public sealed partial class OnnxGraphBuilder
     /// <summary>Dropout at inference is the identity; an Identity node keeps the layer visible in the graph.</summary>
     public string Dropout(string x, string name) => Unary("Identity", x, name);
 
+    /// <summary>The mean of each channel over every spatial position (to N x C x 1 x 1).</summary>
+    public string GlobalAveragePool(string x, string name) => Unary("GlobalAveragePool", x, name);
+
+    /// <summary>The maximum of each channel over every spatial position (to N x C x 1 x 1).</summary>
+    public string GlobalMaxPool(string x, string name) => Unary("GlobalMaxPool", x, name);
+
+    /// <summary>
+    /// Resize by whole <paramref name="scales"/> per spatial axis. Nearest copies the input at floor(o / scale)
+    /// (coordinate_transformation_mode asymmetric, nearest_mode floor); linear is PyTorch's bilinear/linear
+    /// (pytorch_half_pixel, or align_corners).
+    /// </summary>
+    public string Resize(string x, string name, int[] scales, bool linear, bool alignCorners = false)
+    {
+        ArgumentNullException.ThrowIfNull(scales);
+        if (scales.Length == 0 || scales.Any(s => s < 1))
+            throw new ArgumentException($"Resize '{name}' needs one scale of at least 1 per spatial axis; got [{string.Join(", ", scales)}].", nameof(scales));
+        string input = Resolve(x);
+        var factors = new float[scales.Length + 2];
+        factors[0] = factors[1] = 1f;
+        for (int i = 0; i < scales.Length; i++) factors[i + 2] = scales[i];
+        string scalesName = Fresh(name + "/scales");
+        var scalesProto = new global::Onnx.TensorProto { Name = scalesName, DataType = (int)global::Onnx.TensorProto.Types.DataType.Float };
+        scalesProto.Dims.Add(factors.Length);
+        scalesProto.FloatData.AddRange(factors);
+        _graph.Initializer.Add(scalesProto);
+        _initializerShapes.Add(scalesName, new[] { factors.Length });
+        string y = Fresh(name);
+        // roi is unused by these coordinate modes: the empty name leaves that optional input out.
+        var node = AddNode("Resize", name, new[] { input, "", scalesName }, new[] { y });
+        node.Attribute.Add(Text("mode", linear ? "linear" : "nearest"));
+        node.Attribute.Add(Text("coordinate_transformation_mode", linear ? (alignCorners ? "align_corners" : "pytorch_half_pixel") : "asymmetric"));
+        if (!linear) node.Attribute.Add(Text("nearest_mode", "floor"));
+        return y;
+    }
+
+    /// <summary>PyTorch's pixel_shuffle: DepthToSpace in CRD order (channel c·r² + i·r + j goes to row offset i, column offset j).</summary>
+    public string DepthToSpace(string x, string name, int blockSize)
+    {
+        if (blockSize < 1) throw new ArgumentOutOfRangeException(nameof(blockSize), $"DepthToSpace '{name}' needs a block size of at least 1; got {blockSize}.");
+        string y = Unary("DepthToSpace", x, name);
+        _graph.Node[^1].Attribute.Add(Int("blocksize", blockSize));
+        _graph.Node[^1].Attribute.Add(Text("mode", "CRD"));
+        return y;
+    }
+
+    /// <summary>Zero channels before and after (a Pad on axis 1 of a rank-<paramref name="rank"/> tensor, batch included).</summary>
+    public string PadChannels(string x, string name, int rank, int before, int after)
+    {
+        if (rank < 2 || before < 0 || after < 0)
+            throw new ArgumentException($"PadChannels '{name}' needs rank >= 2 and non-negative amounts; got rank {rank}, {before} before, {after} after.");
+        string input = Resolve(x);
+        var pads = new long[2 * rank];
+        pads[1] = before;
+        pads[rank + 1] = after;
+        string padsName = AddInt64Constant(name + "/pads", pads);
+        string y = Fresh(name);
+        AddNode("Pad", name, new[] { input, padsName }, new[] { y }).Attribute.Add(Text("mode", "constant"));
+        return y;
+    }
+
+    /// <summary>Channels start..start + count - 1 (a Slice on axis 1).</summary>
+    public string SliceChannels(string x, string name, int start, int count)
+    {
+        if (start < 0 || count < 1)
+            throw new ArgumentException($"SliceChannels '{name}' needs start >= 0 and count >= 1; got {start} and {count}.");
+        string input = Resolve(x);
+        string[] inputs =
+        {
+            input, AddInt64Constant(name + "/starts", new long[] { start }), AddInt64Constant(name + "/ends", new long[] { (long)start + count }),
+            AddInt64Constant(name + "/axes", new long[] { 1 }),
+        };
+        string y = Fresh(name);
+        AddNode("Slice", name, inputs, new[] { y });
+        return y;
+    }
+
+    /// <summary>Output channel k is input channel <paramref name="order"/>[k] (a Gather on axis 1).</summary>
+    public string GatherChannels(string x, string name, int[] order)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        if (order.Length == 0 || order.Any(c => c < 0))
+            throw new ArgumentException($"GatherChannels '{name}' needs a non-empty list of channel indices >= 0.", nameof(order));
+        string input = Resolve(x);
+        string indices = AddInt64Constant(name + "/indices", order.Select(c => (long)c).ToArray());
+        string y = Fresh(name);
+        AddNode("Gather", name, new[] { input, indices }, new[] { y }).Attribute.Add(Int("axis", 1));
+        return y;
+    }
+
+    private static global::Onnx.AttributeProto Text(string name, string value) =>
+        new() { Name = name, Type = global::Onnx.AttributeProto.Types.AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8(value) };
+
     // ---- shared pieces ----
 
     private readonly record struct WindowAttributes(int[] Strides, int[] Pads, int[] Dilations);

@@ -23,7 +23,7 @@ public sealed class OnnxExportTests
     /// Moves BatchNorm's running statistics off (0, 1) with a few training-mode passes and shifts every bias and
     /// per-channel scale, so the exported graph's BatchNormalization, biases and scales all matter; then inference mode.
     /// </summary>
-    private static void Prepare<TIn, TOut>(INetwork<TIn, TOut> net, int seed, params int[] freeDims) where TIn : IShape where TOut : IShape
+    internal static void Prepare<TIn, TOut>(INetwork<TIn, TOut> net, int seed, params int[] freeDims) where TIn : IShape where TOut : IShape
     {
         for (int p = 0; p < net.Parameters.Count; p++)
         {
@@ -54,7 +54,7 @@ public sealed class OnnxExportTests
     }
 
     /// <summary>Runs Strider's Forward and the session on the same random batch; asserts equal dims and values.</summary>
-    private static void AssertSame<TIn, TOut>(INetwork<TIn, TOut> net, InferenceSession session, string inputName, int batch, int seed, params int[] freeDims)
+    internal static void AssertSame<TIn, TOut>(INetwork<TIn, TOut> net, InferenceSession session, string inputName, int batch, int seed, params int[] freeDims)
         where TIn : IShape where TOut : IShape
     {
         var data = Random(batch * ItemSize<TIn>(freeDims), seed);
@@ -79,7 +79,7 @@ public sealed class OnnxExportTests
         }
     }
 
-    private static InferenceSession Session(byte[] model) =>
+    internal static InferenceSession Session(byte[] model) =>
         new(model, new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, IntraOpNumThreads = 1 });
 
     [Fact]

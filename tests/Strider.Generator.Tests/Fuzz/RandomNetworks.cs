@@ -94,7 +94,8 @@ internal sealed class RandomNetworks
         else if (r < 0.90) kind = Chance(0.5) ? "Pad" : "Crop";
         else if (r < 0.93) kind = "MaxUnpool";
         else if (r < 0.96) kind = "Dropout";
-        else kind = "Clip";
+        else if (r < 0.98) kind = "Clip";
+        else kind = Pick(new[] { "GlobalAvgPool", "GlobalMaxPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "Upsample", "PixelShuffle", "ChannelPad", "ChannelSlice", "ChannelShuffle" });
 
         switch (kind)
         {
@@ -149,6 +150,23 @@ internal sealed class RandomNetworks
             case "PRelu": if (Chance(0.3)) options.Add("Shared = true"); break;
             case "GroupNorm": args.Add(Text(Arg(0, 4))); if (Chance(0.1)) options.Add("Epsilon = 0"); break;
             case "LayerNorm": if (Chance(0.2)) options.Add(Chance(0.3) ? "Epsilon = 0" : "Epsilon = 1e-6"); break;
+            case "AdaptiveAvgPool":
+            case "AdaptiveMaxPool":
+            case "Upsample":
+                args.Add(Text(Arg(1, 4)));
+                if (Chance(0.3)) args.Add(Text(Arg(1, 4)));
+                if (kind == "Upsample" && Chance(0.3)) options.Add("Mode = Upsampling.Bilinear");
+                if (kind == "Upsample" && Chance(0.2)) options.Add("AlignCorners = true");
+                break;
+            case "PixelShuffle":
+            case "ChannelShuffle":
+                args.Add(Text(Arg(1, 3)));
+                break;
+            case "ChannelPad":
+            case "ChannelSlice":
+                args.Add(Text(Arg(0, 3)));
+                args.Add(Text(Arg(kind == "ChannelPad" ? 0 : 1, 3)));
+                break;
         }
 
         if (Chance(0.1) && _names.Count > 0) options.Add("From = \"" + NameToRead() + "\"");

@@ -158,8 +158,12 @@ public class AxisAnalysisTests
         for (int i = 0; i < steps; i++)
         {
             int from = rng.Next(2) == 0 ? g.Count - 1 : rng.Next(g.Count);
-            switch (rng.Next(10))
+            switch (rng.Next(11))
             {
+                case 10:
+                    // Global or adaptive pooling: a fixed size from any input size.
+                    g.AddFixed(from, rng.Next(1, 4));
+                    break;
                 case <= 3:
                     g.AddWindow(from, SmallWindow(rng));
                     break;
