@@ -48,6 +48,12 @@ internal abstract class LayerRule
     /// </summary>
     public virtual BufferSize? SavedStatistics(NodePlan n) => null;
 
+    /// <summary>
+    /// What its training forward keeps for backward besides its output, one value per output value: a max pool's
+    /// switches (<see cref="BufferRole.Switches"/>, ints) or a Dropout's mask (<see cref="BufferRole.Mask"/>); null when none.
+    /// </summary>
+    public virtual BufferRole? KeptPerValue => null;
+
     /// <summary>The node's own numbers in the plan (<see cref="LayerDetail"/>), resolved from what <see cref="Plan"/> left on it.</summary>
     public virtual LayerDetail Detail(PlanNode node, PlanSizes sizes) => LayerDetail.None;
 

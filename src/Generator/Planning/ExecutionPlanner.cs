@@ -133,29 +133,15 @@ internal static class ExecutionPlanner
                 Add(n, BufferRole.SavedMean, BufferPass.Forward, saved);
                 Add(n, BufferRole.SavedInvStd, BufferPass.Forward, saved);
             }
-            switch (n.Kind)
+            if (n.Rule.KeptPerValue is { } kept)
+                Add(n, kept, BufferPass.Forward, Values(n.Shape), isInt: kept == BufferRole.Switches);
+            if (foldSource[n.Index] >= 0)
             {
-                case LayerKind.MaxPool:
-                    Add(n, BufferRole.Switches, BufferPass.Forward, Values(n.Shape), isInt: true);
-                    break;
-                case LayerKind.Dropout:
-                    Add(n, BufferRole.Mask, BufferPass.Forward, Values(n.Shape));
-                    break;
-                case LayerKind.BatchNorm:
-                {
-                    if (foldSource[n.Index] >= 0)
-                    {
-                        var conv = nodes[foldSource[n.Index]];
-                        var weight = plan.Parameters[conv.Weight];
-                        // Conv weights [K, C, ...] fold along K, Deconv weights [Cin, Cout, ...] along Cout: the bias has the norm's channels.
-                        Add(n, BufferRole.FoldedWeight, BufferPass.Inference, Fixed(weight.Length));
-                        Add(n, BufferRole.FoldedBias, BufferPass.Inference, Fixed(weight.Shape[conv.Kind == LayerKind.Conv ? 0 : 1]));
-                    }
-                    break;
-                }
-                case LayerKind.AdaptiveMaxPool:
-                    Add(n, BufferRole.Switches, BufferPass.Forward, Values(n.Shape), isInt: true);
-                    break;
+                var conv = nodes[foldSource[n.Index]];
+                var weight = plan.Parameters[conv.Weight];
+                // Conv weights [K, C, ...] fold along K, Deconv weights [Cin, Cout, ...] along Cout: the bias has the norm's channels.
+                Add(n, BufferRole.FoldedWeight, BufferPass.Inference, Fixed(weight.Length));
+                Add(n, BufferRole.FoldedBias, BufferPass.Inference, Fixed(weight.Shape[conv.Kind == LayerKind.Conv ? 0 : 1]));
             }
         }
         // Deconv's input gradient, when accumulated, goes through one scratch sized for the largest.

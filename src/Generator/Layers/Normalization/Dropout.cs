@@ -13,6 +13,8 @@ internal sealed class DropoutRule : LayerRule
 {
     public DropoutRule() : base("Dropout", LayerKind.Dropout) { }
 
+    public override BufferRole? KeptPerValue => BufferRole.Mask;
+
     public override string Fill => Fills.Normalization;
 
     public override void Plan(NetworkPlanner planner, PlanNode node, LayerSpec layer)

@@ -26,6 +26,8 @@ internal sealed class AdaptivePoolRule : LayerRule
 
     public override string Fill => Fills.Pooling;
 
+    public override BufferRole? KeptPerValue => _max ? BufferRole.Switches : null;
+
     /// <summary>Why a pooling to a fixed size has no dense form.</summary>
     private const string WholeInput = "pools windows that grow with the input, so an output does not belong to one fixed input window and shifting the input does not shift the output";
 

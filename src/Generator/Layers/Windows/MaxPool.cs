@@ -8,6 +8,8 @@ internal sealed class MaxPoolRule : PoolRule
 {
     public MaxPoolRule() : base("MaxPool", LayerKind.MaxPool) { }
 
+    public override BufferRole? KeptPerValue => BufferRole.Switches;
+
     public override void Forward(LayerWriter w, NodePlan n, PassMode mode) =>
         w.Line($"d.MaxPoolForward({w.Geometry(n)}, n, {w.A(w.InputOf(n))}, {w.A(n)}, {(w.Dense ? "null" : w.Switches(n))});");
 
