@@ -258,11 +258,20 @@ internal sealed partial class NetworkPlanner
         if (merge.Inputs.Count < 2) return null;
         var paths = new[] { _nodes[merge.Inputs[0]], _nodes[merge.Inputs[otherInput]] };
         var strides = paths.Select(p => PathStride(p, axis)).ToArray();
-        int upsampled = System.Array.FindIndex(strides, s => s.Up > 1);
-        if (upsampled < 0) return null;
+        // Only a path through Upsample or PixelShuffle: a U-net's transposed convs keep the plain size message.
+        int upsampled = System.Array.FindIndex(paths, p => Resamples(p, axis));
+        if (upsampled < 0 || strides[upsampled].Up <= 1) return null;
         long total = strides.Max(s => s.Down);
         return $"The path to '{paths[upsampled].Name}' downsamples axis {axisName} by {strides[upsampled].Down} and upsamples by {strides[upsampled].Up}, " +
             $"so it meets '{paths[1 - upsampled].Name}' only at input sizes its total stride {total} divides (as its windows allow): valid sizes are {valid.Describe()}; the nearest are {NearestText(valid, declared)}. {FixText(valid, declared, axisName)}";
+    }
+
+    /// <summary>Whether the path from the input to <paramref name="n"/> along first inputs goes through an Upsample or PixelShuffle on this axis.</summary>
+    private bool Resamples(PlanNode n, int axis)
+    {
+        for (var cur = n; cur.Index > 0 && cur.Inputs.Count > 0; cur = _nodes[cur.Inputs[0]])
+            if (cur.Spatial && cur.AxisNodes.Length > axis && _graphs[axis][cur.AxisNodes[axis]] is { Kind: AxisNodeKind.Scale }) return true;
+        return false;
     }
 
     /// <summary>The total stride on one axis from the input to <paramref name="n"/> along first inputs, as downsampling and upsampling factors.</summary>
