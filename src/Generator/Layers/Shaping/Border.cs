@@ -122,17 +122,9 @@ internal sealed class PadRule : BorderRule
         if (backward) w.AddGeometry("GradientCopy", "BoxCopy", Box("Src", o, "0", top, left), Box("Dst", i, "0", "0", "0"), Box("Box", i));
     }
 
-    public override void Forward(LayerWriter w, NodePlan n, PassMode mode)
-    {
-        w.Line($"d.Fill({w.A(n)}, 0, {w.Count(n)}, 0f);");
-        w.Line($"d.CopyBox({w.Geometry(n, "Copy")}, n, {w.A(w.InputOf(n))}, {w.A(n)}, false);");
-    }
+    public override void Forward(LayerWriter w, NodePlan n, PassMode mode) => BoxCopyPasses.PadForward(w, n);
 
-    public override void Backward(LayerWriter w, NodePlan n, BackwardOps ops)
-    {
-        int i = n.Inputs[0];
-        ops.Gradient(i, $"d.CopyBox({w.Geometry(n, "GradientCopy")}, n, {w.G(n)}, {w.G(w.Node(i))}, {ops.Acc(i)});");
-    }
+    public override void Backward(LayerWriter w, NodePlan n, BackwardOps ops) => BoxCopyPasses.PadBackward(w, n, ops);
 
     public override void Onnx(LayerWriter w, NodePlan n)
     {

@@ -72,17 +72,9 @@ internal sealed class ChannelPadRule : ChannelRule
         if (backward) w.AddGeometry("GradientCopy", "BoxCopy", Box("Src", o, before), Box("Dst", i, "0"), Box("Box", i));
     }
 
-    public override void Forward(LayerWriter w, NodePlan n, PassMode mode)
-    {
-        w.Line($"d.Fill({w.A(n)}, 0, {w.Count(n)}, 0f);");
-        w.Line($"d.CopyBox({w.Geometry(n, "Copy")}, n, {w.A(w.InputOf(n))}, {w.A(n)}, false);");
-    }
+    public override void Forward(LayerWriter w, NodePlan n, PassMode mode) => BoxCopyPasses.PadForward(w, n);
 
-    public override void Backward(LayerWriter w, NodePlan n, BackwardOps ops)
-    {
-        int i = n.Inputs[0];
-        ops.Gradient(i, $"d.CopyBox({w.Geometry(n, "GradientCopy")}, n, {w.G(n)}, {w.G(w.Node(i))}, {ops.Acc(i)});");
-    }
+    public override void Backward(LayerWriter w, NodePlan n, BackwardOps ops) => BoxCopyPasses.PadBackward(w, n, ops);
 
     public override void Onnx(LayerWriter w, NodePlan n)
     {
@@ -129,17 +121,9 @@ internal sealed class ChannelSliceRule : ChannelRule
         if (backward) w.AddGeometry("GradientCopy", "BoxCopy", Box("Src", o, "0"), Box("Dst", i, start), Box("Box", o));
     }
 
-    public override void Forward(LayerWriter w, NodePlan n, PassMode mode) =>
-        w.Line($"d.CopyBox({w.Geometry(n, "Copy")}, n, {w.A(w.InputOf(n))}, {w.A(n)}, false);");
+    public override void Forward(LayerWriter w, NodePlan n, PassMode mode) => BoxCopyPasses.CropForward(w, n);
 
-    public override void Backward(LayerWriter w, NodePlan n, BackwardOps ops)
-    {
-        var input = w.InputOf(n);
-        int i = input.Index;
-        // The channels outside the slice get no gradient: zero them when this is the first writer.
-        if (ops.Acc(i) == "false") ops.Gradient(i, $"d.Fill({w.G(input)}, 0, {w.Count(input)}, 0f);");
-        ops.Gradient(i, $"d.CopyBox({w.Geometry(n, "GradientCopy")}, n, {w.G(n)}, {w.G(input)}, true);");
-    }
+    public override void Backward(LayerWriter w, NodePlan n, BackwardOps ops) => BoxCopyPasses.CropBackward(w, n, ops);
 
     public override void Onnx(LayerWriter w, NodePlan n) =>
         w.Line($"var {w.A(n)} = b.SliceChannels({w.OnnxValue(n.Inputs[0])}, {Literals.String(n.Name)}, {Literals.Int(((ChannelDetail)n.Detail).Start)}, {Literals.Int(n.Shape[0].U)});");

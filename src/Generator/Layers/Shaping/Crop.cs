@@ -37,17 +37,9 @@ internal sealed class CropRule : BorderRule
         if (backward) w.AddGeometry("GradientCopy", "BoxCopy", Box("Src", o, "0", "0", "0"), Box("Dst", i, "0", up, back), Box("Box", o));
     }
 
-    public override void Forward(LayerWriter w, NodePlan n, PassMode mode) =>
-        w.Line($"d.CopyBox({w.Geometry(n, "Copy")}, n, {w.A(w.InputOf(n))}, {w.A(n)}, false);");
+    public override void Forward(LayerWriter w, NodePlan n, PassMode mode) => BoxCopyPasses.CropForward(w, n);
 
-    public override void Backward(LayerWriter w, NodePlan n, BackwardOps ops)
-    {
-        var input = w.InputOf(n);
-        int i = input.Index;
-        // Values the crop dropped get no gradient: clear them when this is the first write.
-        if (ops.Acc(i) == "false") ops.Gradient(i, $"d.Fill({w.G(input)}, 0, {w.Count(input)}, 0f);");
-        ops.Gradient(i, $"d.CopyBox({w.Geometry(n, "GradientCopy")}, n, {w.G(n)}, {w.G(input)}, true);");
-    }
+    public override void Backward(LayerWriter w, NodePlan n, BackwardOps ops) => BoxCopyPasses.CropBackward(w, n, ops);
 
     public override void Onnx(LayerWriter w, NodePlan n)
     {
