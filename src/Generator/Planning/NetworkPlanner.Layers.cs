@@ -27,6 +27,26 @@ internal sealed partial class NetworkPlanner
 
     internal int SpatialRankOf(PlanNode node) => node.Spatial ? node.AxisNodes.Length : node.Dims.Length - 1;
 
+    /// <summary>
+    /// Makes <paramref name="node"/> a spatial node of <paramref name="channels"/> channels over <paramref name="input"/>'s
+    /// axes: on each axis the graph node <paramref name="add"/> builds on the input's (given the graph, the input's node and
+    /// the axis), and the concrete size <paramref name="size"/> gives from the input's (-1 where the axis is free).
+    /// </summary>
+    internal void SpatialAxes(PlanNode node, PlanNode input, int channels, System.Func<AxisGraph, int, int, int> add, System.Func<int, long, long> size)
+    {
+        int rank = input.AxisNodes.Length;
+        node.Spatial = true;
+        node.Channels = channels;
+        node.AxisNodes = new int[rank];
+        node.AxisSizes = new long[rank];
+        for (int a = 0; a < rank; a++)
+        {
+            int axis = a;
+            node.AxisNodes[a] = AddAxisNode(node, a, g => add(g, input.AxisNodes[axis], axis));
+            node.AxisSizes[a] = size(a, input.AxisSizes[a]);
+        }
+    }
+
     /// <summary>Expands a per-axis option: one value for all axes, or one per axis. Null (with a diagnostic) when the count is wrong.</summary>
     internal int[]? PerAxis(PlanNode node, string key, int single, EquatableArray<int> many, int rank, string what)
     {

@@ -28,19 +28,9 @@ internal abstract class ScaleRule : LayerRule
     /// <summary>Gives <paramref name="node"/> its input's sizes times <paramref name="scales"/> (one per axis) and <paramref name="channels"/> channels.</summary>
     protected static void Scale(NetworkPlanner p, PlanNode node, PlanNode input, int[] scales, int channels)
     {
-        int rank = scales.Length;
         if (input.Spatial)
         {
-            node.Spatial = true;
-            node.Channels = channels;
-            node.AxisNodes = new int[rank];
-            node.AxisSizes = new long[rank];
-            for (int a = 0; a < rank; a++)
-            {
-                int scale = scales[a];
-                node.AxisNodes[a] = p.AddAxisNode(node, a, g => g.AddScale(input.AxisNodes[a], scale));
-                node.AxisSizes[a] = input.AxisSizes[a] < 0 ? -1 : input.AxisSizes[a] * scale;
-            }
+            p.SpatialAxes(node, input, channels, (g, from, a) => g.AddScale(from, scales[a]), (a, inSize) => inSize < 0 ? -1 : inSize * scales[a]);
             return;
         }
         node.Dims = new[] { channels }.Concat(input.Dims.Skip(1).Select((d, a) => d * scales[a])).ToArray();

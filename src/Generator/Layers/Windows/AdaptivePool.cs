@@ -48,16 +48,7 @@ internal sealed class AdaptivePoolRule : LayerRule
         node.Label = _global ? Name : Name + " " + string.Join("x", sizes.Select(s => s.ToString(CultureInfo.InvariantCulture)));
         if (input.Spatial)
         {
-            node.Spatial = true;
-            node.Channels = channels;
-            node.AxisNodes = new int[rank];
-            node.AxisSizes = new long[rank];
-            for (int a = 0; a < rank; a++)
-            {
-                int size = sizes[a];
-                node.AxisNodes[a] = p.AddAxisNode(node, a, g => g.AddFixed(input.AxisNodes[a], size));
-                node.AxisSizes[a] = size;
-            }
+            p.SpatialAxes(node, input, channels, (g, from, a) => g.AddFixed(from, sizes[a]), (a, _) => sizes[a]);
             return;
         }
         node.Dims = new[] { channels }.Concat(sizes).ToArray();
