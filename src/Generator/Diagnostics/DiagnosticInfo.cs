@@ -53,4 +53,7 @@ internal static class OutputProperties
 
     /// <summary>Every name the [Output] would list with the layer added, comma-separated (absent when adding it is not a valid [Output]).</summary>
     public const string Outputs = "Strider.Outputs";
+
+    /// <summary>Present when another layer that reaches no output reads this one: adding that reader to [Output] reaches this one too.</summary>
+    public const string FeedsUnreachable = "Strider.FeedsUnreachable";
 }

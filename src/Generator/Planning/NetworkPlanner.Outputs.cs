@@ -134,10 +134,15 @@ internal sealed partial class NetworkPlanner
             if (node.SwitchesOf >= 0) pending.Push(node.SwitchesOf);
             if (node.Layer?.TiedTo is { } tied && _byName.TryGetValue(tied, out int conv)) pending.Push(conv);
         }
+        // A dead layer that another dead layer reads: adding the reader to [Output] reaches it too (fix all adds only the ends).
+        var feedsDead = new bool[_nodes.Count];
+        foreach (var node in _nodes)
+            if (!reached[node.Index])
+                foreach (int i in node.Inputs) feedsDead[i] = true;
         foreach (var node in _nodes)
         {
             if (reached[node.Index] || node.Layer is not { } layer) continue;
-            ReportWith(UnreachableProperties(node.Name, outputs), "STR0023", layer.SpanOf(""), node.Name, _spec.ClassName);
+            ReportWith(UnreachableProperties(node.Name, outputs, feedsDead[node.Index]), "STR0023", layer.SpanOf(""), node.Name, _spec.ClassName);
         }
         return plan with { Outputs = outputs };
     }
@@ -146,9 +151,10 @@ internal sealed partial class NetworkPlanner
     /// The layer's name, and the [Output] names with it added when that is a valid [Output] (its property is free), for
     /// the "add it to [Output]" fix; without [Output] the list starts with the last layer, today's output.
     /// </summary>
-    private EquatableArray<DiagnosticProperty> UnreachableProperties(string name, int[] outputs)
+    private EquatableArray<DiagnosticProperty> UnreachableProperties(string name, int[] outputs, bool feedsDead)
     {
         var result = new List<DiagnosticProperty> { new(OutputProperties.Layer, name) };
+        if (feedsDead) result.Add(new DiagnosticProperty(OutputProperties.FeedsUnreachable, "true"));
         var names = outputs.Select(o => _nodes[o].Name).Append(name).ToList();
         var properties = names.Select(OutputProperty).ToList();
         bool addable = _nodes[outputs[0]].Kind != LayerKind.Input && properties.Distinct().Count() == properties.Count
