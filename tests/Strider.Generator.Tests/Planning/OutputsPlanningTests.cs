@@ -79,6 +79,25 @@ public sealed class OutputsPlanningTests
     }
 
     [Fact]
+    public void The_summary_marks_the_outputs_Output_names_and_only_with_Output()
+    {
+        var marked = PlanOnly(TwoHeads).Value!.SummaryLines;
+        Assert.Equal(
+        [
+            "Layer         Kind        Output  Params  Field  Stride",
+            "-------------------------------------------------------",
+            "input         Input       3x8x8        0  1x1    1x1",
+            "trunk         Conv 4 3x3  4x6x6      112  3x3    1x1",
+            "relu1         Relu        4x6x6        0  3x3    1x1",
+            "cls (output)  Conv 2 1x1  2x6x6       10  3x3    1x1",
+            "box (output)  Conv 4 1x1  4x6x6       20  3x3    1x1",
+            "Total parameters: 142",
+        ], marked);
+        var unmarked = PlanOnly(TwoHeads.Replace("[Output(\"cls\", \"box\")]", "")).Value!.SummaryLines;
+        Assert.DoesNotContain(unmarked, l => l.Contains("(output)", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Two_outputs_are_planned_then_refused_by_the_gate_on_the_Output_attribute()
     {
         var (source, parsed) = Parse(TwoHeads);
