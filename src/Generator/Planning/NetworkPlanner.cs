@@ -98,6 +98,7 @@ internal sealed partial class NetworkPlanner
             _cancellationToken.ThrowIfCancellationRequested();
             AddLayer(layer);
         }
+        CheckOutputs();
 
         _cancellationToken.ThrowIfCancellationRequested();
         var analyses = AnalyzeAxes(input);
@@ -107,6 +108,7 @@ internal sealed partial class NetworkPlanner
         _cancellationToken.ThrowIfCancellationRequested();
         var plan = BuildPlan(input, analyses);
         plan = dense is null ? plan : WithDense(plan, dense);
+        plan = WithOutputs(plan);
         CheckShapes(plan);
         return plan;
     }
