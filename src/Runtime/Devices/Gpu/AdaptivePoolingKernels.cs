@@ -4,10 +4,23 @@ namespace Strider.Devices.Gpu;
 
 /// <summary>
 /// Adaptive and global pooling with PyTorch's windows (<see cref="AdaptivePoolGeometry"/>): forward one thread per
-/// output, backward one thread per input position gathering from the windows that hold it (no atomics).
+/// output (global average pooling one group per plane, a block reduction), backward one thread per input position
+/// gathering from the windows that hold it (no atomics).
 /// </summary>
 internal static class AdaptivePoolingKernels
 {
+    /// <summary>Global average pooling (a 1 x 1 output): group p is plane p, a block-reduced sum of its InH·InW values.</summary>
+    public static void GlobalAvgForward(AdaptivePoolGeometry g, ArrayView<float> x, ArrayView<float> y)
+    {
+        var shared = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        int plane = Grid.IdxX, size = g.InH * g.InW;
+        long start = (long)plane * size;
+        float sum = 0f;
+        for (int k = Group.IdxX; k < size; k += Group.DimX) sum += x[start + k];
+        sum = GroupReduce.Sum(sum, shared);
+        if (Group.IsFirstThread) y[plane] = sum / size;
+    }
+
     public static void AvgForward(Index1D i, AdaptivePoolGeometry g, ArrayView<float> x, ArrayView<float> y)
     {
         int ox = i % g.OutW, t = i / g.OutW, oy = t % g.OutH, plane = t / g.OutH;

@@ -4,10 +4,12 @@ using ILGPU.Runtime;
 
 namespace Strider.Devices.Gpu;
 
-// Adaptive and global pooling: argument checks, then one cached kernel launch per op.
+// Adaptive and global pooling: argument checks, then one cached kernel launch per op (global average pooling a block
+// reduction per plane).
 public sealed partial class IlgpuDevice
 {
     private Action<Index1D, AdaptivePoolGeometry, ArrayView<float>, ArrayView<float>>? _adaptiveAvg;
+    private Action<KernelConfig, AdaptivePoolGeometry, ArrayView<float>, ArrayView<float>>? _globalAvg;
     private Action<Index1D, AdaptivePoolGeometry, ArrayView<float>, ArrayView<float>, int>? _adaptiveAvgBackward;
     private Action<Index1D, AdaptivePoolGeometry, ArrayView<float>, ArrayView<float>, ArrayView<int>>? _adaptiveMax;
     private Action<Index1D, AdaptivePoolGeometry, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>? _adaptiveMaxBackward;
@@ -19,8 +21,12 @@ public sealed partial class IlgpuDevice
         var vy = V(y, n * g.OutputSize, nameof(y));
         int threads = Threads(n * g.OutputSize, nameof(n));
         if (threads == 0) return;
-        (_adaptiveAvg ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, AdaptivePoolGeometry, ArrayView<float>, ArrayView<float>>(AdaptivePoolingKernels.AvgForward))
-            (threads, g, vx, vy);
+        if (g.OutH == 1 && g.OutW == 1)
+            (_globalAvg ??= _accelerator.LoadStreamKernel<AdaptivePoolGeometry, ArrayView<float>, ArrayView<float>>(AdaptivePoolingKernels.GlobalAvgForward))
+                (ReduceLaunch(threads), g, vx, vy);
+        else
+            (_adaptiveAvg ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, AdaptivePoolGeometry, ArrayView<float>, ArrayView<float>>(AdaptivePoolingKernels.AvgForward))
+                (threads, g, vx, vy);
     }
 
     public override void AdaptiveAvgPoolBackward(in AdaptivePoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate)
