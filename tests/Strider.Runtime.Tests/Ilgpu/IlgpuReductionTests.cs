@@ -287,6 +287,22 @@ public sealed class IlgpuReductionTests(IlgpuFixture fixture) : IDisposable
         Assert.True(double.IsNaN(_d.SumOfSquares(count, withNaN)), "NaN must propagate.");
     }
 
+    [Fact]
+    public void Sum_of_squares_of_several_buffers_is_the_sum_of_each()
+    {
+        // One read for all (a gradient norm per step); an empty entry and a count short of the buffer's length included.
+        int[] lengths = [1, 0, 9, 40_000, 33];
+        var buffers = lengths.Select((n, i) => _d.Upload(DeviceTestExtensions.Random(n + 3, 100 + i, 1.5f))).ToArray();
+        _buffers.AddRange(buffers);
+        var entries = lengths.Select((n, i) => ((long)n, buffers[i])).ToArray();
+        double expected = entries.Sum(e => e.Item2.ToArray().Take((int)e.Item1).Sum(v => (double)v * v));
+        double each = entries.Sum(e => _d.SumOfSquares(e.Item1, e.Item2));
+        double all = _d.SumOfSquares(entries);
+        Assert.True(Math.Abs(expected - all) <= 1e-5 * expected, $"expected {expected}, got {all}.");
+        Assert.True(Math.Abs(each - all) <= 1e-6 * expected, $"each {each}, all {all}.");
+        Assert.Equal(0, _d.SumOfSquares(Array.Empty<(long, DeviceBuffer<float>)>()));
+    }
+
     [Theory]
     [InlineData(1, 3, 1, 1)]
     [InlineData(2, 2, 37, 41)]

@@ -1,4 +1,6 @@
 using System;
+using System.Buffers;
+using System.Collections.Generic;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -54,10 +56,8 @@ public sealed partial class IlgpuDevice
     private void SumsOnHost(ArrayView<float> values, int arrays, long length, bool square, ArrayView<float> partials, Span<double> sums)
     {
         if (arrays > MostArrays) throw new ArgumentOutOfRangeException(nameof(arrays), arrays, $"At most {MostArrays} arrays are summed at once.");
-        int parts = PartsFor(length);
+        int parts = LaunchPartials(values, arrays, length, square, partials);
         int slots = arrays * parts;
-        (_partials ??= _accelerator.LoadStreamKernel<ArrayView<float>, int, int, int, ArrayView<float>>(LossKernels.Partials))
-            (ReduceLaunch(slots), values, Threads(length, nameof(length)), parts, Flag(square), partials);
         // At most 3 arrays of 1024 parts: 12 KB on the stack (a field would be shared by threads that share the device).
         Span<float> host = stackalloc float[slots];
         partials.SubView(0, slots).CopyToCPU(host);
@@ -66,6 +66,49 @@ public sealed partial class IlgpuDevice
             double sum = 0;
             for (int p = 0; p < parts; p++) sum += host[a * parts + p];
             sums[a] = sum;
+        }
+    }
+
+    /// <summary>Queues the block reductions that write <see cref="PartialSlots"/>(arrays, length) partial sums; returns the parts per array.</summary>
+    private int LaunchPartials(ArrayView<float> values, int arrays, long length, bool square, ArrayView<float> partials)
+    {
+        int parts = PartsFor(length);
+        (_partials ??= _accelerator.LoadStreamKernel<ArrayView<float>, int, int, int, ArrayView<float>>(LossKernels.Partials))
+            (ReduceLaunch((long)arrays * parts), values, Threads(length, nameof(length)), parts, Flag(square), partials);
+        return parts;
+    }
+
+    /// <summary>Every buffer's partial sums of squares into one scratch array, read by the host once: one wait for all of them.</summary>
+    public override double SumOfSquares(IReadOnlyList<(long Count, DeviceBuffer<float> X)> buffers)
+    {
+        ArgumentNullException.ThrowIfNull(buffers);
+        long slots = 0;
+        for (int i = 0; i < buffers.Count; i++)
+        {
+            var (count, x) = buffers[i];
+            V(x, count, nameof(buffers));
+            Threads(count, nameof(buffers));
+            if (count > 0) slots += PartialSlots(1, count);
+        }
+        if (slots == 0) return 0;
+        var partials = Scratch(slots);
+        long offset = 0;
+        for (int i = 0; i < buffers.Count; i++)
+        {
+            var (count, x) = buffers[i];
+            if (count > 0) offset += LaunchPartials(V(x, count, nameof(buffers)).SubView(0, count), 1, count, square: true, partials.SubView(offset, slots - offset));
+        }
+        var host = ArrayPool<float>.Shared.Rent((int)slots);
+        try
+        {
+            partials.SubView(0, slots).CopyToCPU(host.AsSpan(0, (int)slots));
+            double sum = 0;
+            for (int i = 0; i < slots; i++) sum += host[i];
+            return sum;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(host);
         }
     }
 }
