@@ -12,6 +12,8 @@ public sealed partial class IlgpuDevice
 
     private Action<Index1D, int, int, float, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _sceTerms;
     private Action<Index1D, int, int, float, ArrayView<float>, ArrayView<int>, float, ArrayView<float>>? _sceGradient;
+    private Action<KernelConfig, int, float, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _sceRowTerms;
+    private Action<KernelConfig, int, float, ArrayView<float>, ArrayView<int>, float, ArrayView<float>>? _sceRowGradient;
     private Action<Index1D, int, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _nllTerms;
     private Action<Index1D, int, int, ArrayView<float>, ArrayView<int>, float, ArrayView<float>>? _nllGradient;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, float, ArrayView<float>, ArrayView<float>>? _squaredError;
@@ -71,6 +73,16 @@ public sealed partial class IlgpuDevice
         var vd = V(dlogits, count, nameof(dlogits));
         int threads = Threads((long)n * inner, nameof(n));
         if (threads == 0 || classes == 0) return 0f;
+        if (inner == 1)
+        {
+            // Rows of logits: one group per row, the classes split across its threads.
+            var rowTerms = _sceRowTerms ??= _accelerator.LoadStreamKernel<int, float, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(LossKernels.RowCrossEntropyTerms);
+            var (rowMean, rowScale, rowBad) = MeanOverValid(threads, (loss, valid, bad) => rowTerms(ReduceLaunch(n), classes, smoothing, vl, vlab, loss, valid, bad));
+            ThrowOnBadLabels(labels, classes, rowBad);
+            (_sceRowGradient ??= _accelerator.LoadStreamKernel<int, float, ArrayView<float>, ArrayView<int>, float, ArrayView<float>>(LossKernels.RowCrossEntropyGradient))
+                (ReduceLaunch(n), classes, smoothing, vl, vlab, rowScale, vd);
+            return rowMean;
+        }
         var terms = _sceTerms ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, float, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(LossKernels.SoftmaxCrossEntropyTerms);
         var (mean, scale, badLabels) = MeanOverValid(threads, (loss, valid, bad) => terms(threads, classes, inner, smoothing, vl, vlab, loss, valid, bad));
         ThrowOnBadLabels(labels, classes, badLabels);

@@ -4,8 +4,8 @@ using ILGPU.Algorithms;
 namespace Strider.Devices.Gpu;
 
 /// <summary>
-/// Losses in three steps: per-position terms and the gradient (one thread per position or value; Dice's per-item sums
-/// one group per item), then <see cref="Partials"/> (block reductions into a fixed set of partial sums), then the host
+/// Losses in three steps: per-position terms and the gradient (one thread per position or value; a row of logits
+/// (inner = 1) and Dice's per-item sums one group each, block reductions), then <see cref="Partials"/> (block reductions into a fixed set of partial sums), then the host
 /// adds the partials in order. The gradient needs only the count of labelled positions, which the host knows after
 /// the same single read.
 /// </summary>
@@ -90,6 +90,71 @@ internal static class LossKernels
             float p = XMath.Exp(logits[k] - max) * inv;
             dlogits[k] = (p - (c == label ? on : off)) * scale;
         }
+    }
+
+    /// <summary>
+    /// Logits as rows (inner = 1): group b is row b of [n, classes], its threads striding over the classes, the log-sum-exp
+    /// (and the smoothing sum) block reductions. Writes loss[b], valid[b], bad[b] as <see cref="SoftmaxCrossEntropyTerms"/>.
+    /// </summary>
+    public static void RowCrossEntropyTerms(int classes, float smoothing, ArrayView<float> logits, ArrayView<int> labels,
+        ArrayView<float> loss, ArrayView<float> valid, ArrayView<float> bad)
+    {
+        var shared = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        int b = Grid.IdxX, label = labels[b];
+        // The label is the group's own, so every thread takes the same branch (the barriers below are met by all).
+        if (label < 0 || label >= classes)
+        {
+            if (!Group.IsFirstThread) return;
+            bad[b] = label < -1 || label >= classes ? 1f : 0f;
+            loss[b] = 0f;
+            valid[b] = 0f;
+            return;
+        }
+        long start = (long)b * classes;
+        float logSum = RowLogSumExp(classes, logits, start, shared, out _, out _);
+        float all = 0f;
+        if (smoothing != 0f)
+        {
+            for (int c = Group.IdxX; c < classes; c += Group.DimX) all += logSum - logits[start + c];
+            all = GroupReduce.Sum(all, shared);
+        }
+        if (!Group.IsFirstThread) return;
+        float term = logSum - logits[start + label];
+        loss[b] = smoothing != 0f ? (1f - smoothing) * term + smoothing / classes * all : term;
+        valid[b] = 1f;
+        bad[b] = 0f;
+    }
+
+    /// <summary>Group b is row b: dlogits = (softmax - target) * scale as <see cref="SoftmaxCrossEntropyGradient"/>, 0 for an ignored label.</summary>
+    public static void RowCrossEntropyGradient(int classes, float smoothing, ArrayView<float> logits, ArrayView<int> labels, float scale, ArrayView<float> dlogits)
+    {
+        var shared = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        int b = Grid.IdxX, label = labels[b];
+        long start = (long)b * classes;
+        if (label < 0 || label >= classes)
+        {
+            for (int c = Group.IdxX; c < classes; c += Group.DimX) dlogits[start + c] = 0f;
+            return;
+        }
+        RowLogSumExp(classes, logits, start, shared, out float max, out float sum);
+        float inv = 1f / sum, off = smoothing / classes, on = 1f - smoothing + off;
+        for (int c = Group.IdxX; c < classes; c += Group.DimX)
+        {
+            float p = XMath.Exp(logits[start + c] - max) * inv;
+            dlogits[start + c] = (p - (c == label ? on : off)) * scale;
+        }
+    }
+
+    /// <summary>The row's max and Σ exp(x - max) (block reductions, the result in every thread); returns max + log(sum).</summary>
+    private static float RowLogSumExp(int classes, ArrayView<float> logits, long start, ArrayView<float> shared, out float max, out float sum)
+    {
+        max = float.NegativeInfinity;
+        for (int c = Group.IdxX; c < classes; c += Group.DimX) max = XMath.Max(max, logits[start + c]);
+        max = GroupReduce.Max(max, shared);
+        sum = 0f;
+        for (int c = Group.IdxX; c < classes; c += Group.DimX) sum += XMath.Exp(logits[start + c] - max);
+        sum = GroupReduce.Sum(sum, shared);
+        return max + XMath.Log(sum);
     }
 
     /// <summary>Thread i is position (b, j): loss[i] = -log(p[label]), valid[i] = 1; both 0 for label -1; bad[i] flags labels out of range.</summary>
