@@ -304,6 +304,39 @@ public sealed class IlgpuReductionTests(IlgpuFixture fixture) : IDisposable
     }
 
     [Theory]
+    [InlineData(1, 1)]
+    [InlineData(37, 41)]
+    public void Global_max_pool_keeps_the_first_maximum_and_the_last_NaN(int h, int w)
+    {
+        // Planes: random; all equal (the first wins); NaNs at three places (the last wins); all -infinity (the first).
+        int size = h * w;
+        var rng = new Random(size);
+        float[] x =
+        [
+            .. TestData.Uniform(rng, size, -2, 2),
+            .. Enumerable.Repeat(0.5f, size),
+            .. TestData.Uniform(rng, size).Select((v, k) => k == 0 || k == size / 2 || k == size - 1 ? float.NaN : v),
+            .. Enumerable.Repeat(float.NegativeInfinity, size),
+        ];
+        const int planes = 4;
+        var px = Pair(x);
+        var y = Pair(new float[planes]);
+        var g = new AdaptivePoolGeometry(planes, h, w, 1, 1);
+        var switches = _d.Allocate<int>(planes);
+        var refSwitches = _ref.Allocate<int>(planes);
+        _buffers.Add(switches);
+        _d.AdaptiveMaxPoolForward(g, 1, px.Dut, y.Dut, switches);
+        _ref.AdaptiveMaxPoolForward(g, 1, px.Ref, y.Ref, refSwitches);
+        Assert.Equal(refSwitches.ToArray(), switches.ToArray());
+        Assert.Equal(y.Ref.ToArray(), y.Dut.ToArray());
+        var dy = Pair(TestData.Uniform(rng, planes));
+        var dx = Pair(new float[x.Length]);
+        _d.AdaptiveMaxPoolBackward(g, 1, dy.Dut, switches, dx.Dut, accumulate: false);
+        _ref.AdaptiveMaxPoolBackward(g, 1, dy.Ref, refSwitches, dx.Ref, accumulate: false);
+        Same(dx, "global max pool backward");
+    }
+
+    [Theory]
     [InlineData(1, 3, 1, 1)]
     [InlineData(2, 2, 37, 41)]
     public void Global_average_pool_PRelu_slope_and_gate_sums_at_edge_sizes(int n, int channels, int h, int w)

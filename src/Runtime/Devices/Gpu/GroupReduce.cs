@@ -65,6 +65,52 @@ internal static class GroupReduce
         return max;
     }
 
+    /// <summary>
+    /// The group's winning (value, index) under max pooling's rule, returned to every thread: the last NaN (largest
+    /// index) if any, else the largest value with ties to the smallest index; index -1 is no value. A thread that scans
+    /// its own values in increasing index with <see cref="Beats"/> and then calls this gets the sequential scan's answer.
+    /// </summary>
+    public static void ArgMax(ref float value, ref int index, ArrayView<float> sharedValues, ArrayView<int> sharedIndices)
+    {
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset >>= 1)
+        {
+            float v = Warp.ShuffleDown(value, offset);
+            int i = Warp.ShuffleDown(index, offset);
+            if (Beats(v, i, value, index))
+            {
+                value = v;
+                index = i;
+            }
+        }
+        if (Warp.IsFirstLane)
+        {
+            sharedValues[Warp.WarpIdx] = value;
+            sharedIndices[Warp.WarpIdx] = index;
+        }
+        Group.Barrier();
+        value = sharedValues[0];
+        index = sharedIndices[0];
+        int warps = Group.DimX / Warp.WarpSize;
+        for (int w = 1; w < warps; w++)
+            if (Beats(sharedValues[w], sharedIndices[w], value, index))
+            {
+                value = sharedValues[w];
+                index = sharedIndices[w];
+            }
+        Group.Barrier();
+    }
+
+    /// <summary>Whether (v, i) wins over (best, at): NaN on the bits (a backend's compare with NaN may be unordered), then value, then the earlier index.</summary>
+    public static bool Beats(float v, int i, float best, int at)
+    {
+        if (i < 0) return false;
+        if (at < 0) return true;
+        bool nan = FloatBits.IsNaN(v), bestNaN = FloatBits.IsNaN(best);
+        if (nan || bestNaN) return nan && (!bestNaN || i > at);
+        if (v != best) return v > best;
+        return i < at;
+    }
+
     /// <summary>Lane 0 gets the warp's sum (the other lanes partial sums): a shuffle-down tree, no shared memory.</summary>
     private static float WarpSum(float value)
     {
