@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace Strider.Devices;
 
@@ -22,6 +23,20 @@ public abstract partial class Device
         var v = Host(ref t_hostA, x, count, nameof(x));
         double sum = 0;
         foreach (float f in v) sum += (double)f * f;
+        return sum;
+    }
+
+    /// <summary>
+    /// The sum of the squares of several buffers (each its first Count values), accumulated in double: a gradient or
+    /// weight norm in one call. The base adds <see cref="SumOfSquares(long, DeviceBuffer{float})"/> per buffer; a
+    /// device that waits for each host read overrides it to read them all at once.
+    /// </summary>
+    public virtual double SumOfSquares(IReadOnlyList<(long Count, DeviceBuffer<float> X)> buffers)
+    {
+        ArgumentNullException.ThrowIfNull(buffers);
+        double sum = 0;
+        // Indexed: a foreach over the interface would box the list's enumerator each call.
+        for (int i = 0; i < buffers.Count; i++) sum += SumOfSquares(buffers[i].Count, buffers[i].X);
         return sum;
     }
 

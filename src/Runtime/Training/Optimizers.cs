@@ -99,14 +99,18 @@ public abstract class Optimizer : IDisposable
         return total;
     }
 
+    // The gradients GradientNorm sums, refilled each step (a steady-state step allocates nothing).
+    private readonly List<(long, DeviceBuffer<float>)> _normEntries = new();
+
     /// <summary>The global L2 norm of the gradients of the parameters that are not frozen.</summary>
     public double GradientNorm()
     {
-        double sum = 0;
         var parameters = Network.Parameters;
+        _normEntries.Clear();
         for (int i = 0; i < parameters.Count; i++)
-            if (!_frozen.Contains(parameters[i])) sum += Network.Device.SumOfSquares(parameters[i].Length, parameters[i].Gradient);
-        return Math.Sqrt(sum);
+            if (!_frozen.Contains(parameters[i])) _normEntries.Add((parameters[i].Length, parameters[i].Gradient));
+        // One call for all: a GPU device reads its partial sums back once per step, not once per parameter.
+        return Math.Sqrt(Network.Device.SumOfSquares(_normEntries));
     }
 
     /// <summary>The optimizer's per-parameter state, named as PyTorch's state_dict names it (<c>momentum_buffer</c>, <c>exp_avg</c>, <c>exp_avg_sq</c>).</summary>

@@ -320,10 +320,10 @@ public sealed partial class Trainer<TIn, TOut> : ITrainer, IDisposable where TIn
 
     private double WeightsSumOfSquares()
     {
-        double sum = 0;
         var parameters = _network.Parameters;
-        for (int i = 0; i < parameters.Count; i++) sum += _network.Device.SumOfSquares(parameters[i].Length, parameters[i].Value);
-        return sum;
+        var weights = new (long, DeviceBuffer<float>)[parameters.Count];
+        for (int i = 0; i < weights.Length; i++) weights[i] = (parameters[i].Length, parameters[i].Value);
+        return _network.Device.SumOfSquares(weights);
     }
 
     /// <summary>The line <see cref="Fit(IBatchSource, int, Dataset?)"/> logs for an epoch.</summary>

@@ -4,10 +4,47 @@ namespace Strider.Devices.Gpu;
 
 /// <summary>
 /// Adaptive and global pooling with PyTorch's windows (<see cref="AdaptivePoolGeometry"/>): forward one thread per
-/// output, backward one thread per input position gathering from the windows that hold it (no atomics).
+/// output (global average and max pooling one group per plane, block reductions), backward one thread per input position
+/// gathering from the windows that hold it (no atomics).
 /// </summary>
 internal static class AdaptivePoolingKernels
 {
+    /// <summary>Global average pooling (a 1 x 1 output): group p is plane p, a block-reduced sum of its InH·InW values.</summary>
+    public static void GlobalAvgForward(AdaptivePoolGeometry g, ArrayView<float> x, ArrayView<float> y)
+    {
+        var shared = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        int plane = Grid.IdxX, size = g.InH * g.InW;
+        long start = (long)plane * size;
+        float sum = 0f;
+        for (int k = Group.IdxX; k < size; k += Group.DimX) sum += x[start + k];
+        sum = GroupReduce.Sum(sum, shared);
+        if (Group.IsFirstThread) y[plane] = sum / size;
+    }
+
+    /// <summary>Global max pooling (a 1 x 1 output): group p is plane p, its maximum and switch by <see cref="GroupReduce.ArgMax"/> (the first maximum, the last NaN).</summary>
+    public static void GlobalMaxForward(AdaptivePoolGeometry g, ArrayView<float> x, ArrayView<float> y, ArrayView<int> switches)
+    {
+        var values = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        var indices = SharedMemory.Allocate<int>(GroupReduce.MaxWarps);
+        int plane = Grid.IdxX, size = g.InH * g.InW;
+        long start = (long)plane * size;
+        float best = float.NegativeInfinity;
+        int at = -1;
+        for (int k = Group.IdxX; k < size; k += Group.DimX)
+        {
+            float v = x[start + k];
+            if (GroupReduce.Beats(v, k, best, at))
+            {
+                best = v;
+                at = k;
+            }
+        }
+        GroupReduce.ArgMax(ref best, ref at, values, indices);
+        if (!Group.IsFirstThread) return;
+        y[plane] = best;
+        switches[plane] = at;
+    }
+
     public static void AvgForward(Index1D i, AdaptivePoolGeometry g, ArrayView<float> x, ArrayView<float> y)
     {
         int ox = i % g.OutW, t = i / g.OutW, oy = t % g.OutH, plane = t / g.OutH;

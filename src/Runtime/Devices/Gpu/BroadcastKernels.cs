@@ -2,7 +2,7 @@ using ILGPU;
 
 namespace Strider.Devices.Gpu;
 
-/// <summary>Broadcast add and multiply (multiply = 1): one thread per value, and one per (image, channel) row for the gate gradient (a fixed order, no atomics).</summary>
+/// <summary>Broadcast add and multiply (multiply = 1): one thread per value, and a block reduction per (image, channel) row for the gate gradient (a fixed order, no atomics).</summary>
 internal static class BroadcastKernels
 {
     public static void Forward(Index1D i, int multiply, int inner, ArrayView<float> full, ArrayView<float> gate, ArrayView<float> y)
@@ -18,11 +18,16 @@ internal static class BroadcastKernels
         else dFull[i] = d;
     }
 
-    public static void BackwardGate(Index1D row, int multiply, int inner, ArrayView<float> full, ArrayView<float> dy, ArrayView<float> dGate, int accumulate)
+    /// <summary>Group row: the gate gradient of (image, channel) row is the block-reduced sum over its inner values.</summary>
+    public static void BackwardGate(int multiply, int inner, ArrayView<float> full, ArrayView<float> dy, ArrayView<float> dGate, int accumulate)
     {
-        long offset = (long)(int)row * inner;
+        var shared = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        int row = Grid.IdxX;
+        long offset = (long)row * inner;
         float sum = 0f;
-        for (int j = 0; j < inner; j++) sum += multiply != 0 ? dy[offset + j] * full[offset + j] : dy[offset + j];
+        for (int j = Group.IdxX; j < inner; j += Group.DimX) sum += multiply != 0 ? dy[offset + j] * full[offset + j] : dy[offset + j];
+        sum = GroupReduce.Sum(sum, shared);
+        if (!Group.IsFirstThread) return;
         if (accumulate != 0) dGate[row] += sum;
         else dGate[row] = sum;
     }

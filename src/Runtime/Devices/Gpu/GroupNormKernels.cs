@@ -4,11 +4,55 @@ using ILGPU.Algorithms;
 namespace Strider.Devices.Gpu;
 
 /// <summary>
-/// Group and layer norm (<see cref="NormSets"/>): statistics and backward sums one thread per set, the elementwise
-/// passes one thread per value, parameter gradients one thread per channel (fixed orders, no atomics).
+/// Group and layer norm (<see cref="NormSets"/>). Group norm's sets are contiguous blocks (channels/groups x inner
+/// values): their statistics and backward sums are block reductions, one group per set. Layer norm's sets are the few
+/// channels at one position, inner apart: one thread per set, so a warp reads consecutive positions. The elementwise
+/// passes use one thread per value; the parameter gradients are block reductions, one group per channel.
 /// </summary>
 internal static class GroupNormKernels
 {
+    /// <summary>Group s is group-norm set s: mean and 1/sqrt(biased var + eps), two passes.</summary>
+    public static void GroupStatistics(NormSets sets, float epsilon, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invStd)
+    {
+        var shared = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        int s = Grid.IdxX, m = sets.Size;
+        long b0 = sets.Base(s);
+        float sum = 0f;
+        for (int k = Group.IdxX; k < m; k += Group.DimX) sum += x[b0 + k];
+        float mu = GroupReduce.Sum(sum, shared) / m, squares = 0f;
+        for (int k = Group.IdxX; k < m; k += Group.DimX)
+        {
+            float d = x[b0 + k] - mu;
+            squares += d * d;
+        }
+        squares = GroupReduce.Sum(squares, shared);
+        if (!Group.IsFirstThread) return;
+        mean[s] = mu;
+        invStd[s] = XMath.Rsqrt(squares / m + epsilon);
+    }
+
+    /// <summary>Group s is group-norm set s: sums[2 s] = mean(g), sums[2 s + 1] = mean(g xhat), g = dy gamma[c].</summary>
+    public static void GroupBackwardSums(NormSets sets, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> gamma, int hasGamma,
+        ArrayView<float> mean, ArrayView<float> invStd, ArrayView<float> sums)
+    {
+        var shared = SharedMemory.Allocate<float>(2 * GroupReduce.MaxWarps);
+        int s = Grid.IdxX, m = sets.Size;
+        long b0 = sets.Base(s);
+        float mu = mean[s], inv = invStd[s], sumG = 0f, sumGX = 0f;
+        for (int k = Group.IdxX; k < m; k += Group.DimX)
+        {
+            long o = b0 + k;
+            float g = hasGamma != 0 ? dy[o] * gamma[sets.ChannelOf(s, k)] : dy[o];
+            sumG += g;
+            sumGX += g * ((x[o] - mu) * inv);
+        }
+        GroupReduce.Sum2(ref sumG, ref sumGX, shared);
+        if (!Group.IsFirstThread) return;
+        sums[2L * s] = sumG / m;
+        sums[2L * s + 1] = sumGX / m;
+    }
+
+    /// <summary>Thread s is layer-norm set s (one position's channels).</summary>
     public static void Statistics(Index1D s, NormSets sets, float epsilon, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invStd)
     {
         long b0 = sets.Base(s);
@@ -36,7 +80,7 @@ internal static class GroupNormKernels
         y[j] = v;
     }
 
-    /// <summary>sums[2 s] = mean(g), sums[2 s + 1] = mean(g xhat), g = dy gamma[c].</summary>
+    /// <summary>Thread s is layer-norm set s: sums[2 s] = mean(g), sums[2 s + 1] = mean(g xhat), g = dy gamma[c].</summary>
     public static void BackwardSums(Index1D s, NormSets sets, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> gamma, int hasGamma,
         ArrayView<float> mean, ArrayView<float> invStd, ArrayView<float> sums)
     {
@@ -66,21 +110,22 @@ internal static class GroupNormKernels
         else dx[j] = d;
     }
 
-    public static void Parameters(Index1D c, NormSets sets, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> mean, ArrayView<float> invStd,
+    /// <summary>Group c: dgamma[c] += Σ dy xhat and dbeta[c] += Σ dy over the channel's n·inner values.</summary>
+    public static void Parameters(NormSets sets, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> mean, ArrayView<float> invStd,
         ArrayView<float> dgamma, ArrayView<float> dbeta, int wanted)
     {
+        var shared = SharedMemory.Allocate<float>(2 * GroupReduce.MaxWarps);
+        int c = Grid.IdxX, m = sets.N * sets.Inner;
         float sumDyX = 0f, sumDy = 0f;
-        for (int b = 0; b < sets.N; b++)
+        for (int k = Group.IdxX; k < m; k += Group.DimX)
         {
-            long row = ((long)b * sets.Channels + c) * sets.Inner;
-            for (int i = 0; i < sets.Inner; i++)
-            {
-                long j = row + i, s = sets.SetOf(j);
-                float d = dy[j];
-                sumDy += d;
-                sumDyX += d * ((x[j] - mean[s]) * invStd[s]);
-            }
+            long j = GroupReduce.ChannelValue(k, c, sets.Channels, sets.Inner), s = sets.SetOf(j);
+            float d = dy[j];
+            sumDy += d;
+            sumDyX += d * ((x[j] - mean[s]) * invStd[s]);
         }
+        GroupReduce.Sum2(ref sumDyX, ref sumDy, shared);
+        if (!Group.IsFirstThread) return;
         if ((wanted & 1) != 0) dgamma[c] += sumDyX;
         if ((wanted & 2) != 0) dbeta[c] += sumDy;
     }

@@ -9,7 +9,7 @@ public sealed partial class IlgpuDevice
 {
     private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _broadcast;
     private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _broadcastBackwardFull;
-    private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _broadcastBackwardGate;
+    private Action<KernelConfig, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _broadcastBackwardGate;
 
     public override void BroadcastForward(BroadcastOp op, int n, int channels, int inner, DeviceBuffer<float> full, DeviceBuffer<float> gate, DeviceBuffer<float> y)
     {
@@ -46,8 +46,8 @@ public sealed partial class IlgpuDevice
             var vdg = V(dGate, rows, nameof(dGate));
             // Rows with no positions still get their (zero) sum written.
             if (rows > 0 && (inner > 0 || !accumulateGate))
-                (_broadcastBackwardGate ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(BroadcastKernels.BackwardGate))
-                    (Threads(rows, nameof(channels)), Flag(multiply), inner, vf, vdy, vdg, Flag(accumulateGate));
+                (_broadcastBackwardGate ??= _accelerator.LoadStreamKernel<int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(BroadcastKernels.BackwardGate))
+                    (ReduceLaunch(rows), Flag(multiply), inner, vf, vdy, vdg, Flag(accumulateGate));
         }
     }
 }

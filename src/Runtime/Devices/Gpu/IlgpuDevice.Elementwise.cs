@@ -56,6 +56,8 @@ public sealed partial class IlgpuDevice
 
     private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>? _softmaxForward;
     private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _softmaxBackward;
+    private Action<KernelConfig, int, int, ArrayView<float>, ArrayView<float>>? _softmaxRowForward;
+    private Action<KernelConfig, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _softmaxRowBackward;
 
     public override void SoftmaxForward(bool log, int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> y)
     {
@@ -64,8 +66,12 @@ public sealed partial class IlgpuDevice
         var vy = V(y, count, nameof(y));
         int threads = Threads((long)n * inner, nameof(n));
         if (threads == 0 || channels == 0) return;
-        (_softmaxForward ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>(SoftmaxKernels.Forward))
-            (threads, Flag(log), channels, inner, vx, vy);
+        if (inner == 1)
+            (_softmaxRowForward ??= _accelerator.LoadStreamKernel<int, int, ArrayView<float>, ArrayView<float>>(SoftmaxKernels.RowForward))
+                (ReduceLaunch(n), Flag(log), channels, vx, vy);
+        else
+            (_softmaxForward ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>(SoftmaxKernels.Forward))
+                (threads, Flag(log), channels, inner, vx, vy);
     }
 
     public override void SoftmaxBackward(bool log, int n, int channels, int inner, DeviceBuffer<float> y, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate)
@@ -76,8 +82,12 @@ public sealed partial class IlgpuDevice
         var vdx = V(dx, count, nameof(dx));
         int threads = Threads((long)n * inner, nameof(n));
         if (threads == 0 || channels == 0) return;
-        (_softmaxBackward ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(SoftmaxKernels.Backward))
-            (threads, Flag(log), channels, inner, vy, vdy, vdx, Flag(accumulate));
+        if (inner == 1)
+            (_softmaxRowBackward ??= _accelerator.LoadStreamKernel<int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(SoftmaxKernels.RowBackward))
+                (ReduceLaunch(n), Flag(log), channels, vy, vdy, vdx, Flag(accumulate));
+        else
+            (_softmaxBackward ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(SoftmaxKernels.Backward))
+                (threads, Flag(log), channels, inner, vy, vdy, vdx, Flag(accumulate));
     }
 
     // ---- activations ----

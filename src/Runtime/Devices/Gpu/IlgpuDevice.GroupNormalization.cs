@@ -4,14 +4,17 @@ using ILGPU.Runtime;
 
 namespace Strider.Devices.Gpu;
 
-// Group and layer normalisation: argument checks, then cached kernel launches (statistics, elementwise, parameters).
+// Group and layer normalisation: argument checks, then cached kernel launches (statistics, elementwise, parameters);
+// group norm's per-set sums and both norms' parameter sums are block reductions.
 public sealed partial class IlgpuDevice
 {
     private Action<Index1D, NormSets, float, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _normStatistics;
     private Action<Index1D, NormSets, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _normForward;
     private Action<Index1D, NormSets, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _normBackwardSums;
     private Action<Index1D, NormSets, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _normBackwardData;
-    private Action<Index1D, NormSets, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _normParameters;
+    private Action<KernelConfig, NormSets, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _normParameters;
+    private Action<KernelConfig, NormSets, float, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _groupNormStatistics;
+    private Action<KernelConfig, NormSets, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _groupNormBackwardSums;
 
     public override void GroupNormForward(int n, int channels, int inner, int groups, float epsilon, DeviceBuffer<float> x,
         DeviceBuffer<float>? gamma, DeviceBuffer<float>? beta, DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd)
@@ -53,8 +56,12 @@ public sealed partial class IlgpuDevice
         var vs = V(savedInvStd, sets.Count, nameof(savedInvStd));
         int threads = Threads(size, nameof(x));
         if (threads == 0) return;
-        (_normStatistics ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, NormSets, float, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GroupNormKernels.Statistics))
-            (Threads(sets.Count, nameof(x)), sets, epsilon, vx, vm, vs);
+        if (sets.Layer != 0)
+            (_normStatistics ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, NormSets, float, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GroupNormKernels.Statistics))
+                (Threads(sets.Count, nameof(x)), sets, epsilon, vx, vm, vs);
+        else
+            (_groupNormStatistics ??= _accelerator.LoadStreamKernel<NormSets, float, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GroupNormKernels.GroupStatistics))
+                (ReduceLaunch(sets.Count), sets, epsilon, vx, vm, vs);
         (_normForward ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, NormSets, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GroupNormKernels.Forward))
             (threads, sets, vx, vg, vb, (gamma is null ? 0 : 1) | (beta is null ? 0 : 2), vm, vs, vy);
     }
@@ -74,13 +81,17 @@ public sealed partial class IlgpuDevice
         int threads = Threads(size, nameof(x));
         if (threads == 0) return;
         var sums = Scratch(2 * sets.Count);
-        (_normBackwardSums ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, NormSets, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GroupNormKernels.BackwardSums))
-            (Threads(sets.Count, nameof(x)), sets, vx, vdy, vg, gamma is null ? 0 : 1, vm, vs, sums);
+        if (sets.Layer != 0)
+            (_normBackwardSums ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, NormSets, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GroupNormKernels.BackwardSums))
+                (Threads(sets.Count, nameof(x)), sets, vx, vdy, vg, gamma is null ? 0 : 1, vm, vs, sums);
+        else
+            (_groupNormBackwardSums ??= _accelerator.LoadStreamKernel<NormSets, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GroupNormKernels.GroupBackwardSums))
+                (ReduceLaunch(sets.Count), sets, vx, vdy, vg, gamma is null ? 0 : 1, vm, vs, sums);
         (_normBackwardData ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, NormSets, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(GroupNormKernels.BackwardData))
             (threads, sets, vx, vdy, vg, gamma is null ? 0 : 1, vm, vs, sums, vdx, Flag(accumulate));
         int wanted = (dgamma is null ? 0 : 1) | (dbeta is null ? 0 : 2);
         if (wanted != 0)
-            (_normParameters ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, NormSets, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(GroupNormKernels.Parameters))
-                (sets.Channels, sets, vx, vdy, vm, vs, vdg, vdb, wanted);
+            (_normParameters ??= _accelerator.LoadStreamKernel<NormSets, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(GroupNormKernels.Parameters))
+                (ReduceLaunch(sets.Channels), sets, vx, vdy, vm, vs, vdg, vdb, wanted);
     }
 }

@@ -43,7 +43,6 @@ public sealed partial class IlgpuDevice
     // ---- reductions ----
 
     private Action<Index1D, ArrayView<float>, float>? _scale;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>>? _square;
 
     public override void Scale(long count, float factor, DeviceBuffer<float> x)
     {
@@ -53,15 +52,15 @@ public sealed partial class IlgpuDevice
         (_scale ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float>(OptimizerKernels.Scale))(threads, vx, factor);
     }
 
-    /// <summary>Squares on the device, then the deterministic partial sums (float per chunk, double across chunks).</summary>
+    /// <summary>Block reductions of the squares straight from x into a few partial sums, which the host reads once and adds in double.</summary>
     public override double SumOfSquares(long count, DeviceBuffer<float> x)
     {
         var vx = V(x, count, nameof(x));
-        int threads = Threads(count, nameof(count));
-        if (threads == 0) return 0;
-        var scratch = Scratch(count + LossKernels.PartialCount);
-        var squares = scratch.SubView(0, count);
-        (_square ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(OptimizerKernels.Square))(threads, vx, squares);
-        return Sum(squares, scratch.SubView(count, LossKernels.PartialCount));
+        Threads(count, nameof(count));
+        if (count == 0) return 0;
+        var partials = Scratch(PartialSlots(1, count));
+        Span<double> sum = stackalloc double[1];
+        SumsOnHost(vx.SubView(0, count), 1, count, square: true, partials, sum);
+        return sum[0];
     }
 }

@@ -9,7 +9,7 @@ public sealed partial class IlgpuDevice
 {
     private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _preluForward;
     private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _preluBackwardData;
-    private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _preluBackwardSlope;
+    private Action<KernelConfig, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _preluBackwardSlope;
 
     public override void PReluForward(int n, int channels, int inner, DeviceBuffer<float> x, DeviceBuffer<float> slope, DeviceBuffer<float> y)
     {
@@ -38,7 +38,7 @@ public sealed partial class IlgpuDevice
         if (threads == 0) return;
         (_preluBackwardData ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(PReluKernels.BackwardData))
             (threads, channels, inner, vx, vs, vdy, vdx, Flag(accumulate));
-        (_preluBackwardSlope ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(PReluKernels.BackwardSlope))
-            (channels, n, channels, inner, vx, vdy, vds);
+        (_preluBackwardSlope ??= _accelerator.LoadStreamKernel<int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(PReluKernels.BackwardSlope))
+            (ReduceLaunch(channels), n, channels, inner, vx, vdy, vds);
     }
 }

@@ -34,7 +34,4 @@ internal static class OptimizerKernels
 
     /// <summary>x *= factor (gradient clipping, AdamW's decoupled decay).</summary>
     public static void Scale(Index1D i, ArrayView<float> x, float factor) => x[i] *= factor;
-
-    /// <summary>squares[i] = x[i]^2, summed by <see cref="LossKernels.Partials"/> for a gradient norm.</summary>
-    public static void Square(Index1D i, ArrayView<float> x, ArrayView<float> squares) => squares[i] = x[i] * x[i];
 }

@@ -2,7 +2,7 @@ using ILGPU;
 
 namespace Strider.Devices.Gpu;
 
-/// <summary>PRelu over [n, channels, inner]: one thread per value, and one per channel for the slope gradient (a fixed order, no atomics).</summary>
+/// <summary>PRelu over [n, channels, inner]: one thread per value, and a block reduction per channel for the slope gradient (a fixed order, no atomics).</summary>
 internal static class PReluKernels
 {
     public static void Forward(Index1D i, int channels, int inner, ArrayView<float> x, ArrayView<float> slope, ArrayView<float> y)
@@ -19,19 +19,19 @@ internal static class PReluKernels
         else dx[i] = d;
     }
 
-    /// <summary>dslope[c] += the sum of x dy where x &lt;= 0 (or NaN), over the batch and positions, per image in order.</summary>
-    public static void BackwardSlope(Index1D c, int n, int channels, int inner, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dslope)
+    /// <summary>Group c: dslope[c] += the sum of x dy where x &lt;= 0 (or NaN) over the channel's n·inner values (a block reduction).</summary>
+    public static void BackwardSlope(int n, int channels, int inner, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dslope)
     {
+        var shared = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        int c = Grid.IdxX, m = n * inner;
         float sum = 0f;
-        for (int b = 0; b < n; b++)
+        for (int k = Group.IdxX; k < m; k += Group.DimX)
         {
-            long offset = ((long)b * channels + c) * inner;
-            for (int j = 0; j < inner; j++)
-            {
-                float v = x[offset + j];
-                if (!(v > 0f) || FloatBits.IsNaN(v)) sum += v * dy[offset + j];
-            }
+            long i = GroupReduce.ChannelValue(k, c, channels, inner);
+            float v = x[i];
+            if (!(v > 0f) || FloatBits.IsNaN(v)) sum += v * dy[i];
         }
-        dslope[c] += sum;
+        sum = GroupReduce.Sum(sum, shared);
+        if (Group.IsFirstThread) dslope[c] += sum;
     }
 }

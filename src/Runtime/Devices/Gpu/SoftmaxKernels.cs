@@ -3,9 +3,46 @@ using ILGPU.Algorithms;
 
 namespace Strider.Devices.Gpu;
 
-/// <summary>Softmax over the channels of [n, channels, inner]: thread i owns position (b, j) and loops its channels.</summary>
+/// <summary>
+/// Softmax over the channels of [n, channels, inner]. With positions (inner &gt; 1) thread i owns position (b, j) and
+/// loops its channels, so a warp reads consecutive positions; a row of logits (inner = 1) is one group's block
+/// reductions (max, then the sum of exponentials), its threads striding over the channels.
+/// </summary>
 internal static class SoftmaxKernels
 {
+    /// <summary>Group b is row b of [n, channels]: y = exp(x - max) / sum, or for log-softmax y = x - max - log(sum).</summary>
+    public static void RowForward(int log, int channels, ArrayView<float> x, ArrayView<float> y)
+    {
+        var shared = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        long start = (long)Grid.IdxX * channels;
+        float max = float.NegativeInfinity;
+        for (int c = Group.IdxX; c < channels; c += Group.DimX) max = XMath.Max(max, x[start + c]);
+        max = GroupReduce.Max(max, shared);
+        float sum = 0f;
+        for (int c = Group.IdxX; c < channels; c += Group.DimX) sum += XMath.Exp(x[start + c] - max);
+        sum = GroupReduce.Sum(sum, shared);
+        float shift = max + XMath.Log(sum), inv = 1f / sum;
+        for (int c = Group.IdxX; c < channels; c += Group.DimX)
+            y[start + c] = log != 0 ? x[start + c] - shift : XMath.Exp(x[start + c] - max) * inv;
+    }
+
+    /// <summary>Group b is row b: softmax dx = y (dy - Σ dy y), log-softmax dx = dy - exp(y) Σ dy.</summary>
+    public static void RowBackward(int log, int channels, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int accumulate)
+    {
+        var shared = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        long start = (long)Grid.IdxX * channels;
+        float dot = 0f;
+        for (int c = Group.IdxX; c < channels; c += Group.DimX) dot += log != 0 ? dy[start + c] : dy[start + c] * y[start + c];
+        dot = GroupReduce.Sum(dot, shared);
+        for (int c = Group.IdxX; c < channels; c += Group.DimX)
+        {
+            long k = start + c;
+            float d = log != 0 ? dy[k] - XMath.Exp(y[k]) * dot : y[k] * (dy[k] - dot);
+            if (accumulate != 0) dx[k] += d;
+            else dx[k] = d;
+        }
+    }
+
     /// <summary>y = exp(x - max) / sum, or for log-softmax y = x - max - log(sum).</summary>
     public static void Forward(Index1D i, int log, int channels, int inner, ArrayView<float> x, ArrayView<float> y)
     {
