@@ -151,19 +151,13 @@ internal sealed partial class NetworkPlanner
                 $"[Input] holds {VolumeText(dims.Where(d => d > 0))} values per sample; a tensor holds at most {MaxValues} (32-bit indexing), so use smaller sizes");
             ok = false;
         }
-        if (string.IsNullOrWhiteSpace(input.Name) || !IsIdentifierLike(input.Name))
+        // The input names no module or parameter (PyTorch's forward argument is no module path): it stays one identifier.
+        if (string.IsNullOrWhiteSpace(input.Name) || !LayerNames.IsPlainIdentifier(input.Name))
         {
             Report("STR0014", input.SpanOf("Name"), _spec.ClassName, $"the input name '{input.Name}' must be a plain identifier (letters, digits, '_')");
             ok = false;
         }
         return ok;
-    }
-
-    private static bool IsIdentifierLike(string s)
-    {
-        if (s.Length == 0 || char.IsDigit(s[0])) return false;
-        foreach (char c in s) if (!(char.IsLetterOrDigit(c) || c == '_')) return false;
-        return true;
     }
 
     // ------------------------------------------------------------------ layers
@@ -181,9 +175,9 @@ internal sealed partial class NetworkPlanner
         // The parser names unnamed layers (conv1, layer1.0.relu1: block instances number their own); the count here is for specs built without it.
         string name = layer.Name ?? layer.AutoName ?? auto;
         var node = new PlanNode(_nodes.Count, layer.Rule, name, layer);
-        if (layer.Name is not null && !IsIdentifierLike(layer.Name))
+        if (layer.Name is not null && LayerNames.Problem(layer.Name) is { } problem)
         {
-            Report("STR0008", layer.SpanOf("Name"), name, $"the name '{layer.Name}' must be a plain identifier (letters, digits, '_'); it becomes a parameter name such as '{layer.Name}.weight'");
+            Report("STR0008", layer.SpanOf("Name"), name, problem);
             node.Failed = true;
         }
         else if (_byName.TryGetValue(name, out int other))

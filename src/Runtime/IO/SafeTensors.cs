@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
@@ -17,7 +18,10 @@ namespace Strider.IO;
 /// Strider writes what the reference safetensors library writes for float32 tensors: tensors sorted by name, data in
 /// that order, a compact header with <c>__metadata__</c> first, padded with spaces to a multiple of 8 bytes.
 /// Loading validates the whole file against the network before any weight changes, so a failed load leaves the
-/// network as it was.
+/// network as it was. Each BatchNorm (a buffer <c>P.running_mean</c>) also has PyTorch's step count
+/// <c>P.num_batches_tracked</c>, an I64 scalar written before the F32 tensors as the reference library orders dtypes.
+/// Strider carries it from Load to Save (0 for a new network) and does not advance it in training: PyTorch reads it only
+/// for <c>momentum=None</c> (a cumulative average), and Strider's BatchNorm always uses its Momentum.
 /// </remarks>
 public static class SafeTensors
 {
@@ -25,6 +29,11 @@ public static class SafeTensors
     public const int MaxHeaderBytes = 100_000_000;
 
     private const string MetadataKey = "__metadata__";
+
+    private const string RunningMean = ".running_mean", BatchCount = ".num_batches_tracked";
+
+    /// <summary>The BatchNorm step counts each network last loaded, for Save to write back (a count changes no computation).</summary>
+    private static readonly ConditionalWeakTable<INetwork, Dictionary<string, long>> s_batchCounts = new();
 
     /// <summary>
     /// Writes the network's parameters and buffers to <paramref name="path"/>, replacing it only once fully written and
@@ -37,8 +46,9 @@ public static class SafeTensors
         if (path is null) throw new ArgumentNullException(nameof(path));
         // Read from the device before any file exists, so a disposed network or device leaves nothing behind.
         var tensors = Download(net);
+        var counts = BatchCounts(net);
         var pairs = metadata ?? new Dictionary<string, string> { ["format"] = "pt" };
-        AtomicFile.Write(path, stream => Write(stream, tensors, pairs));
+        AtomicFile.Write(path, stream => Write(stream, tensors, pairs, counts));
     }
 
     /// <summary>
@@ -49,7 +59,7 @@ public static class SafeTensors
     {
         if (net is null) throw new ArgumentNullException(nameof(net));
         if (stream is null) throw new ArgumentNullException(nameof(stream));
-        Write(stream, Download(net), metadata ?? new Dictionary<string, string> { ["format"] = "pt" });
+        Write(stream, Download(net), metadata ?? new Dictionary<string, string> { ["format"] = "pt" }, BatchCounts(net));
     }
 
     private static List<(string Name, int[] Shape, float[] Data)> Download(INetwork net)
@@ -82,7 +92,8 @@ public static class SafeTensors
     /// <summary>
     /// Loads every parameter and buffer of <paramref name="net"/>. The file must hold exactly the network's names with
     /// equal shapes as F32; every difference is listed in one <see cref="InvalidDataException"/>, thrown before any
-    /// weight is written. A PyTorch BatchNorm's integer <c>num_batches_tracked</c> is accepted and ignored.
+    /// weight is written. Each BatchNorm's <c>num_batches_tracked</c> must be an I64 scalar when present (a file without
+    /// it loads as a count of 0, as in PyTorch); one for a BatchNorm the network lacks is ignored.
     /// </summary>
     public static void Load(INetwork net, Stream stream)
     {
@@ -104,11 +115,18 @@ public static class SafeTensors
             if (!entry.Shape.AsSpan().SequenceEqual(p.Shape))
                 problems.Add($"'{name}' has shape {ShapeText(entry.Shape)} in the file; the network expects {ShapeText(p.Shape)}");
         }
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (name, _) in BatchCounts(net))
+        {
+            counts[name] = 0;
+            if (file.Entries.TryGetValue(name, out var entry) && (entry.DType != "I64" || entry.Shape.Length != 0))
+                problems.Add($"'{name}' is {entry.DType} {ShapeText(entry.Shape)} in the file; expected I64 [] (PyTorch's BatchNorm step count)");
+        }
         foreach (var (name, entry) in file.Entries)
         {
-            if (expected.ContainsKey(name)) continue;
-            // PyTorch's BatchNorm keeps a step counter that Strider has no use for; accepting it lets torch files load.
-            if (name.EndsWith(".num_batches_tracked", StringComparison.Ordinal) && entry.DType == "I64") continue;
+            if (expected.ContainsKey(name) || counts.ContainsKey(name)) continue;
+            // A step count of a BatchNorm the network lacks changes nothing here; PyTorch files often carry a few.
+            if (name.EndsWith(BatchCount, StringComparison.Ordinal) && entry.DType == "I64") continue;
             problems.Add($"unexpected '{name}' ({entry.DType} {ShapeText(entry.Shape)}) is not in the network");
         }
         if (problems.Count > 0)
@@ -118,6 +136,26 @@ public static class SafeTensors
 
         foreach (var (name, p) in expected)
             p.Value.Upload(file.GetFloats(name));
+        foreach (var name in new List<string>(counts.Keys))
+            if (file.Entries.ContainsKey(name)) counts[name] = file.GetLongs(name)[0];
+        s_batchCounts.AddOrUpdate(net, counts);
+    }
+
+    /// <summary>
+    /// PyTorch's rule: a buffer <c>P.running_mean</c> comes with the count <c>P.num_batches_tracked</c>; each with the
+    /// value the network last loaded, 0 before any load.
+    /// </summary>
+    private static List<(string Name, long Value)> BatchCounts(INetwork net)
+    {
+        s_batchCounts.TryGetValue(net, out var loaded);
+        var counts = new List<(string Name, long Value)>();
+        foreach (var b in net.Buffers)
+        {
+            if (!b.Name.EndsWith(RunningMean, StringComparison.Ordinal)) continue;
+            string name = b.Name.Substring(0, b.Name.Length - RunningMean.Length) + BatchCount;
+            counts.Add((name, loaded is not null && loaded.TryGetValue(name, out long value) ? value : 0));
+        }
+        return counts;
     }
 
     /// <summary>Parameters then buffers, checked for duplicate names (a file cannot hold two tensors of one name).</summary>
@@ -132,11 +170,22 @@ public static class SafeTensors
         return all;
     }
 
-    /// <summary>Writes F32 tensors in the reference layout: names sorted, header padded with spaces to 8 bytes.</summary>
-    internal static void Write(Stream stream, IReadOnlyList<(string Name, int[] Shape, float[] Data)> tensors, IReadOnlyDictionary<string, string> metadata)
+    /// <summary>
+    /// Writes I64 scalars (<paramref name="counts"/>) then F32 tensors in the reference layout: larger dtypes first, then
+    /// names sorted, header padded with spaces to 8 bytes.
+    /// </summary>
+    internal static void Write(Stream stream, IReadOnlyList<(string Name, int[] Shape, float[] Data)> tensors, IReadOnlyDictionary<string, string> metadata,
+        IReadOnlyList<(string Name, long Value)>? counts = null)
     {
         var sorted = new List<(string Name, int[] Shape, float[] Data)>(tensors);
         sorted.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        var sortedCounts = new List<(string Name, long Value)>(counts ?? Array.Empty<(string, long)>());
+        sortedCounts.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, _) in sortedCounts)
+            if (!names.Add(name) || name == MetadataKey) throw new ArgumentException($"The step count '{name}' repeats a name or is reserved; safetensors names must be unique.");
+        foreach (var (name, _, _) in sorted)
+            if (names.Contains(name)) throw new ArgumentException($"The tensor '{name}' has the name of a BatchNorm step count; safetensors names must be unique.");
 
         var json = new MemoryStream();
         using (var w = new Utf8JsonWriter(json, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -151,6 +200,19 @@ public static class SafeTensors
                 w.WriteEndObject();
             }
             long offset = 0;
+            foreach (var (name, _) in sortedCounts)
+            {
+                w.WriteStartObject(name);
+                w.WriteString("dtype", "I64");
+                w.WriteStartArray("shape");
+                w.WriteEndArray();
+                w.WriteStartArray("data_offsets");
+                w.WriteNumberValue(offset);
+                offset += 8;
+                w.WriteNumberValue(offset);
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
             foreach (var (name, shape, data) in sorted)
             {
                 if (name == MetadataKey) throw new ArgumentException($"'{MetadataKey}' is reserved and cannot name a tensor.");
@@ -178,6 +240,12 @@ public static class SafeTensors
         stream.Write(prefix);
         stream.Write(json.GetBuffer(), 0, headerLength);
         for (int i = headerLength; i < padded; i++) stream.WriteByte((byte)' ');
+        Span<byte> int64 = stackalloc byte[8];
+        foreach (var (_, value) in sortedCounts)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(int64, value);
+            stream.Write(int64);
+        }
         foreach (var (_, _, data) in sorted) WriteFloats(stream, data);
         stream.Flush();
     }

@@ -61,6 +61,17 @@ public sealed class SafeTensorsFile
         return result;
     }
 
+    /// <summary>An I64 tensor's values (PyTorch's <c>torch.long</c>, such as BatchNorm's <c>num_batches_tracked</c>).</summary>
+    public long[] GetLongs(string name)
+    {
+        if (!Entries.TryGetValue(name, out var e)) throw new KeyNotFoundException($"The file has no tensor named '{name}'.");
+        if (e.DType != "I64") throw new InvalidDataException($"'{name}' is {e.DType}; only I64 can be read as longs.");
+        var bytes = _data.AsSpan((int)e.Begin, (int)(e.End - e.Begin));
+        var result = new long[bytes.Length / 8];
+        for (int i = 0; i < result.Length; i++) result[i] = BinaryPrimitives.ReadInt64LittleEndian(bytes.Slice(8 * i));
+        return result;
+    }
+
     /// <summary>
     /// Reads and validates a whole file: header length, UTF-8 JSON, dtypes, shapes, and offsets that cover the data
     /// exactly. Throws <see cref="InvalidDataException"/> naming the file and what is wrong.

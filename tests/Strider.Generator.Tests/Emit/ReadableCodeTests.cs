@@ -35,6 +35,12 @@ public class ReadableCodeTests
     [InlineData("_3x3", "layer3x3")]
     [InlineData("_", "layer")]
     [InlineData("ÉtapeUn", "étapeUn")]
+    [InlineData("layer1.0.conv1", "layer1_0_conv1")]
+    [InlineData("features.3.conv.0.1", "features_3_conv_0_1")]
+    [InlineData("Block.Down_sample.0", "block_downSample_0")]
+    [InlineData("a._.b", "a_b")]
+    [InlineData("0", "layer0")]
+    [InlineData("0.1", "layer0_1")]
     public void A_layer_name_becomes_a_camel_case_identifier(string layer, string expected) =>
         Assert.Equal(expected, MemberNames.CamelCase(layer));
 
@@ -53,8 +59,34 @@ public class ReadableCodeTests
     public void Names_equal_ignoring_case_get_numbered_in_declaration_order()
     {
         var names = MemberNames.Derive(["conv1", "Conv1", "conv_1", "relu", "conv1_2"]);
-        // conv1_2 derives conv12, which no numbered name can be: numbered names keep a '_' that derived ones never have.
         Assert.Equal(["conv1", "conv1_2", "conv1_3", "relu", "conv12"], names);
+    }
+
+    [Fact]
+    public void Numbering_never_takes_another_layers_derived_name()
+    {
+        // conv1.2 derives conv1_2 and keeps it, though it comes last: the second conv1 skips to conv1_3.
+        var names = MemberNames.Derive(["conv1", "Conv1", "layer1.0", "Layer1.0", "conv1.2"]);
+        Assert.Equal(["conv1", "conv1_3", "layer1_0", "layer1_0_2", "conv1_2"], names);
+    }
+
+    [Fact]
+    public void Dotted_layer_names_give_members_from_their_segments_and_keep_the_dots_in_parameter_and_onnx_names()
+    {
+        const string source = """
+            using Strider;
+            namespace Samples;
+            [Network, Input(3, 8, 8)]
+            [Conv(4, 3, Pad = 1, Name = "features.0"), BatchNorm(Name = "features.1"), Relu(Name = "features.2")]
+            [Conv(4, 3, Pad = 1, Name = "layer1.0.conv1"), Add("layer1.0.conv1", "features.2", Name = "layer1.0.add")]
+            public partial class Dotted;
+            """;
+        string code = Generate(source, "Dotted");
+        Assert.Contains("private static readonly global::Strider.Devices.ConvGeometry Features_0Geometry = new(", code);
+        Assert.Contains("d.ConvForward(Layer1_0_conv1Geometry, n, features_2Out, _layer1_0_conv1Weight.Value, _layer1_0_conv1Bias.Value, layer1_0_conv1Out);", code);
+        Assert.Contains("\"features.1.running_var\"", code);
+        Assert.Contains("\"layer1.0.conv1.weight\"", code);
+        Assert.Contains("// layer1.0.add: ", code);
     }
 
     [Fact]

@@ -78,6 +78,22 @@ internal static class Networks
         public partial class ResNetBlock;
         """;
 
+    /// <summary>PyTorch module paths as layer names (tools/reference/dotted_names.py's module): members, Summary and ONNX names from them.</summary>
+    public const string DottedNames = """
+        using Strider;
+
+        namespace Samples;
+
+        [Network]
+        [Input(3, 8, 8)]
+        [Conv(4, 3, Pad = 1, Name = "features.0"), BatchNorm(Name = "features.1"), Relu(Name = "features.2")]
+        [Conv(4, 3, Pad = 1, Bias = false, Name = "layer1.0.conv1"), BatchNorm(Name = "layer1.0.bn1"), Relu(Name = "layer1.0.relu")]
+        [Conv(4, 3, Pad = 1, Bias = false, Name = "layer1.0.conv2"), BatchNorm(Name = "layer1.0.bn2")]
+        [Add("layer1.0.bn2", "features.2", Name = "layer1.0.add"), Relu(Name = "layer1.0.relu2")]
+        [GlobalAvgPool(Name = "avgpool"), Flatten(Name = "flatten"), Dropout(0.2, Name = "classifier.0"), Dense(5, Name = "classifier.1")]
+        public partial class DottedNames;
+        """;
+
     public const string Pyramid = """
         using Strider;
 

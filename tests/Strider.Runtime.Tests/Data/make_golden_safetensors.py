@@ -2,10 +2,10 @@
 """Writes golden.safetensors: a tiny conv/batch-norm/dense state_dict in the safetensors format.
 
 The bytes are written by hand from the safetensors spec (8-byte little-endian header length, a compact JSON header
-with __metadata__ first and tensors sorted by name, padded with spaces to a multiple of 8, then little-endian data),
-which is what the reference `safetensors` library writes for float32 tensors. When PyTorch is installed the script
-also checks that the names and shapes are exactly an nn.Module's state_dict (minus BatchNorm's num_batches_tracked),
-that the module loads the file strictly, and, when the `safetensors` package is present, that
+with __metadata__ first and tensors ordered as the reference `safetensors` library orders them: larger dtypes first
+(BatchNorm's int64 num_batches_tracked before the float32 tensors), then by name; padded with spaces to a multiple of
+8, then little-endian data). When PyTorch is installed the script also checks that the names and shapes are exactly an
+nn.Module's state_dict, that the module loads the file strictly, and, when the `safetensors` package is present, that
 safetensors.torch.save_file writes identical bytes.
 
 Run: python3 make_golden_safetensors.py   (from this folder; rewrites golden.safetensors; Debian: /usr/bin/python3 with python3-torch)
@@ -25,6 +25,9 @@ TENSORS = [
     ("fc.weight", [3, 8]),
     ("fc.bias", [3]),
 ]
+
+# BatchNorm's step count: an int64 scalar (shape []), which Strider carries from Load to Save.
+COUNTS = [("bn1.num_batches_tracked", 7)]
 
 
 def value(k):
@@ -52,6 +55,10 @@ def golden_bytes():
     values = tensor_values()
     header = {"__metadata__": {"format": "pt"}}
     data = b""
+    for name, count in sorted(COUNTS):
+        blob = struct.pack("<q", count)
+        header[name] = {"dtype": "I64", "shape": [], "data_offsets": [len(data), len(data) + len(blob)]}
+        data += blob
     for name, shape in sorted(TENSORS):
         blob = struct.pack("<%df" % len(values[name]), *values[name])
         header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [len(data), len(data) + len(blob)]}
@@ -76,8 +83,8 @@ def check_with_torch(blob):
             self.fc = torch.nn.Linear(8, 3)
 
     net = Net()
-    expected = {k: list(v.shape) for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
-    assert expected == dict(TENSORS), (expected, dict(TENSORS))
+    expected = {k: list(v.shape) for k, v in net.state_dict().items()}
+    assert expected == dict(TENSORS + [(name, []) for name, _ in COUNTS]), expected
 
     # Parse the file with nothing but the spec and torch.frombuffer, then load it strictly.
     (n,) = struct.unpack("<Q", blob[:8])
@@ -88,9 +95,11 @@ def check_with_torch(blob):
         if name == "__metadata__":
             continue
         b, e = info["data_offsets"]
-        state[name] = torch.frombuffer(bytearray(data[b:e]), dtype=torch.float32).reshape(info["shape"])
+        dtype = torch.int64 if info["dtype"] == "I64" else torch.float32
+        state[name] = torch.frombuffer(bytearray(data[b:e]), dtype=dtype).reshape(info["shape"])
     net.load_state_dict(state, strict=True)
     assert net.fc.bias.tolist() == tensor_values()["fc.bias"]
+    assert net.bn1.num_batches_tracked.item() == 7
     print("PyTorch", torch.__version__, "loads the file strictly into an nn.Module with the same state_dict names")
 
     try:

@@ -90,11 +90,14 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.Equal("pt", file.Metadata["format"]);
         Assert.Equal([2, 1, 3, 3], file.Entries["conv1.weight"].Shape);
         Assert.Equal([2], file.Entries["bn1.running_var"].Shape);
-        Assert.Equal(8, file.Entries.Count);
-        Assert.All(file.Entries.Values, e => Assert.Equal("F32", e.DType));
-        // Data follows the names in ordinal order, as the reference implementation lays it out.
-        var ordered = file.Entries.Values.OrderBy(e => e.Begin).Select(e => e.Name).ToArray();
-        Assert.Equal(ordered.Order(StringComparer.Ordinal).ToArray(), ordered);
+        Assert.Equal(9, file.Entries.Count);
+        // BatchNorm's step count first (the reference lays out larger dtypes first), then the F32 tensors by name.
+        var ordered = file.Entries.Values.OrderBy(e => e.Begin).ToArray();
+        Assert.Equal(("bn1.num_batches_tracked", "I64"), (ordered[0].Name, ordered[0].DType));
+        Assert.Empty(ordered[0].Shape);
+        Assert.All(ordered.Skip(1), e => Assert.Equal("F32", e.DType));
+        var names = ordered.Skip(1).Select(e => e.Name).ToArray();
+        Assert.Equal(names.Order(StringComparer.Ordinal).ToArray(), names);
     }
 
     [Fact]
@@ -112,6 +115,37 @@ public sealed class SafeTensorsTests : IDisposable
             for (int i = 0; i < values.Length; i++, k++) Assert.Equal((k - 20) * 0.125f, values[i]);
         }
         Assert.Equal(File.ReadAllBytes(GoldenPath), SaveToBytes(net));
+    }
+
+    [Fact]
+    public void A_batchnorm_step_count_is_written_as_PyTorchs_int64_scalar_and_carried_from_Load_to_Save()
+    {
+        using var net = NewNet();
+        var fresh = SafeTensorsFile.Read(new MemoryStream(SaveToBytes(net)));
+        Assert.Equal([0L], fresh.GetLongs("bn1.num_batches_tracked"));
+
+        SafeTensors.Load(net, GoldenPath);
+        var saved = SafeTensorsFile.Read(new MemoryStream(SaveToBytes(net)));
+        Assert.Equal([7L], saved.GetLongs("bn1.num_batches_tracked"));
+
+        // A file without the count (what Strider wrote before it kept one) loads as 0, as PyTorch loads such files.
+        var withoutCount = new MemoryStream();
+        SafeTensors.Write(withoutCount, [.. net.Snapshot().Select(kv => (kv.Key, ShapeOf(net, kv.Key), kv.Value))], new Dictionary<string, string>());
+        SafeTensors.Load(net, new MemoryStream(withoutCount.ToArray()));
+        Assert.Equal([0L], SafeTensorsFile.Read(new MemoryStream(SaveToBytes(net))).GetLongs("bn1.num_batches_tracked"));
+    }
+
+    private static int[] ShapeOf(INetwork net, string name) => net.Parameters.Concat(net.Buffers).Single(p => p.Name == name).Shape;
+
+    [Fact]
+    public void A_batchnorm_step_count_that_is_not_an_int64_scalar_is_listed()
+    {
+        using var net = NewNet();
+        var tensors = net.Snapshot().Select(kv => (kv.Key, ShapeOf(net, kv.Key), kv.Value)).Append(("bn1.num_batches_tracked", new[] { 1 }, new[] { 3f })).ToList();
+        var bytes = new MemoryStream();
+        SafeTensors.Write(bytes, tensors, new Dictionary<string, string>());
+        var e = LoadFails(net, bytes.ToArray());
+        Assert.Contains("'bn1.num_batches_tracked' is F32 [1] in the file; expected I64 [] (PyTorch's BatchNorm step count)", e.Message);
     }
 
     [Fact]
