@@ -122,9 +122,8 @@ internal static partial class NetworkParser
             string? localName = args.NamedString("Name");
             if (!Included(scope, args, spans, localName ?? rule.Name))
             {
-                // Left out: its name stands for what it would have read.
-                string read = args.NamedString("From") is { } from ? scope.Resolve(from)
-                    : rule is global::Strider.Generator.Layers.MergeRule && FirstInput(args) is { } first ? scope.Resolve(first) : Previous(scope);
+                // Left out: its name stands for what it would have read; a merge's for the previous layer's output, the path it joins.
+                string read = args.NamedString("From") is { } from && rule is not global::Strider.Generator.Layers.MergeRule ? scope.Resolve(from) : Previous(scope);
                 if (localName is not null) scope.Aliases[localName] = read;
                 if (scope.Block is not null) scope.Previous = read;
                 return;
@@ -152,13 +151,6 @@ internal static partial class NetworkParser
             };
             Flat.Add(layer);
             scope.Previous = scope.Block is not null ? layer.Name ?? auto : null;
-        }
-
-        private static string? FirstInput(AttributeArguments args)
-        {
-            foreach (var (parameter, value) in args.Positional)
-                if (parameter == "inputs" && value.Values is { Length: > 0 } names) return names[0].Value as string;
-            return null;
         }
 
         /// <summary>False when When / Unless leave the layer or block out in this scope (or name no bool parameter: STR0030).</summary>
