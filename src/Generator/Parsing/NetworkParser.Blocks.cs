@@ -266,6 +266,13 @@ internal static partial class NetworkParser
                 return;
             }
 
+            if (block.DeclaringSyntaxReferences.Length == 0)
+            {
+                // Its layers' argument syntax is what each use re-evaluates, and a referenced assembly keeps only their values.
+                Report("STR0030", useSpan, path, "block '" + block.Name + "' is declared in the referenced assembly '" + block.ContainingAssembly?.Name
+                    + "', whose layer arguments cannot be computed again for this use; declare the block in this project (a linked source file works)");
+                return;
+            }
             var (values, parameters, shown) = InstanceValues(block, args);
             // A value set at the use that no const carries into the layers would be ignored without a word.
             var unread = args.Positional.Skip(1).Select(p => (Written: p.Parameter, Const: p.Parameter))
