@@ -44,7 +44,11 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
     {
         var type = (INamedTypeSymbol)context.Symbol;
         var network = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == NetworkParser.NetworkAttributeName);
-        if (network?.ApplicationSyntaxReference is null) return;
+        if (network?.ApplicationSyntaxReference is null)
+        {
+            if (NetworkParser.IsBlock(type)) AnalyzeBlock(context, type);
+            return;
+        }
         var tree = network.ApplicationSyntaxReference.SyntaxTree;
         var trees = type.DeclaringSyntaxReferences.Select(r => r.SyntaxTree).Distinct().ToList();
         var result = NetworkPipeline.Plan(NetworkPipeline.Parse(type, tree, context.CancellationToken), context.CancellationToken);
@@ -52,6 +56,18 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
         {
             if (generatorRan && DiagnosticDescriptors.IsError(info.Id)) continue;
             var location = info.Span.IsNone ? type.Locations.FirstOrDefault() ?? Location.None : Locate(info.Span, trees, tree);
+            context.ReportDiagnostic(DiagnosticDescriptors.ToDiagnostic(info, location));
+        }
+    }
+
+    /// <summary>A block declaration checked on its own: the generator does not see blocks, so every diagnostic comes from here.</summary>
+    private static void AnalyzeBlock(SymbolAnalysisContext context, INamedTypeSymbol type)
+    {
+        var trees = type.DeclaringSyntaxReferences.Select(r => r.SyntaxTree).Distinct().ToList();
+        if (trees.Count == 0) return;
+        foreach (var info in NetworkPipeline.CheckBlock(type, trees[0], context.CancellationToken))
+        {
+            var location = info.Span.IsNone ? type.Locations.FirstOrDefault() ?? Location.None : Locate(info.Span, trees, trees[0]);
             context.ReportDiagnostic(DiagnosticDescriptors.ToDiagnostic(info, location));
         }
     }

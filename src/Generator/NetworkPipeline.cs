@@ -36,6 +36,28 @@ internal static class NetworkPipeline
         }
     }
 
+    /// <summary>
+    /// The diagnostics of a block declaration checked on its own with its parameters' defaults: its expansion always,
+    /// and its shapes when it declares an [Input] to check them at. Nothing is generated for a block.
+    /// </summary>
+    public static EquatableArray<DiagnosticInfo> CheckBlock(INamedTypeSymbol type, SyntaxTree declaringTree, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var culture = InvariantCultureScope.Enter();
+        var diagnostics = new List<DiagnosticInfo>();
+        try
+        {
+            var spec = NetworkParser.ParseBlock(type, declaringTree, diagnostics, cancellationToken);
+            if (spec.Input is not null && !diagnostics.Any(d => DiagnosticDescriptors.IsError(d.Id)))
+                diagnostics.AddRange(NetworkPlanner.Plan(spec, cancellationToken).Diagnostics);
+        }
+        catch (System.Exception e) when (e is not System.OperationCanceledException)
+        {
+            diagnostics.Add(InternalError(type.Name, SourceSpan.None, e));
+        }
+        return new EquatableArray<DiagnosticInfo>(diagnostics);
+    }
+
     /// <summary>The network's output (none for an unusable class) and every diagnostic, in declaration order.</summary>
     public static Result<NetworkOutput> Plan(Result<ParsedNetwork> parsed, CancellationToken cancellationToken)
     {

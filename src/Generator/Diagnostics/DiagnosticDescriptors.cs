@@ -111,6 +111,15 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnreachableLayer = Make("STR0023", "Layer reaches no output",
         "'{0}' reaches no output of {1}: it is computed and stored for nothing; remove it, or add it to [Output]", DiagnosticSeverity.Warning);
 
+    /// <summary>{0} layer or instance path, {1} what is wrong and the fix.</summary>
+    public static readonly DiagnosticDescriptor InvalidBlockUse = Make("STR0030", "Block parameter or condition cannot be used",
+        "In block layer '{0}': {1}", DiagnosticSeverity.Error);
+
+    /// <summary>{0} instance path, {1} block, {2} the chain of blocks.</summary>
+    public static readonly DiagnosticDescriptor RecursiveBlock = Make("STR0031", "Block uses itself",
+        "The block instance '{0}' uses block '{1}' inside itself ({2}), which would never end; use another block or write the layers out",
+        DiagnosticSeverity.Error);
+
     /// <summary>{0} class, {1} exception type and message.</summary>
     public static readonly DiagnosticDescriptor InternalError = Make("STR0099", "Strider could not analyse this network",
         "Strider could not analyse network '{0}': {1}. Please report this with the declaration.", DiagnosticSeverity.Error);
@@ -119,7 +128,7 @@ internal static class DiagnosticDescriptors
         InputLosesPixels, MergeMismatch, ChannelMismatch, TiedWeightsMismatch, UnknownName, Cycle, DimensionTooSmall,
         InvalidArgument, DenseAfterSpatial, ReshapeReorders, NoValidInputSize, FreeDimensionNotSupported,
         InvalidNetworkClass, InvalidInput, DuplicateName, UnpoolMismatch, ValidSizesInfo, UnsupportedLayout, NoDenseVariant,
-        MemberConflict, BaseClassConflict, InvalidOutput, UnreachableLayer, InternalError);
+        MemberConflict, BaseClassConflict, InvalidOutput, UnreachableLayer, InvalidBlockUse, RecursiveBlock, InternalError);
 
     /// <summary>Errors are reported by the generator (every host that runs it shows them); the analyzer adds the rest.</summary>
     public static bool IsError(string id) => ById(id).DefaultSeverity == DiagnosticSeverity.Error;

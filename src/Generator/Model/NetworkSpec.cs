@@ -50,6 +50,15 @@ internal sealed record LayerSpec(
     /// </summary>
     public EquatableArray<NamedNumber> Numbers { get; init; } = EquatableArray<NamedNumber>.Empty;
 
+    /// <summary>
+    /// The name the layer gets when <see cref="Name"/> is not written, decided by the parser: a prefix numbered per prefix
+    /// (<c>conv1</c>, <c>bn2</c>), inside a block instance after its path (<c>layer1.0.relu1</c>).
+    /// </summary>
+    public string? AutoName { get; init; }
+
+    /// <summary>The block instances the layer was inlined from, outermost first (empty for a layer of the network itself).</summary>
+    public EquatableArray<BlockGroup> Groups { get; init; } = EquatableArray<BlockGroup>.Empty;
+
     /// <summary>The numeric argument <paramref name="key"/>, or <paramref name="unset"/> when it is not written.</summary>
     public double Number(string key, double unset)
     {
@@ -64,6 +73,9 @@ internal sealed record LayerSpec(
         return SourceSpan.None;
     }
 }
+
+/// <summary>One use of a block: its instance path (<c>layer2.0</c>), the block's name and its parameters as the Summary shows them.</summary>
+internal sealed record BlockGroup(string Path, string Block, string Parameters);
 
 /// <summary>A numeric attribute argument: a constructor parameter's or a property's name, and its value.</summary>
 internal readonly record struct NamedNumber(string Key, double Value);

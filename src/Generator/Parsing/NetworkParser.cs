@@ -52,7 +52,7 @@ internal static partial class NetworkParser
                 HasUserBase = HasUserBase(type) };
         try
         {
-            return ParseAttributes(type, declaringTree, spec, cancellationToken);
+            return ParseAttributes(type, declaringTree, spec, diagnostics, cancellationToken);
         }
         catch (System.Exception e) when (e is not System.OperationCanceledException)
         {
@@ -61,21 +61,39 @@ internal static partial class NetworkParser
         }
     }
 
-    private static NetworkSpec ParseAttributes(INamedTypeSymbol type, SyntaxTree declaringTree, NetworkSpec spec, CancellationToken cancellationToken)
+    /// <summary>
+    /// A block declaration (a class derived from Strider.BlockAttribute) read as a network of its own: its layers with
+    /// their own spans and its consts' values (the parameters' defaults), and its [Input] when it declares one.
+    /// </summary>
+    public static NetworkSpec ParseBlock(INamedTypeSymbol type, SyntaxTree declaringTree, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    {
+        var classSyntax = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>().FirstOrDefault(s => s.SyntaxTree == declaringTree);
+        string metadataName = FullMetadataName(type);
+        var spec = new NetworkSpec(
+            Namespace: type.ContainingNamespace is { IsGlobalNamespace: false } ns ? NamespaceText(ns) : "",
+            ClassName: Identifier(type.Name),
+            Accessibility: AccessibilityText(type.DeclaredAccessibility),
+            MetadataName: metadataName,
+            Containers: new EquatableArray<ContainingType>(Containers(type)),
+            Input: null,
+            Layers: EquatableArray<LayerSpec>.Empty,
+            ClassNameSpan: classSyntax is null ? SourceSpan.None : ToSpan(classSyntax.Identifier));
+        return ParseAttributes(type, declaringTree, spec, diagnostics, cancellationToken);
+    }
+
+    private static NetworkSpec ParseAttributes(INamedTypeSymbol type, SyntaxTree declaringTree, NetworkSpec spec, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {
         // Source order within the declaring file; attributes on other partial declarations follow in file order.
-        var attributes = type.GetAttributes()
-            .Where(a => a.ApplicationSyntaxReference is not null)
-            .OrderBy(a => a.ApplicationSyntaxReference!.SyntaxTree == declaringTree ? 0 : 1)
-            .ThenBy(a => a.ApplicationSyntaxReference!.SyntaxTree.FilePath, System.StringComparer.Ordinal)
-            .ThenBy(a => a.ApplicationSyntaxReference!.Span.Start)
-            .ToList();
+        var attributes = OrderedAttributes(type, declaringTree);
 
         InputSpec? input = null;
         bool dense = false;
         var denseSpan = SourceSpan.None;
-        var layers = new List<LayerSpec>();
         OutputSpec? output = null;
+        var expansion = new Expansion(diagnostics, cancellationToken);
+        // A block checked on its own is its own scope: its consts hold their defaults, its names are its own.
+        var scope = new Scope { Block = IsBlock(type) ? type : null };
+        if (scope.Block is not null) scope.Stack.Add(type);
         foreach (var attribute in attributes)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -86,15 +104,21 @@ internal static partial class NetworkParser
             if (name == NetworkAttributeName)
                 (dense, denseSpan) = ParseNetwork(attribute, spans);
             else if (name == InputAttributeName)
+            {
                 input = ParseInput(attribute, spans);
+                expansion.InputName = input.Name;
+                scope.InputAlias = scope.InputName = input.Name;
+            }
             else if (Layers.LayerRegistry.ByAttribute(name) is { } rule)
-                layers.Add(ParseLayer(rule, layers.Count, attribute, spans));
+                expansion.AddLayer(scope, rule, attribute, syntax, spans);
             else if (name == OutputAttributeName)
                 output = ParseOutput(attribute, spans);
+            else if (IsBlock(attribute.AttributeClass))
+                expansion.AddBlock(scope, attribute, syntax, spans);
         }
         spec = spec with { Output = output };
 
-        return spec with { Input = input, Layers = new EquatableArray<LayerSpec>(layers), Dense = dense, DenseSpan = denseSpan };
+        return spec with { Input = input, Layers = new EquatableArray<LayerSpec>(expansion.Flat), Dense = dense, DenseSpan = denseSpan };
     }
 
     private static (bool Dense, SourceSpan Span) ParseNetwork(AttributeData attribute, EquatableArray<ArgSpan> spans)
@@ -110,7 +134,7 @@ internal static partial class NetworkParser
     private static InputSpec ParseInput(AttributeData attribute, EquatableArray<ArgSpan> spans)
     {
         var dims = new List<int>();
-        foreach (var arg in attribute.ConstructorArguments) AddInts(arg, dims);
+        foreach (var arg in attribute.ConstructorArguments) AddInts(ArgValue.From(arg), dims);
         string name = "input";
         foreach (var named in attribute.NamedArguments)
             if (named.Key == "Name" && named.Value.Value is string s) name = s;
@@ -121,11 +145,11 @@ internal static partial class NetworkParser
     private static OutputSpec ParseOutput(AttributeData attribute, EquatableArray<ArgSpan> spans)
     {
         var names = new List<string>();
-        foreach (var arg in attribute.ConstructorArguments) AddStrings(arg, names);
+        foreach (var arg in attribute.ConstructorArguments) AddStrings(ArgValue.From(arg), names);
         return new OutputSpec(new EquatableArray<string>(names), spans);
     }
 
-    private static LayerSpec ParseLayer(Layers.LayerRule rule, int index, AttributeData attribute, EquatableArray<ArgSpan> spans)
+    private static LayerSpec ParseLayer(Layers.LayerRule rule, int index, AttributeArguments args, EquatableArray<ArgSpan> spans)
     {
         var numbers = new List<NamedNumber>();
         int filters = 0, units = 0;
@@ -133,12 +157,10 @@ internal static partial class NetworkParser
         var ints = new List<int>();
         var inputs = new List<string>();
         double rate = 0, min = 0, max = 0;
-        var parameters = attribute.AttributeConstructor!.Parameters;
-        for (int i = 0; i < attribute.ConstructorArguments.Length && i < parameters.Length; i++)
+        foreach (var (parameter, arg) in args.Positional)
         {
-            var arg = attribute.ConstructorArguments[i];
-            if (IsNumber(arg)) numbers.Add(new NamedNumber(parameters[i].Name, Double(arg)));
-            switch (parameters[i].Name)
+            if (IsNumber(arg)) numbers.Add(new NamedNumber(parameter, Double(arg)));
+            switch (parameter)
             {
                 case "filters": filters = Int(arg); break;
                 case "units": units = Int(arg); break;
@@ -158,7 +180,7 @@ internal static partial class NetworkParser
         var pads = new List<int>();
         bool bias = true, ceilMode = false, keepSwitches = false;
         double alpha = 1.0, epsilon = 1e-5, momentum = 0.1;
-        foreach (var named in attribute.NamedArguments)
+        foreach (var named in args.Named)
         {
             var v = named.Value;
             if (IsNumber(v)) numbers.Add(new NamedNumber(named.Key, Double(v)));
@@ -195,7 +217,7 @@ internal static partial class NetworkParser
     }
 
     // A bool counts as 1 or 0, so a rule reads a switch (Gelu's Approximate) as it reads a number.
-    private static bool IsNumber(TypedConstant c) => c.Kind == TypedConstantKind.Primitive && c.Value is double or float or int or long or bool;
+    private static bool IsNumber(ArgValue c) => c.Kind == TypedConstantKind.Primitive && c.Value is double or float or int or long or bool;
 
     /// <summary>Spans of the whole attribute ("") and of each argument: positional by index (params expanded), named by name.</summary>
     private static EquatableArray<ArgSpan> ArgumentSpans(AttributeSyntax? syntax)
@@ -219,24 +241,24 @@ internal static partial class NetworkParser
 
     private static SourceSpan ToSpan(SyntaxNodeOrToken node) => new(node.SyntaxTree?.FilePath ?? "", node.Span.Start, node.Span.Length);
 
-    private static int Int(TypedConstant c) => c.Kind == TypedConstantKind.Primitive || c.Kind == TypedConstantKind.Enum
+    private static int Int(ArgValue c) => c.Kind == TypedConstantKind.Primitive || c.Kind == TypedConstantKind.Enum
         ? c.Value switch { int i => i, long l => (int)System.Math.Max(int.MinValue, System.Math.Min(int.MaxValue, l)), short s => s, byte b => b, _ => 0 }
         : 0;
 
-    private static double Double(TypedConstant c) => c.Value switch { double d => d, float f => f, int i => i, long l => l, bool b => b ? 1 : 0, _ => 0 };
+    private static double Double(ArgValue c) => c.Value switch { double d => d, float f => f, int i => i, long l => l, bool b => b ? 1 : 0, _ => 0 };
 
     /// <summary>Adds the ints of a scalar or array constant; a null array (<c>[Input(null)]</c>) adds none, which the planner reports.</summary>
-    private static void AddInts(TypedConstant c, List<int> into)
+    private static void AddInts(ArgValue c, List<int> into)
     {
         if (c.Kind != TypedConstantKind.Array) into.Add(Int(c));
-        else if (!c.IsNull) foreach (var v in c.Values) into.Add(Int(v));
+        else if (!c.IsNull) foreach (var v in c.Values!) into.Add(Int(v));
     }
 
     /// <summary>Adds the strings of a scalar or array constant; a null element becomes "", which the planner reports as a missing name.</summary>
-    private static void AddStrings(TypedConstant c, List<string> into)
+    private static void AddStrings(ArgValue c, List<string> into)
     {
         if (c.Kind != TypedConstantKind.Array) { if (c.Value is string s) into.Add(s); }
-        else if (!c.IsNull) foreach (var v in c.Values) into.Add(v.Value as string ?? "");
+        else if (!c.IsNull) foreach (var v in c.Values!) into.Add(v.Value as string ?? "");
     }
 
     private static string AccessibilityText(Accessibility a) => a switch

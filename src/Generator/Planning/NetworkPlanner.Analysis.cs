@@ -366,14 +366,35 @@ internal sealed partial class NetworkPlanner
     private List<string> Summary(List<NodePlan> nodes, long parameterCount, List<FreeAxisPlan> freeAxes)
     {
         var rows = new List<string[]> { new[] { "Layer", "Kind", "Output", "Params", "Field", "Stride" } };
+        long Count(NodePlan n) => (n.Kind != LayerKind.Deconv || !IsTied(n) ? (n.Weight >= 0 ? _parameters[n.Weight].Length : 0) : 0)
+            + (n.Bias >= 0 ? _parameters[n.Bias].Length : 0);
+        string Shape(NodePlan n) => string.Join("x", n.Shape.Select(d => d.ToText()));
+        // A block instance is a group: its row (block, parameters, output = its last layer's, parameter total), then its layers indented.
+        var groupEnd = new Dictionary<string, NodePlan>(System.StringComparer.Ordinal);
+        var groupCount = new Dictionary<string, long>(System.StringComparer.Ordinal);
+        foreach (var n in nodes)
+            foreach (var g in GroupsOf(n))
+            {
+                groupEnd[g.Path] = n;
+                groupCount[g.Path] = (groupCount.TryGetValue(g.Path, out long c) ? c : 0) + Count(n);
+            }
+        var open = EquatableArray<BlockGroup>.Empty;
         foreach (var n in nodes)
         {
-            long count = 0;
-            if (n.Kind != LayerKind.Deconv || !IsTied(n)) count += n.Weight >= 0 ? _parameters[n.Weight].Length : 0;
-            count += n.Bias >= 0 ? _parameters[n.Bias].Length : 0;
+            var groups = GroupsOf(n);
+            int shared = 0;
+            while (shared < groups.Count && shared < open.Count && groups[shared] == open[shared]) shared++;
+            for (int d = shared; d < groups.Count; d++)
+            {
+                var g = groups[d];
+                var end = groupEnd[g.Path];
+                rows.Add(new[] { new string(' ', 2 * d) + g.Path, g.Block + (g.Parameters.Length > 0 ? "(" + g.Parameters + ")" : ""), Shape(end),
+                    groupCount[g.Path].ToString("N0", Inv), end.Field, end.Jump });
+            }
+            open = groups;
             // Outputs are marked only when [Output] names them: without it the last row is the output, as always.
             string name = _spec.Output is { } output && output.Names.Contains(n.Name) ? n.Name + " (output)" : n.Name;
-            rows.Add(new[] { name, n.Label, string.Join("x", n.Shape.Select(d => d.ToText())), count.ToString("N0", Inv), n.Field, n.Jump });
+            rows.Add(new[] { new string(' ', 2 * groups.Count) + name, n.Label, Shape(n), Count(n).ToString("N0", Inv), n.Field, n.Jump });
         }
         var widths = Enumerable.Range(0, 6).Select(c => rows.Max(r => r[c].Length)).ToArray();
         var lines = new List<string>();
@@ -385,6 +406,8 @@ internal sealed partial class NetworkPlanner
             lines.Add($"Valid input sizes on axis {f.LayerText}: {f.ValidText}");
         return lines;
     }
+
+    private EquatableArray<BlockGroup> GroupsOf(NodePlan n) => _nodes[n.Index].Layer?.Groups ?? EquatableArray<BlockGroup>.Empty;
 
     private bool IsTied(NodePlan n) => n.Kind == LayerKind.Deconv && _nodes[n.Index].Layer?.TiedTo is not null;
 }

@@ -174,7 +174,8 @@ internal sealed partial class NetworkPlanner
     private void AddLayer(LayerSpec layer)
     {
         string auto = AutoName(layer.Rule);
-        string name = layer.Name ?? auto;
+        // The parser names unnamed layers (conv1, layer1.0.relu1: block instances number their own); the count here is for specs built without it.
+        string name = layer.Name ?? layer.AutoName ?? auto;
         var node = new PlanNode(_nodes.Count, layer.Rule, name, layer);
         if (layer.Name is not null && LayerNames.Problem(layer.Name) is { } problem)
         {

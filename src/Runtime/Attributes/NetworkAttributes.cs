@@ -72,6 +72,15 @@ public abstract class LayerAttribute : Attribute
 
     /// <summary>Takes the named output as input instead of the previous layer's.</summary>
     public string? From { get; set; }
+
+    /// <summary>
+    /// Inside a <see cref="BlockAttribute"/>: the layer exists only when the block's bool parameter of this name is true
+    /// (<c>When = nameof(downsample)</c>); otherwise it is left out and its name stands for what it would have read.
+    /// </summary>
+    public string? When { get; set; }
+
+    /// <summary>Inside a <see cref="BlockAttribute"/>: the layer exists only when the block's bool parameter of this name is false.</summary>
+    public string? Unless { get; set; }
 }
 
 /// <summary>Options shared by layers that slide a window: Conv, Deconv, MaxPool, AvgPool.</summary>
