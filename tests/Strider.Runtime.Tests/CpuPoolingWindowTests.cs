@@ -8,7 +8,8 @@ namespace Strider.Runtime.Tests;
 /// <summary>
 /// The CPU device's vector pooling windows (any window, stride, padding, dilation, ceil mode) against the reference
 /// device: windows 1..5, strides 1..3, paddings 0..2, widths that leave vector tails, batch 1 and 3; max pool values
-/// and switches exactly, with ties and NaNs in the windows, average pool forward and backward within 1e-4.
+/// and switches exactly, with ties and NaNs in the windows, average pool forward and backward within 1e-4; global
+/// (1x1 adaptive) pooling likewise.
 /// </summary>
 public sealed class CpuPoolingWindowTests : IDisposable
 {
@@ -102,6 +103,51 @@ public sealed class CpuPoolingWindowTests : IDisposable
             _device.AvgPoolBackward(g, n, dy.Dut, dx.Dut, accumulate);
             _reference.AvgPoolBackward(g, n, dy.Ref, dx.Ref, accumulate);
             AssertClose(dx.Ref.ToArray(), dx.Dut.ToArray(), $"{name}: average pool backward (accumulate {accumulate})");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1, false)]
+    [InlineData(7, 7, 1, false)] // ResNet-18's and MobileNetV2's 7x7: 6 vectors and a 1-value tail
+    [InlineData(7, 7, 3, true)]
+    [InlineData(2, 4, 3, false)] // exactly one vector
+    [InlineData(3, 5, 1, true)] // under one vector: the scalar loop alone
+    [InlineData(13, 13, 3, true)]
+    [InlineData(1, 17, 1, true)]
+    public void Global_pooling_matches_reference_with_ties_and_NaN(int h, int w, int n, bool nan)
+    {
+        var g = AdaptivePoolGeometry.Global(5, h, w);
+        var rng = new Random(h * 31 + w);
+        // Few distinct values so most planes hold ties; NaNs in some planes (the last one wins), -inf planes too.
+        var values = new float[n * g.InputSize];
+        for (int i = 0; i < values.Length; i++) values[i] = nan && rng.Next(15) == 0 ? float.NaN : rng.Next(4) - 2;
+        Array.Fill(values, float.NegativeInfinity, 0, h * w);
+        var x = Pair(values);
+        var y = Pair(new float[n * g.OutputSize]);
+        var sw = Pair(new int[n * g.OutputSize]);
+        _device.AdaptiveMaxPoolForward(g, n, x.Dut, y.Dut, sw.Dut);
+        _reference.AdaptiveMaxPoolForward(g, n, x.Ref, y.Ref, sw.Ref);
+        Assert.Equal(sw.Ref.ToArray(), sw.Dut.ToArray());
+        Assert.Equal(y.Ref.ToArray().Select(BitConverter.SingleToInt32Bits), y.Dut.ToArray().Select(BitConverter.SingleToInt32Bits));
+
+        var dy = Pair(Uniform(rng, n * g.OutputSize));
+        var dx = Pair(Uniform(rng, n * g.InputSize));
+        foreach (bool accumulate in new[] { true, false })
+        {
+            _device.AdaptiveMaxPoolBackward(g, n, dy.Dut, sw.Dut, dx.Dut, accumulate);
+            _reference.AdaptiveMaxPoolBackward(g, n, dy.Ref, sw.Ref, dx.Ref, accumulate);
+            AssertClose(dx.Ref.ToArray(), dx.Dut.ToArray(), $"global max pool {h}x{w} backward (accumulate {accumulate})");
+        }
+
+        var finite = Pair(Uniform(rng, n * g.InputSize));
+        _device.AdaptiveAvgPoolForward(g, n, finite.Dut, y.Dut);
+        _reference.AdaptiveAvgPoolForward(g, n, finite.Ref, y.Ref);
+        AssertClose(y.Ref.ToArray(), y.Dut.ToArray(), $"global average pool {h}x{w}");
+        foreach (bool accumulate in new[] { true, false })
+        {
+            _device.AdaptiveAvgPoolBackward(g, n, dy.Dut, dx.Dut, accumulate);
+            _reference.AdaptiveAvgPoolBackward(g, n, dy.Ref, dx.Ref, accumulate);
+            AssertClose(dx.Ref.ToArray(), dx.Dut.ToArray(), $"global average pool {h}x{w} backward (accumulate {accumulate})");
         }
     }
 
