@@ -38,6 +38,20 @@ public sealed class ProfilingDevice(int threads) : Device
         return string.Create(CultureInfo.InvariantCulture, $"  total {total / steps:F2} ms per step over {_rows.Count} op calls\n") + string.Join("\n", lines);
     }
 
+    /// <summary>Time per op kind (the label's first word: ConvForward, BatchNormForwardInference, ...), slowest first, with call counts per step.</summary>
+    public string ReportByKind(int steps)
+    {
+        double total = _rows.Sum(r => r.Ms);
+        var lines = _rows.GroupBy(r => r.Label.Split(' ')[0]).Select(k => (Kind: k.Key, Ms: k.Sum(r => r.Ms), Calls: k.Count()))
+            .OrderByDescending(k => k.Ms)
+            .Select(k => string.Create(CultureInfo.InvariantCulture, $"  {k.Ms / steps,8:F3} ms {100 * k.Ms / total,5:F1}%  {k.Calls,4} calls  {k.Kind}"));
+        return "  by op kind:\n" + string.Join("\n", lines);
+    }
+
+    /// <summary>Every op call in execution order (one per layer op of straight-line generated code), ms per step.</summary>
+    public string ReportInOrder(int steps) =>
+        "  in order:\n" + string.Join("\n", _rows.Select((r, i) => string.Create(CultureInfo.InvariantCulture, $"  #{i,-3} {r.Ms / steps,8:F3} ms  {r.Label}")));
+
     private void Time(Action op, Func<string> label)
     {
         // Single-threaded, the calling thread's CPU time is the op's cost even on a busy machine; otherwise wall time.
