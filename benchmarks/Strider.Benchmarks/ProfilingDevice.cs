@@ -66,7 +66,7 @@ public sealed class ProfilingDevice(int threads) : Device
     }
 
     private static string G(in ConvGeometry g) =>
-        $"{g.InChannels}x{g.InH}x{g.InW} -> {g.OutChannels}x{g.OutH}x{g.OutW} k{g.KernelH}x{g.KernelW} s{g.StrideH}";
+        $"{g.InChannels}x{g.InH}x{g.InW} -> {g.OutChannels}x{g.OutH}x{g.OutW} k{g.KernelH}x{g.KernelW} s{g.StrideH}{(g.Groups > 1 ? $" groups {g.Groups}" : "")}";
 
     // ---- memory ----
     public override void Fill(DeviceBuffer<float> buffer, long offset, long count, float value) => Time(() => _cpu.Fill(buffer, offset, count, value), () => $"Fill {count}");
@@ -85,8 +85,8 @@ public sealed class ProfilingDevice(int threads) : Device
     public override void DenseBackwardWeights(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias) => Time(() => _cpu.DenseBackwardWeights(rows, inFeatures, outFeatures, x, dy, dw, dbias), () => "DenseBackwardWeights");
 
     // ---- pooling ----
-    public override void MaxPoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<int>? switches) { var p = g; Time(() => _cpu.MaxPoolForward(p, n, x, y, switches), () => $"MaxPoolForward n{n} {p.Channels}x{p.InH}x{p.InW}"); }
-    public override void MaxPoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx, bool accumulate) { var p = g; Time(() => _cpu.MaxPoolBackward(p, n, dy, switches, dx, accumulate), () => $"MaxPoolBackward n{n} {p.Channels}x{p.InH}x{p.InW}"); }
+    public override void MaxPoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<int>? switches) { var p = g; Time(() => _cpu.MaxPoolForward(p, n, x, y, switches), () => $"MaxPoolForward n{n} {p.Channels}x{p.InH}x{p.InW} k{p.KernelH}x{p.KernelW} s{p.StrideH} pad {p.PadTop}"); }
+    public override void MaxPoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx, bool accumulate) { var p = g; Time(() => _cpu.MaxPoolBackward(p, n, dy, switches, dx, accumulate), () => $"MaxPoolBackward n{n} {p.Channels}x{p.InH}x{p.InW} k{p.KernelH}x{p.KernelW} s{p.StrideH} pad {p.PadTop}"); }
     public override void AvgPoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y) { var p = g; Time(() => _cpu.AvgPoolForward(p, n, x, y), () => "AvgPoolForward"); }
     public override void AvgPoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate) { var p = g; Time(() => _cpu.AvgPoolBackward(p, n, dy, dx, accumulate), () => "AvgPoolBackward"); }
     public override void MaxUnpoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<int> switches, DeviceBuffer<float> y) { var p = g; Time(() => _cpu.MaxUnpoolForward(p, n, x, switches, y), () => "MaxUnpoolForward"); }
