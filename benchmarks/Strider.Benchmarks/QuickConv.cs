@@ -67,14 +67,15 @@ public static partial class QuickConv
         {
             var t = new TorchvisionWorkloads { Only = names.Length == 0 ? [] : names };
             t.Setup();
+            static double F(string method) => TorchvisionWorkloads.FlopsOf(method);
             var (w5, w6, w7) = t.Agreement();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Strider vs ONNX Runtime, max relative difference: W5 {w5:E2}, W6 {w6:E2}, W7 forward {w7:E2}"));
-            if (Wanted("W5")) Measure("W5 ORT", t.W5Ort, 0, 20);
-            if (Wanted("W5")) Measure("W5 Strider", t.W5Strider, 0, 20);
-            if (Wanted("W6")) Measure("W6 ORT", t.W6Ort, 0, 20);
-            if (Wanted("W6")) Measure("W6 Strider", t.W6Strider, 0, 20);
-            if (Wanted("W7")) Measure("W7 ORT forward b8", t.W7OrtForward, 0, 7);
-            if (Wanted("W7")) Measure("W7 ResNet-18 train b8", () => t.W7Strider(), 0, 7);
+            if (Wanted("W5")) Measure("W5 ORT", t.W5Ort, F(nameof(t.W5Ort)), 20);
+            if (Wanted("W5")) Measure("W5 Strider", t.W5Strider, F(nameof(t.W5Strider)), 20);
+            if (Wanted("W6")) Measure("W6 ORT", t.W6Ort, F(nameof(t.W6Ort)), 20);
+            if (Wanted("W6")) Measure("W6 Strider", t.W6Strider, F(nameof(t.W6Strider)), 20);
+            if (Wanted("W7")) Measure("W7 ORT forward b8", t.W7OrtForward, F(nameof(t.W7OrtForward)), 7);
+            if (Wanted("W7")) Measure("W7 ResNet-18 train b8", () => t.W7Strider(), F(nameof(t.W7Strider)), 7);
             t.Cleanup();
         }
     }

@@ -15,6 +15,7 @@ namespace Strider.Benchmarks;
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
+[Config(typeof(TorchvisionWorkloadConfig))]
 public class TorchvisionWorkloads
 {
     /// <summary>torchvision's parameter counts (sum of p.numel() over model.parameters()).</summary>
@@ -101,6 +102,16 @@ public class TorchvisionWorkloads
         _device.Dispose();
     }
 
+    /// <summary>FLOPs of one run of the named benchmark method (see <see cref="TorchvisionWorkloadConfig"/>).</summary>
+    public static double FlopsOf(string method) => method switch
+    {
+        nameof(W5Ort) or nameof(W5Strider) => Flops.ResNet18(),
+        nameof(W6Ort) or nameof(W6Strider) => Flops.MobileNetV2(),
+        nameof(W7OrtForward) => TrainBatch * Flops.ResNet18(),
+        nameof(W7Strider) => 3 * TrainBatch * Flops.ResNet18(),
+        _ => 0,
+    };
+
     [Benchmark(Description = "W5 ResNet-18 b1 224x224, ORT", Baseline = true), BenchmarkCategory("W5")]
     public void W5Ort() => _ortResNet.Run();
 
@@ -155,3 +166,14 @@ public class TorchvisionWorkloads
         return (w5, w6, w7);
     }
 }
+
+/// <summary>
+/// GFLOP/s of each row: forward FLOPs over the mean time for W5, W6 and W7's ORT forward of 8 images, and 3 x the
+/// forward FLOPs of 8 images for the W7 training step (training costs about three forwards).
+/// </summary>
+public sealed class TorchvisionWorkloadConfig : ManualConfig
+{
+    public TorchvisionWorkloadConfig() => AddColumn(new GflopsColumn(TorchvisionWorkloads.FlopsOf,
+        "forward FLOPs / mean time (W7 step: 3 x forward FLOPs of the batch)"));
+}
+
