@@ -19,7 +19,10 @@ namespace Strider.Benchmarks;
 [Config(typeof(BatchOneConvConfig))]
 public class BatchOneConvBenchmarks
 {
-    /// <summary>The rows, by name (at most 20 characters: BenchmarkDotNet's parameter column): the geometry of each; the last two are the held-apart ones.</summary>
+    /// <summary>
+    /// The rows, by name (at most 20 characters: BenchmarkDotNet's parameter column), and their geometries; the last
+    /// two are the held-apart ones.
+    /// </summary>
     public static readonly Dictionary<string, ConvGeometry> Geometries = new()
     {
         ["64x56x56 3x3"] = Same(64, 56, 64, 3),
