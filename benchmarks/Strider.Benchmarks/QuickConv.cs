@@ -31,6 +31,12 @@ public static partial class QuickConv
         Measure("deconv forward", b.Deconv, CpuConvolutionBenchmarks.ConvFlops);
         Measure("maxpool 2x2", b.MaxPool, 0);
         b.Cleanup();
+        var pool = new PoolingBenchmarks { Threads = threads };
+        pool.Setup();
+        Measure("stem maxpool b1", pool.ForwardInference, 0);
+        Measure("stem maxpool b8 switches", pool.ForwardTraining, 0);
+        Measure("stem maxpool backward b8", pool.Backward, 0);
+        pool.Cleanup();
         foreach (var (name, g) in BatchOneConvBenchmarks.Geometries)
         {
             var one = new BatchOneConvBenchmarks { Geometry = name, Threads = threads };
