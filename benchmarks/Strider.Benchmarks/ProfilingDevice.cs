@@ -38,6 +38,20 @@ public sealed class ProfilingDevice(int threads) : Device
         return string.Create(CultureInfo.InvariantCulture, $"  total {total / steps:F2} ms per step over {_rows.Count} op calls\n") + string.Join("\n", lines);
     }
 
+    /// <summary>Time per op kind (the label's first word: ConvForward, BatchNormForwardInference, ...), slowest first, with call counts per step.</summary>
+    public string ReportByKind(int steps)
+    {
+        double total = _rows.Sum(r => r.Ms);
+        var lines = _rows.GroupBy(r => r.Label.Split(' ')[0]).Select(k => (Kind: k.Key, Ms: k.Sum(r => r.Ms), Calls: k.Count()))
+            .OrderByDescending(k => k.Ms)
+            .Select(k => string.Create(CultureInfo.InvariantCulture, $"  {k.Ms / steps,8:F3} ms {100 * k.Ms / total,5:F1}%  {k.Calls,4} calls  {k.Kind}"));
+        return "  by op kind:\n" + string.Join("\n", lines);
+    }
+
+    /// <summary>Every op call in execution order (one per layer op of straight-line generated code), ms per step.</summary>
+    public string ReportInOrder(int steps) =>
+        "  in order:\n" + string.Join("\n", _rows.Select((r, i) => string.Create(CultureInfo.InvariantCulture, $"  #{i,-3} {r.Ms / steps,8:F3} ms  {r.Label}")));
+
     private void Time(Action op, Func<string> label)
     {
         // Single-threaded, the calling thread's CPU time is the op's cost even on a busy machine; otherwise wall time.
@@ -52,7 +66,7 @@ public sealed class ProfilingDevice(int threads) : Device
     }
 
     private static string G(in ConvGeometry g) =>
-        $"{g.InChannels}x{g.InH}x{g.InW} -> {g.OutChannels}x{g.OutH}x{g.OutW} k{g.KernelH}x{g.KernelW} s{g.StrideH}";
+        $"{g.InChannels}x{g.InH}x{g.InW} -> {g.OutChannels}x{g.OutH}x{g.OutW} k{g.KernelH}x{g.KernelW} s{g.StrideH}{(g.Groups > 1 ? $" groups {g.Groups}" : "")}";
 
     // ---- memory ----
     public override void Fill(DeviceBuffer<float> buffer, long offset, long count, float value) => Time(() => _cpu.Fill(buffer, offset, count, value), () => $"Fill {count}");
@@ -71,8 +85,8 @@ public sealed class ProfilingDevice(int threads) : Device
     public override void DenseBackwardWeights(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias) => Time(() => _cpu.DenseBackwardWeights(rows, inFeatures, outFeatures, x, dy, dw, dbias), () => "DenseBackwardWeights");
 
     // ---- pooling ----
-    public override void MaxPoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<int>? switches) { var p = g; Time(() => _cpu.MaxPoolForward(p, n, x, y, switches), () => $"MaxPoolForward n{n} {p.Channels}x{p.InH}x{p.InW}"); }
-    public override void MaxPoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx, bool accumulate) { var p = g; Time(() => _cpu.MaxPoolBackward(p, n, dy, switches, dx, accumulate), () => $"MaxPoolBackward n{n} {p.Channels}x{p.InH}x{p.InW}"); }
+    public override void MaxPoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<int>? switches) { var p = g; Time(() => _cpu.MaxPoolForward(p, n, x, y, switches), () => $"MaxPoolForward n{n} {p.Channels}x{p.InH}x{p.InW} k{p.KernelH}x{p.KernelW} s{p.StrideH} pad {p.PadTop}"); }
+    public override void MaxPoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<int> switches, DeviceBuffer<float> dx, bool accumulate) { var p = g; Time(() => _cpu.MaxPoolBackward(p, n, dy, switches, dx, accumulate), () => $"MaxPoolBackward n{n} {p.Channels}x{p.InH}x{p.InW} k{p.KernelH}x{p.KernelW} s{p.StrideH} pad {p.PadTop}"); }
     public override void AvgPoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> y) { var p = g; Time(() => _cpu.AvgPoolForward(p, n, x, y), () => "AvgPoolForward"); }
     public override void AvgPoolBackward(in PoolGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> dx, bool accumulate) { var p = g; Time(() => _cpu.AvgPoolBackward(p, n, dy, dx, accumulate), () => "AvgPoolBackward"); }
     public override void MaxUnpoolForward(in PoolGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<int> switches, DeviceBuffer<float> y) { var p = g; Time(() => _cpu.MaxUnpoolForward(p, n, x, switches, y), () => "MaxUnpoolForward"); }

@@ -31,26 +31,75 @@ public static partial class QuickConv
         Measure("deconv forward", b.Deconv, CpuConvolutionBenchmarks.ConvFlops);
         Measure("maxpool 2x2", b.MaxPool, 0);
         b.Cleanup();
+        var pool = new PoolingBenchmarks { Threads = threads };
+        pool.Setup();
+        Measure("stem maxpool b1", pool.ForwardInference, 0);
+        Measure("stem maxpool b8 switches", pool.ForwardTraining, 0);
+        Measure("stem maxpool backward b8", pool.Backward, 0);
+        pool.Cleanup();
+        foreach (var (name, g) in BatchOneConvBenchmarks.Geometries)
+        {
+            var one = new BatchOneConvBenchmarks { Geometry = name, Threads = threads };
+            one.Setup();
+            Measure($"b1 {name}", one.Forward, g.Flops);
+            one.Cleanup();
+        }
     }
 
-    /// <summary>`quick-w`: W1-W4 with Stopwatch, fewer repetitions for the large inference runs.</summary>
+    /// <summary>
+    /// `quick-w`: W1-W7 with Stopwatch, fewer repetitions for the large runs. Names after the mode pick workloads
+    /// (`quick-w W1 W5`); only the nets they need are built.
+    /// </summary>
     public static void RunWorkloads(string[] args)
     {
-        // Optional names after the mode pick workloads: `quick-w W1 W3`.
-        bool Wanted(string name) => args.Length < 2 || args.Skip(1).Contains(name);
-        var w = new Workloads();
-        w.Setup();
+        var names = args.Skip(1).ToArray();
+        bool Wanted(string name) => names.Length == 0 || names.Contains(name);
         Console.WriteLine($"threads {Workloads.Threads}, load {File.ReadAllText("/proc/loadavg").Trim()}");
-        var (w2, w4) = w.Agreement();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Strider vs ONNX Runtime, max relative difference: W2 {w2:E2}, W4 {w4:E2}"));
-        if (Wanted("W1")) Measure("W1 LeNet train b64", () => w.W1Strider(), Workloads.W1Flops, 30);
-        if (Wanted("W2")) Measure("W2 ORT", w.W2Ort, 0, 30);
-        if (Wanted("W2")) Measure("W2 Strider", w.W2Strider, 0, 30);
-        if (Wanted("W3")) Measure("W3 U-net train b8", () => w.W3Strider(), Workloads.W3Flops, 15);
-        if (Wanted("W4")) Measure("W4 ORT", w.W4Ort, 0, 7);
-        if (Wanted("W4")) Measure("W4 Strider", w.W4Strider, 0, 7);
-        w.Cleanup();
+        if (new[] { "W1", "W2", "W3", "W4" }.Any(Wanted))
+        {
+            var w = new Workloads();
+            w.Setup();
+            var (w2, w4) = w.Agreement();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Strider vs ONNX Runtime, max relative difference: W2 {w2:E2}, W4 {w4:E2}"));
+            if (Wanted("W1")) Measure("W1 LeNet train b64", () => w.W1Strider(), Workloads.W1Flops, 30);
+            if (Wanted("W2")) Measure("W2 ORT", w.W2Ort, 0, 30);
+            if (Wanted("W2")) Measure("W2 Strider", w.W2Strider, 0, 30);
+            if (Wanted("W3")) Measure("W3 U-net train b8", () => w.W3Strider(), Workloads.W3Flops, 15);
+            if (Wanted("W4")) Measure("W4 ORT", w.W4Ort, 0, 7);
+            if (Wanted("W4")) Measure("W4 Strider", w.W4Strider, 0, 7);
+            w.Cleanup();
+        }
+        if (new[] { "W5", "W6", "W7" }.Any(Wanted))
+        {
+            var t = new TorchvisionWorkloads { Only = names.Length == 0 ? [] : names };
+            t.Setup();
+            static double F(string method) => TorchvisionWorkloads.FlopsOf(method);
+            var (w5, w6, w7) = t.Agreement();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Strider vs ONNX Runtime, max relative difference: W5 {w5:E2}, W6 {w6:E2}, W7 forward {w7:E2}"));
+            if (Wanted("W5")) Measure("W5 ORT", t.W5Ort, F(nameof(t.W5Ort)), 20);
+            if (Wanted("W5")) Measure("W5 Strider", t.W5Strider, F(nameof(t.W5Strider)), 20);
+            if (Wanted("W6")) Measure("W6 ORT", t.W6Ort, F(nameof(t.W6Ort)), 20);
+            if (Wanted("W6")) Measure("W6 Strider", t.W6Strider, F(nameof(t.W6Strider)), 20);
+            if (Wanted("W7")) Measure("W7 ORT forward b8", t.W7OrtForward, F(nameof(t.W7OrtForward)), 7);
+            if (Wanted("W7")) Measure("W7 ResNet-18 train b8", () => t.W7Strider(), F(nameof(t.W7Strider)), 7);
+            t.Cleanup();
+        }
     }
+
+    /// <summary>One Strider step of workload <paramref name="name"/> (W1-W7) from whichever workload class holds it.</summary>
+    private static Action StriderStep(string name, Workloads w, TorchvisionWorkloads t) => name switch
+    {
+        "W1" => () => w.W1Strider(),
+        "W2" => w.W2Strider,
+        "W3" => () => w.W3Strider(),
+        "W4" => w.W4Strider,
+        "W5" => t.W5Strider,
+        "W6" => t.W6Strider,
+        "W7" => () => t.W7Strider(),
+        _ => throw new ArgumentException($"Unknown workload '{name}': W1-W7."),
+    };
+
+    private static bool IsTorchvision(string name) => name is "W5" or "W6" or "W7";
 
     /// <summary>
     /// `loop Wn seconds`: sets up, warms up, prints "running" and runs one workload for that long, for a sampling
@@ -61,37 +110,52 @@ public static partial class QuickConv
         string name = args.Length > 1 ? args[1] : "W1";
         double seconds = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 10;
         var w = new Workloads();
-        w.Setup();
-        Action step = name switch { "W1" => () => w.W1Strider(), "W2" => w.W2Strider, "W3" => () => w.W3Strider(), _ => w.W4Strider };
+        var t = new TorchvisionWorkloads { Only = [name] };
+        if (IsTorchvision(name)) t.Setup();
+        else w.Setup();
+        Action step = StriderStep(name, w, t);
         WarmUp(step);
         Console.WriteLine($"running {name} for {seconds} s, pid {Environment.ProcessId}");
         var clock = Stopwatch.StartNew();
         int steps = 0;
         for (; clock.Elapsed.TotalSeconds < seconds; steps++) step();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{steps} steps, {clock.Elapsed.TotalMilliseconds / steps:F2} ms each"));
-        w.Cleanup();
+        if (IsTorchvision(name)) t.Cleanup();
+        else w.Cleanup();
     }
 
-    /// <summary>`profile`: per-op (per-layer) time of each Strider workload on the profiling device.</summary>
+    /// <summary>
+    /// `profile [W1..W7] [all]`: per-op (per-layer) time of each Strider workload on the profiling device, the mean
+    /// over several steps after the warm-up: the slowest op calls, then the time per op kind; with `all`, every op
+    /// call in execution order (one row per layer op of the straight-line generated code).
+    /// </summary>
     public static void RunProfile(string[] args)
     {
         Console.WriteLine($"threads {Workloads.Threads}, load {File.ReadAllText("/proc/loadavg").Trim()}");
-        foreach (var (name, steps) in new[] { ("W1", 20), ("W2", 20), ("W3", 10), ("W4", 3) })
+        bool all = args.Contains("all");
+        var names = args.Skip(1).Where(a => a != "all").ToArray();
+        foreach (var (name, steps) in new[] { ("W1", 20), ("W2", 20), ("W3", 10), ("W4", 3), ("W5", 20), ("W6", 20), ("W7", 5) })
         {
-            if (args.Length > 1 && !args.Skip(1).Contains(name)) continue;
+            if (names.Length > 0 && !names.Contains(name)) continue;
             var w = new Workloads { Profile = true };
-            w.Setup();
-            Action step = name switch { "W1" => () => w.W1Strider(), "W2" => w.W2Strider, "W3" => () => w.W3Strider(), _ => w.W4Strider };
+            var t = new TorchvisionWorkloads { Profile = true, Only = [name] };
+            if (IsTorchvision(name)) t.Setup();
+            else w.Setup();
+            var profiler = IsTorchvision(name) ? t.Profiler! : w.Profiler!;
+            Action step = StriderStep(name, w, t);
             WarmUp(step);
-            w.Profiler!.Reset();
+            profiler.Reset();
             for (int i = 0; i < steps; i++)
             {
-                w.Profiler!.BeginStep();
+                profiler.BeginStep();
                 step();
             }
             Console.WriteLine($"{name}:");
-            Console.WriteLine(w.Profiler!.Report(steps));
-            w.Cleanup();
+            Console.WriteLine(profiler.Report(steps));
+            Console.WriteLine(profiler.ReportByKind(steps));
+            if (all) Console.WriteLine(profiler.ReportInOrder(steps));
+            if (IsTorchvision(name)) t.Cleanup();
+            else w.Cleanup();
         }
     }
 

@@ -192,6 +192,39 @@ public static class Flops
         return Conv(1, 20, 5, c1 * c1) + Conv(20, 50, 5, c2 * c2) + Conv(50, 500, 4, c3 * c3) + Conv(500, 10, 1, c3 * c3);
     }
 
+    /// <summary>torchvision's resnet18 on 3 x size x size: 3,628,146,688 at 224 (convs and fc, as counted by forward hooks on torchvision's model).</summary>
+    public static double ResNet18(int size = 224)
+    {
+        int s = (size + 6 - 7) / 2 + 1;
+        double flops = Conv(3, 64, 7, s * s);
+        s = (s + 2 - 3) / 2 + 1;
+        int cin = 64;
+        foreach (var (c, stride) in new[] { (64, 1), (128, 2), (256, 2), (512, 2) })
+        {
+            int o = (s + 2 - 3) / stride + 1;
+            flops += Conv(cin, c, 3, o * o) + Conv(c, c, 3, o * o) + (stride != 1 || cin != c ? Conv(cin, c, 1, o * o) : 0);
+            flops += 2 * Conv(c, c, 3, o * o);
+            (s, cin) = (o, c);
+        }
+        return flops + 2.0 * 512 * 1000;
+    }
+
+    /// <summary>torchvision's mobilenet_v2 on 3 x size x size: 601,548,544 at 224 (counted likewise).</summary>
+    public static double MobileNetV2(int size = 224)
+    {
+        int s = (size + 2 - 3) / 2 + 1, cin = 32;
+        double flops = Conv(3, 32, 3, s * s);
+        foreach (var (t, c, n, stride) in new[] { (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1) })
+            for (int i = 0; i < n; i++)
+            {
+                int hidden = cin * t, o = (s + 2 - 3) / (i == 0 ? stride : 1) + 1;
+                // 1x1 expansion (none when t = 1), 3x3 depthwise (one input channel per output), 1x1 projection.
+                flops += (t == 1 ? 0 : Conv(cin, hidden, 1, s * s)) + Conv(1, hidden, 3, o * o) + Conv(hidden, c, 1, o * o);
+                (s, cin) = (o, c);
+            }
+        return flops + Conv(320, 1280, 1, s * s) + 2.0 * 1280 * 1000;
+    }
+
     public static double Ddae(int size)
     {
         int s1 = (size - 5) / 2 + 1, s2 = (s1 - 5) / 2 + 1, s3 = (s2 - 5) / 2 + 1, s4 = (s3 - 5) / 2 + 1;

@@ -46,6 +46,25 @@ internal static unsafe class CpuAdaptivePooling
         ref readonly Args a = ref *(Args*)args;
         int first = item * a.PlanesPerItem, last = Math.Min(a.Planes, first + a.PlanesPerItem);
         long inPlane = (long)a.G.InH * a.G.InW, outPlane = (long)a.G.OutH * a.G.OutW;
+        if (outPlane == 1)
+        {
+            // Global pooling: each plane is one contiguous window.
+            for (int plane = first; plane < last; plane++)
+                switch (a.Op)
+                {
+                    case Op.Avg: a.Dst[plane] = (float)(SumSegment(a.Src + plane * inPlane, (int)inPlane) / inPlane); break;
+                    case Op.Max: GlobalMax(a.Src + plane * inPlane, (int)inPlane, a.Dst + plane, a.Switches + plane); break;
+                    case Op.AvgBackward: FillOrAdd(a.Dst + plane * inPlane, inPlane, a.Src[plane] / (int)inPlane, a.Accumulate); break;
+                    default:
+                        {
+                            float* dx = a.Dst + plane * inPlane;
+                            if (!a.Accumulate) new Span<float>(dx, (int)inPlane).Clear();
+                            dx[a.Switches[plane]] += a.Src[plane];
+                            break;
+                        }
+                }
+            return;
+        }
         for (int plane = first; plane < last; plane++)
             switch (a.Op)
             {
@@ -89,6 +108,60 @@ internal static unsafe class CpuAdaptivePooling
         }
         for (; i < count; i++) sum += p[i];
         return sum;
+    }
+
+    /// <summary>
+    /// The max of <paramref name="count"/> contiguous values and its first position (the last NaN's when there is one),
+    /// as <see cref="MaxPlane"/>'s loop: 8 lanes each keep their own winner by that rule, then the lanes are merged in
+    /// position order (a NaN lane: the largest position; otherwise the smallest position holding the max) and the tail follows.
+    /// </summary>
+    private static void GlobalMax(float* x, int count, float* y, int* switches)
+    {
+        float max = float.NegativeInfinity;
+        int best = 0, i = 0;
+        if (Vector256.IsHardwareAccelerated && count >= 8)
+        {
+            var vmax = Vector256.Create(float.NegativeInfinity);
+            var vbest = Vector256<int>.Indices;
+            for (; i + 8 <= count; i += 8)
+            {
+                var v = Vector256.Load(x + i);
+                var m = CpuPooling.Wins(v, vmax);
+                vmax = Vector256.ConditionalSelect(m, v, vmax);
+                vbest = Vector256.ConditionalSelect(m.AsInt32(), Vector256.Create(i) + Vector256<int>.Indices, vbest);
+            }
+            int nanBest = -1;
+            best = int.MaxValue;
+            for (int lane = 0; lane < 8; lane++)
+            {
+                float v = vmax.GetElement(lane);
+                int at = vbest.GetElement(lane);
+                if (float.IsNaN(v)) nanBest = Math.Max(nanBest, at);
+                else if (v > max || (v == max && at < best)) (max, best) = (v, at);
+            }
+            if (nanBest >= 0) (max, best) = (float.NaN, nanBest);
+        }
+        for (; i < count; i++)
+        {
+            float v = x[i];
+            if (v > max || float.IsNaN(v)) (max, best) = (v, i);
+        }
+        *y = max;
+        *switches = best;
+    }
+
+    /// <summary>dx = value (or dx += value) over <paramref name="count"/> values.</summary>
+    private static void FillOrAdd(float* dx, long count, float value, bool accumulate)
+    {
+        if (!accumulate)
+        {
+            new Span<float>(dx, (int)count).Fill(value);
+            return;
+        }
+        long i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (var v = Vector256.Create(value); i + 8 <= count; i += 8) (Vector256.Load(dx + i) + v).Store(dx + i);
+        for (; i < count; i++) dx[i] += value;
     }
 
     private static void MaxPlane(in AdaptivePoolGeometry g, float* x, float* y, int* switches)

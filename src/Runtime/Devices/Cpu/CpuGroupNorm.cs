@@ -167,6 +167,11 @@ internal static unsafe class CpuGroupNorm
     {
         var sets = a.Sets;
         int m = sets.Size, stride = sets.Stride;
+        if (stride == 1 && Vector256.IsHardwareAccelerated)
+        {
+            ForwardGroup(a, s);
+            return;
+        }
         {
             float* x = a.X + sets.Base(s), y = a.Y + sets.Base(s);
             double sum = 0;
@@ -202,6 +207,11 @@ internal static unsafe class CpuGroupNorm
     {
         var sets = a.Sets;
         int m = sets.Size, stride = sets.Stride;
+        if (stride == 1 && Vector256.IsHardwareAccelerated)
+        {
+            BackwardGroup(a, s);
+            return;
+        }
         {
             long b0 = sets.Base(s);
             float* x = a.X + b0, dy = a.Dy + b0, dx = a.Dx + b0;
@@ -236,6 +246,13 @@ internal static unsafe class CpuGroupNorm
             for (int b = 0; b < sets.N; b++)
             {
                 long row = ((long)b * sets.Channels + c) * sets.Inner;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    // A group norm row lies in one set; a layer norm row's positions are consecutive sets.
+                    long s0 = sets.SetOf(row);
+                    RowParameterSums(a.Dy + row, a.X + row, a.Mean + s0, a.InvStd + s0, sets.Layer != 0, sets.Inner, ref sumDy, ref sumDyX);
+                    continue;
+                }
                 for (int i = 0; i < sets.Inner; i++)
                 {
                     long j = row + i, s = sets.SetOf(j);
@@ -247,5 +264,169 @@ internal static unsafe class CpuGroupNorm
             if (a.DGamma != null) a.DGamma[c] += (float)sumDyX;
             if (a.DBeta != null) a.DBeta[c] += (float)sumDy;
         }
+    }
+
+    /// <summary>
+    /// <see cref="ForwardSet"/> for a group norm set (contiguous values, a channel every Inner of them): the sums in 8
+    /// double lanes, then each channel's run normalised in float vectors with the scalar rule's steps.
+    /// </summary>
+    private static void ForwardGroup(in Args a, long s)
+    {
+        var sets = a.Sets;
+        int m = sets.Size, inner = sets.Inner;
+        float* x = a.X + sets.Base(s), y = a.Y + sets.Base(s);
+        double mean = Sum(x, m) / m, squares = SquaredDeviations(x, m, mean);
+        float invStd = (float)(1 / Math.Sqrt(squares / m + a.Epsilon)), fmean = (float)mean;
+        a.Mean[s] = fmean;
+        a.InvStd[s] = invStd;
+        for (int k0 = 0; k0 < m; k0 += inner)
+        {
+            int c = sets.ChannelOf(s, k0);
+            float* xr = x + k0, yr = y + k0;
+            int i = 0;
+            Vector256<float> vm = Vector256.Create(fmean), vs = Vector256.Create(invStd);
+            for (; i + 8 <= inner; i += 8)
+            {
+                var v = (Vector256.Load(xr + i) - vm) * vs;
+                if (a.Gamma != null) v *= Vector256.Create(a.Gamma[c]);
+                if (a.Beta != null) v += Vector256.Create(a.Beta[c]);
+                v.Store(yr + i);
+            }
+            for (; i < inner; i++)
+            {
+                float v = (xr[i] - fmean) * invStd;
+                if (a.Gamma != null) v *= a.Gamma[c];
+                if (a.Beta != null) v += a.Beta[c];
+                yr[i] = v;
+            }
+        }
+    }
+
+    /// <summary><see cref="BackwardSet"/> for a group norm set, each channel's run in vectors (sums in double lanes).</summary>
+    private static void BackwardGroup(in Args a, long s)
+    {
+        var sets = a.Sets;
+        int m = sets.Size, inner = sets.Inner;
+        long b0 = sets.Base(s);
+        float* x = a.X + b0, dy = a.Dy + b0, dx = a.Dx + b0;
+        float mean = a.Mean[s], invStd = a.InvStd[s];
+        Vector256<float> vm = Vector256.Create(mean), vs = Vector256.Create(invStd);
+        Vector256<double> g0 = default, g1 = default, p0 = default, p1 = default;
+        double sumG = 0, sumGX = 0;
+        for (int k0 = 0; k0 < m; k0 += inner)
+        {
+            double gamma = a.Gamma != null ? a.Gamma[sets.ChannelOf(s, k0)] : 1;
+            var vg = Vector256.Create(gamma);
+            int i = k0;
+            for (; i + 8 <= k0 + inner; i += 8)
+            {
+                var (d0, d1) = Vector256.Widen(Vector256.Load(dy + i));
+                (d0, d1) = (d0 * vg, d1 * vg);
+                var (h0, h1) = Vector256.Widen((Vector256.Load(x + i) - vm) * vs);
+                g0 += d0;
+                g1 += d1;
+                p0 += d0 * h0;
+                p1 += d1 * h1;
+            }
+            for (; i < k0 + inner; i++)
+            {
+                double g = dy[i] * gamma;
+                sumG += g;
+                sumGX += g * ((x[i] - mean) * invStd);
+            }
+        }
+        sumG += Vector256.Sum(g0 + g1);
+        sumGX += Vector256.Sum(p0 + p1);
+        float meanG = (float)(sumG / m), meanGX = (float)(sumGX / m);
+        Vector256<float> vmg = Vector256.Create(meanG), vmgx = Vector256.Create(meanGX);
+        for (int k0 = 0; k0 < m; k0 += inner)
+        {
+            float gamma = a.Gamma != null ? a.Gamma[sets.ChannelOf(s, k0)] : 1;
+            var vg = Vector256.Create(gamma);
+            int i = k0;
+            for (; i + 8 <= k0 + inner; i += 8)
+            {
+                var g = Vector256.Load(dy + i);
+                if (a.Gamma != null) g *= vg;
+                var xhat = (Vector256.Load(x + i) - vm) * vs;
+                var d = vs * (g - vmg - xhat * vmgx);
+                if (a.Accumulate) d += Vector256.Load(dx + i);
+                d.Store(dx + i);
+            }
+            for (; i < k0 + inner; i++)
+            {
+                float g = a.Gamma != null ? dy[i] * gamma : dy[i];
+                float xhat = (x[i] - mean) * invStd;
+                Put(dx + i, invStd * (g - meanG - xhat * meanGX), a.Accumulate);
+            }
+        }
+    }
+
+    /// <summary>The sum of <paramref name="count"/> contiguous values in 8 double lanes, then the tail.</summary>
+    private static double Sum(float* x, int count)
+    {
+        Vector256<double> s0 = default, s1 = default;
+        int i = 0;
+        for (; i + 8 <= count; i += 8)
+        {
+            var (lo, hi) = Vector256.Widen(Vector256.Load(x + i));
+            s0 += lo;
+            s1 += hi;
+        }
+        double sum = Vector256.Sum(s0 + s1);
+        for (; i < count; i++) sum += x[i];
+        return sum;
+    }
+
+    /// <summary>The sum of (x - mean)^2 over <paramref name="count"/> contiguous values, in double.</summary>
+    private static double SquaredDeviations(float* x, int count, double mean)
+    {
+        Vector256<double> q0 = default, q1 = default, m = Vector256.Create(mean);
+        int i = 0;
+        for (; i + 8 <= count; i += 8)
+        {
+            var (lo, hi) = Vector256.Widen(Vector256.Load(x + i));
+            var (d0, d1) = (lo - m, hi - m);
+            q0 += d0 * d0;
+            q1 += d1 * d1;
+        }
+        double squares = Vector256.Sum(q0 + q1);
+        for (; i < count; i++)
+        {
+            double d = x[i] - mean;
+            squares += d * d;
+        }
+        return squares;
+    }
+
+    /// <summary>
+    /// Adds one channel row's sum of dy and of dy xhat (xhat = (x - mean) invStd in float, as the scalar rule) in double
+    /// lanes: one set's mean and 1/std for the whole row (group norm), or one per position (layer norm: <paramref name="perPosition"/>).
+    /// </summary>
+    private static void RowParameterSums(float* dy, float* x, float* mean, float* invStd, bool perPosition, int count, ref double sumDy, ref double sumDyX)
+    {
+        Vector256<double> d0 = default, d1 = default, p0 = default, p1 = default;
+        Vector256<float> vm = Vector256.Create(*mean), vs = Vector256.Create(*invStd);
+        int i = 0;
+        for (; i + 8 <= count; i += 8)
+        {
+            if (perPosition) (vm, vs) = (Vector256.Load(mean + i), Vector256.Load(invStd + i));
+            var (lo, hi) = Vector256.Widen(Vector256.Load(dy + i));
+            var (h0, h1) = Vector256.Widen((Vector256.Load(x + i) - vm) * vs);
+            d0 += lo;
+            d1 += hi;
+            p0 += lo * h0;
+            p1 += hi * h1;
+        }
+        double sd = Vector256.Sum(d0 + d1), sp = Vector256.Sum(p0 + p1);
+        for (; i < count; i++)
+        {
+            int at = perPosition ? i : 0;
+            float d = dy[i];
+            sd += d;
+            sp += (double)d * ((x[i] - mean[at]) * invStd[at]);
+        }
+        sumDy += sd;
+        sumDyX += sp;
     }
 }

@@ -8,7 +8,7 @@ using static Strider.Devices.Cpu.CpuElementwise;
 namespace Strider.Devices.Cpu;
 
 /// <summary>Pooling and unpooling, one (batch, channel) plane at a time, planes spread over the workers.</summary>
-internal static unsafe class CpuPooling
+internal static unsafe partial class CpuPooling
 {
     internal enum PoolOp { Max, MaxBackward, Avg, AvgBackward, Unpool, UnpoolBackward }
 
@@ -82,30 +82,12 @@ internal static unsafe class CpuPooling
             MaxPlane2x2(g, x, y, switches);
             return;
         }
+        if (MaxPlaneWindows(g, x, y, switches)) return;
+        // An empty window (all padding) gives 0 and switch -1; ties keep the first in row-major order; any NaN wins
+        // (the last one), as PyTorch's max_pool: the output is NaN and its gradient goes to the NaN.
         for (int oh = 0; oh < g.OutH; oh++)
             for (int ow = 0; ow < g.OutW; ow++)
-            {
-                // An empty window (all padding) gives 0 and switch -1; ties keep the first in row-major order; any NaN wins
-                // (the last one), as PyTorch's max_pool: the output is NaN and its gradient goes to the NaN.
-                int best = -1;
-                float max = 0;
-                for (int r = 0; r < g.KernelH; r++)
-                {
-                    int ih = oh * g.StrideH - g.PadTop + r * g.DilationH;
-                    if ((uint)ih >= (uint)g.InH) continue;
-                    float* line = x + (long)ih * g.InW;
-                    for (int s = 0; s < g.KernelW; s++)
-                    {
-                        int iw = ow * g.StrideW - g.PadLeft + s * g.DilationW;
-                        if ((uint)iw >= (uint)g.InW) continue;
-                        float v = line[iw];
-                        if (best < 0 || Wins(v, max)) { best = ih * g.InW + iw; max = v; }
-                    }
-                }
-                int o = oh * g.OutW + ow;
-                y[o] = max;
-                if (switches != null) switches[o] = best;
-            }
+                MaxWindow(g, x, oh, ow, y + (long)oh * g.OutW, switches == null ? null : switches + (long)oh * g.OutW);
     }
 
     /// <summary>The common 2x2 stride-2 pool with every window inside the input: no bounds checks, same ties and NaN rule as the general loop.</summary>
@@ -226,35 +208,11 @@ internal static unsafe class CpuPooling
     /// <summary>Forward: y = mean of each window. Backward (x is dx, y is dy): each window's dy spread evenly over its in-bounds inputs.</summary>
     internal static void AvgPlane(in PoolGeometry g, float* x, float* y, bool backward)
     {
+        if (backward ? AvgBackwardPlaneWindows(g, x, y) : AvgPlaneWindows(g, x, y)) return;
         for (int oh = 0; oh < g.OutH; oh++)
         {
-            int r0 = 0, r1 = g.KernelH;
-            while (r0 < r1 && (uint)(oh * g.StrideH - g.PadTop + r0 * g.DilationH) >= (uint)g.InH) r0++;
-            while (r1 > r0 && (uint)(oh * g.StrideH - g.PadTop + (r1 - 1) * g.DilationH) >= (uint)g.InH) r1--;
-            for (int ow = 0; ow < g.OutW; ow++)
-            {
-                int s0 = 0, s1 = g.KernelW;
-                while (s0 < s1 && (uint)(ow * g.StrideW - g.PadLeft + s0 * g.DilationW) >= (uint)g.InW) s0++;
-                while (s1 > s0 && (uint)(ow * g.StrideW - g.PadLeft + (s1 - 1) * g.DilationW) >= (uint)g.InW) s1--;
-                int count = (r1 - r0) * (s1 - s0);
-                int o = oh * g.OutW + ow;
-                if (count == 0)
-                {
-                    if (!backward) y[o] = 0;
-                    continue;
-                }
-                float share = backward ? y[o] / count : 0, sum = 0;
-                for (int r = r0; r < r1; r++)
-                {
-                    float* line = x + (long)(oh * g.StrideH - g.PadTop + r * g.DilationH) * g.InW + ow * g.StrideW - g.PadLeft;
-                    for (int s = s0; s < s1; s++)
-                    {
-                        if (backward) line[s * g.DilationW] += share;
-                        else sum += line[s * g.DilationW];
-                    }
-                }
-                if (!backward) y[o] = sum / count;
-            }
+            var (r0, r1) = ValidRows(g, oh);
+            for (int ow = 0; ow < g.OutW; ow++) AvgWindow(g, x, y + (long)oh * g.OutW, oh, ow, r0, r1, backward);
         }
     }
 
