@@ -3,9 +3,11 @@ using ILGPU;
 namespace Strider.Devices.Gpu;
 
 /// <summary>
-/// Direct convolution. Input position of output (oy, ox) and tap (ky, kx): iy = oy*StrideH - PadTop + ky*DilationH
-/// (likewise x), and its inverse, from <see cref="WindowTap"/>. Every kernel gathers into the element it owns, so
-/// results are deterministic and need no atomics.
+/// Direct convolution, one thread per result: the depthwise path (one input channel per group, where a GEMM's k is
+/// just the taps and tiles would sit mostly empty). Other convolutions run as implicit GEMMs (ConvolutionOperands.cs).
+/// Input position of output (oy, ox) and tap (ky, kx): iy = oy*StrideH - PadTop + ky*DilationH (likewise x), and its
+/// inverse, from <see cref="WindowTap"/>. Every kernel gathers into the element it owns, so results are deterministic
+/// and need no atomics.
 /// </summary>
 internal static class ConvolutionKernels
 {
