@@ -35,6 +35,8 @@ public sealed class IlgpuGemmTests(IlgpuFixture fixture) : IDisposable
         ["one input channel, batch 1, 3x3 pad 1"] = (Conv(1, 7, 9, 5, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1),
         ["odd channels, stride 3, dilation 2, asymmetric padding"] = (Conv(3, 13, 11, 7, 3, 2, sh: 3, sw: 2, pt: 2, pb: 0, pl: 1, pr: 2, dh: 2, dw: 2), 2),
         ["one output channel, stride 2 (deconv output padding in backward data)"] = (Conv(6, 10, 9, 1, 3, 3, sh: 2, sw: 2, pt: 1, pl: 1), 2),
+        ["stride 2 and dilation 2: stride phases no tap reaches"] = (Conv(3, 11, 9, 4, 3, 3, sh: 2, sw: 2, pt: 1, pb: 2, pl: 2, pr: 0, dh: 2, dw: 2), 2),
+        ["stride 4 over kernel 3: inputs no output reads"] = (Conv(2, 13, 10, 3, 3, 3, sh: 4, sw: 3, pt: 1, pl: 0), 2),
         ["1-D, 17 channels, kernel 5 stride 2"] = (Conv(17, 1, 23, 9, 1, 5, sw: 2, pl: 2, pr: 1), 2),
         ["1x1 over 5x7"] = (Conv(9, 5, 7, 18, 1, 1), 3),
         ["grouped: 2 groups of 3 -> 5"] = (Conv(6, 6, 7, 10, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1) with { Groups = 2 }, 2),

@@ -64,8 +64,16 @@ public sealed partial class IlgpuDevice
                 (threads, g, vdy, vw, vdx, Flag(accumulate));
             return;
         }
-        Gemm(ref _gemmConvBackwardData, g.InPerGroup, threads / g.InChannels, g.OutPerGroup * g.KernelH * g.KernelW, g.Groups,
-            new ConvBackwardDataOperands(g, vdy, vw, vdx, Flag(accumulate)));
+        // One GEMM per stride phase: each input's gradient comes only from the taps that land on it (a phase no tap
+        // reaches is a GEMM with K = 0, which still writes its zeros).
+        for (int ry = 0; ry < g.StrideH; ry++)
+            for (int rx = 0; rx < g.StrideW; rx++)
+            {
+                var phase = ConvPhase.Of(g, ry, rx);
+                if (phase.CountY == 0 || phase.CountX == 0) continue;
+                Gemm(ref _gemmConvBackwardData, g.InPerGroup, n * phase.CountY * phase.CountX, g.OutPerGroup * phase.TapsY * phase.TapsX, g.Groups,
+                    new ConvBackwardDataOperands(g, phase, vdy, vw, vdx, Flag(accumulate)));
+            }
     }
 
     public override void ConvBackwardWeights(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias)
