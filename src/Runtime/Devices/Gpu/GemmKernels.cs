@@ -53,9 +53,9 @@ internal struct Quad
 /// each thread accumulates a 4x4 register block (rows ty + i GY, columns tx + j GX, so a warp's shared-memory reads
 /// and global stores are consecutive). Per step, the group stages a Depth x BM slice of A and a Depth x BN slice of B in
 /// shared memory (dynamic, sized by the launch), consecutive threads loading consecutive addresses along each operand's
-/// contiguous axis; rows and columns past the edge load as zero and the last step is only as deep as the k left, so no
-/// size needs to be a tile multiple. Each result is one
-/// thread's sum in k order: deterministic, no atomics.
+/// contiguous axis (tile rows are padded by one float, so loads along k do not all hit one bank); rows and columns past
+/// the edge load as zero and the last step is only as deep as the k left, so no size needs to be a tile multiple. Each
+/// result is one thread's sum in k order: deterministic, no atomics.
 /// </summary>
 internal static class GemmKernels
 {
@@ -70,8 +70,9 @@ internal static class GemmKernels
         int bm = gy * Block, bn = gx * Block, depth = s.Depth;
         int m0 = Grid.IdxY * bm, n0 = Grid.IdxX * bn, z = Grid.IdxZ;
         var shared = SharedMemory.GetDynamic<float>();
-        var tileA = shared.SubView(0, depth * bm);
-        var tileB = shared.SubView(depth * bm, depth * bn);
+        int pitchA = bm + 1, pitchB = bn + 1;
+        var tileA = shared.SubView(0, depth * pitchA);
+        var tileB = shared.SubView(depth * pitchA, depth * pitchB);
         Quad c0 = default, c1 = default, c2 = default, c3 = default;
         for (int k0 = 0; k0 < s.K; k0 += depth)
         {
@@ -81,18 +82,18 @@ internal static class GemmKernels
             {
                 int kk = ops.AAlongK ? e % steps : e / bm, mm = ops.AAlongK ? e / steps : e % bm;
                 int m = m0 + mm;
-                tileA[kk * bm + mm] = m < s.M ? ops.A(z, m, k0 + kk) : 0f;
+                tileA[kk * pitchA + mm] = m < s.M ? ops.A(z, m, k0 + kk) : 0f;
             }
             for (int e = tid; e < steps * bn; e += threads)
             {
                 int kk = ops.BAlongK ? e % steps : e / bn, nn = ops.BAlongK ? e / steps : e % bn;
                 int n = n0 + nn;
-                tileB[kk * bn + nn] = n < s.N ? ops.B(z, k0 + kk, n) : 0f;
+                tileB[kk * pitchB + nn] = n < s.N ? ops.B(z, k0 + kk, n) : 0f;
             }
             Group.Barrier();
             for (int kk = 0; kk < steps; kk++)
             {
-                int ra = kk * bm + ty, rb = kk * bn + tx;
+                int ra = kk * pitchA + ty, rb = kk * pitchB + tx;
                 var b = new Quad(tileB[rb], tileB[rb + gx], tileB[rb + 2 * gx], tileB[rb + 3 * gx]);
                 c0 = c0.Fma(tileA[ra], b);
                 c1 = c1.Fma(tileA[ra + gy], b);
@@ -127,7 +128,7 @@ internal static class GemmKernels
 /// <param name="Depth">k values staged in shared memory between two barriers.</param>
 public readonly record struct GemmTiling(int GroupX, int GroupY, int Depth)
 {
-    /// <summary>GPUs: 16 x 16 threads, 64 x 64 results per group, 16-deep steps (8 KiB of shared memory).</summary>
+    /// <summary>GPUs: 16 x 16 threads, 64 x 64 results per group, 16-deep steps (8.1 KiB of shared memory).</summary>
     public static GemmTiling Gpu => new(16, 16, 16);
 
     /// <summary>
@@ -140,8 +141,11 @@ public readonly record struct GemmTiling(int GroupX, int GroupY, int Depth)
 
     internal int ColumnsPerGroup => GroupX * GemmKernels.Block;
 
+    /// <summary>Both tiles, each row padded by one float.</summary>
+    internal long SharedFloats => (long)Depth * (RowsPerGroup + 1 + ColumnsPerGroup + 1);
+
     internal KernelConfig Launch(int m, int n, int problems) => new(
         new Index3D((n + ColumnsPerGroup - 1) / ColumnsPerGroup, (m + RowsPerGroup - 1) / RowsPerGroup, problems),
         new Index3D(GroupX, GroupY, 1),
-        SharedMemoryConfig.RequestDynamic<float>(Depth * (RowsPerGroup + ColumnsPerGroup)));
+        SharedMemoryConfig.RequestDynamic<float>((int)SharedFloats));
 }

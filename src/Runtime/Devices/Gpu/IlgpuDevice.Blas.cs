@@ -19,13 +19,19 @@ public sealed partial class IlgpuDevice
     private static CuBlas? TryLoadBlas(Accelerator accelerator)
     {
         if (accelerator is not CudaAccelerator cuda) return null;
+        CuBlas? blas = null;
         try
         {
             // Same stream as the kernels, so the ops stay in order without synchronising.
-            return new CuBlas(cuda) { Stream = (CudaStream)cuda.DefaultStream, MathMode = CuBlasMathMode.DefaultMath };
+            blas = new CuBlas(cuda) { Stream = (CudaStream)cuda.DefaultStream, MathMode = CuBlasMathMode.DefaultMath };
+            // A call through the handle: some ILGPU versions hand back a null API wrapper when libcublas is missing.
+            return blas.Version > 0 ? blas : throw new NotSupportedException("cuBLAS reports version 0.");
         }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException or CuBlasException)
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException
+            or CuBlasException or NullReferenceException or NotSupportedException or InvalidOperationException)
         {
+            try { blas?.Dispose(); }
+            catch (Exception dispose) when (dispose is NullReferenceException or CuBlasException) { }
             return null;
         }
     }

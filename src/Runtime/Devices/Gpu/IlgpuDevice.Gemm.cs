@@ -20,7 +20,7 @@ public sealed partial class IlgpuDevice
         set
         {
             ThrowIfDisposed();
-            long sharedBytes = (long)value.Depth * (value.RowsPerGroup + value.ColumnsPerGroup) * sizeof(float);
+            long sharedBytes = value.SharedFloats * sizeof(float);
             if (value.GroupX < 1 || value.GroupY < 1 || value.Depth < 1 || (long)value.GroupX * value.GroupY > _accelerator.MaxNumThreadsPerGroup
                 || sharedBytes > _accelerator.MaxSharedMemoryPerGroup)
                 throw new ArgumentOutOfRangeException(nameof(value), value,
