@@ -8,7 +8,8 @@ namespace Strider.Runtime.Tests.Ilgpu;
 /// <summary>
 /// The tiled GEMM (convolutions and dense) against the CPU device at tilings other than the simulator's default: a
 /// GPU-like one (4 x 4 threads, 8-deep steps, so several barriers and partial tiles per launch) and a non-square one
-/// (4 x 2 threads, 5-deep steps), on sizes that are not tile multiples; the shared suite runs the simulator's default.
+/// (4 x 2 threads, 5-deep steps, weight gradients split into k slices), on sizes that are not tile multiples; the shared
+/// suite runs the simulator's default.
 /// </summary>
 [Collection(IlgpuCollection.Name)]
 public sealed class IlgpuGemmTests(IlgpuFixture fixture) : IDisposable
@@ -26,7 +27,7 @@ public sealed class IlgpuGemmTests(IlgpuFixture fixture) : IDisposable
     private static readonly Dictionary<string, GemmTiling> s_tilings = new()
     {
         ["4x4 threads, 8 deep"] = new GemmTiling(4, 4, 8),
-        ["4x2 threads, 5 deep"] = new GemmTiling(4, 2, 5),
+        ["4x2 threads, 5 deep, split k"] = new GemmTiling(4, 2, 5, SplitKGroups: 64),
     };
 
     private static readonly Dictionary<string, (ConvGeometry G, int N)> s_convs = new()

@@ -108,6 +108,19 @@ internal static class ConvolutionKernels
         dw[i] += sum;
     }
 
+    /// <summary>
+    /// Thread i is weight i of a split-k weight gradient: dw[i] += the sum over slices s in order of partial[group,
+    /// s, w], where i = group · perGroup + w and <paramref name="partial"/> is [groups, splits, perGroup].
+    /// </summary>
+    public static void SumSlices(Index1D i, int perGroup, int splits, ArrayView<float> partial, ArrayView<float> dw)
+    {
+        int w = i;
+        long first = (long)(w / perGroup) * splits * perGroup + w % perGroup;
+        float sum = 0f;
+        for (int s = 0; s < splits; s++) sum += partial[first + (long)s * perGroup];
+        dw[i] += sum;
+    }
+
     /// <summary>Thread i is element (b, c, j) of [n, channels, inner]: y += bias[c].</summary>
     public static void AddBias(Index1D i, int channels, int inner, ArrayView<float> bias, ArrayView<float> y) => y[i] += bias[i / inner % channels];
 

@@ -96,27 +96,36 @@ internal readonly record struct ConvPhase(int Y0, int CountY, int Ky0, int KySte
 }
 
 /// <summary>
-/// Weight gradient as an implicit GEMM per group z: dW[oc, (ic, ky, kx)] += sum over k = (b, oy, ox) of
-/// dY[oc, k] X[(ic, ky, kx), k]. M = OutPerGroup, N = InPerGroup KernelH KernelW, K = n OutH OutW.
+/// Weight gradient as an implicit GEMM per group and k slice, z = group Splits + slice: dW[oc, (ic, ky, kx)] += sum
+/// over k = (b, oy, ox) of dY[oc, k] X[(ic, ky, kx), k]. M = OutPerGroup, N = InPerGroup KernelH KernelW, K = Chunk
+/// positions of the n OutH OutW. With one slice the sums add onto dW; with more, each slice writes its partial sums to
+/// <c>partial</c> [z, M, N] and <see cref="ConvolutionKernels.SumSlices"/> adds them in slice order (deterministic).
 /// </summary>
-internal struct ConvBackwardWeightsOperands(ConvGeometry g, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw) : IGemmOperands
+internal struct ConvBackwardWeightsOperands(ConvGeometry g, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw, int positions, int splits, int chunk, ArrayView<float> partial) : IGemmOperands
 {
     public readonly bool AAlongK => true;
 
     public readonly bool BAlongK => true;
 
+    // The slice's k counted over all n OutH OutW positions; the last slice reaches past the end, which reads zeros.
     public readonly float A(int z, int m, int k)
     {
-        int plane = g.OutH * g.OutW;
-        return dy[((long)(k / plane) * g.OutChannels + z * g.OutPerGroup + m) * plane + k % plane];
+        int plane = g.OutH * g.OutW, position = z % splits * chunk + k;
+        if (position >= positions) return 0f;
+        return dy[((long)(position / plane) * g.OutChannels + z / splits * g.OutPerGroup + m) * plane + position % plane];
     }
 
-    public readonly float B(int z, int k, int n) => ConvIm2Col.Input(g, x, z, n, k);
+    public readonly float B(int z, int k, int n)
+    {
+        int position = z % splits * chunk + k;
+        return position >= positions ? 0f : ConvIm2Col.Input(g, x, z / splits, n, position);
+    }
 
     public readonly void Store(int z, int m, int n, float sum)
     {
         long i = ((long)z * g.OutPerGroup + m) * g.InPerGroup * g.KernelH * g.KernelW + n;
-        dw[i] += sum;
+        if (splits == 1) dw[i] += sum;
+        else partial[i] = sum;
     }
 }
 

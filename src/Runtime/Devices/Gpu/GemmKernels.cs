@@ -126,10 +126,14 @@ internal static class GemmKernels
 /// <param name="GroupX">Threads per group along the result's columns.</param>
 /// <param name="GroupY">Threads per group along the result's rows.</param>
 /// <param name="Depth">k values staged in shared memory between two barriers.</param>
-public readonly record struct GemmTiling(int GroupX, int GroupY, int Depth)
+/// <param name="SplitKGroups">
+/// A convolution weight gradient with fewer groups than this (few weights, many positions) splits its k (the positions)
+/// into slices summed afterwards in a fixed order, until it has about this many; 0 never splits.
+/// </param>
+public readonly record struct GemmTiling(int GroupX, int GroupY, int Depth, int SplitKGroups = 0)
 {
-    /// <summary>GPUs: 16 x 16 threads, 64 x 64 results per group, 16-deep steps (8.1 KiB of shared memory).</summary>
-    public static GemmTiling Gpu => new(16, 16, 16);
+    /// <summary>GPUs: 16 x 16 threads, 64 x 64 results per group, 16-deep steps (8.1 KiB of shared memory); weight gradients split k below 264 groups (two per SM of an H100/H200).</summary>
+    public static GemmTiling Gpu => new(16, 16, 16, 264);
 
     /// <summary>
     /// ILGPU's CPU simulator: it runs a group's threads as OS threads meeting at every barrier (milliseconds each on a

@@ -18,6 +18,7 @@ public sealed partial class IlgpuDevice
     private Action<KernelConfig, GemmShape, DenseForwardOperands>? _gemmDenseForward;
     private Action<KernelConfig, GemmShape, DenseBackwardDataOperands>? _gemmDenseBackwardData;
     private Action<KernelConfig, GemmShape, DenseBackwardWeightsOperands>? _gemmDenseBackwardWeights;
+    private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>>? _sumSlices;
     private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>>? _addBias;
     private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>? _biasBackward;
 
@@ -89,9 +90,30 @@ public sealed partial class IlgpuDevice
                 (_convBackwardWeights ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ConvolutionKernels.BackwardWeights))
                     (Threads(g.WeightSize, nameof(g)), g, n, vx, vdy, vdw);
             else
-                Gemm(ref _gemmConvBackwardWeights, g.OutPerGroup, g.InPerGroup * g.KernelH * g.KernelW, positions, g.Groups, new ConvBackwardWeightsOperands(g, vx, vdy, vdw));
+                ConvBackwardWeightsGemm(g, positions, vx, vdy, vdw);
         }
         if (dbias is not null) BiasBackward(n, g.OutChannels, g.OutH * g.OutW, dy, dbias);
+    }
+
+    /// <summary>
+    /// The weight gradient's GEMM: M x N = the weights of a group, K = every output position. Where that leaves fewer
+    /// groups than <see cref="GemmTiling.SplitKGroups"/>, the positions split into slices (at least 4 steps deep each)
+    /// whose partial sums a second kernel adds in slice order.
+    /// </summary>
+    private void ConvBackwardWeightsGemm(in ConvGeometry g, int positions, ArrayView<float> vx, ArrayView<float> vdy, ArrayView<float> vdw)
+    {
+        var tiling = Tiling;
+        int m = g.OutPerGroup, weights = g.InPerGroup * g.KernelH * g.KernelW;
+        long groups = (long)((m + tiling.RowsPerGroup - 1) / tiling.RowsPerGroup) * ((weights + tiling.ColumnsPerGroup - 1) / tiling.ColumnsPerGroup) * g.Groups;
+        long wanted = groups >= tiling.SplitKGroups ? 1 : (tiling.SplitKGroups + groups - 1) / groups;
+        int splits = (int)Math.Max(1, Math.Min(Math.Min(wanted, (positions + 4L * tiling.Depth - 1) / (4L * tiling.Depth)), ushort.MaxValue / g.Groups));
+        int chunk = (positions + splits - 1) / splits;
+        splits = (positions + chunk - 1) / chunk;
+        ArrayView<float> partial = splits == 1 ? _unused.View : Scratch((long)splits * g.WeightSize);
+        Gemm(ref _gemmConvBackwardWeights, m, weights, chunk, g.Groups * splits, new ConvBackwardWeightsOperands(g, vx, vdy, vdw, positions, splits, chunk, partial));
+        if (splits > 1)
+            (_sumSlices ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>>(ConvolutionKernels.SumSlices))
+                (Threads(g.WeightSize, nameof(g)), m * weights, splits, partial, vdw);
     }
 
     /// <summary>One input channel per group (depthwise, any channel multiplier): the direct kernels, since a GEMM's k would be just the taps.</summary>

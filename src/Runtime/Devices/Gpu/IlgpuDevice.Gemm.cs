@@ -21,11 +21,11 @@ public sealed partial class IlgpuDevice
         {
             ThrowIfDisposed();
             long sharedBytes = value.SharedFloats * sizeof(float);
-            if (value.GroupX < 1 || value.GroupY < 1 || value.Depth < 1 || (long)value.GroupX * value.GroupY > _accelerator.MaxNumThreadsPerGroup
+            if (value.GroupX < 1 || value.GroupY < 1 || value.Depth < 1 || value.SplitKGroups < 0 || (long)value.GroupX * value.GroupY > _accelerator.MaxNumThreadsPerGroup
                 || sharedBytes > _accelerator.MaxSharedMemoryPerGroup)
                 throw new ArgumentOutOfRangeException(nameof(value), value,
                     $"A GEMM group of {value.GroupX} x {value.GroupY} threads with {value.Depth}-deep steps ({sharedBytes} bytes of shared memory) does not fit "
-                    + $"'{Name}': at most {_accelerator.MaxNumThreadsPerGroup} threads and {_accelerator.MaxSharedMemoryPerGroup} bytes per group, all sizes at least 1.");
+                    + $"'{Name}': at most {_accelerator.MaxNumThreadsPerGroup} threads and {_accelerator.MaxSharedMemoryPerGroup} bytes per group, all sizes at least 1 (SplitKGroups at least 0).");
             _tiling = value;
         }
     }
