@@ -3,9 +3,11 @@ using ILGPU;
 namespace Strider.Devices.Gpu;
 
 /// <summary>
-/// Direct convolution. Input position of output (oy, ox) and tap (ky, kx): iy = oy*StrideH - PadTop + ky*DilationH
-/// (likewise x), and its inverse, from <see cref="WindowTap"/>. Every kernel gathers into the element it owns, so
-/// results are deterministic and need no atomics.
+/// Direct convolution, one thread per result: the depthwise path (one input channel per group, where a GEMM's k is
+/// just the taps and tiles would sit mostly empty). Other convolutions run as implicit GEMMs (ConvolutionOperands.cs).
+/// Input position of output (oy, ox) and tap (ky, kx): iy = oy*StrideH - PadTop + ky*DilationH (likewise x), and its
+/// inverse, from <see cref="WindowTap"/>. Every kernel gathers into the element it owns, so results are deterministic
+/// and need no atomics.
 /// </summary>
 internal static class ConvolutionKernels
 {
@@ -103,6 +105,19 @@ internal static class ConvolutionKernels
                 }
             }
         }
+        dw[i] += sum;
+    }
+
+    /// <summary>
+    /// Thread i is weight i of a split-k weight gradient: dw[i] += the sum over slices s in order of partial[group,
+    /// s, w], where i = group · perGroup + w and <paramref name="partial"/> is [groups, splits, perGroup].
+    /// </summary>
+    public static void SumSlices(Index1D i, int perGroup, int splits, ArrayView<float> partial, ArrayView<float> dw)
+    {
+        int w = i;
+        long first = (long)(w / perGroup) * splits * perGroup + w % perGroup;
+        float sum = 0f;
+        for (int s = 0; s < splits; s++) sum += partial[first + (long)s * perGroup];
         dw[i] += sum;
     }
 

@@ -2,39 +2,50 @@ using ILGPU;
 
 namespace Strider.Devices.Gpu;
 
-/// <summary>Dense on the last axis: x [rows, in], w [out, in], y [rows, out]. One thread per output element, fixed-order sums.</summary>
-internal static class DenseKernels
+// Dense on the last axis (x [rows, in], w [out, in], y [rows, out]) as operands of the tiled GEMM (GemmKernels.cs).
+
+/// <summary>Dense forward: y[r, o] = bias[o] + sum over i of x[r, i] w[o, i]. M = rows, N = out, K = in.</summary>
+internal struct DenseForwardOperands(int inFeatures, int outFeatures, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, int hasBias, ArrayView<float> y) : IGemmOperands
 {
-    /// <summary>Thread i is (r, o): y = bias[o] + sum_k x[r, k] w[o, k].</summary>
-    public static void Forward(Index1D i, int inFeatures, int outFeatures, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, int hasBias, ArrayView<float> y)
-    {
-        int o = i % outFeatures;
-        int r = i / outFeatures;
-        long xRow = (long)r * inFeatures, wRow = (long)o * inFeatures;
-        float sum = hasBias != 0 ? bias[o] : 0f;
-        for (int k = 0; k < inFeatures; k++) sum += x[xRow + k] * w[wRow + k];
-        y[i] = sum;
-    }
+    public readonly bool AAlongK => true;
 
-    /// <summary>Thread i is (r, k): dx = sum_o dy[r, o] w[o, k].</summary>
-    public static void BackwardData(Index1D i, int inFeatures, int outFeatures, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx, int accumulate)
-    {
-        int k = i % inFeatures;
-        int r = i / inFeatures;
-        long dyRow = (long)r * outFeatures;
-        float sum = 0f;
-        for (int o = 0; o < outFeatures; o++) sum += dy[dyRow + o] * w[(long)o * inFeatures + k];
-        if (accumulate != 0) dx[i] += sum;
-        else dx[i] = sum;
-    }
+    public readonly bool BAlongK => true;
 
-    /// <summary>Thread i is weight (o, k): dw += sum_r dy[r, o] x[r, k].</summary>
-    public static void BackwardWeights(Index1D i, int rows, int inFeatures, int outFeatures, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw)
+    public readonly float A(int z, int m, int k) => x[(long)m * inFeatures + k];
+
+    public readonly float B(int z, int k, int n) => w[(long)n * inFeatures + k];
+
+    public readonly void Store(int z, int m, int n, float sum) => y[(long)m * outFeatures + n] = hasBias != 0 ? sum + bias[n] : sum;
+}
+
+/// <summary>Dense input gradient: dx[r, i] (+)= sum over o of dy[r, o] w[o, i]. M = rows, N = in, K = out.</summary>
+internal struct DenseBackwardDataOperands(int inFeatures, int outFeatures, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx, int accumulate) : IGemmOperands
+{
+    public readonly bool AAlongK => true;
+
+    public readonly bool BAlongK => false;
+
+    public readonly float A(int z, int m, int k) => dy[(long)m * outFeatures + k];
+
+    public readonly float B(int z, int k, int n) => w[(long)k * inFeatures + n];
+
+    public readonly void Store(int z, int m, int n, float sum)
     {
-        int k = i % inFeatures;
-        int o = i / inFeatures;
-        float sum = 0f;
-        for (int r = 0; r < rows; r++) sum += dy[(long)r * outFeatures + o] * x[(long)r * inFeatures + k];
-        dw[i] += sum;
+        long i = (long)m * inFeatures + n;
+        dx[i] = accumulate != 0 ? dx[i] + sum : sum;
     }
+}
+
+/// <summary>Dense weight gradient: dw[o, i] += sum over r of dy[r, o] x[r, i]. M = out, N = in, K = rows.</summary>
+internal struct DenseBackwardWeightsOperands(int inFeatures, int outFeatures, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw) : IGemmOperands
+{
+    public readonly bool AAlongK => false;
+
+    public readonly bool BAlongK => false;
+
+    public readonly float A(int z, int m, int k) => dy[(long)k * outFeatures + m];
+
+    public readonly float B(int z, int k, int n) => x[(long)k * inFeatures + n];
+
+    public readonly void Store(int z, int m, int n, float sum) => dw[(long)m * inFeatures + n] += sum;
 }

@@ -12,6 +12,13 @@ public sealed partial class IlgpuDevice
     private Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>>? _convForward;
     private Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _convBackwardData;
     private Action<Index1D, ConvGeometry, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _convBackwardWeights;
+    private Action<KernelConfig, GemmShape, ConvForwardOperands>? _gemmConvForward;
+    private Action<KernelConfig, GemmShape, ConvBackwardDataOperands>? _gemmConvBackwardData;
+    private Action<KernelConfig, GemmShape, ConvBackwardWeightsOperands>? _gemmConvBackwardWeights;
+    private Action<KernelConfig, GemmShape, DenseForwardOperands>? _gemmDenseForward;
+    private Action<KernelConfig, GemmShape, DenseBackwardDataOperands>? _gemmDenseBackwardData;
+    private Action<KernelConfig, GemmShape, DenseBackwardWeightsOperands>? _gemmDenseBackwardWeights;
+    private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>>? _sumSlices;
     private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>>? _addBias;
     private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>? _biasBackward;
 
@@ -32,8 +39,15 @@ public sealed partial class IlgpuDevice
         var vy = V(y, n * g.OutputSize, nameof(y));
         int threads = Threads(n * g.OutputSize, nameof(n));
         if (threads == 0) return;
-        (_convForward ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>>(ConvolutionKernels.Forward))
-            (threads, g, vx, vw, vb, Flag(bias is not null), vy);
+        if (TryBlasConvForward(g, n, vx, vw, vb, bias is not null, vy)) return;
+        if (IsDepthwise(g))
+        {
+            (_convForward ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>>(ConvolutionKernels.Forward))
+                (threads, g, vx, vw, vb, Flag(bias is not null), vy);
+            return;
+        }
+        Gemm(ref _gemmConvForward, g.OutPerGroup, threads / g.OutChannels, g.InPerGroup * g.KernelH * g.KernelW, g.Groups,
+            new ConvForwardOperands(g, vx, vw, vb, Flag(bias is not null), vy));
     }
 
     public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
@@ -44,8 +58,23 @@ public sealed partial class IlgpuDevice
         var vdx = V(dx, n * g.InputSize, nameof(dx));
         int threads = Threads(n * g.InputSize, nameof(n));
         if (threads == 0) return;
-        (_convBackwardData ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ConvolutionKernels.BackwardData))
-            (threads, g, vdy, vw, vdx, Flag(accumulate));
+        if (TryBlasConvBackwardData(g, n, vdy, vw, vdx, accumulate)) return;
+        if (IsDepthwise(g))
+        {
+            (_convBackwardData ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ConvolutionKernels.BackwardData))
+                (threads, g, vdy, vw, vdx, Flag(accumulate));
+            return;
+        }
+        // One GEMM per stride phase: each input's gradient comes only from the taps that land on it (a phase no tap
+        // reaches is a GEMM with K = 0, which still writes its zeros).
+        for (int ry = 0; ry < g.StrideH; ry++)
+            for (int rx = 0; rx < g.StrideW; rx++)
+            {
+                var phase = ConvPhase.Of(g, ry, rx);
+                if (phase.CountY == 0 || phase.CountX == 0) continue;
+                Gemm(ref _gemmConvBackwardData, g.InPerGroup, n * phase.CountY * phase.CountX, g.OutPerGroup * phase.TapsY * phase.TapsX, g.Groups,
+                    new ConvBackwardDataOperands(g, phase, vdy, vw, vdx, Flag(accumulate)));
+            }
     }
 
     public override void ConvBackwardWeights(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias)
@@ -54,19 +83,55 @@ public sealed partial class IlgpuDevice
         var vx = V(x, n * g.InputSize, nameof(x));
         var vdy = V(dy, n * g.OutputSize, nameof(dy));
         var vdw = V(dw, g.WeightSize, nameof(dw));
-        (_convBackwardWeights ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ConvolutionKernels.BackwardWeights))
-            (Threads(g.WeightSize, nameof(g)), g, n, vx, vdy, vdw);
+        int positions = Threads((long)n * g.OutH * g.OutW, nameof(n));
+        if (positions > 0 && !TryBlasConvBackwardWeights(g, n, vx, vdy, vdw))
+        {
+            if (IsDepthwise(g))
+                (_convBackwardWeights ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ConvolutionKernels.BackwardWeights))
+                    (Threads(g.WeightSize, nameof(g)), g, n, vx, vdy, vdw);
+            else
+                ConvBackwardWeightsGemm(g, positions, vx, vdy, vdw);
+        }
         if (dbias is not null) BiasBackward(n, g.OutChannels, g.OutH * g.OutW, dy, dbias);
     }
+
+    /// <summary>
+    /// The weight gradient's GEMM: M x N = the weights of a group, K = every output position. Where that leaves fewer
+    /// groups than <see cref="GemmTiling.SplitKGroups"/>, the positions split into slices (at least 4 steps deep each)
+    /// whose partial sums a second kernel adds in slice order.
+    /// </summary>
+    private void ConvBackwardWeightsGemm(in ConvGeometry g, int positions, ArrayView<float> vx, ArrayView<float> vdy, ArrayView<float> vdw)
+    {
+        var tiling = Tiling;
+        int m = g.OutPerGroup, weights = g.InPerGroup * g.KernelH * g.KernelW;
+        long groups = (long)((m + tiling.RowsPerGroup - 1) / tiling.RowsPerGroup) * ((weights + tiling.ColumnsPerGroup - 1) / tiling.ColumnsPerGroup) * g.Groups;
+        long wanted = groups >= tiling.SplitKGroups ? 1 : (tiling.SplitKGroups + groups - 1) / groups;
+        int splits = (int)Math.Max(1, Math.Min(Math.Min(wanted, (positions + 4L * tiling.Depth - 1) / (4L * tiling.Depth)), ushort.MaxValue / g.Groups));
+        int chunk = (positions + splits - 1) / splits;
+        splits = (positions + chunk - 1) / chunk;
+        ArrayView<float> partial = splits == 1 ? _unused.View : Scratch((long)splits * g.WeightSize);
+        Gemm(ref _gemmConvBackwardWeights, m, weights, chunk, g.Groups * splits, new ConvBackwardWeightsOperands(g, vx, vdy, vdw, positions, splits, chunk, partial));
+        if (splits > 1)
+            (_sumSlices ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>>(ConvolutionKernels.SumSlices))
+                (Threads(g.WeightSize, nameof(g)), m * weights, splits, partial, vdw);
+    }
+
+    /// <summary>One input channel per group (depthwise, any channel multiplier): the direct kernels, since a GEMM's k would be just the taps.</summary>
+    private static bool IsDepthwise(in ConvGeometry g) => g.Groups > 1 && g.InPerGroup == 1;
 
     public override void AddBias(int n, int channels, int inner, DeviceBuffer<float> bias, DeviceBuffer<float> y)
     {
         long count = (long)n * channels * inner;
         var vb = V(bias, channels, nameof(bias));
         var vy = V(y, count, nameof(y));
-        int threads = Threads(count, nameof(n));
+        LaunchAddBias(count, channels, inner, vb, vy);
+    }
+
+    private void LaunchAddBias(long count, int channels, int inner, ArrayView<float> bias, ArrayView<float> y)
+    {
+        int threads = Threads(count, nameof(count));
         if (threads == 0) return;
-        (_addBias ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>>(ConvolutionKernels.AddBias))(threads, channels, inner, vb, vy);
+        (_addBias ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>>(ConvolutionKernels.AddBias))(threads, channels, inner, bias, y);
     }
 
     public override void BiasBackward(int n, int channels, int inner, DeviceBuffer<float> dy, DeviceBuffer<float> dbias)
@@ -79,20 +144,16 @@ public sealed partial class IlgpuDevice
 
     // ---- dense ----
 
-    private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>>? _denseForward;
-    private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _denseBackwardData;
-    private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? _denseBackwardWeights;
-
     public override void DenseForward(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
     {
         var vx = V(x, (long)rows * inFeatures, nameof(x));
         var vw = V(w, (long)outFeatures * inFeatures, nameof(w));
         var vb = Optional(bias, outFeatures, nameof(bias));
         var vy = V(y, (long)rows * outFeatures, nameof(y));
-        int threads = Threads((long)rows * outFeatures, nameof(rows));
-        if (threads == 0) return;
-        (_denseForward ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>>(DenseKernels.Forward))
-            (threads, inFeatures, outFeatures, vx, vw, vb, Flag(bias is not null), vy);
+        if (Threads((long)rows * outFeatures, nameof(rows)) == 0) return;
+        Threads((long)rows * inFeatures, nameof(rows));
+        if (TryBlasDenseForward(rows, inFeatures, outFeatures, vx, vw, vb, bias is not null, vy)) return;
+        Gemm(ref _gemmDenseForward, rows, outFeatures, inFeatures, 1, new DenseForwardOperands(inFeatures, outFeatures, vx, vw, vb, Flag(bias is not null), vy));
     }
 
     public override void DenseBackwardData(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
@@ -100,10 +161,10 @@ public sealed partial class IlgpuDevice
         var vdy = V(dy, (long)rows * outFeatures, nameof(dy));
         var vw = V(w, (long)outFeatures * inFeatures, nameof(w));
         var vdx = V(dx, (long)rows * inFeatures, nameof(dx));
-        int threads = Threads((long)rows * inFeatures, nameof(rows));
-        if (threads == 0) return;
-        (_denseBackwardData ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(DenseKernels.BackwardData))
-            (threads, inFeatures, outFeatures, vdy, vw, vdx, Flag(accumulate));
+        if (Threads((long)rows * inFeatures, nameof(rows)) == 0) return;
+        Threads((long)rows * outFeatures, nameof(rows));
+        if (TryBlasDenseBackwardData(rows, inFeatures, outFeatures, vdy, vw, vdx, accumulate)) return;
+        Gemm(ref _gemmDenseBackwardData, rows, inFeatures, outFeatures, 1, new DenseBackwardDataOperands(inFeatures, outFeatures, vdy, vw, vdx, Flag(accumulate)));
     }
 
     public override void DenseBackwardWeights(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias)
@@ -111,10 +172,9 @@ public sealed partial class IlgpuDevice
         var vx = V(x, (long)rows * inFeatures, nameof(x));
         var vdy = V(dy, (long)rows * outFeatures, nameof(dy));
         var vdw = V(dw, (long)outFeatures * inFeatures, nameof(dw));
-        int threads = Threads((long)outFeatures * inFeatures, nameof(outFeatures));
-        if (threads > 0)
-            (_denseBackwardWeights ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DenseKernels.BackwardWeights))
-                (threads, rows, inFeatures, outFeatures, vx, vdy, vdw);
+        if (Threads((long)outFeatures * inFeatures, nameof(outFeatures)) > 0 && Threads((long)rows * Math.Max(inFeatures, outFeatures), nameof(rows)) > 0
+            && !TryBlasDenseBackwardWeights(rows, inFeatures, outFeatures, vx, vdy, vdw))
+            Gemm(ref _gemmDenseBackwardWeights, outFeatures, inFeatures, rows, 1, new DenseBackwardWeightsOperands(inFeatures, outFeatures, vx, vdy, vdw));
         // Dense rows are [rows, out], which is [n = rows, channels = out, inner = 1] for the bias reduction.
         if (dbias is not null) BiasBackward(rows, outFeatures, 1, dy, dbias);
     }

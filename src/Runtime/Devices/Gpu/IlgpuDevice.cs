@@ -25,7 +25,9 @@ public sealed partial class IlgpuDevice : Device
     {
         _context = context;
         _accelerator = accelerator;
-        Name = name;
+        // GPU names say which GEMM runs the dense and 1x1 convolution ops (the simulator always runs the tiled kernels).
+        _blas = TryLoadBlas(accelerator);
+        Name = accelerator.AcceleratorType == AcceleratorType.CPU ? name : $"{name} ({GemmPath})";
         // Kernels take a view for an optional argument (bias) even when it is absent; this one is never read.
         _unused = accelerator.Allocate1D<float>(1);
     }
@@ -116,6 +118,7 @@ public sealed partial class IlgpuDevice : Device
         // Set first: the accelerator frees every buffer's memory, and buffers check this before each copy.
         IsDisposed = true;
         _scratch?.Dispose();
+        _blas?.Dispose();
         _unused.Dispose();
         _unusedSwitches?.Dispose();
         _accelerator.Dispose();
