@@ -157,6 +157,7 @@ public abstract partial class DeviceOpTests : IDisposable
     [InlineData(3, 5, 7)]
     [InlineData(2, 3, 20_011)] // ranges that split rows, vector sums
     [InlineData(64, 500, 1)] // many one-value rows
+    [InlineData(1, 4, 1)] // one value a channel: a block reduction of one
     public void AddBias_and_BiasBackward_match_reference(int n, int channels, int inner)
     {
         var rng = new Random(4);

@@ -124,15 +124,14 @@ internal static class ConvolutionKernels
     /// <summary>Thread i is element (b, c, j) of [n, channels, inner]: y += bias[c].</summary>
     public static void AddBias(Index1D i, int channels, int inner, ArrayView<float> bias, ArrayView<float> y) => y[i] += bias[i / inner % channels];
 
-    /// <summary>Thread c owns channel c and sums dy over b, j in a fixed order: dbias[c] += sum.</summary>
-    public static void BiasBackward(Index1D c, int n, int channels, int inner, ArrayView<float> dy, ArrayView<float> dbias)
+    /// <summary>Group c: dbias[c] += the sum of dy over the channel's n·inner values (a block reduction in a fixed order, no atomics).</summary>
+    public static void BiasBackward(int n, int channels, int inner, ArrayView<float> dy, ArrayView<float> dbias)
     {
+        var shared = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        int c = Grid.IdxX, m = n * inner;
         float sum = 0f;
-        for (int b = 0; b < n; b++)
-        {
-            long plane = ((long)b * channels + c) * inner;
-            for (int j = 0; j < inner; j++) sum += dy[plane + j];
-        }
-        dbias[c] += sum;
+        for (int k = Group.IdxX; k < m; k += Group.DimX) sum += dy[GroupReduce.ChannelValue(k, c, channels, inner)];
+        sum = GroupReduce.Sum(sum, shared);
+        if (Group.IsFirstThread) dbias[c] += sum;
     }
 }

@@ -20,7 +20,7 @@ public sealed partial class IlgpuDevice
     private Action<KernelConfig, GemmShape, DenseBackwardWeightsOperands>? _gemmDenseBackwardWeights;
     private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>>? _sumSlices;
     private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>>? _addBias;
-    private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>? _biasBackward;
+    private Action<KernelConfig, int, int, int, ArrayView<float>, ArrayView<float>>? _biasBackward;
 
     private static void Check(in ConvGeometry g)
     {
@@ -139,7 +139,7 @@ public sealed partial class IlgpuDevice
         var vdy = V(dy, (long)n * channels * inner, nameof(dy));
         var vdb = V(dbias, channels, nameof(dbias));
         if (channels == 0) return;
-        (_biasBackward ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>(ConvolutionKernels.BiasBackward))(channels, n, channels, inner, vdy, vdb);
+        (_biasBackward ??= _accelerator.LoadStreamKernel<int, int, int, ArrayView<float>, ArrayView<float>>(ConvolutionKernels.BiasBackward))(ReduceLaunch(channels), n, channels, inner, vdy, vdb);
     }
 
     // ---- dense ----
