@@ -71,6 +71,7 @@ internal static partial class NetworkParser
             .ToList();
 
         InputSpec? input = null;
+        var extraInputs = new List<InputSpec>();
         bool dense = false;
         var denseSpan = SourceSpan.None;
         var layers = new List<LayerSpec>();
@@ -84,12 +85,16 @@ internal static partial class NetworkParser
             if (name == NetworkAttributeName)
                 (dense, denseSpan) = ParseNetwork(attribute, spans);
             else if (name == InputAttributeName)
-                input = ParseInput(attribute, spans);
+            {
+                // Every [Input] is kept, in source order: the planner decides what several of them mean.
+                var parsed = ParseInput(attribute, spans);
+                if (input is null) input = parsed; else extraInputs.Add(parsed);
+            }
             else if (Layers.LayerRegistry.ByAttribute(name) is { } rule)
                 layers.Add(ParseLayer(rule, layers.Count, attribute, spans));
         }
 
-        return spec with { Input = input, Layers = new EquatableArray<LayerSpec>(layers), Dense = dense, DenseSpan = denseSpan };
+        return spec with { Input = input, ExtraInputs = new EquatableArray<InputSpec>(extraInputs), Layers = new EquatableArray<LayerSpec>(layers), Dense = dense, DenseSpan = denseSpan };
     }
 
     private static (bool Dense, SourceSpan Span) ParseNetwork(AttributeData attribute, EquatableArray<ArgSpan> spans)

@@ -75,6 +75,14 @@ internal sealed partial class NetworkPlanner
             return null;
         }
         if (!CheckInput(input)) return null;
+        if (_spec.ExtraInputs.Count > 0)
+        {
+            // Several inputs are designed (docs/handoff-multiio.md) but not planned yet: a clear error, not a wrong network.
+            foreach (var extra in _spec.ExtraInputs)
+                Report("STR0014", extra.SpanOf(""), _spec.ClassName,
+                    $"it declares a second [Input] ('{extra.Name}' after '{input.Name}'); networks with several inputs are not supported yet, so declare one [Input] and merge the data before the network");
+            return null;
+        }
 
         _inputDims = input.Dims.ToArray();
         _spatialRank = _inputDims.Length - 1;

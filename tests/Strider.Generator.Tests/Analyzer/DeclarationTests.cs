@@ -67,6 +67,21 @@ public class DeclarationTests
         Assert.Empty(compiler);
     }
 
+    [Fact]
+    public void A_second_Input_is_STR0014_on_that_attribute_not_CS0579()
+    {
+        var (str, compiler) = Check(Usings + """
+            [Network, Input(1, 8, 8, Name = "image"), Input(2, 8, 8, Name = "extra"), Add("image", "extra")]
+            public partial class TwoInputs;
+            """);
+        var error = Assert.Single(str);
+        Assert.Equal("STR0014", error.Id);
+        Assert.Contains("'extra' after 'image'", error.GetMessage(), StringComparison.Ordinal);
+        Assert.Equal("Input(2, 8, 8, Name = \"extra\")", error.Location.SourceTree!.GetText().ToString(error.Location.SourceSpan));
+        // AllowMultiple: the compiler accepts the declaration (no CS0579), and the invalid network's members still compile.
+        Assert.Empty(compiler);
+    }
+
     [Theory]
     [InlineData("Concat(\"input\", null)", "STR0008")]
     [InlineData("Add(null)", "STR0008")]
