@@ -126,7 +126,7 @@ internal static class ExecutionPlanner
         foreach (var n in nodes)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (n.Index > 0 && !IsAlias(n)) Add(n, BufferRole.Out, BufferPass.Forward, Values(n.Shape));
+            if (n.Kind != LayerKind.Input && !IsAlias(n)) Add(n, BufferRole.Out, BufferPass.Forward, Values(n.Shape));
             if (n.Index != last) Add(n, BufferRole.Grad, BufferPass.Backward, Values(n.Shape));
             if (n.Rule.SavedStatistics(n) is { } saved)
             {

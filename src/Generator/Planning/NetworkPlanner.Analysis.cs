@@ -352,7 +352,7 @@ internal sealed partial class NetworkPlanner
             }
 
             nodes.Add(new NodePlan(n.Index, n.Rule, n.Name, n.Label, new EquatableArray<int>(n.Inputs), shapes[n.Index],
-                n.Index == 0 ? LayerDetail.None : n.Rule.Detail(n, sizes), field, jump));
+                n.Kind == LayerKind.Input ? LayerDetail.None : n.Rule.Detail(n, sizes), field, jump));
         }
 
         long parameterCount = _parameters.Sum(p => p.Length);

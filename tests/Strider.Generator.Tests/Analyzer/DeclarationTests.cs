@@ -71,7 +71,7 @@ public class DeclarationTests
     public void A_second_Input_is_STR0014_on_that_attribute_not_CS0579()
     {
         var (str, compiler) = Check(Usings + """
-            [Network, Input(1, 8, 8, Name = "image"), Input(2, 8, 8, Name = "extra"), Add("image", "extra")]
+            [Network, Input(2, 8, 8, Name = "image"), Input(2, 8, 8, Name = "extra"), Add("image", "extra")]
             public partial class TwoInputs;
             """);
         var error = Assert.Single(str);

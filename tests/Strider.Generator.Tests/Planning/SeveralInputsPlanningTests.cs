@@ -1,0 +1,97 @@
+using Microsoft.CodeAnalysis;
+using Strider.Generator.Tests.Infrastructure;
+
+namespace Strider.Generator.Tests.Planning;
+
+/// <summary>
+/// Several [Input] attributes (issue #13, step 2 of docs/handoff-multiio.md): the planner makes one input node per
+/// [Input], so merges and From name inputs and their sizes are checked; code is not generated for them yet, which is
+/// one STR0014 on each extra [Input] once everything else checks out.
+/// </summary>
+public class SeveralInputsPlanningTests
+{
+    private const string Usings = "using Strider;\nnamespace App;\n";
+
+    /// <summary>The generator's and analyzer's diagnostics as (id, the source text they point at, message); the compiler must accept the rest.</summary>
+    private static List<(string Id, string At, string Message)> Diagnose(string attributes)
+    {
+        var (_, generator, compiler, analyzer) = GeneratorHarness.Build(Usings + attributes + "\npublic partial class Net;\n");
+        Assert.DoesNotContain(generator.Concat(analyzer), d => d.Id is "CS8785" or "STR0099" or "AD0001");
+        var errors = compiler.Where(d => d.Severity == DiagnosticSeverity.Error && !d.Id.StartsWith("STR", StringComparison.Ordinal)).ToList();
+        Assert.True(errors.Count == 0, "Compiler errors:\n" + string.Join("\n", errors));
+        return generator.Select(d => (d.Id, d.Location.SourceTree!.GetText().ToString(d.Location.SourceSpan), d.GetMessage())).ToList();
+    }
+
+    [Fact]
+    public void Two_inputs_merged_by_name_plan_and_only_the_missing_code_is_reported()
+    {
+        var d = Assert.Single(Diagnose("""[Network, Input(2, 4, 4, Name = "image"), Input(2, 4, 4, Name = "extra"), Add("image", "extra"), Conv(3, 3)]"""));
+        Assert.Equal("STR0014", d.Id);
+        Assert.Equal("Input(2, 4, 4, Name = \"extra\")", d.At);
+        Assert.Contains("not generated yet", d.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Concat_of_two_inputs_and_From_an_input_plan()
+    {
+        var d = Assert.Single(Diagnose("""[Network, Input(2, 4, 4, Name = "image"), Input(1, 4, 4, Name = "extra"), Conv(2, 1, From = "extra", Name = "lift"), Concat("image", "lift")]"""));
+        Assert.Contains("not generated yet", d.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_first_layer_must_say_which_input_it_reads()
+    {
+        var d = Diagnose("""[Network, Input(2, 4, 4, Name = "image"), Input(2, 4, 4, Name = "extra"), Conv(3, 3)]""");
+        var error = Assert.Single(d);
+        Assert.Equal("STR0008", error.Id);
+        Assert.Equal("Conv(3, 3)", error.At);
+        Assert.Contains("From = \"image\"", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Two_inputs_with_one_name_is_an_error_on_the_second_name()
+    {
+        var error = Assert.Single(Diagnose("""[Network, Input(2, 4, 4, Name = "x"), Input(2, 4, 4, Name = "x"), Add("x", "x")]"""));
+        Assert.Equal("STR0014", error.Id);
+        Assert.Equal("Name = \"x\"", error.At);
+        Assert.Contains("two inputs are named 'x'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_free_size_on_a_second_input_is_an_error_on_that_size()
+    {
+        var error = Assert.Single(Diagnose("""[Network, Input(2, Dim.Any, 4, Name = "image"), Input(2, Dim.Any, 4, Name = "extra"), Add("image", "extra")]"""));
+        Assert.Equal("STR0014", error.Id);
+        Assert.Equal("Dim.Any", error.At);
+        Assert.Contains("'extra' has a free size", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Inputs_of_different_rank_are_an_error_naming_both()
+    {
+        var error = Assert.Single(Diagnose("""[Network, Input(2, 4, 4, Name = "image"), Input(8, Name = "extra"), Conv(3, 3, From = "image")]"""));
+        Assert.Equal("STR0014", error.Id);
+        Assert.Equal("Input(8, Name = \"extra\")", error.At);
+        Assert.Contains("'extra' has 1 dimension(s) but 'image' has 3", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Adding_inputs_of_different_channels_is_the_merge_error()
+    {
+        var errors = Diagnose("""[Network, Input(2, 4, 4, Name = "image"), Input(3, 4, 4, Name = "extra"), Add("image", "extra")]""");
+        var error = Assert.Single(errors);
+        Assert.Equal("STR0003", error.Id);
+        Assert.Equal("Add(\"image\", \"extra\")", error.At);
+        Assert.Contains("'image' has 2, 'extra' has 3", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Adding_inputs_of_different_sizes_is_an_error_not_a_plan()
+    {
+        var errors = Diagnose("""[Network, Input(2, 4, 4, Name = "image"), Input(2, 6, 6, Name = "extra"), Add("image", "extra")]""");
+        // One per axis, on the first input's size (the extra input's sizes are fixed, so only the first can move).
+        Assert.Equal(2, errors.Count);
+        Assert.All(errors, e => Assert.Equal(("STR0002", "4"), (e.Id, e.At)));
+        Assert.All(errors, e => Assert.Contains("the merge 'add1' gets 4 from 'image' and 6 from 'extra'", e.Message, StringComparison.Ordinal));
+    }
+}
