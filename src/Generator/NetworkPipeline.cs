@@ -64,6 +64,10 @@ internal static class NetworkPipeline
             var result = parsed.With(planned.Value, planned.Diagnostics);
             if (result.Value is null && !result.HasErrors)
                 return result.With<NetworkPlan>(null, new[] { InternalError(spec.ClassName, spec.ClassNameSpan, new System.InvalidOperationException("the planner gave no plan and no error")) });
+            if (result.Value is { InputCount: > 1 })
+                // Planned and checked (names, merges, sizes), but the emitter still writes one input: a clear error, not a wrong network.
+                return result.With<NetworkPlan>(null, spec.ExtraInputs.Select(extra => DiagnosticInfo.Create("STR0014", extra.SpanOf(""), spec.ClassName,
+                    $"it declares a second [Input] ('{extra.Name}' after '{spec.Input!.Name}'); its layers check out, but code for several inputs is not generated yet, so declare one [Input] and merge the data before the network")).ToArray());
             return result;
         }
         catch (System.Exception e) when (e is not System.OperationCanceledException)

@@ -359,7 +359,7 @@ internal sealed partial class NetworkPlanner
         var summary = Summary(nodes, parameterCount, freeAxes);
         return new NetworkPlan(_spec.Namespace, _spec.ClassName, _spec.Accessibility, _spec.HintName, _spec.Containers, input.Name,
             new EquatableArray<NodePlan>(nodes), new EquatableArray<ParameterPlan>(_parameters), new EquatableArray<ParameterPlan>(_buffers),
-            new EquatableArray<FreeAxisPlan>(freeAxes), parameterCount, new EquatableArray<string>(summary)) { HasUserBase = _spec.HasUserBase };
+            new EquatableArray<FreeAxisPlan>(freeAxes), parameterCount, new EquatableArray<string>(summary)) { HasUserBase = _spec.HasUserBase, InputCount = 1 + _spec.ExtraInputs.Count };
     }
 
     /// <summary>A Keras-like table: layer, kind, output shape, parameters, receptive field, effective stride.</summary>

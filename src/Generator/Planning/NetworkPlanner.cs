@@ -105,14 +105,6 @@ internal sealed partial class NetworkPlanner
         _cancellationToken.ThrowIfCancellationRequested();
         var dense = _spec.Dense ? PlanDenseVariant() : null;
         if (HasErrors || analyses is null) return null;
-        if (_spec.ExtraInputs.Count > 0)
-        {
-            // Planned and checked (names, merges, sizes), but the emitter still writes one input: a clear error, not a wrong network.
-            foreach (var extra in _spec.ExtraInputs)
-                Report("STR0014", extra.SpanOf(""), _spec.ClassName,
-                    $"it declares a second [Input] ('{extra.Name}' after '{input.Name}'); its layers check out, but code for several inputs is not generated yet, so declare one [Input] and merge the data before the network");
-            return null;
-        }
         _cancellationToken.ThrowIfCancellationRequested();
         var plan = BuildPlan(input, analyses);
         plan = dense is null ? plan : WithDense(plan, dense);

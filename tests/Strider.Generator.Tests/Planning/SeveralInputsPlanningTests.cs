@@ -1,4 +1,8 @@
 using Microsoft.CodeAnalysis;
+using Strider.Generator.Diagnostics;
+using Strider.Generator.Layers;
+using Strider.Generator.Model;
+using Strider.Generator.Planning;
 using Strider.Generator.Tests.Infrastructure;
 
 namespace Strider.Generator.Tests.Planning;
@@ -94,4 +98,35 @@ public class SeveralInputsPlanningTests
         Assert.All(errors, e => Assert.Equal(("STR0002", "4"), (e.Id, e.At)));
         Assert.All(errors, e => Assert.Contains("the merge 'add1' gets 4 from 'image' and 6 from 'extra'", e.Message, StringComparison.Ordinal));
     }
+
+    private static InputSpec Input(string name, params int[] dims) => new(new EquatableArray<int>(dims), name, EquatableArray<ArgSpan>.Empty);
+
+    [Fact]
+    public void The_plan_has_one_input_node_per_Input_in_declaration_order_and_the_merge_reads_both()
+    {
+        var add = new LayerSpec(LayerRegistry.ByAttribute("Strider.AddAttribute")!, 0, null, null, 0, EquatableArray<int>.Empty, 0, EquatableArray<int>.Empty,
+            1, EquatableArray<int>.Empty, 0, 0, EquatableArray<int>.Empty, true, 0, null, false, false, null, 0,
+            EquatableArray<int>.Empty, new EquatableArray<string>(new[] { "image", "extra" }), 0, 1.0, 1e-5, 0.1, 0, 0, EquatableArray<ArgSpan>.Empty);
+        var spec = new NetworkSpec("Tests", "Net", "public", "Tests.Net", EquatableArray<ContainingType>.Empty,
+            Input("image", 2, Dim(), 4), new EquatableArray<LayerSpec>(new[] { add }), SourceSpan.None)
+        { ExtraInputs = new EquatableArray<InputSpec>(new[] { Input("extra", 2, 6, 4) }) };
+
+        var planned = NetworkPlanner.Plan(spec, CancellationToken.None);
+
+        Assert.DoesNotContain(planned.Diagnostics, d => DiagnosticDescriptors.IsError(d.Id));
+        var plan = planned.Value!;
+        Assert.Equal(2, plan.InputCount);
+        Assert.Equal(new[] { "image", "extra", "add1" }, plan.Nodes.Select(n => n.Name));
+        Assert.Equal(new[] { LayerKind.Input, LayerKind.Input }, plan.Nodes.Take(2).Select(n => n.Kind));
+        Assert.Equal(new[] { 0, 1 }, plan.Nodes[2].Inputs);
+        // The free H of 'image' is pinned by the merge with the fixed 6 of 'extra': every shape is fixed 2x6x4.
+        Assert.All(plan.Nodes, n => Assert.Equal("2x6x4", string.Join("x", n.Shape.Select(d => d.ToText()))));
+
+        // Like the first input, an extra input is the caller's tensor: no forward buffer; each input gets a gradient buffer.
+        var exec = ExecutionPlanner.Plan(plan);
+        Assert.DoesNotContain(exec.Buffers, b => b.Role == BufferRole.Out && b.Node < 2);
+        Assert.Equal(new[] { 0, 1 }, exec.Buffers.Where(b => b.Role == BufferRole.Grad && b.Node < 2).Select(b => b.Node).OrderBy(i => i));
+    }
+
+    private static int Dim() => -1;
 }
