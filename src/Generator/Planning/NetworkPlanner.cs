@@ -103,7 +103,9 @@ internal sealed partial class NetworkPlanner
         _cancellationToken.ThrowIfCancellationRequested();
         var analyses = AnalyzeAxes(input);
         _cancellationToken.ThrowIfCancellationRequested();
-        var dense = _spec.Dense ? PlanDenseVariant() : null;
+        if (_spec.Dense && _spec.ExtraInputs.Count > 0)
+            Report("STR0014", _spec.DenseSpan, _spec.ClassName, "Dense = true (the stride-1 variant) is not available for a network with several inputs yet; remove Dense = true");
+        var dense = _spec.Dense && _spec.ExtraInputs.Count == 0 ? PlanDenseVariant() : null;
         if (HasErrors || analyses is null) return null;
         _cancellationToken.ThrowIfCancellationRequested();
         var plan = BuildPlan(input, analyses);
@@ -241,7 +243,7 @@ internal sealed partial class NetworkPlanner
         }
         else if (_byName.TryGetValue(name, out int other))
         {
-            Report("STR0015", layer.SpanOf(layer.Name is null ? "" : "Name"), name, other == 0 ? "the input" : _nodes[other].Kind == LayerKind.Input ? $"the input '{name}'" : $"layer {other} ({_nodes[other].Rule.Name})");
+            Report("STR0015", layer.SpanOf(layer.Name is null ? "" : "Name"), name, other == 0 ? "the input" : _nodes[other].Kind == LayerKind.Input ? $"the input '{name}'" : $"layer {_nodes[other].Layer!.Index + 1} ({_nodes[other].Rule.Name})");
             node.Failed = true;
         }
         _nodes.Add(node);

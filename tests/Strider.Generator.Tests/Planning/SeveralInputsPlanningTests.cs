@@ -99,6 +99,26 @@ public class SeveralInputsPlanningTests
         Assert.All(errors, e => Assert.Contains("the merge 'add1' gets 4 from 'image' and 6 from 'extra'", e.Message, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void A_layer_named_like_an_extra_input_names_that_input_and_layer_numbers_count_layers_only()
+    {
+        var errors = Diagnose("""[Network, Input(2, 4, 4, Name = "image"), Input(2, 4, 4, Name = "extra"), Add("image", "extra", Name = "sum"), Relu(Name = "extra"), Relu(Name = "sum")]""");
+        Assert.Equal(2, errors.Count);
+        Assert.All(errors, e => Assert.Equal("STR0015", e.Id));
+        Assert.Contains("the input 'extra'", errors[0].Message, StringComparison.Ordinal);
+        // 'sum' is the first layer: node 2, but layer 1 in the user's words.
+        Assert.Contains("layer 1 (Add)", errors[1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Dense_true_with_several_inputs_is_an_error_on_Dense()
+    {
+        var error = Assert.Single(Diagnose("""[Network(Dense = true), Input(2, 4, 4, Name = "image"), Input(2, 4, 4, Name = "extra"), Add("image", "extra"), Conv(3, 3)]"""));
+        Assert.Equal("STR0014", error.Id);
+        Assert.Equal("Dense = true", error.At);
+        Assert.Contains("several inputs", error.Message, StringComparison.Ordinal);
+    }
+
     private static InputSpec Input(string name, params int[] dims) => new(new EquatableArray<int>(dims), name, EquatableArray<ArgSpan>.Empty);
 
     [Fact]
