@@ -167,7 +167,7 @@ internal sealed partial class NetworkPlanner
             };
             for (int a = 0; a < _spatialRank; a++)
             {
-                node.AxisNodes[a] = _graphs[a].AddFixed(0, dims[a + 1]);
+                node.AxisNodes[a] = _graphs[a].AddSource(dims[a + 1]);
                 _axisOwner[(a, node.AxisNodes[a])] = node.Index;
             }
             _nodes.Add(node);

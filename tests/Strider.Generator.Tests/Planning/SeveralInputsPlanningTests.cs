@@ -142,11 +142,10 @@ public class SeveralInputsPlanningTests
         // The free H of 'image' is pinned by the merge with the fixed 6 of 'extra': every shape is fixed 2x6x4.
         Assert.All(plan.Nodes, n => Assert.Equal("2x6x4", string.Join("x", n.Shape.Select(d => d.ToText()))));
 
-        // The summary lists both inputs as sources and the merge with both names (the Field column of an extra input is
-        // not right yet: see docs/handoff-multiio.md, known gaps).
-        Assert.StartsWith("image  Input ", plan.SummaryLines[2], StringComparison.Ordinal);
-        Assert.StartsWith("extra  Input ", plan.SummaryLines[3], StringComparison.Ordinal);
-        Assert.StartsWith("add1   Add image, extra  2x6x4", plan.SummaryLines[4], StringComparison.Ordinal);
+        // The summary lists both inputs as sources and the merge with both names; a second input sees one value (field 1x1).
+        Assert.Equal("image  Input             2x6x4        0  1x1    1x1", plan.SummaryLines[2]);
+        Assert.Equal("extra  Input             2x6x4        0  1x1    1x1", plan.SummaryLines[3]);
+        Assert.Equal("add1   Add image, extra  2x6x4        0  1x1    1x1", plan.SummaryLines[4]);
         // Like the first input, an extra input is the caller's tensor: no forward buffer; each input gets a gradient buffer.
         var exec = ExecutionPlanner.Plan(plan);
         Assert.DoesNotContain(exec.Buffers, b => b.Role == BufferRole.Out && b.Node < 2);
