@@ -64,10 +64,6 @@ internal static class NetworkPipeline
             var result = parsed.With(planned.Value, planned.Diagnostics);
             if (result.Value is null && !result.HasErrors)
                 return result.With<NetworkPlan>(null, new[] { InternalError(spec.ClassName, spec.ClassNameSpan, new System.InvalidOperationException("the planner gave no plan and no error")) });
-            if (result.Value is { InputCount: > 1 })
-                // Planned and checked (names, merges, sizes), but the emitter still writes one input: a clear error, not a wrong network.
-                return result.With<NetworkPlan>(null, spec.ExtraInputs.Select(extra => DiagnosticInfo.Create("STR0014", extra.SpanOf(""), spec.ClassName,
-                    $"it declares a second [Input] ('{extra.Name}' after '{spec.Input!.Name}'); its layers check out, but code for several inputs is not generated yet, so declare one [Input] and merge the data before the network")).ToArray());
             return result;
         }
         catch (System.Exception e) when (e is not System.OperationCanceledException)
@@ -101,15 +97,20 @@ internal static class NetworkPipeline
         if (spec.TensorOverloads.Count == 0) return;
         string? input, result;
         if (output.Plan is { } plan)
-            (input, result) = (NetworkEmitter.ShapeName(plan.Nodes[0].Shape), NetworkEmitter.ShapeName(plan.Nodes[plan.Nodes.Count - 1].Shape));
+        {
+            // Only a one-tensor Forward(Tensor<X>) or Backward(Tensor<Y>) can meet a user's one-tensor overload.
+            input = plan.InputCount == 1 ? NetworkEmitter.ShapeName(plan.Nodes[0].Shape) : null;
+            var outputs = ExecutionPlanner.Outputs(plan);
+            result = outputs.Length == 1 ? NetworkEmitter.ShapeName(plan.Nodes[outputs[0]].Shape) : null;
+        }
         else if (output.Invalid!.InputDims.Count > 0)
             input = result = NetworkEmitter.ShapeName(InvalidNetworkEmitter.InputShape(output.Invalid));
         else
             return; // the invalid network's Forward and Backward are generic: an overload for a concrete shape is fine
         foreach (var overload in spec.TensorOverloads)
         {
-            string generated = overload.Method == "Forward" ? input : result;
-            if (overload.Shape != generated) continue;
+            string? generated = overload.Method == "Forward" ? input : result;
+            if (generated is null || overload.Shape != generated) continue;
             diagnostics.Add(DiagnosticInfo.Create("STR0020", overload.Span, spec.ClassName, $"'{overload.Method}'(Tensor<{overload.Shape}>)",
                 $"the generated '{overload.Method}' takes Tensor<{generated}>; remove yours, or give it another name"));
         }
@@ -154,6 +155,9 @@ internal static class NetworkPipeline
         {
             HasDropout = spec.Layers.Any(l => l.Kind == LayerKind.Dropout),
             Dense = spec.Dense,
+            ExtraInputs = UsableInput(spec.Input).Count > 0 && spec.ExtraInputs.All(x => UsableInput(x).Count > 0)
+                ? new EquatableArray<InvalidInput>(spec.ExtraInputs.Select(x => new InvalidInput(x.Name, x.Dims)).ToArray())
+                : EquatableArray<InvalidInput>.Empty,
         };
 
     /// <summary>The declared input dims when they make a shape type (1 to 3 dims, channels fixed, sizes at least 1 or Dim.Any); else empty.</summary>

@@ -40,7 +40,16 @@ internal sealed record InvalidNetworkPlan(
 
     /// <summary>[Network(Dense = true)]: a valid network would have ForwardDense.</summary>
     public bool Dense { get; init; }
+
+    /// <summary>
+    /// The second and later [Input]s when every [Input] makes a shape type: Forward then takes one tensor per input and
+    /// Backward returns the input-gradients record, as the valid network would (empty otherwise).
+    /// </summary>
+    public EquatableArray<InvalidInput> ExtraInputs { get; init; } = EquatableArray<InvalidInput>.Empty;
 }
+
+/// <summary>One more [Input] of an invalid network: its name and dims (Dim.Any as -1).</summary>
+internal sealed record InvalidInput(string Name, EquatableArray<int> Dims);
 
 /// <summary>Hint names of generated files: always valid file names, and distinct for distinct classes.</summary>
 internal static class HintNames

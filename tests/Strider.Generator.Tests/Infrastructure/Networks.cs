@@ -78,6 +78,20 @@ internal static class Networks
         public partial class ResNetBlock;
         """;
 
+    /// <summary>Two inputs (issue #13): 'extra' goes through a 1x1 conv and a BatchNorm before it is added to 'image'.</summary>
+    public const string TwoInputs = """
+        using Strider;
+
+        namespace Samples;
+
+        [Network]
+        [Input(2, 4, 4, Name = "image")]
+        [Input(2, 4, 4, Name = "extra")]
+        [Conv(2, 1, From = "extra", Name = "lift"), BatchNorm, Relu(Name = "gate")]
+        [Add("image", "gate"), Conv(3, 3, Pad = 1)]
+        public partial class TwoInputs;
+        """;
+
     public const string Pyramid = """
         using Strider;
 

@@ -15,6 +15,7 @@ public class SnapshotTests
         { "ResNetBlock", Networks.ResNetBlock },
         { "Pyramid", Networks.Pyramid },
         { "DenseLeNet", Networks.DenseLeNet },
+        { "TwoInputs", Networks.TwoInputs },
         // An invalid network: its class with the members of a valid one, each throwing the STR error.
         { "ForgottenStride", Networks.ForgottenStride },
     };
