@@ -37,6 +37,17 @@ internal static class FixVerifier
         return true;
     }
 
+    /// <summary>True when the fixed document's network has no error that the original did not have (by id and message arguments).</summary>
+    public static async Task<bool> HasNoNewErrorsAsync(Document before, Document after, INamedTypeSymbol network, CancellationToken cancellationToken)
+    {
+        string metadataName = MetadataName(network);
+        var old = await PlanAsync(before, metadataName, cancellationToken).ConfigureAwait(false);
+        var now = await PlanAsync(after, metadataName, cancellationToken).ConfigureAwait(false);
+        if (old is null || now is null) return false;
+        return now.All(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity != DiagnosticSeverity.Error
+            || old.Any(o => o.Id == d.Id && o.Arguments.Equals(d.Arguments)));
+    }
+
     private static async Task<IReadOnlyList<DiagnosticInfo>?> PlanAsync(Document document, string metadataName, CancellationToken cancellationToken)
     {
         var compilation = await document.Project.GetCompilationAsync(cancellationToken).ConfigureAwait(false);

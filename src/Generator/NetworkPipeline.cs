@@ -62,6 +62,11 @@ internal static class NetworkPipeline
         {
             var planned = NetworkPlanner.Plan(spec, cancellationToken);
             var result = parsed.With(planned.Value, planned.Diagnostics);
+            if (result.Value is { } plan && !(plan.Outputs.Count == 1 && plan.Outputs[0] == plan.Nodes.Count - 1))
+                // Planned and checked, but the emitter still returns the last layer only: a clear error, not a wrong network.
+                return result.With<NetworkPlan>(null, new[] { DiagnosticInfo.Create("STR0014", spec.Output!.SpanOf(""), spec.ClassName,
+                    "the names in its [Output] check out, but code for several outputs, or for an output other than the last layer, is not generated yet; " +
+                    "declare the outputs as the last layer (merge them with [Concat]) or remove [Output]") });
             if (result.Value is null && !result.HasErrors)
                 return result.With<NetworkPlan>(null, new[] { InternalError(spec.ClassName, spec.ClassNameSpan, new System.InvalidOperationException("the planner gave no plan and no error")) });
             return result;

@@ -103,6 +103,14 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor BaseClassConflict = Make("STR0021", "Base class does not fit a network",
         "Network '{0}' derives from '{1}', which {2}", DiagnosticSeverity.Error);
 
+    /// <summary>{0} class, {1} the problem with an [Output] name and the fix.</summary>
+    public static readonly DiagnosticDescriptor InvalidOutput = Make("STR0022", "Invalid [Output]",
+        "Network '{0}': {1}", DiagnosticSeverity.Error);
+
+    /// <summary>{0} layer, {1} class.</summary>
+    public static readonly DiagnosticDescriptor UnreachableLayer = Make("STR0023", "Layer reaches no output",
+        "'{0}' reaches no output of {1}: it is computed and stored for nothing; remove it, or add it to [Output]", DiagnosticSeverity.Warning);
+
     /// <summary>{0} class, {1} exception type and message.</summary>
     public static readonly DiagnosticDescriptor InternalError = Make("STR0099", "Strider could not analyse this network",
         "Strider could not analyse network '{0}': {1}. Please report this with the declaration.", DiagnosticSeverity.Error);
@@ -111,7 +119,7 @@ internal static class DiagnosticDescriptors
         InputLosesPixels, MergeMismatch, ChannelMismatch, TiedWeightsMismatch, UnknownName, Cycle, DimensionTooSmall,
         InvalidArgument, DenseAfterSpatial, ReshapeReorders, NoValidInputSize, FreeDimensionNotSupported,
         InvalidNetworkClass, InvalidInput, DuplicateName, UnpoolMismatch, ValidSizesInfo, UnsupportedLayout, NoDenseVariant,
-        MemberConflict, BaseClassConflict, InternalError);
+        MemberConflict, BaseClassConflict, InvalidOutput, UnreachableLayer, InternalError);
 
     /// <summary>Errors are reported by the generator (every host that runs it shows them); the analyzer adds the rest.</summary>
     public static bool IsError(string id) => ById(id).DefaultSeverity == DiagnosticSeverity.Error;

@@ -44,3 +44,16 @@ internal static class InputSizeProperties
     /// <summary>The arguments of a [Pad] that pads every offending axis at its end up to its upper neighbour, comma-separated.</summary>
     public const string Pad = "Strider.Pad";
 }
+
+/// <summary>Property keys of STR0023 (a layer that reaches no output) that the code fixes read.</summary>
+internal static class OutputProperties
+{
+    /// <summary>The layer's name (declared or generated).</summary>
+    public const string Layer = "Strider.Layer";
+
+    /// <summary>Every name the [Output] would list with the layer added, comma-separated (absent when adding it is not a valid [Output]).</summary>
+    public const string Outputs = "Strider.Outputs";
+
+    /// <summary>Present when another layer that reaches no output reads this one: adding that reader to [Output] reaches this one too.</summary>
+    public const string FeedsUnreachable = "Strider.FeedsUnreachable";
+}

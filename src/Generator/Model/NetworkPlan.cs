@@ -93,6 +93,9 @@ internal sealed record NetworkPlan(
     /// <summary>The dense (stride-1) variant, when [Network(Dense = true)] asks for it.</summary>
     public DensePlan? Dense { get; init; }
 
+    /// <summary>The output nodes' indices in [Output] order; without [Output], exactly the last node.</summary>
+    public EquatableArray<int> Outputs { get; init; } = new[] { Nodes.Count - 1 };
+
     /// <summary>
     /// The user's class has a base class of its own: the generated half declares the shared members itself instead of
     /// deriving from Strider.NetworkBase (C# allows one base class).

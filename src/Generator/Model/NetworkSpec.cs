@@ -79,6 +79,17 @@ internal sealed record InputSpec(EquatableArray<int> Dims, string Name, Equatabl
     }
 }
 
+/// <summary>The [Output] attribute: the output layers' names in order, and where each is written ("0".."n", "" the attribute).</summary>
+internal sealed record OutputSpec(EquatableArray<string> Names, EquatableArray<ArgSpan> Spans)
+{
+    public SourceSpan SpanOf(string key)
+    {
+        foreach (var s in Spans) if (s.Key == key) return s.Span;
+        foreach (var s in Spans) if (s.Key == "") return s.Span;
+        return SourceSpan.None;
+    }
+}
+
 /// <summary>A containing type of a nested network class, outermost first.</summary>
 internal sealed record ContainingType(string Keyword, string Name);
 
@@ -98,6 +109,9 @@ internal sealed record NetworkSpec(
 
     /// <summary>The user's class has a base class of its own, so the generated half cannot derive from NetworkBase.</summary>
     public bool HasUserBase { get; init; }
+
+    /// <summary>[Output("a", "b")]: the layers the network returns; null when absent (the last layer is the output).</summary>
+    public OutputSpec? Output { get; init; }
 
     /// <summary>The generated file's name (see <see cref="HintNames"/>).</summary>
     public string HintName { get; init; } = HintNames.For(MetadataName);

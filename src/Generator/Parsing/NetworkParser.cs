@@ -15,6 +15,7 @@ internal static partial class NetworkParser
 {
     public const string NetworkAttributeName = "Strider.NetworkAttribute";
     public const string InputAttributeName = "Strider.InputAttribute";
+    public const string OutputAttributeName = "Strider.OutputAttribute";
 
 
     /// <summary>
@@ -75,6 +76,7 @@ internal static partial class NetworkParser
         bool dense = false;
         var denseSpan = SourceSpan.None;
         var layers = new List<LayerSpec>();
+        OutputSpec? output = null;
         foreach (var attribute in attributes)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -92,7 +94,10 @@ internal static partial class NetworkParser
             }
             else if (Layers.LayerRegistry.ByAttribute(name) is { } rule)
                 layers.Add(ParseLayer(rule, layers.Count, attribute, spans));
+            else if (name == OutputAttributeName)
+                output = ParseOutput(attribute, spans);
         }
+        spec = spec with { Output = output };
 
         return spec with { Input = input, ExtraInputs = new EquatableArray<InputSpec>(extraInputs), Layers = new EquatableArray<LayerSpec>(layers), Dense = dense, DenseSpan = denseSpan };
     }
@@ -115,6 +120,14 @@ internal static partial class NetworkParser
         foreach (var named in attribute.NamedArguments)
             if (named.Key == "Name" && named.Value.Value is string s) name = s;
         return new InputSpec(new EquatableArray<int>(dims), name, spans);
+    }
+
+    /// <summary>[Output(names)]: a null array gives no names and a null name "", which the planner reports.</summary>
+    private static OutputSpec ParseOutput(AttributeData attribute, EquatableArray<ArgSpan> spans)
+    {
+        var names = new List<string>();
+        foreach (var arg in attribute.ConstructorArguments) AddStrings(arg, names);
+        return new OutputSpec(new EquatableArray<string>(names), spans);
     }
 
     private static LayerSpec ParseLayer(Layers.LayerRule rule, int index, AttributeData attribute, EquatableArray<ArgSpan> spans)

@@ -371,7 +371,9 @@ internal sealed partial class NetworkPlanner
             long count = 0;
             if (n.Kind != LayerKind.Deconv || !IsTied(n)) count += n.Weight >= 0 ? _parameters[n.Weight].Length : 0;
             count += n.Bias >= 0 ? _parameters[n.Bias].Length : 0;
-            rows.Add(new[] { n.Name, n.Label, string.Join("x", n.Shape.Select(d => d.ToText())), count.ToString("N0", Inv), n.Field, n.Jump });
+            // Outputs are marked only when [Output] names them: without it the last row is the output, as always.
+            string name = _spec.Output is { } output && output.Names.Contains(n.Name) ? n.Name + " (output)" : n.Name;
+            rows.Add(new[] { name, n.Label, string.Join("x", n.Shape.Select(d => d.ToText())), count.ToString("N0", Inv), n.Field, n.Jump });
         }
         var widths = Enumerable.Range(0, 6).Select(c => rows.Max(r => r[c].Length)).ToArray();
         var lines = new List<string>();

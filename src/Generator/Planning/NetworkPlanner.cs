@@ -99,6 +99,7 @@ internal sealed partial class NetworkPlanner
             _cancellationToken.ThrowIfCancellationRequested();
             AddLayer(layer);
         }
+        CheckOutputs();
 
         _cancellationToken.ThrowIfCancellationRequested();
         var analyses = AnalyzeAxes(input);
@@ -110,6 +111,7 @@ internal sealed partial class NetworkPlanner
         _cancellationToken.ThrowIfCancellationRequested();
         var plan = BuildPlan(input, analyses);
         plan = dense is null ? plan : WithDense(plan, dense);
+        plan = WithOutputs(plan);
         CheckShapes(plan);
         return plan;
     }

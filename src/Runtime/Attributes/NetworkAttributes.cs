@@ -37,6 +37,21 @@ public sealed class InputAttribute : Attribute
     public string Name { get; set; } = "input";
 }
 
+/// <summary>
+/// Names the network's outputs: <c>[Output("cls", "box")]</c> makes <c>Forward</c> return one tensor per named layer,
+/// in this order. Without it the last layer is the only output. Each name is a layer's <c>Name</c> (or the name the
+/// generator gives an unnamed layer, such as <c>conv3</c>); the outputs' property names are those names in PascalCase
+/// (<c>cls</c> -> <c>Cls</c>), so they must differ after that change.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class OutputAttribute : Attribute
+{
+    public OutputAttribute(params string[] names) => Names = names;
+
+    /// <summary>The layers whose results <c>Forward</c> returns, in order.</summary>
+    public string[] Names { get; }
+}
+
 /// <summary>How a sliding layer pads its input.</summary>
 public enum Padding
 {

@@ -11,7 +11,7 @@ public class MultiplyBroadcastDiagnosticTests
     [Fact]
     public Task Gates_broadcast_in_either_position_and_equal_shapes_multiply() => AnalyzerVerifier.VerifyAsync(Usings + """
         [Network, Input(8, 6, 6)]
-        [Conv(8, 3, Pad = 1, Name = "f"), AvgPool(6, Name = "g"), Multiply("f", "g"), Add("g", "f"), Multiply("f", "f", Name = "sq")]
+        [Conv(8, 3, Pad = 1, Name = "f"), AvgPool(6, Name = "g"), Multiply("f", "g", Name = "m"), Add("g", "f", Name = "a"), Multiply("m", "a", Name = "sq")]
         public partial class Net;
         """);
 
