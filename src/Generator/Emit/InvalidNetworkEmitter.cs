@@ -42,6 +42,12 @@ internal static class InvalidNetworkEmitter
         var scopes = new List<IndentedWriter.Scope>();
         foreach (var c in plan.Containers) scopes.Add(w.Block("partial " + c.Keyword + " " + c.Name));
         WriteClass(plan, w);
+        if (plan.OutputNames.Count > 0)
+        {
+            string type = NetworkEmitter.ShapeType(InputShape(plan));
+            w.Line();
+            w.Line($"{plan.Accessibility} sealed record {plan.ClassName}Outputs({string.Join(", ", plan.OutputNames.Select(o => $"{Tensor}<{type}> {Planning.NetworkPlanner.OutputProperty(o)}"))});");
+        }
         if (plan.ExtraInputs.Count > 0)
         {
             w.Line();
@@ -63,6 +69,13 @@ internal static class InvalidNetworkEmitter
         // Several inputs: Forward takes one tensor per input, as the valid network's would (the first input's shape stands in for the output's).
         string forwardParameters = several ? string.Join(", ", Inputs(plan).Select(x => $"{Tensor}<{x.Type}> {x.Parameter}")) : $"{Tensor}<{shape}> input";
         string backwardReturns = several ? plan.ClassName + "InputGradients" : $"{Tensor}<{shape}>";
+        // Several outputs: the outputs record, and one nullable gradient per output (every one typed as the stand-in shape).
+        bool heads = plan.OutputNames.Count > 0;
+        if (heads || several) interfaces = "global::Strider.INetwork";
+        string forwardReturns = heads ? plan.ClassName + "Outputs" : $"{Tensor}<{shape}>";
+        string gradients = heads
+            ? string.Join(", ", MemberNames.Derive(plan.OutputNames.ToList()).Select(n => $"{Tensor}<{shape}>? {n}Gradient"))
+            : $"{Tensor}<{shape}> outputGradient";
 
         w.Line("/// <summary>");
         w.Line("/// <para>Strider network " + Literals.XmlEscape(plan.ClassName) + " is invalid, so every member throws until the error is fixed:</para>");
@@ -105,11 +118,11 @@ internal static class InvalidNetworkEmitter
             w.Line();
             w.Line("public void Load(string path) => throw Invalid();");
             w.Line();
-            w.Line($"public {Tensor}<{shape}> Forward{generic}({forwardParameters}){where} => throw Invalid();");
+            w.Line($"public {forwardReturns} Forward{generic}({forwardParameters}){where} => throw Invalid();");
             w.Line();
-            w.Line($"public {backwardReturns} Backward{generic}({Tensor}<{shape}> outputGradient){where} => throw Invalid();");
+            w.Line($"public {backwardReturns} Backward{generic}({gradients}){where} => throw Invalid();");
             w.Line();
-            w.Line($"public void BackwardParameters{generic}({Tensor}<{shape}> outputGradient){where} => throw Invalid();");
+            w.Line($"public void BackwardParameters{generic}({gradients}){where} => throw Invalid();");
             w.Line();
             if (plan.Dense)
             {

@@ -46,6 +46,12 @@ internal sealed record InvalidNetworkPlan(
     /// Backward returns the input-gradients record, as the valid network would (empty otherwise).
     /// </summary>
     public EquatableArray<InvalidInput> ExtraInputs { get; init; } = EquatableArray<InvalidInput>.Empty;
+
+    /// <summary>
+    /// The [Output] names when there are several that make distinct record properties and the input makes a shape type:
+    /// Forward then returns the outputs record and Backward takes one gradient per output (empty otherwise).
+    /// </summary>
+    public EquatableArray<string> OutputNames { get; init; } = EquatableArray<string>.Empty;
 }
 
 /// <summary>One more [Input] of an invalid network: its name and dims (Dim.Any as -1).</summary>

@@ -81,7 +81,7 @@ internal static class ExecutionPlanner
     }
 
     /// <summary>The nodes Forward returns, in [Output] order: without [Output], the last layer.</summary>
-    public static int[] Outputs(NetworkPlan plan) => new[] { plan.Nodes.Count - 1 };
+    public static int[] Outputs(NetworkPlan plan) => plan.Outputs.ToArray();
 
     /// <summary>Nodes whose gradient reaches an output: the outputs, and any node read by such a node.</summary>
     private static bool[] Live(IReadOnlyList<NodePlan> nodes, int[] outputs)

@@ -112,6 +112,12 @@ internal sealed partial class NetworkPlanner
         var plan = BuildPlan(input, analyses);
         plan = dense is null ? plan : WithDense(plan, dense);
         plan = WithOutputs(plan);
+        if (plan.Dense is not null && !(plan.Outputs.Count == 1 && plan.Outputs[0] == plan.Nodes.Count - 1))
+        {
+            // ForwardDense computes the last layer only.
+            Report("STR0014", _spec.DenseSpan, _spec.ClassName, "Dense = true (the stride-1 variant) is not available with [Output] naming other layers than the last one yet; remove Dense = true");
+            return null;
+        }
         CheckShapes(plan);
         return plan;
     }

@@ -16,6 +16,7 @@ public class SnapshotTests
         { "Pyramid", Networks.Pyramid },
         { "DenseLeNet", Networks.DenseLeNet },
         { "TwoInputs", Networks.TwoInputs },
+        { "Detector", Networks.Detector },
         // An invalid network: its class with the members of a valid one, each throwing the STR error.
         { "ForgottenStride", Networks.ForgottenStride },
     };
