@@ -98,6 +98,20 @@ public class SeveralOutputsTests
         Assert.Equal(result.Box.ToArray(), results.Single(r => r.Name == "box").AsTensor<float>().ToArray(), new Close(1e-4f));
     }
 
+    [Fact]
+    public void Onnx_export_of_an_output_that_a_later_layer_reads_matches_Forward()
+    {
+        using var net = new ChainedOutputs(Device.Default, 4);
+        using var session = new InferenceSession(net.ExportOnnx(), new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, IntraOpNumThreads = 1 });
+        Assert.Equal(new[] { "mid", "head" }, session.OutputMetadata.Keys.ToArray());
+        var x = Values(2 * 3, 0.8);
+        using var tx = Tensor<S3>.From(net.Device, x);
+        var result = net.Forward(tx);
+        using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(x, new[] { 2, 3 })) });
+        Assert.Equal(result.Mid.ToArray(), results.Single(r => r.Name == "mid").AsTensor<float>().ToArray(), new Close(1e-4f));
+        Assert.Equal(result.Head.ToArray(), results.Single(r => r.Name == "head").AsTensor<float>().ToArray(), new Close(1e-4f));
+    }
+
     /// <summary>
     /// The "done when": two inputs, two outputs, each output with its own loss (softmax cross-entropy on 'cls',
     /// mean squared error on 'box') whose gradients both go into Backward; Adam from the runtime steps the network.
