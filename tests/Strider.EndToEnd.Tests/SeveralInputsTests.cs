@@ -10,6 +10,11 @@ namespace Strider.EndToEnd.Tests;
 [Add("a", "b"), Dense(2, Name = "fc")]
 public partial class SumThenDense;
 
+/// <summary>Inputs of the output's shape, so the output can be fed back; 'fb' reads 'b' again in Backward.</summary>
+[Network, Input(4, Name = "a"), Input(4, Name = "b")]
+[Dense(4, From = "b", Name = "fb"), Add("a", "fb"), Dense(4, Name = "fc")]
+public partial class FeedBack;
+
 /// <summary>Two inputs, one of them through a conv and a BatchNorm first (training and inference passes differ).</summary>
 [Network, Input(2, 4, 4, Name = "image"), Input(1, 4, 4, Name = "extra")]
 [Conv(2, 1, From = "extra", Name = "lift"), BatchNorm, Relu(Name = "gate")]
@@ -86,6 +91,27 @@ public class SeveralInputsTests
         Assert.Equal("b", e.ParamName);
         Assert.Contains("'b' has a batch of 2 but 'a' has 3; every input of SumThenDense takes the same batch.", e.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentNullException>(() => net.Forward(a, null!));
+    }
+
+    [Fact]
+    public void The_output_fed_back_as_the_second_input_is_copied_first()
+    {
+        using var net = new FeedBack(Device.Default, 2);
+        using var a = Tensor<S4>.From(net.Device, Values(2 * 4, 0.4));
+        using var g = Tensor<S4>.From(net.Device, Values(2 * 4, 1.9));
+        float[] FbWeightGradient(Tensor<S4> b)
+        {
+            net.ZeroGrad();
+            net.Forward(a, b);
+            net.Backward(g);
+            return net.Parameters.Single(p => p.Name == "fb.weight").Gradient.ToArray();
+        }
+        var y = net.Forward(a, a);
+        using var copy = Tensor<S4>.From(net.Device, y.ToArray());
+        var expected = FbWeightGradient(copy);
+        net.Forward(a, a);
+        // y is the output buffer 'fc' overwrites, and Backward reads 'b' again for fb's weight gradient: it must be a copy.
+        Assert.Equal(expected, FbWeightGradient(y));
     }
 
     [Fact]

@@ -63,6 +63,19 @@ public class SeveralOutputsTests
     }
 
     [Fact]
+    public void A_gradient_that_is_a_view_of_the_networks_own_output_is_copied_first()
+    {
+        using var net = new TwoByTwo(Device.Default, 5);
+        using var a = Tensor<S4>.From(net.Device, Values(3 * 4, 0.1));
+        using var b = Tensor<S3>.From(net.Device, Values(3 * 3, 0.6));
+        var box = net.Forward(a, b).Box;
+        using var copy = Tensor<S2>.From(net.Device, box.ToArray());
+        var expected = net.Backward(null, copy).A.ToArray();
+        // The second output's gradient has its own private-copy slot, past the four NetworkBuffers held before (it threw then).
+        Assert.Equal(expected, net.Backward(null, box).A.ToArray());
+    }
+
+    [Fact]
     public void A_single_Output_before_the_last_layer_is_what_Forward_returns_and_Backward_takes()
     {
         using var net = new EarlyOutput(Device.Default, 2);

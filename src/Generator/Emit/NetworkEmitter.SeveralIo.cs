@@ -58,7 +58,7 @@ internal static partial class NetworkEmitter
 
         private int GradientSlot(int j) => j == 0 ? 1 : 2 + _inputs.Length + j;
 
-        /// <summary>A record property: the input's or output's name in PascalCase (<c>cls</c> -> <c>Cls</c>).</summary>
+        /// <summary>An input-gradients record property: the input's member name in PascalCase (<c>image</c> -> <c>Image</c>).</summary>
         private string Property(NodePlan n)
         {
             string name = MemberNames.PascalCase(_names[n.Index]);
@@ -174,7 +174,8 @@ internal static partial class NetworkEmitter
                 _w.Line();
                 _w.Line($"/// <summary>The outputs {Literals.XmlEscape(_plan.ClassName)}.Forward returns, one per name in [Output] (views, valid until the next Forward).</summary>");
                 _w.Line(GeneratedCode);
-                _w.Line($"{_plan.Accessibility} sealed record {OutputsRecord}({string.Join(", ", _outputs.Select(o => $"global::Strider.Tensor<{ShapeType(o.Shape)}> {Property(o)}"))});");
+                // The planner checked these names (STR0022): distinct, and none a record's own member.
+                _w.Line($"{_plan.Accessibility} sealed record {OutputsRecord}({string.Join(", ", _outputs.Select(o => $"global::Strider.Tensor<{ShapeType(o.Shape)}> {Planning.NetworkPlanner.OutputProperty(o.Name)}"))});");
             }
         }
     }
