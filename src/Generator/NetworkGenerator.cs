@@ -118,11 +118,13 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         if (output.Invalid is { } invalid)
         {
             if (invalid.InputDims.Count > 0) yield return ShapeSpec.From(InvalidNetworkEmitter.InputShape(invalid), invalid.Accessibility == "public");
+            foreach (var extra in invalid.ExtraInputs)
+                yield return ShapeSpec.From(extra.Dims.Select((d, axis) => d > 0 ? SizeExpr.Fixed(d) : new SizeExpr(0, 1, axis)), invalid.Accessibility == "public");
             yield break;
         }
         var plan = output.Plan!;
-        yield return ShapeSpec.From(plan.Nodes[0].Shape, plan.Accessibility == "public");
-        yield return ShapeSpec.From(plan.Nodes[plan.Nodes.Count - 1].Shape, plan.Accessibility == "public");
+        for (int i = 0; i < plan.InputCount; i++) yield return ShapeSpec.From(plan.Nodes[i].Shape, plan.Accessibility == "public");
+        foreach (int o in Planning.ExecutionPlanner.Outputs(plan)) yield return ShapeSpec.From(plan.Nodes[o].Shape, plan.Accessibility == "public");
         if (plan.Dense is not null) yield return ShapeSpec.From(plan.Dense.Nodes[plan.Dense.Nodes.Count - 1].Shape, plan.Accessibility == "public");
     }
 

@@ -84,11 +84,6 @@ internal static class NetworkPipeline
         {
             var planned = NetworkPlanner.Plan(spec, cancellationToken);
             var result = parsed.With(planned.Value, planned.Diagnostics);
-            if (result.Value is { } plan && !(plan.Outputs.Count == 1 && plan.Outputs[0] == plan.Nodes.Count - 1))
-                // Planned and checked, but the emitter still returns the last layer only: a clear error, not a wrong network.
-                return result.With<NetworkPlan>(null, new[] { DiagnosticInfo.Create("STR0014", spec.Output!.SpanOf(""), spec.ClassName,
-                    "the names in its [Output] check out, but code for several outputs, or for an output other than the last layer, is not generated yet; " +
-                    "declare the outputs as the last layer (merge them with [Concat]) or remove [Output]") });
             if (result.Value is null && !result.HasErrors)
                 return result.With<NetworkPlan>(null, new[] { InternalError(spec.ClassName, spec.ClassNameSpan, new System.InvalidOperationException("the planner gave no plan and no error")) });
             return result;
@@ -124,15 +119,20 @@ internal static class NetworkPipeline
         if (spec.TensorOverloads.Count == 0) return;
         string? input, result;
         if (output.Plan is { } plan)
-            (input, result) = (NetworkEmitter.ShapeName(plan.Nodes[0].Shape), NetworkEmitter.ShapeName(plan.Nodes[plan.Nodes.Count - 1].Shape));
+        {
+            // Only a one-tensor Forward(Tensor<X>) or Backward(Tensor<Y>) can meet a user's one-tensor overload.
+            input = plan.InputCount == 1 ? NetworkEmitter.ShapeName(plan.Nodes[0].Shape) : null;
+            var outputs = ExecutionPlanner.Outputs(plan);
+            result = outputs.Length == 1 ? NetworkEmitter.ShapeName(plan.Nodes[outputs[0]].Shape) : null;
+        }
         else if (output.Invalid!.InputDims.Count > 0)
             input = result = NetworkEmitter.ShapeName(InvalidNetworkEmitter.InputShape(output.Invalid));
         else
             return; // the invalid network's Forward and Backward are generic: an overload for a concrete shape is fine
         foreach (var overload in spec.TensorOverloads)
         {
-            string generated = overload.Method == "Forward" ? input : result;
-            if (overload.Shape != generated) continue;
+            string? generated = overload.Method == "Forward" ? input : result;
+            if (generated is null || overload.Shape != generated) continue;
             diagnostics.Add(DiagnosticInfo.Create("STR0020", overload.Span, spec.ClassName, $"'{overload.Method}'(Tensor<{overload.Shape}>)",
                 $"the generated '{overload.Method}' takes Tensor<{generated}>; remove yours, or give it another name"));
         }
@@ -177,7 +177,21 @@ internal static class NetworkPipeline
         {
             HasDropout = spec.Layers.Any(l => l.Kind == LayerKind.Dropout),
             Dense = spec.Dense,
+            ExtraInputs = UsableInput(spec.Input).Count > 0 && spec.ExtraInputs.All(x => UsableInput(x).Count > 0)
+                ? new EquatableArray<InvalidInput>(spec.ExtraInputs.Select(x => new InvalidInput(x.Name, x.Dims)).ToArray())
+                : EquatableArray<InvalidInput>.Empty,
+            OutputNames = UsableInput(spec.Input).Count > 0 && spec.Output is { Names.Count: > 1 } output && UsableOutputs(output.Names)
+                ? output.Names
+                : EquatableArray<string>.Empty,
         };
+
+    /// <summary>Several [Output] names that make distinct, declarable record properties (STR0022 reports the others).</summary>
+    private static bool UsableOutputs(EquatableArray<string> names)
+    {
+        var properties = names.Select(n => n.Length == 0 ? "" : NetworkPlanner.OutputProperty(n)).ToList();
+        return properties.All(p => p.Length > 0 && Microsoft.CodeAnalysis.CSharp.SyntaxFacts.IsValidIdentifier(p) && p is not ("EqualityContract" or "Equals" or "GetHashCode" or "ToString" or "Deconstruct" or "PrintMembers" or "GetType"))
+            && properties.Distinct().Count() == properties.Count;
+    }
 
     /// <summary>The declared input dims when they make a shape type (1 to 3 dims, channels fixed, sizes at least 1 or Dim.Any); else empty.</summary>
     private static EquatableArray<int> UsableInput(InputSpec? input)

@@ -21,6 +21,15 @@ internal static class InvalidNetworkEmitter
     public static IReadOnlyList<SizeExpr> InputShape(InvalidNetworkPlan plan) =>
         plan.InputDims.Select((d, axis) => d > 0 ? SizeExpr.Fixed(d) : new SizeExpr(0, 1, axis)).ToList();
 
+    /// <summary>Every input with its parameter name and shape type, when the network declares several usable ones.</summary>
+    private static List<(string Parameter, string Type)> Inputs(InvalidNetworkPlan plan)
+    {
+        var dims = new[] { (plan.InputName, plan.InputDims) }.Concat(plan.ExtraInputs.Select(x => (x.Name, x.Dims)));
+        var names = MemberNames.Derive(dims.Select(x => x.Item1).ToList());
+        return dims.Select((x, i) => (Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(names[i]) == Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? names[i] : "@" + names[i],
+            NetworkEmitter.ShapeType(x.Item2.Select((d, axis) => d > 0 ? SizeExpr.Fixed(d) : new SizeExpr(0, 1, axis))))).ToList();
+    }
+
     public static string Emit(InvalidNetworkPlan plan)
     {
         var w = new IndentedWriter();
@@ -33,6 +42,17 @@ internal static class InvalidNetworkEmitter
         var scopes = new List<IndentedWriter.Scope>();
         foreach (var c in plan.Containers) scopes.Add(w.Block("partial " + c.Keyword + " " + c.Name));
         WriteClass(plan, w);
+        if (plan.OutputNames.Count > 0)
+        {
+            string type = NetworkEmitter.ShapeType(InputShape(plan));
+            w.Line();
+            w.Line($"{plan.Accessibility} sealed record {plan.ClassName}Outputs({string.Join(", ", plan.OutputNames.Select(o => $"{Tensor}<{type}> {Planning.NetworkPlanner.OutputProperty(o)}"))});");
+        }
+        if (plan.ExtraInputs.Count > 0)
+        {
+            w.Line();
+            w.Line($"{plan.Accessibility} sealed record {plan.ClassName}InputGradients({string.Join(", ", Inputs(plan).Select(x => $"{Tensor}<{x.Type}> {MemberNames.PascalCase(x.Parameter)}"))});");
+        }
         for (int i = scopes.Count - 1; i >= 0; i--) scopes[i].Dispose();
         return w.ToString();
     }
@@ -44,7 +64,18 @@ internal static class InvalidNetworkEmitter
         string shape = typed ? NetworkEmitter.ShapeType(InputShape(plan)) : "TShape";
         string generic = typed ? "" : "<TShape>";
         string where = typed ? "" : " where TShape : global::Strider.IShape";
-        string interfaces = typed ? $"global::Strider.INetwork<{shape}, {shape}>" : "global::Strider.INetwork";
+        bool several = plan.ExtraInputs.Count > 0;
+        string interfaces = typed && !several ? $"global::Strider.INetwork<{shape}, {shape}>" : "global::Strider.INetwork";
+        // Several inputs: Forward takes one tensor per input, as the valid network's would (the first input's shape stands in for the output's).
+        string forwardParameters = several ? string.Join(", ", Inputs(plan).Select(x => $"{Tensor}<{x.Type}> {x.Parameter}")) : $"{Tensor}<{shape}> input";
+        string backwardReturns = several ? plan.ClassName + "InputGradients" : $"{Tensor}<{shape}>";
+        // Several outputs: the outputs record, and one nullable gradient per output (every one typed as the stand-in shape).
+        bool heads = plan.OutputNames.Count > 0;
+        if (heads || several) interfaces = "global::Strider.INetwork";
+        string forwardReturns = heads ? plan.ClassName + "Outputs" : $"{Tensor}<{shape}>";
+        string gradients = heads
+            ? string.Join(", ", MemberNames.Derive(plan.OutputNames.ToList()).Select(n => $"{Tensor}<{shape}>? {n}Gradient"))
+            : $"{Tensor}<{shape}> outputGradient";
 
         w.Line("/// <summary>");
         w.Line("/// <para>Strider network " + Literals.XmlEscape(plan.ClassName) + " is invalid, so every member throws until the error is fixed:</para>");
@@ -87,11 +118,11 @@ internal static class InvalidNetworkEmitter
             w.Line();
             w.Line("public void Load(string path) => throw Invalid();");
             w.Line();
-            w.Line($"public {Tensor}<{shape}> Forward{generic}({Tensor}<{shape}> input){where} => throw Invalid();");
+            w.Line($"public {forwardReturns} Forward{generic}({forwardParameters}){where} => throw Invalid();");
             w.Line();
-            w.Line($"public {Tensor}<{shape}> Backward{generic}({Tensor}<{shape}> outputGradient){where} => throw Invalid();");
+            w.Line($"public {backwardReturns} Backward{generic}({gradients}){where} => throw Invalid();");
             w.Line();
-            w.Line($"public void BackwardParameters{generic}({Tensor}<{shape}> outputGradient){where} => throw Invalid();");
+            w.Line($"public void BackwardParameters{generic}({gradients}){where} => throw Invalid();");
             w.Line();
             if (plan.Dense)
             {

@@ -101,7 +101,7 @@ internal static partial class NetworkEmitter
             var nodes = PassNodes(dense);
             // Backward writes ops only for the nodes whose gradient reaches the output; ForwardDense has no Backward.
             var backward = dense ? new bool[nodes.Count] : Live();
-            foreach (var n in nodes.Skip(1))
+            foreach (var n in nodes.Where(n => n.Kind != LayerKind.Input))
             {
                 var axes = n.Inputs.SelectMany(k => nodes[k].Shape).Concat(n.Shape).Where(d => !d.IsFixed).Select(d => d.Axis).Distinct().OrderBy(a => a).ToList();
                 _declare = (role, type, lines) =>

@@ -33,7 +33,7 @@ internal static partial class NetworkEmitter
             {
                 _w.Line("using var call = _calls.Enter(\"ExportOnnx\"); // it reads the weights: not while a Load or a step writes them");
                 _w.Line("ThrowIfDisposed();");
-                foreach (var node in _plan.Nodes.Skip(1))
+                foreach (var node in LayerNodes)
                 {
                     string? problem = node.Rule.OnnxProblem(Pass(), node);
                     if (problem is null) continue;
@@ -43,14 +43,16 @@ internal static partial class NetworkEmitter
                     return;
                 }
                 _w.Line($"var b = new {OnnxNs}.OnnxGraphBuilder({Literals.String(_plan.ClassName)}, {OnnxOpset});");
-                var input = Node(0);
-                _w.Line($"var {OnnxValue(0)} = b.AddInput(InputName, {OnnxDims(input)});");
-                foreach (var node in _plan.Nodes.Skip(1))
+                // Graph inputs and outputs by name: several of them are told apart by the [Input] and [Output] names.
+                for (int i = 0; i < _inputs.Length; i++)
+                    _w.Line($"var {OnnxValue(i)} = b.AddInput({(i == 0 ? "InputName" : Literals.String(_inputs[i].Name))}, {OnnxDims(_inputs[i])});");
+                foreach (var node in LayerNodes)
                 {
                     _w.Line($"// {node.Name}: {node.Label}");
                     node.Rule.Onnx(Pass(), node);
                 }
-                _w.Line($"b.AddOutput({OnnxValue(_last.Index)}, \"output\", {OnnxDims(_last)});");
+                foreach (var o in _outputs)
+                    _w.Line($"b.AddOutput({OnnxValue(o.Index)}, {Literals.String(SeveralOutputs ? o.Name : "output")}, {OnnxDims(o)});");
                 _w.Line("return b;");
             }
         }

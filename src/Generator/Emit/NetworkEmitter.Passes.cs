@@ -30,7 +30,7 @@ internal static partial class NetworkEmitter
         /// <param name="training">Code for "the pass runs in training mode": an inference Dropout's output is its input's buffer.</param>
         private void WriteLocals(string training)
         {
-            foreach (var node in _plan.Nodes.Skip(1))
+            foreach (var node in LayerNodes)
             {
                 if (IsAlias(node)) _w.Line($"var {A(node)} = {A(Node(node.Inputs[0]))};");
                 else if (AliasesAtInference(node)) _w.Line($"var {A(node)} = {training} ? {OutField(node)}! : {A(Node(node.Inputs[0]))};");
@@ -43,7 +43,7 @@ internal static partial class NetworkEmitter
         /// <param name="mode">The forward pass the locals are for: at inference an aliasing Dropout's output is its input's buffer.</param>
         private void WriteLocals(PassMode mode)
         {
-            foreach (var node in _plan.Nodes.Skip(1))
+            foreach (var node in LayerNodes)
             {
                 if (IsAlias(node) || (mode == PassMode.Inference && AliasesAtInference(node))) _w.Line($"var {A(node)} = {A(Node(node.Inputs[0]))};");
                 else _w.Line($"var {A(node)} = {OutField(node)}!;");
@@ -53,34 +53,46 @@ internal static partial class NetworkEmitter
         private void WriteForward()
         {
             _w.Line("/// <summary>Runs the network. The result is a view of a network-owned buffer, valid until the next Forward.</summary>");
-            using (_w.Block($"public global::Strider.Tensor<{_outType}> Forward(global::Strider.Tensor<{_inType}> input)"))
+            using (_w.Block($"public {ForwardReturns} Forward({ForwardParameters})"))
             {
-                const string input = "input";
+                string input = InputParam(0);
                 _w.Line("using var call = _calls.Enter(\"Forward\");");
                 _w.Line("ThrowIfDisposed();");
-                _w.Line($"if ({input} is null) throw new global::System.ArgumentNullException(nameof({input}));");
-                _w.Line($"if (!ReferenceEquals({input}.Device, _device)) throw new global::System.ArgumentException(\"The input tensor is on device '\" + {input}.Device.Name + \"' but {_plan.ClassName} runs on '\" + _device.Name + \"'; create it with Tensor.From(net.Device, data).\", nameof({input}));");
-                _w.Line($"{input} = _memory.Unaliased({input}, 0); // a view of this network's own buffer (its output fed back) is copied first");
+                for (int i = 0; i < _inputs.Length; i++) _w.Line($"if ({InputParam(i)} is null) throw new global::System.ArgumentNullException(nameof({InputParam(i)}));");
+                for (int i = 0; i < _inputs.Length; i++)
+                {
+                    string x = InputParam(i), which = SeveralInputs ? " '" + _inputs[i].Name + "'" : "";
+                    _w.Line($"if (!ReferenceEquals({x}.Device, _device)) throw new global::System.ArgumentException(\"The input tensor{which} is on device '\" + {x}.Device.Name + \"' but {_plan.ClassName} runs on '\" + _device.Name + \"'; create it with Tensor.From(net.Device, data).\", nameof({x}));");
+                }
+                for (int i = 0; i < _inputs.Length; i++)
+                    _w.Line($"{InputParam(i)} = _memory.Unaliased({InputParam(i)}, {InputSlot(i)}); // a view of this network's own buffer (its output fed back) is copied first");
                 _w.Line($"int n = {input}.Batch;");
+                for (int i = 1; i < _inputs.Length; i++)
+                {
+                    string x = InputParam(i);
+                    string message = $"\"'{_inputs[i].Name}' has a batch of \" + {x}.Batch + \" but '{_inputs[0].Name}' has \" + n + \"; every input of {_plan.ClassName} takes the same batch.\"";
+                    _w.Line($"if ({x}.Batch != n) throw new global::System.ArgumentException({message}, nameof({x}));");
+                }
                 WriteFreeAxisChecks(input);
                 _w.Line($"EnsureBuffers({input}, n{FreeArgs});");
                 _w.Line("_input = null; // until this call completes, Backward has no Forward to use");
                 if (RecordsMode)
                 {
                     // BatchNorm or Dropout: the modes run different ops, each pass straight-line in its own method.
-                    _w.Line($"var {A(_last)} = Training ? ForwardTraining({input}.Buffer, n{FreeArgs}) : ForwardInference({input}.Buffer, n{FreeArgs});");
+                    string args = string.Join(", ", _inputs.Select((_, i) => InputParam(i) + ".Buffer"));
+                    string results = SeveralOutputs ? "(" + string.Join(", ", _outputs.Select(A)) + ")" : A(_outputs[0]);
+                    _w.Line($"var {results} = Training ? ForwardTraining({args}, n{FreeArgs}) : ForwardInference({args}, n{FreeArgs});");
                 }
                 else
                 {
                     _w.Line("var d = _device;");
-                    _w.Line($"var {A(Node(0))} = {input}.Buffer;");
+                    for (int i = 0; i < _inputs.Length; i++) _w.Line($"var {A(_inputs[i])} = {InputParam(i)}.Buffer;");
                     WritePassOps(PassMode.Training);
                 }
+                for (int i = 1; i < _inputs.Length; i++) _w.Line($"{InputField(i)} = {InputParam(i)};");
                 _w.Line($"_input = {input};");
                 if (RecordsMode) _w.Line("_forwardTraining = Training;");
-                _w.Line($"if (_output is null) _output = global::Strider.Tensor<{_outType}>.View({A(_last)}, n, new int[] {{ {string.Join(", ", _last.Shape.Select(s => s.ToCode()))} }});");
-                _w.Line($"else _output.Rebind({A(_last)}, n, {DimsArray(_last)});");
-                _w.Line("return _output;");
+                WriteOutputViews();
             }
             _w.Line();
             if (!RecordsMode) return;
@@ -88,15 +100,18 @@ internal static partial class NetworkEmitter
             WritePass(PassMode.Inference, "Forward's ops in inference mode: BatchNorm uses its running statistics (folded into the conv before it where it can), Dropout is the identity.");
         }
 
-        /// <summary>One mode's forward pass as a method from the input buffer to the output buffer.</summary>
+        /// <summary>One mode's forward pass as a method from the input buffers to the output buffer (a tuple of them with several outputs).</summary>
         private void WritePass(PassMode mode, string summary)
         {
             _w.Line($"/// <summary>{summary}</summary>");
-            using (_w.Block($"private {Dev}.DeviceBuffer<float> Forward{mode}({Dev}.DeviceBuffer<float> {A(Node(0))}, int n{FreeParams})"))
+            string buffer = $"{Dev}.DeviceBuffer<float>";
+            string returns = SeveralOutputs ? "(" + string.Join(", ", _outputs.Select(_ => buffer)) + ")" : buffer;
+            string inputs = string.Join(", ", _inputs.Select(x => $"{buffer} {A(x)}"));
+            using (_w.Block($"private {returns} Forward{mode}({inputs}, int n{FreeParams})"))
             {
                 _w.Line("var d = _device;");
                 WritePassOps(mode);
-                _w.Line($"return {A(_last)};");
+                _w.Line($"return {(SeveralOutputs ? "(" + string.Join(", ", _outputs.Select(A)) + ")" : A(_outputs[0]))};");
             }
             _w.Line();
         }
@@ -107,7 +122,7 @@ internal static partial class NetworkEmitter
             WriteLocals(mode);
             if (mode == PassMode.Training && Uses(LayerKind.Dropout)) _w.Line("_step++;");
             var pass = Pass();
-            foreach (var node in _plan.Nodes.Skip(1))
+            foreach (var node in LayerNodes)
             {
                 _w.Line($"// {node.Name}: {node.Label} -> {string.Join("x", node.Shape.Select(s => s.ToText()))}");
                 node.Rule.Forward(pass, node, mode);
@@ -147,68 +162,112 @@ internal static partial class NetworkEmitter
 
         private void WriteBackward()
         {
+            string gradients = SeveralOutputs ? "the output gradients (a null one: no gradient from that output)" : "<paramref name=\"outputGradient\"/>";
+            string returns = SeveralInputs ? "returns the input gradients, one per input" : "returns the input gradient";
             _w.Line("/// <summary>");
-            _w.Line("/// Back-propagates <paramref name=\"outputGradient\"/> through the last Forward: returns the input gradient (a view,");
+            _w.Line($"/// Back-propagates {gradients} through the last Forward: {returns} (a view,");
             _w.Line("/// valid until the next Backward) and adds every parameter's gradient into <see cref=\"global::Strider.Parameter.Gradient\"/>.");
             _w.Line("/// </summary>");
-            using (_w.Block($"public global::Strider.Tensor<{_inType}> Backward(global::Strider.Tensor<{_outType}> outputGradient)"))
+            using (_w.Block($"public {BackwardReturns} Backward({GradientParameters})"))
             {
                 _w.Line("using var call = _calls.Enter(\"Backward\");");
-                _w.Line("BackwardCore(outputGradient, inputGradient: true);");
+                _w.Line($"BackwardCore({GradientArguments}, inputGradient: true);");
                 _w.Line("int n = _batch;");
                 foreach (var f in _plan.FreeAxes) _w.Line($"int n{f.Axis} = _n{f.Axis};");
-                _w.Line($"if (_inputGradient is null) _inputGradient = global::Strider.Tensor<{_inType}>.View({GradField(Node(0))}!, n, new int[] {{ {string.Join(", ", Node(0).Shape.Select(s => s.ToCode()))} }});");
-                _w.Line($"else _inputGradient.Rebind({GradField(Node(0))}!, n, {DimsArray(Node(0))});");
-                _w.Line("return _inputGradient;");
+                WriteInputGradientViews();
             }
             _w.Line();
             _w.Line("/// <summary>");
             _w.Line("/// Adds every parameter's gradient into <see cref=\"global::Strider.Parameter.Gradient\"/> exactly as Backward does, but");
             _w.Line("/// skips the gradients that only serve the input gradient (what a training step needs).");
             _w.Line("/// </summary>");
-            using (_w.Block($"public void BackwardParameters(global::Strider.Tensor<{_outType}> outputGradient)"))
+            using (_w.Block($"public void BackwardParameters({GradientParameters})"))
             {
                 _w.Line("using var call = _calls.Enter(\"BackwardParameters\");");
-                _w.Line("BackwardCore(outputGradient, inputGradient: false);");
+                _w.Line($"BackwardCore({GradientArguments}, inputGradient: false);");
             }
             _w.Line();
-            using (_w.Block($"private void BackwardCore(global::Strider.Tensor<{_outType}> outputGradient, bool inputGradient)"))
+            using (_w.Block($"private void BackwardCore({GradientParameters}, bool inputGradient)"))
             {
                 string method = $"{_plan.ClassName}.\" + (inputGradient ? \"Backward\" : \"BackwardParameters\") + \"";
                 _w.Line("ThrowIfDisposed();");
-                _w.Line("if (outputGradient is null) throw new global::System.ArgumentNullException(nameof(outputGradient));");
+                if (SeveralOutputs)
+                {
+                    string none = string.Join(" && ", _outputs.Select((_, j) => GradientParam(j) + " is null"));
+                    _w.Line($"if ({none}) throw new global::System.ArgumentException(\"{method} needs the gradient of at least one output ({string.Join(", ", _outputs.Select(o => o.Name))}); a null one means no gradient flows from that output.\");");
+                }
+                else _w.Line("if (outputGradient is null) throw new global::System.ArgumentNullException(nameof(outputGradient));");
                 _w.Line($"var input = _input ?? throw new global::System.InvalidOperationException(\"{method} needs a Forward first (one that completed): it uses that call's activations.\");");
-                _w.Line("if (!ReferenceEquals(outputGradient.Device, _device)) throw new global::System.ArgumentException(\"The gradient is on device '\" + outputGradient.Device.Name + \"' but the network runs on '\" + _device.Name + \"'.\", nameof(outputGradient));");
+                if (!SeveralOutputs)
+                    _w.Line("if (!ReferenceEquals(outputGradient.Device, _device)) throw new global::System.ArgumentException(\"The gradient is on device '\" + outputGradient.Device.Name + \"' but the network runs on '\" + _device.Name + \"'.\", nameof(outputGradient));");
                 _w.Line("int n = _batch;");
-                _w.Line($"if (outputGradient.Batch != n) throw new global::System.ArgumentException(\"The output gradient has a batch of \" + outputGradient.Batch + \" but the last Forward had \" + n + \".\", nameof(outputGradient));");
+                if (!SeveralOutputs)
+                    _w.Line($"if (outputGradient.Batch != n) throw new global::System.ArgumentException(\"The output gradient has a batch of \" + outputGradient.Batch + \" but the last Forward had \" + n + \".\", nameof(outputGradient));");
                 var bn = _plan.Nodes.FirstOrDefault(x => x.Kind == LayerKind.BatchNorm);
                 if (bn is not null)
                     _w.Line($"if (!_forwardTraining) throw new global::System.InvalidOperationException(\"{method} needs training mode: BatchNorm '{bn.Name}' normalised the last Forward with running statistics. Set Training = true before Forward.\");");
                 foreach (var f in _plan.FreeAxes) _w.Line($"int n{f.Axis} = _n{f.Axis};");
-                // Only the output's own free sizes: a global pool ends a free input axis in a fixed size.
-                foreach (int axis in Enumerable.Range(0, _last.Shape.Count).Where(k => !_last.Shape[k].IsFixed))
-                {
-                    string expected = _last.Shape[axis].ToCode();
-                    _w.Line($"if (outputGradient.Dim({axis}) != {expected}) throw new global::System.ArgumentException(\"The output gradient's axis {axis} is \" + outputGradient.Dim({axis}) + \" but the last Forward produced \" + ({expected}) + \".\", nameof(outputGradient));");
-                }
-                _w.Line("outputGradient = _memory.Unaliased(outputGradient, 1); // a view of this network's own buffer is copied first");
+                for (int j = 0; j < _outputs.Length; j++) WriteGradientChecks(j);
                 _w.Line("var d = _device;");
                 _w.Line($"var {A(Node(0))} = input.Buffer;");
-                _w.Line($"var {G(_last)} = outputGradient.Buffer;");
+                for (int i = 1; i < _inputs.Length; i++) _w.Line($"var {A(_inputs[i])} = {InputField(i)}!.Buffer;");
+                if (OutputIsLast) _w.Line($"var {G(_last)} = outputGradient.Buffer;");
                 WriteLocals("_forwardTraining");
                 var live = Live();
                 var ops = new BackwardOps(_w, ParameterGradientPath());
-                for (int i = _plan.Nodes.Count - 1; i >= 1; i--)
+                // An output other than the only last layer: the caller's gradient (or zeros) seeds its buffer, and layers reading it add theirs.
+                if (!OutputIsLast)
+                    for (int j = 0; j < _outputs.Length; j++)
+                    {
+                        var o = _outputs[j];
+                        string g = GradientParam(j), buffer = GradField(o) + "!";
+                        ops.Acc(o.Index);
+                        ops.Gradient(o.Index, SeveralOutputs
+                            ? $"if ({g} is null) d.Fill({buffer}, 0, {Count(o)}, 0f); else d.Copy({g}.Buffer, 0, {buffer}, 0, {Count(o)}, false);"
+                            : $"d.Copy({g}.Buffer, 0, {buffer}, 0, {Count(o)}, false);");
+                    }
+                for (int i = _plan.Nodes.Count - 1; i >= _inputs.Length; i--)
                 {
                     var node = Node(i);
                     if (!live[i]) continue;
                     ops.Gradient(i, $"// {node.Name}: {node.Label}");
                     node.Rule.Backward(Pass(), node, ops);
                 }
-                if (!ops.Written(0)) ops.Gradient(0, $"d.Fill({GradField(Node(0))}!, 0, {Count(Node(0))}, 0f); // the output does not depend on the input");
+                for (int i = 0; i < _inputs.Length; i++)
+                {
+                    var x = _inputs[i];
+                    string which = SeveralInputs ? $"input '{x.Name}'" : "input";
+                    if (!ops.Written(i)) ops.Gradient(i, $"d.Fill({GradField(x)}!, 0, {Count(x)}, 0f); // the output does not depend on the {which}");
+                }
                 ops.Flush();
             }
             _w.Line();
+        }
+
+        /// <summary>
+        /// Output <paramref name="j"/>'s gradient checked against the last Forward (device, batch, free sizes) and copied
+        /// when it is a view of the network's own buffers; with several outputs, only when given.
+        /// </summary>
+        private void WriteGradientChecks(int j)
+        {
+            var o = _outputs[j];
+            string g = GradientParam(j);
+            string what = SeveralOutputs ? $"The gradient of output '{o.Name}'" : "The output gradient";
+            IndentedWriter.Scope? scope = null;
+            if (SeveralOutputs)
+            {
+                scope = _w.Block($"if ({g} is not null)");
+                _w.Line($"if (!ReferenceEquals({g}.Device, _device)) throw new global::System.ArgumentException(\"{what} is on device '\" + {g}.Device.Name + \"' but the network runs on '\" + _device.Name + \"'.\", nameof({g}));");
+                _w.Line($"if ({g}.Batch != n) throw new global::System.ArgumentException(\"{what} has a batch of \" + {g}.Batch + \" but the last Forward had \" + n + \".\", nameof({g}));");
+            }
+            // Only the output's own free sizes: a global pool ends a free input axis in a fixed size.
+            foreach (int axis in Enumerable.Range(0, o.Shape.Count).Where(k => !o.Shape[k].IsFixed))
+            {
+                string expected = o.Shape[axis].ToCode();
+                _w.Line($"if ({g}.Dim({axis}) != {expected}) throw new global::System.ArgumentException(\"{what}'s axis {axis} is \" + {g}.Dim({axis}) + \" but the last Forward produced \" + ({expected}) + \".\", nameof({g}));");
+            }
+            _w.Line($"{g} = _memory.Unaliased({g}, {GradientSlot(j)}); // a view of this network's own buffer is copied first");
+            scope?.Dispose();
         }
 
         private void WriteDispose()

@@ -45,6 +45,8 @@ internal static partial class NetworkEmitter
         private readonly ExecutionPlan _exec;
         private readonly IndentedWriter _w;
         private readonly NodePlan _last;
+        private readonly NodePlan[] _inputs;
+        private readonly NodePlan[] _outputs;
         private readonly string _inType;
         private readonly string _outType;
         private readonly string[] _names;
@@ -57,8 +59,10 @@ internal static partial class NetworkEmitter
             _exec = exec;
             _w = writer;
             _last = plan.Nodes[plan.Nodes.Count - 1];
+            _inputs = plan.Nodes.Take(plan.InputCount).ToArray();
+            _outputs = OutputNodes(plan);
             _inType = ShapeType(plan.Nodes[0].Shape);
-            _outType = ShapeType(_last.Shape);
+            _outType = ShapeType(_outputs[0].Shape);
             _names = _exec.Names.ToArray();
             _parameterFields = new string[plan.Parameters.Count];
             _bufferFields = new string[plan.Buffers.Count];
@@ -89,10 +93,26 @@ internal static partial class NetworkEmitter
 
         private string GradField(NodePlan n) => Field(n, "Grad");
 
-        /// <summary>A layer's output gradient in Backward: the caller's for the last layer, the network's buffer elsewhere.</summary>
-        private string G(NodePlan n) => n.Index == _last.Index ? _names[n.Index] + "Grad" : GradField(n) + "!";
+        /// <summary>
+        /// A layer's output gradient in Backward: the caller's for the last layer when it is the only output, the network's
+        /// buffer elsewhere (an output of several, or one before the last layer, gets the caller's gradient copied in first).
+        /// </summary>
+        private string G(NodePlan n) => n.Index == _last.Index && OutputIsLast ? _names[n.Index] + "Grad" : GradField(n) + "!";
 
         private bool HasFreeAxes => _plan.FreeAxes.Count > 0;
+
+        private bool SeveralInputs => _inputs.Length > 1;
+
+        private bool SeveralOutputs => _outputs.Length > 1;
+
+        /// <summary>The network's one output is its last layer: Backward reads the caller's gradient in place, as before [Output] existed.</summary>
+        private bool OutputIsLast => _outputs.Length == 1 && _outputs[0].Index == _last.Index;
+
+        /// <summary>Single input and single output: the class is an <c>INetwork&lt;TIn, TOut&gt;</c>, which trainers and losses take.</summary>
+        private bool Typed => !SeveralInputs && !SeveralOutputs;
+
+        /// <summary>The layers, after the input nodes.</summary>
+        private IEnumerable<NodePlan> LayerNodes => _plan.Nodes.Skip(_inputs.Length);
 
         private bool Uses(LayerKind kind) => _plan.Nodes.Any(n => n.Kind == kind);
 
@@ -114,7 +134,8 @@ internal static partial class NetworkEmitter
             WriteThreadingRemarks();
             _w.Line(GeneratedCode);
             string baseClass = Shared ? "global::Strider.NetworkBase, " : "";
-            using (_w.Block($"{_plan.Accessibility} partial class {_plan.ClassName} : {baseClass}global::Strider.INetwork<{_inType}, {_outType}>"))
+            string contract = Typed ? $"global::Strider.INetwork<{_inType}, {_outType}>" : "global::Strider.INetwork";
+            using (_w.Block($"{_plan.Accessibility} partial class {_plan.ClassName} : {baseClass}{contract}"))
             {
                 WriteConstants();
                 WriteDiagram();
@@ -128,6 +149,7 @@ internal static partial class NetworkEmitter
                 WriteDispose();
                 WriteOnnxExport();
             }
+            WriteRecords();
         }
 
         /// <summary>The rule every network keeps: one call at a time (checked), results valid until the next call.</summary>
@@ -170,9 +192,13 @@ internal static partial class NetworkEmitter
             }
             _w.Line("private int _batch = -1;");
             foreach (var f in _plan.FreeAxes) _w.Line($"private int _n{f.Axis} = -1;");
-            _w.Line($"private global::Strider.Tensor<{_inType}>? _input;");
-            _w.Line($"private global::Strider.Tensor<{_outType}>? _output;");
-            _w.Line($"private global::Strider.Tensor<{_inType}>? _inputGradient;");
+            if (Typed)
+            {
+                _w.Line($"private global::Strider.Tensor<{_inType}>? _input;");
+                _w.Line($"private global::Strider.Tensor<{_outType}>? _output;");
+                _w.Line($"private global::Strider.Tensor<{_inType}>? _inputGradient;");
+            }
+            else WriteSeveralFields();
             if (!Shared)
             {
                 _w.Line("private bool _disposed;");

@@ -40,7 +40,22 @@ internal sealed record InvalidNetworkPlan(
 
     /// <summary>[Network(Dense = true)]: a valid network would have ForwardDense.</summary>
     public bool Dense { get; init; }
+
+    /// <summary>
+    /// The second and later [Input]s when every [Input] makes a shape type: Forward then takes one tensor per input and
+    /// Backward returns the input-gradients record, as the valid network would (empty otherwise).
+    /// </summary>
+    public EquatableArray<InvalidInput> ExtraInputs { get; init; } = EquatableArray<InvalidInput>.Empty;
+
+    /// <summary>
+    /// The [Output] names when there are several that make distinct record properties and the input makes a shape type:
+    /// Forward then returns the outputs record and Backward takes one gradient per output (empty otherwise).
+    /// </summary>
+    public EquatableArray<string> OutputNames { get; init; } = EquatableArray<string>.Empty;
 }
+
+/// <summary>One more [Input] of an invalid network: its name and dims (Dim.Any as -1).</summary>
+internal sealed record InvalidInput(string Name, EquatableArray<int> Dims);
 
 /// <summary>Hint names of generated files: always valid file names, and distinct for distinct classes.</summary>
 internal static class HintNames

@@ -101,4 +101,7 @@ internal sealed record NetworkPlan(
     /// deriving from Strider.NetworkBase (C# allows one base class).
     /// </summary>
     public bool HasUserBase { get; init; }
+
+    /// <summary>How many [Input]s: nodes 0 .. InputCount - 1 are the inputs, in declaration order (issue #13; the emitter writes one so far).</summary>
+    public int InputCount { get; init; } = 1;
 }

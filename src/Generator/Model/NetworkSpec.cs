@@ -136,6 +136,9 @@ internal sealed record NetworkSpec(
 
     /// <summary>Where Dense = true is written (or the [Network] attribute), for diagnostics about the whole network.</summary>
     public SourceSpan DenseSpan { get; init; } = SourceSpan.None;
+
+    /// <summary>The [Input] attributes after the first (<see cref="Input"/>), in declaration order.</summary>
+    public EquatableArray<InputSpec> ExtraInputs { get; init; } = EquatableArray<InputSpec>.Empty;
 }
 
 /// <summary>A user-written method such as <c>Forward(Tensor&lt;S1x28x28&gt;)</c>: its name, the shape type's name and where it is.</summary>

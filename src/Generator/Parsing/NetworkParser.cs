@@ -87,6 +87,7 @@ internal static partial class NetworkParser
         var attributes = OrderedAttributes(type, declaringTree);
 
         InputSpec? input = null;
+        var extraInputs = new List<InputSpec>();
         bool dense = false;
         var denseSpan = SourceSpan.None;
         OutputSpec? output = null;
@@ -105,9 +106,15 @@ internal static partial class NetworkParser
                 (dense, denseSpan) = ParseNetwork(attribute, spans);
             else if (name == InputAttributeName)
             {
-                input = ParseInput(attribute, spans);
-                expansion.InputName = input.Name;
-                scope.InputAlias = scope.InputName = input.Name;
+                // Every [Input] is kept, in source order: the planner decides what several of them mean. Blocks read the first.
+                var parsed = ParseInput(attribute, spans);
+                if (input is null)
+                {
+                    input = parsed;
+                    expansion.InputName = input.Name;
+                    scope.InputAlias = scope.InputName = input.Name;
+                }
+                else extraInputs.Add(parsed);
             }
             else if (Layers.LayerRegistry.ByAttribute(name) is { } rule)
                 expansion.AddLayer(scope, rule, attribute, syntax, spans);
@@ -118,7 +125,7 @@ internal static partial class NetworkParser
         }
         spec = spec with { Output = output };
 
-        return spec with { Input = input, Layers = new EquatableArray<LayerSpec>(expansion.Flat), Dense = dense, DenseSpan = denseSpan };
+        return spec with { Input = input, ExtraInputs = new EquatableArray<InputSpec>(extraInputs), Layers = new EquatableArray<LayerSpec>(expansion.Flat), Dense = dense, DenseSpan = denseSpan };
     }
 
     private static (bool Dense, SourceSpan Span) ParseNetwork(AttributeData attribute, EquatableArray<ArgSpan> spans)

@@ -17,9 +17,12 @@ internal static class ExecutionPlanner
     public static ExecutionPlan Plan(NetworkPlan plan, CancellationToken cancellationToken = default)
     {
         var nodes = plan.Nodes;
-        int count = nodes.Count, last = count - 1;
+        int count = nodes.Count;
         var names = MemberNames.Derive(nodes.Select(n => n.Name).ToList());
         var readers = Readers(nodes);
+        var outputs = Outputs(plan);
+        var isOutput = new bool[count];
+        foreach (int o in outputs) isOutput[o] = true;
         cancellationToken.ThrowIfCancellationRequested();
 
         // A conv read only by its BatchNorm folds it: the fold is exact algebra (the norm is affine per output channel).
@@ -30,7 +33,8 @@ internal static class ExecutionPlanner
             var conv = nodes[bn.Inputs[0]];
             // A grouped Deconv's [in, out / g, ...] has no [outer, channel, inner] layout for the fold: its norm runs on its own.
             bool groupedDeconv = conv.Kind == LayerKind.Deconv && conv.Detail is WindowDetail { Groups: not 1 };
-            if (conv.Kind is LayerKind.Conv or LayerKind.Deconv && conv.Weight >= 0 && readers[conv.Index].Count == 1 && !groupedDeconv)
+            // An output conv keeps its own values: Forward returns them.
+            if (conv.Kind is LayerKind.Conv or LayerKind.Deconv && conv.Weight >= 0 && readers[conv.Index].Count == 1 && !groupedDeconv && !isOutput[conv.Index])
                 (foldTarget[conv.Index], foldSource[bn.Index]) = (bn.Index, conv.Index);
         }
 
@@ -38,7 +42,7 @@ internal static class ExecutionPlanner
         var chains = new List<ReluChainPlan>();
         var chainOf = Enumerable.Repeat(-1, count).ToArray();
         int OnlyReader(int n, LayerKind kind) =>
-            n != last && readers[n].Count == 1 && nodes[readers[n][0]].Kind == kind ? readers[n][0] : -1;
+            !isOutput[n] && readers[n].Count == 1 && nodes[readers[n][0]].Kind == kind ? readers[n][0] : -1;
         foreach (var bn in nodes.Where(n => n.Kind == LayerKind.BatchNorm))
         {
             int relu = OnlyReader(bn.Index, LayerKind.Relu);
@@ -51,7 +55,7 @@ internal static class ExecutionPlanner
         cancellationToken.ThrowIfCancellationRequested();
 
         var aliases = nodes.Select(n => AliasesAtInference(nodes, n)).ToArray();
-        var buffers = Buffers(plan, names, foldTarget, foldSource, aliases, cancellationToken);
+        var buffers = Buffers(plan, names, foldTarget, foldSource, aliases, isOutput, cancellationToken);
         return new ExecutionPlan(
             new EquatableArray<string>(names),
             new EquatableArray<EquatableArray<int>>(readers.Select(r => new EquatableArray<int>(r))),
@@ -59,7 +63,7 @@ internal static class ExecutionPlanner
             new EquatableArray<int>(foldSource),
             new EquatableArray<ReluChainPlan>(chains),
             new EquatableArray<int>(chainOf),
-            new EquatableArray<bool>(Live(nodes)),
+            new EquatableArray<bool>(Live(nodes, outputs)),
             new EquatableArray<bool>(ParameterGradientPath(nodes)),
             new EquatableArray<bool>(aliases),
             new EquatableArray<BufferPlan>(buffers));
@@ -76,11 +80,14 @@ internal static class ExecutionPlanner
         return readers;
     }
 
-    /// <summary>Nodes whose gradient reaches the output: the output, and any node read by such a node.</summary>
-    private static bool[] Live(IReadOnlyList<NodePlan> nodes)
+    /// <summary>The nodes Forward returns, in [Output] order: without [Output], the last layer.</summary>
+    public static int[] Outputs(NetworkPlan plan) => plan.Outputs.ToArray();
+
+    /// <summary>Nodes whose gradient reaches an output: the outputs, and any node read by such a node.</summary>
+    private static bool[] Live(IReadOnlyList<NodePlan> nodes, int[] outputs)
     {
         var live = new bool[nodes.Count];
-        live[nodes.Count - 1] = true;
+        foreach (int o in outputs) live[o] = true;
         for (int i = nodes.Count - 1; i >= 0; i--)
             if (live[i]) foreach (int k in nodes[i].Inputs) live[k] = true;
         return live;
@@ -110,14 +117,16 @@ internal static class ExecutionPlanner
         if (n.Kind != LayerKind.Dropout) return false;
         var root = nodes[n.Inputs[0]];
         while (IsAlias(root)) root = nodes[root.Inputs[0]];
-        return root.Index != 0;
+        return root.Kind != LayerKind.Input;
     }
 
     /// <summary>Every buffer, layer by layer (output, gradient, per-kind state, folded weights), then the shared scratch, then ForwardDense's.</summary>
-    private static List<BufferPlan> Buffers(NetworkPlan plan, string[] names, int[] foldTarget, int[] foldSource, bool[] aliases, CancellationToken cancellationToken)
+    private static List<BufferPlan> Buffers(NetworkPlan plan, string[] names, int[] foldTarget, int[] foldSource, bool[] aliases, bool[] isOutput, CancellationToken cancellationToken)
     {
         var nodes = plan.Nodes;
         int last = nodes.Count - 1;
+        // The last layer as the only output reads the caller's gradient in place; any other output gets its own buffer, seeded from the caller's.
+        bool outputIsLast = isOutput[last] && isOutput.Count(o => o) == 1;
         var buffers = new List<BufferPlan>();
         void Add(NodePlan n, BufferRole role, BufferPass pass, BufferSize size, bool isInt = false) =>
             buffers.Add(new BufferPlan("_" + names[n.Index] + role, isInt, role, n.Index, pass, new EquatableArray<BufferSize>(new[] { size })));
@@ -126,8 +135,8 @@ internal static class ExecutionPlanner
         foreach (var n in nodes)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (n.Index > 0 && !IsAlias(n)) Add(n, BufferRole.Out, BufferPass.Forward, Values(n.Shape));
-            if (n.Index != last) Add(n, BufferRole.Grad, BufferPass.Backward, Values(n.Shape));
+            if (n.Kind != LayerKind.Input && !IsAlias(n)) Add(n, BufferRole.Out, BufferPass.Forward, Values(n.Shape));
+            if (n.Index != last || (isOutput[last] && !outputIsLast)) Add(n, BufferRole.Grad, BufferPass.Backward, Values(n.Shape));
             if (n.Rule.SavedStatistics(n) is { } saved)
             {
                 Add(n, BufferRole.SavedMean, BufferPass.Forward, saved);
@@ -151,7 +160,7 @@ internal static class ExecutionPlanner
         if (plan.Dense is { } dense)
         {
             // A conv with its norm folded in writes the norm's buffer; an aliasing Dropout has none.
-            foreach (var n in nodes.Skip(1).Where(n => !aliases[n.Index] && foldTarget[n.Index] < 0))
+            foreach (var n in nodes.Where(n => n.Kind != LayerKind.Input && !aliases[n.Index] && foldTarget[n.Index] < 0))
                 Add(n, BufferRole.DenseOut, BufferPass.Dense, Values(dense.Nodes[n.Index].Shape));
         }
         return buffers;

@@ -352,14 +352,14 @@ internal sealed partial class NetworkPlanner
             }
 
             nodes.Add(new NodePlan(n.Index, n.Rule, n.Name, n.Label, new EquatableArray<int>(n.Inputs), shapes[n.Index],
-                n.Index == 0 ? LayerDetail.None : n.Rule.Detail(n, sizes), field, jump));
+                n.Kind == LayerKind.Input ? LayerDetail.None : n.Rule.Detail(n, sizes), field, jump));
         }
 
         long parameterCount = _parameters.Sum(p => p.Length);
         var summary = Summary(nodes, parameterCount, freeAxes);
         return new NetworkPlan(_spec.Namespace, _spec.ClassName, _spec.Accessibility, _spec.HintName, _spec.Containers, input.Name,
             new EquatableArray<NodePlan>(nodes), new EquatableArray<ParameterPlan>(_parameters), new EquatableArray<ParameterPlan>(_buffers),
-            new EquatableArray<FreeAxisPlan>(freeAxes), parameterCount, new EquatableArray<string>(summary)) { HasUserBase = _spec.HasUserBase };
+            new EquatableArray<FreeAxisPlan>(freeAxes), parameterCount, new EquatableArray<string>(summary)) { HasUserBase = _spec.HasUserBase, InputCount = 1 + _spec.ExtraInputs.Count };
     }
 
     /// <summary>A Keras-like table: layer, kind, output shape, parameters, receptive field, effective stride.</summary>

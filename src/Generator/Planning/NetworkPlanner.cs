@@ -92,6 +92,7 @@ internal sealed partial class NetworkPlanner
         };
         _nodes.Add(inputNode);
         _byName[input.Name] = 0;
+        if (!AddExtraInputs(input)) return null;
 
         foreach (var layer in _spec.Layers)
         {
@@ -103,12 +104,20 @@ internal sealed partial class NetworkPlanner
         _cancellationToken.ThrowIfCancellationRequested();
         var analyses = AnalyzeAxes(input);
         _cancellationToken.ThrowIfCancellationRequested();
-        var dense = _spec.Dense ? PlanDenseVariant() : null;
+        if (_spec.Dense && _spec.ExtraInputs.Count > 0)
+            Report("STR0014", _spec.DenseSpan, _spec.ClassName, "Dense = true (the stride-1 variant) is not available for a network with several inputs yet; remove Dense = true");
+        var dense = _spec.Dense && _spec.ExtraInputs.Count == 0 ? PlanDenseVariant() : null;
         if (HasErrors || analyses is null) return null;
         _cancellationToken.ThrowIfCancellationRequested();
         var plan = BuildPlan(input, analyses);
         plan = dense is null ? plan : WithDense(plan, dense);
         plan = WithOutputs(plan);
+        if (plan.Dense is not null && !(plan.Outputs.Count == 1 && plan.Outputs[0] == plan.Nodes.Count - 1))
+        {
+            // ForwardDense computes the last layer only.
+            Report("STR0014", _spec.DenseSpan, _spec.ClassName, "Dense = true (the stride-1 variant) is not available with [Output] naming other layers than the last one yet; remove Dense = true");
+            return null;
+        }
         CheckShapes(plan);
         return plan;
     }
@@ -120,6 +129,59 @@ internal sealed partial class NetworkPlanner
         foreach (var (name, shape) in shapes)
             if (shape.Any(d => d.IsFixed && (d.U < 1 || d.U > int.MaxValue)))
                 throw new System.InvalidOperationException($"The planner gave '{name}' the shape {string.Join("x", shape.Select(d => d.ToText()))}: every fixed size must be in 1..{int.MaxValue}");
+    }
+
+    /// <summary>
+    /// One input node per [Input] after the first, numbered after it. Their sizes are fixed for now: on each axis graph
+    /// such an input is a size independent of the first input's, which a merge with the first then constrains.
+    /// </summary>
+    private bool AddExtraInputs(InputSpec first)
+    {
+        bool ok = true;
+        foreach (var extra in _spec.ExtraInputs)
+        {
+            if (!CheckInput(extra)) { ok = false; continue; }
+            if (extra.Dims.Count != first.Dims.Count)
+            {
+                Report("STR0014", extra.SpanOf(""), _spec.ClassName,
+                    $"the input '{extra.Name}' has {extra.Dims.Count} dimension(s) but '{first.Name}' has {first.Dims.Count}; several inputs need the same layout (C, C x L or C x H x W)");
+                ok = false;
+                continue;
+            }
+            int free = extra.Dims.ToList().IndexOf(-1);
+            if (free > 0)
+            {
+                Report("STR0014", extra.SpanOf(free.ToString(Inv)), _spec.ClassName,
+                    $"the input '{extra.Name}' has a free size (Dim.Any); only the first [Input] ('{first.Name}') may have free sizes for now, so give '{extra.Name}' fixed sizes");
+                ok = false;
+                continue;
+            }
+            if (_byName.ContainsKey(extra.Name))
+            {
+                Report("STR0014", extra.SpanOf("Name"), _spec.ClassName,
+                    $"two inputs are named '{extra.Name}'; give each [Input] its own Name, e.g. [Input(..., Name = \"{extra.Name}2\")]");
+                ok = false;
+                continue;
+            }
+            var dims = extra.Dims.ToArray();
+            var node = new PlanNode(_nodes.Count, Layers.LayerRegistry.Input, extra.Name, null)
+            {
+                Channels = dims[0],
+                Spatial = _spatialRank > 0,
+                AxisNodes = new int[_spatialRank],
+                AxisSizes = dims.Skip(1).Select(d => (long)d).ToArray(),
+                Dims = _spatialRank == 0 ? dims : System.Array.Empty<int>(),
+                Label = "Input",
+            };
+            for (int a = 0; a < _spatialRank; a++)
+            {
+                node.AxisNodes[a] = _graphs[a].AddSource(dims[a + 1]);
+                _axisOwner[(a, node.AxisNodes[a])] = node.Index;
+            }
+            _nodes.Add(node);
+            _byName[extra.Name] = node.Index;
+        }
+        return ok;
     }
 
     private bool CheckInput(InputSpec input)
@@ -184,7 +246,7 @@ internal sealed partial class NetworkPlanner
         }
         else if (_byName.TryGetValue(name, out int other))
         {
-            Report("STR0015", layer.SpanOf(layer.Name is null ? "" : "Name"), name, other == 0 ? "the input" : $"layer {other} ({_nodes[other].Rule.Name})");
+            Report("STR0015", layer.SpanOf(layer.Name is null ? "" : "Name"), name, other == 0 ? "the input" : _nodes[other].Kind == LayerKind.Input ? $"the input '{name}'" : $"layer {_nodes[other].Layer!.Index + 1} ({_nodes[other].Rule.Name})");
             node.Failed = true;
         }
         _nodes.Add(node);
@@ -231,6 +293,13 @@ internal sealed partial class NetworkPlanner
         {
             int? found = Lookup(node, layer, layer.From, "From", layer.SpanOf("From"));
             if (found is null) node.Failed = true; else node.Inputs.Add(found.Value);
+            return;
+        }
+        if (_spec.ExtraInputs.Count > 0 && _nodes[node.Index - 1].Kind == LayerKind.Input)
+        {
+            // With several inputs, "the previous node" would silently be the last declared input.
+            Report("STR0008", layer.SpanOf(""), node.Name, $"the network has several inputs, so say which one it reads: From = \"{_nodes[0].Name}\" (or merge them with [Add] or [Concat])");
+            node.Failed = true;
             return;
         }
         node.Inputs.Add(node.Index - 1);

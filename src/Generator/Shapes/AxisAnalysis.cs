@@ -179,8 +179,9 @@ internal sealed class AxisAnalysis
                 case AxisNodeKind.Fixed:
                 {
                     // Every output reads (up to) the whole input: the field spans it; outputs step in/out inputs apart.
+                    // A second network input reads nothing of node 0: its field starts afresh, like node 0's.
                     int input = Math.Max(1, sizes[node.From[0]]);
-                    fields[id] = new FieldOfView(f.Size + f.Jump * (input - 1), f.Jump * new Rational(input, node.Size), f.Start);
+                    fields[id] = node.Source ? fields[0] : new FieldOfView(f.Size + f.Jump * (input - 1), f.Jump * new Rational(input, node.Size), f.Start);
                     break;
                 }
                 case AxisNodeKind.SizeOf:

@@ -27,9 +27,12 @@ internal enum AxisNodeKind
     Fixed,
 }
 
-/// <summary>One node of an <see cref="AxisGraph"/>. From: its inputs (SizeOf: [from, like]).</summary>
+/// <summary>
+/// One node of an <see cref="AxisGraph"/>. From: its inputs (SizeOf: [from, like]). Source: a Fixed node that is a
+/// network input of its own (a second [Input]), so its field of view starts afresh at one value.
+/// </summary>
 internal sealed record AxisNode(AxisNodeKind Kind, IReadOnlyList<int> From, WindowAxis Window = default,
-    int PadBegin = 0, int PadEnd = 0, int Multiplier = 1, int Size = 0);
+    int PadBegin = 0, int PadEnd = 0, int Multiplier = 1, int Size = 0, bool Source = false);
 
 /// <summary>
 /// One spatial axis of a whole network: a DAG whose node sizes are functions of their inputs' sizes. Node ids are the
@@ -91,6 +94,16 @@ internal sealed class AxisGraph
         Check(from, nameof(from));
         if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), $"A fixed output size must be at least 1, got {size}.");
         return Add(new AxisNode(AxisNodeKind.Fixed, new[] { from }, Size: size));
+    }
+
+    /// <summary>
+    /// A second network input of fixed <paramref name="size"/>: for sizes a Fixed node (independent of node 0's size,
+    /// hanging off node 0 only so the graph stays one DAG), for fields a fresh input.
+    /// </summary>
+    public int AddSource(int size)
+    {
+        if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), $"An input size must be at least 1, got {size}.");
+        return Add(new AxisNode(AxisNodeKind.Fixed, new[] { 0 }, Size: size, Source: true));
     }
 
     private int Add(AxisNode node)

@@ -24,8 +24,9 @@ public static class Dim
 /// <summary>
 /// The network's input, channels first without the batch: <c>[Input(1, 28, 28)]</c> is C x H x W,
 /// <c>[Input(16, 1000)]</c> is C x L (1-D layers). <see cref="Dim.Any"/> marks a free dimension.
+/// A network may declare several, each with its own <see cref="Name"/> (issue #13; planned in a later step).
 /// </summary>
-[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class InputAttribute : Attribute
 {
     public InputAttribute(params int[] dims) => Dims = dims;

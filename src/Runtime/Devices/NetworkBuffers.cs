@@ -25,8 +25,8 @@ public sealed class NetworkBuffers : IDisposable
     private int _growing;
     private int _next;
     // Two private copies per slot, used in turn: a copy never overwrites the one the last call kept (Backward reads it).
-    private readonly object?[] _copies = new object?[8];
-    private int _turns;
+    private object?[] _copies = new object?[8];
+    private long _turns;
 
     /// <param name="network">The network's class name, for error messages.</param>
     public NetworkBuffers(string network) => _network = network ?? throw new ArgumentNullException(nameof(network));
@@ -108,16 +108,17 @@ public sealed class NetworkBuffers : IDisposable
     /// <summary>
     /// <paramref name="tensor"/> itself, or, when it is a view of one of this network's buffers (say its own output
     /// fed back in), a private copy of it: the call would overwrite the values it reads, and Backward reads the input
-    /// again. <paramref name="slot"/> (0 to 3) keeps the copies of different arguments apart.
+    /// again. <paramref name="slot"/> (0 to 63: one per input and per output gradient) keeps the copies of different arguments apart.
     /// </summary>
     public Tensor<TShape> Unaliased<TShape>(Tensor<TShape> tensor, int slot) where TShape : IShape =>
         Owns(tensor.Buffer) ? Copy(tensor, slot) : tensor;
 
     private Tensor<TShape> Copy<TShape>(Tensor<TShape> tensor, int slot) where TShape : IShape
     {
-        if ((uint)slot >= _copies.Length / 2) throw new ArgumentOutOfRangeException(nameof(slot), slot, $"Slots are 0 to {_copies.Length / 2 - 1}.");
-        _turns ^= 1 << slot;
-        int index = 2 * slot + ((_turns >> slot) & 1);
+        if ((uint)slot >= 64) throw new ArgumentOutOfRangeException(nameof(slot), slot, "Slots are 0 to 63.");
+        if (2 * slot + 1 >= _copies.Length) Array.Resize(ref _copies, 2 * slot + 2);
+        _turns ^= 1L << slot;
+        int index = 2 * slot + (int)((_turns >> slot) & 1);
         var copy = _copies[index] as Tensor<TShape>;
         if (copy is null || copy.Buffer.Length < tensor.Length)
         {

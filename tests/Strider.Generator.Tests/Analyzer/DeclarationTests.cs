@@ -67,6 +67,18 @@ public class DeclarationTests
         Assert.Empty(compiler);
     }
 
+    [Fact]
+    public void A_second_Input_is_a_second_input_not_CS0579()
+    {
+        var (str, compiler) = Check(Usings + """
+            [Network, Input(2, 8, 8, Name = "image"), Input(2, 8, 8, Name = "extra"), Add("image", "extra")]
+            public partial class TwoInputs;
+            """);
+        // AllowMultiple: the compiler accepts the declaration (no CS0579), and the network with two inputs is generated.
+        Assert.Empty(str);
+        Assert.Empty(compiler);
+    }
+
     [Theory]
     [InlineData("Concat(\"input\", null)", "STR0008")]
     [InlineData("Add(null)", "STR0008")]

@@ -4,8 +4,7 @@ using Strider.Generator.Tests.Infrastructure;
 namespace Strider.Generator.Tests.CodeFixes;
 
 /// <summary>
-/// The fixes for a layer that reaches no output (STR0023): remove its attribute, or add it to [Output]. Until several
-/// outputs are generated, a network whose [Output] is not the last layer alone carries the gate's STR0014 on [Output].
+/// The fixes for a layer that reaches no output (STR0023): remove its attribute, or add it to [Output].
 /// </summary>
 public class UnreachableLayerFixTests
 {
@@ -93,14 +92,14 @@ public class UnreachableLayerFixTests
         [Conv(4, 3, Name = "trunk"), Relu(Name = "act")]
         [Conv(2, 1, Name = "cls")]
         [{|STR0023:Conv(4, 1, From = "act", Name = "box")|}]
-        [{|STR0014:Output("cls")|}]
+        [Output("cls")]
         public partial class Net;
         """, Usings + """
         [Network, Input(3, 8, 8)]
         [Conv(4, 3, Name = "trunk"), Relu(Name = "act")]
         [Conv(2, 1, Name = "cls")]
         [Conv(4, 1, From = "act", Name = "box")]
-        [{|STR0014:Output("cls", "box")|}]
+        [Output("cls", "box")]
         public partial class Net;
         """, UnreachableLayerCodeFixProvider.AddToOutputKey);
 
@@ -112,7 +111,7 @@ public class UnreachableLayerFixTests
         """, Usings + """
         [Network, Input(1, 8, 8)]
         [Conv(4, 3, Name = "a"), Conv(4, 3, Name = "side"), Conv(4, 1, From = "a")]
-        [{|STR0014:Output("conv3", "side")|}]
+        [Output("conv3", "side")]
         public partial class Net;
         """, UnreachableLayerCodeFixProvider.AddToOutputKey);
 
@@ -124,12 +123,12 @@ public class UnreachableLayerFixTests
         """, Usings + """
         [Network, Input(1, 8, 8)]
         [Conv(4, 3, Name = "a"), Conv(4, 3), Relu, Conv(4, 1, From = "a")]
-        [{|STR0014:Output("conv3", "conv2", "relu1")|}]
+        [Output("conv3", "conv2", "relu1")]
         public partial class Net;
         """, UnreachableLayerCodeFixProvider.AddToOutputKey, iterations: 2, batchFixedCode: Usings + """
         [Network, Input(1, 8, 8)]
         [Conv(4, 3, Name = "a"), Conv(4, 3), Relu, Conv(4, 1, From = "a")]
-        [{|STR0014:Output("conv3", "relu1")|}]
+        [Output("conv3", "relu1")]
         public partial class Net;
         """);
 

@@ -94,6 +94,36 @@ internal static class Networks
         public partial class DottedNames;
         """;
 
+    /// <summary>Two inputs (issue #13): 'extra' goes through a 1x1 conv and a BatchNorm before it is added to 'image'.</summary>
+    public const string TwoInputs = """
+        using Strider;
+
+        namespace Samples;
+
+        [Network]
+        [Input(2, 4, 4, Name = "image")]
+        [Input(2, 4, 4, Name = "extra")]
+        [Conv(2, 1, From = "extra", Name = "lift"), BatchNorm, Relu(Name = "gate")]
+        [Add("image", "gate"), Conv(3, 3, Pad = 1)]
+        public partial class TwoInputs;
+        """;
+
+    /// <summary>Two inputs and two outputs (issue #13): Forward(image, mask) returns DetectorOutputs (Cls, Box).</summary>
+    public const string Detector = """
+        using Strider;
+
+        namespace Samples;
+
+        [Network]
+        [Input(3, 8, 8, Name = "image")]
+        [Input(1, 8, 8, Name = "mask")]
+        [Concat("image", "mask", Name = "both"), Conv(4, 3, Pad = 1, Bias = false), BatchNorm, Relu(Name = "trunk")]
+        [Conv(2, 1, Name = "cls")]
+        [Conv(4, 1, From = "trunk", Name = "box")]
+        [Output("cls", "box")]
+        public partial class Detector;
+        """;
+
     public const string Pyramid = """
         using Strider;
 

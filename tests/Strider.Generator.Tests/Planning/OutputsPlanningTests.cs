@@ -98,31 +98,87 @@ public sealed class OutputsPlanningTests
     }
 
     [Fact]
-    public void Two_outputs_are_planned_then_refused_by_the_gate_on_the_Output_attribute()
+    public void Two_outputs_are_planned_and_generated_with_no_diagnostic()
     {
-        var (source, parsed) = Parse(TwoHeads);
+        var (_, parsed) = Parse(TwoHeads);
         var planned = NetworkPipeline.Plan(parsed, CancellationToken.None);
-        var error = Assert.Single(planned.Diagnostics);
-        Assert.Equal("STR0014", error.Id);
-        Assert.Equal("Output(\"cls\", \"box\")", Text(source, error.Span));
-        Assert.Contains("not generated yet", DiagnosticDescriptors.Message(error), StringComparison.Ordinal);
-        Assert.Null(planned.Value!.Plan);
+        Assert.Empty(planned.Diagnostics);
+        Assert.NotNull(planned.Value!.Plan);
     }
 
     [Fact]
-    public void An_earlier_layer_as_the_only_output_is_refused_by_the_gate_too()
+    public void An_earlier_layer_as_the_only_output_is_generated_and_the_layer_after_it_warned()
     {
         string source = Usings + "[Network, Input(1, 8, 8), Conv(2, 3, Name = \"c\"), Relu, Output(\"c\")]\npublic partial class Net;\n";
         var planned = NetworkPipeline.Plan(Parse(source).Parsed, CancellationToken.None);
-        Assert.Equal(["STR0023", "STR0014"], planned.Diagnostics.Select(d => d.Id));
-        Assert.Null(planned.Value!.Plan);
+        Assert.Equal(["STR0023"], planned.Diagnostics.Select(d => d.Id));
+        Assert.NotNull(planned.Value!.Plan);
     }
 
     [Fact]
-    public void The_gated_network_still_gets_a_class_so_only_the_STR_error_is_reported()
+    public void Forward_returns_the_outputs_record_and_Backward_takes_one_nullable_gradient_per_output()
     {
-        var (_, generator, compiler, _) = GeneratorHarness.Build(TwoHeads);
-        Assert.Equal("STR0014", Assert.Single(generator).Id);
+        const string use = """
+            public static class Use
+            {
+                public static Tensor<S3x8x8> Run(Net net, Tensor<S3x8x8> x)
+                {
+                    NetOutputs result = net.Forward(x);
+                    Tensor<S2x6x6> cls = result.Cls;
+                    Tensor<S4x6x6> box = result.Box;
+                    net.BackwardParameters(cls, null);
+                    return net.Backward(null, box);
+                }
+            }
+            """;
+        var (_, generator, compiler, _) = GeneratorHarness.Build(TwoHeads + use);
+        Assert.Empty(generator);
         Assert.Empty(compiler.Where(d => d.Severity == DiagnosticSeverity.Error));
+    }
+
+    [Fact]
+    public void A_single_Output_before_the_last_layer_types_Forward_and_Backward_with_that_layer()
+    {
+        const string use = """
+            public static class Use
+            {
+                public static INetwork<S1x8x8, S2x6x6> Run(Net net, Tensor<S1x8x8> x) { Tensor<S1x8x8> g = net.Backward(net.Forward(x)); return net; }
+            }
+            """;
+        var (_, generator, compiler, analyzer) = GeneratorHarness.Build(Usings + "[Network, Input(1, 8, 8), Conv(2, 3, Name = \"c\"), Conv(5, 3), Output(\"c\")]\npublic partial class Net;\n" + use);
+        Assert.Empty(generator);
+        Assert.Equal(["STR0023"], analyzer.Select(d => d.Id));
+        Assert.Empty(compiler.Where(d => d.Severity == DiagnosticSeverity.Error));
+    }
+
+    [Fact]
+    public void Dense_true_with_an_Output_other_than_the_last_layer_is_STR0014_on_Dense()
+    {
+        string source = Usings + "[Network(Dense = true), Input(1, Dim.Any, Dim.Any), Conv(2, 3, Name = \"c\"), Conv(4, 1, From = \"c\", Name = \"d\"), Conv(3, 1, From = \"c\", Name = \"e\"), Output(\"d\", \"e\")]\npublic partial class Net;\n";
+        var (text, parsed) = Parse(source);
+        var planned = NetworkPipeline.Plan(parsed, CancellationToken.None);
+        var error = Assert.Single(planned.Diagnostics, d => d.Id == "STR0014");
+        Assert.Equal("Dense = true", Text(text, error.Span));
+    }
+
+    [Fact]
+    public void A_broken_network_with_two_outputs_keeps_the_outputs_record_so_uses_compile_with_only_the_STR_error()
+    {
+        const string use = """
+            public static class Use
+            {
+                public static void Run(Net net, Tensor<S3x8x8> x)
+                {
+                    NetOutputs result = net.Forward(x);
+                    net.Backward(result.Cls, null);
+                    net.BackwardParameters(null, result.Box);
+                }
+            }
+            """;
+        // Conv(2, 9) on 6x6 is a size error: the class is the invalid network's, with the valid one's members.
+        var (_, generator, compiler, _) = GeneratorHarness.Build(TwoHeads.Replace("Conv(2, 1, Name = \"cls\")", "Conv(2, 9, Name = \"cls\")") + use);
+        Assert.StartsWith("STR", Assert.Single(generator).Id, StringComparison.Ordinal);
+        var errors = compiler.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.Id).Distinct().ToList();
+        Assert.True(errors.All(id => id.StartsWith("STR", StringComparison.Ordinal)), string.Join(", ", errors));
     }
 }
