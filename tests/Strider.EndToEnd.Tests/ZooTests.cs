@@ -1,0 +1,126 @@
+using Strider.Devices;
+using Strider.IO;
+using Strider.Samples.Zoo;
+
+namespace Strider.EndToEnd.Tests;
+
+/// <summary>
+/// samples/Zoo's torchvision models against torchvision itself (tools/reference/zoo.py), at 64x64 and batch 2: the
+/// deterministic weights are regenerated here, saved, loaded back by their state_dict names (the script loaded the same
+/// file into torchvision's model with strict=True), and the eval output must match within 1e-4 of max(1, |PyTorch's|);
+/// for resnet18 and mobilenet_v2 also the training-mode output, and for resnet18 one training step's input gradient and a
+/// summary of every weight gradient.
+/// </summary>
+public sealed class ZooTests : IDisposable
+{
+    private const int Batch = 2;
+    private readonly string _folder = Directory.CreateTempSubdirectory("strider-zoo-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static float[] Input => DeterministicWeights.Uniform("input", Batch * 3 * 64 * 64);
+
+    /// <summary>Writes the deterministic weights through Save and loads them back by name, as a user's converted file loads.</summary>
+    private void LoadDeterministicWeights(INetwork net, string model)
+    {
+        DeterministicWeights.Fill(net);
+        string path = Path.Combine(_folder, model + ".safetensors");
+        SafeTensors.Save(net, path);
+        foreach (var p in net.Parameters) p.Value.Upload(new float[p.Length]);
+        SafeTensors.Load(net, path);
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            if (!(Math.Abs(expected[i] - actual[i]) <= 1e-4 * Math.Max(1.0, Math.Abs(expected[i]))))
+                Assert.Fail($"{what}[{i}] of {expected.Length}: PyTorch {expected[i]:R}, Strider {actual[i]:R}");
+    }
+
+    /// <summary>The fixture's [sum, sum |g|, norm, g at 0, n/3, 2n/3, n-1] of each parameter gradient against Strider's.</summary>
+    private static void AssertGradientSummaries(INetwork net, SafeTensorsFile reference, string model)
+    {
+        var failures = new List<string>();
+        var names = reference.Entries.Keys.Where(k => k.StartsWith("grad/", StringComparison.Ordinal)).Select(k => k[5..]).Order().ToArray();
+        Assert.Equal(names, net.Parameters.Select(p => p.Name).Order().ToArray());
+        foreach (var p in net.Parameters)
+        {
+            var expected = reference.GetFloats("grad/" + p.Name);
+            var g = p.Gradient.ToArray();
+            double sum = 0, abs = 0, squares = 0;
+            foreach (float v in g) { sum += v; abs += Math.Abs(v); squares += (double)v * v; }
+            double norm = Math.Sqrt(squares);
+            string what = $"{model} grad/{p.Name}";
+            // A sum is as exact as its terms' magnitudes allow; single entries are judged against the gradient's typical size.
+            Within(expected[0], sum, 1e-4 * Math.Max(1.0, expected[1]), what + " sum", failures);
+            Within(expected[1], abs, 1e-4 * Math.Max(1.0, expected[1]), what + " sum |g|", failures);
+            Within(expected[2], norm, 1e-4 * Math.Max(1.0, expected[2]), what + " norm", failures);
+            int n = g.Length;
+            double typical = Math.Max(1.0, expected[2] / Math.Sqrt(n));
+            int[] picks = [0, n / 3, 2 * n / 3, n - 1];
+            for (int k = 0; k < picks.Length; k++)
+                Within(expected[3 + k], g[picks[k]], 1e-4 * Math.Max(typical, Math.Abs(expected[3 + k])), $"{what}[{picks[k]}]", failures);
+        }
+        if (failures.Count > 0)
+            Assert.Fail($"{failures.Count} gradient summaries differ, in parameter order:\n" + string.Join("\n", failures.Take(12)));
+    }
+
+    private static void Within(double expected, double actual, double tolerance, string what, List<string> failures)
+    {
+        if (!(Math.Abs(expected - actual) <= tolerance))
+            failures.Add($"{what}: PyTorch {expected:R}, Strider {actual:R} (tolerance {tolerance:G3})");
+    }
+
+    /// <summary>Which step's gradients a fixture holds (tools/reference/zoo.py).</summary>
+    private enum Step { None, TrainingOutput, Training }
+
+    /// <summary>
+    /// The eval output; then, unless <paramref name="step"/> is None, the training-mode output, and for Training the input
+    /// and weight gradients of loss = sum(output * dy).
+    /// </summary>
+    private void MatchesTorchvision<TOut>(INetwork<S3x64x64, TOut> net, string model, Step step) where TOut : IShape
+    {
+        LoadDeterministicWeights(net, model);
+        var reference = SafeTensorsFile.Read(AdaptivePoolTests.Reference("zoo_" + model));
+        var x = Input;
+        Assert.Equal(reference.GetFloats("x_head"), x[..8]);
+        using var input = Tensor<S3x64x64>.From(net.Device, x);
+        net.Training = false;
+        AssertClose(reference.GetFloats("y"), net.Forward(input).ToArray(), model + " eval y");
+        if (step == Step.None) return;
+
+        net.Training = true;
+        net.ZeroGrad();
+        var y = net.Forward(input);
+        AssertClose(reference.GetFloats("train_y"), y.ToArray(), model + " training y");
+        if (step == Step.TrainingOutput) return;
+        using var dy = Tensor<TOut>.From(net.Device, DeterministicWeights.Uniform("dy", y.ToArray().Length));
+        var dx = net.Backward(dy).ToArray();
+        AssertGradientSummaries(net, reference, model);
+        AssertClose(reference.GetFloats("dx"), dx, model + " dx");
+    }
+
+    [Fact]
+    public void Resnet18_matches_torchvision_in_eval_and_in_one_training_step()
+    {
+        using var net = new ResNet18At64(Device.Default, 1);
+        MatchesTorchvision(net, "resnet18", Step.Training);
+    }
+
+    [Fact]
+    public void Mobilenet_v2_matches_torchvision_in_eval_and_in_training_mode()
+    {
+        // Seed 1 and a fresh network: the first training step's Dropout mask is the one zoo.py draws. Its training-mode
+        // gradients are chaotic on these weights (zoo.py says how much), so only the output is compared.
+        using var net = new MobileNetV2At64(Device.Default, 1);
+        MatchesTorchvision(net, "mobilenet_v2", Step.TrainingOutput);
+    }
+
+    [Fact]
+    public void Resnet50_matches_torchvision_in_eval()
+    {
+        using var net = new ResNet50At64(Device.Default, 1);
+        MatchesTorchvision(net, "resnet50", Step.None);
+    }
+}
