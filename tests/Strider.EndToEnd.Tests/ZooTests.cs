@@ -124,3 +124,38 @@ public sealed class ZooTests : IDisposable
         MatchesTorchvision(net, "resnet50", Step.None);
     }
 }
+
+/// <summary>Each zoo model's ExportOnnx, run by ONNX Runtime on its deterministic weights at 64x64, gives Strider's inference output.</summary>
+public sealed class ZooOnnxTests
+{
+    private static void RunsInOnnxRuntime<TOut>(INetwork<S3x64x64, TOut> net, byte[] model, string inputName) where TOut : IShape
+    {
+        net.Training = false;
+        using var session = Onnx.OnnxExportTests.Session(model);
+        Onnx.OnnxExportTests.AssertSame(net, session, inputName, 2, 14);
+    }
+
+    [Fact]
+    public void Resnet18_exports()
+    {
+        using var net = new ResNet18At64(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), ResNet18At64.InputName);
+    }
+
+    [Fact]
+    public void Resnet50_exports()
+    {
+        using var net = new ResNet50At64(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), ResNet50At64.InputName);
+    }
+
+    [Fact]
+    public void Mobilenet_v2_exports()
+    {
+        using var net = new MobileNetV2At64(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), MobileNetV2At64.InputName);
+    }
+}
