@@ -1,4 +1,5 @@
 using Strider.Devices;
+using Strider.EndToEnd.Tests.Onnx;
 using Strider.IO;
 
 namespace Strider.EndToEnd.Tests;
@@ -59,5 +60,16 @@ public sealed class DottedNameTests : IDisposable
         copy.Load(path);
         var x = SafeTensorsFile.Read(AdaptivePoolTests.Reference("dotted_names.io")).GetFloats("x");
         Assert.Equal(EvalOutput(net, x), EvalOutput(copy, x));
+    }
+
+    [Fact]
+    public void The_onnx_export_with_module_path_names_runs_in_onnx_runtime_with_the_same_output()
+    {
+        using var net = new DottedNames(Device.Default, 1);
+        net.Load(Weights);
+        net.Training = false;
+        using var session = OnnxExportTests.Session(net.ExportOnnx());
+        OnnxExportTests.AssertSame(net, session, DottedNames.InputName, 1, 41);
+        OnnxExportTests.AssertSame(net, session, DottedNames.InputName, 3, 42);
     }
 }

@@ -266,7 +266,24 @@ internal static partial class NetworkParser
                 return;
             }
 
+            if (block.DeclaringSyntaxReferences.Length == 0)
+            {
+                // Its layers' argument syntax is what each use re-evaluates, and a referenced assembly keeps only their values.
+                Report("STR0030", useSpan, path, "block '" + block.Name + "' is declared in the referenced assembly '" + block.ContainingAssembly?.Name
+                    + "', whose layer arguments cannot be computed again for this use; declare the block in this project (a linked source file works)");
+                return;
+            }
             var (values, parameters, shown) = InstanceValues(block, args);
+            // A value set at the use that no const carries into the layers would be ignored without a word.
+            var unread = args.Positional.Skip(1).Select(p => (Written: p.Parameter, Const: p.Parameter))
+                .Concat(args.Named.Where(n => n.Key is not ("From" or "When" or "Unless")).Select(n => (Written: n.Key, Const: ConstName(n.Key))))
+                .Where(p => block.GetMembers(p.Const).OfType<IFieldSymbol>().All(f => !f.IsConst)).ToList();
+            if (unread.Count > 0)
+            {
+                Report("STR0030", useSpan, path, "the block's parameter " + string.Join(", ", unread.Select(p => "'" + p.Written + "' has no const '" + p.Const + "'"))
+                    + " to read it by, so the value set here would be ignored; declare the const in '" + block.Name + "' with the default as its value and use it in the layers");
+                return;
+            }
             var inner = new Scope
             {
                 Path = path,

@@ -155,6 +155,19 @@ public class BlockModelTests
     }
 
     [Fact]
+    public void A_block_from_a_referenced_assembly_is_STR0030_at_the_use_not_an_empty_block()
+    {
+        var library = GeneratorHarness.Compile(Usings + "[Conv(4, 1, Name = \"conv\")] public sealed class Unit : BlockAttribute { public Unit(string name) : base(name) { } }");
+        using var image = new MemoryStream();
+        Assert.True(library.Emit(image).Success);
+        var app = GeneratorHarness.Compile(Usings.Replace("Zoo", "App") + "[Network, Input(4, 8, 8), Zoo.Unit(\"u\")] public partial class Net;")
+            .AddReferences(MetadataReference.CreateFromImage(image.ToArray()));
+        var (_, run) = GeneratorHarness.Generate(app);
+        var error = Assert.Single(run.Diagnostics, d => d.Id == "STR0030");
+        Assert.StartsWith("In block layer 'u': block 'Unit' is declared in the referenced assembly 'UserAssembly'", error.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_edit_to_a_block_in_another_file_reaches_the_networks_generated_code()
     {
         const string network = Usings + "[Network, Input(4, 8, 8), Unit(\"u\")] public partial class Net;";

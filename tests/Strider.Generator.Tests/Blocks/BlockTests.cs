@@ -212,6 +212,26 @@ public class BlockTests
         """);
 
     [Fact]
+    public void A_parameter_set_at_the_use_without_a_const_to_read_it_is_STR0030_at_the_use()
+    {
+        var diagnostics = Diagnostics("""
+            [Network, Input(4, 8, 8), Unit("u", 8, Stride = 2)]
+            public partial class Net;
+            [Conv(planes, 3)]
+            public sealed class Unit : BlockAttribute
+            {
+                public Unit(string name, int planes) : base(name) { }
+                public int Stride { get; set; } = 1;
+                const int planes = 4;
+            }
+            """);
+        var error = Assert.Single(diagnostics, d => d.Id == "STR0030");
+        Assert.Equal("Unit(\"u\", 8, Stride = 2)".Length, error.Location.SourceSpan.Length);
+        Assert.Equal("In block layer 'u': the block's parameter 'Stride' has no const 'stride' to read it by, so the value set here would be ignored; "
+            + "declare the const in 'Unit' with the default as its value and use it in the layers", error.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public void An_argument_the_instance_cannot_compute_is_STR0030_at_the_use()
     {
         var diagnostics = Diagnostics("""
