@@ -18,7 +18,12 @@ public sealed class ZooTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static float[] Input => DeterministicWeights.Uniform("input", Batch * 3 * 64 * 64);
+    private static float[] Input<TIn>() where TIn : IShape
+    {
+        int size = Batch;
+        foreach (int d in TIn.Dims) size *= d;
+        return DeterministicWeights.Uniform("input", size);
+    }
 
     /// <summary>Writes the deterministic weights through Save and loads them back by name, as a user's converted file loads.</summary>
     private void LoadDeterministicWeights(INetwork net, string model)
@@ -79,13 +84,13 @@ public sealed class ZooTests : IDisposable
     /// The eval output; then, unless <paramref name="step"/> is None, the training-mode output, and for Training the input
     /// and weight gradients of loss = sum(output * dy).
     /// </summary>
-    private void MatchesTorchvision<TOut>(INetwork<S3x64x64, TOut> net, string model, Step step) where TOut : IShape
+    private void MatchesTorchvision<TIn, TOut>(INetwork<TIn, TOut> net, string model, Step step) where TIn : IShape where TOut : IShape
     {
         LoadDeterministicWeights(net, model);
         var reference = SafeTensorsFile.Read(AdaptivePoolTests.Reference("zoo_" + model));
-        var x = Input;
+        var x = Input<TIn>();
         Assert.Equal(reference.GetFloats("x_head"), x[..8]);
-        using var input = Tensor<S3x64x64>.From(net.Device, x);
+        using var input = Tensor<TIn>.From(net.Device, x);
         net.Training = false;
         AssertClose(reference.GetFloats("y"), net.Forward(input).ToArray(), model + " eval y");
         if (step == Step.None) return;
@@ -123,16 +128,60 @@ public sealed class ZooTests : IDisposable
         using var net = new ResNet50At64(Device.Default, 1);
         MatchesTorchvision(net, "resnet50", Step.None);
     }
+
+    [Fact]
+    public void Squeezenet1_1_matches_torchvision_in_eval()
+    {
+        using var net = new SqueezeNet11At65(Device.Default, 1);
+        MatchesTorchvision(net, "squeezenet1_1", Step.None);
+    }
+
+    [Fact]
+    public void Shufflenet_v2_x1_0_matches_torchvision_in_eval()
+    {
+        using var net = new ShuffleNetV2At64(Device.Default, 1);
+        MatchesTorchvision(net, "shufflenet_v2_x1_0", Step.None);
+    }
+
+    [Fact]
+    public void Densenet121_matches_torchvision_in_eval()
+    {
+        using var net = new DenseNet121At64(Device.Default, 1);
+        MatchesTorchvision(net, "densenet121", Step.None);
+    }
+
+    [Fact]
+    public void Every_model_has_torchvisions_parameter_count()
+    {
+        // torchvision 0.14's sum(p.numel() for p in model.parameters()); unet: the 2015 paper's, no torchvision model.
+        var expected = new Dictionary<string, long>
+        {
+            ["resnet18"] = 11_689_512, ["resnet50"] = 25_557_032, ["mobilenet_v2"] = 3_504_872, ["squeezenet1_1"] = 1_235_496,
+            ["vgg11_bn"] = 132_868_840, ["shufflenet_v2_x1_0"] = 2_278_604, ["densenet121"] = 7_978_856, ["unet"] = 31_030_658,
+        };
+        Assert.Equal(expected, Models.All.ToDictionary(m => m.Name, m => m.ParameterCount));
+    }
+
+    [Fact]
+    public void The_original_unet_states_its_valid_sizes_572_among_them_giving_388()
+    {
+        Assert.Contains("Valid input sizes on axis H: 188 + 16n (n >= 0)", UNet.Summary, StringComparison.Ordinal);
+        Assert.Contains("Valid input sizes on axis W: 188 + 16n (n >= 0)", UNet.Summary, StringComparison.Ordinal);
+        Assert.Equal(0, (572 - 188) % 16);
+        // The crops that make the skips meet the up-convolutions: deepest first, the same at every valid size.
+        Assert.Matches(@"\nskip4 +Crop 4 ", UNet.Summary);
+        Assert.Matches(@"\nskip1 +Crop 88 ", UNet.Summary);
+    }
 }
 
 /// <summary>Each zoo model's ExportOnnx, run by ONNX Runtime on its deterministic weights at 64x64, gives Strider's inference output.</summary>
 public sealed class ZooOnnxTests
 {
-    private static void RunsInOnnxRuntime<TOut>(INetwork<S3x64x64, TOut> net, byte[] model, string inputName) where TOut : IShape
+    private static void RunsInOnnxRuntime<TIn, TOut>(INetwork<TIn, TOut> net, byte[] model, string inputName) where TIn : IShape where TOut : IShape
     {
         net.Training = false;
         using var session = Onnx.OnnxExportTests.Session(model);
-        Onnx.OnnxExportTests.AssertSame(net, session, inputName, 2, 14);
+        Onnx.OnnxExportTests.AssertSame(net, session, inputName, 1, 14);
     }
 
     [Fact]
@@ -157,5 +206,29 @@ public sealed class ZooOnnxTests
         using var net = new MobileNetV2At64(Device.Default, 1);
         DeterministicWeights.Fill(net);
         RunsInOnnxRuntime(net, net.ExportOnnx(), MobileNetV2At64.InputName);
+    }
+
+    [Fact]
+    public void Squeezenet1_1_exports()
+    {
+        using var net = new SqueezeNet11At65(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), SqueezeNet11At65.InputName);
+    }
+
+    [Fact]
+    public void Shufflenet_v2_x1_0_exports()
+    {
+        using var net = new ShuffleNetV2At64(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), ShuffleNetV2At64.InputName);
+    }
+
+    [Fact]
+    public void Densenet121_exports()
+    {
+        using var net = new DenseNet121At64(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), DenseNet121At64.InputName);
     }
 }
