@@ -23,6 +23,7 @@ public static class Models
         new("squeezenet1_1", SqueezeNet11.Summary, SqueezeNet11.ParameterCount, (device, seed) => new SqueezeNet11At65(device, seed)),
         new("vgg11_bn", Vgg11Bn.Summary, Vgg11Bn.ParameterCount, null),
         new("shufflenet_v2_x1_0", ShuffleNetV2.Summary, ShuffleNetV2.ParameterCount, (device, seed) => new ShuffleNetV2At64(device, seed)),
+        new("mobilenet_v3_small", MobileNetV3Small.Summary, MobileNetV3Small.ParameterCount, (device, seed) => new MobileNetV3SmallAt64(device, seed)),
         new("densenet121", DenseNet121.Summary, DenseNet121.ParameterCount, (device, seed) => new DenseNet121At64(device, seed)),
         new("unet", UNet.Summary, UNet.ParameterCount, null),
     ];
