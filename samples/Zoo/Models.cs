@@ -24,6 +24,7 @@ public static class Models
         new("vgg11_bn", Vgg11Bn.Summary, Vgg11Bn.ParameterCount, null),
         new("shufflenet_v2_x1_0", ShuffleNetV2.Summary, ShuffleNetV2.ParameterCount, (device, seed) => new ShuffleNetV2At64(device, seed)),
         new("mobilenet_v3_small", MobileNetV3Small.Summary, MobileNetV3Small.ParameterCount, (device, seed) => new MobileNetV3SmallAt64(device, seed)),
+        new("efficientnet_b0", EfficientNetB0.Summary, EfficientNetB0.ParameterCount, (device, seed) => new EfficientNetB0At64(device, seed)),
         new("densenet121", DenseNet121.Summary, DenseNet121.ParameterCount, (device, seed) => new DenseNet121At64(device, seed)),
         new("unet", UNet.Summary, UNet.ParameterCount, null),
     ];

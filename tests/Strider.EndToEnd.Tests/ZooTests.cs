@@ -151,6 +151,13 @@ public sealed class ZooTests : IDisposable
     }
 
     [Fact]
+    public void Efficientnet_b0_matches_torchvision_in_eval()
+    {
+        using var net = new EfficientNetB0At64(Device.Default, 1);
+        MatchesTorchvision(net, "efficientnet_b0", Step.None);
+    }
+
+    [Fact]
     public void Densenet121_matches_torchvision_in_eval()
     {
         using var net = new DenseNet121At64(Device.Default, 1);
@@ -164,7 +171,8 @@ public sealed class ZooTests : IDisposable
         var expected = new Dictionary<string, long>
         {
             ["resnet18"] = 11_689_512, ["resnet50"] = 25_557_032, ["mobilenet_v2"] = 3_504_872, ["squeezenet1_1"] = 1_235_496,
-            ["vgg11_bn"] = 132_868_840, ["shufflenet_v2_x1_0"] = 2_278_604, ["mobilenet_v3_small"] = 2_542_856, ["densenet121"] = 7_978_856, ["unet"] = 31_030_658,
+            ["vgg11_bn"] = 132_868_840, ["shufflenet_v2_x1_0"] = 2_278_604, ["mobilenet_v3_small"] = 2_542_856,
+            ["efficientnet_b0"] = 5_288_548, ["densenet121"] = 7_978_856, ["unet"] = 31_030_658,
         };
         Assert.Equal(expected, Models.All.ToDictionary(m => m.Name, m => m.ParameterCount));
     }
@@ -237,6 +245,14 @@ public sealed class ZooOnnxTests
         using var net = new MobileNetV3SmallAt64(Device.Default, 1);
         DeterministicWeights.Fill(net);
         RunsInOnnxRuntime(net, net.ExportOnnx(), MobileNetV3SmallAt64.InputName);
+    }
+
+    [Fact]
+    public void Efficientnet_b0_exports()
+    {
+        using var net = new EfficientNetB0At64(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), EfficientNetB0At64.InputName);
     }
 
     [Fact]

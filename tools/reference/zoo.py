@@ -54,7 +54,8 @@ BATCH = 2
 DROPOUT_INDEX = {"mobilenet_v2": 152}
 # name -> what of a training step is compared: "gradients" (output, dx, weight gradients), "output", None.
 MODELS = {"resnet18": "gradients", "mobilenet_v2": "output", "resnet50": None, "squeezenet1_1": None,
-          "shufflenet_v2_x1_0": None, "mobilenet_v3_small": None, "densenet121": None}
+          "shufflenet_v2_x1_0": None, "mobilenet_v3_small": None, "efficientnet_b0": None,
+          "densenet121": None}
 # squeezenet1_1's first conv leaves 64's last row unread, which Strider refuses (STR0001): it runs at 65.
 SIZES = {"squeezenet1_1": 65}
 
