@@ -167,9 +167,13 @@ def main(argv):
     parser.add_argument("--weights-dir", help="a folder holding MODEL.safetensors from the Zoo program (else a temporary one)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    folder = args.weights_dir or tempfile.mkdtemp(prefix="strider-zoo-")
-    for model in args.models:
-        write(model, folder)
+    if args.weights_dir:
+        for model in args.models:
+            write(model, args.weights_dir)
+        return
+    with tempfile.TemporaryDirectory(prefix="strider-zoo-") as folder:  # the weights are large; nothing keeps them
+        for model in args.models:
+            write(model, folder)
 
 
 if __name__ == "__main__":
