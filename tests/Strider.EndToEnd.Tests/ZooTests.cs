@@ -1,0 +1,265 @@
+using Strider.Devices;
+using Strider.IO;
+using Strider.Samples.Zoo;
+
+namespace Strider.EndToEnd.Tests;
+
+/// <summary>
+/// samples/Zoo's torchvision models against torchvision itself (tools/reference/zoo.py), at 64x64 and batch 2: the
+/// deterministic weights are regenerated here, saved, loaded back by their state_dict names (the script loaded the same
+/// file into torchvision's model with strict=True), and the eval output must match within 1e-4 of max(1, |PyTorch's|);
+/// for resnet18 and mobilenet_v2 also the training-mode output, and for resnet18 one training step's input gradient and a
+/// summary of every weight gradient.
+/// </summary>
+public sealed class ZooTests : IDisposable
+{
+    private const int Batch = 2;
+    private readonly string _folder = Directory.CreateTempSubdirectory("strider-zoo-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static float[] Input<TIn>() where TIn : IShape
+    {
+        int size = Batch;
+        foreach (int d in TIn.Dims) size *= d;
+        return DeterministicWeights.Uniform("input", size);
+    }
+
+    /// <summary>Writes the deterministic weights through Save and loads them back by name, as a user's converted file loads.</summary>
+    private void LoadDeterministicWeights(INetwork net, string model)
+    {
+        DeterministicWeights.Fill(net);
+        string path = Path.Combine(_folder, model + ".safetensors");
+        SafeTensors.Save(net, path);
+        foreach (var p in net.Parameters) p.Value.Upload(new float[p.Length]);
+        SafeTensors.Load(net, path);
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            if (!(Math.Abs(expected[i] - actual[i]) <= 1e-4 * Math.Max(1.0, Math.Abs(expected[i]))))
+                Assert.Fail($"{what}[{i}] of {expected.Length}: PyTorch {expected[i]:R}, Strider {actual[i]:R}");
+    }
+
+    /// <summary>The fixture's [sum, sum |g|, norm, g at 0, n/3, 2n/3, n-1] of each parameter gradient against Strider's.</summary>
+    private static void AssertGradientSummaries(INetwork net, SafeTensorsFile reference, string model)
+    {
+        var failures = new List<string>();
+        var names = reference.Entries.Keys.Where(k => k.StartsWith("grad/", StringComparison.Ordinal)).Select(k => k[5..]).Order().ToArray();
+        Assert.Equal(names, net.Parameters.Select(p => p.Name).Order().ToArray());
+        foreach (var p in net.Parameters)
+        {
+            var expected = reference.GetFloats("grad/" + p.Name);
+            var g = p.Gradient.ToArray();
+            double sum = 0, abs = 0, squares = 0;
+            foreach (float v in g) { sum += v; abs += Math.Abs(v); squares += (double)v * v; }
+            double norm = Math.Sqrt(squares);
+            string what = $"{model} grad/{p.Name}";
+            // A sum is as exact as its terms' magnitudes allow; single entries are judged against the gradient's typical size.
+            Within(expected[0], sum, 1e-4 * Math.Max(1.0, expected[1]), what + " sum", failures);
+            Within(expected[1], abs, 1e-4 * Math.Max(1.0, expected[1]), what + " sum |g|", failures);
+            Within(expected[2], norm, 1e-4 * Math.Max(1.0, expected[2]), what + " norm", failures);
+            int n = g.Length;
+            double typical = Math.Max(1.0, expected[2] / Math.Sqrt(n));
+            int[] picks = [0, n / 3, 2 * n / 3, n - 1];
+            for (int k = 0; k < picks.Length; k++)
+                Within(expected[3 + k], g[picks[k]], 1e-4 * Math.Max(typical, Math.Abs(expected[3 + k])), $"{what}[{picks[k]}]", failures);
+        }
+        if (failures.Count > 0)
+            Assert.Fail($"{failures.Count} gradient summaries differ, in parameter order:\n" + string.Join("\n", failures.Take(12)));
+    }
+
+    private static void Within(double expected, double actual, double tolerance, string what, List<string> failures)
+    {
+        if (!(Math.Abs(expected - actual) <= tolerance))
+            failures.Add($"{what}: PyTorch {expected:R}, Strider {actual:R} (tolerance {tolerance:G3})");
+    }
+
+    /// <summary>Which step's gradients a fixture holds (tools/reference/zoo.py).</summary>
+    private enum Step { None, TrainingOutput, Training }
+
+    /// <summary>
+    /// The eval output; then, unless <paramref name="step"/> is None, the training-mode output, and for Training the input
+    /// and weight gradients of loss = sum(output * dy).
+    /// </summary>
+    private void MatchesTorchvision<TIn, TOut>(INetwork<TIn, TOut> net, string model, Step step) where TIn : IShape where TOut : IShape
+    {
+        LoadDeterministicWeights(net, model);
+        var reference = SafeTensorsFile.Read(AdaptivePoolTests.Reference("zoo_" + model));
+        var x = Input<TIn>();
+        Assert.Equal(reference.GetFloats("x_head"), x[..8]);
+        using var input = Tensor<TIn>.From(net.Device, x);
+        net.Training = false;
+        AssertClose(reference.GetFloats("y"), net.Forward(input).ToArray(), model + " eval y");
+        if (step == Step.None) return;
+
+        net.Training = true;
+        net.ZeroGrad();
+        var y = net.Forward(input);
+        AssertClose(reference.GetFloats("train_y"), y.ToArray(), model + " training y");
+        if (step == Step.TrainingOutput) return;
+        using var dy = Tensor<TOut>.From(net.Device, DeterministicWeights.Uniform("dy", y.ToArray().Length));
+        var dx = net.Backward(dy).ToArray();
+        AssertGradientSummaries(net, reference, model);
+        AssertClose(reference.GetFloats("dx"), dx, model + " dx");
+    }
+
+    [Fact]
+    public void Resnet18_matches_torchvision_in_eval_and_in_one_training_step()
+    {
+        using var net = new ResNet18At64(Device.Default, 1);
+        MatchesTorchvision(net, "resnet18", Step.Training);
+    }
+
+    [Fact]
+    public void Mobilenet_v2_matches_torchvision_in_eval_and_in_training_mode()
+    {
+        // Seed 1 and a fresh network: the first training step's Dropout mask is the one zoo.py draws. Its training-mode
+        // gradients are chaotic on these weights (zoo.py says how much), so only the output is compared.
+        using var net = new MobileNetV2At64(Device.Default, 1);
+        MatchesTorchvision(net, "mobilenet_v2", Step.TrainingOutput);
+    }
+
+    [Fact]
+    public void Resnet50_matches_torchvision_in_eval()
+    {
+        using var net = new ResNet50At64(Device.Default, 1);
+        MatchesTorchvision(net, "resnet50", Step.None);
+    }
+
+    [Fact]
+    public void Squeezenet1_1_matches_torchvision_in_eval()
+    {
+        using var net = new SqueezeNet11At65(Device.Default, 1);
+        MatchesTorchvision(net, "squeezenet1_1", Step.None);
+    }
+
+    [Fact]
+    public void Shufflenet_v2_x1_0_matches_torchvision_in_eval()
+    {
+        using var net = new ShuffleNetV2At64(Device.Default, 1);
+        MatchesTorchvision(net, "shufflenet_v2_x1_0", Step.None);
+    }
+
+    [Fact]
+    public void Mobilenet_v3_small_matches_torchvision_in_eval()
+    {
+        using var net = new MobileNetV3SmallAt64(Device.Default, 1);
+        MatchesTorchvision(net, "mobilenet_v3_small", Step.None);
+    }
+
+    [Fact]
+    public void Efficientnet_b0_matches_torchvision_in_eval()
+    {
+        using var net = new EfficientNetB0At64(Device.Default, 1);
+        MatchesTorchvision(net, "efficientnet_b0", Step.None);
+    }
+
+    [Fact]
+    public void Densenet121_matches_torchvision_in_eval()
+    {
+        using var net = new DenseNet121At64(Device.Default, 1);
+        MatchesTorchvision(net, "densenet121", Step.None);
+    }
+
+    [Fact]
+    public void Every_model_has_torchvisions_parameter_count()
+    {
+        // torchvision 0.14's sum(p.numel() for p in model.parameters()); unet: the 2015 paper's, no torchvision model.
+        var expected = new Dictionary<string, long>
+        {
+            ["resnet18"] = 11_689_512, ["resnet50"] = 25_557_032, ["mobilenet_v2"] = 3_504_872, ["squeezenet1_1"] = 1_235_496,
+            ["vgg11_bn"] = 132_868_840, ["shufflenet_v2_x1_0"] = 2_278_604, ["mobilenet_v3_small"] = 2_542_856,
+            ["efficientnet_b0"] = 5_288_548, ["densenet121"] = 7_978_856, ["unet"] = 31_030_658,
+        };
+        Assert.Equal(expected, Models.All.ToDictionary(m => m.Name, m => m.ParameterCount));
+    }
+
+    [Fact]
+    public void The_original_unet_states_its_valid_sizes_572_among_them_giving_388()
+    {
+        Assert.Contains("Valid input sizes on axis H: 188 + 16n (n >= 0)", UNet.Summary, StringComparison.Ordinal);
+        Assert.Contains("Valid input sizes on axis W: 188 + 16n (n >= 0)", UNet.Summary, StringComparison.Ordinal);
+        Assert.Equal(0, (572 - 188) % 16);
+        // The crops that make the skips meet the up-convolutions: deepest first, the same at every valid size.
+        Assert.Matches(@"\nskip4 +Crop 4 ", UNet.Summary);
+        Assert.Matches(@"\nskip1 +Crop 88 ", UNet.Summary);
+    }
+}
+
+/// <summary>Each zoo model's ExportOnnx, run by ONNX Runtime on its deterministic weights at 64x64, gives Strider's inference output.</summary>
+public sealed class ZooOnnxTests
+{
+    private static void RunsInOnnxRuntime<TIn, TOut>(INetwork<TIn, TOut> net, byte[] model, string inputName) where TIn : IShape where TOut : IShape
+    {
+        net.Training = false;
+        using var session = Onnx.OnnxExportTests.Session(model);
+        Onnx.OnnxExportTests.AssertSame(net, session, inputName, 1, 14);
+    }
+
+    [Fact]
+    public void Resnet18_exports()
+    {
+        using var net = new ResNet18At64(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), ResNet18At64.InputName);
+    }
+
+    [Fact]
+    public void Resnet50_exports()
+    {
+        using var net = new ResNet50At64(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), ResNet50At64.InputName);
+    }
+
+    [Fact]
+    public void Mobilenet_v2_exports()
+    {
+        using var net = new MobileNetV2At64(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), MobileNetV2At64.InputName);
+    }
+
+    [Fact]
+    public void Squeezenet1_1_exports()
+    {
+        using var net = new SqueezeNet11At65(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), SqueezeNet11At65.InputName);
+    }
+
+    [Fact]
+    public void Shufflenet_v2_x1_0_exports()
+    {
+        using var net = new ShuffleNetV2At64(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), ShuffleNetV2At64.InputName);
+    }
+
+    [Fact]
+    public void Mobilenet_v3_small_exports()
+    {
+        using var net = new MobileNetV3SmallAt64(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), MobileNetV3SmallAt64.InputName);
+    }
+
+    [Fact]
+    public void Efficientnet_b0_exports()
+    {
+        using var net = new EfficientNetB0At64(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), EfficientNetB0At64.InputName);
+    }
+
+    [Fact]
+    public void Densenet121_exports()
+    {
+        using var net = new DenseNet121At64(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), DenseNet121At64.InputName);
+    }
+}

@@ -1,0 +1,180 @@
+#!/usr/bin/python3
+"""Writes PyTorch's outputs and gradients for the zoo's torchvision models on Strider's deterministic weights.
+
+The weights are not checked in: samples/Zoo writes them (DeterministicWeights: a SplitMix64 stream per state_dict
+name), this script loads them into torchvision's model with strict=True, so every name and shape must match, and
+writes tests/Strider.EndToEnd.Tests/Data/reference/zoo_<model>.safetensors. The test regenerates the same weights in
+C# and compares. Each fixture holds, at 64x64 (squeezenet1_1: 65x65) and batch 2, in float64 arithmetic cast to float32:
+
+  y            the eval-mode output for x
+  x_head       x's first 8 values, to check both sides drew the same input
+and for resnet18 and mobilenet_v2:
+  train_y      the training-mode output (batch statistics) of one step on x
+and for resnet18:
+  dx           the input gradient of loss = sum(train_y * dy)
+  grad/<name>  per parameter: [sum, sum of |g|, L2 norm, g at 0, n/3, 2n/3 and n-1 (flat, row-major)]
+mobilenet_v2's training-mode gradients on these weights are chaotic: in float64 PyTorch, an input changed by 1e-6
+relative moves features.0.0.weight's gradient sum from -637 to -552 (at batch 8, or at 96x96, as much), so no float32
+implementation can match them within 1e-4. Its eval-mode (frozen BatchNorm) gradients are stable to 1e-5, but Strider
+refuses Backward after an inference-mode Forward, so they are not compared.
+
+x and dy are DeterministicWeights.Uniform("input", 2*3*H*W) and Uniform("dy", 2*1000) (values in [-1, 1)).
+mobilenet_v2's Dropout (classifier.0) draws Strider's mask in training mode: DropoutMask.Value's hash of the seed the
+generated network uses for its first training step (seed 1, step 1, the Dropout's layer index, DROPOUT_INDEX), so
+both sides drop the same features. Run from the repository root (PyTorch 1.13 and torchvision from Debian):
+
+    /usr/bin/python3 tools/reference/zoo.py             # every model
+    /usr/bin/python3 tools/reference/zoo.py resnet18    # one model
+
+Each model's weights come from `dotnet run --project samples/Zoo -c Release -- weights MODEL FILE`, which the script
+calls unless --weights-dir names a folder already holding MODEL.safetensors.
+"""
+import argparse
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import torchvision
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..")
+sys.path.insert(0, os.path.join(HERE, ".."))
+import pt_to_safetensors  # noqa: E402
+
+OUT = os.path.join(ROOT, "tests", "Strider.EndToEnd.Tests", "Data", "reference")
+MASK64 = (1 << 64) - 1
+SIZE = 64
+BATCH = 2
+# The layer index of mobilenet_v2's classifier.0 in the generated network (its row among the flat Summary rows).
+DROPOUT_INDEX = {"mobilenet_v2": 152}
+# name -> what of a training step is compared: "gradients" (output, dx, weight gradients), "output", None.
+MODELS = {"resnet18": "gradients", "mobilenet_v2": "output", "resnet50": None, "squeezenet1_1": None,
+          "shufflenet_v2_x1_0": None, "mobilenet_v3_small": None, "efficientnet_b0": None,
+          "densenet121": None}
+# squeezenet1_1's first conv leaves 64's last row unread, which Strider refuses (STR0001): it runs at 65.
+SIZES = {"squeezenet1_1": 65}
+
+
+def splitmix(seed, count, offset=0):
+    """SplitMix64 outputs for state seed + (offset + i + 1) * golden gamma, i < count (uint64)."""
+    i = np.arange(offset + 1, offset + count + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        z = np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15) * i
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+    return z
+
+
+def uniform(key, count):
+    """DeterministicWeights.Uniform: FNV-1a 64 of the key's UTF-8 bytes seeds the stream; top 24 bits as 2u - 1."""
+    seed = 0xCBF29CE484222325
+    for b in key.encode("utf-8"):
+        seed = ((seed ^ b) * 0x100000001B3) & MASK64
+    top = (splitmix(seed, count) >> np.uint64(40)).astype(np.float64)
+    return (top * (2.0 / 16777216.0) - 1.0).astype(np.float32)
+
+
+def dropout_mask(seed, count, rate):
+    """DropoutMask.Value for indices 0..count-1: 0 when u < rate, else 1 / (1 - rate), in float32 as Strider computes it."""
+    u = (splitmix(seed, count) >> np.uint64(40)).astype(np.float32) * np.float32(1.0 / 16777216.0)
+    rate = np.float32(rate)
+    return np.where(u < rate, np.float32(0), np.float32(1) / (np.float32(1) - rate)).astype(np.float32)
+
+
+def read_safetensors(path):
+    """name -> tensor of a safetensors file (F32 and I64 only, as Strider writes them)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (length,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + length])
+    body = 8 + length
+    state = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = entry["data_offsets"]
+        dtype = {"F32": "<f4", "I64": "<i8"}[entry["dtype"]]
+        state[name] = torch.from_numpy(np.frombuffer(data[body + begin:body + end], dtype=dtype).reshape(entry["shape"]).copy())
+    return state
+
+
+class FixedMask(torch.nn.Module):
+    """Multiplies by a fixed mask in training, the identity in eval: Dropout with Strider's draw."""
+
+    def __init__(self, mask):
+        super().__init__()
+        self.mask = mask
+
+    def forward(self, x):
+        return x * self.mask if self.training else x
+
+
+def weights(model, folder):
+    path = os.path.join(folder, model + ".safetensors")
+    if not os.path.exists(path):
+        subprocess.run(["dotnet", "run", "--project", os.path.join(ROOT, "samples", "Zoo"), "-c", "Release", "--",
+                        "weights", model, path], check=True)
+    return read_safetensors(path)
+
+
+def summary(g):
+    flat = g.reshape(-1)
+    n = flat.numel()
+    picks = [flat[i] for i in (0, n // 3, 2 * n // 3, n - 1)]
+    return torch.stack([flat.sum(), flat.abs().sum(), flat.norm()] + picks).to(torch.float32)
+
+
+def write(model, folder):
+    net = getattr(torchvision.models, model)()
+    net.load_state_dict(weights(model, folder), strict=True)
+    net = net.double()
+    size = SIZES.get(model, SIZE)
+    x = torch.from_numpy(uniform("input", BATCH * 3 * size * size)).reshape(BATCH, 3, size, size).double()
+    out = {"x_head": x.reshape(-1)[:8].float()}
+    net.eval()
+    with torch.no_grad():
+        out["y"] = net(x).float()
+    if MODELS[model]:
+        if model in DROPOUT_INDEX:
+            features = net.classifier[1].in_features
+            seed = (1 * 0x9E3779B97F4A7C15 + 1 * 0xBF58476D1CE4E5B9 + DROPOUT_INDEX[model]) & MASK64
+            mask = torch.from_numpy(dropout_mask(seed, BATCH * features, net.classifier[0].p)).reshape(BATCH, features)
+            net.classifier[0] = FixedMask(mask.double())
+        net.train()
+        xt = x.clone().requires_grad_(True)
+        y = net(xt)
+        out["train_y"] = y.detach().float()
+        if MODELS[model] == "gradients":
+            dy = torch.from_numpy(uniform("dy", y.numel())).reshape(y.shape).double()
+            (y * dy).sum().backward()
+            out["dx"] = xt.grad.float()
+            for name, p in net.named_parameters():
+                out["grad/" + name] = summary(p.grad)
+    path = os.path.join(OUT, f"zoo_{model}.safetensors")
+    pt_to_safetensors.save(out, path)
+    print(f"{model}: {path} ({os.path.getsize(path):,} bytes)")
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="*", default=list(MODELS), help=f"any of {', '.join(MODELS)}")
+    parser.add_argument("--weights-dir", help="a folder holding MODEL.safetensors from the Zoo program (else a temporary one)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    if args.weights_dir:
+        for model in args.models:
+            write(model, args.weights_dir)
+        return
+    with tempfile.TemporaryDirectory(prefix="strider-zoo-") as folder:  # the weights are large; nothing keeps them
+        for model in args.models:
+            write(model, folder)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
