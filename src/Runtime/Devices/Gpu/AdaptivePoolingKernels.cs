@@ -12,13 +12,13 @@ internal static class AdaptivePoolingKernels
     /// <summary>Global average pooling (a 1 x 1 output): group p is plane p, a block-reduced sum of its InH·InW values.</summary>
     public static void GlobalAvgForward(AdaptivePoolGeometry g, ArrayView<float> x, ArrayView<float> y)
     {
-        var shared = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        var shared = SharedMemory.Allocate<double>(GroupReduce.MaxWarps);
         int plane = Grid.IdxX, size = g.InH * g.InW;
         long start = (long)plane * size;
-        float sum = 0f;
+        double sum = 0;
         for (int k = Group.IdxX; k < size; k += Group.DimX) sum += x[start + k];
         sum = GroupReduce.Sum(sum, shared);
-        if (Group.IsFirstThread) y[plane] = sum / size;
+        if (Group.IsFirstThread) y[plane] = (float)(sum / size);
     }
 
     /// <summary>Global max pooling (a 1 x 1 output): group p is plane p, its maximum and switch by <see cref="GroupReduce.ArgMax"/> (the first maximum, the last NaN).</summary>

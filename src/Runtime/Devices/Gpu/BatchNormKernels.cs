@@ -22,18 +22,19 @@ internal static class BatchNormKernels
     public static void Statistics(int n, int channels, int inner, ArrayView<float> x, ArrayView<float> runningMean, ArrayView<float> runningVar,
         ArrayView<float> savedMean, ArrayView<float> savedInvStd, float momentum, float epsilon)
     {
-        var shared = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        var shared = SharedMemory.Allocate<double>(GroupReduce.MaxWarps);
         int c = Grid.IdxX, m = n * inner;
-        float sum = 0f;
+        double sum = 0;
         for (int k = Group.IdxX; k < m; k += Group.DimX) sum += x[GroupReduce.ChannelValue(k, c, channels, inner)];
-        float mean = GroupReduce.Sum(sum, shared) / m;
-        float squares = 0f;
+        double meanSum = GroupReduce.Sum(sum, shared) / m;
+        float mean = (float)meanSum;
+        double squareSum = 0;
         for (int k = Group.IdxX; k < m; k += Group.DimX)
         {
-            float d = x[GroupReduce.ChannelValue(k, c, channels, inner)] - mean;
-            squares += d * d;
+            double d = x[GroupReduce.ChannelValue(k, c, channels, inner)] - meanSum;
+            squareSum += d * d;
         }
-        squares = GroupReduce.Sum(squares, shared);
+        float squares = (float)GroupReduce.Sum(squareSum, shared);
         if (!Group.IsFirstThread) return;
         float variance = squares / m;
         savedMean[c] = mean;
@@ -87,10 +88,10 @@ internal static class BatchNormKernels
     public static void BackwardStatistics(int n, int channels, int inner, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> y, ArrayView<float> mask, int fused,
         ArrayView<float> mean, ArrayView<float> invStd, ArrayView<float> dgamma, ArrayView<float> dbeta, ArrayView<float> sums)
     {
-        var shared = SharedMemory.Allocate<float>(2 * GroupReduce.MaxWarps);
+        var shared = SharedMemory.Allocate<double>(2 * GroupReduce.MaxWarps);
         int c = Grid.IdxX, m = n * inner;
         float mu = mean[c], s = invStd[c];
-        float sumDy = 0f, sumDyXhat = 0f;
+        double sumDy = 0, sumDyXhat = 0;
         for (int k = Group.IdxX; k < m; k += Group.DimX)
         {
             long i = GroupReduce.ChannelValue(k, c, channels, inner);
@@ -100,10 +101,10 @@ internal static class BatchNormKernels
         }
         GroupReduce.Sum2(ref sumDy, ref sumDyXhat, shared);
         if (!Group.IsFirstThread) return;
-        dbeta[c] += sumDy;
-        dgamma[c] += sumDyXhat;
-        sums[2 * c] = sumDy;
-        sums[2 * c + 1] = sumDyXhat;
+        dbeta[c] += (float)sumDy;
+        dgamma[c] += (float)sumDyXhat;
+        sums[2 * c] = (float)sumDy;
+        sums[2 * c + 1] = (float)sumDyXhat;
     }
 
     /// <summary>Thread i is element (b, c, j): dx = gamma invStd / m (m g - sumDy - xhat sumDyXhat).</summary>

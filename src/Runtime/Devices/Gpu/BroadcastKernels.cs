@@ -21,14 +21,14 @@ internal static class BroadcastKernels
     /// <summary>Group row: the gate gradient of (image, channel) row is the block-reduced sum over its inner values.</summary>
     public static void BackwardGate(int multiply, int inner, ArrayView<float> full, ArrayView<float> dy, ArrayView<float> dGate, int accumulate)
     {
-        var shared = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        var shared = SharedMemory.Allocate<double>(GroupReduce.MaxWarps);
         int row = Grid.IdxX;
         long offset = (long)row * inner;
-        float sum = 0f;
+        double sum = 0;
         for (int j = Group.IdxX; j < inner; j += Group.DimX) sum += multiply != 0 ? dy[offset + j] * full[offset + j] : dy[offset + j];
-        sum = GroupReduce.Sum(sum, shared);
+        float total = (float)GroupReduce.Sum(sum, shared);
         if (!Group.IsFirstThread) return;
-        if (accumulate != 0) dGate[row] += sum;
-        else dGate[row] = sum;
+        if (accumulate != 0) dGate[row] += total;
+        else dGate[row] = total;
     }
 }

@@ -127,11 +127,11 @@ internal static class ConvolutionKernels
     /// <summary>Group c: dbias[c] += the sum of dy over the channel's n·inner values (a block reduction in a fixed order, no atomics).</summary>
     public static void BiasBackward(int n, int channels, int inner, ArrayView<float> dy, ArrayView<float> dbias)
     {
-        var shared = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        var shared = SharedMemory.Allocate<double>(GroupReduce.MaxWarps);
         int c = Grid.IdxX, m = n * inner;
-        float sum = 0f;
+        double sum = 0;
         for (int k = Group.IdxX; k < m; k += Group.DimX) sum += dy[GroupReduce.ChannelValue(k, c, channels, inner)];
         sum = GroupReduce.Sum(sum, shared);
-        if (Group.IsFirstThread) dbias[c] += sum;
+        if (Group.IsFirstThread) dbias[c] += (float)sum;
     }
 }

@@ -14,31 +14,32 @@ internal static class GroupNormKernels
     /// <summary>Group s is group-norm set s: mean and 1/sqrt(biased var + eps), two passes.</summary>
     public static void GroupStatistics(NormSets sets, float epsilon, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invStd)
     {
-        var shared = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        var shared = SharedMemory.Allocate<double>(GroupReduce.MaxWarps);
         int s = Grid.IdxX, m = sets.Size;
         long b0 = sets.Base(s);
-        float sum = 0f;
+        double sum = 0;
         for (int k = Group.IdxX; k < m; k += Group.DimX) sum += x[b0 + k];
-        float mu = GroupReduce.Sum(sum, shared) / m, squares = 0f;
+        double mu = GroupReduce.Sum(sum, shared) / m, squares = 0;
         for (int k = Group.IdxX; k < m; k += Group.DimX)
         {
-            float d = x[b0 + k] - mu;
+            double d = x[b0 + k] - mu;
             squares += d * d;
         }
         squares = GroupReduce.Sum(squares, shared);
         if (!Group.IsFirstThread) return;
-        mean[s] = mu;
-        invStd[s] = XMath.Rsqrt(squares / m + epsilon);
+        mean[s] = (float)mu;
+        invStd[s] = XMath.Rsqrt((float)(squares / m) + epsilon);
     }
 
     /// <summary>Group s is group-norm set s: sums[2 s] = mean(g), sums[2 s + 1] = mean(g xhat), g = dy gamma[c].</summary>
     public static void GroupBackwardSums(NormSets sets, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> gamma, int hasGamma,
         ArrayView<float> mean, ArrayView<float> invStd, ArrayView<float> sums)
     {
-        var shared = SharedMemory.Allocate<float>(2 * GroupReduce.MaxWarps);
+        var shared = SharedMemory.Allocate<double>(2 * GroupReduce.MaxWarps);
         int s = Grid.IdxX, m = sets.Size;
         long b0 = sets.Base(s);
-        float mu = mean[s], inv = invStd[s], sumG = 0f, sumGX = 0f;
+        float mu = mean[s], inv = invStd[s];
+        double sumG = 0, sumGX = 0;
         for (int k = Group.IdxX; k < m; k += Group.DimX)
         {
             long o = b0 + k;
@@ -48,8 +49,8 @@ internal static class GroupNormKernels
         }
         GroupReduce.Sum2(ref sumG, ref sumGX, shared);
         if (!Group.IsFirstThread) return;
-        sums[2L * s] = sumG / m;
-        sums[2L * s + 1] = sumGX / m;
+        sums[2L * s] = (float)(sumG / m);
+        sums[2L * s + 1] = (float)(sumGX / m);
     }
 
     /// <summary>Thread s is layer-norm set s (one position's channels).</summary>
@@ -114,9 +115,9 @@ internal static class GroupNormKernels
     public static void Parameters(NormSets sets, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> mean, ArrayView<float> invStd,
         ArrayView<float> dgamma, ArrayView<float> dbeta, int wanted)
     {
-        var shared = SharedMemory.Allocate<float>(2 * GroupReduce.MaxWarps);
+        var shared = SharedMemory.Allocate<double>(2 * GroupReduce.MaxWarps);
         int c = Grid.IdxX, m = sets.N * sets.Inner;
-        float sumDyX = 0f, sumDy = 0f;
+        double sumDyX = 0, sumDy = 0;
         for (int k = Group.IdxX; k < m; k += Group.DimX)
         {
             long j = GroupReduce.ChannelValue(k, c, sets.Channels, sets.Inner), s = sets.SetOf(j);
@@ -126,7 +127,7 @@ internal static class GroupNormKernels
         }
         GroupReduce.Sum2(ref sumDyX, ref sumDy, shared);
         if (!Group.IsFirstThread) return;
-        if ((wanted & 1) != 0) dgamma[c] += sumDyX;
-        if ((wanted & 2) != 0) dbeta[c] += sumDy;
+        if ((wanted & 1) != 0) dgamma[c] += (float)sumDyX;
+        if ((wanted & 2) != 0) dbeta[c] += (float)sumDy;
     }
 }

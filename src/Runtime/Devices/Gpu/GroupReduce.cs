@@ -51,6 +51,46 @@ internal static class GroupReduce
         b = tb;
     }
 
+    /// <summary>
+    /// <see cref="Sum(float, ArrayView{float})"/> in double, for sums that may cancel (normalisation statistics and
+    /// their backward sums, bias and slope gradients): the CPU device sums those in double, and a float sum of a few
+    /// thousand terms that nearly cancel is off in its third digit. <paramref name="shared"/>: <see cref="MaxWarps"/> slots.
+    /// </summary>
+    public static double Sum(double value, ArrayView<double> shared)
+    {
+        value = WarpSum(value);
+        if (Warp.IsFirstLane) shared[Warp.WarpIdx] = value;
+        Group.Barrier();
+        double total = 0;
+        int warps = Group.DimX / Warp.WarpSize;
+        for (int w = 0; w < warps; w++) total += shared[w];
+        Group.Barrier();
+        return total;
+    }
+
+    /// <summary>Two double sums at once; <paramref name="shared"/>: 2 <see cref="MaxWarps"/> slots.</summary>
+    public static void Sum2(ref double a, ref double b, ArrayView<double> shared)
+    {
+        a = WarpSum(a);
+        b = WarpSum(b);
+        if (Warp.IsFirstLane)
+        {
+            shared[Warp.WarpIdx] = a;
+            shared[MaxWarps + Warp.WarpIdx] = b;
+        }
+        Group.Barrier();
+        double ta = 0, tb = 0;
+        int warps = Group.DimX / Warp.WarpSize;
+        for (int w = 0; w < warps; w++)
+        {
+            ta += shared[w];
+            tb += shared[MaxWarps + w];
+        }
+        Group.Barrier();
+        a = ta;
+        b = tb;
+    }
+
     /// <summary>The group's maximum (XMath.Max's rule, as the per-thread loops use it), returned to every thread.</summary>
     public static float Max(float value, ArrayView<float> shared)
     {
@@ -113,6 +153,12 @@ internal static class GroupReduce
 
     /// <summary>Lane 0 gets the warp's sum (the other lanes partial sums): a shuffle-down tree, no shared memory.</summary>
     private static float WarpSum(float value)
+    {
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset >>= 1) value += Warp.ShuffleDown(value, offset);
+        return value;
+    }
+
+    private static double WarpSum(double value)
     {
         for (int offset = Warp.WarpSize / 2; offset > 0; offset >>= 1) value += Warp.ShuffleDown(value, offset);
         return value;

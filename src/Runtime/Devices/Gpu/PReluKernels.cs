@@ -22,9 +22,9 @@ internal static class PReluKernels
     /// <summary>Group c: dslope[c] += the sum of x dy where x &lt;= 0 (or NaN) over the channel's n·inner values (a block reduction).</summary>
     public static void BackwardSlope(int n, int channels, int inner, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dslope)
     {
-        var shared = SharedMemory.Allocate<float>(GroupReduce.MaxWarps);
+        var shared = SharedMemory.Allocate<double>(GroupReduce.MaxWarps);
         int c = Grid.IdxX, m = n * inner;
-        float sum = 0f;
+        double sum = 0;
         for (int k = Group.IdxX; k < m; k += Group.DimX)
         {
             long i = GroupReduce.ChannelValue(k, c, channels, inner);
@@ -32,6 +32,6 @@ internal static class PReluKernels
             if (!(v > 0f) || FloatBits.IsNaN(v)) sum += v * dy[i];
         }
         sum = GroupReduce.Sum(sum, shared);
-        if (Group.IsFirstThread) dslope[c] += sum;
+        if (Group.IsFirstThread) dslope[c] += (float)sum;
     }
 }
