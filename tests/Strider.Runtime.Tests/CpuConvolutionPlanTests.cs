@@ -22,8 +22,8 @@ public sealed class CpuConvolutionPlanTests : IDisposable
     /// <summary>Geometry, batch, and the forward and backward-data kernels expected (null: whatever ConvolutionAlgorithm says).</summary>
     internal static readonly Dictionary<string, (ConvGeometry G, int N, ConvKernel? Forward, ConvKernel? Data)> Cases = new()
     {
-        ["(a) ResNet 3x3 pad 1 on 56x56, batch 1 (40 of 64 channels)"] = (Conv(40, 56, 56, 40, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
-        ["(b) ResNet 3x3 pad 1 on 14x14, batch 1 (72 of 256 channels)"] = (Conv(72, 14, 14, 72, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
+        ["(a) ResNet 3x3 pad 1 on 56x56, batch 1 (40 of 64 channels)"] = (Conv(40, 56, 56, 40, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Winograd, ConvKernel.GemmCol2im),
+        ["(b) ResNet 3x3 pad 1 on 14x14, batch 1 (72 of 256 channels)"] = (Conv(72, 14, 14, 72, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Winograd, ConvKernel.GemmCol2im),
         ["(c) ResNet 3x3 pad 1 on 7x7, batch 1 (136 of 512 channels)"] = (Conv(136, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.BatchColumnsGemm, ConvKernel.BatchColumnsCol2im),
         ["(d) 1x1 stride 1 on 14x14, batch 1"] = (Conv(64, 14, 14, 48, 1, 1), 1, ConvKernel.Gemm1x1, ConvKernel.GemmCol2im),
         ["(d) 1x1 stride 1 on 56x56, batch 1"] = (Conv(24, 56, 56, 40, 1, 1), 1, ConvKernel.Gemm1x1, ConvKernel.GemmCol2im),
@@ -38,6 +38,11 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         ["1x1 on 13x13, batch 1, 21 -> 11 channels"] = (Conv(21, 13, 13, 11, 1, 1), 1, null, null),
         ["1x1 stride 2 on 13x13, batch 3, 17 -> 23 channels"] = (Conv(17, 13, 13, 23, 1, 1, sh: 2, sw: 2), 3, null, null),
         ["3x3 stride 2 on 27x27, batch 1, 24 -> 20 channels (phase split backward)"] = (Conv(24, 27, 27, 20, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.PhaseSplit),
+        ["Winograd: 3x3 pad 1 on 13x13 (half tiles at the edge), batch 3, 33 -> 45 channels"] = (Conv(33, 13, 13, 45, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3, ConvKernel.Winograd, null),
+        ["Winograd: 3x3 unpadded, 19x17 -> 17x15, batch 2, 35 -> 32 channels"] = (Conv(35, 19, 17, 32, 3, 3), 2, ConvKernel.Winograd, null),
+        ["Winograd: 3x3 pad 1 on 12x12, batch 1, 300 -> 40 channels (C past a GEMM block)"] = (Conv(300, 12, 12, 40, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Winograd, null),
+        ["3x3 on 8x8 with 32 channels: too few tiles for Winograd"] = (Conv(32, 8, 8, 32, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, null),
+        ["3x3 dilation 2 with 40 channels: not Winograd"] = (Conv(40, 20, 20, 40, 3, 3, pt: 2, pb: 2, pl: 2, pr: 2, dh: 2, dw: 2), 1, ConvKernel.Im2colGemm, null),
         ["3x3 on 28x28, batch 1, 16 -> 24 channels"] = (Conv(16, 28, 28, 24, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
     };
 
@@ -56,7 +61,7 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         AssertClose(pair.Ref.ToArray(), pair.Dut.ToArray(), what);
 
     private static ConvKernel ChosenForward(in ConvGeometry g) => ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels,
-        g.OutH, g.OutW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.Groups);
+        g.OutH, g.OutW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups);
 
     private static ConvKernel ChosenBackwardData(in ConvGeometry g) => ConvolutionAlgorithm.BackwardData(g.InChannels, g.InH, g.InW,
         g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups);

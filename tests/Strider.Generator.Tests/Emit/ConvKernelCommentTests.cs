@@ -26,6 +26,7 @@ public class ConvKernelCommentTests
         [Conv(40, 3, Pad = 1, Groups = 40, Name = "depthwise")]
         [Deconv(16, 2, Stride = 2, Name = "up")]
         [Conv(32, 3, Pad = 1, Name = "at14")]
+        [Conv(32, 3, Pad = 1, Name = "wino")]
         public partial class KernelPlan;
         """;
 
@@ -56,6 +57,7 @@ public class ConvKernelCommentTests
     [InlineData("up", "ConvForward", nameof(ConvKernel.BatchColumnsGemm))]
     [InlineData("at14", "ConvForward", nameof(ConvKernel.Im2colGemm))]
     [InlineData("at14", "ConvBackwardData", nameof(ConvKernel.GemmCol2im))]
+    [InlineData("wino", "ConvForward", nameof(ConvKernel.Winograd))]
     public void Each_conv_call_names_the_kernel_the_cpu_device_picks(string layer, string call, string expected) =>
         Assert.Equal(ConvolutionAlgorithm.Describe(Enum.Parse<ConvKernel>(expected)), KernelOf(Generate(), call, layer));
 

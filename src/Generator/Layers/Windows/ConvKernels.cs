@@ -28,7 +28,7 @@ internal static class ConvKernels
             ? ConvolutionAlgorithm.BackwardData((int)ci.U, (int)hi.U, (int)wi.U, (int)co.U, (int)ho.U, (int)wo.U, d.H.Kernel, d.W.Kernel,
                 d.H.Stride, d.W.Stride, d.H.PadBegin, d.W.PadBegin, d.H.Dilation, d.W.Dilation, d.Groups)
             : ConvolutionAlgorithm.Forward((int)ci.U, (int)hi.U, (int)wi.U, (int)co.U, (int)ho.U, (int)wo.U, d.H.Kernel, d.W.Kernel,
-                d.H.Stride, d.W.Stride, d.H.PadBegin, d.W.PadBegin, d.Groups);
+                d.H.Stride, d.W.Stride, d.H.PadBegin, d.W.PadBegin, d.H.Dilation, d.W.Dilation, d.Groups);
         return " // kernel: " + ConvolutionAlgorithm.Describe(kernel);
     }
 

@@ -18,6 +18,7 @@ internal sealed unsafe class PackedConvWeights
     private float* _pointer;
     private long _version = -1;
     private int _rows, _depth;
+    private bool _winograd;
 
     /// <summary>
     /// A checked pointer to a buffer an op only reads (conv weights), not counted as a write (CpuMath.P is,
@@ -44,7 +45,7 @@ internal sealed unsafe class PackedConvWeights
     /// PackedW; the caller keeps the returned array alive (GC.KeepAlive) until its op is done, since a later packing
     /// for another shape may replace it.
     /// </summary>
-    internal static float[] Get(CpuWorkspace ws, DeviceBuffer<float> weights, int rows, int depth, CpuConvolution.ConvArgs* conv)
+    internal static float[] Get(CpuWorkspace ws, DeviceBuffer<float> weights, int rows, int depth, CpuConvolution.ConvArgs* conv, bool winograd = false)
     {
         // Read without counting a write: the conv only reads its weights, and a counted read would repack every call.
         conv->W = ReadOnly(weights, (long)rows * depth, "w");
@@ -54,12 +55,13 @@ internal sealed unsafe class PackedConvWeights
         {
             // Read before packing: a write racing the packing moves the version past it, so the next call packs again.
             long version = host.Version;
-            if (entry._version == version && entry._rows == rows && entry._depth == depth && entry._packed is { } kept)
+            if (entry._version == version && entry._rows == rows && entry._depth == depth && entry._winograd == winograd && entry._packed is { } kept)
             {
                 conv->PackedW = entry._pointer;
                 return kept;
             }
-            long size = (long)Gemm.RoundUp(rows, Gemm.MR) * depth;
+            // Winograd keeps U = G w G^T as [16, K, C] (depth = C x 9), the GEMM its MR-row panels.
+            long size = winograd ? 16L * rows * (depth / 9) : (long)Gemm.RoundUp(rows, Gemm.MR) * depth;
             if (entry._packed is null || entry._packed.LongLength < size)
             {
                 entry._packed = GC.AllocateUninitializedArray<float>(checked((int)size), pinned: true);
@@ -68,8 +70,9 @@ internal sealed unsafe class PackedConvWeights
             entry._version = -1; // a packing that throws part way leaves nothing trusted
             conv->PackedW = entry._pointer;
             // One KC-deep block per item (serial, this packing was ~2% of a U-net step on the calling thread alone).
-            ws.Run(conv, (depth + Gemm.KC - 1) / Gemm.KC, &CpuConvolution.PackWeightsItem);
-            (entry._version, entry._rows, entry._depth) = (version, rows, depth);
+            if (winograd) ws.Run(conv, rows, &CpuConvolution.WinogradWeightsItem);
+            else ws.Run(conv, (depth + Gemm.KC - 1) / Gemm.KC, &CpuConvolution.PackWeightsItem);
+            (entry._version, entry._rows, entry._depth, entry._winograd) = (version, rows, depth, winograd);
             entry.Packs++;
             return entry._packed;
         }
