@@ -22,8 +22,8 @@ public sealed class CpuConvolutionPlanTests : IDisposable
     /// <summary>Geometry, batch, and the forward and backward-data kernels expected (null: whatever ConvolutionAlgorithm says).</summary>
     internal static readonly Dictionary<string, (ConvGeometry G, int N, ConvKernel? Forward, ConvKernel? Data)> Cases = new()
     {
-        ["(a) ResNet 3x3 pad 1 on 56x56, batch 1 (40 of 64 channels)"] = (Conv(40, 56, 56, 40, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Winograd, ConvKernel.GemmCol2im),
-        ["(b) ResNet 3x3 pad 1 on 14x14, batch 1 (72 of 256 channels)"] = (Conv(72, 14, 14, 72, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Winograd, ConvKernel.GemmCol2im),
+        ["(a) ResNet 3x3 pad 1 on 56x56, batch 1 (40 of 64 channels)"] = (Conv(40, 56, 56, 40, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
+        ["(b) ResNet 3x3 pad 1 on 14x14, batch 1 (72 of 256 channels)"] = (Conv(72, 14, 14, 72, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
         ["(c) ResNet 3x3 pad 1 on 7x7, batch 1 (136 of 512 channels)"] = (Conv(136, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.BatchColumnsGemm, ConvKernel.BatchColumnsCol2im),
         ["(d) 1x1 stride 1 on 14x14, batch 1"] = (Conv(64, 14, 14, 48, 1, 1), 1, ConvKernel.Gemm1x1, ConvKernel.GemmCol2im),
         ["(d) 1x1 stride 1 on 56x56, batch 1"] = (Conv(24, 56, 56, 40, 1, 1), 1, ConvKernel.Gemm1x1, ConvKernel.GemmCol2im),
@@ -38,11 +38,8 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         ["1x1 on 13x13, batch 1, 21 -> 11 channels"] = (Conv(21, 13, 13, 11, 1, 1), 1, null, null),
         ["1x1 stride 2 on 13x13, batch 3, 17 -> 23 channels"] = (Conv(17, 13, 13, 23, 1, 1, sh: 2, sw: 2), 3, null, null),
         ["3x3 stride 2 on 27x27, batch 1, 24 -> 20 channels (phase split backward)"] = (Conv(24, 27, 27, 20, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.PhaseSplit),
-        ["Winograd: 3x3 pad 1 on 13x13 (half tiles at the edge), batch 3, 33 -> 45 channels"] = (Conv(33, 13, 13, 45, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3, ConvKernel.Winograd, null),
-        ["Winograd: 3x3 unpadded, 19x17 -> 17x15, batch 2, 35 -> 32 channels"] = (Conv(35, 19, 17, 32, 3, 3), 2, ConvKernel.Winograd, null),
-        ["Winograd: 3x3 pad 1 on 12x12, batch 1, 300 -> 40 channels (C past a GEMM block)"] = (Conv(300, 12, 12, 40, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Winograd, null),
-        ["3x3 on 8x8 with 32 channels: too few tiles for Winograd"] = (Conv(32, 8, 8, 32, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, null),
-        ["3x3 dilation 2 with 40 channels: not Winograd"] = (Conv(40, 20, 20, 40, 3, 3, pt: 2, pb: 2, pl: 2, pr: 2, dh: 2, dw: 2), 1, ConvKernel.Im2colGemm, null),
+        ["3x3 pad 1 on 13x13, batch 3, 33 -> 45 channels"] = (Conv(33, 13, 13, 45, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3, ConvKernel.Im2colGemm, null),
+        ["3x3 dilation 2 with 40 channels"] = (Conv(40, 20, 20, 40, 3, 3, pt: 2, pb: 2, pl: 2, pr: 2, dh: 2, dw: 2), 1, ConvKernel.Im2colGemm, null),
         ["3x3 on 28x28, batch 1, 16 -> 24 channels"] = (Conv(16, 28, 28, 24, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
     };
 
@@ -140,6 +137,48 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         _reference.ConvForward(g, 1, x.Ref, w.Ref, null, y.Ref);
         Same(y, "forward after a write through the host array");
         Assert.Equal(4, packing.Packs);
+    }
+
+    /// <summary>Geometries Winograd applies to (ConvolutionAlgorithm.WinogradApplies), with odd planes, batches and channel counts.</summary>
+    public static TheoryData<int, int, int, int, int, int> WinogradCases => new()
+    {
+        { 40, 56, 56, 40, 1, 1 }, // (a) at 40 of 64 channels
+        { 72, 14, 14, 72, 1, 1 }, // (b) at 72 of 256 channels
+        { 33, 13, 13, 45, 3, 1 }, // odd plane: half tiles at the bottom and right edges
+        { 35, 19, 17, 32, 2, 0 }, // unpadded, 17x15 output
+        { 300, 12, 12, 40, 1, 1 }, // C past a GEMM block
+    };
+
+    [Theory]
+    [MemberData(nameof(WinogradCases))]
+    public void Winograd_forward_matches_the_reference(int c, int h, int w, int k, int n, int pad)
+    {
+        var g = Conv(c, h, w, k, 3, 3, pt: pad, pb: pad, pl: pad, pr: pad);
+        Assert.True(ConvolutionAlgorithm.WinogradApplies(g.InChannels, g.OutChannels, g.OutH, g.OutW, 3, 3, 1, 1, 1, 1));
+        var rng = new Random(17);
+        var x = Pair(Uniform(rng, n * g.InputSize));
+        var weights = Pair(Uniform(rng, g.WeightSize));
+        var bias = Pair(Uniform(rng, g.OutChannels));
+        var y = Pair(Uniform(rng, n * g.OutputSize));
+        using var pool = new WorkerPool(2);
+        var ws = new CpuWorkspace(pool);
+        CpuConvolution.ConvForwardWinograd(ws, g, n, x.Dut, weights.Dut, bias.Dut, y.Dut);
+        _reference.ConvForward(g, n, x.Ref, weights.Ref, bias.Ref, y.Ref);
+        Same(y, $"Winograd {g}, batch {n}");
+        CpuConvolution.ConvForwardWinograd(ws, g, n, x.Dut, weights.Dut, null, y.Dut);
+        _reference.ConvForward(g, n, x.Ref, weights.Ref, null, y.Ref);
+        Same(y, $"Winograd {g}, batch {n}, no bias");
+        Assert.Equal(1, PackedConvWeights.Find(weights.Dut)!.Packs);
+    }
+
+    [Fact]
+    public void Winograd_is_refused_where_it_does_not_apply()
+    {
+        var g = Conv(32, 8, 8, 32, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1); // 16 tiles an image
+        var buffer = _device.Allocate<float>(g.WeightSize);
+        using var pool = new WorkerPool(1);
+        var ex = Assert.Throws<ArgumentException>(() => CpuConvolution.ConvForwardWinograd(new CpuWorkspace(pool), g, 1, buffer, buffer, null, buffer));
+        Assert.Contains("Winograd", ex.Message);
     }
 
     [Theory]

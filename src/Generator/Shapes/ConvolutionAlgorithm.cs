@@ -73,17 +73,31 @@ internal static class ConvolutionAlgorithm
     {
         if (groups > 1) return Grouped(inChannels, groups);
         if (SmallOutput(outH, outW)) return ConvKernel.BatchColumnsGemm;
-        // F(2x2, 3x3) multiplies 16 times per 2x2 tile where im2col + GEMM multiplies 36: 2.25x less GEMM work, kept
-        // where the GEMM dominates (enough channels) and the tiles fill the 32-wide panels (not a small output, whose
-        // 7x7 plane is 16 tiles: half a panel at batch 1, where the batch-columns GEMM wastes less; likewise 8x8).
-        if (kernelH == 3 && kernelW == 3 && strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1
-            && inChannels >= WinogradMinChannels && outChannels >= WinogradMinChannels && (outH + 1) / 2 * ((outW + 1) / 2) >= PanelColumns)
+        if (ChooseWinograd && WinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW))
             return ConvKernel.Winograd;
         // The padded copy of such a conv is x itself, so the GEMM's B panels are packed straight from x.
         if (kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && outH == inH && outW == inW)
             return ConvKernel.Gemm1x1;
         return ConvKernel.Im2colGemm;
     }
+
+    /// <summary>
+    /// Whether <see cref="Forward"/> picks Winograd where it applies. Off: a rough check (process CPU time, loaded
+    /// 2-core machine) had today's F(2x2, 3x3) (scalar tile transforms, each GEMM repacking its operands) 1.2-2x slower
+    /// than im2col + GEMM on ResNet's batch-1 3x3 convs (64x56x56, 128x28x28, 256x14x14), so it is expected to win nowhere yet.
+    /// </summary>
+    public static readonly bool ChooseWinograd = false;
+
+    /// <summary>
+    /// Where Winograd F(2x2, 3x3) could pay: it multiplies 16 times per 2x2 tile where im2col + GEMM multiplies 36
+    /// (2.25x less GEMM work), so only 3x3 stride-1 undilated convs where the GEMM dominates (enough channels each way)
+    /// and the tiles fill the GEMM's 32-wide panels (at least 32 tiles an image: a 7x7 or 8x8 plane is 16 tiles, half a
+    /// panel at batch 1).
+    /// </summary>
+    public static bool WinogradApplies(int inChannels, int outChannels, int outH, int outW,
+        int kernelH, int kernelW, int strideH, int strideW, int dilationH, int dilationW) =>
+        kernelH == 3 && kernelW == 3 && strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1
+        && inChannels >= WinogradMinChannels && outChannels >= WinogradMinChannels && (outH + 1) / 2 * ((outW + 1) / 2) >= PanelColumns;
 
     /// <summary>The kernel of the backward-data pass (also a transposed conv's forward).</summary>
     public static ConvKernel BackwardData(int inChannels, int inH, int inW, int outChannels, int outH, int outW,

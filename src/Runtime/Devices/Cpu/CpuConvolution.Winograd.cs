@@ -63,6 +63,22 @@ internal static unsafe partial class CpuConvolution
         }
     }
 
+    /// <summary>The forward pass by Winograd F(2x2, 3x3), the weights transformed once per write of them.</summary>
+    internal static void ConvForwardWinograd(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w,
+        DeviceBuffer<float>? bias, DeviceBuffer<float> y)
+    {
+        CheckConv(g, n);
+        if (!ConvolutionAlgorithm.WinogradApplies(g.InChannels, g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.DilationH, g.DilationW)
+            || g.Groups != 1 || !WinogradFits(g, n))
+            throw new ArgumentException($"Winograd F(2x2, 3x3) needs a 3x3 stride-1 undilated ungrouped conv with at least {ConvolutionAlgorithm.WinogradMinChannels} channels each way and 32 tiles per image; {g} does not qualify.", nameof(g));
+        var conv = new ConvArgs { G = g };
+        var packed = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * 9, &conv, winograd: true);
+        WinogradForward(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.PackedW,
+            bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)));
+        LastKernel = ConvKernel.Winograd;
+        GC.KeepAlive(packed);
+    }
+
     /// <summary>The forward pass by Winograd F(2x2, 3x3) with transformed weights <paramref name="u"/>.</summary>
     internal static void WinogradForward(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* u, float* bias, float* y)
     {

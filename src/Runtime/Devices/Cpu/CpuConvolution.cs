@@ -55,18 +55,16 @@ internal static unsafe partial class CpuConvolution
     internal static void ConvForward(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
     {
         CheckConv(g, n);
-        var conv = new ConvArgs { G = g };
-        bool winograd = ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW,
-            g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups) == ConvKernel.Winograd && WinogradFits(g, n);
-        // Weights packed (or Winograd-transformed) once per write of them, not per call (see PackedConvWeights).
-        var packed = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv, winograd);
-        if (winograd)
+        if (ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW,
+            g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups) == ConvKernel.Winograd && WinogradFits(g, n))
         {
-            WinogradForward(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.PackedW,
-                bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)));
-            LastKernel = ConvKernel.Winograd;
+            ConvForwardWinograd(ws, g, n, x, w, bias, y);
+            return;
         }
-        else LastKernel = ConvForwardCore(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.W,
+        var conv = new ConvArgs { G = g };
+        // Weights packed once per write of them, not per call (see PackedConvWeights).
+        var packed = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv);
+        LastKernel = ConvForwardCore(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.W,
             bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)), packedW: conv.PackedW);
         GC.KeepAlive(packed);
     }
