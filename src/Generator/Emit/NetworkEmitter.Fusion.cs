@@ -66,10 +66,10 @@ internal static partial class NetworkEmitter
             Ensure(fb, BufferSize(BufferOf(bn, BufferRole.FoldedBias)));
             _w.Line($"{FoldState(bn)}.Refresh(d, {Literals.Int(outer)}, {Literals.Int(channels)}, {Literals.Int(inner)}, {Param(conv.Weight)}.Value, {BiasValue(conv)}, {Param(bn.Weight)}.Value, {Param(bn.Bias)}.Value, {rm}, {rv}, {Literals.Float(((BatchNormDetail)bn.Detail).Epsilon)}, {fw}!, {fb}!);");
             if (conv.Kind == LayerKind.Conv)
-                _w.Line($"d.ConvForward({geometry}, n, {A(input)}, {fw}!, {fb}!, {y});");
+                _w.Line($"d.ConvForward({geometry}, n, {A(input)}, {fw}!, {fb}!, {y});" + Layers.ConvKernels.Forward(input, conv, conv));
             else
             {
-                _w.Line($"d.ConvBackwardData({geometry}, n, {A(input)}, {fw}!, {y}, false);");
+                _w.Line($"d.ConvBackwardData({geometry}, n, {A(input)}, {fw}!, {y}, false);" + Layers.ConvKernels.BackwardData(conv, input, conv));
                 _w.Line($"d.AddBias(n, {bn.Shape[0].ToCode()}, {Inner(bn)}, {fb}!, {y});");
             }
         }

@@ -35,7 +35,7 @@ internal sealed class ConvRule : WindowRule
         var input = w.InputOf(n);
         // At inference a BatchNorm reading only this conv is folded into its weights: one op writes the norm's output.
         if (mode == PassMode.Inference && w.FoldedInto(n) is { } bn) w.WriteFoldedConv(n, w.Node(bn.Index), input, w.Geometry(n));
-        else w.Line($"d.ConvForward({w.Geometry(n)}, n, {w.A(input)}, {w.Param(n.Weight)}.Value, {w.BiasValue(n)}, {w.A(n)});");
+        else w.Line($"d.ConvForward({w.Geometry(n)}, n, {w.A(input)}, {w.Param(n.Weight)}.Value, {w.BiasValue(n)}, {w.A(n)});" + ConvKernels.Forward(input, n, n));
     }
 
     public override void Backward(LayerWriter w, NodePlan n, BackwardOps ops)
@@ -43,7 +43,7 @@ internal sealed class ConvRule : WindowRule
         var input = w.InputOf(n);
         int i = input.Index;
         ops.Always($"d.ConvBackwardWeights({w.Geometry(n)}, n, {w.A(input)}, {w.G(n)}, {w.Param(n.Weight)}.Gradient, {w.BiasGradient(n)});");
-        ops.Gradient(i, $"d.ConvBackwardData({w.Geometry(n)}, n, {w.G(n)}, {w.Param(n.Weight)}.Value, {w.G(input)}, {ops.Acc(i)});");
+        ops.Gradient(i, $"d.ConvBackwardData({w.Geometry(n)}, n, {w.G(n)}, {w.Param(n.Weight)}.Value, {w.G(input)}, {ops.Acc(i)});" + ConvKernels.BackwardData(input, n, n));
     }
 
     public override void Onnx(LayerWriter w, NodePlan n)

@@ -79,7 +79,7 @@ internal sealed class DeconvRule : WindowRule
             w.WriteFoldedConv(n, w.Node(bn.Index), input, w.Geometry(n));
             return;
         }
-        w.Line($"d.ConvBackwardData({w.Geometry(n)}, n, {w.A(input)}, {w.Param(n.Weight)}.Value, {w.A(n)}, false);");
+        w.Line($"d.ConvBackwardData({w.Geometry(n)}, n, {w.A(input)}, {w.Param(n.Weight)}.Value, {w.A(n)}, false);" + ConvKernels.BackwardData(n, input, n));
         if (n.Bias >= 0) w.Line($"d.AddBias(n, {n.Shape[0].ToCode()}, {w.Inner(n)}, {w.BiasValue(n)}, {w.A(n)});");
     }
 
@@ -91,10 +91,10 @@ internal sealed class DeconvRule : WindowRule
         ops.Always($"d.ConvBackwardWeights({w.Geometry(n)}, n, {gy}, {w.A(input)}, {w.Param(n.Weight)}.Gradient, null);");
         if (n.Bias >= 0) ops.Always($"d.BiasBackward(n, {n.Shape[0].ToCode()}, {w.Inner(n)}, {gy}, {w.BiasGradient(n)});");
         if (ops.Acc(i) == "false")
-            ops.Gradient(i, $"d.ConvForward({w.Geometry(n)}, n, {gy}, {w.Param(n.Weight)}.Value, null, {gx});");
+            ops.Gradient(i, $"d.ConvForward({w.Geometry(n)}, n, {gy}, {w.Param(n.Weight)}.Value, null, {gx});" + ConvKernels.Forward(n, input, n));
         else
         {
-            ops.Gradient(i, $"d.ConvForward({w.Geometry(n)}, n, {gy}, {w.Param(n.Weight)}.Value, null, {w.Scratch}!);");
+            ops.Gradient(i, $"d.ConvForward({w.Geometry(n)}, n, {gy}, {w.Param(n.Weight)}.Value, null, {w.Scratch}!);" + ConvKernels.Forward(n, input, n));
             ops.Gradient(i, $"d.Copy({w.Scratch}!, 0, {gx}, 0, {w.Count(input)}, true);");
         }
     }

@@ -1,4 +1,5 @@
 using System;
+using Strider.Shapes;
 using System.Runtime.CompilerServices;
 using static Strider.Devices.Cpu.CpuMath;
 using static Strider.Devices.Cpu.CpuElementwise;
@@ -16,15 +17,8 @@ internal static unsafe partial class CpuConvolution
     /// <summary>Output channels one batched forward or backward-weights item covers (a multiple of Gemm.MR).</summary>
     internal const int BatchedRowBlock = 128;
 
-    /// <summary>
-    /// Whether an image's output is smaller than a column chunk and would waste more than an eighth of its 32-wide
-    /// panels (64 positions fill two panels exactly, so such a conv keeps its per-image GEMMs).
-    /// </summary>
-    internal static bool SmallOutput(in ConvGeometry g)
-    {
-        int p = g.OutH * g.OutW, padded = Gemm.RoundUp(p, Gemm.NR);
-        return p < ColumnChunk && (padded - p) * 8 > padded;
-    }
+    /// <summary>Whether an image's output is smaller than a column chunk and would waste its panels (<see cref="ConvolutionAlgorithm.SmallOutput"/>).</summary>
+    internal static bool SmallOutput(in ConvGeometry g) => ConvolutionAlgorithm.SmallOutput(g.OutH, g.OutW);
 
     /// <summary>Small output, and every lane offset into the whole batch's padded copy fits an int.</summary>
     internal static bool BatchedPadded(in ConvArgs a) => SmallOutput(a.G) && a.N * a.QImage + Slack < int.MaxValue;

@@ -1,4 +1,5 @@
 using System;
+using Strider.Shapes;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -30,53 +31,15 @@ internal static unsafe partial class CpuConvolution
     }
 
     /// <summary>Largest stride per axis the phase split takes (a bound on the offset table).</summary>
-    internal const int MaxPhaseStride = 8;
-
-    /// <summary>Most dY channels (the col2im GEMM's depth) for which the phase split is used at any size.</summary>
-    internal const int MaxShallowDepth = 32;
-
-    /// <summary>dx plane size from which the phase split is also used with up to twice <see cref="MaxShallowDepth"/> dY channels.</summary>
-    internal const int LargePlane = 4096;
+    internal const int MaxPhaseStride = ConvolutionAlgorithm.MaxPhaseStride;
 
     /// <summary>Phase (residue r of the dx coordinate) layout along one axis: taps, first tap, outputs, sub-conv padding.</summary>
-    internal static (int Taps, int First, int Count, int Pad) PhaseAxis(int residue, int stride, int kernel, int pad, int inSize)
-    {
-        // Taps k with (residue + pad - k) % stride == 0, i.e. k = phase + stride t.
-        int phase = (residue + pad) % stride;
-        int taps = phase < kernel ? (kernel - phase + stride - 1) / stride : 0;
-        int count = residue < inSize ? (inSize - residue + stride - 1) / stride : 0;
-        // Output i of the phase reads dY at (residue + pad - phase) / stride + i - t; flipped taps make it a correlation.
-        int j0 = (residue + pad - phase) / stride;
-        return (taps, phase, count, taps - 1 - j0);
-    }
+    internal static (int Taps, int First, int Count, int Pad) PhaseAxis(int residue, int stride, int kernel, int pad, int inSize) =>
+        ConvolutionAlgorithm.PhaseAxis(residue, stride, kernel, pad, inSize);
 
-    /// <summary>
-    /// Whether the phase split applies: dilation 1, a stride above 1, every phase with outputs has taps and no cropping
-    /// at its start, at least a GEMM panel of dx channels (a sub-conv's rows; the U-net's 1-channel input would fill 1 of 8),
-    /// and either a shallow col2im GEMM (at most 32 dY channels), or large dx planes or small dY planes with at most
-    /// 64 dY channels (the U-net's 17x17 -> 37x37 with 64 channels measured 10% faster with col2im, its 95x95 ->
-    /// 193x193 20% slower and its 7x7 -> 17x17 12% slower).
-    /// </summary>
-    internal static bool PhaseSplitApplies(in ConvGeometry g)
-    {
-        if (g.DilationH != 1 || g.DilationW != 1 || (g.StrideH == 1 && g.StrideW == 1)) return false;
-        if (g.InChannels < Gemm.MR || g.OutChannels > 2 * MaxShallowDepth) return false;
-        // Small dY planes (the batched col2im's scalar scatter) take the split at up to 64 channels at any dx size:
-        // measured 12-25% faster on 7x7 -> 17x17 (64 and 32 channels) and 9x9 -> 21x21 (16 channels).
-        if (g.OutChannels > MaxShallowDepth && (long)g.InH * g.InW < LargePlane && !SmallOutput(g)) return false;
-        if (g.StrideH > MaxPhaseStride || g.StrideW > MaxPhaseStride || g.PadTop < 0 || g.PadLeft < 0) return false;
-        for (int rh = 0; rh < g.StrideH; rh++)
-        {
-            var h = PhaseAxis(rh, g.StrideH, g.KernelH, g.PadTop, g.InH);
-            if (h.Count > 0 && (h.Taps == 0 || h.Pad < 0)) return false;
-        }
-        for (int rw = 0; rw < g.StrideW; rw++)
-        {
-            var w = PhaseAxis(rw, g.StrideW, g.KernelW, g.PadLeft, g.InW);
-            if (w.Count > 0 && (w.Taps == 0 || w.Pad < 0)) return false;
-        }
-        return true;
-    }
+    /// <summary>Whether the phase split applies (<see cref="ConvolutionAlgorithm.PhaseSplitApplies"/>, shared with the generator).</summary>
+    internal static bool PhaseSplitApplies(in ConvGeometry g) => ConvolutionAlgorithm.PhaseSplitApplies(g.InChannels, g.InH, g.InW,
+        g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW);
 
     /// <summary>dx (+)= backward data by stride phases when <see cref="PhaseSplitApplies"/>; false (nothing done) otherwise.</summary>
     internal static bool TryBackwardDataByPhases(CpuWorkspace ws, in ConvGeometry g, int n, float* dy, float* w, float* dx, bool accumulate)

@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Strider.Shapes;
 using static Strider.Devices.Cpu.CpuMath;
 using static Strider.Devices.Cpu.CpuElementwise;
 
@@ -13,13 +14,22 @@ namespace Strider.Devices.Cpu;
 /// </summary>
 internal static unsafe partial class CpuConvolution
 {
-    /// <summary>Output columns one forward work item covers (a multiple of Gemm.NR).</summary>
-    internal const int ColumnChunk = 256;
+    /// <summary>Output columns one forward work item covers at most (a multiple of Gemm.NR).</summary>
+    internal const int ColumnChunk = ConvolutionAlgorithm.ColumnChunk;
+
+    /// <summary>
+    /// The kernel the last conv forward or backward-data pass on this thread ran, read off the branch it took (for tests
+    /// that check it against <see cref="ConvolutionAlgorithm"/>, which the generated code's comments name).
+    /// </summary>
+    [ThreadStatic] internal static ConvKernel LastKernel;
+
+    /// <summary>Work items a pass aims for per worker when it splits an image's output positions finer than a column chunk.</summary>
+    internal const int ItemsPerWorker = 8;
 
     internal struct ConvArgs
     {
         public ConvGeometry G;
-        public int N, Chunks, ChunksPerItem, ItemsPerImage, ChannelBlock, ChannelBlocks, RowBlocks, Partials, ImagesPerGroup, PadPlanes;
+        public int N, Chunks, ChunkWidth, ChunksPerItem, ItemsPerImage, ChannelBlock, ChannelBlocks, RowBlocks, Partials, ImagesPerGroup, PadPlanes;
         public float* X, W, Y, Bias, PackedW;
         public bool Accumulate;
         /// <summary>The padded, phase-split input copy (see CpuConvolution.Padded.cs) and its layout.</summary>
@@ -27,6 +37,8 @@ internal static unsafe partial class CpuConvolution
         public int* Shifts;
         public int Hq, Wq;
         public long QPlane, QImage;
+        /// <summary>Backward weights split over taps: the MR-row panels of dW^T one item covers.</summary>
+        public int TapPanels;
     }
 
     /// <summary>Partial weight gradients a conv's backward-weights pass is split into (fixed, so results do not depend on the thread count).</summary>
@@ -43,27 +55,37 @@ internal static unsafe partial class CpuConvolution
     internal static void ConvForward(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
     {
         CheckConv(g, n);
-        ConvForwardCore(ws, g, n, P(x, n * g.InputSize, nameof(x)), P(w, g.WeightSize, nameof(w)),
-            bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)));
+        if (ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW,
+            g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups) == ConvKernel.Winograd && WinogradFits(g, n))
+        {
+            ConvForwardWinograd(ws, g, n, x, w, bias, y);
+            return;
+        }
+        var conv = new ConvArgs { G = g };
+        // Weights packed once per write of them, not per call (see PackedConvWeights).
+        var packed = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv);
+        LastKernel = ConvForwardCore(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.W,
+            bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)), packedW: conv.PackedW);
+        GC.KeepAlive(packed);
     }
 
     /// <summary>
     /// The forward pass on checked pointers (also each stride phase of a strided backward data). A non-null
     /// <paramref name="shared"/> is the padded copy's layout already filled (stride 1, dilation 1), read from its Q on.
+    /// A non-null <paramref name="packedW"/> is w already packed (<see cref="PackWeightsItem"/>'s layout); otherwise
+    /// w is packed here. Returns the kernel it ran.
     /// </summary>
-    internal static void ConvForwardCore(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* w, float* bias, float* y, ConvArgs* shared = null)
+    internal static ConvKernel ConvForwardCore(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* w, float* bias, float* y,
+        ConvArgs* shared = null, float* packedW = null)
     {
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
-        var conv = new ConvArgs
+        var conv = new ConvArgs { G = g, N = n, X = x, W = w, Y = y, Bias = bias, PackedW = packedW };
+        if (packedW == null)
         {
-            G = g, N = n, X = x, W = w, Y = y, Bias = bias,
-            Chunks = (p + ColumnChunk - 1) / ColumnChunk,
-        };
-        // The weights are the A operand of every item: pack them once, KC-deep blocks one after another.
-        int mPad = Gemm.RoundUp(g.OutChannels, Gemm.MR);
-        conv.PackedW = ws.Shared((long)mPad * crs);
-        // One KC-deep block per item (serial, this packing was ~2% of a U-net step on the calling thread alone).
-        ws.Run(&conv, (crs + Gemm.KC - 1) / Gemm.KC, &PackWeightsItem);
+            // The weights are the A operand of every item: pack them once, KC-deep blocks one after another.
+            conv.PackedW = ws.Shared((long)Gemm.RoundUp(g.OutChannels, Gemm.MR) * crs);
+            ws.Run(&conv, (crs + Gemm.KC - 1) / Gemm.KC, &PackWeightsItem);
+        }
         if (shared == null)
         {
             PreparePadded(ws, ref conv, mayAlias: true);
@@ -75,16 +97,30 @@ internal static unsafe partial class CpuConvolution
             conv.RowBlocks = (g.OutChannels + BatchedRowBlock - 1) / BatchedRowBlock;
             conv.Chunks = (n * p + ColumnChunk - 1) / ColumnChunk;
             ws.Run(&conv, conv.Chunks * conv.RowBlocks, &ForwardBatchedItem);
+            return ConvKernel.BatchColumnsGemm;
         }
-        else
-        {
-            // Runs of neighbouring chunks per item: a worker's next chunk then reads the padded rows its last one left
-            // in its own L2 (handing out single chunks alternated them between the workers), with about 8 items per
-            // worker left for balance.
-            conv.ChunksPerItem = Math.Clamp(n * conv.Chunks / (8 * ws.Workers), 1, conv.Chunks);
-            conv.ItemsPerImage = (conv.Chunks + conv.ChunksPerItem - 1) / conv.ChunksPerItem;
-            ws.Run(&conv, n * conv.ItemsPerImage, &ForwardItem);
-        }
+        conv.ChunkWidth = ForwardChunkWidth(p, n, ws.Workers);
+        conv.Chunks = (p + conv.ChunkWidth - 1) / conv.ChunkWidth;
+        // Runs of neighbouring chunks per item: a worker's next chunk then reads the padded rows its last one left
+        // in its own L2 (handing out single chunks alternated them between the workers), with about 8 items per
+        // worker left for balance.
+        conv.ChunksPerItem = Math.Clamp(n * conv.Chunks / (ItemsPerWorker * ws.Workers), 1, conv.Chunks);
+        conv.ItemsPerImage = (conv.Chunks + conv.ChunksPerItem - 1) / conv.ChunksPerItem;
+        ws.Run(&conv, n * conv.ItemsPerImage, &ForwardItem);
+        return conv.Q == conv.X ? ConvKernel.Gemm1x1 : ConvKernel.Im2colGemm;
+    }
+
+    /// <summary>
+    /// Output columns per forward item: a whole column chunk when the batch has enough of them to go round the workers,
+    /// else narrower (whole 32-column panels) so that a batch of one 14x14 or 28x28 image still keeps every worker busy
+    /// (one 256-column chunk of ResNet's 256x14x14 ran on one core).
+    /// </summary>
+    internal static int ForwardChunkWidth(int p, int n, int workers)
+    {
+        int target = ItemsPerWorker * workers, perImage = (p + ColumnChunk - 1) / ColumnChunk;
+        if (n <= 0 || (long)n * perImage >= target) return ColumnChunk;
+        int chunks = (target + n - 1) / n;
+        return Math.Clamp(Gemm.RoundUp((p + chunks - 1) / chunks, Gemm.NR), Gemm.NR, ColumnChunk);
     }
 
     /// <summary>Packs block <paramref name="item"/> (taps item KC ..) of the weights into MR-row panels at PackedW.</summary>
@@ -107,7 +143,7 @@ internal static unsafe partial class CpuConvolution
         float* qb = a.Q + b * a.QImage;
         for (int chunk = first; chunk < last; chunk++)
         {
-            int n0 = chunk * ColumnChunk, nb = Math.Min(ColumnChunk, p - n0);
+            int n0 = chunk * a.ChunkWidth, nb = Math.Min(a.ChunkWidth, p - n0);
             float* yb = a.Y + b * g.OutputSize + n0;
             for (int k0 = 0; k0 < crs; k0 += Gemm.KC)
             {
@@ -124,17 +160,29 @@ internal static unsafe partial class CpuConvolution
     {
         CheckConv(g, n);
         int rs = g.KernelH * g.KernelW, p = g.OutH * g.OutW;
-        // Channels per item: about 64 rows of W^T, a whole number of MR panels when that is cheap.
+        // Channels per item: about 64 rows of W^T, a whole number of MR panels when that is cheap; fewer when the
+        // batch has too few (image, block) items to go round the workers (a 1x1 conv of 64 channels at batch 1 was one item).
         int block = Math.Max(1, Math.Min(g.InChannels, (64 + rs - 1) / rs));
+        int blocks = (g.InChannels + block - 1) / block, wanted = 2 * ws.Workers;
+        if (n > 0 && (long)n * blocks < wanted)
+        {
+            int perImage = (wanted + n - 1) / n;
+            block = Math.Max(1, (g.InChannels + perImage - 1) / perImage);
+        }
         var conv = new ConvArgs
         {
             G = g, N = n,
-            Y = P(dy, n * g.OutputSize, nameof(dy)), W = P(w, g.WeightSize, nameof(w)), X = P(dx, n * g.InputSize, nameof(dx)),
+            Y = P(dy, n * g.OutputSize, nameof(dy)), W = PackedConvWeights.ReadOnly(w, g.WeightSize, nameof(w)), X = P(dx, n * g.InputSize, nameof(dx)),
             Accumulate = accumulate, ChannelBlock = block, ChannelBlocks = (g.InChannels + block - 1) / block,
         };
-        if (TryBackwardDataByPhases(ws, g, n, conv.Y, conv.W, conv.X, accumulate)) return;
+        if (TryBackwardDataByPhases(ws, g, n, conv.Y, conv.W, conv.X, accumulate))
+        {
+            LastKernel = ConvKernel.PhaseSplit;
+            return;
+        }
         if (SmallOutput(g))
         {
+            LastKernel = ConvKernel.BatchColumnsCol2im;
             // Whole images per item, so two items never scatter into the same image's channels.
             conv.ImagesPerGroup = ColumnChunk / p;
             int groups = (n + conv.ImagesPerGroup - 1) / conv.ImagesPerGroup;
@@ -142,6 +190,7 @@ internal static unsafe partial class CpuConvolution
         }
         else
         {
+            LastKernel = ConvKernel.GemmCol2im;
             // Strided columns scatter into a phase-split accumulator (contiguous runs) that is unpadded once at the end.
             if (g.StrideW > 1) PaddedLayout(ws, ref conv);
             // Several small images per item share one packing of W^T (LeNet: 64 images of 8x8 would repack it 64 times);
@@ -384,6 +433,14 @@ internal static unsafe partial class CpuConvolution
                 conv.RowBlocks = (g.OutChannels + BatchedRowBlock - 1) / BatchedRowBlock;
                 ws.Run(&conv, items * conv.RowBlocks, &BackwardWeightsBatchedItem);
             }
+            else if (items == 1 && TransposedWeightGradient(g))
+            {
+                // One unit (a batch of one plane of at most KC positions, ResNet's 14x14 and 7x7 at batch 1) was one
+                // item on one core: split its taps instead. Each dW value is still summed by one item in the same order.
+                int panels = Gemm.RoundUp(crs, Gemm.MR) / Gemm.MR, wanted = ItemsPerWorker * ws.Workers;
+                conv.TapPanels = (panels + wanted - 1) / wanted;
+                ws.Run(&conv, (panels + conv.TapPanels - 1) / conv.TapPanels, &BackwardWeightsTapsItem);
+            }
             else ws.Run(&conv, items, &BackwardWeightsItem);
             if (items > 1)
             {
@@ -399,6 +456,15 @@ internal static unsafe partial class CpuConvolution
     internal static void SumPartialsRange(in ElementArgs e, long i0, long i1)
     {
         for (int j = 0; j < e.N; j++) CopyOrAdd(e.A + j * e.Count + i0, e.B + i0, i1 - i0, accumulate: true);
+    }
+
+    /// <summary>dW[:, taps of this item] += dY[K, P] col[taps, P]^T over every unit (<see cref="ConvArgs.TapPanels"/> MR-row panels per item).</summary>
+    internal static void BackwardWeightsTapsItem(object state, void* args, int item, int worker)
+    {
+        var ws = Unsafe.As<CpuWorkspace>(state);
+        ref readonly ConvArgs a = ref *(ConvArgs*)args;
+        int tap0 = item * a.TapPanels * Gemm.MR;
+        BackwardWeightsTransposed(ws, a, worker, 0, a.Chunks, a.W, tap0, tap0 + a.TapPanels * Gemm.MR);
     }
 
     /// <summary>dW (or this item's partial) += dY[K, P] col[CRS, P]^T over the item's units.</summary>
@@ -442,7 +508,8 @@ internal static unsafe partial class CpuConvolution
 
     /// <summary>target[K, CRS] += (sum over this item's units of col[CRS, kc] dY[K, kc]^T), accumulated transposed in a workspace.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void BackwardWeightsTransposed(CpuWorkspace ws, in ConvArgs a, int worker, int u0, int u1, float* target)
+    internal static void BackwardWeightsTransposed(CpuWorkspace ws, in ConvArgs a, int worker, int u0, int u1, float* target,
+        int tap0 = 0, int tap1 = int.MaxValue)
     {
         ref readonly ConvGeometry g = ref a.G;
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW, K = g.OutChannels;
@@ -450,8 +517,11 @@ internal static unsafe partial class CpuConvolution
         float* packB = Grow(ws.WorkspaceB, worker, (long)kPad * Gemm.KC);
         float* packA = Grow(ws.WorkspaceA, worker, (long)Gemm.MR * Gemm.KC);
         int* lanes = (int*)Grow(ws.WorkspaceC, worker, Gemm.KC);
-        float* dwT = Grow(ws.WorkspaceD, worker, (long)mPad * kPad);
-        new Span<float>(dwT, mPad * kPad).Clear();
+        // This item's taps [tap0, tap1) (whole MR panels): its rows of dW^T, at dwT from tap0 on.
+        tap1 = Math.Min(tap1, mPad);
+        float* dwT = Grow(ws.WorkspaceD, worker, (long)(tap1 - tap0) * kPad);
+        new Span<float>(dwT, (tap1 - tap0) * kPad).Clear();
+        dwT -= (long)tap0 * kPad;
         int* taps = stackalloc int[Gemm.MR];
         for (int u = u0; u < u1; u++)
         {
@@ -470,7 +540,7 @@ internal static unsafe partial class CpuConvolution
             }
             ColumnLanes(a, b * p + p0, kc, lanes);
             float* q = a.Q;
-            for (int m0 = 0; m0 < mPad; m0 += Gemm.MR)
+            for (int m0 = tap0; m0 < tap1; m0 += Gemm.MR)
             {
                 // Taps past CRS read tap 0 (a valid address); their dW^T rows are padding, never copied out.
                 for (int i = 0; i < Gemm.MR; i++) taps[i] = m0 + i < crs ? a.Shifts[m0 + i] : a.Shifts[0];
@@ -488,7 +558,7 @@ internal static unsafe partial class CpuConvolution
         for (int k = 0; k < K; k++)
         {
             float* row = target + (long)k * crs;
-            for (int j = 0; j < crs; j++) row[j] += dwT[(long)j * kPad + k];
+            for (int j = tap0, end = Math.Min(crs, tap1); j < end; j++) row[j] += dwT[(long)j * kPad + k];
         }
     }
 

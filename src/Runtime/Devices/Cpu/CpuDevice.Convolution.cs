@@ -1,4 +1,5 @@
 using System;
+using Strider.Shapes;
 
 namespace Strider.Devices.Cpu;
 
@@ -10,7 +11,11 @@ public sealed unsafe partial class CpuDevice
     {
         g.CheckGroups(nameof(ConvForward));
         using var lease = Rent();
-        if (g.Groups != 1) CpuGroupedConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
+        if (g.Groups != 1)
+        {
+            CpuGroupedConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
+            CpuConvolution.LastKernel = g.InPerGroup == 1 ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
+        }
         else CpuConvolution.ConvForward(lease.Workspace, g, n, x, w, bias, y);
     }
 
@@ -19,7 +24,11 @@ public sealed unsafe partial class CpuDevice
     {
         g.CheckGroups(nameof(ConvBackwardData));
         using var lease = Rent();
-        if (g.Groups != 1) CpuGroupedConvolution.BackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
+        if (g.Groups != 1)
+        {
+            CpuGroupedConvolution.BackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
+            CpuConvolution.LastKernel = g.InPerGroup == 1 ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
+        }
         else CpuConvolution.ConvBackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
     }
 

@@ -47,6 +47,19 @@ public sealed unsafe class HostBuffer<T> : DeviceBuffer<T> where T : unmanaged
         }
     }
 
+    /// <summary>
+    /// The address of the first value for an op that only reads it (a conv's weights): not counted as a write, so what
+    /// is derived from the values (the conv's packed weights) stays valid until a real write.
+    /// </summary>
+    internal T* ReadPointer
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _pointer;
+        }
+    }
+
     public Span<T> Span => Array.AsSpan();
 
     public override void Upload(ReadOnlySpan<T> source, long offset = 0)

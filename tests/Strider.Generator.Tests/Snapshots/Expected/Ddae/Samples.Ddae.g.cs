@@ -743,7 +743,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         var add2Out = _add2Out!;
         _step++;
         // conv1: Conv 32 5x5 /2 -> 32xAnyxAny
-        d.ConvForward(Conv1Geometry(n1, n2), n, noisyOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out);
+        d.ConvForward(Conv1Geometry(n1, n2), n, noisyOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // bn1: BatchNorm -> 32xAnyxAny
         // bn1 -> relu1 -> dropout1 fused, one pass writing dropout1's output and mask only
         d.BatchNormReluForwardTraining(n, 32, (29 + 8 * n1) * (29 + 8 * n2), conv1Out, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 0.1f, 1E-05f, _dropout1Mask!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 4UL), dropout1Out, _bn1SavedMean!, _bn1SavedInvStd!);
@@ -752,14 +752,14 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         // dropout1: Dropout 0.1 -> 32xAnyxAny
         // written by the fused op at bn1
         // conv2: Conv 32 5x5 /2 -> 32xAnyxAny
-        d.ConvForward(Conv2Geometry(n1, n2), n, dropout1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
+        d.ConvForward(Conv2Geometry(n1, n2), n, dropout1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // bn2: BatchNorm -> 32xAnyxAny
         // bn2 -> c12 fused, one pass writing c12's output only
         d.BatchNormReluForwardTraining(n, 32, (13 + 4 * n1) * (13 + 4 * n2), conv2Out, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, c12Out, _bn2SavedMean!, _bn2SavedInvStd!);
         // c12: Relu -> 32xAnyxAny
         // written by the fused op at bn2
         // conv3: Conv 64 5x5 /2 -> 64xAnyxAny
-        d.ConvForward(Conv3Geometry(n1, n2), n, c12Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
+        d.ConvForward(Conv3Geometry(n1, n2), n, c12Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // bn3: BatchNorm -> 64xAnyxAny
         // bn3 -> relu3 -> dropout2 fused, one pass writing dropout2's output and mask only
         d.BatchNormReluForwardTraining(n, 64, (5 + 2 * n1) * (5 + 2 * n2), conv3Out, _bn3Weight.Value, _bn3Bias.Value, _bn3RunningMean.Value, _bn3RunningVar.Value, 0.1f, 1E-05f, _dropout2Mask!, 0.1f, unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + 11UL), dropout2Out, _bn3SavedMean!, _bn3SavedInvStd!);
@@ -768,14 +768,14 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         // dropout2: Dropout 0.1 -> 64xAnyxAny
         // written by the fused op at bn3
         // conv4: Conv 64 5x5 /2 -> 64xAnyxAny
-        d.ConvForward(Conv4Geometry(n1, n2), n, dropout2Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out);
+        d.ConvForward(Conv4Geometry(n1, n2), n, dropout2Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // bn4: BatchNorm -> 64xAnyxAny
         // bn4 -> relu4 fused, one pass writing relu4's output only
         d.BatchNormReluForwardTraining(n, 64, (1 + n1) * (1 + n2), conv4Out, _bn4Weight.Value, _bn4Bias.Value, _bn4RunningMean.Value, _bn4RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, relu4Out, _bn4SavedMean!, _bn4SavedInvStd!);
         // relu4: Relu -> 64xAnyxAny
         // written by the fused op at bn4
         // deconv1: Deconv 64 5x5 /2 -> 64xAnyxAny
-        d.ConvBackwardData(Deconv1Geometry(n1, n2), n, relu4Out, _deconv1Weight.Value, deconv1Out, false);
+        d.ConvBackwardData(Deconv1Geometry(n1, n2), n, relu4Out, _deconv1Weight.Value, deconv1Out, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         d.AddBias(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _deconv1Bias.Value, deconv1Out);
         // bn5: BatchNorm -> 64xAnyxAny
         // bn5 -> relu5 -> dropout3 fused, one pass writing dropout3's output and mask only
@@ -785,7 +785,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         // dropout3: Dropout 0.1 -> 64xAnyxAny
         // written by the fused op at bn5
         // deconv2: Deconv 32 5x5 /2 -> 32xAnyxAny
-        d.ConvBackwardData(Deconv2Geometry(n1, n2), n, dropout3Out, _deconv2Weight.Value, deconv2Out, false);
+        d.ConvBackwardData(Deconv2Geometry(n1, n2), n, dropout3Out, _deconv2Weight.Value, deconv2Out, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         d.AddBias(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _deconv2Bias.Value, deconv2Out);
         // bn6: BatchNorm -> 32xAnyxAny
         // bn6 -> d12 fused, one pass writing d12's output only
@@ -795,7 +795,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         // add1: Add c12, d12 -> 32xAnyxAny
         d.Add(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), c12Out, d12Out, add1Out);
         // deconv3: Deconv 32 5x5 /2 -> 32xAnyxAny
-        d.ConvBackwardData(Deconv3Geometry(n1, n2), n, add1Out, _deconv3Weight.Value, deconv3Out, false);
+        d.ConvBackwardData(Deconv3Geometry(n1, n2), n, add1Out, _deconv3Weight.Value, deconv3Out, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         d.AddBias(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _deconv3Bias.Value, deconv3Out);
         // bn7: BatchNorm -> 32xAnyxAny
         // bn7 -> relu7 -> dropout4 fused, one pass writing dropout4's output and mask only
@@ -805,7 +805,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         // dropout4: Dropout 0.1 -> 32xAnyxAny
         // written by the fused op at bn7
         // deconv4: Deconv 1 5x5 /2 -> 1xAnyxAny
-        d.ConvBackwardData(Deconv4Geometry(n1, n2), n, dropout4Out, _deconv4Weight.Value, deconv4Out, false);
+        d.ConvBackwardData(Deconv4Geometry(n1, n2), n, dropout4Out, _deconv4Weight.Value, deconv4Out, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         d.AddBias(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _deconv4Bias.Value, deconv4Out);
         // bn8: BatchNorm -> 1xAnyxAny
         d.BatchNormForwardTraining(n, 1, (61 + 16 * n1) * (61 + 16 * n2), deconv4Out, _bn8Weight.Value, _bn8Bias.Value, _bn8RunningMean.Value, _bn8RunningVar.Value, 0.1f, 1E-05f, bn8Out, _bn8SavedMean!, _bn8SavedInvStd!);
@@ -855,7 +855,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 800);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 32);
         _bn1Fold.Refresh(d, 1, 32, 25, _conv1Weight.Value, _conv1Bias.Value, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
-        d.ConvForward(Conv1Geometry(n1, n2), n, noisyOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out);
+        d.ConvForward(Conv1Geometry(n1, n2), n, noisyOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // bn1: BatchNorm -> 32xAnyxAny
         // folded into conv1 above
         // relu1: Relu -> 32xAnyxAny
@@ -867,7 +867,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedWeight, 25600);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedBias, 32);
         _bn2Fold.Refresh(d, 1, 32, 800, _conv2Weight.Value, _conv2Bias.Value, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 1E-05f, _bn2FoldedWeight!, _bn2FoldedBias!);
-        d.ConvForward(Conv2Geometry(n1, n2), n, dropout1Out, _bn2FoldedWeight!, _bn2FoldedBias!, bn2Out);
+        d.ConvForward(Conv2Geometry(n1, n2), n, dropout1Out, _bn2FoldedWeight!, _bn2FoldedBias!, bn2Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // bn2: BatchNorm -> 32xAnyxAny
         // folded into conv2 above
         // c12: Relu -> 32xAnyxAny
@@ -877,7 +877,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn3FoldedWeight, 51200);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn3FoldedBias, 64);
         _bn3Fold.Refresh(d, 1, 64, 800, _conv3Weight.Value, _conv3Bias.Value, _bn3Weight.Value, _bn3Bias.Value, _bn3RunningMean.Value, _bn3RunningVar.Value, 1E-05f, _bn3FoldedWeight!, _bn3FoldedBias!);
-        d.ConvForward(Conv3Geometry(n1, n2), n, c12Out, _bn3FoldedWeight!, _bn3FoldedBias!, bn3Out);
+        d.ConvForward(Conv3Geometry(n1, n2), n, c12Out, _bn3FoldedWeight!, _bn3FoldedBias!, bn3Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // bn3: BatchNorm -> 64xAnyxAny
         // folded into conv3 above
         // relu3: Relu -> 64xAnyxAny
@@ -889,7 +889,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn4FoldedWeight, 102400);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn4FoldedBias, 64);
         _bn4Fold.Refresh(d, 1, 64, 1600, _conv4Weight.Value, _conv4Bias.Value, _bn4Weight.Value, _bn4Bias.Value, _bn4RunningMean.Value, _bn4RunningVar.Value, 1E-05f, _bn4FoldedWeight!, _bn4FoldedBias!);
-        d.ConvForward(Conv4Geometry(n1, n2), n, dropout2Out, _bn4FoldedWeight!, _bn4FoldedBias!, bn4Out);
+        d.ConvForward(Conv4Geometry(n1, n2), n, dropout2Out, _bn4FoldedWeight!, _bn4FoldedBias!, bn4Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // bn4: BatchNorm -> 64xAnyxAny
         // folded into conv4 above
         // relu4: Relu -> 64xAnyxAny
@@ -899,7 +899,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn5FoldedWeight, 102400);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn5FoldedBias, 64);
         _bn5Fold.Refresh(d, 64, 64, 25, _deconv1Weight.Value, _deconv1Bias.Value, _bn5Weight.Value, _bn5Bias.Value, _bn5RunningMean.Value, _bn5RunningVar.Value, 1E-05f, _bn5FoldedWeight!, _bn5FoldedBias!);
-        d.ConvBackwardData(Deconv1Geometry(n1, n2), n, relu4Out, _bn5FoldedWeight!, bn5Out, false);
+        d.ConvBackwardData(Deconv1Geometry(n1, n2), n, relu4Out, _bn5FoldedWeight!, bn5Out, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         d.AddBias(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _bn5FoldedBias!, bn5Out);
         // bn5: BatchNorm -> 64xAnyxAny
         // folded into deconv1 above
@@ -912,7 +912,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn6FoldedWeight, 51200);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn6FoldedBias, 32);
         _bn6Fold.Refresh(d, 64, 32, 25, _deconv2Weight.Value, _deconv2Bias.Value, _bn6Weight.Value, _bn6Bias.Value, _bn6RunningMean.Value, _bn6RunningVar.Value, 1E-05f, _bn6FoldedWeight!, _bn6FoldedBias!);
-        d.ConvBackwardData(Deconv2Geometry(n1, n2), n, dropout3Out, _bn6FoldedWeight!, bn6Out, false);
+        d.ConvBackwardData(Deconv2Geometry(n1, n2), n, dropout3Out, _bn6FoldedWeight!, bn6Out, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         d.AddBias(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _bn6FoldedBias!, bn6Out);
         // bn6: BatchNorm -> 32xAnyxAny
         // folded into deconv2 above
@@ -925,7 +925,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn7FoldedWeight, 25600);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn7FoldedBias, 32);
         _bn7Fold.Refresh(d, 32, 32, 25, _deconv3Weight.Value, _deconv3Bias.Value, _bn7Weight.Value, _bn7Bias.Value, _bn7RunningMean.Value, _bn7RunningVar.Value, 1E-05f, _bn7FoldedWeight!, _bn7FoldedBias!);
-        d.ConvBackwardData(Deconv3Geometry(n1, n2), n, add1Out, _bn7FoldedWeight!, bn7Out, false);
+        d.ConvBackwardData(Deconv3Geometry(n1, n2), n, add1Out, _bn7FoldedWeight!, bn7Out, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         d.AddBias(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _bn7FoldedBias!, bn7Out);
         // bn7: BatchNorm -> 32xAnyxAny
         // folded into deconv3 above
@@ -938,7 +938,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn8FoldedWeight, 800);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn8FoldedBias, 1);
         _bn8Fold.Refresh(d, 32, 1, 25, _deconv4Weight.Value, _deconv4Bias.Value, _bn8Weight.Value, _bn8Bias.Value, _bn8RunningMean.Value, _bn8RunningVar.Value, 1E-05f, _bn8FoldedWeight!, _bn8FoldedBias!);
-        d.ConvBackwardData(Deconv4Geometry(n1, n2), n, dropout4Out, _bn8FoldedWeight!, bn8Out, false);
+        d.ConvBackwardData(Deconv4Geometry(n1, n2), n, dropout4Out, _bn8FoldedWeight!, bn8Out, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         d.AddBias(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _bn8FoldedBias!, bn8Out);
         // bn8: BatchNorm -> 1xAnyxAny
         // folded into deconv4 above
@@ -1032,7 +1032,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         // deconv4: Deconv 1 5x5 /2
         d.ConvBackwardWeights(Deconv4Geometry(n1, n2), n, _deconv4Grad!, dropout4Out, _deconv4Weight.Gradient, null);
         d.BiasBackward(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _deconv4Grad!, _deconv4Bias.Gradient);
-        d.ConvForward(Deconv4Geometry(n1, n2), n, _deconv4Grad!, _deconv4Weight.Value, null, _dropout4Grad!);
+        d.ConvForward(Deconv4Geometry(n1, n2), n, _deconv4Grad!, _deconv4Weight.Value, null, _dropout4Grad!); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // dropout4: Dropout 0.1
         // fused into bn7's BatchNormReluBackward below
         // relu7: Relu
@@ -1042,7 +1042,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         // deconv3: Deconv 32 5x5 /2
         d.ConvBackwardWeights(Deconv3Geometry(n1, n2), n, _deconv3Grad!, add1Out, _deconv3Weight.Gradient, null);
         d.BiasBackward(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _deconv3Grad!, _deconv3Bias.Gradient);
-        d.ConvForward(Deconv3Geometry(n1, n2), n, _deconv3Grad!, _deconv3Weight.Value, null, _add1Grad!);
+        d.ConvForward(Deconv3Geometry(n1, n2), n, _deconv3Grad!, _deconv3Weight.Value, null, _add1Grad!); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // add1: Add c12, d12
         d.Copy(_add1Grad!, 0, _c12Grad!, 0, n * 32L * (13 + 4 * n1) * (13 + 4 * n2), false);
         d.Copy(_add1Grad!, 0, _d12Grad!, 0, n * 32L * (13 + 4 * n1) * (13 + 4 * n2), false);
@@ -1053,7 +1053,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         // deconv2: Deconv 32 5x5 /2
         d.ConvBackwardWeights(Deconv2Geometry(n1, n2), n, _deconv2Grad!, dropout3Out, _deconv2Weight.Gradient, null);
         d.BiasBackward(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _deconv2Grad!, _deconv2Bias.Gradient);
-        d.ConvForward(Deconv2Geometry(n1, n2), n, _deconv2Grad!, _deconv2Weight.Value, null, _dropout3Grad!);
+        d.ConvForward(Deconv2Geometry(n1, n2), n, _deconv2Grad!, _deconv2Weight.Value, null, _dropout3Grad!); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // dropout3: Dropout 0.1
         // fused into bn5's BatchNormReluBackward below
         // relu5: Relu
@@ -1063,14 +1063,14 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         // deconv1: Deconv 64 5x5 /2
         d.ConvBackwardWeights(Deconv1Geometry(n1, n2), n, _deconv1Grad!, relu4Out, _deconv1Weight.Gradient, null);
         d.BiasBackward(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _deconv1Grad!, _deconv1Bias.Gradient);
-        d.ConvForward(Deconv1Geometry(n1, n2), n, _deconv1Grad!, _deconv1Weight.Value, null, _relu4Grad!);
+        d.ConvForward(Deconv1Geometry(n1, n2), n, _deconv1Grad!, _deconv1Weight.Value, null, _relu4Grad!); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // relu4: Relu
         // fused into bn4's BatchNormReluBackward below
         // bn4: BatchNorm
         d.BatchNormReluBackward(n, 64, (1 + n1) * (1 + n2), conv4Out, relu4Out, _relu4Grad!, null, _bn4Weight.Value, _bn4SavedMean!, _bn4SavedInvStd!, _conv4Grad!, _bn4Weight.Gradient, _bn4Bias.Gradient, false, _bn4Grad!);
         // conv4: Conv 64 5x5 /2
         d.ConvBackwardWeights(Conv4Geometry(n1, n2), n, dropout2Out, _conv4Grad!, _conv4Weight.Gradient, _conv4Bias.Gradient);
-        d.ConvBackwardData(Conv4Geometry(n1, n2), n, _conv4Grad!, _conv4Weight.Value, _dropout2Grad!, false);
+        d.ConvBackwardData(Conv4Geometry(n1, n2), n, _conv4Grad!, _conv4Weight.Value, _dropout2Grad!, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // dropout2: Dropout 0.1
         // fused into bn3's BatchNormReluBackward below
         // relu3: Relu
@@ -1079,14 +1079,14 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         d.BatchNormReluBackward(n, 64, (5 + 2 * n1) * (5 + 2 * n2), conv3Out, dropout2Out, _dropout2Grad!, _dropout2Mask!, _bn3Weight.Value, _bn3SavedMean!, _bn3SavedInvStd!, _conv3Grad!, _bn3Weight.Gradient, _bn3Bias.Gradient, false, _bn3Grad!);
         // conv3: Conv 64 5x5 /2
         d.ConvBackwardWeights(Conv3Geometry(n1, n2), n, c12Out, _conv3Grad!, _conv3Weight.Gradient, _conv3Bias.Gradient);
-        d.ConvBackwardData(Conv3Geometry(n1, n2), n, _conv3Grad!, _conv3Weight.Value, _c12Grad!, true);
+        d.ConvBackwardData(Conv3Geometry(n1, n2), n, _conv3Grad!, _conv3Weight.Value, _c12Grad!, true); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // c12: Relu
         // fused into bn2's BatchNormReluBackward below
         // bn2: BatchNorm
         d.BatchNormReluBackward(n, 32, (13 + 4 * n1) * (13 + 4 * n2), conv2Out, c12Out, _c12Grad!, null, _bn2Weight.Value, _bn2SavedMean!, _bn2SavedInvStd!, _conv2Grad!, _bn2Weight.Gradient, _bn2Bias.Gradient, false, _bn2Grad!);
         // conv2: Conv 32 5x5 /2
         d.ConvBackwardWeights(Conv2Geometry(n1, n2), n, dropout1Out, _conv2Grad!, _conv2Weight.Gradient, _conv2Bias.Gradient);
-        d.ConvBackwardData(Conv2Geometry(n1, n2), n, _conv2Grad!, _conv2Weight.Value, _dropout1Grad!, false);
+        d.ConvBackwardData(Conv2Geometry(n1, n2), n, _conv2Grad!, _conv2Weight.Value, _dropout1Grad!, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // dropout1: Dropout 0.1
         // fused into bn1's BatchNormReluBackward below
         // relu1: Relu
@@ -1095,7 +1095,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         d.BatchNormReluBackward(n, 32, (29 + 8 * n1) * (29 + 8 * n2), conv1Out, dropout1Out, _dropout1Grad!, _dropout1Mask!, _bn1Weight.Value, _bn1SavedMean!, _bn1SavedInvStd!, _conv1Grad!, _bn1Weight.Gradient, _bn1Bias.Gradient, false, _bn1Grad!);
         // conv1: Conv 32 5x5 /2
         d.ConvBackwardWeights(Conv1Geometry(n1, n2), n, noisyOut, _conv1Grad!, _conv1Weight.Gradient, _conv1Bias.Gradient);
-        if (inputGradient) d.ConvBackwardData(Conv1Geometry(n1, n2), n, _conv1Grad!, _conv1Weight.Value, _noisyGrad!, true);
+        if (inputGradient) d.ConvBackwardData(Conv1Geometry(n1, n2), n, _conv1Grad!, _conv1Weight.Value, _noisyGrad!, true); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
     }
 
     protected override void DisposeBuffers()

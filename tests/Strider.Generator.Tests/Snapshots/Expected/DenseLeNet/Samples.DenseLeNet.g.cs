@@ -262,19 +262,19 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
         var conv4Out = _conv4Out!;
         var softmax1Out = _softmax1Out!;
         // conv1: Conv 20 5x5 -> 20xAnyxAny
-        d.ConvForward(Conv1Geometry(n1, n2), n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out);
+        d.ConvForward(Conv1Geometry(n1, n2), n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // maxpool1: MaxPool 2x2 /2 -> 20xAnyxAny
         d.MaxPoolForward(Maxpool1Geometry(n1, n2), n, conv1Out, maxpool1Out, _maxpool1Switches);
         // conv2: Conv 50 5x5 -> 50xAnyxAny
-        d.ConvForward(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
+        d.ConvForward(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // maxpool2: MaxPool 2x2 /2 -> 50xAnyxAny
         d.MaxPoolForward(Maxpool2Geometry(n1, n2), n, conv2Out, maxpool2Out, _maxpool2Switches);
         // conv3: Conv 500 4x4 -> 500xAnyxAny
-        d.ConvForward(Conv3Geometry(n1, n2), n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
+        d.ConvForward(Conv3Geometry(n1, n2), n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // relu1: Relu -> 500xAnyxAny
         d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 500L * (1 + n1) * (1 + n2), conv3Out, relu1Out, 0f, 0f);
         // conv4: Conv 10 1x1 -> 10xAnyxAny
-        d.ConvForward(Conv4Geometry(n1, n2), n, relu1Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out);
+        d.ConvForward(Conv4Geometry(n1, n2), n, relu1Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // softmax1: Softmax -> 10xAnyxAny
         d.SoftmaxForward(false, n, 10, (1 + n1) * (1 + n2), conv4Out, softmax1Out);
         _input = input;
@@ -337,22 +337,22 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
         d.SoftmaxBackward(false, n, 10, (1 + n1) * (1 + n2), softmax1Out, softmax1Grad, _conv4Grad!, false);
         // conv4: Conv 10 1x1
         d.ConvBackwardWeights(Conv4Geometry(n1, n2), n, relu1Out, _conv4Grad!, _conv4Weight.Gradient, _conv4Bias.Gradient);
-        d.ConvBackwardData(Conv4Geometry(n1, n2), n, _conv4Grad!, _conv4Weight.Value, _relu1Grad!, false);
+        d.ConvBackwardData(Conv4Geometry(n1, n2), n, _conv4Grad!, _conv4Weight.Value, _relu1Grad!, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // relu1: Relu
         d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 500L * (1 + n1) * (1 + n2), conv3Out, relu1Out, _relu1Grad!, _conv3Grad!, false, 0f, 0f);
         // conv3: Conv 500 4x4
         d.ConvBackwardWeights(Conv3Geometry(n1, n2), n, maxpool2Out, _conv3Grad!, _conv3Weight.Gradient, _conv3Bias.Gradient);
-        d.ConvBackwardData(Conv3Geometry(n1, n2), n, _conv3Grad!, _conv3Weight.Value, _maxpool2Grad!, false);
+        d.ConvBackwardData(Conv3Geometry(n1, n2), n, _conv3Grad!, _conv3Weight.Value, _maxpool2Grad!, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // maxpool2: MaxPool 2x2 /2
         d.MaxPoolBackward(Maxpool2Geometry(n1, n2), n, _maxpool2Grad!, _maxpool2Switches!, _conv2Grad!, false);
         // conv2: Conv 50 5x5
         d.ConvBackwardWeights(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Grad!, _conv2Weight.Gradient, _conv2Bias.Gradient);
-        d.ConvBackwardData(Conv2Geometry(n1, n2), n, _conv2Grad!, _conv2Weight.Value, _maxpool1Grad!, false);
+        d.ConvBackwardData(Conv2Geometry(n1, n2), n, _conv2Grad!, _conv2Weight.Value, _maxpool1Grad!, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // maxpool1: MaxPool 2x2 /2
         d.MaxPoolBackward(Maxpool1Geometry(n1, n2), n, _maxpool1Grad!, _maxpool1Switches!, _conv1Grad!, false);
         // conv1: Conv 20 5x5
         d.ConvBackwardWeights(Conv1Geometry(n1, n2), n, inputOut, _conv1Grad!, _conv1Weight.Gradient, _conv1Bias.Gradient);
-        if (inputGradient) d.ConvBackwardData(Conv1Geometry(n1, n2), n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, false);
+        if (inputGradient) d.ConvBackwardData(Conv1Geometry(n1, n2), n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
     }
 
     private int _denseBatch = -1;
@@ -437,19 +437,19 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
         var conv4Out = _conv4DenseOut!;
         var softmax1Out = _softmax1DenseOut!;
         // conv1: Conv 20 5x5 -> 20xAnyxAny, stride 1, dilation 1x1
-        d.ConvForward(Conv1DenseGeometry(n1, n2), n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out);
+        d.ConvForward(Conv1DenseGeometry(n1, n2), n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // maxpool1: MaxPool 2x2 /2 -> 20xAnyxAny, stride 1, dilation 1x1
         d.MaxPoolForward(Maxpool1DenseGeometry(n1, n2), n, conv1Out, maxpool1Out, null);
         // conv2: Conv 50 5x5 -> 50xAnyxAny, stride 1, dilation 2x2
-        d.ConvForward(Conv2DenseGeometry(n1, n2), n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
+        d.ConvForward(Conv2DenseGeometry(n1, n2), n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // maxpool2: MaxPool 2x2 /2 -> 50xAnyxAny, stride 1, dilation 2x2
         d.MaxPoolForward(Maxpool2DenseGeometry(n1, n2), n, conv2Out, maxpool2Out, null);
         // conv3: Conv 500 4x4 -> 500xAnyxAny, stride 1, dilation 4x4
-        d.ConvForward(Conv3DenseGeometry(n1, n2), n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
+        d.ConvForward(Conv3DenseGeometry(n1, n2), n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // relu1: Relu -> 500xAnyxAny
         d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 500L * (n1 - 27) * (n2 - 27), conv3Out, relu1Out, 0f, 0f);
         // conv4: Conv 10 1x1 -> 10xAnyxAny, stride 1, dilation 1x1
-        d.ConvForward(Conv4DenseGeometry(n1, n2), n, relu1Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out);
+        d.ConvForward(Conv4DenseGeometry(n1, n2), n, relu1Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // softmax1: Softmax -> 10xAnyxAny
         d.SoftmaxForward(false, n, 10, (n1 - 27) * (n2 - 27), conv4Out, softmax1Out);
         if (_denseOutput is null) _denseOutput = global::Strider.Tensor<global::Strider.S10xAnyxAny>.View(softmax1Out, n, new int[] { 10, (n1 - 27), (n2 - 27) });

@@ -396,21 +396,21 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
         var classifier_1Out = _classifier_1Out!;
         _step++;
         // features.0: Conv 4 3x3 pad 1 -> 4x8x8
-        d.ConvForward(Features_0Geometry, n, inputOut, _features_0Weight.Value, _features_0Bias.Value, features_0Out);
+        d.ConvForward(Features_0Geometry, n, inputOut, _features_0Weight.Value, _features_0Bias.Value, features_0Out); // kernel: im2col + GEMM, split over output positions
         // features.1: BatchNorm -> 4x8x8
         // features.1 -> features.2 fused, one pass writing features.2's output only
         d.BatchNormReluForwardTraining(n, 4, 64, features_0Out, _features_1Weight.Value, _features_1Bias.Value, _features_1RunningMean.Value, _features_1RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, features_2Out, _features_1SavedMean!, _features_1SavedInvStd!);
         // features.2: Relu -> 4x8x8
         // written by the fused op at features.1
         // layer1.0.conv1: Conv 4 3x3 pad 1 -> 4x8x8
-        d.ConvForward(Layer1_0_conv1Geometry, n, features_2Out, _layer1_0_conv1Weight.Value, null, layer1_0_conv1Out);
+        d.ConvForward(Layer1_0_conv1Geometry, n, features_2Out, _layer1_0_conv1Weight.Value, null, layer1_0_conv1Out); // kernel: im2col + GEMM, split over output positions
         // layer1.0.bn1: BatchNorm -> 4x8x8
         // layer1.0.bn1 -> layer1.0.relu fused, one pass writing layer1.0.relu's output only
         d.BatchNormReluForwardTraining(n, 4, 64, layer1_0_conv1Out, _layer1_0_bn1Weight.Value, _layer1_0_bn1Bias.Value, _layer1_0_bn1RunningMean.Value, _layer1_0_bn1RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, layer1_0_reluOut, _layer1_0_bn1SavedMean!, _layer1_0_bn1SavedInvStd!);
         // layer1.0.relu: Relu -> 4x8x8
         // written by the fused op at layer1.0.bn1
         // layer1.0.conv2: Conv 4 3x3 pad 1 -> 4x8x8
-        d.ConvForward(Layer1_0_conv2Geometry, n, layer1_0_reluOut, _layer1_0_conv2Weight.Value, null, layer1_0_conv2Out);
+        d.ConvForward(Layer1_0_conv2Geometry, n, layer1_0_reluOut, _layer1_0_conv2Weight.Value, null, layer1_0_conv2Out); // kernel: im2col + GEMM, split over output positions
         // layer1.0.bn2: BatchNorm -> 4x8x8
         d.BatchNormForwardTraining(n, 4, 64, layer1_0_conv2Out, _layer1_0_bn2Weight.Value, _layer1_0_bn2Bias.Value, _layer1_0_bn2RunningMean.Value, _layer1_0_bn2RunningVar.Value, 0.1f, 1E-05f, layer1_0_bn2Out, _layer1_0_bn2SavedMean!, _layer1_0_bn2SavedInvStd!);
         // layer1.0.add: Add layer1.0.bn2, features.2 -> 4x8x8
@@ -451,7 +451,7 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _features_1FoldedWeight, 108);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _features_1FoldedBias, 4);
         _features_1Fold.Refresh(d, 1, 4, 27, _features_0Weight.Value, _features_0Bias.Value, _features_1Weight.Value, _features_1Bias.Value, _features_1RunningMean.Value, _features_1RunningVar.Value, 1E-05f, _features_1FoldedWeight!, _features_1FoldedBias!);
-        d.ConvForward(Features_0Geometry, n, inputOut, _features_1FoldedWeight!, _features_1FoldedBias!, features_1Out);
+        d.ConvForward(Features_0Geometry, n, inputOut, _features_1FoldedWeight!, _features_1FoldedBias!, features_1Out); // kernel: im2col + GEMM, split over output positions
         // features.1: BatchNorm -> 4x8x8
         // folded into features.0 above
         // features.2: Relu -> 4x8x8
@@ -461,7 +461,7 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _layer1_0_bn1FoldedWeight, 144);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _layer1_0_bn1FoldedBias, 4);
         _layer1_0_bn1Fold.Refresh(d, 1, 4, 36, _layer1_0_conv1Weight.Value, null, _layer1_0_bn1Weight.Value, _layer1_0_bn1Bias.Value, _layer1_0_bn1RunningMean.Value, _layer1_0_bn1RunningVar.Value, 1E-05f, _layer1_0_bn1FoldedWeight!, _layer1_0_bn1FoldedBias!);
-        d.ConvForward(Layer1_0_conv1Geometry, n, features_2Out, _layer1_0_bn1FoldedWeight!, _layer1_0_bn1FoldedBias!, layer1_0_bn1Out);
+        d.ConvForward(Layer1_0_conv1Geometry, n, features_2Out, _layer1_0_bn1FoldedWeight!, _layer1_0_bn1FoldedBias!, layer1_0_bn1Out); // kernel: im2col + GEMM, split over output positions
         // layer1.0.bn1: BatchNorm -> 4x8x8
         // folded into layer1.0.conv1 above
         // layer1.0.relu: Relu -> 4x8x8
@@ -471,7 +471,7 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _layer1_0_bn2FoldedWeight, 144);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _layer1_0_bn2FoldedBias, 4);
         _layer1_0_bn2Fold.Refresh(d, 1, 4, 36, _layer1_0_conv2Weight.Value, null, _layer1_0_bn2Weight.Value, _layer1_0_bn2Bias.Value, _layer1_0_bn2RunningMean.Value, _layer1_0_bn2RunningVar.Value, 1E-05f, _layer1_0_bn2FoldedWeight!, _layer1_0_bn2FoldedBias!);
-        d.ConvForward(Layer1_0_conv2Geometry, n, layer1_0_reluOut, _layer1_0_bn2FoldedWeight!, _layer1_0_bn2FoldedBias!, layer1_0_bn2Out);
+        d.ConvForward(Layer1_0_conv2Geometry, n, layer1_0_reluOut, _layer1_0_bn2FoldedWeight!, _layer1_0_bn2FoldedBias!, layer1_0_bn2Out); // kernel: im2col + GEMM, split over output positions
         // layer1.0.bn2: BatchNorm -> 4x8x8
         // folded into layer1.0.conv2 above
         // layer1.0.add: Add layer1.0.bn2, features.2 -> 4x8x8
@@ -559,21 +559,21 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
         d.BatchNormBackward(n, 4, 64, layer1_0_conv2Out, _layer1_0_bn2Grad!, _layer1_0_bn2Weight.Value, _layer1_0_bn2SavedMean!, _layer1_0_bn2SavedInvStd!, _layer1_0_conv2Grad!, _layer1_0_bn2Weight.Gradient, _layer1_0_bn2Bias.Gradient, false);
         // layer1.0.conv2: Conv 4 3x3 pad 1
         d.ConvBackwardWeights(Layer1_0_conv2Geometry, n, layer1_0_reluOut, _layer1_0_conv2Grad!, _layer1_0_conv2Weight.Gradient, null);
-        d.ConvBackwardData(Layer1_0_conv2Geometry, n, _layer1_0_conv2Grad!, _layer1_0_conv2Weight.Value, _layer1_0_reluGrad!, false);
+        d.ConvBackwardData(Layer1_0_conv2Geometry, n, _layer1_0_conv2Grad!, _layer1_0_conv2Weight.Value, _layer1_0_reluGrad!, false); // kernel: GEMM + col2im, split over input channels
         // layer1.0.relu: Relu
         // fused into layer1.0.bn1's BatchNormReluBackward below
         // layer1.0.bn1: BatchNorm
         d.BatchNormReluBackward(n, 4, 64, layer1_0_conv1Out, layer1_0_reluOut, _layer1_0_reluGrad!, null, _layer1_0_bn1Weight.Value, _layer1_0_bn1SavedMean!, _layer1_0_bn1SavedInvStd!, _layer1_0_conv1Grad!, _layer1_0_bn1Weight.Gradient, _layer1_0_bn1Bias.Gradient, false, _layer1_0_bn1Grad!);
         // layer1.0.conv1: Conv 4 3x3 pad 1
         d.ConvBackwardWeights(Layer1_0_conv1Geometry, n, features_2Out, _layer1_0_conv1Grad!, _layer1_0_conv1Weight.Gradient, null);
-        d.ConvBackwardData(Layer1_0_conv1Geometry, n, _layer1_0_conv1Grad!, _layer1_0_conv1Weight.Value, _features_2Grad!, true);
+        d.ConvBackwardData(Layer1_0_conv1Geometry, n, _layer1_0_conv1Grad!, _layer1_0_conv1Weight.Value, _features_2Grad!, true); // kernel: GEMM + col2im, split over input channels
         // features.2: Relu
         // fused into features.1's BatchNormReluBackward below
         // features.1: BatchNorm
         d.BatchNormReluBackward(n, 4, 64, features_0Out, features_2Out, _features_2Grad!, null, _features_1Weight.Value, _features_1SavedMean!, _features_1SavedInvStd!, _features_0Grad!, _features_1Weight.Gradient, _features_1Bias.Gradient, false, _features_1Grad!);
         // features.0: Conv 4 3x3 pad 1
         d.ConvBackwardWeights(Features_0Geometry, n, inputOut, _features_0Grad!, _features_0Weight.Gradient, _features_0Bias.Gradient);
-        if (inputGradient) d.ConvBackwardData(Features_0Geometry, n, _features_0Grad!, _features_0Weight.Value, _inputGrad!, false);
+        if (inputGradient) d.ConvBackwardData(Features_0Geometry, n, _features_0Grad!, _features_0Weight.Value, _inputGrad!, false); // kernel: GEMM + col2im, split over input channels
     }
 
     protected override void DisposeBuffers()

@@ -253,19 +253,19 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         var conv4Out = _conv4Out!;
         var softmax1Out = _softmax1Out!;
         // conv1: Conv 20 5x5 -> 20x24x24
-        d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out);
+        d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out); // kernel: im2col + GEMM, split over output positions
         // maxpool1: MaxPool 2x2 /2 -> 20x12x12
         d.MaxPoolForward(Maxpool1Geometry, n, conv1Out, maxpool1Out, _maxpool1Switches);
         // conv2: Conv 50 5x5 -> 50x8x8
-        d.ConvForward(Conv2Geometry, n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
+        d.ConvForward(Conv2Geometry, n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: im2col + GEMM, split over output positions
         // maxpool2: MaxPool 2x2 /2 -> 50x4x4
         d.MaxPoolForward(Maxpool2Geometry, n, conv2Out, maxpool2Out, _maxpool2Switches);
         // conv3: Conv 500 4x4 -> 500x1x1
-        d.ConvForward(Conv3Geometry, n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
+        d.ConvForward(Conv3Geometry, n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: im2col + GEMM over the batch's columns, split over output channels
         // relu1: Relu -> 500x1x1
         d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 500L, conv3Out, relu1Out, 0f, 0f);
         // conv4: Conv 10 1x1 -> 10x1x1
-        d.ConvForward(Conv4Geometry, n, relu1Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out);
+        d.ConvForward(Conv4Geometry, n, relu1Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out); // kernel: im2col + GEMM over the batch's columns, split over output channels
         // softmax1: Softmax -> 10x1x1
         d.SoftmaxForward(false, n, 10, 1, conv4Out, softmax1Out);
         _input = input;
@@ -322,22 +322,22 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         d.SoftmaxBackward(false, n, 10, 1, softmax1Out, softmax1Grad, _conv4Grad!, false);
         // conv4: Conv 10 1x1
         d.ConvBackwardWeights(Conv4Geometry, n, relu1Out, _conv4Grad!, _conv4Weight.Gradient, _conv4Bias.Gradient);
-        d.ConvBackwardData(Conv4Geometry, n, _conv4Grad!, _conv4Weight.Value, _relu1Grad!, false);
+        d.ConvBackwardData(Conv4Geometry, n, _conv4Grad!, _conv4Weight.Value, _relu1Grad!, false); // kernel: GEMM over the batch's columns + col2im, split over input channels
         // relu1: Relu
         d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 500L, conv3Out, relu1Out, _relu1Grad!, _conv3Grad!, false, 0f, 0f);
         // conv3: Conv 500 4x4
         d.ConvBackwardWeights(Conv3Geometry, n, maxpool2Out, _conv3Grad!, _conv3Weight.Gradient, _conv3Bias.Gradient);
-        d.ConvBackwardData(Conv3Geometry, n, _conv3Grad!, _conv3Weight.Value, _maxpool2Grad!, false);
+        d.ConvBackwardData(Conv3Geometry, n, _conv3Grad!, _conv3Weight.Value, _maxpool2Grad!, false); // kernel: GEMM over the batch's columns + col2im, split over input channels
         // maxpool2: MaxPool 2x2 /2
         d.MaxPoolBackward(Maxpool2Geometry, n, _maxpool2Grad!, _maxpool2Switches!, _conv2Grad!, false);
         // conv2: Conv 50 5x5
         d.ConvBackwardWeights(Conv2Geometry, n, maxpool1Out, _conv2Grad!, _conv2Weight.Gradient, _conv2Bias.Gradient);
-        d.ConvBackwardData(Conv2Geometry, n, _conv2Grad!, _conv2Weight.Value, _maxpool1Grad!, false);
+        d.ConvBackwardData(Conv2Geometry, n, _conv2Grad!, _conv2Weight.Value, _maxpool1Grad!, false); // kernel: GEMM + col2im, split over input channels
         // maxpool1: MaxPool 2x2 /2
         d.MaxPoolBackward(Maxpool1Geometry, n, _maxpool1Grad!, _maxpool1Switches!, _conv1Grad!, false);
         // conv1: Conv 20 5x5
         d.ConvBackwardWeights(Conv1Geometry, n, inputOut, _conv1Grad!, _conv1Weight.Gradient, _conv1Bias.Gradient);
-        if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, false);
+        if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, false); // kernel: GEMM + col2im, split over input channels
     }
 
     protected override void DisposeBuffers()

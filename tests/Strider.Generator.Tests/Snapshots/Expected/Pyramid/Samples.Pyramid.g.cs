@@ -280,23 +280,23 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
         var concat1Out = _concat1Out!;
         var conv3Out = _conv3Out!;
         // p1: Conv 16 3x3 same -> 16xAnyxAny
-        d.ConvForward(P1Geometry(n1, n2), n, imageOut, _p1Weight.Value, _p1Bias.Value, p1Out);
+        d.ConvForward(P1Geometry(n1, n2), n, imageOut, _p1Weight.Value, _p1Bias.Value, p1Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // relu1: Relu -> 16xAnyxAny
         d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 16L * (2 + 2 * n1) * (2 + 2 * n2), p1Out, relu1Out, 0f, 0f);
         // maxpool1: MaxPool 2x2 /2 -> 16xAnyxAny
         d.MaxPoolForward(Maxpool1Geometry(n1, n2), n, relu1Out, maxpool1Out, _maxpool1Switches);
         // conv2: Conv 32 3x3 same -> 32xAnyxAny
-        d.ConvForward(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
+        d.ConvForward(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // p2: Relu -> 32xAnyxAny
         d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (1 + n1) * (1 + n2), conv2Out, p2Out, 0f, 0f);
         // up: Deconv 16 2x2 /2 -> 16xAnyxAny
-        d.ConvBackwardData(UpGeometry(n1, n2), n, p2Out, _upWeight.Value, upOut, false);
+        d.ConvBackwardData(UpGeometry(n1, n2), n, p2Out, _upWeight.Value, upOut, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         d.AddBias(n, 16, (2 + 2 * n1) * (2 + 2 * n2), _upBias.Value, upOut);
         // concat1: Concat p1, up -> 32xAnyxAny
         d.CopyBox(Concat1Part1Copy(n1, n2), n, p1Out, concat1Out, false);
         d.CopyBox(Concat1Part2Copy(n1, n2), n, upOut, concat1Out, false);
         // conv3: Conv 4 1x1 -> 4xAnyxAny
-        d.ConvForward(Conv3Geometry(n1, n2), n, concat1Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
+        d.ConvForward(Conv3Geometry(n1, n2), n, concat1Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         _input = input;
         if (_output is null) _output = global::Strider.Tensor<global::Strider.S4xAnyxAny>.View(conv3Out, n, new int[] { 4, (2 + 2 * n1), (2 + 2 * n2) });
         else _output.Rebind(conv3Out, n, stackalloc int[] { 4, (2 + 2 * n1), (2 + 2 * n2) });
@@ -355,26 +355,26 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
         var conv3Out = _conv3Out!;
         // conv3: Conv 4 1x1
         d.ConvBackwardWeights(Conv3Geometry(n1, n2), n, concat1Out, conv3Grad, _conv3Weight.Gradient, _conv3Bias.Gradient);
-        d.ConvBackwardData(Conv3Geometry(n1, n2), n, conv3Grad, _conv3Weight.Value, _concat1Grad!, false);
+        d.ConvBackwardData(Conv3Geometry(n1, n2), n, conv3Grad, _conv3Weight.Value, _concat1Grad!, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // concat1: Concat p1, up
         d.CopyBox(Concat1Part1GradientCopy(n1, n2), n, _concat1Grad!, _p1Grad!, false);
         d.CopyBox(Concat1Part2GradientCopy(n1, n2), n, _concat1Grad!, _upGrad!, false);
         // up: Deconv 16 2x2 /2
         d.ConvBackwardWeights(UpGeometry(n1, n2), n, _upGrad!, p2Out, _upWeight.Gradient, null);
         d.BiasBackward(n, 16, (2 + 2 * n1) * (2 + 2 * n2), _upGrad!, _upBias.Gradient);
-        d.ConvForward(UpGeometry(n1, n2), n, _upGrad!, _upWeight.Value, null, _p2Grad!);
+        d.ConvForward(UpGeometry(n1, n2), n, _upGrad!, _upWeight.Value, null, _p2Grad!); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // p2: Relu
         d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 32L * (1 + n1) * (1 + n2), conv2Out, p2Out, _p2Grad!, _conv2Grad!, false, 0f, 0f);
         // conv2: Conv 32 3x3 same
         d.ConvBackwardWeights(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Grad!, _conv2Weight.Gradient, _conv2Bias.Gradient);
-        d.ConvBackwardData(Conv2Geometry(n1, n2), n, _conv2Grad!, _conv2Weight.Value, _maxpool1Grad!, false);
+        d.ConvBackwardData(Conv2Geometry(n1, n2), n, _conv2Grad!, _conv2Weight.Value, _maxpool1Grad!, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // maxpool1: MaxPool 2x2 /2
         d.MaxPoolBackward(Maxpool1Geometry(n1, n2), n, _maxpool1Grad!, _maxpool1Switches!, _relu1Grad!, false);
         // relu1: Relu
         d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 16L * (2 + 2 * n1) * (2 + 2 * n2), p1Out, relu1Out, _relu1Grad!, _p1Grad!, true, 0f, 0f);
         // p1: Conv 16 3x3 same
         d.ConvBackwardWeights(P1Geometry(n1, n2), n, imageOut, _p1Grad!, _p1Weight.Gradient, _p1Bias.Gradient);
-        if (inputGradient) d.ConvBackwardData(P1Geometry(n1, n2), n, _p1Grad!, _p1Weight.Value, _imageGrad!, false);
+        if (inputGradient) d.ConvBackwardData(P1Geometry(n1, n2), n, _p1Grad!, _p1Weight.Value, _imageGrad!, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
     }
 
     protected override void DisposeBuffers()

@@ -311,27 +311,27 @@ public partial class WaveNet : global::Strider.NetworkBase, global::Strider.INet
         var conv6Out = _conv6Out!;
         var logsoftmax1Out = _logsoftmax1Out!;
         // conv1: Conv 32 2 causal -> 32x256
-        d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out);
+        d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out); // kernel: im2col + GEMM, split over output positions
         // tanh1: Tanh -> 32x256
         d.ActivationForward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv1Out, tanh1Out, 0f, 0f);
         // conv2: Conv 32 2 d2 causal -> 32x256
-        d.ConvForward(Conv2Geometry, n, tanh1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
+        d.ConvForward(Conv2Geometry, n, tanh1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: im2col + GEMM, split over output positions
         // tanh2: Tanh -> 32x256
         d.ActivationForward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv2Out, tanh2Out, 0f, 0f);
         // conv3: Conv 32 2 d4 causal -> 32x256
-        d.ConvForward(Conv3Geometry, n, tanh2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out);
+        d.ConvForward(Conv3Geometry, n, tanh2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: im2col + GEMM, split over output positions
         // tanh3: Tanh -> 32x256
         d.ActivationForward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv3Out, tanh3Out, 0f, 0f);
         // conv4: Conv 32 2 d8 causal -> 32x256
-        d.ConvForward(Conv4Geometry, n, tanh3Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out);
+        d.ConvForward(Conv4Geometry, n, tanh3Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out); // kernel: im2col + GEMM, split over output positions
         // tanh4: Tanh -> 32x256
         d.ActivationForward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv4Out, tanh4Out, 0f, 0f);
         // conv5: Conv 32 2 d16 causal -> 32x256
-        d.ConvForward(Conv5Geometry, n, tanh4Out, _conv5Weight.Value, _conv5Bias.Value, conv5Out);
+        d.ConvForward(Conv5Geometry, n, tanh4Out, _conv5Weight.Value, _conv5Bias.Value, conv5Out); // kernel: im2col + GEMM, split over output positions
         // tanh5: Tanh -> 32x256
         d.ActivationForward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv5Out, tanh5Out, 0f, 0f);
         // conv6: Conv 8 1 -> 8x256
-        d.ConvForward(Conv6Geometry, n, tanh5Out, _conv6Weight.Value, _conv6Bias.Value, conv6Out);
+        d.ConvForward(Conv6Geometry, n, tanh5Out, _conv6Weight.Value, _conv6Bias.Value, conv6Out); // kernel: 1x1 as GEMM on the input (no im2col), split over output positions
         // logsoftmax1: LogSoftmax -> 8x256
         d.SoftmaxForward(true, n, 8, 256, conv6Out, logsoftmax1Out);
         _input = input;
@@ -392,32 +392,32 @@ public partial class WaveNet : global::Strider.NetworkBase, global::Strider.INet
         d.SoftmaxBackward(true, n, 8, 256, logsoftmax1Out, logsoftmax1Grad, _conv6Grad!, false);
         // conv6: Conv 8 1
         d.ConvBackwardWeights(Conv6Geometry, n, tanh5Out, _conv6Grad!, _conv6Weight.Gradient, _conv6Bias.Gradient);
-        d.ConvBackwardData(Conv6Geometry, n, _conv6Grad!, _conv6Weight.Value, _tanh5Grad!, false);
+        d.ConvBackwardData(Conv6Geometry, n, _conv6Grad!, _conv6Weight.Value, _tanh5Grad!, false); // kernel: GEMM + col2im, split over input channels
         // tanh5: Tanh
         d.ActivationBackward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv5Out, tanh5Out, _tanh5Grad!, _conv5Grad!, false, 0f, 0f);
         // conv5: Conv 32 2 d16 causal
         d.ConvBackwardWeights(Conv5Geometry, n, tanh4Out, _conv5Grad!, _conv5Weight.Gradient, _conv5Bias.Gradient);
-        d.ConvBackwardData(Conv5Geometry, n, _conv5Grad!, _conv5Weight.Value, _tanh4Grad!, false);
+        d.ConvBackwardData(Conv5Geometry, n, _conv5Grad!, _conv5Weight.Value, _tanh4Grad!, false); // kernel: GEMM + col2im, split over input channels
         // tanh4: Tanh
         d.ActivationBackward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv4Out, tanh4Out, _tanh4Grad!, _conv4Grad!, false, 0f, 0f);
         // conv4: Conv 32 2 d8 causal
         d.ConvBackwardWeights(Conv4Geometry, n, tanh3Out, _conv4Grad!, _conv4Weight.Gradient, _conv4Bias.Gradient);
-        d.ConvBackwardData(Conv4Geometry, n, _conv4Grad!, _conv4Weight.Value, _tanh3Grad!, false);
+        d.ConvBackwardData(Conv4Geometry, n, _conv4Grad!, _conv4Weight.Value, _tanh3Grad!, false); // kernel: GEMM + col2im, split over input channels
         // tanh3: Tanh
         d.ActivationBackward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv3Out, tanh3Out, _tanh3Grad!, _conv3Grad!, false, 0f, 0f);
         // conv3: Conv 32 2 d4 causal
         d.ConvBackwardWeights(Conv3Geometry, n, tanh2Out, _conv3Grad!, _conv3Weight.Gradient, _conv3Bias.Gradient);
-        d.ConvBackwardData(Conv3Geometry, n, _conv3Grad!, _conv3Weight.Value, _tanh2Grad!, false);
+        d.ConvBackwardData(Conv3Geometry, n, _conv3Grad!, _conv3Weight.Value, _tanh2Grad!, false); // kernel: GEMM + col2im, split over input channels
         // tanh2: Tanh
         d.ActivationBackward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv2Out, tanh2Out, _tanh2Grad!, _conv2Grad!, false, 0f, 0f);
         // conv2: Conv 32 2 d2 causal
         d.ConvBackwardWeights(Conv2Geometry, n, tanh1Out, _conv2Grad!, _conv2Weight.Gradient, _conv2Bias.Gradient);
-        d.ConvBackwardData(Conv2Geometry, n, _conv2Grad!, _conv2Weight.Value, _tanh1Grad!, false);
+        d.ConvBackwardData(Conv2Geometry, n, _conv2Grad!, _conv2Weight.Value, _tanh1Grad!, false); // kernel: GEMM + col2im, split over input channels
         // tanh1: Tanh
         d.ActivationBackward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv1Out, tanh1Out, _tanh1Grad!, _conv1Grad!, false, 0f, 0f);
         // conv1: Conv 32 2 causal
         d.ConvBackwardWeights(Conv1Geometry, n, inputOut, _conv1Grad!, _conv1Weight.Gradient, _conv1Bias.Gradient);
-        if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, false);
+        if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, false); // kernel: GEMM + col2im, split over input channels
     }
 
     protected override void DisposeBuffers()

@@ -1,0 +1,47 @@
+using Strider.Generator.Model;
+using Strider.Shapes;
+
+namespace Strider.Generator.Layers;
+
+/// <summary>
+/// The trailing comment on each conv call of the generated code naming the kernel the CPU device runs for that
+/// geometry: <see cref="ConvolutionAlgorithm"/> is one source compiled into the generator and the runtime, and the CPU
+/// device dispatches on the same rules, so the comment says what runs. Sizes that depend on a free input size leave
+/// the choice to run time, and the comment says so.
+/// </summary>
+internal static class ConvKernels
+{
+    /// <summary>The comment for a <c>ConvForward</c> of the convolution from <paramref name="convIn"/> to <paramref name="convOut"/> with <paramref name="layer"/>'s window.</summary>
+    public static string Forward(NodePlan convIn, NodePlan convOut, NodePlan layer) => Comment(convIn, convOut, layer, backwardData: false);
+
+    /// <summary>The comment for a <c>ConvBackwardData</c> of that convolution (a Conv's input gradient, a Deconv's forward).</summary>
+    public static string BackwardData(NodePlan convIn, NodePlan convOut, NodePlan layer) => Comment(convIn, convOut, layer, backwardData: true);
+
+    private static string Comment(NodePlan convIn, NodePlan convOut, NodePlan layer, bool backwardData)
+    {
+        var d = (WindowDetail)layer.Detail;
+        var (ci, hi, wi) = Chw(convIn);
+        var (co, ho, wo) = Chw(convOut);
+        if (!(ci.IsFixed && hi.IsFixed && wi.IsFixed && co.IsFixed && ho.IsFixed && wo.IsFixed))
+            return " // kernel: chosen at run time from the input size (ConvolutionAlgorithm)";
+        var kernel = backwardData
+            ? ConvolutionAlgorithm.BackwardData((int)ci.U, (int)hi.U, (int)wi.U, (int)co.U, (int)ho.U, (int)wo.U, d.H.Kernel, d.W.Kernel,
+                d.H.Stride, d.W.Stride, d.H.PadBegin, d.W.PadBegin, d.H.Dilation, d.W.Dilation, d.Groups)
+            : ConvolutionAlgorithm.Forward((int)ci.U, (int)hi.U, (int)wi.U, (int)co.U, (int)ho.U, (int)wo.U, d.H.Kernel, d.W.Kernel,
+                d.H.Stride, d.W.Stride, d.H.PadBegin, d.W.PadBegin, d.H.Dilation, d.W.Dilation, d.Groups);
+        return " // kernel: " + ConvolutionAlgorithm.Describe(kernel);
+    }
+
+    /// <summary>(C, H, W) of a node as the geometry declares them: 1-D data is C x 1 x L, features alone C x 1 x 1.</summary>
+    private static (SizeExpr C, SizeExpr H, SizeExpr W) Chw(NodePlan n)
+    {
+        var s = n.Shape;
+        var one = SizeExpr.Fixed(1);
+        return s.Count switch
+        {
+            1 => (s[0], one, one),
+            2 => (s[0], one, s[1]),
+            _ => (s[0], s[1], s[2]),
+        };
+    }
+}

@@ -1,0 +1,170 @@
+namespace Strider.Shapes;
+
+/// <summary>A kernel the CPU device runs a convolution pass with (see <see cref="ConvolutionAlgorithm"/>).</summary>
+internal enum ConvKernel
+{
+    /// <summary>im2col (a padded, phase-split copy of the input) + GEMM per image, split over runs of output positions.</summary>
+    Im2colGemm,
+
+    /// <summary>
+    /// Winograd F(2x2, 3x3): input and output tile transforms split over channel planes, 16 GEMMs split over transform
+    /// elements and tile chunks (im2col + GEMM instead when the batch's transformed tiles pass 2^31 values).
+    /// </summary>
+    Winograd,
+
+    /// <summary>A 1x1 stride-1 unpadded conv: a plain GEMM that reads the input in place (no im2col), split over runs of output positions.</summary>
+    Gemm1x1,
+
+    /// <summary>Output planes smaller than a column chunk: im2col + GEMM over the whole batch's columns, split over output-channel blocks and column chunks.</summary>
+    BatchColumnsGemm,
+
+    /// <summary>Grouped convolution as a direct kernel, one (image, channel) plane per work item.</summary>
+    GroupedDirect,
+
+    /// <summary>Depthwise convolution (one input channel per group) as a direct kernel, one (image, channel) plane per work item.</summary>
+    DepthwiseDirect,
+
+    /// <summary>Backward data (a transposed conv's forward): GEMM W^T dY + col2im per image, split over input-channel blocks and images.</summary>
+    GemmCol2im,
+
+    /// <summary>Backward data on small output planes: GEMM over the batch's columns + col2im, split over input-channel blocks and image groups.</summary>
+    BatchColumnsCol2im,
+
+    /// <summary>Strided backward data as one stride-1 conv per stride phase (each run by <see cref="Im2colGemm"/>), interleaved into dx once.</summary>
+    PhaseSplit,
+}
+
+/// <summary>
+/// The CPU device's choice of kernel for a convolution pass, from the layer's geometry alone. One source compiled into
+/// both the generator (which names the choice in a comment next to each conv call) and the runtime (whose CPU device
+/// dispatches on it), so the comment cannot drift from what runs. Arguments are <c>ConvGeometry</c>'s fields.
+/// </summary>
+internal static class ConvolutionAlgorithm
+{
+    /// <summary>Output columns one forward work item covers at most (a multiple of the GEMM's 32-column panel).</summary>
+    public const int ColumnChunk = 256;
+
+    /// <summary>The GEMM's panel widths: rows (MR) and columns (NR).</summary>
+    public const int PanelRows = 8, PanelColumns = 32;
+
+    /// <summary>
+    /// Fewest input and output channels for Winograd: its tile transforms cost about 30 adds per tile and channel
+    /// against 16 K multiply-adds saved per tile and input channel, so below this the transforms and the extra passes
+    /// over memory eat the saving.
+    /// </summary>
+    public const int WinogradMinChannels = 32;
+
+    /// <summary>Most stride per axis the phase split takes; most dY channels it takes at any size; dx plane from which it takes twice that.</summary>
+    public const int MaxPhaseStride = 8, MaxShallowDepth = 32, LargePlane = 4096;
+
+    /// <summary>
+    /// Whether an image's output is smaller than a column chunk and would waste more than an eighth of its 32-wide
+    /// panels (64 positions fill two panels exactly, so such a conv keeps its per-image GEMMs).
+    /// </summary>
+    public static bool SmallOutput(int outH, int outW)
+    {
+        int p = outH * outW, padded = (p + PanelColumns - 1) / PanelColumns * PanelColumns;
+        return p < ColumnChunk && (padded - p) * 8 > padded;
+    }
+
+    /// <summary>The kernel of the forward pass (also a transposed conv's input gradient).</summary>
+    public static ConvKernel Forward(int inChannels, int inH, int inW, int outChannels, int outH, int outW,
+        int kernelH, int kernelW, int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int groups)
+    {
+        if (groups > 1) return Grouped(inChannels, groups);
+        if (SmallOutput(outH, outW)) return ConvKernel.BatchColumnsGemm;
+        if (ChooseWinograd && WinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW))
+            return ConvKernel.Winograd;
+        // The padded copy of such a conv is x itself, so the GEMM's B panels are packed straight from x.
+        if (kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && outH == inH && outW == inW)
+            return ConvKernel.Gemm1x1;
+        return ConvKernel.Im2colGemm;
+    }
+
+    /// <summary>
+    /// Whether <see cref="Forward"/> picks Winograd where it applies. Off: a rough check (process CPU time, loaded
+    /// 2-core machine) had today's F(2x2, 3x3) (scalar tile transforms, each GEMM repacking its operands) 1.2-2x slower
+    /// than im2col + GEMM on ResNet's batch-1 3x3 convs (64x56x56, 128x28x28, 256x14x14), so it is expected to win nowhere yet.
+    /// </summary>
+    public static readonly bool ChooseWinograd = false;
+
+    /// <summary>
+    /// Where Winograd F(2x2, 3x3) could pay: it multiplies 16 times per 2x2 tile where im2col + GEMM multiplies 36
+    /// (2.25x less GEMM work), so only 3x3 stride-1 undilated convs where the GEMM dominates (enough channels each way)
+    /// and the tiles fill the GEMM's 32-wide panels (at least 32 tiles an image: a 7x7 or 8x8 plane is 16 tiles, half a
+    /// panel at batch 1).
+    /// </summary>
+    public static bool WinogradApplies(int inChannels, int outChannels, int outH, int outW,
+        int kernelH, int kernelW, int strideH, int strideW, int dilationH, int dilationW) =>
+        kernelH == 3 && kernelW == 3 && strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1
+        && inChannels >= WinogradMinChannels && outChannels >= WinogradMinChannels && (outH + 1) / 2 * ((outW + 1) / 2) >= PanelColumns;
+
+    /// <summary>The kernel of the backward-data pass (also a transposed conv's forward).</summary>
+    public static ConvKernel BackwardData(int inChannels, int inH, int inW, int outChannels, int outH, int outW,
+        int kernelH, int kernelW, int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int groups)
+    {
+        if (groups > 1) return Grouped(inChannels, groups);
+        if (PhaseSplitApplies(inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft, dilationH, dilationW))
+            return ConvKernel.PhaseSplit;
+        return SmallOutput(outH, outW) ? ConvKernel.BatchColumnsCol2im : ConvKernel.GemmCol2im;
+    }
+
+    private static ConvKernel Grouped(int inChannels, int groups) =>
+        inChannels == groups ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
+
+    /// <summary>
+    /// Whether strided backward data runs as stride-phase sub-convolutions: dilation 1, a stride above 1, every phase
+    /// with outputs has taps and no cropping at its start, at least a GEMM panel of dx channels (a sub-conv's rows; the
+    /// U-net's 1-channel input would fill 1 of 8), and either a shallow col2im GEMM (at most 32 dY channels), or large
+    /// dx planes or small dY planes with at most 64 dY channels (the U-net's 17x17 -> 37x37 with 64 channels measured
+    /// 10% faster with col2im, its 95x95 -> 193x193 20% slower and its 7x7 -> 17x17 12% slower).
+    /// </summary>
+    public static bool PhaseSplitApplies(int inChannels, int inH, int inW, int outChannels, int outH, int outW,
+        int kernelH, int kernelW, int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW)
+    {
+        if (dilationH != 1 || dilationW != 1 || (strideH == 1 && strideW == 1)) return false;
+        if (inChannels < PanelRows || outChannels > 2 * MaxShallowDepth) return false;
+        // Small dY planes (the batched col2im's scalar scatter) take the split at up to 64 channels at any dx size:
+        // measured 12-25% faster on 7x7 -> 17x17 (64 and 32 channels) and 9x9 -> 21x21 (16 channels).
+        if (outChannels > MaxShallowDepth && (long)inH * inW < LargePlane && !SmallOutput(outH, outW)) return false;
+        if (strideH > MaxPhaseStride || strideW > MaxPhaseStride || padTop < 0 || padLeft < 0) return false;
+        for (int rh = 0; rh < strideH; rh++)
+        {
+            var h = PhaseAxis(rh, strideH, kernelH, padTop, inH);
+            if (h.Count > 0 && (h.Taps == 0 || h.Pad < 0)) return false;
+        }
+        for (int rw = 0; rw < strideW; rw++)
+        {
+            var w = PhaseAxis(rw, strideW, kernelW, padLeft, inW);
+            if (w.Count > 0 && (w.Taps == 0 || w.Pad < 0)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Phase (residue r of the dx coordinate) layout along one axis: taps, first tap, outputs, sub-conv padding.</summary>
+    public static (int Taps, int First, int Count, int Pad) PhaseAxis(int residue, int stride, int kernel, int pad, int inSize)
+    {
+        // Taps k with (residue + pad - k) % stride == 0, i.e. k = phase + stride t.
+        int phase = (residue + pad) % stride;
+        int taps = phase < kernel ? (kernel - phase + stride - 1) / stride : 0;
+        int count = residue < inSize ? (inSize - residue + stride - 1) / stride : 0;
+        // Output i of the phase reads dY at (residue + pad - phase) / stride + i - t; flipped taps make it a correlation.
+        int j0 = (residue + pad - phase) / stride;
+        return (taps, phase, count, taps - 1 - j0);
+    }
+
+    /// <summary>The kernel in words, as the generated code's comment names it.</summary>
+    public static string Describe(ConvKernel kernel) => kernel switch
+    {
+        ConvKernel.Im2colGemm => "im2col + GEMM, split over output positions",
+        ConvKernel.Winograd => "Winograd F(2x2,3x3), 16 GEMMs split over transform elements and tiles",
+        ConvKernel.Gemm1x1 => "1x1 as GEMM on the input (no im2col), split over output positions",
+        ConvKernel.BatchColumnsGemm => "im2col + GEMM over the batch's columns, split over output channels",
+        ConvKernel.GroupedDirect => "grouped direct, split over channel planes",
+        ConvKernel.DepthwiseDirect => "depthwise direct, split over channel planes",
+        ConvKernel.GemmCol2im => "GEMM + col2im, split over input channels",
+        ConvKernel.BatchColumnsCol2im => "GEMM over the batch's columns + col2im, split over input channels",
+        ConvKernel.PhaseSplit => "stride-phase sub-convolutions (im2col + GEMM each)",
+        _ => kernel.ToString(),
+    };
+}

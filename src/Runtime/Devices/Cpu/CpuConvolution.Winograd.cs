@@ -1,0 +1,190 @@
+using System;
+using System.Runtime.CompilerServices;
+using Strider.Shapes;
+using static Strider.Devices.Cpu.CpuMath;
+
+namespace Strider.Devices.Cpu;
+
+/// <summary>
+/// Winograd F(2x2, 3x3) forward for 3x3 stride-1 convs with enough channels (<see cref="ConvolutionAlgorithm.Forward"/>
+/// says where): each 2x2 output tile costs 16 multiplies per (output, input) channel pair instead of 36. The input is cut
+/// into overlapping 4x4 tiles (stride 2), V = B^T d B per tile and channel; the weights U = G g G^T are transformed once
+/// per write (<see cref="PackedConvWeights"/>); then 16 GEMMs M[e] = U[e] V[e] (K x C times C x tiles), and
+/// Y = A^T m A per tile. Layouts: U [16, K, C], V [16, C, T], M [16, K, T] with T = n x tiles per image.
+/// </summary>
+internal static unsafe partial class CpuConvolution
+{
+    internal struct WinogradArgs
+    {
+        public ConvGeometry G;
+        public int N, TilesH, TilesW, Tiles, TileChunks;
+        public float* X, Y, Bias, U, V, M;
+    }
+
+    /// <summary>Tiles (GEMM columns) one Winograd GEMM item covers at most.</summary>
+    internal const int WinogradTileChunk = 256;
+
+    /// <summary>Whether the whole batch's transformed input and products fit the workspace arrays; past that the conv runs as im2col + GEMM.</summary>
+    internal static bool WinogradFits(in ConvGeometry g, int n)
+    {
+        long tiles = (long)n * ((g.OutH + 1) / 2) * ((g.OutW + 1) / 2);
+        return 16L * Math.Max(g.InChannels, g.OutChannels) * tiles < int.MaxValue - 64;
+    }
+
+    /// <summary>U[e, k, c] = (G w[k, c] G^T)[e] for output channels item .. item + 1 (one row of K per item).</summary>
+    internal static void WinogradWeightsItem(object state, void* args, int item, int worker)
+    {
+        ref readonly ConvArgs a = ref *(ConvArgs*)args;
+        int K = a.G.OutChannels, C = a.G.InChannels, k = item;
+        long plane = (long)K * C;
+        float* t = stackalloc float[12];
+        for (int c = 0; c < C; c++)
+        {
+            float* w = a.W + ((long)k * C + c) * 9;
+            // t = G w (4 x 3), G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+            for (int j = 0; j < 3; j++)
+            {
+                float w0 = w[j], w1 = w[3 + j], w2 = w[6 + j];
+                t[j] = w0;
+                t[3 + j] = 0.5f * (w0 + w1 + w2);
+                t[6 + j] = 0.5f * (w0 - w1 + w2);
+                t[9 + j] = w2;
+            }
+            // u = t G^T (4 x 4).
+            for (int i = 0; i < 4; i++)
+            {
+                float t0 = t[3 * i], t1 = t[3 * i + 1], t2 = t[3 * i + 2];
+                float* u = a.PackedW + (long)(4 * i) * plane + (long)k * C + c;
+                u[0] = t0;
+                u[plane] = 0.5f * (t0 + t1 + t2);
+                u[2 * plane] = 0.5f * (t0 - t1 + t2);
+                u[3 * plane] = t2;
+            }
+        }
+    }
+
+    /// <summary>The forward pass by Winograd F(2x2, 3x3), the weights transformed once per write of them.</summary>
+    internal static void ConvForwardWinograd(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w,
+        DeviceBuffer<float>? bias, DeviceBuffer<float> y)
+    {
+        CheckConv(g, n);
+        if (!ConvolutionAlgorithm.WinogradApplies(g.InChannels, g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.DilationH, g.DilationW)
+            || g.Groups != 1 || !WinogradFits(g, n))
+            throw new ArgumentException($"Winograd F(2x2, 3x3) needs a 3x3 stride-1 undilated ungrouped conv with at least {ConvolutionAlgorithm.WinogradMinChannels} channels each way and 32 tiles per image; {g} does not qualify.", nameof(g));
+        var conv = new ConvArgs { G = g };
+        var packed = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * 9, &conv, winograd: true);
+        WinogradForward(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.PackedW,
+            bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)));
+        LastKernel = ConvKernel.Winograd;
+        GC.KeepAlive(packed);
+    }
+
+    /// <summary>The forward pass by Winograd F(2x2, 3x3) with transformed weights <paramref name="u"/>.</summary>
+    internal static void WinogradForward(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* u, float* bias, float* y)
+    {
+        var args = new WinogradArgs
+        {
+            G = g, N = n, X = x, Y = y, Bias = bias, U = u,
+            TilesH = (g.OutH + 1) / 2, TilesW = (g.OutW + 1) / 2,
+        };
+        args.Tiles = n * args.TilesH * args.TilesW;
+        if (args.Tiles == 0) return;
+        args.V = ws.Padded(16L * g.InChannels * args.Tiles);
+        args.M = ws.PhaseOut(16L * g.OutChannels * args.Tiles);
+        args.TileChunks = (args.Tiles + WinogradTileChunk - 1) / WinogradTileChunk;
+        ws.Run(&args, n * g.InChannels, &WinogradInputItem);
+        ws.Run(&args, 16 * args.TileChunks, &WinogradGemmItem);
+        ws.Run(&args, n * g.OutChannels, &WinogradOutputItem);
+    }
+
+    /// <summary>V[e, c, tiles of image b] = (B^T d B)[e] for the (image b, channel c) plane, d the 4x4 input patch (zero outside x).</summary>
+    internal static void WinogradInputItem(object state, void* args, int item, int worker)
+    {
+        ref readonly WinogradArgs a = ref *(WinogradArgs*)args;
+        ref readonly ConvGeometry g = ref a.G;
+        int b = item / g.InChannels, c = item % g.InChannels;
+        float* src = a.X + b * g.InputSize + (long)c * g.InH * g.InW;
+        long plane = (long)g.InChannels * a.Tiles;
+        float* v = a.V + (long)c * a.Tiles + (long)b * a.TilesH * a.TilesW;
+        float* d = stackalloc float[16];
+        float* r = stackalloc float[16];
+        for (int th = 0; th < a.TilesH; th++)
+            for (int tw = 0; tw < a.TilesW; tw++, v++)
+            {
+                int h0 = 2 * th - g.PadTop, w0 = 2 * tw - g.PadLeft;
+                for (int i = 0; i < 4; i++)
+                {
+                    int ih = h0 + i;
+                    bool row = (uint)ih < (uint)g.InH;
+                    for (int j = 0; j < 4; j++)
+                    {
+                        int iw = w0 + j;
+                        d[4 * i + j] = row && (uint)iw < (uint)g.InW ? src[(long)ih * g.InW + iw] : 0f;
+                    }
+                }
+                // r = B^T d (rows), B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]; then v = r B (columns).
+                for (int j = 0; j < 4; j++)
+                {
+                    float d0 = d[j], d1 = d[4 + j], d2 = d[8 + j], d3 = d[12 + j];
+                    r[j] = d0 - d2;
+                    r[4 + j] = d1 + d2;
+                    r[8 + j] = d2 - d1;
+                    r[12 + j] = d1 - d3;
+                }
+                for (int i = 0; i < 4; i++)
+                {
+                    float r0 = r[4 * i], r1 = r[4 * i + 1], r2 = r[4 * i + 2], r3 = r[4 * i + 3];
+                    float* o = v + (long)(4 * i) * plane;
+                    o[0] = r0 - r2;
+                    o[plane] = r1 + r2;
+                    o[2 * plane] = r2 - r1;
+                    o[3 * plane] = r1 - r3;
+                }
+            }
+    }
+
+    /// <summary>M[e, :, chunk] = U[e] (K x C) V[e, :, chunk] (C x tiles) for one transform element e and one chunk of tiles.</summary>
+    internal static void WinogradGemmItem(object state, void* args, int item, int worker)
+    {
+        var ws = Unsafe.As<CpuWorkspace>(state);
+        ref readonly WinogradArgs a = ref *(WinogradArgs*)args;
+        int K = a.G.OutChannels, C = a.G.InChannels, e = item / a.TileChunks, t0 = item % a.TileChunks * WinogradTileChunk;
+        int cols = Math.Min(WinogradTileChunk, a.Tiles - t0);
+        float* packA = Grow(ws.WorkspaceA, worker, (long)Gemm.RoundUp(K, Gemm.MR) * Gemm.KC);
+        float* packB = Grow(ws.WorkspaceB, worker, (long)Gemm.RoundUp(cols, Gemm.NR) * Gemm.KC);
+        Gemm.Multiply(K, cols, C, a.U + (long)e * K * C, C, 1, a.V + (long)e * C * a.Tiles + t0, a.Tiles, 1,
+            a.M + (long)e * K * a.Tiles + t0, a.Tiles, accumulate: false, packA, packB);
+    }
+
+    /// <summary>y[b, k] = A^T m A per tile of the (image b, output channel k) plane (2x2 outputs, cut at the plane's edge), plus bias.</summary>
+    internal static void WinogradOutputItem(object state, void* args, int item, int worker)
+    {
+        ref readonly WinogradArgs a = ref *(WinogradArgs*)args;
+        ref readonly ConvGeometry g = ref a.G;
+        int b = item / g.OutChannels, k = item % g.OutChannels;
+        long plane = (long)g.OutChannels * a.Tiles;
+        float* m = a.M + (long)k * a.Tiles + (long)b * a.TilesH * a.TilesW;
+        float* dst = a.Y + b * g.OutputSize + (long)k * g.OutH * g.OutW;
+        float bias = a.Bias == null ? 0f : a.Bias[k];
+        float* s = stackalloc float[8];
+        for (int th = 0; th < a.TilesH; th++)
+            for (int tw = 0; tw < a.TilesW; tw++, m++)
+            {
+                // s = A^T m (2 x 4), A^T = [1 1 1 0; 0 1 -1 -1]; then out = s A (2 x 2).
+                for (int j = 0; j < 4; j++)
+                {
+                    float m0 = m[(long)j * plane], m1 = m[(long)(4 + j) * plane], m2 = m[(long)(8 + j) * plane], m3 = m[(long)(12 + j) * plane];
+                    s[j] = m0 + m1 + m2;
+                    s[4 + j] = m1 - m2 - m3;
+                }
+                int oh = 2 * th, ow = 2 * tw;
+                for (int i = 0; i < 2 && oh + i < g.OutH; i++)
+                {
+                    float s0 = s[4 * i], s1 = s[4 * i + 1], s2 = s[4 * i + 2], s3 = s[4 * i + 3];
+                    float* row = dst + (long)(oh + i) * g.OutW + ow;
+                    row[0] = s0 + s1 + s2 + bias;
+                    if (ow + 1 < g.OutW) row[1] = s1 - s2 - s3 + bias;
+                }
+            }
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text.RegularExpressions;
+using Strider.Generator.Tests.Infrastructure;
+using Strider.Shapes;
+
+namespace Strider.Generator.Tests.Emit;
+
+/// <summary>
+/// Each conv call of the generated code names the CPU device's kernel for its geometry. The names come from
+/// <see cref="ConvolutionAlgorithm"/>, the source the runtime's CPU device dispatches on (Strider.Runtime.Tests'
+/// CpuConvolutionPlanTests checks that the device runs the kernel it chooses, for the same kinds of geometry).
+/// </summary>
+public class ConvKernelCommentTests
+{
+    private const string Plan = """
+        using Strider;
+
+        namespace Samples;
+
+        [Network]
+        [Input(3, 224, 224)]
+        [Conv(16, 7, Stride = 2, Pad = 3, Name = "stem")]
+        [Conv(24, 1, Name = "pointwise")]
+        [Conv(32, 1, Stride = 2, Name = "downsample")]
+        [Conv(32, 3, Stride = 4, Pad = 1, Name = "to14")]
+        [Conv(40, 3, Stride = 2, Pad = 1, Name = "to7")]
+        [Conv(40, 3, Pad = 1, Groups = 40, Name = "depthwise")]
+        [Deconv(16, 2, Stride = 2, Name = "up")]
+        [Conv(32, 3, Pad = 1, Name = "at14")]
+        [Conv(32, 3, Pad = 1, Name = "wino")]
+        public partial class KernelPlan;
+        """;
+
+    private static string Generate()
+    {
+        var (output, run) = GeneratorHarness.Generate(GeneratorHarness.Compile(Plan));
+        GeneratorHarness.AssertClean(output);
+        return run.Results.Single().GeneratedSources.Single(s => s.HintName.StartsWith("Samples.KernelPlan")).SourceText.ToString();
+    }
+
+    /// <summary>The kernel comment on the lines calling <paramref name="call"/> with <paramref name="layer"/>'s geometry (Forward and Backward, not ForwardDense's).</summary>
+    private static string KernelOf(string source, string call, string layer)
+    {
+        var lines = source.Split('\n').Where(l => l.Contains($"d.{call}(") && Regex.IsMatch(l, $@"\b{char.ToUpperInvariant(layer[0]) + layer.Substring(1)}Geometry\b")).ToList();
+        Assert.True(lines.Count > 0, $"no {call} of {layer} in the generated code");
+        var kernels = lines.Select(l => Regex.Match(l, @"// kernel: (.*)$").Groups[1].Value.TrimEnd('\r')).Distinct().ToList();
+        return Assert.Single(kernels);
+    }
+
+    [Theory]
+    [InlineData("stem", "ConvForward", nameof(ConvKernel.Im2colGemm))]
+    [InlineData("pointwise", "ConvForward", nameof(ConvKernel.Gemm1x1))]
+    [InlineData("downsample", "ConvForward", nameof(ConvKernel.Im2colGemm))]
+    [InlineData("to14", "ConvForward", nameof(ConvKernel.Im2colGemm))]
+    [InlineData("to7", "ConvForward", nameof(ConvKernel.BatchColumnsGemm))]
+    [InlineData("depthwise", "ConvForward", nameof(ConvKernel.DepthwiseDirect))]
+    [InlineData("up", "ConvBackwardData", nameof(ConvKernel.PhaseSplit))]
+    [InlineData("up", "ConvForward", nameof(ConvKernel.BatchColumnsGemm))]
+    [InlineData("at14", "ConvForward", nameof(ConvKernel.Im2colGemm))]
+    [InlineData("at14", "ConvBackwardData", nameof(ConvKernel.GemmCol2im))]
+    [InlineData("wino", "ConvForward", nameof(ConvKernel.Im2colGemm))] // Winograd applies but is not chosen (ConvolutionAlgorithm.ChooseWinograd)
+    public void Each_conv_call_names_the_kernel_the_cpu_device_picks(string layer, string call, string expected) =>
+        Assert.Equal(ConvolutionAlgorithm.Describe(Enum.Parse<ConvKernel>(expected)), KernelOf(Generate(), call, layer));
+
+    [Fact]
+    public void Every_conv_call_has_a_kernel_comment()
+    {
+        var calls = Generate().Split('\n').Where(l => l.Contains("d.ConvForward(") || l.Contains("d.ConvBackwardData(")).ToList();
+        Assert.NotEmpty(calls);
+        Assert.All(calls, l => Assert.Contains("// kernel: ", l));
+    }
+}
