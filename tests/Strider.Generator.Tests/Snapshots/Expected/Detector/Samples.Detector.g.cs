@@ -287,16 +287,16 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
         d.CopyBox(BothPart1Copy, n, imageOut, bothOut, false);
         d.CopyBox(BothPart2Copy, n, maskOut, bothOut, false);
         // conv1: Conv 4 3x3 pad 1 -> 4x8x8
-        d.ConvForward(Conv1Geometry, n, bothOut, _conv1Weight.Value, null, conv1Out);
+        d.ConvForward(Conv1Geometry, n, bothOut, _conv1Weight.Value, null, conv1Out); // kernel: im2col + GEMM, split over output positions
         // bn1: BatchNorm -> 4x8x8
         // bn1 -> trunk fused, one pass writing trunk's output only
         d.BatchNormReluForwardTraining(n, 4, 64, conv1Out, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, trunkOut, _bn1SavedMean!, _bn1SavedInvStd!);
         // trunk: Relu -> 4x8x8
         // written by the fused op at bn1
         // cls: Conv 2 1x1 -> 2x8x8
-        d.ConvForward(ClsGeometry, n, trunkOut, _clsWeight.Value, _clsBias.Value, clsOut);
+        d.ConvForward(ClsGeometry, n, trunkOut, _clsWeight.Value, _clsBias.Value, clsOut); // kernel: 1x1 as GEMM on the input (no im2col), split over output positions
         // box: Conv 4 1x1 -> 4x8x8
-        d.ConvForward(BoxGeometry, n, trunkOut, _boxWeight.Value, _boxBias.Value, boxOut);
+        d.ConvForward(BoxGeometry, n, trunkOut, _boxWeight.Value, _boxBias.Value, boxOut); // kernel: 1x1 as GEMM on the input (no im2col), split over output positions
         return (clsOut, boxOut);
     }
 
@@ -318,15 +318,15 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 144);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 4);
         _bn1Fold.Refresh(d, 1, 4, 36, _conv1Weight.Value, null, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
-        d.ConvForward(Conv1Geometry, n, bothOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out);
+        d.ConvForward(Conv1Geometry, n, bothOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out); // kernel: im2col + GEMM, split over output positions
         // bn1: BatchNorm -> 4x8x8
         // folded into conv1 above
         // trunk: Relu -> 4x8x8
         d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 256L, bn1Out, trunkOut, 0f, 0f);
         // cls: Conv 2 1x1 -> 2x8x8
-        d.ConvForward(ClsGeometry, n, trunkOut, _clsWeight.Value, _clsBias.Value, clsOut);
+        d.ConvForward(ClsGeometry, n, trunkOut, _clsWeight.Value, _clsBias.Value, clsOut); // kernel: 1x1 as GEMM on the input (no im2col), split over output positions
         // box: Conv 4 1x1 -> 4x8x8
-        d.ConvForward(BoxGeometry, n, trunkOut, _boxWeight.Value, _boxBias.Value, boxOut);
+        d.ConvForward(BoxGeometry, n, trunkOut, _boxWeight.Value, _boxBias.Value, boxOut); // kernel: 1x1 as GEMM on the input (no im2col), split over output positions
         return (clsOut, boxOut);
     }
 
@@ -388,10 +388,10 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
         if (boxGradient is null) d.Fill(_boxGrad!, 0, n * 256L, 0f); else d.Copy(boxGradient.Buffer, 0, _boxGrad!, 0, n * 256L, false);
         // box: Conv 4 1x1
         d.ConvBackwardWeights(BoxGeometry, n, trunkOut, _boxGrad!, _boxWeight.Gradient, _boxBias.Gradient);
-        d.ConvBackwardData(BoxGeometry, n, _boxGrad!, _boxWeight.Value, _trunkGrad!, false);
+        d.ConvBackwardData(BoxGeometry, n, _boxGrad!, _boxWeight.Value, _trunkGrad!, false); // kernel: GEMM + col2im, split over input channels
         // cls: Conv 2 1x1
         d.ConvBackwardWeights(ClsGeometry, n, trunkOut, _clsGrad!, _clsWeight.Gradient, _clsBias.Gradient);
-        d.ConvBackwardData(ClsGeometry, n, _clsGrad!, _clsWeight.Value, _trunkGrad!, true);
+        d.ConvBackwardData(ClsGeometry, n, _clsGrad!, _clsWeight.Value, _trunkGrad!, true); // kernel: GEMM + col2im, split over input channels
         // trunk: Relu
         // fused into bn1's BatchNormReluBackward below
         // bn1: BatchNorm
@@ -400,7 +400,7 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
         d.ConvBackwardWeights(Conv1Geometry, n, bothOut, _conv1Grad!, _conv1Weight.Gradient, null);
         if (inputGradient)
         {
-            d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _bothGrad!, false);
+            d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _bothGrad!, false); // kernel: GEMM + col2im, split over input channels
             // both: Concat image, mask
             d.CopyBox(BothPart1GradientCopy, n, _bothGrad!, _imageGrad!, false);
             d.CopyBox(BothPart2GradientCopy, n, _bothGrad!, _maskGrad!, false);

@@ -244,7 +244,7 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
         var add1Out = _add1Out!;
         var conv2Out = _conv2Out!;
         // lift: Conv 2 1x1 -> 2x4x4
-        d.ConvForward(LiftGeometry, n, extraOut, _liftWeight.Value, _liftBias.Value, liftOut);
+        d.ConvForward(LiftGeometry, n, extraOut, _liftWeight.Value, _liftBias.Value, liftOut); // kernel: im2col + GEMM over the batch's columns, split over output channels
         // bn1: BatchNorm -> 2x4x4
         // bn1 -> gate fused, one pass writing gate's output only
         d.BatchNormReluForwardTraining(n, 2, 16, liftOut, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, gateOut, _bn1SavedMean!, _bn1SavedInvStd!);
@@ -253,7 +253,7 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
         // add1: Add image, gate -> 2x4x4
         d.Add(n * 32L, imageOut, gateOut, add1Out);
         // conv2: Conv 3 3x3 pad 1 -> 3x4x4
-        d.ConvForward(Conv2Geometry, n, add1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
+        d.ConvForward(Conv2Geometry, n, add1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: im2col + GEMM over the batch's columns, split over output channels
         return conv2Out;
     }
 
@@ -271,7 +271,7 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 4);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 2);
         _bn1Fold.Refresh(d, 1, 2, 2, _liftWeight.Value, _liftBias.Value, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
-        d.ConvForward(LiftGeometry, n, extraOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out);
+        d.ConvForward(LiftGeometry, n, extraOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out); // kernel: im2col + GEMM over the batch's columns, split over output channels
         // bn1: BatchNorm -> 2x4x4
         // folded into lift above
         // gate: Relu -> 2x4x4
@@ -279,7 +279,7 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
         // add1: Add image, gate -> 2x4x4
         d.Add(n * 32L, imageOut, gateOut, add1Out);
         // conv2: Conv 3 3x3 pad 1 -> 3x4x4
-        d.ConvForward(Conv2Geometry, n, add1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out);
+        d.ConvForward(Conv2Geometry, n, add1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: im2col + GEMM over the batch's columns, split over output channels
         return conv2Out;
     }
 
@@ -330,7 +330,7 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
         var conv2Out = _conv2Out!;
         // conv2: Conv 3 3x3 pad 1
         d.ConvBackwardWeights(Conv2Geometry, n, add1Out, conv2Grad, _conv2Weight.Gradient, _conv2Bias.Gradient);
-        d.ConvBackwardData(Conv2Geometry, n, conv2Grad, _conv2Weight.Value, _add1Grad!, false);
+        d.ConvBackwardData(Conv2Geometry, n, conv2Grad, _conv2Weight.Value, _add1Grad!, false); // kernel: GEMM over the batch's columns + col2im, split over input channels
         // add1: Add image, gate
         if (inputGradient) d.Copy(_add1Grad!, 0, _imageGrad!, 0, n * 32L, false);
         d.Copy(_add1Grad!, 0, _gateGrad!, 0, n * 32L, false);
@@ -340,7 +340,7 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
         d.BatchNormReluBackward(n, 2, 16, liftOut, gateOut, _gateGrad!, null, _bn1Weight.Value, _bn1SavedMean!, _bn1SavedInvStd!, _liftGrad!, _bn1Weight.Gradient, _bn1Bias.Gradient, false, _bn1Grad!);
         // lift: Conv 2 1x1
         d.ConvBackwardWeights(LiftGeometry, n, extraOut, _liftGrad!, _liftWeight.Gradient, _liftBias.Gradient);
-        if (inputGradient) d.ConvBackwardData(LiftGeometry, n, _liftGrad!, _liftWeight.Value, _extraGrad!, false);
+        if (inputGradient) d.ConvBackwardData(LiftGeometry, n, _liftGrad!, _liftWeight.Value, _extraGrad!, false); // kernel: GEMM over the batch's columns + col2im, split over input channels
     }
 
     protected override void DisposeBuffers()
