@@ -13,6 +13,17 @@ public static partial class Markdown
         return match.Groups["code"].Value;
     }
 
+    /// <summary>The bodies of the ```csharp fenced blocks under the level-2 heading <paramref name="heading"/>, up to the next one.</summary>
+    public static IReadOnlyList<string> CSharpBlocksUnder(string markdown, string heading)
+    {
+        string text = markdown.ReplaceLineEndings("\n");
+        int start = text.IndexOf("\n## " + heading + "\n", StringComparison.Ordinal);
+        if (start < 0) throw new InvalidDataException($"The document has no '## {heading}' section.");
+        int end = text.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
+        string section = end < 0 ? text[start..] : text[start..end];
+        return CSharpBlock().Matches(section).Select(m => m.Groups["code"].Value).ToList();
+    }
+
     /// <summary>Every link and image target, inline ([text](target)) and reference-style ([id]: target), outside code.</summary>
     public static IEnumerable<string> LinkTargets(string markdown)
     {

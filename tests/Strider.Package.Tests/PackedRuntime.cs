@@ -60,10 +60,11 @@ public sealed class PackedRuntime : IDisposable
     }
 
     /// <summary>
-    /// Writes a console project referencing the packed runtime, with <paramref name="program"/> as Program.cs, for
-    /// <paramref name="targetFramework"/> with that framework's default C# version, as `dotnet new console` would.
+    /// Writes a console project referencing the packed runtime, with <paramref name="program"/> as Program.cs (none when null), for
+    /// <paramref name="targetFramework"/> with that framework's default C# version, as `dotnet new console` would;
+    /// <paramref name="items"/> are more MSBuild items (sources compiled from elsewhere), added to the project as is.
     /// </summary>
-    public string WriteConsumer(string name, string program, string targetFramework = "net10.0")
+    public string WriteConsumer(string name, string? program, string targetFramework = "net10.0", string items = "")
     {
         string dir = Path.Combine(Root, name);
         Directory.CreateDirectory(dir);
@@ -79,6 +80,7 @@ public sealed class PackedRuntime : IDisposable
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="Strider" Version="{Version}" />
+                {items}
               </ItemGroup>
             </Project>
             """);
@@ -91,7 +93,7 @@ public sealed class PackedRuntime : IDisposable
               </packageSources>
             </configuration>
             """);
-        File.WriteAllText(Path.Combine(dir, "Program.cs"), program);
+        if (program is not null) File.WriteAllText(Path.Combine(dir, "Program.cs"), program);
         return dir;
     }
 
