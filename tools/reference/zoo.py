@@ -53,11 +53,14 @@ BATCH = 2
 # The layer index of mobilenet_v2's classifier.0 in the generated network (its row among the flat Summary rows).
 DROPOUT_INDEX = {"mobilenet_v2": 152}
 # name -> what of a training step is compared: "gradients" (output, dx, weight gradients), "output", None.
-MODELS = {"resnet18": "gradients", "mobilenet_v2": "output", "resnet50": None, "squeezenet1_1": None,
+MODELS = {"resnet18": "gradients", "mobilenet_v2": "gradients", "resnet50": None, "squeezenet1_1": None,
           "shufflenet_v2_x1_0": None, "mobilenet_v3_small": None, "efficientnet_b0": None,
-          "densenet121": None}
+          "densenet121": None, "vgg11_bn": None}
+# Residual blocks whose last BatchNorm weight is multiplied by RESIDUAL_GAMMA (in float32) before the training step:
+# with the plain weights mobilenet_v2's training-mode gradients are ill-conditioned (see the module doc).
+RESIDUAL_GAMMA = {"mobilenet_v2": 0.0}
 # squeezenet1_1's first conv leaves 64's last row unread, which Strider refuses (STR0001): it runs at 65.
-SIZES = {"squeezenet1_1": 65}
+SIZES = {"squeezenet1_1": 65, "vgg11_bn": 32}
 
 
 def splitmix(seed, count, offset=0):
@@ -130,6 +133,15 @@ def summary(g):
     return torch.stack([flat.sum(), flat.abs().sum(), flat.norm()] + picks).to(torch.float32)
 
 
+def scale_residual_gammas(net, gamma):
+    """Multiplies the last BatchNorm weight of each residual inverted-residual block by gamma, rounded as float32."""
+    with torch.no_grad():
+        for block in net.features:
+            if getattr(block, "use_res_connect", False):
+                bn = block.conv[-1]
+                bn.weight.copy_((bn.weight.float() * np.float32(gamma)).double())
+
+
 def write(model, folder):
     net = getattr(torchvision.models, model)()
     net.load_state_dict(weights(model, folder), strict=True)
@@ -146,6 +158,8 @@ def write(model, folder):
             seed = (1 * 0x9E3779B97F4A7C15 + 1 * 0xBF58476D1CE4E5B9 + DROPOUT_INDEX[model]) & MASK64
             mask = torch.from_numpy(dropout_mask(seed, BATCH * features, net.classifier[0].p)).reshape(BATCH, features)
             net.classifier[0] = FixedMask(mask.double())
+        if model in RESIDUAL_GAMMA:
+            scale_residual_gammas(net, RESIDUAL_GAMMA[model])
         net.train()
         xt = x.clone().requires_grad_(True)
         y = net(xt)
@@ -153,7 +167,11 @@ def write(model, folder):
         if MODELS[model] == "gradients":
             dy = torch.from_numpy(uniform("dy", y.numel())).reshape(y.shape).double()
             (y * dy).sum().backward()
-            out["dx"] = xt.grad.float()
+            # mobilenet_v2's dx is stable as a whole but not entry by entry (see the module doc): its summary only.
+            if model in RESIDUAL_GAMMA:
+                out["dx_summary"] = summary(xt.grad)
+            else:
+                out["dx"] = xt.grad.float()
             for name, p in net.named_parameters():
                 out["grad/" + name] = summary(p.grad)
     path = os.path.join(OUT, f"zoo_{model}.safetensors")
