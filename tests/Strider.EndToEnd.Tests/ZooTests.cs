@@ -225,7 +225,7 @@ public sealed class ZooTests : IDisposable
     }
 }
 
-/// <summary>Each zoo model's ExportOnnx, run by ONNX Runtime on its deterministic weights at 64x64, gives Strider's inference output.</summary>
+/// <summary>Each zoo model's ExportOnnx, run by ONNX Runtime on its deterministic weights at 64x64 (squeezenet1_1: 65, vgg11_bn: 32), gives Strider's inference output.</summary>
 public sealed class ZooOnnxTests
 {
     private static void RunsInOnnxRuntime<TIn, TOut>(INetwork<TIn, TOut> net, byte[] model, string inputName) where TIn : IShape where TOut : IShape
@@ -297,5 +297,15 @@ public sealed class ZooOnnxTests
         using var net = new DenseNet121At64(Device.Default, 1);
         DeterministicWeights.Fill(net);
         RunsInOnnxRuntime(net, net.ExportOnnx(), DenseNet121At64.InputName);
+    }
+
+    // Passes, but takes 12 s and 4.9 GB of memory (a 530 MB ONNX model at 224x224; at 32x32 the adaptive pool repeats
+    // 1x1 to 7x7, which the export refuses): run it by removing Skip.
+    [Fact(Skip = "12 s and 4.9 GB: vgg11_bn's 530 MB ONNX model runs at 224x224 only; remove Skip to run it.")]
+    public void Vgg11_bn_exports()
+    {
+        using var net = new Vgg11Bn(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), Vgg11Bn.InputName);
     }
 }
