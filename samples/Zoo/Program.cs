@@ -10,7 +10,7 @@ if (args.Length == 3 && args[0] == "weights")
     var entry = Models.Find(args[1]);
     if (entry.CreateAt64 is null)
     {
-        Console.Error.WriteLine($"{entry.Name} has no 64x64 declaration yet; the weights command covers the models compared with PyTorch.");
+        Console.Error.WriteLine($"{entry.Name} has no reduced-size declaration; the weights command covers the models compared with PyTorch.");
         return 2;
     }
     using var net = entry.CreateAt64(Device.Default, 1);

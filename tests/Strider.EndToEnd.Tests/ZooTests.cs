@@ -50,25 +50,33 @@ public sealed class ZooTests : IDisposable
         var names = reference.Entries.Keys.Where(k => k.StartsWith("grad/", StringComparison.Ordinal)).Select(k => k[5..]).Order().ToArray();
         Assert.Equal(names, net.Parameters.Select(p => p.Name).Order().ToArray());
         foreach (var p in net.Parameters)
-        {
-            var expected = reference.GetFloats("grad/" + p.Name);
-            var g = p.Gradient.ToArray();
-            double sum = 0, abs = 0, squares = 0;
-            foreach (float v in g) { sum += v; abs += Math.Abs(v); squares += (double)v * v; }
-            double norm = Math.Sqrt(squares);
-            string what = $"{model} grad/{p.Name}";
-            // A sum is as exact as its terms' magnitudes allow; single entries are judged against the gradient's typical size.
-            Within(expected[0], sum, 1e-4 * Math.Max(1.0, expected[1]), what + " sum", failures);
-            Within(expected[1], abs, 1e-4 * Math.Max(1.0, expected[1]), what + " sum |g|", failures);
-            Within(expected[2], norm, 1e-4 * Math.Max(1.0, expected[2]), what + " norm", failures);
-            int n = g.Length;
-            double typical = Math.Max(1.0, expected[2] / Math.Sqrt(n));
-            int[] picks = [0, n / 3, 2 * n / 3, n - 1];
-            for (int k = 0; k < picks.Length; k++)
-                Within(expected[3 + k], g[picks[k]], 1e-4 * Math.Max(typical, Math.Abs(expected[3 + k])), $"{what}[{picks[k]}]", failures);
-        }
+            AssertSummary(reference.GetFloats("grad/" + p.Name), p.Gradient.ToArray(), $"{model} grad/{p.Name}", failures);
         if (failures.Count > 0)
             Assert.Fail($"{failures.Count} gradient summaries differ, in parameter order:\n" + string.Join("\n", failures.Take(12)));
+    }
+
+    /// <summary>One gradient <paramref name="g"/> against zoo.py's [sum, sum |g|, norm, g at 0, n/3, 2n/3, n-1] of it.</summary>
+    private static void AssertSummary(float[] expected, float[] g, string what, List<string> failures)
+    {
+        double sum = 0, abs = 0, squares = 0;
+        foreach (float v in g) { sum += v; abs += Math.Abs(v); squares += (double)v * v; }
+        double norm = Math.Sqrt(squares);
+        if (expected[2] < 1e-9)
+        {
+            // Zero in exact arithmetic (float64 leaves ~1e-13): a shift the next training-mode BatchNorm removes, or a
+            // branch behind a zero BatchNorm weight. float32 cancellation leaves ~1e-5 (PyTorch's own float32: 5e-5).
+            Within(0, norm, 1e-3, what + " norm (zero in exact arithmetic)", failures);
+            return;
+        }
+        // A sum is as exact as its terms' magnitudes allow; single entries are judged against the gradient's typical size.
+        Within(expected[0], sum, 1e-4 * Math.Max(1.0, expected[1]), what + " sum", failures);
+        Within(expected[1], abs, 1e-4 * Math.Max(1.0, expected[1]), what + " sum |g|", failures);
+        Within(expected[2], norm, 1e-4 * Math.Max(1.0, expected[2]), what + " norm", failures);
+        int n = g.Length;
+        double typical = Math.Max(1.0, expected[2] / Math.Sqrt(n));
+        int[] picks = [0, n / 3, 2 * n / 3, n - 1];
+        for (int k = 0; k < picks.Length; k++)
+            Within(expected[3 + k], g[picks[k]], 1e-4 * Math.Max(typical, Math.Abs(expected[3 + k])), $"{what}[{picks[k]}]", failures);
     }
 
     private static void Within(double expected, double actual, double tolerance, string what, List<string> failures)
@@ -78,13 +86,13 @@ public sealed class ZooTests : IDisposable
     }
 
     /// <summary>Which step's gradients a fixture holds (tools/reference/zoo.py).</summary>
-    private enum Step { None, TrainingOutput, Training }
+    private enum Step { None, Training }
 
     /// <summary>
-    /// The eval output; then, unless <paramref name="step"/> is None, the training-mode output, and for Training the input
+    /// The eval output; then, for Training, after <paramref name="beforeTraining"/>, the training-mode output and the input
     /// and weight gradients of loss = sum(output * dy).
     /// </summary>
-    private void MatchesTorchvision<TIn, TOut>(INetwork<TIn, TOut> net, string model, Step step) where TIn : IShape where TOut : IShape
+    private void MatchesTorchvision<TIn, TOut>(INetwork<TIn, TOut> net, string model, Step step, Action? beforeTraining = null) where TIn : IShape where TOut : IShape
     {
         LoadDeterministicWeights(net, model);
         var reference = SafeTensorsFile.Read(AdaptivePoolTests.Reference("zoo_" + model));
@@ -95,15 +103,21 @@ public sealed class ZooTests : IDisposable
         AssertClose(reference.GetFloats("y"), net.Forward(input).ToArray(), model + " eval y");
         if (step == Step.None) return;
 
+        beforeTraining?.Invoke();
         net.Training = true;
         net.ZeroGrad();
         var y = net.Forward(input);
         AssertClose(reference.GetFloats("train_y"), y.ToArray(), model + " training y");
-        if (step == Step.TrainingOutput) return;
         using var dy = Tensor<TOut>.From(net.Device, DeterministicWeights.Uniform("dy", y.ToArray().Length));
         var dx = net.Backward(dy).ToArray();
         AssertGradientSummaries(net, reference, model);
-        AssertClose(reference.GetFloats("dx"), dx, model + " dx");
+        if (reference.Entries.ContainsKey("dx_summary"))
+        {
+            var failures = new List<string>();
+            AssertSummary(reference.GetFloats("dx_summary"), dx, model + " dx", failures);
+            Assert.True(failures.Count == 0, string.Join("\n", failures));
+        }
+        else AssertClose(reference.GetFloats("dx"), dx, model + " dx");
     }
 
     [Fact]
@@ -114,12 +128,34 @@ public sealed class ZooTests : IDisposable
     }
 
     [Fact]
-    public void Mobilenet_v2_matches_torchvision_in_eval_and_in_training_mode()
+    public void Mobilenet_v2_matches_torchvision_in_eval_and_in_one_training_step()
     {
-        // Seed 1 and a fresh network: the first training step's Dropout mask is the one zoo.py draws. Its training-mode
-        // gradients are chaotic on these weights (zoo.py says how much), so only the output is compared.
+        // Seed 1 and a fresh network: the first training step's Dropout mask is the one zoo.py draws. The training step
+        // runs with each residual block's last BatchNorm weight times 0.1, as zoo.py's: with the plain weights the
+        // training-mode gradients are ill-conditioned (zoo.py's doc gives the numbers).
         using var net = new MobileNetV2At64(Device.Default, 1);
-        MatchesTorchvision(net, "mobilenet_v2", Step.TrainingOutput);
+        MatchesTorchvision(net, "mobilenet_v2", Step.Training, () => ScaleResidualGammas(net, 0f));
+    }
+
+    /// <summary>zoo.py's scale_residual_gammas: mobilenet_v2's residual blocks (stride 1, as many channels out as in).</summary>
+    private static void ScaleResidualGammas(INetwork net, float gamma)
+    {
+        int[] residual = [3, 5, 6, 8, 9, 10, 12, 13, 15, 16];
+        foreach (var p in net.Parameters)
+            if (residual.Any(i => p.Name == $"features.{i}.conv.3.weight"))
+            {
+                var values = p.Value.ToArray();
+                for (int j = 0; j < values.Length; j++) values[j] *= gamma;
+                p.Value.Upload(values);
+            }
+    }
+
+    [Fact]
+    public void Vgg11_bn_matches_torchvision_in_eval()
+    {
+        // 530 MB of weights, at 32x32: the adaptive pool repeats the last 1x1 plane to 7x7 as torchvision's does.
+        using var net = new Vgg11BnAt32(Device.Default, 1);
+        MatchesTorchvision(net, "vgg11_bn", Step.None);
     }
 
     [Fact]
@@ -189,7 +225,7 @@ public sealed class ZooTests : IDisposable
     }
 }
 
-/// <summary>Each zoo model's ExportOnnx, run by ONNX Runtime on its deterministic weights at 64x64, gives Strider's inference output.</summary>
+/// <summary>Each zoo model's ExportOnnx, run by ONNX Runtime on its deterministic weights at 64x64 (squeezenet1_1: 65, vgg11_bn: 32), gives Strider's inference output.</summary>
 public sealed class ZooOnnxTests
 {
     private static void RunsInOnnxRuntime<TIn, TOut>(INetwork<TIn, TOut> net, byte[] model, string inputName) where TIn : IShape where TOut : IShape
@@ -261,5 +297,15 @@ public sealed class ZooOnnxTests
         using var net = new DenseNet121At64(Device.Default, 1);
         DeterministicWeights.Fill(net);
         RunsInOnnxRuntime(net, net.ExportOnnx(), DenseNet121At64.InputName);
+    }
+
+    // Passes, but takes 12 s and 4.9 GB of memory (a 530 MB ONNX model at 224x224; at 32x32 the adaptive pool repeats
+    // 1x1 to 7x7, which the export refuses): run it by removing Skip.
+    [Fact(Skip = "12 s and 4.9 GB: vgg11_bn's 530 MB ONNX model runs at 224x224 only; remove Skip to run it.")]
+    public void Vgg11_bn_exports()
+    {
+        using var net = new Vgg11Bn(Device.Default, 1);
+        DeterministicWeights.Fill(net);
+        RunsInOnnxRuntime(net, net.ExportOnnx(), Vgg11Bn.InputName);
     }
 }

@@ -4,19 +4,27 @@
 The weights are not checked in: samples/Zoo writes them (DeterministicWeights: a SplitMix64 stream per state_dict
 name), this script loads them into torchvision's model with strict=True, so every name and shape must match, and
 writes tests/Strider.EndToEnd.Tests/Data/reference/zoo_<model>.safetensors. The test regenerates the same weights in
-C# and compares. Each fixture holds, at 64x64 (squeezenet1_1: 65x65) and batch 2, in float64 arithmetic cast to float32:
+C# and compares. Each fixture holds, at 64x64 (squeezenet1_1: 65x65, vgg11_bn: 32x32) and batch 2, in float64
+arithmetic cast to float32:
 
   y            the eval-mode output for x
   x_head       x's first 8 values, to check both sides drew the same input
-and for resnet18 and mobilenet_v2:
-  train_y      the training-mode output (batch statistics) of one step on x
-and for resnet18:
-  dx           the input gradient of loss = sum(train_y * dy)
+and for resnet18 and mobilenet_v2, of one training step (batch statistics) with loss = sum(train_y * dy):
+  train_y      the training-mode output
+  dx           resnet18: the input gradient; mobilenet_v2: dx_summary, its summary as below
   grad/<name>  per parameter: [sum, sum of |g|, L2 norm, g at 0, n/3, 2n/3 and n-1 (flat, row-major)]
-mobilenet_v2's training-mode gradients on these weights are chaotic: in float64 PyTorch, an input changed by 1e-6
-relative moves features.0.0.weight's gradient sum from -637 to -552 (at batch 8, or at 96x96, as much), so no float32
-implementation can match them within 1e-4. Its eval-mode (frozen BatchNorm) gradients are stable to 1e-5, but Strider
-refuses Backward after an inference-mode Forward, so they are not compared.
+
+mobilenet_v2's training step runs with each residual block's last BatchNorm weight set to 0 (RESIDUAL_GAMMA, as
+torchvision's zero_init_residual does for ResNets): with the plain weights its training-mode gradients are
+ill-conditioned. Measured at 64x64, batch 2, as a fraction of the test's tolerance (pass < 1), worst over train_y and
+every gradient summary: PyTorch's own float32 against its float64 gives 16.7 (plain weights), 1.07 (weights x 0.1),
+15.1 (x 0.01), 0.31 (x 0, leaving aside the gradients that are zero in exact arithmetic); float64 with the input
+moved by 1e-7 * N(0, 1) gives 13.8 (plain), 11.4 (x 0.1), 2.4 (x 0.01), 0.30 (x 0); by 1e-6, 155 (plain) and 7.4 (x 0:
+Relu6 kinks crossed), so float32 rounding (~6e-8 a step) is about the most it tolerates. 224x224 or batch 8 do not help
+(plain weights, float32 against float64: 1.5e-3 and 1.1e-3 relative in the worst summary, 15x and 11x the tolerance).
+Gradients zero in exact arithmetic (a BatchNorm bias whose shift the next conv + training-mode BatchNorm removes, and
+the residual branches behind a zero weight) come out ~1e-13 in float64 and ~5e-5 in PyTorch's float32; the test
+requires their norm below 1e-3. dx is compared as a summary: entry by entry PyTorch's float32 misses float64 by 1.85e-4.
 
 x and dy are DeterministicWeights.Uniform("input", 2*3*H*W) and Uniform("dy", 2*1000) (values in [-1, 1)).
 mobilenet_v2's Dropout (classifier.0) draws Strider's mask in training mode: DropoutMask.Value's hash of the seed the
@@ -53,11 +61,14 @@ BATCH = 2
 # The layer index of mobilenet_v2's classifier.0 in the generated network (its row among the flat Summary rows).
 DROPOUT_INDEX = {"mobilenet_v2": 152}
 # name -> what of a training step is compared: "gradients" (output, dx, weight gradients), "output", None.
-MODELS = {"resnet18": "gradients", "mobilenet_v2": "output", "resnet50": None, "squeezenet1_1": None,
+MODELS = {"resnet18": "gradients", "mobilenet_v2": "gradients", "resnet50": None, "squeezenet1_1": None,
           "shufflenet_v2_x1_0": None, "mobilenet_v3_small": None, "efficientnet_b0": None,
-          "densenet121": None}
+          "densenet121": None, "vgg11_bn": None}
+# Residual blocks whose last BatchNorm weight is multiplied by RESIDUAL_GAMMA (in float32) before the training step:
+# with the plain weights mobilenet_v2's training-mode gradients are ill-conditioned (see the module doc).
+RESIDUAL_GAMMA = {"mobilenet_v2": 0.0}
 # squeezenet1_1's first conv leaves 64's last row unread, which Strider refuses (STR0001): it runs at 65.
-SIZES = {"squeezenet1_1": 65}
+SIZES = {"squeezenet1_1": 65, "vgg11_bn": 32}
 
 
 def splitmix(seed, count, offset=0):
@@ -130,6 +141,15 @@ def summary(g):
     return torch.stack([flat.sum(), flat.abs().sum(), flat.norm()] + picks).to(torch.float32)
 
 
+def scale_residual_gammas(net, gamma):
+    """Multiplies the last BatchNorm weight of each residual inverted-residual block by gamma, rounded as float32."""
+    with torch.no_grad():
+        for block in net.features:
+            if getattr(block, "use_res_connect", False):
+                bn = block.conv[-1]
+                bn.weight.copy_((bn.weight.float() * np.float32(gamma)).double())
+
+
 def write(model, folder):
     net = getattr(torchvision.models, model)()
     net.load_state_dict(weights(model, folder), strict=True)
@@ -146,6 +166,8 @@ def write(model, folder):
             seed = (1 * 0x9E3779B97F4A7C15 + 1 * 0xBF58476D1CE4E5B9 + DROPOUT_INDEX[model]) & MASK64
             mask = torch.from_numpy(dropout_mask(seed, BATCH * features, net.classifier[0].p)).reshape(BATCH, features)
             net.classifier[0] = FixedMask(mask.double())
+        if model in RESIDUAL_GAMMA:
+            scale_residual_gammas(net, RESIDUAL_GAMMA[model])
         net.train()
         xt = x.clone().requires_grad_(True)
         y = net(xt)
@@ -153,7 +175,11 @@ def write(model, folder):
         if MODELS[model] == "gradients":
             dy = torch.from_numpy(uniform("dy", y.numel())).reshape(y.shape).double()
             (y * dy).sum().backward()
-            out["dx"] = xt.grad.float()
+            # mobilenet_v2's dx is stable as a whole but not entry by entry (see the module doc): its summary only.
+            if model in RESIDUAL_GAMMA:
+                out["dx_summary"] = summary(xt.grad)
+            else:
+                out["dx"] = xt.grad.float()
             for name, p in net.named_parameters():
                 out["grad/" + name] = summary(p.grad)
     path = os.path.join(OUT, f"zoo_{model}.safetensors")
