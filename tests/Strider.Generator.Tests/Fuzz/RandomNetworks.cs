@@ -11,7 +11,7 @@ namespace Strider.Generator.Tests.Fuzz;
 internal sealed class RandomNetworks
 {
     private static readonly string[] Activations = { "Relu", "Elu", "Sigmoid", "Tanh", "SoftSign", "Softmax", "LogSoftmax", "Log", "Exp", "BatchNorm",
-        "Relu6", "HardTanh", "Silu", "Gelu", "HardSwish", "HardSigmoid", "Softplus", "PRelu", "GroupNorm", "LayerNorm" };
+        "Relu6", "LeakyRelu", "HardTanh", "Silu", "Gelu", "HardSwish", "HardSigmoid", "Softplus", "PRelu", "GroupNorm", "LayerNorm" };
 
     private readonly Random _random;
     private readonly List<string> _names = new();
@@ -145,6 +145,7 @@ internal sealed class RandomNetworks
             case "Dropout": args.Add(Chance(0.05) ? "1.5" : "0.25"); break;
             case "Clip": args.Add(Chance(0.1) ? "1.0, -1.0" : "-1.0, 1.0"); break;
             case "Elu": if (Chance(0.3)) options.Add("Alpha = 0.5"); break;
+            case "LeakyRelu": if (Chance(0.5)) args.Add(Chance(0.1) ? "-0.5f" : "0.2f"); break;
             case "HardTanh": if (Chance(0.5)) args.Add(Chance(0.1) ? "2.0, -2.0" : "-2.0, 2.0"); break;
             case "Gelu": if (Chance(0.5)) options.Add("Approximate = true"); break;
             case "PRelu": if (Chance(0.3)) options.Add("Shared = true"); break;
