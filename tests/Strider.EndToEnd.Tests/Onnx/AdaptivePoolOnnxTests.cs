@@ -7,6 +7,14 @@ namespace Strider.EndToEnd.Tests.Onnx;
 [Conv(3, 3, Pad = 1), AdaptiveAvgPool(4, 3), AdaptiveMaxPool(2, 1), Flatten, Dense(2)]
 public partial class EvenAdaptivePools;
 
+/// <summary>
+/// Adaptive pools whose output is a multiple of their input on some axis (each window one pixel): exported as a nearest
+/// Resize, after an AveragePool/MaxPool on the axes the output divides; the last is VGG's 7x7 pool after a 1x1 map.
+/// </summary>
+[Network, Input(2, 2, 6)]
+[Conv(3, 1), AdaptiveAvgPool(4, 3), AdaptiveMaxPool(8, 3), MaxPool(8, 3), AdaptiveAvgPool(7, 7), Flatten, Dense(2)]
+public partial class RepeatingAdaptivePools;
+
 /// <summary>Global and adaptive pooling exported to ONNX (GlobalAveragePool, GlobalMaxPool, AveragePool, MaxPool) and run by ONNX Runtime.</summary>
 public sealed class AdaptivePoolOnnxTests
 {
@@ -40,11 +48,20 @@ public sealed class AdaptivePoolOnnxTests
     }
 
     [Fact]
+    public void Adaptive_pools_whose_output_is_a_multiple_of_their_input_match()
+    {
+        using var net = new RepeatingAdaptivePools(Device.Default, 5);
+        OnnxExportTests.Prepare(net, 68);
+        using var session = OnnxExportTests.Session(net.ExportOnnx());
+        OnnxExportTests.AssertSame(net, session, RepeatingAdaptivePools.InputName, 2, 69);
+    }
+
+    [Fact]
     public void Uneven_adaptive_windows_refuse_export_naming_the_layer_and_sizes()
     {
         using var net = new AdaptivePools(Device.Default, 4);
         var e = Assert.Throws<NotSupportedException>(() => net.ExportOnnx());
-        Assert.Contains("layer 'apool1' (AdaptiveAvgPool 3x3): ONNX has no adaptive pooling, and its input size 5 is not a multiple of its output size 3", e.Message);
+        Assert.Contains("layer 'apool1' (AdaptiveAvgPool 3x3): ONNX has no adaptive pooling, and its input size 5 is neither a multiple nor a divisor of its output size 3", e.Message);
     }
 }
 

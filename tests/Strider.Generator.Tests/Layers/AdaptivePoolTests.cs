@@ -106,13 +106,21 @@ public class AdaptivePoolTests
             """, "Even");
         Assert.Contains("b.AveragePool(", even);
         Assert.Contains(", \"apool1\", new int[] { 2, 2 }, new int[] { 2, 2 });", even);
+        string repeated = Code("""
+            using Strider;
+            namespace Samples;
+            [Network, Input(2, 2, 6), AdaptiveAvgPool(4, 3, Name = "apool1")]
+            public partial class Repeated;
+            """, "Repeated");
+        Assert.Contains(", \"apool1\", new int[] { 1, 2 }, new int[] { 1, 2 });", repeated);
+        Assert.Contains(", \"apool1.repeat\", new int[] { 2, 1 }, linear: false);", repeated);
         string uneven = Code("""
             using Strider;
             namespace Samples;
             [Network, Input(2, 7, 6), AdaptiveMaxPool(3, 3)]
             public partial class Uneven;
             """, "Uneven");
-        Assert.Contains("layer 'adaptivemaxpool1' (AdaptiveMaxPool 3x3): ONNX has no adaptive pooling, and its input size 7 is not a multiple of its output size 3", uneven);
+        Assert.Contains("layer 'adaptivemaxpool1' (AdaptiveMaxPool 3x3): ONNX has no adaptive pooling, and its input size 7 is neither a multiple nor a divisor of its output size 3", uneven);
     }
 
     [Fact]

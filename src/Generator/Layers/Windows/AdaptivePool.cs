@@ -101,8 +101,10 @@ internal sealed class AdaptivePoolRule : LayerRule
     }
 
     /// <summary>
-    /// ONNX has no adaptive pooling: an output of 1 per axis is GlobalAveragePool/GlobalMaxPool, and sizes that divide
-    /// the input are the exact AveragePool/MaxPool with kernel = stride = in / out; any other window overlaps unevenly.
+    /// ONNX has no adaptive pooling: an output of 1 per axis is GlobalAveragePool/GlobalMaxPool; on an axis whose output
+    /// divides the input the windows are AveragePool/MaxPool's with kernel = stride = in / out, and on an axis whose
+    /// output is a multiple of the input each window is the one pixel floor(o·in/out), a nearest Resize by out / in
+    /// (VGG's 7x7 pool after a small input). Any other window overlaps unevenly.
     /// </summary>
     public override string? OnnxProblem(LayerWriter w, NodePlan n)
     {
@@ -113,8 +115,8 @@ internal sealed class AdaptivePoolRule : LayerRule
             var (inSize, outSize) = (input[a], n.Shape[a]);
             if (!inSize.IsFixed)
                 return $"its input size on a free (Dim.Any) axis varies, and ONNX has no adaptive pooling for an output of {outSize.U}; use [Global{(_max ? "Max" : "Avg")}Pool] or fixed input sizes that the output size divides";
-            if (inSize.U % outSize.U != 0)
-                return $"ONNX has no adaptive pooling, and its input size {inSize.U} is not a multiple of its output size {outSize.U} (its windows overlap unevenly); choose an output size that divides {inSize.U}";
+            if (inSize.U % outSize.U != 0 && outSize.U % inSize.U != 0)
+                return $"ONNX has no adaptive pooling, and its input size {inSize.U} is neither a multiple nor a divisor of its output size {outSize.U} (its windows overlap unevenly); choose an output size that divides {inSize.U}";
         }
         return null;
     }
@@ -130,8 +132,19 @@ internal sealed class AdaptivePoolRule : LayerRule
             return;
         }
         var input = w.InputOf(n).Shape;
-        var kernel = Enumerable.Range(1, n.Shape.Count - 1).Select(a => input[a].U / n.Shape[a].U).ToArray();
-        string ints = w.OnnxInts(kernel);
-        w.Line($"var {y} = b.{(_max ? "MaxPool" : "AveragePool")}({x}, {name}, {ints}, {ints});");
+        var axes = Enumerable.Range(1, n.Shape.Count - 1).ToArray();
+        // Per axis: pool by in / out where the output divides the input, else repeat by out / in (OnnxProblem checked one holds).
+        var kernel = axes.Select(a => input[a].U % n.Shape[a].U == 0 ? input[a].U / n.Shape[a].U : 1).ToArray();
+        var repeat = axes.Select(a => input[a].U % n.Shape[a].U == 0 ? 1 : n.Shape[a].U / input[a].U).ToArray();
+        if (repeat.All(r => r == 1) || kernel.Any(k => k > 1))
+        {
+            string ints = w.OnnxInts(kernel);
+            string pooled = repeat.All(r => r == 1) ? y : y + "Pooled";
+            w.Line($"var {pooled} = b.{(_max ? "MaxPool" : "AveragePool")}({x}, {name}, {ints}, {ints});");
+            x = pooled;
+            name = Literals.String(n.Name + ".repeat");
+        }
+        if (repeat.Any(r => r > 1))
+            w.Line($"var {y} = b.Resize({x}, {name}, {w.OnnxInts(repeat)}, linear: false);");
     }
 }
