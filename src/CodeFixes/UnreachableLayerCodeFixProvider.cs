@@ -72,9 +72,10 @@ public sealed class UnreachableLayerCodeFixProvider : CodeFixProvider
                 // The outputs before any addition: each site's list less its own name (the last one).
                 var current = ends[0].Outputs!.Split(',');
                 var names = ends.Select(s => s.Name).ToList();
-                var properties = current.Take(current.Length - 1).Concat(names).Select(Generator.Planning.NetworkPlanner.OutputProperty).ToList();
+                var outputs = current.Take(current.Length - 1).Concat(names).ToList();
+                var properties = outputs.Select(Generator.Planning.NetworkPlanner.OutputProperty).ToList();
                 if (properties.Distinct().Count() != properties.Count) continue; // two added names would be one property: leave it to single fixes
-                if (ends[0].AddToOutput(names, current.Take(current.Length - 1).Concat(names).ToList(), ct) is { } add) changes.Add(add);
+                if (ends[0].AddToOutput(names, outputs, ct) is { } add) changes.Add(add);
             }
         }
         return changes.Count == 0 ? document : document.WithText(text.WithChanges(changes));

@@ -13,23 +13,10 @@ internal static partial class NetworkEmitter
 {
     private sealed partial class NetworkWriter
     {
-        /// <summary>(C, H, W) of a node: 1-D data is C x 1 x L, features alone C x 1 x 1.</summary>
-        private static (SizeExpr C, SizeExpr H, SizeExpr W) ChwSizes(NodePlan n)
-        {
-            var s = n.Shape;
-            var one = SizeExpr.Fixed(1);
-            return s.Count switch
-            {
-                1 => (s[0], one, one),
-                2 => (s[0], one, s[1]),
-                _ => (s[0], s[1], s[2]),
-            };
-        }
-
-        /// <summary>(C, H, W) of a node as code.</summary>
+        /// <summary>(C, H, W) of a node as code (<see cref="NodePlan.Chw"/>).</summary>
         private static (string C, string H, string W) Chw(NodePlan n)
         {
-            var (c, h, w) = ChwSizes(n);
+            var (c, h, w) = n.Chw;
             return (c.ToCode(), h.ToCode(), w.ToCode());
         }
 

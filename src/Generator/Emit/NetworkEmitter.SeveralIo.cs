@@ -125,13 +125,7 @@ internal static partial class NetworkEmitter
         /// <summary>Sets the output views to the pass's buffers and returns them (one tensor, or the record of all).</summary>
         private void WriteOutputViews()
         {
-            for (int j = 0; j < _outputs.Length; j++)
-            {
-                var o = _outputs[j];
-                string type = ShapeType(o.Shape);
-                _w.Line($"if ({OutputField(j)} is null) {OutputField(j)} = global::Strider.Tensor<{type}>.View({A(o)}, n, new int[] {{ {string.Join(", ", o.Shape.Select(s => s.ToCode()))} }});");
-                _w.Line($"else {OutputField(j)}.Rebind({A(o)}, n, {DimsArray(o)});");
-            }
+            for (int j = 0; j < _outputs.Length; j++) WriteView(OutputField(j), _outputs[j], A(_outputs[j]));
             if (!SeveralOutputs)
             {
                 _w.Line("return _output;");
@@ -144,19 +138,20 @@ internal static partial class NetworkEmitter
         /// <summary>Sets the input-gradient views to the gradient buffers and returns them (one tensor, or the record of all).</summary>
         private void WriteInputGradientViews()
         {
-            for (int i = 0; i < _inputs.Length; i++)
-            {
-                var x = _inputs[i];
-                string type = ShapeType(x.Shape);
-                _w.Line($"if ({InputGradientField(i)} is null) {InputGradientField(i)} = global::Strider.Tensor<{type}>.View({GradField(x)}!, n, new int[] {{ {string.Join(", ", x.Shape.Select(s => s.ToCode()))} }});");
-                _w.Line($"else {InputGradientField(i)}.Rebind({GradField(x)}!, n, {DimsArray(x)});");
-            }
+            for (int i = 0; i < _inputs.Length; i++) WriteView(InputGradientField(i), _inputs[i], GradField(_inputs[i]) + "!");
             if (!SeveralInputs)
             {
                 _w.Line("return _inputGradient;");
                 return;
             }
             _w.Line($"return _inputGradients ??= new {InputGradientsRecord}({string.Join(", ", _inputs.Select((_, i) => InputGradientField(i) + "!"))});");
+        }
+
+        /// <summary>Points the view <paramref name="field"/> at <paramref name="buffer"/> with <paramref name="node"/>'s shape: made on the first call, rebound after.</summary>
+        private void WriteView(string field, NodePlan node, string buffer)
+        {
+            _w.Line($"if ({field} is null) {field} = global::Strider.Tensor<{ShapeType(node.Shape)}>.View({buffer}, n, new int[] {{ {string.Join(", ", node.Shape.Select(s => s.ToCode()))} }});");
+            _w.Line($"else {field}.Rebind({buffer}, n, {DimsArray(node)});");
         }
 
         /// <summary>The records, next to the class (in the same containing types): one tensor per input gradient, one per output.</summary>

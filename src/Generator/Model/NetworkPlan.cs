@@ -45,7 +45,7 @@ internal sealed record ParameterPlan(string Name, EquatableArray<int> Shape, Par
 
 internal enum ParameterInit { He, Glorot, Zeros, Ones, Constant }
 
-/// <summary>One node of the planned network (node 0 is the input): its rule, shape and its kind's own numbers.</summary>
+/// <summary>One node of the planned network (nodes 0 .. InputCount - 1 are the inputs): its rule, shape and its kind's own numbers.</summary>
 internal sealed record NodePlan(
     int Index,
     Layers.LayerRule Rule,
@@ -70,6 +70,21 @@ internal sealed record NodePlan(
 
     /// <summary>A BatchNorm's running-variance buffer index, or -1.</summary>
     public int RunningVar => Detail is BatchNormDetail bn ? bn.RunningVar : -1;
+
+    /// <summary>(C, H, W) as the device geometries declare them: 1-D data is C x 1 x L, features alone C x 1 x 1.</summary>
+    public (SizeExpr C, SizeExpr H, SizeExpr W) Chw
+    {
+        get
+        {
+            var one = SizeExpr.Fixed(1);
+            return Shape.Count switch
+            {
+                1 => (Shape[0], one, one),
+                2 => (Shape[0], one, Shape[1]),
+                _ => (Shape[0], Shape[1], Shape[2]),
+            };
+        }
+    }
 }
 
 /// <summary>A free (Dim.Any) input axis: its valid sizes Start + Step * n and the message for a size outside them.</summary>
@@ -102,6 +117,6 @@ internal sealed record NetworkPlan(
     /// </summary>
     public bool HasUserBase { get; init; }
 
-    /// <summary>How many [Input]s: nodes 0 .. InputCount - 1 are the inputs, in declaration order (issue #13; the emitter writes one so far).</summary>
+    /// <summary>How many [Input]s: nodes 0 .. InputCount - 1 are the inputs, in declaration order.</summary>
     public int InputCount { get; init; } = 1;
 }

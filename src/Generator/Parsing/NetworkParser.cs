@@ -39,15 +39,7 @@ internal static partial class NetworkParser
         CheckClass(type, nameSpan, hintName, diagnostics, cancellationToken);
         emittable = diagnostics.Count == before;
 
-        var spec = new NetworkSpec(
-            Namespace: type.ContainingNamespace is { IsGlobalNamespace: false } ns ? NamespaceText(ns) : "",
-            ClassName: Identifier(type.Name),
-            Accessibility: AccessibilityText(type.DeclaredAccessibility),
-            MetadataName: metadataName,
-            Containers: new EquatableArray<ContainingType>(Containers(type)),
-            Input: null,
-            Layers: EquatableArray<LayerSpec>.Empty,
-            ClassNameSpan: nameSpan) { HintName = hintName, TensorOverloads = emittable ? TensorOverloads(type, hintName) : EquatableArray<TensorOverload>.Empty,
+        var spec = EmptySpec(type, metadataName, nameSpan) with { HintName = hintName, TensorOverloads = emittable ? TensorOverloads(type, hintName) : EquatableArray<TensorOverload>.Empty,
                 UserMembers = emittable ? UserMembers(type, hintName) : EquatableArray<UserMember>.Empty,
                 HasUserBase = HasUserBase(type) };
         try
@@ -68,18 +60,20 @@ internal static partial class NetworkParser
     public static NetworkSpec ParseBlock(INamedTypeSymbol type, SyntaxTree declaringTree, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {
         var classSyntax = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>().FirstOrDefault(s => s.SyntaxTree == declaringTree);
-        string metadataName = FullMetadataName(type);
-        var spec = new NetworkSpec(
-            Namespace: type.ContainingNamespace is { IsGlobalNamespace: false } ns ? NamespaceText(ns) : "",
-            ClassName: Identifier(type.Name),
-            Accessibility: AccessibilityText(type.DeclaredAccessibility),
-            MetadataName: metadataName,
-            Containers: new EquatableArray<ContainingType>(Containers(type)),
-            Input: null,
-            Layers: EquatableArray<LayerSpec>.Empty,
-            ClassNameSpan: classSyntax is null ? SourceSpan.None : ToSpan(classSyntax.Identifier));
+        var spec = EmptySpec(type, FullMetadataName(type), classSyntax is null ? SourceSpan.None : ToSpan(classSyntax.Identifier));
         return ParseAttributes(type, declaringTree, spec, diagnostics, cancellationToken);
     }
+
+    /// <summary>The class's identity, no input and no layers yet: what a network and a block declaration start from.</summary>
+    private static NetworkSpec EmptySpec(INamedTypeSymbol type, string metadataName, SourceSpan nameSpan) => new(
+        Namespace: type.ContainingNamespace is { IsGlobalNamespace: false } ns ? NamespaceText(ns) : "",
+        ClassName: Identifier(type.Name),
+        Accessibility: AccessibilityText(type.DeclaredAccessibility),
+        MetadataName: metadataName,
+        Containers: new EquatableArray<ContainingType>(Containers(type)),
+        Input: null,
+        Layers: EquatableArray<LayerSpec>.Empty,
+        ClassNameSpan: nameSpan);
 
     private static NetworkSpec ParseAttributes(INamedTypeSymbol type, SyntaxTree declaringTree, NetworkSpec spec, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {

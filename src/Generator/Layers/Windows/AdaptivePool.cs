@@ -134,17 +134,19 @@ internal sealed class AdaptivePoolRule : LayerRule
         var input = w.InputOf(n).Shape;
         var axes = Enumerable.Range(1, n.Shape.Count - 1).ToArray();
         // Per axis: pool by in / out where the output divides the input, else repeat by out / in (OnnxProblem checked one holds).
-        var kernel = axes.Select(a => input[a].U % n.Shape[a].U == 0 ? input[a].U / n.Shape[a].U : 1).ToArray();
-        var repeat = axes.Select(a => input[a].U % n.Shape[a].U == 0 ? 1 : n.Shape[a].U / input[a].U).ToArray();
-        if (repeat.All(r => r == 1) || kernel.Any(k => k > 1))
+        bool Divides(int a) => input[a].U % n.Shape[a].U == 0;
+        var kernel = axes.Select(a => Divides(a) ? input[a].U / n.Shape[a].U : 1).ToArray();
+        var repeat = axes.Select(a => Divides(a) ? 1 : n.Shape[a].U / input[a].U).ToArray();
+        bool repeats = repeat.Any(r => r > 1);
+        if (!repeats || kernel.Any(k => k > 1))
         {
             string ints = w.OnnxInts(kernel);
-            string pooled = repeat.All(r => r == 1) ? y : y + "Pooled";
+            string pooled = repeats ? y + "Pooled" : y;
             w.Line($"var {pooled} = b.{(_max ? "MaxPool" : "AveragePool")}({x}, {name}, {ints}, {ints});");
             x = pooled;
             name = Literals.String(n.Name + ".repeat");
         }
-        if (repeat.Any(r => r > 1))
+        if (repeats)
             w.Line($"var {y} = b.Resize({x}, {name}, {w.OnnxInts(repeat)}, linear: false);");
     }
 }

@@ -20,8 +20,8 @@ internal static class ConvKernels
     private static string Comment(NodePlan convIn, NodePlan convOut, NodePlan layer, bool backwardData)
     {
         var d = (WindowDetail)layer.Detail;
-        var (ci, hi, wi) = Chw(convIn);
-        var (co, ho, wo) = Chw(convOut);
+        var (ci, hi, wi) = convIn.Chw;
+        var (co, ho, wo) = convOut.Chw;
         if (!(ci.IsFixed && hi.IsFixed && wi.IsFixed && co.IsFixed && ho.IsFixed && wo.IsFixed))
             return " // kernel: chosen at run time from the input size (ConvolutionAlgorithm)";
         var kernel = backwardData
@@ -30,18 +30,5 @@ internal static class ConvKernels
             : ConvolutionAlgorithm.Forward((int)ci.U, (int)hi.U, (int)wi.U, (int)co.U, (int)ho.U, (int)wo.U, d.H.Kernel, d.W.Kernel,
                 d.H.Stride, d.W.Stride, d.H.PadBegin, d.W.PadBegin, d.H.Dilation, d.W.Dilation, d.Groups);
         return " // kernel: " + ConvolutionAlgorithm.Describe(kernel);
-    }
-
-    /// <summary>(C, H, W) of a node as the geometry declares them: 1-D data is C x 1 x L, features alone C x 1 x 1.</summary>
-    private static (SizeExpr C, SizeExpr H, SizeExpr W) Chw(NodePlan n)
-    {
-        var s = n.Shape;
-        var one = SizeExpr.Fixed(1);
-        return s.Count switch
-        {
-            1 => (s[0], one, one),
-            2 => (s[0], one, s[1]),
-            _ => (s[0], s[1], s[2]),
-        };
     }
 }
