@@ -25,6 +25,7 @@ public partial class SqueezeNet11;
 public partial class SqueezeNet11At65;
 
 /// <summary>SqueezeNet's Fire module: a 1x1 squeeze, then 1x1 and 3x3 expansions side by side, concatenated.</summary>
+[Input(64, 55, 55)] // checked on its own at its defaults: features.3's input at 224x224
 [Conv(squeeze, 1, Name = "squeeze"), Relu(Name = "squeeze_activation")]
 [Conv(expand, 1, Name = "expand1x1"), Relu(Name = "expand1x1_activation")]
 [Conv(expand, 3, Pad = 1, From = "squeeze_activation", Name = "expand3x3"), Relu(Name = "expand3x3_activation")]
