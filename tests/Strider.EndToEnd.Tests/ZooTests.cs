@@ -225,7 +225,10 @@ public sealed class ZooTests : IDisposable
     }
 }
 
-/// <summary>Each zoo model's ExportOnnx, run by ONNX Runtime on its deterministic weights at 64x64 (vgg11_bn: 32), gives Strider's inference output.</summary>
+/// <summary>
+/// Each zoo model's ExportOnnx, run by ONNX Runtime on its deterministic weights at 64x64 (vgg11_bn: 32), gives Strider's
+/// inference output; the U-Net's too, at 188x188 on its own initialisation.
+/// </summary>
 public sealed class ZooOnnxTests
 {
     private static void RunsInOnnxRuntime<TIn, TOut>(INetwork<TIn, TOut> net, byte[] model, string inputName) where TIn : IShape where TOut : IShape
@@ -297,6 +300,18 @@ public sealed class ZooOnnxTests
         using var net = new DenseNet121At64(Device.Default, 1);
         DeterministicWeights.Fill(net);
         RunsInOnnxRuntime(net, net.ExportOnnx(), DenseNet121At64.InputName);
+    }
+
+    [Fact]
+    public void Unet_exports_at_its_smallest_valid_size()
+    {
+        // 188x188, the first of the analyzer's 188 + 16n, gives 2x4x4. The constructor's He initialisation, biases
+        // shifted off 0 by Prepare, gives outputs of mean |y| 0.67 (max 1.9), near the tolerance's floor of 1, where
+        // DeterministicWeights' variance 1/fan-in through 23 ReLU convs leaves 0.10 (max 0.23).
+        using var net = new UNet(Device.Default, 1);
+        Onnx.OnnxExportTests.Prepare(net, 31, 188, 188);
+        using var session = Onnx.OnnxExportTests.Session(net.ExportOnnx());
+        Onnx.OnnxExportTests.AssertSame(net, session, UNet.InputName, 1, 32, 188, 188);
     }
 
     [Fact]
