@@ -55,6 +55,7 @@ public partial class DenseNet121;
 public partial class DenseNet121At64;
 
 /// <summary>torchvision's <c>_DenseLayer</c>: BN-ReLU-1x1 conv to 128 (bn_size 4 x growth 32), BN-ReLU-3x3 conv to 32, concatenated after the input.</summary>
+[Input(64, 56, 56)] // checked on its own: denseblock1.denselayer1's input at 224x224
 [BatchNorm(Name = "norm1"), Relu(Name = "relu1"), Conv(128, 1, Bias = false, Name = "conv1")]
 [BatchNorm(Name = "norm2"), Relu(Name = "relu2"), Conv(32, 3, Pad = 1, Bias = false, Name = "conv2")]
 [Concat("input", "conv2", Name = "cat")]
@@ -65,6 +66,7 @@ public sealed class DenseLayer : BlockAttribute
 }
 
 /// <summary>torchvision's <c>_Transition</c>: BN-ReLU-1x1 conv to <c>channels</c>, 2x2 average pool.</summary>
+[Input(256, 56, 56)] // checked on its own at its defaults: transition1's input at 224x224
 [BatchNorm(Name = "norm"), Relu(Name = "relu"), Conv(channels, 1, Bias = false, Name = "conv"), AvgPool(2, Name = "pool")]
 public sealed class Transition : BlockAttribute
 {

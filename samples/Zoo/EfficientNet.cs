@@ -37,6 +37,7 @@ public partial class EfficientNetB0;
 public partial class EfficientNetB0At64;
 
 /// <summary>EfficientNet's MBConv with expansion ratio 1 (features.1.0): 3x3 depthwise with SiLU, squeeze-and-excitation to a quarter, projection.</summary>
+[Input(32, 112, 112)] // checked on its own at its defaults: features.1.0's input at 224x224
 [Conv(inp, 3, Pad = 1, Groups = inp, Bias = false, Name = "block.0.0"), BatchNorm(Name = "block.0.1"), Silu(Name = "act")]
 [GlobalAvgPool(Name = "block.1.avgpool"), Conv(inp / 4, 1, Name = "block.1.fc1"), Silu(Name = "block.1.silu"), Conv(inp, 1, Name = "block.1.fc2"), Sigmoid(Name = "block.1.gate")]
 [Multiply("act", "block.1.gate", Name = "block.1.scale")]
@@ -54,6 +55,7 @@ public sealed class MBConv1 : BlockAttribute
 /// squeeze-and-excitation to a quarter of the input channels (SiLU, Sigmoid gate); projection; the input added back
 /// with <c>Residual</c> (torchvision's stochastic depth is the identity in eval mode).
 /// </summary>
+[Input(16, 112, 112)] // checked on its own at its defaults: features.2.0's input at 224x224
 [Conv(inp * 6, 1, Bias = false, Name = "block.0.0"), BatchNorm(Name = "block.0.1"), Silu]
 [Conv(inp * 6, k, Stride = stride, Pad = k / 2, Groups = inp * 6, Bias = false, Name = "block.1.0"), BatchNorm(Name = "block.1.1"), Silu(Name = "act")]
 [GlobalAvgPool(Name = "block.2.avgpool"), Conv(inp / 4, 1, Name = "block.2.fc1"), Silu(Name = "block.2.silu"), Conv(inp * 6, 1, Name = "block.2.fc2"), Sigmoid(Name = "block.2.gate")]

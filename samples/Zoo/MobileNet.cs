@@ -35,6 +35,7 @@ public partial class MobileNetV2At64;
 /// <c>conv.N</c> (hence the When/Unless pairs), a 3x3 depthwise conv with the stride, a linear 1x1 projection, and the
 /// shortcut when the stride is 1 and the channels stay.
 /// </summary>
+[Input(16, 112, 112)] // checked on its own at its defaults: inp 16 at features.2's input size (224x224)
 [Conv(inp * 6, 1, Bias = false, Name = "conv.0.0", When = nameof(expand)), BatchNorm(Name = "conv.0.1", When = nameof(expand)), Relu6(When = nameof(expand))]
 [Conv(inp * 6, 3, Stride = stride, Pad = 1, Groups = inp * 6, Bias = false, Name = "conv.1.0", When = nameof(expand))]
 [Conv(inp, 3, Stride = stride, Pad = 1, Groups = inp, Bias = false, Name = "conv.0.0", Unless = nameof(expand))]

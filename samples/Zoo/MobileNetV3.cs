@@ -30,6 +30,7 @@ public partial class MobileNetV3Small;
 public partial class MobileNetV3SmallAt64;
 
 /// <summary>mobilenet_v3_small's first block (features.1): no expansion, a stride-2 3x3 depthwise conv, ReLU, squeeze-and-excitation to 8, projection to 16.</summary>
+[Input(16, 112, 112)] // checked on its own: features.1's input at 224x224
 [Conv(16, 3, Stride = 2, Pad = 1, Groups = 16, Bias = false, Name = "block.0.0"), BatchNorm(Epsilon = 1e-3, Momentum = 0.01, Name = "block.0.1"), Relu(Name = "act")]
 [GlobalAvgPool(Name = "block.1.avgpool"), Conv(8, 1, Name = "block.1.fc1"), Relu(Name = "block.1.relu"), Conv(16, 1, Name = "block.1.fc2"), HardSigmoid(Name = "block.1.gate")]
 [Multiply("act", "block.1.gate", Name = "block.1.scale")]
@@ -41,6 +42,7 @@ public sealed class V3First : BlockAttribute
 }
 
 /// <summary>mobilenet_v3_small's blocks without squeeze-and-excitation (features.2, 3): 1x1 expansion, 3x3 depthwise, ReLU, projection.</summary>
+[Input(16, 56, 56)] // checked on its own at its defaults: features.2's input at 224x224
 [Conv(exp, 1, Bias = false, Name = "block.0.0"), BatchNorm(Epsilon = 1e-3, Momentum = 0.01, Name = "block.0.1"), Relu]
 [Conv(exp, 3, Stride = stride, Pad = 1, Groups = exp, Bias = false, Name = "block.1.0"), BatchNorm(Epsilon = 1e-3, Momentum = 0.01, Name = "block.1.1"), Relu]
 [Conv(oup, 1, Bias = false, Name = "block.2.0"), BatchNorm(Epsilon = 1e-3, Momentum = 0.01, Name = "block.2.1")]
@@ -65,6 +67,7 @@ public sealed class V3Plain : BlockAttribute
 /// with Hardswish; the SE gate (global average, fc1 to <c>squeeze</c> with ReLU, fc2 back with Hardsigmoid) scales
 /// the depthwise output; projection.
 /// </summary>
+[Input(24, 28, 28)] // checked on its own at its defaults: features.4's input at 224x224
 [Conv(exp, 1, Bias = false, Name = "block.0.0"), BatchNorm(Epsilon = 1e-3, Momentum = 0.01, Name = "block.0.1"), HardSwish]
 [Conv(exp, 5, Stride = stride, Pad = 2, Groups = exp, Bias = false, Name = "block.1.0"), BatchNorm(Epsilon = 1e-3, Momentum = 0.01, Name = "block.1.1"), HardSwish(Name = "act")]
 [GlobalAvgPool(Name = "block.2.avgpool"), Conv(squeeze, 1, Name = "block.2.fc1"), Relu(Name = "block.2.relu"), Conv(exp, 1, Name = "block.2.fc2"), HardSigmoid(Name = "block.2.gate")]

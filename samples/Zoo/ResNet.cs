@@ -45,6 +45,7 @@ public partial class ResNet50;
 public partial class ResNet50At64;
 
 /// <summary>torchvision's <c>BasicBlock</c> (resnet18/34): two 3x3 convs, the stride on the first, a 1x1 projection when the shape changes.</summary>
+[Input(64, 56, 56)] // checked on its own at its defaults: layer1.0's input at 224x224
 [Conv(planes, 3, Stride = stride, Pad = 1, Bias = false, Name = "conv1"), BatchNorm(Name = "bn1"), Relu]
 [Conv(planes, 3, Pad = 1, Bias = false, Name = "conv2"), BatchNorm(Name = "bn2")]
 [Conv(planes, 1, Stride = stride, Bias = false, From = "input", Name = "downsample.0", When = nameof(downsample))]
@@ -66,6 +67,7 @@ public sealed class BasicBlock : BlockAttribute
 }
 
 /// <summary>torchvision's <c>Bottleneck</c> (resnet50/101/152, v1.5): 1x1, 3x3 with the stride, 1x1 to 4x the planes.</summary>
+[Input(256, 56, 56)] // checked on its own at its defaults: layer1.1's input at 224x224
 [Conv(planes, 1, Bias = false, Name = "conv1"), BatchNorm(Name = "bn1"), Relu]
 [Conv(planes, 3, Stride = stride, Pad = 1, Bias = false, Name = "conv2"), BatchNorm(Name = "bn2"), Relu]
 [Conv(planes * expansion, 1, Bias = false, Name = "conv3"), BatchNorm(Name = "bn3")]

@@ -29,6 +29,7 @@ public partial class ShuffleNetV2At64;
 /// with <c>Down</c> (a copy), so branch2 has one declaration: a layer left out by When stands for the layer it reads,
 /// which cannot pick between two sources.
 /// </summary>
+[Input(116, 28, 28)] // checked on its own at its defaults: stage2.1's input at 224x224
 [ChannelSlice(0, oup / 2, Name = "x1", Unless = nameof(down))]
 [ChannelSlice(down ? 0 : oup / 2, down ? inp : oup / 2, From = "input", Name = "x2")]
 [Conv(inp, 3, Stride = 2, Pad = 1, Groups = inp, Bias = false, From = "input", Name = "branch1.0", When = nameof(down)), BatchNorm(Name = "branch1.1", When = nameof(down))]

@@ -20,6 +20,7 @@ namespace Strider.Samples.Zoo;
 public partial class UNet;
 
 /// <summary>Two valid 3x3 convs with ReLU: each U-Net level.</summary>
+[Input(1, 572, 572)] // checked on its own at its defaults: down1's input at the paper's 572x572
 [Conv(channels, 3, Name = "conv1"), Relu(Name = "relu1"), Conv(channels, 3, Name = "conv2"), Relu(Name = "relu2")]
 public sealed class DoubleConv : BlockAttribute
 {
