@@ -423,6 +423,12 @@ internal static unsafe partial class CpuConvolution
         {
             PreparePadded(ws, ref conv, mayAlias: true);
             FillPadded(ws, &conv);
+            if (TapSplitApplies(conv))
+            {
+                BackwardWeightsOverTaps(ws, ref conv);
+                if (dbias is not null) BiasBackward(ws, n, g.OutChannels, p, dy, dbias);
+                return;
+            }
             // Units are KC-deep runs of output positions (per image, or of the whole batch's columns when outputs are
             // small); each item sums a fixed range of units into its own partial dW, and the partials are added in
             // item order, so the result depends neither on thread timing nor on the thread count.
