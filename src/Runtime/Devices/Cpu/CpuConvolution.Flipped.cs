@@ -18,7 +18,7 @@ internal static unsafe partial class CpuConvolution
 {
     /// <summary>Whether backward data of <paramref name="g"/> runs as the flipped forward (<see cref="ConvolutionAlgorithm.FlippedForwardApplies"/>).</summary>
     internal static bool FlippedForwardApplies(in ConvGeometry g) => g.Groups <= 1 && ConvolutionAlgorithm.FlippedForwardApplies(
-        g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW);
+        g.InH, g.InW, g.OutH, g.OutW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW);
 
     /// <summary>The forward geometry whose pass is <paramref name="g"/>'s backward data: dY's K channels in, dx's C out, padding mirrored.</summary>
     internal static ConvGeometry FlippedGeometry(in ConvGeometry g) => new(g.OutChannels, g.OutH, g.OutW, g.InChannels, g.InH, g.InW,

@@ -30,21 +30,28 @@ internal static unsafe partial class CpuConvolution
     /// <summary>Fewest MR-tap panels for the tap split: below it (a 1-channel 3x3 conv has 2) the items could not go round the workers.</summary>
     internal const int MinTapPanels = 16;
 
+    /// <summary>
+    /// Fewest output positions in the batch for the tap split: each tile of dW^T is stored once per unit, so a batch
+    /// of a few positions (LeNet's 500x1x1 at batch 64: 64) stores it after a few multiply-adds (20% slower measured).
+    /// </summary>
+    internal const int MinTapColumns = Gemm.KC / 2;
+
     /// <summary>Floats of packed dY^T one pass holds at most (the units of a pass are packed, then summed by every item).</summary>
     internal const int PackedDyBudget = 1 << 20;
 
     /// <summary>
     /// Whether backward weights runs split over taps (<see cref="BackwardWeightsOverTaps"/>): taps read in place (AVX-512)
     /// or by 8x8 transposes (AVX, rows of at least 8 outputs, so 8 consecutive columns are at most two runs), enough tap
-    /// panels to share out, and every lane offset into the batch's padded copy inside an int. Depends on the geometry
-    /// and batch only, so the summation order does not change with the thread count.
+    /// panels to share out, enough positions (<see cref="MinTapColumns"/>), and every lane offset into the batch's
+    /// padded copy inside an int. Depends on the geometry and batch only, so the summation order does not change with
+    /// the thread count.
     /// </summary>
     internal static bool TapSplitApplies(in ConvArgs a)
     {
         ref readonly ConvGeometry g = ref a.G;
         int crs = g.InChannels * g.KernelH * g.KernelW;
         return Avx.IsSupported && (TapsInPlace || g.OutW >= 8) && (crs + Gemm.MR - 1) / Gemm.MR >= MinTapPanels
-            && a.N * a.QImage + Slack < int.MaxValue;
+            && (long)a.N * g.OutH * g.OutW >= MinTapColumns && a.N * a.QImage + Slack < int.MaxValue;
     }
 
     /// <summary>dW += col dY^T over the batch (the padded copy of x filled), split over taps.</summary>

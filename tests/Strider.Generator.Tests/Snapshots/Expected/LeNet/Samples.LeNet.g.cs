@@ -327,17 +327,17 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 500L, conv3Out, relu1Out, _relu1Grad!, _conv3Grad!, false, 0f, 0f);
         // conv3: Conv 500 4x4
         d.ConvBackwardWeights(Conv3Geometry, n, maxpool2Out, _conv3Grad!, _conv3Weight.Gradient, _conv3Bias.Gradient);
-        d.ConvBackwardData(Conv3Geometry, n, _conv3Grad!, _conv3Weight.Value, _maxpool2Grad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        d.ConvBackwardData(Conv3Geometry, n, _conv3Grad!, _conv3Weight.Value, _maxpool2Grad!, false); // kernel: GEMM over the batch's columns + col2im, split over input channels
         // maxpool2: MaxPool 2x2 /2
         d.MaxPoolBackward(Maxpool2Geometry, n, _maxpool2Grad!, _maxpool2Switches!, _conv2Grad!, false);
         // conv2: Conv 50 5x5
         d.ConvBackwardWeights(Conv2Geometry, n, maxpool1Out, _conv2Grad!, _conv2Weight.Gradient, _conv2Bias.Gradient);
-        d.ConvBackwardData(Conv2Geometry, n, _conv2Grad!, _conv2Weight.Value, _maxpool1Grad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        d.ConvBackwardData(Conv2Geometry, n, _conv2Grad!, _conv2Weight.Value, _maxpool1Grad!, false); // kernel: GEMM + col2im, split over input channels
         // maxpool1: MaxPool 2x2 /2
         d.MaxPoolBackward(Maxpool1Geometry, n, _maxpool1Grad!, _maxpool1Switches!, _conv1Grad!, false);
         // conv1: Conv 20 5x5
         d.ConvBackwardWeights(Conv1Geometry, n, inputOut, _conv1Grad!, _conv1Weight.Gradient, _conv1Bias.Gradient);
-        if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, false); // kernel: GEMM + col2im, split over input channels
     }
 
     protected override void DisposeBuffers()
