@@ -57,6 +57,8 @@ public static class ConvPassBench
             double flops = n * g.Flops;
             Time($"{name} fwd", () => device.ConvForward(g, n, x, w, null, y), flops, reps);
             if (g.InChannels > 3) Time($"{name} bd", () => device.ConvBackwardData(g, n, dy, w, dx, accumulate: false), flops, reps);
+            // As in a training step: the weights written since the last call (their packings are made again).
+            if (g.InChannels > 3) Time($"{name} bd new weights", () => { Written(w); device.ConvBackwardData(g, n, dy, w, dx, accumulate: false); }, flops, reps);
             Time($"{name} bw", () => device.ConvBackwardWeights(g, n, x, dy, dw, null), flops, reps);
         }
     }
@@ -74,7 +76,21 @@ public static class ConvPassBench
         {
             for (int i = 0; i < calls; i++) Gemm.Kernel(256, a, b, c, 32, 8, 32, accumulate: true);
         }, 2.0 * 8 * 32 * 256 * calls, 5);
+        // Backward weights' in-place taps: A read as scalars from 8 rows of a padded plane (rows of 56 with a gap of 2).
+        float* q = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(16 * 1024 * 4, 64);
+        for (int i = 0; i < 16 * 1024; i++) q[i] = 1e-3f;
+        int* taps = stackalloc int[8];
+        int* lanes = stackalloc int[256];
+        for (int i = 0; i < 8; i++) taps[i] = i * 1000;
+        for (int k = 0; k < 256; k++) lanes[k] = k / 56 * 58 + k % 56;
+        Time("taps in place 8x32x256 x 200000", () =>
+        {
+            for (int i = 0; i < calls; i++) Gemm.TapsFull512(256, q, taps, lanes, b, c, 32, accumulate: true);
+        }, 2.0 * 8 * 32 * 256 * calls, 5);
     }
+
+    /// <summary>Counts a write of <paramref name="buffer"/> (taking its pointer does), as an optimizer step would.</summary>
+    private static unsafe void Written(DeviceBuffer<float> buffer) => _ = ((HostBuffer<float>)buffer).Pointer;
 
     private static void Time(string name, Action pass, double flops, int reps)
     {

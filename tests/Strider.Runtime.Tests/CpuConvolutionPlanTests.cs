@@ -178,6 +178,37 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         Assert.Equal(3, packing.Packs);
     }
 
+    [Theory]
+    [InlineData(13, 21, 3, 3)] // C not a multiple of MR; depth 189, one KC block
+    [InlineData(40, 64, 3, 3)] // depth 576: three KC blocks, taps of one k across a block's end
+    [InlineData(9, 300, 1, 1)]
+    [InlineData(5, 30, 5, 3)]
+    public unsafe void Flipped_weights_are_packed_as_the_forward_packs_them_flipped(int c, int k, int kh, int kw)
+    {
+        // The forward's own packing (PackWeightsItem) of the weights flipped and transposed one value at a time.
+        var g = Conv(c, 9, 9, k, kh, kw, pt: kh / 2, pb: kh / 2, pl: kw / 2, pr: kw / 2);
+        var w = Uniform(new Random(19), g.WeightSize);
+        int rs = kh * kw, depth = k * rs;
+        var flipped = new float[c * depth];
+        for (int ci = 0; ci < c; ci++)
+            for (int ki = 0; ki < k; ki++)
+                for (int t = 0; t < rs; t++) flipped[ci * depth + ki * rs + t] = w[(ki * c + ci) * rs + rs - 1 - t];
+        int size = Gemm.RoundUp(c, Gemm.MR) * depth, blocks = (depth + Gemm.KC - 1) / Gemm.KC;
+        var expected = new float[size];
+        var actual = new float[size];
+        fixed (float* pw = w, pf = flipped, pe = expected, pa = actual)
+        {
+            var forward = new CpuConvolution.ConvArgs { G = CpuConvolution.FlippedGeometry(g), W = pf, PackedW = pe };
+            var direct = new CpuConvolution.ConvArgs { G = g, X = pw, PackedW = pa };
+            for (int b = 0; b < blocks; b++)
+            {
+                CpuConvolution.PackWeightsItem(null!, &forward, b, 0);
+                CpuConvolution.PackFlippedWeightsItem(null!, &direct, b, 0);
+            }
+        }
+        Assert.Equal(expected, actual);
+    }
+
     /// <summary>Geometries Winograd applies to (ConvolutionAlgorithm.WinogradApplies), with odd planes, batches and channel counts.</summary>
     public static TheoryData<int, int, int, int, int, int> WinogradCases => new()
     {
