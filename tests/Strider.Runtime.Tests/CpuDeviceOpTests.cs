@@ -44,7 +44,8 @@ public sealed class CpuDeviceOpTests : DeviceOpTests
     /// <summary>W7's conv kinds at batch 8 with fewer channels: backward data by the flipped forward, weights split over taps.</summary>
     public static TheoryData<string> TrainingGeometries => new()
     {
-        "3x3 pad 1 on 7x7", "3x3 pad 1 on 14x14", "3x3 stride 2 pad 1, 14x14 -> 7x7", "1x1 stride 2, 14x14 -> 7x7", "7x7 stride 2 pad 3 stem",
+        "3x3 pad 1 on 7x7", "3x3 pad 1 on 14x14", "3x3 stride 2 pad 1, 14x14 -> 7x7", "1x1 stride 2, 14x14 -> 7x7", "1x1 stride 2, 64 channels (8 tap panels)",
+        "7x7 stride 2 pad 3 stem",
     };
 
     private static ConvGeometry TrainingGeometry(string name) => name switch
@@ -53,6 +54,7 @@ public sealed class CpuDeviceOpTests : DeviceOpTests
         "3x3 pad 1 on 14x14" => Conv(20, 14, 14, 36, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1),
         "3x3 stride 2 pad 1, 14x14 -> 7x7" => Conv(20, 14, 14, 40, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1),
         "1x1 stride 2, 14x14 -> 7x7" => Conv(136, 14, 14, 40, 1, 1, sh: 2, sw: 2),
+        "1x1 stride 2, 64 channels (8 tap panels)" => Conv(64, 28, 28, 40, 1, 1, sh: 2, sw: 2),
         _ => Conv(3, 40, 40, 16, 7, 7, sh: 2, sw: 2, pt: 3, pb: 3, pl: 3, pr: 3),
     };
 

@@ -27,8 +27,11 @@ internal static unsafe partial class CpuConvolution
         public int FirstUnit, Units, Columns, KPad, TapPanels;
     }
 
-    /// <summary>Fewest MR-tap panels for the tap split: below it (a 1-channel 3x3 conv has 2) the items could not go round the workers.</summary>
-    internal const int MinTapPanels = 16;
+    /// <summary>
+    /// Fewest MR-tap panels for the tap split: below it (a 1-channel 3x3 conv has 2) the items could not go round the
+    /// workers. ResNet's 64-channel 1x1 stride-2 conv (8 panels) ran 15-25% faster split over taps.
+    /// </summary>
+    internal const int MinTapPanels = 8;
 
     /// <summary>
     /// Fewest output positions in the batch for the tap split: each tile of dW^T is stored once per unit, so a batch
