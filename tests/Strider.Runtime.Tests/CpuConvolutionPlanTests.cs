@@ -22,11 +22,11 @@ public sealed class CpuConvolutionPlanTests : IDisposable
     /// <summary>Geometry, batch, and the forward and backward-data kernels expected (null: whatever ConvolutionAlgorithm says).</summary>
     internal static readonly Dictionary<string, (ConvGeometry G, int N, ConvKernel? Forward, ConvKernel? Data)> Cases = new()
     {
-        ["(a) ResNet 3x3 pad 1 on 56x56, batch 1 (40 of 64 channels)"] = (Conv(40, 56, 56, 40, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
-        ["(b) ResNet 3x3 pad 1 on 14x14, batch 1 (72 of 256 channels)"] = (Conv(72, 14, 14, 72, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
-        ["(c) ResNet 3x3 pad 1 on 7x7, batch 1 (136 of 512 channels)"] = (Conv(136, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.BatchColumnsGemm, ConvKernel.BatchColumnsCol2im),
-        ["(d) 1x1 stride 1 on 14x14, batch 1"] = (Conv(64, 14, 14, 48, 1, 1), 1, ConvKernel.Gemm1x1, ConvKernel.GemmCol2im),
-        ["(d) 1x1 stride 1 on 56x56, batch 1"] = (Conv(24, 56, 56, 40, 1, 1), 1, ConvKernel.Gemm1x1, ConvKernel.GemmCol2im),
+        ["(a) ResNet 3x3 pad 1 on 56x56, batch 1 (40 of 64 channels)"] = (Conv(40, 56, 56, 40, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.FlippedForward),
+        ["(b) ResNet 3x3 pad 1 on 14x14, batch 1 (72 of 256 channels)"] = (Conv(72, 14, 14, 72, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.FlippedForward),
+        ["(c) ResNet 3x3 pad 1 on 7x7, batch 1 (136 of 512 channels)"] = (Conv(136, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.BatchColumnsGemm, ConvKernel.FlippedForward),
+        ["(d) 1x1 stride 1 on 14x14, batch 1"] = (Conv(64, 14, 14, 48, 1, 1), 1, ConvKernel.Gemm1x1, ConvKernel.FlippedForward),
+        ["(d) 1x1 stride 1 on 56x56, batch 1"] = (Conv(24, 56, 56, 40, 1, 1), 1, ConvKernel.Gemm1x1, ConvKernel.FlippedForward),
         ["(d) ResNet downsample 1x1 stride 2, 28x28 -> 14x14, batch 1"] = (Conv(128, 28, 28, 256, 1, 1, sh: 2, sw: 2), 1, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
         ["(d) ResNet downsample 1x1 stride 2, 14x14 -> 7x7, batch 1"] = (Conv(96, 14, 14, 136, 1, 1, sh: 2, sw: 2), 1, ConvKernel.BatchColumnsGemm, ConvKernel.BatchColumnsCol2im),
         ["(e) ResNet stem 7x7 stride 2 pad 3 on 224x224, batch 1 (16 of 64 channels)"] = (Conv(3, 224, 224, 16, 7, 7, sh: 2, sw: 2, pt: 3, pb: 3, pl: 3, pr: 3), 1, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
@@ -34,13 +34,22 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         ["3x3 on 13x13, batch 1, 37 -> 19 channels"] = (Conv(37, 13, 13, 19, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, null, null),
         ["3x3 on 7x7, batch 3, 21 -> 13 channels"] = (Conv(21, 7, 7, 13, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3, null, null),
         ["3x3 on 3x3, batch 1, 13 -> 27 channels"] = (Conv(13, 3, 3, 27, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, null, null),
-        ["1x1 on 1x1, batch 3, 45 -> 29 channels"] = (Conv(45, 1, 1, 29, 1, 1), 3, ConvKernel.BatchColumnsGemm, ConvKernel.BatchColumnsCol2im),
+        ["1x1 on 1x1, batch 3, 45 -> 29 channels"] = (Conv(45, 1, 1, 29, 1, 1), 3, ConvKernel.BatchColumnsGemm, ConvKernel.FlippedForward),
         ["1x1 on 13x13, batch 1, 21 -> 11 channels"] = (Conv(21, 13, 13, 11, 1, 1), 1, null, null),
         ["1x1 stride 2 on 13x13, batch 3, 17 -> 23 channels"] = (Conv(17, 13, 13, 23, 1, 1, sh: 2, sw: 2), 3, null, null),
         ["3x3 stride 2 on 27x27, batch 1, 24 -> 20 channels (phase split backward)"] = (Conv(24, 27, 27, 20, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.PhaseSplit),
         ["3x3 pad 1 on 13x13, batch 3, 33 -> 45 channels"] = (Conv(33, 13, 13, 45, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3, ConvKernel.Im2colGemm, null),
         ["3x3 dilation 2 with 40 channels"] = (Conv(40, 20, 20, 40, 3, 3, pt: 2, pb: 2, pl: 2, pr: 2, dh: 2, dw: 2), 1, ConvKernel.Im2colGemm, null),
-        ["3x3 on 28x28, batch 1, 16 -> 24 channels"] = (Conv(16, 28, 28, 24, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
+        ["3x3 asymmetric padding (top 0, bottom 2, left 2, right 0), batch 2, 11 -> 9 channels"] = (Conv(11, 10, 12, 9, 3, 3, pt: 0, pb: 2, pl: 2, pr: 0), 2, ConvKernel.Im2colGemm, ConvKernel.FlippedForward),
+        ["5x5 unpadded (LeNet) on 14x14, batch 5, 6 -> 16 channels (dx twice dY: col2im)"] = (Conv(6, 14, 14, 16, 5, 5), 5, ConvKernel.BatchColumnsGemm, ConvKernel.BatchColumnsCol2im),
+        ["3x3 unpadded on 40x40, batch 2, 9 -> 11 channels (dx 11% larger than dY: flipped)"] = (Conv(9, 40, 40, 11, 3, 3), 2, ConvKernel.Im2colGemm, ConvKernel.FlippedForward),
+        ["3x1 pad 1x0 on 9x20, batch 2, 10 -> 7 channels"] = (Conv(10, 9, 20, 7, 3, 1, pt: 1, pb: 1), 2, ConvKernel.Im2colGemm, ConvKernel.FlippedForward),
+        ["3x3 dilation 2, pad 2 down and 1 across, on 40x40, batch 2, 12 -> 10 channels"] = (Conv(12, 40, 40, 10, 3, 3, pt: 2, pb: 2, pl: 1, pr: 1, dh: 2, dw: 2), 2, ConvKernel.Im2colGemm, ConvKernel.FlippedForward),
+        ["3x3 dilation 2 pad 1 on 15x15, batch 2, 12 -> 10 channels (dx a third larger than dY: col2im)"] = (Conv(12, 15, 15, 10, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1, dh: 2, dw: 2), 2, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
+        ["ResNet 3x3 pad 1 on 7x7, batch 8 (W7, 40 of 512 channels)"] = (Conv(40, 7, 7, 40, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 8, ConvKernel.BatchColumnsGemm, ConvKernel.FlippedForward),
+        ["ResNet 3x3 pad 1 on 14x14, batch 8 (W7, 24 of 256 channels)"] = (Conv(24, 14, 14, 24, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 8, ConvKernel.Im2colGemm, ConvKernel.FlippedForward),
+        ["1x1 pad 1 (padding past the kernel: col2im), batch 2, 9 -> 12 channels"] = (Conv(9, 6, 6, 12, 1, 1, pt: 1, pb: 1, pl: 1, pr: 1), 2, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
+        ["3x3 on 28x28, batch 1, 16 -> 24 channels"] = (Conv(16, 28, 28, 24, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.FlippedForward),
     };
 
     public static TheoryData<string> CaseNames => new(Cases.Keys);
@@ -89,6 +98,8 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         _device.ConvBackwardData(g, n, dy.Dut, w.Dut, dx.Dut, accumulate: false);
         _reference.ConvBackwardData(g, n, dy.Ref, w.Ref, dx.Ref, accumulate: false);
         Same(dx, $"{name}: backward data, overwriting");
+        // Flipped weights are packed once for both backward-data calls, apart from the forward's packing.
+        if (ChosenBackwardData(g) == ConvKernel.FlippedForward) Assert.Equal(1, FlippedConvWeights.Find(w.Dut)!.Packs);
 
         var dw = Pair(Uniform(rng, g.WeightSize));
         var dbias = Pair(Uniform(rng, g.OutChannels));
@@ -137,6 +148,65 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         _reference.ConvForward(g, 1, x.Ref, w.Ref, null, y.Ref);
         Same(y, "forward after a write through the host array");
         Assert.Equal(4, packing.Packs);
+    }
+
+    [Fact]
+    public void Flipped_backward_data_weights_are_packed_again_after_a_write()
+    {
+        var g = Conv(13, 9, 9, 21, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1);
+        var rng = new Random(18);
+        var dy = Pair(Uniform(rng, 2 * g.OutputSize));
+        var w = Pair(Uniform(rng, g.WeightSize));
+        var dx = Pair(new float[2 * g.InputSize]);
+        for (int i = 0; i < 2; i++) _device.ConvBackwardData(g, 2, dy.Dut, w.Dut, dx.Dut, accumulate: false);
+        var packing = FlippedConvWeights.Find(w.Dut)!;
+        Assert.Equal(1, packing.Packs);
+        // A device op writing the weights (as an optimizer step does) makes the next call flip the new values.
+        _device.Add(g.WeightSize, w.Dut, w.Dut, w.Dut);
+        _reference.Add(g.WeightSize, w.Ref, w.Ref, w.Ref);
+        _device.ConvBackwardData(g, 2, dy.Dut, w.Dut, dx.Dut, accumulate: false);
+        _reference.ConvBackwardData(g, 2, dy.Ref, w.Ref, dx.Ref, accumulate: false);
+        Same(dx, "backward data after a device op wrote the weights");
+        Assert.Equal(2, packing.Packs);
+        // Another conv shape on the same buffer (fewer output channels read) flips again, and is right.
+        var h = Conv(21, 9, 9, 13, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1);
+        var dy2 = Pair(Uniform(rng, h.OutputSize));
+        var dx2 = Pair(new float[h.InputSize]);
+        _device.ConvBackwardData(h, 1, dy2.Dut, w.Dut, dx2.Dut, accumulate: false);
+        _reference.ConvBackwardData(h, 1, dy2.Ref, w.Ref, dx2.Ref, accumulate: false);
+        Same(dx2, "backward data of another shape on the same weights");
+        Assert.Equal(3, packing.Packs);
+    }
+
+    [Theory]
+    [InlineData(13, 21, 3, 3)] // C not a multiple of MR; depth 189, one KC block
+    [InlineData(40, 64, 3, 3)] // depth 576: three KC blocks, taps of one k across a block's end
+    [InlineData(9, 300, 1, 1)]
+    [InlineData(5, 30, 5, 3)]
+    public unsafe void Flipped_weights_are_packed_as_the_forward_packs_them_flipped(int c, int k, int kh, int kw)
+    {
+        // The forward's own packing (PackWeightsItem) of the weights flipped and transposed one value at a time.
+        var g = Conv(c, 9, 9, k, kh, kw, pt: kh / 2, pb: kh / 2, pl: kw / 2, pr: kw / 2);
+        var w = Uniform(new Random(19), g.WeightSize);
+        int rs = kh * kw, depth = k * rs;
+        var flipped = new float[c * depth];
+        for (int ci = 0; ci < c; ci++)
+            for (int ki = 0; ki < k; ki++)
+                for (int t = 0; t < rs; t++) flipped[ci * depth + ki * rs + t] = w[(ki * c + ci) * rs + rs - 1 - t];
+        int size = Gemm.RoundUp(c, Gemm.MR) * depth, blocks = (depth + Gemm.KC - 1) / Gemm.KC;
+        var expected = new float[size];
+        var actual = new float[size];
+        fixed (float* pw = w, pf = flipped, pe = expected, pa = actual)
+        {
+            var forward = new CpuConvolution.ConvArgs { G = CpuConvolution.FlippedGeometry(g), W = pf, PackedW = pe };
+            var direct = new CpuConvolution.ConvArgs { G = g, X = pw, PackedW = pa };
+            for (int b = 0; b < blocks; b++)
+            {
+                CpuConvolution.PackWeightsItem(null!, &forward, b, 0);
+                CpuConvolution.PackFlippedWeightsItem(null!, &direct, b, 0);
+            }
+        }
+        Assert.Equal(expected, actual);
     }
 
     /// <summary>Geometries Winograd applies to (ConvolutionAlgorithm.WinogradApplies), with odd planes, batches and channel counts.</summary>

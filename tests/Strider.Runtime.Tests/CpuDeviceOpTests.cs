@@ -41,6 +41,67 @@ public sealed class CpuDeviceOpTests : DeviceOpTests
         }
     }
 
+    /// <summary>W7's conv kinds at batch 8 with fewer channels: backward data by the flipped forward, weights split over taps.</summary>
+    public static TheoryData<string> TrainingGeometries => new()
+    {
+        "3x3 pad 1 on 7x7", "3x3 pad 1 on 14x14", "3x3 stride 2 pad 1, 14x14 -> 7x7", "1x1 stride 2, 14x14 -> 7x7", "1x1 stride 2, 64 channels (8 tap panels)",
+        "7x7 stride 2 pad 3 stem",
+    };
+
+    private static ConvGeometry TrainingGeometry(string name) => name switch
+    {
+        "3x3 pad 1 on 7x7" => Conv(24, 7, 7, 40, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1),
+        "3x3 pad 1 on 14x14" => Conv(20, 14, 14, 36, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1),
+        "3x3 stride 2 pad 1, 14x14 -> 7x7" => Conv(20, 14, 14, 40, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1),
+        "1x1 stride 2, 14x14 -> 7x7" => Conv(136, 14, 14, 40, 1, 1, sh: 2, sw: 2),
+        "1x1 stride 2, 64 channels (8 tap panels)" => Conv(64, 28, 28, 40, 1, 1, sh: 2, sw: 2),
+        _ => Conv(3, 40, 40, 16, 7, 7, sh: 2, sw: 2, pt: 3, pb: 3, pl: 3, pr: 3),
+    };
+
+    [Theory]
+    [MemberData(nameof(TrainingGeometries))]
+    public void Training_passes_are_bit_identical_for_one_two_and_three_threads(string name)
+    {
+        var g = TrainingGeometry(name);
+        const int n = 8;
+        var rng = new Random(21);
+        float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), dy = Uniform(rng, n * g.OutputSize);
+        float[] dx0 = Uniform(rng, n * g.InputSize), dw0 = Uniform(rng, g.WeightSize);
+        float[][] Run(int threads)
+        {
+            using var device = new CpuDevice(threads);
+            var bx = device.Allocate<float>(x.Length); bx.Upload(x);
+            var bw = device.Allocate<float>(w.Length); bw.Upload(w);
+            var bdy = device.Allocate<float>(dy.Length); bdy.Upload(dy);
+            var dx = device.Allocate<float>(x.Length); dx.Upload(dx0);
+            var dxSum = device.Allocate<float>(x.Length); dxSum.Upload(dx0);
+            var dw = device.Allocate<float>(w.Length); dw.Upload(dw0);
+            device.ConvBackwardData(g, n, bdy, bw, dx, accumulate: false);
+            device.ConvBackwardData(g, n, bdy, bw, dxSum, accumulate: true);
+            device.ConvBackwardWeights(g, n, bx, bdy, dw, null);
+            return [dx.ToArray(), dxSum.ToArray(), dw.ToArray()];
+        }
+        var one = Run(1);
+        var two = Run(2);
+        var three = Run(3);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(one[i], two[i]);
+            Assert.Equal(one[i], three[i]);
+        }
+        // And right: against the reference device.
+        var reference = Reference;
+        var rx = reference.Allocate<float>(x.Length); rx.Upload(x);
+        var rw = reference.Allocate<float>(w.Length); rw.Upload(w);
+        var rdy = reference.Allocate<float>(dy.Length); rdy.Upload(dy);
+        var rdx = reference.Allocate<float>(x.Length); rdx.Upload(dx0);
+        var rdw = reference.Allocate<float>(w.Length); rdw.Upload(dw0);
+        reference.ConvBackwardData(g, n, rdy, rw, rdx, accumulate: true);
+        reference.ConvBackwardWeights(g, n, rx, rdy, rdw, null);
+        AssertClose(rdx.ToArray(), one[1], $"{name}: backward data, accumulating");
+        AssertClose(rdw.ToArray(), one[2], $"{name}: weight gradient");
+    }
+
     [Fact]
     public void Buffer_of_a_non_host_device_is_rejected_with_its_name()
     {

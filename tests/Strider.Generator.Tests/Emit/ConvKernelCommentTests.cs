@@ -56,7 +56,8 @@ public class ConvKernelCommentTests
     [InlineData("up", "ConvBackwardData", nameof(ConvKernel.PhaseSplit))]
     [InlineData("up", "ConvForward", nameof(ConvKernel.BatchColumnsGemm))]
     [InlineData("at14", "ConvForward", nameof(ConvKernel.Im2colGemm))]
-    [InlineData("at14", "ConvBackwardData", nameof(ConvKernel.GemmCol2im))]
+    [InlineData("at14", "ConvBackwardData", nameof(ConvKernel.FlippedForward))]
+    [InlineData("stem", "ConvBackwardData", nameof(ConvKernel.GemmCol2im))]
     [InlineData("wino", "ConvForward", nameof(ConvKernel.Im2colGemm))] // Winograd applies but is not chosen (ConvolutionAlgorithm.ChooseWinograd)
     public void Each_conv_call_names_the_kernel_the_cpu_device_picks(string layer, string call, string expected) =>
         Assert.Equal(ConvolutionAlgorithm.Describe(Enum.Parse<ConvKernel>(expected)), KernelOf(Generate(), call, layer));
