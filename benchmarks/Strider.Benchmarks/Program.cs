@@ -2,6 +2,7 @@ using BenchmarkDotNet.Running;
 
 if (args.Length > 0 && args[0] == "quick") Strider.Benchmarks.QuickConv.Run(args);
 else if (args.Length > 0 && args[0] == "profile") Strider.Benchmarks.QuickConv.RunProfile(args);
+else if (args.Length > 0 && args[0] == "memory") Strider.Benchmarks.MemoryProbe.Run(args);
 else if (args.Length > 0 && args[0] == "loop") Strider.Benchmarks.QuickConv.RunLoop(args);
 else if (args.Length > 0 && args[0] == "quick-w") Strider.Benchmarks.QuickConv.RunWorkloads(args);
 else BenchmarkSwitcher.FromAssembly(typeof(Strider.Benchmarks.CpuConvolutionBenchmarks).Assembly).Run(args);
