@@ -41,7 +41,7 @@ public static class MemoryProbe
         string name = args.Length > 1 ? args[1] : "W5";
         using var device = new ProfilingDevice(Workloads.Threads);
         long gc0 = GC.GetTotalAllocatedBytes(true);
-        var (net, forward) = Create(name, device);
+        var (net, forward, plan) = Create(name, device);
         long parameters = device.AllocatedBytes;
         long gc1 = GC.GetTotalAllocatedBytes(true);
         forward();
@@ -57,10 +57,12 @@ public static class MemoryProbe
         Console.WriteLine($"  first inference Forward: device buffers {M(first)}, managed (buffers + workspaces + packed weights) {M(gc2 - gc1)}");
         Console.WriteLine($"  second Forward: device buffers {M(second)}, managed {M(gc3 - gc2)}");
         Console.WriteLine($"  process peak working set {M(self.PeakWorkingSet64)}");
+        Console.WriteLine("  the network's own account (Memory):");
+        Console.WriteLine("  " + plan.ToString().Replace("\n", "\n  "));
         net.Dispose();
     }
 
-    private static (INetwork Net, Action Forward) Create(string name, Device device)
+    private static (INetwork Net, Action Forward, NetworkMemory Plan) Create(string name, Device device)
     {
         switch (name)
         {
@@ -68,19 +70,19 @@ public static class MemoryProbe
             {
                 var net = new Ddae(device, seed: 2) { Training = false };
                 var x = Tensor<S1xAnyxAny>.From(device, new float[1565 * 1565], 1565, 1565);
-                return (net, () => net.Forward(x));
+                return (net, () => net.Forward(x), Ddae.Memory(1, 1565, 1565));
             }
             case "W5":
             {
                 var net = new TorchResNet18(device, seed: 1) { Training = false };
                 var x = Tensor<S3x224x224>.From(device, new float[3 * 224 * 224]);
-                return (net, () => net.Forward(x));
+                return (net, () => net.Forward(x), TorchResNet18.Memory(1));
             }
             case "U572":
             {
                 var net = new ZooUNet(device, seed: 1) { Training = false };
                 var x = Tensor<S1xAnyxAny>.From(device, new float[572 * 572], 572, 572);
-                return (net, () => net.Forward(x));
+                return (net, () => net.Forward(x), ZooUNet.Memory(1, 572, 572));
             }
             default: throw new ArgumentException($"memory: unknown workload '{name}' (W4, W5 or U572).");
         }
