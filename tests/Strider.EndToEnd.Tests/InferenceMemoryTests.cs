@@ -120,6 +120,26 @@ public class InferenceMemoryTests
     }
 
     [Fact]
+    public void A_pool_writes_no_switches_at_inference_and_a_backward_after_it_gets_them_from_the_rerun()
+    {
+        using var device = new TestDevice();
+        using var net = new Branchy(device, 7) { Training = false };
+        using var twin = new Branchy(device, 7);
+        using var x = Tensor<S2x10x10>.From(device, Values(Batch * 2 * 10 * 10, 7));
+        using var dy = Tensor<S3>.From(device, Values(Batch * 3, 8));
+        long before = device.AllocatedBytes;
+        var y = net.Forward(x).ToArray();
+        Assert.Equal(Branchy.Memory(Batch).InferenceActivationBytes, device.AllocatedBytes - before);
+        net.ZeroGrad();
+        var dx = net.Backward(dy).ToArray();
+        Assert.Equal(twin.Forward(x).ToArray(), y);
+        twin.ZeroGrad();
+        Assert.Equal(twin.Backward(dy).ToArray(), dx);
+        for (int i = 0; i < net.Parameters.Count; i++)
+            Assert.Equal(twin.Parameters[i].Gradient.ToArray(), net.Parameters[i].Gradient.ToArray());
+    }
+
+    [Fact]
     public void A_parameter_gradient_is_allocated_on_first_use_and_zeroed()
     {
         using var device = new TestDevice();

@@ -50,6 +50,10 @@ internal static partial class NetworkEmitter
                 else if (slots && _exec.SlotOf[node.Index] >= 0) _w.Line($"var {A(node)} = keep ? {OutField(node)}! : {Slot(node)}!;");
                 else _w.Line($"var {A(node)} = {OutField(node)}!;");
             }
+            // A MaxPool's switches serve only Backward (no MaxUnpool reads them): an inference Forward does without.
+            if (slots)
+                foreach (var b in _exec.Buffers.Where(b => b.Role == BufferRole.Switches && !b.AtInference))
+                    _w.Line($"var {_names[b.Node]}Switches = keep ? {b.Field} : null;");
         }
 
         /// <summary>
@@ -129,7 +133,9 @@ internal static partial class NetworkEmitter
             using (_w.Block($"private {returns} {name ?? "Forward" + mode}({inputs}, int n{FreeParams}{(slots ? ", bool keep" : "")})"))
             {
                 _w.Line("var d = _device;");
+                _slotPass = slots;
                 WritePassOps(mode, slots);
+                _slotPass = false;
                 _w.Line($"return {(SeveralOutputs ? "(" + string.Join(", ", _outputs.Select(A)) + ")" : A(_outputs[0]))};");
             }
             _w.Line();

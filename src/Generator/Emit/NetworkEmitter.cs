@@ -240,8 +240,15 @@ internal static partial class NetworkEmitter
             return sizes.Aggregate((x, y) => $"global::System.Math.Max({x}, {y})");
         }
 
-        /// <summary>A MaxPool's switches (the argmax per output), read by its backward pass and a MaxUnpool.</summary>
-        private string Switches(NodePlan pool) => BufferOf(pool, BufferRole.Switches).Field;
+        /// <summary>
+        /// A MaxPool's switches (the argmax per output), read by its backward pass and a MaxUnpool. In a pass that takes
+        /// <c>keep</c>, switches no inference reads are the local that is null unless the pass keeps its activations.
+        /// </summary>
+        private string Switches(NodePlan pool) =>
+            _slotPass && !BufferOf(pool, BufferRole.Switches).AtInference ? _names[pool.Index] + "Switches" : BufferOf(pool, BufferRole.Switches).Field;
+
+        /// <summary>A pass that takes <c>keep</c> is being written (<see cref="Switches"/>).</summary>
+        private bool _slotPass;
 
         private string Mask(NodePlan dropout) => BufferOf(dropout, BufferRole.Mask).Field;
 

@@ -146,9 +146,12 @@ internal static class ExecutionPlanner
                 Add(n, BufferRole.SavedMean, BufferPass.Forward, saved, atInference: atInference);
                 Add(n, BufferRole.SavedInvStd, BufferPass.Forward, saved, atInference: atInference);
             }
-            // Pooling switches are written at inference too (a MaxUnpool reads them); a Dropout's mask only in training.
+            // A MaxPool's switches are written at inference only for a MaxUnpool (KeepSwitches), an adaptive one's always; a Dropout's mask only in training.
             if (n.Rule.KeptPerValue is { } kept)
-                Add(n, kept, BufferPass.Forward, Values(n.Shape), isInt: kept == BufferRole.Switches, atInference: kept == BufferRole.Switches);
+            {
+                bool atInference = kept == BufferRole.Switches && (n.Kind != LayerKind.MaxPool || n.Detail is WindowDetail { KeepsSwitches: true });
+                Add(n, kept, BufferPass.Forward, Values(n.Shape), isInt: kept == BufferRole.Switches, atInference: atInference);
+            }
             if (foldSource[n.Index] >= 0)
             {
                 var conv = nodes[foldSource[n.Index]];

@@ -52,7 +52,8 @@ public sealed class ExecutionPlannerTests
         var switches = exec.Buffers.Single(b => b.Field == "_maxpool1Switches");
         Assert.True(switches.IsInt);
         Assert.Equal(BufferPass.Forward, switches.Pass);
-        Assert.True(switches.AtInference);
+        // No MaxUnpool reads them: an inference Forward passes none.
+        Assert.False(switches.AtInference);
         Assert.Equal(new BufferSize(plan.Nodes[Index(plan, "maxpool1")].Shape, true), Assert.Single(switches.Sizes));
         Assert.Equal(BufferPass.Backward, exec.Buffers.Single(b => b.Field == "_conv1Grad").Pass);
         Assert.Empty(Fields(exec, BufferPass.Inference));
@@ -123,6 +124,8 @@ public sealed class ExecutionPlannerTests
         Assert.Equal(pool, ((UnpoolDetail)plan.Nodes[unpool].Detail).Pool);
         var switches = exec.Buffers.Single(b => b.Role == BufferRole.Switches);
         Assert.Equal(("_poolSwitches", pool, true), (switches.Field, switches.Node, switches.IsInt));
+        // The unpool reads them at inference too.
+        Assert.True(switches.AtInference);
         Assert.False(exec.Live[side]);
         Assert.True(exec.Live[Index(plan, "enc")]);
         Assert.Equal(new[] { pool, side, Index(plan, "cat") }, exec.Readers[Index(plan, "enc")].OrderBy(i => i));

@@ -274,8 +274,6 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
-            m.Ensure(ref _maxpool1Switches, n * 20L * (12 + 2 * n1) * (12 + 2 * n2));
-            m.Ensure(ref _maxpool2Switches, n * 50L * (4 + n1) * (4 + n2));
             m.Ensure(ref _inferenceSlot0, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 20L * (24 + 4 * n1) * (24 + 4 * n2), n * 50L * (8 + 2 * n1) * (8 + 2 * n2)), n * 500L * (1 + n1) * (1 + n2)), n * 10L * (1 + n1) * (1 + n2)));
             m.Ensure(ref _inferenceSlot1, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), n * 50L * (4 + n1) * (4 + n2)), n * 500L * (1 + n1) * (1 + n2)), n * 10L * (1 + n1) * (1 + n2)));
         });
@@ -291,7 +289,7 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
         return new global::Strider.NetworkMemory(batch,
             ParameterBytes: 1726320L,
             StateBytes: 0L,
-            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 50L * (4 + n1) * (4 + n2), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 20L * (24 + 4 * n1) * (24 + 4 * n2), n * 50L * (8 + 2 * n1) * (8 + 2 * n2)), n * 500L * (1 + n1) * (1 + n2)), n * 10L * (1 + n1) * (1 + n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), n * 50L * (4 + n1) * (4 + n2)), n * 500L * (1 + n1) * (1 + n2)), n * 10L * (1 + n1) * (1 + n2)), 4),
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 20L * (24 + 4 * n1) * (24 + 4 * n2), n * 50L * (8 + 2 * n1) * (8 + 2 * n2)), n * 500L * (1 + n1) * (1 + n2)), n * 10L * (1 + n1) * (1 + n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), n * 50L * (4 + n1) * (4 + n2)), n * 500L * (1 + n1) * (1 + n2)), n * 10L * (1 + n1) * (1 + n2)), 4),
             FoldedWeightBytes: 0L,
             TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 20L * (24 + 4 * n1) * (24 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 50L * (8 + 2 * n1) * (8 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 50L * (4 + n1) * (4 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 50L * (4 + n1) * (4 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 500L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 500L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 10L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 10L * (1 + n1) * (1 + n2), 4),
             GradientBytes: global::Strider.NetworkMemory.Bytes(n * 2L * (28 + 4 * n1) * (28 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 20L * (24 + 4 * n1) * (24 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 50L * (8 + 2 * n1) * (8 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 50L * (4 + n1) * (4 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 500L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 500L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 10L * (1 + n1) * (1 + n2), 4),
@@ -331,14 +329,16 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
         var relu1Out = keep ? _relu1Out! : _inferenceSlot1!;
         var conv4Out = keep ? _conv4Out! : _inferenceSlot0!;
         var softmax1Out = keep ? _softmax1Out! : _inferenceSlot1!;
+        var maxpool1Switches = keep ? _maxpool1Switches : null;
+        var maxpool2Switches = keep ? _maxpool2Switches : null;
         // conv1: Conv 20 5x5 -> 20xAnyxAny
         d.ConvForward(Conv1Geometry(n1, n2), n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // maxpool1: MaxPool 2x2 /2 -> 20xAnyxAny
-        d.MaxPoolForward(Maxpool1Geometry(n1, n2), n, conv1Out, maxpool1Out, _maxpool1Switches);
+        d.MaxPoolForward(Maxpool1Geometry(n1, n2), n, conv1Out, maxpool1Out, maxpool1Switches);
         // conv2: Conv 50 5x5 -> 50xAnyxAny
         d.ConvForward(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // maxpool2: MaxPool 2x2 /2 -> 50xAnyxAny
-        d.MaxPoolForward(Maxpool2Geometry(n1, n2), n, conv2Out, maxpool2Out, _maxpool2Switches);
+        d.MaxPoolForward(Maxpool2Geometry(n1, n2), n, conv2Out, maxpool2Out, maxpool2Switches);
         // conv3: Conv 500 4x4 -> 500xAnyxAny
         d.ConvForward(Conv3Geometry(n1, n2), n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // relu1: Relu -> 500xAnyxAny

@@ -259,8 +259,6 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
-            m.Ensure(ref _maxpool1Switches, n * 2880L);
-            m.Ensure(ref _maxpool2Switches, n * 800L);
             m.Ensure(ref _inferenceSlot0, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 11520L, n * 3200L), n * 500L), n * 10L));
             m.Ensure(ref _inferenceSlot1, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 2880L, n * 800L), n * 500L), n * 10L));
         });
@@ -274,7 +272,7 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         return new global::Strider.NetworkMemory(batch,
             ParameterBytes: 1724320L,
             StateBytes: 0L,
-            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(n * 2880L, 4) + global::Strider.NetworkMemory.Bytes(n * 800L, 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 11520L, n * 3200L), n * 500L), n * 10L), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 2880L, n * 800L), n * 500L), n * 10L), 4),
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 11520L, n * 3200L), n * 500L), n * 10L), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 2880L, n * 800L), n * 500L), n * 10L), 4),
             FoldedWeightBytes: 0L,
             TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 11520L, 4) + global::Strider.NetworkMemory.Bytes(n * 2880L, 4) + global::Strider.NetworkMemory.Bytes(n * 2880L, 4) + global::Strider.NetworkMemory.Bytes(n * 3200L, 4) + global::Strider.NetworkMemory.Bytes(n * 800L, 4) + global::Strider.NetworkMemory.Bytes(n * 800L, 4) + global::Strider.NetworkMemory.Bytes(n * 500L, 4) + global::Strider.NetworkMemory.Bytes(n * 500L, 4) + global::Strider.NetworkMemory.Bytes(n * 10L, 4) + global::Strider.NetworkMemory.Bytes(n * 10L, 4),
             GradientBytes: global::Strider.NetworkMemory.Bytes(n * 784L, 4) + global::Strider.NetworkMemory.Bytes(n * 11520L, 4) + global::Strider.NetworkMemory.Bytes(n * 2880L, 4) + global::Strider.NetworkMemory.Bytes(n * 3200L, 4) + global::Strider.NetworkMemory.Bytes(n * 800L, 4) + global::Strider.NetworkMemory.Bytes(n * 500L, 4) + global::Strider.NetworkMemory.Bytes(n * 500L, 4) + global::Strider.NetworkMemory.Bytes(n * 10L, 4),
@@ -312,14 +310,16 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         var relu1Out = keep ? _relu1Out! : _inferenceSlot1!;
         var conv4Out = keep ? _conv4Out! : _inferenceSlot0!;
         var softmax1Out = keep ? _softmax1Out! : _inferenceSlot1!;
+        var maxpool1Switches = keep ? _maxpool1Switches : null;
+        var maxpool2Switches = keep ? _maxpool2Switches : null;
         // conv1: Conv 20 5x5 -> 20x24x24
         d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out); // kernel: im2col + GEMM, split over output positions
         // maxpool1: MaxPool 2x2 /2 -> 20x12x12
-        d.MaxPoolForward(Maxpool1Geometry, n, conv1Out, maxpool1Out, _maxpool1Switches);
+        d.MaxPoolForward(Maxpool1Geometry, n, conv1Out, maxpool1Out, maxpool1Switches);
         // conv2: Conv 50 5x5 -> 50x8x8
         d.ConvForward(Conv2Geometry, n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: im2col + GEMM, split over output positions
         // maxpool2: MaxPool 2x2 /2 -> 50x4x4
-        d.MaxPoolForward(Maxpool2Geometry, n, conv2Out, maxpool2Out, _maxpool2Switches);
+        d.MaxPoolForward(Maxpool2Geometry, n, conv2Out, maxpool2Out, maxpool2Switches);
         // conv3: Conv 500 4x4 -> 500x1x1
         d.ConvForward(Conv3Geometry, n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: im2col + GEMM over the batch's columns, split over output channels
         // relu1: Relu -> 500x1x1

@@ -293,7 +293,6 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
-            m.Ensure(ref _maxpool1Switches, n * 16L * (1 + n1) * (1 + n2));
             m.Ensure(ref _inferenceSlot0, global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 4L * (2 + 2 * n1) * (2 + 2 * n2)));
             m.Ensure(ref _inferenceSlot1, global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 32L * (1 + n1) * (1 + n2)));
             m.Ensure(ref _inferenceSlot2, global::System.Math.Max(global::System.Math.Max(n * 16L * (1 + n1) * (1 + n2), n * 32L * (1 + n1) * (1 + n2)), n * 32L * (2 + 2 * n1) * (2 + 2 * n2)));
@@ -310,7 +309,7 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
         return new global::Strider.NetworkMemory(batch,
             ParameterBytes: 29136L,
             StateBytes: 0L,
-            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(n * 16L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 4L * (2 + 2 * n1) * (2 + 2 * n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 32L * (1 + n1) * (1 + n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(n * 16L * (1 + n1) * (1 + n2), n * 32L * (1 + n1) * (1 + n2)), n * 32L * (2 + 2 * n1) * (2 + 2 * n2)), 4),
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 4L * (2 + 2 * n1) * (2 + 2 * n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 32L * (1 + n1) * (1 + n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(n * 16L * (1 + n1) * (1 + n2), n * 32L * (1 + n1) * (1 + n2)), n * 32L * (2 + 2 * n1) * (2 + 2 * n2)), 4),
             FoldedWeightBytes: 0L,
             TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 4L * (2 + 2 * n1) * (2 + 2 * n2), 4),
             GradientBytes: global::Strider.NetworkMemory.Bytes(n * 3L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (1 + n1) * (1 + n2), 4),
@@ -350,12 +349,13 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
         var upOut = keep ? _upOut! : _inferenceSlot1!;
         var concat1Out = keep ? _concat1Out! : _inferenceSlot2!;
         var conv3Out = keep ? _conv3Out! : _inferenceSlot0!;
+        var maxpool1Switches = keep ? _maxpool1Switches : null;
         // p1: Conv 16 3x3 same -> 16xAnyxAny
         d.ConvForward(P1Geometry(n1, n2), n, imageOut, _p1Weight.Value, _p1Bias.Value, p1Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // relu1: Relu -> 16xAnyxAny
         d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 16L * (2 + 2 * n1) * (2 + 2 * n2), p1Out, relu1Out, 0f, 0f);
         // maxpool1: MaxPool 2x2 /2 -> 16xAnyxAny
-        d.MaxPoolForward(Maxpool1Geometry(n1, n2), n, relu1Out, maxpool1Out, _maxpool1Switches);
+        d.MaxPoolForward(Maxpool1Geometry(n1, n2), n, relu1Out, maxpool1Out, maxpool1Switches);
         // conv2: Conv 32 3x3 same -> 32xAnyxAny
         d.ConvForward(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // p2: Relu -> 32xAnyxAny
