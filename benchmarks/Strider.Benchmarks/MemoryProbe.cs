@@ -53,7 +53,7 @@ public static class MemoryProbe
         using var self = Process.GetCurrentProcess();
         self.Refresh();
         static string M(long bytes) => (bytes / (1024.0 * 1024)).ToString("F1", CultureInfo.InvariantCulture) + " MiB";
-        Console.WriteLine($"{name}: parameters (device) {M(parameters)}, construction (managed) {M(gc1 - gc0)}");
+        Console.WriteLine($"{name}: parameters and the input (device) {M(parameters)}, construction (managed) {M(gc1 - gc0)}");
         Console.WriteLine($"  first inference Forward: device buffers {M(first)}, managed (buffers + workspaces + packed weights) {M(gc2 - gc1)}");
         Console.WriteLine($"  second Forward: device buffers {M(second)}, managed {M(gc3 - gc2)}");
         Console.WriteLine($"  process peak working set {M(self.PeakWorkingSet64)}");
