@@ -17,7 +17,17 @@ public sealed class ProfilingDevice(int threads) : Device
     private int _call;
 
     public override string Name => "cpu (profiled)";
-    public override DeviceBuffer<T> Allocate<T>(long length) => new HostBuffer<T>(this, length);
+    private long _allocatedBytes;
+
+    /// <summary>Bytes of every buffer allocated through this device so far (parameters, activations, gradients; not the CPU workspaces).</summary>
+    public long AllocatedBytes => Interlocked.Read(ref _allocatedBytes);
+
+    public override DeviceBuffer<T> Allocate<T>(long length)
+    {
+        Interlocked.Add(ref _allocatedBytes, length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        return new HostBuffer<T>(this, length);
+    }
+
     public override void Dispose() => _cpu.Dispose();
 
     public void BeginStep() => _call = 0;

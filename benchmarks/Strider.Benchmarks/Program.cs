@@ -2,6 +2,7 @@ using BenchmarkDotNet.Running;
 
 if (args.Length > 0 && args[0] == "quick") Strider.Benchmarks.QuickConv.Run(args);
 else if (args.Length > 0 && args[0] == "profile") Strider.Benchmarks.QuickConv.RunProfile(args);
+else if (args.Length > 0 && args[0] == "memory") Strider.Benchmarks.MemoryProbe.Run(args);
 else if (args.Length > 0 && args[0] == "loop") Strider.Benchmarks.QuickConv.RunLoop(args);
 else if (args.Length > 0 && args[0] == "passes") Strider.Benchmarks.ConvPassBench.Run(args);
 else if (args.Length > 0 && args[0] == "epilogue") Strider.Benchmarks.EpilogueAB.Run(args);

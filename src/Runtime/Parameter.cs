@@ -6,27 +6,55 @@ namespace Strider;
 /// <summary>A trainable tensor with its gradient, named and laid out as in PyTorch (<c>conv1.weight</c> is [out, in, kh, kw]).</summary>
 public sealed class Parameter : IDisposable
 {
+    private readonly Device _device;
+    private DeviceBuffer<float>? _gradient;
+    private bool _disposed;
+
     public Parameter(Device device, string name, int[] shape)
     {
+        _device = device ?? throw new ArgumentNullException(nameof(device));
         Name = name;
         Shape = shape;
         long length = 1;
         foreach (int d in shape) length *= d;
         Length = length;
         Value = device.Allocate<float>(length);
-        Gradient = device.Allocate<float>(length);
     }
 
     public string Name { get; }
     public int[] Shape { get; }
     public long Length { get; }
     public DeviceBuffer<float> Value { get; }
-    public DeviceBuffer<float> Gradient { get; }
+
+    /// <summary>
+    /// The gradient, zeroed, allocated on first use (ZeroGrad, Backward, an optimizer): a network that only runs
+    /// inference never holds one.
+    /// </summary>
+    public DeviceBuffer<float> Gradient
+    {
+        get
+        {
+            if (_gradient is { } gradient) return gradient;
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var fresh = _device.Allocate<float>(Length);
+            // Two threads asking at once keep one buffer.
+            if (System.Threading.Interlocked.CompareExchange(ref _gradient, fresh, null) is { } other)
+            {
+                fresh.Dispose();
+                return other;
+            }
+            return fresh;
+        }
+    }
+
+    /// <summary>Whether <see cref="Gradient"/> was allocated (by a training call), for memory accounting.</summary>
+    public bool HasGradient => _gradient is not null;
 
     public void Dispose()
     {
+        _disposed = true;
         Value.Dispose();
-        Gradient.Dispose();
+        _gradient?.Dispose();
     }
 }
 

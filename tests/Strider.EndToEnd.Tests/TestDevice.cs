@@ -41,9 +41,15 @@ internal sealed class TestDevice : Device
         get { lock (_allocated) return _allocated.ToArray(); }
     }
 
+    private long _allocatedBytes;
+
+    /// <summary>Bytes of every buffer allocated so far, of any element type (freed ones included).</summary>
+    public long AllocatedBytes => Interlocked.Read(ref _allocatedBytes);
+
     public override DeviceBuffer<T> Allocate<T>(long length)
     {
         Interlocked.Increment(ref _allocations);
+        if (length <= AllocationLimit) Interlocked.Add(ref _allocatedBytes, length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
         if (length > AllocationLimit) throw new OutOfMemoryException($"Test device: {length} elements asked, at most {AllocationLimit} allowed.");
         var buffer = new HostBuffer<T>(this, length);
         if (buffer is DeviceBuffer<float> floats) lock (_allocated) _allocated.Add(floats);

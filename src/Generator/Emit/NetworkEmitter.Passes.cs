@@ -41,13 +41,36 @@ internal static partial class NetworkEmitter
         private string DimsArray(NodePlan n) => "stackalloc int[] { " + string.Join(", ", n.Shape.Select(d => d.ToCode())) + " }";
 
         /// <param name="mode">The forward pass the locals are for: at inference an aliasing Dropout's output is its input's buffer.</param>
-        private void WriteLocals(PassMode mode)
+        /// <param name="slots">The pass takes <c>keep</c>: false puts each output in its inference slot (<see cref="ExecutionPlan.SlotOf"/>).</param>
+        private void WriteLocals(PassMode mode, bool slots)
         {
             foreach (var node in LayerNodes)
             {
                 if (IsAlias(node) || (mode == PassMode.Inference && AliasesAtInference(node))) _w.Line($"var {A(node)} = {A(Node(node.Inputs[0]))};");
+                else if (slots && _exec.SlotOf[node.Index] >= 0) _w.Line($"var {A(node)} = keep ? {OutField(node)}! : {Slot(node)}!;");
                 else _w.Line($"var {A(node)} = {OutField(node)}!;");
             }
+            // A MaxPool's switches serve only Backward (no MaxUnpool reads them): an inference Forward does without.
+            if (slots)
+                foreach (var b in _exec.Buffers.Where(b => b.Role == BufferRole.Switches && !b.AtInference))
+                    _w.Line($"var {_names[b.Node]}Switches = keep ? {b.Field} : null;");
+        }
+
+        /// <summary>
+        /// Backward after an inference Forward runs it again keeping every activation (the inference slots hold only the
+        /// live ones); with a BatchNorm, Backward needs a training Forward instead.
+        /// </summary>
+        private bool RerunsInference => !Uses(LayerKind.BatchNorm);
+
+        /// <summary>The inference slot a layer's output shares with others never live at the same time.</summary>
+        private string Slot(NodePlan n) => _exec.Buffers.Where(b => b.Pass == BufferPass.Slot).ElementAt(_exec.SlotOf[n.Index]).Field;
+
+        /// <summary>The forward pass for a mode: the training pass, or the one that takes <c>keep</c> (inference, or both modes when they run the same ops).</summary>
+        /// <param name="backward">Called from Backward: the inputs are the last Forward's, not the parameters.</param>
+        private string PassCall(bool training, string keep, bool backward = false)
+        {
+            string args = string.Join(", ", _inputs.Select((x, i) => !backward ? InputParam(i) + ".Buffer" : i == 0 ? "input.Buffer" : InputField(i) + "!.Buffer"));
+            return training ? $"ForwardTraining({args}, n{FreeArgs})" : $"{(RecordsMode ? "ForwardInference" : "ForwardPass")}({args}, n{FreeArgs}, keep: {keep})";
         }
 
         private void WriteForward()
@@ -74,52 +97,54 @@ internal static partial class NetworkEmitter
                     _w.Line($"if ({x}.Batch != n) throw new global::System.ArgumentException({message}, nameof({x}));");
                 }
                 WriteFreeAxisChecks(input);
-                _w.Line($"EnsureBuffers({input}, n{FreeArgs});");
+                _w.Line($"EnsureBuffers({input}, n{FreeArgs}, training: Training);");
                 _w.Line("_input = null; // until this call completes, Backward has no Forward to use");
-                if (RecordsMode)
-                {
-                    // BatchNorm or Dropout: the modes run different ops, each pass straight-line in its own method.
-                    string args = string.Join(", ", _inputs.Select((_, i) => InputParam(i) + ".Buffer"));
-                    string results = SeveralOutputs ? "(" + string.Join(", ", _outputs.Select(A)) + ")" : A(_outputs[0]);
-                    _w.Line($"var {results} = Training ? ForwardTraining({args}, n{FreeArgs}) : ForwardInference({args}, n{FreeArgs});");
-                }
-                else
-                {
-                    _w.Line("var d = _device;");
-                    for (int i = 0; i < _inputs.Length; i++) _w.Line($"var {A(_inputs[i])} = {InputParam(i)}.Buffer;");
-                    WritePassOps(PassMode.Training);
-                }
+                string results = SeveralOutputs ? "(" + string.Join(", ", _outputs.Select(A)) + ")" : A(_outputs[0]);
+                // An inference Forward writes the slots; Backward after one runs it again keeping every activation.
+                if (RecordsMode) _w.Line($"var {results} = Training ? {PassCall(true, "")} : {PassCall(false, "false")};");
+                else _w.Line($"var {results} = {PassCall(false, "Training")};");
                 for (int i = 1; i < _inputs.Length; i++) _w.Line($"{InputField(i)} = {InputParam(i)};");
                 _w.Line($"_input = {input};");
                 if (RecordsMode) _w.Line("_forwardTraining = Training;");
+                if (RerunsInference) _w.Line("_forwardKept = Training;");
                 WriteOutputViews();
             }
             _w.Line();
-            if (!RecordsMode) return;
-            WritePass(PassMode.Training, "Forward's ops in training mode: BatchNorm normalises with the batch's statistics and updates its running ones, Dropout drops.");
-            WritePass(PassMode.Inference, "Forward's ops in inference mode: BatchNorm uses its running statistics (folded into the conv before it where it can), Dropout is the identity.");
+            if (RecordsMode)
+            {
+                WritePass(PassMode.Training, "Forward's ops in training mode: BatchNorm normalises with the batch's statistics and updates its running ones, Dropout drops.");
+                WritePass(PassMode.Inference, "Forward's ops in inference mode: BatchNorm uses its running statistics (folded into the conv before it where it can), Dropout is the identity.");
+            }
+            else WritePass(PassMode.Training, "Forward's ops (the same in both modes).", "ForwardPass");
         }
 
-        /// <summary>One mode's forward pass as a method from the input buffers to the output buffer (a tuple of them with several outputs).</summary>
-        private void WritePass(PassMode mode, string summary)
+        /// <summary>
+        /// One mode's forward pass as a method from the input buffers to the output buffer (a tuple of them with several
+        /// outputs). The inference pass (and a network's only pass) takes <c>keep</c>: true writes every layer's own
+        /// buffer, for a Backward; false the inference slots.
+        /// </summary>
+        private void WritePass(PassMode mode, string summary, string? name = null)
         {
-            _w.Line($"/// <summary>{summary}</summary>");
+            bool slots = name is not null || mode == PassMode.Inference;
+            _w.Line($"/// <summary>{summary}{(slots ? " With <paramref name=\"keep\"/>, each layer's output stays in its own buffer for Backward; otherwise layers never live at once share the inference slots." : "")}</summary>");
             string buffer = $"{Dev}.DeviceBuffer<float>";
             string returns = SeveralOutputs ? "(" + string.Join(", ", _outputs.Select(_ => buffer)) + ")" : buffer;
             string inputs = string.Join(", ", _inputs.Select(x => $"{buffer} {A(x)}"));
-            using (_w.Block($"private {returns} Forward{mode}({inputs}, int n{FreeParams})"))
+            using (_w.Block($"private {returns} {name ?? "Forward" + mode}({inputs}, int n{FreeParams}{(slots ? ", bool keep" : "")})"))
             {
                 _w.Line("var d = _device;");
-                WritePassOps(mode);
+                _slotPass = slots;
+                WritePassOps(mode, slots);
+                _slotPass = false;
                 _w.Line($"return {(SeveralOutputs ? "(" + string.Join(", ", _outputs.Select(A)) + ")" : A(_outputs[0]))};");
             }
             _w.Line();
         }
 
         /// <summary>The locals and one op per layer of a forward pass in <paramref name="mode"/>.</summary>
-        private void WritePassOps(PassMode mode)
+        private void WritePassOps(PassMode mode, bool slots)
         {
-            WriteLocals(mode);
+            WriteLocals(mode, slots);
             if (mode == PassMode.Training && Uses(LayerKind.Dropout)) _w.Line("_step++;");
             var pass = Pass();
             foreach (var node in LayerNodes)
@@ -209,6 +234,17 @@ internal static partial class NetworkEmitter
                     _w.Line($"if (!_forwardTraining) throw new global::System.InvalidOperationException(\"{method} needs training mode: BatchNorm '{bn.Name}' normalised the last Forward with running statistics. Set Training = true before Forward.\");");
                 foreach (var f in _plan.FreeAxes) _w.Line($"int n{f.Axis} = _n{f.Axis};");
                 for (int j = 0; j < _outputs.Length; j++) WriteGradientChecks(j);
+                // With a BatchNorm, Backward needs a training Forward (checked above), which keeps its activations.
+                if (RerunsInference)
+                {
+                    using (_w.Block("if (!_forwardKept)"))
+                    {
+                        _w.Line("// The last Forward ran in the inference slots: run it again keeping each layer's output (the same values), then go back through it.");
+                        _w.Line($"EnsureBuffers(input, n{FreeArgs}, training: true);");
+                        _w.Line($"{(SeveralOutputs ? "_ = " : "")}{PassCall(false, "true", backward: true)};");
+                        _w.Line("_forwardKept = true;");
+                    }
+                }
                 _w.Line("var d = _device;");
                 _w.Line($"var {A(Node(0))} = input.Buffer;");
                 for (int i = 1; i < _inputs.Length; i++) _w.Line($"var {A(_inputs[i])} = {InputField(i)}!.Buffer;");

@@ -143,6 +143,7 @@ internal static partial class NetworkEmitter
                 WriteConstructor();
                 WriteMembers();
                 WriteEnsure();
+                WriteMemory();
                 WriteForward();
                 WriteBackward();
                 WriteDense();
@@ -192,6 +193,13 @@ internal static partial class NetworkEmitter
             }
             _w.Line("private int _batch = -1;");
             foreach (var f in _plan.FreeAxes) _w.Line($"private int _n{f.Axis} = -1;");
+            // The sizes each set of buffers was last grown for: the training set (kept for Backward) and the inference slots.
+            foreach (var set in new[] { "_training", "_inference" })
+            {
+                _w.Line($"private int {set}Batch = -1;");
+                foreach (var f in _plan.FreeAxes) _w.Line($"private int {set}N{f.Axis} = -1;");
+            }
+            if (RerunsInference) _w.Line("private bool _forwardKept;");
             if (Typed)
             {
                 _w.Line($"private global::Strider.Tensor<{_inType}>? _input;");
@@ -232,8 +240,15 @@ internal static partial class NetworkEmitter
             return sizes.Aggregate((x, y) => $"global::System.Math.Max({x}, {y})");
         }
 
-        /// <summary>A MaxPool's switches (the argmax per output), read by its backward pass and a MaxUnpool.</summary>
-        private string Switches(NodePlan pool) => BufferOf(pool, BufferRole.Switches).Field;
+        /// <summary>
+        /// A MaxPool's switches (the argmax per output), read by its backward pass and a MaxUnpool. In a pass that takes
+        /// <c>keep</c>, switches no inference reads are the local that is null unless the pass keeps its activations.
+        /// </summary>
+        private string Switches(NodePlan pool) =>
+            _slotPass && !BufferOf(pool, BufferRole.Switches).AtInference ? _names[pool.Index] + "Switches" : BufferOf(pool, BufferRole.Switches).Field;
+
+        /// <summary>A pass that takes <c>keep</c> is being written (<see cref="Switches"/>).</summary>
+        private bool _slotPass;
 
         private string Mask(NodePlan dropout) => BufferOf(dropout, BufferRole.Mask).Field;
 
@@ -354,24 +369,78 @@ internal static partial class NetworkEmitter
 
         private void WriteEnsure()
         {
-            using (_w.Block($"private void EnsureBuffers(object input, int n{FreeParams})"))
+            _w.Line("/// <summary>");
+            _w.Line("/// Grows the buffers a Forward needs: with <paramref name=\"training\"/>, every layer's own output, state and gradient");
+            _w.Line("/// (kept for Backward); otherwise only the inference slots, which layers never live at once share.");
+            _w.Line("/// </summary>");
+            using (_w.Block($"private void EnsureBuffers(object input, int n{FreeParams}, bool training)"))
             {
-                var same = new List<string> { "n == _batch" };
-                same.AddRange(_plan.FreeAxes.Select(f => $"n{f.Axis} == _n{f.Axis}"));
-                _w.Line($"if ({string.Join(" && ", same)}) return;");
-                _w.Line($"GrowBuffers(input, n{FreeArgs});");
+                foreach (var (set, grow) in new[] { ("_training", "GrowTrainingBuffers"), ("_inference", "GrowInferenceBuffers") })
+                {
+                    var differ = new List<string> { $"n != {set}Batch" };
+                    differ.AddRange(_plan.FreeAxes.Select(f => $"n{f.Axis} != {set}N{f.Axis}"));
+                    using (_w.Block(set == "_training" ? "if (training)" : "else"))
+                    {
+                        using (_w.Block($"if ({string.Join(" || ", differ)})"))
+                        {
+                            _w.Line($"{grow}(input, n{FreeArgs});");
+                            _w.Line($"{set}Batch = n;");
+                            foreach (var f in _plan.FreeAxes) _w.Line($"{set}N{f.Axis} = n{f.Axis};");
+                        }
+                    }
+                }
                 _w.Line("_batch = n;");
                 foreach (var f in _plan.FreeAxes) _w.Line($"_n{f.Axis} = n{f.Axis};");
             }
             _w.Line();
-            // Its own method: the lambda's closure is allocated on entry to the method that declares what it captures.
-            _w.Line("/// <summary>All or nothing: on a failure the last Forward's buffers and values stay.</summary>");
-            using (_w.Block($"private void GrowBuffers(object input, int n{FreeParams})"))
+            // Their own methods: the lambda's closure is allocated on entry to the method that declares what it captures.
+            WriteGrowth("GrowTrainingBuffers", "a Forward that keeps its activations for Backward", _exec.Buffers.Where(b => b.Pass is BufferPass.Forward or BufferPass.Backward));
+            WriteGrowth("GrowInferenceBuffers", "an inference Forward", _exec.Buffers.Where(b => b.Pass == BufferPass.Slot || b.AtInference));
+        }
+
+        private void WriteGrowth(string method, string what, IEnumerable<BufferPlan> buffers)
+        {
+            _w.Line($"/// <summary>The buffers of {what}, all or nothing: on a failure the last Forward's buffers and values stay.</summary>");
+            using (_w.Block($"private void {method}(object input, int n{FreeParams})"))
             {
                 _w.Line("_memory.Grow(_device, \"Forward\", input, n, m =>");
                 _w.Line("{");
-                foreach (var b in _exec.Buffers.Where(b => b.Pass is BufferPass.Forward or BufferPass.Backward)) Grow(b.Field, BufferSize(b));
+                foreach (var b in buffers) Grow(b.Field, BufferSize(b));
                 _w.Line("});");
+            }
+            _w.Line();
+        }
+
+        /// <summary>
+        /// <c>Memory(batch)</c>: the bytes of every buffer the network would hold, from the same sizes its growth uses,
+        /// by what needs them (<c>Strider.NetworkMemory</c>).
+        /// </summary>
+        private void WriteMemory()
+        {
+            string sizes = string.Concat(_plan.FreeAxes.Select(f => $", int size{f.Axis}"));
+            string sizeDocs = _plan.FreeAxes.Count == 0 ? "" : " and an input of that size on each free axis (" + string.Join(", ", _plan.FreeAxes.Select(f => $"size{f.Axis}: {Literals.XmlEscape(f.ValidText)}")) + ")";
+            _w.Line($"/// <summary>The device memory this network holds at <paramref name=\"batch\"/>{sizeDocs}, computed from its buffer plan: what inference needs, and what training adds.</summary>");
+            using (_w.Block($"public static global::Strider.NetworkMemory Memory(int batch{sizes})"))
+            {
+                _w.Line("if (batch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"The batch is at least 1.\");");
+                _w.Line("int n = batch;");
+                foreach (var f in _plan.FreeAxes)
+                    _w.Line($"int n{f.Axis} = global::Strider.ShapeCheck.FreeAxisIndex({Literals.String(_plan.ClassName)}, {Literals.String(f.LayerText)}, size{f.Axis}, {f.Start}, {f.Step});");
+                string Sum(IEnumerable<BufferPlan> buffers)
+                {
+                    var terms = buffers.Select(b => $"global::Strider.NetworkMemory.Bytes({BufferSize(b)}, 4)").ToList();
+                    return terms.Count == 0 ? "0L" : string.Join(" + ", terms);
+                }
+                long parameters = _plan.Parameters.Sum(p => p.Length) * 4, state = _plan.Buffers.Sum(p => p.Length) * 4;
+                var buffers = _exec.Buffers.Where(b => b.Pass != BufferPass.Dense).ToList();
+                _w.Line("return new global::Strider.NetworkMemory(batch,");
+                _w.Line($"    ParameterBytes: {Literals.Int(parameters)}L,");
+                _w.Line($"    StateBytes: {Literals.Int(state)}L,");
+                _w.Line($"    InferenceActivationBytes: {Sum(buffers.Where(b => b.Pass == BufferPass.Slot || b.AtInference))},");
+                _w.Line($"    FoldedWeightBytes: {Sum(buffers.Where(b => b.Pass == BufferPass.Inference))},");
+                _w.Line($"    TrainingActivationBytes: {Sum(buffers.Where(b => b.Pass == BufferPass.Forward))},");
+                _w.Line($"    GradientBytes: {Sum(buffers.Where(b => b.Pass == BufferPass.Backward))},");
+                _w.Line($"    ParameterGradientBytes: {Literals.Int(parameters)}L);");
             }
             _w.Line();
         }

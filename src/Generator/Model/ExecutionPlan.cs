@@ -3,11 +3,20 @@ namespace Strider.Generator.Model;
 /// <summary>Which pass needs a buffer, and so where the generated class grows it.</summary>
 internal enum BufferPass
 {
-    /// <summary>Written by Forward (activations, pooling switches, dropout masks, BatchNorm's saved statistics): grown with the batch.</summary>
+    /// <summary>
+    /// Written by a training Forward and read by Backward (every layer's own output, pooling switches, dropout masks,
+    /// saved statistics): grown with the batch on the first Forward that keeps its activations, never by inference alone.
+    /// </summary>
     Forward,
 
-    /// <summary>Written by Backward (gradients, the Deconv scratch): grown with Forward's, so a Backward never allocates.</summary>
+    /// <summary>Written by Backward (gradients, the Deconv scratch): grown with Forward's, so a Backward after a training Forward never allocates.</summary>
     Backward,
+
+    /// <summary>
+    /// An inference Forward's activations: layers whose values are never live at once share one slot
+    /// (<see cref="ExecutionPlan.SlotOf"/>), grown with the batch on the first inference Forward.
+    /// </summary>
+    Slot,
 
     /// <summary>Inference only, a fixed size (a BatchNorm's weights folded into its conv): allocated on the first inference Forward.</summary>
     Inference,
@@ -17,16 +26,23 @@ internal enum BufferPass
 }
 
 /// <summary>What a buffer holds for its layer (the role is the field name's suffix: <c>_conv1Out</c>).</summary>
-internal enum BufferRole { Out, Grad, Switches, Mask, SavedMean, SavedInvStd, FoldedWeight, FoldedBias, Scratch, DenseOut }
+internal enum BufferRole { Out, Grad, Switches, Mask, SavedMean, SavedInvStd, FoldedWeight, FoldedBias, Scratch, DenseOut, InferenceSlot }
 
 /// <summary>A buffer's length: the product of <paramref name="Dims"/>, times the batch when <paramref name="Batched"/>.</summary>
 internal sealed record BufferSize(EquatableArray<SizeExpr> Dims, bool Batched);
 
 /// <summary>
 /// One device buffer the network owns: its field, element type (int for pooling switches, else float), role, the layer
-/// it belongs to (-1 for shared scratch), the pass that needs it, and its length (the largest of <paramref name="Sizes"/>).
+/// it belongs to (-1 for shared scratch and slots), the pass that needs it, and its length (the largest of <paramref name="Sizes"/>).
 /// </summary>
-internal sealed record BufferPlan(string Field, bool IsInt, BufferRole Role, int Node, BufferPass Pass, EquatableArray<BufferSize> Sizes);
+internal sealed record BufferPlan(string Field, bool IsInt, BufferRole Role, int Node, BufferPass Pass, EquatableArray<BufferSize> Sizes)
+{
+    /// <summary>
+    /// A <see cref="BufferPass.Forward"/> buffer the inference pass writes too (a MaxPool's switches, a group or layer
+    /// norm's statistics): grown with the slots as well.
+    /// </summary>
+    public bool AtInference { get; init; }
+}
 
 /// <summary>A BatchNorm read only by a Relu, and that Relu's Dropout when the Relu is read only by it (-1 when none): fused in training.</summary>
 internal sealed record ReluChainPlan(int Norm, int Relu, int Dropout)
@@ -60,6 +76,13 @@ internal sealed record ConvEpiloguePlan(int Conv, int Add, int Residual, int Act
 /// <param name="ParameterGradientPath">Nodes whose gradient BackwardParameters computes too.</param>
 /// <param name="AliasesAtInference">Dropouts whose inference output is their input's buffer.</param>
 /// <param name="Buffers">Every device buffer the network owns, in the order fields, growth and Dispose list them.</param>
+/// <param name="SlotOf">
+/// Each node's inference slot (an index among the <see cref="BufferPass.Slot"/> buffers, in their order): the buffer an
+/// inference Forward writes its output to; -1 for inputs, views (Flatten, Reshape, a Dropout aliasing its input) and a
+/// conv whose BatchNorm is folded in (it writes the norm's slot), and the values a conv epilogue skips (its last node is
+/// written at the conv's op). A fusion that writes a node's output at another
+/// layer's op must say so to <c>ExecutionPlanner.InferenceSlots</c>, or two live values could share a slot.
+/// </param>
 internal sealed record ExecutionPlan(
     EquatableArray<string> Names,
     EquatableArray<EquatableArray<int>> Readers,
@@ -72,4 +95,5 @@ internal sealed record ExecutionPlan(
     EquatableArray<bool> Live,
     EquatableArray<bool> ParameterGradientPath,
     EquatableArray<bool> AliasesAtInference,
-    EquatableArray<BufferPlan> Buffers);
+    EquatableArray<BufferPlan> Buffers,
+    EquatableArray<int> SlotOf);

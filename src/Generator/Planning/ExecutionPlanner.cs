@@ -10,8 +10,9 @@ namespace Strider.Generator.Planning;
 /// <summary>
 /// Decides how a planned network runs, once, before anything is written (<see cref="ExecutionPlan"/>): which BatchNorm
 /// folds into its conv at inference (what ONNX Runtime's graph optimiser does), which residual Add and activation a conv
-/// applies as it stores its output at inference, which BatchNorm -> Relu [-> Dropout] runs as one device op in training, which Dropout reuses its input's buffer at inference, which gradients Backward
-/// and BackwardParameters compute, and every buffer the network owns.
+/// applies as it stores its output at inference, which BatchNorm -> Relu [-> Dropout] runs as one device op in training,
+/// which Dropout reuses its input's buffer at inference, which gradients Backward and BackwardParameters compute, every
+/// buffer the network owns, and which inference slot each layer's output takes.
 /// </summary>
 internal static class ExecutionPlanner
 {
@@ -60,6 +61,7 @@ internal static class ExecutionPlanner
 
         var aliases = nodes.Select(n => AliasesAtInference(nodes, n)).ToArray();
         var buffers = Buffers(plan, names, foldTarget, foldSource, aliases, isOutput, cancellationToken);
+        var slotOf = InferenceSlots(nodes, foldTarget, foldSource, aliases, outputs, buffers, epilogues);
         return new ExecutionPlan(
             new EquatableArray<string>(names),
             new EquatableArray<EquatableArray<int>>(readers.Select(r => new EquatableArray<int>(r))),
@@ -72,7 +74,8 @@ internal static class ExecutionPlanner
             new EquatableArray<bool>(Live(nodes, outputs)),
             new EquatableArray<bool>(ParameterGradientPath(nodes)),
             new EquatableArray<bool>(aliases),
-            new EquatableArray<BufferPlan>(buffers));
+            new EquatableArray<BufferPlan>(buffers),
+            new EquatableArray<int>(slotOf));
     }
 
     /// <summary>
@@ -166,8 +169,8 @@ internal static class ExecutionPlanner
         // The last layer as the only output reads the caller's gradient in place; any other output gets its own buffer, seeded from the caller's.
         bool outputIsLast = isOutput[last] && isOutput.Count(o => o) == 1;
         var buffers = new List<BufferPlan>();
-        void Add(NodePlan n, BufferRole role, BufferPass pass, BufferSize size, bool isInt = false) =>
-            buffers.Add(new BufferPlan("_" + names[n.Index] + role, isInt, role, n.Index, pass, new EquatableArray<BufferSize>(new[] { size })));
+        void Add(NodePlan n, BufferRole role, BufferPass pass, BufferSize size, bool isInt = false, bool atInference = false) =>
+            buffers.Add(new BufferPlan("_" + names[n.Index] + role, isInt, role, n.Index, pass, new EquatableArray<BufferSize>(new[] { size })) { AtInference = atInference });
         static BufferSize Values(EquatableArray<SizeExpr> shape) => new(shape, true);
         static BufferSize Fixed(long length) => new(new EquatableArray<SizeExpr>(new[] { SizeExpr.Fixed(length) }), false);
         foreach (var n in nodes)
@@ -177,11 +180,17 @@ internal static class ExecutionPlanner
             if (n.Index != last || (isOutput[last] && !outputIsLast)) Add(n, BufferRole.Grad, BufferPass.Backward, Values(n.Shape));
             if (n.Rule.SavedStatistics(n) is { } saved)
             {
-                Add(n, BufferRole.SavedMean, BufferPass.Forward, saved);
-                Add(n, BufferRole.SavedInvStd, BufferPass.Forward, saved);
+                // Group and layer norm normalise with these at inference too; BatchNorm uses its running statistics.
+                bool atInference = n.Kind != LayerKind.BatchNorm;
+                Add(n, BufferRole.SavedMean, BufferPass.Forward, saved, atInference: atInference);
+                Add(n, BufferRole.SavedInvStd, BufferPass.Forward, saved, atInference: atInference);
             }
+            // A MaxPool's switches are written at inference only for a MaxUnpool (KeepSwitches), an adaptive one's always; a Dropout's mask only in training.
             if (n.Rule.KeptPerValue is { } kept)
-                Add(n, kept, BufferPass.Forward, Values(n.Shape), isInt: kept == BufferRole.Switches);
+            {
+                bool atInference = kept == BufferRole.Switches && (n.Kind != LayerKind.MaxPool || n.Detail is WindowDetail { KeepsSwitches: true });
+                Add(n, kept, BufferPass.Forward, Values(n.Shape), isInt: kept == BufferRole.Switches, atInference: atInference);
+            }
             if (foldSource[n.Index] >= 0)
             {
                 var conv = nodes[foldSource[n.Index]];
@@ -202,5 +211,86 @@ internal static class ExecutionPlanner
                 Add(n, BufferRole.DenseOut, BufferPass.Dense, Values(dense.Nodes[n.Index].Shape));
         }
         return buffers;
+    }
+
+    /// <summary>
+    /// Inference liveness: each output an inference Forward writes takes a slot that no value live at that op holds, so
+    /// a chain runs in two buffers however deep it is. A value lives from the op that writes it (a folded conv writes its
+    /// norm's) to the last op that reads it (through views: Flatten, Reshape, an aliasing Dropout), and the network's
+    /// outputs to the end. Never in place: an op's output slot is never one it reads. Adds the slots to
+    /// <paramref name="buffers"/>; returns each node's slot (-1: no buffer of its own at inference).
+    /// </summary>
+    private static int[] InferenceSlots(IReadOnlyList<NodePlan> nodes, int[] foldTarget, int[] foldSource, bool[] aliases, int[] outputs, List<BufferPlan> buffers, List<ConvEpiloguePlan> epilogues)
+    {
+        int count = nodes.Count;
+        // The node whose buffer holds a node's inference values: itself, or what a view (or an aliasing Dropout) shows.
+        var root = new int[count];
+        for (int i = 0; i < count; i++)
+            root[i] = IsAlias(nodes[i]) || aliases[i] ? root[nodes[i].Inputs[0]] : i;
+        // Written: a layer with a buffer of its own, at its own op or, for a folded norm, at its conv's.
+        var written = new int[count];
+        var lastRead = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            var n = nodes[i];
+            bool own = n.Kind != LayerKind.Input && root[i] == i && foldTarget[i] < 0;
+            written[i] = own ? (foldSource[i] >= 0 ? foldSource[i] : i) : -1;
+            lastRead[i] = written[i];
+        }
+        // A conv epilogue writes its last node's output at the conv's op; the conv's (or its folded norm's) output and
+        // the Add's under an activation are never written.
+        foreach (var e in epilogues)
+        {
+            int head = foldTarget[e.Conv] >= 0 ? foldTarget[e.Conv] : e.Conv;
+            foreach (int skipped in new[] { head, e.Activation >= 0 ? e.Add : -1 }.Where(k => k >= 0)) written[skipped] = lastRead[skipped] = -1;
+            written[e.Last] = lastRead[e.Last] = e.Conv;
+        }
+        foreach (var n in nodes)
+        {
+            // A view reads nothing at its op; a folded norm's op is its conv's, which reads the conv's inputs.
+            if (n.Kind == LayerKind.Input || root[n.Index] != n.Index || foldSource[n.Index] >= 0) continue;
+            foreach (int k in n.Inputs) lastRead[root[k]] = System.Math.Max(lastRead[root[k]], n.Index);
+        }
+        foreach (int o in outputs) lastRead[root[o]] = int.MaxValue;
+
+        var slotOf = Enumerable.Repeat(-1, count).ToArray();
+        var members = new List<List<BufferSize>>();
+        var estimate = new List<double>();
+        var busyUntil = new List<int>();
+        foreach (int i in Enumerable.Range(0, count).Where(i => written[i] >= 0).OrderBy(i => written[i]))
+        {
+            var size = new BufferSize(nodes[i].Shape, true);
+            double need = Estimate(nodes[i].Shape);
+            // Best fit among the free slots: the smallest that holds it, else the largest (which then grows).
+            int best = -1;
+            for (int s = 0; s < members.Count; s++)
+            {
+                if (busyUntil[s] >= written[i]) continue;
+                bool fits = estimate[s] >= need, bestFits = best >= 0 && estimate[best] >= need;
+                if (best < 0 || (fits && (!bestFits || estimate[s] < estimate[best])) || (!fits && !bestFits && estimate[s] > estimate[best])) best = s;
+            }
+            if (best < 0)
+            {
+                best = members.Count;
+                members.Add(new List<BufferSize>());
+                estimate.Add(0);
+                busyUntil.Add(0);
+            }
+            if (!members[best].Contains(size)) members[best].Add(size);
+            estimate[best] = System.Math.Max(estimate[best], need);
+            busyUntil[best] = lastRead[i];
+            slotOf[i] = best;
+        }
+        for (int s = 0; s < members.Count; s++)
+            buffers.Add(new BufferPlan("_inferenceSlot" + s, false, BufferRole.InferenceSlot, -1, BufferPass.Slot, new EquatableArray<BufferSize>(members[s])));
+        return slotOf;
+    }
+
+    /// <summary>A shape's values per item for choosing slots, free sizes taken at their 32nd valid size (the code takes the exact largest).</summary>
+    private static double Estimate(EquatableArray<SizeExpr> shape)
+    {
+        double values = 1;
+        foreach (var d in shape) values *= d.U + d.V * 32.0;
+        return values;
     }
 }

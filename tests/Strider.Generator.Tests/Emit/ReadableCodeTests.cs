@@ -146,7 +146,8 @@ public class ReadableCodeTests
         string after = Generate(LeNet(", Tanh(Name = \"squash\")"), "LeNet");
         var (removed, added) = AssertInsertionDiff(before, after, "squash", "conv1");
         Assert.DoesNotContain(added, l => !l.Contains("squash", StringComparison.OrdinalIgnoreCase));
-        Assert.Equal(19, added.Count);
+        // (Its inference-pass local names its slot, so it is left out with the slots.)
+        Assert.Equal(18, added.Count);
         // Summary, and maxpool1's Forward, Backward and ONNX lines reading conv1, now squash.
         Assert.Equal(4, removed.Count);
     }
@@ -167,7 +168,7 @@ public class ReadableCodeTests
         var others = added.Where(l => !l.Contains("refine", StringComparison.OrdinalIgnoreCase) && !l.StartsWith("/// ", StringComparison.Ordinal) && !l.StartsWith("KernelH: ", StringComparison.Ordinal));
         Assert.Equal(["public const long ParameterCount = 431190;"], others);
         Assert.Equal(6, removed.Count);
-        Assert.Equal(29, added.Count);
+        Assert.Equal(28, added.Count);
     }
 
     /// <summary>
@@ -178,6 +179,11 @@ public class ReadableCodeTests
     private static (List<string> Removed, List<string> Added) AssertInsertionDiff(string before, string after, string layer, string previous)
     {
         var (removed, added) = LineDiff.Changed(WithoutDiagram(before), WithoutDiagram(after));
+        // Left out: the inference slots are assigned by liveness over the whole network, so a new layer can move others
+        // between slots (their lines name the slot, not the layer), and Memory's sums list every buffer.
+        static bool Planned(string line) => line.Contains("_inferenceSlot", StringComparison.Ordinal) || MemorySum.IsMatch(line);
+        removed.RemoveAll(Planned);
+        added.RemoveAll(Planned);
         foreach (var line in removed)
         {
             if (line.StartsWith("/// ", StringComparison.Ordinal) || line.StartsWith("public const ", StringComparison.Ordinal)) continue;
@@ -186,6 +192,8 @@ public class ReadableCodeTests
         }
         return (removed, added);
     }
+
+    private static readonly System.Text.RegularExpressions.Regex MemorySum = new(@"^[A-Za-z]+Bytes: ");
 
     private static string[] WithoutDiagram(string code)
     {

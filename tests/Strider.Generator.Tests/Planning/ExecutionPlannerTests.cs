@@ -11,13 +11,13 @@ namespace Strider.Generator.Tests.Planning;
 /// </summary>
 public sealed class ExecutionPlannerTests
 {
-    private static LayerSpec Layer(string kind, int filters = 0, int kernel = 0, string? name = null, string? from = null,
+    internal static LayerSpec Layer(string kind, int filters = 0, int kernel = 0, string? name = null, string? from = null,
         bool keepSwitches = false, string? switches = null, double rate = 0, int units = 0, string[]? inputs = null) =>
         new(LayerRegistry.ByAttribute("Strider." + kind + "Attribute")!, 0, name, from, filters, new EquatableArray<int>(kernel > 0 ? new[] { kernel } : new int[0]), 0, EquatableArray<int>.Empty,
             1, EquatableArray<int>.Empty, 0, 0, EquatableArray<int>.Empty, true, 0, null, false, keepSwitches, switches, units,
             EquatableArray<int>.Empty, new EquatableArray<string>(inputs ?? new string[0]), rate, 1.0, 1e-5, 0.1, 0, 0, EquatableArray<ArgSpan>.Empty);
 
-    private static (NetworkPlan Plan, ExecutionPlan Exec) Plan(int[] input, params LayerSpec[] layers)
+    internal static (NetworkPlan Plan, ExecutionPlan Exec) Plan(int[] input, params LayerSpec[] layers)
     {
         var spec = new NetworkSpec("Tests", "Net", "public", "Tests.Net", EquatableArray<ContainingType>.Empty,
             new InputSpec(new EquatableArray<int>(input), "input", EquatableArray<ArgSpan>.Empty),
@@ -28,9 +28,9 @@ public sealed class ExecutionPlannerTests
         return (planned.Value!, ExecutionPlanner.Plan(planned.Value!));
     }
 
-    private static int Index(NetworkPlan plan, string name) => plan.Nodes.Single(n => n.Name == name).Index;
+    internal static int Index(NetworkPlan plan, string name) => plan.Nodes.Single(n => n.Name == name).Index;
 
-    private static string[] Fields(ExecutionPlan exec, BufferPass pass) => exec.Buffers.Where(b => b.Pass == pass).Select(b => b.Field).ToArray();
+    internal static string[] Fields(ExecutionPlan exec, BufferPass pass) => exec.Buffers.Where(b => b.Pass == pass).Select(b => b.Field).ToArray();
 
     [Fact]
     public void A_lenet_has_no_folds_or_chains_and_every_layer_on_the_gradient_path()
@@ -47,11 +47,13 @@ public sealed class ExecutionPlannerTests
         Assert.Equal(
             ["_inputGrad", "_conv1Out", "_conv1Grad", "_relu1Out", "_relu1Grad", "_maxpool1Out", "_maxpool1Grad", "_maxpool1Switches",
              "_conv2Out", "_conv2Grad", "_relu2Out", "_relu2Grad", "_maxpool2Out", "_maxpool2Grad", "_maxpool2Switches",
-             "_flatten1Grad", "_dense1Out", "_dense1Grad", "_softmax1Out"],
+             "_flatten1Grad", "_dense1Out", "_dense1Grad", "_softmax1Out", "_inferenceSlot0", "_inferenceSlot1"],
             exec.Buffers.Select(b => b.Field));
         var switches = exec.Buffers.Single(b => b.Field == "_maxpool1Switches");
         Assert.True(switches.IsInt);
         Assert.Equal(BufferPass.Forward, switches.Pass);
+        // No MaxUnpool reads them: an inference Forward passes none.
+        Assert.False(switches.AtInference);
         Assert.Equal(new BufferSize(plan.Nodes[Index(plan, "maxpool1")].Shape, true), Assert.Single(switches.Sizes));
         Assert.Equal(BufferPass.Backward, exec.Buffers.Single(b => b.Field == "_conv1Grad").Pass);
         Assert.Empty(Fields(exec, BufferPass.Inference));
@@ -79,6 +81,8 @@ public sealed class ExecutionPlannerTests
         Assert.Equal([new BufferSize(new EquatableArray<SizeExpr>([SizeExpr.Fixed(72)]), false), new BufferSize(new EquatableArray<SizeExpr>([SizeExpr.Fixed(4)]), false)], folded);
         Assert.Contains("_dropout1Mask", exec.Buffers.Select(b => b.Field));
         Assert.Equal(["_bn1SavedMean", "_bn1SavedInvStd"], exec.Buffers.Where(b => b.Role is BufferRole.SavedMean or BufferRole.SavedInvStd).Select(b => b.Field));
+        // Training only: BatchNorm's saved statistics and the mask are never written by an inference Forward.
+        Assert.All(exec.Buffers.Where(b => b.Pass == BufferPass.Forward), b => Assert.False(b.AtInference));
     }
 
     [Fact]
@@ -120,11 +124,13 @@ public sealed class ExecutionPlannerTests
         Assert.Equal(pool, ((UnpoolDetail)plan.Nodes[unpool].Detail).Pool);
         var switches = exec.Buffers.Single(b => b.Role == BufferRole.Switches);
         Assert.Equal(("_poolSwitches", pool, true), (switches.Field, switches.Node, switches.IsInt));
+        // The unpool reads them at inference too.
+        Assert.True(switches.AtInference);
         Assert.False(exec.Live[side]);
         Assert.True(exec.Live[Index(plan, "enc")]);
         Assert.Equal(new[] { pool, side, Index(plan, "cat") }, exec.Readers[Index(plan, "enc")].OrderBy(i => i));
         // One Deconv: the shared scratch is sized for its input (the Concat's output), after every layer's buffers.
-        var scratch = exec.Buffers[exec.Buffers.Count - 1];
+        var scratch = exec.Buffers.Where(b => b.Pass != BufferPass.Slot).Last();
         Assert.Equal((BufferRole.Scratch, -1, BufferPass.Backward), (scratch.Role, scratch.Node, scratch.Pass));
         Assert.Equal(new BufferSize(plan.Nodes[Index(plan, "cat")].Shape, true), Assert.Single(scratch.Sizes));
     }

@@ -320,6 +320,12 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
     private int _batch = -1;
     private int _n1 = -1;
     private int _n2 = -1;
+    private int _trainingBatch = -1;
+    private int _trainingN1 = -1;
+    private int _trainingN2 = -1;
+    private int _inferenceBatch = -1;
+    private int _inferenceN1 = -1;
+    private int _inferenceN2 = -1;
     private global::Strider.Tensor<global::Strider.S1xAnyxAny>? _input;
     private global::Strider.Tensor<global::Strider.S1xAnyxAny>? _output;
     private global::Strider.Tensor<global::Strider.S1xAnyxAny>? _inputGradient;
@@ -477,6 +483,9 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
     private global::Strider.Devices.DeviceBuffer<float>? _d34Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _add2Out;
     private global::Strider.Devices.DeviceBuffer<float>? _deconvScratch;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot0;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot1;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot2;
 
     // Layer geometry, shared by Forward and Backward.
     private static global::Strider.Devices.ConvGeometry Conv1Geometry(int n1, int n2) => new(InChannels: 1, InH: (61 + 16 * n1), InW: (61 + 16 * n2), OutChannels: 32, OutH: (29 + 8 * n1), OutW: (29 + 8 * n2),
@@ -588,17 +597,39 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
     /// <summary>Training-mode Forward calls so far: each call's dropout masks follow from (seed, this count, layer), so setting it back replays them.</summary>
     public long DropoutStep { get => _step; set { using var call = _calls.Enter("DropoutStep"); _step = value; } }
 
-    private void EnsureBuffers(object input, int n, int n1, int n2)
+    /// <summary>
+    /// Grows the buffers a Forward needs: with <paramref name="training"/>, every layer's own output, state and gradient
+    /// (kept for Backward); otherwise only the inference slots, which layers never live at once share.
+    /// </summary>
+    private void EnsureBuffers(object input, int n, int n1, int n2, bool training)
     {
-        if (n == _batch && n1 == _n1 && n2 == _n2) return;
-        GrowBuffers(input, n, n1, n2);
+        if (training)
+        {
+            if (n != _trainingBatch || n1 != _trainingN1 || n2 != _trainingN2)
+            {
+                GrowTrainingBuffers(input, n, n1, n2);
+                _trainingBatch = n;
+                _trainingN1 = n1;
+                _trainingN2 = n2;
+            }
+        }
+        else
+        {
+            if (n != _inferenceBatch || n1 != _inferenceN1 || n2 != _inferenceN2)
+            {
+                GrowInferenceBuffers(input, n, n1, n2);
+                _inferenceBatch = n;
+                _inferenceN1 = n1;
+                _inferenceN2 = n2;
+            }
+        }
         _batch = n;
         _n1 = n1;
         _n2 = n2;
     }
 
-    /// <summary>All or nothing: on a failure the last Forward's buffers and values stay.</summary>
-    private void GrowBuffers(object input, int n, int n1, int n2)
+    /// <summary>The buffers of a Forward that keeps its activations for Backward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowTrainingBuffers(object input, int n, int n1, int n2)
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
@@ -686,6 +717,34 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         });
     }
 
+    /// <summary>The buffers of an inference Forward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowInferenceBuffers(object input, int n, int n1, int n2)
+    {
+        _memory.Grow(_device, "Forward", input, n, m =>
+        {
+            m.Ensure(ref _inferenceSlot0, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), n * 32L * (13 + 4 * n1) * (13 + 4 * n2)), n * 64L * (5 + 2 * n1) * (5 + 2 * n2)), n * 64L * (1 + n1) * (1 + n2)), (long)n * (61 + 16 * n1) * (61 + 16 * n2)));
+            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), n * 32L * (13 + 4 * n1) * (13 + 4 * n2)));
+            m.Ensure(ref _inferenceSlot2, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), n * 64L * (1 + n1) * (1 + n2)), n * 32L * (13 + 4 * n1) * (13 + 4 * n2)), (long)n * (61 + 16 * n1) * (61 + 16 * n2)));
+        });
+    }
+
+    /// <summary>The device memory this network holds at <paramref name="batch"/> and an input of that size on each free axis (size1: 61 + 16n (n &gt;= 0), size2: 61 + 16n (n &gt;= 0)), computed from its buffer plan: what inference needs, and what training adds.</summary>
+    public static global::Strider.NetworkMemory Memory(int batch, int size1, int size2)
+    {
+        if (batch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, "The batch is at least 1.");
+        int n = batch;
+        int n1 = global::Strider.ShapeCheck.FreeAxisIndex("Ddae", "H", size1, 61, 16);
+        int n2 = global::Strider.ShapeCheck.FreeAxisIndex("Ddae", "W", size2, 61, 16);
+        return new global::Strider.NetworkMemory(batch,
+            ParameterBytes: 1443852L,
+            StateBytes: 2568L,
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), n * 32L * (13 + 4 * n1) * (13 + 4 * n2)), n * 64L * (5 + 2 * n1) * (5 + 2 * n2)), n * 64L * (1 + n1) * (1 + n2)), (long)n * (61 + 16 * n1) * (61 + 16 * n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), n * 32L * (13 + 4 * n1) * (13 + 4 * n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), n * 64L * (1 + n1) * (1 + n2)), n * 32L * (13 + 4 * n1) * (13 + 4 * n2)), (long)n * (61 + 16 * n1) * (61 + 16 * n2)), 4),
+            FoldedWeightBytes: global::Strider.NetworkMemory.Bytes(800, 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(25600, 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(51200, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(102400, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(102400, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(51200, 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(25600, 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(800, 4) + global::Strider.NetworkMemory.Bytes(1, 4),
+            TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes((long)n * (61 + 16 * n1) * (61 + 16 * n2), 4) + global::Strider.NetworkMemory.Bytes((long)n * (61 + 16 * n1) * (61 + 16 * n2), 4) + global::Strider.NetworkMemory.Bytes(1, 4) + global::Strider.NetworkMemory.Bytes(1, 4) + global::Strider.NetworkMemory.Bytes((long)n * (61 + 16 * n1) * (61 + 16 * n2), 4) + global::Strider.NetworkMemory.Bytes((long)n * (61 + 16 * n1) * (61 + 16 * n2), 4),
+            GradientBytes: global::Strider.NetworkMemory.Bytes((long)n * (61 + 16 * n1) * (61 + 16 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes((long)n * (61 + 16 * n1) * (61 + 16 * n2), 4) + global::Strider.NetworkMemory.Bytes((long)n * (61 + 16 * n1) * (61 + 16 * n2), 4) + global::Strider.NetworkMemory.Bytes((long)n * (61 + 16 * n1) * (61 + 16 * n2), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 64L * (1 + n1) * (1 + n2), n * 64L * (5 + 2 * n1) * (5 + 2 * n2)), n * 32L * (13 + 4 * n1) * (13 + 4 * n2)), n * 32L * (29 + 8 * n1) * (29 + 8 * n2)), 4),
+            ParameterGradientBytes: 1443852L);
+    }
+
     /// <summary>Runs the network. The result is a view of a network-owned buffer, valid until the next Forward.</summary>
     public global::Strider.Tensor<global::Strider.S1xAnyxAny> Forward(global::Strider.Tensor<global::Strider.S1xAnyxAny> input)
     {
@@ -697,9 +756,9 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         int n = input.Batch;
         int n1 = global::Strider.ShapeCheck.FreeAxisIndex("Ddae", "H", input.Dim(1), 61, 16);
         int n2 = global::Strider.ShapeCheck.FreeAxisIndex("Ddae", "W", input.Dim(2), 61, 16);
-        EnsureBuffers(input, n, n1, n2);
+        EnsureBuffers(input, n, n1, n2, training: Training);
         _input = null; // until this call completes, Backward has no Forward to use
-        var add2Out = Training ? ForwardTraining(input.Buffer, n, n1, n2) : ForwardInference(input.Buffer, n, n1, n2);
+        var add2Out = Training ? ForwardTraining(input.Buffer, n, n1, n2) : ForwardInference(input.Buffer, n, n1, n2, keep: false);
         _input = input;
         _forwardTraining = Training;
         if (_output is null) _output = global::Strider.Tensor<global::Strider.S1xAnyxAny>.View(add2Out, n, new int[] { 1, (61 + 16 * n1), (61 + 16 * n2) });
@@ -816,40 +875,40 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         return add2Out;
     }
 
-    /// <summary>Forward's ops in inference mode: BatchNorm uses its running statistics (folded into the conv before it where it can), Dropout is the identity.</summary>
-    private global::Strider.Devices.DeviceBuffer<float> ForwardInference(global::Strider.Devices.DeviceBuffer<float> noisyOut, int n, int n1, int n2)
+    /// <summary>Forward's ops in inference mode: BatchNorm uses its running statistics (folded into the conv before it where it can), Dropout is the identity. With <paramref name="keep"/>, each layer's output stays in its own buffer for Backward; otherwise layers never live at once share the inference slots.</summary>
+    private global::Strider.Devices.DeviceBuffer<float> ForwardInference(global::Strider.Devices.DeviceBuffer<float> noisyOut, int n, int n1, int n2, bool keep)
     {
         var d = _device;
         var conv1Out = _conv1Out!;
-        var bn1Out = _bn1Out!;
-        var relu1Out = _relu1Out!;
+        var bn1Out = keep ? _bn1Out! : _inferenceSlot0!;
+        var relu1Out = keep ? _relu1Out! : _inferenceSlot1!;
         var dropout1Out = relu1Out;
         var conv2Out = _conv2Out!;
-        var bn2Out = _bn2Out!;
-        var c12Out = _c12Out!;
+        var bn2Out = keep ? _bn2Out! : _inferenceSlot0!;
+        var c12Out = keep ? _c12Out! : _inferenceSlot1!;
         var conv3Out = _conv3Out!;
-        var bn3Out = _bn3Out!;
-        var relu3Out = _relu3Out!;
+        var bn3Out = keep ? _bn3Out! : _inferenceSlot0!;
+        var relu3Out = keep ? _relu3Out! : _inferenceSlot2!;
         var dropout2Out = relu3Out;
         var conv4Out = _conv4Out!;
-        var bn4Out = _bn4Out!;
-        var relu4Out = _relu4Out!;
+        var bn4Out = keep ? _bn4Out! : _inferenceSlot0!;
+        var relu4Out = keep ? _relu4Out! : _inferenceSlot2!;
         var deconv1Out = _deconv1Out!;
-        var bn5Out = _bn5Out!;
-        var relu5Out = _relu5Out!;
+        var bn5Out = keep ? _bn5Out! : _inferenceSlot0!;
+        var relu5Out = keep ? _relu5Out! : _inferenceSlot2!;
         var dropout3Out = relu5Out;
         var deconv2Out = _deconv2Out!;
-        var bn6Out = _bn6Out!;
-        var d12Out = _d12Out!;
-        var add1Out = _add1Out!;
+        var bn6Out = keep ? _bn6Out! : _inferenceSlot0!;
+        var d12Out = keep ? _d12Out! : _inferenceSlot2!;
+        var add1Out = keep ? _add1Out! : _inferenceSlot0!;
         var deconv3Out = _deconv3Out!;
-        var bn7Out = _bn7Out!;
-        var relu7Out = _relu7Out!;
+        var bn7Out = keep ? _bn7Out! : _inferenceSlot1!;
+        var relu7Out = keep ? _relu7Out! : _inferenceSlot0!;
         var dropout4Out = relu7Out;
         var deconv4Out = _deconv4Out!;
-        var bn8Out = _bn8Out!;
-        var d34Out = _d34Out!;
-        var add2Out = _add2Out!;
+        var bn8Out = keep ? _bn8Out! : _inferenceSlot2!;
+        var d34Out = keep ? _d34Out! : _inferenceSlot0!;
+        var add2Out = keep ? _add2Out! : _inferenceSlot2!;
         // conv1: Conv 32 5x5 /2 -> 32xAnyxAny
         // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into relu1's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 800);
@@ -1197,6 +1256,9 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         _d34Grad?.Dispose();
         _add2Out?.Dispose();
         _deconvScratch?.Dispose();
+        _inferenceSlot0?.Dispose();
+        _inferenceSlot1?.Dispose();
+        _inferenceSlot2?.Dispose();
     }
 
     /// <summary>

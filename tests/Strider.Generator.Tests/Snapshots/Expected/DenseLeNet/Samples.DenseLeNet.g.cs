@@ -131,6 +131,13 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
     private int _batch = -1;
     private int _n1 = -1;
     private int _n2 = -1;
+    private int _trainingBatch = -1;
+    private int _trainingN1 = -1;
+    private int _trainingN2 = -1;
+    private int _inferenceBatch = -1;
+    private int _inferenceN1 = -1;
+    private int _inferenceN2 = -1;
+    private bool _forwardKept;
     private global::Strider.Tensor<global::Strider.S2xAnyxAny>? _input;
     private global::Strider.Tensor<global::Strider.S10xAnyxAny>? _output;
     private global::Strider.Tensor<global::Strider.S2xAnyxAny>? _inputGradient;
@@ -160,6 +167,8 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
     private global::Strider.Devices.DeviceBuffer<float>? _conv4Out;
     private global::Strider.Devices.DeviceBuffer<float>? _conv4Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _softmax1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot0;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot1;
 
     // Layer geometry, shared by Forward and Backward.
     private static global::Strider.Devices.ConvGeometry Conv1Geometry(int n1, int n2) => new(InChannels: 2, InH: (28 + 4 * n1), InW: (28 + 4 * n2), OutChannels: 20, OutH: (24 + 4 * n1), OutW: (24 + 4 * n2),
@@ -203,17 +212,39 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
         global::Strider.ParameterInitializer.He(_conv4Weight, 500, random);
     }
 
-    private void EnsureBuffers(object input, int n, int n1, int n2)
+    /// <summary>
+    /// Grows the buffers a Forward needs: with <paramref name="training"/>, every layer's own output, state and gradient
+    /// (kept for Backward); otherwise only the inference slots, which layers never live at once share.
+    /// </summary>
+    private void EnsureBuffers(object input, int n, int n1, int n2, bool training)
     {
-        if (n == _batch && n1 == _n1 && n2 == _n2) return;
-        GrowBuffers(input, n, n1, n2);
+        if (training)
+        {
+            if (n != _trainingBatch || n1 != _trainingN1 || n2 != _trainingN2)
+            {
+                GrowTrainingBuffers(input, n, n1, n2);
+                _trainingBatch = n;
+                _trainingN1 = n1;
+                _trainingN2 = n2;
+            }
+        }
+        else
+        {
+            if (n != _inferenceBatch || n1 != _inferenceN1 || n2 != _inferenceN2)
+            {
+                GrowInferenceBuffers(input, n, n1, n2);
+                _inferenceBatch = n;
+                _inferenceN1 = n1;
+                _inferenceN2 = n2;
+            }
+        }
         _batch = n;
         _n1 = n1;
         _n2 = n2;
     }
 
-    /// <summary>All or nothing: on a failure the last Forward's buffers and values stay.</summary>
-    private void GrowBuffers(object input, int n, int n1, int n2)
+    /// <summary>The buffers of a Forward that keeps its activations for Backward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowTrainingBuffers(object input, int n, int n1, int n2)
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
@@ -238,6 +269,33 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
         });
     }
 
+    /// <summary>The buffers of an inference Forward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowInferenceBuffers(object input, int n, int n1, int n2)
+    {
+        _memory.Grow(_device, "Forward", input, n, m =>
+        {
+            m.Ensure(ref _inferenceSlot0, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 20L * (24 + 4 * n1) * (24 + 4 * n2), n * 50L * (8 + 2 * n1) * (8 + 2 * n2)), n * 500L * (1 + n1) * (1 + n2)), n * 10L * (1 + n1) * (1 + n2)));
+            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), n * 50L * (4 + n1) * (4 + n2)), n * 500L * (1 + n1) * (1 + n2)), n * 10L * (1 + n1) * (1 + n2)));
+        });
+    }
+
+    /// <summary>The device memory this network holds at <paramref name="batch"/> and an input of that size on each free axis (size1: 28 + 4n (n &gt;= 0), size2: 28 + 4n (n &gt;= 0)), computed from its buffer plan: what inference needs, and what training adds.</summary>
+    public static global::Strider.NetworkMemory Memory(int batch, int size1, int size2)
+    {
+        if (batch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, "The batch is at least 1.");
+        int n = batch;
+        int n1 = global::Strider.ShapeCheck.FreeAxisIndex("DenseLeNet", "H", size1, 28, 4);
+        int n2 = global::Strider.ShapeCheck.FreeAxisIndex("DenseLeNet", "W", size2, 28, 4);
+        return new global::Strider.NetworkMemory(batch,
+            ParameterBytes: 1726320L,
+            StateBytes: 0L,
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 20L * (24 + 4 * n1) * (24 + 4 * n2), n * 50L * (8 + 2 * n1) * (8 + 2 * n2)), n * 500L * (1 + n1) * (1 + n2)), n * 10L * (1 + n1) * (1 + n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), n * 50L * (4 + n1) * (4 + n2)), n * 500L * (1 + n1) * (1 + n2)), n * 10L * (1 + n1) * (1 + n2)), 4),
+            FoldedWeightBytes: 0L,
+            TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 20L * (24 + 4 * n1) * (24 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 50L * (8 + 2 * n1) * (8 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 50L * (4 + n1) * (4 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 50L * (4 + n1) * (4 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 500L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 500L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 10L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 10L * (1 + n1) * (1 + n2), 4),
+            GradientBytes: global::Strider.NetworkMemory.Bytes(n * 2L * (28 + 4 * n1) * (28 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 20L * (24 + 4 * n1) * (24 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 50L * (8 + 2 * n1) * (8 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 50L * (4 + n1) * (4 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 500L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 500L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 10L * (1 + n1) * (1 + n2), 4),
+            ParameterGradientBytes: 1726320L);
+    }
+
     /// <summary>Runs the network. The result is a view of a network-owned buffer, valid until the next Forward.</summary>
     public global::Strider.Tensor<global::Strider.S10xAnyxAny> Forward(global::Strider.Tensor<global::Strider.S2xAnyxAny> input)
     {
@@ -249,26 +307,38 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
         int n = input.Batch;
         int n1 = global::Strider.ShapeCheck.FreeAxisIndex("DenseLeNet", "H", input.Dim(1), 28, 4);
         int n2 = global::Strider.ShapeCheck.FreeAxisIndex("DenseLeNet", "W", input.Dim(2), 28, 4);
-        EnsureBuffers(input, n, n1, n2);
+        EnsureBuffers(input, n, n1, n2, training: Training);
         _input = null; // until this call completes, Backward has no Forward to use
+        var softmax1Out = ForwardPass(input.Buffer, n, n1, n2, keep: Training);
+        _input = input;
+        _forwardKept = Training;
+        if (_output is null) _output = global::Strider.Tensor<global::Strider.S10xAnyxAny>.View(softmax1Out, n, new int[] { 10, (1 + n1), (1 + n2) });
+        else _output.Rebind(softmax1Out, n, stackalloc int[] { 10, (1 + n1), (1 + n2) });
+        return _output;
+    }
+
+    /// <summary>Forward's ops (the same in both modes). With <paramref name="keep"/>, each layer's output stays in its own buffer for Backward; otherwise layers never live at once share the inference slots.</summary>
+    private global::Strider.Devices.DeviceBuffer<float> ForwardPass(global::Strider.Devices.DeviceBuffer<float> inputOut, int n, int n1, int n2, bool keep)
+    {
         var d = _device;
-        var inputOut = input.Buffer;
-        var conv1Out = _conv1Out!;
-        var maxpool1Out = _maxpool1Out!;
-        var conv2Out = _conv2Out!;
-        var maxpool2Out = _maxpool2Out!;
-        var conv3Out = _conv3Out!;
-        var relu1Out = _relu1Out!;
-        var conv4Out = _conv4Out!;
-        var softmax1Out = _softmax1Out!;
+        var conv1Out = keep ? _conv1Out! : _inferenceSlot0!;
+        var maxpool1Out = keep ? _maxpool1Out! : _inferenceSlot1!;
+        var conv2Out = keep ? _conv2Out! : _inferenceSlot0!;
+        var maxpool2Out = keep ? _maxpool2Out! : _inferenceSlot1!;
+        var conv3Out = keep ? _conv3Out! : _inferenceSlot0!;
+        var relu1Out = keep ? _relu1Out! : _inferenceSlot1!;
+        var conv4Out = keep ? _conv4Out! : _inferenceSlot0!;
+        var softmax1Out = keep ? _softmax1Out! : _inferenceSlot1!;
+        var maxpool1Switches = keep ? _maxpool1Switches : null;
+        var maxpool2Switches = keep ? _maxpool2Switches : null;
         // conv1: Conv 20 5x5 -> 20xAnyxAny
         d.ConvForward(Conv1Geometry(n1, n2), n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // maxpool1: MaxPool 2x2 /2 -> 20xAnyxAny
-        d.MaxPoolForward(Maxpool1Geometry(n1, n2), n, conv1Out, maxpool1Out, _maxpool1Switches);
+        d.MaxPoolForward(Maxpool1Geometry(n1, n2), n, conv1Out, maxpool1Out, maxpool1Switches);
         // conv2: Conv 50 5x5 -> 50xAnyxAny
         d.ConvForward(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // maxpool2: MaxPool 2x2 /2 -> 50xAnyxAny
-        d.MaxPoolForward(Maxpool2Geometry(n1, n2), n, conv2Out, maxpool2Out, _maxpool2Switches);
+        d.MaxPoolForward(Maxpool2Geometry(n1, n2), n, conv2Out, maxpool2Out, maxpool2Switches);
         // conv3: Conv 500 4x4 -> 500xAnyxAny
         d.ConvForward(Conv3Geometry(n1, n2), n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // relu1: Relu -> 500xAnyxAny
@@ -277,10 +347,7 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
         d.ConvForward(Conv4Geometry(n1, n2), n, relu1Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // softmax1: Softmax -> 10xAnyxAny
         d.SoftmaxForward(false, n, 10, (1 + n1) * (1 + n2), conv4Out, softmax1Out);
-        _input = input;
-        if (_output is null) _output = global::Strider.Tensor<global::Strider.S10xAnyxAny>.View(softmax1Out, n, new int[] { 10, (1 + n1), (1 + n2) });
-        else _output.Rebind(softmax1Out, n, stackalloc int[] { 10, (1 + n1), (1 + n2) });
-        return _output;
+        return softmax1Out;
     }
 
     /// <summary>
@@ -322,6 +389,13 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
         if (outputGradient.Dim(1) != (1 + n1)) throw new global::System.ArgumentException("The output gradient's axis 1 is " + outputGradient.Dim(1) + " but the last Forward produced " + ((1 + n1)) + ".", nameof(outputGradient));
         if (outputGradient.Dim(2) != (1 + n2)) throw new global::System.ArgumentException("The output gradient's axis 2 is " + outputGradient.Dim(2) + " but the last Forward produced " + ((1 + n2)) + ".", nameof(outputGradient));
         outputGradient = _memory.Unaliased(outputGradient, 1); // a view of this network's own buffer is copied first
+        if (!_forwardKept)
+        {
+            // The last Forward ran in the inference slots: run it again keeping each layer's output (the same values), then go back through it.
+            EnsureBuffers(input, n, n1, n2, training: true);
+            ForwardPass(input.Buffer, n, n1, n2, keep: true);
+            _forwardKept = true;
+        }
         var d = _device;
         var inputOut = input.Buffer;
         var softmax1Grad = outputGradient.Buffer;
@@ -489,6 +563,8 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
         _conv4Out?.Dispose();
         _conv4Grad?.Dispose();
         _softmax1Out?.Dispose();
+        _inferenceSlot0?.Dispose();
+        _inferenceSlot1?.Dispose();
         DisposeDense();
     }
 

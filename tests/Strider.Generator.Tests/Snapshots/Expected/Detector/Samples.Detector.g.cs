@@ -128,6 +128,8 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
     public static void SaveDiagram(string path) => DiagramLayout.Save(path);
 
     private int _batch = -1;
+    private int _trainingBatch = -1;
+    private int _inferenceBatch = -1;
     private global::Strider.Tensor<global::Strider.S3x8x8>? _input;
     private global::Strider.Tensor<global::Strider.S1x8x8>? _input1;
     private global::Strider.Tensor<global::Strider.S2x8x8>? _output;
@@ -165,6 +167,9 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
     private global::Strider.Devices.DeviceBuffer<float>? _clsGrad;
     private global::Strider.Devices.DeviceBuffer<float>? _boxOut;
     private global::Strider.Devices.DeviceBuffer<float>? _boxGrad;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot0;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot1;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot2;
 
     // Layer geometry, shared by Forward and Backward.
     private static readonly global::Strider.Devices.BoxCopy BothPart1Copy = new(SrcChannels: 3, SrcH: 8, SrcW: 8, SrcC0: 0, SrcY0: 0, SrcX0: 0,
@@ -216,15 +221,33 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
         global::Strider.ParameterInitializer.Constant(_bn1RunningVar, 1f);
     }
 
-    private void EnsureBuffers(object input, int n)
+    /// <summary>
+    /// Grows the buffers a Forward needs: with <paramref name="training"/>, every layer's own output, state and gradient
+    /// (kept for Backward); otherwise only the inference slots, which layers never live at once share.
+    /// </summary>
+    private void EnsureBuffers(object input, int n, bool training)
     {
-        if (n == _batch) return;
-        GrowBuffers(input, n);
+        if (training)
+        {
+            if (n != _trainingBatch)
+            {
+                GrowTrainingBuffers(input, n);
+                _trainingBatch = n;
+            }
+        }
+        else
+        {
+            if (n != _inferenceBatch)
+            {
+                GrowInferenceBuffers(input, n);
+                _inferenceBatch = n;
+            }
+        }
         _batch = n;
     }
 
-    /// <summary>All or nothing: on a failure the last Forward's buffers and values stay.</summary>
-    private void GrowBuffers(object input, int n)
+    /// <summary>The buffers of a Forward that keeps its activations for Backward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowTrainingBuffers(object input, int n)
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
@@ -247,6 +270,32 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
         });
     }
 
+    /// <summary>The buffers of an inference Forward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowInferenceBuffers(object input, int n)
+    {
+        _memory.Grow(_device, "Forward", input, n, m =>
+        {
+            m.Ensure(ref _inferenceSlot0, n * 256L);
+            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(n * 256L, n * 128L));
+            m.Ensure(ref _inferenceSlot2, n * 256L);
+        });
+    }
+
+    /// <summary>The device memory this network holds at <paramref name="batch"/>, computed from its buffer plan: what inference needs, and what training adds.</summary>
+    public static global::Strider.NetworkMemory Memory(int batch)
+    {
+        if (batch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, "The batch is at least 1.");
+        int n = batch;
+        return new global::Strider.NetworkMemory(batch,
+            ParameterBytes: 728L,
+            StateBytes: 32L,
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 256L, n * 128L), 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4),
+            FoldedWeightBytes: global::Strider.NetworkMemory.Bytes(144, 4) + global::Strider.NetworkMemory.Bytes(4, 4),
+            TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 128L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4),
+            GradientBytes: global::Strider.NetworkMemory.Bytes(n * 192L, 4) + global::Strider.NetworkMemory.Bytes(n * 64L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 128L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4),
+            ParameterGradientBytes: 728L);
+    }
+
     /// <summary>Runs the network. The result is a view of a network-owned buffer, valid until the next Forward.</summary>
     public DetectorOutputs Forward(global::Strider.Tensor<global::Strider.S3x8x8> image, global::Strider.Tensor<global::Strider.S1x8x8> mask)
     {
@@ -260,9 +309,9 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
         mask = _memory.Unaliased(mask, 3); // a view of this network's own buffer (its output fed back) is copied first
         int n = image.Batch;
         if (mask.Batch != n) throw new global::System.ArgumentException("'mask' has a batch of " + mask.Batch + " but 'image' has " + n + "; every input of Detector takes the same batch.", nameof(mask));
-        EnsureBuffers(image, n);
+        EnsureBuffers(image, n, training: Training);
         _input = null; // until this call completes, Backward has no Forward to use
-        var (clsOut, boxOut) = Training ? ForwardTraining(image.Buffer, mask.Buffer, n) : ForwardInference(image.Buffer, mask.Buffer, n);
+        var (clsOut, boxOut) = Training ? ForwardTraining(image.Buffer, mask.Buffer, n) : ForwardInference(image.Buffer, mask.Buffer, n, keep: false);
         _input1 = mask;
         _input = image;
         _forwardTraining = Training;
@@ -300,16 +349,16 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
         return (clsOut, boxOut);
     }
 
-    /// <summary>Forward's ops in inference mode: BatchNorm uses its running statistics (folded into the conv before it where it can), Dropout is the identity.</summary>
-    private (global::Strider.Devices.DeviceBuffer<float>, global::Strider.Devices.DeviceBuffer<float>) ForwardInference(global::Strider.Devices.DeviceBuffer<float> imageOut, global::Strider.Devices.DeviceBuffer<float> maskOut, int n)
+    /// <summary>Forward's ops in inference mode: BatchNorm uses its running statistics (folded into the conv before it where it can), Dropout is the identity. With <paramref name="keep"/>, each layer's output stays in its own buffer for Backward; otherwise layers never live at once share the inference slots.</summary>
+    private (global::Strider.Devices.DeviceBuffer<float>, global::Strider.Devices.DeviceBuffer<float>) ForwardInference(global::Strider.Devices.DeviceBuffer<float> imageOut, global::Strider.Devices.DeviceBuffer<float> maskOut, int n, bool keep)
     {
         var d = _device;
-        var bothOut = _bothOut!;
+        var bothOut = keep ? _bothOut! : _inferenceSlot0!;
         var conv1Out = _conv1Out!;
-        var bn1Out = _bn1Out!;
-        var trunkOut = _trunkOut!;
-        var clsOut = _clsOut!;
-        var boxOut = _boxOut!;
+        var bn1Out = keep ? _bn1Out! : _inferenceSlot1!;
+        var trunkOut = keep ? _trunkOut! : _inferenceSlot0!;
+        var clsOut = keep ? _clsOut! : _inferenceSlot1!;
+        var boxOut = keep ? _boxOut! : _inferenceSlot2!;
         // both: Concat image, mask -> 4x8x8
         d.CopyBox(BothPart1Copy, n, imageOut, bothOut, false);
         d.CopyBox(BothPart2Copy, n, maskOut, bothOut, false);
@@ -427,6 +476,9 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
         _clsGrad?.Dispose();
         _boxOut?.Dispose();
         _boxGrad?.Dispose();
+        _inferenceSlot0?.Dispose();
+        _inferenceSlot1?.Dispose();
+        _inferenceSlot2?.Dispose();
     }
 
     /// <summary>

@@ -185,6 +185,8 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
     private readonly int _seed;
     private long _step;
     private int _batch = -1;
+    private int _trainingBatch = -1;
+    private int _inferenceBatch = -1;
     private global::Strider.Tensor<global::Strider.S3x8x8>? _input;
     private global::Strider.Tensor<global::Strider.S5>? _output;
     private global::Strider.Tensor<global::Strider.S3x8x8>? _inputGradient;
@@ -250,6 +252,9 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
     private global::Strider.Devices.DeviceBuffer<float>? _classifier_0Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _classifier_0Mask;
     private global::Strider.Devices.DeviceBuffer<float>? _classifier_1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot0;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot1;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot2;
 
     // Layer geometry, shared by Forward and Backward.
     private static readonly global::Strider.Devices.ConvGeometry Features_0Geometry = new(InChannels: 3, InH: 8, InW: 8, OutChannels: 4, OutH: 8, OutW: 8,
@@ -308,15 +313,33 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
     /// <summary>Training-mode Forward calls so far: each call's dropout masks follow from (seed, this count, layer), so setting it back replays them.</summary>
     public long DropoutStep { get => _step; set { using var call = _calls.Enter("DropoutStep"); _step = value; } }
 
-    private void EnsureBuffers(object input, int n)
+    /// <summary>
+    /// Grows the buffers a Forward needs: with <paramref name="training"/>, every layer's own output, state and gradient
+    /// (kept for Backward); otherwise only the inference slots, which layers never live at once share.
+    /// </summary>
+    private void EnsureBuffers(object input, int n, bool training)
     {
-        if (n == _batch) return;
-        GrowBuffers(input, n);
+        if (training)
+        {
+            if (n != _trainingBatch)
+            {
+                GrowTrainingBuffers(input, n);
+                _trainingBatch = n;
+            }
+        }
+        else
+        {
+            if (n != _inferenceBatch)
+            {
+                GrowInferenceBuffers(input, n);
+                _inferenceBatch = n;
+            }
+        }
         _batch = n;
     }
 
-    /// <summary>All or nothing: on a failure the last Forward's buffers and values stay.</summary>
-    private void GrowBuffers(object input, int n)
+    /// <summary>The buffers of a Forward that keeps its activations for Backward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowTrainingBuffers(object input, int n)
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
@@ -357,6 +380,32 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
         });
     }
 
+    /// <summary>The buffers of an inference Forward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowInferenceBuffers(object input, int n)
+    {
+        _memory.Grow(_device, "Forward", input, n, m =>
+        {
+            m.Ensure(ref _inferenceSlot0, global::System.Math.Max(n * 256L, n * 5L));
+            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(n * 256L, n * 4L));
+            m.Ensure(ref _inferenceSlot2, n * 256L);
+        });
+    }
+
+    /// <summary>The device memory this network holds at <paramref name="batch"/>, computed from its buffer plan: what inference needs, and what training adds.</summary>
+    public static global::Strider.NetworkMemory Memory(int batch)
+    {
+        if (batch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, "The batch is at least 1.");
+        int n = batch;
+        return new global::Strider.NetworkMemory(batch,
+            ParameterBytes: 1796L,
+            StateBytes: 96L,
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 256L, n * 5L), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 256L, n * 4L), 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4),
+            FoldedWeightBytes: global::Strider.NetworkMemory.Bytes(108, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(144, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(144, 4) + global::Strider.NetworkMemory.Bytes(4, 4),
+            TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 4L, 4) + global::Strider.NetworkMemory.Bytes(n * 4L, 4) + global::Strider.NetworkMemory.Bytes(n * 4L, 4) + global::Strider.NetworkMemory.Bytes(n * 5L, 4),
+            GradientBytes: global::Strider.NetworkMemory.Bytes(n * 192L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 4L, 4) + global::Strider.NetworkMemory.Bytes(n * 4L, 4) + global::Strider.NetworkMemory.Bytes(n * 4L, 4),
+            ParameterGradientBytes: 1796L);
+    }
+
     /// <summary>Runs the network. The result is a view of a network-owned buffer, valid until the next Forward.</summary>
     public global::Strider.Tensor<global::Strider.S5> Forward(global::Strider.Tensor<global::Strider.S3x8x8> input)
     {
@@ -366,9 +415,9 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
         if (!ReferenceEquals(input.Device, _device)) throw new global::System.ArgumentException("The input tensor is on device '" + input.Device.Name + "' but DottedNames runs on '" + _device.Name + "'; create it with Tensor.From(net.Device, data).", nameof(input));
         input = _memory.Unaliased(input, 0); // a view of this network's own buffer (its output fed back) is copied first
         int n = input.Batch;
-        EnsureBuffers(input, n);
+        EnsureBuffers(input, n, training: Training);
         _input = null; // until this call completes, Backward has no Forward to use
-        var classifier_1Out = Training ? ForwardTraining(input.Buffer, n) : ForwardInference(input.Buffer, n);
+        var classifier_1Out = Training ? ForwardTraining(input.Buffer, n) : ForwardInference(input.Buffer, n, keep: false);
         _input = input;
         _forwardTraining = Training;
         if (_output is null) _output = global::Strider.Tensor<global::Strider.S5>.View(classifier_1Out, n, new int[] { 5 });
@@ -428,24 +477,24 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
         return classifier_1Out;
     }
 
-    /// <summary>Forward's ops in inference mode: BatchNorm uses its running statistics (folded into the conv before it where it can), Dropout is the identity.</summary>
-    private global::Strider.Devices.DeviceBuffer<float> ForwardInference(global::Strider.Devices.DeviceBuffer<float> inputOut, int n)
+    /// <summary>Forward's ops in inference mode: BatchNorm uses its running statistics (folded into the conv before it where it can), Dropout is the identity. With <paramref name="keep"/>, each layer's output stays in its own buffer for Backward; otherwise layers never live at once share the inference slots.</summary>
+    private global::Strider.Devices.DeviceBuffer<float> ForwardInference(global::Strider.Devices.DeviceBuffer<float> inputOut, int n, bool keep)
     {
         var d = _device;
         var features_0Out = _features_0Out!;
-        var features_1Out = _features_1Out!;
-        var features_2Out = _features_2Out!;
+        var features_1Out = keep ? _features_1Out! : _inferenceSlot0!;
+        var features_2Out = keep ? _features_2Out! : _inferenceSlot1!;
         var layer1_0_conv1Out = _layer1_0_conv1Out!;
-        var layer1_0_bn1Out = _layer1_0_bn1Out!;
-        var layer1_0_reluOut = _layer1_0_reluOut!;
+        var layer1_0_bn1Out = keep ? _layer1_0_bn1Out! : _inferenceSlot0!;
+        var layer1_0_reluOut = keep ? _layer1_0_reluOut! : _inferenceSlot2!;
         var layer1_0_conv2Out = _layer1_0_conv2Out!;
-        var layer1_0_bn2Out = _layer1_0_bn2Out!;
-        var layer1_0_addOut = _layer1_0_addOut!;
-        var layer1_0_relu2Out = _layer1_0_relu2Out!;
-        var avgpoolOut = _avgpoolOut!;
+        var layer1_0_bn2Out = keep ? _layer1_0_bn2Out! : _inferenceSlot0!;
+        var layer1_0_addOut = keep ? _layer1_0_addOut! : _inferenceSlot2!;
+        var layer1_0_relu2Out = keep ? _layer1_0_relu2Out! : _inferenceSlot0!;
+        var avgpoolOut = keep ? _avgpoolOut! : _inferenceSlot1!;
         var flattenOut = avgpoolOut;
         var classifier_0Out = flattenOut;
-        var classifier_1Out = _classifier_1Out!;
+        var classifier_1Out = keep ? _classifier_1Out! : _inferenceSlot0!;
         // features.0: Conv 4 3x3 pad 1 -> 4x8x8
         // inference: features.1 folded into features.0's weights and bias (features.0's output feeds only features.1), written straight into features.2's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _features_1FoldedWeight, 108);
@@ -618,6 +667,9 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
         _classifier_0Grad?.Dispose();
         _classifier_0Mask?.Dispose();
         _classifier_1Out?.Dispose();
+        _inferenceSlot0?.Dispose();
+        _inferenceSlot1?.Dispose();
+        _inferenceSlot2?.Dispose();
     }
 
     /// <summary>

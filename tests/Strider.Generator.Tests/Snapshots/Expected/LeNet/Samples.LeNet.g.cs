@@ -126,6 +126,9 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
     public static void SaveDiagram(string path) => DiagramLayout.Save(path);
 
     private int _batch = -1;
+    private int _trainingBatch = -1;
+    private int _inferenceBatch = -1;
+    private bool _forwardKept;
     private global::Strider.Tensor<global::Strider.S1x28x28>? _input;
     private global::Strider.Tensor<global::Strider.S10x1x1>? _output;
     private global::Strider.Tensor<global::Strider.S1x28x28>? _inputGradient;
@@ -155,6 +158,8 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
     private global::Strider.Devices.DeviceBuffer<float>? _conv4Out;
     private global::Strider.Devices.DeviceBuffer<float>? _conv4Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _softmax1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot0;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot1;
 
     // Layer geometry, shared by Forward and Backward.
     private static readonly global::Strider.Devices.ConvGeometry Conv1Geometry = new(InChannels: 1, InH: 28, InW: 28, OutChannels: 20, OutH: 24, OutW: 24,
@@ -198,15 +203,33 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         global::Strider.ParameterInitializer.He(_conv4Weight, 500, random);
     }
 
-    private void EnsureBuffers(object input, int n)
+    /// <summary>
+    /// Grows the buffers a Forward needs: with <paramref name="training"/>, every layer's own output, state and gradient
+    /// (kept for Backward); otherwise only the inference slots, which layers never live at once share.
+    /// </summary>
+    private void EnsureBuffers(object input, int n, bool training)
     {
-        if (n == _batch) return;
-        GrowBuffers(input, n);
+        if (training)
+        {
+            if (n != _trainingBatch)
+            {
+                GrowTrainingBuffers(input, n);
+                _trainingBatch = n;
+            }
+        }
+        else
+        {
+            if (n != _inferenceBatch)
+            {
+                GrowInferenceBuffers(input, n);
+                _inferenceBatch = n;
+            }
+        }
         _batch = n;
     }
 
-    /// <summary>All or nothing: on a failure the last Forward's buffers and values stay.</summary>
-    private void GrowBuffers(object input, int n)
+    /// <summary>The buffers of a Forward that keeps its activations for Backward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowTrainingBuffers(object input, int n)
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
@@ -231,6 +254,31 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         });
     }
 
+    /// <summary>The buffers of an inference Forward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowInferenceBuffers(object input, int n)
+    {
+        _memory.Grow(_device, "Forward", input, n, m =>
+        {
+            m.Ensure(ref _inferenceSlot0, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 11520L, n * 3200L), n * 500L), n * 10L));
+            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 2880L, n * 800L), n * 500L), n * 10L));
+        });
+    }
+
+    /// <summary>The device memory this network holds at <paramref name="batch"/>, computed from its buffer plan: what inference needs, and what training adds.</summary>
+    public static global::Strider.NetworkMemory Memory(int batch)
+    {
+        if (batch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, "The batch is at least 1.");
+        int n = batch;
+        return new global::Strider.NetworkMemory(batch,
+            ParameterBytes: 1724320L,
+            StateBytes: 0L,
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 11520L, n * 3200L), n * 500L), n * 10L), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 2880L, n * 800L), n * 500L), n * 10L), 4),
+            FoldedWeightBytes: 0L,
+            TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 11520L, 4) + global::Strider.NetworkMemory.Bytes(n * 2880L, 4) + global::Strider.NetworkMemory.Bytes(n * 2880L, 4) + global::Strider.NetworkMemory.Bytes(n * 3200L, 4) + global::Strider.NetworkMemory.Bytes(n * 800L, 4) + global::Strider.NetworkMemory.Bytes(n * 800L, 4) + global::Strider.NetworkMemory.Bytes(n * 500L, 4) + global::Strider.NetworkMemory.Bytes(n * 500L, 4) + global::Strider.NetworkMemory.Bytes(n * 10L, 4) + global::Strider.NetworkMemory.Bytes(n * 10L, 4),
+            GradientBytes: global::Strider.NetworkMemory.Bytes(n * 784L, 4) + global::Strider.NetworkMemory.Bytes(n * 11520L, 4) + global::Strider.NetworkMemory.Bytes(n * 2880L, 4) + global::Strider.NetworkMemory.Bytes(n * 3200L, 4) + global::Strider.NetworkMemory.Bytes(n * 800L, 4) + global::Strider.NetworkMemory.Bytes(n * 500L, 4) + global::Strider.NetworkMemory.Bytes(n * 500L, 4) + global::Strider.NetworkMemory.Bytes(n * 10L, 4),
+            ParameterGradientBytes: 1724320L);
+    }
+
     /// <summary>Runs the network. The result is a view of a network-owned buffer, valid until the next Forward.</summary>
     public global::Strider.Tensor<global::Strider.S10x1x1> Forward(global::Strider.Tensor<global::Strider.S1x28x28> input)
     {
@@ -240,26 +288,38 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         if (!ReferenceEquals(input.Device, _device)) throw new global::System.ArgumentException("The input tensor is on device '" + input.Device.Name + "' but LeNet runs on '" + _device.Name + "'; create it with Tensor.From(net.Device, data).", nameof(input));
         input = _memory.Unaliased(input, 0); // a view of this network's own buffer (its output fed back) is copied first
         int n = input.Batch;
-        EnsureBuffers(input, n);
+        EnsureBuffers(input, n, training: Training);
         _input = null; // until this call completes, Backward has no Forward to use
+        var softmax1Out = ForwardPass(input.Buffer, n, keep: Training);
+        _input = input;
+        _forwardKept = Training;
+        if (_output is null) _output = global::Strider.Tensor<global::Strider.S10x1x1>.View(softmax1Out, n, new int[] { 10, 1, 1 });
+        else _output.Rebind(softmax1Out, n, stackalloc int[] { 10, 1, 1 });
+        return _output;
+    }
+
+    /// <summary>Forward's ops (the same in both modes). With <paramref name="keep"/>, each layer's output stays in its own buffer for Backward; otherwise layers never live at once share the inference slots.</summary>
+    private global::Strider.Devices.DeviceBuffer<float> ForwardPass(global::Strider.Devices.DeviceBuffer<float> inputOut, int n, bool keep)
+    {
         var d = _device;
-        var inputOut = input.Buffer;
-        var conv1Out = _conv1Out!;
-        var maxpool1Out = _maxpool1Out!;
-        var conv2Out = _conv2Out!;
-        var maxpool2Out = _maxpool2Out!;
-        var conv3Out = _conv3Out!;
-        var relu1Out = _relu1Out!;
-        var conv4Out = _conv4Out!;
-        var softmax1Out = _softmax1Out!;
+        var conv1Out = keep ? _conv1Out! : _inferenceSlot0!;
+        var maxpool1Out = keep ? _maxpool1Out! : _inferenceSlot1!;
+        var conv2Out = keep ? _conv2Out! : _inferenceSlot0!;
+        var maxpool2Out = keep ? _maxpool2Out! : _inferenceSlot1!;
+        var conv3Out = keep ? _conv3Out! : _inferenceSlot0!;
+        var relu1Out = keep ? _relu1Out! : _inferenceSlot1!;
+        var conv4Out = keep ? _conv4Out! : _inferenceSlot0!;
+        var softmax1Out = keep ? _softmax1Out! : _inferenceSlot1!;
+        var maxpool1Switches = keep ? _maxpool1Switches : null;
+        var maxpool2Switches = keep ? _maxpool2Switches : null;
         // conv1: Conv 20 5x5 -> 20x24x24
         d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out); // kernel: im2col + GEMM, split over output positions
         // maxpool1: MaxPool 2x2 /2 -> 20x12x12
-        d.MaxPoolForward(Maxpool1Geometry, n, conv1Out, maxpool1Out, _maxpool1Switches);
+        d.MaxPoolForward(Maxpool1Geometry, n, conv1Out, maxpool1Out, maxpool1Switches);
         // conv2: Conv 50 5x5 -> 50x8x8
         d.ConvForward(Conv2Geometry, n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: im2col + GEMM, split over output positions
         // maxpool2: MaxPool 2x2 /2 -> 50x4x4
-        d.MaxPoolForward(Maxpool2Geometry, n, conv2Out, maxpool2Out, _maxpool2Switches);
+        d.MaxPoolForward(Maxpool2Geometry, n, conv2Out, maxpool2Out, maxpool2Switches);
         // conv3: Conv 500 4x4 -> 500x1x1
         d.ConvForward(Conv3Geometry, n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: im2col + GEMM over the batch's columns, split over output channels
         // relu1: Relu -> 500x1x1
@@ -268,10 +328,7 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         d.ConvForward(Conv4Geometry, n, relu1Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out); // kernel: im2col + GEMM over the batch's columns, split over output channels
         // softmax1: Softmax -> 10x1x1
         d.SoftmaxForward(false, n, 10, 1, conv4Out, softmax1Out);
-        _input = input;
-        if (_output is null) _output = global::Strider.Tensor<global::Strider.S10x1x1>.View(softmax1Out, n, new int[] { 10, 1, 1 });
-        else _output.Rebind(softmax1Out, n, stackalloc int[] { 10, 1, 1 });
-        return _output;
+        return softmax1Out;
     }
 
     /// <summary>
@@ -307,6 +364,13 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         int n = _batch;
         if (outputGradient.Batch != n) throw new global::System.ArgumentException("The output gradient has a batch of " + outputGradient.Batch + " but the last Forward had " + n + ".", nameof(outputGradient));
         outputGradient = _memory.Unaliased(outputGradient, 1); // a view of this network's own buffer is copied first
+        if (!_forwardKept)
+        {
+            // The last Forward ran in the inference slots: run it again keeping each layer's output (the same values), then go back through it.
+            EnsureBuffers(input, n, training: true);
+            ForwardPass(input.Buffer, n, keep: true);
+            _forwardKept = true;
+        }
         var d = _device;
         var inputOut = input.Buffer;
         var softmax1Grad = outputGradient.Buffer;
@@ -360,6 +424,8 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         _conv4Out?.Dispose();
         _conv4Grad?.Dispose();
         _softmax1Out?.Dispose();
+        _inferenceSlot0?.Dispose();
+        _inferenceSlot1?.Dispose();
     }
 
     /// <summary>

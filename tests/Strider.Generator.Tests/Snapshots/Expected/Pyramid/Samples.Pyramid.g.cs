@@ -139,6 +139,13 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
     private int _batch = -1;
     private int _n1 = -1;
     private int _n2 = -1;
+    private int _trainingBatch = -1;
+    private int _trainingN1 = -1;
+    private int _trainingN2 = -1;
+    private int _inferenceBatch = -1;
+    private int _inferenceN1 = -1;
+    private int _inferenceN2 = -1;
+    private bool _forwardKept;
     private global::Strider.Tensor<global::Strider.S3xAnyxAny>? _input;
     private global::Strider.Tensor<global::Strider.S4xAnyxAny>? _output;
     private global::Strider.Tensor<global::Strider.S3xAnyxAny>? _inputGradient;
@@ -168,6 +175,9 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
     private global::Strider.Devices.DeviceBuffer<float>? _concat1Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _conv3Out;
     private global::Strider.Devices.DeviceBuffer<float>? _deconvScratch;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot0;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot1;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot2;
 
     // Layer geometry, shared by Forward and Backward.
     private static global::Strider.Devices.ConvGeometry P1Geometry(int n1, int n2) => new(InChannels: 3, InH: (2 + 2 * n1), InW: (2 + 2 * n2), OutChannels: 16, OutH: (2 + 2 * n1), OutW: (2 + 2 * n2),
@@ -221,17 +231,39 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
         global::Strider.ParameterInitializer.He(_conv3Weight, 32, random);
     }
 
-    private void EnsureBuffers(object input, int n, int n1, int n2)
+    /// <summary>
+    /// Grows the buffers a Forward needs: with <paramref name="training"/>, every layer's own output, state and gradient
+    /// (kept for Backward); otherwise only the inference slots, which layers never live at once share.
+    /// </summary>
+    private void EnsureBuffers(object input, int n, int n1, int n2, bool training)
     {
-        if (n == _batch && n1 == _n1 && n2 == _n2) return;
-        GrowBuffers(input, n, n1, n2);
+        if (training)
+        {
+            if (n != _trainingBatch || n1 != _trainingN1 || n2 != _trainingN2)
+            {
+                GrowTrainingBuffers(input, n, n1, n2);
+                _trainingBatch = n;
+                _trainingN1 = n1;
+                _trainingN2 = n2;
+            }
+        }
+        else
+        {
+            if (n != _inferenceBatch || n1 != _inferenceN1 || n2 != _inferenceN2)
+            {
+                GrowInferenceBuffers(input, n, n1, n2);
+                _inferenceBatch = n;
+                _inferenceN1 = n1;
+                _inferenceN2 = n2;
+            }
+        }
         _batch = n;
         _n1 = n1;
         _n2 = n2;
     }
 
-    /// <summary>All or nothing: on a failure the last Forward's buffers and values stay.</summary>
-    private void GrowBuffers(object input, int n, int n1, int n2)
+    /// <summary>The buffers of a Forward that keeps its activations for Backward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowTrainingBuffers(object input, int n, int n1, int n2)
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
@@ -256,6 +288,34 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
         });
     }
 
+    /// <summary>The buffers of an inference Forward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowInferenceBuffers(object input, int n, int n1, int n2)
+    {
+        _memory.Grow(_device, "Forward", input, n, m =>
+        {
+            m.Ensure(ref _inferenceSlot0, global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 4L * (2 + 2 * n1) * (2 + 2 * n2)));
+            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 32L * (1 + n1) * (1 + n2)));
+            m.Ensure(ref _inferenceSlot2, global::System.Math.Max(global::System.Math.Max(n * 16L * (1 + n1) * (1 + n2), n * 32L * (1 + n1) * (1 + n2)), n * 32L * (2 + 2 * n1) * (2 + 2 * n2)));
+        });
+    }
+
+    /// <summary>The device memory this network holds at <paramref name="batch"/> and an input of that size on each free axis (size1: 2 + 2n (n &gt;= 0), size2: 2 + 2n (n &gt;= 0)), computed from its buffer plan: what inference needs, and what training adds.</summary>
+    public static global::Strider.NetworkMemory Memory(int batch, int size1, int size2)
+    {
+        if (batch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, "The batch is at least 1.");
+        int n = batch;
+        int n1 = global::Strider.ShapeCheck.FreeAxisIndex("Pyramid", "H", size1, 2, 2);
+        int n2 = global::Strider.ShapeCheck.FreeAxisIndex("Pyramid", "W", size2, 2, 2);
+        return new global::Strider.NetworkMemory(batch,
+            ParameterBytes: 29136L,
+            StateBytes: 0L,
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 4L * (2 + 2 * n1) * (2 + 2 * n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 32L * (1 + n1) * (1 + n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(n * 16L * (1 + n1) * (1 + n2), n * 32L * (1 + n1) * (1 + n2)), n * 32L * (2 + 2 * n1) * (2 + 2 * n2)), 4),
+            FoldedWeightBytes: 0L,
+            TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 4L * (2 + 2 * n1) * (2 + 2 * n2), 4),
+            GradientBytes: global::Strider.NetworkMemory.Bytes(n * 3L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (1 + n1) * (1 + n2), 4),
+            ParameterGradientBytes: 29136L);
+    }
+
     /// <summary>Runs the network. The result is a view of a network-owned buffer, valid until the next Forward.</summary>
     public global::Strider.Tensor<global::Strider.S4xAnyxAny> Forward(global::Strider.Tensor<global::Strider.S3xAnyxAny> input)
     {
@@ -267,24 +327,35 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
         int n = input.Batch;
         int n1 = global::Strider.ShapeCheck.FreeAxisIndex("Pyramid", "H", input.Dim(1), 2, 2);
         int n2 = global::Strider.ShapeCheck.FreeAxisIndex("Pyramid", "W", input.Dim(2), 2, 2);
-        EnsureBuffers(input, n, n1, n2);
+        EnsureBuffers(input, n, n1, n2, training: Training);
         _input = null; // until this call completes, Backward has no Forward to use
+        var conv3Out = ForwardPass(input.Buffer, n, n1, n2, keep: Training);
+        _input = input;
+        _forwardKept = Training;
+        if (_output is null) _output = global::Strider.Tensor<global::Strider.S4xAnyxAny>.View(conv3Out, n, new int[] { 4, (2 + 2 * n1), (2 + 2 * n2) });
+        else _output.Rebind(conv3Out, n, stackalloc int[] { 4, (2 + 2 * n1), (2 + 2 * n2) });
+        return _output;
+    }
+
+    /// <summary>Forward's ops (the same in both modes). With <paramref name="keep"/>, each layer's output stays in its own buffer for Backward; otherwise layers never live at once share the inference slots.</summary>
+    private global::Strider.Devices.DeviceBuffer<float> ForwardPass(global::Strider.Devices.DeviceBuffer<float> imageOut, int n, int n1, int n2, bool keep)
+    {
         var d = _device;
-        var imageOut = input.Buffer;
-        var p1Out = _p1Out!;
-        var relu1Out = _relu1Out!;
-        var maxpool1Out = _maxpool1Out!;
-        var conv2Out = _conv2Out!;
-        var p2Out = _p2Out!;
-        var upOut = _upOut!;
-        var concat1Out = _concat1Out!;
-        var conv3Out = _conv3Out!;
+        var p1Out = keep ? _p1Out! : _inferenceSlot0!;
+        var relu1Out = keep ? _relu1Out! : _inferenceSlot1!;
+        var maxpool1Out = keep ? _maxpool1Out! : _inferenceSlot2!;
+        var conv2Out = keep ? _conv2Out! : _inferenceSlot1!;
+        var p2Out = keep ? _p2Out! : _inferenceSlot2!;
+        var upOut = keep ? _upOut! : _inferenceSlot1!;
+        var concat1Out = keep ? _concat1Out! : _inferenceSlot2!;
+        var conv3Out = keep ? _conv3Out! : _inferenceSlot0!;
+        var maxpool1Switches = keep ? _maxpool1Switches : null;
         // p1: Conv 16 3x3 same -> 16xAnyxAny
         d.ConvForward(P1Geometry(n1, n2), n, imageOut, _p1Weight.Value, _p1Bias.Value, p1Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // relu1: Relu -> 16xAnyxAny
         d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 16L * (2 + 2 * n1) * (2 + 2 * n2), p1Out, relu1Out, 0f, 0f);
         // maxpool1: MaxPool 2x2 /2 -> 16xAnyxAny
-        d.MaxPoolForward(Maxpool1Geometry(n1, n2), n, relu1Out, maxpool1Out, _maxpool1Switches);
+        d.MaxPoolForward(Maxpool1Geometry(n1, n2), n, relu1Out, maxpool1Out, maxpool1Switches);
         // conv2: Conv 32 3x3 same -> 32xAnyxAny
         d.ConvForward(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // p2: Relu -> 32xAnyxAny
@@ -297,10 +368,7 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
         d.CopyBox(Concat1Part2Copy(n1, n2), n, upOut, concat1Out, false);
         // conv3: Conv 4 1x1 -> 4xAnyxAny
         d.ConvForward(Conv3Geometry(n1, n2), n, concat1Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
-        _input = input;
-        if (_output is null) _output = global::Strider.Tensor<global::Strider.S4xAnyxAny>.View(conv3Out, n, new int[] { 4, (2 + 2 * n1), (2 + 2 * n2) });
-        else _output.Rebind(conv3Out, n, stackalloc int[] { 4, (2 + 2 * n1), (2 + 2 * n2) });
-        return _output;
+        return conv3Out;
     }
 
     /// <summary>
@@ -342,6 +410,13 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
         if (outputGradient.Dim(1) != (2 + 2 * n1)) throw new global::System.ArgumentException("The output gradient's axis 1 is " + outputGradient.Dim(1) + " but the last Forward produced " + ((2 + 2 * n1)) + ".", nameof(outputGradient));
         if (outputGradient.Dim(2) != (2 + 2 * n2)) throw new global::System.ArgumentException("The output gradient's axis 2 is " + outputGradient.Dim(2) + " but the last Forward produced " + ((2 + 2 * n2)) + ".", nameof(outputGradient));
         outputGradient = _memory.Unaliased(outputGradient, 1); // a view of this network's own buffer is copied first
+        if (!_forwardKept)
+        {
+            // The last Forward ran in the inference slots: run it again keeping each layer's output (the same values), then go back through it.
+            EnsureBuffers(input, n, n1, n2, training: true);
+            ForwardPass(input.Buffer, n, n1, n2, keep: true);
+            _forwardKept = true;
+        }
         var d = _device;
         var imageOut = input.Buffer;
         var conv3Grad = outputGradient.Buffer;
@@ -397,6 +472,9 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
         _concat1Grad?.Dispose();
         _conv3Out?.Dispose();
         _deconvScratch?.Dispose();
+        _inferenceSlot0?.Dispose();
+        _inferenceSlot1?.Dispose();
+        _inferenceSlot2?.Dispose();
     }
 
     /// <summary>

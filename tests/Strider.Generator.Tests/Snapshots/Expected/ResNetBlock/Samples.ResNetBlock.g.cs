@@ -127,6 +127,8 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
     public static void SaveDiagram(string path) => DiagramLayout.Save(path);
 
     private int _batch = -1;
+    private int _trainingBatch = -1;
+    private int _inferenceBatch = -1;
     private global::Strider.Tensor<global::Strider.S64x56x56>? _input;
     private global::Strider.Tensor<global::Strider.S64x56x56>? _output;
     private global::Strider.Tensor<global::Strider.S64x56x56>? _inputGradient;
@@ -165,6 +167,8 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
     private global::Strider.Devices.DeviceBuffer<float>? _add1Out;
     private global::Strider.Devices.DeviceBuffer<float>? _add1Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _relu2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot0;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot1;
 
     // Layer geometry, shared by Forward and Backward.
     private static readonly global::Strider.Devices.ConvGeometry Conv1Geometry = new(InChannels: 64, InH: 56, InW: 56, OutChannels: 64, OutH: 56, OutW: 56,
@@ -204,15 +208,33 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         global::Strider.ParameterInitializer.Constant(_bn2RunningVar, 1f);
     }
 
-    private void EnsureBuffers(object input, int n)
+    /// <summary>
+    /// Grows the buffers a Forward needs: with <paramref name="training"/>, every layer's own output, state and gradient
+    /// (kept for Backward); otherwise only the inference slots, which layers never live at once share.
+    /// </summary>
+    private void EnsureBuffers(object input, int n, bool training)
     {
-        if (n == _batch) return;
-        GrowBuffers(input, n);
+        if (training)
+        {
+            if (n != _trainingBatch)
+            {
+                GrowTrainingBuffers(input, n);
+                _trainingBatch = n;
+            }
+        }
+        else
+        {
+            if (n != _inferenceBatch)
+            {
+                GrowInferenceBuffers(input, n);
+                _inferenceBatch = n;
+            }
+        }
         _batch = n;
     }
 
-    /// <summary>All or nothing: on a failure the last Forward's buffers and values stay.</summary>
-    private void GrowBuffers(object input, int n)
+    /// <summary>The buffers of a Forward that keeps its activations for Backward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowTrainingBuffers(object input, int n)
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
@@ -237,6 +259,31 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         });
     }
 
+    /// <summary>The buffers of an inference Forward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowInferenceBuffers(object input, int n)
+    {
+        _memory.Grow(_device, "Forward", input, n, m =>
+        {
+            m.Ensure(ref _inferenceSlot0, n * 200704L);
+            m.Ensure(ref _inferenceSlot1, n * 200704L);
+        });
+    }
+
+    /// <summary>The device memory this network holds at <paramref name="batch"/>, computed from its buffer plan: what inference needs, and what training adds.</summary>
+    public static global::Strider.NetworkMemory Memory(int batch)
+    {
+        if (batch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, "The batch is at least 1.");
+        int n = batch;
+        return new global::Strider.NetworkMemory(batch,
+            ParameterBytes: 295936L,
+            StateBytes: 1024L,
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(n * 200704L, 4) + global::Strider.NetworkMemory.Bytes(n * 200704L, 4),
+            FoldedWeightBytes: global::Strider.NetworkMemory.Bytes(36864, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(36864, 4) + global::Strider.NetworkMemory.Bytes(64, 4),
+            TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 200704L, 4) + global::Strider.NetworkMemory.Bytes(n * 200704L, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(n * 200704L, 4) + global::Strider.NetworkMemory.Bytes(n * 200704L, 4) + global::Strider.NetworkMemory.Bytes(n * 200704L, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(n * 200704L, 4) + global::Strider.NetworkMemory.Bytes(n * 200704L, 4),
+            GradientBytes: global::Strider.NetworkMemory.Bytes(n * 200704L, 4) + global::Strider.NetworkMemory.Bytes(n * 200704L, 4) + global::Strider.NetworkMemory.Bytes(n * 200704L, 4) + global::Strider.NetworkMemory.Bytes(n * 200704L, 4) + global::Strider.NetworkMemory.Bytes(n * 200704L, 4) + global::Strider.NetworkMemory.Bytes(n * 200704L, 4) + global::Strider.NetworkMemory.Bytes(n * 200704L, 4),
+            ParameterGradientBytes: 295936L);
+    }
+
     /// <summary>Runs the network. The result is a view of a network-owned buffer, valid until the next Forward.</summary>
     public global::Strider.Tensor<global::Strider.S64x56x56> Forward(global::Strider.Tensor<global::Strider.S64x56x56> input)
     {
@@ -246,9 +293,9 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         if (!ReferenceEquals(input.Device, _device)) throw new global::System.ArgumentException("The input tensor is on device '" + input.Device.Name + "' but ResNetBlock runs on '" + _device.Name + "'; create it with Tensor.From(net.Device, data).", nameof(input));
         input = _memory.Unaliased(input, 0); // a view of this network's own buffer (its output fed back) is copied first
         int n = input.Batch;
-        EnsureBuffers(input, n);
+        EnsureBuffers(input, n, training: Training);
         _input = null; // until this call completes, Backward has no Forward to use
-        var relu2Out = Training ? ForwardTraining(input.Buffer, n) : ForwardInference(input.Buffer, n);
+        var relu2Out = Training ? ForwardTraining(input.Buffer, n) : ForwardInference(input.Buffer, n, keep: false);
         _input = input;
         _forwardTraining = Training;
         if (_output is null) _output = global::Strider.Tensor<global::Strider.S64x56x56>.View(relu2Out, n, new int[] { 64, 56, 56 });
@@ -285,17 +332,17 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         return relu2Out;
     }
 
-    /// <summary>Forward's ops in inference mode: BatchNorm uses its running statistics (folded into the conv before it where it can), Dropout is the identity.</summary>
-    private global::Strider.Devices.DeviceBuffer<float> ForwardInference(global::Strider.Devices.DeviceBuffer<float> inputOut, int n)
+    /// <summary>Forward's ops in inference mode: BatchNorm uses its running statistics (folded into the conv before it where it can), Dropout is the identity. With <paramref name="keep"/>, each layer's output stays in its own buffer for Backward; otherwise layers never live at once share the inference slots.</summary>
+    private global::Strider.Devices.DeviceBuffer<float> ForwardInference(global::Strider.Devices.DeviceBuffer<float> inputOut, int n, bool keep)
     {
         var d = _device;
         var conv1Out = _conv1Out!;
-        var bn1Out = _bn1Out!;
-        var relu1Out = _relu1Out!;
+        var bn1Out = keep ? _bn1Out! : _inferenceSlot0!;
+        var relu1Out = keep ? _relu1Out! : _inferenceSlot1!;
         var conv2Out = _conv2Out!;
-        var bn2Out = _bn2Out!;
-        var add1Out = _add1Out!;
-        var relu2Out = _relu2Out!;
+        var bn2Out = keep ? _bn2Out! : _inferenceSlot0!;
+        var add1Out = keep ? _add1Out! : _inferenceSlot1!;
+        var relu2Out = keep ? _relu2Out! : _inferenceSlot0!;
         // conv1: Conv 64 3x3 pad 1 -> 64x56x56
         // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into relu1's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 36864);
@@ -408,6 +455,8 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         _add1Out?.Dispose();
         _add1Grad?.Dispose();
         _relu2Out?.Dispose();
+        _inferenceSlot0?.Dispose();
+        _inferenceSlot1?.Dispose();
     }
 
     /// <summary>

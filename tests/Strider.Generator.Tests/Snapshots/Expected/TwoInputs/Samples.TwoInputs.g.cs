@@ -116,6 +116,8 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
     public static void SaveDiagram(string path) => DiagramLayout.Save(path);
 
     private int _batch = -1;
+    private int _trainingBatch = -1;
+    private int _inferenceBatch = -1;
     private global::Strider.Tensor<global::Strider.S2x4x4>? _input;
     private global::Strider.Tensor<global::Strider.S2x4x4>? _input1;
     private global::Strider.Tensor<global::Strider.S3x4x4>? _output;
@@ -147,6 +149,8 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
     private global::Strider.Devices.DeviceBuffer<float>? _add1Out;
     private global::Strider.Devices.DeviceBuffer<float>? _add1Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _conv2Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot0;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot1;
 
     // Layer geometry, shared by Forward and Backward.
     private static readonly global::Strider.Devices.ConvGeometry LiftGeometry = new(InChannels: 2, InH: 4, InW: 4, OutChannels: 2, OutH: 4, OutW: 4,
@@ -182,15 +186,33 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
         global::Strider.ParameterInitializer.Constant(_bn1RunningVar, 1f);
     }
 
-    private void EnsureBuffers(object input, int n)
+    /// <summary>
+    /// Grows the buffers a Forward needs: with <paramref name="training"/>, every layer's own output, state and gradient
+    /// (kept for Backward); otherwise only the inference slots, which layers never live at once share.
+    /// </summary>
+    private void EnsureBuffers(object input, int n, bool training)
     {
-        if (n == _batch) return;
-        GrowBuffers(input, n);
+        if (training)
+        {
+            if (n != _trainingBatch)
+            {
+                GrowTrainingBuffers(input, n);
+                _trainingBatch = n;
+            }
+        }
+        else
+        {
+            if (n != _inferenceBatch)
+            {
+                GrowInferenceBuffers(input, n);
+                _inferenceBatch = n;
+            }
+        }
         _batch = n;
     }
 
-    /// <summary>All or nothing: on a failure the last Forward's buffers and values stay.</summary>
-    private void GrowBuffers(object input, int n)
+    /// <summary>The buffers of a Forward that keeps its activations for Backward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowTrainingBuffers(object input, int n)
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
@@ -210,6 +232,31 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
         });
     }
 
+    /// <summary>The buffers of an inference Forward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowInferenceBuffers(object input, int n)
+    {
+        _memory.Grow(_device, "Forward", input, n, m =>
+        {
+            m.Ensure(ref _inferenceSlot0, n * 32L);
+            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(n * 32L, n * 48L));
+        });
+    }
+
+    /// <summary>The device memory this network holds at <paramref name="batch"/>, computed from its buffer plan: what inference needs, and what training adds.</summary>
+    public static global::Strider.NetworkMemory Memory(int batch)
+    {
+        if (batch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, "The batch is at least 1.");
+        int n = batch;
+        return new global::Strider.NetworkMemory(batch,
+            ParameterBytes: 268L,
+            StateBytes: 16L,
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 32L, n * 48L), 4),
+            FoldedWeightBytes: global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(2, 4),
+            TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(2, 4) + global::Strider.NetworkMemory.Bytes(2, 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(n * 48L, 4),
+            GradientBytes: global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4),
+            ParameterGradientBytes: 268L);
+    }
+
     /// <summary>Runs the network. The result is a view of a network-owned buffer, valid until the next Forward.</summary>
     public global::Strider.Tensor<global::Strider.S3x4x4> Forward(global::Strider.Tensor<global::Strider.S2x4x4> image, global::Strider.Tensor<global::Strider.S2x4x4> extra)
     {
@@ -223,9 +270,9 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
         extra = _memory.Unaliased(extra, 3); // a view of this network's own buffer (its output fed back) is copied first
         int n = image.Batch;
         if (extra.Batch != n) throw new global::System.ArgumentException("'extra' has a batch of " + extra.Batch + " but 'image' has " + n + "; every input of TwoInputs takes the same batch.", nameof(extra));
-        EnsureBuffers(image, n);
+        EnsureBuffers(image, n, training: Training);
         _input = null; // until this call completes, Backward has no Forward to use
-        var conv2Out = Training ? ForwardTraining(image.Buffer, extra.Buffer, n) : ForwardInference(image.Buffer, extra.Buffer, n);
+        var conv2Out = Training ? ForwardTraining(image.Buffer, extra.Buffer, n) : ForwardInference(image.Buffer, extra.Buffer, n, keep: false);
         _input1 = extra;
         _input = image;
         _forwardTraining = Training;
@@ -257,15 +304,15 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
         return conv2Out;
     }
 
-    /// <summary>Forward's ops in inference mode: BatchNorm uses its running statistics (folded into the conv before it where it can), Dropout is the identity.</summary>
-    private global::Strider.Devices.DeviceBuffer<float> ForwardInference(global::Strider.Devices.DeviceBuffer<float> imageOut, global::Strider.Devices.DeviceBuffer<float> extraOut, int n)
+    /// <summary>Forward's ops in inference mode: BatchNorm uses its running statistics (folded into the conv before it where it can), Dropout is the identity. With <paramref name="keep"/>, each layer's output stays in its own buffer for Backward; otherwise layers never live at once share the inference slots.</summary>
+    private global::Strider.Devices.DeviceBuffer<float> ForwardInference(global::Strider.Devices.DeviceBuffer<float> imageOut, global::Strider.Devices.DeviceBuffer<float> extraOut, int n, bool keep)
     {
         var d = _device;
         var liftOut = _liftOut!;
-        var bn1Out = _bn1Out!;
-        var gateOut = _gateOut!;
-        var add1Out = _add1Out!;
-        var conv2Out = _conv2Out!;
+        var bn1Out = keep ? _bn1Out! : _inferenceSlot0!;
+        var gateOut = keep ? _gateOut! : _inferenceSlot1!;
+        var add1Out = keep ? _add1Out! : _inferenceSlot0!;
+        var conv2Out = keep ? _conv2Out! : _inferenceSlot1!;
         // lift: Conv 2 1x1 -> 2x4x4
         // inference: bn1 folded into lift's weights and bias (lift's output feeds only bn1), written straight into gate's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 4);
@@ -360,6 +407,8 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
         _add1Out?.Dispose();
         _add1Grad?.Dispose();
         _conv2Out?.Dispose();
+        _inferenceSlot0?.Dispose();
+        _inferenceSlot1?.Dispose();
     }
 
     /// <summary>

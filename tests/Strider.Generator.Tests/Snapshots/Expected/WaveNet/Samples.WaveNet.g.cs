@@ -158,6 +158,9 @@ public partial class WaveNet : global::Strider.NetworkBase, global::Strider.INet
     public static void SaveDiagram(string path) => DiagramLayout.Save(path);
 
     private int _batch = -1;
+    private int _trainingBatch = -1;
+    private int _inferenceBatch = -1;
+    private bool _forwardKept;
     private global::Strider.Tensor<global::Strider.S16x256>? _input;
     private global::Strider.Tensor<global::Strider.S8x256>? _output;
     private global::Strider.Tensor<global::Strider.S16x256>? _inputGradient;
@@ -197,6 +200,8 @@ public partial class WaveNet : global::Strider.NetworkBase, global::Strider.INet
     private global::Strider.Devices.DeviceBuffer<float>? _conv6Out;
     private global::Strider.Devices.DeviceBuffer<float>? _conv6Grad;
     private global::Strider.Devices.DeviceBuffer<float>? _logsoftmax1Out;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot0;
+    private global::Strider.Devices.DeviceBuffer<float>? _inferenceSlot1;
 
     // Layer geometry, shared by Forward and Backward.
     private static readonly global::Strider.Devices.ConvGeometry Conv1Geometry = new(InChannels: 16, InH: 1, InW: 256, OutChannels: 32, OutH: 1, OutW: 256,
@@ -246,15 +251,33 @@ public partial class WaveNet : global::Strider.NetworkBase, global::Strider.INet
         global::Strider.ParameterInitializer.He(_conv6Weight, 32, random);
     }
 
-    private void EnsureBuffers(object input, int n)
+    /// <summary>
+    /// Grows the buffers a Forward needs: with <paramref name="training"/>, every layer's own output, state and gradient
+    /// (kept for Backward); otherwise only the inference slots, which layers never live at once share.
+    /// </summary>
+    private void EnsureBuffers(object input, int n, bool training)
     {
-        if (n == _batch) return;
-        GrowBuffers(input, n);
+        if (training)
+        {
+            if (n != _trainingBatch)
+            {
+                GrowTrainingBuffers(input, n);
+                _trainingBatch = n;
+            }
+        }
+        else
+        {
+            if (n != _inferenceBatch)
+            {
+                GrowInferenceBuffers(input, n);
+                _inferenceBatch = n;
+            }
+        }
         _batch = n;
     }
 
-    /// <summary>All or nothing: on a failure the last Forward's buffers and values stay.</summary>
-    private void GrowBuffers(object input, int n)
+    /// <summary>The buffers of a Forward that keeps its activations for Backward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowTrainingBuffers(object input, int n)
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
@@ -285,6 +308,31 @@ public partial class WaveNet : global::Strider.NetworkBase, global::Strider.INet
         });
     }
 
+    /// <summary>The buffers of an inference Forward, all or nothing: on a failure the last Forward's buffers and values stay.</summary>
+    private void GrowInferenceBuffers(object input, int n)
+    {
+        _memory.Grow(_device, "Forward", input, n, m =>
+        {
+            m.Ensure(ref _inferenceSlot0, global::System.Math.Max(n * 8192L, n * 2048L));
+            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(n * 8192L, n * 2048L));
+        });
+    }
+
+    /// <summary>The device memory this network holds at <paramref name="batch"/>, computed from its buffer plan: what inference needs, and what training adds.</summary>
+    public static global::Strider.NetworkMemory Memory(int batch)
+    {
+        if (batch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, "The batch is at least 1.");
+        int n = batch;
+        return new global::Strider.NetworkMemory(batch,
+            ParameterBytes: 38560L,
+            StateBytes: 0L,
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 8192L, n * 2048L), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 8192L, n * 2048L), 4),
+            FoldedWeightBytes: 0L,
+            TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 2048L, 4) + global::Strider.NetworkMemory.Bytes(n * 2048L, 4),
+            GradientBytes: global::Strider.NetworkMemory.Bytes(n * 4096L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 8192L, 4) + global::Strider.NetworkMemory.Bytes(n * 2048L, 4),
+            ParameterGradientBytes: 38560L);
+    }
+
     /// <summary>Runs the network. The result is a view of a network-owned buffer, valid until the next Forward.</summary>
     public global::Strider.Tensor<global::Strider.S8x256> Forward(global::Strider.Tensor<global::Strider.S16x256> input)
     {
@@ -294,22 +342,32 @@ public partial class WaveNet : global::Strider.NetworkBase, global::Strider.INet
         if (!ReferenceEquals(input.Device, _device)) throw new global::System.ArgumentException("The input tensor is on device '" + input.Device.Name + "' but WaveNet runs on '" + _device.Name + "'; create it with Tensor.From(net.Device, data).", nameof(input));
         input = _memory.Unaliased(input, 0); // a view of this network's own buffer (its output fed back) is copied first
         int n = input.Batch;
-        EnsureBuffers(input, n);
+        EnsureBuffers(input, n, training: Training);
         _input = null; // until this call completes, Backward has no Forward to use
+        var logsoftmax1Out = ForwardPass(input.Buffer, n, keep: Training);
+        _input = input;
+        _forwardKept = Training;
+        if (_output is null) _output = global::Strider.Tensor<global::Strider.S8x256>.View(logsoftmax1Out, n, new int[] { 8, 256 });
+        else _output.Rebind(logsoftmax1Out, n, stackalloc int[] { 8, 256 });
+        return _output;
+    }
+
+    /// <summary>Forward's ops (the same in both modes). With <paramref name="keep"/>, each layer's output stays in its own buffer for Backward; otherwise layers never live at once share the inference slots.</summary>
+    private global::Strider.Devices.DeviceBuffer<float> ForwardPass(global::Strider.Devices.DeviceBuffer<float> inputOut, int n, bool keep)
+    {
         var d = _device;
-        var inputOut = input.Buffer;
-        var conv1Out = _conv1Out!;
-        var tanh1Out = _tanh1Out!;
-        var conv2Out = _conv2Out!;
-        var tanh2Out = _tanh2Out!;
-        var conv3Out = _conv3Out!;
-        var tanh3Out = _tanh3Out!;
-        var conv4Out = _conv4Out!;
-        var tanh4Out = _tanh4Out!;
-        var conv5Out = _conv5Out!;
-        var tanh5Out = _tanh5Out!;
-        var conv6Out = _conv6Out!;
-        var logsoftmax1Out = _logsoftmax1Out!;
+        var conv1Out = keep ? _conv1Out! : _inferenceSlot0!;
+        var tanh1Out = keep ? _tanh1Out! : _inferenceSlot1!;
+        var conv2Out = keep ? _conv2Out! : _inferenceSlot0!;
+        var tanh2Out = keep ? _tanh2Out! : _inferenceSlot1!;
+        var conv3Out = keep ? _conv3Out! : _inferenceSlot0!;
+        var tanh3Out = keep ? _tanh3Out! : _inferenceSlot1!;
+        var conv4Out = keep ? _conv4Out! : _inferenceSlot0!;
+        var tanh4Out = keep ? _tanh4Out! : _inferenceSlot1!;
+        var conv5Out = keep ? _conv5Out! : _inferenceSlot0!;
+        var tanh5Out = keep ? _tanh5Out! : _inferenceSlot1!;
+        var conv6Out = keep ? _conv6Out! : _inferenceSlot0!;
+        var logsoftmax1Out = keep ? _logsoftmax1Out! : _inferenceSlot1!;
         // conv1: Conv 32 2 causal -> 32x256
         d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out); // kernel: im2col + GEMM, split over output positions
         // tanh1: Tanh -> 32x256
@@ -334,10 +392,7 @@ public partial class WaveNet : global::Strider.NetworkBase, global::Strider.INet
         d.ConvForward(Conv6Geometry, n, tanh5Out, _conv6Weight.Value, _conv6Bias.Value, conv6Out); // kernel: 1x1 as GEMM on the input (no im2col), split over output positions
         // logsoftmax1: LogSoftmax -> 8x256
         d.SoftmaxForward(true, n, 8, 256, conv6Out, logsoftmax1Out);
-        _input = input;
-        if (_output is null) _output = global::Strider.Tensor<global::Strider.S8x256>.View(logsoftmax1Out, n, new int[] { 8, 256 });
-        else _output.Rebind(logsoftmax1Out, n, stackalloc int[] { 8, 256 });
-        return _output;
+        return logsoftmax1Out;
     }
 
     /// <summary>
@@ -373,6 +428,13 @@ public partial class WaveNet : global::Strider.NetworkBase, global::Strider.INet
         int n = _batch;
         if (outputGradient.Batch != n) throw new global::System.ArgumentException("The output gradient has a batch of " + outputGradient.Batch + " but the last Forward had " + n + ".", nameof(outputGradient));
         outputGradient = _memory.Unaliased(outputGradient, 1); // a view of this network's own buffer is copied first
+        if (!_forwardKept)
+        {
+            // The last Forward ran in the inference slots: run it again keeping each layer's output (the same values), then go back through it.
+            EnsureBuffers(input, n, training: true);
+            ForwardPass(input.Buffer, n, keep: true);
+            _forwardKept = true;
+        }
         var d = _device;
         var inputOut = input.Buffer;
         var logsoftmax1Grad = outputGradient.Buffer;
@@ -446,6 +508,8 @@ public partial class WaveNet : global::Strider.NetworkBase, global::Strider.INet
         _conv6Out?.Dispose();
         _conv6Grad?.Dispose();
         _logsoftmax1Out?.Dispose();
+        _inferenceSlot0?.Dispose();
+        _inferenceSlot1?.Dispose();
     }
 
     /// <summary>
