@@ -35,19 +35,30 @@ public sealed class InferenceSlotPlannerTests
             Layer("Conv", 4, 1, name: "b"), Layer("BatchNorm", name: "bnb"), Layer("Relu", name: "rb"),
             Layer("Conv", 4, 1, name: "c"), Layer("BatchNorm", name: "bnc"),
             Layer("Add", inputs: ["ra", "bnc"], name: "add"), Layer("Relu", name: "out"));
-        // The folded convs write no buffer of their own at inference; their norms' slots are written at the conv's op.
-        Assert.Equal(-1, SlotOf(plan, exec, "b"));
-        Assert.Equal(-1, SlotOf(plan, exec, "c"));
-        int ra = SlotOf(plan, exec, "ra");
-        // ra is read by b (the folded conv) and by the add: nothing written in between may take its slot.
-        foreach (var name in new[] { "bnb", "rb", "bnc", "add" }) Assert.NotEqual(ra, SlotOf(plan, exec, name));
-        Assert.NotEqual(SlotOf(plan, exec, "bnb"), SlotOf(plan, exec, "rb"));
-        Assert.NotEqual(SlotOf(plan, exec, "rb"), SlotOf(plan, exec, "bnc"));
-        Assert.NotEqual(SlotOf(plan, exec, "bnc"), SlotOf(plan, exec, "add"));
+        // The folded convs write no buffer of their own at inference; their epilogues write rb and out at the convs' ops,
+        // so the norms and the add write nothing either.
+        foreach (var name in new[] { "b", "c", "bnb", "bnc", "add" }) Assert.Equal(-1, SlotOf(plan, exec, name));
+        int ra = SlotOf(plan, exec, "ra"), rb = SlotOf(plan, exec, "rb"), output = SlotOf(plan, exec, "out");
+        // ra is read by b and, as the residual, by c's fused op; rb is c's input: all three are live at c's op.
+        Assert.Equal(3, new[] { ra, rb, output }.Distinct().Count());
+        Assert.All(new[] { ra, rb, output }, s => Assert.InRange(s, 0, 2));
         Assert.Equal(3, Slots(exec).Length);
-        // Once the add has read it, the residual's slot is free again: the last Relu takes one of the three.
-        Assert.InRange(SlotOf(plan, exec, "out"), 0, 2);
-        Assert.NotEqual(SlotOf(plan, exec, "add"), SlotOf(plan, exec, "out"));
+    }
+
+    [Fact]
+    public void A_conv_epilogues_output_is_live_from_the_convs_op_not_from_its_last_layers_place()
+    {
+        // c's epilogue writes out at c's op, while its residual ra is still to be read and before rx and w run: none of
+        // them may take out's slot, though ra and rx are dead by the place of out's own layer.
+        var (plan, exec) = Plan([4, 8, 8],
+            Layer("Conv", 4, 3, name: "a"), Layer("Relu", name: "ra"),
+            Layer("Conv", 4, 1, name: "c"), Layer("BatchNorm", name: "bnc"),
+            Layer("Conv", 4, 1, name: "x", from: "ra"), Layer("Tanh", name: "rx"), Layer("Conv", 4, 1, name: "w"),
+            Layer("Add", inputs: ["ra", "bnc"], name: "add"), Layer("Relu", name: "out"),
+            Layer("Add", inputs: ["out", "w"], name: "final"));
+        Assert.Equal(-1, SlotOf(plan, exec, "add"));
+        int output = SlotOf(plan, exec, "out");
+        foreach (var name in new[] { "ra", "rx", "w" }) Assert.NotEqual(output, SlotOf(plan, exec, name));
     }
 
     [Fact]

@@ -275,8 +275,8 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
-            m.Ensure(ref _inferenceSlot0, n * 256L);
-            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(n * 256L, n * 128L));
+            m.Ensure(ref _inferenceSlot0, global::System.Math.Max(n * 256L, n * 128L));
+            m.Ensure(ref _inferenceSlot1, n * 256L);
             m.Ensure(ref _inferenceSlot2, n * 256L);
         });
     }
@@ -289,7 +289,7 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
         return new global::Strider.NetworkMemory(batch,
             ParameterBytes: 728L,
             StateBytes: 32L,
-            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 256L, n * 128L), 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4),
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 256L, n * 128L), 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4),
             FoldedWeightBytes: global::Strider.NetworkMemory.Bytes(144, 4) + global::Strider.NetworkMemory.Bytes(4, 4),
             TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 128L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4),
             GradientBytes: global::Strider.NetworkMemory.Bytes(n * 192L, 4) + global::Strider.NetworkMemory.Bytes(n * 64L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 128L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4),
@@ -355,9 +355,9 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
         var d = _device;
         var bothOut = keep ? _bothOut! : _inferenceSlot0!;
         var conv1Out = _conv1Out!;
-        var bn1Out = keep ? _bn1Out! : _inferenceSlot1!;
-        var trunkOut = keep ? _trunkOut! : _inferenceSlot0!;
-        var clsOut = keep ? _clsOut! : _inferenceSlot1!;
+        var bn1Out = _bn1Out!;
+        var trunkOut = keep ? _trunkOut! : _inferenceSlot1!;
+        var clsOut = keep ? _clsOut! : _inferenceSlot0!;
         var boxOut = keep ? _boxOut! : _inferenceSlot2!;
         // both: Concat image, mask -> 4x8x8
         d.CopyBox(BothPart1Copy, n, imageOut, bothOut, false);

@@ -385,8 +385,8 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
-            m.Ensure(ref _inferenceSlot0, global::System.Math.Max(n * 256L, n * 5L));
-            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(n * 256L, n * 4L));
+            m.Ensure(ref _inferenceSlot0, global::System.Math.Max(n * 256L, n * 4L));
+            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(n * 256L, n * 5L));
             m.Ensure(ref _inferenceSlot2, n * 256L);
         });
     }
@@ -399,7 +399,7 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
         return new global::Strider.NetworkMemory(batch,
             ParameterBytes: 1796L,
             StateBytes: 96L,
-            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 256L, n * 5L), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 256L, n * 4L), 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4),
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 256L, n * 4L), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 256L, n * 5L), 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4),
             FoldedWeightBytes: global::Strider.NetworkMemory.Bytes(108, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(144, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(144, 4) + global::Strider.NetworkMemory.Bytes(4, 4),
             TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 4L, 4) + global::Strider.NetworkMemory.Bytes(n * 4L, 4) + global::Strider.NetworkMemory.Bytes(n * 4L, 4) + global::Strider.NetworkMemory.Bytes(n * 5L, 4),
             GradientBytes: global::Strider.NetworkMemory.Bytes(n * 192L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 256L, 4) + global::Strider.NetworkMemory.Bytes(n * 4L, 4) + global::Strider.NetworkMemory.Bytes(n * 4L, 4) + global::Strider.NetworkMemory.Bytes(n * 4L, 4),
@@ -482,19 +482,19 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
     {
         var d = _device;
         var features_0Out = _features_0Out!;
-        var features_1Out = keep ? _features_1Out! : _inferenceSlot0!;
-        var features_2Out = keep ? _features_2Out! : _inferenceSlot1!;
+        var features_1Out = _features_1Out!;
+        var features_2Out = keep ? _features_2Out! : _inferenceSlot0!;
         var layer1_0_conv1Out = _layer1_0_conv1Out!;
-        var layer1_0_bn1Out = keep ? _layer1_0_bn1Out! : _inferenceSlot0!;
-        var layer1_0_reluOut = keep ? _layer1_0_reluOut! : _inferenceSlot2!;
+        var layer1_0_bn1Out = _layer1_0_bn1Out!;
+        var layer1_0_reluOut = keep ? _layer1_0_reluOut! : _inferenceSlot1!;
         var layer1_0_conv2Out = _layer1_0_conv2Out!;
-        var layer1_0_bn2Out = keep ? _layer1_0_bn2Out! : _inferenceSlot0!;
-        var layer1_0_addOut = keep ? _layer1_0_addOut! : _inferenceSlot2!;
-        var layer1_0_relu2Out = keep ? _layer1_0_relu2Out! : _inferenceSlot0!;
-        var avgpoolOut = keep ? _avgpoolOut! : _inferenceSlot1!;
+        var layer1_0_bn2Out = _layer1_0_bn2Out!;
+        var layer1_0_addOut = _layer1_0_addOut!;
+        var layer1_0_relu2Out = keep ? _layer1_0_relu2Out! : _inferenceSlot2!;
+        var avgpoolOut = keep ? _avgpoolOut! : _inferenceSlot0!;
         var flattenOut = avgpoolOut;
         var classifier_0Out = flattenOut;
-        var classifier_1Out = keep ? _classifier_1Out! : _inferenceSlot0!;
+        var classifier_1Out = keep ? _classifier_1Out! : _inferenceSlot1!;
         // features.0: Conv 4 3x3 pad 1 -> 4x8x8
         // inference: features.1 folded into features.0's weights and bias (features.0's output feeds only features.1), written straight into features.2's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _features_1FoldedWeight, 108);

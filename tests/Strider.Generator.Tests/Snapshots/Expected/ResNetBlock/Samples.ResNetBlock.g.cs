@@ -337,12 +337,12 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
     {
         var d = _device;
         var conv1Out = _conv1Out!;
-        var bn1Out = keep ? _bn1Out! : _inferenceSlot0!;
-        var relu1Out = keep ? _relu1Out! : _inferenceSlot1!;
+        var bn1Out = _bn1Out!;
+        var relu1Out = keep ? _relu1Out! : _inferenceSlot0!;
         var conv2Out = _conv2Out!;
-        var bn2Out = keep ? _bn2Out! : _inferenceSlot0!;
-        var add1Out = keep ? _add1Out! : _inferenceSlot1!;
-        var relu2Out = keep ? _relu2Out! : _inferenceSlot0!;
+        var bn2Out = _bn2Out!;
+        var add1Out = _add1Out!;
+        var relu2Out = keep ? _relu2Out! : _inferenceSlot1!;
         // conv1: Conv 64 3x3 pad 1 -> 64x56x56
         // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into relu1's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 36864);

@@ -237,8 +237,8 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
     {
         _memory.Grow(_device, "Forward", input, n, m =>
         {
-            m.Ensure(ref _inferenceSlot0, n * 32L);
-            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(n * 32L, n * 48L));
+            m.Ensure(ref _inferenceSlot0, global::System.Math.Max(n * 32L, n * 48L));
+            m.Ensure(ref _inferenceSlot1, n * 32L);
         });
     }
 
@@ -250,7 +250,7 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
         return new global::Strider.NetworkMemory(batch,
             ParameterBytes: 268L,
             StateBytes: 16L,
-            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 32L, n * 48L), 4),
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 32L, n * 48L), 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4),
             FoldedWeightBytes: global::Strider.NetworkMemory.Bytes(4, 4) + global::Strider.NetworkMemory.Bytes(2, 4),
             TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(2, 4) + global::Strider.NetworkMemory.Bytes(2, 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(n * 48L, 4),
             GradientBytes: global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4) + global::Strider.NetworkMemory.Bytes(n * 32L, 4),
@@ -309,10 +309,10 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
     {
         var d = _device;
         var liftOut = _liftOut!;
-        var bn1Out = keep ? _bn1Out! : _inferenceSlot0!;
-        var gateOut = keep ? _gateOut! : _inferenceSlot1!;
-        var add1Out = keep ? _add1Out! : _inferenceSlot0!;
-        var conv2Out = keep ? _conv2Out! : _inferenceSlot1!;
+        var bn1Out = _bn1Out!;
+        var gateOut = keep ? _gateOut! : _inferenceSlot0!;
+        var add1Out = keep ? _add1Out! : _inferenceSlot1!;
+        var conv2Out = keep ? _conv2Out! : _inferenceSlot0!;
         // lift: Conv 2 1x1 -> 2x4x4
         // inference: bn1 folded into lift's weights and bias (lift's output feeds only bn1), written straight into gate's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 4);
