@@ -13,7 +13,8 @@ public sealed unsafe partial class CpuDevice
         using var lease = Rent();
         if (g.Groups != 1)
         {
-            CpuGroupedConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
+            if (CpuDepthwiseConvolution.Applies(g)) CpuDepthwiseConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
+            else CpuGroupedConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
             CpuConvolution.LastKernel = g.InPerGroup == 1 ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
         }
         else CpuConvolution.ConvForward(lease.Workspace, g, n, x, w, bias, y);

@@ -1,0 +1,83 @@
+using Strider.Devices;
+using Strider.Devices.Cpu;
+using Strider.Runtime.Tests.Reference;
+using Strider.Shapes;
+using static Strider.Runtime.Tests.TestData;
+
+namespace Strider.Runtime.Tests;
+
+/// <summary>
+/// The CPU device's depthwise kernel (a phase-split padded copy per plane, 8 output columns per vector) on MobileNet's
+/// geometries with channels cut and on odd ones: rows narrower than a vector, not a multiple of it, padding wider than
+/// the kernel, strides 1-3, dilation, a channel multiplier; against <see cref="ReferenceDevice"/>, and the same bits on
+/// one worker as on two.
+/// </summary>
+public sealed class CpuDepthwiseConvolutionTests
+{
+    private static ConvGeometry Depthwise(int c, int h, int w, int k, int multiplier = 1, int s = 1, int p = 0, int d = 1) =>
+        Conv(c, h, w, c * multiplier, k, k, sh: s, sw: s, pt: p, pb: p, pl: p, pr: p, dh: d, dw: d) with { Groups = c };
+
+    internal static readonly Dictionary<string, (ConvGeometry G, int N)> Cases = new()
+    {
+        ["MobileNetV2 3x3 stride 2 pad 1, 112x112 -> 56x56 (6 of 96 channels)"] = (Depthwise(6, 112, 112, 3, s: 2, p: 1), 1),
+        ["MobileNetV2 3x3 pad 1 on 56x56 (5 of 144 channels)"] = (Depthwise(5, 56, 56, 3, p: 1), 1),
+        ["MobileNetV2 3x3 pad 1 on 14x14 (9 of 576 channels)"] = (Depthwise(9, 14, 14, 3, p: 1), 1),
+        ["MobileNetV2 3x3 pad 1 on 7x7, narrower than a vector (11 of 960 channels)"] = (Depthwise(11, 7, 7, 3, p: 1), 1),
+        ["3x3 stride 2 pad 1, odd sizes 15x17, batch 3"] = (Depthwise(4, 15, 17, 3, s: 2, p: 1), 3),
+        ["3x3 stride 2 unpadded, 14x13"] = (Depthwise(3, 14, 13, 3, s: 2), 2),
+        ["3x3 unpadded, rows of 37"] = (Depthwise(3, 9, 37, 3), 2),
+        ["3x3 pad 2 (wider than the kernel's reach), 5x6"] = (Depthwise(3, 5, 6, 3, p: 2), 2),
+        ["3x3 pad 1 on 1x1"] = (Depthwise(5, 1, 1, 3, p: 1), 2),
+        ["3x3 dilation 2 pad 2 on 20x21"] = (Depthwise(3, 20, 21, 3, p: 2, d: 2), 1),
+        ["3x3 stride 2 dilation 2 pad 2 on 19x23"] = (Depthwise(3, 19, 23, 3, s: 2, p: 2, d: 2), 1),
+        ["3x3 channel multiplier 3, pad 1, 11x13"] = (Depthwise(4, 11, 13, 3, multiplier: 3, p: 1), 2),
+        ["5x5 pad 2 on 14x14 (EfficientNet)"] = (Depthwise(6, 14, 14, 5, p: 2), 1),
+        ["5x5 stride 2 pad 2 on 28x29"] = (Depthwise(5, 28, 29, 5, s: 2, p: 2), 2),
+        ["5x5 stride 2 pad 1, multiplier 2, 17x9"] = (Depthwise(3, 17, 9, 5, multiplier: 2, s: 2, p: 1), 1),
+        ["7x7 pad 3 on 12x25"] = (Depthwise(2, 12, 25, 7, p: 3), 1),
+        ["stride 3 across and 2 down, asymmetric padding"] = (Conv(4, 13, 31, 4, 3, 3, sh: 2, sw: 3, pt: 0, pb: 2, pl: 2, pr: 1) with { Groups = 4 }, 2),
+        ["1-D 1x7 pad 3, rows of 40"] = (Conv(6, 1, 40, 6, 1, 7, pl: 3, pr: 3) with { Groups = 6 }, 2),
+        ["stride 5 across (the grouped direct kernel runs)"] = (Conv(3, 6, 26, 3, 3, 3, sh: 1, sw: 5, pl: 1, pr: 1) with { Groups = 3 }, 1),
+    };
+
+    public static TheoryData<string> CaseNames => new(Cases.Keys);
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Forward_matches_the_reference_with_the_same_bits_on_one_worker_and_two(string name)
+    {
+        var (g, n) = Cases[name];
+        var rng = new Random(61);
+        float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
+        float[] Run(Device device, bool withBias)
+        {
+            var (bx, bw, bb) = (device.Allocate<float>(x.Length), device.Allocate<float>(w.Length), device.Allocate<float>(bias.Length));
+            bx.Upload(x);
+            bw.Upload(w);
+            bb.Upload(bias);
+            // A stale output: every value must be written.
+            var y = device.Allocate<float>(n * g.OutputSize);
+            y.Upload(Enumerable.Repeat(float.NaN, (int)(n * g.OutputSize)).ToArray());
+            device.ConvForward(g, n, bx, bw, withBias ? bb : null, y);
+            return y.ToArray();
+        }
+        foreach (bool withBias in new[] { true, false })
+        {
+            using var reference = new ReferenceDevice();
+            using var one = new CpuDevice(1);
+            using var two = new CpuDevice(2);
+            float[] expected = Run(reference, withBias), single = Run(one, withBias), both = Run(two, withBias);
+            Assert.Equal(ConvKernel.DepthwiseDirect, CpuConvolution.LastKernel);
+            AssertClose(expected, both, $"{name}: forward (bias {withBias})");
+            Assert.True(single.AsSpan().SequenceEqual(both), $"{name}: one worker and two give different bits (bias {withBias}).");
+        }
+    }
+
+    [Fact]
+    public void The_phase_split_copy_takes_strides_up_to_its_limit_only()
+    {
+        Assert.True(CpuDepthwiseConvolution.Applies(Depthwise(3, 20, 20, 3, s: 2, p: 1)) || !System.Runtime.Intrinsics.X86.Fma.IsSupported);
+        Assert.False(CpuDepthwiseConvolution.Applies(Cases["stride 5 across (the grouped direct kernel runs)"].G));
+        Assert.False(CpuDepthwiseConvolution.Applies(Conv(6, 8, 8, 6, 3, 3) with { Groups = 3 }));
+    }
+}
