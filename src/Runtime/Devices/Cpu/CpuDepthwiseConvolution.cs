@@ -37,10 +37,10 @@ internal static unsafe class CpuDepthwiseConvolution
 
     private static (int Rows, int PhaseLength) Layout(in ConvGeometry g)
     {
-        // Padded rows and columns the outputs reach; the last vector of a row may read up to 7 lanes past OutW.
+        // Padded rows and columns the outputs reach (the last vector of a row may read up to 7 lanes past OutW), in whole vectors.
         int rows = (g.OutH - 1) * g.StrideH + (g.KernelH - 1) * g.DilationH + 1;
         int phaseLength = (g.OutW + Lanes - 1) / Lanes * Lanes + (g.KernelW - 1) * g.DilationW / g.StrideW;
-        return (rows, phaseLength);
+        return (rows, (phaseLength + Lanes - 1) / Lanes * Lanes);
     }
 
     private static long CopySize(in ConvGeometry g)
@@ -86,103 +86,179 @@ internal static unsafe class CpuDepthwiseConvolution
             float* y = a.Y + ((long)b * g.OutChannels + oc) * g.OutH * g.OutW;
             var vb = Vector256.Create(a.Bias == null ? 0f : a.Bias[oc]);
             if (g.KernelH == 3 && g.KernelW == 3) Rows3x3(g, copy, a.RowStride, offsets, w, vb, tail, y);
+            else if (g.KernelH == 5 && g.KernelW == 5) Rows5x5(g, copy, a.RowStride, offsets, w, vb, tail, y);
             else RowsAny(g, copy, a.RowStride, offsets, w, vb, tail, y);
         }
     }
 
     /// <summary>
-    /// One padded row, split into phases of <paramref name="phaseLength"/>: dst[p L + i] = padded column p + stride i,
-    /// that is src[p + stride i - padLeft], zero outside the row (or everywhere when <paramref name="src"/> is null).
+    /// One padded row, split into phases of <paramref name="phaseLength"/> (a multiple of 8): dst[p L + i] = padded
+    /// column p + stride i, that is src[p + stride i - padLeft], zero outside the row (or everywhere when
+    /// <paramref name="src"/> is null). Strides 1 and 2 go 8 indices at a time, masked loads reading only inside the row.
     /// </summary>
     private static void CopyRow(float* src, float* dst, int stride, int phaseLength, int padLeft, int inW)
     {
         if (src == null)
         {
-            new Span<float>(dst, stride * phaseLength).Clear();
+            for (int i = 0; i < stride * phaseLength; i += Lanes) Vector256<float>.Zero.Store(dst + i);
             return;
         }
-        int i = 0;
         if (stride == 1)
         {
-            // Zeros left of the row, the row, zeros right of it.
-            int lo = Math.Clamp(padLeft, 0, phaseLength), hi = Math.Clamp(padLeft + inW, lo, phaseLength);
-            new Span<float>(dst, lo).Clear();
-            Buffer.MemoryCopy(src + (lo - padLeft), dst + lo, (hi - lo) * sizeof(float), (hi - lo) * sizeof(float));
-            new Span<float>(dst + hi, phaseLength - hi).Clear();
+            for (int i = 0; i < phaseLength; i += Lanes) Load(src, i - padLeft, inW).Store(dst + i);
             return;
         }
         if (stride == 2)
         {
-            // Where 16 columns from src[2i - padLeft] are all inside, one load pair splits into 8 even and 8 odd.
-            for (; i < phaseLength && 2 * i - padLeft < 0; i++) CopyColumns(src, dst, stride, phaseLength, padLeft, inW, i);
-            for (; i + Lanes <= phaseLength && 2 * i - padLeft + 2 * Lanes <= inW; i += Lanes)
+            for (int i = 0; i < phaseLength; i += Lanes)
             {
-                float* s = src + (2 * i - padLeft);
-                var (even, odd) = Deinterleave(Vector256.Load(s), Vector256.Load(s + Lanes));
+                int q = 2 * i - padLeft;
+                var (even, odd) = Deinterleave(Load(src, q, inW), Load(src, q + Lanes, inW));
                 even.Store(dst + i);
                 odd.Store(dst + phaseLength + i);
             }
+            return;
         }
-        for (; i < phaseLength; i++) CopyColumns(src, dst, stride, phaseLength, padLeft, inW, i);
+        for (int i = 0; i < phaseLength; i++)
+            for (int p = 0; p < stride; p++)
+            {
+                int ix = p + stride * i - padLeft;
+                dst[p * phaseLength + i] = (uint)ix < (uint)inW ? src[ix] : 0f;
+            }
     }
 
-    /// <summary>Index <paramref name="i"/> of every phase of one padded row.</summary>
-    private static void CopyColumns(float* src, float* dst, int stride, int phaseLength, int padLeft, int inW, int i)
+    /// <summary>src[start .. start + 8), zero where an index falls outside [0, length): a plain load when all fall inside.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Load(float* src, int start, int length)
     {
-        for (int p = 0; p < stride; p++)
-        {
-            int ix = p + stride * i - padLeft;
-            dst[p * phaseLength + i] = (uint)ix < (uint)inW ? src[ix] : 0f;
-        }
+        if (start >= 0 && start + Lanes <= length) return Vector256.Load(src + start);
+        var index = Vector256.Create(start) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        var inside = Vector256.GreaterThanOrEqual(index, Vector256<int>.Zero) & Vector256.LessThan(index, Vector256.Create(length));
+        // Masked lanes are not read (no fault past the row), so the pointer may point outside it.
+        return Avx512F.VL.IsSupported ? Avx512F.VL.MaskLoad(src + start, inside.AsSingle(), Vector256<float>.Zero) : Avx.MaskLoad(src + start, inside.AsSingle());
     }
 
+    /// <summary>The lanes of <paramref name="value"/> that <paramref name="mask"/> selects, stored (an AVX-512 masked move where there is one: AVX's vmaskmovps store is microcoded on AMD).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreMasked(float* dst, Vector256<float> mask, Vector256<float> value)
+    {
+        if (Avx512F.VL.IsSupported) Avx512F.VL.MaskStore(dst, mask, value);
+        else Avx.MaskStore(dst, mask, value);
+    }
+
+    /// <summary>
+    /// A 3x3 kernel: each output vector is (row 0's taps from the bias + row 1's) + row 2's, three short FMA chains so
+    /// their latency overlaps. At stride 1 down (undilated) two output rows share the loads of their two common input rows.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows3x3(in ConvGeometry g, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y)
     {
         var (w00, w01, w02) = (Vector256.Create(w[0]), Vector256.Create(w[1]), Vector256.Create(w[2]));
         var (w10, w11, w12) = (Vector256.Create(w[3]), Vector256.Create(w[4]), Vector256.Create(w[5]));
         var (w20, w21, w22) = (Vector256.Create(w[6]), Vector256.Create(w[7]), Vector256.Create(w[8]));
-        int o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], outW = g.OutW;
-        long down = (long)g.DilationH * rowStride;
-        for (int oy = 0; oy < g.OutH; oy++)
-        {
-            float* r0 = copy + (long)oy * g.StrideH * rowStride, r1 = r0 + down, r2 = r1 + down;
-            float* yr = y + (long)oy * outW;
-            int ox = 0;
-            for (; ox <= outW - Lanes; ox += Lanes)
+        int o1 = offsets[1] - offsets[0], o2 = offsets[2] - offsets[0], outW = g.OutW, outH = g.OutH;
+        long down = (long)g.DilationH * rowStride, next = (long)g.StrideH * rowStride;
+        int oy = 0;
+        if (g.StrideH == 1 && g.DilationH == 1)
+            for (; oy + 2 <= outH; oy += 2)
             {
-                // Three short chains (one per kernel row) summed at the end, so the FMA latency overlaps.
-                var s0 = Vector256.FusedMultiplyAdd(Vector256.Load(r0 + ox + o0), w00, vb);
-                var s1 = Vector256.Load(r1 + ox + o0) * w10;
-                var s2 = Vector256.Load(r2 + ox + o0) * w20;
-                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(r0 + ox + o1), w01, s0);
-                s1 = Vector256.FusedMultiplyAdd(Vector256.Load(r1 + ox + o1), w11, s1);
-                s2 = Vector256.FusedMultiplyAdd(Vector256.Load(r2 + ox + o1), w21, s2);
-                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(r0 + ox + o2), w02, s0);
-                s1 = Vector256.FusedMultiplyAdd(Vector256.Load(r1 + ox + o2), w12, s1);
-                s2 = Vector256.FusedMultiplyAdd(Vector256.Load(r2 + ox + o2), w22, s2);
-                (s0 + s1 + s2).Store(yr + ox);
+                float* r0 = copy + oy * next + offsets[0], r1 = r0 + down, r2 = r1 + down, r3 = r2 + down;
+                float* y0 = y + (long)oy * outW, y1 = y0 + outW;
+                for (int ox = 0; ox < outW; ox += Lanes)
+                {
+                    var (a0, b0, c0) = (Vector256.Load(r0 + ox), Vector256.Load(r0 + ox + o1), Vector256.Load(r0 + ox + o2));
+                    var (a1, b1, c1) = (Vector256.Load(r1 + ox), Vector256.Load(r1 + ox + o1), Vector256.Load(r1 + ox + o2));
+                    var (a2, b2, c2) = (Vector256.Load(r2 + ox), Vector256.Load(r2 + ox + o1), Vector256.Load(r2 + ox + o2));
+                    var (a3, b3, c3) = (Vector256.Load(r3 + ox), Vector256.Load(r3 + ox + o1), Vector256.Load(r3 + ox + o2));
+                    var top = Row(a0, b0, c0, w00, w01, w02, vb) + Row(a1, b1, c1, w10, w11, w12) + Row(a2, b2, c2, w20, w21, w22);
+                    var bottom = Row(a1, b1, c1, w00, w01, w02, vb) + Row(a2, b2, c2, w10, w11, w12) + Row(a3, b3, c3, w20, w21, w22);
+                    if (ox + Lanes <= outW)
+                    {
+                        top.Store(y0 + ox);
+                        bottom.Store(y1 + ox);
+                    }
+                    else
+                    {
+                        StoreMasked(y0 + ox, tail, top);
+                        StoreMasked(y1 + ox, tail, bottom);
+                    }
+                }
             }
-            if (ox < outW)
+        for (; oy < outH; oy++)
+        {
+            float* r0 = copy + oy * next + offsets[0], r1 = r0 + down, r2 = r1 + down;
+            float* yr = y + (long)oy * outW;
+            for (int ox = 0; ox < outW; ox += Lanes)
             {
-                var s0 = Vector256.FusedMultiplyAdd(Vector256.Load(r0 + ox + o0), w00, vb);
-                var s1 = Vector256.Load(r1 + ox + o0) * w10;
-                var s2 = Vector256.Load(r2 + ox + o0) * w20;
-                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(r0 + ox + o1), w01, s0);
-                s1 = Vector256.FusedMultiplyAdd(Vector256.Load(r1 + ox + o1), w11, s1);
-                s2 = Vector256.FusedMultiplyAdd(Vector256.Load(r2 + ox + o1), w21, s2);
-                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(r0 + ox + o2), w02, s0);
-                s1 = Vector256.FusedMultiplyAdd(Vector256.Load(r1 + ox + o2), w12, s1);
-                s2 = Vector256.FusedMultiplyAdd(Vector256.Load(r2 + ox + o2), w22, s2);
-                Avx.MaskStore(yr + ox, tail, s0 + s1 + s2);
+                var s = Row(Vector256.Load(r0 + ox), Vector256.Load(r0 + ox + o1), Vector256.Load(r0 + ox + o2), w00, w01, w02, vb)
+                    + Row(Vector256.Load(r1 + ox), Vector256.Load(r1 + ox + o1), Vector256.Load(r1 + ox + o2), w10, w11, w12)
+                    + Row(Vector256.Load(r2 + ox), Vector256.Load(r2 + ox + o1), Vector256.Load(r2 + ox + o2), w20, w21, w22);
+                if (ox + Lanes <= outW) s.Store(yr + ox);
+                else StoreMasked(yr + ox, tail, s);
             }
         }
     }
 
+    /// <summary>start + a wa + b wb + c wc, in that order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Row(Vector256<float> a, Vector256<float> b, Vector256<float> c,
+        Vector256<float> wa, Vector256<float> wb, Vector256<float> wc, Vector256<float> start) =>
+        Vector256.FusedMultiplyAdd(c, wc, Vector256.FusedMultiplyAdd(b, wb, Vector256.FusedMultiplyAdd(a, wa, start)));
+
+    /// <summary>a wa + b wb + c wc, in that order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Row(Vector256<float> a, Vector256<float> b, Vector256<float> c,
+        Vector256<float> wa, Vector256<float> wb, Vector256<float> wc) =>
+        Vector256.FusedMultiplyAdd(c, wc, Vector256.FusedMultiplyAdd(b, wb, a * wa));
+
+    /// <summary>A 5x5 kernel (MobileNetV3's, EfficientNet's): the bias plus five row chains, the 25 weights in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows5x5(in ConvGeometry g, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y)
+    {
+        var (w00, w01, w02, w03, w04) = (Vector256.Create(w[0]), Vector256.Create(w[1]), Vector256.Create(w[2]), Vector256.Create(w[3]), Vector256.Create(w[4]));
+        var (w10, w11, w12, w13, w14) = (Vector256.Create(w[5]), Vector256.Create(w[6]), Vector256.Create(w[7]), Vector256.Create(w[8]), Vector256.Create(w[9]));
+        var (w20, w21, w22, w23, w24) = (Vector256.Create(w[10]), Vector256.Create(w[11]), Vector256.Create(w[12]), Vector256.Create(w[13]), Vector256.Create(w[14]));
+        var (w30, w31, w32, w33, w34) = (Vector256.Create(w[15]), Vector256.Create(w[16]), Vector256.Create(w[17]), Vector256.Create(w[18]), Vector256.Create(w[19]));
+        var (w40, w41, w42, w43, w44) = (Vector256.Create(w[20]), Vector256.Create(w[21]), Vector256.Create(w[22]), Vector256.Create(w[23]), Vector256.Create(w[24]));
+        int o1 = offsets[1] - offsets[0], o2 = offsets[2] - offsets[0], o3 = offsets[3] - offsets[0], o4 = offsets[4] - offsets[0], outW = g.OutW;
+        long down = (long)g.DilationH * rowStride, next = (long)g.StrideH * rowStride;
+        for (int oy = 0; oy < g.OutH; oy++)
+        {
+            float* r0 = copy + oy * next + offsets[0], r1 = r0 + down, r2 = r1 + down, r3 = r2 + down, r4 = r3 + down;
+            float* yr = y + (long)oy * outW;
+            for (int ox = 0; ox < outW; ox += Lanes)
+            {
+                var s = vb + Row5(r0 + ox, o1, o2, o3, o4, w00, w01, w02, w03, w04) + Row5(r1 + ox, o1, o2, o3, o4, w10, w11, w12, w13, w14)
+                    + Row5(r2 + ox, o1, o2, o3, o4, w20, w21, w22, w23, w24) + Row5(r3 + ox, o1, o2, o3, o4, w30, w31, w32, w33, w34)
+                    + Row5(r4 + ox, o1, o2, o3, o4, w40, w41, w42, w43, w44);
+                if (ox + Lanes <= outW) s.Store(yr + ox);
+                else StoreMasked(yr + ox, tail, s);
+            }
+        }
+    }
+
+    /// <summary>Five taps of one padded row, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Row5(float* r, int o1, int o2, int o3, int o4,
+        Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float> w3, Vector256<float> w4)
+    {
+        var chain = Vector256.Load(r) * w0;
+        chain = Vector256.FusedMultiplyAdd(Vector256.Load(r + o1), w1, chain);
+        chain = Vector256.FusedMultiplyAdd(Vector256.Load(r + o2), w2, chain);
+        chain = Vector256.FusedMultiplyAdd(Vector256.Load(r + o3), w3, chain);
+        return Vector256.FusedMultiplyAdd(Vector256.Load(r + o4), w4, chain);
+    }
+
+    /// <summary>
+    /// Any other kernel: each output vector is the bias plus one FMA chain per kernel row (summed in row order), so the
+    /// rows' chains overlap; the weights are broadcast once per output plane.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowsAny(in ConvGeometry g, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y)
     {
         int kh = g.KernelH, kw = g.KernelW, outW = g.OutW;
+        var weights = stackalloc Vector256<float>[kh * kw];
+        for (int t = 0; t < kh * kw; t++) weights[t] = Vector256.Create(w[t]);
         long down = (long)g.DilationH * rowStride;
         for (int oy = 0; oy < g.OutH; oy++)
         {
@@ -194,11 +270,13 @@ internal static unsafe class CpuDepthwiseConvolution
                 for (int ky = 0; ky < kh; ky++)
                 {
                     float* r = row + ky * down + ox;
-                    float* wr = w + ky * kw;
-                    for (int kx = 0; kx < kw; kx++) s = Vector256.FusedMultiplyAdd(Vector256.Load(r + offsets[kx]), Vector256.Create(wr[kx]), s);
+                    Vector256<float>* wr = weights + ky * kw;
+                    var chain = Vector256.Load(r + offsets[0]) * wr[0];
+                    for (int kx = 1; kx < kw; kx++) chain = Vector256.FusedMultiplyAdd(Vector256.Load(r + offsets[kx]), wr[kx], chain);
+                    s += chain;
                 }
                 if (ox + Lanes <= outW) s.Store(yr + ox);
-                else Avx.MaskStore(yr + ox, tail, s);
+                else StoreMasked(yr + ox, tail, s);
             }
         }
     }
