@@ -68,6 +68,8 @@ public sealed class ProfilingDevice(int threads) : Device
     private static string G(in ConvGeometry g) =>
         $"{g.InChannels}x{g.InH}x{g.InW} -> {g.OutChannels}x{g.OutH}x{g.OutW} k{g.KernelH}x{g.KernelW} s{g.StrideH}{(g.Groups > 1 ? $" groups {g.Groups}" : "")}";
 
+    private static string E(in ConvEpilogue e) => (e.Residual is null ? "" : " + residual") + (e.Activation is { } f ? $" + {f}" : "");
+
     // ---- memory ----
     public override void Fill(DeviceBuffer<float> buffer, long offset, long count, float value) => Time(() => _cpu.Fill(buffer, offset, count, value), () => $"Fill {count}");
     public override void Copy(DeviceBuffer<float> src, long srcOffset, DeviceBuffer<float> dst, long dstOffset, long count, bool accumulate) => Time(() => _cpu.Copy(src, srcOffset, dst, dstOffset, count, accumulate), () => $"Copy {count}");
@@ -76,6 +78,7 @@ public sealed class ProfilingDevice(int threads) : Device
 
     // ---- convolution ----
     public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y) { var c = g; Time(() => _cpu.ConvForward(c, n, x, w, bias, y), () => $"ConvForward n{n} {G(c)}"); }
+    public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y, in ConvEpilogue epilogue) { var c = g; var e = epilogue; Time(() => _cpu.ConvForward(c, n, x, w, bias, y, e), () => $"ConvForward n{n} {G(c)}{E(e)}"); }
     public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate) { var c = g; Time(() => _cpu.ConvBackwardData(c, n, dy, w, dx, accumulate), () => $"ConvBackwardData n{n} {G(c)}"); }
     public override void ConvBackwardWeights(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias) { var c = g; Time(() => _cpu.ConvBackwardWeights(c, n, x, dy, dw, dbias), () => $"ConvBackwardWeights n{n} {G(c)}"); }
     public override void AddBias(int n, int channels, int inner, DeviceBuffer<float> bias, DeviceBuffer<float> y) => Time(() => _cpu.AddBias(n, channels, inner, bias, y), () => $"AddBias n{n} {channels}x{inner}");

@@ -84,6 +84,13 @@ internal sealed class TestDevice : Device
         _inner.ConvForward(in g, n, x, w, bias, y);
     }
 
+    public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y,
+        in ConvEpilogue epilogue)
+    {
+        Op(nameof(ConvForward));
+        _inner.ConvForward(in g, n, x, w, bias, y, in epilogue);
+    }
+
     public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
     {
         Op(nameof(ConvBackwardData));

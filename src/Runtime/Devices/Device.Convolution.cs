@@ -9,6 +9,22 @@ public abstract partial class Device
     /// <summary>y = conv(x, w) + bias. Overwrites y.</summary>
     public abstract void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y);
 
+    /// <summary>
+    /// y = f(conv(x, w) + bias + residual) in one call (<see cref="ConvEpilogue"/>): the inference path of a conv whose
+    /// output feeds only a residual Add and/or an activation. The values are those of <see cref="ConvForward(in ConvGeometry, int, DeviceBuffer{float}, DeviceBuffer{float}, DeviceBuffer{float}?, DeviceBuffer{float})"/>,
+    /// then <see cref="Add"/>(y, residual), then <see cref="ActivationForward"/>, bit for bit: this base composes exactly
+    /// those ops; a device that overrides it applies them to each output chunk while it is in cache.
+    /// </summary>
+    public virtual void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias,
+        DeviceBuffer<float> y, in ConvEpilogue epilogue)
+    {
+        epilogue.CheckAgainst(y, nameof(ConvForward));
+        ConvForward(g, n, x, w, bias, y);
+        long count = n * g.OutputSize;
+        if (epilogue.Residual is { } residual) Add(count, y, residual, y);
+        if (epilogue.Activation is { } f) ActivationForward(f, count, y, y, epilogue.P0, epilogue.P1);
+    }
+
     /// <summary>dx = conv-transpose(dy, w), the input gradient.</summary>
     public abstract void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate);
 
@@ -28,4 +44,49 @@ public abstract partial class Device
 
     /// <summary>dw[o, i] += sum_r dy[r, o] x[r, i]; dbias[o] += sum_r dy[r, o].</summary>
     public abstract void DenseBackwardWeights(int rows, int inFeatures, int outFeatures, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias);
+}
+
+/// <summary>
+/// What a convolution's output store applies after conv(x, w) + bias, in this order: the elementwise
+/// <see cref="Residual"/> (a buffer of the output's shape: a ResNet block's identity), then the <see cref="Activation"/>
+/// with its parameters (<see cref="Device.ActivationForward"/>'s p0 and p1). Each step is the standalone op's own
+/// rule (<see cref="Device.Add"/>, the activation's operation struct), so NaN and -0 come out as they would from
+/// the separate ops: Relu(NaN) = NaN, as PyTorch. Float addition commutes, so a residual that was the Add's first
+/// operand gives the same values (a NaN stays NaN). <c>default</c> applies nothing.
+/// </summary>
+public readonly struct ConvEpilogue
+{
+    /// <param name="residual">Added to the conv's output before the activation, or null; never the output buffer itself.</param>
+    /// <param name="activation">Applied last, or null.</param>
+    /// <param name="p0">The activation's first parameter (LeakyRelu's slope, HardTanh's and Clip's lower bound).</param>
+    /// <param name="p1">The activation's second parameter (HardTanh's and Clip's upper bound).</param>
+    public ConvEpilogue(DeviceBuffer<float>? residual, Activation? activation = null, float p0 = 0, float p1 = 0)
+    {
+        Residual = residual;
+        Activation = activation;
+        P0 = p0;
+        P1 = p1;
+    }
+
+    /// <summary>Added elementwise to conv(x, w) + bias before <see cref="Activation"/>; null adds nothing.</summary>
+    public DeviceBuffer<float>? Residual { get; }
+
+    /// <summary>Applied to each output value last; null applies none.</summary>
+    public Activation? Activation { get; }
+
+    /// <summary>The activation's first parameter.</summary>
+    public float P0 { get; }
+
+    /// <summary>The activation's second parameter.</summary>
+    public float P1 { get; }
+
+    /// <summary>Whether this epilogue applies nothing (a plain ConvForward).</summary>
+    public bool IsNone => Residual is null && Activation is null;
+
+    /// <summary>Throws when the residual is the output buffer: the conv overwrites it before the epilogue reads it.</summary>
+    internal void CheckAgainst(DeviceBuffer<float> y, string op)
+    {
+        if (ReferenceEquals(Residual, y))
+            throw new ArgumentException($"{op}: the epilogue's residual is the output buffer itself; the conv overwrites it before the add reads it. Pass a different buffer.", "epilogue");
+    }
 }

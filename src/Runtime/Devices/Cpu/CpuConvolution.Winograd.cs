@@ -19,6 +19,7 @@ internal static unsafe partial class CpuConvolution
         public ConvGeometry G;
         public int N, TilesH, TilesW, Tiles, TileChunks;
         public float* X, Y, Bias, U, V, M;
+        public CpuEpilogue Epilogue;
     }
 
     /// <summary>Tiles (GEMM columns) one Winograd GEMM item covers at most.</summary>
@@ -65,7 +66,7 @@ internal static unsafe partial class CpuConvolution
 
     /// <summary>The forward pass by Winograd F(2x2, 3x3), the weights transformed once per write of them.</summary>
     internal static void ConvForwardWinograd(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w,
-        DeviceBuffer<float>? bias, DeviceBuffer<float> y)
+        DeviceBuffer<float>? bias, DeviceBuffer<float> y, in ConvEpilogue epilogue = default)
     {
         CheckConv(g, n);
         if (!ConvolutionAlgorithm.WinogradApplies(g.InChannels, g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.DilationH, g.DilationW)
@@ -73,18 +74,20 @@ internal static unsafe partial class CpuConvolution
             throw new ArgumentException($"Winograd F(2x2, 3x3) needs a 3x3 stride-1 undilated ungrouped conv with at least {ConvolutionAlgorithm.WinogradMinChannels} channels each way and 32 tiles per image; {g} does not qualify.", nameof(g));
         var conv = new ConvArgs { G = g };
         var packed = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * 9, &conv, winograd: true);
+        float* py = P(y, n * g.OutputSize, nameof(y));
         WinogradForward(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.PackedW,
-            bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)));
+            bias is null ? null : P(bias, g.OutChannels, nameof(bias)), py, CpuEpilogue.Of(epilogue, py, n * g.OutputSize));
         LastKernel = ConvKernel.Winograd;
         GC.KeepAlive(packed);
     }
 
     /// <summary>The forward pass by Winograd F(2x2, 3x3) with transformed weights <paramref name="u"/>.</summary>
-    internal static void WinogradForward(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* u, float* bias, float* y)
+    internal static void WinogradForward(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* u, float* bias, float* y,
+        in CpuEpilogue epilogue = default)
     {
         var args = new WinogradArgs
         {
-            G = g, N = n, X = x, Y = y, Bias = bias, U = u,
+            G = g, N = n, X = x, Y = y, Bias = bias, U = u, Epilogue = epilogue,
             TilesH = (g.OutH + 1) / 2, TilesW = (g.OutW + 1) / 2,
         };
         args.Tiles = n * args.TilesH * args.TilesW;
@@ -186,5 +189,6 @@ internal static unsafe partial class CpuConvolution
                     if (ow + 1 < g.OutW) row[1] = s1 - s2 - s3 + bias;
                 }
             }
+        if (a.Epilogue.Active) a.Epilogue.Apply(dst, (long)g.OutH * g.OutW);
     }
 }

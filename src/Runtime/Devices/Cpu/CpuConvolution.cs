@@ -39,6 +39,8 @@ internal static unsafe partial class CpuConvolution
         public long QPlane, QImage;
         /// <summary>Backward weights split over taps: the MR-row panels of dW^T one item covers.</summary>
         public int TapPanels;
+        /// <summary>Forward: the residual add and activation each item applies to the rows it wrote (inactive by default).</summary>
+        public CpuEpilogue Epilogue;
     }
 
     /// <summary>Partial weight gradients a conv's backward-weights pass is split into (fixed, so results do not depend on the thread count).</summary>
@@ -52,20 +54,22 @@ internal static unsafe partial class CpuConvolution
             throw new ArgumentException($"Convolution geometry {g} needs positive channels, sizes, kernel, stride and dilation.", nameof(g));
     }
 
-    internal static void ConvForward(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
+    internal static void ConvForward(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y,
+        in ConvEpilogue epilogue = default)
     {
         CheckConv(g, n);
         if (ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW,
             g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups) == ConvKernel.Winograd && WinogradFits(g, n))
         {
-            ConvForwardWinograd(ws, g, n, x, w, bias, y);
+            ConvForwardWinograd(ws, g, n, x, w, bias, y, epilogue);
             return;
         }
         var conv = new ConvArgs { G = g };
         // Weights packed once per write of them, not per call (see PackedConvWeights).
         var packed = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv);
+        float* py = P(y, n * g.OutputSize, nameof(y));
         LastKernel = ConvForwardCore(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.W,
-            bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)), packedW: conv.PackedW);
+            bias is null ? null : P(bias, g.OutChannels, nameof(bias)), py, packedW: conv.PackedW, epilogue: CpuEpilogue.Of(epilogue, py, n * g.OutputSize));
         GC.KeepAlive(packed);
     }
 
@@ -73,13 +77,13 @@ internal static unsafe partial class CpuConvolution
     /// The forward pass on checked pointers (also each stride phase of a strided backward data). A non-null
     /// <paramref name="shared"/> is the padded copy's layout already filled (stride 1, dilation 1), read from its Q on.
     /// A non-null <paramref name="packedW"/> is w already packed (<see cref="PackWeightsItem"/>'s layout); otherwise
-    /// w is packed here. Returns the kernel it ran.
+    /// w is packed here. Each item applies <paramref name="epilogue"/> to the outputs it wrote. Returns the kernel it ran.
     /// </summary>
     internal static ConvKernel ConvForwardCore(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* w, float* bias, float* y,
-        ConvArgs* shared = null, float* packedW = null)
+        ConvArgs* shared = null, float* packedW = null, in CpuEpilogue epilogue = default)
     {
         int crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW;
-        var conv = new ConvArgs { G = g, N = n, X = x, W = w, Y = y, Bias = bias, PackedW = packedW };
+        var conv = new ConvArgs { G = g, N = n, X = x, W = w, Y = y, Bias = bias, PackedW = packedW, Epilogue = epilogue };
         if (packedW == null)
         {
             // The weights are the A operand of every item: pack them once, KC-deep blocks one after another.
@@ -153,6 +157,7 @@ internal static unsafe partial class CpuConvolution
             }
             if (a.Bias != null)
                 for (int k = 0; k < g.OutChannels; k++) AddScalar(yb + (long)k * p, yb + (long)k * p, nb, a.Bias[k]);
+            if (a.Epilogue.Active) a.Epilogue.ApplyRows(yb, g.OutChannels, p, nb);
         }
     }
 

@@ -20,6 +20,31 @@ public sealed unsafe partial class CpuDevice
         else CpuConvolution.ConvForward(lease.Workspace, g, n, x, w, bias, y);
     }
 
+    /// <summary>
+    /// The fused form: each conv kernel's work items apply the residual add and the activation to the rows they just
+    /// wrote (<see cref="CpuEpilogue"/>); the grouped kernels apply them in one pass over the output after the conv.
+    /// </summary>
+    public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias,
+        DeviceBuffer<float> y, in ConvEpilogue epilogue)
+    {
+        if (epilogue.IsNone)
+        {
+            ConvForward(g, n, x, w, bias, y);
+            return;
+        }
+        epilogue.CheckAgainst(y, nameof(ConvForward));
+        g.CheckGroups(nameof(ConvForward));
+        using var lease = Rent();
+        if (g.Groups != 1)
+        {
+            CpuGroupedConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
+            CpuConvolution.LastKernel = g.InPerGroup == 1 ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
+            long count = n * g.OutputSize;
+            CpuEpilogue.Of(epilogue, CpuMath.P(y, count, nameof(y)), count).ApplyAll(lease.Workspace, count);
+        }
+        else CpuConvolution.ConvForward(lease.Workspace, g, n, x, w, bias, y, epilogue);
+    }
+
     public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx,
         bool accumulate)
     {
