@@ -73,6 +73,43 @@ public sealed class CpuDepthwiseConvolutionTests
         }
     }
 
+    /// <summary>MobileNet's depthwise conv -> folded BatchNorm -> Relu6 (and a residual before it, and another clamp) fused.</summary>
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Epilogue_at_the_plane_store_equals_the_separate_ops_bit_for_bit(string name)
+    {
+        var (g, n) = Cases[name];
+        long count = n * g.OutputSize;
+        var rng = new Random(62);
+        float[] x = Uniform(rng, n * g.InputSize, -3, 3), w = Uniform(rng, g.WeightSize, -2, 2), bias = Uniform(rng, g.OutChannels), residual = Uniform(rng, count, -4, 4);
+        foreach (var (f, p0, p1, withResidual) in new (Activation, float, float, bool)[] { (Activation.Relu6, 0, 0, false), (Activation.Relu6, 0, 0, true), (Activation.HardTanh, -0.5f, 0.25f, true) })
+        {
+            float[][] Run(int threads)
+            {
+                using var device = new CpuDevice(threads);
+                var (bx, bw, bb, br) = (Upload(device, x), Upload(device, w), Upload(device, bias), Upload(device, residual));
+                var (fused, separate) = (Upload(device, new float[count]), device.Allocate<float>(count));
+                device.ConvForward(g, n, bx, bw, bb, fused, new ConvEpilogue(withResidual ? br : null, f, p0, p1));
+                device.ConvForward(g, n, bx, bw, bb, separate);
+                if (withResidual) device.Add(count, separate, br, separate);
+                device.ActivationForward(f, count, separate, separate, p0, p1);
+                return [fused.ToArray(), separate.ToArray()];
+            }
+            float[][] one = Run(1), two = Run(2);
+            string what = $"{name}, {(withResidual ? "residual + " : "")}{f}";
+            Assert.True(two[0].AsSpan().SequenceEqual(two[1]), $"{what}: fused differs from the separate ops.");
+            Assert.True(one[0].AsSpan().SequenceEqual(two[0]), $"{what}: one worker and two give different bits.");
+            Assert.Contains(two[0], v => v != 0f);
+        }
+    }
+
+    private static DeviceBuffer<float> Upload(Device device, float[] data)
+    {
+        var b = device.Allocate<float>(data.Length);
+        b.Upload(data);
+        return b;
+    }
+
     [Fact]
     public void The_phase_split_copy_takes_strides_up_to_its_limit_only()
     {

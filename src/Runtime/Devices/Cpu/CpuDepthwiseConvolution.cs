@@ -28,6 +28,8 @@ internal static unsafe class CpuDepthwiseConvolution
         public float* X, W, Bias, Y;
         /// <summary>The padded copy: rows of <see cref="RowStride"/> floats (Phases segments of PhaseLength each), Rows of them.</summary>
         public int Rows, PhaseLength, RowStride;
+        /// <summary>Applied to each output plane right after it is written, while it is in cache.</summary>
+        public CpuEpilogue Epilogue;
     }
 
     /// <summary>Whether <see cref="Forward"/> runs <paramref name="g"/> (otherwise <see cref="CpuGroupedConvolution"/> does).</summary>
@@ -49,14 +51,17 @@ internal static unsafe class CpuDepthwiseConvolution
         return (long)rows * phaseLength * g.StrideW;
     }
 
-    internal static void Forward(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
+    /// <summary>y = conv(x, w) + bias, then the epilogue (residual add, activation) on each output plane as its item finishes it.</summary>
+    internal static void Forward(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y,
+        in ConvEpilogue epilogue = default)
     {
         var (rows, phaseLength) = Layout(g);
+        float* py = P(y, n * g.OutputSize, nameof(y));
         var args = new Args
         {
             G = g, X = P(x, n * g.InputSize, nameof(x)), W = P(w, g.WeightSize, nameof(w)),
-            Bias = bias is null ? null : P(bias, g.OutChannels, nameof(bias)), Y = P(y, n * g.OutputSize, nameof(y)),
-            Rows = rows, PhaseLength = phaseLength, RowStride = phaseLength * g.StrideW,
+            Bias = bias is null ? null : P(bias, g.OutChannels, nameof(bias)), Y = py,
+            Rows = rows, PhaseLength = phaseLength, RowStride = phaseLength * g.StrideW, Epilogue = CpuEpilogue.Of(epilogue, py, n * g.OutputSize),
         };
         if (n * g.OutputSize > 0) ws.Run(&args, n * g.InChannels, &ForwardPlane);
     }
@@ -88,6 +93,7 @@ internal static unsafe class CpuDepthwiseConvolution
             if (g.KernelH == 3 && g.KernelW == 3) Rows3x3(g, copy, a.RowStride, offsets, w, vb, tail, y);
             else if (g.KernelH == 5 && g.KernelW == 5) Rows5x5(g, copy, a.RowStride, offsets, w, vb, tail, y);
             else RowsAny(g, copy, a.RowStride, offsets, w, vb, tail, y);
+            if (a.Epilogue.Active) a.Epilogue.Apply(y, (long)g.OutH * g.OutW);
         }
     }
 

@@ -22,7 +22,8 @@ public sealed unsafe partial class CpuDevice
 
     /// <summary>
     /// The fused form: each conv kernel's work items apply the residual add and the activation to the rows they just
-    /// wrote (<see cref="CpuEpilogue"/>); the grouped kernels apply them in one pass over the output after the conv.
+    /// wrote (<see cref="CpuEpilogue"/>): the depthwise kernel to each output plane it finishes, the grouped direct kernel in one
+    /// pass over the output after the conv.
     /// </summary>
     public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias,
         DeviceBuffer<float> y, in ConvEpilogue epilogue)
@@ -37,10 +38,14 @@ public sealed unsafe partial class CpuDevice
         using var lease = Rent();
         if (g.Groups != 1)
         {
-            CpuGroupedConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
+            if (CpuDepthwiseConvolution.Applies(g)) CpuDepthwiseConvolution.Forward(lease.Workspace, g, n, x, w, bias, y, epilogue);
+            else
+            {
+                CpuGroupedConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
+                long count = n * g.OutputSize;
+                CpuEpilogue.Of(epilogue, CpuMath.P(y, count, nameof(y)), count).ApplyAll(lease.Workspace, count);
+            }
             CpuConvolution.LastKernel = g.InPerGroup == 1 ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
-            long count = n * g.OutputSize;
-            CpuEpilogue.Of(epilogue, CpuMath.P(y, count, nameof(y)), count).ApplyAll(lease.Workspace, count);
         }
         else CpuConvolution.ConvForward(lease.Workspace, g, n, x, w, bias, y, epilogue);
     }
