@@ -19,6 +19,9 @@ internal static unsafe class CpuDepthwiseConvolution
 {
     private const int Lanes = 8;
 
+    /// <summary>Output rows per band (even: 3x3 stride-1 rows go in pairs).</summary>
+    private const int Band = 8;
+
     /// <summary>Most stride across the phase-split copy takes (wider strides run the grouped direct kernel).</summary>
     internal const int MaxStride = 4;
 
@@ -74,26 +77,32 @@ internal static unsafe class CpuDepthwiseConvolution
         int b = item / g.InChannels, ic = item % g.InChannels;
         float* copy = Grow(ws.WorkspaceA, worker, (long)a.Rows * a.RowStride);
         float* x = a.X + (long)item * g.InH * g.InW;
-        for (int r = 0; r < a.Rows; r++)
-        {
-            int iy = r - g.PadTop;
-            CopyRow((uint)iy < (uint)g.InH ? x + (long)iy * g.InW : null, copy + (long)r * a.RowStride, g.StrideW, a.PhaseLength, g.PadLeft, g.InW);
-        }
         // Tap kx of output column ox reads padded column ox sw + kx dw: phase (kx dw) mod sw, index ox + (kx dw) / sw.
         int* offsets = stackalloc int[g.KernelW];
         for (int kx = 0; kx < g.KernelW; kx++) offsets[kx] = kx * g.DilationW % g.StrideW * a.PhaseLength + kx * g.DilationW / g.StrideW;
         var tail = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(g.OutW % Lanes)).AsSingle();
-        int multiplier = g.OutPerGroup, taps = g.KernelH * g.KernelW;
+        int multiplier = g.OutPerGroup, taps = g.KernelH * g.KernelW, copied = 0;
         for (int j = 0; j < multiplier; j++)
         {
             int oc = ic * multiplier + j;
             float* w = a.W + (long)oc * taps;
             float* y = a.Y + ((long)b * g.OutChannels + oc) * g.OutH * g.OutW;
             var vb = Vector256.Create(a.Bias == null ? 0f : a.Bias[oc]);
-            if (g.KernelH == 3 && g.KernelW == 3) Rows3x3(g, copy, a.RowStride, offsets, w, vb, tail, y);
-            else if (g.KernelH == 5 && g.KernelW == 5) Rows5x5(g, copy, a.RowStride, offsets, w, vb, tail, y);
-            else RowsAny(g, copy, a.RowStride, offsets, w, vb, tail, y);
-            if (a.Epilogue.Active) a.Epilogue.Apply(y, (long)g.OutH * g.OutW);
+            // Bands of output rows, the first output channel copying the padded rows each band needs just before it:
+            // the copy's reads of x overlap the previous band's arithmetic, and the band's output is in L1 for the epilogue.
+            for (int oy0 = 0; oy0 < g.OutH; oy0 += Band)
+            {
+                int oy1 = Math.Min(g.OutH, oy0 + Band);
+                for (int need = Math.Min(a.Rows, (oy1 - 1) * g.StrideH + (g.KernelH - 1) * g.DilationH + 1); copied < need; copied++)
+                {
+                    int iy = copied - g.PadTop;
+                    CopyRow((uint)iy < (uint)g.InH ? x + (long)iy * g.InW : null, copy + (long)copied * a.RowStride, g.StrideW, a.PhaseLength, g.PadLeft, g.InW);
+                }
+                if (g.KernelH == 3 && g.KernelW == 3) Rows3x3(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y);
+                else if (g.KernelH == 5 && g.KernelW == 5) Rows5x5(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y);
+                else RowsAny(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y);
+                if (a.Epilogue.Active) a.Epilogue.Apply(y + (long)oy0 * g.OutW, (long)(oy1 - oy0) * g.OutW);
+            }
         }
     }
 
@@ -157,16 +166,16 @@ internal static unsafe class CpuDepthwiseConvolution
     /// their latency overlaps. At stride 1 down (undilated) two output rows share the loads of their two common input rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows3x3(in ConvGeometry g, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y)
+    private static void Rows3x3(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y)
     {
         var (w00, w01, w02) = (Vector256.Create(w[0]), Vector256.Create(w[1]), Vector256.Create(w[2]));
         var (w10, w11, w12) = (Vector256.Create(w[3]), Vector256.Create(w[4]), Vector256.Create(w[5]));
         var (w20, w21, w22) = (Vector256.Create(w[6]), Vector256.Create(w[7]), Vector256.Create(w[8]));
-        int o1 = offsets[1] - offsets[0], o2 = offsets[2] - offsets[0], outW = g.OutW, outH = g.OutH;
+        int o1 = offsets[1] - offsets[0], o2 = offsets[2] - offsets[0], outW = g.OutW;
         long down = (long)g.DilationH * rowStride, next = (long)g.StrideH * rowStride;
-        int oy = 0;
+        int oy = oyStart;
         if (g.StrideH == 1 && g.DilationH == 1)
-            for (; oy + 2 <= outH; oy += 2)
+            for (; oy + 2 <= oyEnd; oy += 2)
             {
                 float* r0 = copy + oy * next + offsets[0], r1 = r0 + down, r2 = r1 + down, r3 = r2 + down;
                 float* y0 = y + (long)oy * outW, y1 = y0 + outW;
@@ -190,7 +199,7 @@ internal static unsafe class CpuDepthwiseConvolution
                     }
                 }
             }
-        for (; oy < outH; oy++)
+        for (; oy < oyEnd; oy++)
         {
             float* r0 = copy + oy * next + offsets[0], r1 = r0 + down, r2 = r1 + down;
             float* yr = y + (long)oy * outW;
@@ -219,7 +228,7 @@ internal static unsafe class CpuDepthwiseConvolution
 
     /// <summary>A 5x5 kernel (MobileNetV3's, EfficientNet's): the bias plus five row chains, the 25 weights in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows5x5(in ConvGeometry g, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y)
+    private static void Rows5x5(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y)
     {
         var (w00, w01, w02, w03, w04) = (Vector256.Create(w[0]), Vector256.Create(w[1]), Vector256.Create(w[2]), Vector256.Create(w[3]), Vector256.Create(w[4]));
         var (w10, w11, w12, w13, w14) = (Vector256.Create(w[5]), Vector256.Create(w[6]), Vector256.Create(w[7]), Vector256.Create(w[8]), Vector256.Create(w[9]));
@@ -228,7 +237,7 @@ internal static unsafe class CpuDepthwiseConvolution
         var (w40, w41, w42, w43, w44) = (Vector256.Create(w[20]), Vector256.Create(w[21]), Vector256.Create(w[22]), Vector256.Create(w[23]), Vector256.Create(w[24]));
         int o1 = offsets[1] - offsets[0], o2 = offsets[2] - offsets[0], o3 = offsets[3] - offsets[0], o4 = offsets[4] - offsets[0], outW = g.OutW;
         long down = (long)g.DilationH * rowStride, next = (long)g.StrideH * rowStride;
-        for (int oy = 0; oy < g.OutH; oy++)
+        for (int oy = oyStart; oy < oyEnd; oy++)
         {
             float* r0 = copy + oy * next + offsets[0], r1 = r0 + down, r2 = r1 + down, r3 = r2 + down, r4 = r3 + down;
             float* yr = y + (long)oy * outW;
@@ -260,13 +269,13 @@ internal static unsafe class CpuDepthwiseConvolution
     /// rows' chains overlap; the weights are broadcast once per output plane.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowsAny(in ConvGeometry g, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y)
+    private static void RowsAny(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y)
     {
         int kh = g.KernelH, kw = g.KernelW, outW = g.OutW;
         var weights = stackalloc Vector256<float>[kh * kw];
         for (int t = 0; t < kh * kw; t++) weights[t] = Vector256.Create(w[t]);
         long down = (long)g.DilationH * rowStride;
-        for (int oy = 0; oy < g.OutH; oy++)
+        for (int oy = oyStart; oy < oyEnd; oy++)
         {
             float* row = copy + (long)oy * g.StrideH * rowStride;
             float* yr = y + (long)oy * outW;
