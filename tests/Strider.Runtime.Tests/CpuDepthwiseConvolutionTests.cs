@@ -9,8 +9,8 @@ namespace Strider.Runtime.Tests;
 /// <summary>
 /// The CPU device's depthwise kernel (a phase-split padded copy per plane, 8 output columns per vector) on MobileNet's
 /// geometries with channels cut and on odd ones: rows narrower than a vector, not a multiple of it, padding wider than
-/// the kernel, strides 1-3, dilation, a channel multiplier; against <see cref="ReferenceDevice"/>, and the same bits on
-/// one worker as on two.
+/// the kernel, strides 1-3, dilation, a channel multiplier; forward (with and without an epilogue), backward data and the
+/// weight gradient against <see cref="ReferenceDevice"/>, and the same bits on one worker as on two.
 /// </summary>
 public sealed class CpuDepthwiseConvolutionTests
 {
@@ -73,6 +73,40 @@ public sealed class CpuDepthwiseConvolutionTests
         }
     }
 
+    /// <summary>
+    /// Backward data (the flipped kernel's forward over dY at stride 1 and multiplier 1, the grouped direct kernel
+    /// otherwise), accumulating and overwriting, and the weight and bias gradients (accumulated).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Backward_passes_match_the_reference_with_the_same_bits_on_one_worker_and_two(string name)
+    {
+        var (g, n) = Cases[name];
+        var rng = new Random(63);
+        float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), dy = Uniform(rng, n * g.OutputSize);
+        float[] dxStart = Uniform(rng, n * g.InputSize), dwStart = Uniform(rng, g.WeightSize), dbStart = Uniform(rng, g.OutChannels);
+        float[][] Run(Device device)
+        {
+            var (bx, bw, bdy) = (Upload(device, x), Upload(device, w), Upload(device, dy));
+            var (added, overwritten) = (Upload(device, dxStart), Upload(device, Enumerable.Repeat(float.NaN, dxStart.Length).ToArray()));
+            device.ConvBackwardData(g, n, bdy, bw, added, accumulate: true);
+            device.ConvBackwardData(g, n, bdy, bw, overwritten, accumulate: false);
+            var (dw, db) = (Upload(device, dwStart), Upload(device, dbStart));
+            device.ConvBackwardWeights(g, n, bx, bdy, dw, db);
+            return [added.ToArray(), overwritten.ToArray(), dw.ToArray(), db.ToArray()];
+        }
+        using var reference = new ReferenceDevice();
+        using var one = new CpuDevice(1);
+        using var two = new CpuDevice(2);
+        float[][] expected = Run(reference), single = Run(one), both = Run(two);
+        string[] what = ["backward data, accumulating", "backward data, overwriting", "weight gradient", "bias gradient"];
+        for (int i = 0; i < what.Length; i++)
+        {
+            AssertClose(expected[i], both[i], $"{name}: {what[i]}");
+            Assert.True(single[i].AsSpan().SequenceEqual(both[i]), $"{name}: {what[i]}: one worker and two give different bits.");
+        }
+    }
+
     /// <summary>MobileNet's depthwise conv -> folded BatchNorm -> Relu6 (and a residual before it, and another clamp) fused.</summary>
     [Theory]
     [MemberData(nameof(CaseNames))]
@@ -116,5 +150,10 @@ public sealed class CpuDepthwiseConvolutionTests
         Assert.True(CpuDepthwiseConvolution.Applies(Depthwise(3, 20, 20, 3, s: 2, p: 1)) || !System.Runtime.Intrinsics.X86.Fma.IsSupported);
         Assert.False(CpuDepthwiseConvolution.Applies(Cases["stride 5 across (the grouped direct kernel runs)"].G));
         Assert.False(CpuDepthwiseConvolution.Applies(Conv(6, 8, 8, 6, 3, 3) with { Groups = 3 }));
+        // Backward data runs as a forward at stride 1 and multiplier 1 only.
+        Assert.True(CpuDepthwiseConvolution.AppliesBackwardData(Depthwise(3, 20, 20, 3, p: 1)) || !System.Runtime.Intrinsics.X86.Fma.IsSupported);
+        Assert.True(CpuDepthwiseConvolution.AppliesBackwardData(Depthwise(3, 5, 6, 3, p: 2)) || !System.Runtime.Intrinsics.X86.Fma.IsSupported);
+        Assert.False(CpuDepthwiseConvolution.AppliesBackwardData(Depthwise(3, 20, 20, 3, s: 2, p: 1)));
+        Assert.False(CpuDepthwiseConvolution.AppliesBackwardData(Depthwise(3, 20, 20, 3, multiplier: 2, p: 1)));
     }
 }

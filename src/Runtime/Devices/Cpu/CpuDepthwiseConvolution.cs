@@ -15,7 +15,7 @@ namespace Strider.Devices.Cpu;
 /// Each output is one fixed sum of its taps, so results do not depend on the thread count or on where a row's vectors
 /// fall.
 /// </summary>
-internal static unsafe class CpuDepthwiseConvolution
+internal static unsafe partial class CpuDepthwiseConvolution
 {
     private const int Lanes = 8;
 
@@ -33,6 +33,10 @@ internal static unsafe class CpuDepthwiseConvolution
         public int Rows, PhaseLength, RowStride;
         /// <summary>Applied to each output plane right after it is written, while it is in cache.</summary>
         public CpuEpilogue Epilogue;
+        /// <summary>Backward data as a forward: the kernel read flipped, the result added to y.</summary>
+        public bool Flip, Accumulate;
+        /// <summary>The batch, for the weight gradient's items (one output channel over every image).</summary>
+        public int Images;
     }
 
     /// <summary>Whether <see cref="Forward"/> runs <paramref name="g"/> (otherwise <see cref="CpuGroupedConvolution"/> does).</summary>
@@ -82,10 +86,16 @@ internal static unsafe class CpuDepthwiseConvolution
         for (int kx = 0; kx < g.KernelW; kx++) offsets[kx] = kx * g.DilationW % g.StrideW * a.PhaseLength + kx * g.DilationW / g.StrideW;
         var tail = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(g.OutW % Lanes)).AsSingle();
         int multiplier = g.OutPerGroup, taps = g.KernelH * g.KernelW, copied = 0;
+        float* flipped = stackalloc float[a.Flip ? taps : 0];
         for (int j = 0; j < multiplier; j++)
         {
             int oc = ic * multiplier + j;
             float* w = a.W + (long)oc * taps;
+            if (a.Flip)
+            {
+                for (int t = 0; t < taps; t++) flipped[t] = w[taps - 1 - t];
+                w = flipped;
+            }
             float* y = a.Y + ((long)b * g.OutChannels + oc) * g.OutH * g.OutW;
             var vb = Vector256.Create(a.Bias == null ? 0f : a.Bias[oc]);
             // Bands of output rows, the first output channel copying the padded rows each band needs just before it:
@@ -98,9 +108,9 @@ internal static unsafe class CpuDepthwiseConvolution
                     int iy = copied - g.PadTop;
                     CopyRow((uint)iy < (uint)g.InH ? x + (long)iy * g.InW : null, copy + (long)copied * a.RowStride, g.StrideW, a.PhaseLength, g.PadLeft, g.InW);
                 }
-                if (g.KernelH == 3 && g.KernelW == 3) Rows3x3(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y);
-                else if (g.KernelH == 5 && g.KernelW == 5) Rows5x5(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y);
-                else RowsAny(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y);
+                if (g.KernelH == 3 && g.KernelW == 3) Rows3x3(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y, a.Accumulate);
+                else if (g.KernelH == 5 && g.KernelW == 5) Rows5x5(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y, a.Accumulate);
+                else RowsAny(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y, a.Accumulate);
                 if (a.Epilogue.Active) a.Epilogue.Apply(y + (long)oy0 * g.OutW, (long)(oy1 - oy0) * g.OutW);
             }
         }
@@ -150,15 +160,45 @@ internal static unsafe class CpuDepthwiseConvolution
         var index = Vector256.Create(start) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
         var inside = Vector256.GreaterThanOrEqual(index, Vector256<int>.Zero) & Vector256.LessThan(index, Vector256.Create(length));
         // Masked lanes are not read (no fault past the row), so the pointer may point outside it.
-        return Avx512F.VL.IsSupported ? Avx512F.VL.MaskLoad(src + start, inside.AsSingle(), Vector256<float>.Zero) : Avx.MaskLoad(src + start, inside.AsSingle());
+        return LoadMasked(src + start, inside.AsSingle());
     }
 
-    /// <summary>The lanes of <paramref name="value"/> that <paramref name="mask"/> selects, stored (an AVX-512 masked move where there is one: AVX's vmaskmovps store is microcoded on AMD).</summary>
+    /// <summary>A row's vector stored (or added to what is there), whole or only its first OutW mod 8 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(float* dst, Vector256<float> value, bool full, Vector256<float> tail, bool accumulate)
+    {
+        if (full)
+        {
+            if (accumulate) value += Vector256.Load(dst);
+            value.Store(dst);
+            return;
+        }
+        if (accumulate) value += LoadMasked(dst, tail);
+        StoreMasked(dst, tail, value);
+    }
+
+    /// <summary>The lanes <paramref name="mask"/> selects, zero elsewhere (those are not read).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> LoadMasked(float* src, Vector256<float> mask)
+    {
+#if NET9_0_OR_GREATER
+        if (Avx512F.VL.IsSupported) return Avx512F.VL.MaskLoad(src, mask, Vector256<float>.Zero);
+#endif
+        return Avx.MaskLoad(src, mask);
+    }
+
+    /// <summary>The lanes of <paramref name="value"/> that <paramref name="mask"/> selects, stored (an AVX-512 masked move where there is one, from .NET 9: AVX's vmaskmovps store is microcoded on AMD).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreMasked(float* dst, Vector256<float> mask, Vector256<float> value)
     {
-        if (Avx512F.VL.IsSupported) Avx512F.VL.MaskStore(dst, mask, value);
-        else Avx.MaskStore(dst, mask, value);
+#if NET9_0_OR_GREATER
+        if (Avx512F.VL.IsSupported)
+        {
+            Avx512F.VL.MaskStore(dst, mask, value);
+            return;
+        }
+#endif
+        Avx.MaskStore(dst, mask, value);
     }
 
     /// <summary>
@@ -166,7 +206,7 @@ internal static unsafe class CpuDepthwiseConvolution
     /// their latency overlaps. At stride 1 down (undilated) two output rows share the loads of their two common input rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows3x3(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y)
+    private static void Rows3x3(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y, bool accumulate)
     {
         var (w00, w01, w02) = (Vector256.Create(w[0]), Vector256.Create(w[1]), Vector256.Create(w[2]));
         var (w10, w11, w12) = (Vector256.Create(w[3]), Vector256.Create(w[4]), Vector256.Create(w[5]));
@@ -187,16 +227,9 @@ internal static unsafe class CpuDepthwiseConvolution
                     var (a3, b3, c3) = (Vector256.Load(r3 + ox), Vector256.Load(r3 + ox + o1), Vector256.Load(r3 + ox + o2));
                     var top = Row(a0, b0, c0, w00, w01, w02, vb) + Row(a1, b1, c1, w10, w11, w12) + Row(a2, b2, c2, w20, w21, w22);
                     var bottom = Row(a1, b1, c1, w00, w01, w02, vb) + Row(a2, b2, c2, w10, w11, w12) + Row(a3, b3, c3, w20, w21, w22);
-                    if (ox + Lanes <= outW)
-                    {
-                        top.Store(y0 + ox);
-                        bottom.Store(y1 + ox);
-                    }
-                    else
-                    {
-                        StoreMasked(y0 + ox, tail, top);
-                        StoreMasked(y1 + ox, tail, bottom);
-                    }
+                    bool full = ox + Lanes <= outW;
+                    Put(y0 + ox, top, full, tail, accumulate);
+                    Put(y1 + ox, bottom, full, tail, accumulate);
                 }
             }
         for (; oy < oyEnd; oy++)
@@ -208,8 +241,7 @@ internal static unsafe class CpuDepthwiseConvolution
                 var s = Row(Vector256.Load(r0 + ox), Vector256.Load(r0 + ox + o1), Vector256.Load(r0 + ox + o2), w00, w01, w02, vb)
                     + Row(Vector256.Load(r1 + ox), Vector256.Load(r1 + ox + o1), Vector256.Load(r1 + ox + o2), w10, w11, w12)
                     + Row(Vector256.Load(r2 + ox), Vector256.Load(r2 + ox + o1), Vector256.Load(r2 + ox + o2), w20, w21, w22);
-                if (ox + Lanes <= outW) s.Store(yr + ox);
-                else StoreMasked(yr + ox, tail, s);
+                Put(yr + ox, s, ox + Lanes <= outW, tail, accumulate);
             }
         }
     }
@@ -228,7 +260,7 @@ internal static unsafe class CpuDepthwiseConvolution
 
     /// <summary>A 5x5 kernel (MobileNetV3's, EfficientNet's): the bias plus five row chains, the 25 weights in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows5x5(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y)
+    private static void Rows5x5(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y, bool accumulate)
     {
         var (w00, w01, w02, w03, w04) = (Vector256.Create(w[0]), Vector256.Create(w[1]), Vector256.Create(w[2]), Vector256.Create(w[3]), Vector256.Create(w[4]));
         var (w10, w11, w12, w13, w14) = (Vector256.Create(w[5]), Vector256.Create(w[6]), Vector256.Create(w[7]), Vector256.Create(w[8]), Vector256.Create(w[9]));
@@ -246,8 +278,7 @@ internal static unsafe class CpuDepthwiseConvolution
                 var s = vb + Row5(r0 + ox, o1, o2, o3, o4, w00, w01, w02, w03, w04) + Row5(r1 + ox, o1, o2, o3, o4, w10, w11, w12, w13, w14)
                     + Row5(r2 + ox, o1, o2, o3, o4, w20, w21, w22, w23, w24) + Row5(r3 + ox, o1, o2, o3, o4, w30, w31, w32, w33, w34)
                     + Row5(r4 + ox, o1, o2, o3, o4, w40, w41, w42, w43, w44);
-                if (ox + Lanes <= outW) s.Store(yr + ox);
-                else StoreMasked(yr + ox, tail, s);
+                Put(yr + ox, s, ox + Lanes <= outW, tail, accumulate);
             }
         }
     }
@@ -269,7 +300,7 @@ internal static unsafe class CpuDepthwiseConvolution
     /// rows' chains overlap; the weights are broadcast once per output plane.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowsAny(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y)
+    private static void RowsAny(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y, bool accumulate)
     {
         int kh = g.KernelH, kw = g.KernelW, outW = g.OutW;
         var weights = stackalloc Vector256<float>[kh * kw];
@@ -290,8 +321,7 @@ internal static unsafe class CpuDepthwiseConvolution
                     for (int kx = 1; kx < kw; kx++) chain = Vector256.FusedMultiplyAdd(Vector256.Load(r + offsets[kx]), wr[kx], chain);
                     s += chain;
                 }
-                if (ox + Lanes <= outW) s.Store(yr + ox);
-                else StoreMasked(yr + ox, tail, s);
+                Put(yr + ox, s, ox + Lanes <= outW, tail, accumulate);
             }
         }
     }

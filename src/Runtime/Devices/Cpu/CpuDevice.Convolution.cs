@@ -57,7 +57,8 @@ public sealed unsafe partial class CpuDevice
         using var lease = Rent();
         if (g.Groups != 1)
         {
-            CpuGroupedConvolution.BackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
+            if (CpuDepthwiseConvolution.AppliesBackwardData(g)) CpuDepthwiseConvolution.BackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
+            else CpuGroupedConvolution.BackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
             CpuConvolution.LastKernel = g.InPerGroup == 1 ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
         }
         else CpuConvolution.ConvBackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
@@ -68,7 +69,8 @@ public sealed unsafe partial class CpuDevice
     {
         g.CheckGroups(nameof(ConvBackwardWeights));
         using var lease = Rent();
-        if (g.Groups != 1) CpuGroupedConvolution.BackwardWeights(lease.Workspace, g, n, x, dy, dw, dbias);
+        if (g.Groups != 1 && CpuDepthwiseConvolution.Applies(g)) CpuDepthwiseConvolution.BackwardWeights(lease.Workspace, g, n, x, dy, dw, dbias);
+        else if (g.Groups != 1) CpuGroupedConvolution.BackwardWeights(lease.Workspace, g, n, x, dy, dw, dbias);
         else CpuConvolution.ConvBackwardWeights(lease.Workspace, g, n, x, dy, dw, dbias);
     }
 
