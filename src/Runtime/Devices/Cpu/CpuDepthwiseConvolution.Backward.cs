@@ -79,25 +79,25 @@ internal static unsafe partial class CpuDepthwiseConvolution
             float* dy = a.Y + ((long)b * g.OutChannels + oc) * g.OutH * outW;
             for (int t = 0; t < taps; t++) acc[t] = default;
             var dbias = Vector256<float>.Zero;
-            for (int oy = 0; oy < g.OutH; oy++)
-            {
-                float* row = copy + oy * next;
-                float* dyr = dy + (long)oy * outW;
-                for (int ox = 0; ox < outW; ox += Lanes)
+            if (g.KernelH == 3 && g.KernelW == 3) dbias = Plane3x3(g, copy, a.RowStride, offsets, dy, tail, acc);
+            else
+                for (int oy = 0; oy < g.OutH; oy++)
                 {
-                    // Lanes past the row read as zero, so they add nothing.
-                    var d = ox + Lanes <= outW ? Vector256.Load(dyr + ox) : LoadMasked(dyr + ox, tail);
-                    dbias += d;
-                    if (g.KernelH == 3 && g.KernelW == 3) Taps3x3(acc, d, row + ox, down, offsets);
-                    else
+                    float* row = copy + oy * next;
+                    float* dyr = dy + (long)oy * outW;
+                    for (int ox = 0; ox < outW; ox += Lanes)
+                    {
+                        // Lanes past the row read as zero, so they add nothing.
+                        var d = ox + Lanes <= outW ? Vector256.Load(dyr + ox) : LoadMasked(dyr + ox, tail);
+                        dbias += d;
                         for (int ky = 0; ky < g.KernelH; ky++)
                         {
                             float* r = row + ky * down + ox;
                             Vector256<float>* ak = acc + ky * g.KernelW;
                             for (int kx = 0; kx < g.KernelW; kx++) ak[kx] = Vector256.FusedMultiplyAdd(d, Vector256.Load(r + offsets[kx]), ak[kx]);
                         }
+                    }
                 }
-            }
             for (int t = 0; t < taps; t++) sums[t] += LaneSum(acc[t]);
             sums[taps] += LaneSum(dbias);
         }
@@ -106,21 +106,35 @@ internal static unsafe partial class CpuDepthwiseConvolution
         if (a.Bias != null) a.Bias[oc] += (float)sums[taps];
     }
 
-    /// <summary>The nine taps of a 3x3 kernel for one dY vector, the accumulators loaded and stored once.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Taps3x3(Vector256<float>* acc, Vector256<float> d, float* r0, long down, int* offsets)
+    /// <summary>One image's 3x3 weight gradient into <paramref name="acc"/> with the nine accumulators in registers; returns dY's lane sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Vector256<float> Plane3x3(in ConvGeometry g, float* copy, int rowStride, int* offsets, float* dy, Vector256<float> tail, Vector256<float>* acc)
     {
-        int o0 = offsets[0], o1 = offsets[1], o2 = offsets[2];
-        float* r1 = r0 + down, r2 = r1 + down;
-        acc[0] = Vector256.FusedMultiplyAdd(d, Vector256.Load(r0 + o0), acc[0]);
-        acc[1] = Vector256.FusedMultiplyAdd(d, Vector256.Load(r0 + o1), acc[1]);
-        acc[2] = Vector256.FusedMultiplyAdd(d, Vector256.Load(r0 + o2), acc[2]);
-        acc[3] = Vector256.FusedMultiplyAdd(d, Vector256.Load(r1 + o0), acc[3]);
-        acc[4] = Vector256.FusedMultiplyAdd(d, Vector256.Load(r1 + o1), acc[4]);
-        acc[5] = Vector256.FusedMultiplyAdd(d, Vector256.Load(r1 + o2), acc[5]);
-        acc[6] = Vector256.FusedMultiplyAdd(d, Vector256.Load(r2 + o0), acc[6]);
-        acc[7] = Vector256.FusedMultiplyAdd(d, Vector256.Load(r2 + o1), acc[7]);
-        acc[8] = Vector256.FusedMultiplyAdd(d, Vector256.Load(r2 + o2), acc[8]);
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default, a8 = default, sum = default;
+        int o1 = offsets[1] - offsets[0], o2 = offsets[2] - offsets[0], outW = g.OutW;
+        long down = (long)g.DilationH * rowStride, next = (long)g.StrideH * rowStride;
+        for (int oy = 0; oy < g.OutH; oy++)
+        {
+            float* r0 = copy + oy * next + offsets[0], r1 = r0 + down, r2 = r1 + down;
+            float* dyr = dy + (long)oy * outW;
+            for (int ox = 0; ox < outW; ox += Lanes)
+            {
+                // Lanes past the row read as zero, so they add nothing.
+                var d = ox + Lanes <= outW ? Vector256.Load(dyr + ox) : LoadMasked(dyr + ox, tail);
+                sum += d;
+                a0 = Vector256.FusedMultiplyAdd(d, Vector256.Load(r0 + ox), a0);
+                a1 = Vector256.FusedMultiplyAdd(d, Vector256.Load(r0 + ox + o1), a1);
+                a2 = Vector256.FusedMultiplyAdd(d, Vector256.Load(r0 + ox + o2), a2);
+                a3 = Vector256.FusedMultiplyAdd(d, Vector256.Load(r1 + ox), a3);
+                a4 = Vector256.FusedMultiplyAdd(d, Vector256.Load(r1 + ox + o1), a4);
+                a5 = Vector256.FusedMultiplyAdd(d, Vector256.Load(r1 + ox + o2), a5);
+                a6 = Vector256.FusedMultiplyAdd(d, Vector256.Load(r2 + ox), a6);
+                a7 = Vector256.FusedMultiplyAdd(d, Vector256.Load(r2 + ox + o1), a7);
+                a8 = Vector256.FusedMultiplyAdd(d, Vector256.Load(r2 + ox + o2), a8);
+            }
+        }
+        (acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7], acc[8]) = (a0, a1, a2, a3, a4, a5, a6, a7, a8);
+        return sum;
     }
 
     /// <summary>The eight lanes summed in double, in lane order.</summary>
