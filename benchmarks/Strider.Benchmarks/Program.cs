@@ -3,5 +3,6 @@ using BenchmarkDotNet.Running;
 if (args.Length > 0 && args[0] == "quick") Strider.Benchmarks.QuickConv.Run(args);
 else if (args.Length > 0 && args[0] == "profile") Strider.Benchmarks.QuickConv.RunProfile(args);
 else if (args.Length > 0 && args[0] == "loop") Strider.Benchmarks.QuickConv.RunLoop(args);
+else if (args.Length > 0 && args[0] == "epilogue") Strider.Benchmarks.EpilogueAB.Run(args);
 else if (args.Length > 0 && args[0] == "quick-w") Strider.Benchmarks.QuickConv.RunWorkloads(args);
 else BenchmarkSwitcher.FromAssembly(typeof(Strider.Benchmarks.CpuConvolutionBenchmarks).Assembly).Run(args);

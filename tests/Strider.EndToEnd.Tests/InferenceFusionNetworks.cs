@@ -34,3 +34,45 @@ public partial class DropoutEverywhere;
 [Network, Input(2, 8, 8)]
 [Conv(3, 3, Name = "c1"), Tanh, Conv(2, 3, Name = "c2")]
 public partial class DropoutFree;
+
+/// <summary>ResNet's basic block, the identity first in the Add: at inference conv2 -> bn2 -> Add -> Relu is one conv call.</summary>
+[Network, Input(4, 10, 10)]
+[Conv(4, 3, Pad = 1, Bias = false, Name = "conv1"), BatchNorm(Name = "bn1"), Relu(Name = "relu1")]
+[Conv(4, 3, Pad = 1, Bias = false, Name = "conv2"), BatchNorm(Name = "bn2"), Add("input", "bn2", Name = "add"), Relu(Name = "relu2")]
+public partial class FusedBasicBlock;
+
+/// <summary>
+/// ResNet's downsampling block with the shortcut declared after the main path and the residual second in the Add: the
+/// shortcut conv (the later one) carries the Add, with bn2's output as its residual.
+/// </summary>
+[Network, Input(4, 10, 10)]
+[Conv(8, 3, Stride = 2, Pad = 1, Bias = false, Name = "conv1"), BatchNorm(Name = "bn1"), Relu(Name = "relu1")]
+[Conv(8, 3, Pad = 1, Bias = false, Name = "conv2"), BatchNorm(Name = "bn2")]
+[Conv(8, 1, Stride = 2, Bias = false, From = "input", Name = "down"), BatchNorm(Name = "downBn")]
+[Add("bn2", "downBn", Name = "add"), Relu(Name = "relu2")]
+public partial class FusedDownBlock;
+
+/// <summary>MobileNetV2's inverted residual: expand 1x1 -> Relu6, depthwise 3x3 -> Relu6, project 1x1 -> Add (no activation).</summary>
+[Network, Input(4, 9, 9)]
+[Conv(16, 1, Bias = false, Name = "expand"), BatchNorm(Name = "bn1"), Relu6(Name = "relu1")]
+[Conv(16, 3, Pad = 1, Groups = 16, Bias = false, Name = "dw"), BatchNorm(Name = "bn2"), Relu6(Name = "relu2")]
+[Conv(4, 1, Bias = false, Name = "project"), BatchNorm(Name = "bn3"), Add("input", "bn3", Name = "add")]
+public partial class FusedInvertedResidual;
+
+/// <summary>A conv with a bias and no norm before a HardTanh, and one before a LeakyRelu: fused without a fold. The BatchNorm makes Backward refuse an inference Forward.</summary>
+[Network, Input(3, 8, 8)]
+[Conv(5, 3, Pad = 1, Name = "c1"), HardTanh(-0.5, 0.25, Name = "clamp")]
+[Conv(5, 3, Pad = 1, Name = "c2"), LeakyRelu(0.2f, Name = "leaky"), BatchNorm(Name = "bn")]
+public partial class FusedNoFold;
+
+/// <summary>
+/// What is not fused: bn2's output is read twice (by 'side' and by 'twice'), bn3 is an [Output]; 'add' is an [Output]
+/// too, so conv4 applies the Add but not the Relu after it. conv1 -> bn1 -> Relu still fuses.
+/// </summary>
+[Network, Input(4, 6, 6)]
+[Conv(4, 3, Pad = 1, Name = "conv1"), BatchNorm(Name = "bn1"), Relu(Name = "relu1")]
+[Conv(4, 3, Pad = 1, Name = "conv2"), BatchNorm(Name = "bn2"), Relu(Name = "side"), Add("relu1", "bn2", Name = "twice")]
+[Conv(4, 3, Pad = 1, From = "side", Name = "conv3"), BatchNorm(Name = "bn3"), Relu(Name = "relu3")]
+[Conv(4, 3, Pad = 1, Name = "conv4"), BatchNorm(Name = "bn4"), Add("bn4", "twice", Name = "add"), Relu(Name = "last")]
+[Output("bn3", "add", "last")]
+public partial class UnfusableReads;

@@ -23,6 +23,12 @@ internal sealed class TestDevice : Device
     /// <summary>Allocations asked for so far, failed ones included.</summary>
     public int Allocations => Volatile.Read(ref _allocations);
 
+    /// <summary>
+    /// Runs a ConvForward with an epilogue as the base class composes it (ConvForward, Add, ActivationForward, each an op
+    /// of its own) instead of the CPU device's fused kernels: the unfused sequence of ops to compare them with.
+    /// </summary>
+    public bool ComposeEpilogues { get; set; }
+
     /// <summary>Called with the op's name before every op, on the calling thread.</summary>
     public Action<string>? BeforeOp { get; set; }
 
@@ -87,7 +93,12 @@ internal sealed class TestDevice : Device
     public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y,
         in ConvEpilogue epilogue)
     {
-        Op(nameof(ConvForward));
+        if (ComposeEpilogues)
+        {
+            base.ConvForward(in g, n, x, w, bias, y, in epilogue);
+            return;
+        }
+        Op(nameof(ConvForward) + (epilogue.IsNone ? "" : " with epilogue"));
         _inner.ConvForward(in g, n, x, w, bias, y, in epilogue);
     }
 

@@ -1,10 +1,12 @@
 using System.Linq;
+using Strider.Generator.Layers;
 using Strider.Generator.Model;
 
 namespace Strider.Generator.Emit;
 
 /// <summary>
 /// Inference rewrites (what ONNX Runtime's graph optimiser does): a BatchNorm folds into the Conv or Deconv before it,
+/// a conv's output store adds the residual of the Add it feeds and applies the activation after (<see cref="EpilogueOf"/>),
 /// and Dropout, the identity, reuses its input's buffer. Training rewrite: BatchNorm -> Relu [-> Dropout] runs as one
 /// device op forward and one backward (<see cref="ReluChain"/>).
 /// </summary>
@@ -37,6 +39,32 @@ internal static partial class NetworkEmitter
             return _exec.ChainOf[n.Index] is var k and >= 0 ? _chains[k] : null;
         }
 
+        /// <summary>The inference epilogue of <paramref name="conv"/> as code, or null (<see cref="ExecutionPlan.Epilogues"/>).</summary>
+        private FusedEpilogue? EpilogueOf(NodePlan conv)
+        {
+            if (_exec.EpilogueOf[conv.Index] is not (var k and >= 0) || _exec.Epilogues[k] is not { } e || e.Conv != conv.Index) return null;
+            string residual = e.Residual >= 0 ? A(Node(e.Residual)) : "null", activation = "", kernel = e.Add >= 0 ? " + residual add" : "";
+            if (e.Activation >= 0 && Node(e.Activation) is var f && f.Rule is ActivationRule rule)
+            {
+                var (arguments, name) = rule.EpilogueArguments(f);
+                activation = ", " + arguments;
+                kernel += " + " + name;
+            }
+            return new FusedEpilogue(Node(e.Last), $"new global::Strider.Devices.ConvEpilogue({residual}{activation})", kernel);
+        }
+
+        /// <summary>
+        /// The comment an Add or activation writes at inference instead of its op when a conv's call applies it, or null.
+        /// </summary>
+        private string? AppliedByConv(NodePlan n)
+        {
+            if (_exec.EpilogueOf[n.Index] is not (var k and >= 0) || _exec.Epilogues[k] is not { } e || e.Conv == n.Index) return null;
+            string conv = Node(e.Conv).Name;
+            return e.Last == n.Index
+                ? $"// applied by {conv}'s ConvForward above as it stores its output, written there"
+                : $"// applied by {conv}'s ConvForward above as it stores its output (this output is not written)";
+        }
+
         /// <summary>The dropout seed expression of the Forward in progress (the same for the fused op and DropoutForward).</summary>
         private static string DropoutSeed(NodePlan drop) =>
             $"unchecked((ulong)_seed * 0x9E3779B97F4A7C15UL + (ulong)_step * 0xBF58476D1CE4E5B9UL + {drop.Index}UL)";
@@ -52,21 +80,22 @@ internal static partial class NetworkEmitter
         /// source was written since the last fold (training, Load, an optimizer step: <c>BatchNormFold</c> compares
         /// the buffers' write versions), then one conv straight into the BatchNorm's output.
         /// </summary>
-        private void WriteFoldedConv(NodePlan conv, NodePlan bn, NodePlan input, string geometry)
+        private void WriteFoldedConv(NodePlan conv, NodePlan bn, NodePlan input, string geometry, FusedEpilogue? epilogue)
         {
             var w = _plan.Parameters[conv.Weight];
             long taps = 1;
             for (int i = 2; i < w.Shape.Count; i++) taps *= w.Shape[i];
             // Conv weights [K, C, taps] scale along K; Deconv weights [Cin, Cout, taps] along Cout.
             var (outer, channels, inner) = conv.Kind == LayerKind.Conv ? (1L, (long)w.Shape[0], w.Shape[1] * taps) : (w.Shape[0], (long)w.Shape[1], taps);
-            string fw = FoldedWeight(bn), fb = FoldedBias(bn), y = A(bn);
+            string fw = FoldedWeight(bn), fb = FoldedBias(bn), y = A(epilogue?.Last ?? bn);
             var (rm, rv) = Running(bn);
-            _w.Line($"// inference: {bn.Name} folded into {conv.Name}'s weights and bias ({conv.Name}'s output feeds only {bn.Name}), written straight into {bn.Name}'s output; folded again only after one of them was written");
+            string into = (epilogue?.Last ?? bn).Name;
+            _w.Line($"// inference: {bn.Name} folded into {conv.Name}'s weights and bias ({conv.Name}'s output feeds only {bn.Name}), written straight into {into}'s output; folded again only after one of them was written");
             Ensure(fw, BufferSize(BufferOf(bn, BufferRole.FoldedWeight)));
             Ensure(fb, BufferSize(BufferOf(bn, BufferRole.FoldedBias)));
             _w.Line($"{FoldState(bn)}.Refresh(d, {Literals.Int(outer)}, {Literals.Int(channels)}, {Literals.Int(inner)}, {Param(conv.Weight)}.Value, {BiasValue(conv)}, {Param(bn.Weight)}.Value, {Param(bn.Bias)}.Value, {rm}, {rv}, {Literals.Float(((BatchNormDetail)bn.Detail).Epsilon)}, {fw}!, {fb}!);");
             if (conv.Kind == LayerKind.Conv)
-                _w.Line($"d.ConvForward({geometry}, n, {A(input)}, {fw}!, {fb}!, {y});" + Layers.ConvKernels.Forward(input, conv, conv));
+                _w.Line($"d.ConvForward({geometry}, n, {A(input)}, {fw}!, {fb}!, {y}{(epilogue is null ? "" : ", " + epilogue.Argument)});" + Layers.ConvKernels.Forward(input, conv, conv) + epilogue?.Kernel);
             else
             {
                 _w.Line($"d.ConvBackwardData({geometry}, n, {A(input)}, {fw}!, {y}, false);" + Layers.ConvKernels.BackwardData(conv, input, conv));

@@ -65,7 +65,9 @@ internal static partial class NetworkEmitter
 
             public override NodePlan? FoldSource(NodePlan bn) => o.FoldSource(bn);
 
-            public override void WriteFoldedConv(NodePlan conv, NodePlan bn, NodePlan input, string geometry) => o.WriteFoldedConv(conv, bn, input, geometry);
+            public override void WriteFoldedConv(NodePlan conv, NodePlan bn, NodePlan input, string geometry) => o.WriteFoldedConv(conv, bn, input, geometry, EpilogueOf(conv));
+
+            public override FusedEpilogue? EpilogueOf(NodePlan conv) => dense ? null : o.EpilogueOf(conv);
 
             public override FusedChain? ChainOf(NodePlan n) =>
                 o.ChainOf(n) is { } c ? new FusedChain(Node(c.Norm.Index), Node(c.Relu.Index), c.Dropout is { } drop ? Node(drop.Index) : null) : null;

@@ -125,7 +125,8 @@ internal static partial class NetworkEmitter
             foreach (var node in LayerNodes)
             {
                 _w.Line($"// {node.Name}: {node.Label} -> {string.Join("x", node.Shape.Select(s => s.ToText()))}");
-                node.Rule.Forward(pass, node, mode);
+                if (mode == PassMode.Inference && AppliedByConv(node) is { } applied) _w.Line(applied);
+                else node.Rule.Forward(pass, node, mode);
             }
         }
 

@@ -92,6 +92,9 @@ internal abstract class LayerWriter
     /// <summary>The conv's inference path with its BatchNorm folded in.</summary>
     public abstract void WriteFoldedConv(NodePlan conv, NodePlan bn, NodePlan input, string geometry);
 
+    /// <summary>At inference (not in ForwardDense), what this conv's output store applies (<see cref="ExecutionPlan.Epilogues"/>), or null.</summary>
+    public abstract FusedEpilogue? EpilogueOf(NodePlan conv);
+
     /// <summary>The training chain BatchNorm -> Relu [-> Dropout] this node is part of, or null.</summary>
     public abstract FusedChain? ChainOf(NodePlan n);
 
@@ -118,6 +121,12 @@ internal abstract class LayerWriter
     /// <summary>Whether a MaxUnpool reads this MaxPool's indices in the ONNX graph.</summary>
     public abstract bool OnnxUnpooled(NodePlan pool);
 }
+
+/// <summary>
+/// A conv's inference epilogue as code: the node whose output the one call writes, the <c>ConvEpilogue</c> argument,
+/// and what it adds to the kernel comment ("+ residual add + Relu").
+/// </summary>
+internal sealed record FusedEpilogue(NodePlan Last, string Argument, string Kernel);
 
 /// <summary>A BatchNorm read only by a Relu, and that Relu's Dropout when it is its only reader: one fused op in training.</summary>
 internal sealed record FusedChain(NodePlan Norm, NodePlan Relu, NodePlan? Dropout)

@@ -35,6 +35,16 @@ internal sealed record ReluChainPlan(int Norm, int Relu, int Dropout)
 }
 
 /// <summary>
+/// A conv whose inference output store also adds <paramref name="Residual"/> (the other operand of the Add it feeds,
+/// -1 when none) and applies <paramref name="Activation"/> (-1 when none): one device call writes <see cref="Last"/>'s
+/// output, and the conv's (or its folded norm's) and the Add's outputs are not written.
+/// </summary>
+internal sealed record ConvEpiloguePlan(int Conv, int Add, int Residual, int Activation)
+{
+    public int Last => Activation >= 0 ? Activation : Add;
+}
+
+/// <summary>
 /// How a planned network runs, decided once from its <see cref="NetworkPlan"/> (see <c>Planning.ExecutionPlanner</c>):
 /// the emitter writes what this says. Arrays are per node, indexed as the plan's nodes.
 /// </summary>
@@ -44,6 +54,8 @@ internal sealed record ReluChainPlan(int Norm, int Relu, int Dropout)
 /// <param name="FoldSource">For a BatchNorm, the Conv or Deconv it is folded into at inference; -1 elsewhere.</param>
 /// <param name="Chains">The training-time BatchNorm-Relu(-Dropout) fusions.</param>
 /// <param name="ChainOf">For each node of a chain (norm, Relu, Dropout), its index in <paramref name="Chains"/>; -1 elsewhere.</param>
+/// <param name="Epilogues">The inference conv epilogues (residual add and/or activation applied as the conv's output is stored).</param>
+/// <param name="EpilogueOf">For each node of an epilogue (the conv, the Add, the activation), its index in <paramref name="Epilogues"/>; -1 elsewhere.</param>
 /// <param name="Live">Nodes whose gradient reaches the output (Backward skips the others).</param>
 /// <param name="ParameterGradientPath">Nodes whose gradient BackwardParameters computes too.</param>
 /// <param name="AliasesAtInference">Dropouts whose inference output is their input's buffer.</param>
@@ -55,6 +67,8 @@ internal sealed record ExecutionPlan(
     EquatableArray<int> FoldSource,
     EquatableArray<ReluChainPlan> Chains,
     EquatableArray<int> ChainOf,
+    EquatableArray<ConvEpiloguePlan> Epilogues,
+    EquatableArray<int> EpilogueOf,
     EquatableArray<bool> Live,
     EquatableArray<bool> ParameterGradientPath,
     EquatableArray<bool> AliasesAtInference,

@@ -2,14 +2,15 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using Strider.Generator.Emit;
+using Strider.Generator.Layers;
 using Strider.Generator.Model;
 
 namespace Strider.Generator.Planning;
 
 /// <summary>
 /// Decides how a planned network runs, once, before anything is written (<see cref="ExecutionPlan"/>): which BatchNorm
-/// folds into its conv at inference (what ONNX Runtime's graph optimiser does), which BatchNorm -> Relu [-> Dropout]
-/// runs as one device op in training, which Dropout reuses its input's buffer at inference, which gradients Backward
+/// folds into its conv at inference (what ONNX Runtime's graph optimiser does), which residual Add and activation a conv
+/// applies as it stores its output at inference, which BatchNorm -> Relu [-> Dropout] runs as one device op in training, which Dropout reuses its input's buffer at inference, which gradients Backward
 /// and BackwardParameters compute, and every buffer the network owns.
 /// </summary>
 internal static class ExecutionPlanner
@@ -54,6 +55,9 @@ internal static class ExecutionPlanner
         }
         cancellationToken.ThrowIfCancellationRequested();
 
+        var (epilogues, epilogueOf) = Epilogues(nodes, readers, isOutput, foldTarget);
+        cancellationToken.ThrowIfCancellationRequested();
+
         var aliases = nodes.Select(n => AliasesAtInference(nodes, n)).ToArray();
         var buffers = Buffers(plan, names, foldTarget, foldSource, aliases, isOutput, cancellationToken);
         return new ExecutionPlan(
@@ -63,10 +67,44 @@ internal static class ExecutionPlanner
             new EquatableArray<int>(foldSource),
             new EquatableArray<ReluChainPlan>(chains),
             new EquatableArray<int>(chainOf),
+            new EquatableArray<ConvEpiloguePlan>(epilogues),
+            new EquatableArray<int>(epilogueOf),
             new EquatableArray<bool>(Live(nodes, outputs)),
             new EquatableArray<bool>(ParameterGradientPath(nodes)),
             new EquatableArray<bool>(aliases),
             new EquatableArray<BufferPlan>(buffers));
+    }
+
+    /// <summary>
+    /// At inference a Conv (with its folded BatchNorm) whose output only an Add reads, the Add's other operand computed
+    /// before the conv runs, adds that operand as it stores its output; and an activation that alone reads the result
+    /// (the conv's or the Add's) is applied there too. Only values nothing else reads are skipped: not an [Output], one
+    /// reader each. Only in networks with a BatchNorm, whose Backward refuses a Forward that ran in inference mode:
+    /// elsewhere Backward may follow an inference Forward and read the skipped values.
+    /// </summary>
+    private static (List<ConvEpiloguePlan> Epilogues, int[] EpilogueOf) Epilogues(IReadOnlyList<NodePlan> nodes, List<int>[] readers, bool[] isOutput, int[] foldTarget)
+    {
+        var epilogues = new List<ConvEpiloguePlan>();
+        var epilogueOf = Enumerable.Repeat(-1, nodes.Count).ToArray();
+        if (!nodes.Any(n => n.Kind == LayerKind.BatchNorm)) return (epilogues, epilogueOf);
+        int OnlyReader(int n) => !isOutput[n] && readers[n].Count == 1 ? readers[n][0] : -1;
+        foreach (var conv in nodes.Where(n => n.Kind == LayerKind.Conv && n.Weight >= 0))
+        {
+            int head = foldTarget[conv.Index] >= 0 ? foldTarget[conv.Index] : conv.Index, last = head, add = -1, residual = -1, activation = -1;
+            int reader = OnlyReader(head);
+            // A two-operand, same-shape Add whose other operand is already written when the conv runs (an earlier node).
+            if (reader >= 0 && nodes[reader] is { Kind: LayerKind.Add, Inputs.Count: 2, Detail: not BroadcastDetail } sum && epilogueOf[reader] < 0)
+            {
+                int other = sum.Inputs[0] == head ? sum.Inputs[1] : sum.Inputs[0];
+                if (other < conv.Index) (add, residual, last) = (reader, other, reader);
+            }
+            int next = OnlyReader(last);
+            if (next >= 0 && nodes[next].Rule is ActivationRule) activation = next;
+            if (add < 0 && activation < 0) continue;
+            foreach (int k in new[] { conv.Index, add, activation }.Where(k => k >= 0)) epilogueOf[k] = epilogues.Count;
+            epilogues.Add(new ConvEpiloguePlan(conv.Index, add, residual, activation));
+        }
+        return (epilogues, epilogueOf);
     }
 
     /// <summary>Flatten and Reshape: the same values under a new shape, never a buffer of their own.</summary>

@@ -58,7 +58,7 @@ public readonly struct ConvEpilogue
 {
     /// <param name="residual">Added to the conv's output before the activation, or null; never the output buffer itself.</param>
     /// <param name="activation">Applied last, or null.</param>
-    /// <param name="p0">The activation's first parameter (LeakyRelu's slope, HardTanh's and Clip's lower bound).</param>
+    /// <param name="p0">The activation's first parameter (a leaky slope, HardTanh's and Clip's lower bound).</param>
     /// <param name="p1">The activation's second parameter (HardTanh's and Clip's upper bound).</param>
     public ConvEpilogue(DeviceBuffer<float>? residual, Activation? activation = null, float p0 = 0, float p1 = 0)
     {

@@ -63,6 +63,10 @@ internal class ActivationRule(string name, string onnx, params ActivationParamet
         return $"{Literals.Float(d.At(0))}, {Literals.Float(d.At(1))}";
     }
 
+    /// <summary>The activation and its p0, p1 as the arguments of a <c>ConvEpilogue</c>, and its name for the kernel comment.</summary>
+    public (string Arguments, string Name) EpilogueArguments(NodePlan n) =>
+        ($"global::Strider.Devices.Activation.{Member(n)}, {Parameters(n)}", Member(n));
+
     public override void Forward(LayerWriter w, NodePlan n, PassMode mode)
     {
         // In training a Relu after a BatchNorm runs inside the norm's fused op (the execution plan's chain).

@@ -35,6 +35,8 @@ internal sealed class ConvRule : WindowRule
         var input = w.InputOf(n);
         // At inference a BatchNorm reading only this conv is folded into its weights: one op writes the norm's output.
         if (mode == PassMode.Inference && w.FoldedInto(n) is { } bn) w.WriteFoldedConv(n, w.Node(bn.Index), input, w.Geometry(n));
+        else if (mode == PassMode.Inference && w.EpilogueOf(n) is { } e)
+            w.Line($"d.ConvForward({w.Geometry(n)}, n, {w.A(input)}, {w.Param(n.Weight)}.Value, {w.BiasValue(n)}, {w.A(e.Last)}, {e.Argument});" + ConvKernels.Forward(input, n, n) + e.Kernel);
         else w.Line($"d.ConvForward({w.Geometry(n)}, n, {w.A(input)}, {w.Param(n.Weight)}.Value, {w.BiasValue(n)}, {w.A(n)});" + ConvKernels.Forward(input, n, n));
     }
 

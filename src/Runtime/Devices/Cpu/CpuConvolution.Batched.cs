@@ -49,8 +49,8 @@ internal static unsafe partial class CpuConvolution
             {
                 float* src = tile + (long)m * ColumnChunk + j, dst = yb + (long)(m0 + m) * p;
                 AddScalar(src, dst, run, a.Bias == null ? 0 : a.Bias[m0 + m]);
-                if (a.Epilogue.Active) a.Epilogue.Apply(dst, run);
             }
+            if (a.Epilogue.Active) a.Epilogue.ApplyRows(yb + (long)m0 * p, rows, p, run);
             j += run;
         }
     }

@@ -149,6 +149,7 @@ internal static unsafe partial class CpuConvolution
         {
             int n0 = chunk * a.ChunkWidth, nb = Math.Min(a.ChunkWidth, p - n0);
             float* yb = a.Y + b * g.OutputSize + n0;
+            if (a.Epilogue.Active) a.Epilogue.Prefetch(yb, g.OutChannels, p, nb);
             for (int k0 = 0; k0 < crs; k0 += Gemm.KC)
             {
                 int kc = Math.Min(Gemm.KC, crs - k0);

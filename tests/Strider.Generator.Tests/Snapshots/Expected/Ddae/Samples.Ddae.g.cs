@@ -851,49 +851,49 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         var d34Out = _d34Out!;
         var add2Out = _add2Out!;
         // conv1: Conv 32 5x5 /2 -> 32xAnyxAny
-        // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output; folded again only after one of them was written
+        // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into relu1's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 800);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 32);
         _bn1Fold.Refresh(d, 1, 32, 25, _conv1Weight.Value, _conv1Bias.Value, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
-        d.ConvForward(Conv1Geometry(n1, n2), n, noisyOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
+        d.ConvForward(Conv1Geometry(n1, n2), n, noisyOut, _bn1FoldedWeight!, _bn1FoldedBias!, relu1Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: chosen at run time from the input size (ConvolutionAlgorithm) + Relu
         // bn1: BatchNorm -> 32xAnyxAny
         // folded into conv1 above
         // relu1: Relu -> 32xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (29 + 8 * n1) * (29 + 8 * n2), bn1Out, relu1Out, 0f, 0f);
+        // applied by conv1's ConvForward above as it stores its output, written there
         // dropout1: Dropout 0.1 -> 32xAnyxAny
         // the identity, so dropout1Out is relu1Out's buffer (no copy)
         // conv2: Conv 32 5x5 /2 -> 32xAnyxAny
-        // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output; folded again only after one of them was written
+        // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into c12's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedWeight, 25600);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedBias, 32);
         _bn2Fold.Refresh(d, 1, 32, 800, _conv2Weight.Value, _conv2Bias.Value, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 1E-05f, _bn2FoldedWeight!, _bn2FoldedBias!);
-        d.ConvForward(Conv2Geometry(n1, n2), n, dropout1Out, _bn2FoldedWeight!, _bn2FoldedBias!, bn2Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
+        d.ConvForward(Conv2Geometry(n1, n2), n, dropout1Out, _bn2FoldedWeight!, _bn2FoldedBias!, c12Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: chosen at run time from the input size (ConvolutionAlgorithm) + Relu
         // bn2: BatchNorm -> 32xAnyxAny
         // folded into conv2 above
         // c12: Relu -> 32xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (13 + 4 * n1) * (13 + 4 * n2), bn2Out, c12Out, 0f, 0f);
+        // applied by conv2's ConvForward above as it stores its output, written there
         // conv3: Conv 64 5x5 /2 -> 64xAnyxAny
-        // inference: bn3 folded into conv3's weights and bias (conv3's output feeds only bn3), written straight into bn3's output; folded again only after one of them was written
+        // inference: bn3 folded into conv3's weights and bias (conv3's output feeds only bn3), written straight into relu3's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn3FoldedWeight, 51200);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn3FoldedBias, 64);
         _bn3Fold.Refresh(d, 1, 64, 800, _conv3Weight.Value, _conv3Bias.Value, _bn3Weight.Value, _bn3Bias.Value, _bn3RunningMean.Value, _bn3RunningVar.Value, 1E-05f, _bn3FoldedWeight!, _bn3FoldedBias!);
-        d.ConvForward(Conv3Geometry(n1, n2), n, c12Out, _bn3FoldedWeight!, _bn3FoldedBias!, bn3Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
+        d.ConvForward(Conv3Geometry(n1, n2), n, c12Out, _bn3FoldedWeight!, _bn3FoldedBias!, relu3Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: chosen at run time from the input size (ConvolutionAlgorithm) + Relu
         // bn3: BatchNorm -> 64xAnyxAny
         // folded into conv3 above
         // relu3: Relu -> 64xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 64L * (5 + 2 * n1) * (5 + 2 * n2), bn3Out, relu3Out, 0f, 0f);
+        // applied by conv3's ConvForward above as it stores its output, written there
         // dropout2: Dropout 0.1 -> 64xAnyxAny
         // the identity, so dropout2Out is relu3Out's buffer (no copy)
         // conv4: Conv 64 5x5 /2 -> 64xAnyxAny
-        // inference: bn4 folded into conv4's weights and bias (conv4's output feeds only bn4), written straight into bn4's output; folded again only after one of them was written
+        // inference: bn4 folded into conv4's weights and bias (conv4's output feeds only bn4), written straight into relu4's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn4FoldedWeight, 102400);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn4FoldedBias, 64);
         _bn4Fold.Refresh(d, 1, 64, 1600, _conv4Weight.Value, _conv4Bias.Value, _bn4Weight.Value, _bn4Bias.Value, _bn4RunningMean.Value, _bn4RunningVar.Value, 1E-05f, _bn4FoldedWeight!, _bn4FoldedBias!);
-        d.ConvForward(Conv4Geometry(n1, n2), n, dropout2Out, _bn4FoldedWeight!, _bn4FoldedBias!, bn4Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
+        d.ConvForward(Conv4Geometry(n1, n2), n, dropout2Out, _bn4FoldedWeight!, _bn4FoldedBias!, relu4Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: chosen at run time from the input size (ConvolutionAlgorithm) + Relu
         // bn4: BatchNorm -> 64xAnyxAny
         // folded into conv4 above
         // relu4: Relu -> 64xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 64L * (1 + n1) * (1 + n2), bn4Out, relu4Out, 0f, 0f);
+        // applied by conv4's ConvForward above as it stores its output, written there
         // deconv1: Deconv 64 5x5 /2 -> 64xAnyxAny
         // inference: bn5 folded into deconv1's weights and bias (deconv1's output feeds only bn5), written straight into bn5's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn5FoldedWeight, 102400);

@@ -314,15 +314,15 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
         d.CopyBox(BothPart1Copy, n, imageOut, bothOut, false);
         d.CopyBox(BothPart2Copy, n, maskOut, bothOut, false);
         // conv1: Conv 4 3x3 pad 1 -> 4x8x8
-        // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output; folded again only after one of them was written
+        // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into trunk's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 144);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 4);
         _bn1Fold.Refresh(d, 1, 4, 36, _conv1Weight.Value, null, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
-        d.ConvForward(Conv1Geometry, n, bothOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out); // kernel: im2col + GEMM, split over output positions
+        d.ConvForward(Conv1Geometry, n, bothOut, _bn1FoldedWeight!, _bn1FoldedBias!, trunkOut, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: im2col + GEMM, split over output positions + Relu
         // bn1: BatchNorm -> 4x8x8
         // folded into conv1 above
         // trunk: Relu -> 4x8x8
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 256L, bn1Out, trunkOut, 0f, 0f);
+        // applied by conv1's ConvForward above as it stores its output, written there
         // cls: Conv 2 1x1 -> 2x8x8
         d.ConvForward(ClsGeometry, n, trunkOut, _clsWeight.Value, _clsBias.Value, clsOut); // kernel: 1x1 as GEMM on the input (no im2col), split over output positions
         // box: Conv 4 1x1 -> 4x8x8

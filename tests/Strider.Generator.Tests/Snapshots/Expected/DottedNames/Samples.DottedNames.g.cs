@@ -447,37 +447,37 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
         var classifier_0Out = flattenOut;
         var classifier_1Out = _classifier_1Out!;
         // features.0: Conv 4 3x3 pad 1 -> 4x8x8
-        // inference: features.1 folded into features.0's weights and bias (features.0's output feeds only features.1), written straight into features.1's output; folded again only after one of them was written
+        // inference: features.1 folded into features.0's weights and bias (features.0's output feeds only features.1), written straight into features.2's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _features_1FoldedWeight, 108);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _features_1FoldedBias, 4);
         _features_1Fold.Refresh(d, 1, 4, 27, _features_0Weight.Value, _features_0Bias.Value, _features_1Weight.Value, _features_1Bias.Value, _features_1RunningMean.Value, _features_1RunningVar.Value, 1E-05f, _features_1FoldedWeight!, _features_1FoldedBias!);
-        d.ConvForward(Features_0Geometry, n, inputOut, _features_1FoldedWeight!, _features_1FoldedBias!, features_1Out); // kernel: im2col + GEMM, split over output positions
+        d.ConvForward(Features_0Geometry, n, inputOut, _features_1FoldedWeight!, _features_1FoldedBias!, features_2Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: im2col + GEMM, split over output positions + Relu
         // features.1: BatchNorm -> 4x8x8
         // folded into features.0 above
         // features.2: Relu -> 4x8x8
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 256L, features_1Out, features_2Out, 0f, 0f);
+        // applied by features.0's ConvForward above as it stores its output, written there
         // layer1.0.conv1: Conv 4 3x3 pad 1 -> 4x8x8
-        // inference: layer1.0.bn1 folded into layer1.0.conv1's weights and bias (layer1.0.conv1's output feeds only layer1.0.bn1), written straight into layer1.0.bn1's output; folded again only after one of them was written
+        // inference: layer1.0.bn1 folded into layer1.0.conv1's weights and bias (layer1.0.conv1's output feeds only layer1.0.bn1), written straight into layer1.0.relu's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _layer1_0_bn1FoldedWeight, 144);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _layer1_0_bn1FoldedBias, 4);
         _layer1_0_bn1Fold.Refresh(d, 1, 4, 36, _layer1_0_conv1Weight.Value, null, _layer1_0_bn1Weight.Value, _layer1_0_bn1Bias.Value, _layer1_0_bn1RunningMean.Value, _layer1_0_bn1RunningVar.Value, 1E-05f, _layer1_0_bn1FoldedWeight!, _layer1_0_bn1FoldedBias!);
-        d.ConvForward(Layer1_0_conv1Geometry, n, features_2Out, _layer1_0_bn1FoldedWeight!, _layer1_0_bn1FoldedBias!, layer1_0_bn1Out); // kernel: im2col + GEMM, split over output positions
+        d.ConvForward(Layer1_0_conv1Geometry, n, features_2Out, _layer1_0_bn1FoldedWeight!, _layer1_0_bn1FoldedBias!, layer1_0_reluOut, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: im2col + GEMM, split over output positions + Relu
         // layer1.0.bn1: BatchNorm -> 4x8x8
         // folded into layer1.0.conv1 above
         // layer1.0.relu: Relu -> 4x8x8
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 256L, layer1_0_bn1Out, layer1_0_reluOut, 0f, 0f);
+        // applied by layer1.0.conv1's ConvForward above as it stores its output, written there
         // layer1.0.conv2: Conv 4 3x3 pad 1 -> 4x8x8
-        // inference: layer1.0.bn2 folded into layer1.0.conv2's weights and bias (layer1.0.conv2's output feeds only layer1.0.bn2), written straight into layer1.0.bn2's output; folded again only after one of them was written
+        // inference: layer1.0.bn2 folded into layer1.0.conv2's weights and bias (layer1.0.conv2's output feeds only layer1.0.bn2), written straight into layer1.0.relu2's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _layer1_0_bn2FoldedWeight, 144);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _layer1_0_bn2FoldedBias, 4);
         _layer1_0_bn2Fold.Refresh(d, 1, 4, 36, _layer1_0_conv2Weight.Value, null, _layer1_0_bn2Weight.Value, _layer1_0_bn2Bias.Value, _layer1_0_bn2RunningMean.Value, _layer1_0_bn2RunningVar.Value, 1E-05f, _layer1_0_bn2FoldedWeight!, _layer1_0_bn2FoldedBias!);
-        d.ConvForward(Layer1_0_conv2Geometry, n, layer1_0_reluOut, _layer1_0_bn2FoldedWeight!, _layer1_0_bn2FoldedBias!, layer1_0_bn2Out); // kernel: im2col + GEMM, split over output positions
+        d.ConvForward(Layer1_0_conv2Geometry, n, layer1_0_reluOut, _layer1_0_bn2FoldedWeight!, _layer1_0_bn2FoldedBias!, layer1_0_relu2Out, new global::Strider.Devices.ConvEpilogue(features_2Out, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: im2col + GEMM, split over output positions + residual add + Relu
         // layer1.0.bn2: BatchNorm -> 4x8x8
         // folded into layer1.0.conv2 above
         // layer1.0.add: Add layer1.0.bn2, features.2 -> 4x8x8
-        d.Add(n * 256L, layer1_0_bn2Out, features_2Out, layer1_0_addOut);
+        // applied by layer1.0.conv2's ConvForward above as it stores its output (this output is not written)
         // layer1.0.relu2: Relu -> 4x8x8
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 256L, layer1_0_addOut, layer1_0_relu2Out, 0f, 0f);
+        // applied by layer1.0.conv2's ConvForward above as it stores its output, written there
         // avgpool: GlobalAvgPool -> 4x1x1
         d.AdaptiveAvgPoolForward(AvgpoolGeometry, n, layer1_0_relu2Out, avgpoolOut);
         // flatten: Flatten -> 4

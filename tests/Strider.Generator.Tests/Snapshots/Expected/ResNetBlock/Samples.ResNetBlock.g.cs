@@ -297,27 +297,27 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         var add1Out = _add1Out!;
         var relu2Out = _relu2Out!;
         // conv1: Conv 64 3x3 pad 1 -> 64x56x56
-        // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into bn1's output; folded again only after one of them was written
+        // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into relu1's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 36864);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 64);
         _bn1Fold.Refresh(d, 1, 64, 576, _conv1Weight.Value, null, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
-        d.ConvForward(Conv1Geometry, n, inputOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out); // kernel: im2col + GEMM, split over output positions
+        d.ConvForward(Conv1Geometry, n, inputOut, _bn1FoldedWeight!, _bn1FoldedBias!, relu1Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: im2col + GEMM, split over output positions + Relu
         // bn1: BatchNorm -> 64x56x56
         // folded into conv1 above
         // relu1: Relu -> 64x56x56
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 200704L, bn1Out, relu1Out, 0f, 0f);
+        // applied by conv1's ConvForward above as it stores its output, written there
         // conv2: Conv 64 3x3 pad 1 -> 64x56x56
-        // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into bn2's output; folded again only after one of them was written
+        // inference: bn2 folded into conv2's weights and bias (conv2's output feeds only bn2), written straight into relu2's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedWeight, 36864);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedBias, 64);
         _bn2Fold.Refresh(d, 1, 64, 576, _conv2Weight.Value, null, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 1E-05f, _bn2FoldedWeight!, _bn2FoldedBias!);
-        d.ConvForward(Conv2Geometry, n, relu1Out, _bn2FoldedWeight!, _bn2FoldedBias!, bn2Out); // kernel: im2col + GEMM, split over output positions
+        d.ConvForward(Conv2Geometry, n, relu1Out, _bn2FoldedWeight!, _bn2FoldedBias!, relu2Out, new global::Strider.Devices.ConvEpilogue(inputOut, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: im2col + GEMM, split over output positions + residual add + Relu
         // bn2: BatchNorm -> 64x56x56
         // folded into conv2 above
         // add1: Add input, bn2 -> 64x56x56
-        d.Add(n * 200704L, inputOut, bn2Out, add1Out);
+        // applied by conv2's ConvForward above as it stores its output (this output is not written)
         // relu2: Relu -> 64x56x56
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 200704L, add1Out, relu2Out, 0f, 0f);
+        // applied by conv2's ConvForward above as it stores its output, written there
         return relu2Out;
     }
 

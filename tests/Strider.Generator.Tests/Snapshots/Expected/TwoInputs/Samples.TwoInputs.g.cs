@@ -267,15 +267,15 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
         var add1Out = _add1Out!;
         var conv2Out = _conv2Out!;
         // lift: Conv 2 1x1 -> 2x4x4
-        // inference: bn1 folded into lift's weights and bias (lift's output feeds only bn1), written straight into bn1's output; folded again only after one of them was written
+        // inference: bn1 folded into lift's weights and bias (lift's output feeds only bn1), written straight into gate's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 4);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 2);
         _bn1Fold.Refresh(d, 1, 2, 2, _liftWeight.Value, _liftBias.Value, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
-        d.ConvForward(LiftGeometry, n, extraOut, _bn1FoldedWeight!, _bn1FoldedBias!, bn1Out); // kernel: im2col + GEMM over the batch's columns, split over output channels
+        d.ConvForward(LiftGeometry, n, extraOut, _bn1FoldedWeight!, _bn1FoldedBias!, gateOut, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: im2col + GEMM over the batch's columns, split over output channels + Relu
         // bn1: BatchNorm -> 2x4x4
         // folded into lift above
         // gate: Relu -> 2x4x4
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L, bn1Out, gateOut, 0f, 0f);
+        // applied by lift's ConvForward above as it stores its output, written there
         // add1: Add image, gate -> 2x4x4
         d.Add(n * 32L, imageOut, gateOut, add1Out);
         // conv2: Conv 3 3x3 pad 1 -> 3x4x4

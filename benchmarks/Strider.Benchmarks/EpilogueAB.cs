@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Globalization;
+using Strider.Devices;
+using Strider.Devices.Cpu;
+
+namespace Strider.Benchmarks;
+
+/// <summary>
+/// In-process A/B of the conv epilogue (`epilogue [threads]`): each W5/W6 layer shape run fused (one ConvForward with
+/// a ConvEpilogue) and as the separate ops it replaces (ConvForward, Add, ActivationForward in place), alternated, with
+/// the median calling-thread CPU time and wall time of each and their ratio.
+/// </summary>
+public static class EpilogueAB
+{
+    private static ConvGeometry Conv(int c, int h, int k, int kernel, int stride = 1, int groups = 1)
+    {
+        int pad = kernel / 2, o = (h + 2 * pad - kernel) / stride + 1;
+        return new ConvGeometry(c, h, h, k, o, o, kernel, kernel, stride, stride, pad, pad, 1, 1, groups);
+    }
+
+    public static void Run(string[] args)
+    {
+        int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : Workloads.Threads;
+        Console.WriteLine($"threads {threads}, load {File.ReadAllText("/proc/loadavg").Trim()}");
+        using var device = new CpuDevice(threads);
+        var cases = new (string Name, ConvGeometry G, bool Residual, Activation? F)[]
+        {
+            ("W5 3x3 64x56x56 + residual + Relu", Conv(64, 56, 64, 3), true, Activation.Relu),
+            ("W5 3x3 128x28x28 + Relu", Conv(128, 28, 128, 3), false, Activation.Relu),
+            ("W5 3x3 256x14x14 + residual + Relu", Conv(256, 14, 256, 3), true, Activation.Relu),
+            ("W5 3x3 512x7x7 + residual + Relu", Conv(512, 7, 512, 3), true, Activation.Relu),
+            ("W6 1x1 16->96 at 112x112 + Relu6", Conv(16, 112, 96, 1), false, Activation.Relu6),
+            ("W6 1x1 24->144 at 56x56 + Relu6", Conv(24, 56, 144, 1), false, Activation.Relu6),
+            ("W6 1x1 144->24 at 56x56 + residual", Conv(144, 56, 24, 1), true, null),
+            ("W6 dw 3x3 144x56x56 + Relu6", Conv(144, 56, 144, 3, groups: 144), false, Activation.Relu6),
+            ("W6 1x1 576->96 at 14x14 + residual", Conv(576, 14, 96, 1), true, null),
+            ("W6 1x1 160->960 at 7x7 + Relu6", Conv(160, 7, 960, 1), false, Activation.Relu6),
+        };
+        double fusedSum = 0, separateSum = 0;
+        foreach (var (name, g, withResidual, f) in cases)
+        {
+            var rng = new Random(1);
+            DeviceBuffer<float> Up(long count)
+            {
+                var b = device.Allocate<float>(count);
+                var data = new float[count];
+                for (long i = 0; i < count; i++) data[i] = (float)(rng.NextDouble() * 2 - 1);
+                b.Upload(data);
+                return b;
+            }
+            var (x, w, bias, r, y) = (Up(g.InputSize), Up(g.WeightSize), Up(g.OutChannels), Up(g.OutputSize), Up(g.OutputSize));
+            var epilogue = new ConvEpilogue(withResidual ? r : null, f);
+            void Fused() => device.ConvForward(g, 1, x, w, bias, y, epilogue);
+            void Separate()
+            {
+                device.ConvForward(g, 1, x, w, bias, y);
+                if (withResidual) device.Add(g.OutputSize, y, r, y);
+                if (f is { } a) device.ActivationForward(a, g.OutputSize, y, y);
+            }
+            for (int i = 0; i < 20; i++) { Fused(); Separate(); }
+            const int reps = 60;
+            double[] fc = new double[reps], sc = new double[reps], fw = new double[reps], sw = new double[reps];
+            for (int i = 0; i < reps; i++)
+            {
+                (fc[i], fw[i]) = Time(Fused);
+                (sc[i], sw[i]) = Time(Separate);
+            }
+            double Median(double[] v) { Array.Sort(v); return v[v.Length / 2]; }
+            double mfc = Median(fc), msc = Median(sc), mfw = Median(fw), msw = Median(sw);
+            fusedSum += mfc;
+            separateSum += msc;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {name,-38} cpu {mfc,7:F3} / {msc,7:F3} ms = {mfc / msc:F3}   wall {mfw,7:F3} / {msw,7:F3} ms = {mfw / msw:F3}"));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  sum of medians (cpu): fused {fusedSum:F3} ms, separate {separateSum:F3} ms = {fusedSum / separateSum:F3}"));
+    }
+
+    private static (double Cpu, double Wall) Time(Action action)
+    {
+        double c0 = QuickConv.ThreadCpuMs();
+        long t0 = Stopwatch.GetTimestamp();
+        action();
+        return (QuickConv.ThreadCpuMs() - c0, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+    }
+}
