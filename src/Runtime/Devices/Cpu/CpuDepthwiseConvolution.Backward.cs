@@ -31,7 +31,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
         var args = new Args
         {
             G = t, X = P(dy, n * g.OutputSize, nameof(dy)), W = P(w, g.WeightSize, nameof(w)), Y = P(dx, n * g.InputSize, nameof(dx)),
-            Rows = rows, PhaseLength = phaseLength, RowStride = phaseLength * t.StrideW, Flip = true, Accumulate = accumulate,
+            Rows = rows, PhaseLength = phaseLength, RowStride = phaseLength * t.StrideW, Flip = true, Mode = accumulate ? StoreMode.Accumulate : StoreMode.Plain,
         };
         if (n * g.InputSize > 0) ws.Run(&args, n * t.InChannels, &ForwardPlane);
     }

@@ -34,7 +34,8 @@ internal static unsafe partial class CpuDepthwiseConvolution
         /// <summary>Applied to each output plane right after it is written, while it is in cache.</summary>
         public CpuEpilogue Epilogue;
         /// <summary>Backward data as a forward: the kernel read flipped, the result added to y.</summary>
-        public bool Flip, Accumulate;
+        public bool Flip;
+        public StoreMode Mode;
         /// <summary>The batch, for the weight gradient's items (one output channel over every image).</summary>
         public int Images;
     }
@@ -68,8 +69,12 @@ internal static unsafe partial class CpuDepthwiseConvolution
         {
             G = g, X = P(x, n * g.InputSize, nameof(x)), W = P(w, g.WeightSize, nameof(w)),
             Bias = bias is null ? null : P(bias, g.OutChannels, nameof(bias)), Y = py,
-            Rows = rows, PhaseLength = phaseLength, RowStride = phaseLength * g.StrideW, Epilogue = CpuEpilogue.Of(epilogue, py, n * g.OutputSize),
+            Rows = rows, PhaseLength = phaseLength, RowStride = phaseLength * g.StrideW,
         };
+        // Relu and Relu6 alone run in registers at the store; anything else runs on each band after it is written.
+        if (epilogue.Residual is null && epilogue.Activation is Activation.Relu) args.Mode = StoreMode.Relu;
+        else if (epilogue.Residual is null && epilogue.Activation is Activation.Relu6) args.Mode = StoreMode.Relu6;
+        else args.Epilogue = CpuEpilogue.Of(epilogue, py, n * g.OutputSize);
         if (n * g.OutputSize > 0) ws.Run(&args, n * g.InChannels, &ForwardPlane);
     }
 
@@ -108,9 +113,9 @@ internal static unsafe partial class CpuDepthwiseConvolution
                     int iy = copied - g.PadTop;
                     CopyRow((uint)iy < (uint)g.InH ? x + (long)iy * g.InW : null, copy + (long)copied * a.RowStride, g.StrideW, a.PhaseLength, g.PadLeft, g.InW);
                 }
-                if (g.KernelH == 3 && g.KernelW == 3) Rows3x3(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y, a.Accumulate);
-                else if (g.KernelH == 5 && g.KernelW == 5) Rows5x5(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y, a.Accumulate);
-                else RowsAny(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y, a.Accumulate);
+                if (g.KernelH == 3 && g.KernelW == 3) Rows3x3(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y, a.Mode);
+                else if (g.KernelH == 5 && g.KernelW == 5) Rows5x5(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y, a.Mode);
+                else RowsAny(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y, a.Mode);
                 if (a.Epilogue.Active) a.Epilogue.Apply(y + (long)oy0 * g.OutW, (long)(oy1 - oy0) * g.OutW);
             }
         }
@@ -163,18 +168,31 @@ internal static unsafe partial class CpuDepthwiseConvolution
         return LoadMasked(src + start, inside.AsSingle());
     }
 
-    /// <summary>A row's vector stored (or added to what is there), whole or only its first OutW mod 8 lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put(float* dst, Vector256<float> value, bool full, Vector256<float> tail, bool accumulate)
+    /// <summary>What a row's vector does at its store.</summary>
+    private enum StoreMode
     {
-        if (full)
-        {
-            if (accumulate) value += Vector256.Load(dst);
-            value.Store(dst);
-            return;
-        }
-        if (accumulate) value += LoadMasked(dst, tail);
-        StoreMasked(dst, tail, value);
+        /// <summary>Overwrites y.</summary>
+        Plain,
+
+        /// <summary>Adds to y (backward data into an accumulated dx).</summary>
+        Accumulate,
+
+        /// <summary>Relu's vector form, then overwrites (the epilogue in registers: no second pass over the band).</summary>
+        Relu,
+
+        /// <summary>Relu6's vector form, then overwrites (MobileNet's depthwise conv -> BatchNorm -> Relu6).</summary>
+        Relu6,
+    }
+
+    /// <summary>A row's vector stored as <paramref name="mode"/> says, whole or only its first OutW mod 8 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(float* dst, Vector256<float> value, bool full, Vector256<float> tail, StoreMode mode)
+    {
+        if (mode == StoreMode.Accumulate) value += full ? Vector256.Load(dst) : LoadMasked(dst, tail);
+        else if (mode == StoreMode.Relu) value = default(Activations.Relu).Forward(value);
+        else if (mode == StoreMode.Relu6) value = default(Activations.Relu6).Forward(value);
+        if (full) value.Store(dst);
+        else StoreMasked(dst, tail, value);
     }
 
     /// <summary>The lanes <paramref name="mask"/> selects, zero elsewhere (those are not read).</summary>
@@ -206,7 +224,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
     /// their latency overlaps. At stride 1 down (undilated) two output rows share the loads of their two common input rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows3x3(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y, bool accumulate)
+    private static void Rows3x3(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y, StoreMode mode)
     {
         var (w00, w01, w02) = (Vector256.Create(w[0]), Vector256.Create(w[1]), Vector256.Create(w[2]));
         var (w10, w11, w12) = (Vector256.Create(w[3]), Vector256.Create(w[4]), Vector256.Create(w[5]));
@@ -228,8 +246,8 @@ internal static unsafe partial class CpuDepthwiseConvolution
                     var top = Row(a0, b0, c0, w00, w01, w02, vb) + Row(a1, b1, c1, w10, w11, w12) + Row(a2, b2, c2, w20, w21, w22);
                     var bottom = Row(a1, b1, c1, w00, w01, w02, vb) + Row(a2, b2, c2, w10, w11, w12) + Row(a3, b3, c3, w20, w21, w22);
                     bool full = ox + Lanes <= outW;
-                    Put(y0 + ox, top, full, tail, accumulate);
-                    Put(y1 + ox, bottom, full, tail, accumulate);
+                    Put(y0 + ox, top, full, tail, mode);
+                    Put(y1 + ox, bottom, full, tail, mode);
                 }
             }
         for (; oy < oyEnd; oy++)
@@ -241,7 +259,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
                 var s = Row(Vector256.Load(r0 + ox), Vector256.Load(r0 + ox + o1), Vector256.Load(r0 + ox + o2), w00, w01, w02, vb)
                     + Row(Vector256.Load(r1 + ox), Vector256.Load(r1 + ox + o1), Vector256.Load(r1 + ox + o2), w10, w11, w12)
                     + Row(Vector256.Load(r2 + ox), Vector256.Load(r2 + ox + o1), Vector256.Load(r2 + ox + o2), w20, w21, w22);
-                Put(yr + ox, s, ox + Lanes <= outW, tail, accumulate);
+                Put(yr + ox, s, ox + Lanes <= outW, tail, mode);
             }
         }
     }
@@ -260,7 +278,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
 
     /// <summary>A 5x5 kernel (MobileNetV3's, EfficientNet's): the bias plus five row chains, the 25 weights in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows5x5(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y, bool accumulate)
+    private static void Rows5x5(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y, StoreMode mode)
     {
         var (w00, w01, w02, w03, w04) = (Vector256.Create(w[0]), Vector256.Create(w[1]), Vector256.Create(w[2]), Vector256.Create(w[3]), Vector256.Create(w[4]));
         var (w10, w11, w12, w13, w14) = (Vector256.Create(w[5]), Vector256.Create(w[6]), Vector256.Create(w[7]), Vector256.Create(w[8]), Vector256.Create(w[9]));
@@ -278,7 +296,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
                 var s = vb + Row5(r0 + ox, o1, o2, o3, o4, w00, w01, w02, w03, w04) + Row5(r1 + ox, o1, o2, o3, o4, w10, w11, w12, w13, w14)
                     + Row5(r2 + ox, o1, o2, o3, o4, w20, w21, w22, w23, w24) + Row5(r3 + ox, o1, o2, o3, o4, w30, w31, w32, w33, w34)
                     + Row5(r4 + ox, o1, o2, o3, o4, w40, w41, w42, w43, w44);
-                Put(yr + ox, s, ox + Lanes <= outW, tail, accumulate);
+                Put(yr + ox, s, ox + Lanes <= outW, tail, mode);
             }
         }
     }
@@ -300,7 +318,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
     /// rows' chains overlap; the weights are broadcast once per output plane.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowsAny(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y, bool accumulate)
+    private static void RowsAny(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y, StoreMode mode)
     {
         int kh = g.KernelH, kw = g.KernelW, outW = g.OutW;
         var weights = stackalloc Vector256<float>[kh * kw];
@@ -321,7 +339,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
                     for (int kx = 1; kx < kw; kx++) chain = Vector256.FusedMultiplyAdd(Vector256.Load(r + offsets[kx]), wr[kx], chain);
                     s += chain;
                 }
-                Put(yr + ox, s, ox + Lanes <= outW, tail, accumulate);
+                Put(yr + ox, s, ox + Lanes <= outW, tail, mode);
             }
         }
     }
