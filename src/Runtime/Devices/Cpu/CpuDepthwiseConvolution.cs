@@ -113,9 +113,13 @@ internal static unsafe partial class CpuDepthwiseConvolution
                     int iy = copied - g.PadTop;
                     CopyRow((uint)iy < (uint)g.InH ? x + (long)iy * g.InW : null, copy + (long)copied * a.RowStride, g.StrideW, a.PhaseLength, g.PadLeft, g.InW);
                 }
-                if (g.KernelH == 3 && g.KernelW == 3) Rows3x3(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y, a.Mode);
-                else if (g.KernelH == 5 && g.KernelW == 5) Rows5x5(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y, a.Mode);
-                else RowsAny(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y, a.Mode);
+                switch (a.Mode)
+                {
+                    case StoreMode.Accumulate: RowsOfBand<AccumulateStore>(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y); break;
+                    case StoreMode.Relu: RowsOfBand<ReluStore>(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y); break;
+                    case StoreMode.Relu6: RowsOfBand<Relu6Store>(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y); break;
+                    default: RowsOfBand<PlainStore>(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y); break;
+                }
                 if (a.Epilogue.Active) a.Epilogue.Apply(y + (long)oy0 * g.OutW, (long)(oy1 - oy0) * g.OutW);
             }
         }
@@ -184,13 +188,49 @@ internal static unsafe partial class CpuDepthwiseConvolution
         Relu6,
     }
 
-    /// <summary>A row's vector stored as <paramref name="mode"/> says, whole or only its first OutW mod 8 lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put(float* dst, Vector256<float> value, bool full, Vector256<float> tail, StoreMode mode)
+    /// <summary>One band of output rows with the kernel's row loop, each vector stored by <typeparamref name="TStore"/>.</summary>
+    private static void RowsOfBand<TStore>(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y)
+        where TStore : struct, IStore
     {
-        if (mode == StoreMode.Accumulate) value += full ? Vector256.Load(dst) : LoadMasked(dst, tail);
-        else if (mode == StoreMode.Relu) value = default(Activations.Relu).Forward(value);
-        else if (mode == StoreMode.Relu6) value = default(Activations.Relu6).Forward(value);
+        if (g.KernelH == 3 && g.KernelW == 3) Rows3x3<TStore>(g, oyStart, oyEnd, copy, rowStride, offsets, w, vb, tail, y);
+        else if (g.KernelH == 5 && g.KernelW == 5) Rows5x5<TStore>(g, oyStart, oyEnd, copy, rowStride, offsets, w, vb, tail, y);
+        else RowsAny<TStore>(g, oyStart, oyEnd, copy, rowStride, offsets, w, vb, tail, y);
+    }
+
+    /// <summary>A row's vector at its store, whole or only its first OutW mod 8 lanes (a struct per <see cref="StoreMode"/>, so each row loop compiles with its own).</summary>
+    private interface IStore
+    {
+        void Put(float* dst, Vector256<float> value, bool full, Vector256<float> tail);
+    }
+
+    private readonly struct PlainStore : IStore
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Put(float* dst, Vector256<float> value, bool full, Vector256<float> tail) => Store(dst, value, full, tail);
+    }
+
+    private readonly struct AccumulateStore : IStore
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Put(float* dst, Vector256<float> value, bool full, Vector256<float> tail) =>
+            Store(dst, value + (full ? Vector256.Load(dst) : LoadMasked(dst, tail)), full, tail);
+    }
+
+    private readonly struct ReluStore : IStore
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Put(float* dst, Vector256<float> value, bool full, Vector256<float> tail) => Store(dst, default(Activations.Relu).Forward(value), full, tail);
+    }
+
+    private readonly struct Relu6Store : IStore
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Put(float* dst, Vector256<float> value, bool full, Vector256<float> tail) => Store(dst, default(Activations.Relu6).Forward(value), full, tail);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* dst, Vector256<float> value, bool full, Vector256<float> tail)
+    {
         if (full) value.Store(dst);
         else StoreMasked(dst, tail, value);
     }
@@ -224,7 +264,8 @@ internal static unsafe partial class CpuDepthwiseConvolution
     /// their latency overlaps. At stride 1 down (undilated) two output rows share the loads of their two common input rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows3x3(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y, StoreMode mode)
+    private static void Rows3x3<TStore>(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y)
+        where TStore : struct, IStore
     {
         var (w00, w01, w02) = (Vector256.Create(w[0]), Vector256.Create(w[1]), Vector256.Create(w[2]));
         var (w10, w11, w12) = (Vector256.Create(w[3]), Vector256.Create(w[4]), Vector256.Create(w[5]));
@@ -246,8 +287,8 @@ internal static unsafe partial class CpuDepthwiseConvolution
                     var top = Row(a0, b0, c0, w00, w01, w02, vb) + Row(a1, b1, c1, w10, w11, w12) + Row(a2, b2, c2, w20, w21, w22);
                     var bottom = Row(a1, b1, c1, w00, w01, w02, vb) + Row(a2, b2, c2, w10, w11, w12) + Row(a3, b3, c3, w20, w21, w22);
                     bool full = ox + Lanes <= outW;
-                    Put(y0 + ox, top, full, tail, mode);
-                    Put(y1 + ox, bottom, full, tail, mode);
+                    default(TStore).Put(y0 + ox, top, full, tail);
+                    default(TStore).Put(y1 + ox, bottom, full, tail);
                 }
             }
         for (; oy < oyEnd; oy++)
@@ -259,7 +300,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
                 var s = Row(Vector256.Load(r0 + ox), Vector256.Load(r0 + ox + o1), Vector256.Load(r0 + ox + o2), w00, w01, w02, vb)
                     + Row(Vector256.Load(r1 + ox), Vector256.Load(r1 + ox + o1), Vector256.Load(r1 + ox + o2), w10, w11, w12)
                     + Row(Vector256.Load(r2 + ox), Vector256.Load(r2 + ox + o1), Vector256.Load(r2 + ox + o2), w20, w21, w22);
-                Put(yr + ox, s, ox + Lanes <= outW, tail, mode);
+                default(TStore).Put(yr + ox, s, ox + Lanes <= outW, tail);
             }
         }
     }
@@ -278,7 +319,8 @@ internal static unsafe partial class CpuDepthwiseConvolution
 
     /// <summary>A 5x5 kernel (MobileNetV3's, EfficientNet's): the bias plus five row chains, the 25 weights in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows5x5(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y, StoreMode mode)
+    private static void Rows5x5<TStore>(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y)
+        where TStore : struct, IStore
     {
         var (w00, w01, w02, w03, w04) = (Vector256.Create(w[0]), Vector256.Create(w[1]), Vector256.Create(w[2]), Vector256.Create(w[3]), Vector256.Create(w[4]));
         var (w10, w11, w12, w13, w14) = (Vector256.Create(w[5]), Vector256.Create(w[6]), Vector256.Create(w[7]), Vector256.Create(w[8]), Vector256.Create(w[9]));
@@ -296,7 +338,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
                 var s = vb + Row5(r0 + ox, o1, o2, o3, o4, w00, w01, w02, w03, w04) + Row5(r1 + ox, o1, o2, o3, o4, w10, w11, w12, w13, w14)
                     + Row5(r2 + ox, o1, o2, o3, o4, w20, w21, w22, w23, w24) + Row5(r3 + ox, o1, o2, o3, o4, w30, w31, w32, w33, w34)
                     + Row5(r4 + ox, o1, o2, o3, o4, w40, w41, w42, w43, w44);
-                Put(yr + ox, s, ox + Lanes <= outW, tail, mode);
+                default(TStore).Put(yr + ox, s, ox + Lanes <= outW, tail);
             }
         }
     }
@@ -318,7 +360,8 @@ internal static unsafe partial class CpuDepthwiseConvolution
     /// rows' chains overlap; the weights are broadcast once per output plane.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowsAny(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y, StoreMode mode)
+    private static void RowsAny<TStore>(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int* offsets, float* w, Vector256<float> vb, Vector256<float> tail, float* y)
+        where TStore : struct, IStore
     {
         int kh = g.KernelH, kw = g.KernelW, outW = g.OutW;
         var weights = stackalloc Vector256<float>[kh * kw];
@@ -339,7 +382,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
                     for (int kx = 1; kx < kw; kx++) chain = Vector256.FusedMultiplyAdd(Vector256.Load(r + offsets[kx]), wr[kx], chain);
                     s += chain;
                 }
-                Put(yr + ox, s, ox + Lanes <= outW, tail, mode);
+                default(TStore).Put(yr + ox, s, ox + Lanes <= outW, tail);
             }
         }
     }
