@@ -25,6 +25,8 @@ public sealed class CpuDepthwiseConvolutionTests
         ["MobileNetV2 3x3 pad 1 on 7x7, narrower than a vector (11 of 960 channels)"] = (Depthwise(11, 7, 7, 3, p: 1), 1),
         ["3x3 stride 2 pad 1, odd sizes 15x17, batch 3"] = (Depthwise(4, 15, 17, 3, s: 2, p: 1), 3),
         ["3x3 stride 2 unpadded, 14x13"] = (Depthwise(3, 14, 13, 3, s: 2), 2),
+        ["3x3 stride 2 pad 1 on 1x3 and 2x2 rows"] = (Conv(3, 2, 3, 3, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1) with { Groups = 3 }, 1),
+        ["3x3 stride 2 across only, pad 2 left 0 right, rows of 40"] = (Conv(2, 6, 40, 2, 3, 3, sh: 1, sw: 2, pt: 1, pb: 1, pl: 2, pr: 0) with { Groups = 2 }, 2),
         ["3x3 unpadded, rows of 37"] = (Depthwise(3, 9, 37, 3), 2),
         ["3x3 pad 2 (wider than the kernel's reach), 5x6"] = (Depthwise(3, 5, 6, 3, p: 2), 2),
         ["3x3 pad 1 on 1x1"] = (Depthwise(5, 1, 1, 3, p: 1), 2),
@@ -74,8 +76,9 @@ public sealed class CpuDepthwiseConvolutionTests
     }
 
     /// <summary>
-    /// Backward data (the flipped kernel's forward over dY at stride 1 and multiplier 1, the grouped direct kernel
-    /// otherwise), accumulating and overwriting, and the weight and bias gradients (accumulated).
+    /// Backward data (the flipped kernel's forward over dY at stride 1 and multiplier 1, the even/odd column gather at
+    /// stride 2 across, the grouped direct kernel otherwise), accumulating and overwriting, and the weight and bias
+    /// gradients (accumulated).
     /// </summary>
     [Theory]
     [MemberData(nameof(CaseNames))]
@@ -162,6 +165,11 @@ public sealed class CpuDepthwiseConvolutionTests
         Assert.True(CpuDepthwiseConvolution.AppliesBackwardData(Depthwise(3, 5, 6, 3, p: 2)) || !System.Runtime.Intrinsics.X86.Fma.IsSupported);
         Assert.False(CpuDepthwiseConvolution.AppliesBackwardData(Depthwise(3, 20, 20, 3, s: 2, p: 1)));
         Assert.False(CpuDepthwiseConvolution.AppliesBackwardData(Depthwise(3, 20, 20, 3, multiplier: 2, p: 1)));
+        // Stride 2 across gathers the even and odd dx columns; a multiplier runs the grouped direct kernel.
+        Assert.True(CpuDepthwiseConvolution.AppliesBackwardDataStride2(Cases["MobileNetV2 3x3 stride 2 pad 1, 112x112 -> 56x56 (6 of 96 channels)"].G) || !System.Runtime.Intrinsics.X86.Fma.IsSupported);
+        Assert.True(CpuDepthwiseConvolution.AppliesBackwardDataStride2(Cases["5x5 stride 2 pad 2 on 28x29"].G) || !System.Runtime.Intrinsics.X86.Fma.IsSupported);
+        Assert.False(CpuDepthwiseConvolution.AppliesBackwardDataStride2(Cases["5x5 stride 2 pad 1, multiplier 2, 17x9"].G));
+        Assert.False(CpuDepthwiseConvolution.AppliesBackwardDataStride2(Cases["stride 3 across and 2 down, asymmetric padding"].G));
     }
 
     /// <summary>The same bits at every position (NaN payloads and the zeros' signs included).</summary>

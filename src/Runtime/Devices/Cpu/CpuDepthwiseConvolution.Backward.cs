@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using static Strider.Devices.Cpu.CpuMath;
 
 namespace Strider.Devices.Cpu;
@@ -34,6 +35,103 @@ internal static unsafe partial class CpuDepthwiseConvolution
             Rows = rows, PhaseLength = phaseLength, RowStride = phaseLength * t.StrideW, Flip = true, Mode = accumulate ? StoreMode.Accumulate : StoreMode.Plain,
         };
         if (n * g.InputSize > 0) ws.Run(&args, n * t.InChannels, &ForwardPlane);
+    }
+
+    /// <summary>
+    /// Whether <see cref="BackwardDataStride2"/> runs <paramref name="g"/>: stride 2 across (any stride down), one output
+    /// channel per group; MobileNet's downsampling depthwise convs.
+    /// </summary>
+    internal static bool AppliesBackwardDataStride2(in ConvGeometry g) =>
+        g.StrideW == 2 && g.OutPerGroup == 1 && Applies(g) && (long)g.OutH * (g.OutW + 2 * g.KernelW * g.DilationW + 2 * Lanes) <= int.MaxValue / 2;
+
+    /// <summary>
+    /// dx (+)= the input gradient of a depthwise conv with stride 2 across, gathered: dx column 2j + rx takes the taps kx
+    /// with rx + padLeft - kx d even, each reading dY column j + (rx + padLeft - kx d) / 2, so the even and the odd
+    /// columns of a dx row are each 8 consecutive j per vector over a zero-padded copy of dY's rows, interleaved at the
+    /// store. A work item owns one (image, channel) plane.
+    /// </summary>
+    internal static void BackwardDataStride2(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
+    {
+        var args = new Args
+        {
+            G = g, X = P(dy, n * g.OutputSize, nameof(dy)), W = P(w, g.WeightSize, nameof(w)), Y = P(dx, n * g.InputSize, nameof(dx)),
+            Mode = accumulate ? StoreMode.Accumulate : StoreMode.Plain,
+        };
+        if (n * g.InputSize > 0) ws.Run(&args, n * g.InChannels, &DataPlaneStride2);
+    }
+
+    private static void DataPlaneStride2(object state, void* args, int item, int worker)
+    {
+        var ws = Unsafe.As<CpuWorkspace>(state);
+        ref readonly Args a = ref *(Args*)args;
+        var g = a.G;
+        int kw = g.KernelW, taps = g.KernelH * kw;
+        // Per column phase rx, the taps that reach it and the dY column shift q of each (dY column j + q for dx column 2j + rx).
+        int* tapX = stackalloc int[2 * kw];
+        int* shift = stackalloc int[2 * kw];
+        int* count = stackalloc int[2];
+        int left = 0, right = 0;
+        for (int rx = 0; rx < 2; rx++)
+        {
+            count[rx] = 0;
+            for (int kx = 0; kx < kw; kx++)
+            {
+                int v = rx + g.PadLeft - kx * g.DilationW;
+                if ((v & 1) != 0) continue;
+                tapX[rx * kw + count[rx]] = kx;
+                shift[rx * kw + count[rx]++] = v / 2;
+                left = Math.Max(left, -(v / 2));
+                right = Math.Max(right, v / 2);
+            }
+        }
+        int pairs = (g.InW + 1) / 2, vectors = (pairs + Lanes - 1) / Lanes * Lanes;
+        int length = (left + right + vectors + Lanes - 1) / Lanes * Lanes;
+        float* copy = Grow(ws.WorkspaceA, worker, (long)g.OutH * length);
+        float* dyPlane = a.X + (long)item * g.OutH * g.OutW;
+        for (int r = 0; r < g.OutH; r++) CopyRow(dyPlane + (long)r * g.OutW, copy + (long)r * length, 1, length, left, g.OutW);
+        float* w = a.W + (long)(item % g.InChannels) * taps;
+        float* dx = a.Y + (long)item * g.InH * g.InW;
+        bool accumulate = a.Mode == StoreMode.Accumulate;
+        var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        for (int iy = 0; iy < g.InH; iy++)
+        {
+            float* dxr = dx + (long)iy * g.InW;
+            for (int j = 0; j < pairs; j += Lanes)
+            {
+                Vector256<float> even = default, odd = default;
+                for (int ky = 0; ky < g.KernelH; ky++)
+                {
+                    int t = iy + g.PadTop - ky * g.DilationH;
+                    if (t < 0 || t % g.StrideH != 0 || t / g.StrideH >= g.OutH) continue;
+                    float* row = copy + (long)(t / g.StrideH) * length + left + j;
+                    float* wr = w + ky * kw;
+                    for (int k = 0; k < count[0]; k++) even = Vector256.FusedMultiplyAdd(Vector256.Load(row + shift[k]), Vector256.Create(wr[tapX[k]]), even);
+                    for (int k = 0; k < count[1]; k++) odd = Vector256.FusedMultiplyAdd(Vector256.Load(row + shift[kw + k]), Vector256.Create(wr[tapX[kw + k]]), odd);
+                }
+                // Interleave: dx columns 2j .. 2j + 7 and 2j + 8 .. 2j + 15, the lanes past the row left alone.
+                var (lo, hi) = (Avx.UnpackLow(even, odd), Avx.UnpackHigh(even, odd));
+                var first = Avx.Permute2x128(lo, hi, 0x20);
+                var second = Avx.Permute2x128(lo, hi, 0x31);
+                int rest = g.InW - 2 * j;
+                StoreColumns(dxr + 2 * j, first, rest, index, accumulate);
+                if (rest > Lanes) StoreColumns(dxr + 2 * j + Lanes, second, rest - Lanes, index, accumulate);
+            }
+        }
+    }
+
+    /// <summary>The first min(8, <paramref name="rest"/>) lanes stored (or added to what is there).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreColumns(float* dst, Vector256<float> value, int rest, Vector256<int> index, bool accumulate)
+    {
+        if (rest >= Lanes)
+        {
+            if (accumulate) value += Vector256.Load(dst);
+            value.Store(dst);
+            return;
+        }
+        var mask = Vector256.LessThan(index, Vector256.Create(rest)).AsSingle();
+        if (accumulate) value += LoadMasked(dst, mask);
+        StoreMasked(dst, mask, value);
     }
 
     /// <summary>

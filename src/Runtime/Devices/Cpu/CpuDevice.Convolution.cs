@@ -58,6 +58,7 @@ public sealed unsafe partial class CpuDevice
         if (g.Groups != 1)
         {
             if (CpuDepthwiseConvolution.AppliesBackwardData(g)) CpuDepthwiseConvolution.BackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
+            else if (CpuDepthwiseConvolution.AppliesBackwardDataStride2(g)) CpuDepthwiseConvolution.BackwardDataStride2(lease.Workspace, g, n, dy, w, dx, accumulate);
             else CpuGroupedConvolution.BackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
             CpuConvolution.LastKernel = g.InPerGroup == 1 ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
         }
