@@ -93,20 +93,31 @@ internal static unsafe partial class CpuDepthwiseConvolution
         float* dx = a.Y + (long)item * g.InH * g.InW;
         bool accumulate = a.Mode == StoreMode.Accumulate;
         var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        // Per dx row, the kernel rows that reach it (dY row (iy + padTop - ky d) / stride when that divides): their dY rows and weights.
+        float** rows = stackalloc float*[g.KernelH];
+        Vector256<float>** rowWeights = stackalloc Vector256<float>*[g.KernelH];
+        var weights = stackalloc Vector256<float>[taps];
+        for (int t = 0; t < taps; t++) weights[t] = Vector256.Create(w[t]);
         for (int iy = 0; iy < g.InH; iy++)
         {
             float* dxr = dx + (long)iy * g.InW;
+            int reach = 0;
+            for (int ky = 0; ky < g.KernelH; ky++)
+            {
+                int t = iy + g.PadTop - ky * g.DilationH;
+                if (t < 0 || t % g.StrideH != 0 || t / g.StrideH >= g.OutH) continue;
+                rows[reach] = copy + (long)(t / g.StrideH) * length + left;
+                rowWeights[reach++] = weights + ky * kw;
+            }
             for (int j = 0; j < pairs; j += Lanes)
             {
                 Vector256<float> even = default, odd = default;
-                for (int ky = 0; ky < g.KernelH; ky++)
+                for (int h = 0; h < reach; h++)
                 {
-                    int t = iy + g.PadTop - ky * g.DilationH;
-                    if (t < 0 || t % g.StrideH != 0 || t / g.StrideH >= g.OutH) continue;
-                    float* row = copy + (long)(t / g.StrideH) * length + left + j;
-                    float* wr = w + ky * kw;
-                    for (int k = 0; k < count[0]; k++) even = Vector256.FusedMultiplyAdd(Vector256.Load(row + shift[k]), Vector256.Create(wr[tapX[k]]), even);
-                    for (int k = 0; k < count[1]; k++) odd = Vector256.FusedMultiplyAdd(Vector256.Load(row + shift[kw + k]), Vector256.Create(wr[tapX[kw + k]]), odd);
+                    float* row = rows[h] + j;
+                    Vector256<float>* wr = rowWeights[h];
+                    for (int k = 0; k < count[0]; k++) even = Vector256.FusedMultiplyAdd(Vector256.Load(row + shift[k]), wr[tapX[k]], even);
+                    for (int k = 0; k < count[1]; k++) odd = Vector256.FusedMultiplyAdd(Vector256.Load(row + shift[kw + k]), wr[tapX[kw + k]], odd);
                 }
                 // Interleave: dx columns 2j .. 2j + 7 and 2j + 8 .. 2j + 15, the lanes past the row left alone.
                 var (lo, hi) = (Avx.UnpackLow(even, odd), Avx.UnpackHigh(even, odd));
