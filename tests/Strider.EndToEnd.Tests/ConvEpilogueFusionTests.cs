@@ -217,7 +217,7 @@ public sealed class ConvEpilogueFusionTests
         var input = u.Input(data, 4, 9, 9);
         var y = u.Apply(u.Norm(u.Conv(input, "expand", 16, 1), "bn1"), Activation.Relu6);
         y = u.Apply(u.Norm(u.Conv(y, "dw", 16, 3, pad: 1, groups: 16), "bn2"), Activation.Relu6);
-        var expected = u.Add(input, u.Norm(u.Conv(y, "project", 4, 1), "bn3")).Buffer.ToArray();
+        var expected = u.Add(u.Norm(u.Conv(y, "project", 4, 1), "bn3"), input).Buffer.ToArray();
         AssertClose(expected, fused, "FusedInvertedResidual against the op-by-op net");
         var clamped = u.Apply(u.Norm(u.Conv(input, "expand", 16, 1), "bn1"), Activation.Relu6).Buffer.ToArray();
         Assert.Contains(6f, clamped);

@@ -52,11 +52,11 @@ public partial class FusedBasicBlock;
 [Add("bn2", "downBn", Name = "add"), Relu(Name = "relu2")]
 public partial class FusedDownBlock;
 
-/// <summary>MobileNetV2's inverted residual: expand 1x1 -> Relu6, depthwise 3x3 -> Relu6, project 1x1 -> Add (no activation).</summary>
+/// <summary>MobileNetV2's inverted residual: expand 1x1 -> Relu6, depthwise 3x3 -> Relu6, project 1x1 -> Add (no activation), the residual second in the Add.</summary>
 [Network, Input(4, 9, 9)]
 [Conv(16, 1, Bias = false, Name = "expand"), BatchNorm(Name = "bn1"), Relu6(Name = "relu1")]
 [Conv(16, 3, Pad = 1, Groups = 16, Bias = false, Name = "dw"), BatchNorm(Name = "bn2"), Relu6(Name = "relu2")]
-[Conv(4, 1, Bias = false, Name = "project"), BatchNorm(Name = "bn3"), Add("input", "bn3", Name = "add")]
+[Conv(4, 1, Bias = false, Name = "project"), BatchNorm(Name = "bn3"), Add("bn3", "input", Name = "add")]
 public partial class FusedInvertedResidual;
 
 /// <summary>A conv with a bias and no norm before a HardTanh, and one before a LeakyRelu: fused without a fold. The BatchNorm makes Backward refuse an inference Forward.</summary>

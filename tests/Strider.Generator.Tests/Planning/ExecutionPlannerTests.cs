@@ -146,4 +146,33 @@ public sealed class ExecutionPlannerTests
         var denseExec = ExecutionPlanner.Plan(dense!);
         Assert.Equal(["_bn1DenseOut", "_relu1DenseOut", "_conv2DenseOut"], Fields(denseExec, BufferPass.Dense));
     }
+
+    [Fact]
+    public void A_residual_block_plans_the_Add_and_Relu_into_the_second_conv_and_the_Relu_into_the_first()
+    {
+        var (plan, exec) = Plan([4, 6, 6],
+            Layer("Conv", 4, 1, name: "c1"), Layer("BatchNorm", name: "bn1"), Layer("Relu", name: "r1"),
+            Layer("Conv", 4, 1, name: "c2"), Layer("BatchNorm", name: "bn2"), Layer("Add", inputs: ["input", "bn2"], name: "add"), Layer("Relu", name: "r2"));
+        int c1 = Index(plan, "c1"), r1 = Index(plan, "r1"), c2 = Index(plan, "c2"), add = Index(plan, "add"), r2 = Index(plan, "r2");
+        Assert.Equal([new ConvEpiloguePlan(c1, -1, -1, r1), new ConvEpiloguePlan(c2, add, 0, r2)], exec.Epilogues);
+        Assert.Equal(r2, exec.Epilogues[1].Last);
+        Assert.Equal(new[] { -1, 0, -1, 0, 1, -1, 1, 1 }, exec.EpilogueOf);
+        // The buffers stay: training writes every output.
+        Assert.Contains("_addOut", exec.Buffers.Select(b => b.Field));
+    }
+
+    [Fact]
+    public void The_later_conv_of_an_Add_carries_it_and_a_net_without_a_norm_plans_no_epilogue()
+    {
+        var (plan, exec) = Plan([4, 6, 6],
+            Layer("Conv", 4, 1, name: "c1"), Layer("BatchNorm", name: "bn1"),
+            Layer("Conv", 4, 1, name: "down", from: "input"), Layer("BatchNorm", name: "bn2"), Layer("Add", inputs: ["bn1", "bn2"], name: "add"));
+        Assert.Equal([new ConvEpiloguePlan(Index(plan, "down"), Index(plan, "add"), Index(plan, "bn1"), -1)], exec.Epilogues);
+        Assert.Equal(-1, exec.EpilogueOf[Index(plan, "c1")]);
+
+        // Backward may follow an inference Forward without a BatchNorm and read the conv's own output: nothing fuses.
+        var (_, plain) = Plan([4, 6, 6], Layer("Conv", 4, 1), Layer("Relu"), Layer("Dropout", rate: 0.5), Layer("Conv", 4, 1));
+        Assert.Empty(plain.Epilogues);
+        Assert.All(plain.EpilogueOf, k => Assert.Equal(-1, k));
+    }
 }

@@ -13,6 +13,13 @@ internal static class ElementwiseKernels
         y[i] = default(TActivation).Forward(x[i], p0, p1);
     }
 
+    /// <summary>y = f(y + r) in place for <typeparamref name="TActivation"/>: a conv epilogue's residual add and activation in one pass.</summary>
+    public static void ResidualActivationForward<TActivation>(Index1D i, ArrayView<float> y, ArrayView<float> r, float p0, float p1)
+        where TActivation : struct, IActivation
+    {
+        y[i] = default(TActivation).Forward(y[i] + r[i], p0, p1);
+    }
+
     /// <summary>dx = f'(x) dy (or dx += it) for the operation struct <typeparamref name="TActivation"/>.</summary>
     public static void ActivationBackward<TActivation>(Index1D i, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int accumulate, float p0, float p1)
         where TActivation : struct, IActivation

@@ -30,6 +30,20 @@ public sealed partial class IlgpuDevice
         g.CheckGroups("Convolution");
     }
 
+    /// <summary>The conv, then a residual add and an activation together in one elementwise kernel (the base runs two).</summary>
+    public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias,
+        DeviceBuffer<float> y, in ConvEpilogue epilogue)
+    {
+        if (epilogue.Residual is not { } residual || epilogue.Activation is not { } f)
+        {
+            base.ConvForward(g, n, x, w, bias, y, epilogue);
+            return;
+        }
+        epilogue.CheckAgainst(y, nameof(ConvForward));
+        ConvForward(g, n, x, w, bias, y);
+        ResidualActivationForward(f, n * g.OutputSize, y, residual, epilogue.P0, epilogue.P1);
+    }
+
     public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
     {
         Check(g);

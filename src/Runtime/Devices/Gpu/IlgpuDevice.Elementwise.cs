@@ -157,6 +157,35 @@ public sealed partial class IlgpuDevice
         public readonly void VisitVector<TActivation>() where TActivation : struct, IVectorActivation => Visit<TActivation>();
     }
 
+    private readonly Dictionary<Type, Action<Index1D, ArrayView<float>, ArrayView<float>, float, float>> _residualActivation = new();
+
+    /// <summary>y = f(y + r) over <paramref name="count"/> values in one kernel (the conv epilogue's residual add and activation).</summary>
+    private void ResidualActivationForward(Activation f, long count, DeviceBuffer<float> y, DeviceBuffer<float> r, float p0, float p1)
+    {
+        var launch = new ResidualLaunch { Device = this, Y = V(y, count, nameof(y)), R = V(r, count, "residual"), Threads = Threads(count, nameof(count)), P0 = p0, P1 = p1 };
+        ActivationOps.Accept(f, ref launch);
+    }
+
+    /// <summary>Launches the residual-activation kernel of the activation visited, compiled once per struct and device.</summary>
+    private struct ResidualLaunch : IActivationVisitor
+    {
+        public IlgpuDevice Device;
+        public int Threads;
+        public ArrayView<float> Y, R;
+        public float P0, P1;
+
+        public readonly void Visit<TActivation>() where TActivation : struct, IActivation
+        {
+            if (Threads == 0) return;
+            if (!Device._residualActivation.TryGetValue(typeof(TActivation), out var kernel))
+                Device._residualActivation.Add(typeof(TActivation), kernel =
+                    Device._accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float, float>(ElementwiseKernels.ResidualActivationForward<TActivation>));
+            kernel(Threads, Y, R, P0, P1);
+        }
+
+        public readonly void VisitVector<TActivation>() where TActivation : struct, IVectorActivation => Visit<TActivation>();
+    }
+
     /// <summary>Launches the backward kernel of the activation visited.</summary>
     private struct BackwardLaunch : IActivationVisitor
     {
