@@ -13,7 +13,8 @@ public sealed unsafe partial class CpuDevice
         using var lease = Rent();
         if (g.Groups != 1)
         {
-            CpuGroupedConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
+            if (CpuDepthwiseConvolution.Applies(g)) CpuDepthwiseConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
+            else CpuGroupedConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
             CpuConvolution.LastKernel = g.InPerGroup == 1 ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
         }
         else CpuConvolution.ConvForward(lease.Workspace, g, n, x, w, bias, y);
@@ -21,7 +22,8 @@ public sealed unsafe partial class CpuDevice
 
     /// <summary>
     /// The fused form: each conv kernel's work items apply the residual add and the activation to the rows they just
-    /// wrote (<see cref="CpuEpilogue"/>); the grouped kernels apply them in one pass over the output after the conv.
+    /// wrote (<see cref="CpuEpilogue"/>): the depthwise kernel to each output plane it finishes, the grouped direct kernel in one
+    /// pass over the output after the conv.
     /// </summary>
     public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias,
         DeviceBuffer<float> y, in ConvEpilogue epilogue)
@@ -36,10 +38,14 @@ public sealed unsafe partial class CpuDevice
         using var lease = Rent();
         if (g.Groups != 1)
         {
-            CpuGroupedConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
+            if (CpuDepthwiseConvolution.Applies(g)) CpuDepthwiseConvolution.Forward(lease.Workspace, g, n, x, w, bias, y, epilogue);
+            else
+            {
+                CpuGroupedConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
+                long count = n * g.OutputSize;
+                CpuEpilogue.Of(epilogue, CpuMath.P(y, count, nameof(y)), count).ApplyAll(lease.Workspace, count);
+            }
             CpuConvolution.LastKernel = g.InPerGroup == 1 ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
-            long count = n * g.OutputSize;
-            CpuEpilogue.Of(epilogue, CpuMath.P(y, count, nameof(y)), count).ApplyAll(lease.Workspace, count);
         }
         else CpuConvolution.ConvForward(lease.Workspace, g, n, x, w, bias, y, epilogue);
     }
@@ -51,7 +57,9 @@ public sealed unsafe partial class CpuDevice
         using var lease = Rent();
         if (g.Groups != 1)
         {
-            CpuGroupedConvolution.BackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
+            if (CpuDepthwiseConvolution.AppliesBackwardData(g)) CpuDepthwiseConvolution.BackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
+            else if (CpuDepthwiseConvolution.AppliesBackwardDataStride2(g)) CpuDepthwiseConvolution.BackwardDataStride2(lease.Workspace, g, n, dy, w, dx, accumulate);
+            else CpuGroupedConvolution.BackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
             CpuConvolution.LastKernel = g.InPerGroup == 1 ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
         }
         else CpuConvolution.ConvBackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
@@ -62,7 +70,8 @@ public sealed unsafe partial class CpuDevice
     {
         g.CheckGroups(nameof(ConvBackwardWeights));
         using var lease = Rent();
-        if (g.Groups != 1) CpuGroupedConvolution.BackwardWeights(lease.Workspace, g, n, x, dy, dw, dbias);
+        if (g.Groups != 1 && CpuDepthwiseConvolution.Applies(g)) CpuDepthwiseConvolution.BackwardWeights(lease.Workspace, g, n, x, dy, dw, dbias);
+        else if (g.Groups != 1) CpuGroupedConvolution.BackwardWeights(lease.Workspace, g, n, x, dy, dw, dbias);
         else CpuConvolution.ConvBackwardWeights(lease.Workspace, g, n, x, dy, dw, dbias);
     }
 

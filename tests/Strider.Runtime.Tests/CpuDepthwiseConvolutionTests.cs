@@ -1,0 +1,178 @@
+using Strider.Devices;
+using Strider.Devices.Cpu;
+using Strider.Runtime.Tests.Reference;
+using Strider.Shapes;
+using static Strider.Runtime.Tests.TestData;
+
+namespace Strider.Runtime.Tests;
+
+/// <summary>
+/// The CPU device's depthwise kernel (a phase-split padded copy per plane, 8 output columns per vector) on MobileNet's
+/// geometries with channels cut and on odd ones: rows narrower than a vector, not a multiple of it, padding wider than
+/// the kernel, strides 1-3, dilation, a channel multiplier; forward (with and without an epilogue), backward data and the
+/// weight gradient against <see cref="ReferenceDevice"/>, and the same bits on one worker as on two.
+/// </summary>
+public sealed class CpuDepthwiseConvolutionTests
+{
+    private static ConvGeometry Depthwise(int c, int h, int w, int k, int multiplier = 1, int s = 1, int p = 0, int d = 1) =>
+        Conv(c, h, w, c * multiplier, k, k, sh: s, sw: s, pt: p, pb: p, pl: p, pr: p, dh: d, dw: d) with { Groups = c };
+
+    internal static readonly Dictionary<string, (ConvGeometry G, int N)> Cases = new()
+    {
+        ["MobileNetV2 3x3 stride 2 pad 1, 112x112 -> 56x56 (6 of 96 channels)"] = (Depthwise(6, 112, 112, 3, s: 2, p: 1), 1),
+        ["MobileNetV2 3x3 pad 1 on 56x56 (5 of 144 channels)"] = (Depthwise(5, 56, 56, 3, p: 1), 1),
+        ["MobileNetV2 3x3 pad 1 on 14x14 (9 of 576 channels)"] = (Depthwise(9, 14, 14, 3, p: 1), 1),
+        ["MobileNetV2 3x3 pad 1 on 7x7, narrower than a vector (11 of 960 channels)"] = (Depthwise(11, 7, 7, 3, p: 1), 1),
+        ["3x3 stride 2 pad 1, odd sizes 15x17, batch 3"] = (Depthwise(4, 15, 17, 3, s: 2, p: 1), 3),
+        ["3x3 stride 2 unpadded, 14x13"] = (Depthwise(3, 14, 13, 3, s: 2), 2),
+        ["3x3 stride 2 pad 1 on 1x3 and 2x2 rows"] = (Conv(3, 2, 3, 3, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1) with { Groups = 3 }, 1),
+        ["3x3 stride 2 across only, pad 2 left 0 right, rows of 40"] = (Conv(2, 6, 40, 2, 3, 3, sh: 1, sw: 2, pt: 1, pb: 1, pl: 2, pr: 0) with { Groups = 2 }, 2),
+        ["3x3 unpadded, rows of 37"] = (Depthwise(3, 9, 37, 3), 2),
+        ["3x3 pad 2 (wider than the kernel's reach), 5x6"] = (Depthwise(3, 5, 6, 3, p: 2), 2),
+        ["3x3 pad 1 on 1x1"] = (Depthwise(5, 1, 1, 3, p: 1), 2),
+        ["3x3 dilation 2 pad 2 on 20x21"] = (Depthwise(3, 20, 21, 3, p: 2, d: 2), 1),
+        ["3x3 stride 2 dilation 2 pad 2 on 19x23"] = (Depthwise(3, 19, 23, 3, s: 2, p: 2, d: 2), 1),
+        ["3x3 channel multiplier 3, pad 1, 11x13"] = (Depthwise(4, 11, 13, 3, multiplier: 3, p: 1), 2),
+        ["5x5 pad 2 on 14x14 (EfficientNet)"] = (Depthwise(6, 14, 14, 5, p: 2), 1),
+        ["5x5 stride 2 pad 2 on 28x29"] = (Depthwise(5, 28, 29, 5, s: 2, p: 2), 2),
+        ["5x5 stride 2 pad 1, multiplier 2, 17x9"] = (Depthwise(3, 17, 9, 5, multiplier: 2, s: 2, p: 1), 1),
+        ["7x7 pad 3 on 12x25"] = (Depthwise(2, 12, 25, 7, p: 3), 1),
+        ["stride 3 across and 2 down, asymmetric padding"] = (Conv(4, 13, 31, 4, 3, 3, sh: 2, sw: 3, pt: 0, pb: 2, pl: 2, pr: 1) with { Groups = 4 }, 2),
+        ["1-D 1x7 pad 3, rows of 40"] = (Conv(6, 1, 40, 6, 1, 7, pl: 3, pr: 3) with { Groups = 6 }, 2),
+        ["stride 5 across (the grouped direct kernel runs)"] = (Conv(3, 6, 26, 3, 3, 3, sh: 1, sw: 5, pl: 1, pr: 1) with { Groups = 3 }, 1),
+    };
+
+    public static TheoryData<string> CaseNames => new(Cases.Keys);
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Forward_matches_the_reference_with_the_same_bits_on_one_worker_and_two(string name)
+    {
+        var (g, n) = Cases[name];
+        var rng = new Random(61);
+        float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
+        float[] Run(Device device, bool withBias)
+        {
+            var (bx, bw, bb) = (device.Allocate<float>(x.Length), device.Allocate<float>(w.Length), device.Allocate<float>(bias.Length));
+            bx.Upload(x);
+            bw.Upload(w);
+            bb.Upload(bias);
+            // A stale output: every value must be written.
+            var y = device.Allocate<float>(n * g.OutputSize);
+            y.Upload(Enumerable.Repeat(float.NaN, (int)(n * g.OutputSize)).ToArray());
+            device.ConvForward(g, n, bx, bw, withBias ? bb : null, y);
+            return y.ToArray();
+        }
+        foreach (bool withBias in new[] { true, false })
+        {
+            using var reference = new ReferenceDevice();
+            using var one = new CpuDevice(1);
+            using var two = new CpuDevice(2);
+            float[] expected = Run(reference, withBias), single = Run(one, withBias), both = Run(two, withBias);
+            Assert.Equal(ConvKernel.DepthwiseDirect, CpuConvolution.LastKernel);
+            AssertClose(expected, both, $"{name}: forward (bias {withBias})");
+            Assert.True(SameBits(single.AsSpan(), both), $"{name}: one worker and two give different bits (bias {withBias}).");
+        }
+    }
+
+    /// <summary>
+    /// Backward data (the flipped kernel's forward over dY at stride 1 and multiplier 1, the even/odd column gather at
+    /// stride 2 across, the grouped direct kernel otherwise), accumulating and overwriting, and the weight and bias
+    /// gradients (accumulated).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Backward_passes_match_the_reference_with_the_same_bits_on_one_worker_and_two(string name)
+    {
+        var (g, n) = Cases[name];
+        var rng = new Random(63);
+        float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), dy = Uniform(rng, n * g.OutputSize);
+        float[] dxStart = Uniform(rng, n * g.InputSize), dwStart = Uniform(rng, g.WeightSize), dbStart = Uniform(rng, g.OutChannels);
+        float[][] Run(Device device)
+        {
+            var (bx, bw, bdy) = (Upload(device, x), Upload(device, w), Upload(device, dy));
+            var (added, overwritten) = (Upload(device, dxStart), Upload(device, Enumerable.Repeat(float.NaN, dxStart.Length).ToArray()));
+            device.ConvBackwardData(g, n, bdy, bw, added, accumulate: true);
+            device.ConvBackwardData(g, n, bdy, bw, overwritten, accumulate: false);
+            var (dw, db) = (Upload(device, dwStart), Upload(device, dbStart));
+            device.ConvBackwardWeights(g, n, bx, bdy, dw, db);
+            return [added.ToArray(), overwritten.ToArray(), dw.ToArray(), db.ToArray()];
+        }
+        using var reference = new ReferenceDevice();
+        using var one = new CpuDevice(1);
+        using var two = new CpuDevice(2);
+        float[][] expected = Run(reference), single = Run(one), both = Run(two);
+        string[] what = ["backward data, accumulating", "backward data, overwriting", "weight gradient", "bias gradient"];
+        for (int i = 0; i < what.Length; i++)
+        {
+            AssertClose(expected[i], both[i], $"{name}: {what[i]}");
+            Assert.True(SameBits(single[i].AsSpan(), both[i]), $"{name}: {what[i]}: one worker and two give different bits.");
+        }
+    }
+
+    /// <summary>
+    /// MobileNet's depthwise conv -> folded BatchNorm -> Relu6 fused, and Relu (both in registers at the store), a
+    /// residual before Relu6 and HardTanh (both on each band after it is written).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Epilogue_at_the_plane_store_equals_the_separate_ops_bit_for_bit(string name)
+    {
+        var (g, n) = Cases[name];
+        long count = n * g.OutputSize;
+        var rng = new Random(62);
+        float[] x = Uniform(rng, n * g.InputSize, -3, 3), w = Uniform(rng, g.WeightSize, -2, 2), bias = Uniform(rng, g.OutChannels), residual = Uniform(rng, count, -4, 4);
+        // NaNs spread over the outputs whose windows read them (Relu(NaN) = NaN, as the separate op); a zero bias row gives -0 and +0 outputs too.
+        for (long i = 5; i < x.Length; i += 211) x[i] = float.NaN;
+        bias[0] = 0f;
+        foreach (var (f, p0, p1, withResidual) in new (Activation, float, float, bool)[] { (Activation.Relu6, 0, 0, false), (Activation.Relu, 0, 0, false), (Activation.Relu6, 0, 0, true), (Activation.HardTanh, -0.5f, 0.25f, false) })
+        {
+            float[][] Run(int threads)
+            {
+                using var device = new CpuDevice(threads);
+                var (bx, bw, bb, br) = (Upload(device, x), Upload(device, w), Upload(device, bias), Upload(device, residual));
+                var (fused, separate) = (Upload(device, new float[count]), device.Allocate<float>(count));
+                device.ConvForward(g, n, bx, bw, bb, fused, new ConvEpilogue(withResidual ? br : null, f, p0, p1));
+                device.ConvForward(g, n, bx, bw, bb, separate);
+                if (withResidual) device.Add(count, separate, br, separate);
+                device.ActivationForward(f, count, separate, separate, p0, p1);
+                return [fused.ToArray(), separate.ToArray()];
+            }
+            float[][] one = Run(1), two = Run(2);
+            string what = $"{name}, {(withResidual ? "residual + " : "")}{f}";
+            Assert.True(SameBits(two[0].AsSpan(), two[1]), $"{what}: fused differs from the separate ops.");
+            Assert.True(SameBits(one[0].AsSpan(), two[0]), $"{what}: one worker and two give different bits.");
+            Assert.Contains(two[0], v => v != 0f && !float.IsNaN(v));
+            if (x.Any(float.IsNaN)) Assert.Contains(two[0], float.IsNaN);
+        }
+    }
+
+    private static DeviceBuffer<float> Upload(Device device, float[] data)
+    {
+        var b = device.Allocate<float>(data.Length);
+        b.Upload(data);
+        return b;
+    }
+
+    [Fact]
+    public void The_phase_split_copy_takes_strides_up_to_its_limit_only()
+    {
+        Assert.True(CpuDepthwiseConvolution.Applies(Depthwise(3, 20, 20, 3, s: 2, p: 1)) || !System.Runtime.Intrinsics.X86.Fma.IsSupported);
+        Assert.False(CpuDepthwiseConvolution.Applies(Cases["stride 5 across (the grouped direct kernel runs)"].G));
+        Assert.False(CpuDepthwiseConvolution.Applies(Conv(6, 8, 8, 6, 3, 3) with { Groups = 3 }));
+        // Backward data runs as a forward at stride 1 and multiplier 1 only.
+        Assert.True(CpuDepthwiseConvolution.AppliesBackwardData(Depthwise(3, 20, 20, 3, p: 1)) || !System.Runtime.Intrinsics.X86.Fma.IsSupported);
+        Assert.True(CpuDepthwiseConvolution.AppliesBackwardData(Depthwise(3, 5, 6, 3, p: 2)) || !System.Runtime.Intrinsics.X86.Fma.IsSupported);
+        Assert.False(CpuDepthwiseConvolution.AppliesBackwardData(Depthwise(3, 20, 20, 3, s: 2, p: 1)));
+        Assert.False(CpuDepthwiseConvolution.AppliesBackwardData(Depthwise(3, 20, 20, 3, multiplier: 2, p: 1)));
+        // Stride 2 across gathers the even and odd dx columns; a multiplier runs the grouped direct kernel.
+        Assert.True(CpuDepthwiseConvolution.AppliesBackwardDataStride2(Cases["MobileNetV2 3x3 stride 2 pad 1, 112x112 -> 56x56 (6 of 96 channels)"].G) || !System.Runtime.Intrinsics.X86.Fma.IsSupported);
+        Assert.True(CpuDepthwiseConvolution.AppliesBackwardDataStride2(Cases["5x5 stride 2 pad 2 on 28x29"].G) || !System.Runtime.Intrinsics.X86.Fma.IsSupported);
+        Assert.False(CpuDepthwiseConvolution.AppliesBackwardDataStride2(Cases["5x5 stride 2 pad 1, multiplier 2, 17x9"].G));
+        Assert.False(CpuDepthwiseConvolution.AppliesBackwardDataStride2(Cases["stride 3 across and 2 down, asymmetric padding"].G));
+    }
+
+    /// <summary>The same bits at every position (NaN payloads and the zeros' signs included).</summary>
+    private static bool SameBits(ReadOnlySpan<float> a, ReadOnlySpan<float> b) =>
+        System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(a).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(b));
+}
