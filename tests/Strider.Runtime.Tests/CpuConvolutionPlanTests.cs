@@ -22,14 +22,14 @@ public sealed class CpuConvolutionPlanTests : IDisposable
     /// <summary>Geometry, batch, and the forward and backward-data kernels expected (null: whatever ConvolutionAlgorithm says).</summary>
     internal static readonly Dictionary<string, (ConvGeometry G, int N, ConvKernel? Forward, ConvKernel? Data)> Cases = new()
     {
-        ["(a) ResNet 3x3 pad 1 on 56x56, batch 1 (40 of 64 channels)"] = (Conv(40, 56, 56, 40, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
-        ["(b) ResNet 3x3 pad 1 on 14x14, batch 1 (72 of 256 channels)"] = (Conv(72, 14, 14, 72, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
-        ["(c) ResNet 3x3 pad 1 on 7x7, batch 1 (136 of 512 channels)"] = (Conv(136, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.BatchColumnsGemm, ConvKernel.BatchColumnsCol2im),
-        ["(d) 1x1 stride 1 on 14x14, batch 1"] = (Conv(64, 14, 14, 48, 1, 1), 1, ConvKernel.Gemm1x1, ConvKernel.GemmCol2im),
+        ["(a) ResNet 3x3 pad 1 on 56x56, batch 1 (48 of 64 channels)"] = (Conv(48, 56, 56, 48, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.ChannelTiles, ConvKernel.GemmCol2im),
+        ["(b) ResNet 3x3 pad 1 on 14x14, batch 1 (72 of 256 channels)"] = (Conv(72, 14, 14, 72, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.ChannelTiles, ConvKernel.GemmCol2im),
+        ["(c) ResNet 3x3 pad 1 on 7x7, batch 1 (136 of 512 channels)"] = (Conv(136, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.ChannelTiles, ConvKernel.BatchColumnsCol2im),
+        ["(d) 1x1 stride 1 on 14x14, batch 1"] = (Conv(64, 14, 14, 48, 1, 1), 1, ConvKernel.ChannelTiles, ConvKernel.GemmCol2im),
         ["(d) 1x1 stride 1 on 56x56, batch 1"] = (Conv(24, 56, 56, 40, 1, 1), 1, ConvKernel.Gemm1x1, ConvKernel.GemmCol2im),
-        ["(d) ResNet downsample 1x1 stride 2, 28x28 -> 14x14, batch 1"] = (Conv(128, 28, 28, 256, 1, 1, sh: 2, sw: 2), 1, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
-        ["(d) ResNet downsample 1x1 stride 2, 14x14 -> 7x7, batch 1"] = (Conv(96, 14, 14, 136, 1, 1, sh: 2, sw: 2), 1, ConvKernel.BatchColumnsGemm, ConvKernel.BatchColumnsCol2im),
-        ["(e) ResNet stem 7x7 stride 2 pad 3 on 224x224, batch 1 (16 of 64 channels)"] = (Conv(3, 224, 224, 16, 7, 7, sh: 2, sw: 2, pt: 3, pb: 3, pl: 3, pr: 3), 1, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
+        ["(d) ResNet downsample 1x1 stride 2, 28x28 -> 14x14, batch 1"] = (Conv(128, 28, 28, 256, 1, 1, sh: 2, sw: 2), 1, ConvKernel.ChannelTiles, ConvKernel.GemmCol2im),
+        ["(d) ResNet downsample 1x1 stride 2, 14x14 -> 7x7, batch 1"] = (Conv(96, 14, 14, 136, 1, 1, sh: 2, sw: 2), 1, ConvKernel.ChannelTiles, ConvKernel.BatchColumnsCol2im),
+        ["(e) ResNet stem 7x7 stride 2 pad 3 on 224x224, batch 1 (16 of 64 channels)"] = (Conv(3, 224, 224, 16, 7, 7, sh: 2, sw: 2, pt: 3, pb: 3, pl: 3, pr: 3), 1, ConvKernel.ChannelTiles, ConvKernel.GemmCol2im),
         ["3x3 on 13x13, batch 3, 19 -> 37 channels"] = (Conv(19, 13, 13, 37, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3, null, null),
         ["3x3 on 13x13, batch 1, 37 -> 19 channels"] = (Conv(37, 13, 13, 19, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, null, null),
         ["3x3 on 7x7, batch 3, 21 -> 13 channels"] = (Conv(21, 7, 7, 13, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3, null, null),
@@ -38,7 +38,7 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         ["1x1 on 13x13, batch 1, 21 -> 11 channels"] = (Conv(21, 13, 13, 11, 1, 1), 1, null, null),
         ["1x1 stride 2 on 13x13, batch 3, 17 -> 23 channels"] = (Conv(17, 13, 13, 23, 1, 1, sh: 2, sw: 2), 3, null, null),
         ["3x3 stride 2 on 27x27, batch 1, 24 -> 20 channels (phase split backward)"] = (Conv(24, 27, 27, 20, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.PhaseSplit),
-        ["3x3 pad 1 on 13x13, batch 3, 33 -> 45 channels"] = (Conv(33, 13, 13, 45, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3, ConvKernel.Im2colGemm, null),
+        ["3x3 pad 1 on 13x13, batch 3, 33 -> 45 channels"] = (Conv(33, 13, 13, 45, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3, ConvKernel.ChannelTiles, null),
         ["3x3 dilation 2 with 40 channels"] = (Conv(40, 20, 20, 40, 3, 3, pt: 2, pb: 2, pl: 2, pr: 2, dh: 2, dw: 2), 1, ConvKernel.Im2colGemm, null),
         ["3x3 on 28x28, batch 1, 16 -> 24 channels"] = (Conv(16, 28, 28, 24, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
     };

@@ -72,7 +72,7 @@ internal static unsafe partial class CpuConvolution
             || g.Groups != 1 || !WinogradFits(g, n))
             throw new ArgumentException($"Winograd F(2x2, 3x3) needs a 3x3 stride-1 undilated ungrouped conv with at least {ConvolutionAlgorithm.WinogradMinChannels} channels each way and 32 tiles per image; {g} does not qualify.", nameof(g));
         var conv = new ConvArgs { G = g };
-        var packed = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * 9, &conv, winograd: true);
+        var packed = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * 9, &conv, PackedConvWeights.Layout.Winograd);
         WinogradForward(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.PackedW,
             bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)));
         LastKernel = ConvKernel.Winograd;

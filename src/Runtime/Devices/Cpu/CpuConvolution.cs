@@ -55,13 +55,23 @@ internal static unsafe partial class CpuConvolution
     internal static void ConvForward(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
     {
         CheckConv(g, n);
-        if (ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW,
-            g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups) == ConvKernel.Winograd && WinogradFits(g, n))
+        var kernel = ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW,
+            g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups);
+        if (kernel == ConvKernel.Winograd && WinogradFits(g, n))
         {
             ConvForwardWinograd(ws, g, n, x, w, bias, y);
             return;
         }
         var conv = new ConvArgs { G = g };
+        if (kernel == ConvKernel.ChannelTiles)
+        {
+            var panels = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv, PackedConvWeights.Layout.ChannelPanels);
+            ForwardChannelTiles(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.PackedW,
+                bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)));
+            LastKernel = ConvKernel.ChannelTiles;
+            GC.KeepAlive(panels);
+            return;
+        }
         // Weights packed once per write of them, not per call (see PackedConvWeights).
         var packed = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv);
         LastKernel = ConvForwardCore(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.W,
