@@ -59,18 +59,31 @@ public sealed class CpuChannelTilesTests
     }
 
     [Fact]
-    public void The_256_bit_loop_gives_the_512_bit_kernels_bits()
+    public void Winograd_gives_the_same_bits_on_any_worker_count()
+    {
+        // 96 channels on 15x15: chosen (ConvolutionAlgorithm.ChooseWinograd), 8x8 tiles (a part-filled transform vector),
+        // an odd output cut at the last tile, 96 = 3 wide panels.
+        var g = Geometry(96, 15, 96, 3, 1, 1);
+        var rng = new Random(33);
+        float[] x = Uniform(rng, 2 * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
+        float[] one = Forward(1, g, 2, x, w, bias, ConvKernel.Winograd), two = Forward(2, g, 2, x, w, bias, ConvKernel.Winograd);
+        Assert.True(one.AsSpan().SequenceEqual(two), "Winograd: 1 and 2 workers differ.");
+    }
+
+    [Fact]
+    public void The_256_bit_loop_and_scalar_transforms_give_the_512_bit_kernels_bits()
     {
         var rng = new Random(32);
-        foreach (var (g, n) in new[] { (Geometry(24, 7, 48, 3, 1, 1), 1), (Geometry(16, 9, 72, 3, 1, 1), 2) })
+        foreach (var (g, n) in new[] { (Geometry(24, 7, 48, 3, 1, 1), 1), (Geometry(16, 9, 72, 3, 1, 1), 2), (Geometry(96, 15, 96, 3, 1, 1), 1) })
         {
             float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
-            float[] wide = Forward(2, g, n, x, w, bias);
+            var kernel = g.InChannels == 96 ? ConvKernel.Winograd : ConvKernel.ChannelTiles;
+            float[] wide = Forward(2, g, n, x, w, bias, kernel);
             CpuConvolution.ChannelTiles512 = false;
             float[] narrow;
             try
             {
-                narrow = Forward(2, g, n, x, w, bias);
+                narrow = Forward(2, g, n, x, w, bias, kernel);
             }
             finally
             {
@@ -89,7 +102,7 @@ public sealed class CpuChannelTilesTests
     public void Tiles_apply_from_a_depth_of_64_and_at_most_an_eighth_of_lanes_wasted(int c, int kernel, int k, bool applies) =>
         Assert.Equal(applies, ConvolutionAlgorithm.ChannelTilesApply(c * kernel * kernel, k));
 
-    private static float[] Forward(int threads, in ConvGeometry g, int n, float[] x, float[] w, float[] bias)
+    private static float[] Forward(int threads, in ConvGeometry g, int n, float[] x, float[] w, float[] bias, ConvKernel kernel = ConvKernel.ChannelTiles)
     {
         using var device = new CpuDevice(threads);
         var (bx, bw, bb, y) = (device.Allocate<float>(x.Length), device.Allocate<float>(w.Length), device.Allocate<float>(bias.Length), device.Allocate<float>(n * g.OutputSize));
@@ -97,7 +110,7 @@ public sealed class CpuChannelTilesTests
         bw.Upload(w);
         bb.Upload(bias);
         device.ConvForward(g, n, bx, bw, bb, y);
-        Assert.Equal(ConvKernel.ChannelTiles, CpuConvolution.LastKernel);
+        Assert.Equal(kernel, CpuConvolution.LastKernel);
         return y.ToArray();
     }
 }

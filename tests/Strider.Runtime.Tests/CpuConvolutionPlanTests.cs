@@ -24,6 +24,7 @@ public sealed class CpuConvolutionPlanTests : IDisposable
     {
         ["(a) ResNet 3x3 pad 1 on 56x56, batch 1 (48 of 64 channels)"] = (Conv(48, 56, 56, 48, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.ChannelTiles, ConvKernel.GemmCol2im),
         ["(b) ResNet 3x3 pad 1 on 14x14, batch 1 (72 of 256 channels)"] = (Conv(72, 14, 14, 72, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.ChannelTiles, ConvKernel.GemmCol2im),
+        ["(b) 3x3 pad 1 on 14x14, batch 1, 96 channels: Winograd"] = (Conv(96, 14, 14, 96, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Winograd, ConvKernel.GemmCol2im),
         ["(c) ResNet 3x3 pad 1 on 7x7, batch 1 (136 of 512 channels)"] = (Conv(136, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.ChannelTiles, ConvKernel.BatchColumnsCol2im),
         ["(d) 1x1 stride 1 on 14x14, batch 1"] = (Conv(64, 14, 14, 48, 1, 1), 1, ConvKernel.ChannelTiles, ConvKernel.GemmCol2im),
         ["(d) 1x1 stride 1 on 56x56, batch 1"] = (Conv(24, 56, 56, 40, 1, 1), 1, ConvKernel.Gemm1x1, ConvKernel.GemmCol2im),

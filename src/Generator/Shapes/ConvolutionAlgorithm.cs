@@ -7,8 +7,8 @@ internal enum ConvKernel
     Im2colGemm,
 
     /// <summary>
-    /// Winograd F(2x2, 3x3): input and output tile transforms split over channel planes, 16 GEMMs split over transform
-    /// elements and tile chunks (im2col + GEMM instead when the batch's transformed tiles pass 2^31 values).
+    /// Winograd F(2x2, 3x3): input and output tile transforms split over channel planes, 16 GEMMs (channel tiles) split
+    /// over transform elements and runs of tiles (im2col + GEMM instead when the batch's transformed tiles pass 2^31 values).
     /// </summary>
     Winograd,
 
@@ -78,7 +78,7 @@ internal static class ConvolutionAlgorithm
         int kernelH, int kernelW, int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int groups)
     {
         if (groups > 1) return Grouped(inChannels, groups);
-        if (ChooseWinograd && WinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW))
+        if (ChooseWinograd(inChannels, outChannels) && WinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW))
             return ConvKernel.Winograd;
         if (ChannelTilesApply(inChannels * kernelH * kernelW, outChannels)) return ConvKernel.ChannelTiles;
         if (SmallOutput(outH, outW)) return ConvKernel.BatchColumnsGemm;
@@ -108,11 +108,16 @@ internal static class ConvolutionAlgorithm
     }
 
     /// <summary>
-    /// Whether <see cref="Forward"/> picks Winograd where it applies. Off: a rough check (process CPU time, loaded
-    /// 2-core machine) had today's F(2x2, 3x3) (scalar tile transforms, each GEMM repacking its operands) 1.2-2x slower
-    /// than im2col + GEMM on ResNet's batch-1 3x3 convs (64x56x56, 128x28x28, 256x14x14), so it is expected to win nowhere yet.
+    /// Fewest input and output channels for <see cref="Forward"/> to pick Winograd where it applies. Measured (CPU time of
+    /// one thread, in-process A/B on the loaded 2-core machine) against the channel tiles: 0.62-0.70x at 96x28x28,
+    /// 128x28x28 and 256x14x14 at batch 1, 0.56-0.75x on the U-net's 128- and 512-channel convs, but even at 64x56x56
+    /// (its transformed input and products, 3 MB each, pass through memory) and 1.08-1.14x at 64 channels and batch 8.
     /// </summary>
-    public static readonly bool ChooseWinograd = false;
+    public const int WinogradChosenChannels = 96;
+
+    /// <summary>Whether <see cref="Forward"/> picks Winograd: where it applies, with at least <see cref="WinogradChosenChannels"/> channels each way.</summary>
+    public static bool ChooseWinograd(int inChannels, int outChannels) =>
+        inChannels >= WinogradChosenChannels && outChannels >= WinogradChosenChannels;
 
     /// <summary>
     /// Where Winograd F(2x2, 3x3) could pay: it multiplies 16 times per 2x2 tile where im2col + GEMM multiplies 36
@@ -183,7 +188,7 @@ internal static class ConvolutionAlgorithm
     public static string Describe(ConvKernel kernel) => kernel switch
     {
         ConvKernel.Im2colGemm => "im2col + GEMM, split over output positions",
-        ConvKernel.Winograd => "Winograd F(2x2,3x3), 16 GEMMs split over transform elements and tiles",
+        ConvKernel.Winograd => "Winograd F(2x2,3x3), 16 channel-tile GEMMs split over transform elements and tiles",
         ConvKernel.ChannelTiles => "implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions",
         ConvKernel.Gemm1x1 => "1x1 as GEMM on the input (no im2col), split over output positions",
         ConvKernel.BatchColumnsGemm => "im2col + GEMM over the batch's columns, split over output channels",

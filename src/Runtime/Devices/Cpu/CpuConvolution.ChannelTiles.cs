@@ -21,8 +21,8 @@ internal static unsafe partial class CpuConvolution
     internal const int TileChannels = ConvolutionAlgorithm.TileChannels, TilePositions = 14;
 
     /// <summary>
-    /// Whether the channel-tile kernels run with 512-bit vectors (else a 256-bit loop over the same layout, with the same
-    /// bits); settable so tests run the 256-bit loop on an AVX-512 machine too.
+    /// Whether the channel-tile kernels and Winograd's tile transforms run with 512-bit vectors (else a 256-bit loop over
+    /// the same layout and scalar transforms, with the same bits); settable so tests run those on an AVX-512 machine too.
     /// </summary>
     internal static bool ChannelTiles512 = Vector512.IsHardwareAccelerated;
 
@@ -94,19 +94,10 @@ internal static unsafe partial class CpuConvolution
             long first = (long)t * TilePositions;
             int count = (int)Math.Min(TilePositions, columns - first);
             float* q = TileLanes(a, first, count, lanes, outputs, out bool oneImage);
-            bool longTile = count > TilePositions / 2;
             for (int panel = panel0; panel < panel1; panel++)
             {
                 int m0 = panel * TileChannels, width = PanelWidth(K, panel), channels = Math.Min(width, K - m0);
-                float* w = a.PackedW + (long)m0 * crs;
-                if (!ChannelTiles512) ChannelTile256(crs, width, longTile ? TilePositions : TilePositions / 2, w, q, a.Shifts, lanes, tile);
-                else if (width == TileChannels)
-                {
-                    if (longTile) ChannelTile<WideTile, LongTile>(crs, w, q, a.Shifts, lanes, tile);
-                    else ChannelTile<WideTile, ShortTile>(crs, w, q, a.Shifts, lanes, tile);
-                }
-                else if (longTile) ChannelTile<NarrowTile, LongTile>(crs, w, q, a.Shifts, lanes, tile);
-                else ChannelTile<NarrowTile, ShortTile>(crs, w, q, a.Shifts, lanes, tile);
+                RunChannelTile(crs, width, count, a.PackedW + (long)m0 * crs, q, a.Shifts, lanes, tile);
                 float* b = a.Bias == null ? null : a.Bias + m0;
                 if (oneImage) StoreTile(tile, channels, count, a.Y + outputs[0] + (long)m0 * p, p, b);
                 else
@@ -115,6 +106,20 @@ internal static unsafe partial class CpuConvolution
                             a.Y[outputs[j] + (long)(m0 + v) * p] = tile[j * TileChannels + v] + (b == null ? 0 : b[v]);
             }
         }
+    }
+
+    /// <summary>The channel tile of <paramref name="width"/> channels and a long (8-14) or short (1-7) run of <paramref name="count"/> positions.</summary>
+    internal static void RunChannelTile(int depth, int width, int count, float* w, float* q, int* shifts, int* lanes, float* tile)
+    {
+        bool longTile = count > TilePositions / 2;
+        if (!ChannelTiles512) ChannelTile256(depth, width, longTile ? TilePositions : TilePositions / 2, w, q, shifts, lanes, tile);
+        else if (width == TileChannels)
+        {
+            if (longTile) ChannelTile<WideTile, LongTile>(depth, w, q, shifts, lanes, tile);
+            else ChannelTile<WideTile, ShortTile>(depth, w, q, shifts, lanes, tile);
+        }
+        else if (longTile) ChannelTile<NarrowTile, LongTile>(depth, w, q, shifts, lanes, tile);
+        else ChannelTile<NarrowTile, ShortTile>(depth, w, q, shifts, lanes, tile);
     }
 
     /// <summary>

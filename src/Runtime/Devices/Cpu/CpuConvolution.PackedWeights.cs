@@ -63,10 +63,10 @@ internal sealed unsafe class PackedConvWeights
                 conv->PackedW = entry._pointer;
                 return kept;
             }
-            // Winograd keeps U = G w G^T as [16, K, C] (depth = C x 9), the GEMM its MR-row panels.
+            // Winograd keeps U = G w G^T (depth = C x 9) as 16 times the channel tiles' panels of [K, C].
             long size = layout switch
             {
-                Layout.Winograd => 16L * rows * (depth / 9),
+                Layout.Winograd => 16L * Gemm.RoundUp(rows, CpuConvolution.TileChannels) * (depth / 9),
                 Layout.ChannelPanels => CpuConvolution.ChannelPanelsSize(rows, depth),
                 _ => (long)Gemm.RoundUp(rows, Gemm.MR) * depth,
             };
