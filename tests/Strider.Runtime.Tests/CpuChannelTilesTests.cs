@@ -10,7 +10,8 @@ namespace Strider.Runtime.Tests;
 /// The channel-tile forward kernel (<see cref="ConvKernel.ChannelTiles"/>) at its edges: channel counts that leave a
 /// part-filled wide panel or a narrow last panel, batch columns that leave a short tile (1-7 positions) or one of 8-13
 /// (the overlapping store), tiles that cross output rows and images, stride 2, the shallowest depth it takes; each
-/// against the reference device on 1 and 2 workers with the same bits, and with the 256-bit loop on the same bits.
+/// against the reference device on 1 and 2 workers with the same bits, and with the 256-bit loop on the same bits; and
+/// Winograd, whose 16 GEMMs run on the channel tiles, in its three-pass and fused forms.
 /// </summary>
 public sealed class CpuChannelTilesTests
 {
@@ -58,26 +59,38 @@ public sealed class CpuChannelTilesTests
         AssertClose(ry.ToArray(), mine, name);
     }
 
-    [Fact]
-    public void Winograd_gives_the_same_bits_on_any_worker_count()
+    [Theory]
+    // Chosen (ConvolutionAlgorithm.ChooseWinograd) on 15x15: 8x8 tiles (a part-filled transform vector), an odd output
+    // cut at the last tile. 96 channels: three passes, 3 wide panels; 64 channels: the fused pass, blocks of 3 tile rows.
+    [InlineData(96)]
+    [InlineData(64)]
+    public void Winograd_gives_the_same_bits_on_any_worker_count(int channels)
     {
-        // 96 channels on 15x15: chosen (ConvolutionAlgorithm.ChooseWinograd), 8x8 tiles (a part-filled transform vector),
-        // an odd output cut at the last tile, 96 = 3 wide panels.
-        var g = Geometry(96, 15, 96, 3, 1, 1);
+        var g = Geometry(channels, 15, channels, 3, 1, 1);
         var rng = new Random(33);
         float[] x = Uniform(rng, 2 * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
         float[] one = Forward(1, g, 2, x, w, bias, ConvKernel.Winograd), two = Forward(2, g, 2, x, w, bias, ConvKernel.Winograd);
         Assert.True(one.AsSpan().SequenceEqual(two), "Winograd: 1 and 2 workers differ.");
     }
 
+    [Theory]
+    [InlineData(96, 96, true)]
+    [InlineData(256, 256, true)]
+    [InlineData(64, 64, true)] // the fused pass
+    [InlineData(128, 64, false)] // past the fused pass's weights, below 96 channels: three passes lost to the tiles
+    [InlineData(48, 48, false)]
+    [InlineData(64, 96, false)]
+    public void Winograd_is_chosen_from_96_channels_or_64_in_the_fused_pass(int c, int k, bool chosen) =>
+        Assert.Equal(chosen, ConvolutionAlgorithm.ChooseWinograd(c, k));
+
     [Fact]
-    public void The_256_bit_loop_and_scalar_transforms_give_the_512_bit_kernels_bits()
+    public void The_256_bit_loop_and_unfused_scalar_transforms_give_the_512_bit_kernels_bits()
     {
         var rng = new Random(32);
-        foreach (var (g, n) in new[] { (Geometry(24, 7, 48, 3, 1, 1), 1), (Geometry(16, 9, 72, 3, 1, 1), 2), (Geometry(96, 15, 96, 3, 1, 1), 1) })
+        foreach (var (g, n) in new[] { (Geometry(24, 7, 48, 3, 1, 1), 1), (Geometry(16, 9, 72, 3, 1, 1), 2), (Geometry(96, 15, 96, 3, 1, 1), 1), (Geometry(64, 15, 64, 3, 1, 1), 2) })
         {
             float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
-            var kernel = g.InChannels == 96 ? ConvKernel.Winograd : ConvKernel.ChannelTiles;
+            var kernel = g.InChannels >= 64 ? ConvKernel.Winograd : ConvKernel.ChannelTiles;
             float[] wide = Forward(2, g, n, x, w, bias, kernel);
             CpuConvolution.ChannelTiles512 = false;
             float[] narrow;

@@ -108,16 +108,28 @@ internal static class ConvolutionAlgorithm
     }
 
     /// <summary>
-    /// Fewest input and output channels for <see cref="Forward"/> to pick Winograd where it applies. Measured (CPU time of
-    /// one thread, in-process A/B on the loaded 2-core machine) against the channel tiles: 0.62-0.70x at 96x28x28,
-    /// 128x28x28 and 256x14x14 at batch 1, 0.56-0.75x on the U-net's 128- and 512-channel convs, but even at 64x56x56
-    /// (its transformed input and products, 3 MB each, pass through memory) and 1.08-1.14x at 64 channels and batch 8.
+    /// Fewest input and output channels for <see cref="Forward"/> to pick Winograd where it applies, unless its weights
+    /// are few enough for the fused pass. Measured (CPU time of one thread, in-process A/B on the loaded 2-core machine)
+    /// against the channel tiles: 0.65-0.67x at 96x28x28, 128x28x28 and 256x14x14 at batch 1, 0.56-0.77x on the U-net's
+    /// 128- and 512-channel convs, but 1.03x for 128 -> 64 channels at batch 8 (its transformed input and products pass
+    /// through memory).
     /// </summary>
     public const int WinogradChosenChannels = 96;
 
-    /// <summary>Whether <see cref="Forward"/> picks Winograd: where it applies, with at least <see cref="WinogradChosenChannels"/> channels each way.</summary>
+    /// <summary>
+    /// Most weights (output channels rounded up to a tile's 32, times input channels) for Winograd's fused pass, which
+    /// keeps a block's transformed input and products in L2: at 64 x 64 channels 0.73x the channel tiles on 56x56 at
+    /// batch 1, 0.77x at batch 8, 0.66x on a 198x198 output (three passes over memory: 1.0-1.14x).
+    /// </summary>
+    public const int WinogradFusedWeights = 64 * 64;
+
+    /// <summary>
+    /// Whether <see cref="Forward"/> picks Winograd where it applies: at least <see cref="WinogradChosenChannels"/>
+    /// channels each way, or at least 64 each way with weights the fused pass takes (ResNet's 64-channel 3x3 convs).
+    /// </summary>
     public static bool ChooseWinograd(int inChannels, int outChannels) =>
-        inChannels >= WinogradChosenChannels && outChannels >= WinogradChosenChannels;
+        (inChannels >= WinogradChosenChannels && outChannels >= WinogradChosenChannels)
+        || (inChannels >= 64 && outChannels >= 64 && (long)(outChannels + TileChannels - 1) / TileChannels * TileChannels * inChannels <= WinogradFusedWeights);
 
     /// <summary>
     /// Where Winograd F(2x2, 3x3) could pay: it multiplies 16 times per 2x2 tile where im2col + GEMM multiplies 36

@@ -18,6 +18,8 @@ internal static unsafe partial class CpuConvolution
     {
         public ConvGeometry G;
         public int N, TilesH, TilesW, Tiles, TileChunks, TilesPerItem;
+        /// <summary>The fused pass: tile rows per block, blocks per image, and the tile stride of a block's V and M rows.</summary>
+        public int RowsPerBlock, Blocks, BlockTiles;
         public float* X, Y, Bias, U, V, M;
         public int* Shifts;
     }
@@ -88,6 +90,18 @@ internal static unsafe partial class CpuConvolution
         };
         args.Tiles = n * args.TilesH * args.TilesW;
         if (args.Tiles == 0) return;
+        if (WinogradFused(g))
+        {
+            // Blocks of about two GEMM tiles' worth of tiles (one tile row of ResNet's 56x56).
+            args.RowsPerBlock = Math.Max(1, 2 * TilePositions / args.TilesW);
+            args.Blocks = (args.TilesH + args.RowsPerBlock - 1) / args.RowsPerBlock;
+            args.BlockTiles = args.RowsPerBlock * args.TilesW;
+            int* blockShifts = ws.Shifts(g.InChannels + Gemm.NR);
+            for (int c = 0; c < g.InChannels; c++) blockShifts[c] = checked(c * args.BlockTiles);
+            args.Shifts = blockShifts;
+            ws.Run(&args, n * args.Blocks, &WinogradFusedItem);
+            return;
+        }
         args.V = ws.Padded(16L * g.InChannels * args.Tiles);
         // Slack: the vector output transform reads whole 16-tile vectors past a plane's last tile.
         args.M = ws.PhaseOut(16L * g.OutChannels * args.Tiles + 16);

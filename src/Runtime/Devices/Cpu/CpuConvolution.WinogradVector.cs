@@ -18,41 +18,53 @@ internal static unsafe partial class CpuConvolution
     private const int TransformLanes = 16;
 
     /// <summary>V[e, c, tiles of image b] = (B^T d B)[e] for the (image b, channel c) plane, 16 tiles at a time.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void WinogradInputVectorItem(object state, void* args, int item, int worker)
     {
         var ws = Unsafe.As<CpuWorkspace>(state);
         ref readonly WinogradArgs a = ref *(WinogradArgs*)args;
+        int b = item / a.G.InChannels, c = item % a.G.InChannels;
+        InputTransformRows(a, b, c, 0, a.TilesH, a.V + (long)c * a.Tiles + (long)b * a.TilesH * a.TilesW, (long)a.G.InChannels * a.Tiles,
+            Grow(ws.WorkspaceA, worker, InputRowsBuffer(a, a.TilesH)));
+    }
+
+    /// <summary>Floats <see cref="InputTransformRows"/> needs for <paramref name="tileRows"/> tile rows of the padded plane.</summary>
+    internal static long InputRowsBuffer(in WinogradArgs a, int tileRows) =>
+        (2L * tileRows + 2) * (2 * Gemm.RoundUp(a.TilesW, TransformLanes) + 4 + 2 * TransformLanes);
+
+    /// <summary>
+    /// The input transform of tile rows th0 .. th1 of the (image b, channel c) plane: element e of tile (th, tw) at
+    /// v + e plane + (th - th0) TilesW + tw. The rows the tiles read are first copied zero-padded into <paramref name="padded"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void InputTransformRows(in WinogradArgs a, int b, int c, int th0, int th1, float* v, long plane, float* padded)
+    {
         ref readonly ConvGeometry g = ref a.G;
-        int b = item / g.InChannels, c = item % g.InChannels;
-        // The plane zero-padded to every row and column the tiles and their last whole vectors read.
-        int rows = 2 * a.TilesH + 2, width = 2 * Gemm.RoundUp(a.TilesW, TransformLanes) + 4 + 2 * TransformLanes;
-        float* padded = Grow(ws.WorkspaceA, worker, (long)rows * width);
+        // Padded row rr is input row 2 th0 + rr - PadTop; every column the tiles and their last whole vectors read is there.
+        int rows = 2 * (th1 - th0) + 2, width = 2 * Gemm.RoundUp(a.TilesW, TransformLanes) + 4 + 2 * TransformLanes;
         new Span<float>(padded, rows * width).Clear();
         float* src = a.X + b * g.InputSize + (long)c * g.InH * g.InW;
-        for (int h = 0; h < g.InH; h++)
+        int copy = Math.Min(g.InW, width - g.PadLeft);
+        for (int rr = 0; rr < rows; rr++)
         {
-            int r = h + g.PadTop;
-            if (r >= rows) break;
-            int n = Math.Min(g.InW, width - g.PadLeft);
-            new ReadOnlySpan<float>(src + (long)h * g.InW, n).CopyTo(new Span<float>(padded + (long)r * width + g.PadLeft, n));
+            int h = 2 * th0 + rr - g.PadTop;
+            if ((uint)h < (uint)g.InH)
+                new ReadOnlySpan<float>(src + (long)h * g.InW, copy).CopyTo(new Span<float>(padded + (long)rr * width + g.PadLeft, copy));
         }
-        long plane = (long)g.InChannels * a.Tiles;
-        float* v = a.V + (long)c * a.Tiles + (long)b * a.TilesH * a.TilesW;
         float* rest = stackalloc float[16 * TransformLanes];
         var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         var odd = even + Vector512<int>.One;
-        for (int th = 0; th < a.TilesH; th++)
+        for (int th = th0; th < th1; th++)
             for (int tw = 0; tw < a.TilesW; tw += TransformLanes)
             {
-                float* s = padded + (long)2 * th * width + 2 * tw;
+                float* s = padded + (long)2 * (th - th0) * width + 2 * tw;
                 // d[i][j] for 16 tiles: input row 2 th + i, column 2 tw + j of each.
                 var (d00, d01, d02, d03) = Columns(s, even, odd);
                 var (d10, d11, d12, d13) = Columns(s + width, even, odd);
                 var (d20, d21, d22, d23) = Columns(s + 2 * width, even, odd);
                 var (d30, d31, d32, d33) = Columns(s + 3 * width, even, odd);
                 int count = Math.Min(TransformLanes, a.TilesW - tw);
-                float* o = count == TransformLanes ? v + (long)th * a.TilesW + tw : rest;
+                float* target = v + (long)(th - th0) * a.TilesW + tw;
+                float* o = count == TransformLanes ? target : rest;
                 long step = count == TransformLanes ? plane : TransformLanes;
                 // r = B^T d (rows), B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]; then v = r B (columns).
                 InputRow(o, step, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
@@ -61,7 +73,7 @@ internal static unsafe partial class CpuConvolution
                 InputRow(o + 12 * step, step, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
                 if (count < TransformLanes)
                     for (int e = 0; e < 16; e++)
-                        new ReadOnlySpan<float>(rest + e * TransformLanes, count).CopyTo(new Span<float>(v + e * plane + (long)th * a.TilesW + tw, count));
+                        new ReadOnlySpan<float>(rest + e * TransformLanes, count).CopyTo(new Span<float>(target + e * plane, count));
             }
 
         static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) Columns(float* s, Vector512<int> even, Vector512<int> odd)
@@ -81,23 +93,30 @@ internal static unsafe partial class CpuConvolution
     }
 
     /// <summary>y[b, k] = A^T m A per tile of the (image b, output channel k) plane plus bias, 16 tiles at a time.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void WinogradOutputVectorItem(object state, void* args, int item, int worker)
     {
         ref readonly WinogradArgs a = ref *(WinogradArgs*)args;
+        int b = item / a.G.OutChannels, k = item % a.G.OutChannels;
+        OutputTransformRows(a, b, k, 0, a.TilesH, a.M + (long)k * a.Tiles + (long)b * a.TilesH * a.TilesW, (long)a.G.OutChannels * a.Tiles);
+    }
+
+    /// <summary>
+    /// The output transform of tile rows th0 .. th1 of the (image b, output channel k) plane, element e of tile (th, tw)
+    /// read at m + e plane + (th - th0) TilesW + tw (whole 16-tile vectors: 16 floats of slack past the last).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void OutputTransformRows(in WinogradArgs a, int b, int k, int th0, int th1, float* m, long plane)
+    {
         ref readonly ConvGeometry g = ref a.G;
-        int b = item / g.OutChannels, k = item % g.OutChannels;
-        long plane = (long)g.OutChannels * a.Tiles;
-        float* m = a.M + (long)k * a.Tiles + (long)b * a.TilesH * a.TilesW;
         float* dst = a.Y + b * g.OutputSize + (long)k * g.OutH * g.OutW;
         var bias = Vector512.Create(a.Bias == null ? 0f : a.Bias[k]);
         var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         var high = low + Vector512.Create(8);
         float* rest = stackalloc float[2 * TransformLanes];
-        for (int th = 0; th < a.TilesH; th++)
+        for (int th = th0; th < th1; th++)
             for (int tw = 0; tw < a.TilesW; tw += TransformLanes)
             {
-                float* t = m + (long)th * a.TilesW + tw;
+                float* t = m + (long)(th - th0) * a.TilesW + tw;
                 // s = A^T m (2 x 4), A^T = [1 1 1 0; 0 1 -1 -1]; then out = s A (2 x 2).
                 var (s00, s10) = OutputColumn(t, plane);
                 var (s01, s11) = OutputColumn(t + plane, plane);
@@ -130,5 +149,49 @@ internal static unsafe partial class CpuConvolution
             second.Store(rest + TransformLanes);
             new ReadOnlySpan<float>(rest, columns).CopyTo(new Span<float>(row, columns));
         }
+    }
+
+    /// <summary>
+    /// Whether the forward runs fused blocks of tile rows (<see cref="WinogradFusedItem"/>) instead of three passes over
+    /// the whole batch: with 512-bit vectors, and U (16 times <see cref="ConvolutionAlgorithm.WinogradFusedWeights"/>
+    /// floats at most, 256 KB) small enough to stay in L2 next to one block's transformed input and products.
+    /// </summary>
+    internal static bool WinogradFused(in ConvGeometry g) =>
+        ChannelTiles512 && (long)Gemm.RoundUp(g.OutChannels, TileChannels) * g.InChannels <= ConvolutionAlgorithm.WinogradFusedWeights;
+
+    /// <summary>
+    /// One block of tile rows of one image, start to end: its input transform for every channel, the 16 GEMMs, and its
+    /// output transform, with V and M in this worker's panels, so at 64 channels (ResNet's 56x56) nothing but x and y
+    /// passes through memory (the three passes moved 3 MB of V and 3 MB of M each way, as much time as the GEMMs).
+    /// </summary>
+    internal static void WinogradFusedItem(object state, void* args, int item, int worker)
+    {
+        var ws = Unsafe.As<CpuWorkspace>(state);
+        ref readonly WinogradArgs a = ref *(WinogradArgs*)args;
+        int C = a.G.InChannels, K = a.G.OutChannels, stride = a.BlockTiles, panels = (K + TileChannels - 1) / TileChannels;
+        int b = item / a.Blocks, th0 = item % a.Blocks * a.RowsPerBlock, th1 = Math.Min(a.TilesH, th0 + a.RowsPerBlock);
+        int tiles = (th1 - th0) * a.TilesW;
+        float* v = Grow(ws.WorkspaceB, worker, 16L * C * stride);
+        float* m = Grow(ws.WorkspaceC, worker, 16L * K * stride + TransformLanes);
+        float* padded = Grow(ws.WorkspaceA, worker, InputRowsBuffer(a, a.RowsPerBlock));
+        for (int c = 0; c < C; c++) InputTransformRows(a, b, c, th0, th1, v + (long)c * stride, (long)C * stride, padded);
+        int* lanes = stackalloc int[TilePositions];
+        float* tile = stackalloc float[16 * TileChannels];
+        for (int t = 0; t < tiles; t += TilePositions)
+        {
+            int count = Math.Min(TilePositions, tiles - t);
+            for (int j = 0; j < TilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
+            for (int e = 0; e < 16; e++)
+            {
+                float* u = a.U + (long)e * Gemm.RoundUp(K, TileChannels) * C, ve = v + (long)e * C * stride, me = m + (long)e * K * stride;
+                for (int panel = 0; panel < panels; panel++)
+                {
+                    int m0 = panel * TileChannels, width = PanelWidth(K, panel);
+                    RunChannelTile(C, width, count, u + (long)m0 * C, ve, a.Shifts, lanes, tile);
+                    StoreTile(tile, Math.Min(width, K - m0), count, me + (long)m0 * stride + t, stride, null);
+                }
+            }
+        }
+        for (int k = 0; k < K; k++) OutputTransformRows(a, b, k, th0, th1, m + (long)k * stride, (long)K * stride);
     }
 }
