@@ -115,6 +115,35 @@ public sealed class CpuChannelTilesTests
     public void Tiles_apply_from_a_depth_of_64_and_at_most_an_eighth_of_lanes_wasted(int c, int kernel, int k, bool applies) =>
         Assert.Equal(applies, ConvolutionAlgorithm.ChannelTilesApply(c * kernel * kernel, k));
 
+    [Theory]
+    [InlineData(24, 48, nameof(ConvKernel.ChannelTiles))]
+    [InlineData(64, 64, nameof(ConvKernel.Winograd))]
+    public void Weights_are_packed_once_per_write(int c, int k, string kernelName)
+    {
+        var kernel = Enum.Parse<ConvKernel>(kernelName);
+        var g = Geometry(c, 15, k, 3, 1, 1);
+        var rng = new Random(34);
+        using var device = new CpuDevice(2);
+        var (x, w, y) = (device.Allocate<float>(g.InputSize), device.Allocate<float>(g.WeightSize), device.Allocate<float>(g.OutputSize));
+        var (rx, rw, ry) = (_reference.Allocate<float>(g.InputSize), _reference.Allocate<float>(g.WeightSize), _reference.Allocate<float>(g.OutputSize));
+        float[] input = Uniform(rng, g.InputSize);
+        x.Upload(input);
+        rx.Upload(input);
+        for (int round = 1; round <= 2; round++)
+        {
+            // Each round writes new weights: the first forward packs them, the second reuses the packing.
+            float[] weights = Uniform(rng, g.WeightSize);
+            w.Upload(weights);
+            rw.Upload(weights);
+            device.ConvForward(g, 1, x, w, null, y);
+            device.ConvForward(g, 1, x, w, null, y);
+            Assert.Equal(kernel, CpuConvolution.LastKernel);
+            Assert.Equal(round, PackedConvWeights.Find(w)!.Packs);
+            _reference.ConvForward(g, 1, rx, rw, null, ry);
+            AssertClose(ry.ToArray(), y.ToArray(), $"{kernel}, weights written {round} times");
+        }
+    }
+
     private static float[] Forward(int threads, in ConvGeometry g, int n, float[] x, float[] w, float[] bias, ConvKernel kernel = ConvKernel.ChannelTiles)
     {
         using var device = new CpuDevice(threads);

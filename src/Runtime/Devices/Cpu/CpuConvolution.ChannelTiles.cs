@@ -39,11 +39,19 @@ internal static unsafe partial class CpuConvolution
         int K = a.G.OutChannels, crs = a.G.InChannels * a.G.KernelH * a.G.KernelW, m0 = item * TileChannels;
         int width = PanelWidth(K, item), rows = Math.Min(width, K - m0);
         float* dst = a.PackedW + (long)m0 * crs;
-        for (int k = 0; k < crs; k++, dst += width)
+        // Blocks of 64 taps: the block's 32 row pieces and its panel rows stay in L1 (a tap at a time read 32 rows 3 KB
+        // apart per panel row; LeNet's 500 x 800 weights, repacked after every optimizer step, took 0.2 ms that way).
+        const int Block = 64;
+        for (int k0 = 0; k0 < crs; k0 += Block)
         {
-            int v = 0;
-            for (; v < rows; v++) dst[v] = a.W[(long)(m0 + v) * crs + k];
-            for (; v < width; v++) dst[v] = 0;
+            int k1 = Math.Min(crs, k0 + Block);
+            for (int v = 0; v < rows; v++)
+            {
+                float* src = a.W + (long)(m0 + v) * crs;
+                for (int k = k0; k < k1; k++) dst[(long)k * width + v] = src[k];
+            }
+            for (int v = rows; v < width; v++)
+                for (int k = k0; k < k1; k++) dst[(long)k * width + v] = 0;
         }
     }
 

@@ -78,7 +78,7 @@ internal sealed unsafe class PackedConvWeights
             entry._version = -1; // a packing that throws part way leaves nothing trusted
             conv->PackedW = entry._pointer;
             // One KC-deep block per item (serial, this packing was ~2% of a U-net step on the calling thread alone).
-            if (layout == Layout.Winograd) ws.Run(conv, rows, &CpuConvolution.WinogradWeightsItem);
+            if (layout == Layout.Winograd) ws.Run(conv, (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.WinogradWeightsItem);
             else if (layout == Layout.ChannelPanels) ws.Run(conv, (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.PackChannelPanelItem);
             else ws.Run(conv, (depth + Gemm.KC - 1) / Gemm.KC, &CpuConvolution.PackWeightsItem);
             (entry._version, entry._rows, entry._depth, entry._layout) = (version, rows, depth, layout);

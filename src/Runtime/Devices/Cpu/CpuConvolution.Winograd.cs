@@ -31,35 +31,43 @@ internal static unsafe partial class CpuConvolution
         return 16L * Math.Max(g.InChannels, g.OutChannels) * tiles < int.MaxValue - 64;
     }
 
-    /// <summary>U[e, k, c] = (G w[k, c] G^T)[e] for output channels item .. item + 1 (one row of K per item).</summary>
+    /// <summary>
+    /// U[e, k, c] = (G w[k, c] G^T)[e] for the 32 output channels of panel <paramref name="item"/>, in the channel tiles'
+    /// panels ([c][32] per e), so its 16 GEMMs run on ChannelTile. Input channels outer, the panel's channels inner: each
+    /// e's writes run along its panel rows (an item per output channel wrote one float per 128-byte row, rows its
+    /// neighbouring items, on the other workers, wrote too).
+    /// </summary>
     internal static void WinogradWeightsItem(object state, void* args, int item, int worker)
     {
         ref readonly ConvArgs a = ref *(ConvArgs*)args;
-        int K = a.G.OutChannels, C = a.G.InChannels, k = item, panel = k / TileChannels, width = PanelWidth(K, panel);
-        // U[e] in the channel tiles' panels (32 output channels, [c][32] each), so its 16 GEMMs run on ChannelTile.
+        int K = a.G.OutChannels, C = a.G.InChannels, m0 = item * TileChannels, width = PanelWidth(K, item), rows = Math.Min(width, K - m0);
         long plane = (long)Gemm.RoundUp(K, TileChannels) * C;
         float* t = stackalloc float[12];
         for (int c = 0; c < C; c++)
         {
-            float* w = a.W + ((long)k * C + c) * 9;
-            // t = G w (4 x 3), G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
-            for (int j = 0; j < 3; j++)
+            float* u = a.PackedW + (long)m0 * C + (long)c * width;
+            for (int kk = 0; kk < rows; kk++)
             {
-                float w0 = w[j], w1 = w[3 + j], w2 = w[6 + j];
-                t[j] = w0;
-                t[3 + j] = 0.5f * (w0 + w1 + w2);
-                t[6 + j] = 0.5f * (w0 - w1 + w2);
-                t[9 + j] = w2;
-            }
-            // u = t G^T (4 x 4).
-            for (int i = 0; i < 4; i++)
-            {
-                float t0 = t[3 * i], t1 = t[3 * i + 1], t2 = t[3 * i + 2];
-                float* u = a.PackedW + (long)(4 * i) * plane + (long)panel * TileChannels * C + (long)c * width + k % TileChannels;
-                u[0] = t0;
-                u[plane] = 0.5f * (t0 + t1 + t2);
-                u[2 * plane] = 0.5f * (t0 - t1 + t2);
-                u[3 * plane] = t2;
+                float* w = a.W + ((long)(m0 + kk) * C + c) * 9;
+                // t = G w (4 x 3), G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+                for (int j = 0; j < 3; j++)
+                {
+                    float w0 = w[j], w1 = w[3 + j], w2 = w[6 + j];
+                    t[j] = w0;
+                    t[3 + j] = 0.5f * (w0 + w1 + w2);
+                    t[6 + j] = 0.5f * (w0 - w1 + w2);
+                    t[9 + j] = w2;
+                }
+                // u = t G^T (4 x 4).
+                for (int i = 0; i < 4; i++)
+                {
+                    float t0 = t[3 * i], t1 = t[3 * i + 1], t2 = t[3 * i + 2];
+                    float* o = u + (long)(4 * i) * plane + kk;
+                    o[0] = t0;
+                    o[plane] = 0.5f * (t0 + t1 + t2);
+                    o[2 * plane] = 0.5f * (t0 - t1 + t2);
+                    o[3 * plane] = t2;
+                }
             }
         }
     }
