@@ -8,7 +8,8 @@ internal enum ConvKernel
 
     /// <summary>
     /// Winograd F(2x2, 3x3): input and output tile transforms split over channel planes, 16 GEMMs (channel tiles) split
-    /// over transform elements and runs of tiles (im2col + GEMM instead when the batch's transformed tiles pass 2^31 values).
+    /// over transform elements and runs of tiles; with at most 64 x 64 weights (and AVX-512) all three fused per block of
+    /// tile rows (im2col + GEMM instead when the batch's transformed tiles pass 2^31 values).
     /// </summary>
     Winograd,
 
@@ -200,7 +201,7 @@ internal static class ConvolutionAlgorithm
     public static string Describe(ConvKernel kernel) => kernel switch
     {
         ConvKernel.Im2colGemm => "im2col + GEMM, split over output positions",
-        ConvKernel.Winograd => "Winograd F(2x2,3x3), 16 channel-tile GEMMs split over transform elements and tiles",
+        ConvKernel.Winograd => "Winograd F(2x2,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 64x64 weights)",
         ConvKernel.ChannelTiles => "implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions",
         ConvKernel.Gemm1x1 => "1x1 as GEMM on the input (no im2col), split over output positions",
         ConvKernel.BatchColumnsGemm => "im2col + GEMM over the batch's columns, split over output channels",
