@@ -7,10 +7,17 @@ internal enum ConvKernel
     Im2colGemm,
 
     /// <summary>
-    /// Winograd F(2x2, 3x3): input and output tile transforms split over channel planes, 16 GEMMs split over transform
-    /// elements and tile chunks (im2col + GEMM instead when the batch's transformed tiles pass 2^31 values).
+    /// Winograd F(2x2, 3x3): input and output tile transforms split over channel planes, 16 GEMMs (channel tiles) split
+    /// over transform elements and runs of tiles; with at most 64 x 64 weights (and AVX-512) all three fused per block of
+    /// tile rows (im2col + GEMM instead when the batch's transformed tiles pass 2^31 values).
     /// </summary>
     Winograd,
+
+    /// <summary>
+    /// Implicit GEMM in registers: 32 output channels by 14 output positions per tile, summed over the whole C R S depth
+    /// with the taps read in place from the padded input (no im2col panels), split over channel panels and runs of tiles.
+    /// </summary>
+    ChannelTiles,
 
     /// <summary>A 1x1 stride-1 unpadded conv: a plain GEMM that reads the input in place (no im2col), split over runs of output positions.</summary>
     Gemm1x1,
@@ -78,21 +85,58 @@ internal static class ConvolutionAlgorithm
         int kernelH, int kernelW, int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int groups)
     {
         if (groups > 1) return Grouped(inChannels, groups);
-        if (SmallOutput(outH, outW)) return ConvKernel.BatchColumnsGemm;
-        if (ChooseWinograd && WinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW))
+        if (ChooseWinograd(inChannels, outChannels) && WinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW))
             return ConvKernel.Winograd;
+        if (ChannelTilesApply(inChannels * kernelH * kernelW, outChannels)) return ConvKernel.ChannelTiles;
+        if (SmallOutput(outH, outW)) return ConvKernel.BatchColumnsGemm;
         // The padded copy of such a conv is x itself, so the GEMM's B panels are packed straight from x.
         if (kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && outH == inH && outW == inW)
             return ConvKernel.Gemm1x1;
         return ConvKernel.Im2colGemm;
     }
 
+    /// <summary>Output channels of a channel tile (<see cref="ConvKernel.ChannelTiles"/>), and of its narrow form for a last panel.</summary>
+    public const int TileChannels = 32, NarrowTileChannels = 16;
+
+    /// <summary>Fewest multiply-adds per output (C R S) for the channel tiles: their transposing store is paid once per output.</summary>
+    public const int MinTileDepth = 64;
+
     /// <summary>
-    /// Whether <see cref="Forward"/> picks Winograd where it applies. Off: a rough check (process CPU time, loaded
-    /// 2-core machine) had today's F(2x2, 3x3) (scalar tile transforms, each GEMM repacking its operands) 1.2-2x slower
-    /// than im2col + GEMM on ResNet's batch-1 3x3 convs (64x56x56, 128x28x28, 256x14x14), so it is expected to win nowhere yet.
+    /// Whether the channel tiles apply: at least <see cref="MinTileDepth"/> multiply-adds per output (a 1x1 conv from 24
+    /// or 32 channels measured 16% slower than the GEMM, from 64 even, the 3x3 convs from 64 channels 7-40% faster) and
+    /// at most an eighth of the lanes wasted on channels past the last (panels are 32 or, last, 16 channels wide): 16,
+    /// 32, 72 or 136 output channels, not LeNet's 6 (the im2col GEMM's 8-row panels fit those).
     /// </summary>
-    public static readonly bool ChooseWinograd = false;
+    public static bool ChannelTilesApply(int depth, int outChannels)
+    {
+        if (depth < MinTileDepth) return false;
+        int padded = (outChannels + NarrowTileChannels - 1) / NarrowTileChannels * NarrowTileChannels;
+        return (padded - outChannels) * 8 <= padded;
+    }
+
+    /// <summary>
+    /// Fewest input and output channels for <see cref="Forward"/> to pick Winograd where it applies, unless its weights
+    /// are few enough for the fused pass. Measured (CPU time of one thread, in-process A/B on the loaded 2-core machine)
+    /// against the channel tiles: 0.65-0.67x at 96x28x28, 128x28x28 and 256x14x14 at batch 1, 0.56-0.77x on the U-net's
+    /// 128- and 512-channel convs, but 1.03x for 128 -> 64 channels at batch 8 (its transformed input and products pass
+    /// through memory).
+    /// </summary>
+    public const int WinogradChosenChannels = 96;
+
+    /// <summary>
+    /// Most weights (output channels rounded up to a tile's 32, times input channels) for Winograd's fused pass, which
+    /// keeps a block's transformed input and products in L2: at 64 x 64 channels 0.73x the channel tiles on 56x56 at
+    /// batch 1, 0.77x at batch 8, 0.66x on a 198x198 output (three passes over memory: 1.0-1.14x).
+    /// </summary>
+    public const int WinogradFusedWeights = 64 * 64;
+
+    /// <summary>
+    /// Whether <see cref="Forward"/> picks Winograd where it applies: at least <see cref="WinogradChosenChannels"/>
+    /// channels each way, or at least 64 each way with weights the fused pass takes (ResNet's 64-channel 3x3 convs).
+    /// </summary>
+    public static bool ChooseWinograd(int inChannels, int outChannels) =>
+        (inChannels >= WinogradChosenChannels && outChannels >= WinogradChosenChannels)
+        || (inChannels >= 64 && outChannels >= 64 && (long)(outChannels + TileChannels - 1) / TileChannels * TileChannels * inChannels <= WinogradFusedWeights);
 
     /// <summary>
     /// Where Winograd F(2x2, 3x3) could pay: it multiplies 16 times per 2x2 tile where im2col + GEMM multiplies 36
@@ -179,7 +223,8 @@ internal static class ConvolutionAlgorithm
     public static string Describe(ConvKernel kernel) => kernel switch
     {
         ConvKernel.Im2colGemm => "im2col + GEMM, split over output positions",
-        ConvKernel.Winograd => "Winograd F(2x2,3x3), 16 GEMMs split over transform elements and tiles",
+        ConvKernel.Winograd => "Winograd F(2x2,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 64x64 weights)",
+        ConvKernel.ChannelTiles => "implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions",
         ConvKernel.Gemm1x1 => "1x1 as GEMM on the input (no im2col), split over output positions",
         ConvKernel.BatchColumnsGemm => "im2col + GEMM over the batch's columns, split over output channels",
         ConvKernel.GroupedDirect => "grouped direct, split over channel planes",

@@ -27,6 +27,8 @@ public class ConvKernelCommentTests
         [Deconv(16, 2, Stride = 2, Name = "up")]
         [Conv(32, 3, Pad = 1, Name = "at14")]
         [Conv(32, 3, Pad = 1, Name = "wino")]
+        [Conv(96, 3, Pad = 1, Name = "widen")]
+        [Conv(96, 3, Pad = 1, Name = "wino96")]
         public partial class KernelPlan;
         """;
 
@@ -47,18 +49,20 @@ public class ConvKernelCommentTests
     }
 
     [Theory]
-    [InlineData("stem", "ConvForward", nameof(ConvKernel.Im2colGemm))]
+    [InlineData("stem", "ConvForward", nameof(ConvKernel.ChannelTiles))]
     [InlineData("pointwise", "ConvForward", nameof(ConvKernel.Gemm1x1))]
     [InlineData("downsample", "ConvForward", nameof(ConvKernel.Im2colGemm))]
-    [InlineData("to14", "ConvForward", nameof(ConvKernel.Im2colGemm))]
+    [InlineData("to14", "ConvForward", nameof(ConvKernel.ChannelTiles))]
     [InlineData("to7", "ConvForward", nameof(ConvKernel.BatchColumnsGemm))]
     [InlineData("depthwise", "ConvForward", nameof(ConvKernel.DepthwiseDirect))]
     [InlineData("up", "ConvBackwardData", nameof(ConvKernel.PhaseSplit))]
     [InlineData("up", "ConvForward", nameof(ConvKernel.BatchColumnsGemm))]
-    [InlineData("at14", "ConvForward", nameof(ConvKernel.Im2colGemm))]
+    [InlineData("at14", "ConvForward", nameof(ConvKernel.ChannelTiles))]
     [InlineData("at14", "ConvBackwardData", nameof(ConvKernel.FlippedForward))]
     [InlineData("stem", "ConvBackwardData", nameof(ConvKernel.GemmCol2im))]
-    [InlineData("wino", "ConvForward", nameof(ConvKernel.Im2colGemm))] // Winograd applies but is not chosen (ConvolutionAlgorithm.ChooseWinograd)
+    [InlineData("wino", "ConvForward", nameof(ConvKernel.ChannelTiles))] // Winograd applies but is not chosen below 96 channels (ConvolutionAlgorithm.ChooseWinograd)
+    [InlineData("widen", "ConvForward", nameof(ConvKernel.ChannelTiles))]
+    [InlineData("wino96", "ConvForward", nameof(ConvKernel.Winograd))]
     public void Each_conv_call_names_the_kernel_the_cpu_device_picks(string layer, string call, string expected) =>
         Assert.Equal(ConvolutionAlgorithm.Describe(Enum.Parse<ConvKernel>(expected)), KernelOf(Generate(), call, layer));
 

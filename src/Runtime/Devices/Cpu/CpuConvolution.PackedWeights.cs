@@ -12,13 +12,16 @@ namespace Strider.Devices.Cpu;
 /// </summary>
 internal sealed unsafe class PackedConvWeights
 {
+    /// <summary>How the weights are packed: the im2col GEMM's MR-row panels, the channel tiles' 32-channel panels, or Winograd's U.</summary>
+    internal enum Layout { GemmPanels, ChannelPanels, Winograd }
+
     private static readonly ConditionalWeakTable<DeviceBuffer<float>, PackedConvWeights> s_cache = new();
 
     private float[]? _packed;
     private float* _pointer;
     private long _version = -1;
     private int _rows, _depth;
-    private bool _winograd;
+    private Layout _layout;
 
     /// <summary>
     /// A checked pointer to a buffer an op only reads (conv weights), not counted as a write (CpuMath.P is,
@@ -45,7 +48,7 @@ internal sealed unsafe class PackedConvWeights
     /// PackedW; the caller keeps the returned array alive (GC.KeepAlive) until its op is done, since a later packing
     /// for another shape may replace it.
     /// </summary>
-    internal static float[] Get(CpuWorkspace ws, DeviceBuffer<float> weights, int rows, int depth, CpuConvolution.ConvArgs* conv, bool winograd = false)
+    internal static float[] Get(CpuWorkspace ws, DeviceBuffer<float> weights, int rows, int depth, CpuConvolution.ConvArgs* conv, Layout layout = Layout.GemmPanels)
     {
         // Read without counting a write: the conv only reads its weights, and a counted read would repack every call.
         conv->W = ReadOnly(weights, (long)rows * depth, "w");
@@ -55,13 +58,18 @@ internal sealed unsafe class PackedConvWeights
         {
             // Read before packing: a write racing the packing moves the version past it, so the next call packs again.
             long version = host.Version;
-            if (entry._version == version && entry._rows == rows && entry._depth == depth && entry._winograd == winograd && entry._packed is { } kept)
+            if (entry._version == version && entry._rows == rows && entry._depth == depth && entry._layout == layout && entry._packed is { } kept)
             {
                 conv->PackedW = entry._pointer;
                 return kept;
             }
-            // Winograd keeps U = G w G^T as [16, K, C] (depth = C x 9), the GEMM its MR-row panels.
-            long size = winograd ? 16L * rows * (depth / 9) : (long)Gemm.RoundUp(rows, Gemm.MR) * depth;
+            // Winograd keeps U = G w G^T (depth = C x 9) as 16 times the channel tiles' panels of [K, C].
+            long size = layout switch
+            {
+                Layout.Winograd => 16L * Gemm.RoundUp(rows, CpuConvolution.TileChannels) * (depth / 9),
+                Layout.ChannelPanels => CpuConvolution.ChannelPanelsSize(rows, depth),
+                _ => (long)Gemm.RoundUp(rows, Gemm.MR) * depth,
+            };
             if (entry._packed is null || entry._packed.LongLength < size)
             {
                 entry._packed = GC.AllocateUninitializedArray<float>(checked((int)size), pinned: true);
@@ -70,9 +78,10 @@ internal sealed unsafe class PackedConvWeights
             entry._version = -1; // a packing that throws part way leaves nothing trusted
             conv->PackedW = entry._pointer;
             // One KC-deep block per item (serial, this packing was ~2% of a U-net step on the calling thread alone).
-            if (winograd) ws.Run(conv, rows, &CpuConvolution.WinogradWeightsItem);
+            if (layout == Layout.Winograd) ws.Run(conv, (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.WinogradWeightsItem);
+            else if (layout == Layout.ChannelPanels) ws.Run(conv, (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.PackChannelPanelItem);
             else ws.Run(conv, (depth + Gemm.KC - 1) / Gemm.KC, &CpuConvolution.PackWeightsItem);
-            (entry._version, entry._rows, entry._depth, entry._winograd) = (version, rows, depth, winograd);
+            (entry._version, entry._rows, entry._depth, entry._layout) = (version, rows, depth, layout);
             entry.Packs++;
             return entry._packed;
         }

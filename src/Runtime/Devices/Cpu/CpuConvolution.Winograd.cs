@@ -17,13 +17,13 @@ internal static unsafe partial class CpuConvolution
     internal struct WinogradArgs
     {
         public ConvGeometry G;
-        public int N, TilesH, TilesW, Tiles, TileChunks;
+        public int N, TilesH, TilesW, Tiles, TileChunks, TilesPerItem;
+        /// <summary>The fused pass: tile rows per block, blocks per image, and the tile stride of a block's V and M rows.</summary>
+        public int RowsPerBlock, Blocks, BlockTiles;
         public float* X, Y, Bias, U, V, M;
         public CpuEpilogue Epilogue;
+        public int* Shifts;
     }
-
-    /// <summary>Tiles (GEMM columns) one Winograd GEMM item covers at most.</summary>
-    internal const int WinogradTileChunk = 256;
 
     /// <summary>Whether the whole batch's transformed input and products fit the workspace arrays; past that the conv runs as im2col + GEMM.</summary>
     internal static bool WinogradFits(in ConvGeometry g, int n)
@@ -32,34 +32,43 @@ internal static unsafe partial class CpuConvolution
         return 16L * Math.Max(g.InChannels, g.OutChannels) * tiles < int.MaxValue - 64;
     }
 
-    /// <summary>U[e, k, c] = (G w[k, c] G^T)[e] for output channels item .. item + 1 (one row of K per item).</summary>
+    /// <summary>
+    /// U[e, k, c] = (G w[k, c] G^T)[e] for the 32 output channels of panel <paramref name="item"/>, in the channel tiles'
+    /// panels ([c][32] per e), so its 16 GEMMs run on ChannelTile. Input channels outer, the panel's channels inner: each
+    /// e's writes run along its panel rows (an item per output channel wrote one float per 128-byte row, rows its
+    /// neighbouring items, on the other workers, wrote too).
+    /// </summary>
     internal static void WinogradWeightsItem(object state, void* args, int item, int worker)
     {
         ref readonly ConvArgs a = ref *(ConvArgs*)args;
-        int K = a.G.OutChannels, C = a.G.InChannels, k = item;
-        long plane = (long)K * C;
+        int K = a.G.OutChannels, C = a.G.InChannels, m0 = item * TileChannels, width = PanelWidth(K, item), rows = Math.Min(width, K - m0);
+        long plane = (long)Gemm.RoundUp(K, TileChannels) * C;
         float* t = stackalloc float[12];
         for (int c = 0; c < C; c++)
         {
-            float* w = a.W + ((long)k * C + c) * 9;
-            // t = G w (4 x 3), G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
-            for (int j = 0; j < 3; j++)
+            float* u = a.PackedW + (long)m0 * C + (long)c * width;
+            for (int kk = 0; kk < rows; kk++)
             {
-                float w0 = w[j], w1 = w[3 + j], w2 = w[6 + j];
-                t[j] = w0;
-                t[3 + j] = 0.5f * (w0 + w1 + w2);
-                t[6 + j] = 0.5f * (w0 - w1 + w2);
-                t[9 + j] = w2;
-            }
-            // u = t G^T (4 x 4).
-            for (int i = 0; i < 4; i++)
-            {
-                float t0 = t[3 * i], t1 = t[3 * i + 1], t2 = t[3 * i + 2];
-                float* u = a.PackedW + (long)(4 * i) * plane + (long)k * C + c;
-                u[0] = t0;
-                u[plane] = 0.5f * (t0 + t1 + t2);
-                u[2 * plane] = 0.5f * (t0 - t1 + t2);
-                u[3 * plane] = t2;
+                float* w = a.W + ((long)(m0 + kk) * C + c) * 9;
+                // t = G w (4 x 3), G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+                for (int j = 0; j < 3; j++)
+                {
+                    float w0 = w[j], w1 = w[3 + j], w2 = w[6 + j];
+                    t[j] = w0;
+                    t[3 + j] = 0.5f * (w0 + w1 + w2);
+                    t[6 + j] = 0.5f * (w0 - w1 + w2);
+                    t[9 + j] = w2;
+                }
+                // u = t G^T (4 x 4).
+                for (int i = 0; i < 4; i++)
+                {
+                    float t0 = t[3 * i], t1 = t[3 * i + 1], t2 = t[3 * i + 2];
+                    float* o = u + (long)(4 * i) * plane + kk;
+                    o[0] = t0;
+                    o[plane] = 0.5f * (t0 + t1 + t2);
+                    o[2 * plane] = 0.5f * (t0 - t1 + t2);
+                    o[3 * plane] = t2;
+                }
             }
         }
     }
@@ -73,7 +82,7 @@ internal static unsafe partial class CpuConvolution
             || g.Groups != 1 || !WinogradFits(g, n))
             throw new ArgumentException($"Winograd F(2x2, 3x3) needs a 3x3 stride-1 undilated ungrouped conv with at least {ConvolutionAlgorithm.WinogradMinChannels} channels each way and 32 tiles per image; {g} does not qualify.", nameof(g));
         var conv = new ConvArgs { G = g };
-        var packed = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * 9, &conv, winograd: true);
+        var packed = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * 9, &conv, PackedConvWeights.Layout.Winograd);
         float* py = P(y, n * g.OutputSize, nameof(y));
         WinogradForward(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.PackedW,
             bias is null ? null : P(bias, g.OutChannels, nameof(bias)), py, CpuEpilogue.Of(epilogue, py, n * g.OutputSize));
@@ -92,12 +101,31 @@ internal static unsafe partial class CpuConvolution
         };
         args.Tiles = n * args.TilesH * args.TilesW;
         if (args.Tiles == 0) return;
+        if (WinogradFused(g))
+        {
+            // Blocks of about two GEMM tiles' worth of tiles (one tile row of ResNet's 56x56).
+            args.RowsPerBlock = Math.Max(1, 2 * TilePositions / args.TilesW);
+            args.Blocks = (args.TilesH + args.RowsPerBlock - 1) / args.RowsPerBlock;
+            args.BlockTiles = args.RowsPerBlock * args.TilesW;
+            int* blockShifts = ws.Shifts(g.InChannels + Gemm.NR);
+            for (int c = 0; c < g.InChannels; c++) blockShifts[c] = checked(c * args.BlockTiles);
+            args.Shifts = blockShifts;
+            ws.Run(&args, n * args.Blocks, &WinogradFusedItem);
+            return;
+        }
         args.V = ws.Padded(16L * g.InChannels * args.Tiles);
-        args.M = ws.PhaseOut(16L * g.OutChannels * args.Tiles);
-        args.TileChunks = (args.Tiles + WinogradTileChunk - 1) / WinogradTileChunk;
-        ws.Run(&args, n * g.InChannels, &WinogradInputItem);
+        // Slack: the vector output transform reads whole 16-tile vectors past a plane's last tile.
+        args.M = ws.PhaseOut(16L * g.OutChannels * args.Tiles + 16);
+        // Runs of whole 14-tile GEMM tiles, about 8 items per worker over the 16 transform elements.
+        int runs = Math.Clamp(ItemsPerWorker * ws.Workers / 16, 1, (args.Tiles + TilePositions - 1) / TilePositions);
+        args.TilesPerItem = Gemm.RoundUp((args.Tiles + runs - 1) / runs, TilePositions);
+        args.TileChunks = (args.Tiles + args.TilesPerItem - 1) / args.TilesPerItem;
+        int* shifts = ws.Shifts(g.InChannels + Gemm.NR);
+        for (int c = 0; c < g.InChannels; c++) shifts[c] = checked(c * args.Tiles);
+        args.Shifts = shifts;
+        ws.Run(&args, n * g.InChannels, ChannelTiles512 ? &WinogradInputVectorItem : &WinogradInputItem);
         ws.Run(&args, 16 * args.TileChunks, &WinogradGemmItem);
-        ws.Run(&args, n * g.OutChannels, &WinogradOutputItem);
+        ws.Run(&args, n * g.OutChannels, ChannelTiles512 ? &WinogradOutputVectorItem : &WinogradOutputItem);
     }
 
     /// <summary>V[e, c, tiles of image b] = (B^T d B)[e] for the (image b, channel c) plane, d the 4x4 input patch (zero outside x).</summary>
@@ -146,17 +174,29 @@ internal static unsafe partial class CpuConvolution
             }
     }
 
-    /// <summary>M[e, :, chunk] = U[e] (K x C) V[e, :, chunk] (C x tiles) for one transform element e and one chunk of tiles.</summary>
+    /// <summary>
+    /// M[e, :, run] = U[e] (K x C) V[e, :, run] (C x tiles) for one transform element e and one run of tiles, by channel
+    /// tiles: V[e] is read in place (its rows are input channels, so the tap shift of row c is c times the row length).
+    /// </summary>
     internal static void WinogradGemmItem(object state, void* args, int item, int worker)
     {
-        var ws = Unsafe.As<CpuWorkspace>(state);
         ref readonly WinogradArgs a = ref *(WinogradArgs*)args;
-        int K = a.G.OutChannels, C = a.G.InChannels, e = item / a.TileChunks, t0 = item % a.TileChunks * WinogradTileChunk;
-        int cols = Math.Min(WinogradTileChunk, a.Tiles - t0);
-        float* packA = Grow(ws.WorkspaceA, worker, (long)Gemm.RoundUp(K, Gemm.MR) * Gemm.KC);
-        float* packB = Grow(ws.WorkspaceB, worker, (long)Gemm.RoundUp(cols, Gemm.NR) * Gemm.KC);
-        Gemm.Multiply(K, cols, C, a.U + (long)e * K * C, C, 1, a.V + (long)e * C * a.Tiles + t0, a.Tiles, 1,
-            a.M + (long)e * K * a.Tiles + t0, a.Tiles, accumulate: false, packA, packB);
+        int K = a.G.OutChannels, C = a.G.InChannels, e = item / a.TileChunks, run = item % a.TileChunks;
+        int t0 = run * a.TilesPerItem, t1 = Math.Min(a.Tiles, t0 + a.TilesPerItem), panels = (K + TileChannels - 1) / TileChannels;
+        float* v = a.V + (long)e * C * a.Tiles, u = a.U + (long)e * Gemm.RoundUp(K, TileChannels) * C, m = a.M + (long)e * K * a.Tiles;
+        int* lanes = stackalloc int[TilePositions];
+        float* tile = stackalloc float[16 * TileChannels];
+        for (int t = t0; t < t1; t += TilePositions)
+        {
+            int count = Math.Min(TilePositions, t1 - t);
+            for (int j = 0; j < TilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
+            for (int panel = 0; panel < panels; panel++)
+            {
+                int m0 = panel * TileChannels, width = PanelWidth(K, panel);
+                RunChannelTile(C, width, count, u + (long)m0 * C, v, a.Shifts, lanes, tile);
+                StoreTile(tile, Math.Min(width, K - m0), count, m + (long)m0 * a.Tiles + t, a.Tiles, null);
+            }
+        }
     }
 
     /// <summary>y[b, k] = A^T m A per tile of the (image b, output channel k) plane (2x2 outputs, cut at the plane's edge), plus bias.</summary>

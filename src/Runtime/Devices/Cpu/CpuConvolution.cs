@@ -58,13 +58,24 @@ internal static unsafe partial class CpuConvolution
         in ConvEpilogue epilogue = default)
     {
         CheckConv(g, n);
-        if (ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW,
-            g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups) == ConvKernel.Winograd && WinogradFits(g, n))
+        var kernel = ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW,
+            g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups);
+        if (kernel == ConvKernel.Winograd && WinogradFits(g, n))
         {
             ConvForwardWinograd(ws, g, n, x, w, bias, y, epilogue);
             return;
         }
         var conv = new ConvArgs { G = g };
+        if (kernel == ConvKernel.ChannelTiles)
+        {
+            var panels = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv, PackedConvWeights.Layout.ChannelPanels);
+            float* ty = P(y, n * g.OutputSize, nameof(y));
+            ForwardChannelTiles(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.PackedW,
+                bias is null ? null : P(bias, g.OutChannels, nameof(bias)), ty, CpuEpilogue.Of(epilogue, ty, n * g.OutputSize));
+            LastKernel = ConvKernel.ChannelTiles;
+            GC.KeepAlive(panels);
+            return;
+        }
         // Weights packed once per write of them, not per call (see PackedConvWeights).
         var packed = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv);
         float* py = P(y, n * g.OutputSize, nameof(y));

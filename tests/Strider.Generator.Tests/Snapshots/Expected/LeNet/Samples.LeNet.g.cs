@@ -321,7 +321,7 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         // maxpool2: MaxPool 2x2 /2 -> 50x4x4
         d.MaxPoolForward(Maxpool2Geometry, n, conv2Out, maxpool2Out, maxpool2Switches);
         // conv3: Conv 500 4x4 -> 500x1x1
-        d.ConvForward(Conv3Geometry, n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: im2col + GEMM over the batch's columns, split over output channels
+        d.ConvForward(Conv3Geometry, n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions
         // relu1: Relu -> 500x1x1
         d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 500L, conv3Out, relu1Out, 0f, 0f);
         // conv4: Conv 10 1x1 -> 10x1x1

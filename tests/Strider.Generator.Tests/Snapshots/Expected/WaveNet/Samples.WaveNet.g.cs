@@ -373,19 +373,19 @@ public partial class WaveNet : global::Strider.NetworkBase, global::Strider.INet
         // tanh1: Tanh -> 32x256
         d.ActivationForward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv1Out, tanh1Out, 0f, 0f);
         // conv2: Conv 32 2 d2 causal -> 32x256
-        d.ConvForward(Conv2Geometry, n, tanh1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: im2col + GEMM, split over output positions
+        d.ConvForward(Conv2Geometry, n, tanh1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions
         // tanh2: Tanh -> 32x256
         d.ActivationForward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv2Out, tanh2Out, 0f, 0f);
         // conv3: Conv 32 2 d4 causal -> 32x256
-        d.ConvForward(Conv3Geometry, n, tanh2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: im2col + GEMM, split over output positions
+        d.ConvForward(Conv3Geometry, n, tanh2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions
         // tanh3: Tanh -> 32x256
         d.ActivationForward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv3Out, tanh3Out, 0f, 0f);
         // conv4: Conv 32 2 d8 causal -> 32x256
-        d.ConvForward(Conv4Geometry, n, tanh3Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out); // kernel: im2col + GEMM, split over output positions
+        d.ConvForward(Conv4Geometry, n, tanh3Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out); // kernel: implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions
         // tanh4: Tanh -> 32x256
         d.ActivationForward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv4Out, tanh4Out, 0f, 0f);
         // conv5: Conv 32 2 d16 causal -> 32x256
-        d.ConvForward(Conv5Geometry, n, tanh4Out, _conv5Weight.Value, _conv5Bias.Value, conv5Out); // kernel: im2col + GEMM, split over output positions
+        d.ConvForward(Conv5Geometry, n, tanh4Out, _conv5Weight.Value, _conv5Bias.Value, conv5Out); // kernel: implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions
         // tanh5: Tanh -> 32x256
         d.ActivationForward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv5Out, tanh5Out, 0f, 0f);
         // conv6: Conv 8 1 -> 8x256

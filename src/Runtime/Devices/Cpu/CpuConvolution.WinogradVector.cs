@@ -1,0 +1,203 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Strider.Shapes;
+using static Strider.Devices.Cpu.CpuMath;
+
+namespace Strider.Devices.Cpu;
+
+/// <summary>
+/// Winograd F(2x2, 3x3)'s tile transforms with 512-bit vectors: 16 tiles of a tile row per vector, the input's stride-2
+/// tile columns split out of two loads by one permute, the output's two columns per tile interleaved back by one. The
+/// scalar items in CpuConvolution.Winograd.cs compute the same adds in the same order (machines without AVX-512).
+/// </summary>
+internal static unsafe partial class CpuConvolution
+{
+    /// <summary>Tiles one vector of the transforms covers.</summary>
+    private const int TransformLanes = 16;
+
+    /// <summary>V[e, c, tiles of image b] = (B^T d B)[e] for the (image b, channel c) plane, 16 tiles at a time.</summary>
+    internal static void WinogradInputVectorItem(object state, void* args, int item, int worker)
+    {
+        var ws = Unsafe.As<CpuWorkspace>(state);
+        ref readonly WinogradArgs a = ref *(WinogradArgs*)args;
+        int b = item / a.G.InChannels, c = item % a.G.InChannels;
+        InputTransformRows(a, b, c, 0, a.TilesH, a.V + (long)c * a.Tiles + (long)b * a.TilesH * a.TilesW, (long)a.G.InChannels * a.Tiles,
+            Grow(ws.WorkspaceA, worker, InputRowsBuffer(a, a.TilesH)));
+    }
+
+    /// <summary>Floats <see cref="InputTransformRows"/> needs for <paramref name="tileRows"/> tile rows of the padded plane.</summary>
+    internal static long InputRowsBuffer(in WinogradArgs a, int tileRows) =>
+        (2L * tileRows + 2) * (2 * Gemm.RoundUp(a.TilesW, TransformLanes) + 4 + 2 * TransformLanes);
+
+    /// <summary>
+    /// The input transform of tile rows th0 .. th1 of the (image b, channel c) plane: element e of tile (th, tw) at
+    /// v + e plane + (th - th0) TilesW + tw. The rows the tiles read are first copied zero-padded into <paramref name="padded"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void InputTransformRows(in WinogradArgs a, int b, int c, int th0, int th1, float* v, long plane, float* padded)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        // Padded row rr is input row 2 th0 + rr - PadTop; every column the tiles and their last whole vectors read is there.
+        int rows = 2 * (th1 - th0) + 2, width = 2 * Gemm.RoundUp(a.TilesW, TransformLanes) + 4 + 2 * TransformLanes;
+        new Span<float>(padded, rows * width).Clear();
+        float* src = a.X + b * g.InputSize + (long)c * g.InH * g.InW;
+        int copy = Math.Min(g.InW, width - g.PadLeft);
+        for (int rr = 0; rr < rows; rr++)
+        {
+            int h = 2 * th0 + rr - g.PadTop;
+            if ((uint)h < (uint)g.InH)
+                new ReadOnlySpan<float>(src + (long)h * g.InW, copy).CopyTo(new Span<float>(padded + (long)rr * width + g.PadLeft, copy));
+        }
+        float* rest = stackalloc float[16 * TransformLanes];
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = even + Vector512<int>.One;
+        for (int th = th0; th < th1; th++)
+            for (int tw = 0; tw < a.TilesW; tw += TransformLanes)
+            {
+                float* s = padded + (long)2 * (th - th0) * width + 2 * tw;
+                // d[i][j] for 16 tiles: input row 2 th + i, column 2 tw + j of each.
+                var (d00, d01, d02, d03) = Columns(s, even, odd);
+                var (d10, d11, d12, d13) = Columns(s + width, even, odd);
+                var (d20, d21, d22, d23) = Columns(s + 2 * width, even, odd);
+                var (d30, d31, d32, d33) = Columns(s + 3 * width, even, odd);
+                int count = Math.Min(TransformLanes, a.TilesW - tw);
+                float* target = v + (long)(th - th0) * a.TilesW + tw;
+                float* o = count == TransformLanes ? target : rest;
+                long step = count == TransformLanes ? plane : TransformLanes;
+                // r = B^T d (rows), B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]; then v = r B (columns).
+                InputRow(o, step, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
+                InputRow(o + 4 * step, step, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
+                InputRow(o + 8 * step, step, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
+                InputRow(o + 12 * step, step, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
+                if (count < TransformLanes)
+                    for (int e = 0; e < 16; e++)
+                        new ReadOnlySpan<float>(rest + e * TransformLanes, count).CopyTo(new Span<float>(target + e * plane, count));
+            }
+
+        static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) Columns(float* s, Vector512<int> even, Vector512<int> odd)
+        {
+            Vector512<float> a0 = Vector512.Load(s), a1 = Vector512.Load(s + 16), b0 = Vector512.Load(s + 2), b1 = Vector512.Load(s + 18);
+            return (Avx512F.PermuteVar16x32x2(a0, even, a1), Avx512F.PermuteVar16x32x2(a0, odd, a1),
+                Avx512F.PermuteVar16x32x2(b0, even, b1), Avx512F.PermuteVar16x32x2(b0, odd, b1));
+        }
+
+        static void InputRow(float* o, long step, Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3)
+        {
+            (r0 - r2).Store(o);
+            (r1 + r2).Store(o + step);
+            (r2 - r1).Store(o + 2 * step);
+            (r1 - r3).Store(o + 3 * step);
+        }
+    }
+
+    /// <summary>y[b, k] = A^T m A per tile of the (image b, output channel k) plane plus bias, 16 tiles at a time.</summary>
+    internal static void WinogradOutputVectorItem(object state, void* args, int item, int worker)
+    {
+        ref readonly WinogradArgs a = ref *(WinogradArgs*)args;
+        int b = item / a.G.OutChannels, k = item % a.G.OutChannels;
+        OutputTransformRows(a, b, k, 0, a.TilesH, a.M + (long)k * a.Tiles + (long)b * a.TilesH * a.TilesW, (long)a.G.OutChannels * a.Tiles);
+    }
+
+    /// <summary>
+    /// The output transform of tile rows th0 .. th1 of the (image b, output channel k) plane, element e of tile (th, tw)
+    /// read at m + e plane + (th - th0) TilesW + tw (whole 16-tile vectors: 16 floats of slack past the last).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void OutputTransformRows(in WinogradArgs a, int b, int k, int th0, int th1, float* m, long plane)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        float* dst = a.Y + b * g.OutputSize + (long)k * g.OutH * g.OutW;
+        var bias = Vector512.Create(a.Bias == null ? 0f : a.Bias[k]);
+        var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        var high = low + Vector512.Create(8);
+        float* rest = stackalloc float[2 * TransformLanes];
+        for (int th = th0; th < th1; th++)
+            for (int tw = 0; tw < a.TilesW; tw += TransformLanes)
+            {
+                float* t = m + (long)(th - th0) * a.TilesW + tw;
+                // s = A^T m (2 x 4), A^T = [1 1 1 0; 0 1 -1 -1]; then out = s A (2 x 2).
+                var (s00, s10) = OutputColumn(t, plane);
+                var (s01, s11) = OutputColumn(t + plane, plane);
+                var (s02, s12) = OutputColumn(t + 2 * plane, plane);
+                var (s03, s13) = OutputColumn(t + 3 * plane, plane);
+                int ow = 2 * tw, columns = Math.Min(2 * TransformLanes, g.OutW - ow);
+                StoreOutputRow(dst + (long)2 * th * g.OutW + ow, s00 + s01 + s02 + bias, s01 - s02 - s03 + bias, low, high, columns, rest);
+                if (2 * th + 1 < g.OutH)
+                    StoreOutputRow(dst + (long)(2 * th + 1) * g.OutW + ow, s10 + s11 + s12 + bias, s11 - s12 - s13 + bias, low, high, columns, rest);
+            }
+        // The epilogue (residual add, activation) on these output rows while they are in cache.
+        if (a.Epilogue.Active)
+        {
+            int firstRow = 2 * th0, endRow = Math.Min(2 * th1, g.OutH);
+            if (endRow > firstRow) a.Epilogue.Apply(dst + (long)firstRow * g.OutW, (long)(endRow - firstRow) * g.OutW);
+        }
+
+        // Column j of s for 16 tiles: m[e] at e = j, 4 + j, 8 + j, 12 + j (a stride of 4 planes).
+        static (Vector512<float>, Vector512<float>) OutputColumn(float* t, long plane)
+        {
+            Vector512<float> m0 = Vector512.Load(t), m1 = Vector512.Load(t + 4 * plane), m2 = Vector512.Load(t + 8 * plane), m3 = Vector512.Load(t + 12 * plane);
+            return (m0 + m1 + m2, m1 - m2 - m3);
+        }
+
+        static void StoreOutputRow(float* row, Vector512<float> y0, Vector512<float> y1, Vector512<int> low, Vector512<int> high, int columns, float* rest)
+        {
+            var first = Avx512F.PermuteVar16x32x2(y0, low, y1);
+            var second = Avx512F.PermuteVar16x32x2(y0, high, y1);
+            if (columns == 2 * TransformLanes)
+            {
+                first.Store(row);
+                second.Store(row + TransformLanes);
+                return;
+            }
+            first.Store(rest);
+            second.Store(rest + TransformLanes);
+            new ReadOnlySpan<float>(rest, columns).CopyTo(new Span<float>(row, columns));
+        }
+    }
+
+    /// <summary>
+    /// Whether the forward runs fused blocks of tile rows (<see cref="WinogradFusedItem"/>) instead of three passes over
+    /// the whole batch: with 512-bit vectors, and U (16 times <see cref="ConvolutionAlgorithm.WinogradFusedWeights"/>
+    /// floats at most, 256 KB) small enough to stay in L2 next to one block's transformed input and products.
+    /// </summary>
+    internal static bool WinogradFused(in ConvGeometry g) =>
+        ChannelTiles512 && (long)Gemm.RoundUp(g.OutChannels, TileChannels) * g.InChannels <= ConvolutionAlgorithm.WinogradFusedWeights;
+
+    /// <summary>
+    /// One block of tile rows of one image, start to end: its input transform for every channel, the 16 GEMMs, and its
+    /// output transform, with V and M in this worker's panels, so at 64 channels (ResNet's 56x56) nothing but x and y
+    /// passes through memory (the three passes moved 3 MB of V and 3 MB of M each way, as much time as the GEMMs).
+    /// </summary>
+    internal static void WinogradFusedItem(object state, void* args, int item, int worker)
+    {
+        var ws = Unsafe.As<CpuWorkspace>(state);
+        ref readonly WinogradArgs a = ref *(WinogradArgs*)args;
+        int C = a.G.InChannels, K = a.G.OutChannels, stride = a.BlockTiles, panels = (K + TileChannels - 1) / TileChannels;
+        int b = item / a.Blocks, th0 = item % a.Blocks * a.RowsPerBlock, th1 = Math.Min(a.TilesH, th0 + a.RowsPerBlock);
+        int tiles = (th1 - th0) * a.TilesW;
+        float* v = Grow(ws.WorkspaceB, worker, 16L * C * stride);
+        float* m = Grow(ws.WorkspaceC, worker, 16L * K * stride + TransformLanes);
+        float* padded = Grow(ws.WorkspaceA, worker, InputRowsBuffer(a, a.RowsPerBlock));
+        for (int c = 0; c < C; c++) InputTransformRows(a, b, c, th0, th1, v + (long)c * stride, (long)C * stride, padded);
+        int* lanes = stackalloc int[TilePositions];
+        float* tile = stackalloc float[16 * TileChannels];
+        for (int t = 0; t < tiles; t += TilePositions)
+        {
+            int count = Math.Min(TilePositions, tiles - t);
+            for (int j = 0; j < TilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
+            for (int e = 0; e < 16; e++)
+            {
+                float* u = a.U + (long)e * Gemm.RoundUp(K, TileChannels) * C, ve = v + (long)e * C * stride, me = m + (long)e * K * stride;
+                for (int panel = 0; panel < panels; panel++)
+                {
+                    int m0 = panel * TileChannels, width = PanelWidth(K, panel);
+                    RunChannelTile(C, width, count, u + (long)m0 * C, ve, a.Shifts, lanes, tile);
+                    StoreTile(tile, Math.Min(width, K - m0), count, me + (long)m0 * stride + t, stride, null);
+                }
+            }
+        }
+        for (int k = 0; k < K; k++) OutputTransformRows(a, b, k, th0, th1, m + (long)k * stride, (long)K * stride);
+    }
+}

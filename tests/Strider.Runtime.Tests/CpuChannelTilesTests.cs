@@ -1,0 +1,158 @@
+using Strider.Devices;
+using Strider.Devices.Cpu;
+using Strider.Runtime.Tests.Reference;
+using Strider.Shapes;
+using static Strider.Runtime.Tests.TestData;
+
+namespace Strider.Runtime.Tests;
+
+/// <summary>
+/// The channel-tile forward kernel (<see cref="ConvKernel.ChannelTiles"/>) at its edges: channel counts that leave a
+/// part-filled wide panel or a narrow last panel, batch columns that leave a short tile (1-7 positions) or one of 8-13
+/// (the overlapping store), tiles that cross output rows and images, stride 2, the shallowest depth it takes; each
+/// against the reference device on 1 and 2 workers with the same bits, and with the 256-bit loop on the same bits; and
+/// Winograd, whose 16 GEMMs run on the channel tiles, in its three-pass and fused forms.
+/// </summary>
+public sealed class CpuChannelTilesTests
+{
+    private readonly ReferenceDevice _reference = new();
+
+    public static TheoryData<string, int, int, int, int, int, int, int, int> Cases => new()
+    {
+        // name, in channels, H (= W), out channels, kernel, stride, pad, batch, threads
+        { "7x7 plane: tiles 14, 14, 14 and a short 7; 48 channels = a wide and a narrow panel", 24, 7, 48, 3, 1, 1, 1, 2 },
+        { "14x14, 60 channels: a part-filled wide last panel", 16, 14, 60, 3, 1, 1, 1, 1 },
+        { "13x13 batch 3: tiles cross rows and images, 3 positions left; 45 channels", 33, 13, 45, 3, 1, 1, 3, 2 },
+        { "9x9 batch 1: 81 = 5 x 14 + 11, the overlapping store; 72 channels (narrow panel of 8)", 16, 9, 72, 3, 1, 1, 1, 2 },
+        { "stride 2 on 15x15 -> 8x8: 64 = 4 x 14 + 8; 136 channels", 12, 15, 136, 3, 2, 1, 1, 2 },
+        { "1x1 stride 1 from 64 channels (depth 64, x read in place), 6x6 batch 2: a tile crosses images", 64, 6, 32, 1, 1, 0, 2, 1 },
+        { "1x1 on 1x1, batch 20: every tile crosses images", 80, 1, 16, 1, 1, 0, 20, 2 },
+        { "3x3 dilation 2 pad 2 on 12x12, 48 channels", 16, 12, 48, -3, 1, 2, 1, 2 },
+        { "5x5 pad 2, 10 channels in (depth 250), 130 out: a narrow last panel of 2", 10, 11, 130, 5, 1, 2, 2, 2 },
+    };
+
+    /// <summary>A square conv; a negative kernel size is that kernel with dilation 2.</summary>
+    private static ConvGeometry Geometry(int c, int h, int k, int kernel, int stride, int pad) =>
+        Conv(c, h, h, k, Math.Abs(kernel), Math.Abs(kernel), sh: stride, sw: stride, pt: pad, pb: pad, pl: pad, pr: pad,
+            dh: kernel < 0 ? 2 : 1, dw: kernel < 0 ? 2 : 1);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Forward_matches_the_reference_with_the_same_bits_on_any_worker_count(string name, int c, int h, int k, int kernel, int stride, int pad, int n, int threads)
+    {
+        var g = Geometry(c, h, k, kernel, stride, pad);
+        Assert.Equal(ConvKernel.ChannelTiles, ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW,
+            g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups));
+        var rng = new Random(31);
+        float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
+        float[] mine = Forward(threads, g, n, x, w, bias), other = Forward(3 - threads, g, n, x, w, bias);
+        Assert.True(mine.AsSpan().SequenceEqual(other), $"{name}: 1 and 2 workers differ.");
+
+        var rx = _reference.Allocate<float>(x.Length);
+        var rw = _reference.Allocate<float>(w.Length);
+        var rb = _reference.Allocate<float>(bias.Length);
+        var ry = _reference.Allocate<float>(n * g.OutputSize);
+        rx.Upload(x);
+        rw.Upload(w);
+        rb.Upload(bias);
+        _reference.ConvForward(g, n, rx, rw, rb, ry);
+        AssertClose(ry.ToArray(), mine, name);
+    }
+
+    [Theory]
+    // Chosen (ConvolutionAlgorithm.ChooseWinograd) on 15x15: 8x8 tiles (a part-filled transform vector), an odd output
+    // cut at the last tile. 96 channels: three passes, 3 wide panels; 64 channels: the fused pass, blocks of 3 tile rows.
+    [InlineData(96)]
+    [InlineData(64)]
+    public void Winograd_gives_the_same_bits_on_any_worker_count(int channels)
+    {
+        var g = Geometry(channels, 15, channels, 3, 1, 1);
+        var rng = new Random(33);
+        float[] x = Uniform(rng, 2 * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
+        float[] one = Forward(1, g, 2, x, w, bias, ConvKernel.Winograd), two = Forward(2, g, 2, x, w, bias, ConvKernel.Winograd);
+        Assert.True(one.AsSpan().SequenceEqual(two), "Winograd: 1 and 2 workers differ.");
+    }
+
+    [Theory]
+    [InlineData(96, 96, true)]
+    [InlineData(256, 256, true)]
+    [InlineData(64, 64, true)] // the fused pass
+    [InlineData(128, 64, false)] // past the fused pass's weights, below 96 channels: three passes lost to the tiles
+    [InlineData(48, 48, false)]
+    [InlineData(64, 96, false)]
+    public void Winograd_is_chosen_from_96_channels_or_64_in_the_fused_pass(int c, int k, bool chosen) =>
+        Assert.Equal(chosen, ConvolutionAlgorithm.ChooseWinograd(c, k));
+
+    [Fact]
+    public void The_256_bit_loop_and_unfused_scalar_transforms_give_the_512_bit_kernels_bits()
+    {
+        var rng = new Random(32);
+        foreach (var (g, n) in new[] { (Geometry(24, 7, 48, 3, 1, 1), 1), (Geometry(16, 9, 72, 3, 1, 1), 2), (Geometry(96, 15, 96, 3, 1, 1), 1), (Geometry(64, 15, 64, 3, 1, 1), 2) })
+        {
+            float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
+            var kernel = g.InChannels >= 64 ? ConvKernel.Winograd : ConvKernel.ChannelTiles;
+            float[] wide = Forward(2, g, n, x, w, bias, kernel);
+            CpuConvolution.ChannelTiles512 = false;
+            float[] narrow;
+            try
+            {
+                narrow = Forward(2, g, n, x, w, bias, kernel);
+            }
+            finally
+            {
+                CpuConvolution.ChannelTiles512 = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
+            }
+            Assert.True(wide.AsSpan().SequenceEqual(narrow), $"{g}: the 256-bit loop differs from the 512-bit kernels.");
+        }
+    }
+
+    [Theory]
+    [InlineData(24, 1, 16, false)] // a 1x1 conv from 24 channels: too shallow for the tiles' store
+    [InlineData(64, 1, 16, true)]
+    [InlineData(16, 3, 6, false)] // LeNet's 6 channels would waste 10 of 16 lanes
+    [InlineData(16, 3, 40, false)] // 40 of 48 lanes: a sixth wasted
+    [InlineData(16, 3, 72, true)] // 72 of 80
+    public void Tiles_apply_from_a_depth_of_64_and_at_most_an_eighth_of_lanes_wasted(int c, int kernel, int k, bool applies) =>
+        Assert.Equal(applies, ConvolutionAlgorithm.ChannelTilesApply(c * kernel * kernel, k));
+
+    [Theory]
+    [InlineData(24, 48, nameof(ConvKernel.ChannelTiles))]
+    [InlineData(64, 64, nameof(ConvKernel.Winograd))]
+    public void Weights_are_packed_once_per_write(int c, int k, string kernelName)
+    {
+        var kernel = Enum.Parse<ConvKernel>(kernelName);
+        var g = Geometry(c, 15, k, 3, 1, 1);
+        var rng = new Random(34);
+        using var device = new CpuDevice(2);
+        var (x, w, y) = (device.Allocate<float>(g.InputSize), device.Allocate<float>(g.WeightSize), device.Allocate<float>(g.OutputSize));
+        var (rx, rw, ry) = (_reference.Allocate<float>(g.InputSize), _reference.Allocate<float>(g.WeightSize), _reference.Allocate<float>(g.OutputSize));
+        float[] input = Uniform(rng, g.InputSize);
+        x.Upload(input);
+        rx.Upload(input);
+        for (int round = 1; round <= 2; round++)
+        {
+            // Each round writes new weights: the first forward packs them, the second reuses the packing.
+            float[] weights = Uniform(rng, g.WeightSize);
+            w.Upload(weights);
+            rw.Upload(weights);
+            device.ConvForward(g, 1, x, w, null, y);
+            device.ConvForward(g, 1, x, w, null, y);
+            Assert.Equal(kernel, CpuConvolution.LastKernel);
+            Assert.Equal(round, PackedConvWeights.Find(w)!.Packs);
+            _reference.ConvForward(g, 1, rx, rw, null, ry);
+            AssertClose(ry.ToArray(), y.ToArray(), $"{kernel}, weights written {round} times");
+        }
+    }
+
+    private static float[] Forward(int threads, in ConvGeometry g, int n, float[] x, float[] w, float[] bias, ConvKernel kernel = ConvKernel.ChannelTiles)
+    {
+        using var device = new CpuDevice(threads);
+        var (bx, bw, bb, y) = (device.Allocate<float>(x.Length), device.Allocate<float>(w.Length), device.Allocate<float>(bias.Length), device.Allocate<float>(n * g.OutputSize));
+        bx.Upload(x);
+        bw.Upload(w);
+        bb.Upload(bias);
+        device.ConvForward(g, n, bx, bw, bb, y);
+        Assert.Equal(kernel, CpuConvolution.LastKernel);
+        return y.ToArray();
+    }
+}
