@@ -42,7 +42,7 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         ["3x3 pad 1 on 13x13, batch 3, 33 -> 45 channels"] = (Conv(33, 13, 13, 45, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3, ConvKernel.ChannelTiles, null),
         ["3x3 dilation 2 with 40 channels"] = (Conv(40, 20, 20, 40, 3, 3, pt: 2, pb: 2, pl: 2, pr: 2, dh: 2, dw: 2), 1, ConvKernel.Im2colGemm, null),
         ["3x3 asymmetric padding (top 0, bottom 2, left 2, right 0), batch 2, 11 -> 9 channels"] = (Conv(11, 10, 12, 9, 3, 3, pt: 0, pb: 2, pl: 2, pr: 0), 2, ConvKernel.Im2colGemm, ConvKernel.FlippedForward),
-        ["5x5 unpadded (LeNet) on 14x14, batch 5, 6 -> 16 channels (dx twice dY: col2im)"] = (Conv(6, 14, 14, 16, 5, 5), 5, ConvKernel.BatchColumnsGemm, ConvKernel.BatchColumnsCol2im),
+        ["5x5 unpadded (LeNet) on 14x14, batch 5, 6 -> 16 channels (dx twice dY: col2im)"] = (Conv(6, 14, 14, 16, 5, 5), 5, ConvKernel.ChannelTiles, ConvKernel.BatchColumnsCol2im),
         ["3x3 unpadded on 40x40, batch 2, 9 -> 11 channels (dx 11% larger than dY: flipped)"] = (Conv(9, 40, 40, 11, 3, 3), 2, ConvKernel.Im2colGemm, ConvKernel.FlippedForward),
         ["3x1 pad 1x0 on 9x20, batch 2, 10 -> 7 channels"] = (Conv(10, 9, 20, 7, 3, 1, pt: 1, pb: 1), 2, ConvKernel.Im2colGemm, ConvKernel.FlippedForward),
         ["3x3 dilation 2, pad 2 down and 1 across, on 40x40, batch 2, 12 -> 10 channels"] = (Conv(12, 40, 40, 10, 3, 3, pt: 2, pb: 2, pl: 1, pr: 1, dh: 2, dw: 2), 2, ConvKernel.Im2colGemm, ConvKernel.FlippedForward),
