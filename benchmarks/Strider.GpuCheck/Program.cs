@@ -78,6 +78,11 @@ public sealed record CheckSizes(
     /// <summary>W3 = U-net train step b8 157x157, W5 = ResNet-18 inference b32 224, W7 = ResNet-18 train step b8 224.</summary>
     public static CheckSizes Gpu { get; } = new(LeNetBatch: 64, UnetBatch: 8, UnetSize: 157, W3Batch: 8, W3Size: 157, ResNet: true, W5Batch: 32, W7Batch: 8, Warmups: 3, Runs: 10, BudgetSeconds: 40);
 
-    /// <summary>Seconds of simulated work: the U-net at 77 (batch 2, so BatchNorm at 2x2 has 8 values a channel) and timed at 61, one run without warm-up; no ResNet-18 (about 10 s per image).</summary>
-    public static CheckSizes Simulator { get; } = new(LeNetBatch: 2, UnetBatch: 2, UnetSize: 77, W3Batch: 1, W3Size: 61, ResNet: false, W5Batch: 0, W7Batch: 0, Warmups: 0, Runs: 1, BudgetSeconds: 60);
+    /// <summary>
+    /// Seconds of simulated work: the U-net at 93 (batch 2, so its innermost BatchNorm normalises 18 values a channel)
+    /// and timed at 61, one run without warm-up; no ResNet-18 (about 10 s per image). At 77 that BatchNorm has 8 values a
+    /// channel and its gradients follow rounding-level changes in the forward: a change of the CPU conv's summation order
+    /// (the channel tiles) moved bn6.bias's gradient by 3.8e-3 relative there, and 1.4e-6 at 93.
+    /// </summary>
+    public static CheckSizes Simulator { get; } = new(LeNetBatch: 2, UnetBatch: 2, UnetSize: 93, W3Batch: 1, W3Size: 61, ResNet: false, W5Batch: 0, W7Batch: 0, Warmups: 0, Runs: 1, BudgetSeconds: 60);
 }
