@@ -302,23 +302,16 @@ internal static unsafe partial class CpuConvolution
                 var r2 = Vector256.Load(t + 2 * TileChannels); var r3 = Vector256.Load(t + 3 * TileChannels);
                 var r4 = Vector256.Load(t + 4 * TileChannels); var r5 = Vector256.Load(t + 5 * TileChannels);
                 var r6 = Vector256.Load(t + 6 * TileChannels); var r7 = Vector256.Load(t + 7 * TileChannels);
-                var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-                var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-                var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-                var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-                var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-                var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-                var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-                var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+                Transpose8x8.InPlace(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
                 float* d = y + v0 * p + j0;
-                StoreRow(d, Avx.Permute2x128(u0, u4, 0x20), bias, v0);
-                if (rows > 1) StoreRow(d + p, Avx.Permute2x128(u1, u5, 0x20), bias, v0 + 1);
-                if (rows > 2) StoreRow(d + 2 * p, Avx.Permute2x128(u2, u6, 0x20), bias, v0 + 2);
-                if (rows > 3) StoreRow(d + 3 * p, Avx.Permute2x128(u3, u7, 0x20), bias, v0 + 3);
-                if (rows > 4) StoreRow(d + 4 * p, Avx.Permute2x128(u0, u4, 0x31), bias, v0 + 4);
-                if (rows > 5) StoreRow(d + 5 * p, Avx.Permute2x128(u1, u5, 0x31), bias, v0 + 5);
-                if (rows > 6) StoreRow(d + 6 * p, Avx.Permute2x128(u2, u6, 0x31), bias, v0 + 6);
-                if (rows > 7) StoreRow(d + 7 * p, Avx.Permute2x128(u3, u7, 0x31), bias, v0 + 7);
+                StoreRow(d, r0, bias, v0);
+                if (rows > 1) StoreRow(d + p, r1, bias, v0 + 1);
+                if (rows > 2) StoreRow(d + 2 * p, r2, bias, v0 + 2);
+                if (rows > 3) StoreRow(d + 3 * p, r3, bias, v0 + 3);
+                if (rows > 4) StoreRow(d + 4 * p, r4, bias, v0 + 4);
+                if (rows > 5) StoreRow(d + 5 * p, r5, bias, v0 + 5);
+                if (rows > 6) StoreRow(d + 6 * p, r6, bias, v0 + 6);
+                if (rows > 7) StoreRow(d + 7 * p, r7, bias, v0 + 7);
                 if (j0 + 8 >= count) break;
             }
         }

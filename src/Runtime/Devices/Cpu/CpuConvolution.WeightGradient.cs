@@ -124,35 +124,12 @@ internal static unsafe partial class CpuConvolution
         for (; t + 8 <= count; t += 8)
         {
             float* s = src + t;
-            Transpose8x8(Vector256.Load(s), Vector256.Load(s + stride), Vector256.Load(s + 2 * stride), Vector256.Load(s + 3 * stride),
+            Transpose8x8.Store(Vector256.Load(s), Vector256.Load(s + stride), Vector256.Load(s + 2 * stride), Vector256.Load(s + 3 * stride),
                 Vector256.Load(s + 4 * stride), Vector256.Load(s + 5 * stride), Vector256.Load(s + 6 * stride), Vector256.Load(s + 7 * stride),
                 dst + (long)t * Gemm.NR, Gemm.NR);
         }
         for (; t < count; t++)
             for (int i = 0; i < 8; i++) dst[(long)t * Gemm.NR + i] = src[i * stride + t];
-    }
-
-    /// <summary>Stores the transpose of the 8x8 block whose rows are r0 .. r7: row j of the result (column j of the block) at dst + j ld.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
-        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst, long ld)
-    {
-        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-        var v0 = Avx.Shuffle(t0, t2, 0x44); var v1 = Avx.Shuffle(t0, t2, 0xEE);
-        var v2 = Avx.Shuffle(t1, t3, 0x44); var v3 = Avx.Shuffle(t1, t3, 0xEE);
-        var v4 = Avx.Shuffle(t4, t6, 0x44); var v5 = Avx.Shuffle(t4, t6, 0xEE);
-        var v6 = Avx.Shuffle(t5, t7, 0x44); var v7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Permute2x128(v0, v4, 0x20).Store(dst);
-        Avx.Permute2x128(v1, v5, 0x20).Store(dst + ld);
-        Avx.Permute2x128(v2, v6, 0x20).Store(dst + 2 * ld);
-        Avx.Permute2x128(v3, v7, 0x20).Store(dst + 3 * ld);
-        Avx.Permute2x128(v0, v4, 0x31).Store(dst + 4 * ld);
-        Avx.Permute2x128(v1, v5, 0x31).Store(dst + 5 * ld);
-        Avx.Permute2x128(v2, v6, 0x31).Store(dst + 6 * ld);
-        Avx.Permute2x128(v3, v7, 0x31).Store(dst + 7 * ld);
     }
 
     /// <summary>dW^T rows of this item's tap panels (+)= col dY^T over this pass's units, in unit order (the first unit of the batch stores).</summary>
@@ -210,7 +187,7 @@ internal static unsafe partial class CpuConvolution
                 for (; j + 8 <= tap1; j += 8)
                 {
                     float* s = dwT + (long)j * kPad + k;
-                    Transpose8x8(Vector256.Load(s), Vector256.Load(s + kPad), Vector256.Load(s + 2 * kPad), Vector256.Load(s + 3 * kPad),
+                    Transpose8x8.Store(Vector256.Load(s), Vector256.Load(s + kPad), Vector256.Load(s + 2 * kPad), Vector256.Load(s + 3 * kPad),
                         Vector256.Load(s + 4 * kPad), Vector256.Load(s + 5 * kPad), Vector256.Load(s + 6 * kPad), Vector256.Load(s + 7 * kPad),
                         block, 8);
                     for (int i = 0; i < 8; i++)

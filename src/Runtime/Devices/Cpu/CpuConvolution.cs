@@ -616,22 +616,7 @@ internal static unsafe partial class CpuConvolution
             var r2 = Row(q + taps[2], l0, l1, mask); var r3 = Row(q + taps[3], l0, l1, mask);
             var r4 = Row(q + taps[4], l0, l1, mask); var r5 = Row(q + taps[5], l0, l1, mask);
             var r6 = Row(q + taps[6], l0, l1, mask); var r7 = Row(q + taps[7], l0, l1, mask);
-            var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-            var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-            var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-            var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-            var v0 = Avx.Shuffle(t0, t2, 0x44); var v1 = Avx.Shuffle(t0, t2, 0xEE);
-            var v2 = Avx.Shuffle(t1, t3, 0x44); var v3 = Avx.Shuffle(t1, t3, 0xEE);
-            var v4 = Avx.Shuffle(t4, t6, 0x44); var v5 = Avx.Shuffle(t4, t6, 0xEE);
-            var v6 = Avx.Shuffle(t5, t7, 0x44); var v7 = Avx.Shuffle(t5, t7, 0xEE);
-            Avx.Permute2x128(v0, v4, 0x20).Store(dst);
-            Avx.Permute2x128(v1, v5, 0x20).Store(dst + 8);
-            Avx.Permute2x128(v2, v6, 0x20).Store(dst + 16);
-            Avx.Permute2x128(v3, v7, 0x20).Store(dst + 24);
-            Avx.Permute2x128(v0, v4, 0x31).Store(dst + 32);
-            Avx.Permute2x128(v1, v5, 0x31).Store(dst + 40);
-            Avx.Permute2x128(v2, v6, 0x31).Store(dst + 48);
-            Avx.Permute2x128(v3, v7, 0x31).Store(dst + 56);
+            Transpose8x8.Store(r0, r1, r2, r3, r4, r5, r6, r7, dst, 8);
         }
         for (; k < kc; k++, dst += Gemm.MR)
             for (int i = 0; i < Gemm.MR; i++) dst[i] = q[taps[i] + lanes[k]];
