@@ -7,33 +7,17 @@ namespace Strider.Devices.Cpu;
 public sealed unsafe partial class CpuDevice
 {
     public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias,
-        DeviceBuffer<float> y)
-    {
-        g.CheckGroups(nameof(ConvForward));
-        using var lease = Rent();
-        if (g.Groups != 1)
-        {
-            if (CpuDepthwiseConvolution.Applies(g)) CpuDepthwiseConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
-            else CpuGroupedConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
-            CpuConvolution.LastKernel = g.InPerGroup == 1 ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
-        }
-        else CpuConvolution.ConvForward(lease.Workspace, g, n, x, w, bias, y);
-    }
+        DeviceBuffer<float> y) => ConvForward(g, n, x, w, bias, y, default);
 
     /// <summary>
     /// The fused form: each conv kernel's work items apply the residual add and the activation to the rows they just
     /// wrote (<see cref="CpuEpilogue"/>): the depthwise kernel to each output plane it finishes, the grouped direct kernel in one
-    /// pass over the output after the conv.
+    /// pass over the output after the conv. Without an epilogue it is the plain forward.
     /// </summary>
     public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias,
         DeviceBuffer<float> y, in ConvEpilogue epilogue)
     {
-        if (epilogue.IsNone)
-        {
-            ConvForward(g, n, x, w, bias, y);
-            return;
-        }
-        epilogue.CheckAgainst(y, nameof(ConvForward));
+        if (!epilogue.IsNone) epilogue.CheckAgainst(y, nameof(ConvForward));
         g.CheckGroups(nameof(ConvForward));
         using var lease = Rent();
         if (g.Groups != 1)
@@ -43,7 +27,7 @@ public sealed unsafe partial class CpuDevice
             {
                 CpuGroupedConvolution.Forward(lease.Workspace, g, n, x, w, bias, y);
                 long count = n * g.OutputSize;
-                CpuEpilogue.Of(epilogue, CpuMath.P(y, count, nameof(y)), count).ApplyAll(lease.Workspace, count);
+                if (!epilogue.IsNone) CpuEpilogue.Of(epilogue, CpuMath.P(y, count, nameof(y)), count).ApplyAll(lease.Workspace, count);
             }
             CpuConvolution.LastKernel = g.InPerGroup == 1 ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
         }
