@@ -10,6 +10,7 @@ namespace Strider.GpuCheck;
 /// <c>info</c> prints what ILGPU sees (devices, compute capability, memory, the PTX ISA chosen);
 /// <c>agree</c> runs one training step of LeNet and the U-net on the accelerator and on the CPU device and compares them;
 /// <c>time [--results FILE]</c> times W3, W5 and W7 (TSV rows to FILE);
+/// <c>tune [--results FILE]</c> times the tiled GEMM at several tilings on ResNet-18's convolutions and on W3/W5/W7;
 /// <c>table FILE...</c> prints the timing rows of several such files (Strider's and PyTorch's) as one table with ratios.
 /// Exit code 0 only when the command's checks pass.
 /// </summary>
@@ -52,10 +53,17 @@ public static class Program
                         WorkloadTimer.Run(device, sizes, Console.Out, row => { if (results is not null) ResultsTable.Append(results, row); });
                         return 0;
                     }
+                case "tune":
+                    using (var device = CreateDevice(simulator))
+                    {
+                        int at = Array.IndexOf(rest, "--results");
+                        string? results = at >= 0 && at + 1 < rest.Length ? rest[at + 1] : null;
+                        return GemmTuner.Run(device, simulator, sizes with { Warmups = Math.Min(sizes.Warmups, 2), Runs = Math.Min(sizes.Runs, 5), BudgetSeconds = 15 }, Console.Out, results);
+                    }
                 case "table":
                     return ResultsTable.Print(rest, Console.Out);
                 default:
-                    Console.WriteLine("usage: Strider.GpuCheck info|agree|time [--simulator] [--results FILE] | table FILE...");
+                    Console.WriteLine("usage: Strider.GpuCheck info|agree|time|tune [--simulator] [--results FILE] | table FILE...");
                     return 2;
             }
         }

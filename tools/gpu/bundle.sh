@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the GPU check bundle: a folder that runs on a Linux x64 machine with no .NET installed (run.sh in it).
 #   tools/gpu/bundle.sh [--no-build] [-c CONFIGURATION] OUT
-# OUT gets run.sh, torch_workloads.py and payload.tar.xz: the .NET runtime of the installed SDK (the dotnet host,
+# OUT gets run.sh, tune.sh (a GEMM tiling sweep), torch_workloads.py and payload.tar.xz: the .NET runtime of the installed SDK (the dotnet host,
 # host/fxr, shared/Microsoft.NETCore.App), the framework-dependent runtime test assembly (tests/Strider.Runtime.Tests)
 # and the check app (benchmarks/Strider.GpuCheck). It fails when OUT would exceed 60 MB (the device tool carries at
 # most 64 MiB with the repository). --no-build takes the projects' existing outputs.
@@ -55,8 +55,8 @@ copy_app "$check_dir" "$stage/gpucheck"
 rm -rf "$out"
 mkdir -p "$out"
 tar -C "$stage" -cf - . | xz -T2 -1 >"$out/payload.tar.xz"
-cp "$root/tools/gpu/run.sh" "$root/tools/gpu/torch_workloads.py" "$out/"
-chmod +x "$out/run.sh"
+cp "$root/tools/gpu/run.sh" "$root/tools/gpu/tune.sh" "$root/tools/gpu/torch_workloads.py" "$out/"
+chmod +x "$out/run.sh" "$out/tune.sh"
 size=$(du -sb "$out" | cut -f1)
 echo "bundle: $out, $size bytes (.NET $runtime, fxr $fxr; at most $limit)"
 [ "$size" -le "$limit" ] || { echo "bundle.sh: the bundle is $size bytes, over the $limit limit" >&2; exit 1; }

@@ -25,6 +25,9 @@ public sealed class IlgpuDeviceOpTests : DeviceOpTests
         var other => throw new InvalidOperationException($"{AcceleratorVariable}='{other}' is not an accelerator this suite knows; use 'cpu' (the simulator) or 'cuda'."),
     };
 
+    // ptxas contracts a multiply and an add into one FMA; the simulator runs .NET's arithmetic, which does not.
+    protected override bool ContractsMultiplyAdd => ReferenceEquals(Device, s_cuda.IsValueCreated ? s_cuda.Value : null);
+
     public override void Dispose()
     {
         // The shared CUDA device lives until the process ends.

@@ -28,6 +28,8 @@ public sealed class IlgpuGemmTests(IlgpuFixture fixture) : IDisposable
     {
         ["4x4 threads, 8 deep"] = new GemmTiling(4, 4, 8),
         ["4x2 threads, 5 deep, split k"] = new GemmTiling(4, 2, 5, SplitKGroups: 64),
+        // 15 threads against 7-deep steps and 20 x 12 tiles: every step between a thread's tile loads carries.
+        ["3x5 threads, 7 deep, split k"] = new GemmTiling(3, 5, 7, SplitKGroups: 64),
     };
 
     private static readonly Dictionary<string, (ConvGeometry G, int N)> s_convs = new()

@@ -8,7 +8,7 @@ namespace Strider.Devices.Gpu;
 /// W[oc, k] X[k, (b, oy, ox)], X gathered from the input (zero in padding). M = OutPerGroup, N = n OutH OutW,
 /// K = InPerGroup KernelH KernelW.
 /// </summary>
-internal struct ConvForwardOperands(ConvGeometry g, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, int hasBias, ArrayView<float> y) : IGemmOperands
+internal struct ConvForwardOperands(ConvGeometry g, Im2ColDivisors d, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, int hasBias, ArrayView<float> y) : IGemmOperands
 {
     public readonly bool AAlongK => true;
 
@@ -16,12 +16,13 @@ internal struct ConvForwardOperands(ConvGeometry g, ArrayView<float> x, ArrayVie
 
     public readonly float A(int z, int m, int k) => w[((long)z * g.OutPerGroup + m) * g.InPerGroup * g.KernelH * g.KernelW + k];
 
-    public readonly float B(int z, int k, int n) => ConvIm2Col.Input(g, x, z, k, n);
+    public readonly float B(int z, int k, int n) => ConvIm2Col.Input(g, d, x, z, k, n);
 
     public readonly void Store(int z, int m, int n, float sum)
     {
-        int oc = z * g.OutPerGroup + m, plane = g.OutH * g.OutW, b = n / plane;
-        y[((long)b * g.OutChannels + oc) * plane + n % plane] = hasBias != 0 ? sum + bias[oc] : sum;
+        int oc = z * g.OutPerGroup + m;
+        var (b, p) = d.Plane.DivRem(n);
+        y[((long)b * g.OutChannels + oc) * d.Plane.Value + p] = hasBias != 0 ? sum + bias[oc] : sum;
     }
 }
 
@@ -32,7 +33,7 @@ internal struct ConvForwardOperands(ConvGeometry g, ArrayView<float> x, ArrayVie
 /// so a stride-s convolution multiplies no zeros between strides. M = InPerGroup, N = n CountY CountX,
 /// K = OutPerGroup TapsY TapsX.
 /// </summary>
-internal struct ConvBackwardDataOperands(ConvGeometry g, ConvPhase phase, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx, int accumulate) : IGemmOperands
+internal struct ConvBackwardDataOperands(ConvGeometry g, ConvPhase phase, PhaseDivisors d, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx, int accumulate) : IGemmOperands
 {
     public readonly bool AAlongK => true;
 
@@ -40,27 +41,32 @@ internal struct ConvBackwardDataOperands(ConvGeometry g, ConvPhase phase, ArrayV
 
     public readonly float A(int z, int m, int k)
     {
-        int taps = phase.TapsY * phase.TapsX, ocInGroup = k / taps, t = k % taps;
-        int ky = phase.Ky0 + t / phase.TapsX * phase.KyStep, kx = phase.Kx0 + t % phase.TapsX * phase.KxStep;
+        var (ocInGroup, t) = d.Taps.DivRem(k);
+        var (ty, tx) = d.TapsX.DivRem(t);
+        int ky = phase.Ky0 + ty * phase.KyStep, kx = phase.Kx0 + tx * phase.KxStep;
         return w[((((long)z * g.OutPerGroup + ocInGroup) * g.InPerGroup + m) * g.KernelH + ky) * g.KernelW + kx];
     }
 
     public readonly float B(int z, int k, int n)
     {
-        int taps = phase.TapsY * phase.TapsX, ocInGroup = k / taps, t = k % taps;
-        int ky = phase.Ky0 + t / phase.TapsX * phase.KyStep, kx = phase.Kx0 + t % phase.TapsX * phase.KxStep;
-        int plane = phase.CountY * phase.CountX, b = n / plane, p = n % plane;
-        // Exact divisions: the phase's inputs and taps are the ones whose offsets meet a stride.
-        int oy = (phase.Y0 + p / phase.CountX * g.StrideH + g.PadTop - ky * g.DilationH) / g.StrideH;
-        int ox = (phase.X0 + p % phase.CountX * g.StrideW + g.PadLeft - kx * g.DilationW) / g.StrideW;
+        var (ocInGroup, t) = d.Taps.DivRem(k);
+        var (ty, tx) = d.TapsX.DivRem(t);
+        int ky = phase.Ky0 + ty * phase.KyStep, kx = phase.Kx0 + tx * phase.KxStep;
+        var (b, p) = d.Plane.DivRem(n);
+        var (py, px) = d.CountX.DivRem(p);
+        // Exact divisions: the phase's inputs and taps are the ones whose offsets meet a stride; the numerator may be
+        // negative (an output before the first), so these stay plain divisions, and are 1 for a stride-1 convolution.
+        int oy = (phase.Y0 + py * g.StrideH + g.PadTop - ky * g.DilationH) / g.StrideH;
+        int ox = (phase.X0 + px * g.StrideW + g.PadLeft - kx * g.DilationW) / g.StrideW;
         if (oy < 0 || oy >= g.OutH || ox < 0 || ox >= g.OutW) return 0f;
         return dy[(((long)b * g.OutChannels + z * g.OutPerGroup + ocInGroup) * g.OutH + oy) * g.OutW + ox];
     }
 
     public readonly void Store(int z, int m, int n, float sum)
     {
-        int plane = phase.CountY * phase.CountX, b = n / plane, p = n % plane;
-        int iy = phase.Y0 + p / phase.CountX * g.StrideH, ix = phase.X0 + p % phase.CountX * g.StrideW;
+        var (b, p) = d.Plane.DivRem(n);
+        var (py, px) = d.CountX.DivRem(p);
+        int iy = phase.Y0 + py * g.StrideH, ix = phase.X0 + px * g.StrideW;
         long i = (((long)b * g.InChannels + z * g.InPerGroup + m) * g.InH + iy) * g.InW + ix;
         dx[i] = accumulate != 0 ? dx[i] + sum : sum;
     }
@@ -101,7 +107,7 @@ internal readonly record struct ConvPhase(int Y0, int CountY, int Ky0, int KySte
 /// positions of the n OutH OutW. With one slice the sums add onto dW; with more, each slice writes its partial sums to
 /// <c>partial</c> [z, M, N] and <see cref="ConvolutionKernels.SumSlices"/> adds them in slice order (deterministic).
 /// </summary>
-internal struct ConvBackwardWeightsOperands(ConvGeometry g, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw, int positions, int splits, int chunk, ArrayView<float> partial) : IGemmOperands
+internal struct ConvBackwardWeightsOperands(ConvGeometry g, Im2ColDivisors d, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw, int positions, int splits, int chunk, ArrayView<float> partial) : IGemmOperands
 {
     public readonly bool AAlongK => true;
 
@@ -110,15 +116,16 @@ internal struct ConvBackwardWeightsOperands(ConvGeometry g, ArrayView<float> x, 
     // The slice's k counted over all n OutH OutW positions; the last slice reaches past the end, which reads zeros.
     public readonly float A(int z, int m, int k)
     {
-        int plane = g.OutH * g.OutW, position = z % splits * chunk + k;
+        int position = z % splits * chunk + k;
         if (position >= positions) return 0f;
-        return dy[((long)(position / plane) * g.OutChannels + z / splits * g.OutPerGroup + m) * plane + position % plane];
+        var (b, p) = d.Plane.DivRem(position);
+        return dy[((long)b * g.OutChannels + z / splits * g.OutPerGroup + m) * d.Plane.Value + p];
     }
 
     public readonly float B(int z, int k, int n)
     {
         int position = z % splits * chunk + k;
-        return position >= positions ? 0f : ConvIm2Col.Input(g, x, z / splits, n, position);
+        return position >= positions ? 0f : ConvIm2Col.Input(g, d, x, z / splits, n, position);
     }
 
     public readonly void Store(int z, int m, int n, float sum)
@@ -129,18 +136,32 @@ internal struct ConvBackwardWeightsOperands(ConvGeometry g, ArrayView<float> x, 
     }
 }
 
+/// <summary>The divisors of an im2col index, fixed per launch: taps per input channel, kernel width, output plane and width.</summary>
+internal readonly struct Im2ColDivisors(ConvGeometry g)
+{
+    public readonly FastDivisor Taps = new(g.KernelH * g.KernelW), KernelW = new(g.KernelW), Plane = new(g.OutH * g.OutW), OutW = new(g.OutW);
+}
+
+/// <summary>The divisors of one stride phase's indices (<see cref="ConvPhase"/>): its taps, tap columns, inputs and input columns.</summary>
+internal readonly struct PhaseDivisors(ConvPhase phase)
+{
+    public readonly FastDivisor Taps = new(phase.TapsY * phase.TapsX), TapsX = new(phase.TapsX), Plane = new(phase.CountY * phase.CountX), CountX = new(phase.CountX);
+}
+
 /// <summary>The im2col matrix of group z without building it: row (ic, ky, kx), column (b, oy, ox).</summary>
 internal static class ConvIm2Col
 {
     /// <summary>The input value tap (ky, kx) of input channel ic of group z reads for output (b, oy, ox); zero in padding.</summary>
-    public static float Input(ConvGeometry g, ArrayView<float> x, int z, int row, int column)
+    public static float Input(ConvGeometry g, Im2ColDivisors d, ArrayView<float> x, int z, int row, int column)
     {
-        int taps = g.KernelH * g.KernelW, tap = row % taps, plane = g.OutH * g.OutW, p = column % plane;
-        int iy = WindowTap.Input(p / g.OutW, tap / g.KernelW, g.StrideH, g.PadTop, g.DilationH, g.InH);
+        var (icInGroup, tap) = d.Taps.DivRem(row);
+        var (b, p) = d.Plane.DivRem(column);
+        var (ky, kx) = d.KernelW.DivRem(tap);
+        var (oy, ox) = d.OutW.DivRem(p);
+        int iy = WindowTap.Input(oy, ky, g.StrideH, g.PadTop, g.DilationH, g.InH);
         if (iy < 0) return 0f;
-        int ix = WindowTap.Input(p % g.OutW, tap % g.KernelW, g.StrideW, g.PadLeft, g.DilationW, g.InW);
+        int ix = WindowTap.Input(ox, kx, g.StrideW, g.PadLeft, g.DilationW, g.InW);
         if (ix < 0) return 0f;
-        int b = column / plane, ic = z * g.InPerGroup + row / taps;
-        return x[(((long)b * g.InChannels + ic) * g.InH + iy) * g.InW + ix];
+        return x[(((long)b * g.InChannels + z * g.InPerGroup + icInGroup) * g.InH + iy) * g.InW + ix];
     }
 }

@@ -52,10 +52,12 @@ internal struct Quad
 /// The tiled GEMM every convolution and dense op runs on. A group of GX x GY threads owns a (4 GY) x (4 GX) block of C;
 /// each thread accumulates a 4x4 register block (rows ty + i GY, columns tx + j GX, so a warp's shared-memory reads
 /// and global stores are consecutive). Per step, the group stages a Depth x BM slice of A and a Depth x BN slice of B in
-/// shared memory (dynamic, sized by the launch), consecutive threads loading consecutive addresses along each operand's
-/// contiguous axis (tile rows are padded by one float, so loads along k do not all hit one bank); rows and columns past
-/// the edge load as zero and the last step is only as deep as the k left, so no size needs to be a tile multiple. Each
-/// result is one thread's sum in k order: deterministic, no atomics.
+/// shared memory (dynamic, sized by the launch, <see cref="TileLoader"/>), consecutive threads loading consecutive
+/// addresses along each operand's contiguous axis (tile rows are padded by one float, so loads along k do not all hit
+/// one bank); rows and columns past the edge load as zero and the last step is only as deep as the k left, so no size
+/// needs to be a tile multiple. Each result is one thread's sum in k order: deterministic, no atomics. 8x8 register
+/// blocks, and prefetching the next step into registers, were slower on an H200 with ILGPU 1.5.3 (docs/benchmarks.md,
+/// "GPU").
 /// </summary>
 internal static class GemmKernels
 {
@@ -66,47 +68,27 @@ internal static class GemmKernels
     public static void Tiled<TOperands>(GemmShape s, TOperands ops) where TOperands : struct, IGemmOperands
     {
         int gx = Group.DimX, gy = Group.DimY, tx = Group.IdxX, ty = Group.IdxY;
-        int threads = gx * gy, tid = ty * gx + tx;
-        int bm = gy * Block, bn = gx * Block, depth = s.Depth;
-        int m0 = Grid.IdxY * bm, n0 = Grid.IdxX * bn, z = Grid.IdxZ;
-        var shared = SharedMemory.GetDynamic<float>();
-        int pitchA = bm + 1, pitchB = bn + 1;
-        var tileA = shared.SubView(0, depth * pitchA);
-        var tileB = shared.SubView(depth * pitchA, depth * pitchB);
+        var t = new TileLoader(s, ops.AAlongK, ops.BAlongK, gx * Block, gy * Block);
         Quad c0 = default, c1 = default, c2 = default, c3 = default;
-        for (int k0 = 0; k0 < s.K; k0 += depth)
+        for (int k0 = 0; k0 < s.K; k0 += s.Depth)
         {
-            // The last step may be shallower: load and multiply only the k values that exist.
-            int steps = XMath.Min(depth, s.K - k0);
-            for (int e = tid; e < steps * bm; e += threads)
-            {
-                int kk = ops.AAlongK ? e % steps : e / bm, mm = ops.AAlongK ? e / steps : e % bm;
-                int m = m0 + mm;
-                tileA[kk * pitchA + mm] = m < s.M ? ops.A(z, m, k0 + kk) : 0f;
-            }
-            for (int e = tid; e < steps * bn; e += threads)
-            {
-                int kk = ops.BAlongK ? e % steps : e / bn, nn = ops.BAlongK ? e / steps : e % bn;
-                int n = n0 + nn;
-                tileB[kk * pitchB + nn] = n < s.N ? ops.B(z, k0 + kk, n) : 0f;
-            }
-            Group.Barrier();
+            int steps = t.Load(ops, k0);
             for (int kk = 0; kk < steps; kk++)
             {
-                int ra = kk * pitchA + ty, rb = kk * pitchB + tx;
-                var b = new Quad(tileB[rb], tileB[rb + gx], tileB[rb + 2 * gx], tileB[rb + 3 * gx]);
-                c0 = c0.Fma(tileA[ra], b);
-                c1 = c1.Fma(tileA[ra + gy], b);
-                c2 = c2.Fma(tileA[ra + 2 * gy], b);
-                c3 = c3.Fma(tileA[ra + 3 * gy], b);
+                int ra = kk * t.PitchA + ty, rb = kk * t.PitchB + tx;
+                var b = new Quad(t.TileB[rb], t.TileB[rb + gx], t.TileB[rb + 2 * gx], t.TileB[rb + 3 * gx]);
+                c0 = c0.Fma(t.TileA[ra], b);
+                c1 = c1.Fma(t.TileA[ra + gy], b);
+                c2 = c2.Fma(t.TileA[ra + 2 * gy], b);
+                c3 = c3.Fma(t.TileA[ra + 3 * gy], b);
             }
             Group.Barrier();
         }
-        int row = m0 + ty, column = n0 + tx;
-        StoreRow(ops, s, z, row, column, gx, c0);
-        StoreRow(ops, s, z, row + gy, column, gx, c1);
-        StoreRow(ops, s, z, row + 2 * gy, column, gx, c2);
-        StoreRow(ops, s, z, row + 3 * gy, column, gx, c3);
+        int row = t.M0 + ty, column = t.N0 + tx;
+        StoreRow(ops, s, t.Z, row, column, gx, c0);
+        StoreRow(ops, s, t.Z, row + gy, column, gx, c1);
+        StoreRow(ops, s, t.Z, row + 2 * gy, column, gx, c2);
+        StoreRow(ops, s, t.Z, row + 3 * gy, column, gx, c3);
     }
 
     private static void StoreRow<TOperands>(TOperands ops, GemmShape s, int z, int m, int n, int step, Quad c) where TOperands : struct, IGemmOperands
@@ -116,6 +98,79 @@ internal static class GemmKernels
         if (n + step < s.N) ops.Store(z, m, n + step, c.V1);
         if (n + 2 * step < s.N) ops.Store(z, m, n + 2 * step, c.V2);
         if (n + 3 * step < s.N) ops.Store(z, m, n + 3 * step, c.V3);
+    }
+}
+
+/// <summary>
+/// One group's staging of the A and B slices in shared memory, step by step. A thread's share of a slice is every
+/// (threads)-th element; its first element and the stride between its elements, as (row, k) offsets, are divided out
+/// once here, so each load costs additions instead of two integer divisions.
+/// </summary>
+internal struct TileLoader
+{
+    public readonly ArrayView<float> TileA, TileB;
+    public readonly int PitchA, PitchB, M0, N0, Z;
+    private readonly GemmShape _s;
+    private readonly int _bm, _bn;
+    // Along k (the tile's rows of depth): first k and row of this thread, and the k and row steps between its elements.
+    private readonly int _aK, _aRow, _aStepK, _aStepRow, _bK, _bColumn, _bStepK, _bStepColumn;
+
+    public TileLoader(GemmShape s, bool aAlongK, bool bAlongK, int bn, int bm)
+    {
+        _s = s;
+        _bm = bm;
+        _bn = bn;
+        int threads = Group.DimX * Group.DimY, tid = Group.IdxY * Group.DimX + Group.IdxX, depth = s.Depth;
+        M0 = Grid.IdxY * bm;
+        N0 = Grid.IdxX * bn;
+        Z = Grid.IdxZ;
+        PitchA = bm + 1;
+        PitchB = bn + 1;
+        var shared = SharedMemory.GetDynamic<float>();
+        TileA = shared.SubView(0, depth * PitchA);
+        TileB = shared.SubView(depth * PitchA, depth * PitchB);
+        // Along k: element e is (row e / depth, k e % depth); across: (k e / width, row e % width).
+        (_aK, _aRow, _aStepK, _aStepRow) = aAlongK ? (tid % depth, tid / depth, threads % depth, threads / depth) : (tid / bm, tid % bm, threads / bm, threads % bm);
+        (_bK, _bColumn, _bStepK, _bStepColumn) = bAlongK ? (tid % depth, tid / depth, threads % depth, threads / depth) : (tid / bn, tid % bn, threads / bn, threads % bn);
+    }
+
+    /// <summary>Stages the slices at k0 (after a barrier, ready to read); returns how many k the step holds.</summary>
+    public readonly int Load<TOperands>(TOperands ops, int k0) where TOperands : struct, IGemmOperands
+    {
+        // The last step may be shallower: load and multiply only the k values that exist.
+        int steps = XMath.Min(_s.Depth, _s.K - k0);
+        int k = _aK, row = _aRow;
+        if (ops.AAlongK)
+            for (; row < _bm; Advance(ref k, ref row, _aStepK, _aStepRow, _s.Depth))
+            {
+                if (k < steps) TileA[k * PitchA + row] = M0 + row < _s.M ? ops.A(Z, M0 + row, k0 + k) : 0f;
+            }
+        else
+            for (; k < steps; Advance(ref row, ref k, _aStepRow, _aStepK, _bm))
+                TileA[k * PitchA + row] = M0 + row < _s.M ? ops.A(Z, M0 + row, k0 + k) : 0f;
+        int kb = _bK, column = _bColumn;
+        if (ops.BAlongK)
+            for (; column < _bn; Advance(ref kb, ref column, _bStepK, _bStepColumn, _s.Depth))
+            {
+                if (kb < steps) TileB[kb * PitchB + column] = N0 + column < _s.N ? ops.B(Z, k0 + kb, N0 + column) : 0f;
+            }
+        else
+            for (; kb < steps; Advance(ref column, ref kb, _bStepColumn, _bStepK, _bn))
+                TileB[kb * PitchB + column] = N0 + column < _s.N ? ops.B(Z, k0 + kb, N0 + column) : 0f;
+        Group.Barrier();
+        return steps;
+    }
+
+    /// <summary>(minor, major) += (stepMinor, stepMajor) with minor kept below width, carrying into major.</summary>
+    private static void Advance(ref int minor, ref int major, int stepMinor, int stepMajor, int width)
+    {
+        minor += stepMinor;
+        major += stepMajor;
+        if (minor >= width)
+        {
+            minor -= width;
+            major++;
+        }
     }
 }
 
@@ -132,8 +187,12 @@ internal static class GemmKernels
 /// </param>
 public readonly record struct GemmTiling(int GroupX, int GroupY, int Depth, int SplitKGroups = 0)
 {
-    /// <summary>GPUs: 16 x 16 threads, 64 x 64 results per group, 16-deep steps (8.1 KiB of shared memory); weight gradients split k below 264 groups (two per SM of an H100/H200).</summary>
-    public static GemmTiling Gpu => new(16, 16, 16, 264);
+    /// <summary>
+    /// GPUs: 16 x 16 threads, 64 x 64 results per group, 32-deep steps (16.3 KiB of shared memory); weight gradients
+    /// split k below 264 groups (two per SM of an H100/H200).
+    /// Chosen by tools/gpu/tune.sh on an H200 (docs/benchmarks.md, "GPU").
+    /// </summary>
+    public static GemmTiling Gpu => new(16, 16, 32, 264);
 
     /// <summary>
     /// ILGPU's CPU simulator: it runs a group's threads as OS threads meeting at every barrier (milliseconds each on a

@@ -61,7 +61,7 @@ public sealed partial class IlgpuDevice
             return;
         }
         Gemm(ref _gemmConvForward, g.OutPerGroup, threads / g.OutChannels, g.InPerGroup * g.KernelH * g.KernelW, g.Groups,
-            new ConvForwardOperands(g, vx, vw, vb, Flag(bias is not null), vy));
+            new ConvForwardOperands(g, new Im2ColDivisors(g), vx, vw, vb, Flag(bias is not null), vy));
     }
 
     public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
@@ -87,7 +87,7 @@ public sealed partial class IlgpuDevice
                 var phase = ConvPhase.Of(g, ry, rx);
                 if (phase.CountY == 0 || phase.CountX == 0) continue;
                 Gemm(ref _gemmConvBackwardData, g.InPerGroup, n * phase.CountY * phase.CountX, g.OutPerGroup * phase.TapsY * phase.TapsX, g.Groups,
-                    new ConvBackwardDataOperands(g, phase, vdy, vw, vdx, Flag(accumulate)));
+                    new ConvBackwardDataOperands(g, phase, new PhaseDivisors(phase), vdy, vw, vdx, Flag(accumulate)));
             }
     }
 
@@ -124,7 +124,7 @@ public sealed partial class IlgpuDevice
         int chunk = (positions + splits - 1) / splits;
         splits = (positions + chunk - 1) / chunk;
         ArrayView<float> partial = splits == 1 ? _unused.View : Scratch((long)splits * g.WeightSize);
-        Gemm(ref _gemmConvBackwardWeights, m, weights, chunk, g.Groups * splits, new ConvBackwardWeightsOperands(g, vx, vdy, vdw, positions, splits, chunk, partial));
+        Gemm(ref _gemmConvBackwardWeights, m, weights, chunk, g.Groups * splits, new ConvBackwardWeightsOperands(g, new Im2ColDivisors(g), vx, vdy, vdw, positions, splits, chunk, partial));
         if (splits > 1)
             (_sumSlices ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>>(ConvolutionKernels.SumSlices))
                 (Threads(g.WeightSize, nameof(g)), m * weights, splits, partial, vdw);
