@@ -15,7 +15,7 @@ public class GpuBundleTests(ITestOutputHelper log)
     private const long MaxBundleBytes = 60_000_000;
 
     /// <summary>What run.sh calls besides its own payload (nvidia-smi and python3 are optional there, absent here).</summary>
-    private static readonly string[] ShellTools = ["bash", "sh", "env", "dirname", "mktemp", "mkdir", "rm", "tee", "tar", "xz", "timeout", "uname", "date", "cat"];
+    private static readonly string[] ShellTools = ["bash", "sh", "env", "dirname", "mktemp", "mkdir", "rm", "tee", "tar", "xz", "timeout", "uname", "date", "cat", "grep"];
 
     [Fact]
     public void Bundle_fits_and_passes_the_simulator_check_without_dotnet_on_the_path()
@@ -52,6 +52,13 @@ public class GpuBundleTests(ITestOutputHelper log)
             Assert.Contains("W5, W7 skipped on the simulator", output);
             Assert.Matches(@"\| W3 \| U-net train step b1 61x61 \| [0-9]+\.[0-9]{2} \| - \| - \|", output);
             Assert.EndsWith("GPU CHECK (simulator): PASSED", output.TrimEnd());
+
+            // The tiling sweep a GPU session runs after the check: on the simulator, two tilings that must agree.
+            var (tuneExit, tuneOutput) = RunClean(copy, tools, Path.Combine(root, "home"), Path.Combine(copy, "tune.sh"), "--simulator");
+            log.WriteLine(tuneOutput);
+            Assert.True(tuneExit == 0, $"tune.sh --simulator exited {tuneExit}:\n{tuneOutput}");
+            Assert.Contains("== tiling 2x2 threads, 8 deep", tuneOutput);
+            Assert.EndsWith("TILINGS AGREE: ok", tuneOutput.TrimEnd());
         }
         finally
         {
