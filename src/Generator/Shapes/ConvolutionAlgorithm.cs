@@ -22,6 +22,12 @@ internal enum ConvKernel
     /// <summary>A 1x1 stride-1 unpadded conv: a plain GEMM that reads the input in place (no im2col), split over runs of output positions.</summary>
     Gemm1x1,
 
+    /// <summary>
+    /// A 1x1 stride-1 unpadded conv of few input channels: 8-channel x 48-position register tiles with vectors along the
+    /// positions, read from the input in place (no im2col, no transposing store), split over positions and channel panels.
+    /// </summary>
+    Pointwise,
+
     /// <summary>Output planes smaller than a column chunk: im2col + GEMM over the whole batch's columns, split over output-channel blocks and column chunks.</summary>
     BatchColumnsGemm,
 
@@ -87,6 +93,7 @@ internal static class ConvolutionAlgorithm
         if (groups > 1) return Grouped(inChannels, groups);
         if (ChooseWinograd(inChannels, outChannels) && WinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW))
             return ConvKernel.Winograd;
+        if (PointwiseApplies(inChannels, inH, inW, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft)) return ConvKernel.Pointwise;
         if (ChannelTilesApply(inChannels * kernelH * kernelW, outChannels)) return ConvKernel.ChannelTiles;
         if (SmallOutput(outH, outW)) return ConvKernel.BatchColumnsGemm;
         // The padded copy of such a conv is x itself, so the GEMM's B panels are packed straight from x.
@@ -94,6 +101,32 @@ internal static class ConvolutionAlgorithm
             return ConvKernel.Gemm1x1;
         return ConvKernel.Im2colGemm;
     }
+
+    /// <summary>Output positions of a full pointwise tile (<see cref="ConvKernel.Pointwise"/>): three 16-wide vectors.</summary>
+    public const int PointwisePositions = 48;
+
+    /// <summary>
+    /// Most input channels the pointwise tiles take (one KC-deep block of the GEMM's packed weights). Measured against
+    /// the kernel each shape ran before (CPU time of one thread, in-process A/B, `Strider.Benchmarks pointwise 1`):
+    /// 0.41-0.49x the channel tiles on MobileNetV2's 64 -> 384 and 96 -> 576 at 14x14 and 144 -> 32 at 28x28, 0.62x on
+    /// 192 -> 32, 0.91x on 64 -> 64 at 28x28; 0.48-0.86x the 1x1 GEMM on its 16 -> 96 at 112x112 ... 32 -> 192 at 28x28.
+    /// </summary>
+    public const int MaxPointwiseDepth = 256;
+
+    /// <summary>
+    /// Fewest output positions per image for the pointwise tiles: a 7x7 plane fills 49 of 64 lanes (160 -> 960 at 7x7
+    /// measured even with the channel tiles at batch 1, which also fill their tiles across the images of a batch).
+    /// </summary>
+    public const int MinPointwisePositions = 64;
+
+    /// <summary>
+    /// Whether the pointwise tiles apply: a 1x1 stride-1 unpadded conv (the output is the input's plane) of at most
+    /// <see cref="MaxPointwiseDepth"/> input channels on planes of at least <see cref="MinPointwisePositions"/> positions.
+    /// </summary>
+    public static bool PointwiseApplies(int inChannels, int inH, int inW, int outH, int outW, int kernelH, int kernelW,
+        int strideH, int strideW, int padTop, int padLeft) =>
+        kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && outH == inH && outW == inW
+        && inChannels <= MaxPointwiseDepth && (long)outH * outW >= MinPointwisePositions;
 
     /// <summary>Output channels of a channel tile (<see cref="ConvKernel.ChannelTiles"/>), and of its narrow form for a last panel.</summary>
     public const int TileChannels = 32, NarrowTileChannels = 16;
@@ -226,6 +259,7 @@ internal static class ConvolutionAlgorithm
         ConvKernel.Winograd => "Winograd F(2x2,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 64x64 weights)",
         ConvKernel.ChannelTiles => "implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions",
         ConvKernel.Gemm1x1 => "1x1 as GEMM on the input (no im2col), split over output positions",
+        ConvKernel.Pointwise => "1x1 pointwise in 8-channel x 48-position register tiles on the input in place, split over positions and channel panels",
         ConvKernel.BatchColumnsGemm => "im2col + GEMM over the batch's columns, split over output channels",
         ConvKernel.GroupedDirect => "grouped direct, split over channel planes",
         ConvKernel.DepthwiseDirect => "depthwise direct, split over channel planes",

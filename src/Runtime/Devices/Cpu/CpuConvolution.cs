@@ -66,6 +66,17 @@ internal static unsafe partial class CpuConvolution
             return;
         }
         var conv = new ConvArgs { G = g };
+        if (kernel == ConvKernel.Pointwise)
+        {
+            // The GEMM's 8-row panels of w[K, C], one KC-deep block: the pointwise tiles' broadcasts.
+            var rows = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels, &conv);
+            float* py1 = P(y, n * g.OutputSize, nameof(y));
+            ForwardPointwise(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.PackedW,
+                bias is null ? null : P(bias, g.OutChannels, nameof(bias)), py1, CpuEpilogue.Of(epilogue, py1, n * g.OutputSize));
+            LastKernel = ConvKernel.Pointwise;
+            GC.KeepAlive(rows);
+            return;
+        }
         if (kernel == ConvKernel.ChannelTiles)
         {
             var panels = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv, PackedConvWeights.Layout.ChannelPanels);
