@@ -22,6 +22,7 @@ public static unsafe class PointwiseAB
         var ws = new CpuWorkspace(pool);
         var cases = new (int C, int H, int K, bool Residual, Activation? F)[]
         {
+            (16, 112, 96, false, null), (16, 40, 96, false, Activation.Relu6), (16, 40, 96, false, null),
             (16, 112, 96, false, Activation.Relu6), (32, 112, 16, false, null), (96, 56, 24, false, null),
             (24, 56, 144, false, Activation.Relu6), (144, 56, 24, true, null), (144, 28, 32, false, null),
             (32, 28, 192, false, Activation.Relu6), (192, 28, 32, true, null), (64, 14, 384, false, Activation.Relu6),
@@ -29,8 +30,10 @@ public static unsafe class PointwiseAB
             (160, 7, 960, false, Activation.Relu6), (960, 7, 160, true, null), (64, 28, 64, false, null), (48, 20, 40, true, Activation.Relu),
         };
         double mineSum = 0, otherSum = 0;
+        string? only = args.Length > 2 ? args[2] : null;
         foreach (var (c, h, k, withResidual, f) in cases)
         {
+            if (only is not null && !only.Split(',').Contains($"{c}-{k}-{h}")) continue;
             if (c > Gemm.KC) continue;
             var g = new ConvGeometry(c, h, h, k, h, h, 1, 1, 1, 1, 0, 0, 1, 1, 1);
             var rng = new Random(1);
@@ -44,7 +47,8 @@ public static unsafe class PointwiseAB
             }
             var (x, w, w2, bias, r, y) = (Up(g.InputSize), Up(g.WeightSize), Up(g.WeightSize), Up(k), Up(g.OutputSize), Up(g.OutputSize));
             float* px = ((HostBuffer<float>)x).Pointer, py = ((HostBuffer<float>)y).Pointer, pb = ((HostBuffer<float>)bias).Pointer;
-            var epilogue = CpuEpilogue.Of(new ConvEpilogue(withResidual ? r : null, f), py, g.OutputSize);
+            var convEpilogue = new ConvEpilogue(withResidual ? r : null, f);
+            var epilogue = CpuEpilogue.Of(convEpilogue, py, g.OutputSize);
             int padded = (k + 15) / 16 * 16;
             bool tiles = c >= 64 && (padded - k) * 8 <= padded; // ConvolutionAlgorithm.ChannelTilesApply (also compiled into the generator)
             var a = new CpuConvolution.ConvArgs { G = g };
@@ -53,7 +57,7 @@ public static unsafe class PointwiseAB
             var b2 = new CpuConvolution.ConvArgs { G = g };
             var keptOther = PackedConvWeights.Get(ws, w2, k, c, &b2, tiles ? PackedConvWeights.Layout.ChannelPanels : PackedConvWeights.Layout.GemmPanels);
             float* otherW = b2.PackedW, otherRaw = b2.W;
-            void Mine() => CpuConvolution.ForwardPointwise(ws, g, 1, px, mineW, pb, py, epilogue);
+            void Mine() => CpuConvolution.ForwardPointwise(ws, g, 1, px, mineW, pb, py, convEpilogue);
             void Other()
             {
                 if (tiles) CpuConvolution.ForwardChannelTiles(ws, g, 1, px, otherW, pb, py, epilogue);

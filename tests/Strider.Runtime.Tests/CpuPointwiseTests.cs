@@ -54,31 +54,38 @@ public sealed class CpuPointwiseTests
         var g = Geometry(c, h, w, k);
         var rng = new Random(62);
         float[] x = Uniform(rng, n * g.InputSize), weights = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
-        float[] wide = Forward(2, g, n, x, weights, bias);
+        float[] wide = Forward(2, g, n, x, weights, bias), wideRelu6 = Forward(2, g, n, x, weights, bias, Activation.Relu6);
         CpuConvolution.Pointwise512 = false;
-        float[] narrow;
+        float[] narrow, narrowRelu6;
         try
         {
             narrow = Forward(2, g, n, x, weights, bias);
+            narrowRelu6 = Forward(2, g, n, x, weights, bias, Activation.Relu6);
         }
         finally
         {
             CpuConvolution.Pointwise512 = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
         }
         Assert.True(wide.AsSpan().SequenceEqual(narrow), $"{name}: the 256-bit loop differs from the 512-bit tiles.");
+        Assert.True(wideRelu6.AsSpan().SequenceEqual(narrowRelu6), $"{name}, Relu6 in registers: the 256-bit loop differs from the 512-bit tiles.");
     }
 
     [Theory]
     [InlineData(20, 19, 17, 20, 2)]
     [InlineData(16, 24, 24, 96, 1)]
     [InlineData(13, 13, 13, 11, 3)]
-    public void The_fused_epilogue_equals_conv_Add_and_the_activation_on_one_worker_and_two(int c, int h, int w, int k, int n)
+    public void The_fused_epilogue_equals_conv_Add_and_the_activation_on_one_worker_and_two_with_NaN_kept(int c, int h, int w, int k, int n)
     {
         var g = Geometry(c, h, w, k);
         var rng = new Random(63);
         long count = n * g.OutputSize;
         float[] x = Uniform(rng, n * g.InputSize), weights = Uniform(rng, g.WeightSize), bias = Uniform(rng, k), residual = Uniform(rng, count);
-        foreach (var (withResidual, f) in new (bool, Activation?)[] { (false, Activation.Relu6), (true, null), (true, Activation.Relu), (true, Activation.Sigmoid) })
+        // NaN inputs (in a full tile and in the last, short one) make NaN outputs, which Relu and Relu6 keep, in registers too.
+        x[5] = float.NaN;
+        x[^1] = float.NaN;
+        // Relu and Relu6 without a residual are applied in registers before the store; the others on each stored tile.
+        foreach (var (withResidual, f) in new (bool, Activation?)[]
+                 { (false, Activation.Relu6), (false, Activation.Relu), (false, Activation.HardTanh), (true, null), (true, Activation.Relu), (true, Activation.Sigmoid) })
         {
             float[] Run(int threads, bool fused)
             {
@@ -99,6 +106,7 @@ public sealed class CpuPointwiseTests
             float[] fusedTwo = Run(2, true), fusedOne = Run(1, true), separate = Run(2, false);
             Assert.True(fusedTwo.AsSpan().SequenceEqual(fusedOne), $"{what}: the fused conv differs between one worker and two.");
             Assert.True(fusedTwo.AsSpan().SequenceEqual(separate), $"{what}: the fused conv differs from the separate ops.");
+            Assert.Contains(fusedTwo, float.IsNaN);
         }
     }
 
@@ -166,11 +174,11 @@ public sealed class CpuPointwiseTests
         return ry.ToArray();
     }
 
-    private static float[] Forward(int threads, in ConvGeometry g, int n, float[] x, float[] w, float[]? bias)
+    private static float[] Forward(int threads, in ConvGeometry g, int n, float[] x, float[] w, float[]? bias, Activation? activation = null)
     {
         using var device = new CpuDevice(threads);
         var (bx, bw, y) = (Up(device, x), Up(device, w), device.Allocate<float>(n * g.OutputSize));
-        device.ConvForward(g, n, bx, bw, bias is null ? null : Up(device, bias), y);
+        device.ConvForward(g, n, bx, bw, bias is null ? null : Up(device, bias), y, new ConvEpilogue(null, activation));
         Assert.Equal(ConvKernel.Pointwise, CpuConvolution.LastKernel);
         return y.ToArray();
     }

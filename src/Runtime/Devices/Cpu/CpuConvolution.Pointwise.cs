@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Strider.Devices.Activations;
 using Strider.Shapes;
 using static Strider.Devices.Cpu.CpuMath;
 
@@ -32,15 +33,26 @@ internal static unsafe partial class CpuConvolution
     /// Forward by pointwise tiles with <paramref name="packedW"/> in the GEMM's panel layout (<see cref="PackWeightsItem"/>:
     /// [K/8][C][8] for C up to Gemm.KC). Each item runs a group of 8-channel panels over a run of 48-position tiles of one
     /// image, every panel of the group on a tile before the next tile, so the tile's C x 48 inputs are read from L1.
+    /// A Relu or Relu6 epilogue without a residual (MobileNetV2's expansions) is applied in registers before the store
+    /// (the activation's own 16-lane form, the same bits); any other epilogue runs on each stored tile while it is in L1.
     /// </summary>
     internal static void ForwardPointwise(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* packedW, float* bias, float* y,
-        in CpuEpilogue epilogue = default)
+        in ConvEpilogue epilogue = default)
     {
         if (g.InChannels > Gemm.KC)
             throw new ArgumentException($"The pointwise kernel takes at most {Gemm.KC} input channels (one packed block); got {g} (ConvolutionAlgorithm.PointwiseApplies).", nameof(g));
         int p = g.OutH * g.OutW;
         if (n == 0 || p == 0) return;
-        var conv = new ConvArgs { G = g, N = n, X = x, Y = y, Bias = bias, PackedW = packedW, Epilogue = epilogue };
+        var clamp = epilogue.Residual is null ? epilogue.Activation : null;
+        bool inRegisters = clamp is Activation.Relu or Activation.Relu6;
+        var conv = new ConvArgs { G = g, N = n, X = x, Y = y, Bias = bias, PackedW = packedW };
+        if (!inRegisters) conv.Epilogue = CpuEpilogue.Of(epilogue, y, (long)n * g.OutputSize);
+        var item = clamp switch
+        {
+            Activation.Relu => (delegate*<object, void*, int, int, void>)&PointwiseItem<ReluClamp>,
+            Activation.Relu6 => &PointwiseItem<Relu6Clamp>,
+            _ => &PointwiseItem<NoClamp>,
+        };
         int panels = (g.OutChannels + PointwiseRows - 1) / PointwiseRows, tiles = (p + PointwisePositions - 1) / PointwisePositions;
         // About 8 items per worker: runs of tiles per image, then groups of panels when a batch's tiles are fewer (14x14: 5 tiles).
         int target = ItemsPerWorker * ws.Workers;
@@ -51,11 +63,40 @@ internal static unsafe partial class CpuConvolution
         int groups = (int)Math.Clamp((target + (long)n * conv.ItemsPerImage - 1) / ((long)n * conv.ItemsPerImage), 1, panels);
         conv.ChannelBlock = (panels + groups - 1) / groups;
         conv.ChannelBlocks = (panels + conv.ChannelBlock - 1) / conv.ChannelBlock;
-        ws.Run(&conv, n * conv.ItemsPerImage * conv.ChannelBlocks, &PointwiseItem);
+        ws.Run(&conv, n * conv.ItemsPerImage * conv.ChannelBlocks, item);
+    }
+
+    /// <summary>The activation a pointwise tile's store applies in registers: the activation's own 16- and 8-lane forms.</summary>
+    internal interface IPointwiseClamp
+    {
+        static abstract Vector512<float> Apply(Vector512<float> v);
+
+        static abstract Vector256<float> Apply(Vector256<float> v);
+    }
+
+    internal struct NoClamp : IPointwiseClamp
+    {
+        public static Vector512<float> Apply(Vector512<float> v) => v;
+
+        public static Vector256<float> Apply(Vector256<float> v) => v;
+    }
+
+    internal struct ReluClamp : IPointwiseClamp
+    {
+        public static Vector512<float> Apply(Vector512<float> v) => default(Relu).Forward(v);
+
+        public static Vector256<float> Apply(Vector256<float> v) => default(Relu).Forward(v);
+    }
+
+    internal struct Relu6Clamp : IPointwiseClamp
+    {
+        public static Vector512<float> Apply(Vector512<float> v) => default(Relu6).Forward(v);
+
+        public static Vector256<float> Apply(Vector256<float> v) => default(Relu6).Forward(v);
     }
 
     /// <summary>One group of panels (item % groups) over one run of tiles of one image (item / groups).</summary>
-    internal static void PointwiseItem(object state, void* args, int item, int worker)
+    internal static void PointwiseItem<TClamp>(object state, void* args, int item, int worker) where TClamp : struct, IPointwiseClamp
     {
         var ws = Unsafe.As<CpuWorkspace>(state);
         ref readonly ConvArgs a = ref *(ConvArgs*)args;
@@ -92,7 +133,7 @@ internal static unsafe partial class CpuConvolution
                 int k0 = panel * PointwiseRows, rows = Math.Min(PointwiseRows, K - k0);
                 float* w = a.PackedW + (long)k0 * C, bias = a.Bias == null ? null : a.Bias + k0;
                 float* o = yb + (long)k0 * p + j0;
-                if (rows == PointwiseRows && width == lanes) RunPointwiseTile(C, vectors, w, xs, xStride, bias, o, p);
+                if (rows == PointwiseRows && width == lanes) RunPointwiseTile<TClamp>(C, vectors, w, xs, xStride, bias, o, p);
                 else
                 {
                     // A part-filled panel or a short tile: through a stack tile, only its outputs copied out.
@@ -101,7 +142,7 @@ internal static unsafe partial class CpuConvolution
                         for (int r = 0; r < PointwiseRows; r++) tailBias[r] = r < rows ? bias[r] : 0;
                         bias = tailBias;
                     }
-                    RunPointwiseTile(C, vectors, w, xs, xStride, bias, tile, PointwisePositions);
+                    RunPointwiseTile<TClamp>(C, vectors, w, xs, xStride, bias, tile, PointwisePositions);
                     for (int r = 0; r < rows; r++)
                         new ReadOnlySpan<float>(tile + r * PointwisePositions, width).CopyTo(new Span<float>(o + (long)r * p, width));
                 }
@@ -127,12 +168,13 @@ internal static unsafe partial class CpuConvolution
     /// y[r * yStride + j] = sum over c &lt; depth of w[c * 8 + r] x[c * xStride + j], plus bias[r], for the 8 rows r and
     /// 16 <paramref name="vectors"/> positions j.
     /// </summary>
-    internal static void RunPointwiseTile(int depth, int vectors, float* w, float* x, long xStride, float* bias, float* y, long yStride)
+    internal static void RunPointwiseTile<TClamp>(int depth, int vectors, float* w, float* x, long xStride, float* bias, float* y, long yStride)
+        where TClamp : struct, IPointwiseClamp
     {
-        if (!Pointwise512) PointwiseTile256(depth, vectors * PointwiseVector, w, x, xStride, bias, y, yStride);
-        else if (vectors == 3) PointwiseTile<ThreeVectors>(depth, w, x, xStride, bias, y, yStride);
-        else if (vectors == 2) PointwiseTile<TwoVectors>(depth, w, x, xStride, bias, y, yStride);
-        else PointwiseTile<OneVector>(depth, w, x, xStride, bias, y, yStride);
+        if (!Pointwise512) PointwiseTile256<TClamp>(depth, vectors * PointwiseVector, w, x, xStride, bias, y, yStride);
+        else if (vectors == 3) PointwiseTile<ThreeVectors, TClamp>(depth, w, x, xStride, bias, y, yStride);
+        else if (vectors == 2) PointwiseTile<TwoVectors, TClamp>(depth, w, x, xStride, bias, y, yStride);
+        else PointwiseTile<OneVector, TClamp>(depth, w, x, xStride, bias, y, yStride);
     }
 
     internal interface IPointwiseVectors { static abstract int Count { get; } }
@@ -142,8 +184,8 @@ internal static unsafe partial class CpuConvolution
 
     /// <summary>The tile with 512-bit vectors: 8 rows by 1-3 vectors of sums (a constant to the JIT per instantiation).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void PointwiseTile<TVectors>(int depth, float* w, float* x, long xStride, float* bias, float* y, long yStride)
-        where TVectors : struct, IPointwiseVectors
+    internal static void PointwiseTile<TVectors, TClamp>(int depth, float* w, float* x, long xStride, float* bias, float* y, long yStride)
+        where TVectors : struct, IPointwiseVectors where TClamp : struct, IPointwiseClamp
     {
         bool two = TVectors.Count > 1, three = TVectors.Count > 2;
         Vector512<float> a0 = default, b0 = default, c0 = default, a1 = default, b1 = default, c1 = default;
@@ -165,37 +207,38 @@ internal static unsafe partial class CpuConvolution
             v = Vector512.Create(w[6]); a6 = Vector512.FusedMultiplyAdd(x0, v, a6); if (two) b6 = Vector512.FusedMultiplyAdd(x1, v, b6); if (three) c6 = Vector512.FusedMultiplyAdd(x2, v, c6);
             v = Vector512.Create(w[7]); a7 = Vector512.FusedMultiplyAdd(x0, v, a7); if (two) b7 = Vector512.FusedMultiplyAdd(x1, v, b7); if (three) c7 = Vector512.FusedMultiplyAdd(x2, v, c7);
         }
-        StoreRow<TVectors>(y, a0, b0, c0, bias, 0);
-        StoreRow<TVectors>(y + yStride, a1, b1, c1, bias, 1);
-        StoreRow<TVectors>(y + 2 * yStride, a2, b2, c2, bias, 2);
-        StoreRow<TVectors>(y + 3 * yStride, a3, b3, c3, bias, 3);
-        StoreRow<TVectors>(y + 4 * yStride, a4, b4, c4, bias, 4);
-        StoreRow<TVectors>(y + 5 * yStride, a5, b5, c5, bias, 5);
-        StoreRow<TVectors>(y + 6 * yStride, a6, b6, c6, bias, 6);
-        StoreRow<TVectors>(y + 7 * yStride, a7, b7, c7, bias, 7);
+        StoreRow<TVectors, TClamp>(y, a0, b0, c0, bias, 0);
+        StoreRow<TVectors, TClamp>(y + yStride, a1, b1, c1, bias, 1);
+        StoreRow<TVectors, TClamp>(y + 2 * yStride, a2, b2, c2, bias, 2);
+        StoreRow<TVectors, TClamp>(y + 3 * yStride, a3, b3, c3, bias, 3);
+        StoreRow<TVectors, TClamp>(y + 4 * yStride, a4, b4, c4, bias, 4);
+        StoreRow<TVectors, TClamp>(y + 5 * yStride, a5, b5, c5, bias, 5);
+        StoreRow<TVectors, TClamp>(y + 6 * yStride, a6, b6, c6, bias, 6);
+        StoreRow<TVectors, TClamp>(y + 7 * yStride, a7, b7, c7, bias, 7);
     }
 
-    /// <summary>One row of the tile plus its bias (the separate bias add's single rounding) into y.</summary>
+    /// <summary>One row of the tile plus its bias (the separate bias add's single rounding), clamped, into y.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<TVectors>(float* y, Vector512<float> a, Vector512<float> b, Vector512<float> c, float* bias, int row)
-        where TVectors : struct, IPointwiseVectors
+    private static void StoreRow<TVectors, TClamp>(float* y, Vector512<float> a, Vector512<float> b, Vector512<float> c, float* bias, int row)
+        where TVectors : struct, IPointwiseVectors where TClamp : struct, IPointwiseClamp
     {
         if (bias != null)
         {
             var v = Vector512.Create(bias[row]);
             (a, b, c) = (a + v, b + v, c + v);
         }
-        a.Store(y);
-        if (TVectors.Count > 1) b.Store(y + 16);
-        if (TVectors.Count > 2) c.Store(y + 32);
+        TClamp.Apply(a).Store(y);
+        if (TVectors.Count > 1) TClamp.Apply(b).Store(y + 16);
+        if (TVectors.Count > 2) TClamp.Apply(c).Store(y + 32);
     }
 
     /// <summary>
     /// The tile with 256-bit vectors (machines without AVX-512): 8 positions at a time, their 8 rows' sums in ymm
-    /// registers, in the same order as <see cref="PointwiseTile{TVectors}"/> (the same bits).
+    /// registers, in the same order as <see cref="PointwiseTile{TVectors, TClamp}"/> (the same bits).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void PointwiseTile256(int depth, int positions, float* w, float* x, long xStride, float* bias, float* y, long yStride)
+    internal static void PointwiseTile256<TClamp>(int depth, int positions, float* w, float* x, long xStride, float* bias, float* y, long yStride)
+        where TClamp : struct, IPointwiseClamp
     {
         for (int j = 0; j < positions; j += 8)
         {
@@ -221,6 +264,6 @@ internal static unsafe partial class CpuConvolution
         }
 
         static void Store256(float* d, Vector256<float> s, float* bias, int row) =>
-            (bias == null ? s : s + Vector256.Create(bias[row])).Store(d);
+            TClamp.Apply(bias == null ? s : s + Vector256.Create(bias[row])).Store(d);
     }
 }

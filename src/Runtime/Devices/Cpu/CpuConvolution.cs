@@ -70,9 +70,8 @@ internal static unsafe partial class CpuConvolution
         {
             // The GEMM's 8-row panels of w[K, C], one KC-deep block: the pointwise tiles' broadcasts.
             var rows = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels, &conv);
-            float* py1 = P(y, n * g.OutputSize, nameof(y));
             ForwardPointwise(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.PackedW,
-                bias is null ? null : P(bias, g.OutChannels, nameof(bias)), py1, CpuEpilogue.Of(epilogue, py1, n * g.OutputSize));
+                bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)), epilogue);
             LastKernel = ConvKernel.Pointwise;
             GC.KeepAlive(rows);
             return;
