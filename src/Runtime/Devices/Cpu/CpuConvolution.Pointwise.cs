@@ -128,6 +128,8 @@ internal static unsafe partial class CpuConvolution
                 xStride = lanes;
             }
             else if (t + 1 < t1) PrefetchRows(xs + PointwisePositions, C, p);
+            // The residual rows the epilogue adds to this tile arrive while its panels compute.
+            if (a.Epilogue.Active) a.Epilogue.Prefetch(yb + (long)panel0 * PointwiseRows * p + j0, Math.Min(K, panel1 * PointwiseRows) - panel0 * PointwiseRows, p, width);
             for (int panel = panel0; panel < panel1; panel++)
             {
                 int k0 = panel * PointwiseRows, rows = Math.Min(PointwiseRows, K - k0);
