@@ -22,7 +22,7 @@ public static unsafe class PointwiseAB
         var ws = new CpuWorkspace(pool);
         var cases = new (int C, int H, int K, bool Residual, Activation? F)[]
         {
-            (16, 112, 96, false, null), (16, 40, 96, false, Activation.Relu6), (16, 40, 96, false, null),
+            (16, 112, 96, false, null), (16, 40, 96, false, Activation.Relu6), (16, 40, 96, false, null), (144, 56, 24, false, null),
             (16, 112, 96, false, Activation.Relu6), (32, 112, 16, false, null), (96, 56, 24, false, null),
             (24, 56, 144, false, Activation.Relu6), (144, 56, 24, true, null), (144, 28, 32, false, null),
             (32, 28, 192, false, Activation.Relu6), (192, 28, 32, true, null), (64, 14, 384, false, Activation.Relu6),

@@ -54,13 +54,16 @@ public sealed class CpuPointwiseTests
         var g = Geometry(c, h, w, k);
         var rng = new Random(62);
         float[] x = Uniform(rng, n * g.InputSize), weights = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
-        float[] wide = Forward(2, g, n, x, weights, bias), wideRelu6 = Forward(2, g, n, x, weights, bias, Activation.Relu6);
+        float[] residual = Uniform(rng, n * g.OutputSize);
+        float[] wide = Forward(2, g, n, x, weights, bias), wideRelu6 = Forward(2, g, n, x, weights, bias, Activation.Relu6),
+            wideResidual = Forward(2, g, n, x, weights, bias, Activation.Relu, residual);
         CpuConvolution.Pointwise512 = false;
-        float[] narrow, narrowRelu6;
+        float[] narrow, narrowRelu6, narrowResidual;
         try
         {
             narrow = Forward(2, g, n, x, weights, bias);
             narrowRelu6 = Forward(2, g, n, x, weights, bias, Activation.Relu6);
+            narrowResidual = Forward(2, g, n, x, weights, bias, Activation.Relu, residual);
         }
         finally
         {
@@ -68,6 +71,7 @@ public sealed class CpuPointwiseTests
         }
         Assert.True(wide.AsSpan().SequenceEqual(narrow), $"{name}: the 256-bit loop differs from the 512-bit tiles.");
         Assert.True(wideRelu6.AsSpan().SequenceEqual(narrowRelu6), $"{name}, Relu6 in registers: the 256-bit loop differs from the 512-bit tiles.");
+        Assert.True(wideResidual.AsSpan().SequenceEqual(narrowResidual), $"{name}, residual + Relu in registers: the 256-bit loop differs from the 512-bit tiles.");
     }
 
     [Theory]
@@ -83,7 +87,7 @@ public sealed class CpuPointwiseTests
         // NaN inputs (in a full tile and in the last, short one) make NaN outputs, which Relu and Relu6 keep, in registers too.
         x[5] = float.NaN;
         x[^1] = float.NaN;
-        // Relu and Relu6 without a residual are applied in registers before the store; the others on each stored tile.
+        // The residual and Relu or Relu6 are applied in registers before the store of whole tiles; the others on each stored tile.
         foreach (var (withResidual, f) in new (bool, Activation?)[]
                  { (false, Activation.Relu6), (false, Activation.Relu), (false, Activation.HardTanh), (true, null), (true, Activation.Relu), (true, Activation.Sigmoid) })
         {
@@ -174,11 +178,11 @@ public sealed class CpuPointwiseTests
         return ry.ToArray();
     }
 
-    private static float[] Forward(int threads, in ConvGeometry g, int n, float[] x, float[] w, float[]? bias, Activation? activation = null)
+    private static float[] Forward(int threads, in ConvGeometry g, int n, float[] x, float[] w, float[]? bias, Activation? activation = null, float[]? residual = null)
     {
         using var device = new CpuDevice(threads);
         var (bx, bw, y) = (Up(device, x), Up(device, w), device.Allocate<float>(n * g.OutputSize));
-        device.ConvForward(g, n, bx, bw, bias is null ? null : Up(device, bias), y, new ConvEpilogue(null, activation));
+        device.ConvForward(g, n, bx, bw, bias is null ? null : Up(device, bias), y, new ConvEpilogue(residual is null ? null : Up(device, residual), activation));
         Assert.Equal(ConvKernel.Pointwise, CpuConvolution.LastKernel);
         return y.ToArray();
     }

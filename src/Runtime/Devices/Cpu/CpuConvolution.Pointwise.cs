@@ -33,8 +33,9 @@ internal static unsafe partial class CpuConvolution
     /// Forward by pointwise tiles with <paramref name="packedW"/> in the GEMM's panel layout (<see cref="PackWeightsItem"/>:
     /// [K/8][C][8] for C up to Gemm.KC). Each item runs a group of 8-channel panels over a run of 48-position tiles of one
     /// image, every panel of the group on a tile before the next tile, so the tile's C x 48 inputs are read from L1.
-    /// A Relu or Relu6 epilogue without a residual (MobileNetV2's expansions) is applied in registers before the store
-    /// (the activation's own 16-lane form, the same bits); any other epilogue runs on each stored tile while it is in L1.
+    /// The epilogue's residual add and a Relu or Relu6 (MobileNetV2's expansions and projections) are applied in registers
+    /// before the store (the separate Add's one rounding, the activation's own 16-lane form: the same bits); other
+    /// activations, and part-filled tiles, run the epilogue on each stored tile while it is in L1.
     /// </summary>
     internal static void ForwardPointwise(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* packedW, float* bias, float* y,
         in ConvEpilogue epilogue = default)
@@ -43,15 +44,13 @@ internal static unsafe partial class CpuConvolution
             throw new ArgumentException($"The pointwise kernel takes at most {Gemm.KC} input channels (one packed block); got {g} (ConvolutionAlgorithm.PointwiseApplies).", nameof(g));
         int p = g.OutH * g.OutW;
         if (n == 0 || p == 0) return;
-        var clamp = epilogue.Residual is null ? epilogue.Activation : null;
-        bool inRegisters = clamp is Activation.Relu or Activation.Relu6;
-        var conv = new ConvArgs { G = g, N = n, X = x, Y = y, Bias = bias, PackedW = packedW };
-        if (!inRegisters) conv.Epilogue = CpuEpilogue.Of(epilogue, y, (long)n * g.OutputSize);
-        var item = clamp switch
+        var conv = new ConvArgs { G = g, N = n, X = x, Y = y, Bias = bias, PackedW = packedW, Epilogue = CpuEpilogue.Of(epilogue, y, (long)n * g.OutputSize) };
+        var item = epilogue.Activation switch
         {
-            Activation.Relu => (delegate*<object, void*, int, int, void>)&PointwiseItem<ReluClamp>,
+            null => (delegate*<object, void*, int, int, void>)&PointwiseItem<NoClamp>,
+            Activation.Relu => &PointwiseItem<ReluClamp>,
             Activation.Relu6 => &PointwiseItem<Relu6Clamp>,
-            _ => &PointwiseItem<NoClamp>,
+            _ => &PointwiseItem<AfterStore>,
         };
         int panels = (g.OutChannels + PointwiseRows - 1) / PointwiseRows, tiles = (p + PointwisePositions - 1) / PointwisePositions;
         // About 8 items per worker: runs of tiles per image, then groups of panels when a batch's tiles are fewer (14x14: 5 tiles).
@@ -95,6 +94,14 @@ internal static unsafe partial class CpuConvolution
         public static Vector256<float> Apply(Vector256<float> v) => default(Relu6).Forward(v);
     }
 
+    /// <summary>An activation without a 16-lane form: the tile is stored plain and the whole epilogue runs on it after.</summary>
+    internal struct AfterStore : IPointwiseClamp
+    {
+        public static Vector512<float> Apply(Vector512<float> v) => v;
+
+        public static Vector256<float> Apply(Vector256<float> v) => v;
+    }
+
     /// <summary>One group of panels (item % groups) over one run of tiles of one image (item / groups).</summary>
     internal static void PointwiseItem<TClamp>(object state, void* args, int item, int worker) where TClamp : struct, IPointwiseClamp
     {
@@ -128,14 +135,19 @@ internal static unsafe partial class CpuConvolution
                 xStride = lanes;
             }
             else if (t + 1 < t1) PrefetchRows(xs + PointwisePositions, C, p);
-            // The residual rows the epilogue adds to this tile arrive while its panels compute.
-            if (a.Epilogue.Active) a.Epilogue.Prefetch(yb + (long)panel0 * PointwiseRows * p + j0, Math.Min(K, panel1 * PointwiseRows) - panel0 * PointwiseRows, p, width);
             for (int panel = panel0; panel < panel1; panel++)
             {
                 int k0 = panel * PointwiseRows, rows = Math.Min(PointwiseRows, K - k0);
                 float* w = a.PackedW + (long)k0 * C, bias = a.Bias == null ? null : a.Bias + k0;
                 float* o = yb + (long)k0 * p + j0;
-                if (rows == PointwiseRows && width == lanes) RunPointwiseTile<TClamp>(C, vectors, w, xs, xStride, bias, o, p);
+                if (rows == PointwiseRows && width == lanes && typeof(TClamp) != typeof(AfterStore))
+                {
+                    // The whole epilogue in registers: the residual's rows sit at the output's offsets.
+                    float* residual = a.Epilogue.Residual == null ? null : a.Epilogue.Residual + (o - a.Epilogue.Y);
+                    RunPointwiseTile<TClamp>(C, vectors, w, xs, xStride, bias, residual, o, p);
+                    continue;
+                }
+                if (rows == PointwiseRows && width == lanes) RunPointwiseTile<NoClamp>(C, vectors, w, xs, xStride, bias, null, o, p);
                 else
                 {
                     // A part-filled panel or a short tile: through a stack tile, only its outputs copied out.
@@ -144,7 +156,7 @@ internal static unsafe partial class CpuConvolution
                         for (int r = 0; r < PointwiseRows; r++) tailBias[r] = r < rows ? bias[r] : 0;
                         bias = tailBias;
                     }
-                    RunPointwiseTile<TClamp>(C, vectors, w, xs, xStride, bias, tile, PointwisePositions);
+                    RunPointwiseTile<NoClamp>(C, vectors, w, xs, xStride, bias, null, tile, PointwisePositions);
                     for (int r = 0; r < rows; r++)
                         new ReadOnlySpan<float>(tile + r * PointwisePositions, width).CopyTo(new Span<float>(o + (long)r * p, width));
                 }
@@ -167,16 +179,16 @@ internal static unsafe partial class CpuConvolution
     }
 
     /// <summary>
-    /// y[r * yStride + j] = sum over c &lt; depth of w[c * 8 + r] x[c * xStride + j], plus bias[r], for the 8 rows r and
-    /// 16 <paramref name="vectors"/> positions j.
+    /// y[r * yStride + j] = TClamp(sum over c &lt; depth of w[c * 8 + r] x[c * xStride + j] + bias[r] + residual[r * yStride + j])
+    /// for the 8 rows r and 16 <paramref name="vectors"/> positions j (a null bias or residual adds nothing).
     /// </summary>
-    internal static void RunPointwiseTile<TClamp>(int depth, int vectors, float* w, float* x, long xStride, float* bias, float* y, long yStride)
+    internal static void RunPointwiseTile<TClamp>(int depth, int vectors, float* w, float* x, long xStride, float* bias, float* residual, float* y, long yStride)
         where TClamp : struct, IPointwiseClamp
     {
-        if (!Pointwise512) PointwiseTile256<TClamp>(depth, vectors * PointwiseVector, w, x, xStride, bias, y, yStride);
-        else if (vectors == 3) PointwiseTile<ThreeVectors, TClamp>(depth, w, x, xStride, bias, y, yStride);
-        else if (vectors == 2) PointwiseTile<TwoVectors, TClamp>(depth, w, x, xStride, bias, y, yStride);
-        else PointwiseTile<OneVector, TClamp>(depth, w, x, xStride, bias, y, yStride);
+        if (!Pointwise512) PointwiseTile256<TClamp>(depth, vectors * PointwiseVector, w, x, xStride, bias, residual, y, yStride);
+        else if (vectors == 3) PointwiseTile<ThreeVectors, TClamp>(depth, w, x, xStride, bias, residual, y, yStride);
+        else if (vectors == 2) PointwiseTile<TwoVectors, TClamp>(depth, w, x, xStride, bias, residual, y, yStride);
+        else PointwiseTile<OneVector, TClamp>(depth, w, x, xStride, bias, residual, y, yStride);
     }
 
     internal interface IPointwiseVectors { static abstract int Count { get; } }
@@ -186,7 +198,7 @@ internal static unsafe partial class CpuConvolution
 
     /// <summary>The tile with 512-bit vectors: 8 rows by 1-3 vectors of sums (a constant to the JIT per instantiation).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void PointwiseTile<TVectors, TClamp>(int depth, float* w, float* x, long xStride, float* bias, float* y, long yStride)
+    internal static void PointwiseTile<TVectors, TClamp>(int depth, float* w, float* x, long xStride, float* bias, float* residual, float* y, long yStride)
         where TVectors : struct, IPointwiseVectors where TClamp : struct, IPointwiseClamp
     {
         bool two = TVectors.Count > 1, three = TVectors.Count > 2;
@@ -209,25 +221,32 @@ internal static unsafe partial class CpuConvolution
             v = Vector512.Create(w[6]); a6 = Vector512.FusedMultiplyAdd(x0, v, a6); if (two) b6 = Vector512.FusedMultiplyAdd(x1, v, b6); if (three) c6 = Vector512.FusedMultiplyAdd(x2, v, c6);
             v = Vector512.Create(w[7]); a7 = Vector512.FusedMultiplyAdd(x0, v, a7); if (two) b7 = Vector512.FusedMultiplyAdd(x1, v, b7); if (three) c7 = Vector512.FusedMultiplyAdd(x2, v, c7);
         }
-        StoreRow<TVectors, TClamp>(y, a0, b0, c0, bias, 0);
-        StoreRow<TVectors, TClamp>(y + yStride, a1, b1, c1, bias, 1);
-        StoreRow<TVectors, TClamp>(y + 2 * yStride, a2, b2, c2, bias, 2);
-        StoreRow<TVectors, TClamp>(y + 3 * yStride, a3, b3, c3, bias, 3);
-        StoreRow<TVectors, TClamp>(y + 4 * yStride, a4, b4, c4, bias, 4);
-        StoreRow<TVectors, TClamp>(y + 5 * yStride, a5, b5, c5, bias, 5);
-        StoreRow<TVectors, TClamp>(y + 6 * yStride, a6, b6, c6, bias, 6);
-        StoreRow<TVectors, TClamp>(y + 7 * yStride, a7, b7, c7, bias, 7);
+        StoreRow<TVectors, TClamp>(y, a0, b0, c0, bias, residual, 0 * yStride, 0);
+        StoreRow<TVectors, TClamp>(y + yStride, a1, b1, c1, bias, residual, 1 * yStride, 1);
+        StoreRow<TVectors, TClamp>(y + 2 * yStride, a2, b2, c2, bias, residual, 2 * yStride, 2);
+        StoreRow<TVectors, TClamp>(y + 3 * yStride, a3, b3, c3, bias, residual, 3 * yStride, 3);
+        StoreRow<TVectors, TClamp>(y + 4 * yStride, a4, b4, c4, bias, residual, 4 * yStride, 4);
+        StoreRow<TVectors, TClamp>(y + 5 * yStride, a5, b5, c5, bias, residual, 5 * yStride, 5);
+        StoreRow<TVectors, TClamp>(y + 6 * yStride, a6, b6, c6, bias, residual, 6 * yStride, 6);
+        StoreRow<TVectors, TClamp>(y + 7 * yStride, a7, b7, c7, bias, residual, 7 * yStride, 7);
     }
 
-    /// <summary>One row of the tile plus its bias (the separate bias add's single rounding), clamped, into y.</summary>
+    /// <summary>One row of the tile plus its bias, then its residual row at <paramref name="offset"/> (each the separate op's one rounding), clamped, into y.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<TVectors, TClamp>(float* y, Vector512<float> a, Vector512<float> b, Vector512<float> c, float* bias, int row)
+    private static void StoreRow<TVectors, TClamp>(float* y, Vector512<float> a, Vector512<float> b, Vector512<float> c, float* bias, float* residual, long offset, int row)
         where TVectors : struct, IPointwiseVectors where TClamp : struct, IPointwiseClamp
     {
         if (bias != null)
         {
             var v = Vector512.Create(bias[row]);
             (a, b, c) = (a + v, b + v, c + v);
+        }
+        if (residual != null)
+        {
+            float* r = residual + offset;
+            a += Vector512.Load(r);
+            if (TVectors.Count > 1) b += Vector512.Load(r + 16);
+            if (TVectors.Count > 2) c += Vector512.Load(r + 32);
         }
         TClamp.Apply(a).Store(y);
         if (TVectors.Count > 1) TClamp.Apply(b).Store(y + 16);
@@ -239,7 +258,7 @@ internal static unsafe partial class CpuConvolution
     /// registers, in the same order as <see cref="PointwiseTile{TVectors, TClamp}"/> (the same bits).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void PointwiseTile256<TClamp>(int depth, int positions, float* w, float* x, long xStride, float* bias, float* y, long yStride)
+    internal static void PointwiseTile256<TClamp>(int depth, int positions, float* w, float* x, long xStride, float* bias, float* residual, float* y, long yStride)
         where TClamp : struct, IPointwiseClamp
     {
         for (int j = 0; j < positions; j += 8)
@@ -258,14 +277,18 @@ internal static unsafe partial class CpuConvolution
                 s6 = Vector256.FusedMultiplyAdd(xv, Vector256.Create(wc[6]), s6);
                 s7 = Vector256.FusedMultiplyAdd(xv, Vector256.Create(wc[7]), s7);
             }
-            float* o = y + j;
-            Store256(o, s0, bias, 0); Store256(o + yStride, s1, bias, 1);
-            Store256(o + 2 * yStride, s2, bias, 2); Store256(o + 3 * yStride, s3, bias, 3);
-            Store256(o + 4 * yStride, s4, bias, 4); Store256(o + 5 * yStride, s5, bias, 5);
-            Store256(o + 6 * yStride, s6, bias, 6); Store256(o + 7 * yStride, s7, bias, 7);
+            float* o = y + j, r = residual == null ? null : residual + j;
+            Store256(o, s0, bias, r, 0); Store256(o + yStride, s1, bias, r, 1);
+            Store256(o + 2 * yStride, s2, bias, r, 2); Store256(o + 3 * yStride, s3, bias, r, 3);
+            Store256(o + 4 * yStride, s4, bias, r, 4); Store256(o + 5 * yStride, s5, bias, r, 5);
+            Store256(o + 6 * yStride, s6, bias, r, 6); Store256(o + 7 * yStride, s7, bias, r, 7);
         }
 
-        static void Store256(float* d, Vector256<float> s, float* bias, int row) =>
-            TClamp.Apply(bias == null ? s : s + Vector256.Create(bias[row])).Store(d);
+        void Store256(float* d, Vector256<float> s, float* bias, float* r, int row)
+        {
+            if (bias != null) s += Vector256.Create(bias[row]);
+            if (r != null) s += Vector256.Load(r + row * yStride);
+            TClamp.Apply(s).Store(d);
+        }
     }
 }
