@@ -29,6 +29,7 @@ public sealed class CpuPointwiseTests
         { "the deepest it takes, 256 -> 24 on 10x10", 256, 10, 10, 24, 1 },
         { "96 -> 576 on 14x14 cut to 200 channels: 5 tiles, panels in groups", 96, 14, 14, 200, 1 },
         { "1 -> 8 on 1x97: a single input channel, 97 = 2 x 48 + 1", 1, 1, 97, 8, 2 },
+        { "MobileNetV2's 160 -> 960 on 7x7 cut to 40 channels: 49 = 48 + 1, batch 2", 160, 7, 7, 40, 2 },
     };
 
     private static ConvGeometry Geometry(int c, int h, int w, int k) => Conv(c, h, w, k, 1, 1);
@@ -140,12 +141,13 @@ public sealed class CpuPointwiseTests
     [InlineData(16, 112, 1, 1, 0, true)] // MobileNetV2's expansions and projections
     [InlineData(256, 14, 1, 1, 0, true)]
     [InlineData(257, 14, 1, 1, 0, false)] // past one packed block: the channel tiles
-    [InlineData(160, 7, 1, 1, 0, false)] // a 7x7 plane fills 49 of 64 lanes
+    [InlineData(160, 7, 1, 1, 0, true)] // a 7x7 plane fills 49 of 64 lanes, still faster at batch 1
+    [InlineData(160, 6, 1, 1, 0, false)] // 36 of 48
     [InlineData(16, 8, 1, 1, 0, true)]
     [InlineData(16, 28, 1, 2, 0, false)] // strided
     [InlineData(16, 28, 1, 1, 1, false)] // padded
     [InlineData(16, 28, 3, 1, 1, false)] // not 1x1
-    public void Pointwise_applies_to_unstrided_unpadded_1x1_convs_of_at_most_256_channels_on_64_or_more_positions(int c, int h, int kernel, int stride, int pad, bool applies)
+    public void Pointwise_applies_to_unstrided_unpadded_1x1_convs_of_at_most_256_channels_on_49_or_more_positions(int c, int h, int kernel, int stride, int pad, bool applies)
     {
         int o = (h + 2 * pad - kernel) / stride + 1;
         Assert.Equal(applies, ConvolutionAlgorithm.PointwiseApplies(c, h, h, o, o, kernel, kernel, stride, stride, pad, pad));
