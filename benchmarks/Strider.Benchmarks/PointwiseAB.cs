@@ -23,6 +23,7 @@ public static unsafe class PointwiseAB
         var cases = new (int C, int H, int K, bool Residual, Activation? F)[]
         {
             (16, 112, 96, false, null), (16, 40, 96, false, Activation.Relu6), (16, 40, 96, false, null), (144, 56, 24, false, null),
+            (320, 7, 1280, false, Activation.Relu6), (960, 7, 320, false, null), (576, 7, 160, false, null), (384, 14, 96, false, null),
             (16, 112, 96, false, Activation.Relu6), (32, 112, 16, false, null), (96, 56, 24, false, null),
             (24, 56, 144, false, Activation.Relu6), (144, 56, 24, true, null), (144, 28, 32, false, null),
             (32, 28, 192, false, Activation.Relu6), (192, 28, 32, true, null), (64, 14, 384, false, Activation.Relu6),
@@ -34,7 +35,6 @@ public static unsafe class PointwiseAB
         foreach (var (c, h, k, withResidual, f) in cases)
         {
             if (only is not null && !only.Split(',').Contains($"{c}-{k}-{h}")) continue;
-            if (c > Gemm.KC) continue;
             var g = new ConvGeometry(c, h, h, k, h, h, 1, 1, 1, 1, 0, 0, 1, 1, 1);
             var rng = new Random(1);
             DeviceBuffer<float> Up(long count)
@@ -52,7 +52,7 @@ public static unsafe class PointwiseAB
             int padded = (k + 15) / 16 * 16;
             bool tiles = c >= 64 && (padded - k) * 8 <= padded; // ConvolutionAlgorithm.ChannelTilesApply (also compiled into the generator)
             var a = new CpuConvolution.ConvArgs { G = g };
-            var kept = PackedConvWeights.Get(ws, w, k, c, &a);
+            var kept = PackedConvWeights.Get(ws, w, k, c, &a, PackedConvWeights.Layout.PointwisePanels);
             float* mineW = a.PackedW;
             var b2 = new CpuConvolution.ConvArgs { G = g };
             var keptOther = PackedConvWeights.Get(ws, w2, k, c, &b2, tiles ? PackedConvWeights.Layout.ChannelPanels : PackedConvWeights.Layout.GemmPanels);

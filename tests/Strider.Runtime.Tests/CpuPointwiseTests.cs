@@ -9,7 +9,7 @@ namespace Strider.Runtime.Tests;
 /// <summary>
 /// The pointwise 1x1 forward kernel (<see cref="ConvKernel.Pointwise"/>) at its edges: output channels that leave a
 /// part-filled 8-channel panel, planes that leave a short last tile of 1-47 positions (1, 2 or 3 vectors, through the
-/// zero-padded scratch copy), planes of whole tiles, batches, the deepest input it takes, and few items per image
+/// zero-padded scratch copy), planes of whole tiles, batches, deep inputs, and few items per image
 /// (channel panels split into groups); each against the reference device on 1 and 2 workers with the same bits, with
 /// the 256-bit loop on the same bits, with its epilogue equal to the separate ops, and its weights packed once per write.
 /// </summary>
@@ -26,10 +26,10 @@ public sealed class CpuPointwiseTests
         { "7 -> 9 on 7x10: 70 = 48 + 22, batch 3", 7, 7, 10, 9, 3 },
         { "33 -> 17 on 8x8: 64 = 48 + 16 (1 vector)", 33, 8, 8, 17, 2 },
         { "3 -> 5 on 9x11: 99 = 2 x 48 + 3", 3, 9, 11, 5, 1 },
-        { "the deepest it takes, 256 -> 24 on 10x10", 256, 10, 10, 24, 1 },
+        { "deep, 300 -> 24 on 10x10 (x's tile in L2)", 300, 10, 10, 24, 1 },
         { "96 -> 576 on 14x14 cut to 200 channels: 5 tiles, panels in groups", 96, 14, 14, 200, 1 },
         { "1 -> 8 on 1x97: a single input channel, 97 = 2 x 48 + 1", 1, 1, 97, 8, 2 },
-        { "MobileNetV2's 160 -> 960 on 7x7 cut to 40 channels: 49 = 48 + 1, batch 2", 160, 7, 7, 40, 2 },
+        { "a 7x7 expansion (MobileNetV2 160 -> 960, cut): 40 -> 168, 49 = 48 + 1, batch 2", 40, 7, 7, 168, 2 },
     };
 
     private static ConvGeometry Geometry(int c, int h, int w, int k) => Conv(c, h, w, k, 1, 1);
@@ -138,19 +138,19 @@ public sealed class CpuPointwiseTests
     }
 
     [Theory]
-    [InlineData(16, 112, 1, 1, 0, true)] // MobileNetV2's expansions and projections
-    [InlineData(256, 14, 1, 1, 0, true)]
-    [InlineData(257, 14, 1, 1, 0, false)] // past one packed block: the channel tiles
-    [InlineData(160, 7, 1, 1, 0, true)] // a 7x7 plane fills 49 of 64 lanes, still faster at batch 1
-    [InlineData(160, 6, 1, 1, 0, false)] // 36 of 48
-    [InlineData(16, 8, 1, 1, 0, true)]
-    [InlineData(16, 28, 1, 2, 0, false)] // strided
-    [InlineData(16, 28, 1, 1, 1, false)] // padded
-    [InlineData(16, 28, 3, 1, 1, false)] // not 1x1
-    public void Pointwise_applies_to_unstrided_unpadded_1x1_convs_of_at_most_256_channels_on_49_or_more_positions(int c, int h, int kernel, int stride, int pad, bool applies)
+    [InlineData(16, 112, 96, 1, 1, 0, true)] // MobileNetV2's expansions and projections
+    [InlineData(576, 14, 96, 1, 1, 0, true)]
+    [InlineData(16, 8, 8, 1, 1, 0, true)]
+    [InlineData(160, 7, 960, 1, 1, 0, true)] // a 7x7 plane fills 49 of 64 lanes: expansions only
+    [InlineData(960, 7, 160, 1, 1, 0, false)] // a 7x7 projection: the channel tiles fill every lane
+    [InlineData(160, 6, 960, 1, 1, 0, false)] // 36 of 48 lanes
+    [InlineData(16, 28, 16, 1, 2, 0, false)] // strided
+    [InlineData(16, 28, 16, 1, 1, 1, false)] // padded
+    [InlineData(16, 28, 16, 3, 1, 1, false)] // not 1x1
+    public void Pointwise_applies_to_unstrided_unpadded_1x1_convs_on_64_positions_or_49_when_they_widen(int c, int h, int k, int kernel, int stride, int pad, bool applies)
     {
         int o = (h + 2 * pad - kernel) / stride + 1;
-        Assert.Equal(applies, ConvolutionAlgorithm.PointwiseApplies(c, h, h, o, o, kernel, kernel, stride, stride, pad, pad));
+        Assert.Equal(applies, ConvolutionAlgorithm.PointwiseApplies(c, h, h, k, o, o, kernel, kernel, stride, stride, pad, pad));
     }
 
     private static ConvKernel Chosen(in ConvGeometry g) => ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW,

@@ -93,7 +93,7 @@ internal static class ConvolutionAlgorithm
         if (groups > 1) return Grouped(inChannels, groups);
         if (ChooseWinograd(inChannels, outChannels) && WinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW))
             return ConvKernel.Winograd;
-        if (PointwiseApplies(inChannels, inH, inW, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft)) return ConvKernel.Pointwise;
+        if (PointwiseApplies(inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft)) return ConvKernel.Pointwise;
         if (ChannelTilesApply(inChannels * kernelH * kernelW, outChannels)) return ConvKernel.ChannelTiles;
         if (SmallOutput(outH, outW)) return ConvKernel.BatchColumnsGemm;
         // The padded copy of such a conv is x itself, so the GEMM's B panels are packed straight from x.
@@ -106,28 +106,31 @@ internal static class ConvolutionAlgorithm
     public const int PointwisePositions = 48;
 
     /// <summary>
-    /// Most input channels the pointwise tiles take (one KC-deep block of the GEMM's packed weights). Measured against
-    /// the kernel each shape ran before (CPU time of one thread, in-process A/B, `Strider.Benchmarks pointwise 1`):
-    /// 0.41-0.49x the channel tiles on MobileNetV2's 64 -> 384 and 96 -> 576 at 14x14 and 144 -> 32 at 28x28, 0.62x on
-    /// 192 -> 32, 0.91x on 64 -> 64 at 28x28; 0.48-0.86x the 1x1 GEMM on its 16 -> 96 at 112x112 ... 32 -> 192 at 28x28.
+    /// Fewest output positions per image for the pointwise tiles at any channel counts (four 16-wide vectors filled);
+    /// from <see cref="MinPointwisePositions"/> on (a 7x7 plane fills 49 of 64 lanes) only when they do not narrow the
+    /// channels. Measured against the kernel each shape ran before (CPU time of one thread, in-process A/B with the
+    /// epilogue, `Strider.Benchmarks pointwise 1`): 0.29-0.86x the 1x1 GEMM on MobileNetV2's 16 -> 96 at 112x112 ...
+    /// 32 -> 192 at 28x28; 0.41-0.89x the channel tiles at 14x14 and 28x28 (64 -> 384, 96 -> 576, 144 -> 32, 384 -> 64,
+    /// 576 -> 96), 0.90-0.92x on 7x7 expansions (160 -> 960, 320 -> 1280), but 1.14-1.46x on 7x7 projections (576 -> 160,
+    /// 960 -> 160, 960 -> 320), where the channel tiles fill every lane and pay their transposing store over a deep sum.
     /// </summary>
-    public const int MaxPointwiseDepth = 256;
+    public const int FullPointwisePositions = 64;
 
-    /// <summary>
-    /// Fewest output positions per image for the pointwise tiles: a 7x7 plane (49 of 64 lanes filled) still ran
-    /// MobileNetV2's 160 -> 960 + Relu6 in 0.72x the channel tiles' time at batch 1 (`profile W6`, one thread, two runs);
-    /// smaller planes fill too few lanes. At larger batches the channel tiles fill their tiles across images instead.
-    /// </summary>
+    /// <summary>Fewest output positions per image for the pointwise tiles (see <see cref="FullPointwisePositions"/>).</summary>
     public const int MinPointwisePositions = 49;
 
     /// <summary>
-    /// Whether the pointwise tiles apply: a 1x1 stride-1 unpadded conv (the output is the input's plane) of at most
-    /// <see cref="MaxPointwiseDepth"/> input channels on planes of at least <see cref="MinPointwisePositions"/> positions.
+    /// Whether the pointwise tiles apply: a 1x1 stride-1 unpadded conv (the output is the input's plane) on planes of at
+    /// least <see cref="FullPointwisePositions"/> positions, or of at least <see cref="MinPointwisePositions"/> when
+    /// there are at least as many output channels as input channels.
     /// </summary>
-    public static bool PointwiseApplies(int inChannels, int inH, int inW, int outH, int outW, int kernelH, int kernelW,
-        int strideH, int strideW, int padTop, int padLeft) =>
-        kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && outH == inH && outW == inW
-        && inChannels <= MaxPointwiseDepth && (long)outH * outW >= MinPointwisePositions;
+    public static bool PointwiseApplies(int inChannels, int inH, int inW, int outChannels, int outH, int outW, int kernelH, int kernelW,
+        int strideH, int strideW, int padTop, int padLeft)
+    {
+        if (kernelH != 1 || kernelW != 1 || strideH != 1 || strideW != 1 || padTop != 0 || padLeft != 0 || outH != inH || outW != inW) return false;
+        long positions = (long)outH * outW;
+        return positions >= FullPointwisePositions || (positions >= MinPointwisePositions && outChannels >= inChannels);
+    }
 
     /// <summary>Output channels of a channel tile (<see cref="ConvKernel.ChannelTiles"/>), and of its narrow form for a last panel.</summary>
     public const int TileChannels = 32, NarrowTileChannels = 16;

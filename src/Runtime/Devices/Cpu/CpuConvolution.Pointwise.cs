@@ -30,9 +30,9 @@ internal static unsafe partial class CpuConvolution
     internal static bool Pointwise512 = Vector512.IsHardwareAccelerated;
 
     /// <summary>
-    /// Forward by pointwise tiles with <paramref name="packedW"/> in the GEMM's panel layout (<see cref="PackWeightsItem"/>:
-    /// [K/8][C][8] for C up to Gemm.KC). Each item runs a group of 8-channel panels over a run of 48-position tiles of one
-    /// image, every panel of the group on a tile before the next tile, so the tile's C x 48 inputs are read from L1.
+    /// Forward by pointwise tiles with <paramref name="packedW"/> in <see cref="PackPointwisePanelItem"/>'s layout
+    /// ([K/8][C][8]). Each item runs a group of 8-channel panels over a run of 48-position tiles of one image, every panel
+    /// of the group on a tile before the next tile, so the tile's C x 48 inputs are read from L1 (L2 past 160 channels).
     /// The epilogue's residual add and a Relu or Relu6 (MobileNetV2's expansions and projections) are applied in registers
     /// before the store (the separate Add's one rounding, the activation's own 16-lane form: the same bits); other
     /// activations, and part-filled tiles, run the epilogue on each stored tile while it is in L1.
@@ -40,8 +40,6 @@ internal static unsafe partial class CpuConvolution
     internal static void ForwardPointwise(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* packedW, float* bias, float* y,
         in ConvEpilogue epilogue = default)
     {
-        if (g.InChannels > Gemm.KC)
-            throw new ArgumentException($"The pointwise kernel takes at most {Gemm.KC} input channels (one packed block); got {g} (ConvolutionAlgorithm.PointwiseApplies).", nameof(g));
         int p = g.OutH * g.OutW;
         if (n == 0 || p == 0) return;
         var conv = new ConvArgs { G = g, N = n, X = x, Y = y, Bias = bias, PackedW = packedW, Epilogue = CpuEpilogue.Of(epilogue, y, (long)n * g.OutputSize) };
@@ -53,9 +51,18 @@ internal static unsafe partial class CpuConvolution
             _ => &PointwiseItem<AfterStore>,
         };
         int panels = (g.OutChannels + PointwiseRows - 1) / PointwiseRows, tiles = (p + PointwisePositions - 1) / PointwisePositions;
-        // About 8 items per worker: runs of tiles per image, then groups of panels when a batch's tiles are fewer (14x14: 5 tiles).
-        int target = ItemsPerWorker * ws.Workers;
-        int runs = Math.Clamp((target + n - 1) / n, 1, tiles);
+        // About 8 items per worker, as runs of tiles per image times groups of panels: each run reads all the group's
+        // weights and each group the run's inputs, so the split reads the fewest of both (16 -> 96 at 112x112: runs of
+        // tiles; 320 -> 1280 at 7x7, 1.6 MB of weights: groups of panels over both tiles).
+        int target = ItemsPerWorker * ws.Workers, runs = 1;
+        long weights = (long)g.OutChannels * g.InChannels, inputs = (long)g.InChannels * p, best = long.MaxValue;
+        for (int r = 1; r <= Math.Min(tiles, target); r++)
+        {
+            int perImage = (tiles + (tiles + r - 1) / r - 1) / ((tiles + r - 1) / r);
+            long groupsNeeded = Math.Clamp((target + (long)n * perImage - 1) / ((long)n * perImage), 1, panels);
+            long cost = perImage * weights + groupsNeeded * inputs;
+            if (cost < best) (best, runs) = (cost, r);
+        }
         conv.ChunksPerItem = (tiles + runs - 1) / runs;
         conv.ItemsPerImage = (tiles + conv.ChunksPerItem - 1) / conv.ChunksPerItem;
         conv.Chunks = tiles;
@@ -162,6 +169,20 @@ internal static unsafe partial class CpuConvolution
                 }
                 if (a.Epilogue.Active) a.Epilogue.ApplyRows(o, rows, p, width);
             }
+        }
+    }
+
+    /// <summary>Packs panel <paramref name="item"/> of the weights (w[K, C] at W) into PackedW as [C][8], rows past K zero.</summary>
+    internal static void PackPointwisePanelItem(object state, void* args, int item, int worker)
+    {
+        ref readonly ConvArgs a = ref *(ConvArgs*)args;
+        int K = a.G.OutChannels, C = a.G.InChannels, k0 = item * PointwiseRows, rows = Math.Min(PointwiseRows, K - k0);
+        float* dst = a.PackedW + (long)k0 * C;
+        for (int c = 0; c < C; c++, dst += PointwiseRows)
+        {
+            int r = 0;
+            for (; r < rows; r++) dst[r] = a.W[(long)(k0 + r) * C + c];
+            for (; r < PointwiseRows; r++) dst[r] = 0;
         }
     }
 

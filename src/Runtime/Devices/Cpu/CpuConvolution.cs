@@ -68,8 +68,8 @@ internal static unsafe partial class CpuConvolution
         var conv = new ConvArgs { G = g };
         if (kernel == ConvKernel.Pointwise)
         {
-            // The GEMM's 8-row panels of w[K, C], one KC-deep block: the pointwise tiles' broadcasts.
-            var rows = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels, &conv);
+            // 8-row panels of w[K, C] over the whole depth: the pointwise tiles' broadcasts.
+            var rows = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels, &conv, PackedConvWeights.Layout.PointwisePanels);
             ForwardPointwise(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.PackedW,
                 bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)), epilogue);
             LastKernel = ConvKernel.Pointwise;
