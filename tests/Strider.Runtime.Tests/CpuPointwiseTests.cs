@@ -139,7 +139,9 @@ public sealed class CpuPointwiseTests
 
     [Theory]
     [InlineData(16, 112, 96, 1, 1, 0, true)] // MobileNetV2's expansions and projections
-    [InlineData(576, 14, 96, 1, 1, 0, true)]
+    [InlineData(160, 14, 96, 1, 1, 0, true)]
+    [InlineData(576, 14, 96, 1, 1, 0, false)] // deeper than 160 where the channel tiles apply: those
+    [InlineData(576, 56, 24, 1, 1, 0, true)] // 24 output channels waste a quarter of the channel tiles' lanes
     [InlineData(16, 8, 8, 1, 1, 0, true)]
     [InlineData(160, 7, 960, 1, 1, 0, true)] // a 7x7 plane fills 49 of 64 lanes: expansions only
     [InlineData(960, 7, 160, 1, 1, 0, false)] // a 7x7 projection: the channel tiles fill every lane
@@ -147,7 +149,7 @@ public sealed class CpuPointwiseTests
     [InlineData(16, 28, 16, 1, 2, 0, false)] // strided
     [InlineData(16, 28, 16, 1, 1, 1, false)] // padded
     [InlineData(16, 28, 16, 3, 1, 1, false)] // not 1x1
-    public void Pointwise_applies_to_unstrided_unpadded_1x1_convs_on_64_positions_or_49_when_they_widen(int c, int h, int k, int kernel, int stride, int pad, bool applies)
+    public void Pointwise_applies_to_unstrided_unpadded_1x1_convs_on_64_positions_or_49_when_they_widen_up_to_160_channels_deep_where_tiles_apply(int c, int h, int k, int kernel, int stride, int pad, bool applies)
     {
         int o = (h + 2 * pad - kernel) / stride + 1;
         Assert.Equal(applies, ConvolutionAlgorithm.PointwiseApplies(c, h, h, k, o, o, kernel, kernel, stride, stride, pad, pad));

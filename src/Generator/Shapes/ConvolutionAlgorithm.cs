@@ -108,11 +108,10 @@ internal static class ConvolutionAlgorithm
     /// <summary>
     /// Fewest output positions per image for the pointwise tiles at any channel counts (four 16-wide vectors filled);
     /// from <see cref="MinPointwisePositions"/> on (a 7x7 plane fills 49 of 64 lanes) only when they do not narrow the
-    /// channels. Measured against the kernel each shape ran before (CPU time of one thread, in-process A/B with the
-    /// epilogue, `Strider.Benchmarks pointwise 1`): 0.29-0.86x the 1x1 GEMM on MobileNetV2's 16 -> 96 at 112x112 ...
-    /// 32 -> 192 at 28x28; 0.41-0.89x the channel tiles at 14x14 and 28x28 (64 -> 384, 96 -> 576, 144 -> 32, 384 -> 64,
-    /// 576 -> 96), 0.90-0.92x on 7x7 expansions (160 -> 960, 320 -> 1280), but 1.14-1.46x on 7x7 projections (576 -> 160,
-    /// 960 -> 160, 960 -> 320), where the channel tiles fill every lane and pay their transposing store over a deep sum.
+    /// channels. In-process A/B (CPU time of one thread, with the epilogue, `Strider.Benchmarks pointwise 1`): 0.29-0.86x
+    /// the 1x1 GEMM on MobileNetV2's 16 -> 96 at 112x112 ... 32 -> 192 at 28x28, 0.41-0.62x the channel tiles on
+    /// 64 -> 384 and 96 -> 576 at 14x14 and 144 -> 32, 192 -> 32 at 28x28, 0.90x on 7x7 expansions (160 -> 960), but
+    /// 1.14-1.46x on 7x7 projections (576 -> 160, 960 -> 160, 960 -> 320), where the tiles fill every lane.
     /// </summary>
     public const int FullPointwisePositions = 64;
 
@@ -120,14 +119,24 @@ internal static class ConvolutionAlgorithm
     public const int MinPointwisePositions = 49;
 
     /// <summary>
+    /// Most input channels for the pointwise tiles where the channel tiles apply too. Deeper ones read their 48-position
+    /// input tile from L2 for every 8 output channels, where the channel tiles read each input once per 32: in W6 as it
+    /// runs (`profile W6`, one thread, cold weights and inputs) 384 -> 64, 384 -> 96, 576 -> 96 at 14x14 and 320 -> 1280
+    /// at 7x7 took 1.05-1.15x the channel tiles' time (0.83-0.92x hot in the A/B), 192 -> 64 about the same.
+    /// </summary>
+    public const int MaxPointwiseDepth = 160;
+
+    /// <summary>
     /// Whether the pointwise tiles apply: a 1x1 stride-1 unpadded conv (the output is the input's plane) on planes of at
     /// least <see cref="FullPointwisePositions"/> positions, or of at least <see cref="MinPointwisePositions"/> when
-    /// there are at least as many output channels as input channels.
+    /// there are at least as many output channels as input channels; and at most <see cref="MaxPointwiseDepth"/> input
+    /// channels unless the channel tiles do not apply (MobileNetV2's 144 -> 24 at 56x56 ran 0.66x the 1x1 GEMM's time).
     /// </summary>
     public static bool PointwiseApplies(int inChannels, int inH, int inW, int outChannels, int outH, int outW, int kernelH, int kernelW,
         int strideH, int strideW, int padTop, int padLeft)
     {
         if (kernelH != 1 || kernelW != 1 || strideH != 1 || strideW != 1 || padTop != 0 || padLeft != 0 || outH != inH || outW != inW) return false;
+        if (inChannels > MaxPointwiseDepth && ChannelTilesApply(inChannels, outChannels)) return false;
         long positions = (long)outH * outW;
         return positions >= FullPointwisePositions || (positions >= MinPointwisePositions && outChannels >= inChannels);
     }
