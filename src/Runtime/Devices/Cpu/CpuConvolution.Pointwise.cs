@@ -9,14 +9,15 @@ using static Strider.Devices.Cpu.CpuMath;
 namespace Strider.Devices.Cpu;
 
 /// <summary>
-/// The forward pass of a 1x1 stride-1 unpadded conv of few input channels (<see cref="ConvKernel.Pointwise"/>):
-/// y[K, P] = w[K, C] x[C, P] with vectors along the output positions. A tile of 8 output channels by 48 positions
-/// keeps its 24 sums in zmm registers over the whole depth C, each step loading 3 vectors of one input row straight
-/// from x (no packing of x, no transposing store) and broadcasting 8 packed weights; the tile is stored once, bias
-/// added, row by row into y, and the epilogue runs on it while it is in L1. MobileNetV2's expansions (16 -> 96 at
-/// 112x112) are only C deep, so the im2col GEMM's per-call packing and the channel tiles' transposing store (both
-/// paid per output) cost as much as the multiply-adds. Each output is one item's chain of multiply-adds in C order
-/// whatever the split: the same bits on any thread count and vector width.
+/// The forward pass of a 1x1 stride-1 unpadded conv (<see cref="ConvKernel.Pointwise"/>; where it is chosen:
+/// ConvolutionAlgorithm.PointwiseApplies): y[K, P] = w[K, C] x[C, P] with vectors along the output positions. A tile
+/// of 8 output channels by 48 positions keeps its 24 sums in zmm registers over the whole depth C, each step loading
+/// 3 vectors of one input row straight from x (no packing of x, no transposing store) and broadcasting 8 weights
+/// packed once per write of them; the tile is stored once, row by row into y, with the bias, the residual and Relu or
+/// Relu6 applied in registers (other activations on the stored tile while it is in L1). MobileNetV2's expansions
+/// (16 -> 96 at 112x112) are only C deep, so the 1x1 GEMM's per-call packing and the channel tiles' transposing store
+/// (both paid per output) cost as much as the multiply-adds. Each output is one item's chain of multiply-adds in C
+/// order whatever the split: the same bits on any thread count and vector width.
 /// </summary>
 internal static unsafe partial class CpuConvolution
 {
