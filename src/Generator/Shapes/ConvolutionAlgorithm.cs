@@ -23,8 +23,9 @@ internal enum ConvKernel
     Gemm1x1,
 
     /// <summary>
-    /// A 1x1 stride-1 unpadded conv of few input channels: 8-channel x 48-position register tiles with vectors along the
-    /// positions, read from the input in place (no im2col, no transposing store), split over positions and channel panels.
+    /// A 1x1 stride-1 unpadded conv (<see cref="ConvolutionAlgorithm.PointwiseApplies"/>): 8-channel x 48-position register
+    /// tiles with vectors along the positions, read from the input in place (no im2col, no transposing store), the
+    /// epilogue in registers, split over runs of positions and groups of channel panels.
     /// </summary>
     Pointwise,
 
