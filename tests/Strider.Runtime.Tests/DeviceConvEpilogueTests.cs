@@ -119,7 +119,8 @@ public sealed class CpuConvEpilogueTests
     {
         { "im2col", nameof(ConvKernel.Im2colGemm) },
         { "im2col, narrow chunks at batch 1 (14x14)", nameof(ConvKernel.Im2colGemm) },
-        { "1x1 GEMM", nameof(ConvKernel.Gemm1x1) },
+        { "1x1 GEMM (a projection on a 7x8 plane)", nameof(ConvKernel.Gemm1x1) },
+        { "pointwise (a short last tile, a part-filled panel)", nameof(ConvKernel.Pointwise) },
         { "batch columns (7x7)", nameof(ConvKernel.BatchColumnsGemm) },
         { "channel tiles, tiles across images (7x7, batch 3)", nameof(ConvKernel.ChannelTiles) },
         { "channel tiles (14x14, batch 1)", nameof(ConvKernel.ChannelTiles) },
@@ -133,7 +134,8 @@ public sealed class CpuConvEpilogueTests
     {
         "im2col" => (Conv(8, 23, 21, 24, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3),
         "im2col, narrow chunks at batch 1 (14x14)" => (Conv(16, 14, 14, 24, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1),
-        "1x1 GEMM" => (Conv(24, 19, 17, 20, 1, 1), 2),
+        "1x1 GEMM (a projection on a 7x8 plane)" => (Conv(40, 7, 8, 20, 1, 1), 2),
+        "pointwise (a short last tile, a part-filled panel)" => (Conv(24, 19, 17, 20, 1, 1), 2),
         "batch columns (7x7)" => (Conv(16, 7, 7, 9, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3),
         "channel tiles, tiles across images (7x7, batch 3)" => (Conv(16, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3),
         "channel tiles (14x14, batch 1)" => (Conv(72, 14, 14, 64, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1),

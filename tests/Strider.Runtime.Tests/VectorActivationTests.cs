@@ -37,4 +37,23 @@ public sealed class VectorActivationTests
     [Fact] public void HardSigmoid_vector_form_is_the_scalar_form() => Check<HardSigmoid>();
 
     [Fact] public void Relu_vector_form_is_the_scalar_form() => Check<Relu>();
+
+    /// <summary>The 16-lane forward forms (the pointwise conv's store clamps in registers with them) against the scalar form.</summary>
+    [Fact]
+    public void Relu_and_Relu6_16_lane_forms_are_the_scalar_forms()
+    {
+        var rng = new Random(8);
+        float[] xs = s_edges.Concat(Enumerable.Range(0, 16 * 32).Select(_ => (float)(rng.NextDouble() * 16 - 8))).ToArray();
+        for (int i = 0; i + 16 <= xs.Length; i += 16)
+        {
+            var x = Vector512.Create(xs.AsSpan(i, 16));
+            Vector512<float> relu = default(Relu).Forward(x), relu6 = default(Relu6).Forward(x);
+            for (int l = 0; l < 16; l++)
+            {
+                float r = default(Relu).Forward(xs[i + l], 0f, 0f), r6 = default(Relu6).Forward(xs[i + l], 0f, 0f);
+                Assert.True(BitConverter.SingleToInt32Bits(r) == BitConverter.SingleToInt32Bits(relu[l]), $"Relu of {xs[i + l]:G9}: scalar {r:G9}, 16 lanes {relu[l]:G9}.");
+                Assert.True(BitConverter.SingleToInt32Bits(r6) == BitConverter.SingleToInt32Bits(relu6[l]), $"Relu6 of {xs[i + l]:G9}: scalar {r6:G9}, 16 lanes {relu6[l]:G9}.");
+            }
+        }
+    }
 }

@@ -22,6 +22,13 @@ internal enum ConvKernel
     /// <summary>A 1x1 stride-1 unpadded conv: a plain GEMM that reads the input in place (no im2col), split over runs of output positions.</summary>
     Gemm1x1,
 
+    /// <summary>
+    /// A 1x1 stride-1 unpadded conv (<see cref="ConvolutionAlgorithm.PointwiseApplies"/>): 8-channel x 48-position register
+    /// tiles with vectors along the positions, read from the input in place (no im2col, no transposing store), the
+    /// epilogue in registers, split over runs of positions and groups of channel panels.
+    /// </summary>
+    Pointwise,
+
     /// <summary>Output planes smaller than a column chunk: im2col + GEMM over the whole batch's columns, split over output-channel blocks and column chunks.</summary>
     BatchColumnsGemm,
 
@@ -87,12 +94,52 @@ internal static class ConvolutionAlgorithm
         if (groups > 1) return Grouped(inChannels, groups);
         if (ChooseWinograd(inChannels, outChannels) && WinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW))
             return ConvKernel.Winograd;
+        if (PointwiseApplies(inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft)) return ConvKernel.Pointwise;
         if (ChannelTilesApply(inChannels * kernelH * kernelW, outChannels)) return ConvKernel.ChannelTiles;
         if (SmallOutput(outH, outW)) return ConvKernel.BatchColumnsGemm;
         // The padded copy of such a conv is x itself, so the GEMM's B panels are packed straight from x.
         if (kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && outH == inH && outW == inW)
             return ConvKernel.Gemm1x1;
         return ConvKernel.Im2colGemm;
+    }
+
+    /// <summary>Output positions of a full pointwise tile (<see cref="ConvKernel.Pointwise"/>): three 16-wide vectors.</summary>
+    public const int PointwisePositions = 48;
+
+    /// <summary>
+    /// Fewest output positions per image for the pointwise tiles at any channel counts (four 16-wide vectors filled);
+    /// from <see cref="MinPointwisePositions"/> on (a 7x7 plane fills 49 of 64 lanes) only when they do not narrow the
+    /// channels. In-process A/B (CPU time of one thread, with the epilogue, `Strider.Benchmarks pointwise 1`): 0.29-0.86x
+    /// the 1x1 GEMM on MobileNetV2's 16 -> 96 at 112x112 ... 32 -> 192 at 28x28, 0.41-0.62x the channel tiles on
+    /// 64 -> 384 and 96 -> 576 at 14x14 and 144 -> 32, 192 -> 32 at 28x28, 0.90x on 7x7 expansions (160 -> 960), but
+    /// 1.14-1.46x on 7x7 projections (576 -> 160, 960 -> 160, 960 -> 320), where the tiles fill every lane.
+    /// </summary>
+    public const int FullPointwisePositions = 64;
+
+    /// <summary>Fewest output positions per image for the pointwise tiles (see <see cref="FullPointwisePositions"/>).</summary>
+    public const int MinPointwisePositions = 49;
+
+    /// <summary>
+    /// Most input channels for the pointwise tiles where the channel tiles apply too. Deeper ones read their 48-position
+    /// input tile from L2 for every 8 output channels, where the channel tiles read each input once per 32: in W6 as it
+    /// runs (`profile W6`, one thread, cold weights and inputs) 384 -> 64, 384 -> 96, 576 -> 96 at 14x14 and 320 -> 1280
+    /// at 7x7 took 1.05-1.15x the channel tiles' time (0.83-0.92x hot in the A/B), 192 -> 64 about the same.
+    /// </summary>
+    public const int MaxPointwiseDepth = 160;
+
+    /// <summary>
+    /// Whether the pointwise tiles apply: a 1x1 stride-1 unpadded conv (the output is the input's plane) on planes of at
+    /// least <see cref="FullPointwisePositions"/> positions, or of at least <see cref="MinPointwisePositions"/> when
+    /// there are at least as many output channels as input channels; and at most <see cref="MaxPointwiseDepth"/> input
+    /// channels unless the channel tiles do not apply (MobileNetV2's 144 -> 24 at 56x56 ran 0.66x the 1x1 GEMM's time).
+    /// </summary>
+    public static bool PointwiseApplies(int inChannels, int inH, int inW, int outChannels, int outH, int outW, int kernelH, int kernelW,
+        int strideH, int strideW, int padTop, int padLeft)
+    {
+        if (kernelH != 1 || kernelW != 1 || strideH != 1 || strideW != 1 || padTop != 0 || padLeft != 0 || outH != inH || outW != inW) return false;
+        if (inChannels > MaxPointwiseDepth && ChannelTilesApply(inChannels, outChannels)) return false;
+        long positions = (long)outH * outW;
+        return positions >= FullPointwisePositions || (positions >= MinPointwisePositions && outChannels >= inChannels);
     }
 
     /// <summary>Output channels of a channel tile (<see cref="ConvKernel.ChannelTiles"/>), and of its narrow form for a last panel.</summary>
@@ -226,6 +273,7 @@ internal static class ConvolutionAlgorithm
         ConvKernel.Winograd => "Winograd F(2x2,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 64x64 weights)",
         ConvKernel.ChannelTiles => "implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions",
         ConvKernel.Gemm1x1 => "1x1 as GEMM on the input (no im2col), split over output positions",
+        ConvKernel.Pointwise => "1x1 pointwise in 8-channel x 48-position register tiles on the input in place, split over positions and channel panels",
         ConvKernel.BatchColumnsGemm => "im2col + GEMM over the batch's columns, split over output channels",
         ConvKernel.GroupedDirect => "grouped direct, split over channel planes",
         ConvKernel.DepthwiseDirect => "depthwise direct, split over channel planes",

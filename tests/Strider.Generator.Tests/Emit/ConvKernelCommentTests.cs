@@ -50,7 +50,7 @@ public class ConvKernelCommentTests
 
     [Theory]
     [InlineData("stem", "ConvForward", nameof(ConvKernel.ChannelTiles))]
-    [InlineData("pointwise", "ConvForward", nameof(ConvKernel.Gemm1x1))]
+    [InlineData("pointwise", "ConvForward", nameof(ConvKernel.Pointwise))]
     [InlineData("downsample", "ConvForward", nameof(ConvKernel.Im2colGemm))]
     [InlineData("to14", "ConvForward", nameof(ConvKernel.ChannelTiles))]
     [InlineData("to7", "ConvForward", nameof(ConvKernel.BatchColumnsGemm))]

@@ -28,6 +28,18 @@ internal readonly struct Relu6 : IVectorActivation
         return Avx.Min(Vector256.Create(6f), Avx.Max(Vector256<float>.Zero, x));
     }
 
+    /// <summary>The 8-lane forward on 16 lanes (VMAXPS and VMINPS have the same operand rule); the pointwise conv's store clamps in registers with it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Forward(Vector512<float> x)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            var low = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), Vector512<float>.Zero, x);
+            return Vector512.ConditionalSelect(Vector512.GreaterThan(low, Vector512.Create(6f)), Vector512.Create(6f), low);
+        }
+        return Avx512F.Min(Vector512.Create(6f), Avx512F.Max(Vector512<float>.Zero, x));
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Backward(Vector256<float> x, Vector256<float> dy)
     {

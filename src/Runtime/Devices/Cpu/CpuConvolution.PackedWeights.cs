@@ -12,8 +12,8 @@ namespace Strider.Devices.Cpu;
 /// </summary>
 internal sealed unsafe class PackedConvWeights
 {
-    /// <summary>How the weights are packed: the im2col GEMM's MR-row panels, the channel tiles' 32-channel panels, or Winograd's U.</summary>
-    internal enum Layout { GemmPanels, ChannelPanels, Winograd }
+    /// <summary>How the weights are packed: the im2col GEMM's MR-row panels, the channel tiles' 32-channel panels, Winograd's U, or the pointwise tiles' 8-row panels over the whole depth.</summary>
+    internal enum Layout { GemmPanels, ChannelPanels, Winograd, PointwisePanels }
 
     private static readonly ConditionalWeakTable<DeviceBuffer<float>, PackedConvWeights> s_cache = new();
 
@@ -80,6 +80,7 @@ internal sealed unsafe class PackedConvWeights
             // One KC-deep block per item (serial, this packing was ~2% of a U-net step on the calling thread alone).
             if (layout == Layout.Winograd) ws.Run(conv, (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.WinogradWeightsItem);
             else if (layout == Layout.ChannelPanels) ws.Run(conv, (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.PackChannelPanelItem);
+            else if (layout == Layout.PointwisePanels) ws.Run(conv, (rows + Gemm.MR - 1) / Gemm.MR, &CpuConvolution.PackPointwisePanelItem);
             else ws.Run(conv, (depth + Gemm.KC - 1) / Gemm.KC, &CpuConvolution.PackWeightsItem);
             (entry._version, entry._rows, entry._depth, entry._layout) = (version, rows, depth, layout);
             entry.Packs++;

@@ -66,6 +66,16 @@ internal static unsafe partial class CpuConvolution
             return;
         }
         var conv = new ConvArgs { G = g };
+        if (kernel == ConvKernel.Pointwise)
+        {
+            // 8-row panels of w[K, C] over the whole depth: the pointwise tiles' broadcasts.
+            var rows = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels, &conv, PackedConvWeights.Layout.PointwisePanels);
+            ForwardPointwise(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.PackedW,
+                bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)), epilogue);
+            LastKernel = ConvKernel.Pointwise;
+            GC.KeepAlive(rows);
+            return;
+        }
         if (kernel == ConvKernel.ChannelTiles)
         {
             var panels = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv, PackedConvWeights.Layout.ChannelPanels);
