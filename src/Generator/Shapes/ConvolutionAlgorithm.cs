@@ -175,6 +175,16 @@ internal static class ConvolutionAlgorithm
         && padTop <= (kernelH - 1) * dilationH && padLeft <= (kernelW - 1) * dilationW
         && (long)inH * inW * 8 <= (long)outH * outW * 9;
 
+    /// <summary>
+    /// The forward kernel a <see cref="ConvKernel.FlippedForward"/> backward data runs on: the forward's choice for the
+    /// flipped geometry (dY's channels and plane in, dx's out, stride 1, the padding mirrored), so a ResNet 3x3 conv's
+    /// backward data takes Winograd or the channel tiles as its forward does. Arguments are the conv's own geometry.
+    /// </summary>
+    public static ConvKernel FlippedForwardKernel(int inChannels, int inH, int inW, int outChannels, int outH, int outW,
+        int kernelH, int kernelW, int padTop, int padLeft, int dilationH, int dilationW) =>
+        Forward(outChannels, outH, outW, inChannels, inH, inW, kernelH, kernelW, 1, 1,
+            (kernelH - 1) * dilationH - padTop, (kernelW - 1) * dilationW - padLeft, dilationH, dilationW, 1);
+
     private static ConvKernel Grouped(int inChannels, int groups) =>
         inChannels == groups ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
 
