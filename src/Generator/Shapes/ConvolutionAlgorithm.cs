@@ -229,6 +229,9 @@ internal static class ConvolutionAlgorithm
         return (taps, phase, count, taps - 1 - j0);
     }
 
+    /// <summary>A flipped-forward backward data in words, with the forward kernel it runs on (<see cref="FlippedForwardKernel"/>).</summary>
+    public static string DescribeFlipped(ConvKernel forwardKernel) => Describe(ConvKernel.FlippedForward) + ", on " + Describe(forwardKernel);
+
     /// <summary>The kernel in words, as the generated code's comment names it.</summary>
     public static string Describe(ConvKernel kernel) => kernel switch
     {
@@ -242,7 +245,7 @@ internal static class ConvolutionAlgorithm
         ConvKernel.GemmCol2im => "GEMM + col2im, split over input channels",
         ConvKernel.BatchColumnsCol2im => "GEMM over the batch's columns + col2im, split over input channels",
         ConvKernel.PhaseSplit => "stride-phase sub-convolutions (im2col + GEMM each)",
-        ConvKernel.FlippedForward => "forward conv of dY with flipped weights (im2col + GEMM, no col2im)",
+        ConvKernel.FlippedForward => "forward conv of dY with flipped weights (no col2im)",
         _ => kernel.ToString(),
     };
 }
