@@ -161,12 +161,24 @@ public sealed class CpuFlippedBackwardDataTests
     /// <summary>Conv (input channels, plane height and width, output channels, padding top/bottom, left/right) and batch for the Winograd weight gradient.</summary>
     public static TheoryData<int, int, int, int, int, int, int, int, int> WinogradGradientCases => new()
     {
-        { 64, 12, 12, 64, 1, 1, 1, 1, 2 }, // ResNet's 64-channel 3x3 at a small plane, one unit
-        { 70, 13, 11, 65, 1, 1, 1, 1, 3 }, // odd plane (half tiles at the edges), K and C past a panel (zero lanes)
-        { 64, 17, 17, 96, 0, 0, 0, 0, 2 }, // unpadded: 15x15 output
-        { 64, 16, 18, 64, 0, 2, 2, 0, 2 }, // asymmetric padding
-        { 64, 40, 40, 64, 1, 1, 1, 1, 1 }, // 400 tiles: two units, the second short
+        { 64, 12, 12, 64, 1, 1, 1, 1, 8 }, // ResNet's 64-channel 3x3 at a small plane: 288 tiles, two units, the second short
+        { 70, 13, 11, 65, 1, 1, 1, 1, 8 }, // odd plane (half tiles at the edges), K and C past a panel (zero lanes)
+        { 64, 17, 17, 96, 0, 0, 0, 0, 5 }, // unpadded: 15x15 output
+        { 64, 16, 18, 64, 0, 2, 2, 0, 5 }, // asymmetric padding
+        { 300, 12, 12, 200, 1, 1, 1, 1, 8 }, // 288 tiles in units of 128 (a third one short), C past a GEMM block
     };
+
+    [Fact]
+    public void Winograd_weight_gradient_is_chosen_only_where_it_measured_faster()
+    {
+        var resnet = Conv(64, 56, 56, 64, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1);
+        Assert.True(CpuConvolution.WinogradGradientApplies(resnet, 8));
+        Assert.False(CpuConvolution.WinogradGradientApplies(resnet with { InChannels = 32 }, 8)); // transforms too large against the GEMMs
+        var small = Conv(512, 7, 7, 512, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1);
+        Assert.False(CpuConvolution.WinogradGradientApplies(small, 8)); // 128 tiles: 0.98x
+        Assert.False(CpuConvolution.WinogradGradientApplies(Conv(64, 56, 56, 64, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1), 8));
+        Assert.False(CpuConvolution.WinogradGradientApplies(Conv(1024, 32, 32, 512, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1)); // dU past 16 x 512 x 512
+    }
 
     [Theory]
     [MemberData(nameof(WinogradGradientCases))]

@@ -25,24 +25,39 @@ internal static unsafe partial class CpuConvolution
         public float* X, Dy, PackedDy, PackedX, DU, Dw;
     }
 
-    /// <summary>Floats of packed transformed tiles one unit holds at most (x's and dY's, all 16 elements): 2 MB, about L2.</summary>
-    internal const int WinogradGradientBudget = 1 << 19;
+    /// <summary>Floats of packed transformed tiles one unit holds at most (x's and dY's, all 16 elements): 8 MB (128 tiles at 256 channels; 64 ran 12% slower).</summary>
+    internal const int WinogradGradientBudget = 1 << 21;
 
     /// <summary>
-    /// Whether backward weights runs by Winograd: where the forward's Winograd applies (3x3, stride 1, 32 tiles an image
-    /// and more) with at least 64 channels each way, so that the 16 GEMMs are K x C = 64 x 64 or more and the tile
-    /// transforms (about 100 adds per tile and channel pair of x and dY) stay small against them.
+    /// Whether backward weights runs by Winograd: 3x3 stride 1 undilated ungrouped with at least 64 channels each way,
+    /// so that the 16 GEMMs are K x C = 64 x 64 or more and the tile transforms (about 100 adds per tile and channel pair
+    /// of x and dY) stay small against them; at most 512 x 512 weights (dU is 16 times their size); and at least
+    /// <see cref="WinogradGradientMinTiles"/> tiles in the batch, over which dU is summed once and transformed back.
     /// </summary>
     internal static bool WinogradGradientApplies(in ConvGeometry g, int n) =>
-        g.Groups <= 1 && g.InChannels >= WinogradGradientMinChannels && g.OutChannels >= WinogradGradientMinChannels
-        && ConvolutionAlgorithm.WinogradApplies(g.InChannels, g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.DilationH, g.DilationW)
-        && (long)n * ((g.OutH + 1) / 2) * ((g.OutW + 1) / 2) < int.MaxValue;
+        !WinogradGradientOff && g.Groups <= 1 && g.InChannels >= WinogradGradientMinChannels && g.OutChannels >= WinogradGradientMinChannels
+        && (long)g.InChannels * g.OutChannels <= WinogradGradientMaxWeights
+        && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+        && (long)n * ((g.OutH + 1) / 2) * ((g.OutW + 1) / 2) is var tiles && tiles >= WinogradGradientMinTiles && tiles < int.MaxValue;
 
-    /// <summary>Floats added to each packed plane's stride (two cache lines).</summary>
-    private const int PlaneSkew = 32;
+    /// <summary>
+    /// Fewest tiles in the batch for <see cref="WinogradGradientApplies"/>. Measured (`wgrad` A/B, one thread's CPU time,
+    /// Winograd / tap-split GEMM): 0.71-0.82x from 392 tiles (ResNet's 256x14x14 at batch 8) up, but 0.98x at 128
+    /// (512x7x7 at batch 8), 1.03-1.05x at 64-100 and 1.6-1.7x at 32-36.
+    /// </summary>
+    internal const int WinogradGradientMinTiles = 256;
+
+    /// <summary>Most input times output channels for <see cref="WinogradGradientApplies"/> (its dU is 16 times that many floats).</summary>
+    internal const long WinogradGradientMaxWeights = 512 * 512;
+
+    /// <summary>Turns the Winograd weight gradient off, for the benchmarks' in-process A/B against the tap-split GEMM only.</summary>
+    internal static bool WinogradGradientOff;
 
     /// <summary>Fewest channels each way for <see cref="WinogradGradientApplies"/>.</summary>
     internal const int WinogradGradientMinChannels = 64;
+
+    /// <summary>Floats added to each packed plane's stride (two cache lines).</summary>
+    private const int PlaneSkew = 32;
 
     /// <summary>dW += the weight gradient of <paramref name="g"/> over the batch by Winograd F(2x2, 3x3) (x and dY checked pointers).</summary>
     internal static void BackwardWeightsWinograd(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* dy, float* dw)
