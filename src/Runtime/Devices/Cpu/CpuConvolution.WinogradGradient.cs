@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Strider.Shapes;
 using static Strider.Devices.Cpu.CpuMath;
 
@@ -114,7 +116,22 @@ internal static unsafe partial class CpuConvolution
                 bool down = oh + 1 < g.OutH, across = ow + 1 < g.OutW;
                 float* src = a.Dy + (long)b * g.OutputSize + k0 * outPlane + (long)oh * g.OutW + ow;
                 float* o = panel + (long)tl * Gemm.MR;
-                for (int lane = 0; lane < lanes; lane++, src += outPlane)
+                int lane = 0;
+                if (Avx2.IsSupported && lanes == Gemm.MR && down && across && outPlane * Gemm.MR < int.MaxValue)
+                {
+                    // The panel's 8 channels at once, gathered (the same adds as below, so the same bits).
+                    var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)outPlane;
+                    var y00 = Avx2.GatherVector256(src, index, 4);
+                    var y01 = Avx2.GatherVector256(src + 1, index, 4);
+                    var y10 = Avx2.GatherVector256(src + g.OutW, index, 4);
+                    var y11 = Avx2.GatherVector256(src + g.OutW + 1, index, 4);
+                    Spread(o, plane, 0, y00, y01);
+                    Spread(o, plane, 4, y00 + y10, y01 + y11);
+                    Spread(o, plane, 8, y00 - y10, y01 - y11);
+                    Spread(o, plane, 12, -y10, -y11);
+                    lane = lanes;
+                }
+                for (src += lane * outPlane; lane < lanes; lane++, src += outPlane)
                 {
                     // The 2x2 dY tile, zero past the plane's edge.
                     float y00 = src[0], y01 = across ? src[1] : 0, y10 = down ? src[g.OutW] : 0, y11 = down && across ? src[g.OutW + 1] : 0;
@@ -124,8 +141,8 @@ internal static unsafe partial class CpuConvolution
                     Spread(o + lane, plane, 8, y00 - y10, y01 - y11);
                     Spread(o + lane, plane, 12, -y10, -y11);
                 }
-                for (int lane = lanes; lane < Gemm.MR; lane++)
-                    for (int e = 0; e < 16; e++) o[e * plane + lane] = 0;
+                for (int pad = lanes; pad < Gemm.MR; pad++)
+                    for (int e = 0; e < 16; e++) o[e * plane + pad] = 0;
             }
             return;
         }
@@ -140,7 +157,28 @@ internal static unsafe partial class CpuConvolution
             bool inside = h0 >= 0 && w0 >= 0 && h0 + 4 <= g.InH && w0 + 4 <= g.InW;
             float* src = a.X + (long)b * g.InputSize + c0 * inPlane + (long)h0 * g.InW + w0;
             float* o = xPanel + (long)tl * Gemm.NR;
-            for (int lane = 0; lane < channels; lane++, src += inPlane)
+            int lane = 0;
+            if (Avx2.IsSupported && inside && inPlane * Gemm.MR < int.MaxValue)
+            {
+                // 8 channels at once, gathered (the same adds as below, so the same bits).
+                var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)inPlane;
+                int inW = g.InW;
+                for (; lane + 8 <= channels; lane += 8)
+                {
+                    float* p = src + lane * inPlane;
+                    Vector256<float> Load(int i, int j) => Avx2.GatherVector256(p + (long)i * inW + j, index, 4);
+                    var (d0, d1, d2, d3) = (Load(0, 0), Load(0, 1), Load(0, 2), Load(0, 3));
+                    var (d4, d5, d6, d7) = (Load(1, 0), Load(1, 1), Load(1, 2), Load(1, 3));
+                    var (d8, d9, d10, d11) = (Load(2, 0), Load(2, 1), Load(2, 2), Load(2, 3));
+                    var (d12, d13, d14, d15) = (Load(3, 0), Load(3, 1), Load(3, 2), Load(3, 3));
+                    float* v = o + lane;
+                    Columns(v, xPlane, 0, d0 - d8, d1 - d9, d2 - d10, d3 - d11);
+                    Columns(v, xPlane, 4, d4 + d8, d5 + d9, d6 + d10, d7 + d11);
+                    Columns(v, xPlane, 8, d8 - d4, d9 - d5, d10 - d6, d11 - d7);
+                    Columns(v, xPlane, 12, d4 - d12, d5 - d13, d6 - d14, d7 - d15);
+                }
+            }
+            for (src += lane * inPlane; lane < channels; lane++, src += inPlane)
             {
                 if (inside)
                     for (int i = 0; i < 4; i++)
@@ -169,9 +207,27 @@ internal static unsafe partial class CpuConvolution
                 Columns(v, xPlane, 8, r20, r21, r22, r23);
                 Columns(v, xPlane, 12, r30, r31, r32, r33);
             }
-            for (int lane = channels; lane < Gemm.NR; lane++)
-                for (int e = 0; e < 16; e++) o[e * xPlane + lane] = 0;
+            for (int pad = channels; pad < Gemm.NR; pad++)
+                for (int e = 0; e < 16; e++) o[e * xPlane + pad] = 0;
         }
+    }
+
+    /// <summary><see cref="Columns(float*, long, int, float, float, float, float)"/> for 8 channels' lanes.</summary>
+    private static void Columns(float* v, long plane, int e0, Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3)
+    {
+        (r0 - r2).Store(v + e0 * plane);
+        (r1 + r2).Store(v + (e0 + 1) * plane);
+        (r2 - r1).Store(v + (e0 + 2) * plane);
+        (r1 - r3).Store(v + (e0 + 3) * plane);
+    }
+
+    /// <summary><see cref="Spread(float*, long, int, float, float)"/> for 8 channels' lanes.</summary>
+    private static void Spread(float* o, long plane, int e0, Vector256<float> c, Vector256<float> e)
+    {
+        c.Store(o + e0 * plane);
+        (c + e).Store(o + (e0 + 1) * plane);
+        (c - e).Store(o + (e0 + 2) * plane);
+        (-e).Store(o + (e0 + 3) * plane);
     }
 
     /// <summary>Row i of r B from row i of r = B^T d: [r0 - r2, r1 + r2, r2 - r1, r1 - r3] at elements e0 ...</summary>
