@@ -6,9 +6,10 @@ using Strider.Devices.Cpu;
 namespace Strider.Benchmarks;
 
 /// <summary>
-/// In-process A/B of the Winograd weight gradient (`wgrad [threads] [reps]`): each geometry's ConvBackwardWeights run
-/// by Winograd and by the tap-split GEMM (<see cref="CpuConvolution.WinogradGradientOff"/>), alternated, with the median
-/// calling-thread CPU time and wall time of each and their ratio (Winograd / GEMM).
+/// In-process A/B of the backward passes' kernels (`wgrad [threads] [reps]`): each geometry's ConvBackwardWeights run
+/// by Winograd and by the tap-split GEMM (<see cref="CpuConvolution.WinogradGradientOff"/>), and its ConvBackwardData
+/// as the flipped forward on the forward's kernel and on the im2col GEMM (<see cref="CpuConvolution.FlippedOnGemmOnly"/>),
+/// alternated, with the median calling-thread CPU time and wall time of each and their ratio (new / old).
 /// </summary>
 public static class WeightGradientAB
 {
@@ -46,24 +47,37 @@ public static class WeightGradientAB
                 return b;
             }
             var (x, dy, dw) = (Up(n * g.InputSize), Up(n * g.OutputSize), Up(g.WeightSize));
-            void Pass(bool winograd)
+            var dx = Up(n * g.InputSize);
+            void Weights(bool winograd)
             {
                 CpuConvolution.WinogradGradientOff = !winograd;
                 device.ConvBackwardWeights(g, n, x, dy, dw, null);
                 CpuConvolution.WinogradGradientOff = false;
             }
-            for (int i = 0; i < 2; i++) { Pass(true); Pass(false); }
-            double[] wc = new double[reps], gc = new double[reps], ww = new double[reps], gw = new double[reps];
-            for (int i = 0; i < reps; i++)
+            void Data(bool forwardKernel)
             {
-                (wc[i], ww[i]) = Time(() => Pass(true));
-                (gc[i], gw[i]) = Time(() => Pass(false));
+                CpuConvolution.FlippedOnGemmOnly = !forwardKernel;
+                device.ConvBackwardData(g, n, dy, dw, dx, accumulate: false);
+                CpuConvolution.FlippedOnGemmOnly = false;
             }
-            double Median(double[] v) { Array.Sort(v); return v[v.Length / 2]; }
-            double mwc = Median(wc), mgc = Median(gc), mww = Median(ww), mgw = Median(gw);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {name,-34} cpu {mwc,7:F3} / {mgc,7:F3} ms = {mwc / mgc:F3}   wall {mww,7:F3} / {mgw,7:F3} ms = {mww / mgw:F3}"));
+            Compare(name + " weights", Weights, reps);
+            Compare(name + " data", Data, reps);
         }
+    }
+
+    private static void Compare(string name, Action<bool> pass, int reps)
+    {
+        for (int i = 0; i < 2; i++) { pass(true); pass(false); }
+        double[] nc = new double[reps], oc = new double[reps], nw = new double[reps], ow = new double[reps];
+        for (int i = 0; i < reps; i++)
+        {
+            (nc[i], nw[i]) = Time(() => pass(true));
+            (oc[i], ow[i]) = Time(() => pass(false));
+        }
+        double Median(double[] v) { Array.Sort(v); return v[v.Length / 2]; }
+        double mnc = Median(nc), moc = Median(oc), mnw = Median(nw), mow = Median(ow);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {name,-40} cpu {mnc,7:F3} / {moc,7:F3} ms = {mnc / moc:F3}   wall {mnw,7:F3} / {mow,7:F3} ms = {mnw / mow:F3}"));
     }
 
     private static (double Cpu, double Wall) Time(Action action)

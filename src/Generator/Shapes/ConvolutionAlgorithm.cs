@@ -230,7 +230,8 @@ internal static class ConvolutionAlgorithm
     }
 
     /// <summary>A flipped-forward backward data in words, with the forward kernel it runs on (<see cref="FlippedForwardKernel"/>).</summary>
-    public static string DescribeFlipped(ConvKernel forwardKernel) => Describe(ConvKernel.FlippedForward) + ", on " + Describe(forwardKernel);
+    public static string DescribeFlipped(ConvKernel forwardKernel) => Describe(ConvKernel.FlippedForward) + ", on " + Describe(forwardKernel)
+        + (forwardKernel == ConvKernel.Winograd ? "; below 256 tiles in the batch on the channel tiles" : "");
 
     /// <summary>The kernel in words, as the generated code's comment names it.</summary>
     public static string Describe(ConvKernel kernel) => kernel switch

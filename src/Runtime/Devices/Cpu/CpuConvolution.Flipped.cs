@@ -30,8 +30,20 @@ internal static unsafe partial class CpuConvolution
         var fg = FlippedGeometry(g);
         var kernel = ConvolutionAlgorithm.FlippedForwardKernel(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW,
             g.KernelH, g.KernelW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW);
-        return kernel == ConvKernel.Winograd && !WinogradFits(fg, n) ? ConvKernel.Im2colGemm : kernel;
+        if (FlippedOnGemmOnly || (kernel == ConvKernel.Winograd && !WinogradFits(fg, n))) return ConvKernel.Im2colGemm;
+        // Winograd's weight transform is paid once per write of w, that is once per training step, for this one call:
+        // below a few hundred tiles it costs more than it saves (`wgrad` A/B, Winograd / im2col GEMM: 1.72x at 36 tiles,
+        // 1.17x at 64, 0.82x at 400, 0.70-0.76x on ResNet's 392-6272 at batch 8), so such a batch takes the channel tiles.
+        if (kernel == ConvKernel.Winograd && (long)n * ((fg.OutH + 1) / 2) * ((fg.OutW + 1) / 2) < FlippedWinogradMinTiles)
+            return ConvolutionAlgorithm.ChannelTilesApply(fg.InChannels * 9, fg.OutChannels) ? ConvKernel.ChannelTiles : ConvKernel.Im2colGemm;
+        return kernel;
     }
+
+    /// <summary>Fewest tiles in the batch for a flipped backward data on Winograd (see <see cref="FlippedKernel"/>).</summary>
+    internal const int FlippedWinogradMinTiles = 256;
+
+    /// <summary>Runs every flipped backward data on the im2col GEMM, for the benchmarks' in-process A/B only.</summary>
+    internal static bool FlippedOnGemmOnly;
 
     /// <summary>The forward kernel the last flipped backward data on this thread ran (for tests).</summary>
     [ThreadStatic] internal static ConvKernel LastFlippedKernel;
