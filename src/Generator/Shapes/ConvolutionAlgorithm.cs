@@ -222,6 +222,16 @@ internal static class ConvolutionAlgorithm
         && padTop <= (kernelH - 1) * dilationH && padLeft <= (kernelW - 1) * dilationW
         && (long)inH * inW * 8 <= (long)outH * outW * 9;
 
+    /// <summary>
+    /// The forward kernel a <see cref="ConvKernel.FlippedForward"/> backward data runs on: the forward's choice for the
+    /// flipped geometry (dY's channels and plane in, dx's out, stride 1, the padding mirrored), so a ResNet 3x3 conv's
+    /// backward data takes Winograd or the channel tiles as its forward does. Arguments are the conv's own geometry.
+    /// </summary>
+    public static ConvKernel FlippedForwardKernel(int inChannels, int inH, int inW, int outChannels, int outH, int outW,
+        int kernelH, int kernelW, int padTop, int padLeft, int dilationH, int dilationW) =>
+        Forward(outChannels, outH, outW, inChannels, inH, inW, kernelH, kernelW, 1, 1,
+            (kernelH - 1) * dilationH - padTop, (kernelW - 1) * dilationW - padLeft, dilationH, dilationW, 1);
+
     private static ConvKernel Grouped(int inChannels, int groups) =>
         inChannels == groups ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
 
@@ -266,6 +276,10 @@ internal static class ConvolutionAlgorithm
         return (taps, phase, count, taps - 1 - j0);
     }
 
+    /// <summary>A flipped-forward backward data in words, with the forward kernel it runs on (<see cref="FlippedForwardKernel"/>).</summary>
+    public static string DescribeFlipped(ConvKernel forwardKernel) => Describe(ConvKernel.FlippedForward) + ", on " + Describe(forwardKernel)
+        + (forwardKernel == ConvKernel.Winograd ? "; below 256 tiles in the batch on the channel tiles" : "");
+
     /// <summary>The kernel in words, as the generated code's comment names it.</summary>
     public static string Describe(ConvKernel kernel) => kernel switch
     {
@@ -280,7 +294,7 @@ internal static class ConvolutionAlgorithm
         ConvKernel.GemmCol2im => "GEMM + col2im, split over input channels",
         ConvKernel.BatchColumnsCol2im => "GEMM over the batch's columns + col2im, split over input channels",
         ConvKernel.PhaseSplit => "stride-phase sub-convolutions (im2col + GEMM each)",
-        ConvKernel.FlippedForward => "forward conv of dY with flipped weights (im2col + GEMM, no col2im)",
+        ConvKernel.FlippedForward => "forward conv of dY with flipped weights (no col2im)",
         _ => kernel.ToString(),
     };
 }

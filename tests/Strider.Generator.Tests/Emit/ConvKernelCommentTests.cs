@@ -58,13 +58,19 @@ public class ConvKernelCommentTests
     [InlineData("up", "ConvBackwardData", nameof(ConvKernel.PhaseSplit))]
     [InlineData("up", "ConvForward", nameof(ConvKernel.BatchColumnsGemm))]
     [InlineData("at14", "ConvForward", nameof(ConvKernel.ChannelTiles))]
-    [InlineData("at14", "ConvBackwardData", nameof(ConvKernel.FlippedForward))]
     [InlineData("stem", "ConvBackwardData", nameof(ConvKernel.GemmCol2im))]
     [InlineData("wino", "ConvForward", nameof(ConvKernel.ChannelTiles))] // Winograd applies but is not chosen below 96 channels (ConvolutionAlgorithm.ChooseWinograd)
     [InlineData("widen", "ConvForward", nameof(ConvKernel.ChannelTiles))]
     [InlineData("wino96", "ConvForward", nameof(ConvKernel.Winograd))]
     public void Each_conv_call_names_the_kernel_the_cpu_device_picks(string layer, string call, string expected) =>
         Assert.Equal(ConvolutionAlgorithm.Describe(Enum.Parse<ConvKernel>(expected)), KernelOf(Generate(), call, layer));
+
+    /// <summary>A stride-1 backward data runs as the flipped forward, on the forward's kernel for the flipped geometry, and says which.</summary>
+    [Theory]
+    [InlineData("at14", nameof(ConvKernel.ChannelTiles))]
+    [InlineData("wino96", nameof(ConvKernel.Winograd))]
+    public void Each_flipped_backward_data_names_the_forward_kernel_it_runs_on(string layer, string forward) =>
+        Assert.Equal(ConvolutionAlgorithm.DescribeFlipped(Enum.Parse<ConvKernel>(forward)), KernelOf(Generate(), "ConvBackwardData", layer));
 
     [Fact]
     public void Every_conv_call_has_a_kernel_comment()

@@ -29,6 +29,9 @@ internal static class ConvKernels
                 d.H.Stride, d.W.Stride, d.H.PadBegin, d.W.PadBegin, d.H.Dilation, d.W.Dilation, d.Groups)
             : ConvolutionAlgorithm.Forward((int)ci.U, (int)hi.U, (int)wi.U, (int)co.U, (int)ho.U, (int)wo.U, d.H.Kernel, d.W.Kernel,
                 d.H.Stride, d.W.Stride, d.H.PadBegin, d.W.PadBegin, d.H.Dilation, d.W.Dilation, d.Groups);
+        if (kernel == ConvKernel.FlippedForward)
+            return " // kernel: " + ConvolutionAlgorithm.DescribeFlipped(ConvolutionAlgorithm.FlippedForwardKernel((int)ci.U, (int)hi.U, (int)wi.U,
+                (int)co.U, (int)ho.U, (int)wo.U, d.H.Kernel, d.W.Kernel, d.H.PadBegin, d.W.PadBegin, d.H.Dilation, d.W.Dilation));
         return " // kernel: " + ConvolutionAlgorithm.Describe(kernel);
     }
 }

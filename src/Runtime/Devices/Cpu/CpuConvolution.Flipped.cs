@@ -24,16 +24,55 @@ internal static unsafe partial class CpuConvolution
     internal static ConvGeometry FlippedGeometry(in ConvGeometry g) => new(g.OutChannels, g.OutH, g.OutW, g.InChannels, g.InH, g.InW,
         g.KernelH, g.KernelW, 1, 1, (g.KernelH - 1) * g.DilationH - g.PadTop, (g.KernelW - 1) * g.DilationW - g.PadLeft, g.DilationH, g.DilationW);
 
-    /// <summary>dx (+)= the forward conv of dy with w flipped and transposed (packed once per write of w, see <see cref="FlippedConvWeights"/>).</summary>
+    /// <summary>The forward kernel that runs <paramref name="g"/>'s flipped backward data at batch <paramref name="n"/>.</summary>
+    internal static ConvKernel FlippedKernel(in ConvGeometry g, int n)
+    {
+        var fg = FlippedGeometry(g);
+        var kernel = ConvolutionAlgorithm.FlippedForwardKernel(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW,
+            g.KernelH, g.KernelW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW);
+        if (FlippedOnGemmOnly || (kernel == ConvKernel.Winograd && !WinogradFits(fg, n))) return ConvKernel.Im2colGemm;
+        // Winograd's weight transform is paid once per write of w, that is once per training step, for this one call:
+        // below a few hundred tiles it costs more than it saves (`wgrad` A/B, Winograd / im2col GEMM: 1.72x at 36 tiles,
+        // 1.17x at 64, 0.82x at 400, 0.70-0.76x on ResNet's 392-6272 at batch 8), so such a batch takes the channel tiles.
+        if (kernel == ConvKernel.Winograd && (long)n * ((fg.OutH + 1) / 2) * ((fg.OutW + 1) / 2) < FlippedWinogradMinTiles)
+            return ConvolutionAlgorithm.ChannelTilesApply(fg.InChannels * 9, fg.OutChannels) ? ConvKernel.ChannelTiles : ConvKernel.Im2colGemm;
+        return kernel;
+    }
+
+    /// <summary>Fewest tiles in the batch for a flipped backward data on Winograd (see <see cref="FlippedKernel"/>).</summary>
+    internal const int FlippedWinogradMinTiles = 256;
+
+    /// <summary>Runs every flipped backward data on the im2col GEMM, for the benchmarks' in-process A/B only.</summary>
+    internal static bool FlippedOnGemmOnly;
+
+    /// <summary>The forward kernel the last flipped backward data on this thread ran (for tests).</summary>
+    [ThreadStatic] internal static ConvKernel LastFlippedKernel;
+
+    /// <summary>
+    /// dx (+)= the forward conv of dy with w flipped and transposed, on the kernel the forward picks for the flipped
+    /// geometry (Winograd, channel tiles, or im2col + GEMM), the weights packed for it once per write of w (see
+    /// <see cref="FlippedConvWeights"/>).
+    /// </summary>
     internal static void BackwardDataFlipped(CpuWorkspace ws, in ConvGeometry g, int n, float* dy, DeviceBuffer<float> w, float* dx, bool accumulate)
     {
         var fg = FlippedGeometry(g);
         if (n == 0) return;
-        var packed = FlippedConvWeights.Get(ws, w, g, out float* packedW);
+        var kernel = FlippedKernel(g, n);
+        var layout = kernel switch
+        {
+            ConvKernel.Winograd => PackedConvWeights.Layout.Winograd,
+            ConvKernel.ChannelTiles => PackedConvWeights.Layout.ChannelPanels,
+            _ => PackedConvWeights.Layout.GemmPanels,
+        };
+        var packed = FlippedConvWeights.Get(ws, w, g, layout, out float* packedW);
         // The forward overwrites its output: accumulating, it writes to scratch that is then added to dx.
         long total = n * g.InputSize;
-        float* target = accumulate ? ws.PhaseOut(total) : dx;
-        ConvForwardCore(ws, fg, n, dy, null, null, target, packedW: packedW);
+        // (Shared for Winograd, whose unfused pass keeps its products in PhaseOut; the other kernels' A operand is packedW.)
+        float* target = !accumulate ? dx : kernel == ConvKernel.Winograd ? ws.Shared(total) : ws.PhaseOut(total);
+        if (kernel == ConvKernel.Winograd) WinogradForward(ws, fg, n, dy, packedW, null, target);
+        else if (kernel == ConvKernel.ChannelTiles) ForwardChannelTiles(ws, fg, n, dy, packedW, null, target);
+        else kernel = ConvForwardCore(ws, fg, n, dy, null, null, target, packedW: packedW);
+        LastFlippedKernel = kernel;
         GC.KeepAlive(packed);
         if (accumulate)
         {
@@ -71,6 +110,72 @@ internal static unsafe partial class CpuConvolution
             }
         }
     }
+
+    /// <summary>
+    /// Packs panel <paramref name="item"/> of 32 dx channels of the flipped weights W'[c, k R S + t] = w[k, c, R S - 1 - t]
+    /// (args as <see cref="PackFlippedWeightsItem"/>) in <see cref="PackChannelPanelItem"/>'s layout: each k's rows of
+    /// the panel's channels are one run of w, read in order.
+    /// </summary>
+    internal static void PackFlippedChannelPanelItem(object state, void* args, int item, int worker)
+    {
+        ref readonly ConvArgs a = ref *(ConvArgs*)args;
+        ref readonly ConvGeometry g = ref a.G;
+        int rs = g.KernelH * g.KernelW, C = g.InChannels, K = g.OutChannels, depth = K * rs, m0 = item * TileChannels;
+        int width = PanelWidth(C, item), rows = Math.Min(width, C - m0);
+        float* dst = a.PackedW + (long)m0 * depth;
+        for (int k = 0; k < K; k++)
+        {
+            float* src = a.X + ((long)k * C + m0) * rs, row = dst + (long)k * rs * width;
+            for (int v = 0; v < rows; v++, src += rs)
+                for (int t = 0; t < rs; t++) row[t * width + v] = src[rs - 1 - t];
+            for (int v = rows; v < width; v++)
+                for (int t = 0; t < rs; t++) row[t * width + v] = 0;
+        }
+    }
+
+    /// <summary>
+    /// U'[e, c, k] = (G w'[c, k] G^T)[e] of the flipped 3x3 weights w'[c, k] = w[k, c] turned half a circle, for panel
+    /// <paramref name="item"/> of 32 dx channels, in <see cref="WinogradWeightsItem"/>'s layout (args as
+    /// <see cref="PackFlippedWeightsItem"/>): each k's kernels of the panel's channels are one run of w.
+    /// </summary>
+    internal static void FlippedWinogradWeightsItem(object state, void* args, int item, int worker)
+    {
+        ref readonly ConvArgs a = ref *(ConvArgs*)args;
+        int C = a.G.InChannels, K = a.G.OutChannels, m0 = item * TileChannels, width = PanelWidth(C, item), rows = Math.Min(width, C - m0);
+        long plane = (long)Gemm.RoundUp(C, TileChannels) * K;
+        float* t = stackalloc float[12];
+        for (int k = 0; k < K; k++)
+        {
+            float* u = a.PackedW + (long)m0 * K + (long)k * width;
+            for (int kk = 0; kk < rows; kk++)
+            {
+                // The flipped kernel's w'[i, j] is w[2 - i, 2 - j], that is w[8 - (3 i + j)].
+                float* w = a.X + ((long)k * C + m0 + kk) * 9;
+                // t = G w' (4 x 3), G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+                for (int j = 0; j < 3; j++)
+                {
+                    float w0 = w[8 - j], w1 = w[5 - j], w2 = w[2 - j];
+                    t[j] = w0;
+                    t[3 + j] = 0.5f * (w0 + w1 + w2);
+                    t[6 + j] = 0.5f * (w0 - w1 + w2);
+                    t[9 + j] = w2;
+                }
+                // u = t G^T (4 x 4).
+                for (int i = 0; i < 4; i++)
+                {
+                    float t0 = t[3 * i], t1 = t[3 * i + 1], t2 = t[3 * i + 2];
+                    float* o = u + (long)(4 * i) * plane + kk;
+                    o[0] = t0;
+                    o[plane] = 0.5f * (t0 + t1 + t2);
+                    o[2 * plane] = 0.5f * (t0 - t1 + t2);
+                    o[3 * plane] = t2;
+                }
+            }
+            // Channels past C in a last panel are zero.
+            for (int kk = rows; kk < width; kk++)
+                for (int e = 0; e < 16; e++) u[e * plane + kk] = 0;
+        }
+    }
 }
 
 /// <summary>
@@ -87,6 +192,7 @@ internal sealed unsafe class FlippedConvWeights
     private float* _pointer;
     private long _version = -1;
     private (int C, int K, int R, int S) _shape;
+    private PackedConvWeights.Layout _layout;
 
     /// <summary>Times these weights were flipped and packed (for tests: once per write of the weights).</summary>
     internal int Packs { get; private set; }
@@ -95,10 +201,11 @@ internal sealed unsafe class FlippedConvWeights
     internal static FlippedConvWeights? Find(DeviceBuffer<float> weights) => s_cache.TryGetValue(weights, out var p) ? p : null;
 
     /// <summary>
-    /// The flipped weights of <paramref name="g"/>'s <paramref name="weights"/> packed as the forward's A operand
-    /// ([C, K R S]); the caller keeps the returned array alive (GC.KeepAlive) until its op is done.
+    /// The flipped weights of <paramref name="g"/>'s <paramref name="weights"/> packed as the A operand ([C, K R S]) of
+    /// the forward kernel <paramref name="layout"/> is for; the caller keeps the returned array alive (GC.KeepAlive)
+    /// until its op is done.
     /// </summary>
-    internal static float[] Get(CpuWorkspace ws, DeviceBuffer<float> weights, in ConvGeometry g, out float* packed)
+    internal static float[] Get(CpuWorkspace ws, DeviceBuffer<float> weights, in ConvGeometry g, PackedConvWeights.Layout layout, out float* packed)
     {
         float* w = PackedConvWeights.ReadOnly(weights, g.WeightSize, "w");
         var host = (HostBuffer<float>)weights;
@@ -107,13 +214,18 @@ internal sealed unsafe class FlippedConvWeights
         {
             long version = host.Version;
             var shape = (g.InChannels, g.OutChannels, g.KernelH, g.KernelW);
-            if (entry._version == version && entry._shape == shape && entry._packed is { } kept)
+            if (entry._version == version && entry._shape == shape && entry._layout == layout && entry._packed is { } kept)
             {
                 packed = entry._pointer;
                 return kept;
             }
             int rows = g.InChannels, depth = checked(g.OutChannels * g.KernelH * g.KernelW);
-            long size = (long)Gemm.RoundUp(rows, Gemm.MR) * depth;
+            long size = layout switch
+            {
+                PackedConvWeights.Layout.Winograd => 16L * Gemm.RoundUp(rows, CpuConvolution.TileChannels) * g.OutChannels,
+                PackedConvWeights.Layout.ChannelPanels => CpuConvolution.ChannelPanelsSize(rows, depth),
+                _ => (long)Gemm.RoundUp(rows, Gemm.MR) * depth,
+            };
             if (entry._packed is null || entry._packed.LongLength < size)
             {
                 entry._packed = GC.AllocateUninitializedArray<float>(checked((int)size), pinned: true);
@@ -121,8 +233,11 @@ internal sealed unsafe class FlippedConvWeights
             }
             entry._version = -1; // a packing that throws part way leaves nothing trusted
             var pack = new CpuConvolution.ConvArgs { G = g, X = w, PackedW = entry._pointer };
-            ws.Run(&pack, (depth + Gemm.KC - 1) / Gemm.KC, &CpuConvolution.PackFlippedWeightsItem);
-            (entry._version, entry._shape) = (version, shape);
+            int panels = (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels;
+            if (layout == PackedConvWeights.Layout.Winograd) ws.Run(&pack, panels, &CpuConvolution.FlippedWinogradWeightsItem);
+            else if (layout == PackedConvWeights.Layout.ChannelPanels) ws.Run(&pack, panels, &CpuConvolution.PackFlippedChannelPanelItem);
+            else ws.Run(&pack, (depth + Gemm.KC - 1) / Gemm.KC, &CpuConvolution.PackFlippedWeightsItem);
+            (entry._version, entry._shape, entry._layout) = (version, shape, layout);
             entry.Packs++;
             packed = entry._pointer;
             return entry._packed;

@@ -455,6 +455,12 @@ internal static unsafe partial class CpuConvolution
             G = g, N = n,
             X = P(x, n * g.InputSize, nameof(x)), Y = P(dy, n * g.OutputSize, nameof(dy)), W = P(dw, g.WeightSize, nameof(dw)),
         };
+        if (n > 0 && WinogradGradientApplies(g, n))
+        {
+            BackwardWeightsWinograd(ws, g, n, conv.X, conv.Y, conv.W);
+            if (dbias is not null) BiasBackward(ws, n, g.OutChannels, p, dy, dbias);
+            return;
+        }
         if (n > 0)
         {
             PreparePadded(ws, ref conv, mayAlias: true);

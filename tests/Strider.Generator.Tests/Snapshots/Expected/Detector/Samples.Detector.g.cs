@@ -437,10 +437,10 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
         if (boxGradient is null) d.Fill(_boxGrad!, 0, n * 256L, 0f); else d.Copy(boxGradient.Buffer, 0, _boxGrad!, 0, n * 256L, false);
         // box: Conv 4 1x1
         d.ConvBackwardWeights(BoxGeometry, n, trunkOut, _boxGrad!, _boxWeight.Gradient, _boxBias.Gradient);
-        d.ConvBackwardData(BoxGeometry, n, _boxGrad!, _boxWeight.Value, _trunkGrad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        d.ConvBackwardData(BoxGeometry, n, _boxGrad!, _boxWeight.Value, _trunkGrad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on 1x1 as GEMM on the input (no im2col), split over output positions
         // cls: Conv 2 1x1
         d.ConvBackwardWeights(ClsGeometry, n, trunkOut, _clsGrad!, _clsWeight.Gradient, _clsBias.Gradient);
-        d.ConvBackwardData(ClsGeometry, n, _clsGrad!, _clsWeight.Value, _trunkGrad!, true); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        d.ConvBackwardData(ClsGeometry, n, _clsGrad!, _clsWeight.Value, _trunkGrad!, true); // kernel: forward conv of dY with flipped weights (no col2im), on 1x1 as GEMM on the input (no im2col), split over output positions
         // trunk: Relu
         // fused into bn1's BatchNormReluBackward below
         // bn1: BatchNorm
@@ -449,7 +449,7 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
         d.ConvBackwardWeights(Conv1Geometry, n, bothOut, _conv1Grad!, _conv1Weight.Gradient, null);
         if (inputGradient)
         {
-            d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _bothGrad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+            d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _bothGrad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on im2col + GEMM, split over output positions
             // both: Concat image, mask
             d.CopyBox(BothPart1GradientCopy, n, _bothGrad!, _imageGrad!, false);
             d.CopyBox(BothPart2GradientCopy, n, _bothGrad!, _maskGrad!, false);

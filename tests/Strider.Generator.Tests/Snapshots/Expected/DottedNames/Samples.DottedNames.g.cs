@@ -608,21 +608,21 @@ public partial class DottedNames : global::Strider.NetworkBase, global::Strider.
         d.BatchNormBackward(n, 4, 64, layer1_0_conv2Out, _layer1_0_bn2Grad!, _layer1_0_bn2Weight.Value, _layer1_0_bn2SavedMean!, _layer1_0_bn2SavedInvStd!, _layer1_0_conv2Grad!, _layer1_0_bn2Weight.Gradient, _layer1_0_bn2Bias.Gradient, false);
         // layer1.0.conv2: Conv 4 3x3 pad 1
         d.ConvBackwardWeights(Layer1_0_conv2Geometry, n, layer1_0_reluOut, _layer1_0_conv2Grad!, _layer1_0_conv2Weight.Gradient, null);
-        d.ConvBackwardData(Layer1_0_conv2Geometry, n, _layer1_0_conv2Grad!, _layer1_0_conv2Weight.Value, _layer1_0_reluGrad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        d.ConvBackwardData(Layer1_0_conv2Geometry, n, _layer1_0_conv2Grad!, _layer1_0_conv2Weight.Value, _layer1_0_reluGrad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on im2col + GEMM, split over output positions
         // layer1.0.relu: Relu
         // fused into layer1.0.bn1's BatchNormReluBackward below
         // layer1.0.bn1: BatchNorm
         d.BatchNormReluBackward(n, 4, 64, layer1_0_conv1Out, layer1_0_reluOut, _layer1_0_reluGrad!, null, _layer1_0_bn1Weight.Value, _layer1_0_bn1SavedMean!, _layer1_0_bn1SavedInvStd!, _layer1_0_conv1Grad!, _layer1_0_bn1Weight.Gradient, _layer1_0_bn1Bias.Gradient, false, _layer1_0_bn1Grad!);
         // layer1.0.conv1: Conv 4 3x3 pad 1
         d.ConvBackwardWeights(Layer1_0_conv1Geometry, n, features_2Out, _layer1_0_conv1Grad!, _layer1_0_conv1Weight.Gradient, null);
-        d.ConvBackwardData(Layer1_0_conv1Geometry, n, _layer1_0_conv1Grad!, _layer1_0_conv1Weight.Value, _features_2Grad!, true); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        d.ConvBackwardData(Layer1_0_conv1Geometry, n, _layer1_0_conv1Grad!, _layer1_0_conv1Weight.Value, _features_2Grad!, true); // kernel: forward conv of dY with flipped weights (no col2im), on im2col + GEMM, split over output positions
         // features.2: Relu
         // fused into features.1's BatchNormReluBackward below
         // features.1: BatchNorm
         d.BatchNormReluBackward(n, 4, 64, features_0Out, features_2Out, _features_2Grad!, null, _features_1Weight.Value, _features_1SavedMean!, _features_1SavedInvStd!, _features_0Grad!, _features_1Weight.Gradient, _features_1Bias.Gradient, false, _features_1Grad!);
         // features.0: Conv 4 3x3 pad 1
         d.ConvBackwardWeights(Features_0Geometry, n, inputOut, _features_0Grad!, _features_0Weight.Gradient, _features_0Bias.Gradient);
-        if (inputGradient) d.ConvBackwardData(Features_0Geometry, n, _features_0Grad!, _features_0Weight.Value, _inputGrad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        if (inputGradient) d.ConvBackwardData(Features_0Geometry, n, _features_0Grad!, _features_0Weight.Value, _inputGrad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on im2col + GEMM, split over output positions
     }
 
     protected override void DisposeBuffers()

@@ -386,7 +386,7 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         d.SoftmaxBackward(false, n, 10, 1, softmax1Out, softmax1Grad, _conv4Grad!, false);
         // conv4: Conv 10 1x1
         d.ConvBackwardWeights(Conv4Geometry, n, relu1Out, _conv4Grad!, _conv4Weight.Gradient, _conv4Bias.Gradient);
-        d.ConvBackwardData(Conv4Geometry, n, _conv4Grad!, _conv4Weight.Value, _relu1Grad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        d.ConvBackwardData(Conv4Geometry, n, _conv4Grad!, _conv4Weight.Value, _relu1Grad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on im2col + GEMM over the batch's columns, split over output channels
         // relu1: Relu
         d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 500L, conv3Out, relu1Out, _relu1Grad!, _conv3Grad!, false, 0f, 0f);
         // conv3: Conv 500 4x4

@@ -421,14 +421,14 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         d.BatchNormBackward(n, 64, 3136, conv2Out, _bn2Grad!, _bn2Weight.Value, _bn2SavedMean!, _bn2SavedInvStd!, _conv2Grad!, _bn2Weight.Gradient, _bn2Bias.Gradient, false);
         // conv2: Conv 64 3x3 pad 1
         d.ConvBackwardWeights(Conv2Geometry, n, relu1Out, _conv2Grad!, _conv2Weight.Gradient, null);
-        d.ConvBackwardData(Conv2Geometry, n, _conv2Grad!, _conv2Weight.Value, _relu1Grad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        d.ConvBackwardData(Conv2Geometry, n, _conv2Grad!, _conv2Weight.Value, _relu1Grad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on Winograd F(2x2,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 64x64 weights); below 256 tiles in the batch on the channel tiles
         // relu1: Relu
         // fused into bn1's BatchNormReluBackward below
         // bn1: BatchNorm
         d.BatchNormReluBackward(n, 64, 3136, conv1Out, relu1Out, _relu1Grad!, null, _bn1Weight.Value, _bn1SavedMean!, _bn1SavedInvStd!, _conv1Grad!, _bn1Weight.Gradient, _bn1Bias.Gradient, false, _bn1Grad!);
         // conv1: Conv 64 3x3 pad 1
         d.ConvBackwardWeights(Conv1Geometry, n, inputOut, _conv1Grad!, _conv1Weight.Gradient, null);
-        if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, true); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, true); // kernel: forward conv of dY with flipped weights (no col2im), on Winograd F(2x2,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 64x64 weights); below 256 tiles in the batch on the channel tiles
     }
 
     protected override void DisposeBuffers()

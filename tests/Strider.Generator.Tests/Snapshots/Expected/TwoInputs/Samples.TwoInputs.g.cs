@@ -377,7 +377,7 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
         var conv2Out = _conv2Out!;
         // conv2: Conv 3 3x3 pad 1
         d.ConvBackwardWeights(Conv2Geometry, n, add1Out, conv2Grad, _conv2Weight.Gradient, _conv2Bias.Gradient);
-        d.ConvBackwardData(Conv2Geometry, n, conv2Grad, _conv2Weight.Value, _add1Grad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        d.ConvBackwardData(Conv2Geometry, n, conv2Grad, _conv2Weight.Value, _add1Grad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on im2col + GEMM over the batch's columns, split over output channels
         // add1: Add image, gate
         if (inputGradient) d.Copy(_add1Grad!, 0, _imageGrad!, 0, n * 32L, false);
         d.Copy(_add1Grad!, 0, _gateGrad!, 0, n * 32L, false);
@@ -387,7 +387,7 @@ public partial class TwoInputs : global::Strider.NetworkBase, global::Strider.IN
         d.BatchNormReluBackward(n, 2, 16, liftOut, gateOut, _gateGrad!, null, _bn1Weight.Value, _bn1SavedMean!, _bn1SavedInvStd!, _liftGrad!, _bn1Weight.Gradient, _bn1Bias.Gradient, false, _bn1Grad!);
         // lift: Conv 2 1x1
         d.ConvBackwardWeights(LiftGeometry, n, extraOut, _liftGrad!, _liftWeight.Gradient, _liftBias.Gradient);
-        if (inputGradient) d.ConvBackwardData(LiftGeometry, n, _liftGrad!, _liftWeight.Value, _extraGrad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        if (inputGradient) d.ConvBackwardData(LiftGeometry, n, _liftGrad!, _liftWeight.Value, _extraGrad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on im2col + GEMM over the batch's columns, split over output channels
     }
 
     protected override void DisposeBuffers()

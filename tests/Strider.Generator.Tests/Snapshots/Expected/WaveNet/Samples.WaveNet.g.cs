@@ -454,32 +454,32 @@ public partial class WaveNet : global::Strider.NetworkBase, global::Strider.INet
         d.SoftmaxBackward(true, n, 8, 256, logsoftmax1Out, logsoftmax1Grad, _conv6Grad!, false);
         // conv6: Conv 8 1
         d.ConvBackwardWeights(Conv6Geometry, n, tanh5Out, _conv6Grad!, _conv6Weight.Gradient, _conv6Bias.Gradient);
-        d.ConvBackwardData(Conv6Geometry, n, _conv6Grad!, _conv6Weight.Value, _tanh5Grad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        d.ConvBackwardData(Conv6Geometry, n, _conv6Grad!, _conv6Weight.Value, _tanh5Grad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on 1x1 as GEMM on the input (no im2col), split over output positions
         // tanh5: Tanh
         d.ActivationBackward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv5Out, tanh5Out, _tanh5Grad!, _conv5Grad!, false, 0f, 0f);
         // conv5: Conv 32 2 d16 causal
         d.ConvBackwardWeights(Conv5Geometry, n, tanh4Out, _conv5Grad!, _conv5Weight.Gradient, _conv5Bias.Gradient);
-        d.ConvBackwardData(Conv5Geometry, n, _conv5Grad!, _conv5Weight.Value, _tanh4Grad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        d.ConvBackwardData(Conv5Geometry, n, _conv5Grad!, _conv5Weight.Value, _tanh4Grad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions
         // tanh4: Tanh
         d.ActivationBackward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv4Out, tanh4Out, _tanh4Grad!, _conv4Grad!, false, 0f, 0f);
         // conv4: Conv 32 2 d8 causal
         d.ConvBackwardWeights(Conv4Geometry, n, tanh3Out, _conv4Grad!, _conv4Weight.Gradient, _conv4Bias.Gradient);
-        d.ConvBackwardData(Conv4Geometry, n, _conv4Grad!, _conv4Weight.Value, _tanh3Grad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        d.ConvBackwardData(Conv4Geometry, n, _conv4Grad!, _conv4Weight.Value, _tanh3Grad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions
         // tanh3: Tanh
         d.ActivationBackward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv3Out, tanh3Out, _tanh3Grad!, _conv3Grad!, false, 0f, 0f);
         // conv3: Conv 32 2 d4 causal
         d.ConvBackwardWeights(Conv3Geometry, n, tanh2Out, _conv3Grad!, _conv3Weight.Gradient, _conv3Bias.Gradient);
-        d.ConvBackwardData(Conv3Geometry, n, _conv3Grad!, _conv3Weight.Value, _tanh2Grad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        d.ConvBackwardData(Conv3Geometry, n, _conv3Grad!, _conv3Weight.Value, _tanh2Grad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions
         // tanh2: Tanh
         d.ActivationBackward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv2Out, tanh2Out, _tanh2Grad!, _conv2Grad!, false, 0f, 0f);
         // conv2: Conv 32 2 d2 causal
         d.ConvBackwardWeights(Conv2Geometry, n, tanh1Out, _conv2Grad!, _conv2Weight.Gradient, _conv2Bias.Gradient);
-        d.ConvBackwardData(Conv2Geometry, n, _conv2Grad!, _conv2Weight.Value, _tanh1Grad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        d.ConvBackwardData(Conv2Geometry, n, _conv2Grad!, _conv2Weight.Value, _tanh1Grad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions
         // tanh1: Tanh
         d.ActivationBackward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv1Out, tanh1Out, _tanh1Grad!, _conv1Grad!, false, 0f, 0f);
         // conv1: Conv 32 2 causal
         d.ConvBackwardWeights(Conv1Geometry, n, inputOut, _conv1Grad!, _conv1Weight.Gradient, _conv1Bias.Gradient);
-        if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, false); // kernel: forward conv of dY with flipped weights (im2col + GEMM, no col2im)
+        if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions
     }
 
     protected override void DisposeBuffers()

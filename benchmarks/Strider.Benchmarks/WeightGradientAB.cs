@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Globalization;
+using Strider.Devices;
+using Strider.Devices.Cpu;
+
+namespace Strider.Benchmarks;
+
+/// <summary>
+/// In-process A/B of the backward passes' kernels (`wgrad [threads] [reps]`): each geometry's ConvBackwardWeights run
+/// by Winograd and by the tap-split GEMM (<see cref="CpuConvolution.WinogradGradientOff"/>), and its ConvBackwardData
+/// as the flipped forward on the forward's kernel and on the im2col GEMM (<see cref="CpuConvolution.FlippedOnGemmOnly"/>),
+/// alternated, with the median calling-thread CPU time and wall time of each and their ratio (new / old).
+/// </summary>
+public static class WeightGradientAB
+{
+    private static ConvGeometry Conv(int c, int h, int w, int k, int pad = 1) =>
+        new(c, h, w, k, h + 2 * pad - 2, w + 2 * pad - 2, 3, 3, 1, 1, pad, pad, 1, 1);
+
+    public static void Run(string[] args)
+    {
+        int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1;
+        int reps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 15;
+        Console.WriteLine($"threads {threads}, load {File.ReadAllText("/proc/loadavg").Trim()}");
+        using var device = new CpuDevice(threads);
+        var cases = new (string Name, ConvGeometry G, int N)[]
+        {
+            ("W7 3x3 64x56x56 b8", Conv(64, 56, 56, 64), 8),
+            ("W7 3x3 128x28x28 b8", Conv(128, 28, 28, 128), 8),
+            ("W7 3x3 256x14x14 b8", Conv(256, 14, 14, 256), 8),
+            ("3x3 96x20x20 -> 160 b4", Conv(96, 20, 20, 160), 4),
+            ("3x3 64x33x47 unpadded -> 80 b2", Conv(64, 33, 47, 80, pad: 0), 2),
+            ("3x3 512x16x16 b1", Conv(512, 16, 16, 512), 1),
+            ("W7 3x3 512x7x7 b8", Conv(512, 7, 7, 512), 8),
+            ("3x3 512x7x7 b2", Conv(512, 7, 7, 512), 2),
+            ("3x3 64x12x12 b1", Conv(64, 12, 12, 64), 1),
+            ("3x3 128x10x10 b4", Conv(128, 10, 10, 128), 4),
+        };
+        foreach (var (name, g, n) in cases)
+        {
+            var rng = new Random(1);
+            DeviceBuffer<float> Up(long count)
+            {
+                var b = device.Allocate<float>(count);
+                var data = new float[count];
+                for (long i = 0; i < count; i++) data[i] = (float)(rng.NextDouble() * 2 - 1);
+                b.Upload(data);
+                return b;
+            }
+            var (x, dy, dw) = (Up(n * g.InputSize), Up(n * g.OutputSize), Up(g.WeightSize));
+            var dx = Up(n * g.InputSize);
+            void Weights(bool winograd)
+            {
+                CpuConvolution.WinogradGradientOff = !winograd;
+                device.ConvBackwardWeights(g, n, x, dy, dw, null);
+                CpuConvolution.WinogradGradientOff = false;
+            }
+            void Data(bool forwardKernel)
+            {
+                CpuConvolution.FlippedOnGemmOnly = !forwardKernel;
+                device.ConvBackwardData(g, n, dy, dw, dx, accumulate: false);
+                CpuConvolution.FlippedOnGemmOnly = false;
+            }
+            Compare(name + " weights", Weights, reps);
+            Compare(name + " data", Data, reps);
+        }
+    }
+
+    private static void Compare(string name, Action<bool> pass, int reps)
+    {
+        for (int i = 0; i < 2; i++) { pass(true); pass(false); }
+        double[] nc = new double[reps], oc = new double[reps], nw = new double[reps], ow = new double[reps];
+        for (int i = 0; i < reps; i++)
+        {
+            (nc[i], nw[i]) = Time(() => pass(true));
+            (oc[i], ow[i]) = Time(() => pass(false));
+        }
+        double Median(double[] v) { Array.Sort(v); return v[v.Length / 2]; }
+        double mnc = Median(nc), moc = Median(oc), mnw = Median(nw), mow = Median(ow);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {name,-40} cpu {mnc,7:F3} / {moc,7:F3} ms = {mnc / moc:F3}   wall {mnw,7:F3} / {mow,7:F3} ms = {mnw / mow:F3}"));
+    }
+
+    private static (double Cpu, double Wall) Time(Action action)
+    {
+        double c0 = QuickConv.ThreadCpuMs();
+        long t0 = Stopwatch.GetTimestamp();
+        action();
+        return (QuickConv.ThreadCpuMs() - c0, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+    }
+}

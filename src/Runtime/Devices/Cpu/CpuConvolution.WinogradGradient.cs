@@ -1,0 +1,290 @@
+using System;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Strider.Shapes;
+using static Strider.Devices.Cpu.CpuMath;
+
+namespace Strider.Devices.Cpu;
+
+/// <summary>
+/// Backward weights by Winograd F(2x2, 3x3), the transpose of the forward's (CpuConvolution.Winograd.cs): the forward
+/// is y = A^T [sum over c of U[k, c] (.) V[c]] A per 2x2 output tile with U = G w G^T and V = B^T d B, so
+/// dU[e, k, c] = sum over tiles of (A dY A^T)[e, k] V[e, c], 16 GEMMs K x C only as deep as the tiles (2.25x fewer
+/// multiply-adds than the tap-split GEMM's 9 taps per position), and dW[k, c] += G^T dU[k, c] G. The tiles are taken in
+/// units of up to 256: every (image, channel) tile of a unit is transformed straight into the GEMM's packed panels
+/// (dY's into MR-row A panels, x's into NR-column B panels), then one item per transform element e adds the unit into
+/// its dU[e] (units in order, so the sums are the same for any thread count).
+/// </summary>
+internal static unsafe partial class CpuConvolution
+{
+    internal struct WinogradGradientArgs
+    {
+        public ConvGeometry G;
+        public int TilesH, TilesW, ImageTiles, FirstTile, Count, KPad, CPad;
+        /// <summary>Floats from one transform element's packed panels to the next (padded off a multiple of 4 KB).</summary>
+        public long DyPlane, XPlane;
+        public bool Accumulate;
+        public float* X, Dy, PackedDy, PackedX, DU, Dw;
+    }
+
+    /// <summary>Floats of packed transformed tiles one unit holds at most (x's and dY's, all 16 elements): 8 MB (128 tiles at 256 channels; 64 ran 12% slower).</summary>
+    internal const int WinogradGradientBudget = 1 << 21;
+
+    /// <summary>
+    /// Whether backward weights runs by Winograd: 3x3 stride 1 undilated ungrouped with at least 64 channels each way,
+    /// so that the 16 GEMMs are K x C = 64 x 64 or more and the tile transforms (about 100 adds per tile and channel pair
+    /// of x and dY) stay small against them; at most 512 x 512 weights (dU is 16 times their size); and at least
+    /// <see cref="WinogradGradientMinTiles"/> tiles in the batch, over which dU is summed once and transformed back.
+    /// </summary>
+    internal static bool WinogradGradientApplies(in ConvGeometry g, int n) =>
+        !WinogradGradientOff && g.Groups <= 1 && g.InChannels >= WinogradGradientMinChannels && g.OutChannels >= WinogradGradientMinChannels
+        && (long)g.InChannels * g.OutChannels <= WinogradGradientMaxWeights
+        && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+        && (long)n * ((g.OutH + 1) / 2) * ((g.OutW + 1) / 2) is var tiles && tiles >= WinogradGradientMinTiles && tiles < int.MaxValue;
+
+    /// <summary>
+    /// Fewest tiles in the batch for <see cref="WinogradGradientApplies"/>. Measured (`wgrad` A/B, one thread's CPU time,
+    /// Winograd / tap-split GEMM): 0.71-0.82x from 392 tiles (ResNet's 256x14x14 at batch 8) up, but 0.98x at 128
+    /// (512x7x7 at batch 8), 1.03-1.05x at 64-100 and 1.6-1.7x at 32-36.
+    /// </summary>
+    internal const int WinogradGradientMinTiles = 256;
+
+    /// <summary>Most input times output channels for <see cref="WinogradGradientApplies"/> (its dU is 16 times that many floats).</summary>
+    internal const long WinogradGradientMaxWeights = 512 * 512;
+
+    /// <summary>Turns the Winograd weight gradient off, for the benchmarks' in-process A/B against the tap-split GEMM only.</summary>
+    internal static bool WinogradGradientOff;
+
+    /// <summary>Fewest channels each way for <see cref="WinogradGradientApplies"/>.</summary>
+    internal const int WinogradGradientMinChannels = 64;
+
+    /// <summary>Floats added to each packed plane's stride (two cache lines).</summary>
+    private const int PlaneSkew = 32;
+
+    /// <summary>dW += the weight gradient of <paramref name="g"/> over the batch by Winograd F(2x2, 3x3) (x and dY checked pointers).</summary>
+    internal static void BackwardWeightsWinograd(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* dy, float* dw)
+    {
+        int C = g.InChannels, K = g.OutChannels;
+        var a = new WinogradGradientArgs
+        {
+            G = g, X = x, Dy = dy, Dw = dw, TilesH = (g.OutH + 1) / 2, TilesW = (g.OutW + 1) / 2,
+            KPad = Gemm.RoundUp(K, Gemm.MR), CPad = Gemm.RoundUp(C, Gemm.NR),
+        };
+        a.ImageTiles = a.TilesH * a.TilesW;
+        int tiles = n * a.ImageTiles;
+        if (tiles == 0) return;
+        // Tiles per unit: as many as the budget holds, up to a GEMM block, in whole 8s.
+        int unit = Math.Clamp(WinogradGradientBudget / (16 * (a.KPad + a.CPad)) / 8 * 8, 8, Gemm.KC);
+        // Planes a line pair past a multiple of 4 KB: 16 planes 64 KB apart fell in one L1 set.
+        a.DyPlane = (long)a.KPad * unit + PlaneSkew;
+        a.XPlane = (long)a.CPad * unit + PlaneSkew;
+        a.PackedDy = ws.PhaseOut(16 * (a.DyPlane + a.XPlane));
+        a.PackedX = a.PackedDy + 16 * a.DyPlane;
+        a.DU = ws.Shared(16L * K * C);
+        int transformItems = a.KPad / Gemm.MR + a.CPad / Gemm.NR;
+        for (int t0 = 0; t0 < tiles; t0 += unit)
+        {
+            a.FirstTile = t0;
+            a.Count = Math.Min(unit, tiles - t0);
+            a.Accumulate = t0 > 0;
+            ws.Run(&a, transformItems, &WinogradGradientTransformItem);
+            ws.Run(&a, 16, &WinogradGradientGemmItem);
+        }
+        ws.Run(&a, (K + Gemm.MR - 1) / Gemm.MR, &WinogradGradientWeightsItem);
+    }
+
+    /// <summary>
+    /// Transforms the unit's tiles of one panel's channels: dY's (A dY A^T, 8 channels, items below KPad / 8) into an A
+    /// panel, or x's (B^T d B, 32 channels: items sharing a panel's cache lines slowed each other) into a B panel;
+    /// channels past K or C are written as zeros.
+    /// </summary>
+    internal static void WinogradGradientTransformItem(object state, void* args, int item, int worker)
+    {
+        ref readonly WinogradGradientArgs a = ref *(WinogradGradientArgs*)args;
+        ref readonly ConvGeometry g = ref a.G;
+        int dyBlocks = a.KPad / Gemm.MR;
+        // Tiles outer, the panel's channels inner: each tile's element e of the panel is one run of its lanes (channels
+        // outer rewrote every 128-byte line of the panel 32 times, far apart).
+        if (item < dyBlocks)
+        {
+            long plane = a.DyPlane, outPlane = (long)g.OutH * g.OutW;
+            int k0 = item * Gemm.MR, lanes = Math.Min(Gemm.MR, g.OutChannels - k0);
+            float* panel = a.PackedDy + (long)k0 * a.Count;
+            for (int tl = 0; tl < a.Count; tl++)
+            {
+                int t = a.FirstTile + tl, b = t / a.ImageTiles, tt = t % a.ImageTiles, oh = 2 * (tt / a.TilesW), ow = 2 * (tt % a.TilesW);
+                bool down = oh + 1 < g.OutH, across = ow + 1 < g.OutW;
+                float* src = a.Dy + (long)b * g.OutputSize + k0 * outPlane + (long)oh * g.OutW + ow;
+                float* o = panel + (long)tl * Gemm.MR;
+                int lane = 0;
+                if (Avx2.IsSupported && lanes == Gemm.MR && down && across && outPlane * Gemm.MR < int.MaxValue)
+                {
+                    // The panel's 8 channels at once, gathered (the same adds as below, so the same bits).
+                    var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)outPlane;
+                    var y00 = Avx2.GatherVector256(src, index, 4);
+                    var y01 = Avx2.GatherVector256(src + 1, index, 4);
+                    var y10 = Avx2.GatherVector256(src + g.OutW, index, 4);
+                    var y11 = Avx2.GatherVector256(src + g.OutW + 1, index, 4);
+                    Spread(o, plane, 0, y00, y01);
+                    Spread(o, plane, 4, y00 + y10, y01 + y11);
+                    Spread(o, plane, 8, y00 - y10, y01 - y11);
+                    Spread(o, plane, 12, -y10, -y11);
+                    lane = lanes;
+                }
+                for (src += lane * outPlane; lane < lanes; lane++, src += outPlane)
+                {
+                    // The 2x2 dY tile, zero past the plane's edge.
+                    float y00 = src[0], y01 = across ? src[1] : 0, y10 = down ? src[g.OutW] : 0, y11 = down && across ? src[g.OutW + 1] : 0;
+                    // A y (4 x 2) with A^T = [1 1 1 0; 0 1 -1 -1], then (A y) A^T (4 x 4).
+                    Spread(o + lane, plane, 0, y00, y01);
+                    Spread(o + lane, plane, 4, y00 + y10, y01 + y11);
+                    Spread(o + lane, plane, 8, y00 - y10, y01 - y11);
+                    Spread(o + lane, plane, 12, -y10, -y11);
+                }
+                for (int pad = lanes; pad < Gemm.MR; pad++)
+                    for (int e = 0; e < 16; e++) o[e * plane + pad] = 0;
+            }
+            return;
+        }
+        int c0 = (item - dyBlocks) * Gemm.NR, channels = Math.Min(Gemm.NR, g.InChannels - c0);
+        long xPlane = a.XPlane, inPlane = (long)g.InH * g.InW;
+        float* d = stackalloc float[16];
+        float* xPanel = a.PackedX + (long)c0 * a.Count;
+        for (int tl = 0; tl < a.Count; tl++)
+        {
+            int t = a.FirstTile + tl, b = t / a.ImageTiles, tt = t % a.ImageTiles;
+            int h0 = 2 * (tt / a.TilesW) - g.PadTop, w0 = 2 * (tt % a.TilesW) - g.PadLeft;
+            bool inside = h0 >= 0 && w0 >= 0 && h0 + 4 <= g.InH && w0 + 4 <= g.InW;
+            float* src = a.X + (long)b * g.InputSize + c0 * inPlane + (long)h0 * g.InW + w0;
+            float* o = xPanel + (long)tl * Gemm.NR;
+            int lane = 0;
+            if (Avx2.IsSupported && inside && inPlane * Gemm.MR < int.MaxValue)
+            {
+                // 8 channels at once, gathered (the same adds as below, so the same bits).
+                var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)inPlane;
+                int inW = g.InW;
+                for (; lane + 8 <= channels; lane += 8)
+                {
+                    float* p = src + lane * inPlane;
+                    Vector256<float> Load(int i, int j) => Avx2.GatherVector256(p + (long)i * inW + j, index, 4);
+                    var (d0, d1, d2, d3) = (Load(0, 0), Load(0, 1), Load(0, 2), Load(0, 3));
+                    var (d4, d5, d6, d7) = (Load(1, 0), Load(1, 1), Load(1, 2), Load(1, 3));
+                    var (d8, d9, d10, d11) = (Load(2, 0), Load(2, 1), Load(2, 2), Load(2, 3));
+                    var (d12, d13, d14, d15) = (Load(3, 0), Load(3, 1), Load(3, 2), Load(3, 3));
+                    float* v = o + lane;
+                    Columns(v, xPlane, 0, d0 - d8, d1 - d9, d2 - d10, d3 - d11);
+                    Columns(v, xPlane, 4, d4 + d8, d5 + d9, d6 + d10, d7 + d11);
+                    Columns(v, xPlane, 8, d8 - d4, d9 - d5, d10 - d6, d11 - d7);
+                    Columns(v, xPlane, 12, d4 - d12, d5 - d13, d6 - d14, d7 - d15);
+                }
+            }
+            for (src += lane * inPlane; lane < channels; lane++, src += inPlane)
+            {
+                if (inside)
+                    for (int i = 0; i < 4; i++)
+                    {
+                        float* row = src + (long)i * g.InW;
+                        d[4 * i] = row[0];
+                        d[4 * i + 1] = row[1];
+                        d[4 * i + 2] = row[2];
+                        d[4 * i + 3] = row[3];
+                    }
+                else
+                    for (int i = 0; i < 4; i++)
+                    {
+                        bool inRow = (uint)(h0 + i) < (uint)g.InH;
+                        for (int j = 0; j < 4; j++)
+                            d[4 * i + j] = inRow && (uint)(w0 + j) < (uint)g.InW ? src[(long)i * g.InW + j] : 0f;
+                    }
+                // r = B^T d (rows), B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]; then v = r B (columns), as the forward.
+                float r00 = d[0] - d[8], r01 = d[1] - d[9], r02 = d[2] - d[10], r03 = d[3] - d[11];
+                float r10 = d[4] + d[8], r11 = d[5] + d[9], r12 = d[6] + d[10], r13 = d[7] + d[11];
+                float r20 = d[8] - d[4], r21 = d[9] - d[5], r22 = d[10] - d[6], r23 = d[11] - d[7];
+                float r30 = d[4] - d[12], r31 = d[5] - d[13], r32 = d[6] - d[14], r33 = d[7] - d[15];
+                float* v = o + lane;
+                Columns(v, xPlane, 0, r00, r01, r02, r03);
+                Columns(v, xPlane, 4, r10, r11, r12, r13);
+                Columns(v, xPlane, 8, r20, r21, r22, r23);
+                Columns(v, xPlane, 12, r30, r31, r32, r33);
+            }
+            for (int pad = channels; pad < Gemm.NR; pad++)
+                for (int e = 0; e < 16; e++) o[e * xPlane + pad] = 0;
+        }
+    }
+
+    /// <summary><see cref="Columns(float*, long, int, float, float, float, float)"/> for 8 channels' lanes.</summary>
+    private static void Columns(float* v, long plane, int e0, Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3)
+    {
+        (r0 - r2).Store(v + e0 * plane);
+        (r1 + r2).Store(v + (e0 + 1) * plane);
+        (r2 - r1).Store(v + (e0 + 2) * plane);
+        (r1 - r3).Store(v + (e0 + 3) * plane);
+    }
+
+    /// <summary><see cref="Spread(float*, long, int, float, float)"/> for 8 channels' lanes.</summary>
+    private static void Spread(float* o, long plane, int e0, Vector256<float> c, Vector256<float> e)
+    {
+        c.Store(o + e0 * plane);
+        (c + e).Store(o + (e0 + 1) * plane);
+        (c - e).Store(o + (e0 + 2) * plane);
+        (-e).Store(o + (e0 + 3) * plane);
+    }
+
+    /// <summary>Row i of r B from row i of r = B^T d: [r0 - r2, r1 + r2, r2 - r1, r1 - r3] at elements e0 ...</summary>
+    private static void Columns(float* v, long plane, int e0, float r0, float r1, float r2, float r3)
+    {
+        v[e0 * plane] = r0 - r2;
+        v[(e0 + 1) * plane] = r1 + r2;
+        v[(e0 + 2) * plane] = r2 - r1;
+        v[(e0 + 3) * plane] = r1 - r3;
+    }
+
+    /// <summary>Row i of (A y) A^T from row i of A y (its two columns c and e): [c, c + e, c - e, -e] at elements e0 ...</summary>
+    private static void Spread(float* o, long plane, int e0, float c, float e)
+    {
+        o[e0 * plane] = c;
+        o[(e0 + 1) * plane] = c + e;
+        o[(e0 + 2) * plane] = c - e;
+        o[(e0 + 3) * plane] = -e;
+    }
+
+    /// <summary>dU[e] (K x C) (+)= the unit's transformed dY (K x tiles) times its transformed x (tiles x C), for e = item.</summary>
+    internal static void WinogradGradientGemmItem(object state, void* args, int item, int worker)
+    {
+        ref readonly WinogradGradientArgs a = ref *(WinogradGradientArgs*)args;
+        int K = a.G.OutChannels, C = a.G.InChannels;
+        Gemm.RunPacked(K, C, a.Count, a.PackedDy + item * a.DyPlane, a.PackedX + item * a.XPlane,
+            a.DU + (long)item * K * C, C, a.Accumulate);
+    }
+
+    /// <summary>dW[k, c] += G^T dU[k, c] G for the 8 output channels of block <paramref name="item"/>.</summary>
+    internal static void WinogradGradientWeightsItem(object state, void* args, int item, int worker)
+    {
+        ref readonly WinogradGradientArgs a = ref *(WinogradGradientArgs*)args;
+        int K = a.G.OutChannels, C = a.G.InChannels;
+        long plane = (long)K * C;
+        float* s = stackalloc float[12];
+        for (int k = item * Gemm.MR, k1 = Math.Min(K, k + Gemm.MR); k < k1; k++)
+            for (int c = 0; c < C; c++)
+            {
+                float* u = a.DU + (long)k * C + c;
+                // s = G^T dU (3 x 4), G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1].
+                for (int j = 0; j < 4; j++)
+                {
+                    float u0 = u[j * plane], u1 = u[(4 + j) * plane], u2 = u[(8 + j) * plane], u3 = u[(12 + j) * plane];
+                    s[j] = u0 + 0.5f * (u1 + u2);
+                    s[4 + j] = 0.5f * (u1 - u2);
+                    s[8 + j] = 0.5f * (u1 + u2) + u3;
+                }
+                // dW += s G (3 x 3).
+                float* w = a.Dw + ((long)k * C + c) * 9;
+                for (int i = 0; i < 3; i++)
+                {
+                    float s0 = s[4 * i], s1 = s[4 * i + 1], s2 = s[4 * i + 2], s3 = s[4 * i + 3];
+                    w[3 * i] += s0 + 0.5f * (s1 + s2);
+                    w[3 * i + 1] += 0.5f * (s1 - s2);
+                    w[3 * i + 2] += 0.5f * (s1 + s2) + s3;
+                }
+            }
+    }
+}

@@ -1,0 +1,161 @@
+using System.Runtime.InteropServices;
+using Strider.Devices;
+using Strider.Devices.Cpu;
+using Strider.Runtime.Tests.Reference;
+using Strider.Shapes;
+using static Strider.Runtime.Tests.TestData;
+
+namespace Strider.Runtime.Tests;
+
+/// <summary>
+/// Stride-1 backward data as the flipped forward on the forward's own kernel for the flipped geometry (Winograd, the
+/// channel tiles, im2col + GEMM): against <see cref="ReferenceDevice"/>, accumulating and overwriting, one worker and
+/// two giving the same bits, and the flipped packings against the forward's packings of explicitly flipped weights.
+/// </summary>
+public sealed class CpuFlippedBackwardDataTests
+{
+    /// <summary>Conv (dx channels, plane, dY channels, padding), batch, and the forward kernel its backward data runs on.</summary>
+    public static TheoryData<string, int, int, int, int, int, string> Cases => new()
+    {
+        { "Winograd fused (64 x 64 weights), 20x20 pad 1", 64, 20, 64, 1, 3, nameof(ConvKernel.Winograd) },
+        { "Winograd fused, unpadded 40x40 (flipped padding 2)", 64, 40, 64, 0, 1, nameof(ConvKernel.Winograd) },
+        { "Winograd unfused, odd plane 13x13, 97 dY -> 100 dx channels (a 16-wide last panel)", 100, 13, 97, 1, 6, nameof(ConvKernel.Winograd) },
+        { "Winograd's geometry at too few tiles (100): channel tiles", 64, 20, 64, 1, 1, nameof(ConvKernel.ChannelTiles) },
+        { "channel tiles, ResNet's 7x7 at batch 3, 40 dY -> 48 dx channels (a 16-wide last panel)", 48, 7, 40, 1, 3, nameof(ConvKernel.ChannelTiles) },
+        { "channel tiles, 9x9 pad 1, 72 -> 72 channels", 72, 9, 72, 1, 2, nameof(ConvKernel.ChannelTiles) },
+        { "im2col + GEMM, 11 dY -> 9 dx channels", 9, 12, 11, 1, 2, nameof(ConvKernel.Im2colGemm) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Backward_data_matches_the_reference_on_one_worker_and_two(string name, int c, int size, int k, int pad, int n, string kernel)
+    {
+        var g = Conv(c, size, size, k, 3, 3, pt: pad, pb: pad, pl: pad, pr: pad);
+        Assert.Equal(ConvKernel.FlippedForward, ConvolutionAlgorithm.BackwardData(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW,
+            3, 3, 1, 1, pad, pad, 1, 1, 1));
+        var rng = new Random(31);
+        float[] w = Uniform(rng, g.WeightSize), dy = Uniform(rng, n * g.OutputSize), dx0 = Uniform(rng, n * g.InputSize);
+        float[] Run(Device device, bool accumulate)
+        {
+            var (bw, bdy, bdx) = (device.Allocate<float>(w.Length), device.Allocate<float>(dy.Length), device.Allocate<float>(dx0.Length));
+            bw.Upload(w);
+            bdy.Upload(dy);
+            // Overwriting, a stale dx: every value must be written.
+            bdx.Upload(accumulate ? dx0 : Enumerable.Repeat(float.NaN, dx0.Length).ToArray());
+            device.ConvBackwardData(g, n, bdy, bw, bdx, accumulate);
+            return bdx.ToArray();
+        }
+        foreach (bool accumulate in new[] { true, false })
+        {
+            using var reference = new ReferenceDevice();
+            using var one = new CpuDevice(1);
+            using var two = new CpuDevice(2);
+            float[] expected = Run(reference, accumulate), single = Run(one, accumulate), both = Run(two, accumulate);
+            Assert.Equal(ConvKernel.FlippedForward, CpuConvolution.LastKernel);
+            Assert.Equal(kernel, CpuConvolution.LastFlippedKernel.ToString());
+            AssertClose(expected, both, $"{name}: backward data (accumulating {accumulate})");
+            Assert.True(MemoryMarshal.AsBytes(single.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(both.AsSpan())),
+                $"{name}: one worker and two give different bits (accumulating {accumulate}).");
+        }
+    }
+
+    [Fact]
+    public void The_flipped_packing_follows_the_kernel_and_each_write_of_the_weights()
+    {
+        using var device = new CpuDevice(2);
+        using var reference = new ReferenceDevice();
+        var rng = new Random(32);
+        // One weight buffer read as a 64 -> 64 conv on 32x32 (Winograd) and on 7x7 (channel tiles): each packs its own layout.
+        var wide = Conv(64, 32, 32, 64, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1);
+        var small = Conv(64, 7, 7, 64, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1);
+        float[] w = Uniform(rng, wide.WeightSize);
+        var (dw, rw) = (device.Allocate<float>(w.Length), reference.Allocate<float>(w.Length));
+        dw.Upload(w);
+        rw.Upload(w);
+        foreach (var (g, kernel) in new[] { (wide, ConvKernel.Winograd), (small, ConvKernel.ChannelTiles), (wide, ConvKernel.Winograd) })
+        {
+            float[] dy = Uniform(rng, g.OutputSize);
+            var (ddy, rdy, ddx, rdx) = (device.Allocate<float>(dy.Length), reference.Allocate<float>(dy.Length), device.Allocate<float>(g.InputSize), reference.Allocate<float>(g.InputSize));
+            ddy.Upload(dy);
+            rdy.Upload(dy);
+            device.ConvBackwardData(g, 1, ddy, dw, ddx, accumulate: false);
+            reference.ConvBackwardData(g, 1, rdy, rw, rdx, accumulate: false);
+            Assert.Equal(kernel, CpuConvolution.LastFlippedKernel);
+            AssertClose(rdx.ToArray(), ddx.ToArray(), $"backward data of {g} on a shared weight buffer");
+        }
+        Assert.Equal(3, FlippedConvWeights.Find(dw)!.Packs);
+        // A write (an optimizer step) makes the next call transform the new values.
+        device.Add(wide.WeightSize, dw, dw, dw);
+        reference.Add(wide.WeightSize, rw, rw, rw);
+        float[] dy2 = Uniform(rng, wide.OutputSize);
+        var (d2, r2, dx2, rx2) = (device.Allocate<float>(dy2.Length), reference.Allocate<float>(dy2.Length), device.Allocate<float>(wide.InputSize), reference.Allocate<float>(wide.InputSize));
+        d2.Upload(dy2);
+        r2.Upload(dy2);
+        device.ConvBackwardData(wide, 1, d2, dw, dx2, accumulate: false);
+        reference.ConvBackwardData(wide, 1, r2, rw, rx2, accumulate: false);
+        AssertClose(rx2.ToArray(), dx2.ToArray(), "Winograd backward data after a device op wrote the weights");
+        Assert.Equal(4, FlippedConvWeights.Find(dw)!.Packs);
+    }
+
+    /// <summary>w flipped and transposed one value at a time: W'[c, k, t] = w[k, c, R S - 1 - t].</summary>
+    private static float[] Flip(float[] w, int c, int k, int rs)
+    {
+        var flipped = new float[w.Length];
+        for (int ci = 0; ci < c; ci++)
+            for (int ki = 0; ki < k; ki++)
+                for (int t = 0; t < rs; t++) flipped[(ci * k + ki) * rs + t] = w[(ki * c + ci) * rs + rs - 1 - t];
+        return flipped;
+    }
+
+    [Theory]
+    [InlineData(48, 40, 3)] // a 16-wide last panel
+    [InlineData(100, 97, 3)] // 100 = 3 x 32 + 4: a 16-wide last panel, 12 channels of it zero
+    [InlineData(64, 300, 1)] // 1x1
+    public unsafe void Flipped_channel_panels_are_the_forward_panels_of_the_flipped_weights(int c, int k, int kernel)
+    {
+        var g = Conv(c, 9, 9, k, kernel, kernel, pt: kernel / 2, pb: kernel / 2, pl: kernel / 2, pr: kernel / 2);
+        var w = Uniform(new Random(33), g.WeightSize);
+        float[] flipped = Flip(w, c, k, kernel * kernel);
+        long size = CpuConvolution.ChannelPanelsSize(c, k * kernel * kernel);
+        var expected = new float[size];
+        var actual = new float[size];
+        int panels = (c + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels;
+        fixed (float* pw = w, pf = flipped, pe = expected, pa = actual)
+        {
+            var forward = new CpuConvolution.ConvArgs { G = CpuConvolution.FlippedGeometry(g), W = pf, PackedW = pe };
+            var direct = new CpuConvolution.ConvArgs { G = g, X = pw, PackedW = pa };
+            for (int p = 0; p < panels; p++)
+            {
+                CpuConvolution.PackChannelPanelItem(null!, &forward, p, 0);
+                CpuConvolution.PackFlippedChannelPanelItem(null!, &direct, p, 0);
+            }
+        }
+        Assert.Equal(expected, actual);
+    }
+
+    [Theory]
+    [InlineData(64, 64)]
+    [InlineData(100, 97)]
+    [InlineData(33, 130)]
+    public unsafe void Flipped_Winograd_weights_are_the_forward_transform_of_the_flipped_weights(int c, int k)
+    {
+        var g = Conv(c, 9, 9, k, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1);
+        var w = Uniform(new Random(34), g.WeightSize);
+        float[] flipped = Flip(w, c, k, 9);
+        int padded = Gemm.RoundUp(c, CpuConvolution.TileChannels), panels = padded / CpuConvolution.TileChannels;
+        long size = 16L * padded * k;
+        var expected = new float[size];
+        var actual = new float[size];
+        fixed (float* pw = w, pf = flipped, pe = expected, pa = actual)
+        {
+            var forward = new CpuConvolution.ConvArgs { G = CpuConvolution.FlippedGeometry(g), W = pf, PackedW = pe };
+            var direct = new CpuConvolution.ConvArgs { G = g, X = pw, PackedW = pa };
+            for (int p = 0; p < panels; p++)
+            {
+                CpuConvolution.WinogradWeightsItem(null!, &forward, p, 0);
+                CpuConvolution.FlippedWinogradWeightsItem(null!, &direct, p, 0);
+            }
+        }
+        Assert.Equal(expected, actual);
+    }
+}

@@ -1,0 +1,65 @@
+using System.Runtime.InteropServices;
+using Strider.Devices;
+using Strider.Devices.Cpu;
+using Strider.Runtime.Tests.Reference;
+using static Strider.Runtime.Tests.TestData;
+
+namespace Strider.Runtime.Tests;
+
+/// <summary>
+/// Backward weights by Winograd F(2x2, 3x3) (CpuConvolution.WinogradGradient.cs): where it is chosen, and against
+/// <see cref="ReferenceDevice"/> on odd planes, padding, channel counts past a panel and several units, one worker and
+/// two giving the same bits.
+/// </summary>
+public sealed class CpuWinogradGradientTests
+{
+    /// <summary>Conv (input channels, plane height and width, output channels, padding top/bottom, left/right) and batch for the Winograd weight gradient.</summary>
+    public static TheoryData<int, int, int, int, int, int, int, int, int> WinogradGradientCases => new()
+    {
+        { 64, 12, 12, 64, 1, 1, 1, 1, 8 }, // ResNet's 64-channel 3x3 at a small plane: 288 tiles, two units, the second short
+        { 70, 13, 11, 65, 1, 1, 1, 1, 8 }, // odd plane (half tiles at the edges), K and C past a panel (zero lanes)
+        { 64, 17, 17, 96, 0, 0, 0, 0, 5 }, // unpadded: 15x15 output
+        { 64, 16, 18, 64, 0, 2, 2, 0, 5 }, // asymmetric padding
+        { 300, 12, 12, 200, 1, 1, 1, 1, 8 }, // 288 tiles in units of 128 (a third one short), C past a GEMM block
+    };
+
+    [Fact]
+    public void Winograd_weight_gradient_is_chosen_only_where_it_measured_faster()
+    {
+        var resnet = Conv(64, 56, 56, 64, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1);
+        Assert.True(CpuConvolution.WinogradGradientApplies(resnet, 8));
+        Assert.False(CpuConvolution.WinogradGradientApplies(resnet with { InChannels = 32 }, 8)); // transforms too large against the GEMMs
+        var small = Conv(512, 7, 7, 512, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1);
+        Assert.False(CpuConvolution.WinogradGradientApplies(small, 8)); // 128 tiles: 0.98x
+        Assert.False(CpuConvolution.WinogradGradientApplies(Conv(64, 56, 56, 64, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1), 8));
+        Assert.False(CpuConvolution.WinogradGradientApplies(Conv(1024, 32, 32, 512, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1)); // dU past 16 x 512 x 512
+    }
+
+    [Theory]
+    [MemberData(nameof(WinogradGradientCases))]
+    public void Winograd_weight_gradient_matches_the_reference_on_one_worker_and_two(int c, int h, int w, int k, int pt, int pb, int pl, int pr, int n)
+    {
+        var g = Conv(c, h, w, k, 3, 3, pt: pt, pb: pb, pl: pl, pr: pr);
+        Assert.True(CpuConvolution.WinogradGradientApplies(g, n));
+        var rng = new Random(35);
+        float[] x = Uniform(rng, n * g.InputSize), dy = Uniform(rng, n * g.OutputSize), dw0 = Uniform(rng, g.WeightSize), db0 = Uniform(rng, k);
+        (float[] Dw, float[] Db) Run(Device device)
+        {
+            var (bx, bdy, bdw, bdb) = (device.Allocate<float>(x.Length), device.Allocate<float>(dy.Length), device.Allocate<float>(dw0.Length), device.Allocate<float>(k));
+            bx.Upload(x);
+            bdy.Upload(dy);
+            bdw.Upload(dw0); // the gradient accumulates into what is there
+            bdb.Upload(db0);
+            device.ConvBackwardWeights(g, n, bx, bdy, bdw, bdb);
+            return (bdw.ToArray(), bdb.ToArray());
+        }
+        using var reference = new ReferenceDevice();
+        using var one = new CpuDevice(1);
+        using var two = new CpuDevice(2);
+        var (expected, single, both) = (Run(reference), Run(one), Run(two));
+        AssertClose(expected.Dw, both.Dw, $"Winograd weight gradient of {g}, batch {n}");
+        AssertClose(expected.Db, both.Db, $"bias gradient of {g}, batch {n}");
+        Assert.True(MemoryMarshal.AsBytes(single.Dw.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(both.Dw.AsSpan())),
+            $"{g}: one worker and two give different bits.");
+    }
+}
