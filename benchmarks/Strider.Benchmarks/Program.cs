@@ -6,5 +6,6 @@ else if (args.Length > 0 && args[0] == "memory") Strider.Benchmarks.MemoryProbe.
 else if (args.Length > 0 && args[0] == "loop") Strider.Benchmarks.QuickConv.RunLoop(args);
 else if (args.Length > 0 && args[0] == "passes") Strider.Benchmarks.ConvPassBench.Run(args);
 else if (args.Length > 0 && args[0] == "epilogue") Strider.Benchmarks.EpilogueAB.Run(args);
+else if (args.Length > 0 && args[0] == "kernel-ab") Strider.Benchmarks.KernelAB.Run(args);
 else if (args.Length > 0 && args[0] == "quick-w") Strider.Benchmarks.QuickConv.RunWorkloads(args);
 else BenchmarkSwitcher.FromAssembly(typeof(Strider.Benchmarks.CpuConvolutionBenchmarks).Assembly).Run(args);
