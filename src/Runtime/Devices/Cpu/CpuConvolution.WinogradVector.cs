@@ -50,7 +50,6 @@ internal static unsafe partial class CpuConvolution
             if ((uint)h < (uint)g.InH)
                 new ReadOnlySpan<float>(src + (long)h * g.InW, copy).CopyTo(new Span<float>(padded + (long)rr * width + g.PadLeft, copy));
         }
-        float* rest = stackalloc float[16 * TransformLanes];
         var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         var odd = even + Vector512<int>.One;
         for (int th = th0; th < th1; th++)
@@ -62,18 +61,15 @@ internal static unsafe partial class CpuConvolution
                 var (d10, d11, d12, d13) = Columns(s + width, even, odd);
                 var (d20, d21, d22, d23) = Columns(s + 2 * width, even, odd);
                 var (d30, d31, d32, d33) = Columns(s + 3 * width, even, odd);
-                int count = Math.Min(TransformLanes, a.TilesW - tw);
-                float* target = v + (long)(th - th0) * a.TilesW + tw;
-                float* o = count == TransformLanes ? target : rest;
-                long step = count == TransformLanes ? plane : TransformLanes;
+                // A row's last vector stores its tiles under a mask (a row of 4, 7 or 14 tiles, ResNet's 7x7, 14x14 and
+                // 28x28, is only that: copying each element's part out of a buffer was 0.2 ms of a 512x7x7 conv).
+                var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(a.TilesW - tw)).AsSingle();
+                float* o = v + (long)(th - th0) * a.TilesW + tw;
                 // r = B^T d (rows), B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]; then v = r B (columns).
-                InputRow(o, step, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
-                InputRow(o + 4 * step, step, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
-                InputRow(o + 8 * step, step, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
-                InputRow(o + 12 * step, step, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
-                if (count < TransformLanes)
-                    for (int e = 0; e < 16; e++)
-                        new ReadOnlySpan<float>(rest + e * TransformLanes, count).CopyTo(new Span<float>(target + e * plane, count));
+                InputRow(o, plane, valid, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
+                InputRow(o + 4 * plane, plane, valid, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
+                InputRow(o + 8 * plane, plane, valid, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
+                InputRow(o + 12 * plane, plane, valid, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
             }
 
         static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) Columns(float* s, Vector512<int> even, Vector512<int> odd)
@@ -83,12 +79,12 @@ internal static unsafe partial class CpuConvolution
                 Avx512F.PermuteVar16x32x2(b0, even, b1), Avx512F.PermuteVar16x32x2(b0, odd, b1));
         }
 
-        static void InputRow(float* o, long step, Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3)
+        static void InputRow(float* o, long step, Vector512<float> valid, Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3)
         {
-            (r0 - r2).Store(o);
-            (r1 + r2).Store(o + step);
-            (r2 - r1).Store(o + 2 * step);
-            (r1 - r3).Store(o + 3 * step);
+            Avx512F.MaskStore(o, valid, r0 - r2);
+            Avx512F.MaskStore(o + step, valid, r1 + r2);
+            Avx512F.MaskStore(o + 2 * step, valid, r2 - r1);
+            Avx512F.MaskStore(o + 3 * step, valid, r1 - r3);
         }
     }
 
@@ -112,7 +108,6 @@ internal static unsafe partial class CpuConvolution
         var bias = Vector512.Create(a.Bias == null ? 0f : a.Bias[k]);
         var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         var high = low + Vector512.Create(8);
-        float* rest = stackalloc float[2 * TransformLanes];
         for (int th = th0; th < th1; th++)
             for (int tw = 0; tw < a.TilesW; tw += TransformLanes)
             {
@@ -123,9 +118,9 @@ internal static unsafe partial class CpuConvolution
                 var (s02, s12) = OutputColumn(t + 2 * plane, plane);
                 var (s03, s13) = OutputColumn(t + 3 * plane, plane);
                 int ow = 2 * tw, columns = Math.Min(2 * TransformLanes, g.OutW - ow);
-                StoreOutputRow(dst + (long)2 * th * g.OutW + ow, s00 + s01 + s02 + bias, s01 - s02 - s03 + bias, low, high, columns, rest);
+                StoreOutputRow(dst + (long)2 * th * g.OutW + ow, s00 + s01 + s02 + bias, s01 - s02 - s03 + bias, low, high, columns);
                 if (2 * th + 1 < g.OutH)
-                    StoreOutputRow(dst + (long)(2 * th + 1) * g.OutW + ow, s10 + s11 + s12 + bias, s11 - s12 - s13 + bias, low, high, columns, rest);
+                    StoreOutputRow(dst + (long)(2 * th + 1) * g.OutW + ow, s10 + s11 + s12 + bias, s11 - s12 - s13 + bias, low, high, columns);
             }
         // The epilogue (residual add, activation) on these output rows while they are in cache.
         if (a.Epilogue.Active)
@@ -141,7 +136,8 @@ internal static unsafe partial class CpuConvolution
             return (m0 + m1 + m2, m1 - m2 - m3);
         }
 
-        static void StoreOutputRow(float* row, Vector512<float> y0, Vector512<float> y1, Vector512<int> low, Vector512<int> high, int columns, float* rest)
+        // A row's last 32 columns or fewer are stored under masks, past the row's end nothing.
+        static void StoreOutputRow(float* row, Vector512<float> y0, Vector512<float> y1, Vector512<int> low, Vector512<int> high, int columns)
         {
             var first = Avx512F.PermuteVar16x32x2(y0, low, y1);
             var second = Avx512F.PermuteVar16x32x2(y0, high, y1);
@@ -151,9 +147,10 @@ internal static unsafe partial class CpuConvolution
                 second.Store(row + TransformLanes);
                 return;
             }
-            first.Store(rest);
-            second.Store(rest + TransformLanes);
-            new ReadOnlySpan<float>(rest, columns).CopyTo(new Span<float>(row, columns));
+            var count = Vector512.Create(columns);
+            Avx512F.MaskStore(row, Vector512.LessThan(Vector512<int>.Indices, count).AsSingle(), first);
+            if (columns > TransformLanes)
+                Avx512F.MaskStore(row + TransformLanes, Vector512.LessThan(Vector512<int>.Indices + Vector512.Create(TransformLanes), count).AsSingle(), second);
         }
     }
 
@@ -181,12 +178,12 @@ internal static unsafe partial class CpuConvolution
         float* m = Grow(ws.WorkspaceC, worker, 16L * K * stride + TransformLanes);
         float* padded = Grow(ws.WorkspaceA, worker, InputRowsBuffer(a, a.RowsPerBlock));
         for (int c = 0; c < C; c++) InputTransformRows(a, b, c, th0, th1, v + (long)c * stride, (long)C * stride, padded);
-        int* lanes = stackalloc int[TilePositions];
+        int* lanes = stackalloc int[SquareTilePositions];
         float* tile = stackalloc float[16 * TileChannels];
-        for (int t = 0; t < tiles; t += TilePositions)
+        for (int t = 0, count; t < tiles; t += count)
         {
-            int count = Math.Min(TilePositions, tiles - t);
-            for (int j = 0; j < TilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
+            count = NextTileCount(tiles - t);
+            for (int j = 0; j < SquareTilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
             for (int e = 0; e < 16; e++)
             {
                 float* u = a.U + (long)e * Gemm.RoundUp(K, TileChannels) * C, ve = v + (long)e * C * stride, me = m + (long)e * K * stride;
