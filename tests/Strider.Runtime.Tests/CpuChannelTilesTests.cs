@@ -29,6 +29,9 @@ public sealed class CpuChannelTilesTests
         { "1x1 on 1x1, batch 20: every tile crosses images", 80, 1, 16, 1, 1, 0, 20, 2 },
         { "3x3 dilation 2 pad 2 on 12x12, 48 channels", 16, 12, 48, -3, 1, 2, 1, 2 },
         { "5x5 pad 2, 10 channels in (depth 250), 130 out: a narrow last panel of 2", 10, 11, 130, 5, 1, 2, 2, 2 },
+        { "1x1 stride 2 unpadded on 15x15 -> 8x8, batch 3: x read in place, columns 2 apart, tiles cross rows and images", 64, 15, 48, 1, 2, 0, 3, 2 },
+        { "3x3 stride 2 unpadded on 16x16 -> 7x7, batch 2: x read in place, its last row and column unread", 16, 16, 32, 3, 2, 0, 2, 1 },
+        { "3x3 dilation 2 unpadded on 13x13 -> 9x9: x read in place", 16, 13, 16, -3, 1, 0, 1, 2 },
     };
 
     /// <summary>A square conv; a negative kernel size is that kernel with dilation 2.</summary>

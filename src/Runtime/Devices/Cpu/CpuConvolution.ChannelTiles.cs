@@ -75,8 +75,12 @@ internal static unsafe partial class CpuConvolution
         in CpuEpilogue epilogue = default)
     {
         var conv = new ConvArgs { G = g, N = n, X = x, Y = y, Bias = bias, PackedW = packedW, Epilogue = epilogue };
-        PreparePadded(ws, ref conv, mayAlias: true);
-        FillPadded(ws, &conv);
+        if (TapsInsideInput(g)) DirectLayout(ws, ref conv);
+        else
+        {
+            PreparePadded(ws, ref conv, mayAlias: true);
+            FillPadded(ws, &conv);
+        }
         long columns = (long)n * g.OutH * g.OutW;
         if (columns == 0) return;
         int crs = g.InChannels * g.KernelH * g.KernelW, panels = (g.OutChannels + TileChannels - 1) / TileChannels;
@@ -91,6 +95,32 @@ internal static unsafe partial class CpuConvolution
         conv.ChunksPerItem = (conv.Chunks + runs - 1) / runs;
         conv.ItemsPerImage = (conv.Chunks + conv.ChunksPerItem - 1) / conv.ChunksPerItem;
         ws.Run(&conv, conv.ChannelBlocks * conv.ItemsPerImage, &ChannelTilesItem);
+    }
+
+    /// <summary>
+    /// Whether every tap of every output lies inside x (no padding), so the tiles, which broadcast one value per
+    /// position and tap and need no contiguous runs, read x in place: ResNet's 1x1 stride-2 downsample convs copied
+    /// half their input into the phase-split copy first.
+    /// </summary>
+    internal static bool TapsInsideInput(in ConvGeometry g) =>
+        g.PadTop == 0 && g.PadLeft == 0
+        && (long)(g.OutH - 1) * g.StrideH + (long)(g.KernelH - 1) * g.DilationH < g.InH
+        && (long)(g.OutW - 1) * g.StrideW + (long)(g.KernelW - 1) * g.DilationW < g.InW;
+
+    /// <summary>The layout of x itself as the tiles' input (<see cref="TapsInsideInput"/>): tap shifts within x's planes, columns StrideW apart.</summary>
+    internal static void DirectLayout(CpuWorkspace ws, ref ConvArgs a)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        a.Q = a.X;
+        (a.Hq, a.Wq, a.QPlane) = (g.InH, g.InW, (long)g.InH * g.InW);
+        a.QImage = g.InChannels * a.QPlane;
+        a.ColumnStep = g.StrideW;
+        int* shifts = ws.Shifts(g.InChannels * g.KernelH * g.KernelW + Gemm.NR);
+        for (int c = 0, row = 0; c < g.InChannels; c++)
+            for (int r = 0; r < g.KernelH; r++)
+                for (int s = 0; s < g.KernelW; s++, row++)
+                    shifts[row] = checked((int)(c * a.QPlane + (long)r * g.DilationH * g.InW + s * g.DilationW));
+        a.Shifts = shifts;
     }
 
     /// <summary>One group of channel panels (item / runs) over one run of tiles (item % runs): tiles of 14 columns, 7 for a short last one.</summary>
@@ -168,19 +198,20 @@ internal static unsafe partial class CpuConvolution
     {
         ref readonly ConvGeometry g = ref a.G;
         int p = g.OutH * g.OutW, b0 = (int)(first / p), pos = (int)(first % p), oh = pos / g.OutW, ow = pos % g.OutW, b = b0;
-        long rowStep = (long)g.StrideH * a.Wq, lane = oh * rowStep + ow, output = (long)b0 * g.OutputSize + pos;
+        int step = a.ColumnStep == 0 ? 1 : a.ColumnStep;
+        long rowStep = (long)g.StrideH * a.Wq, lane = oh * rowStep + (long)ow * step, output = (long)b0 * g.OutputSize + pos;
         oneImage = pos + count <= p;
         if (ow + count <= g.OutW)
         {
-            // One output row (most tiles of a plane 14 or more wide): consecutive offsets.
-            for (int j = 0; j < count; j++) lanes[j] = (int)lane + j;
+            // One output row (most tiles of a plane 14 or more wide): offsets a column step apart.
+            for (int j = 0; j < count; j++) lanes[j] = (int)lane + j * step;
         }
         else
             for (int j = 0; j < count; j++)
             {
                 lanes[j] = checked((int)lane);
                 outputs[j] = output++;
-                if (++ow < g.OutW) lane++;
+                if (++ow < g.OutW) lane += step;
                 else if (++oh < g.OutH) { ow = 0; lane = (b - b0) * a.QImage + oh * rowStep; }
                 else { ow = oh = 0; lane = (++b - b0) * a.QImage; output = (long)b * g.OutputSize; }
             }
