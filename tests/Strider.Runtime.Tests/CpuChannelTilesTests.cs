@@ -144,6 +144,15 @@ public sealed class CpuChannelTilesTests
         }
     }
 
+    [Theory]
+    [InlineData(16, 16, 4, 2, 4, 4)] // ResNet's 1x1 256 -> 512 at 7x7, batch 1: 4 tiles, so 4 groups of 4 panels (16 items)
+    [InlineData(16, 1, 4, 2, 1, 16)] // its 3x3 (depth 2304): one panel per group already
+    [InlineData(2, 2, 896, 2, 2, 1)] // the stem: 896 tiles, both panels in one group
+    [InlineData(3, 3, 2, 2, 1, 3)] // never more groups than panels
+    [InlineData(5, 5, 3, 1, 2, 3)] // groups of equal size, none empty: 2, 2, 1
+    public void Panels_are_grouped_finer_when_tiles_are_too_few_for_the_workers(int panels, int fit, int tiles, int workers, int block, int blocks) =>
+        Assert.Equal((block, blocks), CpuConvolution.PanelGroups(panels, fit, tiles, workers));
+
     [Fact]
     public void Runs_of_15_or_16_tiles_are_one_square_tile_with_512_bit_vectors()
     {
