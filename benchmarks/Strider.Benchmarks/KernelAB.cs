@@ -6,7 +6,8 @@ using Strider.Devices.Cpu;
 namespace Strider.Benchmarks;
 
 /// <summary>
-/// In-process A/B of forward conv kernels on W5's batch-1 shapes (`kernel-ab [threads] [reps]`): per shape, the kernel
+/// In-process A/B of forward conv kernels on W5's shapes (`kernel-ab [threads] [reps] [shape] [variant] [batch]`,
+/// batch 1 unless given): per shape, the kernel
 /// the CPU device chooses (A) and each alternative that applies (B: channel tiles, Winograd), alternated call by call,
 /// with the median calling-thread CPU time and wall time of each and the B/A ratios. Single-threaded the CPU time is
 /// the kernel's cost on a loaded machine; with 2 threads the wall time shows the split.
@@ -53,6 +54,7 @@ public static unsafe class KernelAB
         int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : Workloads.Threads;
         int reps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 40;
         string? only = args.Length > 3 ? args[3] : null;
+        int n = args.Length > 5 ? int.Parse(args[5], CultureInfo.InvariantCulture) : 1;
         Console.WriteLine($"threads {threads}, load {File.ReadAllText("/proc/loadavg").Trim()}");
         using var device = new CpuDevice(threads);
         var ws = new CpuWorkspace(new WorkerPool(threads));
@@ -78,16 +80,16 @@ public static unsafe class KernelAB
                 b.Upload(data);
                 return b;
             }
-            var (x, w, bias, y) = (Up(g.InputSize), Up(g.WeightSize), Up(g.OutChannels), Up(g.OutputSize));
+            var (x, w, bias, y) = (Up(n * g.InputSize), Up(g.WeightSize), Up(g.OutChannels), Up(n * g.OutputSize));
             // Separate weight buffers per variant, so each keeps its own packing.
             var w2 = Up(g.WeightSize);
             var w3 = Up(g.WeightSize);
-            var variants = new List<(string Name, Action Run)> { ("chosen", () => device.ConvForward(g, 1, x, w, bias, y)) };
+            var variants = new List<(string Name, Action Run)> { ("chosen", () => device.ConvForward(g, n, x, w, bias, y)) };
             variants.Add(("tiles", () =>
             {
                 var conv = new CpuConvolution.ConvArgs { G = g };
                 var panels = PackedConvWeights.Get(ws, w2, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv, PackedConvWeights.Layout.ChannelPanels);
-                CpuConvolution.ForwardChannelTiles(ws, g, 1, CpuMath.P(x, g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, g.OutputSize, "y"));
+                CpuConvolution.ForwardChannelTiles(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
                 GC.KeepAlive(panels);
             }));
             if (g.KernelH == 3 && g.StrideH == 1)
@@ -95,7 +97,7 @@ public static unsafe class KernelAB
                 {
                     var conv = new CpuConvolution.ConvArgs { G = g };
                     var u = PackedConvWeights.Get(ws, w3, g.OutChannels, g.InChannels * 9, &conv, PackedConvWeights.Layout.Winograd);
-                    CpuConvolution.WinogradForward(ws, g, 1, CpuMath.P(x, g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, g.OutputSize, "y"));
+                    CpuConvolution.WinogradForward(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
                     GC.KeepAlive(u);
                 }));
             // A fifth argument keeps the chosen kernel and the variants whose name contains it (weights then stay in L3).
@@ -115,7 +117,7 @@ public static unsafe class KernelAB
                 }
             static double Median(double[] v) { Array.Sort(v); return v[v.Length / 2]; }
             double a = Median(cpu[0]), aw = Median(wall[0]);
-            double flops = 2.0 * g.OutChannels * g.InChannels * g.KernelH * g.KernelW * g.OutH * g.OutW;
+            double flops = 2.0 * n * g.OutChannels * g.InChannels * g.KernelH * g.KernelW * g.OutH * g.OutW;
             Console.WriteLine($"  {name} ({flops / 1e6:F0} MFLOP), chosen {CpuConvolution.LastKernel}:");
             for (int j = 0; j < variants.Count; j++)
             {

@@ -77,11 +77,34 @@ internal static unsafe partial class CpuConvolution
 
         static void InputRow(float* o, long step, Vector512<float> valid, Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3)
         {
-            Avx512F.MaskStore(o, valid, r0 - r2);
-            Avx512F.MaskStore(o + step, valid, r1 + r2);
-            Avx512F.MaskStore(o + 2 * step, valid, r2 - r1);
-            Avx512F.MaskStore(o + 3 * step, valid, r1 - r3);
+            MaskStore512(o, valid, r0 - r2);
+            MaskStore512(o + step, valid, r1 + r2);
+            MaskStore512(o + 2 * step, valid, r2 - r1);
+            MaskStore512(o + 3 * step, valid, r1 - r3);
         }
+    }
+
+    /// <summary>The lanes of <paramref name="value"/> that <paramref name="mask"/> selects, stored (an AVX-512 masked move from .NET 9, two AVX masked stores before).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaskStore512(float* dst, Vector512<float> mask, Vector512<float> value)
+    {
+#if NET9_0_OR_GREATER
+        Avx512F.MaskStore(dst, mask, value);
+#else
+        Avx.MaskStore(dst, mask.GetLower(), value.GetLower());
+        Avx.MaskStore(dst + 8, mask.GetUpper(), value.GetUpper());
+#endif
+    }
+
+    /// <summary>The lanes <paramref name="mask"/> selects, zero elsewhere (those are not read).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> MaskLoad512(float* src, Vector512<float> mask)
+    {
+#if NET9_0_OR_GREATER
+        return Avx512F.MaskLoad(src, mask, Vector512<float>.Zero);
+#else
+        return Vector512.Create(Avx.MaskLoad(src, mask.GetLower()), Avx.MaskLoad(src + 8, mask.GetUpper()));
+#endif
     }
 
     /// <summary>
@@ -115,7 +138,7 @@ internal static unsafe partial class CpuConvolution
             float* at = row + _col + (which == 0 ? 0 : which == 1 ? 16 : which == 2 ? 2 : 18);
             if (_inside) return Vector512.Load(at);
             var mask = which == 0 ? _m0 : which == 1 ? _m1 : which == 2 ? _m2 : _m3;
-            return Avx512F.MaskLoad(at, mask, Vector512<float>.Zero);
+            return MaskLoad512(at, mask);
         }
     }
 
@@ -179,9 +202,9 @@ internal static unsafe partial class CpuConvolution
                 return;
             }
             var count = Vector512.Create(columns);
-            Avx512F.MaskStore(row, Vector512.LessThan(Vector512<int>.Indices, count).AsSingle(), first);
+            MaskStore512(row, Vector512.LessThan(Vector512<int>.Indices, count).AsSingle(), first);
             if (columns > TransformLanes)
-                Avx512F.MaskStore(row + TransformLanes, Vector512.LessThan(Vector512<int>.Indices + Vector512.Create(TransformLanes), count).AsSingle(), second);
+                MaskStore512(row + TransformLanes, Vector512.LessThan(Vector512<int>.Indices + Vector512.Create(TransformLanes), count).AsSingle(), second);
         }
     }
 
