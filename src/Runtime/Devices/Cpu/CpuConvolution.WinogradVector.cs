@@ -28,8 +28,8 @@ internal static unsafe partial class CpuConvolution
     /// <summary>
     /// The input transform of tile rows th0 .. th1 of the (image b, channel c) plane: element e of tile (th, tw) at
     /// v + e plane + (th - th0) TilesW + tw. Rows and columns outside x read as zeros: rows by a zero vector, columns by
-    /// masked loads where a vector reaches past either edge (a zero-padded copy of the rows, cleared and filled per
-    /// block, was about half the transform's time on ResNet's 56x56 blocks of one tile row).
+    /// masked loads where a vector reaches past either edge (with a zero-padded copy of the rows, cleared and filled per
+    /// call, ResNet's 256x14x14 conv took 1.24 ms of CPU time instead of 1.09, its 64x56x56 1.41 instead of 1.37).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void InputTransformRows(in WinogradArgs a, int b, int c, int th0, int th1, float* v, long plane)
