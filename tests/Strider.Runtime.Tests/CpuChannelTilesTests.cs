@@ -29,6 +29,9 @@ public sealed class CpuChannelTilesTests
         { "1x1 on 1x1, batch 20: every tile crosses images", 80, 1, 16, 1, 1, 0, 20, 2 },
         { "3x3 dilation 2 pad 2 on 12x12, 48 channels", 16, 12, 48, -3, 1, 2, 1, 2 },
         { "5x5 pad 2, 10 channels in (depth 250), 130 out: a narrow last panel of 2", 10, 11, 130, 5, 1, 2, 2, 2 },
+        { "1x1 stride 2 unpadded on 15x15 -> 8x8, batch 3: x read in place, columns 2 apart, tiles cross rows and images", 64, 15, 48, 1, 2, 0, 3, 2 },
+        { "3x3 stride 2 unpadded on 16x16 -> 7x7, batch 2: x read in place, its last row and column unread", 16, 16, 32, 3, 2, 0, 2, 1 },
+        { "3x3 dilation 2 unpadded on 13x13 -> 9x9: x read in place", 16, 13, 16, -3, 1, 0, 1, 2 },
     };
 
     /// <summary>A square conv; a negative kernel size is that kernel with dilation 2.</summary>
@@ -73,6 +76,94 @@ public sealed class CpuChannelTilesTests
         Assert.True(one.AsSpan().SequenceEqual(two), "Winograd: 1 and 2 workers differ.");
     }
 
+    /// <summary>
+    /// Winograd on planes of 16 tiles or a few more (7x7, 8x8, 9x9), whose GEMMs run square tiles of 16 positions (16
+    /// channels per half panel) where 15-16 tiles are left, long and short tiles otherwise: against the reference, the
+    /// same bits on 1 and 2 workers and with the 256-bit loop (which runs them as a long and a short tile).
+    /// </summary>
+    [Theory]
+    [InlineData(96, 7, 96, 1)] // 16 tiles: one square tile per half panel, 3 wide panels
+    [InlineData(136, 7, 104, 1)] // C past a 128-deep block, a narrow last panel of 8 channels
+    [InlineData(96, 8, 112, 3)] // 48 tiles over the batch: 14, 14, 14, 6; a narrow last panel
+    [InlineData(100, 9, 96, 1)] // 25 tiles: 14 and 11; an odd plane cut at the last tile row and column
+    [InlineData(96, 7, 96, 2)] // 32 tiles: 14 and 18 = 14 and 4
+    public void Winograd_on_small_planes_matches_the_reference_with_the_same_bits(int c, int h, int k, int n)
+    {
+        var g = Geometry(c, h, k, 3, 1, 1);
+        Assert.Equal(ConvKernel.Winograd, ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW,
+            g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups));
+        var rng = new Random(35);
+        float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
+        float[] two = Forward(2, g, n, x, w, bias, ConvKernel.Winograd), one = Forward(1, g, n, x, w, bias, ConvKernel.Winograd);
+        Assert.True(one.AsSpan().SequenceEqual(two), $"{g} batch {n}: 1 and 2 workers differ.");
+        CpuConvolution.ChannelTiles512 = false;
+        float[] narrow;
+        try
+        {
+            narrow = Forward(2, g, n, x, w, bias, ConvKernel.Winograd);
+        }
+        finally
+        {
+            CpuConvolution.ChannelTiles512 = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
+        }
+        Assert.True(two.AsSpan().SequenceEqual(narrow), $"{g} batch {n}: the 256-bit loop differs from the 512-bit kernels.");
+        var (rx, rw, rb, ry) = (_reference.Allocate<float>(x.Length), _reference.Allocate<float>(w.Length), _reference.Allocate<float>(bias.Length), _reference.Allocate<float>(n * g.OutputSize));
+        rx.Upload(x);
+        rw.Upload(w);
+        rb.Upload(bias);
+        _reference.ConvForward(g, n, rx, rw, rb, ry);
+        AssertClose(ry.ToArray(), two, $"Winograd {g} batch {n}");
+    }
+
+    [Theory]
+    [InlineData(32, 1)] // a wide panel: two square tiles, one per 16 channels
+    [InlineData(16, 2)] // a narrow last panel: one
+    public unsafe void Square_tiles_give_the_bits_of_a_long_and_a_short_tile(int width, int seed)
+    {
+        if (!CpuConvolution.ChannelTiles512) return; // square tiles run with 512-bit vectors only
+        const int depth = 37, positions = CpuConvolution.SquareTilePositions;
+        var rng = new Random(seed);
+        float[] w = Uniform(rng, depth * width), q = Uniform(rng, depth * 40 + 40);
+        fixed (float* pw = w, pq = q)
+        {
+            int* shifts = stackalloc int[depth];
+            int* lanes = stackalloc int[positions + 7];
+            for (int i = 0; i < depth; i++) shifts[i] = 40 * i;
+            // Positions that do not run in order, one repeated (a short run's last lane).
+            for (int j = 0; j < positions + 7; j++) lanes[j] = j < positions ? (7 * j) % 37 : lanes[positions - 1];
+            float* square = stackalloc float[positions * 32];
+            float* expected = stackalloc float[(positions + 7) * 32];
+            CpuConvolution.RunChannelTile(depth, width, positions, pw, pq, shifts, lanes, square);
+            CpuConvolution.RunChannelTile(depth, width, CpuConvolution.TilePositions, pw, pq, shifts, lanes, expected);
+            CpuConvolution.RunChannelTile(depth, width, positions - CpuConvolution.TilePositions, pw, pq, shifts, lanes + CpuConvolution.TilePositions,
+                expected + CpuConvolution.TilePositions * 32);
+            for (int j = 0; j < positions; j++)
+                for (int v = 0; v < width; v++)
+                    Assert.True(BitConverter.SingleToInt32Bits(expected[j * 32 + v]) == BitConverter.SingleToInt32Bits(square[j * 32 + v]),
+                        $"position {j}, channel {v}: {expected[j * 32 + v]:G9} against {square[j * 32 + v]:G9}.");
+        }
+    }
+
+    [Theory]
+    [InlineData(16, 16, 4, 2, 4, 4)] // ResNet's 1x1 256 -> 512 at 7x7, batch 1: 4 tiles, so 4 groups of 4 panels (16 items)
+    [InlineData(16, 1, 4, 2, 1, 16)] // its 3x3 (depth 2304): one panel per group already
+    [InlineData(2, 2, 896, 2, 2, 1)] // the stem: 896 tiles, both panels in one group
+    [InlineData(3, 3, 2, 2, 1, 3)] // never more groups than panels
+    [InlineData(5, 5, 3, 1, 2, 3)] // groups of equal size, none empty: 2, 2, 1
+    public void Panels_are_grouped_finer_when_tiles_are_too_few_for_the_workers(int panels, int fit, int tiles, int workers, int block, int blocks) =>
+        Assert.Equal((block, blocks), CpuConvolution.PanelGroups(panels, fit, tiles, workers));
+
+    [Fact]
+    public void Runs_of_15_or_16_tiles_are_one_square_tile_with_512_bit_vectors()
+    {
+        Assert.Equal(14, CpuConvolution.NextTileCount(30));
+        Assert.Equal(14, CpuConvolution.NextTileCount(17));
+        Assert.Equal(CpuConvolution.ChannelTiles512 ? 16 : 14, CpuConvolution.NextTileCount(16));
+        Assert.Equal(CpuConvolution.ChannelTiles512 ? 15 : 14, CpuConvolution.NextTileCount(15));
+        Assert.Equal(14, CpuConvolution.NextTileCount(14));
+        Assert.Equal(3, CpuConvolution.NextTileCount(3));
+    }
+
     [Theory]
     [InlineData(96, 96, true)]
     [InlineData(256, 256, true)]
@@ -87,7 +178,9 @@ public sealed class CpuChannelTilesTests
     public void The_256_bit_loop_and_unfused_scalar_transforms_give_the_512_bit_kernels_bits()
     {
         var rng = new Random(32);
-        foreach (var (g, n) in new[] { (Geometry(24, 7, 48, 3, 1, 1), 1), (Geometry(16, 9, 72, 3, 1, 1), 2), (Geometry(96, 15, 96, 3, 1, 1), 1), (Geometry(64, 15, 64, 3, 1, 1), 2) })
+        // Winograd with pads 0-2 on planes whose tile rows need plain and masked column loads (45 wide: 23 tiles a row).
+        foreach (var (g, n) in new[] { (Geometry(24, 7, 48, 3, 1, 1), 1), (Geometry(16, 9, 72, 3, 1, 1), 2), (Geometry(96, 15, 96, 3, 1, 1), 1), (Geometry(64, 15, 64, 3, 1, 1), 2),
+            (Geometry(96, 45, 96, 3, 1, 2), 1), (Geometry(64, 38, 64, 3, 1, 0), 1), (Geometry(96, 9, 96, 3, 1, 0), 2) })
         {
             float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
             var kernel = g.InChannels >= 64 ? ConvKernel.Winograd : ConvKernel.ChannelTiles;

@@ -25,7 +25,7 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         ["(a) ResNet 3x3 pad 1 on 56x56, batch 1 (48 of 64 channels)"] = (Conv(48, 56, 56, 48, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.ChannelTiles, ConvKernel.FlippedForward),
         ["(b) ResNet 3x3 pad 1 on 14x14, batch 1 (72 of 256 channels)"] = (Conv(72, 14, 14, 72, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.ChannelTiles, ConvKernel.FlippedForward),
         ["(b) 3x3 pad 1 on 14x14, batch 1, 96 channels: Winograd"] = (Conv(96, 14, 14, 96, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Winograd, ConvKernel.FlippedForward),
-        ["(c) ResNet 3x3 pad 1 on 7x7, batch 1 (136 of 512 channels)"] = (Conv(136, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.ChannelTiles, ConvKernel.FlippedForward),
+        ["(c) ResNet 3x3 pad 1 on 7x7, batch 1 (136 of 512 channels): Winograd's 16 tiles as square tiles"] = (Conv(136, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Winograd, ConvKernel.FlippedForward),
         ["(d) 1x1 stride 1 on 14x14, batch 1"] = (Conv(64, 14, 14, 48, 1, 1), 1, ConvKernel.Pointwise, ConvKernel.FlippedForward),
         ["(d) 1x1 stride 1 on 7x7 from 264 to 48 channels (a projection on a small plane: not the pointwise tiles), batch 1"] = (Conv(264, 7, 7, 48, 1, 1), 1, ConvKernel.ChannelTiles, ConvKernel.FlippedForward),
         ["(d) 1x1 stride 1 on 56x56, batch 1"] = (Conv(24, 56, 56, 40, 1, 1), 1, ConvKernel.Pointwise, ConvKernel.FlippedForward),
@@ -249,7 +249,7 @@ public sealed class CpuConvolutionPlanTests : IDisposable
     [Fact]
     public void Winograd_is_refused_where_it_does_not_apply()
     {
-        var g = Conv(32, 8, 8, 32, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1); // 16 tiles an image
+        var g = Conv(32, 6, 6, 32, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1); // 9 tiles an image
         var buffer = _device.Allocate<float>(g.WeightSize);
         using var pool = new WorkerPool(1);
         var ex = Assert.Throws<ArgumentException>(() => CpuConvolution.ConvForwardWinograd(new CpuWorkspace(pool), g, 1, buffer, buffer, null, buffer));

@@ -84,6 +84,40 @@ public sealed class CpuPoolingWindowTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// The separable 3x3 stride-2 max pool (no switches) against the window loop (with switches) bit for bit: padding
+    /// 0 and 1, ceil mode, odd sizes and a width of 8 outputs, with -0 and +0 ties, -inf (also in the padding's place)
+    /// and NaNs with distinct payloads (the last one wins).
+    /// </summary>
+    [Theory]
+    [InlineData(1, false, 112, 112, 1)]
+    [InlineData(1, false, 17, 23, 3)]
+    [InlineData(0, false, 18, 19, 2)]
+    [InlineData(1, true, 18, 20, 1)]
+    [InlineData(0, true, 33, 7, 2)]
+    [InlineData(1, false, 15, 2, 1)]
+    public void Separable_3x3_stride_2_max_pool_gives_the_window_loops_bits(int p, bool ceil, int w, int h, int n)
+    {
+        var g = Pool(5, h, w, 3, 3, 2, 2, pt: p, pl: p, ceil: ceil);
+        Assert.True(CpuPooling.SeparableMaxApplies(g) || !System.Runtime.Intrinsics.X86.Avx2.IsSupported, $"{g}: the separable pool should apply.");
+        var rng = new Random(w * 31 + h);
+        float[] special = [0f, -0f, float.NegativeInfinity, BitConverter.Int32BitsToSingle(0x7FC00001), BitConverter.Int32BitsToSingle(unchecked((int)0xFFC00002)), 1f];
+        var input = new float[n * g.InputSize];
+        for (int i = 0; i < input.Length; i++) input[i] = special[rng.Next(special.Length + 2) % special.Length];
+        var x = _device.Allocate<float>(input.Length);
+        x.Upload(input);
+        var (windows, separable) = (_device.Allocate<float>(n * g.OutputSize), _device.Allocate<float>(n * g.OutputSize));
+        var switches = _device.Allocate<int>(n * g.OutputSize);
+        _device.MaxPoolForward(g, n, x, windows, switches);
+        _device.MaxPoolForward(g, n, x, separable, null);
+        Assert.Equal(windows.ToArray().Select(BitConverter.SingleToInt32Bits), separable.ToArray().Select(BitConverter.SingleToInt32Bits));
+        var r = _reference.Allocate<float>(input.Length);
+        r.Upload(input);
+        var ry = _reference.Allocate<float>(n * g.OutputSize);
+        _reference.MaxPoolForward(g, n, r, ry, null);
+        Assert.Equal(ry.ToArray().Select(BitConverter.SingleToInt32Bits), separable.ToArray().Select(BitConverter.SingleToInt32Bits));
+    }
+
     [Theory]
     [MemberData(nameof(Geometries))]
     public void AvgPool_matches_reference(int k, int s, int p, bool ceil, int w, int h, int n, int dilation)

@@ -186,15 +186,21 @@ internal static class ConvolutionAlgorithm
         || (inChannels >= 64 && outChannels >= 64 && (long)(outChannels + TileChannels - 1) / TileChannels * TileChannels * inChannels <= WinogradFusedWeights);
 
     /// <summary>
+    /// Fewest 2x2 tiles an image for Winograd: 16, a 7x7 or 8x8 plane, which its GEMMs run as one square channel tile
+    /// of 16 positions (ResNet-18's 512x7x7 convs at batch 1: 0.86-0.93x the channel tiles' CPU time on one thread,
+    /// bound by reading U, 16.8 MB, where the tiles read 9.4 MB of weights). Fewer tiles waste more of the tile.
+    /// </summary>
+    public const int WinogradMinTiles = 16;
+
+    /// <summary>
     /// Where Winograd F(2x2, 3x3) could pay: it multiplies 16 times per 2x2 tile where im2col + GEMM multiplies 36
-    /// (2.25x less GEMM work), so only 3x3 stride-1 undilated convs where the GEMM dominates (enough channels each way)
-    /// and the tiles fill the GEMM's 32-wide panels (at least 32 tiles an image: a 7x7 or 8x8 plane is 16 tiles, half a
-    /// panel at batch 1).
+    /// (2.25x less GEMM work; 1.72x on a 7x7 plane, whose 16 tiles cover 8x8), so only 3x3 stride-1 undilated convs
+    /// where the GEMM dominates (enough channels each way) and with at least <see cref="WinogradMinTiles"/> tiles an image.
     /// </summary>
     public static bool WinogradApplies(int inChannels, int outChannels, int outH, int outW,
         int kernelH, int kernelW, int strideH, int strideW, int dilationH, int dilationW) =>
         kernelH == 3 && kernelW == 3 && strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1
-        && inChannels >= WinogradMinChannels && outChannels >= WinogradMinChannels && (outH + 1) / 2 * ((outW + 1) / 2) >= PanelColumns;
+        && inChannels >= WinogradMinChannels && outChannels >= WinogradMinChannels && (outH + 1) / 2 * ((outW + 1) / 2) >= WinogradMinTiles;
 
     /// <summary>The kernel of the backward-data pass (also a transposed conv's forward).</summary>
     public static ConvKernel BackwardData(int inChannels, int inH, int inW, int outChannels, int outH, int outW,

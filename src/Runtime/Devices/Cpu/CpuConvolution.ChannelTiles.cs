@@ -17,8 +17,16 @@ namespace Strider.Devices.Cpu;
 /// </summary>
 internal static unsafe partial class CpuConvolution
 {
-    /// <summary>Output channels of a full tile (two zmm vectors) and positions of a long tile.</summary>
-    internal const int TileChannels = ConvolutionAlgorithm.TileChannels, TilePositions = 14;
+    /// <summary>Output channels of a full tile (two zmm vectors), positions of a long tile and of a square one (<see cref="SquareTile"/>).</summary>
+    internal const int TileChannels = ConvolutionAlgorithm.TileChannels, TilePositions = 14, SquareTilePositions = 16;
+
+    /// <summary>
+    /// Positions of the next tile of a run with <paramref name="remaining"/> left: a long tile, but all of them when 15
+    /// or 16 are left and square tiles run (Winograd's 16 tiles of a 7x7 or 8x8 plane: 16 sums computed, each weight
+    /// read once, where a long and a short tile computed 21 and read each weight twice).
+    /// </summary>
+    internal static int NextTileCount(int remaining) =>
+        remaining <= TilePositions || (remaining <= SquareTilePositions && ChannelTiles512) ? remaining : TilePositions;
 
     /// <summary>
     /// Whether the channel-tile kernels and Winograd's tile transforms run with 512-bit vectors (else a 256-bit loop over
@@ -67,22 +75,64 @@ internal static unsafe partial class CpuConvolution
         in CpuEpilogue epilogue = default)
     {
         var conv = new ConvArgs { G = g, N = n, X = x, Y = y, Bias = bias, PackedW = packedW, Epilogue = epilogue };
-        PreparePadded(ws, ref conv, mayAlias: true);
-        FillPadded(ws, &conv);
+        if (TapsInsideInput(g)) DirectLayout(ws, ref conv);
+        else
+        {
+            PreparePadded(ws, ref conv, mayAlias: true);
+            FillPadded(ws, &conv);
+        }
         long columns = (long)n * g.OutH * g.OutW;
         if (columns == 0) return;
         int crs = g.InChannels * g.KernelH * g.KernelW, panels = (g.OutChannels + TileChannels - 1) / TileChannels;
         // Panels per group: as many as fit TileWeightBytes (ResNet's 64 channels: both; 512 channels of depth 4608: one
         // each), in groups of equal size.
         int fit = (int)Math.Clamp(TileWeightBytes / ((long)TileChannels * crs * sizeof(float)), 1, panels);
-        conv.ChannelBlocks = (panels + fit - 1) / fit;
-        conv.ChannelBlock = (panels + conv.ChannelBlocks - 1) / conv.ChannelBlocks;
         conv.Chunks = checked((int)((columns + TilePositions - 1) / TilePositions));
+        (conv.ChannelBlock, conv.ChannelBlocks) = PanelGroups(panels, fit, conv.Chunks, ws.Workers);
         // About 8 items per worker: runs of tiles when there are fewer groups than that.
         int runs = Math.Clamp((ItemsPerWorker * ws.Workers + conv.ChannelBlocks - 1) / conv.ChannelBlocks, 1, conv.Chunks);
         conv.ChunksPerItem = (conv.Chunks + runs - 1) / runs;
         conv.ItemsPerImage = (conv.Chunks + conv.ChunksPerItem - 1) / conv.ChunksPerItem;
         ws.Run(&conv, conv.ChannelBlocks * conv.ItemsPerImage, &ChannelTilesItem);
+    }
+
+    /// <summary>
+    /// Panels per group and groups: as many panels as <paramref name="fit"/> in groups of equal size, but smaller groups
+    /// when there are too few tiles to go round the workers in about 8 items each (a 7x7 plane at batch 1 is 4 tiles:
+    /// ResNet's 1x1 256 -> 512 downsample ran as 4 items of 16 panels, 3 long tiles and a short one on 2 workers).
+    /// </summary>
+    internal static (int Block, int Blocks) PanelGroups(int panels, int fit, int tiles, int workers)
+    {
+        int blocks = (panels + fit - 1) / fit, wanted = ItemsPerWorker * workers;
+        if ((long)blocks * tiles < wanted) blocks = Math.Min(panels, Math.Max(blocks, (wanted + tiles - 1) / tiles));
+        int block = (panels + blocks - 1) / blocks;
+        return (block, (panels + block - 1) / block);
+    }
+
+    /// <summary>
+    /// Whether every tap of every output lies inside x (no padding), so the tiles, which broadcast one value per
+    /// position and tap and need no contiguous runs, read x in place: ResNet's 1x1 stride-2 downsample convs copied
+    /// half their input into the phase-split copy first.
+    /// </summary>
+    internal static bool TapsInsideInput(in ConvGeometry g) =>
+        g.PadTop == 0 && g.PadLeft == 0
+        && (long)(g.OutH - 1) * g.StrideH + (long)(g.KernelH - 1) * g.DilationH < g.InH
+        && (long)(g.OutW - 1) * g.StrideW + (long)(g.KernelW - 1) * g.DilationW < g.InW;
+
+    /// <summary>The layout of x itself as the tiles' input (<see cref="TapsInsideInput"/>): tap shifts within x's planes, columns StrideW apart.</summary>
+    internal static void DirectLayout(CpuWorkspace ws, ref ConvArgs a)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        a.Q = a.X;
+        (a.Hq, a.Wq, a.QPlane) = (g.InH, g.InW, (long)g.InH * g.InW);
+        a.QImage = g.InChannels * a.QPlane;
+        a.ColumnStep = g.StrideW;
+        int* shifts = ws.Shifts(g.InChannels * g.KernelH * g.KernelW + Gemm.NR);
+        for (int c = 0, row = 0; c < g.InChannels; c++)
+            for (int r = 0; r < g.KernelH; r++)
+                for (int s = 0; s < g.KernelW; s++, row++)
+                    shifts[row] = checked((int)(c * a.QPlane + (long)r * g.DilationH * g.InW + s * g.DilationW));
+        a.Shifts = shifts;
     }
 
     /// <summary>One group of channel panels (item / runs) over one run of tiles (item % runs): tiles of 14 columns, 7 for a short last one.</summary>
@@ -130,11 +180,19 @@ internal static unsafe partial class CpuConvolution
         }
     }
 
-    /// <summary>The channel tile of <paramref name="width"/> channels and a long (8-14) or short (1-7) run of <paramref name="count"/> positions.</summary>
+    /// <summary>
+    /// The channel tile of <paramref name="width"/> channels and a long (8-14) or short (1-7) run of <paramref name="count"/>
+    /// positions, or 15-16 positions as square tiles of 16 channels (with 512-bit vectors only; lanes holds 16 then).
+    /// </summary>
     internal static void RunChannelTile(int depth, int width, int count, float* w, float* q, int* shifts, int* lanes, float* tile)
     {
         bool longTile = count > TilePositions / 2;
-        if (!ChannelTiles512) ChannelTile256(depth, width, longTile ? TilePositions : TilePositions / 2, w, q, shifts, lanes, tile);
+        if (count > TilePositions)
+        {
+            if (!ChannelTiles512 || count > SquareTilePositions) throw new ArgumentOutOfRangeException(nameof(count), count, "A channel tile covers at most 14 positions, 16 with 512-bit vectors.");
+            for (int half = 0; half < width; half += TileChannels / 2) SquareTile(depth, w + half, width, q, shifts, lanes, tile + half);
+        }
+        else if (!ChannelTiles512) ChannelTile256(depth, width, longTile ? TilePositions : TilePositions / 2, w, q, shifts, lanes, tile);
         else if (width == TileChannels)
         {
             if (longTile) ChannelTile<WideTile, LongTile>(depth, w, q, shifts, lanes, tile);
@@ -152,19 +210,20 @@ internal static unsafe partial class CpuConvolution
     {
         ref readonly ConvGeometry g = ref a.G;
         int p = g.OutH * g.OutW, b0 = (int)(first / p), pos = (int)(first % p), oh = pos / g.OutW, ow = pos % g.OutW, b = b0;
-        long rowStep = (long)g.StrideH * a.Wq, lane = oh * rowStep + ow, output = (long)b0 * g.OutputSize + pos;
+        int step = a.ColumnStep == 0 ? 1 : a.ColumnStep;
+        long rowStep = (long)g.StrideH * a.Wq, lane = oh * rowStep + (long)ow * step, output = (long)b0 * g.OutputSize + pos;
         oneImage = pos + count <= p;
         if (ow + count <= g.OutW)
         {
-            // One output row (most tiles of a plane 14 or more wide): consecutive offsets.
-            for (int j = 0; j < count; j++) lanes[j] = (int)lane + j;
+            // One output row (most tiles of a plane 14 or more wide): offsets a column step apart.
+            for (int j = 0; j < count; j++) lanes[j] = (int)lane + j * step;
         }
         else
             for (int j = 0; j < count; j++)
             {
                 lanes[j] = checked((int)lane);
                 outputs[j] = output++;
-                if (++ow < g.OutW) lane++;
+                if (++ow < g.OutW) lane += step;
                 else if (++oh < g.OutH) { ow = 0; lane = (b - b0) * a.QImage + oh * rowStep; }
                 else { ow = oh = 0; lane = (++b - b0) * a.QImage; output = (long)b * g.OutputSize; }
             }
@@ -244,6 +303,45 @@ internal static unsafe partial class CpuConvolution
         lo11.Store(tile + 352); if (TWidth.Wide) hi11.Store(tile + 368);
         lo12.Store(tile + 384); if (TWidth.Wide) hi12.Store(tile + 400);
         lo13.Store(tile + 416); if (TWidth.Wide) hi13.Store(tile + 432);
+    }
+
+    /// <summary>
+    /// tile[j][v] = sum over k &lt; depth of w[k stride + v] q[shifts[k] + lanes[j]] for 16 channels v and 16 positions j:
+    /// one weight vector per step for 16 positions (the long tile loads two for 14), so at 16 positions in all each
+    /// weight is read once, from memory, for 16 multiply-adds.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void SquareTile(int depth, float* w, int stride, float* q, int* shifts, int* lanes, float* tile)
+    {
+        int l0 = lanes[0], l1 = lanes[1], l2 = lanes[2], l3 = lanes[3], l4 = lanes[4], l5 = lanes[5], l6 = lanes[6], l7 = lanes[7];
+        int l8 = lanes[8], l9 = lanes[9], l10 = lanes[10], l11 = lanes[11], l12 = lanes[12], l13 = lanes[13], l14 = lanes[14], l15 = lanes[15];
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+        Vector512<float> s8 = default, s9 = default, s10 = default, s11 = default, s12 = default, s13 = default, s14 = default, s15 = default;
+        for (int k = 0; k < depth; k++, w += stride)
+        {
+            float* s = q + shifts[k];
+            var wv = Vector512.Load(w);
+            s0 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l0]), s0);
+            s1 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l1]), s1);
+            s2 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l2]), s2);
+            s3 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l3]), s3);
+            s4 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l4]), s4);
+            s5 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l5]), s5);
+            s6 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l6]), s6);
+            s7 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l7]), s7);
+            s8 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l8]), s8);
+            s9 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l9]), s9);
+            s10 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l10]), s10);
+            s11 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l11]), s11);
+            s12 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l12]), s12);
+            s13 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l13]), s13);
+            s14 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l14]), s14);
+            s15 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l15]), s15);
+        }
+        s0.Store(tile); s1.Store(tile + TileChannels); s2.Store(tile + 2 * TileChannels); s3.Store(tile + 3 * TileChannels);
+        s4.Store(tile + 4 * TileChannels); s5.Store(tile + 5 * TileChannels); s6.Store(tile + 6 * TileChannels); s7.Store(tile + 7 * TileChannels);
+        s8.Store(tile + 8 * TileChannels); s9.Store(tile + 9 * TileChannels); s10.Store(tile + 10 * TileChannels); s11.Store(tile + 11 * TileChannels);
+        s12.Store(tile + 12 * TileChannels); s13.Store(tile + 13 * TileChannels); s14.Store(tile + 14 * TileChannels); s15.Store(tile + 15 * TileChannels);
     }
 
     /// <summary>

@@ -184,12 +184,12 @@ internal static unsafe partial class CpuConvolution
         int K = a.G.OutChannels, C = a.G.InChannels, e = item / a.TileChunks, run = item % a.TileChunks;
         int t0 = run * a.TilesPerItem, t1 = Math.Min(a.Tiles, t0 + a.TilesPerItem), panels = (K + TileChannels - 1) / TileChannels;
         float* v = a.V + (long)e * C * a.Tiles, u = a.U + (long)e * Gemm.RoundUp(K, TileChannels) * C, m = a.M + (long)e * K * a.Tiles;
-        int* lanes = stackalloc int[TilePositions];
+        int* lanes = stackalloc int[SquareTilePositions];
         float* tile = stackalloc float[16 * TileChannels];
-        for (int t = t0; t < t1; t += TilePositions)
+        for (int t = t0, count; t < t1; t += count)
         {
-            int count = Math.Min(TilePositions, t1 - t);
-            for (int j = 0; j < TilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
+            count = NextTileCount(t1 - t);
+            for (int j = 0; j < SquareTilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
             for (int panel = 0; panel < panels; panel++)
             {
                 int m0 = panel * TileChannels, width = PanelWidth(K, panel);

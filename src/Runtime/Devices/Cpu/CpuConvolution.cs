@@ -41,6 +41,8 @@ internal static unsafe partial class CpuConvolution
         public int TapPanels;
         /// <summary>Forward: the residual add and activation each item applies to the rows it wrote (inactive by default).</summary>
         public CpuEpilogue Epilogue;
+        /// <summary>Channel tiles reading x in place (no padding): the offset between neighbouring output columns' taps (StrideW); 0 for the padded copy's 1.</summary>
+        public int ColumnStep;
     }
 
     /// <summary>Partial weight gradients a conv's backward-weights pass is split into (fixed, so results do not depend on the thread count).</summary>

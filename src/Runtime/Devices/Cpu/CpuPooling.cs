@@ -82,6 +82,11 @@ internal static unsafe partial class CpuPooling
             MaxPlane2x2(g, x, y, switches);
             return;
         }
+        if (switches == null && SeparableMaxApplies(g))
+        {
+            MaxPlane3x3Stride2(g, x, y);
+            return;
+        }
         if (MaxPlaneWindows(g, x, y, switches)) return;
         // An empty window (all padding) gives 0 and switch -1; ties keep the first in row-major order; any NaN wins
         // (the last one), as PyTorch's max_pool: the output is NaN and its gradient goes to the NaN.

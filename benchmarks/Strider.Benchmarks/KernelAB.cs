@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Globalization;
+using Strider.Devices;
+using Strider.Devices.Cpu;
+
+namespace Strider.Benchmarks;
+
+/// <summary>
+/// In-process A/B of forward conv kernels on W5's shapes (`kernel-ab [threads] [reps] [shape] [variant] [batch]`,
+/// batch 1 unless given): per shape, the kernel
+/// the CPU device chooses (A) and each alternative that applies (B: channel tiles, Winograd), alternated call by call,
+/// with the median calling-thread CPU time and wall time of each and the B/A ratios. Single-threaded the CPU time is
+/// the kernel's cost on a loaded machine; with 2 threads the wall time shows the split.
+/// </summary>
+public static unsafe class KernelAB
+{
+    /// <summary>`kernel-ab peak`: the register tiles on L1-resident operands (depth 128), GFLOP/s of one thread's CPU time.</summary>
+    private static void Peak()
+    {
+        const int depth = 128, reps = 20000;
+        float* w = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(depth * 32 * 4, 64);
+        float* q = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(depth * 16 * 4 + 64, 64);
+        float* tile = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(16 * 32 * 4, 64);
+        int* shifts = stackalloc int[depth];
+        int* lanes = stackalloc int[16];
+        for (int i = 0; i < depth * 32; i++) w[i] = 0.001f * (i % 7);
+        for (int i = 0; i < depth * 16; i++) q[i] = 0.01f * (i % 5);
+        for (int k = 0; k < depth; k++) shifts[k] = 16 * k;
+        for (int j = 0; j < 16; j++) lanes[j] = j;
+        for (int round = 0; round < 3; round++)
+            foreach (var (name, positions) in new[] { ("long 32x14", 14), ("short 32x7", 7), ("square 2x16x16", 16) })
+            {
+                for (int i = 0; i < 2000; i++) CpuConvolution.RunChannelTile(depth, 32, positions, w, q, shifts, lanes, tile);
+                double c0 = QuickConv.ThreadCpuMs();
+                for (int i = 0; i < reps; i++) CpuConvolution.RunChannelTile(depth, 32, positions, w, q, shifts, lanes, tile);
+                double ms = QuickConv.ThreadCpuMs() - c0;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-16} {2.0 * depth * 32 * positions * reps / ms / 1e6:F1} GFLOP/s"));
+            }
+    }
+
+    private static ConvGeometry Conv(int c, int h, int k, int kernel, int stride = 1)
+    {
+        int pad = kernel / 2, o = (h + 2 * pad - kernel) / stride + 1;
+        return new ConvGeometry(c, h, h, k, o, o, kernel, kernel, stride, stride, pad, pad, 1, 1, 1);
+    }
+
+    public static void Run(string[] args)
+    {
+        if (args.Length > 1 && args[1] == "peak")
+        {
+            Peak();
+            return;
+        }
+        int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : Workloads.Threads;
+        int reps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 40;
+        string? only = args.Length > 3 ? args[3] : null;
+        int n = args.Length > 5 ? int.Parse(args[5], CultureInfo.InvariantCulture) : 1;
+        Console.WriteLine($"threads {threads}, load {File.ReadAllText("/proc/loadavg").Trim()}");
+        using var device = new CpuDevice(threads);
+        var ws = new CpuWorkspace(new WorkerPool(threads));
+        var cases = new (string Name, ConvGeometry G)[]
+        {
+            ("3x3 512x7x7", Conv(512, 7, 512, 3)),
+            ("3x3 256x14x14", Conv(256, 14, 256, 3)),
+            ("3x3 128x28x28", Conv(128, 28, 128, 3)),
+            ("3x3 64x56x56", Conv(64, 56, 64, 3)),
+            ("3x3 s2 256x14x14 -> 512", Conv(256, 14, 512, 3, 2)),
+            ("3x3 s2 64x56x56 -> 128", Conv(64, 56, 128, 3, 2)),
+            ("7x7 s2 3x224x224 -> 64", Conv(3, 224, 64, 7, 2)),
+        };
+        foreach (var (name, g) in cases)
+        {
+            if (only != null && !name.Contains(only, StringComparison.Ordinal)) continue;
+            var rng = new Random(1);
+            DeviceBuffer<float> Up(long count)
+            {
+                var b = device.Allocate<float>(count);
+                var data = new float[count];
+                for (long i = 0; i < count; i++) data[i] = (float)(rng.NextDouble() * 2 - 1);
+                b.Upload(data);
+                return b;
+            }
+            var (x, w, bias, y) = (Up(n * g.InputSize), Up(g.WeightSize), Up(g.OutChannels), Up(n * g.OutputSize));
+            // Separate weight buffers per variant, so each keeps its own packing.
+            var w2 = Up(g.WeightSize);
+            var w3 = Up(g.WeightSize);
+            var variants = new List<(string Name, Action Run)> { ("chosen", () => device.ConvForward(g, n, x, w, bias, y)) };
+            variants.Add(("tiles", () =>
+            {
+                var conv = new CpuConvolution.ConvArgs { G = g };
+                var panels = PackedConvWeights.Get(ws, w2, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv, PackedConvWeights.Layout.ChannelPanels);
+                CpuConvolution.ForwardChannelTiles(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
+                GC.KeepAlive(panels);
+            }));
+            if (g.KernelH == 3 && g.StrideH == 1)
+                variants.Add(("winograd", () =>
+                {
+                    var conv = new CpuConvolution.ConvArgs { G = g };
+                    var u = PackedConvWeights.Get(ws, w3, g.OutChannels, g.InChannels * 9, &conv, PackedConvWeights.Layout.Winograd);
+                    CpuConvolution.WinogradForward(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
+                    GC.KeepAlive(u);
+                }));
+            // A fifth argument keeps the chosen kernel and the variants whose name contains it (weights then stay in L3).
+            if (args.Length > 4) variants = variants.Where((v, i) => i == 0 || v.Name.Contains(args[4], StringComparison.Ordinal)).ToList();
+            var warm = Stopwatch.StartNew();
+            while (warm.ElapsedMilliseconds < 1500) foreach (var v in variants) v.Run();
+            var cpu = variants.Select(_ => new double[reps]).ToArray();
+            var wall = variants.Select(_ => new double[reps]).ToArray();
+            for (int i = 0; i < reps; i++)
+                for (int j = 0; j < variants.Count; j++)
+                {
+                    double c0 = QuickConv.ThreadCpuMs();
+                    long t0 = Stopwatch.GetTimestamp();
+                    variants[j].Run();
+                    wall[j][i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                    cpu[j][i] = QuickConv.ThreadCpuMs() - c0;
+                }
+            static double Median(double[] v) { Array.Sort(v); return v[v.Length / 2]; }
+            double a = Median(cpu[0]), aw = Median(wall[0]);
+            double flops = 2.0 * n * g.OutChannels * g.InChannels * g.KernelH * g.KernelW * g.OutH * g.OutW;
+            Console.WriteLine($"  {name} ({flops / 1e6:F0} MFLOP), chosen {CpuConvolution.LastKernel}:");
+            for (int j = 0; j < variants.Count; j++)
+            {
+                double c = j == 0 ? a : Median(cpu[j]), ww = j == 0 ? aw : Median(wall[j]);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"    {variants[j].Name,-10} cpu {c,7:F3} ms ({c / a:F3}x)  wall {ww,7:F3} ms ({ww / aw:F3}x, {flops / ww / 1e6:F0} GFLOP/s)"));
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using static Strider.Devices.Cpu.CpuMath;
+
+namespace Strider.Devices.Cpu;
+
+/// <summary>
+/// Max pool 3x3 stride 2 (ResNet's stem pool) without switches, as two passes of 3 taps: each input row's 3-wide
+/// stride-2 maxima once, then each output row the maxima of its 3 rows' results, 8 outputs per vector step (the
+/// window loop did 9 taps per output, and tracked the switch of each). Folding row by row with <see cref="Wins(Vector256{float}, Vector256{float})"/>
+/// keeps the window's row-major rule: the first of equal values (each row's first, then the first such row), or the
+/// last NaN (the last row with one, its last). Taps in the padding read -inf, which never replaces a value and, first
+/// in a window, is replaced by anything but -inf (whose bits it has): the same bits as skipping them.
+/// </summary>
+internal static unsafe partial class CpuPooling
+{
+    /// <summary>Widest input row the separable pool takes (its row buffers are on the stack).</summary>
+    private const int SeparableMaxWidth = 4096;
+
+    /// <summary>Whether <see cref="MaxPlane3x3Stride2"/> runs this pool: 3x3 stride 2, padding 0 or 1, every window with an input row and column.</summary>
+    internal static bool SeparableMaxApplies(in PoolGeometry g) =>
+        Avx2.IsSupported && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 2 && g.StrideW == 2 && g.DilationH == 1 && g.DilationW == 1
+        && (uint)g.PadTop <= 1 && (uint)g.PadLeft <= 1 && g.OutW >= 8 && g.InW <= SeparableMaxWidth
+        && 2 * (g.OutH - 1) - g.PadTop <= g.InH - 1 && 2 * (g.OutW - 1) - g.PadLeft <= g.InW - 1;
+
+    /// <summary>The max pool of one plane by rows of 3 taps (see the class comment); the caller checked <see cref="SeparableMaxApplies"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MaxPlane3x3Stride2(in PoolGeometry g, float* x, float* y)
+    {
+        // The row read with -inf around it: column iw at line[1 + iw], every vector load of the last step inside.
+        int length = Math.Max(g.InW + 1, 2 * g.OutW + 3) + 8;
+        float* line = stackalloc float[length];
+        float* rows = stackalloc float[3 * g.OutW];
+        new Span<float>(line, length).Fill(float.NegativeInfinity);
+        float* h0 = rows, h1 = rows + g.OutW, h2 = rows + 2 * g.OutW;
+        bool carried = false;
+        for (int oh = 0; oh < g.OutH; oh++)
+        {
+            // Input rows first .. first + 2; the last is the next output row's first, kept in h2 -> h0.
+            int first = 2 * oh - g.PadTop;
+            bool v0 = (uint)first < (uint)g.InH, v1 = (uint)(first + 1) < (uint)g.InH, v2 = (uint)(first + 2) < (uint)g.InH;
+            if (v0 && !carried) RowMaxima(g, x + (long)first * g.InW, line, h0);
+            if (v1) RowMaxima(g, x + (long)(first + 1) * g.InW, line, h1);
+            if (v2) RowMaxima(g, x + (long)(first + 2) * g.InW, line, h2);
+            float* yo = y + (long)oh * g.OutW;
+            for (int o = 0; ; o += 8)
+            {
+                if (o > g.OutW - 8) o = g.OutW - 8;
+                var max = v0 ? Vector256.Load(h0 + o) : Vector256.Load(h1 + o);
+                if (v0 && v1) max = Fold(max, Vector256.Load(h1 + o));
+                if (v2) max = Fold(max, Vector256.Load(h2 + o));
+                max.Store(yo + o);
+                if (o == g.OutW - 8) break;
+            }
+            float* kept = h2;
+            h2 = h0;
+            h0 = kept;
+            carried = v2;
+        }
+    }
+
+    /// <summary>out[ow] = the 3 taps 2 ow - PadLeft + 0, 1, 2 of input row <paramref name="row"/> folded in order, 8 at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowMaxima(in PoolGeometry g, float* row, float* line, float* output)
+    {
+        new ReadOnlySpan<float>(row, g.InW).CopyTo(new Span<float>(line + 1, g.InW));
+        float* taps = line + 1 - g.PadLeft;
+        for (int o = 0; ; o += 8)
+        {
+            if (o > g.OutW - 8) o = g.OutW - 8;
+            float* t = taps + 2 * o;
+            var (left, middle) = Deinterleave(Vector256.Load(t), Vector256.Load(t + 8));
+            var right = Deinterleave(Vector256.Load(t + 2), Vector256.Load(t + 10)).Even;
+            Fold(Fold(left, middle), right).Store(output + o);
+            if (o == g.OutW - 8) break;
+        }
+    }
+
+    /// <summary>The running max after tap <paramref name="v"/>: v where it wins (<see cref="Wins(Vector256{float}, Vector256{float})"/>), else max.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Fold(Vector256<float> max, Vector256<float> v) => Vector256.ConditionalSelect(Wins(v, max), v, max);
+}
