@@ -26,6 +26,38 @@ public sealed class CpuFlippedBackwardDataTests
         { "im2col + GEMM, 11 dY -> 9 dx channels", 9, 12, 11, 1, 2, nameof(ConvKernel.Im2colGemm) },
     };
 
+    /// <summary>
+    /// A 1x1's backward data whose flipped forward would be the pointwise tiles (whose packing the flipped weights do
+    /// not have) runs, and is named in the generated comment as, the kernel the forward takes without them.
+    /// </summary>
+    [Theory]
+    [InlineData(24, 56, 40, 1)]   // MobileNetV2-like expansion: flipped 40 -> 24 at 56x56
+    [InlineData(144, 28, 24, 1)]  // projection: flipped 24 -> 144
+    [InlineData(24, 20, 96, 2)]   // flipped 96 -> 24: deep enough for the channel tiles
+    public void A_1x1_backward_data_runs_the_kernel_its_comment_names(int c, int size, int k, int n)
+    {
+        var g = Conv(c, size, size, k, 1, 1);
+        var named = ConvolutionAlgorithm.FlippedForwardKernel(c, size, size, k, size, size, 1, 1, 0, 0, 1, 1);
+        Assert.NotEqual(ConvKernel.Pointwise, named);
+        Assert.Equal(ConvKernel.Pointwise, ConvolutionAlgorithm.Forward(k, size, size, c, size, size, 1, 1, 1, 1, 0, 0, 1, 1, 1));
+        var rng = new Random(32);
+        float[] w = Uniform(rng, g.WeightSize), dy = Uniform(rng, n * g.OutputSize);
+        float[] Run(Device device)
+        {
+            var (bw, bdy, bdx) = (device.Allocate<float>(w.Length), device.Allocate<float>(dy.Length), device.Allocate<float>(n * g.InputSize));
+            bw.Upload(w);
+            bdy.Upload(dy);
+            device.ConvBackwardData(g, n, bdy, bw, bdx, accumulate: false);
+            return bdx.ToArray();
+        }
+        using var reference = new ReferenceDevice();
+        using var cpu = new CpuDevice(2);
+        float[] expected = Run(reference), actual = Run(cpu);
+        Assert.Equal(ConvKernel.FlippedForward, CpuConvolution.LastKernel);
+        Assert.Equal(named, CpuConvolution.LastFlippedKernel);
+        AssertClose(expected, actual, $"1x1 {c} -> {k} at {size}x{size}: backward data");
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void Backward_data_matches_the_reference_on_one_worker_and_two(string name, int c, int size, int k, int pad, int n, string kernel)

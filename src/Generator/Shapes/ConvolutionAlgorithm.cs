@@ -234,9 +234,16 @@ internal static class ConvolutionAlgorithm
     /// backward data takes Winograd or the channel tiles as its forward does. Arguments are the conv's own geometry.
     /// </summary>
     public static ConvKernel FlippedForwardKernel(int inChannels, int inH, int inW, int outChannels, int outH, int outW,
-        int kernelH, int kernelW, int padTop, int padLeft, int dilationH, int dilationW) =>
-        Forward(outChannels, outH, outW, inChannels, inH, inW, kernelH, kernelW, 1, 1,
+        int kernelH, int kernelW, int padTop, int padLeft, int dilationH, int dilationW)
+    {
+        var kernel = Forward(outChannels, outH, outW, inChannels, inH, inW, kernelH, kernelW, 1, 1,
             (kernelH - 1) * dilationH - padTop, (kernelW - 1) * dilationW - padLeft, dilationH, dilationW, 1);
+        // The flipped weights are packed for Winograd, the channel tiles and the GEMM only: a 1x1 whose forward takes the
+        // pointwise tiles runs its backward data on what the forward would take without them.
+        if (kernel != ConvKernel.Pointwise) return kernel;
+        if (ChannelTilesApply(outChannels, inChannels)) return ConvKernel.ChannelTiles;
+        return SmallOutput(inH, inW) ? ConvKernel.BatchColumnsGemm : ConvKernel.Gemm1x1;
+    }
 
     private static ConvKernel Grouped(int inChannels, int groups) =>
         inChannels == groups ? ConvKernel.DepthwiseDirect : ConvKernel.GroupedDirect;
