@@ -148,29 +148,8 @@ internal static unsafe partial class CpuConvolution
         {
             float* u = a.PackedW + (long)m0 * K + (long)k * width;
             for (int kk = 0; kk < rows; kk++)
-            {
-                // The flipped kernel's w'[i, j] is w[2 - i, 2 - j], that is w[8 - (3 i + j)].
-                float* w = a.X + ((long)k * C + m0 + kk) * 9;
-                // t = G w' (4 x 3), G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
-                for (int j = 0; j < 3; j++)
-                {
-                    float w0 = w[8 - j], w1 = w[5 - j], w2 = w[2 - j];
-                    t[j] = w0;
-                    t[3 + j] = 0.5f * (w0 + w1 + w2);
-                    t[6 + j] = 0.5f * (w0 - w1 + w2);
-                    t[9 + j] = w2;
-                }
-                // u = t G^T (4 x 4).
-                for (int i = 0; i < 4; i++)
-                {
-                    float t0 = t[3 * i], t1 = t[3 * i + 1], t2 = t[3 * i + 2];
-                    float* o = u + (long)(4 * i) * plane + kk;
-                    o[0] = t0;
-                    o[plane] = 0.5f * (t0 + t1 + t2);
-                    o[2 * plane] = 0.5f * (t0 - t1 + t2);
-                    o[3 * plane] = t2;
-                }
-            }
+                // The flipped kernel's w'[i, j] is w[2 - i, 2 - j], that is w[8 - (3 i + j)]: read back from the last tap.
+                WinogradWeightTile(a.X + ((long)k * C + m0 + kk) * 9 + 8, -1, t, u + kk, plane);
             // Channels past C in a last panel are zero.
             for (int kk = rows; kk < width; kk++)
                 for (int e = 0; e < 16; e++) u[e * plane + kk] = 0;

@@ -33,6 +33,33 @@ internal static unsafe partial class CpuConvolution
     }
 
     /// <summary>
+    /// u[e · plane] = (G w G^T)[e] of one 3x3 kernel whose tap (i, j) is w[step (3 i + j)] (step 1; -1 from the last tap
+    /// reads the kernel turned half a circle), with G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]; t holds 12 floats.
+    /// </summary>
+    internal static void WinogradWeightTile(float* w, int step, float* t, float* u, long plane)
+    {
+        // t = G w (4 x 3).
+        for (int j = 0; j < 3; j++)
+        {
+            float w0 = w[step * j], w1 = w[step * (3 + j)], w2 = w[step * (6 + j)];
+            t[j] = w0;
+            t[3 + j] = 0.5f * (w0 + w1 + w2);
+            t[6 + j] = 0.5f * (w0 - w1 + w2);
+            t[9 + j] = w2;
+        }
+        // u = t G^T (4 x 4).
+        for (int i = 0; i < 4; i++)
+        {
+            float t0 = t[3 * i], t1 = t[3 * i + 1], t2 = t[3 * i + 2];
+            float* o = u + (long)(4 * i) * plane;
+            o[0] = t0;
+            o[plane] = 0.5f * (t0 + t1 + t2);
+            o[2 * plane] = 0.5f * (t0 - t1 + t2);
+            o[3 * plane] = t2;
+        }
+    }
+
+    /// <summary>
     /// U[e, k, c] = (G w[k, c] G^T)[e] for the 32 output channels of panel <paramref name="item"/>, in the channel tiles'
     /// panels ([c][32] per e), so its 16 GEMMs run on ChannelTile. Input channels outer, the panel's channels inner: each
     /// e's writes run along its panel rows (an item per output channel wrote one float per 128-byte row, rows its
@@ -48,28 +75,7 @@ internal static unsafe partial class CpuConvolution
         {
             float* u = a.PackedW + (long)m0 * C + (long)c * width;
             for (int kk = 0; kk < rows; kk++)
-            {
-                float* w = a.W + ((long)(m0 + kk) * C + c) * 9;
-                // t = G w (4 x 3), G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
-                for (int j = 0; j < 3; j++)
-                {
-                    float w0 = w[j], w1 = w[3 + j], w2 = w[6 + j];
-                    t[j] = w0;
-                    t[3 + j] = 0.5f * (w0 + w1 + w2);
-                    t[6 + j] = 0.5f * (w0 - w1 + w2);
-                    t[9 + j] = w2;
-                }
-                // u = t G^T (4 x 4).
-                for (int i = 0; i < 4; i++)
-                {
-                    float t0 = t[3 * i], t1 = t[3 * i + 1], t2 = t[3 * i + 2];
-                    float* o = u + (long)(4 * i) * plane + kk;
-                    o[0] = t0;
-                    o[plane] = 0.5f * (t0 + t1 + t2);
-                    o[2 * plane] = 0.5f * (t0 - t1 + t2);
-                    o[3 * plane] = t2;
-                }
-            }
+                WinogradWeightTile(a.W + ((long)(m0 + kk) * C + c) * 9, 1, t, u + kk, plane);
         }
     }
 
