@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Strider.Devices;
 using Strider.Devices.Cpu;
@@ -40,14 +39,7 @@ public static class EpilogueAB
         foreach (var (name, g, withResidual, f) in cases)
         {
             var rng = new Random(1);
-            DeviceBuffer<float> Up(long count)
-            {
-                var b = device.Allocate<float>(count);
-                var data = new float[count];
-                for (long i = 0; i < count; i++) data[i] = (float)(rng.NextDouble() * 2 - 1);
-                b.Upload(data);
-                return b;
-            }
+            DeviceBuffer<float> Up(long count) => BenchmarkData.Signed(device, rng, count);
             var (x, w, bias, r, y) = (Up(g.InputSize), Up(g.WeightSize), Up(g.OutChannels), Up(g.OutputSize), Up(g.OutputSize));
             var epilogue = new ConvEpilogue(withResidual ? r : null, f);
             void Fused() => device.ConvForward(g, 1, x, w, bias, y, epilogue);
@@ -62,11 +54,10 @@ public static class EpilogueAB
             double[] fc = new double[reps], sc = new double[reps], fw = new double[reps], sw = new double[reps];
             for (int i = 0; i < reps; i++)
             {
-                (fc[i], fw[i]) = Time(Fused);
-                (sc[i], sw[i]) = Time(Separate);
+                (fc[i], fw[i]) = QuickConv.TimeCpuAndWall(Fused);
+                (sc[i], sw[i]) = QuickConv.TimeCpuAndWall(Separate);
             }
-            double Median(double[] v) { Array.Sort(v); return v[v.Length / 2]; }
-            double mfc = Median(fc), msc = Median(sc), mfw = Median(fw), msw = Median(sw);
+            double mfc = QuickConv.Median(fc), msc = QuickConv.Median(sc), mfw = QuickConv.Median(fw), msw = QuickConv.Median(sw);
             fusedSum += mfc;
             separateSum += msc;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -75,11 +66,4 @@ public static class EpilogueAB
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  sum of medians (cpu): fused {fusedSum:F3} ms, separate {separateSum:F3} ms = {fusedSum / separateSum:F3}"));
     }
 
-    private static (double Cpu, double Wall) Time(Action action)
-    {
-        double c0 = QuickConv.ThreadCpuMs();
-        long t0 = Stopwatch.GetTimestamp();
-        action();
-        return (QuickConv.ThreadCpuMs() - c0, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-    }
 }

@@ -72,14 +72,7 @@ public static unsafe class KernelAB
         {
             if (only != null && !name.Contains(only, StringComparison.Ordinal)) continue;
             var rng = new Random(1);
-            DeviceBuffer<float> Up(long count)
-            {
-                var b = device.Allocate<float>(count);
-                var data = new float[count];
-                for (long i = 0; i < count; i++) data[i] = (float)(rng.NextDouble() * 2 - 1);
-                b.Upload(data);
-                return b;
-            }
+            DeviceBuffer<float> Up(long count) => BenchmarkData.Signed(device, rng, count);
             var (x, w, bias, y) = (Up(n * g.InputSize), Up(g.WeightSize), Up(g.OutChannels), Up(n * g.OutputSize));
             // Separate weight buffers per variant, so each keeps its own packing.
             var w2 = Up(g.WeightSize);
@@ -108,20 +101,13 @@ public static unsafe class KernelAB
             var wall = variants.Select(_ => new double[reps]).ToArray();
             for (int i = 0; i < reps; i++)
                 for (int j = 0; j < variants.Count; j++)
-                {
-                    double c0 = QuickConv.ThreadCpuMs();
-                    long t0 = Stopwatch.GetTimestamp();
-                    variants[j].Run();
-                    wall[j][i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-                    cpu[j][i] = QuickConv.ThreadCpuMs() - c0;
-                }
-            static double Median(double[] v) { Array.Sort(v); return v[v.Length / 2]; }
-            double a = Median(cpu[0]), aw = Median(wall[0]);
+                    (cpu[j][i], wall[j][i]) = QuickConv.TimeCpuAndWall(variants[j].Run);
+            double a = QuickConv.Median(cpu[0]), aw = QuickConv.Median(wall[0]);
             double flops = 2.0 * n * g.OutChannels * g.InChannels * g.KernelH * g.KernelW * g.OutH * g.OutW;
             Console.WriteLine($"  {name} ({flops / 1e6:F0} MFLOP), chosen {CpuConvolution.LastKernel}:");
             for (int j = 0; j < variants.Count; j++)
             {
-                double c = j == 0 ? a : Median(cpu[j]), ww = j == 0 ? aw : Median(wall[j]);
+                double c = j == 0 ? a : QuickConv.Median(cpu[j]), ww = j == 0 ? aw : QuickConv.Median(wall[j]);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"    {variants[j].Name,-10} cpu {c,7:F3} ms ({c / a:F3}x)  wall {ww,7:F3} ms ({ww / aw:F3}x, {flops / ww / 1e6:F0} GFLOP/s)"));
             }

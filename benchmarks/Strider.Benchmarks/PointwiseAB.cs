@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Strider.Devices;
 using Strider.Devices.Cpu;
@@ -37,14 +36,7 @@ public static unsafe class PointwiseAB
             if (only is not null && !only.Split(',').Contains($"{c}-{k}-{h}")) continue;
             var g = new ConvGeometry(c, h, h, k, h, h, 1, 1, 1, 1, 0, 0, 1, 1, 1);
             var rng = new Random(1);
-            DeviceBuffer<float> Up(long count)
-            {
-                var b = device.Allocate<float>(count);
-                var data = new float[count];
-                for (long i = 0; i < count; i++) data[i] = (float)(rng.NextDouble() * 2 - 1);
-                b.Upload(data);
-                return b;
-            }
+            DeviceBuffer<float> Up(long count) => BenchmarkData.Signed(device, rng, count);
             var (x, w, w2, bias, r, y) = (Up(g.InputSize), Up(g.WeightSize), Up(g.WeightSize), Up(k), Up(g.OutputSize), Up(g.OutputSize));
             float* px = ((HostBuffer<float>)x).Pointer, py = ((HostBuffer<float>)y).Pointer, pb = ((HostBuffer<float>)bias).Pointer;
             var convEpilogue = new ConvEpilogue(withResidual ? r : null, f);
@@ -68,11 +60,10 @@ public static unsafe class PointwiseAB
             double[] mc = new double[reps], oc = new double[reps], mw = new double[reps], ow = new double[reps];
             for (int i = 0; i < reps; i++)
             {
-                (mc[i], mw[i]) = Time(Mine);
-                (oc[i], ow[i]) = Time(Other);
+                (mc[i], mw[i]) = QuickConv.TimeCpuAndWall(Mine);
+                (oc[i], ow[i]) = QuickConv.TimeCpuAndWall(Other);
             }
-            double Median(double[] v) { Array.Sort(v); return v[v.Length / 2]; }
-            double mmc = Median(mc), moc = Median(oc), mmw = Median(mw), mow = Median(ow);
+            double mmc = QuickConv.Median(mc), moc = QuickConv.Median(oc), mmw = QuickConv.Median(mw), mow = QuickConv.Median(ow);
             mineSum += mmc;
             otherSum += moc;
             double gflop = 2.0 * c * k * h * h / 1e6;
@@ -85,11 +76,4 @@ public static unsafe class PointwiseAB
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  sum of medians (cpu): pointwise {mineSum:F3} ms, other {otherSum:F3} ms = {mineSum / otherSum:F3}"));
     }
 
-    private static (double Cpu, double Wall) Time(Action action)
-    {
-        double c0 = QuickConv.ThreadCpuMs();
-        long t0 = Stopwatch.GetTimestamp();
-        action();
-        return (QuickConv.ThreadCpuMs() - c0, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-    }
 }

@@ -19,6 +19,22 @@ public static partial class QuickConv
     /// <summary>CPU time of the calling thread in ms (Linux CLOCK_THREAD_CPUTIME_ID), 0 elsewhere.</summary>
     public static double ThreadCpuMs() => OperatingSystem.IsLinux() && ClockGetTime(3, out var t) == 0 ? t.Seconds * 1e3 + t.Nanoseconds * 1e-6 : 0;
 
+    /// <summary>One call of <paramref name="action"/>: the calling thread's CPU time and the wall time, in ms (the in-process A/B runs).</summary>
+    public static (double Cpu, double Wall) TimeCpuAndWall(Action action)
+    {
+        double c0 = ThreadCpuMs();
+        long t0 = Stopwatch.GetTimestamp();
+        action();
+        return (ThreadCpuMs() - c0, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+    }
+
+    /// <summary>The median of <paramref name="values"/> (sorted in place; the upper one of an even count).</summary>
+    public static double Median(double[] values)
+    {
+        Array.Sort(values);
+        return values[values.Length / 2];
+    }
+
     public static void Run(string[] args)
     {
         int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : Environment.ProcessorCount;

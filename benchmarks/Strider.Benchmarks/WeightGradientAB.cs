@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Strider.Devices;
 using Strider.Devices.Cpu;
@@ -38,14 +37,7 @@ public static class WeightGradientAB
         foreach (var (name, g, n) in cases)
         {
             var rng = new Random(1);
-            DeviceBuffer<float> Up(long count)
-            {
-                var b = device.Allocate<float>(count);
-                var data = new float[count];
-                for (long i = 0; i < count; i++) data[i] = (float)(rng.NextDouble() * 2 - 1);
-                b.Upload(data);
-                return b;
-            }
+            DeviceBuffer<float> Up(long count) => BenchmarkData.Signed(device, rng, count);
             var (x, dy, dw) = (Up(n * g.InputSize), Up(n * g.OutputSize), Up(g.WeightSize));
             var dx = Up(n * g.InputSize);
             void Weights(bool winograd)
@@ -71,20 +63,12 @@ public static class WeightGradientAB
         double[] nc = new double[reps], oc = new double[reps], nw = new double[reps], ow = new double[reps];
         for (int i = 0; i < reps; i++)
         {
-            (nc[i], nw[i]) = Time(() => pass(true));
-            (oc[i], ow[i]) = Time(() => pass(false));
+            (nc[i], nw[i]) = QuickConv.TimeCpuAndWall(() => pass(true));
+            (oc[i], ow[i]) = QuickConv.TimeCpuAndWall(() => pass(false));
         }
-        double Median(double[] v) { Array.Sort(v); return v[v.Length / 2]; }
-        double mnc = Median(nc), moc = Median(oc), mnw = Median(nw), mow = Median(ow);
+        double mnc = QuickConv.Median(nc), moc = QuickConv.Median(oc), mnw = QuickConv.Median(nw), mow = QuickConv.Median(ow);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {name,-40} cpu {mnc,7:F3} / {moc,7:F3} ms = {mnc / moc:F3}   wall {mnw,7:F3} / {mow,7:F3} ms = {mnw / mow:F3}"));
     }
 
-    private static (double Cpu, double Wall) Time(Action action)
-    {
-        double c0 = QuickConv.ThreadCpuMs();
-        long t0 = Stopwatch.GetTimestamp();
-        action();
-        return (QuickConv.ThreadCpuMs() - c0, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-    }
 }
