@@ -193,25 +193,9 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         // The forward's own packing (PackWeightsItem) of the weights flipped and transposed one value at a time.
         var g = Conv(c, 9, 9, k, kh, kw, pt: kh / 2, pb: kh / 2, pl: kw / 2, pr: kw / 2);
         var w = Uniform(new Random(19), g.WeightSize);
-        int rs = kh * kw, depth = k * rs;
-        var flipped = new float[c * depth];
-        for (int ci = 0; ci < c; ci++)
-            for (int ki = 0; ki < k; ki++)
-                for (int t = 0; t < rs; t++) flipped[ci * depth + ki * rs + t] = w[(ki * c + ci) * rs + rs - 1 - t];
-        int size = Gemm.RoundUp(c, Gemm.MR) * depth, blocks = (depth + Gemm.KC - 1) / Gemm.KC;
-        var expected = new float[size];
-        var actual = new float[size];
-        fixed (float* pw = w, pf = flipped, pe = expected, pa = actual)
-        {
-            var forward = new CpuConvolution.ConvArgs { G = CpuConvolution.FlippedGeometry(g), W = pf, PackedW = pe };
-            var direct = new CpuConvolution.ConvArgs { G = g, X = pw, PackedW = pa };
-            for (int b = 0; b < blocks; b++)
-            {
-                CpuConvolution.PackWeightsItem(null!, &forward, b, 0);
-                CpuConvolution.PackFlippedWeightsItem(null!, &direct, b, 0);
-            }
-        }
-        Assert.Equal(expected, actual);
+        int depth = k * kh * kw;
+        CpuFlippedBackwardDataTests.AssertFlippedPackingIsTheForwardsOfFlippedWeights(g, w, Gemm.RoundUp(c, Gemm.MR) * depth, (depth + Gemm.KC - 1) / Gemm.KC,
+            &CpuConvolution.PackWeightsItem, &CpuConvolution.PackFlippedWeightsItem);
     }
 
     /// <summary>Geometries Winograd applies to (ConvolutionAlgorithm.WinogradApplies), with odd planes, batches and channel counts.</summary>

@@ -130,6 +130,29 @@ public sealed class CpuFlippedBackwardDataTests
     }
 
     /// <summary>w flipped and transposed one value at a time: W'[c, k, t] = w[k, c, R S - 1 - t].</summary>
+    /// <summary>
+    /// A flipped packing (<paramref name="flippedItem"/>, run on w itself) against the forward's packing
+    /// (<paramref name="forwardItem"/>, run on w flipped and transposed one value at a time), item by item: the same floats.
+    /// </summary>
+    internal static unsafe void AssertFlippedPackingIsTheForwardsOfFlippedWeights(in ConvGeometry g, float[] w, long size, int items,
+        delegate*<object, void*, int, int, void> forwardItem, delegate*<object, void*, int, int, void> flippedItem)
+    {
+        float[] flipped = Flip(w, g.InChannels, g.OutChannels, g.KernelH * g.KernelW);
+        var expected = new float[size];
+        var actual = new float[size];
+        fixed (float* pw = w, pf = flipped, pe = expected, pa = actual)
+        {
+            var forward = new CpuConvolution.ConvArgs { G = CpuConvolution.FlippedGeometry(g), W = pf, PackedW = pe };
+            var direct = new CpuConvolution.ConvArgs { G = g, X = pw, PackedW = pa };
+            for (int i = 0; i < items; i++)
+            {
+                forwardItem(null!, &forward, i, 0);
+                flippedItem(null!, &direct, i, 0);
+            }
+        }
+        Assert.Equal(expected, actual);
+    }
+
     private static float[] Flip(float[] w, int c, int k, int rs)
     {
         var flipped = new float[w.Length];
@@ -147,22 +170,9 @@ public sealed class CpuFlippedBackwardDataTests
     {
         var g = Conv(c, 9, 9, k, kernel, kernel, pt: kernel / 2, pb: kernel / 2, pl: kernel / 2, pr: kernel / 2);
         var w = Uniform(new Random(33), g.WeightSize);
-        float[] flipped = Flip(w, c, k, kernel * kernel);
-        long size = CpuConvolution.ChannelPanelsSize(c, k * kernel * kernel);
-        var expected = new float[size];
-        var actual = new float[size];
         int panels = (c + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels;
-        fixed (float* pw = w, pf = flipped, pe = expected, pa = actual)
-        {
-            var forward = new CpuConvolution.ConvArgs { G = CpuConvolution.FlippedGeometry(g), W = pf, PackedW = pe };
-            var direct = new CpuConvolution.ConvArgs { G = g, X = pw, PackedW = pa };
-            for (int p = 0; p < panels; p++)
-            {
-                CpuConvolution.PackChannelPanelItem(null!, &forward, p, 0);
-                CpuConvolution.PackFlippedChannelPanelItem(null!, &direct, p, 0);
-            }
-        }
-        Assert.Equal(expected, actual);
+        AssertFlippedPackingIsTheForwardsOfFlippedWeights(g, w, CpuConvolution.ChannelPanelsSize(c, k * kernel * kernel), panels,
+            &CpuConvolution.PackChannelPanelItem, &CpuConvolution.PackFlippedChannelPanelItem);
     }
 
     [Theory]
@@ -173,21 +183,8 @@ public sealed class CpuFlippedBackwardDataTests
     {
         var g = Conv(c, 9, 9, k, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1);
         var w = Uniform(new Random(34), g.WeightSize);
-        float[] flipped = Flip(w, c, k, 9);
         int padded = Gemm.RoundUp(c, CpuConvolution.TileChannels), panels = padded / CpuConvolution.TileChannels;
-        long size = 16L * padded * k;
-        var expected = new float[size];
-        var actual = new float[size];
-        fixed (float* pw = w, pf = flipped, pe = expected, pa = actual)
-        {
-            var forward = new CpuConvolution.ConvArgs { G = CpuConvolution.FlippedGeometry(g), W = pf, PackedW = pe };
-            var direct = new CpuConvolution.ConvArgs { G = g, X = pw, PackedW = pa };
-            for (int p = 0; p < panels; p++)
-            {
-                CpuConvolution.WinogradWeightsItem(null!, &forward, p, 0);
-                CpuConvolution.FlippedWinogradWeightsItem(null!, &direct, p, 0);
-            }
-        }
-        Assert.Equal(expected, actual);
+        AssertFlippedPackingIsTheForwardsOfFlippedWeights(g, w, 16L * padded * k, panels,
+            &CpuConvolution.WinogradWeightsItem, &CpuConvolution.FlippedWinogradWeightsItem);
     }
 }
