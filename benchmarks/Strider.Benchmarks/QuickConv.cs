@@ -75,11 +75,13 @@ public static partial class QuickConv
         {
             var w = new Workloads();
             w.Setup();
-            var (w2, w4) = w.Agreement();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Strider vs ONNX Runtime, max relative difference: W2 {w2:E2}, W4 {w4:E2}"));
+            var (w1, w2, w3, w4) = w.Agreement();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Strider vs ONNX Runtime, max relative difference: W1 forward {w1:E2}, W2 {w2:E2}, W3 forward {w3:E2}, W4 {w4:E2}"));
+            if (Wanted("W1")) Measure("W1 ORT forward b64", w.W1OrtForward, Workloads.W1Flops / 3, 30);
             if (Wanted("W1")) Measure("W1 LeNet train b64", () => w.W1Strider(), Workloads.W1Flops, 30);
             if (Wanted("W2")) Measure("W2 ORT", w.W2Ort, 0, 30);
             if (Wanted("W2")) Measure("W2 Strider", w.W2Strider, 0, 30);
+            if (Wanted("W3")) Measure("W3 ORT forward b8", w.W3OrtForward, Workloads.W3Flops / 3, 15);
             if (Wanted("W3")) Measure("W3 U-net train b8", () => w.W3Strider(), Workloads.W3Flops, 15);
             if (Wanted("W4")) Measure("W4 ORT", w.W4Ort, 0, 7);
             if (Wanted("W4")) Measure("W4 Strider", w.W4Strider, 0, 7);

@@ -10,8 +10,9 @@ namespace Strider.Benchmarks;
 /// <summary>
 /// Issue 7's workloads, Strider's CPU device and ONNX Runtime side by side on the same network and weights, 2 threads
 /// each: W1 LeNet training step (batch 64 of 1x28x28), W2 LeNet slid over 1x280x280 (output 10x64x64), W3 U-net
-/// training step (batch 8 of 1x157x157), W4 U-net inference on 1x1565x1565. ONNX Runtime does not train, so W1 and
-/// W3 are Strider alone (reported with effective GFLOP/s = 3 x forward FLOPs / time).
+/// training step (batch 8 of 1x157x157), W4 U-net inference on 1x1565x1565. ONNX Runtime does not train: W1's and
+/// W3's baseline is ORT's forward of the same net, weights and batch (issue 15's goal: a step within 3x that forward),
+/// and their effective GFLOP/s = 3 x forward FLOPs / time.
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
@@ -40,7 +41,7 @@ public class Workloads
     private Tensor<S10x1x1> _lenetGrad = null!;
     private DeviceBuffer<int> _labels = null!;
     private Tensor<S1xAnyxAny> _image = null!, _noisy = null!, _clean = null!, _ddaeGrad = null!, _large = null!;
-    private OrtRunner _ortLeNet = null!, _ortDdae = null!;
+    private OrtRunner _ortLeNet = null!, _ortDdae = null!, _ortLeNetBatch = null!, _ortDdaeBatch = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -60,6 +61,7 @@ public class Workloads
         _lenetGrad = Tensor<S10x1x1>.Zeros(_device, 64);
         _labels = _device.Allocate<int>(64);
         _labels.Upload(Enumerable.Range(0, 64).Select(i => i % 10).ToArray());
+        _ortLeNetBatch = new OrtRunner(_lenet.ExportOnnx(), "input", _digits.ToArray(), [64, 1, 28, 28], [64, 10, 1, 1]);
 
         _sliding = new SlidingLeNet(_device, seed: 1) { Training = false };
         _image = Tensor<S1xAnyxAny>.From(_device, Uniform(280 * 280), 280, 280);
@@ -71,6 +73,7 @@ public class Workloads
         var clean = _clean.ToArray();
         _noisy = Tensor<S1xAnyxAny>.From(_device, clean.Select(v => v + 0.2f * ((float)rng.NextDouble() - 0.5f)).ToArray(), 157, 157);
         _ddaeGrad = Tensor<S1xAnyxAny>.Zeros(_device, 8, 157, 157);
+        _ortDdaeBatch = new OrtRunner(_ddae.ExportOnnx(), "noisy", _noisy.ToArray(), [8, 1, 157, 157], [8, 1, 157, 157]);
 
         _ddaeInference = new Ddae(_device, seed: 2) { Training = false };
         _large = Tensor<S1xAnyxAny>.From(_device, Uniform(1565L * 1565), 1565, 1565);
@@ -82,6 +85,8 @@ public class Workloads
     {
         _ortLeNet.Dispose();
         _ortDdae.Dispose();
+        _ortLeNetBatch.Dispose();
+        _ortDdaeBatch.Dispose();
         _lenetSgd.Dispose();
         _ddaeSgd.Dispose();
         _lenet.Dispose();
@@ -90,6 +95,9 @@ public class Workloads
         _ddaeInference.Dispose();
         _device.Dispose();
     }
+
+    [Benchmark(Description = "W1 LeNet forward b64, ORT", Baseline = true), BenchmarkCategory("W1")]
+    public void W1OrtForward() => _ortLeNetBatch.Run();
 
     [Benchmark(Description = "W1 LeNet train step b64, Strider"), BenchmarkCategory("W1")]
     public float W1Strider()
@@ -109,6 +117,9 @@ public class Workloads
     [Benchmark(Description = "W2 LeNet sliding 280x280, Strider"), BenchmarkCategory("W2")]
     public void W2Strider() => _sliding.Forward(_image);
 
+    [Benchmark(Description = "W3 U-net forward b8 157x157, ORT", Baseline = true), BenchmarkCategory("W3")]
+    public void W3OrtForward() => _ortDdaeBatch.Run();
+
     [Benchmark(Description = "W3 U-net train step b8 157x157, Strider"), BenchmarkCategory("W3")]
     public float W3Strider()
     {
@@ -126,8 +137,11 @@ public class Workloads
     [Benchmark(Description = "W4 U-net inference 1565x1565, Strider"), BenchmarkCategory("W4")]
     public void W4Strider() => _ddaeInference.Forward(_large);
 
-    /// <summary>Largest relative difference between Strider's and ONNX Runtime's outputs for W2 and W4 (a sanity check that both run the same net).</summary>
-    public (double W2, double W4) Agreement()
+    /// <summary>
+    /// Largest relative difference between Strider's and ONNX Runtime's outputs for W1's and W3's forward (inference mode)
+    /// and W2 and W4 (a sanity check that both run the same net).
+    /// </summary>
+    public (double W1, double W2, double W3, double W4) Agreement()
     {
         static double MaxRel(float[] a, float[] b)
         {
@@ -135,9 +149,17 @@ public class Workloads
             for (int i = 0; i < a.Length; i++) worst = Math.Max(worst, Math.Abs(a[i] - b[i]) / scale);
             return worst;
         }
+        W1OrtForward();
         W2Ort();
+        W3OrtForward();
         W4Ort();
-        return (MaxRel(_sliding.Forward(_image).ToArray(), _ortLeNet.Output), MaxRel(_ddaeInference.Forward(_large).ToArray(), _ortDdae.Output));
+        _lenet.Training = false;
+        _ddae.Training = false;
+        double w1 = MaxRel(_lenet.Forward(_digits).ToArray(), _ortLeNetBatch.Output);
+        double w3 = MaxRel(_ddae.Forward(_noisy).ToArray(), _ortDdaeBatch.Output);
+        _lenet.Training = true;
+        _ddae.Training = true;
+        return (w1, MaxRel(_sliding.Forward(_image).ToArray(), _ortLeNet.Output), w3, MaxRel(_ddaeInference.Forward(_large).ToArray(), _ortDdae.Output));
     }
 }
 
@@ -240,7 +262,9 @@ public sealed class WorkloadConfig : ManualConfig
     public WorkloadConfig() => AddColumn(new GflopsColumn(method => method switch
     {
         nameof(Workloads.W1Strider) => Workloads.W1Flops,
+        nameof(Workloads.W1OrtForward) => Workloads.W1Flops / 3,
         nameof(Workloads.W3Strider) => Workloads.W3Flops,
+        nameof(Workloads.W3OrtForward) => Workloads.W3Flops / 3,
         _ => 0,
-    }, "3 x forward FLOPs / mean time (training steps W1, W3)"));
+    }, "3 x forward FLOPs / mean time (training steps W1, W3; forward FLOPs for ORT's forwards)"));
 }
