@@ -38,6 +38,9 @@ internal static unsafe partial class CpuDepthwiseConvolution
         public StoreMode Mode;
         /// <summary>The batch, for the weight gradient's items (one output channel over every image).</summary>
         public int Images;
+        /// <summary>The flat path's tap masks (9 per vector of 16 positions), its (image, input channel) planes and how many an item runs.</summary>
+        public Vector512<float>* Masks;
+        public int Planes, PlanesPerItem;
     }
 
     /// <summary>Whether <see cref="Forward"/> runs <paramref name="g"/> (otherwise <see cref="CpuGroupedConvolution"/> does).</summary>
@@ -75,7 +78,9 @@ internal static unsafe partial class CpuDepthwiseConvolution
         if (epilogue.Residual is null && epilogue.Activation is Activation.Relu) args.Mode = StoreMode.Relu;
         else if (epilogue.Residual is null && epilogue.Activation is Activation.Relu6) args.Mode = StoreMode.Relu6;
         else args.Epilogue = CpuEpilogue.Of(epilogue, py, n * g.OutputSize);
-        if (n * g.OutputSize > 0) ws.Run(&args, n * g.InChannels, &ForwardPlane);
+        if (n * g.OutputSize == 0) return;
+        if (FlatApplies(g)) ForwardFlat(ws, n, &args);
+        else ws.Run(&args, n * g.InChannels, &ForwardPlane);
     }
 
     private static void ForwardPlane(object state, void* args, int item, int worker)
