@@ -26,6 +26,11 @@ public sealed class CpuDepthwiseConvolutionTests
         ["3x3 pad 1 on 16x16, the largest plane the flat path takes, batch 2"] = (Depthwise(3, 16, 16, 3, p: 1), 2),
         ["3x3 pad 1 on 17x16, one row past the flat path"] = (Depthwise(3, 17, 16, 3, p: 1), 1),
         ["3x3 pad 1 on 5x13, multiplier 2, batch 3"] = (Depthwise(5, 5, 13, 3, multiplier: 2, p: 1), 3),
+        ["MobileNetV2 3x3 stride 2 pad 1, 14x14 -> 7x7 (7 of 576 channels)"] = (Depthwise(7, 14, 14, 3, s: 2, p: 1), 1),
+        ["MobileNetV2 3x3 stride 2 pad 1, 28x28 -> 14x14 (3 of 192 channels), batch 2"] = (Depthwise(3, 28, 28, 3, s: 2, p: 1), 2),
+        ["3x3 stride 2 pad 1, 32x16 -> 16x8, multiplier 2"] = (Depthwise(3, 32, 16, 3, multiplier: 2, s: 2, p: 1), 1),
+        ["3x3 stride 2 pad 1, 2x32 -> 1x16 (rows of two whole vectors)"] = (Conv(4, 2, 32, 4, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1) with { Groups = 4 }, 2),
+        ["3x3 stride 2 pad 1, 34x34 -> 17x17 (past the flat path)"] = (Depthwise(2, 34, 34, 3, s: 2, p: 1), 1),
         ["3x3 stride 2 pad 1, odd sizes 15x17, batch 3"] = (Depthwise(4, 15, 17, 3, s: 2, p: 1), 3),
         ["3x3 stride 2 unpadded, 14x13"] = (Depthwise(3, 14, 13, 3, s: 2), 2),
         ["3x3 stride 2 pad 1 on 1x3 and 2x2 rows"] = (Conv(3, 2, 3, 3, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1) with { Groups = 3 }, 1),
@@ -151,7 +156,8 @@ public sealed class CpuDepthwiseConvolutionTests
     }
 
     /// <summary>
-    /// Small 3x3 pad-1 planes read flat, 16 positions per masked vector: the same bits as the row kernel (the flat path
+    /// Small 3x3 pad-1 planes read flat, 16 positions per masked vector (at stride 2 from the plane's four phase
+    /// planes): the same bits as the row kernel (the flat path
     /// switched off) with and without the epilogue, NaN inputs and infinite weights included, on one worker and two.
     /// </summary>
     [Theory]
@@ -195,7 +201,7 @@ public sealed class CpuDepthwiseConvolutionTests
     }
 
     [Fact]
-    public void The_flat_path_takes_MobileNets_small_same_size_planes_only()
+    public void The_flat_path_takes_small_planes_at_stride_1_and_even_ones_at_stride_2_only()
     {
         if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported || !System.Runtime.Intrinsics.X86.Fma.IsSupported) return;
         Assert.True(CpuDepthwiseConvolution.FlatApplies(Depthwise(960, 7, 7, 3, p: 1)));
@@ -203,7 +209,12 @@ public sealed class CpuDepthwiseConvolutionTests
         Assert.True(CpuDepthwiseConvolution.FlatApplies(Cases["3x3 pad 1 on 16x16, the largest plane the flat path takes, batch 2"].G));
         Assert.False(CpuDepthwiseConvolution.FlatApplies(Cases["3x3 pad 1 on 17x16, one row past the flat path"].G));
         Assert.False(CpuDepthwiseConvolution.FlatApplies(Depthwise(192, 28, 28, 3, p: 1)));
-        Assert.False(CpuDepthwiseConvolution.FlatApplies(Depthwise(576, 14, 14, 3, s: 2, p: 1)));
+        Assert.True(CpuDepthwiseConvolution.FlatApplies(Depthwise(576, 14, 14, 3, s: 2, p: 1)));
+        Assert.True(CpuDepthwiseConvolution.FlatApplies(Depthwise(192, 28, 28, 3, s: 2, p: 1)));
+        Assert.True(CpuDepthwiseConvolution.FlatApplies(Cases["3x3 stride 2 pad 1, 2x32 -> 1x16 (rows of two whole vectors)"].G));
+        Assert.False(CpuDepthwiseConvolution.FlatApplies(Cases["3x3 stride 2 pad 1, 34x34 -> 17x17 (past the flat path)"].G));
+        Assert.False(CpuDepthwiseConvolution.FlatApplies(Depthwise(144, 56, 56, 3, s: 2, p: 1)));
+        Assert.False(CpuDepthwiseConvolution.FlatApplies(Cases["3x3 stride 2 pad 1, odd sizes 15x17, batch 3"].G));
         Assert.False(CpuDepthwiseConvolution.FlatApplies(Cases["3x3 pad 2 (wider than the kernel's reach), 5x6"].G));
         Assert.False(CpuDepthwiseConvolution.FlatApplies(Cases["5x5 pad 2 on 14x14 (EfficientNet)"].G));
         Assert.False(CpuDepthwiseConvolution.FlatApplies(Depthwise(3, 12, 12, 3)));

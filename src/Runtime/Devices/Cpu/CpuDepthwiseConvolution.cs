@@ -40,6 +40,8 @@ internal static unsafe partial class CpuDepthwiseConvolution
         public int Images;
         /// <summary>The flat path's tap masks (9 per vector of 16 positions), its (image, input channel) planes and how many an item runs.</summary>
         public Vector512<float>* Masks;
+        /// <summary>The flat path's offsets from an output position to its top and bottom rows' centre taps in its source (the plane, or its phase planes at stride 2).</summary>
+        public int Up, Down;
         public int Planes, PlanesPerItem;
     }
 
