@@ -224,8 +224,5 @@ internal static unsafe partial class CpuDepthwiseConvolution
 #else
     /// <summary>The flat path needs .NET 9's 512-bit masked loads: on .NET 8 every plane runs by rows.</summary>
     internal static bool FlatApplies(in ConvGeometry g) => false;
-
-    private static void ForwardFlat(CpuWorkspace ws, int n, Args* args) =>
-        throw new PlatformNotSupportedException("The flat depthwise path needs .NET 9 or later; FlatApplies is false here.");
 #endif
 }

@@ -81,8 +81,14 @@ internal static unsafe partial class CpuDepthwiseConvolution
         else if (epilogue.Residual is null && epilogue.Activation is Activation.Relu6) args.Mode = StoreMode.Relu6;
         else args.Epilogue = CpuEpilogue.Of(epilogue, py, n * g.OutputSize);
         if (n * g.OutputSize == 0) return;
-        if (FlatApplies(g)) ForwardFlat(ws, n, &args);
-        else ws.Run(&args, n * g.InChannels, &ForwardPlane);
+#if NET9_0_OR_GREATER
+        if (FlatApplies(g))
+        {
+            ForwardFlat(ws, n, &args);
+            return;
+        }
+#endif
+        ws.Run(&args, n * g.InChannels, &ForwardPlane);
     }
 
     private static void ForwardPlane(object state, void* args, int item, int worker)
