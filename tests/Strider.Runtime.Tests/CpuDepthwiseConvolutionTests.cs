@@ -23,6 +23,14 @@ public sealed class CpuDepthwiseConvolutionTests
         ["MobileNetV2 3x3 pad 1 on 56x56 (5 of 144 channels)"] = (Depthwise(5, 56, 56, 3, p: 1), 1),
         ["MobileNetV2 3x3 pad 1 on 14x14 (9 of 576 channels)"] = (Depthwise(9, 14, 14, 3, p: 1), 1),
         ["MobileNetV2 3x3 pad 1 on 7x7, narrower than a vector (11 of 960 channels)"] = (Depthwise(11, 7, 7, 3, p: 1), 1),
+        ["3x3 pad 1 on 16x16, the largest plane the flat path takes, batch 2"] = (Depthwise(3, 16, 16, 3, p: 1), 2),
+        ["3x3 pad 1 on 17x16, one row past the flat path"] = (Depthwise(3, 17, 16, 3, p: 1), 1),
+        ["3x3 pad 1 on 5x13, multiplier 2, batch 3"] = (Depthwise(5, 5, 13, 3, multiplier: 2, p: 1), 3),
+        ["MobileNetV2 3x3 stride 2 pad 1, 14x14 -> 7x7 (7 of 576 channels)"] = (Depthwise(7, 14, 14, 3, s: 2, p: 1), 1),
+        ["MobileNetV2 3x3 stride 2 pad 1, 28x28 -> 14x14 (3 of 192 channels), batch 2"] = (Depthwise(3, 28, 28, 3, s: 2, p: 1), 2),
+        ["3x3 stride 2 pad 1, 32x16 -> 16x8, multiplier 2"] = (Depthwise(3, 32, 16, 3, multiplier: 2, s: 2, p: 1), 1),
+        ["3x3 stride 2 pad 1, 2x32 -> 1x16 (rows of two whole vectors)"] = (Conv(4, 2, 32, 4, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1) with { Groups = 4 }, 2),
+        ["3x3 stride 2 pad 1, 34x34 -> 17x17 (past the flat path)"] = (Depthwise(2, 34, 34, 3, s: 2, p: 1), 1),
         ["3x3 stride 2 pad 1, odd sizes 15x17, batch 3"] = (Depthwise(4, 15, 17, 3, s: 2, p: 1), 3),
         ["3x3 stride 2 unpadded, 14x13"] = (Depthwise(3, 14, 13, 3, s: 2), 2),
         ["3x3 stride 2 pad 1 on 1x3 and 2x2 rows"] = (Conv(3, 2, 3, 3, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1) with { Groups = 3 }, 1),
@@ -145,6 +153,71 @@ public sealed class CpuDepthwiseConvolutionTests
             Assert.Contains(two[0], v => v != 0f && !float.IsNaN(v));
             if (x.Any(float.IsNaN)) Assert.Contains(two[0], float.IsNaN);
         }
+    }
+
+    /// <summary>
+    /// Small 3x3 pad-1 planes read flat, 16 positions per masked vector (at stride 2 from the plane's four phase
+    /// planes): the same bits as the row kernel (the flat path
+    /// switched off) with and without the epilogue, NaN inputs and infinite weights included, on one worker and two.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Flat_small_planes_give_the_row_kernels_bits(string name)
+    {
+        var (g, n) = Cases[name];
+        if (!CpuDepthwiseConvolution.FlatApplies(g)) return;
+        long count = n * g.OutputSize;
+        var rng = new Random(64);
+        float[] x = Uniform(rng, n * g.InputSize, -3, 3), w = Uniform(rng, g.WeightSize, -2, 2), bias = Uniform(rng, g.OutChannels), residual = Uniform(rng, count, -4, 4);
+        for (long i = 3; i < x.Length; i += 97) x[i] = float.NaN;
+        // An infinite tap weight: its padded taps give NaN (0 x inf) in both kernels, its inner ones +-inf.
+        w[^1] = float.PositiveInfinity;
+        bias[0] = 0f;
+        foreach (var (f, withResidual) in new (Activation?, bool)[] { (Activation.Relu6, false), (null, false), (Activation.Relu, false), (Activation.HardTanh, true) })
+        {
+            float[] Run(int threads, bool flat)
+            {
+                CpuDepthwiseConvolution.FlatPlanes = flat;
+                try
+                {
+                    using var device = new CpuDevice(threads);
+                    var (bx, bw, bb, br) = (Upload(device, x), Upload(device, w), Upload(device, bias), Upload(device, residual));
+                    var y = Upload(device, Enumerable.Repeat(float.NaN, (int)count).ToArray());
+                    device.ConvForward(g, n, bx, bw, bb, y, new ConvEpilogue(withResidual ? br : null, f, -0.5f, 0.25f));
+                    return y.ToArray();
+                }
+                finally
+                {
+                    CpuDepthwiseConvolution.FlatPlanes = System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+                }
+            }
+            float[] rows = Run(2, flat: false), flatOne = Run(1, flat: true), flatTwo = Run(2, flat: true);
+            string what = $"{name}, {(withResidual ? "residual + " : "")}{f?.ToString() ?? "no activation"}";
+            Assert.True(SameBits(rows.AsSpan(), flatTwo), $"{what}: the flat path differs from the row kernel.");
+            Assert.True(SameBits(flatOne.AsSpan(), flatTwo), $"{what}: one worker and two give different bits.");
+            Assert.Contains(flatTwo, float.IsNaN);
+            Assert.Contains(flatTwo, v => v != 0f && !float.IsNaN(v));
+        }
+    }
+
+    [Fact]
+    public void The_flat_path_takes_small_planes_at_stride_1_and_even_ones_at_stride_2_only()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported || !System.Runtime.Intrinsics.X86.Fma.IsSupported) return;
+        Assert.True(CpuDepthwiseConvolution.FlatApplies(Depthwise(960, 7, 7, 3, p: 1)));
+        Assert.True(CpuDepthwiseConvolution.FlatApplies(Depthwise(576, 14, 14, 3, p: 1)));
+        Assert.True(CpuDepthwiseConvolution.FlatApplies(Cases["3x3 pad 1 on 16x16, the largest plane the flat path takes, batch 2"].G));
+        Assert.False(CpuDepthwiseConvolution.FlatApplies(Cases["3x3 pad 1 on 17x16, one row past the flat path"].G));
+        Assert.False(CpuDepthwiseConvolution.FlatApplies(Depthwise(192, 28, 28, 3, p: 1)));
+        Assert.True(CpuDepthwiseConvolution.FlatApplies(Depthwise(576, 14, 14, 3, s: 2, p: 1)));
+        Assert.True(CpuDepthwiseConvolution.FlatApplies(Depthwise(192, 28, 28, 3, s: 2, p: 1)));
+        Assert.True(CpuDepthwiseConvolution.FlatApplies(Cases["3x3 stride 2 pad 1, 2x32 -> 1x16 (rows of two whole vectors)"].G));
+        Assert.False(CpuDepthwiseConvolution.FlatApplies(Cases["3x3 stride 2 pad 1, 34x34 -> 17x17 (past the flat path)"].G));
+        Assert.False(CpuDepthwiseConvolution.FlatApplies(Depthwise(144, 56, 56, 3, s: 2, p: 1)));
+        Assert.False(CpuDepthwiseConvolution.FlatApplies(Cases["3x3 stride 2 pad 1, odd sizes 15x17, batch 3"].G));
+        Assert.False(CpuDepthwiseConvolution.FlatApplies(Cases["3x3 pad 2 (wider than the kernel's reach), 5x6"].G));
+        Assert.False(CpuDepthwiseConvolution.FlatApplies(Cases["5x5 pad 2 on 14x14 (EfficientNet)"].G));
+        Assert.False(CpuDepthwiseConvolution.FlatApplies(Depthwise(3, 12, 12, 3)));
     }
 
     private static DeviceBuffer<float> Upload(Device device, float[] data)

@@ -38,6 +38,11 @@ internal static unsafe partial class CpuDepthwiseConvolution
         public StoreMode Mode;
         /// <summary>The batch, for the weight gradient's items (one output channel over every image).</summary>
         public int Images;
+        /// <summary>The flat path's tap masks (9 per vector of 16 positions), its (image, input channel) planes and how many an item runs.</summary>
+        public Vector512<float>* Masks;
+        /// <summary>The flat path's offsets from an output position to its top and bottom rows' centre taps in its source (the plane, or its phase planes at stride 2).</summary>
+        public int Up, Down;
+        public int Planes, PlanesPerItem;
     }
 
     /// <summary>Whether <see cref="Forward"/> runs <paramref name="g"/> (otherwise <see cref="CpuGroupedConvolution"/> does).</summary>
@@ -75,7 +80,15 @@ internal static unsafe partial class CpuDepthwiseConvolution
         if (epilogue.Residual is null && epilogue.Activation is Activation.Relu) args.Mode = StoreMode.Relu;
         else if (epilogue.Residual is null && epilogue.Activation is Activation.Relu6) args.Mode = StoreMode.Relu6;
         else args.Epilogue = CpuEpilogue.Of(epilogue, py, n * g.OutputSize);
-        if (n * g.OutputSize > 0) ws.Run(&args, n * g.InChannels, &ForwardPlane);
+        if (n * g.OutputSize == 0) return;
+#if NET9_0_OR_GREATER
+        if (FlatApplies(g))
+        {
+            ForwardFlat(ws, n, &args);
+            return;
+        }
+#endif
+        ws.Run(&args, n * g.InChannels, &ForwardPlane);
     }
 
     private static void ForwardPlane(object state, void* args, int item, int worker)
