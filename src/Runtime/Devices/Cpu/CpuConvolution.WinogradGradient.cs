@@ -43,11 +43,14 @@ internal static unsafe partial class CpuConvolution
         && (long)n * ((g.OutH + 1) / 2) * ((g.OutW + 1) / 2) is var tiles && tiles >= WinogradGradientMinTiles && tiles < int.MaxValue;
 
     /// <summary>
-    /// Fewest tiles in the batch for <see cref="WinogradGradientApplies"/>. Measured (`wgrad` A/B, one thread's CPU time,
-    /// Winograd / tap-split GEMM): 0.71-0.82x from 392 tiles (ResNet's 256x14x14 at batch 8) up, but 0.98x at 128
-    /// (512x7x7 at batch 8), 1.03-1.05x at 64-100 and 1.6-1.7x at 32-36.
+    /// Fewest tiles in the batch for <see cref="WinogradGradientApplies"/>. Measured (`wgrad 1 9` A/B, one thread's CPU
+    /// time, Winograd / tap-split GEMM, with dU transformed back 8 channels a vector): 0.68-0.79x from 392 tiles (ResNet's
+    /// 256x14x14 at batch 8) up, 0.81-0.84x at 128 (512x7x7 at batch 8), 0.87x at 128 with 64 channels, 0.75x at 144;
+    /// below 128 it depends on the channels and the run (0.77x at 100 tiles of 128 channels, 0.83-0.97x at 49 of 256,
+    /// 1.00-1.02x at 64 of 512 and at 98 of 96 -> 64) and 1.12-1.17x at 32-36. Before dU went back a vector at a time,
+    /// 128 tiles measured 0.98x.
     /// </summary>
-    internal const int WinogradGradientMinTiles = 256;
+    internal const int WinogradGradientMinTiles = 128;
 
     /// <summary>Most input times output channels for <see cref="WinogradGradientApplies"/> (its dU is 16 times that many floats).</summary>
     internal const long WinogradGradientMaxWeights = 512 * 512;
@@ -257,34 +260,69 @@ internal static unsafe partial class CpuConvolution
             a.DU + (long)item * K * C, C, a.Accumulate);
     }
 
-    /// <summary>dW[k, c] += G^T dU[k, c] G for the 8 output channels of block <paramref name="item"/>.</summary>
+    /// <summary>
+    /// dW[k, c] += G^T dU[k, c] G for the 8 output channels of block <paramref name="item"/>: 8 input channels at once
+    /// (one vector load per element e, where a value at a time read 16 lines a power of two apart, K C floats, for each
+    /// kernel: more than an L1 set holds) for s = G^T dU, in the scalar kernel's operation order (the same bits), then
+    /// s G added into the 8 kernels a value at a time; the input channels past the last whole 8 one kernel at a time.
+    /// </summary>
     internal static void WinogradGradientWeightsItem(object state, void* args, int item, int worker)
     {
         ref readonly WinogradGradientArgs a = ref *(WinogradGradientArgs*)args;
-        int K = a.G.OutChannels, C = a.G.InChannels;
+        int K = a.G.OutChannels, C = a.G.InChannels, vectorC = Vector256.IsHardwareAccelerated ? C / 8 * 8 : 0;
         long plane = (long)K * C;
         float* s = stackalloc float[12];
+        float* lanes = stackalloc float[12 * 8];
+        var half = Vector256.Create(0.5f);
         for (int k = item * Gemm.MR, k1 = Math.Min(K, k + Gemm.MR); k < k1; k++)
-            for (int c = 0; c < C; c++)
+        {
+            for (int c = 0; c < vectorC; c += 8)
             {
                 float* u = a.DU + (long)k * C + c;
-                // s = G^T dU (3 x 4), G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1].
+                // s = G^T dU (3 x 4) for the 8 channels, column j at a time: s[4 i + j] at lanes + 8 (4 i + j).
                 for (int j = 0; j < 4; j++)
                 {
-                    float u0 = u[j * plane], u1 = u[(4 + j) * plane], u2 = u[(8 + j) * plane], u3 = u[(12 + j) * plane];
-                    s[j] = u0 + 0.5f * (u1 + u2);
-                    s[4 + j] = 0.5f * (u1 - u2);
-                    s[8 + j] = 0.5f * (u1 + u2) + u3;
+                    var u0 = Vector256.Load(u + j * plane);
+                    var u1 = Vector256.Load(u + (4 + j) * plane);
+                    var u2 = Vector256.Load(u + (8 + j) * plane);
+                    var u3 = Vector256.Load(u + (12 + j) * plane);
+                    Vector256.Store(u0 + half * (u1 + u2), lanes + 8 * j);
+                    Vector256.Store(half * (u1 - u2), lanes + 8 * (4 + j));
+                    Vector256.Store(half * (u1 + u2) + u3, lanes + 8 * (8 + j));
                 }
-                // dW += s G (3 x 3).
+                // dW += s G (3 x 3) per channel, as the scalar kernel.
                 float* w = a.Dw + ((long)k * C + c) * 9;
-                for (int i = 0; i < 3; i++)
-                {
-                    float s0 = s[4 * i], s1 = s[4 * i + 1], s2 = s[4 * i + 2], s3 = s[4 * i + 3];
-                    w[3 * i] += s0 + 0.5f * (s1 + s2);
-                    w[3 * i + 1] += 0.5f * (s1 - s2);
-                    w[3 * i + 2] += 0.5f * (s1 + s2) + s3;
-                }
+                for (int lane = 0; lane < 8; lane++, w += 9)
+                    for (int i = 0; i < 3; i++)
+                    {
+                        float s0 = lanes[8 * (4 * i) + lane], s1 = lanes[8 * (4 * i + 1) + lane], s2 = lanes[8 * (4 * i + 2) + lane], s3 = lanes[8 * (4 * i + 3) + lane];
+                        w[3 * i] += s0 + 0.5f * (s1 + s2);
+                        w[3 * i + 1] += 0.5f * (s1 - s2);
+                        w[3 * i + 2] += 0.5f * (s1 + s2) + s3;
+                    }
             }
+            for (int c = vectorC; c < C; c++) WinogradGradientKernel(a.DU + (long)k * C + c, plane, s, a.Dw + ((long)k * C + c) * 9);
+        }
+    }
+
+    /// <summary>w += G^T u G for one kernel whose element e of dU is u[e plane]; s holds 12 floats.</summary>
+    internal static void WinogradGradientKernel(float* u, long plane, float* s, float* w)
+    {
+        // s = G^T dU (3 x 4), G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1].
+        for (int j = 0; j < 4; j++)
+        {
+            float u0 = u[j * plane], u1 = u[(4 + j) * plane], u2 = u[(8 + j) * plane], u3 = u[(12 + j) * plane];
+            s[j] = u0 + 0.5f * (u1 + u2);
+            s[4 + j] = 0.5f * (u1 - u2);
+            s[8 + j] = 0.5f * (u1 + u2) + u3;
+        }
+        // dW += s G (3 x 3).
+        for (int i = 0; i < 3; i++)
+        {
+            float s0 = s[4 * i], s1 = s[4 * i + 1], s2 = s[4 * i + 2], s3 = s[4 * i + 3];
+            w[3 * i] += s0 + 0.5f * (s1 + s2);
+            w[3 * i + 1] += 0.5f * (s1 - s2);
+            w[3 * i + 2] += 0.5f * (s1 + s2) + s3;
+        }
     }
 }
