@@ -86,4 +86,40 @@ public sealed class CpuWinogradGradientTests
         }
         Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
     }
+    /// <summary>
+    /// Tiles past a plane's edge gathered with zeros for the outside values against the same tiles one channel at a time
+    /// (as before): the same bits, on a 7x7 plane (three quarters of its tiles at an edge, dY's last tile row and column
+    /// half outside), an odd unpadded plane and asymmetric padding, with channel counts past a whole 8.
+    /// </summary>
+    [Theory]
+    [InlineData(64, 7, 7, 72, 1, 1, 1, 1, 8)]
+    [InlineData(70, 13, 11, 65, 1, 1, 1, 1, 8)]
+    [InlineData(64, 16, 18, 64, 0, 2, 2, 0, 5)]
+    [InlineData(96, 15, 15, 64, 0, 0, 0, 0, 3)]
+    public void Edge_tiles_by_gathers_give_the_bits_of_one_channel_at_a_time(int c, int h, int w, int k, int pt, int pb, int pl, int pr, int n)
+    {
+        var g = Conv(c, h, w, k, 3, 3, pt: pt, pb: pb, pl: pl, pr: pr);
+        Assert.True(CpuConvolution.WinogradGradientApplies(g, n));
+        var rng = new Random(37);
+        float[] x = Uniform(rng, n * g.InputSize), dy = Uniform(rng, n * g.OutputSize);
+        using var device = new CpuDevice(2);
+        float[] Run(bool scalarEdges)
+        {
+            var (bx, bdy, bdw) = (device.Allocate<float>(x.Length), device.Allocate<float>(dy.Length), device.Allocate<float>(g.WeightSize));
+            bx.Upload(x);
+            bdy.Upload(dy);
+            CpuConvolution.WinogradGradientScalarEdges = scalarEdges;
+            try
+            {
+                device.ConvBackwardWeights(g, n, bx, bdy, bdw, null);
+            }
+            finally
+            {
+                CpuConvolution.WinogradGradientScalarEdges = false;
+            }
+            return bdw.ToArray();
+        }
+        float[] gathered = Run(false), scalar = Run(true);
+        Assert.Equal(scalar.Select(BitConverter.SingleToInt32Bits), gathered.Select(BitConverter.SingleToInt32Bits));
+    }
 }

@@ -58,6 +58,9 @@ internal static unsafe partial class CpuConvolution
     /// <summary>Turns the Winograd weight gradient off, for the benchmarks' in-process A/B against the tap-split GEMM only.</summary>
     internal static bool WinogradGradientOff;
 
+    /// <summary>Transforms the tiles past a plane's edge one channel at a time, as before the gathers took them (for the A/B and the bits test only).</summary>
+    internal static bool WinogradGradientScalarEdges;
+
     /// <summary>Fewest channels each way for <see cref="WinogradGradientApplies"/>.</summary>
     internal const int WinogradGradientMinChannels = 64;
 
@@ -120,14 +123,14 @@ internal static unsafe partial class CpuConvolution
                 float* src = a.Dy + (long)b * g.OutputSize + k0 * outPlane + (long)oh * g.OutW + ow;
                 float* o = panel + (long)tl * Gemm.MR;
                 int lane = 0;
-                if (Avx2.IsSupported && lanes == Gemm.MR && down && across && outPlane * Gemm.MR < int.MaxValue)
+                if (Avx2.IsSupported && lanes == Gemm.MR && (down && across || !WinogradGradientScalarEdges) && outPlane * Gemm.MR < int.MaxValue)
                 {
-                    // The panel's 8 channels at once, gathered (the same adds as below, so the same bits).
+                    // The panel's 8 channels at once, gathered, zero past the plane's edge (the same adds as below, so the same bits).
                     var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)outPlane;
                     var y00 = Avx2.GatherVector256(src, index, 4);
-                    var y01 = Avx2.GatherVector256(src + 1, index, 4);
-                    var y10 = Avx2.GatherVector256(src + g.OutW, index, 4);
-                    var y11 = Avx2.GatherVector256(src + g.OutW + 1, index, 4);
+                    var y01 = across ? Avx2.GatherVector256(src + 1, index, 4) : Vector256<float>.Zero;
+                    var y10 = down ? Avx2.GatherVector256(src + g.OutW, index, 4) : Vector256<float>.Zero;
+                    var y11 = down && across ? Avx2.GatherVector256(src + g.OutW + 1, index, 4) : Vector256<float>.Zero;
                     Spread(o, plane, 0, y00, y01);
                     Spread(o, plane, 4, y00 + y10, y01 + y11);
                     Spread(o, plane, 8, y00 - y10, y01 - y11);
@@ -161,15 +164,17 @@ internal static unsafe partial class CpuConvolution
             float* src = a.X + (long)b * g.InputSize + c0 * inPlane + (long)h0 * g.InW + w0;
             float* o = xPanel + (long)tl * Gemm.NR;
             int lane = 0;
-            if (Avx2.IsSupported && inside && inPlane * Gemm.MR < int.MaxValue)
+            if (Avx2.IsSupported && (inside || !WinogradGradientScalarEdges) && inPlane * Gemm.MR < int.MaxValue)
             {
-                // 8 channels at once, gathered (the same adds as below, so the same bits).
+                // 8 channels at once, gathered, zero outside the plane (the same adds as below, so the same bits): a tile
+                // past an edge takes this path too (three quarters of a 7x7 plane's tiles, half of a 14x14 one's).
                 var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)inPlane;
-                int inW = g.InW;
+                int inW = g.InW, inH = g.InH, top = h0, left = w0;
                 for (; lane + 8 <= channels; lane += 8)
                 {
                     float* p = src + lane * inPlane;
-                    Vector256<float> Load(int i, int j) => Avx2.GatherVector256(p + (long)i * inW + j, index, 4);
+                    Vector256<float> Load(int i, int j) => inside || (uint)(top + i) < (uint)inH && (uint)(left + j) < (uint)inW
+                        ? Avx2.GatherVector256(p + (long)i * inW + j, index, 4) : Vector256<float>.Zero;
                     var (d0, d1, d2, d3) = (Load(0, 0), Load(0, 1), Load(0, 2), Load(0, 3));
                     var (d4, d5, d6, d7) = (Load(1, 0), Load(1, 1), Load(1, 2), Load(1, 3));
                     var (d8, d9, d10, d11) = (Load(2, 0), Load(2, 1), Load(2, 2), Load(2, 3));
