@@ -300,7 +300,8 @@ internal static unsafe partial class CpuConvolution
                 for (int lane = 0; lane < 8; lane++, w += 9)
                     for (int i = 0; i < 3; i++)
                     {
-                        float s0 = lanes[8 * (4 * i) + lane], s1 = lanes[8 * (4 * i + 1) + lane], s2 = lanes[8 * (4 * i + 2) + lane], s3 = lanes[8 * (4 * i + 3) + lane];
+                        float* si = lanes + 32 * i + lane;
+                        float s0 = si[0], s1 = si[8], s2 = si[16], s3 = si[24];
                         w[3 * i] += s0 + 0.5f * (s1 + s2);
                         w[3 * i + 1] += 0.5f * (s1 - s2);
                         w[3 * i + 2] += 0.5f * (s1 + s2) + s3;
