@@ -80,7 +80,7 @@ internal static unsafe partial class CpuConvolution
     /// kernel's tap t is src[kk laneStride + step t] (as <see cref="WinogradWeightTile"/>), and 0 for lanes rows..width.
     /// Eight lanes at once by AVX2 gathers, into <paramref name="lanes"/> (16 x 32 floats) first, then each e's run of the
     /// row stored whole: the 16 e rows lie a power of two apart (K C floats), and a float per tile to each of them kept
-    /// evicting half-written lines from L1 (a 512 x 512 transform took 9 ms, three quarters of its conv's forward).
+    /// evicting half-written lines from L1 (`wpack`: a 512 x 512 transform took 13-18 ms of one thread, now about 3).
     /// </summary>
     internal static void WinogradWeightRow(float* src, long laneStride, int step, int rows, int width, float* lanes, float* u, long plane)
     {
