@@ -6,8 +6,8 @@ using Strider.Devices.Cpu;
 namespace Strider.Benchmarks;
 
 /// <summary>
-/// In-process A/B of forward conv kernels on W5's shapes (`kernel-ab [threads] [reps] [shape] [variant] [batch]`,
-/// batch 1 unless given): per shape, the kernel
+/// In-process A/B of forward conv kernels on W5's shapes (`kernel-ab [threads] [reps] [shape] [variant] [batch] [written]`,
+/// batch 1 unless given; "written" repacks the weights every call, as a training step does): per shape, the kernel
 /// the CPU device chooses (A) and each alternative that applies (B: channel tiles, Winograd), alternated call by call,
 /// with the median calling-thread CPU time and wall time of each and the B/A ratios. Single-threaded the CPU time is
 /// the kernel's cost on a loaded machine; with 2 threads the wall time shows the split.
@@ -77,9 +77,13 @@ public static unsafe class KernelAB
             // Separate weight buffers per variant, so each keeps its own packing.
             var w2 = Up(g.WeightSize);
             var w3 = Up(g.WeightSize);
-            var variants = new List<(string Name, Action Run)> { ("chosen", () => device.ConvForward(g, n, x, w, bias, y)) };
+            // A seventh argument "written": the weights count as written before every call (a training step's forward repacks them).
+            bool written = args.Length > 6 && args[6] == "written";
+            void Touch(DeviceBuffer<float> b) { if (written) _ = ((HostBuffer<float>)b).Array; }
+            var variants = new List<(string Name, Action Run)> { ("chosen", () => { Touch(w); device.ConvForward(g, n, x, w, bias, y); }) };
             variants.Add(("tiles", () =>
             {
+                Touch(w2);
                 var conv = new CpuConvolution.ConvArgs { G = g };
                 var panels = PackedConvWeights.Get(ws, w2, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv, PackedConvWeights.Layout.ChannelPanels);
                 CpuConvolution.ForwardChannelTiles(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
@@ -88,6 +92,7 @@ public static unsafe class KernelAB
             if (g.KernelH == 3 && g.StrideH == 1)
                 variants.Add(("winograd", () =>
                 {
+                    Touch(w3);
                     var conv = new CpuConvolution.ConvArgs { G = g };
                     var u = PackedConvWeights.Get(ws, w3, g.OutChannels, g.InChannels * 9, &conv, PackedConvWeights.Layout.Winograd);
                     CpuConvolution.WinogradForward(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));

@@ -5,7 +5,7 @@ using Strider.Devices.Cpu;
 namespace Strider.Benchmarks;
 
 /// <summary>
-/// In-process A/B of the backward passes' kernels (`wgrad [threads] [reps]`): each geometry's ConvBackwardWeights run
+/// In-process A/B of the backward passes' kernels (`wgrad [threads] [reps] [edges]`): each geometry's ConvBackwardWeights run
 /// by Winograd and by the tap-split GEMM (<see cref="CpuConvolution.WinogradGradientOff"/>), and its ConvBackwardData
 /// as the flipped forward on the forward's kernel and on the im2col GEMM (<see cref="CpuConvolution.FlippedOnGemmOnly"/>),
 /// alternated, with the median calling-thread CPU time and wall time of each and their ratio (new / old).
@@ -31,6 +31,11 @@ public static class WeightGradientAB
             ("3x3 512x16x16 b1", Conv(512, 16, 16, 512), 1),
             ("W7 3x3 512x7x7 b8", Conv(512, 7, 7, 512), 8),
             ("3x3 512x7x7 b2", Conv(512, 7, 7, 512), 2),
+            ("3x3 512x7x7 b4", Conv(512, 7, 7, 512), 4),
+            ("3x3 256x14x14 b1", Conv(256, 14, 14, 256), 1),
+            ("3x3 96x13x13 -> 64 b2", Conv(96, 13, 13, 64), 2),
+            ("3x3 64x16x16 b2", Conv(64, 16, 16, 64), 2),
+            ("3x3 80x23x23 -> 72 b1", Conv(80, 23, 23, 72), 1),
             ("3x3 64x12x12 b1", Conv(64, 12, 12, 64), 1),
             ("3x3 128x10x10 b4", Conv(128, 10, 10, 128), 4),
         };
@@ -51,6 +56,18 @@ public static class WeightGradientAB
                 CpuConvolution.FlippedOnGemmOnly = !forwardKernel;
                 device.ConvBackwardData(g, n, dy, dw, dx, accumulate: false);
                 CpuConvolution.FlippedOnGemmOnly = false;
+            }
+            // `wgrad [threads] [reps] edges`: the Winograd weight gradient with its edge tiles gathered against one channel at a time.
+            if (args.Length > 3 && args[3] == "edges")
+            {
+                if (!CpuConvolution.WinogradGradientApplies(g, n)) continue;
+                Compare(name + " weights, edges gathered / scalar", gathered =>
+                {
+                    CpuConvolution.WinogradGradientScalarEdges = !gathered;
+                    device.ConvBackwardWeights(g, n, x, dy, dw, null);
+                    CpuConvolution.WinogradGradientScalarEdges = false;
+                }, reps);
+                continue;
             }
             Compare(name + " weights", Weights, reps);
             Compare(name + " data", Data, reps);

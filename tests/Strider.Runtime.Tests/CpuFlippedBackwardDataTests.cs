@@ -166,6 +166,7 @@ public sealed class CpuFlippedBackwardDataTests
     [InlineData(48, 40, 3)] // a 16-wide last panel
     [InlineData(100, 97, 3)] // 100 = 3 x 32 + 4: a 16-wide last panel, 12 channels of it zero
     [InlineData(64, 300, 1)] // 1x1
+    [InlineData(45, 20, 5)] // 25 taps: 8 by the transpose, 17 one at a time; 13 channels in the last panel
     public unsafe void Flipped_channel_panels_are_the_forward_panels_of_the_flipped_weights(int c, int k, int kernel)
     {
         var g = Conv(c, 9, 9, k, kernel, kernel, pt: kernel / 2, pb: kernel / 2, pl: kernel / 2, pr: kernel / 2);
@@ -186,5 +187,70 @@ public sealed class CpuFlippedBackwardDataTests
         int padded = Gemm.RoundUp(c, CpuConvolution.TileChannels), panels = padded / CpuConvolution.TileChannels;
         AssertFlippedPackingIsTheForwardsOfFlippedWeights(g, w, 16L * padded * k, panels,
             &CpuConvolution.WinogradWeightsItem, &CpuConvolution.FlippedWinogradWeightsItem);
+    }
+    /// <summary>
+    /// The forward's Winograd weights (8 lanes at once by gathers, the rest one tile at a time) against the scalar tile
+    /// transform of each kernel: the same bits at every (e, k, c), lanes past K zero; 100 = 3 x 32 + 4 output channels
+    /// leave 4 lanes for the scalar tail in a 16-wide last panel, 45 a 13-lane one (one vector and 5 scalar lanes).
+    /// </summary>
+    [Theory]
+    [InlineData(64, 64)]
+    [InlineData(37, 100)]
+    [InlineData(130, 45)]
+    public unsafe void Winograd_weights_are_the_scalar_tile_transform_of_each_kernel(int c, int k)
+    {
+        var w = Uniform(new Random(35), (long)k * c * 9);
+        int padded = Gemm.RoundUp(k, CpuConvolution.TileChannels), panels = padded / CpuConvolution.TileChannels;
+        long plane = (long)padded * c;
+        var packed = new float[16 * plane];
+        packed.AsSpan().Fill(float.NaN);
+        var expected = new float[16];
+        var t = new float[12];
+        fixed (float* pw = w, pp = packed, pe = expected, pt = t)
+        {
+            var conv = new CpuConvolution.ConvArgs { G = Conv(c, 9, 9, k, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), W = pw, PackedW = pp };
+            for (int i = 0; i < panels; i++) CpuConvolution.WinogradWeightsItem(null!, &conv, i, 0);
+            for (int panel = 0; panel < panels; panel++)
+            {
+                int m0 = panel * CpuConvolution.TileChannels, width = CpuConvolution.PanelWidth(k, panel);
+                for (int ci = 0; ci < c; ci++)
+                    for (int kk = 0; kk < width; kk++)
+                    {
+                        if (m0 + kk < k) CpuConvolution.WinogradWeightTile(pw + ((long)(m0 + kk) * c + ci) * 9, 1, pt, pe, 1);
+                        else Array.Clear(expected);
+                        for (int e = 0; e < 16; e++)
+                            Assert.Equal(BitConverter.SingleToInt32Bits(expected[e]), BitConverter.SingleToInt32Bits(pp[e * plane + (long)m0 * c + (long)ci * width + kk]));
+                    }
+            }
+        }
+    }
+    /// <summary>
+    /// The channel panels (8x8 blocks by AVX transposes, the rest a value at a time) against their definition:
+    /// panel p's row of tap k holds w[32 p + v, k] at lane v, lanes past K zero; depths 333 and 147 leave taps past the
+    /// last whole 8 in a 64-tap block, 45 and 100 output channels leave lanes past the last whole 8 in a 16-wide panel.
+    /// </summary>
+    [Theory]
+    [InlineData(37, 45, 3)]
+    [InlineData(3, 100, 7)]
+    [InlineData(64, 64, 3)]
+    [InlineData(40, 36, 1)]
+    public unsafe void Channel_panels_hold_each_channels_taps_in_its_lane(int c, int k, int kernel)
+    {
+        int crs = c * kernel * kernel, panels = (k + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels;
+        var w = Uniform(new Random(36), (long)k * crs);
+        var packed = new float[CpuConvolution.ChannelPanelsSize(k, crs)];
+        packed.AsSpan().Fill(float.NaN);
+        fixed (float* pw = w, pp = packed)
+        {
+            var conv = new CpuConvolution.ConvArgs { G = Conv(c, 9, 9, k, kernel, kernel, pt: kernel / 2, pb: kernel / 2, pl: kernel / 2, pr: kernel / 2), W = pw, PackedW = pp };
+            for (int i = 0; i < panels; i++) CpuConvolution.PackChannelPanelItem(null!, &conv, i, 0);
+        }
+        for (int panel = 0; panel < panels; panel++)
+        {
+            int m0 = panel * CpuConvolution.TileChannels, width = CpuConvolution.PanelWidth(k, panel);
+            for (int t = 0; t < crs; t++)
+                for (int v = 0; v < width; v++)
+                    Assert.Equal(m0 + v < k ? w[(long)(m0 + v) * crs + t] : 0f, packed[(long)m0 * crs + (long)t * width + v]);
+        }
     }
 }

@@ -1,6 +1,8 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Strider.Shapes;
 using static Strider.Devices.Cpu.CpuMath;
 using static Strider.Devices.Cpu.CpuElementwise;
@@ -123,10 +125,25 @@ internal static unsafe partial class CpuConvolution
         int rs = g.KernelH * g.KernelW, C = g.InChannels, K = g.OutChannels, depth = K * rs, m0 = item * TileChannels;
         int width = PanelWidth(C, item), rows = Math.Min(width, C - m0);
         float* dst = a.PackedW + (long)m0 * depth;
+        // Kernels of 8+ taps: the first 8 taps of 8 channels (the kernels' last 8, reversed) by one AVX transpose.
+        int vectorRows = Avx2.IsSupported && rs >= 8 ? rows / 8 * 8 : 0;
+        var reverse = Vector256.Create(7, 6, 5, 4, 3, 2, 1, 0);
         for (int k = 0; k < K; k++)
         {
             float* src = a.X + ((long)k * C + m0) * rs, row = dst + (long)k * rs * width;
-            for (int v = 0; v < rows; v++, src += rs)
+            for (int v = 0; v < vectorRows; v += 8)
+            {
+                float* last = src + (long)v * rs + rs - 8;
+                Transpose8x8.Store(Avx2.PermuteVar8x32(Vector256.Load(last), reverse), Avx2.PermuteVar8x32(Vector256.Load(last + rs), reverse),
+                    Avx2.PermuteVar8x32(Vector256.Load(last + 2 * rs), reverse), Avx2.PermuteVar8x32(Vector256.Load(last + 3 * rs), reverse),
+                    Avx2.PermuteVar8x32(Vector256.Load(last + 4 * rs), reverse), Avx2.PermuteVar8x32(Vector256.Load(last + 5 * rs), reverse),
+                    Avx2.PermuteVar8x32(Vector256.Load(last + 6 * rs), reverse), Avx2.PermuteVar8x32(Vector256.Load(last + 7 * rs), reverse),
+                    row + v, width);
+                for (int r = 0; r < 8; r++)
+                    for (int t = 8; t < rs; t++) row[t * width + v + r] = src[(long)(v + r) * rs + rs - 1 - t];
+            }
+            src += (long)vectorRows * rs;
+            for (int v = vectorRows; v < rows; v++, src += rs)
                 for (int t = 0; t < rs; t++) row[t * width + v] = src[rs - 1 - t];
             for (int v = rows; v < width; v++)
                 for (int t = 0; t < rs; t++) row[t * width + v] = 0;
@@ -143,17 +160,10 @@ internal static unsafe partial class CpuConvolution
         ref readonly ConvArgs a = ref *(ConvArgs*)args;
         int C = a.G.InChannels, K = a.G.OutChannels, m0 = item * TileChannels, width = PanelWidth(C, item), rows = Math.Min(width, C - m0);
         long plane = (long)Gemm.RoundUp(C, TileChannels) * K;
-        float* t = stackalloc float[12];
+        float* lanes = stackalloc float[16 * TileChannels];
+        // The flipped kernel's w'[i, j] is w[2 - i, 2 - j], that is w[8 - (3 i + j)]: read back from the last tap.
         for (int k = 0; k < K; k++)
-        {
-            float* u = a.PackedW + (long)m0 * K + (long)k * width;
-            for (int kk = 0; kk < rows; kk++)
-                // The flipped kernel's w'[i, j] is w[2 - i, 2 - j], that is w[8 - (3 i + j)]: read back from the last tap.
-                WinogradWeightTile(a.X + ((long)k * C + m0 + kk) * 9 + 8, -1, t, u + kk, plane);
-            // Channels past C in a last panel are zero.
-            for (int kk = rows; kk < width; kk++)
-                for (int e = 0; e < 16; e++) u[e * plane + kk] = 0;
-        }
+            WinogradWeightRow(a.X + ((long)k * C + m0) * 9 + 8, 9, -1, rows, width, lanes, a.PackedW + (long)m0 * K + (long)k * width, plane);
     }
 }
 

@@ -43,17 +43,23 @@ internal static unsafe partial class CpuConvolution
         && (long)n * ((g.OutH + 1) / 2) * ((g.OutW + 1) / 2) is var tiles && tiles >= WinogradGradientMinTiles && tiles < int.MaxValue;
 
     /// <summary>
-    /// Fewest tiles in the batch for <see cref="WinogradGradientApplies"/>. Measured (`wgrad` A/B, one thread's CPU time,
-    /// Winograd / tap-split GEMM): 0.71-0.82x from 392 tiles (ResNet's 256x14x14 at batch 8) up, but 0.98x at 128
-    /// (512x7x7 at batch 8), 1.03-1.05x at 64-100 and 1.6-1.7x at 32-36.
+    /// Fewest tiles in the batch for <see cref="WinogradGradientApplies"/>. Measured (`wgrad 1 9` A/B, one thread's CPU
+    /// time, Winograd / tap-split GEMM, with dU transformed back 8 channels a vector): 0.68-0.79x from 392 tiles (ResNet's
+    /// 256x14x14 at batch 8) up, 0.81-0.84x at 128 (512x7x7 at batch 8), 0.87x at 128 with 64 channels, 0.75x at 144;
+    /// below 128 it depends on the channels and the run (0.77x at 100 tiles of 128 channels, 0.83-0.97x at 49 of 256,
+    /// 1.00-1.02x at 64 of 512 and at 98 of 96 -> 64) and 1.12-1.17x at 32-36. Before dU went back a vector at a time,
+    /// 128 tiles measured 0.98x.
     /// </summary>
-    internal const int WinogradGradientMinTiles = 256;
+    internal const int WinogradGradientMinTiles = 128;
 
     /// <summary>Most input times output channels for <see cref="WinogradGradientApplies"/> (its dU is 16 times that many floats).</summary>
     internal const long WinogradGradientMaxWeights = 512 * 512;
 
     /// <summary>Turns the Winograd weight gradient off, for the benchmarks' in-process A/B against the tap-split GEMM only.</summary>
     internal static bool WinogradGradientOff;
+
+    /// <summary>Transforms the tiles past a plane's edge one channel at a time, as before the gathers took them (for the A/B and the bits test only).</summary>
+    internal static bool WinogradGradientScalarEdges;
 
     /// <summary>Fewest channels each way for <see cref="WinogradGradientApplies"/>.</summary>
     internal const int WinogradGradientMinChannels = 64;
@@ -117,14 +123,14 @@ internal static unsafe partial class CpuConvolution
                 float* src = a.Dy + (long)b * g.OutputSize + k0 * outPlane + (long)oh * g.OutW + ow;
                 float* o = panel + (long)tl * Gemm.MR;
                 int lane = 0;
-                if (Avx2.IsSupported && lanes == Gemm.MR && down && across && outPlane * Gemm.MR < int.MaxValue)
+                if (Avx2.IsSupported && lanes == Gemm.MR && (down && across || !WinogradGradientScalarEdges) && outPlane * Gemm.MR < int.MaxValue)
                 {
-                    // The panel's 8 channels at once, gathered (the same adds as below, so the same bits).
+                    // The panel's 8 channels at once, gathered, zero past the plane's edge (the same adds as below, so the same bits).
                     var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)outPlane;
                     var y00 = Avx2.GatherVector256(src, index, 4);
-                    var y01 = Avx2.GatherVector256(src + 1, index, 4);
-                    var y10 = Avx2.GatherVector256(src + g.OutW, index, 4);
-                    var y11 = Avx2.GatherVector256(src + g.OutW + 1, index, 4);
+                    var y01 = across ? Avx2.GatherVector256(src + 1, index, 4) : Vector256<float>.Zero;
+                    var y10 = down ? Avx2.GatherVector256(src + g.OutW, index, 4) : Vector256<float>.Zero;
+                    var y11 = down && across ? Avx2.GatherVector256(src + g.OutW + 1, index, 4) : Vector256<float>.Zero;
                     Spread(o, plane, 0, y00, y01);
                     Spread(o, plane, 4, y00 + y10, y01 + y11);
                     Spread(o, plane, 8, y00 - y10, y01 - y11);
@@ -158,15 +164,17 @@ internal static unsafe partial class CpuConvolution
             float* src = a.X + (long)b * g.InputSize + c0 * inPlane + (long)h0 * g.InW + w0;
             float* o = xPanel + (long)tl * Gemm.NR;
             int lane = 0;
-            if (Avx2.IsSupported && inside && inPlane * Gemm.MR < int.MaxValue)
+            if (Avx2.IsSupported && (inside || !WinogradGradientScalarEdges) && inPlane * Gemm.MR < int.MaxValue)
             {
-                // 8 channels at once, gathered (the same adds as below, so the same bits).
+                // 8 channels at once, gathered, zero outside the plane (the same adds as below, so the same bits): a tile
+                // past an edge takes this path too (three quarters of a 7x7 plane's tiles, half of a 14x14 one's).
                 var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)inPlane;
-                int inW = g.InW;
+                int inW = g.InW, inH = g.InH, top = h0, left = w0;
                 for (; lane + 8 <= channels; lane += 8)
                 {
                     float* p = src + lane * inPlane;
-                    Vector256<float> Load(int i, int j) => Avx2.GatherVector256(p + (long)i * inW + j, index, 4);
+                    Vector256<float> Load(int i, int j) => inside || (uint)(top + i) < (uint)inH && (uint)(left + j) < (uint)inW
+                        ? Avx2.GatherVector256(p + (long)i * inW + j, index, 4) : Vector256<float>.Zero;
                     var (d0, d1, d2, d3) = (Load(0, 0), Load(0, 1), Load(0, 2), Load(0, 3));
                     var (d4, d5, d6, d7) = (Load(1, 0), Load(1, 1), Load(1, 2), Load(1, 3));
                     var (d8, d9, d10, d11) = (Load(2, 0), Load(2, 1), Load(2, 2), Load(2, 3));
@@ -257,34 +265,70 @@ internal static unsafe partial class CpuConvolution
             a.DU + (long)item * K * C, C, a.Accumulate);
     }
 
-    /// <summary>dW[k, c] += G^T dU[k, c] G for the 8 output channels of block <paramref name="item"/>.</summary>
+    /// <summary>
+    /// dW[k, c] += G^T dU[k, c] G for the 8 output channels of block <paramref name="item"/>: 8 input channels at once
+    /// (one vector load per element e, where a value at a time read 16 lines a power of two apart, K C floats, for each
+    /// kernel: more than an L1 set holds) for s = G^T dU, in the scalar kernel's operation order (the same bits), then
+    /// s G added into the 8 kernels a value at a time; the input channels past the last whole 8 one kernel at a time.
+    /// </summary>
     internal static void WinogradGradientWeightsItem(object state, void* args, int item, int worker)
     {
         ref readonly WinogradGradientArgs a = ref *(WinogradGradientArgs*)args;
-        int K = a.G.OutChannels, C = a.G.InChannels;
+        int K = a.G.OutChannels, C = a.G.InChannels, vectorC = Vector256.IsHardwareAccelerated ? C / 8 * 8 : 0;
         long plane = (long)K * C;
         float* s = stackalloc float[12];
+        float* lanes = stackalloc float[12 * 8];
+        var half = Vector256.Create(0.5f);
         for (int k = item * Gemm.MR, k1 = Math.Min(K, k + Gemm.MR); k < k1; k++)
-            for (int c = 0; c < C; c++)
+        {
+            for (int c = 0; c < vectorC; c += 8)
             {
                 float* u = a.DU + (long)k * C + c;
-                // s = G^T dU (3 x 4), G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1].
+                // s = G^T dU (3 x 4) for the 8 channels, column j at a time: s[4 i + j] at lanes + 8 (4 i + j).
                 for (int j = 0; j < 4; j++)
                 {
-                    float u0 = u[j * plane], u1 = u[(4 + j) * plane], u2 = u[(8 + j) * plane], u3 = u[(12 + j) * plane];
-                    s[j] = u0 + 0.5f * (u1 + u2);
-                    s[4 + j] = 0.5f * (u1 - u2);
-                    s[8 + j] = 0.5f * (u1 + u2) + u3;
+                    var u0 = Vector256.Load(u + j * plane);
+                    var u1 = Vector256.Load(u + (4 + j) * plane);
+                    var u2 = Vector256.Load(u + (8 + j) * plane);
+                    var u3 = Vector256.Load(u + (12 + j) * plane);
+                    Vector256.Store(u0 + half * (u1 + u2), lanes + 8 * j);
+                    Vector256.Store(half * (u1 - u2), lanes + 8 * (4 + j));
+                    Vector256.Store(half * (u1 + u2) + u3, lanes + 8 * (8 + j));
                 }
-                // dW += s G (3 x 3).
+                // dW += s G (3 x 3) per channel, as the scalar kernel.
                 float* w = a.Dw + ((long)k * C + c) * 9;
-                for (int i = 0; i < 3; i++)
-                {
-                    float s0 = s[4 * i], s1 = s[4 * i + 1], s2 = s[4 * i + 2], s3 = s[4 * i + 3];
-                    w[3 * i] += s0 + 0.5f * (s1 + s2);
-                    w[3 * i + 1] += 0.5f * (s1 - s2);
-                    w[3 * i + 2] += 0.5f * (s1 + s2) + s3;
-                }
+                for (int lane = 0; lane < 8; lane++, w += 9)
+                    for (int i = 0; i < 3; i++)
+                    {
+                        float* si = lanes + 32 * i + lane;
+                        float s0 = si[0], s1 = si[8], s2 = si[16], s3 = si[24];
+                        w[3 * i] += s0 + 0.5f * (s1 + s2);
+                        w[3 * i + 1] += 0.5f * (s1 - s2);
+                        w[3 * i + 2] += 0.5f * (s1 + s2) + s3;
+                    }
             }
+            for (int c = vectorC; c < C; c++) WinogradGradientKernel(a.DU + (long)k * C + c, plane, s, a.Dw + ((long)k * C + c) * 9);
+        }
+    }
+
+    /// <summary>w += G^T u G for one kernel whose element e of dU is u[e plane]; s holds 12 floats.</summary>
+    internal static void WinogradGradientKernel(float* u, long plane, float* s, float* w)
+    {
+        // s = G^T dU (3 x 4), G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1].
+        for (int j = 0; j < 4; j++)
+        {
+            float u0 = u[j * plane], u1 = u[(4 + j) * plane], u2 = u[(8 + j) * plane], u3 = u[(12 + j) * plane];
+            s[j] = u0 + 0.5f * (u1 + u2);
+            s[4 + j] = 0.5f * (u1 - u2);
+            s[8 + j] = 0.5f * (u1 + u2) + u3;
+        }
+        // dW += s G (3 x 3).
+        for (int i = 0; i < 3; i++)
+        {
+            float s0 = s[4 * i], s1 = s[4 * i + 1], s2 = s[4 * i + 2], s3 = s[4 * i + 3];
+            w[3 * i] += s0 + 0.5f * (s1 + s2);
+            w[3 * i + 1] += 0.5f * (s1 - s2);
+            w[3 * i + 2] += 0.5f * (s1 + s2) + s3;
+        }
     }
 }
