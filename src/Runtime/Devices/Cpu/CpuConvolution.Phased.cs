@@ -28,6 +28,9 @@ internal static unsafe partial class CpuConvolution
         /// <summary>The conv's weights, and every phase's flipped sub-kernel (at SubOffsets, rh-major) built from them.</summary>
         public float* W, Subs;
         public long* SubOffsets;
+        /// <summary>Per dx channel, added to each dx value as it is interleaved (null: none); then the epilogue on each finished row.</summary>
+        public float* Bias;
+        public CpuEpilogue Epilogue;
     }
 
     /// <summary>Largest stride per axis the phase split takes (a bound on the offset table).</summary>
@@ -41,14 +44,19 @@ internal static unsafe partial class CpuConvolution
     internal static bool PhaseSplitApplies(in ConvGeometry g) => ConvolutionAlgorithm.PhaseSplitApplies(g.InChannels, g.InH, g.InW,
         g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW);
 
-    /// <summary>dx (+)= backward data by stride phases when <see cref="PhaseSplitApplies"/>; false (nothing done) otherwise.</summary>
-    internal static bool TryBackwardDataByPhases(CpuWorkspace ws, in ConvGeometry g, int n, float* dy, float* w, float* dx, bool accumulate)
+    /// <summary>
+    /// dx (+)= backward data by stride phases when <see cref="PhaseSplitApplies"/>; false (nothing done) otherwise. Not
+    /// accumulating, <paramref name="bias"/> (per dx channel) and then <paramref name="epilogue"/> apply to each dx row as
+    /// it is interleaved.
+    /// </summary>
+    internal static bool TryBackwardDataByPhases(CpuWorkspace ws, in ConvGeometry g, int n, float* dy, float* w, float* dx, bool accumulate,
+        float* bias = null, in CpuEpilogue epilogue = default)
     {
         if (n == 0 || !PhaseSplitApplies(g)) return false;
         long total = n * g.InputSize;
         if (total + Slack > int.MaxValue) return false;
         float* outBase = ws.PhaseOut(total);
-        var args = new PhaseArgs { G = g, N = n, Dx = dx, Out = outBase, Accumulate = accumulate, Offsets = ws.PhaseOffsets };
+        var args = new PhaseArgs { G = g, N = n, Dx = dx, Out = outBase, Accumulate = accumulate, Offsets = ws.PhaseOffsets, Bias = bias, Epilogue = epilogue };
         int C = g.InChannels, K = g.OutChannels, R = g.KernelH, S = g.KernelW;
         // One padded copy of dY serves every phase: padded by the largest phase padding and tall and wide enough for
         // every phase's reads, each phase reading it from an offset (Pmax - its padding) rows and columns on.
@@ -140,55 +148,67 @@ internal static unsafe partial class CpuConvolution
         }
     }
 
-    /// <summary>dx[b, c] (+)= the plane's stride phases interleaved: dx[ih, iw] = phase(ih % sh, iw % sw)[ih / sh, iw / sw].</summary>
+    /// <summary>
+    /// dx[b, c] (+)= the plane's stride phases interleaved: dx[ih, iw] = phase(ih % sh, iw % sw)[ih / sh, iw / sw]; then
+    /// + bias[c] and the epilogue on each row while it is in L1 (the same adds and activation as the separate ops).
+    /// </summary>
     internal static void InterleavePlane(object state, void* args, int item, int worker)
     {
         ref readonly PhaseArgs a = ref *(PhaseArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
-        int sh = g.StrideH, sw = g.StrideW;
         float* dx = a.Dx + (long)item * g.InH * g.InW;
-        bool acc = a.Accumulate;
+        float bias = a.Bias == null ? 0 : a.Bias[item % g.InChannels];
         for (int ih = 0; ih < g.InH; ih++)
         {
-            int rh = ih % sh, i = ih / sh, nh = (g.InH - rh + sh - 1) / sh;
-            float* line = dx + (long)ih * g.InW;
-            if (sw == 2 && Avx.IsSupported)
+            float* row = dx + (long)ih * g.InW;
+            InterleaveRow(a, item, ih, row, a.Accumulate);
+            if (a.Bias != null) AddScalar(row, row, g.InW, bias);
+            if (a.Epilogue.Active) a.Epilogue.ApplyRows(row, 1, g.InW, g.InW);
+        }
+    }
+
+    /// <summary>Row <paramref name="ih"/> of dx plane <paramref name="item"/> (at <paramref name="line"/>) (+)= its stride phases interleaved.</summary>
+    private static void InterleaveRow(in PhaseArgs a, int item, int ih, float* line, bool acc)
+    {
+        ref readonly ConvGeometry g = ref a.G;
+        int sh = g.StrideH, sw = g.StrideW;
+        int rh = ih % sh, i = ih / sh, nh = (g.InH - rh + sh - 1) / sh;
+        if (sw == 2 && Avx.IsSupported)
+        {
+            int n0 = (g.InW + 1) / 2, n1 = g.InW / 2;
+            float* s0 = a.Out + a.Offsets[rh * 2] + ((long)item * nh + i) * n0;
+            float* s1 = a.Out + a.Offsets[rh * 2 + 1] + ((long)item * nh + i) * n1;
+            int j = 0;
+            for (; 2 * j + 16 <= g.InW; j += 8)
             {
-                int n0 = (g.InW + 1) / 2, n1 = g.InW / 2;
-                float* s0 = a.Out + a.Offsets[rh * 2] + ((long)item * nh + i) * n0;
-                float* s1 = a.Out + a.Offsets[rh * 2 + 1] + ((long)item * nh + i) * n1;
-                int j = 0;
-                for (; 2 * j + 16 <= g.InW; j += 8)
+                var e = Vector256.Load(s0 + j);
+                var o = Vector256.Load(s1 + j);
+                var lo = Avx.UnpackLow(e, o);
+                var hi = Avx.UnpackHigh(e, o);
+                var v0 = Avx.Permute2x128(lo, hi, 0x20);
+                var v1 = Avx.Permute2x128(lo, hi, 0x31);
+                float* dst = line + 2 * j;
+                if (acc)
                 {
-                    var e = Vector256.Load(s0 + j);
-                    var o = Vector256.Load(s1 + j);
-                    var lo = Avx.UnpackLow(e, o);
-                    var hi = Avx.UnpackHigh(e, o);
-                    var v0 = Avx.Permute2x128(lo, hi, 0x20);
-                    var v1 = Avx.Permute2x128(lo, hi, 0x31);
-                    float* dst = line + 2 * j;
-                    if (acc)
-                    {
-                        v0 += Vector256.Load(dst);
-                        v1 += Vector256.Load(dst + 8);
-                    }
-                    v0.Store(dst);
-                    v1.Store(dst + 8);
+                    v0 += Vector256.Load(dst);
+                    v1 += Vector256.Load(dst + 8);
                 }
-                for (int iw = 2 * j; iw < g.InW; iw++)
-                {
-                    float v = (iw & 1) == 0 ? s0[iw / 2] : s1[iw / 2];
-                    line[iw] = acc ? line[iw] + v : v;
-                }
-                continue;
+                v0.Store(dst);
+                v1.Store(dst + 8);
             }
-            for (int rw = 0; rw < sw; rw++)
+            for (int iw = 2 * j; iw < g.InW; iw++)
             {
-                int nw = (g.InW - rw + sw - 1) / sw;
-                float* src = a.Out + a.Offsets[rh * sw + rw] + ((long)item * nh + i) * nw;
-                if (acc) for (int j = 0, iw = rw; j < nw; j++, iw += sw) line[iw] += src[j];
-                else for (int j = 0, iw = rw; j < nw; j++, iw += sw) line[iw] = src[j];
+                float v = (iw & 1) == 0 ? s0[iw / 2] : s1[iw / 2];
+                line[iw] = acc ? line[iw] + v : v;
             }
+            return;
+        }
+        for (int rw = 0; rw < sw; rw++)
+        {
+            int nw = (g.InW - rw + sw - 1) / sw;
+            float* src = a.Out + a.Offsets[rh * sw + rw] + ((long)item * nh + i) * nw;
+            if (acc) for (int j = 0, iw = rw; j < nw; j++, iw += sw) line[iw] += src[j];
+            else for (int j = 0, iw = rw; j < nw; j++, iw += sw) line[iw] = src[j];
         }
     }
 }

@@ -185,9 +185,31 @@ internal static unsafe partial class CpuConvolution
         }
     }
 
-    internal static void ConvBackwardData(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
+    /// <summary>
+    /// dx (+)= conv-transpose(dy, w); with <paramref name="bias"/> or an <paramref name="epilogue"/> (only when not
+    /// accumulating: a transposed conv's inference forward), dx = f(that + bias + residual), applied per row by the phase
+    /// split and in one pass after the other kernels.
+    /// </summary>
+    internal static void ConvBackwardData(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate,
+        DeviceBuffer<float>? bias = null, in ConvEpilogue epilogue = default)
     {
         CheckConv(g, n);
+        if (accumulate && (bias is not null || !epilogue.IsNone))
+            throw new ArgumentException("ConvBackwardData: a bias or an epilogue needs accumulate false (they apply to dx's whole value).", nameof(accumulate));
+        float* pb = bias is null ? null : P(bias, g.InChannels, nameof(bias));
+        if (pb != null || !epilogue.IsNone)
+        {
+            float* pdx = P(dx, n * g.InputSize, nameof(dx));
+            var e = CpuEpilogue.Of(epilogue, pdx, n * g.InputSize);
+            if (TryBackwardDataByPhases(ws, g, n, P(dy, n * g.OutputSize, nameof(dy)), PackedConvWeights.ReadOnly(w, g.WeightSize, nameof(w)), pdx, false, pb, e))
+            {
+                LastKernel = ConvKernel.PhaseSplit;
+                return;
+            }
+            ConvBackwardData(ws, g, n, dy, w, dx, false);
+            CpuEpilogue.ApplyWithBias(ws, n, g.InChannels, g.InH * g.InW, pdx, pb, e);
+            return;
+        }
         if (FlippedForwardApplies(g))
         {
             BackwardDataFlipped(ws, g, n, P(dy, n * g.OutputSize, nameof(dy)), w, P(dx, n * g.InputSize, nameof(dx)), accumulate);
