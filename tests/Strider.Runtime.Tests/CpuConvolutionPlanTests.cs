@@ -54,6 +54,7 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         ["ResNet 3x3 pad 1 on 7x7, batch 8 (W7, 40 of 512 channels)"] = (Conv(40, 7, 7, 40, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 8, ConvKernel.BatchColumnsGemm, ConvKernel.FlippedForward),
         ["ResNet 3x3 pad 1 on 14x14, batch 8 (W7, 24 of 256 channels)"] = (Conv(24, 14, 14, 24, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 8, ConvKernel.Im2colGemm, ConvKernel.FlippedForward),
         ["1x1 pad 1 (padding past the kernel: col2im), batch 2, 9 -> 12 channels"] = (Conv(9, 6, 6, 12, 1, 1, pt: 1, pb: 1, pl: 1, pr: 1), 2, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
+        ["U-net 5x5 stride 2 on 131x131, batch 2, 8 -> 32 channels (backward data as one Winograd conv)"] = (Conv(8, 131, 131, 32, 5, 5, sh: 2, sw: 2), 2, null, ConvKernel.PhaseWinograd),
         ["3x3 on 28x28, batch 1, 16 -> 24 channels"] = (Conv(16, 28, 28, 24, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.FlippedForward),
     };
 

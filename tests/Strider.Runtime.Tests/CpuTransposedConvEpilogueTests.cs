@@ -21,6 +21,9 @@ public sealed class CpuTransposedConvEpilogueTests
         // The U-net's deconvs: 5x5 stride 2 unpadded, an odd dx width (the interleave's scalar tail).
         ["5x5 stride 2, 13x13 -> 29x29, 12 -> 16 channels"] = (Conv(16, 29, 29, 12, 5, 5, sh: 2, sw: 2), ConvKernel.PhaseSplit),
         ["5x5 stride 2 pad 2, 11x13 -> 21x26, 6 -> 8 channels"] = (Conv(8, 21, 26, 6, 5, 5, sh: 2, sw: 2, pt: 2, pb: 2, pl: 2, pr: 2), ConvKernel.PhaseSplit),
+        // Large dY planes with 32 dY channels: the phases as one Winograd conv (unpadded: windows padded 2; padded 2: 1).
+        ["5x5 stride 2, 64x64 -> 131x131, 32 -> 8 channels (Winograd)"] = (Conv(8, 131, 131, 32, 5, 5, sh: 2, sw: 2), ConvKernel.PhaseWinograd),
+        ["5x5 stride 2 pad 2, 64x65 -> 128x130, 32 -> 8 channels (Winograd)"] = (Conv(8, 128, 130, 32, 5, 5, sh: 2, sw: 2, pt: 2, pb: 2, pl: 2, pr: 2), ConvKernel.PhaseWinograd),
         ["5x5 stride 2 to one channel (col2im), 13x13 -> 29x29"] = (Conv(1, 29, 29, 8, 5, 5, sh: 2, sw: 2), ConvKernel.GemmCol2im),
         ["3x3 stride 1 pad 1 (flipped forward), 11x11"] = (Conv(6, 11, 11, 5, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), ConvKernel.FlippedForward),
     };

@@ -202,10 +202,7 @@ internal static unsafe partial class CpuConvolution
             float* pdx = P(dx, n * g.InputSize, nameof(dx));
             var e = CpuEpilogue.Of(epilogue, pdx, n * g.InputSize);
             if (TryBackwardDataByPhases(ws, g, n, P(dy, n * g.OutputSize, nameof(dy)), PackedConvWeights.ReadOnly(w, g.WeightSize, nameof(w)), pdx, false, pb, e))
-            {
-                LastKernel = ConvKernel.PhaseSplit;
                 return;
-            }
             ConvBackwardData(ws, g, n, dy, w, dx, false);
             CpuEpilogue.ApplyWithBias(ws, n, g.InChannels, g.InH * g.InW, pdx, pb, e);
             return;
@@ -235,10 +232,7 @@ internal static unsafe partial class CpuConvolution
             Accumulate = accumulate, ChannelBlock = block, ChannelBlocks = (g.InChannels + block - 1) / block,
         };
         if (TryBackwardDataByPhases(ws, g, n, conv.Y, conv.W, conv.X, accumulate))
-        {
-            LastKernel = ConvKernel.PhaseSplit;
             return;
-        }
         if (SmallOutput(g))
         {
             LastKernel = ConvKernel.BatchColumnsCol2im;
