@@ -67,6 +67,18 @@ internal static unsafe partial class CpuConvolution
             ConvForwardWinograd(ws, g, n, x, w, bias, y, epilogue);
             return;
         }
+        if (kernel == ConvKernel.StridedWinograd)
+        {
+            float* sy = P(y, n * g.OutputSize, nameof(y));
+            if (TryForwardStridedWinograd(ws, g, n, P(x, n * g.InputSize, nameof(x)), PackedConvWeights.ReadOnly(w, g.WeightSize, nameof(w)),
+                    bias is null ? null : P(bias, g.OutChannels, nameof(bias)), sy, CpuEpilogue.Of(epilogue, sy, n * g.OutputSize)))
+            {
+                LastKernel = ConvKernel.StridedWinograd;
+                return;
+            }
+            // Without AVX-512, or past Winograd's workspace: what the plan would take without it.
+            kernel = ConvolutionAlgorithm.ChannelTilesApply(g.InChannels * g.KernelH * g.KernelW, g.OutChannels) ? ConvKernel.ChannelTiles : ConvKernel.Im2colGemm;
+        }
         var conv = new ConvArgs { G = g };
         if (kernel == ConvKernel.Pointwise)
         {
