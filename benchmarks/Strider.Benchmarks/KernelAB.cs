@@ -72,6 +72,7 @@ public static unsafe class KernelAB
             ("U-net phase 3x3 32x391x391 -> 32", Conv(32, 391, 32, 3)),
             ("U-net deconv as 3x3 32x389x389 -> 128 pad 2", new ConvGeometry(32, 389, 389, 128, 391, 391, 3, 3, 1, 1, 2, 2, 1, 1, 1)),
             ("U-net conv as 3x3 128x390x390 -> 32", new ConvGeometry(128, 390, 390, 32, 389, 389, 3, 3, 1, 1, 0, 0, 1, 1, 1)),
+            ("U-net conv0 as 3x3 4x783x783 -> 32", new ConvGeometry(4, 783, 783, 32, 781, 781, 3, 3, 1, 1, 0, 0, 1, 1, 1)),
             ("U-net conv2 as 3x3 128x195x195 -> 64", new ConvGeometry(128, 195, 195, 64, 193, 193, 3, 3, 1, 1, 0, 0, 1, 1, 1)),
             ("U-net conv3 as 3x3 256x97x97 -> 64", new ConvGeometry(256, 97, 97, 64, 95, 95, 3, 3, 1, 1, 0, 0, 1, 1, 1)),
             ("U-net deconv2 as 3x3 64x193x193 -> 128 pad 2", new ConvGeometry(64, 193, 193, 128, 195, 195, 3, 3, 1, 1, 2, 2, 1, 1, 1)),
