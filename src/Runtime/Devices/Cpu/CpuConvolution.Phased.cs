@@ -51,6 +51,24 @@ internal static unsafe partial class CpuConvolution
         g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW);
 
     /// <summary>
+    /// A transposed conv's fused inference forward: dx = f(conv-transpose(dy, w) + bias + residual), the bias and the
+    /// epilogue applied per row by the stride-phase kernels as they interleave, else in one pass after the conv.
+    /// </summary>
+    internal static void TransposedConvForward(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx,
+        bool accumulate, DeviceBuffer<float>? bias, in ConvEpilogue epilogue)
+    {
+        if (accumulate)
+            throw new ArgumentException("ConvBackwardData: a bias or an epilogue needs accumulate false (they apply to dx's whole value).", nameof(accumulate));
+        float* pb = bias is null ? null : P(bias, g.InChannels, nameof(bias));
+        float* pdx = P(dx, n * g.InputSize, nameof(dx));
+        var e = CpuEpilogue.Of(epilogue, pdx, n * g.InputSize);
+        if (TryBackwardDataByPhases(ws, g, n, P(dy, n * g.OutputSize, nameof(dy)), PackedConvWeights.ReadOnly(w, g.WeightSize, nameof(w)), pdx, false, pb, e))
+            return;
+        ConvBackwardData(ws, g, n, dy, w, dx, false);
+        CpuEpilogue.ApplyWithBias(ws, n, g.InChannels, g.InH * g.InW, pdx, pb, e);
+    }
+
+    /// <summary>
     /// dx (+)= backward data by stride phases when <see cref="PhaseSplitApplies"/>; false (nothing done) otherwise. Not
     /// accumulating, <paramref name="bias"/> (per dx channel) and then <paramref name="epilogue"/> apply to each dx row as
     /// it is interleaved.

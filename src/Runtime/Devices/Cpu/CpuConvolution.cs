@@ -206,17 +206,9 @@ internal static unsafe partial class CpuConvolution
         DeviceBuffer<float>? bias = null, in ConvEpilogue epilogue = default)
     {
         CheckConv(g, n);
-        if (accumulate && (bias is not null || !epilogue.IsNone))
-            throw new ArgumentException("ConvBackwardData: a bias or an epilogue needs accumulate false (they apply to dx's whole value).", nameof(accumulate));
-        float* pb = bias is null ? null : P(bias, g.InChannels, nameof(bias));
-        if (pb != null || !epilogue.IsNone)
+        if (bias is not null || !epilogue.IsNone)
         {
-            float* pdx = P(dx, n * g.InputSize, nameof(dx));
-            var e = CpuEpilogue.Of(epilogue, pdx, n * g.InputSize);
-            if (TryBackwardDataByPhases(ws, g, n, P(dy, n * g.OutputSize, nameof(dy)), PackedConvWeights.ReadOnly(w, g.WeightSize, nameof(w)), pdx, false, pb, e))
-                return;
-            ConvBackwardData(ws, g, n, dy, w, dx, false);
-            CpuEpilogue.ApplyWithBias(ws, n, g.InChannels, g.InH * g.InW, pdx, pb, e);
+            TransposedConvForward(ws, g, n, dy, w, dx, accumulate, bias, epilogue);
             return;
         }
         if (FlippedForwardApplies(g))
