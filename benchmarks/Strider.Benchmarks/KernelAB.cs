@@ -67,6 +67,16 @@ public static unsafe class KernelAB
             ("3x3 s2 256x14x14 -> 512", Conv(256, 14, 512, 3, 2)),
             ("3x3 s2 64x56x56 -> 128", Conv(64, 56, 128, 3, 2)),
             ("7x7 s2 3x224x224 -> 64", Conv(3, 224, 64, 7, 2)),
+            // W4's U-net: its largest conv, and the largest stride phase (3x3) of its largest deconv.
+            ("U-net 5x5 s2 32x781x781 -> 32", new ConvGeometry(32, 781, 781, 32, 389, 389, 5, 5, 2, 2, 0, 0, 1, 1, 1)),
+            ("U-net phase 3x3 32x391x391 -> 32", Conv(32, 391, 32, 3)),
+            ("U-net deconv as 3x3 32x389x389 -> 128 pad 2", new ConvGeometry(32, 389, 389, 128, 391, 391, 3, 3, 1, 1, 2, 2, 1, 1, 1)),
+            ("U-net conv as 3x3 128x390x390 -> 32", new ConvGeometry(128, 390, 390, 32, 389, 389, 3, 3, 1, 1, 0, 0, 1, 1, 1)),
+            ("U-net conv0 as 3x3 4x783x783 -> 32", new ConvGeometry(4, 783, 783, 32, 781, 781, 3, 3, 1, 1, 0, 0, 1, 1, 1)),
+            ("U-net conv2 as 3x3 128x195x195 -> 64", new ConvGeometry(128, 195, 195, 64, 193, 193, 3, 3, 1, 1, 0, 0, 1, 1, 1)),
+            ("U-net conv3 as 3x3 256x97x97 -> 64", new ConvGeometry(256, 97, 97, 64, 95, 95, 3, 3, 1, 1, 0, 0, 1, 1, 1)),
+            ("U-net deconv2 as 3x3 64x193x193 -> 128 pad 2", new ConvGeometry(64, 193, 193, 128, 195, 195, 3, 3, 1, 1, 2, 2, 1, 1, 1)),
+            ("U-net deconv1 as 3x3 64x95x95 -> 256 pad 2", new ConvGeometry(64, 95, 95, 256, 97, 97, 3, 3, 1, 1, 2, 2, 1, 1, 1)),
         };
         foreach (var (name, g) in cases)
         {
@@ -88,6 +98,14 @@ public static unsafe class KernelAB
                 var panels = PackedConvWeights.Get(ws, w2, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv, PackedConvWeights.Layout.ChannelPanels);
                 CpuConvolution.ForwardChannelTiles(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
                 GC.KeepAlive(panels);
+            }));
+            var w4 = Up(g.WeightSize);
+            variants.Add(("im2col", () =>
+            {
+                var conv = new CpuConvolution.ConvArgs { G = g };
+                var packed = PackedConvWeights.Get(ws, w4, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv);
+                CpuConvolution.ConvForwardCore(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.W, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"), packedW: conv.PackedW);
+                GC.KeepAlive(packed);
             }));
             if (g.KernelH == 3 && g.StrideH == 1)
                 variants.Add(("winograd", () =>

@@ -97,6 +97,11 @@ public sealed class ProfilingDevice(int threads) : Device
     /// <summary>STRIDER_COMPOSE_EPILOGUES=1: each conv epilogue runs as the separate ConvForward, Add and ActivationForward it replaces (the A/B baseline).</summary>
     private static readonly bool ComposeEpilogues = Environment.GetEnvironmentVariable("STRIDER_COMPOSE_EPILOGUES") == "1";
     public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate) { var c = g; Time(() => _cpu.ConvBackwardData(c, n, dy, w, dx, accumulate), () => $"ConvBackwardData n{n} {G(c)}"); }
+    public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> dx, in ConvEpilogue epilogue)
+    {
+        if (ComposeEpilogues) base.ConvBackwardData(g, n, dy, w, bias, dx, epilogue);
+        else { var c = g; var e = epilogue; Time(() => _cpu.ConvBackwardData(c, n, dy, w, bias, dx, e), () => $"ConvBackwardData n{n} {G(c)}{(bias is null ? "" : " + bias")}{E(e)}"); }
+    }
     public override void ConvBackwardWeights(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias) { var c = g; Time(() => _cpu.ConvBackwardWeights(c, n, x, dy, dw, dbias), () => $"ConvBackwardWeights n{n} {G(c)}"); }
     public override void AddBias(int n, int channels, int inner, DeviceBuffer<float> bias, DeviceBuffer<float> y) => Time(() => _cpu.AddBias(n, channels, inner, bias, y), () => $"AddBias n{n} {channels}x{inner}");
     public override void BiasBackward(int n, int channels, int inner, DeviceBuffer<float> dy, DeviceBuffer<float> dbias) => Time(() => _cpu.BiasBackward(n, channels, inner, dy, dbias), () => $"BiasBackward n{n} {channels}x{inner}");

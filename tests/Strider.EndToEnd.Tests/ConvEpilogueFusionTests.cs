@@ -125,6 +125,17 @@ public sealed class ConvEpilogueFusionTests
             return new Act(y, k, ho, wo);
         }
 
+        /// <summary>A transposed conv (ConvBackwardData of the conv from its output to its input), then its bias.</summary>
+        public Act Deconv(Act x, string name, int k, int kernel, int stride = 1, int pad = 0)
+        {
+            int ho = (x.H - 1) * stride - 2 * pad + kernel, wo = (x.W - 1) * stride - 2 * pad + kernel;
+            var bias = net.Parameters.SingleOrDefault(p => p.Name == name + ".bias")?.Value;
+            var y = _d.Allocate<float>((long)n * k * ho * wo);
+            _d.ConvBackwardData(new ConvGeometry(k, ho, wo, x.C, x.H, x.W, kernel, kernel, stride, stride, pad, pad, 1, 1, 1), n, x.Buffer, Value(name + ".weight"), y, false);
+            if (bias is not null) _d.AddBias(n, k, ho * wo, bias, y);
+            return new Act(y, k, ho, wo);
+        }
+
         public Act Norm(Act x, string name)
         {
             var y = _d.Allocate<float>(x.Count(n));
@@ -242,6 +253,30 @@ public sealed class ConvEpilogueFusionTests
         var y = u.Apply(u.Conv(u.Input(data, 3, 8, 8), "c1", 5, 3, pad: 1), Activation.HardTanh, -0.5f, 0.25f);
         y = u.Norm(u.Apply(u.Conv(y, "c2", 5, 3, pad: 1), Activation.LeakyRelu, 0.2f), "bn");
         AssertClose(y.Buffer.ToArray(), fused, "FusedNoFold against the op-by-op net");
+    }
+
+    [Fact]
+    public void Deconvs_apply_their_bias_activation_and_residual_as_they_store_their_output()
+    {
+        using var devices = new Devices();
+        using var net = new FusedDeconvs(devices.Fused, 7);
+        using var twin = new FusedDeconvs(devices.Composed, 7);
+        Prepare<S4x6x6>(net, twin, t => net.Forward(t), 4 * 6 * 6, 70);
+        var data = Random(2 * 4 * 6 * 6, 71, -1f, 2f);
+        using var x = Tensor<S4x6x6>.From(net.Device, data);
+        using var tx = Tensor<S4x6x6>.From(twin.Device, data);
+        devices.Ops.Clear();
+        var fused = net.Forward(x).ToArray();
+        // up1 (folded bn1) + Relu, up2 + bias + SoftSign, up3 (folded bn3) + Add(soft): three calls, no bias, add or activation pass.
+        Assert.Equal(new[] { "ConvBackwardData with epilogue", "ConvBackwardData with epilogue", "ConvBackwardData with epilogue" },
+            devices.Ops.Where(o => o.StartsWith("Conv", StringComparison.Ordinal) || o is "Add" or "ActivationForward" or "AddBias"));
+        AssertBits(twin.Forward(tx).ToArray(), fused, "FusedDeconvs");
+
+        var u = new OpByOp(net, 2);
+        var y = u.Apply(u.Norm(u.Deconv(u.Input(data, 4, 6, 6), "up1", 9, 5, stride: 2), "bn1"), Activation.Relu);
+        var soft = u.Apply(u.Deconv(y, "up2", 8, 3, stride: 2), Activation.SoftSign);
+        var add = u.Add(soft, u.Norm(u.Deconv(soft, "up3", 8, 3, pad: 1), "bn3"));
+        AssertClose(add.Buffer.ToArray(), fused, "FusedDeconvs against the op-by-op net");
     }
 
     [Fact]

@@ -76,3 +76,13 @@ public partial class FusedNoFold;
 [Conv(4, 3, Pad = 1, Name = "conv4"), BatchNorm(Name = "bn4"), Add("bn4", "twice", Name = "add"), Relu(Name = "last")]
 [Output("bn3", "add", "last")]
 public partial class UnfusableReads;
+
+/// <summary>
+/// The U-net's decoder pattern: a Deconv with its BatchNorm folded and a Relu (one fused call), a Deconv with a bias and
+/// no norm before a SoftSign (fused without a fold), and a Deconv whose norm's output feeds an Add with an earlier value.
+/// </summary>
+[Network, Input(4, 6, 6)]
+[Deconv(9, 5, Stride = 2, Name = "up1"), BatchNorm(Name = "bn1"), Relu(Name = "relu1")]
+[Deconv(8, 3, Stride = 2, Name = "up2"), SoftSign(Name = "soft")]
+[Deconv(8, 3, Pad = 1, Name = "up3"), BatchNorm(Name = "bn3"), Add("soft", "bn3", Name = "add")]
+public partial class FusedDeconvs;

@@ -24,8 +24,9 @@ internal sealed class TestDevice : Device
     public int Allocations => Volatile.Read(ref _allocations);
 
     /// <summary>
-    /// Runs a ConvForward with an epilogue as the base class composes it (ConvForward, Add, ActivationForward, each an op
-    /// of its own) instead of the CPU device's fused kernels: the unfused sequence of ops to compare them with.
+    /// Runs a ConvForward with an epilogue, or a transposed conv's fused forward, as the base class composes it
+    /// (ConvForward or ConvBackwardData, AddBias, Add, ActivationForward, each an op of its own) instead of the CPU
+    /// device's fused kernels: the unfused sequence of ops to compare them with.
     /// </summary>
     public bool ComposeEpilogues { get; set; }
 
@@ -112,6 +113,18 @@ internal sealed class TestDevice : Device
     {
         Op(nameof(ConvBackwardData));
         _inner.ConvBackwardData(in g, n, dy, w, dx, accumulate);
+    }
+
+    public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> dx,
+        in ConvEpilogue epilogue)
+    {
+        if (ComposeEpilogues)
+        {
+            base.ConvBackwardData(in g, n, dy, w, bias, dx, in epilogue);
+            return;
+        }
+        Op(nameof(ConvBackwardData) + (epilogue.IsNone ? "" : " with epilogue"));
+        _inner.ConvBackwardData(in g, n, dy, w, bias, dx, in epilogue);
     }
 
     public override void ConvBackwardWeights(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias)

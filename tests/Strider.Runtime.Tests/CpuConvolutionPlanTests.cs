@@ -54,6 +54,8 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         ["ResNet 3x3 pad 1 on 7x7, batch 8 (W7, 40 of 512 channels)"] = (Conv(40, 7, 7, 40, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 8, ConvKernel.BatchColumnsGemm, ConvKernel.FlippedForward),
         ["ResNet 3x3 pad 1 on 14x14, batch 8 (W7, 24 of 256 channels)"] = (Conv(24, 14, 14, 24, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 8, ConvKernel.Im2colGemm, ConvKernel.FlippedForward),
         ["1x1 pad 1 (padding past the kernel: col2im), batch 2, 9 -> 12 channels"] = (Conv(9, 6, 6, 12, 1, 1, pt: 1, pb: 1, pl: 1, pr: 1), 2, ConvKernel.Im2colGemm, ConvKernel.GemmCol2im),
+        ["U-net 5x5 stride 2 on 131x131, batch 2, 8 -> 32 channels (backward data as one Winograd conv)"] = (Conv(8, 131, 131, 32, 5, 5, sh: 2, sw: 2), 2, ConvKernel.StridedWinograd, ConvKernel.PhaseWinograd),
+        ["5x5 stride 2 pad 2 down and 1 across on 130x133, batch 1, 8 -> 32 channels (forward as one Winograd conv of the phases)"] = (Conv(8, 130, 133, 32, 5, 5, sh: 2, sw: 2, pt: 2, pb: 2, pl: 1, pr: 1), 1, ConvKernel.StridedWinograd, null),
         ["3x3 on 28x28, batch 1, 16 -> 24 channels"] = (Conv(16, 28, 28, 24, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Im2colGemm, ConvKernel.FlippedForward),
     };
 
@@ -117,7 +119,43 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         _device.ConvForward(g, n, x.Dut, w.Dut, null, y.Dut);
         _reference.ConvForward(g, n, x.Ref, w.Ref, null, y.Ref);
         Same(y, $"{name}: second forward");
-        Assert.Equal(1, PackedConvWeights.Find(w.Dut)!.Packs);
+        // The strided Winograd regroups and transforms its weights per call (as the phase split builds its sub-kernels).
+        if (ChosenForward(g) == ConvKernel.StridedWinograd) Assert.Null(PackedConvWeights.Find(w.Dut));
+        else Assert.Equal(1, PackedConvWeights.Find(w.Dut)!.Packs);
+    }
+
+    [Fact]
+    public void The_strided_Winograd_forward_applies_its_epilogue_as_the_separate_ops_and_on_one_thread_as_on_two()
+    {
+        var g = Conv(8, 131, 131, 32, 5, 5, sh: 2, sw: 2);
+        var rng = new Random(17);
+        var (x, w, bias, residual) = (Uniform(rng, g.InputSize), Uniform(rng, g.WeightSize), Uniform(rng, g.OutChannels), Uniform(rng, g.OutputSize));
+        float[] Run(CpuDevice d, bool fused)
+        {
+            using var tx = d.Allocate<float>(x.Length);
+            using var tw = d.Allocate<float>(w.Length);
+            using var tb = d.Allocate<float>(bias.Length);
+            using var tr = d.Allocate<float>(residual.Length);
+            using var y = d.Allocate<float>(g.OutputSize);
+            tx.Upload(x);
+            tw.Upload(w);
+            tb.Upload(bias);
+            tr.Upload(residual);
+            if (fused) d.ConvForward(g, 1, tx, tw, tb, y, new ConvEpilogue(tr, Activation.Relu));
+            else
+            {
+                d.ConvForward(g, 1, tx, tw, tb, y);
+                d.Add(g.OutputSize, y, tr, y);
+                d.ActivationForward(Activation.Relu, g.OutputSize, y, y, 0, 0);
+            }
+            Assert.Equal(ConvKernel.StridedWinograd, CpuConvolution.LastKernel);
+            return y.ToArray();
+        }
+        using var two = new CpuDevice(2);
+        using var one = new CpuDevice(1);
+        var expected = Run(two, fused: false);
+        Assert.Equal(expected, Run(two, fused: true));
+        Assert.Equal(expected, Run(one, fused: true));
     }
 
     [Fact]

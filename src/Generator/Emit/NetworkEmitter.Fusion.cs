@@ -59,10 +59,10 @@ internal static partial class NetworkEmitter
         private string? AppliedByConv(NodePlan n)
         {
             if (_exec.EpilogueOf[n.Index] is not (var k and >= 0) || _exec.Epilogues[k] is not { } e || e.Conv == n.Index) return null;
-            string conv = Node(e.Conv).Name;
+            string conv = Node(e.Conv).Name, op = Node(e.Conv).Kind == LayerKind.Deconv ? "ConvBackwardData" : "ConvForward";
             return e.Last == n.Index
-                ? $"// applied by {conv}'s ConvForward above as it stores its output, written there"
-                : $"// applied by {conv}'s ConvForward above as it stores its output (this output is not written)";
+                ? $"// applied by {conv}'s {op} above as it stores its output, written there"
+                : $"// applied by {conv}'s {op} above as it stores its output (this output is not written)";
         }
 
         /// <summary>The dropout seed expression of the Forward in progress (the same for the fused op and DropoutForward).</summary>
@@ -98,8 +98,9 @@ internal static partial class NetworkEmitter
                 _w.Line($"d.ConvForward({geometry}, n, {A(input)}, {fw}!, {fb}!, {y}{(epilogue is null ? "" : ", " + epilogue.Argument)});" + Layers.ConvKernels.Forward(input, conv, conv) + epilogue?.Kernel);
             else
             {
-                _w.Line($"d.ConvBackwardData({geometry}, n, {A(input)}, {fw}!, {y}, false);" + Layers.ConvKernels.BackwardData(conv, input, conv));
-                _w.Line($"d.AddBias(n, {bn.Shape[0].ToCode()}, {Inner(bn)}, {fb}!, {y});");
+                // The folded bias (and the epilogue) added as the transposed conv stores each row, not in passes of their own.
+                string e = epilogue is null ? "default" : epilogue.Argument;
+                _w.Line($"d.ConvBackwardData({geometry}, n, {A(input)}, {fw}!, {fb}!, {y}, {e});" + Layers.ConvKernels.BackwardData(conv, input, conv) + " + bias" + epilogue?.Kernel);
             }
         }
     }

@@ -79,7 +79,7 @@ internal static class ExecutionPlanner
     }
 
     /// <summary>
-    /// At inference a Conv (with its folded BatchNorm) whose output only an Add reads, the Add's other operand computed
+    /// At inference a Conv or Deconv (with its folded BatchNorm) whose output only an Add reads, the Add's other operand computed
     /// before the conv runs, adds that operand as it stores its output; and an activation that alone reads the result
     /// (the conv's or the Add's) is applied there too. Only values nothing else reads are skipped: not an [Output], one
     /// reader each. Only in networks with a BatchNorm, whose Backward refuses a Forward that ran in inference mode:
@@ -91,7 +91,7 @@ internal static class ExecutionPlanner
         var epilogueOf = Enumerable.Repeat(-1, nodes.Count).ToArray();
         if (!nodes.Any(n => n.Kind == LayerKind.BatchNorm)) return (epilogues, epilogueOf);
         int OnlyReader(int n) => !isOutput[n] && readers[n].Count == 1 ? readers[n][0] : -1;
-        foreach (var conv in nodes.Where(n => n.Kind == LayerKind.Conv && n.Weight >= 0))
+        foreach (var conv in nodes.Where(n => n.Kind is LayerKind.Conv or LayerKind.Deconv && n.Weight >= 0))
         {
             int head = foldTarget[conv.Index] >= 0 ? foldTarget[conv.Index] : conv.Index, last = head, add = -1, residual = -1, activation = -1;
             int reader = OnlyReader(head);

@@ -48,10 +48,25 @@ internal enum ConvKernel
     PhaseSplit,
 
     /// <summary>
+    /// Strided backward data whose stride phases share one 3x3 window (the U-net's 5x5 stride 2): every phase's
+    /// sub-kernel, zero-padded to that window, as the output channels of one Winograd F(2x2, 3x3) conv of dY (fused per
+    /// block of tile rows), interleaved into dx once; with AVX-512 (the phase split otherwise).
+    /// </summary>
+    PhaseWinograd,
+
+    /// <summary>
     /// Stride-1 backward data as the forward pass of dY with the weights flipped and transposed ([C, K, R, S], the
     /// padding mirrored), so it runs on the forward kernels (im2col + GEMM, 1x1 as GEMM, batch columns) with no col2im.
     /// </summary>
     FlippedForward,
+
+    /// <summary>
+    /// A strided conv whose kernel spans three strides each way (the U-net's 5x5 stride 2): the input's stride phases
+    /// copied as channels (space to depth), then one stride-1 Winograd F(2x2, 3x3) conv of them with the kernel's taps
+    /// regrouped per phase (zeros past the kernel), fused per block of tile rows; with AVX-512 (the channel tiles or
+    /// im2col otherwise).
+    /// </summary>
+    StridedWinograd,
 }
 
 /// <summary>
@@ -94,6 +109,7 @@ internal static class ConvolutionAlgorithm
         if (groups > 1) return Grouped(inChannels, groups);
         if (ChooseWinograd(inChannels, outChannels) && WinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW))
             return ConvKernel.Winograd;
+        if (StridedWinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW)) return ConvKernel.StridedWinograd;
         if (PointwiseApplies(inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft)) return ConvKernel.Pointwise;
         if (ChannelTilesApply(inChannels * kernelH * kernelW, outChannels)) return ConvKernel.ChannelTiles;
         if (SmallOutput(outH, outW)) return ConvKernel.BatchColumnsGemm;
@@ -208,6 +224,8 @@ internal static class ConvolutionAlgorithm
     {
         if (groups > 1) return Grouped(inChannels, groups);
         if (FlippedForwardApplies(inH, inW, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft, dilationH, dilationW)) return ConvKernel.FlippedForward;
+        if (PhaseWinogradApplies(inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft, dilationH, dilationW))
+            return ConvKernel.PhaseWinograd;
         if (PhaseSplitApplies(inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft, dilationH, dilationW))
             return ConvKernel.PhaseSplit;
         return SmallOutput(outH, outW) ? ConvKernel.BatchColumnsCol2im : ConvKernel.GemmCol2im;
@@ -277,6 +295,65 @@ internal static class ConvolutionAlgorithm
         return true;
     }
 
+    /// <summary>
+    /// Whether a strided forward conv runs as <see cref="ConvKernel.StridedWinograd"/>: undilated, a stride above 1 with
+    /// the kernel three strides wide each way (5x5 or 6x6 at stride 2), output planes of at least <see cref="LargePlane"/>
+    /// positions, and stride^2 x C input channels by K output channels as <see cref="PhaseWinogradApplies"/> asks.
+    /// In-process A/B (`kernel-ab 1 6 "U-net "`, one thread's CPU time): the U-net's 32x781x781 -> 32x389x389 as a 3x3
+    /// conv of 128 phase channels took 0.58x the channel tiles' time on those channels (75.6 ms; the channel tiles on the
+    /// strided conv itself took 110 ms). W3's small planes are not measured, so they keep the channel tiles.
+    /// </summary>
+    public static bool StridedWinogradApplies(int inChannels, int outChannels, int outH, int outW,
+        int kernelH, int kernelW, int strideH, int strideW, int dilationH, int dilationW)
+    {
+        if (dilationH != 1 || dilationW != 1 || strideH < 2 || strideW < 2 || strideH > MaxPhaseStride || strideW > MaxPhaseStride) return false;
+        if ((kernelH + strideH - 1) / strideH != 3 || (kernelW + strideW - 1) / strideW != 3 || (long)outH * outW < LargePlane) return false;
+        long channels = (long)strideH * strideW * inChannels;
+        return channels <= int.MaxValue && WinogradApplies((int)channels, outChannels, outH, outW, 3, 3, 1, 1, 1, 1)
+            && (outChannels + TileChannels - 1) / TileChannels * TileChannels * channels <= WinogradFusedWeights;
+    }
+
+    /// <summary>
+    /// Whether strided backward data runs as one Winograd conv of dY (<see cref="ConvKernel.PhaseWinograd"/>): where the
+    /// phase split applies, on dY planes of at least <see cref="LargePlane"/> positions, with every phase's taps inside
+    /// one common 3x3 window (<see cref="PhaseWindow"/>), and stride^2 x dx channels by dY channels few enough for
+    /// Winograd's fused pass (<see cref="WinogradFusedWeights"/>) and many enough for <see cref="WinogradApplies"/>.
+    /// In-process A/B (`kernel-ab 1 6 "U-net "`, one thread's CPU time): the U-net's 32x389x389 -> 32x781x781 as one
+    /// 3x3 conv to 128 channels took 0.75x the channel tiles' time and 0.69x the im2col GEMM's (the phase split's).
+    /// W3's small planes (37x37 and less at batch 8) are not measured, so they keep the phase split.
+    /// </summary>
+    public static bool PhaseWinogradApplies(int inChannels, int inH, int inW, int outChannels, int outH, int outW,
+        int kernelH, int kernelW, int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW)
+    {
+        if ((long)outH * outW < LargePlane
+            || !PhaseSplitApplies(inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft, dilationH, dilationW))
+            return false;
+        var h = PhaseWindow(strideH, kernelH, padTop, inH);
+        var w = PhaseWindow(strideW, kernelW, padLeft, inW);
+        long channels = (long)strideH * strideW * inChannels;
+        return h.Size == 3 && w.Size == 3 && channels <= int.MaxValue
+            && WinogradApplies(outChannels, (int)channels, h.Count, w.Count, 3, 3, 1, 1, 1, 1)
+            && (channels + TileChannels - 1) / TileChannels * TileChannels * outChannels <= WinogradFusedWeights;
+    }
+
+    /// <summary>
+    /// The stride phases' common window along one axis: its size (from the earliest dY offset any phase reads to the
+    /// latest), its padding (the largest phase padding), and the most outputs of a phase.
+    /// </summary>
+    public static (int Size, int Pad, int Count) PhaseWindow(int stride, int kernel, int pad, int inSize)
+    {
+        int lo = int.MaxValue, hi = int.MinValue, count = 0;
+        for (int r = 0; r < stride; r++)
+        {
+            var a = PhaseAxis(r, stride, kernel, pad, inSize);
+            if (a.Count == 0) continue;
+            lo = System.Math.Min(lo, -a.Pad);
+            hi = System.Math.Max(hi, a.Taps - 1 - a.Pad);
+            count = System.Math.Max(count, a.Count);
+        }
+        return count == 0 ? (0, 0, 0) : (hi - lo + 1, -lo, count);
+    }
+
     /// <summary>Phase (residue r of the dx coordinate) layout along one axis: taps, first tap, outputs, sub-conv padding.</summary>
     public static (int Taps, int First, int Count, int Pad) PhaseAxis(int residue, int stride, int kernel, int pad, int inSize)
     {
@@ -307,6 +384,8 @@ internal static class ConvolutionAlgorithm
         ConvKernel.GemmCol2im => "GEMM + col2im, split over input channels",
         ConvKernel.BatchColumnsCol2im => "GEMM over the batch's columns + col2im, split over input channels",
         ConvKernel.PhaseSplit => "stride-phase sub-convolutions (im2col + GEMM each)",
+        ConvKernel.StridedWinograd => "stride phases as channels (space to depth) of one Winograd F(2x2,3x3) conv, fused per block of tile rows",
+        ConvKernel.PhaseWinograd => "stride phases as one Winograd F(2x2,3x3) conv of dY (fused per block of tile rows), interleaved into dx",
         ConvKernel.FlippedForward => "forward conv of dY with flipped weights (no col2im)",
         _ => kernel.ToString(),
     };

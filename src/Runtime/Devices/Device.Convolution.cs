@@ -28,6 +28,24 @@ public abstract partial class Device
     /// <summary>dx = conv-transpose(dy, w), the input gradient.</summary>
     public abstract void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate);
 
+    /// <summary>
+    /// A transposed conv's inference forward in one call: dx = f(conv-transpose(dy, w) + bias + residual), overwriting dx
+    /// (bias per dx channel, the epilogue as <see cref="ConvEpilogue"/> says): the inference path of a Deconv whose output
+    /// feeds only an activation (and/or a residual Add). The values are those of <see cref="ConvBackwardData(in ConvGeometry, int, DeviceBuffer{float}, DeviceBuffer{float}, DeviceBuffer{float}, bool)"/>,
+    /// then <see cref="AddBias"/>, <see cref="Add"/>(dx, residual) and <see cref="ActivationForward"/>, bit for bit: this
+    /// base composes exactly those ops; a device that overrides it applies them while each output row is in cache.
+    /// </summary>
+    public virtual void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float>? bias,
+        DeviceBuffer<float> dx, in ConvEpilogue epilogue)
+    {
+        epilogue.CheckAgainst(dx, nameof(ConvBackwardData));
+        ConvBackwardData(g, n, dy, w, dx, accumulate: false);
+        long count = n * g.InputSize;
+        if (bias is not null) AddBias(n, g.InChannels, g.InH * g.InW, bias, dx);
+        if (epilogue.Residual is { } residual) Add(count, dx, residual, dx);
+        if (epilogue.Activation is { } f) ActivationForward(f, count, dx, dx, epilogue.P0, epilogue.P1);
+    }
+
     /// <summary>dw += correlation of x with dy; dbias += sum of dy per output channel (when given).</summary>
     public abstract void ConvBackwardWeights(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw, DeviceBuffer<float>? dbias);
 

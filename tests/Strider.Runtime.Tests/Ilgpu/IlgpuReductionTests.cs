@@ -62,6 +62,23 @@ public sealed class IlgpuReductionTests(IlgpuFixture fixture) : IDisposable
     }
 
     [Fact]
+    public void A_transposed_conv_with_bias_residual_and_activation_matches_the_reference()
+    {
+        // 5x5 stride 2, 6x6 -> 15x15, 4 -> 3 channels, batch 2: the U-net's deconv with its folded bias, a skip and Relu.
+        var g = new ConvGeometry(3, 15, 15, 4, 6, 6, 5, 5, 2, 2, 0, 0, 1, 1, 1);
+        var rng = new Random(26);
+        float[] U(long count) => Enumerable.Range(0, (int)count).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var (dy, w, bias, residual) = (Pair(U(2 * g.OutputSize)), Pair(U(g.WeightSize)), Pair(U(g.InChannels)), Pair(U(2 * g.InputSize)));
+        foreach (var (r, f, what) in new (bool, Activation?, string)[] { (true, Activation.Relu, "residual + Relu"), (false, Activation.Tanh, "Tanh"), (true, null, "residual") })
+        {
+            var dx = Pair(U(2 * g.InputSize));
+            _d.ConvBackwardData(g, 2, dy.Dut, w.Dut, bias.Dut, dx.Dut, new ConvEpilogue(r ? residual.Dut : null, f));
+            _ref.ConvBackwardData(g, 2, dy.Ref, w.Ref, bias.Ref, dx.Ref, new ConvEpilogue(r ? residual.Ref : null, f));
+            Same(dx, $"ConvBackwardData with bias and {what}");
+        }
+    }
+
+    [Fact]
     public void Every_host_round_trip_default_is_overridden()
     {
         // The base's virtual defaults run on the host through Download/Upload; on the device each needs a kernel.

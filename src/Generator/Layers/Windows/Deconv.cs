@@ -79,6 +79,13 @@ internal sealed class DeconvRule : WindowRule
             w.WriteFoldedConv(n, w.Node(bn.Index), input, w.Geometry(n));
             return;
         }
+        if (mode == PassMode.Inference && w.EpilogueOf(n) is { } e)
+        {
+            // The bias and the epilogue applied as the transposed conv stores each row.
+            w.Line($"d.ConvBackwardData({w.Geometry(n)}, n, {w.A(input)}, {w.Param(n.Weight)}.Value, {w.BiasValue(n)}, {w.A(e.Last)}, {e.Argument});"
+                + ConvKernels.BackwardData(n, input, n) + (n.Bias >= 0 ? " + bias" : "") + e.Kernel);
+            return;
+        }
         w.Line($"d.ConvBackwardData({w.Geometry(n)}, n, {w.A(input)}, {w.Param(n.Weight)}.Value, {w.A(n)}, false);" + ConvKernels.BackwardData(n, input, n));
         if (n.Bias >= 0) w.Line($"d.AddBias(n, {n.Shape[0].ToCode()}, {w.Inner(n)}, {w.BiasValue(n)}, {w.A(n)});");
     }

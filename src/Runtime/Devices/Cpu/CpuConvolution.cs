@@ -67,6 +67,18 @@ internal static unsafe partial class CpuConvolution
             ConvForwardWinograd(ws, g, n, x, w, bias, y, epilogue);
             return;
         }
+        if (kernel == ConvKernel.StridedWinograd)
+        {
+            float* sy = P(y, n * g.OutputSize, nameof(y));
+            if (TryForwardStridedWinograd(ws, g, n, P(x, n * g.InputSize, nameof(x)), PackedConvWeights.ReadOnly(w, g.WeightSize, nameof(w)),
+                    bias is null ? null : P(bias, g.OutChannels, nameof(bias)), sy, CpuEpilogue.Of(epilogue, sy, n * g.OutputSize)))
+            {
+                LastKernel = ConvKernel.StridedWinograd;
+                return;
+            }
+            // Without AVX-512, or past Winograd's workspace: what the plan would take without it.
+            kernel = ConvolutionAlgorithm.ChannelTilesApply(g.InChannels * g.KernelH * g.KernelW, g.OutChannels) ? ConvKernel.ChannelTiles : ConvKernel.Im2colGemm;
+        }
         var conv = new ConvArgs { G = g };
         if (kernel == ConvKernel.Pointwise)
         {
@@ -185,9 +197,20 @@ internal static unsafe partial class CpuConvolution
         }
     }
 
-    internal static void ConvBackwardData(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate)
+    /// <summary>
+    /// dx (+)= conv-transpose(dy, w); with <paramref name="bias"/> or an <paramref name="epilogue"/> (only when not
+    /// accumulating: a transposed conv's inference forward), dx = f(that + bias + residual), applied per row by the phase
+    /// split and in one pass after the other kernels.
+    /// </summary>
+    internal static void ConvBackwardData(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate,
+        DeviceBuffer<float>? bias = null, in ConvEpilogue epilogue = default)
     {
         CheckConv(g, n);
+        if (bias is not null || !epilogue.IsNone)
+        {
+            TransposedConvForward(ws, g, n, dy, w, dx, accumulate, bias, epilogue);
+            return;
+        }
         if (FlippedForwardApplies(g))
         {
             BackwardDataFlipped(ws, g, n, P(dy, n * g.OutputSize, nameof(dy)), w, P(dx, n * g.InputSize, nameof(dx)), accumulate);
@@ -213,10 +236,7 @@ internal static unsafe partial class CpuConvolution
             Accumulate = accumulate, ChannelBlock = block, ChannelBlocks = (g.InChannels + block - 1) / block,
         };
         if (TryBackwardDataByPhases(ws, g, n, conv.Y, conv.W, conv.X, accumulate))
-        {
-            LastKernel = ConvKernel.PhaseSplit;
             return;
-        }
         if (SmallOutput(g))
         {
             LastKernel = ConvKernel.BatchColumnsCol2im;

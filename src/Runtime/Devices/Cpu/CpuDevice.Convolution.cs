@@ -49,6 +49,25 @@ public sealed unsafe partial class CpuDevice
         else CpuConvolution.ConvBackwardData(lease.Workspace, g, n, dy, w, dx, accumulate);
     }
 
+    /// <summary>
+    /// The fused transposed-conv forward: the stride-phase split adds the bias and applies the epilogue to each dx row as
+    /// it interleaves the phases into it; the other kernels in one parallel pass over dx after the conv (one pass instead
+    /// of the bias's, the add's and the activation's). Grouped convs compose the separate ops (the base's).
+    /// </summary>
+    public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float>? bias,
+        DeviceBuffer<float> dx, in ConvEpilogue epilogue)
+    {
+        g.CheckGroups(nameof(ConvBackwardData));
+        if (g.Groups != 1)
+        {
+            base.ConvBackwardData(g, n, dy, w, bias, dx, epilogue);
+            return;
+        }
+        if (!epilogue.IsNone) epilogue.CheckAgainst(dx, nameof(ConvBackwardData));
+        using var lease = Rent();
+        CpuConvolution.ConvBackwardData(lease.Workspace, g, n, dy, w, dx, false, bias, epilogue);
+    }
+
     public override void ConvBackwardWeights(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> dy, DeviceBuffer<float> dw,
         DeviceBuffer<float>? dbias)
     {

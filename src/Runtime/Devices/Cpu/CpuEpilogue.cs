@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -86,6 +87,32 @@ internal unsafe struct CpuEpilogue
     {
         ref readonly CpuEpilogue epilogue = ref *(CpuEpilogue*)e.A;
         epilogue.Apply(epilogue.Y + i0, i1 - i0);
+    }
+
+    /// <summary>
+    /// y[b, c, i] += bias[c] (when given), then the epilogue, in one parallel pass over [n, channels, inner] (for a
+    /// kernel that applies neither per item: one pass over memory instead of the bias's, the add's and the activation's).
+    /// </summary>
+    public static void ApplyWithBias(CpuWorkspace ws, int n, int channels, int inner, float* y, float* bias, in CpuEpilogue epilogue)
+    {
+        long count = (long)n * channels * inner;
+        if (count == 0 || (bias == null && !epilogue.Active)) return;
+        var self = epilogue;
+        var elem = new ElementArgs { A = bias, B = y, E = (float*)Unsafe.AsPointer(ref self), Channels = channels, Inner = inner };
+        RunRanges(ws, ref elem, count, &BiasRange);
+    }
+
+    /// <summary>Values [i0, i1) of <see cref="ApplyWithBias"/>: per channel row piece, the bias's add, then the epilogue.</summary>
+    private static void BiasRange(in ElementArgs e, long i0, long i1)
+    {
+        ref readonly CpuEpilogue epilogue = ref *(CpuEpilogue*)e.E;
+        for (long i = i0; i < i1;)
+        {
+            long row = i / e.Inner, end = Math.Min(i1, (row + 1) * e.Inner);
+            if (e.A != null) CpuMath.AddScalar(e.B + i, e.B + i, (int)(end - i), e.A[row % e.Channels]);
+            if (epilogue.Active) epilogue.Apply(e.B + i, end - i);
+            i = end;
+        }
     }
 
     /// <summary>The rows loop of the activation visited.</summary>

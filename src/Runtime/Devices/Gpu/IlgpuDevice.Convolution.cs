@@ -44,6 +44,26 @@ public sealed partial class IlgpuDevice
         ResidualActivationForward(f, n * g.OutputSize, y, residual, epilogue.P0, epilogue.P1);
     }
 
+    /// <summary>
+    /// The transposed conv and its bias, then a residual add and an activation together in one elementwise kernel (the
+    /// base runs two); each step the device's own kernel.
+    /// </summary>
+    public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float>? bias,
+        DeviceBuffer<float> dx, in ConvEpilogue epilogue)
+    {
+        epilogue.CheckAgainst(dx, nameof(ConvBackwardData));
+        ConvBackwardData(g, n, dy, w, dx, accumulate: false);
+        if (bias is not null) AddBias(n, g.InChannels, g.InH * g.InW, bias, dx);
+        long count = n * g.InputSize;
+        if (epilogue.Residual is { } residual && epilogue.Activation is { } f)
+        {
+            ResidualActivationForward(f, count, dx, residual, epilogue.P0, epilogue.P1);
+            return;
+        }
+        if (epilogue.Residual is { } r) Add(count, dx, r, dx);
+        if (epilogue.Activation is { } a) ActivationForward(a, count, dx, dx, epilogue.P0, epilogue.P1);
+    }
+
     public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
     {
         Check(g);

@@ -724,7 +724,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         {
             m.Ensure(ref _inferenceSlot0, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), n * 64L * (5 + 2 * n1) * (5 + 2 * n2)), n * 32L * (13 + 4 * n1) * (13 + 4 * n2)), (long)n * (61 + 16 * n1) * (61 + 16 * n2)));
             m.Ensure(ref _inferenceSlot1, global::System.Math.Max(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), n * 32L * (29 + 8 * n1) * (29 + 8 * n2)));
-            m.Ensure(ref _inferenceSlot2, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 64L * (1 + n1) * (1 + n2), n * 64L * (5 + 2 * n1) * (5 + 2 * n2)), n * 32L * (13 + 4 * n1) * (13 + 4 * n2)), (long)n * (61 + 16 * n1) * (61 + 16 * n2)));
+            m.Ensure(ref _inferenceSlot2, global::System.Math.Max(global::System.Math.Max(n * 64L * (1 + n1) * (1 + n2), n * 32L * (13 + 4 * n1) * (13 + 4 * n2)), (long)n * (61 + 16 * n1) * (61 + 16 * n2)));
         });
     }
 
@@ -738,7 +738,7 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         return new global::Strider.NetworkMemory(batch,
             ParameterBytes: 1443852L,
             StateBytes: 2568L,
-            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), n * 64L * (5 + 2 * n1) * (5 + 2 * n2)), n * 32L * (13 + 4 * n1) * (13 + 4 * n2)), (long)n * (61 + 16 * n1) * (61 + 16 * n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), n * 32L * (29 + 8 * n1) * (29 + 8 * n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 64L * (1 + n1) * (1 + n2), n * 64L * (5 + 2 * n1) * (5 + 2 * n2)), n * 32L * (13 + 4 * n1) * (13 + 4 * n2)), (long)n * (61 + 16 * n1) * (61 + 16 * n2)), 4),
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), n * 64L * (5 + 2 * n1) * (5 + 2 * n2)), n * 32L * (13 + 4 * n1) * (13 + 4 * n2)), (long)n * (61 + 16 * n1) * (61 + 16 * n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), n * 32L * (29 + 8 * n1) * (29 + 8 * n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(n * 64L * (1 + n1) * (1 + n2), n * 32L * (13 + 4 * n1) * (13 + 4 * n2)), (long)n * (61 + 16 * n1) * (61 + 16 * n2)), 4),
             FoldedWeightBytes: global::Strider.NetworkMemory.Bytes(800, 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(25600, 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(51200, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(102400, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(102400, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(51200, 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(25600, 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(800, 4) + global::Strider.NetworkMemory.Bytes(1, 4),
             TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(64, 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(32, 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes((long)n * (61 + 16 * n1) * (61 + 16 * n2), 4) + global::Strider.NetworkMemory.Bytes((long)n * (61 + 16 * n1) * (61 + 16 * n2), 4) + global::Strider.NetworkMemory.Bytes(1, 4) + global::Strider.NetworkMemory.Bytes(1, 4) + global::Strider.NetworkMemory.Bytes((long)n * (61 + 16 * n1) * (61 + 16 * n2), 4) + global::Strider.NetworkMemory.Bytes((long)n * (61 + 16 * n1) * (61 + 16 * n2), 4),
             GradientBytes: global::Strider.NetworkMemory.Bytes((long)n * (61 + 16 * n1) * (61 + 16 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 64L * (5 + 2 * n1) * (5 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (29 + 8 * n1) * (29 + 8 * n2), 4) + global::Strider.NetworkMemory.Bytes((long)n * (61 + 16 * n1) * (61 + 16 * n2), 4) + global::Strider.NetworkMemory.Bytes((long)n * (61 + 16 * n1) * (61 + 16 * n2), 4) + global::Strider.NetworkMemory.Bytes((long)n * (61 + 16 * n1) * (61 + 16 * n2), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 64L * (1 + n1) * (1 + n2), n * 64L * (5 + 2 * n1) * (5 + 2 * n2)), n * 32L * (13 + 4 * n1) * (13 + 4 * n2)), n * 32L * (29 + 8 * n1) * (29 + 8 * n2)), 4),
@@ -894,21 +894,21 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         var bn4Out = _bn4Out!;
         var relu4Out = keep ? _relu4Out! : _inferenceSlot2!;
         var deconv1Out = _deconv1Out!;
-        var bn5Out = keep ? _bn5Out! : _inferenceSlot0!;
-        var relu5Out = keep ? _relu5Out! : _inferenceSlot2!;
+        var bn5Out = _bn5Out!;
+        var relu5Out = keep ? _relu5Out! : _inferenceSlot0!;
         var dropout3Out = relu5Out;
         var deconv2Out = _deconv2Out!;
-        var bn6Out = keep ? _bn6Out! : _inferenceSlot0!;
+        var bn6Out = _bn6Out!;
         var d12Out = keep ? _d12Out! : _inferenceSlot2!;
         var add1Out = keep ? _add1Out! : _inferenceSlot0!;
         var deconv3Out = _deconv3Out!;
-        var bn7Out = keep ? _bn7Out! : _inferenceSlot1!;
-        var relu7Out = keep ? _relu7Out! : _inferenceSlot0!;
+        var bn7Out = _bn7Out!;
+        var relu7Out = keep ? _relu7Out! : _inferenceSlot1!;
         var dropout4Out = relu7Out;
         var deconv4Out = _deconv4Out!;
-        var bn8Out = keep ? _bn8Out! : _inferenceSlot2!;
-        var d34Out = keep ? _d34Out! : _inferenceSlot0!;
-        var add2Out = keep ? _add2Out! : _inferenceSlot2!;
+        var bn8Out = _bn8Out!;
+        var d34Out = keep ? _d34Out! : _inferenceSlot2!;
+        var add2Out = keep ? _add2Out! : _inferenceSlot0!;
         // conv1: Conv 32 5x5 /2 -> 32xAnyxAny
         // inference: bn1 folded into conv1's weights and bias (conv1's output feeds only bn1), written straight into relu1's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 800);
@@ -954,55 +954,51 @@ public partial class Ddae : global::Strider.NetworkBase, global::Strider.INetwor
         // relu4: Relu -> 64xAnyxAny
         // applied by conv4's ConvForward above as it stores its output, written there
         // deconv1: Deconv 64 5x5 /2 -> 64xAnyxAny
-        // inference: bn5 folded into deconv1's weights and bias (deconv1's output feeds only bn5), written straight into bn5's output; folded again only after one of them was written
+        // inference: bn5 folded into deconv1's weights and bias (deconv1's output feeds only bn5), written straight into relu5's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn5FoldedWeight, 102400);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn5FoldedBias, 64);
         _bn5Fold.Refresh(d, 64, 64, 25, _deconv1Weight.Value, _deconv1Bias.Value, _bn5Weight.Value, _bn5Bias.Value, _bn5RunningMean.Value, _bn5RunningVar.Value, 1E-05f, _bn5FoldedWeight!, _bn5FoldedBias!);
-        d.ConvBackwardData(Deconv1Geometry(n1, n2), n, relu4Out, _bn5FoldedWeight!, bn5Out, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
-        d.AddBias(n, 64, (5 + 2 * n1) * (5 + 2 * n2), _bn5FoldedBias!, bn5Out);
+        d.ConvBackwardData(Deconv1Geometry(n1, n2), n, relu4Out, _bn5FoldedWeight!, _bn5FoldedBias!, relu5Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: chosen at run time from the input size (ConvolutionAlgorithm) + bias + Relu
         // bn5: BatchNorm -> 64xAnyxAny
         // folded into deconv1 above
         // relu5: Relu -> 64xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 64L * (5 + 2 * n1) * (5 + 2 * n2), bn5Out, relu5Out, 0f, 0f);
+        // applied by deconv1's ConvBackwardData above as it stores its output, written there
         // dropout3: Dropout 0.1 -> 64xAnyxAny
         // the identity, so dropout3Out is relu5Out's buffer (no copy)
         // deconv2: Deconv 32 5x5 /2 -> 32xAnyxAny
-        // inference: bn6 folded into deconv2's weights and bias (deconv2's output feeds only bn6), written straight into bn6's output; folded again only after one of them was written
+        // inference: bn6 folded into deconv2's weights and bias (deconv2's output feeds only bn6), written straight into d12's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn6FoldedWeight, 51200);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn6FoldedBias, 32);
         _bn6Fold.Refresh(d, 64, 32, 25, _deconv2Weight.Value, _deconv2Bias.Value, _bn6Weight.Value, _bn6Bias.Value, _bn6RunningMean.Value, _bn6RunningVar.Value, 1E-05f, _bn6FoldedWeight!, _bn6FoldedBias!);
-        d.ConvBackwardData(Deconv2Geometry(n1, n2), n, dropout3Out, _bn6FoldedWeight!, bn6Out, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
-        d.AddBias(n, 32, (13 + 4 * n1) * (13 + 4 * n2), _bn6FoldedBias!, bn6Out);
+        d.ConvBackwardData(Deconv2Geometry(n1, n2), n, dropout3Out, _bn6FoldedWeight!, _bn6FoldedBias!, d12Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: chosen at run time from the input size (ConvolutionAlgorithm) + bias + Relu
         // bn6: BatchNorm -> 32xAnyxAny
         // folded into deconv2 above
         // d12: Relu -> 32xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (13 + 4 * n1) * (13 + 4 * n2), bn6Out, d12Out, 0f, 0f);
+        // applied by deconv2's ConvBackwardData above as it stores its output, written there
         // add1: Add c12, d12 -> 32xAnyxAny
         d.Add(n * 32L * (13 + 4 * n1) * (13 + 4 * n2), c12Out, d12Out, add1Out);
         // deconv3: Deconv 32 5x5 /2 -> 32xAnyxAny
-        // inference: bn7 folded into deconv3's weights and bias (deconv3's output feeds only bn7), written straight into bn7's output; folded again only after one of them was written
+        // inference: bn7 folded into deconv3's weights and bias (deconv3's output feeds only bn7), written straight into relu7's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn7FoldedWeight, 25600);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn7FoldedBias, 32);
         _bn7Fold.Refresh(d, 32, 32, 25, _deconv3Weight.Value, _deconv3Bias.Value, _bn7Weight.Value, _bn7Bias.Value, _bn7RunningMean.Value, _bn7RunningVar.Value, 1E-05f, _bn7FoldedWeight!, _bn7FoldedBias!);
-        d.ConvBackwardData(Deconv3Geometry(n1, n2), n, add1Out, _bn7FoldedWeight!, bn7Out, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
-        d.AddBias(n, 32, (29 + 8 * n1) * (29 + 8 * n2), _bn7FoldedBias!, bn7Out);
+        d.ConvBackwardData(Deconv3Geometry(n1, n2), n, add1Out, _bn7FoldedWeight!, _bn7FoldedBias!, relu7Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: chosen at run time from the input size (ConvolutionAlgorithm) + bias + Relu
         // bn7: BatchNorm -> 32xAnyxAny
         // folded into deconv3 above
         // relu7: Relu -> 32xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (29 + 8 * n1) * (29 + 8 * n2), bn7Out, relu7Out, 0f, 0f);
+        // applied by deconv3's ConvBackwardData above as it stores its output, written there
         // dropout4: Dropout 0.1 -> 32xAnyxAny
         // the identity, so dropout4Out is relu7Out's buffer (no copy)
         // deconv4: Deconv 1 5x5 /2 -> 1xAnyxAny
-        // inference: bn8 folded into deconv4's weights and bias (deconv4's output feeds only bn8), written straight into bn8's output; folded again only after one of them was written
+        // inference: bn8 folded into deconv4's weights and bias (deconv4's output feeds only bn8), written straight into d34's output; folded again only after one of them was written
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn8FoldedWeight, 800);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn8FoldedBias, 1);
         _bn8Fold.Refresh(d, 32, 1, 25, _deconv4Weight.Value, _deconv4Bias.Value, _bn8Weight.Value, _bn8Bias.Value, _bn8RunningMean.Value, _bn8RunningVar.Value, 1E-05f, _bn8FoldedWeight!, _bn8FoldedBias!);
-        d.ConvBackwardData(Deconv4Geometry(n1, n2), n, dropout4Out, _bn8FoldedWeight!, bn8Out, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
-        d.AddBias(n, 1, (61 + 16 * n1) * (61 + 16 * n2), _bn8FoldedBias!, bn8Out);
+        d.ConvBackwardData(Deconv4Geometry(n1, n2), n, dropout4Out, _bn8FoldedWeight!, _bn8FoldedBias!, d34Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.SoftSign, 0f, 0f)); // kernel: chosen at run time from the input size (ConvolutionAlgorithm) + bias + SoftSign
         // bn8: BatchNorm -> 1xAnyxAny
         // folded into deconv4 above
         // d34: SoftSign -> 1xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.SoftSign, (long)n * (61 + 16 * n1) * (61 + 16 * n2), bn8Out, d34Out, 0f, 0f);
+        // applied by deconv4's ConvBackwardData above as it stores its output, written there
         // add2: Add noisy, d34 -> 1xAnyxAny
         d.Add((long)n * (61 + 16 * n1) * (61 + 16 * n2), noisyOut, d34Out, add2Out);
         return add2Out;
