@@ -105,8 +105,10 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         _device.ConvBackwardData(g, n, dy.Dut, w.Dut, dx.Dut, accumulate: false);
         _reference.ConvBackwardData(g, n, dy.Ref, w.Ref, dx.Ref, accumulate: false);
         Same(dx, $"{name}: backward data, overwriting");
-        // Flipped weights are packed once for both backward-data calls, apart from the forward's packing.
+        // Flipped weights are packed once for both backward-data calls, apart from the forward's packing; likewise the
+        // phase Winograd's regrouped window kernel.
         if (ChosenBackwardData(g) == ConvKernel.FlippedForward) Assert.Equal(1, FlippedConvWeights.Find(w.Dut)!.Packs);
+        if (data == ConvKernel.PhaseWinograd) Assert.Equal(1, RegroupedConvWeights.Find(w.Dut)!.Packs(RegroupedConvWeights.Use.PhaseBackwardData));
 
         var dw = Pair(Uniform(rng, g.WeightSize));
         var dbias = Pair(Uniform(rng, g.OutChannels));
@@ -119,8 +121,8 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         _device.ConvForward(g, n, x.Dut, w.Dut, null, y.Dut);
         _reference.ConvForward(g, n, x.Ref, w.Ref, null, y.Ref);
         Same(y, $"{name}: second forward");
-        // The strided Winograd regroups and transforms its weights per call (as the phase split builds its sub-kernels).
-        if (ChosenForward(g) == ConvKernel.StridedWinograd) Assert.Null(PackedConvWeights.Find(w.Dut));
+        // The strided Winograd regroups and transforms its weights once for both forwards, in its own slot.
+        if (ChosenForward(g) == ConvKernel.StridedWinograd) Assert.Equal(1, RegroupedConvWeights.Find(w.Dut)!.Packs(RegroupedConvWeights.Use.StridedForward));
         else Assert.Equal(1, PackedConvWeights.Find(w.Dut)!.Packs);
     }
 
@@ -191,6 +193,45 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         _reference.ConvForward(g, 1, x.Ref, w.Ref, null, y.Ref);
         Same(y, "forward after a write through the host array");
         Assert.Equal(4, packing.Packs);
+    }
+
+    [Fact]
+    public void Strided_and_phase_Winograd_weights_are_regrouped_once_per_write_in_their_own_slots()
+    {
+        var g = Conv(8, 131, 131, 32, 5, 5, sh: 2, sw: 2);
+        var rng = new Random(18);
+        var x = Pair(Uniform(rng, g.InputSize));
+        var w = Pair(Uniform(rng, g.WeightSize));
+        var y = Pair(new float[g.OutputSize]);
+        var dy = Pair(Uniform(rng, g.OutputSize));
+        var dx = Pair(new float[g.InputSize]);
+        void Both(string what)
+        {
+            _device.ConvForward(g, 1, x.Dut, w.Dut, null, y.Dut);
+            Assert.Equal(ConvKernel.StridedWinograd, CpuConvolution.LastKernel);
+            _reference.ConvForward(g, 1, x.Ref, w.Ref, null, y.Ref);
+            Same(y, $"forward {what}");
+            _device.ConvBackwardData(g, 1, dy.Dut, w.Dut, dx.Dut, accumulate: false);
+            Assert.Equal(ConvKernel.PhaseWinograd, CpuConvolution.LastKernel);
+            _reference.ConvBackwardData(g, 1, dy.Ref, w.Ref, dx.Ref, accumulate: false);
+            Same(dx, $"backward data {what}");
+        }
+        Both("first");
+        Both("again");
+        var regrouped = RegroupedConvWeights.Find(w.Dut)!;
+        Assert.Equal(1, regrouped.Packs(RegroupedConvWeights.Use.StridedForward));
+        Assert.Equal(1, regrouped.Packs(RegroupedConvWeights.Use.PhaseBackwardData));
+
+        // An upload and a device op writing the weights (an optimizer step) are writes: both regroup the new values.
+        var other = Uniform(rng, g.WeightSize);
+        w.Dut.Upload(other);
+        w.Ref.Upload(other);
+        Both("after an upload of the weights");
+        _device.Add(g.WeightSize, w.Dut, w.Dut, w.Dut);
+        _reference.Add(g.WeightSize, w.Ref, w.Ref, w.Ref);
+        Both("after a device op wrote the weights");
+        Assert.Equal(3, regrouped.Packs(RegroupedConvWeights.Use.StridedForward));
+        Assert.Equal(3, regrouped.Packs(RegroupedConvWeights.Use.PhaseBackwardData));
     }
 
     [Fact]

@@ -62,7 +62,7 @@ internal static unsafe partial class CpuConvolution
         float* pb = bias is null ? null : P(bias, g.InChannels, nameof(bias));
         float* pdx = P(dx, n * g.InputSize, nameof(dx));
         var e = CpuEpilogue.Of(epilogue, pdx, n * g.InputSize);
-        if (TryBackwardDataByPhases(ws, g, n, P(dy, n * g.OutputSize, nameof(dy)), PackedConvWeights.ReadOnly(w, g.WeightSize, nameof(w)), pdx, false, pb, e))
+        if (TryBackwardDataByPhases(ws, g, n, P(dy, n * g.OutputSize, nameof(dy)), w, PackedConvWeights.ReadOnly(w, g.WeightSize, nameof(w)), pdx, false, pb, e))
             return;
         ConvBackwardData(ws, g, n, dy, w, dx, false);
         CpuEpilogue.ApplyWithBias(ws, n, g.InChannels, g.InH * g.InW, pdx, pb, e);
@@ -73,11 +73,11 @@ internal static unsafe partial class CpuConvolution
     /// accumulating, <paramref name="bias"/> (per dx channel) and then <paramref name="epilogue"/> apply to each dx row as
     /// it is interleaved.
     /// </summary>
-    internal static bool TryBackwardDataByPhases(CpuWorkspace ws, in ConvGeometry g, int n, float* dy, float* w, float* dx, bool accumulate,
-        float* bias = null, in CpuEpilogue epilogue = default)
+    internal static bool TryBackwardDataByPhases(CpuWorkspace ws, in ConvGeometry g, int n, float* dy, DeviceBuffer<float> weights, float* w, float* dx,
+        bool accumulate, float* bias = null, in CpuEpilogue epilogue = default)
     {
         if (n == 0 || !PhaseSplitApplies(g)) return false;
-        if (TryBackwardDataWinograd(ws, g, n, dy, w, dx, accumulate, bias, epilogue))
+        if (TryBackwardDataWinograd(ws, g, n, dy, weights, w, dx, accumulate, bias, epilogue))
         {
             LastKernel = ConvKernel.PhaseWinograd;
             return true;
@@ -256,8 +256,8 @@ internal static unsafe partial class CpuConvolution
     /// fused pass); false (nothing done) otherwise. The conv of dY to stride^2 x C channels writes each phase's [C, nh,
     /// nw] block (rows past a phase's own count computed and not read), interleaved into dx as the phase split does.
     /// </summary>
-    internal static bool TryBackwardDataWinograd(CpuWorkspace ws, in ConvGeometry g, int n, float* dy, float* w, float* dx, bool accumulate,
-        float* bias, in CpuEpilogue epilogue)
+    internal static bool TryBackwardDataWinograd(CpuWorkspace ws, in ConvGeometry g, int n, float* dy, DeviceBuffer<float> weights, float* w, float* dx,
+        bool accumulate, float* bias, in CpuEpilogue epilogue)
     {
         if (!ChannelTiles512 || !ConvolutionAlgorithm.PhaseWinogradApplies(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW,
                 g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW))
@@ -274,13 +274,14 @@ internal static unsafe partial class CpuConvolution
         };
         long block = (long)C * wh.Count * ww.Count;
         for (int p = 0; p < phases; p++) args.Offsets[p] = p * block;
-        // The window's kernel [phases x C, K, 3, 3] (each phase's flipped taps, zeros elsewhere), then its Winograd transform.
+        // The window's kernel [phases x C, K, 3, 3] (each phase's flipped taps, zeros elsewhere) and its Winograd
+        // transform, once per write of the weights.
         args.Subs = ws.PhaseWeights(window.WeightSize);
-        ws.Run(&args, phases * C, &BuildWindowKernel);
-        var conv = new ConvArgs { G = window, W = args.Subs, PackedW = ws.Shared(16L * Gemm.RoundUp(phases * C, TileChannels) * K) };
-        ws.Run(&conv, (phases * C + TileChannels - 1) / TileChannels, &WinogradWeightsItem);
+        float* u = RegroupedConvWeights.Get(ws, weights, g, RegroupedConvWeights.Use.PhaseBackwardData, window, args.Subs, &args, phases * C,
+            &BuildWindowKernel, out var keep);
         args.Out = ws.PhaseOut(n * window.OutputSize + Slack);
-        WinogradForward(ws, window, n, dy, conv.PackedW, null, args.Out);
+        WinogradForward(ws, window, n, dy, u, null, args.Out);
+        GC.KeepAlive(keep);
         ws.Run(&args, n * C, &InterleavePlane);
         return true;
     }

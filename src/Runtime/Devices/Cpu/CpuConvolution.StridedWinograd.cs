@@ -22,7 +22,7 @@ internal static unsafe partial class CpuConvolution
     }
 
     /// <summary>y = f(conv(x, w) + bias) as <see cref="ConvKernel.StridedWinograd"/> when it applies here; false (nothing done) otherwise.</summary>
-    internal static bool TryForwardStridedWinograd(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* w, float* bias, float* y, in CpuEpilogue epilogue)
+    internal static bool TryForwardStridedWinograd(CpuWorkspace ws, in ConvGeometry g, int n, float* x, DeviceBuffer<float> weights, float* bias, float* y, in CpuEpilogue epilogue)
     {
         if (n == 0 || !ChannelTiles512 || g.Groups != 1 || !ConvolutionAlgorithm.StridedWinogradApplies(g.InChannels, g.OutChannels, g.OutH, g.OutW,
                 g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.DilationH, g.DilationW))
@@ -30,15 +30,14 @@ internal static unsafe partial class CpuConvolution
         int phases = g.StrideH * g.StrideW, channels = phases * g.InChannels, K = g.OutChannels;
         var window = new ConvGeometry(channels, g.OutH + 2, g.OutW + 2, K, g.OutH, g.OutW, 3, 3, 1, 1, 0, 0, 1, 1);
         if (!WinogradFits(window, n) || (long)n * window.InputSize + Slack > int.MaxValue - 64) return false;
-        var args = new StridedArgs { G = g, Hp = window.InH, Wp = window.InW, X = x, W = w };
+        var args = new StridedArgs { G = g, Hp = window.InH, Wp = window.InW, X = x, W = PackedConvWeights.ReadOnly(weights, g.WeightSize, "w") };
         args.Xs = ws.Padded(n * window.InputSize + Slack);
         ws.Run(&args, n * g.InChannels, &SpaceToDepthPlane);
-        // The regrouped kernel and its Winograd transform, per call: 32 x 128 x 9 weights for the U-net, a few microseconds.
+        // The regrouped kernel and its Winograd transform, once per write of the weights.
         args.Subs = ws.PhaseWeights(window.WeightSize);
-        ws.Run(&args, K, &BuildStridedKernel);
-        var conv = new ConvArgs { G = window, W = args.Subs, PackedW = ws.Shared(16L * Gemm.RoundUp(K, TileChannels) * channels) };
-        ws.Run(&conv, (K + TileChannels - 1) / TileChannels, &WinogradWeightsItem);
-        WinogradForward(ws, window, n, args.Xs, conv.PackedW, bias, y, epilogue);
+        float* u = RegroupedConvWeights.Get(ws, weights, g, RegroupedConvWeights.Use.StridedForward, window, args.Subs, &args, K, &BuildStridedKernel, out var keep);
+        WinogradForward(ws, window, n, args.Xs, u, bias, y, epilogue);
+        GC.KeepAlive(keep);
         return true;
     }
 

@@ -70,7 +70,7 @@ internal static unsafe partial class CpuConvolution
         if (kernel == ConvKernel.StridedWinograd)
         {
             float* sy = P(y, n * g.OutputSize, nameof(y));
-            if (TryForwardStridedWinograd(ws, g, n, P(x, n * g.InputSize, nameof(x)), PackedConvWeights.ReadOnly(w, g.WeightSize, nameof(w)),
+            if (TryForwardStridedWinograd(ws, g, n, P(x, n * g.InputSize, nameof(x)), w,
                     bias is null ? null : P(bias, g.OutChannels, nameof(bias)), sy, CpuEpilogue.Of(epilogue, sy, n * g.OutputSize)))
             {
                 LastKernel = ConvKernel.StridedWinograd;
@@ -235,7 +235,7 @@ internal static unsafe partial class CpuConvolution
             Y = P(dy, n * g.OutputSize, nameof(dy)), W = PackedConvWeights.ReadOnly(w, g.WeightSize, nameof(w)), X = P(dx, n * g.InputSize, nameof(dx)),
             Accumulate = accumulate, ChannelBlock = block, ChannelBlocks = (g.InChannels + block - 1) / block,
         };
-        if (TryBackwardDataByPhases(ws, g, n, conv.Y, conv.W, conv.X, accumulate))
+        if (TryBackwardDataByPhases(ws, g, n, conv.Y, w, conv.W, conv.X, accumulate))
             return;
         if (SmallOutput(g))
         {
