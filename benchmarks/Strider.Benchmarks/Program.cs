@@ -9,6 +9,5 @@ else if (args.Length > 0 && args[0] == "pointwise") Strider.Benchmarks.Pointwise
 else if (args.Length > 0 && args[0] == "epilogue") Strider.Benchmarks.EpilogueAB.Run(args);
 else if (args.Length > 0 && args[0] == "wgrad") Strider.Benchmarks.WeightGradientAB.Run(args);
 else if (args.Length > 0 && args[0] == "kernel-ab") Strider.Benchmarks.KernelAB.Run(args);
-else if (args.Length > 0 && args[0] == "items-ab") Strider.Benchmarks.ItemsAB.Run(args);
 else if (args.Length > 0 && args[0] == "quick-w") Strider.Benchmarks.QuickConv.RunWorkloads(args);
 else BenchmarkSwitcher.FromAssembly(typeof(Strider.Benchmarks.CpuConvolutionBenchmarks).Assembly).Run(args);

@@ -145,21 +145,13 @@ public sealed class CpuChannelTilesTests
     }
 
     [Theory]
-    [InlineData(16, 16, 4, 64, 1, 16)] // ResNet's 1x1 256 -> 512 at 7x7, batch 1 on 2 workers: 4 tiles, so 16 groups of 1 panel (64 items)
-    [InlineData(16, 16, 4, 16, 4, 4)] // the same at 8 items per worker: 4 groups of 4 panels (16 items)
-    [InlineData(16, 1, 4, 64, 1, 16)] // its 3x3 (depth 2304): one panel per group already
-    [InlineData(2, 2, 896, 64, 2, 1)] // the stem: 896 tiles, both panels in one group
-    [InlineData(3, 3, 2, 64, 1, 3)] // never more groups than panels
-    [InlineData(5, 5, 3, 8, 2, 3)] // groups of equal size, none empty: 2, 2, 1
-    public void Panels_are_grouped_finer_when_tiles_are_too_few_for_the_items_wanted(int panels, int fit, int tiles, int wanted, int block, int blocks) =>
-        Assert.Equal((block, blocks), CpuConvolution.PanelGroups(panels, fit, tiles, wanted));
-
-    [Theory]
-    [InlineData(1, 2, 64)] // batch 1: 32 items per worker
-    [InlineData(1, 1, 32)]
-    [InlineData(8, 2, 16)] // a batch: 8 per worker, as before (finer items would reread operands)
-    public void Batch_1_passes_aim_for_32_items_per_worker(int n, int workers, int wanted) =>
-        Assert.Equal(wanted, CpuConvolution.ItemsWanted(n, workers));
+    [InlineData(16, 16, 4, 2, 4, 4)] // ResNet's 1x1 256 -> 512 at 7x7, batch 1: 4 tiles, so 4 groups of 4 panels (16 items)
+    [InlineData(16, 1, 4, 2, 1, 16)] // its 3x3 (depth 2304): one panel per group already
+    [InlineData(2, 2, 896, 2, 2, 1)] // the stem: 896 tiles, both panels in one group
+    [InlineData(3, 3, 2, 2, 1, 3)] // never more groups than panels
+    [InlineData(5, 5, 3, 1, 2, 3)] // groups of equal size, none empty: 2, 2, 1
+    public void Panels_are_grouped_finer_when_tiles_are_too_few_for_the_workers(int panels, int fit, int tiles, int workers, int block, int blocks) =>
+        Assert.Equal((block, blocks), CpuConvolution.PanelGroups(panels, fit, tiles, workers));
 
     [Fact]
     public void Runs_of_15_or_16_tiles_are_one_square_tile_with_512_bit_vectors()
@@ -242,37 +234,6 @@ public sealed class CpuChannelTilesTests
             Assert.Equal(round, PackedConvWeights.Find(w)!.Packs);
             _reference.ConvForward(g, 1, rx, rw, null, ry);
             AssertClose(ry.ToArray(), y.ToArray(), $"{kernel}, weights written {round} times");
-        }
-    }
-
-    /// <summary>
-    /// Batch-1 passes split into <see cref="CpuConvolution.BalanceItemsPerWorker"/> items per worker (channel tiles: runs
-    /// and panel groups; Winograd's GEMMs: panel groups): 1, 8 and 32 per worker on 2 workers give the bits of 1 worker.
-    /// </summary>
-    [Theory]
-    [InlineData(64, 14, 160, 3, 2, nameof(ConvKernel.ChannelTiles))] // stride 2 to 7x7: 4 tiles, 5 panels
-    [InlineData(96, 7, 136, 3, 1, nameof(ConvKernel.Winograd))] // 16 tiles (one square tile), 5 panels in groups
-    [InlineData(128, 14, 96, 3, 1, nameof(ConvKernel.Winograd))] // 49 tiles: 14, 14, 14, 7
-    public void Batch_1_item_splits_give_the_same_bits(int c, int h, int k, int kernel, int stride, string kernelName)
-    {
-        var g = Geometry(c, h, k, kernel, stride, 1);
-        var chosen = Enum.Parse<ConvKernel>(kernelName);
-        var rng = new Random(37);
-        float[] x = Uniform(rng, g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
-        float[] one = Forward(1, g, 1, x, w, bias, chosen);
-        int saved = CpuConvolution.BalanceItemsPerWorker;
-        try
-        {
-            foreach (int perWorker in new[] { 1, 8, 32 })
-            {
-                CpuConvolution.BalanceItemsPerWorker = perWorker;
-                float[] two = Forward(2, g, 1, x, w, bias, chosen);
-                Assert.True(one.AsSpan().SequenceEqual(two), $"{g}, {perWorker} items per worker: 2 workers differ from 1.");
-            }
-        }
-        finally
-        {
-            CpuConvolution.BalanceItemsPerWorker = saved;
         }
     }
 

@@ -88,10 +88,9 @@ internal static unsafe partial class CpuConvolution
         // each), in groups of equal size.
         int fit = (int)Math.Clamp(TileWeightBytes / ((long)TileChannels * crs * sizeof(float)), 1, panels);
         conv.Chunks = checked((int)((columns + TilePositions - 1) / TilePositions));
-        int wanted = ItemsWanted(n, ws.Workers);
-        (conv.ChannelBlock, conv.ChannelBlocks) = PanelGroups(panels, fit, conv.Chunks, wanted);
-        // About 8 items per worker (32 at batch 1): runs of tiles when there are fewer groups than that.
-        int runs = Math.Clamp((wanted + conv.ChannelBlocks - 1) / conv.ChannelBlocks, 1, conv.Chunks);
+        (conv.ChannelBlock, conv.ChannelBlocks) = PanelGroups(panels, fit, conv.Chunks, ws.Workers);
+        // About 8 items per worker: runs of tiles when there are fewer groups than that.
+        int runs = Math.Clamp((ItemsPerWorker * ws.Workers + conv.ChannelBlocks - 1) / conv.ChannelBlocks, 1, conv.Chunks);
         conv.ChunksPerItem = (conv.Chunks + runs - 1) / runs;
         conv.ItemsPerImage = (conv.Chunks + conv.ChunksPerItem - 1) / conv.ChunksPerItem;
         ws.Run(&conv, conv.ChannelBlocks * conv.ItemsPerImage, &ChannelTilesItem);
@@ -99,12 +98,12 @@ internal static unsafe partial class CpuConvolution
 
     /// <summary>
     /// Panels per group and groups: as many panels as <paramref name="fit"/> in groups of equal size, but smaller groups
-    /// when there are too few tiles to make <paramref name="wanted"/> items (a 7x7 plane at batch 1 is 4 tiles: ResNet's
-    /// 1x1 256 -> 512 downsample ran as 4 items of 16 panels, 3 long tiles and a short one on 2 workers).
+    /// when there are too few tiles to go round the workers in about 8 items each (a 7x7 plane at batch 1 is 4 tiles:
+    /// ResNet's 1x1 256 -> 512 downsample ran as 4 items of 16 panels, 3 long tiles and a short one on 2 workers).
     /// </summary>
-    internal static (int Block, int Blocks) PanelGroups(int panels, int fit, int tiles, int wanted)
+    internal static (int Block, int Blocks) PanelGroups(int panels, int fit, int tiles, int workers)
     {
-        int blocks = (panels + fit - 1) / fit;
+        int blocks = (panels + fit - 1) / fit, wanted = ItemsPerWorker * workers;
         if ((long)blocks * tiles < wanted) blocks = Math.Min(panels, Math.Max(blocks, (wanted + tiles - 1) / tiles));
         int block = (panels + blocks - 1) / blocks;
         return (block, (panels + block - 1) / block);

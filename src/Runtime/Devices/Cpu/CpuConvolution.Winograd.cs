@@ -18,8 +18,6 @@ internal static unsafe partial class CpuConvolution
     {
         public ConvGeometry G;
         public int N, TilesH, TilesW, Tiles, TileChunks, TilesPerItem;
-        /// <summary>The GEMM pass: channel panels per item and groups of them (more than one where runs of tiles are too few for the workers).</summary>
-        public int PanelsPerItem, PanelGroups;
         /// <summary>The fused pass: tile rows per block, blocks per image, and the tile stride of a block's V and M rows.</summary>
         public int RowsPerBlock, Blocks, BlockTiles;
         public float* X, Y, Bias, U, V, M;
@@ -124,23 +122,15 @@ internal static unsafe partial class CpuConvolution
         args.V = ws.Padded(16L * g.InChannels * args.Tiles);
         // Slack: the vector output transform reads whole 16-tile vectors past a plane's last tile.
         args.M = ws.PhaseOut(16L * g.OutChannels * args.Tiles + 16);
-        // Runs of whole 14-tile GEMM tiles over the 16 transform elements, about 8 items per worker, 32 at batch 1 (where
-        // 16 items were 0.06-0.12 ms each on one thread): runs where V[e] (C x tiles) outweighs U[e] (K x C), since each
-        // run rereads U[e], else groups of output channel panels, each of which rereads V[e] (32 KB at 512x7x7).
-        // A 15-16 tile plane stays one run: one square tile.
-        int wanted = ItemsWanted(n, ws.Workers), maxRuns = args.Tiles <= SquareTilePositions ? 1 : (args.Tiles + TilePositions - 1) / TilePositions;
-        int runs = Math.Clamp((args.Tiles >= g.OutChannels ? wanted : ItemsPerWorker * ws.Workers) / 16, 1, maxRuns);
+        // Runs of whole 14-tile GEMM tiles, about 8 items per worker over the 16 transform elements.
+        int runs = Math.Clamp(ItemsPerWorker * ws.Workers / 16, 1, (args.Tiles + TilePositions - 1) / TilePositions);
         args.TilesPerItem = Gemm.RoundUp((args.Tiles + runs - 1) / runs, TilePositions);
         args.TileChunks = (args.Tiles + args.TilesPerItem - 1) / args.TilesPerItem;
-        int panels = (g.OutChannels + TileChannels - 1) / TileChannels, perElement = 16 * args.TileChunks;
-        int groups = Math.Clamp((wanted + perElement - 1) / perElement, 1, panels);
-        args.PanelsPerItem = (panels + groups - 1) / groups;
-        args.PanelGroups = (panels + args.PanelsPerItem - 1) / args.PanelsPerItem;
         int* shifts = ws.Shifts(g.InChannels + Gemm.NR);
         for (int c = 0; c < g.InChannels; c++) shifts[c] = checked(c * args.Tiles);
         args.Shifts = shifts;
         ws.Run(&args, n * g.InChannels, ChannelTiles512 ? &WinogradInputVectorItem : &WinogradInputItem);
-        ws.Run(&args, 16 * args.TileChunks * args.PanelGroups, &WinogradGemmItem);
+        ws.Run(&args, 16 * args.TileChunks, &WinogradGemmItem);
         ws.Run(&args, n * g.OutChannels, ChannelTiles512 ? &WinogradOutputVectorItem : &WinogradOutputItem);
     }
 
@@ -191,16 +181,14 @@ internal static unsafe partial class CpuConvolution
     }
 
     /// <summary>
-    /// M[e, panels, run] = U[e] (K x C) V[e, :, run] (C x tiles) for one transform element e, one run of tiles and one
-    /// group of output channel panels, by channel tiles: V[e] is read in place (its rows are input channels, so the tap
-    /// shift of row c is c times the row length).
+    /// M[e, :, run] = U[e] (K x C) V[e, :, run] (C x tiles) for one transform element e and one run of tiles, by channel
+    /// tiles: V[e] is read in place (its rows are input channels, so the tap shift of row c is c times the row length).
     /// </summary>
     internal static void WinogradGemmItem(object state, void* args, int item, int worker)
     {
         ref readonly WinogradArgs a = ref *(WinogradArgs*)args;
-        int K = a.G.OutChannels, C = a.G.InChannels, group = item % a.PanelGroups, e = item / a.PanelGroups / a.TileChunks, run = item / a.PanelGroups % a.TileChunks;
-        int t0 = run * a.TilesPerItem, t1 = Math.Min(a.Tiles, t0 + a.TilesPerItem);
-        int panel0 = group * a.PanelsPerItem, panel1 = Math.Min((K + TileChannels - 1) / TileChannels, panel0 + a.PanelsPerItem);
+        int K = a.G.OutChannels, C = a.G.InChannels, e = item / a.TileChunks, run = item % a.TileChunks;
+        int t0 = run * a.TilesPerItem, t1 = Math.Min(a.Tiles, t0 + a.TilesPerItem), panels = (K + TileChannels - 1) / TileChannels;
         float* v = a.V + (long)e * C * a.Tiles, u = a.U + (long)e * Gemm.RoundUp(K, TileChannels) * C, m = a.M + (long)e * K * a.Tiles;
         int* lanes = stackalloc int[SquareTilePositions];
         float* tile = stackalloc float[16 * TileChannels];
@@ -208,7 +196,7 @@ internal static unsafe partial class CpuConvolution
         {
             count = NextTileCount(t1 - t);
             for (int j = 0; j < SquareTilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
-            for (int panel = panel0; panel < panel1; panel++)
+            for (int panel = 0; panel < panels; panel++)
             {
                 int m0 = panel * TileChannels, width = PanelWidth(K, panel);
                 RunChannelTile(C, width, count, u + (long)m0 * C, v, a.Shifts, lanes, tile);

@@ -26,17 +26,6 @@ internal static unsafe partial class CpuConvolution
     /// <summary>Work items a pass aims for per worker when it splits an image's output positions finer than a column chunk.</summary>
     internal const int ItemsPerWorker = 8;
 
-    /// <summary>
-    /// Work items per worker that a batch-1 pass of channel tiles, Winograd's GEMMs or max pool aims for: the last item
-    /// of a fork/join leaves the other worker idle for half an item on average (1/32 of the op with 8 per worker; ResNet-18
-    /// makes 46 joins), and a worker slowed or descheduled mid-op holds back only its one item. Settable for the
-    /// benchmarks' in-process A/B (`items-ab`); the split never changes a value's bits (each is one item's chain).
-    /// </summary>
-    internal static int BalanceItemsPerWorker = 32;
-
-    /// <summary>Items a pass over <paramref name="n"/> images aims for: finer at batch 1 (<see cref="BalanceItemsPerWorker"/>), where items are short.</summary>
-    internal static int ItemsWanted(int n, int workers) => (n == 1 ? BalanceItemsPerWorker : ItemsPerWorker) * workers;
-
     internal struct ConvArgs
     {
         public ConvGeometry G;

@@ -28,7 +28,7 @@ internal static unsafe partial class CpuPooling
             g.StrideH <= 0 || g.StrideW <= 0 || g.DilationH <= 0 || g.DilationW <= 0)
             throw new ArgumentException($"Pooling geometry {g} needs positive channels, sizes, kernel, stride and dilation.", nameof(g));
         int planes = n * g.Channels;
-        int perItem = Math.Max(1, planes / CpuConvolution.ItemsWanted(n, ws.Workers));
+        int perItem = Math.Max(1, planes / (ws.Workers * 8));
         var args = new PoolArgs { G = g, Op = op, Planes = planes, PlanesPerItem = perItem, Src = src, Dst = dst, Switches = switches, Accumulate = accumulate };
         ws.Run(&args, (planes + perItem - 1) / perItem, &PoolItem);
     }
