@@ -170,7 +170,8 @@ public sealed class CpuPointwiseTests
     [InlineData(16, 112, 96, 1, 1, 0, true)] // MobileNetV2's expansions and projections
     [InlineData(160, 14, 96, 1, 1, 0, true)]
     [InlineData(576, 28, 96, 1, 1, 0, false)] // deeper than 160 where the channel tiles apply: those
-    [InlineData(576, 14, 96, 1, 1, 0, true)] // but long tiles fill every lane of 14x14 and 7x7 at any depth
+    [InlineData(192, 14, 64, 1, 1, 0, true)] // but long tiles fill every lane of 14x14 and 7x7, deeper while the input is at most 256 KB
+    [InlineData(576, 14, 96, 1, 1, 0, false)] // 441 KB
     [InlineData(576, 56, 24, 1, 1, 0, true)] // 24 output channels waste a quarter of the channel tiles' lanes
     [InlineData(16, 8, 8, 1, 1, 0, true)]
     [InlineData(160, 7, 960, 1, 1, 0, true)] // a 7x7 plane fills 49 of 64 lanes: expansions only

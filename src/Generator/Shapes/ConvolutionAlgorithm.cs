@@ -136,20 +136,28 @@ internal static class ConvolutionAlgorithm
     public const int MaxPointwiseDepth = 160;
 
     /// <summary>
+    /// Most bytes of an image's input for long pointwise tiles deeper than <see cref="MaxPointwiseDepth"/>. In-process
+    /// A/B (one thread, hot, `Strider.Benchmarks pointwise-span 1`) they ran 111-116 GFLOP/s against a measured 116 GFLOP/s
+    /// zmm FMA peak, 0.70-0.87x the channel tiles' CPU time on all of W6's 1x1 convs at 14x14 and 7x7; in W6 as it runs
+    /// (`profile W6`, cold) 0.69-0.88x on the 7x7 ones (960 x 49 inputs, 188 KB) but 0.99-1.04x on 384 -> 64, 384 -> 96
+    /// and 576 -> 96 at 14x14 (300-450 KB, read from L2 once per 8 output channels), which keep the channel tiles.
+    /// </summary>
+    public const int LongTileInputBytes = 256 * 1024;
+
+    /// <summary>
     /// Whether the pointwise tiles apply: a 1x1 stride-1 unpadded conv (the output is the input's plane) on planes of at
     /// least <see cref="FullPointwisePositions"/> positions, or of at least <see cref="MinPointwisePositions"/> when
     /// there are at least as many output channels as input channels; and at most <see cref="MaxPointwiseDepth"/> input
     /// channels unless the channel tiles do not apply (MobileNetV2's 144 -> 24 at 56x56 ran 0.66x the 1x1 GEMM's time);
-    /// at any depth and channel counts on planes of <see cref="LongPointwiseTiles"/>, which fill every lane: W6's 1x1
-    /// convs at 14x14 and 7x7 (64 -> 384 ... 960 -> 320, 320 -> 1280) ran 0.70-0.87x the channel tiles' CPU time on one
-    /// thread, 111-116 GFLOP/s against a measured 116 GFLOP/s zmm FMA peak (`Strider.Benchmarks pointwise-span 1`).
+    /// at any channel counts on planes of <see cref="LongPointwiseTiles"/>, which fill every lane, at any depth while an
+    /// image's input is at most <see cref="LongTileInputBytes"/>.
     /// </summary>
     public static bool PointwiseApplies(int inChannels, int inH, int inW, int outChannels, int outH, int outW, int kernelH, int kernelW,
         int strideH, int strideW, int padTop, int padLeft)
     {
         if (kernelH != 1 || kernelW != 1 || strideH != 1 || strideW != 1 || padTop != 0 || padLeft != 0 || outH != inH || outW != inW) return false;
         long positions = (long)outH * outW;
-        if (LongPointwiseTiles(positions)) return true;
+        if (LongPointwiseTiles(positions) && (inChannels <= MaxPointwiseDepth || positions * inChannels * sizeof(float) <= LongTileInputBytes)) return true;
         if (inChannels > MaxPointwiseDepth && ChannelTilesApply(inChannels, outChannels)) return false;
         return positions >= FullPointwisePositions || (positions >= MinPointwisePositions && outChannels >= inChannels);
     }
