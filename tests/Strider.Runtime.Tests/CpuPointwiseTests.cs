@@ -29,7 +29,10 @@ public sealed class CpuPointwiseTests
         { "deep, 300 -> 24 on 10x10 (x's tile in L2)", 300, 10, 10, 24, 1 },
         { "96 -> 576 on 14x14 cut to 200 channels: 5 tiles, panels in groups", 96, 14, 14, 200, 1 },
         { "1 -> 8 on 1x97: a single input channel, 97 = 2 x 48 + 1", 1, 1, 97, 8, 2 },
-        { "a 7x7 expansion (MobileNetV2 160 -> 960, cut): 40 -> 168, 49 = 48 + 1, batch 2", 40, 7, 7, 168, 2 },
+        { "a 7x7 expansion (MobileNetV2 160 -> 960, cut): 40 -> 168, one long tile (48 + a column), batch 2", 40, 7, 7, 168, 2 },
+        { "a deep 7x7 projection (MobileNetV2 960 -> 160, cut): 200 -> 36, a long tile, a panel of 4, batch 3", 200, 7, 7, 36, 3 },
+        { "14x14 (MobileNetV2 576 -> 96, cut): 196 = 4 long tiles, 180 -> 40 channels", 180, 14, 14, 40, 1 },
+        { "7x14: 98 = 2 long tiles, 9 -> 13 channels, batch 2", 9, 7, 14, 13, 2 },
     };
 
     private static ConvGeometry Geometry(int c, int h, int w, int k) => Conv(c, h, w, k, 1, 1);
@@ -79,6 +82,8 @@ public sealed class CpuPointwiseTests
     [InlineData(20, 19, 17, 20, 2)]
     [InlineData(16, 24, 24, 96, 1)]
     [InlineData(13, 13, 13, 11, 3)]
+    [InlineData(20, 7, 7, 20, 2)]   // long tiles: a NaN in the column (the last position)
+    [InlineData(200, 14, 14, 19, 1)] // long tiles, a panel of 3 through the stack tile
     public void The_fused_epilogue_equals_conv_Add_and_the_activation_on_one_worker_and_two_with_NaN_kept(int c, int h, int w, int k, int n)
     {
         var g = Geometry(c, h, w, k);
@@ -115,6 +120,30 @@ public sealed class CpuPointwiseTests
         }
     }
 
+    [Theory]
+    [InlineData(40, 7, 7, 168, 2)]
+    [InlineData(200, 14, 14, 36, 1)]
+    [InlineData(9, 7, 14, 13, 3)]
+    public void Long_tiles_give_the_48_position_tiles_bits_with_the_epilogue(int c, int h, int w, int k, int n)
+    {
+        var g = Geometry(c, h, w, k);
+        Assert.Equal(CpuConvolution.PointwiseLongSpan, CpuConvolution.PointwiseSpan(h * w));
+        var rng = new Random(65);
+        float[] x = Uniform(rng, n * g.InputSize), weights = Uniform(rng, g.WeightSize), bias = Uniform(rng, k), residual = Uniform(rng, n * g.OutputSize);
+        x[^1] = float.NaN; // the last column's sums
+        float[] Run(bool longTiles, Activation? f, float[]? r)
+        {
+            CpuConvolution.PointwiseLongTiles = longTiles;
+            try { return Forward(2, g, n, x, weights, bias, f, r); }
+            finally { CpuConvolution.PointwiseLongTiles = true; }
+        }
+        foreach (var (f, r) in new (Activation?, float[]?)[] { (null, null), (Activation.Relu6, null), (Activation.Relu, residual), (Activation.Sigmoid, residual) })
+        {
+            float[] longTiles = Run(true, f, r), shortTiles = Run(false, f, r);
+            Assert.True(longTiles.AsSpan().SequenceEqual(shortTiles), $"{g} batch {n}, {f?.ToString() ?? "no activation"}{(r is null ? "" : " + residual")}: long tiles differ from 48-position tiles.");
+        }
+    }
+
     [Fact]
     public void Weights_are_packed_once_per_write()
     {
@@ -140,16 +169,19 @@ public sealed class CpuPointwiseTests
     [Theory]
     [InlineData(16, 112, 96, 1, 1, 0, true)] // MobileNetV2's expansions and projections
     [InlineData(160, 14, 96, 1, 1, 0, true)]
-    [InlineData(576, 14, 96, 1, 1, 0, false)] // deeper than 160 where the channel tiles apply: those
+    [InlineData(576, 28, 96, 1, 1, 0, false)] // deeper than 160 where the channel tiles apply: those
+    [InlineData(192, 14, 64, 1, 1, 0, true)] // but long tiles fill every lane of 14x14 and 7x7, deeper while the input is at most 256 KB
+    [InlineData(576, 14, 96, 1, 1, 0, false)] // 441 KB
     [InlineData(576, 56, 24, 1, 1, 0, true)] // 24 output channels waste a quarter of the channel tiles' lanes
     [InlineData(16, 8, 8, 1, 1, 0, true)]
     [InlineData(160, 7, 960, 1, 1, 0, true)] // a 7x7 plane fills 49 of 64 lanes: expansions only
-    [InlineData(960, 7, 160, 1, 1, 0, false)] // a 7x7 projection: the channel tiles fill every lane
+    [InlineData(960, 7, 160, 1, 1, 0, true)] // a 7x7 projection, as long tiles
+    [InlineData(960, 8, 160, 1, 1, 0, false)] // 8x8, deep: the channel tiles
     [InlineData(160, 6, 960, 1, 1, 0, false)] // 36 of 48 lanes
     [InlineData(16, 28, 16, 1, 2, 0, false)] // strided
     [InlineData(16, 28, 16, 1, 1, 1, false)] // padded
     [InlineData(16, 28, 16, 3, 1, 1, false)] // not 1x1
-    public void Pointwise_applies_to_unstrided_unpadded_1x1_convs_on_64_positions_or_49_when_they_widen_up_to_160_channels_deep_where_tiles_apply(int c, int h, int k, int kernel, int stride, int pad, bool applies)
+    public void Pointwise_applies_to_unstrided_unpadded_1x1_convs_on_64_positions_or_49_when_they_widen_up_to_160_channels_deep_where_tiles_apply_or_on_long_tile_planes(int c, int h, int k, int kernel, int stride, int pad, bool applies)
     {
         int o = (h + 2 * pad - kernel) / stride + 1;
         Assert.Equal(applies, ConvolutionAlgorithm.PointwiseApplies(c, h, h, k, o, o, kernel, kernel, stride, stride, pad, pad));

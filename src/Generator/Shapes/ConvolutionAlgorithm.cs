@@ -24,8 +24,9 @@ internal enum ConvKernel
 
     /// <summary>
     /// A 1x1 stride-1 unpadded conv (<see cref="ConvolutionAlgorithm.PointwiseApplies"/>): 8-channel x 48-position register
-    /// tiles with vectors along the positions, read from the input in place (no im2col, no transposing store), the
-    /// epilogue in registers, split over runs of positions and groups of channel panels.
+    /// tiles with vectors along the positions (49 positions, the last as a column of 8 sums, where that tiles a 7x7 or
+    /// 14x14 plane exactly), read from the input in place (no im2col, no transposing store), the epilogue in registers,
+    /// split over runs of positions and groups of channel panels.
     /// </summary>
     Pointwise,
 
@@ -123,6 +124,13 @@ internal static class ConvolutionAlgorithm
     public const int PointwisePositions = 48;
 
     /// <summary>
+    /// Whether a plane of <paramref name="positions"/> runs as long pointwise tiles of 49 positions (three vectors and a
+    /// column of 8 sums in a ymm register): where 49 tiles it exactly and 48 leaves a part-filled vector (7x7: 49 = 48 + 1
+    /// ran a last tile of 1 in 16 lanes; 14x14: 196 = 4 x 48 + 4).
+    /// </summary>
+    public static bool LongPointwiseTiles(long positions) => positions % (PointwisePositions + 1) == 0 && positions % 16 != 0;
+
+    /// <summary>
     /// Fewest output positions per image for the pointwise tiles at any channel counts (four 16-wide vectors filled);
     /// from <see cref="MinPointwisePositions"/> on (a 7x7 plane fills 49 of 64 lanes) only when they do not narrow the
     /// channels. In-process A/B (CPU time of one thread, with the epilogue, `Strider.Benchmarks pointwise 1`): 0.29-0.86x
@@ -144,17 +152,29 @@ internal static class ConvolutionAlgorithm
     public const int MaxPointwiseDepth = 160;
 
     /// <summary>
+    /// Most bytes of an image's input for long pointwise tiles deeper than <see cref="MaxPointwiseDepth"/>. In-process
+    /// A/B (one thread, hot, `Strider.Benchmarks pointwise-span 1`) they ran 111-116 GFLOP/s against a measured 116 GFLOP/s
+    /// zmm FMA peak, 0.70-0.87x the channel tiles' CPU time on all of W6's 1x1 convs at 14x14 and 7x7; in W6 as it runs
+    /// (`profile W6`, cold) 0.69-0.88x on the 7x7 ones (960 x 49 inputs, 188 KB) but 0.99-1.04x on 384 -> 64, 384 -> 96
+    /// and 576 -> 96 at 14x14 (300-450 KB, read from L2 once per 8 output channels), which keep the channel tiles.
+    /// </summary>
+    public const int LongTileInputBytes = 256 * 1024;
+
+    /// <summary>
     /// Whether the pointwise tiles apply: a 1x1 stride-1 unpadded conv (the output is the input's plane) on planes of at
     /// least <see cref="FullPointwisePositions"/> positions, or of at least <see cref="MinPointwisePositions"/> when
     /// there are at least as many output channels as input channels; and at most <see cref="MaxPointwiseDepth"/> input
-    /// channels unless the channel tiles do not apply (MobileNetV2's 144 -> 24 at 56x56 ran 0.66x the 1x1 GEMM's time).
+    /// channels unless the channel tiles do not apply (MobileNetV2's 144 -> 24 at 56x56 ran 0.66x the 1x1 GEMM's time);
+    /// at any channel counts on planes of <see cref="LongPointwiseTiles"/>, which fill every lane, at any depth while an
+    /// image's input is at most <see cref="LongTileInputBytes"/>.
     /// </summary>
     public static bool PointwiseApplies(int inChannels, int inH, int inW, int outChannels, int outH, int outW, int kernelH, int kernelW,
         int strideH, int strideW, int padTop, int padLeft)
     {
         if (kernelH != 1 || kernelW != 1 || strideH != 1 || strideW != 1 || padTop != 0 || padLeft != 0 || outH != inH || outW != inW) return false;
-        if (inChannels > MaxPointwiseDepth && ChannelTilesApply(inChannels, outChannels)) return false;
         long positions = (long)outH * outW;
+        if (LongPointwiseTiles(positions) && (inChannels <= MaxPointwiseDepth || positions * inChannels * sizeof(float) <= LongTileInputBytes)) return true;
+        if (inChannels > MaxPointwiseDepth && ChannelTilesApply(inChannels, outChannels)) return false;
         return positions >= FullPointwisePositions || (positions >= MinPointwisePositions && outChannels >= inChannels);
     }
 
@@ -377,7 +397,7 @@ internal static class ConvolutionAlgorithm
         ConvKernel.Winograd => "Winograd F(2x2,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 64x64 weights)",
         ConvKernel.ChannelTiles => "implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions",
         ConvKernel.Gemm1x1 => "1x1 as GEMM on the input (no im2col), split over output positions",
-        ConvKernel.Pointwise => "1x1 pointwise in 8-channel x 48-position register tiles on the input in place, split over positions and channel panels",
+        ConvKernel.Pointwise => "1x1 pointwise in 8-channel x 48-position register tiles (49 where they tile the plane) on the input in place, split over positions and channel panels",
         ConvKernel.BatchColumnsGemm => "im2col + GEMM over the batch's columns, split over output channels",
         ConvKernel.GroupedDirect => "grouped direct, split over channel planes",
         ConvKernel.DepthwiseDirect => "depthwise direct, split over channel planes",

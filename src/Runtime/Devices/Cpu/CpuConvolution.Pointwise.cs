@@ -24,6 +24,20 @@ internal static unsafe partial class CpuConvolution
     /// <summary>Output channels (a panel of the GEMM's packed weights) and output positions (3 zmm vectors) of a full pointwise tile.</summary>
     internal const int PointwiseRows = Gemm.MR, PointwisePositions = ConvolutionAlgorithm.PointwisePositions, PointwiseVector = 16;
 
+    /// <summary>Positions of a long pointwise tile: a full tile and one more column, its 8 rows' sums in one ymm register.</summary>
+    internal const int PointwiseLongSpan = PointwisePositions + 1;
+
+    /// <summary>
+    /// Positions per pointwise tile on a plane of <paramref name="positions"/>: 49 where that tiles the plane exactly and
+    /// 48 would not (ConvolutionAlgorithm.LongPointwiseTiles: 7x7 and 14x14, where 48 left a last tile of one vector, 1
+    /// or 4 of its 16 lanes used, through a scratch copy), else 48.
+    /// </summary>
+    internal static int PointwiseSpan(int positions) =>
+        PointwiseLongTiles && ConvolutionAlgorithm.LongPointwiseTiles(positions) ? PointwiseLongSpan : PointwisePositions;
+
+    /// <summary>Whether <see cref="PointwiseSpan"/> takes long tiles; settable so tests and the A/B run 48-position tiles on the same planes.</summary>
+    internal static bool PointwiseLongTiles = true;
+
     /// <summary>
     /// Whether the pointwise tiles run with 512-bit vectors (else a 256-bit loop over the same tile with the same bits);
     /// settable so tests run the 256-bit loop on an AVX-512 machine too.
@@ -51,7 +65,7 @@ internal static unsafe partial class CpuConvolution
             Activation.Relu6 => &PointwiseItem<Relu6Clamp>,
             _ => &PointwiseItem<AfterStore>,
         };
-        int panels = (g.OutChannels + PointwiseRows - 1) / PointwiseRows, tiles = (p + PointwisePositions - 1) / PointwisePositions;
+        int span = PointwiseSpan(p), panels = (g.OutChannels + PointwiseRows - 1) / PointwiseRows, tiles = (p + span - 1) / span;
         // About 8 items per worker, as runs of tiles per image times groups of panels: each run reads all the group's
         // weights and each group the run's inputs, so the split reads the fewest of both (16 -> 96 at 112x112: runs of
         // tiles; 320 -> 1280 at 7x7, 1.6 MB of weights: groups of panels over both tiles).
@@ -67,6 +81,7 @@ internal static unsafe partial class CpuConvolution
         conv.ChunksPerItem = (tiles + runs - 1) / runs;
         conv.ItemsPerImage = (tiles + conv.ChunksPerItem - 1) / conv.ChunksPerItem;
         conv.Chunks = tiles;
+        conv.ChunkWidth = span; // the items' tiles, read once here
         int groups = (int)Math.Clamp((target + (long)n * conv.ItemsPerImage - 1) / ((long)n * conv.ItemsPerImage), 1, panels);
         conv.ChannelBlock = (panels + groups - 1) / groups;
         conv.ChannelBlocks = (panels + conv.ChannelBlock - 1) / conv.ChannelBlock;
@@ -121,12 +136,16 @@ internal static unsafe partial class CpuConvolution
         int panel0 = group * a.ChannelBlock, panel1 = Math.Min((K + PointwiseRows - 1) / PointwiseRows, panel0 + a.ChannelBlock);
         int t0 = run * a.ChunksPerItem, t1 = Math.Min(a.Chunks, t0 + a.ChunksPerItem);
         float* xb = a.X + (long)b * C * p, yb = a.Y + (long)b * K * p;
-        float* tile = stackalloc float[PointwiseRows * PointwisePositions];
+        float* tile = stackalloc float[PointwiseRows * PointwiseLongSpan];
         float* tailBias = stackalloc float[PointwiseRows];
+        int span = a.ChunkWidth;
         for (int t = t0; t < t1; t++)
         {
-            int j0 = t * PointwisePositions, width = Math.Min(PointwisePositions, p - j0);
-            int vectors = (width + PointwiseVector - 1) / PointwiseVector, lanes = vectors * PointwiseVector;
+            // A long tile (span 49, which tiles the plane exactly) is 3 vectors and a column.
+            int j0 = t * span, width = Math.Min(span, p - j0);
+            bool column = width > PointwisePositions;
+            int vectors = (width - (column ? 1 : 0) + PointwiseVector - 1) / PointwiseVector, lanes = vectors * PointwiseVector;
+            int computed = lanes + (column ? 1 : 0);
             float* xs = xb + j0;
             long xStride = p;
             if (j0 + lanes > p)
@@ -142,20 +161,20 @@ internal static unsafe partial class CpuConvolution
                 xs = scratch;
                 xStride = lanes;
             }
-            else if (t + 1 < t1) PrefetchRows(xs + PointwisePositions, C, p);
+            else if (t + 1 < t1) PrefetchRows(xs + span, C, p);
             for (int panel = panel0; panel < panel1; panel++)
             {
                 int k0 = panel * PointwiseRows, rows = Math.Min(PointwiseRows, K - k0);
                 float* w = a.PackedW + (long)k0 * C, bias = a.Bias == null ? null : a.Bias + k0;
                 float* o = yb + (long)k0 * p + j0;
-                if (rows == PointwiseRows && width == lanes && typeof(TClamp) != typeof(AfterStore))
+                if (rows == PointwiseRows && width == computed && typeof(TClamp) != typeof(AfterStore))
                 {
                     // The whole epilogue in registers: the residual's rows sit at the output's offsets.
                     float* residual = a.Epilogue.Residual == null ? null : a.Epilogue.Residual + (o - a.Epilogue.Y);
-                    RunPointwiseTile<TClamp>(C, vectors, w, xs, xStride, bias, residual, o, p);
+                    RunPointwiseTile<TClamp>(C, vectors, column, w, xs, xStride, bias, residual, o, p);
                     continue;
                 }
-                if (rows == PointwiseRows && width == lanes) RunPointwiseTile<NoClamp>(C, vectors, w, xs, xStride, bias, null, o, p);
+                if (rows == PointwiseRows && width == computed) RunPointwiseTile<NoClamp>(C, vectors, column, w, xs, xStride, bias, null, o, p);
                 else
                 {
                     // A part-filled panel or a short tile: through a stack tile, only its outputs copied out.
@@ -164,9 +183,9 @@ internal static unsafe partial class CpuConvolution
                         for (int r = 0; r < PointwiseRows; r++) tailBias[r] = r < rows ? bias[r] : 0;
                         bias = tailBias;
                     }
-                    RunPointwiseTile<NoClamp>(C, vectors, w, xs, xStride, bias, null, tile, PointwisePositions);
+                    RunPointwiseTile<NoClamp>(C, vectors, column, w, xs, xStride, bias, null, tile, PointwiseLongSpan);
                     for (int r = 0; r < rows; r++)
-                        new ReadOnlySpan<float>(tile + r * PointwisePositions, width).CopyTo(new Span<float>(o + (long)r * p, width));
+                        new ReadOnlySpan<float>(tile + r * PointwiseLongSpan, width).CopyTo(new Span<float>(o + (long)r * p, width));
                 }
                 if (a.Epilogue.Active) a.Epilogue.ApplyRows(o, rows, p, width);
             }
@@ -202,23 +221,37 @@ internal static unsafe partial class CpuConvolution
 
     /// <summary>
     /// y[r * yStride + j] = TClamp(sum over c &lt; depth of w[c * 8 + r] x[c * xStride + j] + bias[r] + residual[r * yStride + j])
-    /// for the 8 rows r and 16 <paramref name="vectors"/> positions j (a null bias or residual adds nothing).
+    /// for the 8 rows r and 16 <paramref name="vectors"/> positions j, and the next position too with <paramref name="column"/>
+    /// (3 vectors only; a null bias or residual adds nothing).
     /// </summary>
-    internal static void RunPointwiseTile<TClamp>(int depth, int vectors, float* w, float* x, long xStride, float* bias, float* residual, float* y, long yStride)
+    internal static void RunPointwiseTile<TClamp>(int depth, int vectors, bool column, float* w, float* x, long xStride, float* bias, float* residual, float* y, long yStride)
         where TClamp : struct, IPointwiseClamp
     {
-        if (!Pointwise512) PointwiseTile256<TClamp>(depth, vectors * PointwiseVector, w, x, xStride, bias, residual, y, yStride);
+        if (column && vectors != 3) throw new ArgumentOutOfRangeException(nameof(vectors), vectors, "A pointwise tile with a column has 3 vectors.");
+        if (!Pointwise512) PointwiseTile256<TClamp>(depth, vectors * PointwiseVector, column, w, x, xStride, bias, residual, y, yStride);
+        else if (column) PointwiseTile<ThreeVectorsAndColumn, TClamp>(depth, w, x, xStride, bias, residual, y, yStride);
         else if (vectors == 3) PointwiseTile<ThreeVectors, TClamp>(depth, w, x, xStride, bias, residual, y, yStride);
         else if (vectors == 2) PointwiseTile<TwoVectors, TClamp>(depth, w, x, xStride, bias, residual, y, yStride);
         else PointwiseTile<OneVector, TClamp>(depth, w, x, xStride, bias, residual, y, yStride);
     }
 
-    internal interface IPointwiseVectors { static abstract int Count { get; } }
-    internal struct OneVector : IPointwiseVectors { public static int Count => 1; }
-    internal struct TwoVectors : IPointwiseVectors { public static int Count => 2; }
-    internal struct ThreeVectors : IPointwiseVectors { public static int Count => 3; }
+    internal interface IPointwiseVectors
+    {
+        static abstract int Count { get; }
 
-    /// <summary>The tile with 512-bit vectors: 8 rows by 1-3 vectors of sums (a constant to the JIT per instantiation).</summary>
+        /// <summary>Whether the tile has one more position after its vectors: 8 sums in a ymm register, 8 weights times one input.</summary>
+        static abstract bool Column { get; }
+    }
+
+    internal struct OneVector : IPointwiseVectors { public static int Count => 1; public static bool Column => false; }
+    internal struct TwoVectors : IPointwiseVectors { public static int Count => 2; public static bool Column => false; }
+    internal struct ThreeVectors : IPointwiseVectors { public static int Count => 3; public static bool Column => false; }
+    internal struct ThreeVectorsAndColumn : IPointwiseVectors { public static int Count => 3; public static bool Column => true; }
+
+    /// <summary>
+    /// The tile with 512-bit vectors: 8 rows by 1-3 vectors of sums (a constant to the JIT per instantiation), and with
+    /// a column the 8 rows' sums of the next position in a ymm register (each lane the same chain of fused multiply-adds).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PointwiseTile<TVectors, TClamp>(int depth, float* w, float* x, long xStride, float* bias, float* residual, float* y, long yStride)
         where TVectors : struct, IPointwiseVectors where TClamp : struct, IPointwiseClamp
@@ -228,8 +261,10 @@ internal static unsafe partial class CpuConvolution
         Vector512<float> a2 = default, b2 = default, c2 = default, a3 = default, b3 = default, c3 = default;
         Vector512<float> a4 = default, b4 = default, c4 = default, a5 = default, b5 = default, c5 = default;
         Vector512<float> a6 = default, b6 = default, c6 = default, a7 = default, b7 = default, c7 = default;
+        Vector256<float> e = default;
         for (int c = 0; c < depth; c++, w += PointwiseRows, x += xStride)
         {
+            if (TVectors.Column) e = Vector256.FusedMultiplyAdd(Vector256.Load(w), Vector256.Create(x[PointwisePositions]), e);
             var x0 = Vector512.Load(x);
             var x1 = two ? Vector512.Load(x + 16) : default;
             var x2 = three ? Vector512.Load(x + 32) : default;
@@ -251,6 +286,22 @@ internal static unsafe partial class CpuConvolution
         StoreRow<TVectors, TClamp>(y + 5 * yStride, a5, b5, c5, bias, residual, 5 * yStride, 5);
         StoreRow<TVectors, TClamp>(y + 6 * yStride, a6, b6, c6, bias, residual, 6 * yStride, 6);
         StoreRow<TVectors, TClamp>(y + 7 * yStride, a7, b7, c7, bias, residual, 7 * yStride, 7);
+        if (TVectors.Column) StoreColumn<TClamp>(y + PointwisePositions, e, bias, residual == null ? null : residual + PointwisePositions, yStride);
+    }
+
+    /// <summary>
+    /// A column's 8 rows' sums plus their bias, then their residual values (each the separate op's one rounding), clamped
+    /// by the activation's 8-lane form, into y at rows <paramref name="yStride"/> apart.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreColumn<TClamp>(float* y, Vector256<float> s, float* bias, float* residual, long yStride) where TClamp : struct, IPointwiseClamp
+    {
+        if (bias != null) s += Vector256.Load(bias);
+        if (residual != null)
+            s += Vector256.Create(residual[0], residual[yStride], residual[2 * yStride], residual[3 * yStride],
+                residual[4 * yStride], residual[5 * yStride], residual[6 * yStride], residual[7 * yStride]);
+        s = TClamp.Apply(s);
+        for (int r = 0; r < PointwiseRows; r++) y[r * yStride] = s.GetElement(r);
     }
 
     /// <summary>One row of the tile plus its bias, then its residual row at <paramref name="offset"/> (each the separate op's one rounding), clamped, into y.</summary>
@@ -277,12 +328,19 @@ internal static unsafe partial class CpuConvolution
 
     /// <summary>
     /// The tile with 256-bit vectors (machines without AVX-512): 8 positions at a time, their 8 rows' sums in ymm
-    /// registers, in the same order as <see cref="PointwiseTile{TVectors, TClamp}"/> (the same bits).
+    /// registers, in the same order as <see cref="PointwiseTile{TVectors, TClamp}"/> (the same bits), then the column.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void PointwiseTile256<TClamp>(int depth, int positions, float* w, float* x, long xStride, float* bias, float* residual, float* y, long yStride)
+    internal static void PointwiseTile256<TClamp>(int depth, int positions, bool column, float* w, float* x, long xStride, float* bias, float* residual, float* y, long yStride)
         where TClamp : struct, IPointwiseClamp
     {
+        if (column)
+        {
+            Vector256<float> e = default;
+            float* xc = x + positions, wc = w;
+            for (int c = 0; c < depth; c++, wc += PointwiseRows, xc += xStride) e = Vector256.FusedMultiplyAdd(Vector256.Load(wc), Vector256.Create(*xc), e);
+            StoreColumn<TClamp>(y + positions, e, bias, residual == null ? null : residual + positions, yStride);
+        }
         for (int j = 0; j < positions; j += 8)
         {
             Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;

@@ -343,9 +343,9 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
         // trunk: Relu -> 4x8x8
         // written by the fused op at bn1
         // cls: Conv 2 1x1 -> 2x8x8
-        d.ConvForward(ClsGeometry, n, trunkOut, _clsWeight.Value, _clsBias.Value, clsOut); // kernel: 1x1 pointwise in 8-channel x 48-position register tiles on the input in place, split over positions and channel panels
+        d.ConvForward(ClsGeometry, n, trunkOut, _clsWeight.Value, _clsBias.Value, clsOut); // kernel: 1x1 pointwise in 8-channel x 48-position register tiles (49 where they tile the plane) on the input in place, split over positions and channel panels
         // box: Conv 4 1x1 -> 4x8x8
-        d.ConvForward(BoxGeometry, n, trunkOut, _boxWeight.Value, _boxBias.Value, boxOut); // kernel: 1x1 pointwise in 8-channel x 48-position register tiles on the input in place, split over positions and channel panels
+        d.ConvForward(BoxGeometry, n, trunkOut, _boxWeight.Value, _boxBias.Value, boxOut); // kernel: 1x1 pointwise in 8-channel x 48-position register tiles (49 where they tile the plane) on the input in place, split over positions and channel panels
         return (clsOut, boxOut);
     }
 
@@ -373,9 +373,9 @@ public partial class Detector : global::Strider.NetworkBase, global::Strider.INe
         // trunk: Relu -> 4x8x8
         // applied by conv1's ConvForward above as it stores its output, written there
         // cls: Conv 2 1x1 -> 2x8x8
-        d.ConvForward(ClsGeometry, n, trunkOut, _clsWeight.Value, _clsBias.Value, clsOut); // kernel: 1x1 pointwise in 8-channel x 48-position register tiles on the input in place, split over positions and channel panels
+        d.ConvForward(ClsGeometry, n, trunkOut, _clsWeight.Value, _clsBias.Value, clsOut); // kernel: 1x1 pointwise in 8-channel x 48-position register tiles (49 where they tile the plane) on the input in place, split over positions and channel panels
         // box: Conv 4 1x1 -> 4x8x8
-        d.ConvForward(BoxGeometry, n, trunkOut, _boxWeight.Value, _boxBias.Value, boxOut); // kernel: 1x1 pointwise in 8-channel x 48-position register tiles on the input in place, split over positions and channel panels
+        d.ConvForward(BoxGeometry, n, trunkOut, _boxWeight.Value, _boxBias.Value, boxOut); // kernel: 1x1 pointwise in 8-channel x 48-position register tiles (49 where they tile the plane) on the input in place, split over positions and channel panels
         return (clsOut, boxOut);
     }
 

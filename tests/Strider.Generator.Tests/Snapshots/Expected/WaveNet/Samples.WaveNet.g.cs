@@ -389,7 +389,7 @@ public partial class WaveNet : global::Strider.NetworkBase, global::Strider.INet
         // tanh5: Tanh -> 32x256
         d.ActivationForward(global::Strider.Devices.Activation.Tanh, n * 8192L, conv5Out, tanh5Out, 0f, 0f);
         // conv6: Conv 8 1 -> 8x256
-        d.ConvForward(Conv6Geometry, n, tanh5Out, _conv6Weight.Value, _conv6Bias.Value, conv6Out); // kernel: 1x1 pointwise in 8-channel x 48-position register tiles on the input in place, split over positions and channel panels
+        d.ConvForward(Conv6Geometry, n, tanh5Out, _conv6Weight.Value, _conv6Bias.Value, conv6Out); // kernel: 1x1 pointwise in 8-channel x 48-position register tiles (49 where they tile the plane) on the input in place, split over positions and channel panels
         // logsoftmax1: LogSoftmax -> 8x256
         d.SoftmaxForward(true, n, 8, 256, conv6Out, logsoftmax1Out);
         return logsoftmax1Out;
