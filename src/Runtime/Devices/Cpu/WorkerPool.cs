@@ -8,7 +8,8 @@ namespace Strider.Devices.Cpu;
 /// <summary>
 /// A fixed set of worker threads that run numbered work items of one job at a time. Unlike Parallel.For it allocates
 /// nothing per call. Items are handed out dynamically, so each item must write only its own outputs (results then do
-/// not depend on which worker ran it). A job's arguments travel as a pointer to the caller's own struct, so callers on
+/// not depend on which worker ran it): the calling thread takes them from the front, the other workers from the back,
+/// so each worker runs one contiguous run of items and, op after op, mostly the same part of the data (see remarks). A job's arguments travel as a pointer to the caller's own struct, so callers on
 /// several threads share nothing but the workers: while one job runs, a job started on another thread runs all of its
 /// items on that thread (worker 0), in the same items, so its values are the same bits.
 /// </summary>
@@ -17,6 +18,12 @@ namespace Strider.Devices.Cpu;
 /// microseconds in a VM) would eat much of the second core. Idle workers therefore spin for a while after a job
 /// before they block, as ONNX Runtime's and OpenMP's pools do, and a job never waits for a worker that has not woken
 /// yet: the calling thread closes the job once every item is taken, and a late worker finds it closed.
+/// Items taken one at a time from a shared counter interleave across workers, so each op read about half of its input
+/// from the other core's cache. This VM at times places its two vCPUs far apart (a cache line's round trip between
+/// them 335-460 ns instead of 80-180), and then ResNet-18 and MobileNetV2 at batch 1 ran at one thread's speed on two
+/// (W5 23.3-24.0 ms, W6 8.6-8.9 ms) while a plain FMA loop still ran twice as fast on two threads. Taking items from
+/// both ends keeps the dynamic balance and gives each worker a run it also had in the previous op: 17.4-17.9 and
+/// 7.1-7.2 ms in that state, and 13.4-14.6 against 15.0-16.7 ms (W5) when the vCPUs are close (`handout` A/B).
 /// </remarks>
 internal sealed unsafe class WorkerPool : IDisposable
 {
@@ -31,8 +38,8 @@ internal sealed unsafe class WorkerPool : IDisposable
     private void* _args;
     /// <summary>1 while a job owns the workers; a caller that finds it taken runs its job alone.</summary>
     private int _busy;
-    private int _items;
-    private int _next;
+    /// <summary>The items not yet taken, [front, back): front in the low 32 bits, back in the high 32.</summary>
+    private long _range;
     private int _generation;
     private int _open;
     private int _active;
@@ -64,6 +71,9 @@ internal sealed unsafe class WorkerPool : IDisposable
     public long ContendedRuns => Interlocked.Read(ref _contendedRuns);
 
     private long _contendedRuns;
+
+    /// <summary>Every worker takes items from the front (one shared counter, as before the two-ended hand-out), for the benchmarks' `handout` A/B only.</summary>
+    internal static bool FrontOnly;
 
     /// <summary>
     /// Runs work(state, args, item, worker) for item in [0, items) and returns when all are done: on the workers, or,
@@ -99,8 +109,7 @@ internal sealed unsafe class WorkerPool : IDisposable
         _work = work;
         _state = state;
         _args = args;
-        _items = items;
-        _next = 0;
+        _range = (long)items << 32;
         _error = null;
         // Publish the job, then the new generation (full fences), then wake any worker that went to sleep.
         Interlocked.Exchange(ref _open, 1);
@@ -126,13 +135,21 @@ internal sealed unsafe class WorkerPool : IDisposable
     {
         try
         {
-            int i;
-            while ((i = Interlocked.Increment(ref _next) - 1) < _items) _work(_state!, _args, i, worker);
+            bool front = worker == 0 || FrontOnly;
+            while (true)
+            {
+                long range = Volatile.Read(ref _range);
+                int first = (int)range, end = (int)(range >> 32);
+                if (first >= end) return;
+                long rest = front ? ((long)end << 32) | (uint)(first + 1) : ((long)(end - 1) << 32) | (uint)first;
+                if (Interlocked.CompareExchange(ref _range, rest, range) != range) continue;
+                _work(_state!, _args, front ? first : end - 1, worker);
+            }
         }
         catch (Exception e)
         {
             Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
-            Volatile.Write(ref _next, int.MaxValue / 2);
+            Volatile.Write(ref _range, 0); // nothing left to take
         }
     }
 
