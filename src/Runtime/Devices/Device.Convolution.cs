@@ -20,7 +20,12 @@ public abstract partial class Device
     {
         epilogue.CheckAgainst(y, nameof(ConvForward));
         ConvForward(g, n, x, w, bias, y);
-        long count = n * g.OutputSize;
+        ComposeEpilogue(n * g.OutputSize, y, epilogue);
+    }
+
+    /// <summary>y = f(y + residual) by the separate ops, <see cref="Add"/> then <see cref="ActivationForward"/>: the values every fused epilogue must give.</summary>
+    protected void ComposeEpilogue(long count, DeviceBuffer<float> y, in ConvEpilogue epilogue)
+    {
         if (epilogue.Residual is { } residual) Add(count, y, residual, y);
         if (epilogue.Activation is { } f) ActivationForward(f, count, y, y, epilogue.P0, epilogue.P1);
     }
@@ -40,10 +45,8 @@ public abstract partial class Device
     {
         epilogue.CheckAgainst(dx, nameof(ConvBackwardData));
         ConvBackwardData(g, n, dy, w, dx, accumulate: false);
-        long count = n * g.InputSize;
         if (bias is not null) AddBias(n, g.InChannels, g.InH * g.InW, bias, dx);
-        if (epilogue.Residual is { } residual) Add(count, dx, residual, dx);
-        if (epilogue.Activation is { } f) ActivationForward(f, count, dx, dx, epilogue.P0, epilogue.P1);
+        ComposeEpilogue(n * g.InputSize, dx, epilogue);
     }
 
     /// <summary>dw += correlation of x with dy; dbias += sum of dy per output channel (when given).</summary>

@@ -34,14 +34,9 @@ public sealed partial class IlgpuDevice
     public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias,
         DeviceBuffer<float> y, in ConvEpilogue epilogue)
     {
-        if (epilogue.Residual is not { } residual || epilogue.Activation is not { } f)
-        {
-            base.ConvForward(g, n, x, w, bias, y, epilogue);
-            return;
-        }
         epilogue.CheckAgainst(y, nameof(ConvForward));
         ConvForward(g, n, x, w, bias, y);
-        ResidualActivationForward(f, n * g.OutputSize, y, residual, epilogue.P0, epilogue.P1);
+        ApplyEpilogue(n * g.OutputSize, y, epilogue);
     }
 
     /// <summary>
@@ -54,14 +49,14 @@ public sealed partial class IlgpuDevice
         epilogue.CheckAgainst(dx, nameof(ConvBackwardData));
         ConvBackwardData(g, n, dy, w, dx, accumulate: false);
         if (bias is not null) AddBias(n, g.InChannels, g.InH * g.InW, bias, dx);
-        long count = n * g.InputSize;
-        if (epilogue.Residual is { } residual && epilogue.Activation is { } f)
-        {
-            ResidualActivationForward(f, count, dx, residual, epilogue.P0, epilogue.P1);
-            return;
-        }
-        if (epilogue.Residual is { } r) Add(count, dx, r, dx);
-        if (epilogue.Activation is { } a) ActivationForward(a, count, dx, dx, epilogue.P0, epilogue.P1);
+        ApplyEpilogue(n * g.InputSize, dx, epilogue);
+    }
+
+    /// <summary>y = f(y + residual): both in one elementwise kernel when the epilogue has both, else the separate ops.</summary>
+    private void ApplyEpilogue(long count, DeviceBuffer<float> y, in ConvEpilogue epilogue)
+    {
+        if (epilogue.Residual is { } residual && epilogue.Activation is { } f) ResidualActivationForward(f, count, y, residual, epilogue.P0, epilogue.P1);
+        else ComposeEpilogue(count, y, epilogue);
     }
 
     public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y)
