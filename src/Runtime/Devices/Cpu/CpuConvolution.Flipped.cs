@@ -177,14 +177,10 @@ internal sealed unsafe class FlippedConvWeights
 {
     private static readonly ConditionalWeakTable<DeviceBuffer<float>, FlippedConvWeights> s_cache = new();
 
-    private float[]? _packed;
-    private float* _pointer;
-    private long _version = -1;
-    private (int C, int K, int R, int S) _shape;
-    private PackedConvWeights.Layout _layout;
+    private readonly KeptPacking<(int C, int K, int R, int S, PackedConvWeights.Layout Layout)> _kept = new();
 
     /// <summary>Times these weights were flipped and packed (for tests: once per write of the weights).</summary>
-    internal int Packs { get; private set; }
+    internal int Packs => _kept.Packs;
 
     /// <summary>The flipped packing kept for <paramref name="weights"/>, if any (for tests).</summary>
     internal static FlippedConvWeights? Find(DeviceBuffer<float> weights) => s_cache.TryGetValue(weights, out var p) ? p : null;
@@ -202,12 +198,8 @@ internal sealed unsafe class FlippedConvWeights
         lock (entry)
         {
             long version = host.Version;
-            var shape = (g.InChannels, g.OutChannels, g.KernelH, g.KernelW);
-            if (entry._version == version && entry._shape == shape && entry._layout == layout && entry._packed is { } kept)
-            {
-                packed = entry._pointer;
-                return kept;
-            }
+            var key = (g.InChannels, g.OutChannels, g.KernelH, g.KernelW, layout);
+            if (entry._kept.TryGet(version, key, out packed, out var kept)) return kept;
             int rows = g.InChannels, depth = checked(g.OutChannels * g.KernelH * g.KernelW);
             long size = layout switch
             {
@@ -215,21 +207,13 @@ internal sealed unsafe class FlippedConvWeights
                 PackedConvWeights.Layout.ChannelPanels => CpuConvolution.ChannelPanelsSize(rows, depth),
                 _ => (long)Gemm.RoundUp(rows, Gemm.MR) * depth,
             };
-            if (entry._packed is null || entry._packed.LongLength < size)
-            {
-                entry._packed = GC.AllocateUninitializedArray<float>(checked((int)size), pinned: true);
-                entry._pointer = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(entry._packed));
-            }
-            entry._version = -1; // a packing that throws part way leaves nothing trusted
-            var pack = new CpuConvolution.ConvArgs { G = g, X = w, PackedW = entry._pointer };
+            packed = entry._kept.Begin(size);
+            var pack = new CpuConvolution.ConvArgs { G = g, X = w, PackedW = packed };
             int panels = (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels;
             if (layout == PackedConvWeights.Layout.Winograd) ws.Run(&pack, panels, &CpuConvolution.FlippedWinogradWeightsItem);
             else if (layout == PackedConvWeights.Layout.ChannelPanels) ws.Run(&pack, panels, &CpuConvolution.PackFlippedChannelPanelItem);
             else ws.Run(&pack, (depth + Gemm.KC - 1) / Gemm.KC, &CpuConvolution.PackFlippedWeightsItem);
-            (entry._version, entry._shape, entry._layout) = (version, shape, layout);
-            entry.Packs++;
-            packed = entry._pointer;
-            return entry._packed;
+            return entry._kept.Done(version, key);
         }
     }
 }

@@ -17,11 +17,7 @@ internal sealed unsafe class PackedConvWeights
 
     private static readonly ConditionalWeakTable<DeviceBuffer<float>, PackedConvWeights> s_cache = new();
 
-    private float[]? _packed;
-    private float* _pointer;
-    private long _version = -1;
-    private int _rows, _depth;
-    private Layout _layout;
+    private readonly KeptPacking<(int Rows, int Depth, Layout Layout)> _kept = new();
 
     /// <summary>
     /// A checked pointer to a buffer an op only reads (conv weights), not counted as a write (CpuMath.P is,
@@ -37,7 +33,7 @@ internal sealed unsafe class PackedConvWeights
     }
 
     /// <summary>Times these weights were packed (for tests: once per write of the weights).</summary>
-    internal int Packs { get; private set; }
+    internal int Packs => _kept.Packs;
 
     /// <summary>The packing kept for <paramref name="weights"/>, if any (for tests).</summary>
     internal static PackedConvWeights? Find(DeviceBuffer<float> weights) => s_cache.TryGetValue(weights, out var p) ? p : null;
@@ -58,9 +54,10 @@ internal sealed unsafe class PackedConvWeights
         {
             // Read before packing: a write racing the packing moves the version past it, so the next call packs again.
             long version = host.Version;
-            if (entry._version == version && entry._rows == rows && entry._depth == depth && entry._layout == layout && entry._packed is { } kept)
+            var key = (rows, depth, layout);
+            if (entry._kept.TryGet(version, key, out float* packed, out var kept))
             {
-                conv->PackedW = entry._pointer;
+                conv->PackedW = packed;
                 return kept;
             }
             // Winograd keeps U = G w G^T (depth = C x 9) as 16 times the channel tiles' panels of [K, C].
@@ -70,21 +67,58 @@ internal sealed unsafe class PackedConvWeights
                 Layout.ChannelPanels => CpuConvolution.ChannelPanelsSize(rows, depth),
                 _ => (long)Gemm.RoundUp(rows, Gemm.MR) * depth,
             };
-            if (entry._packed is null || entry._packed.LongLength < size)
-            {
-                entry._packed = GC.AllocateUninitializedArray<float>(checked((int)size), pinned: true);
-                entry._pointer = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(entry._packed));
-            }
-            entry._version = -1; // a packing that throws part way leaves nothing trusted
-            conv->PackedW = entry._pointer;
+            conv->PackedW = entry._kept.Begin(size);
             // One KC-deep block per item (serial, this packing was ~2% of a U-net step on the calling thread alone).
             if (layout == Layout.Winograd) ws.Run(conv, (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.WinogradWeightsItem);
             else if (layout == Layout.ChannelPanels) ws.Run(conv, (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.PackChannelPanelItem);
             else if (layout == Layout.PointwisePanels) ws.Run(conv, (rows + Gemm.MR - 1) / Gemm.MR, &CpuConvolution.PackPointwisePanelItem);
             else ws.Run(conv, (depth + Gemm.KC - 1) / Gemm.KC, &CpuConvolution.PackWeightsItem);
-            (entry._version, entry._rows, entry._depth, entry._layout) = (version, rows, depth, layout);
-            entry.Packs++;
-            return entry._packed;
+            return entry._kept.Done(version, key);
         }
+    }
+}
+
+/// <summary>
+/// One kept packing of a weight buffer: its pinned array, what it was packed from (the buffer's version and a key for
+/// the shape and layout) and how many times it was packed. The forward's (<see cref="PackedConvWeights"/>), the flipped
+/// (<see cref="FlippedConvWeights"/>) and the regrouped (<see cref="RegroupedConvWeights"/>) packings keep theirs in
+/// one each; the caller holds the lock around a TryGet, Begin, pack, Done.
+/// </summary>
+internal sealed unsafe class KeptPacking<TKey> where TKey : IEquatable<TKey>
+{
+    private float[]? _packed;
+    private float* _pointer;
+    private long _version = -1;
+    private TKey _key = default!;
+
+    /// <summary>Times it was packed (for tests: once per write of the weights).</summary>
+    internal int Packs { get; private set; }
+
+    /// <summary>The packing, when it was made from <paramref name="version"/> for <paramref name="key"/>.</summary>
+    internal bool TryGet(long version, TKey key, out float* packed, out float[] keep)
+    {
+        packed = _pointer;
+        keep = _packed!;
+        return _version == version && _packed is not null && _key.Equals(key);
+    }
+
+    /// <summary>Room for <paramref name="size"/> values to pack into; nothing is trusted until <see cref="Done"/> (a packing that throws part way leaves nothing).</summary>
+    internal float* Begin(long size)
+    {
+        if (_packed is null || _packed.LongLength < size)
+        {
+            _packed = GC.AllocateUninitializedArray<float>(checked((int)size), pinned: true);
+            _pointer = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed));
+        }
+        _version = -1;
+        return _pointer;
+    }
+
+    /// <summary>Records the packing just made from <paramref name="version"/> for <paramref name="key"/>; returns the array for the caller to keep alive.</summary>
+    internal float[] Done(long version, TKey key)
+    {
+        (_version, _key) = (version, key);
+        Packs++;
+        return _packed!;
     }
 }

@@ -1,6 +1,5 @@
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Strider.Shapes;
 
 namespace Strider.Devices.Cpu;
@@ -19,16 +18,7 @@ internal sealed unsafe class RegroupedConvWeights
 
     private static readonly ConditionalWeakTable<DeviceBuffer<float>, RegroupedConvWeights> s_cache = new();
 
-    private readonly Slot[] _slots = [new(), new()];
-
-    private sealed class Slot
-    {
-        public float[]? Packed;
-        public float* Pointer;
-        public long Version = -1;
-        public ConvGeometry Geometry;
-        public int Packs;
-    }
+    private readonly KeptPacking<ConvGeometry>[] _slots = [new(), new()];
 
     /// <summary>Times these weights were regrouped and transformed for <paramref name="use"/> (for tests: once per write).</summary>
     internal int Packs(Use use) => _slots[(int)use].Packs;
@@ -52,26 +42,14 @@ internal sealed unsafe class RegroupedConvWeights
         {
             // Read before packing: a write racing the packing moves the version past it, so the next call packs again.
             long version = host.Version;
-            if (slot.Version == version && slot.Geometry == g && slot.Packed is { } kept)
-            {
-                keep = kept;
-                return slot.Pointer;
-            }
+            if (slot.TryGet(version, g, out float* packed, out keep)) return packed;
             int K = window.OutChannels, C = window.InChannels;
-            long size = 16L * Gemm.RoundUp(K, CpuConvolution.TileChannels) * C;
-            if (slot.Packed is null || slot.Packed.LongLength < size)
-            {
-                slot.Packed = GC.AllocateUninitializedArray<float>(checked((int)size), pinned: true);
-                slot.Pointer = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(slot.Packed));
-            }
-            slot.Version = -1; // a packing that throws part way leaves nothing trusted
+            packed = slot.Begin(16L * Gemm.RoundUp(K, CpuConvolution.TileChannels) * C);
             ws.Run(args, items, regroup);
-            var conv = new CpuConvolution.ConvArgs { G = window, W = scratch, PackedW = slot.Pointer };
+            var conv = new CpuConvolution.ConvArgs { G = window, W = scratch, PackedW = packed };
             ws.Run(&conv, (K + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.WinogradWeightsItem);
-            (slot.Version, slot.Geometry) = (version, g);
-            slot.Packs++;
-            keep = slot.Packed;
-            return slot.Pointer;
+            keep = slot.Done(version, g);
+            return packed;
         }
     }
 }
