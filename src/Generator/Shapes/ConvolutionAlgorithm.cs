@@ -251,6 +251,21 @@ internal static class ConvolutionAlgorithm
         return SmallOutput(outH, outW) ? ConvKernel.BatchColumnsCol2im : ConvKernel.GemmCol2im;
     }
 
+    /// <summary>Bands a <see cref="ConvKernel.GemmCol2im"/> cuts dY's rows into where <see cref="ColumnBandsApply"/> (two passes of 8: both workers busy with items to spare).</summary>
+    public const int ColumnBands = 16;
+
+    /// <summary>Most dx planes (images x channels) a strided col2im runs by row bands; more give the workers items enough.</summary>
+    public const int ColumnBandMaxPlanes = 2;
+
+    /// <summary>
+    /// Whether a strided <see cref="ConvKernel.GemmCol2im"/> over <paramref name="dxPlanes"/> dx planes (images x input
+    /// channels) runs by bands of dY rows instead of one item per (image, channel block): few dx planes and large dY
+    /// planes (the U-net's 1-channel deconv was one item, so one core). It depends on the geometry and batch only, not
+    /// on the workers, so one thread takes the same path, and gives the same bits, as two.
+    /// </summary>
+    public static bool ColumnBandsApply(long dxPlanes, int outH, int outW, int strideW) =>
+        strideW > 1 && dxPlanes <= ColumnBandMaxPlanes && outH >= 2 * ColumnBands && (long)outH * outW >= 8L * ColumnBands * ColumnChunk;
+
     /// <summary>
     /// Whether stride-1 backward data runs as a forward conv of dY with flipped weights: stride 1 both ways, padding
     /// at most the dilated kernel's extent less one (the mirrored padding, (kernel - 1) dilation - pad, is not negative),

@@ -72,6 +72,29 @@ public class ConvKernelCommentTests
     public void Each_flipped_backward_data_names_the_forward_kernel_it_runs_on(string layer, string forward) =>
         Assert.Equal(ConvolutionAlgorithm.DescribeFlipped(Enum.Parse<ConvKernel>(forward)), KernelOf(Generate(), "ConvBackwardData", layer));
 
+    /// <summary>A strided deconv into one channel (the U-net's last layer) runs its col2im by bands of dY rows at batch 1, and says so; into four it does not.</summary>
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(4, false)]
+    public void A_strided_col2im_into_one_channel_names_its_row_bands(int channels, bool bands)
+    {
+        string plan = $$"""
+            using Strider;
+
+            namespace Samples;
+
+            [Network]
+            [Input(4, 200, 200)]
+            [Deconv({{channels}}, 5, Stride = 2, Name = "out")]
+            public partial class BandPlan;
+            """;
+        var (output, run) = GeneratorHarness.Generate(GeneratorHarness.Compile(plan));
+        GeneratorHarness.AssertClean(output);
+        string source = run.Results.Single().GeneratedSources.Single(s => s.HintName.StartsWith("Samples.BandPlan")).SourceText.ToString();
+        string expected = ConvolutionAlgorithm.Describe(ConvKernel.GemmCol2im) + (bands ? "; at batch 1 over bands of dY rows (one or two dx planes)" : "");
+        Assert.Equal(expected, KernelOf(source, "ConvBackwardData", "out"));
+    }
+
     [Fact]
     public void Every_conv_call_has_a_kernel_comment()
     {

@@ -32,6 +32,9 @@ internal static class ConvKernels
         if (kernel == ConvKernel.FlippedForward)
             return " // kernel: " + ConvolutionAlgorithm.DescribeFlipped(ConvolutionAlgorithm.FlippedForwardKernel((int)ci.U, (int)hi.U, (int)wi.U,
                 (int)co.U, (int)ho.U, (int)wo.U, d.H.Kernel, d.W.Kernel, d.H.PadBegin, d.W.PadBegin, d.H.Dilation, d.W.Dilation));
+        // At batch 1 a strided col2im into one or two dx channels runs by bands of dY rows (the runtime checks the batch).
+        if (kernel == ConvKernel.GemmCol2im && ConvolutionAlgorithm.ColumnBandsApply((long)ci.U, (int)ho.U, (int)wo.U, d.W.Stride))
+            return " // kernel: " + ConvolutionAlgorithm.Describe(kernel) + "; at batch 1 over bands of dY rows (one or two dx planes)";
         return " // kernel: " + ConvolutionAlgorithm.Describe(kernel);
     }
 }

@@ -43,6 +43,9 @@ internal static unsafe partial class CpuConvolution
         public CpuEpilogue Epilogue;
         /// <summary>Channel tiles reading x in place (no padding): the offset between neighbouring output columns' taps (StrideW); 0 for the padded copy's 1.</summary>
         public int ColumnStep;
+        /// <summary>Banded col2im (CpuConvolution.Bands.cs): dY rows per band, the pass's band parity, its image and dx channels, and the shared accumulator.</summary>
+        public int BandRows, BandParity, BandImage, BandChannel0, BandChannel1;
+        public float* BandAcc;
     }
 
     /// <summary>Partial weight gradients a conv's backward-weights pass is split into (fixed, so results do not depend on the thread count).</summary>
@@ -254,7 +257,8 @@ internal static unsafe partial class CpuConvolution
             // large images keep an item each, for load balance.
             conv.ImagesPerGroup = Math.Clamp(Math.Min(4 * ColumnChunk / p, n * conv.ChannelBlocks / (8 * ws.Workers)), 1, 8);
             int groups = (n + conv.ImagesPerGroup - 1) / conv.ImagesPerGroup;
-            ws.Run(&conv, groups * conv.ChannelBlocks, &BackwardDataItem);
+            if (!BandsOff && BandsApply(g, n)) BackwardDataByBands(ws, ref conv);
+            else ws.Run(&conv, groups * conv.ChannelBlocks, &BackwardDataItem);
         }
     }
 
