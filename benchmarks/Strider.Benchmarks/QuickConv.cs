@@ -28,6 +28,22 @@ public static partial class QuickConv
         return (ThreadCpuMs() - c0, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
     }
 
+    /// <summary>
+    /// The in-process A/B: <paramref name="warm"/> calls of each, then <paramref name="reps"/> calls of each alternated
+    /// call by call (so both see the same machine state); the median calling-thread CPU time and wall time of each, in ms.
+    /// </summary>
+    public static ((double Cpu, double Wall) A, (double Cpu, double Wall) B) Alternate(Action a, Action b, int reps, int warm = 20)
+    {
+        for (int i = 0; i < warm; i++) { a(); b(); }
+        double[] ac = new double[reps], aw = new double[reps], bc = new double[reps], bw = new double[reps];
+        for (int i = 0; i < reps; i++)
+        {
+            (ac[i], aw[i]) = TimeCpuAndWall(a);
+            (bc[i], bw[i]) = TimeCpuAndWall(b);
+        }
+        return ((Median(ac), Median(aw)), (Median(bc), Median(bw)));
+    }
+
     /// <summary>The median of <paramref name="values"/> (sorted in place; the upper one of an even count).</summary>
     public static double Median(double[] values)
     {
