@@ -45,16 +45,8 @@ public static unsafe class DepthwiseAB
                 CpuDepthwiseConvolution.FlatPlanes = false;
                 CpuDepthwiseConvolution.Forward(ws, g, 1, x, w, bias, y, epilogue);
             }
-            for (int i = 0; i < 20; i++) { Mine(); Other(); }
-            const int reps = 60;
-            double[] mc = new double[reps], oc = new double[reps], mw = new double[reps], ow = new double[reps];
-            for (int i = 0; i < reps; i++)
-            {
-                (mc[i], mw[i]) = QuickConv.TimeCpuAndWall(Mine);
-                (oc[i], ow[i]) = QuickConv.TimeCpuAndWall(Other);
-            }
+            var ((mmc, mmw), (moc, mow)) = QuickConv.Alternate(Mine, Other, reps: 60);
             CpuDepthwiseConvolution.FlatPlanes = flatDefault;
-            double mmc = QuickConv.Median(mc), moc = QuickConv.Median(oc), mmw = QuickConv.Median(mw), mow = QuickConv.Median(ow);
             mineSum += mmc;
             otherSum += moc;
             double gflop = 2.0 * 9 * c * o * o / 1e6;

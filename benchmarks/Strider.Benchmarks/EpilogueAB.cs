@@ -49,15 +49,7 @@ public static class EpilogueAB
                 if (withResidual) device.Add(g.OutputSize, y, r, y);
                 if (f is { } a) device.ActivationForward(a, g.OutputSize, y, y);
             }
-            for (int i = 0; i < 20; i++) { Fused(); Separate(); }
-            const int reps = 60;
-            double[] fc = new double[reps], sc = new double[reps], fw = new double[reps], sw = new double[reps];
-            for (int i = 0; i < reps; i++)
-            {
-                (fc[i], fw[i]) = QuickConv.TimeCpuAndWall(Fused);
-                (sc[i], sw[i]) = QuickConv.TimeCpuAndWall(Separate);
-            }
-            double mfc = QuickConv.Median(fc), msc = QuickConv.Median(sc), mfw = QuickConv.Median(fw), msw = QuickConv.Median(sw);
+            var ((mfc, mfw), (msc, msw)) = QuickConv.Alternate(Fused, Separate, reps: 60);
             fusedSum += mfc;
             separateSum += msc;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -55,15 +55,7 @@ public static unsafe class PointwiseAB
                 if (tiles) CpuConvolution.ForwardChannelTiles(ws, g, 1, px, otherW, pb, py, epilogue);
                 else CpuConvolution.ConvForwardCore(ws, g, 1, px, otherRaw, pb, py, packedW: otherW, epilogue: epilogue);
             }
-            for (int i = 0; i < 20; i++) { Mine(); Other(); }
-            const int reps = 40;
-            double[] mc = new double[reps], oc = new double[reps], mw = new double[reps], ow = new double[reps];
-            for (int i = 0; i < reps; i++)
-            {
-                (mc[i], mw[i]) = QuickConv.TimeCpuAndWall(Mine);
-                (oc[i], ow[i]) = QuickConv.TimeCpuAndWall(Other);
-            }
-            double mmc = QuickConv.Median(mc), moc = QuickConv.Median(oc), mmw = QuickConv.Median(mw), mow = QuickConv.Median(ow);
+            var ((mmc, mmw), (moc, mow)) = QuickConv.Alternate(Mine, Other, reps: 40);
             mineSum += mmc;
             otherSum += moc;
             double gflop = 2.0 * c * k * h * h / 1e6;

@@ -76,14 +76,7 @@ public static class WeightGradientAB
 
     private static void Compare(string name, Action<bool> pass, int reps)
     {
-        for (int i = 0; i < 2; i++) { pass(true); pass(false); }
-        double[] nc = new double[reps], oc = new double[reps], nw = new double[reps], ow = new double[reps];
-        for (int i = 0; i < reps; i++)
-        {
-            (nc[i], nw[i]) = QuickConv.TimeCpuAndWall(() => pass(true));
-            (oc[i], ow[i]) = QuickConv.TimeCpuAndWall(() => pass(false));
-        }
-        double mnc = QuickConv.Median(nc), moc = QuickConv.Median(oc), mnw = QuickConv.Median(nw), mow = QuickConv.Median(ow);
+        var ((mnc, mnw), (moc, mow)) = QuickConv.Alternate(() => pass(true), () => pass(false), reps, warm: 2);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {name,-40} cpu {mnc,7:F3} / {moc,7:F3} ms = {mnc / moc:F3}   wall {mnw,7:F3} / {mow,7:F3} ms = {mnw / mow:F3}"));
     }
