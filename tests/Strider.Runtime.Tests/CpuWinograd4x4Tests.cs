@@ -18,9 +18,10 @@ public sealed class CpuWinograd4x4Tests
 
     /// <summary>
     /// Worst error relative to the output's rms (<see cref="TestData.AssertClose"/>) the transforms may add: F(4x4, 3x3)
-    /// in float measured a few 1e-6 on these sizes; a wrong sign or coefficient in any transform gives errors near 1.
+    /// in float measured up to 5.4e-5 on these sizes (1296 products a sum); a wrong sign or coefficient in any transform
+    /// gives errors of 0.1 to 10.
     /// </summary>
-    private const double Tolerance = 5e-5;
+    private const double Tolerance = 2e-4;
 
     public static TheoryData<string, int, int, int, int, int, int> Cases => new()
     {
@@ -28,8 +29,10 @@ public sealed class CpuWinograd4x4Tests
         { "fused (64 x 64 weights), 30x30 pad 1 batch 2: a last tile row and column of 2", 64, 30, 30, 64, 1, 2 },
         { "fused, odd 19x23 pad 1: tile rows of 5 and 6, cut at 3", 64, 19, 23, 64, 1, 1 },
         { "fused, 32 -> 48 channels (a narrow last panel), 70x70: a tile row past one vector", 32, 70, 70, 48, 1, 1 },
-        { "three passes, 96 channels, 29x29 pad 1 batch 2", 96, 29, 29, 96, 1, 2 },
-        { "three passes, unpadded 17x18 -> 15x16, 96 -> 100 channels (a 16-wide last panel), batch 3", 96, 17, 18, 100, 0, 3 },
+        { "fused, 96 channels, 29x29 pad 1 batch 2", 96, 29, 29, 96, 1, 2 },
+        { "fused, unpadded 17x18 -> 15x16, 96 -> 100 channels (a 16-wide last panel), batch 3", 96, 17, 18, 100, 0, 3 },
+        { "three passes (144 x 144 weights), 21x21 pad 1 batch 2", 144, 21, 21, 144, 1, 2 },
+        { "three passes, unpadded 17x18 -> 15x16, 144 -> 132 channels (a 16-wide last panel), batch 3", 144, 17, 18, 132, 0, 3 },
         { "three passes, 7x7 (2x2 tiles) 136 channels", 136, 7, 7, 136, 1, 1 },
     };
 
@@ -73,7 +76,7 @@ public sealed class CpuWinograd4x4Tests
 
     [Theory]
     [InlineData(64, 30, 1)] // fused
-    [InlineData(96, 29, 2)] // three passes
+    [InlineData(144, 21, 2)] // three passes
     public void The_epilogue_equals_conv_Add_Relu_on_one_worker_and_two(int channels, int size, int n)
     {
         var g = Geometry(channels, size, size, channels, 1);
@@ -111,7 +114,8 @@ public sealed class CpuWinograd4x4Tests
     /// <summary>Stride-1 backward data whose flipped forward is F(4x4, 3x3): against the reference, overwriting and accumulating.</summary>
     [Theory]
     [InlineData(64, 30, 64, 1, 2)] // fused
-    [InlineData(96, 29, 96, 0, 2)] // three passes, flipped padding 2
+    [InlineData(96, 40, 96, 0, 1)] // fused, flipped padding 2
+    [InlineData(144, 28, 144, 1, 2)] // three passes
     public void Backward_data_on_it_matches_the_reference(int c, int size, int k, int pad, int n)
     {
         var g = Geometry(c, size, size, k, pad);

@@ -128,11 +128,11 @@ internal static unsafe partial class CpuConvolution
 
     /// <summary>
     /// Whether the F(4x4, 3x3) forward runs fused blocks of tile rows (<see cref="Winograd4FusedItem"/>): with 512-bit
-    /// vectors and U (36 times <see cref="ConvolutionAlgorithm.WinogradFusedWeights"/> floats at most, 576 KB) small
-    /// enough to stay in L2 next to one block's transformed input and products.
+    /// vectors and at most <see cref="ConvolutionAlgorithm.Winograd4x4FusedWeights"/> weights (U up to 2.3 MB, read
+    /// once per block from L3, where the three passes move V and M through memory).
     /// </summary>
     internal static bool Winograd4Fused(in ConvGeometry g) =>
-        ChannelTiles512 && (long)Gemm.RoundUp(g.OutChannels, TileChannels) * g.InChannels <= ConvolutionAlgorithm.WinogradFusedWeights;
+        ChannelTiles512 && (long)Gemm.RoundUp(g.OutChannels, TileChannels) * g.InChannels <= ConvolutionAlgorithm.Winograd4x4FusedWeights;
 
     /// <summary>The forward pass by Winograd F(4x4, 3x3) with transformed weights <paramref name="u"/> (<see cref="Winograd4WeightsItem"/>'s layout).</summary>
     internal static void Winograd4Forward(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* u, float* bias, float* y,
