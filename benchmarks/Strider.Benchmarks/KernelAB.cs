@@ -116,6 +116,16 @@ public static unsafe class KernelAB
                     CpuConvolution.WinogradForward(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
                     GC.KeepAlive(u);
                 }));
+            var w5 = Up(g.WeightSize);
+            if (g.KernelH == 3 && g.StrideH == 1)
+                variants.Add(("winograd4", () =>
+                {
+                    Touch(w5);
+                    var conv = new CpuConvolution.ConvArgs { G = g };
+                    var u = PackedConvWeights.Get(ws, w5, g.OutChannels, g.InChannels * 9, &conv, PackedConvWeights.Layout.Winograd4x4);
+                    CpuConvolution.Winograd4Forward(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
+                    GC.KeepAlive(u);
+                }));
             // A fifth argument keeps the chosen kernel and the variants whose name contains it (weights then stay in L3).
             if (args.Length > 4) variants = variants.Where((v, i) => i == 0 || v.Name.Contains(args[4], StringComparison.Ordinal)).ToList();
             var warm = Stopwatch.StartNew();

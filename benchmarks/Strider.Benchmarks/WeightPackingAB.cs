@@ -7,7 +7,8 @@ namespace Strider.Benchmarks;
 /// <summary>
 /// In-process A/B of the per-write weight packings a training step pays once per conv (`wpack [reps]`): the Winograd
 /// transform and the channel panels, forward and flipped (backward data), each run over all its panels on one thread
-/// by the current item and by session 8's scalar one (kept here for the A/B only), alternated; median CPU times.
+/// by the current item and by session 8's scalar one (kept here for the A/B only), and F(4x4, 3x3)'s transform against
+/// F(2x2, 3x3)'s, alternated; median CPU times.
 /// </summary>
 public static unsafe class WeightPackingAB
 {
@@ -22,7 +23,7 @@ public static unsafe class WeightPackingAB
             var w = new float[g.WeightSize];
             for (int i = 0; i < w.Length; i++) w[i] = (float)(rng.NextDouble() - 0.5);
             int padK = Gemm.RoundUp(k, CpuConvolution.TileChannels), padC = Gemm.RoundUp(c, CpuConvolution.TileChannels);
-            var packed = new float[16L * Math.Max(padK, padC) * Math.Max(c, k)];
+            var packed = new float[(long)CpuConvolution.Winograd4Elements * Math.Max(padK, padC) * Math.Max(c, k)];
             fixed (float* pw = w, pp = packed)
             {
                 var forward = new CpuConvolution.ConvArgs { G = g, W = pw, PackedW = pp };
@@ -31,6 +32,8 @@ public static unsafe class WeightPackingAB
                 var d = &flipped;
                 Compare($"{c}x{k} {kernel}x{kernel} Winograd U", reps, () => All(f, padK, &CpuConvolution.WinogradWeightsItem), () => All(f, padK, &ScalarWinogradWeightsItem));
                 Compare($"{c}x{k} {kernel}x{kernel} flipped Winograd U", reps, () => All(d, padC, &CpuConvolution.FlippedWinogradWeightsItem), () => All(d, padC, &ScalarFlippedWinogradWeightsItem));
+                Compare($"{c}x{k} {kernel}x{kernel} F(4x4) U against F(2x2) U", reps, () => All(f, padK, &CpuConvolution.Winograd4WeightsItem), () => All(f, padK, &CpuConvolution.WinogradWeightsItem));
+                Compare($"{c}x{k} {kernel}x{kernel} flipped F(4x4) U against F(2x2) U", reps, () => All(d, padC, &CpuConvolution.FlippedWinograd4WeightsItem), () => All(d, padC, &CpuConvolution.FlippedWinogradWeightsItem));
                 Compare($"{c}x{k} {kernel}x{kernel} channel panels", reps, () => All(f, padK, &CpuConvolution.PackChannelPanelItem), () => All(f, padK, &ScalarChannelPanelItem));
                 Compare($"{c}x{k} {kernel}x{kernel} flipped channel panels", reps, () => All(d, padC, &CpuConvolution.PackFlippedChannelPanelItem), () => All(d, padC, &ScalarFlippedChannelPanelItem));
             }

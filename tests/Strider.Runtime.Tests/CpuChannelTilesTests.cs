@@ -178,9 +178,10 @@ public sealed class CpuChannelTilesTests
     public void The_256_bit_loop_and_unfused_scalar_transforms_give_the_512_bit_kernels_bits()
     {
         var rng = new Random(32);
-        // Winograd with pads 0-2 on planes whose tile rows need plain and masked column loads (45 wide: 23 tiles a row).
+        // Winograd with pads 0-2 on planes whose tile rows need plain and masked column loads (45 wide: 23 tiles a row),
+        // below F(4x4, 3x3)'s planes (ConvolutionAlgorithm.ChooseWinograd4x4).
         foreach (var (g, n) in new[] { (Geometry(24, 7, 48, 3, 1, 1), 1), (Geometry(16, 9, 72, 3, 1, 1), 2), (Geometry(96, 15, 96, 3, 1, 1), 1), (Geometry(64, 15, 64, 3, 1, 1), 2),
-            (Geometry(96, 45, 96, 3, 1, 2), 1), (Geometry(64, 38, 64, 3, 1, 0), 1), (Geometry(96, 9, 96, 3, 1, 0), 2) })
+            (Conv(96, 13, 45, 96, 3, 3, pt: 2, pb: 2, pl: 2, pr: 2), 1), (Conv(64, 20, 38, 64, 3, 3), 1), (Geometry(96, 9, 96, 3, 1, 0), 2) })
         {
             float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
             var kernel = g.InChannels >= 64 ? ConvKernel.Winograd : ConvKernel.ChannelTiles;

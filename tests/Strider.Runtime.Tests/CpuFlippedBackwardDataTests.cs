@@ -18,7 +18,7 @@ public sealed class CpuFlippedBackwardDataTests
     public static TheoryData<string, int, int, int, int, int, string> Cases => new()
     {
         { "Winograd fused (64 x 64 weights), 20x20 pad 1", 64, 20, 64, 1, 3, nameof(ConvKernel.Winograd) },
-        { "Winograd fused, unpadded 40x40 (flipped padding 2)", 64, 40, 64, 0, 1, nameof(ConvKernel.Winograd) },
+        { "Winograd F(4x4, 3x3) fused, unpadded 40x40 (flipped padding 2)", 64, 40, 64, 0, 1, nameof(ConvKernel.Winograd4x4) },
         { "Winograd unfused, odd plane 13x13, 97 dY -> 100 dx channels (a 16-wide last panel)", 100, 13, 97, 1, 6, nameof(ConvKernel.Winograd) },
         { "Winograd's geometry at too few tiles (100): channel tiles", 64, 20, 64, 1, 1, nameof(ConvKernel.ChannelTiles) },
         { "channel tiles, ResNet's 7x7 at batch 3, 40 dY -> 48 dx channels (a 16-wide last panel)", 48, 7, 40, 1, 3, nameof(ConvKernel.ChannelTiles) },
@@ -97,14 +97,14 @@ public sealed class CpuFlippedBackwardDataTests
         using var device = new CpuDevice(2);
         using var reference = new ReferenceDevice();
         var rng = new Random(32);
-        // One weight buffer read as a 64 -> 64 conv on 32x32 (Winograd) and on 7x7 (channel tiles): each packs its own layout.
+        // One weight buffer read as a 64 -> 64 conv on 32x32 (Winograd F(4x4, 3x3)) and on 7x7 (channel tiles): each packs its own layout.
         var wide = Conv(64, 32, 32, 64, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1);
         var small = Conv(64, 7, 7, 64, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1);
         float[] w = Uniform(rng, wide.WeightSize);
         var (dw, rw) = (device.Allocate<float>(w.Length), reference.Allocate<float>(w.Length));
         dw.Upload(w);
         rw.Upload(w);
-        foreach (var (g, kernel) in new[] { (wide, ConvKernel.Winograd), (small, ConvKernel.ChannelTiles), (wide, ConvKernel.Winograd) })
+        foreach (var (g, kernel) in new[] { (wide, ConvKernel.Winograd4x4), (small, ConvKernel.ChannelTiles), (wide, ConvKernel.Winograd4x4) })
         {
             float[] dy = Uniform(rng, g.OutputSize);
             var (ddy, rdy, ddx, rdx) = (device.Allocate<float>(dy.Length), reference.Allocate<float>(dy.Length), device.Allocate<float>(g.InputSize), reference.Allocate<float>(g.InputSize));

@@ -68,6 +68,13 @@ internal enum ConvKernel
     /// im2col otherwise).
     /// </summary>
     StridedWinograd,
+
+    /// <summary>
+    /// Winograd F(4x4, 3x3): 6x6 input tiles (stride 4), 36 GEMMs (channel tiles) per batch, 2.25 multiplies per output
+    /// and channel pair where F(2x2, 3x3) does 4; transforms split over channel planes and the GEMMs over transform
+    /// elements and runs of tiles, or all three fused per block of tile rows with at most 128 x 128 weights (and AVX-512).
+    /// </summary>
+    Winograd4x4,
 }
 
 /// <summary>
@@ -109,7 +116,7 @@ internal static class ConvolutionAlgorithm
     {
         if (groups > 1) return Grouped(inChannels, groups);
         if (ChooseWinograd(inChannels, outChannels) && WinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW))
-            return ConvKernel.Winograd;
+            return ChooseWinograd4x4(outH, outW) ? ConvKernel.Winograd4x4 : ConvKernel.Winograd;
         if (StridedWinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW)) return ConvKernel.StridedWinograd;
         if (PointwiseApplies(inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft)) return ConvKernel.Pointwise;
         if (ChannelTilesApply(inChannels * kernelH * kernelW, outChannels)) return ConvKernel.ChannelTiles;
@@ -220,6 +227,26 @@ internal static class ConvolutionAlgorithm
     public static bool ChooseWinograd(int inChannels, int outChannels) =>
         (inChannels >= WinogradChosenChannels && outChannels >= WinogradChosenChannels)
         || (inChannels >= 64 && outChannels >= 64 && (long)(outChannels + TileChannels - 1) / TileChannels * TileChannels * inChannels <= WinogradFusedWeights);
+
+    /// <summary>
+    /// Most weights (output channels rounded up to a tile's 32, times input channels) for Winograd F(4x4, 3x3)'s fused
+    /// pass. In-process A/B (one thread's CPU time, `kernel-ab 1 15 "3x3 128x28x28" winograd 8`): ResNet's 128x28x28 at
+    /// batch 8 took 7.4-7.6 ms fused against 9.4-9.9 ms in three passes (F(2x2, 3x3): 12.1-12.9), the same at batch 1;
+    /// 256x14x14 took 12.3 ms fused against 11.6 in three passes.
+    /// </summary>
+    public const int Winograd4x4FusedWeights = 128 * 128;
+
+    /// <summary>Fewest output positions per image for <see cref="ChooseWinograd4x4"/>.</summary>
+    public const int Winograd4x4MinPositions = 28 * 28;
+
+    /// <summary>
+    /// Whether a conv that takes Winograd takes F(4x4, 3x3) rather than F(2x2, 3x3): on output planes of at least
+    /// <see cref="Winograd4x4MinPositions"/> positions. In-process A/B (one thread's CPU time, `kernel-ab 1 15 "3x3 64x56x56"
+    /// winograd 1`, and batch 8, weights written every call as in training), F(4x4) / F(2x2): ResNet's 64x56x56 0.58-0.60x at
+    /// batch 1, 0.65-0.67x at batch 8; 128x28x28 0.70-0.76x and 0.79-0.83x; but 256x14x14 1.04-1.12x and 1.0-1.24x, 512x7x7
+    /// 1.35x and 0.92-1.34x (4 or 16 tiles a plane fill a quarter of the transforms' 16-tile vectors, and U is 2.25x larger).
+    /// </summary>
+    public static bool ChooseWinograd4x4(int outH, int outW) => (long)outH * outW >= Winograd4x4MinPositions;
 
     /// <summary>
     /// Fewest 2x2 tiles an image for Winograd: 16, a 7x7 or 8x8 plane, which its GEMMs run as one square channel tile
@@ -403,7 +430,7 @@ internal static class ConvolutionAlgorithm
 
     /// <summary>A flipped-forward backward data in words, with the forward kernel it runs on (<see cref="FlippedForwardKernel"/>).</summary>
     public static string DescribeFlipped(ConvKernel forwardKernel) => Describe(ConvKernel.FlippedForward) + ", on " + Describe(forwardKernel)
-        + (forwardKernel == ConvKernel.Winograd ? "; below 256 tiles in the batch on the channel tiles" : "");
+        + (forwardKernel is ConvKernel.Winograd or ConvKernel.Winograd4x4 ? "; below 256 tiles in the batch on the channel tiles" : "");
 
     /// <summary>The kernel in words, as the generated code's comment names it.</summary>
     public static string Describe(ConvKernel kernel) => kernel switch
@@ -422,6 +449,7 @@ internal static class ConvolutionAlgorithm
         ConvKernel.StridedWinograd => "stride phases as channels (space to depth) of one Winograd F(2x2,3x3) conv, fused per block of tile rows",
         ConvKernel.PhaseWinograd => "stride phases as one Winograd F(2x2,3x3) conv of dY (fused per block of tile rows), interleaved into dx",
         ConvKernel.FlippedForward => "forward conv of dY with flipped weights (no col2im)",
+        ConvKernel.Winograd4x4 => "Winograd F(4x4,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 128x128 weights)",
         _ => kernel.ToString(),
     };
 }

@@ -32,11 +32,13 @@ internal static unsafe partial class CpuConvolution
         var fg = FlippedGeometry(g);
         var kernel = ConvolutionAlgorithm.FlippedForwardKernel(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW,
             g.KernelH, g.KernelW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW);
+        // Past F(4x4, 3x3)'s workspace, F(2x2, 3x3) (fewer values per tile; past its own, the GEMM).
+        if (kernel == ConvKernel.Winograd4x4 && !Winograd4Fits(fg, n)) kernel = ConvKernel.Winograd;
         if (FlippedOnGemmOnly || (kernel == ConvKernel.Winograd && !WinogradFits(fg, n))) return ConvKernel.Im2colGemm;
         // Winograd's weight transform is paid once per write of w, that is once per training step, for this one call:
         // below a few hundred tiles it costs more than it saves (`wgrad` A/B, Winograd / im2col GEMM: 1.72x at 36 tiles,
         // 1.17x at 64, 0.82x at 400, 0.70-0.76x on ResNet's 392-6272 at batch 8), so such a batch takes the channel tiles.
-        if (kernel == ConvKernel.Winograd && (long)n * ((fg.OutH + 1) / 2) * ((fg.OutW + 1) / 2) < FlippedWinogradMinTiles)
+        if (kernel is ConvKernel.Winograd or ConvKernel.Winograd4x4 && (long)n * ((fg.OutH + 1) / 2) * ((fg.OutW + 1) / 2) < FlippedWinogradMinTiles)
             return ConvolutionAlgorithm.ChannelTilesApply(fg.InChannels * 9, fg.OutChannels) ? ConvKernel.ChannelTiles : ConvKernel.Im2colGemm;
         return kernel;
     }
@@ -63,6 +65,7 @@ internal static unsafe partial class CpuConvolution
         var layout = kernel switch
         {
             ConvKernel.Winograd => PackedConvWeights.Layout.Winograd,
+            ConvKernel.Winograd4x4 => PackedConvWeights.Layout.Winograd4x4,
             ConvKernel.ChannelTiles => PackedConvWeights.Layout.ChannelPanels,
             _ => PackedConvWeights.Layout.GemmPanels,
         };
@@ -70,8 +73,9 @@ internal static unsafe partial class CpuConvolution
         // The forward overwrites its output: accumulating, it writes to scratch that is then added to dx.
         long total = n * g.InputSize;
         // (Shared for Winograd, whose unfused pass keeps its products in PhaseOut; the other kernels' A operand is packedW.)
-        float* target = !accumulate ? dx : kernel == ConvKernel.Winograd ? ws.Shared(total) : ws.PhaseOut(total);
+        float* target = !accumulate ? dx : kernel is ConvKernel.Winograd or ConvKernel.Winograd4x4 ? ws.Shared(total) : ws.PhaseOut(total);
         if (kernel == ConvKernel.Winograd) WinogradForward(ws, fg, n, dy, packedW, null, target);
+        else if (kernel == ConvKernel.Winograd4x4) Winograd4Forward(ws, fg, n, dy, packedW, null, target);
         else if (kernel == ConvKernel.ChannelTiles) ForwardChannelTiles(ws, fg, n, dy, packedW, null, target);
         else kernel = ConvForwardCore(ws, fg, n, dy, null, null, target, packedW: packedW);
         LastFlippedKernel = kernel;
@@ -204,6 +208,7 @@ internal sealed unsafe class FlippedConvWeights
             long size = layout switch
             {
                 PackedConvWeights.Layout.Winograd => 16L * Gemm.RoundUp(rows, CpuConvolution.TileChannels) * g.OutChannels,
+                PackedConvWeights.Layout.Winograd4x4 => CpuConvolution.Winograd4WeightsSize(rows, g.OutChannels),
                 PackedConvWeights.Layout.ChannelPanels => CpuConvolution.ChannelPanelsSize(rows, depth),
                 _ => (long)Gemm.RoundUp(rows, Gemm.MR) * depth,
             };
@@ -211,6 +216,7 @@ internal sealed unsafe class FlippedConvWeights
             var pack = new CpuConvolution.ConvArgs { G = g, X = w, PackedW = packed };
             int panels = (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels;
             if (layout == PackedConvWeights.Layout.Winograd) ws.Run(&pack, panels, &CpuConvolution.FlippedWinogradWeightsItem);
+            else if (layout == PackedConvWeights.Layout.Winograd4x4) ws.Run(&pack, panels, &CpuConvolution.FlippedWinograd4WeightsItem);
             else if (layout == PackedConvWeights.Layout.ChannelPanels) ws.Run(&pack, panels, &CpuConvolution.PackFlippedChannelPanelItem);
             else ws.Run(&pack, (depth + Gemm.KC - 1) / Gemm.KC, &CpuConvolution.PackFlippedWeightsItem);
             return entry._kept.Done(version, key);

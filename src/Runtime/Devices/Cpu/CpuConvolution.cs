@@ -65,6 +65,16 @@ internal static unsafe partial class CpuConvolution
         CheckConv(g, n);
         var kernel = ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW,
             g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups);
+        if (kernel == ConvKernel.Winograd4x4)
+        {
+            if (Winograd4Fits(g, n))
+            {
+                ConvForwardWinograd4(ws, g, n, x, w, bias, y, epilogue);
+                return;
+            }
+            // Past F(4x4, 3x3)'s workspace: F(2x2, 3x3), which keeps fewer values per tile (and past its own, the GEMM).
+            kernel = ConvKernel.Winograd;
+        }
         if (kernel == ConvKernel.Winograd && WinogradFits(g, n))
         {
             ConvForwardWinograd(ws, g, n, x, w, bias, y, epilogue);

@@ -315,14 +315,14 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         var add1Out = _add1Out!;
         var relu2Out = _relu2Out!;
         // conv1: Conv 64 3x3 pad 1 -> 64x56x56
-        d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, null, conv1Out); // kernel: Winograd F(2x2,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 64x64 weights)
+        d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, null, conv1Out); // kernel: Winograd F(4x4,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 128x128 weights)
         // bn1: BatchNorm -> 64x56x56
         // bn1 -> relu1 fused, one pass writing relu1's output only
         d.BatchNormReluForwardTraining(n, 64, 3136, conv1Out, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 0.1f, 1E-05f, null, 0f, 0UL, relu1Out, _bn1SavedMean!, _bn1SavedInvStd!);
         // relu1: Relu -> 64x56x56
         // written by the fused op at bn1
         // conv2: Conv 64 3x3 pad 1 -> 64x56x56
-        d.ConvForward(Conv2Geometry, n, relu1Out, _conv2Weight.Value, null, conv2Out); // kernel: Winograd F(2x2,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 64x64 weights)
+        d.ConvForward(Conv2Geometry, n, relu1Out, _conv2Weight.Value, null, conv2Out); // kernel: Winograd F(4x4,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 128x128 weights)
         // bn2: BatchNorm -> 64x56x56
         d.BatchNormForwardTraining(n, 64, 3136, conv2Out, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 0.1f, 1E-05f, bn2Out, _bn2SavedMean!, _bn2SavedInvStd!);
         // add1: Add input, bn2 -> 64x56x56
@@ -348,7 +348,7 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedWeight, 36864);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn1FoldedBias, 64);
         _bn1Fold.Refresh(d, 1, 64, 576, _conv1Weight.Value, null, _bn1Weight.Value, _bn1Bias.Value, _bn1RunningMean.Value, _bn1RunningVar.Value, 1E-05f, _bn1FoldedWeight!, _bn1FoldedBias!);
-        d.ConvForward(Conv1Geometry, n, inputOut, _bn1FoldedWeight!, _bn1FoldedBias!, relu1Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: Winograd F(2x2,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 64x64 weights) + Relu
+        d.ConvForward(Conv1Geometry, n, inputOut, _bn1FoldedWeight!, _bn1FoldedBias!, relu1Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: Winograd F(4x4,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 128x128 weights) + Relu
         // bn1: BatchNorm -> 64x56x56
         // folded into conv1 above
         // relu1: Relu -> 64x56x56
@@ -358,7 +358,7 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedWeight, 36864);
         global::Strider.Devices.DeviceBuffers.Ensure(_device, ref _bn2FoldedBias, 64);
         _bn2Fold.Refresh(d, 1, 64, 576, _conv2Weight.Value, null, _bn2Weight.Value, _bn2Bias.Value, _bn2RunningMean.Value, _bn2RunningVar.Value, 1E-05f, _bn2FoldedWeight!, _bn2FoldedBias!);
-        d.ConvForward(Conv2Geometry, n, relu1Out, _bn2FoldedWeight!, _bn2FoldedBias!, relu2Out, new global::Strider.Devices.ConvEpilogue(inputOut, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: Winograd F(2x2,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 64x64 weights) + residual add + Relu
+        d.ConvForward(Conv2Geometry, n, relu1Out, _bn2FoldedWeight!, _bn2FoldedBias!, relu2Out, new global::Strider.Devices.ConvEpilogue(inputOut, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: Winograd F(4x4,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 128x128 weights) + residual add + Relu
         // bn2: BatchNorm -> 64x56x56
         // folded into conv2 above
         // add1: Add input, bn2 -> 64x56x56
@@ -421,14 +421,14 @@ public partial class ResNetBlock : global::Strider.NetworkBase, global::Strider.
         d.BatchNormBackward(n, 64, 3136, conv2Out, _bn2Grad!, _bn2Weight.Value, _bn2SavedMean!, _bn2SavedInvStd!, _conv2Grad!, _bn2Weight.Gradient, _bn2Bias.Gradient, false);
         // conv2: Conv 64 3x3 pad 1
         d.ConvBackwardWeights(Conv2Geometry, n, relu1Out, _conv2Grad!, _conv2Weight.Gradient, null);
-        d.ConvBackwardData(Conv2Geometry, n, _conv2Grad!, _conv2Weight.Value, _relu1Grad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on Winograd F(2x2,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 64x64 weights); below 256 tiles in the batch on the channel tiles
+        d.ConvBackwardData(Conv2Geometry, n, _conv2Grad!, _conv2Weight.Value, _relu1Grad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on Winograd F(4x4,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 128x128 weights); below 256 tiles in the batch on the channel tiles
         // relu1: Relu
         // fused into bn1's BatchNormReluBackward below
         // bn1: BatchNorm
         d.BatchNormReluBackward(n, 64, 3136, conv1Out, relu1Out, _relu1Grad!, null, _bn1Weight.Value, _bn1SavedMean!, _bn1SavedInvStd!, _conv1Grad!, _bn1Weight.Gradient, _bn1Bias.Gradient, false, _bn1Grad!);
         // conv1: Conv 64 3x3 pad 1
         d.ConvBackwardWeights(Conv1Geometry, n, inputOut, _conv1Grad!, _conv1Weight.Gradient, null);
-        if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, true); // kernel: forward conv of dY with flipped weights (no col2im), on Winograd F(2x2,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 64x64 weights); below 256 tiles in the batch on the channel tiles
+        if (inputGradient) d.ConvBackwardData(Conv1Geometry, n, _conv1Grad!, _conv1Weight.Value, _inputGrad!, true); // kernel: forward conv of dY with flipped weights (no col2im), on Winograd F(4x4,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 128x128 weights); below 256 tiles in the batch on the channel tiles
     }
 
     protected override void DisposeBuffers()
