@@ -7,6 +7,7 @@ else if (args.Length > 0 && args[0] == "loop") Strider.Benchmarks.QuickConv.RunL
 else if (args.Length > 0 && args[0] == "passes") Strider.Benchmarks.ConvPassBench.Run(args);
 else if (args.Length > 0 && args[0] == "pointwise") Strider.Benchmarks.PointwiseAB.Run(args);
 else if (args.Length > 0 && args[0] == "pointwise-block") Strider.Benchmarks.PointwiseBlockAB.Run(args);
+else if (args.Length > 0 && args[0] == "network-ab") Strider.Benchmarks.NetworkAB.Run(args);
 else if (args.Length > 0 && args[0] == "pointwise-span") Strider.Benchmarks.PointwiseSpanAB.Run(args);
 else if (args.Length > 0 && args[0] == "depthwise") Strider.Benchmarks.DepthwiseAB.Run(args);
 else if (args.Length > 0 && args[0] == "epilogue") Strider.Benchmarks.EpilogueAB.Run(args);
