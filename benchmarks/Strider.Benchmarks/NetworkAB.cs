@@ -7,7 +7,8 @@ namespace Strider.Benchmarks;
 /// In-process A/B of a whole torchvision workload's step (`network-ab W5|W6 switch [reps]`): steps with a kernel switch
 /// off (A, the kernel before the change) and on (B) alternated, with the median calling-thread CPU time and wall time of
 /// each and their ratio. Run with STRIDER_THREADS=1 for the CPU time of the whole step (with more threads the caller's
-/// CPU time is only its share). Switches: pointwise-block (<see cref="CpuConvolution.PointwiseBlockBytes"/> 0 or its default).
+/// CPU time is only its share). Switches: pointwise-block (<see cref="CpuConvolution.PointwiseBlockBytes"/> 0 or its default),
+/// depthwise-wide (<see cref="CpuDepthwiseConvolution.WideRows"/>).
 /// </summary>
 public static class NetworkAB
 {
@@ -20,7 +21,8 @@ public static class NetworkAB
         Action<bool> set = change switch
         {
             "pointwise-block" => Switch(v => CpuConvolution.PointwiseBlockBytes = v, CpuConvolution.PointwiseBlockBytes, 0),
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block."),
+            "depthwise-wide" => enabled => CpuDepthwiseConvolution.WideRows = enabled,
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide."),
         };
         var t = new TorchvisionWorkloads { Only = [name] };
         t.Setup();
