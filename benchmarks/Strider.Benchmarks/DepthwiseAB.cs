@@ -38,7 +38,7 @@ public static unsafe class DepthwiseAB
                 BenchmarkData.Signed(device, rng, c), BenchmarkData.Signed(device, rng, g.OutputSize));
             var epilogue = new ConvEpilogue(null, Activation.Relu6);
             bool flat = CpuDepthwiseConvolution.FlatApplies(g);
-            bool differs = wide ? !flat && s == 1 && wideDefault : flat;
+            bool differs = wide ? !flat && wideDefault : flat;
             void Mine()
             {
                 CpuDepthwiseConvolution.FlatPlanes = flatDefault;

@@ -205,9 +205,10 @@ public sealed class CpuDepthwiseConvolutionTests
     }
 
     /// <summary>
-    /// 3x3 stride-1 rows with 512-bit vectors: the same bits as the 256-bit rows (the wide rows switched off) on every
-    /// stride-1 3x3 case, small planes run by rows too (the flat path off), with and without the epilogue, NaN inputs and
-    /// infinite weights included, on one worker and two; backward data (a stride-1 forward of dY, overwriting) too.
+    /// 3x3 stride-1 rows and the stride-2 copy's rows with 512-bit vectors: the same bits as the 256-bit ones (switched
+    /// off) on every undilated 3x3 case, small planes run by rows too (the flat path off), with and without the
+    /// epilogue, NaN inputs and infinite weights included, on one worker and two; backward data (a stride-1 forward of
+    /// dY, overwriting) too.
     /// </summary>
     [Theory]
     [MemberData(nameof(CaseNames))]

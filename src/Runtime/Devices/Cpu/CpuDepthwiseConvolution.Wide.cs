@@ -19,7 +19,10 @@ internal static unsafe partial class CpuDepthwiseConvolution
     /// <summary>Values past the padded copy that a wide row's last vector may read.</summary>
     private const int WideSlack = WideLanes;
 
-    /// <summary>Whether 3x3 stride-1 rows run with 512-bit vectors where AVX-512 is; settable so tests and the A/B run the 256-bit rows too.</summary>
+    /// <summary>
+    /// Whether 3x3 stride-1 rows, and the stride-2 copy's rows (<see cref="CopyRowWide"/>), run with 512-bit vectors
+    /// where AVX-512 is; settable so tests and the A/B run the 256-bit ones too.
+    /// </summary>
     internal static bool WideRows = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
 #if NET9_0_OR_GREATER
@@ -69,6 +72,37 @@ internal static unsafe partial class CpuDepthwiseConvolution
                 Put<TClamp>(yr + ox, s, ox + WideLanes <= outW, tail);
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="CopyRow"/> at stride 2, 16 indices of each phase at a time (one two-source permute per phase where
+    /// the 8-wide loop shuffles four times per 8): the same values, masked loads reading only inside the row. Returns
+    /// the indices done (whole 16s); the 8-wide loop copies the rest.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int CopyRowWide(float* src, float* dst, int phaseLength, int padLeft, int inW)
+    {
+        var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        int i = 0;
+        for (; i + WideLanes <= phaseLength; i += WideLanes)
+        {
+            int q = 2 * i - padLeft;
+            var (lo, hi) = (WideLoad(src, q, inW), WideLoad(src, q + WideLanes, inW));
+            Avx512F.PermuteVar16x32x2(lo, evens, hi).Store(dst + i);
+            Avx512F.PermuteVar16x32x2(lo, odds, hi).Store(dst + phaseLength + i);
+        }
+        return i;
+    }
+
+    /// <summary>src[start .. start + 16), zero where an index falls outside [0, length) (those lanes not read): <see cref="Load"/>'s 16 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> WideLoad(float* src, int start, int length)
+    {
+        if (start >= 0 && start + WideLanes <= length) return Vector512.Load(src + start);
+        var index = Vector512.Create(start) + Vector512<int>.Indices;
+        var inside = Vector512.GreaterThanOrEqual(index, Vector512<int>.Zero) & Vector512.LessThan(index, Vector512.Create(length));
+        return Avx512F.MaskLoad(src + start, inside.AsSingle(), Vector512<float>.Zero);
     }
 
     /// <summary>The vector clamped, stored whole or only its lanes in <paramref name="tail"/>.</summary>

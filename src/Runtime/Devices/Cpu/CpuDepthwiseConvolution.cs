@@ -165,7 +165,11 @@ internal static unsafe partial class CpuDepthwiseConvolution
         }
         if (stride == 2)
         {
-            for (int i = 0; i < phaseLength; i += Lanes)
+            int i = 0;
+#if NET9_0_OR_GREATER
+            if (WideRows) i = CopyRowWide(src, dst, phaseLength, padLeft, inW);
+#endif
+            for (; i < phaseLength; i += Lanes)
             {
                 int q = 2 * i - padLeft;
                 var (even, odd) = Deinterleave(Load(src, q, inW), Load(src, q + Lanes, inW));
