@@ -8,7 +8,7 @@ namespace Strider.Benchmarks;
 /// off (A, the kernel before the change) and on (B) alternated, with the median calling-thread CPU time and wall time of
 /// each and their ratio. Run with STRIDER_THREADS=1 for the CPU time of the whole step (with more threads the caller's
 /// CPU time is only its share). Switches: pointwise-block (<see cref="CpuConvolution.PointwiseBlockBytes"/> 0 or its default),
-/// depthwise-wide (<see cref="CpuDepthwiseConvolution.WideRows"/>).
+/// depthwise-wide (<see cref="CpuDepthwiseConvolution.WideRows"/>), both.
 /// </summary>
 public static class NetworkAB
 {
@@ -18,11 +18,18 @@ public static class NetworkAB
         string change = args.Length > 2 ? args[2] : "pointwise-block";
         int reps = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 40;
         Console.WriteLine($"threads {Workloads.Threads}, {name}, switch {change}, load {File.ReadAllText("/proc/loadavg").Trim()}");
+        int defaultBlockBytes = CpuConvolution.PointwiseBlockBytes;
+        bool wideDefault = CpuDepthwiseConvolution.WideRows;
         Action<bool> set = change switch
         {
             "pointwise-block" => Switch(v => CpuConvolution.PointwiseBlockBytes = v, CpuConvolution.PointwiseBlockBytes, 0),
-            "depthwise-wide" => enabled => CpuDepthwiseConvolution.WideRows = enabled,
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide."),
+            "depthwise-wide" => enabled => CpuDepthwiseConvolution.WideRows = enabled && wideDefault,
+            "both" => enabled =>
+            {
+                CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
+                CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
+            },
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, both."),
         };
         var t = new TorchvisionWorkloads { Only = [name] };
         t.Setup();
