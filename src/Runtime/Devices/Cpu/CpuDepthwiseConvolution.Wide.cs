@@ -20,7 +20,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
     private const int WideSlack = WideLanes;
 
     /// <summary>
-    /// Whether 3x3 stride-1 rows, and the stride-2 copy's rows (<see cref="CopyRowWide"/>), run with 512-bit vectors
+    /// Whether 3x3 stride-1 rows, and the stride-2 copy's rows (<c>CopyRowWide</c>), run with 512-bit vectors
     /// where AVX-512 is; settable so tests and the A/B run the 256-bit ones too.
     /// </summary>
     internal static bool WideRows = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
