@@ -67,6 +67,8 @@ public static unsafe class KernelAB
             ("3x3 s2 256x14x14 -> 512", Conv(256, 14, 512, 3, 2)),
             ("3x3 s2 64x56x56 -> 128", Conv(64, 56, 128, 3, 2)),
             ("7x7 s2 3x224x224 -> 64", Conv(3, 224, 64, 7, 2)),
+            // W6's stem.
+            ("MobileNet stem 3x3 s2 3x224x224 -> 32", new ConvGeometry(3, 224, 224, 32, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1)),
             // W4's U-net: its largest conv, and the largest stride phase (3x3) of its largest deconv.
             ("U-net 5x5 s2 32x781x781 -> 32", new ConvGeometry(32, 781, 781, 32, 389, 389, 5, 5, 2, 2, 0, 0, 1, 1, 1)),
             ("U-net phase 3x3 32x391x391 -> 32", Conv(32, 391, 32, 3)),

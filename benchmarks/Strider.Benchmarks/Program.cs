@@ -6,6 +6,8 @@ else if (args.Length > 0 && args[0] == "memory") Strider.Benchmarks.MemoryProbe.
 else if (args.Length > 0 && args[0] == "loop") Strider.Benchmarks.QuickConv.RunLoop(args);
 else if (args.Length > 0 && args[0] == "passes") Strider.Benchmarks.ConvPassBench.Run(args);
 else if (args.Length > 0 && args[0] == "pointwise") Strider.Benchmarks.PointwiseAB.Run(args);
+else if (args.Length > 0 && args[0] == "pointwise-block") Strider.Benchmarks.PointwiseBlockAB.Run(args);
+else if (args.Length > 0 && args[0] == "network-ab") Strider.Benchmarks.NetworkAB.Run(args);
 else if (args.Length > 0 && args[0] == "pointwise-span") Strider.Benchmarks.PointwiseSpanAB.Run(args);
 else if (args.Length > 0 && args[0] == "depthwise") Strider.Benchmarks.DepthwiseAB.Run(args);
 else if (args.Length > 0 && args[0] == "epilogue") Strider.Benchmarks.EpilogueAB.Run(args);

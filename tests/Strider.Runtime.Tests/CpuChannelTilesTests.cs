@@ -13,6 +13,7 @@ namespace Strider.Runtime.Tests;
 /// against the reference device on 1 and 2 workers with the same bits, and with the 256-bit loop on the same bits; and
 /// Winograd, whose 16 GEMMs run on the channel tiles, in its three-pass and fused forms.
 /// </summary>
+[Collection(KernelChoiceSwitchCollection.Name)]
 public sealed class CpuChannelTilesTests
 {
     private readonly ReferenceDevice _reference = new();
@@ -249,4 +250,15 @@ public sealed class CpuChannelTilesTests
         Assert.Equal(kernel, CpuConvolution.LastKernel);
         return y.ToArray();
     }
+}
+
+/// <summary>
+/// Test classes that switch a process-wide setting the CPU device's kernel choice reads (<see cref="CpuConvolution.ChannelTiles512"/>:
+/// without it backward data takes the phase split, not Winograd) run alone, not beside classes that assert which kernel
+/// ran (CpuTransposedConvEpilogueTests failed that way about one full run in two).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class KernelChoiceSwitchCollection
+{
+    public const string Name = "CPU kernel choice switches";
 }

@@ -10,7 +10,8 @@ namespace Strider.Runtime.Tests;
 /// The CPU device's depthwise kernel (a phase-split padded copy per plane, 8 output columns per vector) on MobileNet's
 /// geometries with channels cut and on odd ones: rows narrower than a vector, not a multiple of it, padding wider than
 /// the kernel, strides 1-3, dilation, a channel multiplier; forward (with and without an epilogue), backward data and the
-/// weight gradient against <see cref="ReferenceDevice"/>, and the same bits on one worker as on two.
+/// weight gradient against <see cref="ReferenceDevice"/>, and the same bits on one worker as on two; the flat path and
+/// the 512-bit 3x3 stride-1 rows on the 256-bit rows' bits.
 /// </summary>
 public sealed class CpuDepthwiseConvolutionTests
 {
@@ -36,6 +37,9 @@ public sealed class CpuDepthwiseConvolutionTests
         ["3x3 stride 2 pad 1 on 1x3 and 2x2 rows"] = (Conv(3, 2, 3, 3, 3, 3, sh: 2, sw: 2, pt: 1, pb: 1, pl: 1, pr: 1) with { Groups = 3 }, 1),
         ["3x3 stride 2 across only, pad 2 left 0 right, rows of 40"] = (Conv(2, 6, 40, 2, 3, 3, sh: 1, sw: 2, pt: 1, pb: 1, pl: 2, pr: 0) with { Groups = 2 }, 2),
         ["3x3 unpadded, rows of 37"] = (Depthwise(3, 9, 37, 3), 2),
+        ["3x3 pad 1 on 9x33 (two 16-wide vectors and one lane), odd rows, batch 2"] = (Depthwise(3, 9, 33, 3, p: 1), 2),
+        ["3x3 pad 1 on 20x48 (three whole 16-wide vectors), multiplier 2"] = (Depthwise(2, 20, 48, 3, multiplier: 2, p: 1), 1),
+        ["MobileNetV2 3x3 pad 1 on 112x112 (2 of 32 channels)"] = (Depthwise(2, 112, 112, 3, p: 1), 1),
         ["3x3 pad 2 (wider than the kernel's reach), 5x6"] = (Depthwise(3, 5, 6, 3, p: 2), 2),
         ["3x3 pad 1 on 1x1"] = (Depthwise(5, 1, 1, 3, p: 1), 2),
         ["3x3 dilation 2 pad 2 on 20x21"] = (Depthwise(3, 20, 21, 3, p: 2, d: 2), 1),
@@ -197,6 +201,61 @@ public sealed class CpuDepthwiseConvolutionTests
             Assert.True(SameBits(flatOne.AsSpan(), flatTwo), $"{what}: one worker and two give different bits.");
             Assert.Contains(flatTwo, float.IsNaN);
             Assert.Contains(flatTwo, v => v != 0f && !float.IsNaN(v));
+        }
+    }
+
+    /// <summary>
+    /// 3x3 stride-1 rows and the stride-2 copy's rows with 512-bit vectors: the same bits as the 256-bit ones (switched
+    /// off) on every undilated 3x3 case, small planes run by rows too (the flat path off), with and without the
+    /// epilogue, NaN inputs and infinite weights included, on one worker and two; backward data (a stride-1 forward of
+    /// dY, overwriting) too.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Wide_rows_give_the_256_bit_rows_bits(string name)
+    {
+        var (g, n) = Cases[name];
+        if (g.KernelH != 3 || g.KernelW != 3 || g.DilationH != 1 || !CpuDepthwiseConvolution.Applies(g)) return;
+        long count = n * g.OutputSize;
+        var rng = new Random(65);
+        float[] x = Uniform(rng, n * g.InputSize, -3, 3), w = Uniform(rng, g.WeightSize, -2, 2), bias = Uniform(rng, g.OutChannels), residual = Uniform(rng, count, -4, 4);
+        float[] dy = Uniform(rng, count, -3, 3);
+        for (long i = 3; i < x.Length; i += 97) x[i] = float.NaN;
+        w[^1] = float.PositiveInfinity;
+        bool wideDefault = CpuDepthwiseConvolution.WideRows;
+        float[] Run(int threads, bool wide, Activation? f, bool withResidual, bool backward)
+        {
+            CpuDepthwiseConvolution.WideRows = wide && wideDefault;
+            CpuDepthwiseConvolution.FlatPlanes = false;
+            try
+            {
+                using var device = new CpuDevice(threads);
+                var (bx, bw, bb, br, bdy) = (Upload(device, x), Upload(device, w), Upload(device, bias), Upload(device, residual), Upload(device, dy));
+                if (backward)
+                {
+                    var dx = Upload(device, Enumerable.Repeat(float.NaN, (int)(n * g.InputSize)).ToArray());
+                    device.ConvBackwardData(g, n, bdy, bw, dx, accumulate: false);
+                    return dx.ToArray();
+                }
+                var y = Upload(device, Enumerable.Repeat(float.NaN, (int)count).ToArray());
+                device.ConvForward(g, n, bx, bw, bb, y, new ConvEpilogue(withResidual ? br : null, f, -0.5f, 0.25f));
+                return y.ToArray();
+            }
+            finally
+            {
+                CpuDepthwiseConvolution.WideRows = wideDefault;
+                CpuDepthwiseConvolution.FlatPlanes = System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+            }
+        }
+        foreach (var (f, withResidual, backward) in new (Activation?, bool, bool)[]
+                 { (Activation.Relu6, false, false), (null, false, false), (Activation.Relu, false, false), (Activation.HardTanh, true, false), (null, false, true) })
+        {
+            if (backward && (g.StrideH != 1 || g.StrideW != 1 || !CpuDepthwiseConvolution.AppliesBackwardData(g))) continue;
+            float[] narrow = Run(2, false, f, withResidual, backward), wideOne = Run(1, true, f, withResidual, backward), wideTwo = Run(2, true, f, withResidual, backward);
+            string what = $"{name}, {(backward ? "backward data" : (withResidual ? "residual + " : "") + (f?.ToString() ?? "no activation"))}";
+            Assert.True(SameBits(narrow.AsSpan(), wideTwo), $"{what}: the 512-bit rows differ from the 256-bit rows.");
+            Assert.True(SameBits(wideOne.AsSpan(), wideTwo), $"{what}: one worker and two give different bits.");
+            Assert.Contains(wideTwo, v => v != 0f && !float.IsNaN(v));
         }
     }
 

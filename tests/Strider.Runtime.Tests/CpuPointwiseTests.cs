@@ -11,7 +11,8 @@ namespace Strider.Runtime.Tests;
 /// part-filled 8-channel panel, planes that leave a short last tile of 1-47 positions (1, 2 or 3 vectors, through the
 /// zero-padded scratch copy), planes of whole tiles, batches, deep inputs, and few items per image
 /// (channel panels split into groups); each against the reference device on 1 and 2 workers with the same bits, with
-/// the 256-bit loop on the same bits, with its epilogue equal to the separate ops, and its weights packed once per write.
+/// the 256-bit loop on the same bits, in blocks of tiles on the one-tile-at-a-time bits, with its epilogue equal to the
+/// separate ops, and its weights packed once per write.
 /// </summary>
 public sealed class CpuPointwiseTests
 {
@@ -142,6 +143,39 @@ public sealed class CpuPointwiseTests
             float[] longTiles = Run(true, f, r), shortTiles = Run(false, f, r);
             Assert.True(longTiles.AsSpan().SequenceEqual(shortTiles), $"{g} batch {n}, {f?.ToString() ?? "no activation"}{(r is null ? "" : " + residual")}: long tiles differ from 48-position tiles.");
         }
+    }
+
+    [Theory]
+    [InlineData(16, 112, 112, 96, 1, 98304)] // MobileNetV2's 16 -> 96 at 112x112: 261 whole tiles + 16 positions, blocks of 32
+    [InlineData(24, 19, 17, 20, 2, 9216)]    // blocks of 2 over 6 whole tiles and a short one, a panel of 4, batch 2
+    [InlineData(13, 13, 13, 11, 3, 7500)]    // blocks of 3 over 3 whole tiles, odd channels, batch 3
+    [InlineData(20, 7, 7, 20, 2, 98304)]     // one long tile (48 + a column) a plane
+    [InlineData(9, 7, 14, 13, 3, 98304)]     // 2 long tiles, 9 -> 13 channels
+    [InlineData(40, 30, 30, 72, 1, 98304)]   // 900 = 18 x 48 + 36 in blocks of 12, items over runs and panel groups
+    public void Blocks_of_tiles_give_the_one_tile_at_a_time_bits_with_the_epilogue_on_one_worker_and_two(int c, int h, int w, int k, int n, int blockBytes)
+    {
+        var g = Geometry(c, h, w, k);
+        Assert.True(CpuConvolution.PointwiseBlockTiles(c, CpuConvolution.PointwiseSpan(h * w)) > 1 || blockBytes != CpuConvolution.PointwiseBlockBytes);
+        var rng = new Random(66);
+        float[] x = Uniform(rng, n * g.InputSize), weights = Uniform(rng, g.WeightSize), bias = Uniform(rng, k), residual = Uniform(rng, n * g.OutputSize);
+        float[] withNaN = (float[])x.Clone();
+        withNaN[^1] = float.NaN; // the last tile's sums
+        int defaultBytes = CpuConvolution.PointwiseBlockBytes;
+        float[] Run(int bytes, int threads, Activation? f, float[]? r, bool withBias, float[]? input = null)
+        {
+            CpuConvolution.PointwiseBlockBytes = bytes;
+            try { return Forward(threads, g, n, input ?? withNaN, weights, withBias ? bias : null, f, r); }
+            finally { CpuConvolution.PointwiseBlockBytes = defaultBytes; }
+        }
+        foreach (var (f, r, withBias) in new (Activation?, float[]?, bool)[]
+                 { (null, null, true), (Activation.Relu6, null, false), (Activation.Relu, residual, true), (Activation.Sigmoid, residual, true), (null, residual, false) })
+        {
+            string what = $"{g} batch {n}, {f?.ToString() ?? "no activation"}{(r is null ? "" : " + residual")}{(withBias ? " + bias" : "")}";
+            float[] oneTile = Run(0, 1, f, r, withBias), blockOne = Run(blockBytes, 1, f, r, withBias), blockTwo = Run(blockBytes, 2, f, r, withBias);
+            Assert.True(blockOne.AsSpan().SequenceEqual(oneTile), $"{what}: blocks of tiles differ from one tile at a time.");
+            Assert.True(blockTwo.AsSpan().SequenceEqual(oneTile), $"{what}: blocks of tiles on two workers differ from one tile at a time.");
+        }
+        AssertClose(Reference(g, n, x, weights, bias), Run(blockBytes, 2, null, null, true, x), $"{g} batch {n} in blocks of tiles");
     }
 
     [Fact]

@@ -46,8 +46,10 @@ internal static unsafe partial class CpuConvolution
 
     /// <summary>
     /// Forward by pointwise tiles with <paramref name="packedW"/> in <see cref="PackPointwisePanelItem"/>'s layout
-    /// ([K/8][C][8]). Each item runs a group of 8-channel panels over a run of 48-position tiles of one image, every panel
-    /// of the group on a tile before the next tile, so the tile's C x 48 inputs are read from L1 (L2 past 160 channels).
+    /// ([K/8][C][8]). Each item runs a group of 8-channel panels over a run of 48-position tiles of one image, in blocks
+    /// of tiles whose inputs fit <see cref="PointwiseBlockBytes"/> (one tile past 256 channels), every panel of the group
+    /// over a block before the next block, so the block's inputs are read from L2 and each output row is written in
+    /// one stretch of the block.
     /// The epilogue's residual add and a Relu or Relu6 (MobileNetV2's expansions and projections) are applied in registers
     /// before the store (the separate Add's one rounding, the activation's own 16-lane form: the same bits); other
     /// activations, and part-filled tiles, run the epilogue on each stored tile while it is in L1.
@@ -139,6 +141,50 @@ internal static unsafe partial class CpuConvolution
         float* tile = stackalloc float[PointwiseRows * PointwiseLongSpan];
         float* tailBias = stackalloc float[PointwiseRows];
         int span = a.ChunkWidth;
+        // Blocks of full tiles whose inputs stay in L2, each panel over the whole block before the next: the stores run
+        // as 8 long rows at a time, which the prefetchers follow, where a tile at a time wrote 8 rows of 48 positions
+        // per panel into every output plane (96 planes of 50 KB for 16 -> 96 at 112x112), each a miss from memory.
+        int block = PointwiseBlockTiles(C, span);
+        if (block > 1)
+        {
+            // The tiles before the plane's last short one (whose inputs go through a scratch copy).
+            int full = Math.Min(t1, p / span);
+            while (t0 < full)
+            {
+                int tb = Math.Min(full, t0 + block);
+                for (int panel = panel0; panel < panel1; panel++)
+                {
+                    int k0 = panel * PointwiseRows, rows = Math.Min(PointwiseRows, K - k0);
+                    float* w = a.PackedW + (long)k0 * C, bias = a.Bias == null ? null : a.Bias + k0;
+                    if (bias != null && rows < PointwiseRows)
+                    {
+                        for (int r = 0; r < PointwiseRows; r++) tailBias[r] = r < rows ? bias[r] : 0;
+                        bias = tailBias;
+                    }
+                    for (int t = t0; t < tb; t++)
+                    {
+                        int j0 = t * span;
+                        float* o = yb + (long)k0 * p + j0;
+                        if (rows == PointwiseRows && typeof(TClamp) != typeof(AfterStore))
+                        {
+                            float* residual = a.Epilogue.Residual == null ? null : a.Epilogue.Residual + (o - a.Epilogue.Y);
+                            RunPointwiseTile<TClamp>(C, span / PointwiseVector, span > PointwisePositions, w, xb + j0, p, bias, residual, o, p);
+                            continue;
+                        }
+                        if (rows == PointwiseRows) RunPointwiseTile<NoClamp>(C, span / PointwiseVector, span > PointwisePositions, w, xb + j0, p, bias, null, o, p);
+                        else
+                        {
+                            // A part-filled panel: through a stack tile, only its rows copied out.
+                            RunPointwiseTile<NoClamp>(C, span / PointwiseVector, span > PointwisePositions, w, xb + j0, p, bias, null, tile, PointwiseLongSpan);
+                            for (int r = 0; r < rows; r++)
+                                new ReadOnlySpan<float>(tile + r * PointwiseLongSpan, span).CopyTo(new Span<float>(o + (long)r * p, span));
+                        }
+                        if (a.Epilogue.Active) a.Epilogue.ApplyRows(o, rows, p, span);
+                    }
+                }
+                t0 = tb;
+            }
+        }
         for (int t = t0; t < t1; t++)
         {
             // A long tile (span 49, which tiles the plane exactly) is 3 vectors and a column.
@@ -191,6 +237,18 @@ internal static unsafe partial class CpuConvolution
             }
         }
     }
+
+    /// <summary>
+    /// Most bytes of input of a block of pointwise tiles (<see cref="PointwiseBlockTiles"/>), kept in L2 while each panel
+    /// runs over the block; settable so tests and the A/B run one tile at a time (0). In-process A/B (one thread's CPU
+    /// time, `Strider.Benchmarks pointwise-block 1 98304 all cold`, 64 MB written between calls as in a network's pass):
+    /// 0.69-0.83x on MobileNetV2's 16 -> 96 at 112x112, 0.80-0.88x on 24 -> 144 at 56x56, 0.90x on 32 -> 192 at 28x28;
+    /// hot (`... all`) 0.96-1.0x.
+    /// </summary>
+    internal static int PointwiseBlockBytes = 96 * 1024;
+
+    /// <summary>Full tiles of <paramref name="span"/> positions per block at depth <paramref name="depth"/>: as many as keep the block's inputs in <see cref="PointwiseBlockBytes"/>, at least 1.</summary>
+    internal static int PointwiseBlockTiles(int depth, int span) => Math.Max(1, PointwiseBlockBytes / (depth * span * sizeof(float)));
 
     /// <summary>Packs panel <paramref name="item"/> of the weights (w[K, C] at W) into PackedW as [C][8], rows past K zero.</summary>
     internal static void PackPointwisePanelItem(object state, void* args, int item, int worker)

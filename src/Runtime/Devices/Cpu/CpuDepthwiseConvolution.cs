@@ -97,7 +97,8 @@ internal static unsafe partial class CpuDepthwiseConvolution
         ref readonly Args a = ref *(Args*)args;
         var g = a.G;
         int b = item / g.InChannels, ic = item % g.InChannels;
-        float* copy = Grow(ws.WorkspaceA, worker, (long)a.Rows * a.RowStride);
+        float* copy = Grow(ws.WorkspaceA, worker, (long)a.Rows * a.RowStride + WideSlack);
+        bool wide = WideApplies(g, a.Mode);
         float* x = a.X + (long)item * g.InH * g.InW;
         // Tap kx of output column ox reads padded column ox sw + kx dw: phase (kx dw) mod sw, index ox + (kx dw) / sw.
         int* offsets = stackalloc int[g.KernelW];
@@ -126,7 +127,14 @@ internal static unsafe partial class CpuDepthwiseConvolution
                     int iy = copied - g.PadTop;
                     CopyRow((uint)iy < (uint)g.InH ? x + (long)iy * g.InW : null, copy + (long)copied * a.RowStride, g.StrideW, a.PhaseLength, g.PadLeft, g.InW);
                 }
-                switch (a.Mode)
+                if (wide)
+                {
+                    float bias = a.Bias == null ? 0f : a.Bias[oc];
+                    if (a.Mode == StoreMode.Relu) Rows3x3Wide<CpuConvolution.ReluClamp>(g, oy0, oy1, copy + offsets[0], a.RowStride, w, bias, y);
+                    else if (a.Mode == StoreMode.Relu6) Rows3x3Wide<CpuConvolution.Relu6Clamp>(g, oy0, oy1, copy + offsets[0], a.RowStride, w, bias, y);
+                    else Rows3x3Wide<CpuConvolution.NoClamp>(g, oy0, oy1, copy + offsets[0], a.RowStride, w, bias, y);
+                }
+                else switch (a.Mode)
                 {
                     case StoreMode.Accumulate: RowsOfBand<AccumulateStore>(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y); break;
                     case StoreMode.Relu: RowsOfBand<ReluStore>(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y); break;
@@ -157,7 +165,11 @@ internal static unsafe partial class CpuDepthwiseConvolution
         }
         if (stride == 2)
         {
-            for (int i = 0; i < phaseLength; i += Lanes)
+            int i = 0;
+#if NET9_0_OR_GREATER
+            if (WideRows) i = CopyRowWide(src, dst, phaseLength, padLeft, inW);
+#endif
+            for (; i < phaseLength; i += Lanes)
             {
                 int q = 2 * i - padLeft;
                 var (even, odd) = Deinterleave(Load(src, q, inW), Load(src, q + Lanes, inW));

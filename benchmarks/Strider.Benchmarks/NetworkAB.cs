@@ -1,0 +1,60 @@
+using System.Globalization;
+using Strider.Devices.Cpu;
+
+namespace Strider.Benchmarks;
+
+/// <summary>
+/// In-process A/B of a whole torchvision workload's step (`network-ab W5|W6 switch [reps]`): steps with a kernel switch
+/// off (A, the kernel before the change) and on (B) alternated, with the median calling-thread CPU time and wall time of
+/// each and their ratio. Run with STRIDER_THREADS=1 for the CPU time of the whole step (with more threads the caller's
+/// CPU time is only its share). Switches: pointwise-block (<see cref="CpuConvolution.PointwiseBlockBytes"/> 0 or its default),
+/// depthwise-wide (<see cref="CpuDepthwiseConvolution.WideRows"/>), both.
+/// </summary>
+public static class NetworkAB
+{
+    public static void Run(string[] args)
+    {
+        string name = args.Length > 1 ? args[1] : "W6";
+        string change = args.Length > 2 ? args[2] : "pointwise-block";
+        int reps = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 40;
+        Console.WriteLine($"threads {Workloads.Threads}, {name}, switch {change}, load {File.ReadAllText("/proc/loadavg").Trim()}");
+        int defaultBlockBytes = CpuConvolution.PointwiseBlockBytes;
+        bool wideDefault = CpuDepthwiseConvolution.WideRows;
+        Action<bool> set = change switch
+        {
+            "pointwise-block" => Switch(v => CpuConvolution.PointwiseBlockBytes = v, CpuConvolution.PointwiseBlockBytes, 0),
+            "depthwise-wide" => enabled => CpuDepthwiseConvolution.WideRows = enabled && wideDefault,
+            "both" => enabled =>
+            {
+                CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
+                CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
+            },
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, both."),
+        };
+        var t = new TorchvisionWorkloads { Only = [name] };
+        t.Setup();
+        Action step = name switch
+        {
+            "W5" => t.W5Strider,
+            "W6" => t.W6Strider,
+            _ => throw new ArgumentException($"network-ab runs W5 or W6, not '{name}'."),
+        };
+        void A() { set(false); step(); }
+        void B() { set(true); step(); }
+        QuickConv.WarmUp(() => { A(); B(); });
+        double[] ac = new double[reps], bc = new double[reps], aw = new double[reps], bw = new double[reps];
+        for (int i = 0; i < reps; i++)
+        {
+            (ac[i], aw[i]) = QuickConv.TimeCpuAndWall(A);
+            (bc[i], bw[i]) = QuickConv.TimeCpuAndWall(B);
+        }
+        set(true);
+        double mac = QuickConv.Median(ac), mbc = QuickConv.Median(bc), maw = QuickConv.Median(aw), mbw = QuickConv.Median(bw);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {name} cpu off {mac:F3} / on {mbc:F3} ms = {mbc / mac:F3}   wall off {maw:F3} / on {mbw:F3} ms = {mbw / maw:F3}"));
+        t.Cleanup();
+    }
+
+    /// <summary>Sets the switch's value on (its default) or off.</summary>
+    private static Action<bool> Switch(Action<int> assign, int on, int off) => enabled => assign(enabled ? on : off);
+}
