@@ -42,14 +42,8 @@ public static class NetworkAB
         void A() { set(false); step(); }
         void B() { set(true); step(); }
         QuickConv.WarmUp(() => { A(); B(); });
-        double[] ac = new double[reps], bc = new double[reps], aw = new double[reps], bw = new double[reps];
-        for (int i = 0; i < reps; i++)
-        {
-            (ac[i], aw[i]) = QuickConv.TimeCpuAndWall(A);
-            (bc[i], bw[i]) = QuickConv.TimeCpuAndWall(B);
-        }
+        var ((mac, maw), (mbc, mbw)) = QuickConv.Alternate(A, B, reps, warm: 0);
         set(true);
-        double mac = QuickConv.Median(ac), mbc = QuickConv.Median(bc), maw = QuickConv.Median(aw), mbw = QuickConv.Median(bw);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {name} cpu off {mac:F3} / on {mbc:F3} ms = {mbc / mac:F3}   wall off {maw:F3} / on {mbw:F3} ms = {mbw / maw:F3}"));
         t.Cleanup();
