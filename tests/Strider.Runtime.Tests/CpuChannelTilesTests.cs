@@ -13,8 +13,12 @@ namespace Strider.Runtime.Tests;
 /// against the reference device on 1 and 2 workers with the same bits, and with the 256-bit loop on the same bits; and
 /// Winograd, whose 16 GEMMs run on the channel tiles, in its three-pass and fused forms.
 /// </summary>
+[Collection(VectorWidthCollection)]
 public sealed class CpuChannelTilesTests
 {
+    /// <summary>The tests that switch <see cref="CpuConvolution.ChannelTiles512"/> off for a while run one at a time.</summary>
+    public const string VectorWidthCollection = "CpuConvolution.ChannelTiles512";
+
     private readonly ReferenceDevice _reference = new();
 
     public static TheoryData<string, int, int, int, int, int, int, int, int> Cases => new()

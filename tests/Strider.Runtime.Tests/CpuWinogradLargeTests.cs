@@ -12,15 +12,16 @@ namespace Strider.Runtime.Tests;
 /// against the direct 1-D correlation, the forward against the reference device on planes that are and are not a
 /// multiple of 2, padding, batches, the epilogue, weights written again, and the same bits on 1 and 2 workers.
 /// </summary>
+[Collection(CpuChannelTilesTests.VectorWidthCollection)]
 public sealed class CpuWinogradLargeTests
 {
     private readonly ReferenceDevice _reference = new();
 
     /// <summary>
-    /// Winograd's float error on this data is about 1e-6 of the outputs' scale (the direct conv's about 1e-7); a wrong
-    /// transform coefficient moves outputs by a whole tap's share, far past this.
+    /// F(2x2, 5x5)'s float error at 64 channels (1600 products an output) reached 2.4e-5 of the outputs' scale here;
+    /// a wrong transform coefficient moves outputs by a whole tap's share, far past this.
     /// </summary>
-    private const double Tolerance = 2e-5;
+    private const double Tolerance = 1e-4;
 
     [Theory]
     [InlineData(4)]
@@ -53,10 +54,10 @@ public sealed class CpuWinogradLargeTests
     [Theory]
     // c, h, w, k, kernel, pads top, bottom, left, right, batch
     [InlineData(50, 19, 19, 500, 4, 0, 0, 0, 0, 1)] // LeNet's 4x4 conv on a 16x16 output: 16 panels (500 = 15 x 32 + 20)
-    [InlineData(20, 21, 21, 50, 5, 0, 0, 0, 0, 1)] // LeNet's 5x5 conv on 17x17: an odd plane cut at the last tile row and column
-    [InlineData(16, 12, 41, 32, 5, 2, 2, 2, 2, 2)] // pad 2: 12x41 outputs, 21 tiles a row (a second, part-filled vector), batch 2
-    [InlineData(24, 9, 70, 40, 4, 1, 2, 2, 1, 3)] // a 4x4 kernel's uneven pads: 9x70 outputs, 35 tiles a row (three vectors), batch 3
-    [InlineData(17, 36, 36, 33, 4, 0, 0, 0, 0, 1)] // 33x33 outputs, 17 tiles a row: blocks of two tile rows
+    [InlineData(64, 21, 21, 64, 5, 0, 0, 0, 0, 1)] // 5x5 on 17x17: an odd plane cut at the last tile row and column
+    [InlineData(64, 12, 41, 72, 5, 2, 2, 2, 2, 2)] // pad 2: 12x41 outputs, 21 tiles a row (a second, part-filled vector), batch 2
+    [InlineData(48, 9, 70, 96, 4, 1, 2, 2, 1, 3)] // a 4x4 kernel's uneven pads: 9x70 outputs, 35 tiles a row (three vectors), batch 3
+    [InlineData(40, 36, 36, 160, 4, 0, 0, 0, 0, 1)] // 33x33 outputs, 17 tiles a row: blocks of two tile rows
     public void Forward_matches_the_reference_with_the_same_bits_on_any_worker_count(int c, int h, int w, int k, int kernel, int pt, int pb, int pl, int pr, int n)
     {
         if (!Vector512.IsHardwareAccelerated) return;
@@ -76,7 +77,7 @@ public sealed class CpuWinogradLargeTests
     public void Forward_applies_bias_residual_and_activation_as_it_stores(int kernel)
     {
         if (!Vector512.IsHardwareAccelerated) return;
-        var g = Conv(20, 23, 23, 48, kernel, kernel, pt: 1, pb: 1, pl: 1, pr: 1);
+        var g = Conv(64, 23, 23, 64, kernel, kernel, pt: 1, pb: 1, pl: 1, pr: 1);
         const int n = 2;
         var rng = new Random(43);
         float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels), residual = Uniform(rng, n * g.OutputSize);
@@ -93,7 +94,7 @@ public sealed class CpuWinogradLargeTests
     public void Weights_are_transformed_once_per_write()
     {
         if (!Vector512.IsHardwareAccelerated) return;
-        var g = Conv(16, 14, 14, 40, 5, 5);
+        var g = Conv(64, 14, 14, 64, 5, 5);
         var rng = new Random(45);
         float[] x = Uniform(rng, g.InputSize);
         using var device = new CpuDevice(2);
@@ -116,8 +117,8 @@ public sealed class CpuWinogradLargeTests
     [Fact]
     public void Without_512_bit_vectors_the_conv_runs_on_what_the_plan_takes_without_it()
     {
-        var g = Conv(20, 21, 21, 50, 5, 5);
-        var expected = ConvolutionAlgorithm.ChannelTilesApply(20 * 25, 50) ? ConvKernel.ChannelTiles : ConvKernel.Im2colGemm;
+        var g = Conv(64, 21, 21, 64, 5, 5);
+        var expected = ConvolutionAlgorithm.ChannelTilesApply(64 * 25, 64) ? ConvKernel.ChannelTiles : ConvKernel.Im2colGemm;
         var rng = new Random(47);
         float[] x = Uniform(rng, g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
         CpuConvolution.ChannelTiles512 = false;
@@ -135,13 +136,15 @@ public sealed class CpuWinogradLargeTests
 
     [Theory]
     [InlineData(50, 67, 500, 4, 1, 1, true)] // LeNet slid over 280x280: its 4x4 conv
-    [InlineData(20, 138, 50, 5, 1, 1, true)] // and its second 5x5 conv
+    [InlineData(20, 138, 50, 5, 1, 1, false)] // its second 5x5 conv: too few channels to pay (measured no faster)
+    [InlineData(64, 64, 64, 5, 1, 1, true)] // 64 -> 64 5x5: harmonic mean 64
+    [InlineData(40, 33, 72, 5, 1, 1, false)] // 40 -> 72: harmonic mean 51 (measured slower)
     [InlineData(1, 280, 20, 5, 1, 1, false)] // its first, from one channel: the transforms would cost more than they save
     [InlineData(50, 67, 500, 3, 1, 1, false)] // 3x3: F(2x2,3x3)'s rule
     [InlineData(32, 67, 64, 5, 2, 1, false)] // stride 2
     [InlineData(32, 67, 64, 5, 1, 2, false)] // dilation 2
     [InlineData(50, 4, 500, 4, 1, 1, false)] // LeNet on its own 28x28 digits: a 1x1 output
-    public void It_is_chosen_for_stride_1_4x4_and_5x5_convs_with_enough_channels(int c, int h, int k, int kernel, int stride, int dilation, bool chosen)
+    public void It_is_chosen_for_stride_1_4x4_and_5x5_convs_with_enough_channels_each_way(int c, int h, int k, int kernel, int stride, int dilation, bool chosen)
     {
         int o = (h - dilation * (kernel - 1) - 1) / stride + 1;
         var forward = ConvolutionAlgorithm.Forward(c, h, h, k, o, o, kernel, kernel, stride, stride, 0, 0, dilation, dilation, 1);

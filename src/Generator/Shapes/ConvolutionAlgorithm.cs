@@ -246,19 +246,25 @@ internal static class ConvolutionAlgorithm
         kernelH == 3 && kernelW == 3 && strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1
         && inChannels >= WinogradMinChannels && outChannels >= WinogradMinChannels && (outH + 1) / 2 * ((outW + 1) / 2) >= WinogradMinTiles;
 
-    /// <summary>Fewest input and output channels for <see cref="ConvKernel.WinogradLargeKernel"/> (LeNet's 20 -> 50 5x5 and 50 -> 500 4x4 convs).</summary>
-    public const int LargeWinogradMinInChannels = 16, LargeWinogradMinOutChannels = 32;
+    /// <summary>
+    /// Least harmonic mean of the input and output channels, 2 C K / (C + K), for <see cref="ConvKernel.WinogradLargeKernel"/>:
+    /// the GEMM work it saves grows as C K a tile, its transforms as C + K. In-process A/B (`kernel-ab 1 8 "5x5 "`,
+    /// `kernel-ab 1 8 LeNet`, one thread's CPU time, against the channel tiles): LeNet's 50 -> 500 4x4 on 67x67 (harmonic
+    /// mean 91) 0.65x, 64 -> 64 5x5 on 64x64 (64) 0.79x; but 32 -> 64 4x4 on 33x33 (43) 0.95x, 40 -> 72 5x5 on 33x33
+    /// (51) 1.10x, and LeNet's 20 -> 50 5x5 on 138x138 (29) 1.01x (and 1.07x im2col, which it keeps).
+    /// </summary>
+    public const int LargeWinogradMinChannels = 64;
 
     /// <summary>
-    /// Where Winograd F(2x2, r x r) runs: square 4x4 or 5x5 kernels, stride 1, undilated, at least
-    /// <see cref="LargeWinogradMinInChannels"/> in and <see cref="LargeWinogradMinOutChannels"/> out, and at least
-    /// <see cref="WinogradMinTiles"/> 2x2 tiles an image. It multiplies (r + 1)^2 times per tile where the direct conv
-    /// multiplies 4 r^2 (2.56x less GEMM work at 4x4, 2.78x at 5x5).
+    /// Where Winograd F(2x2, r x r) runs: square 4x4 or 5x5 kernels, stride 1, undilated, channels whose harmonic
+    /// mean is at least <see cref="LargeWinogradMinChannels"/>, and at least <see cref="WinogradMinTiles"/> 2x2 tiles
+    /// an image. It multiplies (r + 1)^2 times per tile where the direct conv multiplies 4 r^2 (2.56x less GEMM work
+    /// at 4x4, 2.78x at 5x5).
     /// </summary>
     public static bool LargeWinogradApplies(int inChannels, int outChannels, int outH, int outW,
         int kernelH, int kernelW, int strideH, int strideW, int dilationH, int dilationW) =>
         kernelH == kernelW && (kernelH == 4 || kernelH == 5) && strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1
-        && inChannels >= LargeWinogradMinInChannels && outChannels >= LargeWinogradMinOutChannels
+        && 2L * inChannels * outChannels >= (long)LargeWinogradMinChannels * (inChannels + outChannels)
         && (outH + 1) / 2 * ((outW + 1) / 2) >= WinogradMinTiles;
 
     /// <summary>The kernel of the backward-data pass (also a transposed conv's forward).</summary>

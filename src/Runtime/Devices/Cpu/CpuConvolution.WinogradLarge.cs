@@ -80,7 +80,9 @@ internal static unsafe partial class CpuConvolution
         int alpha = a.Alpha, elements = alpha * alpha;
         int b = item / a.Blocks, th0 = item % a.Blocks * a.RowsPerBlock, th1 = Math.Min(a.TilesH, th0 + a.RowsPerBlock);
         int tiles = (th1 - th0) * a.TilesW;
-        long panelPlane = (long)TileChannels * stride, uPlane = (long)Gemm.RoundUp(K, TileChannels) * C;
+        // A panel's E planes of M a vector past a multiple of the block: at 64 tiles a plane was 8 KB, and the output
+        // transform's 25 loads a tile, 8 KB apart, fought over one L1 set (its 500 channels took 6-7 ms of the 4x4 conv's 24).
+        long panelPlane = (long)TileChannels * stride + TransformLanes, uPlane = (long)Gemm.RoundUp(K, TileChannels) * C;
         float* v = CpuMath.Grow(ws.WorkspaceB, worker, (long)elements * C * stride);
         // Slack: the output transform reads whole 16-tile vectors past a block's last tile.
         float* m = CpuMath.Grow(ws.WorkspaceC, worker, elements * panelPlane + TransformLanes);
