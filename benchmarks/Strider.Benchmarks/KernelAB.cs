@@ -79,6 +79,12 @@ public static unsafe class KernelAB
             ("U-net conv3 as 3x3 256x97x97 -> 64", new ConvGeometry(256, 97, 97, 64, 95, 95, 3, 3, 1, 1, 0, 0, 1, 1, 1)),
             ("U-net deconv2 as 3x3 64x193x193 -> 128 pad 2", new ConvGeometry(64, 193, 193, 128, 195, 195, 3, 3, 1, 1, 2, 2, 1, 1, 1)),
             ("U-net deconv1 as 3x3 64x95x95 -> 256 pad 2", new ConvGeometry(64, 95, 95, 256, 97, 97, 3, 3, 1, 1, 2, 2, 1, 1, 1)),
+            // W2's LeNet slid over 280x280: its 4x4 and second 5x5 conv (Winograd F(2x2, r x r)).
+            ("LeNet 4x4 50x67x67 -> 500", new ConvGeometry(50, 67, 67, 500, 64, 64, 4, 4, 1, 1, 0, 0, 1, 1, 1)),
+            ("LeNet 5x5 20x138x138 -> 50", new ConvGeometry(20, 138, 138, 50, 134, 134, 5, 5, 1, 1, 0, 0, 1, 1, 1)),
+            ("5x5 40x33x33 -> 72 pad 2", Conv(40, 33, 72, 5)),
+            ("5x5 64x64x64 -> 64 pad 2", Conv(64, 64, 64, 5)),
+            ("4x4 32x33x33 -> 64", new ConvGeometry(32, 33, 33, 64, 30, 30, 4, 4, 1, 1, 0, 0, 1, 1, 1)),
         };
         foreach (var (name, g) in cases)
         {
@@ -126,6 +132,16 @@ public static unsafe class KernelAB
                     var conv = new CpuConvolution.ConvArgs { G = g };
                     var u = PackedConvWeights.Get(ws, w5, g.OutChannels, g.InChannels * 9, &conv, PackedConvWeights.Layout.Winograd4x4);
                     CpuConvolution.Winograd4Forward(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
+                    GC.KeepAlive(u);
+                }));
+            if ((g.KernelH == 4 || g.KernelH == 5) && g.KernelW == g.KernelH && g.StrideH == 1)
+                variants.Add(("wlarge", () =>
+                {
+                    Touch(w5);
+                    var conv = new CpuConvolution.ConvArgs { G = g };
+                    var layout = g.KernelH == 4 ? PackedConvWeights.Layout.LargeWinograd4x4 : PackedConvWeights.Layout.LargeWinograd5x5;
+                    var u = PackedConvWeights.Get(ws, w5, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv, layout);
+                    CpuConvolution.LargeWinogradForward(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
                     GC.KeepAlive(u);
                 }));
             // A fifth argument keeps the chosen kernel and the variants whose name contains it (weights then stay in L3).

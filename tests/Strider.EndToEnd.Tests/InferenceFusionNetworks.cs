@@ -86,3 +86,13 @@ public partial class UnfusableReads;
 [Deconv(8, 3, Stride = 2, Name = "up2"), SoftSign(Name = "soft")]
 [Deconv(8, 3, Pad = 1, Name = "up3"), BatchNorm(Name = "bn3"), Add("soft", "bn3", Name = "add")]
 public partial class FusedDeconvs;
+
+/// <summary>A net without a BatchNorm or Dropout (one pass for both modes): c1 applies the Relu as it stores its output.</summary>
+[Network, Input(2, 8, 8)]
+[Conv(3, 3, Name = "c1"), Relu(Name = "r1"), Conv(2, 3, Name = "c2")]
+public partial class NormFreeRelu;
+
+/// <summary><see cref="NormFreeRelu"/> with a LeakyRelu of slope 0 (the same values, not fused: its gradient reads its input).</summary>
+[Network, Input(2, 8, 8)]
+[Conv(3, 3, Name = "c1"), LeakyRelu(0f, Name = "r1"), Conv(2, 3, Name = "c2")]
+public partial class NormFreeLeaky;

@@ -260,6 +260,28 @@ public sealed class InferenceFusionTests
     }
 
     [Fact]
+    public void A_net_without_a_norm_fuses_a_Relu_into_its_conv_and_goes_back_through_the_Relu_by_its_output()
+    {
+        // The fused pass leaves c1's own output unwritten in both modes: a Backward that read it for the Relu's mask
+        // (as the separate ActivationBackward did) would give other gradients than the unfused twin.
+        using var net = new NormFreeRelu(Device.Default, 10);
+        using var twin = new NormFreeLeaky(Device.Default, 11);
+        for (int i = 0; i < net.Parameters.Count; i++) twin.Parameters[i].Value.Upload(net.Parameters[i].Value.ToArray());
+        using var x = Tensor<S2x8x8>.From(Device.Default, Random(2 * 2 * 8 * 8, 82));
+        using var dy = Tensor<S2x4x4>.From(Device.Default, Random(2 * 2 * 4 * 4, 83));
+        foreach (bool training in new[] { false, true })
+        {
+            net.Training = twin.Training = training;
+            Assert.Equal(twin.Forward(x).ToArray(), net.Forward(x).ToArray());
+            net.ZeroGrad();
+            twin.ZeroGrad();
+            Assert.Equal(twin.Backward(dy).ToArray(), net.Backward(dy).ToArray());
+            for (int i = 0; i < net.Parameters.Count; i++)
+                Assert.Equal(twin.Parameters[i].Gradient.ToArray(), net.Parameters[i].Gradient.ToArray());
+        }
+    }
+
+    [Fact]
     public void Backward_after_an_inference_forward_reads_the_buffers_forward_used()
     {
         using var net = new DropoutEverywhere(Device.Default, 8);

@@ -115,7 +115,9 @@ internal static partial class NetworkEmitter
                 WritePass(PassMode.Training, "Forward's ops in training mode: BatchNorm normalises with the batch's statistics and updates its running ones, Dropout drops.");
                 WritePass(PassMode.Inference, "Forward's ops in inference mode: BatchNorm uses its running statistics (folded into the conv before it where it can), Dropout is the identity.");
             }
-            else WritePass(PassMode.Training, "Forward's ops (the same in both modes).", "ForwardPass");
+            // Without a BatchNorm or Dropout both modes run the same ops, with the inference rewrites (a conv applying the
+            // Relu after it as it stores: that Relu's Backward reads its own output, so nothing reads the conv's).
+            else WritePass(PassMode.Inference, "Forward's ops (the same in both modes).", "ForwardPass");
         }
 
         /// <summary>

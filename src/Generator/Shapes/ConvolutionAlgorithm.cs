@@ -75,6 +75,13 @@ internal enum ConvKernel
     /// elements and runs of tiles, or all three fused per block of tile rows with at most 128 x 128 weights (and AVX-512).
     /// </summary>
     Winograd4x4,
+
+    /// <summary>
+    /// Winograd F(2x2, r x r) for 4x4 and 5x5 stride-1 convs: 25 or 36 multiplies per 2x2 output tile instead of 64 or
+    /// 100, the transformed weights kept per write, fused per block of tile rows (input transform, channel-tile GEMMs
+    /// and output transform of one 32-channel panel at a time); with AVX-512 (the channel tiles or im2col otherwise).
+    /// </summary>
+    WinogradLargeKernel,
 }
 
 /// <summary>
@@ -118,6 +125,7 @@ internal static class ConvolutionAlgorithm
         if (ChooseWinograd(inChannels, outChannels) && WinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW))
             return ChooseWinograd4x4(outH, outW) ? ConvKernel.Winograd4x4 : ConvKernel.Winograd;
         if (StridedWinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW)) return ConvKernel.StridedWinograd;
+        if (LargeWinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW)) return ConvKernel.WinogradLargeKernel;
         if (PointwiseApplies(inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft)) return ConvKernel.Pointwise;
         if (ChannelTilesApply(inChannels * kernelH * kernelW, outChannels)) return ConvKernel.ChannelTiles;
         if (SmallOutput(outH, outW)) return ConvKernel.BatchColumnsGemm;
@@ -265,6 +273,27 @@ internal static class ConvolutionAlgorithm
         kernelH == 3 && kernelW == 3 && strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1
         && inChannels >= WinogradMinChannels && outChannels >= WinogradMinChannels && (outH + 1) / 2 * ((outW + 1) / 2) >= WinogradMinTiles;
 
+    /// <summary>
+    /// Least harmonic mean of the input and output channels, 2 C K / (C + K), for <see cref="ConvKernel.WinogradLargeKernel"/>:
+    /// the GEMM work it saves grows as C K a tile, its transforms as C + K. In-process A/B (`kernel-ab 1 8 "5x5 "`,
+    /// `kernel-ab 1 8 LeNet`, one thread's CPU time, against the channel tiles): LeNet's 50 -> 500 4x4 on 67x67 (harmonic
+    /// mean 91) 0.65x, 64 -> 64 5x5 on 64x64 (64) 0.79x; but 32 -> 64 4x4 on 33x33 (43) 0.95x, 40 -> 72 5x5 on 33x33
+    /// (51) 1.10x, and LeNet's 20 -> 50 5x5 on 138x138 (29) 1.01x (and 1.07x im2col, which it keeps).
+    /// </summary>
+    public const int LargeWinogradMinChannels = 64;
+
+    /// <summary>
+    /// Where Winograd F(2x2, r x r) runs: square 4x4 or 5x5 kernels, stride 1, undilated, channels whose harmonic
+    /// mean is at least <see cref="LargeWinogradMinChannels"/>, and at least <see cref="WinogradMinTiles"/> 2x2 tiles
+    /// an image. It multiplies (r + 1)^2 times per tile where the direct conv multiplies 4 r^2 (2.56x less GEMM work
+    /// at 4x4, 2.78x at 5x5).
+    /// </summary>
+    public static bool LargeWinogradApplies(int inChannels, int outChannels, int outH, int outW,
+        int kernelH, int kernelW, int strideH, int strideW, int dilationH, int dilationW) =>
+        kernelH == kernelW && (kernelH == 4 || kernelH == 5) && strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1
+        && 2L * inChannels * outChannels >= (long)LargeWinogradMinChannels * (inChannels + outChannels)
+        && (outH + 1) / 2 * ((outW + 1) / 2) >= WinogradMinTiles;
+
     /// <summary>The kernel of the backward-data pass (also a transposed conv's forward).</summary>
     public static ConvKernel BackwardData(int inChannels, int inH, int inW, int outChannels, int outH, int outW,
         int kernelH, int kernelW, int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int groups)
@@ -318,8 +347,12 @@ internal static class ConvolutionAlgorithm
     {
         var kernel = Forward(outChannels, outH, outW, inChannels, inH, inW, kernelH, kernelW, 1, 1,
             (kernelH - 1) * dilationH - padTop, (kernelW - 1) * dilationW - padLeft, dilationH, dilationW, 1);
-        // The flipped weights are packed for Winograd, the channel tiles and the GEMM only: a 1x1 whose forward takes the
-        // pointwise tiles runs its backward data on what the forward would take without them.
+        // The flipped weights are packed for Winograd F(2x2,3x3) and F(4x4,3x3), the channel tiles and the GEMM only: a 1x1
+        // whose forward takes the pointwise tiles, or a 4x4 or 5x5 that takes F(2x2, r x r), runs on what it would take
+        // without them.
+        if (kernel == ConvKernel.WinogradLargeKernel)
+            return ChannelTilesApply(outChannels * kernelH * kernelW, inChannels) ? ConvKernel.ChannelTiles
+                : SmallOutput(inH, inW) ? ConvKernel.BatchColumnsGemm : ConvKernel.Im2colGemm;
         if (kernel != ConvKernel.Pointwise) return kernel;
         if (ChannelTilesApply(outChannels, inChannels)) return ConvKernel.ChannelTiles;
         return SmallOutput(inH, inW) ? ConvKernel.BatchColumnsGemm : ConvKernel.Gemm1x1;
@@ -448,6 +481,7 @@ internal static class ConvolutionAlgorithm
         ConvKernel.PhaseSplit => "stride-phase sub-convolutions (im2col + GEMM each)",
         ConvKernel.StridedWinograd => "stride phases as channels (space to depth) of one Winograd F(2x2,3x3) conv, fused per block of tile rows",
         ConvKernel.PhaseWinograd => "stride phases as one Winograd F(2x2,3x3) conv of dY (fused per block of tile rows), interleaved into dx",
+        ConvKernel.WinogradLargeKernel => "Winograd F(2x2,rxr) for 4x4/5x5 with channel-tile GEMMs, fused per block of tile rows and 32-channel panel, split over blocks",
         ConvKernel.FlippedForward => "forward conv of dY with flipped weights (no col2im)",
         ConvKernel.Winograd4x4 => "Winograd F(4x4,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 128x128 weights)",
         _ => kernel.ToString(),

@@ -102,7 +102,9 @@ public class ReadableCodeTests
         string code = Generate(source, "Clash");
         Assert.Contains("private global::Strider.Devices.DeviceBuffer<float>? _conv1Grad;", code);
         Assert.Contains("private global::Strider.Devices.DeviceBuffer<float>? _conv1_2Out;", code);
-        Assert.Contains("d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 72L, conv1_2Out, conv1_3Out, 0f, 0f);", code);
+        // The Relu is applied by the conv before it as it stores its output, into the Relu's own buffer.
+        Assert.Contains("conv1_3Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f));", code);
+        Assert.Contains("d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 72L, conv1_3Out, conv1_3Out, ", code);
         Assert.Contains("private static readonly global::Strider.Devices.ConvGeometry CONV1_4Geometry = new(", code);
     }
 
@@ -114,7 +116,8 @@ public class ReadableCodeTests
         Assert.Contains("d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out);", code);
         Assert.Contains("d.MaxPoolBackward(Maxpool1Geometry, n, _maxpool1Grad!, _maxpool1Switches!, _conv1Grad!, false);", code);
         Assert.Contains("d.SoftmaxForward(false, n, 10, 1, conv4Out, softmax1Out);", code);
-        Assert.Contains("d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 500L, conv3Out, relu1Out, 0f, 0f);", code);
+        Assert.Contains("d.ConvForward(Conv3Geometry, n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, relu1Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f));", code);
+        Assert.Contains("// applied by conv3's ConvForward above as it stores its output, written there", code);
         // One geometry per layer, never rebuilt at a call site.
         Assert.DoesNotContain("new global::Strider.Devices.ConvGeometry(", code);
         Assert.DoesNotContain("new global::Strider.Devices.PoolGeometry(", code);

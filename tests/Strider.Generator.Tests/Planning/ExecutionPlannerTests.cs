@@ -168,7 +168,7 @@ public sealed class ExecutionPlannerTests
     }
 
     [Fact]
-    public void The_later_conv_of_an_Add_carries_it_and_a_net_without_a_norm_plans_no_epilogue()
+    public void The_later_conv_of_an_Add_carries_it_and_a_net_without_a_norm_plans_only_a_Relu_into_its_conv()
     {
         var (plan, exec) = Plan([4, 6, 6],
             Layer("Conv", 4, 1, name: "c1"), Layer("BatchNorm", name: "bn1"),
@@ -176,9 +176,14 @@ public sealed class ExecutionPlannerTests
         Assert.Equal([new ConvEpiloguePlan(Index(plan, "down"), Index(plan, "add"), Index(plan, "bn1"), -1)], exec.Epilogues);
         Assert.Equal(-1, exec.EpilogueOf[Index(plan, "c1")]);
 
-        // Backward may follow an inference Forward without a BatchNorm and read the conv's own output: nothing fuses.
-        var (_, plain) = Plan([4, 6, 6], Layer("Conv", 4, 1), Layer("Relu"), Layer("Dropout", rate: 0.5), Layer("Conv", 4, 1));
-        Assert.Empty(plain.Epilogues);
-        Assert.All(plain.EpilogueOf, k => Assert.Equal(-1, k));
+        // Backward may follow an inference Forward without a BatchNorm: only a Relu fuses (its Backward reads its own
+        // output, not the conv's skipped one); an activation whose gradient needs its input, or an Add, does not.
+        var (relu, plain) = Plan([4, 6, 6], Layer("Conv", 4, 1, name: "c"), Layer("Relu", name: "r"), Layer("Dropout", rate: 0.5), Layer("Conv", 4, 1));
+        Assert.Equal([new ConvEpiloguePlan(Index(relu, "c"), -1, -1, Index(relu, "r"))], plain.Epilogues);
+        var (_, tanh) = Plan([4, 6, 6], Layer("Conv", 4, 1), Layer("Tanh"), Layer("Conv", 4, 1));
+        Assert.Empty(tanh.Epilogues);
+        var (_, sum) = Plan([4, 6, 6], Layer("Conv", 4, 1, name: "c1"), Layer("Conv", 4, 1, name: "c2", from: "input"), Layer("Add", inputs: ["c1", "c2"]));
+        Assert.Empty(sum.Epilogues);
+        Assert.All(sum.EpilogueOf, k => Assert.Equal(-1, k));
     }
 }

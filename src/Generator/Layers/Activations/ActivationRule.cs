@@ -81,7 +81,13 @@ internal class ActivationRule(string name, string onnx, params ActivationParamet
         var input = w.InputOf(n);
         int i = input.Index;
         if (w.ChainOf(n) is { } chain) ops.Gradient(i, $"// fused into {chain.Norm.Name}'s BatchNormReluBackward below");
-        else ops.Gradient(i, $"d.{Call("ActivationBackward", w, n)}, {w.A(input)}, {w.A(n)}, {w.G(n)}, {w.G(input)}, {ops.Acc(i)}, {Parameters(n)});");
+        else
+        {
+            // A Relu its conv applies at inference leaves the conv's output unwritten there, and in a net without a
+            // BatchNorm Backward may follow that Forward: its gradient comes from its own output, [y > 0] = [x > 0].
+            bool fromOutput = n.Kind == LayerKind.Relu && w.EpilogueOf(input) is { } e && e.Last.Index == n.Index;
+            ops.Gradient(i, $"d.{Call("ActivationBackward", w, n)}, {w.A(fromOutput ? n : input)}, {w.A(n)}, {w.G(n)}, {w.G(input)}, {ops.Acc(i)}, {Parameters(n)});");
+        }
     }
 
     public override void Onnx(LayerWriter w, NodePlan n)

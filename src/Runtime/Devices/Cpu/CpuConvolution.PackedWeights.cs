@@ -12,8 +12,12 @@ namespace Strider.Devices.Cpu;
 /// </summary>
 internal sealed unsafe class PackedConvWeights
 {
-    /// <summary>How the weights are packed: the im2col GEMM's MR-row panels, the channel tiles' 32-channel panels, Winograd F(2x2, 3x3)'s U, the pointwise tiles' 8-row panels over the whole depth, or Winograd F(4x4, 3x3)'s U.</summary>
-    internal enum Layout { GemmPanels, ChannelPanels, Winograd, PointwisePanels, Winograd4x4 }
+    /// <summary>
+    /// How the weights are packed: the im2col GEMM's MR-row panels, the channel tiles' 32-channel panels, Winograd
+    /// F(2x2,3x3)'s U, the pointwise tiles' 8-row panels over the whole depth, Winograd F(4x4,3x3)'s U, or
+    /// F(2x2,4x4)'s or F(2x2,5x5)'s U.
+    /// </summary>
+    internal enum Layout { GemmPanels, ChannelPanels, Winograd, PointwisePanels, Winograd4x4, LargeWinograd4x4, LargeWinograd5x5 }
 
     private static readonly ConditionalWeakTable<DeviceBuffer<float>, PackedConvWeights> s_cache = new();
 
@@ -65,6 +69,8 @@ internal sealed unsafe class PackedConvWeights
             {
                 Layout.Winograd => 16L * Gemm.RoundUp(rows, CpuConvolution.TileChannels) * (depth / 9),
                 Layout.Winograd4x4 => CpuConvolution.Winograd4WeightsSize(rows, depth / 9),
+                Layout.LargeWinograd4x4 => 25L * Gemm.RoundUp(rows, CpuConvolution.TileChannels) * (depth / 16),
+                Layout.LargeWinograd5x5 => 36L * Gemm.RoundUp(rows, CpuConvolution.TileChannels) * (depth / 25),
                 Layout.ChannelPanels => CpuConvolution.ChannelPanelsSize(rows, depth),
                 _ => (long)Gemm.RoundUp(rows, Gemm.MR) * depth,
             };
@@ -72,6 +78,8 @@ internal sealed unsafe class PackedConvWeights
             // One KC-deep block per item (serial, this packing was ~2% of a U-net step on the calling thread alone).
             if (layout == Layout.Winograd) ws.Run(conv, (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.WinogradWeightsItem);
             else if (layout == Layout.Winograd4x4) ws.Run(conv, (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.Winograd4WeightsItem);
+            else if (layout is Layout.LargeWinograd4x4 or Layout.LargeWinograd5x5)
+                ws.Run(conv, (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.LargeWinogradWeightsItem);
             else if (layout == Layout.ChannelPanels) ws.Run(conv, (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.PackChannelPanelItem);
             else if (layout == Layout.PointwisePanels) ws.Run(conv, (rows + Gemm.MR - 1) / Gemm.MR, &CpuConvolution.PackPointwisePanelItem);
             else ws.Run(conv, (depth + Gemm.KC - 1) / Gemm.KC, &CpuConvolution.PackWeightsItem);

@@ -92,6 +92,17 @@ internal static unsafe partial class CpuConvolution
             // Without AVX-512, or past Winograd's workspace: what the plan would take without it.
             kernel = ConvolutionAlgorithm.ChannelTilesApply(g.InChannels * g.KernelH * g.KernelW, g.OutChannels) ? ConvKernel.ChannelTiles : ConvKernel.Im2colGemm;
         }
+        if (kernel == ConvKernel.WinogradLargeKernel)
+        {
+            if (TryForwardLargeWinograd(ws, g, n, x, w, bias, y, epilogue))
+            {
+                LastKernel = ConvKernel.WinogradLargeKernel;
+                return;
+            }
+            // Without AVX-512: what the plan would take without it.
+            kernel = ConvolutionAlgorithm.ChannelTilesApply(g.InChannels * g.KernelH * g.KernelW, g.OutChannels) ? ConvKernel.ChannelTiles
+                : ConvolutionAlgorithm.SmallOutput(g.OutH, g.OutW) ? ConvKernel.BatchColumnsGemm : ConvKernel.Im2colGemm;
+        }
         var conv = new ConvArgs { G = g };
         if (kernel == ConvKernel.Pointwise)
         {

@@ -275,7 +275,7 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
         _memory.Grow(_device, "Forward", input, n, m =>
         {
             m.Ensure(ref _inferenceSlot0, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 20L * (24 + 4 * n1) * (24 + 4 * n2), n * 50L * (8 + 2 * n1) * (8 + 2 * n2)), n * 500L * (1 + n1) * (1 + n2)), n * 10L * (1 + n1) * (1 + n2)));
-            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), n * 50L * (4 + n1) * (4 + n2)), n * 500L * (1 + n1) * (1 + n2)), n * 10L * (1 + n1) * (1 + n2)));
+            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(global::System.Math.Max(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), n * 50L * (4 + n1) * (4 + n2)), n * 10L * (1 + n1) * (1 + n2)));
         });
     }
 
@@ -289,7 +289,7 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
         return new global::Strider.NetworkMemory(batch,
             ParameterBytes: 1726320L,
             StateBytes: 0L,
-            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 20L * (24 + 4 * n1) * (24 + 4 * n2), n * 50L * (8 + 2 * n1) * (8 + 2 * n2)), n * 500L * (1 + n1) * (1 + n2)), n * 10L * (1 + n1) * (1 + n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), n * 50L * (4 + n1) * (4 + n2)), n * 500L * (1 + n1) * (1 + n2)), n * 10L * (1 + n1) * (1 + n2)), 4),
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 20L * (24 + 4 * n1) * (24 + 4 * n2), n * 50L * (8 + 2 * n1) * (8 + 2 * n2)), n * 500L * (1 + n1) * (1 + n2)), n * 10L * (1 + n1) * (1 + n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), n * 50L * (4 + n1) * (4 + n2)), n * 10L * (1 + n1) * (1 + n2)), 4),
             FoldedWeightBytes: 0L,
             TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 20L * (24 + 4 * n1) * (24 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 50L * (8 + 2 * n1) * (8 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 50L * (4 + n1) * (4 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 50L * (4 + n1) * (4 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 500L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 500L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 10L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 10L * (1 + n1) * (1 + n2), 4),
             GradientBytes: global::Strider.NetworkMemory.Bytes(n * 2L * (28 + 4 * n1) * (28 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 20L * (24 + 4 * n1) * (24 + 4 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 20L * (12 + 2 * n1) * (12 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 50L * (8 + 2 * n1) * (8 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 50L * (4 + n1) * (4 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 500L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 500L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 10L * (1 + n1) * (1 + n2), 4),
@@ -325,10 +325,10 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
         var maxpool1Out = keep ? _maxpool1Out! : _inferenceSlot1!;
         var conv2Out = keep ? _conv2Out! : _inferenceSlot0!;
         var maxpool2Out = keep ? _maxpool2Out! : _inferenceSlot1!;
-        var conv3Out = keep ? _conv3Out! : _inferenceSlot0!;
-        var relu1Out = keep ? _relu1Out! : _inferenceSlot1!;
-        var conv4Out = keep ? _conv4Out! : _inferenceSlot0!;
-        var softmax1Out = keep ? _softmax1Out! : _inferenceSlot1!;
+        var conv3Out = _conv3Out!;
+        var relu1Out = keep ? _relu1Out! : _inferenceSlot0!;
+        var conv4Out = keep ? _conv4Out! : _inferenceSlot1!;
+        var softmax1Out = keep ? _softmax1Out! : _inferenceSlot0!;
         var maxpool1Switches = keep ? _maxpool1Switches : null;
         var maxpool2Switches = keep ? _maxpool2Switches : null;
         // conv1: Conv 20 5x5 -> 20xAnyxAny
@@ -340,9 +340,9 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
         // maxpool2: MaxPool 2x2 /2 -> 50xAnyxAny
         d.MaxPoolForward(Maxpool2Geometry(n1, n2), n, conv2Out, maxpool2Out, maxpool2Switches);
         // conv3: Conv 500 4x4 -> 500xAnyxAny
-        d.ConvForward(Conv3Geometry(n1, n2), n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
+        d.ConvForward(Conv3Geometry(n1, n2), n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, relu1Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: chosen at run time from the input size (ConvolutionAlgorithm) + Relu
         // relu1: Relu -> 500xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 500L * (1 + n1) * (1 + n2), conv3Out, relu1Out, 0f, 0f);
+        // applied by conv3's ConvForward above as it stores its output, written there
         // conv4: Conv 10 1x1 -> 10xAnyxAny
         d.ConvForward(Conv4Geometry(n1, n2), n, relu1Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // softmax1: Softmax -> 10xAnyxAny
@@ -413,7 +413,7 @@ public partial class DenseLeNet : global::Strider.NetworkBase, global::Strider.I
         d.ConvBackwardWeights(Conv4Geometry(n1, n2), n, relu1Out, _conv4Grad!, _conv4Weight.Gradient, _conv4Bias.Gradient);
         d.ConvBackwardData(Conv4Geometry(n1, n2), n, _conv4Grad!, _conv4Weight.Value, _relu1Grad!, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // relu1: Relu
-        d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 500L * (1 + n1) * (1 + n2), conv3Out, relu1Out, _relu1Grad!, _conv3Grad!, false, 0f, 0f);
+        d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 500L * (1 + n1) * (1 + n2), relu1Out, relu1Out, _relu1Grad!, _conv3Grad!, false, 0f, 0f);
         // conv3: Conv 500 4x4
         d.ConvBackwardWeights(Conv3Geometry(n1, n2), n, maxpool2Out, _conv3Grad!, _conv3Weight.Gradient, _conv3Bias.Gradient);
         d.ConvBackwardData(Conv3Geometry(n1, n2), n, _conv3Grad!, _conv3Weight.Value, _maxpool2Grad!, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)

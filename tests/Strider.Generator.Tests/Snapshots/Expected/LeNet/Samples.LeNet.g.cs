@@ -260,7 +260,7 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         _memory.Grow(_device, "Forward", input, n, m =>
         {
             m.Ensure(ref _inferenceSlot0, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 11520L, n * 3200L), n * 500L), n * 10L));
-            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 2880L, n * 800L), n * 500L), n * 10L));
+            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(global::System.Math.Max(n * 2880L, n * 800L), n * 10L));
         });
     }
 
@@ -272,7 +272,7 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         return new global::Strider.NetworkMemory(batch,
             ParameterBytes: 1724320L,
             StateBytes: 0L,
-            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 11520L, n * 3200L), n * 500L), n * 10L), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 2880L, n * 800L), n * 500L), n * 10L), 4),
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(n * 11520L, n * 3200L), n * 500L), n * 10L), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(n * 2880L, n * 800L), n * 10L), 4),
             FoldedWeightBytes: 0L,
             TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 11520L, 4) + global::Strider.NetworkMemory.Bytes(n * 2880L, 4) + global::Strider.NetworkMemory.Bytes(n * 2880L, 4) + global::Strider.NetworkMemory.Bytes(n * 3200L, 4) + global::Strider.NetworkMemory.Bytes(n * 800L, 4) + global::Strider.NetworkMemory.Bytes(n * 800L, 4) + global::Strider.NetworkMemory.Bytes(n * 500L, 4) + global::Strider.NetworkMemory.Bytes(n * 500L, 4) + global::Strider.NetworkMemory.Bytes(n * 10L, 4) + global::Strider.NetworkMemory.Bytes(n * 10L, 4),
             GradientBytes: global::Strider.NetworkMemory.Bytes(n * 784L, 4) + global::Strider.NetworkMemory.Bytes(n * 11520L, 4) + global::Strider.NetworkMemory.Bytes(n * 2880L, 4) + global::Strider.NetworkMemory.Bytes(n * 3200L, 4) + global::Strider.NetworkMemory.Bytes(n * 800L, 4) + global::Strider.NetworkMemory.Bytes(n * 500L, 4) + global::Strider.NetworkMemory.Bytes(n * 500L, 4) + global::Strider.NetworkMemory.Bytes(n * 10L, 4),
@@ -306,10 +306,10 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         var maxpool1Out = keep ? _maxpool1Out! : _inferenceSlot1!;
         var conv2Out = keep ? _conv2Out! : _inferenceSlot0!;
         var maxpool2Out = keep ? _maxpool2Out! : _inferenceSlot1!;
-        var conv3Out = keep ? _conv3Out! : _inferenceSlot0!;
-        var relu1Out = keep ? _relu1Out! : _inferenceSlot1!;
-        var conv4Out = keep ? _conv4Out! : _inferenceSlot0!;
-        var softmax1Out = keep ? _softmax1Out! : _inferenceSlot1!;
+        var conv3Out = _conv3Out!;
+        var relu1Out = keep ? _relu1Out! : _inferenceSlot0!;
+        var conv4Out = keep ? _conv4Out! : _inferenceSlot1!;
+        var softmax1Out = keep ? _softmax1Out! : _inferenceSlot0!;
         var maxpool1Switches = keep ? _maxpool1Switches : null;
         var maxpool2Switches = keep ? _maxpool2Switches : null;
         // conv1: Conv 20 5x5 -> 20x24x24
@@ -321,9 +321,9 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         // maxpool2: MaxPool 2x2 /2 -> 50x4x4
         d.MaxPoolForward(Maxpool2Geometry, n, conv2Out, maxpool2Out, maxpool2Switches);
         // conv3: Conv 500 4x4 -> 500x1x1
-        d.ConvForward(Conv3Geometry, n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, conv3Out); // kernel: implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions
+        d.ConvForward(Conv3Geometry, n, maxpool2Out, _conv3Weight.Value, _conv3Bias.Value, relu1Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: implicit GEMM in 32-channel x 14-position register tiles (no im2col), split over channel panels and positions + Relu
         // relu1: Relu -> 500x1x1
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 500L, conv3Out, relu1Out, 0f, 0f);
+        // applied by conv3's ConvForward above as it stores its output, written there
         // conv4: Conv 10 1x1 -> 10x1x1
         d.ConvForward(Conv4Geometry, n, relu1Out, _conv4Weight.Value, _conv4Bias.Value, conv4Out); // kernel: im2col + GEMM over the batch's columns, split over output channels
         // softmax1: Softmax -> 10x1x1
@@ -388,7 +388,7 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         d.ConvBackwardWeights(Conv4Geometry, n, relu1Out, _conv4Grad!, _conv4Weight.Gradient, _conv4Bias.Gradient);
         d.ConvBackwardData(Conv4Geometry, n, _conv4Grad!, _conv4Weight.Value, _relu1Grad!, false); // kernel: forward conv of dY with flipped weights (no col2im), on im2col + GEMM over the batch's columns, split over output channels
         // relu1: Relu
-        d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 500L, conv3Out, relu1Out, _relu1Grad!, _conv3Grad!, false, 0f, 0f);
+        d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 500L, relu1Out, relu1Out, _relu1Grad!, _conv3Grad!, false, 0f, 0f);
         // conv3: Conv 500 4x4
         d.ConvBackwardWeights(Conv3Geometry, n, maxpool2Out, _conv3Grad!, _conv3Weight.Gradient, _conv3Bias.Gradient);
         d.ConvBackwardData(Conv3Geometry, n, _conv3Grad!, _conv3Weight.Value, _maxpool2Grad!, false); // kernel: GEMM over the batch's columns + col2im, split over input channels

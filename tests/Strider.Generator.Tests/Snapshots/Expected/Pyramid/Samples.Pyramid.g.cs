@@ -294,8 +294,8 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
         _memory.Grow(_device, "Forward", input, n, m =>
         {
             m.Ensure(ref _inferenceSlot0, global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 4L * (2 + 2 * n1) * (2 + 2 * n2)));
-            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 32L * (1 + n1) * (1 + n2)));
-            m.Ensure(ref _inferenceSlot2, global::System.Math.Max(global::System.Math.Max(n * 16L * (1 + n1) * (1 + n2), n * 32L * (1 + n1) * (1 + n2)), n * 32L * (2 + 2 * n1) * (2 + 2 * n2)));
+            m.Ensure(ref _inferenceSlot1, global::System.Math.Max(global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 32L * (1 + n1) * (1 + n2)), n * 32L * (2 + 2 * n1) * (2 + 2 * n2)));
+            m.Ensure(ref _inferenceSlot2, global::System.Math.Max(n * 16L * (1 + n1) * (1 + n2), n * 16L * (2 + 2 * n1) * (2 + 2 * n2)));
         });
     }
 
@@ -309,7 +309,7 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
         return new global::Strider.NetworkMemory(batch,
             ParameterBytes: 29136L,
             StateBytes: 0L,
-            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 4L * (2 + 2 * n1) * (2 + 2 * n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 32L * (1 + n1) * (1 + n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(n * 16L * (1 + n1) * (1 + n2), n * 32L * (1 + n1) * (1 + n2)), n * 32L * (2 + 2 * n1) * (2 + 2 * n2)), 4),
+            InferenceActivationBytes: global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 4L * (2 + 2 * n1) * (2 + 2 * n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(global::System.Math.Max(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), n * 32L * (1 + n1) * (1 + n2)), n * 32L * (2 + 2 * n1) * (2 + 2 * n2)), 4) + global::Strider.NetworkMemory.Bytes(global::System.Math.Max(n * 16L * (1 + n1) * (1 + n2), n * 16L * (2 + 2 * n1) * (2 + 2 * n2)), 4),
             FoldedWeightBytes: 0L,
             TrainingActivationBytes: global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 4L * (2 + 2 * n1) * (2 + 2 * n2), 4),
             GradientBytes: global::Strider.NetworkMemory.Bytes(n * 3L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (1 + n1) * (1 + n2), 4) + global::Strider.NetworkMemory.Bytes(n * 16L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (2 + 2 * n1) * (2 + 2 * n2), 4) + global::Strider.NetworkMemory.Bytes(n * 32L * (1 + n1) * (1 + n2), 4),
@@ -344,10 +344,10 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
         var p1Out = keep ? _p1Out! : _inferenceSlot0!;
         var relu1Out = keep ? _relu1Out! : _inferenceSlot1!;
         var maxpool1Out = keep ? _maxpool1Out! : _inferenceSlot2!;
-        var conv2Out = keep ? _conv2Out! : _inferenceSlot1!;
-        var p2Out = keep ? _p2Out! : _inferenceSlot2!;
-        var upOut = keep ? _upOut! : _inferenceSlot1!;
-        var concat1Out = keep ? _concat1Out! : _inferenceSlot2!;
+        var conv2Out = _conv2Out!;
+        var p2Out = keep ? _p2Out! : _inferenceSlot1!;
+        var upOut = keep ? _upOut! : _inferenceSlot2!;
+        var concat1Out = keep ? _concat1Out! : _inferenceSlot1!;
         var conv3Out = keep ? _conv3Out! : _inferenceSlot0!;
         var maxpool1Switches = keep ? _maxpool1Switches : null;
         // p1: Conv 16 3x3 same -> 16xAnyxAny
@@ -357,9 +357,9 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
         // maxpool1: MaxPool 2x2 /2 -> 16xAnyxAny
         d.MaxPoolForward(Maxpool1Geometry(n1, n2), n, relu1Out, maxpool1Out, maxpool1Switches);
         // conv2: Conv 32 3x3 same -> 32xAnyxAny
-        d.ConvForward(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, conv2Out); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
+        d.ConvForward(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Weight.Value, _conv2Bias.Value, p2Out, new global::Strider.Devices.ConvEpilogue(null, global::Strider.Devices.Activation.Relu, 0f, 0f)); // kernel: chosen at run time from the input size (ConvolutionAlgorithm) + Relu
         // p2: Relu -> 32xAnyxAny
-        d.ActivationForward(global::Strider.Devices.Activation.Relu, n * 32L * (1 + n1) * (1 + n2), conv2Out, p2Out, 0f, 0f);
+        // applied by conv2's ConvForward above as it stores its output, written there
         // up: Deconv 16 2x2 /2 -> 16xAnyxAny
         d.ConvBackwardData(UpGeometry(n1, n2), n, p2Out, _upWeight.Value, upOut, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         d.AddBias(n, 16, (2 + 2 * n1) * (2 + 2 * n2), _upBias.Value, upOut);
@@ -439,7 +439,7 @@ public partial class Pyramid : global::Strider.NetworkBase, global::Strider.INet
         d.BiasBackward(n, 16, (2 + 2 * n1) * (2 + 2 * n2), _upGrad!, _upBias.Gradient);
         d.ConvForward(UpGeometry(n1, n2), n, _upGrad!, _upWeight.Value, null, _p2Grad!); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
         // p2: Relu
-        d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 32L * (1 + n1) * (1 + n2), conv2Out, p2Out, _p2Grad!, _conv2Grad!, false, 0f, 0f);
+        d.ActivationBackward(global::Strider.Devices.Activation.Relu, n * 32L * (1 + n1) * (1 + n2), p2Out, p2Out, _p2Grad!, _conv2Grad!, false, 0f, 0f);
         // conv2: Conv 32 3x3 same
         d.ConvBackwardWeights(Conv2Geometry(n1, n2), n, maxpool1Out, _conv2Grad!, _conv2Weight.Gradient, _conv2Bias.Gradient);
         d.ConvBackwardData(Conv2Geometry(n1, n2), n, _conv2Grad!, _conv2Weight.Value, _maxpool1Grad!, false); // kernel: chosen at run time from the input size (ConvolutionAlgorithm)
