@@ -35,6 +35,25 @@ internal static unsafe partial class CpuConvolution
         MaskStore512(o + 5 * step, valid, o5);
     }
 
+    /// <summary>
+    /// s = A^T m for 16 tiles from <paramref name="t"/> (their m at e = i 6 + j, planes <paramref name="plane"/> apart):
+    /// row i of column j at s[(6 i + j) 16], for the output transform's second step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputColumns4(float* t, long plane, float* s)
+    {
+        for (int j = 0; j < 6; j++)
+        {
+            float* tj = t + j * plane;
+            var (s0, s1, s2, s3) = OutputLine4(Vector512.Load(tj), Vector512.Load(tj + 6 * plane), Vector512.Load(tj + 12 * plane),
+                Vector512.Load(tj + 18 * plane), Vector512.Load(tj + 24 * plane), Vector512.Load(tj + 30 * plane));
+            s0.Store(s + j * TransformLanes);
+            s1.Store(s + (6 + j) * TransformLanes);
+            s2.Store(s + (12 + j) * TransformLanes);
+            s3.Store(s + (18 + j) * TransformLanes);
+        }
+    }
+
     /// <summary>A^T m for 16 tiles' lines at once (see the scalar <c>OutputLine4</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) OutputLine4(
@@ -151,17 +170,7 @@ internal static unsafe partial class CpuConvolution
         for (int th = th0; th < th1; th++)
             for (int tw = 0; tw < a.TilesW; tw += TransformLanes)
             {
-                float* t = m + (long)(th - th0) * a.TilesW + tw;
-                for (int j = 0; j < 6; j++)
-                {
-                    float* tj = t + j * plane;
-                    var (s0, s1, s2, s3) = OutputLine4(Vector512.Load(tj), Vector512.Load(tj + 6 * plane), Vector512.Load(tj + 12 * plane),
-                        Vector512.Load(tj + 18 * plane), Vector512.Load(tj + 24 * plane), Vector512.Load(tj + 30 * plane));
-                    s0.Store(s + j * TransformLanes);
-                    s1.Store(s + (6 + j) * TransformLanes);
-                    s2.Store(s + (12 + j) * TransformLanes);
-                    s3.Store(s + (18 + j) * TransformLanes);
-                }
+                OutputColumns4(m + (long)(th - th0) * a.TilesW + tw, plane, s);
                 int ow = 4 * tw, columns = Math.Min(4 * TransformLanes, g.OutW - ow);
                 for (int i = 0; i < 4 && 4 * th + i < g.OutH; i++)
                 {
@@ -286,17 +295,7 @@ internal static unsafe partial class CpuConvolution
         for (int th = th0; th < th1; th += perVector)
         {
             int rows = Math.Min(perVector, th1 - th);
-            float* t = m + (long)(th - th0) * a.TilesW;
-            for (int j = 0; j < 6; j++)
-            {
-                float* tj = t + j * plane;
-                var (s0, s1, s2, s3) = OutputLine4(Vector512.Load(tj), Vector512.Load(tj + 6 * plane), Vector512.Load(tj + 12 * plane),
-                    Vector512.Load(tj + 18 * plane), Vector512.Load(tj + 24 * plane), Vector512.Load(tj + 30 * plane));
-                s0.Store(s + j * TransformLanes);
-                s1.Store(s + (6 + j) * TransformLanes);
-                s2.Store(s + (12 + j) * TransformLanes);
-                s3.Store(s + (18 + j) * TransformLanes);
-            }
+            OutputColumns4(m + (long)(th - th0) * a.TilesW, plane, s);
             for (int i = 0; i < 4; i++)
             {
                 float* si = s + 6 * i * TransformLanes;

@@ -246,9 +246,12 @@ internal static unsafe partial class CpuConvolution
         }
     }
 
-    /// <summary>A row's outputs 2t (from y0) and 2t + 1 (from y1) of 16 tiles, interleaved; its last 32 columns or fewer under masks.</summary>
+    /// <summary>
+    /// A row's outputs 2t (from y0) and 2t + 1 (from y1) of 16 tiles, interleaved (the F(2x2) output transforms of
+    /// CpuConvolution.WinogradVector.cs and .WinogradLarge.cs); its last 32 columns or fewer under masks, past the row's end nothing.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreInterleavedRow(float* row, Vector512<float> y0, Vector512<float> y1, Vector512<int> low, Vector512<int> high, int columns)
+    internal static void StoreInterleavedRow(float* row, Vector512<float> y0, Vector512<float> y1, Vector512<int> low, Vector512<int> high, int columns)
     {
         var first = Avx512F.PermuteVar16x32x2(y0, low, y1);
         var second = Avx512F.PermuteVar16x32x2(y0, high, y1);

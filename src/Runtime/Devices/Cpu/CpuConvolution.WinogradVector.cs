@@ -172,9 +172,9 @@ internal static unsafe partial class CpuConvolution
                 var (s02, s12) = OutputColumn(t + 2 * plane, plane);
                 var (s03, s13) = OutputColumn(t + 3 * plane, plane);
                 int ow = 2 * tw, columns = Math.Min(2 * TransformLanes, g.OutW - ow);
-                StoreOutputRow(dst + (long)2 * th * g.OutW + ow, s00 + s01 + s02 + bias, s01 - s02 - s03 + bias, low, high, columns);
+                StoreInterleavedRow(dst + (long)2 * th * g.OutW + ow, s00 + s01 + s02 + bias, s01 - s02 - s03 + bias, low, high, columns);
                 if (2 * th + 1 < g.OutH)
-                    StoreOutputRow(dst + (long)(2 * th + 1) * g.OutW + ow, s10 + s11 + s12 + bias, s11 - s12 - s13 + bias, low, high, columns);
+                    StoreInterleavedRow(dst + (long)(2 * th + 1) * g.OutW + ow, s10 + s11 + s12 + bias, s11 - s12 - s13 + bias, low, high, columns);
             }
         // The epilogue (residual add, activation) on these output rows while they are in cache.
         if (a.Epilogue.Active)
@@ -188,23 +188,6 @@ internal static unsafe partial class CpuConvolution
         {
             Vector512<float> m0 = Vector512.Load(t), m1 = Vector512.Load(t + 4 * plane), m2 = Vector512.Load(t + 8 * plane), m3 = Vector512.Load(t + 12 * plane);
             return (m0 + m1 + m2, m1 - m2 - m3);
-        }
-
-        // A row's last 32 columns or fewer are stored under masks, past the row's end nothing.
-        static void StoreOutputRow(float* row, Vector512<float> y0, Vector512<float> y1, Vector512<int> low, Vector512<int> high, int columns)
-        {
-            var first = Avx512F.PermuteVar16x32x2(y0, low, y1);
-            var second = Avx512F.PermuteVar16x32x2(y0, high, y1);
-            if (columns == 2 * TransformLanes)
-            {
-                first.Store(row);
-                second.Store(row + TransformLanes);
-                return;
-            }
-            var count = Vector512.Create(columns);
-            MaskStore512(row, Vector512.LessThan(Vector512<int>.Indices, count).AsSingle(), first);
-            if (columns > TransformLanes)
-                MaskStore512(row + TransformLanes, Vector512.LessThan(Vector512<int>.Indices + Vector512.Create(TransformLanes), count).AsSingle(), second);
         }
     }
 
