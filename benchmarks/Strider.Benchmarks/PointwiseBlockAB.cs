@@ -52,17 +52,8 @@ public static unsafe class PointwiseBlockAB
             }
             void One() => Pointwise(0);
             void Block() => Pointwise(bytes);
-            for (int i = 0; i < 20; i++) { One(); Block(); }
-            const int reps = 60;
-            double[] oc = new double[reps], bc = new double[reps];
-            for (int i = 0; i < reps; i++)
-            {
-                if (evict != null) Array.Fill(evict, i);
-                oc[i] = QuickConv.TimeCpuAndWall(One).Cpu;
-                if (evict != null) Array.Fill(evict, i);
-                bc[i] = QuickConv.TimeCpuAndWall(Block).Cpu;
-            }
-            double mo = QuickConv.Median(oc), mb = QuickConv.Median(bc);
+            int fill = 0;
+            var ((mo, _), (mb, _)) = QuickConv.Alternate(One, Block, reps: 60, beforeEach: evict == null ? null : () => Array.Fill(evict, fill++));
             (oneSum, blockSum) = (oneSum + mo, blockSum + mb);
             double gflop = 2.0 * c * k * h * h / 1e6;
             string name = $"{c}->{k} at {h}x{h}{(withResidual ? " +res" : "")}{(f is { } fa ? " +" + fa : "")}";

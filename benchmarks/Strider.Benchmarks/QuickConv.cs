@@ -31,14 +31,17 @@ public static partial class QuickConv
     /// <summary>
     /// The in-process A/B: <paramref name="warm"/> calls of each, then <paramref name="reps"/> calls of each alternated
     /// call by call (so both see the same machine state); the median calling-thread CPU time and wall time of each, in ms.
+    /// <paramref name="beforeEach"/>, when given, runs untimed before every timed call (e.g. to evict the caches).
     /// </summary>
-    public static ((double Cpu, double Wall) A, (double Cpu, double Wall) B) Alternate(Action a, Action b, int reps, int warm = 20)
+    public static ((double Cpu, double Wall) A, (double Cpu, double Wall) B) Alternate(Action a, Action b, int reps, int warm = 20, Action? beforeEach = null)
     {
         for (int i = 0; i < warm; i++) { a(); b(); }
         double[] ac = new double[reps], aw = new double[reps], bc = new double[reps], bw = new double[reps];
         for (int i = 0; i < reps; i++)
         {
+            beforeEach?.Invoke();
             (ac[i], aw[i]) = TimeCpuAndWall(a);
+            beforeEach?.Invoke();
             (bc[i], bw[i]) = TimeCpuAndWall(b);
         }
         return ((Median(ac), Median(aw)), (Median(bc), Median(bw)));
