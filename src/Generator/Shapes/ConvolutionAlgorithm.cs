@@ -45,7 +45,7 @@ internal enum ConvKernel
     /// <summary>Backward data on small output planes: GEMM over the batch's columns + col2im, split over input-channel blocks and image groups.</summary>
     BatchColumnsCol2im,
 
-    /// <summary>Strided backward data as one stride-1 conv per stride phase (each run by <see cref="Im2colGemm"/>), interleaved into dx once.</summary>
+    /// <summary>Strided backward data as one stride-1 conv per stride phase (each run by <see cref="ChannelTiles"/> where they apply, else <see cref="Im2colGemm"/>), interleaved into dx once.</summary>
     PhaseSplit,
 
     /// <summary>
@@ -478,7 +478,7 @@ internal static class ConvolutionAlgorithm
         ConvKernel.DepthwiseDirect => "depthwise direct, split over channel planes",
         ConvKernel.GemmCol2im => "GEMM + col2im, split over input channels",
         ConvKernel.BatchColumnsCol2im => "GEMM over the batch's columns + col2im, split over input channels",
-        ConvKernel.PhaseSplit => "stride-phase sub-convolutions (im2col + GEMM each)",
+        ConvKernel.PhaseSplit => "stride-phase sub-convolutions (each on channel tiles where they apply, else im2col + GEMM)",
         ConvKernel.StridedWinograd => "stride phases as channels (space to depth) of one Winograd F(2x2,3x3) conv, fused per block of tile rows",
         ConvKernel.PhaseWinograd => "stride phases as one Winograd F(2x2,3x3) conv of dY (fused per block of tile rows), interleaved into dx",
         ConvKernel.WinogradLargeKernel => "Winograd F(2x2,rxr) for 4x4/5x5 with channel-tile GEMMs, fused per block of tile rows and 32-channel panel, split over blocks",

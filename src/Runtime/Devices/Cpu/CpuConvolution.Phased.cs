@@ -12,8 +12,8 @@ namespace Strider.Devices.Cpu;
 /// Strided backward data (a transposed conv's forward) as stride-phase sub-convolutions. The dx values whose
 /// coordinates have residues (rh, rw) modulo the stride are reached only by the taps r with (r - rh - pt) % sh == 0
 /// (likewise s), and for those taps dx[c, rh + sh i, rw + sw j] is a plain stride-1 correlation of dY with the
-/// flipped sub-kernel. Each phase is run by the forward pass (a gather into a GEMM that is K x taps deep, not K),
-/// and the phases are interleaved into dx once, so every dx value is written exactly once.
+/// flipped sub-kernel. Each phase is run by the forward pass (channel tiles or a gather into a GEMM, K x taps deep,
+/// not K), and the phases are interleaved into dx once, so every dx value is written exactly once.
 /// </summary>
 internal static unsafe partial class CpuConvolution
 {
@@ -38,6 +38,12 @@ internal static unsafe partial class CpuConvolution
         public int RowsPerPlane, RowLength;
         public long ImageStride;
     }
+
+    /// <summary>
+    /// Runs every stride phase's sub-conv by im2col + GEMM even where the channel tiles apply (settable, for A/B runs
+    /// and for tests of both paths).
+    /// </summary>
+    internal static bool PhaseTilesOff;
 
     /// <summary>Largest stride per axis the phase split takes (a bound on the offset table).</summary>
     internal const int MaxPhaseStride = ConvolutionAlgorithm.MaxPhaseStride;
@@ -139,7 +145,16 @@ internal static unsafe partial class CpuConvolution
                 if (ph.Count == 0 || pw.Count == 0) continue;
                 var sg = new ConvGeometry(K, g.OutH, g.OutW, C, ph.Count, pw.Count, ph.Taps, pw.Taps, 1, 1, ph.Pad, pw.Pad, 1, 1);
                 shared.Q = q0 + (long)(padH - ph.Pad) * wq + (padW - pw.Pad);
-                ConvForwardCore(ws, sg, n, dy, args.Subs + args.SubOffsets[rh * g.StrideW + rw], null, outBase + args.Offsets[rh * g.StrideW + rw], &shared);
+                float* sub = args.Subs + args.SubOffsets[rh * g.StrideW + rw], phaseOut = outBase + args.Offsets[rh * g.StrideW + rw];
+                int depth = K * ph.Taps * pw.Taps;
+                if (!PhaseTilesOff && ConvolutionAlgorithm.ChannelTilesApply(depth, C))
+                {
+                    // The sub-kernel [C, K th tw] is the sub-conv's w[out, depth]: packed into channel panels for the tiles.
+                    var pack = new ConvArgs { G = sg, W = sub, PackedW = ws.Shared(ChannelPanelsSize(C, depth)) };
+                    ws.Run(&pack, (C + TileChannels - 1) / TileChannels, &PackChannelPanelItem);
+                    ForwardChannelTiles(ws, sg, n, dy, pack.PackedW, null, phaseOut, shared: &shared);
+                }
+                else ConvForwardCore(ws, sg, n, dy, sub, null, phaseOut, &shared);
             }
         }
         ws.Run(&args, n * C, &InterleavePlane);
