@@ -127,6 +127,17 @@ internal static class ConvolutionAlgorithm
         if (StridedWinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW)) return ConvKernel.StridedWinograd;
         if (LargeWinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW)) return ConvKernel.WinogradLargeKernel;
         if (PointwiseApplies(inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft)) return ConvKernel.Pointwise;
+        return GemmKernel(inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft);
+    }
+
+    /// <summary>
+    /// What <see cref="Forward"/> takes past its Winograd and pointwise kernels, and what runs where those do not (no
+    /// AVX-512, or weights packed for none of them): the channel tiles, the batch's columns on small planes, 1x1 as a
+    /// GEMM on the input, or im2col + GEMM.
+    /// </summary>
+    public static ConvKernel GemmKernel(int inChannels, int inH, int inW, int outChannels, int outH, int outW,
+        int kernelH, int kernelW, int strideH, int strideW, int padTop, int padLeft)
+    {
         if (ChannelTilesApply(inChannels * kernelH * kernelW, outChannels)) return ConvKernel.ChannelTiles;
         if (SmallOutput(outH, outW)) return ConvKernel.BatchColumnsGemm;
         // The padded copy of such a conv is x itself, so the GEMM's B panels are packed straight from x.
@@ -345,17 +356,14 @@ internal static class ConvolutionAlgorithm
     public static ConvKernel FlippedForwardKernel(int inChannels, int inH, int inW, int outChannels, int outH, int outW,
         int kernelH, int kernelW, int padTop, int padLeft, int dilationH, int dilationW)
     {
-        var kernel = Forward(outChannels, outH, outW, inChannels, inH, inW, kernelH, kernelW, 1, 1,
-            (kernelH - 1) * dilationH - padTop, (kernelW - 1) * dilationW - padLeft, dilationH, dilationW, 1);
+        int flippedTop = (kernelH - 1) * dilationH - padTop, flippedLeft = (kernelW - 1) * dilationW - padLeft;
+        var kernel = Forward(outChannels, outH, outW, inChannels, inH, inW, kernelH, kernelW, 1, 1, flippedTop, flippedLeft, dilationH, dilationW, 1);
         // The flipped weights are packed for Winograd F(2x2,3x3) and F(4x4,3x3), the channel tiles and the GEMM only: a 1x1
         // whose forward takes the pointwise tiles, or a 4x4 or 5x5 that takes F(2x2, r x r), runs on what it would take
         // without them.
-        if (kernel == ConvKernel.WinogradLargeKernel)
-            return ChannelTilesApply(outChannels * kernelH * kernelW, inChannels) ? ConvKernel.ChannelTiles
-                : SmallOutput(inH, inW) ? ConvKernel.BatchColumnsGemm : ConvKernel.Im2colGemm;
-        if (kernel != ConvKernel.Pointwise) return kernel;
-        if (ChannelTilesApply(outChannels, inChannels)) return ConvKernel.ChannelTiles;
-        return SmallOutput(inH, inW) ? ConvKernel.BatchColumnsGemm : ConvKernel.Gemm1x1;
+        return kernel is ConvKernel.Pointwise or ConvKernel.WinogradLargeKernel
+            ? GemmKernel(outChannels, outH, outW, inChannels, inH, inW, kernelH, kernelW, 1, 1, flippedTop, flippedLeft)
+            : kernel;
     }
 
     private static ConvKernel Grouped(int inChannels, int groups) =>

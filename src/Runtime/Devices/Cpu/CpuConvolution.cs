@@ -59,6 +59,10 @@ internal static unsafe partial class CpuConvolution
             throw new ArgumentException($"Convolution geometry {g} needs positive channels, sizes, kernel, stride and dilation.", nameof(g));
     }
 
+    /// <summary><see cref="ConvolutionAlgorithm.GemmKernel"/> of <paramref name="g"/>: where a Winograd kernel the plan chose cannot run.</summary>
+    private static ConvKernel GemmKernel(in ConvGeometry g) => ConvolutionAlgorithm.GemmKernel(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW,
+        g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft);
+
     internal static void ConvForward(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y,
         in ConvEpilogue epilogue = default)
     {
@@ -90,7 +94,7 @@ internal static unsafe partial class CpuConvolution
                 return;
             }
             // Without AVX-512, or past Winograd's workspace: what the plan would take without it.
-            kernel = ConvolutionAlgorithm.ChannelTilesApply(g.InChannels * g.KernelH * g.KernelW, g.OutChannels) ? ConvKernel.ChannelTiles : ConvKernel.Im2colGemm;
+            kernel = GemmKernel(g);
         }
         if (kernel == ConvKernel.WinogradLargeKernel)
         {
@@ -100,8 +104,7 @@ internal static unsafe partial class CpuConvolution
                 return;
             }
             // Without AVX-512: what the plan would take without it.
-            kernel = ConvolutionAlgorithm.ChannelTilesApply(g.InChannels * g.KernelH * g.KernelW, g.OutChannels) ? ConvKernel.ChannelTiles
-                : ConvolutionAlgorithm.SmallOutput(g.OutH, g.OutW) ? ConvKernel.BatchColumnsGemm : ConvKernel.Im2colGemm;
+            kernel = GemmKernel(g);
         }
         var conv = new ConvArgs { G = g };
         if (kernel == ConvKernel.Pointwise)
