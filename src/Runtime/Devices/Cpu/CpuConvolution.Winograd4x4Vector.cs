@@ -54,6 +54,24 @@ internal static unsafe partial class CpuConvolution
         }
     }
 
+    /// <summary>
+    /// Output row i of 16 tiles from <see cref="OutputColumns4"/>'s scratch row at <paramref name="si"/>: its line (s A)
+    /// plus bias, the tiles' columns 0, 1 and 2, 3 paired, then the pairs joined into four vectors of 4 tiles x 4 columns,
+    /// 64 consecutive outputs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) OutputRow4(float* si, Vector512<float> bias,
+        Vector512<int> pairLow, Vector512<int> pairHigh, Vector512<int> quadLow, Vector512<int> quadHigh)
+    {
+        var (o0, o1, o2, o3) = OutputLine4(Vector512.Load(si), Vector512.Load(si + TransformLanes), Vector512.Load(si + 2 * TransformLanes),
+            Vector512.Load(si + 3 * TransformLanes), Vector512.Load(si + 4 * TransformLanes), Vector512.Load(si + 5 * TransformLanes));
+        (o0, o1, o2, o3) = (o0 + bias, o1 + bias, o2 + bias, o3 + bias);
+        Vector512<float> p01 = Avx512F.PermuteVar16x32x2(o0, pairLow, o1), p23 = Avx512F.PermuteVar16x32x2(o2, pairLow, o3);
+        Vector512<float> q01 = Avx512F.PermuteVar16x32x2(o0, pairHigh, o1), q23 = Avx512F.PermuteVar16x32x2(o2, pairHigh, o3);
+        return (Avx512F.PermuteVar16x32x2(p01, quadLow, p23), Avx512F.PermuteVar16x32x2(p01, quadHigh, p23),
+            Avx512F.PermuteVar16x32x2(q01, quadLow, q23), Avx512F.PermuteVar16x32x2(q01, quadHigh, q23));
+    }
+
     /// <summary>A^T m for 16 tiles' lines at once (see the scalar <c>OutputLine4</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) OutputLine4(
@@ -174,18 +192,12 @@ internal static unsafe partial class CpuConvolution
                 int ow = 4 * tw, columns = Math.Min(4 * TransformLanes, g.OutW - ow);
                 for (int i = 0; i < 4 && 4 * th + i < g.OutH; i++)
                 {
-                    float* si = s + 6 * i * TransformLanes;
-                    var (o0, o1, o2, o3) = OutputLine4(Vector512.Load(si), Vector512.Load(si + TransformLanes), Vector512.Load(si + 2 * TransformLanes),
-                        Vector512.Load(si + 3 * TransformLanes), Vector512.Load(si + 4 * TransformLanes), Vector512.Load(si + 5 * TransformLanes));
-                    (o0, o1, o2, o3) = (o0 + biasVector, o1 + biasVector, o2 + biasVector, o3 + biasVector);
-                    // Tiles' columns 0, 1 and 2, 3 paired, then the pairs joined: four vectors of 4 tiles x 4 columns.
-                    Vector512<float> p01 = Avx512F.PermuteVar16x32x2(o0, pairLow, o1), p23 = Avx512F.PermuteVar16x32x2(o2, pairLow, o3);
-                    Vector512<float> q01 = Avx512F.PermuteVar16x32x2(o0, pairHigh, o1), q23 = Avx512F.PermuteVar16x32x2(o2, pairHigh, o3);
+                    var (v0, v1, v2, v3) = OutputRow4(s + 6 * i * TransformLanes, biasVector, pairLow, pairHigh, quadLow, quadHigh);
                     float* row = dst + (long)(4 * th + i) * g.OutW + ow;
-                    StoreOutputPart(row, Avx512F.PermuteVar16x32x2(p01, quadLow, p23), columns);
-                    if (columns > TransformLanes) StoreOutputPart(row + TransformLanes, Avx512F.PermuteVar16x32x2(p01, quadHigh, p23), columns - TransformLanes);
-                    if (columns > 2 * TransformLanes) StoreOutputPart(row + 2 * TransformLanes, Avx512F.PermuteVar16x32x2(q01, quadLow, q23), columns - 2 * TransformLanes);
-                    if (columns > 3 * TransformLanes) StoreOutputPart(row + 3 * TransformLanes, Avx512F.PermuteVar16x32x2(q01, quadHigh, q23), columns - 3 * TransformLanes);
+                    StoreOutputPart(row, v0, columns);
+                    if (columns > TransformLanes) StoreOutputPart(row + TransformLanes, v1, columns - TransformLanes);
+                    if (columns > 2 * TransformLanes) StoreOutputPart(row + 2 * TransformLanes, v2, columns - 2 * TransformLanes);
+                    if (columns > 3 * TransformLanes) StoreOutputPart(row + 3 * TransformLanes, v3, columns - 3 * TransformLanes);
                 }
             }
 
@@ -298,16 +310,11 @@ internal static unsafe partial class CpuConvolution
             OutputColumns4(m + (long)(th - th0) * a.TilesW, plane, s);
             for (int i = 0; i < 4; i++)
             {
-                float* si = s + 6 * i * TransformLanes;
-                var (o0, o1, o2, o3) = OutputLine4(Vector512.Load(si), Vector512.Load(si + TransformLanes), Vector512.Load(si + 2 * TransformLanes),
-                    Vector512.Load(si + 3 * TransformLanes), Vector512.Load(si + 4 * TransformLanes), Vector512.Load(si + 5 * TransformLanes));
-                (o0, o1, o2, o3) = (o0 + biasVector, o1 + biasVector, o2 + biasVector, o3 + biasVector);
-                Vector512<float> p01 = Avx512F.PermuteVar16x32x2(o0, pairLow, o1), p23 = Avx512F.PermuteVar16x32x2(o2, pairLow, o3);
-                Vector512<float> q01 = Avx512F.PermuteVar16x32x2(o0, pairHigh, o1), q23 = Avx512F.PermuteVar16x32x2(o2, pairHigh, o3);
-                Avx512F.PermuteVar16x32x2(p01, quadLow, p23).Store(line);
-                Avx512F.PermuteVar16x32x2(p01, quadHigh, p23).Store(line + TransformLanes);
-                Avx512F.PermuteVar16x32x2(q01, quadLow, q23).Store(line + 2 * TransformLanes);
-                Avx512F.PermuteVar16x32x2(q01, quadHigh, q23).Store(line + 3 * TransformLanes);
+                var (v0, v1, v2, v3) = OutputRow4(s + 6 * i * TransformLanes, biasVector, pairLow, pairHigh, quadLow, quadHigh);
+                v0.Store(line);
+                v1.Store(line + TransformLanes);
+                v2.Store(line + 2 * TransformLanes);
+                v3.Store(line + 3 * TransformLanes);
                 for (int tr = 0; tr < rows; tr++)
                 {
                     int oh = 4 * (th + tr) + i;
