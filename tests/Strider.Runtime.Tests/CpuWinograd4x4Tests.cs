@@ -12,6 +12,7 @@ namespace Strider.Runtime.Tests;
 /// weight panel; one worker and two giving the same bits, the scalar transforms (no AVX-512) the vector ones' bits; the
 /// epilogue equal to the separate ops; the kept weight transform rebuilt after each write; backward data on it.
 /// </summary>
+[Collection(KernelChoiceSwitchCollection.Name)]
 public sealed class CpuWinograd4x4Tests
 {
     private readonly ReferenceDevice _reference = new();
