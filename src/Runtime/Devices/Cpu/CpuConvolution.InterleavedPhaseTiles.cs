@@ -9,7 +9,7 @@ namespace Strider.Devices.Cpu;
 /// The phase split's sub-convs on the channel tiles with every tile stored straight into dx: the column phases of one
 /// row phase rh run on one grid of the widest phase's nh x nw positions (a narrower phase computes its last column and
 /// drops it), each tile computing all of them for the same positions, so a tile's phases interleave in registers into
-/// whole dx rows (unpack and lane permutes at stride 2). No phase buffer and no interleave pass over dx (8 x 32 x 77 x 77
+/// whole dx rows (a register transpose of both phases' rows in dx order at stride 2). No phase buffer and no interleave pass over dx (8 x 32 x 77 x 77
 /// values written, read back and written again in W3's U-net); bias, accumulate and the epilogue as the interleave applies them.
 /// </summary>
 internal static unsafe partial class CpuConvolution
@@ -32,15 +32,19 @@ internal static unsafe partial class CpuConvolution
         public fixed long Panels[MaxPhaseStride], Shifts[MaxPhaseStride], QOffset[MaxPhaseStride];
     }
 
-    /// <summary>Whether every phase's sub-conv runs on the channel tiles (<paramref name="panelOffsets"/>), so the tiles can store into dx.</summary>
-    internal static bool InterleavedTilesApply(in ConvGeometry g, long* panelOffsets)
+    /// <summary>Whether every phase's sub-conv runs on the channel tiles (and neither switch is off), so the tiles can store into dx.</summary>
+    internal static bool InterleavedTilesApply(in ConvGeometry g)
     {
         if (PhaseTilesOff || InterleavedTilesOff) return false;
         for (int rh = 0; rh < g.StrideH; rh++)
         {
-            if (PhaseAxis(rh, g.StrideH, g.KernelH, g.PadTop, g.InH).Count == 0) continue;
+            var ph = PhaseAxis(rh, g.StrideH, g.KernelH, g.PadTop, g.InH);
+            if (ph.Count == 0) continue;
             for (int rw = 0; rw < g.StrideW; rw++)
-                if (PhaseAxis(rw, g.StrideW, g.KernelW, g.PadLeft, g.InW).Count > 0 && panelOffsets[rh * g.StrideW + rw] < 0) return false;
+            {
+                var pw = PhaseAxis(rw, g.StrideW, g.KernelW, g.PadLeft, g.InW);
+                if (pw.Count > 0 && !ConvolutionAlgorithm.ChannelTilesApply(g.OutChannels * ph.Taps * pw.Taps, g.InChannels)) return false;
+            }
         }
         return true;
     }
@@ -120,6 +124,7 @@ internal static unsafe partial class CpuConvolution
             long first = (long)tile * TilePositions;
             int count = (int)Math.Min(TilePositions, columns - first);
             float* q = TileLanes(t, first, count, lanes, outputs, out _);
+            PrefetchRows(a, first, count, panel0 * TileChannels, Math.Min(C, panel1 * TileChannels));
             for (int panel = panel0; panel < panel1; panel++)
             {
                 int m0 = panel * TileChannels, width = PanelWidth(C, panel), channels = Math.Min(width, C - m0);
@@ -154,10 +159,35 @@ internal static unsafe partial class CpuConvolution
     }
 
     /// <summary>
+    /// Asks for the dx lines of a tile's positions (channels c0 .. c1) into L2 before its tiles are computed: dx (6 MB
+    /// in W3's U-net) is not in cache, and its stores' misses stalled the tiles once the store buffer filled.
+    /// </summary>
+    private static void PrefetchRows(InterleavedArgs* a, long first, int count, int c0, int c1)
+    {
+        if (!Sse.IsSupported) return;
+        ref readonly PhaseArgs phase = ref *a->Phase;
+        ref readonly ConvGeometry g = ref phase.G;
+        int nw = a->Tiles.G.OutW, p = a->Tiles.G.OutH * nw;
+        long plane = (long)g.InH * g.InW;
+        for (int j = 0; j < count;)
+        {
+            long pos = first + j;
+            int b = (int)(pos / p), i = (int)(pos % p) / nw, col = (int)(pos % p) % nw, length = Math.Min(count - j, nw - col);
+            int iw0 = g.StrideW * col, iw1 = Math.Min(g.InW, g.StrideW * (col + length));
+            byte* row = (byte*)(phase.Dx + ((long)b * g.InChannels + c0) * plane + (long)(a->Rh + g.StrideH * i) * g.InW + iw0);
+            // Whole lines from the piece's first one to its last.
+            long start = (long)row & 63, bytes = start + (long)(iw1 - iw0) * sizeof(float);
+            for (int c = c0; c < c1; c++, row += plane * sizeof(float))
+                for (long o = -start; o < bytes - start; o += 64) Sse.Prefetch1(row + o);
+            j += length;
+        }
+    }
+
+    /// <summary>
     /// dx (+)= a row piece of <paramref name="length"/> grid positions from column <paramref name="col"/> on, every
     /// column phase's value (tile rw at tiles + rw x 512, [position][channel]) at dx column rw + sw (col + j), then +
-    /// bias; columns past dx's width dropped. Stride 2 interleaves 8 positions of both phases into 16 dx values by
-    /// unpacks and lane permutes (pieces of 8 or more); the rest a value at a time.
+    /// bias; columns past dx's width dropped. Stride 2 interleaves 4 positions of both phases into 8 dx values by
+    /// one register transpose (pieces of 4 or more); the rest a value at a time.
     /// </summary>
     private static void StoreInterleaved(InterleavedArgs* a, float* tiles, int length, int channels, float* row, int col, long plane, float* bias)
     {
@@ -170,7 +200,7 @@ internal static unsafe partial class CpuConvolution
         {
             // The last position's odd column may be past dx's width: that position goes a value at a time.
             vectorLength = 2 * (col + length - 1) + 1 < inW ? length : length - 1;
-            if (vectorLength < 8) vectorLength = 0;
+            if (vectorLength < 4) vectorLength = 0;
         }
         if (vectorLength > 0) StoreInterleaved2(tiles, tiles + TileFloats, vectorLength, channels, row + 2 * col, plane, bias, acc);
         for (int j = vectorLength; j < length; j++)
@@ -189,9 +219,9 @@ internal static unsafe partial class CpuConvolution
     }
 
     /// <summary>
-    /// dx[v, 2j] and dx[v, 2j + 1] (+)= even[j][v] and odd[j][v] (+ bias[v]) for j &lt; length (at least 8): 8x8 transposes
-    /// of positions 0 .. 7, 8 .. 15 and length - 8 .. length - 1 (overlapping; accumulating, the overlap keeps the values
-    /// stored already), each channel's two rows of 8 unpacked into 16 dx values.
+    /// dx[v, 2j] and dx[v, 2j + 1] (+)= even[j][v] and odd[j][v] (+ bias[v]) for j &lt; length (at least 4): blocks of 4
+    /// positions, each one 8x8 register transpose of its rows in dx order (even j, odd j, even j + 1, ...) giving every
+    /// channel's 8 dx values; the last block overlapping (accumulating, the overlap keeps the values stored already).
     /// </summary>
     private static void StoreInterleaved2(float* even, float* odd, int length, int channels, float* dx, long plane, float* bias, bool acc)
     {
@@ -199,63 +229,41 @@ internal static unsafe partial class CpuConvolution
         for (int v0 = 0; v0 < channels; v0 += 8)
         {
             int rows = Math.Min(8, channels - v0);
-            for (int j0 = 0, done = 0; ; done = j0 + 8, j0 = Math.Min(j0 + 8, length - 8))
+            for (int j0 = 0, done = 0; ; done = j0 + 4, j0 = Math.Min(j0 + 4, length - 4))
             {
                 float* e = even + j0 * TileChannels + v0, o = odd + j0 * TileChannels + v0;
-                var e0 = Vector256.Load(e); var e1 = Vector256.Load(e + TileChannels); var e2 = Vector256.Load(e + 2 * TileChannels); var e3 = Vector256.Load(e + 3 * TileChannels);
-                var e4 = Vector256.Load(e + 4 * TileChannels); var e5 = Vector256.Load(e + 5 * TileChannels); var e6 = Vector256.Load(e + 6 * TileChannels); var e7 = Vector256.Load(e + 7 * TileChannels);
-                var o0 = Vector256.Load(o); var o1 = Vector256.Load(o + TileChannels); var o2 = Vector256.Load(o + 2 * TileChannels); var o3 = Vector256.Load(o + 3 * TileChannels);
-                var o4 = Vector256.Load(o + 4 * TileChannels); var o5 = Vector256.Load(o + 5 * TileChannels); var o6 = Vector256.Load(o + 6 * TileChannels); var o7 = Vector256.Load(o + 7 * TileChannels);
-                Transpose8x8.InPlace(ref e0, ref e1, ref e2, ref e3, ref e4, ref e5, ref e6, ref e7);
-                Transpose8x8.InPlace(ref o0, ref o1, ref o2, ref o3, ref o4, ref o5, ref o6, ref o7);
+                var r0 = Vector256.Load(e); var r1 = Vector256.Load(o);
+                var r2 = Vector256.Load(e + TileChannels); var r3 = Vector256.Load(o + TileChannels);
+                var r4 = Vector256.Load(e + 2 * TileChannels); var r5 = Vector256.Load(o + 2 * TileChannels);
+                var r6 = Vector256.Load(e + 3 * TileChannels); var r7 = Vector256.Load(o + 3 * TileChannels);
+                Transpose8x8.InPlace(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
                 // dx values of this block stored by the previous one (an overlapping last block): kept when accumulating.
-                int kept = acc ? 2 * Math.Max(0, done - j0) : 0;
-                var keep0 = Vector256.LessThan(lane, Vector256.Create((float)kept));
-                var keep1 = Vector256.LessThan(lane + Vector256.Create(8f), Vector256.Create((float)kept));
+                var keep = Vector256.LessThan(lane, Vector256.Create(acc ? 2f * Math.Max(0, done - j0) : 0f));
                 float* d = dx + v0 * plane + 2 * j0;
                 float* b = bias == null ? null : bias + v0;
-                Store(d, e0, o0, b, acc, kept, keep0, keep1);
-                if (rows > 1) Store(d + plane, e1, o1, b == null ? null : b + 1, acc, kept, keep0, keep1);
-                if (rows > 2) Store(d + 2 * plane, e2, o2, b == null ? null : b + 2, acc, kept, keep0, keep1);
-                if (rows > 3) Store(d + 3 * plane, e3, o3, b == null ? null : b + 3, acc, kept, keep0, keep1);
-                if (rows > 4) Store(d + 4 * plane, e4, o4, b == null ? null : b + 4, acc, kept, keep0, keep1);
-                if (rows > 5) Store(d + 5 * plane, e5, o5, b == null ? null : b + 5, acc, kept, keep0, keep1);
-                if (rows > 6) Store(d + 6 * plane, e6, o6, b == null ? null : b + 6, acc, kept, keep0, keep1);
-                if (rows > 7) Store(d + 7 * plane, e7, o7, b == null ? null : b + 7, acc, kept, keep0, keep1);
-                if (j0 + 8 >= length) break;
+                Store(d, r0, b, acc, keep);
+                if (rows > 1) Store(d + plane, r1, b == null ? null : b + 1, acc, keep);
+                if (rows > 2) Store(d + 2 * plane, r2, b == null ? null : b + 2, acc, keep);
+                if (rows > 3) Store(d + 3 * plane, r3, b == null ? null : b + 3, acc, keep);
+                if (rows > 4) Store(d + 4 * plane, r4, b == null ? null : b + 4, acc, keep);
+                if (rows > 5) Store(d + 5 * plane, r5, b == null ? null : b + 5, acc, keep);
+                if (rows > 6) Store(d + 6 * plane, r6, b == null ? null : b + 6, acc, keep);
+                if (rows > 7) Store(d + 7 * plane, r7, b == null ? null : b + 7, acc, keep);
+                if (j0 + 4 >= length) break;
             }
         }
 
-        static void Store(float* d, Vector256<float> even, Vector256<float> odd, float* bias, bool acc, int kept, Vector256<float> keep0, Vector256<float> keep1)
+        static void Store(float* d, Vector256<float> v, float* bias, bool acc, Vector256<float> keep)
         {
-            var lo = Avx.UnpackLow(even, odd);
-            var hi = Avx.UnpackHigh(even, odd);
-            var v0 = Avx.Permute2x128(lo, hi, 0x20);
-            var v1 = Avx.Permute2x128(lo, hi, 0x31);
             if (acc)
             {
-                var d0 = Vector256.Load(d);
-                var d1 = Vector256.Load(d + 8);
-                v0 += d0;
-                v1 += d1;
-                if (bias != null)
-                {
-                    v0 += Vector256.Create(*bias);
-                    v1 += Vector256.Create(*bias);
-                }
-                if (kept > 0)
-                {
-                    v0 = Avx.BlendVariable(v0, d0, keep0);
-                    v1 = Avx.BlendVariable(v1, d1, keep1);
-                }
+                var old = Vector256.Load(d);
+                v += old;
+                if (bias != null) v += Vector256.Create(*bias);
+                v = Avx.BlendVariable(v, old, keep);
             }
-            else if (bias != null)
-            {
-                v0 += Vector256.Create(*bias);
-                v1 += Vector256.Create(*bias);
-            }
-            v0.Store(d);
-            v1.Store(d + 8);
+            else if (bias != null) v += Vector256.Create(*bias);
+            v.Store(d);
         }
     }
 }

@@ -119,7 +119,7 @@ internal static unsafe partial class CpuConvolution
         float* q0 = shared.Q;
         // Every phase's sub-kernel and channel panels, kept per write of the weights.
         float* kept = PhaseSplitWeights.Get(ws, weights, g, &args, out var keep);
-        if (InterleavedTilesApply(g, args.PanelOffsets))
+        if (InterleavedTilesApply(g))
         {
             InterleavedPhaseTiles(ws, &args, shared, padH, padW);
             GC.KeepAlive(keep);
