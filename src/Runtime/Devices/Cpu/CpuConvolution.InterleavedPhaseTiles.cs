@@ -11,6 +11,7 @@ namespace Strider.Devices.Cpu;
 /// drops it), each tile computing all of them for the same positions, so a tile's phases interleave in registers into
 /// whole dx rows (a register transpose of both phases' rows in dx order at stride 2). No phase buffer and no interleave pass over dx (8 x 32 x 77 x 77
 /// values written, read back and written again in W3's U-net); bias, accumulate and the epilogue as the interleave applies them.
+/// The panels run tap row by tap row, so a tile whose rows reach dY's padding skips those tap rows (zero terms).
 /// </summary>
 internal static unsafe partial class CpuConvolution
 {
@@ -25,8 +26,8 @@ internal static unsafe partial class CpuConvolution
         /// <summary>The grid of row phase Rh (its rows, the widest column phase's columns) as the tiles' layout: lanes, runs and panel groups.</summary>
         public ConvArgs Tiles;
         public PhaseArgs* Phase;
-        /// <summary>Row phase, and its column phases with outputs (the first Phases of 0 .. StrideW - 1).</summary>
-        public int Rh, Phases;
+        /// <summary>Row phase, and its column phases with outputs (the first Phases of 0 .. StrideW - 1); its tap rows and their padding.</summary>
+        public int Rh, Phases, TapRows, RowPad;
         /// <summary>Per column phase: depth (K th tw), its channel panels, its tap shifts and its columns' offset in the padded copy.</summary>
         public fixed int Depth[MaxPhaseStride];
         public fixed long Panels[MaxPhaseStride], Shifts[MaxPhaseStride], QOffset[MaxPhaseStride];
@@ -63,7 +64,7 @@ internal static unsafe partial class CpuConvolution
         {
             var ph = PhaseAxis(rh, g.StrideH, g.KernelH, g.PadTop, g.InH);
             if (ph.Count == 0) continue;
-            a.Rh = rh;
+            (a.Rh, a.TapRows, a.RowPad) = (rh, ph.Taps, ph.Pad);
             a.Phases = 0;
             int depths = 0;
             // Column phases' counts only fall with rw: the first Phases have outputs.
@@ -80,8 +81,9 @@ internal static unsafe partial class CpuConvolution
                 a.Panels[rw] = (long)(phase->Subs + phase->PanelOffsets[rh * sw + rw]);
                 a.QOffset[rw] = padW - pw.Pad;
                 a.Shifts[rw] = (long)(shifts + row);
-                for (int k = 0; k < K; k++)
-                    for (int r = 0; r < ph.Taps; r++)
+                // Tap row by tap row, as the panels (PhaseSplitWeights): a tile's rows of padding are a prefix or suffix.
+                for (int r = 0; r < ph.Taps; r++)
+                    for (int k = 0; k < K; k++)
                         for (int s = 0; s < pw.Taps; s++, row++)
                             shifts[row] = checked((int)(k * shared.QPlane + (long)r * shared.Wq + s));
             }
@@ -125,13 +127,19 @@ internal static unsafe partial class CpuConvolution
             int count = (int)Math.Min(TilePositions, columns - first);
             float* q = TileLanes(t, first, count, lanes, outputs, out _);
             PrefetchRows(a, first, count, panel0 * TileChannels, Math.Min(C, panel1 * TileChannels));
+            // Tap rows r0 .. r1 - 1 reach dY for some of the tile's rows; the others read only padding (zero terms, skipped).
+            long last = first + count - 1;
+            int row0 = (int)(first % p) / nw, row1 = (int)(last % p) / nw;
+            if (first / p != last / p) (row0, row1) = (0, t.G.OutH - 1);
+            int r0 = Math.Max(0, a->RowPad - row1), r1 = Math.Max(r0, Math.Min(a->TapRows, g.OutH + a->RowPad - row0));
             for (int panel = panel0; panel < panel1; panel++)
             {
                 int m0 = panel * TileChannels, width = PanelWidth(C, panel), channels = Math.Min(width, C - m0);
                 for (int rw = 0; rw < a->Phases; rw++)
                 {
-                    int depth = a->Depth[rw];
-                    RunChannelTile(depth, width, count, (float*)a->Panels[rw] + (long)m0 * depth, q + a->QOffset[rw], (int*)a->Shifts[rw], lanes, tiles + rw * TileFloats);
+                    int depth = a->Depth[rw], rowDepth = depth / a->TapRows;
+                    RunChannelTile((r1 - r0) * rowDepth, width, count, (float*)a->Panels[rw] + (long)m0 * depth + (long)r0 * rowDepth * width, q + a->QOffset[rw],
+                        (int*)a->Shifts[rw] + r0 * rowDepth, lanes, tiles + rw * TileFloats);
                 }
                 // The tile's positions row piece by row piece of the grid (a tile runs on across rows and images).
                 for (int j = 0; j < count;)

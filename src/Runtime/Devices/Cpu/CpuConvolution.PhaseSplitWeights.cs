@@ -82,11 +82,16 @@ internal sealed unsafe class PhaseSplitWeights
                 {
                     int phase = rh * g.StrideW + rw;
                     if (args->PanelOffsets[phase] < 0) continue;
-                    // The sub-kernel [C, K th tw] is the sub-conv's w[out, depth]: packed into channel panels for the tiles.
-                    var pack = new CpuConvolution.ConvArgs
-                    {
-                        G = CpuConvolution.PhaseGeometry(g, rh, rw), W = args->Subs + args->SubOffsets[phase], PackedW = args->Subs + args->PanelOffsets[phase],
-                    };
+                    // The sub-kernel [C, K, th, tw] is the sub-conv's w[out, depth]: packed into channel panels for the
+                    // tiles tap row by tap row, [C, th, K, tw], so a tile of rows reaching padding runs only its other tap rows.
+                    var sg = CpuConvolution.PhaseGeometry(g, rh, rw);
+                    int K = sg.InChannels, th = sg.KernelH, tw = sg.KernelW;
+                    float* sub = args->Subs + args->SubOffsets[phase], rows = ws.PhaseWeights((long)g.InChannels * K * th * tw);
+                    for (int c = 0; c < g.InChannels; c++)
+                        for (int k = 0; k < K; k++)
+                            for (int r = 0; r < th; r++)
+                                new ReadOnlySpan<float>(sub + (((long)c * K + k) * th + r) * tw, tw).CopyTo(new Span<float>(rows + (((long)c * th + r) * K + k) * tw, tw));
+                    var pack = new CpuConvolution.ConvArgs { G = sg, W = rows, PackedW = args->Subs + args->PanelOffsets[phase] };
                     ws.Run(&pack, (g.InChannels + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.PackChannelPanelItem);
                 }
             keep = entry._kept.Done(version, g);

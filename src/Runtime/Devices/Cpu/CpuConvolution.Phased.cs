@@ -151,7 +151,7 @@ internal static unsafe partial class CpuConvolution
                 var sg = PhaseGeometry(g, rh, rw);
                 shared.Q = q0 + (long)(padH - ph.Pad) * wq + (padW - pw.Pad);
                 float* phaseOut = outBase + args.Offsets[phase];
-                if (!PhaseTilesOff && args.PanelOffsets[phase] >= 0) ForwardChannelTiles(ws, sg, n, dy, kept + args.PanelOffsets[phase], null, phaseOut, shared: &shared);
+                if (!PhaseTilesOff && args.PanelOffsets[phase] >= 0) ForwardChannelTiles(ws, sg, n, dy, kept + args.PanelOffsets[phase], null, phaseOut, shared: &shared, tapRowMajor: true);
                 else ConvForwardCore(ws, sg, n, dy, kept + args.SubOffsets[phase], null, phaseOut, &shared);
             }
         }
