@@ -23,24 +23,63 @@ internal sealed unsafe class PhaseSplitWeights
     /// <summary>The phase weights kept for <paramref name="weights"/>, if any (for tests).</summary>
     internal static PhaseSplitWeights? Find(DeviceBuffer<float> weights) => s_cache.TryGetValue(weights, out var p) ? p : null;
 
-    /// <summary>
-    /// Each phase's place in the kept array for <paramref name="g"/>: its sub-kernel at <paramref name="subOffsets"/>
-    /// (rh-major), then its channel panels at <paramref name="panelOffsets"/> (-1 where the tiles do not apply); returns the floats in all.
-    /// </summary>
-    internal static long Layout(in ConvGeometry g, long* subOffsets, long* panelOffsets)
+    /// <summary>Whether some phase's sub-conv runs by im2col + GEMM (its sub-kernel is kept then; with every phase on the tiles it is not).</summary>
+    internal static bool AnyGemmPhase(in ConvGeometry g, long* panelOffsets)
     {
-        int C = g.InChannels, K = g.OutChannels;
-        long total = 0;
+        for (int rh = 0; rh < g.StrideH; rh++)
+            for (int rw = 0; rw < g.StrideW; rw++)
+                if (panelOffsets[rh * g.StrideW + rw] < 0
+                    && CpuConvolution.PhaseAxis(rh, g.StrideH, g.KernelH, g.PadTop, g.InH).Count > 0
+                    && CpuConvolution.PhaseAxis(rw, g.StrideW, g.KernelW, g.PadLeft, g.InW).Count > 0)
+                    return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Dx channel <paramref name="c"/> of every phase: its lane of the phase's channel panels, w'[c, i, k, j] =
+    /// w[k, c, first + sh (th - 1 - i), first + sw (tw - 1 - j)] at depth (i K + k) tw + j (the last channel also zeroes
+    /// the last panel's lanes past C), and its rows of the sub-kernels [C, K, th, tw] when some phase runs by the GEMM.
+    /// </summary>
+    internal static void BuildPhaseWeightsItem(object state, void* args, int c, int worker)
+    {
+        ref readonly CpuConvolution.PhaseArgs a = ref *(CpuConvolution.PhaseArgs*)args;
+        ref readonly ConvGeometry g = ref a.G;
+        int C = g.InChannels, K = g.OutChannels, S = g.KernelW;
+        if (a.SubKernels != null) CpuConvolution.BuildSubKernels(state, args, c, worker);
+        int panel = c / CpuConvolution.TileChannels, lane = c % CpuConvolution.TileChannels, width = CpuConvolution.PanelWidth(C, panel);
         for (int rh = 0; rh < g.StrideH; rh++)
         {
             var ph = CpuConvolution.PhaseAxis(rh, g.StrideH, g.KernelH, g.PadTop, g.InH);
             for (int rw = 0; rw < g.StrideW; rw++)
             {
-                var pw = CpuConvolution.PhaseAxis(rw, g.StrideW, g.KernelW, g.PadLeft, g.InW);
-                subOffsets[rh * g.StrideW + rw] = total;
-                if (ph.Count > 0 && pw.Count > 0) total += (long)C * K * ph.Taps * pw.Taps;
+                long offset = a.PanelOffsets[rh * g.StrideW + rw];
+                if (offset < 0) continue;
+                var pw = CpuConvolution.PhaseAxis(rw, g.StrideW, S, g.PadLeft, g.InW);
+                int depth = K * ph.Taps * pw.Taps;
+                float* panelBase = a.Subs + offset + (long)panel * CpuConvolution.TileChannels * depth;
+                for (int i = 0; i < ph.Taps; i++)
+                    for (int k = 0; k < K; k++)
+                    {
+                        float* srcRow = a.W + ((long)k * C + c) * g.KernelH * S + (ph.First + g.StrideH * (ph.Taps - 1 - i)) * S + pw.First + g.StrideW * (pw.Taps - 1);
+                        float* dst = panelBase + ((long)(i * K + k) * pw.Taps) * width + lane;
+                        for (int j = 0; j < pw.Taps; j++) dst[(long)j * width] = srcRow[-g.StrideW * j];
+                    }
+                if (c == C - 1)
+                    for (long d = 0; d < depth; d++)
+                        for (int v = lane + 1; v < width; v++) panelBase[d * width + v] = 0;
             }
         }
+    }
+
+    /// <summary>
+    /// Each phase's place in the kept array for <paramref name="g"/>: its channel panels at <paramref name="panelOffsets"/>
+    /// (rh-major; -1 where the tiles do not apply), then, when some phase runs by the GEMM, the sub-kernels from
+    /// <paramref name="subKernels"/> on, each at <paramref name="subOffsets"/> from there; returns the floats in all.
+    /// </summary>
+    internal static long Layout(in ConvGeometry g, long* subOffsets, long* panelOffsets, out long subKernels)
+    {
+        int C = g.InChannels, K = g.OutChannels;
+        long total = 0;
         for (int rh = 0; rh < g.StrideH; rh++)
         {
             var ph = CpuConvolution.PhaseAxis(rh, g.StrideH, g.KernelH, g.PadTop, g.InH);
@@ -53,12 +92,31 @@ internal sealed unsafe class PhaseSplitWeights
                 if (tiles) total += CpuConvolution.ChannelPanelsSize(C, depth);
             }
         }
+        subKernels = total;
+        long subs = SubKernelsSize(g, subOffsets);
+        return AnyGemmPhase(g, panelOffsets) ? total + subs : total;
+    }
+
+    /// <summary>Floats of every phase's sub-kernel [C, K th tw], each at <paramref name="subOffsets"/> (rh-major; null: not written).</summary>
+    internal static long SubKernelsSize(in ConvGeometry g, long* subOffsets = null)
+    {
+        long total = 0;
+        for (int rh = 0; rh < g.StrideH; rh++)
+        {
+            var ph = CpuConvolution.PhaseAxis(rh, g.StrideH, g.KernelH, g.PadTop, g.InH);
+            for (int rw = 0; rw < g.StrideW; rw++)
+            {
+                var pw = CpuConvolution.PhaseAxis(rw, g.StrideW, g.KernelW, g.PadLeft, g.InW);
+                if (subOffsets != null) subOffsets[rh * g.StrideW + rw] = total;
+                if (ph.Count > 0 && pw.Count > 0) total += (long)g.InChannels * g.OutChannels * ph.Taps * pw.Taps;
+            }
+        }
         return total;
     }
 
     /// <summary>
     /// The kept array for <paramref name="weights"/> (at args' W) in <see cref="Layout"/>'s order, built over the workers
-    /// when they were written since (or the geometry differs); sets args' Subs, SubOffsets and PanelOffsets. The caller
+    /// when they were written since (or the geometry differs); sets args' Subs, SubKernels, SubOffsets and PanelOffsets. The caller
     /// keeps <paramref name="keep"/> alive (GC.KeepAlive) until its op is done.
     /// </summary>
     internal static float* Get(CpuWorkspace ws, DeviceBuffer<float> weights, in ConvGeometry g, CpuConvolution.PhaseArgs* args, out float[] keep)
@@ -67,33 +125,25 @@ internal sealed unsafe class PhaseSplitWeights
             throw new ArgumentException($"ConvBackwardData: weights of device '{weights.Device.Name}'; the CPU device needs a host buffer (allocate it with this device).", nameof(weights));
         args->SubOffsets = ws.PhaseKernelOffsets;
         args->PanelOffsets = ws.PhasePanelOffsets;
-        long total = Layout(g, args->SubOffsets, args->PanelOffsets);
+        long total = Layout(g, args->SubOffsets, args->PanelOffsets, out long subKernels);
         var entry = s_cache.GetValue(weights, _ => new PhaseSplitWeights());
         lock (entry)
         {
             // Read before packing: a write racing the packing moves the version past it, so the next call packs again.
             long version = host.Version;
-            if (entry._kept.TryGet(version, g, out float* kept, out keep)) return args->Subs = kept;
+            bool gemm = AnyGemmPhase(g, args->PanelOffsets);
+            if (entry._kept.TryGet(version, g, out float* kept, out keep))
+            {
+                args->SubKernels = gemm ? kept + subKernels : null;
+                return args->Subs = kept;
+            }
             args->Subs = entry._kept.Begin(Math.Max(total, 1));
-            // Every phase's sub-kernel at once, one dx channel per item: together they hold each of w's values once.
-            ws.Run(args, g.InChannels, &CpuConvolution.BuildSubKernels);
-            for (int rh = 0; rh < g.StrideH; rh++)
-                for (int rw = 0; rw < g.StrideW; rw++)
-                {
-                    int phase = rh * g.StrideW + rw;
-                    if (args->PanelOffsets[phase] < 0) continue;
-                    // The sub-kernel [C, K, th, tw] is the sub-conv's w[out, depth]: packed into channel panels for the
-                    // tiles tap row by tap row, [C, th, K, tw], so a tile of rows reaching padding runs only its other tap rows.
-                    var sg = CpuConvolution.PhaseGeometry(g, rh, rw);
-                    int K = sg.InChannels, th = sg.KernelH, tw = sg.KernelW;
-                    float* sub = args->Subs + args->SubOffsets[phase], rows = ws.PhaseWeights((long)g.InChannels * K * th * tw);
-                    for (int c = 0; c < g.InChannels; c++)
-                        for (int k = 0; k < K; k++)
-                            for (int r = 0; r < th; r++)
-                                new ReadOnlySpan<float>(sub + (((long)c * K + k) * th + r) * tw, tw).CopyTo(new Span<float>(rows + (((long)c * th + r) * K + k) * tw, tw));
-                    var pack = new CpuConvolution.ConvArgs { G = sg, W = rows, PackedW = args->Subs + args->PanelOffsets[phase] };
-                    ws.Run(&pack, (g.InChannels + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.PackChannelPanelItem);
-                }
+            args->SubKernels = gemm ? args->Subs + subKernels : null;
+            // One dx channel per item: each phase's channel panels written straight from w (tap row by tap row, so a
+            // tile of rows reaching padding runs only its other tap rows), and the sub-kernels the GEMM phases read.
+            // Training writes the weights every step: building the sub-kernels, a tap-row copy and packing that took
+            // 0.65 ms a call for the U-net's 64 x 64 5x5 (one thread).
+            ws.Run(args, g.InChannels, &BuildPhaseWeightsItem);
             keep = entry._kept.Done(version, g);
             return args->Subs;
         }

@@ -25,11 +25,13 @@ internal static unsafe partial class CpuConvolution
         public bool Accumulate;
         /// <summary>Start of each residue pair's [n, C, nh, nw] result in Out, rh-major.</summary>
         public long* Offsets;
-        /// <summary>The conv's weights, and every phase's flipped sub-kernel (at SubOffsets, rh-major) built from them.</summary>
+        /// <summary>The conv's weights, and the kept phase weights built from them (<see cref="PhaseSplitWeights"/>; PhaseWinograd: its window's kernel).</summary>
         public float* W, Subs;
         public long* SubOffsets;
         /// <summary>Each phase's channel panels in Subs' array (rh-major; -1 where the tiles do not apply).</summary>
         public long* PanelOffsets;
+        /// <summary>The phase split's sub-kernels for im2col + GEMM (each at SubOffsets), when some phase runs by it.</summary>
+        public float* SubKernels;
         /// <summary>Per dx channel, added to each dx value as it is interleaved (null: none); then the epilogue on each finished row.</summary>
         public float* Bias;
         public CpuEpilogue Epilogue;
@@ -125,6 +127,12 @@ internal static unsafe partial class CpuConvolution
             GC.KeepAlive(keep);
             return true;
         }
+        // The GEMM phases' sub-kernels: kept, unless every phase was to run on the tiles (then built for this call).
+        if (PhaseTilesOff && !PhaseSplitWeights.AnyGemmPhase(g, args.PanelOffsets))
+        {
+            args.SubKernels = ws.PhaseWeights(PhaseSplitWeights.SubKernelsSize(g));
+            ws.Run(&args, C, &BuildSubKernels);
+        }
         float* outBase = ws.PhaseOut(total);
         args.Out = outBase;
         // Each phase's [n, C, nh, nw] result in the output (Offsets).
@@ -152,7 +160,7 @@ internal static unsafe partial class CpuConvolution
                 shared.Q = q0 + (long)(padH - ph.Pad) * wq + (padW - pw.Pad);
                 float* phaseOut = outBase + args.Offsets[phase];
                 if (!PhaseTilesOff && args.PanelOffsets[phase] >= 0) ForwardChannelTiles(ws, sg, n, dy, kept + args.PanelOffsets[phase], null, phaseOut, shared: &shared, tapRowMajor: true);
-                else ConvForwardCore(ws, sg, n, dy, kept + args.SubOffsets[phase], null, phaseOut, &shared);
+                else ConvForwardCore(ws, sg, n, dy, args.SubKernels + args.SubOffsets[phase], null, phaseOut, &shared);
             }
         }
         ws.Run(&args, n * C, &InterleavePlane);
@@ -169,7 +177,7 @@ internal static unsafe partial class CpuConvolution
     }
 
     /// <summary>
-    /// Dx channel c's rows of every phase's sub-kernel [C, K, th, tw]:
+    /// Dx channel c's rows of every phase's sub-kernel [C, K, th, tw] (at SubKernels):
     /// w'[c, k, i, j] = w[k, c, first + sh (th - 1 - i), first + sw (tw - 1 - j)].
     /// </summary>
     internal static void BuildSubKernels(object state, void* args, int c, int worker)
@@ -185,7 +193,7 @@ internal static unsafe partial class CpuConvolution
                 var pw = PhaseAxis(rw, g.StrideW, S, g.PadLeft, g.InW);
                 if (ph.Count == 0 || pw.Count == 0) continue;
                 int taps = ph.Taps * pw.Taps;
-                float* sub = a.Subs + a.SubOffsets[rh * g.StrideW + rw];
+                float* sub = a.SubKernels + a.SubOffsets[rh * g.StrideW + rw];
                 for (int k = 0; k < K; k++)
                 {
                     float* src = a.W + ((long)k * C + c) * R * S;
