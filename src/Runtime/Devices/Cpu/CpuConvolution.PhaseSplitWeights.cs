@@ -36,37 +36,35 @@ internal sealed unsafe class PhaseSplitWeights
     }
 
     /// <summary>
-    /// Dx channel <paramref name="c"/> of every phase: its lane of the phase's channel panels, w'[c, i, k, j] =
-    /// w[k, c, first + sh (th - 1 - i), first + sw (tw - 1 - j)] at depth (i K + k) tw + j (the last channel also zeroes
-    /// the last panel's lanes past C), and its rows of the sub-kernels [C, K, th, tw] when some phase runs by the GEMM.
+    /// Channel panel <paramref name="item"/> / K, dY channel k = item % K, of every phase on the tiles: the panel rows
+    /// (i K + k) tw + j, w'[c, i, k, j] = w[k, c, first + sh (th - 1 - i), first + sw (tw - 1 - j)] for the panel's
+    /// channels c (lanes past C zero). Each row is 32 contiguous floats, read from w[k, c0 .. c0 + 31] (3.2 KB for a 5x5,
+    /// in L1): a dx channel per item wrote a float per 128-byte row, 0.65 ms a call for the U-net's 64 x 64 5x5.
     /// </summary>
-    internal static void BuildPhaseWeightsItem(object state, void* args, int c, int worker)
+    internal static void BuildPanelsItem(object state, void* args, int item, int worker)
     {
         ref readonly CpuConvolution.PhaseArgs a = ref *(CpuConvolution.PhaseArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
-        int C = g.InChannels, K = g.OutChannels, S = g.KernelW;
-        if (a.SubKernels != null) CpuConvolution.BuildSubKernels(state, args, c, worker);
-        int panel = c / CpuConvolution.TileChannels, lane = c % CpuConvolution.TileChannels, width = CpuConvolution.PanelWidth(C, panel);
+        int C = g.InChannels, K = g.OutChannels, R = g.KernelH, S = g.KernelW, panel = item / K, k = item % K;
+        int c0 = panel * CpuConvolution.TileChannels, width = CpuConvolution.PanelWidth(C, panel), lanes = Math.Min(width, C - c0);
+        float* src0 = a.W + ((long)k * C + c0) * R * S;
         for (int rh = 0; rh < g.StrideH; rh++)
         {
-            var ph = CpuConvolution.PhaseAxis(rh, g.StrideH, g.KernelH, g.PadTop, g.InH);
+            var ph = CpuConvolution.PhaseAxis(rh, g.StrideH, R, g.PadTop, g.InH);
             for (int rw = 0; rw < g.StrideW; rw++)
             {
                 long offset = a.PanelOffsets[rh * g.StrideW + rw];
                 if (offset < 0) continue;
                 var pw = CpuConvolution.PhaseAxis(rw, g.StrideW, S, g.PadLeft, g.InW);
-                int depth = K * ph.Taps * pw.Taps;
-                float* panelBase = a.Subs + offset + (long)panel * CpuConvolution.TileChannels * depth;
+                float* panelBase = a.Subs + offset + (long)c0 * K * ph.Taps * pw.Taps;
                 for (int i = 0; i < ph.Taps; i++)
-                    for (int k = 0; k < K; k++)
+                    for (int j = 0; j < pw.Taps; j++)
                     {
-                        float* srcRow = a.W + ((long)k * C + c) * g.KernelH * S + (ph.First + g.StrideH * (ph.Taps - 1 - i)) * S + pw.First + g.StrideW * (pw.Taps - 1);
-                        float* dst = panelBase + ((long)(i * K + k) * pw.Taps) * width + lane;
-                        for (int j = 0; j < pw.Taps; j++) dst[(long)j * width] = srcRow[-g.StrideW * j];
+                        float* dst = panelBase + ((long)(i * K + k) * pw.Taps + j) * width;
+                        float* src = src0 + (ph.First + g.StrideH * (ph.Taps - 1 - i)) * S + pw.First + g.StrideW * (pw.Taps - 1 - j);
+                        for (int v = 0; v < lanes; v++) dst[v] = src[(long)v * R * S];
+                        for (int v = lanes; v < width; v++) dst[v] = 0;
                     }
-                if (c == C - 1)
-                    for (long d = 0; d < depth; d++)
-                        for (int v = lane + 1; v < width; v++) panelBase[d * width + v] = 0;
             }
         }
     }
@@ -139,11 +137,11 @@ internal sealed unsafe class PhaseSplitWeights
             }
             args->Subs = entry._kept.Begin(Math.Max(total, 1));
             args->SubKernels = gemm ? args->Subs + subKernels : null;
-            // One dx channel per item: each phase's channel panels written straight from w (tap row by tap row, so a
-            // tile of rows reaching padding runs only its other tap rows), and the sub-kernels the GEMM phases read.
-            // Training writes the weights every step: building the sub-kernels, a tap-row copy and packing that took
-            // 0.65 ms a call for the U-net's 64 x 64 5x5 (one thread).
-            ws.Run(args, g.InChannels, &BuildPhaseWeightsItem);
+            // Each phase's channel panels written straight from w (tap row by tap row, so a tile of rows reaching
+            // padding runs only its other tap rows), and the sub-kernels the GEMM phases read. Training writes the
+            // weights every step, so this runs once per step per layer.
+            ws.Run(args, (g.InChannels + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels * g.OutChannels, &BuildPanelsItem);
+            if (gemm) ws.Run(args, g.InChannels, &CpuConvolution.BuildSubKernels);
             keep = entry._kept.Done(version, g);
             return args->Subs;
         }
