@@ -13,7 +13,9 @@ namespace Strider.Devices.Cpu;
 /// coordinates have residues (rh, rw) modulo the stride are reached only by the taps r with (r - rh - pt) % sh == 0
 /// (likewise s), and for those taps dx[c, rh + sh i, rw + sw j] is a plain stride-1 correlation of dY with the
 /// flipped sub-kernel. Each phase is run by the forward pass (channel tiles or a gather into a GEMM, K x taps deep,
-/// not K), and the phases are interleaved into dx once, so every dx value is written exactly once.
+/// not K), and the phases are interleaved into dx once, so every dx value is written exactly once. Where every phase runs
+/// on the channel tiles, the tiles store into dx themselves (CpuConvolution.InterleavedPhaseTiles.cs); the sub-kernels
+/// and panels are kept per write of the weights (<see cref="PhaseSplitWeights"/>).
 /// </summary>
 internal static unsafe partial class CpuConvolution
 {
