@@ -29,6 +29,8 @@ public sealed class CpuInterleavedPhaseTilesTests
         ["5x5 stride 3 pad 1, dY 64x7x6 -> dx 16x21x20, batch 2"] = (Conv(16, 21, 20, 64, 5, 5, sh: 3, sw: 3, pt: 1, pb: 1, pl: 1, pr: 1), 2),
         // Stride 1 down, 2 across: one row phase, every dx row from it.
         ["5x5 stride (1, 2), dY 32x9x9 -> dx 32x13x21, batch 2"] = (Conv(32, 13, 21, 32, 5, 5, sh: 1, sw: 2), 2),
+        // Stride 2 down, 1 across: one column phase, stored a value at a time.
+        ["5x5 stride (2, 1), dY 32x9x9 -> dx 32x21x13, batch 2"] = (Conv(32, 21, 13, 32, 5, 5, sh: 2, sw: 1), 2),
     };
 
     private static float[] BackwardData(Device d, in ConvGeometry g, int n, float[] dy, float[] w, float[] dx0, bool accumulate)
