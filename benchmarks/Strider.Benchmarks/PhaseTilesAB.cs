@@ -8,12 +8,15 @@ namespace Strider.Benchmarks;
 /// `phase-tiles [rounds]`: W3's strided backward data (its U-net at batch 8) with each stride phase's sub-conv on the
 /// channel tiles against im2col + GEMM, and the whole of W3, alternated call by call. (Its 64x17x17 -> 32x37x37 runs
 /// by col2im: the phases on the tiles measured 0.99x its time on one thread and 1.08-1.10x on two.)
+/// `phase-tiles [rounds] store`: the same calls with the tiles storing into dx against the phase buffer and its
+/// interleave pass (<see cref="CpuConvolution.InterleavedTilesOff"/>).
 /// </summary>
 internal static class PhaseTilesAB
 {
     public static void Run(string[] args)
     {
         int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+        bool store = args.Length > 2 && args[2] == "store";
         Console.WriteLine($"threads {Workloads.Threads}, load {File.ReadAllText("/proc/loadavg").Trim()}");
         using var device = new CpuDevice(Workloads.Threads);
         const int n = 8;
@@ -32,16 +35,24 @@ internal static class PhaseTilesAB
             for (int i = 0; i < shapes.Length; i++)
             {
                 var (g, (dy, w, dx)) = (shapes[i].G, buffers[i]);
-                Report($"round {round + 1}: {shapes[i].Name}", () => device.ConvBackwardData(g, n, dy, w, dx, accumulate: false), 30);
+                Report($"round {round + 1}: {shapes[i].Name}", () => device.ConvBackwardData(g, n, dy, w, dx, accumulate: false), 30, store);
             }
-            Report($"round {round + 1}: W3", () => workloads.W3Strider(), 6);
+            Report($"round {round + 1}: W3", () => workloads.W3Strider(), 6, store);
         }
         CpuConvolution.PhaseTilesOff = false;
+        CpuConvolution.InterleavedTilesOff = false;
         workloads.Cleanup();
     }
 
-    private static void Report(string name, Action run, int reps)
+    private static void Report(string name, Action run, int reps, bool store)
     {
+        if (store)
+        {
+            var (pass, stored) = QuickConv.Alternate(() => { CpuConvolution.InterleavedTilesOff = true; run(); }, () => { CpuConvolution.InterleavedTilesOff = false; run(); }, reps, warm: 3);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{name,-45} interleave pass {pass.Wall,8:F2} ms, stored {stored.Wall,8:F2} ms wall: {stored.Wall / pass.Wall:F2}x (caller cpu {pass.Cpu:F2} / {stored.Cpu:F2}: {stored.Cpu / pass.Cpu:F2}x)"));
+            return;
+        }
         var (gemm, tiles) = QuickConv.Alternate(() => { CpuConvolution.PhaseTilesOff = true; run(); }, () => { CpuConvolution.PhaseTilesOff = false; run(); }, reps, warm: 3);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name,-45} im2col {gemm.Wall,8:F2} ms, tiles {tiles.Wall,8:F2} ms wall: {tiles.Wall / gemm.Wall:F2}x (caller cpu {gemm.Cpu:F2} / {tiles.Cpu:F2}: {tiles.Cpu / gemm.Cpu:F2}x)"));

@@ -82,14 +82,16 @@ internal static unsafe partial class CpuConvolution
     /// Forward by channel tiles with <paramref name="packedW"/> in <see cref="PackChannelPanelItem"/>'s layout: the padded
     /// copy is filled, then each item runs a group of channel panels over a run of 14-position tiles of the batch's
     /// columns, every panel of the group on a tile before the next tile (so a large plane's input is read once, not once per panel).
-    /// A non-null <paramref name="shared"/> is a filled padded copy (stride 1, dilation 1) read from its Q on, as in <see cref="ConvForwardCore"/>.
+    /// A non-null <paramref name="shared"/> is a filled padded copy (stride 1, dilation 1) read from its Q on, as in <see cref="ConvForwardCore"/>;
+    /// <paramref name="tapRowMajor"/>: the panels' depth runs (r, c, s), not (c, r, s) (the phase split's).
     /// </summary>
     internal static void ForwardChannelTiles(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* packedW, float* bias, float* y,
-        in CpuEpilogue epilogue = default, ConvArgs* shared = null)
+        in CpuEpilogue epilogue = default, ConvArgs* shared = null, bool tapRowMajor = false)
     {
         var conv = new ConvArgs { G = g, N = n, X = x, Y = y, Bias = bias, PackedW = packedW, Epilogue = epilogue };
-        // A stride phase's sub-conv reads the one padded copy of dY that every phase shares (stride 1, from its Q on).
-        if (shared != null) SharedLayout(ws, ref conv, *shared);
+        // A stride phase's sub-conv reads the one padded copy of dY that every phase shares (stride 1, from its Q on),
+        // its panels tap row by tap row (tapRowMajor).
+        if (shared != null) SharedLayout(ws, ref conv, *shared, tapRowMajor);
         else if (TapsInsideInput(g)) DirectLayout(ws, ref conv);
         else
         {

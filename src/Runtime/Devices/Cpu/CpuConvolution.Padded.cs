@@ -63,17 +63,26 @@ internal static unsafe partial class CpuConvolution
     }
 
     /// <summary>Takes <paramref name="shared"/>'s padded copy and layout for a stride-1, dilation-1 conv, with the tap shifts on its rows.</summary>
-    internal static void SharedLayout(CpuWorkspace ws, ref ConvArgs a, in ConvArgs shared)
+    internal static void SharedLayout(CpuWorkspace ws, ref ConvArgs a, in ConvArgs shared, bool tapRowMajor = false)
     {
         ref readonly ConvGeometry g = ref a.G;
         a.Q = shared.Q;
         (a.Hq, a.Wq, a.QPlane, a.QImage) = (shared.Hq, shared.Wq, shared.QPlane, shared.QImage);
         int crs = g.InChannels * g.KernelH * g.KernelW;
         int* shifts = ws.Shifts(crs + Gemm.NR);
-        for (int c = 0, row = 0; c < g.InChannels; c++)
-            for (int r = 0; r < g.KernelH; r++)
-                for (int s = 0; s < g.KernelW; s++, row++)
-                    shifts[row] = checked((int)(c * a.QPlane + (long)r * a.Wq + s));
+        if (tapRowMajor)
+        {
+            // The phase split's channel panels run tap row by tap row (r, c, s), so a tile skips the rows of padding.
+            for (int r = 0, row = 0; r < g.KernelH; r++)
+                for (int c = 0; c < g.InChannels; c++)
+                    for (int s = 0; s < g.KernelW; s++, row++)
+                        shifts[row] = checked((int)(c * a.QPlane + (long)r * a.Wq + s));
+        }
+        else
+            for (int c = 0, row = 0; c < g.InChannels; c++)
+                for (int r = 0; r < g.KernelH; r++)
+                    for (int s = 0; s < g.KernelW; s++, row++)
+                        shifts[row] = checked((int)(c * a.QPlane + (long)r * a.Wq + s));
         a.Shifts = shifts;
     }
 

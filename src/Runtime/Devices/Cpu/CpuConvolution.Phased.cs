@@ -13,7 +13,9 @@ namespace Strider.Devices.Cpu;
 /// coordinates have residues (rh, rw) modulo the stride are reached only by the taps r with (r - rh - pt) % sh == 0
 /// (likewise s), and for those taps dx[c, rh + sh i, rw + sw j] is a plain stride-1 correlation of dY with the
 /// flipped sub-kernel. Each phase is run by the forward pass (channel tiles or a gather into a GEMM, K x taps deep,
-/// not K), and the phases are interleaved into dx once, so every dx value is written exactly once.
+/// not K), and the phases are interleaved into dx once, so every dx value is written exactly once. Where every phase runs
+/// on the channel tiles, the tiles store into dx themselves (CpuConvolution.InterleavedPhaseTiles.cs); the sub-kernels
+/// and panels are kept per write of the weights (<see cref="PhaseSplitWeights"/>).
 /// </summary>
 internal static unsafe partial class CpuConvolution
 {
@@ -25,9 +27,13 @@ internal static unsafe partial class CpuConvolution
         public bool Accumulate;
         /// <summary>Start of each residue pair's [n, C, nh, nw] result in Out, rh-major.</summary>
         public long* Offsets;
-        /// <summary>The conv's weights, and every phase's flipped sub-kernel (at SubOffsets, rh-major) built from them.</summary>
+        /// <summary>The conv's weights, and the kept phase weights built from them (<see cref="PhaseSplitWeights"/>; PhaseWinograd: its window's kernel).</summary>
         public float* W, Subs;
         public long* SubOffsets;
+        /// <summary>Each phase's channel panels in Subs' array (rh-major; -1 where the tiles do not apply).</summary>
+        public long* PanelOffsets;
+        /// <summary>The phase split's sub-kernels for im2col + GEMM (each at SubOffsets), when some phase runs by it.</summary>
+        public float* SubKernels;
         /// <summary>Per dx channel, added to each dx value as it is interleaved (null: none); then the epilogue on each finished row.</summary>
         public float* Bias;
         public CpuEpilogue Epilogue;
@@ -91,12 +97,12 @@ internal static unsafe partial class CpuConvolution
         LastKernel = ConvKernel.PhaseSplit;
         long total = n * g.InputSize;
         if (total + Slack > int.MaxValue) return false;
-        float* outBase = ws.PhaseOut(total);
-        var args = new PhaseArgs { G = g, N = n, Dx = dx, Out = outBase, Accumulate = accumulate, Offsets = ws.PhaseOffsets, Bias = bias, Epilogue = epilogue };
+        var args = new PhaseArgs { G = g, N = n, Dx = dx, Accumulate = accumulate, Offsets = ws.PhaseOffsets, Bias = bias, Epilogue = epilogue, W = w };
         int C = g.InChannels, K = g.OutChannels, R = g.KernelH, S = g.KernelW;
         // One padded copy of dY serves every phase: padded by the largest phase padding and tall and wide enough for
-        // every phase's reads, each phase reading it from an offset (Pmax - its padding) rows and columns on.
-        int padH = 0, padW = 0, hq = 0, wq = 0;
+        // every phase's reads, each phase reading it from an offset (Pmax - its padding) rows and columns on. Wide enough
+        // for every column phase over the widest one's columns: the interleaved tiles compute them all on one grid.
+        int padH = 0, padW = 0, hq = 0, wq = 0, widest = PhaseAxis(0, g.StrideW, S, g.PadLeft, g.InW).Count;
         for (int rh = 0; rh < g.StrideH; rh++) padH = Math.Max(padH, PhaseAxis(rh, g.StrideH, R, g.PadTop, g.InH).Pad);
         for (int rw = 0; rw < g.StrideW; rw++) padW = Math.Max(padW, PhaseAxis(rw, g.StrideW, S, g.PadLeft, g.InW).Pad);
         for (int rh = 0; rh < g.StrideH; rh++)
@@ -107,7 +113,7 @@ internal static unsafe partial class CpuConvolution
         for (int rw = 0; rw < g.StrideW; rw++)
         {
             var w0 = PhaseAxis(rw, g.StrideW, S, g.PadLeft, g.InW);
-            if (w0.Count > 0) wq = Math.Max(wq, padW - w0.Pad + w0.Count + w0.Taps - 1);
+            if (w0.Count > 0) wq = Math.Max(wq, padW - w0.Pad + widest + w0.Taps - 1);
         }
         // A 1x1 stride-1 conv whose output is the padded extent has exactly that padded-copy layout.
         if (n * (long)K * hq * wq + 2 * Slack > int.MaxValue) return false;
@@ -115,10 +121,24 @@ internal static unsafe partial class CpuConvolution
         PreparePadded(ws, ref shared);
         FillPadded(ws, &shared);
         float* q0 = shared.Q;
-        // Each phase's place: its [n, C, nh, nw] result in the output (Offsets) and its sub-kernel (SubOffsets).
-        args.W = w;
-        args.SubOffsets = ws.PhaseKernelOffsets;
-        long offset = 0, subTotal = 0;
+        // Every phase's sub-kernel and channel panels, kept per write of the weights.
+        float* kept = PhaseSplitWeights.Get(ws, weights, g, &args, out var keep);
+        if (InterleavedTilesApply(g))
+        {
+            InterleavedPhaseTiles(ws, &args, shared, padH, padW);
+            GC.KeepAlive(keep);
+            return true;
+        }
+        // The GEMM phases' sub-kernels: kept, unless every phase was to run on the tiles (then built for this call).
+        if (PhaseTilesOff && !PhaseSplitWeights.AnyGemmPhase(g, args.PanelOffsets))
+        {
+            args.SubKernels = ws.PhaseWeights(PhaseSplitWeights.SubKernelsSize(g));
+            ws.Run(&args, C, &BuildSubKernels);
+        }
+        float* outBase = ws.PhaseOut(total);
+        args.Out = outBase;
+        // Each phase's [n, C, nh, nw] result in the output (Offsets).
+        long offset = 0;
         for (int rh = 0; rh < g.StrideH; rh++)
         {
             var ph = PhaseAxis(rh, g.StrideH, R, g.PadTop, g.InH);
@@ -126,16 +146,10 @@ internal static unsafe partial class CpuConvolution
             {
                 var pw = PhaseAxis(rw, g.StrideW, S, g.PadLeft, g.InW);
                 args.Offsets[rh * g.StrideW + rw] = offset;
-                args.SubOffsets[rh * g.StrideW + rw] = subTotal;
                 if (ph.Count == 0 || pw.Count == 0) continue;
                 offset += (long)n * C * ph.Count * pw.Count;
-                subTotal += (long)C * K * ph.Taps * pw.Taps;
             }
         }
-        // Every phase's sub-kernel at once, one dx channel per item (built serially, this was ~2% of a U-net step on
-        // the calling thread alone): together they hold each of w's values once.
-        args.Subs = ws.PhaseWeights(subTotal);
-        ws.Run(&args, C, &BuildSubKernels);
         for (int rh = 0; rh < g.StrideH; rh++)
         {
             var ph = PhaseAxis(rh, g.StrideH, R, g.PadTop, g.InH);
@@ -143,26 +157,29 @@ internal static unsafe partial class CpuConvolution
             {
                 var pw = PhaseAxis(rw, g.StrideW, S, g.PadLeft, g.InW);
                 if (ph.Count == 0 || pw.Count == 0) continue;
-                var sg = new ConvGeometry(K, g.OutH, g.OutW, C, ph.Count, pw.Count, ph.Taps, pw.Taps, 1, 1, ph.Pad, pw.Pad, 1, 1);
+                int phase = rh * g.StrideW + rw;
+                var sg = PhaseGeometry(g, rh, rw);
                 shared.Q = q0 + (long)(padH - ph.Pad) * wq + (padW - pw.Pad);
-                float* sub = args.Subs + args.SubOffsets[rh * g.StrideW + rw], phaseOut = outBase + args.Offsets[rh * g.StrideW + rw];
-                int depth = K * ph.Taps * pw.Taps;
-                if (!PhaseTilesOff && ConvolutionAlgorithm.ChannelTilesApply(depth, C))
-                {
-                    // The sub-kernel [C, K th tw] is the sub-conv's w[out, depth]: packed into channel panels for the tiles.
-                    var pack = new ConvArgs { G = sg, W = sub, PackedW = ws.Shared(ChannelPanelsSize(C, depth)) };
-                    ws.Run(&pack, (C + TileChannels - 1) / TileChannels, &PackChannelPanelItem);
-                    ForwardChannelTiles(ws, sg, n, dy, pack.PackedW, null, phaseOut, shared: &shared);
-                }
-                else ConvForwardCore(ws, sg, n, dy, sub, null, phaseOut, &shared);
+                float* phaseOut = outBase + args.Offsets[phase];
+                if (!PhaseTilesOff && args.PanelOffsets[phase] >= 0) ForwardChannelTiles(ws, sg, n, dy, kept + args.PanelOffsets[phase], null, phaseOut, shared: &shared, tapRowMajor: true);
+                else ConvForwardCore(ws, sg, n, dy, args.SubKernels + args.SubOffsets[phase], null, phaseOut, &shared);
             }
         }
         ws.Run(&args, n * C, &InterleavePlane);
+        GC.KeepAlive(keep);
         return true;
     }
 
+    /// <summary>Phase (rh, rw)'s sub-conv: dY's K channels to dx's C by the flipped sub-kernel, stride 1, onto the phase's nh x nw plane.</summary>
+    internal static ConvGeometry PhaseGeometry(in ConvGeometry g, int rh, int rw)
+    {
+        var ph = PhaseAxis(rh, g.StrideH, g.KernelH, g.PadTop, g.InH);
+        var pw = PhaseAxis(rw, g.StrideW, g.KernelW, g.PadLeft, g.InW);
+        return new ConvGeometry(g.OutChannels, g.OutH, g.OutW, g.InChannels, ph.Count, pw.Count, ph.Taps, pw.Taps, 1, 1, ph.Pad, pw.Pad, 1, 1);
+    }
+
     /// <summary>
-    /// Dx channel c's rows of every phase's sub-kernel [C, K, th, tw]:
+    /// Dx channel c's rows of every phase's sub-kernel [C, K, th, tw] (at SubKernels):
     /// w'[c, k, i, j] = w[k, c, first + sh (th - 1 - i), first + sw (tw - 1 - j)].
     /// </summary>
     internal static void BuildSubKernels(object state, void* args, int c, int worker)
@@ -178,7 +195,7 @@ internal static unsafe partial class CpuConvolution
                 var pw = PhaseAxis(rw, g.StrideW, S, g.PadLeft, g.InW);
                 if (ph.Count == 0 || pw.Count == 0) continue;
                 int taps = ph.Taps * pw.Taps;
-                float* sub = a.Subs + a.SubOffsets[rh * g.StrideW + rw];
+                float* sub = a.SubKernels + a.SubOffsets[rh * g.StrideW + rw];
                 for (int k = 0; k < K; k++)
                 {
                     float* src = a.W + ((long)k * C + c) * R * S;

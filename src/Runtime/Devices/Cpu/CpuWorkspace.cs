@@ -15,7 +15,7 @@ internal sealed unsafe class CpuWorkspace
     private float[] _shared = [], _padded = [], _phaseWeights = [], _phaseOut = [];
     private int[] _shifts = [];
     private double[] _partials = [];
-    private readonly long[] _phaseOffsets, _phaseKernelOffsets;
+    private readonly long[] _phaseOffsets, _phaseKernelOffsets, _phasePanelOffsets;
 
     public CpuWorkspace(WorkerPool pool)
     {
@@ -28,6 +28,7 @@ internal sealed unsafe class CpuWorkspace
         for (int i = 0; i < workers; i++) WorkspaceA[i] = WorkspaceB[i] = WorkspaceC[i] = WorkspaceD[i] = [];
         _phaseOffsets = GC.AllocateArray<long>(CpuConvolution.MaxPhaseStride * CpuConvolution.MaxPhaseStride, pinned: true);
         _phaseKernelOffsets = GC.AllocateArray<long>(CpuConvolution.MaxPhaseStride * CpuConvolution.MaxPhaseStride, pinned: true);
+        _phasePanelOffsets = GC.AllocateArray<long>(CpuConvolution.MaxPhaseStride * CpuConvolution.MaxPhaseStride, pinned: true);
     }
 
     /// <summary>Workers the op's items may run on (the caller included); ops size their items by it.</summary>
@@ -77,6 +78,9 @@ internal sealed unsafe class CpuWorkspace
 
     /// <summary>The start of each phase's sub-kernel (rh-major).</summary>
     public long* PhaseKernelOffsets => (long*)Unsafe.AsPointer(ref _phaseKernelOffsets[0]);
+
+    /// <summary>The start of each phase's channel panels (rh-major; -1 where its sub-conv runs by im2col + GEMM).</summary>
+    public long* PhasePanelOffsets => (long*)Unsafe.AsPointer(ref _phasePanelOffsets[0]);
 
     /// <summary>One partial sum per range of a reduction.</summary>
     public double* PartialSums(long count)
