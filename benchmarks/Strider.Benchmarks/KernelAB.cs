@@ -69,6 +69,10 @@ public static unsafe class KernelAB
             ("7x7 s2 3x224x224 -> 64", Conv(3, 224, 64, 7, 2)),
             // W6's stem.
             ("MobileNet stem 3x3 s2 3x224x224 -> 32", new ConvGeometry(3, 224, 224, 32, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1)),
+            // W3's U-net stem (batch 8 there), and held-apart stems: gray 3x3 stride 1, RGB 5x5 stride 1 on odd planes.
+            ("U-net stem 5x5 s2 1x157x157 -> 32", new ConvGeometry(1, 157, 157, 32, 77, 77, 5, 5, 2, 2, 0, 0, 1, 1, 1)),
+            ("stem 3x3 1x61x61 -> 16", Conv(1, 61, 16, 3)),
+            ("stem 5x5 3x99x99 -> 24", Conv(3, 99, 24, 5)),
             // W4's U-net: its largest conv, and the largest stride phase (3x3) of its largest deconv.
             ("U-net 5x5 s2 32x781x781 -> 32", new ConvGeometry(32, 781, 781, 32, 389, 389, 5, 5, 2, 2, 0, 0, 1, 1, 1)),
             ("U-net phase 3x3 32x391x391 -> 32", Conv(32, 391, 32, 3)),
@@ -107,6 +111,16 @@ public static unsafe class KernelAB
                 CpuConvolution.ForwardChannelTiles(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
                 GC.KeepAlive(panels);
             }));
+            var w6 = Up(g.WeightSize);
+            if (g.InChannels <= 4)
+                variants.Add(("shallow", () =>
+                {
+                    Touch(w6);
+                    var conv = new CpuConvolution.ConvArgs { G = g };
+                    var blocks = PackedConvWeights.Get(ws, w6, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv, PackedConvWeights.Layout.ShallowPanels);
+                    CpuConvolution.ForwardShallow(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
+                    GC.KeepAlive(blocks);
+                }));
             var w4 = Up(g.WeightSize);
             variants.Add(("im2col", () =>
             {

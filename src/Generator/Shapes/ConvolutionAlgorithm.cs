@@ -82,6 +82,14 @@ internal enum ConvKernel
     /// and output transform of one 32-channel panel at a time); with AVX-512 (the channel tiles or im2col otherwise).
     /// </summary>
     WinogradLargeKernel,
+
+    /// <summary>
+    /// A conv from at most 4 input channels (an RGB or gray stem): direct, in 8-channel x 3-row x 16-column register
+    /// tiles (vectors along output columns) over the whole C R S depth, the taps read from the padded, phase-split
+    /// input copy, the bias and epilogue applied per item, split over bands of output rows; with AVX-512 (the channel
+    /// tiles or im2col otherwise).
+    /// </summary>
+    ShallowDirect,
 }
 
 /// <summary>
@@ -127,6 +135,7 @@ internal static class ConvolutionAlgorithm
         if (StridedWinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW)) return ConvKernel.StridedWinograd;
         if (LargeWinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW)) return ConvKernel.WinogradLargeKernel;
         if (PointwiseApplies(inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft)) return ConvKernel.Pointwise;
+        if (ShallowDirectApplies(inChannels, outChannels, outW, kernelH, kernelW)) return ConvKernel.ShallowDirect;
         return GemmKernel(inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft);
     }
 
@@ -145,6 +154,16 @@ internal static class ConvolutionAlgorithm
             return ConvKernel.Gemm1x1;
         return ConvKernel.Im2colGemm;
     }
+
+    /// <summary>Most input channels for <see cref="ConvKernel.ShallowDirect"/>: an RGB(A) or gray image.</summary>
+    public const int MaxShallowChannels = 4;
+
+    /// <summary>
+    /// Whether a conv runs as <see cref="ConvKernel.ShallowDirect"/>: at most <see cref="MaxShallowChannels"/> input
+    /// channels, a kernel of at least 3x3 ... TODO measured.
+    /// </summary>
+    public static bool ShallowDirectApplies(int inChannels, int outChannels, int outW, int kernelH, int kernelW) =>
+        inChannels <= MaxShallowChannels && outChannels >= 8 && outW >= 16 && kernelH * kernelW >= 9;
 
     /// <summary>Output positions of a full pointwise tile (<see cref="ConvKernel.Pointwise"/>): three 16-wide vectors.</summary>
     public const int PointwisePositions = 48;
@@ -359,9 +378,9 @@ internal static class ConvolutionAlgorithm
         int flippedTop = (kernelH - 1) * dilationH - padTop, flippedLeft = (kernelW - 1) * dilationW - padLeft;
         var kernel = Forward(outChannels, outH, outW, inChannels, inH, inW, kernelH, kernelW, 1, 1, flippedTop, flippedLeft, dilationH, dilationW, 1);
         // The flipped weights are packed for Winograd F(2x2,3x3) and F(4x4,3x3), the channel tiles and the GEMM only: a 1x1
-        // whose forward takes the pointwise tiles, or a 4x4 or 5x5 that takes F(2x2, r x r), runs on what it would take
-        // without them.
-        return kernel is ConvKernel.Pointwise or ConvKernel.WinogradLargeKernel
+        // whose forward takes the pointwise tiles, a 4x4 or 5x5 that takes F(2x2, r x r), or one from few dY channels
+        // that takes the shallow direct tiles, runs on what it would take without them.
+        return kernel is ConvKernel.Pointwise or ConvKernel.WinogradLargeKernel or ConvKernel.ShallowDirect
             ? GemmKernel(outChannels, outH, outW, inChannels, inH, inW, kernelH, kernelW, 1, 1, flippedTop, flippedLeft)
             : kernel;
     }
@@ -492,6 +511,7 @@ internal static class ConvolutionAlgorithm
         ConvKernel.WinogradLargeKernel => "Winograd F(2x2,rxr) for 4x4/5x5 with channel-tile GEMMs, fused per block of tile rows and 32-channel panel, split over blocks",
         ConvKernel.FlippedForward => "forward conv of dY with flipped weights (no col2im)",
         ConvKernel.Winograd4x4 => "Winograd F(4x4,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 128x128 weights)",
+        ConvKernel.ShallowDirect => "direct for few input channels in 8-channel x 3-row x 16-column register tiles (no im2col), split over bands of output rows",
         _ => kernel.ToString(),
     };
 }
