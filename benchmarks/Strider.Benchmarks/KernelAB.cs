@@ -71,6 +71,10 @@ public static unsafe class KernelAB
             ("MobileNet stem 3x3 s2 3x224x224 -> 32", new ConvGeometry(3, 224, 224, 32, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1)),
             // W3's U-net stem (batch 8 there), and held-apart stems: gray 3x3 stride 1, RGB 5x5 stride 1 on odd planes.
             ("U-net stem 5x5 s2 1x157x157 -> 32", new ConvGeometry(1, 157, 157, 32, 77, 77, 5, 5, 2, 2, 0, 0, 1, 1, 1)),
+            ("U-net W4 stem 5x5 s2 1x1565x1565 -> 32", new ConvGeometry(1, 1565, 1565, 32, 781, 781, 5, 5, 2, 2, 0, 0, 1, 1, 1)),
+            // W1's (batch 64) and W2's LeNet stem: 24 columns fill 24 of 32 lanes, 20 channels 20 of 24.
+            ("LeNet stem 5x5 1x28x28 -> 20", new ConvGeometry(1, 28, 28, 20, 24, 24, 5, 5, 1, 1, 0, 0, 1, 1, 1)),
+            ("LeNet W2 stem 5x5 1x280x280 -> 20", new ConvGeometry(1, 280, 280, 20, 276, 276, 5, 5, 1, 1, 0, 0, 1, 1, 1)),
             ("stem 3x3 1x61x61 -> 16", Conv(1, 61, 16, 3)),
             ("stem 5x5 3x99x99 -> 24", Conv(3, 99, 24, 5)),
             // W4's U-net: its largest conv, and the largest stride phase (3x3) of its largest deconv.

@@ -40,7 +40,7 @@ internal static unsafe partial class CpuConvolution
     /// Forward by shallow tiles with <paramref name="packedW"/> in <see cref="PackShallowPanelItem"/>'s layout: the
     /// padded copy is filled, then each item runs a band of 3-row blocks of one image, every channel block and column
     /// vector of a row block before the next (its input rows stay in L1), and applies the bias and the epilogue to the
-    /// rows it wrote. Bands are cut for about 8 items per worker, so a batch of one keeps both cores busy.
+    /// rows it wrote. Bands are cut for at least 8 items per worker, so a batch of one keeps both cores busy.
     /// </summary>
     internal static void ForwardShallow(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* packedW, float* bias, float* y, in CpuEpilogue epilogue = default)
     {
@@ -48,9 +48,10 @@ internal static unsafe partial class CpuConvolution
         var conv = new ConvArgs { G = g, N = n, X = x, Y = y, Bias = bias, PackedW = packedW, Epilogue = epilogue };
         PreparePadded(ws, ref conv, mayAlias: true);
         FillPadded(ws, &conv);
-        int blocks = (g.OutH + ShallowRows - 1) / ShallowRows;
-        int bands = Math.Clamp((ItemsPerWorker * ws.Workers + n - 1) / n, 1, blocks);
-        conv.RowBlocks = (blocks + bands - 1) / bands;
+        // Row blocks per item: at least 8 items per worker in all (rounded down, so a batch of one's 38 blocks of 112
+        // rows are 19 items of 2, not 13 of 3 on two workers).
+        int blocks = (g.OutH + ShallowRows - 1) / ShallowRows, perImage = (ItemsPerWorker * ws.Workers + n - 1) / n;
+        conv.RowBlocks = Math.Max(1, blocks / perImage);
         conv.ItemsPerImage = (blocks + conv.RowBlocks - 1) / conv.RowBlocks;
         ws.Run(&conv, n * conv.ItemsPerImage, &ShallowItem);
     }
