@@ -158,12 +158,23 @@ internal static class ConvolutionAlgorithm
     /// <summary>Most input channels for <see cref="ConvKernel.ShallowDirect"/>: an RGB(A) or gray image.</summary>
     public const int MaxShallowChannels = 4;
 
+    /// <summary>Fewest output channels (one 8-channel block filled) and output columns (one 16-wide vector) for <see cref="ConvKernel.ShallowDirect"/>.</summary>
+    public const int MinShallowOutChannels = 8, MinShallowOutWidth = 16;
+
     /// <summary>
     /// Whether a conv runs as <see cref="ConvKernel.ShallowDirect"/>: at most <see cref="MaxShallowChannels"/> input
-    /// channels, a kernel of at least 3x3 ... TODO measured.
+    /// channels, at least <see cref="MinShallowOutChannels"/> output channels and <see cref="MinShallowOutWidth"/>
+    /// output columns, and a window of at least 9 taps (a 1x1 takes the pointwise tiles); any stride, padding and
+    /// dilation. Such a conv is only C R S = 9-196 deep, which the im2col GEMM's panels and the channel tiles' transposing
+    /// store paid for per output. In-process A/B (`kernel-ab 1 20 stem`, one thread's CPU time, hot, on the loaded
+    /// machine) against the im2col GEMM and the channel tiles: 0.78x / 0.81x on MobileNetV2's 3x224x224 -> 32 3x3/2,
+    /// 0.91x / 0.93x on ResNet's 7x7/2 -> 64 (107 GFLOP/s), 0.80x / 0.87x on the U-net's 1x157x157 -> 32 5x5/2 (W3,
+    /// batch 8: 0.82x), 0.67x on W4's at 1565x1565, 0.76x on W2's LeNet 1x280x280 -> 20 5x5, 0.87x on 3x99x99 -> 24
+    /// 5x5 and 0.58x on 1x61x61 -> 16 3x3 (held-apart shapes), and 0.94x on W1's LeNet 1x28x28 -> 20 at batch 64
+    /// (24 columns fill 24 of 32 lanes, 20 channels 20 of 24).
     /// </summary>
     public static bool ShallowDirectApplies(int inChannels, int outChannels, int outW, int kernelH, int kernelW) =>
-        inChannels <= MaxShallowChannels && outChannels >= 8 && outW >= 16 && kernelH * kernelW >= 9;
+        inChannels <= MaxShallowChannels && outChannels >= MinShallowOutChannels && outW >= MinShallowOutWidth && kernelH * kernelW >= 9;
 
     /// <summary>Output positions of a full pointwise tile (<see cref="ConvKernel.Pointwise"/>): three 16-wide vectors.</summary>
     public const int PointwisePositions = 48;

@@ -145,6 +145,6 @@ internal static unsafe partial class CpuConvolution
         if (channels > 7) Store(y + 7 * plane, m, s7, bias, 7);
 
         static void Store(float* y, Vector512<float> m, Vector512<float> s, float* bias, int k) =>
-            Avx512F.MaskStore(y, m, bias == null ? s : s + Vector512.Create(bias[k]));
+            MaskStore512(y, m, bias == null ? s : s + Vector512.Create(bias[k]));
     }
 }
