@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Strider.Shapes;
+using static Strider.Devices.Cpu.CpuMath;
 
 namespace Strider.Devices.Cpu;
 
@@ -37,35 +38,50 @@ internal static unsafe partial class CpuConvolution
     }
 
     /// <summary>
-    /// Forward by shallow tiles with <paramref name="packedW"/> in <see cref="PackShallowPanelItem"/>'s layout: the
-    /// padded copy is filled, then each item runs a band of 3-row blocks of one image, every channel block and column
-    /// vector of a row block before the next (its input rows stay in L1), and applies the bias and the epilogue to the
-    /// rows it wrote. Bands are cut for at least 8 items per worker, so a batch of one keeps both cores busy.
+    /// Forward by shallow tiles with <paramref name="packedW"/> in <see cref="PackShallowPanelItem"/>'s layout: each
+    /// item runs a band of 3-row blocks of one image: it fills its own padded, phase-split copy of the input rows the
+    /// band reads (a worker's workspace, kept in L1/L2, instead of a pass over the whole copy before the tiles), then
+    /// every channel block and column vector of a row block before the next, and applies the bias and the epilogue to
+    /// the rows it wrote. Bands are cut for at least 8 items per worker, so a batch of one keeps both cores busy.
     /// </summary>
     internal static void ForwardShallow(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* packedW, float* bias, float* y, in CpuEpilogue epilogue = default)
     {
         if (n == 0) return;
         var conv = new ConvArgs { G = g, N = n, X = x, Y = y, Bias = bias, PackedW = packedW, Epilogue = epilogue };
-        PreparePadded(ws, ref conv, mayAlias: true);
-        FillPadded(ws, &conv);
         // Row blocks per item: at least 8 items per worker in all (rounded down, so a batch of one's 38 blocks of 112
         // rows are 19 items of 2, not 13 of 3 on two workers).
         int blocks = (g.OutH + ShallowRows - 1) / ShallowRows, perImage = (ItemsPerWorker * ws.Workers + n - 1) / n;
         conv.RowBlocks = Math.Max(1, blocks / perImage);
         conv.ItemsPerImage = (blocks + conv.RowBlocks - 1) / conv.RowBlocks;
+        // The padded layout of one band's rows (Hq of them, the most a band reads) and its tap shifts.
+        var band = new ConvArgs { G = g with { OutH = Math.Min(g.OutH, conv.RowBlocks * ShallowRows) } };
+        PaddedLayout(ws, ref band);
+        (conv.Hq, conv.Wq, conv.QPlane) = (band.Hq, band.Wq, band.QPlane);
+        conv.Shifts = band.Shifts;
         ws.Run(&conv, n * conv.ItemsPerImage, &ShallowItem);
     }
 
-    /// <summary>One band of row blocks (item % bands) of one image (item / bands): every channel block, column vector and row block of it.</summary>
+    /// <summary>One band of row blocks (item % bands) of one image (item / bands): its padded rows, then every channel block, column vector and row block of it.</summary>
     internal static void ShallowItem(object state, void* args, int item, int worker)
     {
+        var ws = Unsafe.As<CpuWorkspace>(state);
         ref readonly ConvArgs a = ref *(ConvArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int b = item / a.ItemsPerImage, band = item % a.ItemsPerImage;
         int K = g.OutChannels, crs = g.InChannels * g.KernelH * g.KernelW, p = g.OutH * g.OutW, ow = g.OutW;
         int block0 = band * a.RowBlocks, block1 = Math.Min((g.OutH + ShallowRows - 1) / ShallowRows, block0 + a.RowBlocks);
+        int oh0 = block0 * ShallowRows, rowsIn = (Math.Min(g.OutH, block1 * ShallowRows) - oh0 - 1) * g.StrideH + (g.KernelH - 1) * g.DilationH + 1;
+        // Slack after the copy: a last part-filled column vector reads up to 15 values past its row.
+        float* q = Grow(ws.WorkspaceA, worker, g.InChannels * a.QPlane + 2 * Slack) + Slack;
+        float* xb = a.X + b * g.InputSize;
+        long phasePlane = (long)a.Hq * a.Wq;
+        for (int c = 0; c < g.InChannels; c++)
+            for (int h = 0; h < rowsIn; h++)
+            {
+                int ih = oh0 * g.StrideH - g.PadTop + h;
+                PadRow(g, a.Wq, (uint)ih < (uint)g.InH ? xb + ((long)c * g.InH + ih) * g.InW : null, q + c * a.QPlane + (long)h * a.Wq, phasePlane);
+            }
         long rowStep = (long)g.StrideH * a.Wq;
-        float* q = a.Q + b * a.QImage;
         float* yb = a.Y + b * g.OutputSize;
         for (int block = block0; block < block1; block++)
         {
@@ -78,10 +94,8 @@ internal static unsafe partial class CpuConvolution
                 float* w = a.PackedW + (long)m0 * crs;
                 float* yt = yb + (long)m0 * p + (long)oh * ow;
                 for (int c0 = 0; c0 < ow; c0 += ShallowColumns)
-                {
-                    ShallowTile(crs, w, q + oh * rowStep + c0, a.Shifts, step1, step2, yt + c0, p, ow, rows, channels, Math.Min(ShallowColumns, ow - c0),
+                    ShallowTile(crs, w, q + (oh - oh0) * rowStep + c0, a.Shifts, step1, step2, yt + c0, p, ow, rows, channels, Math.Min(ShallowColumns, ow - c0),
                         a.Bias == null ? null : a.Bias + m0);
-                }
                 if (a.Epilogue.Active) a.Epilogue.ApplyRows(yt, channels, p, (long)rows * ow);
             }
         }
