@@ -68,13 +68,19 @@ public sealed class CpuShallowDirectTests
         AssertClose(before, two, $"{name} against {CpuConvolution.LastKernel}");
     }
 
+    /// <summary>A lone Relu or Relu6 is applied in registers at the store, a residual or another activation on the stored rows.</summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Fused_bias_residual_and_activation_equal_the_separate_ops_bit_for_bit(bool batched)
+    [InlineData(false, true, nameof(Activation.Relu6))]
+    [InlineData(true, true, nameof(Activation.Relu6))]
+    [InlineData(false, false, nameof(Activation.Relu6))]
+    [InlineData(true, false, nameof(Activation.Relu))]
+    [InlineData(false, false, nameof(Activation.Sigmoid))]
+    [InlineData(true, true, null)]
+    public void Fused_bias_residual_and_activation_equal_the_separate_ops_bit_for_bit(bool batched, bool withResidual, string? activation)
     {
         var g = Geometry(3, 29, 33, 20, 3, 2, 1, 1);
         int n = batched ? 3 : 1;
+        Activation? f = activation is null ? null : Enum.Parse<Activation>(activation);
         var rng = new Random(62);
         float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), b = Uniform(rng, g.OutChannels), r = Uniform(rng, n * g.OutputSize);
         float[] Run(int threads, bool fused)
@@ -89,14 +95,14 @@ public sealed class CpuShallowDirectTests
             var (bx, bw, bb, br, y) = (Up(x), Up(w), Up(b), Up(r), device.Allocate<float>(r.Length));
             if (fused)
             {
-                device.ConvForward(g, n, bx, bw, bb, y, new ConvEpilogue(br, Activation.Relu6));
+                device.ConvForward(g, n, bx, bw, bb, y, new ConvEpilogue(withResidual ? br : null, f));
                 Assert.Equal(ConvKernel.ShallowDirect, CpuConvolution.LastKernel);
             }
             else
             {
                 device.ConvForward(g, n, bx, bw, bb, y);
-                device.Add(r.Length, y, br, y);
-                device.ActivationForward(Activation.Relu6, r.Length, y, y);
+                if (withResidual) device.Add(r.Length, y, br, y);
+                if (f is { } a) device.ActivationForward(a, r.Length, y, y);
             }
             return y.ToArray();
         }

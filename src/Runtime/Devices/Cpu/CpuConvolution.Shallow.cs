@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Strider.Devices.Activations;
 using Strider.Shapes;
 using static Strider.Devices.Cpu.CpuMath;
 
@@ -41,13 +42,23 @@ internal static unsafe partial class CpuConvolution
     /// Forward by shallow tiles with <paramref name="packedW"/> in <see cref="PackShallowPanelItem"/>'s layout: each
     /// item runs a band of 3-row blocks of one image: it fills its own padded, phase-split copy of the input rows the
     /// band reads (a worker's workspace, kept in L1/L2, instead of a pass over the whole copy before the tiles), then
-    /// every channel block and column vector of a row block before the next, and applies the bias and the epilogue to
-    /// the rows it wrote. Bands are cut for at least 8 items per worker, so a batch of one keeps both cores busy.
+    /// every channel block and column vector of a row block before the next. A lone Relu or Relu6 (the stems' folded
+    /// BatchNorm's activation) is applied in registers at the store (the activation's own 16-lane form: the separate
+    /// op's bits); a residual or another activation runs on the rows an item wrote while they are in L1 (a Relu6 pass
+    /// there took a third of MobileNetV2's stem). Bands are cut for at least 8 items per worker, so a batch of one
+    /// keeps both cores busy.
     /// </summary>
-    internal static void ForwardShallow(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* packedW, float* bias, float* y, in CpuEpilogue epilogue = default)
+    internal static void ForwardShallow(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* packedW, float* bias, float* y, in ConvEpilogue epilogue = default)
     {
         if (n == 0) return;
-        var conv = new ConvArgs { G = g, N = n, X = x, Y = y, Bias = bias, PackedW = packedW, Epilogue = epilogue };
+        var conv = new ConvArgs { G = g, N = n, X = x, Y = y, Bias = bias, PackedW = packedW, Epilogue = CpuEpilogue.Of(epilogue, y, (long)n * g.OutputSize) };
+        var item = epilogue.Residual is not null ? &ShallowItem<AfterStore> : epilogue.Activation switch
+        {
+            null => (delegate*<object, void*, int, int, void>)&ShallowItem<NoClamp>,
+            Activation.Relu => &ShallowItem<ReluClamp>,
+            Activation.Relu6 => &ShallowItem<Relu6Clamp>,
+            _ => &ShallowItem<AfterStore>,
+        };
         // Row blocks per item: at least 8 items per worker in all (rounded down, so a batch of one's 38 blocks of 112
         // rows are 19 items of 2, not 13 of 3 on two workers).
         int blocks = (g.OutH + ShallowRows - 1) / ShallowRows, perImage = (ItemsPerWorker * ws.Workers + n - 1) / n;
@@ -58,11 +69,11 @@ internal static unsafe partial class CpuConvolution
         PaddedLayout(ws, ref band);
         (conv.Hq, conv.Wq, conv.QPlane) = (band.Hq, band.Wq, band.QPlane);
         conv.Shifts = band.Shifts;
-        ws.Run(&conv, n * conv.ItemsPerImage, &ShallowItem);
+        ws.Run(&conv, n * conv.ItemsPerImage, item);
     }
 
     /// <summary>One band of row blocks (item % bands) of one image (item / bands): its padded rows, then every channel block, column vector and row block of it.</summary>
-    internal static void ShallowItem(object state, void* args, int item, int worker)
+    internal static void ShallowItem<TClamp>(object state, void* args, int item, int worker) where TClamp : struct, IPointwiseClamp
     {
         var ws = Unsafe.As<CpuWorkspace>(state);
         ref readonly ConvArgs a = ref *(ConvArgs*)args;
@@ -94,9 +105,9 @@ internal static unsafe partial class CpuConvolution
                 float* w = a.PackedW + (long)m0 * crs;
                 float* yt = yb + (long)m0 * p + (long)oh * ow;
                 for (int c0 = 0; c0 < ow; c0 += ShallowColumns)
-                    ShallowTile(crs, w, q + (oh - oh0) * rowStep + c0, a.Shifts, step1, step2, yt + c0, p, ow, rows, channels, Math.Min(ShallowColumns, ow - c0),
+                    ShallowTile<TClamp>(crs, w, q + (oh - oh0) * rowStep + c0, a.Shifts, step1, step2, yt + c0, p, ow, rows, channels, Math.Min(ShallowColumns, ow - c0),
                         a.Bias == null ? null : a.Bias + m0);
-                if (a.Epilogue.Active) a.Epilogue.ApplyRows(yt, channels, p, (long)rows * ow);
+                if (typeof(TClamp) == typeof(AfterStore) && a.Epilogue.Active) a.Epilogue.ApplyRows(yt, channels, p, (long)rows * ow);
             }
         }
     }
@@ -104,12 +115,12 @@ internal static unsafe partial class CpuConvolution
     /// <summary>
     /// Sums one tile (8 channels x 3 rows x 16 columns) over the <paramref name="depth"/> taps in registers: tap t reads
     /// 16 values at q + shifts[t] for row 0 (+ step1, step2 for rows 1 and 2) and weights w[t][8]; then stores
-    /// sum + bias to the tile's first <paramref name="rows"/> rows, <paramref name="channels"/> channels and
+    /// TClamp(sum + bias) to the tile's first <paramref name="rows"/> rows, <paramref name="channels"/> channels and
     /// <paramref name="columns"/> columns.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ShallowTile(int depth, float* w, float* q, int* shifts, long step1, long step2, float* y, long plane, int outW,
-        int rows, int channels, int columns, float* bias)
+    internal static void ShallowTile<TClamp>(int depth, float* w, float* q, int* shifts, long step1, long step2, float* y, long plane, int outW,
+        int rows, int channels, int columns, float* bias) where TClamp : struct, IPointwiseClamp
     {
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a04 = default, a05 = default, a06 = default, a07 = default;
         Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default, a16 = default, a17 = default;
@@ -138,16 +149,16 @@ internal static unsafe partial class CpuConvolution
             a07 = Avx512F.FusedMultiplyAdd(x0, v, a07); a17 = Avx512F.FusedMultiplyAdd(x1, v, a17); a27 = Avx512F.FusedMultiplyAdd(x2, v, a27);
         }
         var m = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(columns)).AsSingle();
-        ShallowRow(y, plane, channels, m, bias, a00, a01, a02, a03, a04, a05, a06, a07);
-        if (rows > 1) ShallowRow(y + outW, plane, channels, m, bias, a10, a11, a12, a13, a14, a15, a16, a17);
-        if (rows > 2) ShallowRow(y + 2 * outW, plane, channels, m, bias, a20, a21, a22, a23, a24, a25, a26, a27);
+        ShallowRow<TClamp>(y, plane, channels, m, bias, a00, a01, a02, a03, a04, a05, a06, a07);
+        if (rows > 1) ShallowRow<TClamp>(y + outW, plane, channels, m, bias, a10, a11, a12, a13, a14, a15, a16, a17);
+        if (rows > 2) ShallowRow<TClamp>(y + 2 * outW, plane, channels, m, bias, a20, a21, a22, a23, a24, a25, a26, a27);
     }
 
-    /// <summary>Stores one row of a tile: channel k's 16 sums (+ bias[k]) at y + k plane, the columns <paramref name="m"/> selects.</summary>
+    /// <summary>Stores one row of a tile: channel k's TClamp(16 sums + bias[k]) at y + k plane, the columns <paramref name="m"/> selects.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ShallowRow(float* y, long plane, int channels, Vector512<float> m, float* bias,
+    private static void ShallowRow<TClamp>(float* y, long plane, int channels, Vector512<float> m, float* bias,
         Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
-        Vector512<float> s4, Vector512<float> s5, Vector512<float> s6, Vector512<float> s7)
+        Vector512<float> s4, Vector512<float> s5, Vector512<float> s6, Vector512<float> s7) where TClamp : struct, IPointwiseClamp
     {
         Store(y, m, s0, bias, 0);
         if (channels > 1) Store(y + plane, m, s1, bias, 1);
@@ -159,6 +170,6 @@ internal static unsafe partial class CpuConvolution
         if (channels > 7) Store(y + 7 * plane, m, s7, bias, 7);
 
         static void Store(float* y, Vector512<float> m, Vector512<float> s, float* bias, int k) =>
-            MaskStore512(y, m, bias == null ? s : s + Vector512.Create(bias[k]));
+            MaskStore512(y, m, TClamp.Apply(bias == null ? s : s + Vector512.Create(bias[k])));
     }
 }

@@ -111,9 +111,8 @@ internal static unsafe partial class CpuConvolution
         if (kernel == ConvKernel.ShallowDirect)
         {
             var blocks = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv, PackedConvWeights.Layout.ShallowPanels);
-            float* sy = P(y, n * g.OutputSize, nameof(y));
             ForwardShallow(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.PackedW,
-                bias is null ? null : P(bias, g.OutChannels, nameof(bias)), sy, CpuEpilogue.Of(epilogue, sy, n * g.OutputSize));
+                bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)), epilogue);
             LastKernel = ConvKernel.ShallowDirect;
             GC.KeepAlive(blocks);
             return;
