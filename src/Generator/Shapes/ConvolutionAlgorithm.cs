@@ -169,9 +169,10 @@ internal static class ConvolutionAlgorithm
     /// store paid for per output. In-process A/B (`kernel-ab 1 20 stem`, one thread's CPU time, hot, on the loaded
     /// machine) against the im2col GEMM and the channel tiles: 0.78x / 0.81x on MobileNetV2's 3x224x224 -> 32 3x3/2,
     /// 0.91x / 0.93x on ResNet's 7x7/2 -> 64 (107 GFLOP/s), 0.80x / 0.87x on the U-net's 1x157x157 -> 32 5x5/2 (W3,
-    /// batch 8: 0.82x), 0.67x on W4's at 1565x1565, 0.76x on W2's LeNet 1x280x280 -> 20 5x5, 0.87x on 3x99x99 -> 24
+    /// batch 8: 0.82x), 0.60x on W4's at 1565x1565, 0.70x on W2's LeNet 1x280x280 -> 20 5x5, 0.87x on 3x99x99 -> 24
     /// 5x5 and 0.58x on 1x61x61 -> 16 3x3 (held-apart shapes), and 0.94x on W1's LeNet 1x28x28 -> 20 at batch 64
-    /// (24 columns fill 24 of 32 lanes, 20 channels 20 of 24).
+    /// (24 columns fill 24 of 32 lanes, 20 channels 20 of 24). In the networks as they run (`profile W5/W6/W3`, one
+    /// thread, against `profile ... shallow-off`): W6's stem + Relu6 0.70x, W5's 0.86-0.90x, W3's 0.73x.
     /// </summary>
     public static bool ShallowDirectApplies(int inChannels, int outChannels, int outW, int kernelH, int kernelW) =>
         inChannels <= MaxShallowChannels && outChannels >= MinShallowOutChannels && outW >= MinShallowOutWidth && kernelH * kernelW >= 9;
