@@ -31,6 +31,7 @@ public sealed class CpuShallowDirectTests
         { "2 channels, 3x3 dilation 2 pad 2 on 2x19x21 -> 9 channels", 2, 19, 21, 9, 3, 1, 2, 2, 2 },
         { "3 channels, 7x7 stride 1 pad 3 on 3x16x16 -> 8", 3, 16, 16, 8, 7, 1, 3, 1, 1 },
         { "3 channels, 3x3 stride 2 unpadded on 3x64x97 -> 31x48, batch 2", 3, 64, 97, 24, 3, 2, 0, 1, 2 },
+        { "3 channels, 7x7 stride 3 pad 3 on 3x52x61 -> 18x21 (three column phases), 40 channels", 3, 52, 61, 40, 7, 3, 3, 1, 1 },
     };
 
     private static ConvGeometry Geometry(int c, int h, int w, int k, int kernel, int stride, int pad, int dilation) =>
@@ -42,7 +43,19 @@ public sealed class CpuShallowDirectTests
         int pad, int dilation, int n)
     {
         if (!Vector512.IsHardwareAccelerated) return; // the kernel runs with AVX-512 only (the channel tiles or im2col otherwise)
-        var g = Geometry(c, h, w, k, kernel, stride, pad, dilation);
+        Check(name, Geometry(c, h, w, k, kernel, stride, pad, dilation), n);
+    }
+
+    [Fact]
+    public void A_non_square_kernel_with_different_strides_and_uneven_padding_matches_the_reference()
+    {
+        if (!Vector512.IsHardwareAccelerated) return;
+        // 3x5 window, stride 1 down and 3 across (three column phases, the scalar fill), pads 1/0 and 2/2: 2x23x50 -> 16x22x17.
+        Check("3x5 stride 1x3", Conv(2, 23, 50, 16, 3, 5, sh: 1, sw: 3, pt: 1, pb: 0, pl: 2, pr: 2), 2);
+    }
+
+    private void Check(string name, in ConvGeometry g, int n)
+    {
         Assert.Equal(ConvKernel.ShallowDirect, Chosen(g));
         var rng = new Random(61);
         float[] x = Uniform(rng, n * g.InputSize), wt = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
