@@ -14,14 +14,14 @@ namespace Strider.Benchmarks;
 /// </summary>
 public static unsafe class KernelAB
 {
-    /// <summary>`kernel-ab peak`: the register tiles on L1-resident operands (depth 128), GFLOP/s of one thread's CPU time.</summary>
+    /// <summary>`kernel-ab peak`: the register tiles on L1-resident operands (depth 128; the shallow tile at 27 and 147), GFLOP/s of one thread's CPU time.</summary>
     private static void Peak()
     {
         const int depth = 128, reps = 20000;
         float* w = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(depth * 32 * 4, 64);
         float* q = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(depth * 16 * 4 + 64, 64);
         float* tile = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(16 * 32 * 4, 64);
-        int* shifts = stackalloc int[depth];
+        int* shifts = stackalloc int[160];
         int* lanes = stackalloc int[16];
         for (int i = 0; i < depth * 32; i++) w[i] = 0.001f * (i % 7);
         for (int i = 0; i < depth * 16; i++) q[i] = 0.01f * (i % 5);
@@ -35,6 +35,20 @@ public static unsafe class KernelAB
                 for (int i = 0; i < reps; i++) CpuConvolution.RunChannelTile(depth, 32, positions, w, q, shifts, lanes, tile);
                 double ms = QuickConv.ThreadCpuMs() - c0;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-16} {2.0 * depth * 32 * positions * reps / ms / 1e6:F1} GFLOP/s"));
+            }
+        // The shallow direct tile (8 channels x 3 rows x 16 columns) at the stems' depths: 27 (3x3x3) and 147 (3x7x7).
+        float* y = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(8 * 3 * 64 * 4, 64);
+        for (int round = 0; round < 3; round++)
+            foreach (int d in new[] { 27, 147 })
+            {
+                for (int k = 0; k < d; k++) shifts[k] = 16 * (k % depth);
+                for (int i = 0; i < 2000; i++)
+                    CpuConvolution.ShallowTile<CpuConvolution.NoClamp>(d, w, q, shifts, 16, 32, y, 64, 16, 3, 8, 16, null);
+                double c0 = QuickConv.ThreadCpuMs();
+                for (int i = 0; i < reps; i++)
+                    CpuConvolution.ShallowTile<CpuConvolution.NoClamp>(d, w, q, shifts, 16, 32, y, 64, 16, 3, 8, 16, null);
+                double ms = QuickConv.ThreadCpuMs() - c0;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  shallow depth {d,-4} {2.0 * d * 8 * 48 * reps / ms / 1e6:F1} GFLOP/s"));
             }
     }
 
