@@ -28,6 +28,8 @@ public static class EpilogueAB
             ("W5 3x3 128x28x28 + Relu", Conv(128, 28, 128, 3), false, Activation.Relu),
             ("W5 3x3 256x14x14 + residual + Relu", Conv(256, 14, 256, 3), true, Activation.Relu),
             ("W5 3x3 512x7x7 + residual + Relu", Conv(512, 7, 512, 3), true, Activation.Relu),
+            ("W6 stem 3x3/2 3->32 at 224x224 + Relu6", Conv(3, 224, 32, 3, 2), false, Activation.Relu6),
+            ("W5 stem 7x7/2 3->64 at 224x224 + Relu", Conv(3, 224, 64, 7, 2), false, Activation.Relu),
             ("W6 1x1 16->96 at 112x112 + Relu6", Conv(16, 112, 96, 1), false, Activation.Relu6),
             ("W6 1x1 24->144 at 56x56 + Relu6", Conv(24, 56, 144, 1), false, Activation.Relu6),
             ("W6 1x1 144->24 at 56x56 + residual", Conv(144, 56, 24, 1), true, null),
@@ -49,7 +51,7 @@ public static class EpilogueAB
                 if (withResidual) device.Add(g.OutputSize, y, r, y);
                 if (f is { } a) device.ActivationForward(a, g.OutputSize, y, y);
             }
-            var ((mfc, mfw), (msc, msw)) = QuickConv.Alternate(Fused, Separate, reps: 60);
+            var ((mfc, mfw), (msc, msw)) = QuickConv.Alternate(Fused, Separate, reps: 60, warm: 300);
             fusedSum += mfc;
             separateSum += msc;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

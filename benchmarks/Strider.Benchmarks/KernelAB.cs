@@ -14,14 +14,14 @@ namespace Strider.Benchmarks;
 /// </summary>
 public static unsafe class KernelAB
 {
-    /// <summary>`kernel-ab peak`: the register tiles on L1-resident operands (depth 128), GFLOP/s of one thread's CPU time.</summary>
+    /// <summary>`kernel-ab peak`: the register tiles on L1-resident operands (depth 128; the shallow tile at 27 and 147), GFLOP/s of one thread's CPU time.</summary>
     private static void Peak()
     {
         const int depth = 128, reps = 20000;
         float* w = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(depth * 32 * 4, 64);
         float* q = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(depth * 16 * 4 + 64, 64);
         float* tile = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(16 * 32 * 4, 64);
-        int* shifts = stackalloc int[depth];
+        int* shifts = stackalloc int[160];
         int* lanes = stackalloc int[16];
         for (int i = 0; i < depth * 32; i++) w[i] = 0.001f * (i % 7);
         for (int i = 0; i < depth * 16; i++) q[i] = 0.01f * (i % 5);
@@ -35,6 +35,20 @@ public static unsafe class KernelAB
                 for (int i = 0; i < reps; i++) CpuConvolution.RunChannelTile(depth, 32, positions, w, q, shifts, lanes, tile);
                 double ms = QuickConv.ThreadCpuMs() - c0;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-16} {2.0 * depth * 32 * positions * reps / ms / 1e6:F1} GFLOP/s"));
+            }
+        // The shallow direct tile (8 channels x 3 rows x 16 columns) at the stems' depths: 27 (3x3x3) and 147 (3x7x7).
+        float* y = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(8 * 3 * 64 * 4, 64);
+        for (int round = 0; round < 3; round++)
+            foreach (int d in new[] { 27, 147 })
+            {
+                for (int k = 0; k < d; k++) shifts[k] = 16 * (k % depth);
+                for (int i = 0; i < 2000; i++)
+                    CpuConvolution.ShallowTile<CpuConvolution.NoClamp>(d, w, q, shifts, 16, 32, y, 64, 16, 3, 8, 16, null);
+                double c0 = QuickConv.ThreadCpuMs();
+                for (int i = 0; i < reps; i++)
+                    CpuConvolution.ShallowTile<CpuConvolution.NoClamp>(d, w, q, shifts, 16, 32, y, 64, 16, 3, 8, 16, null);
+                double ms = QuickConv.ThreadCpuMs() - c0;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  shallow depth {d,-4} {2.0 * d * 8 * 48 * reps / ms / 1e6:F1} GFLOP/s"));
             }
     }
 
@@ -69,6 +83,14 @@ public static unsafe class KernelAB
             ("7x7 s2 3x224x224 -> 64", Conv(3, 224, 64, 7, 2)),
             // W6's stem.
             ("MobileNet stem 3x3 s2 3x224x224 -> 32", new ConvGeometry(3, 224, 224, 32, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1)),
+            // W3's U-net stem (batch 8 there), and held-apart stems: gray 3x3 stride 1, RGB 5x5 stride 1 on odd planes.
+            ("U-net stem 5x5 s2 1x157x157 -> 32", new ConvGeometry(1, 157, 157, 32, 77, 77, 5, 5, 2, 2, 0, 0, 1, 1, 1)),
+            ("U-net W4 stem 5x5 s2 1x1565x1565 -> 32", new ConvGeometry(1, 1565, 1565, 32, 781, 781, 5, 5, 2, 2, 0, 0, 1, 1, 1)),
+            // W1's (batch 64) and W2's LeNet stem: 24 columns fill 24 of 32 lanes, 20 channels 20 of 24.
+            ("LeNet stem 5x5 1x28x28 -> 20", new ConvGeometry(1, 28, 28, 20, 24, 24, 5, 5, 1, 1, 0, 0, 1, 1, 1)),
+            ("LeNet W2 stem 5x5 1x280x280 -> 20", new ConvGeometry(1, 280, 280, 20, 276, 276, 5, 5, 1, 1, 0, 0, 1, 1, 1)),
+            ("stem 3x3 1x61x61 -> 16", Conv(1, 61, 16, 3)),
+            ("stem 5x5 3x99x99 -> 24", Conv(3, 99, 24, 5)),
             // W4's U-net: its largest conv, and the largest stride phase (3x3) of its largest deconv.
             ("U-net 5x5 s2 32x781x781 -> 32", new ConvGeometry(32, 781, 781, 32, 389, 389, 5, 5, 2, 2, 0, 0, 1, 1, 1)),
             ("U-net phase 3x3 32x391x391 -> 32", Conv(32, 391, 32, 3)),
@@ -107,6 +129,16 @@ public static unsafe class KernelAB
                 CpuConvolution.ForwardChannelTiles(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
                 GC.KeepAlive(panels);
             }));
+            var w6 = Up(g.WeightSize);
+            if (g.InChannels <= 4)
+                variants.Add(("shallow", () =>
+                {
+                    Touch(w6);
+                    var conv = new CpuConvolution.ConvArgs { G = g };
+                    var blocks = PackedConvWeights.Get(ws, w6, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv, PackedConvWeights.Layout.ShallowPanels);
+                    CpuConvolution.ForwardShallow(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
+                    GC.KeepAlive(blocks);
+                }));
             var w4 = Up(g.WeightSize);
             variants.Add(("im2col", () =>
             {

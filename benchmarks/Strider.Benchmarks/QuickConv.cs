@@ -170,7 +170,9 @@ public static partial class QuickConv
     {
         Console.WriteLine($"threads {Workloads.Threads}, load {File.ReadAllText("/proc/loadavg").Trim()}");
         bool all = args.Contains("all");
-        var names = args.Skip(1).Where(a => a != "all").ToArray();
+        // "shallow-off": convs from few channels on the kernel they ran before the shallow direct tiles (an A/B of W3, W5, W6).
+        CpuConvolution.ShallowDirectOff = args.Contains("shallow-off");
+        var names = args.Skip(1).Where(a => a != "all" && a != "shallow-off").ToArray();
         foreach (var (name, steps) in new[] { ("W1", 20), ("W2", 20), ("W3", 10), ("W4", 3), ("W5", 20), ("W6", 20), ("W7", 5) })
         {
             if (names.Length > 0 && !names.Contains(name)) continue;

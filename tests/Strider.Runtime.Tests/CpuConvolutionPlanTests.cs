@@ -35,7 +35,7 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         ["1x1 on 19x17, batch 2, 300 -> 20 channels (deep pointwise)"] = (Conv(300, 19, 17, 20, 1, 1), 2, ConvKernel.Pointwise, ConvKernel.FlippedForward),
         ["(d) ResNet downsample 1x1 stride 2, 28x28 -> 14x14, batch 1"] = (Conv(128, 28, 28, 256, 1, 1, sh: 2, sw: 2), 1, ConvKernel.ChannelTiles, ConvKernel.GemmCol2im),
         ["(d) ResNet downsample 1x1 stride 2, 14x14 -> 7x7, batch 1"] = (Conv(96, 14, 14, 136, 1, 1, sh: 2, sw: 2), 1, ConvKernel.ChannelTiles, ConvKernel.BatchColumnsCol2im),
-        ["(e) ResNet stem 7x7 stride 2 pad 3 on 224x224, batch 1 (16 of 64 channels)"] = (Conv(3, 224, 224, 16, 7, 7, sh: 2, sw: 2, pt: 3, pb: 3, pl: 3, pr: 3), 1, ConvKernel.ChannelTiles, ConvKernel.GemmCol2im),
+        ["(e) ResNet stem 7x7 stride 2 pad 3 on 224x224, batch 1 (16 of 64 channels)"] = (Conv(3, 224, 224, 16, 7, 7, sh: 2, sw: 2, pt: 3, pb: 3, pl: 3, pr: 3), 1, ConvKernel.ShallowDirect, ConvKernel.GemmCol2im),
         ["3x3 on 13x13, batch 3, 19 -> 37 channels"] = (Conv(19, 13, 13, 37, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3, null, null),
         ["3x3 on 13x13, batch 1, 37 -> 19 channels"] = (Conv(37, 13, 13, 19, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, null, null),
         ["3x3 on 7x7, batch 3, 21 -> 13 channels"] = (Conv(21, 7, 7, 13, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 3, null, null),

@@ -82,6 +82,14 @@ internal enum ConvKernel
     /// and output transform of one 32-channel panel at a time); with AVX-512 (the channel tiles or im2col otherwise).
     /// </summary>
     WinogradLargeKernel,
+
+    /// <summary>
+    /// A conv from at most 4 input channels (an RGB or gray stem): direct, in 8-channel x 3-row x 16-column register
+    /// tiles (vectors along output columns) over the whole C R S depth, the taps read from the padded, phase-split
+    /// input copy, the bias and epilogue applied per item, split over bands of output rows; with AVX-512 (the channel
+    /// tiles or im2col otherwise).
+    /// </summary>
+    ShallowDirect,
 }
 
 /// <summary>
@@ -127,6 +135,7 @@ internal static class ConvolutionAlgorithm
         if (StridedWinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW)) return ConvKernel.StridedWinograd;
         if (LargeWinogradApplies(inChannels, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW)) return ConvKernel.WinogradLargeKernel;
         if (PointwiseApplies(inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft)) return ConvKernel.Pointwise;
+        if (ShallowDirectApplies(inChannels, outChannels, outW, kernelH, kernelW)) return ConvKernel.ShallowDirect;
         return GemmKernel(inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padTop, padLeft);
     }
 
@@ -145,6 +154,28 @@ internal static class ConvolutionAlgorithm
             return ConvKernel.Gemm1x1;
         return ConvKernel.Im2colGemm;
     }
+
+    /// <summary>Most input channels for <see cref="ConvKernel.ShallowDirect"/>: an RGB(A) or gray image.</summary>
+    public const int MaxShallowChannels = 4;
+
+    /// <summary>Fewest output channels (one 8-channel block filled) and output columns (one 16-wide vector) for <see cref="ConvKernel.ShallowDirect"/>.</summary>
+    public const int MinShallowOutChannels = 8, MinShallowOutWidth = 16;
+
+    /// <summary>
+    /// Whether a conv runs as <see cref="ConvKernel.ShallowDirect"/>: at most <see cref="MaxShallowChannels"/> input
+    /// channels, at least <see cref="MinShallowOutChannels"/> output channels and <see cref="MinShallowOutWidth"/>
+    /// output columns, and a window of at least 9 taps (a 1x1 takes the pointwise tiles); any stride, padding and
+    /// dilation. Such a conv is only C R S = 9-196 deep, which the im2col GEMM's panels and the channel tiles' transposing
+    /// store paid for per output. In-process A/B (`kernel-ab 1 20 stem`, one thread's CPU time, hot, on the loaded
+    /// machine) against the im2col GEMM and the channel tiles: 0.78x / 0.81x on MobileNetV2's 3x224x224 -> 32 3x3/2,
+    /// 0.91x / 0.93x on ResNet's 7x7/2 -> 64 (107 GFLOP/s), 0.80x / 0.87x on the U-net's 1x157x157 -> 32 5x5/2 (W3,
+    /// batch 8: 0.82x), 0.60x on W4's at 1565x1565, 0.70x on W2's LeNet 1x280x280 -> 20 5x5, 0.87x on 3x99x99 -> 24
+    /// 5x5 and 0.58x on 1x61x61 -> 16 3x3 (held-apart shapes), and 0.94x on W1's LeNet 1x28x28 -> 20 at batch 64
+    /// (24 columns fill 24 of 32 lanes, 20 channels 20 of 24). In the networks as they run (`profile W5/W6/W3`, one
+    /// thread, against `profile ... shallow-off`): W6's stem + Relu6 0.70x, W5's 0.86-0.90x, W3's 0.73x.
+    /// </summary>
+    public static bool ShallowDirectApplies(int inChannels, int outChannels, int outW, int kernelH, int kernelW) =>
+        inChannels <= MaxShallowChannels && outChannels >= MinShallowOutChannels && outW >= MinShallowOutWidth && kernelH * kernelW >= 9;
 
     /// <summary>Output positions of a full pointwise tile (<see cref="ConvKernel.Pointwise"/>): three 16-wide vectors.</summary>
     public const int PointwisePositions = 48;
@@ -359,9 +390,9 @@ internal static class ConvolutionAlgorithm
         int flippedTop = (kernelH - 1) * dilationH - padTop, flippedLeft = (kernelW - 1) * dilationW - padLeft;
         var kernel = Forward(outChannels, outH, outW, inChannels, inH, inW, kernelH, kernelW, 1, 1, flippedTop, flippedLeft, dilationH, dilationW, 1);
         // The flipped weights are packed for Winograd F(2x2,3x3) and F(4x4,3x3), the channel tiles and the GEMM only: a 1x1
-        // whose forward takes the pointwise tiles, or a 4x4 or 5x5 that takes F(2x2, r x r), runs on what it would take
-        // without them.
-        return kernel is ConvKernel.Pointwise or ConvKernel.WinogradLargeKernel
+        // whose forward takes the pointwise tiles, a 4x4 or 5x5 that takes F(2x2, r x r), or one from few dY channels
+        // that takes the shallow direct tiles, runs on what it would take without them.
+        return kernel is ConvKernel.Pointwise or ConvKernel.WinogradLargeKernel or ConvKernel.ShallowDirect
             ? GemmKernel(outChannels, outH, outW, inChannels, inH, inW, kernelH, kernelW, 1, 1, flippedTop, flippedLeft)
             : kernel;
     }
@@ -492,6 +523,7 @@ internal static class ConvolutionAlgorithm
         ConvKernel.WinogradLargeKernel => "Winograd F(2x2,rxr) for 4x4/5x5 with channel-tile GEMMs, fused per block of tile rows and 32-channel panel, split over blocks",
         ConvKernel.FlippedForward => "forward conv of dY with flipped weights (no col2im)",
         ConvKernel.Winograd4x4 => "Winograd F(4x4,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 128x128 weights)",
+        ConvKernel.ShallowDirect => "direct for few input channels in 8-channel x 3-row x 16-column register tiles (no im2col), split over bands of output rows",
         _ => kernel.ToString(),
     };
 }

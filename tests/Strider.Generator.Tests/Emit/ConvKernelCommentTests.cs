@@ -49,7 +49,7 @@ public class ConvKernelCommentTests
     }
 
     [Theory]
-    [InlineData("stem", "ConvForward", nameof(ConvKernel.ChannelTiles))]
+    [InlineData("stem", "ConvForward", nameof(ConvKernel.ShallowDirect))]
     [InlineData("pointwise", "ConvForward", nameof(ConvKernel.Pointwise))]
     [InlineData("downsample", "ConvForward", nameof(ConvKernel.Im2colGemm))]
     [InlineData("to14", "ConvForward", nameof(ConvKernel.ChannelTiles))]

@@ -15,9 +15,9 @@ internal sealed unsafe class PackedConvWeights
     /// <summary>
     /// How the weights are packed: the im2col GEMM's MR-row panels, the channel tiles' 32-channel panels, Winograd
     /// F(2x2,3x3)'s U, the pointwise tiles' 8-row panels over the whole depth, Winograd F(4x4,3x3)'s U, or
-    /// F(2x2,4x4)'s or F(2x2,5x5)'s U.
+    /// F(2x2,4x4)'s or F(2x2,5x5)'s U, or the shallow direct tiles' 8-channel blocks.
     /// </summary>
-    internal enum Layout { GemmPanels, ChannelPanels, Winograd, PointwisePanels, Winograd4x4, LargeWinograd4x4, LargeWinograd5x5 }
+    internal enum Layout { GemmPanels, ChannelPanels, Winograd, PointwisePanels, Winograd4x4, LargeWinograd4x4, LargeWinograd5x5, ShallowPanels }
 
     private static readonly ConditionalWeakTable<DeviceBuffer<float>, PackedConvWeights> s_cache = new();
 
@@ -72,6 +72,7 @@ internal sealed unsafe class PackedConvWeights
                 Layout.LargeWinograd4x4 => 25L * Gemm.RoundUp(rows, CpuConvolution.TileChannels) * (depth / 16),
                 Layout.LargeWinograd5x5 => 36L * Gemm.RoundUp(rows, CpuConvolution.TileChannels) * (depth / 25),
                 Layout.ChannelPanels => CpuConvolution.ChannelPanelsSize(rows, depth),
+                Layout.ShallowPanels => CpuConvolution.ShallowPanelsSize(rows, depth),
                 _ => (long)Gemm.RoundUp(rows, Gemm.MR) * depth,
             };
             conv->PackedW = entry._kept.Begin(size);
@@ -81,6 +82,7 @@ internal sealed unsafe class PackedConvWeights
             else if (layout is Layout.LargeWinograd4x4 or Layout.LargeWinograd5x5)
                 ws.Run(conv, (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.LargeWinogradWeightsItem);
             else if (layout == Layout.ChannelPanels) ws.Run(conv, (rows + CpuConvolution.TileChannels - 1) / CpuConvolution.TileChannels, &CpuConvolution.PackChannelPanelItem);
+            else if (layout == Layout.ShallowPanels) ws.Run(conv, (rows + CpuConvolution.ShallowChannels - 1) / CpuConvolution.ShallowChannels, &CpuConvolution.PackShallowPanelItem);
             else if (layout == Layout.PointwisePanels) ws.Run(conv, (rows + Gemm.MR - 1) / Gemm.MR, &CpuConvolution.PackPointwisePanelItem);
             else ws.Run(conv, (depth + Gemm.KC - 1) / Gemm.KC, &CpuConvolution.PackWeightsItem);
             return entry._kept.Done(version, key);

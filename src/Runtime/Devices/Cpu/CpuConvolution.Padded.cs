@@ -129,83 +129,81 @@ internal static unsafe partial class CpuConvolution
     internal static void PadPlane(in ConvArgs a, int item)
     {
         ref readonly ConvGeometry g = ref a.G;
-        int b = item / g.InChannels, c = item % g.InChannels, sw = g.StrideW;
+        int b = item / g.InChannels, c = item % g.InChannels;
         float* src = a.X + b * g.InputSize + (long)c * g.InH * g.InW;
         float* dst = a.Q + b * a.QImage + c * a.QPlane;
-        if (sw == 2 && Avx.IsSupported)
+        long phasePlane = (long)a.Hq * a.Wq;
+        for (int h = 0; h < a.Hq; h++, dst += a.Wq)
         {
-            PadPlane2(a, src, dst);
-            return;
-        }
-        for (int phase = 0; phase < sw; phase++)
-        {
-            // Columns wq whose input column iw = wq sw + phase - pl lies inside x: [lo, hi).
-            int first = phase - g.PadLeft;
-            int lo = first >= 0 ? 0 : (-first + sw - 1) / sw;
-            int hi = Math.Clamp((g.InW - 1 - first) / sw + 1, lo, a.Wq);
-            if (g.InW - 1 - first < 0) hi = lo;
-            lo = Math.Min(lo, a.Wq);
-            for (int h = 0; h < a.Hq; h++, dst += a.Wq)
-            {
-                int ih = h - g.PadTop;
-                if ((uint)ih >= (uint)g.InH)
-                {
-                    new Span<float>(dst, a.Wq).Clear();
-                    continue;
-                }
-                float* line = src + (long)ih * g.InW + first;
-                for (int t = 0; t < lo; t++) dst[t] = 0;
-                if (sw == 1) new ReadOnlySpan<float>(line + lo, hi - lo).CopyTo(new Span<float>(dst + lo, hi - lo));
-                else for (int t = lo; t < hi; t++) dst[t] = line[(long)t * sw];
-                for (int t = hi; t < a.Wq; t++) dst[t] = 0;
-            }
+            int ih = h - g.PadTop;
+            PadRow(g, a.Wq, (uint)ih < (uint)g.InH ? src + (long)ih * g.InW : null, dst, phasePlane);
         }
     }
 
     /// <summary>
-    /// <see cref="PadPlane"/> for stride 2 across (AVX): padded columns j .. j + 15 (j even) are 16 consecutive input
+    /// Fills one padded row in each of the StrideW phases (phase p's at <paramref name="dst"/> + p <paramref name="phaseStride"/>,
+    /// <paramref name="wq"/> columns): column t of phase p is line[t sw + p - pl], zero outside the row; all zero for a
+    /// null <paramref name="line"/> (a padding row).
+    /// </summary>
+    internal static void PadRow(in ConvGeometry g, int wq, float* line, float* dst, long phaseStride)
+    {
+        int sw = g.StrideW;
+        if (line == null)
+        {
+            for (int phase = 0; phase < sw; phase++) new Span<float>(dst + phase * phaseStride, wq).Clear();
+            return;
+        }
+        if (sw == 2 && Avx.IsSupported)
+        {
+            PadRow2(g, wq, line, dst, dst + phaseStride);
+            return;
+        }
+        for (int phase = 0; phase < sw; phase++, dst += phaseStride)
+        {
+            // Columns wq whose input column iw = wq sw + phase - pl lies inside x: [lo, hi).
+            int first = phase - g.PadLeft;
+            int lo = first >= 0 ? 0 : (-first + sw - 1) / sw;
+            int hi = Math.Clamp((g.InW - 1 - first) / sw + 1, lo, wq);
+            if (g.InW - 1 - first < 0) hi = lo;
+            lo = Math.Min(lo, wq);
+            float* from = line + first;
+            for (int t = 0; t < lo; t++) dst[t] = 0;
+            if (sw == 1) new ReadOnlySpan<float>(from + lo, hi - lo).CopyTo(new Span<float>(dst + lo, hi - lo));
+            else for (int t = lo; t < hi; t++) dst[t] = from[(long)t * sw];
+            for (int t = hi; t < wq; t++) dst[t] = 0;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="PadRow"/> for stride 2 across (AVX): padded columns j .. j + 15 (j even) are 16 consecutive input
     /// values, whose even and odd ones are the two phase rows' next 8 values, so both rows fill from one pass over the input.
     /// </summary>
-    internal static void PadPlane2(in ConvArgs a, float* src, float* dst)
+    internal static void PadRow2(in ConvGeometry g, int wq, float* line, float* d0, float* d1)
     {
-        ref readonly ConvGeometry g = ref a.G;
-        int wq = a.Wq, pl = g.PadLeft, inW = g.InW;
-        long phasePlane = (long)a.Hq * wq;
-        for (int h = 0; h < a.Hq; h++)
+        int pl = g.PadLeft, inW = g.InW;
+        int t = 0;
+        for (; t < wq && 2 * t - pl < 0; t++)
         {
-            float* d0 = dst + (long)h * wq, d1 = d0 + phasePlane;
-            int ih = h - g.PadTop;
-            if ((uint)ih >= (uint)g.InH)
-            {
-                new Span<float>(d0, wq).Clear();
-                new Span<float>(d1, wq).Clear();
-                continue;
-            }
-            float* line = src + (long)ih * inW;
-            int t = 0;
-            for (; t < wq && 2 * t - pl < 0; t++)
-            {
-                d0[t] = At(line, 2 * t - pl, inW);
-                d1[t] = At(line, 2 * t + 1 - pl, inW);
-            }
-            for (; t + 8 <= wq && 2 * t - pl + 16 <= inW; t += 8)
-            {
-                float* s = line + 2 * t - pl;
-                var (even, odd) = Deinterleave(Vector256.Load(s), Vector256.Load(s + 8));
-                even.Store(d0 + t);
-                odd.Store(d1 + t);
-            }
-            // The row's end (short U-net rows are a third tail): masked loads read only values inside the row and
-            // masked stores write only this row's columns, so neither touches a neighbour or leaves the buffers.
-            for (; t < wq; t += 8)
-            {
-                int first = 2 * t - pl, valid = inW - first, outputs = wq - t;
-                var (even, odd) = Deinterleave(
-                    Avx.MaskLoad(line + first, Below(valid)),
-                    Avx.MaskLoad(line + first + 8, Below(valid - 8)));
-                Avx.MaskStore(d0 + t, Below(outputs), even);
-                Avx.MaskStore(d1 + t, Below(outputs), odd);
-            }
+            d0[t] = At(line, 2 * t - pl, inW);
+            d1[t] = At(line, 2 * t + 1 - pl, inW);
+        }
+        for (; t + 8 <= wq && 2 * t - pl + 16 <= inW; t += 8)
+        {
+            float* s = line + 2 * t - pl;
+            var (even, odd) = Deinterleave(Vector256.Load(s), Vector256.Load(s + 8));
+            even.Store(d0 + t);
+            odd.Store(d1 + t);
+        }
+        // The row's end (short U-net rows are a third tail): masked loads read only values inside the row and
+        // masked stores write only this row's columns, so neither touches a neighbour or leaves the buffers.
+        for (; t < wq; t += 8)
+        {
+            int first = 2 * t - pl, valid = inW - first, outputs = wq - t;
+            var (even, odd) = Deinterleave(
+                Avx.MaskLoad(line + first, Below(valid)),
+                Avx.MaskLoad(line + first + 8, Below(valid - 8)));
+            Avx.MaskStore(d0 + t, Below(outputs), even);
+            Avx.MaskStore(d1 + t, Below(outputs), odd);
         }
 
         static Vector256<float> Below(int count) =>

@@ -106,7 +106,17 @@ internal static unsafe partial class CpuConvolution
             // Without AVX-512: what the plan would take without it.
             kernel = GemmKernel(g);
         }
+        if (kernel == ConvKernel.ShallowDirect && (ShallowDirectOff || !Vector512.IsHardwareAccelerated)) kernel = GemmKernel(g);
         var conv = new ConvArgs { G = g };
+        if (kernel == ConvKernel.ShallowDirect)
+        {
+            var blocks = PackedConvWeights.Get(ws, w, g.OutChannels, g.InChannels * g.KernelH * g.KernelW, &conv, PackedConvWeights.Layout.ShallowPanels);
+            ForwardShallow(ws, g, n, P(x, n * g.InputSize, nameof(x)), conv.PackedW,
+                bias is null ? null : P(bias, g.OutChannels, nameof(bias)), P(y, n * g.OutputSize, nameof(y)), epilogue);
+            LastKernel = ConvKernel.ShallowDirect;
+            GC.KeepAlive(blocks);
+            return;
+        }
         if (kernel == ConvKernel.Pointwise)
         {
             // 8-row panels of w[K, C] over the whole depth: the pointwise tiles' broadcasts.

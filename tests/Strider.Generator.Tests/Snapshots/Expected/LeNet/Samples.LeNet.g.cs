@@ -313,7 +313,7 @@ public partial class LeNet : global::Strider.NetworkBase, global::Strider.INetwo
         var maxpool1Switches = keep ? _maxpool1Switches : null;
         var maxpool2Switches = keep ? _maxpool2Switches : null;
         // conv1: Conv 20 5x5 -> 20x24x24
-        d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out); // kernel: im2col + GEMM, split over output positions
+        d.ConvForward(Conv1Geometry, n, inputOut, _conv1Weight.Value, _conv1Bias.Value, conv1Out); // kernel: direct for few input channels in 8-channel x 3-row x 16-column register tiles (no im2col), split over bands of output rows
         // maxpool1: MaxPool 2x2 /2 -> 20x12x12
         d.MaxPoolForward(Maxpool1Geometry, n, conv1Out, maxpool1Out, maxpool1Switches);
         // conv2: Conv 50 5x5 -> 50x8x8
