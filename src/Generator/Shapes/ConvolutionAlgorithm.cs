@@ -82,6 +82,14 @@ internal enum ConvKernel
     /// and output transform of one 32-channel panel at a time); with AVX-512 (the channel tiles or im2col otherwise).
     /// </summary>
     WinogradLargeKernel,
+
+    /// <summary>
+    /// An inference 1x1 expansion conv (<see cref="Pointwise"/>'s tiles) and the depthwise conv that alone reads it, in one
+    /// pass (<see cref="ConvolutionAlgorithm.ExpandDepthwiseApplies"/>): per work item a band of rows and a group of
+    /// 8-channel panels, each panel's expanded rows computed into the worker's scratch and read from there (L2) by the
+    /// depthwise row kernel, so the expanded tensor never goes through memory.
+    /// </summary>
+    ExpandDepthwise,
 }
 
 /// <summary>
@@ -203,6 +211,26 @@ internal static class ConvolutionAlgorithm
         if (inChannels > MaxPointwiseDepth && ChannelTilesApply(inChannels, outChannels)) return false;
         return positions >= FullPointwisePositions || (positions >= MinPointwisePositions && outChannels >= inChannels);
     }
+
+    /// <summary>
+    /// Fewest positions of the expanded plane for <see cref="ConvKernel.ExpandDepthwise"/>: MobileNetV2's 28x28 and
+    /// larger expansions (16 -> 96 at 112x112, 24 -> 144 at 56x56, 32 -> 192 at 28x28), whose expanded tensors (0.6-4.8
+    /// MB) went through L3 between the two ops. Smaller planes keep the two ops: the depthwise conv's flat path (14x14,
+    /// 7x7) has no row kernel to share the scratch with.
+    /// </summary>
+    public const int MinExpandDepthwisePositions = 28 * 28;
+
+    /// <summary>
+    /// Whether an inference 1x1 expansion conv (inChannels -> expandChannels on an h x w plane) and the depthwise conv
+    /// that alone reads it (one channel per group, kernel, stride, padding as given, undilated) run as one
+    /// <see cref="ConvKernel.ExpandDepthwise"/> pass: the expansion takes the pointwise tiles (<see cref="PointwiseApplies"/>),
+    /// the plane has at least <see cref="MinExpandDepthwisePositions"/> positions, and the depthwise stride is 1 or 2.
+    /// </summary>
+    public static bool ExpandDepthwiseApplies(int inChannels, int h, int w, int expandChannels, int kernelH, int kernelW,
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW) =>
+        PointwiseApplies(inChannels, h, w, expandChannels, h, w, 1, 1, 1, 1, 0, 0) && (long)h * w >= MinExpandDepthwisePositions
+        && strideH is 1 or 2 && strideW is 1 or 2 && dilationH == 1 && dilationW == 1 && kernelH >= 1 && kernelW >= 1
+        && padTop >= 0 && padLeft >= 0 && padTop < kernelH && padLeft < kernelW;
 
     /// <summary>Output channels of a channel tile (<see cref="ConvKernel.ChannelTiles"/>), and of its narrow form for a last panel.</summary>
     public const int TileChannels = 32, NarrowTileChannels = 16;
@@ -492,6 +520,7 @@ internal static class ConvolutionAlgorithm
         ConvKernel.WinogradLargeKernel => "Winograd F(2x2,rxr) for 4x4/5x5 with channel-tile GEMMs, fused per block of tile rows and 32-channel panel, split over blocks",
         ConvKernel.FlippedForward => "forward conv of dY with flipped weights (no col2im)",
         ConvKernel.Winograd4x4 => "Winograd F(4x4,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 128x128 weights)",
+        ConvKernel.ExpandDepthwise => "1x1 expansion (pointwise register tiles) fused with the depthwise conv that reads it: per band of rows and group of 8-channel panels, each panel's expanded rows kept in the worker's scratch (L2) for the depthwise row kernel, never written out",
         _ => kernel.ToString(),
     };
 }
