@@ -224,11 +224,12 @@ internal static class ConvolutionAlgorithm
     /// Whether an inference 1x1 expansion conv (inChannels -> expandChannels on an h x w plane) and the depthwise conv
     /// that alone reads it (one channel per group, kernel, stride, padding as given, undilated) run as one
     /// <see cref="ConvKernel.ExpandDepthwise"/> pass: the expansion takes the pointwise tiles (<see cref="PointwiseApplies"/>),
-    /// the plane has at least <see cref="MinExpandDepthwisePositions"/> positions, and the depthwise stride is 1 or 2.
+    /// the plane has at least <paramref name="minPositions"/> positions (<see cref="MinExpandDepthwisePositions"/>; the
+    /// runtime's A/B passes others), and the depthwise stride is 1 or 2.
     /// </summary>
     public static bool ExpandDepthwiseApplies(int inChannels, int h, int w, int expandChannels, int kernelH, int kernelW,
-        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW) =>
-        PointwiseApplies(inChannels, h, w, expandChannels, h, w, 1, 1, 1, 1, 0, 0) && (long)h * w >= MinExpandDepthwisePositions
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int minPositions = MinExpandDepthwisePositions) =>
+        PointwiseApplies(inChannels, h, w, expandChannels, h, w, 1, 1, 1, 1, 0, 0) && (long)h * w >= minPositions
         && strideH is 1 or 2 && strideW is 1 or 2 && dilationH == 1 && dilationW == 1 && kernelH >= 1 && kernelW >= 1
         && padTop >= 0 && padLeft >= 0 && padTop < kernelH && padLeft < kernelW;
 

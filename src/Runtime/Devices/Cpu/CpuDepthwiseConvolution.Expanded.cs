@@ -23,11 +23,17 @@ internal static unsafe partial class CpuDepthwiseConvolution
     internal static bool ExpandDepthwiseOff;
 
     /// <summary>
-    /// Most bytes of input a band reads (its rows of all C input channels), kept in L2 while each panel is expanded from
-    /// them: a plane whose input fits runs whole (no row expanded twice), a larger one (16 x 112x112, 800 KB) by bands.
-    /// Settable for the A/B.
+    /// Most bytes of input a band reads (its rows of all C input channels): a plane whose input fits runs whole, a larger
+    /// one by bands, which expand the rows they share once each. Settable for the A/B. One thread's CPU time against the
+    /// two convs (`expand-depthwise 1 evict BYTES`, loaded machine), 1 MB (every MobileNetV2 plane whole) / 256 KB / 64 KB:
+    /// 16 -> 96 at 112x112 stride 2 0.76 / 0.77 / 0.82, 24 -> 144 at 56x56 stride 1 0.97 / 1.09 / 1.17, stride 2 0.88 /
+    /// 0.90 / 1.03, 32 -> 192 at 28x28 stride 1 0.93 / 0.93 / 1.13: the rows expanded twice cost more than the input's
+    /// trips past L2.
     /// </summary>
-    internal static int ExpandBandBytes = 256 * 1024;
+    internal static int ExpandBandBytes = 1024 * 1024;
+
+    /// <summary>Fewest positions of the expanded plane the fused pass takes (the shared rule's); settable so the A/B measures smaller planes too.</summary>
+    internal static int ExpandMinPositions = ConvolutionAlgorithm.MinExpandDepthwisePositions;
 
     private struct ExpandArgs
     {
@@ -46,7 +52,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
     /// </summary>
     internal static bool ExpandedApplies(in ConvGeometry e, in ConvGeometry d, in ConvEpilogue expandEpilogue, in ConvEpilogue depthwiseEpilogue) =>
         !ExpandDepthwiseOff && Applies(d) && d.OutChannels == d.InChannels && e.Groups == 1
-        && ConvolutionAlgorithm.ExpandDepthwiseApplies(e.InChannels, e.InH, e.InW, e.OutChannels, d.KernelH, d.KernelW, d.StrideH, d.StrideW, d.PadTop, d.PadLeft, d.DilationH, d.DilationW)
+        && ConvolutionAlgorithm.ExpandDepthwiseApplies(e.InChannels, e.InH, e.InW, e.OutChannels, d.KernelH, d.KernelW, d.StrideH, d.StrideW, d.PadTop, d.PadLeft, d.DilationH, d.DilationW, ExpandMinPositions)
         && e.KernelH == 1 && e.KernelW == 1 && e.StrideH == 1 && e.StrideW == 1 && e.PadTop == 0 && e.PadLeft == 0 && e.OutH == e.InH && e.OutW == e.InW
         && InRegisters(expandEpilogue) && InRegisters(depthwiseEpilogue);
 
