@@ -32,6 +32,9 @@ internal static unsafe partial class CpuDepthwiseConvolution
     /// </summary>
     internal static int ExpandBandBytes = 1024 * 1024;
 
+    /// <summary>Whether 3x3 stride-2 rows of the fused pass run with 512-bit vectors (<see cref="Rows3x3WideStride2{TClamp}"/>); settable so tests and the A/B run the 8-wide rows too.</summary>
+    internal static bool ExpandWideStride2 = true;
+
     /// <summary>Fewest positions of the expanded plane the fused pass takes (the shared rule's); settable so the A/B measures smaller planes too.</summary>
     internal static int ExpandMinPositions = ConvolutionAlgorithm.MinExpandDepthwisePositions;
 
@@ -128,7 +131,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
         int* offsets = stackalloc int[d.KernelW];
         for (int kx = 0; kx < d.KernelW; kx++) offsets[kx] = kx * d.DilationW % d.StrideW * a.PhaseLength + kx * d.DilationW / d.StrideW;
         var tail = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(d.OutW % Lanes)).AsSingle();
-        bool wide = WideApplies(d, a.Mode);
+        bool wide = WideApplies(d, a.Mode), wideStride2 = ExpandWideStride2 && WideStride2Applies(d, a.Mode);
         int taps = d.KernelH * d.KernelW, panels = (K + rowsPerPanel - 1) / rowsPerPanel;
         int panel0 = group * a.PanelsPerGroup, panel1 = Math.Min(panels, panel0 + a.PanelsPerGroup);
         for (int panel = panel0; panel < panel1; panel++)
@@ -170,6 +173,13 @@ internal static unsafe partial class CpuDepthwiseConvolution
                         if (a.Mode == StoreMode.Relu) Rows3x3Wide<CpuConvolution.ReluClamp>(d, sy0, sy1, origin + offsets[0], a.RowStride, kernel, channelBias, yc);
                         else if (a.Mode == StoreMode.Relu6) Rows3x3Wide<CpuConvolution.Relu6Clamp>(d, sy0, sy1, origin + offsets[0], a.RowStride, kernel, channelBias, yc);
                         else Rows3x3Wide<CpuConvolution.NoClamp>(d, sy0, sy1, origin + offsets[0], a.RowStride, kernel, channelBias, yc);
+                        continue;
+                    }
+                    if (wideStride2)
+                    {
+                        if (a.Mode == StoreMode.Relu) Rows3x3WideStride2<CpuConvolution.ReluClamp>(d, sy0, sy1, origin, a.RowStride, a.PhaseLength, kernel, channelBias, yc);
+                        else if (a.Mode == StoreMode.Relu6) Rows3x3WideStride2<CpuConvolution.Relu6Clamp>(d, sy0, sy1, origin, a.RowStride, a.PhaseLength, kernel, channelBias, yc);
+                        else Rows3x3WideStride2<CpuConvolution.NoClamp>(d, sy0, sy1, origin, a.RowStride, a.PhaseLength, kernel, channelBias, yc);
                         continue;
                     }
                     var vb = Vector256.Create(channelBias);
