@@ -99,10 +99,10 @@ public partial class NormFreeLeaky;
 
 /// <summary>
 /// Two MobileNetV2 inverted residuals on planes where an expansion and its depthwise conv run as one call at inference
-/// (ConvolutionAlgorithm.ExpandDepthwiseApplies: 28x28 or more): stride 1 with the residual Add, then stride 2, on an
-/// odd 29x31 plane.
+/// (ConvolutionAlgorithm.ExpandDepthwiseApplies: 28x28 or more, a depthwise output over 256): stride 1 with the residual
+/// Add, then stride 2, on an odd 37x35 plane.
 /// </summary>
-[Network, Input(4, 29, 31)]
+[Network, Input(4, 37, 35)]
 [Conv(24, 1, Bias = false, Name = "expand"), BatchNorm(Name = "bn1"), Relu6(Name = "relu1")]
 [Conv(24, 3, Pad = 1, Groups = 24, Bias = false, Name = "dw"), BatchNorm(Name = "bn2"), Relu6(Name = "relu2")]
 [Conv(4, 1, Bias = false, Name = "project"), BatchNorm(Name = "bn3"), Add("bn3", "input", Name = "add")]

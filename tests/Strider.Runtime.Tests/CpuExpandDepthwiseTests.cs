@@ -19,10 +19,10 @@ public sealed class CpuExpandDepthwiseTests
         // name, in channels, H, W, expanded channels, kernel, stride, pad, batch
         { "MobileNetV2's 24 -> 144 at 56x56, 3x3 stride 1, cut to 40 channels", 24, 56, 56, 40, 3, 1, 1, 1 },
         { "MobileNetV2's 16 -> 96 at 112x112, 3x3 stride 2, cut to 20 channels (bands)", 16, 112, 112, 20, 3, 2, 1, 1 },
-        { "odd 29x31 plane, stride 2, a panel of 3, batch 2", 13, 29, 31, 11, 3, 2, 1, 2 },
+        { "odd 37x35 plane, stride 2, a panel of 3, batch 2", 13, 37, 35, 11, 3, 2, 1, 2 },
         { "odd 33x27 plane, stride 1, 5x5 pad 2, batch 2", 7, 33, 27, 16, 5, 1, 2, 2 },
         { "30x30, stride 1, unpadded 3x3 (valid), 9 channels", 10, 30, 30, 9, 3, 1, 0, 1 },
-        { "28x28 stride 2 (MobileNetV2's 32 -> 192, cut), batch 3", 32, 28, 28, 24, 3, 2, 1, 3 },
+        { "36x36 stride 2 (MobileNetV2's 32 -> 192, cut), batch 3", 32, 36, 36, 24, 3, 2, 1, 3 },
         { "one input channel, 41x29, stride 2, 5x5 pad 2", 1, 41, 29, 8, 5, 2, 2, 1 },
     };
 
@@ -115,7 +115,7 @@ public sealed class CpuExpandDepthwiseTests
     }
 
     [Theory]
-    [InlineData(13, 29, 31, 11, 2)] // OutW 16: one whole 16-lane vector a row
+    [InlineData(13, 33, 32, 11, 2)] // OutW 16: one whole 16-lane vector a row
     [InlineData(8, 45, 38, 17, 1)]  // OutW 19: a vector and a 3-lane tail
     public void The_512_bit_stride_2_rows_give_the_8_wide_rows_bits(int c, int h, int w, int k, int n)
     {
@@ -142,10 +142,11 @@ public sealed class CpuExpandDepthwiseTests
     [Fact]
     public void Where_the_rule_does_not_apply_the_CPU_device_runs_the_two_convs_and_writes_the_expansion()
     {
-        // 7x7: below ConvolutionAlgorithm.MinExpandDepthwisePositions; and a Sigmoid, which the stores do not apply in registers.
-        foreach (var (h, f) in new (int, Activation?)[] { (7, Activation.Relu6), (30, Activation.Sigmoid) })
+        // 7x7: below ConvolutionAlgorithm.MinExpandDepthwisePositions; 28x28 to 14x14: below MinExpandDepthwiseOutputs (the
+        // depthwise conv's flat path); and a Sigmoid, which the stores do not apply in registers.
+        foreach (var (h, stride, f) in new (int, int, Activation?)[] { (7, 1, Activation.Relu6), (28, 2, Activation.Relu6), (30, 1, Activation.Sigmoid) })
         {
-            var (e, d) = Geometries(8, h, h, 24, 3, 1, 1);
+            var (e, d) = Geometries(8, h, h, 24, 3, stride, 1);
             var rng = new Random(74);
             float[] x = Uniform(rng, e.InputSize), ew = Uniform(rng, e.WeightSize), dw = Uniform(rng, d.WeightSize);
             using var device = new CpuDevice(2);
@@ -155,8 +156,8 @@ public sealed class CpuExpandDepthwiseTests
             Assert.Equal(ConvKernel.DepthwiseDirect, CpuConvolution.LastKernel);
             device.ConvForward(e, 1, bx, bew, null, separate, new ConvEpilogue(null, f));
             device.ConvForward(d, 1, separate, bdw, null, y2, new ConvEpilogue(null, Activation.Relu6));
-            Assert.True(expanded.ToArray().AsSpan().SequenceEqual(separate.ToArray()), $"{h}x{h}, {f}: the expansion was not written as ConvForward writes it.");
-            Assert.True(y.ToArray().AsSpan().SequenceEqual(y2.ToArray()), $"{h}x{h}, {f}: the output differs from the two convs.");
+            Assert.True(expanded.ToArray().AsSpan().SequenceEqual(separate.ToArray()), $"{h}x{h} stride {stride}, {f}: the expansion was not written as ConvForward writes it.");
+            Assert.True(y.ToArray().AsSpan().SequenceEqual(y2.ToArray()), $"{h}x{h} stride {stride}, {f}: the output differs from the two convs.");
         }
     }
 

@@ -145,9 +145,9 @@ internal static class ExecutionPlanner
             if (dw.Kind != LayerKind.Conv || dw.Weight < 0 || Written(dw) < 0 || dw.Detail is not WindowDetail { Axes.Count: 2 } dd) continue;
             var (ci, h, w) = nodes[expand.Inputs[0]].Chw;
             var (k, _, _) = expand.Chw;
-            var (ko, _, _) = dw.Chw;
-            if (!(ci.IsFixed && h.IsFixed && w.IsFixed && k.IsFixed && ko.IsFixed) || dd.Groups != k.U || ko.U != k.U) continue;
-            if (!global::Strider.Shapes.ConvolutionAlgorithm.ExpandDepthwiseApplies((int)ci.U, (int)h.U, (int)w.U, (int)k.U, dd.H.Kernel, dd.W.Kernel,
+            var (ko, ho, wo) = dw.Chw;
+            if (!(ci.IsFixed && h.IsFixed && w.IsFixed && k.IsFixed && ko.IsFixed && ho.IsFixed && wo.IsFixed) || dd.Groups != k.U || ko.U != k.U) continue;
+            if (!global::Strider.Shapes.ConvolutionAlgorithm.ExpandDepthwiseApplies((int)ci.U, (int)h.U, (int)w.U, (int)k.U, (int)ho.U, (int)wo.U, dd.H.Kernel, dd.W.Kernel,
                     dd.H.Stride, dd.W.Stride, dd.H.PadBegin, dd.W.PadBegin, dd.H.Dilation, dd.W.Dilation)) continue;
             (pair[expand.Index], pair[dw.Index]) = (dw.Index, expand.Index);
         }

@@ -221,15 +221,25 @@ internal static class ConvolutionAlgorithm
     public const int MinExpandDepthwisePositions = 28 * 28;
 
     /// <summary>
+    /// Fewest positions of the depthwise conv's output for <see cref="ConvKernel.ExpandDepthwise"/>: smaller ones (up to
+    /// 256, 16x16) take the depthwise conv's flat path, which the fused pass's row kernel does not match. One thread's
+    /// profile of W6 (`profile W6 all` and `... separate all`): 32 -> 192 at 28x28 then stride 2 to 14x14 took 0.163 ms
+    /// fused against 0.093 + 0.038 ms as two ops.
+    /// </summary>
+    public const int MinExpandDepthwiseOutputs = 257;
+
+    /// <summary>
     /// Whether an inference 1x1 expansion conv (inChannels -> expandChannels on an h x w plane) and the depthwise conv
     /// that alone reads it (one channel per group, kernel, stride, padding as given, undilated) run as one
     /// <see cref="ConvKernel.ExpandDepthwise"/> pass: the expansion takes the pointwise tiles (<see cref="PointwiseApplies"/>),
     /// the plane has at least <paramref name="minPositions"/> positions (<see cref="MinExpandDepthwisePositions"/>; the
-    /// runtime's A/B passes others), and the depthwise stride is 1 or 2.
+    /// runtime's A/B passes others) and the depthwise output at least <see cref="MinExpandDepthwiseOutputs"/> (fewer
+    /// where the A/B's threshold is lower), and the depthwise stride is 1 or 2.
     /// </summary>
-    public static bool ExpandDepthwiseApplies(int inChannels, int h, int w, int expandChannels, int kernelH, int kernelW,
+    public static bool ExpandDepthwiseApplies(int inChannels, int h, int w, int expandChannels, int outH, int outW, int kernelH, int kernelW,
         int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int minPositions = MinExpandDepthwisePositions) =>
         PointwiseApplies(inChannels, h, w, expandChannels, h, w, 1, 1, 1, 1, 0, 0) && (long)h * w >= minPositions
+        && (long)outH * outW >= System.Math.Min(minPositions, MinExpandDepthwiseOutputs)
         && strideH is 1 or 2 && strideW is 1 or 2 && dilationH == 1 && dilationW == 1 && kernelH >= 1 && kernelW >= 1
         && padTop >= 0 && padLeft >= 0 && padTop < kernelH && padLeft < kernelW;
 

@@ -54,7 +54,8 @@ public class ExpandDepthwiseFusionTests
     }
 
     [Theory]
-    [InlineData(14, "")]                                                          // a 14x14 plane: the depthwise conv's flat path, no fusion
+    [InlineData(14, "")]                                                          // a 14x14 plane: below MinExpandDepthwisePositions
+    [InlineData(28, "")]                                                          // 28x28 to 14x14: the depthwise conv's flat path (MinExpandDepthwiseOutputs)
     [InlineData(112, ", Conv(8, 1, From = \"act1\", Name = \"side\")")]          // the expansion read twice
     public void Where_the_rule_or_the_graph_does_not_allow_it_the_two_convs_stay(int size, string afterExpansion)
     {

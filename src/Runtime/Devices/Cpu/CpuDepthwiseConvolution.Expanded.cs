@@ -58,7 +58,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
     /// </summary>
     internal static bool ExpandedApplies(in ConvGeometry e, in ConvGeometry d, in ConvEpilogue expandEpilogue, in ConvEpilogue depthwiseEpilogue) =>
         !ExpandDepthwiseOff && Applies(d) && d.OutChannels == d.InChannels && e.Groups == 1
-        && ConvolutionAlgorithm.ExpandDepthwiseApplies(e.InChannels, e.InH, e.InW, e.OutChannels, d.KernelH, d.KernelW, d.StrideH, d.StrideW, d.PadTop, d.PadLeft, d.DilationH, d.DilationW, ExpandMinPositions)
+        && ConvolutionAlgorithm.ExpandDepthwiseApplies(e.InChannels, e.InH, e.InW, e.OutChannels, d.OutH, d.OutW, d.KernelH, d.KernelW, d.StrideH, d.StrideW, d.PadTop, d.PadLeft, d.DilationH, d.DilationW, ExpandMinPositions)
         && e.KernelH == 1 && e.KernelW == 1 && e.StrideH == 1 && e.StrideW == 1 && e.PadTop == 0 && e.PadLeft == 0 && e.OutH == e.InH && e.OutW == e.InW
         && InRegisters(expandEpilogue) && InRegisters(depthwiseEpilogue);
 
