@@ -8,7 +8,9 @@ namespace Strider.Benchmarks;
 /// off (A, the kernel before the change) and on (B) alternated, with the median calling-thread CPU time and wall time of
 /// each and their ratio. Run with STRIDER_THREADS=1 for the CPU time of the whole step (with more threads the caller's
 /// CPU time is only its share). Switches: pointwise-block (<see cref="CpuConvolution.PointwiseBlockBytes"/> 0 or its default),
-/// depthwise-wide (<see cref="CpuDepthwiseConvolution.WideRows"/>), both.
+/// depthwise-wide (<see cref="CpuDepthwiseConvolution.WideRows"/>), expand-depthwise (<see cref="CpuDepthwiseConvolution.ExpandDepthwiseOff"/>:
+/// each inverted-residual expansion and its depthwise conv as two ops, or one fused call), expand-28 (the 28x28 pairs
+/// alone as two ops or fused), both (the first two).
 /// </summary>
 public static class NetworkAB
 {
@@ -24,12 +26,15 @@ public static class NetworkAB
         {
             "pointwise-block" => Switch(v => CpuConvolution.PointwiseBlockBytes = v, CpuConvolution.PointwiseBlockBytes, 0),
             "depthwise-wide" => enabled => CpuDepthwiseConvolution.WideRows = enabled && wideDefault,
+            "expand-depthwise" => enabled => CpuDepthwiseConvolution.ExpandDepthwiseOff = !enabled,
+            // The 28x28 pairs fused (on) or run as two ops (off: the runtime's plane threshold above them), the larger ones fused both times.
+            "expand-28" => enabled => CpuDepthwiseConvolution.ExpandMinPositions = enabled ? 28 * 28 : 29 * 29,
             "both" => enabled =>
             {
                 CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
                 CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
             },
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, both."),
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, expand-depthwise, expand-28, both."),
         };
         var t = new TorchvisionWorkloads { Only = [name] };
         t.Setup();

@@ -94,6 +94,21 @@ public sealed class ProfilingDevice(int threads) : Device
         else { var c = g; var e = epilogue; Time(() => _cpu.ConvForward(c, n, x, w, bias, y, e), () => $"ConvForward n{n} {G(c)}{E(e)}"); }
     }
 
+    /// <summary>The fused expansion + depthwise pass as one row where the CPU device fuses them; elsewhere (and with STRIDER_COMPOSE_EPILOGUES=1) the two ConvForward rows.</summary>
+    public override void ConvForwardExpandDepthwise(in ConvGeometry expand, in ConvGeometry depthwise, int n, DeviceBuffer<float> x,
+        DeviceBuffer<float> expandW, DeviceBuffer<float>? expandBias, in ConvEpilogue expandEpilogue,
+        DeviceBuffer<float> depthwiseW, DeviceBuffer<float>? depthwiseBias, DeviceBuffer<float> expanded, DeviceBuffer<float> y, in ConvEpilogue depthwiseEpilogue)
+    {
+        if (ComposeEpilogues || !CpuDepthwiseConvolution.ExpandedApplies(expand, depthwise, expandEpilogue, depthwiseEpilogue))
+        {
+            base.ConvForwardExpandDepthwise(expand, depthwise, n, x, expandW, expandBias, expandEpilogue, depthwiseW, depthwiseBias, expanded, y, depthwiseEpilogue);
+            return;
+        }
+        var (e, d, ee, de) = (expand, depthwise, expandEpilogue, depthwiseEpilogue);
+        Time(() => _cpu.ConvForwardExpandDepthwise(e, d, n, x, expandW, expandBias, ee, depthwiseW, depthwiseBias, expanded, y, de),
+            () => $"ConvForwardExpandDepthwise n{n} {G(e)}{E(ee)} then {G(d)}{E(de)}");
+    }
+
     /// <summary>STRIDER_COMPOSE_EPILOGUES=1: each conv epilogue runs as the separate ConvForward, Add and ActivationForward it replaces (the A/B baseline).</summary>
     private static readonly bool ComposeEpilogues = Environment.GetEnvironmentVariable("STRIDER_COMPOSE_EPILOGUES") == "1";
     public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx, bool accumulate) { var c = g; Time(() => _cpu.ConvBackwardData(c, n, dy, w, dx, accumulate), () => $"ConvBackwardData n{n} {G(c)}"); }

@@ -168,11 +168,13 @@ public static partial class QuickConv
     /// </summary>
     public static void RunProfile(string[] args)
     {
-        Console.WriteLine($"threads {Workloads.Threads}, load {File.ReadAllText("/proc/loadavg").Trim()}");
+        // "separate": inverted-residual expansions and their depthwise convs as two ops (the profile before the fusion).
+        CpuDepthwiseConvolution.ExpandDepthwiseOff = args.Contains("separate");
+        Console.WriteLine($"threads {Workloads.Threads}, load {File.ReadAllText("/proc/loadavg").Trim()}{(CpuDepthwiseConvolution.ExpandDepthwiseOff ? ", expansion + depthwise as two ops" : "")}");
         bool all = args.Contains("all");
         // "shallow-off": convs from few channels on the kernel they ran before the shallow direct tiles (an A/B of W3, W5, W6).
         CpuConvolution.ShallowDirectOff = args.Contains("shallow-off");
-        var names = args.Skip(1).Where(a => a != "all" && a != "shallow-off").ToArray();
+        var names = args.Skip(1).Where(a => a != "all" && a != "shallow-off" && a != "separate").ToArray();
         foreach (var (name, steps) in new[] { ("W1", 20), ("W2", 20), ("W3", 10), ("W4", 3), ("W5", 20), ("W6", 20), ("W7", 5) })
         {
             if (names.Length > 0 && !names.Contains(name)) continue;

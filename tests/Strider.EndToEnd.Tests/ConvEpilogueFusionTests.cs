@@ -235,6 +235,60 @@ public sealed class ConvEpilogueFusionTests
     }
 
     [Fact]
+    public void Expansions_and_their_depthwise_convs_run_as_one_call_with_the_two_convs_bits()
+    {
+        using var devices = new Devices();
+        using var net = new FusedExpandDepthwiseBlocks(devices.Fused, 3);
+        using var twin = new FusedExpandDepthwiseBlocks(devices.Composed, 3);
+        const int item = 4 * 37 * 35;
+        Prepare<S4x37x35>(net, twin, t => net.Forward(t), item, 70);
+        var data = Random(2 * item, 71, -4f, 4f);
+        using var x = Tensor<S4x37x35>.From(net.Device, data);
+        using var tx = Tensor<S4x37x35>.From(twin.Device, data);
+        devices.Ops.Clear();
+        var fused = net.Forward(x).ToArray();
+        Assert.Equal(new[] { "ConvForwardExpandDepthwise", "ConvForward with epilogue", "ConvForwardExpandDepthwise", "ConvForward" },
+            devices.Ops.Where(o => o.StartsWith("Conv", StringComparison.Ordinal) || o is "Add" or "ActivationForward"));
+        // The composing device runs each pair as the two convs, each epilogue as its separate ops.
+        AssertBits(twin.Forward(tx).ToArray(), fused, "FusedExpandDepthwiseBlocks");
+
+        var u = new OpByOp(net, 2);
+        var input = u.Input(data, 4, 37, 35);
+        var y = u.Apply(u.Norm(u.Conv(input, "expand", 24, 1), "bn1"), Activation.Relu6);
+        y = u.Apply(u.Norm(u.Conv(y, "dw", 24, 3, pad: 1, groups: 24), "bn2"), Activation.Relu6);
+        y = u.Add(u.Norm(u.Conv(y, "project", 4, 1), "bn3"), input);
+        y = u.Apply(u.Norm(u.Conv(y, "expand2", 20, 1), "bn4"), Activation.Relu6);
+        y = u.Apply(u.Norm(u.Conv(y, "dw2", 20, 3, stride: 2, pad: 1, groups: 20), "bn5"), Activation.Relu6);
+        AssertClose(u.Norm(u.Conv(y, "project2", 6, 1), "bn6").Buffer.ToArray(), fused, "FusedExpandDepthwiseBlocks against the op-by-op net");
+
+        // Training keeps the two convs (Backward reads the expanded activations).
+        net.Training = true;
+        devices.Ops.Clear();
+        net.Forward(x);
+        Assert.Equal(0, devices.Count("ConvForwardExpandDepthwise"));
+    }
+
+    [Fact]
+    public void The_zoo_MobileNetV2_at_64x64_keeps_every_expansion_and_depthwise_conv_apart_at_inference()
+    {
+        // features.2's 16 -> 96 expansion at 32x32 feeds a depthwise output of 16x16, which the depthwise conv's flat path
+        // runs (ConvolutionAlgorithm.MinExpandDepthwiseOutputs); the later planes are below MinExpandDepthwisePositions.
+        using var devices = new Devices();
+        using var net = new Strider.Samples.Zoo.MobileNetV2At64(devices.Fused, 1);
+        net.Training = false;
+        devices.Ops.Clear();
+        ForwardOnce(net, Random(3 * 64 * 64, 80));
+        Assert.Equal(0, devices.Count("ConvForwardExpandDepthwise"));
+        Assert.Equal(52, devices.Count("ConvForward with epilogue") + devices.Count("ConvForward"));
+    }
+
+    private static void ForwardOnce<TIn, TOut>(INetwork<TIn, TOut> net, float[] data) where TIn : IShape where TOut : IShape
+    {
+        using var x = Tensor<TIn>.From(net.Device, data);
+        net.Forward(x);
+    }
+
+    [Fact]
     public void A_conv_without_a_norm_fuses_its_bias_HardTanh_and_LeakyRelu()
     {
         using var devices = new Devices();

@@ -96,3 +96,17 @@ public partial class NormFreeRelu;
 [Network, Input(2, 8, 8)]
 [Conv(3, 3, Name = "c1"), LeakyRelu(0f, Name = "r1"), Conv(2, 3, Name = "c2")]
 public partial class NormFreeLeaky;
+
+/// <summary>
+/// Two MobileNetV2 inverted residuals on planes where an expansion and its depthwise conv run as one call at inference
+/// (ConvolutionAlgorithm.ExpandDepthwiseApplies: 28x28 or more, a depthwise output over 256): stride 1 with the residual
+/// Add, then stride 2, on an odd 37x35 plane.
+/// </summary>
+[Network, Input(4, 37, 35)]
+[Conv(24, 1, Bias = false, Name = "expand"), BatchNorm(Name = "bn1"), Relu6(Name = "relu1")]
+[Conv(24, 3, Pad = 1, Groups = 24, Bias = false, Name = "dw"), BatchNorm(Name = "bn2"), Relu6(Name = "relu2")]
+[Conv(4, 1, Bias = false, Name = "project"), BatchNorm(Name = "bn3"), Add("bn3", "input", Name = "add")]
+[Conv(20, 1, Bias = false, Name = "expand2"), BatchNorm(Name = "bn4"), Relu6(Name = "relu4")]
+[Conv(20, 3, Stride = 2, Pad = 1, Groups = 20, Bias = false, Name = "dw2"), BatchNorm(Name = "bn5"), Relu6(Name = "relu5")]
+[Conv(6, 1, Bias = false, Name = "project2"), BatchNorm(Name = "bn6")]
+public partial class FusedExpandDepthwiseBlocks;

@@ -24,7 +24,7 @@ internal sealed class TestDevice : Device
     public int Allocations => Volatile.Read(ref _allocations);
 
     /// <summary>
-    /// Runs a ConvForward with an epilogue, or a transposed conv's fused forward, as the base class composes it
+    /// Runs a ConvForward with an epilogue, a transposed conv's fused forward, or a fused expansion + depthwise pass, as the base class composes it
     /// (ConvForward or ConvBackwardData, AddBias, Add, ActivationForward, each an op of its own) instead of the CPU
     /// device's fused kernels: the unfused sequence of ops to compare them with.
     /// </summary>
@@ -95,6 +95,19 @@ internal sealed class TestDevice : Device
     {
         Op(nameof(ConvForward));
         _inner.ConvForward(in g, n, x, w, bias, y);
+    }
+
+    public override void ConvForwardExpandDepthwise(in ConvGeometry expand, in ConvGeometry depthwise, int n, DeviceBuffer<float> x,
+        DeviceBuffer<float> expandW, DeviceBuffer<float>? expandBias, in ConvEpilogue expandEpilogue,
+        DeviceBuffer<float> depthwiseW, DeviceBuffer<float>? depthwiseBias, DeviceBuffer<float> expanded, DeviceBuffer<float> y, in ConvEpilogue depthwiseEpilogue)
+    {
+        if (ComposeEpilogues)
+        {
+            base.ConvForwardExpandDepthwise(in expand, in depthwise, n, x, expandW, expandBias, in expandEpilogue, depthwiseW, depthwiseBias, expanded, y, in depthwiseEpilogue);
+            return;
+        }
+        Op(nameof(ConvForwardExpandDepthwise));
+        _inner.ConvForwardExpandDepthwise(in expand, in depthwise, n, x, expandW, expandBias, in expandEpilogue, depthwiseW, depthwiseBias, expanded, y, in depthwiseEpilogue);
     }
 
     public override void ConvForward(in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y,

@@ -60,6 +60,8 @@ internal static partial class NetworkEmitter
         {
             if (_exec.EpilogueOf[n.Index] is not (var k and >= 0) || _exec.Epilogues[k] is not { } e || e.Conv == n.Index) return null;
             string conv = Node(e.Conv).Name, op = Node(e.Conv).Kind == LayerKind.Deconv ? "ConvBackwardData" : "ConvForward";
+            // A fused expansion + depthwise pair's one call, at the expansion (ExecutionPlan.ExpandDepthwise).
+            if (_exec.ExpandDepthwise[e.Conv] is var pair and >= 0) (conv, op) = (Node(System.Math.Min(pair, e.Conv)).Name, "ConvForwardExpandDepthwise");
             return e.Last == n.Index
                 ? $"// applied by {conv}'s {op} above as it stores its output, written there"
                 : $"// applied by {conv}'s {op} above as it stores its output (this output is not written)";
@@ -82,18 +84,11 @@ internal static partial class NetworkEmitter
         /// </summary>
         private void WriteFoldedConv(NodePlan conv, NodePlan bn, NodePlan input, string geometry, FusedEpilogue? epilogue)
         {
-            var w = _plan.Parameters[conv.Weight];
-            long taps = 1;
-            for (int i = 2; i < w.Shape.Count; i++) taps *= w.Shape[i];
-            // Conv weights [K, C, taps] scale along K; Deconv weights [Cin, Cout, taps] along Cout.
-            var (outer, channels, inner) = conv.Kind == LayerKind.Conv ? (1L, (long)w.Shape[0], w.Shape[1] * taps) : (w.Shape[0], (long)w.Shape[1], taps);
+            var (outer, channels, inner) = FoldLayout(conv);
             string fw = FoldedWeight(bn), fb = FoldedBias(bn), y = A(epilogue?.Last ?? bn);
-            var (rm, rv) = Running(bn);
             string into = (epilogue?.Last ?? bn).Name;
             _w.Line($"// inference: {bn.Name} folded into {conv.Name}'s weights and bias ({conv.Name}'s output feeds only {bn.Name}), written straight into {into}'s output; folded again only after one of them was written");
-            Ensure(fw, BufferSize(BufferOf(bn, BufferRole.FoldedWeight)));
-            Ensure(fb, BufferSize(BufferOf(bn, BufferRole.FoldedBias)));
-            _w.Line($"{FoldState(bn)}.Refresh(d, {Literals.Int(outer)}, {Literals.Int(channels)}, {Literals.Int(inner)}, {Param(conv.Weight)}.Value, {BiasValue(conv)}, {Param(bn.Weight)}.Value, {Param(bn.Bias)}.Value, {rm}, {rv}, {Literals.Float(((BatchNormDetail)bn.Detail).Epsilon)}, {fw}!, {fb}!);");
+            WriteFold(conv, bn, outer, channels, inner);
             if (conv.Kind == LayerKind.Conv)
                 _w.Line($"d.ConvForward({geometry}, n, {A(input)}, {fw}!, {fb}!, {y}{(epilogue is null ? "" : ", " + epilogue.Argument)});" + Layers.ConvKernels.Forward(input, conv, conv) + epilogue?.Kernel);
             else
@@ -102,6 +97,57 @@ internal static partial class NetworkEmitter
                 string e = epilogue is null ? "default" : epilogue.Argument;
                 _w.Line($"d.ConvBackwardData({geometry}, n, {A(input)}, {fw}!, {fb}!, {y}, {e});" + Layers.ConvKernels.BackwardData(conv, input, conv) + " + bias" + epilogue?.Kernel);
             }
+        }
+
+        /// <summary>A conv's weights as [outer, channels, inner] for its BatchNorm's fold: Conv weights [K, C, taps] scale along K, Deconv weights [Cin, Cout, taps] along Cout.</summary>
+        private (long Outer, long Channels, long Inner) FoldLayout(NodePlan conv)
+        {
+            var w = _plan.Parameters[conv.Weight];
+            long taps = 1;
+            for (int i = 2; i < w.Shape.Count; i++) taps *= w.Shape[i];
+            return conv.Kind == LayerKind.Conv ? (1L, (long)w.Shape[0], w.Shape[1] * taps) : (w.Shape[0], (long)w.Shape[1], taps);
+        }
+
+        /// <summary>Folds <paramref name="bn"/> into its buffers of <paramref name="conv"/>'s weights and bias when a source was written since the last fold.</summary>
+        private void WriteFold(NodePlan conv, NodePlan bn, long outer, long channels, long inner)
+        {
+            string fw = FoldedWeight(bn), fb = FoldedBias(bn);
+            var (rm, rv) = Running(bn);
+            Ensure(fw, BufferSize(BufferOf(bn, BufferRole.FoldedWeight)));
+            Ensure(fb, BufferSize(BufferOf(bn, BufferRole.FoldedBias)));
+            _w.Line($"{FoldState(bn)}.Refresh(d, {Literals.Int(outer)}, {Literals.Int(channels)}, {Literals.Int(inner)}, {Param(conv.Weight)}.Value, {BiasValue(conv)}, {Param(bn.Weight)}.Value, {Param(bn.Bias)}.Value, {rm}, {rv}, {Literals.Float(((BatchNormDetail)bn.Detail).Epsilon)}, {fw}!, {fb}!);");
+        }
+
+        /// <summary>
+        /// At inference, a conv of a fused expansion + depthwise pair (<see cref="ExecutionPlan.ExpandDepthwise"/>): the
+        /// expansion writes both folds and the one <c>ConvForwardExpandDepthwise</c> call, the depthwise conv a comment.
+        /// Returns false for any other conv.
+        /// </summary>
+        private bool WriteExpandDepthwise(NodePlan conv)
+        {
+            if (_exec.ExpandDepthwise[conv.Index] is not (var other and >= 0)) return false;
+            if (other < conv.Index)
+            {
+                _w.Line($"// computed by {Node(other).Name}'s ConvForwardExpandDepthwise above, fused with that expansion");
+                return true;
+            }
+            var dw = Node(other);
+            var (ee, de) = (EpilogueOf(conv), EpilogueOf(dw));
+            var (eFold, dFold) = (FoldedInto(conv), FoldedInto(dw));
+            NodePlan expanded = ee?.Last ?? eFold ?? conv, y = de?.Last ?? dFold ?? dw;
+            _w.Line($"// inference: {conv.Name} (1x1 expansion{(eFold is null ? "" : ", " + eFold.Name + " folded in")}) and {dw.Name} (depthwise{(dFold is null ? "" : ", " + dFold.Name + " folded in")}), which alone reads it, as one call writing {y.Name}'s output: the expanded planes stay in cache ({expanded.Name}'s buffer is written only where the device runs the two convs)");
+            (string W, string B) Parameters(NodePlan c, NodePlan? bn)
+            {
+                if (bn is null) return (Param(c.Weight) + ".Value", BiasValue(c));
+                var (outer, channels, inner) = FoldLayout(c);
+                WriteFold(c, bn, outer, channels, inner);
+                return (FoldedWeight(bn) + "!", FoldedBias(bn) + "!");
+            }
+            var (ew, eb) = Parameters(conv, eFold);
+            var (dw2, db) = Parameters(dw, dFold);
+            _w.Line($"d.ConvForwardExpandDepthwise({Geometry(conv)}, {Geometry(dw)}, n, {A(Node(conv.Inputs[0]))}, {ew}, {eb}, {ee?.Argument ?? "default"}, {dw2}, {db}, {A(expanded)}, {A(y)}, {de?.Argument ?? "default"});"
+                + " // kernel: " + global::Strider.Shapes.ConvolutionAlgorithm.Describe(global::Strider.Shapes.ConvKernel.ExpandDepthwise) + $"; expansion{ee?.Kernel}, depthwise{de?.Kernel}");
+            return true;
         }
     }
 }

@@ -69,6 +69,8 @@ internal static partial class NetworkEmitter
 
             public override FusedEpilogue? EpilogueOf(NodePlan conv) => dense ? null : o.EpilogueOf(conv);
 
+            public override bool WroteExpandDepthwise(NodePlan conv) => !dense && o.WriteExpandDepthwise(conv);
+
             public override FusedChain? ChainOf(NodePlan n) =>
                 o.ChainOf(n) is { } c ? new FusedChain(Node(c.Norm.Index), Node(c.Relu.Index), c.Dropout is { } drop ? Node(drop.Index) : null) : null;
 

@@ -92,6 +92,13 @@ internal abstract class LayerWriter
     /// <summary>The conv's inference path with its BatchNorm folded in.</summary>
     public abstract void WriteFoldedConv(NodePlan conv, NodePlan bn, NodePlan input, string geometry);
 
+    /// <summary>
+    /// At inference (not in ForwardDense), writes a fused expansion + depthwise pair's code for this conv (the call at the
+    /// expansion, a comment at the depthwise conv: <see cref="ExecutionPlan.ExpandDepthwise"/>) and returns true; false
+    /// for any other conv, which writes its own call.
+    /// </summary>
+    public abstract bool WroteExpandDepthwise(NodePlan conv);
+
     /// <summary>At inference (not in ForwardDense), what this conv's output store applies (<see cref="ExecutionPlan.Epilogues"/>), or null.</summary>
     public abstract FusedEpilogue? EpilogueOf(NodePlan conv);
 

@@ -83,6 +83,11 @@ internal sealed record ConvEpiloguePlan(int Conv, int Add, int Residual, int Act
 /// written at the conv's op). A fusion that writes a node's output at another
 /// layer's op must say so to <c>ExecutionPlanner.InferenceSlots</c>, or two live values could share a slot.
 /// </param>
+/// <param name="ExpandDepthwise">
+/// For a 1x1 expansion conv run at inference in one device call with the depthwise conv that alone reads its output
+/// (<c>ConvForwardExpandDepthwise</c>, where <c>ConvolutionAlgorithm.ExpandDepthwiseApplies</c>), that depthwise
+/// conv; for the depthwise conv, the expansion conv; -1 elsewhere.
+/// </param>
 internal sealed record ExecutionPlan(
     EquatableArray<string> Names,
     EquatableArray<EquatableArray<int>> Readers,
@@ -96,4 +101,5 @@ internal sealed record ExecutionPlan(
     EquatableArray<bool> ParameterGradientPath,
     EquatableArray<bool> AliasesAtInference,
     EquatableArray<BufferPlan> Buffers,
-    EquatableArray<int> SlotOf);
+    EquatableArray<int> SlotOf,
+    EquatableArray<int> ExpandDepthwise);

@@ -59,9 +59,10 @@ internal static class ExecutionPlanner
         var (epilogues, epilogueOf) = Epilogues(nodes, readers, isOutput, foldTarget);
         cancellationToken.ThrowIfCancellationRequested();
 
+        var expandDepthwise = ExpandDepthwisePairs(nodes, readers, isOutput, foldTarget, epilogues, epilogueOf);
         var aliases = nodes.Select(n => AliasesAtInference(nodes, n)).ToArray();
         var buffers = Buffers(plan, names, foldTarget, foldSource, aliases, isOutput, cancellationToken);
-        var slotOf = InferenceSlots(nodes, foldTarget, foldSource, aliases, outputs, buffers, epilogues);
+        var slotOf = InferenceSlots(nodes, foldTarget, foldSource, aliases, outputs, buffers, epilogues, expandDepthwise);
         return new ExecutionPlan(
             new EquatableArray<string>(names),
             new EquatableArray<EquatableArray<int>>(readers.Select(r => new EquatableArray<int>(r))),
@@ -75,7 +76,8 @@ internal static class ExecutionPlanner
             new EquatableArray<bool>(ParameterGradientPath(nodes)),
             new EquatableArray<bool>(aliases),
             new EquatableArray<BufferPlan>(buffers),
-            new EquatableArray<int>(slotOf));
+            new EquatableArray<int>(slotOf),
+            new EquatableArray<int>(expandDepthwise));
     }
 
     /// <summary>
@@ -111,6 +113,45 @@ internal static class ExecutionPlanner
             epilogues.Add(new ConvEpiloguePlan(conv.Index, add, residual, activation));
         }
         return (epilogues, epilogueOf);
+    }
+
+    /// <summary>
+    /// At inference, a 1x1 expansion Conv (with its folded BatchNorm and an activation epilogue of Relu or Relu6, no
+    /// residual) whose output only a depthwise Conv reads (one channel per group, its own epilogue none, Relu or Relu6
+    /// with no residual) runs with it as one device call where ConvolutionAlgorithm.ExpandDepthwiseApplies to the fixed
+    /// geometry: MobileNetV2's inverted-residual blocks. Only in networks with a BatchNorm, whose Backward refuses an
+    /// inference Forward (training keeps the two ops: Backward reads the expanded activations). Returns each node's
+    /// partner (<see cref="ExecutionPlan.ExpandDepthwise"/>).
+    /// </summary>
+    private static int[] ExpandDepthwisePairs(IReadOnlyList<NodePlan> nodes, List<int>[] readers, bool[] isOutput, int[] foldTarget,
+        List<ConvEpiloguePlan> epilogues, int[] epilogueOf)
+    {
+        var pair = Enumerable.Repeat(-1, nodes.Count).ToArray();
+        if (!nodes.Any(n => n.Kind == LayerKind.BatchNorm)) return pair;
+        // The node whose output a conv's inference call writes, or -1 where its epilogue adds a residual or applies an
+        // activation other than Relu and Relu6 (the fused pass applies those two in registers).
+        int Written(NodePlan conv)
+        {
+            if (epilogueOf[conv.Index] < 0) return foldTarget[conv.Index] >= 0 ? foldTarget[conv.Index] : conv.Index;
+            var e = epilogues[epilogueOf[conv.Index]];
+            return e.Add < 0 && nodes[e.Activation].Rule is ActivationRule rule && rule.EpilogueArguments(nodes[e.Activation]).Name is "Relu" or "Relu6" ? e.Activation : -1;
+        }
+        foreach (var expand in nodes.Where(n => n.Kind == LayerKind.Conv && n.Weight >= 0))
+        {
+            if (expand.Detail is not WindowDetail { Groups: 1, Axes.Count: 2 } ed || ed.H.Kernel != 1 || ed.W.Kernel != 1) continue;
+            int written = Written(expand);
+            if (written < 0 || isOutput[written] || readers[written].Count != 1) continue;
+            var dw = nodes[readers[written][0]];
+            if (dw.Kind != LayerKind.Conv || dw.Weight < 0 || Written(dw) < 0 || dw.Detail is not WindowDetail { Axes.Count: 2 } dd) continue;
+            var (ci, h, w) = nodes[expand.Inputs[0]].Chw;
+            var (k, _, _) = expand.Chw;
+            var (ko, ho, wo) = dw.Chw;
+            if (!(ci.IsFixed && h.IsFixed && w.IsFixed && k.IsFixed && ko.IsFixed && ho.IsFixed && wo.IsFixed) || dd.Groups != k.U || ko.U != k.U) continue;
+            if (!global::Strider.Shapes.ConvolutionAlgorithm.ExpandDepthwiseApplies((int)ci.U, (int)h.U, (int)w.U, (int)k.U, (int)ho.U, (int)wo.U, dd.H.Kernel, dd.W.Kernel,
+                    dd.H.Stride, dd.W.Stride, dd.H.PadBegin, dd.W.PadBegin, dd.H.Dilation, dd.W.Dilation)) continue;
+            (pair[expand.Index], pair[dw.Index]) = (dw.Index, expand.Index);
+        }
+        return pair;
     }
 
     /// <summary>Flatten and Reshape: the same values under a new shape, never a buffer of their own.</summary>
@@ -223,7 +264,8 @@ internal static class ExecutionPlanner
     /// outputs to the end. Never in place: an op's output slot is never one it reads. Adds the slots to
     /// <paramref name="buffers"/>; returns each node's slot (-1: no buffer of its own at inference).
     /// </summary>
-    private static int[] InferenceSlots(IReadOnlyList<NodePlan> nodes, int[] foldTarget, int[] foldSource, bool[] aliases, int[] outputs, List<BufferPlan> buffers, List<ConvEpiloguePlan> epilogues)
+    private static int[] InferenceSlots(IReadOnlyList<NodePlan> nodes, int[] foldTarget, int[] foldSource, bool[] aliases, int[] outputs, List<BufferPlan> buffers,
+        List<ConvEpiloguePlan> epilogues, int[] expandDepthwise)
     {
         int count = nodes.Count;
         // The node whose buffer holds a node's inference values: itself, or what a view (or an aliasing Dropout) shows.
@@ -247,6 +289,16 @@ internal static class ExecutionPlanner
             int head = foldTarget[e.Conv] >= 0 ? foldTarget[e.Conv] : e.Conv;
             foreach (int skipped in new[] { head, e.Activation >= 0 ? e.Add : -1 }.Where(k => k >= 0)) written[skipped] = lastRead[skipped] = -1;
             written[e.Last] = lastRead[e.Last] = e.Conv;
+        }
+        // A fused expansion + depthwise call writes the depthwise conv's output at the expansion's op, while it reads the
+        // block's input: that output must not take the input's slot (the expanded value's slot stays busy until the
+        // depthwise conv's own op, which reads it where the device composes the two convs).
+        for (int i = 0; i < count; i++)
+        {
+            if (expandDepthwise[i] < i || nodes[i].Kind != LayerKind.Conv) continue;
+            int dw = expandDepthwise[i];
+            for (int k = 0; k < count; k++)
+                if (written[k] == dw) written[k] = lastRead[k] = i;
         }
         foreach (var n in nodes)
         {

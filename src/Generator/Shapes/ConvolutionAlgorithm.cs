@@ -90,6 +90,14 @@ internal enum ConvKernel
     /// tiles or im2col otherwise).
     /// </summary>
     ShallowDirect,
+
+    /// <summary>
+    /// An inference 1x1 expansion conv (<see cref="Pointwise"/>'s tiles) and the depthwise conv that alone reads it, in one
+    /// pass (<see cref="ConvolutionAlgorithm.ExpandDepthwiseApplies"/>): per work item a band of rows and a group of
+    /// 8-channel panels, each panel's expanded rows computed into the worker's scratch and read from there (L2) by the
+    /// depthwise row kernel, so the expanded tensor never goes through memory.
+    /// </summary>
+    ExpandDepthwise,
 }
 
 /// <summary>
@@ -234,6 +242,37 @@ internal static class ConvolutionAlgorithm
         if (inChannels > MaxPointwiseDepth && ChannelTilesApply(inChannels, outChannels)) return false;
         return positions >= FullPointwisePositions || (positions >= MinPointwisePositions && outChannels >= inChannels);
     }
+
+    /// <summary>
+    /// Fewest positions of the expanded plane for <see cref="ConvKernel.ExpandDepthwise"/>: MobileNetV2's 28x28 and
+    /// larger expansions (16 -> 96 at 112x112, 24 -> 144 at 56x56, 32 -> 192 at 28x28), whose expanded tensors (0.6-4.8
+    /// MB) went through L3 between the two ops. Smaller planes keep the two ops: the depthwise conv's flat path (14x14,
+    /// 7x7) has no row kernel to share the scratch with.
+    /// </summary>
+    public const int MinExpandDepthwisePositions = 28 * 28;
+
+    /// <summary>
+    /// Fewest positions of the depthwise conv's output for <see cref="ConvKernel.ExpandDepthwise"/>: smaller ones (up to
+    /// 256, 16x16) take the depthwise conv's flat path, which the fused pass's row kernel does not match. One thread's
+    /// profile of W6 (`profile W6 all` and `... separate all`): 32 -> 192 at 28x28 then stride 2 to 14x14 took 0.163 ms
+    /// fused against 0.093 + 0.038 ms as two ops.
+    /// </summary>
+    public const int MinExpandDepthwiseOutputs = 257;
+
+    /// <summary>
+    /// Whether an inference 1x1 expansion conv (inChannels -> expandChannels on an h x w plane) and the depthwise conv
+    /// that alone reads it (one channel per group, kernel, stride, padding as given, undilated) run as one
+    /// <see cref="ConvKernel.ExpandDepthwise"/> pass: the expansion takes the pointwise tiles (<see cref="PointwiseApplies"/>),
+    /// the plane has at least <paramref name="minPositions"/> positions (<see cref="MinExpandDepthwisePositions"/>; the
+    /// runtime's A/B passes others) and the depthwise output at least <see cref="MinExpandDepthwiseOutputs"/> (fewer
+    /// where the A/B's threshold is lower), and the depthwise stride is 1 or 2.
+    /// </summary>
+    public static bool ExpandDepthwiseApplies(int inChannels, int h, int w, int expandChannels, int outH, int outW, int kernelH, int kernelW,
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int minPositions = MinExpandDepthwisePositions) =>
+        PointwiseApplies(inChannels, h, w, expandChannels, h, w, 1, 1, 1, 1, 0, 0) && (long)h * w >= minPositions
+        && (long)outH * outW >= System.Math.Min(minPositions, MinExpandDepthwiseOutputs)
+        && strideH is 1 or 2 && strideW is 1 or 2 && dilationH == 1 && dilationW == 1 && kernelH >= 1 && kernelW >= 1
+        && padTop >= 0 && padLeft >= 0 && padTop < kernelH && padLeft < kernelW;
 
     /// <summary>Output channels of a channel tile (<see cref="ConvKernel.ChannelTiles"/>), and of its narrow form for a last panel.</summary>
     public const int TileChannels = 32, NarrowTileChannels = 16;
@@ -524,6 +563,7 @@ internal static class ConvolutionAlgorithm
         ConvKernel.FlippedForward => "forward conv of dY with flipped weights (no col2im)",
         ConvKernel.Winograd4x4 => "Winograd F(4x4,3x3) with channel-tile GEMMs, split over tiles (fused per block of tile rows up to 128x128 weights)",
         ConvKernel.ShallowDirect => "direct for few input channels in 8-channel x 3-row x 16-column register tiles (no im2col), split over bands of output rows",
+        ConvKernel.ExpandDepthwise => "1x1 expansion (pointwise register tiles) fused with the depthwise conv that reads it: per band of rows and group of 8-channel panels, each panel's expanded rows kept in the worker's scratch (L2) for the depthwise row kernel, never written out",
         _ => kernel.ToString(),
     };
 }

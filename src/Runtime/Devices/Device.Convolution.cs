@@ -23,6 +23,35 @@ public abstract partial class Device
         ComposeEpilogue(n * g.OutputSize, y, epilogue);
     }
 
+    /// <summary>
+    /// An inverted-residual block's expansion and depthwise conv at inference in one call: expanded = conv(x, expandW) +
+    /// expandBias with <paramref name="expandEpilogue"/>, then y = conv(expanded, depthwiseW) + depthwiseBias with
+    /// <paramref name="depthwiseEpilogue"/> (<paramref name="depthwise"/> reads <paramref name="expand"/>'s output). The
+    /// values of y are those of the two <see cref="ConvForward(in ConvGeometry, int, DeviceBuffer{float}, DeviceBuffer{float}, DeviceBuffer{float}?, DeviceBuffer{float}, in ConvEpilogue)"/>
+    /// calls, which this base composes; a device that fuses them (the CPU device, where
+    /// <c>ConvolutionAlgorithm.ExpandDepthwiseApplies</c>) keeps the expanded planes in cache and may leave
+    /// <paramref name="expanded"/> unwritten, so its contents are unspecified afterwards.
+    /// </summary>
+    public virtual void ConvForwardExpandDepthwise(in ConvGeometry expand, in ConvGeometry depthwise, int n, DeviceBuffer<float> x,
+        DeviceBuffer<float> expandW, DeviceBuffer<float>? expandBias, in ConvEpilogue expandEpilogue,
+        DeviceBuffer<float> depthwiseW, DeviceBuffer<float>? depthwiseBias, DeviceBuffer<float> expanded, DeviceBuffer<float> y, in ConvEpilogue depthwiseEpilogue)
+    {
+        CheckExpandDepthwise(expand, depthwise, expanded, y);
+        ConvForward(expand, n, x, expandW, expandBias, expanded, expandEpilogue);
+        ConvForward(depthwise, n, expanded, depthwiseW, depthwiseBias, y, depthwiseEpilogue);
+    }
+
+    /// <summary>Throws unless <paramref name="depthwise"/> reads <paramref name="expand"/>'s output, one channel per group, and the buffers are distinct.</summary>
+    protected static void CheckExpandDepthwise(in ConvGeometry expand, in ConvGeometry depthwise, DeviceBuffer<float> expanded, DeviceBuffer<float> y)
+    {
+        if (depthwise.InChannels != expand.OutChannels || depthwise.InH != expand.OutH || depthwise.InW != expand.OutW)
+            throw new ArgumentException($"ConvForwardExpandDepthwise: the depthwise conv reads {depthwise.InChannels}x{depthwise.InH}x{depthwise.InW} but the expansion writes {expand.OutChannels}x{expand.OutH}x{expand.OutW}; pass the geometry of the conv that reads the expansion's output.", nameof(depthwise));
+        if (depthwise.Groups != depthwise.InChannels || depthwise.OutChannels != depthwise.InChannels)
+            throw new ArgumentException($"ConvForwardExpandDepthwise: the second conv must be depthwise (groups = in = out channels), not {depthwise.InChannels} -> {depthwise.OutChannels} channels in {depthwise.Groups} groups.", nameof(depthwise));
+        if (ReferenceEquals(expanded, y))
+            throw new ArgumentException("ConvForwardExpandDepthwise: the expanded buffer is the output buffer itself; the depthwise conv would overwrite what it reads. Pass a different buffer.", nameof(expanded));
+    }
+
     /// <summary>y = f(y + residual) by the separate ops, <see cref="Add"/> then <see cref="ActivationForward"/>: the values every fused epilogue must give.</summary>
     protected void ComposeEpilogue(long count, DeviceBuffer<float> y, in ConvEpilogue epilogue)
     {

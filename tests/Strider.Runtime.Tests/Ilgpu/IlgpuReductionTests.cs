@@ -79,6 +79,22 @@ public sealed class IlgpuReductionTests(IlgpuFixture fixture) : IDisposable
     }
 
     [Fact]
+    public void An_expansion_and_its_depthwise_conv_in_one_call_match_the_reference()
+    {
+        // 3 -> 8 channels at 9x11, then a 3x3 stride-2 pad-1 depthwise conv, each with its bias and Relu6, batch 2.
+        var e = new ConvGeometry(3, 9, 11, 8, 9, 11, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+        var d = new ConvGeometry(8, 9, 11, 8, 5, 6, 3, 3, 2, 2, 1, 1, 1, 1, 8);
+        var rng = new Random(27);
+        float[] U(long count) => Enumerable.Range(0, (int)count).Select(_ => (float)(rng.NextDouble() * 6 - 2)).ToArray();
+        var (x, ew, eb, dw, db) = (Pair(U(2 * e.InputSize)), Pair(U(e.WeightSize)), Pair(U(8)), Pair(U(d.WeightSize)), Pair(U(8)));
+        var (expanded, y) = (Pair(new float[2 * e.OutputSize]), Pair(new float[2 * d.OutputSize]));
+        var relu6 = new ConvEpilogue(null, Activation.Relu6);
+        _d.ConvForwardExpandDepthwise(e, d, 2, x.Dut, ew.Dut, eb.Dut, relu6, dw.Dut, db.Dut, expanded.Dut, y.Dut, relu6);
+        _ref.ConvForwardExpandDepthwise(e, d, 2, x.Ref, ew.Ref, eb.Ref, relu6, dw.Ref, db.Ref, expanded.Ref, y.Ref, relu6);
+        Same(y, "ConvForwardExpandDepthwise");
+    }
+
+    [Fact]
     public void Every_host_round_trip_default_is_overridden()
     {
         // The base's virtual defaults run on the host through Download/Upload; on the device each needs a kernel.

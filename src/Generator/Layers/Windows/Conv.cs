@@ -33,6 +33,8 @@ internal sealed class ConvRule : WindowRule
     public override void Forward(LayerWriter w, NodePlan n, PassMode mode)
     {
         var input = w.InputOf(n);
+        // At inference a 1x1 expansion and the depthwise conv reading it may run as one call (written at the expansion).
+        if (mode == PassMode.Inference && w.WroteExpandDepthwise(n)) return;
         // At inference a BatchNorm reading only this conv is folded into its weights: one op writes the norm's output.
         if (mode == PassMode.Inference && w.FoldedInto(n) is { } bn) w.WriteFoldedConv(n, w.Node(bn.Index), input, w.Geometry(n));
         else if (mode == PassMode.Inference && w.EpilogueOf(n) is { } e)

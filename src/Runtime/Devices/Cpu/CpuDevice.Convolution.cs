@@ -34,6 +34,40 @@ public sealed unsafe partial class CpuDevice
         else CpuConvolution.ConvForward(lease.Workspace, g, n, x, w, bias, y, epilogue);
     }
 
+    /// <summary>
+    /// The fused pass where ConvolutionAlgorithm.ExpandDepthwiseApplies (and the epilogues are none, Relu or Relu6 with no
+    /// residual): the expanded planes stay in each worker's scratch and <paramref name="expanded"/> is not written;
+    /// elsewhere the two ops, as the base composes them.
+    /// </summary>
+    public override void ConvForwardExpandDepthwise(in ConvGeometry expand, in ConvGeometry depthwise, int n, DeviceBuffer<float> x,
+        DeviceBuffer<float> expandW, DeviceBuffer<float>? expandBias, in ConvEpilogue expandEpilogue,
+        DeviceBuffer<float> depthwiseW, DeviceBuffer<float>? depthwiseBias, DeviceBuffer<float> expanded, DeviceBuffer<float> y, in ConvEpilogue depthwiseEpilogue)
+    {
+        CheckExpandDepthwise(expand, depthwise, expanded, y);
+        expand.CheckGroups(nameof(ConvForwardExpandDepthwise));
+        depthwise.CheckGroups(nameof(ConvForwardExpandDepthwise));
+        if (!CpuDepthwiseConvolution.ExpandedApplies(expand, depthwise, expandEpilogue, depthwiseEpilogue))
+        {
+            base.ConvForwardExpandDepthwise(expand, depthwise, n, x, expandW, expandBias, expandEpilogue, depthwiseW, depthwiseBias, expanded, y, depthwiseEpilogue);
+            return;
+        }
+        if (ReferenceEquals(x, y)) throw new ArgumentException("ConvForwardExpandDepthwise: the output buffer is the input buffer; the fused pass reads x while it writes y. Pass a different buffer.", nameof(y));
+        CpuConvolution.CheckConv(expand, n);
+        CpuConvolution.CheckConv(depthwise, n);
+        using var lease = Rent();
+        var conv = new CpuConvolution.ConvArgs { G = expand };
+        // The expansion's weights in the pointwise tiles' 8-row panels, packed once per write of them (shared with ConvForward's).
+        var packed = PackedConvWeights.Get(lease.Workspace, expandW, expand.OutChannels, expand.InChannels, &conv, PackedConvWeights.Layout.PointwisePanels);
+        float* pdw = PackedConvWeights.ReadOnly(depthwiseW, depthwise.WeightSize, nameof(depthwiseW));
+        float* pb = expandBias is null ? null : PackedConvWeights.ReadOnly(expandBias, expand.OutChannels, nameof(expandBias));
+        float* pdb = depthwiseBias is null ? null : PackedConvWeights.ReadOnly(depthwiseBias, depthwise.OutChannels, nameof(depthwiseBias));
+        CpuMath.P(expanded, n * expand.OutputSize, nameof(expanded));
+        CpuDepthwiseConvolution.ForwardExpanded(lease.Workspace, expand, depthwise, n, CpuMath.P(x, n * expand.InputSize, nameof(x)), conv.PackedW, pb,
+            expandEpilogue, pdw, pdb, CpuMath.P(y, n * depthwise.OutputSize, nameof(y)), depthwiseEpilogue);
+        CpuConvolution.LastKernel = ConvKernel.ExpandDepthwise;
+        GC.KeepAlive(packed);
+    }
+
     public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx,
         bool accumulate)
     {
