@@ -73,6 +73,13 @@ internal static unsafe partial class CpuDepthwiseConvolution
         int rows = (int)Math.Clamp(ProjectBandBytes / rowBytes, 1, d.OutH);
         int whole = CpuConvolution.PointwisePositions / Gcd(CpuConvolution.PointwisePositions, d.OutW);
         if (rows >= whole) rows = rows / whole * whole;
+        // A whole number of bands per worker at batch 1 (7 bands on 2 workers left one idle an eighth of the pass).
+        int bands = (d.OutH + rows - 1) / rows;
+        if (n == 1 && bands > 1 && bands % ws.Workers != 0)
+        {
+            bands = (bands + ws.Workers - 1) / ws.Workers * ws.Workers;
+            rows = Math.Max(1, (d.OutH + bands - 1) / bands);
+        }
         args.BandRows = rows;
         args.Bands = (d.OutH + rows - 1) / rows;
         var item = projectEpilogue.Activation switch
