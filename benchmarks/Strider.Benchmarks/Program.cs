@@ -11,7 +11,6 @@ else if (args.Length > 0 && args[0] == "network-ab") Strider.Benchmarks.NetworkA
 else if (args.Length > 0 && args[0] == "pointwise-span") Strider.Benchmarks.PointwiseSpanAB.Run(args);
 else if (args.Length > 0 && args[0] == "depthwise") Strider.Benchmarks.DepthwiseAB.Run(args);
 else if (args.Length > 0 && args[0] == "expand-depthwise") Strider.Benchmarks.ExpandDepthwiseAB.Run(args);
-else if (args.Length > 0 && args[0] == "depthwise-project") Strider.Benchmarks.DepthwiseProjectAB.Run(args);
 else if (args.Length > 0 && args[0] == "epilogue") Strider.Benchmarks.EpilogueAB.Run(args);
 else if (args.Length > 0 && args[0] == "wgrad") Strider.Benchmarks.WeightGradientAB.Run(args);
 else if (args.Length > 0 && args[0] == "wpack") Strider.Benchmarks.WeightPackingAB.Run(args);

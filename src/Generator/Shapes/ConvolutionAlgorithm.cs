@@ -98,14 +98,6 @@ internal enum ConvKernel
     /// depthwise row kernel, so the expanded tensor never goes through memory.
     /// </summary>
     ExpandDepthwise,
-
-    /// <summary>
-    /// An inference depthwise conv and the 1x1 projection that alone reads it, in one pass
-    /// (<see cref="ConvolutionAlgorithm.DepthwiseProjectApplies"/>; MobileNetV2's first block, with no expansion before
-    /// its depthwise conv): per work item a band of rows, the depthwise rows of every channel into the worker's scratch,
-    /// then <see cref="Pointwise"/>'s tiles over the band from there, so the depthwise output never goes through memory.
-    /// </summary>
-    DepthwiseProject,
 }
 
 /// <summary>
@@ -280,22 +272,6 @@ internal static class ConvolutionAlgorithm
         PointwiseApplies(inChannels, h, w, expandChannels, h, w, 1, 1, 1, 1, 0, 0) && (long)h * w >= minPositions
         && (long)outH * outW >= System.Math.Min(minPositions, MinExpandDepthwiseOutputs)
         && strideH is 1 or 2 && strideW is 1 or 2 && dilationH == 1 && dilationW == 1 && kernelH >= 1 && kernelW >= 1
-        && padTop >= 0 && padLeft >= 0 && padTop < kernelH && padLeft < kernelW;
-
-    /// <summary>Fewest positions of the depthwise output for <see cref="ConvKernel.DepthwiseProject"/> (see <see cref="DepthwiseProjectApplies"/>).</summary>
-    public const int MinDepthwiseProjectPositions = 56 * 56;
-
-    /// <summary>
-    /// Whether an inference depthwise conv (channels in and out, one per group, on an h x w plane to outH x outW) and the
-    /// 1x1 projection (channels -> projectChannels) that alone reads it run as one <see cref="ConvKernel.DepthwiseProject"/>
-    /// pass: the projection takes the pointwise tiles (<see cref="PointwiseApplies"/>), the depthwise output has at least
-    /// <paramref name="minPositions"/> positions (<see cref="MinDepthwiseProjectPositions"/>; the runtime's A/B passes
-    /// others), and the depthwise stride is 1 or 2, undilated.
-    /// </summary>
-    public static bool DepthwiseProjectApplies(int channels, int h, int w, int outH, int outW, int kernelH, int kernelW, int strideH, int strideW,
-        int padTop, int padLeft, int dilationH, int dilationW, int projectChannels, int minPositions = MinDepthwiseProjectPositions) =>
-        PointwiseApplies(channels, outH, outW, projectChannels, outH, outW, 1, 1, 1, 1, 0, 0) && (long)outH * outW >= minPositions
-        && h >= 1 && w >= 1 && strideH is 1 or 2 && strideW is 1 or 2 && dilationH == 1 && dilationW == 1 && kernelH >= 1 && kernelW >= 1
         && padTop >= 0 && padLeft >= 0 && padTop < kernelH && padLeft < kernelW;
 
     /// <summary>Output channels of a channel tile (<see cref="ConvKernel.ChannelTiles"/>), and of its narrow form for a last panel.</summary>

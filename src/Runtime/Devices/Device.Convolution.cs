@@ -52,35 +52,6 @@ public abstract partial class Device
             throw new ArgumentException("ConvForwardExpandDepthwise: the expanded buffer is the output buffer itself; the depthwise conv would overwrite what it reads. Pass a different buffer.", nameof(expanded));
     }
 
-    /// <summary>
-    /// A depthwise conv and the 1x1 projection that alone reads it, at inference in one call: mid = conv(x, depthwiseW) +
-    /// depthwiseBias with <paramref name="depthwiseEpilogue"/>, then y = conv(mid, projectW) + projectBias with
-    /// <paramref name="projectEpilogue"/> (<paramref name="project"/> reads <paramref name="depthwise"/>'s output). The
-    /// values of y are those of the two <see cref="ConvForward(in ConvGeometry, int, DeviceBuffer{float}, DeviceBuffer{float}, DeviceBuffer{float}?, DeviceBuffer{float}, in ConvEpilogue)"/>
-    /// calls, which this base composes; a device that fuses them (the CPU device, where
-    /// <c>ConvolutionAlgorithm.DepthwiseProjectApplies</c>) keeps the depthwise rows in cache and may leave
-    /// <paramref name="mid"/> unwritten, so its contents are unspecified afterwards.
-    /// </summary>
-    public virtual void ConvForwardDepthwiseProject(in ConvGeometry depthwise, in ConvGeometry project, int n, DeviceBuffer<float> x,
-        DeviceBuffer<float> depthwiseW, DeviceBuffer<float>? depthwiseBias, in ConvEpilogue depthwiseEpilogue,
-        DeviceBuffer<float> projectW, DeviceBuffer<float>? projectBias, DeviceBuffer<float> mid, DeviceBuffer<float> y, in ConvEpilogue projectEpilogue)
-    {
-        CheckDepthwiseProject(depthwise, project, mid, y);
-        ConvForward(depthwise, n, x, depthwiseW, depthwiseBias, mid, depthwiseEpilogue);
-        ConvForward(project, n, mid, projectW, projectBias, y, projectEpilogue);
-    }
-
-    /// <summary>Throws unless <paramref name="depthwise"/> is depthwise, <paramref name="project"/> reads its output, and the buffers are distinct.</summary>
-    protected static void CheckDepthwiseProject(in ConvGeometry depthwise, in ConvGeometry project, DeviceBuffer<float> mid, DeviceBuffer<float> y)
-    {
-        if (project.InChannels != depthwise.OutChannels || project.InH != depthwise.OutH || project.InW != depthwise.OutW)
-            throw new ArgumentException($"ConvForwardDepthwiseProject: the projection reads {project.InChannels}x{project.InH}x{project.InW} but the depthwise conv writes {depthwise.OutChannels}x{depthwise.OutH}x{depthwise.OutW}; pass the geometry of the conv that reads the depthwise conv's output.", nameof(project));
-        if (depthwise.Groups != depthwise.InChannels || depthwise.OutChannels != depthwise.InChannels)
-            throw new ArgumentException($"ConvForwardDepthwiseProject: the first conv must be depthwise (groups = in = out channels), not {depthwise.InChannels} -> {depthwise.OutChannels} channels in {depthwise.Groups} groups.", nameof(depthwise));
-        if (ReferenceEquals(mid, y))
-            throw new ArgumentException("ConvForwardDepthwiseProject: the depthwise output buffer is the output buffer itself; the projection would overwrite what it reads. Pass a different buffer.", nameof(mid));
-    }
-
     /// <summary>y = f(y + residual) by the separate ops, <see cref="Add"/> then <see cref="ActivationForward"/>: the values every fused epilogue must give.</summary>
     protected void ComposeEpilogue(long count, DeviceBuffer<float> y, in ConvEpilogue epilogue)
     {

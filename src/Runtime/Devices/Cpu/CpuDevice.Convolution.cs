@@ -68,41 +68,6 @@ public sealed unsafe partial class CpuDevice
         GC.KeepAlive(packed);
     }
 
-    /// <summary>
-    /// The fused pass where <see cref="CpuDepthwiseConvolution.ProjectedApplies"/> (a depthwise epilogue of none, Relu or
-    /// Relu6; a projection epilogue of a residual and none, Relu or Relu6): the depthwise rows stay in each worker's
-    /// scratch and <paramref name="mid"/> is not written; elsewhere the two ops, as the base composes them.
-    /// </summary>
-    public override void ConvForwardDepthwiseProject(in ConvGeometry depthwise, in ConvGeometry project, int n, DeviceBuffer<float> x,
-        DeviceBuffer<float> depthwiseW, DeviceBuffer<float>? depthwiseBias, in ConvEpilogue depthwiseEpilogue,
-        DeviceBuffer<float> projectW, DeviceBuffer<float>? projectBias, DeviceBuffer<float> mid, DeviceBuffer<float> y, in ConvEpilogue projectEpilogue)
-    {
-        CheckDepthwiseProject(depthwise, project, mid, y);
-        depthwise.CheckGroups(nameof(ConvForwardDepthwiseProject));
-        project.CheckGroups(nameof(ConvForwardDepthwiseProject));
-        if (!CpuDepthwiseConvolution.ProjectedApplies(depthwise, project, depthwiseEpilogue, projectEpilogue))
-        {
-            base.ConvForwardDepthwiseProject(depthwise, project, n, x, depthwiseW, depthwiseBias, depthwiseEpilogue, projectW, projectBias, mid, y, projectEpilogue);
-            return;
-        }
-        if (ReferenceEquals(x, y)) throw new ArgumentException("ConvForwardDepthwiseProject: the output buffer is the input buffer; the fused pass reads x while it writes y. Pass a different buffer.", nameof(y));
-        if (projectEpilogue.Residual is { } r && ReferenceEquals(r, y)) throw new ArgumentException("ConvForwardDepthwiseProject: the residual is the output buffer itself. Pass a different buffer.", nameof(projectEpilogue));
-        CpuConvolution.CheckConv(depthwise, n);
-        CpuConvolution.CheckConv(project, n);
-        using var lease = Rent();
-        var conv = new CpuConvolution.ConvArgs { G = project };
-        // The projection's weights in the pointwise tiles' 8-row panels, packed once per write of them (shared with ConvForward's).
-        var packed = PackedConvWeights.Get(lease.Workspace, projectW, project.OutChannels, project.InChannels, &conv, PackedConvWeights.Layout.PointwisePanels);
-        float* pdw = PackedConvWeights.ReadOnly(depthwiseW, depthwise.WeightSize, nameof(depthwiseW));
-        float* pdb = depthwiseBias is null ? null : PackedConvWeights.ReadOnly(depthwiseBias, depthwise.OutChannels, nameof(depthwiseBias));
-        float* ppb = projectBias is null ? null : PackedConvWeights.ReadOnly(projectBias, project.OutChannels, nameof(projectBias));
-        CpuMath.P(mid, n * depthwise.OutputSize, nameof(mid));
-        CpuDepthwiseConvolution.ForwardProjected(lease.Workspace, depthwise, project, n, CpuMath.P(x, n * depthwise.InputSize, nameof(x)), pdw, pdb,
-            depthwiseEpilogue, conv.PackedW, ppb, CpuMath.P(y, n * project.OutputSize, nameof(y)), projectEpilogue);
-        CpuConvolution.LastKernel = ConvKernel.DepthwiseProject;
-        GC.KeepAlive(packed);
-    }
-
     public override void ConvBackwardData(in ConvGeometry g, int n, DeviceBuffer<float> dy, DeviceBuffer<float> w, DeviceBuffer<float> dx,
         bool accumulate)
     {

@@ -65,19 +65,6 @@ public sealed partial class IlgpuDevice
         ConvForward(depthwise, n, expanded, depthwiseW, depthwiseBias, y, depthwiseEpilogue);
     }
 
-    /// <summary>
-    /// The depthwise conv into <paramref name="mid"/>, then the projection from it, each with its epilogue: the device's
-    /// own conv kernels (the depthwise output stays in device memory; no fused kernel here).
-    /// </summary>
-    public override void ConvForwardDepthwiseProject(in ConvGeometry depthwise, in ConvGeometry project, int n, DeviceBuffer<float> x,
-        DeviceBuffer<float> depthwiseW, DeviceBuffer<float>? depthwiseBias, in ConvEpilogue depthwiseEpilogue,
-        DeviceBuffer<float> projectW, DeviceBuffer<float>? projectBias, DeviceBuffer<float> mid, DeviceBuffer<float> y, in ConvEpilogue projectEpilogue)
-    {
-        CheckDepthwiseProject(depthwise, project, mid, y);
-        ConvForward(depthwise, n, x, depthwiseW, depthwiseBias, mid, depthwiseEpilogue);
-        ConvForward(project, n, mid, projectW, projectBias, y, projectEpilogue);
-    }
-
     /// <summary>y = f(y + residual): both in one elementwise kernel when the epilogue has both, else the separate ops.</summary>
     private void ApplyEpilogue(long count, DeviceBuffer<float> y, in ConvEpilogue epilogue)
     {
