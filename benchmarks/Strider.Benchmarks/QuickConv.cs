@@ -28,13 +28,21 @@ public static partial class QuickConv
         return (ThreadCpuMs() - c0, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
     }
 
+    /// <summary>Milliseconds <see cref="Alternate"/> pauses between its two warm-ups, for the tier-1 code to be installed.</summary>
+    public const int TieringPause = 500;
+
     /// <summary>
     /// The in-process A/B: <paramref name="warm"/> calls of each, then <paramref name="reps"/> calls of each alternated
     /// call by call (so both see the same machine state); the median calling-thread CPU time and wall time of each, in ms.
-    /// <paramref name="beforeEach"/>, when given, runs untimed before every timed call (e.g. to evict the caches).
+    /// <paramref name="beforeEach"/>, when given, runs untimed before every timed call (e.g. to evict the caches). The
+    /// warm-up runs twice around a pause of <see cref="TieringPause"/>: tiered compilation promotes a method only after
+    /// its calls stop starting new tier-0 code for 100 ms, so without the pause the first timed calls of a run could
+    /// still run unoptimised (one A/B read 0.82 against 0.25 ms for the same pair).
     /// </summary>
     public static ((double Cpu, double Wall) A, (double Cpu, double Wall) B) Alternate(Action a, Action b, int reps, int warm = 20, Action? beforeEach = null)
     {
+        for (int i = 0; i < warm; i++) { a(); b(); }
+        Thread.Sleep(TieringPause);
         for (int i = 0; i < warm; i++) { a(); b(); }
         double[] ac = new double[reps], aw = new double[reps], bc = new double[reps], bw = new double[reps];
         for (int i = 0; i < reps; i++)
