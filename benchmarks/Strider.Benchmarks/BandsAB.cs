@@ -26,14 +26,9 @@ internal static class BandsAB
             Report($"round {round + 1}: deconv 32x781x781 -> 1x1565x1565 5x5/2", () => device.ConvBackwardData(g, 1, dy, w, dx, accumulate: false), 30);
             Report($"round {round + 1}: W4", workloads.W4Strider, 8);
         }
-        CpuConvolution.BandsOff = false;
         workloads.Cleanup();
     }
 
-    private static void Report(string name, Action run, int reps)
-    {
-        var (one, bands) = QuickConv.Alternate(() => { CpuConvolution.BandsOff = true; run(); }, () => { CpuConvolution.BandsOff = false; run(); }, reps, warm: 3);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-50} one item {one.Wall,8:F2} ms, bands {bands.Wall,8:F2} ms wall: {bands.Wall / one.Wall:F2}x (caller cpu {one.Cpu:F2} / {bands.Cpu:F2})"));
-    }
+    private static void Report(string name, Action run, int reps) =>
+        QuickConv.SwitchAB(name, "one item", "bands", on => CpuConvolution.BandsOff = !on, run, reps);
 }

@@ -44,13 +44,8 @@ public static class NetworkAB
             "W6" => t.W6Strider,
             _ => throw new ArgumentException($"network-ab runs W5 or W6, not '{name}'."),
         };
-        void A() { set(false); step(); }
-        void B() { set(true); step(); }
-        QuickConv.WarmUp(() => { A(); B(); });
-        var ((mac, maw), (mbc, mbw)) = QuickConv.Alternate(A, B, reps, warm: 0);
-        set(true);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {name} cpu off {mac:F3} / on {mbc:F3} ms = {mbc / mac:F3}   wall off {maw:F3} / on {mbw:F3} ms = {mbw / maw:F3}"));
+        QuickConv.WarmUp(() => { set(false); step(); set(true); step(); });
+        QuickConv.SwitchAB($"  {name}", "off", "on", set, step, reps, warm: 0);
         t.Cleanup();
     }
 

@@ -39,22 +39,12 @@ internal static class PhaseTilesAB
             }
             Report($"round {round + 1}: W3", () => workloads.W3Strider(), 6, store);
         }
-        CpuConvolution.PhaseTilesOff = false;
-        CpuConvolution.InterleavedTilesOff = false;
         workloads.Cleanup();
     }
 
     private static void Report(string name, Action run, int reps, bool store)
     {
-        if (store)
-        {
-            var (pass, stored) = QuickConv.Alternate(() => { CpuConvolution.InterleavedTilesOff = true; run(); }, () => { CpuConvolution.InterleavedTilesOff = false; run(); }, reps, warm: 3);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{name,-45} interleave pass {pass.Wall,8:F2} ms, stored {stored.Wall,8:F2} ms wall: {stored.Wall / pass.Wall:F2}x (caller cpu {pass.Cpu:F2} / {stored.Cpu:F2}: {stored.Cpu / pass.Cpu:F2}x)"));
-            return;
-        }
-        var (gemm, tiles) = QuickConv.Alternate(() => { CpuConvolution.PhaseTilesOff = true; run(); }, () => { CpuConvolution.PhaseTilesOff = false; run(); }, reps, warm: 3);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-45} im2col {gemm.Wall,8:F2} ms, tiles {tiles.Wall,8:F2} ms wall: {tiles.Wall / gemm.Wall:F2}x (caller cpu {gemm.Cpu:F2} / {tiles.Cpu:F2}: {tiles.Cpu / gemm.Cpu:F2}x)"));
+        if (store) QuickConv.SwitchAB(name, "interleave pass", "stored", on => CpuConvolution.InterleavedTilesOff = !on, run, reps);
+        else QuickConv.SwitchAB(name, "im2col", "tiles", on => CpuConvolution.PhaseTilesOff = !on, run, reps);
     }
 }

@@ -55,6 +55,25 @@ public static partial class QuickConv
         return ((Median(ac), Median(aw)), (Median(bc), Median(bw)));
     }
 
+    /// <summary>
+    /// A kernel switch's A/B: <paramref name="run"/> with the switch off (<paramref name="set"/>(false), the kernel before
+    /// the change) and on alternated by <see cref="Alternate"/>, one report line with both medians and their ratios, and
+    /// the switch left on.
+    /// </summary>
+    public static void SwitchAB(string name, string offLabel, string onLabel, Action<bool> set, Action run, int reps, int warm = 3)
+    {
+        try
+        {
+            var (off, on) = Alternate(() => { set(false); run(); }, () => { set(true); run(); }, reps, warm);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{name,-45} {offLabel} {off.Wall,8:F3} ms, {onLabel} {on.Wall,8:F3} ms wall: {on.Wall / off.Wall:F3}x (caller cpu {off.Cpu:F3} / {on.Cpu:F3}: {on.Cpu / off.Cpu:F3}x)"));
+        }
+        finally
+        {
+            set(true);
+        }
+    }
+
     /// <summary>The median of <paramref name="values"/> (sorted in place; the upper one of an even count).</summary>
     public static double Median(double[] values)
     {
