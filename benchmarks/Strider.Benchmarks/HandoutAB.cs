@@ -8,7 +8,8 @@ namespace Strider.Benchmarks;
 /// `handout [rounds]`: W5 and W6 with the worker pool's two-ended hand-out against every worker taking items from the
 /// front (the interleaved hand-out before it), alternated in one process, each round with ORT's time and the round
 /// trip of a cache line between two threads, which tells the VM's two states apart (80-180 ns: the vCPUs are close;
-/// 335-460 ns: far apart).
+/// 335-460 ns: far apart). `handout [rounds] shares`: W5 and W6 with each take a share of the items left against one
+/// item a take (<see cref="WorkerPool.OneAtATime"/>), alternated step by step, with ORT's W6 and the round trip.
 /// </summary>
 internal static class HandoutAB
 {
@@ -43,7 +44,16 @@ internal static class HandoutAB
         int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 6;
         var t = new TorchvisionWorkloads { Only = ["W5", "W6"] };
         t.Setup();
-        for (int round = 0; round < rounds; round++)
+        bool shares = args.Length > 2 && args[2] == "shares";
+        for (int round = 0; round < rounds && shares; round++)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: cache-line round trip {CacheLineRoundTrip():F0} ns"));
+            QuickConv.Measure("W6 ORT", t.W6Ort, 0, 15);
+            QuickConv.SwitchAB("W6 Strider", "one item a take", "shares", on => WorkerPool.OneAtATime = !on, t.W6Strider, 60, warm: 10);
+            QuickConv.SwitchAB("W5 Strider", "one item a take", "shares", on => WorkerPool.OneAtATime = !on, t.W5Strider, 20, warm: 5);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   then {CacheLineRoundTrip():F0} ns"));
+        }
+        for (int round = 0; round < rounds && !shares; round++)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: cache-line round trip {CacheLineRoundTrip():F0} ns"));
             QuickConv.Measure("W5 ORT", t.W5Ort, 0, 10);
