@@ -45,12 +45,15 @@ internal static class HandoutAB
         var t = new TorchvisionWorkloads { Only = ["W5", "W6"] };
         t.Setup();
         bool shares = args.Length > 2 && args[2] == "shares";
+        var w = new Workloads();
+        if (shares) w.Setup();
         for (int round = 0; round < rounds && shares; round++)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: cache-line round trip {CacheLineRoundTrip():F0} ns"));
             QuickConv.Measure("W6 ORT", t.W6Ort, 0, 15);
             QuickConv.SwitchAB("W6 Strider", "one item a take", "shares", on => WorkerPool.OneAtATime = !on, t.W6Strider, 60, warm: 10);
             QuickConv.SwitchAB("W5 Strider", "one item a take", "shares", on => WorkerPool.OneAtATime = !on, t.W5Strider, 20, warm: 5);
+            QuickConv.SwitchAB("W3 Strider", "one item a take", "shares", on => WorkerPool.OneAtATime = !on, () => w.W3Strider(), 10, warm: 3);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   then {CacheLineRoundTrip():F0} ns"));
         }
         for (int round = 0; round < rounds && !shares; round++)
@@ -67,6 +70,7 @@ internal static class HandoutAB
             WorkerPool.FrontOnly = false;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   then {CacheLineRoundTrip():F0} ns"));
         }
+        if (shares) w.Cleanup();
         t.Cleanup();
     }
 }
