@@ -101,16 +101,26 @@ internal static unsafe partial class CpuConvolution
         long columns = (long)n * g.OutH * g.OutW;
         if (columns == 0) return;
         int crs = g.InChannels * g.KernelH * g.KernelW, panels = (g.OutChannels + TileChannels - 1) / TileChannels;
+        SplitTiles(ref conv, columns, crs, panels, ws.Workers);
+        ws.Run(&conv, conv.ChannelBlocks * conv.ItemsPerImage, &ChannelTilesItem);
+    }
+
+    /// <summary>
+    /// The channel tiles' work items for <paramref name="columns"/> output positions and <paramref name="panels"/> panels
+    /// <paramref name="depth"/> deep: the tiles (Chunks), groups of panels (ChannelBlock, ChannelBlocks) and runs of tiles
+    /// (ChunksPerItem, ItemsPerImage); the items are ChannelBlocks x ItemsPerImage.
+    /// </summary>
+    internal static void SplitTiles(ref ConvArgs conv, long columns, long depth, int panels, int workers)
+    {
         // Panels per group: as many as fit TileWeightBytes (ResNet's 64 channels: both; 512 channels of depth 4608: one
         // each), in groups of equal size.
-        int fit = (int)Math.Clamp(TileWeightBytes / ((long)TileChannels * crs * sizeof(float)), 1, panels);
+        int fit = (int)Math.Clamp(TileWeightBytes / ((long)TileChannels * depth * sizeof(float)), 1, panels);
         conv.Chunks = checked((int)((columns + TilePositions - 1) / TilePositions));
-        (conv.ChannelBlock, conv.ChannelBlocks) = PanelGroups(panels, fit, conv.Chunks, ws.Workers);
+        (conv.ChannelBlock, conv.ChannelBlocks) = PanelGroups(panels, fit, conv.Chunks, workers);
         // About 8 items per worker: runs of tiles when there are fewer groups than that.
-        int runs = Math.Clamp((ItemsPerWorker * ws.Workers + conv.ChannelBlocks - 1) / conv.ChannelBlocks, 1, conv.Chunks);
+        int runs = Math.Clamp((ItemsPerWorker * workers + conv.ChannelBlocks - 1) / conv.ChannelBlocks, 1, conv.Chunks);
         conv.ChunksPerItem = (conv.Chunks + runs - 1) / runs;
         conv.ItemsPerImage = (conv.Chunks + conv.ChunksPerItem - 1) / conv.ChunksPerItem;
-        ws.Run(&conv, conv.ChannelBlocks * conv.ItemsPerImage, &ChannelTilesItem);
     }
 
     /// <summary>

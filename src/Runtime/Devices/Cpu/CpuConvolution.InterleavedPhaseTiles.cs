@@ -95,13 +95,8 @@ internal static unsafe partial class CpuConvolution
                 Q = shared.Q + (long)(padH - ph.Pad) * shared.Wq, Hq = shared.Hq, Wq = shared.Wq, QPlane = shared.QPlane, QImage = shared.QImage,
             };
             long columns = (long)phase->N * ph.Count * widest;
-            // Panels per group as the forward's tiles choose them, for all column phases' panels together.
-            int fit = (int)Math.Clamp(TileWeightBytes / ((long)TileChannels * depths * sizeof(float)), 1, panels);
-            t.Chunks = checked((int)((columns + TilePositions - 1) / TilePositions));
-            (t.ChannelBlock, t.ChannelBlocks) = PanelGroups(panels, fit, t.Chunks, ws.Workers);
-            int runs = Math.Clamp((ItemsPerWorker * ws.Workers + t.ChannelBlocks - 1) / t.ChannelBlocks, 1, t.Chunks);
-            t.ChunksPerItem = (t.Chunks + runs - 1) / runs;
-            t.ItemsPerImage = (t.Chunks + t.ChunksPerItem - 1) / t.ChunksPerItem;
+            // Items as the forward's tiles choose them, for all column phases' panels together.
+            SplitTiles(ref t, columns, depths, panels, ws.Workers);
             ws.Run(&a, t.ChannelBlocks * t.ItemsPerImage, &InterleavedTilesItem);
         }
     }
