@@ -176,32 +176,4 @@ internal static unsafe partial class CpuDepthwiseConvolution
             }
         }
     }
-
-    /// <summary>Output rows [sy0, sy1) of one channel from its padded copy (indexed from padded row 0 at <paramref name="origin"/>) by the row kernel that fits.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ChannelRows(in ConvGeometry d, StoreMode mode, bool wide, bool wideStride2, int sy0, int sy1, float* origin, int rowStride, int phaseLength,
-        int* offsets, Vector256<float> tail, float* kernel, float bias, float* yc)
-    {
-        if (wide)
-        {
-            if (mode == StoreMode.Relu) Rows3x3Wide<CpuConvolution.ReluClamp>(d, sy0, sy1, origin + offsets[0], rowStride, kernel, bias, yc);
-            else if (mode == StoreMode.Relu6) Rows3x3Wide<CpuConvolution.Relu6Clamp>(d, sy0, sy1, origin + offsets[0], rowStride, kernel, bias, yc);
-            else Rows3x3Wide<CpuConvolution.NoClamp>(d, sy0, sy1, origin + offsets[0], rowStride, kernel, bias, yc);
-            return;
-        }
-        if (wideStride2)
-        {
-            if (mode == StoreMode.Relu) Rows3x3WideStride2<CpuConvolution.ReluClamp>(d, sy0, sy1, origin, rowStride, phaseLength, kernel, bias, yc);
-            else if (mode == StoreMode.Relu6) Rows3x3WideStride2<CpuConvolution.Relu6Clamp>(d, sy0, sy1, origin, rowStride, phaseLength, kernel, bias, yc);
-            else Rows3x3WideStride2<CpuConvolution.NoClamp>(d, sy0, sy1, origin, rowStride, phaseLength, kernel, bias, yc);
-            return;
-        }
-        var vb = Vector256.Create(bias);
-        switch (mode)
-        {
-            case StoreMode.Relu: RowsOfBand<ReluStore>(d, sy0, sy1, origin, rowStride, offsets, kernel, vb, tail, yc); break;
-            case StoreMode.Relu6: RowsOfBand<Relu6Store>(d, sy0, sy1, origin, rowStride, offsets, kernel, vb, tail, yc); break;
-            default: RowsOfBand<PlainStore>(d, sy0, sy1, origin, rowStride, offsets, kernel, vb, tail, yc); break;
-        }
-    }
 }

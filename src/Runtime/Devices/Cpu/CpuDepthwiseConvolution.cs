@@ -116,7 +116,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
                 w = flipped;
             }
             float* y = a.Y + ((long)b * g.OutChannels + oc) * g.OutH * g.OutW;
-            var vb = Vector256.Create(a.Bias == null ? 0f : a.Bias[oc]);
+            float bias = a.Bias == null ? 0f : a.Bias[oc];
             // Bands of output rows, the first output channel copying the padded rows each band needs just before it:
             // the copy's reads of x overlap the previous band's arithmetic, and the band's output is in L1 for the epilogue.
             for (int oy0 = 0; oy0 < g.OutH; oy0 += Band)
@@ -127,20 +127,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
                     int iy = copied - g.PadTop;
                     CopyRow((uint)iy < (uint)g.InH ? x + (long)iy * g.InW : null, copy + (long)copied * a.RowStride, g.StrideW, a.PhaseLength, g.PadLeft, g.InW);
                 }
-                if (wide)
-                {
-                    float bias = a.Bias == null ? 0f : a.Bias[oc];
-                    if (a.Mode == StoreMode.Relu) Rows3x3Wide<CpuConvolution.ReluClamp>(g, oy0, oy1, copy + offsets[0], a.RowStride, w, bias, y);
-                    else if (a.Mode == StoreMode.Relu6) Rows3x3Wide<CpuConvolution.Relu6Clamp>(g, oy0, oy1, copy + offsets[0], a.RowStride, w, bias, y);
-                    else Rows3x3Wide<CpuConvolution.NoClamp>(g, oy0, oy1, copy + offsets[0], a.RowStride, w, bias, y);
-                }
-                else switch (a.Mode)
-                {
-                    case StoreMode.Accumulate: RowsOfBand<AccumulateStore>(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y); break;
-                    case StoreMode.Relu: RowsOfBand<ReluStore>(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y); break;
-                    case StoreMode.Relu6: RowsOfBand<Relu6Store>(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y); break;
-                    default: RowsOfBand<PlainStore>(g, oy0, oy1, copy, a.RowStride, offsets, w, vb, tail, y); break;
-                }
+                ChannelRows(g, a.Mode, wide, false, oy0, oy1, copy, a.RowStride, a.PhaseLength, offsets, tail, w, bias, y);
                 if (a.Epilogue.Active) a.Epilogue.Apply(y + (long)oy0 * g.OutW, (long)(oy1 - oy0) * g.OutW);
             }
         }
@@ -211,6 +198,35 @@ internal static unsafe partial class CpuDepthwiseConvolution
 
         /// <summary>Relu6's vector form, then overwrites (MobileNet's depthwise conv -> BatchNorm -> Relu6).</summary>
         Relu6,
+    }
+
+    /// <summary>Output rows [sy0, sy1) of one channel from its padded copy (indexed from padded row 0 at <paramref name="origin"/>) by the row kernel that fits (the forward's and the fused expansion pass's).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ChannelRows(in ConvGeometry d, StoreMode mode, bool wide, bool wideStride2, int sy0, int sy1, float* origin, int rowStride, int phaseLength,
+        int* offsets, Vector256<float> tail, float* kernel, float bias, float* yc)
+    {
+        if (wide)
+        {
+            if (mode == StoreMode.Relu) Rows3x3Wide<CpuConvolution.ReluClamp>(d, sy0, sy1, origin + offsets[0], rowStride, kernel, bias, yc);
+            else if (mode == StoreMode.Relu6) Rows3x3Wide<CpuConvolution.Relu6Clamp>(d, sy0, sy1, origin + offsets[0], rowStride, kernel, bias, yc);
+            else Rows3x3Wide<CpuConvolution.NoClamp>(d, sy0, sy1, origin + offsets[0], rowStride, kernel, bias, yc);
+            return;
+        }
+        if (wideStride2)
+        {
+            if (mode == StoreMode.Relu) Rows3x3WideStride2<CpuConvolution.ReluClamp>(d, sy0, sy1, origin, rowStride, phaseLength, kernel, bias, yc);
+            else if (mode == StoreMode.Relu6) Rows3x3WideStride2<CpuConvolution.Relu6Clamp>(d, sy0, sy1, origin, rowStride, phaseLength, kernel, bias, yc);
+            else Rows3x3WideStride2<CpuConvolution.NoClamp>(d, sy0, sy1, origin, rowStride, phaseLength, kernel, bias, yc);
+            return;
+        }
+        var vb = Vector256.Create(bias);
+        switch (mode)
+        {
+            case StoreMode.Accumulate: RowsOfBand<AccumulateStore>(d, sy0, sy1, origin, rowStride, offsets, kernel, vb, tail, yc); break;
+            case StoreMode.Relu: RowsOfBand<ReluStore>(d, sy0, sy1, origin, rowStride, offsets, kernel, vb, tail, yc); break;
+            case StoreMode.Relu6: RowsOfBand<Relu6Store>(d, sy0, sy1, origin, rowStride, offsets, kernel, vb, tail, yc); break;
+            default: RowsOfBand<PlainStore>(d, sy0, sy1, origin, rowStride, offsets, kernel, vb, tail, yc); break;
+        }
     }
 
     /// <summary>One band of output rows with the kernel's row loop, each vector stored by <typeparamref name="TStore"/>.</summary>
