@@ -65,21 +65,6 @@ public sealed class CpuInterleavedPhaseTilesTests
         return tdx.ToArray();
     }
 
-    private static DeviceBuffer<float> Up(Device d, float[] values)
-    {
-        var b = d.Allocate<float>(values.Length);
-        b.Upload(values);
-        return b;
-    }
-
-    private static void AssertBits(float[] expected, float[] actual, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
-                $"{what}: value {i} of {expected.Length} is {actual[i]:R}, {expected[i]:R} expected.");
-    }
-
     /// <summary>Runs <paramref name="run"/> with the phase buffer and the interleave pass (the earlier way).</summary>
     private static float[] Interleaving(Func<float[]> run)
     {

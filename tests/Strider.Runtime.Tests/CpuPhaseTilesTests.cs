@@ -38,13 +38,6 @@ public sealed class CpuPhaseTilesTests
         return tdx.ToArray();
     }
 
-    private static DeviceBuffer<float> Up(Device d, float[] values)
-    {
-        var b = d.Allocate<float>(values.Length);
-        b.Upload(values);
-        return b;
-    }
-
     [Theory]
     [MemberData(nameof(CaseNames))]
     public void Backward_data_matches_the_reference_with_and_without_the_tiles_with_the_same_bits_on_any_worker_count(string name)

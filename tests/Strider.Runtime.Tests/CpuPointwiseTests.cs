@@ -224,13 +224,6 @@ public sealed class CpuPointwiseTests
     private static ConvKernel Chosen(in ConvGeometry g) => ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW,
         g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups);
 
-    private static DeviceBuffer<float> Up(CpuDevice device, float[] data)
-    {
-        var buffer = device.Allocate<float>(data.Length);
-        buffer.Upload(data);
-        return buffer;
-    }
-
     private float[] Reference(in ConvGeometry g, int n, float[] x, float[] w, float[]? bias)
     {
         var rx = _reference.Allocate<float>(x.Length);

@@ -55,21 +55,6 @@ public sealed class CpuTransposedConvEpilogueTests
         return dx.ToArray();
     }
 
-    private static DeviceBuffer<float> Up(Device d, float[] values)
-    {
-        var b = d.Allocate<float>(values.Length);
-        b.Upload(values);
-        return b;
-    }
-
-    private static void AssertBits(float[] expected, float[] actual, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
-                $"{what}: value {i} of {expected.Length} is {actual[i]:R}, {expected[i]:R} expected.");
-    }
-
     [Theory]
     [MemberData(nameof(CaseNames))]
     public void The_fused_call_equals_the_separate_ops_on_one_and_two_threads_and_the_reference(string name)

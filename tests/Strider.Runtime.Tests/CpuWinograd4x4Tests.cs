@@ -160,13 +160,6 @@ public sealed class CpuWinograd4x4Tests
         }
     }
 
-    private static DeviceBuffer<float> Up(Device device, float[] data)
-    {
-        var buffer = device.Allocate<float>(data.Length);
-        buffer.Upload(data);
-        return buffer;
-    }
-
     private float[] Reference(in ConvGeometry g, int n, float[] x, float[] w, float[]? bias)
     {
         var (rx, rw, ry) = (Up(_reference, x), Up(_reference, w), _reference.Allocate<float>(n * g.OutputSize));

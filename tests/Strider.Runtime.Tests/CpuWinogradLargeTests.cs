@@ -153,13 +153,6 @@ public sealed class CpuWinogradLargeTests
         Assert.NotEqual(ConvKernel.WinogradLargeKernel, ConvolutionAlgorithm.FlippedForwardKernel(k, h, h, c, o, o, kernel, kernel, 0, 0, 1, 1));
     }
 
-    private static DeviceBuffer<float> Up(CpuDevice device, float[] values)
-    {
-        var b = device.Allocate<float>(values.Length);
-        b.Upload(values);
-        return b;
-    }
-
     private float[] Reference(in ConvGeometry g, int n, float[] x, float[] w, float[]? bias, float[]? residual, Activation? activation)
     {
         var (rx, rw, ry) = (_reference.Allocate<float>(x.Length), _reference.Allocate<float>(w.Length), _reference.Allocate<float>(n * g.OutputSize));

@@ -159,13 +159,7 @@ public sealed class CpuConvEpilogueTests
         float[] Run(int threads, bool fused)
         {
             using var device = new CpuDevice(threads);
-            DeviceBuffer<float> Up(float[] data)
-            {
-                var buffer = device.Allocate<float>(data.Length);
-                buffer.Upload(data);
-                return buffer;
-            }
-            var (bx, bw, bb, br, y) = (Up(x), Up(w), Up(b), Up(r), device.Allocate<float>(r.Length));
+            var (bx, bw, bb, br, y) = (Up(device, x), Up(device, w), Up(device, b), Up(device, r), device.Allocate<float>(r.Length));
             if (fused)
             {
                 device.ConvForward(g, n, bx, bw, bb, y, new ConvEpilogue(br, Activation.Relu6));

@@ -44,6 +44,23 @@ public static class TestData
         return new PoolGeometry(c, h, w, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw);
     }
 
+    /// <summary>A buffer of <paramref name="device"/> holding <paramref name="values"/>.</summary>
+    public static DeviceBuffer<float> Up(Device device, float[] values)
+    {
+        var buffer = device.Allocate<float>(values.Length);
+        buffer.Upload(values);
+        return buffer;
+    }
+
+    /// <summary>Asserts <paramref name="actual"/> holds exactly <paramref name="expected"/>'s bits, naming the first value that differs.</summary>
+    public static void AssertBits(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"{what}: value {i} of {expected.Length} is {actual[i]:R}, {expected[i]:R} expected.");
+    }
+
     /// <summary>
     /// Asserts |actual - expected| &lt;= tolerance * max(|expected|, rms(expected)) everywhere (relative, floored at the
     /// tensor's own magnitude so values that cancel to near zero don't demand impossible precision), naming the worst index.
