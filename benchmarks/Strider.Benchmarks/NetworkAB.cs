@@ -27,6 +27,8 @@ public static class NetworkAB
             "pointwise-block" => Switch(v => CpuConvolution.PointwiseBlockBytes = v, CpuConvolution.PointwiseBlockBytes, 0),
             "depthwise-wide" => enabled => CpuDepthwiseConvolution.WideRows = enabled && wideDefault,
             "expand-depthwise" => enabled => CpuDepthwiseConvolution.ExpandDepthwiseOff = !enabled,
+            // A batch of one's depthwise planes (and fused expansion bands) split into one band of rows per worker, or whole planes by channel.
+            "row-split" => enabled => CpuDepthwiseConvolution.RowSplitOff = !enabled,
             // The 28x28 pairs fused (on) or run as two ops (off: the runtime's plane threshold above them), the larger ones fused both times.
             "expand-28" => enabled => CpuDepthwiseConvolution.ExpandMinPositions = enabled ? 28 * 28 : 29 * 29,
             "both" => enabled =>
@@ -34,7 +36,7 @@ public static class NetworkAB
                 CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
                 CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
             },
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, expand-depthwise, expand-28, both."),
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, expand-depthwise, expand-28, row-split, both."),
         };
         var t = new TorchvisionWorkloads { Only = [name] };
         t.Setup();

@@ -81,6 +81,10 @@ internal static unsafe partial class CpuDepthwiseConvolution
         long rowBytes = (long)e.InChannels * e.InW * sizeof(float);
         int inRows = (int)Math.Clamp(ExpandBandBytes / rowBytes, d.KernelH, int.MaxValue);
         args.BandRows = Math.Clamp((inRows - d.KernelH) / d.StrideH + 1, 1, d.OutH);
+        // A batch smaller than the workers: at least one band per worker (band-major items), so each worker expands the
+        // rows the previous op had it write (see Forward); the rows two bands share are expanded twice.
+        var (splitBands, splitHeight) = RowSplit(ws.Workers, n, d.OutH);
+        if (splitBands > 1) args.BandRows = Math.Min(args.BandRows, splitHeight);
         args.Bands = (d.OutH + args.BandRows - 1) / args.BandRows;
         int panels = (e.OutChannels + CpuConvolution.PointwiseRows - 1) / CpuConvolution.PointwiseRows;
         int target = CpuConvolution.ItemsPerWorker * ws.Workers;

@@ -8,7 +8,8 @@ namespace Strider.Devices.Cpu;
 
 /// <summary>
 /// Depthwise convolution forward (one input channel per group, any channel multiplier, kernel, padding and dilation,
-/// stride across up to <see cref="MaxStride"/>). A work item owns one (image, input channel) plane: it copies the plane
+/// stride across up to <see cref="MaxStride"/>). A work item owns one (image, input channel) plane (at a batch smaller
+/// than the workers, one band of its rows per worker: <see cref="RowSplit"/>): it copies the plane
 /// once into a zero-padded copy whose rows are split by column phase (stride across 2: the even padded columns, then
 /// the odd ones), so each tap of 8 neighbouring outputs is one contiguous load and the borders need no tests; then it
 /// writes every output plane of that channel row by row, 8 columns at a time, the 3x3 taps' weights in registers.
@@ -43,6 +44,23 @@ internal static unsafe partial class CpuDepthwiseConvolution
         /// <summary>The flat path's offsets from an output position to its top and bottom rows' centre taps in its source (the plane, or its phase planes at stride 2).</summary>
         public int Up, Down;
         public int Planes, PlanesPerItem;
+        /// <summary>The forward's bands of output rows per plane (0 or 1: whole planes), their height, and the (image, channel) planes of one band (items are band-major).</summary>
+        public int RowBands, BandHeight, BandPlanes;
+    }
+
+    /// <summary>Whether a batch smaller than the workers runs whole planes per item (as before the row split); settable for the `network-ab ... row-split` A/B.</summary>
+    internal static bool RowSplitOff;
+
+    /// <summary>
+    /// Bands of output rows per plane for a batch smaller than the workers: one per worker, even heights, so that op after
+    /// op each worker reads rows it wrote itself (see <see cref="Forward"/>); 1 (whole planes) otherwise.
+    /// </summary>
+    private static (int Bands, int Height) RowSplit(int workers, int n, int outH)
+    {
+        if (RowSplitOff || n >= workers || workers < 2 || outH < 4 * workers) return (1, outH);
+        int height = (outH + workers - 1) / workers;
+        height += height & 1;
+        return ((outH + height - 1) / height, height);
     }
 
     /// <summary>Whether <see cref="Forward"/> runs <paramref name="g"/> (otherwise <see cref="CpuGroupedConvolution"/> does).</summary>
@@ -88,7 +106,12 @@ internal static unsafe partial class CpuDepthwiseConvolution
             return;
         }
 #endif
-        ws.Run(&args, n * g.InChannels, &ForwardPlane);
+        // A batch smaller than the workers splits each plane into bands of rows, band-major: the workers take items from
+        // both ends, so each runs the rows the previous op (the stem's, a pointwise conv's runs of positions) had it write.
+        // Whole planes per item split by channel and read half of every plane from the other core's cache.
+        (args.RowBands, args.BandHeight) = RowSplit(ws.Workers, n, g.OutH);
+        args.BandPlanes = n * g.InChannels;
+        ws.Run(&args, args.RowBands * n * g.InChannels, &ForwardPlane);
     }
 
     private static void ForwardPlane(object state, void* args, int item, int worker)
@@ -96,6 +119,14 @@ internal static unsafe partial class CpuDepthwiseConvolution
         var ws = Unsafe.As<CpuWorkspace>(state);
         ref readonly Args a = ref *(Args*)args;
         var g = a.G;
+        // Band-major items when the planes are split into bands of rows (the forward at a small batch).
+        int rowStart = 0, rowEnd = g.OutH;
+        if (a.RowBands > 1)
+        {
+            rowStart = item / a.BandPlanes * a.BandHeight;
+            rowEnd = Math.Min(g.OutH, rowStart + a.BandHeight);
+            item %= a.BandPlanes;
+        }
         int b = item / g.InChannels, ic = item % g.InChannels;
         float* copy = Grow(ws.WorkspaceA, worker, (long)a.Rows * a.RowStride + WideSlack);
         bool wide = WideApplies(g, a.Mode);
@@ -104,7 +135,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
         int* offsets = stackalloc int[g.KernelW];
         for (int kx = 0; kx < g.KernelW; kx++) offsets[kx] = kx * g.DilationW % g.StrideW * a.PhaseLength + kx * g.DilationW / g.StrideW;
         var tail = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(g.OutW % Lanes)).AsSingle();
-        int multiplier = g.OutPerGroup, taps = g.KernelH * g.KernelW, copied = 0;
+        int multiplier = g.OutPerGroup, taps = g.KernelH * g.KernelW, copied = rowStart * g.StrideH;
         float* flipped = stackalloc float[a.Flip ? taps : 0];
         for (int j = 0; j < multiplier; j++)
         {
@@ -119,9 +150,9 @@ internal static unsafe partial class CpuDepthwiseConvolution
             float bias = a.Bias == null ? 0f : a.Bias[oc];
             // Bands of output rows, the first output channel copying the padded rows each band needs just before it:
             // the copy's reads of x overlap the previous band's arithmetic, and the band's output is in L1 for the epilogue.
-            for (int oy0 = 0; oy0 < g.OutH; oy0 += Band)
+            for (int oy0 = rowStart; oy0 < rowEnd; oy0 += Band)
             {
-                int oy1 = Math.Min(g.OutH, oy0 + Band);
+                int oy1 = Math.Min(rowEnd, oy0 + Band);
                 for (int need = Math.Min(a.Rows, (oy1 - 1) * g.StrideH + (g.KernelH - 1) * g.DilationH + 1); copied < need; copied++)
                 {
                     int iy = copied - g.PadTop;
