@@ -32,6 +32,7 @@ public abstract partial class Device
     /// <c>ConvolutionAlgorithm.ExpandDepthwiseApplies</c>) keeps the expanded planes in cache and may leave
     /// <paramref name="expanded"/> unwritten, so its contents are unspecified afterwards.
     /// </summary>
+    [ComposesDeviceOps]
     public virtual void ConvForwardExpandDepthwise(in ConvGeometry expand, in ConvGeometry depthwise, int n, DeviceBuffer<float> x,
         DeviceBuffer<float> expandW, DeviceBuffer<float>? expandBias, in ConvEpilogue expandEpilogue,
         DeviceBuffer<float> depthwiseW, DeviceBuffer<float>? depthwiseBias, DeviceBuffer<float> expanded, DeviceBuffer<float> y, in ConvEpilogue depthwiseEpilogue)

@@ -52,19 +52,6 @@ public sealed partial class IlgpuDevice
         ApplyEpilogue(n * g.InputSize, dx, epilogue);
     }
 
-    /// <summary>
-    /// The expansion into <paramref name="expanded"/>, then the depthwise conv from it, each with its epilogue: the device's
-    /// own conv kernels (the expanded tensor stays in device memory; no fused kernel here).
-    /// </summary>
-    public override void ConvForwardExpandDepthwise(in ConvGeometry expand, in ConvGeometry depthwise, int n, DeviceBuffer<float> x,
-        DeviceBuffer<float> expandW, DeviceBuffer<float>? expandBias, in ConvEpilogue expandEpilogue,
-        DeviceBuffer<float> depthwiseW, DeviceBuffer<float>? depthwiseBias, DeviceBuffer<float> expanded, DeviceBuffer<float> y, in ConvEpilogue depthwiseEpilogue)
-    {
-        CheckExpandDepthwise(expand, depthwise, expanded, y);
-        ConvForward(expand, n, x, expandW, expandBias, expanded, expandEpilogue);
-        ConvForward(depthwise, n, expanded, depthwiseW, depthwiseBias, y, depthwiseEpilogue);
-    }
-
     /// <summary>y = f(y + residual): both in one elementwise kernel when the epilogue has both, else the separate ops.</summary>
     private void ApplyEpilogue(long count, DeviceBuffer<float> y, in ConvEpilogue epilogue)
     {
