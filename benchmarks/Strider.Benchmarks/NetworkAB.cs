@@ -29,10 +29,6 @@ public static class NetworkAB
             "expand-depthwise" => enabled => CpuDepthwiseConvolution.ExpandDepthwiseOff = !enabled,
             // A batch of one's depthwise planes (and fused expansion bands) split into one band of rows per worker, or whole planes by channel.
             "row-split" => enabled => CpuDepthwiseConvolution.RowSplitOff = !enabled,
-            // ResNet's stem max pool split into one band of rows per worker, or whole planes by channel.
-            "pool-rows" => enabled => CpuPooling.RowSplitOff = !enabled,
-            // The channel tiles' items at a batch of one: runs of positions first (up to the switch's weight bytes), or panel groups first.
-            "tiles-runs" => Switch64(v => CpuConvolution.RunMajorWeightBytes = v, CpuConvolution.RunMajorWeightBytes, 0),
             // The 28x28 pairs fused (on) or run as two ops (off: the runtime's plane threshold above them), the larger ones fused both times.
             "expand-28" => enabled => CpuDepthwiseConvolution.ExpandMinPositions = enabled ? 28 * 28 : 29 * 29,
             "both" => enabled =>
@@ -40,7 +36,7 @@ public static class NetworkAB
                 CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
                 CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
             },
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, expand-depthwise, expand-28, row-split, pool-rows, tiles-runs, both."),
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, expand-depthwise, expand-28, row-split, both."),
         };
         var t = new TorchvisionWorkloads { Only = [name] };
         t.Setup();
@@ -57,6 +53,4 @@ public static class NetworkAB
 
     /// <summary>Sets the switch's value on (its default) or off.</summary>
     private static Action<bool> Switch(Action<int> assign, int on, int off) => enabled => assign(enabled ? on : off);
-
-    private static Action<bool> Switch64(Action<long> assign, long on, long off) => enabled => assign(enabled ? on : off);
 }
