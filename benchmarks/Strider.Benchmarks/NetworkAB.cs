@@ -33,6 +33,8 @@ public static class NetworkAB
             "row-split" => enabled => CpuDepthwiseConvolution.RowSplitOff = !enabled,
             // Winograd layers with fewer tiles in the batch than the rule's (or WMIN's) on the channel tiles (on), or below WMIN_OFF's (off; default 0: every one on Winograd).
             "winograd-batch" => enabled => CpuConvolution.WinogradMinBatchTiles = enabled ? winogradTiles : winogradOff,
+            // The Winograd weight gradient from WMIN tiles in the batch (on) or from its default 128 (off).
+            "wgrad-tiles" => enabled => CpuConvolution.WinogradGradientMinTiles = enabled ? winogradTiles : 128,
             // The 28x28 pairs fused (on) or run as two ops (off: the runtime's plane threshold above them), the larger ones fused both times.
             "expand-28" => enabled => CpuDepthwiseConvolution.ExpandMinPositions = enabled ? 28 * 28 : 29 * 29,
             "both" => enabled =>
@@ -40,7 +42,7 @@ public static class NetworkAB
                 CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
                 CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
             },
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, expand-depthwise, expand-28, row-split, winograd-batch, both."),
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, expand-depthwise, expand-28, row-split, winograd-batch, wgrad-tiles, both."),
         };
         var t = new TorchvisionWorkloads { Only = [name] };
         t.Setup();

@@ -48,9 +48,9 @@ internal static unsafe partial class CpuConvolution
     /// 256x14x14 at batch 8) up, 0.81-0.84x at 128 (512x7x7 at batch 8), 0.87x at 128 with 64 channels, 0.75x at 144;
     /// below 128 it depends on the channels and the run (0.77x at 100 tiles of 128 channels, 0.83-0.97x at 49 of 256,
     /// 1.00-1.02x at 64 of 512 and at 98 of 96 -> 64) and 1.12-1.17x at 32-36. Before dU went back a vector at a time,
-    /// 128 tiles measured 0.98x.
+    /// 128 tiles measured 0.98x. Settable for the benchmarks' A/B (`network-ab W7 wgrad-tiles`).
     /// </summary>
-    internal const int WinogradGradientMinTiles = 128;
+    internal static int WinogradGradientMinTiles = 128;
 
     /// <summary>Most input times output channels for <see cref="WinogradGradientApplies"/> (its dU is 16 times that many floats).</summary>
     internal const long WinogradGradientMaxWeights = 512 * 512;
