@@ -47,6 +47,11 @@ internal static unsafe partial class CpuDepthwiseConvolution
     private static void ForwardFlat(CpuWorkspace ws, int n, Args* args)
     {
         ref readonly ConvGeometry g = ref args->G;
+        if (PaddedApplies(g))
+        {
+            ForwardPadded(ws, n, args);
+            return;
+        }
         int p = g.OutH * g.OutW, vectors = (p + FlatLanes - 1) / FlatLanes;
         var masks = stackalloc Vector512<float>[vectors * 9];
         // Tap k of a row (or column) reads output row oy + shift[k] of its source plane: the input plane itself at
@@ -59,8 +64,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
         args->Down = g.StrideH == 2 ? 2 * PhasePlane(p) : g.OutW;
         args->Masks = masks;
         args->Planes = n * g.InChannels;
-        int perPlane = p * g.OutPerGroup, wanted = CpuConvolution.ItemsPerWorker * ws.Workers;
-        args->PlanesPerItem = Math.Max(1, Math.Min((FlatItemOutputs + perPlane - 1) / perPlane, args->Planes / wanted));
+        args->PlanesPerItem = FlatPlanesPerItem(ws, g, args->Planes);
         var item = (args->Mode, g.StrideH) switch
         {
             (StoreMode.Relu, 1) => (delegate*<object, void*, int, int, void>)&FlatItem<CpuConvolution.ReluClamp, SameColumns>,
@@ -71,6 +75,13 @@ internal static unsafe partial class CpuDepthwiseConvolution
             _ => &FlatItem<CpuConvolution.NoClamp, PhaseColumns>,
         };
         ws.Run(args, (args->Planes + args->PlanesPerItem - 1) / args->PlanesPerItem, item);
+    }
+
+    /// <summary>Planes per item: about <see cref="FlatItemOutputs"/> outputs, fewer where that would leave the workers under <see cref="CpuConvolution.ItemsPerWorker"/> items each.</summary>
+    private static int FlatPlanesPerItem(CpuWorkspace ws, in ConvGeometry g, int planes)
+    {
+        int perPlane = g.OutH * g.OutW * g.OutPerGroup, wanted = CpuConvolution.ItemsPerWorker * ws.Workers;
+        return Math.Max(1, Math.Min((FlatItemOutputs + perPlane - 1) / perPlane, planes / wanted));
     }
 
     /// <summary>
