@@ -47,9 +47,9 @@ internal static unsafe partial class CpuDepthwiseConvolution
     private static void ForwardFlat(CpuWorkspace ws, int n, Args* args)
     {
         ref readonly ConvGeometry g = ref args->G;
-        if (PaddedApplies(g))
+        if (NarrowApplies(g))
         {
-            ForwardPadded(ws, n, args);
+            ForwardNarrow(ws, n, args);
             return;
         }
         int p = g.OutH * g.OutW, vectors = (p + FlatLanes - 1) / FlatLanes;
@@ -64,7 +64,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
         args->Down = g.StrideH == 2 ? 2 * PhasePlane(p) : g.OutW;
         args->Masks = masks;
         args->Planes = n * g.InChannels;
-        args->PlanesPerItem = FlatPlanesPerItem(ws, g, args->Planes);
+        args->PlanesPerItem = FlatPlanesPerItem(ws, p * g.OutPerGroup, args->Planes);
         var item = (args->Mode, g.StrideH) switch
         {
             (StoreMode.Relu, 1) => (delegate*<object, void*, int, int, void>)&FlatItem<CpuConvolution.ReluClamp, SameColumns>,
@@ -77,10 +77,10 @@ internal static unsafe partial class CpuDepthwiseConvolution
         ws.Run(args, (args->Planes + args->PlanesPerItem - 1) / args->PlanesPerItem, item);
     }
 
-    /// <summary>Planes per item: about <see cref="FlatItemOutputs"/> outputs, fewer where that would leave the workers under <see cref="CpuConvolution.ItemsPerWorker"/> items each.</summary>
-    private static int FlatPlanesPerItem(CpuWorkspace ws, in ConvGeometry g, int planes)
+    /// <summary>Planes per item (<paramref name="perPlane"/> outputs each): about <see cref="FlatItemOutputs"/> outputs, fewer where that would leave the workers under <see cref="CpuConvolution.ItemsPerWorker"/> items each.</summary>
+    private static int FlatPlanesPerItem(CpuWorkspace ws, int perPlane, int planes)
     {
-        int perPlane = g.OutH * g.OutW * g.OutPerGroup, wanted = CpuConvolution.ItemsPerWorker * ws.Workers;
+        int wanted = CpuConvolution.ItemsPerWorker * ws.Workers;
         return Math.Max(1, Math.Min((FlatItemOutputs + perPlane - 1) / perPlane, planes / wanted));
     }
 
