@@ -104,12 +104,22 @@ internal static unsafe partial class CpuDepthwiseConvolution
         var (even, odd) = (indices * 2, indices * 2 + Vector512<int>.One);
         var rowLanes = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(w)).AsSingle();
         var rowTail = Vector512.LessThan(indices, Vector512.Create(w)).AsSingle();
+        // Output plane (image, oc) counted on from the item's first, without a division per plane.
+        int image = first / g.OutChannels, oc = first % g.OutChannels;
         for (int plane = first; plane < last; plane += TPlanes.Pairs ? 2 : 1)
         {
             int other = TPlanes.Pairs && plane + 1 < last ? plane + 1 : plane;
-            int ocA = plane % g.OutChannels, ocB = other % g.OutChannels;
-            float* xa = a.X + ((long)plane / g.OutChannels * g.InChannels + ocA / multiplier) * g.InH * inW;
-            float* xb = a.X + ((long)other / g.OutChannels * g.InChannels + ocB / multiplier) * g.InH * inW;
+            int ocA = oc;
+            float* xa = a.X + ((long)image * g.InChannels + (multiplier == 1 ? oc : oc / multiplier)) * g.InH * inW;
+            if (++oc == g.OutChannels) (image, oc) = (image + 1, 0);
+            int ocB = ocA;
+            float* xb = xa;
+            if (other != plane)
+            {
+                ocB = oc;
+                xb = a.X + ((long)image * g.InChannels + (multiplier == 1 ? oc : oc / multiplier)) * g.InH * inW;
+                if (++oc == g.OutChannels) (image, oc) = (image + 1, 0);
+            }
             float* ya = a.Y + (long)plane * p, yb = a.Y + (long)other * p;
             float* ka = a.W + (long)ocA * 9, kb = a.W + (long)ocB * 9;
             var vb = a.Bias == null ? default : Weight<TPlanes>(a.Bias + ocA, a.Bias + ocB, 0);
@@ -153,7 +163,10 @@ internal static unsafe partial class CpuDepthwiseConvolution
     /// <summary>Tap weight <paramref name="t"/> of the kernel at <paramref name="ka"/> in every lane, or of those at <paramref name="ka"/> and <paramref name="kb"/> one per 256-bit half.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Weight<TPlanes>(float* ka, float* kb, int t) where TPlanes : struct, INarrowPlanes =>
-        TPlanes.Pairs ? Vector512.Create(Vector256.Create(ka[t]), Vector256.Create(kb[t])) : Vector512.Create(ka[t]);
+        TPlanes.Pairs ? Vector512.ConditionalSelect(UpperHalf, Vector512.Create(kb[t]), Vector512.Create(ka[t])) : Vector512.Create(ka[t]);
+
+    /// <summary>All bits set in the upper 256-bit half.</summary>
+    private static Vector512<float> UpperHalf => Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(FlatLanes / 2)).AsSingle();
 
     /// <summary>A stride-1 source row: its values in the vector's first InW lanes (of each half, two planes' rows), zero past them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
