@@ -8,7 +8,7 @@ namespace Strider.Benchmarks;
 /// off (A, the kernel before the change) and on (B) alternated, with the median calling-thread CPU time and wall time of
 /// each and their ratio. Run with STRIDER_THREADS=1 for the CPU time of the whole step (with more threads the caller's
 /// CPU time is only its share). Switches: pointwise-block (<see cref="CpuConvolution.PointwiseBlockBytes"/> 0 or its default),
-/// depthwise-wide (<see cref="CpuDepthwiseConvolution.WideRows"/>), expand-depthwise (<see cref="CpuDepthwiseConvolution.ExpandDepthwiseOff"/>:
+/// depthwise-wide (<see cref="CpuDepthwiseConvolution.WideRows"/>), depthwise-narrow (<see cref="CpuDepthwiseConvolution.NarrowRows"/>), expand-depthwise (<see cref="CpuDepthwiseConvolution.ExpandDepthwiseOff"/>:
 /// each inverted-residual expansion and its depthwise conv as two ops, or one fused call), expand-28 (the 28x28 pairs
 /// alone as two ops or fused), both (the first two).
 /// </summary>
@@ -29,6 +29,8 @@ public static class NetworkAB
             "pointwise-block" => Switch(v => CpuConvolution.PointwiseBlockBytes = v, CpuConvolution.PointwiseBlockBytes, 0),
             "depthwise-wide" => enabled => CpuDepthwiseConvolution.WideRows = enabled && wideDefault,
             "expand-depthwise" => enabled => CpuDepthwiseConvolution.ExpandDepthwiseOff = !enabled,
+            // The 14x14 and 7x7 depthwise planes' flat path: one output row per vector, or the masked loads of 16 positions.
+            "depthwise-narrow" => enabled => CpuDepthwiseConvolution.NarrowRows = enabled,
             // A batch of one's depthwise planes (and fused expansion bands) split into one band of rows per worker, or whole planes by channel.
             "row-split" => enabled => CpuDepthwiseConvolution.RowSplitOff = !enabled,
             // Winograd layers with fewer tiles in the batch than the rule's (or WMIN's) on the channel tiles (on), or below WMIN_OFF's (off; default 0: every one on Winograd).
@@ -42,7 +44,7 @@ public static class NetworkAB
                 CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
                 CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
             },
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, expand-depthwise, expand-28, row-split, winograd-batch, wgrad-tiles, both."),
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, expand-depthwise, expand-28, row-split, winograd-batch, wgrad-tiles, both."),
         };
         var t = new TorchvisionWorkloads { Only = [name] };
         t.Setup();

@@ -27,6 +27,11 @@ public sealed class CpuDepthwiseConvolutionTests
         ["3x3 pad 1 on 16x16, the largest plane the flat path takes, batch 2"] = (Depthwise(3, 16, 16, 3, p: 1), 2),
         ["3x3 pad 1 on 17x16, one row past the flat path"] = (Depthwise(3, 17, 16, 3, p: 1), 1),
         ["3x3 pad 1 on 5x13, multiplier 2, batch 3"] = (Depthwise(5, 5, 13, 3, multiplier: 2, p: 1), 3),
+        ["3x3 pad 1 on 15x15, the widest rows one per vector"] = (Depthwise(3, 15, 15, 3, p: 1), 1),
+        ["3x3 pad 1 on 9x8, the narrowest rows one per vector, batch 2"] = (Depthwise(3, 9, 8, 3, p: 1), 2),
+        ["3x3 pad 1 on 6x5, two planes' rows per vector, multiplier 3, batch 3"] = (Depthwise(3, 6, 5, 3, multiplier: 3, p: 1), 3),
+        ["3x3 stride 2 pad 1, 10x6 -> 5x3, two planes per vector, multiplier 2, batch 3 (an odd plane count)"] = (Depthwise(3, 10, 6, 3, multiplier: 2, s: 2, p: 1), 3),
+        ["3x3 stride 2 pad 1, 26x30 -> 13x15, batch 2"] = (Depthwise(3, 26, 30, 3, s: 2, p: 1), 2),
         ["MobileNetV2 3x3 stride 2 pad 1, 14x14 -> 7x7 (7 of 576 channels)"] = (Depthwise(7, 14, 14, 3, s: 2, p: 1), 1),
         ["MobileNetV2 3x3 stride 2 pad 1, 28x28 -> 14x14 (3 of 192 channels), batch 2"] = (Depthwise(3, 28, 28, 3, s: 2, p: 1), 2),
         ["3x3 stride 2 pad 1, 32x16 -> 16x8, multiplier 2"] = (Depthwise(3, 32, 16, 3, multiplier: 2, s: 2, p: 1), 1),
@@ -161,8 +166,9 @@ public sealed class CpuDepthwiseConvolutionTests
 
     /// <summary>
     /// Small 3x3 pad-1 planes read flat, 16 positions per masked vector (at stride 2 from the plane's four phase
-    /// planes): the same bits as the row kernel (the flat path
-    /// switched off) with and without the epilogue, NaN inputs and infinite weights included, on one worker and two.
+    /// planes), and rows narrower than a vector one per vector (two planes' per vector up to 7 wide): the same bits as
+    /// the row kernel (the flat path switched off) with and without the epilogue, NaN inputs and infinite weights
+    /// included, on one worker and two.
     /// </summary>
     [Theory]
     [MemberData(nameof(CaseNames))]
@@ -179,9 +185,10 @@ public sealed class CpuDepthwiseConvolutionTests
         bias[0] = 0f;
         foreach (var (f, withResidual) in new (Activation?, bool)[] { (Activation.Relu6, false), (null, false), (Activation.Relu, false), (Activation.HardTanh, true) })
         {
-            float[] Run(int threads, bool flat)
+            float[] Run(int threads, bool flat, bool narrow = true)
             {
                 CpuDepthwiseConvolution.FlatPlanes = flat;
+                CpuDepthwiseConvolution.NarrowRows = narrow;
                 try
                 {
                     using var device = new CpuDevice(threads);
@@ -193,11 +200,13 @@ public sealed class CpuDepthwiseConvolutionTests
                 finally
                 {
                     CpuDepthwiseConvolution.FlatPlanes = System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+                    CpuDepthwiseConvolution.NarrowRows = true;
                 }
             }
-            float[] rows = Run(2, flat: false), flatOne = Run(1, flat: true), flatTwo = Run(2, flat: true);
+            float[] rows = Run(2, flat: false), flatOne = Run(1, flat: true), flatTwo = Run(2, flat: true), masked = Run(2, flat: true, narrow: false);
             string what = $"{name}, {(withResidual ? "residual + " : "")}{f?.ToString() ?? "no activation"}";
             Assert.True(SameBits(rows.AsSpan(), flatTwo), $"{what}: the flat path differs from the row kernel.");
+            Assert.True(SameBits(rows.AsSpan(), masked), $"{what}: the flat path's masked loads differ from the row kernel.");
             Assert.True(SameBits(flatOne.AsSpan(), flatTwo), $"{what}: one worker and two give different bits.");
             Assert.Contains(flatTwo, float.IsNaN);
             Assert.Contains(flatTwo, v => v != 0f && !float.IsNaN(v));
