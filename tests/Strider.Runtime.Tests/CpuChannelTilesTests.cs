@@ -52,15 +52,7 @@ public sealed class CpuChannelTilesTests
         float[] mine = Forward(threads, g, n, x, w, bias), other = Forward(3 - threads, g, n, x, w, bias);
         Assert.True(mine.AsSpan().SequenceEqual(other), $"{name}: 1 and 2 workers differ.");
 
-        var rx = _reference.Allocate<float>(x.Length);
-        var rw = _reference.Allocate<float>(w.Length);
-        var rb = _reference.Allocate<float>(bias.Length);
-        var ry = _reference.Allocate<float>(n * g.OutputSize);
-        rx.Upload(x);
-        rw.Upload(w);
-        rb.Upload(bias);
-        _reference.ConvForward(g, n, rx, rw, rb, ry);
-        AssertClose(ry.ToArray(), mine, name);
+        AssertMatchesReference(g, n, x, w, bias, mine, name);
     }
 
     [Theory]
@@ -114,12 +106,7 @@ public sealed class CpuChannelTilesTests
         }
         Assert.True(one.AsSpan().SequenceEqual(two), $"{g} batch {n}: 1 and 2 workers differ.");
         Assert.True(two.AsSpan().SequenceEqual(narrow), $"{g} batch {n}: the 256-bit loop differs from the 512-bit kernels.");
-        var (rx, rw, rb, ry) = (_reference.Allocate<float>(x.Length), _reference.Allocate<float>(w.Length), _reference.Allocate<float>(bias.Length), _reference.Allocate<float>(n * g.OutputSize));
-        rx.Upload(x);
-        rw.Upload(w);
-        rb.Upload(bias);
-        _reference.ConvForward(g, n, rx, rw, rb, ry);
-        AssertClose(ry.ToArray(), two, $"Winograd {g} batch {n}");
+        AssertMatchesReference(g, n, x, w, bias, two, $"Winograd {g} batch {n}");
     }
 
     /// <summary>At batch 1 a 7x7 Winograd layer (16 tiles, below ConvolutionAlgorithm.WinogradMinBatchTiles) runs on the channel tiles and matches the reference; at batch 4 (64 tiles) on Winograd.</summary>
@@ -134,12 +121,7 @@ public sealed class CpuChannelTilesTests
         float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
         float[] two = Forward(2, g, n, x, w, bias, expected), one = Forward(1, g, n, x, w, bias, expected);
         Assert.True(one.AsSpan().SequenceEqual(two), $"{g} batch {n}: 1 and 2 workers differ.");
-        var (rx, rw, rb, ry) = (_reference.Allocate<float>(x.Length), _reference.Allocate<float>(w.Length), _reference.Allocate<float>(bias.Length), _reference.Allocate<float>(n * g.OutputSize));
-        rx.Upload(x);
-        rw.Upload(w);
-        rb.Upload(bias);
-        _reference.ConvForward(g, n, rx, rw, rb, ry);
-        AssertClose(ry.ToArray(), two, $"{g} batch {n}");
+        AssertMatchesReference(g, n, x, w, bias, two, $"{g} batch {n}");
     }
 
     [Theory]
@@ -277,6 +259,17 @@ public sealed class CpuChannelTilesTests
             _reference.ConvForward(g, 1, rx, rw, null, ry);
             AssertClose(ry.ToArray(), y.ToArray(), $"{kernel}, weights written {round} times");
         }
+    }
+
+    /// <summary>Asserts that <paramref name="y"/> is the reference device's forward of the same inputs.</summary>
+    private void AssertMatchesReference(in ConvGeometry g, int n, float[] x, float[] w, float[] bias, float[] y, string what)
+    {
+        var (rx, rw, rb, ry) = (_reference.Allocate<float>(x.Length), _reference.Allocate<float>(w.Length), _reference.Allocate<float>(bias.Length), _reference.Allocate<float>(n * g.OutputSize));
+        rx.Upload(x);
+        rw.Upload(w);
+        rb.Upload(bias);
+        _reference.ConvForward(g, n, rx, rw, rb, ry);
+        AssertClose(ry.ToArray(), y, what);
     }
 
     private static float[] Forward(int threads, in ConvGeometry g, int n, float[] x, float[] w, float[] bias, ConvKernel kernel = ConvKernel.ChannelTiles)
