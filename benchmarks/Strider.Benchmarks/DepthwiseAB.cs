@@ -5,11 +5,12 @@ using Strider.Devices.Cpu;
 namespace Strider.Benchmarks;
 
 /// <summary>
-/// In-process A/B of the depthwise kernel's flat small-plane path (`depthwise [threads] [wide]`): each of W6's depthwise
+/// In-process A/B of the depthwise kernel's flat small-plane path (`depthwise [threads] [wide|direct]`): each of W6's depthwise
 /// shapes (3x3 pad 1, folded bias, Relu6 fused) run with the flat path on and off (off: the row kernel), alternated,
 /// with the median calling-thread CPU time and wall time of each and their ratio. Shapes the flat path does not take
 /// run the row kernel both times (a ratio near 1: the noise floor). With "wide", the row kernel's 512-bit 3x3 stride-1
-/// rows against its 256-bit ones instead.
+/// rows against its 256-bit ones instead; with "direct", the 3x3 rows read in place
+/// (<see cref="CpuDepthwiseConvolution.DirectRows"/>) against the padded copy's rows.
 /// </summary>
 public static unsafe class DepthwiseAB
 {
@@ -25,9 +26,9 @@ public static unsafe class DepthwiseAB
             (32, 112, 1), (96, 112, 2), (144, 56, 1), (144, 56, 2), (192, 28, 1), (192, 28, 2), (384, 14, 1), (576, 14, 1),
             (576, 14, 2), (960, 7, 1), (40, 16, 1), (72, 11, 1),
         };
-        bool flatDefault = CpuDepthwiseConvolution.FlatPlanes, wideDefault = CpuDepthwiseConvolution.WideRows;
+        bool flatDefault = CpuDepthwiseConvolution.FlatPlanes, wideDefault = CpuDepthwiseConvolution.WideRows, directDefault = CpuDepthwiseConvolution.DirectRows;
         // A third argument "wide": the row kernel with 512-bit vectors against 256-bit ones (instead of the flat path against the rows).
-        bool wide = args.Length > 2 && args[2] == "wide";
+        bool wide = args.Length > 2 && args[2] == "wide", direct = args.Length > 2 && args[2] == "direct";
         double mineSum = 0, otherSum = 0;
         foreach (var (c, h, s) in cases)
         {
@@ -38,7 +39,7 @@ public static unsafe class DepthwiseAB
                 BenchmarkData.Signed(device, rng, c), BenchmarkData.Signed(device, rng, g.OutputSize));
             var epilogue = new ConvEpilogue(null, Activation.Relu6);
             bool flat = CpuDepthwiseConvolution.FlatApplies(g);
-            bool differs = wide ? !flat && wideDefault : flat;
+            bool differs = wide ? !flat && wideDefault : direct ? !flat && directDefault : flat;
             void Mine()
             {
                 CpuDepthwiseConvolution.FlatPlanes = flatDefault;
@@ -47,16 +48,17 @@ public static unsafe class DepthwiseAB
             void Other()
             {
                 if (wide) CpuDepthwiseConvolution.WideRows = false;
+                else if (direct) CpuDepthwiseConvolution.DirectRows = false;
                 else CpuDepthwiseConvolution.FlatPlanes = false;
                 CpuDepthwiseConvolution.Forward(ws, g, 1, x, w, bias, y, epilogue);
-                CpuDepthwiseConvolution.WideRows = wideDefault;
+                (CpuDepthwiseConvolution.WideRows, CpuDepthwiseConvolution.DirectRows) = (wideDefault, directDefault);
             }
             var ((mmc, mmw), (moc, mow)) = QuickConv.Alternate(Mine, Other, reps: 60);
             CpuDepthwiseConvolution.FlatPlanes = flatDefault;
             mineSum += mmc;
             otherSum += moc;
             double gflop = 2.0 * 9 * c * o * o / 1e6;
-            string name = $"{c}x{h}x{h} s{s} -> {o}x{o}{(differs ? (wide ? " wide" : " flat") : " (same both)")}";
+            string name = $"{c}x{h}x{h} s{s} -> {o}x{o}{(differs ? (wide ? " wide" : direct ? " direct" : " flat") : " (same both)")}";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {name,-34} cpu {mmc,7:F4} / {moc,7:F4} ms = {mmc / moc:F3} ({gflop / mmc:F0} / {gflop / moc:F0} GFLOP/s)   wall {mmw,7:F4} / {mow,7:F4} = {mmw / mow:F3}"));
         }

@@ -121,7 +121,10 @@ internal static unsafe partial class CpuDepthwiseConvolution
         // The panel's expanded rows (8 rows of `stride`), the depthwise padded copy of one channel's band, and a last tile
         // past the plane's end zero-padded (reading past the plane would read past the buffer on the last channel).
         float* expanded = Grow(ws.WorkspaceB, worker, (long)rowsPerPanel * stride);
-        float* copy = Grow(ws.WorkspaceA, worker, (long)(pr1 - pr0) * a.RowStride + WideSlack);
+        // The direct rows read the expanded rows in place, the padding rows from a zero row where the copy would be.
+        bool direct = DirectApplies(d, a.Mode);
+        float* copy = Grow(ws.WorkspaceA, worker, direct ? inW : (long)(pr1 - pr0) * a.RowStride + WideSlack);
+        if (direct) new Span<float>(copy, inW).Clear();
         int lastFull = j0 + tiles * span <= p ? tiles : tiles - 1;
         float* lastTile = null;
         if (lastFull < tiles)
@@ -164,6 +167,12 @@ internal static unsafe partial class CpuDepthwiseConvolution
                 float* kernel = a.W + (long)c * taps;
                 float* yc = a.Y + ((long)b * K + c) * outP;
                 float channelBias = a.Bias == null ? 0f : a.Bias[c];
+                if (direct)
+                {
+                    for (int sy0 = oy0; sy0 < oy1; sy0 += DirectBand)
+                        DirectRows3x3(d, a.Mode, sy0, Math.Min(oy1, sy0 + DirectBand), src, copy, kernel, channelBias, yc);
+                    continue;
+                }
                 // The copy holds padded rows pr0 on: the row kernels index it from padded row 0.
                 float* origin = copy - (long)pr0 * a.RowStride;
                 int copied = pr0;
