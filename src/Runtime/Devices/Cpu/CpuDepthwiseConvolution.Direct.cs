@@ -67,12 +67,12 @@ internal static unsafe partial class CpuDepthwiseConvolution
                     Strip1<TClamp, Edge>(rowInput, iy, rows, start, yc, outW, full, tail, Within(start, inW), Within(start + 1, inW), Within(start + 2, inW),
                         w00, w01, w02, w10, w11, w12, w20, w21, w22, vb);
             }
-            else if (start >= 0 && start + 2 * WideLanes + 2 <= inW)
-                Strip2<TClamp, Inside>(rowInput, iy, rows, start, yc, outW, full, tail, default, default, default, default,
+            else if (start >= 0 && start + 2 * WideLanes + 1 <= inW)
+                Strip2<TClamp, Inside>(rowInput, iy, rows, start, yc, outW, full, tail, default, default, default,
                     w00, w01, w02, w10, w11, w12, w20, w21, w22, vb);
             else
                 Strip2<TClamp, Edge>(rowInput, iy, rows, start, yc, outW, full, tail,
-                    Within(start, inW), Within(start + WideLanes, inW), Within(start + 2, inW), Within(start + WideLanes + 2, inW),
+                    Within(start, inW) & Vector512.Create(-1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0).AsSingle(), Within(start + 1, inW), Within(start + WideLanes + 1, inW),
                     w00, w01, w02, w10, w11, w12, w20, w21, w22, vb);
         }
     }
@@ -140,35 +140,42 @@ internal static unsafe partial class CpuDepthwiseConvolution
 
     /// <summary>
     /// Stride 2: one strip of 16 columns down <paramref name="rows"/> output rows, output o reading input rows iy + 2o + k;
-    /// row iy + 2o + 2 is chain 2 of output o and chain 0 of output o + 1. Each row's taps are its even and odd columns
-    /// from start (taps 0 and 1) and its even columns from start + 2 (tap 2).
+    /// row iy + 2o + 2 is chain 2 of output o and chain 0 of output o + 1 (<see cref="Taps2{TLoads}"/> for a row's taps).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Strip2<TClamp, TLoads>(Source source, int iy, int rows, int start, float* y, int outW, bool full, Vector512<float> tail,
-        Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3,
+        Vector512<float> m0, Vector512<float> m1, Vector512<float> m2,
         Vector512<float> w00, Vector512<float> w01, Vector512<float> w02, Vector512<float> w10, Vector512<float> w11, Vector512<float> w12,
         Vector512<float> w20, Vector512<float> w21, Vector512<float> w22, Vector512<float> vb)
         where TClamp : struct, CpuConvolution.IPointwiseClamp where TLoads : struct, IStripLoads
     {
-        var evens = Vector512<int>.Indices * 2;
-        var odds = evens + Vector512<int>.One;
-        float* r = source.Row(iy) + start;
-        var (lo, hi) = (StripLoad<TLoads>(r, m0), StripLoad<TLoads>(r + WideLanes, m1));
-        var next = Row(Avx512F.PermuteVar16x32x2(lo, evens, hi), Avx512F.PermuteVar16x32x2(lo, odds, hi),
-            Avx512F.PermuteVar16x32x2(StripLoad<TLoads>(r + 2, m2), evens, StripLoad<TLoads>(r + WideLanes + 2, m3)), w00, w01, w02, vb);
+        var (a, b, c) = Taps2<TLoads>(source.Row(iy) + start, m0, m1, m2);
+        var next = Row(a, b, c, w00, w01, w02, vb);
         for (int o = 0; o < rows; o++)
         {
-            r = source.Row(iy + 2 * o + 1) + start;
-            (lo, hi) = (StripLoad<TLoads>(r, m0), StripLoad<TLoads>(r + WideLanes, m1));
-            var sum = next + Row(Avx512F.PermuteVar16x32x2(lo, evens, hi), Avx512F.PermuteVar16x32x2(lo, odds, hi),
-                Avx512F.PermuteVar16x32x2(StripLoad<TLoads>(r + 2, m2), evens, StripLoad<TLoads>(r + WideLanes + 2, m3)), w10, w11, w12);
-            r = source.Row(iy + 2 * o + 2) + start;
-            (lo, hi) = (StripLoad<TLoads>(r, m0), StripLoad<TLoads>(r + WideLanes, m1));
-            var (a, b, c) = (Avx512F.PermuteVar16x32x2(lo, evens, hi), Avx512F.PermuteVar16x32x2(lo, odds, hi),
-                Avx512F.PermuteVar16x32x2(StripLoad<TLoads>(r + 2, m2), evens, StripLoad<TLoads>(r + WideLanes + 2, m3)));
+            (a, b, c) = Taps2<TLoads>(source.Row(iy + 2 * o + 1) + start, m0, m1, m2);
+            var sum = next + Row(a, b, c, w10, w11, w12);
+            (a, b, c) = Taps2<TLoads>(source.Row(iy + 2 * o + 2) + start, m0, m1, m2);
             Put<TClamp>(y + (long)o * outW, sum + Row(a, b, c, w20, w21, w22), full, tail);
             next = Row(a, b, c, w00, w01, w02, vb);
         }
+    }
+
+    /// <summary>
+    /// One input row's three taps of 16 stride-2 outputs whose tap 0 reads column <paramref name="r"/>: the two vectors from
+    /// r + 1 split into their even columns (tap 1) and odd ones (tap 2), tap 0 the odd ones one lane on with r[0] first
+    /// (two loads of which the first is whole-line aligned on MobileNet's rows, where four unaligned ones cost more).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float>, Vector512<float>, Vector512<float>) Taps2<TLoads>(float* r, Vector512<float> m0, Vector512<float> m1, Vector512<float> m2)
+        where TLoads : struct, IStripLoads
+    {
+        var evens = Vector512<int>.Indices * 2;
+        var (lo, hi) = (StripLoad<TLoads>(r + 1, m1), StripLoad<TLoads>(r + WideLanes + 1, m2));
+        var right = Avx512F.PermuteVar16x32x2(lo, evens + Vector512<int>.One, hi);
+        var first = TLoads.Masked ? Avx512F.MaskLoad(r, m0, Vector512<float>.Zero) : Vector512.Create(*r);
+        var left = Avx512F.PermuteVar16x32x2(first, Vector512.Create(0, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30), right);
+        return (left, Avx512F.PermuteVar16x32x2(lo, evens, hi), right);
     }
 #else
     private static bool DirectApplies(in ConvGeometry g, StoreMode mode) => false;
