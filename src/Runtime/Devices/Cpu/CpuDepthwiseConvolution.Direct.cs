@@ -12,7 +12,11 @@ namespace Strider.Devices.Cpu;
 /// input row's three taps (stride 2: its even and odd columns, split in registers by two-source permutes) are loaded
 /// once and feed every output row that reads them (3 at stride 1, 2 at stride 2), whose partial sums stay in
 /// registers. Only a strip that reaches past a row's ends loads masked (zero in the padding, those lanes not read);
-/// a padding row is a zero row. Each output is <see cref="Rows3x3{TStore}"/>'s sum in its order, (row 0's chain from
+/// a padding row is a zero row. Strips inside the row at stride 1 go in pairs (32 columns a pass). Each row a strip
+/// reads, it prefetches the lines the next strip will read of that row: walking down a column of lines defeats the
+/// hardware prefetchers, and without it a strip's loads waited on L2 and L3 (one thread, `depthwise 1 direct`, the
+/// strips without and with the prefetch: 32x112x112 s1 0.097 / 0.085 ms, 96x112x112 s2 0.156 / 0.128, 144x56x56 s2
+/// 0.062 / 0.048, 192x28x28 s1 0.040 / 0.034). Each output is <see cref="Rows3x3{TStore}"/>'s sum in its order, (row 0's chain from
 /// the bias + row 1's) + row 2's, on the same values (the copy's zeros where it pads): the same bits.
 /// </summary>
 internal static unsafe partial class CpuDepthwiseConvolution
@@ -60,7 +64,12 @@ internal static unsafe partial class CpuDepthwiseConvolution
             int start = ox * g.StrideW - g.PadLeft;
             if (g.StrideW == 1)
             {
-                if (start >= 0 && start + WideLanes + 2 <= inW)
+                if (start >= 0 && start + 2 * WideLanes + 2 <= inW && ox + 2 * WideLanes <= outW)
+                {
+                    Strip1Pair<TClamp>(rowInput, iy, rows, start, yc, outW, w00, w01, w02, w10, w11, w12, w20, w21, w22, vb);
+                    ox += WideLanes;
+                }
+                else if (start >= 0 && start + WideLanes + 2 <= inW)
                     Strip1<TClamp, Inside>(rowInput, iy, rows, start, yc, outW, full, tail, default, default, default,
                         w00, w01, w02, w10, w11, w12, w20, w21, w22, vb);
                 else
@@ -131,10 +140,45 @@ internal static unsafe partial class CpuDepthwiseConvolution
         for (int o = 0; o < rows; o++)
         {
             r = source.Row(iy + o + 2) + start;
+            Sse.Prefetch0(r + 2 * WideLanes + 1); // the next strip's last line of this row
             (a, b, c) = (StripLoad<TLoads>(r, m0), StripLoad<TLoads>(r + 1, m1), StripLoad<TLoads>(r + 2, m2));
             Put<TClamp>(y + (long)o * outW, mid + Row(a, b, c, w20, w21, w22), full, tail);
             mid = top + Row(a, b, c, w10, w11, w12);
             top = Row(a, b, c, w00, w01, w02, vb);
+        }
+    }
+
+    /// <summary><see cref="Strip1{TClamp, TLoads}"/> on two neighbouring strips inside the row, whole, in one pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Strip1Pair<TClamp>(Source source, int iy, int rows, int start, float* y, int outW,
+        Vector512<float> w00, Vector512<float> w01, Vector512<float> w02, Vector512<float> w10, Vector512<float> w11, Vector512<float> w12,
+        Vector512<float> w20, Vector512<float> w21, Vector512<float> w22, Vector512<float> vb)
+        where TClamp : struct, CpuConvolution.IPointwiseClamp
+    {
+        float* r = source.Row(iy) + start;
+        var top = Row(Vector512.Load(r), Vector512.Load(r + 1), Vector512.Load(r + 2), w00, w01, w02, vb);
+        var top2 = Row(Vector512.Load(r + WideLanes), Vector512.Load(r + WideLanes + 1), Vector512.Load(r + WideLanes + 2), w00, w01, w02, vb);
+        r = source.Row(iy + 1) + start;
+        var (a, b, c) = (Vector512.Load(r), Vector512.Load(r + 1), Vector512.Load(r + 2));
+        var (a2, b2, c2) = (Vector512.Load(r + WideLanes), Vector512.Load(r + WideLanes + 1), Vector512.Load(r + WideLanes + 2));
+        var mid = top + Row(a, b, c, w10, w11, w12);
+        var mid2 = top2 + Row(a2, b2, c2, w10, w11, w12);
+        top = Row(a, b, c, w00, w01, w02, vb);
+        top2 = Row(a2, b2, c2, w00, w01, w02, vb);
+        for (int o = 0; o < rows; o++)
+        {
+            r = source.Row(iy + o + 2) + start;
+            Sse.Prefetch0(r + 3 * WideLanes + 1); // the next pair's lines of this row
+            Sse.Prefetch0(r + 4 * WideLanes + 1);
+            (a, b, c) = (Vector512.Load(r), Vector512.Load(r + 1), Vector512.Load(r + 2));
+            (a2, b2, c2) = (Vector512.Load(r + WideLanes), Vector512.Load(r + WideLanes + 1), Vector512.Load(r + WideLanes + 2));
+            float* yo = y + (long)o * outW;
+            TClamp.Apply(mid + Row(a, b, c, w20, w21, w22)).Store(yo);
+            TClamp.Apply(mid2 + Row(a2, b2, c2, w20, w21, w22)).Store(yo + WideLanes);
+            mid = top + Row(a, b, c, w10, w11, w12);
+            mid2 = top2 + Row(a2, b2, c2, w10, w11, w12);
+            top = Row(a, b, c, w00, w01, w02, vb);
+            top2 = Row(a2, b2, c2, w00, w01, w02, vb);
         }
     }
 
@@ -153,9 +197,15 @@ internal static unsafe partial class CpuDepthwiseConvolution
         var next = Row(a, b, c, w00, w01, w02, vb);
         for (int o = 0; o < rows; o++)
         {
-            (a, b, c) = Taps2<TLoads>(source.Row(iy + 2 * o + 1) + start, m0, m1, m2);
+            float* r = source.Row(iy + 2 * o + 1) + start;
+            Sse.Prefetch0(r + 3 * WideLanes); // the next strip's lines of this row (it reads r + 32 to r + 65)
+            Sse.Prefetch0(r + 4 * WideLanes + 1);
+            (a, b, c) = Taps2<TLoads>(r, m0, m1, m2);
             var sum = next + Row(a, b, c, w10, w11, w12);
-            (a, b, c) = Taps2<TLoads>(source.Row(iy + 2 * o + 2) + start, m0, m1, m2);
+            r = source.Row(iy + 2 * o + 2) + start;
+            Sse.Prefetch0(r + 3 * WideLanes);
+            Sse.Prefetch0(r + 4 * WideLanes + 1);
+            (a, b, c) = Taps2<TLoads>(r, m0, m1, m2);
             Put<TClamp>(y + (long)o * outW, sum + Row(a, b, c, w20, w21, w22), full, tail);
             next = Row(a, b, c, w00, w01, w02, vb);
         }
