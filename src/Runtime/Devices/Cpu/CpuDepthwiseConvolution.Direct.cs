@@ -59,8 +59,8 @@ internal static unsafe partial class CpuDepthwiseConvolution
         {
             bool full = ox + WideLanes <= outW;
             float* yc = y + (long)oy0 * outW + ox;
-            // The strip's loads start at input column `start`: stride 1 taps at start + 0, 1, 2; stride 2 the pairs of
-            // vectors at start and start + 2 (their even columns taps 0 and 2, the first pair's odd ones tap 1).
+            // Lane 0's tap 0 reads input column `start`: stride 1 taps load at start + 0, 1, 2; stride 2 the two vectors
+            // from start + 1 (Taps2) and the value at start.
             int start = ox * g.StrideW - g.PadLeft;
             if (g.StrideW == 1)
             {

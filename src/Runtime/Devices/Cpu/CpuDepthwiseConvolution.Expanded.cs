@@ -12,7 +12,8 @@ namespace Strider.Devices.Cpu;
 /// band of output rows of one image and a group of 8-channel panels of the expansion. For each panel it runs the
 /// pointwise tiles (<see cref="CpuConvolution.RunPointwiseTile{TClamp}"/>) over the input rows the band reads into the
 /// worker's scratch, then the depthwise conv of each of the panel's channels from there: the padded copy
-/// (<see cref="CopyRow"/>) and the row kernels of <see cref="ForwardPlane"/>. MobileNetV2's 16 -> 96 expansion at
+/// (<see cref="CopyRow"/>) and the row kernels of <see cref="ForwardPlane"/>, or, where those apply, the direct rows
+/// (<see cref="DirectRows3x3"/>) straight from the expanded rows, with no copy. MobileNetV2's 16 -> 96 expansion at
 /// 112x112 wrote 4.8 MB that the stride-2 depthwise conv read back from L3; here each panel's rows stay in L2. Rows
 /// that two bands read (the kernel's overlap) are expanded once per band. Each expanded value is the pointwise tile's
 /// chain in C order and each output the row kernel's sum, both on the same values as the two ops: the same bits.

@@ -13,6 +13,8 @@ namespace Strider.Devices.Cpu;
 /// once into a zero-padded copy whose rows are split by column phase (stride across 2: the even padded columns, then
 /// the odd ones), so each tap of 8 neighbouring outputs is one contiguous load and the borders need no tests; then it
 /// writes every output plane of that channel row by row, 8 columns at a time, the 3x3 taps' weights in registers.
+/// 3x3 undilated rows at stride 1 or 2 with AVX-512 skip the copy and read the plane in place
+/// (<see cref="DirectRows3x3"/>).
 /// Each output is one fixed sum of its taps, so results do not depend on the thread count or on where a row's vectors
 /// fall.
 /// </summary>
