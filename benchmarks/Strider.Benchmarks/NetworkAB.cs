@@ -8,7 +8,7 @@ namespace Strider.Benchmarks;
 /// off (A, the kernel before the change) and on (B) alternated, with the median calling-thread CPU time and wall time of
 /// each and their ratio. Run with STRIDER_THREADS=1 for the CPU time of the whole step (with more threads the caller's
 /// CPU time is only its share). Switches: pointwise-block (<see cref="CpuConvolution.PointwiseBlockBytes"/> 0 or its default),
-/// depthwise-wide (<see cref="CpuDepthwiseConvolution.WideRows"/>), depthwise-narrow (<see cref="CpuDepthwiseConvolution.NarrowRows"/>), expand-depthwise (<see cref="CpuDepthwiseConvolution.ExpandDepthwiseOff"/>:
+/// depthwise-wide (<see cref="CpuDepthwiseConvolution.WideRows"/>), depthwise-narrow (<see cref="CpuDepthwiseConvolution.NarrowRows"/>), depthwise-direct (<see cref="CpuDepthwiseConvolution.DirectRows"/>), expand-depthwise (<see cref="CpuDepthwiseConvolution.ExpandDepthwiseOff"/>:
 /// each inverted-residual expansion and its depthwise conv as two ops, or one fused call), expand-28 (the 28x28 pairs
 /// alone as two ops or fused), both (the first two).
 /// </summary>
@@ -21,13 +21,15 @@ public static class NetworkAB
         int reps = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 40;
         Console.WriteLine($"threads {Workloads.Threads}, {name}, switch {change}, load {File.ReadAllText("/proc/loadavg").Trim()}");
         int defaultBlockBytes = CpuConvolution.PointwiseBlockBytes;
-        bool wideDefault = CpuDepthwiseConvolution.WideRows;
+        bool wideDefault = CpuDepthwiseConvolution.WideRows, directDefault = CpuDepthwiseConvolution.DirectRows;
         int winogradOff = int.Parse(Environment.GetEnvironmentVariable("WMIN_OFF") ?? "0", CultureInfo.InvariantCulture);
         int winogradTiles = int.Parse(Environment.GetEnvironmentVariable("WMIN") ?? CpuConvolution.WinogradMinBatchTiles.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         Action<bool> set = change switch
         {
             "pointwise-block" => Switch(v => CpuConvolution.PointwiseBlockBytes = v, CpuConvolution.PointwiseBlockBytes, 0),
             "depthwise-wide" => enabled => CpuDepthwiseConvolution.WideRows = enabled && wideDefault,
+            // The 3x3 depthwise rows read in place (on) or from the padded copy (off), in the forward and the fused pass.
+            "depthwise-direct" => enabled => CpuDepthwiseConvolution.DirectRows = enabled && directDefault,
             "expand-depthwise" => enabled => CpuDepthwiseConvolution.ExpandDepthwiseOff = !enabled,
             // The 14x14 and 7x7 depthwise planes' flat path: one output row per vector, or the masked loads of 16 positions.
             "depthwise-narrow" => enabled => CpuDepthwiseConvolution.NarrowRows = enabled,
@@ -44,7 +46,7 @@ public static class NetworkAB
                 CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
                 CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
             },
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, expand-depthwise, expand-28, row-split, winograd-batch, wgrad-tiles, both."),
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, winograd-batch, wgrad-tiles, both."),
         };
         var t = new TorchvisionWorkloads { Only = [name] };
         t.Setup();

@@ -10,8 +10,8 @@ namespace Strider.Runtime.Tests;
 /// The CPU device's depthwise kernel (a phase-split padded copy per plane, 8 output columns per vector) on MobileNet's
 /// geometries with channels cut and on odd ones: rows narrower than a vector, not a multiple of it, padding wider than
 /// the kernel, strides 1-3, dilation, a channel multiplier; forward (with and without an epilogue), backward data and the
-/// weight gradient against <see cref="ReferenceDevice"/>, and the same bits on one worker as on two; the flat path and
-/// the 512-bit 3x3 stride-1 rows on the 256-bit rows' bits.
+/// weight gradient against <see cref="ReferenceDevice"/>, and the same bits on one worker as on two; the flat path, the
+/// 512-bit 3x3 stride-1 rows and the 3x3 rows read in place on the 256-bit (padded copy's) rows' bits.
 /// </summary>
 public sealed class CpuDepthwiseConvolutionTests
 {
@@ -45,6 +45,9 @@ public sealed class CpuDepthwiseConvolutionTests
         ["3x3 pad 1 on 9x33 (two 16-wide vectors and one lane), odd rows, batch 2"] = (Depthwise(3, 9, 33, 3, p: 1), 2),
         ["3x3 pad 1 on 20x48 (three whole 16-wide vectors), multiplier 2"] = (Depthwise(2, 20, 48, 3, multiplier: 2, p: 1), 1),
         ["MobileNetV2 3x3 pad 1 on 112x112 (2 of 32 channels)"] = (Depthwise(2, 112, 112, 3, p: 1), 1),
+        ["3x3 stride 2 pad 1, odd 57x113 -> 29x57 (inner strips and both edges), batch 2"] = (Depthwise(2, 57, 113, 3, s: 2, p: 1), 2),
+        ["3x3 stride 2 pad 2, 12x75, multiplier 2"] = (Depthwise(2, 12, 75, 3, multiplier: 2, s: 2, p: 2), 1),
+        ["3x3 pad 1 on 23x70 (four 16-wide vectors and 6 lanes), multiplier 2, batch 2"] = (Depthwise(2, 23, 70, 3, multiplier: 2, p: 1), 2),
         ["3x3 pad 2 (wider than the kernel's reach), 5x6"] = (Depthwise(3, 5, 6, 3, p: 2), 2),
         ["3x3 pad 1 on 1x1"] = (Depthwise(5, 1, 1, 3, p: 1), 2),
         ["3x3 dilation 2 pad 2 on 20x21"] = (Depthwise(3, 20, 21, 3, p: 2, d: 2), 1),
@@ -231,11 +234,12 @@ public sealed class CpuDepthwiseConvolutionTests
         float[] dy = Uniform(rng, count, -3, 3);
         for (long i = 3; i < x.Length; i += 97) x[i] = float.NaN;
         w[^1] = float.PositiveInfinity;
-        bool wideDefault = CpuDepthwiseConvolution.WideRows;
+        bool wideDefault = CpuDepthwiseConvolution.WideRows, directDefault = CpuDepthwiseConvolution.DirectRows;
         float[] Run(int threads, bool wide, Activation? f, bool withResidual, bool backward)
         {
             CpuDepthwiseConvolution.WideRows = wide && wideDefault;
             CpuDepthwiseConvolution.FlatPlanes = false;
+            CpuDepthwiseConvolution.DirectRows = false;
             try
             {
                 using var device = new CpuDevice(threads);
@@ -253,6 +257,7 @@ public sealed class CpuDepthwiseConvolutionTests
             finally
             {
                 CpuDepthwiseConvolution.WideRows = wideDefault;
+                CpuDepthwiseConvolution.DirectRows = directDefault;
                 CpuDepthwiseConvolution.FlatPlanes = System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported;
             }
         }
@@ -265,6 +270,53 @@ public sealed class CpuDepthwiseConvolutionTests
             Assert.True(SameBits(narrow.AsSpan(), wideTwo), $"{what}: the 512-bit rows differ from the 256-bit rows.");
             Assert.True(SameBits(wideOne.AsSpan(), wideTwo), $"{what}: one worker and two give different bits.");
             Assert.Contains(wideTwo, v => v != 0f && !float.IsNaN(v));
+        }
+    }
+
+    /// <summary>
+    /// 3x3 undilated rows at stride 1 and 2 read in place (strips of 16 columns, masked at the rows' ends, zero rows
+    /// for the padding): the same bits as the padded copy's rows (switched off) on every such case, small planes by
+    /// rows too (the flat path off), with and without the epilogue, NaN inputs and infinite weights included (0 x inf
+    /// in the padding), on one worker and two (at a batch of one: one band of rows per worker).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Direct_rows_give_the_padded_copys_bits(string name)
+    {
+        var (g, n) = Cases[name];
+        if (g.KernelH != 3 || g.KernelW != 3 || g.DilationH != 1 || g.DilationW != 1 || g.StrideH != g.StrideW || g.StrideW > 2 || !CpuDepthwiseConvolution.Applies(g)) return;
+        long count = n * g.OutputSize;
+        var rng = new Random(66);
+        float[] x = Uniform(rng, n * g.InputSize, -3, 3), w = Uniform(rng, g.WeightSize, -2, 2), bias = Uniform(rng, g.OutChannels), residual = Uniform(rng, count, -4, 4);
+        for (long i = 3; i < x.Length; i += 97) x[i] = float.NaN;
+        w[^1] = float.PositiveInfinity;
+        bool directDefault = CpuDepthwiseConvolution.DirectRows;
+        float[] Run(int threads, bool direct, Activation? f, bool withResidual)
+        {
+            CpuDepthwiseConvolution.DirectRows = direct && directDefault;
+            CpuDepthwiseConvolution.FlatPlanes = false;
+            try
+            {
+                using var device = new CpuDevice(threads);
+                var (bx, bw, bb, br) = (Upload(device, x), Upload(device, w), Upload(device, bias), Upload(device, residual));
+                var y = Upload(device, Enumerable.Repeat(float.NaN, (int)count).ToArray());
+                device.ConvForward(g, n, bx, bw, bb, y, new ConvEpilogue(withResidual ? br : null, f, -0.5f, 0.25f));
+                return y.ToArray();
+            }
+            finally
+            {
+                CpuDepthwiseConvolution.DirectRows = directDefault;
+                CpuDepthwiseConvolution.FlatPlanes = System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+            }
+        }
+        foreach (var (f, withResidual) in new (Activation?, bool)[] { (Activation.Relu6, false), (null, false), (Activation.Relu, false), (Activation.HardTanh, true) })
+        {
+            float[] copied = Run(2, false, f, withResidual), directOne = Run(1, true, f, withResidual), directTwo = Run(2, true, f, withResidual);
+            string what = $"{name}, {(withResidual ? "residual + " : "")}{f?.ToString() ?? "no activation"}";
+            Assert.True(SameBits(copied.AsSpan(), directTwo), $"{what}: the direct rows differ from the padded copy's rows.");
+            Assert.True(SameBits(directOne.AsSpan(), directTwo), $"{what}: one worker and two give different bits.");
+            Assert.Contains(directTwo, float.IsNaN);
+            Assert.Contains(directTwo, v => v != 0f && !float.IsNaN(v));
         }
     }
 

@@ -24,6 +24,8 @@ public sealed class CpuExpandDepthwiseTests
         { "30x30, stride 1, unpadded 3x3 (valid), 9 channels", 10, 30, 30, 9, 3, 1, 0, 1 },
         { "36x36 stride 2 (MobileNetV2's 32 -> 192, cut), batch 3", 32, 36, 36, 24, 3, 2, 1, 3 },
         { "one input channel, 41x29, stride 2, 5x5 pad 2", 1, 41, 29, 8, 5, 2, 2, 1 },
+        { "odd 29x51 plane, stride 2 unpadded, batch 2", 5, 29, 51, 9, 3, 2, 0, 2 },
+        { "odd 21x43 plane, stride 2 pad 2", 6, 21, 43, 10, 3, 2, 2, 1 },
     };
 
     private static (ConvGeometry Expand, ConvGeometry Depthwise) Geometries(int c, int h, int w, int k, int kernel, int stride, int pad)
@@ -122,9 +124,11 @@ public sealed class CpuExpandDepthwiseTests
         var (e, d) = Geometries(c, h, w, k, 3, 2, 1);
         var rng = new Random(76);
         float[] x = Uniform(rng, n * e.InputSize, -2, 2), ew = Uniform(rng, e.WeightSize), dw = Uniform(rng, d.WeightSize), db = Uniform(rng, k);
+        bool directDefault = CpuDepthwiseConvolution.DirectRows;
         float[] Run(bool wide)
         {
             CpuDepthwiseConvolution.ExpandWideStride2 = wide;
+            CpuDepthwiseConvolution.DirectRows = false;
             try
             {
                 using var device = new CpuDevice(2);
@@ -134,9 +138,49 @@ public sealed class CpuExpandDepthwiseTests
                 Assert.Equal(ConvKernel.ExpandDepthwise, CpuConvolution.LastKernel);
                 return y.ToArray();
             }
-            finally { CpuDepthwiseConvolution.ExpandWideStride2 = true; }
+            finally
+            {
+                CpuDepthwiseConvolution.ExpandWideStride2 = true;
+                CpuDepthwiseConvolution.DirectRows = directDefault;
+            }
         }
         Assert.True(Run(true).AsSpan().SequenceEqual(Run(false)), $"{d}: the 512-bit stride-2 rows differ from the 8-wide rows.");
+    }
+
+    /// <summary>
+    /// The 3x3 rows read in place from the expanded rows (the direct rows, no padded copy): the same bits as the padded
+    /// copy's rows (switched off) on one worker and two, NaN expanded values and an infinite weight (0 x inf in the
+    /// padding) included. Cases the direct rows do not take (5x5) run the copy both times.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void The_direct_rows_give_the_padded_copys_bits(string name, int c, int h, int w, int k, int kernel, int stride, int pad, int n)
+    {
+        var (e, d) = Geometries(c, h, w, k, kernel, stride, pad);
+        var rng = new Random(77);
+        float[] x = Uniform(rng, n * e.InputSize, -2, 2), ew = Uniform(rng, e.WeightSize), eb = Uniform(rng, k), dw = Uniform(rng, d.WeightSize), db = Uniform(rng, k);
+        x[7] = float.NaN;
+        dw[^1] = float.PositiveInfinity;
+        bool directDefault = CpuDepthwiseConvolution.DirectRows;
+        float[] Run(int threads, bool direct)
+        {
+            CpuDepthwiseConvolution.DirectRows = direct && directDefault;
+            try
+            {
+                using var device = new CpuDevice(threads);
+                var (expanded, y) = (device.Allocate<float>(n * e.OutputSize), device.Allocate<float>(n * d.OutputSize));
+                device.ConvForwardExpandDepthwise(e, d, n, Up(device, x), Up(device, ew), Up(device, eb), new ConvEpilogue(null, Activation.Relu6),
+                    Up(device, dw), Up(device, db), expanded, y, new ConvEpilogue(null, null));
+                Assert.Equal(ConvKernel.ExpandDepthwise, CpuConvolution.LastKernel);
+                return y.ToArray();
+            }
+            finally { CpuDepthwiseConvolution.DirectRows = directDefault; }
+        }
+        float[] copied = Run(2, false), one = Run(1, true), two = Run(2, true);
+        Assert.True(two.AsSpan().SequenceEqual(copied), $"{name}: the direct rows differ from the padded copy's rows.");
+        Assert.True(one.AsSpan().SequenceEqual(copied), $"{name}: the direct rows on one worker differ from the padded copy's rows.");
+        Assert.Contains(two, float.IsNaN);
+        Assert.Contains(two, v => v != 0f && !float.IsNaN(v));
     }
 
     [Fact]

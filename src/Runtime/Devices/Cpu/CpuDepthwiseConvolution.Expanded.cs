@@ -12,7 +12,8 @@ namespace Strider.Devices.Cpu;
 /// band of output rows of one image and a group of 8-channel panels of the expansion. For each panel it runs the
 /// pointwise tiles (<see cref="CpuConvolution.RunPointwiseTile{TClamp}"/>) over the input rows the band reads into the
 /// worker's scratch, then the depthwise conv of each of the panel's channels from there: the padded copy
-/// (<see cref="CopyRow"/>) and the row kernels of <see cref="ForwardPlane"/>. MobileNetV2's 16 -> 96 expansion at
+/// (<see cref="CopyRow"/>) and the row kernels of <see cref="ForwardPlane"/>, or, where those apply, the direct rows
+/// (<see cref="DirectRows3x3"/>) straight from the expanded rows, with no copy. MobileNetV2's 16 -> 96 expansion at
 /// 112x112 wrote 4.8 MB that the stride-2 depthwise conv read back from L3; here each panel's rows stay in L2. Rows
 /// that two bands read (the kernel's overlap) are expanded once per band. Each expanded value is the pointwise tile's
 /// chain in C order and each output the row kernel's sum, both on the same values as the two ops: the same bits.
@@ -121,7 +122,10 @@ internal static unsafe partial class CpuDepthwiseConvolution
         // The panel's expanded rows (8 rows of `stride`), the depthwise padded copy of one channel's band, and a last tile
         // past the plane's end zero-padded (reading past the plane would read past the buffer on the last channel).
         float* expanded = Grow(ws.WorkspaceB, worker, (long)rowsPerPanel * stride);
-        float* copy = Grow(ws.WorkspaceA, worker, (long)(pr1 - pr0) * a.RowStride + WideSlack);
+        // The direct rows read the expanded rows in place, the padding rows from a zero row where the copy would be.
+        bool direct = DirectApplies(d, a.Mode);
+        float* copy = Grow(ws.WorkspaceA, worker, direct ? inW : (long)(pr1 - pr0) * a.RowStride + WideSlack);
+        if (direct) new Span<float>(copy, inW).Clear();
         int lastFull = j0 + tiles * span <= p ? tiles : tiles - 1;
         float* lastTile = null;
         if (lastFull < tiles)
@@ -164,6 +168,12 @@ internal static unsafe partial class CpuDepthwiseConvolution
                 float* kernel = a.W + (long)c * taps;
                 float* yc = a.Y + ((long)b * K + c) * outP;
                 float channelBias = a.Bias == null ? 0f : a.Bias[c];
+                if (direct)
+                {
+                    for (int sy0 = oy0; sy0 < oy1; sy0 += DirectBand)
+                        DirectRows3x3(d, a.Mode, sy0, Math.Min(oy1, sy0 + DirectBand), src, copy, kernel, channelBias, yc);
+                    continue;
+                }
                 // The copy holds padded rows pr0 on: the row kernels index it from padded row 0.
                 float* origin = copy - (long)pr0 * a.RowStride;
                 int copied = pr0;

@@ -11,6 +11,8 @@ namespace Strider.Devices.Cpu;
 /// MobileNetV2's 112x112, 56x56 and 28x28 planes. A row's last vector reads up to 16 values past its outputs (the
 /// next padded row, or the copy's slack), whose lanes are not stored. Stride 2 (the same loop with the phase offsets)
 /// measured 0.98-1.03x (`depthwise 1 wide`): its time is the phase-split copy's, so it keeps the 256-bit rows.
+/// Where the direct rows apply (<see cref="DirectApplies"/>, on by default with AVX-512) the forward and the fused
+/// pass run those instead; these rows serve backward data and the copy's side of the `direct` A/Bs.
 /// </summary>
 internal static unsafe partial class CpuDepthwiseConvolution
 {

@@ -13,6 +13,8 @@ namespace Strider.Devices.Cpu;
 /// once into a zero-padded copy whose rows are split by column phase (stride across 2: the even padded columns, then
 /// the odd ones), so each tap of 8 neighbouring outputs is one contiguous load and the borders need no tests; then it
 /// writes every output plane of that channel row by row, 8 columns at a time, the 3x3 taps' weights in registers.
+/// 3x3 undilated rows at stride 1 or 2 with AVX-512 skip the copy and read the plane in place
+/// (<see cref="DirectRows3x3"/>).
 /// Each output is one fixed sum of its taps, so results do not depend on the thread count or on where a row's vectors
 /// fall.
 /// </summary>
@@ -128,9 +130,15 @@ internal static unsafe partial class CpuDepthwiseConvolution
             item %= a.BandPlanes;
         }
         int b = item / g.InChannels, ic = item % g.InChannels;
+        float* x = a.X + (long)item * g.InH * g.InW;
+        // Backward data (Flip) keeps the copy's rows, which read the kernel flipped.
+        if (!a.Flip && DirectApplies(g, a.Mode))
+        {
+            DirectPlane(ws, a, worker, rowStart, rowEnd, b, ic, x);
+            return;
+        }
         float* copy = Grow(ws.WorkspaceA, worker, (long)a.Rows * a.RowStride + WideSlack);
         bool wide = WideApplies(g, a.Mode);
-        float* x = a.X + (long)item * g.InH * g.InW;
         // Tap kx of output column ox reads padded column ox sw + kx dw: phase (kx dw) mod sw, index ox + (kx dw) / sw.
         int* offsets = stackalloc int[g.KernelW];
         for (int kx = 0; kx < g.KernelW; kx++) offsets[kx] = kx * g.DilationW % g.StrideW * a.PhaseLength + kx * g.DilationW / g.StrideW;
@@ -159,6 +167,26 @@ internal static unsafe partial class CpuDepthwiseConvolution
                     CopyRow((uint)iy < (uint)g.InH ? x + (long)iy * g.InW : null, copy + (long)copied * a.RowStride, g.StrideW, a.PhaseLength, g.PadLeft, g.InW);
                 }
                 ChannelRows(g, a.Mode, wide, false, oy0, oy1, copy, a.RowStride, a.PhaseLength, offsets, tail, w, bias, y);
+                if (a.Epilogue.Active) a.Epilogue.Apply(y + (long)oy0 * g.OutW, (long)(oy1 - oy0) * g.OutW);
+            }
+        }
+    }
+
+    /// <summary><see cref="ForwardPlane"/>'s rows [rowStart, rowEnd) of every output plane of input channel <paramref name="ic"/> by <see cref="DirectRows3x3"/>, from the plane in place.</summary>
+    private static void DirectPlane(CpuWorkspace ws, in Args a, int worker, int rowStart, int rowEnd, int b, int ic, float* x)
+    {
+        var g = a.G;
+        float* zero = Grow(ws.WorkspaceA, worker, g.InW);
+        new Span<float>(zero, g.InW).Clear();
+        for (int j = 0; j < g.OutPerGroup; j++)
+        {
+            int oc = ic * g.OutPerGroup + j;
+            float* y = a.Y + ((long)b * g.OutChannels + oc) * g.OutH * g.OutW;
+            float bias = a.Bias == null ? 0f : a.Bias[oc];
+            for (int oy0 = rowStart; oy0 < rowEnd; oy0 += DirectBand)
+            {
+                int oy1 = Math.Min(rowEnd, oy0 + DirectBand);
+                DirectRows3x3(g, a.Mode, oy0, oy1, x, zero, a.W + (long)oc * 9, bias, y);
                 if (a.Epilogue.Active) a.Epilogue.Apply(y + (long)oy0 * g.OutW, (long)(oy1 - oy0) * g.OutW);
             }
         }
