@@ -22,8 +22,7 @@ public static class NetworkAB
         Console.WriteLine($"threads {Workloads.Threads}, {name}, switch {change}, load {File.ReadAllText("/proc/loadavg").Trim()}");
         int defaultBlockBytes = CpuConvolution.PointwiseBlockBytes;
         bool wideDefault = CpuDepthwiseConvolution.WideRows, directDefault = CpuDepthwiseConvolution.DirectRows;
-        int winogradOff = int.Parse(Environment.GetEnvironmentVariable("WMIN_OFF") ?? "0", CultureInfo.InvariantCulture);
-        int winogradTiles = int.Parse(Environment.GetEnvironmentVariable("WMIN") ?? CpuConvolution.WinogradMinBatchTiles.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        int wgradTiles = int.Parse(Environment.GetEnvironmentVariable("WMIN") ?? "129", CultureInfo.InvariantCulture);
         Action<bool> set = change switch
         {
             "pointwise-block" => Switch(v => CpuConvolution.PointwiseBlockBytes = v, CpuConvolution.PointwiseBlockBytes, 0),
@@ -35,10 +34,8 @@ public static class NetworkAB
             "depthwise-narrow" => enabled => CpuDepthwiseConvolution.NarrowRows = enabled,
             // A batch of one's depthwise planes (and fused expansion bands) split into one band of rows per worker, or whole planes by channel.
             "row-split" => enabled => CpuDepthwiseConvolution.RowSplitOff = !enabled,
-            // Winograd layers with fewer tiles in the batch than the rule's (or WMIN's) on the channel tiles (on), or below WMIN_OFF's (off; default 0: every one on Winograd).
-            "winograd-batch" => enabled => CpuConvolution.WinogradMinBatchTiles = enabled ? winogradTiles : winogradOff,
-            // The Winograd weight gradient from WMIN tiles in the batch (on) or from its default 128 (off).
-            "wgrad-tiles" => enabled => CpuConvolution.WinogradGradientMinTiles = enabled ? winogradTiles : 128,
+            // The Winograd weight gradient from WMIN tiles in the batch (default 129: the 7x7 convs of a batch of 8 off it) (on) or from its default 128 (off).
+            "wgrad-tiles" => enabled => CpuConvolution.WinogradGradientMinTiles = enabled ? wgradTiles : 128,
             // The 28x28 pairs fused (on) or run as two ops (off: the runtime's plane threshold above them), the larger ones fused both times.
             "expand-28" => enabled => CpuDepthwiseConvolution.ExpandMinPositions = enabled ? 28 * 28 : 29 * 29,
             "both" => enabled =>
@@ -46,7 +43,7 @@ public static class NetworkAB
                 CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
                 CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
             },
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, winograd-batch, wgrad-tiles, both."),
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, both."),
         };
         var t = new TorchvisionWorkloads { Only = [name] };
         t.Setup();
@@ -54,8 +51,7 @@ public static class NetworkAB
         {
             "W5" => t.W5Strider,
             "W6" => t.W6Strider,
-            "W7" => () => t.W7Strider(),
-            _ => throw new ArgumentException($"network-ab runs W5, W6 or W7, not '{name}'."),
+            _ => throw new ArgumentException($"network-ab runs W5 or W6, not '{name}'."),
         };
         QuickConv.WarmUp(() => { set(false); step(); set(true); step(); });
         QuickConv.SwitchAB($"  {name}", "off", "on", set, step, reps, warm: 0);

@@ -72,9 +72,7 @@ public sealed class CpuChannelTilesTests
     /// <summary>
     /// Winograd on planes of 16 tiles or a few more (7x7, 8x8, 9x9), whose GEMMs run square tiles of 16 positions (16
     /// channels per half panel) where 15-16 tiles are left, long and short tiles otherwise: against the reference, the
-    /// same bits on 1 and 2 workers and with the 256-bit loop (which runs them as a long and a short tile). At these
-    /// batches the device takes the channel tiles (ConvolutionAlgorithm.WinogradMinBatchTiles), so the test sets that
-    /// rule aside to reach Winograd's small-plane GEMMs, which larger batches of such planes run.
+    /// same bits on 1 and 2 workers and with the 256-bit loop (which runs them as a long and a short tile).
     /// </summary>
     [Theory]
     [InlineData(96, 7, 96, 1)] // 16 tiles: one square tile per half panel, 3 wide panels
@@ -87,41 +85,22 @@ public sealed class CpuChannelTilesTests
         var g = Geometry(c, h, k, 3, 1, 1);
         Assert.Equal(ConvKernel.Winograd, ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW,
             g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups));
-        Assert.True(n * ConvolutionAlgorithm.WinogradTiles(ConvKernel.Winograd, g.OutH, g.OutW) < ConvolutionAlgorithm.WinogradMinBatchTiles);
         var rng = new Random(35);
         float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
-        float[] one, two, narrow;
-        CpuConvolution.WinogradMinBatchTiles = 0;
+        float[] two = Forward(2, g, n, x, w, bias, ConvKernel.Winograd), one = Forward(1, g, n, x, w, bias, ConvKernel.Winograd);
+        Assert.True(one.AsSpan().SequenceEqual(two), $"{g} batch {n}: 1 and 2 workers differ.");
+        CpuConvolution.ChannelTiles512 = false;
+        float[] narrow;
         try
         {
-            two = Forward(2, g, n, x, w, bias, ConvKernel.Winograd);
-            one = Forward(1, g, n, x, w, bias, ConvKernel.Winograd);
-            CpuConvolution.ChannelTiles512 = false;
             narrow = Forward(2, g, n, x, w, bias, ConvKernel.Winograd);
         }
         finally
         {
             CpuConvolution.ChannelTiles512 = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
-            CpuConvolution.WinogradMinBatchTiles = ConvolutionAlgorithm.WinogradMinBatchTiles;
         }
-        Assert.True(one.AsSpan().SequenceEqual(two), $"{g} batch {n}: 1 and 2 workers differ.");
         Assert.True(two.AsSpan().SequenceEqual(narrow), $"{g} batch {n}: the 256-bit loop differs from the 512-bit kernels.");
         AssertMatchesReference(g, n, x, w, bias, two, $"Winograd {g} batch {n}");
-    }
-
-    /// <summary>At batch 1 a 7x7 Winograd layer (16 tiles, below ConvolutionAlgorithm.WinogradMinBatchTiles) runs on the channel tiles and matches the reference; at batch 4 (64 tiles) on Winograd.</summary>
-    [Theory]
-    [InlineData(1, false)]
-    [InlineData(4, true)]
-    public void A_small_batch_of_a_winograd_layer_runs_on_the_channel_tiles(int n, bool winograd)
-    {
-        var expected = winograd ? ConvKernel.Winograd : ConvKernel.ChannelTiles;
-        var g = Geometry(136, 7, 104, 3, 1, 1);
-        var rng = new Random(37);
-        float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
-        float[] two = Forward(2, g, n, x, w, bias, expected), one = Forward(1, g, n, x, w, bias, expected);
-        Assert.True(one.AsSpan().SequenceEqual(two), $"{g} batch {n}: 1 and 2 workers differ.");
-        AssertMatchesReference(g, n, x, w, bias, two, $"{g} batch {n}");
     }
 
     [Theory]
@@ -188,38 +167,24 @@ public sealed class CpuChannelTilesTests
     {
         var rng = new Random(32);
         // Winograd with pads 0-2 on planes whose tile rows need plain and masked column loads (45 wide: 23 tiles a row),
-        // below F(4x4, 3x3)'s planes (ConvolutionAlgorithm.ChooseWinograd4x4); the small batches' rule set aside, so
-        // the 7x7 plane at batch 2 runs Winograd too.
-        CpuConvolution.WinogradMinBatchTiles = 0;
-        try
+        // below F(4x4, 3x3)'s planes (ConvolutionAlgorithm.ChooseWinograd4x4).
+        foreach (var (g, n) in new[] { (Geometry(24, 7, 48, 3, 1, 1), 1), (Geometry(16, 9, 72, 3, 1, 1), 2), (Geometry(96, 15, 96, 3, 1, 1), 1), (Geometry(64, 15, 64, 3, 1, 1), 2),
+            (Conv(96, 13, 45, 96, 3, 3, pt: 2, pb: 2, pl: 2, pr: 2), 1), (Conv(64, 20, 38, 64, 3, 3), 1), (Geometry(96, 9, 96, 3, 1, 0), 2) })
         {
-            Compare();
-        }
-        finally
-        {
-            CpuConvolution.WinogradMinBatchTiles = ConvolutionAlgorithm.WinogradMinBatchTiles;
-        }
-
-        void Compare()
-        {
-            foreach (var (g, n) in new[] { (Geometry(24, 7, 48, 3, 1, 1), 1), (Geometry(16, 9, 72, 3, 1, 1), 2), (Geometry(96, 15, 96, 3, 1, 1), 1), (Geometry(64, 15, 64, 3, 1, 1), 2),
-                (Conv(96, 13, 45, 96, 3, 3, pt: 2, pb: 2, pl: 2, pr: 2), 1), (Conv(64, 20, 38, 64, 3, 3), 1), (Geometry(96, 9, 96, 3, 1, 0), 2) })
+            float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
+            var kernel = g.InChannels >= 64 ? ConvKernel.Winograd : ConvKernel.ChannelTiles;
+            float[] wide = Forward(2, g, n, x, w, bias, kernel);
+            CpuConvolution.ChannelTiles512 = false;
+            float[] narrow;
+            try
             {
-                float[] x = Uniform(rng, n * g.InputSize), w = Uniform(rng, g.WeightSize), bias = Uniform(rng, g.OutChannels);
-                var kernel = g.InChannels >= 64 ? ConvKernel.Winograd : ConvKernel.ChannelTiles;
-                float[] wide = Forward(2, g, n, x, w, bias, kernel);
-                CpuConvolution.ChannelTiles512 = false;
-                float[] narrow;
-                try
-                {
-                    narrow = Forward(2, g, n, x, w, bias, kernel);
-                }
-                finally
-                {
-                    CpuConvolution.ChannelTiles512 = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
-                }
-                Assert.True(wide.AsSpan().SequenceEqual(narrow), $"{g}: the 256-bit loop differs from the 512-bit kernels.");
+                narrow = Forward(2, g, n, x, w, bias, kernel);
             }
+            finally
+            {
+                CpuConvolution.ChannelTiles512 = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
+            }
+            Assert.True(wide.AsSpan().SequenceEqual(narrow), $"{g}: the 256-bit loop differs from the 512-bit kernels.");
         }
     }
 

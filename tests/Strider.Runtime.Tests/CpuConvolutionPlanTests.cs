@@ -24,12 +24,8 @@ public sealed class CpuConvolutionPlanTests : IDisposable
     {
         ["(a) ResNet 3x3 pad 1 on 56x56, batch 1 (48 of 64 channels)"] = (Conv(48, 56, 56, 48, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.ChannelTiles, ConvKernel.FlippedForward),
         ["(b) ResNet 3x3 pad 1 on 14x14, batch 1 (72 of 256 channels)"] = (Conv(72, 14, 14, 72, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.ChannelTiles, ConvKernel.FlippedForward),
-        ["(b) 3x3 pad 1 on 14x14, batch 1, 96 channels: 49 tiles, the channel tiles"] = (Conv(96, 14, 14, 96, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.ChannelTiles, ConvKernel.FlippedForward),
-        ["(b) 3x3 pad 1 on 14x14, batch 2, 96 channels: Winograd"] = (Conv(96, 14, 14, 96, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 2, ConvKernel.Winograd, ConvKernel.FlippedForward),
-        ["(c) ResNet 3x3 pad 1 on 7x7, batch 1 (136 of 512 channels): 16 tiles in the batch, the channel tiles"] = (Conv(136, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.ChannelTiles, ConvKernel.FlippedForward),
-        ["(c) ResNet 3x3 pad 1 on 7x7, batch 4 (136 of 512 channels): Winograd's 64 tiles as square tiles"] = (Conv(136, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 4, ConvKernel.Winograd, ConvKernel.FlippedForward),
-        ["(b) 3x3 pad 1 on 28x28, batch 1, 96 channels: 49 tiles of F(4x4), the channel tiles"] = (Conv(96, 28, 28, 96, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.ChannelTiles, ConvKernel.FlippedForward),
-        ["(b) 3x3 pad 1 on 28x28, batch 2, 96 channels: 98 tiles of F(4x4)"] = (Conv(96, 28, 28, 96, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 2, ConvKernel.Winograd4x4, ConvKernel.FlippedForward),
+        ["(b) 3x3 pad 1 on 14x14, batch 1, 96 channels: Winograd"] = (Conv(96, 14, 14, 96, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Winograd, ConvKernel.FlippedForward),
+        ["(c) ResNet 3x3 pad 1 on 7x7, batch 1 (136 of 512 channels): Winograd's 16 tiles as square tiles"] = (Conv(136, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Winograd, ConvKernel.FlippedForward),
         ["(d) 1x1 stride 1 on 14x14, batch 1"] = (Conv(64, 14, 14, 48, 1, 1), 1, ConvKernel.Pointwise, ConvKernel.FlippedForward),
         ["(d) 1x1 stride 1 on 7x7 from 264 to 48 channels (a deep projection: long pointwise tiles fill every lane), batch 1"] = (Conv(264, 7, 7, 48, 1, 1), 1, ConvKernel.Pointwise, ConvKernel.FlippedForward),
         ["(d) 1x1 stride 1 on 6x6 from 264 to 48 channels (36 positions: not the pointwise tiles), batch 1"] = (Conv(264, 6, 6, 48, 1, 1), 1, ConvKernel.ChannelTiles, ConvKernel.FlippedForward),
@@ -78,8 +74,8 @@ public sealed class CpuConvolutionPlanTests : IDisposable
     private static void Same((DeviceBuffer<float> Dut, DeviceBuffer<float> Ref) pair, string what) =>
         AssertClose(pair.Ref.ToArray(), pair.Dut.ToArray(), what);
 
-    /// <summary>The plan's kernel at batch <paramref name="n"/> (a Winograd layer with few tiles in the batch takes the channel tiles; the cases' expected kernels pin where).</summary>
-    private static ConvKernel ChosenForward(in ConvGeometry g, int n) => CpuConvolution.ForwardKernel(g, n);
+    private static ConvKernel ChosenForward(in ConvGeometry g) => ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels,
+        g.OutH, g.OutW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups);
 
     private static ConvKernel ChosenBackwardData(in ConvGeometry g) => ConvolutionAlgorithm.BackwardData(g.InChannels, g.InH, g.InW,
         g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups);
@@ -95,7 +91,7 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         var bias = Pair(Uniform(rng, g.OutChannels));
         var y = Pair(Uniform(rng, n * g.OutputSize));
         _device.ConvForward(g, n, x.Dut, w.Dut, bias.Dut, y.Dut);
-        Assert.Equal(ChosenForward(g, n), CpuConvolution.LastKernel);
+        Assert.Equal(ChosenForward(g), CpuConvolution.LastKernel);
         if (forward is { } f) Assert.Equal(f, CpuConvolution.LastKernel);
         _reference.ConvForward(g, n, x.Ref, w.Ref, bias.Ref, y.Ref);
         Same(y, $"{name}: forward");
@@ -127,7 +123,7 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         _reference.ConvForward(g, n, x.Ref, w.Ref, null, y.Ref);
         Same(y, $"{name}: second forward");
         // The strided Winograd regroups and transforms its weights once for both forwards, in its own slot.
-        if (ChosenForward(g, n) == ConvKernel.StridedWinograd) Assert.Equal(1, RegroupedConvWeights.Find(w.Dut)!.Packs(RegroupedConvWeights.Use.StridedForward));
+        if (ChosenForward(g) == ConvKernel.StridedWinograd) Assert.Equal(1, RegroupedConvWeights.Find(w.Dut)!.Packs(RegroupedConvWeights.Use.StridedForward));
         else Assert.Equal(1, PackedConvWeights.Find(w.Dut)!.Packs);
     }
 

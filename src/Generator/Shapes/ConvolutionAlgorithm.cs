@@ -345,35 +345,6 @@ internal static class ConvolutionAlgorithm
     public const int WinogradMinTiles = 16;
 
     /// <summary>
-    /// Fewest of its own output tiles (2x2 for F(2x2, 3x3), 4x4 for F(4x4, 3x3)) in the whole batch for a forward conv on
-    /// Winograd at run time: below it the plan's Winograd layer takes the channel tiles (<see cref="GemmKernel"/>), because
-    /// each call streams the transformed weights U (1.78x or 4x the weights' bytes) for that little work and pushes the
-    /// other layers' weights out of the cache. ResNet-18 at batch 1, in-process A/B of the whole step on a loaded
-    /// machine (`network-ab W5 winograd-batch`, WMIN against WMIN_OFF, calling thread's CPU time): the 512x7x7 convs
-    /// (16 tiles) on the channel tiles 0.71-0.76x, then the 256x14x14 ones (49) 0.93x, then the 128x28x28 ones (49 of
-    /// F(4x4)) 0.89x, but the 64x56x56 ones (196 of F(4x4)) 1.10x. A training batch of 8 keeps its 7x7 convs (128 tiles)
-    /// on Winograd, as before.
-    /// </summary>
-    public const int WinogradMinBatchTiles = 64;
-
-    /// <summary>The output tiles of one image on <paramref name="kernel"/> (Winograd F(2x2, 3x3) or F(4x4, 3x3)).</summary>
-    public static long WinogradTiles(ConvKernel kernel, int outH, int outW)
-    {
-        int side = kernel == ConvKernel.Winograd4x4 ? 4 : 2;
-        return (long)((outH + side - 1) / side) * ((outW + side - 1) / side);
-    }
-
-    /// <summary>Where a forward Winograd layer of <paramref name="outH"/> x <paramref name="outW"/> outputs runs on the channel tiles at a small batch (<see cref="WinogradMinBatchTiles"/>), the comment's clause saying so; empty where every batch takes Winograd.</summary>
-    public static string SmallBatchClause(ConvKernel kernel, int outH, int outW)
-    {
-        if (kernel is not (ConvKernel.Winograd or ConvKernel.Winograd4x4)) return "";
-        long tiles = WinogradTiles(kernel, outH, outW);
-        if (tiles >= WinogradMinBatchTiles) return "";
-        long largest = (WinogradMinBatchTiles - 1) / tiles;
-        return $"; below {WinogradMinBatchTiles} tiles in the batch (batch {(largest == 1 ? "1" : $"1-{largest}")}: {tiles} tiles an image) on the channel tiles";
-    }
-
-    /// <summary>
     /// Where Winograd F(2x2, 3x3) could pay: it multiplies 16 times per 2x2 tile where im2col + GEMM multiplies 36
     /// (2.25x less GEMM work; 1.72x on a 7x7 plane, whose 16 tiles cover 8x8), so only 3x3 stride-1 undilated convs
     /// where the GEMM dominates (enough channels each way) and with at least <see cref="WinogradMinTiles"/> tiles an image.

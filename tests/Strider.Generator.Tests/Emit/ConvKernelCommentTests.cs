@@ -63,43 +63,7 @@ public class ConvKernelCommentTests
     [InlineData("widen", "ConvForward", nameof(ConvKernel.ChannelTiles))]
     [InlineData("wino96", "ConvForward", nameof(ConvKernel.Winograd))]
     public void Each_conv_call_names_the_kernel_the_cpu_device_picks(string layer, string call, string expected) =>
-        Assert.StartsWith(ConvolutionAlgorithm.Describe(Enum.Parse<ConvKernel>(expected)), KernelOf(Generate(), call, layer));
-
-    /// <summary>
-    /// Winograd layers with few tiles an image (7x7 and 14x14 on F(2x2, 3x3), 28x28 on F(4x4, 3x3)) run on the channel
-    /// tiles at a small batch, below ConvolutionAlgorithm.WinogradMinBatchTiles in the batch, and their comments say
-    /// which batches; 56x56 (196 tiles of F(4x4)) takes Winograd at every batch and says nothing more.
-    /// </summary>
-    [Fact]
-    public void A_winograd_layer_names_the_batches_that_take_the_channel_tiles()
-    {
-        var (output, run) = GeneratorHarness.Generate(GeneratorHarness.Compile("""
-            using Strider;
-
-            namespace Samples;
-
-            [Network]
-            [Input(128, 56, 56)]
-            [Conv(128, 3, Pad = 1, Name = "at56")]
-            [Conv(128, 3, Stride = 2, Pad = 1, Name = "to28")]
-            [Conv(128, 3, Pad = 1, Name = "at28")]
-            [Conv(128, 3, Stride = 2, Pad = 1, Name = "to14")]
-            [Conv(128, 3, Pad = 1, Name = "at14")]
-            [Conv(128, 3, Stride = 2, Pad = 1, Name = "to7")]
-            [Conv(128, 3, Pad = 1, Name = "at7")]
-            public partial class SmallPlanes;
-            """));
-        GeneratorHarness.AssertClean(output);
-        string source = run.Results.Single().GeneratedSources.Single(s => s.HintName.StartsWith("Samples.SmallPlanes")).SourceText.ToString();
-        string winograd = ConvolutionAlgorithm.Describe(ConvKernel.Winograd), winograd4 = ConvolutionAlgorithm.Describe(ConvKernel.Winograd4x4);
-        Assert.Equal(64, ConvolutionAlgorithm.WinogradMinBatchTiles);
-        Assert.Equal(winograd + "; below 64 tiles in the batch (batch 1-3: 16 tiles an image) on the channel tiles", KernelOf(source, "ConvForward", "at7"));
-        Assert.Equal(winograd + "; below 64 tiles in the batch (batch 1: 49 tiles an image) on the channel tiles", KernelOf(source, "ConvForward", "at14"));
-        Assert.Equal(winograd4 + "; below 64 tiles in the batch (batch 1: 49 tiles an image) on the channel tiles", KernelOf(source, "ConvForward", "at28"));
-        Assert.Equal(winograd4, KernelOf(source, "ConvForward", "at56"));
-        // The backward data names its own (flipped) kernel, without the forward's clause.
-        Assert.DoesNotContain("below 64", KernelOf(source, "ConvBackwardData", "at7"));
-    }
+        Assert.Equal(ConvolutionAlgorithm.Describe(Enum.Parse<ConvKernel>(expected)), KernelOf(Generate(), call, layer));
 
     /// <summary>A stride-1 backward data runs as the flipped forward, on the forward's kernel for the flipped geometry, and says which.</summary>
     [Theory]

@@ -35,7 +35,6 @@ internal static class ConvKernels
         // At batch 1 a strided col2im into one or two dx channels runs by bands of dY rows (the runtime checks the batch).
         if (kernel == ConvKernel.GemmCol2im && ConvolutionAlgorithm.ColumnBandsApply((long)ci.U, (int)ho.U, (int)wo.U, d.W.Stride))
             return " // kernel: " + ConvolutionAlgorithm.Describe(kernel) + "; at batch 1 over bands of dY rows (one or two dx planes)";
-        if (backwardData) return " // kernel: " + ConvolutionAlgorithm.Describe(kernel);
-        return " // kernel: " + ConvolutionAlgorithm.Describe(kernel) + ConvolutionAlgorithm.SmallBatchClause(kernel, (int)ho.U, (int)wo.U);
+        return " // kernel: " + ConvolutionAlgorithm.Describe(kernel);
     }
 }

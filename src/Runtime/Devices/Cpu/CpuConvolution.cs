@@ -59,33 +59,16 @@ internal static unsafe partial class CpuConvolution
             throw new ArgumentException($"Convolution geometry {g} needs positive channels, sizes, kernel, stride and dilation.", nameof(g));
     }
 
-    /// <summary>Fewest of its own tiles in the batch for a forward on Winograd (<see cref="ConvolutionAlgorithm.WinogradMinBatchTiles"/>); settable for the benchmarks' A/B.</summary>
-    internal static int WinogradMinBatchTiles = ConvolutionAlgorithm.WinogradMinBatchTiles;
-
     /// <summary><see cref="ConvolutionAlgorithm.GemmKernel"/> of <paramref name="g"/>: where a Winograd kernel the plan chose cannot run.</summary>
     private static ConvKernel GemmKernel(in ConvGeometry g) => ConvolutionAlgorithm.GemmKernel(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW,
         g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadTop, g.PadLeft);
-
-    /// <summary>
-    /// The plan's forward kernel for <paramref name="g"/> (<see cref="ConvolutionAlgorithm.Forward"/>) at batch
-    /// <paramref name="n"/>: a Winograd layer with fewer tiles in the batch than <see cref="WinogradMinBatchTiles"/> takes
-    /// the channel tiles, since each call streams Winograd's transformed weights for that little work (the generated
-    /// comment's <see cref="ConvolutionAlgorithm.SmallBatchClause"/> says where).
-    /// </summary>
-    internal static ConvKernel ForwardKernel(in ConvGeometry g, int n)
-    {
-        var kernel = ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW,
-            g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups);
-        if (kernel is ConvKernel.Winograd or ConvKernel.Winograd4x4 && n * ConvolutionAlgorithm.WinogradTiles(kernel, g.OutH, g.OutW) < WinogradMinBatchTiles)
-            return GemmKernel(g);
-        return kernel;
-    }
 
     internal static void ConvForward(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w, DeviceBuffer<float>? bias, DeviceBuffer<float> y,
         in ConvEpilogue epilogue = default)
     {
         CheckConv(g, n);
-        var kernel = ForwardKernel(g, n);
+        var kernel = ConvolutionAlgorithm.Forward(g.InChannels, g.InH, g.InW, g.OutChannels, g.OutH, g.OutW, g.KernelH, g.KernelW,
+            g.StrideH, g.StrideW, g.PadTop, g.PadLeft, g.DilationH, g.DilationW, g.Groups);
         if (kernel == ConvKernel.Winograd4x4)
         {
             if (Winograd4Fits(g, n))
