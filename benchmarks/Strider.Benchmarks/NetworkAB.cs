@@ -51,7 +51,8 @@ public static class NetworkAB
         {
             "W5" => t.W5Strider,
             "W6" => t.W6Strider,
-            _ => throw new ArgumentException($"network-ab runs W5 or W6, not '{name}'."),
+            "W7" => () => t.W7Strider(),
+            _ => throw new ArgumentException($"network-ab runs W5, W6 or W7, not '{name}'."),
         };
         QuickConv.WarmUp(() => { set(false); step(); set(true); step(); });
         QuickConv.SwitchAB($"  {name}", "off", "on", set, step, reps, warm: 0);
