@@ -188,24 +188,11 @@ public sealed class CpuDepthwiseConvolutionTests
         bias[0] = 0f;
         foreach (var (f, withResidual) in new (Activation?, bool)[] { (Activation.Relu6, false), (null, false), (Activation.Relu, false), (Activation.HardTanh, true) })
         {
-            float[] Run(int threads, bool flat, bool narrow = true)
+            float[] Run(int threads, bool flat, bool narrow = true) => ForwardWithSwitches(threads, g, n, x, w, bias, residual, f, withResidual, () =>
             {
                 CpuDepthwiseConvolution.FlatPlanes = flat;
                 CpuDepthwiseConvolution.NarrowRows = narrow;
-                try
-                {
-                    using var device = new CpuDevice(threads);
-                    var (bx, bw, bb, br) = (Upload(device, x), Upload(device, w), Upload(device, bias), Upload(device, residual));
-                    var y = Upload(device, Enumerable.Repeat(float.NaN, (int)count).ToArray());
-                    device.ConvForward(g, n, bx, bw, bb, y, new ConvEpilogue(withResidual ? br : null, f, -0.5f, 0.25f));
-                    return y.ToArray();
-                }
-                finally
-                {
-                    CpuDepthwiseConvolution.FlatPlanes = System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported;
-                    CpuDepthwiseConvolution.NarrowRows = true;
-                }
-            }
+            });
             float[] rows = Run(2, flat: false), flatOne = Run(1, flat: true), flatTwo = Run(2, flat: true), masked = Run(2, flat: true, narrow: false);
             string what = $"{name}, {(withResidual ? "residual + " : "")}{f?.ToString() ?? "no activation"}";
             Assert.True(SameBits(rows.AsSpan(), flatTwo), $"{what}: the flat path differs from the row kernel.");
@@ -290,25 +277,11 @@ public sealed class CpuDepthwiseConvolutionTests
         float[] x = Uniform(rng, n * g.InputSize, -3, 3), w = Uniform(rng, g.WeightSize, -2, 2), bias = Uniform(rng, g.OutChannels), residual = Uniform(rng, count, -4, 4);
         for (long i = 3; i < x.Length; i += 97) x[i] = float.NaN;
         w[^1] = float.PositiveInfinity;
-        bool directDefault = CpuDepthwiseConvolution.DirectRows;
-        float[] Run(int threads, bool direct, Activation? f, bool withResidual)
+        float[] Run(int threads, bool direct, Activation? f, bool withResidual) => ForwardWithSwitches(threads, g, n, x, w, bias, residual, f, withResidual, () =>
         {
-            CpuDepthwiseConvolution.DirectRows = direct && directDefault;
+            CpuDepthwiseConvolution.DirectRows = direct && DirectDefault;
             CpuDepthwiseConvolution.FlatPlanes = false;
-            try
-            {
-                using var device = new CpuDevice(threads);
-                var (bx, bw, bb, br) = (Upload(device, x), Upload(device, w), Upload(device, bias), Upload(device, residual));
-                var y = Upload(device, Enumerable.Repeat(float.NaN, (int)count).ToArray());
-                device.ConvForward(g, n, bx, bw, bb, y, new ConvEpilogue(withResidual ? br : null, f, -0.5f, 0.25f));
-                return y.ToArray();
-            }
-            finally
-            {
-                CpuDepthwiseConvolution.DirectRows = directDefault;
-                CpuDepthwiseConvolution.FlatPlanes = System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported;
-            }
-        }
+        });
         foreach (var (f, withResidual) in new (Activation?, bool)[] { (Activation.Relu6, false), (null, false), (Activation.Relu, false), (Activation.HardTanh, true) })
         {
             float[] copied = Run(2, false, f, withResidual), directOne = Run(1, true, f, withResidual), directTwo = Run(2, true, f, withResidual);
@@ -317,6 +290,31 @@ public sealed class CpuDepthwiseConvolutionTests
             Assert.True(SameBits(directOne.AsSpan(), directTwo), $"{what}: one worker and two give different bits.");
             Assert.Contains(directTwo, float.IsNaN);
             Assert.Contains(directTwo, v => v != 0f && !float.IsNaN(v));
+        }
+    }
+
+    private static readonly bool FlatDefault = CpuDepthwiseConvolution.FlatPlanes, NarrowDefault = CpuDepthwiseConvolution.NarrowRows, DirectDefault = CpuDepthwiseConvolution.DirectRows;
+
+    /// <summary>
+    /// The forward with bias and the epilogue (HardTanh's -0.5 and 0.25) on <paramref name="threads"/> workers, the
+    /// kernel switches as <paramref name="configure"/> sets them (all three back to their defaults after), into an
+    /// output that starts NaN, so every value must be written.
+    /// </summary>
+    private static float[] ForwardWithSwitches(int threads, in ConvGeometry g, int n, float[] x, float[] w, float[] bias, float[] residual,
+        Activation? f, bool withResidual, Action configure)
+    {
+        configure();
+        try
+        {
+            using var device = new CpuDevice(threads);
+            var (bx, bw, bb, br) = (Upload(device, x), Upload(device, w), Upload(device, bias), Upload(device, residual));
+            var y = Upload(device, Enumerable.Repeat(float.NaN, (int)(n * g.OutputSize)).ToArray());
+            device.ConvForward(g, n, bx, bw, bb, y, new ConvEpilogue(withResidual ? br : null, f, -0.5f, 0.25f));
+            return y.ToArray();
+        }
+        finally
+        {
+            (CpuDepthwiseConvolution.FlatPlanes, CpuDepthwiseConvolution.NarrowRows, CpuDepthwiseConvolution.DirectRows) = (FlatDefault, NarrowDefault, DirectDefault);
         }
     }
 
