@@ -16,7 +16,7 @@ namespace Strider.Devices.Cpu;
 /// remainder vector, which on planes of a few vectors cost more than the multiply-adds (7x7: 8-10 GFLOP/s by rows),
 /// and an item runs several planes. Each output is <see cref="Rows3x3{TStore}"/>'s sum in its order with the same zero
 /// taps, so the bits are the row kernel's. Output rows narrower than a vector (MobileNet's 14x14 and 7x7) go by
-/// <see cref="ForwardNarrow"/> instead, one row per vector and no masked tap loads (2.4-3.2x faster on one thread):
+/// the narrow rows (CpuDepthwiseConvolution.Narrow.cs) instead, one row per vector and no masked tap loads (2.4-3.2x faster on one thread):
 /// what stays here is planes 16 wide (16x16 at most).
 /// </summary>
 internal static unsafe partial class CpuDepthwiseConvolution
