@@ -36,7 +36,7 @@ internal enum ConvKernel
     /// <summary>Grouped convolution as a direct kernel, one (image, channel) plane per work item.</summary>
     GroupedDirect,
 
-    /// <summary>Depthwise convolution (one input channel per group) as a direct kernel, one (image, channel) plane per work item.</summary>
+    /// <summary>Depthwise convolution (one input channel per group) as a direct kernel, one (image, channel) plane per work item (at a batch smaller than the workers, one band of its rows per worker).</summary>
     DepthwiseDirect,
 
     /// <summary>Backward data (a transposed conv's forward): GEMM W^T dY + col2im per image, split over input-channel blocks and images.</summary>
@@ -553,7 +553,7 @@ internal static class ConvolutionAlgorithm
         ConvKernel.Pointwise => "1x1 pointwise in 8-channel x 48-position register tiles (49 where they tile the plane) on the input in place, split over positions and channel panels",
         ConvKernel.BatchColumnsGemm => "im2col + GEMM over the batch's columns, split over output channels",
         ConvKernel.GroupedDirect => "grouped direct, split over channel planes",
-        ConvKernel.DepthwiseDirect => "depthwise direct, split over channel planes",
+        ConvKernel.DepthwiseDirect => "depthwise direct, split over channel planes (at a batch smaller than the workers, also into one band of rows per worker)",
         ConvKernel.GemmCol2im => "GEMM + col2im, split over input channels",
         ConvKernel.BatchColumnsCol2im => "GEMM over the batch's columns + col2im, split over input channels",
         ConvKernel.PhaseSplit => "stride-phase sub-convolutions (each on channel tiles where they apply, else im2col + GEMM)",
