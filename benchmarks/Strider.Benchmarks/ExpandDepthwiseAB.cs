@@ -5,13 +5,13 @@ using Strider.Devices.Cpu;
 namespace Strider.Benchmarks;
 
 /// <summary>
-/// In-process A/B of the fused expansion + depthwise pass (`expand-depthwise [threads] [evict|hot] [band bytes|wide2|direct]`): each of W6's
+/// In-process A/B of the fused expansion + depthwise pass (`expand-depthwise [threads] [evict|hot] [band bytes|direct]`): each of W6's
 /// expansion + depthwise pairs (1x1 + folded bias + Relu6, then 3x3 pad 1 + bias + Relu6) as the two ConvForward calls
 /// (A) and as one ConvForwardExpandDepthwise (B), every plane size forced into the fused pass
 /// (<see cref="CpuDepthwiseConvolution.ExpandMinPositions"/> 0), alternated, with the median calling-thread CPU time and
 /// wall time of each and their ratio. With "evict", 64 MB are written before each call, as the other layers of a pass do.
-/// With "wide2" or "direct" both sides run the fused pass: A with the 8-wide stride-2 rows or with the padded copy's rows
-/// (<see cref="CpuDepthwiseConvolution.DirectRows"/> off), B as the runtime chooses.
+/// With "direct" both sides run the fused pass: A with the padded copy's rows (<see cref="CpuDepthwiseConvolution.DirectRows"/>
+/// off), B as the runtime chooses.
 /// </summary>
 public static class ExpandDepthwiseAB
 {
@@ -20,8 +20,8 @@ public static class ExpandDepthwiseAB
         int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : Workloads.Threads;
         bool evict = args.Length > 2 && args[2] == "evict";
         // A fourth argument: the fused pass's band budget in bytes (CpuDepthwiseConvolution.ExpandBandBytes).
-        bool wide2 = args.Length > 3 && args[3] == "wide2", direct = args.Length > 3 && args[3] == "direct";
-        if (args.Length > 3 && !wide2 && !direct) CpuDepthwiseConvolution.ExpandBandBytes = int.Parse(args[3], CultureInfo.InvariantCulture);
+        bool direct = args.Length > 3 && args[3] == "direct";
+        if (args.Length > 3 && !direct) CpuDepthwiseConvolution.ExpandBandBytes = int.Parse(args[3], CultureInfo.InvariantCulture);
         Console.WriteLine($"threads {threads}, {(evict ? "64 MB written between calls" : "hot")}, load {File.ReadAllText("/proc/loadavg").Trim()}");
         using var device = new CpuDevice(threads);
         var cases = new (int C, int H, int K, int Stride)[]
@@ -54,13 +54,6 @@ public static class ExpandDepthwiseAB
                 device.ConvForward(d, 1, expanded, dw, db, y, relu6);
             }
             void Fused() => device.ConvForwardExpandDepthwise(e, d, 1, x, ew, eb, relu6, dw, db, expanded, y, relu6);
-            // "wide2": the fused pass with 8-wide stride-2 rows (A) against 512-bit ones (B).
-            void Narrow()
-            {
-                CpuDepthwiseConvolution.ExpandWideStride2 = false;
-                Fused();
-                CpuDepthwiseConvolution.ExpandWideStride2 = true;
-            }
             // "direct": the fused pass with the padded copy's rows (A) against the direct rows (B).
             void Copied()
             {
@@ -69,11 +62,11 @@ public static class ExpandDepthwiseAB
                 Fused();
                 CpuDepthwiseConvolution.DirectRows = directDefault;
             }
-            var ((sc, sw), (fc, fw)) = QuickConv.Alternate(wide2 ? Narrow : direct ? Copied : Separate, Fused, reps: 40, warm: 5, beforeEach: evict ? () => Array.Fill(evicted, fill++) : null);
+            var ((sc, sw), (fc, fw)) = QuickConv.Alternate(direct ? Copied : Separate, Fused, reps: 40, warm: 5, beforeEach: evict ? () => Array.Fill(evicted, fill++) : null);
             separateSum += sc;
             fusedSum += fc;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {c}->{k} at {h}x{h}, dw s{s}{(ruleTakes ? "" : " (rule: separate)"),-20} cpu {(wide2 ? "8-wide" : direct ? "copied" : "separate")} {sc,7:F4} / fused {fc,7:F4} ms = {fc / sc:F3}   wall {sw,7:F4} / {fw,7:F4} = {fw / sw:F3}"));
+                $"  {c}->{k} at {h}x{h}, dw s{s}{(ruleTakes ? "" : " (rule: separate)"),-20} cpu {(direct ? "copied" : "separate")} {sc,7:F4} / fused {fc,7:F4} ms = {fc / sc:F3}   wall {sw,7:F4} / {fw,7:F4} = {fw / sw:F3}"));
         }
         CpuDepthwiseConvolution.ExpandMinPositions = minDefault;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  sum of medians (cpu): separate {separateSum:F3} ms, fused {fusedSum:F3} ms = {fusedSum / separateSum:F3}"));

@@ -116,37 +116,6 @@ public sealed class CpuExpandDepthwiseTests
         Assert.True(Run(bandBytes).AsSpan().SequenceEqual(Run(int.MaxValue)), $"bands of {bandBytes} bytes differ from whole planes.");
     }
 
-    [Theory]
-    [InlineData(13, 33, 32, 11, 2)] // OutW 16: one whole 16-lane vector a row
-    [InlineData(8, 45, 38, 17, 1)]  // OutW 19: a vector and a 3-lane tail
-    public void The_512_bit_stride_2_rows_give_the_8_wide_rows_bits(int c, int h, int w, int k, int n)
-    {
-        var (e, d) = Geometries(c, h, w, k, 3, 2, 1);
-        var rng = new Random(76);
-        float[] x = Uniform(rng, n * e.InputSize, -2, 2), ew = Uniform(rng, e.WeightSize), dw = Uniform(rng, d.WeightSize), db = Uniform(rng, k);
-        bool directDefault = CpuDepthwiseConvolution.DirectRows;
-        float[] Run(bool wide)
-        {
-            CpuDepthwiseConvolution.ExpandWideStride2 = wide;
-            CpuDepthwiseConvolution.DirectRows = false;
-            try
-            {
-                using var device = new CpuDevice(2);
-                var (expanded, y) = (device.Allocate<float>(n * e.OutputSize), device.Allocate<float>(n * d.OutputSize));
-                device.ConvForwardExpandDepthwise(e, d, n, Up(device, x), Up(device, ew), null, new ConvEpilogue(null, Activation.Relu6),
-                    Up(device, dw), Up(device, db), expanded, y, new ConvEpilogue(null, Activation.Relu6));
-                Assert.Equal(ConvKernel.ExpandDepthwise, CpuConvolution.LastKernel);
-                return y.ToArray();
-            }
-            finally
-            {
-                CpuDepthwiseConvolution.ExpandWideStride2 = true;
-                CpuDepthwiseConvolution.DirectRows = directDefault;
-            }
-        }
-        Assert.True(Run(true).AsSpan().SequenceEqual(Run(false)), $"{d}: the 512-bit stride-2 rows differ from the 8-wide rows.");
-    }
-
     /// <summary>
     /// The 3x3 rows read in place from the expanded rows (the direct rows, no padded copy): the same bits as the padded
     /// copy's rows (switched off) on one worker and two, NaN expanded values and an infinite weight (0 x inf in the

@@ -36,9 +36,6 @@ internal static unsafe partial class CpuDepthwiseConvolution
     /// </summary>
     internal static int ExpandBandBytes = 1024 * 1024;
 
-    /// <summary>Whether 3x3 stride-2 rows of the fused pass run with 512-bit vectors (<see cref="Rows3x3WideStride2{TClamp}"/>); settable so tests and the A/B run the 8-wide rows too.</summary>
-    internal static bool ExpandWideStride2 = true;
-
     /// <summary>Fewest positions of the expanded plane the fused pass takes (the shared rule's); settable so the A/B measures smaller planes too.</summary>
     internal static int ExpandMinPositions = ConvolutionAlgorithm.MinExpandDepthwisePositions;
 
@@ -142,7 +139,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
         int* offsets = stackalloc int[d.KernelW];
         for (int kx = 0; kx < d.KernelW; kx++) offsets[kx] = kx * d.DilationW % d.StrideW * a.PhaseLength + kx * d.DilationW / d.StrideW;
         var tail = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(d.OutW % Lanes)).AsSingle();
-        bool wide = WideApplies(d, a.Mode), wideStride2 = ExpandWideStride2 && WideStride2Applies(d, a.Mode);
+        bool wide = WideApplies(d, a.Mode);
         int taps = d.KernelH * d.KernelW, panels = (K + rowsPerPanel - 1) / rowsPerPanel;
         int panel0 = group * a.PanelsPerGroup, panel1 = Math.Min(panels, panel0 + a.PanelsPerGroup);
         for (int panel = panel0; panel < panel1; panel++)
@@ -185,7 +182,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
                         int iy = copied - d.PadTop;
                         CopyRow((uint)iy < (uint)inH ? src + (long)iy * inW : null, origin + (long)copied * a.RowStride, d.StrideW, a.PhaseLength, d.PadLeft, inW);
                     }
-                    ChannelRows(d, a.Mode, wide, wideStride2, sy0, sy1, origin, a.RowStride, a.PhaseLength, offsets, tail, kernel, channelBias, yc);
+                    ChannelRows(d, a.Mode, wide, sy0, sy1, origin, a.RowStride, offsets, tail, kernel, channelBias, yc);
                 }
             }
         }

@@ -12,7 +12,9 @@ namespace Strider.Devices.Cpu;
 /// next padded row, or the copy's slack), whose lanes are not stored. Stride 2 (the same loop with the phase offsets)
 /// measured 0.98-1.03x (`depthwise 1 wide`): its time is the phase-split copy's, so it keeps the 256-bit rows.
 /// Where the direct rows apply (<see cref="DirectApplies"/>, on by default with AVX-512) the forward and the fused
-/// pass run those instead; these rows serve backward data and the copy's side of the `direct` A/Bs.
+/// pass run those instead; these rows serve backward data and the copy's side of the `direct` A/Bs. (The fused pass's
+/// 512-bit stride-2 rows from the phase-split copy, 0.98-0.99x its 8-wide ones, went with the direct rows, which left
+/// them no caller.)
 /// </summary>
 internal static unsafe partial class CpuDepthwiseConvolution
 {
@@ -31,11 +33,6 @@ internal static unsafe partial class CpuDepthwiseConvolution
     /// <summary>Whether <see cref="ForwardPlane"/> runs its rows by <see cref="Rows3x3Wide{TClamp}"/>: 3x3, stride 1, undilated, stored plain, Relu or Relu6 (not accumulated).</summary>
     private static bool WideApplies(in ConvGeometry g, StoreMode mode) =>
         WideRows && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-        && mode != StoreMode.Accumulate;
-
-    /// <summary>Whether the fused expansion + depthwise pass runs its rows by <see cref="Rows3x3WideStride2{TClamp}"/>: 3x3, stride 2 each way, undilated, not accumulated.</summary>
-    private static bool WideStride2Applies(in ConvGeometry g, StoreMode mode) =>
-        WideRows && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 2 && g.StrideW == 2 && g.DilationH == 1 && g.DilationW == 1
         && mode != StoreMode.Accumulate;
 
     /// <summary><see cref="Rows3x3{TStore}"/> at stride 1 with 16 outputs a vector, two output rows sharing the loads of their two common rows.</summary>
@@ -76,38 +73,6 @@ internal static unsafe partial class CpuDepthwiseConvolution
                 var s = Row(Vector512.Load(r0 + ox), Vector512.Load(r0 + ox + 1), Vector512.Load(r0 + ox + 2), w00, w01, w02, vb)
                     + Row(Vector512.Load(r1 + ox), Vector512.Load(r1 + ox + 1), Vector512.Load(r1 + ox + 2), w10, w11, w12)
                     + Row(Vector512.Load(r2 + ox), Vector512.Load(r2 + ox + 1), Vector512.Load(r2 + ox + 2), w20, w21, w22);
-                Put<TClamp>(yr + ox, s, ox + WideLanes <= outW, tail);
-            }
-        }
-    }
-
-    /// <summary>
-    /// <see cref="Rows3x3{TStore}"/> at stride 2 each way (undilated) with 16 outputs a vector, from the phase-split copy:
-    /// tap 0 of a row is the even phase at the output column, tap 1 the odd phase, tap 2 the even phase one on (the same
-    /// sums in the same order: the same bits). For the fused expansion + depthwise pass, whose copy is in L2 and whose
-    /// 8-wide rows were half its depthwise time at 112x112 (the two-op forward keeps them: its time is the copy's). The
-    /// whole fused pass, one thread's CPU time, 512-bit / 8-wide (`expand-depthwise 1 evict wide2`): 0.988 at 112x112,
-    /// 0.982 at 56x56, 0.986 at 28x28.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows3x3WideStride2<TClamp>(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int phaseLength, float* w, float bias, float* y)
-        where TClamp : struct, CpuConvolution.IPointwiseClamp
-    {
-        var (w00, w01, w02) = (Vector512.Create(w[0]), Vector512.Create(w[1]), Vector512.Create(w[2]));
-        var (w10, w11, w12) = (Vector512.Create(w[3]), Vector512.Create(w[4]), Vector512.Create(w[5]));
-        var (w20, w21, w22) = (Vector512.Create(w[6]), Vector512.Create(w[7]), Vector512.Create(w[8]));
-        var vb = Vector512.Create(bias);
-        int outW = g.OutW, odd = phaseLength;
-        var tail = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(outW % WideLanes)).AsSingle();
-        for (int oy = oyStart; oy < oyEnd; oy++)
-        {
-            float* r0 = copy + 2L * oy * rowStride, r1 = r0 + rowStride, r2 = r1 + rowStride;
-            float* yr = y + (long)oy * outW;
-            for (int ox = 0; ox < outW; ox += WideLanes)
-            {
-                var s = Row(Vector512.Load(r0 + ox), Vector512.Load(r0 + odd + ox), Vector512.Load(r0 + ox + 1), w00, w01, w02, vb)
-                    + Row(Vector512.Load(r1 + ox), Vector512.Load(r1 + odd + ox), Vector512.Load(r1 + ox + 1), w10, w11, w12)
-                    + Row(Vector512.Load(r2 + ox), Vector512.Load(r2 + odd + ox), Vector512.Load(r2 + ox + 1), w20, w21, w22);
                 Put<TClamp>(yr + ox, s, ox + WideLanes <= outW, tail);
             }
         }
@@ -156,12 +121,8 @@ internal static unsafe partial class CpuDepthwiseConvolution
     /// <summary>The wide rows use .NET 9's 512-bit row helpers (<see cref="FlatApplies"/>'s): on .NET 8 the 256-bit rows run.</summary>
     private static bool WideApplies(in ConvGeometry g, StoreMode mode) => false;
 
-    private static bool WideStride2Applies(in ConvGeometry g, StoreMode mode) => false;
-
     private static void Rows3x3Wide<TClamp>(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, float* w, float bias, float* y)
         where TClamp : struct, CpuConvolution.IPointwiseClamp => throw new PlatformNotSupportedException("The wide depthwise rows need .NET 9 or later; WideApplies is false here.");
 
-    private static void Rows3x3WideStride2<TClamp>(in ConvGeometry g, int oyStart, int oyEnd, float* copy, int rowStride, int phaseLength, float* w, float bias, float* y)
-        where TClamp : struct, CpuConvolution.IPointwiseClamp => throw new PlatformNotSupportedException("The wide depthwise rows need .NET 9 or later; WideStride2Applies is false here.");
 #endif
 }

@@ -166,7 +166,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
                     int iy = copied - g.PadTop;
                     CopyRow((uint)iy < (uint)g.InH ? x + (long)iy * g.InW : null, copy + (long)copied * a.RowStride, g.StrideW, a.PhaseLength, g.PadLeft, g.InW);
                 }
-                ChannelRows(g, a.Mode, wide, false, oy0, oy1, copy, a.RowStride, a.PhaseLength, offsets, tail, w, bias, y);
+                ChannelRows(g, a.Mode, wide, oy0, oy1, copy, a.RowStride, offsets, tail, w, bias, y);
                 if (a.Epilogue.Active) a.Epilogue.Apply(y + (long)oy0 * g.OutW, (long)(oy1 - oy0) * g.OutW);
             }
         }
@@ -261,7 +261,7 @@ internal static unsafe partial class CpuDepthwiseConvolution
 
     /// <summary>Output rows [sy0, sy1) of one channel from its padded copy (indexed from padded row 0 at <paramref name="origin"/>) by the row kernel that fits (the forward's and the fused expansion pass's).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ChannelRows(in ConvGeometry d, StoreMode mode, bool wide, bool wideStride2, int sy0, int sy1, float* origin, int rowStride, int phaseLength,
+    private static void ChannelRows(in ConvGeometry d, StoreMode mode, bool wide, int sy0, int sy1, float* origin, int rowStride,
         int* offsets, Vector256<float> tail, float* kernel, float bias, float* yc)
     {
         if (wide)
@@ -269,13 +269,6 @@ internal static unsafe partial class CpuDepthwiseConvolution
             if (mode == StoreMode.Relu) Rows3x3Wide<CpuConvolution.ReluClamp>(d, sy0, sy1, origin + offsets[0], rowStride, kernel, bias, yc);
             else if (mode == StoreMode.Relu6) Rows3x3Wide<CpuConvolution.Relu6Clamp>(d, sy0, sy1, origin + offsets[0], rowStride, kernel, bias, yc);
             else Rows3x3Wide<CpuConvolution.NoClamp>(d, sy0, sy1, origin + offsets[0], rowStride, kernel, bias, yc);
-            return;
-        }
-        if (wideStride2)
-        {
-            if (mode == StoreMode.Relu) Rows3x3WideStride2<CpuConvolution.ReluClamp>(d, sy0, sy1, origin, rowStride, phaseLength, kernel, bias, yc);
-            else if (mode == StoreMode.Relu6) Rows3x3WideStride2<CpuConvolution.Relu6Clamp>(d, sy0, sy1, origin, rowStride, phaseLength, kernel, bias, yc);
-            else Rows3x3WideStride2<CpuConvolution.NoClamp>(d, sy0, sy1, origin, rowStride, phaseLength, kernel, bias, yc);
             return;
         }
         var vb = Vector256.Create(bias);
