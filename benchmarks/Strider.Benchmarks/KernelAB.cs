@@ -182,9 +182,14 @@ public static unsafe class KernelAB
             while (warm.ElapsedMilliseconds < 1500) foreach (var v in variants) v.Run();
             var cpu = variants.Select(_ => new double[reps]).ToArray();
             var wall = variants.Select(_ => new double[reps]).ToArray();
+            // STRIDER_COLD=1: 64 MB read before each call, so the weights come from memory as in a network's step.
+            float[]? evict = Environment.GetEnvironmentVariable("STRIDER_COLD") == "1" ? new float[16 << 20] : null;
             for (int i = 0; i < reps; i++)
                 for (int j = 0; j < variants.Count; j++)
+                {
+                    if (evict != null) { for (int e = 0; e < evict.Length; e += 16) evict[e] += 1; }
                     (cpu[j][i], wall[j][i]) = QuickConv.TimeCpuAndWall(variants[j].Run);
+                }
             double a = QuickConv.Median(cpu[0]), aw = QuickConv.Median(wall[0]);
             double flops = 2.0 * n * g.OutChannels * g.InChannels * g.KernelH * g.KernelW * g.OutH * g.OutW;
             Console.WriteLine($"  {name} ({flops / 1e6:F0} MFLOP), chosen {CpuConvolution.LastKernel}:");

@@ -33,6 +33,7 @@ public static class NetworkAB
             // The 14x14 and 7x7 depthwise planes' flat path: one output row per vector, or the masked loads of 16 positions.
             "depthwise-narrow" => enabled => CpuDepthwiseConvolution.NarrowRows = enabled,
             // A batch of one's depthwise planes (and fused expansion bands) split into one band of rows per worker, or whole planes by channel.
+            "prefetch" => Switch(v => CpuConvolution.WeightPrefetchSteps = v, CpuConvolution.WeightPrefetchSteps, 0),
             "row-split" => enabled => CpuDepthwiseConvolution.RowSplitOff = !enabled,
             // The Winograd weight gradient from WMIN tiles in the batch (default 129: the 7x7 convs of a batch of 8 off it) (on) or from its default 128 (off).
             "wgrad-tiles" => enabled => CpuConvolution.WinogradGradientMinTiles = enabled ? wgradTiles : 128,
@@ -43,7 +44,7 @@ public static class NetworkAB
                 CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
                 CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
             },
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, both."),
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, prefetch, both."),
         };
         var t = new TorchvisionWorkloads { Only = [name] };
         t.Setup();
