@@ -34,6 +34,7 @@ public static class NetworkAB
             "depthwise-narrow" => enabled => CpuDepthwiseConvolution.NarrowRows = enabled,
             // A batch of one's depthwise planes (and fused expansion bands) split into one band of rows per worker, or whole planes by channel.
             "prefetch" => Switch(v => CpuConvolution.WeightPrefetchSteps = v, CpuConvolution.WeightPrefetchSteps, 0),
+            "pool-switches" => enabled => CpuPooling.SeparableSwitchesOff = !enabled,
             "row-split" => enabled => CpuDepthwiseConvolution.RowSplitOff = !enabled,
             // The Winograd weight gradient from WMIN tiles in the batch (default 129: the 7x7 convs of a batch of 8 off it) (on) or from its default 128 (off).
             "wgrad-tiles" => enabled => CpuConvolution.WinogradGradientMinTiles = enabled ? wgradTiles : 128,
@@ -44,7 +45,7 @@ public static class NetworkAB
                 CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
                 CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
             },
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, prefetch, both."),
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, prefetch, pool-switches, both."),
         };
         var t = new TorchvisionWorkloads { Only = [name] };
         t.Setup();

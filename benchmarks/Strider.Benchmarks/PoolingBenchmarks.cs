@@ -48,3 +48,25 @@ public class PoolingBenchmarks
     [Benchmark(Description = "MaxPool 3x3/2 pad 1 backward b8")]
     public void Backward() => _device.MaxPoolBackward(Stem, TrainBatch, _dy, _switches, _dx, accumulate: false);
 }
+
+/// <summary>
+/// `pool-ab [reps]`: W7's stem max pool with switches (batch 8), the separable pool against the window loop
+/// (<see cref="CpuPooling.SeparableSwitchesOff"/>), alternated call by call on the device's threads (STRIDER_THREADS).
+/// </summary>
+public static class PoolAB
+{
+    public static void Run(string[] args)
+    {
+        int reps = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 40;
+        const int n = 8;
+        var g = PoolingBenchmarks.Stem;
+        using var device = new CpuDevice(Workloads.Threads);
+        var rng = new Random(5);
+        var x = BenchmarkData.Uniform(device, rng, n * g.InputSize);
+        var y = device.Allocate<float>(n * g.OutputSize);
+        var switches = device.Allocate<int>(n * g.OutputSize);
+        Console.WriteLine($"threads {Workloads.Threads}, load {File.ReadAllText("/proc/loadavg").Trim()}");
+        QuickConv.SwitchAB($"max pool {g.Channels}x{g.InH}x{g.InW} 3x3/2 n{n} + switches", "windows", "separable",
+            enabled => CpuPooling.SeparableSwitchesOff = !enabled, () => device.MaxPoolForward(g, n, x, y, switches), reps);
+    }
+}

@@ -85,7 +85,7 @@ public sealed class CpuPoolingWindowTests : IDisposable
     }
 
     /// <summary>
-    /// The separable 3x3 stride-2 max pool (no switches) against the window loop (with switches) bit for bit: padding
+    /// The separable 3x3 stride-2 max pool, without and with switches, against the window loop bit for bit: padding
     /// 0 and 1, ceil mode, odd sizes and a width of 8 outputs, with -0 and +0 ties, -inf (also in the padding's place)
     /// and NaNs with distinct payloads (the last one wins).
     /// </summary>
@@ -104,13 +104,21 @@ public sealed class CpuPoolingWindowTests : IDisposable
         float[] special = [0f, -0f, float.NegativeInfinity, BitConverter.Int32BitsToSingle(0x7FC00001), BitConverter.Int32BitsToSingle(unchecked((int)0xFFC00002)), 1f];
         var input = new float[n * g.InputSize];
         for (int i = 0; i < input.Length; i++) input[i] = special[rng.Next(special.Length + 2) % special.Length];
+        // The first image's first plane all -inf: a window whose taps are all -inf keeps its first tap inside the
+        // plane, not a tap in the padding.
+        Array.Fill(input, float.NegativeInfinity, 0, g.InH * g.InW);
         var x = _device.Allocate<float>(input.Length);
         x.Upload(input);
         var (windows, separable) = (_device.Allocate<float>(n * g.OutputSize), _device.Allocate<float>(n * g.OutputSize));
-        var switches = _device.Allocate<int>(n * g.OutputSize);
-        _device.MaxPoolForward(g, n, x, windows, switches);
+        var (switches, separableSwitches) = (_device.Allocate<int>(n * g.OutputSize), _device.Allocate<int>(n * g.OutputSize));
+        CpuPooling.SeparableSwitchesOff = true;
+        try { _device.MaxPoolForward(g, n, x, windows, switches); }
+        finally { CpuPooling.SeparableSwitchesOff = false; }
         _device.MaxPoolForward(g, n, x, separable, null);
         Assert.Equal(windows.ToArray().Select(BitConverter.SingleToInt32Bits), separable.ToArray().Select(BitConverter.SingleToInt32Bits));
+        _device.MaxPoolForward(g, n, x, separable, separableSwitches);
+        Assert.Equal(windows.ToArray().Select(BitConverter.SingleToInt32Bits), separable.ToArray().Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(switches.ToArray(), separableSwitches.ToArray());
         var r = _reference.Allocate<float>(input.Length);
         r.Upload(input);
         var ry = _reference.Allocate<float>(n * g.OutputSize);

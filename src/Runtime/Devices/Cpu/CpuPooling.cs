@@ -74,6 +74,9 @@ internal static unsafe partial class CpuPooling
         }
     }
 
+    /// <summary>Sends a pool with switches to the window loop even where the separable pool applies (the tests' and the benchmarks' A/B only).</summary>
+    internal static bool SeparableSwitchesOff;
+
     internal static void MaxPlane(in PoolGeometry g, float* x, float* y, int* switches)
     {
         if (g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadTop == 0 && g.PadLeft == 0 &&
@@ -82,9 +85,10 @@ internal static unsafe partial class CpuPooling
             MaxPlane2x2(g, x, y, switches);
             return;
         }
-        if (switches == null && SeparableMaxApplies(g))
+        if (SeparableMaxApplies(g) && (switches == null || !SeparableSwitchesOff))
         {
-            MaxPlane3x3Stride2(g, x, y);
+            if (switches == null) MaxPlane3x3Stride2(g, x, y);
+            else MaxPlane3x3Stride2(g, x, y, switches);
             return;
         }
         if (MaxPlaneWindows(g, x, y, switches)) return;
