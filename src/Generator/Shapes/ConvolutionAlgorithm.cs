@@ -124,6 +124,15 @@ internal static class ConvolutionAlgorithm
     public const int MaxPhaseStride = 8, MaxShallowDepth = 32, LargePlane = 4096;
 
     /// <summary>
+    /// Fewest dY channels for which strided backward data takes the phase split at any plane size: each phase's
+    /// sub-conv is then at least 128 deep, where col2im multiplies every tap's column and adds it back in a second
+    /// pass. ResNet-18's stride-2 3x3 convs at batch 8 (dY 128x28x28, 256x14x14, 512x7x7; `passes "k3 s2"`, one
+    /// thread's CPU time, by process): 7.6-8.3 ms by col2im, 5.5-6.0 ms split (0.70-0.74x). From 65 to 127 channels
+    /// nothing was measured, and the U-net's 64-channel geometries measured faster by col2im, so those keep the rules above.
+    /// </summary>
+    public const int DeepPhaseChannels = 128;
+
+    /// <summary>
     /// Whether an image's output is smaller than a column chunk and would waste more than an eighth of its 32-wide
     /// panels (64 positions fill two panels exactly, so such a conv keeps its per-image GEMMs).
     /// </summary>
@@ -450,10 +459,11 @@ internal static class ConvolutionAlgorithm
         int kernelH, int kernelW, int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW)
     {
         if (dilationH != 1 || dilationW != 1 || (strideH == 1 && strideW == 1)) return false;
-        if (inChannels < PanelRows || outChannels > 2 * MaxShallowDepth) return false;
+        bool deep = outChannels >= DeepPhaseChannels;
+        if (inChannels < PanelRows || outChannels > 2 * MaxShallowDepth && !deep) return false;
         // Small dY planes (the batched col2im's scalar scatter) take the split at up to 64 channels at any dx size:
         // measured 12-25% faster on 7x7 -> 17x17 (64 and 32 channels) and 9x9 -> 21x21 (16 channels).
-        if (outChannels > MaxShallowDepth && (long)inH * inW < LargePlane && !SmallOutput(outH, outW)) return false;
+        if (outChannels > MaxShallowDepth && !deep && (long)inH * inW < LargePlane && !SmallOutput(outH, outW)) return false;
         if (strideH > MaxPhaseStride || strideW > MaxPhaseStride || padTop < 0 || padLeft < 0) return false;
         for (int rh = 0; rh < strideH; rh++)
         {
