@@ -33,19 +33,23 @@ public static class NetworkAB
             // The 14x14 and 7x7 depthwise planes' flat path: one output row per vector, or the masked loads of 16 positions.
             "depthwise-narrow" => enabled => CpuDepthwiseConvolution.NarrowRows = enabled,
             // A batch of one's depthwise planes (and fused expansion bands) split into one band of rows per worker, or whole planes by channel.
-            "prefetch" => Switch(v => CpuConvolution.WeightPrefetchSteps = v, CpuConvolution.WeightPrefetchSteps, 0),
-            "pool-switches" => enabled => CpuPooling.SeparableSwitchesOff = !enabled,
             "row-split" => enabled => CpuDepthwiseConvolution.RowSplitOff = !enabled,
             // The Winograd weight gradient from WMIN tiles in the batch (default 129: the 7x7 convs of a batch of 8 off it) (on) or from its default 128 (off).
             "wgrad-tiles" => enabled => CpuConvolution.WinogradGradientMinTiles = enabled ? wgradTiles : 128,
             // The 28x28 pairs fused (on) or run as two ops (off: the runtime's plane threshold above them), the larger ones fused both times.
             "expand-28" => enabled => CpuDepthwiseConvolution.ExpandMinPositions = enabled ? 28 * 28 : 29 * 29,
+            // Backward weights of few weights over many positions (ResNet's stem) split over positions (on) or over taps (off).
+            "position-split" => enabled => CpuConvolution.PositionSplitOff = !enabled,
+            // The channel tiles prefetch their weights WeightPrefetchSteps depth steps ahead (on) or only the line in use (off).
+            "prefetch" => Switch(v => CpuConvolution.WeightPrefetchSteps = v, CpuConvolution.WeightPrefetchSteps, 0),
+            // A training step's 3x3 stride-2 max pool with switches by the separable rows (on) or the window loop (off).
+            "pool-switches" => enabled => CpuPooling.SeparableSwitchesOff = !enabled,
             "both" => enabled =>
             {
                 CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
                 CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
             },
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, prefetch, pool-switches, both."),
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, position-split, prefetch, pool-switches, both."),
         };
         var t = new TorchvisionWorkloads { Only = [name] };
         t.Setup();

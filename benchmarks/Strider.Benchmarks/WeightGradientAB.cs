@@ -5,7 +5,7 @@ using Strider.Devices.Cpu;
 namespace Strider.Benchmarks;
 
 /// <summary>
-/// In-process A/B of the backward passes' kernels (`wgrad [threads] [reps] [edges]`): each geometry's ConvBackwardWeights run
+/// In-process A/B of the backward passes' kernels (`wgrad [threads] [reps] [edges|positions]`): each geometry's ConvBackwardWeights run
 /// by Winograd and by the tap-split GEMM (<see cref="CpuConvolution.WinogradGradientOff"/>), and its ConvBackwardData
 /// as the flipped forward on the forward's kernel and on the im2col GEMM (<see cref="CpuConvolution.FlippedOnGemmOnly"/>),
 /// alternated, with the median calling-thread CPU time and wall time of each and their ratio (new / old).
@@ -15,6 +15,10 @@ public static class WeightGradientAB
     private static ConvGeometry Conv(int c, int h, int w, int k, int pad = 1) =>
         new(c, h, w, k, h + 2 * pad - 2, w + 2 * pad - 2, 3, 3, 1, 1, pad, pad, 1, 1);
 
+    /// <summary>A kxk stride-2 conv with padding k / 2 (ResNet's stem and downsampling 3x3s).</summary>
+    private static ConvGeometry Strided(int c, int h, int w, int k, int kernel) =>
+        new(c, h, w, k, (h + 2 * (kernel / 2) - kernel) / 2 + 1, (w + 2 * (kernel / 2) - kernel) / 2 + 1, kernel, kernel, 2, 2, kernel / 2, kernel / 2, 1, 1);
+
     public static void Run(string[] args)
     {
         int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1;
@@ -23,6 +27,12 @@ public static class WeightGradientAB
         using var device = new CpuDevice(threads);
         var cases = new (string Name, ConvGeometry G, int N)[]
         {
+            ("W7 stem 7x7/2 3x224x224 -> 64 b8", Strided(3, 224, 224, 64, 7), 8),
+            ("W7 3x3/2 64x56x56 -> 128 b8", Strided(64, 56, 56, 128, 3), 8),
+            ("W7 3x3/2 128x28x28 -> 256 b8", Strided(128, 28, 28, 256, 3), 8),
+            ("W7 3x3/2 256x14x14 -> 512 b8", Strided(256, 14, 14, 512, 3), 8),
+            ("7x7/2 3x160x200 -> 32 b4", Strided(3, 160, 200, 32, 7), 4),
+            ("5x5/2 16x96x96 -> 48 b8", Strided(16, 96, 96, 48, 5), 8),
             ("W7 3x3 64x56x56 b8", Conv(64, 56, 56, 64), 8),
             ("W7 3x3 128x28x28 b8", Conv(128, 28, 28, 128), 8),
             ("W7 3x3 256x14x14 b8", Conv(256, 14, 14, 256), 8),
@@ -66,6 +76,18 @@ public static class WeightGradientAB
                     CpuConvolution.WinogradGradientScalarEdges = !gathered;
                     device.ConvBackwardWeights(g, n, x, dy, dw, null);
                     CpuConvolution.WinogradGradientScalarEdges = false;
+                }, reps);
+                continue;
+            }
+            // `wgrad [threads] [reps] positions`: the tap split's geometries split over positions (on) or over taps (off).
+            if (args.Length > 3 && args[3] == "positions")
+            {
+                if (CpuConvolution.WinogradGradientApplies(g, n)) continue;
+                Compare(name + " weights, positions / taps", positions =>
+                {
+                    CpuConvolution.PositionSplitOff = !positions;
+                    device.ConvBackwardWeights(g, n, x, dy, dw, null);
+                    CpuConvolution.PositionSplitOff = false;
                 }, reps);
                 continue;
             }

@@ -262,14 +262,16 @@ internal static unsafe partial class CpuConvolution
         ref readonly ConvGeometry g = ref a.G;
         long rowStep = (long)g.StrideH * a.Wq;
         int p = g.OutH * g.OutW, b = first / p, pos = first % p, oh = pos / g.OutW, ow = pos % g.OutW;
-        for (int j = 0; j < count; j++)
+        // A run of one output row at a time, its lanes counting up by one (a bounds check and a branch per column
+        // were 3% of ResNet's stem weight gradient).
+        for (int j = 0; j < count;)
         {
-            lanes[j] = checked((int)(b * a.QImage + oh * rowStep + ow));
-            if (++ow == g.OutW)
-            {
-                ow = 0;
-                if (++oh == g.OutH) { oh = 0; b++; }
-            }
+            int run = Math.Min(g.OutW - ow, count - j);
+            int start = checked((int)(b * a.QImage + oh * rowStep + ow + run - 1)) - (run - 1);
+            for (int t = 0; t < run; t++) lanes[j + t] = start + t;
+            j += run;
+            ow = 0;
+            if (++oh == g.OutH) { oh = 0; b++; }
         }
     }
 

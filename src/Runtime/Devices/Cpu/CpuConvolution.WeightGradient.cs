@@ -84,15 +84,23 @@ internal static unsafe partial class CpuConvolution
         ws.Run(&args, items, &AddTransposedItem);
     }
 
-    /// <summary>Packs unit FirstUnit + item of dY^T: B[k, j] = dy[image, j, position] for the unit's columns k, NR channels per panel (zero past K).</summary>
+    /// <summary>Packs unit FirstUnit + item of dY^T (<see cref="PackDyColumns"/>).</summary>
     internal static void PackDyUnitItem(object state, void* args, int item, int worker)
     {
         ref readonly TapGradientArgs a = ref *(TapGradientArgs*)args;
-        ref readonly ConvGeometry g = ref a.Conv.G;
+        int first = (a.FirstUnit + item) * Gemm.KC;
+        PackDyColumns(a.Conv, first, Math.Min(Gemm.KC, a.Columns - first), a.KPad, a.PackedDy + (long)item * a.KPad * Gemm.KC);
+    }
+
+    /// <summary>
+    /// Packs dY^T of the batch's columns first .. first + kc: B[k, j] = dy[image, j, position] for column k, NR channels
+    /// per panel (kc deep, zero past K), by 8x8 register transposes of each run of columns inside one image.
+    /// </summary>
+    internal static void PackDyColumns(in ConvArgs conv, int first, int kc, int kPad, float* unit)
+    {
+        ref readonly ConvGeometry g = ref conv.G;
         int K = g.OutChannels, p = g.OutH * g.OutW;
-        int first = (a.FirstUnit + item) * Gemm.KC, kc = Math.Min(Gemm.KC, a.Columns - first);
-        float* unit = a.PackedDy + (long)item * a.KPad * Gemm.KC;
-        for (int j0 = 0; j0 < a.KPad; j0 += Gemm.NR)
+        for (int j0 = 0; j0 < kPad; j0 += Gemm.NR)
         {
             float* panel = unit + (long)j0 * kc;
             int count = Math.Min(Gemm.NR, K - j0);
@@ -101,7 +109,7 @@ internal static unsafe partial class CpuConvolution
             for (int col = 0; col < kc;)
             {
                 int b = (first + col) / p, pos = (first + col) % p, run = Math.Min(p - pos, kc - col);
-                float* dyb = a.Conv.Y + b * g.OutputSize + (long)j0 * p + pos;
+                float* dyb = conv.Y + b * g.OutputSize + (long)j0 * p + pos;
                 float* dst = panel + (long)col * Gemm.NR;
                 int j = 0;
                 if (Avx.IsSupported)

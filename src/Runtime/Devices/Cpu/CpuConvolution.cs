@@ -525,6 +525,12 @@ internal static unsafe partial class CpuConvolution
         {
             PreparePadded(ws, ref conv, mayAlias: true);
             FillPadded(ws, &conv);
+            if (PositionSplitApplies(conv))
+            {
+                BackwardWeightsOverPositions(ws, ref conv);
+                if (dbias is not null) BiasBackward(ws, n, g.OutChannels, p, dy, dbias);
+                return;
+            }
             if (TapSplitApplies(conv))
             {
                 BackwardWeightsOverTaps(ws, ref conv);
