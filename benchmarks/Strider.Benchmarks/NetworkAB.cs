@@ -35,9 +35,9 @@ public static class NetworkAB
             // A batch of one's depthwise planes (and fused expansion bands) split into one band of rows per worker, or whole planes by channel.
             "row-split" => enabled => CpuDepthwiseConvolution.RowSplitOff = !enabled,
             // The Winograd weight gradient from WMIN tiles in the batch (default 129: the 7x7 convs of a batch of 8 off it) (on) or from its default 128 (off).
+            "wgrad-tiles" => enabled => CpuConvolution.WinogradGradientMinTiles = enabled ? wgradTiles : 128,
             // The Winograd weight gradient's tiles summed in parts, one worker each (on), or by units split into items (off).
             "wgrad-parts" => enabled => CpuConvolution.WinogradGradientOneSum = !enabled,
-            "wgrad-tiles" => enabled => CpuConvolution.WinogradGradientMinTiles = enabled ? wgradTiles : 128,
             // The 28x28 pairs fused (on) or run as two ops (off: the runtime's plane threshold above them), the larger ones fused both times.
             "expand-28" => enabled => CpuDepthwiseConvolution.ExpandMinPositions = enabled ? 28 * 28 : 29 * 29,
             "both" => enabled =>

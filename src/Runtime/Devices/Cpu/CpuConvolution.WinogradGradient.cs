@@ -130,7 +130,7 @@ internal static unsafe partial class CpuConvolution
     /// <summary>Fewest tiles of a part (<see cref="WinogradGradientParts"/>): two units of 256 at 64 channels, so a part's dU (16 K C floats) stays small against its GEMMs.</summary>
     internal const int WinogradGradientPartTiles = 512;
 
-    /// <summary>Sums the batch into one dU by units split into items (as before the parts), for the benchmarks' A/B and the bits test only.</summary>
+    /// <summary>Sums the batch into one dU by units split into items (as before the parts), for the benchmarks' A/B only.</summary>
     internal static bool WinogradGradientOneSum;
 
     /// <summary>
