@@ -36,6 +36,8 @@ public static class NetworkAB
             "row-split" => enabled => CpuDepthwiseConvolution.RowSplitOff = !enabled,
             // The Winograd weight gradient from WMIN tiles in the batch (default 129: the 7x7 convs of a batch of 8 off it) (on) or from its default 128 (off).
             "wgrad-tiles" => enabled => CpuConvolution.WinogradGradientMinTiles = enabled ? wgradTiles : 128,
+            // The Winograd weight gradient's tiles summed in parts, one worker each (on), or by units split into items (off).
+            "wgrad-parts" => enabled => CpuConvolution.WinogradGradientOneSum = !enabled,
             // The 28x28 pairs fused (on) or run as two ops (off: the runtime's plane threshold above them), the larger ones fused both times.
             "expand-28" => enabled => CpuDepthwiseConvolution.ExpandMinPositions = enabled ? 28 * 28 : 29 * 29,
             // Backward weights of few weights over many positions (ResNet's stem) split over positions (on) or over taps (off).
@@ -49,7 +51,7 @@ public static class NetworkAB
                 CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
                 CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
             },
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, position-split, prefetch, pool-switches, both."),
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, wgrad-parts, position-split, prefetch, pool-switches, both."),
         };
         var t = new TorchvisionWorkloads { Only = [name] };
         t.Setup();

@@ -21,7 +21,18 @@ public sealed class CpuWinogradGradientTests
         { 64, 17, 17, 96, 0, 0, 0, 0, 5 }, // unpadded: 15x15 output
         { 64, 16, 18, 64, 0, 2, 2, 0, 5 }, // asymmetric padding
         { 300, 12, 12, 200, 1, 1, 1, 1, 8 }, // 288 tiles in units of 128 (a third one short), C past a GEMM block
+        { 64, 30, 30, 64, 1, 1, 1, 1, 5 }, // 1125 tiles: two parts of 562-563, each two units and a short third
+        { 72, 31, 32, 65, 1, 1, 1, 1, 9 }, // 2304 tiles: four parts (ResNet's 64x56x56 at batch 8 has 6272), K and C past a panel
     };
+
+    [Fact]
+    public void The_tiles_are_split_into_parts_by_the_batch_alone()
+    {
+        Assert.Equal(1, CpuConvolution.WinogradGradientParts(1023));
+        Assert.Equal(2, CpuConvolution.WinogradGradientParts(1024));
+        Assert.Equal(2, CpuConvolution.WinogradGradientParts(2047));
+        Assert.Equal(4, CpuConvolution.WinogradGradientParts(8 * 28 * 28)); // ResNet's 64x56x56 at batch 8
+    }
 
     [Fact]
     public void Winograd_weight_gradient_is_chosen_only_where_it_measured_faster()

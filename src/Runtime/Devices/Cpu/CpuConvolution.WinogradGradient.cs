@@ -13,7 +13,9 @@ namespace Strider.Devices.Cpu;
 /// multiply-adds than the tap-split GEMM's 9 taps per position), and dW[k, c] += G^T dU[k, c] G. The tiles are taken in
 /// units of up to 256: every (image, channel) tile of a unit is transformed straight into the GEMM's packed panels
 /// (dY's into MR-row A panels, x's into NR-column B panels), then one item per transform element e adds the unit into
-/// its dU[e] (units in order, so the sums are the same for any thread count).
+/// its dU[e] (units in order, so the sums are the same for any thread count). From 1024 tiles the batch's tiles are
+/// split into 2 or 4 parts by their count alone, each part's units run start to end by one worker into a dU of its own,
+/// and the parts' dU are summed in order.
 /// </summary>
 internal static unsafe partial class CpuConvolution
 {
@@ -21,6 +23,10 @@ internal static unsafe partial class CpuConvolution
     {
         public ConvGeometry G;
         public int TilesH, TilesW, ImageTiles, FirstTile, Count, KPad, CPad;
+        /// <summary>The batch's tiles, the tiles of a unit, and the parts the tiles are split into (each its own dU).</summary>
+        public int Tiles, Unit, Parts;
+        /// <summary>Floats of one part's packed panels (x's and dY's).</summary>
+        public long PartPanels;
         /// <summary>Floats from one transform element's packed panels to the next (padded off a multiple of 4 KB).</summary>
         public long DyPlane, XPlane;
         public bool Accumulate;
@@ -84,19 +90,86 @@ internal static unsafe partial class CpuConvolution
         // Planes a line pair past a multiple of 4 KB: 16 planes 64 KB apart fell in one L1 set.
         a.DyPlane = (long)a.KPad * unit + PlaneSkew;
         a.XPlane = (long)a.CPad * unit + PlaneSkew;
-        a.PackedDy = ws.PhaseOut(16 * (a.DyPlane + a.XPlane));
+        a.Tiles = tiles;
+        a.Unit = unit;
+        a.Parts = WinogradGradientParts(tiles);
+        a.PartPanels = 16 * (a.DyPlane + a.XPlane);
+        a.PackedDy = ws.PhaseOut(a.Parts * a.PartPanels);
         a.PackedX = a.PackedDy + 16 * a.DyPlane;
-        a.DU = ws.Shared(16L * K * C);
-        int transformItems = a.KPad / Gemm.MR + a.CPad / Gemm.NR;
-        for (int t0 = 0; t0 < tiles; t0 += unit)
+        a.DU = ws.Shared(a.Parts * 16L * K * C);
+        if (a.Parts > 1)
         {
-            a.FirstTile = t0;
-            a.Count = Math.Min(unit, tiles - t0);
-            a.Accumulate = t0 > 0;
-            ws.Run(&a, transformItems, &WinogradGradientTransformItem);
-            ws.Run(&a, 16, &WinogradGradientGemmItem);
+            // Each part's units on one worker, start to end, into its own dU; then the parts' dU summed in order.
+            ws.Run(&a, a.Parts, &WinogradGradientPartItem);
+            ws.Run(&a, 16, &WinogradGradientSumItem);
+        }
+        else
+        {
+            int transformItems = a.KPad / Gemm.MR + a.CPad / Gemm.NR;
+            for (int t0 = 0; t0 < tiles; t0 += unit)
+            {
+                a.FirstTile = t0;
+                a.Count = Math.Min(unit, tiles - t0);
+                a.Accumulate = t0 > 0;
+                ws.Run(&a, transformItems, &WinogradGradientTransformItem);
+                ws.Run(&a, 16, &WinogradGradientGemmItem);
+            }
         }
         ws.Run(&a, (K + Gemm.MR - 1) / Gemm.MR, &WinogradGradientWeightsItem);
+    }
+
+    /// <summary>
+    /// Parts the batch's tiles are split into, each summed into a dU of its own by one worker (<see
+    /// cref="WinogradGradientPartItem"/>): 4 from <see cref="WinogradGradientPartTiles"/> 4 times over, 2 from it, else
+    /// 1 (the units' transforms and GEMMs split into items, two jobs a unit). The count depends on the batch alone, never
+    /// on the workers, so the sums are the same bits for any thread count.
+    /// </summary>
+    internal static int WinogradGradientParts(int tiles) =>
+        WinogradGradientOneSum ? 1 : tiles >= 4 * WinogradGradientPartTiles ? 4 : tiles >= 2 * WinogradGradientPartTiles ? 2 : 1;
+
+    /// <summary>Fewest tiles of a part (<see cref="WinogradGradientParts"/>): two units of 256 at 64 channels, so a part's dU (16 K C floats) stays small against its GEMMs.</summary>
+    internal const int WinogradGradientPartTiles = 512;
+
+    /// <summary>Sums the batch into one dU by units split into items (as before the parts), for the benchmarks' A/B only.</summary>
+    internal static bool WinogradGradientOneSum;
+
+    /// <summary>
+    /// Part <paramref name="item"/> of the tiles, unit by unit, on this worker alone: every transform item then every
+    /// element's GEMM into the part's own packed panels and dU. The two jobs and their barrier a unit took more than
+    /// the transforms saved on two workers, and the panels moved between the cores' caches.
+    /// </summary>
+    internal static void WinogradGradientPartItem(object state, void* args, int item, int worker)
+    {
+        var part = *(WinogradGradientArgs*)args;
+        int first = (int)((long)part.Tiles * item / part.Parts), end = (int)((long)part.Tiles * (item + 1) / part.Parts);
+        part.PackedDy += item * part.PartPanels;
+        part.PackedX += item * part.PartPanels;
+        part.DU += item * 16L * part.G.OutChannels * part.G.InChannels;
+        int transformItems = part.KPad / Gemm.MR + part.CPad / Gemm.NR;
+        for (int t0 = first; t0 < end; t0 += part.Unit)
+        {
+            part.FirstTile = t0;
+            part.Count = Math.Min(part.Unit, end - t0);
+            part.Accumulate = t0 > first;
+            for (int i = 0; i < transformItems; i++) WinogradGradientTransformItem(state, &part, i, worker);
+            for (int e = 0; e < 16; e++) WinogradGradientGemmItem(state, &part, e, worker);
+        }
+    }
+
+    /// <summary>dU[e] of part 0 += that of parts 1, 2, ... in order, for e = item.</summary>
+    internal static void WinogradGradientSumItem(object state, void* args, int item, int worker)
+    {
+        ref readonly WinogradGradientArgs a = ref *(WinogradGradientArgs*)args;
+        long size = (long)a.G.OutChannels * a.G.InChannels, partSize = 16 * size;
+        float* sum = a.DU + item * size;
+        for (int p = 1; p < a.Parts; p++)
+        {
+            float* add = sum + p * partSize;
+            long i = 0;
+            for (; i + Vector256<float>.Count <= size; i += Vector256<float>.Count)
+                (Vector256.Load(sum + i) + Vector256.Load(add + i)).Store(sum + i);
+            for (; i < size; i++) sum[i] += add[i];
+        }
     }
 
     /// <summary>
