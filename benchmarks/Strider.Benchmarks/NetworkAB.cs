@@ -4,7 +4,7 @@ using Strider.Devices.Cpu;
 namespace Strider.Benchmarks;
 
 /// <summary>
-/// In-process A/B of a whole torchvision workload's step (`network-ab W5|W6 switch [reps]`): steps with a kernel switch
+/// In-process A/B of a whole workload's step (`network-ab W1..W7 switch [reps]`; W1-W4 are the seed workloads): steps with a kernel switch
 /// off (A, the kernel before the change) and on (B) alternated, with the median calling-thread CPU time and wall time of
 /// each and their ratio. Run with STRIDER_THREADS=1 for the CPU time of the whole step (with more threads the caller's
 /// CPU time is only its share). Switches: pointwise-block (<see cref="CpuConvolution.PointwiseBlockBytes"/> 0 or its default),
@@ -53,6 +53,22 @@ public static class NetworkAB
             },
             _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, wgrad-parts, position-split, prefetch, pool-switches, both."),
         };
+        if (name is "W1" or "W2" or "W3" or "W4")
+        {
+            var w = new Workloads();
+            w.Setup();
+            Action seed = name switch
+            {
+                "W1" => () => w.W1Strider(),
+                "W2" => w.W2Strider,
+                "W3" => () => w.W3Strider(),
+                _ => w.W4Strider,
+            };
+            QuickConv.WarmUp(() => { set(false); seed(); set(true); seed(); });
+            QuickConv.SwitchAB($"  {name}", "off", "on", set, seed, reps, warm: 0);
+            w.Cleanup();
+            return;
+        }
         var t = new TorchvisionWorkloads { Only = [name] };
         t.Setup();
         Action step = name switch
@@ -60,7 +76,7 @@ public static class NetworkAB
             "W5" => t.W5Strider,
             "W6" => t.W6Strider,
             "W7" => () => t.W7Strider(),
-            _ => throw new ArgumentException($"network-ab runs W5, W6 or W7, not '{name}'."),
+            _ => throw new ArgumentException($"network-ab runs W1 to W7, not '{name}'."),
         };
         QuickConv.WarmUp(() => { set(false); step(); set(true); step(); });
         QuickConv.SwitchAB($"  {name}", "off", "on", set, step, reps, warm: 0);
