@@ -156,6 +156,19 @@ public static unsafe class KernelAB
                     CpuConvolution.WinogradForward(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
                     GC.KeepAlive(u);
                 }));
+            var w7 = Up(g.WeightSize);
+            // Winograd with every plane's input transform by tile rows (CpuConvolution.WholePlaneInputTransform off).
+            if (g.KernelH == 3 && g.StrideH == 1)
+                variants.Add(("wrows", () =>
+                {
+                    Touch(w7);
+                    CpuConvolution.WholePlaneInputTransform = false;
+                    var conv = new CpuConvolution.ConvArgs { G = g };
+                    var u = PackedConvWeights.Get(ws, w7, g.OutChannels, g.InChannels * 9, &conv, PackedConvWeights.Layout.Winograd);
+                    CpuConvolution.WinogradForward(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
+                    CpuConvolution.WholePlaneInputTransform = true;
+                    GC.KeepAlive(u);
+                }));
             var w5 = Up(g.WeightSize);
             if (g.KernelH == 3 && g.StrideH == 1)
                 variants.Add(("winograd4", () =>
