@@ -276,9 +276,10 @@ internal static unsafe partial class CpuConvolution
     /// <summary>
     /// M[e, :, run] = U[e] (K x C) V[e, :, run] (C x tiles) for one transform element e and one run of tiles, by channel
     /// tiles: V[e] is read in place (its rows are input channels, so the tap shift of row c is c times the row length).
-    /// One 32-channel panel of U[e] at a time over the whole run, so each panel comes from memory once and the run's V
-    /// rows from L2: tile by tile over every panel read all of U[e] once per 14 tiles (ResNet's 512x7x7 at batch 8: 1 MB
-    /// ten times per element; one thread's CPU time 0.92x, weights written every call 0.93x, `kernel-ab 1 20 512x7x7`).
+    /// Where U[e] is the larger operand (<see cref="WinogradPanelsFirst"/>), one 32-channel panel of it at a time over the
+    /// whole run, so each panel comes from memory once and the run's V rows from L2: tile by tile over every panel read
+    /// all of U[e] once per 14 tiles (ResNet's 512x7x7 at batch 8: 1 MB ten times per element; one thread's CPU time
+    /// 0.92x, weights written every call 0.93x, `kernel-ab 1 20 512x7x7 w 8`).
     /// </summary>
     internal static void WinogradGemmItem(object state, void* args, int item, int worker)
     {
@@ -288,18 +289,44 @@ internal static unsafe partial class CpuConvolution
         float* v = a.V + e * a.VPlane, u = a.U + (long)e * Gemm.RoundUp(K, TileChannels) * C, m = a.M + e * a.MPlane;
         int* lanes = stackalloc int[SquareTilePositions];
         float* tile = stackalloc float[16 * TileChannels];
-        for (int panel = 0; panel < panels; panel++)
-        {
-            int m0 = panel * TileChannels, width = PanelWidth(K, panel);
+        if (WinogradPanelsFirst(K, t1 - t0))
+            for (int panel = 0; panel < panels; panel++)
+            {
+                int m0 = panel * TileChannels, width = PanelWidth(K, panel);
+                for (int t = t0, count; t < t1; t += count)
+                {
+                    count = NextTileCount(t1 - t);
+                    for (int j = 0; j < SquareTilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
+                    RunChannelTile(C, width, count, u + (long)m0 * C, v, a.Shifts, lanes, tile);
+                    StoreTile(tile, Math.Min(width, K - m0), count, m + (long)m0 * a.Tiles + t, a.Tiles, null);
+                }
+            }
+        else
             for (int t = t0, count; t < t1; t += count)
             {
                 count = NextTileCount(t1 - t);
                 for (int j = 0; j < SquareTilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
-                RunChannelTile(C, width, count, u + (long)m0 * C, v, a.Shifts, lanes, tile);
-                StoreTile(tile, Math.Min(width, K - m0), count, m + (long)m0 * a.Tiles + t, a.Tiles, null);
+                for (int panel = 0; panel < panels; panel++)
+                {
+                    int m0 = panel * TileChannels, width = PanelWidth(K, panel);
+                    RunChannelTile(C, width, count, u + (long)m0 * C, v, a.Shifts, lanes, tile);
+                    StoreTile(tile, Math.Min(width, K - m0), count, m + (long)m0 * a.Tiles + t, a.Tiles, null);
+                }
             }
-        }
     }
+
+    /// <summary>
+    /// Whether a Winograd GEMM item runs one U panel at a time over its run of <paramref name="tiles"/> tiles (V re-read
+    /// per panel) rather than one GEMM tile of positions at a time over every panel (U[e] re-read per 14 tiles): where
+    /// U[e] (K rounded up to a panel, times C) is larger than the run's V (tiles times C), so the smaller one is re-read.
+    /// In-process A/B (one thread's CPU time, weights written every call, `kernel-ab 1 30 "3x3 512x7x7" w 8 written`):
+    /// ResNet's 512x7x7 at batch 8 (1 MB of U[e] against 256 KB of V) panels first 0.86x tiles first; its 256x14x14
+    /// (256 KB against 392 KB) panels first 1.02x (60 calls each, written and not), so it keeps the tiles first.
+    /// </summary>
+    internal static bool WinogradPanelsFirst(int outChannels, int tiles) => WinogradGemmOrder ?? Gemm.RoundUp(outChannels, TileChannels) > tiles;
+
+    /// <summary>A/B switch (benchmarks only): true runs every Winograd GEMM item panels first, false tiles first, null by <see cref="WinogradPanelsFirst"/>'s rule.</summary>
+    internal static bool? WinogradGemmOrder;
 
     /// <summary>y[b, k] = A^T m A per tile of the (image b, output channel k) plane (2x2 outputs, cut at the plane's edge), plus bias.</summary>
     internal static void WinogradOutputItem(object state, void* args, int item, int worker)
