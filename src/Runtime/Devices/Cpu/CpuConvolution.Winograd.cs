@@ -219,9 +219,12 @@ internal static unsafe partial class CpuConvolution
         int* shifts = ws.Shifts(g.InChannels + Gemm.NR);
         for (int c = 0; c < g.InChannels; c++) shifts[c] = checked(c * args.Tiles);
         args.Shifts = shifts;
-        int* planeTaps = stackalloc int[16 * TransformLanes];
-        PlaneTaps(args, planeTaps);
-        args.PlaneTaps = planeTaps;
+        if (ChannelTiles512 && WholePlaneTransform(args))
+        {
+            int* planeTaps = stackalloc int[16 * TransformLanes];
+            PlaneTaps(args, planeTaps);
+            args.PlaneTaps = planeTaps;
+        }
         ws.Run(&args, n * g.InChannels, ChannelTiles512 ? &WinogradInputVectorItem : &WinogradInputItem);
         ws.Run(&args, 16 * args.TileChunks, &WinogradGemmItem);
         ws.Run(&args, n * g.OutChannels, ChannelTiles512 ? &WinogradOutputVectorItem : &WinogradOutputItem);
@@ -278,8 +281,7 @@ internal static unsafe partial class CpuConvolution
     /// tiles: V[e] is read in place (its rows are input channels, so the tap shift of row c is c times the row length).
     /// Where U[e] is the larger operand (<see cref="WinogradPanelsFirst"/>), one 32-channel panel of it at a time over the
     /// whole run, so each panel comes from memory once and the run's V rows from L2: tile by tile over every panel read
-    /// all of U[e] once per 14 tiles (ResNet's 512x7x7 at batch 8: 1 MB ten times per element; one thread's CPU time
-    /// 0.92x, weights written every call 0.93x, `kernel-ab 1 20 512x7x7 w 8`).
+    /// all of U[e] once per 14 tiles (ResNet's 512x7x7 at batch 8: 1 MB ten times per element).
     /// </summary>
     internal static void WinogradGemmItem(object state, void* args, int item, int worker)
     {
