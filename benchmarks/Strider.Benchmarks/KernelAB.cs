@@ -156,6 +156,35 @@ public static unsafe class KernelAB
                     CpuConvolution.WinogradForward(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
                     GC.KeepAlive(u);
                 }));
+            // Winograd with every GEMM item tiles first or panels first (CpuConvolution.WinogradGemmOrder), against the rule.
+            foreach (bool panelsFirst in new[] { false, true })
+            {
+                var wo = Up(g.WeightSize);
+                if (g.KernelH == 3 && g.StrideH == 1)
+                    variants.Add((panelsFirst ? "wpanels" : "wtiles", () =>
+                    {
+                        Touch(wo);
+                        CpuConvolution.WinogradGemmOrder = panelsFirst;
+                        var conv = new CpuConvolution.ConvArgs { G = g };
+                        var u = PackedConvWeights.Get(ws, wo, g.OutChannels, g.InChannels * 9, &conv, PackedConvWeights.Layout.Winograd);
+                        CpuConvolution.WinogradForward(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
+                        CpuConvolution.WinogradGemmOrder = null;
+                        GC.KeepAlive(u);
+                    }));
+            }
+            var w7 = Up(g.WeightSize);
+            // Winograd with every plane's input transform by tile rows (CpuConvolution.WholePlaneInputTransform off).
+            if (g.KernelH == 3 && g.StrideH == 1)
+                variants.Add(("wrows", () =>
+                {
+                    Touch(w7);
+                    CpuConvolution.WholePlaneInputTransform = false;
+                    var conv = new CpuConvolution.ConvArgs { G = g };
+                    var u = PackedConvWeights.Get(ws, w7, g.OutChannels, g.InChannels * 9, &conv, PackedConvWeights.Layout.Winograd);
+                    CpuConvolution.WinogradForward(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
+                    CpuConvolution.WholePlaneInputTransform = true;
+                    GC.KeepAlive(u);
+                }));
             var w5 = Up(g.WeightSize);
             if (g.KernelH == 3 && g.StrideH == 1)
                 variants.Add(("winograd4", () =>

@@ -80,6 +80,7 @@ public sealed class CpuChannelTilesTests
     [InlineData(96, 8, 112, 3)] // 48 tiles over the batch: 14, 14, 14, 6; a narrow last panel
     [InlineData(100, 9, 96, 1)] // 25 tiles: 14 and 11; an odd plane cut at the last tile row and column
     [InlineData(96, 7, 96, 2)] // 32 tiles: 14 and 18 = 14 and 4
+    [InlineData(512, 7, 512, 2)] // ResNet's 512x7x7: U of 16.8 MB written by streaming stores, planes of V and M apart by an odd number of lines
     public void Winograd_on_small_planes_matches_the_reference_with_the_same_bits(int c, int h, int k, int n)
     {
         var g = Geometry(c, h, k, 3, 1, 1);

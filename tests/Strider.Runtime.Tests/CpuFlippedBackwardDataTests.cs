@@ -138,20 +138,26 @@ public sealed class CpuFlippedBackwardDataTests
         delegate*<object, void*, int, int, void> forwardItem, delegate*<object, void*, int, int, void> flippedItem)
     {
         float[] flipped = Flip(w, g.InChannels, g.OutChannels, g.KernelH * g.KernelW);
-        var expected = new float[size];
-        var actual = new float[size];
+        // Both packings start on a cache line, as PackedConvWeights' do (large Winograd weights are streamed there).
+        var expected = new float[size + 15];
+        var actual = new float[size + 15];
         fixed (float* pw = w, pf = flipped, pe = expected, pa = actual)
         {
-            var forward = new CpuConvolution.ConvArgs { G = CpuConvolution.FlippedGeometry(g), W = pf, PackedW = pe };
-            var direct = new CpuConvolution.ConvArgs { G = g, X = pw, PackedW = pa };
+            float* e = LineAligned(pe), a = LineAligned(pa);
+            var forward = new CpuConvolution.ConvArgs { G = CpuConvolution.FlippedGeometry(g), W = pf, PackedW = e };
+            var direct = new CpuConvolution.ConvArgs { G = g, X = pw, PackedW = a };
             for (int i = 0; i < items; i++)
             {
                 forwardItem(null!, &forward, i, 0);
                 flippedItem(null!, &direct, i, 0);
             }
+            Assert.True(new ReadOnlySpan<float>(e, checked((int)size)).SequenceEqual(new ReadOnlySpan<float>(a, checked((int)size))),
+                "The flipped packing differs from the forward's packing of the flipped weights.");
         }
-        Assert.Equal(expected, actual);
     }
+
+    /// <summary>The first 64-byte line boundary at or after <paramref name="p"/> (an array of 15 floats more than it needs).</summary>
+    internal static unsafe float* LineAligned(float* p) => (float*)(((long)p + 63) & ~63L);
 
     private static float[] Flip(float[] w, int c, int k, int rs)
     {
@@ -180,6 +186,7 @@ public sealed class CpuFlippedBackwardDataTests
     [InlineData(64, 64)]
     [InlineData(100, 97)]
     [InlineData(33, 130)]
+    [InlineData(512, 512)] // ResNet's 512x512: U of 16.8 MB, written by streaming stores
     public unsafe void Flipped_Winograd_weights_are_the_forward_transform_of_the_flipped_weights(int c, int k)
     {
         var g = Conv(c, 9, 9, k, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1);
@@ -197,17 +204,20 @@ public sealed class CpuFlippedBackwardDataTests
     [InlineData(64, 64)]
     [InlineData(37, 100)]
     [InlineData(130, 45)]
+    [InlineData(512, 512)] // ResNet's 512x512: U of 16.8 MB, written by streaming stores
     public unsafe void Winograd_weights_are_the_scalar_tile_transform_of_each_kernel(int c, int k)
     {
         var w = Uniform(new Random(35), (long)k * c * 9);
         int padded = Gemm.RoundUp(k, CpuConvolution.TileChannels), panels = padded / CpuConvolution.TileChannels;
         long plane = (long)padded * c;
-        var packed = new float[16 * plane];
+        var packed = new float[16 * plane + 15];
         packed.AsSpan().Fill(float.NaN);
         var expected = new float[16];
         var t = new float[12];
-        fixed (float* pw = w, pp = packed, pe = expected, pt = t)
+        fixed (float* pw = w, pp0 = packed, pe = expected, pt = t)
         {
+            // On a cache line, as PackedConvWeights' packings start.
+            float* pp = LineAligned(pp0);
             var conv = new CpuConvolution.ConvArgs { G = Conv(c, 9, 9, k, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), W = pw, PackedW = pp };
             for (int i = 0; i < panels; i++) CpuConvolution.WinogradWeightsItem(null!, &conv, i, 0);
             for (int panel = 0; panel < panels; panel++)

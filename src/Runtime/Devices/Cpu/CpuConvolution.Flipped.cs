@@ -168,6 +168,7 @@ internal static unsafe partial class CpuConvolution
         // The flipped kernel's w'[i, j] is w[2 - i, 2 - j], that is w[8 - (3 i + j)]: read back from the last tap.
         for (int k = 0; k < K; k++)
             WinogradWeightRow(a.X + ((long)k * C + m0) * 9 + 8, 9, -1, rows, width, lanes, a.PackedW + (long)m0 * K + (long)k * width, plane);
+        if (StreamsWinogradWeights(plane)) Sse.StoreFence();
     }
 }
 

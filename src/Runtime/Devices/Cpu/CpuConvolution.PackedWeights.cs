@@ -98,6 +98,9 @@ internal sealed unsafe class PackedConvWeights
 /// </summary>
 internal sealed unsafe class KeptPacking<TKey> where TKey : IEquatable<TKey>
 {
+    /// <summary>Floats of a 64-byte cache line: the packing starts on one, so whole-line streaming stores can fill it.</summary>
+    private const int LineFloats = 16;
+
     private float[]? _packed;
     private float* _pointer;
     private long _version = -1;
@@ -117,10 +120,11 @@ internal sealed unsafe class KeptPacking<TKey> where TKey : IEquatable<TKey>
     /// <summary>Room for <paramref name="size"/> values to pack into; nothing is trusted until <see cref="Done"/> (a packing that throws part way leaves nothing).</summary>
     internal float* Begin(long size)
     {
-        if (_packed is null || _packed.LongLength < size)
+        if (_packed is null || _packed.LongLength < size + LineFloats - 1)
         {
-            _packed = GC.AllocateUninitializedArray<float>(checked((int)size), pinned: true);
-            _pointer = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed));
+            _packed = GC.AllocateUninitializedArray<float>(checked((int)(size + LineFloats - 1)), pinned: true);
+            long start = (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed));
+            _pointer = (float*)((start + LineFloats * sizeof(float) - 1) & -(LineFloats * sizeof(float)));
         }
         _version = -1;
         return _pointer;

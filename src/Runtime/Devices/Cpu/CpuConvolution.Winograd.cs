@@ -20,11 +20,27 @@ internal static unsafe partial class CpuConvolution
     {
         public ConvGeometry G;
         public int N, TilesH, TilesW, Tiles, TileChunks, TilesPerItem;
+        /// <summary>The three-pass forward: floats from one transform element's V or M to the next (<see cref="ElementPlane"/>).</summary>
+        public long VPlane, MPlane;
         /// <summary>The fused pass: tile rows per block, blocks per image, and the tile stride of a block's V and M rows.</summary>
         public int RowsPerBlock, Blocks, BlockTiles;
         public float* X, Y, Bias, U, V, M;
         public CpuEpilogue Epilogue;
         public int* Shifts;
+        /// <summary>The three-pass forward's input taps of a whole plane per tile lane, where it transforms whole planes (<see cref="PlaneTaps"/>).</summary>
+        public int* PlaneTaps;
+    }
+
+    /// <summary>
+    /// Floats from one transform element's plane of V or M to the next, for <paramref name="floats"/> a plane: rounded
+    /// up to whole 64-byte lines, and an odd number of them, so the 16 (36) elements of a tile lie in different cache
+    /// sets. [C, tiles] planes back to back were a multiple of 4 KB apart (ResNet's 512x7x7 at batch 8: 256 KB), so the
+    /// transforms' 16 stores or loads of one tile's elements all fell into one L1 set (and one L2 set), more than its ways.
+    /// </summary>
+    internal static long ElementPlane(long floats)
+    {
+        long lines = (floats + 15) / 16;
+        return (lines | 1) * 16;
     }
 
     /// <summary>Whether the whole batch's transformed input and products fit the workspace arrays; past that the conv runs as im2col + GEMM.</summary>
@@ -73,6 +89,7 @@ internal static unsafe partial class CpuConvolution
         float* lanes = stackalloc float[16 * TileChannels];
         for (int c = 0; c < C; c++)
             WinogradWeightRow(a.W + ((long)m0 * C + c) * 9, (long)C * 9, 1, rows, width, lanes, a.PackedW + (long)m0 * C + (long)c * width, plane);
+        if (StreamsWinogradWeights(plane)) Sse.StoreFence();
     }
 
     /// <summary>
@@ -111,13 +128,34 @@ internal static unsafe partial class CpuConvolution
         }
         float* t = stackalloc float[12];
         for (int kk = vectors * 8; kk < rows; kk++) WinogradWeightTile(src + kk * laneStride, step, t, lanes + kk, TileChannels);
+        bool stream = StreamsWinogradWeights(plane) && width == TileChannels && ((long)u & 63) == 0;
         for (int e = 0; e < 16; e++)
         {
             float* from = lanes + e * TileChannels, to = u + e * plane;
             for (int kk = rows; kk < width; kk++) from[kk] = 0;
-            for (int kk = 0; kk < width; kk += 8) Vector256.Store(Vector256.Load(from + kk), to + kk);
+            if (stream)
+            {
+                // Two whole lines: written past the caches, no read of the lines first (the caller fences).
+                Avx512F.StoreAlignedNonTemporal(to, Vector512.Load(from));
+                Avx512F.StoreAlignedNonTemporal(to + 16, Vector512.Load(from + 16));
+            }
+            else
+                for (int kk = 0; kk < width; kk += 8) Vector256.Store(Vector256.Load(from + kk), to + kk);
         }
     }
+
+    /// <summary>Fewest bytes of U (16 planes of <c>plane</c> floats) that <see cref="WinogradWeightRow"/> writes by streaming stores.</summary>
+    internal const long StreamedWinogradWeightBytes = 8L << 20;
+
+    /// <summary>
+    /// Whether a Winograd weight transform with element planes of <paramref name="plane"/> floats writes U by streaming
+    /// (non-temporal) stores: with AVX-512, and U of at least <see cref="StreamedWinogradWeightBytes"/>, more than the
+    /// caches keep for the GEMMs that read it next, so a cached store only read each line from memory before writing it.
+    /// In-process A/B (one thread's CPU time, `wpack`): ResNet's 512 x 512 transform (16.8 MB) took 0.67x; in the conv
+    /// with weights written every call (`kernel-ab 1 30 "3x3 512x7x7" w 8 written`) 0.94x; 256 x 256 (4.2 MB) was
+    /// no faster in the conv (1.00x), so it keeps cached stores. The caller ends each item with a store fence.
+    /// </summary>
+    internal static bool StreamsWinogradWeights(long plane) => Avx512F.IsSupported && 16 * plane * sizeof(float) >= StreamedWinogradWeightBytes;
 
     /// <summary>One row i of u = t G^T for eight lanes: o[j · 32] for j = 0..3 (row 4 i + j of the lanes' block).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -169,9 +207,11 @@ internal static unsafe partial class CpuConvolution
             ws.Run(&args, n * args.Blocks, &WinogradFusedItem);
             return;
         }
-        args.V = ws.Padded(16L * g.InChannels * args.Tiles);
+        args.VPlane = ElementPlane((long)g.InChannels * args.Tiles);
+        args.MPlane = ElementPlane((long)g.OutChannels * args.Tiles);
+        args.V = ws.Padded(16 * args.VPlane);
         // Slack: the vector output transform reads whole 16-tile vectors past a plane's last tile.
-        args.M = ws.PhaseOut(16L * g.OutChannels * args.Tiles + 16);
+        args.M = ws.PhaseOut(16 * args.MPlane + 16);
         // Runs of whole 14-tile GEMM tiles, about 8 items per worker over the 16 transform elements.
         int runs = Math.Clamp(ItemsPerWorker * ws.Workers / 16, 1, (args.Tiles + TilePositions - 1) / TilePositions);
         args.TilesPerItem = Gemm.RoundUp((args.Tiles + runs - 1) / runs, TilePositions);
@@ -179,6 +219,12 @@ internal static unsafe partial class CpuConvolution
         int* shifts = ws.Shifts(g.InChannels + Gemm.NR);
         for (int c = 0; c < g.InChannels; c++) shifts[c] = checked(c * args.Tiles);
         args.Shifts = shifts;
+        if (ChannelTiles512 && WholePlaneTransform(args))
+        {
+            int* planeTaps = stackalloc int[16 * TransformLanes];
+            PlaneTaps(args, planeTaps);
+            args.PlaneTaps = planeTaps;
+        }
         ws.Run(&args, n * g.InChannels, ChannelTiles512 ? &WinogradInputVectorItem : &WinogradInputItem);
         ws.Run(&args, 16 * args.TileChunks, &WinogradGemmItem);
         ws.Run(&args, n * g.OutChannels, ChannelTiles512 ? &WinogradOutputVectorItem : &WinogradOutputItem);
@@ -191,7 +237,7 @@ internal static unsafe partial class CpuConvolution
         ref readonly ConvGeometry g = ref a.G;
         int b = item / g.InChannels, c = item % g.InChannels;
         float* src = a.X + b * g.InputSize + (long)c * g.InH * g.InW;
-        long plane = (long)g.InChannels * a.Tiles;
+        long plane = a.VPlane;
         float* v = a.V + (long)c * a.Tiles + (long)b * a.TilesH * a.TilesW;
         float* d = stackalloc float[16];
         float* r = stackalloc float[16];
@@ -233,27 +279,56 @@ internal static unsafe partial class CpuConvolution
     /// <summary>
     /// M[e, :, run] = U[e] (K x C) V[e, :, run] (C x tiles) for one transform element e and one run of tiles, by channel
     /// tiles: V[e] is read in place (its rows are input channels, so the tap shift of row c is c times the row length).
+    /// Where U[e] is the larger operand (<see cref="WinogradPanelsFirst"/>), one 32-channel panel of it at a time over the
+    /// whole run, so each panel comes from memory once and the run's V rows from L2: tile by tile over every panel read
+    /// all of U[e] once per 14 tiles (ResNet's 512x7x7 at batch 8: 1 MB ten times per element).
     /// </summary>
     internal static void WinogradGemmItem(object state, void* args, int item, int worker)
     {
         ref readonly WinogradArgs a = ref *(WinogradArgs*)args;
         int K = a.G.OutChannels, C = a.G.InChannels, e = item / a.TileChunks, run = item % a.TileChunks;
         int t0 = run * a.TilesPerItem, t1 = Math.Min(a.Tiles, t0 + a.TilesPerItem), panels = (K + TileChannels - 1) / TileChannels;
-        float* v = a.V + (long)e * C * a.Tiles, u = a.U + (long)e * Gemm.RoundUp(K, TileChannels) * C, m = a.M + (long)e * K * a.Tiles;
+        float* v = a.V + e * a.VPlane, u = a.U + (long)e * Gemm.RoundUp(K, TileChannels) * C, m = a.M + e * a.MPlane;
         int* lanes = stackalloc int[SquareTilePositions];
         float* tile = stackalloc float[16 * TileChannels];
-        for (int t = t0, count; t < t1; t += count)
-        {
-            count = NextTileCount(t1 - t);
-            for (int j = 0; j < SquareTilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
+        if (WinogradPanelsFirst(K, t1 - t0))
             for (int panel = 0; panel < panels; panel++)
             {
                 int m0 = panel * TileChannels, width = PanelWidth(K, panel);
-                RunChannelTile(C, width, count, u + (long)m0 * C, v, a.Shifts, lanes, tile);
-                StoreTile(tile, Math.Min(width, K - m0), count, m + (long)m0 * a.Tiles + t, a.Tiles, null);
+                for (int t = t0, count; t < t1; t += count)
+                {
+                    count = NextTileCount(t1 - t);
+                    for (int j = 0; j < SquareTilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
+                    RunChannelTile(C, width, count, u + (long)m0 * C, v, a.Shifts, lanes, tile);
+                    StoreTile(tile, Math.Min(width, K - m0), count, m + (long)m0 * a.Tiles + t, a.Tiles, null);
+                }
             }
-        }
+        else
+            for (int t = t0, count; t < t1; t += count)
+            {
+                count = NextTileCount(t1 - t);
+                for (int j = 0; j < SquareTilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
+                for (int panel = 0; panel < panels; panel++)
+                {
+                    int m0 = panel * TileChannels, width = PanelWidth(K, panel);
+                    RunChannelTile(C, width, count, u + (long)m0 * C, v, a.Shifts, lanes, tile);
+                    StoreTile(tile, Math.Min(width, K - m0), count, m + (long)m0 * a.Tiles + t, a.Tiles, null);
+                }
+            }
     }
+
+    /// <summary>
+    /// Whether a Winograd GEMM item runs one U panel at a time over its run of <paramref name="tiles"/> tiles (V re-read
+    /// per panel) rather than one GEMM tile of positions at a time over every panel (U[e] re-read per 14 tiles): where
+    /// U[e] (K rounded up to a panel, times C) is larger than the run's V (tiles times C), so the smaller one is re-read.
+    /// In-process A/B (one thread's CPU time, weights written every call, `kernel-ab 1 30 "3x3 512x7x7" w 8 written`):
+    /// ResNet's 512x7x7 at batch 8 (1 MB of U[e] against 256 KB of V) panels first 0.86x tiles first; its 256x14x14
+    /// (256 KB against 392 KB) panels first 1.02x (60 calls each, written and not), so it keeps the tiles first.
+    /// </summary>
+    internal static bool WinogradPanelsFirst(int outChannels, int tiles) => WinogradGemmOrder ?? Gemm.RoundUp(outChannels, TileChannels) > tiles;
+
+    /// <summary>A/B switch (benchmarks only): true runs every Winograd GEMM item panels first, false tiles first, null by <see cref="WinogradPanelsFirst"/>'s rule.</summary>
+    internal static bool? WinogradGemmOrder;
 
     /// <summary>y[b, k] = A^T m A per tile of the (image b, output channel k) plane (2x2 outputs, cut at the plane's edge), plus bias.</summary>
     internal static void WinogradOutputItem(object state, void* args, int item, int worker)
@@ -261,7 +336,7 @@ internal static unsafe partial class CpuConvolution
         ref readonly WinogradArgs a = ref *(WinogradArgs*)args;
         ref readonly ConvGeometry g = ref a.G;
         int b = item / g.OutChannels, k = item % g.OutChannels;
-        long plane = (long)g.OutChannels * a.Tiles;
+        long plane = a.MPlane;
         float* m = a.M + (long)k * a.Tiles + (long)b * a.TilesH * a.TilesW;
         float* dst = a.Y + b * g.OutputSize + (long)k * g.OutH * g.OutW;
         float bias = a.Bias == null ? 0f : a.Bias[k];

@@ -157,9 +157,11 @@ internal static unsafe partial class CpuConvolution
             ws.Run(&args, n * args.Blocks, &Winograd4FusedItem);
             return;
         }
-        args.V = ws.Padded((long)Winograd4Elements * g.InChannels * args.Tiles);
+        args.VPlane = ElementPlane((long)g.InChannels * args.Tiles);
+        args.MPlane = ElementPlane((long)g.OutChannels * args.Tiles);
+        args.V = ws.Padded(Winograd4Elements * args.VPlane);
         // Slack: the vector output transform reads whole 16-tile vectors past a plane's last tile.
-        args.M = ws.PhaseOut((long)Winograd4Elements * g.OutChannels * args.Tiles + 16);
+        args.M = ws.PhaseOut(Winograd4Elements * args.MPlane + 16);
         // Runs of whole 14-tile GEMM tiles, about 8 items per worker over the 36 transform elements.
         int runs = Math.Clamp(ItemsPerWorker * ws.Workers / Winograd4Elements, 1, (args.Tiles + TilePositions - 1) / TilePositions);
         args.TilesPerItem = Gemm.RoundUp((args.Tiles + runs - 1) / runs, TilePositions);
@@ -177,7 +179,7 @@ internal static unsafe partial class CpuConvolution
     {
         ref readonly WinogradArgs a = ref *(WinogradArgs*)args;
         int b = item / a.G.InChannels, c = item % a.G.InChannels;
-        Input4TransformRows(a, b, c, 0, a.TilesH, a.V + (long)c * a.Tiles + (long)b * a.TilesH * a.TilesW, (long)a.G.InChannels * a.Tiles);
+        Input4TransformRows(a, b, c, 0, a.TilesH, a.V + (long)c * a.Tiles + (long)b * a.TilesH * a.TilesW, a.VPlane);
     }
 
     /// <summary>y[b, k] = A^T m A per tile of the (image b, output channel k) plane, plus bias and the epilogue.</summary>
@@ -185,7 +187,7 @@ internal static unsafe partial class CpuConvolution
     {
         ref readonly WinogradArgs a = ref *(WinogradArgs*)args;
         int b = item / a.G.OutChannels, k = item % a.G.OutChannels;
-        Output4TransformRows(a, b, k, 0, a.TilesH, a.M + (long)k * a.Tiles + (long)b * a.TilesH * a.TilesW, (long)a.G.OutChannels * a.Tiles);
+        Output4TransformRows(a, b, k, 0, a.TilesH, a.M + (long)k * a.Tiles + (long)b * a.TilesH * a.TilesW, a.MPlane);
     }
 
     /// <summary>
