@@ -92,28 +92,13 @@ internal static unsafe partial class CpuConvolution
         int* lanes = (int*)Grow(ws.WorkspaceC, worker, Gemm.KC);
         float* packA = TapsInPlace ? null : Grow(ws.WorkspaceA, worker, (long)Gemm.MR * Gemm.KC);
         int* taps = stackalloc int[Gemm.MR];
-        float* q = conv.Q;
         for (int u = u0; u < u1; u++)
         {
             int first = u * Gemm.KC, kc = Math.Min(Gemm.KC, a.Columns - first);
             bool accumulate = u > u0;
             PackDyColumns(conv, first, kc, kPad, packB);
             ColumnLanes(conv, first, kc, lanes);
-            for (int m0 = 0; m0 < a.MPad; m0 += Gemm.MR)
-            {
-                // Taps past CRS read tap 0 (a valid address); their dW^T rows are padding, never added to dW.
-                for (int t = 0; t < Gemm.MR; t++) taps[t] = m0 + t < crs ? conv.Shifts[m0 + t] : conv.Shifts[0];
-                float* rows = dwT + (long)m0 * kPad;
-                if (TapsInPlace)
-                {
-                    for (int j0 = 0; j0 < kPad; j0 += Gemm.NR)
-                        Gemm.TapsFull512(kc, q, taps, lanes, packB + (long)j0 * kc, rows + j0, kPad, accumulate);
-                    continue;
-                }
-                PackTapPanel(q, taps, lanes, kc, packA);
-                for (int j0 = 0; j0 < kPad; j0 += Gemm.NR)
-                    Gemm.Kernel(kc, packA, packB + (long)j0 * kc, rows + j0, kPad, Gemm.MR, Gemm.NR, accumulate);
-            }
+            MultiplyTapPanels(conv, crs, 0, a.MPad, kc, lanes, packB, dwT, kPad, accumulate, taps, packA);
         }
     }
 

@@ -153,28 +153,40 @@ internal static unsafe partial class CpuConvolution
         int* lanes = (int*)Grow(ws.WorkspaceC, worker, Gemm.KC);
         float* packA = TapsInPlace ? null : Grow(ws.WorkspaceA, worker, (long)Gemm.MR * Gemm.KC);
         int* taps = stackalloc int[Gemm.MR];
-        float* q = conv.Q;
         for (int i = 0; i < a.Units; i++)
         {
             int u = a.FirstUnit + i, first = u * Gemm.KC, kc = Math.Min(Gemm.KC, a.Columns - first);
             bool accumulate = u > 0;
             float* unit = a.PackedDy + (long)i * kPad * Gemm.KC;
             ColumnLanes(conv, first, kc, lanes);
-            for (int m0 = tap0; m0 < tap1; m0 += Gemm.MR)
+            MultiplyTapPanels(conv, crs, tap0, tap1, kc, lanes, unit, a.DwT, kPad, accumulate, taps, packA);
+        }
+    }
+
+    /// <summary>
+    /// dW^T rows of the tap panels m0 .. m1 (MR taps each) (+)= col[taps, columns] dY^T[columns] for one unit of kc
+    /// columns (<paramref name="lanes"/> their offsets in the padded copy, <paramref name="unit"/> dY^T packed): taps read
+    /// in place with AVX-512, else packed into <paramref name="packA"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void MultiplyTapPanels(in ConvArgs conv, int crs, int m0, int m1, int kc, int* lanes, float* unit, float* dwT, int kPad,
+        bool accumulate, int* taps, float* packA)
+    {
+        float* q = conv.Q;
+        for (; m0 < m1; m0 += Gemm.MR)
+        {
+            // Taps past CRS read tap 0 (a valid address); their dW^T rows are padding, never added to dW.
+            for (int t = 0; t < Gemm.MR; t++) taps[t] = m0 + t < crs ? conv.Shifts[m0 + t] : conv.Shifts[0];
+            float* rows = dwT + (long)m0 * kPad;
+            if (TapsInPlace)
             {
-                // Taps past CRS read tap 0 (a valid address); their dW^T rows are padding, never added to dW.
-                for (int t = 0; t < Gemm.MR; t++) taps[t] = m0 + t < crs ? conv.Shifts[m0 + t] : conv.Shifts[0];
-                float* dwT = a.DwT + (long)m0 * kPad;
-                if (TapsInPlace)
-                {
-                    for (int j0 = 0; j0 < kPad; j0 += Gemm.NR)
-                        Gemm.TapsFull512(kc, q, taps, lanes, unit + (long)j0 * kc, dwT + j0, kPad, accumulate);
-                    continue;
-                }
-                PackTapPanel(q, taps, lanes, kc, packA);
                 for (int j0 = 0; j0 < kPad; j0 += Gemm.NR)
-                    Gemm.Kernel(kc, packA, unit + (long)j0 * kc, dwT + j0, kPad, Gemm.MR, Gemm.NR, accumulate);
+                    Gemm.TapsFull512(kc, q, taps, lanes, unit + (long)j0 * kc, rows + j0, kPad, accumulate);
+                continue;
             }
+            PackTapPanel(q, taps, lanes, kc, packA);
+            for (int j0 = 0; j0 < kPad; j0 += Gemm.NR)
+                Gemm.Kernel(kc, packA, unit + (long)j0 * kc, rows + j0, kPad, Gemm.MR, Gemm.NR, accumulate);
         }
     }
 
