@@ -665,6 +665,9 @@ public abstract partial class DeviceOpTests : IDisposable
         Device.Fill(y.Dut, 10, 100, 2.5f);
         Reference.Fill(y.Ref, 10, 100, 2.5f);
         Same(y, "fill");
+        Device.Fill(y.Dut, 7, 39_990, -1.5f); // several ranges on the workers, the ends left as they were
+        Reference.Fill(y.Ref, 7, 39_990, -1.5f);
+        Same(y, "long fill");
         foreach (bool accumulate in new[] { true, false })
         {
             Device.Copy(a.Dut, 3, y.Dut, 40, 300, accumulate);

@@ -4,15 +4,26 @@ using static Strider.Devices.Cpu.CpuElementwise;
 
 namespace Strider.Devices.Cpu;
 
-// Fill, copies and permutes: plain loops on the calling thread, the large disjoint copy in ranges over the workers.
+// Fill, copies and permutes: plain loops on the calling thread, the large fill and disjoint copy in ranges over the workers.
 public sealed unsafe partial class CpuDevice
 {
     public override void Fill(DeviceBuffer<float> buffer, long offset, long count, float value)
     {
         CheckSpan(buffer, offset, count, nameof(buffer));
         float* p = P(buffer, offset + count, nameof(buffer));
-        new Span<float>(p + offset, checked((int)count)).Fill(value);
+        if (count < ElementChunk)
+        {
+            new Span<float>(p + offset, checked((int)count)).Fill(value);
+            return;
+        }
+        // In ranges over the workers, as Copy: a training step's ZeroGrad writes every parameter gradient (ResNet-18's
+        // 62 fills, 44.6 MB, took 1.55 ms of a step on the calling thread alone).
+        using var lease = Rent();
+        var elem = new ElementArgs { B = p + offset, P0 = value };
+        RunRanges(lease.Workspace, ref elem, count, &FillRange);
     }
+
+    private static void FillRange(in ElementArgs e, long i0, long i1) => new Span<float>(e.B + i0, checked((int)(i1 - i0))).Fill(e.P0);
 
     public override void Copy(DeviceBuffer<float> src, long srcOffset, DeviceBuffer<float> dst, long dstOffset, long count, bool accumulate)
     {
