@@ -5,7 +5,7 @@ using Strider.Devices.Cpu;
 namespace Strider.Benchmarks;
 
 /// <summary>
-/// In-process A/B of the backward passes' kernels (`wgrad [threads] [reps] [edges|positions|parts]`): each geometry's ConvBackwardWeights run
+/// In-process A/B of the backward passes' kernels (`wgrad [threads] [reps] [edges|positions|parts|rows]`): each geometry's ConvBackwardWeights run
 /// by Winograd and by the tap-split GEMM (<see cref="CpuConvolution.WinogradGradientOff"/>), and its ConvBackwardData
 /// as the flipped forward on the forward's kernel and on the im2col GEMM (<see cref="CpuConvolution.FlippedOnGemmOnly"/>),
 /// alternated, with the median calling-thread CPU time and wall time of each and their ratio (new / old).
@@ -66,6 +66,18 @@ public static class WeightGradientAB
                 CpuConvolution.FlippedOnGemmOnly = !forwardKernel;
                 device.ConvBackwardData(g, n, dy, dw, dx, accumulate: false);
                 CpuConvolution.FlippedOnGemmOnly = false;
+            }
+            // `wgrad [threads] [reps] rows`: the Winograd weight gradient with x's tiles read as rows against gathered.
+            if (args.Length > 3 && args[3] == "rows")
+            {
+                if (!CpuConvolution.WinogradGradientApplies(g, n)) continue;
+                Compare(name + " weights, x rows / gathered", rows =>
+                {
+                    CpuConvolution.WinogradGradientXRows = rows;
+                    device.ConvBackwardWeights(g, n, x, dy, dw, null);
+                    CpuConvolution.WinogradGradientXRows = null;
+                }, reps);
+                continue;
             }
             // `wgrad [threads] [reps] parts`: the tiles summed in parts, one worker each, against units split into items.
             if (args.Length > 3 && args[3] == "parts")

@@ -120,6 +120,7 @@ public sealed class CpuWinogradGradientTests
             bx.Upload(x);
             bdy.Upload(dy);
             CpuConvolution.WinogradGradientScalarEdges = scalarEdges;
+            CpuConvolution.WinogradGradientXRows = false; // the edges are x's gathers'
             try
             {
                 device.ConvBackwardWeights(g, n, bx, bdy, bdw, null);
@@ -127,10 +128,69 @@ public sealed class CpuWinogradGradientTests
             finally
             {
                 CpuConvolution.WinogradGradientScalarEdges = false;
+                CpuConvolution.WinogradGradientXRows = null;
             }
             return bdw.ToArray();
         }
         float[] gathered = Run(false), scalar = Run(true);
         Assert.Equal(scalar.Select(BitConverter.SingleToInt32Bits), gathered.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void X_tiles_are_read_as_rows_only_on_planes_where_that_measured_faster()
+    {
+        Assert.True(CpuConvolution.WinogradGradientRowsApply(Conv(64, 56, 56, 64, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1)));
+        Assert.True(CpuConvolution.WinogradGradientRowsApply(Conv(128, 28, 28, 128, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1)));
+        Assert.True(CpuConvolution.WinogradGradientRowsApply(Conv(256, 14, 14, 256, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1)));
+        Assert.False(CpuConvolution.WinogradGradientRowsApply(Conv(512, 7, 7, 512, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1))); // 1.17-1.21x
+        Assert.False(CpuConvolution.WinogradGradientRowsApply(Conv(64, 14, 14, 64, 3, 3, pt: 0, pb: 0, pl: 0, pr: 0))); // a 12x12 output plane
+        Assert.False(CpuConvolution.WinogradGradientRowsApply(Conv(64, 56, 56, 80, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1))); // K not a whole B panel
+    }
+
+    /// <summary>
+    /// x's tiles read as rows (forced where the geometry would not choose it) against <see cref="ReferenceDevice"/>,
+    /// one worker against two, and against the gathers: the same bits (the GEMMs transposed do the same multiply-adds in
+    /// the same order). 64x56x56 at batch 2 takes rows by its geometry, in two parts; 64x30x30 at batch 5 two parts of
+    /// three units, a tile row split across units; 72x31x32 -> 65 at batch 9 four parts with K and C past a panel; odd,
+    /// unpadded and asymmetrically padded planes.
+    /// </summary>
+    [Theory]
+    [InlineData(64, 56, 56, 64, 1, 1, 1, 1, 2)]
+    [InlineData(64, 30, 30, 64, 1, 1, 1, 1, 5)]
+    [InlineData(72, 31, 32, 65, 1, 1, 1, 1, 9)]
+    [InlineData(70, 13, 11, 65, 1, 1, 1, 1, 8)]
+    [InlineData(64, 17, 17, 96, 0, 0, 0, 0, 5)]
+    [InlineData(64, 16, 18, 64, 0, 2, 2, 0, 5)]
+    [InlineData(300, 12, 12, 200, 1, 1, 1, 1, 8)]
+    public void X_tiles_as_rows_match_the_reference_and_the_gathers_bits_on_one_worker_and_two(int c, int h, int w, int k, int pt, int pb, int pl, int pr, int n)
+    {
+        var g = Conv(c, h, w, k, 3, 3, pt: pt, pb: pb, pl: pl, pr: pr);
+        Assert.True(CpuConvolution.WinogradGradientApplies(g, n));
+        var rng = new Random(38);
+        float[] x = Uniform(rng, n * g.InputSize), dy = Uniform(rng, n * g.OutputSize), dw0 = Uniform(rng, g.WeightSize);
+        float[] Run(Device device, bool? rows)
+        {
+            var (bx, bdy, bdw) = (device.Allocate<float>(x.Length), device.Allocate<float>(dy.Length), device.Allocate<float>(dw0.Length));
+            bx.Upload(x);
+            bdy.Upload(dy);
+            bdw.Upload(dw0);
+            CpuConvolution.WinogradGradientXRows = rows;
+            try
+            {
+                device.ConvBackwardWeights(g, n, bx, bdy, bdw, null);
+            }
+            finally
+            {
+                CpuConvolution.WinogradGradientXRows = null;
+            }
+            return bdw.ToArray();
+        }
+        using var reference = new ReferenceDevice();
+        using var one = new CpuDevice(1);
+        using var two = new CpuDevice(2);
+        float[] expected = Run(reference, null), single = Run(one, true), both = Run(two, true), gathered = Run(two, false);
+        AssertClose(expected, both, $"Winograd weight gradient of {g}, batch {n}, x as rows");
+        Assert.Equal(single.Select(BitConverter.SingleToInt32Bits), both.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(gathered.Select(BitConverter.SingleToInt32Bits), both.Select(BitConverter.SingleToInt32Bits));
     }
 }

@@ -15,7 +15,9 @@ namespace Strider.Devices.Cpu;
 /// (dY's into MR-row A panels, x's into NR-column B panels), then one item per transform element e adds the unit into
 /// its dU[e] (units in order, so the sums are the same for any thread count). From 1024 tiles the batch's tiles are
 /// split into 2 or 4 parts by their count alone, each part's units run start to end by one worker into a dU of its own,
-/// and the parts' dU are summed in order.
+/// and the parts' dU are summed in order. On large planes (<see cref="WinogradGradientRowsApply"/>) x's tiles are read
+/// from its rows instead of gathered across channels, and the GEMMs run transposed: dU[e] is C x K, x's tiles its
+/// unpacked A operand, dY's packed as B panels.
 /// </summary>
 internal static unsafe partial class CpuConvolution
 {
@@ -29,8 +31,18 @@ internal static unsafe partial class CpuConvolution
         public long PartPanels;
         /// <summary>Floats from one transform element's packed panels to the next (padded off a multiple of 4 KB).</summary>
         public long DyPlane, XPlane;
+        /// <summary>Floats from one transform element's dU to the next (K C, and <see cref="PlaneSkew"/> when x is read as rows).</summary>
+        public long DuPlane;
+        /// <summary>Items of <see cref="WinogradGradientTransformItem"/> a unit.</summary>
+        public int TransformItems;
+        /// <summary>Whether x's tiles are read as rows (<see cref="WinogradGradientRowsApply"/>): dU transposed, C x K.</summary>
+        public bool XRows;
+        /// <summary>With <see cref="XRows"/>: floats from one input channel's transformed tiles to the next (a unit's tiles and a vector's overrun).</summary>
+        public long XRow;
+        /// <summary>With <see cref="XRows"/>: floats of one worker's <see cref="Rows"/> (four input rows split into even and odd columns), and of one split half.</summary>
+        public int RowFloats, RowLength;
         public bool Accumulate;
-        public float* X, Dy, PackedDy, PackedX, DU, Dw;
+        public float* X, Dy, PackedDy, PackedX, DU, Dw, Rows;
     }
 
     /// <summary>Floats of packed transformed tiles one unit holds at most (x's and dY's, all 16 elements): 8 MB (128 tiles at 256 channels; 64 ran 12% slower).</summary>
@@ -67,6 +79,23 @@ internal static unsafe partial class CpuConvolution
     /// <summary>Transforms the tiles past a plane's edge one channel at a time, as before the gathers took them (for the A/B and the bits test only).</summary>
     internal static bool WinogradGradientScalarEdges;
 
+    /// <summary>
+    /// Whether x's tiles are read as rows (<see cref="WinogradGradientInputTiles"/>) rather than gathered 8 channels a
+    /// vector: output planes of at least 14 x 14 and K a multiple of a B panel's 32 channels. Measured (`wgrad 1 25 rows`,
+    /// one thread's CPU time, rows / gathers, 4 runs): 0.80-0.83x at 64x56x56 batch 8, 0.91-0.93x at 128x28x28,
+    /// 0.90-0.95x at 256x14x14, 0.88-0.94x at 96x20x20 -> 160; 0.89-1.15x at 64x16x16 batch 2; 1.17-1.21x at 512x7x7
+    /// (4 tiles a row fill half a vector) and 1.30-1.47x where K is 72 or 80 (short B panels). Geometry alone decides,
+    /// never the workers, so any thread count gives the same bits.
+    /// </summary>
+    internal static bool WinogradGradientRowsApply(in ConvGeometry g) =>
+        WinogradGradientXRows ?? (g.OutH >= WinogradGradientRowsMinPlane && g.OutW >= WinogradGradientRowsMinPlane && g.OutChannels % Gemm.NR == 0);
+
+    /// <summary>Smallest output plane side for <see cref="WinogradGradientRowsApply"/>.</summary>
+    internal const int WinogradGradientRowsMinPlane = 14;
+
+    /// <summary>Forces x's tiles read as rows (true) or gathered (false) for the benchmarks' A/B and the bits tests; null leaves it to the geometry.</summary>
+    internal static bool? WinogradGradientXRows;
+
     /// <summary>Fewest channels each way for <see cref="WinogradGradientApplies"/>.</summary>
     internal const int WinogradGradientMinChannels = 64;
 
@@ -77,10 +106,12 @@ internal static unsafe partial class CpuConvolution
     internal static void BackwardWeightsWinograd(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* dy, float* dw)
     {
         int C = g.InChannels, K = g.OutChannels;
+        bool rows = WinogradGradientRowsApply(g);
         var a = new WinogradGradientArgs
         {
-            G = g, X = x, Dy = dy, Dw = dw, TilesH = (g.OutH + 1) / 2, TilesW = (g.OutW + 1) / 2,
-            KPad = Gemm.RoundUp(K, Gemm.MR), CPad = Gemm.RoundUp(C, Gemm.NR),
+            G = g, X = x, Dy = dy, Dw = dw, TilesH = (g.OutH + 1) / 2, TilesW = (g.OutW + 1) / 2, XRows = rows,
+            // With rows dY's tiles are the B operand (32-channel panels) and x's are not packed.
+            KPad = Gemm.RoundUp(K, rows ? Gemm.NR : Gemm.MR), CPad = rows ? C : Gemm.RoundUp(C, Gemm.NR),
         };
         a.ImageTiles = a.TilesH * a.TilesW;
         int tiles = n * a.ImageTiles;
@@ -89,14 +120,31 @@ internal static unsafe partial class CpuConvolution
         int unit = Math.Clamp(WinogradGradientBudget / (16 * (a.KPad + a.CPad)) / 8 * 8, 8, Gemm.KC);
         // Planes a line pair past a multiple of 4 KB: 16 planes 64 KB apart fell in one L1 set.
         a.DyPlane = (long)a.KPad * unit + PlaneSkew;
-        a.XPlane = (long)a.CPad * unit + PlaneSkew;
+        if (rows)
+        {
+            a.XRow = unit + 8;
+            a.XPlane = C * a.XRow + PlaneSkew;
+            // A row of split values reaches a vector past the last tile's second pair.
+            a.RowLength = Gemm.RoundUp(a.TilesW + 8, 8);
+            a.RowFloats = 8 * a.RowLength;
+            // dU's planes skewed too, so the back transform's 16 loads of a kernel fall in different L1 sets.
+            a.DuPlane = (long)K * C + PlaneSkew;
+            a.TransformItems = (C + Gemm.MR - 1) / Gemm.MR + a.KPad / Gemm.NR;
+        }
+        else
+        {
+            a.XPlane = (long)a.CPad * unit + PlaneSkew;
+            a.DuPlane = (long)K * C;
+            a.TransformItems = a.KPad / Gemm.MR + a.CPad / Gemm.NR;
+        }
         a.Tiles = tiles;
         a.Unit = unit;
         a.Parts = WinogradGradientParts(tiles);
         a.PartPanels = 16 * (a.DyPlane + a.XPlane);
-        a.PackedDy = ws.PhaseOut(a.Parts * a.PartPanels);
+        a.PackedDy = ws.PhaseOut(a.Parts * a.PartPanels + (long)ws.Workers * a.RowFloats);
         a.PackedX = a.PackedDy + 16 * a.DyPlane;
-        a.DU = ws.Shared(a.Parts * 16L * K * C);
+        a.Rows = a.PackedDy + a.Parts * a.PartPanels;
+        a.DU = ws.Shared(a.Parts * 16 * a.DuPlane);
         if (a.Parts > 1)
         {
             // Each part's units on one worker, start to end, into its own dU; then the parts' dU summed in order.
@@ -105,17 +153,17 @@ internal static unsafe partial class CpuConvolution
         }
         else
         {
-            int transformItems = a.KPad / Gemm.MR + a.CPad / Gemm.NR;
             for (int t0 = 0; t0 < tiles; t0 += unit)
             {
                 a.FirstTile = t0;
                 a.Count = Math.Min(unit, tiles - t0);
                 a.Accumulate = t0 > 0;
-                ws.Run(&a, transformItems, &WinogradGradientTransformItem);
+                ws.Run(&a, a.TransformItems, &WinogradGradientTransformItem);
                 ws.Run(&a, 16, &WinogradGradientGemmItem);
             }
         }
-        ws.Run(&a, (K + Gemm.MR - 1) / Gemm.MR, &WinogradGradientWeightsItem);
+        if (rows) ws.Run(&a, (C + WinogradGradientBackBlock - 1) / WinogradGradientBackBlock, &WinogradGradientRowsWeightsItem);
+        else ws.Run(&a, (K + Gemm.MR - 1) / Gemm.MR, &WinogradGradientWeightsItem);
     }
 
     /// <summary>
@@ -144,14 +192,13 @@ internal static unsafe partial class CpuConvolution
         int first = (int)((long)part.Tiles * item / part.Parts), end = (int)((long)part.Tiles * (item + 1) / part.Parts);
         part.PackedDy += item * part.PartPanels;
         part.PackedX += item * part.PartPanels;
-        part.DU += item * 16L * part.G.OutChannels * part.G.InChannels;
-        int transformItems = part.KPad / Gemm.MR + part.CPad / Gemm.NR;
+        part.DU += item * 16 * part.DuPlane;
         for (int t0 = first; t0 < end; t0 += part.Unit)
         {
             part.FirstTile = t0;
             part.Count = Math.Min(part.Unit, end - t0);
             part.Accumulate = t0 > first;
-            for (int i = 0; i < transformItems; i++) WinogradGradientTransformItem(state, &part, i, worker);
+            for (int i = 0; i < part.TransformItems; i++) WinogradGradientTransformItem(state, &part, i, worker);
             for (int e = 0; e < 16; e++) WinogradGradientGemmItem(state, &part, e, worker);
         }
     }
@@ -160,8 +207,8 @@ internal static unsafe partial class CpuConvolution
     internal static void WinogradGradientSumItem(object state, void* args, int item, int worker)
     {
         ref readonly WinogradGradientArgs a = ref *(WinogradGradientArgs*)args;
-        long size = (long)a.G.OutChannels * a.G.InChannels, partSize = 16 * size;
-        float* sum = a.DU + item * size;
+        long size = (long)a.G.OutChannels * a.G.InChannels, partSize = 16 * a.DuPlane;
+        float* sum = a.DU + item * a.DuPlane;
         for (int p = 1; p < a.Parts; p++)
         {
             float* add = sum + p * partSize;
@@ -180,6 +227,11 @@ internal static unsafe partial class CpuConvolution
     internal static void WinogradGradientTransformItem(object state, void* args, int item, int worker)
     {
         ref readonly WinogradGradientArgs a = ref *(WinogradGradientArgs*)args;
+        if (a.XRows)
+        {
+            WinogradGradientRowsTransform(a, item, worker);
+            return;
+        }
         ref readonly ConvGeometry g = ref a.G;
         int dyBlocks = a.KPad / Gemm.MR;
         // Tiles outer, the panel's channels inner: each tile's element e of the panel is one run of its lanes (channels
@@ -329,13 +381,21 @@ internal static unsafe partial class CpuConvolution
         o[(e0 + 3) * plane] = -e;
     }
 
-    /// <summary>dU[e] (K x C) (+)= the unit's transformed dY (K x tiles) times its transformed x (tiles x C), for e = item.</summary>
+    /// <summary>
+    /// dU[e] (K x C) (+)= the unit's transformed dY (K x tiles) times its transformed x (tiles x C), for e = item; with
+    /// <see cref="WinogradGradientArgs.XRows"/> transposed, dU[e] (C x K) (+)= x's (C x tiles, in place) times dY's
+    /// (tiles x K, packed): the same multiply-adds in the same order, so the same bits.
+    /// </summary>
     internal static void WinogradGradientGemmItem(object state, void* args, int item, int worker)
     {
         ref readonly WinogradGradientArgs a = ref *(WinogradGradientArgs*)args;
         int K = a.G.OutChannels, C = a.G.InChannels;
-        Gemm.RunPacked(K, C, a.Count, a.PackedDy + item * a.DyPlane, a.PackedX + item * a.XPlane,
-            a.DU + (long)item * K * C, C, a.Accumulate);
+        if (a.XRows)
+            Gemm.RunStridedA(C, K, a.Count, a.PackedX + item * a.XPlane, a.XRow, a.PackedDy + item * a.DyPlane,
+                a.DU + item * a.DuPlane, K, a.Accumulate);
+        else
+            Gemm.RunPacked(K, C, a.Count, a.PackedDy + item * a.DyPlane, a.PackedX + item * a.XPlane,
+                a.DU + item * a.DuPlane, C, a.Accumulate);
     }
 
     /// <summary>

@@ -110,6 +110,69 @@ internal static unsafe class Gemm
         Store512(c, c70, c71, accumulate);
     }
 
+    /// <summary>
+    /// C (rows x cols, row stride ldc) = or += A times the packed B panels over kc, where A is not packed: A[i, k] =
+    /// a[i lda + k], rows of contiguous depth (the Winograd weight gradient writes x's transformed tiles so, a channel's
+    /// tiles in a vector's lanes). Full tiles read the 8 rows in place; a short tile, or a machine without 512-bit
+    /// vectors, packs its rows into one A panel first (the same multiply-adds in the same order either way).
+    /// </summary>
+    public static void RunStridedA(int rows, int cols, int kc, float* a, long lda, float* packB, float* c, int ldc, bool accumulate)
+    {
+        float* panel = stackalloc float[MR * KC];
+        for (int n0 = 0; n0 < cols; n0 += NR)
+        {
+            int nr = Math.Min(NR, cols - n0);
+            float* bp = packB + (long)n0 * kc;
+            for (int m0 = 0; m0 < rows; m0 += MR)
+            {
+                int mr = Math.Min(MR, rows - m0);
+                float* rowsA = a + m0 * lda, cm = c + (long)m0 * ldc + n0;
+                if (mr == MR && nr == NR && Vector512.IsHardwareAccelerated)
+                {
+                    StridedFull512(kc, rowsA, lda, bp, cm, ldc, accumulate);
+                    continue;
+                }
+                for (int k0 = 0; k0 < kc; k0 += KC)
+                {
+                    int depth = Math.Min(KC, kc - k0);
+                    PackA(rowsA + k0, lda, 1, mr, depth, panel);
+                    Kernel(depth, panel, bp + (long)k0 * NR, cm, ldc, mr, nr, accumulate || k0 > 0);
+                }
+            }
+        }
+    }
+
+    /// <summary><see cref="Full512"/> with A read in place from 8 rows lda apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void StridedFull512(int kc, float* a, long lda, float* b, float* c, int ldc, bool accumulate)
+    {
+        float* p0 = a, p1 = a + lda, p2 = a + 2 * lda, p3 = a + 3 * lda, p4 = a + 4 * lda, p5 = a + 5 * lda, p6 = a + 6 * lda, p7 = a + 7 * lda;
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var av = Vector512.Create(p0[k]); c00 = Vector512.FusedMultiplyAdd(av, b0, c00); c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(p1[k]); c10 = Vector512.FusedMultiplyAdd(av, b0, c10); c11 = Vector512.FusedMultiplyAdd(av, b1, c11);
+            av = Vector512.Create(p2[k]); c20 = Vector512.FusedMultiplyAdd(av, b0, c20); c21 = Vector512.FusedMultiplyAdd(av, b1, c21);
+            av = Vector512.Create(p3[k]); c30 = Vector512.FusedMultiplyAdd(av, b0, c30); c31 = Vector512.FusedMultiplyAdd(av, b1, c31);
+            av = Vector512.Create(p4[k]); c40 = Vector512.FusedMultiplyAdd(av, b0, c40); c41 = Vector512.FusedMultiplyAdd(av, b1, c41);
+            av = Vector512.Create(p5[k]); c50 = Vector512.FusedMultiplyAdd(av, b0, c50); c51 = Vector512.FusedMultiplyAdd(av, b1, c51);
+            av = Vector512.Create(p6[k]); c60 = Vector512.FusedMultiplyAdd(av, b0, c60); c61 = Vector512.FusedMultiplyAdd(av, b1, c61);
+            av = Vector512.Create(p7[k]); c70 = Vector512.FusedMultiplyAdd(av, b0, c70); c71 = Vector512.FusedMultiplyAdd(av, b1, c71);
+            b += NR;
+        }
+        Store512(c, c00, c01, accumulate); c += ldc;
+        Store512(c, c10, c11, accumulate); c += ldc;
+        Store512(c, c20, c21, accumulate); c += ldc;
+        Store512(c, c30, c31, accumulate); c += ldc;
+        Store512(c, c40, c41, accumulate); c += ldc;
+        Store512(c, c50, c51, accumulate); c += ldc;
+        Store512(c, c60, c61, accumulate); c += ldc;
+        Store512(c, c70, c71, accumulate);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, bool accumulate)
     {
