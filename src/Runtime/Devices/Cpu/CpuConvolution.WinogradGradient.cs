@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Strider.Shapes;
@@ -220,6 +221,41 @@ internal static unsafe partial class CpuConvolution
     }
 
     /// <summary>
+    /// The transformed dY tiles A y A^T (A^T = [1 1 1 0; 0 1 -1 -1]) of the 2x2 output tile at <paramref name="src"/> for
+    /// <paramref name="lanes"/> (at most 8) channels <paramref name="outPlane"/> apart, element e of lane l at
+    /// o[e plane + l], zero past the plane's edge and in lanes <paramref name="lanes"/>..7: the 8 channels at once by
+    /// gathers where <paramref name="gather"/>, else one at a time (the same adds, so the same bits).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void DyTile8(float* src, long outPlane, int outW, bool down, bool across, int lanes, bool gather, float* o, long plane)
+    {
+        int lane = 0;
+        if (gather)
+        {
+            var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)outPlane;
+            var y00 = Avx2.GatherVector256(src, index, 4);
+            var y01 = across ? Avx2.GatherVector256(src + 1, index, 4) : Vector256<float>.Zero;
+            var y10 = down ? Avx2.GatherVector256(src + outW, index, 4) : Vector256<float>.Zero;
+            var y11 = down && across ? Avx2.GatherVector256(src + outW + 1, index, 4) : Vector256<float>.Zero;
+            Spread(o, plane, 0, y00, y01);
+            Spread(o, plane, 4, y00 + y10, y01 + y11);
+            Spread(o, plane, 8, y00 - y10, y01 - y11);
+            Spread(o, plane, 12, -y10, -y11);
+            lane = lanes;
+        }
+        for (src += lane * outPlane; lane < lanes; lane++, src += outPlane)
+        {
+            float y00 = src[0], y01 = across ? src[1] : 0, y10 = down ? src[outW] : 0, y11 = down && across ? src[outW + 1] : 0;
+            Spread(o + lane, plane, 0, y00, y01);
+            Spread(o + lane, plane, 4, y00 + y10, y01 + y11);
+            Spread(o + lane, plane, 8, y00 - y10, y01 - y11);
+            Spread(o + lane, plane, 12, -y10, -y11);
+        }
+        for (int pad = lanes; pad < 8; pad++)
+            for (int e = 0; e < 16; e++) o[e * plane + pad] = 0;
+    }
+
+    /// <summary>
     /// Transforms the unit's tiles of one panel's channels: dY's (A dY A^T, 8 channels, items below KPad / 8) into an A
     /// panel, or x's (B^T d B, 32 channels: items sharing a panel's cache lines slowed each other) into a B panel;
     /// channels past K or C are written as zeros.
@@ -247,33 +283,8 @@ internal static unsafe partial class CpuConvolution
                 bool down = oh + 1 < g.OutH, across = ow + 1 < g.OutW;
                 float* src = a.Dy + (long)b * g.OutputSize + k0 * outPlane + (long)oh * g.OutW + ow;
                 float* o = panel + (long)tl * Gemm.MR;
-                int lane = 0;
-                if (Avx2.IsSupported && lanes == Gemm.MR && (down && across || !WinogradGradientScalarEdges) && outPlane * Gemm.MR < int.MaxValue)
-                {
-                    // The panel's 8 channels at once, gathered, zero past the plane's edge (the same adds as below, so the same bits).
-                    var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)outPlane;
-                    var y00 = Avx2.GatherVector256(src, index, 4);
-                    var y01 = across ? Avx2.GatherVector256(src + 1, index, 4) : Vector256<float>.Zero;
-                    var y10 = down ? Avx2.GatherVector256(src + g.OutW, index, 4) : Vector256<float>.Zero;
-                    var y11 = down && across ? Avx2.GatherVector256(src + g.OutW + 1, index, 4) : Vector256<float>.Zero;
-                    Spread(o, plane, 0, y00, y01);
-                    Spread(o, plane, 4, y00 + y10, y01 + y11);
-                    Spread(o, plane, 8, y00 - y10, y01 - y11);
-                    Spread(o, plane, 12, -y10, -y11);
-                    lane = lanes;
-                }
-                for (src += lane * outPlane; lane < lanes; lane++, src += outPlane)
-                {
-                    // The 2x2 dY tile, zero past the plane's edge.
-                    float y00 = src[0], y01 = across ? src[1] : 0, y10 = down ? src[g.OutW] : 0, y11 = down && across ? src[g.OutW + 1] : 0;
-                    // A y (4 x 2) with A^T = [1 1 1 0; 0 1 -1 -1], then (A y) A^T (4 x 4).
-                    Spread(o + lane, plane, 0, y00, y01);
-                    Spread(o + lane, plane, 4, y00 + y10, y01 + y11);
-                    Spread(o + lane, plane, 8, y00 - y10, y01 - y11);
-                    Spread(o + lane, plane, 12, -y10, -y11);
-                }
-                for (int pad = lanes; pad < Gemm.MR; pad++)
-                    for (int e = 0; e < 16; e++) o[e * plane + pad] = 0;
+                DyTile8(src, outPlane, g.OutW, down, across, lanes,
+                    Avx2.IsSupported && lanes == Gemm.MR && (down && across || !WinogradGradientScalarEdges) && outPlane * Gemm.MR < int.MaxValue, o, plane);
             }
             return;
         }

@@ -42,32 +42,7 @@ internal static unsafe partial class CpuConvolution
                 int lanes = Math.Clamp(g.OutChannels - k0 - l0, 0, 8);
                 float* src = a.Dy + (long)b * g.OutputSize + (k0 + l0) * outPlane + (long)oh * g.OutW + ow;
                 float* o = panel + (long)tl * Gemm.NR + l0;
-                int lane = 0;
-                if (Avx2.IsSupported && lanes == 8 && outPlane * 8 < int.MaxValue)
-                {
-                    // 8 channels at once, gathered, zero past the plane's edge (the same adds as below, so the same bits).
-                    var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)outPlane;
-                    var y00 = Avx2.GatherVector256(src, index, 4);
-                    var y01 = across ? Avx2.GatherVector256(src + 1, index, 4) : Vector256<float>.Zero;
-                    var y10 = down ? Avx2.GatherVector256(src + g.OutW, index, 4) : Vector256<float>.Zero;
-                    var y11 = down && across ? Avx2.GatherVector256(src + g.OutW + 1, index, 4) : Vector256<float>.Zero;
-                    Spread(o, plane, 0, y00, y01);
-                    Spread(o, plane, 4, y00 + y10, y01 + y11);
-                    Spread(o, plane, 8, y00 - y10, y01 - y11);
-                    Spread(o, plane, 12, -y10, -y11);
-                    lane = lanes;
-                }
-                for (src += lane * outPlane; lane < lanes; lane++, src += outPlane)
-                {
-                    // The 2x2 dY tile, zero past the plane's edge; A y (4 x 2), then (A y) A^T (4 x 4).
-                    float y00 = src[0], y01 = across ? src[1] : 0, y10 = down ? src[g.OutW] : 0, y11 = down && across ? src[g.OutW + 1] : 0;
-                    Spread(o + lane, plane, 0, y00, y01);
-                    Spread(o + lane, plane, 4, y00 + y10, y01 + y11);
-                    Spread(o + lane, plane, 8, y00 - y10, y01 - y11);
-                    Spread(o + lane, plane, 12, -y10, -y11);
-                }
-                for (int pad = lanes; pad < 8; pad++)
-                    for (int e = 0; e < 16; e++) o[e * plane + pad] = 0;
+                DyTile8(src, outPlane, g.OutW, down, across, lanes, Avx2.IsSupported && lanes == 8 && outPlane * 8 < int.MaxValue, o, plane);
             }
         }
     }
