@@ -422,37 +422,41 @@ internal static unsafe partial class CpuConvolution
         long plane = (long)K * C;
         float* s = stackalloc float[12];
         float* lanes = stackalloc float[12 * 8];
-        var half = Vector256.Create(0.5f);
         for (int k = item * Gemm.MR, k1 = Math.Min(K, k + Gemm.MR); k < k1; k++)
         {
             for (int c = 0; c < vectorC; c += 8)
-            {
-                float* u = a.DU + (long)k * C + c;
-                // s = G^T dU (3 x 4) for the 8 channels, column j at a time: s[4 i + j] at lanes + 8 (4 i + j).
-                for (int j = 0; j < 4; j++)
-                {
-                    var u0 = Vector256.Load(u + j * plane);
-                    var u1 = Vector256.Load(u + (4 + j) * plane);
-                    var u2 = Vector256.Load(u + (8 + j) * plane);
-                    var u3 = Vector256.Load(u + (12 + j) * plane);
-                    Vector256.Store(u0 + half * (u1 + u2), lanes + 8 * j);
-                    Vector256.Store(half * (u1 - u2), lanes + 8 * (4 + j));
-                    Vector256.Store(half * (u1 + u2) + u3, lanes + 8 * (8 + j));
-                }
-                // dW += s G (3 x 3) per channel, as the scalar kernel.
-                float* w = a.Dw + ((long)k * C + c) * 9;
-                for (int lane = 0; lane < 8; lane++, w += 9)
-                    for (int i = 0; i < 3; i++)
-                    {
-                        float* si = lanes + 32 * i + lane;
-                        float s0 = si[0], s1 = si[8], s2 = si[16], s3 = si[24];
-                        w[3 * i] += s0 + 0.5f * (s1 + s2);
-                        w[3 * i + 1] += 0.5f * (s1 - s2);
-                        w[3 * i + 2] += 0.5f * (s1 + s2) + s3;
-                    }
-            }
+                WinogradGradientKernels8(a.DU + (long)k * C + c, plane, lanes, a.Dw + ((long)k * C + c) * 9, 9);
             for (int c = vectorC; c < C; c++) WinogradGradientKernel(a.DU + (long)k * C + c, plane, s, a.Dw + ((long)k * C + c) * 9);
         }
+    }
+
+    /// <summary>
+    /// <see cref="WinogradGradientKernel"/> for 8 kernels at once: lane l's element e of dU at u[e plane + l], its 3x3 at
+    /// w + l laneStride; s = G^T dU in vectors into <paramref name="lanes"/> (12 x 8 floats; s[4 i + j] of lane l at
+    /// lanes[8 (4 i + j) + l]), then s G added a value at a time, the scalar kernel's adds in its order.
+    /// </summary>
+    internal static void WinogradGradientKernels8(float* u, long plane, float* lanes, float* w, long laneStride)
+    {
+        var half = Vector256.Create(0.5f);
+        for (int j = 0; j < 4; j++)
+        {
+            var u0 = Vector256.Load(u + j * plane);
+            var u1 = Vector256.Load(u + (4 + j) * plane);
+            var u2 = Vector256.Load(u + (8 + j) * plane);
+            var u3 = Vector256.Load(u + (12 + j) * plane);
+            Vector256.Store(u0 + half * (u1 + u2), lanes + 8 * j);
+            Vector256.Store(half * (u1 - u2), lanes + 8 * (4 + j));
+            Vector256.Store(half * (u1 + u2) + u3, lanes + 8 * (8 + j));
+        }
+        for (int lane = 0; lane < 8; lane++, w += laneStride)
+            for (int i = 0; i < 3; i++)
+            {
+                float* si = lanes + 32 * i + lane;
+                float s0 = si[0], s1 = si[8], s2 = si[16], s3 = si[24];
+                w[3 * i] += s0 + 0.5f * (s1 + s2);
+                w[3 * i + 1] += 0.5f * (s1 - s2);
+                w[3 * i + 2] += 0.5f * (s1 + s2) + s3;
+            }
     }
 
     /// <summary>w += G^T u G for one kernel whose element e of dU is u[e plane]; s holds 12 floats.</summary>

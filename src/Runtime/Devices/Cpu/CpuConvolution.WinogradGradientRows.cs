@@ -159,36 +159,9 @@ internal static unsafe partial class CpuConvolution
         long plane = a.DuPlane;
         float* s = stackalloc float[12];
         float* lanes = stackalloc float[12 * 8];
-        var half = Vector256.Create(0.5f);
         for (int k0 = 0; k0 < vectorK; k0 += 8)
             for (int c = c0; c < c1; c++)
-            {
-                float* u = a.DU + (long)c * K + k0;
-                // s = G^T dU (3 x 4) for the 8 kernels, column j at a time: s[4 i + j] at lanes + 8 (4 i + j).
-                for (int j = 0; j < 4; j++)
-                {
-                    var u0 = Vector256.Load(u + j * plane);
-                    var u1 = Vector256.Load(u + (4 + j) * plane);
-                    var u2 = Vector256.Load(u + (8 + j) * plane);
-                    var u3 = Vector256.Load(u + (12 + j) * plane);
-                    Vector256.Store(u0 + half * (u1 + u2), lanes + 8 * j);
-                    Vector256.Store(half * (u1 - u2), lanes + 8 * (4 + j));
-                    Vector256.Store(half * (u1 + u2) + u3, lanes + 8 * (8 + j));
-                }
-                // dW += s G (3 x 3) per kernel, as the scalar kernel.
-                for (int lane = 0; lane < 8; lane++)
-                {
-                    float* w = a.Dw + ((long)(k0 + lane) * C + c) * 9;
-                    for (int i = 0; i < 3; i++)
-                    {
-                        float* si = lanes + 32 * i + lane;
-                        float s0 = si[0], s1 = si[8], s2 = si[16], s3 = si[24];
-                        w[3 * i] += s0 + 0.5f * (s1 + s2);
-                        w[3 * i + 1] += 0.5f * (s1 - s2);
-                        w[3 * i + 2] += 0.5f * (s1 + s2) + s3;
-                    }
-                }
-            }
+                WinogradGradientKernels8(a.DU + (long)c * K + k0, plane, lanes, a.Dw + ((long)k0 * C + c) * 9, (long)C * 9);
         for (int k = vectorK; k < K; k++)
             for (int c = c0; c < c1; c++) WinogradGradientKernel(a.DU + (long)c * K + k, plane, s, a.Dw + ((long)k * C + c) * 9);
     }
