@@ -147,44 +147,27 @@ public static unsafe class KernelAB
                 CpuConvolution.ConvForwardCore(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.W, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"), packedW: conv.PackedW);
                 GC.KeepAlive(packed);
             }));
-            if (g.KernelH == 3 && g.StrideH == 1)
-                variants.Add(("winograd", () =>
-                {
-                    Touch(w3);
-                    var conv = new CpuConvolution.ConvArgs { G = g };
-                    var u = PackedConvWeights.Get(ws, w3, g.OutChannels, g.InChannels * 9, &conv, PackedConvWeights.Layout.Winograd);
-                    CpuConvolution.WinogradForward(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
-                    GC.KeepAlive(u);
-                }));
-            // Winograd with every GEMM item tiles first or panels first (CpuConvolution.WinogradGemmOrder), against the rule.
-            foreach (bool panelsFirst in new[] { false, true })
+            // Winograd F(2x2) on weights of its own, with a switch set around the call: as the rule has it, with every GEMM
+            // item tiles first or panels first (CpuConvolution.WinogradGemmOrder), and with every plane's input transform
+            // by tile rows (CpuConvolution.WholePlaneInputTransform off).
+            void AddWinograd(string name, DeviceBuffer<float> own, Action? set = null, Action? reset = null)
             {
-                var wo = Up(g.WeightSize);
-                if (g.KernelH == 3 && g.StrideH == 1)
-                    variants.Add((panelsFirst ? "wpanels" : "wtiles", () =>
-                    {
-                        Touch(wo);
-                        CpuConvolution.WinogradGemmOrder = panelsFirst;
-                        var conv = new CpuConvolution.ConvArgs { G = g };
-                        var u = PackedConvWeights.Get(ws, wo, g.OutChannels, g.InChannels * 9, &conv, PackedConvWeights.Layout.Winograd);
-                        CpuConvolution.WinogradForward(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
-                        CpuConvolution.WinogradGemmOrder = null;
-                        GC.KeepAlive(u);
-                    }));
-            }
-            var w7 = Up(g.WeightSize);
-            // Winograd with every plane's input transform by tile rows (CpuConvolution.WholePlaneInputTransform off).
-            if (g.KernelH == 3 && g.StrideH == 1)
-                variants.Add(("wrows", () =>
+                if (g.KernelH != 3 || g.StrideH != 1) return;
+                variants.Add((name, () =>
                 {
-                    Touch(w7);
-                    CpuConvolution.WholePlaneInputTransform = false;
+                    Touch(own);
+                    set?.Invoke();
                     var conv = new CpuConvolution.ConvArgs { G = g };
-                    var u = PackedConvWeights.Get(ws, w7, g.OutChannels, g.InChannels * 9, &conv, PackedConvWeights.Layout.Winograd);
+                    var u = PackedConvWeights.Get(ws, own, g.OutChannels, g.InChannels * 9, &conv, PackedConvWeights.Layout.Winograd);
                     CpuConvolution.WinogradForward(ws, g, n, CpuMath.P(x, n * g.InputSize, "x"), conv.PackedW, CpuMath.P(bias, g.OutChannels, "b"), CpuMath.P(y, n * g.OutputSize, "y"));
-                    CpuConvolution.WholePlaneInputTransform = true;
+                    reset?.Invoke();
                     GC.KeepAlive(u);
                 }));
+            }
+            AddWinograd("winograd", w3);
+            AddWinograd("wtiles", Up(g.WeightSize), () => CpuConvolution.WinogradGemmOrder = false, () => CpuConvolution.WinogradGemmOrder = null);
+            AddWinograd("wpanels", Up(g.WeightSize), () => CpuConvolution.WinogradGemmOrder = true, () => CpuConvolution.WinogradGemmOrder = null);
+            AddWinograd("wrows", Up(g.WeightSize), () => CpuConvolution.WholePlaneInputTransform = false, () => CpuConvolution.WholePlaneInputTransform = true);
             var w5 = Up(g.WeightSize);
             if (g.KernelH == 3 && g.StrideH == 1)
                 variants.Add(("winograd4", () =>
