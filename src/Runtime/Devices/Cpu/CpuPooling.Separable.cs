@@ -19,72 +19,45 @@ internal static unsafe partial class CpuPooling
     /// <summary>Widest input row the separable pool takes (its row buffers are on the stack).</summary>
     private const int SeparableMaxWidth = 4096;
 
-    /// <summary>Whether <see cref="MaxPlane3x3Stride2(in PoolGeometry, float*, float*)"/> runs this pool: 3x3 stride 2, padding 0 or 1, every window with an input row and column.</summary>
+    /// <summary>Whether <see cref="MaxPlane3x3Stride2{TSwitches}"/> runs this pool: 3x3 stride 2, padding 0 or 1, every window with an input row and column.</summary>
     internal static bool SeparableMaxApplies(in PoolGeometry g) =>
         Avx2.IsSupported && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 2 && g.StrideW == 2 && g.DilationH == 1 && g.DilationW == 1
         && (uint)g.PadTop <= 1 && (uint)g.PadLeft <= 1 && g.OutW >= 8 && g.InW <= SeparableMaxWidth
         && 2 * (g.OutH - 1) - g.PadTop <= g.InH - 1 && 2 * (g.OutW - 1) - g.PadLeft <= g.InW - 1;
 
-    /// <summary>The max pool of one plane by rows of 3 taps (see the class comment); the caller checked <see cref="SeparableMaxApplies"/>.</summary>
+    /// <summary>Whether <see cref="MaxPlane3x3Stride2{TSwitches}"/> keeps the switches (a training step's pool) or only the maxima.</summary>
+    internal interface ISwitches { static abstract bool On { get; } }
+    internal struct WithSwitches : ISwitches { public static bool On => true; }
+    internal struct WithoutSwitches : ISwitches { public static bool On => false; }
+
+    /// <summary>
+    /// The max pool of one plane by rows of 3 taps (see the class comment); the caller checked <see cref="SeparableMaxApplies"/>.
+    /// With the switches (<typeparamref name="TSwitches"/>), each input row's maxima carry the column of the tap that
+    /// won and the output rows fold them with the row's in-plane offset, so every window keeps the tap the window loop
+    /// keeps: a tap in the left padding (only the first window of a row with padding 1) gives way to the next tap
+    /// whatever its value, as the loop skips it; -inf in the right padding never wins. Without them the JIT drops the
+    /// columns, and the maxima are the same bits either way.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void MaxPlane3x3Stride2(in PoolGeometry g, float* x, float* y)
+    internal static void MaxPlane3x3Stride2<TSwitches>(in PoolGeometry g, float* x, float* y, int* switches) where TSwitches : struct, ISwitches
     {
         // The row read with -inf around it: column iw at line[1 + iw], every vector load of the last step inside.
         int length = Math.Max(g.InW + 1, 2 * g.OutW + 3) + 8;
         float* line = stackalloc float[length];
         float* rows = stackalloc float[3 * g.OutW];
-        new Span<float>(line, length).Fill(float.NegativeInfinity);
-        float* h0 = rows, h1 = rows + g.OutW, h2 = rows + 2 * g.OutW;
-        bool carried = false;
-        for (int oh = 0; oh < g.OutH; oh++)
-        {
-            // Input rows first .. first + 2; the last is the next output row's first, kept in h2 -> h0.
-            int first = 2 * oh - g.PadTop;
-            bool v0 = (uint)first < (uint)g.InH, v1 = (uint)(first + 1) < (uint)g.InH, v2 = (uint)(first + 2) < (uint)g.InH;
-            if (v0 && !carried) RowMaxima(g, x + (long)first * g.InW, line, h0);
-            if (v1) RowMaxima(g, x + (long)(first + 1) * g.InW, line, h1);
-            if (v2) RowMaxima(g, x + (long)(first + 2) * g.InW, line, h2);
-            float* yo = y + (long)oh * g.OutW;
-            for (int o = 0; ; o += 8)
-            {
-                if (o > g.OutW - 8) o = g.OutW - 8;
-                var max = v0 ? Vector256.Load(h0 + o) : Vector256.Load(h1 + o);
-                if (v0 && v1) max = Fold(max, Vector256.Load(h1 + o));
-                if (v2) max = Fold(max, Vector256.Load(h2 + o));
-                max.Store(yo + o);
-                if (o == g.OutW - 8) break;
-            }
-            float* kept = h2;
-            h2 = h0;
-            h0 = kept;
-            carried = v2;
-        }
-    }
-
-    /// <summary>
-    /// <see cref="MaxPlane3x3Stride2(in PoolGeometry, float*, float*)"/> with the switches (a training step's pool): each input row's maxima carry the
-    /// column of the tap that won, the output rows fold them with the row's in-plane offset, so every window keeps the
-    /// tap the window loop keeps. A tap in the left padding (only the first window of a row with padding 1) gives way
-    /// to the next tap whatever its value, as the loop skips it; -inf in the right padding never wins.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void MaxPlane3x3Stride2(in PoolGeometry g, float* x, float* y, int* switches)
-    {
-        int length = Math.Max(g.InW + 1, 2 * g.OutW + 3) + 8;
-        float* line = stackalloc float[length];
-        float* rows = stackalloc float[3 * g.OutW];
-        int* columns = stackalloc int[3 * g.OutW];
+        int* columns = stackalloc int[TSwitches.On ? 3 * g.OutW : 1];
         new Span<float>(line, length).Fill(float.NegativeInfinity);
         float* h0 = rows, h1 = rows + g.OutW, h2 = rows + 2 * g.OutW;
         int* c0 = columns, c1 = columns + g.OutW, c2 = columns + 2 * g.OutW;
         bool carried = false;
         for (int oh = 0; oh < g.OutH; oh++)
         {
+            // Input rows first .. first + 2; the last is the next output row's first, kept in h2 -> h0.
             int first = 2 * oh - g.PadTop;
             bool v0 = (uint)first < (uint)g.InH, v1 = (uint)(first + 1) < (uint)g.InH, v2 = (uint)(first + 2) < (uint)g.InH;
-            if (v0 && !carried) RowMaxima(g, x + (long)first * g.InW, line, h0, c0);
-            if (v1) RowMaxima(g, x + (long)(first + 1) * g.InW, line, h1, c1);
-            if (v2) RowMaxima(g, x + (long)(first + 2) * g.InW, line, h2, c2);
+            if (v0 && !carried) RowMaxima<TSwitches>(g, x + (long)first * g.InW, line, h0, c0);
+            if (v1) RowMaxima<TSwitches>(g, x + (long)(first + 1) * g.InW, line, h1, c1);
+            if (v2) RowMaxima<TSwitches>(g, x + (long)(first + 2) * g.InW, line, h2, c2);
             float* yo = y + (long)oh * g.OutW;
             int* so = switches + (long)oh * g.OutW;
             // In-plane offsets of the three rows' starts (a row outside the plane is never read).
@@ -94,11 +67,11 @@ internal static unsafe partial class CpuPooling
             for (int o = 0; ; o += 8)
             {
                 if (o > g.OutW - 8) o = g.OutW - 8;
-                var (max, best) = v0 ? (Vector256.Load(h0 + o), r0 + Vector256.Load(c0 + o)) : (Vector256.Load(h1 + o), r1 + Vector256.Load(c1 + o));
-                if (v0 && v1) (max, best) = Fold(max, best, Vector256.Load(h1 + o), r1 + Vector256.Load(c1 + o));
-                if (v2) (max, best) = Fold(max, best, Vector256.Load(h2 + o), r2 + Vector256.Load(c2 + o));
+                var (max, best) = v0 ? Tap<TSwitches>(h0, c0, r0, o) : Tap<TSwitches>(h1, c1, r1, o);
+                if (v0 && v1) (max, best) = Fold<TSwitches>(max, best, Tap<TSwitches>(h1, c1, r1, o));
+                if (v2) (max, best) = Fold<TSwitches>(max, best, Tap<TSwitches>(h2, c2, r2, o));
                 max.Store(yo + o);
-                best.Store(so + o);
+                if (TSwitches.On) best.Store(so + o);
                 if (o == g.OutW - 8) break;
             }
             float* keptRow = h2;
@@ -111,9 +84,12 @@ internal static unsafe partial class CpuPooling
         }
     }
 
-    /// <summary><see cref="RowMaxima(in PoolGeometry, float*, float*, float*)"/> with the winning tap's column in <paramref name="columns"/>.</summary>
+    /// <summary>
+    /// out[ow] = the 3 taps 2 ow - PadLeft + 0, 1, 2 of input row <paramref name="row"/> folded in order, 8 at a time,
+    /// and with the switches the winning tap's column in <paramref name="columns"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RowMaxima(in PoolGeometry g, float* row, float* line, float* output, int* columns)
+    private static void RowMaxima<TSwitches>(in PoolGeometry g, float* row, float* line, float* output, int* columns) where TSwitches : struct, ISwitches
     {
         new ReadOnlySpan<float>(row, g.InW).CopyTo(new Span<float>(line + 1, g.InW));
         float* taps = line + 1 - g.PadLeft;
@@ -124,40 +100,32 @@ internal static unsafe partial class CpuPooling
             float* t = taps + 2 * o;
             var (left, middle) = Deinterleave(Vector256.Load(t), Vector256.Load(t + 8));
             var right = Deinterleave(Vector256.Load(t + 2), Vector256.Load(t + 10)).Even;
-            var column = even + Vector256.Create(2 * o - g.PadLeft);
-            var m = Wins(middle, left) | Vector256.LessThan(column, Vector256<int>.Zero).AsSingle();
-            var max = Vector256.ConditionalSelect(m, middle, left);
-            var best = Vector256.ConditionalSelect(m.AsInt32(), column + Vector256<int>.One, column);
-            (max, best) = Fold(max, best, right, column + Vector256.Create(2));
-            max.Store(output + o);
-            best.Store(columns + o);
+            if (TSwitches.On)
+            {
+                var column = even + Vector256.Create(2 * o - g.PadLeft);
+                var m = Wins(middle, left) | Vector256.LessThan(column, Vector256<int>.Zero).AsSingle();
+                var (max, best) = Fold<TSwitches>(Vector256.ConditionalSelect(m, middle, left), Vector256.ConditionalSelect(m.AsInt32(), column + Vector256<int>.One, column),
+                    (right, column + Vector256.Create(2)));
+                max.Store(output + o);
+                best.Store(columns + o);
+            }
+            else Fold(Fold(left, middle), right).Store(output + o);
             if (o == g.OutW - 8) break;
         }
     }
 
-    /// <summary>The running max and its switch after tap <paramref name="v"/> at <paramref name="at"/> (as <see cref="Fold(Vector256{float}, Vector256{float})"/>).</summary>
+    /// <summary>The row maxima at <paramref name="h"/> + o, and with the switches their in-plane offsets (the row's start <paramref name="start"/> plus the columns).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float> Max, Vector256<int> Best) Fold(Vector256<float> max, Vector256<int> best, Vector256<float> v, Vector256<int> at)
-    {
-        var m = Wins(v, max);
-        return (Vector256.ConditionalSelect(m, v, max), Vector256.ConditionalSelect(m.AsInt32(), at, best));
-    }
+    private static (Vector256<float> Max, Vector256<int> Best) Tap<TSwitches>(float* h, int* columns, Vector256<int> start, int o) where TSwitches : struct, ISwitches =>
+        (Vector256.Load(h + o), TSwitches.On ? start + Vector256.Load(columns + o) : default);
 
-    /// <summary>out[ow] = the 3 taps 2 ow - PadLeft + 0, 1, 2 of input row <paramref name="row"/> folded in order, 8 at a time.</summary>
+    /// <summary>The running max and, with the switches, its switch after <paramref name="tap"/> (as <see cref="Fold(Vector256{float}, Vector256{float})"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RowMaxima(in PoolGeometry g, float* row, float* line, float* output)
+    private static (Vector256<float> Max, Vector256<int> Best) Fold<TSwitches>(Vector256<float> max, Vector256<int> best, (Vector256<float> Max, Vector256<int> Best) tap)
+        where TSwitches : struct, ISwitches
     {
-        new ReadOnlySpan<float>(row, g.InW).CopyTo(new Span<float>(line + 1, g.InW));
-        float* taps = line + 1 - g.PadLeft;
-        for (int o = 0; ; o += 8)
-        {
-            if (o > g.OutW - 8) o = g.OutW - 8;
-            float* t = taps + 2 * o;
-            var (left, middle) = Deinterleave(Vector256.Load(t), Vector256.Load(t + 8));
-            var right = Deinterleave(Vector256.Load(t + 2), Vector256.Load(t + 10)).Even;
-            Fold(Fold(left, middle), right).Store(output + o);
-            if (o == g.OutW - 8) break;
-        }
+        var m = Wins(tap.Max, max);
+        return (Vector256.ConditionalSelect(m, tap.Max, max), TSwitches.On ? Vector256.ConditionalSelect(m.AsInt32(), tap.Best, best) : best);
     }
 
     /// <summary>The running max after tap <paramref name="v"/>: v where it wins (<see cref="Wins(Vector256{float}, Vector256{float})"/>), else max.</summary>

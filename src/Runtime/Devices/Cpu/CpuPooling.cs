@@ -87,8 +87,8 @@ internal static unsafe partial class CpuPooling
         }
         if (SeparableMaxApplies(g) && (switches == null || !SeparableSwitchesOff))
         {
-            if (switches == null) MaxPlane3x3Stride2(g, x, y);
-            else MaxPlane3x3Stride2(g, x, y, switches);
+            if (switches == null) MaxPlane3x3Stride2<WithoutSwitches>(g, x, y, null);
+            else MaxPlane3x3Stride2<WithSwitches>(g, x, y, switches);
             return;
         }
         if (MaxPlaneWindows(g, x, y, switches)) return;
