@@ -163,6 +163,14 @@ public static partial class QuickConv
         _ => throw new ArgumentException($"Unknown workload '{name}': W1-W7."),
     };
 
+    private static Action OrtStep(string name, TorchvisionWorkloads t) => name switch
+    {
+        "W5" => t.W5Ort,
+        "W6" => t.W6Ort,
+        "W7" => t.W7OrtForward,
+        _ => throw new ArgumentException($"ONNX Runtime's side of '{name}' runs in quick-w only: loop ... ort takes W5-W7."),
+    };
+
     private static bool IsTorchvision(string name) => name is "W5" or "W6" or "W7";
 
     /// <summary>
@@ -177,13 +185,33 @@ public static partial class QuickConv
         var t = new TorchvisionWorkloads { Only = [name] };
         if (IsTorchvision(name)) t.Setup();
         else w.Setup();
-        Action step = StriderStep(name, w, t);
+        // `loop Wn seconds ort`: ONNX Runtime's side of W5-W7 instead, for the same step-time quantiles.
+        Action step = args.Contains("ort") ? OrtStep(name, t) : StriderStep(name, w, t);
         WarmUp(step);
         Console.WriteLine($"running {name} for {seconds} s, pid {Environment.ProcessId}");
         var clock = Stopwatch.StartNew();
-        int steps = 0;
-        for (; clock.Elapsed.TotalSeconds < seconds; steps++) step();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{steps} steps, {clock.Elapsed.TotalMilliseconds / steps:F2} ms each"));
+        var times = new List<double>();
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            step();
+            times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        double total = clock.Elapsed.TotalMilliseconds;
+        // Each second's mean step, in order: a VM that slows under sustained load shows as a rising series.
+        var perSecond = new List<string>();
+        for (int i = 0; i < times.Count; )
+        {
+            double sum = 0; int n = 0;
+            for (; i < times.Count && sum < 1000; i++, n++) sum += times[i];
+            perSecond.Add((sum / n).ToString("F2", CultureInfo.InvariantCulture));
+        }
+        Console.WriteLine($"each second's mean: {string.Join(" ", perSecond)}");
+        times.Sort();
+        double At(double q) => times[(int)(q * (times.Count - 1))];
+        // The mean is what BenchmarkDotNet reports; the quantiles show whether it is a few slow steps or all of them.
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{times.Count} steps, {total / times.Count:F2} ms each; best {times[0]:F2}, 10% {At(0.1):F2}, median {At(0.5):F2}, 90% {At(0.9):F2}, 99% {At(0.99):F2}, worst {times[^1]:F2} ms"));
         if (IsTorchvision(name)) t.Cleanup();
         else w.Cleanup();
     }
