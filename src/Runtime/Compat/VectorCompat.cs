@@ -8,7 +8,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Strider;
 
 /// <summary>
-/// net8.0 stand-ins for the .NET 9 vector APIs the CPU device calls (Vector256/512.FusedMultiplyAdd and
+/// net8.0 stand-ins for the .NET 9 vector APIs the CPU device calls (Vector256/512.FusedMultiplyAdd, in double lanes too, and
 /// Vector256/512&lt;int&gt;.Indices), as C# 14 static extensions so the call sites read the same on both targets.
 /// On net9.0 and later this file compiles to nothing and the BCL's own members are used.
 /// </summary>
@@ -23,6 +23,15 @@ internal static class VectorCompat
             if (Fma.IsSupported) return Fma.MultiplyAdd(a, b, c);
             return Vector256.Create(Vector128.FusedMultiplyAdd(a.GetLower(), b.GetLower(), c.GetLower()),
                 Vector128.FusedMultiplyAdd(a.GetUpper(), b.GetUpper(), c.GetUpper()));
+        }
+
+        /// <summary>(a * b) + c rounded once in double lanes, as .NET 9's Vector256.FusedMultiplyAdd.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<double> FusedMultiplyAdd(Vector256<double> a, Vector256<double> b, Vector256<double> c)
+        {
+            if (Fma.IsSupported) return Fma.MultiplyAdd(a, b, c);
+            return Vector256.Create(Math.FusedMultiplyAdd(a[0], b[0], c[0]), Math.FusedMultiplyAdd(a[1], b[1], c[1]),
+                Math.FusedMultiplyAdd(a[2], b[2], c[2]), Math.FusedMultiplyAdd(a[3], b[3], c[3]));
         }
     }
 
