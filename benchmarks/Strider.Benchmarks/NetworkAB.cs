@@ -48,12 +48,14 @@ public static class NetworkAB
             "prefetch" => Switch(v => CpuConvolution.WeightPrefetchSteps = v, CpuConvolution.WeightPrefetchSteps, 0),
             // A training step's 3x3 stride-2 max pool with switches by the separable rows (on) or the window loop (off).
             "pool-switches" => enabled => CpuPooling.SeparableSwitchesOff = !enabled,
+            // Flipped backward data on Winograd from 128 tiles in the batch (on: ResNet's 512x7x7 at batch 8) or from its default 256 (off).
+            "flipped-tiles" => Switch(v => CpuConvolution.FlippedWinogradMinTiles = v, 128, 256),
             "both" => enabled =>
             {
                 CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
                 CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
             },
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, wgrad-parts, wgrad-rows, position-split, prefetch, pool-switches, both."),
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, wgrad-parts, wgrad-rows, position-split, prefetch, pool-switches, flipped-tiles, both."),
         };
         if (name is "W1" or "W2" or "W3" or "W4")
         {

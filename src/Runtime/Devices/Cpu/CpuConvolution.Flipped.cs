@@ -43,8 +43,8 @@ internal static unsafe partial class CpuConvolution
         return kernel;
     }
 
-    /// <summary>Fewest tiles in the batch for a flipped backward data on Winograd (see <see cref="FlippedKernel"/>).</summary>
-    internal const int FlippedWinogradMinTiles = 256;
+    /// <summary>Fewest tiles in the batch for a flipped backward data on Winograd (see <see cref="FlippedKernel"/>; settable for the benchmarks' A/B).</summary>
+    internal static int FlippedWinogradMinTiles = 256;
 
     /// <summary>Runs every flipped backward data on the im2col GEMM, for the benchmarks' in-process A/B only.</summary>
     internal static bool FlippedOnGemmOnly;
