@@ -32,6 +32,8 @@ public static unsafe class WeightPackingAB
                 var d = &flipped;
                 Compare($"{c}x{k} {kernel}x{kernel} Winograd U", reps, () => All(f, padK, &CpuConvolution.WinogradWeightsItem), () => All(f, padK, &ScalarWinogradWeightsItem));
                 Compare($"{c}x{k} {kernel}x{kernel} flipped Winograd U", reps, () => All(d, padC, &CpuConvolution.FlippedWinogradWeightsItem), () => All(d, padC, &ScalarFlippedWinogradWeightsItem));
+                Compare($"{c}x{k} {kernel}x{kernel} Winograd U against gathers", reps, () => All(f, padK, &CpuConvolution.WinogradWeightsItem), () => All(f, padK, &GatherWinogradWeightsItem));
+                Compare($"{c}x{k} {kernel}x{kernel} flipped Winograd U against gathers", reps, () => All(d, padC, &CpuConvolution.FlippedWinogradWeightsItem), () => All(d, padC, &GatherFlippedWinogradWeightsItem));
                 Compare($"{c}x{k} {kernel}x{kernel} F(4x4) U against F(2x2) U", reps, () => All(f, padK, &CpuConvolution.Winograd4WeightsItem), () => All(f, padK, &CpuConvolution.WinogradWeightsItem));
                 Compare($"{c}x{k} {kernel}x{kernel} flipped F(4x4) U against F(2x2) U", reps, () => All(d, padC, &CpuConvolution.FlippedWinograd4WeightsItem), () => All(d, padC, &CpuConvolution.FlippedWinogradWeightsItem));
                 Compare($"{c}x{k} {kernel}x{kernel} channel panels", reps, () => All(f, padK, &CpuConvolution.PackChannelPanelItem), () => All(f, padK, &ScalarChannelPanelItem));
@@ -57,6 +59,29 @@ public static unsafe class WeightPackingAB
         }
         double ma = QuickConv.Median(a), mb = QuickConv.Median(b);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-40} now {ma,7:F3} ms  before {mb,7:F3} ms  ratio {ma / mb:F2}"));
+    }
+
+    // Session 13's Winograd transforms, every row by the gathers of 8 kernels' taps, for the A/B only.
+    private static void GatherWinogradWeightsItem(object state, void* args, int item, int worker)
+    {
+        ref readonly var a = ref *(CpuConvolution.ConvArgs*)args;
+        int K = a.G.OutChannels, C = a.G.InChannels, m0 = item * CpuConvolution.TileChannels, width = CpuConvolution.PanelWidth(K, item), rows = Math.Min(width, K - m0);
+        long plane = (long)Gemm.RoundUp(K, CpuConvolution.TileChannels) * C;
+        float* lanes = stackalloc float[16 * CpuConvolution.TileChannels];
+        for (int c = 0; c < C; c++)
+            CpuConvolution.WinogradWeightRow(a.W + ((long)m0 * C + c) * 9, (long)C * 9, 1, rows, width, lanes, a.PackedW + (long)m0 * C + (long)c * width, plane);
+        if (CpuConvolution.StreamsWinogradWeights(plane)) System.Runtime.Intrinsics.X86.Sse.StoreFence();
+    }
+
+    private static void GatherFlippedWinogradWeightsItem(object state, void* args, int item, int worker)
+    {
+        ref readonly var a = ref *(CpuConvolution.ConvArgs*)args;
+        int C = a.G.InChannels, K = a.G.OutChannels, m0 = item * CpuConvolution.TileChannels, width = CpuConvolution.PanelWidth(C, item), rows = Math.Min(width, C - m0);
+        long plane = (long)Gemm.RoundUp(C, CpuConvolution.TileChannels) * K;
+        float* lanes = stackalloc float[16 * CpuConvolution.TileChannels];
+        for (int k = 0; k < K; k++)
+            CpuConvolution.WinogradWeightRow(a.X + ((long)k * C + m0) * 9 + 8, 9, -1, rows, width, lanes, a.PackedW + (long)m0 * K + (long)k * width, plane);
+        if (CpuConvolution.StreamsWinogradWeights(plane)) System.Runtime.Intrinsics.X86.Sse.StoreFence();
     }
 
     // Session 8's scalar packings, for the A/B only.

@@ -186,6 +186,7 @@ public sealed class CpuFlippedBackwardDataTests
     [InlineData(64, 64)]
     [InlineData(100, 97)]
     [InlineData(33, 130)]
+    [InlineData(48, 37)] // a whole 16-wide last panel by the transposes; 37 = 2 x 16 + 5 kernels, the last 5 gathered
     [InlineData(512, 512)] // ResNet's 512x512: U of 16.8 MB, written by streaming stores
     public unsafe void Flipped_Winograd_weights_are_the_forward_transform_of_the_flipped_weights(int c, int k)
     {
@@ -196,14 +197,18 @@ public sealed class CpuFlippedBackwardDataTests
             &CpuConvolution.WinogradWeightsItem, &CpuConvolution.FlippedWinogradWeightsItem);
     }
     /// <summary>
-    /// The forward's Winograd weights (8 lanes at once by gathers, the rest one tile at a time) against the scalar tile
-    /// transform of each kernel: the same bits at every (e, k, c), lanes past K zero; 100 = 3 x 32 + 4 output channels
-    /// leave 4 lanes for the scalar tail in a 16-wide last panel, 45 a 13-lane one (one vector and 5 scalar lanes).
+    /// The forward's Winograd weights (whole panels 16 input channels at a time by transposes, the rest 8 lanes at once
+    /// by gathers and one tile at a time) against the scalar tile transform of each kernel: the same bits at every
+    /// (e, k, c), lanes past K zero; 100 = 3 x 32 + 4 output channels leave 4 lanes for the scalar tail in a 16-wide
+    /// last panel, 45 a 13-lane one (one vector and 5 scalar lanes); 37 and 97 input channels leave 5 and 1 past the
+    /// last 16 for the gathers; 48 output channels a whole 16-wide last panel.
     /// </summary>
     [Theory]
     [InlineData(64, 64)]
     [InlineData(37, 100)]
     [InlineData(130, 45)]
+    [InlineData(97, 100)]
+    [InlineData(70, 48)]
     [InlineData(512, 512)] // ResNet's 512x512: U of 16.8 MB, written by streaming stores
     public unsafe void Winograd_weights_are_the_scalar_tile_transform_of_each_kernel(int c, int k)
     {
