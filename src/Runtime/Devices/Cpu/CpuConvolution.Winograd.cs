@@ -80,8 +80,8 @@ internal static unsafe partial class CpuConvolution
     /// <summary>
     /// U[e, k, c] = (G w[k, c] G^T)[e] for the 32 output channels of panel <paramref name="item"/>, in the channel tiles'
     /// panels ([c][32] per e, channels past K zero), so its 16 GEMMs run on ChannelTile: one panel row per input channel.
-    /// A whole panel (no lanes past K) goes 16 input channels at a time by <see cref="WinogradWeightBlock"/>; the rest
-    /// of C, and a ragged last panel, a row at a time by <see cref="WinogradWeightRow"/>.
+    /// A whole panel (no lanes past K) goes 16 input channels at a time (<see cref="WinogradTaps"/>, then
+    /// <see cref="WinogradWeightPlanes"/>); the rest of C, and a ragged last panel, a row at a time by <see cref="WinogradWeightRow"/>.
     /// </summary>
     internal static void WinogradWeightsItem(object state, void* args, int item, int worker)
     {
@@ -94,7 +94,10 @@ internal static unsafe partial class CpuConvolution
         {
             float* taps = stackalloc float[TileChannels * 9 * 16];
             for (; c + 16 <= C; c += 16)
-                WinogradWeightBlock(a.W + ((long)m0 * C + c) * 9, (long)C * 9, width, taps, a.PackedW + (long)m0 * C + (long)c * width, plane);
+            {
+                WinogradTaps(a.W + ((long)m0 * C + c) * 9, (long)C * 9, width, taps);
+                WinogradWeightPlanes(taps, 9 * 16, 144 * 16, 0, 16, width, a.PackedW + (long)m0 * C + (long)c * width, plane);
+            }
         }
         for (; c < C; c++)
             WinogradWeightRow(a.W + ((long)m0 * C + c) * 9, (long)C * 9, 1, rows, width, lanes, a.PackedW + (long)m0 * C + (long)c * width, plane);
@@ -102,26 +105,24 @@ internal static unsafe partial class CpuConvolution
     }
 
     /// <summary>
-    /// Whether the Winograd weight transforms read whole rows of w and transpose them (<see cref="WinogradWeightBlock"/>,
-    /// AVX-512) rather than gather each tap of 8 kernels (<see cref="WinogradWeightRow"/>); an A/B switch for the
-    /// benchmarks, on wherever AVX-512 is.
+    /// Whether the Winograd weight transforms read whole rows of w and transpose them (<see cref="WinogradTaps"/>,
+    /// <see cref="FlippedWinogradTaps"/>, AVX-512) rather than gather each tap of 8 kernels (<see cref="WinogradWeightRow"/>,
+    /// <see cref="Winograd4WeightRow"/>); an A/B switch for the benchmarks, on wherever AVX-512 is.
     /// </summary>
     internal static bool WinogradWeightTransposes = Avx512F.IsSupported;
 
     /// <summary>
-    /// Sixteen rows of a whole Winograd weight panel (input channels c .. c + 15 of its <paramref name="width"/> output
-    /// channels): each output channel's 16 kernels are 144 floats in a row of w (from <paramref name="src"/>, rows
-    /// <paramref name="rowStride"/> apart), transposed 16 x 16 into <paramref name="taps"/> ([width / 16][144][16]: a
-    /// tap of 16 kernels per row), then transformed by <see cref="WinogradWeightPlanes"/> into the panel rows from
-    /// <paramref name="u"/>. The gathers of <see cref="WinogradWeightRow"/> read each tap of 8 kernels from 8 rows 18 KB
-    /// apart (ResNet's 512 channels); here each line of w is loaded once, whole.
+    /// The taps of 16 input channels' kernels (c .. c + 15) for a whole weight panel of <paramref name="width"/> output
+    /// channels, 16 kernels a vector: each output channel's 16 kernels are 144 floats in a row of w (from
+    /// <paramref name="src"/>, rows <paramref name="rowStride"/> apart), transposed 16 x 16 into <paramref name="taps"/>
+    /// ([width / 16][144][16]: tap t of channel c + i at row 9 i + t). The gathers of <see cref="WinogradWeightRow"/>
+    /// read each tap of 8 kernels from 8 rows 18 KB apart (ResNet's 512 channels); here each line of w is loaded once, whole.
     /// </summary>
-    private static void WinogradWeightBlock(float* src, long rowStride, int width, float* taps, float* u, long plane)
+    private static void WinogradTaps(float* src, long rowStride, int width, float* taps)
     {
         for (int h = 0; h < width / 16; h++)
             for (int b = 0; b < 9; b++)
                 Transpose16x16.Store(src + 16 * h * rowStride + 16 * b, rowStride, taps + (h * 144 + 16 * b) * 16, 16);
-        WinogradWeightPlanes(taps, 9 * 16, 144 * 16, 0, 16, width, u, plane);
     }
 
     /// <summary>
