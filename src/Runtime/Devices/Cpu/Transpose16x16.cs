@@ -15,23 +15,19 @@ internal static unsafe class Transpose16x16
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(float* src, long ld, float* dst, long dstLd)
     {
-        // Per 128-bit block q: a0 = (r0[4q], r1[4q], r0[4q+1], r1[4q+1]), a1 = the same of 4q+2 and 4q+3.
-        var a0 = Avx512F.UnpackLow(Vector512.Load(src), Vector512.Load(src + ld));
-        var a1 = Avx512F.UnpackHigh(Vector512.Load(src), Vector512.Load(src + ld));
-        var a2 = Avx512F.UnpackLow(Vector512.Load(src + 2 * ld), Vector512.Load(src + 3 * ld));
-        var a3 = Avx512F.UnpackHigh(Vector512.Load(src + 2 * ld), Vector512.Load(src + 3 * ld));
-        var a4 = Avx512F.UnpackLow(Vector512.Load(src + 4 * ld), Vector512.Load(src + 5 * ld));
-        var a5 = Avx512F.UnpackHigh(Vector512.Load(src + 4 * ld), Vector512.Load(src + 5 * ld));
-        var a6 = Avx512F.UnpackLow(Vector512.Load(src + 6 * ld), Vector512.Load(src + 7 * ld));
-        var a7 = Avx512F.UnpackHigh(Vector512.Load(src + 6 * ld), Vector512.Load(src + 7 * ld));
-        var a8 = Avx512F.UnpackLow(Vector512.Load(src + 8 * ld), Vector512.Load(src + 9 * ld));
-        var a9 = Avx512F.UnpackHigh(Vector512.Load(src + 8 * ld), Vector512.Load(src + 9 * ld));
-        var a10 = Avx512F.UnpackLow(Vector512.Load(src + 10 * ld), Vector512.Load(src + 11 * ld));
-        var a11 = Avx512F.UnpackHigh(Vector512.Load(src + 10 * ld), Vector512.Load(src + 11 * ld));
-        var a12 = Avx512F.UnpackLow(Vector512.Load(src + 12 * ld), Vector512.Load(src + 13 * ld));
-        var a13 = Avx512F.UnpackHigh(Vector512.Load(src + 12 * ld), Vector512.Load(src + 13 * ld));
-        var a14 = Avx512F.UnpackLow(Vector512.Load(src + 14 * ld), Vector512.Load(src + 15 * ld));
-        var a15 = Avx512F.UnpackHigh(Vector512.Load(src + 14 * ld), Vector512.Load(src + 15 * ld));
+        Vector512<float> r0 = Vector512.Load(src), r1 = Vector512.Load(src + ld), r2 = Vector512.Load(src + 2 * ld), r3 = Vector512.Load(src + 3 * ld);
+        Vector512<float> r4 = Vector512.Load(src + 4 * ld), r5 = Vector512.Load(src + 5 * ld), r6 = Vector512.Load(src + 6 * ld), r7 = Vector512.Load(src + 7 * ld);
+        Vector512<float> r8 = Vector512.Load(src + 8 * ld), r9 = Vector512.Load(src + 9 * ld), r10 = Vector512.Load(src + 10 * ld), r11 = Vector512.Load(src + 11 * ld);
+        Vector512<float> r12 = Vector512.Load(src + 12 * ld), r13 = Vector512.Load(src + 13 * ld), r14 = Vector512.Load(src + 14 * ld), r15 = Vector512.Load(src + 15 * ld);
+        // Per 128-bit block q: a(2i) = (r2i[4q], r2i+1[4q], r2i[4q+1], r2i+1[4q+1]), a(2i+1) the same of 4q+2 and 4q+3.
+        var a0 = Avx512F.UnpackLow(r0, r1); var a1 = Avx512F.UnpackHigh(r0, r1);
+        var a2 = Avx512F.UnpackLow(r2, r3); var a3 = Avx512F.UnpackHigh(r2, r3);
+        var a4 = Avx512F.UnpackLow(r4, r5); var a5 = Avx512F.UnpackHigh(r4, r5);
+        var a6 = Avx512F.UnpackLow(r6, r7); var a7 = Avx512F.UnpackHigh(r6, r7);
+        var a8 = Avx512F.UnpackLow(r8, r9); var a9 = Avx512F.UnpackHigh(r8, r9);
+        var a10 = Avx512F.UnpackLow(r10, r11); var a11 = Avx512F.UnpackHigh(r10, r11);
+        var a12 = Avx512F.UnpackLow(r12, r13); var a13 = Avx512F.UnpackHigh(r12, r13);
+        var a14 = Avx512F.UnpackLow(r14, r15); var a15 = Avx512F.UnpackHigh(r14, r15);
         // b(4i + m), block q: column 4q + m of rows 4i .. 4i + 3.
         var b0 = Avx512F.Shuffle(a0, a2, 0x44); var b1 = Avx512F.Shuffle(a0, a2, 0xEE);
         var b2 = Avx512F.Shuffle(a1, a3, 0x44); var b3 = Avx512F.Shuffle(a1, a3, 0xEE);
