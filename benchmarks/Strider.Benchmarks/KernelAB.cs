@@ -148,8 +148,8 @@ public static unsafe class KernelAB
                 GC.KeepAlive(packed);
             }));
             // Winograd F(2x2) on weights of its own, with a switch set around the call: as the rule has it, with every GEMM
-            // item tiles first or panels first (CpuConvolution.WinogradGemmOrder), and with every plane's input transform
-            // by tile rows (CpuConvolution.WholePlaneInputTransform off).
+            // item tiles first or panels first (CpuConvolution.WinogradGemmOrder), with every plane's input transform
+            // by tile rows (CpuConvolution.WholePlaneInputTransform off), and with the weights transformed by gathers.
             void AddWinograd(string name, DeviceBuffer<float> own, Action? set = null, Action? reset = null)
             {
                 if (g.KernelH != 3 || g.StrideH != 1) return;
@@ -168,6 +168,9 @@ public static unsafe class KernelAB
             AddWinograd("wtiles", Up(g.WeightSize), () => CpuConvolution.WinogradGemmOrder = false, () => CpuConvolution.WinogradGemmOrder = null);
             AddWinograd("wpanels", Up(g.WeightSize), () => CpuConvolution.WinogradGemmOrder = true, () => CpuConvolution.WinogradGemmOrder = null);
             AddWinograd("wrows", Up(g.WeightSize), () => CpuConvolution.WholePlaneInputTransform = false, () => CpuConvolution.WholePlaneInputTransform = true);
+            // The weight transform by the AVX2 gathers of each tap (CpuConvolution.WinogradWeightTransposes off), as before session 14.
+            bool transposes = CpuConvolution.WinogradWeightTransposes;
+            AddWinograd("winograd-gathers", Up(g.WeightSize), () => CpuConvolution.WinogradWeightTransposes = false, () => CpuConvolution.WinogradWeightTransposes = transposes);
             var w5 = Up(g.WeightSize);
             if (g.KernelH == 3 && g.StrideH == 1)
                 variants.Add(("winograd4", () =>

@@ -10,7 +10,7 @@ namespace Strider.Benchmarks;
 /// CPU time is only its share). Switches: pointwise-block (<see cref="CpuConvolution.PointwiseBlockBytes"/> 0 or its default),
 /// depthwise-wide (<see cref="CpuDepthwiseConvolution.WideRows"/>), depthwise-narrow (<see cref="CpuDepthwiseConvolution.NarrowRows"/>), depthwise-direct (<see cref="CpuDepthwiseConvolution.DirectRows"/>), expand-depthwise (<see cref="CpuDepthwiseConvolution.ExpandDepthwiseOff"/>:
 /// each inverted-residual expansion and its depthwise conv as two ops, or one fused call), expand-28 (the 28x28 pairs
-/// alone as two ops or fused), both (the first two).
+/// alone as two ops or fused), weight-transposes (<see cref="CpuConvolution.WinogradWeightTransposes"/>), both (the first two).
 /// </summary>
 public static class NetworkAB
 {
@@ -22,6 +22,7 @@ public static class NetworkAB
         Console.WriteLine($"threads {Workloads.Threads}, {name}, switch {change}, load {File.ReadAllText("/proc/loadavg").Trim()}");
         int defaultBlockBytes = CpuConvolution.PointwiseBlockBytes;
         bool wideDefault = CpuDepthwiseConvolution.WideRows, directDefault = CpuDepthwiseConvolution.DirectRows;
+        bool transposesDefault = CpuConvolution.WinogradWeightTransposes;
         int wgradTiles = int.Parse(Environment.GetEnvironmentVariable("WMIN") ?? "129", CultureInfo.InvariantCulture);
         Action<bool> set = change switch
         {
@@ -50,12 +51,14 @@ public static class NetworkAB
             "pool-switches" => enabled => CpuPooling.SeparableSwitchesOff = !enabled,
             // Flipped backward data on Winograd from 128 tiles in the batch (on: ResNet's 512x7x7 at batch 8) or from its default 256 (off).
             "flipped-tiles" => Switch(v => CpuConvolution.FlippedWinogradMinTiles = v, 128, 256),
+            // The Winograd weight transforms (forward and flipped U, once per step) by transposes of whole rows (on) or by gathers (off).
+            "weight-transposes" => enabled => CpuConvolution.WinogradWeightTransposes = enabled && transposesDefault,
             "both" => enabled =>
             {
                 CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
                 CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
             },
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, wgrad-parts, wgrad-rows, position-split, prefetch, pool-switches, flipped-tiles, both."),
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, wgrad-parts, wgrad-rows, position-split, prefetch, pool-switches, flipped-tiles, weight-transposes, both."),
         };
         if (name is "W1" or "W2" or "W3" or "W4")
         {

@@ -186,6 +186,7 @@ public sealed class CpuFlippedBackwardDataTests
     [InlineData(64, 64)]
     [InlineData(100, 97)]
     [InlineData(33, 130)]
+    [InlineData(48, 37)] // a whole 16-wide last panel by the transposes; 37 = 2 x 16 + 5 kernels, the last 5 gathered
     [InlineData(512, 512)] // ResNet's 512x512: U of 16.8 MB, written by streaming stores
     public unsafe void Flipped_Winograd_weights_are_the_forward_transform_of_the_flipped_weights(int c, int k)
     {
@@ -196,14 +197,18 @@ public sealed class CpuFlippedBackwardDataTests
             &CpuConvolution.WinogradWeightsItem, &CpuConvolution.FlippedWinogradWeightsItem);
     }
     /// <summary>
-    /// The forward's Winograd weights (8 lanes at once by gathers, the rest one tile at a time) against the scalar tile
-    /// transform of each kernel: the same bits at every (e, k, c), lanes past K zero; 100 = 3 x 32 + 4 output channels
-    /// leave 4 lanes for the scalar tail in a 16-wide last panel, 45 a 13-lane one (one vector and 5 scalar lanes).
+    /// The forward's Winograd weights (whole panels 16 input channels at a time by transposes, the rest 8 lanes at once
+    /// by gathers and one tile at a time) against the scalar tile transform of each kernel: the same bits at every
+    /// (e, k, c), lanes past K zero; 100 = 3 x 32 + 4 output channels leave 4 lanes for the scalar tail in a 16-wide
+    /// last panel, 45 a 13-lane one (one vector and 5 scalar lanes); 37 and 97 input channels leave 5 and 1 past the
+    /// last 16 for the gathers; 48 output channels a whole 16-wide last panel.
     /// </summary>
     [Theory]
     [InlineData(64, 64)]
     [InlineData(37, 100)]
     [InlineData(130, 45)]
+    [InlineData(97, 100)]
+    [InlineData(70, 48)]
     [InlineData(512, 512)] // ResNet's 512x512: U of 16.8 MB, written by streaming stores
     public unsafe void Winograd_weights_are_the_scalar_tile_transform_of_each_kernel(int c, int k)
     {
@@ -234,6 +239,56 @@ public sealed class CpuFlippedBackwardDataTests
             }
         }
     }
+    /// <summary>
+    /// F(4x4, 3x3)'s weights as the item packs them (whole panels 16 input channels at a time by transposes where
+    /// AVX-512 is) against each panel row transformed by <see cref="CpuConvolution.Winograd4WeightRow"/> (8 kernels at
+    /// once by gathers): the same bits at every (e, k, c); shapes as the F(2x2, 3x3) test's.
+    /// </summary>
+    [Theory]
+    [InlineData(64, 64)]
+    [InlineData(37, 100)]
+    [InlineData(97, 100)]
+    [InlineData(70, 48)]
+    [InlineData(130, 45)]
+    public unsafe void Winograd4x4_weights_are_the_row_by_row_transform(int c, int k)
+    {
+        var w = Uniform(new Random(37), (long)k * c * 9);
+        int padded = Gemm.RoundUp(k, CpuConvolution.TileChannels), panels = padded / CpuConvolution.TileChannels;
+        long plane = (long)padded * c, size = CpuConvolution.Winograd4WeightsSize(k, c);
+        var packed = new float[size];
+        var expected = new float[size];
+        // Both NaN where neither writes (past a 16-wide last panel in its element planes).
+        packed.AsSpan().Fill(float.NaN);
+        expected.AsSpan().Fill(float.NaN);
+        var lanes = new float[CpuConvolution.Winograd4Elements * CpuConvolution.TileChannels];
+        fixed (float* pw = w, pp = packed, pe = expected, pl = lanes)
+        {
+            var conv = new CpuConvolution.ConvArgs { G = Conv(c, 9, 9, k, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), W = pw, PackedW = pp };
+            for (int i = 0; i < panels; i++) CpuConvolution.Winograd4WeightsItem(null!, &conv, i, 0);
+            for (int panel = 0; panel < panels; panel++)
+            {
+                int m0 = panel * CpuConvolution.TileChannels, width = CpuConvolution.PanelWidth(k, panel), rows = Math.Min(width, k - m0);
+                for (int ci = 0; ci < c; ci++)
+                    CpuConvolution.Winograd4WeightRow(pw + ((long)m0 * c + ci) * 9, (long)c * 9, 1, rows, width, pl, pe + (long)m0 * c + (long)ci * width, plane);
+            }
+        }
+        for (long i = 0; i < size; i++)
+            Assert.Equal(BitConverter.SingleToInt32Bits(expected[i]), BitConverter.SingleToInt32Bits(packed[i]));
+    }
+
+    [Theory]
+    [InlineData(64, 64)]
+    [InlineData(100, 97)]
+    [InlineData(48, 37)] // a whole 16-wide last panel by the transposes; 37 = 2 x 16 + 5 kernels, the last 5 gathered
+    public unsafe void Flipped_Winograd4x4_weights_are_the_forward_transform_of_the_flipped_weights(int c, int k)
+    {
+        var g = Conv(c, 9, 9, k, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1);
+        var w = Uniform(new Random(38), g.WeightSize);
+        int panels = Gemm.RoundUp(c, CpuConvolution.TileChannels) / CpuConvolution.TileChannels;
+        AssertFlippedPackingIsTheForwardsOfFlippedWeights(g, w, CpuConvolution.Winograd4WeightsSize(c, k), panels,
+            &CpuConvolution.Winograd4WeightsItem, &CpuConvolution.FlippedWinograd4WeightsItem);
+    }
+
     /// <summary>
     /// The channel panels (8x8 blocks by AVX transposes, the rest a value at a time) against their definition:
     /// panel p's row of tap k holds w[32 p + v, k] at lane v, lanes past K zero; depths 333 and 147 leave taps past the

@@ -155,9 +155,29 @@ internal static unsafe partial class CpuConvolution
     }
 
     /// <summary>
+    /// The taps of the kernels w[k0 .. k0 + 15, m0 .. m0 + width - 1] of 3x3 weights <paramref name="w"/> [K, C, 3, 3],
+    /// 16 kernels a vector, into <paramref name="taps"/> ([16 k][width / 16][9 taps][16 lanes], and 7 rows of slack): each
+    /// k's kernels of the panel are one run of w, read 16 kernels (144 floats) at a time as 16 rows of 16 floats 9 apart
+    /// and transposed, so row t holds tap t of the 16 (rows 9-15, the next kernels' taps, are overwritten by the next
+    /// transpose). False, with nothing read, where fewer than 16 k are left or the block holds w's last kernel, whose
+    /// 16-float row would run past w.
+    /// </summary>
+    private static bool FlippedWinogradTaps(float* w, int K, int C, int k0, int m0, int width, float* taps)
+    {
+        if (k0 + 16 > K || ((long)(k0 + 15) * C + m0 + width) * 9 + 7 > (long)K * C * 9) return false;
+        int halves = width / 16;
+        for (int kk = 0; kk < 16; kk++)
+            for (int h = 0; h < halves; h++)
+                Transpose16x16.Store(w + ((long)(k0 + kk) * C + m0 + 16 * h) * 9, 9, taps + (kk * halves + h) * 9 * 16, 16);
+        return true;
+    }
+
+    /// <summary>
     /// U'[e, c, k] = (G w'[c, k] G^T)[e] of the flipped 3x3 weights w'[c, k] = w[k, c] turned half a circle, for panel
     /// <paramref name="item"/> of 32 dx channels, in <see cref="WinogradWeightsItem"/>'s layout (args as
-    /// <see cref="PackFlippedWeightsItem"/>): each k's kernels of the panel's channels are one run of w.
+    /// <see cref="PackFlippedWeightsItem"/>): each k's kernels of the panel's channels are one run of w. A whole panel
+    /// (no lanes past C) goes 16 k at a time (<see cref="FlippedWinogradTaps"/>, then <see cref="WinogradWeightPlanes"/>
+    /// reading the taps backwards); the rest by the gathers of <see cref="WinogradWeightRow"/>.
     /// </summary>
     internal static void FlippedWinogradWeightsItem(object state, void* args, int item, int worker)
     {
@@ -165,8 +185,17 @@ internal static unsafe partial class CpuConvolution
         int C = a.G.InChannels, K = a.G.OutChannels, m0 = item * TileChannels, width = PanelWidth(C, item), rows = Math.Min(width, C - m0);
         long plane = (long)Gemm.RoundUp(C, TileChannels) * K;
         float* lanes = stackalloc float[16 * TileChannels];
+        int k = 0, halves = width / 16;
+        if (WinogradWeightTransposes && rows == width)
+        {
+            // [16 k][halves][9 taps][16 lanes], and the last transpose's 7 unused rows.
+            float* taps = stackalloc float[(16 * 2 * 9 + 7) * 16];
+            // The flipped kernel's w'[i, j] is w[2 - i, 2 - j], that is tap 8 - (3 i + j): read back from the last row.
+            for (; FlippedWinogradTaps(a.X, K, C, k, m0, width, taps); k += 16)
+                WinogradWeightPlanes(taps, halves * 9 * 16, 9 * 16, 8 * 16, -16, width, a.PackedW + (long)m0 * K + (long)k * width, plane);
+        }
         // The flipped kernel's w'[i, j] is w[2 - i, 2 - j], that is w[8 - (3 i + j)]: read back from the last tap.
-        for (int k = 0; k < K; k++)
+        for (; k < K; k++)
             WinogradWeightRow(a.X + ((long)k * C + m0) * 9 + 8, 9, -1, rows, width, lanes, a.PackedW + (long)m0 * K + (long)k * width, plane);
         if (StreamsWinogradWeights(plane)) Sse.StoreFence();
     }

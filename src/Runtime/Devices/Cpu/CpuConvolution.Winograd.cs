@@ -80,6 +80,8 @@ internal static unsafe partial class CpuConvolution
     /// <summary>
     /// U[e, k, c] = (G w[k, c] G^T)[e] for the 32 output channels of panel <paramref name="item"/>, in the channel tiles'
     /// panels ([c][32] per e, channels past K zero), so its 16 GEMMs run on ChannelTile: one panel row per input channel.
+    /// A whole panel (no lanes past K) goes 16 input channels at a time (<see cref="WinogradTaps"/>, then
+    /// <see cref="WinogradWeightPlanes"/>); the rest of C, and a ragged last panel, a row at a time by <see cref="WinogradWeightRow"/>.
     /// </summary>
     internal static void WinogradWeightsItem(object state, void* args, int item, int worker)
     {
@@ -87,9 +89,84 @@ internal static unsafe partial class CpuConvolution
         int K = a.G.OutChannels, C = a.G.InChannels, m0 = item * TileChannels, width = PanelWidth(K, item), rows = Math.Min(width, K - m0);
         long plane = (long)Gemm.RoundUp(K, TileChannels) * C;
         float* lanes = stackalloc float[16 * TileChannels];
-        for (int c = 0; c < C; c++)
+        int c = 0;
+        if (WinogradWeightTransposes && rows == width)
+        {
+            float* taps = stackalloc float[TileChannels * 9 * 16];
+            for (; c + 16 <= C; c += 16)
+            {
+                WinogradTaps(a.W + ((long)m0 * C + c) * 9, (long)C * 9, width, taps);
+                WinogradWeightPlanes(taps, 9 * 16, 144 * 16, 0, 16, width, a.PackedW + (long)m0 * C + (long)c * width, plane);
+            }
+        }
+        for (; c < C; c++)
             WinogradWeightRow(a.W + ((long)m0 * C + c) * 9, (long)C * 9, 1, rows, width, lanes, a.PackedW + (long)m0 * C + (long)c * width, plane);
         if (StreamsWinogradWeights(plane)) Sse.StoreFence();
+    }
+
+    /// <summary>
+    /// Whether the Winograd weight transforms read whole rows of w and transpose them (<see cref="WinogradTaps"/>,
+    /// <see cref="FlippedWinogradTaps"/>, AVX-512) rather than gather each tap of 8 kernels (<see cref="WinogradWeightRow"/>,
+    /// <see cref="Winograd4WeightRow"/>); an A/B switch for the benchmarks, on wherever AVX-512 is.
+    /// </summary>
+    internal static bool WinogradWeightTransposes = Avx512F.IsSupported;
+
+    /// <summary>
+    /// The taps of 16 input channels' kernels (c .. c + 15) for a whole weight panel of <paramref name="width"/> output
+    /// channels, 16 kernels a vector: each output channel's 16 kernels are 144 floats in a row of w (from
+    /// <paramref name="src"/>, rows <paramref name="rowStride"/> apart), transposed 16 x 16 into <paramref name="taps"/>
+    /// ([width / 16][144][16]: tap t of channel c + i at row 9 i + t). The gathers of <see cref="WinogradWeightRow"/>
+    /// read each tap of 8 kernels from 8 rows 18 KB apart (ResNet's 512 channels); here each line of w is loaded once, whole.
+    /// </summary>
+    private static void WinogradTaps(float* src, long rowStride, int width, float* taps)
+    {
+        for (int h = 0; h < width / 16; h++)
+            for (int b = 0; b < 9; b++)
+                Transpose16x16.Store(src + 16 * h * rowStride + 16 * b, rowStride, taps + (h * 144 + 16 * b) * 16, 16);
+    }
+
+    /// <summary>
+    /// Sixteen rows of a whole Winograd weight panel, 16 lanes at a time: u[e · plane + r width + lane] = (G w G^T)[e] of
+    /// the kernel whose tap t is the 16-lane vector at taps + r rowStride + h halfStride + first + step t, lane = 16 h +
+    /// its lane. The same adds and multiplies per lane as <see cref="WinogradWeightTile"/>, so the same bits. Written a
+    /// row i of t = G w at a time: elements 4 i .. 4 i + 3 of all 16 rows, each a contiguous run of 16 width floats, so
+    /// four runs go to memory at once (a row's 16 elements at once are 16 lines a power of two apart, ResNet's planes
+    /// 256 KB or 1 MB, which fall into one cache set and evict each other's lines before they fill). By streaming
+    /// stores for a U of <see cref="StreamedWinogradWeightBytes"/> or more on a line boundary (the caller fences).
+    /// </summary>
+    private static void WinogradWeightPlanes(float* taps, int rowStride, int halfStride, int first, int step, int width, float* u, long plane)
+    {
+        bool stream = StreamsWinogradWeights(plane) && ((long)u & 63) == 0;
+        var half = Vector512.Create(0.5f);
+        for (int i = 0; i < 4; i++)
+            for (int r = 0; r < 16; r++)
+                for (int h = 0; h < width / 16; h++)
+                {
+                    float* w = taps + r * rowStride + h * halfStride + first;
+                    // Row i of t = G w: w's row 0, half (row 0 + row 1 + row 2), half (row 0 - row 1 + row 2), row 2.
+                    float* w0 = w + 3 * step * (i == 3 ? 2 : 0);
+                    Vector512<float> t0 = Vector512.Load(w0), t1 = Vector512.Load(w0 + step), t2 = Vector512.Load(w0 + 2 * step);
+                    if (i is 1 or 2)
+                    {
+                        Vector512<float> w10 = Vector512.Load(w + 3 * step), w11 = Vector512.Load(w + 4 * step), w12 = Vector512.Load(w + 5 * step);
+                        Vector512<float> w20 = Vector512.Load(w + 6 * step), w21 = Vector512.Load(w + 7 * step), w22 = Vector512.Load(w + 8 * step);
+                        if (i == 1) (t0, t1, t2) = (half * (t0 + w10 + w20), half * (t1 + w11 + w21), half * (t2 + w12 + w22));
+                        else (t0, t1, t2) = (half * (t0 - w10 + w20), half * (t1 - w11 + w21), half * (t2 - w12 + w22));
+                    }
+                    float* o = u + 4 * i * plane + r * width + 16 * h;
+                    StoreWinogradWeights(t0, o, stream);
+                    StoreWinogradWeights(half * (t0 + t1 + t2), o + plane, stream);
+                    StoreWinogradWeights(half * (t0 - t1 + t2), o + 2 * plane, stream);
+                    StoreWinogradWeights(t2, o + 3 * plane, stream);
+                }
+    }
+
+    /// <summary>Stores 16 floats of U: past the caches where <paramref name="stream"/> (a whole aligned line), else cached.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreWinogradWeights(Vector512<float> v, float* u, bool stream)
+    {
+        if (stream) Avx512F.StoreAlignedNonTemporal(u, v);
+        else Vector512.Store(v, u);
     }
 
     /// <summary>

@@ -84,14 +84,66 @@ internal static unsafe partial class CpuConvolution
         }
     }
 
-    /// <summary>U[e, k, c] = (G w[k, c] G^T)[e] for the 32 output channels of panel <paramref name="item"/> (as <see cref="WinogradWeightsItem"/>, 36 elements).</summary>
+    /// <summary>
+    /// One element of G g for a column (g0, g1, g2) of a 3x3 kernel (<see cref="WeightColumn4"/>'s row
+    /// <paramref name="i"/>, by the same operations, so the same bits), 16 lanes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> WeightColumn4Element(int i, Vector512<float> g0, Vector512<float> g1, Vector512<float> g2)
+    {
+        var sixth = Vector512.Create(-1f / 6f);
+        return i switch
+        {
+            0 => Vector512.Create(0.25f) * g0,
+            1 => (g0 + g2 + g1) * sixth,
+            2 => (g0 + g2 - g1) * sixth,
+            3 => (Vector512.Create(0.25f) * g0 + g2 + Vector512.Create(0.5f) * g1) * -sixth,
+            4 => (Vector512.Create(0.25f) * g0 + g2 - Vector512.Create(0.5f) * g1) * -sixth,
+            _ => g2,
+        };
+    }
+
+    /// <summary>
+    /// Sixteen rows of a whole F(4x4, 3x3) weight panel, 16 lanes at a time (taps as <see cref="WinogradWeightPlanes"/>
+    /// reads them): a row i of t = G w at a time, then its six elements 6 i .. 6 i + 5 of u = t G^T for all 16 rows, six
+    /// contiguous runs of 16 width floats (the 36 at once fell on lines a power of two apart, see <see cref="WinogradWeightPlanes"/>).
+    /// </summary>
+    private static void Winograd4WeightPlanes(float* taps, int rowStride, int halfStride, int first, int step, int width, float* u, long plane)
+    {
+        for (int i = 0; i < 6; i++)
+            for (int r = 0; r < 16; r++)
+                for (int h = 0; h < width / 16; h++)
+                {
+                    float* w = taps + r * rowStride + h * halfStride + first;
+                    var t0 = WeightColumn4Element(i, Vector512.Load(w), Vector512.Load(w + 3 * step), Vector512.Load(w + 6 * step));
+                    var t1 = WeightColumn4Element(i, Vector512.Load(w + step), Vector512.Load(w + 4 * step), Vector512.Load(w + 7 * step));
+                    var t2 = WeightColumn4Element(i, Vector512.Load(w + 2 * step), Vector512.Load(w + 5 * step), Vector512.Load(w + 8 * step));
+                    float* o = u + 6 * i * plane + r * width + 16 * h;
+                    for (int j = 0; j < 6; j++) Vector512.Store(WeightColumn4Element(j, t0, t1, t2), o + j * plane);
+                }
+    }
+
+    /// <summary>
+    /// U[e, k, c] = (G w[k, c] G^T)[e] for the 32 output channels of panel <paramref name="item"/> (as <see cref="WinogradWeightsItem"/>,
+    /// 36 elements: whole panels 16 input channels at a time by transposes, the rest by <see cref="Winograd4WeightRow"/>).
+    /// </summary>
     internal static void Winograd4WeightsItem(object state, void* args, int item, int worker)
     {
         ref readonly ConvArgs a = ref *(ConvArgs*)args;
         int K = a.G.OutChannels, C = a.G.InChannels, m0 = item * TileChannels, width = PanelWidth(K, item), rows = Math.Min(width, K - m0);
         long plane = (long)Gemm.RoundUp(K, TileChannels) * C;
         float* lanes = stackalloc float[Winograd4Elements * TileChannels];
-        for (int c = 0; c < C; c++)
+        int c = 0;
+        if (WinogradWeightTransposes && rows == width)
+        {
+            float* taps = stackalloc float[TileChannels * 9 * 16];
+            for (; c + 16 <= C; c += 16)
+            {
+                WinogradTaps(a.W + ((long)m0 * C + c) * 9, (long)C * 9, width, taps);
+                Winograd4WeightPlanes(taps, 9 * 16, 144 * 16, 0, 16, width, a.PackedW + (long)m0 * C + (long)c * width, plane);
+            }
+        }
+        for (; c < C; c++)
             Winograd4WeightRow(a.W + ((long)m0 * C + c) * 9, (long)C * 9, 1, rows, width, lanes, a.PackedW + (long)m0 * C + (long)c * width, plane);
     }
 
@@ -105,7 +157,15 @@ internal static unsafe partial class CpuConvolution
         int C = a.G.InChannels, K = a.G.OutChannels, m0 = item * TileChannels, width = PanelWidth(C, item), rows = Math.Min(width, C - m0);
         long plane = (long)Gemm.RoundUp(C, TileChannels) * K;
         float* lanes = stackalloc float[Winograd4Elements * TileChannels];
-        for (int k = 0; k < K; k++)
+        int k = 0, halves = width / 16;
+        if (WinogradWeightTransposes && rows == width)
+        {
+            float* taps = stackalloc float[(16 * 2 * 9 + 7) * 16];
+            // The flipped kernel's tap 3 i + j is w's tap 8 - (3 i + j): read back from the last row.
+            for (; FlippedWinogradTaps(a.X, K, C, k, m0, width, taps); k += 16)
+                Winograd4WeightPlanes(taps, halves * 9 * 16, 9 * 16, 8 * 16, -16, width, a.PackedW + (long)m0 * K + (long)k * width, plane);
+        }
+        for (; k < K; k++)
             Winograd4WeightRow(a.X + ((long)k * C + m0) * 9 + 8, 9, -1, rows, width, lanes, a.PackedW + (long)m0 * K + (long)k * width, plane);
     }
 
