@@ -59,6 +59,10 @@ public static class ConvPassBench
             if (g.InChannels > 3) Time($"{name} bd", () => device.ConvBackwardData(g, n, dy, w, dx, accumulate: false), flops, reps);
             // As in a training step: the weights written since the last call (their packings are made again).
             if (g.InChannels > 3) Time($"{name} bd new weights", () => { Written(w); device.ConvBackwardData(g, n, dy, w, dx, accumulate: false); }, flops, reps);
+            // `passes <filter> <reps> flipped`: that backward data with Winograd from 128 tiles in the batch against the default, alternated.
+            if (args.Contains("flipped") && g.InChannels > 3)
+                QuickConv.SwitchAB($"{name} bd new weights", "256 tiles", "128 tiles", enabled => CpuConvolution.FlippedWinogradMinTiles = enabled ? 128 : 256,
+                    () => { Written(w); device.ConvBackwardData(g, n, dy, w, dx, accumulate: false); }, reps);
             Time($"{name} bw", () => device.ConvBackwardWeights(g, n, x, dy, dw, null), flops, reps);
         }
     }

@@ -49,7 +49,7 @@ public static class NetworkAB
             "prefetch" => Switch(v => CpuConvolution.WeightPrefetchSteps = v, CpuConvolution.WeightPrefetchSteps, 0),
             // A training step's 3x3 stride-2 max pool with switches by the separable rows (on) or the window loop (off).
             "pool-switches" => enabled => CpuPooling.SeparableSwitchesOff = !enabled,
-            // Flipped backward data on Winograd from 128 tiles in the batch (on: ResNet's 512x7x7 at batch 8) or from its default 256 (off).
+            // Flipped backward data on Winograd from 128 tiles in the batch (on, the default: ResNet's 512x7x7 at batch 8) or from 256 (off, session 13's).
             "flipped-tiles" => Switch(v => CpuConvolution.FlippedWinogradMinTiles = v, 128, 256),
             // The Winograd weight transforms (forward and flipped U, once per step) by transposes of whole rows (on) or by gathers (off).
             "weight-transposes" => enabled => CpuConvolution.WinogradWeightTransposes = enabled && transposesDefault,

@@ -21,6 +21,7 @@ public sealed class CpuFlippedBackwardDataTests
         { "Winograd F(4x4, 3x3) fused, unpadded 40x40 (flipped padding 2)", 64, 40, 64, 0, 1, nameof(ConvKernel.Winograd4x4) },
         { "Winograd unfused, odd plane 13x13, 97 dY -> 100 dx channels (a 16-wide last panel)", 100, 13, 97, 1, 6, nameof(ConvKernel.Winograd) },
         { "Winograd's geometry at too few tiles (100): channel tiles", 64, 20, 64, 1, 1, nameof(ConvKernel.ChannelTiles) },
+        { "Winograd from 128 tiles: ResNet's 7x7 at batch 8, 64 channels", 64, 7, 64, 1, 8, nameof(ConvKernel.Winograd) },
         { "channel tiles, ResNet's 7x7 at batch 3, 40 dY -> 48 dx channels (a 16-wide last panel)", 48, 7, 40, 1, 3, nameof(ConvKernel.ChannelTiles) },
         { "channel tiles, 9x9 pad 1, 72 -> 72 channels", 72, 9, 72, 1, 2, nameof(ConvKernel.ChannelTiles) },
         { "im2col + GEMM, 11 dY -> 9 dx channels", 9, 12, 11, 1, 2, nameof(ConvKernel.Im2colGemm) },

@@ -36,15 +36,17 @@ internal static unsafe partial class CpuConvolution
         if (kernel == ConvKernel.Winograd4x4 && !Winograd4Fits(fg, n)) kernel = ConvKernel.Winograd;
         if (FlippedOnGemmOnly || (kernel == ConvKernel.Winograd && !WinogradFits(fg, n))) return ConvKernel.Im2colGemm;
         // Winograd's weight transform is paid once per write of w, that is once per training step, for this one call:
-        // below a few hundred tiles it costs more than it saves (`wgrad` A/B, Winograd / im2col GEMM: 1.72x at 36 tiles,
-        // 1.17x at 64, 0.82x at 400, 0.70-0.76x on ResNet's 392-6272 at batch 8), so such a batch takes the channel tiles.
+        // below a hundred-odd tiles it costs more than it saves (`wgrad` A/B, Winograd / im2col GEMM: 1.72x at 36 tiles,
+        // 1.17x at 64, 0.82x at 400, 0.70-0.76x on ResNet's 392-6272 at batch 8, with session 13's transforms), so such a
+        // batch takes the channel tiles. With the transposed transforms (session 14) ResNet's 512x7x7 at batch 8 (128
+        // tiles), weights rewritten every call, took 0.79x the channel tiles' time (`passes "512x7x7 k3 s1" 15 flipped`).
         if (kernel is ConvKernel.Winograd or ConvKernel.Winograd4x4 && (long)n * ((fg.OutH + 1) / 2) * ((fg.OutW + 1) / 2) < FlippedWinogradMinTiles)
             return ConvolutionAlgorithm.ChannelTilesApply(fg.InChannels * 9, fg.OutChannels) ? ConvKernel.ChannelTiles : ConvKernel.Im2colGemm;
         return kernel;
     }
 
     /// <summary>Fewest tiles in the batch for a flipped backward data on Winograd (see <see cref="FlippedKernel"/>; settable for the benchmarks' A/B).</summary>
-    internal static int FlippedWinogradMinTiles = 256;
+    internal static int FlippedWinogradMinTiles = 128;
 
     /// <summary>Runs every flipped backward data on the im2col GEMM, for the benchmarks' in-process A/B only.</summary>
     internal static bool FlippedOnGemmOnly;
