@@ -1,0 +1,77 @@
+using Strider.Devices;
+using Strider.Devices.Cpu;
+using Strider.Runtime.Tests.Reference;
+using static Strider.Runtime.Tests.TestData;
+
+namespace Strider.Runtime.Tests;
+
+/// <summary>
+/// Backward weights by Winograd F(4x4, 3x3) (CpuConvolution.WinogradGradient4x4.cs), forced where the geometry may not
+/// choose it: against <see cref="ReferenceDevice"/>, accumulated into what dW held, and the same bits on one, two and
+/// three workers.
+/// </summary>
+[Collection(KernelChoiceSwitchCollection.Name)]
+public sealed class CpuWinograd4GradientTests
+{
+    [Fact]
+    public void F4x4_is_chosen_only_where_it_measured_faster()
+    {
+        Assert.True(CpuConvolution.Winograd4GradientApplies(Conv(64, 56, 56, 64, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1))); // 0.66x
+        Assert.True(CpuConvolution.Winograd4GradientApplies(Conv(128, 28, 28, 128, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1))); // 0.63x
+        Assert.True(CpuConvolution.Winograd4GradientApplies(Conv(256, 14, 14, 256, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1))); // 0.89x
+        Assert.False(CpuConvolution.Winograd4GradientApplies(Conv(512, 7, 7, 512, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1))); // 1.21x
+        Assert.False(CpuConvolution.Winograd4GradientApplies(Conv(80, 23, 23, 72, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1))); // 1.06x
+    }
+
+    /// <summary>
+    /// Worst error relative to dW's rms the F(4x4, 3x3) transforms may add, as the forward's tests (a wrong sign or
+    /// coefficient in a transform gives errors of 0.1 and more).
+    /// </summary>
+    private const double Tolerance = 2e-4;
+
+    /// <summary>
+    /// ResNet-18's 64x56x56 (two parts of 784 tiles, each four units) and 128x28x28 at batch 8; planes that are not
+    /// multiples of 4 (a last tile row and column mostly outside dY); an unpadded 65-channel plane (the last x block
+    /// one channel); K = 65 (a short B panel, one kernel past the vectors' 8); asymmetric padding.
+    /// </summary>
+    [Theory]
+    [InlineData(64, 56, 56, 64, 1, 1, 1, 1, 8)]
+    [InlineData(128, 28, 28, 128, 1, 1, 1, 1, 8)]
+    [InlineData(64, 30, 30, 72, 1, 1, 1, 1, 3)]
+    [InlineData(65, 27, 33, 64, 0, 0, 0, 0, 2)]
+    [InlineData(70, 13, 11, 65, 1, 1, 1, 1, 8)]
+    [InlineData(64, 16, 18, 64, 0, 2, 2, 0, 5)]
+    public void F4x4_weight_gradient_matches_the_reference_with_the_same_bits_on_one_two_and_three_workers(
+        int c, int h, int w, int k, int pt, int pb, int pl, int pr, int n)
+    {
+        var g = Conv(c, h, w, k, 3, 3, pt: pt, pb: pb, pl: pl, pr: pr);
+        Assert.True(CpuConvolution.WinogradGradientApplies(g, n));
+        var rng = new Random(39);
+        float[] x = Uniform(rng, n * g.InputSize), dy = Uniform(rng, n * g.OutputSize), dw0 = Uniform(rng, g.WeightSize);
+        float[] Run(Device device)
+        {
+            var (bx, bdy, bdw) = (device.Allocate<float>(x.Length), device.Allocate<float>(dy.Length), device.Allocate<float>(dw0.Length));
+            bx.Upload(x);
+            bdy.Upload(dy);
+            bdw.Upload(dw0); // the gradient accumulates into what is there
+            CpuConvolution.WinogradGradient4 = true;
+            try
+            {
+                device.ConvBackwardWeights(g, n, bx, bdy, bdw, null);
+            }
+            finally
+            {
+                CpuConvolution.WinogradGradient4 = null;
+            }
+            return bdw.ToArray();
+        }
+        using var reference = new ReferenceDevice();
+        using var one = new CpuDevice(1);
+        using var two = new CpuDevice(2);
+        using var three = new CpuDevice(3);
+        float[] expected = Run(reference), single = Run(one), both = Run(two), all = Run(three);
+        AssertClose(expected, both, $"F(4x4, 3x3) weight gradient of {g}, batch {n}", Tolerance);
+        Assert.Equal(single.Select(BitConverter.SingleToInt32Bits), both.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(single.Select(BitConverter.SingleToInt32Bits), all.Select(BitConverter.SingleToInt32Bits));
+    }
+}
