@@ -21,7 +21,7 @@ internal static unsafe partial class CpuConvolution
     /// output planes of at least 14 x 14 and K a multiple of a B panel's 32 channels (as <see
     /// cref="WinogradGradientRowsApply"/>). Measured (`wgrad 1 15 f4`, one thread's CPU time, F(4x4) / F(2x2)): 0.66x at
     /// 64x56x56 batch 8, 0.63x at 128x28x28, 0.89x at 256x14x14, 0.67x at 96x20x20 -> 160, 0.86x at 64x16x16 batch 2;
-    /// 1.21x at 512x7x7 (a 7x7 plane's 2x2 tiles mostly outside it, and 36 elements of dU to transform back) and 1.06x
+    /// 1.21x at 512x7x7 (a 7x7 plane's four tiles cover 8x8, and dU's 36 elements of 512 x 512 go back to dW) and 1.06x
     /// at 80x23x23 -> 72 batch 1. Geometry alone decides, never the workers, so any thread count gives the same bits.
     /// </summary>
     internal static bool Winograd4GradientApplies(in ConvGeometry g) =>
@@ -42,7 +42,12 @@ internal static unsafe partial class CpuConvolution
         a.ImageTiles = a.TilesH * a.TilesW;
         long tiles = (long)n * a.ImageTiles;
         if (tiles == 0) return;
-        int unit = Math.Clamp(WinogradGradientBudget / (Winograd4Elements * (a.KPad + a.CPad)) / 8 * 8, 8, Gemm.KC);
+        // Tiles per unit: as many as the budget holds, up to a GEMM block, in whole 8s; then a part's units made even
+        // (a last unit of a few tiles ran its 36 GEMMs' dU loads and stores for little depth).
+        int most = Math.Clamp(WinogradGradientBudget / (Winograd4Elements * (a.KPad + a.CPad)) / 8 * 8, 8, Gemm.KC);
+        a.Parts = WinogradGradientParts((int)tiles);
+        long partTiles = (tiles + a.Parts - 1) / a.Parts, units = (partTiles + most - 1) / most;
+        int unit = (int)Math.Min(most, Gemm.RoundUp((int)((partTiles + units - 1) / units), 8));
         a.DyPlane = (long)a.KPad * unit + PlaneSkew;
         // A channel's row of tiles takes a vector's overrun past the unit's last tile.
         a.XRow = unit + 8;
@@ -54,7 +59,6 @@ internal static unsafe partial class CpuConvolution
         a.TransformItems = (C + Gemm.MR - 1) / Gemm.MR + a.KPad / Gemm.NR;
         a.Tiles = (int)tiles;
         a.Unit = unit;
-        a.Parts = WinogradGradientParts(a.Tiles);
         a.PartPanels = Winograd4Elements * (a.DyPlane + a.XPlane);
         a.PackedDy = ws.PhaseOut(a.Parts * a.PartPanels + (long)ws.Workers * a.RowFloats);
         a.PackedX = a.PackedDy + Winograd4Elements * a.DyPlane;
@@ -218,7 +222,7 @@ internal static unsafe partial class CpuConvolution
     private static void Winograd4GradientInputTiles(in WinogradGradientArgs a, int c0, float* rows)
     {
         ref readonly ConvGeometry g = ref a.G;
-        int L = a.RowLength, channels = Math.Min(Gemm.MR, g.InChannels - c0), end = a.FirstTile + a.Count;
+        int L = a.RowLength, span = Gemm.RoundUp(a.TilesW + 1, 8), channels = Math.Min(Gemm.MR, g.InChannels - c0), end = a.FirstTile + a.Count;
         long inPlane = (long)g.InH * g.InW, plane = a.XPlane;
         long* tags = stackalloc long[8];
         float** phases = stackalloc float*[6];
@@ -237,7 +241,7 @@ internal static unsafe partial class CpuConvolution
                     long tag = (long)b << 32 | (uint)h;
                     if (tags[slot] == tag) continue;
                     tags[slot] = tag;
-                    SplitRow4(a.X + (long)b * g.InputSize + c * inPlane, g, h, L, phases[i]);
+                    SplitRow4(a.X + (long)b * g.InputSize + c * inPlane, g, h, L, span, phases[i]);
                 }
                 for (int j = 0; j < count; j += 8)
                 {
@@ -264,15 +268,18 @@ internal static unsafe partial class CpuConvolution
 
     /// <summary>
     /// Input row <paramref name="h"/> of one channel's plane split into its column phases: phase q (at
-    /// <paramref name="phases"/> + q L) holds row[4 j + q - PadLeft] for j &lt; L (a multiple of 8), zero outside the plane
-    /// (all of it for a row above or below it). With AVX2, 8 tiles' 32 values by four masked loads (no read outside the
-    /// row) and a 4x4 transpose in each 128-bit half.
+    /// <paramref name="phases"/> + q L) holds row[4 j + q - PadLeft] for j &lt; <paramref name="span"/> (a multiple of 8
+    /// past the row's last tile, at most L), zero outside the plane (all of it for a row above or below it). The values
+    /// from the span to L are left as they were: they reach only the lanes past a row's last tile, whose stores the next
+    /// tile row overwrites (splitting them took as long as the tiles' transform on 14x14 planes). With AVX2, 8 tiles' 32
+    /// values by four masked loads (no read outside the row) and a 4x4 transpose in each 128-bit half.
     /// </summary>
-    private static void SplitRow4(float* channel, in ConvGeometry g, int h, int L, float* phases)
+    private static void SplitRow4(float* channel, in ConvGeometry g, int h, int L, int span, float* phases)
     {
         if ((uint)h >= (uint)g.InH)
         {
-            for (int j = 0; j < 4 * L; j += 8) Vector256<float>.Zero.Store(phases + j);
+            for (int q = 0; q < 4; q++)
+                for (int j = 0; j < span; j += 8) Vector256<float>.Zero.Store(phases + q * L + j);
             return;
         }
         float* row = channel + (long)h * g.InW;
@@ -282,7 +289,7 @@ internal static unsafe partial class CpuConvolution
             var width = Vector256.Create(g.InW);
             // The transpose leaves tiles 0, 2, 4, 6 in the low half and 1, 3, 5, 7 in the high: back in order.
             var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
-            for (int j = 0; j < L; j += 8)
+            for (int j = 0; j < span; j += 8)
             {
                 int p = 4 * j - g.PadLeft;
                 float* at = row + p;
@@ -310,7 +317,7 @@ internal static unsafe partial class CpuConvolution
             return;
         }
         for (int q = 0; q < 4; q++)
-            for (int j = 0; j < L; j++)
+            for (int j = 0; j < span; j++)
             {
                 int p = 4 * j + q - g.PadLeft;
                 phases[q * L + j] = (uint)p < (uint)g.InW ? row[p] : 0f;
