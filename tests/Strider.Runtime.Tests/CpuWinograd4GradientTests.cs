@@ -74,4 +74,31 @@ public sealed class CpuWinograd4GradientTests
         Assert.Equal(single.Select(BitConverter.SingleToInt32Bits), both.Select(BitConverter.SingleToInt32Bits));
         Assert.Equal(single.Select(BitConverter.SingleToInt32Bits), all.Select(BitConverter.SingleToInt32Bits));
     }
+
+    /// <summary>
+    /// dU (C x K, 36 elements) transformed back into dW 64 kernels at once (8 output by 8 input channels), 8 at once (the
+    /// last 6 of 70 input channels) and one at a time (the 9th output channel) against the scalar kernel transform, kernel
+    /// by kernel: the same bits, added into what dW held.
+    /// </summary>
+    [Fact]
+    public unsafe void The_vector_back_transforms_give_the_scalar_kernels_bits()
+    {
+        const int c = 70, k = 9;
+        long plane = (long)k * c + 32;
+        var rng = new Random(40);
+        float[] du = Uniform(rng, (int)(36 * plane)), dw0 = Uniform(rng, k * c * 9);
+        var actual = (float[])dw0.Clone();
+        var expected = (float[])dw0.Clone();
+        var s = new float[18];
+        fixed (float* pu = du, pa = actual, pe = expected, ps = s)
+        {
+            var args = new CpuConvolution.WinogradGradientArgs { G = Conv(c, 9, 9, k, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), DU = pu, Dw = pa, DuPlane = plane };
+            for (int item = 0; item < (c + CpuConvolution.WinogradGradientBackBlock - 1) / CpuConvolution.WinogradGradientBackBlock; item++)
+                CpuConvolution.Winograd4GradientWeightsItem(null!, &args, item, 0);
+            for (int ki = 0; ki < k; ki++)
+                for (int ci = 0; ci < c; ci++)
+                    CpuConvolution.Winograd4GradientKernel(pu + (long)ci * k + ki, plane, ps, pe + ((long)ki * c + ci) * 9);
+        }
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+    }
 }

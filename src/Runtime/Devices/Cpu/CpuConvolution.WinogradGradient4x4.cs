@@ -342,11 +342,69 @@ internal static unsafe partial class CpuConvolution
         long plane = a.DuPlane;
         float* s = stackalloc float[18];
         float* lanes = stackalloc float[18 * 8];
+        var rows = stackalloc Vector256<float>[72];
         for (int k0 = 0; k0 < vectorK; k0 += 8)
-            for (int c = c0; c < c1; c++)
+        {
+            int c = c0;
+            if (Avx.IsSupported && !Winograd4GradientBackByKernels)
+                for (; c + 8 <= c1; c += 8)
+                    Winograd4GradientKernels64(a.DU + (long)c * K + k0, plane, K, rows, a.Dw + ((long)k0 * C + c) * 9, (long)C * 9);
+            for (; c < c1; c++)
                 Winograd4GradientKernels8(a.DU + (long)c * K + k0, plane, lanes, a.Dw + ((long)k0 * C + c) * 9, (long)C * 9);
+        }
         for (int k = vectorK; k < K; k++)
             for (int c = c0; c < c1; c++) Winograd4GradientKernel(a.DU + (long)c * K + k, plane, s, a.Dw + ((long)k * C + c) * 9);
+    }
+
+    /// <summary>Transforms dU back 8 kernels at a time (<see cref="Winograd4GradientKernels8"/>) where 64 would go at once, for the benchmarks' A/B and the bits test only.</summary>
+    internal static bool Winograd4GradientBackByKernels;
+
+    /// <summary>
+    /// <see cref="Winograd4GradientKernel"/> for the 64 kernels of 8 output channels (the lanes, dU's element e of input
+    /// channel c at u[e plane + c ldu]) and 8 input channels: G^T dU G wholly in vectors, the scalar kernel's operations
+    /// in its order (the same bits), into <paramref name="rows"/> (72 vectors, input channel c's tap m at 9 c + m), then
+    /// 9 transposes of 8 x 8 give each output channel's 72 taps (its 8 kernels, one run of dW at w + l laneStride), added
+    /// 8 at a time where one kernel's 9 values at a time wrote 8 lines a lane.
+    /// </summary>
+    internal static void Winograd4GradientKernels64(float* u, long plane, int ldu, Vector256<float>* rows, float* w, long laneStride)
+    {
+        Vector256<float> quarter = Vector256.Create(0.25f), sixth = Vector256.Create(1f / 6f), twelfth = Vector256.Create(1f / 12f), sum24 = Vector256.Create(1f / 24f);
+        var s = stackalloc Vector256<float>[18];
+        for (int c = 0; c < 8; c++, u += ldu)
+        {
+            for (int j = 0; j < 6; j++)
+            {
+                Vector256<float> u0 = Vector256.Load(u + j * plane), u1 = Vector256.Load(u + (6 + j) * plane), u2 = Vector256.Load(u + (12 + j) * plane);
+                Vector256<float> u3 = Vector256.Load(u + (18 + j) * plane), u4 = Vector256.Load(u + (24 + j) * plane), u5 = Vector256.Load(u + (30 + j) * plane);
+                Vector256<float> p = u1 + u2, q = u2 - u1, r = u3 + u4, d = u3 - u4;
+                s[j] = quarter * u0 - sixth * p + sum24 * r;
+                s[6 + j] = sixth * q + twelfth * d;
+                s[12 + j] = sixth * (r - p) + u5;
+            }
+            for (int i = 0; i < 3; i++)
+            {
+                Vector256<float>* si = s + 6 * i;
+                Vector256<float> p = si[1] + si[2], q = si[2] - si[1], r = si[3] + si[4], d = si[3] - si[4];
+                rows[9 * c + 3 * i] = quarter * si[0] - sixth * p + sum24 * r;
+                rows[9 * c + 3 * i + 1] = sixth * q + twelfth * d;
+                rows[9 * c + 3 * i + 2] = sixth * (r - p) + si[5];
+            }
+        }
+        for (int block = 0; block < 72; block += 8)
+        {
+            Vector256<float> r0 = rows[block], r1 = rows[block + 1], r2 = rows[block + 2], r3 = rows[block + 3];
+            Vector256<float> r4 = rows[block + 4], r5 = rows[block + 5], r6 = rows[block + 6], r7 = rows[block + 7];
+            Transpose8x8.InPlace(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+            float* o = w + block;
+            (Vector256.Load(o) + r0).Store(o);
+            (Vector256.Load(o + laneStride) + r1).Store(o + laneStride);
+            (Vector256.Load(o + 2 * laneStride) + r2).Store(o + 2 * laneStride);
+            (Vector256.Load(o + 3 * laneStride) + r3).Store(o + 3 * laneStride);
+            (Vector256.Load(o + 4 * laneStride) + r4).Store(o + 4 * laneStride);
+            (Vector256.Load(o + 5 * laneStride) + r5).Store(o + 5 * laneStride);
+            (Vector256.Load(o + 6 * laneStride) + r6).Store(o + 6 * laneStride);
+            (Vector256.Load(o + 7 * laneStride) + r7).Store(o + 7 * laneStride);
+        }
     }
 
     /// <summary>
