@@ -82,7 +82,7 @@ public static class WeightGradientAB
             // `wgrad [threads] [reps] f4back`: F(4x4)'s dU transformed back 64 kernels at once against 8.
             if (args.Length > 3 && args[3] == "f4back")
             {
-                if (!CpuConvolution.WinogradGradientApplies(g, n) || !CpuConvolution.Winograd4GradientApplies(g)) continue;
+                if (!CpuConvolution.WinogradGradientApplies(g, n)) continue;
                 Compare(name + " weights, back by 64 / 8", by64 =>
                 {
                     CpuConvolution.Winograd4GradientBackByKernels = !by64;

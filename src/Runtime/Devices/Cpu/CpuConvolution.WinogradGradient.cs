@@ -105,10 +105,14 @@ internal static unsafe partial class CpuConvolution
     /// <summary>Floats added to each packed plane's stride (two cache lines).</summary>
     private const int PlaneSkew = 32;
 
-    /// <summary>dW += the weight gradient of <paramref name="g"/> over the batch by Winograd F(2x2, 3x3) (x and dY checked pointers).</summary>
+    /// <summary>
+    /// dW += the weight gradient of <paramref name="g"/> over the batch by Winograd F(4x4, 3x3) (<see
+    /// cref="BackwardWeightsWinograd4"/>, faster on every geometry measured), or by F(2x2, 3x3) where <see
+    /// cref="WinogradGradient4"/> turns it off (x and dY checked pointers).
+    /// </summary>
     internal static void BackwardWeightsWinograd(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* dy, float* dw)
     {
-        if (Winograd4GradientApplies(g))
+        if (Winograd4GradientApplies)
         {
             BackwardWeightsWinograd4(ws, g, n, x, dy, dw);
             return;

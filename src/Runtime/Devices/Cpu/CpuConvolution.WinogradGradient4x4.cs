@@ -18,14 +18,12 @@ internal static unsafe partial class CpuConvolution
 {
     /// <summary>
     /// Whether backward weights runs by F(4x4, 3x3) rather than F(2x2, 3x3) where <see cref="WinogradGradientApplies"/>:
-    /// output planes of at least 14 x 14 and K a multiple of a B panel's 32 channels (as <see
-    /// cref="WinogradGradientRowsApply"/>). Measured (`wgrad 1 15 f4`, one thread's CPU time, F(4x4) / F(2x2)): 0.66x at
-    /// 64x56x56 batch 8, 0.63x at 128x28x28, 0.89x at 256x14x14, 0.67x at 96x20x20 -> 160, 0.86x at 64x16x16 batch 2;
-    /// 1.21x at 512x7x7 (a 7x7 plane's four tiles cover 8x8, and dU's 36 elements of 512 x 512 go back to dW) and 1.06x
-    /// at 80x23x23 -> 72 batch 1. Geometry alone decides, never the workers, so any thread count gives the same bits.
+    /// everywhere. Measured (`wgrad 1 15 f4`, one thread's CPU time, F(4x4) / F(2x2), two runs): 0.49-0.53x at 64x56x56
+    /// batch 8, 0.54-0.61x at 128x28x28, 0.76-0.78x at 256x14x14, 0.93x at 512x7x7, 0.59-0.61x at 96x20x20 -> 160
+    /// batch 4, 0.87-0.96x at 64x33x47 unpadded -> 80 batch 2, 0.69x at 64x16x16 batch 2, 0.86-0.89x at 80x23x23 -> 72
+    /// batch 1. The switch alone decides, never the workers, so any thread count gives the same bits.
     /// </summary>
-    internal static bool Winograd4GradientApplies(in ConvGeometry g) =>
-        WinogradGradient4 ?? (g.OutH >= WinogradGradientRowsMinPlane && g.OutW >= WinogradGradientRowsMinPlane && g.OutChannels % Gemm.NR == 0);
+    internal static bool Winograd4GradientApplies => WinogradGradient4 ?? true;
 
     /// <summary>Forces F(4x4, 3x3) (true) or F(2x2, 3x3) (false) for the benchmarks' A/B and the tests; null leaves it to the geometry.</summary>
     internal static bool? WinogradGradient4;
