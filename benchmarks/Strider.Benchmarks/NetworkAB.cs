@@ -41,6 +41,8 @@ public static class NetworkAB
             "wgrad-parts" => enabled => CpuConvolution.WinogradGradientOneSum = !enabled,
             // The Winograd weight gradient's x tiles read as rows where the geometry chooses them (on), or gathered everywhere (off).
             "wgrad-rows" => enabled => CpuConvolution.WinogradGradientXRows = enabled ? null : false,
+            // The Winograd weight gradient by F(4x4, 3x3) where the geometry chooses it (on), or by F(2x2, 3x3) everywhere (off).
+            "wgrad4" => enabled => CpuConvolution.WinogradGradient4 = enabled ? null : false,
             // The 28x28 pairs fused (on) or run as two ops (off: the runtime's plane threshold above them), the larger ones fused both times.
             "expand-28" => enabled => CpuDepthwiseConvolution.ExpandMinPositions = enabled ? 28 * 28 : 29 * 29,
             // Backward weights of few weights over many positions (ResNet's stem) split over positions (on) or over taps (off).
@@ -58,7 +60,7 @@ public static class NetworkAB
                 CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
                 CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
             },
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, wgrad-parts, wgrad-rows, position-split, prefetch, pool-switches, flipped-tiles, weight-transposes, both."),
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, wgrad-parts, wgrad-rows, wgrad4, position-split, prefetch, pool-switches, flipped-tiles, weight-transposes, both."),
         };
         if (name is "W1" or "W2" or "W3" or "W4")
         {

@@ -5,7 +5,7 @@ using Strider.Devices.Cpu;
 namespace Strider.Benchmarks;
 
 /// <summary>
-/// In-process A/B of the backward passes' kernels (`wgrad [threads] [reps] [edges|positions|parts|rows]`): each geometry's ConvBackwardWeights run
+/// In-process A/B of the backward passes' kernels (`wgrad [threads] [reps] [edges|positions|parts|rows|f4|f4back]`): each geometry's ConvBackwardWeights run
 /// by Winograd and by the tap-split GEMM (<see cref="CpuConvolution.WinogradGradientOff"/>), and its ConvBackwardData
 /// as the flipped forward on the forward's kernel and on the im2col GEMM (<see cref="CpuConvolution.FlippedOnGemmOnly"/>),
 /// alternated, with the median calling-thread CPU time and wall time of each and their ratio (new / old).
@@ -66,6 +66,30 @@ public static class WeightGradientAB
                 CpuConvolution.FlippedOnGemmOnly = !forwardKernel;
                 device.ConvBackwardData(g, n, dy, dw, dx, accumulate: false);
                 CpuConvolution.FlippedOnGemmOnly = false;
+            }
+            // `wgrad [threads] [reps] f4`: the Winograd weight gradient by F(4x4, 3x3) against F(2x2, 3x3).
+            if (args.Length > 3 && args[3] == "f4")
+            {
+                if (!CpuConvolution.WinogradGradientApplies(g, n)) continue;
+                Compare(name + " weights, F(4x4) / F(2x2)", f4 =>
+                {
+                    CpuConvolution.WinogradGradient4 = f4;
+                    device.ConvBackwardWeights(g, n, x, dy, dw, null);
+                    CpuConvolution.WinogradGradient4 = null;
+                }, reps);
+                continue;
+            }
+            // `wgrad [threads] [reps] f4back`: F(4x4)'s dU transformed back 64 kernels at once against 8.
+            if (args.Length > 3 && args[3] == "f4back")
+            {
+                if (!CpuConvolution.WinogradGradientApplies(g, n)) continue;
+                Compare(name + " weights, back by 64 / 8", by64 =>
+                {
+                    CpuConvolution.Winograd4GradientBackByKernels = !by64;
+                    device.ConvBackwardWeights(g, n, x, dy, dw, null);
+                    CpuConvolution.Winograd4GradientBackByKernels = false;
+                }, reps);
+                continue;
             }
             // `wgrad [threads] [reps] rows`: the Winograd weight gradient with x's tiles read as rows against gathered.
             if (args.Length > 3 && args[3] == "rows")

@@ -9,8 +9,10 @@ namespace Strider.Runtime.Tests;
 /// <summary>
 /// Backward weights by Winograd F(2x2, 3x3) (CpuConvolution.WinogradGradient.cs): where it is chosen, and against
 /// <see cref="ReferenceDevice"/> on odd planes, padding, channel counts past a panel and several units, one worker and
-/// two giving the same bits.
+/// two giving the same bits. F(2x2, 3x3) is forced (<see cref="CpuConvolution.WinogradGradient4"/>) where the geometry
+/// would take F(4x4, 3x3), so the tests share the kernel-choice switches' collection.
 /// </summary>
+[Collection(KernelChoiceSwitchCollection.Name)]
 public sealed class CpuWinogradGradientTests
 {
     /// <summary>Conv (input channels, plane height and width, output channels, padding top/bottom, left/right) and batch for the Winograd weight gradient.</summary>
@@ -62,7 +64,15 @@ public sealed class CpuWinogradGradientTests
             bdy.Upload(dy);
             bdw.Upload(dw0); // the gradient accumulates into what is there
             bdb.Upload(db0);
-            device.ConvBackwardWeights(g, n, bx, bdy, bdw, bdb);
+            CpuConvolution.WinogradGradient4 = false;
+            try
+            {
+                device.ConvBackwardWeights(g, n, bx, bdy, bdw, bdb);
+            }
+            finally
+            {
+                CpuConvolution.WinogradGradient4 = null;
+            }
             return (bdw.ToArray(), bdb.ToArray());
         }
         using var reference = new ReferenceDevice();
@@ -121,6 +131,7 @@ public sealed class CpuWinogradGradientTests
             bdy.Upload(dy);
             CpuConvolution.WinogradGradientScalarEdges = scalarEdges;
             CpuConvolution.WinogradGradientXRows = false; // the edges are x's gathers'
+            CpuConvolution.WinogradGradient4 = false;
             try
             {
                 device.ConvBackwardWeights(g, n, bx, bdy, bdw, null);
@@ -129,6 +140,7 @@ public sealed class CpuWinogradGradientTests
             {
                 CpuConvolution.WinogradGradientScalarEdges = false;
                 CpuConvolution.WinogradGradientXRows = null;
+                CpuConvolution.WinogradGradient4 = null;
             }
             return bdw.ToArray();
         }
@@ -175,6 +187,7 @@ public sealed class CpuWinogradGradientTests
             bdy.Upload(dy);
             bdw.Upload(dw0);
             CpuConvolution.WinogradGradientXRows = rows;
+            CpuConvolution.WinogradGradient4 = false;
             try
             {
                 device.ConvBackwardWeights(g, n, bx, bdy, bdw, null);
@@ -182,6 +195,7 @@ public sealed class CpuWinogradGradientTests
             finally
             {
                 CpuConvolution.WinogradGradientXRows = null;
+                CpuConvolution.WinogradGradient4 = null;
             }
             return bdw.ToArray();
         }

@@ -36,6 +36,8 @@ internal static unsafe partial class CpuConvolution
         public long DuPlane;
         /// <summary>Items of <see cref="WinogradGradientTransformItem"/> a unit.</summary>
         public int TransformItems;
+        /// <summary>Transform elements of a tile: 16 for F(2x2, 3x3), 36 for F(4x4, 3x3) (<see cref="BackwardWeightsWinograd4"/>).</summary>
+        public int Elements;
         /// <summary>Whether x's tiles are read as rows (<see cref="WinogradGradientRowsApply"/>): dU transposed, C x K.</summary>
         public bool XRows;
         /// <summary>With <see cref="XRows"/>: floats from one input channel's transformed tiles to the next (a unit's tiles and a vector's overrun).</summary>
@@ -103,14 +105,23 @@ internal static unsafe partial class CpuConvolution
     /// <summary>Floats added to each packed plane's stride (two cache lines).</summary>
     private const int PlaneSkew = 32;
 
-    /// <summary>dW += the weight gradient of <paramref name="g"/> over the batch by Winograd F(2x2, 3x3) (x and dY checked pointers).</summary>
+    /// <summary>
+    /// dW += the weight gradient of <paramref name="g"/> over the batch by Winograd F(4x4, 3x3) (<see
+    /// cref="BackwardWeightsWinograd4"/>, faster on every geometry measured), or by F(2x2, 3x3) where <see
+    /// cref="WinogradGradient4"/> turns it off (x and dY checked pointers).
+    /// </summary>
     internal static void BackwardWeightsWinograd(CpuWorkspace ws, in ConvGeometry g, int n, float* x, float* dy, float* dw)
     {
+        if (Winograd4GradientApplies)
+        {
+            BackwardWeightsWinograd4(ws, g, n, x, dy, dw);
+            return;
+        }
         int C = g.InChannels, K = g.OutChannels;
         bool rows = WinogradGradientRowsApply(g);
         var a = new WinogradGradientArgs
         {
-            G = g, X = x, Dy = dy, Dw = dw, TilesH = (g.OutH + 1) / 2, TilesW = (g.OutW + 1) / 2, XRows = rows,
+            G = g, X = x, Dy = dy, Dw = dw, TilesH = (g.OutH + 1) / 2, TilesW = (g.OutW + 1) / 2, XRows = rows, Elements = 16,
             // With rows dY's tiles are the B operand (32-channel panels) and x's are not packed.
             KPad = Gemm.RoundUp(K, rows ? Gemm.NR : Gemm.MR), CPad = rows ? C : Gemm.RoundUp(C, Gemm.NR),
         };
@@ -146,25 +157,29 @@ internal static unsafe partial class CpuConvolution
         a.PackedX = a.PackedDy + 16 * a.DyPlane;
         a.Rows = a.PackedDy + a.Parts * a.PartPanels;
         a.DU = ws.Shared(a.Parts * 16 * a.DuPlane);
-        if (a.Parts > 1)
-        {
-            // Each part's units on one worker, start to end, into its own dU; then the parts' dU summed in order.
-            ws.Run(&a, a.Parts, &WinogradGradientPartItem);
-            ws.Run(&a, 16, &WinogradGradientSumItem);
-        }
-        else
-        {
-            for (int t0 = 0; t0 < tiles; t0 += unit)
-            {
-                a.FirstTile = t0;
-                a.Count = Math.Min(unit, tiles - t0);
-                a.Accumulate = t0 > 0;
-                ws.Run(&a, a.TransformItems, &WinogradGradientTransformItem);
-                ws.Run(&a, 16, &WinogradGradientGemmItem);
-            }
-        }
+        WinogradGradientSums(ws, &a);
         if (rows) ws.Run(&a, (C + WinogradGradientBackBlock - 1) / WinogradGradientBackBlock, &WinogradGradientRowsWeightsItem);
         else ws.Run(&a, (K + Gemm.MR - 1) / Gemm.MR, &WinogradGradientWeightsItem);
+    }
+
+    /// <summary>dU (part 0's) = the sum over the batch's tiles, unit by unit, or part by part and the parts' dU summed in order.</summary>
+    private static void WinogradGradientSums(CpuWorkspace ws, WinogradGradientArgs* a)
+    {
+        if (a->Parts > 1)
+        {
+            // Each part's units on one worker, start to end, into its own dU; then the parts' dU summed in order.
+            ws.Run(a, a->Parts, &WinogradGradientPartItem);
+            ws.Run(a, a->Elements, &WinogradGradientSumItem);
+            return;
+        }
+        for (int t0 = 0; t0 < a->Tiles; t0 += a->Unit)
+        {
+            a->FirstTile = t0;
+            a->Count = Math.Min(a->Unit, a->Tiles - t0);
+            a->Accumulate = t0 > 0;
+            ws.Run(a, a->TransformItems, &WinogradGradientTransformItem);
+            ws.Run(a, a->Elements, &WinogradGradientGemmItem);
+        }
     }
 
     /// <summary>
@@ -193,14 +208,14 @@ internal static unsafe partial class CpuConvolution
         int first = (int)((long)part.Tiles * item / part.Parts), end = (int)((long)part.Tiles * (item + 1) / part.Parts);
         part.PackedDy += item * part.PartPanels;
         part.PackedX += item * part.PartPanels;
-        part.DU += item * 16 * part.DuPlane;
+        part.DU += item * part.Elements * part.DuPlane;
         for (int t0 = first; t0 < end; t0 += part.Unit)
         {
             part.FirstTile = t0;
             part.Count = Math.Min(part.Unit, end - t0);
             part.Accumulate = t0 > first;
             for (int i = 0; i < part.TransformItems; i++) WinogradGradientTransformItem(state, &part, i, worker);
-            for (int e = 0; e < 16; e++) WinogradGradientGemmItem(state, &part, e, worker);
+            for (int e = 0; e < part.Elements; e++) WinogradGradientGemmItem(state, &part, e, worker);
         }
     }
 
@@ -208,7 +223,7 @@ internal static unsafe partial class CpuConvolution
     internal static void WinogradGradientSumItem(object state, void* args, int item, int worker)
     {
         ref readonly WinogradGradientArgs a = ref *(WinogradGradientArgs*)args;
-        long size = (long)a.G.OutChannels * a.G.InChannels, partSize = 16 * a.DuPlane;
+        long size = (long)a.G.OutChannels * a.G.InChannels, partSize = a.Elements * a.DuPlane;
         float* sum = a.DU + item * a.DuPlane;
         for (int p = 1; p < a.Parts; p++)
         {
@@ -263,6 +278,11 @@ internal static unsafe partial class CpuConvolution
     internal static void WinogradGradientTransformItem(object state, void* args, int item, int worker)
     {
         ref readonly WinogradGradientArgs a = ref *(WinogradGradientArgs*)args;
+        if (a.Elements == Winograd4Elements)
+        {
+            Winograd4GradientTransform(a, item, worker);
+            return;
+        }
         if (a.XRows)
         {
             WinogradGradientRowsTransform(a, item, worker);
