@@ -181,12 +181,20 @@ internal static unsafe partial class CpuConvolution
     /// (no lanes past C) goes 16 k at a time (<see cref="FlippedWinogradTaps"/>, then <see cref="WinogradWeightPlanes"/>
     /// reading the taps backwards); the rest by the gathers of <see cref="WinogradWeightRow"/>.
     /// </summary>
-    internal static void FlippedWinogradWeightsItem(object state, void* args, int item, int worker)
+    internal static void FlippedWinogradWeightsItem(object state, void* args, int item, int worker) =>
+        FlippedWinogradWeightPanel(*(ConvArgs*)args, item, 16, &WinogradWeightPlanes, &WinogradWeightRow);
+
+    /// <summary>
+    /// Panel <paramref name="item"/> of 32 dx channels of a flipped Winograd weight transform of <paramref name="elements"/>
+    /// elements, by its <paramref name="planes"/> and <paramref name="row"/> as <see cref="WinogradWeightPanel"/>.
+    /// </summary>
+    private static void FlippedWinogradWeightPanel(in ConvArgs a, int item, int elements,
+        delegate*<float*, int, int, int, int, int, float*, long, void> planes,
+        delegate*<float*, long, int, int, int, float*, float*, long, void> row)
     {
-        ref readonly ConvArgs a = ref *(ConvArgs*)args;
         int C = a.G.InChannels, K = a.G.OutChannels, m0 = item * TileChannels, width = PanelWidth(C, item), rows = Math.Min(width, C - m0);
         long plane = (long)Gemm.RoundUp(C, TileChannels) * K;
-        float* lanes = stackalloc float[16 * TileChannels];
+        float* lanes = stackalloc float[Winograd4Elements * TileChannels];
         int k = 0, halves = width / 16;
         if (WinogradWeightTransposes && rows == width)
         {
@@ -194,12 +202,12 @@ internal static unsafe partial class CpuConvolution
             float* taps = stackalloc float[(16 * 2 * 9 + 7) * 16];
             // The flipped kernel's w'[i, j] is w[2 - i, 2 - j], that is tap 8 - (3 i + j): read back from the last row.
             for (; FlippedWinogradTaps(a.X, K, C, k, m0, width, taps); k += 16)
-                WinogradWeightPlanes(taps, halves * 9 * 16, 9 * 16, 8 * 16, -16, width, a.PackedW + (long)m0 * K + (long)k * width, plane);
+                planes(taps, halves * 9 * 16, 9 * 16, 8 * 16, -16, width, a.PackedW + (long)m0 * K + (long)k * width, plane);
         }
-        // The flipped kernel's w'[i, j] is w[2 - i, 2 - j], that is w[8 - (3 i + j)]: read back from the last tap.
+        // The same taps read back from the last one by the gathers.
         for (; k < K; k++)
-            WinogradWeightRow(a.X + ((long)k * C + m0) * 9 + 8, 9, -1, rows, width, lanes, a.PackedW + (long)m0 * K + (long)k * width, plane);
-        if (StreamsWinogradWeights(plane)) Sse.StoreFence();
+            row(a.X + ((long)k * C + m0) * 9 + 8, 9, -1, rows, width, lanes, a.PackedW + (long)m0 * K + (long)k * width, plane);
+        if (elements == 16 && StreamsWinogradWeights(plane)) Sse.StoreFence();
     }
 }
 

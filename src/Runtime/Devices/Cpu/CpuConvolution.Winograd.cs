@@ -83,12 +83,22 @@ internal static unsafe partial class CpuConvolution
     /// A whole panel (no lanes past K) goes 16 input channels at a time (<see cref="WinogradTaps"/>, then
     /// <see cref="WinogradWeightPlanes"/>); the rest of C, and a ragged last panel, a row at a time by <see cref="WinogradWeightRow"/>.
     /// </summary>
-    internal static void WinogradWeightsItem(object state, void* args, int item, int worker)
+    internal static void WinogradWeightsItem(object state, void* args, int item, int worker) =>
+        WinogradWeightPanel(*(ConvArgs*)args, item, 16, &WinogradWeightPlanes, &WinogradWeightRow);
+
+    /// <summary>
+    /// Panel <paramref name="item"/> of a Winograd weight transform of <paramref name="elements"/> elements (F(2x2): 16,
+    /// F(4x4): 36), by its <paramref name="planes"/> (16 input channels of a whole panel at a time) and its
+    /// <paramref name="row"/> (one input channel by gathers: the rest of C, and a ragged last panel); fenced after
+    /// streaming stores (<see cref="StreamsWinogradWeights"/>, F(2x2)'s planes only).
+    /// </summary>
+    private static void WinogradWeightPanel(in ConvArgs a, int item, int elements,
+        delegate*<float*, int, int, int, int, int, float*, long, void> planes,
+        delegate*<float*, long, int, int, int, float*, float*, long, void> row)
     {
-        ref readonly ConvArgs a = ref *(ConvArgs*)args;
         int K = a.G.OutChannels, C = a.G.InChannels, m0 = item * TileChannels, width = PanelWidth(K, item), rows = Math.Min(width, K - m0);
         long plane = (long)Gemm.RoundUp(K, TileChannels) * C;
-        float* lanes = stackalloc float[16 * TileChannels];
+        float* lanes = stackalloc float[Winograd4Elements * TileChannels];
         int c = 0;
         if (WinogradWeightTransposes && rows == width)
         {
@@ -96,12 +106,12 @@ internal static unsafe partial class CpuConvolution
             for (; c + 16 <= C; c += 16)
             {
                 WinogradTaps(a.W + ((long)m0 * C + c) * 9, (long)C * 9, width, taps);
-                WinogradWeightPlanes(taps, 9 * 16, 144 * 16, 0, 16, width, a.PackedW + (long)m0 * C + (long)c * width, plane);
+                planes(taps, 9 * 16, 144 * 16, 0, 16, width, a.PackedW + (long)m0 * C + (long)c * width, plane);
             }
         }
         for (; c < C; c++)
-            WinogradWeightRow(a.W + ((long)m0 * C + c) * 9, (long)C * 9, 1, rows, width, lanes, a.PackedW + (long)m0 * C + (long)c * width, plane);
-        if (StreamsWinogradWeights(plane)) Sse.StoreFence();
+            row(a.W + ((long)m0 * C + c) * 9, (long)C * 9, 1, rows, width, lanes, a.PackedW + (long)m0 * C + (long)c * width, plane);
+        if (elements == 16 && StreamsWinogradWeights(plane)) Sse.StoreFence();
     }
 
     /// <summary>

@@ -127,47 +127,15 @@ internal static unsafe partial class CpuConvolution
     /// U[e, k, c] = (G w[k, c] G^T)[e] for the 32 output channels of panel <paramref name="item"/> (as <see cref="WinogradWeightsItem"/>,
     /// 36 elements: whole panels 16 input channels at a time by transposes, the rest by <see cref="Winograd4WeightRow"/>).
     /// </summary>
-    internal static void Winograd4WeightsItem(object state, void* args, int item, int worker)
-    {
-        ref readonly ConvArgs a = ref *(ConvArgs*)args;
-        int K = a.G.OutChannels, C = a.G.InChannels, m0 = item * TileChannels, width = PanelWidth(K, item), rows = Math.Min(width, K - m0);
-        long plane = (long)Gemm.RoundUp(K, TileChannels) * C;
-        float* lanes = stackalloc float[Winograd4Elements * TileChannels];
-        int c = 0;
-        if (WinogradWeightTransposes && rows == width)
-        {
-            float* taps = stackalloc float[TileChannels * 9 * 16];
-            for (; c + 16 <= C; c += 16)
-            {
-                WinogradTaps(a.W + ((long)m0 * C + c) * 9, (long)C * 9, width, taps);
-                Winograd4WeightPlanes(taps, 9 * 16, 144 * 16, 0, 16, width, a.PackedW + (long)m0 * C + (long)c * width, plane);
-            }
-        }
-        for (; c < C; c++)
-            Winograd4WeightRow(a.W + ((long)m0 * C + c) * 9, (long)C * 9, 1, rows, width, lanes, a.PackedW + (long)m0 * C + (long)c * width, plane);
-    }
+    internal static void Winograd4WeightsItem(object state, void* args, int item, int worker) =>
+        WinogradWeightPanel(*(ConvArgs*)args, item, Winograd4Elements, &Winograd4WeightPlanes, &Winograd4WeightRow);
 
     /// <summary>
     /// U'[e, c, k] of the flipped weights w'[c, k] = w[k, c] turned half a circle, for panel <paramref name="item"/> of 32
     /// dx channels (args as <see cref="PackFlippedWeightsItem"/>; as <see cref="FlippedWinogradWeightsItem"/>, 36 elements).
     /// </summary>
-    internal static void FlippedWinograd4WeightsItem(object state, void* args, int item, int worker)
-    {
-        ref readonly ConvArgs a = ref *(ConvArgs*)args;
-        int C = a.G.InChannels, K = a.G.OutChannels, m0 = item * TileChannels, width = PanelWidth(C, item), rows = Math.Min(width, C - m0);
-        long plane = (long)Gemm.RoundUp(C, TileChannels) * K;
-        float* lanes = stackalloc float[Winograd4Elements * TileChannels];
-        int k = 0, halves = width / 16;
-        if (WinogradWeightTransposes && rows == width)
-        {
-            float* taps = stackalloc float[(16 * 2 * 9 + 7) * 16];
-            // The flipped kernel's tap 3 i + j is w's tap 8 - (3 i + j): read back from the last row.
-            for (; FlippedWinogradTaps(a.X, K, C, k, m0, width, taps); k += 16)
-                Winograd4WeightPlanes(taps, halves * 9 * 16, 9 * 16, 8 * 16, -16, width, a.PackedW + (long)m0 * K + (long)k * width, plane);
-        }
-        for (; k < K; k++)
-            Winograd4WeightRow(a.X + ((long)k * C + m0) * 9 + 8, 9, -1, rows, width, lanes, a.PackedW + (long)m0 * K + (long)k * width, plane);
-    }
+    internal static void FlippedWinograd4WeightsItem(object state, void* args, int item, int worker) =>
+        FlippedWinogradWeightPanel(*(ConvArgs*)args, item, Winograd4Elements, &Winograd4WeightPlanes, &Winograd4WeightRow);
 
     /// <summary>The forward pass by Winograd F(4x4, 3x3), the weights transformed once per write of them.</summary>
     internal static void ConvForwardWinograd4(CpuWorkspace ws, in ConvGeometry g, int n, DeviceBuffer<float> x, DeviceBuffer<float> w,
