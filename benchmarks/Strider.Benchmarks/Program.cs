@@ -18,6 +18,7 @@ else if (args.Length > 0 && args[0] == "kernel-ab") Strider.Benchmarks.KernelAB.
 else if (args.Length > 0 && args[0] == "bands") Strider.Benchmarks.BandsAB.Run(args);
 else if (args.Length > 0 && args[0] == "phase-tiles") Strider.Benchmarks.PhaseTilesAB.Run(args);
 else if (args.Length > 0 && args[0] == "handout") Strider.Benchmarks.HandoutAB.Run(args);
+else if (args.Length > 0 && args[0] == "ort-profile") Strider.Benchmarks.OrtProfile.Run(args);
 else if (args.Length > 0 && args[0] == "bn-ab") Strider.Benchmarks.NormalizationAB.Run(args);
 else if (args.Length > 0 && args[0] == "pool-ab") Strider.Benchmarks.PoolAB.Run(args);
 else if (args.Length > 0 && args[0] == "quick-w") Strider.Benchmarks.QuickConv.RunWorkloads(args);

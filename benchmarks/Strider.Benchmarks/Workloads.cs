@@ -171,7 +171,8 @@ public sealed class OrtRunner : IDisposable
     private readonly OrtValue _input, _output;
     private readonly string[] _inputNames, _outputNames;
 
-    public OrtRunner(byte[] model, string inputName, float[] input, long[] inputShape, long[] outputShape)
+    /// <param name="profilePrefix">Where ONNX Runtime writes its per-node profile (JSON, see <see cref="EndProfiling"/>); null: no profile.</param>
+    public OrtRunner(byte[] model, string inputName, float[] input, long[] inputShape, long[] outputShape, string? profilePrefix = null)
     {
         using var options = new SessionOptions
         {
@@ -180,6 +181,11 @@ public sealed class OrtRunner : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
+        if (profilePrefix != null)
+        {
+            options.EnableProfiling = true;
+            options.ProfileOutputPathPrefix = profilePrefix;
+        }
         _session = new InferenceSession(model, options);
         Output = new float[outputShape.Aggregate(1L, (a, b) => a * b)];
         _input = OrtValue.CreateTensorValueFromMemory(input, inputShape);
@@ -192,6 +198,9 @@ public sealed class OrtRunner : IDisposable
     public float[] Output { get; }
 
     public void Run() => _session.Run(_run, _inputNames, [_input], _outputNames, [_output]);
+
+    /// <summary>Ends a profiling session's profile and returns its file.</summary>
+    public string EndProfiling() => _session.EndProfiling();
 
     public void Dispose()
     {
