@@ -199,7 +199,7 @@ internal static unsafe partial class CpuConvolution
         if (WinogradWeightTransposes && rows == width)
         {
             // [16 k][halves][9 taps][16 lanes], and the last transpose's 7 unused rows.
-            float* taps = stackalloc float[(16 * 2 * 9 + 7) * 16];
+            float* taps = AlignTaps(stackalloc float[(16 * 2 * 9 + 7) * 16 + 15]);
             // The flipped kernel's w'[i, j] is w[2 - i, 2 - j], that is tap 8 - (3 i + j): read back from the last row.
             for (; FlippedWinogradTaps(a.X, K, C, k, m0, width, taps); k += 16)
                 planes(taps, halves * 9 * 16, 9 * 16, 8 * 16, -16, width, a.PackedW + (long)m0 * K + (long)k * width, plane);

@@ -102,7 +102,7 @@ internal static unsafe partial class CpuConvolution
         int c = 0;
         if (WinogradWeightTransposes && rows == width)
         {
-            float* taps = stackalloc float[TileChannels * 9 * 16];
+            float* taps = AlignTaps(stackalloc float[TileChannels * 9 * 16 + 15]);
             for (; c + 16 <= C; c += 16)
             {
                 WinogradTaps(a.W + ((long)m0 * C + c) * 9, (long)C * 9, width, taps);
@@ -170,6 +170,13 @@ internal static unsafe partial class CpuConvolution
                     StoreWinogradWeights(t2, o + 3 * plane, stream);
                 }
     }
+
+    /// <summary>
+    /// The first 64-byte line of a stack buffer allocated 15 floats longer, for the taps' 512-bit loads and stores: on the
+    /// stack's own alignment, which moves from process to process, they split across lines, and a 512 x 512 transform
+    /// took 0.6-0.8 ms in some processes and 4.5-9 ms in others (`wpack`).
+    /// </summary>
+    private static float* AlignTaps(Span<float> buffer) => (float*)(((long)Unsafe.AsPointer(ref buffer[0]) + 63) & ~63L);
 
     /// <summary>Stores 16 floats of U: past the caches where <paramref name="stream"/> (a whole aligned line), else cached.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
