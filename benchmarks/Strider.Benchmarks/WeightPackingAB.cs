@@ -8,7 +8,7 @@ namespace Strider.Benchmarks;
 /// In-process A/B of the per-write weight packings a training step pays once per conv (`wpack [reps]`): the Winograd
 /// transform and the channel panels, forward and flipped (backward data), each run over all its panels on one thread
 /// by the current item and by session 8's scalar one (kept here for the A/B only), the Winograd transforms also by
-/// session 13's items (every row by gathers, kept here too), and F(4x4, 3x3)'s transform against F(2x2, 3x3)'s,
+/// runtime items with the gathers of every row (session 13's, WinogradWeightTransposes off), and F(4x4, 3x3)'s transform against F(2x2, 3x3)'s,
 /// alternated; median CPU times.
 /// </summary>
 public static unsafe class WeightPackingAB
@@ -24,19 +24,23 @@ public static unsafe class WeightPackingAB
             var w = new float[g.WeightSize];
             for (int i = 0; i < w.Length; i++) w[i] = (float)(rng.NextDouble() - 0.5);
             int padK = Gemm.RoundUp(k, CpuConvolution.TileChannels), padC = Gemm.RoundUp(c, CpuConvolution.TileChannels);
-            var packed = new float[(long)CpuConvolution.Winograd4Elements * Math.Max(padK, padC) * Math.Max(c, k)];
-            fixed (float* pw = w, pp = packed)
+            // On a 64-byte line, as the runtime's kept packings start (KeptPacking): on an array's own alignment the
+            // transforms' 512-bit stores split across lines and the streaming ones are skipped, and this A/B read
+            // 1.2 or 7 ms for the same 512 x 512 transform from one process to the next.
+            var packed = new float[(long)CpuConvolution.Winograd4Elements * Math.Max(padK, padC) * Math.Max(c, k) + 15];
+            fixed (float* pw = w, raw = packed)
             {
+                float* pp = (float*)(((long)raw + 63) & ~63L);
                 var forward = new CpuConvolution.ConvArgs { G = g, W = pw, PackedW = pp };
                 var flipped = new CpuConvolution.ConvArgs { G = g, X = pw, PackedW = pp };
                 var f = &forward;
                 var d = &flipped;
                 Compare($"{c}x{k} {kernel}x{kernel} Winograd U", reps, () => All(f, padK, &CpuConvolution.WinogradWeightsItem), () => All(f, padK, &ScalarWinogradWeightsItem));
                 Compare($"{c}x{k} {kernel}x{kernel} flipped Winograd U", reps, () => All(d, padC, &CpuConvolution.FlippedWinogradWeightsItem), () => All(d, padC, &ScalarFlippedWinogradWeightsItem));
-                Compare($"{c}x{k} {kernel}x{kernel} Winograd U against gathers", reps, () => All(f, padK, &CpuConvolution.WinogradWeightsItem), () => All(f, padK, &GatherWinogradWeightsItem));
-                Compare($"{c}x{k} {kernel}x{kernel} flipped Winograd U against gathers", reps, () => All(d, padC, &CpuConvolution.FlippedWinogradWeightsItem), () => All(d, padC, &GatherFlippedWinogradWeightsItem));
-                Compare($"{c}x{k} {kernel}x{kernel} F(4x4) U against gathers", reps, () => All(f, padK, &CpuConvolution.Winograd4WeightsItem), () => All(f, padK, &GatherWinograd4WeightsItem));
-                Compare($"{c}x{k} {kernel}x{kernel} flipped F(4x4) U against gathers", reps, () => All(d, padC, &CpuConvolution.FlippedWinograd4WeightsItem), () => All(d, padC, &GatherFlippedWinograd4WeightsItem));
+                Compare($"{c}x{k} {kernel}x{kernel} Winograd U against gathers", reps, () => All(f, padK, &CpuConvolution.WinogradWeightsItem), ByGathers(() => All(f, padK, &CpuConvolution.WinogradWeightsItem)));
+                Compare($"{c}x{k} {kernel}x{kernel} flipped Winograd U against gathers", reps, () => All(d, padC, &CpuConvolution.FlippedWinogradWeightsItem), ByGathers(() => All(d, padC, &CpuConvolution.FlippedWinogradWeightsItem)));
+                Compare($"{c}x{k} {kernel}x{kernel} F(4x4) U against gathers", reps, () => All(f, padK, &CpuConvolution.Winograd4WeightsItem), ByGathers(() => All(f, padK, &CpuConvolution.Winograd4WeightsItem)));
+                Compare($"{c}x{k} {kernel}x{kernel} flipped F(4x4) U against gathers", reps, () => All(d, padC, &CpuConvolution.FlippedWinograd4WeightsItem), ByGathers(() => All(d, padC, &CpuConvolution.FlippedWinograd4WeightsItem)));
                 Compare($"{c}x{k} {kernel}x{kernel} F(4x4) U against F(2x2) U", reps, () => All(f, padK, &CpuConvolution.Winograd4WeightsItem), () => All(f, padK, &CpuConvolution.WinogradWeightsItem));
                 Compare($"{c}x{k} {kernel}x{kernel} flipped F(4x4) U against F(2x2) U", reps, () => All(d, padC, &CpuConvolution.FlippedWinograd4WeightsItem), () => All(d, padC, &CpuConvolution.FlippedWinogradWeightsItem));
                 Compare($"{c}x{k} {kernel}x{kernel} channel panels", reps, () => All(f, padK, &CpuConvolution.PackChannelPanelItem), () => All(f, padK, &ScalarChannelPanelItem));
@@ -64,48 +68,14 @@ public static unsafe class WeightPackingAB
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-40} now {ma,7:F3} ms  before {mb,7:F3} ms  ratio {ma / mb:F2}"));
     }
 
-    // Session 13's Winograd transforms, every row by the gathers of 8 kernels' taps, for the A/B only.
-    private static void GatherWinogradWeightsItem(object state, void* args, int item, int worker)
+    /// <summary>The transform <paramref name="run"/> with every row by the gathers of 8 kernels' taps (session 13's, <see cref="CpuConvolution.WinogradWeightTransposes"/> off).</summary>
+    private static Action ByGathers(Action run) => () =>
     {
-        ref readonly var a = ref *(CpuConvolution.ConvArgs*)args;
-        int K = a.G.OutChannels, C = a.G.InChannels, m0 = item * CpuConvolution.TileChannels, width = CpuConvolution.PanelWidth(K, item), rows = Math.Min(width, K - m0);
-        long plane = (long)Gemm.RoundUp(K, CpuConvolution.TileChannels) * C;
-        float* lanes = stackalloc float[16 * CpuConvolution.TileChannels];
-        for (int c = 0; c < C; c++)
-            CpuConvolution.WinogradWeightRow(a.W + ((long)m0 * C + c) * 9, (long)C * 9, 1, rows, width, lanes, a.PackedW + (long)m0 * C + (long)c * width, plane);
-        if (CpuConvolution.StreamsWinogradWeights(plane)) System.Runtime.Intrinsics.X86.Sse.StoreFence();
-    }
-
-    private static void GatherFlippedWinogradWeightsItem(object state, void* args, int item, int worker)
-    {
-        ref readonly var a = ref *(CpuConvolution.ConvArgs*)args;
-        int C = a.G.InChannels, K = a.G.OutChannels, m0 = item * CpuConvolution.TileChannels, width = CpuConvolution.PanelWidth(C, item), rows = Math.Min(width, C - m0);
-        long plane = (long)Gemm.RoundUp(C, CpuConvolution.TileChannels) * K;
-        float* lanes = stackalloc float[16 * CpuConvolution.TileChannels];
-        for (int k = 0; k < K; k++)
-            CpuConvolution.WinogradWeightRow(a.X + ((long)k * C + m0) * 9 + 8, 9, -1, rows, width, lanes, a.PackedW + (long)m0 * K + (long)k * width, plane);
-        if (CpuConvolution.StreamsWinogradWeights(plane)) System.Runtime.Intrinsics.X86.Sse.StoreFence();
-    }
-
-    private static void GatherWinograd4WeightsItem(object state, void* args, int item, int worker)
-    {
-        ref readonly var a = ref *(CpuConvolution.ConvArgs*)args;
-        int K = a.G.OutChannels, C = a.G.InChannels, m0 = item * CpuConvolution.TileChannels, width = CpuConvolution.PanelWidth(K, item), rows = Math.Min(width, K - m0);
-        long plane = (long)Gemm.RoundUp(K, CpuConvolution.TileChannels) * C;
-        float* lanes = stackalloc float[CpuConvolution.Winograd4Elements * CpuConvolution.TileChannels];
-        for (int c = 0; c < C; c++)
-            CpuConvolution.Winograd4WeightRow(a.W + ((long)m0 * C + c) * 9, (long)C * 9, 1, rows, width, lanes, a.PackedW + (long)m0 * C + (long)c * width, plane);
-    }
-
-    private static void GatherFlippedWinograd4WeightsItem(object state, void* args, int item, int worker)
-    {
-        ref readonly var a = ref *(CpuConvolution.ConvArgs*)args;
-        int C = a.G.InChannels, K = a.G.OutChannels, m0 = item * CpuConvolution.TileChannels, width = CpuConvolution.PanelWidth(C, item), rows = Math.Min(width, C - m0);
-        long plane = (long)Gemm.RoundUp(C, CpuConvolution.TileChannels) * K;
-        float* lanes = stackalloc float[CpuConvolution.Winograd4Elements * CpuConvolution.TileChannels];
-        for (int k = 0; k < K; k++)
-            CpuConvolution.Winograd4WeightRow(a.X + ((long)k * C + m0) * 9 + 8, 9, -1, rows, width, lanes, a.PackedW + (long)m0 * K + (long)k * width, plane);
-    }
+        bool kept = CpuConvolution.WinogradWeightTransposes;
+        CpuConvolution.WinogradWeightTransposes = false;
+        try { run(); }
+        finally { CpuConvolution.WinogradWeightTransposes = kept; }
+    };
 
     // Session 8's scalar packings, for the A/B only.
     private static void ScalarWinogradWeightsItem(object state, void* args, int item, int worker)
