@@ -28,7 +28,7 @@ public static unsafe class KernelAB
         for (int k = 0; k < depth; k++) shifts[k] = 16 * k;
         for (int j = 0; j < 16; j++) lanes[j] = j;
         for (int round = 0; round < 3; round++)
-            foreach (var (name, positions) in new[] { ("long 32x14", 14), ("short 32x7", 7), ("square 2x16x16", 16) })
+            foreach (var (name, positions) in new[] { ("long 32x14", 14), ("short 32x7", 7), ("eights 2x32x8", 16) })
             {
                 for (int i = 0; i < 2000; i++) CpuConvolution.RunChannelTile(depth, 32, positions, w, q, shifts, lanes, tile);
                 double c0 = QuickConv.ThreadCpuMs();

@@ -70,12 +70,12 @@ public sealed class CpuChannelTilesTests
     }
 
     /// <summary>
-    /// Winograd on planes of 16 tiles or a few more (7x7, 8x8, 9x9), whose GEMMs run square tiles of 16 positions (16
-    /// channels per half panel) where 15-16 tiles are left, long and short tiles otherwise: against the reference, the
-    /// same bits on 1 and 2 workers and with the 256-bit loop (which runs them as a long and a short tile).
+    /// Winograd on planes of 16 tiles or a few more (7x7, 8x8, 9x9), whose GEMMs run two tiles of 8 positions where
+    /// 15-16 tiles are left, long and short tiles otherwise: against the reference, the same bits on 1 and 2 workers
+    /// and with the 256-bit loop (which runs them as a long and a short tile).
     /// </summary>
     [Theory]
-    [InlineData(96, 7, 96, 1)] // 16 tiles: one square tile per half panel, 3 wide panels
+    [InlineData(96, 7, 96, 1)] // 16 tiles: two tiles of 8 per panel, 3 wide panels
     [InlineData(136, 7, 104, 1)] // C past a 128-deep block, a narrow last panel of 8 channels
     [InlineData(96, 8, 112, 3)] // 48 tiles over the batch: 14, 14, 14, 6; a narrow last panel
     [InlineData(100, 9, 96, 1)] // 25 tiles: 14 and 11; an odd plane cut at the last tile row and column
@@ -105,31 +105,33 @@ public sealed class CpuChannelTilesTests
     }
 
     [Theory]
-    [InlineData(32, 1)] // a wide panel: two square tiles, one per 16 channels
-    [InlineData(16, 2)] // a narrow last panel: one
-    public unsafe void Square_tiles_give_the_bits_of_a_long_and_a_short_tile(int width, int seed)
+    [InlineData(32, 16, 1)] // a wide panel: two tiles of 8
+    [InlineData(16, 16, 2)] // a narrow last panel
+    [InlineData(32, 15, 3)] // 15 left: a tile of 8 and a short one of 7
+    [InlineData(16, 15, 4)]
+    public unsafe void Runs_of_15_or_16_give_the_bits_of_a_long_and_a_short_tile(int width, int positions, int seed)
     {
-        if (!CpuConvolution.ChannelTiles512) return; // square tiles run with 512-bit vectors only
-        const int depth = 37, positions = CpuConvolution.SquareTilePositions;
+        if (!CpuConvolution.ChannelTiles512) return; // one call runs 15-16 positions with 512-bit vectors only
+        const int depth = 37;
         var rng = new Random(seed);
         float[] w = Uniform(rng, depth * width), q = Uniform(rng, depth * 40 + 40);
         fixed (float* pw = w, pq = q)
         {
             int* shifts = stackalloc int[depth];
-            int* lanes = stackalloc int[positions + 7];
+            int* lanes = stackalloc int[CpuConvolution.MaxTilePositions + 7];
             for (int i = 0; i < depth; i++) shifts[i] = 40 * i;
             // Positions that do not run in order, one repeated (a short run's last lane).
-            for (int j = 0; j < positions + 7; j++) lanes[j] = j < positions ? (7 * j) % 37 : lanes[positions - 1];
-            float* square = stackalloc float[positions * 32];
-            float* expected = stackalloc float[(positions + 7) * 32];
-            CpuConvolution.RunChannelTile(depth, width, positions, pw, pq, shifts, lanes, square);
+            for (int j = 0; j < CpuConvolution.MaxTilePositions + 7; j++) lanes[j] = j < positions ? (7 * j) % 37 : lanes[positions - 1];
+            float* run = stackalloc float[CpuConvolution.MaxTilePositions * 32];
+            float* expected = stackalloc float[(CpuConvolution.MaxTilePositions + 7) * 32];
+            CpuConvolution.RunChannelTile(depth, width, positions, pw, pq, shifts, lanes, run);
             CpuConvolution.RunChannelTile(depth, width, CpuConvolution.TilePositions, pw, pq, shifts, lanes, expected);
             CpuConvolution.RunChannelTile(depth, width, positions - CpuConvolution.TilePositions, pw, pq, shifts, lanes + CpuConvolution.TilePositions,
                 expected + CpuConvolution.TilePositions * 32);
             for (int j = 0; j < positions; j++)
                 for (int v = 0; v < width; v++)
-                    Assert.True(BitConverter.SingleToInt32Bits(expected[j * 32 + v]) == BitConverter.SingleToInt32Bits(square[j * 32 + v]),
-                        $"position {j}, channel {v}: {expected[j * 32 + v]:G9} against {square[j * 32 + v]:G9}.");
+                    Assert.True(BitConverter.SingleToInt32Bits(expected[j * 32 + v]) == BitConverter.SingleToInt32Bits(run[j * 32 + v]),
+                        $"position {j}, channel {v}: {expected[j * 32 + v]:G9} against {run[j * 32 + v]:G9}.");
         }
     }
 
@@ -143,7 +145,7 @@ public sealed class CpuChannelTilesTests
         Assert.Equal((block, blocks), CpuConvolution.PanelGroups(panels, fit, tiles, workers));
 
     [Fact]
-    public void Runs_of_15_or_16_tiles_are_one_square_tile_with_512_bit_vectors()
+    public void Runs_of_15_or_16_tiles_are_one_call_with_512_bit_vectors()
     {
         Assert.Equal(14, CpuConvolution.NextTileCount(30));
         Assert.Equal(14, CpuConvolution.NextTileCount(17));

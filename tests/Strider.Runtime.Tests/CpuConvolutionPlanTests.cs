@@ -25,7 +25,7 @@ public sealed class CpuConvolutionPlanTests : IDisposable
         ["(a) ResNet 3x3 pad 1 on 56x56, batch 1 (48 of 64 channels)"] = (Conv(48, 56, 56, 48, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.ChannelTiles, ConvKernel.FlippedForward),
         ["(b) ResNet 3x3 pad 1 on 14x14, batch 1 (72 of 256 channels)"] = (Conv(72, 14, 14, 72, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.ChannelTiles, ConvKernel.FlippedForward),
         ["(b) 3x3 pad 1 on 14x14, batch 1, 96 channels: Winograd"] = (Conv(96, 14, 14, 96, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Winograd, ConvKernel.FlippedForward),
-        ["(c) ResNet 3x3 pad 1 on 7x7, batch 1 (136 of 512 channels): Winograd's 16 tiles as square tiles"] = (Conv(136, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Winograd, ConvKernel.FlippedForward),
+        ["(c) ResNet 3x3 pad 1 on 7x7, batch 1 (136 of 512 channels): Winograd's 16 tiles as two tiles of 8"] = (Conv(136, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1, ConvKernel.Winograd, ConvKernel.FlippedForward),
         ["(d) 1x1 stride 1 on 14x14, batch 1"] = (Conv(64, 14, 14, 48, 1, 1), 1, ConvKernel.Pointwise, ConvKernel.FlippedForward),
         ["(d) 1x1 stride 1 on 7x7 from 264 to 48 channels (a deep projection: long pointwise tiles fill every lane), batch 1"] = (Conv(264, 7, 7, 48, 1, 1), 1, ConvKernel.Pointwise, ConvKernel.FlippedForward),
         ["(d) 1x1 stride 1 on 6x6 from 264 to 48 channels (36 positions: not the pointwise tiles), batch 1"] = (Conv(264, 6, 6, 48, 1, 1), 1, ConvKernel.ChannelTiles, ConvKernel.FlippedForward),

@@ -127,7 +127,7 @@ public sealed class CpuConvEpilogueTests
         { "channel tiles reading x in place (1x1 stride 2)", nameof(ConvKernel.ChannelTiles) },
         { "Winograd, fused blocks of tile rows (64 channels)", nameof(ConvKernel.Winograd) },
         { "Winograd, three passes (96 channels)", nameof(ConvKernel.Winograd) },
-        { "Winograd, square tiles (7x7, 136 channels)", nameof(ConvKernel.Winograd) },
+        { "Winograd, two tiles of 8 (7x7, 136 channels)", nameof(ConvKernel.Winograd) },
         { "depthwise", nameof(ConvKernel.DepthwiseDirect) },
         { "grouped", nameof(ConvKernel.GroupedDirect) },
     };
@@ -144,7 +144,7 @@ public sealed class CpuConvEpilogueTests
         "channel tiles (14x14, batch 1)" => (Conv(72, 14, 14, 64, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1),
         "Winograd, fused blocks of tile rows (64 channels)" => (Conv(64, 17, 16, 64, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 2),
         "Winograd, three passes (96 channels)" => (Conv(96, 15, 16, 96, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1),
-        "Winograd, square tiles (7x7, 136 channels)" => (Conv(136, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1),
+        "Winograd, two tiles of 8 (7x7, 136 channels)" => (Conv(136, 7, 7, 136, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1), 1),
         "depthwise" => (Conv(12, 15, 13, 12, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1) with { Groups = 12 }, 2),
         _ => (Conv(12, 9, 11, 8, 3, 3, pt: 1, pb: 1, pl: 1, pr: 1) with { Groups = 4 }, 2),
     };

@@ -17,16 +17,16 @@ namespace Strider.Devices.Cpu;
 /// </summary>
 internal static unsafe partial class CpuConvolution
 {
-    /// <summary>Output channels of a full tile (two zmm vectors), positions of a long tile and of a square one (<see cref="SquareTile"/>).</summary>
-    internal const int TileChannels = ConvolutionAlgorithm.TileChannels, TilePositions = 14, SquareTilePositions = 16;
+    /// <summary>Output channels of a full tile (two zmm vectors), positions of a long tile and the most one call runs (two tiles of 8, <see cref="EightTile"/>).</summary>
+    internal const int TileChannels = ConvolutionAlgorithm.TileChannels, TilePositions = 14, MaxTilePositions = 16;
 
     /// <summary>
-    /// Positions of the next tile of a run with <paramref name="remaining"/> left: a long tile, but all of them when 15
-    /// or 16 are left and square tiles run (Winograd's 16 tiles of a 7x7 or 8x8 plane: 16 sums computed, each weight
-    /// read once, where a long and a short tile computed 21 and read each weight twice).
+    /// Positions of the next tile call of a run with <paramref name="remaining"/> left: a long tile, but all of them when
+    /// 15 or 16 are left and 512-bit tiles run (Winograd's 16 tiles of a 7x7 or 8x8 plane: two tiles of 8 positions,
+    /// 16 sums computed where a long and a short tile computed 21).
     /// </summary>
     internal static int NextTileCount(int remaining) =>
-        remaining <= TilePositions || (remaining <= SquareTilePositions && ChannelTiles512) ? remaining : TilePositions;
+        remaining <= TilePositions || (remaining <= MaxTilePositions && ChannelTiles512) ? remaining : TilePositions;
 
     /// <summary>
     /// Whether the channel-tile kernels and Winograd's tile transforms run with 512-bit vectors (else a 256-bit loop over
@@ -218,15 +218,29 @@ internal static unsafe partial class CpuConvolution
 
     /// <summary>
     /// The channel tile of <paramref name="width"/> channels and a long (8-14) or short (1-7) run of <paramref name="count"/>
-    /// positions, or 15-16 positions as square tiles of 16 channels (with 512-bit vectors only; lanes holds 16 then).
+    /// positions, or 15-16 positions as a tile of 8 and one of 8 or 7 (with 512-bit vectors only; lanes holds 16 then).
+    /// Two tiles of 8 rather than one of 16 channels by 16 positions: that square tile (16 sums, one weight load and 16
+    /// broadcasts a depth step) ran at 134-139 GFLOP/s on one thread against 218-220 for two of 8 (`kernel-ab peak`).
     /// </summary>
     internal static void RunChannelTile(int depth, int width, int count, float* w, float* q, int* shifts, int* lanes, float* tile)
     {
         bool longTile = count > TilePositions / 2;
         if (count > TilePositions)
         {
-            if (!ChannelTiles512 || count > SquareTilePositions) throw new ArgumentOutOfRangeException(nameof(count), count, "A channel tile covers at most 14 positions, 16 with 512-bit vectors.");
-            for (int half = 0; half < width; half += TileChannels / 2) SquareTile(depth, w + half, width, q, shifts, lanes, tile + half);
+            if (!ChannelTiles512 || count > MaxTilePositions) throw new ArgumentOutOfRangeException(nameof(count), count, "A channel tile covers at most 14 positions, 16 with 512-bit vectors.");
+            float* rest = tile + 8 * TileChannels;
+            if (width == TileChannels)
+            {
+                ChannelTile<WideTile, EightTile>(depth, w, q, shifts, lanes, tile);
+                if (count == 16) ChannelTile<WideTile, EightTile>(depth, w, q, shifts, lanes + 8, rest);
+                else ChannelTile<WideTile, ShortTile>(depth, w, q, shifts, lanes + 8, rest);
+            }
+            else
+            {
+                ChannelTile<NarrowTile, EightTile>(depth, w, q, shifts, lanes, tile);
+                if (count == 16) ChannelTile<NarrowTile, EightTile>(depth, w, q, shifts, lanes + 8, rest);
+                else ChannelTile<NarrowTile, ShortTile>(depth, w, q, shifts, lanes + 8, rest);
+            }
         }
         else if (!ChannelTiles512) ChannelTile256(depth, width, longTile ? TilePositions : TilePositions / 2, w, q, shifts, lanes, tile);
         else if (width == TileChannels)
@@ -269,11 +283,13 @@ internal static unsafe partial class CpuConvolution
     }
 
     internal interface ITileWidth { static abstract bool Wide { get; } }
-    internal interface ITileLength { static abstract bool Long { get; } }
+    internal interface ITileLength { static abstract bool Long { get; } static abstract bool Eighth { get; } }
     internal struct WideTile : ITileWidth { public static bool Wide => true; }
     internal struct NarrowTile : ITileWidth { public static bool Wide => false; }
-    internal struct LongTile : ITileLength { public static bool Long => true; }
-    internal struct ShortTile : ITileLength { public static bool Long => false; }
+    internal struct LongTile : ITileLength { public static bool Long => true; public static bool Eighth => true; }
+    internal struct ShortTile : ITileLength { public static bool Long => false; public static bool Eighth => false; }
+    /// <summary>8 positions: half of a 16-tile run (Winograd's 7x7 and 8x8 planes), 16 sums for 10 loads a depth step.</summary>
+    internal struct EightTile : ITileLength { public static bool Long => false; public static bool Eighth => true; }
 
     /// <summary>
     /// tile[j][v] = sum over k &lt; depth of w[k][v] q[shifts[k] + lanes[j]] for 32 (Wide) or 16 channels v and 14 (Long)
@@ -291,7 +307,7 @@ internal static unsafe partial class CpuConvolution
         int l4 = lanes[4];
         int l5 = lanes[5];
         int l6 = lanes[6];
-        int l7 = TLength.Long ? lanes[7] : 0;
+        int l7 = TLength.Eighth ? lanes[7] : 0;
         int l8 = TLength.Long ? lanes[8] : 0;
         int l9 = TLength.Long ? lanes[9] : 0;
         int l10 = TLength.Long ? lanes[10] : 0;
@@ -316,9 +332,12 @@ internal static unsafe partial class CpuConvolution
             v = Vector512.Create(s[l4]); lo4 = Vector512.FusedMultiplyAdd(w0, v, lo4); if (TWidth.Wide) hi4 = Vector512.FusedMultiplyAdd(w1, v, hi4);
             v = Vector512.Create(s[l5]); lo5 = Vector512.FusedMultiplyAdd(w0, v, lo5); if (TWidth.Wide) hi5 = Vector512.FusedMultiplyAdd(w1, v, hi5);
             v = Vector512.Create(s[l6]); lo6 = Vector512.FusedMultiplyAdd(w0, v, lo6); if (TWidth.Wide) hi6 = Vector512.FusedMultiplyAdd(w1, v, hi6);
-            if (TLength.Long)
+            if (TLength.Eighth)
             {
                 v = Vector512.Create(s[l7]); lo7 = Vector512.FusedMultiplyAdd(w0, v, lo7); if (TWidth.Wide) hi7 = Vector512.FusedMultiplyAdd(w1, v, hi7);
+            }
+            if (TLength.Long)
+            {
                 v = Vector512.Create(s[l8]); lo8 = Vector512.FusedMultiplyAdd(w0, v, lo8); if (TWidth.Wide) hi8 = Vector512.FusedMultiplyAdd(w1, v, hi8);
                 v = Vector512.Create(s[l9]); lo9 = Vector512.FusedMultiplyAdd(w0, v, lo9); if (TWidth.Wide) hi9 = Vector512.FusedMultiplyAdd(w1, v, hi9);
                 v = Vector512.Create(s[l10]); lo10 = Vector512.FusedMultiplyAdd(w0, v, lo10); if (TWidth.Wide) hi10 = Vector512.FusedMultiplyAdd(w1, v, hi10);
@@ -334,56 +353,15 @@ internal static unsafe partial class CpuConvolution
         lo4.Store(tile + 128); if (TWidth.Wide) hi4.Store(tile + 144);
         lo5.Store(tile + 160); if (TWidth.Wide) hi5.Store(tile + 176);
         lo6.Store(tile + 192); if (TWidth.Wide) hi6.Store(tile + 208);
-        if (!TLength.Long) return;
+        if (!TLength.Eighth) return;
         lo7.Store(tile + 224); if (TWidth.Wide) hi7.Store(tile + 240);
+        if (!TLength.Long) return;
         lo8.Store(tile + 256); if (TWidth.Wide) hi8.Store(tile + 272);
         lo9.Store(tile + 288); if (TWidth.Wide) hi9.Store(tile + 304);
         lo10.Store(tile + 320); if (TWidth.Wide) hi10.Store(tile + 336);
         lo11.Store(tile + 352); if (TWidth.Wide) hi11.Store(tile + 368);
         lo12.Store(tile + 384); if (TWidth.Wide) hi12.Store(tile + 400);
         lo13.Store(tile + 416); if (TWidth.Wide) hi13.Store(tile + 432);
-    }
-
-    /// <summary>
-    /// tile[j][v] = sum over k &lt; depth of w[k stride + v] q[shifts[k] + lanes[j]] for 16 channels v and 16 positions j:
-    /// one weight vector per step for 16 positions (the long tile loads two for 14), so at 16 positions in all each
-    /// weight is read once, from memory, for 16 multiply-adds.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void SquareTile(int depth, float* w, int stride, float* q, int* shifts, int* lanes, float* tile)
-    {
-        int l0 = lanes[0], l1 = lanes[1], l2 = lanes[2], l3 = lanes[3], l4 = lanes[4], l5 = lanes[5], l6 = lanes[6], l7 = lanes[7];
-        int l8 = lanes[8], l9 = lanes[9], l10 = lanes[10], l11 = lanes[11], l12 = lanes[12], l13 = lanes[13], l14 = lanes[14], l15 = lanes[15];
-        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
-        Vector512<float> s8 = default, s9 = default, s10 = default, s11 = default, s12 = default, s13 = default, s14 = default, s15 = default;
-        long ahead = (long)WeightPrefetchSteps * stride;
-        for (int k = 0; k < depth; k++, w += stride)
-        {
-            float* s = q + shifts[k];
-            Sse.Prefetch0(w + ahead);
-            Sse.Prefetch0(w + ahead + 16);
-            var wv = Vector512.Load(w);
-            s0 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l0]), s0);
-            s1 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l1]), s1);
-            s2 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l2]), s2);
-            s3 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l3]), s3);
-            s4 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l4]), s4);
-            s5 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l5]), s5);
-            s6 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l6]), s6);
-            s7 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l7]), s7);
-            s8 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l8]), s8);
-            s9 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l9]), s9);
-            s10 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l10]), s10);
-            s11 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l11]), s11);
-            s12 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l12]), s12);
-            s13 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l13]), s13);
-            s14 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l14]), s14);
-            s15 = Vector512.FusedMultiplyAdd(wv, Vector512.Create(s[l15]), s15);
-        }
-        s0.Store(tile); s1.Store(tile + TileChannels); s2.Store(tile + 2 * TileChannels); s3.Store(tile + 3 * TileChannels);
-        s4.Store(tile + 4 * TileChannels); s5.Store(tile + 5 * TileChannels); s6.Store(tile + 6 * TileChannels); s7.Store(tile + 7 * TileChannels);
-        s8.Store(tile + 8 * TileChannels); s9.Store(tile + 9 * TileChannels); s10.Store(tile + 10 * TileChannels); s11.Store(tile + 11 * TileChannels);
-        s12.Store(tile + 12 * TileChannels); s13.Store(tile + 13 * TileChannels); s14.Store(tile + 14 * TileChannels); s15.Store(tile + 15 * TileChannels);
     }
 
     /// <summary>

@@ -113,7 +113,7 @@ internal static unsafe partial class CpuConvolution
         long columns = (long)t.N * p, plane = (long)g.InH * g.InW;
         int* lanes = stackalloc int[TilePositions];
         long* outputs = stackalloc long[TilePositions];
-        const int TileFloats = SquareTilePositions * TileChannels;
+        const int TileFloats = MaxTilePositions * TileChannels;
         float* tiles = stackalloc float[a->Phases * TileFloats];
         int t1 = Math.Min(t.Chunks, (run + 1) * t.ChunksPerItem);
         for (int tile = run * t.ChunksPerItem; tile < t1; tile++)
@@ -197,7 +197,7 @@ internal static unsafe partial class CpuConvolution
         ref readonly PhaseArgs phase = ref *a->Phase;
         int sw = phase.G.StrideW, inW = phase.G.InW;
         bool acc = phase.Accumulate;
-        const int TileFloats = SquareTilePositions * TileChannels;
+        const int TileFloats = MaxTilePositions * TileChannels;
         int vectorLength = 0;
         if (sw == 2 && a->Phases == 2 && Avx.IsSupported)
         {

@@ -383,7 +383,7 @@ internal static unsafe partial class CpuConvolution
         int K = a.G.OutChannels, C = a.G.InChannels, e = item / a.TileChunks, run = item % a.TileChunks;
         int t0 = run * a.TilesPerItem, t1 = Math.Min(a.Tiles, t0 + a.TilesPerItem), panels = (K + TileChannels - 1) / TileChannels;
         float* v = a.V + e * a.VPlane, u = a.U + (long)e * Gemm.RoundUp(K, TileChannels) * C, m = a.M + e * a.MPlane;
-        int* lanes = stackalloc int[SquareTilePositions];
+        int* lanes = stackalloc int[MaxTilePositions];
         float* tile = stackalloc float[16 * TileChannels];
         if (WinogradPanelsFirst(K, t1 - t0))
             for (int panel = 0; panel < panels; panel++)
@@ -392,7 +392,7 @@ internal static unsafe partial class CpuConvolution
                 for (int t = t0, count; t < t1; t += count)
                 {
                     count = NextTileCount(t1 - t);
-                    for (int j = 0; j < SquareTilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
+                    for (int j = 0; j < MaxTilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
                     RunChannelTile(C, width, count, u + (long)m0 * C, v, a.Shifts, lanes, tile);
                     StoreTile(tile, Math.Min(width, K - m0), count, m + (long)m0 * a.Tiles + t, a.Tiles, null);
                 }
@@ -401,7 +401,7 @@ internal static unsafe partial class CpuConvolution
             for (int t = t0, count; t < t1; t += count)
             {
                 count = NextTileCount(t1 - t);
-                for (int j = 0; j < SquareTilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
+                for (int j = 0; j < MaxTilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
                 for (int panel = 0; panel < panels; panel++)
                 {
                     int m0 = panel * TileChannels, width = PanelWidth(K, panel);

@@ -232,13 +232,13 @@ internal static unsafe partial class CpuConvolution
         float* v = Grow(ws.WorkspaceB, worker, (long)Winograd4Elements * C * stride);
         float* m = Grow(ws.WorkspaceC, worker, (long)Winograd4Elements * K * stride + TransformLanes);
         for (int c = 0; c < C; c++) Input4TransformRows(a, b, c, th0, th1, v + (long)c * stride, (long)C * stride);
-        int* lanes = stackalloc int[SquareTilePositions];
+        int* lanes = stackalloc int[MaxTilePositions];
         float* tile = stackalloc float[16 * TileChannels];
         long uPlane = (long)Gemm.RoundUp(K, TileChannels) * C;
         for (int t = 0, count; t < tiles; t += count)
         {
             count = NextTileCount(tiles - t);
-            for (int j = 0; j < SquareTilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
+            for (int j = 0; j < MaxTilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
             for (int e = 0; e < Winograd4Elements; e++)
             {
                 float* u = a.U + e * uPlane, ve = v + (long)e * C * stride, me = m + (long)e * K * stride;

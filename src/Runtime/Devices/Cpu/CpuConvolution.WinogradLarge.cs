@@ -93,7 +93,7 @@ internal static unsafe partial class CpuConvolution
         for (int i = 0; i < 2 * alpha; i++) outputT[i] = transform.OutputT[i];
         Vector512<float>* scratch = stackalloc Vector512<float>[2 * 36];
         for (int c = 0; c < C; c++) LargeInputTransformRows(a, b, c, th0, th1, v + (long)c * stride, (long)C * stride, inputT, scratch);
-        int* lanes = stackalloc int[SquareTilePositions];
+        int* lanes = stackalloc int[MaxTilePositions];
         float* tile = stackalloc float[16 * TileChannels];
         for (int panel = 0; panel < panels; panel++)
         {
@@ -104,7 +104,7 @@ internal static unsafe partial class CpuConvolution
                 for (int t = 0, count; t < tiles; t += count)
                 {
                     count = NextTileCount(tiles - t);
-                    for (int j = 0; j < SquareTilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
+                    for (int j = 0; j < MaxTilePositions; j++) lanes[j] = t + Math.Min(j, count - 1);
                     RunChannelTile(C, width, count, ue, ve, a.Shifts, lanes, tile);
                     StoreTile(tile, channels, count, me + t, stride, null);
                 }
