@@ -55,12 +55,14 @@ public static class NetworkAB
             "flipped-tiles" => Switch(v => CpuConvolution.FlippedWinogradMinTiles = v, 128, 256),
             // The Winograd weight transforms (forward and flipped U, once per step) by transposes of whole rows (on) or by gathers (off).
             "weight-transposes" => enabled => CpuConvolution.WinogradWeightTransposes = enabled && transposesDefault,
+            // The stem's max pool (no switches) by 16-lane steps (on) or 8-lane steps (off).
+            "pool-wide" => enabled => CpuPooling.Wide = enabled,
             "both" => enabled =>
             {
                 CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
                 CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
             },
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, wgrad-parts, wgrad-rows, wgrad4, position-split, prefetch, pool-switches, flipped-tiles, weight-transposes, both."),
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, wgrad-parts, wgrad-rows, wgrad4, position-split, prefetch, pool-switches, flipped-tiles, weight-transposes, pool-wide, both."),
         };
         if (name is "W1" or "W2" or "W3" or "W4")
         {

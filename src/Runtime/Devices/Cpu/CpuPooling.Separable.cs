@@ -41,6 +41,11 @@ internal static unsafe partial class CpuPooling
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MaxPlane3x3Stride2<TSwitches>(in PoolGeometry g, float* x, float* y, int* switches) where TSwitches : struct, ISwitches
     {
+        if (!TSwitches.On && Vector512.IsHardwareAccelerated && Wide && g.OutW >= 16)
+        {
+            MaxPlane512(g, x, y);
+            return;
+        }
         // The row read with -inf around it: column iw at line[1 + iw], every vector load of the last step inside.
         int length = Math.Max(g.InW + 1, 2 * g.OutW + 3) + 8;
         float* line = stackalloc float[length];
@@ -131,4 +136,72 @@ internal static unsafe partial class CpuPooling
     /// <summary>The running max after tap <paramref name="v"/>: v where it wins (<see cref="Wins(Vector256{float}, Vector256{float})"/>), else max.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Fold(Vector256<float> max, Vector256<float> v) => Vector256.ConditionalSelect(Wins(v, max), v, max);
+
+    /// <summary>Switches the 512-bit pool without switches off (the 256-bit steps instead), for the tests' and the benchmarks' A/B.</summary>
+    internal static bool Wide = true;
+
+    /// <summary>
+    /// <see cref="MaxPlane3x3Stride2{TSwitches}"/> without the switches, 16 outputs per vector step (AVX-512, output rows
+    /// of at least 16): the same folds in the same order, so the same bits. On 8 lanes the pool's row copies, permutes
+    /// and folds were as many instructions as its 3.2 MB of ResNet's stem output took to read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaxPlane512(in PoolGeometry g, float* x, float* y)
+    {
+        // The row read with -inf around it: column iw at line[1 + iw], every 512-bit load of the last step inside.
+        int length = Math.Max(g.InW + 1, 2 * g.OutW + 3) + 32;
+        float* line = stackalloc float[length];
+        float* rows = stackalloc float[3 * g.OutW];
+        new Span<float>(line, length).Fill(float.NegativeInfinity);
+        float* h0 = rows, h1 = rows + g.OutW, h2 = rows + 2 * g.OutW;
+        bool carried = false;
+        for (int oh = 0; oh < g.OutH; oh++)
+        {
+            int first = 2 * oh - g.PadTop;
+            bool v0 = (uint)first < (uint)g.InH, v1 = (uint)(first + 1) < (uint)g.InH, v2 = (uint)(first + 2) < (uint)g.InH;
+            if (v0 && !carried) RowMaxima512(g, x + (long)first * g.InW, line, h0);
+            if (v1) RowMaxima512(g, x + (long)(first + 1) * g.InW, line, h1);
+            if (v2) RowMaxima512(g, x + (long)(first + 2) * g.InW, line, h2);
+            float* yo = y + (long)oh * g.OutW;
+            for (int o = 0; ; o += 16)
+            {
+                if (o > g.OutW - 16) o = g.OutW - 16;
+                var max = v0 ? Vector512.Load(h0 + o) : Vector512.Load(h1 + o);
+                if (v0 && v1) max = Fold(max, Vector512.Load(h1 + o));
+                if (v2) max = Fold(max, Vector512.Load(h2 + o));
+                max.Store(yo + o);
+                if (o == g.OutW - 16) break;
+            }
+            float* keptRow = h2;
+            h2 = h0;
+            h0 = keptRow;
+            carried = v2;
+        }
+    }
+
+    /// <summary><see cref="RowMaxima{TSwitches}"/> without the switches, 16 outputs per step: even and odd taps split out of two loads by one permute each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowMaxima512(in PoolGeometry g, float* row, float* line, float* output)
+    {
+        new ReadOnlySpan<float>(row, g.InW).CopyTo(new Span<float>(line + 1, g.InW));
+        float* taps = line + 1 - g.PadLeft;
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = even + Vector512<int>.One;
+        for (int o = 0; ; o += 16)
+        {
+            if (o > g.OutW - 16) o = g.OutW - 16;
+            float* t = taps + 2 * o;
+            Vector512<float> a = Vector512.Load(t), b = Vector512.Load(t + 16), c = Vector512.Load(t + 2), d = Vector512.Load(t + 18);
+            var left = Avx512F.PermuteVar16x32x2(a, even, b);
+            var middle = Avx512F.PermuteVar16x32x2(a, odd, b);
+            var right = Avx512F.PermuteVar16x32x2(c, even, d);
+            Fold(Fold(left, middle), right).Store(output + o);
+            if (o == g.OutW - 16) break;
+        }
+    }
+
+    /// <summary>The running max after tap <paramref name="v"/>, 16 lanes: <see cref="Wins(Vector256{float}, Vector256{float})"/>'s two instructions, then the blend.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Fold(Vector512<float> max, Vector512<float> v) =>
+        Vector512.ConditionalSelect(Avx512F.CompareNotLessThanOrEqual(v, Avx512F.Min(max, Vector512.Create(float.PositiveInfinity))), v, max);
 }
