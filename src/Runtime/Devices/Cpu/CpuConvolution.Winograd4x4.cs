@@ -231,7 +231,8 @@ internal static unsafe partial class CpuConvolution
         int tiles = (th1 - th0) * a.TilesW;
         float* v = Grow(ws.WorkspaceB, worker, (long)Winograd4Elements * C * stride);
         float* m = Grow(ws.WorkspaceC, worker, (long)Winograd4Elements * K * stride + TransformLanes);
-        for (int c = 0; c < C; c++) Input4TransformRows(a, b, c, th0, th1, v + (long)c * stride, (long)C * stride);
+        // Fused only with 512-bit vectors (Winograd4Fused): every channel's transform in one call.
+        Input4TransformChannels(a, b, 0, C, th0, th1, v, stride, (long)C * stride);
         int* lanes = stackalloc int[MaxTilePositions];
         float* tile = stackalloc float[16 * TileChannels];
         long uPlane = (long)Gemm.RoundUp(K, TileChannels) * C;

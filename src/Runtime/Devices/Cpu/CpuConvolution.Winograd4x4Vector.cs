@@ -97,69 +97,85 @@ internal static unsafe partial class CpuConvolution
     /// input rows' lines transformed (d B) into a 36-vector scratch, then each column's line (B^T r) stored to v,
     /// the row's last vector under a mask. Columns outside x are read by masked loads (zeros), rows outside as zeros.
     /// </summary>
+    internal static void Input4TransformRowsVector(in WinogradArgs a, int b, int c, int th0, int th1, float* v, long plane) =>
+        Input4TransformChannels(a, b, c, c + 1, th0, th1, v, 0, plane);
+
+    /// <summary>
+    /// <see cref="Input4TransformRowsVector"/> for channels <paramref name="c0"/> .. <paramref name="c1"/> (channel c's
+    /// tiles at v + (c - c0) <paramref name="channelStride"/>): one scratch, and the load masks of a row's edge computed
+    /// once for all of them. Called per channel, the scratch's clearing and the masks were a third of ResNet's 28x28
+    /// input transform and a fifth of its 56x56 one (the fused pass calls it once per block, for every channel).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Input4TransformRowsVector(in WinogradArgs a, int b, int c, int th0, int th1, float* v, long plane)
+    internal static void Input4TransformChannels(in WinogradArgs a, int b, int c0, int c1, int th0, int th1, float* v, long channelStride, long plane)
     {
         if (TileRowsPerVector(a.TilesW) > 1)
         {
-            Input4TransformPackedRows(a, b, c, th0, th1, v, plane);
+            Input4TransformPackedRows(a, b, c0, c1, th0, th1, v, channelStride, plane);
             return;
         }
         ref readonly var g = ref a.G;
-        float* src = a.X + b * g.InputSize + (long)c * g.InH * g.InW;
         float* r = stackalloc float[36 * TransformLanes];
         var masks = stackalloc Vector512<float>[8];
         var index0 = Vector512.Create(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
         Vector512<int> index1 = index0 + Vector512<int>.One, index2 = index1 + Vector512<int>.One, index3 = index2 + Vector512<int>.One;
-        for (int th = th0; th < th1; th++)
+        int masked = int.MinValue; // the column whose masks are in masks
+        for (int c = c0; c < c1; c++, v += channelStride)
         {
-            int h0 = 4 * th - g.PadTop;
-            for (int tw = 0; tw < a.TilesW; tw += TransformLanes)
+            float* src = a.X + b * g.InputSize + (long)c * g.InH * g.InW;
+            for (int th = th0; th < th1; th++)
             {
-                // The 16 tiles read columns col .. col + 65 of each row: loads at col + TileLoadOffsets (the last reaches col + 67).
-                int col = 4 * tw - g.PadLeft;
-                bool inside = col >= 0 && col + 68 <= g.InW;
-                if (!inside)
-                    for (int l = 0; l < 8; l++)
-                    {
-                        var at = Vector512<int>.Indices + Vector512.Create(col + TileLoadOffsets[l]);
-                        masks[l] = (Vector512.GreaterThanOrEqual(at, Vector512<int>.Zero) & Vector512.LessThan(at, Vector512.Create(g.InW))).AsSingle();
-                    }
-                for (int i = 0; i < 6; i++)
+                int h0 = 4 * th - g.PadTop;
+                for (int tw = 0; tw < a.TilesW; tw += TransformLanes)
                 {
-                    int ih = h0 + i;
-                    float* ri = r + 6 * i * TransformLanes;
-                    if ((uint)ih >= (uint)g.InH)
+                    // The 16 tiles read columns col .. col + 65 of each row: loads at col + TileLoadOffsets (the last reaches col + 67).
+                    int col = 4 * tw - g.PadLeft;
+                    bool inside = col >= 0 && col + 68 <= g.InW;
+                    if (!inside && col != masked)
                     {
-                        for (int j = 0; j < 6; j++) Vector512<float>.Zero.Store(ri + j * TransformLanes);
-                        continue;
+                        for (int l = 0; l < 8; l++)
+                        {
+                            var at = Vector512<int>.Indices + Vector512.Create(col + TileLoadOffsets[l]);
+                            masks[l] = (Vector512.GreaterThanOrEqual(at, Vector512<int>.Zero) & Vector512.LessThan(at, Vector512.Create(g.InW))).AsSingle();
+                        }
+                        masked = col;
                     }
-                    float* row = src + (long)ih * g.InW + col;
-                    Vector512<float> l0, l1, l2, l3, l4, l5, l6, l7;
-                    if (inside)
+                    for (int i = 0; i < 6; i++)
                     {
-                        (l0, l1, l2, l3) = (Vector512.Load(row), Vector512.Load(row + 16), Vector512.Load(row + 32), Vector512.Load(row + 48));
-                        (l4, l5, l6, l7) = (Vector512.Load(row + 4), Vector512.Load(row + 20), Vector512.Load(row + 36), Vector512.Load(row + 52));
+                        int ih = h0 + i;
+                        float* ri = r + 6 * i * TransformLanes;
+                        if ((uint)ih >= (uint)g.InH)
+                        {
+                            for (int j = 0; j < 6; j++) Vector512<float>.Zero.Store(ri + j * TransformLanes);
+                            continue;
+                        }
+                        float* row = src + (long)ih * g.InW + col;
+                        Vector512<float> l0, l1, l2, l3, l4, l5, l6, l7;
+                        if (inside)
+                        {
+                            (l0, l1, l2, l3) = (Vector512.Load(row), Vector512.Load(row + 16), Vector512.Load(row + 32), Vector512.Load(row + 48));
+                            (l4, l5, l6, l7) = (Vector512.Load(row + 4), Vector512.Load(row + 20), Vector512.Load(row + 36), Vector512.Load(row + 52));
+                        }
+                        else
+                        {
+                            (l0, l1, l2, l3) = (MaskLoad512(row, masks[0]), MaskLoad512(row + 16, masks[1]), MaskLoad512(row + 32, masks[2]), MaskLoad512(row + 48, masks[3]));
+                            (l4, l5, l6, l7) = (MaskLoad512(row + 4, masks[4]), MaskLoad512(row + 20, masks[5]), MaskLoad512(row + 36, masks[6]), MaskLoad512(row + 52, masks[7]));
+                        }
+                        InputLine4(TileColumn4(l0, l1, l2, l3, index0), TileColumn4(l0, l1, l2, l3, index1), TileColumn4(l0, l1, l2, l3, index2),
+                            TileColumn4(l0, l1, l2, l3, index3), TileColumn4(l4, l5, l6, l7, index0), TileColumn4(l4, l5, l6, l7, index1),
+                            ri, TransformLanes, default, masked: false);
                     }
-                    else
+                    // A row's last vector stores its tiles under a mask (ResNet's 14x14 and 28x28 are rows of 4 and 7 tiles).
+                    bool partial = a.TilesW - tw < TransformLanes;
+                    var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(a.TilesW - tw)).AsSingle();
+                    float* o = v + (long)(th - th0) * a.TilesW + tw;
+                    for (int j = 0; j < 6; j++)
                     {
-                        (l0, l1, l2, l3) = (MaskLoad512(row, masks[0]), MaskLoad512(row + 16, masks[1]), MaskLoad512(row + 32, masks[2]), MaskLoad512(row + 48, masks[3]));
-                        (l4, l5, l6, l7) = (MaskLoad512(row + 4, masks[4]), MaskLoad512(row + 20, masks[5]), MaskLoad512(row + 36, masks[6]), MaskLoad512(row + 52, masks[7]));
+                        float* rj = r + j * TransformLanes;
+                        InputLine4(Vector512.Load(rj), Vector512.Load(rj + 6 * TransformLanes), Vector512.Load(rj + 12 * TransformLanes),
+                            Vector512.Load(rj + 18 * TransformLanes), Vector512.Load(rj + 24 * TransformLanes), Vector512.Load(rj + 30 * TransformLanes),
+                            o + j * plane, 6 * plane, valid, partial);
                     }
-                    InputLine4(TileColumn4(l0, l1, l2, l3, index0), TileColumn4(l0, l1, l2, l3, index1), TileColumn4(l0, l1, l2, l3, index2),
-                        TileColumn4(l0, l1, l2, l3, index3), TileColumn4(l4, l5, l6, l7, index0), TileColumn4(l4, l5, l6, l7, index1),
-                        ri, TransformLanes, default, masked: false);
-                }
-                // A row's last vector stores its tiles under a mask (ResNet's 14x14 and 28x28 are rows of 4 and 7 tiles).
-                bool partial = a.TilesW - tw < TransformLanes;
-                var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(a.TilesW - tw)).AsSingle();
-                float* o = v + (long)(th - th0) * a.TilesW + tw;
-                for (int j = 0; j < 6; j++)
-                {
-                    float* rj = r + j * TransformLanes;
-                    InputLine4(Vector512.Load(rj), Vector512.Load(rj + 6 * TransformLanes), Vector512.Load(rj + 12 * TransformLanes),
-                        Vector512.Load(rj + 18 * TransformLanes), Vector512.Load(rj + 24 * TransformLanes), Vector512.Load(rj + 30 * TransformLanes),
-                        o + j * plane, 6 * plane, valid, partial);
                 }
             }
         }
@@ -222,66 +238,76 @@ internal static unsafe partial class CpuConvolution
     /// <see cref="Input4TransformRowsVector"/> for rows of at most 8 tiles: each input line of a group of tile rows is
     /// copied (zeros outside x) into two scratch lines, tile row r at 4 r TilesW, one from the tiles' column 0 and one
     /// from their column 4, so the group's tiles lie 4 columns apart as in one long row and the same loads, permutes and
-    /// adds transform them 16 at a time.
+    /// adds transform them 16 at a time. Lanes past a group's tiles read what an earlier group or channel left in the
+    /// scratch (zeros at first): their sums are never stored.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Input4TransformPackedRows(in WinogradArgs a, int b, int c, int th0, int th1, float* v, long plane)
+    private static void Input4TransformPackedRows(in WinogradArgs a, int b, int c0, int c1, int th0, int th1, float* v, long channelStride, long plane)
     {
         ref readonly var g = ref a.G;
-        float* src = a.X + b * g.InputSize + (long)c * g.InH * g.InW;
         float* r = stackalloc float[36 * TransformLanes];
         float* first = stackalloc float[6 * PackedLine];
         float* fifth = stackalloc float[6 * PackedLine];
-        new Span<float>(first, 6 * PackedLine).Clear();
-        new Span<float>(fifth, 6 * PackedLine).Clear();
         var index0 = Vector512.Create(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
         Vector512<int> index1 = index0 + Vector512<int>.One, index2 = index1 + Vector512<int>.One, index3 = index2 + Vector512<int>.One;
         int perVector = TileRowsPerVector(a.TilesW), width = 4 * a.TilesW;
-        for (int th = th0; th < th1; th += perVector)
+        // The columns each window copy reads (the same for every row): at most two vectors of a row of 8 tiles.
+        Vector512<float> first0 = Window(-g.PadLeft, 0, width, g.InW), first1 = Window(-g.PadLeft, TransformLanes, width, g.InW);
+        Vector512<float> fifth0 = Window(4 - g.PadLeft, 0, width, g.InW), fifth1 = Window(4 - g.PadLeft, TransformLanes, width, g.InW);
+        for (int c = c0; c < c1; c++, v += channelStride)
         {
-            int rows = Math.Min(perVector, th1 - th), count = rows * a.TilesW;
-            for (int i = 0; i < 6; i++)
+            float* src = a.X + b * g.InputSize + (long)c * g.InH * g.InW;
+            for (int th = th0; th < th1; th += perVector)
             {
-                for (int tr = 0; tr < rows; tr++)
+                int rows = Math.Min(perVector, th1 - th), count = rows * a.TilesW;
+                for (int i = 0; i < 6; i++)
                 {
-                    int ih = 4 * (th + tr) - g.PadTop + i;
-                    float* row = (uint)ih < (uint)g.InH ? src + (long)ih * g.InW : null;
-                    CopyWindow(first + i * PackedLine + tr * width, row, -g.PadLeft, width, g.InW);
-                    CopyWindow(fifth + i * PackedLine + tr * width, row, 4 - g.PadLeft, width, g.InW);
+                    for (int tr = 0; tr < rows; tr++)
+                    {
+                        int ih = 4 * (th + tr) - g.PadTop + i;
+                        float* row = (uint)ih < (uint)g.InH ? src + (long)ih * g.InW : null;
+                        CopyWindow(first + i * PackedLine + tr * width, row, -g.PadLeft, width, first0, first1);
+                        CopyWindow(fifth + i * PackedLine + tr * width, row, 4 - g.PadLeft, width, fifth0, fifth1);
+                    }
+                    float* f = first + i * PackedLine, h = fifth + i * PackedLine;
+                    Vector512<float> l0 = Vector512.Load(f), l1 = Vector512.Load(f + 16), l2 = Vector512.Load(f + 32), l3 = Vector512.Load(f + 48);
+                    Vector512<float> l4 = Vector512.Load(h), l5 = Vector512.Load(h + 16), l6 = Vector512.Load(h + 32), l7 = Vector512.Load(h + 48);
+                    InputLine4(TileColumn4(l0, l1, l2, l3, index0), TileColumn4(l0, l1, l2, l3, index1), TileColumn4(l0, l1, l2, l3, index2),
+                        TileColumn4(l0, l1, l2, l3, index3), TileColumn4(l4, l5, l6, l7, index0), TileColumn4(l4, l5, l6, l7, index1),
+                        r + 6 * i * TransformLanes, TransformLanes, default, masked: false);
                 }
-                float* f = first + i * PackedLine, h = fifth + i * PackedLine;
-                Vector512<float> l0 = Vector512.Load(f), l1 = Vector512.Load(f + 16), l2 = Vector512.Load(f + 32), l3 = Vector512.Load(f + 48);
-                Vector512<float> l4 = Vector512.Load(h), l5 = Vector512.Load(h + 16), l6 = Vector512.Load(h + 32), l7 = Vector512.Load(h + 48);
-                InputLine4(TileColumn4(l0, l1, l2, l3, index0), TileColumn4(l0, l1, l2, l3, index1), TileColumn4(l0, l1, l2, l3, index2),
-                    TileColumn4(l0, l1, l2, l3, index3), TileColumn4(l4, l5, l6, l7, index0), TileColumn4(l4, l5, l6, l7, index1),
-                    r + 6 * i * TransformLanes, TransformLanes, default, masked: false);
-            }
-            var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
-            float* o = v + (long)(th - th0) * a.TilesW;
-            for (int j = 0; j < 6; j++)
-            {
-                float* rj = r + j * TransformLanes;
-                InputLine4(Vector512.Load(rj), Vector512.Load(rj + 6 * TransformLanes), Vector512.Load(rj + 12 * TransformLanes),
-                    Vector512.Load(rj + 18 * TransformLanes), Vector512.Load(rj + 24 * TransformLanes), Vector512.Load(rj + 30 * TransformLanes),
-                    o + j * plane, 6 * plane, valid, count < TransformLanes);
+                var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+                float* o = v + (long)(th - th0) * a.TilesW;
+                for (int j = 0; j < 6; j++)
+                {
+                    float* rj = r + j * TransformLanes;
+                    InputLine4(Vector512.Load(rj), Vector512.Load(rj + 6 * TransformLanes), Vector512.Load(rj + 12 * TransformLanes),
+                        Vector512.Load(rj + 18 * TransformLanes), Vector512.Load(rj + 24 * TransformLanes), Vector512.Load(rj + 30 * TransformLanes),
+                        o + j * plane, 6 * plane, valid, count < TransformLanes);
+                }
             }
         }
 
-        // dst[x] = row[col0 + x] for x < count (zero outside the row, or for a row outside x), in whole 16-float stores.
-        static void CopyWindow(float* dst, float* row, int col0, int count, int inW)
+        // The lanes of the window copy's vector at x that read row[col0 + x + lane]: inside the row and before count.
+        static Vector512<float> Window(int col0, int x, int count, int inW)
         {
-            for (int x = 0; x < count; x += TransformLanes)
+            var at = Vector512<int>.Indices + Vector512.Create(col0 + x);
+            return (Vector512.GreaterThanOrEqual(at, Vector512<int>.Zero) & Vector512.LessThan(at, Vector512.Create(inW))
+                & Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - x))).AsSingle();
+        }
+
+        // dst[x] = row[col0 + x] for x < count (zero outside the row, or for a row outside x), in whole 16-float stores
+        // (count at most 32: the lanes of the first and second vector in inside0 and inside1).
+        static void CopyWindow(float* dst, float* row, int col0, int count, Vector512<float> inside0, Vector512<float> inside1)
+        {
+            if (row == null)
             {
-                if (row == null)
-                {
-                    Vector512<float>.Zero.Store(dst + x);
-                    continue;
-                }
-                var at = Vector512<int>.Indices + Vector512.Create(col0 + x);
-                var inside = Vector512.GreaterThanOrEqual(at, Vector512<int>.Zero) & Vector512.LessThan(at, Vector512.Create(inW))
-                    & Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - x));
-                MaskLoad512(row + col0 + x, inside.AsSingle()).Store(dst + x);
+                Vector512<float>.Zero.Store(dst);
+                if (count > TransformLanes) Vector512<float>.Zero.Store(dst + TransformLanes);
+                return;
             }
+            MaskLoad512(row + col0, inside0).Store(dst);
+            if (count > TransformLanes) MaskLoad512(row + col0 + TransformLanes, inside1).Store(dst + TransformLanes);
         }
     }
 
