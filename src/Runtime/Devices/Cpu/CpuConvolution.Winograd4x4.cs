@@ -251,7 +251,7 @@ internal static unsafe partial class CpuConvolution
                 }
             }
         }
-        for (int k = 0; k < K; k++) Output4TransformRows(a, b, k, th0, th1, m + (long)k * stride, (long)K * stride);
+        Output4TransformChannels(a, b, 0, K, th0, th1, m, stride, (long)K * stride);
     }
 
     /// <summary>
@@ -322,35 +322,36 @@ internal static unsafe partial class CpuConvolution
     /// </summary>
     internal static void Output4TransformRows(in WinogradArgs a, int b, int k, int th0, int th1, float* m, long plane)
     {
+        if (ChannelTiles512)
+        {
+            Output4TransformChannels(a, b, k, k + 1, th0, th1, m, 0, plane);
+            return;
+        }
         ref readonly ConvGeometry g = ref a.G;
         float* dst = a.Y + b * g.OutputSize + (long)k * g.OutH * g.OutW;
-        if (ChannelTiles512) Output4TransformRowsVector(a, th0, th1, m, plane, dst, a.Bias == null ? 0f : a.Bias[k]);
-        else
-        {
-            float bias = a.Bias == null ? 0f : a.Bias[k];
-            float* s = stackalloc float[24];
-            for (int th = th0; th < th1; th++)
-                for (int tw = 0; tw < a.TilesW; tw++)
+        float bias = a.Bias == null ? 0f : a.Bias[k];
+        float* s = stackalloc float[24];
+        for (int th = th0; th < th1; th++)
+            for (int tw = 0; tw < a.TilesW; tw++)
+            {
+                float* t = m + (long)(th - th0) * a.TilesW + tw;
+                // s = A^T m (each column's line, 4 x 6), then out = s A (each row's line), as the vector form.
+                for (int j = 0; j < 6; j++)
+                    (s[j], s[6 + j], s[12 + j], s[18 + j]) = OutputLine4(t[j * plane], t[(6 + j) * plane], t[(12 + j) * plane],
+                        t[(18 + j) * plane], t[(24 + j) * plane], t[(30 + j) * plane]);
+                int oh = 4 * th, ow = 4 * tw;
+                for (int i = 0; i < 4 && oh + i < g.OutH; i++)
                 {
-                    float* t = m + (long)(th - th0) * a.TilesW + tw;
-                    // s = A^T m (each column's line, 4 x 6), then out = s A (each row's line), as the vector form.
-                    for (int j = 0; j < 6; j++)
-                        (s[j], s[6 + j], s[12 + j], s[18 + j]) = OutputLine4(t[j * plane], t[(6 + j) * plane], t[(12 + j) * plane],
-                            t[(18 + j) * plane], t[(24 + j) * plane], t[(30 + j) * plane]);
-                    int oh = 4 * th, ow = 4 * tw;
-                    for (int i = 0; i < 4 && oh + i < g.OutH; i++)
-                    {
-                        float* si = s + 6 * i;
-                        var (o0, o1, o2, o3) = OutputLine4(si[0], si[1], si[2], si[3], si[4], si[5]);
-                        float* row = dst + (long)(oh + i) * g.OutW + ow;
-                        int columns = Math.Min(4, g.OutW - ow);
-                        row[0] = o0 + bias;
-                        if (columns > 1) row[1] = o1 + bias;
-                        if (columns > 2) row[2] = o2 + bias;
-                        if (columns > 3) row[3] = o3 + bias;
-                    }
+                    float* si = s + 6 * i;
+                    var (o0, o1, o2, o3) = OutputLine4(si[0], si[1], si[2], si[3], si[4], si[5]);
+                    float* row = dst + (long)(oh + i) * g.OutW + ow;
+                    int columns = Math.Min(4, g.OutW - ow);
+                    row[0] = o0 + bias;
+                    if (columns > 1) row[1] = o1 + bias;
+                    if (columns > 2) row[2] = o2 + bias;
+                    if (columns > 3) row[3] = o3 + bias;
                 }
-        }
+            }
         if (a.Epilogue.Active)
         {
             int firstRow = 4 * th0, endRow = Math.Min(4 * th1, g.OutH);

@@ -182,20 +182,38 @@ internal static unsafe partial class CpuConvolution
     }
 
     /// <summary>
+    /// The vector output transform (<see cref="Output4TransformRows"/>) of output channels <paramref name="k0"/> ..
+    /// <paramref name="k1"/> of image <paramref name="b"/> (channel k's products at m + (k - k0)
+    /// <paramref name="channelStride"/>), each plane's epilogue on its rows after it: one scratch for all of them
+    /// (the fused pass calls it once per block, as its input transform).
+    /// </summary>
+    internal static void Output4TransformChannels(in WinogradArgs a, int b, int k0, int k1, int th0, int th1, float* m, long channelStride, long plane)
+    {
+        ref readonly var g = ref a.G;
+        float* s = stackalloc float[24 * TransformLanes];
+        float* line = stackalloc float[PackedLine];
+        bool packed = TileRowsPerVector(a.TilesW) > 1;
+        int firstRow = 4 * th0, endRow = Math.Min(4 * th1, g.OutH);
+        for (int k = k0; k < k1; k++, m += channelStride)
+        {
+            float* dst = a.Y + b * g.OutputSize + (long)k * g.OutH * g.OutW;
+            float bias = a.Bias == null ? 0f : a.Bias[k];
+            if (packed) Output4TransformPackedRows(a, th0, th1, m, plane, dst, bias, s, line);
+            else Output4TransformRowsVector(a, th0, th1, m, plane, dst, bias, s);
+            // The epilogue (residual add, activation) on these output rows while they are in cache.
+            if (a.Epilogue.Active && endRow > firstRow) a.Epilogue.Apply(dst + (long)firstRow * g.OutW, (long)(endRow - firstRow) * g.OutW);
+        }
+    }
+
+    /// <summary>
     /// The vector output transform (see <see cref="Output4TransformRows"/>) into the plane at <paramref name="dst"/>:
     /// per tile row and 16 tiles, each column's line (A^T m) into a 24-vector scratch, then each output row's line
     /// (s A) plus bias, its four columns per tile interleaved into 64 consecutive outputs, the last ones under masks.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Output4TransformRowsVector(in WinogradArgs a, int th0, int th1, float* m, long plane, float* dst, float bias)
+    private static void Output4TransformRowsVector(in WinogradArgs a, int th0, int th1, float* m, long plane, float* dst, float bias, float* s)
     {
-        if (TileRowsPerVector(a.TilesW) > 1)
-        {
-            Output4TransformPackedRows(a, th0, th1, m, plane, dst, bias);
-            return;
-        }
         ref readonly var g = ref a.G;
-        float* s = stackalloc float[24 * TransformLanes];
         var biasVector = Vector512.Create(bias);
         var pairLow = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         var pairHigh = pairLow + Vector512.Create(8);
@@ -317,11 +335,9 @@ internal static unsafe partial class CpuConvolution
     /// edge) copied to its output row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Output4TransformPackedRows(in WinogradArgs a, int th0, int th1, float* m, long plane, float* dst, float bias)
+    private static void Output4TransformPackedRows(in WinogradArgs a, int th0, int th1, float* m, long plane, float* dst, float bias, float* s, float* line)
     {
         ref readonly var g = ref a.G;
-        float* s = stackalloc float[24 * TransformLanes];
-        float* line = stackalloc float[PackedLine];
         var biasVector = Vector512.Create(bias);
         var pairLow = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         var pairHigh = pairLow + Vector512.Create(8);
