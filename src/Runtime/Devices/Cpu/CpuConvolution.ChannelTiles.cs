@@ -228,19 +228,8 @@ internal static unsafe partial class CpuConvolution
         if (count > TilePositions)
         {
             if (!ChannelTiles512 || count > MaxTilePositions) throw new ArgumentOutOfRangeException(nameof(count), count, "A channel tile covers at most 14 positions, 16 with 512-bit vectors.");
-            float* rest = tile + 8 * TileChannels;
-            if (width == TileChannels)
-            {
-                ChannelTile<WideTile, EightTile>(depth, w, q, shifts, lanes, tile);
-                if (count == 16) ChannelTile<WideTile, EightTile>(depth, w, q, shifts, lanes + 8, rest);
-                else ChannelTile<WideTile, ShortTile>(depth, w, q, shifts, lanes + 8, rest);
-            }
-            else
-            {
-                ChannelTile<NarrowTile, EightTile>(depth, w, q, shifts, lanes, tile);
-                if (count == 16) ChannelTile<NarrowTile, EightTile>(depth, w, q, shifts, lanes + 8, rest);
-                else ChannelTile<NarrowTile, ShortTile>(depth, w, q, shifts, lanes + 8, rest);
-            }
+            if (width == TileChannels) EightTiles<WideTile>(depth, count, w, q, shifts, lanes, tile);
+            else EightTiles<NarrowTile>(depth, count, w, q, shifts, lanes, tile);
         }
         else if (!ChannelTiles512) ChannelTile256(depth, width, longTile ? TilePositions : TilePositions / 2, w, q, shifts, lanes, tile);
         else if (width == TileChannels)
@@ -250,6 +239,14 @@ internal static unsafe partial class CpuConvolution
         }
         else if (longTile) ChannelTile<NarrowTile, LongTile>(depth, w, q, shifts, lanes, tile);
         else ChannelTile<NarrowTile, ShortTile>(depth, w, q, shifts, lanes, tile);
+    }
+
+    /// <summary>A run of 15 or 16 positions: a tile of the first 8, then one of the other 8 (or 7) at lanes + 8, stored 8 positions on.</summary>
+    private static void EightTiles<TWidth>(int depth, int count, float* w, float* q, int* shifts, int* lanes, float* tile) where TWidth : struct, ITileWidth
+    {
+        ChannelTile<TWidth, EightTile>(depth, w, q, shifts, lanes, tile);
+        if (count == MaxTilePositions) ChannelTile<TWidth, EightTile>(depth, w, q, shifts, lanes + 8, tile + 8 * TileChannels);
+        else ChannelTile<TWidth, ShortTile>(depth, w, q, shifts, lanes + 8, tile + 8 * TileChannels);
     }
 
     /// <summary>

@@ -287,7 +287,7 @@ internal static unsafe partial class CpuConvolution
     {
         if (ChannelTiles512)
         {
-            Input4TransformRowsVector(a, b, c, th0, th1, v, plane);
+            Input4TransformChannels(a, b, c, c + 1, th0, th1, v, 0, plane);
             return;
         }
         ref readonly ConvGeometry g = ref a.G;
@@ -352,10 +352,14 @@ internal static unsafe partial class CpuConvolution
                     if (columns > 3) row[3] = o3 + bias;
                 }
             }
-        if (a.Epilogue.Active)
-        {
-            int firstRow = 4 * th0, endRow = Math.Min(4 * th1, g.OutH);
-            if (endRow > firstRow) a.Epilogue.Apply(dst + (long)firstRow * g.OutW, (long)(endRow - firstRow) * g.OutW);
-        }
+        Output4Epilogue(a, dst, th0, th1);
+    }
+
+    /// <summary>The epilogue (residual add, activation) on the output rows of tile rows th0 .. th1 of the plane at <paramref name="dst"/>, while they are in cache.</summary>
+    private static void Output4Epilogue(in WinogradArgs a, float* dst, int th0, int th1)
+    {
+        if (!a.Epilogue.Active) return;
+        int firstRow = 4 * th0, endRow = Math.Min(4 * th1, a.G.OutH);
+        if (endRow > firstRow) a.Epilogue.Apply(dst + (long)firstRow * a.G.OutW, (long)(endRow - firstRow) * a.G.OutW);
     }
 }

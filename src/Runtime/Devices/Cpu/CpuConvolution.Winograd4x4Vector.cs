@@ -93,18 +93,13 @@ internal static unsafe partial class CpuConvolution
     private static ReadOnlySpan<int> TileLoadOffsets => [0, 16, 32, 48, 4, 20, 36, 52];
 
     /// <summary>
-    /// The vector input transform (see <see cref="Input4TransformRows"/>): per tile row and 16 tiles, each of the six
-    /// input rows' lines transformed (d B) into a 36-vector scratch, then each column's line (B^T r) stored to v,
-    /// the row's last vector under a mask. Columns outside x are read by masked loads (zeros), rows outside as zeros.
-    /// </summary>
-    internal static void Input4TransformRowsVector(in WinogradArgs a, int b, int c, int th0, int th1, float* v, long plane) =>
-        Input4TransformChannels(a, b, c, c + 1, th0, th1, v, 0, plane);
-
-    /// <summary>
-    /// <see cref="Input4TransformRowsVector"/> for channels <paramref name="c0"/> .. <paramref name="c1"/> (channel c's
-    /// tiles at v + (c - c0) <paramref name="channelStride"/>): one scratch, and the load masks of a row's edge computed
-    /// once for all of them. Called per channel, the scratch's clearing and the masks were a third of ResNet's 28x28
-    /// input transform and a fifth of its 56x56 one (the fused pass calls it once per block, for every channel).
+    /// The vector input transform (see <see cref="Input4TransformRows"/>) of channels <paramref name="c0"/> ..
+    /// <paramref name="c1"/> (channel c's tiles at v + (c - c0) <paramref name="channelStride"/>): per tile row and 16
+    /// tiles, each of the six input rows' lines transformed (d B) into a 36-vector scratch, then each column's line
+    /// (B^T r) stored to v, the row's last vector under a mask. Columns outside x are read by masked loads (zeros), rows
+    /// outside as zeros. One scratch, and the load masks of a row's edge computed once, for all the channels: called per
+    /// channel, the scratch's clearing and the masks were a third of ResNet's 28x28 input transform and a fifth of its
+    /// 56x56 one (the fused pass calls it once per block, for every channel).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Input4TransformChannels(in WinogradArgs a, int b, int c0, int c1, int th0, int th1, float* v, long channelStride, long plane)
@@ -193,15 +188,13 @@ internal static unsafe partial class CpuConvolution
         float* s = stackalloc float[24 * TransformLanes];
         float* line = stackalloc float[PackedLine];
         bool packed = TileRowsPerVector(a.TilesW) > 1;
-        int firstRow = 4 * th0, endRow = Math.Min(4 * th1, g.OutH);
         for (int k = k0; k < k1; k++, m += channelStride)
         {
             float* dst = a.Y + b * g.OutputSize + (long)k * g.OutH * g.OutW;
             float bias = a.Bias == null ? 0f : a.Bias[k];
             if (packed) Output4TransformPackedRows(a, th0, th1, m, plane, dst, bias, s, line);
             else Output4TransformRowsVector(a, th0, th1, m, plane, dst, bias, s);
-            // The epilogue (residual add, activation) on these output rows while they are in cache.
-            if (a.Epilogue.Active && endRow > firstRow) a.Epilogue.Apply(dst + (long)firstRow * g.OutW, (long)(endRow - firstRow) * g.OutW);
+            Output4Epilogue(a, dst, th0, th1);
         }
     }
 
@@ -253,7 +246,7 @@ internal static unsafe partial class CpuConvolution
     private const int PackedLine = 4 * TransformLanes + TransformLanes;
 
     /// <summary>
-    /// <see cref="Input4TransformRowsVector"/> for rows of at most 8 tiles: each input line of a group of tile rows is
+    /// <see cref="Input4TransformChannels"/> for rows of at most 8 tiles: each input line of a group of tile rows is
     /// copied (zeros outside x) into two scratch lines, tile row r at 4 r TilesW, one from the tiles' column 0 and one
     /// from their column 4, so the group's tiles lie 4 columns apart as in one long row and the same loads, permutes and
     /// adds transform them 16 at a time. Lanes past a group's tiles read what an earlier group or channel left in the

@@ -137,7 +137,7 @@ internal static unsafe partial class CpuPooling
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Fold(Vector256<float> max, Vector256<float> v) => Vector256.ConditionalSelect(Wins(v, max), v, max);
 
-    /// <summary>Switches the 512-bit pool without switches off (the 256-bit steps instead), for the tests' and the benchmarks' A/B.</summary>
+    /// <summary>Switches the 512-bit pool without switches off (the 256-bit steps instead), for the benchmarks' A/B (`network-ab W5 pool-wide`).</summary>
     internal static bool Wide = true;
 
     /// <summary>
