@@ -57,12 +57,14 @@ public static class NetworkAB
             "weight-transposes" => enabled => CpuConvolution.WinogradWeightTransposes = enabled && transposesDefault,
             // The stem's max pool (no switches) by 16-lane steps (on) or 8-lane steps (off).
             "pool-wide" => enabled => CpuPooling.Wide = enabled,
+            // Runs of 16 positions (two tiles of 8) by chunks of 64 depth steps (on) or over the whole depth at once (off).
+            "eight-chunks" => Switch(v => CpuConvolution.EightTileChunk = v, CpuConvolution.EightTileChunk, 0),
             "both" => enabled =>
             {
                 CpuConvolution.PointwiseBlockBytes = enabled ? defaultBlockBytes : 0;
                 CpuDepthwiseConvolution.WideRows = enabled && wideDefault;
             },
-            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, wgrad-parts, wgrad-rows, wgrad4, position-split, prefetch, pool-switches, flipped-tiles, weight-transposes, pool-wide, both."),
+            _ => throw new ArgumentException($"Unknown switch '{change}': pointwise-block, depthwise-wide, depthwise-narrow, depthwise-direct, expand-depthwise, expand-28, row-split, wgrad-tiles, wgrad-parts, wgrad-rows, wgrad4, position-split, prefetch, pool-switches, flipped-tiles, weight-transposes, pool-wide, eight-chunks, both."),
         };
         if (name is "W1" or "W2" or "W3" or "W4")
         {

@@ -241,13 +241,33 @@ internal static unsafe partial class CpuConvolution
         else ChannelTile<NarrowTile, ShortTile>(depth, w, q, shifts, lanes, tile);
     }
 
-    /// <summary>A run of 15 or 16 positions: a tile of the first 8, then one of the other 8 (or 7) at lanes + 8, stored 8 positions on.</summary>
+    /// <summary>
+    /// A run of 15 or 16 positions: a tile of the first 8, then one of the other 8 (or 7) at lanes + 8, stored 8 positions
+    /// on; both over one chunk of <see cref="EightTileChunk"/> depth steps, then the next chunk on from their sums, so the
+    /// second tile reads the chunk's weights from L1. Over the whole depth at once, the second tile read a 512-deep
+    /// panel (64 KB, ResNet's 512x7x7 at batch 1) again from L2 while the first one's stream from memory paused. The same
+    /// sums in the same order as whole-depth tiles, so the same bits.
+    /// </summary>
     private static void EightTiles<TWidth>(int depth, int count, float* w, float* q, int* shifts, int* lanes, float* tile) where TWidth : struct, ITileWidth
     {
-        ChannelTile<TWidth, EightTile>(depth, w, q, shifts, lanes, tile);
-        if (count == MaxTilePositions) ChannelTile<TWidth, EightTile>(depth, w, q, shifts, lanes + 8, tile + 8 * TileChannels);
-        else ChannelTile<TWidth, ShortTile>(depth, w, q, shifts, lanes + 8, tile + 8 * TileChannels);
+        int chunk = EightTileChunk > 0 ? EightTileChunk : depth, stride = TWidth.Wide ? TileChannels : TileChannels / 2;
+        for (int k0 = 0; k0 < depth; k0 += chunk)
+        {
+            int steps = Math.Min(chunk, depth - k0);
+            float* wk = w + (long)k0 * stride;
+            bool more = k0 > 0;
+            ChannelTile<TWidth, EightTile>(steps, wk, q, shifts + k0, lanes, tile, more);
+            if (count == MaxTilePositions) ChannelTile<TWidth, EightTile>(steps, wk, q, shifts + k0, lanes + 8, tile + 8 * TileChannels, more);
+            else ChannelTile<TWidth, ShortTile>(steps, wk, q, shifts + k0, lanes + 8, tile + 8 * TileChannels, more);
+        }
     }
+
+    /// <summary>
+    /// Depth steps per chunk of <see cref="EightTiles{TWidth}"/> (0: the whole depth at once). 64 (8 KB of a 32-channel
+    /// panel): W5 0.954-0.974x against the whole depth (`network-ab W5 eight-chunks`, 2 threads; 32 about the same,
+    /// 128 0.984x, 256 no change). Settable for that A/B.
+    /// </summary>
+    internal static int EightTileChunk = 64;
 
     /// <summary>
     /// The padded-copy offsets of batch columns first .. first + count (relative to the returned image base) and their
@@ -291,9 +311,10 @@ internal static unsafe partial class CpuConvolution
     /// <summary>
     /// tile[j][v] = sum over k &lt; depth of w[k][v] q[shifts[k] + lanes[j]] for 32 (Wide) or 16 channels v and 14 (Long)
     /// or 7 positions j; the shape parameters are constants to the JIT, so each instantiation keeps only its own sums.
+    /// With <paramref name="more"/> the sums start from tile's (a later chunk of the depth) instead of zero.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ChannelTile<TWidth, TLength>(int depth, float* w, float* q, int* shifts, int* lanes, float* tile)
+    internal static void ChannelTile<TWidth, TLength>(int depth, float* w, float* q, int* shifts, int* lanes, float* tile, bool more = false)
         where TWidth : struct, ITileWidth where TLength : struct, ITileLength
     {
         int stride = TWidth.Wide ? TileChannels : TileChannels / 2;
@@ -314,6 +335,27 @@ internal static unsafe partial class CpuConvolution
         Vector512<float> lo0 = default, hi0 = default, lo1 = default, hi1 = default, lo2 = default, hi2 = default, lo3 = default, hi3 = default, lo4 = default, hi4 = default, lo5 = default, hi5 = default, lo6 = default, hi6 = default;
         Vector512<float> lo7 = default, hi7 = default, lo8 = default, hi8 = default, lo9 = default, hi9 = default, lo10 = default, hi10 = default, lo11 = default, hi11 = default, lo12 = default, hi12 = default, lo13 = default, hi13 = default;
         long ahead = (long)WeightPrefetchSteps * stride;
+        if (more)
+        {
+            // Go on from the sums in tile (the next chunk of the depth; see EightTiles).
+            lo0 = Vector512.Load(tile + 0); if (TWidth.Wide) hi0 = Vector512.Load(tile + 16);
+            lo1 = Vector512.Load(tile + 32); if (TWidth.Wide) hi1 = Vector512.Load(tile + 48);
+            lo2 = Vector512.Load(tile + 64); if (TWidth.Wide) hi2 = Vector512.Load(tile + 80);
+            lo3 = Vector512.Load(tile + 96); if (TWidth.Wide) hi3 = Vector512.Load(tile + 112);
+            lo4 = Vector512.Load(tile + 128); if (TWidth.Wide) hi4 = Vector512.Load(tile + 144);
+            lo5 = Vector512.Load(tile + 160); if (TWidth.Wide) hi5 = Vector512.Load(tile + 176);
+            lo6 = Vector512.Load(tile + 192); if (TWidth.Wide) hi6 = Vector512.Load(tile + 208);
+            if (TLength.Eighth) { lo7 = Vector512.Load(tile + 224); if (TWidth.Wide) hi7 = Vector512.Load(tile + 240); }
+            if (TLength.Long)
+            {
+                lo8 = Vector512.Load(tile + 256); if (TWidth.Wide) hi8 = Vector512.Load(tile + 272);
+                lo9 = Vector512.Load(tile + 288); if (TWidth.Wide) hi9 = Vector512.Load(tile + 304);
+                lo10 = Vector512.Load(tile + 320); if (TWidth.Wide) hi10 = Vector512.Load(tile + 336);
+                lo11 = Vector512.Load(tile + 352); if (TWidth.Wide) hi11 = Vector512.Load(tile + 368);
+                lo12 = Vector512.Load(tile + 384); if (TWidth.Wide) hi12 = Vector512.Load(tile + 400);
+                lo13 = Vector512.Load(tile + 416); if (TWidth.Wide) hi13 = Vector512.Load(tile + 432);
+            }
+        }
         for (int k = 0; k < depth; k++, w += stride)
         {
             float* s = q + shifts[k];
