@@ -109,9 +109,10 @@ public sealed class CpuChannelTilesTests
     [InlineData(16, 16, 2, 37)] // a narrow last panel
     [InlineData(32, 15, 3, 37)] // 15 left: a tile of 8 and a short one of 7
     [InlineData(16, 15, 4, 37)]
-    [InlineData(32, 16, 5, 150)] // by chunks of the depth (EightTileChunk 64): 64, 64 and 22 steps
-    [InlineData(16, 15, 6, 128)] // two whole chunks
-    [InlineData(32, 15, 7, 512)] // ResNet's 512x7x7 at batch 1 (16 tiles a Winograd GEMM)
+    [InlineData(32, 16, 5, 300)] // a panel past EightTileWholeBytes, by chunks of the depth (EightTileChunk 64): 4 of 64 and 44 steps
+    [InlineData(16, 15, 6, 600)] // a narrow one: 9 of 64 and 24
+    [InlineData(32, 15, 7, 512)] // ResNet's 512x7x7 at batch 1 (16 tiles a Winograd GEMM): 8 whole chunks
+    [InlineData(32, 16, 8, 256)] // 32 KB: over the whole depth at once
     public unsafe void Runs_of_15_or_16_give_the_bits_of_a_long_and_a_short_tile(int width, int positions, int seed, int depth)
     {
         if (!CpuConvolution.ChannelTiles512) return; // one call runs 15-16 positions with 512-bit vectors only

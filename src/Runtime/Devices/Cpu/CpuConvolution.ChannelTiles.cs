@@ -243,14 +243,15 @@ internal static unsafe partial class CpuConvolution
 
     /// <summary>
     /// A run of 15 or 16 positions: a tile of the first 8, then one of the other 8 (or 7) at lanes + 8, stored 8 positions
-    /// on; both over one chunk of <see cref="EightTileChunk"/> depth steps, then the next chunk on from their sums, so the
-    /// second tile reads the chunk's weights from L1. Over the whole depth at once, the second tile read a 512-deep
-    /// panel (64 KB, ResNet's 512x7x7 at batch 1) again from L2 while the first one's stream from memory paused. The same
-    /// sums in the same order as whole-depth tiles, so the same bits.
+    /// on. Where the panel is larger than <see cref="EightTileWholeBytes"/>, both go over one chunk of
+    /// <see cref="EightTileChunk"/> depth steps, then the next chunk on from their sums, so the second tile reads the
+    /// chunk's weights from L1: over the whole depth at once, it read a 512-deep panel (64 KB, ResNet's 512x7x7 at batch
+    /// 1) again from L2. The same sums in the same order as whole-depth tiles, so the same bits.
     /// </summary>
     private static void EightTiles<TWidth>(int depth, int count, float* w, float* q, int* shifts, int* lanes, float* tile) where TWidth : struct, ITileWidth
     {
-        int chunk = EightTileChunk > 0 ? EightTileChunk : depth, stride = TWidth.Wide ? TileChannels : TileChannels / 2;
+        int stride = TWidth.Wide ? TileChannels : TileChannels / 2;
+        int chunk = EightTileChunk > 0 && (long)depth * stride * sizeof(float) > EightTileWholeBytes ? EightTileChunk : depth;
         for (int k0 = 0; k0 < depth; k0 += chunk)
         {
             int steps = Math.Min(chunk, depth - k0);
@@ -268,6 +269,13 @@ internal static unsafe partial class CpuConvolution
     /// 128 0.984x, 256 no change). Settable for that A/B.
     /// </summary>
     internal static int EightTileChunk = 64;
+
+    /// <summary>
+    /// The largest panel (bytes) <see cref="EightTiles{TWidth}"/> runs over the whole depth at once: one that stays in L1
+    /// gains nothing from chunks and pays their reloads (`kernel-ab peak`, depth 128 in L1: 200-211 GFLOP/s by chunks
+    /// against 218).
+    /// </summary>
+    internal const int EightTileWholeBytes = 32 << 10;
 
     /// <summary>
     /// The padded-copy offsets of batch columns first .. first + count (relative to the returned image base) and their
