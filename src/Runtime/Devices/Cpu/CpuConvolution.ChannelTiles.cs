@@ -319,7 +319,8 @@ internal static unsafe partial class CpuConvolution
     /// <summary>
     /// tile[j][v] = sum over k &lt; depth of w[k][v] q[shifts[k] + lanes[j]] for 32 (Wide) or 16 channels v and 14 (Long)
     /// or 7 positions j; the shape parameters are constants to the JIT, so each instantiation keeps only its own sums.
-    /// With <paramref name="more"/> the sums start from tile's (a later chunk of the depth) instead of zero.
+    /// With <paramref name="more"/> the sums start from tile's (a later chunk of the depth) instead of zero; only tiles of
+    /// at most 8 positions do (<see cref="EightTiles{TWidth}"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ChannelTile<TWidth, TLength>(int depth, float* w, float* q, int* shifts, int* lanes, float* tile, bool more = false)
@@ -345,7 +346,8 @@ internal static unsafe partial class CpuConvolution
         long ahead = (long)WeightPrefetchSteps * stride;
         if (more)
         {
-            // Go on from the sums in tile (the next chunk of the depth; see EightTiles).
+            // Go on from the sums in tile (the next chunk of the depth): only the tiles of EightTiles, 8 positions at most.
+            if (TLength.Long) throw new ArgumentException("Only tiles of at most 8 positions go on from their sums.", nameof(more));
             lo0 = Vector512.Load(tile + 0); if (TWidth.Wide) hi0 = Vector512.Load(tile + 16);
             lo1 = Vector512.Load(tile + 32); if (TWidth.Wide) hi1 = Vector512.Load(tile + 48);
             lo2 = Vector512.Load(tile + 64); if (TWidth.Wide) hi2 = Vector512.Load(tile + 80);
@@ -354,15 +356,6 @@ internal static unsafe partial class CpuConvolution
             lo5 = Vector512.Load(tile + 160); if (TWidth.Wide) hi5 = Vector512.Load(tile + 176);
             lo6 = Vector512.Load(tile + 192); if (TWidth.Wide) hi6 = Vector512.Load(tile + 208);
             if (TLength.Eighth) { lo7 = Vector512.Load(tile + 224); if (TWidth.Wide) hi7 = Vector512.Load(tile + 240); }
-            if (TLength.Long)
-            {
-                lo8 = Vector512.Load(tile + 256); if (TWidth.Wide) hi8 = Vector512.Load(tile + 272);
-                lo9 = Vector512.Load(tile + 288); if (TWidth.Wide) hi9 = Vector512.Load(tile + 304);
-                lo10 = Vector512.Load(tile + 320); if (TWidth.Wide) hi10 = Vector512.Load(tile + 336);
-                lo11 = Vector512.Load(tile + 352); if (TWidth.Wide) hi11 = Vector512.Load(tile + 368);
-                lo12 = Vector512.Load(tile + 384); if (TWidth.Wide) hi12 = Vector512.Load(tile + 400);
-                lo13 = Vector512.Load(tile + 416); if (TWidth.Wide) hi13 = Vector512.Load(tile + 432);
-            }
         }
         for (int k = 0; k < depth; k++, w += stride)
         {
