@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Reflection;
@@ -48,14 +49,26 @@ public sealed class PackedRuntime : IDisposable
     /// <summary>The repository the package was packed from (its README, docs and sources).</summary>
     public static string RepositoryRoot => Metadata("RepositoryRoot");
 
-    /// <summary>Extracts one entry of <paramref name="zipPath"/> (a .nupkg or .snupkg) under Root and returns its path.</summary>
-    public string Extract(string zipPath, string entry)
+    /// <summary>
+    /// Extracts one entry of <paramref name="zipPath"/> (a .nupkg or .snupkg) under Root, once, and returns its path.
+    /// Never again over a file already extracted: one test loads the packed generator from it into a collectible load
+    /// context (the file stays mapped until the finalizer thread unloads it), and extracting it again for another test
+    /// truncated the mapped file before rewriting it. When the unload touched the mapping inside that window, this test
+    /// process died with SIGBUS (exit 135): the crash report put the finalizer thread in the fault and another thread
+    /// in DiagnosticPagesTests.IdLiterals, reading the file just extracted again. It came and went with the GC's timing.
+    /// </summary>
+    public string Extract(string zipPath, string entry) =>
+        _extracted.GetOrAdd(zipPath + "|" + entry, _ => new Lazy<string>(() => ExtractOnce(zipPath, entry))).Value;
+
+    private readonly ConcurrentDictionary<string, Lazy<string>> _extracted = new();
+
+    private string ExtractOnce(string zipPath, string entry)
     {
         using var zip = ZipFile.OpenRead(zipPath);
         var found = zip.GetEntry(entry) ?? throw new FileNotFoundException($"{Path.GetFileName(zipPath)} has no entry '{entry}'.");
         string path = Path.Combine(Root, "extracted", Path.GetFileName(zipPath), entry);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        found.ExtractToFile(path, overwrite: true);
+        found.ExtractToFile(path, overwrite: false);
         return path;
     }
 
