@@ -265,8 +265,8 @@ internal static unsafe partial class CpuConvolution
 
     /// <summary>
     /// Depth steps per chunk of <see cref="EightTiles{TWidth}"/> (0: the whole depth at once). 64 (8 KB of a 32-channel
-    /// panel): W5 0.954-0.974x against the whole depth (`network-ab W5 eight-chunks`, 2 threads; 32 about the same,
-    /// 128 0.984x, 256 no change). Settable for that A/B.
+    /// panel): W5 0.948-0.974x against the whole depth (`network-ab W5 eight-chunks 60`, 2 threads, four runs; 32 about
+    /// the same, 128 0.984x, 256 no change). Settable for that A/B.
     /// </summary>
     internal static int EightTileChunk = 64;
 
